@@ -1,0 +1,3 @@
+import { createTokenEndpoint } from '../shared/tokens/endpoints.js';
+
+export const handler = createTokenEndpoint('admin');

@@ -1,0 +1,3 @@
+import { deleteTokenEndpoint } from '../shared/tokens/endpoints.js';
+
+export const handler = deleteTokenEndpoint('domain');

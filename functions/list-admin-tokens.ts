@@ -1,0 +1,3 @@
+import { listTokensEndpoint } from '../shared/tokens/endpoints.js';
+
+export const handler = listTokensEndpoint('admin');

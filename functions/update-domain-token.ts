@@ -1,0 +1,3 @@
+import { updateTokenEndpoint } from '../shared/tokens/endpoints.js';
+
+export const handler = updateTokenEndpoint('domain');

@@ -1,0 +1,99 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { UnauthorizedError } from '../errors.js';
+import { type Caller, isExpired } from '../model.js';
+import type { TokenStore } from '../store/token-store.js';
+import { hasTokenPrefix, parseToken, secretMatches } from '../token-format.js';
+
+/** Who a request comes from, as the authorizer established it. */
+export interface Authentication {
+  caller: Caller;
+  /** The token's API key value (AWS), when it has one. */
+  usageKey?: string;
+  /** Identifies the token for per-token throttling. */
+  lookupId?: string;
+}
+
+export type JwtVerifier = (jwt: string) => Promise<string>;
+
+export interface AuthenticatorDeps {
+  tokens: TokenStore;
+  verifyJwt: JwtVerifier;
+  lastUsedWriteIntervalSeconds: number;
+  now?: () => Date;
+}
+
+/** Asymmetric algorithms only: `none` and HMAC (whose key would be the JWKS itself) never verify. */
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+export function createJwtVerifier(options: { jwksUrl: string; issuer: string; audience: string; userClaim: string }): JwtVerifier {
+  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+  return async (jwt) => {
+    const { payload } = await jwtVerify(jwt, jwks, {
+      issuer: options.issuer,
+      audience: options.audience,
+      algorithms: JWT_ALGORITHMS,
+      requiredClaims: ['exp', options.userClaim],
+      clockTolerance: 5,
+    });
+    const user = payload[options.userClaim];
+    if (typeof user !== 'string' || user === '') throw new Error('JWT has no usable user claim');
+    return user;
+  };
+}
+
+function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Finds the credential in the headers and verifies it. Any failure is the same
+ * UnauthorizedError: a client never learns which part was wrong.
+ *
+ * - `X-API-Token: <token>` is an access token;
+ * - `Authorization: Bearer <value>` is an access token when the value has the token
+ *   prefix, and a JWT otherwise.
+ */
+export function createAuthenticator(deps: AuthenticatorDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  async function byToken(presented: string): Promise<Authentication> {
+    const parsed = parseToken(presented);
+    if (!parsed) throw new UnauthorizedError();
+    const credential = await deps.tokens.getCredential(parsed.lookupId);
+    if (!credential || !secretMatches(parsed.secret, credential.secretHash)) throw new UnauthorizedError();
+    const at = now();
+    if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at)) throw new UnauthorizedError();
+    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds);
+    return {
+      caller: {
+        userId: credential.serviceAccountId,
+        authenticatedBy: 'ACCESS_TOKEN',
+        tokenName: credential.name,
+        maxRps: credential.maxRps,
+      },
+      lookupId: credential.lookupId,
+      ...(credential.usageKey ? { usageKey: credential.usageKey } : {}),
+    };
+  }
+
+  async function byJwt(jwt: string): Promise<Authentication> {
+    try {
+      return { caller: { userId: await deps.verifyJwt(jwt), authenticatedBy: 'JWT' } };
+    } catch {
+      throw new UnauthorizedError();
+    }
+  }
+
+  return async function authenticate(headers: Record<string, string | undefined> | null | undefined): Promise<Authentication> {
+    const apiToken = header(headers, 'x-api-token');
+    if (apiToken !== undefined) return byToken(apiToken.trim());
+    const authorization = header(headers, 'authorization');
+    const bearer = authorization === undefined ? undefined : /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization)?.[1];
+    if (bearer === undefined) throw new UnauthorizedError();
+    return hasTokenPrefix(bearer) ? byToken(bearer) : byJwt(bearer);
+  };
+}

@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { AuthorizationModel, UserType } from '../model.js';
+
+/**
+ * The directory file (DESIGN.md §6): domains, users, roles and bundles. This module
+ * parses and checks it and derives who may manage tokens where; it knows nothing of
+ * DynamoDB.
+ */
+
+/** Ids end up in URL paths and table keys: no whitespace, `/`, `#`, `?` or `%`. */
+const id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[^\s/#?%]+$/, 'must not contain whitespace, "/", "#", "?" or "%"');
+
+const domainSchema = z.strictObject({
+  id,
+  authorization: z.enum(['ROLE_V1', 'BUNDLE_V2']),
+});
+
+const userSchema = z.strictObject({
+  id,
+  type: z.enum(['USER', 'SERVICE_ACCOUNT']),
+  domains: z.array(id).optional(),
+  groups: z.array(id).optional(),
+  adminRoles: z.array(id).optional(),
+});
+
+const roleSchema = z.strictObject({
+  domain: id,
+  name: id,
+  permissions: z.array(z.string().min(1)),
+  users: z.array(id).optional(),
+  groups: z.array(id).optional(),
+});
+
+const bundleSchema = z.strictObject({
+  domain: id,
+  permissions: z.array(z.string().min(1)),
+  users: z.array(id).optional(),
+  groups: z.array(id).optional(),
+});
+
+const directorySchema = z.strictObject({
+  domains: z.array(domainSchema).optional(),
+  users: z.array(userSchema).optional(),
+  roles: z.array(roleSchema).optional(),
+  bundles: z.array(bundleSchema).optional(),
+});
+
+export interface DirectoryDomain {
+  id: string;
+  authorization: AuthorizationModel;
+}
+export interface DirectoryUser {
+  id: string;
+  type: UserType;
+  domains: string[];
+  groups: string[];
+  adminRoles: string[];
+}
+export interface DirectoryRole {
+  domain: string;
+  name: string;
+  permissions: string[];
+  users: string[];
+  groups: string[];
+}
+export interface DirectoryBundle {
+  domain: string;
+  permissions: string[];
+  users: string[];
+  groups: string[];
+}
+export interface Directory {
+  domains: DirectoryDomain[];
+  users: DirectoryUser[];
+  roles: DirectoryRole[];
+  bundles: DirectoryBundle[];
+}
+
+export const ROLE_PERMISSION = 'access_token.manage';
+export const BUNDLE_PERMISSION = 'MANAGE_ACCESS_TOKEN';
+
+export class DirectoryError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid directory:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'DirectoryError';
+  }
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');
+}
+
+/** Parses a directory document; throws DirectoryError naming every offending entry. */
+export function parseDirectory(input: unknown): Directory {
+  const parsed = directorySchema.safeParse(input);
+  if (!parsed.success) {
+    throw new DirectoryError(
+      parsed.error.issues.map((issue) => {
+        const where = pathText(issue.path) || '(top level)';
+        const keysText = 'keys' in issue && Array.isArray(issue.keys) ? `: ${issue.keys.map((k) => `"${k}"`).join(', ')}` : '';
+        return `${where}: ${issue.message}${keysText}`;
+      }),
+    );
+  }
+  const data = parsed.data;
+  return {
+    domains: data.domains ?? [],
+    users: (data.users ?? []).map((u) => ({
+      id: u.id,
+      type: u.type,
+      domains: u.domains ?? [],
+      groups: u.groups ?? [],
+      adminRoles: u.adminRoles ?? [],
+    })),
+    roles: (data.roles ?? []).map((r) => ({ ...r, users: r.users ?? [], groups: r.groups ?? [] })),
+    bundles: (data.bundles ?? []).map((b) => ({ ...b, users: b.users ?? [], groups: b.groups ?? [] })),
+  };
+}
+
+/** A stable key for a bundle (bundles have no name): its domain and content. */
+export function bundleKey(bundle: DirectoryBundle): string {
+  const canonical = JSON.stringify([
+    [...bundle.permissions].sort(),
+    [...bundle.users].sort(),
+    [...bundle.groups].sort(),
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+}
+
+function duplicates(values: string[]): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const value of values) (seen.has(value) ? repeated : seen).add(value);
+  return repeated;
+}
+
+/**
+ * Checks what a schema cannot: duplicate ids and references to domains and users that
+ * do not exist (in the file, or among `known` ids). Problems name entries by their
+ * place in the file. Groups are not declared entities, so a group no user belongs to is
+ * allowed (a grant can be prepared before its members are added).
+ */
+export function checkDirectory(
+  directory: Directory,
+  /** Ids already stored that references may also point at (an upsert into a directory). */
+  known: { domains?: Iterable<string>; users?: Iterable<string> } = {},
+): void {
+  const problems: string[] = [];
+  const domainIds = new Set([...directory.domains.map((d) => d.id), ...(known.domains ?? [])]);
+  const userIds = new Set([...directory.users.map((u) => u.id), ...(known.users ?? [])]);
+
+  const firstSeen = new Map<string, number>();
+  const reportDuplicates = (list: string, keyOf: (index: number) => string, count: number, what: string) => {
+    firstSeen.clear();
+    for (let i = 0; i < count; i++) {
+      const key = keyOf(i);
+      const first = firstSeen.get(key);
+      if (first === undefined) firstSeen.set(key, i);
+      else problems.push(`${list}[${i}]: duplicate ${what} (first at ${list}[${first}])`);
+    }
+  };
+  reportDuplicates('domains', (i) => directory.domains[i]!.id, directory.domains.length, 'domain id');
+  reportDuplicates('users', (i) => directory.users[i]!.id, directory.users.length, 'user id');
+  reportDuplicates('roles', (i) => `${directory.roles[i]!.domain}\u0000${directory.roles[i]!.name}`, directory.roles.length, 'role (same domain and name)');
+  reportDuplicates('bundles', (i) => `${directory.bundles[i]!.domain}\u0000${bundleKey(directory.bundles[i]!)}`, directory.bundles.length, 'bundle (same domain and content)');
+
+  const listDuplicates = (where: string, values: string[], what: string) => {
+    for (const value of duplicates(values)) problems.push(`${where}: "${value}" is listed twice in ${what}`);
+  };
+  directory.users.forEach((user, i) => {
+    user.domains.forEach((domain, j) => {
+      if (!domainIds.has(domain)) problems.push(`users[${i}].domains[${j}]: unknown domain "${domain}"`);
+    });
+    listDuplicates(`users[${i}]`, user.domains, 'domains');
+    listDuplicates(`users[${i}]`, user.groups, 'groups');
+    listDuplicates(`users[${i}]`, user.adminRoles, 'adminRoles');
+  });
+  const checkGrant = (list: 'roles' | 'bundles', grant: { domain: string; users: string[]; groups: string[]; permissions: string[] }, i: number) => {
+    if (!domainIds.has(grant.domain)) problems.push(`${list}[${i}].domain: unknown domain "${grant.domain}"`);
+    grant.users.forEach((user, j) => {
+      if (!userIds.has(user)) problems.push(`${list}[${i}].users[${j}]: unknown user "${user}"`);
+    });
+    listDuplicates(`${list}[${i}]`, grant.users, 'users');
+    listDuplicates(`${list}[${i}]`, grant.groups, 'groups');
+    listDuplicates(`${list}[${i}]`, grant.permissions, 'permissions');
+  };
+  directory.roles.forEach((role, i) => checkGrant('roles', role, i));
+  directory.bundles.forEach((bundle, i) => checkGrant('bundles', bundle, i));
+
+  if (problems.length > 0) throw new DirectoryError(problems);
+}
+
+/**
+ * Who may manage tokens in which domain, under each domain's model (DESIGN.md §3):
+ * `ROLE_V1` counts roles holding `access_token.manage`, `BUNDLE_V2` counts bundles
+ * holding `MANAGE_ACCESS_TOKEN`. Either is held directly or through a group; a grant
+ * of the other model's kind counts for nothing.
+ */
+export function tokenManagers(directory: Directory): Map<string, Set<string>> {
+  const membersOf = new Map<string, string[]>();
+  for (const user of directory.users) {
+    for (const group of user.groups) membersOf.set(group, [...(membersOf.get(group) ?? []), user.id]);
+  }
+  const modelOf = new Map(directory.domains.map((d) => [d.id, d.authorization]));
+  const managers = new Map<string, Set<string>>();
+  const grant = (domain: string, holder: { users: string[]; groups: string[] }) => {
+    const set = managers.get(domain) ?? new Set<string>();
+    holder.users.forEach((user) => set.add(user));
+    holder.groups.forEach((group) => (membersOf.get(group) ?? []).forEach((user) => set.add(user)));
+    managers.set(domain, set);
+  };
+  for (const role of directory.roles) {
+    if (modelOf.get(role.domain) === 'ROLE_V1' && role.permissions.includes(ROLE_PERMISSION)) grant(role.domain, role);
+  }
+  for (const bundle of directory.bundles) {
+    if (modelOf.get(bundle.domain) === 'BUNDLE_V2' && bundle.permissions.includes(BUNDLE_PERMISSION)) grant(bundle.domain, bundle);
+  }
+  return managers;
+}
+
+/** Upsert: entries of `update` replace same-keyed entries of `base`; the rest of `base` stays. */
+export function mergeDirectories(base: Directory, update: Directory): Directory {
+  const merge = <T>(a: T[], b: T[], keyOf: (item: T) => string): T[] => {
+    const byKey = new Map(a.map((item) => [keyOf(item), item]));
+    for (const item of b) byKey.set(keyOf(item), item);
+    return [...byKey.values()];
+  };
+  return {
+    domains: merge(base.domains, update.domains, (d) => d.id),
+    users: merge(base.users, update.users, (u) => u.id),
+    roles: merge(base.roles, update.roles, (r) => `${r.domain}\u0000${r.name}`),
+    bundles: merge(base.bundles, update.bundles, (b) => `${b.domain}\u0000${bundleKey(b)}`),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Domain errors. Each carries the HTTP status and the problem `code` of DESIGN.md §4;
+ * the one error middleware turns them into RFC 9457 problem JSON. Their `detail` is
+ * written for the client; anything else (causes, internal messages) is never exposed.
+ */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends ProblemError {
+  constructor(readonly errors: FieldError[]) {
+    super(400, 'VALIDATION_FAILED', 'Validation failed', 'The request has invalid fields; see errors.');
+  }
+}
+
+export class UnsupportedMediaTypeError extends ProblemError {
+  constructor() {
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', 'Send the request body as application/json.');
+  }
+}
+
+export class UnauthorizedError extends ProblemError {
+  constructor() {
+    super(401, 'UNAUTHORIZED', 'Unauthorized', 'A valid access token or bearer JWT is required.');
+  }
+}
+
+export class ForbiddenError extends ProblemError {
+  constructor() {
+    super(403, 'FORBIDDEN', 'Forbidden', 'You do not have permission to manage access tokens here.');
+  }
+}
+
+export class NotSameGroupError extends ProblemError {
+  constructor() {
+    super(
+      403,
+      'NOT_SAME_GROUP',
+      'Not in the same group',
+      'You must be in the same group as this service account to view and manage tokens',
+    );
+  }
+}
+
+export class ServiceAccountNotFoundError extends ProblemError {
+  constructor() {
+    super(404, 'SERVICE_ACCOUNT_NOT_FOUND', 'Service account not found', 'No such service account here.');
+  }
+}
+
+export class TokenNotFoundError extends ProblemError {
+  constructor() {
+    super(404, 'TOKEN_NOT_FOUND', 'Token not found', 'This service account has no token with that name.');
+  }
+}
+
+export class TokenNameTakenError extends ProblemError {
+  constructor() {
+    super(409, 'TOKEN_NAME_TAKEN', 'Token name taken', 'This service account already has a token with that name.');
+  }
+}
+
+export class TokenLimitReachedError extends ProblemError {
+  constructor(limit: number) {
+    super(
+      409,
+      'TOKEN_LIMIT_REACHED',
+      'Token limit reached',
+      `This service account already has ${limit} tokens, the most allowed; delete one first.`,
+    );
+  }
+}
+
+/** A write lost a race with another write to the same token; the client may retry. */
+export class ConcurrentUpdateError extends ProblemError {
+  constructor(options?: { cause?: unknown }) {
+    super(
+      409,
+      'CONCURRENT_UPDATE',
+      'Concurrent update',
+      'The token was changed by another request at the same time; retry the request.',
+      options,
+    );
+  }
+}
+
+/** A dependency (DynamoDB, API Gateway) failed in a way that is safe to retry. */
+export class ServiceUnavailableError extends ProblemError {
+  constructor(options?: { cause?: unknown }) {
+    super(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'A dependency is temporarily unavailable; retry the request.', options);
+  }
+}

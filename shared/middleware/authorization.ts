@@ -1,0 +1,128 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import {
+  ForbiddenError,
+  NotSameGroupError,
+  ServiceAccountNotFoundError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js';
+import type { Caller, Principal } from '../model.js';
+import { readJsonBody } from '../http/validation.js';
+import type { DirectoryStore } from '../store/directory-store.js';
+
+export type Scope = 'domain' | 'admin';
+
+/** What the authorization middlewares establish, handed on to validation and the handler. */
+export interface AuthorizedContext extends Context {
+  caller: Caller;
+  /** The domain of a domain-path request. */
+  domain?: string;
+  serviceAccount: Principal;
+  /** Loads started early so the caller's and the account's lookups run in parallel. */
+  lookups: { caller: Promise<Principal | undefined>; target: Promise<Principal | undefined> | undefined };
+  /** Why a body-borne service account id could not be read, reported at the target step. */
+  targetProblem?: Error;
+}
+
+type Middleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>;
+
+/** Reads the caller the authorizer established (API Gateway passes it in the request context). */
+export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
+  const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  const userId = context?.userId;
+  const authenticatedBy = context?.authenticatedBy;
+  // Only reachable behind the authorizer; a missing context is a wiring fault, refused as 401.
+  if (typeof userId !== 'string' || userId === '' || (authenticatedBy !== 'JWT' && authenticatedBy !== 'ACCESS_TOKEN')) {
+    throw new UnauthorizedError();
+  }
+  const caller: Caller = { userId, authenticatedBy };
+  if (typeof context?.tokenName === 'string') caller.tokenName = context.tokenName;
+  if (authenticatedBy === 'ACCESS_TOKEN') {
+    const raw = context?.maxRps;
+    caller.maxRps = raw === undefined || raw === null || raw === '' ? null : Number(raw);
+  }
+  return caller;
+}
+
+/**
+ * Establishes the caller and starts both directory lookups at once: the caller's and
+ * the service account's. The checks that follow await them in the contract's order, so
+ * nothing about the account is revealed before the permission check passes.
+ */
+export function callerContext(directory: () => DirectoryStore, targetFrom: 'path' | 'body'): Middleware {
+  return {
+    before: (request) => {
+      const { event, context } = request;
+      context.caller = callerFromEvent(event);
+      context.domain = event.pathParameters?.domain;
+      let targetId: string | undefined;
+      if (targetFrom === 'path') {
+        targetId = event.pathParameters?.serviceAccountId;
+      } else {
+        const parsed = readJsonBody(event.body, event.headers?.['content-type']);
+        const value = parsed.ok ? (parsed.value as { serviceAccountId?: unknown } | null | undefined) : undefined;
+        const candidate = value && typeof value === 'object' ? value.serviceAccountId : undefined;
+        targetId = typeof candidate === 'string' && candidate !== '' ? candidate : undefined;
+        if (targetId === undefined) {
+          context.targetProblem = !parsed.ok && parsed.error === 'media-type'
+            ? new UnsupportedMediaTypeError()
+            : new ValidationError([
+                !parsed.ok && parsed.error !== 'media-type'
+                  ? parsed.error
+                  : { field: 'serviceAccountId', message: 'is required and must be a non-empty string' },
+              ]);
+        }
+      }
+      const store = directory();
+      const callerLookup = store.getPrincipal(context.caller.userId);
+      const targetLookup = targetId === undefined ? undefined : store.getPrincipal(targetId);
+      // Both are awaited by later steps; this keeps an early refusal from leaving a
+      // rejected promise unobserved.
+      callerLookup.catch(() => undefined);
+      targetLookup?.catch(() => undefined);
+      context.lookups = { caller: callerLookup, target: targetLookup };
+    },
+  };
+}
+
+/** Step 1: the caller may manage tokens here (DESIGN.md §3). */
+export function permissionCheck(scope: Scope): Middleware {
+  return {
+    before: async ({ context }) => {
+      const caller = await context.lookups.caller;
+      const allowed =
+        caller !== undefined &&
+        (scope === 'admin'
+          ? caller.adminRoles.length > 0
+          : context.domain !== undefined && caller.tokenManagerIn.includes(context.domain));
+      if (!allowed) throw new ForbiddenError();
+    },
+  };
+}
+
+/** Step 2: the target exists, is a service account and, on domain paths, belongs to the domain. */
+export function targetServiceAccountCheck(scope: Scope): Middleware {
+  return {
+    before: async ({ context }) => {
+      if (context.targetProblem) throw context.targetProblem;
+      if (context.lookups.target === undefined) throw new ServiceAccountNotFoundError();
+      const target = await context.lookups.target;
+      const belongs = scope === 'admin' || (context.domain !== undefined && target?.domains.includes(context.domain));
+      if (!target || target.type !== 'SERVICE_ACCOUNT' || !belongs) throw new ServiceAccountNotFoundError();
+      context.serviceAccount = target;
+    },
+  };
+}
+
+/** Step 3: caller and service account share a group, in every context, admins included. */
+export function sameGroupCheck(): Middleware {
+  return {
+    before: async ({ context }) => {
+      const caller = await context.lookups.caller;
+      const groups = new Set(caller?.groups ?? []);
+      if (!context.serviceAccount.groups.some((group) => groups.has(group))) throw new NotSameGroupError();
+    },
+  };
+}

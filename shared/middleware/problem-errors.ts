@@ -1,0 +1,47 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ProblemError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import { problem, problemResponse } from '../http/problem.js';
+import { isRetryableAwsError } from '../store/dynamodb.js';
+import { logger } from './observability.js';
+
+/**
+ * The one place errors become HTTP responses. Domain errors carry their status and
+ * code; a retryable AWS failure becomes 503 with `Retry-After`; anything else is a bug,
+ * logged in full here and answered with a generic 500 that names only the request id.
+ */
+export function problemErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
+  return {
+    onError: async (request) => {
+      const error = request.error;
+      const requestId = request.context?.awsRequestId;
+      if (error instanceof ProblemError) {
+        if (error.status >= 500) logger.error('Request failed', { error: error.cause ?? error, code: error.code });
+        else logger.info('Request refused', { code: error.code, status: error.status });
+        request.response = problemResponse(
+          problem(error.status, error.code, error.title, error.detail, {
+            ...(error instanceof ValidationError ? { errors: error.errors } : {}),
+            ...(error.status >= 500 ? { requestId } : {}),
+          }),
+          error.status === 503 || error.code === 'CONCURRENT_UPDATE' ? { 'Retry-After': '1' } : {},
+        );
+        return;
+      }
+      if (isRetryableAwsError(error)) {
+        logger.error('Dependency failed', { error });
+        const unavailable = new ServiceUnavailableError();
+        request.response = problemResponse(
+          problem(unavailable.status, unavailable.code, unavailable.title, unavailable.detail, { requestId }),
+          { 'Retry-After': '1' },
+        );
+        return;
+      }
+      logger.error('Unexpected error', { error });
+      request.response = problemResponse(
+        problem(500, 'INTERNAL_ERROR', 'Internal error', `An unexpected error occurred; quote request id ${requestId} when reporting it.`, {
+          requestId,
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { FieldError } from '../errors.js';
+import { jsonResponse } from '../http/problem.js';
+import {
+  bodyOrThrow,
+  check,
+  createTokenBody,
+  deprecatedCreateTokenBody,
+  listTokensQuery,
+  readJsonBody,
+  tokenNamePath,
+  updateTokenBody,
+} from '../http/validation.js';
+import type { Scope } from '../middleware/authorization.js';
+import { metrics } from '../middleware/observability.js';
+import { type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
+import { getRuntime } from '../runtime.js';
+import { createToken, decodeCursor, deleteToken, listTokens, updateToken } from './token-service.js';
+
+/**
+ * The token endpoints. Each Lambda entry in `functions/` is one of these for one scope;
+ * the authorization stack has run before any handler here.
+ */
+
+function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: string): string {
+  const account = `auth/service-accounts/${encodeURIComponent(serviceAccountId)}/tokens`;
+  return context.domain === undefined
+    ? `/api/v1/${account}`
+    : `/api/v1/domains/${encodeURIComponent(context.domain)}/${account}`;
+}
+
+function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], emptyAs: unknown): unknown {
+  const value = bodyOrThrow(readJsonBody(event.body, event.headers?.['content-type']), errors);
+  if (value === undefined) return errors.length > 0 ? undefined : emptyAs;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push({ field: 'body', message: 'must be a JSON object' });
+    return undefined;
+  }
+  return value;
+}
+
+export function listTokensEndpoint(scope: Scope) {
+  return tokenEndpoint({
+    scope,
+    input: (event, errors) => {
+      const query = check(listTokensQuery, event.queryStringParameters ?? {}, errors);
+      let after: string | undefined;
+      if (query?.nextToken !== undefined) {
+        after = decodeCursor(query.nextToken);
+        if (after === undefined) errors.push({ field: 'nextToken', message: 'is not a valid cursor' });
+      }
+      return { limit: query?.limit ?? 50, after };
+    },
+  }).handler(async (_event, context) => {
+    const page = await listTokens(getRuntime().tokenService, context.serviceAccount.id, context.input.limit, context.input.after);
+    return jsonResponse(200, page);
+  });
+}
+
+async function create(
+  context: TokenEndpointContext<{ name: string; maxRps?: number | null; expiresAt?: string | null }>,
+  headers: Record<string, string> = {},
+) {
+  const { view, token } = await createToken(getRuntime().tokenService, {
+    serviceAccountId: context.serviceAccount.id,
+    name: context.input.name,
+    maxRps: context.input.maxRps ?? null,
+    expiresAt: context.input.expiresAt ?? null,
+    createdBy: context.caller.userId,
+  });
+  metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
+  const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
+  return jsonResponse(201, { ...view, token }, { Location: location });
+}
+
+export function createTokenEndpoint(scope: Scope) {
+  return tokenEndpoint({
+    scope,
+    input: (event, errors) => check(createTokenBody, jsonObjectBody(event, errors, {}), errors)!,
+  }).handler(async (_event, context) => create(context));
+}
+
+/** RFC 9745 `Deprecation` value: the moment the body-parameter create was deprecated. */
+export const DEPRECATED_SINCE = '@1767225600'; // 2026-01-01T00:00:00Z
+
+export function deprecatedCreateTokenEndpoint(scope: Scope) {
+  return tokenEndpoint({
+    scope,
+    targetFrom: 'body',
+    input: (event, errors) => check(deprecatedCreateTokenBody, jsonObjectBody(event, errors, {}), errors)!,
+  }).handler(async (_event, context) =>
+    create(context, {
+      Deprecation: DEPRECATED_SINCE,
+      Link: `<${tokensPath(context, context.serviceAccount.id)}>; rel="successor-version"`,
+    }),
+  );
+}
+
+export function updateTokenEndpoint(scope: Scope) {
+  return tokenEndpoint({
+    scope,
+    input: (event, errors) => {
+      const path = check(tokenNamePath, event.pathParameters ?? {}, errors);
+      const body = check(updateTokenBody, jsonObjectBody(event, errors, {}), errors);
+      return { name: path?.name ?? '', ...body };
+    },
+  }).handler(async (_event, context) => {
+    const { name, status, maxRps } = context.input;
+    const view = await updateToken(getRuntime().tokenService, context.serviceAccount.id, name, {
+      ...(status === undefined ? {} : { status }),
+      ...(maxRps === undefined ? {} : { maxRps }),
+    });
+    return jsonResponse(200, view);
+  });
+}
+
+export function deleteTokenEndpoint(scope: Scope) {
+  return tokenEndpoint({
+    scope,
+    input: (event, errors) => ({ name: check(tokenNamePath, event.pathParameters ?? {}, errors)?.name ?? '' }),
+  }).handler(async (_event, context) => {
+    await deleteToken(getRuntime().tokenService, context.serviceAccount.id, context.input.name);
+    metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
+    return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
+  });
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Directory } from '../../shared/directory/directory.js';
+import { signDevToken } from '../../infra/local/dev-issuer.js';
+import { readDirectoryFile } from '../../infra/local/directory-file.js';
+import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
+import { type LocalService, startLocalService } from '../../infra/local/service.js';
+import { tokenBucketThrottle } from '../../infra/local/throttle.js';
+
+/**
+ * A whole local service for one test file: its own table in the run's DynamoDB Local,
+ * the real gateway on a free port, the real authorizer and handlers.
+ */
+export interface TestService {
+  url: string;
+  service: LocalService;
+  tableName: string;
+  jwt(userId: string): Promise<string>;
+  call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+  scanTable(): Promise<Record<string, unknown>[]>;
+  documentClient: DynamoDBDocumentClient;
+  stop(): Promise<void>;
+}
+
+export interface CallOptions {
+  /** A user id (a dev JWT is minted for it), or a credential header set given as is. */
+  as?: string;
+  token?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  rawBody?: string;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export function exampleDirectory(): Directory {
+  return readDirectoryFile(DEFAULT_DIRECTORY_FILE);
+}
+
+export async function startTestService(options: { directory?: Directory; throttle?: boolean } = {}): Promise<TestService> {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run the tests with npm test');
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const tableName = `t-${randomUUID()}`;
+  const service = await startLocalService({
+    port: 0,
+    directory: options.directory ?? exampleDirectory(),
+    dynamodbEndpoint: endpoint,
+    tableName,
+    ...(options.throttle === false ? {} : { throttle: tokenBucketThrottle() }),
+  });
+  const documentClient = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  );
+  const jwts = new Map<string, string>();
+  const jwt = async (userId: string) => {
+    let value = jwts.get(userId);
+    if (!value) {
+      value = await signDevToken(userId);
+      jwts.set(userId, value);
+    }
+    return value;
+  };
+  return {
+    url: service.url,
+    service,
+    tableName,
+    jwt,
+    documentClient,
+    async call(method, path, options = {}) {
+      const headers: Record<string, string> = { ...(options.headers ?? {}) };
+      if (options.as) headers.Authorization = `Bearer ${await jwt(options.as)}`;
+      if (options.token) headers['X-API-Token'] = options.token;
+      let body: string | undefined = options.rawBody;
+      if (options.body !== undefined) {
+        body = JSON.stringify(options.body);
+        headers['Content-Type'] ??= 'application/json';
+      }
+      const response = await fetch(`${service.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = await response.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed, text };
+    },
+    async scanTable() {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await documentClient.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    },
+    async stop() {
+      documentClient.destroy();
+      await service.stop();
+    },
+  };
+}
+
+export const domainTokens = (domain: string, account: string) => `/api/v1/domains/${domain}/auth/service-accounts/${account}/tokens`;
+export const adminTokens = (account: string) => `/api/v1/auth/service-accounts/${account}/tokens`;
