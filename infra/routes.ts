@@ -19,6 +19,8 @@ export interface Route {
   dynamodb: DynamoAction[];
   /** Body is JSON the function validates (API Gateway checks it is an object first). */
   jsonBody?: boolean;
+  /** Keeps API Gateway keys and usage plans in step with tokens (create, update, delete). */
+  managesApiKeys?: boolean;
   deprecated?: boolean;
   summary: string;
 }
@@ -36,23 +38,38 @@ export const routes: Route[] = [
   { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: READ, summary: 'Who the caller is' },
 
   { id: 'list-domain-tokens', method: 'GET', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: READ, summary: 'List tokens (domain)' },
-  { id: 'create-domain-token', method: 'POST', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (domain)' },
-  { id: 'update-domain-token', method: 'PATCH', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (domain)' },
-  { id: 'delete-domain-token', method: 'DELETE', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (domain)' },
-  { id: 'create-domain-token-deprecated', method: 'POST', path: `${DOMAIN_BASE}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, summary: 'Create a token, account in body (domain, deprecated)' },
+  { id: 'create-domain-token', managesApiKeys: true, method: 'POST', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (domain)' },
+  { id: 'update-domain-token', managesApiKeys: true, method: 'PATCH', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (domain)' },
+  { id: 'delete-domain-token', managesApiKeys: true, method: 'DELETE', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (domain)' },
+  { id: 'create-domain-token-deprecated', managesApiKeys: true, method: 'POST', path: `${DOMAIN_BASE}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, summary: 'Create a token, account in body (domain, deprecated)' },
 
   { id: 'list-admin-tokens', method: 'GET', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: READ, summary: 'List tokens (admin)' },
-  { id: 'create-admin-token', method: 'POST', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (admin)' },
-  { id: 'update-admin-token', method: 'PATCH', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (admin)' },
-  { id: 'delete-admin-token', method: 'DELETE', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (admin)' },
-  { id: 'create-admin-token-deprecated', method: 'POST', path: `${ADMIN_BASE}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, summary: 'Create a token, account in body (admin, deprecated)' },
+  { id: 'create-admin-token', managesApiKeys: true, method: 'POST', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (admin)' },
+  { id: 'update-admin-token', managesApiKeys: true, method: 'PATCH', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (admin)' },
+  { id: 'delete-admin-token', managesApiKeys: true, method: 'DELETE', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (admin)' },
+  { id: 'create-admin-token-deprecated', managesApiKeys: true, method: 'POST', path: `${ADMIN_BASE}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, summary: 'Create a token, account in body (admin, deprecated)' },
 ];
 
 /** The REQUEST authorizer in front of every authenticated route. */
 export const authorizer = {
   id: 'authorizer',
   dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as DynamoAction[],
+  /** Reads the unthrottled plan's key value once per cold start (`apigateway:GET` on that key). */
+  readsUnthrottledKey: true,
 };
+
+/** Functions that no route calls: run on a schedule by the stack. */
+export const scheduledFunctions = [
+  {
+    id: 'reconcile',
+    /** EventBridge schedule expression. */
+    schedule: 'rate(1 hour)',
+    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+    scansTable: true,
+    managesApiKeys: true,
+    summary: 'Reports and repairs drift between tokens and API Gateway keys and usage plans',
+  },
+];
 
 /** Entry file of a function, relative to the project root. */
 export const entryOf = (id: string): string => `functions/${id}.ts`;

@@ -26,6 +26,12 @@ export interface Config {
   expiredTokenRetentionDays: number;
   /** Minimum interval between two `lastUsedAt` writes of one token. @default 60 */
   lastUsedWriteIntervalSeconds: number;
+  /**
+   * API Gateway wiring for `maxRps` (AWS only; all unset locally, where the local gateway
+   * throttles instead): the REST API id, its stage name, and the id of the key in the
+   * unthrottled usage plan that JWT callers and unlimited tokens share.
+   */
+  apiGateway: { restApiId: string; stage: string; unthrottledApiKeyId: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +64,20 @@ function integer(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
+function apiGatewaySettings(): Config['apiGateway'] {
+  const names = ['REST_API_ID', 'API_STAGE', 'UNTHROTTLED_API_KEY_ID'] as const;
+  const set = names.filter((name) => process.env[name]);
+  if (set.length === 0) return undefined;
+  if (set.length < names.length) {
+    throw new ConfigError(`Set all of ${names.join(', ')} or none; missing ${names.filter((n) => !process.env[n]).join(', ')}`);
+  }
+  return {
+    restApiId: process.env.REST_API_ID!,
+    stage: process.env.API_STAGE!,
+    unthrottledApiKeyId: process.env.UNTHROTTLED_API_KEY_ID!,
+  };
+}
+
 function read(): Config {
   return {
     tableName: text('TABLE_NAME', LOCAL_DEFAULTS.TABLE_NAME),
@@ -71,6 +91,7 @@ function read(): Config {
     tokenMaxLifetimeDays: integer('TOKEN_MAX_LIFETIME_DAYS', 365, 1, 36_500),
     expiredTokenRetentionDays: integer('EXPIRED_TOKEN_RETENTION_DAYS', 30, 0, 3_650),
     lastUsedWriteIntervalSeconds: integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
+    apiGateway: apiGatewaySettings(),
   };
 }
 
