@@ -56,14 +56,19 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('base64url');
 }
 
+/** Puts a token together from its parts, checksum included. */
+export function assembleToken(lookupId: string, secret: string): string {
+  const body = `${TOKEN_PREFIX}${lookupId}${secret}`;
+  return `${body}${checksum(body)}`;
+}
+
 /** Makes a new token from fresh randomness. */
 export function mintToken(): MintedToken {
   let lookupId = '';
   for (let i = 0; i < LOOKUP_ID_LENGTH; i++) lookupId += ALPHABET[randomInt(62)];
   const secret = base62(BigInt(`0x${randomBytes(SECRET_BYTES).toString('hex')}`), SECRET_LENGTH);
-  const body = `${TOKEN_PREFIX}${lookupId}${secret}`;
   return {
-    token: `${body}${checksum(body)}`,
+    token: assembleToken(lookupId, secret),
     lookupId,
     secretHash: hashSecret(secret),
     prefix: `${TOKEN_PREFIX}${lookupId}`,

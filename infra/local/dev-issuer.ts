@@ -46,7 +46,10 @@ export async function devJwks(): Promise<{ keys: JWK[] }> {
 }
 
 /** Signs a dev JWT for a user, valid for an hour, with the configured issuer and audience. */
-export async function signDevToken(userId: string, options: { expiresIn?: string } = {}): Promise<string> {
+export async function signDevToken(
+  userId: string,
+  options: { expiresAt?: number; notBefore?: number; issuer?: string; audience?: string } = {},
+): Promise<string> {
   const jwk = await privateJwk();
   const key = await importJWK(jwk, ALG);
   const settings = config();
@@ -54,9 +57,10 @@ export async function signDevToken(userId: string, options: { expiresIn?: string
   return new SignJWT(claims)
     .setProtectedHeader({ alg: ALG, kid: jwk.kid!, typ: 'JWT' })
     .setSubject(userId)
-    .setIssuer(settings.jwtIssuer)
-    .setAudience(settings.jwtAudience)
+    .setIssuer(options.issuer ?? settings.jwtIssuer)
+    .setAudience(options.audience ?? settings.jwtAudience)
     .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '1h')
+    .setNotBefore(options.notBefore ?? Math.floor(Date.now() / 1000) - 5)
+    .setExpirationTime(options.expiresAt ?? '1h')
     .sign(key);
 }

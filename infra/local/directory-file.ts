@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type Directory, DirectoryError, checkDirectory, parseDirectory } from '../../shared/directory/directory.js';
+import { type Directory, DirectoryError, parseDirectory } from '../../shared/directory/directory.js';
 
-/** Reads and fully checks a directory file before anything touches the table. */
+/**
+ * Reads a directory file and checks its shape. References are checked by the import,
+ * against the file plus what is stored (an upsert may point at stored entries), still
+ * before anything is written.
+ */
 export function readDirectoryFile(file: string): Directory {
   let text: string;
   try {
@@ -15,7 +19,5 @@ export function readDirectoryFile(file: string): Directory {
   } catch (error) {
     throw new DirectoryError([`${file}: not valid JSON (${(error as Error).message})`]);
   }
-  const directory = parseDirectory(json);
-  checkDirectory(directory);
-  return directory;
+  return parseDirectory(json);
 }

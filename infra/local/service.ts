@@ -53,7 +53,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   const endpoint =
     options.dynamodbEndpoint ??
     (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(LOCAL_DIR, 'dynamodb') })).endpoint;
-  const tableName = options.tableName ?? process.env.TABLE_NAME ?? LOCAL_DEFAULTS.TABLE_NAME;
+  const tableName = options.tableName || process.env.TABLE_NAME || LOCAL_DEFAULTS.TABLE_NAME;
   try {
     process.env.DYNAMODB_ENDPOINT = endpoint;
     process.env.TABLE_NAME = tableName;

@@ -46,6 +46,8 @@ async function main(): Promise<void> {
     port,
     directory,
     inMemory: values['in-memory'],
+    // An existing DynamoDB (another DynamoDB Local, say) instead of the bundled one.
+    ...(process.env.DYNAMODB_ENDPOINT ? { dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT } : {}),
     throttle: tokenBucketThrottle(),
     announce: true,
     onRequest: ({ method, path, status, ms }) => console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),

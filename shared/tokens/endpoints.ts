@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { z } from 'zod';
 import type { FieldError } from '../errors.js';
 import { jsonResponse } from '../http/problem.js';
 import {
@@ -30,6 +31,7 @@ function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: st
     : `/api/v1/domains/${encodeURIComponent(context.domain)}/${account}`;
 }
 
+/** The body as a JSON object, `emptyAs` when there is none; undefined (with errors pushed) when unreadable. */
 function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], emptyAs: unknown): unknown {
   const value = bodyOrThrow(readJsonBody(event.body, event.headers?.['content-type']), errors);
   if (value === undefined) return errors.length > 0 ? undefined : emptyAs;
@@ -38,6 +40,11 @@ function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], empty
     return undefined;
   }
   return value;
+}
+
+function checkBody<S extends z.ZodType>(schema: S, event: APIGatewayProxyEvent, errors: FieldError[]): z.infer<S> | undefined {
+  const body = jsonObjectBody(event, errors, {});
+  return body === undefined ? undefined : check(schema, body, errors);
 }
 
 export function listTokensEndpoint(scope: Scope) {
@@ -71,13 +78,13 @@ async function create(
   });
   metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
-  return jsonResponse(201, { ...view, token }, { Location: location });
+  return jsonResponse(201, { ...view, token }, { ...headers, Location: location });
 }
 
 export function createTokenEndpoint(scope: Scope) {
   return tokenEndpoint({
     scope,
-    input: (event, errors) => check(createTokenBody, jsonObjectBody(event, errors, {}), errors)!,
+    input: (event, errors) => checkBody(createTokenBody, event, errors)!,
   }).handler(async (_event, context) => create(context));
 }
 
@@ -88,7 +95,7 @@ export function deprecatedCreateTokenEndpoint(scope: Scope) {
   return tokenEndpoint({
     scope,
     targetFrom: 'body',
-    input: (event, errors) => check(deprecatedCreateTokenBody, jsonObjectBody(event, errors, {}), errors)!,
+    input: (event, errors) => checkBody(deprecatedCreateTokenBody, event, errors)!,
   }).handler(async (_event, context) =>
     create(context, {
       Deprecation: DEPRECATED_SINCE,
@@ -102,7 +109,7 @@ export function updateTokenEndpoint(scope: Scope) {
     scope,
     input: (event, errors) => {
       const path = check(tokenNamePath, event.pathParameters ?? {}, errors);
-      const body = check(updateTokenBody, jsonObjectBody(event, errors, {}), errors);
+      const body = checkBody(updateTokenBody, event, errors);
       return { name: path?.name ?? '', ...body };
     },
   }).handler(async (_event, context) => {

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { generateKeyPair, SignJWT } from 'jose';
+import { signDevToken } from '../../infra/local/dev-issuer.js';
+import { config } from '../../shared/config.js';
+import { keys } from '../../shared/store/keys.js';
+import { assembleToken, mintToken, parseToken } from '../../shared/token-format.js';
+import { domainTokens, startTestService, type TestService } from '../support/service.js';
+
+let api: TestService;
+const BASE = domainTokens('finance', 'sa-etl');
+const WHOAMI = '/api/v1/auth/whoami';
+
+before(async () => {
+  api = await startTestService();
+});
+after(async () => api?.stop());
+
+async function newToken(name: string, body: Record<string, unknown> = {}): Promise<string> {
+  const created = await api.call('POST', BASE, { as: 'alice', body: { name, ...body } });
+  assert.equal(created.status, 201, created.text);
+  return created.body.token;
+}
+
+async function whoamiWith(headers: Record<string, string>) {
+  return api.call('GET', WHOAMI, { headers });
+}
+
+describe('access tokens', () => {
+  it('accepts a token in X-API-Token and as a Bearer value with the token prefix', async () => {
+    const token = await newToken('headers');
+    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 200);
+    assert.equal((await whoamiWith({ 'x-api-token': token })).status, 200);
+    assert.equal((await whoamiWith({ Authorization: `Bearer ${token}` })).status, 200);
+    assert.equal((await whoamiWith({ Authorization: `bearer ${token}` })).status, 200);
+  });
+
+  it('refuses malformed, mistyped and forged tokens with the same 401 body', async () => {
+    const token = await newToken('forgery-target');
+    const { lookupId, secret } = parseToken(token)!;
+    // A real lookup id, another secret and a valid checksum: only the hash compare can tell.
+    const forged = assembleToken(lookupId, parseToken(mintToken().token)!.secret);
+    const flipped = assembleToken(lookupId, `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`);
+    const bodies = new Set<string>();
+    for (const bad of ['', 'iomsat_', token.slice(0, -1), `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, forged, flipped, 'not-a-token']) {
+      const result = await whoamiWith({ 'X-API-Token': bad });
+      assert.equal(result.status, 401, bad);
+      bodies.add(result.text);
+    }
+    assert.equal(bodies.size, 1, 'every failure answers the same body');
+    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 200, 'the real token still works');
+  });
+
+  it('refuses other Authorization schemes and empty bearer values', async () => {
+    for (const value of ['Basic YWxpY2U6cGFzcw==', 'Bearer', 'Bearer ', 'Token abc']) {
+      assert.equal((await whoamiWith({ Authorization: value })).status, 401, value);
+    }
+  });
+
+  it('refuses an expired token at once and lists it as EXPIRED', async () => {
+    const token = await newToken('soon-expired', { expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 200);
+    // Move the expiry into the past, as time would.
+    const past = new Date(Date.now() - 1000).toISOString();
+    const { lookupId } = parseToken(token)!;
+    for (const key of [keys.credential(lookupId), keys.token('sa-etl', 'soon-expired')]) {
+      await api.documentClient.send(
+        new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': past } }),
+      );
+    }
+    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 401);
+    const listed = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'soon-expired');
+    assert.equal(listed.status, 'EXPIRED');
+    // Expired tokens still count and can still be deleted by their owners.
+    assert.equal((await api.call('DELETE', `${BASE}/soon-expired`, { as: 'alice' })).status, 204);
+  });
+
+  it('writes lastUsedAt at most once a minute however often the token is used', async () => {
+    const token = await newToken('hot');
+    await whoamiWith({ 'X-API-Token': token });
+    const first = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'hot').lastUsedAt;
+    assert.ok(first);
+    await Promise.all(Array.from({ length: 20 }, () => whoamiWith({ 'X-API-Token': token })));
+    const later = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'hot').lastUsedAt;
+    assert.equal(later, first);
+    assert.equal(config().lastUsedWriteIntervalSeconds, 60);
+  });
+});
+
+describe('JWTs', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('accepts a dev JWT', async () => {
+    assert.equal((await api.call('GET', WHOAMI, { as: 'alice' })).status, 200);
+  });
+
+  it('refuses a JWT signed by a key outside the JWKS', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const stranger = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'stranger' })
+      .setSubject('alice')
+      .setIssuer(config().jwtIssuer)
+      .setAudience(config().jwtAudience)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    assert.equal((await whoamiWith({ Authorization: `Bearer ${stranger}` })).status, 401);
+  });
+
+  it('refuses wrong issuer, wrong audience, expired and not-yet-valid JWTs signed by the right key', async () => {
+    const variants: Record<string, Parameters<typeof signDevToken>[1]> = {
+      'wrong issuer': { issuer: 'https://other-issuer.invalid' },
+      'wrong audience': { audience: 'other-audience' },
+      expired: { expiresAt: now() - 60 },
+      'not yet valid': { notBefore: now() + 3600, expiresAt: now() + 7200 },
+    };
+    for (const [what, options] of Object.entries(variants)) {
+      const jwt = await signDevToken('alice', options);
+      assert.equal((await whoamiWith({ Authorization: `Bearer ${jwt}` })).status, 401, what);
+    }
+  });
+
+  it('refuses alg none and a JWT whose claims were changed after signing', async () => {
+    const good = await api.jwt('alice');
+    const [header, payload, signature] = good.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    const asRoot = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'root' })).toString('base64url')}.${signature}`;
+    assert.equal((await whoamiWith({ Authorization: `Bearer ${none}` })).status, 401, 'alg none');
+    assert.equal((await whoamiWith({ Authorization: `Bearer ${asRoot}` })).status, 401, 'changed subject');
+  });
+});

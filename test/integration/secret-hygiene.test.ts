@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parseToken } from '../../shared/token-format.js';
+import { domainTokens, startTestService, type TestService } from '../support/service.js';
+
+// Log everything this file does, so that a secret logged at any level would be caught.
+process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+
+let api: TestService;
+const output: string[] = [];
+const restore: (() => void)[] = [];
+
+before(async () => {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => (stream.write = write));
+  }
+  api = await startTestService();
+});
+after(async () => {
+  restore.forEach((undo) => undo());
+  await api?.stop();
+});
+
+describe('secret hygiene', () => {
+  it('shows the secret in the create response only: never stored, logged or returned again', async () => {
+    const base = domainTokens('finance', 'sa-etl');
+    const created = await api.call('POST', base, { as: 'alice', body: { name: 'hygiene', maxRps: 3 } });
+    assert.equal(created.status, 201);
+    const token: string = created.body.token;
+    const { secret } = parseToken(token)!;
+
+    const responses = [
+      await api.call('GET', '/api/v1/auth/whoami', { token }),
+      await api.call('GET', '/api/v1/auth/whoami', { headers: { Authorization: `Bearer ${token}` } }),
+      await api.call('GET', base, { as: 'alice' }),
+      await api.call('PATCH', `${base}/hygiene`, { as: 'alice', body: { status: 'SUSPENDED' } }),
+      await api.call('GET', '/api/v1/auth/whoami', { token }),
+      await api.call('POST', base, { as: 'alice', body: { name: 'hygiene' } }),
+      await api.call('PATCH', `${base}/hygiene`, { as: 'alice', body: { status: 'ACTIVE', maxRps: 9 } }),
+      await api.call('GET', base, { token, headers: { Authorization: `Bearer ${token}` } }),
+    ];
+    const items = await api.scanTable();
+    await api.call('DELETE', `${base}/hygiene`, { as: 'alice' });
+    responses.push(await api.call('GET', '/api/v1/auth/whoami', { token }));
+
+    assert.ok(output.length > 0, 'logs were captured');
+    assert.ok(output.some((line) => line.includes('"level":"DEBUG"') || line.includes('"level":"INFO"')), 'the handlers logged');
+    for (const text of [...output, ...responses.map((r) => r.text), JSON.stringify(items)]) {
+      assert.ok(!text.includes(secret), `secret leaked in: ${text.slice(0, 200)}`);
+      assert.ok(!text.includes(token), `token leaked in: ${text.slice(0, 200)}`);
+    }
+    const credential = items.find((item) => String(item.pk).startsWith('CRED#'));
+    assert.ok(credential && typeof credential.secretHash === 'string', 'only a hash is stored');
+  });
+});

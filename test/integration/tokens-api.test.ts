@@ -1,0 +1,300 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
+
+let api: TestService;
+before(async () => {
+  api = await startTestService();
+});
+after(async () => api?.stop());
+
+const FIN = domainTokens('finance', 'sa-etl');
+
+function assertProblem(result: { status: number; headers: Headers; body: any }, status: number, code: string) {
+  assert.equal(result.status, status, JSON.stringify(result.body));
+  assert.equal(result.headers.get('content-type'), 'application/problem+json');
+  assert.equal(result.body.status, status);
+  assert.equal(result.body.code, code);
+  assert.equal(typeof result.body.type, 'string');
+  assert.equal(typeof result.body.title, 'string');
+  assert.equal(typeof result.body.detail, 'string');
+}
+
+describe('health and whoami', () => {
+  it('answers /health without credentials', async () => {
+    const result = await api.call('GET', '/health');
+    assert.equal(result.status, 200);
+  });
+
+  it('tells a JWT caller who they are', async () => {
+    const result = await api.call('GET', '/api/v1/auth/whoami', { as: 'alice' });
+    assert.equal(result.status, 200);
+    assert.deepEqual(result.body, { userId: 'alice', type: 'USER', authenticatedBy: 'JWT' });
+  });
+
+  it('tells a token caller its service account, token name and maxRps', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'whoami-probe', maxRps: 7 } });
+    assert.equal(created.status, 201);
+    const result = await api.call('GET', '/api/v1/auth/whoami', { token: created.body.token });
+    assert.deepEqual(result.body, {
+      userId: 'sa-etl',
+      type: 'SERVICE_ACCOUNT',
+      authenticatedBy: 'ACCESS_TOKEN',
+      tokenName: 'whoami-probe',
+      maxRps: 7,
+    });
+    const bearer = await api.call('GET', '/api/v1/auth/whoami', { headers: { Authorization: `Bearer ${created.body.token}` } });
+    assert.equal(bearer.body.authenticatedBy, 'ACCESS_TOKEN');
+    await api.call('DELETE', `${FIN}/whoami-probe`, { as: 'alice' });
+  });
+
+  it('refuses whoami without credentials with a 401 problem', async () => {
+    assertProblem(await api.call('GET', '/api/v1/auth/whoami'), 401, 'UNAUTHORIZED');
+  });
+
+  it('answers an unknown route with a 404 problem', async () => {
+    assertProblem(await api.call('GET', '/api/v1/nope', { as: 'alice' }), 404, 'NOT_FOUND');
+  });
+});
+
+describe('token lifecycle on the domain path', () => {
+  it('creates a token, shows the secret once, and lists it without the secret', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'ci-deploy', maxRps: 5 } });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('cache-control'), 'no-store');
+    assert.equal(created.headers.get('location'), `${FIN}/ci-deploy`);
+    assert.equal(created.headers.get('deprecation'), null);
+    const { token, ...view } = created.body;
+    assert.match(token, /^iomsat_[0-9A-Za-z]{65}$/);
+    assert.ok(token.startsWith(view.prefix));
+    assert.equal(view.name, 'ci-deploy');
+    assert.equal(view.serviceAccountId, 'sa-etl');
+    assert.equal(view.status, 'ACTIVE');
+    assert.equal(view.maxRps, 5);
+    assert.equal(view.expiresAt, null);
+    assert.equal(view.createdBy, 'alice');
+    assert.equal(view.lastUsedAt, null);
+    assert.equal(view.createdAt, view.updatedAt);
+
+    const list = await api.call('GET', FIN, { as: 'alice' });
+    assert.equal(list.status, 200);
+    const listed = list.body.tokens.find((t: { name: string }) => t.name === 'ci-deploy');
+    assert.deepEqual(listed, view);
+    assert.equal(list.body.nextToken, null);
+    assert.ok(!list.text.includes(token.slice(23)));
+  });
+
+  it('suspends a token so it is refused on the next request, and reactivates it', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'suspend-me' } });
+    const token = created.body.token;
+    assert.equal((await api.call('GET', '/api/v1/auth/whoami', { token })).status, 200);
+
+    const suspended = await api.call('PATCH', `${FIN}/suspend-me`, { as: 'alice', body: { status: 'SUSPENDED' } });
+    assert.equal(suspended.status, 200);
+    assert.equal(suspended.body.status, 'SUSPENDED');
+    assert.equal(suspended.body.token, undefined);
+    assertProblem(await api.call('GET', '/api/v1/auth/whoami', { token }), 401, 'UNAUTHORIZED');
+
+    const reactivated = await api.call('PATCH', `${FIN}/suspend-me`, { as: 'alice', body: { status: 'ACTIVE' } });
+    assert.equal(reactivated.body.status, 'ACTIVE');
+    assert.equal((await api.call('GET', '/api/v1/auth/whoami', { token })).status, 200);
+  });
+
+  it('changes maxRps, sets it to null, and keeps the other fields', async () => {
+    await api.call('POST', FIN, { as: 'alice', body: { name: 'rate-change', maxRps: 3 } });
+    const raised = await api.call('PATCH', `${FIN}/rate-change`, { as: 'alice', body: { maxRps: 100 } });
+    assert.equal(raised.status, 200);
+    assert.equal(raised.body.maxRps, 100);
+    assert.equal(raised.body.status, 'ACTIVE');
+    assert.ok(raised.body.updatedAt >= raised.body.createdAt);
+    const cleared = await api.call('PATCH', `${FIN}/rate-change`, { as: 'alice', body: { maxRps: null, status: 'SUSPENDED' } });
+    assert.equal(cleared.body.maxRps, null);
+    assert.equal(cleared.body.status, 'SUSPENDED');
+  });
+
+  it('deletes a token so it is refused on the next request and gone from the list', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'delete-me' } });
+    const deleted = await api.call('DELETE', `${FIN}/delete-me`, { as: 'alice' });
+    assert.equal(deleted.status, 204);
+    assert.equal(deleted.text, '');
+    assertProblem(await api.call('GET', '/api/v1/auth/whoami', { token: created.body.token }), 401, 'UNAUTHORIZED');
+    const list = await api.call('GET', FIN, { as: 'alice' });
+    assert.ok(!list.body.tokens.some((t: { name: string }) => t.name === 'delete-me'));
+    assertProblem(await api.call('DELETE', `${FIN}/delete-me`, { as: 'alice' }), 404, 'TOKEN_NOT_FOUND');
+  });
+
+  it('frees a deleted name for reuse, with a new secret', async () => {
+    const first = await api.call('POST', FIN, { as: 'alice', body: { name: 'reused' } });
+    await api.call('DELETE', `${FIN}/reused`, { as: 'alice' });
+    const second = await api.call('POST', FIN, { as: 'alice', body: { name: 'reused' } });
+    assert.equal(second.status, 201);
+    assert.notEqual(second.body.token, first.body.token);
+    assertProblem(await api.call('GET', '/api/v1/auth/whoami', { token: first.body.token }), 401, 'UNAUTHORIZED');
+    assert.equal((await api.call('GET', '/api/v1/auth/whoami', { token: second.body.token })).status, 200);
+  });
+
+  it('refuses a duplicate name with 409 TOKEN_NAME_TAKEN', async () => {
+    await api.call('POST', FIN, { as: 'alice', body: { name: 'dup' } });
+    assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'dup' } }), 409, 'TOKEN_NAME_TAKEN');
+  });
+
+  it('answers 404 TOKEN_NOT_FOUND for updates of unknown names', async () => {
+    assertProblem(await api.call('PATCH', `${FIN}/no-such-token`, { as: 'alice', body: { status: 'SUSPENDED' } }), 404, 'TOKEN_NOT_FOUND');
+  });
+
+  it('records lastUsedAt when a token is used', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'used' } });
+    await api.call('GET', '/api/v1/auth/whoami', { token: created.body.token });
+    const list = await api.call('GET', FIN, { as: 'alice' });
+    const used = list.body.tokens.find((t: { name: string }) => t.name === 'used');
+    assert.ok(used.lastUsedAt, 'lastUsedAt is set');
+    assert.ok(Date.parse(used.lastUsedAt) >= Date.parse(used.createdAt));
+  });
+});
+
+describe('the admin path and the deprecated creates', () => {
+  it('manages tokens through the admin path with the same interface', async () => {
+    const base = adminTokens('sa-platform');
+    const created = await api.call('POST', base, { as: 'root', body: { name: 'nightly' } });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('location'), `${base}/nightly`);
+    assert.equal((await api.call('GET', base, { as: 'root' })).body.tokens.length, 1);
+    assert.equal((await api.call('PATCH', `${base}/nightly`, { as: 'root', body: { maxRps: 2 } })).body.maxRps, 2);
+    assert.equal((await api.call('DELETE', `${base}/nightly`, { as: 'root' })).status, 204);
+  });
+
+  it('serves the deprecated domain create with Deprecation and successor Link headers', async () => {
+    const result = await api.call('POST', '/api/v1/domains/finance/auth/service-accounts/tokens', {
+      as: 'alice',
+      body: { serviceAccountId: 'sa-etl', name: 'legacy-domain' },
+    });
+    assert.equal(result.status, 201);
+    assert.match(result.headers.get('deprecation') ?? '', /^@\d+$/);
+    assert.equal(result.headers.get('link'), `<${FIN}>; rel="successor-version"`);
+    assert.equal(result.body.serviceAccountId, 'sa-etl');
+    assert.match(result.body.token, /^iomsat_/);
+  });
+
+  it('serves the deprecated admin create with the same checks', async () => {
+    const path = '/api/v1/auth/service-accounts/tokens';
+    const result = await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'sa-platform', name: 'legacy-admin' } });
+    assert.equal(result.status, 201);
+    assert.equal(result.headers.get('link'), `<${adminTokens('sa-platform')}>; rel="successor-version"`);
+    assertProblem(await api.call('POST', path, { as: 'alice', body: { serviceAccountId: 'sa-platform', name: 'x' } }), 403, 'FORBIDDEN');
+    assertProblem(await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'ghost', name: 'x' } }), 404, 'SERVICE_ACCOUNT_NOT_FOUND');
+    assertProblem(await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'sa-reporting', name: 'x' } }), 403, 'NOT_SAME_GROUP');
+    const missing = await api.call('POST', path, { as: 'root', body: { name: 'x' } });
+    assertProblem(missing, 400, 'VALIDATION_FAILED');
+    assert.deepEqual(missing.body.errors.map((e: { field: string }) => e.field), ['serviceAccountId']);
+  });
+});
+
+describe('validation', () => {
+  it('lists every offending field of a create body', async () => {
+    const result = await api.call('POST', FIN, {
+      as: 'alice',
+      body: { name: 'bad name!', maxRps: 0, expiresAt: 'tomorrow', extra: true },
+    });
+    assertProblem(result, 400, 'VALIDATION_FAILED');
+    const fields = result.body.errors.map((e: { field: string }) => e.field).sort();
+    assert.deepEqual(fields, ['expiresAt', 'extra', 'maxRps', 'name']);
+    for (const error of result.body.errors) assert.equal(typeof error.message, 'string');
+  });
+
+  it('requires a name, and refuses names over 64 characters', async () => {
+    const missing = await api.call('POST', FIN, { as: 'alice', body: {} });
+    assert.deepEqual(missing.body.errors.map((e: { field: string }) => e.field), ['name']);
+    assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'a'.repeat(65) } }), 400, 'VALIDATION_FAILED');
+    assert.equal((await api.call('POST', FIN, { as: 'alice', body: { name: `A.b_c-${'9'.repeat(58)}` } })).status, 201);
+  });
+
+  it('accepts maxRps from 1 to 10000 and refuses fractions, strings and out-of-range values', async () => {
+    for (const [i, maxRps] of [1, 10_000, null].entries()) {
+      assert.equal((await api.call('POST', FIN, { as: 'alice', body: { name: `rps-ok-${i}`, maxRps } })).status, 201);
+    }
+    for (const maxRps of [0, 10_001, 1.5, '5', -1, true]) {
+      assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'rps-bad', maxRps } }), 400, 'VALIDATION_FAILED');
+    }
+  });
+
+  it('accepts a future expiresAt within the lifetime and refuses past or too distant ones', async () => {
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const ok = await api.call('POST', FIN, { as: 'alice', body: { name: 'expiring', expiresAt: inAWeek } });
+    assert.equal(ok.status, 201);
+    assert.equal(ok.body.expiresAt, inAWeek);
+    const past = await api.call('POST', FIN, { as: 'alice', body: { name: 'past', expiresAt: '2020-01-01T00:00:00Z' } });
+    assertProblem(past, 400, 'VALIDATION_FAILED');
+    assert.equal(past.body.errors[0].field, 'expiresAt');
+    const far = new Date(Date.now() + 400 * 86_400_000).toISOString();
+    assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'far', expiresAt: far } }), 400, 'VALIDATION_FAILED');
+  });
+
+  it('refuses an empty PATCH, unknown PATCH fields and a status other than ACTIVE or SUSPENDED', async () => {
+    await api.call('POST', FIN, { as: 'alice', body: { name: 'patch-target' } });
+    for (const body of [{}, { name: 'renamed' }, { status: 'EXPIRED' }, { status: 'active' }]) {
+      assertProblem(await api.call('PATCH', `${FIN}/patch-target`, { as: 'alice', body }), 400, 'VALIDATION_FAILED');
+    }
+    assertProblem(await api.call('PATCH', `${FIN}/patch-target`, { as: 'alice' }), 400, 'VALIDATION_FAILED');
+  });
+
+  it('refuses malformed JSON, non-object bodies and form bodies', async () => {
+    const malformed = await api.call('POST', FIN, { as: 'alice', rawBody: '{"name":', headers: { 'Content-Type': 'application/json' } });
+    assertProblem(malformed, 400, 'VALIDATION_FAILED');
+    assert.deepEqual(malformed.body.errors, [{ field: 'body', message: 'is not valid JSON' }]);
+    assertProblem(await api.call('POST', FIN, { as: 'alice', body: ['name'] }), 400, 'VALIDATION_FAILED');
+    const form = await api.call('POST', FIN, { as: 'alice', rawBody: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assertProblem(form, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses bad list parameters and invalid path names', async () => {
+    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'nextToken=not-a-cursor']) {
+      const result = await api.call('GET', `${FIN}?${query}`, { as: 'alice' });
+      assertProblem(result, 400, 'VALIDATION_FAILED');
+    }
+    assertProblem(await api.call('DELETE', `${FIN}/${'x'.repeat(65)}`, { as: 'alice' }), 400, 'VALIDATION_FAILED');
+  });
+
+  it('writes nothing when it refuses a request', async () => {
+    const before = await api.scanTable();
+    await api.call('POST', FIN, { as: 'alice', body: { name: 'bad name!' } });
+    await api.call('POST', FIN, { as: 'bob', body: { name: 'forbidden' } });
+    await api.call('PATCH', `${FIN}/nope`, { as: 'alice', body: { status: 'SUSPENDED' } });
+    await api.call('POST', domainTokens('finance', 'sa-reporting'), { as: 'alice', body: { name: 'other-group' } });
+    assert.deepEqual(await api.scanTable(), before);
+  });
+});
+
+describe('pagination and the per-account limit', () => {
+  it('pages through tokens in name order with an opaque cursor', async () => {
+    const base = domainTokens('marketing', 'sa-campaigns');
+    const names = Array.from({ length: 7 }, (_, i) => `page-${String(i).padStart(2, '0')}`);
+    for (const name of names) assert.equal((await api.call('POST', base, { as: 'dave', body: { name } })).status, 201);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `?limit=3&nextToken=${encodeURIComponent(cursor)}` : '?limit=3';
+      const page = await api.call('GET', `${base}${query}`, { as: 'dave' });
+      assert.equal(page.status, 200);
+      assert.ok(page.body.tokens.length <= 3);
+      seen.push(...page.body.tokens.map((t: { name: string }) => t.name));
+      cursor = page.body.nextToken;
+      pages++;
+    } while (cursor);
+    assert.deepEqual(seen, names);
+    assert.equal(pages, 3);
+  });
+
+  it('refuses the 51st token with 409 TOKEN_LIMIT_REACHED, and accepts one again after a delete', async () => {
+    const base = adminTokens('sa-platform');
+    const existing = (await api.call('GET', `${base}?limit=100`, { as: 'root' })).body.tokens.length;
+    for (let i = existing; i < 50; i++) {
+      assert.equal((await api.call('POST', base, { as: 'root', body: { name: `bulk-${i}` } })).status, 201);
+    }
+    assertProblem(await api.call('POST', base, { as: 'root', body: { name: 'one-too-many' } }), 409, 'TOKEN_LIMIT_REACHED');
+    const list = await api.call('GET', `${base}?limit=100`, { as: 'root' });
+    assert.equal(list.body.tokens.length, 50);
+    await api.call('DELETE', `${base}/${list.body.tokens[0].name}`, { as: 'root' });
+    assert.equal((await api.call('POST', base, { as: 'root', body: { name: 'one-too-many' } })).status, 201);
+  });
+});

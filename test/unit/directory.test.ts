@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  checkDirectory,
+  type Directory,
+  DirectoryError,
+  mergeDirectories,
+  parseDirectory,
+  tokenManagers,
+} from '../../shared/directory/directory.js';
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof DirectoryError, String(error));
+    return error.problems;
+  }
+  assert.fail('expected a DirectoryError');
+}
+
+const base = {
+  domains: [
+    { id: 'finance', authorization: 'ROLE_V1' },
+    { id: 'marketing', authorization: 'BUNDLE_V2' },
+  ],
+  users: [
+    { id: 'alice', type: 'USER', domains: ['finance'], groups: ['data-eng'] },
+    { id: 'sa-etl', type: 'SERVICE_ACCOUNT', domains: ['finance'], groups: ['data-eng'] },
+    { id: 'root', type: 'USER', adminRoles: ['ADMIN'], groups: ['platform'] },
+  ],
+  roles: [{ domain: 'finance', name: 'token-managers', permissions: ['access_token.manage'], users: ['alice'], groups: [] }],
+  bundles: [{ domain: 'marketing', permissions: ['MANAGE_ACCESS_TOKEN'], users: [], groups: ['mkt-admins'] }],
+};
+
+describe('directory file', () => {
+  it('accepts the example of the design, optional lists defaulting to empty', () => {
+    const directory = parseDirectory(base);
+    checkDirectory(directory);
+    assert.deepEqual(directory.users[2], { id: 'root', type: 'USER', domains: [], groups: ['platform'], adminRoles: ['ADMIN'] });
+  });
+
+  it('names unknown fields with the path of their entry', () => {
+    const problems = problemsOf(() => parseDirectory({ ...base, users: [...base.users, { id: 'x', type: 'USER', team: 'a' }], extra: 1 }));
+    assert.ok(problems.some((p) => p.startsWith('users[3]') && p.includes('"team"')), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('(top level)') && p.includes('"extra"')), problems.join('\n'));
+  });
+
+  it('names wrong types and values', () => {
+    const problems = problemsOf(() =>
+      parseDirectory({ domains: [{ id: 'd', authorization: 'ROLE_V3' }], users: [{ id: 'a/b', type: 'ROBOT' }] }),
+    );
+    assert.ok(problems.some((p) => p.startsWith('domains[0].authorization')));
+    assert.ok(problems.some((p) => p.startsWith('users[0].id')));
+    assert.ok(problems.some((p) => p.startsWith('users[0].type')));
+  });
+
+  it('rejects duplicate ids, naming both places', () => {
+    const directory = parseDirectory({
+      ...base,
+      users: [...base.users, { id: 'alice', type: 'USER' }],
+      roles: [...base.roles, { ...base.roles[0] }],
+    });
+    const problems = problemsOf(() => checkDirectory(directory));
+    assert.ok(problems.includes('users[3]: duplicate user id (first at users[0])'), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith('roles[1]: duplicate role')), problems.join('\n'));
+  });
+
+  it('rejects dangling references to domains and users', () => {
+    const directory = parseDirectory({
+      ...base,
+      users: [{ id: 'bob', type: 'USER', domains: ['sales'] }],
+      roles: [{ domain: 'hr', name: 'r', permissions: [], users: ['ghost'] }],
+      bundles: [],
+    });
+    const problems = problemsOf(() => checkDirectory(directory));
+    assert.deepEqual(problems.sort(), [
+      'roles[0].domain: unknown domain "hr"',
+      'roles[0].users[0]: unknown user "ghost"',
+      'users[0].domains[0]: unknown domain "sales"',
+    ]);
+  });
+
+  it('resolves references against ids already stored (an upsert)', () => {
+    const directory = parseDirectory({ roles: [{ domain: 'finance', name: 'r', permissions: [], users: ['alice'] }] });
+    assert.throws(() => checkDirectory(directory), DirectoryError);
+    checkDirectory(directory, { domains: ['finance'], users: ['alice'] });
+  });
+
+  it('upserts by id: same ids replaced, others kept', () => {
+    const stored = parseDirectory(base);
+    const update = parseDirectory({ users: [{ id: 'alice', type: 'USER', groups: ['new-group'] }, { id: 'zed', type: 'USER' }] });
+    const merged = mergeDirectories(stored, update);
+    assert.deepEqual(merged.users.map((u) => u.id), ['alice', 'sa-etl', 'root', 'zed']);
+    assert.deepEqual(merged.users[0]!.groups, ['new-group']);
+    assert.equal(merged.roles.length, 1);
+  });
+});
+
+describe('who may manage tokens', () => {
+  const directory: Directory = parseDirectory({
+    domains: [
+      { id: 'roles', authorization: 'ROLE_V1' },
+      { id: 'bundles', authorization: 'BUNDLE_V2' },
+    ],
+    users: [
+      { id: 'direct', type: 'USER', groups: [] },
+      { id: 'via-group', type: 'USER', groups: ['g'] },
+      { id: 'bundle-user', type: 'USER', groups: [] },
+      { id: 'bundle-group', type: 'USER', groups: ['h'] },
+      { id: 'wrong-permission', type: 'USER', groups: [] },
+      { id: 'wrong-model', type: 'USER', groups: [] },
+    ],
+    roles: [
+      { domain: 'roles', name: 'managers', permissions: ['access_token.manage'], users: ['direct'], groups: ['g'] },
+      { domain: 'roles', name: 'readers', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['wrong-permission'] },
+      { domain: 'bundles', name: 'role-in-bundle-domain', permissions: ['access_token.manage'], users: ['wrong-model'] },
+    ],
+    bundles: [
+      { domain: 'bundles', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['bundle-user'], groups: ['h'] },
+      { domain: 'roles', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['wrong-model'] },
+    ],
+  });
+  const managers = tokenManagers(directory);
+
+  const cases: [string, string, boolean][] = [
+    ['direct', 'roles', true],
+    ['via-group', 'roles', true],
+    ['wrong-permission', 'roles', false],
+    ['wrong-model', 'roles', false],
+    ['bundle-user', 'bundles', true],
+    ['bundle-group', 'bundles', true],
+    ['wrong-model', 'bundles', false],
+    ['direct', 'bundles', false],
+  ];
+  for (const [user, domain, expected] of cases) {
+    it(`${user} ${expected ? 'may' : 'may not'} manage tokens in ${domain}`, () => {
+      assert.equal(managers.get(domain)?.has(user) ?? false, expected);
+    });
+  }
+});
