@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import {
+  createTokenBody,
+  fieldErrors,
+  listTokensQuery,
+  readJsonBody,
+  TOKEN_NAME_PATTERN,
+  updateTokenBody,
+} from '../../shared/http/validation.js';
+import { decodeCursor, encodeCursor } from '../../shared/tokens/token-service.js';
+
+const SEED = 20261128;
+const nameChar = fc.constantFrom(...'ABCXYZabcxyz0189._-');
+
+describe('request validation', () => {
+  it('accepts every name of 1 to 64 allowed characters', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: nameChar, minLength: 1, maxLength: 64 }), (name) => createTokenBody.safeParse({ name }).success),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  it('refuses names with any other character, and names too long or empty', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 0, maxLength: 80 }), (name) => {
+        const ok = createTokenBody.safeParse({ name }).success;
+        assert.equal(ok, TOKEN_NAME_PATTERN.test(name) && name.length >= 1 && name.length <= 64);
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+    assert.equal(createTokenBody.safeParse({ name: 'a b' }).success, false);
+    assert.equal(createTokenBody.safeParse({ name: 'ünïcode' }).success, false);
+  });
+
+  it('accepts maxRps only as an integer from 1 to 10000 or null', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null)), (maxRps) => {
+        const ok = createTokenBody.safeParse({ name: 'n', maxRps }).success;
+        const expected = maxRps === null || (Number.isInteger(maxRps) && (maxRps as number) >= 1 && (maxRps as number) <= 10_000);
+        assert.equal(ok, expected, String(maxRps));
+      }),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+
+  it('names every unknown field, including prototype keys', () => {
+    const body = JSON.parse('{"name":"n","__proto__":{"admin":true},"constructor":1,"extra":2}');
+    const result = createTokenBody.safeParse(body);
+    assert.equal(result.success, false);
+    const fields = fieldErrors(result.error!).map((e) => e.field).sort();
+    assert.deepEqual(fields, ['__proto__', 'constructor', 'extra']);
+    assert.equal(({} as Record<string, unknown>).admin, undefined);
+  });
+
+  it('requires PATCH to set status or maxRps', () => {
+    assert.equal(updateTokenBody.safeParse({}).success, false);
+    assert.equal(updateTokenBody.safeParse({ status: 'SUSPENDED' }).success, true);
+    assert.equal(updateTokenBody.safeParse({ maxRps: null }).success, true);
+    assert.equal(updateTokenBody.safeParse({ status: 'EXPIRED' }).success, false);
+  });
+
+  it('reads limit as 1 to 100', () => {
+    assert.equal(listTokensQuery.parse({ limit: '1' }).limit, 1);
+    assert.equal(listTokensQuery.parse({ limit: '100' }).limit, 100);
+    for (const limit of ['0', '101', '-1', '1.5', 'ten', '', '0001']) assert.equal(listTokensQuery.safeParse({ limit }).success, false, limit);
+  });
+
+  it('reads JSON bodies and refuses form bodies', () => {
+    assert.deepEqual(readJsonBody('{"a":1}', 'application/json; charset=utf-8'), { ok: true, value: { a: 1 } });
+    assert.deepEqual(readJsonBody('{"a":1}', undefined), { ok: true, value: { a: 1 } });
+    assert.deepEqual(readJsonBody('{"a":1}', 'application/merge-patch+json'), { ok: true, value: { a: 1 } });
+    assert.deepEqual(readJsonBody('a=1', 'application/x-www-form-urlencoded'), { ok: false, error: 'media-type' });
+    assert.deepEqual(readJsonBody('{', 'application/json'), { ok: false, error: { field: 'body', message: 'is not valid JSON' } });
+    assert.deepEqual(readJsonBody(null, 'application/json'), { ok: true, value: undefined });
+  });
+
+  it('round-trips list cursors and refuses anything else', () => {
+    fc.assert(fc.property(fc.string({ unit: nameChar, minLength: 1, maxLength: 64 }), (name) => decodeCursor(encodeCursor(name)) === name), {
+      seed: SEED,
+    });
+    for (const bad of ['', 'abc', Buffer.from('{"after":1}').toString('base64url'), Buffer.from('[]').toString('base64url')]) {
+      assert.equal(decodeCursor(bad), undefined, bad);
+    }
+  });
+});
