@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,39 +34,57 @@ function npm(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync('npm', args, { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
 }
 
-let server: ChildProcess;
-let base: string;
-let serverOutput = '';
+interface Started {
+  base: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
 
-before(async () => {
+/** Runs `npm start -- --in-memory --port N [args]` as a newcomer would, until /health answers. */
+async function npmStart(args: string[]): Promise<Started> {
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn('npm', ['start', '--', '--in-memory', '--port', String(port), '--directory', directoryFile], {
+  const base = `http://127.0.0.1:${port}`;
+  let output = '';
+  const child: ChildProcess = spawn('npm', ['start', '--', '--in-memory', '--port', String(port), ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, DYNAMODB_ENDPOINT: '', TABLE_NAME: '' },
     detached: true,
   });
-  server.stdout?.on('data', (chunk) => (serverOutput += String(chunk)));
-  server.stderr?.on('data', (chunk) => (serverOutput += String(chunk)));
+  child.stdout?.on('data', (chunk) => (output += String(chunk)));
+  child.stderr?.on('data', (chunk) => (output += String(chunk)));
+  const stop = async () => {
+    if (child.pid && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid, 'SIGTERM');
+      await exited;
+    }
+  };
   const deadline = Date.now() + 90_000;
   for (;;) {
     try {
-      if ((await fetch(`${base}/health`)).status === 200) break;
+      if ((await fetch(`${base}/health`)).status === 200) return { base, output: () => output, stop };
     } catch {
       // not up yet
     }
-    if (server.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not come up:\n${serverOutput}`);
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`npm start did not come up:\n${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+let server: Started;
+let base: string;
+let serverOutput = '';
+
+before(async () => {
+  server = await npmStart(['--directory', directoryFile]);
+  base = server.base;
+  serverOutput = server.output();
 });
 
-after(async () => {
-  if (server?.pid && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    process.kill(-server.pid, 'SIGTERM');
-    await exited;
-  }
-});
+after(async () => server?.stop());
 
 describe('npm start', () => {
   it('prints the base URL and a walkthrough', () => {
@@ -101,7 +119,7 @@ describe('npm start', () => {
     assert.equal((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status, 200);
     assert.equal((await fetch(`${tokens}/ci`, { method: 'DELETE', headers: json })).status, 204);
     assert.equal((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status, 401);
-    assert.ok(!serverOutput.includes(token.slice(23)), 'the secret is not in the server output');
+    assert.ok(!server.output().includes(token.slice(23)), 'the secret is not in the server output');
   });
 
   it('refuses bad options with usage', () => {
@@ -121,6 +139,34 @@ describe('npm start', () => {
     assert.equal(run.status, 1);
     assert.match(run.stderr.trim(), /^DynamoDB Local needs Java 17 or newer, and "java" was not found: install/);
     assert.equal(run.stderr.trim().split('\n').length, 1);
+  });
+});
+
+describe('the README walkthrough', () => {
+  it('runs verbatim against npm start with the example directory', async () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Walkthrough'));
+    const script = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+    if (!script?.startsWith('API=http://127.0.0.1:3000\n')) assert.fail('the walkthrough starts by naming the API');
+    const started = await npmStart([]);
+    try {
+      const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script.replace('API=http://127.0.0.1:3000', `API=${started.base}`)], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(run.status, 0, run.stderr);
+      const lines = run.stdout.trim().split('\n');
+      assert.match(lines[0]!, /"token":"iomsat_/);
+      assert.equal(lines[1], '{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5}');
+      assert.match(lines[2]!, /^\{"tokens":\[\{"name":"ci-pipeline"/);
+      assert.match(lines[3]!, /"status":"SUSPENDED"/);
+      assert.equal(lines[4], '401');
+      assert.match(lines[5]!, /"status":"ACTIVE"/);
+      assert.deepEqual(lines.slice(6), ['200', '204', '401']);
+    } finally {
+      await started.stop();
+    }
   });
 });
 
