@@ -50,11 +50,27 @@ export function allow(authentication: Authentication, methodArn: string): APIGat
   };
 }
 
+/**
+ * In AWS every method requires an API key, which the authorizer names: the token's own
+ * key (its usage plan throttles it), else the unthrottled plan's shared key (JWT callers,
+ * tokens without a limit). Locally there are no keys and the gateway throttles by token.
+ */
+async function withUsageKey(authentication: Authentication): Promise<Authentication> {
+  const rateLimits = getRuntime().rateLimits;
+  if (!rateLimits || authentication.usageKey) return authentication;
+  if (authentication.caller.maxRps !== undefined && authentication.caller.maxRps !== null) {
+    // Drift (a failed bind, a key deleted out of band): the call goes through unthrottled
+    // rather than failing, and reconcile gives the token its key on its next run.
+    logger.warn('Token with a limit has no API key; using the unthrottled key', { tokenId: authentication.lookupId });
+  }
+  return { ...authentication, usageKey: await rateLimits.unthrottledUsageKey() };
+}
+
 export const handler = middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
     try {
-      return allow(await authenticator()(event.headers), event.methodArn);
+      return allow(await withUsageKey(await authenticator()(event.headers)), event.methodArn);
     } catch (error) {
       if (error instanceof UnauthorizedError) {
         logger.info('Authentication refused');

@@ -33,6 +33,17 @@ export interface TokenBinding {
 export interface TokenChanges {
   status?: TokenStatus;
   maxRps?: number | null;
+  /**
+   * A new API key binding, or null to remove it. Written only if the stored binding is
+   * still the one `current` was read with, so two concurrent changes cannot both swap keys.
+   */
+  binding?: TokenBinding | null;
+  /**
+   * Write only if the token's status, maxRps and key are still those `current` was read
+   * with: API Gateway was changed on the strength of that read, and a concurrent change
+   * in between would leave the two disagreeing. A lost race is a ConcurrentUpdateError.
+   */
+  onlyIfUnchanged?: boolean;
 }
 
 export interface TokenPage {
@@ -48,9 +59,9 @@ export interface TokenStore {
   list(accountId: string, limit: number, afterName?: string): Promise<TokenPage>;
   get(accountId: string, name: string): Promise<(TokenRecord & Partial<TokenBinding>) | undefined>;
   /** Applies changes to a token read just before (its lookup id guards against a swap). */
-  update(current: TokenRecord, changes: TokenChanges, updatedAt: string): Promise<TokenRecord>;
+  update(current: TokenRecord & Partial<TokenBinding>, changes: TokenChanges, updatedAt: string): Promise<TokenRecord>;
   /** Removes a token read just before; throws TokenNotFoundError if it went meanwhile. */
-  delete(current: TokenRecord): Promise<void>;
+  delete(current: TokenRecord & Partial<TokenBinding>): Promise<void>;
   /** The one strongly consistent read that verifies a presented token. */
   getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined>;
   /** Records use, at most once per interval; never throws. */
@@ -73,7 +84,8 @@ const RECORD_FIELDS = [
   'lastUsedAt',
 ] as const;
 
-function toRecord(item: Record<string, unknown>): TokenRecord & Partial<TokenBinding> {
+/** A listed token item as the domain sees it, with its key binding when it has one. */
+export function toRecord(item: Record<string, unknown>): TokenRecord & Partial<TokenBinding> {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
   return {
     ...record,
@@ -131,7 +143,9 @@ export class DynamoTokenStore implements TokenStore {
               Update: {
                 TableName: this.tableName,
                 Key: keys.counter(record.serviceAccountId),
-                UpdateExpression: 'SET tokenCount = if_not_exists(tokenCount, :zero) + :one',
+                // `version` moves on every create and delete, so a recount can tell that
+                // nothing changed between its read and its write (a count can come back).
+                UpdateExpression: 'SET tokenCount = if_not_exists(tokenCount, :zero) + :one ADD version :one',
                 ConditionExpression: 'attribute_not_exists(tokenCount) OR tokenCount < :limit',
                 ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': limit },
               },
@@ -174,7 +188,7 @@ export class DynamoTokenStore implements TokenStore {
     return result.Item ? toRecord(result.Item) : undefined;
   }
 
-  async update(current: TokenRecord, changes: TokenChanges, updatedAt: string): Promise<TokenRecord> {
+  async update(current: TokenRecord & Partial<TokenBinding>, changes: TokenChanges, updatedAt: string): Promise<TokenRecord> {
     const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
     const values: Record<string, unknown> = { ':updatedAt': updatedAt, ':lookupId': current.lookupId };
     const sets = ['#updatedAt = :updatedAt'];
@@ -184,7 +198,41 @@ export class DynamoTokenStore implements TokenStore {
       values[`:${field}`] = changes[field];
       sets.push(`#${field} = :${field}`);
     }
-    const update = `SET ${sets.join(', ')}`;
+    let bindingUpdate = '';
+    let guard = '';
+    if (changes.binding !== undefined || changes.onlyIfUnchanged) {
+      names['#apiKeyId'] = 'apiKeyId';
+      if (current.apiKeyId === undefined) {
+        guard = ' AND attribute_not_exists(#apiKeyId)';
+      } else {
+        values[':boundKeyId'] = current.apiKeyId;
+        guard = ' AND #apiKeyId = :boundKeyId';
+      }
+    }
+    if (changes.binding !== undefined) {
+      names['#usageKey'] = 'usageKey';
+      if (changes.binding === null) {
+        bindingUpdate = ' REMOVE #apiKeyId, #usageKey';
+      } else {
+        values[':apiKeyId'] = changes.binding.apiKeyId;
+        values[':usageKey'] = changes.binding.usageKey;
+        sets.push('#apiKeyId = :apiKeyId', '#usageKey = :usageKey');
+      }
+    }
+    if (changes.onlyIfUnchanged) {
+      names['#status'] = 'status';
+      names['#maxRps'] = 'maxRps';
+      values[':readStatus'] = current.status;
+      guard += ' AND #status = :readStatus';
+      if (current.maxRps === null) {
+        values[':nullType'] = 'NULL';
+        guard += ' AND (attribute_not_exists(#maxRps) OR attribute_type(#maxRps, :nullType))';
+      } else {
+        values[':readMaxRps'] = current.maxRps;
+        guard += ' AND #maxRps = :readMaxRps';
+      }
+    }
+    const update = `SET ${sets.join(', ')}${bindingUpdate}`;
     const { ':lookupId': _unused, ...credentialValues } = values;
     try {
       await this.client.send(
@@ -195,7 +243,7 @@ export class DynamoTokenStore implements TokenStore {
                 TableName: this.tableName,
                 Key: keys.token(current.serviceAccountId, current.name),
                 UpdateExpression: update,
-                ConditionExpression: 'lookupId = :lookupId',
+                ConditionExpression: `lookupId = :lookupId${guard}`,
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: values,
               },
@@ -205,7 +253,7 @@ export class DynamoTokenStore implements TokenStore {
                 TableName: this.tableName,
                 Key: keys.credential(current.lookupId),
                 UpdateExpression: update,
-                ConditionExpression: 'attribute_exists(pk)',
+                ConditionExpression: `attribute_exists(pk)${guard}`,
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: credentialValues,
               },
@@ -220,11 +268,18 @@ export class DynamoTokenStore implements TokenStore {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
+      ...(changes.binding === undefined ? {} : { apiKeyId: changes.binding?.apiKeyId, usageKey: changes.binding?.usageKey }),
       updatedAt,
     };
   }
 
-  async delete(current: TokenRecord): Promise<void> {
+  async delete(current: TokenRecord & Partial<TokenBinding>): Promise<void> {
+    // Also conditional on the key read with the token: its deletion follows, and a key
+    // swapped in meanwhile (a concurrent maxRps change) would otherwise be left behind.
+    const bound =
+      current.apiKeyId === undefined
+        ? { condition: 'attribute_not_exists(apiKeyId)', values: {} }
+        : { condition: 'apiKeyId = :boundKeyId', values: { ':boundKeyId': current.apiKeyId } };
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -233,8 +288,8 @@ export class DynamoTokenStore implements TokenStore {
               Delete: {
                 TableName: this.tableName,
                 Key: keys.token(current.serviceAccountId, current.name),
-                ConditionExpression: 'lookupId = :lookupId',
-                ExpressionAttributeValues: { ':lookupId': current.lookupId },
+                ConditionExpression: `lookupId = :lookupId AND ${bound.condition}`,
+                ExpressionAttributeValues: { ':lookupId': current.lookupId, ...bound.values },
               },
             },
             { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } },
@@ -242,8 +297,8 @@ export class DynamoTokenStore implements TokenStore {
               Update: {
                 TableName: this.tableName,
                 Key: keys.counter(current.serviceAccountId),
-                UpdateExpression: 'ADD tokenCount :minusOne',
-                ExpressionAttributeValues: { ':minusOne': -1 },
+                UpdateExpression: 'ADD tokenCount :minusOne, version :one',
+                ExpressionAttributeValues: { ':minusOne': -1, ':one': 1 },
               },
             },
           ],
@@ -329,6 +384,7 @@ export class DynamoTokenStore implements TokenStore {
       new GetCommand({ TableName: this.tableName, Key: keys.counter(accountId), ConsistentRead: true }),
     );
     const recorded = Number(counter.Item?.tokenCount ?? 0);
+    const version = counter.Item?.version as number | undefined;
     let stored = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -352,8 +408,9 @@ export class DynamoTokenStore implements TokenStore {
           TableName: this.tableName,
           Key: keys.counter(accountId),
           UpdateExpression: 'SET tokenCount = :stored',
-          ConditionExpression: 'tokenCount = :recorded',
-          ExpressionAttributeValues: { ':stored': stored, ':recorded': recorded },
+          // Only if no create or delete landed since the counter was read (before the count).
+          ConditionExpression: version === undefined ? 'attribute_not_exists(version)' : 'version = :version',
+          ExpressionAttributeValues: { ':stored': stored, ...(version === undefined ? {} : { ':version': version }) },
         }),
       );
       return true;

@@ -1,0 +1,235 @@
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { isExpired, type TokenRecord } from '../model.js';
+import { keys as tableKeys } from '../store/keys.js';
+import { type TokenBinding, type TokenStore, toRecord } from '../store/token-store.js';
+import type { RateLimits } from './aws-rate-limits.js';
+import { RATE_PLAN_PARTITION_PREFIX, type RatePlanRecord, ratePlanFromItem } from './rate-plans.js';
+
+/**
+ * Finds and repairs drift between the tokens in the table and the keys and usage plans
+ * in API Gateway. Drift comes from what the request path cannot undo: a compensation
+ * that failed, DynamoDB TTL removing expired tokens (their keys stay), a key or plan
+ * changed by hand. The table is the truth; API Gateway is made to match it.
+ */
+
+export type DriftKind =
+  /** A key of ours that no token is bound to (a deleted or TTL-removed token, a failed undo). */
+  | 'orphan-key'
+  /** A token with a limit whose key does not exist. */
+  | 'missing-key'
+  /** A token without a limit still bound to a key of its own. */
+  | 'unneeded-key'
+  /** A token's key that is not (only) in the plan for its limit. */
+  | 'wrong-plan'
+  /** A key enabled for a suspended or expired token, or disabled for an active one. */
+  | 'wrong-enabled'
+  /** A recorded plan that API Gateway no longer has. */
+  | 'missing-plan'
+  /** A plan whose throttle or stage is not rate N, burst N on this stage. */
+  | 'wrong-plan-settings'
+  /** A plan of ours that no rate is recorded with (a race loser whose deletion failed). */
+  | 'orphan-plan';
+
+export interface Drift {
+  kind: DriftKind;
+  /** What drifted: a token (lookup id, account and name), a key id or a plan id; never a key value. */
+  subject: string;
+  detail: string;
+  /** Set when repairs were applied: whether this one worked. */
+  repaired?: boolean;
+  /** The error name when a repair failed. */
+  error?: string;
+}
+
+export interface ReconcileReport {
+  applied: boolean;
+  tokens: number;
+  keys: number;
+  plans: number;
+  drift: Drift[];
+}
+
+export interface ReconcileDeps {
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+  tokens: TokenStore;
+  rateLimits: RateLimits;
+  now?: () => Date;
+  /**
+   * Keys younger than this are never orphans: a create may be between binding its key and
+   * storing its token. @default 900
+   */
+  orphanGraceSeconds?: number;
+}
+
+type StoredToken = TokenRecord & Partial<TokenBinding>;
+
+async function scanTable(documents: DynamoDBDocumentClient, tableName: string): Promise<{ tokens: StoredToken[]; plans: RatePlanRecord[] }> {
+  const tokens: StoredToken[] = [];
+  const plans: RatePlanRecord[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        FilterExpression: '(begins_with(pk, :account) AND begins_with(sk, :token)) OR begins_with(pk, :plan)',
+        ExpressionAttributeValues: {
+          ':account': tableKeys.tokenPartition(''),
+          ':token': tableKeys.tokenSortPrefix,
+          ':plan': RATE_PLAN_PARTITION_PREFIX,
+        },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (String(item.pk).startsWith(RATE_PLAN_PARTITION_PREFIX)) {
+        const plan = ratePlanFromItem(item);
+        if (plan) plans.push(plan);
+      } else {
+        tokens.push(toRecord(item));
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return { tokens, plans };
+}
+
+/** Reports drift and, with `apply`, repairs it. Safe to run again: a second run finds nothing left to do. */
+export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply: boolean }): Promise<ReconcileReport> {
+  const now = (deps.now ?? (() => new Date()))();
+  const graceMs = (deps.orphanGraceSeconds ?? 900) * 1000;
+  const { keys: gateway, plans: registry } = deps.rateLimits;
+  const stageId = `${gateway.stage.restApiId}:${gateway.stage.stage}`;
+  const drift: Drift[] = [];
+  async function found(entry: Drift, repair: () => Promise<void>): Promise<void> {
+    drift.push(entry);
+    if (!options.apply) return;
+    try {
+      await repair();
+      entry.repaired = true;
+    } catch (error) {
+      entry.repaired = false;
+      entry.error = (error as { name?: string })?.name ?? 'Error';
+    }
+  }
+
+  // Keys are listed before the table is read: a key created later is not judged at all,
+  // and a token stored after its key was listed is still seen below.
+  const ownKeys = await gateway.listKeys();
+  const ownPlans = await gateway.listPlans();
+  const { tokens, plans: recorded } = await scanTable(deps.documents, deps.tableName);
+
+  const plansById = new Map(ownPlans.map((plan) => [plan.id, plan]));
+  const planOfRate = new Map<number, string>();
+  for (const record of recorded) {
+    const plan = plansById.get(record.planId);
+    if (!plan) {
+      await found(
+        { kind: 'missing-plan', subject: `rate ${record.rps}`, detail: `recorded plan ${record.planId} is not in API Gateway` },
+        async () => {
+          planOfRate.set(record.rps, await registry.replace(record.rps, record.planId));
+        },
+      );
+      continue;
+    }
+    planOfRate.set(record.rps, record.planId);
+    if (plan.rateLimit !== record.rps || plan.burstLimit !== record.rps || !plan.stages.includes(stageId)) {
+      await found(
+        {
+          kind: 'wrong-plan-settings',
+          subject: `plan ${plan.id}`,
+          detail: `rate ${plan.rateLimit ?? 'none'}, burst ${plan.burstLimit ?? 'none'}, stages [${plan.stages.join(', ')}]; want rate and burst ${record.rps} on ${stageId}`,
+        },
+        () => gateway.restorePlan(plan, record.rps),
+      );
+    }
+  }
+
+  const plansOfKey = new Map<string, string[]>();
+  for (const plan of ownPlans) {
+    for (const keyId of await gateway.planKeyIds(plan.id)) plansOfKey.set(keyId, [...(plansOfKey.get(keyId) ?? []), plan.id]);
+  }
+
+  const keysById = new Map(ownKeys.map((key) => [key.id, key]));
+  const boundKeyIds = new Set<string>();
+  for (const token of tokens) {
+    const subject = `token ${token.lookupId} (${token.serviceAccountId}/${token.name})`;
+    const enabled = token.status === 'ACTIVE' && !isExpired(token.expiresAt, now);
+    if (token.apiKeyId !== undefined) boundKeyIds.add(token.apiKeyId);
+    const key = token.apiKeyId === undefined ? undefined : keysById.get(token.apiKeyId);
+    const maxRps = token.maxRps;
+    if (maxRps === null) {
+      if (token.apiKeyId !== undefined) {
+        await found({ kind: 'unneeded-key', subject, detail: `has no limit but is bound to key ${token.apiKeyId}` }, async () => {
+          await deps.tokens.update(token, { binding: null, onlyIfUnchanged: true }, token.updatedAt);
+          if (key) await gateway.deleteKey(key.id);
+        });
+      }
+      continue;
+    }
+    if (!key) {
+      await found(
+        { kind: 'missing-key', subject, detail: token.apiKeyId === undefined ? `has maxRps ${maxRps} but no key` : `its key ${token.apiKeyId} does not exist` },
+        async () => {
+          const binding = await gateway.bind({ lookupId: token.lookupId, maxRps, enabled });
+          try {
+            // The token's own updatedAt: a repair is not a change its owner made.
+            await deps.tokens.update(token, { binding, onlyIfUnchanged: true }, token.updatedAt);
+          } catch (error) {
+            await gateway.unbind(binding).catch(() => undefined);
+            throw error;
+          }
+        },
+      );
+      continue;
+    }
+    const wanted = planOfRate.get(maxRps);
+    const current = plansOfKey.get(key.id) ?? [];
+    if (wanted === undefined || current.length !== 1 || current[0] !== wanted) {
+      await found(
+        { kind: 'wrong-plan', subject, detail: `key ${key.id} is in [${current.join(', ')}], not in the plan for rate ${maxRps} alone` },
+        async () => {
+          const target = wanted ?? (await registry.planFor(maxRps));
+          // Out of the wrong plan first: API Gateway allows a key in one plan per stage.
+          for (const planId of current) if (planId !== target) await gateway.removeFromPlan(planId, key.id);
+          await gateway.addToPlan(target, key.id);
+        },
+      );
+    }
+    if (key.enabled !== enabled) {
+      await found(
+        { kind: 'wrong-enabled', subject, detail: `key ${key.id} is ${key.enabled ? 'enabled' : 'disabled'}; the token is ${enabled ? 'active' : 'suspended or expired'}` },
+        () => gateway.setKeyEnabled(key.id, enabled),
+      );
+    }
+  }
+
+  for (const key of ownKeys) {
+    if (boundKeyIds.has(key.id)) continue;
+    if (key.createdDate && now.getTime() - key.createdDate.getTime() < graceMs) continue;
+    await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () => gateway.deleteKey(key.id));
+  }
+
+  const recordedPlanIds = new Set([...recorded.map((record) => record.planId), ...planOfRate.values()]);
+  for (const plan of ownPlans) {
+    if (recordedPlanIds.has(plan.id) || plan.rps === undefined) continue;
+    // Only a plan whose rate already has another recorded plan is surely a race loser's:
+    // one with no record at all may be a winner about to record itself.
+    const rateHasPlan = planOfRate.has(plan.rps);
+    await found(
+      {
+        kind: 'orphan-plan',
+        subject: `plan ${plan.id}`,
+        detail: `${plan.name} is not the recorded plan for rate ${plan.rps}${rateHasPlan ? '' : ' (no plan is recorded for that rate: left for an operator)'}`,
+      },
+      async () => {
+        if (!rateHasPlan) throw Object.assign(new Error('No recorded plan for this rate'), { name: 'LeftForOperator' });
+        for (const keyId of await gateway.planKeyIds(plan.id)) await gateway.removeFromPlan(plan.id, keyId);
+        await registry.discard(plan.id);
+      },
+    );
+  }
+
+  return { applied: options.apply, tokens: tokens.length, keys: ownKeys.length, plans: ownPlans.length, drift };
+}

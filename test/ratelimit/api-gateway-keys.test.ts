@@ -1,0 +1,436 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ConflictException } from '@aws-sdk/client-api-gateway';
+import { ConcurrentUpdateError, TokenNameTakenError } from '../../shared/errors.js';
+import { parseToken } from '../../shared/token-format.js';
+import { deleteToken, updateToken } from '../../shared/tokens/token-service.js';
+import type { CommandName } from './fake-api-gateway.js';
+import { API, type Fixture, ratelimitFixture } from './fixture.js';
+
+let f: Fixture;
+beforeEach(async () => {
+  f = await ratelimitFixture();
+});
+afterEach(() => f.close());
+
+const STAGE = `${API.restApiId}:${API.stage}`;
+
+/** The key a token is bound to, as the table says on both of its items. */
+async function bindingOf(name: string) {
+  const token = await f.stored(name);
+  assert.ok(token, `token ${name} should exist`);
+  const credential = await f.credential(String(token.lookupId));
+  assert.ok(credential);
+  assert.equal(credential.apiKeyId, token.apiKeyId, 'both items name the same key');
+  assert.equal(credential.usageKey, token.usageKey);
+  return { lookupId: String(token.lookupId), apiKeyId: token.apiKeyId as string | undefined, usageKey: token.usageKey as string | undefined };
+}
+
+function planOfRate(rps: number) {
+  return [...f.fake.plans.values()].filter((plan) => f.rateLimits.names.rateOfPlan(plan.name) === rps);
+}
+
+describe('API Gateway keys follow the token lifecycle', () => {
+  it('binds a token with maxRps to its own key in the plan for that rate before returning it', async () => {
+    const created = await f.create('ci', 5);
+    const { lookupId, apiKeyId, usageKey } = await bindingOf('ci');
+    assert.ok(apiKeyId && usageKey);
+
+    assert.deepEqual(f.fake.commands(), ['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey']);
+    const [plan] = f.fake.callsOf('CreateUsagePlan');
+    assert.deepEqual(plan.throttle, { rateLimit: 5, burstLimit: 5 });
+    assert.deepEqual(plan.apiStages, [{ apiId: API.restApiId, stage: API.stage }]);
+    const [key] = f.fake.callsOf('CreateApiKey');
+    assert.match(key.name, new RegExp(`^${f.rateLimits.names.prefix}${lookupId}-rps5-[0-9A-Za-z]{6}$`), 'the key is named after the lookup id');
+    assert.equal(key.enabled, true);
+    assert.match(key.value, /^[A-Za-z0-9]{20,128}$/);
+    const secret = parseToken(created.token)!.secret;
+    assert.ok(!created.token.includes(key.value) && !key.value.includes(secret), 'the key value is not the token or its secret');
+    assert.equal(usageKey, key.value, 'the authorizer reads the key value from the credential');
+
+    const [membership] = f.fake.callsOf('CreateUsagePlanKey');
+    assert.deepEqual(f.fake.plansOf(apiKeyId), [membership.usagePlanId]);
+    assert.equal(f.fake.plans.get(membership.usagePlanId)!.stages[0], STAGE);
+    await f.assertInStep();
+  });
+
+  it('gives a token without a limit no key of its own and does not call API Gateway', async () => {
+    await f.create('unlimited', null);
+    assert.deepEqual(f.fake.commands(), []);
+    const { apiKeyId } = await bindingOf('unlimited');
+    assert.equal(apiKeyId, undefined);
+    await f.assertInStep();
+  });
+
+  it('shares one plan among the tokens with the same limit and makes one per distinct limit', async () => {
+    await f.create('a', 5);
+    await f.create('b', 5);
+    await f.create('c', 9);
+    assert.equal(f.fake.callsOf('CreateUsagePlan').length, 2);
+    assert.equal(planOfRate(5).length, 1);
+    assert.equal(planOfRate(9).length, 1);
+    assert.equal(planOfRate(5)[0]!.keyIds.size, 2);
+    await f.assertInStep();
+  });
+
+  it('puts a changed maxRps on a new key in the new plan, then deletes the old key', async () => {
+    await f.create('ci', 5);
+    const before = await bindingOf('ci');
+    f.fake.resetCalls();
+    const view = await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 });
+    assert.equal(view.maxRps, 20);
+    const after = await bindingOf('ci');
+    assert.notEqual(after.apiKeyId, before.apiKeyId);
+    assert.notEqual(after.usageKey, before.usageKey);
+    assert.deepEqual(f.fake.commands(), ['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey', 'DeleteApiKey']);
+    assert.equal(f.fake.callsOf('DeleteApiKey')[0].apiKey, before.apiKeyId);
+    assert.ok(!f.fake.keys.has(before.apiKeyId!));
+    assert.deepEqual(f.fake.plansOf(after.apiKeyId!), [planOfRate(20)[0]!.id]);
+    await f.assertInStep();
+  });
+
+  it('deletes the key when the limit is lifted and makes one when a limit is set again', async () => {
+    await f.create('ci', 5);
+    const limited = await bindingOf('ci');
+    await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: null });
+    assert.equal((await bindingOf('ci')).apiKeyId, undefined);
+    assert.ok(!f.fake.keys.has(limited.apiKeyId!));
+    await f.assertInStep();
+
+    await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 3 });
+    const again = await bindingOf('ci');
+    assert.ok(again.apiKeyId && f.fake.keys.has(again.apiKeyId));
+    assert.deepEqual(f.fake.plansOf(again.apiKeyId), [planOfRate(3)[0]!.id]);
+    await f.assertInStep();
+  });
+
+  it('disables the key on suspension and enables it on reactivation', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    f.fake.resetCalls();
+    await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' });
+    assert.deepEqual(f.fake.calls, [{ command: 'UpdateApiKey', input: { apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] } }]);
+    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    await f.assertInStep();
+
+    await updateToken(f.deps, 'sa-etl', 'ci', { status: 'ACTIVE' });
+    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, true);
+    await f.assertInStep();
+  });
+
+  it('creates the new key disabled when a suspended token gets a new limit', async () => {
+    await f.create('ci', 5);
+    await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED', maxRps: 8 });
+    const { apiKeyId } = await bindingOf('ci');
+    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    await f.assertInStep();
+  });
+
+  it('suspends a token without a limit in the table alone: the shared key cannot be disabled for one token', async () => {
+    await f.create('unlimited', null);
+    await updateToken(f.deps, 'sa-etl', 'unlimited', { status: 'SUSPENDED' });
+    assert.deepEqual(f.fake.commands(), []);
+    assert.equal((await f.stored('unlimited'))!.status, 'SUSPENDED');
+  });
+
+  it('leaves the key alone when a PATCH repeats the current limit', async () => {
+    await f.create('ci', 5);
+    f.fake.resetCalls();
+    await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 5 });
+    assert.deepEqual(f.fake.commands(), []);
+  });
+
+  it('deletes the key with its token', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    await deleteToken(f.deps, 'sa-etl', 'ci');
+    assert.equal(await f.stored('ci'), undefined);
+    assert.ok(!f.fake.keys.has(apiKeyId!));
+    await f.assertInStep();
+  });
+
+  it('deletes a token whose key is already gone', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    f.fake.keys.delete(apiKeyId!);
+    await deleteToken(f.deps, 'sa-etl', 'ci');
+    assert.equal(await f.stored('ci'), undefined);
+    assert.deepEqual(f.compensationFailures, []);
+  });
+});
+
+describe('a failure half-way is compensated', () => {
+  const createFailures: { at: CommandName | 'store'; when?: 'before' | 'after'; leavesPlan: boolean }[] = [
+    { at: 'CreateUsagePlan', leavesPlan: false },
+    // The plan was made but the answer was lost: found by its attempt's name and deleted.
+    { at: 'CreateUsagePlan', when: 'after', leavesPlan: false },
+    { at: 'CreateApiKey', leavesPlan: true },
+    // The key was made but the answer was lost: found by name and deleted.
+    { at: 'CreateApiKey', when: 'after', leavesPlan: true },
+    { at: 'CreateUsagePlanKey', leavesPlan: true },
+    { at: 'CreateUsagePlanKey', when: 'after', leavesPlan: true },
+    { at: 'store', leavesPlan: true },
+  ];
+  for (const { at, when, leavesPlan } of createFailures) {
+    it(`create failing at ${at}${when === 'after' ? ' (answer lost)' : ''} leaves no key and no token`, async () => {
+      if (at === 'store') f.tokens.failNext('create');
+      else f.fake.fail(at, { when: when ?? 'before' });
+      await assert.rejects(f.create('ci', 5));
+      assert.equal(await f.stored('ci'), undefined);
+      assert.equal(f.fake.keys.size, 0, 'no key is left');
+      // A plan, once recorded, is shared and kept; one that was never recorded is not left.
+      assert.equal(f.fake.plans.size, leavesPlan ? 1 : 0);
+      assert.deepEqual(f.compensationFailures, []);
+      await f.assertInStep();
+      // The request can be retried as is.
+      await f.create('ci', 5);
+      assert.equal(f.fake.keys.size, 1);
+      await f.assertInStep();
+    });
+  }
+
+  it('create refused by the table (name taken) deletes the key it made', async () => {
+    await f.create('ci', 5);
+    await assert.rejects(f.create('ci', 5), TokenNameTakenError);
+    assert.equal(f.fake.keys.size, 1);
+    await f.assertInStep();
+  });
+
+  const limitFailures: { at: CommandName | 'store'; when?: 'before' | 'after' }[] = [
+    { at: 'CreateUsagePlan' },
+    { at: 'CreateUsagePlan', when: 'after' },
+    { at: 'CreateApiKey' },
+    { at: 'CreateApiKey', when: 'after' },
+    { at: 'CreateUsagePlanKey' },
+    { at: 'store' },
+  ];
+  for (const { at, when } of limitFailures) {
+    it(`a maxRps change failing at ${at}${when === 'after' ? ' (answer lost)' : ''} keeps the token on its old key and plan`, async () => {
+      await f.create('ci', 5);
+      const before = await bindingOf('ci');
+      if (at === 'store') f.tokens.failNext('update');
+      else f.fake.fail(at, { when: when ?? 'before' });
+      await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 }));
+      assert.equal((await f.stored('ci'))!.maxRps, 5);
+      assert.deepEqual(await bindingOf('ci'), before);
+      assert.deepEqual([...f.fake.keys.keys()], [before.apiKeyId]);
+      assert.equal(f.fake.keys.get(before.apiKeyId!)!.enabled, true);
+      assert.deepEqual(f.fake.plansOf(before.apiKeyId!), [planOfRate(5)[0]!.id]);
+      await f.assertInStep();
+    });
+  }
+
+  it('a create the table committed but answered with an error keeps the key its token names', async () => {
+    f.tokens.failNext('create', 'after');
+    await assert.rejects(f.create('ci', 5));
+    const { apiKeyId } = await bindingOf('ci');
+    assert.ok(apiKeyId && f.fake.keys.has(apiKeyId));
+    await f.assertInStep();
+  });
+
+  it('a maxRps change the table committed but answered with an error keeps the new key and deletes the old', async () => {
+    await f.create('ci', 5);
+    const before = await bindingOf('ci');
+    f.tokens.failNext('update', 'after');
+    await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 }));
+    const after = await bindingOf('ci');
+    assert.notEqual(after.apiKeyId, before.apiKeyId);
+    assert.deepEqual([...f.fake.keys.keys()], [after.apiKeyId]);
+    await f.assertInStep();
+  });
+
+  it('a suspension the table committed but answered with an error leaves the key disabled', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    f.tokens.failNext('update', 'after');
+    await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' }));
+    assert.equal((await f.stored('ci'))!.status, 'SUSPENDED');
+    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    await f.assertInStep();
+  });
+
+  it('a maxRps change whose old key cannot be deleted succeeds; reconcile removes the old key', async () => {
+    await f.create('ci', 5);
+    const before = await bindingOf('ci');
+    f.fake.fail('DeleteApiKey');
+    const view = await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 });
+    assert.equal(view.maxRps, 20);
+    assert.equal(f.compensationFailures.length, 1);
+    assert.ok(f.fake.keys.has(before.apiKeyId!), 'the old key is left behind');
+    const report = await f.reconcile(true);
+    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired]), [['orphan-key', `key ${before.apiKeyId}`, true]]);
+    assert.ok(!f.fake.keys.has(before.apiKeyId!));
+    await f.assertInStep();
+  });
+
+  for (const status of ['SUSPENDED', 'ACTIVE'] as const) {
+    const start = status === 'SUSPENDED' ? 'ACTIVE' : 'SUSPENDED';
+    const change = status === 'SUSPENDED' ? 'suspension' : 'reactivation';
+    const suspendedFirst = async () => {
+      await f.create('ci', 5);
+      if (start === 'SUSPENDED') await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' });
+      f.fake.resetCalls();
+      return (await bindingOf('ci')).apiKeyId!;
+    };
+
+    it(`${change} failing in the table leaves the key alone: the key follows the table, never leads it`, async () => {
+      const apiKeyId = await suspendedFirst();
+      f.tokens.failNext('update');
+      await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { status }));
+      assert.equal((await f.stored('ci'))!.status, start);
+      assert.deepEqual(f.fake.callsOf('UpdateApiKey'), []);
+      assert.equal(f.fake.keys.get(apiKeyId)!.enabled, start === 'ACTIVE');
+      await f.assertInStep();
+    });
+
+    for (const when of ['before', 'after'] as const) {
+      it(`${change} whose key update fails once${when === 'after' ? ' (answer lost)' : ''} sets the key again`, async () => {
+        const apiKeyId = await suspendedFirst();
+        f.fake.fail('UpdateApiKey', { when });
+        await updateToken(f.deps, 'sa-etl', 'ci', { status });
+        assert.equal((await f.stored('ci'))!.status, status);
+        assert.equal(f.fake.keys.get(apiKeyId)!.enabled, status === 'ACTIVE');
+        assert.deepEqual(f.compensationFailures, []);
+        await f.assertInStep();
+      });
+    }
+
+    it(`${change} whose key cannot be set still changes the token; the failure is reported and reconcile sets the key`, async () => {
+      const apiKeyId = await suspendedFirst();
+      f.fake.fail('UpdateApiKey', { times: 3 });
+      await updateToken(f.deps, 'sa-etl', 'ci', { status });
+      assert.equal((await f.stored('ci'))!.status, status);
+      assert.equal(f.compensationFailures.length, 1);
+      const report = await f.reconcile(true);
+      assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired]), [['wrong-enabled', true]]);
+      assert.equal(f.fake.keys.get(apiKeyId)!.enabled, status === 'ACTIVE');
+      await f.assertInStep();
+    });
+  }
+
+  it('delete failing in the table keeps both the token and its key', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    f.tokens.failNext('delete');
+    await assert.rejects(deleteToken(f.deps, 'sa-etl', 'ci'));
+    assert.ok(await f.stored('ci'));
+    assert.ok(f.fake.keys.has(apiKeyId!));
+    await f.assertInStep();
+  });
+
+  it('delete whose key cannot be deleted still deletes the token; reconcile removes the key', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    f.fake.fail('DeleteApiKey');
+    await deleteToken(f.deps, 'sa-etl', 'ci');
+    assert.equal(await f.stored('ci'), undefined);
+    assert.equal(f.compensationFailures.length, 1);
+    const report = await f.reconcile(true);
+    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired]), [['orphan-key', true]]);
+    assert.ok(!f.fake.keys.has(apiKeyId!));
+    await f.assertInStep();
+  });
+
+  it('a create whose undo fails too reports it, throws the original error, and reconcile removes the key', async () => {
+    f.fake.fail('CreateUsagePlanKey');
+    f.fake.fail('DeleteApiKey');
+    await assert.rejects(f.create('ci', 5), (error: Error) => error.name === 'ServiceUnavailableError');
+    assert.equal(await f.stored('ci'), undefined);
+    assert.equal(f.compensationFailures.length, 1);
+    assert.equal(f.fake.keys.size, 1, 'the orphan key exists until reconcile');
+    const report = await f.reconcile(true);
+    assert.deepEqual(report.drift.map((drift) => drift.kind), ['orphan-key']);
+    assert.equal(f.fake.keys.size, 0);
+    await f.assertInStep();
+  });
+});
+
+describe('concurrent changes of one token', () => {
+  it('retries a PATCH that repeats the old limit after a concurrent change, from a fresh read', async () => {
+    await f.create('ci', 5);
+    f.tokens.interleave('update', () => updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 6 }));
+    const view = await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 5 });
+    assert.equal(view.maxRps, 5);
+    assert.equal((await f.stored('ci'))!.maxRps, 5);
+    assert.equal(f.fake.keys.size, 1);
+    await f.assertInStep();
+  });
+
+  it('retries a repeated activation that a suspension overtook: the last write wins and the key follows it', async () => {
+    await f.create('ci', 5);
+    f.tokens.interleave('update', () => updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' }));
+    await updateToken(f.deps, 'sa-etl', 'ci', { status: 'ACTIVE' });
+    const { apiKeyId } = await bindingOf('ci');
+    assert.equal((await f.stored('ci'))!.status, 'ACTIVE');
+    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, true);
+    await f.assertInStep();
+  });
+
+  it('retries a suspension whose key a concurrent maxRps change replaced, and disables the new key', async () => {
+    await f.create('ci', 5);
+    let raced = false;
+    f.fake.beforeCommand = async (command) => {
+      if (command !== 'UpdateApiKey' || raced) return;
+      raced = true;
+      await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 6 });
+    };
+    await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' });
+    const { apiKeyId } = await bindingOf('ci');
+    assert.equal((await f.stored('ci'))!.maxRps, 6);
+    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    await f.assertInStep();
+  });
+
+  it('deletes the key a concurrent maxRps change swapped in, not only the one it read', async () => {
+    await f.create('ci', 5);
+    f.tokens.interleave('delete', () => updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 6 }));
+    await deleteToken(f.deps, 'sa-etl', 'ci');
+    assert.equal(await f.stored('ci'), undefined);
+    assert.equal(f.fake.keys.size, 0);
+    await f.assertInStep();
+  });
+
+  it('answers 409 when concurrent changes keep winning, with nothing left behind', async () => {
+    await f.create('ci', 5);
+    let rps = 10;
+    f.tokens.interleave('update', () => updateToken({ ...f.deps, tokens: f.tokens.inner }, 'sa-etl', 'ci', { maxRps: rps++ }), 3);
+    await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' }), ConcurrentUpdateError);
+    assert.equal((await f.stored('ci'))!.status, 'ACTIVE');
+    assert.equal(f.fake.keys.size, 1);
+    await f.assertInStep();
+  });
+});
+
+describe('retries are idempotent', () => {
+  it('adding a key to the plan it is already in is success', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    const planId = planOfRate(5)[0]!.id;
+    await f.rateLimits.keys.addToPlan(planId, apiKeyId!);
+    assert.deepEqual(f.fake.plansOf(apiKeyId!), [planId]);
+  });
+
+  it('adding a key already in another plan of the stage is a conflict, not a success', async () => {
+    await f.create('a', 5);
+    await f.create('b', 9);
+    const { apiKeyId } = await bindingOf('a');
+    await assert.rejects(f.rateLimits.keys.addToPlan(planOfRate(9)[0]!.id, apiKeyId!), ConflictException);
+  });
+
+  it('deleting or disabling twice converges', async () => {
+    await f.create('ci', 5);
+    const binding = await bindingOf('ci');
+    const bound = { apiKeyId: binding.apiKeyId!, usageKey: binding.usageKey! };
+    await f.rateLimits.keys.setEnabled(bound, false);
+    await f.rateLimits.keys.setEnabled(bound, false);
+    assert.equal(f.fake.keys.get(bound.apiKeyId)!.enabled, false);
+    await f.rateLimits.keys.unbind(bound);
+    await f.rateLimits.keys.unbind(bound);
+    assert.ok(!f.fake.keys.has(bound.apiKeyId));
+  });
+
+  it('maps API Gateway throttling of the control plane to a retryable 503', async () => {
+    f.fake.fail('CreateApiKey', { error: () => Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' }) });
+    await assert.rejects(f.create('ci', 5), (error: { status?: number }) => error.status === 503);
+  });
+});

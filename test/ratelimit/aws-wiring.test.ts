@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { createAwsRateLimits, type RateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
+import { getRuntime, type Runtime, setRuntime } from '../../shared/runtime.js';
+import { keys } from '../../shared/store/keys.js';
+import { domainTokens, startTestService, type TestService } from '../support/service.js';
+import { FakeApiGateway } from './fake-api-gateway.js';
+
+/**
+ * The AWS wiring end to end, with only API Gateway's control plane faked: the HTTP
+ * endpoints (the real Middy stack) keep keys in step, and the authorizer names the key
+ * that API Gateway will throttle by.
+ */
+
+const FIN = domainTokens('finance', 'sa-etl');
+let api: TestService;
+let fake: FakeApiGateway;
+let local: Runtime;
+let rateLimits: RateLimits;
+let unthrottledValue: string;
+let unthrottledId: string;
+let authorizer: (typeof import('../../functions/authorizer.js'))['handler'];
+
+before(async () => {
+  api = await startTestService();
+  // Imported once the service has set the log level, as the local gateway does.
+  ({ handler: authorizer } = await import('../../functions/authorizer.js'));
+  fake = new FakeApiGateway();
+  const unthrottled = fake.addKey('UnthrottledKey');
+  unthrottledValue = unthrottled.value;
+  unthrottledId = unthrottled.id;
+  local = getRuntime();
+  rateLimits = newContainer();
+});
+
+/** What a new Lambda container builds on its cold start. */
+function newContainer(): RateLimits {
+  return createAwsRateLimits({
+    apiGateway: { restApiId: 'a1b2c3d4e5', stage: 'prod', unthrottledApiKeyId: unthrottledId },
+    region: 'local',
+    documents: api.documentClient,
+    tableName: api.tableName,
+    gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  });
+}
+after(async () => {
+  setRuntime(undefined);
+  fake?.restore();
+  await api?.stop();
+});
+
+function inAws(): void {
+  setRuntime({ ...local, rateLimits, tokenService: { ...local.tokenService, apiKeys: rateLimits.keys } });
+}
+
+beforeEach(() => inAws());
+
+const context = { awsRequestId: 'test', functionName: 'authorizer', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+
+async function authorize(headers: Record<string, string>): Promise<APIGatewayAuthorizerResult> {
+  const event = { type: 'REQUEST', methodArn: 'arn:aws:execute-api:local:000000000000:api/prod/GET/api/v1/auth/whoami', headers } as unknown as APIGatewayRequestAuthorizerEvent;
+  return authorizer(event, context);
+}
+
+async function create(name: string, maxRps: number | null): Promise<string> {
+  const created = await api.call('POST', FIN, { as: 'alice', body: { name, maxRps } });
+  assert.equal(created.status, 201, created.text);
+  return created.body.token;
+}
+
+async function bindingOf(name: string) {
+  const items = await api.scanTable();
+  const token = items.find((item) => item.pk === 'SA#sa-etl' && item.sk === `TOKEN#${name}`);
+  assert.ok(token);
+  return token as { lookupId: string; apiKeyId?: string; usageKey?: string };
+}
+
+describe('in AWS, the HTTP endpoints keep API Gateway in step', () => {
+  it('binds, moves, disables and deletes the key of a token managed over HTTP', async () => {
+    await create('http-managed', 5);
+    const first = await bindingOf('http-managed');
+    assert.ok(first.apiKeyId && fake.keys.get(first.apiKeyId)?.enabled);
+
+    assert.equal((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { maxRps: 8 } })).status, 200);
+    const moved = await bindingOf('http-managed');
+    assert.notEqual(moved.apiKeyId, first.apiKeyId);
+    assert.ok(!fake.keys.has(first.apiKeyId));
+
+    assert.equal((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { status: 'SUSPENDED' } })).status, 200);
+    assert.equal(fake.keys.get(moved.apiKeyId!)!.enabled, false);
+
+    assert.equal((await api.call('DELETE', `${FIN}/http-managed`, { as: 'alice' })).status, 204);
+    assert.ok(!fake.keys.has(moved.apiKeyId!));
+
+    const report = await reconcileRateLimits(
+      { documents: api.documentClient, tableName: api.tableName, tokens: local.tokens, rateLimits, orphanGraceSeconds: 0 },
+      { apply: false },
+    );
+    assert.deepEqual(report.drift, []);
+  });
+
+  it('answers 503 with Retry-After, and stores nothing, when API Gateway cannot make the key', async () => {
+    fake.fail('CreateApiKey');
+    const refused = await api.call('POST', FIN, { as: 'alice', body: { name: 'not-made', maxRps: 5 } });
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal((await api.call('GET', `${FIN}`, { as: 'alice' })).body.tokens.some((t: { name: string }) => t.name === 'not-made'), false);
+  });
+});
+
+describe('the authorizer names the usage identifier key', () => {
+  it('is the token’s own key for a token with a limit', async () => {
+    const token = await create('own-key', 5);
+    const { apiKeyId } = await bindingOf('own-key');
+    const result = await authorize({ 'X-API-Token': token });
+    assert.equal(result.usageIdentifierKey, fake.keys.get(apiKeyId!)!.value);
+  });
+
+  it('is the shared unthrottled key for a token without a limit and for a JWT caller, read once', async () => {
+    const token = await create('no-limit', null);
+    rateLimits = newContainer();
+    inAws();
+    fake.resetCalls();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await authorize({ 'X-API-Token': token })).usageIdentifierKey, unthrottledValue);
+      assert.equal((await authorize({ Authorization: `Bearer ${await api.jwt('alice')}` })).usageIdentifierKey, unthrottledValue);
+    }
+    assert.equal(fake.callsOf('GetApiKey').length, 1, 'the value is read once per container');
+    for (const call of fake.callsOf('GetApiKey')) assert.equal(call.includeValue, true);
+  });
+
+  it('is the unthrottled key, rather than a refusal, for a limited token whose key went missing', async () => {
+    const token = await create('lost-key', 5);
+    const { lookupId } = await bindingOf('lost-key');
+    for (const key of [keys.token('sa-etl', 'lost-key'), keys.credential(lookupId)]) {
+      await api.documentClient.send(new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'REMOVE apiKeyId, usageKey' }));
+    }
+    assert.equal((await authorize({ 'X-API-Token': token })).usageIdentifierKey, unthrottledValue);
+  });
+
+  it('names no key for a suspended token: it is refused first', async () => {
+    const token = await create('suspended-key', 5);
+    await api.call('PATCH', `${FIN}/suspended-key`, { as: 'alice', body: { status: 'SUSPENDED' } });
+    await assert.rejects(authorize({ 'X-API-Token': token }), /Unauthorized/);
+  });
+
+  it('names no key locally, where the local gateway throttles by token', async () => {
+    setRuntime(local);
+    const token = await create('local-only', 5);
+    const result = await authorize({ 'X-API-Token': token });
+    assert.equal(result.usageIdentifierKey, undefined);
+    assert.equal(result.context?.maxRps, 5);
+  });
+});

@@ -1,0 +1,272 @@
+import {
+  APIGatewayClient,
+  BadRequestException,
+  ConflictException,
+  CreateApiKeyCommand,
+  type CreateApiKeyRequest,
+  CreateUsagePlanCommand,
+  CreateUsagePlanKeyCommand,
+  type CreateUsagePlanKeyRequest,
+  type CreateUsagePlanRequest,
+  DeleteApiKeyCommand,
+  DeleteUsagePlanCommand,
+  DeleteUsagePlanKeyCommand,
+  GetApiKeyCommand,
+  GetApiKeysCommand,
+  GetUsagePlanKeyCommand,
+  GetUsagePlanKeysCommand,
+  GetUsagePlansCommand,
+  NotFoundException,
+  type PatchOperation,
+  UpdateApiKeyCommand,
+  UpdateUsagePlanCommand,
+} from '@aws-sdk/client-api-gateway';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+
+/**
+ * API Gateway's control plane for keys and usage plans, in memory, behind the SDK client
+ * (aws-sdk-client-mock): the part of AWS that cannot run here. It keeps the rules that
+ * matter to the adapter: a key in one plan per stage, a plan with stages cannot be
+ * deleted, ids that do not exist are NotFound. Faults are injected per command, either
+ * before the call takes effect or after it (the answer is lost).
+ */
+
+export interface FakeKey {
+  id: string;
+  name: string;
+  value: string;
+  enabled: boolean;
+  createdDate: Date;
+}
+
+export interface FakePlan {
+  id: string;
+  name: string;
+  rateLimit: number | undefined;
+  burstLimit: number | undefined;
+  stages: string[];
+  keyIds: Set<string>;
+}
+
+export type CommandName =
+  | 'CreateApiKey'
+  | 'GetApiKey'
+  | 'GetApiKeys'
+  | 'UpdateApiKey'
+  | 'DeleteApiKey'
+  | 'CreateUsagePlan'
+  | 'UpdateUsagePlan'
+  | 'DeleteUsagePlan'
+  | 'GetUsagePlans'
+  | 'CreateUsagePlanKey'
+  | 'DeleteUsagePlanKey'
+  | 'GetUsagePlanKey'
+  | 'GetUsagePlanKeys';
+
+interface Fault {
+  command: CommandName;
+  /** `before`: the call fails and changes nothing; `after`: it takes effect, then fails. */
+  when: 'before' | 'after';
+  remaining: number;
+  error: () => Error;
+}
+
+const metadata = { $metadata: {} };
+const notFound = (what: string) => new NotFoundException({ message: `Invalid ${what} identifier specified`, ...metadata });
+const conflict = (message: string) => new ConflictException({ message, ...metadata });
+const badRequest = (message: string) => new BadRequestException({ message, ...metadata });
+export const serviceUnavailable = () =>
+  Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } });
+
+function page<T>(items: T[], input: { limit?: number | undefined; position?: string | undefined }) {
+  const start = input.position ? Number(input.position) : 0;
+  const limit = input.limit ?? 25;
+  const slice = items.slice(start, start + limit);
+  return { items: slice, ...(start + limit < items.length ? { position: String(start + limit) } : {}) };
+}
+
+export class FakeApiGateway {
+  readonly keys = new Map<string, FakeKey>();
+  readonly plans = new Map<string, FakePlan>();
+  readonly calls: { command: CommandName; input: any }[] = [];
+  /** Runs before each command (after it is recorded); tests use it to line up races. */
+  beforeCommand: ((command: CommandName, input: any) => Promise<void>) | undefined;
+  now: () => Date = () => new Date();
+  private readonly faults: Fault[] = [];
+  private sequence = 0;
+  readonly mock: AwsClientStub<APIGatewayClient>;
+
+  constructor() {
+    this.mock = mockClient(APIGatewayClient);
+    const on = <I extends object>(command: any, name: CommandName, run: (input: I) => unknown) =>
+      this.mock.on(command).callsFake((input: I) => this.handle(name, input, () => run(input)));
+    on(CreateApiKeyCommand, 'CreateApiKey', (input: CreateApiKeyRequest) => ({ ...this.createApiKey(input) }));
+    on(GetApiKeyCommand, 'GetApiKey', (input: { apiKey: string; includeValue?: boolean }) => {
+      const key = this.key(input.apiKey);
+      return { id: key.id, name: key.name, enabled: key.enabled, createdDate: key.createdDate, ...(input.includeValue ? { value: key.value } : {}) };
+    });
+    on(GetApiKeysCommand, 'GetApiKeys', (input: { nameQuery?: string; includeValues?: boolean; limit?: number; position?: string }) => {
+      const matching = [...this.keys.values()].filter((key) => input.nameQuery === undefined || key.name.startsWith(input.nameQuery));
+      return page(
+        matching.map((key) => ({ id: key.id, name: key.name, enabled: key.enabled, createdDate: key.createdDate, ...(input.includeValues ? { value: key.value } : {}) })),
+        input,
+      );
+    });
+    on(UpdateApiKeyCommand, 'UpdateApiKey', (input: { apiKey: string; patchOperations?: PatchOperation[] }) => {
+      const key = this.key(input.apiKey);
+      for (const operation of input.patchOperations ?? []) {
+        if (operation.op === 'replace' && operation.path === '/enabled') key.enabled = operation.value === 'true';
+        else throw badRequest(`Unsupported patch ${operation.op} ${operation.path}`);
+      }
+      return { id: key.id, enabled: key.enabled };
+    });
+    on(DeleteApiKeyCommand, 'DeleteApiKey', (input: { apiKey: string }) => {
+      this.key(input.apiKey);
+      this.keys.delete(input.apiKey);
+      for (const plan of this.plans.values()) plan.keyIds.delete(input.apiKey);
+      return {};
+    });
+    on(CreateUsagePlanCommand, 'CreateUsagePlan', (input: CreateUsagePlanRequest) => {
+      const id = `plan${++this.sequence}`;
+      this.plans.set(id, {
+        id,
+        name: input.name!,
+        rateLimit: input.throttle?.rateLimit,
+        burstLimit: input.throttle?.burstLimit,
+        stages: (input.apiStages ?? []).map((stage) => `${stage.apiId}:${stage.stage}`),
+        keyIds: new Set(),
+      });
+      return this.planView(this.plans.get(id)!);
+    });
+    on(UpdateUsagePlanCommand, 'UpdateUsagePlan', (input: { usagePlanId: string; patchOperations?: PatchOperation[] }) => {
+      const plan = this.plan(input.usagePlanId);
+      for (const operation of input.patchOperations ?? []) {
+        if (operation.path === '/apiStages' && operation.op === 'remove') {
+          if (!plan.stages.includes(operation.value!)) throw badRequest('The stage is not part of this usage plan');
+          plan.stages = plan.stages.filter((stage) => stage !== operation.value);
+        } else if (operation.path === '/apiStages' && operation.op === 'add') {
+          plan.stages.push(operation.value!);
+        } else if (operation.path === '/throttle/rateLimit' && operation.op === 'replace') {
+          plan.rateLimit = Number(operation.value);
+        } else if (operation.path === '/throttle/burstLimit' && operation.op === 'replace') {
+          plan.burstLimit = Number(operation.value);
+        } else {
+          throw badRequest(`Unsupported patch ${operation.op} ${operation.path}`);
+        }
+      }
+      return this.planView(plan);
+    });
+    on(DeleteUsagePlanCommand, 'DeleteUsagePlan', (input: { usagePlanId: string }) => {
+      const plan = this.plan(input.usagePlanId);
+      if (plan.stages.length > 0) throw badRequest('Cannot delete a usage plan associated with API stages');
+      this.plans.delete(plan.id);
+      return {};
+    });
+    on(GetUsagePlansCommand, 'GetUsagePlans', (input: { limit?: number; position?: string }) =>
+      page([...this.plans.values()].map((plan) => this.planView(plan)), input),
+    );
+    on(CreateUsagePlanKeyCommand, 'CreateUsagePlanKey', (input: CreateUsagePlanKeyRequest) => {
+      const plan = this.plan(input.usagePlanId!);
+      const key = this.key(input.keyId!);
+      if (plan.keyIds.has(key.id)) throw conflict('Usage Plan already contains the key');
+      for (const other of this.plans.values()) {
+        if (other.keyIds.has(key.id) && other.stages.some((stage) => plan.stages.includes(stage))) {
+          throw conflict('The key is already in a usage plan of this stage');
+        }
+      }
+      plan.keyIds.add(key.id);
+      return { id: key.id, type: 'API_KEY', name: key.name };
+    });
+    on(DeleteUsagePlanKeyCommand, 'DeleteUsagePlanKey', (input: { usagePlanId: string; keyId: string }) => {
+      const plan = this.plan(input.usagePlanId);
+      if (!plan.keyIds.delete(input.keyId)) throw notFound('usage plan key');
+      return {};
+    });
+    on(GetUsagePlanKeyCommand, 'GetUsagePlanKey', (input: { usagePlanId: string; keyId: string }) => {
+      const plan = this.plan(input.usagePlanId);
+      if (!plan.keyIds.has(input.keyId)) throw notFound('usage plan key');
+      return { id: input.keyId, type: 'API_KEY' };
+    });
+    on(GetUsagePlanKeysCommand, 'GetUsagePlanKeys', (input: { usagePlanId: string; limit?: number; position?: string }) =>
+      page([...this.plan(input.usagePlanId).keyIds].map((id) => ({ id, type: 'API_KEY', name: this.keys.get(id)?.name })), input),
+    );
+  }
+
+  /** Makes the next `times` calls of `command` fail. */
+  fail(command: CommandName, options: { when?: 'before' | 'after'; times?: number; error?: () => Error } = {}): void {
+    this.faults.push({ command, when: options.when ?? 'before', remaining: options.times ?? 1, error: options.error ?? serviceUnavailable });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  commands(): CommandName[] {
+    return this.calls.map((call) => call.command);
+  }
+
+  callsOf(command: CommandName): any[] {
+    return this.calls.filter((call) => call.command === command).map((call) => call.input);
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Which of our plans a key is in. */
+  plansOf(keyId: string): string[] {
+    return [...this.plans.values()].filter((plan) => plan.keyIds.has(keyId)).map((plan) => plan.id);
+  }
+
+  /** Adds a key as if made by hand or by another deployment. */
+  addKey(name: string, options: { enabled?: boolean; createdDate?: Date } = {}): FakeKey {
+    const key = this.createApiKey({ name, value: `handmade${++this.sequence}`.padEnd(24, 'x'), enabled: options.enabled ?? true });
+    if (options.createdDate) key.createdDate = options.createdDate;
+    return key;
+  }
+
+  restore(): void {
+    this.mock.restore();
+  }
+
+  private async handle(command: CommandName, input: any, run: () => unknown): Promise<unknown> {
+    this.calls.push({ command, input: structuredClone(input) });
+    if (this.beforeCommand) await this.beforeCommand(command, input);
+    const fault = this.faults.find((candidate) => candidate.command === command && candidate.remaining > 0);
+    if (fault) fault.remaining -= 1;
+    if (fault?.when === 'before') throw fault.error();
+    const result = run();
+    if (fault?.when === 'after') throw fault.error();
+    return result;
+  }
+
+  private createApiKey(input: CreateApiKeyRequest): FakeKey {
+    if (!input.value || !/^[A-Za-z0-9]{20,128}$/.test(input.value)) throw badRequest('API key value must be 20 to 128 alphanumerics');
+    for (const key of this.keys.values()) if (key.value === input.value) throw conflict('API Key already exists');
+    const id = `key${++this.sequence}`;
+    const key = { id, name: input.name ?? id, value: input.value, enabled: input.enabled ?? false, createdDate: this.now() };
+    this.keys.set(id, key);
+    return key;
+  }
+
+  private key(id: string): FakeKey {
+    const key = this.keys.get(id);
+    if (!key) throw notFound('API Key');
+    return key;
+  }
+
+  private plan(id: string): FakePlan {
+    const plan = this.plans.get(id);
+    if (!plan) throw notFound('Usage Plan ID');
+    return plan;
+  }
+
+  private planView(plan: FakePlan) {
+    return {
+      id: plan.id,
+      name: plan.name,
+      throttle: { rateLimit: plan.rateLimit, burstLimit: plan.burstLimit },
+      apiStages: plan.stages.map((stage) => ({ apiId: stage.split(':')[0], stage: stage.split(':')[1] })),
+    };
+  }
+}

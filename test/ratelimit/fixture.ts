@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createAwsRateLimits, type RateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { type ReconcileReport, reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
+import { keys } from '../../shared/store/keys.js';
+import { ensureTable } from '../../shared/store/table.js';
+import { DynamoTokenStore, type NewToken, type TokenChanges, type TokenStore } from '../../shared/store/token-store.js';
+import type { TokenRecord } from '../../shared/model.js';
+import { createToken, type CreatedToken, type TokenServiceDeps } from '../../shared/tokens/token-service.js';
+import { FakeApiGateway } from './fake-api-gateway.js';
+
+export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod', unthrottledApiKeyId: 'unthrottled' };
+
+type StoreMethod = 'create' | 'update' | 'delete';
+
+/**
+ * The real store with a switch to make its next write of one kind fail: before it takes
+ * effect (an outage), or after (DynamoDB committed, but the answer was an error).
+ */
+export class FaultyTokenStore implements TokenStore {
+  private readonly failing = new Map<StoreMethod, 'before' | 'after'>();
+  private readonly interleaved: { method: StoreMethod; run: () => Promise<unknown>; remaining: number }[] = [];
+  constructor(readonly inner: TokenStore) {}
+
+  /** Runs `run` just before the next `times` writes of one kind: a concurrent request that wins the race. */
+  interleave(method: StoreMethod, run: () => Promise<unknown>, times = 1): void {
+    this.interleaved.push({ method, run, remaining: times });
+  }
+
+  failNext(method: StoreMethod, when: 'before' | 'after' = 'before'): void {
+    this.failing.set(method, when);
+  }
+
+  private async faulty<T>(method: StoreMethod, write: () => Promise<T>): Promise<T> {
+    const concurrent = this.interleaved.find((entry) => entry.method === method && entry.remaining > 0);
+    if (concurrent) {
+      concurrent.remaining -= 1;
+      await concurrent.run();
+    }
+    const when = this.failing.get(method);
+    this.failing.delete(method);
+    const injected = () => Object.assign(new Error(`injected ${method} failure`), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    if (when === 'before') throw injected();
+    const result = await write();
+    if (when === 'after') throw injected();
+    return result;
+  }
+
+  create(token: NewToken, limit: number) {
+    return this.faulty('create', () => this.inner.create(token, limit));
+  }
+  list(accountId: string, limit: number, afterName?: string) {
+    return this.inner.list(accountId, limit, afterName);
+  }
+  get(accountId: string, name: string) {
+    return this.inner.get(accountId, name);
+  }
+  update(current: TokenRecord, changes: TokenChanges, updatedAt: string) {
+    return this.faulty('update', () => this.inner.update(current, changes, updatedAt));
+  }
+  delete(current: TokenRecord) {
+    return this.faulty('delete', () => this.inner.delete(current));
+  }
+  getCredential(lookupId: string) {
+    return this.inner.getCredential(lookupId);
+  }
+  recordUse(...args: Parameters<TokenStore['recordUse']>) {
+    return this.inner.recordUse(...args);
+  }
+  reconcileCount(accountId: string) {
+    return this.inner.reconcileCount(accountId);
+  }
+}
+
+export interface Fixture {
+  fake: FakeApiGateway;
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+  tokens: FaultyTokenStore;
+  rateLimits: RateLimits;
+  deps: TokenServiceDeps;
+  compensationFailures: string[];
+  /** Another Lambda container: its own plan cache and client, the same table and API Gateway. */
+  container(): RateLimits;
+  create(name: string, maxRps: number | null, serviceAccountId?: string): Promise<CreatedToken>;
+  stored(name: string, serviceAccountId?: string): Promise<Record<string, unknown> | undefined>;
+  credential(lookupId: string): Promise<Record<string, unknown> | undefined>;
+  /** Removes a token's items as DynamoDB TTL would: behind the service's back. */
+  removeBehindTheBack(name: string, serviceAccountId?: string): Promise<void>;
+  reconcile(apply: boolean, options?: { graceSeconds?: number; now?: () => Date }): Promise<ReconcileReport>;
+  /** Nothing to repair: every token with a limit has its key, in its plan, in the right state; nothing else is ours. */
+  assertInStep(): Promise<void>;
+  close(): void;
+}
+
+export async function ratelimitFixture(): Promise<Fixture> {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run the tests with npm test');
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const raw = new DynamoDBClient({ endpoint, region: 'local', credentials });
+  const tableName = `rl-${randomUUID()}`;
+  await ensureTable(raw, tableName);
+  const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const fake = new FakeApiGateway();
+  const compensationFailures: string[] = [];
+  const container = () =>
+    createAwsRateLimits({
+      apiGateway: API,
+      region: 'local',
+      documents,
+      tableName,
+      onCompensationFailure: (_error, step) => compensationFailures.push(step),
+      gateway: new APIGatewayClient({ region: 'local', credentials }),
+    });
+  const rateLimits = container();
+  const tokens = new FaultyTokenStore(new DynamoTokenStore(documents, tableName));
+  const deps: TokenServiceDeps = {
+    tokens,
+    policy: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 },
+    apiKeys: rateLimits.keys,
+    onCompensationFailure: (_error, step) => compensationFailures.push(step),
+  };
+  const reconcile: Fixture['reconcile'] = (apply, options = {}) =>
+    reconcileRateLimits(
+      { documents, tableName, tokens, rateLimits, orphanGraceSeconds: options.graceSeconds ?? 0, ...(options.now ? { now: options.now } : {}) },
+      { apply },
+    );
+  return {
+    fake,
+    documents,
+    tableName,
+    tokens,
+    rateLimits,
+    deps,
+    compensationFailures,
+    container,
+    create: (name, maxRps, serviceAccountId = 'sa-etl') =>
+      createToken(deps, { serviceAccountId, name, maxRps, expiresAt: null, createdBy: 'alice' }),
+    async stored(name, serviceAccountId = 'sa-etl') {
+      return (await documents.send(new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }))).Item;
+    },
+    async credential(lookupId) {
+      return (await documents.send(new GetCommand({ TableName: tableName, Key: keys.credential(lookupId), ConsistentRead: true }))).Item;
+    },
+    async removeBehindTheBack(name, serviceAccountId = 'sa-etl') {
+      const item = (await documents.send(new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }))).Item;
+      assert.ok(item);
+      await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name) }));
+      await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.credential(String(item.lookupId)) }));
+    },
+    reconcile,
+    async assertInStep() {
+      const report = await reconcile(false);
+      assert.deepEqual(report.drift, [], 'API Gateway should match the table');
+    },
+    close() {
+      fake.restore();
+      raw.destroy();
+    },
+  };
+}

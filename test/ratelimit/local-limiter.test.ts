@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { domainTokens, startTestService, type TestService } from '../support/service.js';
+
+/**
+ * The local gateway's per-token limiter over real HTTP. These are behaviour tests on a
+ * shared, noisy machine: every bound allows for the time the requests really took, and
+ * the exact counts are checked on a fake clock in token-bucket.test.ts.
+ */
+
+const FIN = domainTokens('finance', 'sa-etl');
+const WHOAMI = '/api/v1/auth/whoami';
+let api: TestService;
+
+before(async () => {
+  api = await startTestService();
+});
+after(async () => api?.stop());
+
+async function create(name: string, maxRps: number | null): Promise<string> {
+  const created = await api.call('POST', FIN, { as: 'alice', body: { name, maxRps } });
+  assert.equal(created.status, 201, created.text);
+  return created.body.token;
+}
+
+async function patch(name: string, body: unknown): Promise<void> {
+  const result = await api.call('PATCH', `${FIN}/${name}`, { as: 'alice', body });
+  assert.equal(result.status, 200, result.text);
+}
+
+const asToken = (token: string) => ({ 'X-API-Token': token });
+
+/** `count` requests at once; the statuses, and how long they took from first sent to last answered. */
+async function volley(headers: Record<string, string>, count: number) {
+  const started = performance.now();
+  const responses = await Promise.all(
+    Array.from({ length: count }, () => fetch(`${api.url}${WHOAMI}`, { headers }).then(async (response) => ({ response, text: await response.text() }))),
+  );
+  return {
+    statuses: responses.map(({ response }) => response.status),
+    admitted: responses.filter(({ response }) => response.status === 200).length,
+    seconds: (performance.now() - started) / 1000,
+    refused: responses.find(({ response }) => response.status === 429),
+    all: responses,
+  };
+}
+
+/** A Structured Fields List of one Item: a String with parameters (RFC 9651), as the RateLimit draft requires. */
+const SF_STRING_ITEM = /^"[^"\\]*"(;[a-z*][a-z0-9_.*-]*(=(-?\d{1,15}|"[^"\\]*"|\?[01]|[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*))?)*$/;
+
+function parameters(item: string): Record<string, string> {
+  return Object.fromEntries(item.split(';').slice(1).map((parameter) => parameter.split('=') as [string, string]));
+}
+
+describe('the local limiter', () => {
+  it('admits a burst of maxRps at once and refuses the rest with a 429 problem', async () => {
+    const token = await create('burst', 3);
+    const { admitted, seconds, refused } = await volley(asToken(token), 12);
+    assert.ok(admitted >= 3, `admitted ${admitted}`);
+    assert.ok(admitted <= 3 + Math.ceil(seconds * 3), `admitted ${admitted} in ${seconds.toFixed(2)} s`);
+    assert.ok(refused);
+    const { response, text } = refused;
+    assert.equal(response.headers.get('content-type'), 'application/problem+json');
+    const body = JSON.parse(text);
+    assert.equal(body.status, 429);
+    assert.equal(body.code, 'THROTTLED');
+    assert.equal(typeof body.type, 'string');
+    assert.equal(typeof body.title, 'string');
+    assert.equal(typeof body.detail, 'string');
+
+    const retryAfter = response.headers.get('retry-after')!;
+    assert.match(retryAfter, /^[1-9][0-9]*$/, 'Retry-After is delay-seconds');
+    const policy = response.headers.get('ratelimit-policy')!;
+    const limit = response.headers.get('ratelimit')!;
+    assert.match(policy, SF_STRING_ITEM);
+    assert.match(limit, SF_STRING_ITEM);
+    assert.deepEqual(parameters(policy), { q: '3', w: '1' });
+    assert.equal(policy.split(';')[0], limit.split(';')[0], 'RateLimit names the policy of RateLimit-Policy');
+    const { r, t } = parameters(limit);
+    assert.equal(r, '0');
+    assert.ok(Number(t) >= 1 && Number(t) <= Number(retryAfter), 'Retry-After does not point before the end of the window');
+  });
+
+  it('holds a steady rate of maxRps under ten times that load', async () => {
+    const rps = 5;
+    const token = await create('steady', rps);
+    const headers = asToken(token);
+    const interval = 1000 / (10 * rps);
+    const started = performance.now();
+    const pending: Promise<number>[] = [];
+    for (let i = 0; performance.now() - started < 2500; i++) {
+      pending.push(fetch(`${api.url}${WHOAMI}`, { headers }).then(async (response) => (await response.arrayBuffer(), response.status)));
+      await sleep(Math.max(0, started + (i + 1) * interval - performance.now()));
+    }
+    const statuses = await Promise.all(pending);
+    const seconds = (performance.now() - started) / 1000;
+    const admitted = statuses.filter((status) => status === 200).length;
+    assert.deepEqual([...new Set(statuses)].sort(), [200, 429]);
+    const bound = rps * seconds + rps;
+    assert.ok(admitted <= Math.floor(bound) + 1, `admitted ${admitted}, bound ${bound.toFixed(1)}`);
+    assert.ok(admitted >= 0.7 * rps * 2.5, `admitted ${admitted}: the limiter should not starve a busy token`);
+  });
+
+  it('keeps each token to its own bucket', async () => {
+    const first = await create('own-bucket-a', 1);
+    const second = await create('own-bucket-b', 1);
+    const drained = await volley(asToken(first), 4);
+    assert.ok(drained.statuses.includes(429));
+    assert.deepEqual((await volley(asToken(second), 1)).statuses, [200]);
+  });
+
+  it('applies a raised limit at once, and a lowered one too', async () => {
+    const token = await create('changing', 1);
+    assert.ok((await volley(asToken(token), 4)).statuses.includes(429));
+    await patch('changing', { maxRps: 20 });
+    const raised = await volley(asToken(token), 10);
+    assert.equal(raised.admitted, 10, `statuses ${raised.statuses}`);
+    await patch('changing', { maxRps: 2 });
+    const lowered = await volley(asToken(token), 10);
+    assert.ok(lowered.admitted >= 2 && lowered.admitted <= 2 + Math.ceil(lowered.seconds * 2), `admitted ${lowered.admitted}`);
+  });
+
+  it('refuses a suspended token with 401, not 429, even over its limit', async () => {
+    const token = await create('suspended', 1);
+    assert.ok((await volley(asToken(token), 3)).statuses.includes(429));
+    await patch('suspended', { status: 'SUSPENDED' });
+    const refused = await volley(asToken(token), 5);
+    assert.deepEqual(refused.statuses, [401, 401, 401, 401, 401]);
+    for (const { response, text } of refused.all) {
+      assert.equal(JSON.parse(text).code, 'UNAUTHORIZED');
+      assert.equal(response.headers.get('retry-after'), null);
+      assert.equal(response.headers.get('ratelimit'), null);
+    }
+    await patch('suspended', { status: 'ACTIVE' });
+    let status = 0;
+    for (const deadline = performance.now() + 3000; status !== 200 && performance.now() < deadline; await sleep(100)) {
+      status = (await volley(asToken(token), 1)).statuses[0]!;
+    }
+    assert.equal(status, 200, 'reactivated, it is admitted again within its rate');
+  });
+
+  it('does not limit tokens without maxRps, nor JWT callers', async () => {
+    const token = await create('unlimited', null);
+    assert.equal((await volley(asToken(token), 40)).admitted, 40);
+    assert.equal((await volley({ Authorization: `Bearer ${await api.jwt('alice')}` }, 40)).admitted, 40);
+  });
+});

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ratePlanKey } from '../../shared/ratelimit/rate-plans.js';
+import { createToken } from '../../shared/tokens/token-service.js';
+import type { CommandName } from './fake-api-gateway.js';
+import { type Fixture, ratelimitFixture } from './fixture.js';
+
+let f: Fixture;
+beforeEach(async () => {
+  f = await ratelimitFixture();
+});
+afterEach(() => f.close());
+
+/** Holds every caller of `command` until `parties` of them have arrived, so all create before any records. */
+function lineUp(command: CommandName, parties: number): void {
+  let arrived = 0;
+  let release!: () => void;
+  const allThere = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  f.fake.beforeCommand = async (name) => {
+    if (name !== command) return;
+    arrived += 1;
+    if (arrived === parties) release();
+    await allThere;
+  };
+}
+
+async function recordedPlan(rps: number): Promise<string | undefined> {
+  const { Item } = await f.documents.send(new GetCommand({ TableName: f.tableName, Key: ratePlanKey(rps), ConsistentRead: true }));
+  return Item?.planId;
+}
+
+describe('usage plans per rate, created on demand', () => {
+  it('ends two concurrent creates for a new rate, in two containers, with one plan', async () => {
+    const [first, second] = [f.container(), f.container()];
+    lineUp('CreateUsagePlan', 2);
+    const ids = await Promise.all([first.plans.planFor(7), second.plans.planFor(7)]);
+    assert.equal(f.fake.callsOf('CreateUsagePlan').length, 2, 'both containers created a plan');
+    assert.equal(ids[0], ids[1], 'both use the same plan');
+    assert.deepEqual([...f.fake.plans.keys()], [ids[0]], 'the loser deleted its own plan');
+    assert.equal(await recordedPlan(7), ids[0]);
+    // API Gateway refuses to delete a plan still on a stage: the loser detaches it first.
+    assert.deepEqual(f.fake.commands().filter((name) => name === 'UpdateUsagePlan' || name === 'DeleteUsagePlan'), ['UpdateUsagePlan', 'DeleteUsagePlan']);
+  });
+
+  it('ends five concurrent token creates with a new limit with one plan holding all five keys', async () => {
+    const containers = Array.from({ length: 5 }, () => f.container());
+    lineUp('CreateUsagePlan', 5);
+    await Promise.all(
+      containers.map((container, i) =>
+        createToken(
+          { ...f.deps, apiKeys: container.keys },
+          { serviceAccountId: 'sa-etl', name: `t${i}`, maxRps: 11, expiresAt: null, createdBy: 'alice' },
+        ),
+      ),
+    );
+    assert.equal(f.fake.plans.size, 1);
+    const [plan] = f.fake.plans.values();
+    assert.equal(plan!.keyIds.size, 5);
+    assert.equal(await recordedPlan(11), plan!.id);
+    await f.assertInStep();
+  });
+
+  it('reads the recorded plan in a new container instead of creating another', async () => {
+    const id = await f.rateLimits.plans.planFor(3);
+    f.fake.resetCalls();
+    assert.equal(await f.container().plans.planFor(3), id);
+    assert.deepEqual(f.fake.commands(), []);
+  });
+
+  it('asks the table once per container and rate', async () => {
+    const id = await f.rateLimits.plans.planFor(4);
+    f.fake.resetCalls();
+    assert.equal(await f.rateLimits.plans.planFor(4), id);
+    assert.equal(await f.rateLimits.plans.planFor(4), id);
+    assert.deepEqual(f.fake.commands(), []);
+  });
+
+  it('uses the winner when its own plan cannot be deleted, and reconcile removes the leftover', async () => {
+    const [first, second] = [f.container(), f.container()];
+    lineUp('CreateUsagePlan', 2);
+    f.fake.fail('DeleteUsagePlan');
+    const ids = await Promise.all([first.plans.planFor(7), second.plans.planFor(7)]);
+    assert.equal(ids[0], ids[1]);
+    assert.equal(f.fake.plans.size, 2);
+    assert.equal(f.compensationFailures.length, 1);
+    f.fake.beforeCommand = undefined;
+    const report = await f.reconcile(true);
+    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired]), [['orphan-plan', true]]);
+    assert.deepEqual([...f.fake.plans.keys()], [ids[0]]);
+    await f.assertInStep();
+  });
+
+  it('creates nothing when API Gateway refuses the plan, and tries again next time', async () => {
+    f.fake.fail('CreateUsagePlan');
+    await assert.rejects(f.rateLimits.plans.planFor(6));
+    assert.equal(await recordedPlan(6), undefined);
+    const id = await f.rateLimits.plans.planFor(6);
+    assert.equal(await recordedPlan(6), id);
+    assert.equal(f.fake.plans.size, 1);
+  });
+
+  it('moves on to a replaced plan when its cached plan was deleted', async () => {
+    await f.create('a', 5);
+    const [old] = f.fake.plans.values();
+    // Deleted by hand; reconcile records a new plan, but this container still caches the old id.
+    for (const stage of [...old!.stages]) old!.stages.splice(old!.stages.indexOf(stage), 1);
+    f.fake.plans.delete(old!.id);
+    await f.container().plans.replace(5, old!.id);
+    await f.create('b', 5);
+    const b = await f.stored('b');
+    assert.deepEqual(f.fake.plansOf(String(b!.apiKeyId)), [await recordedPlan(5)]);
+  });
+});

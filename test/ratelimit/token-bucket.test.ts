@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { tokenBucketThrottle } from '../../infra/local/throttle.js';
+
+/** The local limiter on a clock the test moves: exact counts, no timing noise. */
+
+function clock() {
+  let now = 0;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+const asToken = (tokenId: string, maxRps?: number | null): APIGatewayAuthorizerResult => ({
+  principalId: 'sa',
+  policyDocument: { Version: '2012-10-17', Statement: [] },
+  context: { tokenId, ...(maxRps === undefined || maxRps === null ? {} : { maxRps }) },
+});
+
+describe('the local token bucket', () => {
+  it('admits a burst of N at once, then one every 1/N seconds', () => {
+    const time = clock();
+    const throttle = tokenBucketThrottle(time.now);
+    const admitted = () => throttle(asToken('a', 4)).allowed;
+    assert.deepEqual([admitted(), admitted(), admitted(), admitted(), admitted()], [true, true, true, true, false]);
+    time.advance(249);
+    assert.equal(admitted(), false);
+    time.advance(1);
+    assert.equal(admitted(), true);
+    assert.equal(admitted(), false);
+  });
+
+  it('never admits more than N*T + N in T seconds, however requests arrive', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 300 }), (rps, gaps) => {
+        const time = clock();
+        const throttle = tokenBucketThrottle(time.now);
+        let admitted = 0;
+        for (const gap of gaps) {
+          time.advance(gap);
+          if (throttle(asToken('a', rps)).allowed) admitted += 1;
+        }
+        const seconds = time.now() / 1000;
+        return admitted <= Math.floor(rps * seconds + rps + 1e-9);
+      }),
+    );
+  });
+
+  it('admits N*T + N under a load ten times the rate, within one request', () => {
+    for (const rps of [1, 5, 50]) {
+      const time = clock();
+      const throttle = tokenBucketThrottle(time.now);
+      let admitted = 0;
+      const interval = 1000 / (10 * rps);
+      for (let t = 0; t <= 5000; t += interval) {
+        time.advance(t - time.now());
+        if (throttle(asToken('a', rps)).allowed) admitted += 1;
+      }
+      assert.ok(Math.abs(admitted - (rps * 5 + rps)) <= 1, `rate ${rps}: admitted ${admitted}`);
+    }
+  });
+
+  it('keeps one bucket per token', () => {
+    const throttle = tokenBucketThrottle(clock().now);
+    assert.equal(throttle(asToken('a', 1)).allowed, true);
+    assert.equal(throttle(asToken('a', 1)).allowed, false);
+    assert.equal(throttle(asToken('b', 1)).allowed, true);
+  });
+
+  it('lets callers without a limit through: tokens without maxRps and JWT callers', () => {
+    const throttle = tokenBucketThrottle(clock().now);
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(throttle(asToken('unlimited', null)).allowed, true);
+      assert.equal(throttle({ principalId: 'alice', policyDocument: { Version: '2012-10-17', Statement: [] }, context: { userId: 'alice' } }).allowed, true);
+    }
+  });
+
+  it('starts a new full bucket when the limit changes', () => {
+    const time = clock();
+    const throttle = tokenBucketThrottle(time.now);
+    assert.equal(throttle(asToken('a', 1)).allowed, true);
+    assert.equal(throttle(asToken('a', 1)).allowed, false);
+    for (let i = 0; i < 10; i++) assert.equal(throttle(asToken('a', 10)).allowed, true);
+    assert.equal(throttle(asToken('a', 10)).allowed, false);
+    assert.equal(throttle(asToken('a', 2)).allowed, true);
+    assert.equal(throttle(asToken('a', 2)).allowed, true);
+    assert.equal(throttle(asToken('a', 2)).allowed, false);
+  });
+
+  it('tells a refused client the policy, what is left and when to retry, in the draft RateLimit syntax', () => {
+    const throttle = tokenBucketThrottle(clock().now);
+    throttle(asToken('a', 3));
+    throttle(asToken('a', 3));
+    throttle(asToken('a', 3));
+    const verdict = throttle(asToken('a', 3));
+    assert.equal(verdict.allowed, false);
+    assert.deepEqual(!verdict.allowed && verdict.headers, {
+      'Retry-After': '1',
+      'RateLimit-Policy': '"maxrps";q=3;w=1',
+      RateLimit: '"maxrps";r=0;t=1',
+    });
+  });
+});
