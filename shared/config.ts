@@ -47,11 +47,18 @@ export const LOCAL_DEFAULTS = {
   JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
 } as const;
 
+/** A required value, defaulted only outside Lambda (where it would point at the wrong place). */
 function text(name: string, localDefault?: string): string {
   const value = process.env[name];
   if (value !== undefined && value !== '') return value;
   if (!insideLambda() && localDefault !== undefined) return localDefault;
   throw new ConfigError(`Missing required environment variable ${name}`);
+}
+
+/** An optional value with the same default everywhere. */
+function optional(name: string, fallback: string): string {
+  const value = process.env[name];
+  return value === undefined || value === '' ? fallback : value;
 }
 
 function integer(name: string, fallback: number, min: number, max: number): number {
@@ -86,7 +93,7 @@ function read(): Config {
     jwksUrl: text('JWKS_URL', LOCAL_DEFAULTS.JWKS_URL),
     jwtIssuer: text('JWT_ISSUER', LOCAL_DEFAULTS.JWT_ISSUER),
     jwtAudience: text('JWT_AUDIENCE', LOCAL_DEFAULTS.JWT_AUDIENCE),
-    jwtUserClaim: text('JWT_USER_CLAIM', 'sub'),
+    jwtUserClaim: optional('JWT_USER_CLAIM', 'sub'),
     tokenLimitPerAccount: integer('TOKEN_LIMIT_PER_ACCOUNT', 50, 1, 10_000),
     tokenMaxLifetimeDays: integer('TOKEN_MAX_LIFETIME_DAYS', 365, 1, 36_500),
     expiredTokenRetentionDays: integer('EXPIRED_TOKEN_RETENTION_DAYS', 30, 0, 3_650),

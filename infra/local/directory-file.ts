@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type Directory, DirectoryError, parseDirectory } from '../../shared/directory/directory.js';
+import { type Directory, DirectoryError } from '../../shared/directory/directory.js';
+import { parseDirectory } from '../../shared/directory/directory-schema.js';
 
 /**
  * Reads a directory file and checks its shape. References are checked by the import,

@@ -34,6 +34,8 @@ export interface LocalGatewayOptions {
   host?: string;
   stage?: string;
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  /** Wraps every function invocation (the benchmark attributes DynamoDB calls with it). */
+  around?: <T>(functionId: string, invoke: () => Promise<T>) => Promise<T>;
 }
 
 export interface RunningGateway {
@@ -115,9 +117,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return Buffer.concat(chunks);
 }
 
+// Maps without a prototype: a header or query key named `constructor` or `__proto__` is data.
+const dictionary = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 function headerMaps(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const headers = dictionary<string>();
+  const multiValueHeaders = dictionary<string[]>();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const value = req.rawHeaders[i + 1]!;
@@ -128,8 +133,8 @@ function headerMaps(req: IncomingMessage) {
 }
 
 function queryMaps(search: URLSearchParams) {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const single = dictionary<string>();
+  const multi = dictionary<string[]>();
   for (const [key, value] of search) {
     single[key] = value;
     (multi[key] ??= []).push(value);
@@ -154,6 +159,7 @@ function isProxyResult(value: unknown): value is APIGatewayProxyResult {
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<RunningGateway> {
   const compiled = compile(options.routes);
+  const around = options.around ?? (<T>(_id: string, invoke: () => Promise<T>) => invoke());
   const stage = options.stage ?? 'local';
   const host = options.host ?? '127.0.0.1';
 
@@ -221,7 +227,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       } as unknown as APIGatewayRequestAuthorizerEvent;
       let result: APIGatewayAuthorizerResult;
       try {
-        result = await options.authorizer(authorizerEvent, lambdaContext('authorizer', randomUUID()));
+        result = await around('authorizer', () => options.authorizer(authorizerEvent, lambdaContext('authorizer', randomUUID())));
       } catch (error) {
         return (error as Error)?.message === 'Unauthorized' ? gatewayResponses.unauthorized() : gatewayResponses.authorizerFailure();
       }
@@ -255,7 +261,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     const handler = options.handlers[route.id];
     if (!handler) return gatewayResponses.internal();
     try {
-      const result = await handler(event, lambdaContext(route.id, requestId));
+      const result = await around(route.id, () => handler(event, lambdaContext(route.id, requestId)));
       return isProxyResult(result) ? result : gatewayResponses.internal();
     } catch {
       return gatewayResponses.internal();
@@ -278,6 +284,20 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       .catch(() => res.destroy());
   });
   server.keepAliveTimeout = 5000;
+  // Requests Node's parser refuses (oversized or malformed headers) still get problem JSON.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify(
+      tooLarge
+        ? problem(431, 'HEADERS_TOO_LARGE', 'Request headers too large', 'The request headers are too large.')
+        : problem(400, 'BAD_REQUEST', 'Bad request', 'The request is malformed.'),
+    );
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => resolveListen());

@@ -11,7 +11,7 @@ import { setRuntime } from '../../shared/runtime.js';
 import { authorizer as authorizerRoute, entryOf, routes } from '../routes.js';
 import { devJwks } from './dev-issuer.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
-import { type RunningGateway, startLocalGateway, type Throttle } from './gateway.js';
+import { type LocalGatewayOptions, type RunningGateway, startLocalGateway, type Throttle } from './gateway.js';
 import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from './paths.js';
 
 export interface LocalServiceOptions {
@@ -27,6 +27,7 @@ export interface LocalServiceOptions {
   /** Write `.local/runtime.json` so the directory CLI finds this instance. */
   announce?: boolean;
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  around?: LocalGatewayOptions['around'];
 }
 
 export interface LocalService {
@@ -76,6 +77,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(options.host ? { host: options.host } : {}),
       ...(options.throttle ? { throttle: options.throttle } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.around ? { around: options.around } : {}),
       extras: { '/.well-known/jwks.json': devJwks },
     });
     // The authorizer reads its JWKS from this very gateway, now that its port is known.

@@ -1,54 +1,11 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import type { AuthorizationModel, UserType } from '../model.js';
 
 /**
- * The directory file (DESIGN.md §6): domains, users, roles and bundles. This module
- * parses and checks it and derives who may manage tokens where; it knows nothing of
- * DynamoDB.
+ * The directory (DESIGN.md §6): domains, users, roles and bundles. This module checks
+ * it and derives who may manage tokens where; it knows nothing of DynamoDB. Parsing the
+ * file is in `directory-schema.ts`, so that functions reading the directory do not load zod.
  */
-
-/** Ids end up in URL paths and table keys: no whitespace, `/`, `#`, `?` or `%`. */
-const id = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(/^[^\s/#?%]+$/, 'must not contain whitespace, "/", "#", "?" or "%"');
-
-const domainSchema = z.strictObject({
-  id,
-  authorization: z.enum(['ROLE_V1', 'BUNDLE_V2']),
-});
-
-const userSchema = z.strictObject({
-  id,
-  type: z.enum(['USER', 'SERVICE_ACCOUNT']),
-  domains: z.array(id).optional(),
-  groups: z.array(id).optional(),
-  adminRoles: z.array(id).optional(),
-});
-
-const roleSchema = z.strictObject({
-  domain: id,
-  name: id,
-  permissions: z.array(z.string().min(1)),
-  users: z.array(id).optional(),
-  groups: z.array(id).optional(),
-});
-
-const bundleSchema = z.strictObject({
-  domain: id,
-  permissions: z.array(z.string().min(1)),
-  users: z.array(id).optional(),
-  groups: z.array(id).optional(),
-});
-
-const directorySchema = z.strictObject({
-  domains: z.array(domainSchema).optional(),
-  users: z.array(userSchema).optional(),
-  roles: z.array(roleSchema).optional(),
-  bundles: z.array(bundleSchema).optional(),
-});
 
 export interface DirectoryDomain {
   id: string;
@@ -89,37 +46,6 @@ export class DirectoryError extends Error {
     super(`Invalid directory:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'DirectoryError';
   }
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');
-}
-
-/** Parses a directory document; throws DirectoryError naming every offending entry. */
-export function parseDirectory(input: unknown): Directory {
-  const parsed = directorySchema.safeParse(input);
-  if (!parsed.success) {
-    throw new DirectoryError(
-      parsed.error.issues.map((issue) => {
-        const where = pathText(issue.path) || '(top level)';
-        const keysText = 'keys' in issue && Array.isArray(issue.keys) ? `: ${issue.keys.map((k) => `"${k}"`).join(', ')}` : '';
-        return `${where}: ${issue.message}${keysText}`;
-      }),
-    );
-  }
-  const data = parsed.data;
-  return {
-    domains: data.domains ?? [],
-    users: (data.users ?? []).map((u) => ({
-      id: u.id,
-      type: u.type,
-      domains: u.domains ?? [],
-      groups: u.groups ?? [],
-      adminRoles: u.adminRoles ?? [],
-    })),
-    roles: (data.roles ?? []).map((r) => ({ ...r, users: r.users ?? [], groups: r.groups ?? [] })),
-    bundles: (data.bundles ?? []).map((b) => ({ ...b, users: b.users ?? [], groups: b.groups ?? [] })),
-  };
 }
 
 /** A stable key for a bundle (bundles have no name): its domain and content. */

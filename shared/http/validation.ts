@@ -1,49 +1,67 @@
-import { z } from 'zod';
-import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+// zod/mini with named imports: tree-shaken to a few KB, where the `z` namespace pulls the
+// whole library (~450 KB) into every bundle and ~40 ms into every cold start.
+import {
+  enum as oneOf,
+  extend,
+  int,
+  iso,
+  maximum,
+  maxLength,
+  minimum,
+  minLength,
+  nullable,
+  object,
+  optional,
+  pipe,
+  refine,
+  regex,
+  strictObject,
+  string,
+  transform,
+} from 'zod/mini';
+import type { z } from 'zod/mini';
+import type { FieldError } from '../errors.js';
 
 /** Request shapes of DESIGN.md §4, and the one function that turns zod issues into field errors. */
 
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-export const tokenName = z
-  .string({ error: 'is required and must be a string' })
-  .regex(TOKEN_NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -');
-export const maxRps = z
-  .number({ error: 'must be an integer from 1 to 10000, or null' })
-  .int('must be an integer from 1 to 10000, or null')
-  .min(1, 'must be an integer from 1 to 10000, or null')
-  .max(10_000, 'must be an integer from 1 to 10000, or null')
-  .nullable();
-const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, or null' });
+export const tokenName = string({ error: 'is required and must be a string' }).check(
+  regex(TOKEN_NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -'),
+);
+const MAX_RPS_RULE = 'must be an integer from 1 to 10000, or null';
+export const maxRps = nullable(int({ error: MAX_RPS_RULE }).check(minimum(1, MAX_RPS_RULE), maximum(10_000, MAX_RPS_RULE)));
+const isoDateTime = iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, or null' });
 
-export const createTokenBody = z.strictObject({
+export const createTokenBody = strictObject({
   name: tokenName,
-  maxRps: maxRps.optional(),
-  expiresAt: isoDateTime.nullable().optional(),
+  maxRps: optional(maxRps),
+  expiresAt: optional(nullable(isoDateTime)),
 });
-export const deprecatedCreateTokenBody = createTokenBody.extend({
-  serviceAccountId: z.string({ error: 'is required and must be a string' }).min(1, 'must not be empty'),
+export const deprecatedCreateTokenBody = extend(createTokenBody, {
+  serviceAccountId: string({ error: 'is required and must be a string' }).check(minLength(1, 'must not be empty')),
 });
-export const updateTokenBody = z
-  .strictObject({
-    status: z.enum(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' }).optional(),
-    maxRps: maxRps.optional(),
-  })
-  .refine((body) => body.status !== undefined || body.maxRps !== undefined, {
+export const updateTokenBody = strictObject({
+  status: optional(oneOf(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' })),
+  maxRps: optional(maxRps),
+}).check(
+  refine((body) => body.status !== undefined || body.maxRps !== undefined, {
     message: 'must set status, maxRps, or both',
     path: ['body'],
-  });
-export const listTokensQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 100, 'must be an integer from 1 to 100')
-    .optional(),
-  nextToken: z.string().min(1, 'must not be empty').max(1024, 'is not a valid cursor').optional(),
+  }),
+);
+const LIMIT_RULE = 'must be an integer from 1 to 100';
+export const listTokensQuery = object({
+  limit: optional(
+    pipe(
+      string().check(regex(/^\d{1,3}$/, LIMIT_RULE)),
+      transform(Number),
+    ).check(refine((n) => n >= 1 && n <= 100, LIMIT_RULE)),
+  ),
+  nextToken: optional(string().check(minLength(1, 'must not be empty'), maxLength(1024, 'is not a valid cursor'))),
 });
-export const tokenNamePath = z.object({ name: tokenName });
+export const tokenNamePath = object({ name: tokenName });
 
-export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
+export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] {
   const list: FieldError[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.');
@@ -58,40 +76,9 @@ export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
 }
 
 /** Validates one part of a request, collecting errors instead of throwing. */
-export function check<S extends z.ZodType>(schema: S, value: unknown, errors: FieldError[], prefix = ''): z.infer<S> | undefined {
+export function check<S extends z.ZodMiniType>(schema: S, value: unknown, errors: FieldError[], prefix = ''): z.infer<S> | undefined {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   errors.push(...fieldErrors(result.error, prefix));
   return undefined;
-}
-
-export type JsonBody = { ok: true; value: unknown } | { ok: false; error: FieldError | 'media-type' };
-
-/**
- * Reads a JSON body. A missing Content-Type, `application/json`, `*+json` and `text/plain`
- * (what `fetch` sends for a string body) are read as JSON; form and multipart bodies are
- * refused with 415, since they are the usual sign of `curl -d` without a header.
- */
-export function readJsonBody(body: string | null | undefined, contentType: string | undefined): JsonBody {
-  if (body === null || body === undefined || body === '') return { ok: true, value: undefined };
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type && type !== 'application/json' && !type.endsWith('+json') && type !== 'text/plain') {
-    return { ok: false, error: 'media-type' };
-  }
-  try {
-    return { ok: true, value: JSON.parse(body) as unknown };
-  } catch {
-    return { ok: false, error: { field: 'body', message: 'is not valid JSON' } };
-  }
-}
-
-export function bodyOrThrow(parsed: JsonBody, errors: FieldError[]): unknown {
-  if (parsed.ok) return parsed.value;
-  if (parsed.error === 'media-type') throw new UnsupportedMediaTypeError();
-  errors.push(parsed.error);
-  return undefined;
-}
-
-export function throwIfAny(errors: FieldError[]): void {
-  if (errors.length > 0) throw new ValidationError(errors);
 }

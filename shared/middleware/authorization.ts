@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import type { Caller, Principal } from '../model.js';
-import { readJsonBody } from '../http/validation.js';
+import { readJsonBody } from '../http/json-body.js';
 import type { DirectoryStore } from '../store/directory-store.js';
 
 export type Scope = 'domain' | 'admin';

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
-import { throwIfAny } from '../http/validation.js';
+import { throwIfAny } from '../http/json-body.js';
 import { getRuntime } from '../runtime.js';
 import {
   type AuthorizedContext,
@@ -14,6 +14,16 @@ import {
 } from './authorization.js';
 import { observability } from './observability.js';
 import { problemErrors } from './problem-errors.js';
+
+/**
+ * Builds clients and reads configuration while the Lambda initialises, not on the first
+ * request: a missing setting fails the init, and the first caller does not pay for it.
+ * Outside Lambda it waits for the first request, since tests and the local runtime set
+ * the environment after importing.
+ */
+function warmUp(): void {
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) getRuntime();
+}
 
 export interface TokenEndpointContext<TInput> extends AuthorizedContext {
   input: TInput;
@@ -34,6 +44,7 @@ export interface TokenEndpointOptions<TInput> {
  * Entry files attach their handler with `.handler(…)`.
  */
 export function tokenEndpoint<TInput>(options: TokenEndpointOptions<TInput>) {
+  warmUp();
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TokenEndpointContext<TInput>>()
     .use(observability())
     .use(httpHeaderNormalizer())
@@ -54,6 +65,7 @@ export function tokenEndpoint<TInput>(options: TokenEndpointOptions<TInput>) {
 
 /** The stack of endpoints that need only an authenticated caller (whoami). */
 export function authenticatedEndpoint() {
+  warmUp();
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
     .use(observability())
     .use(httpHeaderNormalizer())

@@ -188,25 +188,32 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const desired = directoryItems(target);
     const storedByKey = new Map(stored.map((item) => [itemKey(item), item]));
     const desiredKeys = new Set(desired.map(itemKey));
-    const puts = desired.filter((item) => {
+    const changed = desired.filter((item) => {
       const current = storedByKey.get(itemKey(item));
-      return !current || JSON.stringify(sortKeys(current)) !== JSON.stringify(sortKeys(item));
+      return current !== undefined && JSON.stringify(sortKeys(current)) !== JSON.stringify(sortKeys(item));
     });
-    const deletes = stored.filter((item) => !desiredKeys.has(itemKey(item)));
-    const requests = [
-      ...puts.map((item) => ({ PutRequest: { Item: item } })),
-      ...deletes.map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })),
-    ];
+    const added = desired.filter((item) => !storedByKey.has(itemKey(item)));
+    const removed = stored.filter((item) => !desiredKeys.has(itemKey(item)));
+    // Every item grants something (a membership, a grant, a profile), so the import
+    // never passes through a state that grants more than both directories: first it takes
+    // away (removed items, and the old version of changed ones), leaving a subset of the
+    // old directory; then it adds, leaving a subset of the new one until it is whole.
+    // Meanwhile it fails closed: a changed user is briefly unknown.
+    await this.batchWrite([...removed, ...changed].map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
+    await this.batchWrite([...changed, ...added].map((item) => ({ PutRequest: { Item: item } })));
+    return { written: changed.length + added.length, deleted: removed.length, unchanged: desired.length - changed.length - added.length };
+  }
+
+  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
     for (let i = 0; i < requests.length; i += 25) {
-      let pending: typeof requests | undefined = requests.slice(i, i + 25);
+      let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
         if (attempt > 8) throw new Error('DynamoDB kept items unprocessed; re-run the import (it is idempotent)');
-        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = result.UnprocessedItems?.[this.tableName] as typeof requests | undefined;
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }));
+        pending = result.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
       }
     }
-    return { written: puts.length, deleted: deletes.length, unchanged: desired.length - puts.length };
   }
 }
 

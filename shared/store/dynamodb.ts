@@ -18,10 +18,14 @@ export function createDocumentClient(options: { endpoint?: string; region?: stri
 }
 
 /** Errors from AWS that mean "try again", not "you sent something wrong". */
+const NETWORK_ERRORS = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH'];
+
 export function isRetryableAwsError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { name?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
   if (e.$retryable) return true;
+  // Timeouts and dropped connections reach us as plain errors, without AWS metadata.
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || NETWORK_ERRORS.includes(e.code ?? '')) return true;
   return [
     'ThrottlingException',
     'ProvisionedThroughputExceededException',

@@ -1,15 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type { z } from 'zod/mini';
 import type { FieldError } from '../errors.js';
 import { jsonResponse } from '../http/problem.js';
+import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
 import {
-  bodyOrThrow,
   check,
   createTokenBody,
   deprecatedCreateTokenBody,
   listTokensQuery,
-  readJsonBody,
   tokenNamePath,
   updateTokenBody,
 } from '../http/validation.js';
@@ -42,7 +41,7 @@ function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], empty
   return value;
 }
 
-function checkBody<S extends z.ZodType>(schema: S, event: APIGatewayProxyEvent, errors: FieldError[]): z.infer<S> | undefined {
+function checkBody<S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEvent, errors: FieldError[]): z.infer<S> | undefined {
   const body = jsonObjectBody(event, errors, {});
   return body === undefined ? undefined : check(schema, body, errors);
 }

@@ -197,7 +197,7 @@ describe('npm run directory -- import', () => {
     writeFileSync(bad, JSON.stringify({ users: [{ id: 'zoe', type: 'USER', domains: ['nowhere'] }, { id: 'zoe', type: 'USER', colour: 'red' }] }));
     const run = npm(['run', 'directory', '--', 'import', bad], env);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, /users\[1\]: Unrecognized key/i);
+    assert.match(run.stderr, /users\[1\]: unknown field "colour"/);
     assert.equal(await store.getPrincipal('zoe'), undefined);
   });
 

@@ -5,9 +5,9 @@ import {
   type Directory,
   DirectoryError,
   mergeDirectories,
-  parseDirectory,
   tokenManagers,
 } from '../../shared/directory/directory.js';
+import { parseDirectory } from '../../shared/directory/directory-schema.js';
 
 function problemsOf(run: () => unknown): string[] {
   try {

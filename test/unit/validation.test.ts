@@ -5,10 +5,10 @@ import {
   createTokenBody,
   fieldErrors,
   listTokensQuery,
-  readJsonBody,
   TOKEN_NAME_PATTERN,
   updateTokenBody,
 } from '../../shared/http/validation.js';
+import { readJsonBody } from '../../shared/http/json-body.js';
 import { decodeCursor, encodeCursor } from '../../shared/tokens/token-service.js';
 
 const SEED = 20261128;
