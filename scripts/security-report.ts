@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+
+/**
+ * `npm run test:security`: runs test/security/** through test/run.ts (which starts and
+ * stops DynamoDB Local), then prints the figures every security test file recorded:
+ * matrix cases, hostile inputs tried, races run, faults injected, and the failures.
+ * Exits with the test run's status, so a failure still fails the command.
+ */
+const root = resolve(import.meta.dirname, '..');
+const runDirectory = mkdtempSync(resolve(tmpdir(), 'security-run-'));
+const results = resolve(runDirectory, 'results.json');
+const started = performance.now();
+
+const code = await new Promise<number>((done) => {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/run.ts',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./test/security/support/count-reporter.ts',
+      `--test-reporter-destination=${results}`,
+      'test/security/**/*.test.ts',
+    ],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, SECURITY_FIGURES_DIR: runDirectory } },
+  );
+  child.on('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0)));
+});
+const seconds = (performance.now() - started) / 1000;
+
+interface FileFigures {
+  file: string;
+  matrixCases: number;
+  inputs: number;
+  races: number;
+  concurrentRequests: number;
+  faults: number;
+}
+const files = readdirSync(runDirectory)
+  .filter((name) => name.endsWith('.json') && name !== 'results.json')
+  .map((name) => JSON.parse(readFileSync(resolve(runDirectory, name), 'utf8')) as FileFigures)
+  .sort((a, b) => a.file.localeCompare(b.file));
+const sum = (field: keyof Omit<FileFigures, 'file'>) => files.reduce((total, file) => total + file[field], 0);
+let outcome: { passed: number; failed: number; failures: string[] } = { passed: 0, failed: 0, failures: ['the test run reported nothing'] };
+try {
+  outcome = JSON.parse(readFileSync(results, 'utf8')) as typeof outcome;
+} catch {
+  // The run died before the reporter wrote; the figures say so below.
+}
+rmSync(runDirectory, { recursive: true, force: true });
+
+const lines = [
+  '',
+  'Security figures (npm run test:security)',
+  `  test files                  ${files.length}`,
+  `  tests                       ${outcome.passed + outcome.failed} (${outcome.passed} passed, ${outcome.failed} failed)`,
+  `  authorization matrix cases  ${sum('matrixCases')}`,
+  `  hostile inputs tried        ${sum('inputs')}`,
+  `  races run                   ${sum('races')} (${sum('concurrentRequests')} requests sent at once)`,
+  `  faults injected             ${sum('faults')}`,
+  `  failures                    ${outcome.failed}`,
+  ...outcome.failures.map((failure) => `    - ${failure}`),
+  `  runtime                     ${seconds.toFixed(1)} s`,
+  '',
+];
+process.stdout.write(lines.join('\n'));
+process.exit(code);

@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { mintToken, parseToken } from '../../shared/token-format.js';
+import { adminTokens, domainTokens } from '../support/service.js';
+import { count } from './support/figures.js';
+import { inPool, problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import {
+  contexts,
+  domainOf,
+  groupings,
+  identities,
+  type MatrixCase,
+  matrixCases,
+  matrixDirectory,
+  permissions,
+  SETUP_ADMIN,
+  targetAccount,
+} from './support/matrix.js';
+import { consistencyProblems, type Item, tokenItems } from './support/table.js';
+
+/**
+ * DESIGN.md §3 as a generated table, run over HTTP through the local gateway, the real
+ * authorizer and the real Middy stack. Every case has a real token behind it where the
+ * operation names one, so a check that let a case through would really update or delete
+ * something, and the table comparison at the end would see it.
+ */
+const REPORT = resolve(import.meta.dirname, 'report/authorization-matrix.md');
+const NOT_SAME_GROUP_DETAIL = 'You must be in the same group as this service account to view and manage tokens';
+
+const cases = matrixCases();
+let api: SecurityService | undefined;
+const replies = new Map<number, Reply>();
+const verdicts = new Map<number, string[]>();
+let itemsBefore: Item[] = [];
+let afterItems: Item[] = [];
+
+const fixtureName = (c: MatrixCase) => `fx-${c.id}`;
+const createdName = (c: MatrixCase) => `mk-${c.id}`;
+
+function request(c: MatrixCase): { method: string; path: string; body?: unknown } {
+  const domain = domainOf(c.context);
+  const base = domain === undefined ? adminTokens(c.account) : domainTokens(domain, c.account);
+  switch (c.operation) {
+    case 'list':
+      return { method: 'GET', path: base };
+    case 'create':
+      return { method: 'POST', path: base, body: { name: createdName(c) } };
+    case 'update':
+      return { method: 'PATCH', path: `${base}/${fixtureName(c)}`, body: { status: 'SUSPENDED' } };
+    case 'delete':
+      return { method: 'DELETE', path: `${base}/${fixtureName(c)}` };
+    case 'deprecated create':
+      return {
+        method: 'POST',
+        path: domain === undefined ? '/api/v1/auth/service-accounts/tokens' : `/api/v1/domains/${domain}/auth/service-accounts/tokens`,
+        body: { name: createdName(c), serviceAccountId: c.account },
+      };
+  }
+}
+
+/** What is wrong with one case's answer, beyond its status and code. */
+function judge(c: MatrixCase, reply: Reply): string[] {
+  const wrong: string[] = [];
+  const { status, code } = c.expected;
+  if (reply.status !== status) wrong.push(`status ${reply.status}, expected ${status}`);
+  if (code !== undefined) {
+    if (reply.body?.code !== code) wrong.push(`code ${String(reply.body?.code)}, expected ${code}`);
+    wrong.push(...problemShape(reply));
+    if (code === 'NOT_SAME_GROUP' && reply.body?.detail !== NOT_SAME_GROUP_DETAIL) wrong.push(`detail ${JSON.stringify(reply.body?.detail)}`);
+    return wrong;
+  }
+  if (reply.status !== status) return wrong;
+  const domain = domainOf(c.context);
+  const base = domain === undefined ? adminTokens(c.account) : domainTokens(domain, c.account);
+  if (c.operation === 'list') {
+    if (!Array.isArray(reply.body?.tokens) || !reply.body.tokens.every((t: { serviceAccountId?: string }) => t.serviceAccountId === c.account)) {
+      wrong.push('list is not the target account\'s tokens');
+    }
+  }
+  if (c.operation === 'create' || c.operation === 'deprecated create') {
+    if (!parseToken(String(reply.body?.token))) wrong.push('no token in the create response');
+    if (reply.headers.location !== `${base}/${createdName(c)}`) wrong.push(`Location ${reply.headers.location}`);
+    if (reply.headers['cache-control'] !== 'no-store') wrong.push('no Cache-Control: no-store');
+  }
+  if (c.operation === 'deprecated create') {
+    if (!reply.headers.deprecation) wrong.push('no Deprecation header');
+    if (reply.headers.link !== `<${base}>; rel="successor-version"`) wrong.push(`Link ${reply.headers.link}`);
+  }
+  if (c.operation === 'update' && reply.body?.status !== 'SUSPENDED') wrong.push(`status field ${reply.body?.status}`);
+  return wrong;
+}
+
+/** The token items a case may have touched, before and after, compared with what its answer says happened. */
+function effectProblems(c: MatrixCase): string[] {
+  const find = (items: Item[], name: string) => tokenItems(items, c.account).find((item) => item.name === name);
+  const succeeded = (replies.get(c.id)?.status ?? 0) < 300;
+  const problems: string[] = [];
+  if (c.operation === 'create' || c.operation === 'deprecated create') {
+    const created = find(afterItems, createdName(c));
+    if (succeeded !== Boolean(created)) problems.push(succeeded ? 'answered 201 but stored nothing' : 'refused but stored a token');
+  }
+  if (c.operation === 'update' || c.operation === 'delete') {
+    const was = find(itemsBefore, fixtureName(c));
+    const now = find(afterItems, fixtureName(c));
+    if (!was) problems.push('fixture missing');
+    else if (c.operation === 'delete' && succeeded !== !now) problems.push(succeeded ? 'answered 204 but the token stayed' : 'refused but the token is gone');
+    else if (c.operation === 'update' && !succeeded && JSON.stringify(was) !== JSON.stringify(now)) problems.push('refused but the token changed');
+    else if (c.operation === 'update' && succeeded && now?.status !== 'SUSPENDED') problems.push('answered 200 but the token is not suspended');
+  }
+  return problems;
+}
+
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
+
+function writeReport(): void {
+  const failed = cases.filter((c) => (verdicts.get(c.id) ?? ['not run']).length > 0);
+  const outcome = (c: MatrixCase) => {
+    const reply = replies.get(c.id);
+    return reply ? `${reply.status}${reply.body?.code ? ` ${reply.body.code}` : ''}` : 'not run';
+  };
+  const lines = [
+    '# Authorization matrix',
+    '',
+    'Generated by `test/security/authorization-matrix.test.ts` on every run (`npm test`,',
+    '`npm run test:security`); the content depends only on the results, so it changes only',
+    'when they do. Every case is one HTTP request through the local gateway, the real',
+    'authorizer and the Middy stack. Expected answers follow DESIGN.md §3: 403 `FORBIDDEN`',
+    'without the permission, then 404 `SERVICE_ACCOUNT_NOT_FOUND` unless the target is a',
+    'service account (of the path\'s domain), then 403 `NOT_SAME_GROUP` unless caller and',
+    'account share a group, then the operation\'s own answer.',
+    '',
+    'Callers that lack the permission hold the nearest thing to it: a role without',
+    '`access_token.manage` but with the bundle permission\'s name, a bundle without',
+    '`MANAGE_ACCESS_TOKEN` but with the role permission\'s name, a group bundle without it,',
+    'or (admin path) the domain permission instead of an admin role. Service-account',
+    'callers authenticate with an access token, users with a JWT.',
+    '',
+    `**${cases.length} cases, ${cases.length - failed.length} as expected, ${failed.length} not.**`,
+    '',
+    '| # | where | caller | holds | groups | target | operation | expected | actual | |',
+    '|---:|---|---|---|---|---|---|---|---|---|',
+    ...cases.map((c) => {
+      const wrong = verdicts.get(c.id) ?? ['not run'];
+      const expected = `${c.expected.status}${c.expected.code ? ` ${c.expected.code}` : ''}`;
+      return `| ${c.id} | ${c.context} | ${c.identity} | ${c.permission} | ${c.grouping} | ${c.target} | ${c.operation} | ${expected} | ${outcome(c)} | ${wrong.length === 0 ? 'ok' : `**FAIL**: ${cell(wrong.join('; '))}`} |`;
+    }),
+    '',
+  ];
+  mkdirSync(resolve(REPORT, '..'), { recursive: true });
+  writeFileSync(REPORT, lines.join('\n'));
+}
+
+before(async () => {
+  api = await startSecurityService({
+    file: import.meta.filename,
+    directory: matrixDirectory(),
+    // Fixtures for every update and delete case live on a handful of accounts.
+    env: { TOKEN_LIMIT_PER_ACCOUNT: '1000' },
+  });
+  const service = api;
+  // Service-account callers authenticate with a token of their own.
+  const callerTokens = new Map<string, string>();
+  const tokenCallers = [...new Set(cases.filter((c) => c.identity === 'token-authenticated service account').map((c) => c.caller))];
+  await inPool(tokenCallers, 4, async (caller) => {
+    const created = await service.call('POST', adminTokens(caller), { as: SETUP_ADMIN, body: { name: 'matrix' } });
+    assert.equal(created.status, 201, `token for ${caller}: ${created.text}`);
+    callerTokens.set(caller, created.body.token);
+  });
+  // A real token behind every update and delete. Human users and missing accounts cannot
+  // get one through the API, so theirs are written through the store, as leftovers of an
+  // account that changed type or left the directory would be.
+  const needsFixture = cases.filter((c) => c.operation === 'update' || c.operation === 'delete');
+  await inPool(needsFixture, 4, async (c) => {
+    if (c.target === 'service account' || c.target === 'account outside the domain') {
+      const created = await service.call('POST', adminTokens(c.account), { as: SETUP_ADMIN, body: { name: fixtureName(c) } });
+      assert.equal(created.status, 201, `fixture ${fixtureName(c)}: ${created.text}`);
+      return;
+    }
+    const minted = mintToken();
+    const at = new Date().toISOString();
+    await service.tokens.create(
+      {
+        record: {
+          serviceAccountId: c.account,
+          name: fixtureName(c),
+          lookupId: minted.lookupId,
+          prefix: minted.prefix,
+          status: 'ACTIVE',
+          maxRps: null,
+          expiresAt: null,
+          createdAt: at,
+          createdBy: 'matrix-fixture',
+          updatedAt: at,
+          lastUsedAt: null,
+        },
+        secretHash: minted.secretHash,
+        removeAfter: null,
+      },
+      1000,
+    );
+    service.hygiene.secrets.set(parseToken(minted.token)!.secret, minted.prefix);
+    service.hygiene.hashes.add(minted.secretHash);
+  });
+  itemsBefore = await service.scanTable();
+
+  await inPool(cases, 8, async (c) => {
+    const { method, path, body } = request(c);
+    const credential = c.identity === 'JWT user' ? { as: c.caller } : { token: callerTokens.get(c.caller)! };
+    replies.set(c.id, await service.call(method, path, { ...credential, ...(body === undefined ? {} : { body }) }));
+    count('matrixCases');
+  });
+  afterItems = await service.scanTable();
+  for (const c of cases) verdicts.set(c.id, [...judge(c, replies.get(c.id)!), ...effectProblems(c)]);
+});
+
+after(async () => {
+  writeReport();
+  await api?.stop();
+});
+
+describe('authorization matrix (DESIGN.md §3), generated and run over HTTP', () => {
+  it(`generates every combination: ${cases.length} cases`, () => {
+    // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
+    // groupings × 5 operations × 2 identities.
+    assert.equal(cases.length, 600);
+    assert.equal(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size, cases.length);
+    // Every expected answer of §3 occurs, so no rule goes untested.
+    const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));
+    assert.deepEqual([...answers].sort(), ['200', '201', '204', '403 FORBIDDEN', '403 NOT_SAME_GROUP', '404 SERVICE_ACCOUNT_NOT_FOUND']);
+  });
+
+  for (const context of contexts) {
+    for (const identity of identities) {
+      for (const permission of permissions) {
+        for (const grouping of groupings) {
+          const group = cases.filter((c) => c.context === context && c.identity === identity && c.permission === permission && c.grouping === grouping);
+          it(`${context}: a ${identity} that ${permission.replace('has', 'holds the').replace('lacks permission', 'lacks the permission')} and ${grouping} gets §3's answer for each target and operation`, () => {
+            const wrong = group
+              .map((c) => ({ c, problems: verdicts.get(c.id) ?? ['not run'] }))
+              .filter(({ problems }) => problems.length > 0)
+              .map(({ c, problems }) => `#${c.id} ${c.operation} on ${c.target} (${targetAccount[c.target]}): ${problems.join('; ')}`);
+            assert.deepEqual(wrong, []);
+          });
+        }
+      }
+    }
+  }
+
+  it('leaves the table consistent: every token with its credential, every counter right', () => {
+    assert.ok(afterItems.length > itemsBefore.length, 'the matrix created nothing');
+    assert.deepEqual(consistencyProblems(afterItems), []);
+  });
+});
+
+secretHygieneTest(() => api);

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createPublicKey } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
+import { devJwks } from '../../infra/local/dev-issuer.js';
+import { LOCAL_DIR, PROJECT_ROOT } from '../../infra/local/paths.js';
+import { config } from '../../shared/config.js';
+import type { Directory } from '../../shared/directory/directory.js';
+import { hashSecret, parseToken, secretMatches } from '../../shared/token-format.js';
+import { adminTokens, domainTokens } from '../support/service.js';
+import { count } from './support/figures.js';
+import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import { forgeToken } from './support/hostile.js';
+
+/**
+ * What a stolen, forged or stale credential gets: nothing, and a 401 that does not say
+ * why. JWTs are minted here with jose, with the dev issuer's own key where the attack
+ * needs it (a stolen signing key is out of scope; a misused one is not).
+ */
+const DOMAIN = 'cr';
+const USER = 'cr-user';
+const ACCOUNT = 'cr-sa';
+
+function credentialsDirectory(): Directory {
+  return {
+    domains: [{ id: DOMAIN, authorization: 'BUNDLE_V2' }],
+    users: [
+      { id: USER, type: 'USER', domains: [DOMAIN], groups: ['cr-team'], adminRoles: ['ADMIN'] },
+      { id: ACCOUNT, type: 'SERVICE_ACCOUNT', domains: [DOMAIN], groups: ['cr-team'], adminRoles: [] },
+    ],
+    roles: [],
+    bundles: [{ domain: DOMAIN, permissions: ['MANAGE_ACCESS_TOKEN'], users: [USER], groups: [] }],
+  };
+}
+
+let api: SecurityService | undefined;
+let devKey: JWK;
+const now = () => Math.floor(Date.now() / 1000);
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** The claims a valid dev JWT carries, with `changes` applied (undefined removes a claim). */
+function claims(changes: Record<string, unknown> = {}): Record<string, unknown> {
+  const settings = config();
+  const base: Record<string, unknown> = { sub: USER, iss: settings.jwtIssuer, aud: settings.jwtAudience, iat: now(), nbf: now() - 5, exp: now() + 600 };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete base[name];
+    else base[name] = value;
+  }
+  return base;
+}
+
+async function signWithDevKey(payload: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+  const key = await importJWK(devKey, 'ES256');
+  return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', kid: devKey.kid!, typ: 'JWT', ...header }).sign(key);
+}
+
+/** Signs exactly this header and payload with the dev key, for headers jose will not write. */
+function signRaw(header: Record<string, unknown>, payload: Record<string, unknown>): string {
+  const input = `${b64(header)}.${b64(payload)}`;
+  const key = crypto.createPrivateKey({ key: devKey as crypto.JsonWebKey, format: 'jwk' });
+  return `${input}.${crypto.sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
+async function refusedJwts(): Promise<Record<string, string>> {
+  const { privateKey: strangerKey, publicKey: strangerPublic } = await generateKeyPair('ES256', { extractable: true });
+  const { privateKey: rsaKey } = await generateKeyPair('RS256');
+  const { d: _d, ...publicJwk } = devKey;
+  const publicPem = createPublicKey({ key: publicJwk as crypto.JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+  const hmac = (secret: Uint8Array) => new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: devKey.kid!, typ: 'JWT' }).sign(secret);
+  const good = await signWithDevKey(claims());
+  const [header, payload] = good.split('.') as [string, string, string];
+  return {
+    'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`,
+    'alg none, kid of the dev key': `${b64({ alg: 'none', kid: devKey.kid, typ: 'JWT' })}.${b64(claims())}.`,
+    'wrong issuer': await signWithDevKey(claims({ iss: 'https://attacker.invalid' })),
+    'wrong audience': await signWithDevKey(claims({ aud: 'some-other-api' })),
+    'audience list without ours': await signWithDevKey(claims({ aud: ['a', 'b'] })),
+    expired: await signWithDevKey(claims({ iat: now() - 7200, nbf: now() - 7200, exp: now() - 3600 })),
+    'expired beyond the clock tolerance': await signWithDevKey(claims({ exp: now() - 30 })),
+    'not yet valid (nbf in the future)': await signWithDevKey(claims({ nbf: now() + 3600, exp: now() + 7200 })),
+    'no exp': await signWithDevKey(claims({ exp: undefined })),
+    'no sub': await signWithDevKey(claims({ sub: undefined })),
+    'empty sub': await signWithDevKey(claims({ sub: '' })),
+    'sub not a string': await signWithDevKey(claims({ sub: 42 })),
+    'signed by an unknown key': await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid: 'stranger', typ: 'JWT' }).sign(strangerKey),
+    'signed by an unknown key, kid of the dev key': await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid: devKey.kid!, typ: 'JWT' }).sign(strangerKey),
+    'signed by an unknown key that the header embeds (jwk)': await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: await exportJWK(strangerPublic) })
+      .sign(strangerKey),
+    'signed by an unknown key that the header points at (jku)': await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'ES256', kid: 'stranger', typ: 'JWT', jku: 'https://attacker.invalid/jwks.json' })
+      .sign(strangerKey),
+    'RS256 by an unknown key': await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', kid: devKey.kid!, typ: 'JWT' }).sign(rsaKey),
+    'HS256 keyed with the public JWK': await hmac(new TextEncoder().encode(JSON.stringify(publicJwk))),
+    'HS256 keyed with the public key PEM': await hmac(new TextEncoder().encode(publicPem)),
+    'HS256 keyed with the public x coordinate': await hmac(Buffer.from(publicJwk.x!, 'base64url')),
+    'unknown critical header': signRaw({ alg: 'ES256', kid: devKey.kid, typ: 'JWT', crit: ['x-must-understand'], 'x-must-understand': true }, claims()),
+    'payload changed after signing': `${header}.${b64(claims({ sub: ACCOUNT }))}.${good.split('.')[2]}`,
+    'signature of another token': `${header}.${payload}.${(await signWithDevKey(claims({ sub: 'someone-else' }))).split('.')[2]}`,
+    'two dots only': `${header}.${payload}`,
+  };
+}
+
+before(async () => {
+  api = await startSecurityService({ file: import.meta.filename, directory: credentialsDirectory() });
+  await devJwks(); // creates the dev issuer key if this machine has none yet
+  devKey = JSON.parse(readFileSync(resolve(LOCAL_DIR, 'dev-issuer-key.json'), 'utf8')) as JWK;
+});
+after(async () => api?.stop());
+
+const paths = () => ['/api/v1/auth/whoami', domainTokens(DOMAIN, ACCOUNT), adminTokens(ACCOUNT)];
+
+describe('JWTs that must not authenticate', () => {
+  it('accepts a well-formed JWT from the dev issuer (the control case)', async () => {
+    // Both signers must produce what the authorizer accepts, or the refusals below prove nothing.
+    for (const jwt of [await signWithDevKey(claims()), signRaw({ alg: 'ES256', kid: devKey.kid, typ: 'JWT' }, claims())]) {
+      for (const path of paths()) assert.equal((await api!.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } })).status, 200, path);
+    }
+  });
+
+  it('refuses alg none, wrong issuer or audience, expired, not yet valid, unknown keys and HS256 keyed with the public key, all with one 401 body', async () => {
+    const variants = await refusedJwts();
+    const bodies = new Set<string>();
+    const wrong: string[] = [];
+    for (const [label, jwt] of Object.entries(variants)) {
+      for (const path of paths()) {
+        const reply = await api!.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } });
+        count('inputs');
+        if (reply.status !== 401 || problemShape(reply).length > 0) wrong.push(`${label} on ${path} → ${reply.status} ${reply.text.slice(0, 120)}`);
+        bodies.add(reply.text);
+      }
+    }
+    assert.deepEqual(wrong, []);
+    // The body never says which part was wrong (DESIGN.md §2).
+    assert.equal(bodies.size, 1, [...bodies].join('\n'));
+  });
+});
+
+describe('access tokens that must not authenticate', () => {
+  it('refuses a forged secret for a real lookup id, a suspended and a deleted token, with the same 401 body', async () => {
+    const service = api!;
+    const make = async (name: string) => (await service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name } })).body.token as string;
+    const valid = await make('valid');
+    const suspended = await make('suspended');
+    const deleted = await make('deleted');
+    assert.equal((await service.call('PATCH', `${domainTokens(DOMAIN, ACCOUNT)}/suspended`, { as: USER, body: { status: 'SUSPENDED' } })).status, 200);
+    assert.equal((await service.call('DELETE', `${domainTokens(DOMAIN, ACCOUNT)}/deleted`, { as: USER })).status, 204);
+    const { lookupId, secret } = parseToken(valid)!;
+    const forged = forgeToken(lookupId, `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`);
+    assert.ok(parseToken(forged), 'the forged token passes the format check, so the hash comparison is what refuses it');
+    const whoami = (token: string) => service.call('GET', '/api/v1/auth/whoami', { token });
+    assert.equal((await whoami(valid)).status, 200);
+    const refused: Reply[] = [await whoami(forged), await whoami(suspended), await whoami(deleted), await whoami(`${valid.slice(0, -1)}x`)];
+    count('inputs', refused.length);
+    assert.deepEqual(refused.map((r) => r.status), [401, 401, 401, 401]);
+    assert.equal(new Set(refused.map((r) => r.text)).size, 1);
+  });
+
+  it('never echoes a presented token in an error body, wherever in the request it is put', async () => {
+    const service = api!;
+    const token = (await service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name: 'echo' } })).body.token as string;
+    const secret = parseToken(token)!.secret;
+    const attempts = [
+      service.call('GET', `${domainTokens(DOMAIN, ACCOUNT)}?nextToken=${token}&limit=${token}`, { as: USER }),
+      service.call('PATCH', `${domainTokens(DOMAIN, ACCOUNT)}/${token}`, { as: USER, body: { status: token } }),
+      service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name: token, maxRps: token, expiresAt: token } }),
+      service.call('POST', domainTokens(DOMAIN, token), { as: USER, body: { name: 'x' } }),
+      service.call('GET', '/api/v1/auth/whoami', { headers: { 'X-API-Token': `${token} ${token}` } }),
+      service.call('GET', `/no/such/route/${token}`, { token }),
+    ];
+    const replies = await Promise.all(attempts);
+    count('inputs', replies.length);
+    for (const reply of replies) {
+      assert.ok(reply.status >= 400 && reply.status < 500, reply.text);
+      assert.ok(!reply.text.includes(secret), `${reply.status} echoed the token`);
+    }
+  });
+});
+
+describe('the secret comparison', () => {
+  it('compares the stored hash with crypto.timingSafeEqual and nothing else', () => {
+    const source = readFileSync(resolve(PROJECT_ROOT, 'shared/token-format.ts'), 'utf8');
+    const body = /export function secretMatches\([^)]*\)[^{]*\{([\s\S]*?)\n\}/.exec(source)?.[1];
+    assert.ok(body, 'secretMatches not found in shared/token-format.ts');
+    assert.match(body, /timingSafeEqual\(/);
+    // A string or buffer equality on the hashes would return at the first differing byte.
+    assert.doesNotMatch(body.replace(/\.length\s*===\s*\w+\.length/g, ''), /===|!==|==|!=|\.equals\(|\.compare\(|localeCompare/);
+  });
+
+  it('runs every comparison, wherever the secrets differ, through timingSafeEqual on full-length digests', () => {
+    const secret = 'S'.repeat(43);
+    const stored = hashSecret(secret);
+    const calls: number[][] = [];
+    const original = crypto.timingSafeEqual;
+    // The module imports timingSafeEqual by name; syncBuiltinESMExports makes that binding
+    // see the replacement, so this observes the very function secretMatches calls.
+    crypto.timingSafeEqual = ((a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => {
+      calls.push([a.byteLength, b.byteLength]);
+      return original(a, b);
+    }) as typeof crypto.timingSafeEqual;
+    syncBuiltinESMExports();
+    try {
+      const results = [
+        secretMatches(secret, stored),
+        secretMatches(`X${secret.slice(1)}`, stored),
+        secretMatches(`${secret.slice(0, 21)}X${secret.slice(22)}`, stored),
+        secretMatches(`${secret.slice(0, -1)}X`, stored),
+      ];
+      assert.deepEqual(results, [true, false, false, false]);
+    } finally {
+      crypto.timingSafeEqual = original;
+      syncBuiltinESMExports();
+    }
+    assert.equal(calls.length, 4, 'a comparison returned before the constant-time compare');
+    for (const [a, b] of calls) {
+      assert.equal(a, b);
+      assert.ok(a! >= 32, `compared ${a} bytes, not a whole digest`);
+    }
+  });
+});
+
+secretHygieneTest(() => api);

@@ -1,0 +1,516 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
+import { createAwsRateLimits, type RateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { RATE_PLAN_PARTITION_PREFIX } from '../../shared/ratelimit/rate-plans.js';
+import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
+import { getRuntime, type Runtime, setRuntime } from '../../shared/runtime.js';
+import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
+import { adminTokens, domainTokens } from '../support/service.js';
+import { type CommandName, FakeApiGateway, serviceUnavailable } from '../ratelimit/fake-api-gateway.js';
+import {
+  connectionReset,
+  type FaultKind,
+  internalErrorAfterCommit,
+  isWrite,
+  networkTimeout,
+  type Step,
+  throttled,
+  transactionConflict,
+  transactionConflictException,
+} from './support/faults.js';
+import { count } from './support/figures.js';
+import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import { changes, consistencyProblems, type Item, snapshot } from './support/table.js';
+
+/**
+ * Partial failures, injected at every step of every write path. A step is one call the
+ * request makes to DynamoDB or API Gateway, found by tracing a successful request first,
+ * so a new call in a write path is covered without touching this file. For each step and
+ * each kind of fault that can strike it:
+ *
+ * - the client gets a retryable answer (503 with Retry-After, 409 CONCURRENT_UPDATE with
+ *   Retry-After, or the gateway's AUTHORIZER_FAILURE when the authorizer's own read failed),
+ *   or success when the step is one the request may lose (recording lastUsedAt, deleting a
+ *   key no token uses any more);
+ * - nothing is half-written: every token has its credential, counters are right, and a
+ *   fault before the write leaves the table as it was;
+ * - the same request, retried, succeeds (or, when the first attempt committed before the
+ *   error, answers what a repeated request answers: 409 TOKEN_NAME_TAKEN after a create,
+ *   404 TOKEN_NOT_FOUND after a delete);
+ * - with API Gateway in play, no token is left without its key or with a key in the wrong
+ *   state, and reconcile removes whatever key a failure left behind.
+ */
+const DOMAIN = 'pf';
+const MANAGER = 'pf-manager';
+const TARGET = 'pf-sa';
+const CALLER_SA = 'pf-caller';
+/** The account of the API Gateway tests, so drift found there is theirs alone. */
+const AWS_TARGET = 'pf-aws';
+
+function partialFailureDirectory(): Directory {
+  const user = (id: string, type: DirectoryUser['type'], groups: string[], extra: Partial<DirectoryUser> = {}): DirectoryUser => ({
+    id,
+    type,
+    domains: [],
+    groups,
+    adminRoles: [],
+    ...extra,
+  });
+  return {
+    domains: [
+      { id: DOMAIN, authorization: 'ROLE_V1' },
+      { id: 'imp', authorization: 'ROLE_V1' },
+    ],
+    users: [
+      user(MANAGER, 'USER', ['pf-team'], { domains: [DOMAIN], adminRoles: ['ADMIN'] }),
+      user(TARGET, 'SERVICE_ACCOUNT', ['pf-team'], { domains: [DOMAIN] }),
+      user(CALLER_SA, 'SERVICE_ACCOUNT', ['pf-team'], { domains: [DOMAIN] }),
+      user(AWS_TARGET, 'SERVICE_ACCOUNT', ['pf-team'], { domains: [DOMAIN] }),
+      // The directory-import scenario: imp-alice manages "imp" through team A; imp-sa is
+      // in team B. She may not touch imp-sa's tokens (no shared group).
+      user('imp-alice', 'USER', ['imp-team-a']),
+      user('imp-sa', 'SERVICE_ACCOUNT', ['imp-team-b'], { domains: ['imp'] }),
+    ],
+    roles: [
+      { domain: DOMAIN, name: 'managers', permissions: ['access_token.manage'], users: [MANAGER], groups: [] },
+      { domain: 'imp', name: 'imp-managers', permissions: ['access_token.manage'], users: [], groups: ['imp-team-a'] },
+    ],
+    bundles: [],
+  };
+}
+
+let api: SecurityService | undefined;
+let local: Runtime;
+let sequence = 0;
+const outcome = (reply: Reply) => `${reply.status}${reply.body?.code ? ` ${reply.body.code}` : ''}`;
+
+/** What one write path needs: a fresh precondition per attempt, and how to tell it took effect. */
+interface Attempt {
+  send(): Promise<Reply>;
+  success: string;
+  /** What the same request answers once it has already taken effect. */
+  repeated: string;
+  applied(items: Item[]): boolean;
+}
+interface WritePath {
+  name: string;
+  prepare(): Promise<Attempt>;
+  /** Steps whose failure the request absorbs and still succeeds. */
+  absorbs?(step: Step): boolean;
+}
+
+const tokenItem = (items: Item[], account: string, name: string) => items.find((item) => item.pk === `SA#${account}` && item.sk === `TOKEN#${name}`);
+
+async function created(account: string, name: string, maxRps: number | null = null): Promise<Reply> {
+  const reply = await api!.call('POST', adminTokens(account), { as: MANAGER, body: { name, maxRps } });
+  assert.equal(reply.status, 201, reply.text);
+  return reply;
+}
+
+function createPath(
+  name: string,
+  path: () => string,
+  body: (tokenName: string) => Record<string, unknown> = (n) => ({ name: n }),
+  account = TARGET,
+): WritePath {
+  return {
+    name,
+    async prepare() {
+      const tokenName = `c-${++sequence}`;
+      const sent = body(tokenName);
+      return {
+        send: () => api!.call('POST', path(), { as: MANAGER, body: sent }),
+        success: '201',
+        repeated: '409 TOKEN_NAME_TAKEN',
+        applied: (items) => tokenItem(items, account, tokenName) !== undefined,
+      };
+    },
+  };
+}
+
+const localPaths: WritePath[] = [
+  createPath('create (domain path)', () => domainTokens(DOMAIN, TARGET)),
+  createPath('create (admin path)', () => adminTokens(TARGET)),
+  createPath('create (deprecated, account in the body)', () => `/api/v1/domains/${DOMAIN}/auth/service-accounts/tokens`, (n) => ({ name: n, serviceAccountId: TARGET })),
+  {
+    name: 'update',
+    async prepare() {
+      const tokenName = `u-${++sequence}`;
+      await created(TARGET, tokenName);
+      return {
+        send: () => api!.call('PATCH', `${domainTokens(DOMAIN, TARGET)}/${tokenName}`, { as: MANAGER, body: { status: 'SUSPENDED', maxRps: 9 } }),
+        success: '200',
+        repeated: '200',
+        applied: (items) => tokenItem(items, TARGET, tokenName)?.status === 'SUSPENDED',
+      };
+    },
+  },
+  {
+    name: 'delete',
+    async prepare() {
+      const tokenName = `d-${++sequence}`;
+      await created(TARGET, tokenName);
+      return {
+        send: () => api!.call('DELETE', `${domainTokens(DOMAIN, TARGET)}/${tokenName}`, { as: MANAGER }),
+        success: '204',
+        repeated: '404 TOKEN_NOT_FOUND',
+        applied: (items) => tokenItem(items, TARGET, tokenName) === undefined,
+      };
+    },
+  },
+  {
+    name: 'lastUsedAt recording (a call with the token)',
+    async prepare() {
+      const tokenName = `l-${++sequence}`;
+      const token = (await created(CALLER_SA, tokenName)).body.token as string;
+      return {
+        send: () => api!.call('GET', '/api/v1/auth/whoami', { token }),
+        success: '200',
+        repeated: '200',
+        applied: (items) => typeof tokenItem(items, CALLER_SA, tokenName)?.lastUsedAt === 'string',
+      };
+    },
+    // Recording use must never refuse a valid call (DESIGN.md §2).
+    absorbs: (step) => step.command === 'TransactWriteCommand',
+  },
+];
+
+/** Why a reply is not a retryable refusal, or undefined if it is one. */
+function notRetryable(reply: Reply): string | undefined {
+  const code = reply.body?.code;
+  const retryAfter = reply.headers['retry-after'] !== undefined;
+  const fine =
+    (reply.status === 503 && code === 'SERVICE_UNAVAILABLE' && retryAfter) ||
+    (reply.status === 409 && code === 'CONCURRENT_UPDATE' && retryAfter) ||
+    // API Gateway's answer when the authorizer fails; its status is API Gateway's to set.
+    (reply.status === 500 && code === 'AUTHORIZER_FAILURE');
+  const shape = problemShape(reply);
+  if (fine && shape.length === 0) return undefined;
+  return `${outcome(reply)}${retryAfter ? '' : ' without Retry-After'}${shape.length ? ` (${shape.join('; ')})` : ''}`;
+}
+
+/** The table without what may change on any call: lastUsedAt, and recorded usage plans (kept once made). */
+async function state(): Promise<{ items: Item[]; snap: Map<string, string> }> {
+  const items = await api!.scanTable();
+  const kept = items.filter((item) => !String(item.pk).startsWith(RATE_PLAN_PARTITION_PREFIX)).map(({ lastUsedAt: _u, ...item }) => item);
+  return { items, snap: snapshot(kept) };
+}
+
+interface Injection {
+  label: string;
+  /** Arms the fault; resolves nothing. */
+  arm(): void;
+  struck(): boolean;
+  /** The fault is a lost answer: the step took effect before the error. */
+  afterEffect: boolean;
+  /** The fault struck at or before the path's first write. */
+  beforeFirstWrite: boolean;
+  absorbed: boolean;
+}
+
+/** Runs one faulted attempt and its retry; returns what went wrong. */
+async function attemptWithFault(path: WritePath, injection: Injection, extraChecks: () => Promise<string[]> = async () => []): Promise<string[]> {
+  const attempt = await path.prepare();
+  const before = await state();
+  injection.arm();
+  const reply = await attempt.send();
+  const struck = injection.struck();
+  api!.faults.reset();
+  fake?.clearFaults();
+  if (fake) fake.beforeCommand = undefined;
+  const after = await state();
+  const where = `${path.name}, ${injection.label}`;
+  const problems: string[] = [];
+  if (!struck) return [`${where}: the fault never struck (the request took another path)`];
+  if (injection.absorbed) {
+    if (outcome(reply) !== attempt.success) problems.push(`${where}: answered ${outcome(reply)}, expected ${attempt.success} (this step must not refuse the request)`);
+  } else if (outcome(reply) !== attempt.success) {
+    const why = notRetryable(reply);
+    if (why) problems.push(`${where}: answered ${why}, not a retryable error`);
+    if (injection.beforeFirstWrite && !injection.afterEffect) {
+      const written = changes(before.snap, after.snap);
+      if (written.length > 0) problems.push(`${where}: refused but wrote ${written.join(', ')}`);
+    }
+  }
+  problems.push(...consistencyProblems(after.items).map((p) => `${where}: after the fault, ${p}`));
+  problems.push(...(await extraChecks()).map((p) => `${where}: ${p}`));
+  if (outcome(reply) !== attempt.success) {
+    const retried = await attempt.send();
+    const committed = attempt.applied(after.items);
+    const expected = committed ? [attempt.success, attempt.repeated] : [attempt.success];
+    if (!expected.includes(outcome(retried))) problems.push(`${where}: the retry answered ${outcome(retried)}, expected ${expected.join(' or ')}`);
+    const final = await state();
+    if (!attempt.applied(final.items)) problems.push(`${where}: after the retry the change is not in the table`);
+    problems.push(...consistencyProblems(final.items).map((p) => `${where}: after the retry, ${p}`));
+    problems.push(...(await extraChecks()).map((p) => `${where}: after the retry, ${p}`));
+  }
+  return problems;
+}
+
+/** Traces a successful attempt and returns the DynamoDB steps and API Gateway commands it made. */
+async function trace(path: WritePath): Promise<{ steps: Step[]; gatewayCalls: CommandName[] }> {
+  const attempt = await path.prepare();
+  api!.faults.reset();
+  fake?.resetCalls();
+  const reply = await attempt.send();
+  assert.equal(outcome(reply), attempt.success, `${path.name} without faults: ${reply.text}`);
+  return { steps: [...api!.faults.steps], gatewayCalls: fake ? fake.commands() : [] };
+}
+
+function dynamoInjection(step: Step, kind: FaultKind, firstWrite: number, absorbs: boolean): Injection {
+  return {
+    label: `${kind.name} at step ${step.index + 1} (${step.command})`,
+    arm: () => {
+      api!.faults.reset();
+      api!.faults.inject(kind, step.index);
+    },
+    struck: () => api!.faults.pending() === 0,
+    afterEffect: kind.phase === 'after',
+    beforeFirstWrite: step.index <= firstWrite,
+    absorbed: absorbs,
+  };
+}
+
+async function exerciseDynamoFaults(path: WritePath, kinds: FaultKind[], extraChecks?: () => Promise<string[]>): Promise<string[]> {
+  const { steps } = await trace(path);
+  const firstWrite = steps.findIndex(isWrite);
+  assert.ok(firstWrite >= 0, `${path.name} made no write`);
+  const problems: string[] = [];
+  for (const step of steps) {
+    for (const kind of kinds.filter((k) => k.appliesTo(step))) {
+      problems.push(...(await attemptWithFault(path, dynamoInjection(step, kind, firstWrite, path.absorbs?.(step) ?? false), extraChecks)));
+    }
+  }
+  return problems;
+}
+
+before(async () => {
+  api = await startSecurityService({ file: import.meta.filename, directory: partialFailureDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' } });
+  local = getRuntime();
+});
+after(async () => {
+  setRuntime(local);
+  fake?.restore();
+  await api?.stop();
+});
+
+describe('partial failures: DynamoDB faults at every step of every write path', () => {
+  for (const path of localPaths) {
+    it(`${path.name}: answers a retryable error, writes all or nothing, and the retry succeeds`, async () => {
+      const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict, transactionConflictException]);
+      assert.deepEqual(problems, []);
+    });
+  }
+
+  it('answers a DynamoDB timeout or dropped connection at any step of create, update and delete with a retryable 503, not a 500', async () => {
+    const problems: string[] = [];
+    for (const path of localPaths.filter((p) => ['create (domain path)', 'update', 'delete'].includes(p.name))) {
+      problems.push(...(await exerciseDynamoFaults(path, [networkTimeout, connectionReset])));
+    }
+    assert.deepEqual(problems, []);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// With API Gateway: the same HTTP endpoints, the runtime as in AWS (keys and usage plans
+// behind an in-memory API Gateway), faults in DynamoDB and in API Gateway.
+
+let fake: FakeApiGateway | undefined;
+let rateLimits: RateLimits;
+
+function inAws(): void {
+  fake ??= new FakeApiGateway();
+  const unthrottled = fake.addKey('UnthrottledKey');
+  rateLimits = createAwsRateLimits({
+    apiGateway: { restApiId: 'sec0api000', stage: 'prod', unthrottledApiKeyId: unthrottled.id },
+    region: 'local',
+    documents: api!.documents,
+    tableName: api!.tableName,
+    gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  });
+  setRuntime({ ...local, rateLimits, tokenService: { ...local.tokenService, apiKeys: rateLimits.keys } });
+}
+
+/**
+ * Keys and tokens in step. Before any repair, no token may be without its key, on the
+ * wrong plan or with its key in the wrong state: those are what a half-done change would
+ * leave. A key no token uses (a failed clean-up) is allowed until reconcile runs, and
+ * reconcile must then leave nothing. Tokens of other accounts were made without API
+ * Gateway (the local runtime above) and are not this check's business.
+ */
+async function keysInStep(): Promise<string[]> {
+  const deps = { documents: api!.documents, tableName: api!.tableName, tokens: local.tokens, rateLimits, orphanGraceSeconds: 0 };
+  const ours = (drift: { kind: string; subject: string }) => !drift.subject.includes('(') || drift.subject.includes(`(${AWS_TARGET}/`);
+  const found = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
+  const problems = found.filter((d) => !['orphan-key', 'orphan-plan'].includes(d.kind)).map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
+  if (found.length > 0) {
+    await reconcileRateLimits(deps, { apply: true });
+    const left = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
+    problems.push(...left.map((d) => `after reconcile, ${d.kind} ${d.subject}: ${d.detail}`));
+  }
+  for (const key of fake!.keys.values()) api!.hygiene.hashes.add(key.value);
+  return problems;
+}
+
+/** A rate no token has had yet, so the request must also make (and record) its usage plan. */
+let freshRate = 100;
+const aws = (path: string) => domainTokens(DOMAIN, AWS_TARGET) + path;
+
+function limitedToken(name: string, send: (tokenName: string) => Promise<Reply>, success: string, repeated: string, applied: (item: Item | undefined) => boolean): WritePath {
+  return {
+    name,
+    async prepare() {
+      const tokenName = `k-${++sequence}`;
+      await created(AWS_TARGET, tokenName, 5);
+      return { send: () => send(tokenName), success, repeated, applied: (items) => applied(tokenItem(items, AWS_TARGET, tokenName)) };
+    },
+  };
+}
+
+const limitedPaths: WritePath[] = [
+  createPath('create with a known maxRps', () => aws(''), (n) => ({ name: n, maxRps: 5 }), AWS_TARGET),
+  createPath('create with a new maxRps (a new usage plan)', () => aws(''), (n) => ({ name: n, maxRps: ++freshRate }), AWS_TARGET),
+  limitedToken('maxRps change to a known rate', (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { maxRps: 6 } }), '200', '200', (item) => item?.maxRps === 6),
+  (() => {
+    // One rate per attempt, picked when the attempt is prepared, so a retry asks for the same.
+    const rates = new Map<string, number>();
+    return limitedToken(
+      'maxRps change to a new rate (a new usage plan)',
+      (n) => {
+        if (!rates.has(n)) rates.set(n, ++freshRate);
+        return api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { maxRps: rates.get(n) } });
+      },
+      '200',
+      '200',
+      (item) => item !== undefined && item.maxRps !== 5,
+    );
+  })(),
+  limitedToken('suspension of a limited token', (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { status: 'SUSPENDED' } }), '200', '200', (item) => item?.status === 'SUSPENDED'),
+  limitedToken('delete of a limited token', (n) => api!.call('DELETE', aws(`/${n}`), { as: MANAGER }), '204', '404 TOKEN_NOT_FOUND', (item) => item === undefined),
+];
+
+/** API Gateway calls that only clean up after the change took effect: losing them costs an orphan key. */
+const CLEAN_UP: CommandName[] = ['DeleteApiKey', 'DeleteUsagePlanKey'];
+
+describe('partial failures with API Gateway keys: DynamoDB and API Gateway faults at every step', () => {
+  before(async () => {
+    inAws();
+    // Rate 5 and 6 get their usage plans here, so "known rate" paths trace the same every time.
+    await created(AWS_TARGET, 'warm-up-5', 5);
+    await created(AWS_TARGET, 'warm-up-6', 6);
+  });
+  after(() => setRuntime(local));
+
+  for (const path of limitedPaths) {
+    it(`${path.name}: answers a retryable error or succeeds, leaves no token without its key, and reconcile leaves nothing behind`, async () => {
+      const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict], keysInStep);
+      const { steps, gatewayCalls } = await trace(path);
+      const firstWrite = steps.findIndex(isWrite);
+      assert.ok(gatewayCalls.length > 0, `${path.name} made no API Gateway call`);
+      for (const [index, command] of gatewayCalls.entries()) {
+        for (const when of ['before', 'after'] as const) {
+          let seen = 0;
+          let struck = false;
+          const injection: Injection = {
+            label: `API Gateway ${command} failing ${when === 'before' ? 'before it took effect' : 'after it took effect (answer lost)'} (call ${index + 1})`,
+            arm: () => {
+              api!.faults.reset();
+              fake!.resetCalls();
+              fake!.beforeCommand = async (name) => {
+                if (seen++ !== index) return;
+                struck = name === command;
+                if (!struck) return;
+                fake!.fail(command, { when, error: serviceUnavailable });
+                count('faults');
+              };
+            },
+            struck: () => struck,
+            afterEffect: when === 'after',
+            // API Gateway calls come before the table write, except clean-ups.
+            beforeFirstWrite: !CLEAN_UP.includes(command) && firstWrite >= 0,
+            absorbed: CLEAN_UP.includes(command) && !path.name.startsWith('create'),
+          };
+          problems.push(...(await attemptWithFault(path, injection, keysInStep)));
+        }
+      }
+      assert.deepEqual(problems, []);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// Directory import: a batch of writes that is not one transaction.
+
+describe('partial failures of a directory import', () => {
+  const baseDirectory = partialFailureDirectory();
+  /** imp-alice moves from team A to team B, and thirty users arrive: more than one batch of writes. */
+  const update: Directory = {
+    domains: [],
+    users: [
+      { id: 'imp-alice', type: 'USER', domains: [], groups: ['imp-team-b'], adminRoles: [] },
+      ...Array.from({ length: 30 }, (_, i): DirectoryUser => ({ id: `imp-filler-${String(i).padStart(2, '0')}`, type: 'USER', domains: [], groups: ['imp-fillers'], adminRoles: [] })),
+    ],
+    roles: [],
+    bundles: [],
+  };
+  const clean = () => new DynamoDirectoryStore(api!.documents, api!.tableName);
+  const directoryState = async () => snapshot((await api!.scanTable()).filter((item) => /^(USER|DOMAIN)#/.test(String(item.pk))));
+  /** What imp-alice may do to imp-sa's tokens: before the import she shares no group, after it she holds no permission. */
+  const aliceMayList = async () => (await api!.call('GET', domainTokens('imp', 'imp-sa'), { as: 'imp-alice' })).status === 200;
+
+  let steps: Step[] = [];
+  let reference = new Map<string, string>();
+  before(async () => {
+    await clean().importDirectory(baseDirectory, { replace: true });
+    assert.equal(await aliceMayList(), false);
+    api!.faults.reset();
+    await clean().importDirectory(update, { replace: false });
+    steps = [...api!.faults.steps];
+    reference = await directoryState();
+    assert.equal(await aliceMayList(), false);
+  });
+
+  const everyFault = async (check: (step: Step, kind: FaultKind) => Promise<string[]>) => {
+    const problems: string[] = [];
+    assert.ok(steps.filter((s) => s.command === 'BatchWriteCommand').length > 1, 'the import fits one batch, so it cannot fail half-way');
+    for (const step of steps) {
+      for (const kind of [throttled, internalErrorAfterCommit].filter((k) => k.appliesTo(step))) {
+        await clean().importDirectory(baseDirectory, { replace: true });
+        api!.faults.reset();
+        api!.faults.inject(kind, step.index);
+        const failed = await clean().importDirectory(update, { replace: false }).then(
+          () => false,
+          () => true,
+        );
+        const struck = api!.faults.pending() === 0;
+        api!.faults.reset();
+        if (!struck || !failed) {
+          problems.push(`${kind.name} at step ${step.index + 1} (${step.command}): ${struck ? 'the import did not report the failure' : 'never struck'}`);
+          continue;
+        }
+        problems.push(...(await check(step, kind)).map((p) => `${kind.name} at step ${step.index + 1} (${step.command}): ${p}`));
+      }
+    }
+    return problems;
+  };
+
+  it('reports a failure at any step, and running the import again converges on what a clean import writes', async () => {
+    const problems = await everyFault(async () => {
+      await clean().importDirectory(update, { replace: false });
+      const now = await directoryState();
+      const differs = changes(reference, now);
+      return differs.length > 0 ? [`after the re-run: ${differs.join(', ')}`] : [];
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  it('never grants, while an import is half-done, what neither the old nor the new directory grants', async () => {
+    const problems = await everyFault(async () => ((await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : []));
+    await clean().importDirectory(baseDirectory, { replace: true });
+    assert.deepEqual(problems, []);
+  });
+});
+
+secretHygieneTest(() => api);

@@ -1,0 +1,363 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import fc from 'fast-check';
+import { createAwsRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
+import { getRuntime, setRuntime } from '../../shared/runtime.js';
+import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
+import type { Directory } from '../../shared/directory/directory.js';
+import { domainTokens } from '../support/service.js';
+import { transactionConflict, transactionConflictException } from './support/faults.js';
+import { count } from './support/figures.js';
+import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import { changes, consistencyProblems, snapshot, tokenItems } from './support/table.js';
+
+/**
+ * Races over HTTP: many requests at once against one account, then a full scan. DynamoDB
+ * Local runs transactions one at a time and never reports a conflict, so the conflicts
+ * real DynamoDB raises under contention are injected as well.
+ */
+const SEED = Number(process.env.SECURITY_SEED ?? 20_261_128);
+const LIMIT = 5;
+const DOMAIN = 'rc';
+const MANAGER = 'rc-manager';
+const ACCOUNTS = ['rc-name', 'rc-limit', 'rc-mixed', 'rc-conflict', 'rc-conflict-2', 'rc-keys'] as const;
+
+function racesDirectory(): Directory {
+  return {
+    domains: [{ id: DOMAIN, authorization: 'ROLE_V1' }],
+    users: [
+      { id: MANAGER, type: 'USER', domains: [DOMAIN], groups: ['rc-team'], adminRoles: [] },
+      ...ACCOUNTS.map((id) => ({ id, type: 'SERVICE_ACCOUNT' as const, domains: [DOMAIN], groups: ['rc-team'], adminRoles: [] })),
+    ],
+    roles: [{ domain: DOMAIN, name: 'managers', permissions: ['access_token.manage'], users: [MANAGER], groups: [] }],
+    bundles: [],
+  };
+}
+
+let api: SecurityService | undefined;
+
+const base = (account: string) => domainTokens(DOMAIN, account);
+const outcome = (reply: Reply) => `${reply.status}${reply.body?.code ? ` ${reply.body.code}` : ''}`;
+
+/** Sends every request at once and counts the race. */
+async function race(requests: (() => Promise<Reply>)[]): Promise<Reply[]> {
+  count('races');
+  count('concurrentRequests', requests.length);
+  return Promise.all(requests.map((send) => send()));
+}
+
+function tally(replies: Reply[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const reply of replies) counts[outcome(reply)] = (counts[outcome(reply)] ?? 0) + 1;
+  return counts;
+}
+
+async function consistent(account: string): Promise<void> {
+  assert.deepEqual(consistencyProblems(await api!.scanTable(), account), []);
+}
+
+async function clear(account: string): Promise<void> {
+  const listed = await api!.call('GET', `${base(account)}?limit=100`, { as: MANAGER });
+  for (const token of listed.body.tokens as { name: string }[]) {
+    assert.equal((await api!.call('DELETE', `${base(account)}/${token.name}`, { as: MANAGER })).status, 204);
+  }
+}
+
+before(async () => {
+  api = await startSecurityService({ file: import.meta.filename, directory: racesDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: String(LIMIT) } });
+});
+after(async () => api?.stop());
+
+describe('races', () => {
+  it('lets exactly one of 50 concurrent creates of one name win; the other 49 get 409 TOKEN_NAME_TAKEN', async () => {
+    for (const name of ['same-name', 'same-name-again', 'same-name-third']) {
+      const replies = await race(Array.from({ length: 50 }, () => () => api!.call('POST', base('rc-name'), { as: MANAGER, body: { name } })));
+      assert.deepEqual(tally(replies), { '201': 1, '409 TOKEN_NAME_TAKEN': 49 });
+      for (const reply of replies.filter((r) => r.status === 409)) assert.deepEqual(problemShape(reply), []);
+      const winner = replies.find((r) => r.status === 201)!;
+      const stored = tokenItems(await api!.scanTable(), 'rc-name').filter((item) => item.name === name);
+      assert.equal(stored.length, 1);
+      // The stored token is the winner's: its secret works, and no loser got one.
+      assert.equal(stored[0]!.prefix, winner.body.prefix);
+      assert.equal((await api!.call('GET', '/api/v1/auth/whoami', { token: winner.body.token })).body.userId, 'rc-name');
+      assert.equal(replies.filter((r) => r.body?.token !== undefined).length, 1);
+    }
+    await consistent('rc-name');
+  });
+
+  it(`never stores more than the limit (${LIMIT}) however many creates run at once`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: LIMIT + 1, max: 30 }), fc.integer({ min: 0, max: LIMIT - 1 }), async (creates, alreadyStored) => {
+        await clear('rc-limit');
+        for (let i = 0; i < alreadyStored; i++) {
+          assert.equal((await api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `pre-${i}` } })).status, 201);
+        }
+        const replies = await race(
+          Array.from({ length: creates }, (_, i) => () => api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `burst-${i}` } })),
+        );
+        const free = LIMIT - alreadyStored;
+        assert.deepEqual(tally(replies), { '201': free, '409 TOKEN_LIMIT_REACHED': creates - free });
+        const items = await api!.scanTable();
+        assert.equal(tokenItems(items, 'rc-limit').length, LIMIT);
+        assert.deepEqual(consistencyProblems(items, 'rc-limit'), []);
+      }),
+      { seed: SEED, numRuns: 4 },
+    );
+  });
+
+  it('keeps the limit when a recount races a delete and a create: the counter never falls below the stored tokens', async () => {
+    // A create refused at the limit recounts the account (DynamoDB TTL may have removed
+    // expired tokens behind the counter's back). Forced order: the recount reads the
+    // counter, a delete lands, the recount counts, a create lands, the recount writes.
+    const service = api!;
+    await clear('rc-limit');
+    for (let i = 0; i < LIMIT; i++) assert.equal((await service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `full-${i}` } })).status, 201);
+    service.faults.reset();
+    const counted = service.faults.pause((step) => step.command === 'QueryCommand' && step.input.Select === 'COUNT');
+    const rewrite = service.faults.pause((step) => step.command === 'UpdateCommand' && String(step.input.ConditionExpression ?? '').includes('tokenCount'));
+    const waitFor = (gate: Promise<void>) => Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
+    count('races');
+    count('concurrentRequests', 3);
+    const late = service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: 'late' } });
+    await waitFor(counted.reached);
+    const deleted = await service.call('DELETE', `${base('rc-limit')}/full-0`, { as: MANAGER });
+    counted.release();
+    await waitFor(rewrite.reached);
+    const between = await service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: 'between' } });
+    rewrite.release();
+    const lateReply = await late;
+    service.faults.reset();
+    assert.equal(deleted.status, 204);
+    assert.equal(between.status, 201);
+    const items = await service.scanTable();
+    const stored = tokenItems(items, 'rc-limit').length;
+    assert.ok(stored <= LIMIT, `${stored} tokens stored with a limit of ${LIMIT} (the late create answered ${outcome(lateReply)})`);
+    assert.deepEqual(consistencyProblems(items, 'rc-limit'), []);
+  });
+
+  it('keeps both items or neither, and a true counter, when create, suspend, update and delete of one token interleave', async () => {
+    type Op = 'create' | 'suspend' | 'activate' | 'maxRps' | 'delete';
+    const allowed: Record<Op, string[]> = {
+      create: ['201', '409 TOKEN_NAME_TAKEN', '409 CONCURRENT_UPDATE'],
+      suspend: ['200', '404 TOKEN_NOT_FOUND', '409 CONCURRENT_UPDATE'],
+      activate: ['200', '404 TOKEN_NOT_FOUND', '409 CONCURRENT_UPDATE'],
+      maxRps: ['200', '404 TOKEN_NOT_FOUND', '409 CONCURRENT_UPDATE'],
+      delete: ['204', '404 TOKEN_NOT_FOUND', '409 CONCURRENT_UPDATE'],
+    };
+    const path = `${base('rc-mixed')}/contested`;
+    const send = (op: Op, rps: number) => () => {
+      switch (op) {
+        case 'create':
+          return api!.call('POST', base('rc-mixed'), { as: MANAGER, body: { name: 'contested', maxRps: rps } });
+        case 'suspend':
+          return api!.call('PATCH', path, { as: MANAGER, body: { status: 'SUSPENDED' } });
+        case 'activate':
+          return api!.call('PATCH', path, { as: MANAGER, body: { status: 'ACTIVE' } });
+        case 'maxRps':
+          return api!.call('PATCH', path, { as: MANAGER, body: { maxRps: rps } });
+        case 'delete':
+          return api!.call('DELETE', path, { as: MANAGER });
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom<Op>('create', 'suspend', 'activate', 'maxRps', 'delete'), fc.integer({ min: 1, max: 10_000 })), { minLength: 8, maxLength: 24 }),
+        async (ops) => {
+          const replies = await race(ops.map(([op, rps]) => send(op, rps)));
+          replies.forEach((reply, i) => assert.ok(allowed[ops[i]![0]].includes(outcome(reply)), `${ops[i]![0]} → ${outcome(reply)}`));
+          const items = await api!.scanTable();
+          assert.deepEqual(consistencyProblems(items, 'rc-mixed'), []);
+          const stored = tokenItems(items, 'rc-mixed');
+          assert.ok(stored.length <= 1);
+          // Of every token this round created, only the stored one may still authenticate,
+          // and only while it is active.
+          for (const created of replies.filter((r) => r.status === 201)) {
+            const alive = stored.find((item) => item.prefix === created.body.prefix);
+            const whoami = await api!.call('GET', '/api/v1/auth/whoami', { token: created.body.token });
+            assert.equal(whoami.status, alive?.status === 'ACTIVE' ? 200 : 401, `token ${created.body.prefix}: stored ${alive?.status ?? 'no'}`);
+          }
+          await clear('rc-mixed');
+        },
+      ),
+      { seed: SEED, numRuns: 8 },
+    );
+    await consistent('rc-mixed');
+  });
+
+  it('answers an injected transaction conflict with 409 CONCURRENT_UPDATE and Retry-After, writes nothing, and the retry succeeds', async () => {
+    const service = api!;
+    assert.equal((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-0' } })).status, 201);
+    assert.equal((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-1' } })).status, 201);
+    const requests = [
+      () => service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'new-0' } }),
+      () => service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'new-1' } }),
+      () => service.call('PATCH', `${base('rc-conflict')}/existing-0`, { as: MANAGER, body: { status: 'SUSPENDED', maxRps: 7 } }),
+      () => service.call('DELETE', `${base('rc-conflict')}/existing-1`, { as: MANAGER }),
+    ];
+    const before = await service.scanTable();
+    // Every transaction in this burst is cancelled, as under contention in DynamoDB.
+    service.faults.reset();
+    service.faults.inject(transactionConflict, () => true, requests.length);
+    const replies = await race(requests);
+    service.faults.reset();
+    for (const reply of replies) {
+      assert.equal(outcome(reply), '409 CONCURRENT_UPDATE');
+      assert.equal(reply.headers['retry-after'], '1');
+      assert.deepEqual(problemShape(reply), []);
+    }
+    assert.deepEqual(changes(snapshot(before), snapshot(await service.scanTable())), []);
+    const retried = await Promise.all(requests.map((send) => send()));
+    assert.deepEqual(retried.map((r) => r.status), [201, 201, 200, 204]);
+    await consistent('rc-conflict');
+  });
+
+  it('answers an injected TransactionConflictException with 503 and Retry-After, writes nothing, and the retry succeeds', async () => {
+    const service = api!;
+    assert.equal((await service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'held' } })).status, 201);
+    const requests = [
+      () => service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'fresh' } }),
+      () => service.call('PATCH', `${base('rc-conflict-2')}/held`, { as: MANAGER, body: { maxRps: 3 } }),
+    ];
+    const before = await service.scanTable();
+    service.faults.reset();
+    service.faults.inject(transactionConflictException, () => true, requests.length);
+    const replies = await race(requests);
+    service.faults.reset();
+    for (const reply of replies) {
+      assert.equal(reply.status, 503, reply.text);
+      assert.equal(reply.headers['retry-after'], '1');
+      assert.deepEqual(problemShape(reply), []);
+    }
+    assert.deepEqual(changes(snapshot(before), snapshot(await service.scanTable())), []);
+    assert.deepEqual((await Promise.all(requests.map((send) => send()))).map((r) => r.status), [201, 200]);
+    await consistent('rc-conflict-2');
+  });
+});
+
+describe('races with API Gateway keys', () => {
+  let fake: FakeApiGateway;
+  let rateLimits: ReturnType<typeof createAwsRateLimits>;
+  let local: ReturnType<typeof getRuntime>;
+  before(() => {
+    local = getRuntime();
+    fake = new FakeApiGateway();
+    const unthrottled = fake.addKey('UnthrottledKey');
+    rateLimits = createAwsRateLimits({
+      apiGateway: { restApiId: 'sec0race00', stage: 'prod', unthrottledApiKeyId: unthrottled.id },
+      region: 'local',
+      documents: api!.documents,
+      tableName: api!.tableName,
+      gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    });
+    setRuntime({ ...local, rateLimits, tokenService: { ...local.tokenService, apiKeys: rateLimits.keys } });
+  });
+  after(() => {
+    setRuntime(local);
+    fake?.restore();
+  });
+
+  const reconcile = (apply: boolean) =>
+    reconcileRateLimits({ documents: api!.documents, tableName: api!.tableName, tokens: local.tokens, rateLimits, orphanGraceSeconds: 0 }, { apply });
+  /** Drift of rc-keys (tokens of the other tests were made without API Gateway), repaired afterwards. */
+  async function driftOfOurs(): Promise<string[]> {
+    const ours = (await reconcile(false)).drift.filter((d) => !d.subject.includes('(') || d.subject.includes('(rc-keys/'));
+    await reconcile(true);
+    return ours.map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
+  }
+  const keyed = (name: string) => `${base('rc-keys')}/${name}`;
+  const patch = (name: string, body: Record<string, unknown>) => api!.call('PATCH', keyed(name), { as: MANAGER, body });
+  const waitFor = (gate: Promise<void>) => Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
+
+  it('keeps the key enabled exactly while the token is active when a suspension races a repeated activation', async () => {
+    // Forced order: the activation reads the active token and is held before its table
+    // write; the suspension disables the key and writes; then the activation writes.
+    assert.equal((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'status-race', maxRps: 5 } })).status, 201);
+    api!.faults.reset();
+    const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
+    count('races');
+    count('concurrentRequests', 2);
+    const activation = patch('status-race', { status: 'ACTIVE' });
+    await waitFor(held.reached);
+    const suspension = await patch('status-race', { status: 'SUSPENDED' });
+    held.release();
+    const replies = [await activation, suspension];
+    api!.faults.reset();
+    assert.deepEqual(replies.map(outcome), ['200', '200']);
+    assert.deepEqual(await driftOfOurs(), []);
+  });
+
+  it('keeps a token on the plan of its maxRps when a change of maxRps races a PATCH that repeats the old one', async () => {
+    assert.equal((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'plan-race', maxRps: 5 } })).status, 201);
+    api!.faults.reset();
+    const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
+    count('races');
+    count('concurrentRequests', 2);
+    const repeat = patch('plan-race', { maxRps: 5 });
+    await waitFor(held.reached);
+    const change = await patch('plan-race', { maxRps: 6 });
+    held.release();
+    const replies = [await repeat, change];
+    api!.faults.reset();
+    assert.deepEqual(replies.map(outcome), ['200', '200']);
+    assert.deepEqual(await driftOfOurs(), []);
+  });
+
+  it('answers a suspension whose key a concurrent maxRps change replaced with a 409 or success, never a 500', async () => {
+    assert.equal((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'key-race', maxRps: 5 } })).status, 201);
+    let release!: () => void;
+    let reached!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const atKey = new Promise<void>((resolve) => (reached = resolve));
+    let first = true;
+    fake.beforeCommand = async (command) => {
+      if (command !== 'UpdateApiKey' || !first) return;
+      first = false;
+      reached();
+      await released;
+    };
+    count('races');
+    count('concurrentRequests', 2);
+    const suspension = patch('key-race', { status: 'SUSPENDED' });
+    await waitFor(atKey);
+    const change = await patch('key-race', { maxRps: 6 });
+    release();
+    const suspended = await suspension;
+    fake.beforeCommand = undefined;
+    assert.equal(change.status, 200);
+    assert.ok(suspended.status < 500, `the suspension answered ${outcome(suspended)}`);
+    if (suspended.status >= 400) assert.deepEqual(problemShape(suspended), []);
+    assert.deepEqual(await driftOfOurs(), []);
+  });
+
+  it('leaves no orphan key, no token without its key and no key in the wrong state when create, maxRps changes, suspension and delete of one limited token interleave', async () => {
+    const service = api!;
+    type Op = 'create' | 'maxRps' | 'suspend' | 'activate' | 'delete';
+    const path = keyed('keyed');
+    const send = (op: Op, rps: number) => () => {
+      if (op === 'create') return service.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'keyed', maxRps: rps } });
+      if (op === 'delete') return service.call('DELETE', path, { as: MANAGER });
+      return service.call('PATCH', path, { as: MANAGER, body: op === 'maxRps' ? { maxRps: rps } : { status: op === 'suspend' ? 'SUSPENDED' : 'ACTIVE' } });
+    };
+    const problems: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom<Op>('create', 'maxRps', 'suspend', 'activate', 'delete'), fc.integer({ min: 1, max: 3 })), { minLength: 6, maxLength: 14 }),
+        async (ops) => {
+          const replies = await race(ops.map(([op, rps]) => send(op, rps)));
+          const label = ops.map(([op]) => op).join(', ');
+          for (const reply of replies) if (reply.status >= 500) problems.push(`after ${label}: ${outcome(reply)}`);
+          problems.push(...consistencyProblems(await service.scanTable(), 'rc-keys').map((p) => `after ${label}: ${p}`));
+          problems.push(...(await driftOfOurs()).map((p) => `after ${label}: ${p}`));
+          await clear('rc-keys');
+          await reconcile(true);
+        },
+      ),
+      { seed: SEED, numRuns: 12 },
+    );
+    assert.deepEqual(problems, []);
+  });
+});
+
+secretHygieneTest(() => api);

@@ -1,0 +1,280 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { it } from 'node:test';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Directory } from '../../../shared/directory/directory.js';
+import { logger } from '../../../shared/middleware/observability.js';
+import { getRuntime, setRuntime } from '../../../shared/runtime.js';
+import { DynamoDirectoryStore } from '../../../shared/store/directory-store.js';
+import { createDocumentClient } from '../../../shared/store/dynamodb.js';
+import { DynamoTokenStore } from '../../../shared/store/token-store.js';
+import { hashSecret, parseToken } from '../../../shared/token-format.js';
+import { startTestService, type CallOptions, type TestService } from '../../support/service.js';
+import { FaultInjector } from './faults.js';
+import { saveFigures } from './figures.js';
+import type { Item } from './table.js';
+
+/**
+ * One local service per security test file, with what every file needs on top of
+ * test/support/service.ts:
+ *
+ * - a fault injector between every store and DynamoDB (see faults.ts);
+ * - secret hygiene: every response is checked for the secret (and its hash) of every
+ *   token created so far, every line written to stdout and stderr is kept, and the last
+ *   test of each file (`secretHygieneTest`) asserts no secret reached a log line, an item
+ *   or any response other than the one create response that returns it;
+ * - figures for the report, saved when the service stops.
+ *
+ * One service per file: the authorizer keeps the token store and JWKS it saw first for
+ * the life of the process, as a Lambda does, so a second service in the same process
+ * would authenticate against the first one's table.
+ */
+
+export interface Reply {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  text: string;
+  /** Parsed JSON, or undefined. */
+  body: any;
+}
+
+export interface RawRequest {
+  method: string;
+  /** Sent as is: percent-encoding, dot segments and all. */
+  path: string;
+  /** Name/value pairs, sent in order and byte for byte (latin1). */
+  headers?: [string, string][];
+  body?: Buffer | string;
+}
+
+export interface SecurityService {
+  api: TestService;
+  url: string;
+  tableName: string;
+  faults: FaultInjector;
+  /** The service's own stores and client, behind the fault injector (tests seed fixtures with them). */
+  documents: DynamoDBDocumentClient;
+  tokens: DynamoTokenStore;
+  directory: DynamoDirectoryStore;
+  call(method: string, path: string, options?: CallOptions): Promise<Reply>;
+  raw(request: RawRequest): Promise<Reply>;
+  jwt(userId: string): Promise<string>;
+  scanTable(): Promise<Item[]>;
+  hygiene: SecretHygiene;
+  stop(): Promise<void>;
+}
+
+export interface SecretHygiene {
+  /** Secret part of every token created, to the prefix that names it in messages. */
+  secrets: Map<string, string>;
+  /** Values no response may carry: stored secret hashes, API key values. */
+  hashes: Set<string>;
+  /** Everything written to stdout and stderr as text (log lines). */
+  output: string[];
+  /** Responses that carried a secret or a hash they should not have. */
+  leaks: string[];
+  responsesChecked: number;
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = {};
+  headers.forEach((value, name) => (record[name.toLowerCase()] = value));
+  return record;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keeps every text chunk written to stdout and stderr. Powertools log lines (JSON with a
+ * level) are kept but not printed, so a run with every log level on stays readable; the
+ * test runner's own messages (binary) pass through untouched.
+ */
+function captureOutput(output: string[]): () => void {
+  const undo: (() => void)[] = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (typeof chunk === 'string') {
+        output.push(chunk);
+        if (chunk.startsWith('{') && chunk.includes('"level":')) return true;
+      }
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+    undo.push(() => (stream.write = write as typeof stream.write));
+  }
+  return () => undo.forEach((restore) => restore());
+}
+
+/** A whole HTTP/1.1 exchange over a socket, for requests fetch refuses to send. */
+function rawExchange(url: string, request: RawRequest): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+  const { hostname, port } = new URL(url);
+  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+  const head = [
+    `${request.method} ${request.path} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    ...(request.headers ?? []).map(([name, value]) => `${name}: ${value}`),
+    `Content-Length: ${body.length}`,
+    'Connection: close',
+    '',
+    '',
+  ].join('\r\n');
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => {
+      socket.write(Buffer.from(head, 'latin1'));
+      if (body.length > 0) socket.write(body);
+    });
+    const finish = () => {
+      const data = Buffer.concat(chunks);
+      const split = data.indexOf('\r\n\r\n');
+      if (split < 0) {
+        reject(new Error(`no HTTP response to ${request.method} ${request.path.slice(0, 80)} (${data.length} bytes)`));
+        return;
+      }
+      const lines = data.subarray(0, split).toString('latin1').split('\r\n');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? NaN);
+      const headers: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status, headers, text: data.subarray(split + 4).toString('utf8') });
+    };
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', finish);
+    // The server may answer and close while a large body is still being written.
+    socket.on('error', (error) => (chunks.length > 0 ? finish() : reject(error)));
+  });
+}
+
+export async function startSecurityService(options: { file: string; directory: Directory; env?: Record<string, string> }): Promise<SecurityService> {
+  Object.assign(process.env, options.env ?? {});
+  // Every level on, so that a secret logged at any level would be caught.
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  logger.setLogLevel('DEBUG');
+  const hygiene: SecretHygiene = { secrets: new Map(), hashes: new Set(), output: [], leaks: [], responsesChecked: 0 };
+  const restoreOutput = captureOutput(hygiene.output);
+  const api = await startTestService({ directory: options.directory });
+
+  // The handlers and the authorizer call getRuntime() on each request; swapping the
+  // stores for ones behind the injector, before the first request, puts every SDK call
+  // of the service through it while keeping whatever else the runtime holds.
+  const base = getRuntime();
+  const client = createDocumentClient();
+  const faults = new FaultInjector(client);
+  const tokens = new DynamoTokenStore(client, api.tableName);
+  const directory = new DynamoDirectoryStore(client, api.tableName);
+  setRuntime({ ...base, tokens, directory, tokenService: { ...base.tokenService, tokens } });
+
+  const observe = (what: string, reply: Reply): Reply => {
+    hygiene.responsesChecked += 1;
+    const own = reply.status === 201 && typeof reply.body?.token === 'string' ? parseToken(reply.body.token) : undefined;
+    if (own) {
+      hygiene.secrets.set(own.secret, reply.body.prefix ?? own.lookupId);
+      hygiene.hashes.add(hashSecret(own.secret));
+    }
+    const seen = `${reply.text}\n${JSON.stringify(reply.headers)}`;
+    for (const [secret, prefix] of hygiene.secrets) {
+      if (secret !== own?.secret && seen.includes(secret)) hygiene.leaks.push(`${what} → ${reply.status} carried the secret of ${prefix}`);
+    }
+    for (const hash of hygiene.hashes) {
+      if (seen.includes(hash)) hygiene.leaks.push(`${what} → ${reply.status} carried a stored secret hash or key value`);
+    }
+    return reply;
+  };
+
+  return {
+    api,
+    url: api.url,
+    tableName: api.tableName,
+    faults,
+    documents: client,
+    tokens,
+    directory,
+    hygiene,
+    jwt: (userId) => api.jwt(userId),
+    async call(method, path, callOptions) {
+      const result = await api.call(method, path, callOptions);
+      return observe(`${method} ${path}`, { status: result.status, headers: headerRecord(result.headers), text: result.text, body: result.body });
+    },
+    async raw(request) {
+      const result = await rawExchange(api.url, request);
+      return observe(`${request.method} ${request.path.slice(0, 120)}`, { ...result, body: parseJson(result.text) });
+    },
+    scanTable: () => api.scanTable() as Promise<Item[]>,
+    async stop() {
+      saveFigures(options.file);
+      setRuntime(undefined);
+      client.destroy();
+      await api.stop();
+      restoreOutput();
+    },
+  };
+}
+
+/**
+ * The last test of every security file: no secret of any token the file created is in a
+ * log line, a stored item, or a response other than its own create response.
+ */
+export function secretHygieneTest(service: () => SecurityService | undefined): void {
+  it('keeps every token secret out of logs, stored items and every other response', async () => {
+    const api = service();
+    assert.ok(api, 'the service did not start');
+    const { secrets, hashes, output, leaks } = api.hygiene;
+    // A file that created no token would pass this vacuously.
+    assert.ok(secrets.size > 0, 'no token was created, so nothing was checked');
+    assert.deepEqual(leaks, [], 'responses carried secrets or hashes');
+    const logged = output.join('');
+    const inLogs = [...secrets].filter(([secret]) => logged.includes(secret)).map(([, prefix]) => prefix);
+    assert.deepEqual(inLogs, [], 'secrets written to stdout/stderr');
+    const stored = JSON.stringify(await api.scanTable());
+    const inTable = [...secrets].filter(([secret]) => stored.includes(secret)).map(([, prefix]) => prefix);
+    assert.deepEqual(inTable, [], 'secrets stored in the table');
+    // The hash is what is stored; it must be there (or the check above proves nothing).
+    assert.ok([...hashes].some((hash) => stored.includes(hash)) || !stored.includes('CRED#'), 'no stored hash found');
+  });
+}
+
+/** Problems with an error response's shape (DESIGN.md §4), empty when it is right. */
+export function problemShape(reply: Reply): string[] {
+  const problems: string[] = [];
+  if (!(reply.headers['content-type'] ?? '').startsWith('application/problem+json')) {
+    problems.push(`content-type is ${JSON.stringify(reply.headers['content-type'] ?? null)}, not application/problem+json`);
+  }
+  const body = reply.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object') return [...problems, `body is not JSON: ${JSON.stringify(reply.text.slice(0, 120))}`];
+  for (const field of ['type', 'title', 'detail', 'code'] as const) {
+    if (typeof body[field] !== 'string' || body[field] === '') problems.push(`${field} is missing`);
+  }
+  if (body.status !== reply.status) problems.push(`status field ${String(body.status)} differs from ${reply.status}`);
+  if (body.code === 'VALIDATION_FAILED') {
+    const errors = body.errors as unknown;
+    if (!Array.isArray(errors) || errors.length === 0 || !errors.every((e) => typeof e?.field === 'string' && typeof e?.message === 'string')) {
+      problems.push('a 400 without an errors list of { field, message }');
+    }
+  }
+  if (/\bat .+:\d+:\d+\)?/.test(reply.text)) problems.push('the body holds a stack trace');
+  return problems;
+}
+
+/** Runs `work` over `items`, at most `width` at a time, keeping the order of results. */
+export async function inPool<T, R>(items: readonly T[], width: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!, index);
+      }
+    }),
+  );
+  return results;
+}

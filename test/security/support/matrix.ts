@@ -1,0 +1,180 @@
+import type { Directory, DirectoryUser } from '../../../shared/directory/directory.js';
+
+/**
+ * The authorization matrix of DESIGN.md §3, generated: every combination of where the
+ * call is made, whether the caller holds the permission there, whether caller and
+ * target share a group, what the target is, which operation, and how the caller
+ * authenticates. The directory below is built for it: one caller per combination of
+ * the caller-side dimensions, so each case's expectation follows from its dimensions
+ * alone.
+ */
+
+export const contexts = ['role domain', 'bundle domain, user grant', 'bundle domain, group grant', 'admin path'] as const;
+export const permissions = ['has permission', 'lacks permission'] as const;
+export const groupings = ['shares a group', 'shares none'] as const;
+export const targets = ['service account', 'human user', 'missing account', 'account outside the domain'] as const;
+export const operations = ['list', 'create', 'update', 'delete', 'deprecated create'] as const;
+export const identities = ['JWT user', 'token-authenticated service account'] as const;
+
+export type Context = (typeof contexts)[number];
+export type Permission = (typeof permissions)[number];
+export type Grouping = (typeof groupings)[number];
+export type Target = (typeof targets)[number];
+export type Operation = (typeof operations)[number];
+export type Identity = (typeof identities)[number];
+
+export const ROLE_DOMAIN = 'mx-role';
+export const BUNDLE_DOMAIN = 'mx-bundle';
+const ELSEWHERE_DOMAIN = 'mx-elsewhere';
+const SHARED_GROUP = 'mx-shared';
+const APART_GROUP = 'mx-apart';
+const GRANT_GROUP = 'mx-bundle-managers';
+const VIEW_GROUP = 'mx-bundle-viewers';
+
+/** Target accounts. All share SHARED_GROUP, so only the dimension under test differs. */
+export const targetAccount: Record<Target, string> = {
+  'service account': 'mx-sa',
+  'human user': 'mx-human',
+  'missing account': 'mx-missing',
+  'account outside the domain': 'mx-sa-elsewhere',
+};
+
+/** Holds an admin role and every group: creates the fixtures and the callers' tokens. */
+export const SETUP_ADMIN = 'mx-setup';
+
+const slug: Record<Context, string> = {
+  'role domain': 'role',
+  'bundle domain, user grant': 'bundle-user',
+  'bundle domain, group grant': 'bundle-group',
+  'admin path': 'admin',
+};
+
+export function callerId(context: Context, permission: Permission, grouping: Grouping, identity: Identity): string {
+  return [
+    'mx',
+    slug[context],
+    permission === 'has permission' ? 'can' : 'cannot',
+    grouping === 'shares a group' ? 'shared' : 'apart',
+    identity === 'JWT user' ? 'user' : 'sa',
+  ].join('-');
+}
+
+export interface MatrixCase {
+  id: number;
+  context: Context;
+  permission: Permission;
+  grouping: Grouping;
+  target: Target;
+  operation: Operation;
+  identity: Identity;
+  caller: string;
+  account: string;
+  expected: { status: number; code?: string };
+}
+
+/** DESIGN.md §3, in its order: permission, then target, then same group, then the operation. */
+export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
+  if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
+  if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
+  if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
+  return { status: { list: 200, create: 201, 'deprecated create': 201, update: 200, delete: 204 }[c.operation] };
+}
+
+export function matrixCases(): MatrixCase[] {
+  const cases: MatrixCase[] = [];
+  for (const context of contexts) {
+    for (const identity of identities) {
+      for (const permission of permissions) {
+        for (const grouping of groupings) {
+          for (const target of targets) {
+            // "Outside the domain" has no meaning where there is no domain.
+            if (context === 'admin path' && target === 'account outside the domain') continue;
+            for (const operation of operations) {
+              const dimensions = { context, permission, grouping, target, operation, identity };
+              cases.push({
+                id: cases.length + 1,
+                ...dimensions,
+                caller: callerId(context, permission, grouping, identity),
+                account: targetAccount[target],
+                expected: expectedOutcome(dimensions),
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+/** The domain a context's paths name, or undefined on the admin path. */
+export function domainOf(context: Context): string | undefined {
+  if (context === 'admin path') return undefined;
+  return context === 'role domain' ? ROLE_DOMAIN : BUNDLE_DOMAIN;
+}
+
+/**
+ * The directory of the matrix. Callers who lack the permission hold something close to
+ * it, so a check that looked at the wrong thing would let them through: the other
+ * model's permission name, a role or bundle without the permission, or (for the admin
+ * path) the domain permission instead of an admin role.
+ */
+export function matrixDirectory(): Directory {
+  const users: DirectoryUser[] = [
+    { id: targetAccount['service account'], type: 'SERVICE_ACCOUNT', domains: [ROLE_DOMAIN, BUNDLE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
+    { id: targetAccount['human user'], type: 'USER', domains: [ROLE_DOMAIN, BUNDLE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
+    { id: targetAccount['account outside the domain'], type: 'SERVICE_ACCOUNT', domains: [ELSEWHERE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
+    { id: SETUP_ADMIN, type: 'USER', domains: [], groups: [SHARED_GROUP, APART_GROUP], adminRoles: ['ADMIN'] },
+  ];
+  const directory: Directory = {
+    domains: [
+      { id: ROLE_DOMAIN, authorization: 'ROLE_V1' },
+      { id: BUNDLE_DOMAIN, authorization: 'BUNDLE_V2' },
+      { id: ELSEWHERE_DOMAIN, authorization: 'ROLE_V1' },
+    ],
+    users,
+    roles: [],
+    bundles: [
+      { domain: BUNDLE_DOMAIN, permissions: ['MANAGE_ACCESS_TOKEN'], users: [], groups: [GRANT_GROUP] },
+      { domain: BUNDLE_DOMAIN, permissions: ['VIEW_REPORTS'], users: [], groups: [VIEW_GROUP] },
+    ],
+  };
+  const roleManagers: string[] = [];
+  const roleLookalikes: string[] = [];
+  const bundleManagers: string[] = [];
+  const bundleLookalikes: string[] = [];
+  for (const context of contexts) {
+    for (const identity of identities) {
+      for (const permission of permissions) {
+        for (const grouping of groupings) {
+          const id = callerId(context, permission, grouping, identity);
+          const can = permission === 'has permission';
+          const groups = [grouping === 'shares a group' ? SHARED_GROUP : APART_GROUP];
+          if (context === 'bundle domain, group grant') groups.push(can ? GRANT_GROUP : VIEW_GROUP);
+          if (context === 'role domain') (can ? roleManagers : roleLookalikes).push(id);
+          if (context === 'bundle domain, user grant') (can ? bundleManagers : bundleLookalikes).push(id);
+          // The admin path's "lacks" caller manages tokens in a domain instead.
+          if (context === 'admin path' && !can) roleManagers.push(id);
+          users.push({
+            id,
+            type: identity === 'JWT user' ? 'USER' : 'SERVICE_ACCOUNT',
+            domains: [],
+            groups,
+            adminRoles: context === 'admin path' && can ? ['ADMIN'] : [],
+          });
+        }
+      }
+    }
+  }
+  directory.roles.push(
+    { domain: ROLE_DOMAIN, name: 'token-managers', permissions: ['access_token.manage'], users: roleManagers, groups: [] },
+    // The bundle model's permission name, and others, in a role: worth nothing in ROLE_V1.
+    { domain: ROLE_DOMAIN, name: 'lookalikes', permissions: ['catalog.read', 'MANAGE_ACCESS_TOKEN'], users: roleLookalikes, groups: [] },
+  );
+  directory.bundles.push(
+    { domain: BUNDLE_DOMAIN, permissions: ['MANAGE_ACCESS_TOKEN', 'VIEW_REPORTS'], users: bundleManagers, groups: [] },
+    // The role model's permission name in a bundle: worth nothing in BUNDLE_V2.
+    { domain: BUNDLE_DOMAIN, permissions: ['VIEW_REPORTS', 'access_token.manage'], users: bundleLookalikes, groups: [] },
+  );
+  return directory;
+}

@@ -1,0 +1,92 @@
+/**
+ * What "nothing half-written" means for the single table, checked on a full scan:
+ *
+ * - every token item (`SA#<account>` / `TOKEN#<name>`) has exactly one credential item
+ *   (`CRED#<lookupId>`) that agrees with it on account, name, status, maxRps, expiry,
+ *   lastUsedAt and API key binding, and every credential belongs to such a token: a
+ *   credential without its token would authenticate a token nobody can see or delete;
+ * - each account's counter equals the number of its stored tokens: a counter that
+ *   drifts up locks the account out early, one that drifts down lets it pass the limit.
+ */
+export type Item = Record<string, unknown>;
+
+const SHARED_FIELDS = ['serviceAccountId', 'name', 'status', 'maxRps', 'expiresAt', 'lastUsedAt', 'apiKeyId', 'usageKey'] as const;
+
+const isToken = (item: Item) => String(item.pk).startsWith('SA#') && String(item.sk).startsWith('TOKEN#');
+const isCredential = (item: Item) => String(item.pk).startsWith('CRED#');
+const isCounter = (item: Item) => String(item.pk).startsWith('SA#') && item.sk === 'COUNTER';
+
+export function tokenItems(items: Item[], account?: string): Item[] {
+  return items.filter((item) => isToken(item) && (account === undefined || item.pk === `SA#${account}`));
+}
+
+/** Problems of the whole table, or (with `account`) of that account's tokens, credentials and counter. */
+export function consistencyProblems(all: Item[], account?: string): string[] {
+  const items =
+    account === undefined
+      ? all
+      : all.filter((item) => item.pk === `SA#${account}` || (isCredential(item) && item.serviceAccountId === account));
+  const problems: string[] = [];
+  const credentials = new Map(items.filter(isCredential).map((item) => [String(item.pk).slice('CRED#'.length), item]));
+  const claimed = new Set<string>();
+  const tokensPerAccount = new Map<string, number>();
+  for (const token of items.filter(isToken)) {
+    const where = `${String(token.pk)}/${String(token.sk)}`;
+    const account = String(token.pk).slice('SA#'.length);
+    tokensPerAccount.set(account, (tokensPerAccount.get(account) ?? 0) + 1);
+    const lookupId = String(token.lookupId);
+    const credential = credentials.get(lookupId);
+    if (!credential) {
+      problems.push(`${where}: no credential item CRED#${lookupId}`);
+      continue;
+    }
+    if (claimed.has(lookupId)) problems.push(`${where}: credential CRED#${lookupId} is shared with another token`);
+    claimed.add(lookupId);
+    for (const field of SHARED_FIELDS) {
+      const a = token[field] ?? null;
+      const b = credential[field] ?? null;
+      if (JSON.stringify(a) !== JSON.stringify(b)) {
+        problems.push(`${where}: ${field} is ${JSON.stringify(a)} on the token but ${JSON.stringify(b)} on its credential`);
+      }
+    }
+  }
+  for (const lookupId of credentials.keys()) {
+    if (!claimed.has(lookupId)) problems.push(`CRED#${lookupId}: credential without a token item`);
+  }
+  const counters = new Map(items.filter(isCounter).map((item) => [String(item.pk).slice('SA#'.length), Number(item.tokenCount ?? 0)]));
+  for (const account of new Set([...counters.keys(), ...tokensPerAccount.keys()])) {
+    const stored = tokensPerAccount.get(account) ?? 0;
+    const counted = counters.get(account) ?? 0;
+    if (stored !== counted) problems.push(`SA#${account}: counter says ${counted} tokens, ${stored} are stored`);
+  }
+  return problems;
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, inner]) => [key, canonical(inner)]),
+    );
+  }
+  return value;
+}
+
+/** Item key to canonical JSON, for comparing whole tables. */
+export function snapshot(items: Item[]): Map<string, string> {
+  return new Map(items.map((item) => [`${String(item.pk)} ${String(item.sk)}`, JSON.stringify(canonical(item))]));
+}
+
+/** Each item added, removed or changed between two snapshots, by key. */
+export function changes(before: Map<string, string>, after: Map<string, string>): string[] {
+  const found: string[] = [];
+  for (const [key, value] of after) {
+    const old = before.get(key);
+    if (old === undefined) found.push(`added ${key}`);
+    else if (old !== value) found.push(`changed ${key}`);
+  }
+  for (const key of before.keys()) if (!after.has(key)) found.push(`removed ${key}`);
+  return found.sort();
+}
