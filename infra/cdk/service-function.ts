@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type DynamoAction, entryOf } from '../routes.js';
+import { LAMBDA_BUNDLING } from './bundling.js';
+
+/** The repository root: entries, the lock file and tsconfig.json are found from here. */
+export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+
+export const SERVICE_NAME = 'service-account-tokens';
+export const METRICS_NAMESPACE = 'ServiceAccountTokens';
+
+export interface ServiceFunctionProps {
+  /** Function id: the entry is `functions/<id>.ts` (see `entryOf`). */
+  id: string;
+  /** The table the function reads and writes. */
+  tableArn: string;
+  /** Exactly the DynamoDB actions the function calls, granted on the table and nothing else. */
+  dynamodb: readonly (DynamoAction | 'dynamodb:Scan')[];
+  /** Environment shared by every function (table name, JWT and API Gateway wiring). */
+  environment: Record<string, string>;
+  logLevel: string;
+  logRetention: logs.RetentionDays;
+  /** Whether log groups go with the stack. */
+  removalPolicy: RemovalPolicy;
+  /** @default Duration.seconds(10), well inside API Gateway's 29 s integration timeout */
+  timeout?: Duration;
+  /** @default 512: CPU scales with memory, and JWT verification and bundles load faster with it */
+  memorySize?: number;
+  description?: string;
+}
+
+/**
+ * Every Lambda of the service, with its defaults set once: Node.js 24 on arm64, a
+ * minified ESM bundle with source maps, Powertools configured, active tracing, its own
+ * log group with retention, and its own role holding only what the function declares.
+ */
+export class ServiceFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy lets
+    // the function create any log group and write to all of them.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${props.id} function`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    if (props.dynamodb.length > 0) {
+      this.role.addToPolicy(new iam.PolicyStatement({ actions: [...props.dynamodb], resources: [props.tableArn] }));
+    }
+
+    this.function = new NodejsFunction(this, 'Handler', {
+      entry: resolve(PROJECT_ROOT, entryOf(props.id)),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: lambda.Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      description: props.description ?? props.id,
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      // The settings the cold-start benchmark measures, so that what is measured is what is deployed.
+      bundling: {
+        format: { esm: OutputFormat.ESM, cjs: OutputFormat.CJS }[LAMBDA_BUNDLING.format],
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        banner: LAMBDA_BUNDLING.banner,
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourceMap,
+        target: LAMBDA_BUNDLING.target,
+        bundleAwsSDK: LAMBDA_BUNDLING.bundleAwsSdk,
+        // Stack traces need file and line, not the sources: keep the map small.
+        sourcesContent: false,
+        // A size report per bundle would drown out what matters: warnings.
+        logLevel: LogLevel.WARNING,
+      },
+    });
+
+    // Granted to the role by `tracing: ACTIVE`; X-Ray has no resource-level permissions.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support only Resource "*".',
+    });
+  }
+
+  /** Adds a statement to this function's role (API Gateway keys and plans). */
+  allow(statement: iam.PolicyStatement): void {
+    this.role.addToPolicy(statement);
+  }
+}

@@ -1,0 +1,37 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { TTL_ATTRIBUTE } from '../../shared/store/keys.js';
+import { TABLE_KEYS } from '../../shared/store/table.js';
+
+export interface TokenTableProps {
+  /**
+   * A throwaway stage: no deletion protection, and the table goes with the stack.
+   * @default false
+   */
+  ephemeral?: boolean;
+}
+
+/**
+ * The one table (tokens, credentials, counters and the directory), keyed as
+ * `shared/store/table.ts` creates it locally. It holds every credential hash: it
+ * survives `cdk destroy` and refuses deletion unless the stage is declared throwaway.
+ */
+export class TokenTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: TokenTableProps = {}) {
+    super(scope, id);
+    const ephemeral = props.ephemeral ?? false;
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Expired tokens leave after their retention without anyone deleting them.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      deletionProtection: !ephemeral,
+      removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+  }
+}

@@ -1,0 +1,140 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LOCAL_DEFAULTS } from '../shared/config.js';
+import { STACK_NAME } from '../infra/cdk/stack-name.js';
+import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from '../infra/local/paths.js';
+
+/**
+ * `npm run sam-env`: writes the `--env-vars` file for `sam local start-api` on the
+ * synthesized template. Every function is pointed at a DynamoDB Local and a JWKS on the
+ * host (through `host.docker.internal`, since the functions run in containers), and the
+ * API Gateway wiring is emptied: SAM emulates no usage plans or API keys, so the
+ * functions must not try to manage them. When `npm start` is running, its DynamoDB Local,
+ * table and JWKS are used.
+ */
+
+const usage = `Usage: npm run sam-env -- [options]
+  --template FILE           synthesized template (default cdk.out/${STACK_NAME}.template.json)
+  --out FILE                env-vars file to write (default .local/sam-env.json)
+  --dynamodb-endpoint URL   DynamoDB Local as the containers reach it
+                            (default: the one \`npm start\` runs, else http://host.docker.internal:8000)
+  --jwks-url URL            JWKS of the dev issuer as the containers reach it
+                            (default: the one \`npm start\` serves, else http://host.docker.internal:3000/.well-known/jwks.json)
+  --table NAME              table name (default: the one \`npm start\` uses, else ${LOCAL_DEFAULTS.TABLE_NAME})`;
+
+/** What SAM reads: per function logical id, values for variables the template declares. */
+export type SamEnvVars = Record<string, Record<string, string>>;
+
+export interface SamEnvOptions {
+  dynamodbEndpoint: string;
+  jwksUrl: string;
+  tableName: string;
+}
+
+interface Template {
+  Resources?: Record<string, { Type?: string; Properties?: { Environment?: { Variables?: Record<string, unknown> } } }>;
+}
+
+/** Loopback as seen from a container is the container itself; the host is `host.docker.internal`. */
+export function fromContainer(url: string): string {
+  const parsed = new URL(url);
+  if (['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(parsed.hostname)) parsed.hostname = 'host.docker.internal';
+  return parsed.toString().replace(/\/$/, '');
+}
+
+/** The env-vars content for every function of the template; only variables the template declares are set (SAM ignores others). */
+export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVars {
+  const local: Record<string, string> = {
+    TABLE_NAME: options.tableName,
+    DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
+    JWKS_URL: options.jwksUrl,
+    JWT_ISSUER: LOCAL_DEFAULTS.JWT_ISSUER,
+    JWT_AUDIENCE: LOCAL_DEFAULTS.JWT_AUDIENCE,
+    JWT_USER_CLAIM: 'sub',
+    // Empty is unset: no usage plans to keep in step under SAM.
+    REST_API_ID: '',
+    API_STAGE: '',
+    UNTHROTTLED_API_KEY_ID: '',
+  };
+  const result: SamEnvVars = {};
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const declared = Object.keys(resource.Properties?.Environment?.Variables ?? {});
+    const values = Object.fromEntries(declared.filter((name) => name in local).map((name) => [name, local[name]!]));
+    const missing = Object.keys(local).filter((name) => !declared.includes(name));
+    if (missing.length > 0) {
+      throw new Error(`Function ${logicalId} does not declare ${missing.join(', ')}: SAM could not set them. Synthesize again.`);
+    }
+    result[logicalId] = values;
+  }
+  if (Object.keys(result).length === 0) throw new Error('The template has no Lambda functions');
+  return result;
+}
+
+interface RunningLocal {
+  url: string;
+  dynamodbEndpoint: string;
+  tableName: string;
+}
+
+function runningLocal(): RunningLocal | undefined {
+  if (!existsSync(RUNTIME_FILE)) return undefined;
+  try {
+    return JSON.parse(readFileSync(RUNTIME_FILE, 'utf8')) as RunningLocal;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path as the user would type it here: relative below the working directory, else absolute. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : resolve(path);
+}
+
+function main(): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        template: { type: 'string', default: resolve(PROJECT_ROOT, 'cdk.out', `${STACK_NAME}.template.json`) },
+        out: { type: 'string', default: resolve(LOCAL_DIR, 'sam-env.json') },
+        'dynamodb-endpoint': { type: 'string' },
+        'jwks-url': { type: 'string' },
+        table: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (!existsSync(values.template)) {
+    console.error(`No template at ${values.template}: run \`npm run synth\` first.`);
+    return 1;
+  }
+  const running = runningLocal();
+  const options: SamEnvOptions = {
+    dynamodbEndpoint: fromContainer(values['dynamodb-endpoint'] ?? running?.dynamodbEndpoint ?? 'http://127.0.0.1:8000'),
+    jwksUrl: fromContainer(values['jwks-url'] ?? (running ? `${running.url}/.well-known/jwks.json` : 'http://127.0.0.1:3000/.well-known/jwks.json')),
+    tableName: values.table ?? running?.tableName ?? LOCAL_DEFAULTS.TABLE_NAME,
+  };
+  const template = JSON.parse(readFileSync(values.template, 'utf8')) as Template;
+  const vars = samEnvVars(template, options);
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(vars, null, 2)}\n`);
+  console.log(`Wrote ${shown(values.out)} for ${Object.keys(vars).length} functions (DynamoDB ${options.dynamodbEndpoint}, table ${options.tableName}, JWKS ${options.jwksUrl}).
+Then: sam local start-api -t ${shown(values.template)} --env-vars ${shown(values.out)} --port 3001`);
+  return 0;
+}
+
+// Run as a script, not when a test imports `samEnvVars`.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = main();
+}
