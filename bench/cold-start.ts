@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { PROJECT_ROOT } from '../infra/local/paths.js';
+import { authorizer, entryOf, routes, scheduledFunctions } from '../infra/routes.js';
+import { LAMBDA_BUNDLING } from '../infra/cdk/bundling.js';
+
+/**
+ * Cold start of every function as the stack bundles it: bundle size, and the median
+ * time a fresh Node process takes to import the bundle (which builds its clients),
+ * against a baseline bundle that only builds the DynamoDB document client. Both SDK
+ * choices are measured: bundled, and left to the runtime (resolved from node_modules
+ * here, as the Lambda runtime resolves its own copy).
+ */
+const OUT = resolve(PROJECT_ROOT, 'bench/.out');
+const BASELINE_SOURCE = `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+export const handler = async () => client.config.region;`;
+
+async function bundle(entry: string, outfile: string, bundleAwsSdk: boolean): Promise<number> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_BUNDLING.target,
+    mainFields: [...LAMBDA_BUNDLING.mainFields],
+    banner: { js: LAMBDA_BUNDLING.banner },
+    minify: LAMBDA_BUNDLING.minify,
+    sourcemap: LAMBDA_BUNDLING.sourceMap ? 'external' : false,
+    sourcesContent: false,
+    external: bundleAwsSdk ? [] : ['@aws-sdk/*'],
+    logLevel: 'error',
+  });
+  return statSync(outfile).size;
+}
+
+/** Milliseconds for a fresh process to import the bundle, median of `runs`. */
+function initMs(file: string, runs: number): number {
+  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      // As in Lambda (so init builds the clients), minus the network: nothing is called.
+      env: {
+        PATH: process.env.PATH,
+        AWS_LAMBDA_FUNCTION_NAME: 'cold-start',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'cold',
+        AWS_SECRET_ACCESS_KEY: 'start',
+        TABLE_NAME: 'cold-start',
+        JWKS_URL: 'https://issuer.invalid/.well-known/jwks.json',
+        JWT_ISSUER: 'https://issuer.invalid',
+        JWT_AUDIENCE: 'cold-start',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+    });
+    if (run.status !== 0) throw new Error(`importing ${file} failed: ${run.stderr.trim().split('\n').slice(-12).join('\n')}`);
+    times.push(Number(run.stdout));
+  }
+  times.sort((a, b) => a - b);
+  return Math.round(times[Math.floor(times.length / 2)]! * 10) / 10;
+}
+
+export interface ColdStart {
+  name: string;
+  bundleBytes: number;
+  initMs: number;
+  baselineInitMs: number;
+  runtimeSdk: { bundleBytes: number; initMs: number; baselineInitMs: number };
+}
+
+export async function measureColdStarts(options: { runs: number }): Promise<ColdStart[]> {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  const baselineEntry = resolve(OUT, 'baseline.ts');
+  writeFileSync(baselineEntry, BASELINE_SOURCE);
+  const baseline = {
+    bundled: resolve(OUT, 'bundled/baseline/index.mjs'),
+    runtime: resolve(OUT, 'runtime/baseline/index.mjs'),
+  };
+  await bundle(baselineEntry, baseline.bundled, true);
+  await bundle(baselineEntry, baseline.runtime, false);
+  const ids = [authorizer.id, ...routes.map((r) => r.id), ...scheduledFunctions.map((f) => f.id)];
+  const results: ColdStart[] = [];
+  for (const id of ids) {
+    const entry = resolve(PROJECT_ROOT, entryOf(id));
+    const bundled = resolve(OUT, `bundled/${id}/index.mjs`);
+    const runtime = resolve(OUT, `runtime/${id}/index.mjs`);
+    const bundledBytes = await bundle(entry, bundled, true);
+    const runtimeBytes = await bundle(entry, runtime, false);
+    // Alternate function and baseline so that machine noise falls on both alike.
+    results.push({
+      name: id,
+      bundleBytes: bundledBytes,
+      initMs: initMs(bundled, options.runs),
+      baselineInitMs: initMs(baseline.bundled, options.runs),
+      runtimeSdk: {
+        bundleBytes: runtimeBytes,
+        initMs: initMs(runtime, options.runs),
+        baselineInitMs: initMs(baseline.runtime, options.runs),
+      },
+    });
+  }
+  return results;
+}

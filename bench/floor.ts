@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:http';
+import { DynamoDirectoryStore } from '../shared/store/directory-store.js';
+import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { DynamoTokenStore } from '../shared/store/token-store.js';
+import { mintToken } from '../shared/token-format.js';
+
+/**
+ * The floor: a plain `node:http` server, no framework and no middleware, that performs
+ * exactly the DynamoDB operations of each endpoint (same client, keys and consistency,
+ * through the same store classes) and nothing else: no JWT, no checks, no validation.
+ */
+export async function startFloor(tableName: string): Promise<{ port: number; server: Server }> {
+  const client = createDocumentClient();
+  const tokens = new DynamoTokenStore(client, tableName);
+  const directory = new DynamoDirectoryStore(client, tableName);
+  const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://floor');
+      const caller = url.searchParams.get('caller') ?? '';
+      const account = url.searchParams.get('account') ?? '';
+      if (url.pathname === '/whoami') {
+        // The authorizer's GetItem, then whoami's directory query.
+        const lookupId = String(req.headers['x-api-token'] ?? '').slice(7, 23);
+        const credential = await tokens.getCredential(lookupId);
+        const principal = await directory.getPrincipal(credential?.serviceAccountId ?? '');
+        return json(res, 200, { userId: credential?.serviceAccountId, type: principal?.type });
+      }
+      const [, target] = await Promise.all([directory.getPrincipal(caller), directory.getPrincipal(account)]);
+      if (url.pathname === '/list') {
+        const after = url.searchParams.get('after') ?? undefined;
+        return json(res, 200, await tokens.list(target?.id ?? account, 50, after));
+      }
+      if (url.pathname === '/create') {
+        const minted = mintToken();
+        const now = new Date().toISOString();
+        const record = {
+          serviceAccountId: account,
+          name: url.searchParams.get('name') ?? '',
+          lookupId: minted.lookupId,
+          prefix: minted.prefix,
+          status: 'ACTIVE' as const,
+          maxRps: null,
+          expiresAt: null,
+          createdAt: now,
+          createdBy: caller,
+          updatedAt: now,
+          lastUsedAt: null,
+        };
+        await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 1_000_000);
+        return json(res, 201, { ...record, token: minted.token });
+      }
+      if (url.pathname === '/delete') {
+        const current = await tokens.get(account, url.searchParams.get('name') ?? '');
+        if (current) await tokens.delete(current);
+        res.writeHead(204).end();
+        return;
+      }
+      json(res, 404, {});
+    } catch (error) {
+      json(res, 500, { error: String(error) });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { port: typeof address === 'object' && address ? address.port : 0, server };
+}

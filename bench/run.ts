@@ -1,0 +1,274 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import autocannon from 'autocannon';
+import { signDevToken } from '../infra/local/dev-issuer.js';
+import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
+import { PROJECT_ROOT } from '../infra/local/paths.js';
+import { resetConfig } from '../shared/config.js';
+import { DynamoDirectoryStore } from '../shared/store/directory-store.js';
+import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { ensureTable } from '../shared/store/table.js';
+import { DynamoTokenStore } from '../shared/store/token-store.js';
+import { encodeCursor } from '../shared/tokens/token-service.js';
+import { measureColdStarts } from './cold-start.js';
+import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
+import type { TraceRequest } from './server-process.js';
+
+/**
+ * `npm run bench`: our service against its floor (the same DynamoDB work behind a bare
+ * `node:http` server), measured in the same run, in alternating rounds; cold starts of
+ * every bundle against a bundle that only builds a DynamoDB client; and DynamoDB round
+ * trips per endpoint. Writes bench/results.json and prints a table.
+ *
+ * `--smoke` runs every step briefly (CI keeps the script from rotting; no thresholds).
+ */
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string', default: '10' },
+    out: { type: 'string', default: resolve(PROJECT_ROOT, 'bench/results.json') },
+  },
+});
+const smoke = args.smoke;
+const duration = Number(args.duration ?? (smoke ? 1 : 5));
+const rounds = Number(args.rounds ?? (smoke ? 1 : 3));
+const connections = Number(args.connections);
+const large = smoke ? { ...LARGE, tokens: 120 } : LARGE;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(PROJECT_ROOT, 'bench/server-process.ts'), mode], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolveStart, reject) => {
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    child.on('message', (message: { type: string; url?: string }) => {
+      if (message.type === 'ready') resolveStart({ child, url: message.url! });
+    });
+  });
+}
+
+interface Load {
+  url: string;
+  requests: autocannon.Request[];
+}
+
+async function load(target: Load) {
+  const result = await autocannon({ url: target.url, connections, duration, requests: target.requests });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function main() {
+  const dynamodb = await startDynamoDbLocal();
+  const tableName = 'bench';
+  const env = {
+    ...process.env,
+    DYNAMODB_ENDPOINT: dynamodb.endpoint,
+    TABLE_NAME: tableName,
+    TOKEN_LIMIT_PER_ACCOUNT: String(TOKEN_LIMIT),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  };
+  Object.assign(process.env, env);
+  resetConfig();
+  const children: ChildProcess[] = [];
+  try {
+    const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await ensureTable(raw, tableName);
+    const client = createDocumentClient();
+    await new DynamoDirectoryStore(client, tableName).importDirectory(benchDirectory(), { replace: true });
+    const store = new DynamoTokenStore(client, tableName);
+    const token = await seedTokens(store, SMALL.account, SMALL.tokens);
+    await seedTokens(store, large.account, large.tokens);
+    console.error(`seeded: ${SMALL.tokens} + ${large.tokens} tokens, callers in ${SMALL.groups} and ${large.groups} groups`);
+
+    const service = await startServer('service', env);
+    const floor = await startServer('floor', env);
+    children.push(service.child, floor.child);
+    const jwt = await signDevToken(SMALL.caller);
+    const jwtLarge = await signDevToken(large.caller);
+    const listPath = (account: string) => `/api/v1/domains/bench/auth/service-accounts/${account}/tokens`;
+    const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
+
+    let cycle = 0;
+    const nextName = (context: object) => ((context as { name?: string }).name = `cycle-${process.pid}-${cycle++}`);
+    const nameOf = (context: object) => (context as { name?: string }).name;
+    const scenarios: { name: string; service: Load; floor: Load }[] = [
+      {
+        name: 'whoami-token',
+        service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }] },
+        floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': token } }] },
+      },
+      {
+        name: 'list-tokens-jwt',
+        service: { url: service.url, requests: [{ method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } }] },
+        floor: { url: floor.url, requests: [{ method: 'GET', path: `/list?caller=${SMALL.caller}&account=${SMALL.account}` }] },
+      },
+      {
+        name: 'list-tokens-jwt-large',
+        service: {
+          url: service.url,
+          requests: [{ method: 'GET', path: `${listPath(large.account)}?nextToken=${encodeCursor(middle)}`, headers: { authorization: `Bearer ${jwtLarge}` } }],
+        },
+        floor: { url: floor.url, requests: [{ method: 'GET', path: `/list?caller=${large.caller}&account=${large.account}&after=${middle}` }] },
+      },
+      {
+        name: 'create-delete-cycle',
+        service: {
+          url: service.url,
+          requests: [
+            {
+              method: 'POST',
+              path: listPath(SMALL.account),
+              headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+              setupRequest: (request, context) => ({ ...request, body: JSON.stringify({ name: nextName(context) }) }),
+            },
+            {
+              method: 'DELETE',
+              headers: { authorization: `Bearer ${jwt}` },
+              setupRequest: (request, context) => ({ ...request, path: `${listPath(SMALL.account)}/${nameOf(context)}` }),
+            },
+          ],
+        },
+        floor: {
+          url: floor.url,
+          requests: [
+            { method: 'POST', setupRequest: (request, context) => ({ ...request, path: `/create?caller=${SMALL.caller}&account=${SMALL.account}&name=${nextName(context)}` }) },
+            { method: 'DELETE', setupRequest: (request, context) => ({ ...request, path: `/delete?caller=${SMALL.caller}&account=${SMALL.account}&name=${nameOf(context)}` }) },
+          ],
+        },
+      },
+    ];
+
+    // Warm both: JWKS fetch, module loading and JIT are not what is measured.
+    for (const scenario of scenarios) {
+      for (const target of [scenario.service, scenario.floor]) {
+        await autocannon({ url: target.url, connections: 2, amount: 40, requests: target.requests });
+      }
+    }
+
+    const results = [];
+    for (const scenario of scenarios) {
+      const ours = [];
+      const floors = [];
+      for (let round = 0; round < rounds; round++) {
+        floors.push(await load(scenario.floor));
+        ours.push(await load(scenario.service));
+      }
+      const errors = [...ours, ...floors].reduce((sum, r) => sum + r.errors, 0);
+      const rps = median(ours.map((r) => r.rps));
+      const baselineRps = median(floors.map((r) => r.rps));
+      results.push({
+        name: scenario.name,
+        rps: round1(rps),
+        p50Ms: round1(median(ours.map((r) => r.p50))),
+        p99Ms: round1(median(ours.map((r) => r.p99))),
+        baselineRps: round1(baselineRps),
+        ratio: round2(rps / baselineRps),
+        errors,
+      });
+      console.error(`${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} (${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`);
+    }
+
+    const traceRequests: TraceRequest[] = [
+      { name: 'warm-up', method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } },
+      { name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } },
+      { name: 'whoami-jwt', method: 'GET', path: '/api/v1/auth/whoami', headers: { authorization: `Bearer ${jwt}` } },
+      { name: 'list-domain-tokens', method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } },
+      { name: 'list-admin-tokens', method: 'GET', path: `/api/v1/auth/service-accounts/${SMALL.account}/tokens`, headers: { authorization: `Bearer ${jwt}` } },
+      ...(['domain', 'admin'] as const).flatMap((scope): TraceRequest[] => {
+        const base = scope === 'domain' ? listPath(SMALL.account) : `/api/v1/auth/service-accounts/${SMALL.account}/tokens`;
+        const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
+        return [
+          { name: `create-${scope}-token`, method: 'POST', path: base, headers, body: JSON.stringify({ name: `trace-${scope}` }) },
+          { name: `update-${scope}-token`, method: 'PATCH', path: `${base}/trace-${scope}`, headers, body: JSON.stringify({ maxRps: 9 }) },
+          { name: `delete-${scope}-token`, method: 'DELETE', path: `${base}/trace-${scope}`, headers },
+          {
+            name: `create-${scope}-token-deprecated`,
+            method: 'POST',
+            path: scope === 'domain' ? '/api/v1/domains/bench/auth/service-accounts/tokens' : '/api/v1/auth/service-accounts/tokens',
+            headers,
+            body: JSON.stringify({ name: `trace-${scope}-old`, serviceAccountId: SMALL.account }),
+          },
+        ];
+      }),
+    ];
+    service.child.send({ type: 'trace', requests: traceRequests });
+    const traces = await new Promise<{ name: string; status: number; phases: { phase: string; calls: number; sequentialRoundTrips: number; commands: string[] }[] }[]>(
+      (resolveTraces) => service.child.on('message', (m: { type: string; traces?: never }) => m.type === 'traces' && resolveTraces(m.traces!)),
+    );
+    const dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number; commands: string[] }[] = [];
+    for (const trace of traces.slice(1)) {
+      if (trace.status >= 300) throw new Error(`trace ${trace.name} answered ${trace.status}`);
+      for (const phase of trace.phases) {
+        const endpoint = phase.phase === 'authorizer' ? `authorizer (${trace.name.endsWith('token') ? 'access token' : 'JWT'})` : phase.phase;
+        if (dynamodbCalls.some((row) => row.endpoint === endpoint)) continue;
+        dynamodbCalls.push({ endpoint, calls: phase.calls, sequentialRoundTrips: phase.sequentialRoundTrips, commands: phase.commands });
+      }
+    }
+    if (!dynamodbCalls.some((row) => row.endpoint === 'authorizer (JWT)')) {
+      dynamodbCalls.push({ endpoint: 'authorizer (JWT)', calls: 0, sequentialRoundTrips: 0, commands: [] });
+    }
+
+    const functions = await measureColdStarts({ runs: smoke ? 3 : 15 });
+
+    const small = results.find((r) => r.name === 'list-tokens-jwt')!;
+    const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
+    const output = {
+      generatedAt: new Date().toISOString(),
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      settings: { smoke, durationSeconds: duration, rounds, connections },
+      scenarios: results,
+      scale: {
+        description: `list a page of an account with ${large.tokens} tokens as a caller in ${large.groups} groups, against ${SMALL.tokens} tokens and ${SMALL.groups} groups`,
+        p50Ratio: round2(big.p50Ms / Math.max(small.p50Ms, 0.1)),
+        rpsRatio: round2(small.rps / big.rps),
+      },
+      functions,
+      dynamodbCalls,
+    };
+    mkdirSync(resolve(args.out, '..'), { recursive: true });
+    writeFileSync(args.out, `${JSON.stringify(output, null, 2)}\n`);
+
+    console.log('\nscenario                 rps      p50 ms   p99 ms   floor rps  ratio');
+    for (const r of results) {
+      console.log(`${r.name.padEnd(24)} ${String(r.rps).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.baselineRps).padStart(10)}  ${r.ratio}`);
+    }
+    console.log(`scale (large / small): p50 ${output.scale.p50Ratio}x, throughput ${output.scale.rpsRatio}x`);
+    console.log('\nfunction                          bundle KiB  init ms  baseline ms');
+    for (const f of functions) {
+      console.log(`${f.name.padEnd(33)} ${String(Math.round(f.bundleBytes / 1024)).padStart(10)} ${String(f.initMs).padStart(8)} ${String(f.baselineInitMs).padStart(12)}`);
+    }
+    console.log('\nendpoint                          DynamoDB calls  sequential');
+    for (const d of dynamodbCalls) console.log(`${d.endpoint.padEnd(33)} ${String(d.calls).padStart(14)} ${String(d.sequentialRoundTrips).padStart(11)}`);
+    console.log(`\nwritten to ${args.out}`);
+  } finally {
+    for (const child of children) child.kill();
+    await dynamodb.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

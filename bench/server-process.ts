@@ -1,0 +1,107 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startLocalService } from '../infra/local/service.js';
+import { tokenBucketThrottle } from '../infra/local/throttle.js';
+import { benchDirectory } from './fixture.js';
+import { startFloor } from './floor.js';
+
+/**
+ * One server of the benchmark, in its own process so that the load generator and the
+ * two servers never share an event loop: `service` (the local gateway with the real
+ * authorizer and handlers) or `floor`. Answers IPC: its port, and DynamoDB call
+ * traces of single requests.
+ */
+export interface TraceRequest {
+  name: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+interface Call {
+  phase: string;
+  command: string;
+  start: number;
+  end: number;
+}
+
+const mode = process.argv[2];
+const phase = new AsyncLocalStorage<string>();
+const calls: Call[] = [];
+let recording = false;
+
+// Every DynamoDB call of the process passes here: the document client and the raw client
+// share the SDK's base client class, whose send() this wraps.
+const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: (...args: any[]) => Promise<unknown> };
+const send = base.send;
+base.send = function patched(this: unknown, command: any, ...rest: any[]) {
+  if (!recording) return (send as any).call(this, command, ...rest);
+  const call: Call = { phase: phase.getStore() ?? 'other', command: command.constructor.name, start: performance.now(), end: 0 };
+  calls.push(call);
+  const result = (send as any).call(this, command, ...rest) as Promise<unknown>;
+  return result.finally(() => (call.end = performance.now()));
+};
+
+/** Longest chain of calls that ran one after another: the round trips a caller waits for. */
+export function sequentialDepth(list: Call[]): number {
+  const sorted = [...list].sort((a, b) => a.start - b.start);
+  const chain: number[] = [];
+  sorted.forEach((call, i) => {
+    let best = 0;
+    for (let j = 0; j < i; j++) if (sorted[j]!.end <= call.start) best = Math.max(best, chain[j]!);
+    chain[i] = best + 1;
+  });
+  return Math.max(0, ...chain);
+}
+
+async function main() {
+  const tableName = process.env.TABLE_NAME!;
+  let url: string;
+  if (mode === 'floor') {
+    url = `http://127.0.0.1:${(await startFloor(tableName)).port}`;
+  } else {
+    const service = await startLocalService({
+      port: 0,
+      directory: benchDirectory(),
+      dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT!,
+      tableName,
+      throttle: tokenBucketThrottle(),
+      around: (functionId, invoke) => phase.run(functionId, invoke),
+    });
+    url = service.url;
+  }
+  process.on('message', async (message: { type: string; requests?: TraceRequest[] }) => {
+    if (message.type !== 'trace' || !message.requests) return;
+    const traces = [];
+    // In order, each once: the caller puts warm-up requests first and a create before the
+    // update and delete of the same token.
+    for (const request of message.requests) {
+      calls.length = 0;
+      recording = true;
+      const response = await fetch(`${url}${request.path}`, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body ? { body: request.body } : {}),
+      });
+      await response.text();
+      recording = false;
+      const phases = [...new Set(calls.map((c) => c.phase))];
+      traces.push({
+        name: request.name,
+        status: response.status,
+        phases: phases.map((p) => {
+          const mine = calls.filter((c) => c.phase === p);
+          return { phase: p, calls: mine.length, sequentialRoundTrips: sequentialDepth(mine), commands: mine.map((c) => c.command) };
+        }),
+      });
+    }
+    process.send!({ type: 'traces', traces });
+  });
+  process.send!({ type: 'ready', url });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
