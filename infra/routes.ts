@@ -28,22 +28,25 @@ export interface Route {
 const DOMAIN_BASE = '/api/v1/domains/{domain}/auth/service-accounts';
 const ADMIN_BASE = '/api/v1/auth/service-accounts';
 
-const READ: DynamoAction[] = ['dynamodb:Query'];
-const CREATE: DynamoAction[] = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-const UPDATE: DynamoAction[] = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'];
-const DELETE: DynamoAction[] = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
+// Every token route reads the caller and the account (GetItem); then its own operation.
+const WHOAMI: DynamoAction[] = ['dynamodb:GetItem'];
+const LIST: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+// Query: the recount when the limit is hit (TTL may have removed tokens).
+const CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+const DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
 
 export const routes: Route[] = [
   { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], summary: 'Liveness' },
-  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: READ, summary: 'Who the caller is' },
+  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, summary: 'Who the caller is' },
 
-  { id: 'list-domain-tokens', method: 'GET', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: READ, summary: 'List tokens (domain)' },
+  { id: 'list-domain-tokens', method: 'GET', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, summary: 'List tokens (domain)' },
   { id: 'create-domain-token', managesApiKeys: true, method: 'POST', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (domain)' },
   { id: 'update-domain-token', managesApiKeys: true, method: 'PATCH', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (domain)' },
   { id: 'delete-domain-token', managesApiKeys: true, method: 'DELETE', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (domain)' },
   { id: 'create-domain-token-deprecated', managesApiKeys: true, method: 'POST', path: `${DOMAIN_BASE}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, summary: 'Create a token, account in body (domain, deprecated)' },
 
-  { id: 'list-admin-tokens', method: 'GET', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: READ, summary: 'List tokens (admin)' },
+  { id: 'list-admin-tokens', method: 'GET', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, summary: 'List tokens (admin)' },
   { id: 'create-admin-token', managesApiKeys: true, method: 'POST', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (admin)' },
   { id: 'update-admin-token', managesApiKeys: true, method: 'PATCH', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (admin)' },
   { id: 'delete-admin-token', managesApiKeys: true, method: 'DELETE', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (admin)' },

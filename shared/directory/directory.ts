@@ -38,7 +38,17 @@ export interface Directory {
   bundles: DirectoryBundle[];
 }
 
+/** Ids end up in URL paths and table keys: 1–128 characters, no whitespace, `/`, `#`, `?` or `%`. */
+export const DIRECTORY_ID_PATTERN = /^[^\s/#?%]{1,128}$/;
+
+/** Whether a value could be a directory id; anything else names no one, without a read. */
+export function isDirectoryId(value: string): boolean {
+  return DIRECTORY_ID_PATTERN.test(value);
+}
+
 export const ROLE_PERMISSION = 'access_token.manage';
+/** About 10,000 groups of 30 characters. */
+export const MAX_USER_BYTES = 300_000;
 export const BUNDLE_PERMISSION = 'MANAGE_ACCESS_TOKEN';
 
 export class DirectoryError extends Error {
@@ -105,6 +115,9 @@ export function checkDirectory(
     listDuplicates(`users[${i}]`, user.domains, 'domains');
     listDuplicates(`users[${i}]`, user.groups, 'groups');
     listDuplicates(`users[${i}]`, user.adminRoles, 'adminRoles');
+    // A user is one table item (DynamoDB's limit is 400 KB); leave room for derived fields.
+    const size = JSON.stringify(user).length;
+    if (size > MAX_USER_BYTES) problems.push(`users[${i}]: too large (${size} bytes of ids; at most ${MAX_USER_BYTES})`);
   });
   const checkGrant = (list: 'roles' | 'bundles', grant: { domain: string; users: string[]; groups: string[]; permissions: string[] }, i: number) => {
     if (!domainIds.has(grant.domain)) problems.push(`${list}[${i}].domain: unknown domain "${grant.domain}"`);

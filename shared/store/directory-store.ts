@@ -1,7 +1,7 @@
 import {
   BatchWriteCommand,
   type DynamoDBDocumentClient,
-  QueryCommand,
+  GetCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Principal, UserType } from '../model.js';
@@ -13,13 +13,14 @@ import {
   type DirectoryDomain,
   type DirectoryRole,
   type DirectoryUser,
+  isDirectoryId,
   mergeDirectories,
   tokenManagers,
 } from '../directory/directory.js';
 import { keys } from './keys.js';
 
 export interface DirectoryStore {
-  /** Everything the checks need about one user, in one query; undefined if unknown. */
+  /** Everything the checks need about one user, in one strongly consistent read; undefined if unknown. */
   getPrincipal(userId: string): Promise<Principal | undefined>;
 }
 
@@ -33,7 +34,12 @@ type Item = Record<string, unknown> & { pk: string; sk: string };
 
 const itemKey = (item: { pk: string; sk: string }) => `${item.pk}\u0000${item.sk}`;
 
-/** Every directory item a directory implies, user partitions already joined for reads. */
+/**
+ * Every directory item a directory implies. A user is one item holding all the checks
+ * need (type, groups, domains, admin roles, and the domains where they may manage
+ * tokens, resolved here from roles, bundles and each domain's model), so a request
+ * reads each principal with one `GetItem`, however many groups they are in.
+ */
 export function directoryItems(directory: Directory): Item[] {
   const items: Item[] = [];
   const managers = tokenManagers(directory);
@@ -55,12 +61,8 @@ export function directoryItems(directory: Directory): Item[] {
       domains: user.domains,
       groups: user.groups,
       adminRoles: user.adminRoles,
+      tokenManagerIn: [...managers].filter(([, users]) => users.has(user.id)).map(([domain]) => domain).sort(),
     });
-    for (const group of user.groups) items.push({ ...keys.userGroup(user.id, group) });
-    for (const domain of user.domains) items.push({ ...keys.userDomain(user.id, domain) });
-  }
-  for (const [domain, users] of managers) {
-    for (const user of users) items.push({ ...keys.userManages(user, domain) });
   }
   return items;
 }
@@ -116,38 +118,26 @@ export class DynamoDirectoryStore implements DirectoryStore {
   ) {}
 
   async getPrincipal(userId: string): Promise<Principal | undefined> {
-    const principal: Principal = { id: userId, type: 'USER', groups: [], domains: [], adminRoles: [], tokenManagerIn: [] };
-    let found = false;
-    let startKey: Record<string, unknown> | undefined;
-    // One page holds a user in thousands of groups; more pages only for extreme cases.
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.userPartition(userId) },
-          ProjectionExpression: 'sk, #type, adminRoles',
-          ExpressionAttributeNames: { '#type': 'type' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const sk = String(item.sk);
-        const separator = sk.indexOf('#');
-        const kind = separator < 0 ? sk : sk.slice(0, separator);
-        const value = sk.slice(separator + 1);
-        if (kind === 'PROFILE') {
-          found = true;
-          principal.type = item.type as UserType;
-          principal.adminRoles = (item.adminRoles as string[] | undefined) ?? [];
-        } else if (kind === 'GROUP') principal.groups.push(value);
-        else if (kind === 'DOMAIN') principal.domains.push(value);
-        else if (kind === 'MANAGES') principal.tokenManagerIn.push(value);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return found ? principal : undefined;
+    // A JWT subject or path segment no directory entry can have (too long for a key, say).
+    if (!isDirectoryId(userId)) return undefined;
+    const { Item: item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.profile(userId),
+        ProjectionExpression: '#type, groups, domains, adminRoles, tokenManagerIn',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!item) return undefined;
+    return {
+      id: userId,
+      type: item.type as UserType,
+      groups: (item.groups as string[] | undefined) ?? [],
+      domains: (item.domains as string[] | undefined) ?? [],
+      adminRoles: (item.adminRoles as string[] | undefined) ?? [],
+      tokenManagerIn: (item.tokenManagerIn as string[] | undefined) ?? [],
+    };
   }
 
   /** All directory items now stored (an admin operation: a paginated scan). */

@@ -6,10 +6,7 @@
  * | token (listed, managed)      | `SA#<accountId>`    | `TOKEN#<name>`      |
  * | token count of an account    | `SA#<accountId>`    | `COUNTER`           |
  * | token credential (verified)  | `CRED#<lookupId>`   | `CRED`              |
- * | user profile                 | `USER#<userId>`     | `PROFILE`           |
- * | user's group membership      | `USER#<userId>`     | `GROUP#<group>`     |
- * | user's domain membership     | `USER#<userId>`     | `DOMAIN#<domain>`   |
- * | user may manage tokens in    | `USER#<userId>`     | `MANAGES#<domain>`  |
+ * | user (groups, domains, admin roles, where they manage tokens) | `USER#<userId>` | `PROFILE` |
  * | domain                       | `DOMAIN#<domain>`   | `DOMAIN`            |
  * | role of a domain             | `DOMAIN#<domain>`   | `ROLE#<name>`       |
  * | bundle of a domain           | `DOMAIN#<domain>`   | `BUNDLE#<key>`      |
@@ -20,11 +17,7 @@ export const keys = {
   tokenSortPrefix: 'TOKEN#',
   counter: (accountId: string) => ({ pk: `SA#${accountId}`, sk: 'COUNTER' }),
   credential: (lookupId: string) => ({ pk: `CRED#${lookupId}`, sk: 'CRED' }),
-  userPartition: (userId: string) => `USER#${userId}`,
   profile: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
-  userGroup: (userId: string, group: string) => ({ pk: `USER#${userId}`, sk: `GROUP#${group}` }),
-  userDomain: (userId: string, domain: string) => ({ pk: `USER#${userId}`, sk: `DOMAIN#${domain}` }),
-  userManages: (userId: string, domain: string) => ({ pk: `USER#${userId}`, sk: `MANAGES#${domain}` }),
   domain: (domain: string) => ({ pk: `DOMAIN#${domain}`, sk: 'DOMAIN' }),
   role: (domain: string, name: string) => ({ pk: `DOMAIN#${domain}`, sk: `ROLE#${name}` }),
   bundle: (domain: string, key: string) => ({ pk: `DOMAIN#${domain}`, sk: `BUNDLE#${key}` }),
