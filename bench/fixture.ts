@@ -26,6 +26,7 @@ export function benchDirectory(): Directory {
       { id: LARGE.caller, type: 'USER', domains: ['bench'], groups: groups(LARGE.groups), adminRoles: ['ADMIN'] },
       { id: SMALL.account, type: 'SERVICE_ACCOUNT', domains: ['bench'], groups: ['g-002'], adminRoles: [] },
       { id: LARGE.account, type: 'SERVICE_ACCOUNT', domains: ['bench'], groups: ['g-499'], adminRoles: [] },
+      { id: 'sa-bench-trace', type: 'SERVICE_ACCOUNT', domains: ['bench'], groups: ['g-002'], adminRoles: [] },
       ...others,
     ],
     roles: [{ domain: 'bench', name: 'managers', permissions: ['access_token.manage'], users: [SMALL.caller, LARGE.caller], groups: [] }],

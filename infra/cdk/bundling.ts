@@ -18,3 +18,6 @@ export const LAMBDA_BUNDLING = {
   /** Measured by `npm run bench`: see docs/performance.md. */
   bundleAwsSdk: true,
 } as const;
+
+/** `NODE_OPTIONS` of every function: stack traces through the source maps. */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';

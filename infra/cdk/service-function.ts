@@ -6,7 +6,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type DynamoAction, entryOf } from '../routes.js';
-import { LAMBDA_BUNDLING } from './bundling.js';
+import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
 
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
@@ -86,7 +86,7 @@ export class ServiceFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       },
       // The settings the cold-start benchmark measures, so that what is measured is what is deployed.
       bundling: {

@@ -26,7 +26,7 @@ export interface AwsRateLimitOptions {
 }
 
 export function createAwsRateLimits(options: AwsRateLimitOptions): RateLimits {
-  const gateway = options.gateway ?? new APIGatewayClient({ region: options.region });
+  const gateway = options.gateway ?? lazyClient(options.region);
   const stage = { restApiId: options.apiGateway.restApiId, stage: options.apiGateway.stage };
   const names = gatewayNames(stage);
   const report = options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {};
@@ -37,4 +37,14 @@ export function createAwsRateLimits(options: AwsRateLimitOptions): RateLimits {
     names,
     unthrottledUsageKey: unthrottledUsageKey(gateway, options.apiGateway.unthrottledApiKeyId),
   };
+}
+
+/**
+ * The API Gateway client, built on its first call: most functions (whoami, lists, the
+ * authorizer for limited tokens) never call API Gateway, and need not pay for a client
+ * at init.
+ */
+function lazyClient(region: string): APIGatewayClient {
+  let client: APIGatewayClient | undefined;
+  return { send: (command: never) => (client ??= new APIGatewayClient({ region })).send(command) } as unknown as APIGatewayClient;
 }
