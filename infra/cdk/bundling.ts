@@ -7,9 +7,9 @@ export const LAMBDA_BUNDLING = {
   // Prefer the ESM build of dual packages, so tree-shaking has something to shake.
   mainFields: ['module', 'main'],
   /**
-   * Bundled ESM still meets CommonJS dependencies (the X-Ray SDK under the Powertools
-   * tracer) that call `require` for Node built-ins; esbuild's ESM shim throws on that
-   * unless a real `require` exists in module scope.
+   * Bundled ESM can still meet CommonJS dependencies that call `require` for Node
+   * built-ins; esbuild's ESM shim throws on that unless a real `require` exists in
+   * module scope.
    */
   banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
   minify: true,
