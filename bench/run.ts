@@ -240,7 +240,7 @@ async function main() {
       dynamodbCalls.push({ endpoint: 'authorizer (JWT)', calls: 0, sequentialRoundTrips: 0, commands: [] });
     }
 
-    const functions = await measureColdStarts({ runs: smoke ? 3 : 11 });
+    const functions = await measureColdStarts({ runs: smoke ? 3 : 15 });
 
     const small = results.find((r) => r.name === 'list-tokens-jwt')!;
     const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
