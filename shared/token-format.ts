@@ -21,7 +21,6 @@ const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const TOKEN_PATTERN = new RegExp(
   `^${TOKEN_PREFIX}([0-9A-Za-z]{${LOOKUP_ID_LENGTH}})([0-9A-Za-z]{${SECRET_LENGTH}})([0-9A-Za-z]{${CHECKSUM_LENGTH}})$`,
 );
-const LOOKUP_ID_PATTERN = new RegExp(`^[0-9A-Za-z]{${LOOKUP_ID_LENGTH}}$`);
 
 function base62(value: bigint, width: number): string {
   let out = '';
@@ -80,9 +79,6 @@ export function hasTokenPrefix(value: string): boolean {
   return value.startsWith(TOKEN_PREFIX);
 }
 
-export function isLookupId(value: string): boolean {
-  return LOOKUP_ID_PATTERN.test(value);
-}
 
 /** Splits a presented token, or returns undefined when its shape or checksum is wrong. */
 export function parseToken(value: string): ParsedToken | undefined {

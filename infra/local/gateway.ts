@@ -7,7 +7,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { type Problem, problem, problemResponse } from '../../shared/http/problem.js';
+import { problem, problemResponse } from '../../shared/http/problem.js';
 import type { Route } from '../routes.js';
 
 /**
@@ -316,4 +316,3 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
   };
 }
 
-export type { Problem };

@@ -91,15 +91,7 @@ export class RatePlanRegistry {
     const planId = await this.createPlan(rps);
     let current: string;
     try {
-      await this.options.documents.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: ratePlanKey(rps),
-          UpdateExpression: 'SET planId = :planId, rps = :rps, createdAt = :now',
-          ConditionExpression: 'planId = :missing',
-          ExpressionAttributeValues: { ':planId': planId, ':rps': rps, ':now': new Date().toISOString(), ':missing': missingPlanId },
-        }),
-      );
+      await this.record(rps, planId, missingPlanId);
       current = planId;
     } catch (error) {
       current = await this.settleLostWrite(rps, planId, error, missingPlanId);
@@ -135,19 +127,32 @@ export class RatePlanRegistry {
     if (existing !== undefined) return existing;
     const planId = await this.createPlan(rps);
     try {
-      await this.options.documents.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: ratePlanKey(rps),
-          UpdateExpression: 'SET planId = :planId, rps = :rps, createdAt = :now',
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ExpressionAttributeValues: { ':planId': planId, ':rps': rps, ':now': new Date().toISOString() },
-        }),
-      );
+      await this.record(rps, planId);
       return planId;
     } catch (error) {
       return this.settleLostWrite(rps, planId, error);
     }
+  }
+
+  /**
+   * Records `planId` as the plan for `rps`, only if no plan is recorded yet or, when
+   * replacing, only if the record still names the plan being replaced.
+   */
+  private async record(rps: number, planId: string, replacing?: string): Promise<void> {
+    await this.options.documents.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: ratePlanKey(rps),
+        UpdateExpression: 'SET planId = :planId, rps = :rps, createdAt = :now',
+        ConditionExpression: replacing === undefined ? 'attribute_not_exists(pk)' : 'planId = :replacing',
+        ExpressionAttributeValues: {
+          ':planId': planId,
+          ':rps': rps,
+          ':now': new Date().toISOString(),
+          ...(replacing === undefined ? {} : { ':replacing': replacing }),
+        },
+      }),
+    );
   }
 
   /**

@@ -84,13 +84,20 @@ const RECORD_FIELDS = [
   'lastUsedAt',
 ] as const;
 
+/** The API key binding stored on a token item, when it has one. */
+function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> {
+  return {
+    ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
+    ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
+  };
+}
+
 /** A listed token item as the domain sees it, with its key binding when it has one. */
 export function toRecord(item: Record<string, unknown>): TokenRecord & Partial<TokenBinding> {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
   return {
     ...record,
-    ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
-    ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
+    ...bindingOf(item),
   };
 }
 
@@ -335,8 +342,7 @@ export class DynamoTokenStore implements TokenStore {
       maxRps: item.maxRps ?? null,
       expiresAt: item.expiresAt ?? null,
       lastUsedAt: item.lastUsedAt ?? null,
-      ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
-      ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
+      ...bindingOf(item),
     };
   }
 
