@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 
 /**
- * `npm run test:security`: runs test/security/** through test/run.ts (which starts and
+ * `npm run test:security`: runs test/security/ with jest (whose global setup starts and
  * stops DynamoDB Local), then prints the figures every security test file recorded:
  * matrix cases, hostile inputs tried, races run, faults injected, and the failures.
  * Exits with the test run's status, so a failure still fails the command.
@@ -18,14 +18,12 @@ const code = await new Promise<number>((done) => {
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'test/run.ts',
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      '--test-reporter=./test/security/support/count-reporter.ts',
-      `--test-reporter-destination=${results}`,
-      'test/security/**/*.test.ts',
+      '--experimental-vm-modules',
+      '--disable-warning=ExperimentalWarning',
+      'node_modules/jest/bin/jest.js',
+      '--json',
+      `--outputFile=${results}`,
+      'test/security',
     ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, SECURITY_FIGURES_DIR: runDirectory } },
   );
@@ -48,9 +46,23 @@ const files = readdirSync(runDirectory)
 const sum = (field: keyof Omit<FileFigures, 'file'>) => files.reduce((total, file) => total + file[field], 0);
 let outcome: { passed: number; failed: number; failures: string[] } = { passed: 0, failed: 0, failures: ['the test run reported nothing'] };
 try {
-  outcome = JSON.parse(readFileSync(results, 'utf8')) as typeof outcome;
+  // jest's --json report: one entry per file, one assertion result per test.
+  const report = JSON.parse(readFileSync(results, 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    testResults: { name: string; assertionResults: { fullName: string; status: string }[] }[];
+  };
+  outcome = {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests,
+    failures: report.testResults.flatMap((file) =>
+      file.assertionResults
+        .filter((test) => test.status === 'failed')
+        .map((test) => `${file.name.replace(/^.*\/test\/security\//, '')}: ${test.fullName}`),
+    ),
+  };
 } catch {
-  // The run died before the reporter wrote; the figures say so below.
+  // The run died before jest wrote its report; the figures say so below.
 }
 rmSync(runDirectory, { recursive: true, force: true });
 

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { App, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -15,11 +14,11 @@ import { type Synthesized, synthesize } from './template-support.js';
 
 let synth: Synthesized;
 
-before(() => {
+beforeAll(() => {
   // With the pack registered as `npm run synth` registers it: synthesis itself fails on a finding.
   synth = synthesize({ bundle: false, nag: true });
 });
-after(() => synth?.cleanup());
+afterAll(() => synth?.cleanup());
 
 function acknowledgments(root: IConstruct): { path: string; id: string; reason: string }[] {
   return root.node
@@ -37,18 +36,22 @@ describe('cdk-nag AwsSolutions', () => {
     const findings = report.violations.map(
       (violation) => `${violation.severity} ${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`,
     );
-    assert.deepEqual(findings, []);
-    assert.equal(report.success, true);
+    expect(findings).toStrictEqual([]);
+    expect(report.success).toBe(true);
   });
 
   it('acknowledges each finding on the resource it concerns, with a one-line reason', () => {
     const acknowledged = acknowledgments(synth.stack);
-    assert.ok(acknowledged.length > 0);
+    expect(acknowledged.length > 0).toBeTruthy();
     for (const { path, id, reason } of acknowledged) {
-      assert.match(id, /AwsSolutions-[A-Z]+\d+/, `${path}: ${id}`);
-      assert.notEqual(path, synth.stack.node.path, `${id} is acknowledged for the whole stack`);
-      assert.ok(reason.trim().length >= 20, `${path} ${id}: a reason, not a placeholder`);
-      assert.ok(!reason.includes('\n'), `${path} ${id}: one line`);
+      // `${path}: ${id}`
+      expect(id).toMatch(/AwsSolutions-[A-Z]+\d+/);
+      // `${id} is acknowledged for the whole stack`
+      expect(path).not.toBe(synth.stack.node.path);
+      // `${path} ${id}: a reason, not a placeholder`
+      expect(reason.trim().length >= 20).toBeTruthy();
+      // `${path} ${id}: one line`
+      expect(!reason.includes('\n')).toBeTruthy();
     }
   });
 
@@ -57,17 +60,9 @@ describe('cdk-nag AwsSolutions', () => {
     new iam.Role(stack, 'TooBroad', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }),
     );
-    // The report goes to the console as well; the assertion is about the failure.
-    const printed: unknown[] = [];
-    const consoleError = console.error;
-    console.error = (...args: unknown[]) => void printed.push(...args);
-    try {
-      assert.throws(() => app.synth(), /Validation failed/);
-    } finally {
-      console.error = consoleError;
-    }
-    assert.match(printed.join('\n'), /AwsSolutions-IAM5/);
+    // The finding is named in the failure itself.
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5/);
     const report = new AwsSolutionsChecks(app).validateScope(app as App);
-    assert.ok(report.violations.some((violation) => violation.ruleName.startsWith('AwsSolutions-IAM5')));
+    expect(report.violations.some((violation) => violation.ruleName.startsWith('AwsSolutions-IAM5'))).toBeTruthy();
   });
 });

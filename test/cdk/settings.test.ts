@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
 import { DEFAULT_SETTINGS, readSettings, SettingsError } from '../../infra/cdk/settings.js';
@@ -29,10 +28,10 @@ const context = {
 };
 
 let synth: Synthesized;
-before(() => {
+beforeAll(() => {
   synth = synthesize({ bundle: false, context });
 });
-after(() => synth?.cleanup());
+afterAll(() => synth?.cleanup());
 
 const contextWith = (values: Record<string, unknown>) => new App({ context: values }).node;
 
@@ -40,35 +39,44 @@ describe('deployment settings', () => {
   it('passes the identity provider and token policy to every function', () => {
     for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
       const env = fn.Properties!.Environment.Variables as Record<string, unknown>;
-      assert.equal(env.JWKS_URL, context.jwksUrl, id);
-      assert.equal(env.JWT_ISSUER, context.jwtIssuer, id);
-      assert.equal(env.JWT_AUDIENCE, context.jwtAudience, id);
-      assert.equal(env.JWT_USER_CLAIM, context.jwtUserClaim, id);
-      assert.equal(env.TOKEN_LIMIT_PER_ACCOUNT, '10', id);
-      assert.equal(env.TOKEN_MAX_LIFETIME_DAYS, '90', id);
-      assert.equal(env.EXPIRED_TOKEN_RETENTION_DAYS, '7', id);
-      assert.equal(env.API_STAGE, 'staging', id);
-      assert.equal(env.POWERTOOLS_LOG_LEVEL, 'DEBUG', id);
+      // id
+      expect(env.JWKS_URL).toBe(context.jwksUrl);
+      // id
+      expect(env.JWT_ISSUER).toBe(context.jwtIssuer);
+      // id
+      expect(env.JWT_AUDIENCE).toBe(context.jwtAudience);
+      // id
+      expect(env.JWT_USER_CLAIM).toBe(context.jwtUserClaim);
+      // id
+      expect(env.TOKEN_LIMIT_PER_ACCOUNT).toBe('10');
+      // id
+      expect(env.TOKEN_MAX_LIFETIME_DAYS).toBe('90');
+      // id
+      expect(env.EXPIRED_TOKEN_RETENTION_DAYS).toBe('7');
+      // id
+      expect(env.API_STAGE).toBe('staging');
+      // id
+      expect(env.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
     }
   });
 
   it('names the stage, its throttle and the log retention from context', () => {
     const [, stage] = ofType(synth.resources, 'AWS::ApiGateway::Stage')[0]!;
-    assert.equal(stage.Properties!.StageName, 'staging');
-    assert.equal(stage.Properties!.MethodSettings[0].ThrottlingRateLimit, 50);
-    assert.equal(stage.Properties!.MethodSettings[0].ThrottlingBurstLimit, 100);
-    for (const [id, group] of ofType(synth.resources, 'AWS::Logs::LogGroup')) assert.equal(group.Properties!.RetentionInDays, 90, id);
+    expect(stage.Properties!.StageName).toBe('staging');
+    expect(stage.Properties!.MethodSettings[0].ThrottlingRateLimit).toBe(50);
+    expect(stage.Properties!.MethodSettings[0].ThrottlingBurstLimit).toBe(100);
+    for (const [id, group] of ofType(synth.resources, 'AWS::Logs::LogGroup')) expect(group.Properties!.RetentionInDays).toBe(90) /* id */;
   });
 
   it('lets a throwaway stage delete its table and logs with the stack', () => {
     const [, table] = ofType(synth.resources, 'AWS::DynamoDB::Table')[0]!;
-    assert.equal(table.Properties!.DeletionProtectionEnabled, false);
-    assert.equal(table.DeletionPolicy, 'Delete');
-    for (const [id, group] of ofType(synth.resources, 'AWS::Logs::LogGroup')) assert.equal(group.DeletionPolicy, 'Delete', id);
+    expect(table.Properties!.DeletionProtectionEnabled).toBe(false);
+    expect(table.DeletionPolicy).toBe('Delete');
+    for (const [id, group] of ofType(synth.resources, 'AWS::Logs::LogGroup')) expect(group.DeletionPolicy).toBe('Delete') /* id */;
   });
 
   it('leaves the account-level logging role alone when asked', () => {
-    assert.deepEqual(ofType(synth.resources, 'AWS::ApiGateway::Account'), []);
+    expect(ofType(synth.resources, 'AWS::ApiGateway::Account')).toStrictEqual([]);
   });
 
   it('warns at synth time while no identity provider is configured, and only then', () => {
@@ -76,22 +84,19 @@ describe('deployment settings', () => {
       const { stack } = createServiceApp({ nag: false, context: { 'aws:cdk:bundling-stacks': [], ...values } });
       return stack.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
     };
-    assert.ok(warnings({}).some((text) => text.includes('No identity provider configured')));
-    assert.deepEqual(
-      warnings({ jwksUrl: context.jwksUrl, jwtIssuer: context.jwtIssuer }).filter((text) => text.includes('identity provider')),
-      [],
-    );
+    expect(warnings({}).some((text) => text.includes('No identity provider configured'))).toBeTruthy();
+    expect(warnings({ jwksUrl: context.jwksUrl, jwtIssuer: context.jwtIssuer }).filter((text) => text.includes('identity provider'))).toStrictEqual([]);
   });
 
   it('uses the documented defaults without context', () => {
-    assert.deepEqual(readSettings(contextWith({})), DEFAULT_SETTINGS);
+    expect(readSettings(contextWith({}))).toStrictEqual(DEFAULT_SETTINGS);
   });
 
   it('accepts the same values typed as JSON in cdk.json', () => {
     const settings = readSettings(contextWith({ ephemeral: true, tokenLimit: 10, apiGatewayCloudWatchRole: false }));
-    assert.equal(settings.ephemeral, true);
-    assert.equal(settings.tokenLimit, 10);
-    assert.equal(settings.apiGatewayCloudWatchRole, false);
+    expect(settings.ephemeral).toBe(true);
+    expect(settings.tokenLimit).toBe(10);
+    expect(settings.apiGatewayCloudWatchRole).toBe(false);
   });
 
   it('refuses malformed values at synth time, naming the key', () => {
@@ -108,11 +113,9 @@ describe('deployment settings', () => {
       ['logRetentionDays', '31'],
     ];
     for (const [key, value] of bad) {
-      assert.throws(() => readSettings(contextWith({ [key]: value })), (error: unknown) => {
-        assert.ok(error instanceof SettingsError, `${key}=${String(value)}`);
-        assert.match(error.message, new RegExp(`Context ${key} `));
-        return true;
-      });
+      // `${key}=${String(value)}`
+      expect(() => readSettings(contextWith({ [key]: value }))).toThrow(SettingsError);
+      expect(() => readSettings(contextWith({ [key]: value }))).toThrow(new RegExp(`Context ${key} `));
     }
   });
 });

@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { gatewayResponses } from '../../infra/local/gateway.js';
@@ -42,14 +41,15 @@ function methodFor(method: string, path: string) {
   const found = ofType(synth.resources, 'AWS::ApiGateway::Method').filter(
     ([, resource]) => resource.Properties!.HttpMethod === method && resourcePath(synth.resources, resource.Properties!.ResourceId) === path,
   );
-  assert.equal(found.length, 1, `exactly one ${method} ${path}`);
+  // `exactly one ${method} ${path}`
+  expect(found.length).toBe(1);
   return found[0]![1];
 }
 
 /** A statement as actions plus rendered resources, comparable with deepEqual. */
 function normalized(statement: Statement) {
-  assert.equal(statement.Effect, 'Allow');
-  assert.equal(statement.Condition, undefined);
+  expect(statement.Effect).toBe('Allow');
+  expect(statement.Condition).toBe(undefined);
   return { actions: actionsOf(statement), resources: resourcesOf(statement).map(render).sort() };
 }
 
@@ -80,30 +80,32 @@ function expectedStatements(id: string, logGroupId: string) {
   return sortStatements(statements);
 }
 
-before(() => {
+beforeAll(() => {
   synth = synthesize({ bundle: true });
 });
-after(() => synth?.cleanup());
+afterAll(() => synth?.cleanup());
 
 describe('routes and functions', () => {
   it('has one Lambda function per route, plus the authorizer and each scheduled function, and nothing else', () => {
     const functions = ofType(synth.resources, 'AWS::Lambda::Function').map(([id]) => id).sort();
-    assert.deepEqual(functions, allFunctionIds.map((id) => synth.functionId(id)).sort());
-    assert.equal(new Set(functions).size, allFunctionIds.length);
+    expect(functions).toStrictEqual(allFunctionIds.map((id) => synth.functionId(id)).sort());
+    expect(new Set(functions).size).toBe(allFunctionIds.length);
   });
 
   it('serves each route with its own function at its method and path', () => {
-    assert.equal(ofType(synth.resources, 'AWS::ApiGateway::Method').length, routes.length);
+    expect(ofType(synth.resources, 'AWS::ApiGateway::Method').length).toBe(routes.length);
     const seen = new Set<string>();
     for (const route of routes) {
       const method = methodFor(route.method, route.path);
       const target = integratedFunction(method);
-      assert.equal(target, synth.functionId(route.id), `${route.method} ${route.path} invokes ${route.id}`);
-      assert.equal(method.Properties!.Integration.Type, 'AWS_PROXY');
-      assert.ok(!seen.has(target!), `${route.id} shares no function`);
+      // `${route.method} ${route.path} invokes ${route.id}`
+      expect(target).toBe(synth.functionId(route.id));
+      expect(method.Properties!.Integration.Type).toBe('AWS_PROXY');
+      // `${route.id} shares no function`
+      expect(!seen.has(target!)).toBeTruthy();
       seen.add(target!);
       const entry = synth.resources[target!]!.Properties!.Description as string;
-      assert.ok(entry.startsWith(`${route.method} ${route.path}`));
+      expect(entry.startsWith(`${route.method} ${route.path}`)).toBeTruthy();
     }
   });
 
@@ -112,26 +114,33 @@ describe('routes and functions', () => {
     for (const route of routes) {
       const { Properties: props } = methodFor(route.method, route.path);
       if (route.auth === 'authenticated') {
-        assert.equal(props!.AuthorizationType, 'CUSTOM', route.id);
-        assert.deepEqual(props!.AuthorizerId, { Ref: authorizerId }, route.id);
-        assert.equal(props!.ApiKeyRequired, true, route.id);
+        // route.id
+        expect(props!.AuthorizationType).toBe('CUSTOM');
+        // route.id
+        expect(props!.AuthorizerId).toStrictEqual({ Ref: authorizerId });
+        // route.id
+        expect(props!.ApiKeyRequired).toBe(true);
       } else {
-        assert.equal(props!.AuthorizationType, 'NONE', route.id);
-        assert.equal(props!.AuthorizerId, undefined, route.id);
-        assert.notEqual(props!.ApiKeyRequired, true, route.id);
+        // route.id
+        expect(props!.AuthorizationType).toBe('NONE');
+        // route.id
+        expect(props!.AuthorizerId).toBe(undefined);
+        // route.id
+        expect(props!.ApiKeyRequired).not.toBe(true);
       }
     }
-    assert.equal(methodFor('GET', '/health').Properties!.AuthorizationType, 'NONE');
+    expect(methodFor('GET', '/health').Properties!.AuthorizationType).toBe('NONE');
   });
 
   it('runs the authorizer function with result caching off and no identity sources', () => {
     const authorizers = ofType(synth.resources, 'AWS::ApiGateway::Authorizer');
-    assert.equal(authorizers.length, 1);
+    expect(authorizers.length).toBe(1);
     const props = authorizers[0]![1].Properties!;
-    assert.equal(props.Type, 'REQUEST');
-    assert.equal(props.AuthorizerResultTtlInSeconds, 0);
-    assert.ok(!props.IdentitySource, 'no identity source: the authorizer answers 401 itself when credentials are missing');
-    assert.match(JSON.stringify(props.AuthorizerUri), new RegExp(`"${synth.functionId(authorizer.id)}","Arn"`));
+    expect(props.Type).toBe('REQUEST');
+    expect(props.AuthorizerResultTtlInSeconds).toBe(0);
+    // 'no identity source: the authorizer answers 401 itself when credentials are missing'
+    expect(!props.IdentitySource).toBeTruthy();
+    expect(JSON.stringify(props.AuthorizerUri)).toMatch(new RegExp(`"${synth.functionId(authorizer.id)}","Arn"`));
   });
 
   it('takes API keys from the authorizer, not from a client header', () => {
@@ -140,16 +149,19 @@ describe('routes and functions', () => {
 
   it('checks that JSON bodies are objects on exactly the routes that take one', () => {
     const [modelId, model] = ofType(synth.resources, 'AWS::ApiGateway::Model')[0]!;
-    assert.equal(model.Properties!.Schema.type, 'object');
+    expect(model.Properties!.Schema.type).toBe('object');
     const [validatorId, validator] = ofType(synth.resources, 'AWS::ApiGateway::RequestValidator')[0]!;
-    assert.equal(validator.Properties!.ValidateRequestBody, true);
+    expect(validator.Properties!.ValidateRequestBody).toBe(true);
     for (const route of routes) {
       const { Properties: props } = methodFor(route.method, route.path);
       if (route.jsonBody) {
-        assert.deepEqual(props!.RequestModels, { 'application/json': { Ref: modelId } }, route.id);
-        assert.deepEqual(props!.RequestValidatorId, { Ref: validatorId }, route.id);
+        // route.id
+        expect(props!.RequestModels).toStrictEqual({ 'application/json': { Ref: modelId } });
+        // route.id
+        expect(props!.RequestValidatorId).toStrictEqual({ Ref: validatorId });
       } else {
-        assert.equal(props!.RequestModels, undefined, route.id);
+        // route.id
+        expect(props!.RequestModels).toBe(undefined);
       }
     }
   });
@@ -173,17 +185,26 @@ describe('function defaults', () => {
   it('runs every function on nodejs24.x, arm64, with active tracing, its own log group and Powertools settings', () => {
     for (const id of allFunctionIds) {
       const props = synth.resources[synth.functionId(id)]!.Properties!;
-      assert.equal(props.Runtime, 'nodejs24.x', id);
-      assert.deepEqual(props.Architectures, ['arm64'], id);
-      assert.deepEqual(props.TracingConfig, { Mode: 'Active' }, id);
-      assert.equal(props.Handler, 'index.handler', id);
+      // id
+      expect(props.Runtime).toBe('nodejs24.x');
+      // id
+      expect(props.Architectures).toStrictEqual(['arm64']);
+      // id
+      expect(props.TracingConfig).toStrictEqual({ Mode: 'Active' });
+      // id
+      expect(props.Handler).toBe('index.handler');
       const logGroupId = (props.LoggingConfig.LogGroup as { Ref: string }).Ref;
-      assert.equal(synth.resources[logGroupId]!.Properties!.RetentionInDays, DEFAULT_SETTINGS.logRetentionDays, id);
+      // id
+      expect(synth.resources[logGroupId]!.Properties!.RetentionInDays).toBe(DEFAULT_SETTINGS.logRetentionDays);
       const env = props.Environment.Variables as Record<string, unknown>;
-      assert.equal(env.POWERTOOLS_SERVICE_NAME, 'service-account-tokens', id);
-      assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, 'ServiceAccountTokens', id);
-      assert.equal(env.POWERTOOLS_LOG_LEVEL, 'INFO', id);
-      assert.equal(env.NODE_OPTIONS, '--enable-source-maps', id);
+      // id
+      expect(env.POWERTOOLS_SERVICE_NAME).toBe('service-account-tokens');
+      // id
+      expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe('ServiceAccountTokens');
+      // id
+      expect(env.POWERTOOLS_LOG_LEVEL).toBe('INFO');
+      // id
+      expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     }
   });
 
@@ -199,19 +220,32 @@ describe('function defaults', () => {
         process.env.AWS_REGION = 'eu-west-1';
         resetConfig();
         const settings = config();
-        assert.equal(settings.tableName, 'ref-TABLE_NAME', id);
-        assert.equal(settings.dynamodbEndpoint, undefined, `${id}: no endpoint override in AWS`);
-        assert.equal(settings.jwksUrl, DEFAULT_SETTINGS.jwksUrl, id);
-        assert.equal(settings.jwtIssuer, DEFAULT_SETTINGS.jwtIssuer, id);
-        assert.equal(settings.jwtAudience, DEFAULT_SETTINGS.jwtAudience, id);
-        assert.equal(settings.jwtUserClaim, 'sub', id);
-        assert.equal(settings.tokenLimitPerAccount, DEFAULT_SETTINGS.tokenLimit, id);
-        assert.equal(settings.tokenMaxLifetimeDays, DEFAULT_SETTINGS.tokenMaxLifetimeDays, id);
-        assert.equal(settings.expiredTokenRetentionDays, DEFAULT_SETTINGS.retentionDays, id);
-        assert.deepEqual(settings.apiGateway, { restApiId: 'ref-REST_API_ID', stage: 'prod', unthrottledApiKeyId: 'ref-UNTHROTTLED_API_KEY_ID' }, id);
-        assert.deepEqual(env.TABLE_NAME, { Ref: tableId() }, id);
-        assert.deepEqual(env.REST_API_ID, { Ref: apiId() }, id);
-        assert.deepEqual(env.UNTHROTTLED_API_KEY_ID, { Ref: keyId() }, id);
+        // id
+        expect(settings.tableName).toBe('ref-TABLE_NAME');
+        // `${id}: no endpoint override in AWS`
+        expect(settings.dynamodbEndpoint).toBe(undefined);
+        // id
+        expect(settings.jwksUrl).toBe(DEFAULT_SETTINGS.jwksUrl);
+        // id
+        expect(settings.jwtIssuer).toBe(DEFAULT_SETTINGS.jwtIssuer);
+        // id
+        expect(settings.jwtAudience).toBe(DEFAULT_SETTINGS.jwtAudience);
+        // id
+        expect(settings.jwtUserClaim).toBe('sub');
+        // id
+        expect(settings.tokenLimitPerAccount).toBe(DEFAULT_SETTINGS.tokenLimit);
+        // id
+        expect(settings.tokenMaxLifetimeDays).toBe(DEFAULT_SETTINGS.tokenMaxLifetimeDays);
+        // id
+        expect(settings.expiredTokenRetentionDays).toBe(DEFAULT_SETTINGS.retentionDays);
+        // id
+        expect(settings.apiGateway).toStrictEqual({ restApiId: 'ref-REST_API_ID', stage: 'prod', unthrottledApiKeyId: 'ref-UNTHROTTLED_API_KEY_ID' });
+        // id
+        expect(env.TABLE_NAME).toStrictEqual({ Ref: tableId() });
+        // id
+        expect(env.REST_API_ID).toStrictEqual({ Ref: apiId() });
+        // id
+        expect(env.UNTHROTTLED_API_KEY_ID).toStrictEqual({ Ref: keyId() });
       }
     } finally {
       for (const name of Object.keys(process.env)) delete process.env[name];
@@ -228,7 +262,7 @@ describe('function defaults', () => {
     );
     for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
       const text = JSON.stringify(fn.Properties);
-      for (const other of stageLike) assert.ok(!text.includes(`"${other}"`), `${id} references ${other}`);
+      for (const other of stageLike) expect(!text.includes(`"${other}"`)).toBeTruthy() /* `${id} references ${other}` */;
     }
   });
 });
@@ -239,8 +273,10 @@ describe('least privilege', () => {
       const logicalId = synth.functionId(id);
       const logGroupId = (synth.resources[logicalId]!.Properties!.LoggingConfig.LogGroup as { Ref: string }).Ref;
       const actual = sortStatements(statementsOf(synth.resources, logicalId).map(normalized));
-      assert.deepEqual(actual, expectedStatements(id, logGroupId), id);
-      assert.deepEqual(managedPoliciesOf(synth.resources, logicalId), [], `${id} has no managed policy`);
+      // id
+      expect(actual).toStrictEqual(expectedStatements(id, logGroupId));
+      // `${id} has no managed policy`
+      expect(managedPoliciesOf(synth.resources, logicalId)).toStrictEqual([]);
     }
   });
 
@@ -248,13 +284,16 @@ describe('least privilege', () => {
     for (const [policyId, policy] of ofType(synth.resources, 'AWS::IAM::Policy')) {
       for (const statement of policy.Properties!.PolicyDocument.Statement as Statement[]) {
         for (const action of actionsOf(statement)) {
-          assert.ok(!action.includes('*'), `${policyId}: ${action}`);
+          // `${policyId}: ${action}`
+          expect(!action.includes('*')).toBeTruthy();
         }
         if (resourcesOf(statement).includes('*')) {
-          assert.ok(actionsOf(statement).every((action) => action.startsWith('xray:')), `${policyId}: ${actionsOf(statement).join(', ')} on *`);
+          // `${policyId}: ${actionsOf(statement).join(', ')} on *`
+          expect(actionsOf(statement).every((action) => action.startsWith('xray:'))).toBeTruthy();
         }
         if (actionsOf(statement).some((action) => action.startsWith('dynamodb:'))) {
-          assert.deepEqual(resourcesOf(statement), [{ 'Fn::GetAtt': [tableId(), 'Arn'] }], `${policyId}: table only`);
+          // `${policyId}: table only`
+          expect(resourcesOf(statement)).toStrictEqual([{ 'Fn::GetAtt': [tableId(), 'Arn'] }]);
         }
       }
     }
@@ -262,12 +301,13 @@ describe('least privilege', () => {
 
   it('lets only the functions that keep keys in step manage keys and usage plans', () => {
     const managers = new Set([...routes, ...scheduledFunctions].filter((fn) => fn.managesApiKeys).map((fn) => fn.id));
-    assert.ok(managers.size > 0);
+    expect(managers.size > 0).toBeTruthy();
     for (const id of allFunctionIds) {
       const writes = statementsOf(synth.resources, synth.functionId(id)).some((statement) =>
         actionsOf(statement).some((action) => action.startsWith('apigateway:') && action !== 'apigateway:GET'),
       );
-      assert.equal(writes, managers.has(id), id);
+      // id
+      expect(writes).toBe(managers.has(id));
     }
   });
 });
@@ -275,41 +315,41 @@ describe('least privilege', () => {
 describe('table', () => {
   it('keys pk/sk as strings, bills on demand, keeps point-in-time recovery and expires by TTL', () => {
     const tables = ofType(synth.resources, 'AWS::DynamoDB::Table');
-    assert.equal(tables.length, 1);
+    expect(tables.length).toBe(1);
     const props = tables[0]![1].Properties!;
-    assert.deepEqual(props.KeySchema, [
+    expect(props.KeySchema).toStrictEqual([
       { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
       { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
     ]);
-    assert.deepEqual(props.AttributeDefinitions, [
+    expect(props.AttributeDefinitions).toStrictEqual([
       { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
       { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
     ]);
-    assert.equal(props.BillingMode, 'PAY_PER_REQUEST');
-    assert.deepEqual(props.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
-    assert.deepEqual(props.TimeToLiveSpecification, { AttributeName: TTL_ATTRIBUTE, Enabled: true });
+    expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(props.PointInTimeRecoverySpecification).toStrictEqual({ PointInTimeRecoveryEnabled: true });
+    expect(props.TimeToLiveSpecification).toStrictEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
   });
 
   it('is protected from deletion and retained by default', () => {
     const [, table] = ofType(synth.resources, 'AWS::DynamoDB::Table')[0]!;
-    assert.equal(table.Properties!.DeletionProtectionEnabled, true);
-    assert.equal(table.DeletionPolicy, 'Retain');
-    assert.equal(table.UpdateReplacePolicy, 'Retain');
+    expect(table.Properties!.DeletionProtectionEnabled).toBe(true);
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
   });
 });
 
 describe('API Gateway', () => {
   it('binds the unthrottled usage plan to the stage and puts the shared key in it', () => {
     const plans = ofType(synth.resources, 'AWS::ApiGateway::UsagePlan');
-    assert.equal(plans.length, 1);
+    expect(plans.length).toBe(1);
     const [planId, plan] = plans[0]!;
-    assert.equal(plan.Properties!.Throttle, undefined);
-    assert.equal(plan.Properties!.Quota, undefined);
+    expect(plan.Properties!.Throttle).toBe(undefined);
+    expect(plan.Properties!.Quota).toBe(undefined);
     const stages = plan.Properties!.ApiStages as { ApiId: unknown; Stage: unknown; Throttle?: object }[];
-    assert.equal(stages.length, 1);
-    assert.deepEqual(stages[0]!.ApiId, { Ref: apiId() });
-    assert.deepEqual(stages[0]!.Stage, { Ref: stageId() });
-    assert.deepEqual(stages[0]!.Throttle ?? {}, {});
+    expect(stages.length).toBe(1);
+    expect(stages[0]!.ApiId).toStrictEqual({ Ref: apiId() });
+    expect(stages[0]!.Stage).toStrictEqual({ Ref: stageId() });
+    expect(stages[0]!.Throttle ?? {}).toStrictEqual({});
     synth.template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
       KeyId: { Ref: keyId() },
       KeyType: 'API_KEY',
@@ -321,15 +361,16 @@ describe('API Gateway', () => {
   it('writes JSON access logs, traces with X-Ray and throttles at stage level, without data traces', () => {
     const [, stage] = ofType(synth.resources, 'AWS::ApiGateway::Stage')[0]!;
     const props = stage.Properties!;
-    assert.equal(props.StageName, DEFAULT_SETTINGS.stageName);
-    assert.equal(props.TracingEnabled, true);
+    expect(props.StageName).toBe(DEFAULT_SETTINGS.stageName);
+    expect(props.TracingEnabled).toBe(true);
     const logGroupId = (props.AccessLogSetting.DestinationArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    assert.equal(synth.resources[logGroupId]!.Type, 'AWS::Logs::LogGroup');
+    expect(synth.resources[logGroupId]!.Type).toBe('AWS::Logs::LogGroup');
     const format = JSON.parse(props.AccessLogSetting.Format as string) as Record<string, string>;
-    assert.equal(format.requestId, '$context.requestId');
-    assert.equal(format.status, '$context.status');
-    assert.ok(!JSON.stringify(format).includes('$context.identity.apiKey"'), 'never the key value');
-    assert.deepEqual(props.MethodSettings, [
+    expect(format.requestId).toBe('$context.requestId');
+    expect(format.status).toBe('$context.status');
+    // 'never the key value'
+    expect(!JSON.stringify(format).includes('$context.identity.apiKey"')).toBeTruthy();
+    expect(props.MethodSettings).toStrictEqual([
       {
         HttpMethod: '*',
         ResourcePath: '/*',
@@ -350,7 +391,8 @@ describe('API Gateway', () => {
 
   function gatewayResponse(type: string) {
     const found = ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').filter(([, r]) => r.Properties!.ResponseType === type);
-    assert.equal(found.length, 1, type);
+    // type
+    expect(found.length).toBe(1);
     return found[0]![1].Properties!;
   }
 
@@ -358,17 +400,24 @@ describe('API Gateway', () => {
     const types = ['UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'QUOTA_EXCEEDED', 'INVALID_API_KEY', 'MISSING_AUTHENTICATION_TOKEN', 'DEFAULT_4XX', 'DEFAULT_5XX'];
     for (const type of types) {
       const props = gatewayResponse(type);
-      assert.equal(props.ResponseParameters['gatewayresponse.header.Content-Type'], `'${PROBLEM_CONTENT_TYPE}'`, type);
+      // type
+      expect(props.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(`'${PROBLEM_CONTENT_TYPE}'`);
       const body = renderedBody(props.ResponseTemplates['application/json'] as string);
-      assert.deepEqual(Object.keys(body).slice(0, 5), ['type', 'title', 'status', 'detail', 'code'], type);
-      assert.equal(body.type, problemType(body.code as string), type);
-      assert.equal(body.status, Number(props.StatusCode), type);
-      assert.equal(typeof body.detail, 'string', type);
+      // type
+      expect(Object.keys(body).slice(0, 5)).toStrictEqual(['type', 'title', 'status', 'detail', 'code']);
+      // type
+      expect(body.type).toBe(problemType(body.code as string));
+      // type
+      expect(body.status).toBe(Number(props.StatusCode));
+      // type
+      expect(typeof body.detail).toBe('string');
     }
     for (const [, response] of ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse')) {
       const props = response.Properties!;
-      assert.equal(props.ResponseParameters['gatewayresponse.header.Content-Type'], `'${PROBLEM_CONTENT_TYPE}'`, props.ResponseType);
-      assert.equal(renderedBody(props.ResponseTemplates['application/json'] as string).status, Number(props.StatusCode), props.ResponseType);
+      // props.ResponseType
+      expect(props.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(`'${PROBLEM_CONTENT_TYPE}'`);
+      // props.ResponseType
+      expect(renderedBody(props.ResponseTemplates['application/json'] as string).status).toBe(Number(props.StatusCode));
     }
   });
 
@@ -384,26 +433,29 @@ describe('API Gateway', () => {
     for (const [type, local] of same) {
       const props = gatewayResponse(type);
       const expected = local();
-      assert.equal(Number(props.StatusCode), expected.statusCode, type);
+      // type
+      expect(Number(props.StatusCode)).toBe(expected.statusCode);
       const { requestId: _ignored, ...body } = renderedBody(props.ResponseTemplates['application/json'] as string);
-      assert.deepEqual(body, JSON.parse(expected.body), type);
+      // type
+      expect(body).toStrictEqual(JSON.parse(expected.body));
     }
   });
 
   it('answers an unknown route 404 and a throttled call 429 with Retry-After', () => {
     const missing = gatewayResponse('MISSING_AUTHENTICATION_TOKEN');
-    assert.equal(missing.StatusCode, '404');
-    assert.equal(renderedBody(missing.ResponseTemplates['application/json']).code, 'NOT_FOUND');
+    expect(missing.StatusCode).toBe('404');
+    expect(renderedBody(missing.ResponseTemplates['application/json']).code).toBe('NOT_FOUND');
     const throttled = gatewayResponse('THROTTLED');
-    assert.equal(throttled.StatusCode, '429');
-    assert.equal(throttled.ResponseParameters['gatewayresponse.header.Retry-After'], "'1'");
-    assert.equal(renderedBody(throttled.ResponseTemplates['application/json']).code, 'THROTTLED');
+    expect(throttled.StatusCode).toBe('429');
+    expect(throttled.ResponseParameters['gatewayresponse.header.Retry-After']).toBe("'1'");
+    expect(renderedBody(throttled.ResponseTemplates['application/json']).code).toBe('THROTTLED');
   });
 
   it('outputs the API URL and the table name', () => {
-    assert.ok(synth.outputs.ApiUrl, 'ApiUrl');
-    assert.match(JSON.stringify(synth.outputs.ApiUrl.Value), new RegExp(`"${apiId()}"`));
-    assert.deepEqual(synth.outputs.TableName.Value, { Ref: tableId() });
+    // 'ApiUrl'
+    expect(synth.outputs.ApiUrl).toBeTruthy();
+    expect(JSON.stringify(synth.outputs.ApiUrl.Value)).toMatch(new RegExp(`"${apiId()}"`));
+    expect(synth.outputs.TableName.Value).toStrictEqual({ Ref: tableId() });
   });
 });
 
@@ -412,11 +464,12 @@ describe('assets for sam local', () => {
     const expected = new Map<string, { id: string; exportName: string }>();
     for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
       const assetPath = fn.Metadata?.['aws:asset:path'] as string | undefined;
-      assert.ok(assetPath, `${id} has aws:asset:path`);
-      assert.equal(fn.Metadata?.['aws:asset:property'], 'Code', id);
+      if (!assetPath) throw new Error(`${id} has no aws:asset:path`);
+      // id
+      expect(fn.Metadata?.['aws:asset:property']).toBe('Code');
       const [file, exportName] = (fn.Properties!.Handler as string).split('.') as [string, string];
       const bundle = [`${file}.mjs`, `${file}.js`].map((name) => join(synth.outdir, assetPath, name)).find((path) => existsSync(path));
-      assert.ok(bundle, `${id}: ${assetPath}/${file}.mjs exists`);
+      if (!bundle) throw new Error(`${id}: ${assetPath}/${file}.mjs does not exist`);
       expected.set(bundle, { id, exportName });
     }
     // esbuild reads each bundle's export list without running it (running would start the function).
@@ -431,10 +484,11 @@ describe('assets for sam local', () => {
       logLevel: 'silent',
     });
     const outputs = Object.values(result.metafile.outputs).filter((output) => output.entryPoint);
-    assert.equal(outputs.length, expected.size);
+    expect(outputs.length).toBe(expected.size);
     for (const output of outputs) {
       const { id, exportName } = expected.get(resolve(output.entryPoint!))!;
-      assert.ok(output.exports.includes(exportName), `${id}: ${output.entryPoint} exports ${exportName} (has ${output.exports.join(', ')})`);
+      // `${id}: ${output.entryPoint} exports ${exportName} (has ${output.exports.join(', ')})`
+      expect(output.exports.includes(exportName)).toBeTruthy();
     }
   });
 
@@ -444,10 +498,10 @@ describe('assets for sam local', () => {
       jwksUrl: 'http://host.docker.internal:3000/.well-known/jwks.json',
       tableName: 'service-account-tokens',
     });
-    assert.deepEqual(Object.keys(vars).sort(), allFunctionIds.map((id) => synth.functionId(id)).sort());
+    expect(Object.keys(vars).sort()).toStrictEqual(allFunctionIds.map((id) => synth.functionId(id)).sort());
     for (const values of Object.values(vars)) {
-      assert.equal(values.DYNAMODB_ENDPOINT, 'http://host.docker.internal:8000');
-      assert.equal(values.REST_API_ID, '');
+      expect(values.DYNAMODB_ENDPOINT).toBe('http://host.docker.internal:8000');
+      expect(values.REST_API_ID).toBe('');
     }
   });
 });

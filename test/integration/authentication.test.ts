@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
 import { signDevToken } from '../../infra/local/dev-issuer.js';
@@ -12,14 +11,14 @@ let api: TestService;
 const BASE = domainTokens('finance', 'sa-etl');
 const WHOAMI = '/api/v1/auth/whoami';
 
-before(async () => {
+beforeAll(async () => {
   api = await startTestService();
 });
-after(async () => api?.stop());
+afterAll(async () => api?.stop());
 
 async function newToken(name: string, body: Record<string, unknown> = {}): Promise<string> {
   const created = await api.call('POST', BASE, { as: 'alice', body: { name, ...body } });
-  assert.equal(created.status, 201, created.text);
+  expect(created).toMatchObject({ status: 201 });
   return created.body.token;
 }
 
@@ -30,10 +29,10 @@ async function whoamiWith(headers: Record<string, string>) {
 describe('access tokens', () => {
   it('accepts a token in X-API-Token and as a Bearer value with the token prefix', async () => {
     const token = await newToken('headers');
-    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 200);
-    assert.equal((await whoamiWith({ 'x-api-token': token })).status, 200);
-    assert.equal((await whoamiWith({ Authorization: `Bearer ${token}` })).status, 200);
-    assert.equal((await whoamiWith({ Authorization: `bearer ${token}` })).status, 200);
+    expect((await whoamiWith({ 'X-API-Token': token })).status).toBe(200);
+    expect((await whoamiWith({ 'x-api-token': token })).status).toBe(200);
+    expect((await whoamiWith({ Authorization: `Bearer ${token}` })).status).toBe(200);
+    expect((await whoamiWith({ Authorization: `bearer ${token}` })).status).toBe(200);
   });
 
   it('refuses malformed, mistyped and forged tokens with the same 401 body', async () => {
@@ -45,22 +44,26 @@ describe('access tokens', () => {
     const bodies = new Set<string>();
     for (const bad of ['', 'iomsat_', token.slice(0, -1), `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, forged, flipped, 'not-a-token']) {
       const result = await whoamiWith({ 'X-API-Token': bad });
-      assert.equal(result.status, 401, bad);
+      // bad
+      expect(result.status).toBe(401);
       bodies.add(result.text);
     }
-    assert.equal(bodies.size, 1, 'every failure answers the same body');
-    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 200, 'the real token still works');
+    // 'every failure answers the same body'
+    expect(bodies.size).toBe(1);
+    // 'the real token still works'
+    expect((await whoamiWith({ 'X-API-Token': token })).status).toBe(200);
   });
 
   it('refuses other Authorization schemes and empty bearer values', async () => {
     for (const value of ['Basic YWxpY2U6cGFzcw==', 'Bearer', 'Bearer ', 'Token abc']) {
-      assert.equal((await whoamiWith({ Authorization: value })).status, 401, value);
+      // value
+      expect((await whoamiWith({ Authorization: value })).status).toBe(401);
     }
   });
 
   it('refuses an expired token at once and lists it as EXPIRED', async () => {
     const token = await newToken('soon-expired', { expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
-    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 200);
+    expect((await whoamiWith({ 'X-API-Token': token })).status).toBe(200);
     // Move the expiry into the past, as time would.
     const past = new Date(Date.now() - 1000).toISOString();
     const { lookupId } = parseToken(token)!;
@@ -69,22 +72,22 @@ describe('access tokens', () => {
         new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': past } }),
       );
     }
-    assert.equal((await whoamiWith({ 'X-API-Token': token })).status, 401);
+    expect((await whoamiWith({ 'X-API-Token': token })).status).toBe(401);
     const listed = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'soon-expired');
-    assert.equal(listed.status, 'EXPIRED');
+    expect(listed.status).toBe('EXPIRED');
     // Expired tokens still count and can still be deleted by their owners.
-    assert.equal((await api.call('DELETE', `${BASE}/soon-expired`, { as: 'alice' })).status, 204);
+    expect((await api.call('DELETE', `${BASE}/soon-expired`, { as: 'alice' })).status).toBe(204);
   });
 
   it('writes lastUsedAt at most once a minute however often the token is used', async () => {
     const token = await newToken('hot');
     await whoamiWith({ 'X-API-Token': token });
     const first = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'hot').lastUsedAt;
-    assert.ok(first);
+    expect(first).toBeTruthy();
     await Promise.all(Array.from({ length: 20 }, () => whoamiWith({ 'X-API-Token': token })));
     const later = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'hot').lastUsedAt;
-    assert.equal(later, first);
-    assert.equal(config().lastUsedWriteIntervalSeconds, 60);
+    expect(later).toBe(first);
+    expect(config().lastUsedWriteIntervalSeconds).toBe(60);
   });
 });
 
@@ -92,7 +95,7 @@ describe('JWTs', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   it('accepts a dev JWT', async () => {
-    assert.equal((await api.call('GET', WHOAMI, { as: 'alice' })).status, 200);
+    expect((await api.call('GET', WHOAMI, { as: 'alice' })).status).toBe(200);
   });
 
   it('refuses a JWT signed by a key outside the JWKS', async () => {
@@ -104,7 +107,7 @@ describe('JWTs', () => {
       .setAudience(config().jwtAudience)
       .setExpirationTime('5m')
       .sign(privateKey);
-    assert.equal((await whoamiWith({ Authorization: `Bearer ${stranger}` })).status, 401);
+    expect((await whoamiWith({ Authorization: `Bearer ${stranger}` })).status).toBe(401);
   });
 
   it('refuses wrong issuer, wrong audience, expired and not-yet-valid JWTs signed by the right key', async () => {
@@ -116,7 +119,8 @@ describe('JWTs', () => {
     };
     for (const [what, options] of Object.entries(variants)) {
       const jwt = await signDevToken('alice', options);
-      assert.equal((await whoamiWith({ Authorization: `Bearer ${jwt}` })).status, 401, what);
+      // what
+      expect((await whoamiWith({ Authorization: `Bearer ${jwt}` })).status).toBe(401);
     }
   });
 
@@ -126,7 +130,9 @@ describe('JWTs', () => {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
     const asRoot = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'root' })).toString('base64url')}.${signature}`;
-    assert.equal((await whoamiWith({ Authorization: `Bearer ${none}` })).status, 401, 'alg none');
-    assert.equal((await whoamiWith({ Authorization: `Bearer ${asRoot}` })).status, 401, 'changed subject');
+    // 'alg none'
+    expect((await whoamiWith({ Authorization: `Bearer ${none}` })).status).toBe(401);
+    // 'changed subject'
+    expect((await whoamiWith({ Authorization: `Bearer ${asRoot}` })).status).toBe(401);
   });
 });

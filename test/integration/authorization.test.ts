@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
@@ -10,13 +9,13 @@ import { adminTokens, domainTokens, startTestService, type TestService } from '.
 let api: TestService;
 let rotatorToken: string;
 let etlToken: string;
-before(async () => {
+beforeAll(async () => {
   api = await startTestService();
   rotatorToken = (await api.call('POST', adminTokens('sa-rotator'), { as: 'root', body: { name: 'rotation' } })).body.token;
   etlToken = (await api.call('POST', domainTokens('finance', 'sa-etl'), { as: 'alice', body: { name: 'etl' } })).body.token;
-  assert.ok(rotatorToken && etlToken);
+  expect(rotatorToken && etlToken).toBeTruthy();
 });
-after(async () => api?.stop());
+afterAll(async () => api?.stop());
 
 interface Case {
   rule: string;
@@ -61,20 +60,20 @@ describe('authorization rules (DESIGN.md §3)', () => {
     it(`${testCase.rule} → ${testCase.status}${testCase.code ? ` ${testCase.code}` : ''}`, async () => {
       const who = typeof testCase.caller === 'string' ? { as: testCase.caller } : { token: testCase.caller.token() };
       const result = await api.call('GET', testCase.path(), who);
-      assert.equal(result.status, testCase.status, result.text);
-      if (testCase.code) assert.equal(result.body.code, testCase.code);
-      else assert.ok(Array.isArray(result.body.tokens));
+      expect(result).toMatchObject({ status: testCase.status });
+      if (testCase.code) expect(result.body.code).toBe(testCase.code);
+      else expect(Array.isArray(result.body.tokens)).toBeTruthy();
     });
   }
 
   it('refuses with the exact same-group message', async () => {
     const result = await api.call('GET', domainTokens('finance', 'sa-etl'), { as: 'carol' });
-    assert.equal(result.body.detail, 'You must be in the same group as this service account to view and manage tokens');
+    expect(result.body.detail).toBe('You must be in the same group as this service account to view and manage tokens');
   });
 
   it('checks the same group before validating the body', async () => {
     const result = await api.call('POST', domainTokens('finance', 'sa-etl'), { as: 'carol', body: { name: 'bad name!' } });
-    assert.equal(result.body.code, 'NOT_SAME_GROUP');
+    expect(result.body.code).toBe('NOT_SAME_GROUP');
   });
 
   it('applies the same checks to every operation', async () => {
@@ -87,10 +86,8 @@ describe('authorization rules (DESIGN.md §3)', () => {
       api.call('PATCH', `${base}/etl`, { as: 'carol', body: { status: 'SUSPENDED' } }),
       api.call('DELETE', `${base}/etl`, { as: 'carol' }),
     ]);
-    assert.deepEqual(
-      refusals.map((r) => r.body.code),
-      ['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'NOT_SAME_GROUP', 'NOT_SAME_GROUP'],
-    );
-    assert.equal((await api.call('GET', '/api/v1/auth/whoami', { token: etlToken })).status, 200, 'the token survived');
+    expect(refusals.map((r) => r.body.code)).toStrictEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'NOT_SAME_GROUP', 'NOT_SAME_GROUP']);
+    // 'the token survived'
+    expect((await api.call('GET', '/api/v1/auth/whoami', { token: etlToken })).status).toBe(200);
   });
 });

@@ -1,9 +1,8 @@
-import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { freePort } from '../../infra/local/dynamodb-local.js';
@@ -78,34 +77,37 @@ let server: Started;
 let base: string;
 let serverOutput = '';
 
-before(async () => {
+beforeAll(async () => {
   server = await npmStart(['--directory', directoryFile]);
   base = server.base;
   serverOutput = server.output();
 });
 
-after(async () => server?.stop());
+afterAll(async () => server?.stop());
 
 describe('npm start', () => {
   it('prints the base URL and a walkthrough', () => {
-    assert.ok(serverOutput.includes(base), serverOutput);
-    assert.ok(serverOutput.includes('dev-token'), serverOutput);
+    // serverOutput
+    expect(serverOutput.includes(base)).toBeTruthy();
+    // serverOutput
+    expect(serverOutput.includes('dev-token')).toBeTruthy();
   });
 
   it('serves the README walkthrough: create, use, suspend, refuse, reactivate, delete', async () => {
     const jwtRun = npm(['run', '-s', 'dev-token', '--', 'olga']);
-    assert.equal(jwtRun.status, 0, jwtRun.stderr);
-    assert.match(jwtRun.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/, 'dev-token prints the JWT and nothing else');
+    expect(jwtRun).toMatchObject({ status: 0 });
+    // 'dev-token prints the JWT and nothing else'
+    expect(jwtRun.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     const jwt = jwtRun.stdout.trim();
     const tokens = `${base}/api/v1/domains/ops/auth/service-accounts/sa-deployer/tokens`;
     const json = { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' };
 
     const created = await fetch(tokens, { method: 'POST', headers: json, body: JSON.stringify({ name: 'ci', maxRps: 5 }) });
-    assert.equal(created.status, 201);
+    expect(created.status).toBe(201);
     const { token } = (await created.json()) as { token: string };
 
     const whoami = await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } });
-    assert.deepEqual(await whoami.json(), {
+    expect(await whoami.json()).toStrictEqual({
       userId: 'sa-deployer',
       type: 'SERVICE_ACCOUNT',
       authenticatedBy: 'ACCESS_TOKEN',
@@ -113,19 +115,20 @@ describe('npm start', () => {
       maxRps: 5,
     });
     const patch = (status: string) => fetch(`${tokens}/ci`, { method: 'PATCH', headers: json, body: JSON.stringify({ status }) });
-    assert.equal((await patch('SUSPENDED')).status, 200);
-    assert.equal((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status, 401);
-    assert.equal((await patch('ACTIVE')).status, 200);
-    assert.equal((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status, 200);
-    assert.equal((await fetch(`${tokens}/ci`, { method: 'DELETE', headers: json })).status, 204);
-    assert.equal((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status, 401);
-    assert.ok(!server.output().includes(token.slice(23)), 'the secret is not in the server output');
+    expect((await patch('SUSPENDED')).status).toBe(200);
+    expect((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status).toBe(401);
+    expect((await patch('ACTIVE')).status).toBe(200);
+    expect((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status).toBe(200);
+    expect((await fetch(`${tokens}/ci`, { method: 'DELETE', headers: json })).status).toBe(204);
+    expect((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status).toBe(401);
+    // 'the secret is not in the server output'
+    expect(!server.output().includes(token.slice(23))).toBeTruthy();
   });
 
   it('refuses bad options with usage', () => {
     const run = npm(['start', '--', '--port', 'abc']);
-    assert.equal(run.status, 2);
-    assert.match(run.stderr, /--port/);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--port/);
   });
 
   it('says in one line that Java is needed when it is missing', () => {
@@ -136,9 +139,9 @@ describe('npm start', () => {
       env: { ...process.env, PATH: dirname(node), DYNAMODB_ENDPOINT: '' },
       timeout: 60_000,
     });
-    assert.equal(run.status, 1);
-    assert.match(run.stderr.trim(), /^DynamoDB Local needs Java 17 or newer, and "java" was not found: install/);
-    assert.equal(run.stderr.trim().split('\n').length, 1);
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^DynamoDB Local needs Java 17 or newer, and "java" was not found: install/);
+    expect(run.stderr.trim().split('\n').length).toBe(1);
   });
 });
 
@@ -147,7 +150,7 @@ describe('the README walkthrough', () => {
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Walkthrough'));
     const script = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-    if (!script?.startsWith('API=http://127.0.0.1:3000\n')) assert.fail('the walkthrough starts by naming the API');
+    if (!script?.startsWith('API=http://127.0.0.1:3000\n')) throw new Error('the walkthrough starts by naming the API');
     const started = await npmStart([]);
     try {
       const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script.replace('API=http://127.0.0.1:3000', `API=${started.base}`)], {
@@ -155,15 +158,15 @@ describe('the README walkthrough', () => {
         encoding: 'utf8',
         timeout: 60_000,
       });
-      assert.equal(run.status, 0, run.stderr);
+      expect(run).toMatchObject({ status: 0 });
       const lines = run.stdout.trim().split('\n');
-      assert.match(lines[0]!, /"token":"iomsat_/);
-      assert.equal(lines[1], '{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5}');
-      assert.match(lines[2]!, /^\{"tokens":\[\{"name":"ci-pipeline"/);
-      assert.match(lines[3]!, /"status":"SUSPENDED"/);
-      assert.equal(lines[4], '401');
-      assert.match(lines[5]!, /"status":"ACTIVE"/);
-      assert.deepEqual(lines.slice(6), ['200', '204', '401']);
+      expect(lines[0]!).toMatch(/"token":"iomsat_/);
+      expect(lines[1]).toBe('{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5}');
+      expect(lines[2]!).toMatch(/^\{"tokens":\[\{"name":"ci-pipeline"/);
+      expect(lines[3]!).toMatch(/"status":"SUSPENDED"/);
+      expect(lines[4]).toBe('401');
+      expect(lines[5]!).toMatch(/"status":"ACTIVE"/);
+      expect(lines.slice(6)).toStrictEqual(['200', '204', '401']);
     } finally {
       await started.stop();
     }
@@ -176,7 +179,7 @@ describe('npm run directory -- import', () => {
   const env = { DYNAMODB_ENDPOINT: endpoint, TABLE_NAME: tableName };
   let store: DynamoDirectoryStore;
 
-  before(async () => {
+  beforeAll(async () => {
     const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await ensureTable(client, tableName);
     store = new DynamoDirectoryStore(DynamoDBDocumentClient.from(client), tableName);
@@ -184,41 +187,42 @@ describe('npm run directory -- import', () => {
 
   it('imports a file, and importing it again changes nothing', async () => {
     const first = npm(['run', 'directory', '--', 'import', directoryFile], env);
-    assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /\d+ written, 0 removed/);
+    expect(first).toMatchObject({ status: 0 });
+    expect(first.stdout).toMatch(/\d+ written, 0 removed/);
     const again = npm(['run', 'directory', '--', 'import', directoryFile], env);
-    assert.match(again.stdout, /0 written, 0 removed/);
+    expect(again.stdout).toMatch(/0 written, 0 removed/);
     const olga = await store.getPrincipal('olga');
-    assert.deepEqual(olga?.tokenManagerIn, ['ops']);
+    expect(olga?.tokenManagerIn).toStrictEqual(['ops']);
   });
 
   it('refuses an invalid file, naming the entry, and writes nothing', async () => {
     const bad = join(work, 'bad.json');
     writeFileSync(bad, JSON.stringify({ users: [{ id: 'zoe', type: 'USER', domains: ['nowhere'] }, { id: 'zoe', type: 'USER', colour: 'red' }] }));
     const run = npm(['run', 'directory', '--', 'import', bad], env);
-    assert.equal(run.status, 1);
-    assert.match(run.stderr, /users\[1\]: unknown field "colour"/);
-    assert.equal(await store.getPrincipal('zoe'), undefined);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/users\[1\]: unknown field "colour"/);
+    expect(await store.getPrincipal('zoe')).toBe(undefined);
   });
 
   it('upserts by default and removes what the file no longer holds with --replace', async () => {
     const update = join(work, 'update.json');
     writeFileSync(update, JSON.stringify({ users: [{ id: 'newbie', type: 'USER', domains: ['ops'], groups: ['ops-team'] }] }));
-    assert.equal(npm(['run', 'directory', '--', 'import', update], env).status, 0);
-    assert.ok(await store.getPrincipal('newbie'));
-    assert.ok(await store.getPrincipal('olga'), 'upsert keeps the others');
+    expect(npm(['run', 'directory', '--', 'import', update], env).status).toBe(0);
+    expect(await store.getPrincipal('newbie')).toBeTruthy();
+    // 'upsert keeps the others'
+    expect(await store.getPrincipal('olga')).toBeTruthy();
 
     const replace = npm(['run', 'directory', '--', 'import', directoryFile, '--replace'], env);
-    assert.equal(replace.status, 0, replace.stderr);
-    assert.match(replace.stdout, /[1-9]\d* removed/);
-    assert.equal(await store.getPrincipal('newbie'), undefined);
-    assert.ok(await store.getPrincipal('olga'));
+    expect(replace).toMatchObject({ status: 0 });
+    expect(replace.stdout).toMatch(/[1-9]\d* removed/);
+    expect(await store.getPrincipal('newbie')).toBe(undefined);
+    expect(await store.getPrincipal('olga')).toBeTruthy();
   });
 
   it('drops a grant when the role behind it goes', async () => {
     const withoutGrant = join(work, 'no-grant.json');
     writeFileSync(withoutGrant, JSON.stringify({ domains: [{ id: 'ops', authorization: 'BUNDLE_V2' }], users: [{ id: 'olga', type: 'USER', domains: ['ops'], groups: ['ops-team'] }] }));
-    assert.equal(npm(['run', 'directory', '--', 'import', withoutGrant, '--replace'], env).status, 0);
-    assert.deepEqual((await store.getPrincipal('olga'))?.tokenManagerIn, []);
+    expect(npm(['run', 'directory', '--', 'import', withoutGrant, '--replace'], env).status).toBe(0);
+    expect((await store.getPrincipal('olga'))?.tokenManagerIn).toStrictEqual([]);
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseToken } from '../../shared/token-format.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 
@@ -10,7 +9,7 @@ let api: TestService;
 const output: string[] = [];
 const restore: (() => void)[] = [];
 
-before(async () => {
+beforeAll(async () => {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
@@ -21,7 +20,7 @@ before(async () => {
   }
   api = await startTestService();
 });
-after(async () => {
+afterAll(async () => {
   restore.forEach((undo) => undo());
   await api?.stop();
 });
@@ -30,7 +29,7 @@ describe('secret hygiene', () => {
   it('shows the secret in the create response only: never stored, logged or returned again', async () => {
     const base = domainTokens('finance', 'sa-etl');
     const created = await api.call('POST', base, { as: 'alice', body: { name: 'hygiene', maxRps: 3 } });
-    assert.equal(created.status, 201);
+    expect(created.status).toBe(201);
     const token: string = created.body.token;
     const { secret } = parseToken(token)!;
 
@@ -48,13 +47,18 @@ describe('secret hygiene', () => {
     await api.call('DELETE', `${base}/hygiene`, { as: 'alice' });
     responses.push(await api.call('GET', '/api/v1/auth/whoami', { token }));
 
-    assert.ok(output.length > 0, 'logs were captured');
-    assert.ok(output.some((line) => line.includes('"level":"DEBUG"') || line.includes('"level":"INFO"')), 'the handlers logged');
+    // 'logs were captured'
+    expect(output.length > 0).toBeTruthy();
+    // 'the handlers logged'
+    expect(output.some((line) => line.includes('"level":"DEBUG"') || line.includes('"level":"INFO"'))).toBeTruthy();
     for (const text of [...output, ...responses.map((r) => r.text), JSON.stringify(items)]) {
-      assert.ok(!text.includes(secret), `secret leaked in: ${text.slice(0, 200)}`);
-      assert.ok(!text.includes(token), `token leaked in: ${text.slice(0, 200)}`);
+      // `secret leaked in: ${text.slice(0, 200)}`
+      expect(!text.includes(secret)).toBeTruthy();
+      // `token leaked in: ${text.slice(0, 200)}`
+      expect(!text.includes(token)).toBeTruthy();
     }
     const credential = items.find((item) => String(item.pk).startsWith('CRED#'));
-    assert.ok(credential && typeof credential.secretHash === 'string', 'only a hash is stored');
+    // 'only a hash is stored'
+    expect(credential && typeof credential.secretHash === 'string').toBeTruthy();
   });
 });

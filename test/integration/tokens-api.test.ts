@@ -1,42 +1,41 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 let api: TestService;
-before(async () => {
+beforeAll(async () => {
   api = await startTestService();
 });
-after(async () => api?.stop());
+afterAll(async () => api?.stop());
 
 const FIN = domainTokens('finance', 'sa-etl');
 
 function assertProblem(result: { status: number; headers: Headers; body: any }, status: number, code: string) {
-  assert.equal(result.status, status, JSON.stringify(result.body));
-  assert.equal(result.headers.get('content-type'), 'application/problem+json');
-  assert.equal(result.body.status, status);
-  assert.equal(result.body.code, code);
-  assert.equal(typeof result.body.type, 'string');
-  assert.equal(typeof result.body.title, 'string');
-  assert.equal(typeof result.body.detail, 'string');
+  expect(result).toMatchObject({ status: status });
+  expect(result.headers.get('content-type')).toBe('application/problem+json');
+  expect(result.body.status).toBe(status);
+  expect(result.body.code).toBe(code);
+  expect(typeof result.body.type).toBe('string');
+  expect(typeof result.body.title).toBe('string');
+  expect(typeof result.body.detail).toBe('string');
 }
 
 describe('health and whoami', () => {
   it('answers /health without credentials', async () => {
     const result = await api.call('GET', '/health');
-    assert.equal(result.status, 200);
+    expect(result.status).toBe(200);
   });
 
   it('tells a JWT caller who they are', async () => {
     const result = await api.call('GET', '/api/v1/auth/whoami', { as: 'alice' });
-    assert.equal(result.status, 200);
-    assert.deepEqual(result.body, { userId: 'alice', type: 'USER', authenticatedBy: 'JWT' });
+    expect(result.status).toBe(200);
+    expect(result.body).toStrictEqual({ userId: 'alice', type: 'USER', authenticatedBy: 'JWT' });
   });
 
   it('tells a token caller its service account, token name and maxRps', async () => {
     const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'whoami-probe', maxRps: 7 } });
-    assert.equal(created.status, 201);
+    expect(created.status).toBe(201);
     const result = await api.call('GET', '/api/v1/auth/whoami', { token: created.body.token });
-    assert.deepEqual(result.body, {
+    expect(result.body).toStrictEqual({
       userId: 'sa-etl',
       type: 'SERVICE_ACCOUNT',
       authenticatedBy: 'ACCESS_TOKEN',
@@ -44,7 +43,7 @@ describe('health and whoami', () => {
       maxRps: 7,
     });
     const bearer = await api.call('GET', '/api/v1/auth/whoami', { headers: { Authorization: `Bearer ${created.body.token}` } });
-    assert.equal(bearer.body.authenticatedBy, 'ACCESS_TOKEN');
+    expect(bearer.body.authenticatedBy).toBe('ACCESS_TOKEN');
     await api.call('DELETE', `${FIN}/whoami-probe`, { as: 'alice' });
   });
 
@@ -60,66 +59,66 @@ describe('health and whoami', () => {
 describe('token lifecycle on the domain path', () => {
   it('creates a token, shows the secret once, and lists it without the secret', async () => {
     const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'ci-deploy', maxRps: 5 } });
-    assert.equal(created.status, 201);
-    assert.equal(created.headers.get('cache-control'), 'no-store');
-    assert.equal(created.headers.get('location'), `${FIN}/ci-deploy`);
-    assert.equal(created.headers.get('deprecation'), null);
+    expect(created.status).toBe(201);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+    expect(created.headers.get('location')).toBe(`${FIN}/ci-deploy`);
+    expect(created.headers.get('deprecation')).toBe(null);
     const { token, ...view } = created.body;
-    assert.match(token, /^iomsat_[0-9A-Za-z]{65}$/);
-    assert.ok(token.startsWith(view.prefix));
-    assert.equal(view.name, 'ci-deploy');
-    assert.equal(view.serviceAccountId, 'sa-etl');
-    assert.equal(view.status, 'ACTIVE');
-    assert.equal(view.maxRps, 5);
-    assert.equal(view.expiresAt, null);
-    assert.equal(view.createdBy, 'alice');
-    assert.equal(view.lastUsedAt, null);
-    assert.equal(view.createdAt, view.updatedAt);
+    expect(token).toMatch(/^iomsat_[0-9A-Za-z]{65}$/);
+    expect(token.startsWith(view.prefix)).toBeTruthy();
+    expect(view.name).toBe('ci-deploy');
+    expect(view.serviceAccountId).toBe('sa-etl');
+    expect(view.status).toBe('ACTIVE');
+    expect(view.maxRps).toBe(5);
+    expect(view.expiresAt).toBe(null);
+    expect(view.createdBy).toBe('alice');
+    expect(view.lastUsedAt).toBe(null);
+    expect(view.createdAt).toBe(view.updatedAt);
 
     const list = await api.call('GET', FIN, { as: 'alice' });
-    assert.equal(list.status, 200);
+    expect(list.status).toBe(200);
     const listed = list.body.tokens.find((t: { name: string }) => t.name === 'ci-deploy');
-    assert.deepEqual(listed, view);
-    assert.equal(list.body.nextToken, null);
-    assert.ok(!list.text.includes(token.slice(23)));
+    expect(listed).toStrictEqual(view);
+    expect(list.body.nextToken).toBe(null);
+    expect(!list.text.includes(token.slice(23))).toBeTruthy();
   });
 
   it('suspends a token so it is refused on the next request, and reactivates it', async () => {
     const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'suspend-me' } });
     const token = created.body.token;
-    assert.equal((await api.call('GET', '/api/v1/auth/whoami', { token })).status, 200);
+    expect((await api.call('GET', '/api/v1/auth/whoami', { token })).status).toBe(200);
 
     const suspended = await api.call('PATCH', `${FIN}/suspend-me`, { as: 'alice', body: { status: 'SUSPENDED' } });
-    assert.equal(suspended.status, 200);
-    assert.equal(suspended.body.status, 'SUSPENDED');
-    assert.equal(suspended.body.token, undefined);
+    expect(suspended.status).toBe(200);
+    expect(suspended.body.status).toBe('SUSPENDED');
+    expect(suspended.body.token).toBe(undefined);
     assertProblem(await api.call('GET', '/api/v1/auth/whoami', { token }), 401, 'UNAUTHORIZED');
 
     const reactivated = await api.call('PATCH', `${FIN}/suspend-me`, { as: 'alice', body: { status: 'ACTIVE' } });
-    assert.equal(reactivated.body.status, 'ACTIVE');
-    assert.equal((await api.call('GET', '/api/v1/auth/whoami', { token })).status, 200);
+    expect(reactivated.body.status).toBe('ACTIVE');
+    expect((await api.call('GET', '/api/v1/auth/whoami', { token })).status).toBe(200);
   });
 
   it('changes maxRps, sets it to null, and keeps the other fields', async () => {
     await api.call('POST', FIN, { as: 'alice', body: { name: 'rate-change', maxRps: 3 } });
     const raised = await api.call('PATCH', `${FIN}/rate-change`, { as: 'alice', body: { maxRps: 100 } });
-    assert.equal(raised.status, 200);
-    assert.equal(raised.body.maxRps, 100);
-    assert.equal(raised.body.status, 'ACTIVE');
-    assert.ok(raised.body.updatedAt >= raised.body.createdAt);
+    expect(raised.status).toBe(200);
+    expect(raised.body.maxRps).toBe(100);
+    expect(raised.body.status).toBe('ACTIVE');
+    expect(raised.body.updatedAt >= raised.body.createdAt).toBeTruthy();
     const cleared = await api.call('PATCH', `${FIN}/rate-change`, { as: 'alice', body: { maxRps: null, status: 'SUSPENDED' } });
-    assert.equal(cleared.body.maxRps, null);
-    assert.equal(cleared.body.status, 'SUSPENDED');
+    expect(cleared.body.maxRps).toBe(null);
+    expect(cleared.body.status).toBe('SUSPENDED');
   });
 
   it('deletes a token so it is refused on the next request and gone from the list', async () => {
     const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'delete-me' } });
     const deleted = await api.call('DELETE', `${FIN}/delete-me`, { as: 'alice' });
-    assert.equal(deleted.status, 204);
-    assert.equal(deleted.text, '');
+    expect(deleted.status).toBe(204);
+    expect(deleted.text).toBe('');
     assertProblem(await api.call('GET', '/api/v1/auth/whoami', { token: created.body.token }), 401, 'UNAUTHORIZED');
     const list = await api.call('GET', FIN, { as: 'alice' });
-    assert.ok(!list.body.tokens.some((t: { name: string }) => t.name === 'delete-me'));
+    expect(!list.body.tokens.some((t: { name: string }) => t.name === 'delete-me')).toBeTruthy();
     assertProblem(await api.call('DELETE', `${FIN}/delete-me`, { as: 'alice' }), 404, 'TOKEN_NOT_FOUND');
   });
 
@@ -127,10 +126,10 @@ describe('token lifecycle on the domain path', () => {
     const first = await api.call('POST', FIN, { as: 'alice', body: { name: 'reused' } });
     await api.call('DELETE', `${FIN}/reused`, { as: 'alice' });
     const second = await api.call('POST', FIN, { as: 'alice', body: { name: 'reused' } });
-    assert.equal(second.status, 201);
-    assert.notEqual(second.body.token, first.body.token);
+    expect(second.status).toBe(201);
+    expect(second.body.token).not.toBe(first.body.token);
     assertProblem(await api.call('GET', '/api/v1/auth/whoami', { token: first.body.token }), 401, 'UNAUTHORIZED');
-    assert.equal((await api.call('GET', '/api/v1/auth/whoami', { token: second.body.token })).status, 200);
+    expect((await api.call('GET', '/api/v1/auth/whoami', { token: second.body.token })).status).toBe(200);
   });
 
   it('refuses a duplicate name with 409 TOKEN_NAME_TAKEN', async () => {
@@ -147,8 +146,9 @@ describe('token lifecycle on the domain path', () => {
     await api.call('GET', '/api/v1/auth/whoami', { token: created.body.token });
     const list = await api.call('GET', FIN, { as: 'alice' });
     const used = list.body.tokens.find((t: { name: string }) => t.name === 'used');
-    assert.ok(used.lastUsedAt, 'lastUsedAt is set');
-    assert.ok(Date.parse(used.lastUsedAt) >= Date.parse(used.createdAt));
+    // 'lastUsedAt is set'
+    expect(used.lastUsedAt).toBeTruthy();
+    expect(Date.parse(used.lastUsedAt) >= Date.parse(used.createdAt)).toBeTruthy();
   });
 });
 
@@ -156,11 +156,11 @@ describe('the admin path and the deprecated creates', () => {
   it('manages tokens through the admin path with the same interface', async () => {
     const base = adminTokens('sa-platform');
     const created = await api.call('POST', base, { as: 'root', body: { name: 'nightly' } });
-    assert.equal(created.status, 201);
-    assert.equal(created.headers.get('location'), `${base}/nightly`);
-    assert.equal((await api.call('GET', base, { as: 'root' })).body.tokens.length, 1);
-    assert.equal((await api.call('PATCH', `${base}/nightly`, { as: 'root', body: { maxRps: 2 } })).body.maxRps, 2);
-    assert.equal((await api.call('DELETE', `${base}/nightly`, { as: 'root' })).status, 204);
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`${base}/nightly`);
+    expect((await api.call('GET', base, { as: 'root' })).body.tokens.length).toBe(1);
+    expect((await api.call('PATCH', `${base}/nightly`, { as: 'root', body: { maxRps: 2 } })).body.maxRps).toBe(2);
+    expect((await api.call('DELETE', `${base}/nightly`, { as: 'root' })).status).toBe(204);
   });
 
   it('serves the deprecated domain create with Deprecation and successor Link headers', async () => {
@@ -168,24 +168,24 @@ describe('the admin path and the deprecated creates', () => {
       as: 'alice',
       body: { serviceAccountId: 'sa-etl', name: 'legacy-domain' },
     });
-    assert.equal(result.status, 201);
-    assert.match(result.headers.get('deprecation') ?? '', /^@\d+$/);
-    assert.equal(result.headers.get('link'), `<${FIN}>; rel="successor-version"`);
-    assert.equal(result.body.serviceAccountId, 'sa-etl');
-    assert.match(result.body.token, /^iomsat_/);
+    expect(result.status).toBe(201);
+    expect(result.headers.get('deprecation') ?? '').toMatch(/^@\d+$/);
+    expect(result.headers.get('link')).toBe(`<${FIN}>; rel="successor-version"`);
+    expect(result.body.serviceAccountId).toBe('sa-etl');
+    expect(result.body.token).toMatch(/^iomsat_/);
   });
 
   it('serves the deprecated admin create with the same checks', async () => {
     const path = '/api/v1/auth/service-accounts/tokens';
     const result = await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'sa-platform', name: 'legacy-admin' } });
-    assert.equal(result.status, 201);
-    assert.equal(result.headers.get('link'), `<${adminTokens('sa-platform')}>; rel="successor-version"`);
+    expect(result.status).toBe(201);
+    expect(result.headers.get('link')).toBe(`<${adminTokens('sa-platform')}>; rel="successor-version"`);
     assertProblem(await api.call('POST', path, { as: 'alice', body: { serviceAccountId: 'sa-platform', name: 'x' } }), 403, 'FORBIDDEN');
     assertProblem(await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'ghost', name: 'x' } }), 404, 'SERVICE_ACCOUNT_NOT_FOUND');
     assertProblem(await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'sa-reporting', name: 'x' } }), 403, 'NOT_SAME_GROUP');
     const missing = await api.call('POST', path, { as: 'root', body: { name: 'x' } });
     assertProblem(missing, 400, 'VALIDATION_FAILED');
-    assert.deepEqual(missing.body.errors.map((e: { field: string }) => e.field), ['serviceAccountId']);
+    expect(missing.body.errors.map((e: { field: string }) => e.field)).toStrictEqual(['serviceAccountId']);
   });
 });
 
@@ -197,20 +197,20 @@ describe('validation', () => {
     });
     assertProblem(result, 400, 'VALIDATION_FAILED');
     const fields = result.body.errors.map((e: { field: string }) => e.field).sort();
-    assert.deepEqual(fields, ['expiresAt', 'extra', 'maxRps', 'name']);
-    for (const error of result.body.errors) assert.equal(typeof error.message, 'string');
+    expect(fields).toStrictEqual(['expiresAt', 'extra', 'maxRps', 'name']);
+    for (const error of result.body.errors) expect(typeof error.message).toBe('string');
   });
 
   it('requires a name, and refuses names over 64 characters', async () => {
     const missing = await api.call('POST', FIN, { as: 'alice', body: {} });
-    assert.deepEqual(missing.body.errors.map((e: { field: string }) => e.field), ['name']);
+    expect(missing.body.errors.map((e: { field: string }) => e.field)).toStrictEqual(['name']);
     assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'a'.repeat(65) } }), 400, 'VALIDATION_FAILED');
-    assert.equal((await api.call('POST', FIN, { as: 'alice', body: { name: `A.b_c-${'9'.repeat(58)}` } })).status, 201);
+    expect((await api.call('POST', FIN, { as: 'alice', body: { name: `A.b_c-${'9'.repeat(58)}` } })).status).toBe(201);
   });
 
   it('accepts maxRps from 1 to 10000 and refuses fractions, strings and out-of-range values', async () => {
     for (const [i, maxRps] of [1, 10_000, null].entries()) {
-      assert.equal((await api.call('POST', FIN, { as: 'alice', body: { name: `rps-ok-${i}`, maxRps } })).status, 201);
+      expect((await api.call('POST', FIN, { as: 'alice', body: { name: `rps-ok-${i}`, maxRps } })).status).toBe(201);
     }
     for (const maxRps of [0, 10_001, 1.5, '5', -1, true]) {
       assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'rps-bad', maxRps } }), 400, 'VALIDATION_FAILED');
@@ -220,11 +220,11 @@ describe('validation', () => {
   it('accepts a future expiresAt within the lifetime and refuses past or too distant ones', async () => {
     const inAWeek = new Date(Date.now() + 7 * 86_400_000).toISOString();
     const ok = await api.call('POST', FIN, { as: 'alice', body: { name: 'expiring', expiresAt: inAWeek } });
-    assert.equal(ok.status, 201);
-    assert.equal(ok.body.expiresAt, inAWeek);
+    expect(ok.status).toBe(201);
+    expect(ok.body.expiresAt).toBe(inAWeek);
     const past = await api.call('POST', FIN, { as: 'alice', body: { name: 'past', expiresAt: '2020-01-01T00:00:00Z' } });
     assertProblem(past, 400, 'VALIDATION_FAILED');
-    assert.equal(past.body.errors[0].field, 'expiresAt');
+    expect(past.body.errors[0].field).toBe('expiresAt');
     const far = new Date(Date.now() + 400 * 86_400_000).toISOString();
     assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'far', expiresAt: far } }), 400, 'VALIDATION_FAILED');
   });
@@ -240,7 +240,7 @@ describe('validation', () => {
   it('refuses malformed JSON, non-object bodies and form bodies', async () => {
     const malformed = await api.call('POST', FIN, { as: 'alice', rawBody: '{"name":', headers: { 'Content-Type': 'application/json' } });
     assertProblem(malformed, 400, 'VALIDATION_FAILED');
-    assert.deepEqual(malformed.body.errors, [{ field: 'body', message: 'is not valid JSON' }]);
+    expect(malformed.body.errors).toStrictEqual([{ field: 'body', message: 'is not valid JSON' }]);
     assertProblem(await api.call('POST', FIN, { as: 'alice', body: ['name'] }), 400, 'VALIDATION_FAILED');
     const form = await api.call('POST', FIN, { as: 'alice', rawBody: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     assertProblem(form, 415, 'UNSUPPORTED_MEDIA_TYPE');
@@ -260,7 +260,7 @@ describe('validation', () => {
     await api.call('POST', FIN, { as: 'bob', body: { name: 'forbidden' } });
     await api.call('PATCH', `${FIN}/nope`, { as: 'alice', body: { status: 'SUSPENDED' } });
     await api.call('POST', domainTokens('finance', 'sa-reporting'), { as: 'alice', body: { name: 'other-group' } });
-    assert.deepEqual(await api.scanTable(), before);
+    expect(await api.scanTable()).toStrictEqual(before);
   });
 });
 
@@ -268,33 +268,33 @@ describe('pagination and the per-account limit', () => {
   it('pages through tokens in name order with an opaque cursor', async () => {
     const base = domainTokens('marketing', 'sa-campaigns');
     const names = Array.from({ length: 7 }, (_, i) => `page-${String(i).padStart(2, '0')}`);
-    for (const name of names) assert.equal((await api.call('POST', base, { as: 'dave', body: { name } })).status, 201);
+    for (const name of names) expect((await api.call('POST', base, { as: 'dave', body: { name } })).status).toBe(201);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const query: string = cursor ? `?limit=3&nextToken=${encodeURIComponent(cursor)}` : '?limit=3';
       const page = await api.call('GET', `${base}${query}`, { as: 'dave' });
-      assert.equal(page.status, 200);
-      assert.ok(page.body.tokens.length <= 3);
+      expect(page.status).toBe(200);
+      expect(page.body.tokens.length <= 3).toBeTruthy();
       seen.push(...page.body.tokens.map((t: { name: string }) => t.name));
       cursor = page.body.nextToken;
       pages++;
     } while (cursor);
-    assert.deepEqual(seen, names);
-    assert.equal(pages, 3);
+    expect(seen).toStrictEqual(names);
+    expect(pages).toBe(3);
   });
 
   it('refuses the 51st token with 409 TOKEN_LIMIT_REACHED, and accepts one again after a delete', async () => {
     const base = adminTokens('sa-platform');
     const existing = (await api.call('GET', `${base}?limit=100`, { as: 'root' })).body.tokens.length;
     for (let i = existing; i < 50; i++) {
-      assert.equal((await api.call('POST', base, { as: 'root', body: { name: `bulk-${i}` } })).status, 201);
+      expect((await api.call('POST', base, { as: 'root', body: { name: `bulk-${i}` } })).status).toBe(201);
     }
     assertProblem(await api.call('POST', base, { as: 'root', body: { name: 'one-too-many' } }), 409, 'TOKEN_LIMIT_REACHED');
     const list = await api.call('GET', `${base}?limit=100`, { as: 'root' });
-    assert.equal(list.body.tokens.length, 50);
+    expect(list.body.tokens.length).toBe(50);
     await api.call('DELETE', `${base}/${list.body.tokens[0].name}`, { as: 'root' });
-    assert.equal((await api.call('POST', base, { as: 'root', body: { name: 'one-too-many' } })).status, 201);
+    expect((await api.call('POST', base, { as: 'root', body: { name: 'one-too-many' } })).status).toBe(201);
   });
 });

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictException } from '@aws-sdk/client-api-gateway';
 import { ConcurrentUpdateError, TokenNameTakenError } from '../../shared/errors.js';
 import { parseToken } from '../../shared/token-format.js';
@@ -18,11 +17,13 @@ const STAGE = `${API.restApiId}:${API.stage}`;
 /** The key a token is bound to, as the table says on both of its items. */
 async function bindingOf(name: string) {
   const token = await f.stored(name);
-  assert.ok(token, `token ${name} should exist`);
+  // `token ${name} should exist`
+  if (!token) throw new Error('token is missing');
   const credential = await f.credential(String(token.lookupId));
-  assert.ok(credential);
-  assert.equal(credential.apiKeyId, token.apiKeyId, 'both items name the same key');
-  assert.equal(credential.usageKey, token.usageKey);
+  if (!credential) throw new Error('credential is missing');
+  // 'both items name the same key'
+  expect(credential.apiKeyId).toBe(token.apiKeyId);
+  expect(credential.usageKey).toBe(token.usageKey);
   return { lookupId: String(token.lookupId), apiKeyId: token.apiKeyId as string | undefined, usageKey: token.usageKey as string | undefined };
 }
 
@@ -34,31 +35,34 @@ describe('API Gateway keys follow the token lifecycle', () => {
   it('binds a token with maxRps to its own key in the plan for that rate before returning it', async () => {
     const created = await f.create('ci', 5);
     const { lookupId, apiKeyId, usageKey } = await bindingOf('ci');
-    assert.ok(apiKeyId && usageKey);
+    expect(apiKeyId && usageKey).toBeTruthy();
 
-    assert.deepEqual(f.fake.commands(), ['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey']);
+    expect(f.fake.commands()).toStrictEqual(['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey']);
     const [plan] = f.fake.callsOf('CreateUsagePlan');
-    assert.deepEqual(plan.throttle, { rateLimit: 5, burstLimit: 5 });
-    assert.deepEqual(plan.apiStages, [{ apiId: API.restApiId, stage: API.stage }]);
+    expect(plan.throttle).toStrictEqual({ rateLimit: 5, burstLimit: 5 });
+    expect(plan.apiStages).toStrictEqual([{ apiId: API.restApiId, stage: API.stage }]);
     const [key] = f.fake.callsOf('CreateApiKey');
-    assert.match(key.name, new RegExp(`^${f.rateLimits.names.prefix}${lookupId}-rps5-[0-9A-Za-z]{6}$`), 'the key is named after the lookup id');
-    assert.equal(key.enabled, true);
-    assert.match(key.value, /^[A-Za-z0-9]{20,128}$/);
+    // 'the key is named after the lookup id'
+    expect(key.name).toMatch(new RegExp(`^${f.rateLimits.names.prefix}${lookupId}-rps5-[0-9A-Za-z]{6}$`));
+    expect(key.enabled).toBe(true);
+    expect(key.value).toMatch(/^[A-Za-z0-9]{20,128}$/);
     const secret = parseToken(created.token)!.secret;
-    assert.ok(!created.token.includes(key.value) && !key.value.includes(secret), 'the key value is not the token or its secret');
-    assert.equal(usageKey, key.value, 'the authorizer reads the key value from the credential');
+    // 'the key value is not the token or its secret'
+    expect(!created.token.includes(key.value) && !key.value.includes(secret)).toBeTruthy();
+    // 'the authorizer reads the key value from the credential'
+    expect(usageKey).toBe(key.value);
 
     const [membership] = f.fake.callsOf('CreateUsagePlanKey');
-    assert.deepEqual(f.fake.plansOf(apiKeyId), [membership.usagePlanId]);
-    assert.equal(f.fake.plans.get(membership.usagePlanId)!.stages[0], STAGE);
+    expect(f.fake.plansOf(apiKeyId!)).toStrictEqual([membership.usagePlanId]);
+    expect(f.fake.plans.get(membership.usagePlanId)!.stages[0]).toBe(STAGE);
     await f.assertInStep();
   });
 
   it('gives a token without a limit no key of its own and does not call API Gateway', async () => {
     await f.create('unlimited', null);
-    assert.deepEqual(f.fake.commands(), []);
+    expect(f.fake.commands()).toStrictEqual([]);
     const { apiKeyId } = await bindingOf('unlimited');
-    assert.equal(apiKeyId, undefined);
+    expect(apiKeyId).toBe(undefined);
     await f.assertInStep();
   });
 
@@ -66,10 +70,10 @@ describe('API Gateway keys follow the token lifecycle', () => {
     await f.create('a', 5);
     await f.create('b', 5);
     await f.create('c', 9);
-    assert.equal(f.fake.callsOf('CreateUsagePlan').length, 2);
-    assert.equal(planOfRate(5).length, 1);
-    assert.equal(planOfRate(9).length, 1);
-    assert.equal(planOfRate(5)[0]!.keyIds.size, 2);
+    expect(f.fake.callsOf('CreateUsagePlan').length).toBe(2);
+    expect(planOfRate(5).length).toBe(1);
+    expect(planOfRate(9).length).toBe(1);
+    expect(planOfRate(5)[0]!.keyIds.size).toBe(2);
     await f.assertInStep();
   });
 
@@ -78,14 +82,14 @@ describe('API Gateway keys follow the token lifecycle', () => {
     const before = await bindingOf('ci');
     f.fake.resetCalls();
     const view = await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 });
-    assert.equal(view.maxRps, 20);
+    expect(view.maxRps).toBe(20);
     const after = await bindingOf('ci');
-    assert.notEqual(after.apiKeyId, before.apiKeyId);
-    assert.notEqual(after.usageKey, before.usageKey);
-    assert.deepEqual(f.fake.commands(), ['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey', 'DeleteApiKey']);
-    assert.equal(f.fake.callsOf('DeleteApiKey')[0].apiKey, before.apiKeyId);
-    assert.ok(!f.fake.keys.has(before.apiKeyId!));
-    assert.deepEqual(f.fake.plansOf(after.apiKeyId!), [planOfRate(20)[0]!.id]);
+    expect(after.apiKeyId).not.toBe(before.apiKeyId);
+    expect(after.usageKey).not.toBe(before.usageKey);
+    expect(f.fake.commands()).toStrictEqual(['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey', 'DeleteApiKey']);
+    expect(f.fake.callsOf('DeleteApiKey')[0].apiKey).toBe(before.apiKeyId);
+    expect(!f.fake.keys.has(before.apiKeyId!)).toBeTruthy();
+    expect(f.fake.plansOf(after.apiKeyId!)).toStrictEqual([planOfRate(20)[0]!.id]);
     await f.assertInStep();
   });
 
@@ -93,14 +97,14 @@ describe('API Gateway keys follow the token lifecycle', () => {
     await f.create('ci', 5);
     const limited = await bindingOf('ci');
     await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: null });
-    assert.equal((await bindingOf('ci')).apiKeyId, undefined);
-    assert.ok(!f.fake.keys.has(limited.apiKeyId!));
+    expect((await bindingOf('ci')).apiKeyId).toBe(undefined);
+    expect(!f.fake.keys.has(limited.apiKeyId!)).toBeTruthy();
     await f.assertInStep();
 
     await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 3 });
     const again = await bindingOf('ci');
-    assert.ok(again.apiKeyId && f.fake.keys.has(again.apiKeyId));
-    assert.deepEqual(f.fake.plansOf(again.apiKeyId), [planOfRate(3)[0]!.id]);
+    expect(again.apiKeyId && f.fake.keys.has(again.apiKeyId)).toBeTruthy();
+    expect(f.fake.plansOf(again.apiKeyId!)).toStrictEqual([planOfRate(3)[0]!.id]);
     await f.assertInStep();
   });
 
@@ -109,12 +113,12 @@ describe('API Gateway keys follow the token lifecycle', () => {
     const { apiKeyId } = await bindingOf('ci');
     f.fake.resetCalls();
     await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' });
-    assert.deepEqual(f.fake.calls, [{ command: 'UpdateApiKey', input: { apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] } }]);
-    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    expect(f.fake.calls).toStrictEqual([{ command: 'UpdateApiKey', input: { apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] } }]);
+    expect(f.fake.keys.get(apiKeyId!)!.enabled).toBe(false);
     await f.assertInStep();
 
     await updateToken(f.deps, 'sa-etl', 'ci', { status: 'ACTIVE' });
-    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, true);
+    expect(f.fake.keys.get(apiKeyId!)!.enabled).toBe(true);
     await f.assertInStep();
   });
 
@@ -122,30 +126,30 @@ describe('API Gateway keys follow the token lifecycle', () => {
     await f.create('ci', 5);
     await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED', maxRps: 8 });
     const { apiKeyId } = await bindingOf('ci');
-    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    expect(f.fake.keys.get(apiKeyId!)!.enabled).toBe(false);
     await f.assertInStep();
   });
 
   it('suspends a token without a limit in the table alone: the shared key cannot be disabled for one token', async () => {
     await f.create('unlimited', null);
     await updateToken(f.deps, 'sa-etl', 'unlimited', { status: 'SUSPENDED' });
-    assert.deepEqual(f.fake.commands(), []);
-    assert.equal((await f.stored('unlimited'))!.status, 'SUSPENDED');
+    expect(f.fake.commands()).toStrictEqual([]);
+    expect((await f.stored('unlimited'))!.status).toBe('SUSPENDED');
   });
 
   it('leaves the key alone when a PATCH repeats the current limit', async () => {
     await f.create('ci', 5);
     f.fake.resetCalls();
     await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 5 });
-    assert.deepEqual(f.fake.commands(), []);
+    expect(f.fake.commands()).toStrictEqual([]);
   });
 
   it('deletes the key with its token', async () => {
     await f.create('ci', 5);
     const { apiKeyId } = await bindingOf('ci');
     await deleteToken(f.deps, 'sa-etl', 'ci');
-    assert.equal(await f.stored('ci'), undefined);
-    assert.ok(!f.fake.keys.has(apiKeyId!));
+    expect(await f.stored('ci')).toBe(undefined);
+    expect(!f.fake.keys.has(apiKeyId!)).toBeTruthy();
     await f.assertInStep();
   });
 
@@ -154,8 +158,8 @@ describe('API Gateway keys follow the token lifecycle', () => {
     const { apiKeyId } = await bindingOf('ci');
     f.fake.keys.delete(apiKeyId!);
     await deleteToken(f.deps, 'sa-etl', 'ci');
-    assert.equal(await f.stored('ci'), undefined);
-    assert.deepEqual(f.compensationFailures, []);
+    expect(await f.stored('ci')).toBe(undefined);
+    expect(f.compensationFailures).toStrictEqual([]);
   });
 });
 
@@ -175,24 +179,25 @@ describe('a failure half-way is compensated', () => {
     it(`create failing at ${at}${when === 'after' ? ' (answer lost)' : ''} leaves no key and no token`, async () => {
       if (at === 'store') f.tokens.failNext('create');
       else f.fake.fail(at, { when: when ?? 'before' });
-      await assert.rejects(f.create('ci', 5));
-      assert.equal(await f.stored('ci'), undefined);
-      assert.equal(f.fake.keys.size, 0, 'no key is left');
+      await expect(f.create('ci', 5)).rejects.toThrow();
+      expect(await f.stored('ci')).toBe(undefined);
+      // 'no key is left'
+      expect(f.fake.keys.size).toBe(0);
       // A plan, once recorded, is shared and kept; one that was never recorded is not left.
-      assert.equal(f.fake.plans.size, leavesPlan ? 1 : 0);
-      assert.deepEqual(f.compensationFailures, []);
+      expect(f.fake.plans.size).toBe(leavesPlan ? 1 : 0);
+      expect(f.compensationFailures).toStrictEqual([]);
       await f.assertInStep();
       // The request can be retried as is.
       await f.create('ci', 5);
-      assert.equal(f.fake.keys.size, 1);
+      expect(f.fake.keys.size).toBe(1);
       await f.assertInStep();
     });
   }
 
   it('create refused by the table (name taken) deletes the key it made', async () => {
     await f.create('ci', 5);
-    await assert.rejects(f.create('ci', 5), TokenNameTakenError);
-    assert.equal(f.fake.keys.size, 1);
+    await expect(f.create('ci', 5)).rejects.toThrow(TokenNameTakenError);
+    expect(f.fake.keys.size).toBe(1);
     await f.assertInStep();
   });
 
@@ -210,21 +215,21 @@ describe('a failure half-way is compensated', () => {
       const before = await bindingOf('ci');
       if (at === 'store') f.tokens.failNext('update');
       else f.fake.fail(at, { when: when ?? 'before' });
-      await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 }));
-      assert.equal((await f.stored('ci'))!.maxRps, 5);
-      assert.deepEqual(await bindingOf('ci'), before);
-      assert.deepEqual([...f.fake.keys.keys()], [before.apiKeyId]);
-      assert.equal(f.fake.keys.get(before.apiKeyId!)!.enabled, true);
-      assert.deepEqual(f.fake.plansOf(before.apiKeyId!), [planOfRate(5)[0]!.id]);
+      await expect(updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 })).rejects.toThrow();
+      expect((await f.stored('ci'))!.maxRps).toBe(5);
+      expect(await bindingOf('ci')).toStrictEqual(before);
+      expect([...f.fake.keys.keys()]).toStrictEqual([before.apiKeyId]);
+      expect(f.fake.keys.get(before.apiKeyId!)!.enabled).toBe(true);
+      expect(f.fake.plansOf(before.apiKeyId!)).toStrictEqual([planOfRate(5)[0]!.id]);
       await f.assertInStep();
     });
   }
 
   it('a create the table committed but answered with an error keeps the key its token names', async () => {
     f.tokens.failNext('create', 'after');
-    await assert.rejects(f.create('ci', 5));
+    await expect(f.create('ci', 5)).rejects.toThrow();
     const { apiKeyId } = await bindingOf('ci');
-    assert.ok(apiKeyId && f.fake.keys.has(apiKeyId));
+    expect(apiKeyId && f.fake.keys.has(apiKeyId)).toBeTruthy();
     await f.assertInStep();
   });
 
@@ -232,10 +237,10 @@ describe('a failure half-way is compensated', () => {
     await f.create('ci', 5);
     const before = await bindingOf('ci');
     f.tokens.failNext('update', 'after');
-    await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 }));
+    await expect(updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 })).rejects.toThrow();
     const after = await bindingOf('ci');
-    assert.notEqual(after.apiKeyId, before.apiKeyId);
-    assert.deepEqual([...f.fake.keys.keys()], [after.apiKeyId]);
+    expect(after.apiKeyId).not.toBe(before.apiKeyId);
+    expect([...f.fake.keys.keys()]).toStrictEqual([after.apiKeyId]);
     await f.assertInStep();
   });
 
@@ -243,9 +248,9 @@ describe('a failure half-way is compensated', () => {
     await f.create('ci', 5);
     const { apiKeyId } = await bindingOf('ci');
     f.tokens.failNext('update', 'after');
-    await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' }));
-    assert.equal((await f.stored('ci'))!.status, 'SUSPENDED');
-    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    await expect(updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' })).rejects.toThrow();
+    expect((await f.stored('ci'))!.status).toBe('SUSPENDED');
+    expect(f.fake.keys.get(apiKeyId!)!.enabled).toBe(false);
     await f.assertInStep();
   });
 
@@ -254,12 +259,13 @@ describe('a failure half-way is compensated', () => {
     const before = await bindingOf('ci');
     f.fake.fail('DeleteApiKey');
     const view = await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 });
-    assert.equal(view.maxRps, 20);
-    assert.equal(f.compensationFailures.length, 1);
-    assert.ok(f.fake.keys.has(before.apiKeyId!), 'the old key is left behind');
+    expect(view.maxRps).toBe(20);
+    expect(f.compensationFailures.length).toBe(1);
+    // 'the old key is left behind'
+    expect(f.fake.keys.has(before.apiKeyId!)).toBeTruthy();
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired]), [['orphan-key', `key ${before.apiKeyId}`, true]]);
-    assert.ok(!f.fake.keys.has(before.apiKeyId!));
+    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([['orphan-key', `key ${before.apiKeyId}`, true]]);
+    expect(!f.fake.keys.has(before.apiKeyId!)).toBeTruthy();
     await f.assertInStep();
   });
 
@@ -276,10 +282,10 @@ describe('a failure half-way is compensated', () => {
     it(`${change} failing in the table leaves the key alone: the key follows the table, never leads it`, async () => {
       const apiKeyId = await suspendedFirst();
       f.tokens.failNext('update');
-      await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { status }));
-      assert.equal((await f.stored('ci'))!.status, start);
-      assert.deepEqual(f.fake.callsOf('UpdateApiKey'), []);
-      assert.equal(f.fake.keys.get(apiKeyId)!.enabled, start === 'ACTIVE');
+      await expect(updateToken(f.deps, 'sa-etl', 'ci', { status })).rejects.toThrow();
+      expect((await f.stored('ci'))!.status).toBe(start);
+      expect(f.fake.callsOf('UpdateApiKey')).toStrictEqual([]);
+      expect(f.fake.keys.get(apiKeyId)!.enabled).toBe(start === 'ACTIVE');
       await f.assertInStep();
     });
 
@@ -288,9 +294,9 @@ describe('a failure half-way is compensated', () => {
         const apiKeyId = await suspendedFirst();
         f.fake.fail('UpdateApiKey', { when });
         await updateToken(f.deps, 'sa-etl', 'ci', { status });
-        assert.equal((await f.stored('ci'))!.status, status);
-        assert.equal(f.fake.keys.get(apiKeyId)!.enabled, status === 'ACTIVE');
-        assert.deepEqual(f.compensationFailures, []);
+        expect((await f.stored('ci'))!.status).toBe(status);
+        expect(f.fake.keys.get(apiKeyId)!.enabled).toBe(status === 'ACTIVE');
+        expect(f.compensationFailures).toStrictEqual([]);
         await f.assertInStep();
       });
     }
@@ -299,11 +305,11 @@ describe('a failure half-way is compensated', () => {
       const apiKeyId = await suspendedFirst();
       f.fake.fail('UpdateApiKey', { times: 3 });
       await updateToken(f.deps, 'sa-etl', 'ci', { status });
-      assert.equal((await f.stored('ci'))!.status, status);
-      assert.equal(f.compensationFailures.length, 1);
+      expect((await f.stored('ci'))!.status).toBe(status);
+      expect(f.compensationFailures.length).toBe(1);
       const report = await f.reconcile(true);
-      assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired]), [['wrong-enabled', true]]);
-      assert.equal(f.fake.keys.get(apiKeyId)!.enabled, status === 'ACTIVE');
+      expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['wrong-enabled', true]]);
+      expect(f.fake.keys.get(apiKeyId)!.enabled).toBe(status === 'ACTIVE');
       await f.assertInStep();
     });
   }
@@ -312,9 +318,9 @@ describe('a failure half-way is compensated', () => {
     await f.create('ci', 5);
     const { apiKeyId } = await bindingOf('ci');
     f.tokens.failNext('delete');
-    await assert.rejects(deleteToken(f.deps, 'sa-etl', 'ci'));
-    assert.ok(await f.stored('ci'));
-    assert.ok(f.fake.keys.has(apiKeyId!));
+    await expect(deleteToken(f.deps, 'sa-etl', 'ci')).rejects.toThrow();
+    expect(await f.stored('ci')).toBeTruthy();
+    expect(f.fake.keys.has(apiKeyId!)).toBeTruthy();
     await f.assertInStep();
   });
 
@@ -323,24 +329,25 @@ describe('a failure half-way is compensated', () => {
     const { apiKeyId } = await bindingOf('ci');
     f.fake.fail('DeleteApiKey');
     await deleteToken(f.deps, 'sa-etl', 'ci');
-    assert.equal(await f.stored('ci'), undefined);
-    assert.equal(f.compensationFailures.length, 1);
+    expect(await f.stored('ci')).toBe(undefined);
+    expect(f.compensationFailures.length).toBe(1);
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired]), [['orphan-key', true]]);
-    assert.ok(!f.fake.keys.has(apiKeyId!));
+    expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-key', true]]);
+    expect(!f.fake.keys.has(apiKeyId!)).toBeTruthy();
     await f.assertInStep();
   });
 
   it('a create whose undo fails too reports it, throws the original error, and reconcile removes the key', async () => {
     f.fake.fail('CreateUsagePlanKey');
     f.fake.fail('DeleteApiKey');
-    await assert.rejects(f.create('ci', 5), (error: Error) => error.name === 'ServiceUnavailableError');
-    assert.equal(await f.stored('ci'), undefined);
-    assert.equal(f.compensationFailures.length, 1);
-    assert.equal(f.fake.keys.size, 1, 'the orphan key exists until reconcile');
+    await expect(f.create('ci', 5)).rejects.toMatchObject({ name: 'ServiceUnavailableError' });
+    expect(await f.stored('ci')).toBe(undefined);
+    expect(f.compensationFailures.length).toBe(1);
+    // 'the orphan key exists until reconcile'
+    expect(f.fake.keys.size).toBe(1);
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift.map((drift) => drift.kind), ['orphan-key']);
-    assert.equal(f.fake.keys.size, 0);
+    expect(report.drift.map((drift) => drift.kind)).toStrictEqual(['orphan-key']);
+    expect(f.fake.keys.size).toBe(0);
     await f.assertInStep();
   });
 });
@@ -350,9 +357,9 @@ describe('concurrent changes of one token', () => {
     await f.create('ci', 5);
     f.tokens.interleave('update', () => updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 6 }));
     const view = await updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 5 });
-    assert.equal(view.maxRps, 5);
-    assert.equal((await f.stored('ci'))!.maxRps, 5);
-    assert.equal(f.fake.keys.size, 1);
+    expect(view.maxRps).toBe(5);
+    expect((await f.stored('ci'))!.maxRps).toBe(5);
+    expect(f.fake.keys.size).toBe(1);
     await f.assertInStep();
   });
 
@@ -361,8 +368,8 @@ describe('concurrent changes of one token', () => {
     f.tokens.interleave('update', () => updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' }));
     await updateToken(f.deps, 'sa-etl', 'ci', { status: 'ACTIVE' });
     const { apiKeyId } = await bindingOf('ci');
-    assert.equal((await f.stored('ci'))!.status, 'ACTIVE');
-    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, true);
+    expect((await f.stored('ci'))!.status).toBe('ACTIVE');
+    expect(f.fake.keys.get(apiKeyId!)!.enabled).toBe(true);
     await f.assertInStep();
   });
 
@@ -376,8 +383,8 @@ describe('concurrent changes of one token', () => {
     };
     await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' });
     const { apiKeyId } = await bindingOf('ci');
-    assert.equal((await f.stored('ci'))!.maxRps, 6);
-    assert.equal(f.fake.keys.get(apiKeyId!)!.enabled, false);
+    expect((await f.stored('ci'))!.maxRps).toBe(6);
+    expect(f.fake.keys.get(apiKeyId!)!.enabled).toBe(false);
     await f.assertInStep();
   });
 
@@ -385,8 +392,8 @@ describe('concurrent changes of one token', () => {
     await f.create('ci', 5);
     f.tokens.interleave('delete', () => updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 6 }));
     await deleteToken(f.deps, 'sa-etl', 'ci');
-    assert.equal(await f.stored('ci'), undefined);
-    assert.equal(f.fake.keys.size, 0);
+    expect(await f.stored('ci')).toBe(undefined);
+    expect(f.fake.keys.size).toBe(0);
     await f.assertInStep();
   });
 
@@ -394,9 +401,9 @@ describe('concurrent changes of one token', () => {
     await f.create('ci', 5);
     let rps = 10;
     f.tokens.interleave('update', () => updateToken({ ...f.deps, tokens: f.tokens.inner }, 'sa-etl', 'ci', { maxRps: rps++ }), 3);
-    await assert.rejects(updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' }), ConcurrentUpdateError);
-    assert.equal((await f.stored('ci'))!.status, 'ACTIVE');
-    assert.equal(f.fake.keys.size, 1);
+    await expect(updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' })).rejects.toThrow(ConcurrentUpdateError);
+    expect((await f.stored('ci'))!.status).toBe('ACTIVE');
+    expect(f.fake.keys.size).toBe(1);
     await f.assertInStep();
   });
 });
@@ -407,14 +414,14 @@ describe('retries are idempotent', () => {
     const { apiKeyId } = await bindingOf('ci');
     const planId = planOfRate(5)[0]!.id;
     await f.rateLimits.keys.addToPlan(planId, apiKeyId!);
-    assert.deepEqual(f.fake.plansOf(apiKeyId!), [planId]);
+    expect(f.fake.plansOf(apiKeyId!)).toStrictEqual([planId]);
   });
 
   it('adding a key already in another plan of the stage is a conflict, not a success', async () => {
     await f.create('a', 5);
     await f.create('b', 9);
     const { apiKeyId } = await bindingOf('a');
-    await assert.rejects(f.rateLimits.keys.addToPlan(planOfRate(9)[0]!.id, apiKeyId!), ConflictException);
+    await expect(f.rateLimits.keys.addToPlan(planOfRate(9)[0]!.id, apiKeyId!)).rejects.toThrow(ConflictException);
   });
 
   it('deleting or disabling twice converges', async () => {
@@ -423,14 +430,14 @@ describe('retries are idempotent', () => {
     const bound = { apiKeyId: binding.apiKeyId!, usageKey: binding.usageKey! };
     await f.rateLimits.keys.setEnabled(bound, false);
     await f.rateLimits.keys.setEnabled(bound, false);
-    assert.equal(f.fake.keys.get(bound.apiKeyId)!.enabled, false);
+    expect(f.fake.keys.get(bound.apiKeyId)!.enabled).toBe(false);
     await f.rateLimits.keys.unbind(bound);
     await f.rateLimits.keys.unbind(bound);
-    assert.ok(!f.fake.keys.has(bound.apiKeyId));
+    expect(!f.fake.keys.has(bound.apiKeyId)).toBeTruthy();
   });
 
   it('maps API Gateway throttling of the control plane to a retryable 503', async () => {
     f.fake.fail('CreateApiKey', { error: () => Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' }) });
-    await assert.rejects(f.create('ci', 5), (error: { status?: number }) => error.status === 503);
+    await expect(f.create('ci', 5)).rejects.toMatchObject({ status: 503 });
   });
 });

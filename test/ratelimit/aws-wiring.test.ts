@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
@@ -25,7 +24,7 @@ let unthrottledValue: string;
 let unthrottledId: string;
 let authorizer: (typeof import('../../functions/authorizer.js'))['handler'];
 
-before(async () => {
+beforeAll(async () => {
   api = await startTestService();
   // Imported once the service has set the log level, as the local gateway does.
   ({ handler: authorizer } = await import('../../functions/authorizer.js'));
@@ -47,7 +46,7 @@ function newContainer(): RateLimits {
     gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   });
 }
-after(async () => {
+afterAll(async () => {
   setRuntime(undefined);
   fake?.restore();
   await api?.stop();
@@ -68,14 +67,14 @@ async function authorize(headers: Record<string, string>): Promise<APIGatewayAut
 
 async function create(name: string, maxRps: number | null): Promise<string> {
   const created = await api.call('POST', FIN, { as: 'alice', body: { name, maxRps } });
-  assert.equal(created.status, 201, created.text);
+  expect(created).toMatchObject({ status: 201 });
   return created.body.token;
 }
 
 async function bindingOf(name: string) {
   const items = await api.scanTable();
   const token = items.find((item) => item.pk === 'SA#sa-etl' && item.sk === `TOKEN#${name}`);
-  assert.ok(token);
+  expect(token).toBeTruthy();
   return token as { lookupId: string; apiKeyId?: string; usageKey?: string };
 }
 
@@ -83,32 +82,32 @@ describe('in AWS, the HTTP endpoints keep API Gateway in step', () => {
   it('binds, moves, disables and deletes the key of a token managed over HTTP', async () => {
     await create('http-managed', 5);
     const first = await bindingOf('http-managed');
-    assert.ok(first.apiKeyId && fake.keys.get(first.apiKeyId)?.enabled);
+    expect(first.apiKeyId && fake.keys.get(first.apiKeyId)?.enabled).toBeTruthy();
 
-    assert.equal((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { maxRps: 8 } })).status, 200);
+    expect((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { maxRps: 8 } })).status).toBe(200);
     const moved = await bindingOf('http-managed');
-    assert.notEqual(moved.apiKeyId, first.apiKeyId);
-    assert.ok(!fake.keys.has(first.apiKeyId));
+    expect(moved.apiKeyId).not.toBe(first.apiKeyId);
+    expect(fake.keys.has(first.apiKeyId!)).toBe(false);
 
-    assert.equal((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { status: 'SUSPENDED' } })).status, 200);
-    assert.equal(fake.keys.get(moved.apiKeyId!)!.enabled, false);
+    expect((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { status: 'SUSPENDED' } })).status).toBe(200);
+    expect(fake.keys.get(moved.apiKeyId!)!.enabled).toBe(false);
 
-    assert.equal((await api.call('DELETE', `${FIN}/http-managed`, { as: 'alice' })).status, 204);
-    assert.ok(!fake.keys.has(moved.apiKeyId!));
+    expect((await api.call('DELETE', `${FIN}/http-managed`, { as: 'alice' })).status).toBe(204);
+    expect(!fake.keys.has(moved.apiKeyId!)).toBeTruthy();
 
     const report = await reconcileRateLimits(
       { documents: api.documentClient, tableName: api.tableName, tokens: local.tokens, rateLimits, orphanGraceSeconds: 0 },
       { apply: false },
     );
-    assert.deepEqual(report.drift, []);
+    expect(report.drift).toStrictEqual([]);
   });
 
   it('answers 503 with Retry-After, and stores nothing, when API Gateway cannot make the key', async () => {
     fake.fail('CreateApiKey');
     const refused = await api.call('POST', FIN, { as: 'alice', body: { name: 'not-made', maxRps: 5 } });
-    assert.equal(refused.status, 503, refused.text);
-    assert.equal(refused.headers.get('retry-after'), '1');
-    assert.equal((await api.call('GET', `${FIN}`, { as: 'alice' })).body.tokens.some((t: { name: string }) => t.name === 'not-made'), false);
+    expect(refused).toMatchObject({ status: 503 });
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await api.call('GET', `${FIN}`, { as: 'alice' })).body.tokens.some((t: { name: string }) => t.name === 'not-made')).toBe(false);
   });
 });
 
@@ -117,7 +116,7 @@ describe('the authorizer names the usage identifier key', () => {
     const token = await create('own-key', 5);
     const { apiKeyId } = await bindingOf('own-key');
     const result = await authorize({ 'X-API-Token': token });
-    assert.equal(result.usageIdentifierKey, fake.keys.get(apiKeyId!)!.value);
+    expect(result.usageIdentifierKey).toBe(fake.keys.get(apiKeyId!)!.value);
   });
 
   it('is the shared unthrottled key for a token without a limit and for a JWT caller, read once', async () => {
@@ -126,11 +125,12 @@ describe('the authorizer names the usage identifier key', () => {
     inAws();
     fake.resetCalls();
     for (let i = 0; i < 3; i++) {
-      assert.equal((await authorize({ 'X-API-Token': token })).usageIdentifierKey, unthrottledValue);
-      assert.equal((await authorize({ Authorization: `Bearer ${await api.jwt('alice')}` })).usageIdentifierKey, unthrottledValue);
+      expect((await authorize({ 'X-API-Token': token })).usageIdentifierKey).toBe(unthrottledValue);
+      expect((await authorize({ Authorization: `Bearer ${await api.jwt('alice')}` })).usageIdentifierKey).toBe(unthrottledValue);
     }
-    assert.equal(fake.callsOf('GetApiKey').length, 1, 'the value is read once per container');
-    for (const call of fake.callsOf('GetApiKey')) assert.equal(call.includeValue, true);
+    // 'the value is read once per container'
+    expect(fake.callsOf('GetApiKey').length).toBe(1);
+    for (const call of fake.callsOf('GetApiKey')) expect(call.includeValue).toBe(true);
   });
 
   it('is the unthrottled key, rather than a refusal, for a limited token whose key went missing', async () => {
@@ -139,20 +139,20 @@ describe('the authorizer names the usage identifier key', () => {
     for (const key of [keys.token('sa-etl', 'lost-key'), keys.credential(lookupId)]) {
       await api.documentClient.send(new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'REMOVE apiKeyId, usageKey' }));
     }
-    assert.equal((await authorize({ 'X-API-Token': token })).usageIdentifierKey, unthrottledValue);
+    expect((await authorize({ 'X-API-Token': token })).usageIdentifierKey).toBe(unthrottledValue);
   });
 
   it('names no key for a suspended token: it is refused first', async () => {
     const token = await create('suspended-key', 5);
     await api.call('PATCH', `${FIN}/suspended-key`, { as: 'alice', body: { status: 'SUSPENDED' } });
-    await assert.rejects(authorize({ 'X-API-Token': token }), /Unauthorized/);
+    await expect(authorize({ 'X-API-Token': token })).rejects.toThrow(/Unauthorized/);
   });
 
   it('names no key locally, where the local gateway throttles by token', async () => {
     setRuntime(local);
     const token = await create('local-only', 5);
     const result = await authorize({ 'X-API-Token': token });
-    assert.equal(result.usageIdentifierKey, undefined);
-    assert.equal(result.context?.maxRps, 5);
+    expect(result.usageIdentifierKey).toBe(undefined);
+    expect(result.context?.maxRps).toBe(5);
   });
 });

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -147,14 +147,15 @@ export async function ratelimitFixture(): Promise<Fixture> {
     },
     async removeBehindTheBack(name, serviceAccountId = 'sa-etl') {
       const item = (await documents.send(new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }))).Item;
-      assert.ok(item);
+      if (!item) throw new Error('item is missing');
       await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name) }));
       await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.credential(String(item.lookupId)) }));
     },
     reconcile,
     async assertInStep() {
       const report = await reconcile(false);
-      assert.deepEqual(report.drift, [], 'API Gateway should match the table');
+      // 'API Gateway should match the table'
+      expect(report.drift).toStrictEqual([]);
     },
     close() {
       fake.restore();

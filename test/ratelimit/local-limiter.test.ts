@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 
@@ -13,20 +12,20 @@ const FIN = domainTokens('finance', 'sa-etl');
 const WHOAMI = '/api/v1/auth/whoami';
 let api: TestService;
 
-before(async () => {
+beforeAll(async () => {
   api = await startTestService();
 });
-after(async () => api?.stop());
+afterAll(async () => api?.stop());
 
 async function create(name: string, maxRps: number | null): Promise<string> {
   const created = await api.call('POST', FIN, { as: 'alice', body: { name, maxRps } });
-  assert.equal(created.status, 201, created.text);
+  expect(created).toMatchObject({ status: 201 });
   return created.body.token;
 }
 
 async function patch(name: string, body: unknown): Promise<void> {
   const result = await api.call('PATCH', `${FIN}/${name}`, { as: 'alice', body });
-  assert.equal(result.status, 200, result.text);
+  expect(result).toMatchObject({ status: 200 });
 }
 
 const asToken = (token: string) => ({ 'X-API-Token': token });
@@ -57,29 +56,34 @@ describe('the local limiter', () => {
   it('admits a burst of maxRps at once and refuses the rest with a 429 problem', async () => {
     const token = await create('burst', 3);
     const { admitted, seconds, refused } = await volley(asToken(token), 12);
-    assert.ok(admitted >= 3, `admitted ${admitted}`);
-    assert.ok(admitted <= 3 + Math.ceil(seconds * 3), `admitted ${admitted} in ${seconds.toFixed(2)} s`);
-    assert.ok(refused);
+    // `admitted ${admitted}`
+    expect(admitted >= 3).toBeTruthy();
+    // `admitted ${admitted} in ${seconds.toFixed(2)} s`
+    expect(admitted <= 3 + Math.ceil(seconds * 3)).toBeTruthy();
+    if (!refused) throw new Error('no request was refused');
     const { response, text } = refused;
-    assert.equal(response.headers.get('content-type'), 'application/problem+json');
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
     const body = JSON.parse(text);
-    assert.equal(body.status, 429);
-    assert.equal(body.code, 'THROTTLED');
-    assert.equal(typeof body.type, 'string');
-    assert.equal(typeof body.title, 'string');
-    assert.equal(typeof body.detail, 'string');
+    expect(body.status).toBe(429);
+    expect(body.code).toBe('THROTTLED');
+    expect(typeof body.type).toBe('string');
+    expect(typeof body.title).toBe('string');
+    expect(typeof body.detail).toBe('string');
 
     const retryAfter = response.headers.get('retry-after')!;
-    assert.match(retryAfter, /^[1-9][0-9]*$/, 'Retry-After is delay-seconds');
+    // 'Retry-After is delay-seconds'
+    expect(retryAfter).toMatch(/^[1-9][0-9]*$/);
     const policy = response.headers.get('ratelimit-policy')!;
     const limit = response.headers.get('ratelimit')!;
-    assert.match(policy, SF_STRING_ITEM);
-    assert.match(limit, SF_STRING_ITEM);
-    assert.deepEqual(parameters(policy), { q: '3', w: '1' });
-    assert.equal(policy.split(';')[0], limit.split(';')[0], 'RateLimit names the policy of RateLimit-Policy');
+    expect(policy).toMatch(SF_STRING_ITEM);
+    expect(limit).toMatch(SF_STRING_ITEM);
+    expect(parameters(policy)).toStrictEqual({ q: '3', w: '1' });
+    // 'RateLimit names the policy of RateLimit-Policy'
+    expect(policy.split(';')[0]).toBe(limit.split(';')[0]);
     const { r, t } = parameters(limit);
-    assert.equal(r, '0');
-    assert.ok(Number(t) >= 1 && Number(t) <= Number(retryAfter), 'Retry-After does not point before the end of the window');
+    expect(r).toBe('0');
+    // 'Retry-After does not point before the end of the window'
+    expect(Number(t) >= 1 && Number(t) <= Number(retryAfter)).toBeTruthy();
   });
 
   it('holds a steady rate of maxRps under ten times that load', async () => {
@@ -96,53 +100,58 @@ describe('the local limiter', () => {
     const statuses = await Promise.all(pending);
     const seconds = (performance.now() - started) / 1000;
     const admitted = statuses.filter((status) => status === 200).length;
-    assert.deepEqual([...new Set(statuses)].sort(), [200, 429]);
+    expect([...new Set(statuses)].sort()).toStrictEqual([200, 429]);
     const bound = rps * seconds + rps;
-    assert.ok(admitted <= Math.floor(bound) + 1, `admitted ${admitted}, bound ${bound.toFixed(1)}`);
-    assert.ok(admitted >= 0.7 * rps * 2.5, `admitted ${admitted}: the limiter should not starve a busy token`);
+    // `admitted ${admitted}, bound ${bound.toFixed(1)}`
+    expect(admitted <= Math.floor(bound) + 1).toBeTruthy();
+    // `admitted ${admitted}: the limiter should not starve a busy token`
+    expect(admitted >= 0.7 * rps * 2.5).toBeTruthy();
   });
 
   it('keeps each token to its own bucket', async () => {
     const first = await create('own-bucket-a', 1);
     const second = await create('own-bucket-b', 1);
     const drained = await volley(asToken(first), 4);
-    assert.ok(drained.statuses.includes(429));
-    assert.deepEqual((await volley(asToken(second), 1)).statuses, [200]);
+    expect(drained.statuses.includes(429)).toBeTruthy();
+    expect((await volley(asToken(second), 1)).statuses).toStrictEqual([200]);
   });
 
   it('applies a raised limit at once, and a lowered one too', async () => {
     const token = await create('changing', 1);
-    assert.ok((await volley(asToken(token), 4)).statuses.includes(429));
+    expect((await volley(asToken(token), 4)).statuses.includes(429)).toBeTruthy();
     await patch('changing', { maxRps: 20 });
     const raised = await volley(asToken(token), 10);
-    assert.equal(raised.admitted, 10, `statuses ${raised.statuses}`);
+    // `statuses ${raised.statuses}`
+    expect(raised.admitted).toBe(10);
     await patch('changing', { maxRps: 2 });
     const lowered = await volley(asToken(token), 10);
-    assert.ok(lowered.admitted >= 2 && lowered.admitted <= 2 + Math.ceil(lowered.seconds * 2), `admitted ${lowered.admitted}`);
+    // `admitted ${lowered.admitted}`
+    expect(lowered.admitted >= 2 && lowered.admitted <= 2 + Math.ceil(lowered.seconds * 2)).toBeTruthy();
   });
 
   it('refuses a suspended token with 401, not 429, even over its limit', async () => {
     const token = await create('suspended', 1);
-    assert.ok((await volley(asToken(token), 3)).statuses.includes(429));
+    expect((await volley(asToken(token), 3)).statuses.includes(429)).toBeTruthy();
     await patch('suspended', { status: 'SUSPENDED' });
     const refused = await volley(asToken(token), 5);
-    assert.deepEqual(refused.statuses, [401, 401, 401, 401, 401]);
+    expect(refused.statuses).toStrictEqual([401, 401, 401, 401, 401]);
     for (const { response, text } of refused.all) {
-      assert.equal(JSON.parse(text).code, 'UNAUTHORIZED');
-      assert.equal(response.headers.get('retry-after'), null);
-      assert.equal(response.headers.get('ratelimit'), null);
+      expect(JSON.parse(text).code).toBe('UNAUTHORIZED');
+      expect(response.headers.get('retry-after')).toBe(null);
+      expect(response.headers.get('ratelimit')).toBe(null);
     }
     await patch('suspended', { status: 'ACTIVE' });
     let status = 0;
     for (const deadline = performance.now() + 3000; status !== 200 && performance.now() < deadline; await sleep(100)) {
       status = (await volley(asToken(token), 1)).statuses[0]!;
     }
-    assert.equal(status, 200, 'reactivated, it is admitted again within its rate');
+    // 'reactivated, it is admitted again within its rate'
+    expect(status).toBe(200);
   });
 
   it('does not limit tokens without maxRps, nor JWT callers', async () => {
     const token = await create('unlimited', null);
-    assert.equal((await volley(asToken(token), 40)).admitted, 40);
-    assert.equal((await volley({ Authorization: `Bearer ${await api.jwt('alice')}` }, 40)).admitted, 40);
+    expect((await volley(asToken(token), 40)).admitted).toBe(40);
+    expect((await volley({ Authorization: `Bearer ${await api.jwt('alice')}` }, 40)).admitted).toBe(40);
   });
 });

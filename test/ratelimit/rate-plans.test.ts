@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ratePlanKey } from '../../shared/ratelimit/rate-plans.js';
 import { createToken } from '../../shared/tokens/token-service.js';
@@ -37,12 +36,15 @@ describe('usage plans per rate, created on demand', () => {
     const [first, second] = [f.container(), f.container()];
     lineUp('CreateUsagePlan', 2);
     const ids = await Promise.all([first.plans.planFor(7), second.plans.planFor(7)]);
-    assert.equal(f.fake.callsOf('CreateUsagePlan').length, 2, 'both containers created a plan');
-    assert.equal(ids[0], ids[1], 'both use the same plan');
-    assert.deepEqual([...f.fake.plans.keys()], [ids[0]], 'the loser deleted its own plan');
-    assert.equal(await recordedPlan(7), ids[0]);
+    // 'both containers created a plan'
+    expect(f.fake.callsOf('CreateUsagePlan').length).toBe(2);
+    // 'both use the same plan'
+    expect(ids[0]).toBe(ids[1]);
+    // 'the loser deleted its own plan'
+    expect([...f.fake.plans.keys()]).toStrictEqual([ids[0]]);
+    expect(await recordedPlan(7)).toBe(ids[0]);
     // API Gateway refuses to delete a plan still on a stage: the loser detaches it first.
-    assert.deepEqual(f.fake.commands().filter((name) => name === 'UpdateUsagePlan' || name === 'DeleteUsagePlan'), ['UpdateUsagePlan', 'DeleteUsagePlan']);
+    expect(f.fake.commands().filter((name) => name === 'UpdateUsagePlan' || name === 'DeleteUsagePlan')).toStrictEqual(['UpdateUsagePlan', 'DeleteUsagePlan']);
   });
 
   it('ends five concurrent token creates with a new limit with one plan holding all five keys', async () => {
@@ -56,26 +58,26 @@ describe('usage plans per rate, created on demand', () => {
         ),
       ),
     );
-    assert.equal(f.fake.plans.size, 1);
+    expect(f.fake.plans.size).toBe(1);
     const [plan] = f.fake.plans.values();
-    assert.equal(plan!.keyIds.size, 5);
-    assert.equal(await recordedPlan(11), plan!.id);
+    expect(plan!.keyIds.size).toBe(5);
+    expect(await recordedPlan(11)).toBe(plan!.id);
     await f.assertInStep();
   });
 
   it('reads the recorded plan in a new container instead of creating another', async () => {
     const id = await f.rateLimits.plans.planFor(3);
     f.fake.resetCalls();
-    assert.equal(await f.container().plans.planFor(3), id);
-    assert.deepEqual(f.fake.commands(), []);
+    expect(await f.container().plans.planFor(3)).toBe(id);
+    expect(f.fake.commands()).toStrictEqual([]);
   });
 
   it('asks the table once per container and rate', async () => {
     const id = await f.rateLimits.plans.planFor(4);
     f.fake.resetCalls();
-    assert.equal(await f.rateLimits.plans.planFor(4), id);
-    assert.equal(await f.rateLimits.plans.planFor(4), id);
-    assert.deepEqual(f.fake.commands(), []);
+    expect(await f.rateLimits.plans.planFor(4)).toBe(id);
+    expect(await f.rateLimits.plans.planFor(4)).toBe(id);
+    expect(f.fake.commands()).toStrictEqual([]);
   });
 
   it('uses the winner when its own plan cannot be deleted, and reconcile removes the leftover', async () => {
@@ -83,23 +85,23 @@ describe('usage plans per rate, created on demand', () => {
     lineUp('CreateUsagePlan', 2);
     f.fake.fail('DeleteUsagePlan');
     const ids = await Promise.all([first.plans.planFor(7), second.plans.planFor(7)]);
-    assert.equal(ids[0], ids[1]);
-    assert.equal(f.fake.plans.size, 2);
-    assert.equal(f.compensationFailures.length, 1);
+    expect(ids[0]).toBe(ids[1]);
+    expect(f.fake.plans.size).toBe(2);
+    expect(f.compensationFailures.length).toBe(1);
     f.fake.beforeCommand = undefined;
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired]), [['orphan-plan', true]]);
-    assert.deepEqual([...f.fake.plans.keys()], [ids[0]]);
+    expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-plan', true]]);
+    expect([...f.fake.plans.keys()]).toStrictEqual([ids[0]]);
     await f.assertInStep();
   });
 
   it('creates nothing when API Gateway refuses the plan, and tries again next time', async () => {
     f.fake.fail('CreateUsagePlan');
-    await assert.rejects(f.rateLimits.plans.planFor(6));
-    assert.equal(await recordedPlan(6), undefined);
+    await expect(f.rateLimits.plans.planFor(6)).rejects.toThrow();
+    expect(await recordedPlan(6)).toBe(undefined);
     const id = await f.rateLimits.plans.planFor(6);
-    assert.equal(await recordedPlan(6), id);
-    assert.equal(f.fake.plans.size, 1);
+    expect(await recordedPlan(6)).toBe(id);
+    expect(f.fake.plans.size).toBe(1);
   });
 
   it('moves on to a replaced plan when its cached plan was deleted', async () => {
@@ -111,6 +113,6 @@ describe('usage plans per rate, created on demand', () => {
     await f.container().plans.replace(5, old!.id);
     await f.create('b', 5);
     const b = await f.stored('b');
-    assert.deepEqual(f.fake.plansOf(String(b!.apiKeyId)), [await recordedPlan(5)]);
+    expect(f.fake.plansOf(String(b!.apiKeyId))).toStrictEqual([await recordedPlan(5)]);
   });
 });

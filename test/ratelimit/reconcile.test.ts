@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { gatewayNames } from '../../shared/ratelimit/gateway-names.js';
 import { keys } from '../../shared/store/keys.js';
@@ -14,7 +13,7 @@ afterEach(() => f.close());
 
 async function keyOf(name: string): Promise<string> {
   const token = await f.stored(name);
-  assert.ok(token?.apiKeyId, `token ${name} should have a key`);
+  if (!token?.apiKeyId) throw new Error(`token ${name} should have a key`);
   return String(token.apiKeyId);
 }
 
@@ -34,8 +33,8 @@ describe('reconcile', () => {
     await f.create('c', 9);
     await updateToken(f.deps, 'sa-etl', 'c', { status: 'SUSPENDED' });
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift, []);
-    assert.deepEqual({ tokens: report.tokens, keys: report.keys, plans: report.plans }, { tokens: 3, keys: 2, plans: 2 });
+    expect(report.drift).toStrictEqual([]);
+    expect({ tokens: report.tokens, keys: report.keys, plans: report.plans }).toStrictEqual({ tokens: 3, keys: 2, plans: 2 });
   });
 
   it('reports drift without changing anything on a dry run', async () => {
@@ -44,10 +43,10 @@ describe('reconcile', () => {
     f.fake.addKey(`${f.rateLimits.names.prefix}orphan`, { createdDate: new Date(Date.now() - 3_600_000) });
     const before = snapshot();
     const report = await f.reconcile(false);
-    assert.equal(report.applied, false);
-    assert.deepEqual(kinds(report), ['orphan-key', 'wrong-enabled']);
-    assert.ok(report.drift.every((drift) => drift.repaired === undefined));
-    assert.equal(snapshot(), before);
+    expect(report.applied).toBe(false);
+    expect(kinds(report)).toStrictEqual(['orphan-key', 'wrong-enabled']);
+    expect(report.drift.every((drift) => drift.repaired === undefined)).toBeTruthy();
+    expect(snapshot()).toBe(before);
   });
 
   it('deletes keys whose tokens DynamoDB TTL removed', async () => {
@@ -55,18 +54,18 @@ describe('reconcile', () => {
     const apiKeyId = await keyOf('expired');
     await f.removeBehindTheBack('expired');
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired]), [['orphan-key', `key ${apiKeyId}`, true]]);
-    assert.ok(!f.fake.keys.has(apiKeyId));
-    assert.deepEqual((await f.reconcile(true)).drift, []);
+    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([['orphan-key', `key ${apiKeyId}`, true]]);
+    expect(!f.fake.keys.has(apiKeyId)).toBeTruthy();
+    expect((await f.reconcile(true)).drift).toStrictEqual([]);
   });
 
   it('leaves a young unbound key alone: its token may be being created', async () => {
     const young = f.fake.addKey(`${f.rateLimits.names.prefix}in-flight`);
     const report = await f.reconcile(true, { graceSeconds: 900 });
-    assert.deepEqual(report.drift, []);
-    assert.ok(f.fake.keys.has(young.id));
+    expect(report.drift).toStrictEqual([]);
+    expect(f.fake.keys.has(young.id)).toBeTruthy();
     const later = await f.reconcile(true, { graceSeconds: 900, now: () => new Date(Date.now() + 901_000) });
-    assert.deepEqual(kinds(later), ['orphan-key']);
+    expect(kinds(later)).toStrictEqual(['orphan-key']);
   });
 
   it('never touches keys that are not its own: the unthrottled key, another deployment’s keys', async () => {
@@ -74,8 +73,8 @@ describe('reconcile', () => {
     const shared = f.fake.addKey('UnthrottledKey', { createdDate: old });
     const other = f.fake.addKey(`${gatewayNames({ restApiId: 'zzzzzzzzzz', stage: API.stage }).prefix}x-rps5`, { createdDate: old });
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift, []);
-    assert.ok(f.fake.keys.has(shared.id) && f.fake.keys.has(other.id));
+    expect(report.drift).toStrictEqual([]);
+    expect(f.fake.keys.has(shared.id) && f.fake.keys.has(other.id)).toBeTruthy();
   });
 
   it('gives a token with a limit a new key when its key is missing', async () => {
@@ -85,12 +84,13 @@ describe('reconcile', () => {
     for (const plan of f.fake.plans.values()) plan.keyIds.delete(lost);
     const before = await f.stored('a');
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired]), [['missing-key', true]]);
+    expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['missing-key', true]]);
     const after = await f.stored('a');
-    assert.notEqual(after!.apiKeyId, lost);
-    assert.equal(after!.updatedAt, before!.updatedAt, 'a repair is not a change by the owner');
+    expect(after!.apiKeyId).not.toBe(lost);
+    // 'a repair is not a change by the owner'
+    expect(after!.updatedAt).toBe(before!.updatedAt);
     const credential = await f.credential(String(after!.lookupId));
-    assert.equal(credential!.usageKey, f.fake.keys.get(String(after!.apiKeyId))!.value);
+    expect(credential!.usageKey).toBe(f.fake.keys.get(String(after!.apiKeyId))!.value);
     await f.assertInStep();
   });
 
@@ -102,7 +102,7 @@ describe('reconcile', () => {
       await f.documents.send(new UpdateCommand({ TableName: f.tableName, Key: key, UpdateExpression: 'SET maxRps = :n', ExpressionAttributeValues: { ':n': 4 } }));
     }
     const report = await f.reconcile(true);
-    assert.deepEqual(kinds(report), ['missing-key']);
+    expect(kinds(report)).toStrictEqual(['missing-key']);
     await f.assertInStep();
   });
 
@@ -114,8 +114,8 @@ describe('reconcile', () => {
     five!.keyIds.delete(apiKeyId);
     nine!.keyIds.add(apiKeyId);
     const report = await f.reconcile(true);
-    assert.deepEqual(kinds(report), ['wrong-plan']);
-    assert.deepEqual(f.fake.plansOf(apiKeyId), [five!.id]);
+    expect(kinds(report)).toStrictEqual(['wrong-plan']);
+    expect(f.fake.plansOf(apiKeyId)).toStrictEqual([five!.id]);
     await f.assertInStep();
   });
 
@@ -123,7 +123,7 @@ describe('reconcile', () => {
     await f.create('a', 5);
     const apiKeyId = await keyOf('a');
     for (const plan of f.fake.plans.values()) plan.keyIds.delete(apiKeyId);
-    assert.deepEqual(kinds(await f.reconcile(true)), ['wrong-plan']);
+    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-plan']);
     await f.assertInStep();
   });
 
@@ -135,9 +135,9 @@ describe('reconcile', () => {
     f.fake.keys.get(await keyOf('active'))!.enabled = false;
     f.fake.keys.get(await keyOf('suspended'))!.enabled = true;
     const report = await f.reconcile(true, { now: () => new Date(Date.now() + 1000) });
-    assert.deepEqual(kinds(report), ['wrong-enabled', 'wrong-enabled']);
-    assert.equal(f.fake.keys.get(await keyOf('active'))!.enabled, true);
-    assert.equal(f.fake.keys.get(await keyOf('suspended'))!.enabled, false);
+    expect(kinds(report)).toStrictEqual(['wrong-enabled', 'wrong-enabled']);
+    expect(f.fake.keys.get(await keyOf('active'))!.enabled).toBe(true);
+    expect(f.fake.keys.get(await keyOf('suspended'))!.enabled).toBe(false);
 
     // Expired tokens stay listed (and keep their key) until deleted; the key is disabled.
     const expiring = await f.stored('expiring');
@@ -146,9 +146,9 @@ describe('reconcile', () => {
         new UpdateCommand({ TableName: f.tableName, Key: key, UpdateExpression: 'SET expiresAt = :at', ExpressionAttributeValues: { ':at': new Date(Date.now() - 1000).toISOString() } }),
       );
     }
-    assert.deepEqual(kinds(await f.reconcile(true)), ['wrong-enabled']);
-    assert.equal(f.fake.keys.get(await keyOf('expiring'))!.enabled, false);
-    assert.deepEqual((await f.reconcile(true)).drift, []);
+    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-enabled']);
+    expect(f.fake.keys.get(await keyOf('expiring'))!.enabled).toBe(false);
+    expect((await f.reconcile(true)).drift).toStrictEqual([]);
   });
 
   it('unbinds and deletes the key of a token that has no limit', async () => {
@@ -158,10 +158,10 @@ describe('reconcile', () => {
     for (const key of [keys.token('sa-etl', 'a'), keys.credential(String(token!.lookupId))]) {
       await f.documents.send(new UpdateCommand({ TableName: f.tableName, Key: key, UpdateExpression: 'SET maxRps = :none', ExpressionAttributeValues: { ':none': null } }));
     }
-    assert.deepEqual(kinds(await f.reconcile(true)), ['unneeded-key']);
-    assert.ok(!f.fake.keys.has(apiKeyId));
-    assert.equal((await f.stored('a'))!.apiKeyId, undefined);
-    assert.equal((await f.credential(String(token!.lookupId)))!.usageKey, undefined);
+    expect(kinds(await f.reconcile(true))).toStrictEqual(['unneeded-key']);
+    expect(!f.fake.keys.has(apiKeyId)).toBeTruthy();
+    expect((await f.stored('a'))!.apiKeyId).toBe(undefined);
+    expect((await f.credential(String(token!.lookupId)))!.usageKey).toBe(undefined);
     await f.assertInStep();
   });
 
@@ -171,15 +171,15 @@ describe('reconcile', () => {
     const [plan] = f.fake.plans.values();
     f.fake.plans.delete(plan!.id);
     const report = await f.reconcile(true);
-    assert.deepEqual(kinds(report), ['missing-plan', 'wrong-plan', 'wrong-plan']);
-    assert.ok(report.drift.every((drift) => drift.repaired));
+    expect(kinds(report)).toStrictEqual(['missing-plan', 'wrong-plan', 'wrong-plan']);
+    expect(report.drift.every((drift) => drift.repaired)).toBeTruthy();
     const [replacement] = f.fake.plans.values();
-    assert.notEqual(replacement!.id, plan!.id);
-    assert.equal(replacement!.keyIds.size, 2);
+    expect(replacement!.id).not.toBe(plan!.id);
+    expect(replacement!.keyIds.size).toBe(2);
     await f.assertInStep();
     // New tokens with that limit join the replacement, even through a container that cached the old plan.
     await f.create('c', 5);
-    assert.equal(replacement!.keyIds.size, 3);
+    expect(replacement!.keyIds.size).toBe(3);
   });
 
   it('restores a plan whose throttle or stage was changed by hand', async () => {
@@ -187,10 +187,10 @@ describe('reconcile', () => {
     const [plan] = f.fake.plans.values();
     plan!.rateLimit = 500;
     plan!.stages = [];
-    assert.deepEqual(kinds(await f.reconcile(true)), ['wrong-plan-settings']);
-    assert.equal(plan!.rateLimit, 5);
-    assert.equal(plan!.burstLimit, 5);
-    assert.deepEqual(plan!.stages, [`${API.restApiId}:${API.stage}`]);
+    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-plan-settings']);
+    expect(plan!.rateLimit).toBe(5);
+    expect(plan!.burstLimit).toBe(5);
+    expect(plan!.stages).toStrictEqual([`${API.restApiId}:${API.stage}`]);
     await f.assertInStep();
   });
 
@@ -199,8 +199,8 @@ describe('reconcile', () => {
     f.fake.keys.get(await keyOf('a'))!.enabled = false;
     f.fake.fail('UpdateApiKey');
     const report = await f.reconcile(true);
-    assert.deepEqual(report.drift.map((drift) => [drift.kind, drift.repaired, drift.error]), [['wrong-enabled', false, 'ServiceUnavailableException']]);
-    assert.deepEqual(kinds(await f.reconcile(true)), ['wrong-enabled']);
+    expect(report.drift.map((drift) => [drift.kind, drift.repaired, drift.error])).toStrictEqual([['wrong-enabled', false, 'ServiceUnavailableException']]);
+    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-enabled']);
     await f.assertInStep();
   });
 
@@ -211,6 +211,6 @@ describe('reconcile', () => {
     await f.removeBehindTheBack('a');
     f.fake.addKey(`${f.rateLimits.names.prefix}x`, { createdDate: new Date(0) });
     const report = JSON.stringify(await f.reconcile(false));
-    for (const key of f.fake.keys.values()) assert.ok(!report.includes(key.value));
+    for (const key of f.fake.keys.values()) expect(!report.includes(key.value)).toBeTruthy();
   });
 });

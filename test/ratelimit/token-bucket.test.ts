@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { tokenBucketThrottle } from '../../infra/local/throttle.js';
@@ -22,12 +21,12 @@ describe('the local token bucket', () => {
     const time = clock();
     const throttle = tokenBucketThrottle(time.now);
     const admitted = () => throttle(asToken('a', 4)).allowed;
-    assert.deepEqual([admitted(), admitted(), admitted(), admitted(), admitted()], [true, true, true, true, false]);
+    expect([admitted(), admitted(), admitted(), admitted(), admitted()]).toStrictEqual([true, true, true, true, false]);
     time.advance(249);
-    assert.equal(admitted(), false);
+    expect(admitted()).toBe(false);
     time.advance(1);
-    assert.equal(admitted(), true);
-    assert.equal(admitted(), false);
+    expect(admitted()).toBe(true);
+    expect(admitted()).toBe(false);
   });
 
   it('never admits more than N*T + N in T seconds, however requests arrive', () => {
@@ -56,35 +55,36 @@ describe('the local token bucket', () => {
         time.advance(t - time.now());
         if (throttle(asToken('a', rps)).allowed) admitted += 1;
       }
-      assert.ok(Math.abs(admitted - (rps * 5 + rps)) <= 1, `rate ${rps}: admitted ${admitted}`);
+      // `rate ${rps}: admitted ${admitted}`
+      expect(Math.abs(admitted - (rps * 5 + rps)) <= 1).toBeTruthy();
     }
   });
 
   it('keeps one bucket per token', () => {
     const throttle = tokenBucketThrottle(clock().now);
-    assert.equal(throttle(asToken('a', 1)).allowed, true);
-    assert.equal(throttle(asToken('a', 1)).allowed, false);
-    assert.equal(throttle(asToken('b', 1)).allowed, true);
+    expect(throttle(asToken('a', 1)).allowed).toBe(true);
+    expect(throttle(asToken('a', 1)).allowed).toBe(false);
+    expect(throttle(asToken('b', 1)).allowed).toBe(true);
   });
 
   it('lets callers without a limit through: tokens without maxRps and JWT callers', () => {
     const throttle = tokenBucketThrottle(clock().now);
     for (let i = 0; i < 1000; i++) {
-      assert.equal(throttle(asToken('unlimited', null)).allowed, true);
-      assert.equal(throttle({ principalId: 'alice', policyDocument: { Version: '2012-10-17', Statement: [] }, context: { userId: 'alice' } }).allowed, true);
+      expect(throttle(asToken('unlimited', null)).allowed).toBe(true);
+      expect(throttle({ principalId: 'alice', policyDocument: { Version: '2012-10-17', Statement: [] }, context: { userId: 'alice' } }).allowed).toBe(true);
     }
   });
 
   it('starts a new full bucket when the limit changes', () => {
     const time = clock();
     const throttle = tokenBucketThrottle(time.now);
-    assert.equal(throttle(asToken('a', 1)).allowed, true);
-    assert.equal(throttle(asToken('a', 1)).allowed, false);
-    for (let i = 0; i < 10; i++) assert.equal(throttle(asToken('a', 10)).allowed, true);
-    assert.equal(throttle(asToken('a', 10)).allowed, false);
-    assert.equal(throttle(asToken('a', 2)).allowed, true);
-    assert.equal(throttle(asToken('a', 2)).allowed, true);
-    assert.equal(throttle(asToken('a', 2)).allowed, false);
+    expect(throttle(asToken('a', 1)).allowed).toBe(true);
+    expect(throttle(asToken('a', 1)).allowed).toBe(false);
+    for (let i = 0; i < 10; i++) expect(throttle(asToken('a', 10)).allowed).toBe(true);
+    expect(throttle(asToken('a', 10)).allowed).toBe(false);
+    expect(throttle(asToken('a', 2)).allowed).toBe(true);
+    expect(throttle(asToken('a', 2)).allowed).toBe(true);
+    expect(throttle(asToken('a', 2)).allowed).toBe(false);
   });
 
   it('tells a refused client the policy, what is left and when to retry, in the draft RateLimit syntax', () => {
@@ -93,8 +93,8 @@ describe('the local token bucket', () => {
     throttle(asToken('a', 3));
     throttle(asToken('a', 3));
     const verdict = throttle(asToken('a', 3));
-    assert.equal(verdict.allowed, false);
-    assert.deepEqual(!verdict.allowed && verdict.headers, {
+    expect(verdict.allowed).toBe(false);
+    expect(!verdict.allowed && verdict.headers).toStrictEqual({
       'Retry-After': '1',
       'RateLimit-Policy': '"maxrps";q=3;w=1',
       RateLimit: '"maxrps";r=0;t=1',

@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mintToken, parseToken } from '../../shared/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { count } from './support/figures.js';
@@ -154,7 +153,7 @@ function writeReport(): void {
   writeFileSync(REPORT, lines.join('\n'));
 }
 
-before(async () => {
+beforeAll(async () => {
   api = await startSecurityService({
     file: import.meta.filename,
     directory: matrixDirectory(),
@@ -167,7 +166,7 @@ before(async () => {
   const tokenCallers = [...new Set(cases.filter((c) => c.identity === 'token-authenticated service account').map((c) => c.caller))];
   await inPool(tokenCallers, 4, async (caller) => {
     const created = await service.call('POST', adminTokens(caller), { as: SETUP_ADMIN, body: { name: 'matrix' } });
-    assert.equal(created.status, 201, `token for ${caller}: ${created.text}`);
+    expect(created).toMatchObject({ status: 201 });
     callerTokens.set(caller, created.body.token);
   });
   // A real token behind every update and delete. Human users and missing accounts cannot
@@ -177,7 +176,7 @@ before(async () => {
   await inPool(needsFixture, 4, async (c) => {
     if (c.target === 'service account' || c.target === 'account outside the domain') {
       const created = await service.call('POST', adminTokens(c.account), { as: SETUP_ADMIN, body: { name: fixtureName(c) } });
-      assert.equal(created.status, 201, `fixture ${fixtureName(c)}: ${created.text}`);
+      expect(created).toMatchObject({ status: 201 });
       return;
     }
     const minted = mintToken();
@@ -217,7 +216,7 @@ before(async () => {
   for (const c of cases) verdicts.set(c.id, [...judge(c, replies.get(c.id)!), ...effectProblems(c)]);
 });
 
-after(async () => {
+afterAll(async () => {
   writeReport();
   await api?.stop();
 });
@@ -226,11 +225,11 @@ describe('authorization matrix (DESIGN.md §3), generated and run over HTTP', ()
   it(`generates every combination: ${cases.length} cases`, () => {
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
     // groupings × 5 operations × 2 identities.
-    assert.equal(cases.length, 600);
-    assert.equal(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size, cases.length);
+    expect(cases.length).toBe(600);
+    expect(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size).toBe(cases.length);
     // Every expected answer of §3 occurs, so no rule goes untested.
     const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));
-    assert.deepEqual([...answers].sort(), ['200', '201', '204', '403 FORBIDDEN', '403 NOT_SAME_GROUP', '404 SERVICE_ACCOUNT_NOT_FOUND']);
+    expect([...answers].sort()).toStrictEqual(['200', '201', '204', '403 FORBIDDEN', '403 NOT_SAME_GROUP', '404 SERVICE_ACCOUNT_NOT_FOUND']);
   });
 
   for (const context of contexts) {
@@ -243,7 +242,7 @@ describe('authorization matrix (DESIGN.md §3), generated and run over HTTP', ()
               .map((c) => ({ c, problems: verdicts.get(c.id) ?? ['not run'] }))
               .filter(({ problems }) => problems.length > 0)
               .map(({ c, problems }) => `#${c.id} ${c.operation} on ${c.target} (${targetAccount[c.target]}): ${problems.join('; ')}`);
-            assert.deepEqual(wrong, []);
+            expect(wrong).toStrictEqual([]);
           });
         }
       }
@@ -251,8 +250,9 @@ describe('authorization matrix (DESIGN.md §3), generated and run over HTTP', ()
   }
 
   it('leaves the table consistent: every token with its credential, every counter right', () => {
-    assert.ok(afterItems.length > itemsBefore.length, 'the matrix created nothing');
-    assert.deepEqual(consistencyProblems(afterItems), []);
+    // 'the matrix created nothing'
+    expect(afterItems.length > itemsBefore.length).toBeTruthy();
+    expect(consistencyProblems(afterItems)).toStrictEqual([]);
   });
 });
 

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { type Route, routes } from '../../infra/routes.js';
 import type { Directory } from '../../shared/directory/directory.js';
@@ -218,16 +217,23 @@ async function send(parts: Parts): Promise<Reply> {
   const { items, state } = await tableSnapshot();
   current = state;
   const context = describeParts(parts);
-  assert.ok(reply.status >= 200 && reply.status < 500, `${context} → ${reply.status} ${reply.text.slice(0, 300)}`);
+  // `${context} → ${reply.status} ${reply.text.slice(0, 300)}`
+  expect(reply.status >= 200 && reply.status < 500).toBeTruthy();
   if (reply.status >= 400) {
-    assert.deepEqual(problemShape(reply), [], `${context} → ${reply.status} ${reply.text.slice(0, 300)}`);
-    assert.deepEqual(changes(before, state), [], `${context} was refused with ${reply.status} but changed the table`);
+    // `${context} → ${reply.status} ${reply.text.slice(0, 300)}`
+    expect(problemShape(reply)).toStrictEqual([]);
+    // `${context} was refused with ${reply.status} but changed the table`
+    expect(changes(before, state)).toStrictEqual([]);
   } else if (reply.status !== 204) {
-    assert.match(reply.headers['content-type'] ?? '', /^application\/json/, context);
-    assert.notEqual(reply.body, undefined, `${context} → ${reply.status} without a JSON body`);
+    // context
+    expect(reply.headers['content-type'] ?? '').toMatch(/^application\/json/);
+    // `${context} → ${reply.status} without a JSON body`
+    expect(reply.body).not.toBe(undefined);
   }
-  assert.deepEqual(consistencyProblems(items), [], context);
-  assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), prototypeNames, `${context} polluted Object.prototype`);
+  // context
+  expect(consistencyProblems(items)).toStrictEqual([]);
+  // `${context} polluted Object.prototype`
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toStrictEqual(prototypeNames);
   // Keep the token that path-parameter cases aim at, so later runs reach the handler.
   if (parts.route.method === 'DELETE' && reply.status === 204) {
     await api!.call('POST', adminTokens(TARGET), { as: MANAGER, body: { name: 'keep' } });
@@ -244,12 +250,15 @@ function checkIdentity(parts: Parts, reply: Reply): void {
   if (['NOT_FOUND', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE'].includes(reply.body?.code)) return;
   const context = describeParts(parts);
   if (reply.status === 401) {
-    assert.ok(parts.credential.mayRefuse, `${context}: a valid credential was refused`);
+    // `${context}: a valid credential was refused`
+    expect(parts.credential.mayRefuse).toBeTruthy();
     return;
   }
-  assert.ok(parts.credential.owners.length > 0, `${context}: a credential nobody owns was accepted (${reply.status})`);
+  // `${context}: a credential nobody owns was accepted (${reply.status})`
+  expect(parts.credential.owners.length > 0).toBeTruthy();
   if (parts.route.id === 'whoami' && reply.status === 200) {
-    assert.ok(parts.credential.owners.includes(reply.body.userId), `${context}: authenticated as ${reply.body.userId}`);
+    // `${context}: authenticated as ${reply.body.userId}`
+    expect(parts.credential.owners.includes(reply.body.userId)).toBeTruthy();
   }
 }
 
@@ -257,17 +266,17 @@ function check(property: fc.IAsyncPropertyWithHooks<[Parts]> | fc.IAsyncProperty
   return fc.assert(property, { seed: SEED + seedOffset, numRuns });
 }
 
-before(async () => {
+beforeAll(async () => {
   api = await startSecurityService({ file: import.meta.filename, directory: hostileDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' } });
   jwt = await api.jwt(MANAGER);
   const cred = await api.call('POST', adminTokens(CALLER_SA), { as: MANAGER, body: { name: 'cred' } });
-  assert.equal(cred.status, 201, cred.text);
+  expect(cred).toMatchObject({ status: 201 });
   callerToken = cred.body.token;
   const keep = await api.call('POST', adminTokens(TARGET), { as: MANAGER, body: { name: 'keep' } });
-  assert.equal(keep.status, 201, keep.text);
+  expect(keep).toMatchObject({ status: 201 });
   current = (await tableSnapshot()).state;
 });
-after(async () => api?.stop());
+afterAll(async () => api?.stop());
 
 describe('hostile input on every route: never a 5xx, problem JSON on every 4xx, nothing written when refused', () => {
   it('answers hostile bodies: any JSON, near misses, duplicate keys, deep nesting, huge, not JSON, not UTF-8', async () => {
@@ -309,8 +318,8 @@ describe('hostile input on every route: never a 5xx, problem JSON on every 4xx, 
       headers: [],
       body: Buffer.from(`{"name":"${'x'.repeat(10 * 1024 * 1024)}"}`),
     });
-    assert.equal(reply.status, 413);
-    assert.equal(reply.body.code, 'PAYLOAD_TOO_LARGE');
+    expect(reply.status).toBe(413);
+    expect(reply.body.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('treats prototype-named keys as plain data in bodies, query strings and header names', async () => {
@@ -350,16 +359,16 @@ describe('hostile input on every route: never a 5xx, problem JSON on every 4xx, 
       const problems = reply.status >= 500 ? ['a 5xx'] : reply.status >= 400 ? problemShape(reply) : [];
       if (problems.length > 0) wrong.push(`${label} → ${reply.status}: ${problems.join('; ')}`);
     }
-    assert.deepEqual(wrong, []);
+    expect(wrong).toStrictEqual([]);
   });
 
   it('still serves valid requests after all of it', async () => {
     const list = await api!.call('GET', `${adminTokens(TARGET)}?limit=100`, { as: MANAGER });
-    assert.equal(list.status, 200);
-    assert.ok(list.body.tokens.some((token: { name: string }) => token.name === 'keep'));
+    expect(list.status).toBe(200);
+    expect(list.body.tokens.some((token: { name: string }) => token.name === 'keep')).toBeTruthy();
     const whoami = await api!.call('GET', '/api/v1/auth/whoami', { token: callerToken });
-    assert.equal(whoami.status, 200);
-    assert.equal(whoami.body.userId, CALLER_SA);
+    expect(whoami.status).toBe(200);
+    expect(whoami.body.userId).toBe(CALLER_SA);
   });
 });
 

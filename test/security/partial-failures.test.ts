@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
 import { createAwsRateLimits, type RateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
@@ -105,7 +104,7 @@ const tokenItem = (items: Item[], account: string, name: string) => items.find((
 
 async function created(account: string, name: string, maxRps: number | null = null): Promise<Reply> {
   const reply = await api!.call('POST', adminTokens(account), { as: MANAGER, body: { name, maxRps } });
-  assert.equal(reply.status, 201, reply.text);
+  expect(reply).toMatchObject({ status: 201 });
   return reply;
 }
 
@@ -255,7 +254,8 @@ async function trace(path: WritePath): Promise<{ steps: Step[]; gatewayCalls: Co
   api!.faults.reset();
   fake?.resetCalls();
   const reply = await attempt.send();
-  assert.equal(outcome(reply), attempt.success, `${path.name} without faults: ${reply.text}`);
+  // `${path.name} without faults: ${reply.text}`
+  expect(outcome(reply)).toBe(attempt.success);
   return { steps: [...api!.faults.steps], gatewayCalls: fake ? fake.commands() : [] };
 }
 
@@ -276,7 +276,8 @@ function dynamoInjection(step: Step, kind: FaultKind, firstWrite: number, absorb
 async function exerciseDynamoFaults(path: WritePath, kinds: FaultKind[], extraChecks?: () => Promise<string[]>): Promise<string[]> {
   const { steps } = await trace(path);
   const firstWrite = steps.findIndex(isWrite);
-  assert.ok(firstWrite >= 0, `${path.name} made no write`);
+  // `${path.name} made no write`
+  expect(firstWrite >= 0).toBeTruthy();
   const problems: string[] = [];
   for (const step of steps) {
     for (const kind of kinds.filter((k) => k.appliesTo(step))) {
@@ -286,11 +287,11 @@ async function exerciseDynamoFaults(path: WritePath, kinds: FaultKind[], extraCh
   return problems;
 }
 
-before(async () => {
+beforeAll(async () => {
   api = await startSecurityService({ file: import.meta.filename, directory: partialFailureDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' } });
   local = getRuntime();
 });
-after(async () => {
+afterAll(async () => {
   setRuntime(local);
   fake?.restore();
   await api?.stop();
@@ -300,7 +301,7 @@ describe('partial failures: DynamoDB faults at every step of every write path', 
   for (const path of localPaths) {
     it(`${path.name}: answers a retryable error, writes all or nothing, and the retry succeeds`, async () => {
       const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict, transactionConflictException]);
-      assert.deepEqual(problems, []);
+      expect(problems).toStrictEqual([]);
     });
   }
 
@@ -309,7 +310,7 @@ describe('partial failures: DynamoDB faults at every step of every write path', 
     for (const path of localPaths.filter((p) => ['create (domain path)', 'update', 'delete'].includes(p.name))) {
       problems.push(...(await exerciseDynamoFaults(path, [networkTimeout, connectionReset])));
     }
-    assert.deepEqual(problems, []);
+    expect(problems).toStrictEqual([]);
   });
 });
 
@@ -395,20 +396,21 @@ const limitedPaths: WritePath[] = [
 const CLEAN_UP: CommandName[] = ['DeleteApiKey', 'DeleteUsagePlanKey'];
 
 describe('partial failures with API Gateway keys: DynamoDB and API Gateway faults at every step', () => {
-  before(async () => {
+  beforeAll(async () => {
     inAws();
     // Rate 5 and 6 get their usage plans here, so "known rate" paths trace the same every time.
     await created(AWS_TARGET, 'warm-up-5', 5);
     await created(AWS_TARGET, 'warm-up-6', 6);
   });
-  after(() => setRuntime(local));
+  afterAll(() => setRuntime(local));
 
   for (const path of limitedPaths) {
     it(`${path.name}: answers a retryable error or succeeds, leaves no token without its key, and reconcile leaves nothing behind`, async () => {
       const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict], keysInStep);
       const { steps, gatewayCalls } = await trace(path);
       const firstWrite = steps.findIndex(isWrite);
-      assert.ok(gatewayCalls.length > 0, `${path.name} made no API Gateway call`);
+      // `${path.name} made no API Gateway call`
+      expect(gatewayCalls.length > 0).toBeTruthy();
       for (const [index, command] of gatewayCalls.entries()) {
         for (const when of ['before', 'after'] as const) {
           let seen = 0;
@@ -435,7 +437,7 @@ describe('partial failures with API Gateway keys: DynamoDB and API Gateway fault
           problems.push(...(await attemptWithFault(path, injection, keysInStep)));
         }
       }
-      assert.deepEqual(problems, []);
+      expect(problems).toStrictEqual([]);
     });
   }
 });
@@ -462,19 +464,20 @@ describe('partial failures of a directory import', () => {
 
   let steps: Step[] = [];
   let reference = new Map<string, string>();
-  before(async () => {
+  beforeAll(async () => {
     await clean().importDirectory(baseDirectory, { replace: true });
-    assert.equal(await aliceMayList(), false);
+    expect(await aliceMayList()).toBe(false);
     api!.faults.reset();
     await clean().importDirectory(update, { replace: false });
     steps = [...api!.faults.steps];
     reference = await directoryState();
-    assert.equal(await aliceMayList(), false);
+    expect(await aliceMayList()).toBe(false);
   });
 
   const everyFault = async (check: (step: Step, kind: FaultKind) => Promise<string[]>) => {
     const problems: string[] = [];
-    assert.ok(steps.filter((s) => s.command === 'BatchWriteCommand').length > 1, 'the import fits one batch, so it cannot fail half-way');
+    // 'the import fits one batch, so it cannot fail half-way'
+    expect(steps.filter((s) => s.command === 'BatchWriteCommand').length > 1).toBeTruthy();
     for (const step of steps) {
       for (const kind of [throttled, internalErrorAfterCommit].filter((k) => k.appliesTo(step))) {
         await clean().importDirectory(baseDirectory, { replace: true });
@@ -503,13 +506,13 @@ describe('partial failures of a directory import', () => {
       const differs = changes(reference, now);
       return differs.length > 0 ? [`after the re-run: ${differs.join(', ')}`] : [];
     });
-    assert.deepEqual(problems, []);
+    expect(problems).toStrictEqual([]);
   });
 
   it('never grants, while an import is half-done, what neither the old nor the new directory grants', async () => {
     const problems = await everyFault(async () => ((await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : []));
     await clean().importDirectory(baseDirectory, { replace: true });
-    assert.deepEqual(problems, []);
+    expect(problems).toStrictEqual([]);
   });
 });
 

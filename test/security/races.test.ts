@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import fc from 'fast-check';
 import { createAwsRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
@@ -55,34 +54,34 @@ function tally(replies: Reply[]): Record<string, number> {
 }
 
 async function consistent(account: string): Promise<void> {
-  assert.deepEqual(consistencyProblems(await api!.scanTable(), account), []);
+  expect(consistencyProblems(await api!.scanTable(), account)).toStrictEqual([]);
 }
 
 async function clear(account: string): Promise<void> {
   const listed = await api!.call('GET', `${base(account)}?limit=100`, { as: MANAGER });
   for (const token of listed.body.tokens as { name: string }[]) {
-    assert.equal((await api!.call('DELETE', `${base(account)}/${token.name}`, { as: MANAGER })).status, 204);
+    expect((await api!.call('DELETE', `${base(account)}/${token.name}`, { as: MANAGER })).status).toBe(204);
   }
 }
 
-before(async () => {
+beforeAll(async () => {
   api = await startSecurityService({ file: import.meta.filename, directory: racesDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: String(LIMIT) } });
 });
-after(async () => api?.stop());
+afterAll(async () => api?.stop());
 
 describe('races', () => {
   it('lets exactly one of 50 concurrent creates of one name win; the other 49 get 409 TOKEN_NAME_TAKEN', async () => {
     for (const name of ['same-name', 'same-name-again', 'same-name-third']) {
       const replies = await race(Array.from({ length: 50 }, () => () => api!.call('POST', base('rc-name'), { as: MANAGER, body: { name } })));
-      assert.deepEqual(tally(replies), { '201': 1, '409 TOKEN_NAME_TAKEN': 49 });
-      for (const reply of replies.filter((r) => r.status === 409)) assert.deepEqual(problemShape(reply), []);
+      expect(tally(replies)).toStrictEqual({ '201': 1, '409 TOKEN_NAME_TAKEN': 49 });
+      for (const reply of replies.filter((r) => r.status === 409)) expect(problemShape(reply)).toStrictEqual([]);
       const winner = replies.find((r) => r.status === 201)!;
       const stored = tokenItems(await api!.scanTable(), 'rc-name').filter((item) => item.name === name);
-      assert.equal(stored.length, 1);
+      expect(stored.length).toBe(1);
       // The stored token is the winner's: its secret works, and no loser got one.
-      assert.equal(stored[0]!.prefix, winner.body.prefix);
-      assert.equal((await api!.call('GET', '/api/v1/auth/whoami', { token: winner.body.token })).body.userId, 'rc-name');
-      assert.equal(replies.filter((r) => r.body?.token !== undefined).length, 1);
+      expect(stored[0]!.prefix).toBe(winner.body.prefix);
+      expect((await api!.call('GET', '/api/v1/auth/whoami', { token: winner.body.token })).body.userId).toBe('rc-name');
+      expect(replies.filter((r) => r.body?.token !== undefined).length).toBe(1);
     }
     await consistent('rc-name');
   });
@@ -92,16 +91,16 @@ describe('races', () => {
       fc.asyncProperty(fc.integer({ min: LIMIT + 1, max: 30 }), fc.integer({ min: 0, max: LIMIT - 1 }), async (creates, alreadyStored) => {
         await clear('rc-limit');
         for (let i = 0; i < alreadyStored; i++) {
-          assert.equal((await api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `pre-${i}` } })).status, 201);
+          expect((await api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `pre-${i}` } })).status).toBe(201);
         }
         const replies = await race(
           Array.from({ length: creates }, (_, i) => () => api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `burst-${i}` } })),
         );
         const free = LIMIT - alreadyStored;
-        assert.deepEqual(tally(replies), { '201': free, '409 TOKEN_LIMIT_REACHED': creates - free });
+        expect(tally(replies)).toStrictEqual({ '201': free, '409 TOKEN_LIMIT_REACHED': creates - free });
         const items = await api!.scanTable();
-        assert.equal(tokenItems(items, 'rc-limit').length, LIMIT);
-        assert.deepEqual(consistencyProblems(items, 'rc-limit'), []);
+        expect(tokenItems(items, 'rc-limit').length).toBe(LIMIT);
+        expect(consistencyProblems(items, 'rc-limit')).toStrictEqual([]);
       }),
       { seed: SEED, numRuns: 4 },
     );
@@ -113,7 +112,7 @@ describe('races', () => {
     // counter, a delete lands, the recount counts, a create lands, the recount writes.
     const service = api!;
     await clear('rc-limit');
-    for (let i = 0; i < LIMIT; i++) assert.equal((await service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `full-${i}` } })).status, 201);
+    for (let i = 0; i < LIMIT; i++) expect((await service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `full-${i}` } })).status).toBe(201);
     service.faults.reset();
     const counted = service.faults.pause((step) => step.command === 'QueryCommand' && step.input.Select === 'COUNT');
     const rewrite = service.faults.pause((step) => step.command === 'UpdateCommand' && String(step.input.ConditionExpression ?? '').includes('tokenCount'));
@@ -129,12 +128,13 @@ describe('races', () => {
     rewrite.release();
     const lateReply = await late;
     service.faults.reset();
-    assert.equal(deleted.status, 204);
-    assert.equal(between.status, 201);
+    expect(deleted.status).toBe(204);
+    expect(between.status).toBe(201);
     const items = await service.scanTable();
     const stored = tokenItems(items, 'rc-limit').length;
-    assert.ok(stored <= LIMIT, `${stored} tokens stored with a limit of ${LIMIT} (the late create answered ${outcome(lateReply)})`);
-    assert.deepEqual(consistencyProblems(items, 'rc-limit'), []);
+    // `${stored} tokens stored with a limit of ${LIMIT} (the late create answered ${outcome(lateReply)})`
+    expect(stored <= LIMIT).toBeTruthy();
+    expect(consistencyProblems(items, 'rc-limit')).toStrictEqual([]);
   });
 
   it('keeps both items or neither, and a true counter, when create, suspend, update and delete of one token interleave', async () => {
@@ -166,17 +166,18 @@ describe('races', () => {
         fc.array(fc.tuple(fc.constantFrom<Op>('create', 'suspend', 'activate', 'maxRps', 'delete'), fc.integer({ min: 1, max: 10_000 })), { minLength: 8, maxLength: 24 }),
         async (ops) => {
           const replies = await race(ops.map(([op, rps]) => send(op, rps)));
-          replies.forEach((reply, i) => assert.ok(allowed[ops[i]![0]].includes(outcome(reply)), `${ops[i]![0]} → ${outcome(reply)}`));
+          replies.forEach((reply, i) => expect(allowed[ops[i]![0]].includes(outcome(reply))).toBeTruthy() /* `${ops[i]![0]} → ${outcome(reply)}` */);
           const items = await api!.scanTable();
-          assert.deepEqual(consistencyProblems(items, 'rc-mixed'), []);
+          expect(consistencyProblems(items, 'rc-mixed')).toStrictEqual([]);
           const stored = tokenItems(items, 'rc-mixed');
-          assert.ok(stored.length <= 1);
+          expect(stored.length <= 1).toBeTruthy();
           // Of every token this round created, only the stored one may still authenticate,
           // and only while it is active.
           for (const created of replies.filter((r) => r.status === 201)) {
             const alive = stored.find((item) => item.prefix === created.body.prefix);
             const whoami = await api!.call('GET', '/api/v1/auth/whoami', { token: created.body.token });
-            assert.equal(whoami.status, alive?.status === 'ACTIVE' ? 200 : 401, `token ${created.body.prefix}: stored ${alive?.status ?? 'no'}`);
+            // `token ${created.body.prefix}: stored ${alive?.status ?? 'no'}`
+            expect(whoami.status).toBe(alive?.status === 'ACTIVE' ? 200 : 401);
           }
           await clear('rc-mixed');
         },
@@ -188,8 +189,8 @@ describe('races', () => {
 
   it('answers an injected transaction conflict with 409 CONCURRENT_UPDATE and Retry-After, writes nothing, and the retry succeeds', async () => {
     const service = api!;
-    assert.equal((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-0' } })).status, 201);
-    assert.equal((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-1' } })).status, 201);
+    expect((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-0' } })).status).toBe(201);
+    expect((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-1' } })).status).toBe(201);
     const requests = [
       () => service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'new-0' } }),
       () => service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'new-1' } }),
@@ -203,19 +204,19 @@ describe('races', () => {
     const replies = await race(requests);
     service.faults.reset();
     for (const reply of replies) {
-      assert.equal(outcome(reply), '409 CONCURRENT_UPDATE');
-      assert.equal(reply.headers['retry-after'], '1');
-      assert.deepEqual(problemShape(reply), []);
+      expect(outcome(reply)).toBe('409 CONCURRENT_UPDATE');
+      expect(reply.headers['retry-after']).toBe('1');
+      expect(problemShape(reply)).toStrictEqual([]);
     }
-    assert.deepEqual(changes(snapshot(before), snapshot(await service.scanTable())), []);
+    expect(changes(snapshot(before), snapshot(await service.scanTable()))).toStrictEqual([]);
     const retried = await Promise.all(requests.map((send) => send()));
-    assert.deepEqual(retried.map((r) => r.status), [201, 201, 200, 204]);
+    expect(retried.map((r) => r.status)).toStrictEqual([201, 201, 200, 204]);
     await consistent('rc-conflict');
   });
 
   it('answers an injected TransactionConflictException with 503 and Retry-After, writes nothing, and the retry succeeds', async () => {
     const service = api!;
-    assert.equal((await service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'held' } })).status, 201);
+    expect((await service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'held' } })).status).toBe(201);
     const requests = [
       () => service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'fresh' } }),
       () => service.call('PATCH', `${base('rc-conflict-2')}/held`, { as: MANAGER, body: { maxRps: 3 } }),
@@ -226,12 +227,12 @@ describe('races', () => {
     const replies = await race(requests);
     service.faults.reset();
     for (const reply of replies) {
-      assert.equal(reply.status, 503, reply.text);
-      assert.equal(reply.headers['retry-after'], '1');
-      assert.deepEqual(problemShape(reply), []);
+      expect(reply).toMatchObject({ status: 503 });
+      expect(reply.headers['retry-after']).toBe('1');
+      expect(problemShape(reply)).toStrictEqual([]);
     }
-    assert.deepEqual(changes(snapshot(before), snapshot(await service.scanTable())), []);
-    assert.deepEqual((await Promise.all(requests.map((send) => send()))).map((r) => r.status), [201, 200]);
+    expect(changes(snapshot(before), snapshot(await service.scanTable()))).toStrictEqual([]);
+    expect((await Promise.all(requests.map((send) => send()))).map((r) => r.status)).toStrictEqual([201, 200]);
     await consistent('rc-conflict-2');
   });
 });
@@ -240,7 +241,7 @@ describe('races with API Gateway keys', () => {
   let fake: FakeApiGateway;
   let rateLimits: ReturnType<typeof createAwsRateLimits>;
   let local: ReturnType<typeof getRuntime>;
-  before(() => {
+  beforeAll(() => {
     local = getRuntime();
     fake = new FakeApiGateway();
     const unthrottled = fake.addKey('UnthrottledKey');
@@ -253,7 +254,7 @@ describe('races with API Gateway keys', () => {
     });
     setRuntime({ ...local, rateLimits, tokenService: { ...local.tokenService, apiKeys: rateLimits.keys } });
   });
-  after(() => {
+  afterAll(() => {
     setRuntime(local);
     fake?.restore();
   });
@@ -273,7 +274,7 @@ describe('races with API Gateway keys', () => {
   it('keeps the key enabled exactly while the token is active when a suspension races a repeated activation', async () => {
     // Forced order: the activation reads the active token and is held before its table
     // write; the suspension disables the key and writes; then the activation writes.
-    assert.equal((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'status-race', maxRps: 5 } })).status, 201);
+    expect((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'status-race', maxRps: 5 } })).status).toBe(201);
     api!.faults.reset();
     const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
     count('races');
@@ -284,12 +285,12 @@ describe('races with API Gateway keys', () => {
     held.release();
     const replies = [await activation, suspension];
     api!.faults.reset();
-    assert.deepEqual(replies.map(outcome), ['200', '200']);
-    assert.deepEqual(await driftOfOurs(), []);
+    expect(replies.map(outcome)).toStrictEqual(['200', '200']);
+    expect(await driftOfOurs()).toStrictEqual([]);
   });
 
   it('keeps a token on the plan of its maxRps when a change of maxRps races a PATCH that repeats the old one', async () => {
-    assert.equal((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'plan-race', maxRps: 5 } })).status, 201);
+    expect((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'plan-race', maxRps: 5 } })).status).toBe(201);
     api!.faults.reset();
     const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
     count('races');
@@ -300,12 +301,12 @@ describe('races with API Gateway keys', () => {
     held.release();
     const replies = [await repeat, change];
     api!.faults.reset();
-    assert.deepEqual(replies.map(outcome), ['200', '200']);
-    assert.deepEqual(await driftOfOurs(), []);
+    expect(replies.map(outcome)).toStrictEqual(['200', '200']);
+    expect(await driftOfOurs()).toStrictEqual([]);
   });
 
   it('answers a suspension whose key a concurrent maxRps change replaced with a 409 or success, never a 500', async () => {
-    assert.equal((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'key-race', maxRps: 5 } })).status, 201);
+    expect((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'key-race', maxRps: 5 } })).status).toBe(201);
     let release!: () => void;
     let reached!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -325,10 +326,11 @@ describe('races with API Gateway keys', () => {
     release();
     const suspended = await suspension;
     fake.beforeCommand = undefined;
-    assert.equal(change.status, 200);
-    assert.ok(suspended.status < 500, `the suspension answered ${outcome(suspended)}`);
-    if (suspended.status >= 400) assert.deepEqual(problemShape(suspended), []);
-    assert.deepEqual(await driftOfOurs(), []);
+    expect(change.status).toBe(200);
+    // `the suspension answered ${outcome(suspended)}`
+    expect(suspended.status < 500).toBeTruthy();
+    if (suspended.status >= 400) expect(problemShape(suspended)).toStrictEqual([]);
+    expect(await driftOfOurs()).toStrictEqual([]);
   });
 
   it('leaves no orphan key, no token without its key and no key in the wrong state when create, maxRps changes, suspension and delete of one limited token interleave', async () => {
@@ -356,7 +358,7 @@ describe('races with API Gateway keys', () => {
       ),
       { seed: SEED, numRuns: 12 },
     );
-    assert.deepEqual(problems, []);
+    expect(problems).toStrictEqual([]);
   });
 });
 

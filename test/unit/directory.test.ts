@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import {
   checkDirectory,
   type Directory,
@@ -13,10 +12,10 @@ function problemsOf(run: () => unknown): string[] {
   try {
     run();
   } catch (error) {
-    assert.ok(error instanceof DirectoryError, String(error));
-    return error.problems;
+    expect(error).toBeInstanceOf(DirectoryError);
+    return (error as DirectoryError).problems;
   }
-  assert.fail('expected a DirectoryError');
+  throw new Error('expected a DirectoryError');
 }
 
 const base = {
@@ -37,22 +36,24 @@ describe('directory file', () => {
   it('accepts the example of the design, optional lists defaulting to empty', () => {
     const directory = parseDirectory(base);
     checkDirectory(directory);
-    assert.deepEqual(directory.users[2], { id: 'root', type: 'USER', domains: [], groups: ['platform'], adminRoles: ['ADMIN'] });
+    expect(directory.users[2]).toStrictEqual({ id: 'root', type: 'USER', domains: [], groups: ['platform'], adminRoles: ['ADMIN'] });
   });
 
   it('names unknown fields with the path of their entry', () => {
     const problems = problemsOf(() => parseDirectory({ ...base, users: [...base.users, { id: 'x', type: 'USER', team: 'a' }], extra: 1 }));
-    assert.ok(problems.some((p) => p.startsWith('users[3]') && p.includes('"team"')), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('(top level)') && p.includes('"extra"')), problems.join('\n'));
+    // problems.join('\n')
+    expect(problems.some((p) => p.startsWith('users[3]') && p.includes('"team"'))).toBeTruthy();
+    // problems.join('\n')
+    expect(problems.some((p) => p.startsWith('(top level)') && p.includes('"extra"'))).toBeTruthy();
   });
 
   it('names wrong types and values', () => {
     const problems = problemsOf(() =>
       parseDirectory({ domains: [{ id: 'd', authorization: 'ROLE_V3' }], users: [{ id: 'a/b', type: 'ROBOT' }] }),
     );
-    assert.ok(problems.some((p) => p.startsWith('domains[0].authorization')));
-    assert.ok(problems.some((p) => p.startsWith('users[0].id')));
-    assert.ok(problems.some((p) => p.startsWith('users[0].type')));
+    expect(problems.some((p) => p.startsWith('domains[0].authorization'))).toBeTruthy();
+    expect(problems.some((p) => p.startsWith('users[0].id'))).toBeTruthy();
+    expect(problems.some((p) => p.startsWith('users[0].type'))).toBeTruthy();
   });
 
   it('rejects duplicate ids, naming both places', () => {
@@ -62,8 +63,10 @@ describe('directory file', () => {
       roles: [...base.roles, { ...base.roles[0] }],
     });
     const problems = problemsOf(() => checkDirectory(directory));
-    assert.ok(problems.includes('users[3]: duplicate user id (first at users[0])'), problems.join('\n'));
-    assert.ok(problems.some((p) => p.startsWith('roles[1]: duplicate role')), problems.join('\n'));
+    // problems.join('\n')
+    expect(problems.includes('users[3]: duplicate user id (first at users[0])')).toBeTruthy();
+    // problems.join('\n')
+    expect(problems.some((p) => p.startsWith('roles[1]: duplicate role'))).toBeTruthy();
   });
 
   it('rejects dangling references to domains and users', () => {
@@ -74,7 +77,7 @@ describe('directory file', () => {
       bundles: [],
     });
     const problems = problemsOf(() => checkDirectory(directory));
-    assert.deepEqual(problems.sort(), [
+    expect(problems.sort()).toStrictEqual([
       'roles[0].domain: unknown domain "hr"',
       'roles[0].users[0]: unknown user "ghost"',
       'users[0].domains[0]: unknown domain "sales"',
@@ -83,7 +86,7 @@ describe('directory file', () => {
 
   it('resolves references against ids already stored (an upsert)', () => {
     const directory = parseDirectory({ roles: [{ domain: 'finance', name: 'r', permissions: [], users: ['alice'] }] });
-    assert.throws(() => checkDirectory(directory), DirectoryError);
+    expect(() => checkDirectory(directory)).toThrow(DirectoryError);
     checkDirectory(directory, { domains: ['finance'], users: ['alice'] });
   });
 
@@ -91,9 +94,9 @@ describe('directory file', () => {
     const stored = parseDirectory(base);
     const update = parseDirectory({ users: [{ id: 'alice', type: 'USER', groups: ['new-group'] }, { id: 'zed', type: 'USER' }] });
     const merged = mergeDirectories(stored, update);
-    assert.deepEqual(merged.users.map((u) => u.id), ['alice', 'sa-etl', 'root', 'zed']);
-    assert.deepEqual(merged.users[0]!.groups, ['new-group']);
-    assert.equal(merged.roles.length, 1);
+    expect(merged.users.map((u) => u.id)).toStrictEqual(['alice', 'sa-etl', 'root', 'zed']);
+    expect(merged.users[0]!.groups).toStrictEqual(['new-group']);
+    expect(merged.roles.length).toBe(1);
   });
 });
 
@@ -135,7 +138,7 @@ describe('who may manage tokens', () => {
   ];
   for (const [user, domain, expected] of cases) {
     it(`${user} ${expected ? 'may' : 'may not'} manage tokens in ${domain}`, () => {
-      assert.equal(managers.get(domain)?.has(user) ?? false, expected);
+      expect(managers.get(domain)?.has(user) ?? false).toBe(expected);
     });
   }
 });

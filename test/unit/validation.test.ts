@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
   createTokenBody,
@@ -26,12 +25,12 @@ describe('request validation', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 0, maxLength: 80 }), (name) => {
         const ok = createTokenBody.safeParse({ name }).success;
-        assert.equal(ok, TOKEN_NAME_PATTERN.test(name) && name.length >= 1 && name.length <= 64);
+        expect(ok).toBe(TOKEN_NAME_PATTERN.test(name) && name.length >= 1 && name.length <= 64);
       }),
       { seed: SEED, numRuns: 1000 },
     );
-    assert.equal(createTokenBody.safeParse({ name: 'a b' }).success, false);
-    assert.equal(createTokenBody.safeParse({ name: 'ünïcode' }).success, false);
+    expect(createTokenBody.safeParse({ name: 'a b' }).success).toBe(false);
+    expect(createTokenBody.safeParse({ name: 'ünïcode' }).success).toBe(false);
   });
 
   it('accepts maxRps only as an integer from 1 to 10000 or null', () => {
@@ -39,7 +38,8 @@ describe('request validation', () => {
       fc.property(fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null)), (maxRps) => {
         const ok = createTokenBody.safeParse({ name: 'n', maxRps }).success;
         const expected = maxRps === null || (Number.isInteger(maxRps) && (maxRps as number) >= 1 && (maxRps as number) <= 10_000);
-        assert.equal(ok, expected, String(maxRps));
+        // String(maxRps)
+        expect(ok).toBe(expected);
       }),
       { seed: SEED, numRuns: 1000 },
     );
@@ -48,32 +48,32 @@ describe('request validation', () => {
   it('names every unknown field, including prototype keys', () => {
     const body = JSON.parse('{"name":"n","__proto__":{"admin":true},"constructor":1,"extra":2}');
     const result = createTokenBody.safeParse(body);
-    assert.equal(result.success, false);
+    expect(result.success).toBe(false);
     const fields = fieldErrors(result.error!).map((e) => e.field).sort();
-    assert.deepEqual(fields, ['__proto__', 'constructor', 'extra']);
-    assert.equal(({} as Record<string, unknown>).admin, undefined);
+    expect(fields).toStrictEqual(['__proto__', 'constructor', 'extra']);
+    expect(({} as Record<string, unknown>).admin).toBe(undefined);
   });
 
   it('requires PATCH to set status or maxRps', () => {
-    assert.equal(updateTokenBody.safeParse({}).success, false);
-    assert.equal(updateTokenBody.safeParse({ status: 'SUSPENDED' }).success, true);
-    assert.equal(updateTokenBody.safeParse({ maxRps: null }).success, true);
-    assert.equal(updateTokenBody.safeParse({ status: 'EXPIRED' }).success, false);
+    expect(updateTokenBody.safeParse({}).success).toBe(false);
+    expect(updateTokenBody.safeParse({ status: 'SUSPENDED' }).success).toBe(true);
+    expect(updateTokenBody.safeParse({ maxRps: null }).success).toBe(true);
+    expect(updateTokenBody.safeParse({ status: 'EXPIRED' }).success).toBe(false);
   });
 
   it('reads limit as 1 to 100', () => {
-    assert.equal(listTokensQuery.parse({ limit: '1' }).limit, 1);
-    assert.equal(listTokensQuery.parse({ limit: '100' }).limit, 100);
-    for (const limit of ['0', '101', '-1', '1.5', 'ten', '', '0001']) assert.equal(listTokensQuery.safeParse({ limit }).success, false, limit);
+    expect(listTokensQuery.parse({ limit: '1' }).limit).toBe(1);
+    expect(listTokensQuery.parse({ limit: '100' }).limit).toBe(100);
+    for (const limit of ['0', '101', '-1', '1.5', 'ten', '', '0001']) expect(listTokensQuery.safeParse({ limit }).success).toBe(false) /* limit */;
   });
 
   it('reads JSON bodies and refuses form bodies', () => {
-    assert.deepEqual(readJsonBody('{"a":1}', 'application/json; charset=utf-8'), { ok: true, value: { a: 1 } });
-    assert.deepEqual(readJsonBody('{"a":1}', undefined), { ok: true, value: { a: 1 } });
-    assert.deepEqual(readJsonBody('{"a":1}', 'application/merge-patch+json'), { ok: true, value: { a: 1 } });
-    assert.deepEqual(readJsonBody('a=1', 'application/x-www-form-urlencoded'), { ok: false, error: 'media-type' });
-    assert.deepEqual(readJsonBody('{', 'application/json'), { ok: false, error: { field: 'body', message: 'is not valid JSON' } });
-    assert.deepEqual(readJsonBody(null, 'application/json'), { ok: true, value: undefined });
+    expect(readJsonBody('{"a":1}', 'application/json; charset=utf-8')).toStrictEqual({ ok: true, value: { a: 1 } });
+    expect(readJsonBody('{"a":1}', undefined)).toStrictEqual({ ok: true, value: { a: 1 } });
+    expect(readJsonBody('{"a":1}', 'application/merge-patch+json')).toStrictEqual({ ok: true, value: { a: 1 } });
+    expect(readJsonBody('a=1', 'application/x-www-form-urlencoded')).toStrictEqual({ ok: false, error: 'media-type' });
+    expect(readJsonBody('{', 'application/json')).toStrictEqual({ ok: false, error: { field: 'body', message: 'is not valid JSON' } });
+    expect(readJsonBody(null, 'application/json')).toStrictEqual({ ok: true, value: undefined });
   });
 
   it('round-trips list cursors and refuses anything else', () => {
@@ -81,7 +81,8 @@ describe('request validation', () => {
       seed: SEED,
     });
     for (const bad of ['', 'abc', Buffer.from('{"after":1}').toString('base64url'), Buffer.from('[]').toString('base64url')]) {
-      assert.equal(decodeCursor(bad), undefined, bad);
+      // bad
+      expect(decodeCursor(bad)).toBe(undefined);
     }
   });
 });

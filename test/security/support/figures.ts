@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 
 /**
- * The figures `npm run test:security` prints. Each test file runs in its own process,
- * so each keeps its own counts and writes them to one JSON file at its end; the report
+ * The figures `npm run test:security` prints. Each test file loads its own copy of this
+ * module (jest gives every file its own module registry), so each keeps its own counts and writes them to one JSON file at its end; the report
  * writer (scripts/security-report.ts) adds them up.
  */
 export interface Figures {

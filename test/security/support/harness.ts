@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { it } from 'node:test';
+import { expect, it } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Directory } from '../../../shared/directory/directory.js';
 import { logger } from '../../../shared/middleware/observability.js';
@@ -226,19 +225,25 @@ export async function startSecurityService(options: { file: string; directory: D
 export function secretHygieneTest(service: () => SecurityService | undefined): void {
   it('keeps every token secret out of logs, stored items and every other response', async () => {
     const api = service();
-    assert.ok(api, 'the service did not start');
+    // 'the service did not start'
+    if (!api) throw new Error('api is missing');
     const { secrets, hashes, output, leaks } = api.hygiene;
     // A file that created no token would pass this vacuously.
-    assert.ok(secrets.size > 0, 'no token was created, so nothing was checked');
-    assert.deepEqual(leaks, [], 'responses carried secrets or hashes');
+    // 'no token was created, so nothing was checked'
+    expect(secrets.size > 0).toBeTruthy();
+    // 'responses carried secrets or hashes'
+    expect(leaks).toStrictEqual([]);
     const logged = output.join('');
     const inLogs = [...secrets].filter(([secret]) => logged.includes(secret)).map(([, prefix]) => prefix);
-    assert.deepEqual(inLogs, [], 'secrets written to stdout/stderr');
+    // 'secrets written to stdout/stderr'
+    expect(inLogs).toStrictEqual([]);
     const stored = JSON.stringify(await api.scanTable());
     const inTable = [...secrets].filter(([secret]) => stored.includes(secret)).map(([, prefix]) => prefix);
-    assert.deepEqual(inTable, [], 'secrets stored in the table');
+    // 'secrets stored in the table'
+    expect(inTable).toStrictEqual([]);
     // The hash is what is stored; it must be there (or the check above proves nothing).
-    assert.ok([...hashes].some((hash) => stored.includes(hash)) || !stored.includes('CRED#'), 'no stored hash found');
+    // 'no stored hash found'
+    expect([...hashes].some((hash) => stored.includes(hash)) || !stored.includes('CRED#')).toBeTruthy();
   });
 }
 
