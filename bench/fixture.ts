@@ -1,5 +1,5 @@
 import type { Directory } from '../shared/directory/directory.js';
-import type { DynamoTokenStore } from '../shared/store/token-store.js';
+import type { TokenStore } from '../shared/ports.js';
 import { mintToken } from '../shared/token-format.js';
 
 /**
@@ -35,7 +35,7 @@ export function benchDirectory(): Directory {
 }
 
 /** Stores `count` tokens for an account straight through the store; returns the first whole token. */
-export async function seedTokens(store: DynamoTokenStore, account: string, count: number, maxRps: number | null = null): Promise<string> {
+export async function seedTokens(store: TokenStore, account: string, count: number, maxRps: number | null = null): Promise<string> {
   let first = '';
   const now = new Date().toISOString();
   for (let start = 0; start < count; start += 25) {

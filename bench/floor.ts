@@ -9,8 +9,8 @@ import { mintToken } from '../shared/token-format.js';
  * exactly the DynamoDB operations of each endpoint (same client, keys and consistency,
  * through the same store classes) and nothing else: no JWT, no checks, no validation.
  */
-export async function startFloor(tableName: string): Promise<{ port: number; server: Server }> {
-  const client = createDocumentClient();
+export async function startFloor(tableName: string, dynamodbEndpoint: string): Promise<{ port: number; server: Server }> {
+  const client = createDocumentClient({ region: 'local', endpoint: dynamodbEndpoint });
   const tokens = new DynamoTokenStore(client, tableName);
   const directory = new DynamoDirectoryStore(client, tableName);
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {

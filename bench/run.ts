@@ -3,17 +3,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import autocannon from 'autocannon';
 import { signDevToken } from '../infra/local/dev-issuer.js';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
-import { resetConfig } from '../shared/config.js';
-import { DynamoDirectoryStore } from '../shared/store/directory-store.js';
-import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { readConfig } from '../shared/config.js';
+import { importDirectory } from '../shared/directory/import.js';
+import { createRuntime } from '../shared/runtime.js';
 import { ensureTable } from '../shared/store/table.js';
-import { DynamoTokenStore } from '../shared/store/token-store.js';
-import { encodeCursor } from '../shared/tokens/token-service.js';
+import { encodeCursor } from '../shared/tokens/cursor.js';
 import { measureColdStarts } from './cold-start.js';
 import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import type { TraceRequest } from './server-process.js';
@@ -91,15 +89,12 @@ async function main() {
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
-  Object.assign(process.env, env);
-  resetConfig();
+  const runtime = createRuntime(readConfig(env));
   const children: ChildProcess[] = [];
   try {
-    const raw = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await ensureTable(raw, tableName);
-    const client = createDocumentClient();
-    await new DynamoDirectoryStore(client, tableName).importDirectory(benchDirectory(), { replace: true });
-    const store = new DynamoTokenStore(client, tableName);
+    await ensureTable(runtime.documents, tableName);
+    await importDirectory(runtime.directory, benchDirectory(), { replace: true });
+    const store = runtime.tokens;
     const token = await seedTokens(store, SMALL.account, SMALL.tokens);
     const traceToken = await seedTokens(store, 'sa-bench-trace', 1);
     await seedTokens(store, large.account, large.tokens);

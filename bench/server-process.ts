@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startLocalService } from '../infra/local/service.js';
-import { tokenBucketThrottle } from '../infra/local/throttle.js';
 import { benchDirectory } from './fixture.js';
 import { startFloor } from './floor.js';
 
@@ -59,14 +58,14 @@ async function main() {
   const tableName = process.env.TABLE_NAME!;
   let url: string;
   if (mode === 'floor') {
-    url = `http://127.0.0.1:${(await startFloor(tableName)).port}`;
+    url = `http://127.0.0.1:${(await startFloor(tableName, process.env.DYNAMODB_ENDPOINT!)).port}`;
   } else {
     const service = await startLocalService({
       port: 0,
       directory: benchDirectory(),
       dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT!,
       tableName,
-      throttle: tokenBucketThrottle(),
+      env: process.env,
       around: (functionId, invoke) => phase.run(functionId, invoke),
     });
     url = service.url;

@@ -1,4 +1,7 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
 import { deprecatedCreateTokenEndpoint } from '../shared/tokens/endpoints.js';
 
 /** Deprecated: the service account id comes in the body. Answers with Deprecation and Link headers. */
-export const handler = deprecatedCreateTokenEndpoint('domain');
+export const create = (runtime: Runtime) => deprecatedCreateTokenEndpoint(runtime, 'domain');
+export const handler = lambdaHandler(create);

@@ -1,3 +1,6 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
 import { createTokenEndpoint } from '../shared/tokens/endpoints.js';
 
-export const handler = createTokenEndpoint('domain');
+export const create = (runtime: Runtime) => createTokenEndpoint(runtime, 'domain');
+export const handler = lambdaHandler(create);

@@ -1,3 +1,6 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
 import { deleteTokenEndpoint } from '../shared/tokens/endpoints.js';
 
-export const handler = deleteTokenEndpoint('admin');
+export const create = (runtime: Runtime) => deleteTokenEndpoint(runtime, 'admin');
+export const handler = lambdaHandler(create);

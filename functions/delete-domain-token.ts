@@ -1,3 +1,6 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
 import { deleteTokenEndpoint } from '../shared/tokens/endpoints.js';
 
-export const handler = deleteTokenEndpoint('domain');
+export const create = (runtime: Runtime) => deleteTokenEndpoint(runtime, 'domain');
+export const handler = lambdaHandler(create);

@@ -1,3 +1,6 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
 import { listTokensEndpoint } from '../shared/tokens/endpoints.js';
 
-export const handler = listTokensEndpoint('domain');
+export const create = (runtime: Runtime) => listTokensEndpoint(runtime, 'domain');
+export const handler = lambdaHandler(create);

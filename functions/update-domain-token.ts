@@ -1,3 +1,6 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
 import { updateTokenEndpoint } from '../shared/tokens/endpoints.js';
 
-export const handler = updateTokenEndpoint('domain');
+export const create = (runtime: Runtime) => updateTokenEndpoint(runtime, 'domain');
+export const handler = lambdaHandler(create);

@@ -1,17 +1,20 @@
+import { jsonResponse } from '../shared/http/problem.js';
+import { lambdaHandler } from '../shared/lambda-entry.js';
 import { callerFromEvent } from '../shared/middleware/authorization.js';
 import { authenticatedEndpoint } from '../shared/middleware/token-endpoint.js';
-import { jsonResponse } from '../shared/http/problem.js';
-import { getRuntime } from '../shared/runtime.js';
+import type { Runtime } from '../shared/runtime.js';
 
 /** Who the caller is: any authenticated caller, by JWT or by access token. */
-export const handler = authenticatedEndpoint().handler(async (event) => {
-  const caller = callerFromEvent(event);
-  const principal = await getRuntime().directory.getPrincipal(caller.userId);
-  return jsonResponse(200, {
-    userId: caller.userId,
-    // An identity-provider user the directory does not know yet is a plain user with no grants.
-    type: principal?.type ?? 'USER',
-    authenticatedBy: caller.authenticatedBy,
-    ...(caller.authenticatedBy === 'ACCESS_TOKEN' ? { tokenName: caller.tokenName, maxRps: caller.maxRps ?? null } : {}),
+export const create = (runtime: Runtime) =>
+  authenticatedEndpoint(runtime).handler(async (event) => {
+    const caller = callerFromEvent(event);
+    const principal = await runtime.directory.getPrincipal(caller.userId);
+    return jsonResponse(200, {
+      userId: caller.userId,
+      // An identity-provider user the directory does not know yet is a plain user with no grants.
+      type: principal?.type ?? 'USER',
+      authenticatedBy: caller.authenticatedBy,
+      ...(caller.authenticatedBy === 'ACCESS_TOKEN' ? { tokenName: caller.tokenName, maxRps: caller.maxRps ?? null } : {}),
+    });
   });
-});
+export const handler = lambdaHandler(create);

@@ -97,30 +97,34 @@ const median = (values: number[]) => {
 };
 
 async function main(): Promise<void> {
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const { startLocalService } = await import('../infra/local/service.js');
-  const { parseToken } = await import('../shared/token-format.js');
-  const { tokenBucketThrottle } = await import('../infra/local/throttle.js');
   const { readDirectoryFile } = await import('../infra/local/directory-file.js');
   const { DEFAULT_DIRECTORY_FILE } = await import('../infra/local/paths.js');
   const { signDevToken } = await import('../infra/local/dev-issuer.js');
 
+  const { LocalRateLimits } = await import('../shared/ratelimit/local-rate-limits.js');
+  const { createDocumentClient } = await import('../shared/store/dynamodb.js');
+
   // The limiter as the gateway uses it, with the arrival time of each decision on the
-  // measured token: the window the bound applies to.
-  const limiter = tokenBucketThrottle();
-  let watched: string | undefined;
+  // measured token's key (the only limited token in use): the window the bound applies to.
+  let watching = false;
   const decisions: number[] = [];
+  class WatchedRateLimits extends LocalRateLimits {
+    override async admit(usageKey: string | undefined) {
+      const verdict = await super.admit(usageKey);
+      if (watching && usageKey !== (await this.sharedUsageKey())) decisions.push(performance.now());
+      return verdict;
+    }
+  }
   const service = await startLocalService({
     port: 0,
     host: '127.0.0.1',
     inMemory: true,
     directory: readDirectoryFile(DEFAULT_DIRECTORY_FILE),
-    throttle: (result) => {
-      const verdict = limiter(result);
-      if (watched !== undefined && result.context?.tokenId === watched) decisions.push(performance.now());
-      return verdict;
-    },
+    env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    parts: (config) => ({
+      rateLimits: new WatchedRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }),
+    }),
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const rows: string[][] = [];
@@ -141,11 +145,11 @@ async function main(): Promise<void> {
         const { token } = (await created.json()) as { token: string };
         // A warm connection first, so that the first measured request is not the one that waits for a handshake.
         await status(`${service.url}/health`, {}, agent);
-        watched = parseToken(token)!.lookupId;
+        watching = true;
         decisions.length = 0;
         const run = await offer(`${service.url}/api/v1/auth/whoami`, { 'X-API-Token': token }, rps, agent);
         run.window = decisions.length > 1 ? (decisions.at(-1)! - decisions[0]!) / 1000 : 0;
-        watched = undefined;
+        watching = false;
         results.push(run);
         // Keeps the service account under its token limit across many runs.
         await fetch(`${tokens}/${name}`, { method: 'DELETE', headers: { Authorization: `Bearer ${jwt}` } });

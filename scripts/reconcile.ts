@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { config, ConfigError } from '../shared/config.js';
+import { ConfigError, readConfig } from '../shared/config.js';
+import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
 import { reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
-import { getRuntime } from '../shared/runtime.js';
-import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { createRuntime } from '../shared/runtime.js';
 
 /**
  * `npm run reconcile -- [--apply]`: reports drift between the tokens in the table and the
@@ -27,16 +27,14 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  const settings = config();
-  const rateLimits = getRuntime().rateLimits;
-  if (!rateLimits) {
+  const settings = readConfig(process.env);
+  const runtime = createRuntime(settings);
+  const { rateLimits } = runtime;
+  if (!(rateLimits instanceof ApiGatewayRateLimits)) {
     console.error(`No API Gateway to reconcile with: set REST_API_ID, API_STAGE and UNTHROTTLED_API_KEY_ID.\n${usage}`);
     return 2;
   }
-  const report = await reconcileRateLimits(
-    { documents: createDocumentClient(), tableName: settings.tableName, tokens: getRuntime().tokens, rateLimits },
-    { apply: values.apply },
-  );
+  const report = await reconcileRateLimits({ tokens: runtime.tokens, rateLimits, clock: runtime.clock }, { apply: values.apply });
   console.log(`Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} usage plans of ours.`);
   for (const drift of report.drift) {
     const outcome = drift.repaired === undefined ? '' : drift.repaired ? '  [repaired]' : `  [NOT repaired: ${drift.error}]`;

@@ -1,44 +1,53 @@
 /**
- * The one place environment variables are read. Each value is read once, on first
- * use, and checked: a Lambda with a missing or malformed setting fails at its first
- * invocation with a message naming the variable, never later with a confusing error.
+ * The service's settings, read from an environment (a plain record of strings) by one
+ * pure function. Entry points pass `process.env`; the local runtime and the tests pass
+ * records of their own, so nothing ever writes to `process.env` to configure the code.
  *
- * Outside Lambda (the local runtime, tests, scripts) the local defaults apply; inside
- * Lambda the stack sets every value and nothing is defaulted that could point at the
- * wrong place.
+ * Inside Lambda (`AWS_LAMBDA_FUNCTION_NAME` set) the stack sets every value and a missing
+ * or malformed one throws, naming the variable, so the function fails at init rather
+ * than at some later request. Outside Lambda the local defaults apply.
  */
+
+export type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface Config {
   tableName: string;
   /** DynamoDB endpoint override (DynamoDB Local); unset in AWS. */
   dynamodbEndpoint: string | undefined;
   region: string;
-  jwksUrl: string;
-  jwtIssuer: string;
-  jwtAudience: string;
-  /** Claim that names the caller in a JWT. @default "sub" */
-  jwtUserClaim: string;
-  /** Stored tokens per service account, expired ones included. @default 50 */
-  tokenLimitPerAccount: number;
-  /** Longest lifetime a token may be created with, in days. @default 365 */
-  tokenMaxLifetimeDays: number;
-  /** How long an expired token stays listed before TTL may remove it. @default 30 */
-  expiredTokenRetentionDays: number;
-  /** Minimum interval between two `lastUsedAt` writes of one token. @default 60 */
-  lastUsedWriteIntervalSeconds: number;
+  jwt: {
+    jwksUrl: string;
+    issuer: string;
+    audience: string;
+    /** Claim that names the caller in a JWT. @default "sub" */
+    userClaim: string;
+  };
+  tokens: {
+    /** Stored tokens per service account, expired ones included. @default 50 */
+    limitPerAccount: number;
+    /** Longest lifetime a token may be created with, in days. @default 365 */
+    maxLifetimeDays: number;
+    /** How long an expired token stays listed before TTL may remove it. @default 30 */
+    retentionDays: number;
+    /** Minimum interval between two `lastUsedAt` writes of one token. @default 60 */
+    lastUsedWriteIntervalSeconds: number;
+    /** The highest `maxRps` a token may have: the stage's own rate limit in AWS. @default 10000 */
+    maxRps: number;
+  };
   /**
    * API Gateway wiring for `maxRps` (AWS only; all unset locally, where the local gateway
-   * throttles instead): the REST API id, its stage name, and the id of the key in the
+   * throttles): the REST API id, its stage name, and the id of the key in the
    * unthrottled usage plan that JWT callers and unlimited tokens share.
    */
   apiGateway: { restApiId: string; stage: string; unthrottledApiKeyId: string } | undefined;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Whether metrics are published (EMF lines on stdout). */
+  metrics: boolean;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
-
-const insideLambda = (): boolean => Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
 
 export const LOCAL_DEFAULTS = {
   TABLE_NAME: 'service-account-tokens',
@@ -47,70 +56,90 @@ export const LOCAL_DEFAULTS = {
   JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
 } as const;
 
-/** A required value, defaulted only outside Lambda (where it would point at the wrong place). */
-function text(name: string, localDefault?: string): string {
-  const value = process.env[name];
-  if (value !== undefined && value !== '') return value;
-  if (!insideLambda() && localDefault !== undefined) return localDefault;
-  throw new ConfigError(`Missing required environment variable ${name}`);
-}
+/** The largest `maxRps` the API accepts anywhere; a stage may allow less. */
+export const MAX_RPS_CEILING = 10_000;
 
-/** An optional value with the same default everywhere. */
-function optional(name: string, fallback: string): string {
-  const value = process.env[name];
-  return value === undefined || value === '' ? fallback : value;
-}
-
-function integer(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`Environment variable ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+class Reader {
+  readonly insideLambda: boolean;
+  constructor(private readonly env: Environment) {
+    this.insideLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
   }
-  return value;
-}
 
-function apiGatewaySettings(): Config['apiGateway'] {
-  const names = ['REST_API_ID', 'API_STAGE', 'UNTHROTTLED_API_KEY_ID'] as const;
-  const set = names.filter((name) => process.env[name]);
-  if (set.length === 0) return undefined;
-  if (set.length < names.length) {
-    throw new ConfigError(`Set all of ${names.join(', ')} or none; missing ${names.filter((n) => !process.env[n]).join(', ')}`);
+  private value(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
   }
+
+  /** A required value, defaulted only outside Lambda (where it would point at the wrong place). */
+  text(name: string, localDefault?: string): string {
+    const value = this.value(name);
+    if (value !== undefined) return value;
+    if (!this.insideLambda && localDefault !== undefined) return localDefault;
+    throw new ConfigError(`Missing required environment variable ${name}`);
+  }
+
+  optional(name: string): string | undefined {
+    return this.value(name);
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.value(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`Environment variable ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.value(name)?.toUpperCase();
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      throw new ConfigError(`Environment variable ${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+    }
+    return raw as T;
+  }
+
+  /** Either all of the names are set, or none. */
+  group<K extends string>(names: readonly K[]): Record<K, string> | undefined {
+    const set = names.filter((name) => this.value(name) !== undefined);
+    if (set.length === 0) return undefined;
+    if (set.length < names.length) {
+      throw new ConfigError(`Set all of ${names.join(', ')} or none; missing ${names.filter((n) => !set.includes(n)).join(', ')}`);
+    }
+    return Object.fromEntries(names.map((name) => [name, this.value(name)!])) as Record<K, string>;
+  }
+}
+
+/** Reads and checks every setting; throws ConfigError naming the first bad one. */
+export function readConfig(env: Environment): Config {
+  const read = new Reader(env);
+  const apiGateway = read.group(['REST_API_ID', 'API_STAGE', 'UNTHROTTLED_API_KEY_ID'] as const);
+  const metricsDisabled = read.optional('POWERTOOLS_METRICS_DISABLED');
   return {
-    restApiId: process.env.REST_API_ID!,
-    stage: process.env.API_STAGE!,
-    unthrottledApiKeyId: process.env.UNTHROTTLED_API_KEY_ID!,
+    tableName: read.text('TABLE_NAME', LOCAL_DEFAULTS.TABLE_NAME),
+    dynamodbEndpoint: read.optional('DYNAMODB_ENDPOINT'),
+    region: read.optional('AWS_REGION') ?? 'local',
+    jwt: {
+      jwksUrl: read.text('JWKS_URL', LOCAL_DEFAULTS.JWKS_URL),
+      issuer: read.text('JWT_ISSUER', LOCAL_DEFAULTS.JWT_ISSUER),
+      audience: read.text('JWT_AUDIENCE', LOCAL_DEFAULTS.JWT_AUDIENCE),
+      userClaim: read.optional('JWT_USER_CLAIM') ?? 'sub',
+    },
+    tokens: {
+      limitPerAccount: read.integer('TOKEN_LIMIT_PER_ACCOUNT', 50, 1, 10_000),
+      maxLifetimeDays: read.integer('TOKEN_MAX_LIFETIME_DAYS', 365, 1, 36_500),
+      retentionDays: read.integer('EXPIRED_TOKEN_RETENTION_DAYS', 30, 0, 3_650),
+      lastUsedWriteIntervalSeconds: read.integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
+      maxRps: read.integer('MAX_RPS', MAX_RPS_CEILING, 1, MAX_RPS_CEILING),
+    },
+    apiGateway: apiGateway && {
+      restApiId: apiGateway.REST_API_ID,
+      stage: apiGateway.API_STAGE,
+      unthrottledApiKeyId: apiGateway.UNTHROTTLED_API_KEY_ID,
+    },
+    logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
+    metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
   };
-}
-
-function read(): Config {
-  return {
-    tableName: text('TABLE_NAME', LOCAL_DEFAULTS.TABLE_NAME),
-    dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT || undefined,
-    region: process.env.AWS_REGION || 'local',
-    jwksUrl: text('JWKS_URL', LOCAL_DEFAULTS.JWKS_URL),
-    jwtIssuer: text('JWT_ISSUER', LOCAL_DEFAULTS.JWT_ISSUER),
-    jwtAudience: text('JWT_AUDIENCE', LOCAL_DEFAULTS.JWT_AUDIENCE),
-    jwtUserClaim: optional('JWT_USER_CLAIM', 'sub'),
-    tokenLimitPerAccount: integer('TOKEN_LIMIT_PER_ACCOUNT', 50, 1, 10_000),
-    tokenMaxLifetimeDays: integer('TOKEN_MAX_LIFETIME_DAYS', 365, 1, 36_500),
-    expiredTokenRetentionDays: integer('EXPIRED_TOKEN_RETENTION_DAYS', 30, 0, 3_650),
-    lastUsedWriteIntervalSeconds: integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
-    apiGateway: apiGatewaySettings(),
-  };
-}
-
-let cached: Config | undefined;
-
-/** The configuration, read and checked on first call. */
-export function config(): Config {
-  cached ??= read();
-  return cached;
-}
-
-/** Forget the cached configuration (the local runtime and tests change the environment). */
-export function resetConfig(): void {
-  cached = undefined;
 }

@@ -30,7 +30,7 @@ export interface TokenCredential {
   lastUsedAt: string | null;
 }
 
-/** The public JSON of a token (DESIGN.md §4). */
+/** The public JSON of a token (`Token` in docs/openapi.json). */
 export interface TokenView {
   name: string;
   serviceAccountId: string;

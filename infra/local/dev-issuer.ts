@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { config } from '../../shared/config.js';
+import { LOCAL_DEFAULTS } from '../../shared/config.js';
 import { LOCAL_DIR } from './paths.js';
 
 /**
@@ -45,20 +45,20 @@ export async function devJwks(): Promise<{ keys: JWK[] }> {
   return { keys: [publicJwk] };
 }
 
-/** Signs a dev JWT for a user, valid for an hour, with the configured issuer and audience. */
+/** Signs a dev JWT for a user, valid for an hour, with the local issuer and audience unless told otherwise. */
 export async function signDevToken(
   userId: string,
-  options: { expiresAt?: number; notBefore?: number; issuer?: string; audience?: string } = {},
+  options: { expiresAt?: number; notBefore?: number; issuer?: string; audience?: string; userClaim?: string } = {},
 ): Promise<string> {
   const jwk = await privateJwk();
   const key = await importJWK(jwk, ALG);
-  const settings = config();
-  const claims = settings.jwtUserClaim === 'sub' ? {} : { [settings.jwtUserClaim]: userId };
+  const userClaim = options.userClaim ?? 'sub';
+  const claims = userClaim === 'sub' ? {} : { [userClaim]: userId };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: ALG, kid: jwk.kid!, typ: 'JWT' })
     .setSubject(userId)
-    .setIssuer(options.issuer ?? settings.jwtIssuer)
-    .setAudience(options.audience ?? settings.jwtAudience)
+    .setIssuer(options.issuer ?? LOCAL_DEFAULTS.JWT_ISSUER)
+    .setAudience(options.audience ?? LOCAL_DEFAULTS.JWT_AUDIENCE)
     .setIssuedAt()
     .setNotBefore(options.notBefore ?? Math.floor(Date.now() / 1000) - 5)
     .setExpirationTime(options.expiresAt ?? '1h')

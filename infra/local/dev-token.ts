@@ -1,3 +1,4 @@
+import { readConfig } from '../../shared/config.js';
 import { signDevToken } from './dev-issuer.js';
 
 /** `npm run -s dev-token -- <userId>`: prints a dev JWT for that user and nothing else. */
@@ -6,4 +7,5 @@ if (!userId || process.argv.length > 3) {
   console.error('Usage: npm run -s dev-token -- <userId>');
   process.exit(2);
 }
-process.stdout.write(`${await signDevToken(userId)}\n`);
+const { jwt } = readConfig(process.env);
+process.stdout.write(`${await signDevToken(userId, { issuer: jwt.issuer, audience: jwt.audience, userClaim: jwt.userClaim })}\n`);

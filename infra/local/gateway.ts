@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -7,32 +7,40 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { problem, problemResponse } from '../../shared/http/problem.js';
+import { type GatewayResponseType, localGatewayResponse } from '../../shared/http/gateway-responses.js';
+import { problem } from '../../shared/http/problem.js';
+import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
 import type { Route } from '../routes.js';
+import { ACCOUNT_ID, API_ID, headerMaps, isProxyResult, lambdaContext, queryMaps, readBody, send } from './gateway-events.js';
 
 /**
  * A local stand-in for API Gateway (REST API, Lambda proxy integration): it matches the
  * route table, calls the REQUEST authorizer with the event API Gateway would build,
- * refuses as API Gateway's customised gateway responses do (problem JSON), and invokes
- * each route's handler with a v1 proxy event.
+ * admits the request by the usage key the authorizer named (the usage plans' throttle),
+ * refuses with the same gateway responses as the stack, and invokes each route's handler
+ * with a v1 proxy event.
+ *
+ * It listens first and is deployed after: the functions' configuration may need its URL.
  */
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
 
-/** Decides, after authorization, whether a request may pass (the usage plan's throttle). */
-export type Throttle = (authorizer: APIGatewayAuthorizerResult) => { allowed: true } | { allowed: false; headers: Record<string, string> };
+/** What a deployment wires behind the routes. */
+export interface Integration {
+  handlers: Record<string, Handler>;
+  authorizer: AuthorizerHandler;
+  /** The usage plans' throttle, by the key the authorizer named; absent: no throttling. */
+  admit?: (usageKey: string | undefined) => Promise<Admission>;
+}
 
 export interface LocalGatewayOptions {
   routes: Route[];
-  handlers: Record<string, Handler>;
-  authorizer: AuthorizerHandler;
-  /** Extra GET paths served as JSON outside the API (the dev issuer's JWKS). */
-  extras?: Record<string, () => Promise<unknown>>;
-  throttle?: Throttle;
   port: number;
   host?: string;
   stage?: string;
+  /** Extra GET paths served as JSON outside the API (the dev issuer's JWKS). */
+  extras?: Record<string, () => Promise<unknown>>;
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
   /** Wraps every function invocation (the benchmark attributes DynamoDB calls with it). */
   around?: <T>(functionId: string, invoke: () => Promise<T>) => Promise<T>;
@@ -42,12 +50,9 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: Server;
+  deploy(integration: Integration): void;
   close(): Promise<void>;
 }
-
-const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
-const API_ID = 'local';
-const ACCOUNT_ID = '000000000000';
 
 interface CompiledRoute {
   route: Route;
@@ -74,87 +79,17 @@ function compile(routes: Route[]): CompiledRoute[] {
     .sort((a, b) => a.params.length - b.params.length);
 }
 
-function gatewayProblem(status: number, code: string, title: string, detail: string, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return problemResponse(problem(status, code, title, detail), headers);
+function refuse(type: GatewayResponseType, options: Parameters<typeof localGatewayResponse>[1] = {}): APIGatewayProxyResult {
+  return localGatewayResponse(type, options);
 }
 
-export const gatewayResponses = {
-  notFound: () => gatewayProblem(404, 'NOT_FOUND', 'Not found', 'No such route.'),
-  unauthorized: () => gatewayProblem(401, 'UNAUTHORIZED', 'Unauthorized', 'A valid access token or bearer JWT is required.'),
-  accessDenied: () => gatewayProblem(403, 'FORBIDDEN', 'Forbidden', 'Access denied.'),
-  tooLarge: () => gatewayProblem(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', 'The request body is larger than 10 MB.'),
-  badRequest: (detail: string) => gatewayProblem(400, 'BAD_REQUEST', 'Bad request', detail),
-  authorizerFailure: () => gatewayProblem(500, 'AUTHORIZER_FAILURE', 'Internal error', 'The request could not be authorized; retry later.'),
-  internal: () => gatewayProblem(502, 'BAD_GATEWAY', 'Bad gateway', 'The function failed; retry later.'),
-};
-
-function lambdaContext(functionName: string, requestId: string): Context {
-  const deadline = Date.now() + 29_000; // API Gateway's integration timeout
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:${ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return 'too-large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-// Maps without a prototype: a header or query key named `constructor` or `__proto__` is data.
-const dictionary = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
-
-function headerMaps(req: IncomingMessage) {
-  const headers = dictionary<string>();
-  const multiValueHeaders = dictionary<string[]>();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    const value = req.rawHeaders[i + 1]!;
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  return { headers, multiValueHeaders };
-}
-
-function queryMaps(search: URLSearchParams) {
-  const single = dictionary<string>();
-  const multi = dictionary<string[]>();
-  for (const [key, value] of search) {
-    single[key] = value;
-    (multi[key] ??= []).push(value);
-  }
-  const any = Object.keys(single).length > 0;
-  return { queryStringParameters: any ? single : null, multiValueQueryStringParameters: any ? multi : null };
-}
-
-function send(res: ServerResponse, result: APIGatewayProxyResult): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
-  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
-  headers['Content-Length'] = String(body.length);
-  res.writeHead(result.statusCode, headers);
-  res.end(body);
-}
-
-function isProxyResult(value: unknown): value is APIGatewayProxyResult {
-  return typeof value === 'object' && value !== null && Number.isInteger((value as { statusCode?: unknown }).statusCode);
+function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
+  return (result.policyDocument?.Statement ?? []).some(
+    (statement) =>
+      statement.Effect === 'Allow' &&
+      'Resource' in statement &&
+      [statement.Resource].flat().some((r) => r === methodArn || r === '*' || (typeof r === 'string' && r.endsWith('/*'))),
+  );
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<RunningGateway> {
@@ -162,6 +97,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
   const around = options.around ?? (<T>(_id: string, invoke: () => Promise<T>) => invoke());
   const stage = options.stage ?? 'local';
   const host = options.host ?? '127.0.0.1';
+  let integration: Integration | undefined;
 
   async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -179,20 +115,20 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
         break;
       }
     }
-    if (!match) return gatewayResponses.notFound();
+    if (!match) return refuse('MISSING_AUTHENTICATION_TOKEN');
+    if (!integration) return refuse('DEFAULT_5XX');
     const { route, params } = match.compiled;
+    const requestId = randomUUID();
     let pathParameters: Record<string, string> | null = null;
     try {
       if (params.length > 0) pathParameters = Object.fromEntries(params.map((name, i) => [name, decodeURIComponent(match.values[i]!)]));
     } catch {
-      return gatewayResponses.badRequest('The path has malformed percent-encoding.');
+      return refuse('DEFAULT_4XX', { message: 'The path has malformed percent-encoding.' });
     }
     const raw = await readBody(req);
-    if (raw === 'too-large') return gatewayResponses.tooLarge();
+    if (raw === 'too-large') return refuse('REQUEST_TOO_LARGE');
     const { headers, multiValueHeaders } = headerMaps(req);
     const { queryStringParameters, multiValueQueryStringParameters } = queryMaps(url.searchParams);
-    const requestId = randomUUID();
-    const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
     const requestContext = {
       accountId: ACCOUNT_ID,
       apiId: API_ID,
@@ -205,7 +141,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       path: `/${stage}${url.pathname}`,
       protocol: `HTTP/${req.httpVersion}`,
       requestTimeEpoch: Date.now(),
-      identity: { sourceIp, userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null },
+      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null },
     };
     const methodArn = `arn:aws:execute-api:local:${ACCOUNT_ID}:${API_ID}/${stage}/${method}${url.pathname}`;
 
@@ -227,19 +163,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       } as unknown as APIGatewayRequestAuthorizerEvent;
       let result: APIGatewayAuthorizerResult;
       try {
-        result = await around('authorizer', () => options.authorizer(authorizerEvent, lambdaContext('authorizer', randomUUID())));
+        result = await around('authorizer', () => integration!.authorizer(authorizerEvent, lambdaContext('authorizer', randomUUID())));
       } catch (error) {
-        return (error as Error)?.message === 'Unauthorized' ? gatewayResponses.unauthorized() : gatewayResponses.authorizerFailure();
+        return (error as Error)?.message === 'Unauthorized' ? refuse('UNAUTHORIZED') : refuse('AUTHORIZER_FAILURE', { requestId });
       }
-      const allowed = result.policyDocument?.Statement?.some(
-        (statement) => statement.Effect === 'Allow' && 'Resource' in statement && [statement.Resource].flat().some((r) => r === methodArn || r === '*' || (typeof r === 'string' && r.endsWith('/*'))),
-      );
-      if (!allowed) return gatewayResponses.accessDenied();
-      if (options.throttle) {
-        const verdict = options.throttle(result);
-        if (!verdict.allowed) {
-          return gatewayProblem(429, 'THROTTLED', 'Too many requests', 'This token exceeded its maxRps; slow down and retry.', verdict.headers);
-        }
+      if (!allows(result, methodArn)) return refuse('ACCESS_DENIED');
+      if (integration.admit) {
+        const admission = await integration.admit(result.usageIdentifierKey ?? undefined);
+        if (!admission.allowed) return admission.reason === 'throttled' ? refuse('THROTTLED', { headers: admission.headers }) : refuse('INVALID_API_KEY');
       }
       authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
     }
@@ -258,28 +189,23 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       body: raw.length > 0 ? raw.toString('utf8') : null,
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEvent;
-    const handler = options.handlers[route.id];
-    if (!handler) return gatewayResponses.internal();
+    const handler = integration.handlers[route.id];
+    if (!handler) return refuse('DEFAULT_5XX', { requestId });
     try {
       const result = await around(route.id, () => handler(event, lambdaContext(route.id, requestId)));
-      return isProxyResult(result) ? result : gatewayResponses.internal();
+      return isProxyResult(result) ? result : refuse('DEFAULT_5XX', { requestId });
     } catch {
-      return gatewayResponses.internal();
+      return refuse('DEFAULT_5XX', { requestId });
     }
   }
 
   const server = createServer((req, res) => {
     const started = performance.now();
     handle(req)
-      .catch((): APIGatewayProxyResult => gatewayResponses.internal())
+      .catch((): APIGatewayProxyResult => refuse('DEFAULT_5XX'))
       .then((result) => {
         send(res, result);
-        options.onRequest?.({
-          method: req.method ?? '',
-          path: (req.url ?? '').split('?')[0]!,
-          status: result.statusCode,
-          ms: Math.round(performance.now() - started),
-        });
+        options.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: result.statusCode, ms: Math.round(performance.now() - started) });
       })
       .catch(() => res.destroy());
   });
@@ -308,6 +234,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     url: `http://${host}:${port}`,
     port,
     server,
+    deploy: (next) => {
+      integration = next;
+    },
     close: () =>
       new Promise<void>((resolveClose) => {
         server.closeAllConnections();
@@ -315,4 +244,3 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       }),
   };
 }
-

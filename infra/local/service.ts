@@ -1,32 +1,40 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { config, LOCAL_DEFAULTS, resetConfig } from '../../shared/config.js';
+import { type Config, type Environment, LOCAL_DEFAULTS, readConfig } from '../../shared/config.js';
 import type { Directory } from '../../shared/directory/directory.js';
-import { DynamoDirectoryStore, type ImportResult } from '../../shared/store/directory-store.js';
-import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { type ImportResult, importDirectory } from '../../shared/directory/import.js';
+import type { RateLimits } from '../../shared/ports.js';
+import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
+import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/runtime.js';
 import { ensureTable } from '../../shared/store/table.js';
-import { setRuntime } from '../../shared/runtime.js';
 import { authorizer as authorizerRoute, entryOf, routes } from '../routes.js';
 import { devJwks } from './dev-issuer.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
-import { type LocalGatewayOptions, type RunningGateway, startLocalGateway, type Throttle } from './gateway.js';
+import { type Integration, type LocalGatewayOptions, type RunningGateway, startLocalGateway } from './gateway.js';
 import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from './paths.js';
 
 export interface LocalServiceOptions {
   port: number;
   host?: string;
   directory: Directory;
+  /**
+   * Settings, as environment variables would give them (`npm start` passes its own
+   * environment). The service fills in the table, its DynamoDB and its JWKS URL.
+   */
+  env?: Environment;
   /** Use this DynamoDB endpoint instead of starting DynamoDB Local (tests share one). */
   dynamodbEndpoint?: string;
   /** Keep no data: DynamoDB Local in memory. */
   inMemory?: boolean;
   tableName?: string;
-  throttle?: Throttle;
+  /** Throttle each token at its `maxRps`, as usage plans do. @default true */
+  throttle?: boolean;
+  /** Parts of the runtime to use instead of those built from configuration (tests). */
+  parts?: (config: Config) => RuntimeParts;
   /** Write `.local/runtime.json` so the directory CLI finds this instance. */
   announce?: boolean;
-  onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  onRequest?: LocalGatewayOptions['onRequest'];
   around?: LocalGatewayOptions['around'];
 }
 
@@ -35,74 +43,78 @@ export interface LocalService {
   dynamodbEndpoint: string;
   tableName: string;
   imported: ImportResult;
+  runtime: Runtime;
   gateway: RunningGateway;
   stop(): Promise<void>;
 }
 
-async function importHandler(id: string) {
-  const module = (await import(pathToFileURL(resolve(PROJECT_ROOT, entryOf(id))).href)) as { handler: unknown };
-  return module.handler;
+type EntryModule = { create: (runtime: Runtime) => unknown };
+
+async function entry(id: string): Promise<EntryModule> {
+  return (await import(pathToFileURL(resolve(PROJECT_ROOT, entryOf(id))).href)) as EntryModule;
 }
 
 /**
  * Starts the whole service locally: DynamoDB Local (unless an endpoint is given), the
- * table, the directory, and the gateway serving every route through the real
- * authorizer and handlers.
+ * table, the directory, and the gateway serving every route through the real authorizer
+ * and handlers, built from one runtime.
  */
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   let dynamodb: RunningDynamoDb | undefined;
-  const endpoint =
-    options.dynamodbEndpoint ??
-    (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(LOCAL_DIR, 'dynamodb') })).endpoint;
-  const tableName = options.tableName || process.env.TABLE_NAME || LOCAL_DEFAULTS.TABLE_NAME;
+  let gateway: RunningGateway | undefined;
   try {
-    process.env.DYNAMODB_ENDPOINT = endpoint;
-    process.env.TABLE_NAME = tableName;
-    resetConfig();
-    setRuntime(undefined);
-    const raw = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await ensureTable(raw, tableName);
-    raw.destroy();
-    const imported = await new DynamoDirectoryStore(createDocumentClient(), tableName).importDirectory(options.directory, { replace: false });
-
-    const handlers = Object.fromEntries(
-      await Promise.all(routes.map(async (route) => [route.id, await importHandler(route.id)] as const)),
-    ) as never;
-    const authorizer = (await importHandler(authorizerRoute.id)) as never;
-    const gateway = await startLocalGateway({
+    const endpoint =
+      options.dynamodbEndpoint ?? (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(LOCAL_DIR, 'dynamodb') })).endpoint;
+    const env = options.env ?? {};
+    const tableName = options.tableName || env.TABLE_NAME || LOCAL_DEFAULTS.TABLE_NAME;
+    gateway = await startLocalGateway({
       routes,
-      handlers,
-      authorizer,
       port: options.port,
       ...(options.host ? { host: options.host } : {}),
-      ...(options.throttle ? { throttle: options.throttle } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.around ? { around: options.around } : {}),
       extras: { '/.well-known/jwks.json': devJwks },
     });
-    // The authorizer reads its JWKS from this very gateway, now that its port is known.
-    if (!process.env.JWKS_URL || process.env.JWKS_URL === LOCAL_DEFAULTS.JWKS_URL) {
-      process.env.JWKS_URL = `${gateway.url}/.well-known/jwks.json`;
-    }
-    resetConfig();
-    config();
+    const config = readConfig({
+      ...env,
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: endpoint,
+      // The authorizer reads its JWKS from this very gateway, unless told otherwise.
+      JWKS_URL: env.JWKS_URL && env.JWKS_URL !== LOCAL_DEFAULTS.JWKS_URL ? env.JWKS_URL : `${gateway.url}/.well-known/jwks.json`,
+    });
+    const runtime = createRuntime(config, options.parts?.(config));
+    await ensureTable(runtime.documents, tableName);
+    const imported = await importDirectory(runtime.directory, options.directory, { replace: false });
+
+    const handlers = Object.fromEntries(
+      await Promise.all(routes.map(async (route) => [route.id, (await entry(route.id)).create(runtime)] as const)),
+    ) as Integration['handlers'];
+    const authorizer = (await entry(authorizerRoute.id)).create(runtime) as Integration['authorizer'];
+    // The usage plans' throttle, wherever the limiter can admit requests (the local one can).
+    const limiter = runtime.rateLimits as RateLimits & Partial<Pick<LocalRateLimits, 'admit'>>;
+    const admit = options.throttle === false || !limiter.admit ? undefined : limiter.admit.bind(limiter);
+    gateway.deploy({ handlers, authorizer, ...(admit ? { admit } : {}) });
     if (options.announce) {
       mkdirSync(LOCAL_DIR, { recursive: true });
       writeFileSync(RUNTIME_FILE, JSON.stringify({ url: gateway.url, dynamodbEndpoint: endpoint, tableName, pid: process.pid }, null, 2));
     }
+    const running = gateway;
     return {
-      url: gateway.url,
+      url: running.url,
       dynamodbEndpoint: endpoint,
       tableName,
       imported,
-      gateway,
+      runtime,
+      gateway: running,
       stop: async () => {
-        await gateway.close();
+        await running.close();
         if (options.announce) rmSync(RUNTIME_FILE, { force: true });
+        runtime.documents.destroy();
         await dynamodb?.stop();
       },
     };
   } catch (error) {
+    await gateway?.close();
     await dynamodb?.stop();
     throw error;
   }

@@ -4,7 +4,6 @@ import { readDirectoryFile } from './directory-file.js';
 import { JavaMissingError } from './dynamodb-local.js';
 import { DEFAULT_DIRECTORY_FILE } from './paths.js';
 import { startLocalService } from './service.js';
-import { tokenBucketThrottle } from './throttle.js';
 
 /** `npm start`: the whole service on one machine, no AWS account and no Docker. */
 
@@ -37,18 +36,15 @@ async function main(): Promise<void> {
     console.error(`--port must be a port number, got "${values.port}"\n${usage}`);
     process.exit(2);
   }
-  // Local logs stay quiet unless asked for; every request still gets one access line.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-
   const directory = readDirectoryFile(values.directory);
   const service = await startLocalService({
     port,
     directory,
+    // Local logs stay quiet unless asked for; every request still gets one access line.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', ...process.env },
     inMemory: values['in-memory'],
     // An existing DynamoDB (another DynamoDB Local, say) instead of the bundled one.
     ...(process.env.DYNAMODB_ENDPOINT ? { dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT } : {}),
-    throttle: tokenBucketThrottle(),
     announce: true,
     onRequest: ({ method, path, status, ms }) => console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),
   });

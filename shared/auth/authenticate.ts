@@ -1,44 +1,21 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { UnauthorizedError } from '../errors.js';
 import { type Caller, isExpired } from '../model.js';
-import type { TokenStore } from '../store/token-store.js';
+import type { Clock, TokenStore } from '../ports.js';
 import { hasTokenPrefix, parseToken, secretMatches } from '../token-format.js';
+import type { JwtVerifier } from './jwt.js';
 
 /** Who a request comes from, as the authorizer established it. */
 export interface Authentication {
   caller: Caller;
-  /** The token's API key value (AWS), when it has one. */
+  /** The token's own rate-limit key, when it has one. */
   usageKey?: string;
-  /** Identifies the token for per-token throttling. */
-  lookupId?: string;
 }
-
-export type JwtVerifier = (jwt: string) => Promise<string>;
 
 export interface AuthenticatorDeps {
   tokens: TokenStore;
   verifyJwt: JwtVerifier;
+  clock: Clock;
   lastUsedWriteIntervalSeconds: number;
-  now?: () => Date;
-}
-
-/** Asymmetric algorithms only: `none` and HMAC (whose key would be the JWKS itself) never verify. */
-const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-
-export function createJwtVerifier(options: { jwksUrl: string; issuer: string; audience: string; userClaim: string }): JwtVerifier {
-  const jwks = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 });
-  return async (jwt) => {
-    const { payload } = await jwtVerify(jwt, jwks, {
-      issuer: options.issuer,
-      audience: options.audience,
-      algorithms: JWT_ALGORITHMS,
-      requiredClaims: ['exp', options.userClaim],
-      clockTolerance: 5,
-    });
-    const user = payload[options.userClaim];
-    if (typeof user !== 'string' || user === '') throw new Error('JWT has no usable user claim');
-    return user;
-  };
 }
 
 function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
@@ -58,7 +35,7 @@ function header(headers: Record<string, string | undefined> | null | undefined, 
  *   prefix, and a JWT otherwise.
  */
 export function createAuthenticator(deps: AuthenticatorDeps) {
-  const now = deps.now ?? (() => new Date());
+  const now = deps.clock;
 
   async function byToken(presented: string): Promise<Authentication> {
     const parsed = parseToken(presented);
@@ -75,7 +52,6 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         tokenName: credential.name,
         maxRps: credential.maxRps,
       },
-      lookupId: credential.lookupId,
       ...(credential.usageKey ? { usageKey: credential.usageKey } : {}),
     };
   }

@@ -22,7 +22,7 @@ import {
 import type { z } from 'zod/mini';
 import type { FieldError } from '../errors.js';
 
-/** Request shapes of DESIGN.md §4, and the one function that turns zod issues into field errors. */
+/** Request shapes (docs/openapi.json), and the one function that turns zod issues into field errors. */
 
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const tokenName = string({ error: 'is required and must be a string' }).check(

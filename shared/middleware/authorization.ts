@@ -4,13 +4,13 @@ import {
   ForbiddenError,
   NotSameGroupError,
   ServiceAccountNotFoundError,
-  UnauthorizedError,
-  UnsupportedMediaTypeError,
+    UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.js';
+import { decodeCaller } from '../auth/authorizer-context.js';
 import type { Caller, Principal } from '../model.js';
 import { readJsonBody } from '../http/json-body.js';
-import type { DirectoryStore } from '../store/directory-store.js';
+import type { DirectoryStore } from '../ports.js';
 
 export type Scope = 'domain' | 'admin';
 
@@ -30,20 +30,7 @@ type Middleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Err
 
 /** Reads the caller the authorizer established (API Gateway passes it in the request context). */
 export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
-  const context = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
-  const userId = context?.userId;
-  const authenticatedBy = context?.authenticatedBy;
-  // Only reachable behind the authorizer; a missing context is a wiring fault, refused as 401.
-  if (typeof userId !== 'string' || userId === '' || (authenticatedBy !== 'JWT' && authenticatedBy !== 'ACCESS_TOKEN')) {
-    throw new UnauthorizedError();
-  }
-  const caller: Caller = { userId, authenticatedBy };
-  if (typeof context?.tokenName === 'string') caller.tokenName = context.tokenName;
-  if (authenticatedBy === 'ACCESS_TOKEN') {
-    const raw = context?.maxRps;
-    caller.maxRps = raw === undefined || raw === null || raw === '' ? null : Number(raw);
-  }
-  return caller;
+  return decodeCaller(event.requestContext?.authorizer);
 }
 
 /**
@@ -51,7 +38,7 @@ export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
  * the service account's. The checks that follow await them in the contract's order, so
  * nothing about the account is revealed before the permission check passes.
  */
-export function callerContext(directory: () => DirectoryStore, targetFrom: 'path' | 'body'): Middleware {
+export function callerContext(store: DirectoryStore, targetFrom: 'path' | 'body'): Middleware {
   return {
     before: (request) => {
       const { event, context } = request;
@@ -75,7 +62,6 @@ export function callerContext(directory: () => DirectoryStore, targetFrom: 'path
               ]);
         }
       }
-      const store = directory();
       const callerLookup = store.getPrincipal(context.caller.userId);
       const targetLookup = targetId === undefined ? undefined : store.getPrincipal(targetId);
       // Both are awaited by later steps; this keeps an early refusal from leaving a
@@ -87,7 +73,7 @@ export function callerContext(directory: () => DirectoryStore, targetFrom: 'path
   };
 }
 
-/** Step 1: the caller may manage tokens here (DESIGN.md §3). */
+/** Step 1: the caller may manage tokens here (docs/authorization.md). */
 export function permissionCheck(scope: Scope): Middleware {
   return {
     before: async ({ context }) => {

@@ -1,16 +1,16 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ProblemError, ServiceUnavailableError, ValidationError } from '../errors.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { isRetryableAwsError } from '../store/dynamodb.js';
-import { logger } from './observability.js';
 
 /**
  * The one place errors become HTTP responses. Domain errors carry their status and
  * code; a retryable AWS failure becomes 503 with `Retry-After`; anything else is a bug,
  * logged in full here and answered with a generic 500 that names only the request id.
  */
-export function problemErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
+export function problemErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
   return {
     onError: async (request) => {
       const error = request.error;

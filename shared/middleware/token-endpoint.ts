@@ -3,7 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
 import { throwIfAny } from '../http/json-body.js';
-import { getRuntime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import {
   type AuthorizedContext,
   callerContext,
@@ -14,16 +14,6 @@ import {
 } from './authorization.js';
 import { observability } from './observability.js';
 import { problemErrors } from './problem-errors.js';
-
-/**
- * Builds clients and reads configuration while the Lambda initialises, not on the first
- * request: a missing setting fails the init, and the first caller does not pay for it.
- * Outside Lambda it waits for the first request, since tests and the local runtime set
- * the environment after importing.
- */
-function warmUp(): void {
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME) getRuntime();
-}
 
 export interface TokenEndpointContext<TInput> extends AuthorizedContext {
   input: TInput;
@@ -43,12 +33,11 @@ export interface TokenEndpointOptions<TInput> {
  * → same group → validation → handler, with errors mapped to problem JSON last.
  * Entry files attach their handler with `.handler(…)`.
  */
-export function tokenEndpoint<TInput>(options: TokenEndpointOptions<TInput>) {
-  warmUp();
+export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOptions<TInput>) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TokenEndpointContext<TInput>>()
-    .use(observability())
+    .use(observability(runtime))
     .use(httpHeaderNormalizer())
-    .use(callerContext(() => getRuntime().directory, options.targetFrom ?? 'path'))
+    .use(callerContext(runtime.directory, options.targetFrom ?? 'path'))
     .use(permissionCheck(options.scope))
     .use(targetServiceAccountCheck(options.scope))
     .use(sameGroupCheck())
@@ -60,14 +49,13 @@ export function tokenEndpoint<TInput>(options: TokenEndpointOptions<TInput>) {
         context.input = input;
       },
     })
-    .use(problemErrors());
+    .use(problemErrors(runtime.logger));
 }
 
 /** The stack of endpoints that need only an authenticated caller (whoami). */
-export function authenticatedEndpoint() {
-  warmUp();
+export function authenticatedEndpoint(runtime: Runtime) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
-    .use(observability())
+    .use(observability(runtime))
     .use(httpHeaderNormalizer())
-    .use(problemErrors());
+    .use(problemErrors(runtime.logger));
 }

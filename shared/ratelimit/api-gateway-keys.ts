@@ -15,8 +15,7 @@ import {
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
 import { ConcurrentUpdateError, ServiceUnavailableError } from '../errors.js';
-import type { TokenBinding } from '../store/token-store.js';
-import type { ApiKeyBinder, CompensationFailureReport, KeyRequest } from './api-key-binder.js';
+import type { CompensationFailureReport, KeyRequest, TokenBinding } from '../ports.js';
 import { type ApiStage, attemptSuffix, type GatewayNames } from './gateway-names.js';
 import { isNotFound, type RatePlanRegistry } from './rate-plans.js';
 
@@ -79,7 +78,7 @@ function asServiceError(error: unknown): unknown {
  * The AWS side of `maxRps`: one API key per token with a limit, in the shared usage plan
  * for that limit. Also the read and repair operations that reconcile needs.
  */
-export class ApiGatewayKeys implements ApiKeyBinder {
+export class ApiGatewayKeys {
   constructor(private readonly options: ApiGatewayKeysOptions) {}
 
   get stage(): ApiStage {

@@ -1,22 +1,12 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Config } from '../config.js';
-import type { CompensationFailureReport } from './api-key-binder.js';
+import type { CompensationFailureReport, KeyRequest, RateLimits, TokenBinding } from '../ports.js';
 import { ApiGatewayKeys, unthrottledUsageKey } from './api-gateway-keys.js';
 import { type GatewayNames, gatewayNames } from './gateway-names.js';
 import { RatePlanRegistry } from './rate-plans.js';
 
-/** Everything that enforces `maxRps` in AWS, built once per container. */
-export interface RateLimits {
-  keys: ApiGatewayKeys;
-  plans: RatePlanRegistry;
-  names: GatewayNames;
-  /** The shared key's value, for callers without a key of their own. */
-  unthrottledUsageKey: () => Promise<string>;
-}
-
 export interface AwsRateLimitOptions {
-  apiGateway: NonNullable<Config['apiGateway']>;
+  apiGateway: { restApiId: string; stage: string; unthrottledApiKeyId: string };
   region: string;
   documents: DynamoDBDocumentClient;
   tableName: string;
@@ -25,18 +15,38 @@ export interface AwsRateLimitOptions {
   gateway?: APIGatewayClient;
 }
 
-export function createAwsRateLimits(options: AwsRateLimitOptions): RateLimits {
-  const gateway = options.gateway ?? lazyClient(options.region);
-  const stage = { restApiId: options.apiGateway.restApiId, stage: options.apiGateway.stage };
-  const names = gatewayNames(stage);
-  const report = options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {};
-  const plans = new RatePlanRegistry({ gateway, documents: options.documents, tableName: options.tableName, stage, names, ...report });
-  return {
-    keys: new ApiGatewayKeys({ gateway, plans, stage, names, ...report }),
-    plans,
-    names,
-    unthrottledUsageKey: unthrottledUsageKey(gateway, options.apiGateway.unthrottledApiKeyId),
-  };
+/**
+ * `maxRps` in AWS: one API key per limited token, in the usage plan for its rate, and a
+ * shared key in the stack's unthrottled plan for everyone else. Also exposes the keys,
+ * plans and names for reconcile.
+ */
+export class ApiGatewayRateLimits implements RateLimits {
+  readonly keys: ApiGatewayKeys;
+  readonly plans: RatePlanRegistry;
+  readonly names: GatewayNames;
+  readonly sharedUsageKey: () => Promise<string>;
+
+  constructor(options: AwsRateLimitOptions) {
+    const gateway = options.gateway ?? lazyClient(options.region);
+    const stage = { restApiId: options.apiGateway.restApiId, stage: options.apiGateway.stage };
+    const report = options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {};
+    this.names = gatewayNames(stage);
+    this.plans = new RatePlanRegistry({ gateway, documents: options.documents, tableName: options.tableName, stage, names: this.names, ...report });
+    this.keys = new ApiGatewayKeys({ gateway, plans: this.plans, stage, names: this.names, ...report });
+    this.sharedUsageKey = unthrottledUsageKey(gateway, options.apiGateway.unthrottledApiKeyId);
+  }
+
+  bind(request: KeyRequest): Promise<TokenBinding> {
+    return this.keys.bind(request);
+  }
+
+  setEnabled(binding: TokenBinding, enabled: boolean): Promise<void> {
+    return this.keys.setEnabled(binding, enabled);
+  }
+
+  unbind(binding: TokenBinding): Promise<void> {
+    return this.keys.unbind(binding);
+  }
 }
 
 /**

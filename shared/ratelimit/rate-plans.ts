@@ -5,26 +5,18 @@ import {
   GetUsagePlansCommand,
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { CompensationFailureReport } from './api-key-binder.js';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { CompensationFailureReport } from '../ports.js';
+import { keys, ratePlanPartition } from '../store/keys.js';
 import { type ApiStage, attemptSuffix, type GatewayNames } from './gateway-names.js';
-
-/**
- * The record of the usage plan for one rate, in the service's table:
- *
- * | item                     | pk             | sk         | attributes        |
- * |--------------------------|----------------|------------|-------------------|
- * | usage plan for rate N    | `RATEPLAN#<N>` | `RATEPLAN` | `planId`, `rps`   |
- */
-export const ratePlanKey = (rps: number) => ({ pk: `RATEPLAN#${rps}`, sk: 'RATEPLAN' });
-export const RATE_PLAN_PARTITION_PREFIX = 'RATEPLAN#';
 
 export interface RatePlanRecord {
   rps: number;
   planId: string;
 }
 
-export function ratePlanFromItem(item: Record<string, unknown>): RatePlanRecord | undefined {
+/** The record of the usage plan for one rate (`keys.ratePlan`): `planId`, `rps`. */
+function ratePlanFromItem(item: Record<string, unknown>): RatePlanRecord | undefined {
   const rps = Number(item.rps);
   if (!Number.isInteger(rps) || rps < 1 || typeof item.planId !== 'string') return undefined;
   return { rps, planId: item.planId };
@@ -76,9 +68,32 @@ export class RatePlanRegistry {
     this.known.delete(rps);
   }
 
+  /** Every recorded plan, in one query: the records share a partition. */
+  async allRecorded(): Promise<RatePlanRecord[]> {
+    const records: RatePlanRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.documents.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': ratePlanPartition },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const record = ratePlanFromItem(item);
+        if (record) records.push(record);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
   async recorded(rps: number): Promise<string | undefined> {
     const { Item } = await this.options.documents.send(
-      new GetCommand({ TableName: this.options.tableName, Key: ratePlanKey(rps), ConsistentRead: true }),
+      new GetCommand({ TableName: this.options.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }),
     );
     return Item && typeof Item.planId === 'string' ? Item.planId : undefined;
   }
@@ -142,7 +157,7 @@ export class RatePlanRegistry {
     await this.options.documents.send(
       new UpdateCommand({
         TableName: this.options.tableName,
-        Key: ratePlanKey(rps),
+        Key: keys.ratePlan(rps),
         UpdateExpression: 'SET planId = :planId, rps = :rps, createdAt = :now',
         ConditionExpression: replacing === undefined ? 'attribute_not_exists(pk)' : 'planId = :replacing',
         ExpressionAttributeValues: {

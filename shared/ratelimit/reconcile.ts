@@ -1,9 +1,6 @@
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { isExpired, type TokenRecord } from '../model.js';
-import { keys as tableKeys } from '../store/keys.js';
-import { type TokenBinding, type TokenStore, toRecord } from '../store/token-store.js';
-import type { RateLimits } from './aws-rate-limits.js';
-import { RATE_PLAN_PARTITION_PREFIX, type RatePlanRecord, ratePlanFromItem } from './rate-plans.js';
+import { isExpired } from '../model.js';
+import type { Clock, StoredToken, TokenStore } from '../ports.js';
+import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
 
 /**
  * Finds and repairs drift between the tokens in the table and the keys and usage plans
@@ -50,11 +47,9 @@ export interface ReconcileReport {
 }
 
 export interface ReconcileDeps {
-  documents: DynamoDBDocumentClient;
-  tableName: string;
   tokens: TokenStore;
-  rateLimits: RateLimits;
-  now?: () => Date;
+  rateLimits: ApiGatewayRateLimits;
+  clock: Clock;
   /**
    * Keys younger than this are never orphans: a create may be between binding its key and
    * storing its token. @default 900
@@ -62,42 +57,9 @@ export interface ReconcileDeps {
   orphanGraceSeconds?: number;
 }
 
-type StoredToken = TokenRecord & Partial<TokenBinding>;
-
-async function scanTable(documents: DynamoDBDocumentClient, tableName: string): Promise<{ tokens: StoredToken[]; plans: RatePlanRecord[] }> {
-  const tokens: StoredToken[] = [];
-  const plans: RatePlanRecord[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        FilterExpression: '(begins_with(pk, :account) AND begins_with(sk, :token)) OR begins_with(pk, :plan)',
-        ExpressionAttributeValues: {
-          ':account': tableKeys.tokenPartition(''),
-          ':token': tableKeys.tokenSortPrefix,
-          ':plan': RATE_PLAN_PARTITION_PREFIX,
-        },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (String(item.pk).startsWith(RATE_PLAN_PARTITION_PREFIX)) {
-        const plan = ratePlanFromItem(item);
-        if (plan) plans.push(plan);
-      } else {
-        tokens.push(toRecord(item));
-      }
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return { tokens, plans };
-}
-
 /** Reports drift and, with `apply`, repairs it. Safe to run again: a second run finds nothing left to do. */
 export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply: boolean }): Promise<ReconcileReport> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = deps.clock();
   const graceMs = (deps.orphanGraceSeconds ?? 900) * 1000;
   const { keys: gateway, plans: registry } = deps.rateLimits;
   const stageId = `${gateway.stage.restApiId}:${gateway.stage.stage}`;
@@ -118,7 +80,9 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   // and a token stored after its key was listed is still seen below.
   const ownKeys = await gateway.listKeys();
   const ownPlans = await gateway.listPlans();
-  const { tokens, plans: recorded } = await scanTable(deps.documents, deps.tableName);
+  const tokens: StoredToken[] = [];
+  for await (const token of deps.tokens.all()) tokens.push(token);
+  const recorded = await registry.allRecorded();
 
   const plansById = new Map(ownPlans.map((plan) => [plan.id, plan]));
   const planOfRate = new Map<number, string>();

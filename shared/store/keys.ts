@@ -1,27 +1,63 @@
 /**
- * Single-table key design. Every item has `pk` and `sk`; nothing else is indexed.
+ * Single-table key design: every key of every item, and nothing else, is spelled here.
+ * Every item has `pk` and `sk`; nothing else is indexed.
  *
- * | item                         | pk                  | sk                  |
- * |------------------------------|---------------------|---------------------|
- * | token (listed, managed)      | `SA#<accountId>`    | `TOKEN#<name>`      |
- * | token count of an account    | `SA#<accountId>`    | `COUNTER`           |
- * | token credential (verified)  | `CRED#<lookupId>`   | `CRED`              |
- * | user (groups, domains, admin roles, where they manage tokens) | `USER#<userId>` | `PROFILE` |
- * | domain                       | `DOMAIN#<domain>`   | `DOMAIN`            |
- * | role of a domain             | `DOMAIN#<domain>`   | `ROLE#<name>`       |
- * | bundle of a domain           | `DOMAIN#<domain>`   | `BUNDLE#<key>`      |
+ * | item                                        | pk                | sk             |
+ * |---------------------------------------------|-------------------|----------------|
+ * | token (listed, managed)                     | `SA#<accountId>`  | `TOKEN#<name>` |
+ * | token count of an account                   | `SA#<accountId>`  | `COUNTER`      |
+ * | token credential (verified on every call)   | `CRED#<lookupId>` | `CRED`         |
+ * | user (type, groups, domains, admin roles, where they manage tokens) | `USER#<userId>` | `PROFILE` |
+ * | domain                                      | `DOMAIN#<domain>` | `DOMAIN`       |
+ * | role of a domain                            | `DOMAIN#<domain>` | `ROLE#<name>`  |
+ * | bundle of a domain                          | `DOMAIN#<domain>` | `BUNDLE#<key>` |
+ * | usage plan for `maxRps = N` (AWS)           | `RATEPLANS`       | `RATE#<N>`     |
+ * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
  */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+const ACCOUNT = 'SA#';
+const TOKEN = 'TOKEN#';
+const CREDENTIAL = 'CRED#';
+const USER = 'USER#';
+const DOMAIN = 'DOMAIN#';
+const RATE_PLANS = 'RATEPLANS';
+const LOCAL_KEY = 'LOCALKEY#';
+
 export const keys = {
-  token: (accountId: string, name: string) => ({ pk: `SA#${accountId}`, sk: `TOKEN#${name}` }),
-  tokenPartition: (accountId: string) => `SA#${accountId}`,
-  tokenSortPrefix: 'TOKEN#',
-  counter: (accountId: string) => ({ pk: `SA#${accountId}`, sk: 'COUNTER' }),
-  credential: (lookupId: string) => ({ pk: `CRED#${lookupId}`, sk: 'CRED' }),
-  profile: (userId: string) => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
-  domain: (domain: string) => ({ pk: `DOMAIN#${domain}`, sk: 'DOMAIN' }),
-  role: (domain: string, name: string) => ({ pk: `DOMAIN#${domain}`, sk: `ROLE#${name}` }),
-  bundle: (domain: string, key: string) => ({ pk: `DOMAIN#${domain}`, sk: `BUNDLE#${key}` }),
+  token: (accountId: string, name: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${TOKEN}${name}` }),
+  counter: (accountId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: 'COUNTER' }),
+  credential: (lookupId: string): ItemKey => ({ pk: `${CREDENTIAL}${lookupId}`, sk: 'CRED' }),
+  profile: (userId: string): ItemKey => ({ pk: `${USER}${userId}`, sk: 'PROFILE' }),
+  domain: (domain: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: 'DOMAIN' }),
+  role: (domain: string, name: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: `ROLE#${name}` }),
+  bundle: (domain: string, key: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: `BUNDLE#${key}` }),
+  ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
+  localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
 } as const;
+
+/** Key prefixes, for queries over a partition and for recognising an item's kind in a scan. */
+export const prefixes = {
+  account: ACCOUNT,
+  token: TOKEN,
+  credential: CREDENTIAL,
+  user: USER,
+  domain: DOMAIN,
+} as const;
+
+/** The one partition holding every rate plan record, read with one query. */
+export const ratePlanPartition = RATE_PLANS;
+
+/** The partition of an account's tokens (and its counter). */
+export const accountPartition = (accountId: string): string => `${ACCOUNT}${accountId}`;
+
+/** Whether an item is a listed token: the account partition, a `TOKEN#` sort key. */
+export const isTokenItem = (item: ItemKey): boolean => item.pk.startsWith(ACCOUNT) && item.sk.startsWith(TOKEN);
+/** Whether an item belongs to the directory (users, domains, roles, bundles). */
+export const isDirectoryItem = (item: ItemKey): boolean => item.pk.startsWith(USER) || item.pk.startsWith(DOMAIN);
 
 /** Name of the TTL attribute (epoch seconds) on token items. */
 export const TTL_ATTRIBUTE = 'expiresAtTtl';

@@ -5,15 +5,16 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TTL_ATTRIBUTE } from './keys.js';
 
 /** The table's key schema, shared by the CDK stack and the local runtime. */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 /** Creates the table if it is missing (local runtime and tests; the stack owns it in AWS). */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClient, tableName: string): Promise<void> {
   try {
-    await client.send(
+    await (client as DynamoDBClient).send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
@@ -28,7 +29,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       }),
     );
     // DynamoDB Local accepts the TTL setting but never deletes by it; expiry is enforced in code.
-    await client.send(
+    await (client as DynamoDBClient).send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
         TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
@@ -38,7 +39,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceInUseException) && (error as { name?: string }).name !== 'ResourceInUseException') throw error;
   }
   for (let attempt = 0; attempt < 50; attempt++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await (client as DynamoDBClient).send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

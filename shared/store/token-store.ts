@@ -1,113 +1,13 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { TokenCredential, TokenRecord, TokenStatus } from '../model.js';
-import {
-  ConcurrentUpdateError,
-  TokenLimitReachedError,
-  TokenNameTakenError,
-  TokenNotFoundError,
-} from '../errors.js';
-import { keys, TTL_ATTRIBUTE } from './keys.js';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentUpdateError, TokenLimitReachedError, TokenNameTakenError, TokenNotFoundError } from '../errors.js';
+import type { TokenCredential } from '../model.js';
+import type { NewToken, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
+import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
+import { accountPartition, keys, prefixes } from './keys.js';
+import { newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
+import { TransactionCancelled, transact } from './transactions.js';
 
-export interface NewToken {
-  record: TokenRecord;
-  secretHash: string;
-  /** Epoch seconds after which DynamoDB TTL may remove the token (expiry + retention). */
-  removeAfter: number | null;
-  /** Extra attributes kept on both items (the API key binding, when there is one). */
-  binding?: TokenBinding;
-}
-
-/** How a token is tied to its API Gateway key; absent locally and before binding. */
-export interface TokenBinding {
-  apiKeyId: string;
-  usageKey: string;
-}
-
-export interface TokenChanges {
-  status?: TokenStatus;
-  maxRps?: number | null;
-  /**
-   * A new API key binding, or null to remove it. Written only if the stored binding is
-   * still the one `current` was read with, so two concurrent changes cannot both swap keys.
-   */
-  binding?: TokenBinding | null;
-  /**
-   * Write only if the token's status, maxRps and key are still those `current` was read
-   * with: API Gateway was changed on the strength of that read, and a concurrent change
-   * in between would leave the two disagreeing. A lost race is a ConcurrentUpdateError.
-   */
-  onlyIfUnchanged?: boolean;
-}
-
-export interface TokenPage {
-  tokens: TokenRecord[];
-  /** Name of the last token returned when more follow. */
-  lastName: string | undefined;
-}
-
-/** Persistence of tokens. Every write is conditional, so concurrent requests cannot break the rules. */
-export interface TokenStore {
-  /** Adds a token; throws TokenNameTakenError or TokenLimitReachedError. */
-  create(token: NewToken, limit: number): Promise<void>;
-  list(accountId: string, limit: number, afterName?: string): Promise<TokenPage>;
-  get(accountId: string, name: string): Promise<(TokenRecord & Partial<TokenBinding>) | undefined>;
-  /** Applies changes to a token read just before (its lookup id guards against a swap). */
-  update(current: TokenRecord & Partial<TokenBinding>, changes: TokenChanges, updatedAt: string): Promise<TokenRecord>;
-  /** Removes a token read just before; throws TokenNotFoundError if it went meanwhile. */
-  delete(current: TokenRecord & Partial<TokenBinding>): Promise<void>;
-  /** The one strongly consistent read that verifies a presented token. */
-  getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined>;
-  /** Records use, at most once per interval; never throws. */
-  recordUse(credential: TokenCredential, now: Date, intervalSeconds: number): Promise<boolean>;
-  /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */
-  reconcileCount(accountId: string): Promise<boolean>;
-}
-
-const RECORD_FIELDS = [
-  'serviceAccountId',
-  'name',
-  'lookupId',
-  'prefix',
-  'status',
-  'maxRps',
-  'expiresAt',
-  'createdAt',
-  'createdBy',
-  'updatedAt',
-  'lastUsedAt',
-] as const;
-
-/** The API key binding stored on a token item, when it has one. */
-function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> {
-  return {
-    ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
-    ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
-  };
-}
-
-/** A listed token item as the domain sees it, with its key binding when it has one. */
-export function toRecord(item: Record<string, unknown>): TokenRecord & Partial<TokenBinding> {
-  const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
-  return {
-    ...record,
-    ...bindingOf(item),
-  };
-}
-
-function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
-  if (error instanceof TransactionCanceledException || (error as { name?: string })?.name === 'TransactionCanceledException') {
-    return ((error as TransactionCanceledException).CancellationReasons ?? []).map((reason) => reason.Code);
-  }
-  return undefined;
-}
-
+/** The token store on the service's one DynamoDB table. */
 export class DynamoTokenStore implements TokenStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -115,58 +15,35 @@ export class DynamoTokenStore implements TokenStore {
   ) {}
 
   async create(token: NewToken, limit: number): Promise<void> {
-    const { record, secretHash, removeAfter, binding } = token;
-    const ttl = removeAfter === null ? {} : { [TTL_ATTRIBUTE]: removeAfter };
+    const items = newTokenItems(token);
+    const accountId = token.record.serviceAccountId;
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...keys.token(record.serviceAccountId, record.name), ...record, ...binding, ...ttl },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
+      await transact(this.client, [
+        ['token', { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } }],
+        ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } }],
+        [
+          'counter',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.counter(accountId),
+              // `version` moves on every create and delete, so a recount can tell that
+              // nothing changed between its read and its write (a count can come back).
+              ...updateExpression({
+                add: { tokenCount: 1, version: 1 },
+                condition: either(absent('tokenCount'), lessThan('tokenCount', limit)),
+              }),
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...keys.credential(record.lookupId),
-                  lookupId: record.lookupId,
-                  serviceAccountId: record.serviceAccountId,
-                  name: record.name,
-                  secretHash,
-                  status: record.status,
-                  maxRps: record.maxRps,
-                  expiresAt: record.expiresAt,
-                  ...binding,
-                  ...ttl,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keys.counter(record.serviceAccountId),
-                // `version` moves on every create and delete, so a recount can tell that
-                // nothing changed between its read and its write (a count can come back).
-                UpdateExpression: 'SET tokenCount = if_not_exists(tokenCount, :zero) + :one ADD version :one',
-                ConditionExpression: 'attribute_not_exists(tokenCount) OR tokenCount < :limit',
-                ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': limit },
-              },
-            },
-          ],
-        }),
-      );
+          },
+        ],
+      ]);
     } catch (error) {
-      const codes = cancellationCodes(error);
-      if (codes?.[0] === 'ConditionalCheckFailed') throw new TokenNameTakenError();
-      if (codes?.[2] === 'ConditionalCheckFailed') throw new TokenLimitReachedError(limit);
-      if (codes?.[1] === 'ConditionalCheckFailed') throw new ConcurrentUpdateError({ cause: error });
-      if (codes?.some((code) => code === 'TransactionConflict')) throw new ConcurrentUpdateError({ cause: error });
-      throw error;
+      if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed('token')) throw new TokenNameTakenError();
+      if (error.failed('counter')) throw new TokenLimitReachedError(limit);
+      // A lookup id already taken: 96 random bits make it a race with itself (an SDK retry).
+      if (error.failed('credential') || error.conflicted) throw new ConcurrentUpdateError({ cause: error });
+      throw error.cause;
     }
   }
 
@@ -177,173 +54,111 @@ export class DynamoTokenStore implements TokenStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.tokenPartition(accountId), ':prefix': keys.tokenSortPrefix },
+        ExpressionAttributeValues: { ':pk': accountPartition(accountId), ':prefix': prefixes.token },
         ConsistentRead: true,
         Limit: limit + 1,
         ...(afterName === undefined ? {} : { ExclusiveStartKey: keys.token(accountId, afterName) }),
       }),
     );
-    const items = (result.Items ?? []).map((item) => toRecord(item));
-    const tokens = items.slice(0, limit).map(({ apiKeyId: _a, usageKey: _u, ...record }) => record);
-    return { tokens, lastName: items.length > limit ? tokens.at(-1)?.name : undefined };
+    const tokens = (result.Items ?? []).map(toStoredToken).map(withoutBinding);
+    return { tokens: tokens.slice(0, limit), lastName: tokens.length > limit ? tokens[limit - 1]?.name : undefined };
   }
 
-  async get(accountId: string, name: string): Promise<(TokenRecord & Partial<TokenBinding>) | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.token(accountId, name), ConsistentRead: true }),
-    );
-    return result.Item ? toRecord(result.Item) : undefined;
+  async get(accountId: string, name: string): Promise<StoredToken | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.token(accountId, name), ConsistentRead: true }));
+    return result.Item ? toStoredToken(result.Item) : undefined;
   }
 
-  async update(current: TokenRecord & Partial<TokenBinding>, changes: TokenChanges, updatedAt: string): Promise<TokenRecord> {
-    const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':updatedAt': updatedAt, ':lookupId': current.lookupId };
-    const sets = ['#updatedAt = :updatedAt'];
-    for (const field of ['status', 'maxRps'] as const) {
-      if (changes[field] === undefined) continue;
-      names[`#${field}`] = field;
-      values[`:${field}`] = changes[field];
-      sets.push(`#${field} = :${field}`);
-    }
-    let bindingUpdate = '';
-    let guard = '';
-    if (changes.binding !== undefined || changes.onlyIfUnchanged) {
-      names['#apiKeyId'] = 'apiKeyId';
-      if (current.apiKeyId === undefined) {
-        guard = ' AND attribute_not_exists(#apiKeyId)';
-      } else {
-        values[':boundKeyId'] = current.apiKeyId;
-        guard = ' AND #apiKeyId = :boundKeyId';
-      }
-    }
-    if (changes.binding !== undefined) {
-      names['#usageKey'] = 'usageKey';
-      if (changes.binding === null) {
-        bindingUpdate = ' REMOVE #apiKeyId, #usageKey';
-      } else {
-        values[':apiKeyId'] = changes.binding.apiKeyId;
-        values[':usageKey'] = changes.binding.usageKey;
-        sets.push('#apiKeyId = :apiKeyId', '#usageKey = :usageKey');
-      }
-    }
-    if (changes.onlyIfUnchanged) {
-      names['#status'] = 'status';
-      names['#maxRps'] = 'maxRps';
-      values[':readStatus'] = current.status;
-      guard += ' AND #status = :readStatus';
-      if (current.maxRps === null) {
-        values[':nullType'] = 'NULL';
-        guard += ' AND (attribute_not_exists(#maxRps) OR attribute_type(#maxRps, :nullType))';
-      } else {
-        values[':readMaxRps'] = current.maxRps;
-        guard += ' AND #maxRps = :readMaxRps';
-      }
-    }
-    const update = `SET ${sets.join(', ')}${bindingUpdate}`;
-    const { ':lookupId': _unused, ...credentialValues } = values;
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keys.token(current.serviceAccountId, current.name),
-                UpdateExpression: update,
-                ConditionExpression: `lookupId = :lookupId${guard}`,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: values,
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keys.credential(current.lookupId),
-                UpdateExpression: update,
-                ConditionExpression: `attribute_exists(pk)${guard}`,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: credentialValues,
-              },
-            },
-          ],
-        }),
-      );
-    } catch (error) {
-      throw await this.explainLostRace(current, error);
-    }
-    return {
+  async update(current: StoredToken, changes: TokenChanges, updatedAt: string): Promise<StoredToken> {
+    const next: StoredToken = {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
       ...(changes.binding === undefined ? {} : { apiKeyId: changes.binding?.apiKeyId, usageKey: changes.binding?.usageKey }),
       updatedAt,
     };
+    // The key read with the token must still be there when the binding changes or the
+    // write is guarded; with `onlyIfUnchanged`, so must its status and limit.
+    const guards = [
+      ...(changes.binding !== undefined || changes.onlyIfUnchanged ? [equals('apiKeyId', current.apiKeyId)] : []),
+      ...(changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : []),
+    ];
+    const set: Record<string, unknown> = { updatedAt };
+    const remove: string[] = [];
+    for (const field of SHARED_FIELDS) {
+      if (next[field] === current[field]) continue;
+      if (next[field] === undefined) remove.push(field);
+      else set[field] = next[field];
+    }
+    try {
+      await transact(this.client, [
+        [
+          'token',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.token(current.serviceAccountId, current.name),
+              ...updateExpression({ set, remove, condition: all(equals('lookupId', current.lookupId), ...guards) }),
+            },
+          },
+        ],
+        [
+          'credential',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.credential(current.lookupId),
+              ...updateExpression({ set, remove, condition: all(exists('pk'), ...guards) }),
+            },
+          },
+        ],
+      ]);
+    } catch (error) {
+      throw await this.explainLostRace(current, error);
+    }
+    return next;
   }
 
-  async delete(current: TokenRecord & Partial<TokenBinding>): Promise<void> {
+  async delete(current: StoredToken): Promise<void> {
     // Also conditional on the key read with the token: its deletion follows, and a key
     // swapped in meanwhile (a concurrent maxRps change) would otherwise be left behind.
-    const bound =
-      current.apiKeyId === undefined
-        ? { condition: 'attribute_not_exists(apiKeyId)', values: {} }
-        : { condition: 'apiKeyId = :boundKeyId', values: { ':boundKeyId': current.apiKeyId } };
     try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: keys.token(current.serviceAccountId, current.name),
-                ConditionExpression: `lookupId = :lookupId AND ${bound.condition}`,
-                ExpressionAttributeValues: { ':lookupId': current.lookupId, ...bound.values },
-              },
+      await transact(this.client, [
+        [
+          'token',
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: keys.token(current.serviceAccountId, current.name),
+              ...expression({ condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)) }),
             },
-            { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keys.counter(current.serviceAccountId),
-                UpdateExpression: 'ADD tokenCount :minusOne, version :one',
-                ExpressionAttributeValues: { ':minusOne': -1, ':one': 1 },
-              },
-            },
-          ],
-        }),
-      );
+          },
+        ],
+        ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
+        [
+          'counter',
+          { Update: { TableName: this.tableName, Key: keys.counter(current.serviceAccountId), ...updateExpression({ add: { tokenCount: -1, version: 1 } }) } },
+        ],
+      ]);
     } catch (error) {
       throw await this.explainLostRace(current, error);
     }
   }
 
-  /** A conditional failure means another request changed or removed the token first. */
-  private async explainLostRace(current: TokenRecord, error: unknown): Promise<unknown> {
-    const codes = cancellationCodes(error);
-    if (!codes) return error;
-    if (codes.some((code) => code === 'ConditionalCheckFailed')) {
+  /** A failed condition means another request changed or removed the token first. */
+  private async explainLostRace(current: StoredToken, error: unknown): Promise<unknown> {
+    if (!(error instanceof TransactionCancelled)) return error;
+    if (error.anyFailed) {
       const now = await this.get(current.serviceAccountId, current.name);
       if (!now || now.lookupId !== current.lookupId) return new TokenNotFoundError();
+      return new ConcurrentUpdateError({ cause: error });
     }
-    return new ConcurrentUpdateError({ cause: error });
+    return error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause;
   }
 
   async getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.credential(lookupId), ConsistentRead: true }),
-    );
-    const item = result.Item;
-    if (!item) return undefined;
-    return {
-      lookupId: item.lookupId,
-      serviceAccountId: item.serviceAccountId,
-      name: item.name,
-      secretHash: item.secretHash,
-      status: item.status,
-      maxRps: item.maxRps ?? null,
-      expiresAt: item.expiresAt ?? null,
-      lastUsedAt: item.lastUsedAt ?? null,
-      ...bindingOf(item),
-    };
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.credential(lookupId), ConsistentRead: true }));
+    return result.Item ? toCredential(result.Item) : undefined;
   }
 
   async recordUse(credential: TokenCredential, now: Date, intervalSeconds: number): Promise<boolean> {
@@ -353,30 +168,28 @@ export class DynamoTokenStore implements TokenStore {
     try {
       // Both items in one transaction; the condition on the credential makes concurrent
       // requests of one token write once per interval, however many there are.
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keys.credential(credential.lookupId),
-                UpdateExpression: 'SET lastUsedAt = :at',
-                ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :cutoff)',
-                ExpressionAttributeValues: { ':at': at, ':cutoff': cutoff },
-              },
+      await transact(this.client, [
+        [
+          'credential',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.credential(credential.lookupId),
+              ...updateExpression({ set: { lastUsedAt: at }, condition: all(exists('pk'), either(absent('lastUsedAt'), lessThan('lastUsedAt', cutoff))) }),
             },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: keys.token(credential.serviceAccountId, credential.name),
-                UpdateExpression: 'SET lastUsedAt = :at',
-                ConditionExpression: 'lookupId = :lookupId',
-                ExpressionAttributeValues: { ':at': at, ':lookupId': credential.lookupId },
-              },
+          },
+        ],
+        [
+          'token',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.token(credential.serviceAccountId, credential.name),
+              ...updateExpression({ set: { lastUsedAt: at }, condition: equals('lookupId', credential.lookupId) }),
             },
-          ],
-        }),
-      );
+          },
+        ],
+      ]);
       return true;
     } catch {
       // Losing the race to another request, or a transient failure, only costs one
@@ -386,9 +199,7 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async reconcileCount(accountId: string): Promise<boolean> {
-    const counter = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.counter(accountId), ConsistentRead: true }),
-    );
+    const counter = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.counter(accountId), ConsistentRead: true }));
     const recorded = Number(counter.Item?.tokenCount ?? 0);
     const version = counter.Item?.version as number | undefined;
     let stored = 0;
@@ -398,7 +209,7 @@ export class DynamoTokenStore implements TokenStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.tokenPartition(accountId), ':prefix': keys.tokenSortPrefix },
+          ExpressionAttributeValues: { ':pk': accountPartition(accountId), ':prefix': prefixes.token },
           ConsistentRead: true,
           Select: 'COUNT',
           ExclusiveStartKey: startKey,
@@ -409,19 +220,34 @@ export class DynamoTokenStore implements TokenStore {
     } while (startKey);
     if (stored >= recorded) return false;
     try {
+      // Only if no create or delete landed since the counter was read (before the count).
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.counter(accountId),
-          UpdateExpression: 'SET tokenCount = :stored',
-          // Only if no create or delete landed since the counter was read (before the count).
-          ConditionExpression: version === undefined ? 'attribute_not_exists(version)' : 'version = :version',
-          ExpressionAttributeValues: { ':stored': stored, ...(version === undefined ? {} : { ':version': version }) },
+          ...updateExpression({ set: { tokenCount: stored }, condition: equals('version', version) }),
         }),
       );
       return true;
     } catch {
       return false;
     }
+  }
+
+  async *all(): AsyncIterable<StoredToken> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token)',
+          ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield toStoredToken(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
   }
 }

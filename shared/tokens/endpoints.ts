@@ -13,15 +13,24 @@ import {
   updateTokenBody,
 } from '../http/validation.js';
 import type { Scope } from '../middleware/authorization.js';
-import { metrics } from '../middleware/observability.js';
 import { type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
-import { getRuntime } from '../runtime.js';
-import { createToken, decodeCursor, deleteToken, listTokens, updateToken } from './token-service.js';
+import type { Runtime } from '../runtime.js';
+import { decodeCursor } from './cursor.js';
+import type { TokenServiceDeps } from './deps.js';
+import { createToken, deleteToken, listTokens } from './token-service.js';
+import { updateToken } from './token-update.js';
 
 /**
  * The token endpoints. Each Lambda entry in `functions/` is one of these for one scope;
  * the authorization stack has run before any handler here.
  */
+
+/** The use cases' ports and rules, from the runtime. */
+export function tokenServiceDeps(runtime: Runtime): TokenServiceDeps {
+  const { tokens, rateLimits, clock, ids, onCompensationFailure, config } = runtime;
+  const policy = { limitPerAccount: config.tokens.limitPerAccount, maxLifetimeDays: config.tokens.maxLifetimeDays, retentionDays: config.tokens.retentionDays };
+  return { tokens, rateLimits, clock, ids, onCompensationFailure, policy };
+}
 
 function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: string): string {
   const account = `auth/service-accounts/${encodeURIComponent(serviceAccountId)}/tokens`;
@@ -46,8 +55,9 @@ function checkBody<S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEve
   return body === undefined ? undefined : check(schema, body, errors);
 }
 
-export function listTokensEndpoint(scope: Scope) {
-  return tokenEndpoint({
+export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = tokenServiceDeps(runtime);
+  return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => {
       const query = check(listTokensQuery, event.queryStringParameters ?? {}, errors);
@@ -59,52 +69,57 @@ export function listTokensEndpoint(scope: Scope) {
       return { limit: query?.limit ?? 50, after };
     },
   }).handler(async (_event, context) => {
-    const page = await listTokens(getRuntime().tokenService, context.serviceAccount.id, context.input.limit, context.input.after);
+    const page = await listTokens(deps, context.serviceAccount.id, context.input.limit, context.input.after);
     return jsonResponse(200, page);
   });
 }
 
 async function create(
+  runtime: Runtime,
+  deps: TokenServiceDeps,
   context: TokenEndpointContext<{ name: string; maxRps?: number | null; expiresAt?: string | null }>,
   headers: Record<string, string> = {},
 ) {
-  const { view, token } = await createToken(getRuntime().tokenService, {
+  const { view, token } = await createToken(deps, {
     serviceAccountId: context.serviceAccount.id,
     name: context.input.name,
     maxRps: context.input.maxRps ?? null,
     expiresAt: context.input.expiresAt ?? null,
     createdBy: context.caller.userId,
   });
-  metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
+  runtime.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
   return jsonResponse(201, { ...view, token }, { ...headers, Location: location });
 }
 
-export function createTokenEndpoint(scope: Scope) {
-  return tokenEndpoint({
+export function createTokenEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = tokenServiceDeps(runtime);
+  return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => checkBody(createTokenBody, event, errors)!,
-  }).handler(async (_event, context) => create(context));
+  }).handler(async (_event, context) => create(runtime, deps, context));
 }
 
 /** RFC 9745 `Deprecation` value: the moment the body-parameter create was deprecated. */
 export const DEPRECATED_SINCE = '@1767225600'; // 2026-01-01T00:00:00Z
 
-export function deprecatedCreateTokenEndpoint(scope: Scope) {
-  return tokenEndpoint({
+export function deprecatedCreateTokenEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = tokenServiceDeps(runtime);
+  return tokenEndpoint(runtime, {
     scope,
     targetFrom: 'body',
     input: (event, errors) => checkBody(deprecatedCreateTokenBody, event, errors)!,
   }).handler(async (_event, context) =>
-    create(context, {
+    create(runtime, deps, context, {
       Deprecation: DEPRECATED_SINCE,
       Link: `<${tokensPath(context, context.serviceAccount.id)}>; rel="successor-version"`,
     }),
   );
 }
 
-export function updateTokenEndpoint(scope: Scope) {
-  return tokenEndpoint({
+export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = tokenServiceDeps(runtime);
+  return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => {
       const path = check(tokenNamePath, event.pathParameters ?? {}, errors);
@@ -113,7 +128,7 @@ export function updateTokenEndpoint(scope: Scope) {
     },
   }).handler(async (_event, context) => {
     const { name, status, maxRps } = context.input;
-    const view = await updateToken(getRuntime().tokenService, context.serviceAccount.id, name, {
+    const view = await updateToken(deps, context.serviceAccount.id, name, {
       ...(status === undefined ? {} : { status }),
       ...(maxRps === undefined ? {} : { maxRps }),
     });
@@ -121,13 +136,14 @@ export function updateTokenEndpoint(scope: Scope) {
   });
 }
 
-export function deleteTokenEndpoint(scope: Scope) {
-  return tokenEndpoint({
+export function deleteTokenEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = tokenServiceDeps(runtime);
+  return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => ({ name: check(tokenNamePath, event.pathParameters ?? {}, errors)?.name ?? '' }),
   }).handler(async (_event, context) => {
-    await deleteToken(getRuntime().tokenService, context.serviceAccount.id, context.input.name);
-    metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
+    await deleteToken(deps, context.serviceAccount.id, context.input.name);
+    runtime.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
     return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
   });
 }

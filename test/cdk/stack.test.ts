@@ -3,11 +3,11 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
-import { gatewayResponses } from '../../infra/local/gateway.js';
 import { authorizer, routes, scheduledFunctions } from '../../infra/routes.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
-import { config, resetConfig } from '../../shared/config.js';
+import { readConfig } from '../../shared/config.js';
+import { gatewayResponses, localGatewayResponse } from '../../shared/http/gateway-responses.js';
 import { TTL_ATTRIBUTE } from '../../shared/store/keys.js';
 import { TABLE_KEYS } from '../../shared/store/table.js';
 import { samEnvVars } from '../../scripts/sam-env.js';
@@ -209,48 +209,34 @@ describe('function defaults', () => {
   });
 
   it('gives every function an environment that shared/config.ts accepts inside Lambda', () => {
-    const saved = { ...process.env };
-    try {
-      for (const id of allFunctionIds) {
-        const env = synth.resources[synth.functionId(id)]!.Properties!.Environment.Variables as Record<string, unknown>;
-        for (const name of Object.keys(process.env)) delete process.env[name];
-        // CloudFormation references become placeholders: config checks presence and form, not ids.
-        for (const [name, value] of Object.entries(env)) process.env[name] = typeof value === 'string' ? value : `ref-${name}`;
-        process.env.AWS_LAMBDA_FUNCTION_NAME = id;
-        process.env.AWS_REGION = 'eu-west-1';
-        resetConfig();
-        const settings = config();
-        // id
-        expect(settings.tableName).toBe('ref-TABLE_NAME');
-        // `${id}: no endpoint override in AWS`
-        expect(settings.dynamodbEndpoint).toBe(undefined);
-        // id
-        expect(settings.jwksUrl).toBe(DEFAULT_SETTINGS.jwksUrl);
-        // id
-        expect(settings.jwtIssuer).toBe(DEFAULT_SETTINGS.jwtIssuer);
-        // id
-        expect(settings.jwtAudience).toBe(DEFAULT_SETTINGS.jwtAudience);
-        // id
-        expect(settings.jwtUserClaim).toBe('sub');
-        // id
-        expect(settings.tokenLimitPerAccount).toBe(DEFAULT_SETTINGS.tokenLimit);
-        // id
-        expect(settings.tokenMaxLifetimeDays).toBe(DEFAULT_SETTINGS.tokenMaxLifetimeDays);
-        // id
-        expect(settings.expiredTokenRetentionDays).toBe(DEFAULT_SETTINGS.retentionDays);
-        // id
-        expect(settings.apiGateway).toStrictEqual({ restApiId: 'ref-REST_API_ID', stage: 'prod', unthrottledApiKeyId: 'ref-UNTHROTTLED_API_KEY_ID' });
-        // id
-        expect(env.TABLE_NAME).toStrictEqual({ Ref: tableId() });
-        // id
-        expect(env.REST_API_ID).toStrictEqual({ Ref: apiId() });
-        // id
-        expect(env.UNTHROTTLED_API_KEY_ID).toStrictEqual({ Ref: keyId() });
-      }
-    } finally {
-      for (const name of Object.keys(process.env)) delete process.env[name];
-      Object.assign(process.env, saved);
-      resetConfig();
+    for (const id of allFunctionIds) {
+      const env = synth.resources[synth.functionId(id)]!.Properties!.Environment.Variables as Record<string, unknown>;
+      // CloudFormation references become placeholders: config checks presence and form, not ids.
+      const settings = readConfig({
+        ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? value : `ref-${name}`])),
+        AWS_LAMBDA_FUNCTION_NAME: id,
+        AWS_REGION: 'eu-west-1',
+      });
+      expect({ id, settings }).toMatchObject({
+        id,
+        settings: {
+          tableName: 'ref-TABLE_NAME',
+          // No endpoint override in AWS.
+          dynamodbEndpoint: undefined,
+          jwt: { jwksUrl: DEFAULT_SETTINGS.jwksUrl, issuer: DEFAULT_SETTINGS.jwtIssuer, audience: DEFAULT_SETTINGS.jwtAudience, userClaim: 'sub' },
+          tokens: {
+            limitPerAccount: DEFAULT_SETTINGS.tokenLimit,
+            maxLifetimeDays: DEFAULT_SETTINGS.tokenMaxLifetimeDays,
+            retentionDays: DEFAULT_SETTINGS.retentionDays,
+          },
+          apiGateway: { restApiId: 'ref-REST_API_ID', stage: 'prod', unthrottledApiKeyId: 'ref-UNTHROTTLED_API_KEY_ID' },
+          metrics: true,
+        },
+      });
+      expect({ id, env: { TABLE_NAME: env.TABLE_NAME, REST_API_ID: env.REST_API_ID, UNTHROTTLED_API_KEY_ID: env.UNTHROTTLED_API_KEY_ID } }).toStrictEqual({
+        id,
+        env: { TABLE_NAME: { Ref: tableId() }, REST_API_ID: { Ref: apiId() }, UNTHROTTLED_API_KEY_ID: { Ref: keyId() } },
+      });
     }
   });
 
@@ -421,23 +407,14 @@ describe('API Gateway', () => {
     }
   });
 
-  it('refuses exactly as the local gateway does', () => {
-    const same: [string, () => { statusCode: number; body: string }][] = [
-      ['UNAUTHORIZED', gatewayResponses.unauthorized],
-      ['ACCESS_DENIED', gatewayResponses.accessDenied],
-      ['MISSING_AUTHENTICATION_TOKEN', gatewayResponses.notFound],
-      ['REQUEST_TOO_LARGE', gatewayResponses.tooLarge],
-      ['AUTHORIZER_FAILURE', gatewayResponses.authorizerFailure],
-      ['DEFAULT_5XX', gatewayResponses.internal],
-    ];
-    for (const [type, local] of same) {
+  it('refuses exactly as the local gateway does: one table of gateway responses', () => {
+    const types = Object.keys(gatewayResponses) as (keyof typeof gatewayResponses)[];
+    expect(ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties!.ResponseType).sort()).toStrictEqual([...types].sort());
+    for (const type of types) {
       const props = gatewayResponse(type);
-      const expected = local();
-      // type
-      expect(Number(props.StatusCode)).toBe(expected.statusCode);
-      const { requestId: _ignored, ...body } = renderedBody(props.ResponseTemplates['application/json'] as string);
-      // type
-      expect(body).toStrictEqual(JSON.parse(expected.body));
+      const local = localGatewayResponse(type, { message: 'Missing Authentication Token', requestId: 'req-1' });
+      expect({ type, status: Number(props.StatusCode) }).toStrictEqual({ type, status: local.statusCode });
+      expect({ type, body: renderedBody(props.ResponseTemplates['application/json'] as string) }).toStrictEqual({ type, body: JSON.parse(local.body) });
     }
   });
 

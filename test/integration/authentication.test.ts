@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
 import { signDevToken } from '../../infra/local/dev-issuer.js';
-import { config } from '../../shared/config.js';
+import { LOCAL_DEFAULTS } from '../../shared/config.js';
 import { keys } from '../../shared/store/keys.js';
 import { assembleToken, mintToken, parseToken } from '../../shared/token-format.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
@@ -87,7 +87,7 @@ describe('access tokens', () => {
     await Promise.all(Array.from({ length: 20 }, () => whoamiWith({ 'X-API-Token': token })));
     const later = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'hot').lastUsedAt;
     expect(later).toBe(first);
-    expect(config().lastUsedWriteIntervalSeconds).toBe(60);
+    expect(api.service.runtime.config.tokens.lastUsedWriteIntervalSeconds).toBe(60);
   });
 });
 
@@ -103,8 +103,8 @@ describe('JWTs', () => {
     const stranger = await new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: 'stranger' })
       .setSubject('alice')
-      .setIssuer(config().jwtIssuer)
-      .setAudience(config().jwtAudience)
+      .setIssuer(LOCAL_DEFAULTS.JWT_ISSUER)
+      .setAudience(LOCAL_DEFAULTS.JWT_AUDIENCE)
       .setExpirationTime('5m')
       .sign(privateKey);
     expect((await whoamiWith({ Authorization: `Bearer ${stranger}` })).status).toBe(401);

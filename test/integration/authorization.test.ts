@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
- * Each rule of DESIGN.md §3 with a case that passes and a case that fails, on the
+ * Each rule of the README's "Who may manage tokens" with a case that passes and a case that fails, on the
  * example directory (examples/directory.json). The full generated matrix lives with
  * the security tests.
  */
@@ -55,7 +55,7 @@ const cases: Case[] = [
   { rule: 'token caller: a service account without permission is refused', caller: { token: () => etlToken }, path: () => domainTokens('finance', 'sa-etl'), status: 403, code: 'FORBIDDEN' },
 ];
 
-describe('authorization rules (DESIGN.md §3)', () => {
+describe('authorization rules (README, "Who may manage tokens")', () => {
   for (const testCase of cases) {
     it(`${testCase.rule} → ${testCase.status}${testCase.code ? ` ${testCase.code}` : ''}`, async () => {
       const who = typeof testCase.caller === 'string' ? { as: testCase.caller } : { token: testCase.caller.token() };

@@ -11,7 +11,7 @@ import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
 import { ensureTable } from '../../shared/store/table.js';
 
 /**
- * The commands of DESIGN.md §7 as a newcomer (and the acceptance tests) run them:
+ * The commands of the README ("Commands") as a newcomer (and the acceptance tests) run them:
  * `npm start -- --in-memory --port N --directory FILE`, `npm run -s dev-token`, and
  * `npm run directory -- import`.
  */

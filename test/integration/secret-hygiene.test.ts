@@ -2,9 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parseToken } from '../../shared/token-format.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 
-// Log everything this file does, so that a secret logged at any level would be caught.
-process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-
 let api: TestService;
 const output: string[] = [];
 const restore: (() => void)[] = [];
@@ -18,7 +15,8 @@ beforeAll(async () => {
     }) as typeof stream.write;
     restore.push(() => (stream.write = write));
   }
-  api = await startTestService();
+  // Log everything this file does, so that a secret logged at any level would be caught.
+  api = await startTestService({ env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
 });
 afterAll(async () => {
   restore.forEach((undo) => undo());

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictException } from '@aws-sdk/client-api-gateway';
 import { ConcurrentUpdateError, TokenNameTakenError } from '../../shared/errors.js';
 import { parseToken } from '../../shared/token-format.js';
-import { deleteToken, updateToken } from '../../shared/tokens/token-service.js';
+import { deleteToken } from '../../shared/tokens/token-service.js';
+import { updateToken } from '../../shared/tokens/token-update.js';
 import type { CommandName } from './fake-api-gateway.js';
 import { API, type Fixture, ratelimitFixture } from './fixture.js';
 

@@ -2,11 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { createAwsRateLimits, type RateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { createAuthorizer } from '../../shared/auth/authorizer.js';
+import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
-import { getRuntime, type Runtime, setRuntime } from '../../shared/runtime.js';
+import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { keys } from '../../shared/store/keys.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
+import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
 
 /**
@@ -18,27 +21,31 @@ import { FakeApiGateway } from './fake-api-gateway.js';
 const FIN = domainTokens('finance', 'sa-etl');
 let api: TestService;
 let fake: FakeApiGateway;
-let local: Runtime;
-let rateLimits: RateLimits;
+let limits: SwitchableRateLimits;
+let local: LocalRateLimits;
+let rateLimits: ApiGatewayRateLimits;
 let unthrottledValue: string;
 let unthrottledId: string;
-let authorizer: (typeof import('../../functions/authorizer.js'))['handler'];
+let authorizer: ReturnType<typeof createAuthorizer>;
 
 beforeAll(async () => {
-  api = await startTestService();
-  // Imported once the service has set the log level, as the local gateway does.
-  ({ handler: authorizer } = await import('../../functions/authorizer.js'));
   fake = new FakeApiGateway();
   const unthrottled = fake.addKey('UnthrottledKey');
   unthrottledValue = unthrottled.value;
   unthrottledId = unthrottled.id;
-  local = getRuntime();
+  api = await startTestService({
+    parts: (config) => {
+      local = new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName });
+      limits = new SwitchableRateLimits(local);
+      return { rateLimits: limits };
+    },
+  });
   rateLimits = newContainer();
 });
 
-/** What a new Lambda container builds on its cold start. */
-function newContainer(): RateLimits {
-  return createAwsRateLimits({
+/** What a new Lambda container builds on its cold start: its own plan cache and shared-key reader. */
+function newContainer(): ApiGatewayRateLimits {
+  return new ApiGatewayRateLimits({
     apiGateway: { restApiId: 'a1b2c3d4e5', stage: 'prod', unthrottledApiKeyId: unthrottledId },
     region: 'local',
     documents: api.documentClient,
@@ -47,13 +54,13 @@ function newContainer(): RateLimits {
   });
 }
 afterAll(async () => {
-  setRuntime(undefined);
   fake?.restore();
   await api?.stop();
 });
 
 function inAws(): void {
-  setRuntime({ ...local, rateLimits, tokenService: { ...local.tokenService, apiKeys: rateLimits.keys } });
+  limits.current = rateLimits;
+  authorizer = createAuthorizer(api.service.runtime);
 }
 
 beforeEach(() => inAws());
@@ -96,7 +103,7 @@ describe('in AWS, the HTTP endpoints keep API Gateway in step', () => {
     expect(!fake.keys.has(moved.apiKeyId!)).toBeTruthy();
 
     const report = await reconcileRateLimits(
-      { documents: api.documentClient, tableName: api.tableName, tokens: local.tokens, rateLimits, orphanGraceSeconds: 0 },
+      { tokens: api.service.runtime.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 },
       { apply: false },
     );
     expect(report.drift).toStrictEqual([]);
@@ -148,11 +155,14 @@ describe('the authorizer names the usage identifier key', () => {
     await expect(authorize({ 'X-API-Token': token })).rejects.toThrow(/Unauthorized/);
   });
 
-  it('names no key locally, where the local gateway throttles by token', async () => {
-    setRuntime(local);
+  it('names the token’s local key locally, the key the local gateway throttles by', async () => {
+    limits.current = local;
     const token = await create('local-only', 5);
+    const { usageKey } = await bindingOf('local-only');
     const result = await authorize({ 'X-API-Token': token });
-    expect(result.usageIdentifierKey).toBe(undefined);
+    expect(usageKey).toBeTruthy();
+    expect(result.usageIdentifierKey).toBe(usageKey);
     expect(result.context?.maxRps).toBe(5);
+    expect(await local.admit(result.usageIdentifierKey ?? undefined)).toStrictEqual({ allowed: true });
   });
 });

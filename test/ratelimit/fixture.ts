@@ -3,13 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createAwsRateLimits, type RateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import type { NewToken, StoredToken, TokenChanges, TokenStore } from '../../shared/ports.js';
+import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { type ReconcileReport, reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { keys } from '../../shared/store/keys.js';
 import { ensureTable } from '../../shared/store/table.js';
-import { DynamoTokenStore, type NewToken, type TokenChanges, type TokenStore } from '../../shared/store/token-store.js';
-import type { TokenRecord } from '../../shared/model.js';
-import { createToken, type CreatedToken, type TokenServiceDeps } from '../../shared/tokens/token-service.js';
+import { DynamoTokenStore } from '../../shared/store/token-store.js';
+import { mintToken } from '../../shared/token-format.js';
+import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
+import { type CreatedToken, createToken } from '../../shared/tokens/token-service.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
 
 export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod', unthrottledApiKeyId: 'unthrottled' };
@@ -58,10 +60,10 @@ export class FaultyTokenStore implements TokenStore {
   get(accountId: string, name: string) {
     return this.inner.get(accountId, name);
   }
-  update(current: TokenRecord, changes: TokenChanges, updatedAt: string) {
+  update(current: StoredToken, changes: TokenChanges, updatedAt: string) {
     return this.faulty('update', () => this.inner.update(current, changes, updatedAt));
   }
-  delete(current: TokenRecord) {
+  delete(current: StoredToken) {
     return this.faulty('delete', () => this.inner.delete(current));
   }
   getCredential(lookupId: string) {
@@ -73,6 +75,9 @@ export class FaultyTokenStore implements TokenStore {
   reconcileCount(accountId: string) {
     return this.inner.reconcileCount(accountId);
   }
+  all() {
+    return this.inner.all();
+  }
 }
 
 export interface Fixture {
@@ -80,11 +85,11 @@ export interface Fixture {
   documents: DynamoDBDocumentClient;
   tableName: string;
   tokens: FaultyTokenStore;
-  rateLimits: RateLimits;
+  rateLimits: ApiGatewayRateLimits;
   deps: TokenServiceDeps;
   compensationFailures: string[];
   /** Another Lambda container: its own plan cache and client, the same table and API Gateway. */
-  container(): RateLimits;
+  container(): ApiGatewayRateLimits;
   create(name: string, maxRps: number | null, serviceAccountId?: string): Promise<CreatedToken>;
   stored(name: string, serviceAccountId?: string): Promise<Record<string, unknown> | undefined>;
   credential(lookupId: string): Promise<Record<string, unknown> | undefined>;
@@ -107,7 +112,7 @@ export async function ratelimitFixture(): Promise<Fixture> {
   const fake = new FakeApiGateway();
   const compensationFailures: string[] = [];
   const container = () =>
-    createAwsRateLimits({
+    new ApiGatewayRateLimits({
       apiGateway: API,
       region: 'local',
       documents,
@@ -119,15 +124,14 @@ export async function ratelimitFixture(): Promise<Fixture> {
   const tokens = new FaultyTokenStore(new DynamoTokenStore(documents, tableName));
   const deps: TokenServiceDeps = {
     tokens,
+    rateLimits,
+    clock: () => new Date(),
+    ids: { mintToken },
     policy: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 },
-    apiKeys: rateLimits.keys,
     onCompensationFailure: (_error, step) => compensationFailures.push(step),
   };
   const reconcile: Fixture['reconcile'] = (apply, options = {}) =>
-    reconcileRateLimits(
-      { documents, tableName, tokens, rateLimits, orphanGraceSeconds: options.graceSeconds ?? 0, ...(options.now ? { now: options.now } : {}) },
-      { apply },
-    );
+    reconcileRateLimits({ tokens, rateLimits, clock: options.now ?? (() => new Date()), orphanGraceSeconds: options.graceSeconds ?? 0 }, { apply });
   return {
     fake,
     documents,

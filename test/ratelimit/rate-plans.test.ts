@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ratePlanKey } from '../../shared/ratelimit/rate-plans.js';
+import { keys } from '../../shared/store/keys.js';
 import { createToken } from '../../shared/tokens/token-service.js';
 import type { CommandName } from './fake-api-gateway.js';
 import { type Fixture, ratelimitFixture } from './fixture.js';
@@ -27,7 +27,7 @@ function lineUp(command: CommandName, parties: number): void {
 }
 
 async function recordedPlan(rps: number): Promise<string | undefined> {
-  const { Item } = await f.documents.send(new GetCommand({ TableName: f.tableName, Key: ratePlanKey(rps), ConsistentRead: true }));
+  const { Item } = await f.documents.send(new GetCommand({ TableName: f.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }));
   return Item?.planId;
 }
 
@@ -53,7 +53,7 @@ describe('usage plans per rate, created on demand', () => {
     await Promise.all(
       containers.map((container, i) =>
         createToken(
-          { ...f.deps, apiKeys: container.keys },
+          { ...f.deps, rateLimits: container },
           { serviceAccountId: 'sa-etl', name: `t${i}`, maxRps: 11, expiresAt: null, createdBy: 'alice' },
         ),
       ),

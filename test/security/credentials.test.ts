@@ -6,7 +6,7 @@ import { createPublicKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { devJwks } from '../../infra/local/dev-issuer.js';
 import { LOCAL_DIR, PROJECT_ROOT } from '../../infra/local/paths.js';
-import { config } from '../../shared/config.js';
+import { LOCAL_DEFAULTS } from '../../shared/config.js';
 import type { Directory } from '../../shared/directory/directory.js';
 import { parseToken } from '../../shared/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
@@ -42,8 +42,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 
 /** The claims a valid dev JWT carries, with `changes` applied (undefined removes a claim). */
 function claims(changes: Record<string, unknown> = {}): Record<string, unknown> {
-  const settings = config();
-  const base: Record<string, unknown> = { sub: USER, iss: settings.jwtIssuer, aud: settings.jwtAudience, iat: now(), nbf: now() - 5, exp: now() + 600 };
+  const base: Record<string, unknown> = { sub: USER, iss: LOCAL_DEFAULTS.JWT_ISSUER, aud: LOCAL_DEFAULTS.JWT_AUDIENCE, iat: now(), nbf: now() - 5, exp: now() + 600 };
   for (const [name, value] of Object.entries(changes)) {
     if (value === undefined) delete base[name];
     else base[name] = value;
@@ -133,7 +132,7 @@ describe('JWTs that must not authenticate', () => {
       }
     }
     expect(wrong).toStrictEqual([]);
-    // The body never says which part was wrong (DESIGN.md §2).
+    // The body never says which part was wrong (README, "Errors": 401).
     // [...bodies].join('\n')
     expect(bodies.size).toBe(1);
   });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
-import { createAwsRateLimits, type RateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
-import { RATE_PLAN_PARTITION_PREFIX } from '../../shared/ratelimit/rate-plans.js';
+import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { importDirectory } from '../../shared/directory/import.js';
+import { ratePlanPartition } from '../../shared/store/keys.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
-import { getRuntime, type Runtime, setRuntime } from '../../shared/runtime.js';
 import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { type CommandName, FakeApiGateway, serviceUnavailable } from '../ratelimit/fake-api-gateway.js';
@@ -81,7 +81,6 @@ function partialFailureDirectory(): Directory {
 }
 
 let api: SecurityService | undefined;
-let local: Runtime;
 let sequence = 0;
 const outcome = (reply: Reply) => `${reply.status}${reply.body?.code ? ` ${reply.body.code}` : ''}`;
 
@@ -171,7 +170,7 @@ const localPaths: WritePath[] = [
         applied: (items) => typeof tokenItem(items, CALLER_SA, tokenName)?.lastUsedAt === 'string',
       };
     },
-    // Recording use must never refuse a valid call (DESIGN.md §2).
+    // Recording use must never refuse a valid call (README, "Data model": lastUsedAt).
     absorbs: (step) => step.command === 'TransactWriteCommand',
   },
 ];
@@ -193,7 +192,7 @@ function notRetryable(reply: Reply): string | undefined {
 /** The table without what may change on any call: lastUsedAt, and recorded usage plans (kept once made). */
 async function state(): Promise<{ items: Item[]; snap: Map<string, string> }> {
   const items = await api!.scanTable();
-  const kept = items.filter((item) => !String(item.pk).startsWith(RATE_PLAN_PARTITION_PREFIX)).map(({ lastUsedAt: _u, ...item }) => item);
+  const kept = items.filter((item) => String(item.pk) !== ratePlanPartition).map(({ lastUsedAt: _u, ...item }) => item);
   return { items, snap: snapshot(kept) };
 }
 
@@ -289,10 +288,8 @@ async function exerciseDynamoFaults(path: WritePath, kinds: FaultKind[], extraCh
 
 beforeAll(async () => {
   api = await startSecurityService({ file: import.meta.filename, directory: partialFailureDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' } });
-  local = getRuntime();
 });
 afterAll(async () => {
-  setRuntime(local);
   fake?.restore();
   await api?.stop();
 });
@@ -319,19 +316,19 @@ describe('partial failures: DynamoDB faults at every step of every write path', 
 // behind an in-memory API Gateway), faults in DynamoDB and in API Gateway.
 
 let fake: FakeApiGateway | undefined;
-let rateLimits: RateLimits;
+let rateLimits: ApiGatewayRateLimits;
 
 function inAws(): void {
   fake ??= new FakeApiGateway();
   const unthrottled = fake.addKey('UnthrottledKey');
-  rateLimits = createAwsRateLimits({
+  rateLimits = new ApiGatewayRateLimits({
     apiGateway: { restApiId: 'sec0api000', stage: 'prod', unthrottledApiKeyId: unthrottled.id },
     region: 'local',
     documents: api!.documents,
     tableName: api!.tableName,
     gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   });
-  setRuntime({ ...local, rateLimits, tokenService: { ...local.tokenService, apiKeys: rateLimits.keys } });
+  api!.limits.current = rateLimits;
 }
 
 /**
@@ -342,7 +339,7 @@ function inAws(): void {
  * Gateway (the local runtime above) and are not this check's business.
  */
 async function keysInStep(): Promise<string[]> {
-  const deps = { documents: api!.documents, tableName: api!.tableName, tokens: local.tokens, rateLimits, orphanGraceSeconds: 0 };
+  const deps = { tokens: api!.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 };
   const ours = (drift: { kind: string; subject: string }) => !drift.subject.includes('(') || drift.subject.includes(`(${AWS_TARGET}/`);
   const found = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
   const problems = found.filter((d) => !['orphan-key', 'orphan-plan'].includes(d.kind)).map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
@@ -402,7 +399,9 @@ describe('partial failures with API Gateway keys: DynamoDB and API Gateway fault
     await created(AWS_TARGET, 'warm-up-5', 5);
     await created(AWS_TARGET, 'warm-up-6', 6);
   });
-  afterAll(() => setRuntime(local));
+  afterAll(() => {
+    api!.limits.current = api!.local;
+  });
 
   for (const path of limitedPaths) {
     it(`${path.name}: answers a retryable error or succeeds, leaves no token without its key, and reconcile leaves nothing behind`, async () => {
@@ -465,10 +464,10 @@ describe('partial failures of a directory import', () => {
   let steps: Step[] = [];
   let reference = new Map<string, string>();
   beforeAll(async () => {
-    await clean().importDirectory(baseDirectory, { replace: true });
+    await importDirectory(clean(), baseDirectory, { replace: true });
     expect(await aliceMayList()).toBe(false);
     api!.faults.reset();
-    await clean().importDirectory(update, { replace: false });
+    await importDirectory(clean(), update, { replace: false });
     steps = [...api!.faults.steps];
     reference = await directoryState();
     expect(await aliceMayList()).toBe(false);
@@ -480,10 +479,10 @@ describe('partial failures of a directory import', () => {
     expect(steps.filter((s) => s.command === 'BatchWriteCommand').length > 1).toBeTruthy();
     for (const step of steps) {
       for (const kind of [throttled, internalErrorAfterCommit].filter((k) => k.appliesTo(step))) {
-        await clean().importDirectory(baseDirectory, { replace: true });
+        await importDirectory(clean(), baseDirectory, { replace: true });
         api!.faults.reset();
         api!.faults.inject(kind, step.index);
-        const failed = await clean().importDirectory(update, { replace: false }).then(
+        const failed = await importDirectory(clean(), update, { replace: false }).then(
           () => false,
           () => true,
         );
@@ -501,7 +500,7 @@ describe('partial failures of a directory import', () => {
 
   it('reports a failure at any step, and running the import again converges on what a clean import writes', async () => {
     const problems = await everyFault(async () => {
-      await clean().importDirectory(update, { replace: false });
+      await importDirectory(clean(), update, { replace: false });
       const now = await directoryState();
       const differs = changes(reference, now);
       return differs.length > 0 ? [`after the re-run: ${differs.join(', ')}`] : [];
@@ -511,7 +510,7 @@ describe('partial failures of a directory import', () => {
 
   it('never grants, while an import is half-done, what neither the old nor the new directory grants', async () => {
     const problems = await everyFault(async () => ((await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : []));
-    await clean().importDirectory(baseDirectory, { replace: true });
+    await importDirectory(clean(), baseDirectory, { replace: true });
     expect(problems).toStrictEqual([]);
   });
 });

@@ -6,7 +6,8 @@ import { signDevToken } from '../../infra/local/dev-issuer.js';
 import { readDirectoryFile } from '../../infra/local/directory-file.js';
 import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
 import { type LocalService, startLocalService } from '../../infra/local/service.js';
-import { tokenBucketThrottle } from '../../infra/local/throttle.js';
+import type { Config, Environment } from '../../shared/config.js';
+import type { RuntimeParts } from '../../shared/runtime.js';
 
 /**
  * A whole local service for one test file: its own table in the run's DynamoDB Local,
@@ -43,18 +44,28 @@ export function exampleDirectory(): Directory {
   return readDirectoryFile(DEFAULT_DIRECTORY_FILE);
 }
 
-export async function startTestService(options: { directory?: Directory; throttle?: boolean } = {}): Promise<TestService> {
+export interface TestServiceOptions {
+  directory?: Directory;
+  /** Throttle at each token's maxRps. @default true */
+  throttle?: boolean;
+  /** Settings on top of the test defaults, as environment variables would give them. */
+  env?: Environment;
+  /** Runtime parts to use instead of those built from configuration (faults, a fake API Gateway). */
+  parts?: (config: Config) => RuntimeParts;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run the tests with npm test');
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const tableName = `t-${randomUUID()}`;
   const service = await startLocalService({
     port: 0,
     directory: options.directory ?? exampleDirectory(),
     dynamodbEndpoint: endpoint,
     tableName,
-    ...(options.throttle === false ? {} : { throttle: tokenBucketThrottle() }),
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', ...options.env },
+    ...(options.throttle === false ? { throttle: false } : {}),
+    ...(options.parts ? { parts: options.parts } : {}),
   });
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),

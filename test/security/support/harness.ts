@@ -2,13 +2,13 @@ import { connect } from 'node:net';
 import { expect, it } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Directory } from '../../../shared/directory/directory.js';
-import { logger } from '../../../shared/middleware/observability.js';
-import { getRuntime, setRuntime } from '../../../shared/runtime.js';
-import { DynamoDirectoryStore } from '../../../shared/store/directory-store.js';
+import type { DirectoryStore, RateLimits, TokenStore } from '../../../shared/ports.js';
+import { LocalRateLimits } from '../../../shared/ratelimit/local-rate-limits.js';
+import type { Runtime } from '../../../shared/runtime.js';
 import { createDocumentClient } from '../../../shared/store/dynamodb.js';
-import { DynamoTokenStore } from '../../../shared/store/token-store.js';
 import { hashSecret, parseToken } from '../../../shared/token-format.js';
 import { startTestService, type CallOptions, type TestService } from '../../support/service.js';
+import { SwitchableRateLimits } from '../../support/switchable-rate-limits.js';
 import { FaultInjector } from './faults.js';
 import { saveFigures } from './figures.js';
 import type { Item } from './table.js';
@@ -24,9 +24,8 @@ import type { Item } from './table.js';
  *   or any response other than the one create response that returns it;
  * - figures for the report, saved when the service stops.
  *
- * One service per file: the authorizer keeps the token store and JWKS it saw first for
- * the life of the process, as a Lambda does, so a second service in the same process
- * would authenticate against the first one's table.
+ * Every store of the service reaches DynamoDB through one document client, which the
+ * fault injector wraps before the runtime is built.
  */
 
 export interface Reply {
@@ -52,10 +51,14 @@ export interface SecurityService {
   url: string;
   tableName: string;
   faults: FaultInjector;
-  /** The service's own stores and client, behind the fault injector (tests seed fixtures with them). */
+  /** The service's own runtime: its stores and client, behind the fault injector (tests seed fixtures with them). */
+  runtime: Runtime;
+  /** The runtime's rate limiter: the local one, until a test puts API Gateway's (faked) behind it. */
+  limits: SwitchableRateLimits;
+  local: RateLimits;
   documents: DynamoDBDocumentClient;
-  tokens: DynamoTokenStore;
-  directory: DynamoDirectoryStore;
+  tokens: TokenStore;
+  directory: DirectoryStore;
   call(method: string, path: string, options?: CallOptions): Promise<Reply>;
   raw(request: RawRequest): Promise<Reply>;
   jwt(userId: string): Promise<string>;
@@ -153,24 +156,33 @@ function rawExchange(url: string, request: RawRequest): Promise<{ status: number
   });
 }
 
-export async function startSecurityService(options: { file: string; directory: Directory; env?: Record<string, string> }): Promise<SecurityService> {
-  Object.assign(process.env, options.env ?? {});
-  // Every level on, so that a secret logged at any level would be caught.
-  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-  logger.setLogLevel('DEBUG');
+export interface SecurityServiceOptions {
+  file: string;
+  directory: Directory;
+  env?: Record<string, string>;
+}
+
+export async function startSecurityService(options: SecurityServiceOptions): Promise<SecurityService> {
   const hygiene: SecretHygiene = { secrets: new Map(), hashes: new Set(), output: [], leaks: [], responsesChecked: 0 };
   const restoreOutput = captureOutput(hygiene.output);
-  const api = await startTestService({ directory: options.directory });
-
-  // The handlers and the authorizer call getRuntime() on each request; swapping the
-  // stores for ones behind the injector, before the first request, puts every SDK call
-  // of the service through it while keeping whatever else the runtime holds.
-  const base = getRuntime();
-  const client = createDocumentClient();
-  const faults = new FaultInjector(client);
-  const tokens = new DynamoTokenStore(client, api.tableName);
-  const directory = new DynamoDirectoryStore(client, api.tableName);
-  setRuntime({ ...base, tokens, directory, tokenService: { ...base.tokenService, tokens } });
+  let client: DynamoDBDocumentClient | undefined;
+  let faults: FaultInjector | undefined;
+  let local: RateLimits | undefined;
+  let limits: SwitchableRateLimits | undefined;
+  const api = await startTestService({
+    directory: options.directory,
+    // Every level on, so that a secret logged at any level would be caught.
+    env: { ...options.env, POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+    parts: (config) => {
+      client = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+      faults = new FaultInjector(client);
+      local = new LocalRateLimits({ documents: client, tableName: config.tableName });
+      limits = new SwitchableRateLimits(local);
+      return { documents: client, rateLimits: limits };
+    },
+  });
+  const { runtime } = api.service;
+  const { tokens, directory } = runtime;
 
   const observe = (what: string, reply: Reply): Reply => {
     hygiene.responsesChecked += 1;
@@ -193,8 +205,11 @@ export async function startSecurityService(options: { file: string; directory: D
     api,
     url: api.url,
     tableName: api.tableName,
-    faults,
-    documents: client,
+    faults: faults!,
+    runtime,
+    limits: limits!,
+    local: local!,
+    documents: client!,
     tokens,
     directory,
     hygiene,
@@ -210,8 +225,7 @@ export async function startSecurityService(options: { file: string; directory: D
     scanTable: () => api.scanTable() as Promise<Item[]>,
     async stop() {
       saveFigures(options.file);
-      setRuntime(undefined);
-      client.destroy();
+      client?.destroy();
       await api.stop();
       restoreOutput();
     },
@@ -247,7 +261,7 @@ export function secretHygieneTest(service: () => SecurityService | undefined): v
   });
 }
 
-/** Problems with an error response's shape (DESIGN.md §4), empty when it is right. */
+/** Problems with an error response's shape (README "Errors"), empty when it is right. */
 export function problemShape(reply: Reply): string[] {
   const problems: string[] = [];
   if (!(reply.headers['content-type'] ?? '').startsWith('application/problem+json')) {

@@ -1,7 +1,7 @@
 import type { Directory, DirectoryUser } from '../../../shared/directory/directory.js';
 
 /**
- * The authorization matrix of DESIGN.md §3, generated: every combination of where the
+ * The authorization matrix of the README's "Who may manage tokens", generated: every combination of where the
  * call is made, whether the caller holds the permission there, whether caller and
  * target share a group, what the target is, which operation, and how the caller
  * authenticates. The directory below is built for it: one caller per combination of
@@ -72,7 +72,7 @@ export interface MatrixCase {
   expected: { status: number; code?: string };
 }
 
-/** DESIGN.md §3, in its order: permission, then target, then same group, then the operation. */
+/** The checks in their order: permission, then target, then same group, then the operation. */
 export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };

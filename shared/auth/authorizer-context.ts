@@ -1,0 +1,35 @@
+import { UnauthorizedError } from '../errors.js';
+import type { Caller } from '../model.js';
+
+/**
+ * The one codec for what the authorizer tells the functions about the caller. API
+ * Gateway passes an authorizer's `context` to the function as
+ * `requestContext.authorizer`, and allows only strings, numbers and booleans in it (no
+ * null, no objects), so each field has one flat encoding, written and read only here.
+ */
+export type AuthorizerContext = Record<string, string | number | boolean>;
+
+export function encodeCaller(caller: Caller): AuthorizerContext {
+  const context: AuthorizerContext = { userId: caller.userId, authenticatedBy: caller.authenticatedBy };
+  if (caller.tokenName !== undefined) context.tokenName = caller.tokenName;
+  // A token without a limit leaves maxRps out: null is not a value API Gateway passes on.
+  if (caller.maxRps !== undefined && caller.maxRps !== null) context.maxRps = caller.maxRps;
+  return context;
+}
+
+/** Reads the caller back; a missing or malformed context is a wiring fault, refused as 401. */
+export function decodeCaller(raw: unknown): Caller {
+  const context = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const { userId, authenticatedBy } = context;
+  if (typeof userId !== 'string' || userId === '' || (authenticatedBy !== 'JWT' && authenticatedBy !== 'ACCESS_TOKEN')) {
+    throw new UnauthorizedError();
+  }
+  const caller: Caller = { userId, authenticatedBy };
+  if (typeof context.tokenName === 'string') caller.tokenName = context.tokenName;
+  if (authenticatedBy === 'ACCESS_TOKEN') {
+    // Locally the context passes through as is (a number); API Gateway hands it on as a string.
+    const maxRps = context.maxRps;
+    caller.maxRps = maxRps === undefined || maxRps === null || maxRps === '' ? null : Number(maxRps);
+  }
+  return caller;
+}

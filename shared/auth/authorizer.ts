@@ -1,0 +1,64 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { UnauthorizedError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { type Authentication, createAuthenticator } from './authenticate.js';
+import { encodeCaller } from './authorizer-context.js';
+
+/** The authorizer's answer; API Gateway passes `context` to the function as `requestContext.authorizer`. */
+export function allow(authentication: Authentication, methodArn: string, usageKey: string): APIGatewayAuthorizerResult {
+  return {
+    principalId: authentication.caller.userId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
+    },
+    context: encodeCaller(authentication.caller),
+    usageIdentifierKey: usageKey,
+  };
+}
+
+/**
+ * The REQUEST authorizer of every authenticated route. Result caching is off (TTL 0), so
+ * a suspended or deleted token is refused on its very next request. Every method
+ * requires a usage key, which the authorizer names: the token's own key (its limit),
+ * else the shared unthrottled key (JWT callers, tokens without a limit).
+ */
+export function createAuthorizer(runtime: Runtime) {
+  const { logger } = runtime;
+  const authenticate = createAuthenticator({
+    tokens: runtime.tokens,
+    verifyJwt: runtime.verifyJwt,
+    clock: runtime.clock,
+    lastUsedWriteIntervalSeconds: runtime.config.tokens.lastUsedWriteIntervalSeconds,
+  });
+
+  async function usageKeyOf(authentication: Authentication): Promise<string> {
+    if (authentication.usageKey) return authentication.usageKey;
+    const { maxRps } = authentication.caller;
+    if (maxRps !== undefined && maxRps !== null) {
+      // Drift (a failed bind, a key deleted out of band): the call goes through unthrottled
+      // rather than failing, and reconcile gives the token its key on its next run.
+      logger.warn('Token with a limit has no key of its own; using the shared key', { userId: authentication.caller.userId, tokenName: authentication.caller.tokenName });
+    }
+    return runtime.rateLimits.sharedUsageKey();
+  }
+
+  return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      try {
+        const authentication = await authenticate(event.headers);
+        return allow(authentication, event.methodArn, await usageKeyOf(authentication));
+      } catch (error) {
+        if (error instanceof UnauthorizedError) {
+          logger.info('Authentication refused');
+          // The exact message API Gateway turns into its UNAUTHORIZED (401) response.
+          throw new Error('Unauthorized');
+        }
+        logger.error('Authorizer failed', { error });
+        throw error;
+      }
+    });
+}

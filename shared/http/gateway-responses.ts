@@ -1,0 +1,116 @@
+import { RATE_LIMIT_POLICY, THROTTLED_RETRY_AFTER_SECONDS } from '../ratelimit/throttled-response.js';
+import { problem, problemResponse, type HttpResponse } from './problem.js';
+
+/**
+ * The gateway's own refusals, as problem JSON: the one table the CDK stack turns into
+ * API Gateway gateway responses and the local gateway answers with, so a client sees
+ * one error shape whichever layer refused, locally or in AWS.
+ *
+ * API Gateway's templates do `$context` substitution only (no logic), so each response
+ * has a fixed status and code; `detail` may be a `$context` variable that API Gateway
+ * expands to a quoted JSON string.
+ */
+export interface GatewayResponse {
+  /** API Gateway's response type (`UNAUTHORIZED`, `THROTTLED`, …). */
+  type: string;
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  /** Extra body fields, as JSON values (`$context` variables allowed inside strings in AWS). */
+  extra?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** `$context.error.messageString` is API Gateway's message already quoted as a JSON string. */
+export const GATEWAY_MESSAGE = '$context.error.messageString';
+export const REQUEST_ID = '$context.requestId';
+
+const unauthorized = { status: 401, code: 'UNAUTHORIZED', title: 'Unauthorized', detail: 'A valid access token or bearer JWT is required.' };
+const notFound = { status: 404, code: 'NOT_FOUND', title: 'Not found', detail: 'No such route.' };
+const authorizerFailure = {
+  status: 500,
+  code: 'AUTHORIZER_FAILURE',
+  title: 'Internal error',
+  detail: 'The request could not be authorized; retry later.',
+  extra: { requestId: REQUEST_ID },
+};
+
+export const gatewayResponses = {
+  UNAUTHORIZED: { ...unauthorized },
+  // The key comes from the authorizer, never from the client: an unusable key means an
+  // unusable token, and the body must not say which part was wrong.
+  INVALID_API_KEY: { ...unauthorized },
+  ACCESS_DENIED: { status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' },
+  THROTTLED: {
+    status: 429,
+    code: 'THROTTLED',
+    title: 'Too many requests',
+    detail: 'This token exceeded its maxRps; slow down and retry.',
+    // API Gateway sends no Retry-After of its own. RateLimit-Policy is left out: it names
+    // the token's maxRps, which a gateway response cannot read (the local gateway adds it).
+    headers: {
+      'Retry-After': String(THROTTLED_RETRY_AFTER_SECONDS),
+      RateLimit: `"${RATE_LIMIT_POLICY}";r=0;t=${THROTTLED_RETRY_AFTER_SECONDS}`,
+    },
+  },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+    title: 'Quota exceeded',
+    detail: 'The request quota of this token is used up; retry in the next period.',
+  },
+  // API Gateway answers an unknown route with 403 "Missing Authentication Token"; clients
+  // expect a 404.
+  MISSING_AUTHENTICATION_TOKEN: { ...notFound },
+  RESOURCE_NOT_FOUND: { ...notFound },
+  REQUEST_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Payload too large', detail: 'The request body is larger than 10 MB.' },
+  // The request validator refuses a body that is not a JSON object; the functions answer
+  // the same case with this very problem.
+  BAD_REQUEST_BODY: {
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    title: 'Validation failed',
+    detail: 'The request has invalid fields; see errors.',
+    extra: { errors: [{ field: 'body', message: 'must be a JSON object' }] },
+  },
+  AUTHORIZER_FAILURE: { ...authorizerFailure },
+  AUTHORIZER_CONFIGURATION_ERROR: { ...authorizerFailure },
+  INTEGRATION_TIMEOUT: {
+    status: 504,
+    code: 'GATEWAY_TIMEOUT',
+    title: 'Gateway timeout',
+    detail: 'The function did not answer in time; retry later.',
+    extra: { requestId: REQUEST_ID },
+  },
+  DEFAULT_4XX: { status: 400, code: 'BAD_REQUEST', title: 'Bad request', detail: GATEWAY_MESSAGE },
+  DEFAULT_5XX: {
+    status: 502,
+    code: 'BAD_GATEWAY',
+    title: 'Bad gateway',
+    detail: 'The function failed; retry later.',
+    extra: { requestId: REQUEST_ID },
+  },
+} satisfies Record<string, Omit<GatewayResponse, 'type'>>;
+
+export type GatewayResponseType = keyof typeof gatewayResponses;
+
+export function gatewayResponseTable(): GatewayResponse[] {
+  return Object.entries(gatewayResponses).map(([type, response]) => ({ type, ...response }));
+}
+
+/**
+ * A gateway response as the local gateway sends it: `$context` variables replaced by
+ * what API Gateway would put there (its message, the request id).
+ */
+export function localGatewayResponse(
+  type: GatewayResponseType,
+  options: { message?: string; requestId?: string; headers?: Record<string, string> } = {},
+): HttpResponse {
+  const response: Omit<GatewayResponse, 'type'> = gatewayResponses[type];
+  const substitute = (value: unknown): unknown =>
+    value === REQUEST_ID ? options.requestId : value === GATEWAY_MESSAGE ? options.message : value;
+  const extra = Object.fromEntries(Object.entries(response.extra ?? {}).map(([name, value]) => [name, substitute(value)]));
+  const detail = String(substitute(response.detail) ?? response.title);
+  return problemResponse(problem(response.status, response.code, response.title, detail, extra), { ...response.headers, ...options.headers });
+}

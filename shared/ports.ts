@@ -1,0 +1,137 @@
+import type { Directory } from './directory/directory.js';
+import type { Principal, TokenCredential, TokenRecord, TokenStatus } from './model.js';
+import type { MintedToken } from './token-format.js';
+
+/**
+ * The ports of the use cases: everything they need from outside the domain, as
+ * interfaces. DynamoDB and API Gateway implement them in `store/` and `ratelimit/`;
+ * the composition root (`runtime.ts`) picks the implementations; tests may swap any.
+ */
+
+/** The current time. A port so that tests can move it. */
+export type Clock = () => Date;
+
+/** Fresh randomness for new tokens. */
+export interface IdGenerator {
+  mintToken(): MintedToken;
+}
+
+// ---------------------------------------------------------------- tokens
+
+/** How a token is tied to its rate-limit key (an API Gateway key in AWS). */
+export interface TokenBinding {
+  apiKeyId: string;
+  usageKey: string;
+}
+
+/** A token as stored: its record and, when it has a key of its own, the binding. */
+export type StoredToken = TokenRecord & Partial<TokenBinding>;
+
+export interface NewToken {
+  record: TokenRecord;
+  secretHash: string;
+  /** Epoch seconds after which DynamoDB TTL may remove the token (expiry + retention). */
+  removeAfter: number | null;
+  /** The token's own rate-limit key, when it has one. */
+  binding?: TokenBinding;
+}
+
+export interface TokenChanges {
+  status?: TokenStatus;
+  maxRps?: number | null;
+  /**
+   * A new key binding, or null to remove it. Written only if the stored binding is still
+   * the one `current` was read with, so two concurrent changes cannot both swap keys.
+   */
+  binding?: TokenBinding | null;
+  /**
+   * Write only if the token's status, maxRps and key are still those `current` was read
+   * with: the rate limiter was changed on the strength of that read, and a concurrent
+   * change in between would leave the two disagreeing. A lost race is a ConcurrentUpdateError.
+   */
+  onlyIfUnchanged?: boolean;
+}
+
+export interface TokenPage {
+  tokens: TokenRecord[];
+  /** Name of the last token returned when more follow. */
+  lastName: string | undefined;
+}
+
+/** Persistence of tokens. Every write is conditional, so concurrent requests cannot break the rules. */
+export interface TokenStore {
+  /** Adds a token; throws TokenNameTakenError or TokenLimitReachedError. */
+  create(token: NewToken, limit: number): Promise<void>;
+  list(accountId: string, limit: number, afterName?: string): Promise<TokenPage>;
+  get(accountId: string, name: string): Promise<StoredToken | undefined>;
+  /** Applies changes to a token read just before (its lookup id guards against a swap). */
+  update(current: StoredToken, changes: TokenChanges, updatedAt: string): Promise<StoredToken>;
+  /** Removes a token read just before; throws TokenNotFoundError if it went meanwhile. */
+  delete(current: StoredToken): Promise<void>;
+  /** The one strongly consistent read that verifies a presented token. */
+  getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined>;
+  /** Records use, at most once per interval; never throws. */
+  recordUse(credential: TokenCredential, now: Date, intervalSeconds: number): Promise<boolean>;
+  /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */
+  reconcileCount(accountId: string): Promise<boolean>;
+  /** Every stored token of every account (an operator's pass: reconcile). */
+  all(): AsyncIterable<StoredToken>;
+}
+
+// ---------------------------------------------------------------- directory
+
+export interface DirectoryWriteResult {
+  written: number;
+  deleted: number;
+  unchanged: number;
+}
+
+/** The stored directory as read, and a way to make it another that writes only what differs. */
+export interface DirectorySnapshot {
+  directory: Directory;
+  write(target: Directory): Promise<DirectoryWriteResult>;
+}
+
+export interface DirectoryStore {
+  /** Everything the checks need about one user, in one strongly consistent read; undefined if unknown. */
+  getPrincipal(userId: string): Promise<Principal | undefined>;
+  /** The whole directory (an operator's import, never a request). */
+  snapshot(): Promise<DirectorySnapshot>;
+}
+
+// ---------------------------------------------------------------- rate limits
+
+export interface KeyRequest {
+  /** The token's lookup id: the key is named after it, never after its secret. */
+  lookupId: string;
+  maxRps: number;
+  enabled: boolean;
+}
+
+/**
+ * Where `maxRps` is enforced: API Gateway usage plans in AWS, a token bucket per key in
+ * the local gateway. Only tokens with a limit have a key of their own; tokens without
+ * one, and JWT callers, share one unthrottled key.
+ *
+ * Every method is safe to call again after a failure (a key already gone is deleted, a
+ * key already in its plan is added), so a retried request converges.
+ */
+export interface RateLimits {
+  /**
+   * Gives a token a key of its own, limited to `maxRps` (rate N, burst N). Either the key
+   * is usable when this resolves, or nothing was left behind.
+   */
+  bind(request: KeyRequest): Promise<TokenBinding>;
+  /** Enables (active token) or disables (suspended token) its key. */
+  setEnabled(binding: TokenBinding, enabled: boolean): Promise<void>;
+  /** Deletes a token's key; one that is already gone is not an error. */
+  unbind(binding: TokenBinding): Promise<void>;
+  /** The usage key of callers without a key of their own (JWT callers, unlimited tokens). */
+  sharedUsageKey(): Promise<string>;
+}
+
+/**
+ * Told when undoing half of a change failed. The request still fails (or succeeds) with
+ * its own outcome; what the undo left behind (an orphan key or plan) is for reconcile.
+ */
+export type CompensationFailureReport = (error: unknown, step: string) => void;

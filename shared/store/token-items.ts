@@ -1,0 +1,79 @@
+import type { TokenCredential, TokenRecord } from '../model.js';
+import type { NewToken, StoredToken, TokenBinding } from '../ports.js';
+import { keys, TTL_ATTRIBUTE } from './keys.js';
+
+/**
+ * A token is two items: the listed token under its account (what owners see and
+ * manage) and the credential under its lookup id (what the authorizer reads, in one
+ * `GetItem`, on every call). This module maps between them and the domain's records.
+ */
+
+const RECORD_FIELDS = [
+  'serviceAccountId',
+  'name',
+  'lookupId',
+  'prefix',
+  'status',
+  'maxRps',
+  'expiresAt',
+  'createdAt',
+  'createdBy',
+  'updatedAt',
+  'lastUsedAt',
+] as const;
+
+/** The attributes a token and its credential have in common, and keep in step. */
+export const SHARED_FIELDS = ['status', 'maxRps', 'apiKeyId', 'usageKey'] as const;
+
+/** The key binding stored on an item, when it has one. */
+export function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> {
+  return {
+    ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
+    ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
+  };
+}
+
+/** A listed token item as the domain sees it, with its key binding when it has one. */
+export function toStoredToken(item: Record<string, unknown>): StoredToken {
+  const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
+  return { ...record, ...bindingOf(item) };
+}
+
+/** The record alone, without the binding (what lists hand out). */
+export function withoutBinding({ apiKeyId: _id, usageKey: _key, ...record }: StoredToken): TokenRecord {
+  return record;
+}
+
+export function toCredential(item: Record<string, unknown>): TokenCredential & Partial<TokenBinding> {
+  return {
+    lookupId: item.lookupId as string,
+    serviceAccountId: item.serviceAccountId as string,
+    name: item.name as string,
+    secretHash: item.secretHash as string,
+    status: item.status as TokenCredential['status'],
+    maxRps: (item.maxRps as number | null | undefined) ?? null,
+    expiresAt: (item.expiresAt as string | null | undefined) ?? null,
+    lastUsedAt: (item.lastUsedAt as string | null | undefined) ?? null,
+    ...bindingOf(item),
+  };
+}
+
+/** Both items of a new token. */
+export function newTokenItems({ record, secretHash, removeAfter, binding }: NewToken): { token: Record<string, unknown>; credential: Record<string, unknown> } {
+  const ttl = removeAfter === null ? {} : { [TTL_ATTRIBUTE]: removeAfter };
+  return {
+    token: { ...keys.token(record.serviceAccountId, record.name), ...record, ...binding, ...ttl },
+    credential: {
+      ...keys.credential(record.lookupId),
+      lookupId: record.lookupId,
+      serviceAccountId: record.serviceAccountId,
+      name: record.name,
+      secretHash,
+      status: record.status,
+      maxRps: record.maxRps,
+      expiresAt: record.expiresAt,
+      ...binding,
+      ...ttl,
+    },
+  };
+}
