@@ -1,11 +1,22 @@
+import type { z } from 'zod/mini';
+import { createTokenBody, deprecatedCreateTokenBody, updateTokenBody } from '../shared/http/validation.js';
+import { createdTokenSchema, healthSchema, tokenListSchema, tokenSchema, whoamiSchema } from '../shared/http/response-schemas.js';
+
 /**
  * The route table: the single source of truth for every endpoint's method, path,
- * Lambda entry, authentication and data access. The CDK stack and the local gateway
- * are both generated from it; adding an endpoint is one row here plus one file in
- * `functions/`.
+ * Lambda entry, authentication, data access and contract. The CDK stack, the local
+ * gateway and the OpenAPI document (`docs/openapi.json`) are all generated from it;
+ * adding an endpoint is one row here plus one file in `functions/`.
  */
 
 export type DynamoAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+
+/** A query parameter, as the OpenAPI document describes it. */
+export interface QueryParameter {
+  name: string;
+  description: string;
+  schema: Record<string, unknown>;
+}
 
 export interface Route {
   /** Lambda name suffix and the file `functions/<id>.ts`. */
@@ -23,6 +34,17 @@ export interface Route {
   managesApiKeys?: boolean;
   deprecated?: boolean;
   summary: string;
+  /** OpenAPI: what the operation does, beyond its summary. */
+  description?: string;
+  /** OpenAPI tag. */
+  tag: 'Tokens' | 'Identity' | 'Service';
+  query?: QueryParameter[];
+  /** The body schema the function validates with. */
+  body?: z.ZodMiniType;
+  /** The success answer: its status, body schema (none for 204) and notable headers. */
+  success: { status: number; description: string; schema?: z.ZodMiniType; headers?: string[] };
+  /** Problem statuses the function itself may answer, beyond those every authenticated route may. */
+  problems: number[];
 }
 
 const DOMAIN_BASE = '/api/v1/domains/{domain}/auth/service-accounts';
@@ -36,21 +58,36 @@ const CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:
 const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 const DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
 
+const LIST_QUERY: QueryParameter[] = [
+  { name: 'limit', description: 'Tokens per page, 1–100', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+  { name: 'nextToken', description: 'The cursor from the previous page', schema: { type: 'string', minLength: 1, maxLength: 1024 } },
+];
+/** Checks every token route makes: validation, permission and same group, the account, then its own. */
+const TOKEN_PROBLEMS = [400, 403, 404];
+const CREATED = { status: 201, description: 'The token, with its secret (shown this once)', schema: createdTokenSchema, headers: ['Location', 'Cache-Control'] };
+const CREATE_PROBLEMS = [...TOKEN_PROBLEMS, 409, 415];
+
+function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
+  const base = scope === 'domain' ? DOMAIN_BASE : ADMIN_BASE;
+  const where = scope === 'domain' ? 'domain' : 'admin';
+  const who =
+    scope === 'domain'
+      ? 'Needs the domain\'s permission (access_token.manage in a ROLE_V1 domain, MANAGE_ACCESS_TOKEN in a BUNDLE_V2 domain) and a group shared with the account.'
+      : 'Needs any admin role and a group shared with the account.';
+  return [
+    { id: `list-${where}-tokens`, method: 'GET', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, tag: 'Tokens', summary: `List tokens (${where})`, description: `Tokens by name, a page at a time. ${who}`, query: LIST_QUERY, success: { status: 200, description: 'A page of tokens', schema: tokenListSchema }, problems: TOKEN_PROBLEMS },
+    { id: `create-${where}-token`, managesApiKeys: true, method: 'POST', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, tag: 'Tokens', summary: `Create a token (${where})`, description: `The answer holds the secret, once. ${who}`, body: createTokenBody, success: CREATED, problems: CREATE_PROBLEMS },
+    { id: `update-${where}-token`, managesApiKeys: true, method: 'PATCH', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, tag: 'Tokens', summary: `Update a token (${where})`, description: `Suspend, reactivate or re-limit a token. ${who}`, body: updateTokenBody, success: { status: 200, description: 'The token as changed', schema: tokenSchema }, problems: [...TOKEN_PROBLEMS, 409, 415] },
+    { id: `delete-${where}-token`, managesApiKeys: true, method: 'DELETE', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, tag: 'Tokens', summary: `Delete a token (${where})`, description: `It stops working on the next request, and its name is free again. ${who}`, success: { status: 204, description: 'Deleted' }, problems: [...TOKEN_PROBLEMS, 409] },
+    { id: `create-${where}-token-deprecated`, managesApiKeys: true, method: 'POST', path: `${base}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, tag: 'Tokens', summary: `Create a token, account in body (${where}, deprecated)`, description: `As the create under the account's path, which succeeds it; answers with Deprecation and Link headers. ${who}`, body: deprecatedCreateTokenBody, success: { ...CREATED, headers: [...CREATED.headers, 'Deprecation', 'Link'] }, problems: CREATE_PROBLEMS },
+  ];
+}
+
 export const routes: Route[] = [
-  { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], summary: 'Liveness' },
-  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, summary: 'Who the caller is' },
-
-  { id: 'list-domain-tokens', method: 'GET', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, summary: 'List tokens (domain)' },
-  { id: 'create-domain-token', managesApiKeys: true, method: 'POST', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (domain)' },
-  { id: 'update-domain-token', managesApiKeys: true, method: 'PATCH', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (domain)' },
-  { id: 'delete-domain-token', managesApiKeys: true, method: 'DELETE', path: `${DOMAIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (domain)' },
-  { id: 'create-domain-token-deprecated', managesApiKeys: true, method: 'POST', path: `${DOMAIN_BASE}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, summary: 'Create a token, account in body (domain, deprecated)' },
-
-  { id: 'list-admin-tokens', method: 'GET', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, summary: 'List tokens (admin)' },
-  { id: 'create-admin-token', managesApiKeys: true, method: 'POST', path: `${ADMIN_BASE}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, summary: 'Create a token (admin)' },
-  { id: 'update-admin-token', managesApiKeys: true, method: 'PATCH', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, summary: 'Update a token (admin)' },
-  { id: 'delete-admin-token', managesApiKeys: true, method: 'DELETE', path: `${ADMIN_BASE}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, summary: 'Delete a token (admin)' },
-  { id: 'create-admin-token-deprecated', managesApiKeys: true, method: 'POST', path: `${ADMIN_BASE}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, summary: 'Create a token, account in body (admin, deprecated)' },
+  { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
+  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token.', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
+  ...tokenRoutes('domain'),
+  ...tokenRoutes('admin'),
 ];
 
 /** The REQUEST authorizer in front of every authenticated route. */

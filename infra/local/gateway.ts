@@ -39,7 +39,7 @@ export interface LocalGatewayOptions {
   port: number;
   host?: string;
   stage?: string;
-  /** Extra GET paths served as JSON outside the API (the dev issuer's JWKS). */
+  /** Extra GET paths served as JSON outside the API (the dev issuer's JWKS, the OpenAPI document). */
   extras?: Record<string, () => Promise<unknown>>;
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
   /** Wraps every function invocation (the benchmark attributes DynamoDB calls with it). */

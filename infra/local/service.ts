@@ -8,6 +8,7 @@ import type { RateLimits } from '../../shared/ports.js';
 import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/runtime.js';
 import { ensureTable } from '../../shared/store/table.js';
+import { openApiDocument } from '../openapi.js';
 import { authorizer as authorizerRoute, entryOf, routes } from '../routes.js';
 import { devJwks } from './dev-issuer.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
@@ -73,7 +74,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(options.host ? { host: options.host } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.around ? { around: options.around } : {}),
-      extras: { '/.well-known/jwks.json': devJwks },
+      extras: { '/.well-known/jwks.json': devJwks, '/openapi.json': async () => openApiDocument() },
     });
     const config = readConfig({
       ...env,

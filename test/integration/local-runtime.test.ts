@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -91,6 +91,13 @@ describe('npm start', () => {
     expect(serverOutput.includes(base)).toBeTruthy();
     // serverOutput
     expect(serverOutput.includes('dev-token')).toBeTruthy();
+  });
+
+  it('serves its OpenAPI document at /openapi.json: the committed contract', async () => {
+    const served = await fetch(`${base}/openapi.json`);
+    expect(served.status).toBe(200);
+    const committed = JSON.parse(readFileSync(resolve(PROJECT_ROOT, 'docs/openapi.json'), 'utf8'));
+    expect(JSON.parse(await served.text())).toStrictEqual(committed);
   });
 
   it('serves the README walkthrough: create, use, suspend, refuse, reactivate, delete', async () => {

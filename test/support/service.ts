@@ -8,6 +8,7 @@ import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
 import { type LocalService, startLocalService } from '../../infra/local/service.js';
 import type { Config, Environment } from '../../shared/config.js';
 import type { RuntimeParts } from '../../shared/runtime.js';
+import { assertContract } from './contract.js';
 
 /**
  * A whole local service for one test file: its own table in the run's DynamoDB Local,
@@ -102,6 +103,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       } catch {
         parsed = undefined;
       }
+      assertContract(method, path, { status: response.status, contentType: response.headers.get('content-type'), text, body: parsed });
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
     async scanTable() {

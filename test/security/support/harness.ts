@@ -9,6 +9,7 @@ import { createDocumentClient } from '../../../shared/store/dynamodb.js';
 import { hashSecret, parseToken } from '../../../shared/token-format.js';
 import { startTestService, type CallOptions, type TestService } from '../../support/service.js';
 import { SwitchableRateLimits } from '../../support/switchable-rate-limits.js';
+import { assertContract } from '../../support/contract.js';
 import { FaultInjector } from './faults.js';
 import { saveFigures } from './figures.js';
 import type { Item } from './table.js';
@@ -220,7 +221,10 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
     },
     async raw(request) {
       const result = await rawExchange(api.url, request);
-      return observe(`${request.method} ${request.path.slice(0, 120)}`, { ...result, body: parseJson(result.text) });
+      const body = parseJson(result.text);
+      // 431 comes from Node's HTTP parser, before anything of ours (API Gateway has its own limit).
+      if (result.status !== 431) assertContract(request.method, request.path, { status: result.status, contentType: result.headers['content-type'] ?? null, text: result.text, body });
+      return observe(`${request.method} ${request.path.slice(0, 120)}`, { ...result, body });
     },
     scanTable: () => api.scanTable() as Promise<Item[]>,
     async stop() {

@@ -1,0 +1,169 @@
+import { registry, toJSONSchema, type z } from 'zod/mini';
+import { DIRECTORY_ID_PATTERN } from '../shared/directory/directory.js';
+import { problemSchema } from '../shared/http/response-schemas.js';
+import { TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
+import { type Route, routes } from './routes.js';
+
+/**
+ * The OpenAPI 3.1 document of the API, generated from the route table and the schemas
+ * the functions validate with. `npm run openapi` writes it to docs/openapi.json; CI
+ * checks that the committed copy is current and valid, and the integration tests check
+ * every answer against it.
+ */
+
+type Json = Record<string, unknown>;
+
+const PATH_PARAMETERS: Record<string, { description: string; schema: Json }> = {
+  domain: { description: 'The domain the caller manages tokens in', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
+  serviceAccountId: { description: 'The service account (a user of type SERVICE_ACCOUNT)', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
+  name: { description: 'The token’s name', schema: { type: 'string', pattern: TOKEN_NAME_PATTERN.source } },
+};
+
+/** Problem answers every authenticated route may give, from the gateway or the function. */
+const COMMON_PROBLEMS = [400, 401, 413, 429, 500, 502, 503, 504];
+/** What the gateway may answer on a route without a credential: a malformed request, throttling, its own failures. */
+const GATEWAY_PROBLEMS = [400, 429, 500, 502, 504];
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the gateway could not read the request',
+  401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which)',
+  403: 'FORBIDDEN (no permission here) or NOT_SAME_GROUP (no group shared with the account)',
+  404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, or NOT_FOUND (no such route)',
+  409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
+  413: 'PAYLOAD_TOO_LARGE: a body over 10 MB',
+  415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
+  429: 'THROTTLED: over the token’s maxRps; retry after Retry-After seconds',
+  500: 'INTERNAL_ERROR or AUTHORIZER_FAILURE: a bug; quote requestId',
+  502: 'BAD_GATEWAY: the function failed',
+  503: 'SERVICE_UNAVAILABLE: a dependency failed in a retryable way (Retry-After)',
+  504: 'GATEWAY_TIMEOUT: the function did not answer in time',
+};
+
+const HEADER_DESCRIPTIONS: Record<string, string> = {
+  Location: 'The token’s path',
+  'Cache-Control': 'no-store: the answer holds a secret',
+  Deprecation: 'RFC 9745: when this operation was deprecated',
+  Link: 'The successor operation, rel="successor-version"',
+};
+
+/** Request and answer schemas, each once, under #/components/schemas. */
+function componentSchemas(): { schemas: Json; refOf: (schema: z.ZodMiniType) => Json } {
+  const named = new Map<z.ZodMiniType, string>();
+  const components = registry<{ id: string }>();
+  const add = (schema: z.ZodMiniType, id: string) => {
+    if (named.has(schema)) return;
+    named.set(schema, id);
+    components.add(schema, { id });
+  };
+  add(problemSchema, 'Problem');
+  for (const route of routes) {
+    if (route.body) add(route.body, schemaName(route.id, 'Body'));
+    if (route.success.schema) add(route.success.schema, schemaName(route.id, 'Answer'));
+  }
+  const { schemas } = toJSONSchema(components, {
+    target: 'draft-2020-12',
+    io: 'input',
+    uri: (id) => `#/components/schemas/${id}`,
+    // A refinement JSON Schema cannot express by itself: a PATCH must set something.
+    override: (context) => {
+      if (context.zodSchema === updateTokenBody) context.jsonSchema.minProperties = 1;
+    },
+  }) as { schemas: Json };
+  for (const schema of Object.values(schemas)) tidy(schema);
+  return {
+    schemas,
+    refOf: (schema) => ({ $ref: `#/components/schemas/${named.get(schema)}` }),
+  };
+}
+
+/** Names that read well in the document: `CreateTokenBody`, `Token`, `TokenList`. */
+const KNOWN_NAMES: Record<string, string> = {
+  'create-domain-token:Body': 'CreateTokenBody',
+  'create-domain-token-deprecated:Body': 'DeprecatedCreateTokenBody',
+  'update-domain-token:Body': 'UpdateTokenBody',
+  'create-domain-token:Answer': 'CreatedToken',
+  'update-domain-token:Answer': 'Token',
+  'list-domain-tokens:Answer': 'TokenList',
+  'whoami:Answer': 'WhoAmI',
+  'health:Answer': 'Health',
+};
+function schemaName(routeId: string, part: 'Body' | 'Answer'): string {
+  return KNOWN_NAMES[`${routeId.replace('-admin-', '-domain-')}:${part}`] ?? `${routeId}-${part}`;
+}
+
+/**
+ * Drops what only adds noise to the document: `$schema` and `$id` on each component, the
+ * long regular expression zod writes beside `format: date-time`, and the bounds of "any
+ * safe integer" on integers that have no bounds of their own.
+ */
+function tidy(node: unknown): void {
+  if (typeof node !== 'object' || node === null) return;
+  const record = node as Json;
+  delete record.$schema;
+  delete record.$id;
+  if (record.format === 'date-time') delete record.pattern;
+  if (record.minimum === Number.MIN_SAFE_INTEGER) delete record.minimum;
+  if (record.maximum === Number.MAX_SAFE_INTEGER) delete record.maximum;
+  for (const value of Object.values(record)) tidy(value);
+}
+
+function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
+  const parameters = [
+    ...[...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, ...PATH_PARAMETERS[name!] })),
+    ...(route.query ?? []).map((parameter) => ({ ...parameter, in: 'query', required: false })),
+  ];
+  const problems = [...new Set([...route.problems, ...(route.auth === 'authenticated' ? COMMON_PROBLEMS : GATEWAY_PROBLEMS)])].sort((a, b) => a - b);
+  const responses: Json = {
+    [route.success.status]: {
+      description: route.success.description,
+      ...(route.success.headers
+        ? { headers: Object.fromEntries(route.success.headers.map((name) => [name, { description: HEADER_DESCRIPTIONS[name], schema: { type: 'string' } }])) }
+        : {}),
+      ...(route.success.schema ? { content: { 'application/json': { schema: refOf(route.success.schema) } } } : {}),
+    },
+  };
+  for (const status of problems) {
+    responses[status] = { description: PROBLEM_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+  }
+  return {
+    operationId: route.id,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    ...(route.deprecated ? { deprecated: true } : {}),
+    ...(route.auth === 'none' ? { security: [] } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: refOf(route.body) } } } } : {}),
+    responses,
+  };
+}
+
+export function openApiDocument(): Json {
+  const { schemas, refOf } = componentSchemas();
+  const paths: Record<string, Json> = {};
+  for (const route of routes) (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, refOf);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Service account access tokens',
+      version: '1.0.0',
+      description:
+        'Issues and enforces access tokens for service accounts. Errors are RFC 9457 problem JSON. Generated from the route table (infra/routes.ts) by `npm run openapi`.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+    },
+    servers: [{ url: 'http://127.0.0.1:3000', description: 'npm start' }],
+    tags: [
+      { name: 'Tokens', description: 'A service account’s access tokens' },
+      { name: 'Identity', description: 'Who is calling' },
+      { name: 'Service', description: 'The service itself' },
+    ],
+    security: [{ accessToken: [] }, { bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        accessToken: { type: 'apiKey', in: 'header', name: 'X-API-Token', description: 'An access token (iomsat_…); also accepted as Authorization: Bearer' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An OIDC JWT from the configured identity provider' },
+      },
+      schemas,
+    },
+  };
+}

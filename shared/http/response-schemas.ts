@@ -1,0 +1,54 @@
+import { array, describe, enum as oneOf, int, iso, literal, nullable, optional, strictObject, string } from 'zod/mini';
+
+/**
+ * The shapes of the API's answers, for its OpenAPI document (`docs/openapi.json`). The
+ * functions build their answers in code; the integration tests check every answer they
+ * get against the document, so the two cannot drift apart.
+ */
+
+const timestamp = iso.datetime({ offset: true });
+
+export const tokenSchema = strictObject({
+  name: string().check(describe('Unique per service account: 1–64 of A-Z a-z 0-9 . _ -')),
+  serviceAccountId: string(),
+  status: oneOf(['ACTIVE', 'SUSPENDED', 'EXPIRED']).check(describe('EXPIRED once expiresAt has passed, whatever the stored status')),
+  maxRps: nullable(int()).check(describe('Requests per second the token may make (rate N, burst N); null: no limit, shown as "None"')),
+  expiresAt: nullable(timestamp).check(describe('When the token stops working; null: never')),
+  createdAt: timestamp,
+  createdBy: string().check(describe('The user, or service account, that created it')),
+  updatedAt: timestamp,
+  lastUsedAt: nullable(timestamp).check(describe('Recorded at most once a minute; null: never used')),
+  prefix: string().check(describe('The non-secret start of the token, to recognise it')),
+});
+
+export const createdTokenSchema = strictObject({
+  ...tokenSchema.shape,
+  token: string().check(describe('The whole token: shown in this answer only, never again')),
+});
+
+export const tokenListSchema = strictObject({
+  tokens: array(tokenSchema),
+  nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
+});
+
+export const whoamiSchema = strictObject({
+  userId: string(),
+  type: oneOf(['USER', 'SERVICE_ACCOUNT']),
+  authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN']),
+  tokenName: optional(string()).check(describe('The calling token, for access-token callers')),
+  maxRps: optional(nullable(int())).check(describe('The calling token’s limit, for access-token callers')),
+});
+
+export const healthSchema = strictObject({ status: literal('ok') });
+
+export const fieldErrorSchema = strictObject({ field: string(), message: string() });
+
+export const problemSchema = strictObject({
+  type: string().check(describe('A URN naming the problem: urn:service-account-tokens:problem:<code>')),
+  title: string(),
+  status: int(),
+  detail: string(),
+  code: string().check(describe('Stable, machine-readable: VALIDATION_FAILED, UNAUTHORIZED, FORBIDDEN, NOT_SAME_GROUP, …')),
+  errors: optional(array(fieldErrorSchema)).check(describe('On 400 VALIDATION_FAILED: every invalid field')),
+  requestId: optional(string()).check(describe('On 5xx: quote it when reporting the failure')),
+});
