@@ -1,6 +1,7 @@
 import { createAuthorizer } from '../shared/auth/authorizer.js';
+import { jwtVerification } from '../shared/auth/jwt-wiring.js';
 import { lambdaHandler } from '../shared/lambda-entry.js';
 
 /** REQUEST authorizer of every authenticated route: access tokens and OIDC JWTs. */
 export const create = createAuthorizer;
-export const handler = lambdaHandler(create);
+export const handler = lambdaHandler(create, jwtVerification);

@@ -1,6 +1,7 @@
 import { lambdaHandler } from '../shared/lambda-entry.js';
+import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
 import type { Runtime } from '../shared/runtime.js';
 import { deleteTokenEndpoint } from '../shared/tokens/endpoints.js';
 
 export const create = (runtime: Runtime) => deleteTokenEndpoint(runtime, 'domain');
-export const handler = lambdaHandler(create);
+export const handler = lambdaHandler(create, apiGatewayKeys);

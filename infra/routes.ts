@@ -93,10 +93,20 @@ export const routes: Route[] = [
 /** The REQUEST authorizer in front of every authenticated route. */
 export const authorizer = {
   id: 'authorizer',
+  // GetItem: the credential, and the shared key's value once per container; UpdateItem: lastUsedAt.
   dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as DynamoAction[],
-  /** Reads the unthrottled plan's key value once per cold start (`apigateway:GET` on that key). */
-  readsUnthrottledKey: true,
 };
+
+/** Functions CloudFormation runs while deploying (custom resources). */
+export const deployFunctions = [
+  {
+    id: 'publish-shared-key',
+    dynamodb: ['dynamodb:PutItem'] as DynamoAction[],
+    /** Reads the value of the stack's unthrottled key (`apigateway:GET` on that key alone). */
+    readsUnthrottledKey: true,
+    summary: 'Copies the value of the unthrottled key into the table at deploy time, for the authorizer',
+  },
+];
 
 /** Functions that no route calls: run on a schedule by the stack. */
 export const scheduledFunctions = [

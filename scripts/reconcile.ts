@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../shared/config.js';
-import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
+import { apiGatewayKeys, LazyApiGatewayRateLimits } from '../shared/ratelimit/aws-wiring.js';
 import { reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
 import { createRuntime } from '../shared/runtime.js';
 
@@ -13,7 +13,7 @@ import { createRuntime } from '../shared/runtime.js';
 const usage = `Usage: npm run reconcile -- [--apply]
   (no option)  report drift only (dry run)
   --apply      repair it
-Environment: TABLE_NAME, AWS_REGION, REST_API_ID, API_STAGE, UNTHROTTLED_API_KEY_ID, and AWS credentials.`;
+Environment: TABLE_NAME, AWS_REGION, REST_API_ID, API_STAGE, and AWS credentials.`;
 
 async function main(): Promise<number> {
   let values;
@@ -28,12 +28,13 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = readConfig(process.env);
-  const runtime = createRuntime(settings);
-  const { rateLimits } = runtime;
-  if (!(rateLimits instanceof ApiGatewayRateLimits)) {
-    console.error(`No API Gateway to reconcile with: set REST_API_ID, API_STAGE and UNTHROTTLED_API_KEY_ID.\n${usage}`);
+  const runtime = createRuntime(settings, {}, [apiGatewayKeys]);
+  const lazy = runtime.rateLimits;
+  if (!(lazy instanceof LazyApiGatewayRateLimits)) {
+    console.error(`No API Gateway to reconcile with: set REST_API_ID and API_STAGE.\n${usage}`);
     return 2;
   }
+  const rateLimits = await lazy.load();
   const report = await reconcileRateLimits({ tokens: runtime.tokens, rateLimits, clock: runtime.clock }, { apply: values.apply });
   console.log(`Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} usage plans of ours.`);
   for (const drift of report.drift) {

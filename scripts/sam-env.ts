@@ -56,7 +56,6 @@ export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVa
     // Empty is unset: no usage plans to keep in step under SAM.
     REST_API_ID: '',
     API_STAGE: '',
-    UNTHROTTLED_API_KEY_ID: '',
   };
   const result: SamEnvVars = {};
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {

@@ -36,10 +36,9 @@ export interface Config {
   };
   /**
    * API Gateway wiring for `maxRps` (AWS only; all unset locally, where the local gateway
-   * throttles): the REST API id, its stage name, and the id of the key in the
-   * unthrottled usage plan that JWT callers and unlimited tokens share.
+   * throttles): the REST API id and its stage name.
    */
-  apiGateway: { restApiId: string; stage: string; unthrottledApiKeyId: string } | undefined;
+  apiGateway: { restApiId: string; stage: string } | undefined;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Whether metrics are published (EMF lines on stdout). */
   metrics: boolean;
@@ -115,7 +114,7 @@ class Reader {
 /** Reads and checks every setting; throws ConfigError naming the first bad one. */
 export function readConfig(env: Environment): Config {
   const read = new Reader(env);
-  const apiGateway = read.group(['REST_API_ID', 'API_STAGE', 'UNTHROTTLED_API_KEY_ID'] as const);
+  const apiGateway = read.group(['REST_API_ID', 'API_STAGE'] as const);
   const metricsDisabled = read.optional('POWERTOOLS_METRICS_DISABLED');
   return {
     tableName: read.text('TABLE_NAME', LOCAL_DEFAULTS.TABLE_NAME),
@@ -134,11 +133,7 @@ export function readConfig(env: Environment): Config {
       lastUsedWriteIntervalSeconds: read.integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
       maxRps: read.integer('MAX_RPS', MAX_RPS_CEILING, 1, MAX_RPS_CEILING),
     },
-    apiGateway: apiGateway && {
-      restApiId: apiGateway.REST_API_ID,
-      stage: apiGateway.API_STAGE,
-      unthrottledApiKeyId: apiGateway.UNTHROTTLED_API_KEY_ID,
-    },
+    apiGateway: apiGateway && { restApiId: apiGateway.REST_API_ID, stage: apiGateway.API_STAGE },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
     metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
   };

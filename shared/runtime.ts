@@ -1,12 +1,11 @@
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { lazyJwtVerifier } from './auth/lazy-jwt.js';
 import type { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { createObservability, type Observability } from './middleware/observability.js';
 import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenStore } from './ports.js';
-import { ApiGatewayRateLimits } from './ratelimit/aws-rate-limits.js';
 import { LocalRateLimits } from './ratelimit/local-rate-limits.js';
+import { SharedKeyOnly, SharedUsageKey } from './ratelimit/shared-usage-key.js';
 import { DynamoDirectoryStore } from './store/directory-store.js';
 import { createDocumentClient } from './store/dynamodb.js';
 import { DynamoTokenStore } from './store/token-store.js';
@@ -14,8 +13,9 @@ import { mintToken } from './token-format.js';
 
 /**
  * The composition root: every client, store and adapter, built once from configuration.
- * Each Lambda entry builds one at init (`lambdaHandler`); the local gateway and the
- * tests build their own, with any part replaced. Building it does no I/O.
+ * Each Lambda entry builds one at init (`lambdaHandler`), wired with what that function
+ * needs beyond the common parts; the local gateway and the tests build their own, with
+ * any part replaced. Building it does no I/O.
  */
 export interface Runtime extends Observability {
   config: Config;
@@ -30,7 +30,7 @@ export interface Runtime extends Observability {
   onCompensationFailure: CompensationFailureReport;
 }
 
-/** Parts a caller may supply instead of the ones built from configuration. */
+/** Parts a caller may supply instead of the defaults built from configuration. */
 export interface RuntimeParts {
   documents?: DynamoDBDocumentClient;
   /** The API Gateway client of the AWS rate limits (tests pass one they fake). */
@@ -41,34 +41,38 @@ export interface RuntimeParts {
   verifyJwt?: JwtVerifier;
 }
 
-export function createRuntime(config: Config, parts: RuntimeParts = {}): Runtime {
+/**
+ * What one function needs beyond the common parts (JWT verification, API Gateway key
+ * management), given the configuration and the parts built so far. A Lambda entry names
+ * its wirings, so its bundle carries those adapters and no others.
+ */
+export type Wiring = (config: Config, base: Pick<Runtime, 'documents' | 'onCompensationFailure'>) => RuntimeParts;
+
+/** The JWT verifier of a function that is not wired for JWTs: a wiring mistake, said plainly. */
+const noJwtVerification: JwtVerifier = () => Promise.reject(new Error('This function is not wired to verify JWTs: pass jwtVerification to lambdaHandler'));
+
+export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings: Wiring[] = []): Runtime {
   const observability = createObservability(config);
   const documents = parts.documents ?? createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
   // Names ids and the step, never a key value.
   const onCompensationFailure: CompensationFailureReport = (error, step) =>
     observability.logger.error('Compensation failed; reconcile will repair', { step, error });
+  const wired: RuntimeParts = Object.assign({}, ...wirings.map((wiring) => wiring(config, { documents, onCompensationFailure })), parts);
   const rateLimits =
-    parts.rateLimits ??
+    wired.rateLimits ??
     (config.apiGateway
-      ? new ApiGatewayRateLimits({
-          apiGateway: config.apiGateway,
-          region: config.region,
-          documents,
-          tableName: config.tableName,
-          onCompensationFailure,
-          ...(parts.apiGateway ? { gateway: parts.apiGateway } : {}),
-        })
+      ? new SharedKeyOnly(new SharedUsageKey(documents, config.tableName))
       : new LocalRateLimits({ documents, tableName: config.tableName }));
   return {
     ...observability,
     config,
-    clock: parts.clock ?? (() => new Date()),
-    ids: parts.ids ?? { mintToken },
+    clock: wired.clock ?? (() => new Date()),
+    ids: wired.ids ?? { mintToken },
     documents,
     tokens: new DynamoTokenStore(documents, config.tableName),
     directory: new DynamoDirectoryStore(documents, config.tableName),
     rateLimits,
-    verifyJwt: parts.verifyJwt ?? lazyJwtVerifier(config.jwt),
+    verifyJwt: wired.verifyJwt ?? noJwtVerification,
     onCompensationFailure,
   };
 }

@@ -6,13 +6,13 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type DynamoAction, entryOf } from '../routes.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
 
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
-export const SERVICE_NAME = 'service-account-tokens';
-export const METRICS_NAMESPACE = 'ServiceAccountTokens';
+export { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
 
 export interface ServiceFunctionProps {
   /** Function id: the entry is `functions/<id>.ts` (see `entryOf`). */

@@ -65,15 +65,23 @@ export interface ServiceSettings {
    */
   logRetentionDays: RetentionDays;
   /**
-   * Stage-wide steady-state request rate: the ceiling above every token's `maxRps`.
-   * @default 1000
+   * Stage-wide steady-state request rate: the ceiling above every token's `maxRps`, which
+   * may not exceed it (the API refuses a higher `maxRps`, so every value it accepts can be
+   * reached). The account's own default is 10,000.
+   * @default 10000
    */
   apiRateLimit: number;
   /**
-   * Stage-wide burst.
-   * @default 2000
+   * Stage-wide burst. The account's own default is 5,000.
+   * @default 5000
    */
   apiBurstLimit: number;
+  /**
+   * The account's usage plan quota in this Region (300 unless raised): an alarm fires when
+   * the service's plans reach 90 % of it. One plan exists per distinct `maxRps` in use.
+   * @default 300
+   */
+  usagePlanQuota: number;
   /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
@@ -96,8 +104,9 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   ephemeral: false,
   logLevel: 'INFO',
   logRetentionDays: RetentionDays.ONE_MONTH,
-  apiRateLimit: 1000,
-  apiBurstLimit: 2000,
+  apiRateLimit: 10_000,
+  apiBurstLimit: 5_000,
+  usagePlanQuota: 300,
   apiGatewayCloudWatchRole: true,
 };
 
@@ -181,6 +190,7 @@ export function readSettings(node: Node): ServiceSettings {
     logRetentionDays: logRetention(node),
     apiRateLimit: integer(node, 'apiRateLimit', DEFAULT_SETTINGS.apiRateLimit, 1, 1_000_000),
     apiBurstLimit: integer(node, 'apiBurstLimit', DEFAULT_SETTINGS.apiBurstLimit, 0, 1_000_000),
+    usagePlanQuota: integer(node, 'usagePlanQuota', DEFAULT_SETTINGS.usagePlanQuota, 1, 100_000),
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

@@ -6,6 +6,8 @@ import type { Directory } from '../../shared/directory/directory.js';
 import { type ImportResult, importDirectory } from '../../shared/directory/import.js';
 import type { RateLimits } from '../../shared/ports.js';
 import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
+import { jwtVerification } from '../../shared/auth/jwt-wiring.js';
+import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
 import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/runtime.js';
 import { ensureTable } from '../../shared/store/table.js';
 import { openApiDocument } from '../openapi.js';
@@ -83,7 +85,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       // The authorizer reads its JWKS from this very gateway, unless told otherwise.
       JWKS_URL: env.JWKS_URL && env.JWKS_URL !== LOCAL_DEFAULTS.JWKS_URL ? env.JWKS_URL : `${gateway.url}/.well-known/jwks.json`,
     });
-    const runtime = createRuntime(config, options.parts?.(config));
+    // Every function's wiring at once: locally one runtime serves them all.
+    const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys]);
     await ensureTable(runtime.documents, tableName);
     const imported = await importDirectory(runtime.directory, options.directory, { replace: false });
 

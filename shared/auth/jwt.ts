@@ -1,9 +1,6 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-/**
- * JWT verification with jose. Loaded only when a JWT arrives (see `lazyJwtVerifier`), so
- * that the access-token path, the hot one, never pays for loading it.
- */
+/** JWT verification with jose, loaded by the authorizer on the first JWT (`jwt-wiring.ts`). */
 export interface JwtSettings {
   jwksUrl: string;
   issuer: string;

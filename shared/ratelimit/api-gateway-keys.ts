@@ -5,7 +5,6 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   DeleteUsagePlanKeyCommand,
-  GetApiKeyCommand,
   GetApiKeysCommand,
   GetUsagePlanKeyCommand,
   GetUsagePlanKeysCommand,
@@ -14,10 +13,10 @@ import {
   UpdateApiKeyCommand,
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
-import { ConcurrentUpdateError, ServiceUnavailableError } from '../errors.js';
+import { ConcurrentUpdateError } from '../errors.js';
 import type { CompensationFailureReport, KeyRequest, TokenBinding } from '../ports.js';
 import { type ApiStage, attemptSuffix, type GatewayNames } from './gateway-names.js';
-import { isNotFound, type RatePlanRegistry } from './rate-plans.js';
+import { asServiceError, isNotFound, type RatePlanRegistry } from './rate-plans.js';
 
 const KEY_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** API Gateway takes 20 to 128 characters; 40 of base62 is about 238 bits. */
@@ -63,15 +62,6 @@ export interface ApiGatewayKeysOptions {
   stage: ApiStage;
   names: GatewayNames;
   onCompensationFailure?: CompensationFailureReport;
-}
-
-/** API Gateway's "slow down" answers become the domain's retryable 503. */
-function asServiceError(error: unknown): unknown {
-  const name = (error as { name?: string })?.name;
-  if (name === 'TooManyRequestsException' || name === 'LimitExceededException' || name === 'ServiceUnavailableException') {
-    return new ServiceUnavailableError({ cause: error });
-  }
-  return error;
 }
 
 /**
@@ -264,25 +254,4 @@ export class ApiGatewayKeys {
       this.options.onCompensationFailure?.(error, step);
     }
   }
-}
-
-/**
- * The value of the unthrottled plan's key, shared by JWT callers and tokens without a
- * limit. Read once per container (the stack owns the key and never rotates it in place);
- * a failed read is retried on the next call rather than remembered.
- */
-export function unthrottledUsageKey(gateway: APIGatewayClient, apiKeyId: string): () => Promise<string> {
-  let value: Promise<string> | undefined;
-  return () => {
-    if (value) return value;
-    const pending = gateway.send(new GetApiKeyCommand({ apiKey: apiKeyId, includeValue: true })).then((key) => {
-      if (!key.value) throw new Error(`API key ${apiKeyId} has no value`);
-      return key.value;
-    });
-    value = pending;
-    pending.catch(() => {
-      if (value === pending) value = undefined;
-    });
-    return pending;
-  };
 }

@@ -1,6 +1,7 @@
 import { isExpired } from '../model.js';
 import type { Clock, StoredToken, TokenStore } from '../ports.js';
 import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
+import { checkRecordedPlans, removeUnneededPlans } from './reconcile-plans.js';
 
 /**
  * Finds and repairs drift between the tokens in the table and the keys and usage plans
@@ -24,8 +25,10 @@ export type DriftKind =
   | 'missing-plan'
   /** A plan whose throttle or stage is not rate N, burst N on this stage. */
   | 'wrong-plan-settings'
-  /** A plan of ours that no rate is recorded with (a race loser whose deletion failed). */
-  | 'orphan-plan';
+  /** A plan of ours that no rate is recorded with (a creation whose answer was lost, a claim taken over). */
+  | 'orphan-plan'
+  /** A recorded plan that has had no keys for the grace period: deleted, so that passing rates do not use up the account's plans. */
+  | 'empty-plan';
 
 export interface Drift {
   kind: DriftKind;
@@ -55,6 +58,10 @@ export interface ReconcileDeps {
    * storing its token. @default 900
    */
   orphanGraceSeconds?: number;
+  /** A plan with no keys for this long is deleted. @default 86400 */
+  emptyPlanGraceSeconds?: number;
+  /** Claims younger than this are live (as `RatePlanRegistry` treats them). @default 30 */
+  claimTimeoutSeconds?: number;
 }
 
 /** Reports drift and, with `apply`, repairs it. Safe to run again: a second run finds nothing left to do. */
@@ -62,7 +69,6 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   const now = deps.clock();
   const graceMs = (deps.orphanGraceSeconds ?? 900) * 1000;
   const { keys: gateway, plans: registry } = deps.rateLimits;
-  const stageId = `${gateway.stage.restApiId}:${gateway.stage.stage}`;
   const drift: Drift[] = [];
   async function found(entry: Drift, repair: () => Promise<void>): Promise<void> {
     drift.push(entry);
@@ -76,39 +82,14 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     }
   }
 
-  // Keys are listed before the table is read: a key created later is not judged at all,
-  // and a token stored after its key was listed is still seen below.
+  // Keys and plans are listed before the table is read: a key created later is not judged
+  // at all, and a token stored or a plan recorded after the listing is still seen below.
   const ownKeys = await gateway.listKeys();
   const ownPlans = await gateway.listPlans();
   const tokens: StoredToken[] = [];
   for await (const token of deps.tokens.all()) tokens.push(token);
-  const recorded = await registry.allRecorded();
-
-  const plansById = new Map(ownPlans.map((plan) => [plan.id, plan]));
-  const planOfRate = new Map<number, string>();
-  for (const record of recorded) {
-    const plan = plansById.get(record.planId);
-    if (!plan) {
-      await found(
-        { kind: 'missing-plan', subject: `rate ${record.rps}`, detail: `recorded plan ${record.planId} is not in API Gateway` },
-        async () => {
-          planOfRate.set(record.rps, await registry.replace(record.rps, record.planId));
-        },
-      );
-      continue;
-    }
-    planOfRate.set(record.rps, record.planId);
-    if (plan.rateLimit !== record.rps || plan.burstLimit !== record.rps || !plan.stages.includes(stageId)) {
-      await found(
-        {
-          kind: 'wrong-plan-settings',
-          subject: `plan ${plan.id}`,
-          detail: `rate ${plan.rateLimit ?? 'none'}, burst ${plan.burstLimit ?? 'none'}, stages [${plan.stages.join(', ')}]; want rate and burst ${record.rps} on ${stageId}`,
-        },
-        () => gateway.restorePlan(plan, record.rps),
-      );
-    }
-  }
+  const records = await registry.records.all();
+  const planOfRate = await checkRecordedPlans(deps.rateLimits, ownPlans, records, found);
 
   const plansOfKey = new Map<string, string[]>();
   for (const plan of ownPlans) {
@@ -175,25 +156,12 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () => gateway.deleteKey(key.id));
   }
 
-  const recordedPlanIds = new Set([...recorded.map((record) => record.planId), ...planOfRate.values()]);
-  for (const plan of ownPlans) {
-    if (recordedPlanIds.has(plan.id) || plan.rps === undefined) continue;
-    // Only a plan whose rate already has another recorded plan is surely a race loser's:
-    // one with no record at all may be a winner about to record itself.
-    const rateHasPlan = planOfRate.has(plan.rps);
-    await found(
-      {
-        kind: 'orphan-plan',
-        subject: `plan ${plan.id}`,
-        detail: `${plan.name} is not the recorded plan for rate ${plan.rps}${rateHasPlan ? '' : ' (no plan is recorded for that rate: left for an operator)'}`,
-      },
-      async () => {
-        if (!rateHasPlan) throw Object.assign(new Error('No recorded plan for this rate'), { name: 'LeftForOperator' });
-        for (const keyId of await gateway.planKeyIds(plan.id)) await gateway.removeFromPlan(plan.id, keyId);
-        await registry.discard(plan.id);
-      },
-    );
-  }
+  await removeUnneededPlans(deps.rateLimits, ownPlans, records, planOfRate, found, {
+    now,
+    apply: options.apply,
+    claimTimeoutMs: (deps.claimTimeoutSeconds ?? 30) * 1000,
+    emptyPlanGraceMs: (deps.emptyPlanGraceSeconds ?? 86_400) * 1000,
+  });
 
   return { applied: options.apply, tokens: tokens.length, keys: ownKeys.length, plans: ownPlans.length, drift };
 }

@@ -13,6 +13,7 @@
  * | bundle of a domain                          | `DOMAIN#<domain>` | `BUNDLE#<key>` |
  * | usage plan for `maxRps = N` (AWS)           | `RATEPLANS`       | `RATE#<N>`     |
  * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
+ * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
  */
 export interface ItemKey {
   pk: string;
@@ -26,6 +27,7 @@ const USER = 'USER#';
 const DOMAIN = 'DOMAIN#';
 const RATE_PLANS = 'RATEPLANS';
 const LOCAL_KEY = 'LOCALKEY#';
+const CONFIG = 'CONFIG';
 
 export const keys = {
   token: (accountId: string, name: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${TOKEN}${name}` }),
@@ -37,6 +39,7 @@ export const keys = {
   bundle: (domain: string, key: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: `BUNDLE#${key}` }),
   ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
   localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
+  sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
 } as const;
 
 /** Key prefixes, for queries over a partition and for recognising an item's kind in a scan. */

@@ -50,9 +50,17 @@ function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], empty
   return value;
 }
 
-function checkBody<S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEvent, errors: FieldError[]): z.infer<S> | undefined {
-  const body = jsonObjectBody(event, errors, {});
-  return body === undefined ? undefined : check(schema, body, errors);
+/**
+ * Validates the body, and its `maxRps` against this deployment's ceiling: the stage's own
+ * rate limit, above which a limit could never be reached.
+ */
+function checkBody<S extends z.ZodMiniType>(runtime: Runtime, schema: S, event: APIGatewayProxyEvent, errors: FieldError[]): z.infer<S> | undefined {
+  const json = jsonObjectBody(event, errors, {});
+  const body = json === undefined ? undefined : check(schema, json, errors);
+  const maxRps = (body as { maxRps?: number | null } | undefined)?.maxRps;
+  const ceiling = runtime.config.tokens.maxRps;
+  if (typeof maxRps === 'number' && maxRps > ceiling) errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
+  return body;
 }
 
 export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
@@ -96,7 +104,7 @@ export function createTokenEndpoint(runtime: Runtime, scope: Scope) {
   const deps = tokenServiceDeps(runtime);
   return tokenEndpoint(runtime, {
     scope,
-    input: (event, errors) => checkBody(createTokenBody, event, errors)!,
+    input: (event, errors) => checkBody(runtime, createTokenBody, event, errors)!,
   }).handler(async (_event, context) => create(runtime, deps, context));
 }
 
@@ -108,7 +116,7 @@ export function deprecatedCreateTokenEndpoint(runtime: Runtime, scope: Scope) {
   return tokenEndpoint(runtime, {
     scope,
     targetFrom: 'body',
-    input: (event, errors) => checkBody(deprecatedCreateTokenBody, event, errors)!,
+    input: (event, errors) => checkBody(runtime, deprecatedCreateTokenBody, event, errors)!,
   }).handler(async (_event, context) =>
     create(runtime, deps, context, {
       Deprecation: DEPRECATED_SINCE,
@@ -123,7 +131,7 @@ export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
     scope,
     input: (event, errors) => {
       const path = check(tokenNamePath, event.pathParameters ?? {}, errors);
-      const body = checkBody(updateTokenBody, event, errors);
+      const body = checkBody(runtime, updateTokenBody, event, errors);
       return { name: path?.name ?? '', ...body };
     },
   }).handler(async (_event, context) => {

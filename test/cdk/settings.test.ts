@@ -24,6 +24,7 @@ const context = {
   logRetentionDays: '90',
   apiRateLimit: '50',
   apiBurstLimit: '100',
+  usagePlanQuota: '500',
   apiGatewayCloudWatchRole: 'false',
 };
 
@@ -57,7 +58,14 @@ describe('deployment settings', () => {
       expect(env.API_STAGE).toBe('staging');
       // id
       expect(env.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+      // No token may be given more than the stage itself allows.
+      expect({ id, maxRps: env.MAX_RPS }).toStrictEqual({ id, maxRps: '50' });
     }
+  });
+
+  it('sets the usage plan alarm at 90 % of the account quota given', () => {
+    const alarms = Object.fromEntries(ofType(synth.resources, 'AWS::CloudWatch::Alarm').map(([, alarm]) => [alarm.Properties!.MetricName, alarm.Properties!.Threshold]));
+    expect(alarms).toStrictEqual({ UsagePlans: 450, ApiKeys: 9000 });
   });
 
   it('names the stage, its throttle and the log retention from context', () => {

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
-import { authorizer, routes, scheduledFunctions } from '../../infra/routes.js';
+import { authorizer, deployFunctions, routes, scheduledFunctions } from '../../infra/routes.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
 import { readConfig } from '../../shared/config.js';
@@ -31,7 +31,7 @@ import {
  */
 
 let synth: Synthesized;
-const allFunctionIds = [...routes.map((route) => route.id), authorizer.id, ...scheduledFunctions.map((fn) => fn.id)];
+const allFunctionIds = [...routes.map((route) => route.id), authorizer.id, ...scheduledFunctions.map((fn) => fn.id), ...deployFunctions.map((fn) => fn.id)];
 const tableId = () => ofType(synth.resources, 'AWS::DynamoDB::Table')[0]![0];
 const apiId = () => ofType(synth.resources, 'AWS::ApiGateway::RestApi')[0]![0];
 const keyId = () => ofType(synth.resources, 'AWS::ApiGateway::ApiKey')[0]![0];
@@ -62,7 +62,11 @@ const apiGatewayArn = (path: string) => `arn:<AWS::Partition>:apigateway:<AWS::R
 function expectedStatements(id: string, logGroupId: string) {
   const route = routes.find((candidate) => candidate.id === id);
   const scheduled = scheduledFunctions.find((candidate) => candidate.id === id);
-  const dynamodb = route?.dynamodb ?? (id === authorizer.id ? authorizer.dynamodb : [...scheduled!.dynamodb, ...(scheduled!.scansTable ? ['dynamodb:Scan'] : [])]);
+  const deploy = deployFunctions.find((candidate) => candidate.id === id);
+  const dynamodb =
+    route?.dynamodb ??
+    deploy?.dynamodb ??
+    (id === authorizer.id ? authorizer.dynamodb : [...scheduled!.dynamodb, ...(scheduled!.scansTable ? ['dynamodb:Scan'] : [])]);
   const statements = [
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`<${logGroupId}.Arn>`] },
     { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
@@ -74,7 +78,8 @@ function expectedStatements(id: string, logGroupId: string) {
       resources: ['/apikeys', '/apikeys/*', '/usageplans', '/usageplans/*'].map(apiGatewayArn).sort(),
     });
   }
-  if (id === authorizer.id && authorizer.readsUnthrottledKey) {
+  // Only the deploy-time function reads a key's value; nothing on the request path calls API Gateway.
+  if (deploy?.readsUnthrottledKey) {
     statements.push({ actions: ['apigateway:GET'], resources: [apiGatewayArn(`/apikeys/<${keyId()}>`)] });
   }
   return sortStatements(statements);
@@ -86,7 +91,7 @@ beforeAll(() => {
 afterAll(() => synth?.cleanup());
 
 describe('routes and functions', () => {
-  it('has one Lambda function per route, plus the authorizer and each scheduled function, and nothing else', () => {
+  it('has one Lambda function per route, plus the authorizer, each scheduled and each deploy-time function, and nothing else', () => {
     const functions = ofType(synth.resources, 'AWS::Lambda::Function').map(([id]) => id).sort();
     expect(functions).toStrictEqual(allFunctionIds.map((id) => synth.functionId(id)).sort());
     expect(new Set(functions).size).toBe(allFunctionIds.length);
@@ -229,13 +234,13 @@ describe('function defaults', () => {
             maxLifetimeDays: DEFAULT_SETTINGS.tokenMaxLifetimeDays,
             retentionDays: DEFAULT_SETTINGS.retentionDays,
           },
-          apiGateway: { restApiId: 'ref-REST_API_ID', stage: 'prod', unthrottledApiKeyId: 'ref-UNTHROTTLED_API_KEY_ID' },
+          apiGateway: { restApiId: 'ref-REST_API_ID', stage: 'prod' },
           metrics: true,
         },
       });
-      expect({ id, env: { TABLE_NAME: env.TABLE_NAME, REST_API_ID: env.REST_API_ID, UNTHROTTLED_API_KEY_ID: env.UNTHROTTLED_API_KEY_ID } }).toStrictEqual({
+      expect({ id, env: { TABLE_NAME: env.TABLE_NAME, REST_API_ID: env.REST_API_ID } }).toStrictEqual({
         id,
-        env: { TABLE_NAME: { Ref: tableId() }, REST_API_ID: { Ref: apiId() }, UNTHROTTLED_API_KEY_ID: { Ref: keyId() } },
+        env: { TABLE_NAME: { Ref: tableId() }, REST_API_ID: { Ref: apiId() } },
       });
     }
   });
@@ -342,6 +347,29 @@ describe('API Gateway', () => {
       UsagePlanId: { Ref: planId },
     });
     synth.template.hasResourceProperties('AWS::ApiGateway::ApiKey', { Enabled: true });
+  });
+
+  it('alarms at 90 % of the account’s usage plan and API key quotas, from the counts reconcile publishes', () => {
+    const alarms = ofType(synth.resources, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties!);
+    expect(alarms.map((alarm) => [alarm.MetricName, alarm.Threshold, alarm.ComparisonOperator]).sort()).toStrictEqual([
+      ['ApiKeys', 9000, 'GreaterThanOrEqualToThreshold'],
+      ['UsagePlans', 270, 'GreaterThanOrEqualToThreshold'],
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ Namespace: 'ServiceAccountTokens', Dimensions: [{ Name: 'service', Value: 'service-account-tokens' }], Statistic: 'Maximum', Period: 3600 });
+    }
+  });
+
+  it('copies the shared key’s value into the table at deploy time, before the stage serves requests', () => {
+    const published = ofType(synth.resources, 'Custom::SharedUsageKey');
+    expect(published.length).toBe(1);
+    const [publishedId, resource] = published[0]!;
+    expect(resource.Properties).toStrictEqual({
+      ServiceToken: { 'Fn::GetAtt': [synth.functionId('publish-shared-key'), 'Arn'] },
+      ApiKeyId: { Ref: keyId() },
+      ServiceTimeout: '120',
+    });
+    expect(synth.resources[stageId()]!.DependsOn).toContain(publishedId);
   });
 
   it('writes JSON access logs, traces with X-Ray and throttles at stage level, without data traces', () => {
@@ -466,6 +494,24 @@ describe('assets for sam local', () => {
       const { id, exportName } = expected.get(resolve(output.entryPoint!))!;
       // `${id}: ${output.entryPoint} exports ${exportName} (has ${output.exports.join(', ')})`
       expect(output.exports.includes(exportName)).toBeTruthy();
+    }
+  });
+
+  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the authorizer alone', () => {
+    const carried = (id: string, marker: string) => {
+      const fn = synth.resources[synth.functionId(id)]!;
+      const [file] = (fn.Properties!.Handler as string).split('.');
+      const bundle = [`${file}.mjs`, `${file}.js`].map((name) => join(synth.outdir, fn.Metadata!['aws:asset:path'] as string, name)).find((path) => existsSync(path))!;
+      return readFileSync(bundle, 'utf8').includes(marker);
+    };
+    for (const id of allFunctionIds) {
+      const callsApiGateway =
+        routes.some((route) => route.id === id && route.managesApiKeys) ||
+        scheduledFunctions.some((fn) => fn.id === id && fn.managesApiKeys) ||
+        deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);
+      // Operation names and error codes survive minification; class names do not.
+      expect({ id, apiGateway: carried(id, '"CreateUsagePlanKey"') }).toStrictEqual({ id, apiGateway: callsApiGateway });
+      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: id === authorizer.id });
     }
   });
 

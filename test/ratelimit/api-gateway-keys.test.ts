@@ -165,10 +165,10 @@ describe('API Gateway keys follow the token lifecycle', () => {
 });
 
 describe('a failure half-way is compensated', () => {
-  const createFailures: { at: CommandName | 'store'; when?: 'before' | 'after'; leavesPlan: boolean }[] = [
+  const createFailures: { at: CommandName | 'store'; when?: 'before' | 'after'; leavesPlan: boolean; orphanPlan?: boolean }[] = [
     { at: 'CreateUsagePlan', leavesPlan: false },
-    // The plan was made but the answer was lost: found by its attempt's name and deleted.
-    { at: 'CreateUsagePlan', when: 'after', leavesPlan: false },
+    // The plan was made but the answer was lost: left unrecorded, for reconcile to delete.
+    { at: 'CreateUsagePlan', when: 'after', leavesPlan: true, orphanPlan: true },
     { at: 'CreateApiKey', leavesPlan: true },
     // The key was made but the answer was lost: found by name and deleted.
     { at: 'CreateApiKey', when: 'after', leavesPlan: true },
@@ -176,7 +176,7 @@ describe('a failure half-way is compensated', () => {
     { at: 'CreateUsagePlanKey', when: 'after', leavesPlan: true },
     { at: 'store', leavesPlan: true },
   ];
-  for (const { at, when, leavesPlan } of createFailures) {
+  for (const { at, when, leavesPlan, orphanPlan } of createFailures) {
     it(`create failing at ${at}${when === 'after' ? ' (answer lost)' : ''} leaves no key and no token`, async () => {
       if (at === 'store') f.tokens.failNext('create');
       else f.fake.fail(at, { when: when ?? 'before' });
@@ -184,9 +184,13 @@ describe('a failure half-way is compensated', () => {
       expect(await f.stored('ci')).toBe(undefined);
       // 'no key is left'
       expect(f.fake.keys.size).toBe(0);
-      // A plan, once recorded, is shared and kept; one that was never recorded is not left.
+      // A plan, once recorded, is shared and kept; one that was never recorded is reconcile's to delete.
       expect(f.fake.plans.size).toBe(leavesPlan ? 1 : 0);
       expect(f.compensationFailures).toStrictEqual([]);
+      if (orphanPlan) {
+        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-plan', true]]);
+        expect(f.fake.plans.size).toBe(0);
+      }
       await f.assertInStep();
       // The request can be retried as is.
       await f.create('ci', 5);
@@ -222,6 +226,10 @@ describe('a failure half-way is compensated', () => {
       expect([...f.fake.keys.keys()]).toStrictEqual([before.apiKeyId]);
       expect(f.fake.keys.get(before.apiKeyId!)!.enabled).toBe(true);
       expect(f.fake.plansOf(before.apiKeyId!)).toStrictEqual([planOfRate(5)[0]!.id]);
+      // A plan made for the new rate whose answer was lost is unrecorded: reconcile deletes it.
+      if (at === 'CreateUsagePlan' && when === 'after') {
+        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-plan', true]]);
+      }
       await f.assertInStep();
     });
   }

@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { NewToken, StoredToken, TokenChanges, TokenStore } from '../../shared/ports.js';
+import type { CompensationFailureReport, NewToken, StoredToken, TokenChanges, TokenStore } from '../../shared/ports.js';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
+import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
 import { type ReconcileReport, reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { keys } from '../../shared/store/keys.js';
 import { ensureTable } from '../../shared/store/table.js';
@@ -14,7 +16,28 @@ import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
 import { type CreatedToken, createToken } from '../../shared/tokens/token-service.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
 
-export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod', unthrottledApiKeyId: 'unthrottled' };
+export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod' };
+
+/**
+ * API Gateway's rate limits as a Lambda container builds them (its own plan cache and
+ * client), on the table's plan records and shared key, against the faked control plane.
+ */
+export function awsRateLimits(options: {
+  apiGateway: { restApiId: string; stage: string };
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+  onCompensationFailure?: CompensationFailureReport;
+}): ApiGatewayRateLimits {
+  const shared = new SharedUsageKey(options.documents, options.tableName);
+  return new ApiGatewayRateLimits({
+    apiGateway: options.apiGateway,
+    region: 'local',
+    records: new DynamoRatePlanRecords(options.documents, options.tableName),
+    sharedUsageKey: () => shared.get(),
+    ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
+    gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  });
+}
 
 type StoreMethod = 'create' | 'update' | 'delete';
 
@@ -95,7 +118,7 @@ export interface Fixture {
   credential(lookupId: string): Promise<Record<string, unknown> | undefined>;
   /** Removes a token's items as DynamoDB TTL would: behind the service's back. */
   removeBehindTheBack(name: string, serviceAccountId?: string): Promise<void>;
-  reconcile(apply: boolean, options?: { graceSeconds?: number; now?: () => Date }): Promise<ReconcileReport>;
+  reconcile(apply: boolean, options?: { graceSeconds?: number; emptyPlanGraceSeconds?: number; now?: () => Date }): Promise<ReconcileReport>;
   /** Nothing to repair: every token with a limit has its key, in its plan, in the right state; nothing else is ours. */
   assertInStep(): Promise<void>;
   close(): void;
@@ -111,15 +134,7 @@ export async function ratelimitFixture(): Promise<Fixture> {
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const fake = new FakeApiGateway();
   const compensationFailures: string[] = [];
-  const container = () =>
-    new ApiGatewayRateLimits({
-      apiGateway: API,
-      region: 'local',
-      documents,
-      tableName,
-      onCompensationFailure: (_error, step) => compensationFailures.push(step),
-      gateway: new APIGatewayClient({ region: 'local', credentials }),
-    });
+  const container = () => awsRateLimits({ apiGateway: API, documents, tableName, onCompensationFailure: (_error, step) => compensationFailures.push(step) });
   const rateLimits = container();
   const tokens = new FaultyTokenStore(new DynamoTokenStore(documents, tableName));
   const deps: TokenServiceDeps = {
@@ -131,7 +146,16 @@ export async function ratelimitFixture(): Promise<Fixture> {
     onCompensationFailure: (_error, step) => compensationFailures.push(step),
   };
   const reconcile: Fixture['reconcile'] = (apply, options = {}) =>
-    reconcileRateLimits({ tokens, rateLimits, clock: options.now ?? (() => new Date()), orphanGraceSeconds: options.graceSeconds ?? 0 }, { apply });
+    reconcileRateLimits(
+      {
+        tokens,
+        rateLimits,
+        clock: options.now ?? (() => new Date()),
+        orphanGraceSeconds: options.graceSeconds ?? 0,
+        ...(options.emptyPlanGraceSeconds === undefined ? {} : { emptyPlanGraceSeconds: options.emptyPlanGraceSeconds }),
+      },
+      { apply },
+    );
   return {
     fake,
     documents,

@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ServiceUnavailableError } from '../../shared/errors.js';
+import { RatePlanRegistry } from '../../shared/ratelimit/rate-plans.js';
 import { keys } from '../../shared/store/keys.js';
-import { createToken } from '../../shared/tokens/token-service.js';
-import type { CommandName } from './fake-api-gateway.js';
-import { type Fixture, ratelimitFixture } from './fixture.js';
+import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
+import { createToken, deleteToken } from '../../shared/tokens/token-service.js';
+import { API, type Fixture, ratelimitFixture } from './fixture.js';
 
 let f: Fixture;
 beforeEach(async () => {
@@ -11,58 +14,79 @@ beforeEach(async () => {
 });
 afterEach(() => f.close());
 
-/** Holds every caller of `command` until `parties` of them have arrived, so all create before any records. */
-function lineUp(command: CommandName, parties: number): void {
-  let arrived = 0;
+async function record(rps: number): Promise<Record<string, unknown> | undefined> {
+  return (await f.documents.send(new GetCommand({ TableName: f.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }))).Item;
+}
+
+/** Holds the first CreateUsagePlan until `release` is called: a creation in progress. */
+function holdCreation(): { started: Promise<void>; release: () => void } {
+  let started!: () => void;
   let release!: () => void;
-  const allThere = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const startedPromise = new Promise<void>((resolve) => (started = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = false;
   f.fake.beforeCommand = async (name) => {
-    if (name !== command) return;
-    arrived += 1;
-    if (arrived === parties) release();
-    await allThere;
+    if (name !== 'CreateUsagePlan' || held) return;
+    held = true;
+    started();
+    await released;
   };
+  return { started: startedPromise, release };
 }
 
-async function recordedPlan(rps: number): Promise<string | undefined> {
-  const { Item } = await f.documents.send(new GetCommand({ TableName: f.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }));
-  return Item?.planId;
-}
+const registry = (options: { claimTimeoutMs?: number; waitMs?: number } = {}) =>
+  new RatePlanRegistry({
+    gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    records: new DynamoRatePlanRecords(f.documents, f.tableName),
+    stage: API,
+    names: f.rateLimits.names,
+    ...options,
+  });
 
-describe('usage plans per rate, created on demand', () => {
-  it('ends two concurrent creates for a new rate, in two containers, with one plan', async () => {
+describe('usage plans per rate, created on demand under a claim', () => {
+  it('makes one plan for two concurrent requests in two containers: the second waits for the first’s record', async () => {
     const [first, second] = [f.container(), f.container()];
-    lineUp('CreateUsagePlan', 2);
-    const ids = await Promise.all([first.plans.planFor(7), second.plans.planFor(7)]);
-    // 'both containers created a plan'
-    expect(f.fake.callsOf('CreateUsagePlan').length).toBe(2);
-    // 'both use the same plan'
+    const creation = holdCreation();
+    const firstId = first.plans.planFor(7);
+    await creation.started;
+    const secondId = second.plans.planFor(7);
+    setTimeout(creation.release, 200);
+    const ids = await Promise.all([firstId, secondId]);
     expect(ids[0]).toBe(ids[1]);
-    // 'the loser deleted its own plan'
+    expect(f.fake.callsOf('CreateUsagePlan')).toHaveLength(1);
     expect([...f.fake.plans.keys()]).toStrictEqual([ids[0]]);
-    expect(await recordedPlan(7)).toBe(ids[0]);
-    // API Gateway refuses to delete a plan still on a stage: the loser detaches it first.
-    expect(f.fake.commands().filter((name) => name === 'UpdateUsagePlan' || name === 'DeleteUsagePlan')).toStrictEqual(['UpdateUsagePlan', 'DeleteUsagePlan']);
+    expect(await record(7)).toMatchObject({ state: 'READY', planId: ids[0] });
+    // No losing race: nothing is detached or deleted, and UpdateUsagePlan (one call every 20 s) is never needed.
+    expect(f.fake.commands().filter((name) => name === 'UpdateUsagePlan' || name === 'DeleteUsagePlan')).toStrictEqual([]);
   });
 
   it('ends five concurrent token creates with a new limit with one plan holding all five keys', async () => {
     const containers = Array.from({ length: 5 }, () => f.container());
-    lineUp('CreateUsagePlan', 5);
     await Promise.all(
       containers.map((container, i) =>
-        createToken(
-          { ...f.deps, rateLimits: container },
-          { serviceAccountId: 'sa-etl', name: `t${i}`, maxRps: 11, expiresAt: null, createdBy: 'alice' },
-        ),
+        createToken({ ...f.deps, rateLimits: container }, { serviceAccountId: 'sa-etl', name: `t${i}`, maxRps: 11, expiresAt: null, createdBy: 'alice' }),
       ),
     );
-    expect(f.fake.plans.size).toBe(1);
+    expect(f.fake.callsOf('CreateUsagePlan')).toHaveLength(1);
     const [plan] = f.fake.plans.values();
     expect(plan!.keyIds.size).toBe(5);
-    expect(await recordedPlan(11)).toBe(plan!.id);
+    expect((await record(11))?.planId).toBe(plan!.id);
     await f.assertInStep();
+  });
+
+  it('answers a retryable 503 when another request holds the claim longer than it waits', async () => {
+    const records = new DynamoRatePlanRecords(f.documents, f.tableName);
+    expect(await records.claim(9, 'someone-else', new Date(), new Date(0))).toBe(true);
+    await expect(registry({ waitMs: 300 }).planFor(9)).rejects.toThrow(ServiceUnavailableError);
+    expect(f.fake.callsOf('CreateUsagePlan')).toHaveLength(0);
+  });
+
+  it('takes over a claim whose holder died, once it is older than the timeout', async () => {
+    const records = new DynamoRatePlanRecords(f.documents, f.tableName);
+    expect(await records.claim(9, 'dead', new Date(Date.now() - 60_000), new Date(0))).toBe(true);
+    const id = await registry({ claimTimeoutMs: 30_000 }).planFor(9);
+    expect(await record(9)).toMatchObject({ state: 'READY', planId: id });
+    expect(await record(9)).not.toHaveProperty('owner');
   });
 
   it('reads the recorded plan in a new container instead of creating another', async () => {
@@ -80,28 +104,25 @@ describe('usage plans per rate, created on demand', () => {
     expect(f.fake.commands()).toStrictEqual([]);
   });
 
-  it('uses the winner when its own plan cannot be deleted, and reconcile removes the leftover', async () => {
-    const [first, second] = [f.container(), f.container()];
-    lineUp('CreateUsagePlan', 2);
-    f.fake.fail('DeleteUsagePlan');
-    const ids = await Promise.all([first.plans.planFor(7), second.plans.planFor(7)]);
-    expect(ids[0]).toBe(ids[1]);
-    expect(f.fake.plans.size).toBe(2);
-    expect(f.compensationFailures.length).toBe(1);
-    f.fake.beforeCommand = undefined;
-    const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-plan', true]]);
-    expect([...f.fake.plans.keys()]).toStrictEqual([ids[0]]);
-    await f.assertInStep();
-  });
-
-  it('creates nothing when API Gateway refuses the plan, and tries again next time', async () => {
+  it('creates nothing when API Gateway refuses the plan, releases its claim, and tries again next time', async () => {
     f.fake.fail('CreateUsagePlan');
     await expect(f.rateLimits.plans.planFor(6)).rejects.toThrow();
-    expect(await recordedPlan(6)).toBe(undefined);
+    expect(await record(6)).toBe(undefined);
     const id = await f.rateLimits.plans.planFor(6);
-    expect(await recordedPlan(6)).toBe(id);
+    expect((await record(6))?.planId).toBe(id);
     expect(f.fake.plans.size).toBe(1);
+  });
+
+  it('leaves a plan whose creation answer was lost unrecorded, and reconcile deletes it', async () => {
+    f.fake.fail('CreateUsagePlan', { when: 'after' });
+    await expect(f.rateLimits.plans.planFor(6)).rejects.toThrow();
+    expect(f.fake.plans.size).toBe(1);
+    expect(await record(6)).toBe(undefined);
+    const report = await f.reconcile(true);
+    expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-plan', true]]);
+    expect(f.fake.plans.size).toBe(0);
+    await f.rateLimits.plans.planFor(6);
+    await f.assertInStep();
   });
 
   it('moves on to a replaced plan when its cached plan was deleted', async () => {
@@ -113,6 +134,44 @@ describe('usage plans per rate, created on demand', () => {
     await f.container().plans.replace(5, old!.id);
     await f.create('b', 5);
     const b = await f.stored('b');
-    expect(f.fake.plansOf(String(b!.apiKeyId))).toStrictEqual([await recordedPlan(5)]);
+    expect(f.fake.plansOf(String(b!.apiKeyId))).toStrictEqual([(await record(5))?.planId]);
+  });
+});
+
+describe('plans without keys', () => {
+  it('are noted by reconcile, deleted after the grace period, and made anew when a rate is needed again', async () => {
+    await f.create('passing', 13);
+    const [plan] = f.fake.plans.values();
+    await deleteToken(f.deps, 'sa-etl', 'passing');
+    const day = 86_400_000;
+    const at = (ms: number) => () => new Date(Date.now() + ms);
+
+    // First sighting: noted, not deleted.
+    expect((await f.reconcile(true, { now: at(0) })).drift).toStrictEqual([]);
+    expect(await record(13)).toHaveProperty('emptySince');
+    expect(f.fake.plans.has(plan!.id)).toBe(true);
+    // Within the grace period: still kept.
+    expect((await f.reconcile(true, { now: at(day / 2) })).drift).toStrictEqual([]);
+    // After it: the record goes first, then the plan.
+    const report = await f.reconcile(true, { now: at(day + 60_000) });
+    expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['empty-plan', true]]);
+    expect(f.fake.plans.size).toBe(0);
+    expect(await record(13)).toBe(undefined);
+
+    // This container cached the old plan: binding finds it gone and asks for the rate again.
+    await f.create('back', 13);
+    expect(f.fake.plans.size).toBe(1);
+    await f.assertInStep();
+  });
+
+  it('keeps a plan that gets a key again within the grace period, and forgets that it was empty', async () => {
+    await f.create('first', 14);
+    await deleteToken(f.deps, 'sa-etl', 'first');
+    await f.reconcile(true);
+    expect(await record(14)).toHaveProperty('emptySince');
+    await f.create('second', 14);
+    await f.reconcile(true, { now: () => new Date(Date.now() + 2 * 86_400_000) });
+    expect(f.fake.plans.size).toBe(1);
+    expect(await record(14)).not.toHaveProperty('emptySince');
   });
 });

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
-import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { awsRateLimits } from '../ratelimit/fixture.js';
+import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { importDirectory } from '../../shared/directory/import.js';
 import { ratePlanPartition } from '../../shared/store/keys.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
@@ -318,16 +320,12 @@ describe('partial failures: DynamoDB faults at every step of every write path', 
 let fake: FakeApiGateway | undefined;
 let rateLimits: ApiGatewayRateLimits;
 
-function inAws(): void {
+async function inAws(): Promise<void> {
   fake ??= new FakeApiGateway();
   const unthrottled = fake.addKey('UnthrottledKey');
-  rateLimits = new ApiGatewayRateLimits({
-    apiGateway: { restApiId: 'sec0api000', stage: 'prod', unthrottledApiKeyId: unthrottled.id },
-    region: 'local',
-    documents: api!.documents,
-    tableName: api!.tableName,
-    gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  });
+  // What the stack's custom resource writes at deploy time.
+  await new SharedUsageKey(api!.documents, api!.tableName).publish(unthrottled.value);
+  rateLimits = awsRateLimits({ apiGateway: { restApiId: 'sec0api000', stage: 'prod' }, documents: api!.documents, tableName: api!.tableName });
   api!.limits.current = rateLimits;
 }
 
@@ -394,7 +392,7 @@ const CLEAN_UP: CommandName[] = ['DeleteApiKey', 'DeleteUsagePlanKey'];
 
 describe('partial failures with API Gateway keys: DynamoDB and API Gateway faults at every step', () => {
   beforeAll(async () => {
-    inAws();
+    await inAws();
     // Rate 5 and 6 get their usage plans here, so "known rate" paths trace the same every time.
     await created(AWS_TARGET, 'warm-up-5', 5);
     await created(AWS_TARGET, 'warm-up-6', 6);

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import fc from 'fast-check';
-import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { awsRateLimits } from '../ratelimit/fixture.js';
+import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
 import type { Directory } from '../../shared/directory/directory.js';
@@ -240,16 +242,12 @@ describe('races', () => {
 describe('races with API Gateway keys', () => {
   let fake: FakeApiGateway;
   let rateLimits: ApiGatewayRateLimits;
-  beforeAll(() => {
+  beforeAll(async () => {
     fake = new FakeApiGateway();
     const unthrottled = fake.addKey('UnthrottledKey');
-    rateLimits = new ApiGatewayRateLimits({
-      apiGateway: { restApiId: 'sec0race00', stage: 'prod', unthrottledApiKeyId: unthrottled.id },
-      region: 'local',
-      documents: api!.documents,
-      tableName: api!.tableName,
-      gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-    });
+    // What the stack's custom resource writes at deploy time.
+    await new SharedUsageKey(api!.documents, api!.tableName).publish(unthrottled.value);
+    rateLimits = awsRateLimits({ apiGateway: { restApiId: 'sec0race00', stage: 'prod' }, documents: api!.documents, tableName: api!.tableName });
     api!.limits.current = rateLimits;
   });
   afterAll(() => {

@@ -12,6 +12,5 @@ export default async function globalSetup(): Promise<void> {
   const { startDynamoDbLocal } = (await tsImport('../../infra/local/dynamodb-local.ts', import.meta.url)) as typeof import('../../infra/local/dynamodb-local.js');
   const dynamodb = await startDynamoDbLocal();
   process.env.DYNAMODB_ENDPOINT = dynamodb.endpoint;
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   (globalThis as { __dynamodbLocal__?: { stop(): Promise<void> } }).__dynamodbLocal__ = dynamodb;
 }

@@ -51,6 +51,6 @@ describe('Lambda init', () => {
   it('defaults nothing inside Lambda that could point at the wrong place, and everything outside it', () => {
     expect(() => readConfig({ AWS_LAMBDA_FUNCTION_NAME: 'f' })).toThrow(/TABLE_NAME/);
     expect(readConfig({})).toMatchObject({ tableName: 'service-account-tokens', dynamodbEndpoint: undefined, metrics: false });
-    expect(() => readConfig({ REST_API_ID: 'abc' })).toThrow(/Set all of REST_API_ID, API_STAGE, UNTHROTTLED_API_KEY_ID or none/);
+    expect(() => readConfig({ REST_API_ID: 'abc' })).toThrow(/Set all of REST_API_ID, API_STAGE or none; missing API_STAGE/);
   });
 });

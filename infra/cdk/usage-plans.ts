@@ -1,0 +1,95 @@
+import { CustomResource, Duration, type Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { METRICS_NAMESPACE, SERVICE_NAME, type ServiceFunction } from './service-function.js';
+import type { ServiceSettings } from './settings.js';
+
+/** What a function that keeps tokens and API Gateway in step may do: keys and usage plans, nothing else. */
+const API_KEY_ACTIONS = ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE'];
+
+/** `arn:<partition>:apigateway:<region>::<path>`: API Gateway's control-plane resources. */
+export function apiGatewayArn(stack: Stack, path: string): string {
+  return `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
+}
+
+/**
+ * The unthrottled key that JWT callers and tokens without a limit share. It has no
+ * dependency on the stage, so that functions may name it without a cycle
+ * (stage -> deployment -> methods -> functions).
+ */
+export function unthrottledKey(stack: Stack): apigw.ApiKey {
+  return new apigw.ApiKey(stack, 'UnthrottledKey', { description: 'Shared by JWT callers and tokens without maxRps', enabled: true });
+}
+
+/** The plan of the shared key: no per-key limit (the stage limits still apply); per-token plans are made at run time. */
+export function unthrottledPlan(stack: Stack, api: apigw.RestApi, key: apigw.ApiKey): apigw.UsagePlan {
+  const plan = new apigw.UsagePlan(stack, 'UnthrottledPlan', {
+    description: 'No per-key limit: JWT callers and tokens without maxRps',
+    apiStages: [{ api, stage: api.deploymentStage }],
+  });
+  plan.addApiKey(key);
+  return plan;
+}
+
+/**
+ * Copies the shared key's value into the table at deploy time (the `publish-shared-key`
+ * function), before the stage serves requests: the authorizer reads it from there, once
+ * per container, and never calls API Gateway's control plane.
+ */
+export function publishSharedKey(stack: Stack, publisher: ServiceFunction, key: apigw.ApiKey, api: apigw.RestApi): CustomResource {
+  publisher.allow(new iam.PolicyStatement({ actions: ['apigateway:GET'], resources: [apiGatewayArn(stack, `/apikeys/${key.keyId}`)] }));
+  const published = new CustomResource(stack, 'SharedUsageKey', {
+    serviceToken: publisher.function.functionArn,
+    resourceType: 'Custom::SharedUsageKey',
+    properties: { ApiKeyId: key.keyId },
+    serviceTimeout: Duration.minutes(2),
+  });
+  api.deploymentStage.node.addDependency(published);
+  return published;
+}
+
+/**
+ * Keys and usage plans of this region, and their key bindings (`/usageplans/{id}/keys/...`).
+ * API Gateway names a key or plan only once it exists, so creation needs the collection.
+ */
+export function allowApiKeyManagement(stack: Stack, fn: ServiceFunction): void {
+  const resources = ['/apikeys', '/apikeys/*', '/usageplans', '/usageplans/*'].map((path) => apiGatewayArn(stack, path));
+  fn.allow(new iam.PolicyStatement({ actions: API_KEY_ACTIONS, resources }));
+  for (const path of ['/apikeys/*', '/usageplans/*']) {
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}]`,
+      reason: 'Keys and usage plans for maxRps are created at run time, so their ids are unknown at deploy time.',
+    });
+  }
+}
+
+/** API keys per account and Region: 10,000, not adjustable (one per token with a limit). */
+export const API_KEY_QUOTA = 10_000;
+
+/**
+ * Alarms at 90 % of the account's quotas for usage plans and API keys, from the counts
+ * reconcile publishes every hour. Both quotas are shared with every API in the account
+ * and Region, so running out would stop more than this service.
+ */
+export function quotaAlarms(stack: Stack, settings: ServiceSettings): cloudwatch.Alarm[] {
+  const alarm = (id: string, metricName: string, quota: number, what: string) =>
+    new cloudwatch.Alarm(stack, id, {
+      alarmDescription: `${what} of this service reached 90 % of the account's quota of ${quota} in this Region`,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.hours(1),
+      }),
+      threshold: Math.ceil(quota * 0.9),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  return [
+    alarm('UsagePlanQuotaAlarm', 'UsagePlans', settings.usagePlanQuota, 'Usage plans'),
+    alarm('ApiKeyQuotaAlarm', 'ApiKeys', API_KEY_QUOTA, 'API keys'),
+  ];
+}
