@@ -58,7 +58,6 @@ function initOnce(file: string): number {
       JWT_AUDIENCE: 'cold-start',
       REST_API_ID: 'coldstart01',
       API_STAGE: 'v1',
-      UNTHROTTLED_API_KEY_ID: 'coldstartkey',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       // What the stack sets (infra/cdk/service-function.ts): its cost is part of init.

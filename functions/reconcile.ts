@@ -2,7 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { lambdaHandler } from '../shared/lambda-entry.js';
-import { apiGatewayKeys, LazyApiGatewayRateLimits } from '../shared/ratelimit/aws-wiring.js';
+import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
+import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
 import { type ReconcileReport, reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
 import type { Runtime } from '../shared/runtime.js';
 
@@ -14,12 +15,11 @@ type Summary = Omit<ReconcileReport, 'drift'> & { drifted: number; unrepaired: n
  */
 export const create = (runtime: Runtime) => {
   const { logger } = runtime;
-  const lazy = runtime.rateLimits;
-  if (!(lazy instanceof LazyApiGatewayRateLimits)) throw new Error('REST_API_ID and API_STAGE must be set to reconcile');
+  const { rateLimits } = runtime;
+  if (!(rateLimits instanceof ApiGatewayRateLimits)) throw new Error('REST_API_ID and API_STAGE must be set to reconcile');
   return middy<unknown, Summary>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
-      const rateLimits = await lazy.load();
       const report = await reconcileRateLimits({ tokens: runtime.tokens, rateLimits, clock: runtime.clock }, { apply: true });
       for (const drift of report.drift) {
         if (drift.repaired) logger.info('Drift repaired', { ...drift });

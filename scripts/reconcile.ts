@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../shared/config.js';
-import { apiGatewayKeys, LazyApiGatewayRateLimits } from '../shared/ratelimit/aws-wiring.js';
+import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
+import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
 import { reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
 import { createRuntime } from '../shared/runtime.js';
 
@@ -29,12 +30,11 @@ async function main(): Promise<number> {
   }
   const settings = readConfig(process.env);
   const runtime = createRuntime(settings, {}, [apiGatewayKeys]);
-  const lazy = runtime.rateLimits;
-  if (!(lazy instanceof LazyApiGatewayRateLimits)) {
+  const { rateLimits } = runtime;
+  if (!(rateLimits instanceof ApiGatewayRateLimits)) {
     console.error(`No API Gateway to reconcile with: set REST_API_ID and API_STAGE.\n${usage}`);
     return 2;
   }
-  const rateLimits = await lazy.load();
   const report = await reconcileRateLimits({ tokens: runtime.tokens, rateLimits, clock: runtime.clock }, { apply: values.apply });
   console.log(`Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} usage plans of ours.`);
   for (const drift of report.drift) {

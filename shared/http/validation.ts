@@ -22,44 +22,54 @@ import {
 import type { z } from 'zod/mini';
 import type { FieldError } from '../errors.js';
 
-/** Request shapes (docs/openapi.json), and the one function that turns zod issues into field errors. */
+/**
+ * Request shapes (docs/openapi.json), and the one function that turns zod issues into
+ * field errors.
+ *
+ * Every schema is marked pure: a function's bundle keeps only the schemas it validates
+ * with, and its init builds only those (zod marks its own factories, not the `.check`
+ * calls chained on them).
+ */
 
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-export const tokenName = string({ error: 'is required and must be a string' }).check(
-  regex(TOKEN_NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -'),
+export const tokenName = /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
+  /* @__PURE__ */ regex(TOKEN_NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -'),
 );
 const MAX_RPS_RULE = 'must be an integer from 1 to 10000, or null';
-export const maxRps = nullable(int({ error: MAX_RPS_RULE }).check(minimum(1, MAX_RPS_RULE), maximum(10_000, MAX_RPS_RULE)));
-const isoDateTime = iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, or null' });
+export const maxRps = /* @__PURE__ */ nullable(
+  /* @__PURE__ */ int({ error: MAX_RPS_RULE }).check(/* @__PURE__ */ minimum(1, MAX_RPS_RULE), /* @__PURE__ */ maximum(10_000, MAX_RPS_RULE)),
+);
+const isoDateTime = /* @__PURE__ */ iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, or null' });
 
-export const createTokenBody = strictObject({
+export const createTokenBody = /* @__PURE__ */ strictObject({
   name: tokenName,
-  maxRps: optional(maxRps),
-  expiresAt: optional(nullable(isoDateTime)),
+  maxRps: /* @__PURE__ */ optional(maxRps),
+  expiresAt: /* @__PURE__ */ optional(/* @__PURE__ */ nullable(isoDateTime)),
 });
-export const deprecatedCreateTokenBody = extend(createTokenBody, {
-  serviceAccountId: string({ error: 'is required and must be a string' }).check(minLength(1, 'must not be empty')),
+export const deprecatedCreateTokenBody = /* @__PURE__ */ extend(createTokenBody, {
+  serviceAccountId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(/* @__PURE__ */ minLength(1, 'must not be empty')),
 });
-export const updateTokenBody = strictObject({
-  status: optional(oneOf(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' })),
-  maxRps: optional(maxRps),
+export const updateTokenBody = /* @__PURE__ */ strictObject({
+  status: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' })),
+  maxRps: /* @__PURE__ */ optional(maxRps),
 }).check(
-  refine((body) => body.status !== undefined || body.maxRps !== undefined, {
+  /* @__PURE__ */ refine((body) => body.status !== undefined || body.maxRps !== undefined, {
     message: 'must set status, maxRps, or both',
     path: ['body'],
   }),
 );
 const LIMIT_RULE = 'must be an integer from 1 to 100';
-export const listTokensQuery = object({
-  limit: optional(
-    pipe(
-      string().check(regex(/^\d{1,3}$/, LIMIT_RULE)),
-      transform(Number),
-    ).check(refine((n) => n >= 1 && n <= 100, LIMIT_RULE)),
+export const listTokensQuery = /* @__PURE__ */ object({
+  limit: /* @__PURE__ */ optional(
+    /* @__PURE__ */ pipe(/* @__PURE__ */ string().check(/* @__PURE__ */ regex(/^\d{1,3}$/, LIMIT_RULE)), /* @__PURE__ */ transform(Number)).check(
+      /* @__PURE__ */ refine((n) => n >= 1 && n <= 100, LIMIT_RULE),
+    ),
   ),
-  nextToken: optional(string().check(minLength(1, 'must not be empty'), maxLength(1024, 'is not a valid cursor'))),
+  nextToken: /* @__PURE__ */ optional(
+    /* @__PURE__ */ string().check(/* @__PURE__ */ minLength(1, 'must not be empty'), /* @__PURE__ */ maxLength(1024, 'is not a valid cursor')),
+  ),
 });
-export const tokenNamePath = object({ name: tokenName });
+export const tokenNamePath = /* @__PURE__ */ object({ name: tokenName });
 
 export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] {
   const list: FieldError[] = [];

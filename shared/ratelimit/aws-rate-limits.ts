@@ -20,10 +20,7 @@ export interface AwsRateLimitOptions {
  * `maxRps` in AWS: one API key per limited token, in the usage plan for its rate, and the
  * stack's shared key in its unthrottled plan for everyone else. Also exposes the keys and
  * plans for reconcile.
- *
- * This module, and the API Gateway client with it, is loaded on a function's first key
- * operation (`aws-wiring.ts`), so it imports nothing of DynamoDB: its table records come
- * through the `RatePlanRecords` port.
+ * Its table side (plan records, the shared key) comes through ports (`aws-wiring.ts`).
  */
 export class ApiGatewayRateLimits implements RateLimits {
   readonly keys: ApiGatewayKeys;

@@ -1,7 +1,6 @@
 /**
  * The table's record of the usage plan for each rate, as the API Gateway adapter needs
- * it. A type-only module: the adapter is loaded lazily and must not pull the DynamoDB
- * store into its own part of the bundle (see `aws-wiring.ts`).
+ * it: a port, implemented on DynamoDB by `store/rate-plan-records.ts`.
  */
 export type RatePlanRecord =
   | {
