@@ -119,12 +119,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     if (!integration) return refuse('DEFAULT_5XX');
     const { route, params } = match.compiled;
     const requestId = randomUUID();
-    let pathParameters: Record<string, string> | null = null;
-    try {
-      if (params.length > 0) pathParameters = Object.fromEntries(params.map((name, i) => [name, decodeURIComponent(match.values[i]!)]));
-    } catch {
-      return refuse('DEFAULT_4XX', { message: 'The path has malformed percent-encoding.' });
-    }
+    // As API Gateway (REST) does: path parameters reach the functions still percent-encoded.
+    const pathParameters: Record<string, string> | null = params.length > 0 ? Object.fromEntries(params.map((name, i) => [name, match.values[i]!])) : null;
     const raw = await readBody(req);
     if (raw === 'too-large') return refuse('REQUEST_TOO_LARGE');
     const { headers, multiValueHeaders } = headerMaps(req);

@@ -10,6 +10,7 @@ import {
 import { decodeCaller } from '../auth/authorizer-context.js';
 import type { Caller, Principal } from '../model.js';
 import { readJsonBody } from '../http/json-body.js';
+import { pathParameter } from '../http/path-parameters.js';
 import type { DirectoryStore } from '../ports.js';
 
 export type Scope = 'domain' | 'admin';
@@ -43,10 +44,10 @@ export function callerContext(store: DirectoryStore, targetFrom: 'path' | 'body'
     before: (request) => {
       const { event, context } = request;
       context.caller = callerFromEvent(event);
-      context.domain = event.pathParameters?.domain;
+      context.domain = pathParameter(event, 'domain');
       let targetId: string | undefined;
       if (targetFrom === 'path') {
-        targetId = event.pathParameters?.serviceAccountId;
+        targetId = pathParameter(event, 'serviceAccountId');
       } else {
         const parsed = readJsonBody(event.body, event.headers?.['content-type']);
         const value = parsed.ok ? (parsed.value as { serviceAccountId?: unknown } | null | undefined) : undefined;

@@ -4,6 +4,7 @@ import type { z } from 'zod/mini';
 import type { FieldError } from '../errors.js';
 import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
+import { pathParameter } from '../http/path-parameters.js';
 import {
   check,
   createTokenBody,
@@ -61,6 +62,16 @@ function checkBody<S extends z.ZodMiniType>(runtime: Runtime, schema: S, event: 
   const ceiling = runtime.config.tokens.maxRps;
   if (typeof maxRps === 'number' && maxRps > ceiling) errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
   return body;
+}
+
+/** The token name from the path, decoded and validated. */
+function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): { name: string } | undefined {
+  const name = pathParameter(event, 'name');
+  if (name === undefined && event.pathParameters?.name !== undefined) {
+    errors.push({ field: 'name', message: 'is not valid percent-encoding' });
+    return undefined;
+  }
+  return check(tokenNamePath, { name }, errors);
 }
 
 export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
@@ -130,7 +141,7 @@ export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
   return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => {
-      const path = check(tokenNamePath, event.pathParameters ?? {}, errors);
+      const path = tokenNameOf(event, errors);
       const body = checkBody(runtime, updateTokenBody, event, errors);
       return { name: path?.name ?? '', ...body };
     },
@@ -148,7 +159,7 @@ export function deleteTokenEndpoint(runtime: Runtime, scope: Scope) {
   const deps = tokenServiceDeps(runtime);
   return tokenEndpoint(runtime, {
     scope,
-    input: (event, errors) => ({ name: check(tokenNamePath, event.pathParameters ?? {}, errors)?.name ?? '' }),
+    input: (event, errors) => ({ name: tokenNameOf(event, errors)?.name ?? '' }),
   }).handler(async (_event, context) => {
     await deleteToken(deps, context.serviceAccount.id, context.input.name);
     runtime.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
