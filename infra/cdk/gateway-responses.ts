@@ -12,7 +12,8 @@ export function problemTemplate(response: GatewayResponse): string {
   const body = {
     type: problemType(response.code),
     title: response.title,
-    status: response.status,
+    // A catch-all keeps each error's own status, which a template cannot say.
+    ...(response.keepsStatus ? {} : { status: response.status }),
     detail: response.detail,
     code: response.code,
     ...response.extra,
@@ -31,7 +32,7 @@ export function addProblemGatewayResponses(api: apigw.RestApi): void {
     };
     api.addGatewayResponse(`Problem${response.type}`, {
       type: apigw.ResponseType.of(response.type),
-      statusCode: String(response.status),
+      ...(response.keepsStatus ? {} : { statusCode: String(response.status) }),
       // Header values are mapping expressions: a literal needs single quotes.
       responseHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, `'${value}'`])),
       templates: { 'application/json': problemTemplate(response) },

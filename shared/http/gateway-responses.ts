@@ -13,7 +13,13 @@ import { problem, problemResponse, type HttpResponse } from './problem.js';
 export interface GatewayResponse {
   /** API Gateway's response type (`UNAUTHORIZED`, `THROTTLED`, …). */
   type: string;
+  /** The status answered; the local gateway's for the catch-alls, whose status API Gateway keeps per error. */
   status: number;
+  /**
+   * A catch-all (DEFAULT_4XX, DEFAULT_5XX): API Gateway keeps each error's own status, and
+   * the body leaves `status` out, since a template cannot say it.
+   */
+  keepsStatus?: true;
   code: string;
   title: string;
   detail: string;
@@ -25,6 +31,8 @@ export interface GatewayResponse {
 /** `$context.error.messageString` is API Gateway's message already quoted as a JSON string. */
 export const GATEWAY_MESSAGE = '$context.error.messageString';
 export const REQUEST_ID = '$context.requestId';
+/** The response type (`WAF_FILTERED`, …), as the code of a catch-all. */
+export const RESPONSE_TYPE = '$context.error.responseType';
 
 const unauthorized = { status: 401, code: 'UNAUTHORIZED', title: 'Unauthorized', detail: 'A valid access token or bearer JWT is required.' };
 const notFound = { status: 404, code: 'NOT_FOUND', title: 'Not found', detail: 'No such route.' };
@@ -83,15 +91,28 @@ export const gatewayResponses = {
     detail: 'The function did not answer in time; retry later.',
     extra: { requestId: REQUEST_ID },
   },
-  DEFAULT_4XX: { status: 400, code: 'BAD_REQUEST', title: 'Bad request', detail: GATEWAY_MESSAGE },
+  // Every other response type API Gateway documents, each with its own status, so that
+  // none falls through to a catch-all.
+  BAD_REQUEST_PARAMETERS: { status: 400, code: 'BAD_REQUEST', title: 'Bad request', detail: GATEWAY_MESSAGE },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: 'Send the request body as application/json.' },
+  WAF_FILTERED: { status: 403, code: 'WAF_FILTERED', title: 'Forbidden', detail: 'The request was refused by the web application firewall.' },
+  EXPIRED_TOKEN: { status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' },
+  INVALID_SIGNATURE: { status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' },
+  API_CONFIGURATION_ERROR: { status: 500, code: 'API_CONFIGURATION_ERROR', title: 'Internal error', detail: 'The API is misconfigured; retry later.', extra: { requestId: REQUEST_ID } },
+  INTEGRATION_FAILURE: { status: 504, code: 'INTEGRATION_FAILURE', title: 'Gateway timeout', detail: 'The function could not be reached; retry later.', extra: { requestId: REQUEST_ID } },
+  // Catch-alls: they keep each error's own status (a fixed one here would turn a WAF 403 or
+  // a 415 into a 400), and name API Gateway's response type.
+  DEFAULT_4XX: { status: 400, keepsStatus: true, code: 'REQUEST_REFUSED', title: 'Request refused', detail: GATEWAY_MESSAGE, extra: { responseType: RESPONSE_TYPE } },
   DEFAULT_5XX: {
     status: 502,
+    keepsStatus: true,
     code: 'BAD_GATEWAY',
     title: 'Bad gateway',
     detail: 'The function failed; retry later.',
     extra: { requestId: REQUEST_ID },
   },
 } satisfies Record<string, Omit<GatewayResponse, 'type'>>;
+
 
 export type GatewayResponseType = keyof typeof gatewayResponses;
 
@@ -105,12 +126,15 @@ export function gatewayResponseTable(): GatewayResponse[] {
  */
 export function localGatewayResponse(
   type: GatewayResponseType,
-  options: { message?: string; requestId?: string; headers?: Record<string, string> } = {},
+  options: { message?: string; requestId?: string; responseType?: string; headers?: Record<string, string> } = {},
 ): HttpResponse {
   const response: Omit<GatewayResponse, 'type'> = gatewayResponses[type];
   const substitute = (value: unknown): unknown =>
-    value === REQUEST_ID ? options.requestId : value === GATEWAY_MESSAGE ? options.message : value;
+    value === REQUEST_ID ? options.requestId : value === GATEWAY_MESSAGE ? options.message : value === RESPONSE_TYPE ? (options.responseType ?? type) : value;
   const extra = Object.fromEntries(Object.entries(response.extra ?? {}).map(([name, value]) => [name, substitute(value)]));
   const detail = String(substitute(response.detail) ?? response.title);
-  return problemResponse(problem(response.status, response.code, response.title, detail, extra), { ...response.headers, ...options.headers });
+  const answer = problemResponse(problem(response.status, response.code, response.title, detail, extra), { ...response.headers, ...options.headers });
+  if (!response.keepsStatus) return answer;
+  const { status: _unsaid, ...body } = JSON.parse(answer.body) as Record<string, unknown>;
+  return { ...answer, body: JSON.stringify(body) };
 }

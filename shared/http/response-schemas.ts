@@ -46,9 +46,10 @@ export const fieldErrorSchema = strictObject({ field: string(), message: string(
 export const problemSchema = strictObject({
   type: string().check(describe('A URN naming the problem: urn:service-account-tokens:problem:<code>')),
   title: string(),
-  status: int(),
+  status: optional(int()).check(describe('The HTTP status; absent only from the gateway’s catch-all refusals, whose status API Gateway keeps')),
   detail: string(),
   code: string().check(describe('Stable, machine-readable: VALIDATION_FAILED, UNAUTHORIZED, FORBIDDEN, NOT_SAME_GROUP, …')),
   errors: optional(array(fieldErrorSchema)).check(describe('On 400 VALIDATION_FAILED: every invalid field')),
   requestId: optional(string()).check(describe('On 5xx: quote it when reporting the failure')),
+  responseType: optional(string()).check(describe('On REQUEST_REFUSED: the gateway’s own name for the refusal (WAF_FILTERED, …)')),
 });

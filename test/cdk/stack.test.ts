@@ -399,7 +399,10 @@ describe('API Gateway', () => {
 
   /** The gateway response body, as API Gateway would fill it in. */
   function renderedBody(template: string): Record<string, unknown> {
-    const filled = template.replaceAll('$context.error.messageString', '"Missing Authentication Token"').replaceAll('$context.requestId', 'req-1');
+    const filled = template
+      .replaceAll('$context.error.messageString', '"Missing Authentication Token"')
+      .replaceAll('$context.requestId', 'req-1')
+      .replaceAll('$context.error.responseType', 'WAF_FILTERED');
     return JSON.parse(filled) as Record<string, unknown>;
   }
 
@@ -410,29 +413,34 @@ describe('API Gateway', () => {
     return found[0]![1].Properties!;
   }
 
-  it('answers every customised gateway error with problem JSON', () => {
-    const types = ['UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'QUOTA_EXCEEDED', 'INVALID_API_KEY', 'MISSING_AUTHENTICATION_TOKEN', 'DEFAULT_4XX', 'DEFAULT_5XX'];
-    for (const type of types) {
-      const props = gatewayResponse(type);
-      // type
-      expect(props.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(`'${PROBLEM_CONTENT_TYPE}'`);
-      const body = renderedBody(props.ResponseTemplates['application/json'] as string);
-      // type
-      expect(Object.keys(body).slice(0, 5)).toStrictEqual(['type', 'title', 'status', 'detail', 'code']);
-      // type
-      expect(body.type).toBe(problemType(body.code as string));
-      // type
-      expect(body.status).toBe(Number(props.StatusCode));
-      // type
-      expect(typeof body.detail).toBe('string');
-    }
+  it('answers every gateway error with problem JSON, stating the status wherever it is fixed', () => {
     for (const [, response] of ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse')) {
       const props = response.Properties!;
-      // props.ResponseType
-      expect(props.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(`'${PROBLEM_CONTENT_TYPE}'`);
-      // props.ResponseType
-      expect(renderedBody(props.ResponseTemplates['application/json'] as string).status).toBe(Number(props.StatusCode));
+      const type = props.ResponseType as string;
+      expect({ type, contentType: props.ResponseParameters['gatewayresponse.header.Content-Type'] }).toStrictEqual({ type, contentType: `'${PROBLEM_CONTENT_TYPE}'` });
+      const body = renderedBody(props.ResponseTemplates['application/json'] as string);
+      const fixed = props.StatusCode !== undefined;
+      expect({ type, keys: Object.keys(body).slice(0, fixed ? 5 : 4) }).toStrictEqual({ type, keys: ['type', 'title', ...(fixed ? ['status'] : []), 'detail', 'code'] });
+      expect({ type, urn: body.type }).toStrictEqual({ type, urn: problemType(body.code as string) });
+      expect({ type, status: body.status }).toStrictEqual({ type, status: fixed ? Number(props.StatusCode) : undefined });
+      expect(typeof body.detail).toBe('string');
     }
+  });
+
+  it('keeps the own status of every error it does not map (WAF 403, 415, …): the catch-alls set none', () => {
+    expect(gatewayResponse('DEFAULT_4XX').StatusCode).toBe(undefined);
+    expect(gatewayResponse('DEFAULT_5XX').StatusCode).toBe(undefined);
+    expect(renderedBody(gatewayResponse('DEFAULT_4XX').ResponseTemplates['application/json'] as string)).toMatchObject({ code: 'REQUEST_REFUSED', responseType: 'WAF_FILTERED' });
+    // Every type API Gateway documents is configured with its own status, so none falls through.
+    const documented: Record<string, number> = {
+      ACCESS_DENIED: 403, API_CONFIGURATION_ERROR: 500, AUTHORIZER_CONFIGURATION_ERROR: 500, AUTHORIZER_FAILURE: 500,
+      BAD_REQUEST_PARAMETERS: 400, BAD_REQUEST_BODY: 400, EXPIRED_TOKEN: 403, INTEGRATION_FAILURE: 504, INTEGRATION_TIMEOUT: 504,
+      INVALID_SIGNATURE: 403, QUOTA_EXCEEDED: 429, REQUEST_TOO_LARGE: 413, RESOURCE_NOT_FOUND: 404, THROTTLED: 429,
+      UNAUTHORIZED: 401, UNSUPPORTED_MEDIA_TYPE: 415, WAF_FILTERED: 403,
+      // Deliberately answered otherwise: an unusable key is an unusable token (401), an unknown route a 404.
+      INVALID_API_KEY: 401, MISSING_AUTHENTICATION_TOKEN: 404,
+    };
+    for (const [type, status] of Object.entries(documented)) expect({ type, status: Number(gatewayResponse(type).StatusCode) }).toStrictEqual({ type, status });
   });
 
   it('refuses exactly as the local gateway does: one table of gateway responses', () => {
@@ -440,8 +448,9 @@ describe('API Gateway', () => {
     expect(ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties!.ResponseType).sort()).toStrictEqual([...types].sort());
     for (const type of types) {
       const props = gatewayResponse(type);
-      const local = localGatewayResponse(type, { message: 'Missing Authentication Token', requestId: 'req-1' });
-      expect({ type, status: Number(props.StatusCode) }).toStrictEqual({ type, status: local.statusCode });
+      const local = localGatewayResponse(type, { message: 'Missing Authentication Token', requestId: 'req-1', responseType: 'WAF_FILTERED' });
+      // A catch-all keeps API Gateway's status; locally it is the one the local gateway meets (400, 502).
+      if (props.StatusCode !== undefined) expect({ type, status: Number(props.StatusCode) }).toStrictEqual({ type, status: local.statusCode });
       expect({ type, body: renderedBody(props.ResponseTemplates['application/json'] as string) }).toStrictEqual({ type, body: JSON.parse(local.body) });
     }
   });
