@@ -20,13 +20,13 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: Json }> = {
 };
 
 /** Problem answers every authenticated route may give, from the gateway or the function. */
-const COMMON_PROBLEMS = [400, 401, 413, 429, 500, 502, 503, 504];
+const COMMON_PROBLEMS = [400, 401, 403, 413, 429, 500, 502, 503, 504];
 /** What the gateway may answer on a route without a credential: a malformed request, throttling, its own failures. */
-const GATEWAY_PROBLEMS = [400, 429, 500, 502, 504];
+const GATEWAY_PROBLEMS = [400, 403, 429, 500, 502, 504];
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the gateway could not read the request',
   401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which)',
-  403: 'FORBIDDEN (no permission here) or NOT_SAME_GROUP (no group shared with the account)',
+  403: 'FORBIDDEN (no permission here, or refused by the gateway) or NOT_SAME_GROUP (no group shared with the account)',
   404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, or NOT_FOUND (no such route)',
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
   413: 'PAYLOAD_TOO_LARGE: a body over 10 MB',

@@ -42,6 +42,11 @@ export interface Config {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Whether metrics are published (EMF lines on stdout). */
   metrics: boolean;
+  /**
+   * Running under `sam local` (SAM sets AWS_SAM_LOCAL): its emulator answers an authorizer
+   * that throws `Unauthorized` with a 502, so the authorizer refuses with a Deny there.
+   */
+  samLocal: boolean;
 }
 
 export class ConfigError extends Error {
@@ -136,5 +141,6 @@ export function readConfig(env: Environment): Config {
     apiGateway: apiGateway && { restApiId: apiGateway.REST_API_ID, stage: apiGateway.API_STAGE },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
     metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
+    samLocal: read.optional('AWS_SAM_LOCAL') === 'true',
   };
 }

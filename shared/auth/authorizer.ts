@@ -19,6 +19,14 @@ export function allow(authentication: Authentication, methodArn: string, usageKe
   };
 }
 
+/** A refusal as a policy: what `sam local` can answer without treating it as a failure. */
+export function deny(methodArn: string): APIGatewayAuthorizerResult {
+  return {
+    principalId: 'anonymous',
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }] },
+  };
+}
+
 /**
  * The REQUEST authorizer of every authenticated route. Result caching is off (TTL 0), so
  * a suspended or deleted token is refused on its very next request. Every method
@@ -54,6 +62,8 @@ export function createAuthorizer(runtime: Runtime) {
       } catch (error) {
         if (error instanceof UnauthorizedError) {
           logger.info('Authentication refused');
+          // Under sam local a thrown Unauthorized is a function error (502); a Deny is a 403.
+          if (runtime.config.samLocal) return deny(event.methodArn);
           // The exact message API Gateway turns into its UNAUTHORIZED (401) response.
           throw new Error('Unauthorized');
         }
