@@ -64,8 +64,10 @@ export type AuthenticatedBy = 'JWT' | 'ACCESS_TOKEN';
 export interface Caller {
   userId: string;
   authenticatedBy: AuthenticatedBy;
+  /** The calling token, for access-token callers: its name and its own limits. */
   tokenName?: string;
   maxRps?: number | null;
+  expiresAt?: string | null;
 }
 
 export function isExpired(expiresAt: string | null, now: Date): boolean {

@@ -48,7 +48,7 @@ export async function devJwks(): Promise<{ keys: JWK[] }> {
 /** Signs a dev JWT for a user, valid for an hour, with the local issuer and audience unless told otherwise. */
 export async function signDevToken(
   userId: string,
-  options: { expiresAt?: number; notBefore?: number; issuer?: string; audience?: string; userClaim?: string } = {},
+  options: { expiresAt?: number; notBefore?: number; issuedAt?: number; issuer?: string; audience?: string; userClaim?: string } = {},
 ): Promise<string> {
   const jwk = await privateJwk();
   const key = await importJWK(jwk, ALG);
@@ -59,7 +59,7 @@ export async function signDevToken(
     .setSubject(userId)
     .setIssuer(options.issuer ?? LOCAL_DEFAULTS.JWT_ISSUER)
     .setAudience(options.audience ?? LOCAL_DEFAULTS.JWT_AUDIENCE)
-    .setIssuedAt()
+    .setIssuedAt(options.issuedAt)
     .setNotBefore(options.notBefore ?? Math.floor(Date.now() / 1000) - 5)
     .setExpirationTime(options.expiresAt ?? '1h')
     .sign(key);

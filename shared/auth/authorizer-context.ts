@@ -14,6 +14,8 @@ export function encodeCaller(caller: Caller): AuthorizerContext {
   if (caller.tokenName !== undefined) context.tokenName = caller.tokenName;
   // A token without a limit leaves maxRps out: null is not a value API Gateway passes on.
   if (caller.maxRps !== undefined && caller.maxRps !== null) context.maxRps = caller.maxRps;
+  // Likewise an expiry: absent means the token never expires.
+  if (caller.expiresAt !== undefined && caller.expiresAt !== null) context.expiresAt = caller.expiresAt;
   return context;
 }
 
@@ -30,6 +32,7 @@ export function decodeCaller(raw: unknown): Caller {
     // Locally the context passes through as is (a number); API Gateway hands it on as a string.
     const maxRps = context.maxRps;
     caller.maxRps = maxRps === undefined || maxRps === null || maxRps === '' ? null : Number(maxRps);
+    caller.expiresAt = typeof context.expiresAt === 'string' && context.expiresAt !== '' ? context.expiresAt : null;
   }
   return caller;
 }

@@ -37,7 +37,9 @@ export function createAuthorizer(runtime: Runtime) {
   const { logger } = runtime;
   const authenticate = createAuthenticator({
     tokens: runtime.tokens,
+    directory: runtime.directory,
     verifyJwt: runtime.verifyJwt,
+    userClaim: runtime.config.jwt.userClaim,
     clock: runtime.clock,
     lastUsedWriteIntervalSeconds: runtime.config.tokens.lastUsedWriteIntervalSeconds,
   });

@@ -11,6 +11,9 @@ export interface JwtSettings {
 /** Verifies a JWT and returns the user it names; throws on anything wrong. */
 export type JwtVerifier = (jwt: string) => Promise<string>;
 
+/** Clock skew allowed between the identity provider and this service. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
 /** Asymmetric algorithms only: `none` and HMAC (whose key would be the JWKS itself) never verify. */
 const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
@@ -22,8 +25,10 @@ export function createJwtVerifier(settings: JwtSettings): JwtVerifier {
       audience: settings.audience,
       algorithms: JWT_ALGORITHMS,
       requiredClaims: ['exp', settings.userClaim],
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
     });
+    // jose checks iat only against a maximum age; a JWT issued in the future is refused here.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new Error('JWT issued in the future');
     const user = payload[settings.userClaim];
     if (typeof user !== 'string' || user === '') throw new Error('JWT has no usable user claim');
     return user;

@@ -94,6 +94,24 @@ describe('access tokens', () => {
 describe('JWTs', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
+  it('refuses a JWT that names a service account, as any bad credential: service accounts authenticate with their tokens', async () => {
+    const jwt = await signDevToken('sa-etl');
+    for (const path of [WHOAMI, BASE, '/api/v1/auth/service-accounts/sa-etl/tokens']) {
+      const reply = await api.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } });
+      expect({ path, status: reply.status, code: reply.body?.code }).toStrictEqual({ path, status: 401, code: 'UNAUTHORIZED' });
+    }
+    // A person's JWT still works, and so does the service account's own token.
+    expect((await api.call('GET', WHOAMI, { as: 'alice' })).status).toBe(200);
+    expect((await whoamiWith({ 'X-API-Token': await newToken('sa-own') })).status).toBe(200);
+  });
+
+  it('refuses a JWT issued in the future beyond the clock tolerance, and accepts one within it', async () => {
+    const ahead = await signDevToken('alice', { issuedAt: now() + 600, notBefore: now() - 5 });
+    expect((await whoamiWith({ Authorization: `Bearer ${ahead}` })).status).toBe(401);
+    const skewed = await signDevToken('alice', { issuedAt: now() + 2 });
+    expect((await whoamiWith({ Authorization: `Bearer ${skewed}` })).status).toBe(200);
+  });
+
   it('accepts a dev JWT', async () => {
     expect((await api.call('GET', WHOAMI, { as: 'alice' })).status).toBe(200);
   });

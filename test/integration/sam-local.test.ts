@@ -22,7 +22,7 @@ const event = (headers: Record<string, string>) => ({ type: 'REQUEST', methodArn
 describe('refusals under sam local', () => {
   it('are a Deny policy SAM accepts (a principal, a policy naming the method), never a thrown error', async () => {
     const authorizer = createAuthorizer(sam.service.runtime);
-    for (const headers of [{}, { 'X-API-Token': 'iomsat_not-a-token' }, { Authorization: 'Bearer not.a.jwt' }]) {
+    for (const headers of [{}, { 'X-API-Token': 'iomsat_not-a-token' }, { Authorization: 'Bearer not.a.jwt' }] as Record<string, string>[]) {
       await expect(authorizer(event(headers), context)).resolves.toStrictEqual({
         principalId: 'anonymous',
         policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }] },
