@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod/mini';
 import type { FieldError } from '../errors.js';
+import type { Caller } from '../model.js';
 import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
@@ -16,6 +17,7 @@ import {
 import type { Scope } from '../middleware/authorization.js';
 import { type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
 import type { Runtime } from '../runtime.js';
+import { type CallerLimits, limitsOf } from './caller-limits.js';
 import { decodeCursor } from './cursor.js';
 import type { TokenServiceDeps } from './deps.js';
 import { createToken, deleteToken, listTokens } from './token-service.js';
@@ -64,6 +66,12 @@ function checkBody<S extends z.ZodMiniType>(runtime: Runtime, schema: S, event: 
   return body;
 }
 
+/** The calling token's limits, for a token caller. */
+function withCallerLimits(caller: Caller): { callerLimits?: CallerLimits } {
+  const limits = limitsOf(caller);
+  return limits ? { callerLimits: limits } : {};
+}
+
 /** The token name from the path, decoded and validated. */
 function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): { name: string } | undefined {
   const name = pathParameter(event, 'name');
@@ -105,6 +113,7 @@ async function create(
     maxRps: context.input.maxRps ?? null,
     expiresAt: context.input.expiresAt ?? null,
     createdBy: context.caller.userId,
+    ...withCallerLimits(context.caller),
   });
   runtime.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
@@ -147,10 +156,13 @@ export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
     },
   }).handler(async (_event, context) => {
     const { name, status, maxRps } = context.input;
-    const view = await updateToken(deps, context.serviceAccount.id, name, {
-      ...(status === undefined ? {} : { status }),
-      ...(maxRps === undefined ? {} : { maxRps }),
-    });
+    const view = await updateToken(
+      deps,
+      context.serviceAccount.id,
+      name,
+      { ...(status === undefined ? {} : { status }), ...(maxRps === undefined ? {} : { maxRps }) },
+      limitsOf(context.caller),
+    );
     return jsonResponse(200, view);
   });
 }

@@ -1,6 +1,7 @@
 import { TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../errors.js';
 import { type TokenRecord, type TokenView, toTokenView } from '../model.js';
 import type { NewToken } from '../ports.js';
+import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from './cursor.js';
 import { bestEffort, boundKey, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
 
@@ -12,6 +13,8 @@ export interface CreateTokenInput {
   maxRps: number | null;
   expiresAt: string | null;
   createdBy: string;
+  /** The calling token's own limits, when a token is the caller (see caller-limits.ts). */
+  callerLimits?: CallerLimits;
 }
 
 export interface CreatedToken {
@@ -35,6 +38,7 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
     if (problems.length > 0) throw new ValidationError(problems);
     expiresAt = new Date(at).toISOString();
   }
+  checkWithinCallerLimits(input.callerLimits, { maxRps: input.maxRps, expiresAt });
   const minted = deps.ids.mintToken();
   const timestamp = now.toISOString();
   const record: TokenRecord = {

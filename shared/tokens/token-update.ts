@@ -1,6 +1,7 @@
 import { TokenNotFoundError } from '../errors.js';
 import type { TokenStatus, TokenView } from '../model.js';
 import { toTokenView } from '../model.js';
+import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import type { StoredToken, TokenChanges } from '../ports.js';
 import { bestEffort, boundKey, keyEnabled, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
 
@@ -9,8 +10,18 @@ export interface TokenUpdate {
   maxRps?: number | null;
 }
 
-/** Changes a token's status and/or limit, keeping its rate-limit key in step. */
-export async function updateToken(deps: TokenServiceDeps, serviceAccountId: string, name: string, changes: TokenUpdate): Promise<TokenView> {
+/**
+ * Changes a token's status and/or limit, keeping its rate-limit key in step. A token
+ * caller may not raise a limit beyond its own (`callerLimits`).
+ */
+export async function updateToken(
+  deps: TokenServiceDeps,
+  serviceAccountId: string,
+  name: string,
+  changes: TokenUpdate,
+  callerLimits?: CallerLimits,
+): Promise<TokenView> {
+  checkWithinCallerLimits(callerLimits, { ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }) });
   const now = deps.clock();
   const effective: TokenChanges = {};
   if (changes.status !== undefined) effective.status = changes.status;
