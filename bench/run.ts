@@ -8,7 +8,7 @@ import { signDevToken } from '../infra/local/dev-issuer.js';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { readConfig } from '../shared/config.js';
-import { importDirectory } from '../shared/directory/import.js';
+import { importDeps, importDirectory } from '../shared/directory/import.js';
 import { createRuntime } from '../shared/runtime.js';
 import { ensureTable } from '../shared/store/table.js';
 import { encodeCursor } from '../shared/tokens/cursor.js';
@@ -93,7 +93,7 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     await ensureTable(runtime.documents, tableName);
-    await importDirectory(runtime.directory, benchDirectory(), { replace: true });
+    await importDirectory(importDeps(runtime), benchDirectory(), { replace: true });
     const store = runtime.tokens;
     const token = await seedTokens(store, SMALL.account, SMALL.tokens);
     const traceToken = await seedTokens(store, 'sa-bench-trace', 1);

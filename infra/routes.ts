@@ -9,7 +9,13 @@ import { createdTokenSchema, healthSchema, tokenListSchema, tokenSchema, whoamiS
  * adding an endpoint is one row here plus one file in `functions/`.
  */
 
-export type DynamoAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+export type DynamoAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem';
 
 /** A query parameter, as the OpenAPI document describes it. */
 export interface QueryParameter {
@@ -53,8 +59,9 @@ const ADMIN_BASE = '/api/v1/auth/service-accounts';
 // Every token route reads the caller and the account (GetItem); then its own operation.
 const WHOAMI: DynamoAction[] = ['dynamodb:GetItem'];
 const LIST: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
-// Query: the recount when the limit is hit (TTL may have removed tokens).
-const CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+// Query: the recount when the limit is hit (TTL may have removed tokens); ConditionCheckItem:
+// the account is still a service account, in the create's transaction.
+const CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 const DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
 

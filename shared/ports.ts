@@ -60,7 +60,11 @@ export interface TokenPage {
 
 /** Persistence of tokens. Every write is conditional, so concurrent requests cannot break the rules. */
 export interface TokenStore {
-  /** Adds a token; throws TokenNameTakenError or TokenLimitReachedError. */
+  /**
+   * Adds a token, only while its account is a service account of the directory that is
+   * not retiring; throws TokenNameTakenError, TokenLimitReachedError or
+   * ServiceAccountNotFoundError. So a token never outlives its account's membership.
+   */
   create(token: NewToken, limit: number): Promise<void>;
   list(accountId: string, limit: number, afterName?: string): Promise<TokenPage>;
   get(accountId: string, name: string): Promise<StoredToken | undefined>;
@@ -89,6 +93,10 @@ export interface DirectoryWriteResult {
 /** The stored directory as read, and a way to make it another that writes only what differs. */
 export interface DirectorySnapshot {
   directory: Directory;
+  /** Accounts that hold (or held) tokens: their tokens' counter exists. */
+  tokenHolders: string[];
+  /** Users whose retirement as a service account began and may not have finished. */
+  retiring: string[];
   write(target: Directory): Promise<DirectoryWriteResult>;
 }
 
@@ -97,6 +105,12 @@ export interface DirectoryStore {
   getPrincipal(userId: string): Promise<Principal | undefined>;
   /** The whole directory (an operator's import, never a request). */
   snapshot(): Promise<DirectorySnapshot>;
+  /**
+   * Marks a service account as leaving the directory (removed, or no longer of that type):
+   * from then on no token can be created for it (see TokenStore.create). A user already
+   * gone is left alone.
+   */
+  retire(userId: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- rate limits

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Config, type Environment, LOCAL_DEFAULTS, readConfig } from '../../shared/config.js';
 import type { Directory } from '../../shared/directory/directory.js';
-import { type ImportResult, importDirectory } from '../../shared/directory/import.js';
+import { type ImportResult, importDeps, importDirectory } from '../../shared/directory/import.js';
 import type { RateLimits } from '../../shared/ports.js';
 import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { jwtVerification } from '../../shared/auth/jwt-wiring.js';
@@ -88,7 +88,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     // Every function's wiring at once: locally one runtime serves them all.
     const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys]);
     await ensureTable(runtime.documents, tableName);
-    const imported = await importDirectory(runtime.directory, options.directory, { replace: false });
+    const imported = await importDirectory(importDeps(runtime), options.directory, { replace: false });
 
     const handlers = Object.fromEntries(
       await Promise.all(routes.map(async (route) => [route.id, (await entry(route.id)).create(runtime)] as const)),

@@ -1,7 +1,26 @@
 import type { DirectoryStore, DirectoryWriteResult } from '../ports.js';
+import type { Runtime } from '../runtime.js';
+import { type TokenServiceDeps, tokenServiceDeps } from '../tokens/deps.js';
+import { deleteToken } from '../tokens/token-service.js';
 import { checkDirectory, type Directory, mergeDirectories } from './directory.js';
 
-export type ImportResult = DirectoryWriteResult;
+export interface ImportResult extends DirectoryWriteResult {
+  /** Tokens deleted because their account left the directory or is no longer a service account. */
+  tokensDeleted: number;
+  /** The accounts whose tokens those were. */
+  accountsRetired: string[];
+}
+
+export interface ImportDeps {
+  directory: DirectoryStore;
+  /** The token use cases' ports: deleting a token also deletes its rate-limit key. */
+  tokens: TokenServiceDeps;
+}
+
+/** The import's ports, from a runtime (wired with API Gateway's keys in AWS). */
+export function importDeps(runtime: Runtime): ImportDeps {
+  return { directory: runtime.directory, tokens: tokenServiceDeps(runtime) };
+}
 
 /**
  * Imports a directory file (already parsed). Upsert by default: entries in the file
@@ -10,9 +29,52 @@ export type ImportResult = DirectoryWriteResult;
  * stored (an upsert may point at stored entries) before anything is written. Who may
  * manage tokens where is recomputed for the whole resulting directory, so a grant never
  * outlives the role or group behind it.
+ *
+ * A token never outlives its account: an account that leaves the directory, or stops
+ * being a service account, is first retired (no token can be created for it any more),
+ * then its tokens and their keys are deleted, and only then is its profile removed or
+ * changed. Re-running an import that failed half-way finishes the job, and an account
+ * re-added later starts without tokens.
  */
-export async function importDirectory(store: DirectoryStore, file: Directory, options: { replace: boolean }): Promise<ImportResult> {
-  const { directory: current, write } = await store.snapshot();
+export async function importDirectory(deps: ImportDeps, file: Directory, options: { replace: boolean }): Promise<ImportResult> {
+  const { directory: current, tokenHolders, retiring, write } = await deps.directory.snapshot();
   checkDirectory(file, options.replace ? {} : { domains: current.domains.map((d) => d.id), users: current.users.map((u) => u.id) });
-  return write(options.replace ? file : mergeDirectories(current, file));
+  const target = options.replace ? file : mergeDirectories(current, file);
+
+  const serviceAccounts = new Set(target.users.filter((user) => user.type === 'SERVICE_ACCOUNT').map((user) => user.id));
+  const wasServiceAccount = new Set(current.users.filter((user) => user.type === 'SERVICE_ACCOUNT').map((user) => user.id));
+  // Accounts that stop being service accounts, any account still holding tokens without
+  // being one (left by an older version), and retirements a failed run left unfinished.
+  const leaving = new Set([
+    ...[...wasServiceAccount].filter((id) => !serviceAccounts.has(id)),
+    ...tokenHolders.filter((id) => !serviceAccounts.has(id)),
+    ...retiring,
+  ]);
+  let tokensDeleted = 0;
+  const accountsRetired: string[] = [];
+  for (const accountId of [...leaving].sort()) {
+    await deps.directory.retire(accountId);
+    const deleted = await deleteAllTokens(deps.tokens, accountId);
+    tokensDeleted += deleted;
+    if (deleted > 0) accountsRetired.push(accountId);
+  }
+  return { ...(await write(target)), tokensDeleted, accountsRetired };
+}
+
+/** Deletes every token of an account, a page at a time, each with its key. */
+async function deleteAllTokens(deps: TokenServiceDeps, accountId: string): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { tokens } = await deps.tokens.list(accountId, 100);
+    if (tokens.length === 0) return deleted;
+    for (const token of tokens) {
+      try {
+        await deleteToken(deps, accountId, token.name);
+        deleted += 1;
+      } catch (error) {
+        // Gone meanwhile (a concurrent delete): counted by whoever deleted it.
+        if ((error as { code?: string }).code !== 'TOKEN_NOT_FOUND') throw error;
+      }
+    }
+  }
 }

@@ -4,6 +4,7 @@ import {
   ForbiddenError,
   NotSameGroupError,
   ServiceAccountNotFoundError,
+  UnauthorizedError,
     UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.js';
@@ -74,11 +75,21 @@ export function callerContext(store: DirectoryStore, targetFrom: 'path' | 'body'
   };
 }
 
+/**
+ * A token acts only for a service account of the directory. Tokens cannot outlive their
+ * account (the import deletes them first, and none can be created for an account that is
+ * leaving), so this holds already; checked here too, in case an older version left some.
+ */
+export function assertTokenOfServiceAccount(caller: Caller, principal: Principal | undefined): void {
+  if (caller.authenticatedBy === 'ACCESS_TOKEN' && principal?.type !== 'SERVICE_ACCOUNT') throw new UnauthorizedError();
+}
+
 /** Step 1: the caller may manage tokens here (docs/authorization.md). */
 export function permissionCheck(scope: Scope): Middleware {
   return {
     before: async ({ context }) => {
       const caller = await context.lookups.caller;
+      assertTokenOfServiceAccount(context.caller, caller);
       const allowed =
         caller !== undefined &&
         (scope === 'admin'

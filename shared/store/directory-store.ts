@@ -1,8 +1,9 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Directory, isDirectoryId } from '../directory/directory.js';
 import type { Principal, UserType } from '../model.js';
 import type { DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from '../ports.js';
 import { type DirectoryItem, directoryFromItems, directoryItems, itemKey } from './directory-items.js';
+import { exists, updateExpression } from './expressions.js';
 import { isDirectoryItem, keys, prefixes } from './keys.js';
 
 
@@ -41,8 +42,23 @@ export class DynamoDirectoryStore implements DirectoryStore {
    * make it another, computed against what was read.
    */
   async snapshot(): Promise<DirectorySnapshot> {
-    const stored = await this.storedItems();
-    return { directory: directoryFromItems(stored), write: (target) => this.write(stored, target) };
+    const { items, tokenHolders } = await this.storedItems();
+    return {
+      directory: directoryFromItems(items),
+      tokenHolders,
+      retiring: items.filter((item) => item.entity === 'USER' && item.retiring === true).map((item) => String(item.id)),
+      write: (target) => this.write(items, target),
+    };
+  }
+
+  async retire(userId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({ TableName: this.tableName, Key: keys.profile(userId), ...updateExpression({ set: { retiring: true }, condition: exists('pk') }) }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
   }
 
   /**
@@ -68,23 +84,28 @@ export class DynamoDirectoryStore implements DirectoryStore {
     return { written: changed.length + added.length, deleted: removed.length, unchanged: desired.length - changed.length - added.length };
   }
 
-  private async storedItems(): Promise<DirectoryItem[]> {
+  /** Every directory item, and the accounts whose token counter exists, in one scan. */
+  private async storedItems(): Promise<{ items: DirectoryItem[]; tokenHolders: string[] }> {
     const items: DirectoryItem[] = [];
+    const tokenHolders: string[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'begins_with(pk, :user) OR begins_with(pk, :domain)',
-          ExpressionAttributeValues: { ':user': prefixes.user, ':domain': prefixes.domain },
+          FilterExpression: 'begins_with(pk, :user) OR begins_with(pk, :domain) OR (begins_with(pk, :account) AND sk = :counter)',
+          ExpressionAttributeValues: { ':user': prefixes.user, ':domain': prefixes.domain, ':account': prefixes.account, ':counter': keys.counter('').sk },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...((page.Items ?? []) as DirectoryItem[]).filter(isDirectoryItem));
+      for (const item of (page.Items ?? []) as DirectoryItem[]) {
+        if (isDirectoryItem(item)) items.push(item);
+        else if (item.pk.startsWith(prefixes.account)) tokenHolders.push(item.pk.slice(prefixes.account.length));
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return items;
+    return { items, tokenHolders };
   }
 
   private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {

@@ -1,9 +1,9 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentUpdateError, TokenLimitReachedError, TokenNameTakenError, TokenNotFoundError } from '../errors.js';
+import { ConcurrentUpdateError, ServiceAccountNotFoundError, TokenLimitReachedError, TokenNameTakenError, TokenNotFoundError } from '../errors.js';
 import type { TokenCredential } from '../model.js';
 import type { NewToken, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
-import { accountPartition, keys, prefixes } from './keys.js';
+import { accountPartition, type ItemKey, keys, prefixes } from './keys.js';
 import { newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
 import { TransactionCancelled, transact } from './transactions.js';
 
@@ -21,6 +21,20 @@ export class DynamoTokenStore implements TokenStore {
       await transact(this.client, [
         ['token', { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } }],
         ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } }],
+        // The account must be, at this moment, a service account that is not leaving the
+        // directory: a token never outlives its account (an import retires the account
+        // before it sweeps its tokens, so a create racing the import either fails here or
+        // lands before the sweep).
+        [
+          'account',
+          {
+            ConditionCheck: {
+              TableName: this.tableName,
+              Key: keys.profile(accountId),
+              ...expression({ condition: all(exists('pk'), equals('type', 'SERVICE_ACCOUNT'), absent('retiring')) }),
+            } as { TableName: string; Key: ItemKey; ConditionExpression: string },
+          },
+        ],
         [
           'counter',
           {
@@ -39,6 +53,7 @@ export class DynamoTokenStore implements TokenStore {
       ]);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed('account')) throw new ServiceAccountNotFoundError();
       if (error.failed('token')) throw new TokenNameTakenError();
       if (error.failed('counter')) throw new TokenLimitReachedError(limit);
       // A lookup id already taken: 96 random bits make it a race with itself (an SDK retry).

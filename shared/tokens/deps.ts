@@ -1,6 +1,7 @@
 import { ConcurrentUpdateError } from '../errors.js';
 import { isExpired, type TokenRecord } from '../model.js';
 import type { Clock, CompensationFailureReport, IdGenerator, RateLimits, StoredToken, TokenBinding, TokenStore } from '../ports.js';
+import type { Runtime } from '../runtime.js';
 
 /** What the token use cases need: their ports and the rules they apply. */
 export interface TokenServiceDeps {
@@ -18,6 +19,13 @@ export interface TokenPolicy {
   limitPerAccount: number;
   maxLifetimeDays: number;
   retentionDays: number;
+}
+
+/** The use cases' ports and rules, from the runtime. */
+export function tokenServiceDeps(runtime: Runtime): TokenServiceDeps {
+  const { tokens, rateLimits, clock, ids, onCompensationFailure, config } = runtime;
+  const policy = { limitPerAccount: config.tokens.limitPerAccount, maxLifetimeDays: config.tokens.maxLifetimeDays, retentionDays: config.tokens.retentionDays };
+  return { tokens, rateLimits, clock, ids, onCompensationFailure, policy };
 }
 
 /**

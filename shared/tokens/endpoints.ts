@@ -19,7 +19,7 @@ import { type TokenEndpointContext, tokenEndpoint } from '../middleware/token-en
 import type { Runtime } from '../runtime.js';
 import { type CallerLimits, limitsOf } from './caller-limits.js';
 import { decodeCursor } from './cursor.js';
-import type { TokenServiceDeps } from './deps.js';
+import { type TokenServiceDeps, tokenServiceDeps } from './deps.js';
 import { createToken, deleteToken, listTokens } from './token-service.js';
 import { updateToken } from './token-update.js';
 
@@ -27,13 +27,6 @@ import { updateToken } from './token-update.js';
  * The token endpoints. Each Lambda entry in `functions/` is one of these for one scope;
  * the authorization stack has run before any handler here.
  */
-
-/** The use cases' ports and rules, from the runtime. */
-export function tokenServiceDeps(runtime: Runtime): TokenServiceDeps {
-  const { tokens, rateLimits, clock, ids, onCompensationFailure, config } = runtime;
-  const policy = { limitPerAccount: config.tokens.limitPerAccount, maxLifetimeDays: config.tokens.maxLifetimeDays, retentionDays: config.tokens.retentionDays };
-  return { tokens, rateLimits, clock, ids, onCompensationFailure, policy };
-}
 
 function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: string): string {
   const account = `auth/service-accounts/${encodeURIComponent(serviceAccountId)}/tokens`;

@@ -9,6 +9,11 @@ import { freePort } from '../../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
 import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
 import { ensureTable } from '../../shared/store/table.js';
+import { readConfig } from '../../shared/config.js';
+import { createRuntime } from '../../shared/runtime.js';
+import { parseToken } from '../../shared/token-format.js';
+import { tokenServiceDeps } from '../../shared/tokens/deps.js';
+import { createToken } from '../../shared/tokens/token-service.js';
 
 /**
  * The commands of the README ("Commands") as a newcomer (and the acceptance tests) run them:
@@ -224,6 +229,20 @@ describe('npm run directory -- import', () => {
     expect(replace.stdout).toMatch(/[1-9]\d* removed/);
     expect(await store.getPrincipal('newbie')).toBe(undefined);
     expect(await store.getPrincipal('olga')).toBeTruthy();
+  });
+
+  it('deletes the tokens of a service account the file no longer holds, and says how many', async () => {
+    const runtime = createRuntime(readConfig({ DYNAMODB_ENDPOINT: endpoint, TABLE_NAME: tableName }));
+    const created = await createToken(tokenServiceDeps(runtime), { serviceAccountId: 'sa-deployer', name: 'ci', maxRps: null, expiresAt: null, createdBy: 'olga' });
+    expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBeTruthy();
+    const without = join(work, 'without-deployer.json');
+    const file = JSON.parse(readFileSync(directoryFile, 'utf8')) as { users: { id: string }[] };
+    writeFileSync(without, JSON.stringify({ ...file, users: file.users.filter((user) => user.id !== 'sa-deployer') }));
+    const run = npm(['run', 'directory', '--', 'import', without, '--replace'], env);
+    expect(run).toMatchObject({ status: 0 });
+    expect(run.stdout).toMatch(/Deleted 1 token\(s\) of 1 account\(s\) no longer service accounts: sa-deployer\./);
+    expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBe(undefined);
+    runtime.documents.destroy();
   });
 
   it('drops a grant when the role behind it goes', async () => {

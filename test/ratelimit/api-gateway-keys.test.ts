@@ -4,6 +4,9 @@ import { ConcurrentUpdateError, TokenNameTakenError } from '../../shared/errors.
 import { parseToken } from '../../shared/token-format.js';
 import { deleteToken } from '../../shared/tokens/token-service.js';
 import { updateToken } from '../../shared/tokens/token-update.js';
+import { importDirectory } from '../../shared/directory/import.js';
+import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
+import { exampleDirectory } from '../support/service.js';
 import type { CommandName } from './fake-api-gateway.js';
 import { API, type Fixture, ratelimitFixture } from './fixture.js';
 
@@ -233,6 +236,21 @@ describe('a failure half-way is compensated', () => {
       await f.assertInStep();
     });
   }
+
+  it('an import that removes the token’s service account deletes the token and its key', async () => {
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    const directory = exampleDirectory();
+    const result = await importDirectory(
+      { directory: new DynamoDirectoryStore(f.documents, f.tableName), tokens: f.deps },
+      { ...directory, users: directory.users.filter((user) => user.id !== 'sa-etl') },
+      { replace: true },
+    );
+    expect(result).toMatchObject({ tokensDeleted: 1, accountsRetired: ['sa-etl'] });
+    expect(await f.stored('ci')).toBe(undefined);
+    expect(f.fake.keys.has(apiKeyId!)).toBe(false);
+    await f.assertInStep();
+  });
 
   it('a create the table committed but answered with an error keeps the key its token names', async () => {
     f.tokens.failNext('create', 'after');

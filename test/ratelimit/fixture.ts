@@ -11,6 +11,9 @@ import { type ReconcileReport, reconcileRateLimits } from '../../shared/ratelimi
 import { keys } from '../../shared/store/keys.js';
 import { ensureTable } from '../../shared/store/table.js';
 import { DynamoTokenStore } from '../../shared/store/token-store.js';
+import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
+import { importDirectory } from '../../shared/directory/import.js';
+import { exampleDirectory } from '../support/service.js';
 import { mintToken } from '../../shared/token-format.js';
 import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
 import { type CreatedToken, createToken } from '../../shared/tokens/token-service.js';
@@ -132,6 +135,7 @@ export async function ratelimitFixture(): Promise<Fixture> {
   const tableName = `rl-${randomUUID()}`;
   await ensureTable(raw, tableName);
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+
   const fake = new FakeApiGateway();
   const compensationFailures: string[] = [];
   const container = () => awsRateLimits({ apiGateway: API, documents, tableName, onCompensationFailure: (_error, step) => compensationFailures.push(step) });
@@ -145,6 +149,8 @@ export async function ratelimitFixture(): Promise<Fixture> {
     policy: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 },
     onCompensationFailure: (_error, step) => compensationFailures.push(step),
   };
+  // Tokens exist only for service accounts of the directory: the example one has sa-etl.
+  await importDirectory({ directory: new DynamoDirectoryStore(documents, tableName), tokens: deps }, exampleDirectory(), { replace: true });
   const reconcile: Fixture['reconcile'] = (apply, options = {}) =>
     reconcileRateLimits(
       {

@@ -1,6 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../shared/store/keys.js';
+import { newTokenItems } from '../../shared/store/token-items.js';
 import { mintToken, parseToken } from '../../shared/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { count } from './support/figures.js';
@@ -170,8 +173,8 @@ beforeAll(async () => {
     callerTokens.set(caller, created.body.token);
   });
   // A real token behind every update and delete. Human users and missing accounts cannot
-  // get one through the API, so theirs are written through the store, as leftovers of an
-  // account that changed type or left the directory would be.
+  // get one (the store refuses: a token never outlives its account), so theirs are written
+  // as raw items, as an older version could have left them.
   const needsFixture = cases.filter((c) => c.operation === 'update' || c.operation === 'delete');
   await inPool(needsFixture, 4, async (c) => {
     if (c.target === 'service account' || c.target === 'account outside the domain') {
@@ -181,26 +184,25 @@ beforeAll(async () => {
     }
     const minted = mintToken();
     const at = new Date().toISOString();
-    await service.tokens.create(
-      {
-        record: {
-          serviceAccountId: c.account,
-          name: fixtureName(c),
-          lookupId: minted.lookupId,
-          prefix: minted.prefix,
-          status: 'ACTIVE',
-          maxRps: null,
-          expiresAt: null,
-          createdAt: at,
-          createdBy: 'matrix-fixture',
-          updatedAt: at,
-          lastUsedAt: null,
-        },
-        secretHash: minted.secretHash,
-        removeAfter: null,
+    const items = newTokenItems({
+      record: {
+        serviceAccountId: c.account,
+        name: fixtureName(c),
+        lookupId: minted.lookupId,
+        prefix: minted.prefix,
+        status: 'ACTIVE',
+        maxRps: null,
+        expiresAt: null,
+        createdAt: at,
+        createdBy: 'matrix-fixture',
+        updatedAt: at,
+        lastUsedAt: null,
       },
-      1000,
-    );
+      secretHash: minted.secretHash,
+      removeAfter: null,
+    });
+    for (const item of [items.token, items.credential]) await service.documents.send(new PutCommand({ TableName: service.tableName, Item: item }));
+    await service.documents.send(new UpdateCommand({ TableName: service.tableName, Key: keys.counter(c.account), UpdateExpression: 'ADD tokenCount :one', ExpressionAttributeValues: { ':one': 1 } }));
     service.hygiene.secrets.set(parseToken(minted.token)!.secret, minted.prefix);
     service.hygiene.hashes.add(minted.secretHash);
   });
