@@ -26,7 +26,7 @@ const userSchema = strictObject({
   adminRoles: ids,
 });
 const roleSchema = strictObject({ domain: id, name: id, permissions, users: ids, groups: ids });
-const bundleSchema = strictObject({ domain: id, permissions, users: ids, groups: ids });
+const bundleSchema = strictObject({ domain: id, name: optional(id), permissions, users: ids, groups: ids });
 const directorySchema = strictObject({
   domains: optional(array(domainSchema)),
   users: optional(array(userSchema)),
@@ -63,7 +63,7 @@ export function parseDirectory(input: unknown): Directory {
       adminRoles: u.adminRoles ?? [],
     })),
     roles: (data.roles ?? []).map((r) => ({ ...r, users: r.users ?? [], groups: r.groups ?? [] })),
-    bundles: (data.bundles ?? []).map((b) => ({ ...b, users: b.users ?? [], groups: b.groups ?? [] })),
+    bundles: (data.bundles ?? []).map(({ name, ...b }) => ({ ...b, ...(name === undefined ? {} : { name }), users: b.users ?? [], groups: b.groups ?? [] })),
   };
 }
 

@@ -27,6 +27,8 @@ export interface DirectoryRole {
 }
 export interface DirectoryBundle {
   domain: string;
+  /** Optional, unique per domain: the bundle's identity. Without it, its content is. */
+  name?: string;
   permissions: string[];
   users: string[];
   groups: string[];
@@ -58,8 +60,13 @@ export class DirectoryError extends Error {
   }
 }
 
-/** A stable key for a bundle (bundles have no name): its domain and content. */
+/**
+ * A bundle's identity within its domain: its name when it has one, else a hash of its
+ * content (so an unnamed bundle that changes is another bundle: see `mergeDirectories`).
+ * A hash is base64url and so never contains the `:` a name's key starts with.
+ */
 export function bundleKey(bundle: DirectoryBundle): string {
+  if (bundle.name !== undefined) return `name:${bundle.name}`;
   const canonical = JSON.stringify([
     [...bundle.permissions].sort(),
     [...bundle.users].sort(),
@@ -103,7 +110,12 @@ export function checkDirectory(
   reportDuplicates('domains', (i) => directory.domains[i]!.id, directory.domains.length, 'domain id');
   reportDuplicates('users', (i) => directory.users[i]!.id, directory.users.length, 'user id');
   reportDuplicates('roles', (i) => `${directory.roles[i]!.domain}\u0000${directory.roles[i]!.name}`, directory.roles.length, 'role (same domain and name)');
-  reportDuplicates('bundles', (i) => `${directory.bundles[i]!.domain}\u0000${bundleKey(directory.bundles[i]!)}`, directory.bundles.length, 'bundle (same domain and content)');
+  reportDuplicates(
+    'bundles',
+    (i) => `${directory.bundles[i]!.domain}\u0000${bundleKey(directory.bundles[i]!)}`,
+    directory.bundles.length,
+    'bundle (same domain, and same name or, unnamed, same content)',
+  );
 
   const listDuplicates = (where: string, values: string[], what: string) => {
     for (const value of duplicates(values)) problems.push(`${where}: "${value}" is listed twice in ${what}`);
@@ -162,17 +174,28 @@ export function tokenManagers(directory: Directory): Map<string, Set<string>> {
   return managers;
 }
 
-/** Upsert: entries of `update` replace same-keyed entries of `base`; the rest of `base` stays. */
+/** The domains whose grants a file states: those it declares, and those it has a role or bundle for. */
+export function domainsMentioned(directory: Directory): Set<string> {
+  return new Set([...directory.domains.map((d) => d.id), ...directory.roles.map((r) => r.domain), ...directory.bundles.map((b) => b.domain)]);
+}
+
+/**
+ * Upsert: domains and users of `update` replace same-id entries of `base`, the rest of
+ * `base` stays. Grants are stated per domain: for every domain `update` mentions, its
+ * roles and bundles are exactly those of `update` (a grant left out of the file is gone,
+ * with or without --replace); domains it does not mention keep theirs.
+ */
 export function mergeDirectories(base: Directory, update: Directory): Directory {
   const merge = <T>(a: T[], b: T[], keyOf: (item: T) => string): T[] => {
     const byKey = new Map(a.map((item) => [keyOf(item), item]));
     for (const item of b) byKey.set(keyOf(item), item);
     return [...byKey.values()];
   };
+  const stated = domainsMentioned(update);
   return {
     domains: merge(base.domains, update.domains, (d) => d.id),
     users: merge(base.users, update.users, (u) => u.id),
-    roles: merge(base.roles, update.roles, (r) => `${r.domain}\u0000${r.name}`),
-    bundles: merge(base.bundles, update.bundles, (b) => `${b.domain}\u0000${bundleKey(b)}`),
+    roles: [...base.roles.filter((r) => !stated.has(r.domain)), ...update.roles],
+    bundles: [...base.bundles.filter((b) => !stated.has(b.domain)), ...update.bundles],
   };
 }

@@ -76,6 +76,7 @@ export function directoryFromItems(items: DirectoryItem[]): Directory {
       case 'BUNDLE':
         directory.bundles.push({
           domain: item.domain,
+          ...(typeof item.name === 'string' ? { name: item.name } : {}),
           permissions: item.permissions,
           users: item.users,
           groups: item.groups,

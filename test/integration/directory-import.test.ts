@@ -97,3 +97,31 @@ describe('an import that removes a service account or changes its type', () => {
     expect(await itemsOf('gone')).toStrictEqual([expect.objectContaining({ sk: 'COUNTER' })]);
   });
 });
+
+describe('an upsert import states the grants of each domain it mentions', () => {
+  const MKT = domainTokens('marketing', 'sa-campaigns');
+
+  it('takes a bundle grant away when the file lists the bundle without the user, without --replace', async () => {
+    expect((await api.call('GET', MKT, { as: 'erin' })).status).toBe(200);
+    const bundles = base.bundles.map((bundle) => ({ ...bundle, users: bundle.users.filter((user) => user !== 'erin') }));
+    await run({ domains: [], users: [], roles: [], bundles }, false);
+    const refused = await api.call('GET', MKT, { as: 'erin' });
+    expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 403, code: 'FORBIDDEN' });
+    // Others keep theirs: dave holds the bundle through his group.
+    expect((await api.call('GET', MKT, { as: 'dave' })).status).toBe(200);
+  });
+
+  it('takes a role away when the file states its domain without it, and leaves unmentioned domains alone', async () => {
+    await run({ domains: [{ id: 'finance', authorization: 'ROLE_V1' }], users: [], roles: [], bundles: [] }, false);
+    expect((await api.call('GET', FIN, { as: 'alice' })).status).toBe(403);
+    expect((await api.call('GET', domainTokens('marketing', 'sa-campaigns'), { as: 'erin' })).status).toBe(200);
+  });
+
+  it('edits a named bundle in place', async () => {
+    const named = { domain: 'marketing', name: 'campaign-tokens', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['frank'], groups: [] };
+    await run({ domains: [], users: [], roles: [], bundles: [named] }, false);
+    expect((await api.call('GET', MKT, { as: 'frank' })).status).toBe(200);
+    await run({ domains: [], users: [], roles: [], bundles: [{ ...named, users: [] }] }, false);
+    expect((await api.call('GET', MKT, { as: 'frank' })).status).toBe(403);
+  });
+});

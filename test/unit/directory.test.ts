@@ -98,6 +98,46 @@ describe('directory file', () => {
     expect(merged.users[0]!.groups).toStrictEqual(['new-group']);
     expect(merged.roles.length).toBe(1);
   });
+
+  it('takes a domain’s grants from the file whenever the file mentions the domain: a grant left out is gone', () => {
+    const stored = parseDirectory({
+      ...base,
+      roles: [...base.roles, { domain: 'finance', name: 'old-role', permissions: ['access_token.manage'], users: ['root'] }],
+      bundles: [{ domain: 'marketing', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['alice', 'root'], groups: [] }],
+    });
+    // The marketing bundle loses a user; finance is mentioned (declared) with one role left.
+    const update = parseDirectory({
+      domains: [{ id: 'finance', authorization: 'ROLE_V1' }],
+      bundles: [{ domain: 'marketing', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['alice'], groups: [] }],
+      roles: [{ domain: 'finance', name: 'token-managers', permissions: ['access_token.manage'], users: ['alice'] }],
+    });
+    const merged = mergeDirectories(stored, update);
+    expect(merged.bundles).toStrictEqual(update.bundles);
+    expect(merged.roles.map((r) => r.name)).toStrictEqual(['token-managers']);
+    expect(tokenManagers(merged).get('marketing')).toStrictEqual(new Set(['alice']));
+  });
+
+  it('keeps the grants of domains the file does not mention, even if its users name them', () => {
+    const stored = parseDirectory(base);
+    const update = parseDirectory({ users: [{ id: 'zed', type: 'USER', domains: ['finance'] }] });
+    expect(mergeDirectories(stored, update).roles).toStrictEqual(stored.roles);
+    expect(mergeDirectories(stored, update).bundles).toStrictEqual(stored.bundles);
+  });
+
+  it('gives a bundle a stable identity by name, refuses a name twice in a domain, and still reads unnamed bundles', () => {
+    const named = parseDirectory({ ...base, bundles: [{ domain: 'marketing', name: 'token-admins', permissions: ['MANAGE_ACCESS_TOKEN'], groups: ['mkt-admins'] }] });
+    checkDirectory(named);
+    expect(named.bundles[0]!.name).toBe('token-admins');
+    const twice = parseDirectory({
+      ...base,
+      bundles: [
+        { domain: 'marketing', name: 'same', permissions: ['MANAGE_ACCESS_TOKEN'] },
+        { domain: 'marketing', name: 'same', permissions: ['VIEW_REPORTS'] },
+      ],
+    });
+    expect(problemsOf(() => checkDirectory(twice))).toStrictEqual(['bundles[1]: duplicate bundle (same domain, and same name or, unnamed, same content) (first at bundles[0])']);
+    checkDirectory(parseDirectory(base));
+  });
 });
 
 describe('who may manage tokens', () => {
