@@ -24,8 +24,8 @@ export interface TokenBinding {
   usageKey: string;
 }
 
-/** A token as stored: its record and, when it has a key of its own, the binding. */
-export type StoredToken = TokenRecord & Partial<TokenBinding>;
+/** A token as stored: its record, the binding when it has a key of its own, and whether its key is still to come. */
+export type StoredToken = TokenRecord & Partial<TokenBinding> & { pendingSince?: string };
 
 export interface NewToken {
   record: TokenRecord;
@@ -34,6 +34,12 @@ export interface NewToken {
   removeAfter: number | null;
   /** The token's own rate-limit key, when it has one. */
   binding?: TokenBinding;
+  /**
+   * Stored before its key exists (a token with a limit): the name and the account's limit
+   * are claimed first, so a refused create makes no key or plan; `completePending` adds
+   * the key. Until then the token cannot be used.
+   */
+  pendingSince?: string;
 }
 
 export interface TokenChanges {
@@ -66,6 +72,8 @@ export interface TokenStore {
    * ServiceAccountNotFoundError. So a token never outlives its account's membership.
    */
   create(token: NewToken, limit: number): Promise<void>;
+  /** Gives a pending token its key and makes it usable; false when it is gone or changed meanwhile. */
+  completePending(token: StoredToken, binding: TokenBinding): Promise<boolean>;
   list(accountId: string, limit: number, afterName?: string): Promise<TokenPage>;
   get(accountId: string, name: string): Promise<StoredToken | undefined>;
   /** Applies changes to a token read just before (its lookup id guards against a swap). */
@@ -73,7 +81,7 @@ export interface TokenStore {
   /** Removes a token read just before; throws TokenNotFoundError if it went meanwhile. */
   delete(current: StoredToken): Promise<void>;
   /** The one strongly consistent read that verifies a presented token. */
-  getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined>;
+  getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding> & { pendingSince?: string }) | undefined>;
   /** Records use, at most once per interval; never throws. */
   recordUse(credential: TokenCredential, now: Date, intervalSeconds: number): Promise<boolean>;
   /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */

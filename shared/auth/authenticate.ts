@@ -46,7 +46,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     const credential = await deps.tokens.getCredential(parsed.lookupId);
     if (!credential || !secretMatches(parsed.secret, credential.secretHash)) throw new UnauthorizedError();
     const at = now();
-    if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at)) throw new UnauthorizedError();
+    // A pending credential's secret has not been handed to anyone yet; refused all the same.
+    if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined) throw new UnauthorizedError();
     await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds);
     return {
       caller: {

@@ -28,7 +28,9 @@ export type DriftKind =
   /** A plan of ours that no rate is recorded with (a creation whose answer was lost, a claim taken over). */
   | 'orphan-plan'
   /** A recorded plan that has had no keys for the grace period: deleted, so that passing rates do not use up the account's plans. */
-  | 'empty-plan';
+  | 'empty-plan'
+  /** A token whose create stopped between claiming its name and getting its key: its secret was never handed out. */
+  | 'abandoned-create';
 
 export interface Drift {
   kind: DriftKind;
@@ -100,6 +102,13 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   const boundKeyIds = new Set<string>();
   for (const token of tokens) {
     const subject = `token ${token.lookupId} (${token.serviceAccountId}/${token.name})`;
+    if (token.pendingSince !== undefined) {
+      // Its create may still be running; once it cannot be, nobody holds its secret.
+      if (now.getTime() - Date.parse(token.pendingSince) >= graceMs) {
+        await found({ kind: 'abandoned-create', subject, detail: `pending since ${token.pendingSince}: its create never finished` }, () => deps.tokens.delete(token));
+      }
+      continue;
+    }
     const enabled = token.status === 'ACTIVE' && !isExpired(token.expiresAt, now);
     if (token.apiKeyId !== undefined) boundKeyIds.add(token.apiKeyId);
     const key = token.apiKeyId === undefined ? undefined : keysById.get(token.apiKeyId);

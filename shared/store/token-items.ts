@@ -36,15 +36,15 @@ export function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> 
 /** A listed token item as the domain sees it, with its key binding when it has one. */
 export function toStoredToken(item: Record<string, unknown>): StoredToken {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
-  return { ...record, ...bindingOf(item) };
+  return { ...record, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
 }
 
 /** The record alone, without the binding (what lists hand out). */
-export function withoutBinding({ apiKeyId: _id, usageKey: _key, ...record }: StoredToken): TokenRecord {
+export function withoutBinding({ apiKeyId: _id, usageKey: _key, pendingSince: _pending, ...record }: StoredToken): TokenRecord {
   return record;
 }
 
-export function toCredential(item: Record<string, unknown>): TokenCredential & Partial<TokenBinding> {
+export function toCredential(item: Record<string, unknown>): TokenCredential & Partial<TokenBinding> & { pendingSince?: string } {
   return {
     lookupId: item.lookupId as string,
     serviceAccountId: item.serviceAccountId as string,
@@ -55,14 +55,16 @@ export function toCredential(item: Record<string, unknown>): TokenCredential & P
     expiresAt: (item.expiresAt as string | null | undefined) ?? null,
     lastUsedAt: (item.lastUsedAt as string | null | undefined) ?? null,
     ...bindingOf(item),
+    ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
   };
 }
 
 /** Both items of a new token. */
-export function newTokenItems({ record, secretHash, removeAfter, binding }: NewToken): { token: Record<string, unknown>; credential: Record<string, unknown> } {
+export function newTokenItems({ record, secretHash, removeAfter, binding, pendingSince }: NewToken): { token: Record<string, unknown>; credential: Record<string, unknown> } {
   const ttl = removeAfter === null ? {} : { [TTL_ATTRIBUTE]: removeAfter };
+  const pending = pendingSince === undefined ? {} : { pendingSince };
   return {
-    token: { ...keys.token(record.serviceAccountId, record.name), ...record, ...binding, ...ttl },
+    token: { ...keys.token(record.serviceAccountId, record.name), ...record, ...binding, ...ttl, ...pending },
     credential: {
       ...keys.credential(record.lookupId),
       lookupId: record.lookupId,
@@ -74,6 +76,7 @@ export function newTokenItems({ record, secretHash, removeAfter, binding }: NewT
       expiresAt: record.expiresAt,
       ...binding,
       ...ttl,
+      ...pending,
     },
   };
 }

@@ -62,6 +62,38 @@ export class DynamoTokenStore implements TokenStore {
     }
   }
 
+  async completePending(token: StoredToken, binding: TokenBinding): Promise<boolean> {
+    const set = { apiKeyId: binding.apiKeyId, usageKey: binding.usageKey };
+    try {
+      await transact(this.client, [
+        [
+          'token',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.token(token.serviceAccountId, token.name),
+              ...updateExpression({ set, remove: ['pendingSince'], condition: all(equals('lookupId', token.lookupId), exists('pendingSince'), absent('apiKeyId')) }),
+            },
+          },
+        ],
+        [
+          'credential',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.credential(token.lookupId),
+              ...updateExpression({ set, remove: ['pendingSince'], condition: all(exists('pk'), exists('pendingSince')) }),
+            },
+          },
+        ],
+      ]);
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCancelled && error.anyFailed) return false;
+      throw error instanceof TransactionCancelled ? (error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause) : error;
+    }
+  }
+
   async list(accountId: string, limit: number, afterName?: string): Promise<TokenPage> {
     // One more than asked tells whether another page follows, so a cursor is never
     // handed out for an empty page.

@@ -1,6 +1,6 @@
-import { TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../errors.js';
+import { ConcurrentUpdateError, TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../errors.js';
 import { type TokenRecord, type TokenView, toTokenView } from '../model.js';
-import type { NewToken } from '../ports.js';
+import type { NewToken, TokenBinding } from '../ports.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from './cursor.js';
 import { bestEffort, boundKey, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
@@ -55,19 +55,52 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
     lastUsedAt: null,
   };
   const removeAfter = expiresAt === null ? null : Math.ceil((Date.parse(expiresAt) + deps.policy.retentionDays * DAY_MS) / 1000);
-  // The key is bound before the token is stored, so a token is never usable without it;
-  // if storing fails, the key goes again.
-  const binding = input.maxRps === null ? undefined : await deps.rateLimits.bind({ lookupId: minted.lookupId, maxRps: input.maxRps, enabled: true });
-  const newToken: NewToken = { record, secretHash: minted.secretHash, removeAfter, ...(binding ? { binding } : {}) };
-  try {
+  const newToken: NewToken = { record, secretHash: minted.secretHash, removeAfter };
+  if (input.maxRps === null) {
     await storeNewToken(deps, newToken);
-  } catch (error) {
-    if (binding && !(await writtenAnyway(deps, record, (stored) => stored.lookupId === record.lookupId))) {
-      await bestEffort(deps, `delete key ${binding.apiKeyId} of a token that was not stored`, () => deps.rateLimits.unbind(binding));
+  } else {
+    // The name and the account's limit are claimed first, so a refused create (a name
+    // taken, the limit reached) makes no key and no usage plan; the key follows, and the
+    // token becomes usable only with it. Nobody holds its secret until this returns.
+    try {
+      await storeNewToken(deps, { ...newToken, pendingSince: timestamp });
+    } catch (error) {
+      // DynamoDB may have committed the claim and still answered with an error: go on.
+      if (!(await writtenAnyway(deps, record, (stored) => stored.lookupId === record.lookupId))) throw error;
     }
-    throw error;
+    await bindPending(deps, record, input.maxRps);
   }
   return { view: toTokenView(record, now), token: minted.token };
+}
+
+/**
+ * Gives a claimed token its key. If the key cannot be made, or the token cannot be
+ * completed, the claim goes (and the key with it): the request fails with nothing left.
+ */
+async function bindPending(deps: TokenServiceDeps, record: TokenRecord, maxRps: number): Promise<void> {
+  const discardClaim = () => bestEffort(deps, `delete pending token ${record.lookupId}`, () => deps.tokens.delete(record));
+  let binding: TokenBinding;
+  try {
+    binding = await deps.rateLimits.bind({ lookupId: record.lookupId, maxRps, enabled: true });
+  } catch (error) {
+    await discardClaim();
+    throw error;
+  }
+  let completed: boolean;
+  try {
+    completed = await deps.tokens.completePending(record, binding);
+  } catch (error) {
+    // DynamoDB may have committed the write and still answered with an error.
+    if (await writtenAnyway(deps, record, (stored) => stored.apiKeyId === binding.apiKeyId && stored.pendingSince === undefined)) return;
+    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token that was not completed`, () => deps.rateLimits.unbind(binding));
+    await discardClaim();
+    throw error;
+  }
+  if (!completed) {
+    // Deleted by someone else in the meantime: nothing to hand out.
+    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token deleted while it was made`, () => deps.rateLimits.unbind(binding));
+    throw new ConcurrentUpdateError();
+  }
 }
 
 async function storeNewToken(deps: TokenServiceDeps, newToken: NewToken): Promise<void> {

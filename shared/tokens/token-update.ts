@@ -1,4 +1,4 @@
-import { TokenNotFoundError } from '../errors.js';
+import { ConcurrentUpdateError, TokenNotFoundError } from '../errors.js';
 import type { TokenStatus, TokenView } from '../model.js';
 import { toTokenView } from '../model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
@@ -29,6 +29,8 @@ export async function updateToken(
   const updated = await retryOnConflict(async () => {
     const current = await deps.tokens.get(serviceAccountId, name);
     if (!current) throw new TokenNotFoundError();
+    // Still being created (its key is on the way): changed once it is done.
+    if (current.pendingSince !== undefined) throw new ConcurrentUpdateError();
     return updateInStep(deps, current, effective, now);
   });
   return toTokenView(updated, now);

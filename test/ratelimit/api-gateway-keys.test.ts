@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictException } from '@aws-sdk/client-api-gateway';
-import { ConcurrentUpdateError, TokenNameTakenError } from '../../shared/errors.js';
+import { ConcurrentUpdateError, TokenNameTakenError, TokenNotFoundError } from '../../shared/errors.js';
 import { parseToken } from '../../shared/token-format.js';
 import { deleteToken } from '../../shared/tokens/token-service.js';
 import { updateToken } from '../../shared/tokens/token-update.js';
@@ -177,7 +177,8 @@ describe('a failure half-way is compensated', () => {
     { at: 'CreateApiKey', when: 'after', leavesPlan: true },
     { at: 'CreateUsagePlanKey', leavesPlan: true },
     { at: 'CreateUsagePlanKey', when: 'after', leavesPlan: true },
-    { at: 'store', leavesPlan: true },
+    // The name and the limit are claimed first: a refused store makes no plan at all.
+    { at: 'store', leavesPlan: false },
   ];
   for (const { at, when, leavesPlan, orphanPlan } of createFailures) {
     it(`create failing at ${at}${when === 'after' ? ' (answer lost)' : ''} leaves no key and no token`, async () => {
@@ -252,12 +253,55 @@ describe('a failure half-way is compensated', () => {
     await f.assertInStep();
   });
 
-  it('a create the table committed but answered with an error keeps the key its token names', async () => {
+  it('makes no key and no usage plan for a refused create: a name taken, the limit reached, a token not found', async () => {
+    await f.create('ci', 5);
+    f.fake.resetCalls();
+    for (let rps = 100; rps < 120; rps++) await expect(f.create('ci', rps)).rejects.toThrow(TokenNameTakenError);
+    await expect(updateToken(f.deps, 'sa-etl', 'no-such-token', { maxRps: 77 })).rejects.toThrow(TokenNotFoundError);
+    expect(f.fake.commands().filter((name) => name.startsWith('Create'))).toStrictEqual([]);
+    expect(f.fake.plans.size).toBe(1);
+    expect(f.fake.keys.size).toBe(1);
+  });
+
+  it('a create whose claim the table committed but answered with an error goes on: the token gets its key', async () => {
     f.tokens.failNext('create', 'after');
-    await expect(f.create('ci', 5)).rejects.toThrow();
+    await f.create('ci', 5);
+    const { apiKeyId } = await bindingOf('ci');
+    expect(apiKeyId && f.fake.keys.has(apiKeyId)).toBeTruthy();
+    expect(await f.stored('ci')).not.toHaveProperty('pendingSince');
+    await f.assertInStep();
+  });
+
+  it('a create whose completion the table committed but answered with an error keeps the key its token names', async () => {
+    f.tokens.failNext('completePending', 'after');
+    await f.create('ci', 5);
     const { apiKeyId } = await bindingOf('ci');
     expect(apiKeyId && f.fake.keys.has(apiKeyId)).toBeTruthy();
     await f.assertInStep();
+  });
+
+  it('a create whose completion fails deletes its key and its claim: nothing is left, and a retry works', async () => {
+    f.tokens.failNext('completePending', 'before');
+    await expect(f.create('ci', 5)).rejects.toThrow();
+    expect(await f.stored('ci')).toBe(undefined);
+    expect(f.fake.keys.size).toBe(0);
+    await f.create('ci', 5);
+    await f.assertInStep();
+  });
+
+  it('a limit change or suspension of a token still being created waits for it (409, retryable)', async () => {
+    await f.tokens.inner.create(
+      {
+        record: { serviceAccountId: 'sa-etl', name: 'half', lookupId: 'HalfMadeToken000', prefix: 'iomsat_HalfMadeToken000', status: 'ACTIVE', maxRps: 5, expiresAt: null, createdAt: 'x', createdBy: 'alice', updatedAt: 'x', lastUsedAt: null },
+        secretHash: 'h',
+        removeAfter: null,
+        pendingSince: new Date().toISOString(),
+      },
+      50,
+    );
+    await expect(updateToken(f.deps, 'sa-etl', 'half', { status: 'SUSPENDED' })).rejects.toThrow(ConcurrentUpdateError);
+    await expect(updateToken(f.deps, 'sa-etl', 'half', { maxRps: 9 })).rejects.toThrow(ConcurrentUpdateError);
+    expect(f.fake.keys.size).toBe(0);
   });
 
   it('a maxRps change the table committed but answered with an error keeps the new key and deletes the old', async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { CompensationFailureReport, NewToken, StoredToken, TokenChanges, TokenStore } from '../../shared/ports.js';
+import type { CompensationFailureReport, NewToken, StoredToken, TokenBinding, TokenChanges, TokenStore } from '../../shared/ports.js';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
@@ -42,7 +42,7 @@ export function awsRateLimits(options: {
   });
 }
 
-type StoreMethod = 'create' | 'update' | 'delete';
+type StoreMethod = 'create' | 'update' | 'delete' | 'completePending';
 
 /**
  * The real store with a switch to make its next write of one kind fail: before it takes
@@ -79,6 +79,9 @@ export class FaultyTokenStore implements TokenStore {
 
   create(token: NewToken, limit: number) {
     return this.faulty('create', () => this.inner.create(token, limit));
+  }
+  completePending(token: StoredToken, binding: TokenBinding) {
+    return this.faulty('completePending', () => this.inner.completePending(token, binding));
   }
   list(accountId: string, limit: number, afterName?: string) {
     return this.inner.list(accountId, limit, afterName);

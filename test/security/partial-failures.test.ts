@@ -192,10 +192,17 @@ function notRetryable(reply: Reply): string | undefined {
   return `${outcome(reply)}${retryAfter ? '' : ' without Retry-After'}${shape.length ? ` (${shape.join('; ')})` : ''}`;
 }
 
-/** The table without what may change on any call: lastUsedAt, and recorded usage plans (kept once made). */
+/**
+ * The table without what may change on any call: lastUsedAt, recorded usage plans (kept
+ * once made), and the counter's version, which every claim and release moves even when
+ * the count ends where it began (a create with a limit claims its name before its key,
+ * and gives the claim back when the key cannot be made).
+ */
 async function state(): Promise<{ items: Item[]; snap: Map<string, string> }> {
   const items = await api!.scanTable();
-  const kept = items.filter((item) => String(item.pk) !== ratePlanPartition).map(({ lastUsedAt: _u, ...item }) => item);
+  const kept = items
+    .filter((item) => String(item.pk) !== ratePlanPartition)
+    .map(({ lastUsedAt: _u, ...item }) => (item.sk === 'COUNTER' ? { ...item, version: undefined } : item));
   return { items, snap: snapshot(kept) };
 }
 
