@@ -1,4 +1,6 @@
 import type { z } from 'zod/mini';
+import type { Partition } from '../shared/store/keys.js';
+import type { ApiKeyAccess } from './api-key-access.js';
 import { createTokenBody, deprecatedCreateTokenBody, updateTokenBody } from '../shared/http/validation.js';
 import { createdTokenSchema, healthSchema, tokenListSchema, tokenSchema, whoamiSchema } from '../shared/http/response-schemas.js';
 
@@ -34,10 +36,12 @@ export interface Route {
   auth: 'none' | 'authenticated';
   /** DynamoDB actions the function needs on the table, and nothing more. */
   dynamodb: DynamoAction[];
+  /** The kinds of partition it reads or writes (IAM `dynamodb:LeadingKeys`), and no other. */
+  partitions: Partition[];
   /** Body is JSON the function validates (API Gateway checks it is an object first). */
   jsonBody?: boolean;
-  /** Keeps API Gateway keys and usage plans in step with tokens (create, update, delete). */
-  managesApiKeys?: boolean;
+  /** What it does with API Gateway keys and usage plans in AWS (see `api-key-access.ts`). */
+  apiKeys?: ApiKeyAccess;
   deprecated?: boolean;
   summary: string;
   /** OpenAPI: what the operation does, beyond its summary. */
@@ -60,10 +64,16 @@ const ADMIN_BASE = '/api/v1/auth/service-accounts';
 const WHOAMI: DynamoAction[] = ['dynamodb:GetItem'];
 const LIST: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
 // Query: the recount when the limit is hit (TTL may have removed tokens); ConditionCheckItem:
-// the account is still a service account, in the create's transaction.
-const CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
-const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+// the account is still a service account, in the create's transaction; DeleteItem: a claim
+// on a rate's usage plan given up when the plan could not be made.
+const CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
+const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 const DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
+// The partitions: the caller's and the account's profiles (every token route; a profile
+// holds its grants, so no route reads the domains), the account's tokens, their
+// credentials, and the usage-plan records.
+const PROFILES: Partition[] = ['user'];
+const KEYED_WRITE: Partition[] = [...PROFILES, 'account', 'credential', 'ratePlans'];
 
 const LIST_QUERY: QueryParameter[] = [
   { name: 'limit', description: 'Tokens per page, 1–100', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
@@ -82,17 +92,17 @@ function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
       ? 'Needs the domain\'s permission (access_token.manage in a ROLE_V1 domain, MANAGE_ACCESS_TOKEN in a BUNDLE_V2 domain) and a group shared with the account.'
       : 'Needs any admin role and a group shared with the account.';
   return [
-    { id: `list-${where}-tokens`, method: 'GET', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, tag: 'Tokens', summary: `List tokens (${where})`, description: `Tokens by name, a page at a time. ${who}`, query: LIST_QUERY, success: { status: 200, description: 'A page of tokens', schema: tokenListSchema }, problems: TOKEN_PROBLEMS },
-    { id: `create-${where}-token`, managesApiKeys: true, method: 'POST', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, tag: 'Tokens', summary: `Create a token (${where})`, description: `The answer holds the secret, once. ${who}`, body: createTokenBody, success: CREATED, problems: CREATE_PROBLEMS },
-    { id: `update-${where}-token`, managesApiKeys: true, method: 'PATCH', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, jsonBody: true, tag: 'Tokens', summary: `Update a token (${where})`, description: `Suspend, reactivate or re-limit a token. ${who}`, body: updateTokenBody, success: { status: 200, description: 'The token as changed', schema: tokenSchema }, problems: [...TOKEN_PROBLEMS, 409, 415] },
-    { id: `delete-${where}-token`, managesApiKeys: true, method: 'DELETE', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, tag: 'Tokens', summary: `Delete a token (${where})`, description: `It stops working on the next request, and its name is free again. ${who}`, success: { status: 204, description: 'Deleted' }, problems: [...TOKEN_PROBLEMS, 409] },
-    { id: `create-${where}-token-deprecated`, managesApiKeys: true, method: 'POST', path: `${base}/tokens`, auth: 'authenticated', dynamodb: CREATE, jsonBody: true, deprecated: true, tag: 'Tokens', summary: `Create a token, account in body (${where}, deprecated)`, description: `As the create under the account's path, which succeeds it; answers with Deprecation and Link headers. ${who}`, body: deprecatedCreateTokenBody, success: { ...CREATED, headers: [...CREATED.headers, 'Deprecation', 'Link'] }, problems: CREATE_PROBLEMS },
+    { id: `list-${where}-tokens`, method: 'GET', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'account'], tag: 'Tokens', summary: `List tokens (${where})`, description: `Tokens by name, a page at a time. ${who}`, query: LIST_QUERY, success: { status: 200, description: 'A page of tokens', schema: tokenListSchema }, problems: TOKEN_PROBLEMS },
+    { id: `create-${where}-token`, apiKeys: 'create', method: 'POST', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Create a token (${where})`, description: `The answer holds the secret, once. ${who}`, body: createTokenBody, success: CREATED, problems: CREATE_PROBLEMS },
+    { id: `update-${where}-token`, apiKeys: 'update', method: 'PATCH', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Update a token (${where})`, description: `Suspend, reactivate or re-limit a token. ${who}`, body: updateTokenBody, success: { status: 200, description: 'The token as changed', schema: tokenSchema }, problems: [...TOKEN_PROBLEMS, 409, 415] },
+    { id: `delete-${where}-token`, apiKeys: 'delete', method: 'DELETE', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, partitions: [...PROFILES, 'account', 'credential'], tag: 'Tokens', summary: `Delete a token (${where})`, description: `It stops working on the next request, and its name is free again. ${who}`, success: { status: 204, description: 'Deleted' }, problems: [...TOKEN_PROBLEMS, 409] },
+    { id: `create-${where}-token-deprecated`, apiKeys: 'create', method: 'POST', path: `${base}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, deprecated: true, tag: 'Tokens', summary: `Create a token, account in body (${where}, deprecated)`, description: `As the create under the account's path, which succeeds it; answers with Deprecation and Link headers. ${who}`, body: deprecatedCreateTokenBody, success: { ...CREATED, headers: [...CREATED.headers, 'Deprecation', 'Link'] }, problems: CREATE_PROBLEMS },
   ];
 }
 
 export const routes: Route[] = [
-  { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
-  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token.', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
+  { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
+  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token.', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
 ];
@@ -102,6 +112,9 @@ export const authorizer = {
   id: 'authorizer',
   // GetItem: the credential, and the shared key's value once per container; UpdateItem: lastUsedAt.
   dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as DynamoAction[],
+  // The credential, the JWT caller's profile, the shared key's value; UpdateItem: lastUsedAt
+  // on the credential and on the listed token.
+  partitions: ['credential', 'user', 'config', 'account'] as Partition[],
 };
 
 /** Functions CloudFormation runs while deploying (custom resources). */
@@ -109,6 +122,7 @@ export const deployFunctions = [
   {
     id: 'publish-shared-key',
     dynamodb: ['dynamodb:PutItem'] as DynamoAction[],
+    partitions: ['config'] as Partition[],
     /** Reads the value of the stack's unthrottled key (`apigateway:GET` on that key alone). */
     readsUnthrottledKey: true,
     summary: 'Copies the value of the unthrottled key into the table at deploy time, for the authorizer',
@@ -121,9 +135,12 @@ export const scheduledFunctions = [
     id: 'reconcile',
     /** EventBridge schedule expression. */
     schedule: 'rate(1 hour)',
-    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+    // Query: the plan records; UpdateItem and DeleteItem: token and plan repairs.
+    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as DynamoAction[],
+    partitions: ['account', 'credential', 'ratePlans'] as Partition[],
+    /** Reads every token (Scan, which names no partition). */
     scansTable: true,
-    managesApiKeys: true,
+    apiKeys: 'reconcile' as ApiKeyAccess,
     summary: 'Reports and repairs drift between tokens and API Gateway keys and usage plans',
   },
 ];

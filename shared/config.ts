@@ -36,9 +36,10 @@ export interface Config {
   };
   /**
    * API Gateway wiring for `maxRps` (AWS only; all unset locally, where the local gateway
-   * throttles): the REST API id and its stage name.
+   * throttles): the REST API id, its stage name, and how long a new key warms up before
+   * a token presents it (`NEW_KEY_WARMUP_SECONDS`, default 60; see docs/rate-limiting.md).
    */
-  apiGateway: { restApiId: string; stage: string } | undefined;
+  apiGateway: { restApiId: string; stage: string; keyWarmupSeconds: number } | undefined;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Whether metrics are published (EMF lines on stdout). */
   metrics: boolean;
@@ -138,7 +139,11 @@ export function readConfig(env: Environment): Config {
       lastUsedWriteIntervalSeconds: read.integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
       maxRps: read.integer('MAX_RPS', MAX_RPS_CEILING, 1, MAX_RPS_CEILING),
     },
-    apiGateway: apiGateway && { restApiId: apiGateway.REST_API_ID, stage: apiGateway.API_STAGE },
+    apiGateway: apiGateway && {
+      restApiId: apiGateway.REST_API_ID,
+      stage: apiGateway.API_STAGE,
+      keyWarmupSeconds: read.integer('NEW_KEY_WARMUP_SECONDS', 60, 0, 3_600),
+    },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
     metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
     samLocal: read.optional('AWS_SAM_LOCAL') === 'true',

@@ -22,6 +22,13 @@ export interface IdGenerator {
 export interface TokenBinding {
   apiKeyId: string;
   usageKey: string;
+  /**
+   * From when the key itself is presented. API Gateway may take seconds to honour a new
+   * key; until then the token presents `fallbackUsageKey` (its plan's bridge key, at the
+   * same rate) or, failing that, the shared key, so a token is never refused for being new.
+   */
+  keyReadyAt?: string;
+  fallbackUsageKey?: string;
 }
 
 /** A token as stored: its record, the binding when it has a key of its own, and whether its key is still to come. */

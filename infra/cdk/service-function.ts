@@ -6,6 +6,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type DynamoAction, entryOf } from '../routes.js';
+import { PARTITIONS, type Partition } from '../../shared/store/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
 
@@ -20,7 +21,11 @@ export interface ServiceFunctionProps {
   /** The table the function reads and writes. */
   tableArn: string;
   /** Exactly the DynamoDB actions the function calls, granted on the table and nothing else. */
-  dynamodb: readonly (DynamoAction | 'dynamodb:Scan')[];
+  dynamodb: readonly DynamoAction[];
+  /** The partitions those actions may reach (`dynamodb:LeadingKeys`). */
+  partitions: readonly Partition[];
+  /** Scans the table: a Scan names no partition, so it is granted on its own. */
+  scansTable?: boolean;
   /** Environment shared by every function (table name, JWT and API Gateway wiring). */
   environment: Record<string, string>;
   logLevel: string;
@@ -65,8 +70,20 @@ export class ServiceFunction extends Construct {
       }),
     );
     if (props.dynamodb.length > 0) {
-      this.role.addToPolicy(new iam.PolicyStatement({ actions: [...props.dynamodb], resources: [props.tableArn] }));
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [...props.dynamodb],
+          resources: [props.tableArn],
+          conditions: {
+            // Every item's partition key must match one of the function's patterns; the Null
+            // check refuses a request without one (ForAllValues alone would let it pass).
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': props.partitions.map((partition) => PARTITIONS[partition]) },
+            Null: { 'dynamodb:LeadingKeys': 'false' },
+          },
+        }),
+      );
     }
+    if (props.scansTable) this.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.tableArn] }));
 
     this.function = new NodejsFunction(this, 'Handler', {
       entry: resolve(PROJECT_ROOT, entryOf(props.id)),

@@ -83,6 +83,13 @@ export interface ServiceSettings {
    */
   usagePlanQuota: number;
   /**
+   * Seconds a token's new API key is given before it is presented: API Gateway may take a
+   * while to honour a new key, and until then the token presents its plan's bridge key
+   * (same rate) or the shared key. See docs/rate-limiting.md.
+   * @default 60
+   */
+  newKeyWarmupSeconds: number;
+  /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
    * @default true
@@ -107,6 +114,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   apiRateLimit: 10_000,
   apiBurstLimit: 5_000,
   usagePlanQuota: 300,
+  newKeyWarmupSeconds: 60,
   apiGatewayCloudWatchRole: true,
 };
 
@@ -191,6 +199,7 @@ export function readSettings(node: Node): ServiceSettings {
     apiRateLimit: integer(node, 'apiRateLimit', DEFAULT_SETTINGS.apiRateLimit, 1, 1_000_000),
     apiBurstLimit: integer(node, 'apiBurstLimit', DEFAULT_SETTINGS.apiBurstLimit, 0, 1_000_000),
     usagePlanQuota: integer(node, 'usagePlanQuota', DEFAULT_SETTINGS.usagePlanQuota, 1, 100_000),
+    newKeyWarmupSeconds: integer(node, 'newKeyWarmupSeconds', DEFAULT_SETTINGS.newKeyWarmupSeconds, 0, 3_600),
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

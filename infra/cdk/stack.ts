@@ -4,12 +4,14 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { MAX_RPS_CEILING } from '../../shared/config.js';
+import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions } from '../routes.js';
 import { ServiceApi } from './api.js';
 import { ServiceFunction, type ServiceFunctionProps } from './service-function.js';
 import { identityProviderMissing, readSettings, type ServiceSettings } from './settings.js';
 import { TokenTable } from './token-table.js';
-import { allowApiKeyManagement, publishSharedKey, quotaAlarms, unthrottledKey, unthrottledPlan } from './usage-plans.js';
+import { allowApiKeyManagement } from './api-key-policy.js';
+import { publishSharedKey, quotaAlarms, unthrottledKey, unthrottledPlan } from './usage-plans.js';
 
 export interface ServiceAccountTokensStackProps extends StackProps {
   /** @default read from CDK context (see `settings.ts`) */
@@ -66,9 +68,12 @@ export class ServiceAccountTokensStack extends Stack {
       API_STAGE: settings.stageName,
       // A maxRps above the stage's own limit could never be reached: the API refuses it.
       MAX_RPS: String(Math.min(settings.apiRateLimit, MAX_RPS_CEILING)),
+      NEW_KEY_WARMUP_SECONDS: String(settings.newKeyWarmupSeconds),
     };
+    // The tag every key and plan of this stage carries (shared/ratelimit/gateway-names.ts).
+    const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
     const functionDefaults = { tableArn: table.tableArn, environment, logLevel: settings.logLevel, logRetention: settings.logRetentionDays, removalPolicy };
-    const addFunction = (constructId: string, spec: Pick<ServiceFunctionProps, 'id' | 'dynamodb' | 'description' | 'timeout'>) => {
+    const addFunction = (constructId: string, spec: Pick<ServiceFunctionProps, 'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'description' | 'timeout'>) => {
       const fn = new ServiceFunction(this, constructId, { ...functionDefaults, ...spec });
       this.functions.set(spec.id, fn);
       return fn;
@@ -85,20 +90,22 @@ export class ServiceAccountTokensStack extends Stack {
     });
 
     for (const route of routes) {
-      const fn = addFunction(`Route-${route.id}`, { id: route.id, dynamodb: route.dynamodb, description: `${route.method} ${route.path}: ${route.summary}` });
-      if (route.managesApiKeys) allowApiKeyManagement(this, fn);
+      const fn = addFunction(`Route-${route.id}`, { id: route.id, dynamodb: route.dynamodb, partitions: route.partitions, description: `${route.method} ${route.path}: ${route.summary}` });
+      if (route.apiKeys) allowApiKeyManagement(this, fn, route.apiKeys, stageTag);
       service.addRoute(route, fn, route.auth === 'authenticated' ? requestAuthorizer : undefined);
     }
 
     for (const scheduled of scheduledFunctions) {
       const fn = addFunction(`Scheduled-${scheduled.id}`, {
         id: scheduled.id,
-        dynamodb: scheduled.scansTable ? [...scheduled.dynamodb, 'dynamodb:Scan'] : scheduled.dynamodb,
+        dynamodb: scheduled.dynamodb,
+        partitions: scheduled.partitions,
+        scansTable: scheduled.scansTable,
         description: scheduled.summary,
         // A full pass over tokens and keys; nothing waits on it.
         timeout: Duration.minutes(5),
       });
-      if (scheduled.managesApiKeys) allowApiKeyManagement(this, fn);
+      allowApiKeyManagement(this, fn, scheduled.apiKeys, stageTag);
       new events.Rule(this, `Schedule-${scheduled.id}`, {
         description: scheduled.summary,
         schedule: events.Schedule.expression(scheduled.schedule),
@@ -108,7 +115,7 @@ export class ServiceAccountTokensStack extends Stack {
 
     this.unthrottledPlan = unthrottledPlan(this, this.api, this.unthrottledKey);
     for (const deploy of deployFunctions) {
-      const fn = addFunction(`Deploy-${deploy.id}`, { id: deploy.id, dynamodb: deploy.dynamodb, description: deploy.summary, timeout: Duration.minutes(1) });
+      const fn = addFunction(`Deploy-${deploy.id}`, { id: deploy.id, dynamodb: deploy.dynamodb, partitions: deploy.partitions, description: deploy.summary, timeout: Duration.minutes(1) });
       if (deploy.readsUnthrottledKey) publishSharedKey(this, fn, this.unthrottledKey, this.api);
     }
 

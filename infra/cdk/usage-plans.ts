@@ -1,17 +1,10 @@
-import { CustomResource, Duration, type Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, type Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { apiGatewayArn } from './api-key-policy.js';
 import { METRICS_NAMESPACE, SERVICE_NAME, type ServiceFunction } from './service-function.js';
 import type { ServiceSettings } from './settings.js';
-
-/** What a function that keeps tokens and API Gateway in step may do: keys and usage plans, nothing else. */
-const API_KEY_ACTIONS = ['apigateway:GET', 'apigateway:POST', 'apigateway:PATCH', 'apigateway:DELETE'];
-
-/** `arn:<partition>:apigateway:<region>::<path>`: API Gateway's control-plane resources. */
-export function apiGatewayArn(stack: Stack, path: string): string {
-  return `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
-}
 
 /**
  * The unthrottled key that JWT callers and tokens without a limit share. It has no
@@ -47,21 +40,6 @@ export function publishSharedKey(stack: Stack, publisher: ServiceFunction, key: 
   });
   api.deploymentStage.node.addDependency(published);
   return published;
-}
-
-/**
- * Keys and usage plans of this region, and their key bindings (`/usageplans/{id}/keys/...`).
- * API Gateway names a key or plan only once it exists, so creation needs the collection.
- */
-export function allowApiKeyManagement(stack: Stack, fn: ServiceFunction): void {
-  const resources = ['/apikeys', '/apikeys/*', '/usageplans', '/usageplans/*'].map((path) => apiGatewayArn(stack, path));
-  fn.allow(new iam.PolicyStatement({ actions: API_KEY_ACTIONS, resources }));
-  for (const path of ['/apikeys/*', '/usageplans/*']) {
-    Validations.of(fn.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}]`,
-      reason: 'Keys and usage plans for maxRps are created at run time, so their ids are unknown at deploy time.',
-    });
-  }
 }
 
 /** API keys per account and Region: 10,000, not adjustable (one per token with a limit). */

@@ -7,8 +7,21 @@ import type { JwtVerifier } from './jwt.js';
 /** Who a request comes from, as the authorizer established it. */
 export interface Authentication {
   caller: Caller;
-  /** The token's own rate-limit key, when it has one. */
+  /** The rate-limit key the token presents, when it has one (see `presentedKey`). */
   usageKey?: string;
+  /** The token's own key is still warming up and it has no bridge key: it presents the shared key for now. */
+  warmingUp?: true;
+}
+
+/**
+ * The key a token with a limit presents on this call: its own once API Gateway can be
+ * counted on to honour it (`keyReadyAt`); until then its plan's bridge key, which
+ * throttles at the same rate, or, when the plan has no bridge yet, none (the shared key).
+ */
+function presentedKey(credential: { usageKey?: string; keyReadyAt?: string; fallbackUsageKey?: string }, at: Date): Pick<Authentication, 'usageKey' | 'warmingUp'> {
+  if (credential.usageKey === undefined) return {};
+  if (credential.keyReadyAt === undefined || Date.parse(credential.keyReadyAt) <= at.getTime()) return { usageKey: credential.usageKey };
+  return credential.fallbackUsageKey === undefined ? { warmingUp: true } : { usageKey: credential.fallbackUsageKey };
 }
 
 export interface AuthenticatorDeps {
@@ -57,7 +70,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         maxRps: credential.maxRps,
         expiresAt: credential.expiresAt,
       },
-      ...(credential.usageKey ? { usageKey: credential.usageKey } : {}),
+      ...presentedKey(credential, at),
     };
   }
 

@@ -30,8 +30,9 @@ export function deny(methodArn: string): APIGatewayAuthorizerResult {
 /**
  * The REQUEST authorizer of every authenticated route. Result caching is off (TTL 0), so
  * a suspended or deleted token is refused on its very next request. Every method
- * requires a usage key, which the authorizer names: the token's own key (its limit),
- * else the shared unthrottled key (JWT callers, tokens without a limit).
+ * requires a usage key, which the authorizer names: the token's own key (its limit) or,
+ * while that key is new, its plan's bridge key; else the shared unthrottled key (JWT
+ * callers, tokens without a limit, a new key of a new plan).
  */
 export function createAuthorizer(runtime: Runtime) {
   const { logger } = runtime;
@@ -47,7 +48,7 @@ export function createAuthorizer(runtime: Runtime) {
   async function usageKeyOf(authentication: Authentication): Promise<string> {
     if (authentication.usageKey) return authentication.usageKey;
     const { maxRps } = authentication.caller;
-    if (maxRps !== undefined && maxRps !== null) {
+    if (maxRps !== undefined && maxRps !== null && !authentication.warmingUp) {
       // Drift (a failed bind, a key deleted out of band): the call goes through unthrottled
       // rather than failing, and reconcile gives the token its key on its next run.
       logger.warn('Token with a limit has no key of its own; using the shared key', { userId: authentication.caller.userId, tokenName: authentication.caller.tokenName });

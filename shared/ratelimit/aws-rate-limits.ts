@@ -1,12 +1,13 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { CompensationFailureReport, KeyRequest, RateLimits, TokenBinding } from '../ports.js';
+import { GatewayInventory } from './api-gateway-inventory.js';
 import { ApiGatewayKeys } from './api-gateway-keys.js';
 import { type GatewayNames, gatewayNames } from './gateway-names.js';
 import type { RatePlanRecords } from './plan-records.js';
 import { RatePlanRegistry } from './rate-plans.js';
 
 export interface AwsRateLimitOptions {
-  apiGateway: { restApiId: string; stage: string };
+  apiGateway: { restApiId: string; stage: string; keyWarmupSeconds?: number };
   region: string;
   records: RatePlanRecords;
   /** The shared unthrottled key's value (read from the table, see `SharedUsageKey`). */
@@ -14,26 +15,36 @@ export interface AwsRateLimitOptions {
   onCompensationFailure?: CompensationFailureReport;
   /** A client to use instead of a new one (tests). */
   gateway?: APIGatewayClient;
+  clock?: () => Date;
 }
 
 /**
  * `maxRps` in AWS: one API key per limited token, in the usage plan for its rate, and the
- * stack's shared key in its unthrottled plan for everyone else. Also exposes the keys and
- * plans for reconcile.
+ * stack's shared key in its unthrottled plan for everyone else. Reconcile also reads and
+ * repairs them through `inventory`.
  * Its table side (plan records, the shared key) comes through ports (`aws-wiring.ts`).
  */
 export class ApiGatewayRateLimits implements RateLimits {
   readonly keys: ApiGatewayKeys;
   readonly plans: RatePlanRegistry;
   readonly names: GatewayNames;
+  readonly inventory: GatewayInventory;
 
   constructor(private readonly options: AwsRateLimitOptions) {
     const gateway = options.gateway ?? new APIGatewayClient({ region: options.region });
     const stage = { restApiId: options.apiGateway.restApiId, stage: options.apiGateway.stage };
-    const report = options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {};
-    this.names = gatewayNames(stage);
-    this.plans = new RatePlanRegistry({ gateway, records: options.records, stage, names: this.names, ...report });
-    this.keys = new ApiGatewayKeys({ gateway, plans: this.plans, stage, names: this.names, ...report });
+    const shared = {
+      gateway,
+      stage,
+      names: gatewayNames(stage),
+      ...(options.apiGateway.keyWarmupSeconds === undefined ? {} : { keyWarmupSeconds: options.apiGateway.keyWarmupSeconds }),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
+    };
+    this.names = shared.names;
+    this.plans = new RatePlanRegistry({ ...shared, records: options.records });
+    this.keys = new ApiGatewayKeys({ ...shared, plans: this.plans });
+    this.inventory = new GatewayInventory(shared);
   }
 
   bind(request: KeyRequest): Promise<TokenBinding> {

@@ -19,6 +19,10 @@ export interface GatewayNames {
   prefix: string;
   key(lookupId: string, maxRps: number, attempt: string): string;
   plan(maxRps: number, attempt: string): string;
+  /** The plan's bridge key: what new keys of that rate present while they warm up. */
+  bridge(maxRps: number, attempt: string): string;
+  /** The tag every key and plan of ours carries; the functions' IAM policies require it. */
+  tags: Record<string, string>;
   /** The rate a plan of ours is for, from its name; undefined for any other name. */
   rateOfPlan(name: string): number | undefined;
 }
@@ -32,12 +36,18 @@ export function attemptSuffix(): string {
   return suffix;
 }
 
+/** The tag key on every key and plan of ours, and its value for a stage (IAM conditions name both). */
+export const STAGE_TAG = 'service-account-tokens:stage';
+export const stageTagValue = (target: ApiStage): string => `${target.restApiId}/${target.stage}`;
+
 export function gatewayNames(target: ApiStage): GatewayNames {
   const prefix = `sat-${target.restApiId}-${target.stage}-`;
   return {
     prefix,
     key: (lookupId, maxRps, attempt) => `${prefix}${lookupId}-rps${maxRps}-${attempt}`,
     plan: (maxRps, attempt) => `${prefix}rps${maxRps}-${attempt}`,
+    bridge: (maxRps, attempt) => `${prefix}bridge-rps${maxRps}-${attempt}`,
+    tags: { [STAGE_TAG]: stageTagValue(target) },
     rateOfPlan: (name) => {
       if (!name.startsWith(prefix)) return undefined;
       const match = /^rps([1-9][0-9]*)-[0-9A-Za-z]+$/.exec(name.slice(prefix.length));

@@ -7,12 +7,10 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { ServiceUnavailableError } from '../errors.js';
 import type { CompensationFailureReport } from '../ports.js';
+import { addKeyToPlan, createApiKey } from './api-keys.js';
+import { asServiceError, isNotFound } from './errors.js';
 import { type ApiStage, attemptSuffix, type GatewayNames } from './gateway-names.js';
-import type { RatePlanRecords } from './plan-records.js';
-
-export function isNotFound(error: unknown): boolean {
-  return (error as { name?: string })?.name === 'NotFoundException';
-}
+import type { BridgeKey, RatePlanRecords, RecordedPlan } from './plan-records.js';
 
 export interface RatePlanRegistryOptions {
   gateway: APIGatewayClient;
@@ -24,6 +22,9 @@ export interface RatePlanRegistryOptions {
   claimTimeoutMs?: number;
   /** How long a request waits for another's plan before answering 503 with Retry-After. @default 3000 */
   waitMs?: number;
+  /** How long a new key takes to be honoured, as far as this service counts on. @default 60 */
+  keyWarmupSeconds?: number;
+  clock?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -38,8 +39,8 @@ export interface RatePlanRegistryOptions {
  * that reconcile finds unrecorded and deletes.
  */
 export class RatePlanRegistry {
-  /** Plan ids never change once recorded (bar reconcile replacing a deleted one), so each container asks once. */
-  private readonly known = new Map<number, Promise<string>>();
+  /** Plans never change once recorded (bar reconcile replacing a deleted one), so each container asks once. */
+  private readonly known = new Map<number, Promise<RecordedPlan>>();
 
   constructor(private readonly options: RatePlanRegistryOptions) {}
 
@@ -47,8 +48,8 @@ export class RatePlanRegistry {
     return this.options.records;
   }
 
-  /** The id of the plan for `rps`, created and recorded if there is none yet. */
-  planFor(rps: number): Promise<string> {
+  /** The plan for `rps`, created and recorded if there is none yet. */
+  planFor(rps: number): Promise<RecordedPlan> {
     let plan = this.known.get(rps);
     if (!plan) {
       const pending = this.recordedOrNew(rps);
@@ -66,7 +67,7 @@ export class RatePlanRegistry {
     this.known.delete(rps);
   }
 
-  private async recordedOrNew(rps: number): Promise<string> {
+  private async recordedOrNew(rps: number): Promise<RecordedPlan> {
     const { records } = this.options;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
     const deadline = Date.now() + (this.options.waitMs ?? 3000);
@@ -84,24 +85,25 @@ export class RatePlanRegistry {
     }
   }
 
-  private async createUnderClaim(rps: number, owner: string): Promise<string> {
+  private async createUnderClaim(rps: number, owner: string): Promise<RecordedPlan> {
     const { records } = this.options;
-    let planId: string;
+    let plan: RecordedPlan;
     try {
-      planId = await this.createPlan(rps);
+      plan = await this.createPlan(rps);
     } catch (error) {
       await this.quietly(`release the claim on rate ${rps}`, () => records.release(rps, owner));
       throw asServiceError(error);
     }
+    const planId = plan.planId;
     let completed: boolean;
     try {
-      completed = await records.complete(rps, owner, planId, new Date());
+      completed = await records.complete(rps, owner, plan, new Date());
     } catch (error) {
       // Unrecorded, the plan is reconcile's to delete; without the claim, a retry makes another.
       await this.quietly(`release the claim on rate ${rps}`, () => records.release(rps, owner));
       throw error;
     }
-    if (completed) return planId;
+    if (completed) return plan;
     // The claim was taken over as stale meanwhile: the other request's plan counts, ours is
     // unrecorded and reconcile deletes it.
     this.report(new Error('claim taken over'), `usage plan ${planId} (rate ${rps}) made under a lost claim; reconcile deletes it`);
@@ -116,16 +118,23 @@ export class RatePlanRegistry {
    * reconciles agree; the loser's plan is deleted at once (reconcile is not a request).
    */
   async replace(rps: number, missingPlanId: string): Promise<string> {
-    const planId = await this.createPlan(rps);
-    if (!(await this.options.records.replace(rps, missingPlanId, planId))) {
-      await this.discard(planId);
+    const plan = await this.createPlan(rps);
+    if (!(await this.options.records.replace(rps, missingPlanId, plan))) {
+      await this.discard(plan.planId);
       const recorded = await this.options.records.planOf(rps);
       if (recorded === undefined) throw new Error(`No plan is recorded for rate ${rps}`);
       this.known.set(rps, Promise.resolve(recorded));
-      return recorded;
+      return recorded.planId;
     }
-    this.known.set(rps, Promise.resolve(planId));
-    return planId;
+    this.known.set(rps, Promise.resolve(plan));
+    return plan.planId;
+  }
+
+  /** Gives a recorded plan a new bridge key (reconcile: the old one is gone). */
+  async renewBridge(rps: number, planId: string): Promise<void> {
+    const bridge = await this.createBridge(rps, planId);
+    if (!(await this.options.records.setBridge(rps, planId, bridge))) throw new Error(`The plan of rate ${rps} changed meanwhile`);
+    this.forget(rps);
   }
 
   /** Removes a plan of ours (reconcile only): API Gateway refuses to delete a plan still attached to a stage. */
@@ -147,7 +156,11 @@ export class RatePlanRegistry {
     }
   }
 
-  private async createPlan(rps: number): Promise<string> {
+  /**
+   * A plan for rate N, burst N on this stage, with its bridge key. A bridge that cannot be
+   * made is left for reconcile: until then new keys of the rate warm up on the shared key.
+   */
+  private async createPlan(rps: number): Promise<RecordedPlan> {
     const { restApiId, stage } = this.options.stage;
     const plan = await this.options.gateway.send(
       new CreateUsagePlanCommand({
@@ -155,10 +168,29 @@ export class RatePlanRegistry {
         description: `maxRps ${rps}: rate ${rps}/s, burst ${rps}, shared by every token with this limit`,
         apiStages: [{ apiId: restApiId, stage }],
         throttle: { rateLimit: rps, burstLimit: rps },
+        tags: this.options.names.tags,
       }),
     );
     if (!plan.id) throw new Error('API Gateway created a usage plan without an id');
-    return plan.id;
+    try {
+      return { planId: plan.id, bridge: await this.createBridge(rps, plan.id) };
+    } catch (error) {
+      this.report(error, `make the bridge key of usage plan ${plan.id} (rate ${rps}); reconcile makes it`);
+      return { planId: plan.id };
+    }
+  }
+
+  private async createBridge(rps: number, planId: string): Promise<BridgeKey> {
+    const key = await createApiKey(this.options.gateway, {
+      name: this.options.names.bridge(rps, attemptSuffix()),
+      enabled: true,
+      description: `Bridge key of the plan for maxRps ${rps}: presented by new keys of this rate while they warm up`,
+      tags: this.options.names.tags,
+    });
+    await addKeyToPlan(this.options.gateway, planId, key.id);
+    const now = (this.options.clock ?? (() => new Date()))();
+    const readyAt = new Date(now.getTime() + (this.options.keyWarmupSeconds ?? 60) * 1000).toISOString();
+    return { keyId: key.id, usageKey: key.value, readyAt };
   }
 
   private async quietly(step: string, action: () => Promise<void>): Promise<void> {
@@ -172,13 +204,4 @@ export class RatePlanRegistry {
   private report(error: unknown, step: string): void {
     this.options.onCompensationFailure?.(error, step);
   }
-}
-
-/** API Gateway's "slow down" answers become the domain's retryable 503. */
-export function asServiceError(error: unknown): unknown {
-  const name = (error as { name?: string })?.name;
-  if (name === 'TooManyRequestsException' || name === 'LimitExceededException' || name === 'ServiceUnavailableException') {
-    return new ServiceUnavailableError({ cause: error });
-  }
-  return error;
 }

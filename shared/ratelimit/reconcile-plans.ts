@@ -1,10 +1,19 @@
-import type { GatewayPlan } from './api-gateway-keys.js';
+import type { GatewayKey, GatewayPlan } from './api-gateway-inventory.js';
 import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
 import type { RatePlanRecord } from './plan-records.js';
 import type { Drift } from './reconcile.js';
 
 /** Records a finding and, when repairs are applied, runs its repair. */
 export type Found = (entry: Drift, repair: () => Promise<void>) => Promise<void>;
+
+/** What reconcile read from API Gateway and the table at its start. */
+export interface ReconcileState {
+  keys: GatewayKey[];
+  plans: GatewayPlan[];
+  /** The plans each key is in. */
+  plansOfKey: Map<string, string[]>;
+  records: RatePlanRecord[];
+}
 
 export interface PlanPassOptions {
   now: Date;
@@ -19,15 +28,11 @@ export interface PlanPassOptions {
  * The plans' side of reconcile, before the tokens' side: every recorded plan exists with
  * its settings (rate N, burst N, on this stage). Returns the plan of each rate.
  */
-export async function checkRecordedPlans(
-  limits: ApiGatewayRateLimits,
-  plans: GatewayPlan[],
-  records: RatePlanRecord[],
-  found: Found,
-): Promise<Map<number, string>> {
-  const { keys: gateway, plans: registry } = limits;
-  const stageId = `${gateway.stage.restApiId}:${gateway.stage.stage}`;
+export async function checkRecordedPlans(limits: ApiGatewayRateLimits, { keys, plans, records }: ReconcileState, found: Found): Promise<Map<number, string>> {
+  const { inventory, plans: registry } = limits;
+  const stageId = `${inventory.stage.restApiId}:${inventory.stage.stage}`;
   const plansById = new Map(plans.map((plan) => [plan.id, plan]));
+  const keyIds = new Set(keys.map((key) => key.id));
   const planOfRate = new Map<number, string>();
   for (const record of records) {
     if (record.state !== 'READY') continue;
@@ -35,6 +40,8 @@ export async function checkRecordedPlans(
     if (!plan) {
       await found({ kind: 'missing-plan', subject: `rate ${record.rps}`, detail: `recorded plan ${record.planId} is not in API Gateway` }, async () => {
         planOfRate.set(record.rps, await registry.replace(record.rps, record.planId));
+        // The new plan came with its own bridge: the old one would be left bound to nothing.
+        if (record.bridge && keyIds.has(record.bridge.keyId)) await inventory.deleteKey(record.bridge.keyId);
       });
       continue;
     }
@@ -46,11 +53,46 @@ export async function checkRecordedPlans(
           subject: `plan ${plan.id}`,
           detail: `rate ${plan.rateLimit ?? 'none'}, burst ${plan.burstLimit ?? 'none'}, stages [${plan.stages.join(', ')}]; want rate and burst ${record.rps} on ${stageId}`,
         },
-        () => gateway.restorePlan(plan, record.rps),
+        () => inventory.restorePlan(plan, record.rps),
       );
     }
   }
   return planOfRate;
+}
+
+/**
+ * Every recorded plan has its bridge key: existing, enabled, and in that plan alone.
+ * Returns the bridge keys' ids (bound to their records, so never orphans).
+ */
+export async function checkBridgeKeys(limits: ApiGatewayRateLimits, { keys, plans, plansOfKey, records }: ReconcileState, found: Found): Promise<Set<string>> {
+  const { inventory, plans: registry } = limits;
+  const keysById = new Map(keys.map((key) => [key.id, key]));
+  const bound = new Set<string>();
+  for (const record of records) {
+    if (record.state !== 'READY') continue;
+    // A missing plan's bridge is bound too: its repair (`checkRecordedPlans`) deletes it.
+    if (record.bridge) bound.add(record.bridge.keyId);
+    if (!plans.some((plan) => plan.id === record.planId)) continue;
+    const bridge = record.bridge && keysById.get(record.bridge.keyId);
+    const subject = `plan ${record.planId}`;
+    if (!bridge) {
+      const detail = record.bridge ? `its bridge key ${record.bridge.keyId} does not exist` : 'the plan has no bridge key';
+      await found({ kind: 'missing-bridge-key', subject, detail }, () => registry.renewBridge(record.rps, record.planId));
+      continue;
+    }
+    const current = plansOfKey.get(bridge.id) ?? [];
+    if (current.length !== 1 || current[0] !== record.planId || !bridge.enabled) {
+      await found(
+        { kind: 'missing-bridge-key', subject, detail: `bridge key ${bridge.id} is ${bridge.enabled ? 'enabled' : 'disabled'} in [${current.join(', ')}]` },
+        async () => {
+          for (const planId of current) if (planId !== record.planId) await inventory.removeFromPlan(planId, bridge.id);
+          if (!current.includes(record.planId)) await inventory.addToPlan(record.planId, bridge.id);
+          if (!bridge.enabled) await inventory.setKeyEnabled(bridge.id, true);
+        },
+      );
+    }
+  }
+  return bound;
 }
 
 /**
@@ -61,20 +103,20 @@ export async function checkRecordedPlans(
  */
 export async function removeUnneededPlans(
   limits: ApiGatewayRateLimits,
-  plans: GatewayPlan[],
-  records: RatePlanRecord[],
+  { plans, records }: ReconcileState,
   planOfRate: Map<number, string>,
   found: Found,
   options: PlanPassOptions,
 ): Promise<void> {
-  const { keys: gateway, plans: registry } = limits;
+  const { inventory, plans: registry } = limits;
   const recordedIds = new Set([...records.flatMap((record) => (record.state === 'READY' ? [record.planId] : [])), ...planOfRate.values()]);
   const liveClaims = new Set(
     records.filter((record) => record.state === 'CREATING' && options.now.getTime() - Date.parse(record.claimedAt) < options.claimTimeoutMs).map((record) => record.rps),
   );
-  const deletePlan = async (planId: string) => {
-    for (const keyId of await gateway.planKeyIds(planId)) await gateway.removeFromPlan(planId, keyId);
+  const deletePlan = async (planId: string, bridgeKeyId?: string) => {
+    for (const keyId of await inventory.planKeyIds(planId)) await inventory.removeFromPlan(planId, keyId);
     await registry.discard(planId);
+    if (bridgeKeyId !== undefined) await inventory.deleteKey(bridgeKeyId);
   };
   for (const plan of plans) {
     if (recordedIds.has(plan.id) || plan.rps === undefined || liveClaims.has(plan.rps)) continue;
@@ -83,7 +125,8 @@ export async function removeUnneededPlans(
 
   for (const record of records) {
     if (record.state !== 'READY' || !plans.some((plan) => plan.id === record.planId)) continue;
-    const keyCount = (await gateway.planKeyIds(record.planId)).length;
+    // Its bridge key does not count: it is there for token keys to come.
+    const keyCount = (await inventory.planKeyIds(record.planId)).filter((keyId) => keyId !== record.bridge?.keyId).length;
     if (keyCount > 0) {
       if (record.emptySince !== undefined && options.apply) await registry.records.markEmpty(record.rps, record.planId, null);
       continue;
@@ -102,7 +145,7 @@ export async function removeUnneededPlans(
         // plan, and a container that cached this one finds it gone and asks again.
         if (!(await registry.records.remove(record.rps, record.planId, emptySince))) return;
         registry.forget(record.rps);
-        await deletePlan(record.planId);
+        await deletePlan(record.planId, record.bridge?.keyId);
       },
     );
   }

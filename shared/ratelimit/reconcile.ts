@@ -1,7 +1,7 @@
 import { isExpired } from '../model.js';
 import type { Clock, StoredToken, TokenStore } from '../ports.js';
 import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
-import { checkRecordedPlans, removeUnneededPlans } from './reconcile-plans.js';
+import { checkBridgeKeys, checkRecordedPlans, removeUnneededPlans } from './reconcile-plans.js';
 
 /**
  * Finds and repairs drift between the tokens in the table and the keys and usage plans
@@ -23,6 +23,8 @@ export type DriftKind =
   | 'wrong-enabled'
   /** A recorded plan that API Gateway no longer has. */
   | 'missing-plan'
+  /** A recorded plan without a working bridge key (none made, deleted, moved or disabled out of band). */
+  | 'missing-bridge-key'
   /** A plan whose throttle or stage is not rate N, burst N on this stage. */
   | 'wrong-plan-settings'
   /** A plan of ours that no rate is recorded with (a creation whose answer was lost, a claim taken over). */
@@ -70,7 +72,7 @@ export interface ReconcileDeps {
 export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply: boolean }): Promise<ReconcileReport> {
   const now = deps.clock();
   const graceMs = (deps.orphanGraceSeconds ?? 900) * 1000;
-  const { keys: gateway, plans: registry } = deps.rateLimits;
+  const { keys: gateway, plans: registry, inventory } = deps.rateLimits;
   const drift: Drift[] = [];
   async function found(entry: Drift, repair: () => Promise<void>): Promise<void> {
     drift.push(entry);
@@ -86,20 +88,21 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
 
   // Keys and plans are listed before the table is read: a key created later is not judged
   // at all, and a token stored or a plan recorded after the listing is still seen below.
-  const ownKeys = await gateway.listKeys();
-  const ownPlans = await gateway.listPlans();
+  const ownKeys = await inventory.listKeys();
+  const ownPlans = await inventory.listPlans();
+  const plansOfKey = new Map<string, string[]>();
+  for (const plan of ownPlans) {
+    for (const keyId of await inventory.planKeyIds(plan.id)) plansOfKey.set(keyId, [...(plansOfKey.get(keyId) ?? []), plan.id]);
+  }
   const tokens: StoredToken[] = [];
   for await (const token of deps.tokens.all()) tokens.push(token);
   const records = await registry.records.all();
-  const planOfRate = await checkRecordedPlans(deps.rateLimits, ownPlans, records, found);
-
-  const plansOfKey = new Map<string, string[]>();
-  for (const plan of ownPlans) {
-    for (const keyId of await gateway.planKeyIds(plan.id)) plansOfKey.set(keyId, [...(plansOfKey.get(keyId) ?? []), plan.id]);
-  }
+  const state = { keys: ownKeys, plans: ownPlans, plansOfKey, records };
+  const planOfRate = await checkRecordedPlans(deps.rateLimits, state, found);
+  // Bridge keys belong to their plans' records, not to tokens: never orphans.
+  const boundKeyIds = await checkBridgeKeys(deps.rateLimits, state, found);
 
   const keysById = new Map(ownKeys.map((key) => [key.id, key]));
-  const boundKeyIds = new Set<string>();
   for (const token of tokens) {
     const subject = `token ${token.lookupId} (${token.serviceAccountId}/${token.name})`;
     if (token.pendingSince !== undefined) {
@@ -117,7 +120,7 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
       if (token.apiKeyId !== undefined) {
         await found({ kind: 'unneeded-key', subject, detail: `has no limit but is bound to key ${token.apiKeyId}` }, async () => {
           await deps.tokens.update(token, { binding: null, onlyIfUnchanged: true }, token.updatedAt);
-          if (key) await gateway.deleteKey(key.id);
+          if (key) await inventory.deleteKey(key.id);
         });
       }
       continue;
@@ -144,17 +147,17 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
       await found(
         { kind: 'wrong-plan', subject, detail: `key ${key.id} is in [${current.join(', ')}], not in the plan for rate ${maxRps} alone` },
         async () => {
-          const target = wanted ?? (await registry.planFor(maxRps));
+          const target = wanted ?? (await registry.planFor(maxRps)).planId;
           // Out of the wrong plan first: API Gateway allows a key in one plan per stage.
-          for (const planId of current) if (planId !== target) await gateway.removeFromPlan(planId, key.id);
-          await gateway.addToPlan(target, key.id);
+          for (const planId of current) if (planId !== target) await inventory.removeFromPlan(planId, key.id);
+          await inventory.addToPlan(target, key.id);
         },
       );
     }
     if (key.enabled !== enabled) {
       await found(
         { kind: 'wrong-enabled', subject, detail: `key ${key.id} is ${key.enabled ? 'enabled' : 'disabled'}; the token is ${enabled ? 'active' : 'suspended or expired'}` },
-        () => gateway.setKeyEnabled(key.id, enabled),
+        () => inventory.setKeyEnabled(key.id, enabled),
       );
     }
   }
@@ -162,10 +165,10 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   for (const key of ownKeys) {
     if (boundKeyIds.has(key.id)) continue;
     if (key.createdDate && now.getTime() - key.createdDate.getTime() < graceMs) continue;
-    await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () => gateway.deleteKey(key.id));
+    await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () => inventory.deleteKey(key.id));
   }
 
-  await removeUnneededPlans(deps.rateLimits, ownPlans, records, planOfRate, found, {
+  await removeUnneededPlans(deps.rateLimits, state, planOfRate, found, {
     now,
     apply: options.apply,
     claimTimeoutMs: (deps.claimTimeoutSeconds ?? 30) * 1000,

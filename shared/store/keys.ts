@@ -51,6 +51,29 @@ export const prefixes = {
   domain: DOMAIN,
 } as const;
 
+/**
+ * The table's partitions by kind, as IAM patterns: each function's role names the kinds
+ * it reads or writes (`dynamodb:LeadingKeys`, see infra/routes.ts), and nothing else.
+ */
+export const PARTITIONS = {
+  account: `${ACCOUNT}*`,
+  credential: `${CREDENTIAL}*`,
+  user: `${USER}*`,
+  domain: `${DOMAIN}*`,
+  ratePlans: RATE_PLANS,
+  config: CONFIG,
+  localKey: `${LOCAL_KEY}*`,
+} as const;
+export type Partition = keyof typeof PARTITIONS;
+
+/** The kind of partition a `pk` belongs to (undefined for none of ours). */
+export function partitionOf(pk: string): Partition | undefined {
+  for (const [kind, pattern] of Object.entries(PARTITIONS) as [Partition, string][]) {
+    if (pattern.endsWith('*') ? pk.startsWith(pattern.slice(0, -1)) : pk === pattern) return kind;
+  }
+  return undefined;
+}
+
 /** The one partition holding every rate plan record, read with one query. */
 export const ratePlanPartition = RATE_PLANS;
 

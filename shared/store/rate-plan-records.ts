@@ -1,10 +1,16 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { RatePlanRecord, RatePlanRecords } from '../ratelimit/plan-records.js';
+import type { BridgeKey, RatePlanRecord, RatePlanRecords, RecordedPlan } from '../ratelimit/plan-records.js';
 import { absent, all, either, equals, expression, lessThan, updateExpression } from './expressions.js';
 import { keys, ratePlanPartition } from './keys.js';
 
 const CREATING = 'CREATING' as const;
 const READY = 'READY' as const;
+
+function recordedPlan(item: Record<string, unknown>): RecordedPlan {
+  const bridge = item.bridge as Partial<BridgeKey> | undefined;
+  const valid = typeof bridge?.keyId === 'string' && typeof bridge.usageKey === 'string' && typeof bridge.readyAt === 'string';
+  return { planId: item.planId as string, ...(valid ? { bridge: bridge as BridgeKey } : {}) };
+}
 
 function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -33,9 +39,9 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
     private readonly tableName: string,
   ) {}
 
-  async planOf(rps: number): Promise<string | undefined> {
+  async planOf(rps: number): Promise<RecordedPlan | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }));
-    return Item?.state === READY && typeof Item.planId === 'string' ? Item.planId : undefined;
+    return Item?.state === READY && typeof Item.planId === 'string' ? recordedPlan(Item) : undefined;
   }
 
   async all(): Promise<RatePlanRecord[]> {
@@ -55,7 +61,7 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
         const rps = Number(item.rps);
         if (!Number.isInteger(rps)) continue;
         if (item.state === READY && typeof item.planId === 'string') {
-          records.push({ rps, state: READY, planId: item.planId, ...(typeof item.emptySince === 'string' ? { emptySince: item.emptySince } : {}) });
+          records.push({ rps, state: READY, ...recordedPlan(item), ...(typeof item.emptySince === 'string' ? { emptySince: item.emptySince } : {}) });
         } else if (item.state === CREATING && typeof item.claimedAt === 'string') {
           records.push({ rps, state: CREATING, claimedAt: item.claimedAt });
         }
@@ -80,14 +86,14 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
     );
   }
 
-  async complete(rps: number, owner: string, planId: string, at: Date): Promise<boolean> {
-    return this.orReadBack(rps, (item) => item?.state === READY && item.planId === planId, () =>
+  async complete(rps: number, owner: string, plan: RecordedPlan, at: Date): Promise<boolean> {
+    return this.orReadBack(rps, (item) => item?.state === READY && item.planId === plan.planId, () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.ratePlan(rps),
           ...updateExpression({
-            set: { state: READY, planId, createdAt: at.toISOString() },
+            set: { state: READY, planId: plan.planId, bridge: plan.bridge, createdAt: at.toISOString() },
             remove: ['owner', 'claimedAt'],
             condition: all(equals('state', CREATING), equals('owner', owner)),
           }),
@@ -122,14 +128,26 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
     );
   }
 
-  replace(rps: number, missingPlanId: string, planId: string): Promise<boolean> {
+  replace(rps: number, missingPlanId: string, plan: RecordedPlan): Promise<boolean> {
     return conditional(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.ratePlan(rps),
-          ...updateExpression({ set: { planId, createdAt: new Date().toISOString() }, remove: ['emptySince'], condition: equals('planId', missingPlanId) }),
+          ...updateExpression({
+            set: { planId: plan.planId, bridge: plan.bridge, createdAt: new Date().toISOString() },
+            remove: ['emptySince', ...(plan.bridge ? [] : ['bridge'])],
+            condition: equals('planId', missingPlanId),
+          }),
         }),
+      ),
+    );
+  }
+
+  setBridge(rps: number, planId: string, bridge: BridgeKey): Promise<boolean> {
+    return conditional(() =>
+      this.client.send(
+        new UpdateCommand({ TableName: this.tableName, Key: keys.ratePlan(rps), ...updateExpression({ set: { bridge }, condition: equals('planId', planId) }) }),
       ),
     );
   }

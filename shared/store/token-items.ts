@@ -22,14 +22,23 @@ const RECORD_FIELDS = [
   'lastUsedAt',
 ] as const;
 
+const BINDING_FIELDS = ['apiKeyId', 'usageKey', 'keyReadyAt', 'fallbackUsageKey'] as const;
+
 /** The attributes a token and its credential have in common, and keep in step. */
-export const SHARED_FIELDS = ['status', 'maxRps', 'apiKeyId', 'usageKey'] as const;
+export const SHARED_FIELDS = ['status', 'maxRps', ...BINDING_FIELDS] as const;
+
+/** The attributes a binding sets (all undefined for none: removed on update). */
+export function bindingFields(binding: TokenBinding | null | undefined): Record<(typeof BINDING_FIELDS)[number], string | undefined> {
+  return { apiKeyId: binding?.apiKeyId, usageKey: binding?.usageKey, keyReadyAt: binding?.keyReadyAt, fallbackUsageKey: binding?.fallbackUsageKey };
+}
 
 /** The key binding stored on an item, when it has one. */
 export function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> {
   return {
     ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
     ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
+    ...(typeof item.keyReadyAt === 'string' ? { keyReadyAt: item.keyReadyAt } : {}),
+    ...(typeof item.fallbackUsageKey === 'string' ? { fallbackUsageKey: item.fallbackUsageKey } : {}),
   };
 }
 
@@ -40,7 +49,7 @@ export function toStoredToken(item: Record<string, unknown>): StoredToken {
 }
 
 /** The record alone, without the binding (what lists hand out). */
-export function withoutBinding({ apiKeyId: _id, usageKey: _key, pendingSince: _pending, ...record }: StoredToken): TokenRecord {
+export function withoutBinding({ apiKeyId: _id, usageKey: _key, keyReadyAt: _ready, fallbackUsageKey: _fallback, pendingSince: _pending, ...record }: StoredToken): TokenRecord {
   return record;
 }
 

@@ -4,7 +4,7 @@ import type { TokenCredential } from '../model.js';
 import type { NewToken, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
 import { accountPartition, type ItemKey, keys, prefixes } from './keys.js';
-import { newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
+import { bindingFields, newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
 import { TransactionCancelled, transact } from './transactions.js';
 
 /** The token store on the service's one DynamoDB table. */
@@ -63,7 +63,7 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async completePending(token: StoredToken, binding: TokenBinding): Promise<boolean> {
-    const set = { apiKeyId: binding.apiKeyId, usageKey: binding.usageKey };
+    const set = bindingFields(binding);
     try {
       await transact(this.client, [
         [
@@ -121,7 +121,7 @@ export class DynamoTokenStore implements TokenStore {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
-      ...(changes.binding === undefined ? {} : { apiKeyId: changes.binding?.apiKeyId, usageKey: changes.binding?.usageKey }),
+      ...(changes.binding === undefined ? {} : bindingFields(changes.binding)),
       updatedAt,
     };
     // The key read with the token must still be there when the binding changes or the

@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
 import { readConfig } from '../../shared/config.js';
 import { gatewayResponses, localGatewayResponse } from '../../shared/http/gateway-responses.js';
-import { TTL_ATTRIBUTE } from '../../shared/store/keys.js';
+import { PARTITIONS, TTL_ATTRIBUTE } from '../../shared/store/keys.js';
 import { TABLE_KEYS } from '../../shared/store/table.js';
 import { samEnvVars } from '../../scripts/sam-env.js';
 import {
@@ -46,15 +46,71 @@ function methodFor(method: string, path: string) {
   return found[0]![1];
 }
 
-/** A statement as actions plus rendered resources, comparable with deepEqual. */
-function normalized(statement: Statement) {
+/** A statement as actions plus rendered resources and conditions, comparable with deepEqual. */
+function normalized(statement: Statement): ExpectedStatement {
   expect(statement.Effect).toBe('Allow');
-  expect(statement.Condition).toBe(undefined);
-  return { actions: actionsOf(statement), resources: resourcesOf(statement).map(render).sort() };
+  const condition = (statement as { Condition?: unknown }).Condition;
+  return { actions: actionsOf(statement), resources: resourcesOf(statement).map(render).sort(), ...(condition ? { condition: renderDeep(condition) } : {}) };
 }
 
-const sortStatements = (statements: { actions: string[]; resources: string[] }[]) =>
-  [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+/** Every intrinsic in a condition block rendered (`render`), the structure kept. */
+function renderDeep(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(renderDeep);
+  if (['Fn::Join', 'Ref', 'Fn::GetAtt'].some((key) => key in value)) return render(value);
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, renderDeep(inner)]));
+}
+
+interface ExpectedStatement {
+  actions: string[];
+  resources: string[];
+  condition?: unknown;
+}
+
+const sortStatements = (statements: ExpectedStatement[]) => [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+/** The stage tag's value as the template spells it: `<restApiId>/<stage>`. */
+const stageTag = () => `<${apiId()}>/${DEFAULT_SETTINGS.stageName}`;
+const requestTag = () => ({ StringEquals: { 'aws:RequestTag/service-account-tokens:stage': stageTag() }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['service-account-tokens:stage'] } });
+const resourceTag = () => ({ StringEquals: { 'aws:ResourceTag/service-account-tokens:stage': stageTag() } });
+
+/**
+ * API Gateway rights per kind of function, written out: creates and changes make tagged
+ * keys and plans (the tag write may be checked on the tags resource, so it is granted
+ * there too, under the same condition), touch only tagged ones, and delete only a key they
+ * made; deletes delete keys and nothing else; reconcile alone lists.
+ */
+function apiKeyStatements(access: 'create' | 'update' | 'delete' | 'reconcile'): ExpectedStatement[] {
+  const on = (actions: string[], path: string, condition?: unknown) => ({ actions: actions.map((a) => `apigateway:${a}`).sort(), resources: [apiGatewayArn(path)], ...(condition ? { condition } : {}) });
+  const creates = [on(['POST', 'PUT'], '/apikeys', requestTag()), on(['POST', 'PUT'], '/usageplans', requestTag()), on(['PUT'], '/tags/*', requestTag())];
+  switch (access) {
+    case 'delete':
+      return [on(['DELETE'], '/apikeys/*', resourceTag())];
+    case 'create':
+      return [...creates, on(['POST'], '/usageplans/*/keys', resourceTag()), on(['GET'], '/usageplans/*/keys/*', resourceTag()), on(['DELETE'], '/apikeys/*', resourceTag())];
+    case 'update':
+      return [...creates, on(['POST'], '/usageplans/*/keys', resourceTag()), on(['GET'], '/usageplans/*/keys/*', resourceTag()), on(['DELETE', 'PATCH'], '/apikeys/*', resourceTag())];
+    case 'reconcile':
+      return [
+        ...creates,
+        on(['GET', 'POST'], '/usageplans/*/keys', resourceTag()),
+        on(['DELETE', 'GET'], '/usageplans/*/keys/*', resourceTag()),
+        on(['DELETE', 'PATCH'], '/apikeys/*', resourceTag()),
+        on(['DELETE', 'PATCH'], '/usageplans/*', resourceTag()),
+        on(['GET'], '/apikeys'),
+        on(['GET'], '/usageplans'),
+      ];
+  }
+}
+
+/** The table statement: the declared actions, on the declared partitions only. */
+function tableStatement(actions: readonly string[], partitions: readonly string[]): ExpectedStatement {
+  return {
+    actions: [...actions].sort(),
+    resources: [`<${tableId()}.Arn>`],
+    condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions.map((p) => PARTITIONS[p as keyof typeof PARTITIONS]) }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+  };
+}
 
 const apiGatewayArn = (path: string) => `arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}`;
 
@@ -63,21 +119,16 @@ function expectedStatements(id: string, logGroupId: string) {
   const route = routes.find((candidate) => candidate.id === id);
   const scheduled = scheduledFunctions.find((candidate) => candidate.id === id);
   const deploy = deployFunctions.find((candidate) => candidate.id === id);
-  const dynamodb =
-    route?.dynamodb ??
-    deploy?.dynamodb ??
-    (id === authorizer.id ? authorizer.dynamodb : [...scheduled!.dynamodb, ...(scheduled!.scansTable ? ['dynamodb:Scan'] : [])]);
-  const statements = [
+  const table = route ?? deploy ?? scheduled ?? authorizer;
+  const statements: ExpectedStatement[] = [
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`<${logGroupId}.Arn>`] },
     { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
   ];
-  if (dynamodb.length > 0) statements.push({ actions: [...dynamodb].sort(), resources: [`<${tableId()}.Arn>`] });
-  if (route?.managesApiKeys || scheduled?.managesApiKeys) {
-    statements.push({
-      actions: ['apigateway:DELETE', 'apigateway:GET', 'apigateway:PATCH', 'apigateway:POST'],
-      resources: ['/apikeys', '/apikeys/*', '/usageplans', '/usageplans/*'].map(apiGatewayArn).sort(),
-    });
-  }
+  if (table.dynamodb.length > 0) statements.push(tableStatement(table.dynamodb, table.partitions));
+  // A Scan names no partition: granted apart, to reconcile alone.
+  if (scheduled?.scansTable) statements.push({ actions: ['dynamodb:Scan'], resources: [`<${tableId()}.Arn>`] });
+  const access = route?.apiKeys ?? scheduled?.apiKeys;
+  if (access) statements.push(...apiKeyStatements(access));
   // Only the deploy-time function reads a key's value; nothing on the request path calls API Gateway.
   if (deploy?.readsUnthrottledKey) {
     statements.push({ actions: ['apigateway:GET'], resources: [apiGatewayArn(`/apikeys/<${keyId()}>`)] });
@@ -291,7 +342,7 @@ describe('least privilege', () => {
   });
 
   it('lets only the functions that keep keys in step manage keys and usage plans', () => {
-    const managers = new Set([...routes, ...scheduledFunctions].filter((fn) => fn.managesApiKeys).map((fn) => fn.id));
+    const managers = new Set([...routes, ...scheduledFunctions].filter((fn) => fn.apiKeys).map((fn) => fn.id));
     expect(managers.size > 0).toBeTruthy();
     for (const id of allFunctionIds) {
       const writes = statementsOf(synth.resources, synth.functionId(id)).some((statement) =>
@@ -515,8 +566,8 @@ describe('assets for sam local', () => {
     };
     for (const id of allFunctionIds) {
       const callsApiGateway =
-        routes.some((route) => route.id === id && route.managesApiKeys) ||
-        scheduledFunctions.some((fn) => fn.id === id && fn.managesApiKeys) ||
+        routes.some((route) => route.id === id && route.apiKeys) ||
+        scheduledFunctions.some((fn) => fn.id === id && fn.apiKeys) ||
         deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);
       // Operation names and error codes survive minification; class names do not.
       expect({ id, apiGateway: carried(id, '"CreateUsagePlanKey"') }).toStrictEqual({ id, apiGateway: callsApiGateway });

@@ -114,13 +114,6 @@ describe('in AWS, the HTTP endpoints keep API Gateway in step', () => {
 });
 
 describe('the authorizer names the usage identifier key', () => {
-  it('is the token’s own key for a token with a limit', async () => {
-    const token = await create('own-key', 5);
-    const { apiKeyId } = await bindingOf('own-key');
-    const result = await authorize({ 'X-API-Token': token });
-    expect(result.usageIdentifierKey).toBe(fake.keys.get(apiKeyId!)!.value);
-  });
-
   it('is the shared unthrottled key for a token without a limit and for a JWT caller, without calling API Gateway', async () => {
     const token = await create('no-limit', null);
     rateLimits = newContainer();

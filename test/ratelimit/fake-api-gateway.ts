@@ -37,6 +37,8 @@ export interface FakeKey {
   value: string;
   enabled: boolean;
   createdDate: Date;
+  /** When it last joined a usage plan: what the data plane counts propagation from. */
+  joinedAt?: Date;
 }
 
 export interface FakePlan {
@@ -65,6 +67,8 @@ export type CommandName =
 
 interface Fault {
   command: CommandName;
+  /** Calls of the command to let through first. */
+  skip: number;
   /** `before`: the call fails and changes nothing; `after`: it takes effect, then fails. */
   when: 'before' | 'after';
   remaining: number;
@@ -175,6 +179,7 @@ export class FakeApiGateway {
         }
       }
       plan.keyIds.add(key.id);
+      key.joinedAt = this.now();
       return { id: key.id, type: 'API_KEY', name: key.name };
     });
     on(DeleteUsagePlanKeyCommand, 'DeleteUsagePlanKey', (input: { usagePlanId: string; keyId: string }) => {
@@ -192,9 +197,19 @@ export class FakeApiGateway {
     );
   }
 
-  /** Makes the next `times` calls of `command` fail. */
-  fail(command: CommandName, options: { when?: 'before' | 'after'; times?: number; error?: () => Error } = {}): void {
-    this.faults.push({ command, when: options.when ?? 'before', remaining: options.times ?? 1, error: options.error ?? serviceUnavailable });
+  /** Makes the next `times` calls of `command` fail, after letting `skip` of them through. */
+  fail(command: CommandName, options: { when?: 'before' | 'after'; times?: number; skip?: number; error?: () => Error } = {}): void {
+    this.faults.push({ command, skip: options.skip ?? 0, when: options.when ?? 'before', remaining: options.times ?? 1, error: options.error ?? serviceUnavailable });
+  }
+
+  /** The keys of tokens: every key but the plans' bridge keys. */
+  tokenKeys(): FakeKey[] {
+    return [...this.keys.values()].filter((key) => !key.name.includes('-bridge-'));
+  }
+
+  /** The bridge keys of plans. */
+  bridgeKeys(): FakeKey[] {
+    return [...this.keys.values()].filter((key) => key.name.includes('-bridge-'));
   }
 
   clearFaults(): void {
@@ -218,6 +233,27 @@ export class FakeApiGateway {
     return [...this.plans.values()].filter((plan) => plan.keyIds.has(keyId)).map((plan) => plan.id);
   }
 
+  /**
+   * The data plane, as far as keys go: whether API Gateway lets a call presenting `value`
+   * through on `stage` at `at` rather than refusing it (403). A key is honoured once it is
+   * enabled, in a plan of the stage, and `propagationMs` has passed since it joined.
+   */
+  honours(value: string, stage: string, at: Date, propagationMs: number): boolean {
+    const key = [...this.keys.values()].find((candidate) => candidate.value === value);
+    if (!key?.enabled || key.joinedAt === undefined) return false;
+    if (!this.plansOf(key.id).some((planId) => this.plans.get(planId)!.stages.includes(stage))) return false;
+    return at.getTime() - key.joinedAt.getTime() >= propagationMs;
+  }
+
+  /** Adds a plan holding `keyIds`, as the stack deploys its unthrottled plan, joined long ago. */
+  addPlan(name: string, stage: string, keyIds: string[]): FakePlan {
+    const id = `plan${++this.sequence}`;
+    const plan = { id, name, rateLimit: undefined, burstLimit: undefined, stages: [stage], keyIds: new Set(keyIds) };
+    this.plans.set(id, plan);
+    for (const keyId of keyIds) this.key(keyId).joinedAt = new Date(0);
+    return plan;
+  }
+
   /** Adds a key as if made by hand or by another deployment. */
   addKey(name: string, options: { enabled?: boolean; createdDate?: Date } = {}): FakeKey {
     const key = this.createApiKey({ name, value: `handmade${++this.sequence}`.padEnd(24, 'x'), enabled: options.enabled ?? true });
@@ -232,7 +268,11 @@ export class FakeApiGateway {
   private async handle(command: CommandName, input: any, run: () => unknown): Promise<unknown> {
     this.calls.push({ command, input: structuredClone(input) });
     if (this.beforeCommand) await this.beforeCommand(command, input);
-    const fault = this.faults.find((candidate) => candidate.command === command && candidate.remaining > 0);
+    let fault = this.faults.find((candidate) => candidate.command === command && candidate.remaining > 0);
+    if (fault && fault.skip > 0) {
+      fault.skip -= 1;
+      fault = undefined;
+    }
     if (fault) fault.remaining -= 1;
     if (fault?.when === 'before') throw fault.error();
     const result = run();

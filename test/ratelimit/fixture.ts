@@ -26,10 +26,11 @@ export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod' };
  * client), on the table's plan records and shared key, against the faked control plane.
  */
 export function awsRateLimits(options: {
-  apiGateway: { restApiId: string; stage: string };
+  apiGateway: { restApiId: string; stage: string; keyWarmupSeconds?: number };
   documents: DynamoDBDocumentClient;
   tableName: string;
   onCompensationFailure?: CompensationFailureReport;
+  clock?: () => Date;
 }): ApiGatewayRateLimits {
   const shared = new SharedUsageKey(options.documents, options.tableName);
   return new ApiGatewayRateLimits({
@@ -39,6 +40,7 @@ export function awsRateLimits(options: {
     sharedUsageKey: () => shared.get(),
     ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
     gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
 }
 

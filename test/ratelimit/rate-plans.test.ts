@@ -51,7 +51,7 @@ describe('usage plans per rate, created on demand under a claim', () => {
     await creation.started;
     const secondId = second.plans.planFor(7);
     setTimeout(creation.release, 200);
-    const ids = await Promise.all([firstId, secondId]);
+    const ids = (await Promise.all([firstId, secondId])).map((plan) => plan.planId);
     expect(ids[0]).toBe(ids[1]);
     expect(f.fake.callsOf('CreateUsagePlan')).toHaveLength(1);
     expect([...f.fake.plans.keys()]).toStrictEqual([ids[0]]);
@@ -69,7 +69,9 @@ describe('usage plans per rate, created on demand under a claim', () => {
     );
     expect(f.fake.callsOf('CreateUsagePlan')).toHaveLength(1);
     const [plan] = f.fake.plans.values();
-    expect(plan!.keyIds.size).toBe(5);
+    // Five token keys and the plan's bridge key.
+    expect(plan!.keyIds.size).toBe(6);
+    expect(f.fake.bridgeKeys()).toHaveLength(1);
     expect((await record(11))?.planId).toBe(plan!.id);
     await f.assertInStep();
   });
@@ -84,7 +86,7 @@ describe('usage plans per rate, created on demand under a claim', () => {
   it('takes over a claim whose holder died, once it is older than the timeout', async () => {
     const records = new DynamoRatePlanRecords(f.documents, f.tableName);
     expect(await records.claim(9, 'dead', new Date(Date.now() - 60_000), new Date(0))).toBe(true);
-    const id = await registry({ claimTimeoutMs: 30_000 }).planFor(9);
+    const id = (await registry({ claimTimeoutMs: 30_000 }).planFor(9)).planId;
     expect(await record(9)).toMatchObject({ state: 'READY', planId: id });
     expect(await record(9)).not.toHaveProperty('owner');
   });
@@ -92,7 +94,7 @@ describe('usage plans per rate, created on demand under a claim', () => {
   it('reads the recorded plan in a new container instead of creating another', async () => {
     const id = await f.rateLimits.plans.planFor(3);
     f.fake.resetCalls();
-    expect(await f.container().plans.planFor(3)).toBe(id);
+    expect(await f.container().plans.planFor(3)).toStrictEqual(id);
     expect(f.fake.commands()).toStrictEqual([]);
   });
 
@@ -108,7 +110,7 @@ describe('usage plans per rate, created on demand under a claim', () => {
     f.fake.fail('CreateUsagePlan');
     await expect(f.rateLimits.plans.planFor(6)).rejects.toThrow();
     expect(await record(6)).toBe(undefined);
-    const id = await f.rateLimits.plans.planFor(6);
+    const id = (await f.rateLimits.plans.planFor(6)).planId;
     expect((await record(6))?.planId).toBe(id);
     expect(f.fake.plans.size).toBe(1);
   });
@@ -156,6 +158,8 @@ describe('plans without keys', () => {
     const report = await f.reconcile(true, { now: at(day + 60_000) });
     expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['empty-plan', true]]);
     expect(f.fake.plans.size).toBe(0);
+    // Its bridge key goes with it.
+    expect(f.fake.keys.size).toBe(0);
     expect(await record(13)).toBe(undefined);
 
     // This container cached the old plan: binding finds it gone and asks for the rate again.

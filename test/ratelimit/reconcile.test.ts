@@ -34,7 +34,7 @@ describe('reconcile', () => {
     await updateToken(f.deps, 'sa-etl', 'c', { status: 'SUSPENDED' });
     const report = await f.reconcile(true);
     expect(report.drift).toStrictEqual([]);
-    expect({ tokens: report.tokens, keys: report.keys, plans: report.plans }).toStrictEqual({ tokens: 3, keys: 2, plans: 2 });
+    expect({ tokens: report.tokens, keys: report.keys, plans: report.plans }).toStrictEqual({ tokens: 3, keys: 4, plans: 2 });
   });
 
   it('reports drift without changing anything on a dry run', async () => {
@@ -175,11 +175,13 @@ describe('reconcile', () => {
     expect(report.drift.every((drift) => drift.repaired)).toBeTruthy();
     const [replacement] = f.fake.plans.values();
     expect(replacement!.id).not.toBe(plan!.id);
-    expect(replacement!.keyIds.size).toBe(2);
+    // The two token keys and the replacement's own bridge key; the old bridge is deleted.
+    expect(replacement!.keyIds.size).toBe(3);
+    expect(f.fake.bridgeKeys().map((key) => key.id)).toStrictEqual([...replacement!.keyIds].filter((id) => f.fake.keys.get(id)!.name.includes('-bridge-')));
     await f.assertInStep();
     // New tokens with that limit join the replacement, even through a container that cached the old plan.
     await f.create('c', 5);
-    expect(replacement!.keyIds.size).toBe(3);
+    expect(replacement!.keyIds.size).toBe(4);
   });
 
   it('restores a plan whose throttle or stage was changed by hand', async () => {
@@ -212,5 +214,59 @@ describe('reconcile', () => {
     f.fake.addKey(`${f.rateLimits.names.prefix}x`, { createdDate: new Date(0) });
     const report = JSON.stringify(await f.reconcile(false));
     for (const key of f.fake.keys.values()) expect(!report.includes(key.value)).toBeTruthy();
+  });
+});
+
+describe('bridge keys', () => {
+  const bridgeOf = (planId: string) => f.fake.bridgeKeys().find((key) => f.fake.plans.get(planId)!.keyIds.has(key.id));
+
+  it('come with each plan, enabled, in that plan alone, and recorded with it', async () => {
+    await f.create('a', 5);
+    const [plan] = f.fake.plans.values();
+    const bridge = bridgeOf(plan!.id)!;
+    expect(bridge.enabled).toBe(true);
+    expect(f.fake.plansOf(bridge.id)).toStrictEqual([plan!.id]);
+    expect((await f.rateLimits.plans.records.planOf(5))?.bridge).toMatchObject({ keyId: bridge.id, usageKey: bridge.value });
+    // Tagged like every key of ours: the functions' IAM policies require it.
+    expect(f.fake.callsOf('CreateApiKey')[0].tags).toStrictEqual(f.rateLimits.names.tags);
+  });
+
+  it('a plan whose bridge could not be made still serves its tokens; reconcile makes the bridge', async () => {
+    f.fake.fail('CreateApiKey');
+    await f.create('a', 5);
+    expect(f.compensationFailures).toHaveLength(1);
+    expect(f.fake.bridgeKeys()).toHaveLength(0);
+    expect((await f.rateLimits.plans.records.planOf(5))?.bridge).toBe(undefined);
+    const report = await f.reconcile(true);
+    expect(report.drift.map((drift) => [drift.kind, drift.detail, drift.repaired])).toStrictEqual([['missing-bridge-key', 'the plan has no bridge key', true]]);
+    const [plan] = f.fake.plans.values();
+    expect((await f.rateLimits.plans.records.planOf(5))?.bridge?.keyId).toBe(bridgeOf(plan!.id)!.id);
+    await f.assertInStep();
+  });
+
+  it('one deleted, disabled or moved by hand is renewed or put back', async () => {
+    await f.create('a', 5);
+    await f.create('b', 9);
+    const [five, nine] = f.fake.plans.values();
+    const gone = bridgeOf(five!.id)!;
+    f.fake.keys.delete(gone.id);
+    five!.keyIds.delete(gone.id);
+    const moved = bridgeOf(nine!.id)!;
+    moved.enabled = false;
+    const report = await f.reconcile(true);
+    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([
+      ['missing-bridge-key', `plan ${five!.id}`, true],
+      ['missing-bridge-key', `plan ${nine!.id}`, true],
+    ]);
+    expect(bridgeOf(five!.id)!.id).not.toBe(gone.id);
+    expect(moved.enabled).toBe(true);
+    await f.assertInStep();
+  });
+
+  it('do not count as keys of their plan: a plan with only its bridge is empty', async () => {
+    await f.create('a', 5);
+    await f.tokens.inner.delete((await f.tokens.inner.get('sa-etl', 'a'))!);
+    await f.reconcile(true);
+    expect((await f.rateLimits.plans.records.all())[0]).toHaveProperty('emptySince');
   });
 });

@@ -340,15 +340,16 @@ async function inAws(): Promise<void> {
 /**
  * Keys and tokens in step. Before any repair, no token may be without its key, on the
  * wrong plan or with its key in the wrong state: those are what a half-done change would
- * leave. A key no token uses (a failed clean-up) is allowed until reconcile runs, and
- * reconcile must then leave nothing. Tokens of other accounts were made without API
+ * leave. A key no token uses (a failed clean-up) and a plan without its bridge key (new
+ * keys of that rate warm up on the shared key meanwhile) are allowed until reconcile
+ * runs, and reconcile must then leave nothing. Tokens of other accounts were made without API
  * Gateway (the local runtime above) and are not this check's business.
  */
 async function keysInStep(): Promise<string[]> {
   const deps = { tokens: api!.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 };
   const ours = (drift: { kind: string; subject: string }) => !drift.subject.includes('(') || drift.subject.includes(`(${AWS_TARGET}/`);
   const found = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
-  const problems = found.filter((d) => !['orphan-key', 'orphan-plan'].includes(d.kind)).map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
+  const problems = found.filter((d) => !['orphan-key', 'orphan-plan', 'missing-bridge-key'].includes(d.kind)).map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
   if (found.length > 0) {
     await reconcileRateLimits(deps, { apply: true });
     const left = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);

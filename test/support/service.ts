@@ -5,7 +5,7 @@ import type { Directory } from '../../shared/directory/directory.js';
 import { signDevToken } from '../../infra/local/dev-issuer.js';
 import { readDirectoryFile } from '../../infra/local/directory-file.js';
 import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
-import { type LocalService, startLocalService } from '../../infra/local/service.js';
+import { type LocalService, type LocalServiceOptions, startLocalService } from '../../infra/local/service.js';
 import type { Config, Environment } from '../../shared/config.js';
 import type { RuntimeParts } from '../../shared/runtime.js';
 import { assertContract } from './contract.js';
@@ -53,6 +53,8 @@ export interface TestServiceOptions {
   env?: Environment;
   /** Runtime parts to use instead of those built from configuration (faults, a fake API Gateway). */
   parts?: (config: Config) => RuntimeParts;
+  /** Wraps every function invocation, given the function's id. */
+  around?: LocalServiceOptions['around'];
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -67,6 +69,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     env: { POWERTOOLS_LOG_LEVEL: 'WARN', ...options.env },
     ...(options.throttle === false ? { throttle: false } : {}),
     ...(options.parts ? { parts: options.parts } : {}),
+    ...(options.around ? { around: options.around } : {}),
   });
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),

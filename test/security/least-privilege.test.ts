@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createServer, type Server } from 'node:http';
+import { APIGatewayClient, ConflictException } from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { API_KEY_OPERATIONS, type ApiGatewayOperation, type ApiKeyAccess } from '../../infra/api-key-access.js';
+import { authorizer, deployFunctions, routes, scheduledFunctions } from '../../infra/routes.js';
+import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
+import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
+import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-key.js';
+import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
+import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { keys, type Partition, partitionOf } from '../../shared/store/keys.js';
+import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
+import { awsRateLimits } from '../ratelimit/fixture.js';
+import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
+import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
+
+/**
+ * Least privilege, as the functions behave: every DynamoDB and API Gateway call each
+ * function makes, over a session that reaches every route and every repair, is recorded
+ * by function, and compared with what the route table grants it (the CDK stack turns the
+ * same declarations into IAM). A call outside the grant would be AccessDenied in AWS; a
+ * grant never used is privilege to take away.
+ */
+
+const phase = new AsyncLocalStorage<string>();
+/** function id -> "dynamodb:Action partition" and "apigateway Operation" entries. */
+const used = new Map<string, Set<string>>();
+const note = (entry: string) => {
+  const id = phase.getStore();
+  if (id === undefined) return;
+  if (!used.has(id)) used.set(id, new Set());
+  used.get(id)!.add(entry);
+};
+
+// Every DynamoDB call passes the SDK's base client `send` (document and raw clients alike).
+const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: (...args: any[]) => Promise<unknown> };
+const send = base.send;
+base.send = function recorded(this: unknown, command: any, ...rest: any[]) {
+  for (const [action, pk] of accessesOf(command.constructor.name, command.input)) note(`dynamodb:${action} ${pk === undefined ? '-' : partitionOf(pk) ?? pk}`);
+  return (send as any).call(this, command, ...rest);
+};
+
+const pkOf = (key: any): string | undefined => (typeof key?.pk === 'string' ? key.pk : key?.pk?.S);
+
+/** The IAM actions a command is authorised as, each with the partition it reaches. */
+function accessesOf(name: string, input: any): [string, string | undefined][] {
+  const action = name.replace(/(Item)?Command$/, '');
+  switch (action) {
+    case 'Get':
+    case 'Update':
+    case 'Delete':
+      return [[`${action}Item`, pkOf(input.Key)]];
+    case 'Put':
+      return [['PutItem', pkOf(input.Item)]];
+    case 'Query': {
+      const placeholder = /\bpk\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
+      const value = placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
+      return [['Query', typeof value === 'string' ? value : value?.S]];
+    }
+    case 'Scan':
+      return [['Scan', undefined]];
+    case 'TransactWrite':
+    case 'TransactWriteItems':
+      return (input.TransactItems ?? []).map((item: any): [string, string | undefined] => {
+        if (item.Put) return ['PutItem', pkOf(item.Put.Item)];
+        if (item.Update) return ['UpdateItem', pkOf(item.Update.Key)];
+        if (item.Delete) return ['DeleteItem', pkOf(item.Delete.Key)];
+        return ['ConditionCheckItem', pkOf(item.ConditionCheck?.Key)];
+      });
+    default:
+      return [[name, undefined]];
+  }
+}
+
+const ACCOUNT = 'sa-etl';
+const FIN = domainTokens('finance', ACCOUNT);
+const ADMIN = adminTokens(ACCOUNT);
+const STAGE = { restApiId: 'l3astpr1v0', stage: 'prod' };
+let api: TestService;
+let fake: FakeApiGateway;
+let cloudFormation: Server;
+
+beforeAll(async () => {
+  fake = new FakeApiGateway();
+  const shared = fake.addKey('UnthrottledKey');
+  fake.beforeCommand = async (command) => note(`apigateway ${command}`);
+  let limits: SwitchableRateLimits;
+  api = await startTestService({
+    // The limit applies to the session below: reaching it makes the create recount.
+    env: { TOKEN_LIMIT_PER_ACCOUNT: '12' },
+    parts: (config) => {
+      limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));
+      return { rateLimits: limits };
+    },
+    around: (functionId, invoke) => phase.run(functionId, invoke),
+  });
+  limits!.current = awsRateLimits({ apiGateway: STAGE, documents: api.documentClient, tableName: api.tableName });
+  cloudFormation = createServer((request, response) => request.resume().on('end', () => response.end())).listen(0);
+  await new Promise((resolve) => cloudFormation.once('listening', resolve));
+
+  // The deploy-time publisher, as CloudFormation calls it.
+  const publisher = createSharedKeyPublisher(api.service.runtime, new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  const { port } = cloudFormation.address() as { port: number };
+  await phase.run('publish-shared-key', () =>
+    publisher({ RequestType: 'Create', ResourceProperties: { ApiKeyId: shared.id }, ResponseURL: `http://127.0.0.1:${port}/`, StackId: 's', RequestId: 'r', LogicalResourceId: 'l' } as never),
+  );
+  expect(await new SharedUsageKey(api.documentClient, api.tableName).get()).toBe(shared.value);
+  await session();
+});
+
+afterAll(async () => {
+  fake?.restore();
+  cloudFormation?.close();
+  await api?.stop();
+});
+
+async function ok(expected: number, reply: Promise<{ status: number; body: any }>) {
+  const { status, body } = await reply;
+  expect({ status, code: body?.code }).toMatchObject({ status: expected });
+  return body;
+}
+
+/** A session that reaches every route, every branch that touches the table or API Gateway, and every repair. */
+async function session(): Promise<void> {
+  let rate = 6;
+  for (const [base, manager] of [[FIN, 'alice'], [ADMIN, 'root']] as const) {
+    const tag = base === FIN ? 'd' : 'a';
+    const deprecated = base === FIN ? '/api/v1/domains/finance/auth/service-accounts/tokens' : '/api/v1/auth/service-accounts/tokens';
+    const creates = [
+      (name: string, maxRps?: number) => api.call('POST', base, { as: manager, body: { name, maxRps } }),
+      (name: string, maxRps?: number) => api.call('POST', deprecated, { as: manager, body: { serviceAccountId: ACCOUNT, name, maxRps } }),
+    ];
+    for (const [i, create] of creates.entries()) {
+      const prefix = `${tag}${i}`;
+      const created = await ok(201, create(`${prefix}-limited`, 5));
+      await ok(201, create(`${prefix}-unlimited`));
+      await ok(409, create(`${prefix}-limited`, 5));
+      await ok(200, api.call('GET', '/api/v1/auth/whoami', { token: created.token }));
+      // A new rate whose plan cannot be made: the claim on it is given up.
+      fake.fail('CreateUsagePlan');
+      await ok(503, create(`${prefix}-new-rate`, ++rate));
+      // A key that cannot join its plan is deleted again.
+      fake.fail('CreateUsagePlanKey');
+      await ok(503, create(`${prefix}-undone`, 5));
+      // A membership that took effect but answered Conflict (an SDK retry) is looked up.
+      fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+      await ok(201, create(`${prefix}-retried`, 5));
+    }
+    await ok(200, api.call('GET', base, { as: manager }));
+    await ok(200, api.call('GET', '/api/v1/auth/whoami', { as: manager }));
+    await ok(200, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { status: 'SUSPENDED' } }));
+    fake.fail('CreateUsagePlan');
+    await ok(503, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: ++rate } }));
+    await ok(200, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: rate } }));
+    fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+    await ok(200, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: 5 } }));
+    await ok(204, api.call('DELETE', `${base}/${tag}0-limited`, { as: manager }));
+  }
+  // The limit reached: every create recounts the account's tokens before it refuses.
+  while ((await api.call('POST', FIN, { as: 'alice', body: { name: `fill-${rate++}` } })).status === 201);
+  await ok(409, api.call('POST', FIN, { as: 'alice', body: { name: 'one-too-many' } }));
+  await ok(409, api.call('POST', ADMIN, { as: 'root', body: { name: 'one-too-many' } }));
+  await ok(409, api.call('POST', '/api/v1/domains/finance/auth/service-accounts/tokens', { as: 'alice', body: { serviceAccountId: ACCOUNT, name: 'one-too-many' } }));
+  await ok(409, api.call('POST', '/api/v1/auth/service-accounts/tokens', { as: 'root', body: { serviceAccountId: ACCOUNT, name: 'one-too-many' } }));
+
+  // Drift for reconcile to repair: a key deleted, another disabled and a plan deleted by
+  // hand, a stray key, a pending create abandoned; plans left empty by the session.
+  const rateLimits = awsRateLimits({ apiGateway: STAGE, documents: api.documentClient, tableName: api.tableName });
+  const items = await api.scanTable();
+  const keyOf = (name: string) => String(items.find((item) => item.sk === `TOKEN#${name}`)!.apiKeyId);
+  fake.keys.delete(keyOf('d1-limited'));
+  fake.keys.get(keyOf('a1-limited'))!.enabled = false;
+  fake.plans.delete([...fake.plans.values()].find((plan) => plan.rateLimit === 5)!.id);
+  fake.addKey(`${rateLimits.names.prefix}stray`, { createdDate: new Date(0) });
+  // The record of the plan of a rate in use, lost: its tokens' keys move to a new plan.
+  await api.documentClient.send(new DeleteCommand({ TableName: api.tableName, Key: keys.ratePlan(Number(items.find((item) => item.sk === 'TOKEN#a1-retried')!.maxRps)) }));
+  const unlimited = items.find((item) => item.sk === 'TOKEN#d0-unlimited')!;
+  const longAgo = new Date(Date.now() - 86_400_000).toISOString();
+  for (const key of [keys.token(ACCOUNT, 'd0-unlimited'), keys.credential(String(unlimited.lookupId))]) {
+    await api.documentClient.send(new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'SET pendingSince = :at', ExpressionAttributeValues: { ':at': longAgo } }));
+  }
+  // What the scheduled function runs (it adds only metrics and logs), two days apart: an
+  // empty plan is noted on one run and deleted on a later one. Its first membership
+  // answers Conflict after taking effect, as an SDK retry would see it.
+  fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+  for (let run = 1; run <= 3; run++) {
+    const deps = { tokens: api.service.runtime.tokens, rateLimits, clock: () => new Date(Date.now() + run * 2 * 86_400_000) };
+    const report = await phase.run('reconcile', () => reconcileRateLimits(deps, { apply: true }));
+    expect(report.drift.filter((drift) => !drift.repaired)).toStrictEqual([]);
+  }
+}
+
+/** What a function is granted: its table actions on its partitions, and its API Gateway operations. */
+function granted(id: string): Set<string> {
+  const fn = [...routes, authorizer, ...scheduledFunctions, ...deployFunctions].find((candidate) => candidate.id === id)!;
+  const grants = new Set<string>();
+  for (const action of fn.dynamodb) for (const partition of fn.partitions as Partition[]) grants.add(`${action} ${partition}`);
+  if ('scansTable' in fn && fn.scansTable) grants.add('dynamodb:Scan -');
+  const access = ('apiKeys' in fn ? fn.apiKeys : undefined) as ApiKeyAccess | undefined;
+  for (const operation of access ? API_KEY_OPERATIONS[access] : ([] as ApiGatewayOperation[])) grants.add(`apigateway ${operation}`);
+  if ('readsUnthrottledKey' in fn && fn.readsUnthrottledKey) grants.add('apigateway GetApiKey');
+  return grants;
+}
+
+describe('every function calls only what it is granted', () => {
+  it('has run every function', () => {
+    const ids = [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions].map((fn) => fn.id);
+    expect(ids.filter((id) => !used.has(id))).toStrictEqual([]);
+  });
+
+  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions]) {
+    it(`${fn.id}: no call beyond its grant`, () => {
+      const calls = [...(used.get(fn.id) ?? [])].sort();
+      expect(calls.filter((call) => !granted(fn.id).has(call))).toStrictEqual([]);
+    });
+  }
+
+  // Grants are per action and per partition (IAM cannot pair them), so each action and
+  // each partition declared must have been used at least once.
+  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions]) {
+    it(`${fn.id}: every action and partition it is granted is used`, () => {
+      const calls = [...(used.get(fn.id) ?? [])];
+      const usedActions = new Set(calls.map((call) => call.split(' ')[0]));
+      const usedPartitions = new Set(calls.filter((call) => call.startsWith('dynamodb:')).map((call) => call.split(' ')[1]));
+      expect(fn.dynamodb.filter((action) => !usedActions.has(action))).toStrictEqual([]);
+      expect((fn.partitions as string[]).filter((partition) => !usedPartitions.has(partition))).toStrictEqual([]);
+      const access = ('apiKeys' in fn ? fn.apiKeys : undefined) as ApiKeyAccess | undefined;
+      const operations = access ? API_KEY_OPERATIONS[access] : [];
+      expect(operations.filter((operation) => !calls.includes(`apigateway ${operation}`))).toStrictEqual([]);
+    });
+  }
+});
