@@ -44,7 +44,7 @@ const files = readdirSync(runDirectory)
   .map((name) => JSON.parse(readFileSync(resolve(runDirectory, name), 'utf8')) as FileFigures)
   .sort((a, b) => a.file.localeCompare(b.file));
 const sum = (field: keyof Omit<FileFigures, 'file'>) => files.reduce((total, file) => total + file[field], 0);
-let outcome: { passed: number; failed: number; failures: string[] } = { passed: 0, failed: 0, failures: ['the test run reported nothing'] };
+let outcome: { files: number; passed: number; failed: number; failures: string[] } = { files: 0, passed: 0, failed: 0, failures: ['the test run reported nothing'] };
 try {
   // jest's --json report: one entry per file, one assertion result per test.
   const report = JSON.parse(readFileSync(results, 'utf8')) as {
@@ -53,6 +53,7 @@ try {
     testResults: { name: string; assertionResults: { fullName: string; status: string }[] }[];
   };
   outcome = {
+    files: report.testResults.length,
     passed: report.numPassedTests,
     failed: report.numFailedTests,
     failures: report.testResults.flatMap((file) =>
@@ -69,7 +70,7 @@ rmSync(runDirectory, { recursive: true, force: true });
 const lines = [
   '',
   'Security figures (npm run test:security)',
-  `  test files                  ${files.length}`,
+  `  test files                  ${outcome.files}`,
   `  tests                       ${outcome.passed + outcome.failed} (${outcome.passed} passed, ${outcome.failed} failed)`,
   `  authorization matrix cases  ${sum('matrixCases')}`,
   `  hostile inputs tried        ${sum('inputs')}`,

@@ -90,7 +90,8 @@ beforeAll(async () => {
   let limits: SwitchableRateLimits;
   api = await startTestService({
     // The limit applies to the session below: reaching it makes the create recount.
-    env: { TOKEN_LIMIT_PER_ACCOUNT: '12' },
+    // The session fails requests on purpose; their error logs would only be noise here.
+    env: { TOKEN_LIMIT_PER_ACCOUNT: '12', POWERTOOLS_LOG_LEVEL: 'SILENT' },
     parts: (config) => {
       limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));
       return { rateLimits: limits };
@@ -113,6 +114,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   fake?.restore();
+  cloudFormation?.closeAllConnections();
   cloudFormation?.close();
   await api?.stop();
 });

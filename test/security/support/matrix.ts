@@ -14,7 +14,19 @@ export const permissions = ['has permission', 'lacks permission'] as const;
 export const groupings = ['shares a group', 'shares none'] as const;
 export const targets = ['service account', 'human user', 'missing account', 'account outside the domain'] as const;
 export const operations = ['list', 'create', 'update', 'delete', 'deprecated create'] as const;
-export const identities = ['JWT user', 'token-authenticated service account'] as const;
+/**
+ * How the caller authenticates. Beyond a person's JWT and a service account's token: a
+ * token with limits of its own (it may give no token more), a JWT that names a service
+ * account (refused: accounts authenticate with their tokens), and a token whose account
+ * an import has since removed (refused: a token never outlives its account).
+ */
+export const identities = [
+  'JWT user',
+  'token-authenticated service account',
+  'limited token',
+  'JWT naming a service account',
+  'token of a removed account',
+] as const;
 
 export type Context = (typeof contexts)[number];
 export type Permission = (typeof permissions)[number];
@@ -49,15 +61,23 @@ const slug: Record<Context, string> = {
   'admin path': 'admin',
 };
 
+const identitySlug: Record<Identity, string> = {
+  'JWT user': 'user',
+  'token-authenticated service account': 'sa',
+  'limited token': 'limited',
+  'JWT naming a service account': 'jwt-sa',
+  'token of a removed account': 'gone',
+};
+
 export function callerId(context: Context, permission: Permission, grouping: Grouping, identity: Identity): string {
-  return [
-    'mx',
-    slug[context],
-    permission === 'has permission' ? 'can' : 'cannot',
-    grouping === 'shares a group' ? 'shared' : 'apart',
-    identity === 'JWT user' ? 'user' : 'sa',
-  ].join('-');
+  return ['mx', slug[context], permission === 'has permission' ? 'can' : 'cannot', grouping === 'shares a group' ? 'shared' : 'apart', identitySlug[identity]].join('-');
 }
+
+/** Callers that authenticate with a token of their own (made for them before the cases run). */
+export const tokenIdentities: Identity[] = ['token-authenticated service account', 'limited token', 'token of a removed account'];
+/** The limits of the 'limited token' callers' tokens. */
+// A rate the cases never reach: what is under test is the limit as a bound, not the throttle.
+export const CALLER_TOKEN_LIMITS = { maxRps: 1000, expiresInDays: 30 };
 
 export interface MatrixCase {
   id: number;
@@ -72,11 +92,17 @@ export interface MatrixCase {
   expected: { status: number; code?: string };
 }
 
-/** The checks in their order: permission, then target, then same group, then the operation. */
+/**
+ * The checks in their order: the credential, permission, then target, then same group,
+ * then the operation (a limited token creates nothing beyond its own limits: the cases
+ * ask for a token without any).
+ */
 export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
+  if (c.identity === 'JWT naming a service account' || c.identity === 'token of a removed account') return { status: 401, code: 'UNAUTHORIZED' };
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
   if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
+  if (c.identity === 'limited token' && (c.operation === 'create' || c.operation === 'deprecated create')) return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
   return { status: { list: 200, create: 201, 'deprecated create': 201, update: 200, delete: 204 }[c.operation] };
 }
 
@@ -119,7 +145,7 @@ export function domainOf(context: Context): string | undefined {
  * model's permission name, a role or bundle without the permission, or (for the admin
  * path) the domain permission instead of an admin role.
  */
-export function matrixDirectory(): Directory {
+export function matrixDirectory(options: { removed?: boolean } = {}): Directory {
   const users: DirectoryUser[] = [
     { id: targetAccount['service account'], type: 'SERVICE_ACCOUNT', domains: [ROLE_DOMAIN, BUNDLE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
     { id: targetAccount['human user'], type: 'USER', domains: [ROLE_DOMAIN, BUNDLE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
@@ -145,6 +171,8 @@ export function matrixDirectory(): Directory {
   const bundleLookalikes: string[] = [];
   for (const context of contexts) {
     for (const identity of identities) {
+      // The import that removes these callers is the same directory without them.
+      if (options.removed && identity === 'token of a removed account') continue;
       for (const permission of permissions) {
         for (const grouping of groupings) {
           const id = callerId(context, permission, grouping, identity);
