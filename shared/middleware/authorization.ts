@@ -84,7 +84,7 @@ export function assertTokenOfServiceAccount(caller: Caller, principal: Principal
   if (caller.authenticatedBy === 'ACCESS_TOKEN' && principal?.type !== 'SERVICE_ACCOUNT') throw new UnauthorizedError();
 }
 
-/** Step 1: the caller may manage tokens here (docs/authorization.md). */
+/** Step 1: the caller may manage tokens here (README, "Who may manage tokens"). */
 export function permissionCheck(scope: Scope): Middleware {
   return {
     before: async ({ context }) => {
