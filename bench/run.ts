@@ -13,6 +13,7 @@ import { createRuntime } from '../shared/runtime.js';
 import { ensureTable } from '../shared/store/table.js';
 import { encodeCursor } from '../shared/tokens/cursor.js';
 import { measureColdStarts } from './cold-start.js';
+import { writeReports } from './report.js';
 import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import type { TraceRequest } from './server-process.js';
 
@@ -235,6 +236,13 @@ async function main() {
       dynamodbCalls.push({ endpoint: 'authorizer (JWT)', calls: 0, sequentialRoundTrips: 0, commands: [] });
     }
 
+    // Warm durations of a token-authenticated call, for the cost model (bench/cost-model.ts).
+    const durationRequests: TraceRequest[] = [{ name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } }];
+    service.child.send({ type: 'durations', requests: durationRequests, repeat: smoke ? 20 : 500 });
+    const durations = await new Promise<Record<string, Record<string, number>>>((resolveDurations) =>
+      service.child.on('message', (m: { type: string; durations?: never }) => m.type === 'durations' && resolveDurations(m.durations!)),
+    );
+
     const functions = await measureColdStarts({ runs: smoke ? 3 : 15 });
 
     const small = results.find((r) => r.name === 'list-tokens-jwt')!;
@@ -251,6 +259,7 @@ async function main() {
       },
       functions,
       dynamodbCalls,
+      durations,
     };
     mkdirSync(resolve(outFile, '..'), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);
@@ -267,6 +276,10 @@ async function main() {
     console.log('\nendpoint                          DynamoDB calls  sequential');
     for (const d of dynamodbCalls) console.log(`${d.endpoint.padEnd(33)} ${String(d.calls).padStart(14)} ${String(d.sequentialRoundTrips).padStart(11)}`);
     console.log(`\nwritten to ${outFile}`);
+    if (!smoke && args.out === undefined) {
+      writeReports(outFile);
+      console.log('README.md and docs/performance.md rewritten from it');
+    }
   } finally {
     for (const child of children) child.kill();
     await dynamodb.stop();

@@ -29,6 +29,9 @@ const mode = process.argv[2];
 const phase = new AsyncLocalStorage<string>();
 const calls: Call[] = [];
 let recording = false;
+/** Handler durations by function, while `timing` is on (warm invocations, in process). */
+const timings: { phase: string; ms: number }[] = [];
+let timing = false;
 
 // Every DynamoDB call of the process passes here: the document client and the raw client
 // share the SDK's base client class, whose send() this wraps.
@@ -66,11 +69,23 @@ async function main() {
       dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT!,
       tableName,
       env: process.env,
-      around: (functionId, invoke) => phase.run(functionId, invoke),
+      around: (functionId, invoke) =>
+        phase.run(functionId, async () => {
+          const started = performance.now();
+          try {
+            return await invoke();
+          } finally {
+            if (timing) timings.push({ phase: functionId, ms: performance.now() - started });
+          }
+        }),
     });
     url = service.url;
   }
-  process.on('message', async (message: { type: string; requests?: TraceRequest[] }) => {
+  process.on('message', async (message: { type: string; requests?: TraceRequest[]; repeat?: number }) => {
+    if (message.type === 'durations' && message.requests) {
+      process.send!({ type: 'durations', durations: await durations(url, message.requests, message.repeat ?? 200) });
+      return;
+    }
     if (message.type !== 'trace' || !message.requests) return;
     const traces = [];
     // In order, each once: the caller puts warm-up requests first and a create before the
@@ -98,6 +113,29 @@ async function main() {
     process.send!({ type: 'traces', traces });
   });
   process.send!({ type: 'ready', url });
+}
+
+/**
+ * Median warm duration of each function a request passes through, over `repeat`
+ * sequential requests: what Lambda would bill, minus its own overhead, on this machine.
+ */
+async function durations(url: string, requests: TraceRequest[], repeat: number): Promise<Record<string, Record<string, number>>> {
+  const result: Record<string, Record<string, number>> = {};
+  for (const request of requests) {
+    timings.length = 0;
+    timing = true;
+    for (let i = 0; i < repeat; i++) {
+      const response = await fetch(`${url}${request.path}`, { method: request.method, headers: request.headers, ...(request.body ? { body: request.body } : {}) });
+      await response.text();
+    }
+    timing = false;
+    result[request.name] = {};
+    for (const name of new Set(timings.map((entry) => entry.phase))) {
+      const sorted = timings.filter((entry) => entry.phase === name).map((entry) => entry.ms).sort((a, b) => a - b);
+      result[request.name]![name] = Math.round(sorted[Math.floor(sorted.length / 2)]! * 100) / 100;
+    }
+  }
+  return result;
 }
 
 main().catch((error) => {

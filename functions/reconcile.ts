@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { lambdaHandler } from '../shared/lambda-entry.js';
 import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
-import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
+import { apiGatewayKeysAtInit } from '../shared/ratelimit/reconcile-wiring.js';
 import { type ReconcileReport, reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
 import type { Runtime } from '../shared/runtime.js';
 
@@ -36,4 +36,4 @@ export const create = (runtime: Runtime) => {
       return summary;
     });
 };
-export const handler = lambdaHandler(create, apiGatewayKeys);
+export const handler = lambdaHandler(create, apiGatewayKeysAtInit);

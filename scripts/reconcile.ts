@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../shared/config.js';
 import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
-import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
+import { apiGatewayKeysAtInit } from '../shared/ratelimit/reconcile-wiring.js';
 import { reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
 import { createRuntime } from '../shared/runtime.js';
 
@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = readConfig(process.env);
-  const runtime = createRuntime(settings, {}, [apiGatewayKeys]);
+  const runtime = createRuntime(settings, {}, [apiGatewayKeysAtInit]);
   const { rateLimits } = runtime;
   if (!(rateLimits instanceof ApiGatewayRateLimits)) {
     console.error(`No API Gateway to reconcile with: set REST_API_ID and API_STAGE.\n${usage}`);

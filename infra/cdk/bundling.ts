@@ -19,5 +19,8 @@ export const LAMBDA_BUNDLING = {
   bundleAwsSdk: true,
 } as const;
 
+/** Memory of every function, MB: CPU scales with it, and JWT verification and bundles load faster with it. */
+export const FUNCTION_MEMORY_MB = 512;
+
 /** `NODE_OPTIONS` of every function: stack traces through the source maps. */
 export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';

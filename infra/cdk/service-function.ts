@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { type DynamoAction, entryOf } from '../routes.js';
 import { PARTITIONS, type Partition } from '../../shared/store/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
+import { FUNCTION_MEMORY_MB, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
 
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
@@ -34,7 +34,7 @@ export interface ServiceFunctionProps {
   removalPolicy: RemovalPolicy;
   /** @default Duration.seconds(10), well inside API Gateway's 29 s integration timeout */
   timeout?: Duration;
-  /** @default 512: CPU scales with memory, and JWT verification and bundles load faster with it */
+  /** @default FUNCTION_MEMORY_MB (512) */
   memorySize?: number;
   description?: string;
 }
@@ -92,7 +92,7 @@ export class ServiceFunction extends Construct {
       depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,

@@ -1,8 +1,7 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { CompensationFailureReport, KeyRequest, RateLimits, TokenBinding } from '../ports.js';
-import { GatewayInventory } from './api-gateway-inventory.js';
 import { ApiGatewayKeys } from './api-gateway-keys.js';
-import { type GatewayNames, gatewayNames } from './gateway-names.js';
+import { type ApiStage, type GatewayNames, gatewayNames } from './gateway-names.js';
 import type { RatePlanRecords } from './plan-records.js';
 import { RatePlanRegistry } from './rate-plans.js';
 
@@ -20,15 +19,17 @@ export interface AwsRateLimitOptions {
 
 /**
  * `maxRps` in AWS: one API key per limited token, in the usage plan for its rate, and the
- * stack's shared key in its unthrottled plan for everyone else. Reconcile also reads and
- * repairs them through `inventory`.
+ * stack's shared key in its unthrottled plan for everyone else. Reconcile reads and
+ * repairs them with its own parts (`reconcile.ts`), built on this client: the request
+ * path carries no listing and no plan changes.
  * Its table side (plan records, the shared key) comes through ports (`aws-wiring.ts`).
  */
 export class ApiGatewayRateLimits implements RateLimits {
   readonly keys: ApiGatewayKeys;
   readonly plans: RatePlanRegistry;
   readonly names: GatewayNames;
-  readonly inventory: GatewayInventory;
+  readonly gateway: APIGatewayClient;
+  readonly stage: ApiStage;
 
   constructor(private readonly options: AwsRateLimitOptions) {
     const gateway = options.gateway ?? new APIGatewayClient({ region: options.region });
@@ -42,9 +43,10 @@ export class ApiGatewayRateLimits implements RateLimits {
       ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
     };
     this.names = shared.names;
+    this.gateway = gateway;
+    this.stage = stage;
     this.plans = new RatePlanRegistry({ ...shared, records: options.records });
     this.keys = new ApiGatewayKeys({ ...shared, plans: this.plans });
-    this.inventory = new GatewayInventory(shared);
   }
 
   bind(request: KeyRequest): Promise<TokenBinding> {

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type APIGatewayClient,
-  CreateUsagePlanCommand,
-  DeleteUsagePlanCommand,
-  UpdateUsagePlanCommand,
-} from '@aws-sdk/client-api-gateway';
+import { type APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import { ServiceUnavailableError } from '../errors.js';
 import type { CompensationFailureReport } from '../ports.js';
 import { addKeyToPlan, createApiKey } from './api-keys.js';
-import { asServiceError, isNotFound } from './errors.js';
+import { asServiceError } from './errors.js';
 import { type ApiStage, attemptSuffix, type GatewayNames } from './gateway-names.js';
 import type { BridgeKey, RatePlanRecords, RecordedPlan } from './plan-records.js';
 
@@ -112,55 +107,17 @@ export class RatePlanRegistry {
     return recorded;
   }
 
-  /**
-   * Replaces a recorded plan that no longer exists in API Gateway (deleted out of band):
-   * reconcile's repair. Conditional on the record still naming the missing plan, so two
-   * reconciles agree; the loser's plan is deleted at once (reconcile is not a request).
-   */
-  async replace(rps: number, missingPlanId: string): Promise<string> {
-    const plan = await this.createPlan(rps);
-    if (!(await this.options.records.replace(rps, missingPlanId, plan))) {
-      await this.discard(plan.planId);
-      const recorded = await this.options.records.planOf(rps);
-      if (recorded === undefined) throw new Error(`No plan is recorded for rate ${rps}`);
-      this.known.set(rps, Promise.resolve(recorded));
-      return recorded.planId;
-    }
+  /** Caches a plan reconcile just made or found for `rps`. */
+  remember(rps: number, plan: RecordedPlan): void {
     this.known.set(rps, Promise.resolve(plan));
-    return plan.planId;
-  }
-
-  /** Gives a recorded plan a new bridge key (reconcile: the old one is gone). */
-  async renewBridge(rps: number, planId: string): Promise<void> {
-    const bridge = await this.createBridge(rps, planId);
-    if (!(await this.options.records.setBridge(rps, planId, bridge))) throw new Error(`The plan of rate ${rps} changed meanwhile`);
-    this.forget(rps);
-  }
-
-  /** Removes a plan of ours (reconcile only): API Gateway refuses to delete a plan still attached to a stage. */
-  async discard(planId: string): Promise<void> {
-    const { restApiId, stage } = this.options.stage;
-    try {
-      await this.options.gateway.send(
-        new UpdateUsagePlanCommand({ usagePlanId: planId, patchOperations: [{ op: 'remove', path: '/apiStages', value: `${restApiId}:${stage}` }] }),
-      );
-    } catch (error) {
-      if (isNotFound(error)) return;
-      // A plan that never got its stage (or lost it already) can be deleted as it is.
-      if ((error as { name?: string })?.name !== 'BadRequestException') throw error;
-    }
-    try {
-      await this.options.gateway.send(new DeleteUsagePlanCommand({ usagePlanId: planId }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
   }
 
   /**
    * A plan for rate N, burst N on this stage, with its bridge key. A bridge that cannot be
    * made is left for reconcile: until then new keys of the rate warm up on the shared key.
+   * (Also reconcile's, to replace a plan; see `plan-repairs.ts`.)
    */
-  private async createPlan(rps: number): Promise<RecordedPlan> {
+  async createPlan(rps: number): Promise<RecordedPlan> {
     const { restApiId, stage } = this.options.stage;
     const plan = await this.options.gateway.send(
       new CreateUsagePlanCommand({
@@ -180,7 +137,8 @@ export class RatePlanRegistry {
     }
   }
 
-  private async createBridge(rps: number, planId: string): Promise<BridgeKey> {
+  /** A bridge key in the plan, ready after the warm-up. */
+  async createBridge(rps: number, planId: string): Promise<BridgeKey> {
     const key = await createApiKey(this.options.gateway, {
       name: this.options.names.bridge(rps, attemptSuffix()),
       enabled: true,

@@ -1,10 +1,24 @@
-import type { GatewayKey, GatewayPlan } from './api-gateway-inventory.js';
+import { type GatewayKey, GatewayInventory, type GatewayPlan } from './api-gateway-inventory.js';
 import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
+import { PlanRepairs } from './plan-repairs.js';
+import type { RatePlanRegistry } from './rate-plans.js';
 import type { RatePlanRecord } from './plan-records.js';
 import type { Drift } from './reconcile.js';
 
 /** Records a finding and, when repairs are applied, runs its repair. */
 export type Found = (entry: Drift, repair: () => Promise<void>) => Promise<void>;
+
+/** What reconcile works with: the request path's plan registry, and its own listing and repairs. */
+export interface ReconcileParts {
+  registry: RatePlanRegistry;
+  inventory: GatewayInventory;
+  repairs: PlanRepairs;
+}
+
+export function reconcileParts(limits: ApiGatewayRateLimits): ReconcileParts {
+  const { gateway, stage, names, plans: registry } = limits;
+  return { registry, inventory: new GatewayInventory({ gateway, stage, names }), repairs: new PlanRepairs({ gateway, stage, registry }) };
+}
 
 /** What reconcile read from API Gateway and the table at its start. */
 export interface ReconcileState {
@@ -28,8 +42,7 @@ export interface PlanPassOptions {
  * The plans' side of reconcile, before the tokens' side: every recorded plan exists with
  * its settings (rate N, burst N, on this stage). Returns the plan of each rate.
  */
-export async function checkRecordedPlans(limits: ApiGatewayRateLimits, { keys, plans, records }: ReconcileState, found: Found): Promise<Map<number, string>> {
-  const { inventory, plans: registry } = limits;
+export async function checkRecordedPlans({ inventory, repairs }: ReconcileParts, { keys, plans, records }: ReconcileState, found: Found): Promise<Map<number, string>> {
   const stageId = `${inventory.stage.restApiId}:${inventory.stage.stage}`;
   const plansById = new Map(plans.map((plan) => [plan.id, plan]));
   const keyIds = new Set(keys.map((key) => key.id));
@@ -39,7 +52,7 @@ export async function checkRecordedPlans(limits: ApiGatewayRateLimits, { keys, p
     const plan = plansById.get(record.planId);
     if (!plan) {
       await found({ kind: 'missing-plan', subject: `rate ${record.rps}`, detail: `recorded plan ${record.planId} is not in API Gateway` }, async () => {
-        planOfRate.set(record.rps, await registry.replace(record.rps, record.planId));
+        planOfRate.set(record.rps, await repairs.replace(record.rps, record.planId));
         // The new plan came with its own bridge: the old one would be left bound to nothing.
         if (record.bridge && keyIds.has(record.bridge.keyId)) await inventory.deleteKey(record.bridge.keyId);
       });
@@ -64,8 +77,7 @@ export async function checkRecordedPlans(limits: ApiGatewayRateLimits, { keys, p
  * Every recorded plan has its bridge key: existing, enabled, and in that plan alone.
  * Returns the bridge keys' ids (bound to their records, so never orphans).
  */
-export async function checkBridgeKeys(limits: ApiGatewayRateLimits, { keys, plans, plansOfKey, records }: ReconcileState, found: Found): Promise<Set<string>> {
-  const { inventory, plans: registry } = limits;
+export async function checkBridgeKeys({ inventory, repairs }: ReconcileParts, { keys, plans, plansOfKey, records }: ReconcileState, found: Found): Promise<Set<string>> {
   const keysById = new Map(keys.map((key) => [key.id, key]));
   const bound = new Set<string>();
   for (const record of records) {
@@ -77,7 +89,7 @@ export async function checkBridgeKeys(limits: ApiGatewayRateLimits, { keys, plan
     const subject = `plan ${record.planId}`;
     if (!bridge) {
       const detail = record.bridge ? `its bridge key ${record.bridge.keyId} does not exist` : 'the plan has no bridge key';
-      await found({ kind: 'missing-bridge-key', subject, detail }, () => registry.renewBridge(record.rps, record.planId));
+      await found({ kind: 'missing-bridge-key', subject, detail }, () => repairs.renewBridge(record.rps, record.planId));
       continue;
     }
     const current = plansOfKey.get(bridge.id) ?? [];
@@ -102,20 +114,19 @@ export async function checkBridgeKeys(limits: ApiGatewayRateLimits, { keys, plan
  * the grace period are deleted, so that passing rates do not use up the account's plans.
  */
 export async function removeUnneededPlans(
-  limits: ApiGatewayRateLimits,
+  { inventory, registry, repairs }: ReconcileParts,
   { plans, records }: ReconcileState,
   planOfRate: Map<number, string>,
   found: Found,
   options: PlanPassOptions,
 ): Promise<void> {
-  const { inventory, plans: registry } = limits;
   const recordedIds = new Set([...records.flatMap((record) => (record.state === 'READY' ? [record.planId] : [])), ...planOfRate.values()]);
   const liveClaims = new Set(
     records.filter((record) => record.state === 'CREATING' && options.now.getTime() - Date.parse(record.claimedAt) < options.claimTimeoutMs).map((record) => record.rps),
   );
   const deletePlan = async (planId: string, bridgeKeyId?: string) => {
     for (const keyId of await inventory.planKeyIds(planId)) await inventory.removeFromPlan(planId, keyId);
-    await registry.discard(planId);
+    await repairs.discard(planId);
     if (bridgeKeyId !== undefined) await inventory.deleteKey(bridgeKeyId);
   };
   for (const plan of plans) {

@@ -1,7 +1,7 @@
 import { isExpired } from '../model.js';
 import type { Clock, StoredToken, TokenStore } from '../ports.js';
 import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
-import { checkBridgeKeys, checkRecordedPlans, removeUnneededPlans } from './reconcile-plans.js';
+import { checkBridgeKeys, checkRecordedPlans, reconcileParts, removeUnneededPlans } from './reconcile-plans.js';
 
 /**
  * Finds and repairs drift between the tokens in the table and the keys and usage plans
@@ -72,7 +72,9 @@ export interface ReconcileDeps {
 export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply: boolean }): Promise<ReconcileReport> {
   const now = deps.clock();
   const graceMs = (deps.orphanGraceSeconds ?? 900) * 1000;
-  const { keys: gateway, plans: registry, inventory } = deps.rateLimits;
+  const { keys: gateway } = deps.rateLimits;
+  const parts = reconcileParts(deps.rateLimits);
+  const { registry, inventory } = parts;
   const drift: Drift[] = [];
   async function found(entry: Drift, repair: () => Promise<void>): Promise<void> {
     drift.push(entry);
@@ -98,9 +100,9 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   for await (const token of deps.tokens.all()) tokens.push(token);
   const records = await registry.records.all();
   const state = { keys: ownKeys, plans: ownPlans, plansOfKey, records };
-  const planOfRate = await checkRecordedPlans(deps.rateLimits, state, found);
+  const planOfRate = await checkRecordedPlans(parts, state, found);
   // Bridge keys belong to their plans' records, not to tokens: never orphans.
-  const boundKeyIds = await checkBridgeKeys(deps.rateLimits, state, found);
+  const boundKeyIds = await checkBridgeKeys(parts, state, found);
 
   const keysById = new Map(ownKeys.map((key) => [key.id, key]));
   for (const token of tokens) {
@@ -168,7 +170,7 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () => inventory.deleteKey(key.id));
   }
 
-  await removeUnneededPlans(deps.rateLimits, state, planOfRate, found, {
+  await removeUnneededPlans(parts, state, planOfRate, found, {
     now,
     apply: options.apply,
     claimTimeoutMs: (deps.claimTimeoutSeconds ?? 30) * 1000,

@@ -9,6 +9,7 @@ import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
 import { exampleDirectory } from '../support/service.js';
 import type { CommandName } from './fake-api-gateway.js';
 import { API, type Fixture, ratelimitFixture } from './fixture.js';
+import { reconcileParts } from '../../shared/ratelimit/reconcile-plans.js';
 
 let f: Fixture;
 beforeEach(async () => {
@@ -499,7 +500,7 @@ describe('retries are idempotent', () => {
     await f.create('ci', 5);
     const { apiKeyId } = await bindingOf('ci');
     const planId = planOfRate(5)[0]!.id;
-    await f.rateLimits.inventory.addToPlan(planId, apiKeyId!);
+    await reconcileParts(f.rateLimits).inventory.addToPlan(planId, apiKeyId!);
     expect(f.fake.plansOf(apiKeyId!)).toStrictEqual([planId]);
   });
 
@@ -507,7 +508,7 @@ describe('retries are idempotent', () => {
     await f.create('a', 5);
     await f.create('b', 9);
     const { apiKeyId } = await bindingOf('a');
-    await expect(f.rateLimits.inventory.addToPlan(planOfRate(9)[0]!.id, apiKeyId!)).rejects.toThrow(ConflictException);
+    await expect(reconcileParts(f.rateLimits).inventory.addToPlan(planOfRate(9)[0]!.id, apiKeyId!)).rejects.toThrow(ConflictException);
   });
 
   it('deleting or disabling twice converges', async () => {

@@ -3,7 +3,11 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { createAuthorizer } from '../../shared/auth/authorizer.js';
-import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { ApiGatewayRateLimits as ApiGatewayRateLimitsClass, type ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
+import { apiGatewayKeysAtInit } from '../../shared/ratelimit/reconcile-wiring.js';
+import { readConfig } from '../../shared/config.js';
+import { createRuntime } from '../../shared/runtime.js';
 import { awsRateLimits } from './fixture.js';
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
@@ -151,5 +155,30 @@ describe('the authorizer names the usage identifier key', () => {
     expect(result.usageIdentifierKey).toBe(usageKey);
     expect(result.context?.maxRps).toBe(5);
     expect(await local.admit(result.usageIdentifierKey ?? undefined)).toStrictEqual({ allowed: true });
+  });
+});
+
+describe('the wirings of the key-managing functions', () => {
+  const env = { TABLE_NAME: 'unused', REST_API_ID: 'a1b2c3d4e5', API_STAGE: 'prod', AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+
+  it('on the request path, build nothing of API Gateway at init and load the adapter on the first call that needs it', async () => {
+    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [apiGatewayKeys]);
+    expect(runtime.rateLimits).not.toBeInstanceOf(ApiGatewayRateLimitsClass);
+    fake.resetCalls();
+    const binding = await runtime.rateLimits.bind({ lookupId: 'DeferredLookup00', maxRps: 3, enabled: true });
+    expect(fake.keys.get(binding.apiKeyId)?.value).toBe(binding.usageKey);
+    await runtime.rateLimits.setEnabled(binding, false);
+    expect(fake.keys.get(binding.apiKeyId)?.enabled).toBe(false);
+    await runtime.rateLimits.unbind(binding);
+    expect(fake.keys.has(binding.apiKeyId)).toBe(false);
+    expect(await runtime.rateLimits.sharedUsageKey()).toBe(unthrottledValue);
+  });
+
+  it('for reconcile, build the adapter itself at init; and add nothing where no API Gateway is configured', () => {
+    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [apiGatewayKeysAtInit]);
+    expect(runtime.rateLimits).toBeInstanceOf(ApiGatewayRateLimitsClass);
+    const local = readConfig({ TABLE_NAME: api.tableName });
+    expect(apiGatewayKeys(local, { documents: api.documentClient, onCompensationFailure: () => undefined })).toStrictEqual({});
+    expect(apiGatewayKeysAtInit(local, { documents: api.documentClient, onCompensationFailure: () => undefined })).toStrictEqual({});
   });
 });

@@ -3,6 +3,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../../shared/errors.js';
 import { RatePlanRegistry } from '../../shared/ratelimit/rate-plans.js';
+import { reconcileParts } from '../../shared/ratelimit/reconcile-plans.js';
 import { keys } from '../../shared/store/keys.js';
 import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
 import { createToken, deleteToken } from '../../shared/tokens/token-service.js';
@@ -133,7 +134,7 @@ describe('usage plans per rate, created on demand under a claim', () => {
     // Deleted by hand; reconcile records a new plan, but this container still caches the old id.
     for (const stage of [...old!.stages]) old!.stages.splice(old!.stages.indexOf(stage), 1);
     f.fake.plans.delete(old!.id);
-    await f.container().plans.replace(5, old!.id);
+    await reconcileParts(f.container()).repairs.replace(5, old!.id);
     await f.create('b', 5);
     const b = await f.stored('b');
     expect(f.fake.plansOf(String(b!.apiKeyId))).toStrictEqual([(await record(5))?.planId]);

@@ -1,0 +1,99 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { FUNCTION_MEMORY_MB } from '../infra/cdk/bundling.js';
+import { PROJECT_ROOT } from '../infra/local/paths.js';
+import { costPerMillion, PRICES, PRICES_READ, total } from './cost-model.js';
+
+/**
+ * Writes the figures of `bench/results.json` into the README and docs/performance.md,
+ * between their `bench` (and `cost`) markers, so that no figure is ever edited by hand.
+ * `npm run bench` calls it after a full run; `npm run bench:report` re-renders alone.
+ */
+
+/** Goals the tables show beside the figures. */
+const SCENARIO_GOALS: Record<string, string> = { 'whoami-token': '≥ 0.7', 'list-tokens-jwt': '≥ 0.5' };
+const INIT_GOAL = 1.25;
+
+interface Results {
+  generatedAt: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; node: string };
+  scenarios: { name: string; rps: number; p50Ms: number; p99Ms: number; baselineRps: number; ratio: number }[];
+  scale: { description: string; p50Ratio: number; rpsRatio: number };
+  functions: { name: string; bundleBytes: number; initMs: number; baselineInitMs: number }[];
+  dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number }[];
+  durations?: Record<string, Record<string, number>>;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export function benchBlock(results: Results): string {
+  const cpu = results.machine.cpu.includes('EPYC') ? 'AMD EPYC' : results.machine.cpu;
+  const lines = [
+    `Measured ${results.generatedAt.slice(0, 10)} on ${results.machine.cores} cores (${cpu}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; DynamoDB Local in memory.`,
+    '',
+    '| scenario | rps | p50 ms | p99 ms | floor rps | ratio | goal |',
+    '|---|---|---|---|---|---|---|',
+    ...results.scenarios.map((s) => `| ${s.name} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.baselineRps} | ${s.ratio} | ${SCENARIO_GOALS[s.name] ?? ''} |`),
+    '',
+    `Scale (${results.scale.description}): p50 ${results.scale.p50Ratio}×, throughput ${results.scale.rpsRatio}× the small case (goal: within 2×).`,
+    '',
+    `| function | bundle KiB | init ms | baseline ms | ratio (goal ≤ ${INIT_GOAL}) |`,
+    '|---|---|---|---|---|',
+    ...results.functions.map((f) => `| ${f.name} | ${Math.round(f.bundleBytes / 1024)} | ${f.initMs} | ${f.baselineInitMs} | ${round2(f.initMs / f.baselineInitMs)} |`),
+    '',
+    '| endpoint | DynamoDB calls | sequential round trips |',
+    '|---|---|---|',
+    ...results.dynamodbCalls.map((d) => `| ${d.endpoint} | ${d.calls} | ${d.sequentialRoundTrips} |`),
+  ];
+  return lines.join('\n');
+}
+
+export function costBlock(results: Results): string {
+  const measured = results.durations?.['whoami-token'];
+  if (!measured?.authorizer || !measured.whoami) return 'No durations in bench/results.json: run `npm run bench`.';
+  const input = { authorizerMs: measured.authorizer, functionMs: measured.whoami };
+  const columns = [
+    { title: 'no cache (as deployed)', lines: costPerMillion(input, { cacheSeconds: 0, callsPerSecond: 1 }) },
+    { title: '60 s cache, 1 call/s per token', lines: costPerMillion(input, { cacheSeconds: 60, callsPerSecond: 1 }) },
+    { title: '60 s cache, 10 calls/s per token', lines: costPerMillion(input, { cacheSeconds: 60, callsPerSecond: 10 }) },
+  ];
+  const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(3)}`;
+  return [
+    `Per million token-authenticated calls to \`whoami\`, us-east-1, on-demand, no free tier; warm durations measured ${results.generatedAt.slice(0, 10)}: authorizer ${input.authorizerMs} ms, whoami ${input.functionMs} ms (billed by the started millisecond, at ${FUNCTION_MEMORY_MB} MB). Tokens are assumed to call at least once a minute (the lastUsedAt write is then once a minute per token).`,
+    '',
+    `| item | ${columns.map((c) => c.title).join(' | ')} |`,
+    `|---|${columns.map(() => '---:').join('|')}|`,
+    ...columns[0]!.lines.map((line, i) => `| ${line.item} | ${columns.map((c) => usd(c.lines[i]!.perMillion)).join(' | ')} |`),
+    `| **total** | ${columns.map((c) => `**${usd(total(c.lines))}**`).join(' | ')} |`,
+    '',
+    `A 60 s authorizer cache would save ${usd(total(columns[0]!.lines) - total(columns[1]!.lines))} a million calls (${Math.round((100 * (total(columns[0]!.lines) - total(columns[1]!.lines))) / total(columns[0]!.lines))} %) for tokens calling once a second.`,
+    '',
+    `Prices read ${PRICES_READ}:`,
+    '',
+    ...Object.values(PRICES).map((price) => `- ${price.usd} USD: ${price.source}.`),
+  ].join('\n');
+}
+
+function replaceBetween(text: string, marker: string, content: string): string {
+  const begin = `<!-- ${marker}:begin -->`;
+  const end = `<!-- ${marker}:end -->`;
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`markers ${begin} … ${end} not found`);
+  return `${text.slice(0, from + begin.length)}\n${content}\n${text.slice(to)}`;
+}
+
+export function writeReports(resultsFile = resolve(PROJECT_ROOT, 'bench/results.json')): void {
+  const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results;
+  const readme = resolve(PROJECT_ROOT, 'README.md');
+  writeFileSync(readme, replaceBetween(readFileSync(readme, 'utf8'), 'bench', benchBlock(results)));
+  const performance = resolve(PROJECT_ROOT, 'docs/performance.md');
+  let text = replaceBetween(readFileSync(performance, 'utf8'), 'bench', benchBlock(results));
+  text = replaceBetween(text, 'cost', costBlock(results));
+  writeFileSync(performance, text);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  writeReports();
+  console.log('README.md and docs/performance.md rewritten from bench/results.json');
+}
