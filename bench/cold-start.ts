@@ -75,16 +75,19 @@ const median = (values: number[]) => {
 
 /**
  * Medians of `runs` fresh imports of a bundle and of the baseline, taken in turn
- * (function, baseline, function, …) so that the machine's noise falls on both alike.
+ * (function, baseline, function, …) so that the machine's noise falls on both alike,
+ * and the median of the ratios of each adjacent pair: what a moment of load slows, it
+ * slows for both of a pair, so this ratio is the steadiest figure.
  */
-function initPair(file: string, baseline: string, runs: number): { initMs: number; baselineInitMs: number } {
+function initPair(file: string, baseline: string, runs: number): { initMs: number; baselineInitMs: number; ratio: number } {
   const mine: number[] = [];
   const base: number[] = [];
   for (let i = 0; i < runs; i++) {
     mine.push(initOnce(file));
     base.push(initOnce(baseline));
   }
-  return { initMs: median(mine), baselineInitMs: median(base) };
+  const ratios = mine.map((ms, i) => ms / base[i]!).sort((a, b) => a - b);
+  return { initMs: median(mine), baselineInitMs: median(base), ratio: Math.round(ratios[Math.floor(ratios.length / 2)]! * 100) / 100 };
 }
 
 export interface ColdStart {
@@ -92,7 +95,9 @@ export interface ColdStart {
   bundleBytes: number;
   initMs: number;
   baselineInitMs: number;
-  runtimeSdk: { bundleBytes: number; initMs: number; baselineInitMs: number };
+  /** Median of the ratios of adjacent function/baseline pairs. */
+  ratio: number;
+  runtimeSdk: { bundleBytes: number; initMs: number; baselineInitMs: number; ratio: number };
 }
 
 export async function measureColdStarts(options: { runs: number }): Promise<ColdStart[]> {

@@ -30,6 +30,9 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
         const principal = await directory.getPrincipal(credential?.serviceAccountId ?? '');
         return json(res, 200, { userId: credential?.serviceAccountId, type: principal?.type });
       }
+      // The authorizer's read of a JWT caller's profile (a JWT naming a service account is
+      // refused), then the function's two reads, in parallel.
+      await directory.getPrincipal(caller);
       const [, target] = await Promise.all([directory.getPrincipal(caller), directory.getPrincipal(account)]);
       if (url.pathname === '/list') {
         const after = url.searchParams.get('after') ?? undefined;

@@ -243,7 +243,7 @@ async function main() {
       service.child.on('message', (m: { type: string; durations?: never }) => m.type === 'durations' && resolveDurations(m.durations!)),
     );
 
-    const functions = await measureColdStarts({ runs: smoke ? 3 : 15 });
+    const functions = await measureColdStarts({ runs: smoke ? 3 : 21 });
 
     const small = results.find((r) => r.name === 'list-tokens-jwt')!;
     const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
