@@ -14,9 +14,10 @@ import { type Route, routes } from './routes.js';
 type Json = Record<string, unknown>;
 
 const PATH_PARAMETERS: Record<string, { description: string; schema: Json }> = {
-  domain: { description: 'The domain the caller manages tokens in', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
+  domain: { description: 'A domain of the directory', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
   serviceAccountId: { description: 'The service account (a user of type SERVICE_ACCOUNT)', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
   name: { description: 'The token’s name', schema: { type: 'string', pattern: TOKEN_NAME_PATTERN.source } },
+  userId: { description: 'A user of the directory (a person or a service account)', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
 };
 
 /** Problem answers every authenticated route may give, from the gateway or the function. */
@@ -27,7 +28,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the gateway could not read the request',
   401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which)',
   403: 'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), or TOKEN_EXCEEDS_CALLER (a token caller asked for more than its own limits)',
-  404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, or NOT_FOUND (no such route)',
+  404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, or NOT_FOUND (no such route)',
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
   413: 'PAYLOAD_TOO_LARGE: a body over 10 MB',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
@@ -84,6 +85,10 @@ const KNOWN_NAMES: Record<string, string> = {
   'update-domain-token:Answer': 'Token',
   'list-domain-tokens:Answer': 'TokenList',
   'whoami:Answer': 'WhoAmI',
+  'list-domain-members:Answer': 'MemberList',
+  'get-domain-member:Answer': 'Member',
+  'list-users:Answer': 'UserList',
+  'get-user:Answer': 'User',
   'health:Answer': 'Health',
 };
 function schemaName(routeId: string, part: 'Body' | 'Answer'): string {
@@ -154,6 +159,7 @@ export function openApiDocument(): Json {
     tags: [
       { name: 'Tokens', description: 'A service account’s access tokens' },
       { name: 'Identity', description: 'Who is calling' },
+      { name: 'Directory', description: 'Domains’ members and the directory’s users, as the console lists them' },
       { name: 'Service', description: 'The service itself' },
     ],
     security: [{ accessToken: [] }, { bearer: [] }],

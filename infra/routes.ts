@@ -2,7 +2,17 @@ import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
 import { createTokenBody, deprecatedCreateTokenBody, updateTokenBody } from '../shared/http/validation.js';
-import { createdTokenSchema, healthSchema, tokenListSchema, tokenSchema, whoamiSchema } from '../shared/http/response-schemas.js';
+import {
+  createdTokenSchema,
+  healthSchema,
+  memberListSchema,
+  memberSchema,
+  tokenListSchema,
+  tokenSchema,
+  userListSchema,
+  userSchema,
+  whoamiSchema,
+} from '../shared/http/response-schemas.js';
 
 /**
  * The route table: the single source of truth for every endpoint's method, path,
@@ -47,7 +57,7 @@ export interface Route {
   /** OpenAPI: what the operation does, beyond its summary. */
   description?: string;
   /** OpenAPI tag. */
-  tag: 'Tokens' | 'Identity' | 'Service';
+  tag: 'Tokens' | 'Identity' | 'Directory' | 'Service';
   query?: QueryParameter[];
   /** The body schema the function validates with. */
   body?: z.ZodMiniType;
@@ -75,10 +85,11 @@ const DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dyna
 const PROFILES: Partition[] = ['user'];
 const KEYED_WRITE: Partition[] = [...PROFILES, 'account', 'credential', 'ratePlans'];
 
-const LIST_QUERY: QueryParameter[] = [
-  { name: 'limit', description: 'Tokens per page, 1–100', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+const pageQuery = (what: string): QueryParameter[] => [
+  { name: 'limit', description: `${what} per page, 1–100`, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
   { name: 'nextToken', description: 'The cursor from the previous page', schema: { type: 'string', minLength: 1, maxLength: 1024 } },
 ];
+const LIST_QUERY = pageQuery('Tokens');
 /** Checks every token route makes: validation, permission and same group, the account, then its own. */
 const TOKEN_PROBLEMS = [400, 403, 404];
 const CREATED = { status: 201, description: 'The token, with its secret (shown this once)', schema: createdTokenSchema, headers: ['Location', 'Cache-Control'] };
@@ -100,11 +111,30 @@ function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
   ];
 }
 
+/**
+ * The directory's read side, for the console's navigation: the caller's profile decides
+ * (domain membership, or an admin role), then one read of a listing the import keeps (a
+ * domain's members under the domain, every user under the user list) or of one entry.
+ */
+function directoryRoutes(): Route[] {
+  const members = '/api/v1/domains/{domain}/members';
+  const users = '/api/v1/auth/users';
+  const forMembers = 'For members of the domain.';
+  const forAdmins = 'For callers with an admin role.';
+  return [
+    { id: 'list-domain-members', method: 'GET', path: members, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'domain'], tag: 'Directory', summary: 'List a domain’s members', description: `The domain's members (users and service accounts) by id, a page at a time. ${forMembers}`, query: pageQuery('Members'), success: { status: 200, description: 'A page of members', schema: memberListSchema }, problems: [400, 403] },
+    { id: 'get-domain-member', method: 'GET', path: `${members}/{userId}`, auth: 'authenticated', dynamodb: WHOAMI, partitions: [...PROFILES, 'domain'], tag: 'Directory', summary: 'A member of a domain', description: `One member: its type and groups. ${forMembers}`, success: { status: 200, description: 'The member', schema: memberSchema }, problems: [400, 403, 404] },
+    { id: 'list-users', method: 'GET', path: users, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'userList'], tag: 'Directory', summary: 'List users', description: `Every user of the directory by id, a page at a time. ${forAdmins}`, query: pageQuery('Users'), success: { status: 200, description: 'A page of users', schema: userListSchema }, problems: [400, 403] },
+    { id: 'get-user', method: 'GET', path: `${users}/{userId}`, auth: 'authenticated', dynamodb: WHOAMI, partitions: PROFILES, tag: 'Directory', summary: 'A user', description: `One user: type, groups and domains. ${forAdmins}`, success: { status: 200, description: 'The user', schema: userSchema }, problems: [400, 403, 404] },
+  ];
+}
+
 export const routes: Route[] = [
   { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
-  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token.', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
+  { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token: who it is, and what it may do (admin or not, its domains, where it may manage tokens).', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
+  ...directoryRoutes(),
 ];
 
 /** The REQUEST authorizer in front of every authenticated route. */

@@ -41,8 +41,8 @@ export class UnauthorizedError extends ProblemError {
 }
 
 export class ForbiddenError extends ProblemError {
-  constructor() {
-    super(403, 'FORBIDDEN', 'Forbidden', 'You do not have permission to manage access tokens here.');
+  constructor(detail = 'You do not have permission to manage access tokens here.') {
+    super(403, 'FORBIDDEN', 'Forbidden', detail);
   }
 }
 
@@ -60,6 +60,12 @@ export class NotSameGroupError extends ProblemError {
 export class ServiceAccountNotFoundError extends ProblemError {
   constructor() {
     super(404, 'SERVICE_ACCOUNT_NOT_FOUND', 'Service account not found', 'No such service account here.');
+  }
+}
+
+export class UserNotFoundError extends ProblemError {
+  constructor() {
+    super(404, 'USER_NOT_FOUND', 'User not found', 'No such user here.');
   }
 }
 

@@ -58,6 +58,18 @@ export interface Principal {
   tokenManagerIn: string[];
 }
 
+/** A domain's member, as its members see it. */
+export interface Member {
+  id: string;
+  type: UserType;
+  groups: string[];
+}
+
+/** A user, as admins see it. */
+export interface ListedUser extends Member {
+  domains: string[];
+}
+
 export type AuthenticatedBy = 'JWT' | 'ACCESS_TOKEN';
 
 /** Who is calling, as the authorizer established it. */

@@ -1,5 +1,5 @@
 import type { Directory } from './directory/directory.js';
-import type { Principal, TokenCredential, TokenRecord, TokenStatus } from './model.js';
+import type { ListedUser, Member, Principal, TokenCredential, TokenRecord, TokenStatus } from './model.js';
 import type { MintedToken } from './token-format.js';
 
 /**
@@ -115,9 +115,22 @@ export interface DirectorySnapshot {
   write(target: Directory): Promise<DirectoryWriteResult>;
 }
 
+/** A page of a directory listing, by id. */
+export interface DirectoryPage<T> {
+  items: T[];
+  /** Id of the last entry returned when more follow. */
+  lastId: string | undefined;
+}
+
 export interface DirectoryStore {
   /** Everything the checks need about one user, in one strongly consistent read; undefined if unknown. */
   getPrincipal(userId: string): Promise<Principal | undefined>;
+  /** A domain's members, by id, a page at a time. */
+  listMembers(domain: string, limit: number, afterId?: string): Promise<DirectoryPage<Member>>;
+  /** One member of a domain; undefined if the user is not one. */
+  getMember(domain: string, userId: string): Promise<Member | undefined>;
+  /** Every user of the directory, by id, a page at a time. */
+  listUsers(limit: number, afterId?: string): Promise<DirectoryPage<ListedUser>>;
   /** The whole directory (an operator's import, never a request). */
   snapshot(): Promise<DirectorySnapshot>;
   /**

@@ -21,6 +21,7 @@ import {
 } from 'zod/mini';
 import type { z } from 'zod/mini';
 import type { FieldError } from '../errors.js';
+import { DIRECTORY_ID_PATTERN } from '../directory/directory.js';
 
 /**
  * Request shapes (docs/openapi.json), and the one function that turns zod issues into
@@ -70,6 +71,13 @@ export const listTokensQuery = /* @__PURE__ */ object({
   ),
 });
 export const tokenNamePath = /* @__PURE__ */ object({ name: tokenName });
+/** A page of any listing: `limit` and `nextToken`, as the token list takes them. */
+export const pageQuery = listTokensQuery;
+export const userIdPath = /* @__PURE__ */ object({
+  userId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
+    /* @__PURE__ */ regex(DIRECTORY_ID_PATTERN, 'must be 1 to 128 characters without whitespace, /, #, ? or %'),
+  ),
+});
 
 export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] {
   const list: FieldError[] = [];

@@ -1,11 +1,11 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Directory, isDirectoryId } from '../directory/directory.js';
-import type { Principal, UserType } from '../model.js';
-import type { DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from '../ports.js';
+import type { ListedUser, Member, Principal, UserType } from '../model.js';
+import type { DirectoryPage, DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from '../ports.js';
 import { type DirectoryItem, directoryFromItems, directoryItems, itemKey } from './directory-items.js';
 import { exists, updateExpression } from './expressions.js';
-import { isDirectoryItem, keys, prefixes } from './keys.js';
-
+import { isDirectoryItem, keys, prefixes, userListPartition } from './keys.js';
+import { getMember, listMembers, listUsers } from './directory-listing.js';
 
 /** The directory on the service's one DynamoDB table. */
 export class DynamoDirectoryStore implements DirectoryStore {
@@ -35,6 +35,18 @@ export class DynamoDirectoryStore implements DirectoryStore {
       adminRoles: (item.adminRoles as string[] | undefined) ?? [],
       tokenManagerIn: (item.tokenManagerIn as string[] | undefined) ?? [],
     };
+  }
+
+  listMembers(domain: string, limit: number, afterId?: string): Promise<DirectoryPage<Member>> {
+    return listMembers(this.client, this.tableName, domain, limit, afterId);
+  }
+
+  getMember(domain: string, userId: string): Promise<Member | undefined> {
+    return getMember(this.client, this.tableName, domain, userId);
+  }
+
+  listUsers(limit: number, afterId?: string): Promise<DirectoryPage<ListedUser>> {
+    return listUsers(this.client, this.tableName, limit, afterId);
   }
 
   /**
@@ -93,8 +105,14 @@ export class DynamoDirectoryStore implements DirectoryStore {
       const page = await this.client.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'begins_with(pk, :user) OR begins_with(pk, :domain) OR (begins_with(pk, :account) AND sk = :counter)',
-          ExpressionAttributeValues: { ':user': prefixes.user, ':domain': prefixes.domain, ':account': prefixes.account, ':counter': keys.counter('').sk },
+          FilterExpression: 'begins_with(pk, :user) OR begins_with(pk, :domain) OR pk = :userList OR (begins_with(pk, :account) AND sk = :counter)',
+          ExpressionAttributeValues: {
+            ':user': prefixes.user,
+            ':domain': prefixes.domain,
+            ':userList': userListPartition,
+            ':account': prefixes.account,
+            ':counter': keys.counter('').sk,
+          },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),

@@ -11,6 +11,8 @@
  * | domain                                      | `DOMAIN#<domain>` | `DOMAIN`       |
  * | role of a domain                            | `DOMAIN#<domain>` | `ROLE#<name>`  |
  * | bundle of a domain                          | `DOMAIN#<domain>` | `BUNDLE#<key>` |
+ * | member of a domain (listed)                 | `DOMAIN#<domain>` | `MEMBER#<userId>` |
+ * | user (listed, for admins)                   | `USERLIST`        | `USER#<userId>` |
  * | usage plan for `maxRps = N` (AWS)           | `RATEPLANS`       | `RATE#<N>`     |
  * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
  * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
@@ -28,6 +30,8 @@ const DOMAIN = 'DOMAIN#';
 const RATE_PLANS = 'RATEPLANS';
 const LOCAL_KEY = 'LOCALKEY#';
 const CONFIG = 'CONFIG';
+const USER_LIST = 'USERLIST';
+const MEMBER = 'MEMBER#';
 
 export const keys = {
   token: (accountId: string, name: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${TOKEN}${name}` }),
@@ -37,6 +41,8 @@ export const keys = {
   domain: (domain: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: 'DOMAIN' }),
   role: (domain: string, name: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: `ROLE#${name}` }),
   bundle: (domain: string, key: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: `BUNDLE#${key}` }),
+  member: (domain: string, userId: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: `${MEMBER}${userId}` }),
+  listedUser: (userId: string): ItemKey => ({ pk: USER_LIST, sk: `${USER}${userId}` }),
   ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
   localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
@@ -49,6 +55,7 @@ export const prefixes = {
   credential: CREDENTIAL,
   user: USER,
   domain: DOMAIN,
+  member: MEMBER,
 } as const;
 
 /**
@@ -60,6 +67,7 @@ export const PARTITIONS = {
   credential: `${CREDENTIAL}*`,
   user: `${USER}*`,
   domain: `${DOMAIN}*`,
+  userList: USER_LIST,
   ratePlans: RATE_PLANS,
   config: CONFIG,
   localKey: `${LOCAL_KEY}*`,
@@ -82,8 +90,11 @@ export const accountPartition = (accountId: string): string => `${ACCOUNT}${acco
 
 /** Whether an item is a listed token: the account partition, a `TOKEN#` sort key. */
 export const isTokenItem = (item: ItemKey): boolean => item.pk.startsWith(ACCOUNT) && item.sk.startsWith(TOKEN);
-/** Whether an item belongs to the directory (users, domains, roles, bundles). */
-export const isDirectoryItem = (item: ItemKey): boolean => item.pk.startsWith(USER) || item.pk.startsWith(DOMAIN);
+/** The one partition listing every user, for admins (a page at a time, by id). */
+export const userListPartition = USER_LIST;
+
+/** Whether an item belongs to the directory (users, domains, roles, bundles, members, the user list). */
+export const isDirectoryItem = (item: ItemKey): boolean => item.pk.startsWith(USER) || item.pk.startsWith(DOMAIN) || item.pk === USER_LIST;
 
 /** Name of the TTL attribute (epoch seconds) on token items. */
 export const TTL_ATTRIBUTE = 'expiresAtTtl';

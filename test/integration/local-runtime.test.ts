@@ -125,6 +125,7 @@ describe('npm start', () => {
       authenticatedBy: 'ACCESS_TOKEN',
       tokenName: 'ci',
       maxRps: 5,
+      capabilities: { admin: false, domains: ['ops'], manageTokensIn: [] },
     });
     const patch = (status: string) => fetch(`${tokens}/ci`, { method: 'PATCH', headers: json, body: JSON.stringify({ status }) });
     expect((await patch('SUSPENDED')).status).toBe(200);
@@ -173,7 +174,9 @@ describe('the README walkthrough', () => {
       expect(run).toMatchObject({ status: 0 });
       const lines = run.stdout.trim().split('\n');
       expect(lines[0]!).toMatch(/"token":"iomsat_/);
-      expect(lines[1]).toBe('{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5}');
+      expect(lines[1]).toBe(
+        '{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5,"capabilities":{"admin":false,"domains":["finance"],"manageTokensIn":[]}}',
+      );
       expect(lines[2]!).toMatch(/^\{"tokens":\[\{"name":"ci-pipeline"/);
       expect(lines[3]!).toMatch(/"status":"SUSPENDED"/);
       expect(lines[4]).toBe('401');

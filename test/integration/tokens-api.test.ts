@@ -25,10 +25,19 @@ describe('health and whoami', () => {
     expect(result.status).toBe(200);
   });
 
-  it('tells a JWT caller who they are', async () => {
+  it('tells a JWT caller who they are and what they may do', async () => {
     const result = await api.call('GET', '/api/v1/auth/whoami', { as: 'alice' });
     expect(result.status).toBe(200);
-    expect(result.body).toStrictEqual({ userId: 'alice', type: 'USER', authenticatedBy: 'JWT' });
+    expect(result.body).toStrictEqual({
+      userId: 'alice',
+      type: 'USER',
+      authenticatedBy: 'JWT',
+      capabilities: { admin: false, domains: ['finance'], manageTokensIn: ['finance'] },
+    });
+    // Through a group (carol's analytics holds the finance role), and an admin in no domain.
+    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'carol' })).body.capabilities).toStrictEqual({ admin: false, domains: ['finance'], manageTokensIn: ['finance'] });
+    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'bob' })).body.capabilities).toStrictEqual({ admin: false, domains: ['finance'], manageTokensIn: [] });
+    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'root' })).body.capabilities).toStrictEqual({ admin: true, domains: [], manageTokensIn: [] });
   });
 
   it('tells a token caller its service account, token name and maxRps', async () => {
@@ -41,6 +50,7 @@ describe('health and whoami', () => {
       authenticatedBy: 'ACCESS_TOKEN',
       tokenName: 'whoami-probe',
       maxRps: 7,
+      capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
     });
     const bearer = await api.call('GET', '/api/v1/auth/whoami', { headers: { Authorization: `Bearer ${created.body.token}` } });
     expect(bearer.body.authenticatedBy).toBe('ACCESS_TOKEN');

@@ -139,7 +139,7 @@ function credential(): fc.Arbitrary<Credential> {
   return fc.oneof({ weight: 6, arbitrary: one }, { weight: 2, arbitrary: pair }, { weight: 1, arbitrary: forgedToken });
 }
 
-const validParams: Record<string, string> = { domain: DOMAIN, serviceAccountId: TARGET, name: 'keep' };
+const validParams: Record<string, string> = { domain: DOMAIN, serviceAccountId: TARGET, name: 'keep', userId: TARGET };
 
 function validBody(route: Route): fc.Arbitrary<Record<string, unknown>> {
   const maxRps = fc.option(fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.constant(null)), { nil: undefined });
@@ -175,7 +175,7 @@ function requests(hostile: { params?: boolean; query?: boolean; headers?: boolea
     fc.record({
       route: fc.constant(route),
       params: hostile.params
-        ? fc.record({ domain: segment(DOMAIN), serviceAccountId: segment(TARGET), name: segment('keep') })
+        ? fc.record({ domain: segment(DOMAIN), serviceAccountId: segment(TARGET), name: segment('keep'), userId: segment(TARGET) })
         : fc.constant(validParams),
       query: hostile.query ? queryString : fc.constant(''),
       credential: hostile.headers ? credential() : fc.constant(valid),

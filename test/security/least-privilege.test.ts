@@ -161,6 +161,11 @@ async function session(): Promise<void> {
     await ok(200, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: 5 } }));
     await ok(204, api.call('DELETE', `${base}/${tag}0-limited`, { as: manager }));
   }
+  // The directory's listings, as the console reads them.
+  await ok(200, api.call('GET', '/api/v1/domains/finance/members?limit=2', { as: 'alice' }));
+  await ok(200, api.call('GET', '/api/v1/domains/finance/members/sa-etl', { as: 'alice' }));
+  await ok(200, api.call('GET', '/api/v1/auth/users?limit=2', { as: 'root' }));
+  await ok(200, api.call('GET', '/api/v1/auth/users/sa-etl', { as: 'root' }));
   // The limit reached: every create recounts the account's tokens before it refuses.
   while ((await api.call('POST', FIN, { as: 'alice', body: { name: `fill-${rate++}` } })).status === 201);
   await ok(409, api.call('POST', FIN, { as: 'alice', body: { name: 'one-too-many' } }));

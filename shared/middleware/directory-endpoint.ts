@@ -1,0 +1,67 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { type FieldError, ForbiddenError } from '../errors.js';
+import { throwIfAny } from '../http/json-body.js';
+import { pathParameter } from '../http/path-parameters.js';
+import type { Caller, Principal } from '../model.js';
+import type { Runtime } from '../runtime.js';
+import { assertTokenOfServiceAccount, callerFromEvent } from './authorization.js';
+import { observability } from './observability.js';
+import { problemErrors } from './problem-errors.js';
+
+/** Who may read a listing: the members of the path's domain, or admins. */
+export type DirectoryAccess = 'domain-member' | 'admin';
+
+export interface DirectoryEndpointContext<TInput> extends Context {
+  caller: Caller;
+  /** The caller as the directory knows them. */
+  principal: Principal;
+  /** The domain of a domain-path request. */
+  domain?: string;
+  input: TInput;
+}
+
+export interface DirectoryEndpointOptions<TInput> {
+  access: DirectoryAccess;
+  /** Reads and checks path and query, pushing every problem onto `errors`. */
+  input: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput;
+}
+
+const REFUSALS: Record<DirectoryAccess, string> = {
+  'domain-member': 'Only members of this domain may see its members.',
+  admin: 'Only admins may see the directory’s users.',
+};
+
+/**
+ * The one Middy stack of the directory's read endpoints, in the token endpoints' order:
+ * observability → header normalisation → caller → permission (403 before anything is
+ * revealed) → validation → handler, with errors mapped to problem JSON last.
+ */
+export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEndpointOptions<TInput>) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, DirectoryEndpointContext<TInput>>()
+    .use(observability(runtime))
+    .use(httpHeaderNormalizer())
+    .use({
+      before: async ({ event, context }) => {
+        context.caller = callerFromEvent(event);
+        context.domain = pathParameter(event, 'domain');
+        const principal = await runtime.directory.getPrincipal(context.caller.userId);
+        assertTokenOfServiceAccount(context.caller, principal);
+        const allowed =
+          principal !== undefined &&
+          (options.access === 'admin' ? principal.adminRoles.length > 0 : context.domain !== undefined && principal.domains.includes(context.domain));
+        if (!allowed) throw new ForbiddenError(REFUSALS[options.access]);
+        context.principal = principal;
+      },
+    })
+    .use({
+      before: ({ event, context }) => {
+        const errors: FieldError[] = [];
+        const input = options.input(event, errors);
+        throwIfAny(errors);
+        context.input = input;
+      },
+    })
+    .use(problemErrors(runtime.logger));
+}
