@@ -4,7 +4,8 @@ import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { signDevToken } from '../infra/local/dev-issuer.js';
+import { devAccessToken } from '../infra/local/dev-token-client.js';
+import { OIDC_PATH } from '../infra/local/oidc-provider.js';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { readConfig } from '../shared/config.js';
@@ -104,8 +105,9 @@ async function main() {
     const service = await startServer('service', env);
     const floor = await startServer('floor', env);
     children.push(service.child, floor.child);
-    const jwt = await signDevToken(SMALL.caller);
-    const jwtLarge = await signDevToken(large.caller);
+    // Signed in at the service's own OpenID provider, as a person would be.
+    const jwt = await devAccessToken(`${service.url}${OIDC_PATH}`, SMALL.caller);
+    const jwtLarge = await devAccessToken(`${service.url}${OIDC_PATH}`, large.caller);
     const listPath = (account: string) => `/api/v1/domains/bench/auth/service-accounts/${account}/tokens`;
     const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
 

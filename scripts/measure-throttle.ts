@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const { startLocalService } = await import('../infra/local/service.js');
   const { readDirectoryFile } = await import('../infra/local/directory-file.js');
   const { DEFAULT_DIRECTORY_FILE } = await import('../infra/local/paths.js');
-  const { signDevToken } = await import('../infra/local/dev-issuer.js');
+  const { devAccessToken } = await import('../infra/local/dev-token-client.js');
 
   const { LocalRateLimits } = await import('../shared/ratelimit/local-rate-limits.js');
   const { createDocumentClient } = await import('../shared/store/dynamodb.js');
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const rows: string[][] = [];
   try {
-    const jwt = await signDevToken('alice');
+    const jwt = await devAccessToken(service.issuer, 'alice');
     const tokens = `${service.url}/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens`;
     let serial = 0;
     for (const rps of rates) {

@@ -20,8 +20,8 @@ const usage = `Usage: npm run sam-env -- [options]
   --out FILE                env-vars file to write (default .local/sam-env.json)
   --dynamodb-endpoint URL   DynamoDB Local as the containers reach it
                             (default: the one \`npm start\` runs, else http://host.docker.internal:8000)
-  --jwks-url URL            JWKS of the dev issuer as the containers reach it
-                            (default: the one \`npm start\` serves, else http://host.docker.internal:3000/.well-known/jwks.json)
+  --jwks-url URL            JWKS of the local OpenID provider as the containers reach it
+                            (default: the one \`npm start\` serves, else http://host.docker.internal:3000/oidc/jwks)
   --table NAME              table name (default: the one \`npm start\` uses, else ${LOCAL_DEFAULTS.TABLE_NAME})`;
 
 /** What SAM reads: per function logical id, values for variables the template declares. */
@@ -31,6 +31,8 @@ export interface SamEnvOptions {
   dynamodbEndpoint: string;
   jwksUrl: string;
   tableName: string;
+  /** The `iss` of the JWTs: the local provider's issuer as it writes it (not rewritten for containers). @default LOCAL_DEFAULTS.JWT_ISSUER */
+  issuer?: string;
 }
 
 interface Template {
@@ -50,7 +52,7 @@ export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVa
     TABLE_NAME: options.tableName,
     DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
     JWKS_URL: options.jwksUrl,
-    JWT_ISSUER: LOCAL_DEFAULTS.JWT_ISSUER,
+    JWT_ISSUER: options.issuer ?? LOCAL_DEFAULTS.JWT_ISSUER,
     JWT_AUDIENCE: LOCAL_DEFAULTS.JWT_AUDIENCE,
     JWT_USER_CLAIM: 'sub',
     // Empty is unset: no usage plans to keep in step under SAM.
@@ -74,6 +76,7 @@ export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVa
 
 interface RunningLocal {
   url: string;
+  issuer?: string;
   dynamodbEndpoint: string;
   tableName: string;
 }
@@ -121,8 +124,9 @@ function main(): number {
   const running = runningLocal();
   const options: SamEnvOptions = {
     dynamodbEndpoint: fromContainer(values['dynamodb-endpoint'] ?? running?.dynamodbEndpoint ?? 'http://127.0.0.1:8000'),
-    jwksUrl: fromContainer(values['jwks-url'] ?? (running ? `${running.url}/.well-known/jwks.json` : 'http://127.0.0.1:3000/.well-known/jwks.json')),
+    jwksUrl: fromContainer(values['jwks-url'] ?? (running?.issuer ? `${running.issuer}/jwks` : LOCAL_DEFAULTS.JWKS_URL)),
     tableName: values.table ?? running?.tableName ?? LOCAL_DEFAULTS.TABLE_NAME,
+    ...(running?.issuer ? { issuer: running.issuer } : {}),
   };
   const template = JSON.parse(readFileSync(values.template, 'utf8')) as Template;
   const vars = samEnvVars(template, options);

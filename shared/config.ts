@@ -56,9 +56,10 @@ export class ConfigError extends Error {
 
 export const LOCAL_DEFAULTS = {
   TABLE_NAME: 'service-account-tokens',
-  JWT_ISSUER: 'https://local-dev-issuer.invalid',
+  // The OpenID provider `npm start` runs (infra/local/oidc-provider.ts), on its default port.
+  JWT_ISSUER: 'http://127.0.0.1:3000/oidc',
   JWT_AUDIENCE: 'service-account-tokens',
-  JWKS_URL: 'http://127.0.0.1:3000/.well-known/jwks.json',
+  JWKS_URL: 'http://127.0.0.1:3000/oidc/jwks',
 } as const;
 
 /** The largest `maxRps` the API accepts anywhere; a stage may allow less. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -39,8 +39,13 @@ export interface LocalGatewayOptions {
   port: number;
   host?: string;
   stage?: string;
-  /** Extra GET paths served as JSON outside the API (the dev issuer's JWKS, the OpenAPI document). */
+  /** Extra GET paths served as JSON outside the API (the OpenAPI document). */
   extras?: Record<string, () => Promise<unknown>>;
+  /**
+   * Servers mounted under a path prefix outside the API (the OpenID provider, the
+   * console): every request under `/<prefix>/`, or for the prefix itself, is theirs.
+   */
+  mounts?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
   /** Wraps every function invocation (the benchmark attributes DynamoDB calls with it). */
   around?: <T>(functionId: string, invoke: () => Promise<T>) => Promise<T>;
@@ -195,8 +200,21 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     }
   }
 
+  const mounts = Object.entries(options.mounts ?? {});
+  const mountOf = (url: string | undefined) => {
+    const path = (url ?? '/').split('?')[0]!;
+    return mounts.find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1];
+  };
+
   const server = createServer((req, res) => {
     const started = performance.now();
+    const mounted = mountOf(req.url);
+    if (mounted) {
+      res.once('finish', () =>
+        options.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: res.statusCode, ms: Math.round(performance.now() - started) }),
+      );
+      return mounted(req, res);
+    }
     handle(req)
       .catch((): APIGatewayProxyResult => refuse('DEFAULT_5XX'))
       .then((result) => {

@@ -1,4 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Config, type Environment, LOCAL_DEFAULTS, readConfig } from '../../shared/config.js';
@@ -12,7 +13,8 @@ import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/run
 import { ensureTable } from '../../shared/store/table.js';
 import { openApiDocument } from '../openapi.js';
 import { authorizer as authorizerRoute, entryOf, routes } from '../routes.js';
-import { devJwks } from './dev-issuer.js';
+import { issuerSigningKey } from './issuer-key.js';
+import { createLocalOidcProvider, type LocalOidcProvider, OIDC_PATH } from './oidc-provider.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Integration, type LocalGatewayOptions, type RunningGateway, startLocalGateway } from './gateway.js';
 import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from './paths.js';
@@ -35,7 +37,7 @@ export interface LocalServiceOptions {
   throttle?: boolean;
   /** Parts of the runtime to use instead of those built from configuration (tests). */
   parts?: (config: Config) => RuntimeParts;
-  /** Write `.local/runtime.json` so the directory CLI finds this instance. */
+  /** Write `.local/runtime.json` so the directory CLI and dev-token find this instance. */
   announce?: boolean;
   onRequest?: LocalGatewayOptions['onRequest'];
   around?: LocalGatewayOptions['around'];
@@ -43,6 +45,8 @@ export interface LocalServiceOptions {
 
 export interface LocalService {
   url: string;
+  /** The local OpenID provider's issuer (`<url>/oidc`). */
+  issuer: string;
   dynamodbEndpoint: string;
   tableName: string;
   imported: ImportResult;
@@ -65,6 +69,9 @@ async function entry(id: string): Promise<EntryModule> {
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   let dynamodb: RunningDynamoDb | undefined;
   let gateway: RunningGateway | undefined;
+  // Mounted before it exists: the gateway listens first, and the provider needs its URL.
+  let oidc: LocalOidcProvider | undefined;
+  const unavailable = (res: ServerResponse) => res.writeHead(503, { 'Content-Type': 'text/plain' }).end('Starting; try again in a moment.\n');
   try {
     const endpoint =
       options.dynamodbEndpoint ?? (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(LOCAL_DIR, 'dynamodb') })).endpoint;
@@ -76,19 +83,20 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(options.host ? { host: options.host } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.around ? { around: options.around } : {}),
-      extras: { '/.well-known/jwks.json': devJwks, '/openapi.json': async () => openApiDocument() },
+      extras: { '/openapi.json': async () => openApiDocument() },
+      mounts: {
+        [OIDC_PATH]: (req, res) => (oidc ? oidc.handle(req, res) : unavailable(res)),
+      },
     });
-    const config = readConfig({
-      ...env,
-      TABLE_NAME: tableName,
-      DYNAMODB_ENDPOINT: endpoint,
-      // The authorizer reads its JWKS from this very gateway, unless told otherwise.
-      JWKS_URL: env.JWKS_URL && env.JWKS_URL !== LOCAL_DEFAULTS.JWKS_URL ? env.JWKS_URL : `${gateway.url}/.well-known/jwks.json`,
-    });
+    const issuer = `${gateway.url}${OIDC_PATH}`;
+    // The authorizer trusts this very gateway's provider, unless told to trust another.
+    const own = (name: 'JWT_ISSUER' | 'JWKS_URL', value: string) => (env[name] && env[name] !== LOCAL_DEFAULTS[name] ? env[name] : value);
+    const config = readConfig({ ...env, TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint, JWT_ISSUER: own('JWT_ISSUER', issuer), JWKS_URL: own('JWKS_URL', `${issuer}/jwks`) });
     // Every function's wiring at once: locally one runtime serves them all.
     const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys]);
     await ensureTable(runtime.documents, tableName);
     const imported = await importDirectory(importDeps(runtime), options.directory, { replace: false });
+    oidc = createLocalOidcProvider({ baseUrl: gateway.url, audience: config.jwt.audience, signingKey: await issuerSigningKey(), directory: runtime.directory });
 
     const handlers = Object.fromEntries(
       await Promise.all(routes.map(async (route) => [route.id, (await entry(route.id)).create(runtime)] as const)),
@@ -100,11 +108,12 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     gateway.deploy({ handlers, authorizer, ...(admit ? { admit } : {}) });
     if (options.announce) {
       mkdirSync(LOCAL_DIR, { recursive: true });
-      writeFileSync(RUNTIME_FILE, JSON.stringify({ url: gateway.url, dynamodbEndpoint: endpoint, tableName, pid: process.pid }, null, 2));
+      writeFileSync(RUNTIME_FILE, JSON.stringify({ url: gateway.url, issuer: config.jwt.issuer, dynamodbEndpoint: endpoint, tableName, pid: process.pid }, null, 2));
     }
     const running = gateway;
     return {
       url: running.url,
+      issuer: config.jwt.issuer,
       dynamodbEndpoint: endpoint,
       tableName,
       imported,

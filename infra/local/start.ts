@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const base = service.url;
   console.log(`Service account tokens API on ${base}  (DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}${values['in-memory'] ? ', in memory' : ', data in .local/'})
 Directory: ${values.directory} (${service.imported.written} items written, ${service.imported.unchanged} unchanged)
+OpenID provider (local, no passwords): ${service.issuer}
 
 Try it (another terminal):
   JWT=$(npm run -s dev-token -- alice)

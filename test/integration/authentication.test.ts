@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
-import { signDevToken } from '../../infra/local/dev-issuer.js';
+import { craftJwt } from '../support/issuer.js';
 import { LOCAL_DEFAULTS } from '../../shared/config.js';
 import { keys } from '../../shared/store/keys.js';
 import { assembleToken, mintToken, parseToken } from '../../shared/token-format.js';
@@ -95,7 +95,7 @@ describe('JWTs', () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   it('refuses a JWT that names a service account, as any bad credential: service accounts authenticate with their tokens', async () => {
-    const jwt = await signDevToken('sa-etl');
+    const jwt = await craftJwt('sa-etl', { issuer: api.issuer });
     for (const path of [WHOAMI, BASE, '/api/v1/auth/service-accounts/sa-etl/tokens']) {
       const reply = await api.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } });
       expect({ path, status: reply.status, code: reply.body?.code }).toStrictEqual({ path, status: 401, code: 'UNAUTHORIZED' });
@@ -106,13 +106,13 @@ describe('JWTs', () => {
   });
 
   it('refuses a JWT issued in the future beyond the clock tolerance, and accepts one within it', async () => {
-    const ahead = await signDevToken('alice', { issuedAt: now() + 600, notBefore: now() - 5 });
+    const ahead = await craftJwt('alice', { issuer: api.issuer, issuedAt: now() + 600, notBefore: now() - 5 });
     expect((await whoamiWith({ Authorization: `Bearer ${ahead}` })).status).toBe(401);
-    const skewed = await signDevToken('alice', { issuedAt: now() + 2 });
+    const skewed = await craftJwt('alice', { issuer: api.issuer, issuedAt: now() + 2 });
     expect((await whoamiWith({ Authorization: `Bearer ${skewed}` })).status).toBe(200);
   });
 
-  it('accepts a dev JWT', async () => {
+  it('accepts a JWT from the local OpenID provider', async () => {
     expect((await api.call('GET', WHOAMI, { as: 'alice' })).status).toBe(200);
   });
 
@@ -121,7 +121,7 @@ describe('JWTs', () => {
     const stranger = await new SignJWT({})
       .setProtectedHeader({ alg: 'ES256', kid: 'stranger' })
       .setSubject('alice')
-      .setIssuer(LOCAL_DEFAULTS.JWT_ISSUER)
+      .setIssuer(api.issuer)
       .setAudience(LOCAL_DEFAULTS.JWT_AUDIENCE)
       .setExpirationTime('5m')
       .sign(privateKey);
@@ -129,14 +129,14 @@ describe('JWTs', () => {
   });
 
   it('refuses wrong issuer, wrong audience, expired and not-yet-valid JWTs signed by the right key', async () => {
-    const variants: Record<string, Parameters<typeof signDevToken>[1]> = {
+    const variants: Record<string, Partial<Parameters<typeof craftJwt>[1]>> = {
       'wrong issuer': { issuer: 'https://other-issuer.invalid' },
       'wrong audience': { audience: 'other-audience' },
       expired: { expiresAt: now() - 60 },
       'not yet valid': { notBefore: now() + 3600, expiresAt: now() + 7200 },
     };
     for (const [what, options] of Object.entries(variants)) {
-      const jwt = await signDevToken('alice', options);
+      const jwt = await craftJwt('alice', { issuer: api.issuer, ...options });
       // what
       expect((await whoamiWith({ Authorization: `Bearer ${jwt}` })).status).toBe(401);
     }

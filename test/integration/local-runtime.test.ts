@@ -34,8 +34,21 @@ writeFileSync(
   }),
 );
 
-function npm(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return spawnSync('npm', args, { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+/**
+ * Runs an npm command to its end without blocking the event loop: a blocked loop would
+ * leave this process's kept-alive connections to the server unread past its keep-alive
+ * timeout, and the next fetch would find its socket closed.
+ */
+function npm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn('npm', args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.once('error', reject);
+    child.once('close', (status) => resolveRun({ status, stdout, stderr }));
+  });
 }
 
 interface Started {
@@ -105,8 +118,30 @@ describe('npm start', () => {
     expect(JSON.parse(await served.text())).toStrictEqual(committed);
   });
 
+  it('serves its OpenID provider', async () => {
+    const discovery = (await (await fetch(`${base}/oidc/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(discovery).toMatchObject({ issuer: `${base}/oidc`, jwks_uri: `${base}/oidc/jwks`, code_challenge_methods_supported: ['S256'] });
+  });
+
+  it('dev-token signs in at the provider, and says why when it refuses', async () => {
+    // Named explicitly: other test files may run their own npm start at the same time.
+    const env = { JWT_ISSUER: `${base}/oidc` };
+    const jwt = await npm(['run', '-s', 'dev-token', '--', 'olga'], env);
+    expect(jwt).toMatchObject({ status: 0 });
+    const payload = JSON.parse(Buffer.from(jwt.stdout.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(payload).toMatchObject({ sub: 'olga', iss: `${base}/oidc`, aud: 'service-account-tokens', client_id: 'dev-token' });
+    const serviceAccount = await npm(['run', '-s', 'dev-token', '--', 'sa-deployer'], env);
+    expect(serviceAccount.status).toBe(1);
+    expect(serviceAccount.stderr.trim()).toBe('dev-token: sign-in refused for sa-deployer: “sa-deployer” is a service account: service accounts authenticate with access tokens, not by signing in.');
+    expect((await npm(['run', '-s', 'dev-token', '--', 'mallory'], env)).stderr).toMatch(/No one in the directory has the user id “mallory”/);
+    // A port nothing listens on (fetch refuses some well-known ports outright, 9 among them).
+    const closed = `http://127.0.0.1:${await freePort()}/oidc`;
+    const nowhere = await npm(['run', '-s', 'dev-token', '--', 'olga'], { JWT_ISSUER: closed });
+    expect(nowhere.stderr.trim()).toBe(`dev-token: no OpenID provider at ${closed}: start the service first (npm start)`);
+  });
+
   it('serves the README walkthrough: create, use, suspend, refuse, reactivate, delete', async () => {
-    const jwtRun = npm(['run', '-s', 'dev-token', '--', 'olga']);
+    const jwtRun = await npm(['run', '-s', 'dev-token', '--', 'olga'], { JWT_ISSUER: `${base}/oidc` });
     expect(jwtRun).toMatchObject({ status: 0 });
     // 'dev-token prints the JWT and nothing else'
     expect(jwtRun.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
@@ -138,8 +173,8 @@ describe('npm start', () => {
     expect(!server.output().includes(token.slice(23))).toBeTruthy();
   });
 
-  it('refuses bad options with usage', () => {
-    const run = npm(['start', '--', '--port', 'abc']);
+  it('refuses bad options with usage', async () => {
+    const run = await npm(['start', '--', '--port', 'abc']);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/--port/);
   });
@@ -168,6 +203,8 @@ describe('the README walkthrough', () => {
     try {
       const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script.replace('API=http://127.0.0.1:3000', `API=${started.base}`)], {
         cwd: PROJECT_ROOT,
+        // dev-token finds the provider by itself; named here because other test files may run their own npm start.
+        env: { ...process.env, JWT_ISSUER: `${started.base}/oidc` },
         encoding: 'utf8',
         timeout: 60_000,
       });
@@ -201,10 +238,10 @@ describe('npm run directory -- import', () => {
   });
 
   it('imports a file, and importing it again changes nothing', async () => {
-    const first = npm(['run', 'directory', '--', 'import', directoryFile], env);
+    const first = await npm(['run', 'directory', '--', 'import', directoryFile], env);
     expect(first).toMatchObject({ status: 0 });
     expect(first.stdout).toMatch(/\d+ written, 0 removed/);
-    const again = npm(['run', 'directory', '--', 'import', directoryFile], env);
+    const again = await npm(['run', 'directory', '--', 'import', directoryFile], env);
     expect(again.stdout).toMatch(/0 written, 0 removed/);
     const olga = await store.getPrincipal('olga');
     expect(olga?.tokenManagerIn).toStrictEqual(['ops']);
@@ -213,7 +250,7 @@ describe('npm run directory -- import', () => {
   it('refuses an invalid file, naming the entry, and writes nothing', async () => {
     const bad = join(work, 'bad.json');
     writeFileSync(bad, JSON.stringify({ users: [{ id: 'zoe', type: 'USER', domains: ['nowhere'] }, { id: 'zoe', type: 'USER', colour: 'red' }] }));
-    const run = npm(['run', 'directory', '--', 'import', bad], env);
+    const run = await npm(['run', 'directory', '--', 'import', bad], env);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/users\[1\]: unknown field "colour"/);
     expect(await store.getPrincipal('zoe')).toBe(undefined);
@@ -222,12 +259,12 @@ describe('npm run directory -- import', () => {
   it('upserts by default and removes what the file no longer holds with --replace', async () => {
     const update = join(work, 'update.json');
     writeFileSync(update, JSON.stringify({ users: [{ id: 'newbie', type: 'USER', domains: ['ops'], groups: ['ops-team'] }] }));
-    expect(npm(['run', 'directory', '--', 'import', update], env).status).toBe(0);
+    expect((await npm(['run', 'directory', '--', 'import', update], env)).status).toBe(0);
     expect(await store.getPrincipal('newbie')).toBeTruthy();
     // 'upsert keeps the others'
     expect(await store.getPrincipal('olga')).toBeTruthy();
 
-    const replace = npm(['run', 'directory', '--', 'import', directoryFile, '--replace'], env);
+    const replace = await npm(['run', 'directory', '--', 'import', directoryFile, '--replace'], env);
     expect(replace).toMatchObject({ status: 0 });
     expect(replace.stdout).toMatch(/[1-9]\d* removed/);
     expect(await store.getPrincipal('newbie')).toBe(undefined);
@@ -241,7 +278,7 @@ describe('npm run directory -- import', () => {
     const without = join(work, 'without-deployer.json');
     const file = JSON.parse(readFileSync(directoryFile, 'utf8')) as { users: { id: string }[] };
     writeFileSync(without, JSON.stringify({ ...file, users: file.users.filter((user) => user.id !== 'sa-deployer') }));
-    const run = npm(['run', 'directory', '--', 'import', without, '--replace'], env);
+    const run = await npm(['run', 'directory', '--', 'import', without, '--replace'], env);
     expect(run).toMatchObject({ status: 0 });
     expect(run.stdout).toMatch(/Deleted 1 token\(s\) of 1 account\(s\) no longer service accounts: sa-deployer\./);
     expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBe(undefined);
@@ -251,7 +288,7 @@ describe('npm run directory -- import', () => {
   it('drops a grant when the role behind it goes', async () => {
     const withoutGrant = join(work, 'no-grant.json');
     writeFileSync(withoutGrant, JSON.stringify({ domains: [{ id: 'ops', authorization: 'BUNDLE_V2' }], users: [{ id: 'olga', type: 'USER', domains: ['ops'], groups: ['ops-team'] }] }));
-    expect(npm(['run', 'directory', '--', 'import', withoutGrant, '--replace'], env).status).toBe(0);
+    expect((await npm(['run', 'directory', '--', 'import', withoutGrant, '--replace'], env)).status).toBe(0);
     expect((await store.getPrincipal('olga'))?.tokenManagerIn).toStrictEqual([]);
   });
 });

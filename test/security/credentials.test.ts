@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPublicKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
-import { devJwks } from '../../infra/local/dev-issuer.js';
-import { LOCAL_DIR, PROJECT_ROOT } from '../../infra/local/paths.js';
+import { PROJECT_ROOT } from '../../infra/local/paths.js';
+import { issuerKey } from '../support/issuer.js';
 import { LOCAL_DEFAULTS } from '../../shared/config.js';
 import type { Directory } from '../../shared/directory/directory.js';
 import { parseToken } from '../../shared/token-format.js';
@@ -42,7 +42,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 
 /** The claims a valid dev JWT carries, with `changes` applied (undefined removes a claim). */
 function claims(changes: Record<string, unknown> = {}): Record<string, unknown> {
-  const base: Record<string, unknown> = { sub: USER, iss: LOCAL_DEFAULTS.JWT_ISSUER, aud: LOCAL_DEFAULTS.JWT_AUDIENCE, iat: now(), nbf: now() - 5, exp: now() + 600 };
+  const base: Record<string, unknown> = { sub: USER, iss: api!.api.issuer, aud: LOCAL_DEFAULTS.JWT_AUDIENCE, iat: now(), nbf: now() - 5, exp: now() + 600 };
   for (const [name, value] of Object.entries(changes)) {
     if (value === undefined) delete base[name];
     else base[name] = value;
@@ -104,8 +104,7 @@ async function refusedJwts(): Promise<Record<string, string>> {
 
 beforeAll(async () => {
   api = await startSecurityService({ file: import.meta.filename, directory: credentialsDirectory() });
-  await devJwks(); // creates the dev issuer key if this machine has none yet
-  devKey = JSON.parse(readFileSync(resolve(LOCAL_DIR, 'dev-issuer-key.json'), 'utf8')) as JWK;
+  devKey = await issuerKey();
 });
 afterAll(async () => api?.stop());
 

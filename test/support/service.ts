@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Directory } from '../../shared/directory/directory.js';
-import { signDevToken } from '../../infra/local/dev-issuer.js';
+import { devAccessToken, SignInRefusedError } from '../../infra/local/dev-token-client.js';
+import { craftJwt } from './issuer.js';
 import { readDirectoryFile } from '../../infra/local/directory-file.js';
 import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
 import { type LocalService, type LocalServiceOptions, startLocalService } from '../../infra/local/service.js';
@@ -18,7 +19,10 @@ export interface TestService {
   url: string;
   service: LocalService;
   tableName: string;
+  /** An access token for a person, from the service's own OpenID provider (cached per user). */
   jwt(userId: string): Promise<string>;
+  /** The service's OpenID provider. */
+  issuer: string;
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
   scanTable(): Promise<Record<string, unknown>[]>;
   documentClient: DynamoDBDocumentClient;
@@ -26,7 +30,7 @@ export interface TestService {
 }
 
 export interface CallOptions {
-  /** A user id (a dev JWT is minted for it), or a credential header set given as is. */
+  /** A person's user id: they sign in at the service's provider, and its JWT is sent. */
   as?: string;
   token?: string;
   headers?: Record<string, string>;
@@ -78,7 +82,15 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const jwt = async (userId: string) => {
     let value = jwts.get(userId);
     if (!value) {
-      value = await signDevToken(userId);
+      try {
+        value = await devAccessToken(service.issuer, userId);
+      } catch (error) {
+        // The provider signs in only the directory's people. A JWT for anyone else (a service
+        // account, someone unknown) is what another identity provider might issue: made with
+        // this provider's key, so the API's own refusal is what is tested.
+        if (!(error instanceof SignInRefusedError)) throw error;
+        value = await craftJwt(userId, { issuer: service.issuer });
+      }
       jwts.set(userId, value);
     }
     return value;
@@ -88,6 +100,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     service,
     tableName,
     jwt,
+    issuer: service.issuer,
     documentClient,
     async call(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
