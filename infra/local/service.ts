@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Config, type Environment, LOCAL_DEFAULTS, readConfig } from '../../shared/config.js';
@@ -13,8 +13,10 @@ import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/run
 import { ensureTable } from '../../shared/store/table.js';
 import { openApiDocument } from '../openapi.js';
 import { authorizer as authorizerRoute, entryOf, routes } from '../routes.js';
+import type { ConsoleSettings } from '../console-settings.js';
+import { CONSOLE_PATH, consoleFiles } from './console-files.js';
 import { issuerSigningKey } from './issuer-key.js';
-import { createLocalOidcProvider, type LocalOidcProvider, OIDC_PATH } from './oidc-provider.js';
+import { API_SCOPE, CONSOLE_CLIENT_ID, createLocalOidcProvider, type LocalOidcProvider, OIDC_PATH } from './oidc-provider.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Integration, type LocalGatewayOptions, type RunningGateway, startLocalGateway } from './gateway.js';
 import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from './paths.js';
@@ -39,6 +41,8 @@ export interface LocalServiceOptions {
   parts?: (config: Config) => RuntimeParts;
   /** Write `.local/runtime.json` so the directory CLI and dev-token find this instance. */
   announce?: boolean;
+  /** Serve the console at `/console/`, built first if its sources changed. @default false */
+  console?: boolean;
   onRequest?: LocalGatewayOptions['onRequest'];
   around?: LocalGatewayOptions['around'];
 }
@@ -69,8 +73,9 @@ async function entry(id: string): Promise<EntryModule> {
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   let dynamodb: RunningDynamoDb | undefined;
   let gateway: RunningGateway | undefined;
-  // Mounted before it exists: the gateway listens first, and the provider needs its URL.
+  // Mounted before they exist: the gateway listens first, and both need its URL.
   let oidc: LocalOidcProvider | undefined;
+  let consoleServer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const unavailable = (res: ServerResponse) => res.writeHead(503, { 'Content-Type': 'text/plain' }).end('Starting; try again in a moment.\n');
   try {
     const endpoint =
@@ -86,6 +91,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       extras: { '/openapi.json': async () => openApiDocument() },
       mounts: {
         [OIDC_PATH]: (req, res) => (oidc ? oidc.handle(req, res) : unavailable(res)),
+        [CONSOLE_PATH]: (req, res) => (consoleServer ? consoleServer(req, res) : unavailable(res)),
       },
     });
     const issuer = `${gateway.url}${OIDC_PATH}`;
@@ -97,6 +103,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     await ensureTable(runtime.documents, tableName);
     const imported = await importDirectory(importDeps(runtime), options.directory, { replace: false });
     oidc = createLocalOidcProvider({ baseUrl: gateway.url, audience: config.jwt.audience, signingKey: await issuerSigningKey(), directory: runtime.directory });
+    if (options.console) {
+      const settings: ConsoleSettings = { issuer: config.jwt.issuer, clientId: CONSOLE_CLIENT_ID, scope: `openid ${API_SCOPE}` };
+      consoleServer = await consoleFiles(settings);
+    }
 
     const handlers = Object.fromEntries(
       await Promise.all(routes.map(async (route) => [route.id, (await entry(route.id)).create(runtime)] as const)),

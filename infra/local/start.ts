@@ -46,11 +46,13 @@ async function main(): Promise<void> {
     // An existing DynamoDB (another DynamoDB Local, say) instead of the bundled one.
     ...(process.env.DYNAMODB_ENDPOINT ? { dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT } : {}),
     announce: true,
+    console: true,
     onRequest: ({ method, path, status, ms }) => console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),
   });
   const base = service.url;
   console.log(`Service account tokens API on ${base}  (DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}${values['in-memory'] ? ', in memory' : ', data in .local/'})
 Directory: ${values.directory} (${service.imported.written} items written, ${service.imported.unchanged} unchanged)
+Console:   ${base}/console/  (sign in as a person of the directory, e.g. alice)
 OpenID provider (local, no passwords): ${service.issuer}
 
 Try it (another terminal):

@@ -118,9 +118,14 @@ describe('npm start', () => {
     expect(JSON.parse(await served.text())).toStrictEqual(committed);
   });
 
-  it('serves its OpenID provider', async () => {
+  it('serves its OpenID provider and the console', async () => {
     const discovery = (await (await fetch(`${base}/oidc/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(discovery).toMatchObject({ issuer: `${base}/oidc`, jwks_uri: `${base}/oidc/jwks`, code_challenge_methods_supported: ['S256'] });
+    const page = await fetch(`${base}/console/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(await page.text()).toMatch(/<script type="module" crossorigin src="\/console\/assets\/index-[\w-]+\.js"><\/script>/);
+    expect(await (await fetch(`${base}/console/config.json`)).json()).toStrictEqual({ issuer: `${base}/oidc`, clientId: 'console', scope: 'openid api' });
   });
 
   it('dev-token signs in at the provider, and says why when it refuses', async () => {
