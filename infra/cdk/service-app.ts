@@ -19,6 +19,8 @@ export const BASE_CONTEXT: Record<string, unknown> = {
   '@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId': true,
   // One statement per declared need, as granted: a role then reads like its route.
   '@aws-cdk/aws-iam:minimizePolicies': false,
+  // S3 access logs delivered under a bucket policy, not the legacy log-delivery ACL.
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
 };
 
 export interface ServiceAppOptions {

@@ -90,6 +90,37 @@ export interface ServiceSettings {
    */
   newKeyWarmupSeconds: number;
   /**
+   * The console's client id at the identity provider (a public client: Authorization Code
+   * with PKCE, no secret; redirect and sign-out URI `<ConsoleUrl>`). The provider is
+   * `jwtIssuer`. Until set, the console is deployed but cannot sign in, and synth warns.
+   * @default "" (not set)
+   */
+  consoleClientId: string;
+  /**
+   * Scopes the console asks for, space-separated (add your API's scope if the provider
+   * needs one to issue a token for it).
+   * @default "openid"
+   */
+  consoleScope: string;
+  /**
+   * How the console asks for a token whose audience is `jwtAudience`: `none` (the provider
+   * decides, e.g. by scope), `resource` (RFC 8707) or `audience` (Auth0 and others).
+   * @default "none"
+   */
+  consoleAudienceParameter: 'none' | 'resource' | 'audience';
+  /**
+   * The token the console sends the API: `access_token`, or `id_token` for providers whose
+   * access tokens carry no `aud` (Amazon Cognito).
+   * @default "access_token"
+   */
+  consoleBearer: 'access_token' | 'id_token';
+  /**
+   * Other origins the console's pages may call, comma-separated: the provider's token
+   * endpoint when it is not on the issuer's origin (Cognito's hosted domain).
+   * @default none
+   */
+  consoleConnectOrigins: string[];
+  /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
    * @default true
@@ -115,6 +146,11 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   apiBurstLimit: 5_000,
   usagePlanQuota: 300,
   newKeyWarmupSeconds: 60,
+  consoleClientId: '',
+  consoleScope: 'openid',
+  consoleAudienceParameter: 'none',
+  consoleBearer: 'access_token',
+  consoleConnectOrigins: [],
   apiGatewayCloudWatchRole: true,
 };
 
@@ -166,6 +202,25 @@ function flag(node: Node, key: string, fallback: boolean): boolean {
   throw new SettingsError(`Context ${key} must be true or false, got "${String(raw)}"`);
 }
 
+function oneOf<T extends string>(node: Node, key: string, allowed: readonly T[], fallback: T): T {
+  const value = text(node, key, fallback);
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new SettingsError(`Context ${key} must be one of ${allowed.join(', ')}, got "${value}"`);
+}
+
+/** https origins, comma-separated: what a Content Security Policy may name. */
+function origins(node: Node, key: string): string[] {
+  return text(node, key, '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter((value) => value !== '')
+    .map((value) => {
+      const parsed = URL.parse(value);
+      if (!parsed || parsed.protocol !== 'https:' || parsed.origin !== value.replace(/\/$/, '')) throw new SettingsError(`Context ${key} must list https origins (https://host[:port]), got "${value}"`);
+      return parsed.origin;
+    });
+}
+
 function logLevel(node: Node): ServiceSettings['logLevel'] {
   const value = text(node, 'logLevel', DEFAULT_SETTINGS.logLevel).toUpperCase();
   if (value === 'DEBUG' || value === 'INFO' || value === 'WARN' || value === 'ERROR') return value;
@@ -200,6 +255,11 @@ export function readSettings(node: Node): ServiceSettings {
     apiBurstLimit: integer(node, 'apiBurstLimit', DEFAULT_SETTINGS.apiBurstLimit, 0, 1_000_000),
     usagePlanQuota: integer(node, 'usagePlanQuota', DEFAULT_SETTINGS.usagePlanQuota, 1, 100_000),
     newKeyWarmupSeconds: integer(node, 'newKeyWarmupSeconds', DEFAULT_SETTINGS.newKeyWarmupSeconds, 0, 3_600),
+    consoleClientId: text(node, 'consoleClientId', DEFAULT_SETTINGS.consoleClientId, /^[\x21-\x7e]{1,256}$/),
+    consoleScope: text(node, 'consoleScope', DEFAULT_SETTINGS.consoleScope, /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/),
+    consoleAudienceParameter: oneOf(node, 'consoleAudienceParameter', ['none', 'resource', 'audience'] as const, DEFAULT_SETTINGS.consoleAudienceParameter),
+    consoleBearer: oneOf(node, 'consoleBearer', ['access_token', 'id_token'] as const, DEFAULT_SETTINGS.consoleBearer),
+    consoleConnectOrigins: origins(node, 'consoleConnectOrigins'),
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

@@ -7,6 +7,7 @@ import { MAX_RPS_CEILING } from '../../shared/config.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions } from '../routes.js';
 import { ServiceApi } from './api.js';
+import { acknowledgeDeploymentHelpers, ConsoleHosting } from './console.js';
 import { ServiceFunction, type ServiceFunctionProps } from './service-function.js';
 import { identityProviderMissing, readSettings, type ServiceSettings } from './settings.js';
 import { TokenTable } from './token-table.js';
@@ -22,7 +23,7 @@ export interface ServiceAccountTokensStackProps extends StackProps {
  * The whole service in AWS, generated from the route table: a REST API whose every
  * authenticated method goes through one REQUEST authorizer and an API key the authorizer
  * chooses (the token's usage plan), one Lambda per route, the scheduled reconcile, the
- * deploy-time custom resource, and one DynamoDB table.
+ * deploy-time custom resource, one DynamoDB table, and the console (S3 and CloudFront).
  */
 export class ServiceAccountTokensStack extends Stack {
   readonly settings: ServiceSettings;
@@ -32,6 +33,7 @@ export class ServiceAccountTokensStack extends Stack {
   readonly functions = new Map<string, ServiceFunction>();
   readonly unthrottledKey: apigw.ApiKey;
   readonly unthrottledPlan: apigw.UsagePlan;
+  readonly console: ConsoleHosting;
 
   constructor(scope: Construct, id: string, props: ServiceAccountTokensStackProps = {}) {
     super(scope, id, { description: 'Service account access tokens: API Gateway, Lambda, DynamoDB', ...props });
@@ -121,7 +123,20 @@ export class ServiceAccountTokensStack extends Stack {
 
     quotaAlarms(this, settings);
 
+    this.console = new ConsoleHosting(this, 'Console', { api: this.api, settings, removalPolicy });
+    acknowledgeDeploymentHelpers(this);
+    if (settings.consoleClientId === '') {
+      Annotations.of(this).addWarningV2(
+        'service-account-tokens:console-client',
+        'No console client configured (context consoleClientId): the console cannot sign in. See docs/deploy.md.',
+      );
+    }
+
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API (stage included)', value: this.api.url });
     new CfnOutput(this, 'TableName', { description: 'The DynamoDB table', value: table.tableName });
+    new CfnOutput(this, 'ConsoleUrl', {
+      description: 'The console (register it with the identity provider as the redirect and sign-out URI); the API is also under /api/ here',
+      value: `https://${this.console.distribution.distributionDomainName}/console/`,
+    });
   }
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
 import { DEFAULT_SETTINGS, readSettings, SettingsError } from '../../infra/cdk/settings.js';
-import { ofType, type Synthesized, synthesize } from './template-support.js';
+import { ofType, serviceFunctions, type Synthesized, synthesize } from './template-support.js';
 
 /**
  * Deployment settings from CDK context, as `-c key=value` passes them (strings): each one
@@ -38,7 +38,7 @@ const contextWith = (values: Record<string, unknown>) => new App({ context: valu
 
 describe('deployment settings', () => {
   it('passes the identity provider and token policy to every function', () => {
-    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of serviceFunctions(synth.resources)) {
       const env = fn.Properties!.Environment.Variables as Record<string, unknown>;
       // id
       expect(env.JWKS_URL).toBe(context.jwksUrl);
@@ -96,6 +96,16 @@ describe('deployment settings', () => {
     expect(warnings({ jwksUrl: context.jwksUrl, jwtIssuer: context.jwtIssuer }).filter((text) => text.includes('identity provider'))).toStrictEqual([]);
   });
 
+  it('warns at synth time while the console has no client at the identity provider, and only then', () => {
+    const warnings = (values: Record<string, unknown>) => {
+      const { stack } = createServiceApp({ nag: false, context: { 'aws:cdk:bundling-stacks': [], ...values } });
+      return stack.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
+    };
+    expect(warnings({}).some((text) => text.includes('No console client configured'))).toBeTruthy();
+    expect(warnings({ consoleClientId: 'tokens-console' }).filter((text) => text.includes('console client'))).toStrictEqual([]);
+    expect(readSettings(contextWith({ consoleConnectOrigins: 'https://a.example.com, https://b.example.com:8443' })).consoleConnectOrigins).toStrictEqual(['https://a.example.com', 'https://b.example.com:8443']);
+  });
+
   it('uses the documented defaults without context', () => {
     expect(readSettings(contextWith({}))).toStrictEqual(DEFAULT_SETTINGS);
   });
@@ -119,6 +129,12 @@ describe('deployment settings', () => {
       ['ephemeral', 'yes'],
       ['logLevel', 'LOUD'],
       ['logRetentionDays', '31'],
+      ['consoleClientId', 'has space'],
+      ['consoleScope', 'openid  api'],
+      ['consoleAudienceParameter', 'aud'],
+      ['consoleBearer', 'refresh_token'],
+      ['consoleConnectOrigins', 'http://auth.example.com'],
+      ['consoleConnectOrigins', 'https://auth.example.com/oauth2'],
     ];
     for (const [key, value] of bad) {
       // `${key}=${String(value)}`

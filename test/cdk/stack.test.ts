@@ -21,6 +21,8 @@ import {
   resourcesOf,
   type Statement,
   statementsOf,
+  serviceFunctions,
+  isConsoleDeployer,
   type Synthesized,
   synthesize,
 } from './template-support.js';
@@ -143,7 +145,7 @@ afterAll(() => synth?.cleanup());
 
 describe('routes and functions', () => {
   it('has one Lambda function per route, plus the authorizer, each scheduled and each deploy-time function, and nothing else', () => {
-    const functions = ofType(synth.resources, 'AWS::Lambda::Function').map(([id]) => id).sort();
+    const functions = serviceFunctions(synth.resources).map(([id]) => id).sort();
     expect(functions).toStrictEqual(allFunctionIds.map((id) => synth.functionId(id)).sort());
     expect(new Set(functions).size).toBe(allFunctionIds.length);
   });
@@ -302,7 +304,7 @@ describe('function defaults', () => {
         .concat(ofType(synth.resources, 'AWS::ApiGateway::Deployment'), ofType(synth.resources, 'AWS::ApiGateway::UsagePlan'))
         .map(([id]) => id),
     );
-    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of serviceFunctions(synth.resources)) {
       const text = JSON.stringify(fn.Properties);
       for (const other of stageLike) expect(!text.includes(`"${other}"`)).toBeTruthy() /* `${id} references ${other}` */;
     }
@@ -323,7 +325,8 @@ describe('least privilege', () => {
   });
 
   it('grants no wildcard action, and Resource "*" only for X-Ray', () => {
-    for (const [policyId, policy] of ofType(synth.resources, 'AWS::IAM::Policy')) {
+    // The library's console deployer is checked with the console (console.test.ts).
+    for (const [policyId, policy] of ofType(synth.resources, 'AWS::IAM::Policy').filter(([id]) => !isConsoleDeployer(id))) {
       for (const statement of policy.Properties!.PolicyDocument.Statement as Statement[]) {
         for (const action of actionsOf(statement)) {
           // `${policyId}: ${action}`
@@ -527,7 +530,7 @@ describe('API Gateway', () => {
 describe('assets for sam local', () => {
   it('points every function at a built bundle that exports the handler the template names', async () => {
     const expected = new Map<string, { id: string; exportName: string }>();
-    for (const [id, fn] of ofType(synth.resources, 'AWS::Lambda::Function')) {
+    for (const [id, fn] of serviceFunctions(synth.resources)) {
       const assetPath = fn.Metadata?.['aws:asset:path'] as string | undefined;
       if (!assetPath) throw new Error(`${id} has no aws:asset:path`);
       // id

@@ -74,6 +74,17 @@ export function ofType(resources: Record<string, Resource>, type: string): [stri
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);
 }
 
+/** The CDK library's own function (and its role's policy) that copies the console into its bucket: not the service's code. */
+export const isConsoleDeployer = (logicalId: string): boolean => logicalId.startsWith('CustomCDKBucketDeployment');
+
+/** The CDK library's own functions: the console deployer, and the bucket emptier an ephemeral stage gets. */
+export const isLibraryFunction = (logicalId: string): boolean => isConsoleDeployer(logicalId) || logicalId.startsWith('CustomS3AutoDeleteObjects');
+
+/** The service's own Lambda functions: every one but the library's. */
+export function serviceFunctions(resources: Record<string, Resource>): [string, Resource][] {
+  return ofType(resources, 'AWS::Lambda::Function').filter(([id]) => !isLibraryFunction(id));
+}
+
 export interface Statement {
   Effect: string;
   Action: string | string[];
