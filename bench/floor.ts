@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { DynamoDirectoryStore } from '../shared/store/directory-store.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
 import { DynamoTokenStore } from '../shared/store/token-store.js';
+import { ids } from '../shared/ids.js';
 import { mintToken } from '../shared/token-format.js';
+import { SERVICE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
 
 /**
  * The floor: a plain `node:http` server, no framework and no middleware, that performs
@@ -13,6 +15,7 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
   const client = createDocumentClient({ region: 'local', endpoint: dynamodbEndpoint });
   const tokens = new DynamoTokenStore(client, tableName);
   const directory = new DynamoDirectoryStore(client, tableName);
+  const eventDeps = { clock: () => new Date(), ids };
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -53,13 +56,17 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
           createdBy: caller,
           updatedAt: now,
           lastUsedAt: null,
+          rotatedAt: null,
+          rotatedBy: null,
+          previousSecret: null,
         };
-        await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 1_000_000);
+        // With its audit event, in the same transaction, as the service writes it.
+        await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 1_000_000, tokenEvent(eventDeps, 'token.created', record, SERVICE_ORIGIN));
         return json(res, 201, { ...record, token: minted.token });
       }
       if (url.pathname === '/delete') {
         const current = await tokens.get(account, url.searchParams.get('name') ?? '');
-        if (current) await tokens.delete(current);
+        if (current) await tokens.delete(current, tokenEvent(eventDeps, 'token.deleted', current, SERVICE_ORIGIN));
         res.writeHead(204).end();
         return;
       }

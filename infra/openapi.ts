@@ -132,7 +132,7 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
     ...(route.deprecated ? { deprecated: true } : {}),
     ...(route.auth === 'none' ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: refOf(route.body) } } } } : {}),
+    ...(route.body ? { requestBody: { required: route.bodyOptional !== true, content: { 'application/json': { schema: refOf(route.body) } } } } : {}),
     responses,
   };
 }

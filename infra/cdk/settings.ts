@@ -90,6 +90,11 @@ export interface ServiceSettings {
    */
   newKeyWarmupSeconds: number;
   /**
+   * Days an audit event is kept before DynamoDB TTL removes it. Deleting a token keeps its events.
+   * @default 400
+   */
+  auditRetentionDays: number;
+  /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
    * @default true
@@ -115,6 +120,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   apiBurstLimit: 5_000,
   usagePlanQuota: 300,
   newKeyWarmupSeconds: 60,
+  auditRetentionDays: 400,
   apiGatewayCloudWatchRole: true,
 };
 
@@ -200,6 +206,7 @@ export function readSettings(node: Node): ServiceSettings {
     apiBurstLimit: integer(node, 'apiBurstLimit', DEFAULT_SETTINGS.apiBurstLimit, 0, 1_000_000),
     usagePlanQuota: integer(node, 'usagePlanQuota', DEFAULT_SETTINGS.usagePlanQuota, 1, 100_000),
     newKeyWarmupSeconds: integer(node, 'newKeyWarmupSeconds', DEFAULT_SETTINGS.newKeyWarmupSeconds, 0, 3_600),
+    auditRetentionDays: integer(node, 'auditRetentionDays', DEFAULT_SETTINGS.auditRetentionDays, 1, 3_650),
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

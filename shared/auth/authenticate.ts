@@ -1,6 +1,8 @@
 import { UnauthorizedError } from '../errors.js';
-import { type Caller, isExpired } from '../model.js';
-import type { Clock, DirectoryStore, TokenStore } from '../ports.js';
+import type { RequestMeta } from '../http/request-origin.js';
+import { type Caller, isExpired, stillValid, type TokenCredential } from '../model.js';
+import type { Clock, DirectoryStore, IdGenerator, TokenStore } from '../ports.js';
+import { tokenEvent } from '../tokens/events.js';
 import { hasTokenPrefix, parseToken, secretMatches } from '../token-format.js';
 import type { JwtVerifier } from './jwt.js';
 
@@ -31,8 +33,11 @@ export interface AuthenticatorDeps {
   /** The claim that names the user in a JWT, read (unverified) to start the directory read early. */
   userClaim: string;
   clock: Clock;
+  ids: IdGenerator;
   lastUsedWriteIntervalSeconds: number;
 }
+
+const NO_META: RequestMeta = { requestId: null, sourceIp: null, userAgent: null };
 
 function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
   if (!headers) return undefined;
@@ -53,15 +58,33 @@ function header(headers: Record<string, string | undefined> | null | undefined, 
 export function createAuthenticator(deps: AuthenticatorDeps) {
   const now = deps.clock;
 
-  async function byToken(presented: string): Promise<Authentication> {
+  /**
+   * A replaced secret presented after its grace period: refused like any bad credential,
+   * and recorded (at most once a minute per token) so its owner learns something still
+   * uses it. The recording never delays or changes the refusal's outcome.
+   */
+  async function reportReuse(credential: TokenCredential, at: Date, meta: RequestMeta): Promise<never> {
+    const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, tokenName: credential.name };
+    const event = tokenEvent(deps, 'token.used_after_rotation', { serviceAccountId: credential.serviceAccountId, name: credential.name }, { actor, ...meta }, {}, at);
+    await deps.tokens.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
+    throw new UnauthorizedError();
+  }
+
+  async function byToken(presented: string, meta: RequestMeta): Promise<Authentication> {
     const parsed = parseToken(presented);
     if (!parsed) throw new UnauthorizedError();
     const credential = await deps.tokens.getCredential(parsed.lookupId);
-    if (!credential || !secretMatches(parsed.secret, credential.secretHash)) throw new UnauthorizedError();
+    if (!credential) throw new UnauthorizedError();
+    // Both hashes are compared (each in constant time) whichever matches: the secret
+    // replaced by a rotation works during its grace period, from the same one read.
+    const isCurrent = secretMatches(parsed.secret, credential.secretHash);
+    const isPrevious = credential.previousSecretHash !== undefined && secretMatches(parsed.secret, credential.previousSecretHash);
+    if (!isCurrent && !isPrevious) throw new UnauthorizedError();
     const at = now();
+    if (!isCurrent && !(credential.previousSecret && stillValid(credential.previousSecret, at))) return reportReuse(credential, at, meta);
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined) throw new UnauthorizedError();
-    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds);
+    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, isCurrent ? 'current' : 'previous');
     return {
       caller: {
         userId: credential.serviceAccountId,
@@ -94,13 +117,13 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     return { caller: { userId, authenticatedBy: 'JWT' } };
   }
 
-  return async function authenticate(headers: Record<string, string | undefined> | null | undefined): Promise<Authentication> {
+  return async function authenticate(headers: Record<string, string | undefined> | null | undefined, meta: RequestMeta = NO_META): Promise<Authentication> {
     const apiToken = header(headers, 'x-api-token');
-    if (apiToken !== undefined) return byToken(apiToken.trim());
+    if (apiToken !== undefined) return byToken(apiToken.trim(), meta);
     const authorization = header(headers, 'authorization');
     const bearer = authorization === undefined ? undefined : /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization)?.[1];
     if (bearer === undefined) throw new UnauthorizedError();
-    return hasTokenPrefix(bearer) ? byToken(bearer) : byJwt(bearer);
+    return hasTokenPrefix(bearer) ? byToken(bearer, meta) : byJwt(bearer);
   };
 }
 

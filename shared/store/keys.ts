@@ -14,6 +14,7 @@
  * | usage plan for `maxRps = N` (AWS)           | `RATEPLANS`       | `RATE#<N>`     |
  * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
  * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
+ * | audit event of an account's tokens         | `EVENTS#<accountId>` | `EVENT#<id>` |
  */
 export interface ItemKey {
   pk: string;
@@ -28,6 +29,8 @@ const DOMAIN = 'DOMAIN#';
 const RATE_PLANS = 'RATEPLANS';
 const LOCAL_KEY = 'LOCALKEY#';
 const CONFIG = 'CONFIG';
+const EVENTS = 'EVENTS#';
+const EVENT = 'EVENT#';
 
 export const keys = {
   token: (accountId: string, name: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${TOKEN}${name}` }),
@@ -40,6 +43,7 @@ export const keys = {
   ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
   localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
+  event: (accountId: string, id: string): ItemKey => ({ pk: `${EVENTS}${accountId}`, sk: `${EVENT}${id}` }),
 } as const;
 
 /** Key prefixes, for queries over a partition and for recognising an item's kind in a scan. */
@@ -49,7 +53,13 @@ export const prefixes = {
   credential: CREDENTIAL,
   user: USER,
   domain: DOMAIN,
+  event: EVENT,
 } as const;
+
+/** The partition of an account's audit events. */
+export const eventPartition = (accountId: string): string => `${EVENTS}${accountId}`;
+/** Whether an item is an audit event (what the stream forwards). */
+export const isEventItem = (item: ItemKey): boolean => item.pk.startsWith(EVENTS) && item.sk.startsWith(EVENT);
 
 /**
  * The table's partitions by kind, as IAM patterns: each function's role names the kinds
@@ -63,6 +73,7 @@ export const PARTITIONS = {
   ratePlans: RATE_PLANS,
   config: CONFIG,
   localKey: `${LOCAL_KEY}*`,
+  events: `${EVENTS}*`,
 } as const;
 export type Partition = keyof typeof PARTITIONS;
 

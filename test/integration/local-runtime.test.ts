@@ -66,7 +66,8 @@ async function npmStart(args: string[]): Promise<Started> {
   const deadline = Date.now() + 90_000;
   for (;;) {
     try {
-      if ((await fetch(`${base}/health`)).status === 200) return { base, output: () => output, stop };
+      // Up, and done announcing itself.
+      if ((await fetch(`${base}/health`)).status === 200 && output.includes('Ctrl-C stops')) return { base, output: () => output, stop };
     } catch {
       // not up yet
     }
@@ -125,6 +126,7 @@ describe('npm start', () => {
       authenticatedBy: 'ACCESS_TOKEN',
       tokenName: 'ci',
       maxRps: 5,
+      expiresAt: null,
     });
     const patch = (status: string) => fetch(`${tokens}/ci`, { method: 'PATCH', headers: json, body: JSON.stringify({ status }) });
     expect((await patch('SUSPENDED')).status).toBe(200);
@@ -173,7 +175,7 @@ describe('the README walkthrough', () => {
       expect(run).toMatchObject({ status: 0 });
       const lines = run.stdout.trim().split('\n');
       expect(lines[0]!).toMatch(/"token":"iomsat_/);
-      expect(lines[1]).toBe('{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5}');
+      expect(lines[1]).toBe('{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5,"expiresAt":null}');
       expect(lines[2]!).toMatch(/^\{"tokens":\[\{"name":"ci-pipeline"/);
       expect(lines[3]!).toMatch(/"status":"SUSPENDED"/);
       expect(lines[4]).toBe('401');

@@ -40,6 +40,7 @@ describe('health and whoami', () => {
       type: 'SERVICE_ACCOUNT',
       authenticatedBy: 'ACCESS_TOKEN',
       tokenName: 'whoami-probe',
+      expiresAt: null,
       maxRps: 7,
     });
     const bearer = await api.call('GET', '/api/v1/auth/whoami', { headers: { Authorization: `Bearer ${created.body.token}` } });

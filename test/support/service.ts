@@ -55,6 +55,8 @@ export interface TestServiceOptions {
   parts?: (config: Config) => RuntimeParts;
   /** Wraps every function invocation, given the function's id. */
   around?: LocalServiceOptions['around'];
+  /** Forward audit events from the table's stream to this file, as `npm start` does. */
+  eventsFile?: string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -70,6 +72,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.throttle === false ? { throttle: false } : {}),
     ...(options.parts ? { parts: options.parts } : {}),
     ...(options.around ? { around: options.around } : {}),
+    ...(options.eventsFile ? { eventsFile: options.eventsFile } : {}),
   });
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
