@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { DynamoDirectoryStore } from '../shared/store/directory-store.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { DynamoTokenEvents } from '../shared/store/event-store.js';
 import { DynamoTokenStore } from '../shared/store/token-store.js';
 import { ids } from '../shared/ids.js';
 import { mintToken } from '../shared/token-format.js';
@@ -16,6 +17,7 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
   const tokens = new DynamoTokenStore(client, tableName);
   const directory = new DynamoDirectoryStore(client, tableName);
   const eventDeps = { clock: () => new Date(), ids };
+  const events = new DynamoTokenEvents(client, tableName);
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -37,6 +39,9 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
       // refused), then the function's two reads, in parallel.
       await directory.getPrincipal(caller);
       const [, target] = await Promise.all([directory.getPrincipal(caller), directory.getPrincipal(account)]);
+      if (url.pathname === '/events') {
+        return json(res, 200, await events.list(target?.id ?? account, { limit: 50 }));
+      }
       if (url.pathname === '/list') {
         const after = url.searchParams.get('after') ?? undefined;
         return json(res, 200, await tokens.list(target?.id ?? account, 50, after));
