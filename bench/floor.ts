@@ -35,9 +35,9 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
         const principal = await directory.getPrincipal(credential?.serviceAccountId ?? '');
         return json(res, 200, { userId: credential?.serviceAccountId, type: principal?.type });
       }
-      // The authorizer's read of a JWT caller's profile (a JWT naming a service account is
-      // refused), then the function's two reads, in parallel.
-      await directory.getPrincipal(caller);
+      // The function's two reads, in parallel. (The authorizer also reads a JWT caller's
+      // profile, to refuse a JWT naming a service account, but once per user and container
+      // every 30 s: nothing per request.)
       const [, target] = await Promise.all([directory.getPrincipal(caller), directory.getPrincipal(account)]);
       if (url.pathname === '/events') {
         return json(res, 200, await events.list(target?.id ?? account, { limit: 50 }));

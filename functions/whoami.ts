@@ -1,6 +1,6 @@
 import { jsonResponse } from '../shared/http/problem.js';
 import { lambdaHandler } from '../shared/lambda-entry.js';
-import { assertTokenOfServiceAccount, callerFromEvent } from '../shared/middleware/authorization.js';
+import { assertCredentialFitsPrincipal, callerFromEvent } from '../shared/middleware/authorization.js';
 import { authenticatedEndpoint } from '../shared/middleware/token-endpoint.js';
 import type { Runtime } from '../shared/runtime.js';
 
@@ -9,7 +9,7 @@ export const create = (runtime: Runtime) =>
   authenticatedEndpoint(runtime).handler(async (event) => {
     const caller = callerFromEvent(event);
     const principal = await runtime.directory.getPrincipal(caller.userId);
-    assertTokenOfServiceAccount(caller, principal);
+    assertCredentialFitsPrincipal(caller, principal);
     return jsonResponse(200, {
       userId: caller.userId,
       // An identity-provider user the directory does not know yet is a plain user with no grants.

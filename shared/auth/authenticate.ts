@@ -38,6 +38,9 @@ export interface AuthenticatorDeps {
 }
 
 const NO_META: RequestMeta = { requestId: null, sourceIp: null, userAgent: null };
+/** How long a container remembers whether a JWT's user is a service account, and for how many users. */
+const ACCOUNT_TYPE_TTL_MS = 30_000;
+const ACCOUNT_TYPES_KEPT = 10_000;
 
 function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
   if (!headers) return undefined;
@@ -99,21 +102,34 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
   /**
    * A JWT names a person (or another non-service user): service accounts authenticate
-   * only with their access tokens, which can be suspended, deleted and throttled. The
-   * directory read starts on the unverified claim, alongside the signature check, so it
-   * adds no round trip in sequence; its answer counts only once the signature holds.
+   * only with their access tokens, which can be suspended, deleted and throttled. Whether
+   * a user is a service account is read alongside the signature check (no round trip in
+   * sequence) and remembered for a while per container: the directory changes only by
+   * import. Every function checks again with the profile it reads anyway
+   * (`assertCredentialFitsPrincipal`), so the memory never lets such a JWT act.
    */
+  const accountTypes = new Map<string, { serviceAccount: boolean; until: number }>();
+  function isServiceAccount(userId: string, at: number): Promise<boolean> {
+    const known = accountTypes.get(userId);
+    if (known && known.until > at) return Promise.resolve(known.serviceAccount);
+    return deps.directory.getPrincipal(userId).then((principal) => {
+      if (accountTypes.size >= ACCOUNT_TYPES_KEPT) accountTypes.delete(accountTypes.keys().next().value!);
+      accountTypes.set(userId, { serviceAccount: principal?.type === 'SERVICE_ACCOUNT', until: at + ACCOUNT_TYPE_TTL_MS });
+      return principal?.type === 'SERVICE_ACCOUNT';
+    });
+  }
+
   async function byJwt(jwt: string): Promise<Authentication> {
     const claimed = unverifiedClaim(jwt, deps.userClaim);
-    const principal = claimed === undefined ? Promise.resolve(undefined) : deps.directory.getPrincipal(claimed);
-    principal.catch(() => undefined);
+    const serviceAccount = claimed === undefined ? Promise.resolve(false) : isServiceAccount(claimed, now().getTime());
+    serviceAccount.catch(() => undefined);
     let userId: string;
     try {
       userId = await deps.verifyJwt(jwt);
     } catch {
       throw new UnauthorizedError();
     }
-    if (userId !== claimed || (await principal)?.type === 'SERVICE_ACCOUNT') throw new UnauthorizedError();
+    if (userId !== claimed || (await serviceAccount)) throw new UnauthorizedError();
     return { caller: { userId, authenticatedBy: 'JWT' } };
   }
 

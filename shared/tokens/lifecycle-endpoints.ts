@@ -5,7 +5,7 @@ import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
 import { changeOrigin, requestMeta } from '../http/request-origin.js';
 import { check, listEventsQuery, rotateTokenBody } from '../http/validation.js';
-import { assertTokenOfServiceAccount, callerFromEvent, type Scope } from '../middleware/authorization.js';
+import { assertCredentialFitsPrincipal, callerFromEvent, type Scope } from '../middleware/authorization.js';
 import { authenticatedEndpoint, tokenEndpoint } from '../middleware/token-endpoint.js';
 import { toTokenView } from '../model.js';
 import type { Runtime } from '../runtime.js';
@@ -73,7 +73,7 @@ export function selfTokenEndpoint(runtime: Runtime) {
       throw new ValidationError([{ field: 'Authorization', message: 'this endpoint describes the calling access token: call it with a token, not a JWT' }]);
     }
     const [principal, token] = await Promise.all([runtime.directory.getPrincipal(caller.userId), runtime.tokens.get(caller.userId, caller.tokenName)]);
-    assertTokenOfServiceAccount(caller, principal);
+    assertCredentialFitsPrincipal(caller, principal);
     if (!token) throw new TokenNotFoundError();
     return jsonResponse(200, toTokenView(token, runtime.clock()));
   });
