@@ -21,6 +21,8 @@ export interface Config {
     audience: string;
     /** Claim that names the caller in a JWT. @default "sub" */
     userClaim: string;
+    /** How long the authorizer remembers whether a JWT's user is a service account (`JWT_ACCOUNT_TYPE_CACHE_SECONDS`). @default 30 */
+    accountTypeCacheSeconds: number;
   };
   tokens: {
     /** Stored tokens per service account, expired ones included. @default 50 */
@@ -133,6 +135,7 @@ export function readConfig(env: Environment): Config {
       issuer: read.text('JWT_ISSUER', LOCAL_DEFAULTS.JWT_ISSUER),
       audience: read.text('JWT_AUDIENCE', LOCAL_DEFAULTS.JWT_AUDIENCE),
       userClaim: read.optional('JWT_USER_CLAIM') ?? 'sub',
+      accountTypeCacheSeconds: read.integer('JWT_ACCOUNT_TYPE_CACHE_SECONDS', 30, 0, 3_600),
     },
     tokens: {
       limitPerAccount: read.integer('TOKEN_LIMIT_PER_ACCOUNT', 50, 1, 10_000),

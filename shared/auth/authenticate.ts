@@ -34,12 +34,13 @@ export interface AuthenticatorDeps {
   userClaim: string;
   clock: Clock;
   ids: IdGenerator;
+  /** How long a container remembers whether a JWT's user is a service account. */
+  accountTypeCacheSeconds: number;
   lastUsedWriteIntervalSeconds: number;
 }
 
 const NO_META: RequestMeta = { requestId: null, sourceIp: null, userAgent: null };
-/** How long a container remembers whether a JWT's user is a service account, and for how many users. */
-const ACCOUNT_TYPE_TTL_MS = 30_000;
+/** How many users' account types a container remembers at most. */
 const ACCOUNT_TYPES_KEPT = 10_000;
 
 function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
@@ -114,7 +115,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (known && known.until > at) return Promise.resolve(known.serviceAccount);
     return deps.directory.getPrincipal(userId).then((principal) => {
       if (accountTypes.size >= ACCOUNT_TYPES_KEPT) accountTypes.delete(accountTypes.keys().next().value!);
-      accountTypes.set(userId, { serviceAccount: principal?.type === 'SERVICE_ACCOUNT', until: at + ACCOUNT_TYPE_TTL_MS });
+      accountTypes.set(userId, { serviceAccount: principal?.type === 'SERVICE_ACCOUNT', until: at + deps.accountTypeCacheSeconds * 1000 });
       return principal?.type === 'SERVICE_ACCOUNT';
     });
   }

@@ -42,6 +42,7 @@ export function createAuthorizer(runtime: Runtime) {
     directory: runtime.directory,
     verifyJwt: runtime.verifyJwt,
     userClaim: runtime.config.jwt.userClaim,
+    accountTypeCacheSeconds: runtime.config.jwt.accountTypeCacheSeconds,
     clock: runtime.clock,
     ids: runtime.ids,
     lastUsedWriteIntervalSeconds: runtime.config.tokens.lastUsedWriteIntervalSeconds,
