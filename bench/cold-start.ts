@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
-import { authorizer, entryOf, routes, scheduledFunctions } from '../infra/routes.js';
+import { authorizer, entryOf, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
 import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../infra/cdk/bundling.js';
 
 /**
@@ -58,6 +58,7 @@ function initOnce(file: string): number {
       JWT_AUDIENCE: 'cold-start',
       REST_API_ID: 'coldstart01',
       API_STAGE: 'v1',
+      EVENT_BUS_NAME: 'cold-start',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       // What the stack sets (infra/cdk/service-function.ts): its cost is part of init.
@@ -111,7 +112,7 @@ export async function measureColdStarts(options: { runs: number }): Promise<Cold
   };
   await bundle(baselineEntry, baseline.bundled, true);
   await bundle(baselineEntry, baseline.runtime, false);
-  const ids = [authorizer.id, ...routes.map((r) => r.id), ...scheduledFunctions.map((f) => f.id)];
+  const ids = [authorizer.id, ...routes.map((r) => r.id), ...scheduledFunctions.map((f) => f.id), ...streamFunctions.map((f) => f.id)];
   const results: ColdStart[] = [];
   for (const id of ids) {
     const entry = resolve(PROJECT_ROOT, entryOf(id));

@@ -1,6 +1,9 @@
 import type { Directory } from '../shared/directory/directory.js';
+import { ids } from '../shared/ids.js';
+import type { TokenRecord } from '../shared/model.js';
 import type { TokenStore } from '../shared/ports.js';
 import { mintToken } from '../shared/token-format.js';
+import { SERVICE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
 
 /**
  * The benchmark's world: a small case (a manager in a few groups, an account with 20
@@ -34,7 +37,7 @@ export function benchDirectory(): Directory {
   };
 }
 
-/** Stores `count` tokens for an account straight through the store; returns the first whole token. */
+/** Stores `count` tokens for an account straight through the store, each with its event; returns the first whole token. */
 export async function seedTokens(store: TokenStore, account: string, count: number, maxRps: number | null = null): Promise<string> {
   let first = '';
   const now = new Date().toISOString();
@@ -44,26 +47,24 @@ export async function seedTokens(store: TokenStore, account: string, count: numb
         const i = start + offset;
         const minted = mintToken();
         if (i === 0) first = minted.token;
-        await store.create(
-          {
-            record: {
-              serviceAccountId: account,
-              name: `seed-${String(i).padStart(4, '0')}`,
-              lookupId: minted.lookupId,
-              prefix: minted.prefix,
-              status: 'ACTIVE',
-              maxRps,
-              expiresAt: null,
-              createdAt: now,
-              createdBy: 'bench',
-              updatedAt: now,
-              lastUsedAt: null,
-            },
-            secretHash: minted.secretHash,
-            removeAfter: null,
-          },
-          TOKEN_LIMIT,
-        );
+        const record: TokenRecord = {
+          serviceAccountId: account,
+          name: `seed-${String(i).padStart(4, '0')}`,
+          lookupId: minted.lookupId,
+          prefix: minted.prefix,
+          status: 'ACTIVE',
+          maxRps,
+          expiresAt: null,
+          createdAt: now,
+          createdBy: 'bench',
+          updatedAt: now,
+          lastUsedAt: null,
+          rotatedAt: null,
+          rotatedBy: null,
+          previousSecret: null,
+        };
+        const created = tokenEvent({ clock: () => new Date(), ids }, 'token.created', record, SERVICE_ORIGIN);
+        await store.create({ record, secretHash: minted.secretHash, removeAfter: null }, TOKEN_LIMIT, created);
       }),
     );
   }

@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { DynamoDirectoryStore } from '../shared/store/directory-store.js';
 import { createDocumentClient } from '../shared/store/dynamodb.js';
+import { DynamoTokenEvents } from '../shared/store/event-store.js';
 import { DynamoTokenStore } from '../shared/store/token-store.js';
+import { ids } from '../shared/ids.js';
 import { mintToken } from '../shared/token-format.js';
+import { SERVICE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
 
 /**
  * The floor: a plain `node:http` server, no framework and no middleware, that performs
@@ -13,6 +16,8 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
   const client = createDocumentClient({ region: 'local', endpoint: dynamodbEndpoint });
   const tokens = new DynamoTokenStore(client, tableName);
   const directory = new DynamoDirectoryStore(client, tableName);
+  const eventDeps = { clock: () => new Date(), ids };
+  const events = new DynamoTokenEvents(client, tableName);
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -30,10 +35,13 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
         const principal = await directory.getPrincipal(credential?.serviceAccountId ?? '');
         return json(res, 200, { userId: credential?.serviceAccountId, type: principal?.type });
       }
-      // The authorizer's read of a JWT caller's profile (a JWT naming a service account is
-      // refused), then the function's two reads, in parallel.
-      await directory.getPrincipal(caller);
+      // The function's two reads, in parallel. (The authorizer also reads a JWT caller's
+      // profile, to refuse a JWT naming a service account, but once per user and container
+      // every 30 s: nothing per request.)
       const [, target] = await Promise.all([directory.getPrincipal(caller), directory.getPrincipal(account)]);
+      if (url.pathname === '/events') {
+        return json(res, 200, await events.list(target?.id ?? account, { limit: 50 }));
+      }
       if (url.pathname === '/list') {
         const after = url.searchParams.get('after') ?? undefined;
         return json(res, 200, await tokens.list(target?.id ?? account, 50, after));
@@ -53,13 +61,17 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
           createdBy: caller,
           updatedAt: now,
           lastUsedAt: null,
+          rotatedAt: null,
+          rotatedBy: null,
+          previousSecret: null,
         };
-        await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 1_000_000);
+        // With its audit event, in the same transaction, as the service writes it.
+        await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 1_000_000, tokenEvent(eventDeps, 'token.created', record, SERVICE_ORIGIN));
         return json(res, 201, { ...record, token: minted.token });
       }
       if (url.pathname === '/delete') {
         const current = await tokens.get(account, url.searchParams.get('name') ?? '');
-        if (current) await tokens.delete(current);
+        if (current) await tokens.delete(current, tokenEvent(eventDeps, 'token.deleted', current, SERVICE_ORIGIN));
         res.writeHead(204).end();
         return;
       }

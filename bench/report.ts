@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FUNCTION_MEMORY_MB } from '../infra/cdk/bundling.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
+import { replaceBetween } from '../scripts/readme-blocks.js';
 import { costPerMillion, PRICES, PRICES_READ, total } from './cost-model.js';
 
 /**
@@ -11,7 +12,7 @@ import { costPerMillion, PRICES, PRICES_READ, total } from './cost-model.js';
  */
 
 /** Goals the tables show beside the figures. */
-const SCENARIO_GOALS: Record<string, string> = { 'whoami-token': '≥ 0.7', 'list-tokens-jwt': '≥ 0.5' };
+const SCENARIO_GOALS: Record<string, string> = { 'whoami-token': '≥ 0.7', 'whoami-token-previous-secret': '≥ 0.7', 'list-token-events': '≥ 0.5', 'list-tokens-jwt': '≥ 0.5' };
 const INIT_GOAL = 1.25;
 
 interface Results {
@@ -19,6 +20,7 @@ interface Results {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string };
   scenarios: { name: string; rps: number; p50Ms: number; p99Ms: number; baselineRps: number; ratio: number }[];
   scale: { description: string; p50Ratio: number; rpsRatio: number };
+  rotation?: { description: string; previousVsCurrentRps: number };
   functions: { name: string; bundleBytes: number; initMs: number; baselineInitMs: number; ratio?: number }[];
   dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number }[];
   durations?: Record<string, Record<string, number>>;
@@ -36,6 +38,7 @@ export function benchBlock(results: Results): string {
     ...results.scenarios.map((s) => `| ${s.name} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.baselineRps} | ${s.ratio} | ${SCENARIO_GOALS[s.name] ?? ''} |`),
     '',
     `Scale (${results.scale.description}): p50 ${results.scale.p50Ratio}×, throughput ${results.scale.rpsRatio}× the small case (goal: within 2×).`,
+    ...(results.rotation ? ['', `Rotation (${results.rotation.description}): ${results.rotation.previousVsCurrentRps}× the throughput (goal: within 10 %).`] : []),
     '',
     `| function | bundle KiB | init ms | baseline ms | ratio, median of pairs (goal ≤ ${INIT_GOAL}) |`,
     '|---|---|---|---|---|',
@@ -72,15 +75,6 @@ export function costBlock(results: Results): string {
     '',
     ...Object.values(PRICES).map((price) => `- ${price.usd} USD: ${price.source}.`),
   ].join('\n');
-}
-
-function replaceBetween(text: string, marker: string, content: string): string {
-  const begin = `<!-- ${marker}:begin -->`;
-  const end = `<!-- ${marker}:end -->`;
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`markers ${begin} … ${end} not found`);
-  return `${text.slice(0, from + begin.length)}\n${content}\n${text.slice(to)}`;
 }
 
 export function writeReports(resultsFile = resolve(PROJECT_ROOT, 'bench/results.json')): void {

@@ -15,6 +15,8 @@ import { ensureTable } from '../shared/store/table.js';
 import { encodeCursor } from '../shared/tokens/cursor.js';
 import { measureColdStarts } from './cold-start.js';
 import { writeReports } from './report.js';
+import { tokenServiceDeps } from '../shared/tokens/deps.js';
+import { rotateToken } from '../shared/tokens/rotate.js';
 import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import type { TraceRequest } from './server-process.js';
 
@@ -97,7 +99,10 @@ async function main() {
     await ensureTable(runtime.documents, tableName);
     await importDirectory(importDeps(runtime), benchDirectory(), { replace: true });
     const store = runtime.tokens;
-    const token = await seedTokens(store, SMALL.account, SMALL.tokens);
+    const previous = await seedTokens(store, SMALL.account, SMALL.tokens);
+    // The first token rotated with a day's grace: its old secret and its new one both work,
+    // through the same one read (the scenarios compare them).
+    const { token } = await rotateToken(tokenServiceDeps(runtime), { serviceAccountId: SMALL.account, name: 'seed-0000', gracePeriodSeconds: 86_400 });
     const traceToken = await seedTokens(store, 'sa-bench-trace', 1);
     await seedTokens(store, large.account, large.tokens);
     console.error(`seeded: ${SMALL.tokens} + ${large.tokens} tokens, callers in ${SMALL.groups} and ${large.groups} groups`);
@@ -119,6 +124,19 @@ async function main() {
         name: 'whoami-token',
         service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }] },
         floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': token } }] },
+      },
+      {
+        name: 'whoami-token-previous-secret',
+        service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': previous } }] },
+        floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': previous } }] },
+      },
+      {
+        name: 'list-token-events',
+        service: {
+          url: service.url,
+          requests: [{ method: 'GET', path: `/api/v1/domains/bench/auth/service-accounts/${SMALL.account}/token-events`, headers: { authorization: `Bearer ${jwt}` } }],
+        },
+        floor: { url: floor.url, requests: [{ method: 'GET', path: `/events?caller=${SMALL.caller}&account=${SMALL.account}` }] },
       },
       {
         name: 'list-tokens-jwt',
@@ -254,6 +272,10 @@ async function main() {
       machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       settings: { smoke, durationSeconds: duration, rounds, connections },
       scenarios: results,
+      rotation: {
+        description: 'the authorizer with a rotated token’s old secret (in its grace period) against the same token’s new secret',
+        previousVsCurrentRps: round2(results.find((r) => r.name === 'whoami-token-previous-secret')!.rps / results.find((r) => r.name === 'whoami-token')!.rps),
+      },
       scale: {
         description: `list a page of an account with ${large.tokens} tokens as a caller in ${large.groups} groups, against ${SMALL.tokens} tokens and ${SMALL.groups} groups`,
         p50Ratio: round2(big.p50Ms / Math.max(small.p50Ms, 0.1)),

@@ -1,7 +1,7 @@
 import { whoamiOf } from '../shared/directory/capabilities.js';
 import { jsonResponse } from '../shared/http/problem.js';
 import { lambdaHandler } from '../shared/lambda-entry.js';
-import { assertTokenOfServiceAccount, callerFromEvent } from '../shared/middleware/authorization.js';
+import { assertCredentialFitsPrincipal, callerFromEvent } from '../shared/middleware/authorization.js';
 import { authenticatedEndpoint } from '../shared/middleware/token-endpoint.js';
 import type { Runtime } from '../shared/runtime.js';
 
@@ -10,7 +10,7 @@ export const create = (runtime: Runtime) =>
   authenticatedEndpoint(runtime).handler(async (event) => {
     const caller = callerFromEvent(event);
     const principal = await runtime.directory.getPrincipal(caller.userId);
-    assertTokenOfServiceAccount(caller, principal);
+    assertCredentialFitsPrincipal(caller, principal);
     return jsonResponse(200, whoamiOf(caller, principal));
   });
 export const handler = lambdaHandler(create);

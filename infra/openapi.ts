@@ -83,6 +83,11 @@ const KNOWN_NAMES: Record<string, string> = {
   'update-domain-token:Body': 'UpdateTokenBody',
   'create-domain-token:Answer': 'CreatedToken',
   'update-domain-token:Answer': 'Token',
+  // The first route to use the token's schema: it names it for every other.
+  'self-token:Answer': 'Token',
+  'rotate-domain-token:Body': 'RotateTokenBody',
+  'rotate-domain-token:Answer': 'RotatedToken',
+  'list-domain-token-events:Answer': 'TokenEventList',
   'list-domain-tokens:Answer': 'TokenList',
   'whoami:Answer': 'WhoAmI',
   'list-domain-members:Answer': 'MemberList',
@@ -137,7 +142,7 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
     ...(route.deprecated ? { deprecated: true } : {}),
     ...(route.auth === 'none' ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: refOf(route.body) } } } } : {}),
+    ...(route.body ? { requestBody: { required: route.bodyOptional !== true, content: { 'application/json': { schema: refOf(route.body) } } } } : {}),
     responses,
   };
 }

@@ -1,12 +1,14 @@
 import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
-import { createTokenBody, deprecatedCreateTokenBody, updateTokenBody } from '../shared/http/validation.js';
+import { createTokenBody, deprecatedCreateTokenBody, EVENT_TYPES, rotateTokenBody, TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import {
   createdTokenSchema,
   healthSchema,
   memberListSchema,
   memberSchema,
+  rotatedTokenSchema,
+  tokenEventListSchema,
   tokenListSchema,
   tokenSchema,
   userListSchema,
@@ -57,10 +59,12 @@ export interface Route {
   /** OpenAPI: what the operation does, beyond its summary. */
   description?: string;
   /** OpenAPI tag. */
-  tag: 'Tokens' | 'Identity' | 'Directory' | 'Service';
+  tag: 'Tokens' | 'Audit' | 'Identity' | 'Directory' | 'Service';
   query?: QueryParameter[];
   /** The body schema the function validates with. */
   body?: z.ZodMiniType;
+  /** The body may be left out (the function applies defaults). */
+  bodyOptional?: boolean;
   /** The success answer: its status, body schema (none for 204) and notable headers. */
   success: { status: number; description: string; schema?: z.ZodMiniType; headers?: string[] };
   /** Problem statuses the function itself may answer, beyond those every authenticated route may. */
@@ -77,13 +81,15 @@ const LIST: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
 // the account is still a service account, in the create's transaction; DeleteItem: a claim
 // on a rate's usage plan given up when the plan could not be made.
 const CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
-const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-const DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
+// PutItem: every change writes its audit event in its own transaction.
+const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+const DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
+const ROTATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 // The partitions: the caller's and the account's profiles (every token route; a profile
 // holds its grants, so no route reads the domains), the account's tokens, their
-// credentials, and the usage-plan records.
+// credentials, the usage-plan records, and the account's audit events.
 const PROFILES: Partition[] = ['user'];
-const KEYED_WRITE: Partition[] = [...PROFILES, 'account', 'credential', 'ratePlans'];
+const KEYED_WRITE: Partition[] = [...PROFILES, 'account', 'credential', 'ratePlans', 'events'];
 
 const pageQuery = (what: string): QueryParameter[] => [
   { name: 'limit', description: `${what} per page, 1–100`, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
@@ -94,6 +100,12 @@ const LIST_QUERY = pageQuery('Tokens');
 const TOKEN_PROBLEMS = [400, 403, 404];
 const CREATED = { status: 201, description: 'The token, with its secret (shown this once)', schema: createdTokenSchema, headers: ['Location', 'Cache-Control'] };
 const CREATE_PROBLEMS = [...TOKEN_PROBLEMS, 409, 415];
+const EVENTS_QUERY: QueryParameter[] = [
+  { name: 'limit', description: 'Events per page, 1–100', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
+  { name: 'nextToken', description: 'The cursor from the previous page', schema: { type: 'string', minLength: 1, maxLength: 1024 } },
+  { name: 'tokenName', description: 'Only the events of this token', schema: { type: 'string', pattern: TOKEN_NAME_PATTERN.source } },
+  { name: 'type', description: 'Only events of this type', schema: { type: 'string', enum: [...EVENT_TYPES] } },
+];
 
 function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
   const base = scope === 'domain' ? DOMAIN_BASE : ADMIN_BASE;
@@ -106,7 +118,9 @@ function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
     { id: `list-${where}-tokens`, method: 'GET', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'account'], tag: 'Tokens', summary: `List tokens (${where})`, description: `Tokens by name, a page at a time. ${who}`, query: LIST_QUERY, success: { status: 200, description: 'A page of tokens', schema: tokenListSchema }, problems: TOKEN_PROBLEMS },
     { id: `create-${where}-token`, apiKeys: 'create', method: 'POST', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Create a token (${where})`, description: `The answer holds the secret, once. ${who}`, body: createTokenBody, success: CREATED, problems: CREATE_PROBLEMS },
     { id: `update-${where}-token`, apiKeys: 'update', method: 'PATCH', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Update a token (${where})`, description: `Suspend, reactivate or re-limit a token. ${who}`, body: updateTokenBody, success: { status: 200, description: 'The token as changed', schema: tokenSchema }, problems: [...TOKEN_PROBLEMS, 409, 415] },
-    { id: `delete-${where}-token`, apiKeys: 'delete', method: 'DELETE', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, partitions: [...PROFILES, 'account', 'credential'], tag: 'Tokens', summary: `Delete a token (${where})`, description: `It stops working on the next request, and its name is free again. ${who}`, success: { status: 204, description: 'Deleted' }, problems: [...TOKEN_PROBLEMS, 409] },
+    { id: `rotate-${where}-token`, method: 'POST', path: `${base}/{serviceAccountId}/tokens/{name}/rotate`, auth: 'authenticated', dynamodb: ROTATE, partitions: [...PROFILES, 'account', 'credential', 'events'], tag: 'Tokens', summary: `Rotate a token's secret (${where})`, description: `A new secret, shown once; the old one keeps working for the grace period (default a day) so every job can move over. The token keeps its name, limits, expiry and rate-limit key. ${who}`, body: rotateTokenBody, bodyOptional: true, success: { status: 200, description: 'The token, with its new secret (shown this once)', schema: rotatedTokenSchema, headers: ['Cache-Control'] }, problems: [...TOKEN_PROBLEMS, 409, 415] },
+    { id: `list-${where}-token-events`, method: 'GET', path: `${base}/{serviceAccountId}/token-events`, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'events'], tag: 'Audit', summary: `List the audit trail of an account's tokens (${where})`, description: `Every change to the account's tokens, newest first, a page at a time. ${who}`, query: EVENTS_QUERY, success: { status: 200, description: 'A page of events', schema: tokenEventListSchema }, problems: TOKEN_PROBLEMS },
+    { id: `delete-${where}-token`, apiKeys: 'delete', method: 'DELETE', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, partitions: [...PROFILES, 'account', 'credential', 'events'], tag: 'Tokens', summary: `Delete a token (${where})`, description: `It stops working on the next request, and its name is free again. ${who}`, success: { status: 204, description: 'Deleted' }, problems: [...TOKEN_PROBLEMS, 409] },
     { id: `create-${where}-token-deprecated`, apiKeys: 'create', method: 'POST', path: `${base}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, deprecated: true, tag: 'Tokens', summary: `Create a token, account in body (${where}, deprecated)`, description: `As the create under the account's path, which succeeds it; answers with Deprecation and Link headers. ${who}`, body: deprecatedCreateTokenBody, success: { ...CREATED, headers: [...CREATED.headers, 'Deprecation', 'Link'] }, problems: CREATE_PROBLEMS },
   ];
 }
@@ -132,6 +146,7 @@ function directoryRoutes(): Route[] {
 export const routes: Route[] = [
   { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
   { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token: who it is, and what it may do (admin or not, its domains, where it may manage tokens).', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
+  { id: 'self-token', method: 'GET', path: '/api/v1/auth/tokens/self', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user', 'account'], tag: 'Identity', summary: 'The calling token', description: 'For a caller authenticated by an access token: its status, limit, expiry, last use and rotation state. A JWT caller gets 400.', success: { status: 200, description: 'The calling token', schema: tokenSchema }, problems: [400, 404] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
   ...directoryRoutes(),
@@ -140,11 +155,11 @@ export const routes: Route[] = [
 /** The REQUEST authorizer in front of every authenticated route. */
 export const authorizer = {
   id: 'authorizer',
-  // GetItem: the credential, and the shared key's value once per container; UpdateItem: lastUsedAt.
-  dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as DynamoAction[],
-  // The credential, the JWT caller's profile, the shared key's value; UpdateItem: lastUsedAt
-  // on the credential and on the listed token.
-  partitions: ['credential', 'user', 'config', 'account'] as Partition[],
+  // GetItem: the credential, a JWT caller's profile, and the shared key's value once per
+  // container; UpdateItem: lastUsedAt on the credential and the listed token; PutItem: the
+  // event of a replaced secret presented after its grace period.
+  dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+  partitions: ['credential', 'user', 'config', 'account', 'events'] as Partition[],
 };
 
 /** Functions CloudFormation runs while deploying (custom resources). */
@@ -172,6 +187,19 @@ export const scheduledFunctions = [
     scansTable: true,
     apiKeys: 'reconcile' as ApiKeyAccess,
     summary: 'Reports and repairs drift between tokens and API Gateway keys and usage plans',
+  },
+];
+
+/** Functions the table's stream invokes. */
+export const streamFunctions = [
+  {
+    id: 'forward-events',
+    // The stream's records arrive in the event: the table itself is not read.
+    dynamodb: [] as DynamoAction[],
+    partitions: [] as Partition[],
+    /** Calls EventBridge's PutEvents on the stack's bus. */
+    publishesEvents: true,
+    summary: 'Publishes each audit event written to the table to the stack’s EventBridge bus',
   },
 ];
 

@@ -21,6 +21,8 @@ export interface Config {
     audience: string;
     /** Claim that names the caller in a JWT. @default "sub" */
     userClaim: string;
+    /** How long the authorizer remembers whether a JWT's user is a service account (`JWT_ACCOUNT_TYPE_CACHE_SECONDS`). @default 30 */
+    accountTypeCacheSeconds: number;
   };
   tokens: {
     /** Stored tokens per service account, expired ones included. @default 50 */
@@ -40,6 +42,8 @@ export interface Config {
    * a token presents it (`NEW_KEY_WARMUP_SECONDS`, default 60; see docs/rate-limiting.md).
    */
   apiGateway: { restApiId: string; stage: string; keyWarmupSeconds: number } | undefined;
+  /** The audit trail: how long events are kept (`AUDIT_RETENTION_DAYS`, default 400), and the bus they are published to in AWS (`EVENT_BUS_NAME`). */
+  audit: { retentionDays: number; eventBusName: string | undefined };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Whether metrics are published (EMF lines on stdout). */
   metrics: boolean;
@@ -132,6 +136,7 @@ export function readConfig(env: Environment): Config {
       issuer: read.text('JWT_ISSUER', LOCAL_DEFAULTS.JWT_ISSUER),
       audience: read.text('JWT_AUDIENCE', LOCAL_DEFAULTS.JWT_AUDIENCE),
       userClaim: read.optional('JWT_USER_CLAIM') ?? 'sub',
+      accountTypeCacheSeconds: read.integer('JWT_ACCOUNT_TYPE_CACHE_SECONDS', 30, 0, 3_600),
     },
     tokens: {
       limitPerAccount: read.integer('TOKEN_LIMIT_PER_ACCOUNT', 50, 1, 10_000),
@@ -145,6 +150,7 @@ export function readConfig(env: Environment): Config {
       stage: apiGateway.API_STAGE,
       keyWarmupSeconds: read.integer('NEW_KEY_WARMUP_SECONDS', 60, 0, 3_600),
     },
+    audit: { retentionDays: read.integer('AUDIT_RETENTION_DAYS', 400, 1, 3_650), eventBusName: read.optional('EVENT_BUS_NAME') },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
     metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
     samLocal: read.optional('AWS_SAM_LOCAL') === 'true',

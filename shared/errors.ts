@@ -105,6 +105,25 @@ export class ConcurrentUpdateError extends ProblemError {
   }
 }
 
+/** A rotation while the previous one's old secret still works, without `force`. */
+export class RotationInProgressError extends ProblemError {
+  constructor(validUntil: string) {
+    super(
+      409,
+      'ROTATION_IN_PROGRESS',
+      'Rotation in progress',
+      `The secret replaced by the last rotation still works until ${validUntil}; wait for it, or rotate with "force": true to end it now.`,
+    );
+  }
+}
+
+/** An expired token cannot be rotated: create a new one. */
+export class TokenExpiredError extends ProblemError {
+  constructor() {
+    super(409, 'TOKEN_EXPIRED', 'Token expired', 'This token has expired and cannot be rotated; create a new token instead.');
+  }
+}
+
 /** A dependency (DynamoDB, API Gateway) failed in a way that is safe to retry. */
 export class ServiceUnavailableError extends ProblemError {
   constructor(options?: { cause?: unknown }) {

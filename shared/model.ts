@@ -16,6 +16,17 @@ export interface TokenRecord {
   createdBy: string;
   updatedAt: string;
   lastUsedAt: string | null;
+  /** The last rotation: when and by whom; null if never rotated. */
+  rotatedAt: string | null;
+  rotatedBy: string | null;
+  /** The secret a rotation replaced, while it is still accepted (or was, see `toTokenView`). */
+  previousSecret: PreviousSecret | null;
+}
+
+/** A replaced secret's grace period: accepted until `validUntil`, last presented at `lastUsedAt`. */
+export interface PreviousSecret {
+  validUntil: string;
+  lastUsedAt: string | null;
 }
 
 /** What the authorizer needs to accept or refuse a token, read in one `GetItem`. */
@@ -28,6 +39,11 @@ export interface TokenCredential {
   maxRps: number | null;
   expiresAt: string | null;
   lastUsedAt: string | null;
+  /** The secret before the last rotation: kept after its grace period, to notice its reuse. */
+  previousSecretHash?: string;
+  previousSecret?: PreviousSecret;
+  /** When a use of the replaced secret after its grace period was last recorded. */
+  reuseReportedAt?: string;
 }
 
 /** The public JSON of a token (`Token` in docs/openapi.json). */
@@ -42,6 +58,10 @@ export interface TokenView {
   updatedAt: string;
   lastUsedAt: string | null;
   prefix: string;
+  rotatedAt: string | null;
+  rotatedBy: string | null;
+  /** The replaced secret while it still works; null when there is none or its grace period is over. */
+  previousSecret: PreviousSecret | null;
 }
 
 export type UserType = 'USER' | 'SERVICE_ACCOUNT';
@@ -98,5 +118,50 @@ export function toTokenView(record: TokenRecord, now: Date = new Date()): TokenV
     updatedAt: record.updatedAt,
     lastUsedAt: record.lastUsedAt,
     prefix: record.prefix,
+    rotatedAt: record.rotatedAt,
+    rotatedBy: record.rotatedBy,
+    previousSecret: record.previousSecret && stillValid(record.previousSecret, now) ? record.previousSecret : null,
   };
+}
+
+/** Whether a replaced secret is still within its grace period. */
+export function stillValid(previous: PreviousSecret, now: Date): boolean {
+  return Date.parse(previous.validUntil) > now.getTime();
+}
+
+// ---------------------------------------------------------------- audit events
+
+export type TokenEventType = 'token.created' | 'token.updated' | 'token.rotated' | 'token.deleted' | 'token.used_after_rotation';
+
+/** Who made a change: a person (JWT), a token, or the service itself (an import, a repair). */
+export interface Actor {
+  userId: string;
+  authenticatedBy: AuthenticatedBy | 'SYSTEM';
+  /** The acting token, when a token acted. */
+  tokenName?: string;
+}
+
+/** Who made a change, and through which request: recorded with it. */
+export interface ChangeOrigin {
+  actor: Actor;
+  requestId: string | null;
+  sourceIp: string | null;
+  userAgent: string | null;
+}
+
+/** A field's value before and after a change. */
+export interface FieldChange {
+  before: unknown;
+  after: unknown;
+}
+
+/** One change to a token, as recorded in the same transaction as the change. Never a secret, a hash or a key value. */
+export interface TokenEvent extends ChangeOrigin {
+  /** Sortable: later events have greater ids. */
+  id: string;
+  time: string;
+  type: TokenEventType;
+  serviceAccountId: string;
+  tokenName: string;
+  changes: Record<string, FieldChange>;
 }

@@ -1,5 +1,5 @@
 import type { Directory } from './directory/directory.js';
-import type { ListedUser, Member, Principal, TokenCredential, TokenRecord, TokenStatus } from './model.js';
+import type { ListedUser, Member, PreviousSecret, Principal, TokenCredential, TokenEvent, TokenEventType, TokenRecord, TokenStatus } from './model.js';
 import type { MintedToken } from './token-format.js';
 
 /**
@@ -11,9 +11,13 @@ import type { MintedToken } from './token-format.js';
 /** The current time. A port so that tests can move it. */
 export type Clock = () => Date;
 
-/** Fresh randomness for new tokens. */
+/** Fresh randomness for new tokens and events. */
 export interface IdGenerator {
   mintToken(): MintedToken;
+  /** A new secret for an existing token (a rotation): the same lookup id, so one read still finds it. */
+  mintSecret(lookupId: string): MintedToken;
+  /** A sortable event id: ids made later sort after ids made earlier. */
+  eventId(at: Date): string;
 }
 
 // ---------------------------------------------------------------- tokens
@@ -65,6 +69,16 @@ export interface TokenChanges {
   onlyIfUnchanged?: boolean;
 }
 
+/** A rotation: the new secret's hash, and the old one's grace period. */
+export interface Rotation {
+  secretHash: string;
+  previous: PreviousSecret;
+  rotatedAt: string;
+  rotatedBy: string;
+  /** End a grace period still running; otherwise a running one makes the rotation fail (RotationInProgressError). */
+  force: boolean;
+}
+
 export interface TokenPage {
   tokens: TokenRecord[];
   /** Name of the last token returned when more follow. */
@@ -78,23 +92,52 @@ export interface TokenStore {
    * not retiring; throws TokenNameTakenError, TokenLimitReachedError or
    * ServiceAccountNotFoundError. So a token never outlives its account's membership.
    */
-  create(token: NewToken, limit: number): Promise<void>;
+  create(token: NewToken, limit: number, event?: TokenEvent): Promise<void>;
   /** Gives a pending token its key and makes it usable; false when it is gone or changed meanwhile. */
-  completePending(token: StoredToken, binding: TokenBinding): Promise<boolean>;
+  completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean>;
   list(accountId: string, limit: number, afterName?: string): Promise<TokenPage>;
   get(accountId: string, name: string): Promise<StoredToken | undefined>;
   /** Applies changes to a token read just before (its lookup id guards against a swap). */
-  update(current: StoredToken, changes: TokenChanges, updatedAt: string): Promise<StoredToken>;
+  update(current: StoredToken, changes: TokenChanges, updatedAt: string, event?: TokenEvent): Promise<StoredToken>;
   /** Removes a token read just before; throws TokenNotFoundError if it went meanwhile. */
-  delete(current: StoredToken): Promise<void>;
+  delete(current: StoredToken, event?: TokenEvent): Promise<void>;
+  /**
+   * Gives a token read just before a new secret, keeping the old one for its grace
+   * period; throws RotationInProgressError while an earlier grace period runs (unless
+   * forced), TokenNotFoundError or ConcurrentUpdateError if the token changed meanwhile.
+   */
+  rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken>;
   /** The one strongly consistent read that verifies a presented token. */
   getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding> & { pendingSince?: string }) | undefined>;
-  /** Records use, at most once per interval; never throws. */
-  recordUse(credential: TokenCredential, now: Date, intervalSeconds: number): Promise<boolean>;
+  /** Records use (of the secret, or of the replaced one in its grace period), at most once per interval; never throws. */
+  recordUse(credential: TokenCredential, now: Date, intervalSeconds: number, secret?: 'current' | 'previous'): Promise<boolean>;
+  /** Records a use of a replaced secret after its grace period, at most once per interval per token; never throws. */
+  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean>;
   /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */
   reconcileCount(accountId: string): Promise<boolean>;
   /** Every stored token of every account (an operator's pass: reconcile). */
   all(): AsyncIterable<StoredToken>;
+}
+
+/** Filters and a page of a token's or an account's events. */
+export interface EventQuery {
+  limit: number;
+  /** The id of the last event of the previous page. */
+  afterId?: string;
+  tokenName?: string;
+  type?: TokenEventType;
+}
+
+export interface EventPage {
+  events: TokenEvent[];
+  /** The id to continue after, when more may follow. */
+  lastId: string | undefined;
+}
+
+/** The audit trail (written by TokenStore with each change; read here). */
+export interface TokenEvents {
+  /** An account's events, newest first. */
+  list(accountId: string, query: EventQuery): Promise<EventPage>;
 }
 
 // ---------------------------------------------------------------- directory

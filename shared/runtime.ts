@@ -3,13 +3,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { createObservability, type Observability } from './middleware/observability.js';
-import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenStore } from './ports.js';
+import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenEvents, TokenStore } from './ports.js';
 import { LocalRateLimits } from './ratelimit/local-rate-limits.js';
 import { SharedKeyOnly, SharedUsageKey } from './ratelimit/shared-usage-key.js';
 import { DynamoDirectoryStore } from './store/directory-store.js';
 import { createDocumentClient } from './store/dynamodb.js';
+import { DynamoTokenEvents } from './store/event-store.js';
 import { DynamoTokenStore } from './store/token-store.js';
-import { mintToken } from './token-format.js';
+import { ids } from './ids.js';
 
 /**
  * The composition root: every client, store and adapter, built once from configuration.
@@ -23,6 +24,8 @@ export interface Runtime extends Observability {
   ids: IdGenerator;
   documents: DynamoDBDocumentClient;
   tokens: TokenStore;
+  /** The audit trail, as read (changes write their events through `tokens`). */
+  events: TokenEvents;
   directory: DirectoryStore;
   rateLimits: RateLimits;
   verifyJwt: JwtVerifier;
@@ -67,9 +70,10 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     ...observability,
     config,
     clock: wired.clock ?? (() => new Date()),
-    ids: wired.ids ?? { mintToken },
+    ids: wired.ids ?? ids,
     documents,
-    tokens: new DynamoTokenStore(documents, config.tableName),
+    tokens: new DynamoTokenStore(documents, config.tableName, { auditRetentionDays: config.audit.retentionDays }),
+    events: new DynamoTokenEvents(documents, config.tableName),
     directory: new DynamoDirectoryStore(documents, config.tableName),
     rateLimits,
     verifyJwt: wired.verifyJwt ?? noJwtVerification,

@@ -65,6 +65,11 @@ export function assembleToken(lookupId: string, secret: string): string {
 export function mintToken(): MintedToken {
   let lookupId = '';
   for (let i = 0; i < LOOKUP_ID_LENGTH; i++) lookupId += ALPHABET[randomInt(62)];
+  return mintSecret(lookupId);
+}
+
+/** A fresh secret under an existing lookup id: a rotated token, found by the same one read. */
+export function mintSecret(lookupId: string): MintedToken {
   const secret = base62(BigInt(`0x${randomBytes(SECRET_BYTES).toString('hex')}`), SECRET_LENGTH);
   return {
     token: assembleToken(lookupId, secret),

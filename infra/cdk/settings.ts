@@ -121,6 +121,11 @@ export interface ServiceSettings {
    */
   consoleConnectOrigins: string[];
   /**
+   * Days an audit event is kept before DynamoDB TTL removes it. Deleting a token keeps its events.
+   * @default 400
+   */
+  auditRetentionDays: number;
+  /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
    * @default true
@@ -151,6 +156,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   consoleAudienceParameter: 'none',
   consoleBearer: 'access_token',
   consoleConnectOrigins: [],
+  auditRetentionDays: 400,
   apiGatewayCloudWatchRole: true,
 };
 
@@ -260,6 +266,7 @@ export function readSettings(node: Node): ServiceSettings {
     consoleAudienceParameter: oneOf(node, 'consoleAudienceParameter', ['none', 'resource', 'audience'] as const, DEFAULT_SETTINGS.consoleAudienceParameter),
     consoleBearer: oneOf(node, 'consoleBearer', ['access_token', 'id_token'] as const, DEFAULT_SETTINGS.consoleBearer),
     consoleConnectOrigins: origins(node, 'consoleConnectOrigins'),
+    auditRetentionDays: integer(node, 'auditRetentionDays', DEFAULT_SETTINGS.auditRetentionDays, 1, 3_650),
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

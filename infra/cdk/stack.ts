@@ -5,7 +5,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { MAX_RPS_CEILING } from '../../shared/config.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
-import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions } from '../routes.js';
+import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../routes.js';
+import { auditEvents } from './audit-events.js';
 import { ServiceApi } from './api.js';
 import { acknowledgeDeploymentHelpers, ConsoleHosting } from './console.js';
 import { ServiceFunction, type ServiceFunctionProps } from './service-function.js';
@@ -71,6 +72,7 @@ export class ServiceAccountTokensStack extends Stack {
       // A maxRps above the stage's own limit could never be reached: the API refuses it.
       MAX_RPS: String(Math.min(settings.apiRateLimit, MAX_RPS_CEILING)),
       NEW_KEY_WARMUP_SECONDS: String(settings.newKeyWarmupSeconds),
+      AUDIT_RETENTION_DAYS: String(settings.auditRetentionDays),
     };
     // The tag every key and plan of this stage carries (shared/ratelimit/gateway-names.ts).
     const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
@@ -119,6 +121,12 @@ export class ServiceAccountTokensStack extends Stack {
     for (const deploy of deployFunctions) {
       const fn = addFunction(`Deploy-${deploy.id}`, { id: deploy.id, dynamodb: deploy.dynamodb, partitions: deploy.partitions, description: deploy.summary, timeout: Duration.minutes(1) });
       if (deploy.readsUnthrottledKey) publishSharedKey(this, fn, this.unthrottledKey, this.api);
+    }
+
+    for (const stream of streamFunctions) {
+      const fn = addFunction(`Stream-${stream.id}`, { id: stream.id, dynamodb: stream.dynamodb, partitions: stream.partitions, description: stream.summary, timeout: Duration.minutes(1) });
+      const { bus } = auditEvents(this, table, fn);
+      new CfnOutput(this, 'EventBusName', { description: 'The EventBridge bus that receives audit events', value: bus.eventBusName });
     }
 
     quotaAlarms(this, settings);

@@ -13,7 +13,7 @@ export interface TokenTableProps {
 }
 
 /**
- * The one table (tokens, credentials, counters and the directory), keyed as
+ * The one table (tokens, credentials, counters, audit events and the directory), keyed as
  * `shared/store/table.ts` creates it locally. It holds every credential hash: it
  * survives `cdk destroy` and refuses deletion unless the stage is declared throwaway.
  */
@@ -31,6 +31,8 @@ export class TokenTable extends Construct {
       // Expired tokens leave after their retention without anyone deleting them.
       timeToLiveAttribute: TTL_ATTRIBUTE,
       deletionProtection: !ephemeral,
+      // Audit events are forwarded from the stream (infra/cdk/audit-events.ts).
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
   }

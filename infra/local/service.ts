@@ -17,6 +17,7 @@ import type { ConsoleSettings } from '../console-settings.js';
 import { CONSOLE_PATH, consoleFiles } from './console-files.js';
 import { issuerSigningKey } from './issuer-key.js';
 import { API_SCOPE, CONSOLE_CLIENT_ID, createLocalOidcProvider, type LocalOidcProvider, OIDC_PATH } from './oidc-provider.js';
+import { type EventTailer, startEventTailer } from './event-tailer.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Integration, type LocalGatewayOptions, type RunningGateway, startLocalGateway } from './gateway.js';
 import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from './paths.js';
@@ -45,6 +46,8 @@ export interface LocalServiceOptions {
   console?: boolean;
   onRequest?: LocalGatewayOptions['onRequest'];
   around?: LocalGatewayOptions['around'];
+  /** Append audit events to this file, forwarded from the table's stream as in AWS. */
+  eventsFile?: string;
 }
 
 export interface LocalService {
@@ -56,6 +59,8 @@ export interface LocalService {
   imported: ImportResult;
   runtime: Runtime;
   gateway: RunningGateway;
+  /** Forwards audit events to `eventsFile`, when one was given. */
+  events: EventTailer | undefined;
   stop(): Promise<void>;
 }
 
@@ -116,6 +121,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const limiter = runtime.rateLimits as RateLimits & Partial<Pick<LocalRateLimits, 'admit'>>;
     const admit = options.throttle === false || !limiter.admit ? undefined : limiter.admit.bind(limiter);
     gateway.deploy({ handlers, authorizer, ...(admit ? { admit } : {}) });
+    const events = options.eventsFile
+      ? await startEventTailer({ endpoint, region: config.region, tableName, file: options.eventsFile })
+      : undefined;
     if (options.announce) {
       mkdirSync(LOCAL_DIR, { recursive: true });
       writeFileSync(RUNTIME_FILE, JSON.stringify({ url: gateway.url, issuer: config.jwt.issuer, dynamodbEndpoint: endpoint, tableName, pid: process.pid }, null, 2));
@@ -129,8 +137,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       imported,
       runtime,
       gateway: running,
+      events,
       stop: async () => {
         await running.close();
+        await events?.stop();
         if (options.announce) rmSync(RUNTIME_FILE, { force: true });
         runtime.documents.destroy();
         await dynamodb?.stop();

@@ -1,8 +1,9 @@
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DirectoryError } from '../../shared/directory/directory.js';
 import { readDirectoryFile } from './directory-file.js';
 import { JavaMissingError } from './dynamodb-local.js';
-import { DEFAULT_DIRECTORY_FILE } from './paths.js';
+import { DEFAULT_DIRECTORY_FILE, EVENTS_FILE, IN_MEMORY_EVENTS_FILE } from './paths.js';
 import { startLocalService } from './service.js';
 
 /** `npm start`: the whole service on one machine, no AWS account and no Docker. */
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const directory = readDirectoryFile(values.directory);
+  const eventsFile = values['in-memory'] ? IN_MEMORY_EVENTS_FILE : EVENTS_FILE;
+  // Data kept in memory only: its events start afresh too.
+  if (values['in-memory']) for (const file of [eventsFile, `${eventsFile}.checkpoint.json`]) rmSync(file, { force: true });
   const service = await startLocalService({
     port,
     directory,
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
     ...(process.env.DYNAMODB_ENDPOINT ? { dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT } : {}),
     announce: true,
     console: true,
+    eventsFile,
     onRequest: ({ method, path, status, ms }) => console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),
   });
   const base = service.url;
@@ -54,6 +59,7 @@ async function main(): Promise<void> {
 Directory: ${values.directory} (${service.imported.written} items written, ${service.imported.unchanged} unchanged)
 Console:   ${base}/console/  (sign in as a person of the directory, e.g. alice)
 OpenID provider (local, no passwords): ${service.issuer}
+Audit events: appended to ${eventsFile}
 
 Try it (another terminal):
   JWT=$(npm run -s dev-token -- alice)

@@ -1,6 +1,8 @@
 import { UnauthorizedError } from '../errors.js';
-import { type Caller, isExpired } from '../model.js';
-import type { Clock, DirectoryStore, TokenStore } from '../ports.js';
+import type { RequestMeta } from '../http/request-origin.js';
+import { type Caller, isExpired, stillValid, type TokenCredential } from '../model.js';
+import type { Clock, DirectoryStore, IdGenerator, TokenStore } from '../ports.js';
+import { tokenEvent } from '../tokens/events.js';
 import { hasTokenPrefix, parseToken, secretMatches } from '../token-format.js';
 import type { JwtVerifier } from './jwt.js';
 
@@ -31,8 +33,15 @@ export interface AuthenticatorDeps {
   /** The claim that names the user in a JWT, read (unverified) to start the directory read early. */
   userClaim: string;
   clock: Clock;
+  ids: IdGenerator;
+  /** How long a container remembers whether a JWT's user is a service account. */
+  accountTypeCacheSeconds: number;
   lastUsedWriteIntervalSeconds: number;
 }
+
+const NO_META: RequestMeta = { requestId: null, sourceIp: null, userAgent: null };
+/** How many users' account types a container remembers at most. */
+const ACCOUNT_TYPES_KEPT = 10_000;
 
 function header(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
   if (!headers) return undefined;
@@ -53,15 +62,33 @@ function header(headers: Record<string, string | undefined> | null | undefined, 
 export function createAuthenticator(deps: AuthenticatorDeps) {
   const now = deps.clock;
 
-  async function byToken(presented: string): Promise<Authentication> {
+  /**
+   * A replaced secret presented after its grace period: refused like any bad credential,
+   * and recorded (at most once a minute per token) so its owner learns something still
+   * uses it. The recording never delays or changes the refusal's outcome.
+   */
+  async function reportReuse(credential: TokenCredential, at: Date, meta: RequestMeta): Promise<never> {
+    const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, tokenName: credential.name };
+    const event = tokenEvent(deps, 'token.used_after_rotation', { serviceAccountId: credential.serviceAccountId, name: credential.name }, { actor, ...meta }, {}, at);
+    await deps.tokens.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
+    throw new UnauthorizedError();
+  }
+
+  async function byToken(presented: string, meta: RequestMeta): Promise<Authentication> {
     const parsed = parseToken(presented);
     if (!parsed) throw new UnauthorizedError();
     const credential = await deps.tokens.getCredential(parsed.lookupId);
-    if (!credential || !secretMatches(parsed.secret, credential.secretHash)) throw new UnauthorizedError();
+    if (!credential) throw new UnauthorizedError();
+    // Both hashes are compared (each in constant time) whichever matches: the secret
+    // replaced by a rotation works during its grace period, from the same one read.
+    const isCurrent = secretMatches(parsed.secret, credential.secretHash);
+    const isPrevious = credential.previousSecretHash !== undefined && secretMatches(parsed.secret, credential.previousSecretHash);
+    if (!isCurrent && !isPrevious) throw new UnauthorizedError();
     const at = now();
+    if (!isCurrent && !(credential.previousSecret && stillValid(credential.previousSecret, at))) return reportReuse(credential, at, meta);
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined) throw new UnauthorizedError();
-    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds);
+    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, isCurrent ? 'current' : 'previous');
     return {
       caller: {
         userId: credential.serviceAccountId,
@@ -76,31 +103,44 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
   /**
    * A JWT names a person (or another non-service user): service accounts authenticate
-   * only with their access tokens, which can be suspended, deleted and throttled. The
-   * directory read starts on the unverified claim, alongside the signature check, so it
-   * adds no round trip in sequence; its answer counts only once the signature holds.
+   * only with their access tokens, which can be suspended, deleted and throttled. Whether
+   * a user is a service account is read alongside the signature check (no round trip in
+   * sequence) and remembered for a while per container: the directory changes only by
+   * import. Every function checks again with the profile it reads anyway
+   * (`assertCredentialFitsPrincipal`), so the memory never lets such a JWT act.
    */
+  const accountTypes = new Map<string, { serviceAccount: boolean; until: number }>();
+  function isServiceAccount(userId: string, at: number): Promise<boolean> {
+    const known = accountTypes.get(userId);
+    if (known && known.until > at) return Promise.resolve(known.serviceAccount);
+    return deps.directory.getPrincipal(userId).then((principal) => {
+      if (accountTypes.size >= ACCOUNT_TYPES_KEPT) accountTypes.delete(accountTypes.keys().next().value!);
+      accountTypes.set(userId, { serviceAccount: principal?.type === 'SERVICE_ACCOUNT', until: at + deps.accountTypeCacheSeconds * 1000 });
+      return principal?.type === 'SERVICE_ACCOUNT';
+    });
+  }
+
   async function byJwt(jwt: string): Promise<Authentication> {
     const claimed = unverifiedClaim(jwt, deps.userClaim);
-    const principal = claimed === undefined ? Promise.resolve(undefined) : deps.directory.getPrincipal(claimed);
-    principal.catch(() => undefined);
+    const serviceAccount = claimed === undefined ? Promise.resolve(false) : isServiceAccount(claimed, now().getTime());
+    serviceAccount.catch(() => undefined);
     let userId: string;
     try {
       userId = await deps.verifyJwt(jwt);
     } catch {
       throw new UnauthorizedError();
     }
-    if (userId !== claimed || (await principal)?.type === 'SERVICE_ACCOUNT') throw new UnauthorizedError();
+    if (userId !== claimed || (await serviceAccount)) throw new UnauthorizedError();
     return { caller: { userId, authenticatedBy: 'JWT' } };
   }
 
-  return async function authenticate(headers: Record<string, string | undefined> | null | undefined): Promise<Authentication> {
+  return async function authenticate(headers: Record<string, string | undefined> | null | undefined, meta: RequestMeta = NO_META): Promise<Authentication> {
     const apiToken = header(headers, 'x-api-token');
-    if (apiToken !== undefined) return byToken(apiToken.trim());
+    if (apiToken !== undefined) return byToken(apiToken.trim(), meta);
     const authorization = header(headers, 'authorization');
     const bearer = authorization === undefined ? undefined : /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization)?.[1];
     if (bearer === undefined) throw new UnauthorizedError();
-    return hasTokenPrefix(bearer) ? byToken(bearer) : byJwt(bearer);
+    return hasTokenPrefix(bearer) ? byToken(bearer, meta) : byJwt(bearer);
   };
 }
 

@@ -4,6 +4,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { UnauthorizedError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { type Authentication, createAuthenticator } from './authenticate.js';
+import { requestMeta } from '../http/request-origin.js';
 import { encodeCaller } from './authorizer-context.js';
 
 /** The authorizer's answer; API Gateway passes `context` to the function as `requestContext.authorizer`. */
@@ -41,7 +42,9 @@ export function createAuthorizer(runtime: Runtime) {
     directory: runtime.directory,
     verifyJwt: runtime.verifyJwt,
     userClaim: runtime.config.jwt.userClaim,
+    accountTypeCacheSeconds: runtime.config.jwt.accountTypeCacheSeconds,
     clock: runtime.clock,
+    ids: runtime.ids,
     lastUsedWriteIntervalSeconds: runtime.config.tokens.lastUsedWriteIntervalSeconds,
   });
 
@@ -60,7 +63,7 @@ export function createAuthorizer(runtime: Runtime) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event) => {
       try {
-        const authentication = await authenticate(event.headers);
+        const authentication = await authenticate(event.headers, requestMeta(event));
         return allow(authentication, event.methodArn, await usageKeyOf(authentication));
       } catch (error) {
         if (error instanceof UnauthorizedError) {

@@ -1,6 +1,7 @@
 import type { DirectoryStore, DirectoryWriteResult } from '../ports.js';
 import type { Runtime } from '../runtime.js';
 import { type TokenServiceDeps, tokenServiceDeps } from '../tokens/deps.js';
+import { IMPORT_ORIGIN } from '../tokens/events.js';
 import { deleteToken } from '../tokens/token-service.js';
 import { checkDirectory, type Directory, mergeDirectories } from './directory.js';
 
@@ -69,7 +70,7 @@ async function deleteAllTokens(deps: TokenServiceDeps, accountId: string): Promi
     if (tokens.length === 0) return deleted;
     for (const token of tokens) {
       try {
-        await deleteToken(deps, accountId, token.name);
+        await deleteToken(deps, accountId, token.name, IMPORT_ORIGIN);
         deleted += 1;
       } catch (error) {
         // Gone meanwhile (a concurrent delete): counted by whoever deleted it.

@@ -1,4 +1,4 @@
-import { array, boolean, describe, enum as oneOf, int, iso, literal, nullable, optional, strictObject, string } from 'zod/mini';
+import { array, boolean, describe, enum as oneOf, int, iso, literal, nullable, optional, record, strictObject, string, union } from 'zod/mini';
 
 /**
  * The shapes of the API's answers, for its OpenAPI document (`docs/openapi.json`). The
@@ -19,11 +19,48 @@ export const tokenSchema = strictObject({
   updatedAt: timestamp,
   lastUsedAt: nullable(timestamp).check(describe('Recorded at most once a minute; null: never used')),
   prefix: string().check(describe('The non-secret start of the token, to recognise it')),
+  rotatedAt: nullable(timestamp).check(describe('When the secret was last replaced; null: never rotated')),
+  rotatedBy: nullable(string()).check(describe('Who last rotated it')),
+  previousSecret: nullable(
+    strictObject({
+      validUntil: timestamp.check(describe('The replaced secret works until then')),
+      lastUsedAt: nullable(timestamp).check(describe('When something last presented the replaced secret (at most once a minute)')),
+    }),
+  ).check(describe('The secret the last rotation replaced, while it still works; null otherwise')),
 });
 
 export const createdTokenSchema = strictObject({
   ...tokenSchema.shape,
   token: string().check(describe('The whole token: shown in this answer only, never again')),
+});
+
+export const rotatedTokenSchema = strictObject({
+  ...tokenSchema.shape,
+  token: string().check(describe('The whole new token: shown in this answer only, never again')),
+});
+
+const fieldChangeSchema = strictObject({ before: nullable(union([string(), int()])), after: nullable(union([string(), int()])) });
+
+export const tokenEventSchema = strictObject({
+  id: string().check(describe('Sortable: later events have greater ids')),
+  time: timestamp,
+  type: oneOf(['token.created', 'token.updated', 'token.rotated', 'token.deleted', 'token.used_after_rotation']),
+  serviceAccountId: string(),
+  tokenName: string(),
+  actor: strictObject({
+    userId: string(),
+    authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN', 'SYSTEM']).check(describe('SYSTEM: the service itself (a directory import)')),
+    tokenName: optional(string()).check(describe('The acting token, when a token acted')),
+  }),
+  requestId: nullable(string()),
+  sourceIp: nullable(string()),
+  userAgent: nullable(string()),
+  changes: record(string(), fieldChangeSchema).check(describe('Each changed field, before and after; never a secret')),
+});
+
+export const tokenEventListSchema = strictObject({
+  events: array(tokenEventSchema),
+  nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
 });
 
 export const tokenListSchema = strictObject({
@@ -45,6 +82,7 @@ export const whoamiSchema = strictObject({
   authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN']),
   tokenName: optional(string()).check(describe('The calling token, for access-token callers')),
   maxRps: optional(nullable(int())).check(describe('The calling token’s limit, for access-token callers')),
+  expiresAt: optional(nullable(timestamp)).check(describe('When the calling token expires (null: never), for access-token callers')),
   capabilities: capabilitiesSchema.check(describe('What the caller may do, as the directory says now')),
 });
 

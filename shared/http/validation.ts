@@ -1,6 +1,7 @@
 // zod/mini with named imports: tree-shaken to a few KB, where the `z` namespace pulls the
 // whole library (~450 KB) into every bundle and ~40 ms into every cold start.
 import {
+  boolean,
   enum as oneOf,
   extend,
   int,
@@ -77,6 +78,20 @@ export const userIdPath = /* @__PURE__ */ object({
   userId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
     /* @__PURE__ */ regex(DIRECTORY_ID_PATTERN, 'must be 1 to 128 characters without whitespace, /, #, ? or %'),
   ),
+});
+
+const GRACE_RULE = 'must be an integer from 0 to 604800 (seconds)';
+export const rotateTokenBody = /* @__PURE__ */ strictObject({
+  gracePeriodSeconds: /* @__PURE__ */ optional(
+    /* @__PURE__ */ int({ error: GRACE_RULE }).check(/* @__PURE__ */ minimum(0, GRACE_RULE), /* @__PURE__ */ maximum(604_800, GRACE_RULE)),
+  ),
+  force: /* @__PURE__ */ optional(/* @__PURE__ */ boolean({ error: 'must be true or false' })),
+});
+
+export const EVENT_TYPES = ['token.created', 'token.updated', 'token.rotated', 'token.deleted', 'token.used_after_rotation'] as const;
+export const listEventsQuery = /* @__PURE__ */ extend(listTokensQuery, {
+  tokenName: /* @__PURE__ */ optional(tokenName),
+  type: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })),
 });
 
 export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] {

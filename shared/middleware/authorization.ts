@@ -5,7 +5,7 @@ import {
   NotSameGroupError,
   ServiceAccountNotFoundError,
   UnauthorizedError,
-    UnsupportedMediaTypeError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '../errors.js';
 import { decodeCaller } from '../auth/authorizer-context.js';
@@ -76,12 +76,15 @@ export function callerContext(store: DirectoryStore, targetFrom: 'path' | 'body'
 }
 
 /**
- * A token acts only for a service account of the directory. Tokens cannot outlive their
- * account (the import deletes them first, and none can be created for an account that is
- * leaving), so this holds already; checked here too, in case an older version left some.
+ * A token acts only for a service account of the directory, and a JWT never does. Tokens
+ * cannot outlive their account (the import deletes them first, and none can be created
+ * for an account that is leaving), and the authorizer refuses JWTs naming service
+ * accounts; both are checked again here, with the profile just read: an older version
+ * may have left tokens, and the authorizer remembers account types for a few seconds.
  */
-export function assertTokenOfServiceAccount(caller: Caller, principal: Principal | undefined): void {
-  if (caller.authenticatedBy === 'ACCESS_TOKEN' && principal?.type !== 'SERVICE_ACCOUNT') throw new UnauthorizedError();
+export function assertCredentialFitsPrincipal(caller: Caller, principal: Principal | undefined): void {
+  const serviceAccount = principal?.type === 'SERVICE_ACCOUNT';
+  if (caller.authenticatedBy === 'ACCESS_TOKEN' ? !serviceAccount : serviceAccount) throw new UnauthorizedError();
 }
 
 /** Step 1: the caller may manage tokens here (README, "Who may manage tokens"). */
@@ -89,7 +92,7 @@ export function permissionCheck(scope: Scope): Middleware {
   return {
     before: async ({ context }) => {
       const caller = await context.lookups.caller;
-      assertTokenOfServiceAccount(context.caller, caller);
+      assertCredentialFitsPrincipal(context.caller, caller);
       const allowed =
         caller !== undefined &&
         (scope === 'admin'

@@ -6,7 +6,7 @@ import { throwIfAny } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Caller, Principal } from '../model.js';
 import type { Runtime } from '../runtime.js';
-import { assertTokenOfServiceAccount, callerFromEvent } from './authorization.js';
+import { assertCredentialFitsPrincipal, callerFromEvent } from './authorization.js';
 import { observability } from './observability.js';
 import { problemErrors } from './problem-errors.js';
 
@@ -47,7 +47,7 @@ export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEn
         context.caller = callerFromEvent(event);
         context.domain = pathParameter(event, 'domain');
         const principal = await runtime.directory.getPrincipal(context.caller.userId);
-        assertTokenOfServiceAccount(context.caller, principal);
+        assertCredentialFitsPrincipal(context.caller, principal);
         const allowed =
           principal !== undefined &&
           (options.access === 'admin' ? principal.adminRoles.length > 0 : context.domain !== undefined && principal.domains.includes(context.domain));

@@ -2,7 +2,8 @@
  * DynamoDB update and condition expressions built from values, never from hand-written
  * strings: every attribute goes through a name placeholder and every value through a
  * value placeholder, so an attribute named like a reserved word, or a value with any
- * content, cannot change what an expression means.
+ * content, cannot change what an expression means. A dotted name is a path into a map
+ * (`previousSecret.lastUsedAt`): no attribute of ours has a dot in its name.
  */
 
 export interface Placeholders {
@@ -16,6 +17,7 @@ export type Condition = (p: Placeholders) => string;
 export const exists = (attribute: string): Condition => (p) => `attribute_exists(${p.name(attribute)})`;
 export const absent = (attribute: string): Condition => (p) => `attribute_not_exists(${p.name(attribute)})`;
 export const lessThan = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} < ${p.value(value)}`;
+export const atMost = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} <= ${p.value(value)}`;
 
 /**
  * The attribute holds exactly `value`: `undefined` means absent, `null` means absent or
@@ -42,6 +44,8 @@ export interface UpdateSpec {
   set?: Record<string, unknown>;
   /** Attributes set only where they do not exist yet (`if_not_exists`). */
   setIfAbsent?: Record<string, unknown>;
+  /** Attributes set to another attribute's current value (target: source). */
+  copy?: Record<string, string>;
   /** Numbers added to attributes (created at the value if absent). */
   add?: Record<string, number>;
   remove?: string[];
@@ -54,14 +58,19 @@ export function expression(spec: UpdateSpec): ExpressionParts {
   const values: Record<string, unknown> = {};
   const nameOf = new Map<string, string>();
   const placeholders: Placeholders = {
-    name(attribute) {
-      let placeholder = nameOf.get(attribute);
-      if (!placeholder) {
-        placeholder = `#n${nameOf.size}`;
-        nameOf.set(attribute, placeholder);
-        names[placeholder] = attribute;
-      }
-      return placeholder;
+    name(path) {
+      return path
+        .split('.')
+        .map((attribute) => {
+          let placeholder = nameOf.get(attribute);
+          if (!placeholder) {
+            placeholder = `#n${nameOf.size}`;
+            nameOf.set(attribute, placeholder);
+            names[placeholder] = attribute;
+          }
+          return placeholder;
+        })
+        .join('.');
     },
     value(value) {
       const placeholder = `:v${Object.keys(values).length}`;
@@ -73,6 +82,7 @@ export function expression(spec: UpdateSpec): ExpressionParts {
   const sets = Object.entries(spec.set ?? {})
     .filter(([, value]) => value !== undefined)
     .map(([attribute, value]) => `${placeholders.name(attribute)} = ${placeholders.value(value)}`);
+  for (const [target, source] of Object.entries(spec.copy ?? {})) sets.push(`${placeholders.name(target)} = ${placeholders.name(source)}`);
   for (const [attribute, value] of Object.entries(spec.setIfAbsent ?? {})) {
     const name = placeholders.name(attribute);
     sets.push(`${name} = if_not_exists(${name}, ${placeholders.value(value)})`);

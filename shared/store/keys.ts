@@ -16,6 +16,7 @@
  * | usage plan for `maxRps = N` (AWS)           | `RATEPLANS`       | `RATE#<N>`     |
  * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
  * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
+ * | audit event of an account's tokens         | `EVENTS#<accountId>` | `EVENT#<id>` |
  */
 export interface ItemKey {
   pk: string;
@@ -32,6 +33,8 @@ const LOCAL_KEY = 'LOCALKEY#';
 const CONFIG = 'CONFIG';
 const USER_LIST = 'USERLIST';
 const MEMBER = 'MEMBER#';
+const EVENTS = 'EVENTS#';
+const EVENT = 'EVENT#';
 
 export const keys = {
   token: (accountId: string, name: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${TOKEN}${name}` }),
@@ -46,6 +49,7 @@ export const keys = {
   ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
   localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
+  event: (accountId: string, id: string): ItemKey => ({ pk: `${EVENTS}${accountId}`, sk: `${EVENT}${id}` }),
 } as const;
 
 /** Key prefixes, for queries over a partition and for recognising an item's kind in a scan. */
@@ -56,7 +60,13 @@ export const prefixes = {
   user: USER,
   domain: DOMAIN,
   member: MEMBER,
+  event: EVENT,
 } as const;
+
+/** The partition of an account's audit events. */
+export const eventPartition = (accountId: string): string => `${EVENTS}${accountId}`;
+/** Whether an item is an audit event (what the stream forwards). */
+export const isEventItem = (item: ItemKey): boolean => item.pk.startsWith(EVENTS) && item.sk.startsWith(EVENT);
 
 /**
  * The table's partitions by kind, as IAM patterns: each function's role names the kinds
@@ -71,6 +81,7 @@ export const PARTITIONS = {
   ratePlans: RATE_PLANS,
   config: CONFIG,
   localKey: `${LOCAL_KEY}*`,
+  events: `${EVENTS}*`,
 } as const;
 export type Partition = keyof typeof PARTITIONS;
 

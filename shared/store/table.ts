@@ -3,6 +3,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -26,6 +27,8 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
           { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
         ],
+        // Audit events leave the table through its stream (shared/events/forward.ts).
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
       }),
     );
     // DynamoDB Local accepts the TTL setting but never deletes by it; expiry is enforced in code.
@@ -40,7 +43,14 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
   }
   for (let attempt = 0; attempt < 50; attempt++) {
     const { Table } = await (client as DynamoDBClient).send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Table?.TableStatus === 'ACTIVE') {
+      // A table made before events had no stream (data kept under .local/ by npm start).
+      if (Table.StreamSpecification?.StreamEnabled) return;
+      await (client as DynamoDBClient).send(
+        new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }),
+      );
+      continue;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Table ${tableName} did not become ACTIVE`);

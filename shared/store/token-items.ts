@@ -1,4 +1,4 @@
-import type { TokenCredential, TokenRecord } from '../model.js';
+import type { PreviousSecret, TokenCredential, TokenRecord } from '../model.js';
 import type { NewToken, StoredToken, TokenBinding } from '../ports.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
@@ -20,6 +20,9 @@ const RECORD_FIELDS = [
   'createdBy',
   'updatedAt',
   'lastUsedAt',
+  'rotatedAt',
+  'rotatedBy',
+  'previousSecret',
 ] as const;
 
 const BINDING_FIELDS = ['apiKeyId', 'usageKey', 'keyReadyAt', 'fallbackUsageKey'] as const;
@@ -42,9 +45,14 @@ export function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> 
   };
 }
 
+function isPreviousSecret(value: unknown): value is PreviousSecret {
+  return typeof (value as PreviousSecret | undefined)?.validUntil === 'string';
+}
+
 /** A listed token item as the domain sees it, with its key binding when it has one. */
 export function toStoredToken(item: Record<string, unknown>): StoredToken {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
+  if (!isPreviousSecret(record.previousSecret)) record.previousSecret = null;
   return { ...record, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
 }
 
@@ -63,6 +71,9 @@ export function toCredential(item: Record<string, unknown>): TokenCredential & P
     maxRps: (item.maxRps as number | null | undefined) ?? null,
     expiresAt: (item.expiresAt as string | null | undefined) ?? null,
     lastUsedAt: (item.lastUsedAt as string | null | undefined) ?? null,
+    ...(typeof item.previousSecretHash === 'string' ? { previousSecretHash: item.previousSecretHash } : {}),
+    ...(isPreviousSecret(item.previousSecret) ? { previousSecret: item.previousSecret } : {}),
+    ...(typeof item.reuseReportedAt === 'string' ? { reuseReportedAt: item.reuseReportedAt } : {}),
     ...bindingOf(item),
     ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
   };

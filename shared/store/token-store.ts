@@ -1,24 +1,41 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentUpdateError, ServiceAccountNotFoundError, TokenLimitReachedError, TokenNameTakenError, TokenNotFoundError } from '../errors.js';
-import type { TokenCredential } from '../model.js';
-import type { NewToken, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentUpdateError, RotationInProgressError, ServiceAccountNotFoundError, TokenLimitReachedError, TokenNameTakenError, TokenNotFoundError } from '../errors.js';
+import type { TokenCredential, TokenEvent } from '../model.js';
+import type { NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
+import { eventPut } from './event-items.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
 import { accountPartition, type ItemKey, keys, prefixes } from './keys.js';
 import { bindingFields, newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
+import { rotationItems } from './token-rotation.js';
+import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
 import { TransactionCancelled, transact } from './transactions.js';
 
-/** The token store on the service's one DynamoDB table. */
+/** How long audit events are kept (DynamoDB TTL), unless configured. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
+
+/**
+ * The token store on the service's one DynamoDB table. Every change a person or a token
+ * makes carries its audit event, written in the same transaction: no change without its
+ * event, no event without its change.
+ */
 export class DynamoTokenStore implements TokenStore {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly options: { auditRetentionDays?: number } = {},
   ) {}
 
-  async create(token: NewToken, limit: number): Promise<void> {
+  /** The event's transaction item, when there is an event. */
+  private withEvent(event: TokenEvent | undefined) {
+    return event ? [['event', eventPut(this.tableName, event, this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS)] as const] : [];
+  }
+
+  async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
     const items = newTokenItems(token);
     const accountId = token.record.serviceAccountId;
     try {
       await transact(this.client, [
+        ...this.withEvent(event),
         ['token', { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } }],
         ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } }],
         // The account must be, at this moment, a service account that is not leaving the
@@ -56,16 +73,18 @@ export class DynamoTokenStore implements TokenStore {
       if (error.failed('account')) throw new ServiceAccountNotFoundError();
       if (error.failed('token')) throw new TokenNameTakenError();
       if (error.failed('counter')) throw new TokenLimitReachedError(limit);
-      // A lookup id already taken: 96 random bits make it a race with itself (an SDK retry).
-      if (error.failed('credential') || error.conflicted) throw new ConcurrentUpdateError({ cause: error });
+      // A lookup id (or event id) already taken: their random bits make it a race with
+      // itself (an SDK retry), so the client may retry.
+      if (error.failed('credential') || error.failed('event') || error.conflicted) throw new ConcurrentUpdateError({ cause: error });
       throw error.cause;
     }
   }
 
-  async completePending(token: StoredToken, binding: TokenBinding): Promise<boolean> {
+  async completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean> {
     const set = bindingFields(binding);
     try {
       await transact(this.client, [
+        ...this.withEvent(event),
         [
           'token',
           {
@@ -116,7 +135,7 @@ export class DynamoTokenStore implements TokenStore {
     return result.Item ? toStoredToken(result.Item) : undefined;
   }
 
-  async update(current: StoredToken, changes: TokenChanges, updatedAt: string): Promise<StoredToken> {
+  async update(current: StoredToken, changes: TokenChanges, updatedAt: string, event?: TokenEvent): Promise<StoredToken> {
     const next: StoredToken = {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
@@ -139,6 +158,7 @@ export class DynamoTokenStore implements TokenStore {
     }
     try {
       await transact(this.client, [
+        ...this.withEvent(event),
         [
           'token',
           {
@@ -166,11 +186,12 @@ export class DynamoTokenStore implements TokenStore {
     return next;
   }
 
-  async delete(current: StoredToken): Promise<void> {
+  async delete(current: StoredToken, event?: TokenEvent): Promise<void> {
     // Also conditional on the key read with the token: its deletion follows, and a key
     // swapped in meanwhile (a concurrent maxRps change) would otherwise be left behind.
     try {
       await transact(this.client, [
+        ...this.withEvent(event),
         [
           'token',
           {
@@ -192,6 +213,20 @@ export class DynamoTokenStore implements TokenStore {
     }
   }
 
+  async rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken> {
+    try {
+      await transact(this.client, [...this.withEvent(event), ...rotationItems(this.tableName, current, rotation)]);
+    } catch (error) {
+      // A grace period still running (another rotation got in first) is the caller's to resolve.
+      const now = error instanceof TransactionCancelled && error.anyFailed ? await this.get(current.serviceAccountId, current.name) : undefined;
+      if (!rotation.force && now?.lookupId === current.lookupId && now.previousSecret && now.previousSecret.validUntil > rotation.rotatedAt) {
+        throw new RotationInProgressError(now.previousSecret.validUntil);
+      }
+      throw await this.explainLostRace(current, error);
+    }
+    return { ...current, rotatedAt: rotation.rotatedAt, rotatedBy: rotation.rotatedBy, previousSecret: rotation.previous, updatedAt: rotation.rotatedAt };
+  }
+
   /** A failed condition means another request changed or removed the token first. */
   private async explainLostRace(current: StoredToken, error: unknown): Promise<unknown> {
     if (!(error instanceof TransactionCancelled)) return error;
@@ -208,93 +243,19 @@ export class DynamoTokenStore implements TokenStore {
     return result.Item ? toCredential(result.Item) : undefined;
   }
 
-  async recordUse(credential: TokenCredential, now: Date, intervalSeconds: number): Promise<boolean> {
-    const cutoff = new Date(now.getTime() - intervalSeconds * 1000).toISOString();
-    if (credential.lastUsedAt !== null && credential.lastUsedAt > cutoff) return false;
-    const at = now.toISOString();
-    try {
-      // Both items in one transaction; the condition on the credential makes concurrent
-      // requests of one token write once per interval, however many there are.
-      await transact(this.client, [
-        [
-          'credential',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.credential(credential.lookupId),
-              ...updateExpression({ set: { lastUsedAt: at }, condition: all(exists('pk'), either(absent('lastUsedAt'), lessThan('lastUsedAt', cutoff))) }),
-            },
-          },
-        ],
-        [
-          'token',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.token(credential.serviceAccountId, credential.name),
-              ...updateExpression({ set: { lastUsedAt: at }, condition: equals('lookupId', credential.lookupId) }),
-            },
-          },
-        ],
-      ]);
-      return true;
-    } catch {
-      // Losing the race to another request, or a transient failure, only costs one
-      // timestamp; it must never refuse a valid call.
-      return false;
-    }
+  recordUse(credential: TokenCredential, now: Date, intervalSeconds: number, secret: 'current' | 'previous' = 'current'): Promise<boolean> {
+    return recordUse(this, credential, now, intervalSeconds, secret);
   }
 
-  async reconcileCount(accountId: string): Promise<boolean> {
-    const counter = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.counter(accountId), ConsistentRead: true }));
-    const recorded = Number(counter.Item?.tokenCount ?? 0);
-    const version = counter.Item?.version as number | undefined;
-    let stored = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': accountPartition(accountId), ':prefix': prefixes.token },
-          ConsistentRead: true,
-          Select: 'COUNT',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      stored += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    if (stored >= recorded) return false;
-    try {
-      // Only if no create or delete landed since the counter was read (before the count).
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.counter(accountId),
-          ...updateExpression({ set: { tokenCount: stored }, condition: equals('version', version) }),
-        }),
-      );
-      return true;
-    } catch {
-      return false;
-    }
+  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
+    return recordReuse(this, credential, event, intervalSeconds, this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS);
   }
 
-  async *all(): AsyncIterable<StoredToken> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ConsistentRead: true,
-          FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token)',
-          ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) yield toStoredToken(item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+  reconcileCount(accountId: string): Promise<boolean> {
+    return reconcileCount(this, accountId);
+  }
+
+  all(): AsyncIterable<StoredToken> {
+    return allTokens(this);
   }
 }

@@ -6,6 +6,7 @@ import type { Caller } from '../model.js';
 import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
+import { changeOrigin, requestMeta } from '../http/request-origin.js';
 import {
   check,
   createTokenBody,
@@ -18,7 +19,7 @@ import type { Scope } from '../middleware/authorization.js';
 import { type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
 import type { Runtime } from '../runtime.js';
 import { type CallerLimits, limitsOf } from './caller-limits.js';
-import { decodeCursor } from './cursor.js';
+import { afterCursor } from './cursor.js';
 import { type TokenServiceDeps, tokenServiceDeps } from './deps.js';
 import { createToken, deleteToken, listTokens } from './token-service.js';
 import { updateToken } from './token-update.js';
@@ -60,13 +61,13 @@ function checkBody<S extends z.ZodMiniType>(runtime: Runtime, schema: S, event: 
 }
 
 /** The calling token's limits, for a token caller. */
-function withCallerLimits(caller: Caller): { callerLimits?: CallerLimits } {
+export function withCallerLimits(caller: Caller): { callerLimits?: CallerLimits } {
   const limits = limitsOf(caller);
   return limits ? { callerLimits: limits } : {};
 }
 
 /** The token name from the path, decoded and validated. */
-function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): { name: string } | undefined {
+export function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): { name: string } | undefined {
   const name = pathParameter(event, 'name');
   if (name === undefined && event.pathParameters?.name !== undefined) {
     errors.push({ field: 'name', message: 'is not valid percent-encoding' });
@@ -81,12 +82,7 @@ export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
     scope,
     input: (event, errors) => {
       const query = check(listTokensQuery, event.queryStringParameters ?? {}, errors);
-      let after: string | undefined;
-      if (query?.nextToken !== undefined) {
-        after = decodeCursor(query.nextToken);
-        if (after === undefined) errors.push({ field: 'nextToken', message: 'is not a valid cursor' });
-      }
-      return { limit: query?.limit ?? 50, after };
+      return { limit: query?.limit ?? 50, after: afterCursor(query?.nextToken, errors) };
     },
   }).handler(async (_event, context) => {
     const page = await listTokens(deps, context.serviceAccount.id, context.input.limit, context.input.after);
@@ -97,6 +93,7 @@ export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
 async function create(
   runtime: Runtime,
   deps: TokenServiceDeps,
+  event: APIGatewayProxyEvent,
   context: TokenEndpointContext<{ name: string; maxRps?: number | null; expiresAt?: string | null }>,
   headers: Record<string, string> = {},
 ) {
@@ -107,6 +104,7 @@ async function create(
     expiresAt: context.input.expiresAt ?? null,
     createdBy: context.caller.userId,
     ...withCallerLimits(context.caller),
+    origin: changeOrigin(context.caller, requestMeta(event)),
   });
   runtime.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
@@ -118,7 +116,7 @@ export function createTokenEndpoint(runtime: Runtime, scope: Scope) {
   return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => checkBody(runtime, createTokenBody, event, errors)!,
-  }).handler(async (_event, context) => create(runtime, deps, context));
+  }).handler(async (event, context) => create(runtime, deps, event, context));
 }
 
 /** RFC 9745 `Deprecation` value: the moment the body-parameter create was deprecated. */
@@ -130,8 +128,8 @@ export function deprecatedCreateTokenEndpoint(runtime: Runtime, scope: Scope) {
     scope,
     targetFrom: 'body',
     input: (event, errors) => checkBody(runtime, deprecatedCreateTokenBody, event, errors)!,
-  }).handler(async (_event, context) =>
-    create(runtime, deps, context, {
+  }).handler(async (event, context) =>
+    create(runtime, deps, event, context, {
       Deprecation: DEPRECATED_SINCE,
       Link: `<${tokensPath(context, context.serviceAccount.id)}>; rel="successor-version"`,
     }),
@@ -147,7 +145,7 @@ export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
       const body = checkBody(runtime, updateTokenBody, event, errors);
       return { name: path?.name ?? '', ...body };
     },
-  }).handler(async (_event, context) => {
+  }).handler(async (event, context) => {
     const { name, status, maxRps } = context.input;
     const view = await updateToken(
       deps,
@@ -155,6 +153,7 @@ export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
       name,
       { ...(status === undefined ? {} : { status }), ...(maxRps === undefined ? {} : { maxRps }) },
       limitsOf(context.caller),
+      changeOrigin(context.caller, requestMeta(event)),
     );
     return jsonResponse(200, view);
   });
@@ -165,8 +164,8 @@ export function deleteTokenEndpoint(runtime: Runtime, scope: Scope) {
   return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => ({ name: tokenNameOf(event, errors)?.name ?? '' }),
-  }).handler(async (_event, context) => {
-    await deleteToken(deps, context.serviceAccount.id, context.input.name);
+  }).handler(async (event, context) => {
+    await deleteToken(deps, context.serviceAccount.id, context.input.name, changeOrigin(context.caller, requestMeta(event)));
     runtime.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
     return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
   });

@@ -1,9 +1,10 @@
 import { ConcurrentUpdateError, TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../errors.js';
-import { type TokenRecord, type TokenView, toTokenView } from '../model.js';
+import { type ChangeOrigin, type TokenEvent, type TokenRecord, type TokenView, toTokenView } from '../model.js';
 import type { NewToken, TokenBinding } from '../ports.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from './cursor.js';
 import { bestEffort, boundKey, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
+import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from './events.js';
 
 /** The token use cases: create, list and delete (update is in token-update.ts). They know nothing of HTTP or AWS. */
 
@@ -15,6 +16,8 @@ export interface CreateTokenInput {
   createdBy: string;
   /** The calling token's own limits, when a token is the caller (see caller-limits.ts). */
   callerLimits?: CallerLimits;
+  /** Who creates it, through which request: its `token.created` event records it. */
+  origin?: ChangeOrigin;
 }
 
 export interface CreatedToken {
@@ -53,11 +56,15 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
     createdBy: input.createdBy,
     updatedAt: timestamp,
     lastUsedAt: null,
+    rotatedAt: null,
+    rotatedBy: null,
+    previousSecret: null,
   };
+  const created = tokenEvent(deps, 'token.created', record, input.origin ?? SERVICE_ORIGIN, fieldChanges(undefined, record), now);
   const removeAfter = expiresAt === null ? null : Math.ceil((Date.parse(expiresAt) + deps.policy.retentionDays * DAY_MS) / 1000);
   const newToken: NewToken = { record, secretHash: minted.secretHash, removeAfter };
   if (input.maxRps === null) {
-    await storeNewToken(deps, newToken);
+    await storeNewToken(deps, newToken, created);
   } else {
     // The name and the account's limit are claimed first, so a refused create (a name
     // taken, the limit reached) makes no key and no usage plan; the key follows, and the
@@ -68,7 +75,8 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
       // DynamoDB may have committed the claim and still answered with an error: go on.
       if (!(await writtenAnyway(deps, record, (stored) => stored.lookupId === record.lookupId))) throw error;
     }
-    await bindPending(deps, record, input.maxRps);
+    // Its event is written when it is completed: a claim given up leaves no trace.
+    await bindPending(deps, record, input.maxRps, created);
   }
   return { view: toTokenView(record, now), token: minted.token };
 }
@@ -77,7 +85,7 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
  * Gives a claimed token its key. If the key cannot be made, or the token cannot be
  * completed, the claim goes (and the key with it): the request fails with nothing left.
  */
-async function bindPending(deps: TokenServiceDeps, record: TokenRecord, maxRps: number): Promise<void> {
+async function bindPending(deps: TokenServiceDeps, record: TokenRecord, maxRps: number, created: TokenEvent): Promise<void> {
   const discardClaim = () => bestEffort(deps, `delete pending token ${record.lookupId}`, () => deps.tokens.delete(record));
   let binding: TokenBinding;
   try {
@@ -88,7 +96,7 @@ async function bindPending(deps: TokenServiceDeps, record: TokenRecord, maxRps: 
   }
   let completed: boolean;
   try {
-    completed = await deps.tokens.completePending(record, binding);
+    completed = await deps.tokens.completePending(record, binding, created);
   } catch (error) {
     // DynamoDB may have committed the write and still answered with an error.
     if (await writtenAnyway(deps, record, (stored) => stored.apiKeyId === binding.apiKeyId && stored.pendingSince === undefined)) return;
@@ -103,16 +111,16 @@ async function bindPending(deps: TokenServiceDeps, record: TokenRecord, maxRps: 
   }
 }
 
-async function storeNewToken(deps: TokenServiceDeps, newToken: NewToken): Promise<void> {
+async function storeNewToken(deps: TokenServiceDeps, newToken: NewToken, created?: TokenEvent): Promise<void> {
   try {
-    await deps.tokens.create(newToken, deps.policy.limitPerAccount);
+    await deps.tokens.create(newToken, deps.policy.limitPerAccount, created);
   } catch (error) {
     // The counter can run ahead of the stored tokens when DynamoDB TTL removes expired
     // ones; recount once and retry before refusing.
     if (!(error instanceof TokenLimitReachedError) || !(await deps.tokens.reconcileCount(newToken.record.serviceAccountId))) {
       throw error;
     }
-    await deps.tokens.create(newToken, deps.policy.limitPerAccount);
+    await deps.tokens.create(newToken, deps.policy.limitPerAccount, created);
   }
 }
 
@@ -130,14 +138,14 @@ export async function listTokens(deps: TokenServiceDeps, serviceAccountId: strin
   };
 }
 
-export async function deleteToken(deps: TokenServiceDeps, serviceAccountId: string, name: string): Promise<void> {
+export async function deleteToken(deps: TokenServiceDeps, serviceAccountId: string, name: string, origin: ChangeOrigin = SERVICE_ORIGIN): Promise<void> {
   await retryOnConflict(async () => {
     const current = await deps.tokens.get(serviceAccountId, name);
     if (!current) throw new TokenNotFoundError();
     // Table first: if the key's deletion then fails, what is left is a key no token names
     // (harmless, and reconcile deletes it), never a live token without its key. The delete
     // is conditional on the key read here, so the key deleted next is the token's last.
-    await deps.tokens.delete(current);
+    await deps.tokens.delete(current, tokenEvent(deps, 'token.deleted', current, origin, fieldChanges(current, undefined)));
     const bound = boundKey(current);
     if (bound) await bestEffort(deps, `delete key ${bound.apiKeyId} of a deleted token`, () => deps.rateLimits.unbind(bound));
   });

@@ -1,9 +1,10 @@
 import { ConcurrentUpdateError, TokenNotFoundError } from '../errors.js';
-import type { TokenStatus, TokenView } from '../model.js';
+import type { ChangeOrigin, TokenStatus, TokenView } from '../model.js';
 import { toTokenView } from '../model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import type { StoredToken, TokenChanges } from '../ports.js';
 import { bestEffort, boundKey, keyEnabled, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
+import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from './events.js';
 
 export interface TokenUpdate {
   status?: TokenStatus;
@@ -20,6 +21,7 @@ export async function updateToken(
   name: string,
   changes: TokenUpdate,
   callerLimits?: CallerLimits,
+  origin: ChangeOrigin = SERVICE_ORIGIN,
 ): Promise<TokenView> {
   checkWithinCallerLimits(callerLimits, { ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }) });
   const now = deps.clock();
@@ -31,7 +33,7 @@ export async function updateToken(
     if (!current) throw new TokenNotFoundError();
     // Still being created (its key is on the way): changed once it is done.
     if (current.pendingSince !== undefined) throw new ConcurrentUpdateError();
-    return updateInStep(deps, current, effective, now);
+    return updateInStep(deps, current, effective, now, origin);
   });
   return toTokenView(updated, now);
 }
@@ -42,11 +44,13 @@ export async function updateToken(
  * strength of that read; a concurrent change makes the attempt undo its rate-limit side
  * and fail with ConcurrentUpdateError, and the caller tries again from a fresh read.
  */
-async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effective: TokenChanges, now: Date): Promise<StoredToken> {
+async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effective: TokenChanges, now: Date, origin: ChangeOrigin): Promise<StoredToken> {
   const updatedAt = now.toISOString();
   const bound = boundKey(current);
   const status = effective.status ?? current.status;
   const maxRps = effective.maxRps === undefined ? current.maxRps : effective.maxRps;
+  // Recorded with the write; a request that changes nothing records nothing changed.
+  const event = tokenEvent(deps, 'token.updated', current, origin, fieldChanges(current, { ...current, status, maxRps }), now);
   const guarded: TokenChanges = { ...effective, onlyIfUnchanged: true };
   if (maxRps !== current.maxRps) {
     // A new limit gets a new key rather than moving the old one: API Gateway lets a key be
@@ -60,7 +64,7 @@ async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effect
     };
     let updated: StoredToken;
     try {
-      updated = await deps.tokens.update(current, { ...guarded, binding: next }, updatedAt);
+      updated = await deps.tokens.update(current, { ...guarded, binding: next }, updatedAt, event);
     } catch (error) {
       if (await writtenAnyway(deps, current, (stored) => stored.maxRps === maxRps && stored.apiKeyId === next?.apiKeyId)) {
         await deleteOld();
@@ -74,7 +78,7 @@ async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effect
   }
   let updated: StoredToken;
   try {
-    updated = await deps.tokens.update(current, guarded, updatedAt);
+    updated = await deps.tokens.update(current, guarded, updatedAt, event);
   } catch (error) {
     if (bound && status !== current.status && (await writtenAnyway(deps, current, (stored) => stored.status === status))) {
       await convergeKey(deps, current, now);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
-import { authorizer, deployFunctions, routes, scheduledFunctions } from '../../infra/routes.js';
+import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../../infra/routes.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
 import { readConfig } from '../../shared/config.js';
@@ -33,7 +33,15 @@ import {
  */
 
 let synth: Synthesized;
-const allFunctionIds = [...routes.map((route) => route.id), authorizer.id, ...scheduledFunctions.map((fn) => fn.id), ...deployFunctions.map((fn) => fn.id)];
+const allFunctionIds = [
+  ...routes.map((route) => route.id),
+  authorizer.id,
+  ...scheduledFunctions.map((fn) => fn.id),
+  ...deployFunctions.map((fn) => fn.id),
+  ...streamFunctions.map((fn) => fn.id),
+];
+const busId = () => ofType(synth.resources, 'AWS::Events::EventBus')[0]![0];
+const deadLettersId = () => ofType(synth.resources, 'AWS::SQS::Queue')[0]![0];
 const tableId = () => ofType(synth.resources, 'AWS::DynamoDB::Table')[0]![0];
 const apiId = () => ofType(synth.resources, 'AWS::ApiGateway::RestApi')[0]![0];
 const keyId = () => ofType(synth.resources, 'AWS::ApiGateway::ApiKey')[0]![0];
@@ -121,7 +129,8 @@ function expectedStatements(id: string, logGroupId: string) {
   const route = routes.find((candidate) => candidate.id === id);
   const scheduled = scheduledFunctions.find((candidate) => candidate.id === id);
   const deploy = deployFunctions.find((candidate) => candidate.id === id);
-  const table = route ?? deploy ?? scheduled ?? authorizer;
+  const stream = streamFunctions.find((candidate) => candidate.id === id);
+  const table = route ?? deploy ?? scheduled ?? stream ?? authorizer;
   const statements: ExpectedStatement[] = [
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`<${logGroupId}.Arn>`] },
     { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
@@ -134,6 +143,16 @@ function expectedStatements(id: string, logGroupId: string) {
   // Only the deploy-time function reads a key's value; nothing on the request path calls API Gateway.
   if (deploy?.readsUnthrottledKey) {
     statements.push({ actions: ['apigateway:GET'], resources: [apiGatewayArn(`/apikeys/<${keyId()}>`)] });
+  }
+  // The audit forwarder reads the table's stream (not the table), publishes to the stack's
+  // bus alone, and describes batches it gave up on in its dead-letter queue.
+  if (stream?.publishesEvents) {
+    statements.push(
+      { actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [`<${tableId()}.StreamArn>`] },
+      { actions: ['dynamodb:ListStreams'], resources: ['*'] },
+      { actions: ['events:PutEvents'], resources: [`<${busId()}.Arn>`] },
+      { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [`<${deadLettersId()}.Arn>`] },
+    );
   }
   return sortStatements(statements);
 }
@@ -324,7 +343,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('grants no wildcard action, and Resource "*" only for X-Ray', () => {
+  it('grants no wildcard action, and Resource "*" only for X-Ray (and for listing streams, which has no other)', () => {
     // The library's console deployer is checked with the console (console.test.ts).
     for (const [policyId, policy] of ofType(synth.resources, 'AWS::IAM::Policy').filter(([id]) => !isConsoleDeployer(id))) {
       for (const statement of policy.Properties!.PolicyDocument.Statement as Statement[]) {
@@ -334,9 +353,10 @@ describe('least privilege', () => {
         }
         if (resourcesOf(statement).includes('*')) {
           // `${policyId}: ${actionsOf(statement).join(', ')} on *`
-          expect(actionsOf(statement).every((action) => action.startsWith('xray:'))).toBeTruthy();
+          expect(actionsOf(statement).every((action) => action.startsWith('xray:') || action === 'dynamodb:ListStreams')).toBeTruthy();
         }
-        if (actionsOf(statement).some((action) => action.startsWith('dynamodb:'))) {
+        const streamActions = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+        if (actionsOf(statement).some((action) => action.startsWith('dynamodb:') && !streamActions.includes(action))) {
           // `${policyId}: table only`
           expect(resourcesOf(statement)).toStrictEqual([{ 'Fn::GetAtt': [tableId(), 'Arn'] }]);
         }

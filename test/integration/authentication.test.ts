@@ -5,7 +5,8 @@ import { craftJwt } from '../support/issuer.js';
 import { LOCAL_DEFAULTS } from '../../shared/config.js';
 import { keys } from '../../shared/store/keys.js';
 import { assembleToken, mintToken, parseToken } from '../../shared/token-format.js';
-import { domainTokens, startTestService, type TestService } from '../support/service.js';
+import { importDeps, importDirectory } from '../../shared/directory/import.js';
+import { domainTokens, exampleDirectory, startTestService, type TestService } from '../support/service.js';
 
 let api: TestService;
 const BASE = domainTokens('finance', 'sa-etl');
@@ -103,6 +104,21 @@ describe('JWTs', () => {
     // A person's JWT still works, and so does the service account's own token.
     expect((await api.call('GET', WHOAMI, { as: 'alice' })).status).toBe(200);
     expect((await whoamiWith({ 'X-API-Token': await newToken('sa-own') })).status).toBe(200);
+  });
+
+  it('refuses the JWT of a person who has just become a service account, though the authorizer still remembers a person', async () => {
+    const directory = exampleDirectory();
+    expect((await api.call('GET', WHOAMI, { as: 'carol' })).status).toBe(200);
+    const retyped = { ...directory, users: directory.users.map((user) => (user.id === 'carol' ? { ...user, type: 'SERVICE_ACCOUNT' as const } : user)) };
+    await importDirectory(importDeps(api.service.runtime), retyped, { replace: true });
+    try {
+      for (const path of [WHOAMI, '/api/v1/domains/finance/auth/service-accounts/sa-reporting/tokens']) {
+        const reply = await api.call('GET', path, { as: 'carol' });
+        expect({ path, status: reply.status, code: reply.body?.code }).toStrictEqual({ path, status: 401, code: 'UNAUTHORIZED' });
+      }
+    } finally {
+      await importDirectory(importDeps(api.service.runtime), directory, { replace: true });
+    }
   });
 
   it('refuses a JWT issued in the future beyond the clock tolerance, and accepts one within it', async () => {

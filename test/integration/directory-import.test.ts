@@ -22,7 +22,9 @@ const retyped = (directory: Directory, id: string): Directory => ({
 });
 const run = (directory: Directory, replace = true) => importDirectory(importDeps(api.service.runtime), directory, { replace });
 const whoami = async (token: string) => (await api.call('GET', '/api/v1/auth/whoami', { token })).status;
-const itemsOf = async (accountId: string) => (await api.scanTable()).filter((item) => item.pk === `SA#${accountId}` || item.serviceAccountId === accountId);
+/** An account's tokens, credentials and counter (its audit events are kept on purpose). */
+const itemsOf = async (accountId: string) =>
+  (await api.scanTable()).filter((item) => !String(item.pk).startsWith('EVENTS#') && (item.pk === `SA#${accountId}` || item.serviceAccountId === accountId));
 
 beforeAll(async () => {
   api = await startTestService({ throttle: false });
@@ -85,7 +87,7 @@ describe('an import that removes a service account or changes its type', () => {
     const minted = mintToken();
     const at = new Date().toISOString();
     const items = newTokenItems({
-      record: { serviceAccountId: 'gone', name: 'left', lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE', maxRps: null, expiresAt: null, createdAt: at, createdBy: 'x', updatedAt: at, lastUsedAt: null },
+      record: { serviceAccountId: 'gone', name: 'left', lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE', maxRps: null, expiresAt: null, createdAt: at, createdBy: 'x', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null },
       secretHash: minted.secretHash,
       removeAfter: null,
     });
@@ -95,6 +97,9 @@ describe('an import that removes a service account or changes its type', () => {
     expect(await whoami(minted.token)).toBe(401);
     expect(await run(base)).toMatchObject({ tokensDeleted: 1, accountsRetired: ['gone'] });
     expect(await itemsOf('gone')).toStrictEqual([expect.objectContaining({ sk: 'COUNTER' })]);
+    // The deletion is on record, as the import's.
+    const events = (await api.scanTable()).filter((item) => item.pk === 'EVENTS#gone');
+    expect(events).toMatchObject([{ type: 'token.deleted', tokenName: 'left', actor: { userId: 'directory-import', authenticatedBy: 'SYSTEM' } }]);
   });
 });
 

@@ -79,7 +79,8 @@ async function npmStart(args: string[]): Promise<Started> {
   const deadline = Date.now() + 90_000;
   for (;;) {
     try {
-      if ((await fetch(`${base}/health`)).status === 200) return { base, output: () => output, stop };
+      // Up, and done announcing itself.
+      if ((await fetch(`${base}/health`)).status === 200 && output.includes('Ctrl-C stops')) return { base, output: () => output, stop };
     } catch {
       // not up yet
     }
@@ -165,6 +166,7 @@ describe('npm start', () => {
       authenticatedBy: 'ACCESS_TOKEN',
       tokenName: 'ci',
       maxRps: 5,
+      expiresAt: null,
       capabilities: { admin: false, domains: ['ops'], manageTokensIn: [] },
     });
     const patch = (status: string) => fetch(`${tokens}/ci`, { method: 'PATCH', headers: json, body: JSON.stringify({ status }) });
@@ -217,7 +219,7 @@ describe('the README walkthrough', () => {
       const lines = run.stdout.trim().split('\n');
       expect(lines[0]!).toMatch(/"token":"iomsat_/);
       expect(lines[1]).toBe(
-        '{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5,"capabilities":{"admin":false,"domains":["finance"],"manageTokensIn":[]}}',
+        '{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5,"expiresAt":null,"capabilities":{"admin":false,"domains":["finance"],"manageTokensIn":[]}}',
       );
       expect(lines[2]!).toMatch(/^\{"tokens":\[\{"name":"ci-pipeline"/);
       expect(lines[3]!).toMatch(/"status":"SUSPENDED"/);

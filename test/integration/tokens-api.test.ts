@@ -49,6 +49,7 @@ describe('health and whoami', () => {
       type: 'SERVICE_ACCOUNT',
       authenticatedBy: 'ACCESS_TOKEN',
       tokenName: 'whoami-probe',
+      expiresAt: null,
       maxRps: 7,
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
     });

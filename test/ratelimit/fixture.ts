@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { CompensationFailureReport, NewToken, StoredToken, TokenBinding, TokenChanges, TokenStore } from '../../shared/ports.js';
+import type { TokenEvent } from '../../shared/model.js';
+import type { CompensationFailureReport, NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenStore } from '../../shared/ports.js';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
@@ -14,7 +15,7 @@ import { DynamoTokenStore } from '../../shared/store/token-store.js';
 import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
 import { importDirectory } from '../../shared/directory/import.js';
 import { exampleDirectory } from '../support/service.js';
-import { mintToken } from '../../shared/token-format.js';
+import { ids } from '../../shared/ids.js';
 import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
 import { type CreatedToken, createToken } from '../../shared/tokens/token-service.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
@@ -44,7 +45,7 @@ export function awsRateLimits(options: {
   });
 }
 
-type StoreMethod = 'create' | 'update' | 'delete' | 'completePending';
+type StoreMethod = 'create' | 'update' | 'delete' | 'completePending' | 'rotate';
 
 /**
  * The real store with a switch to make its next write of one kind fail: before it takes
@@ -79,11 +80,11 @@ export class FaultyTokenStore implements TokenStore {
     return result;
   }
 
-  create(token: NewToken, limit: number) {
-    return this.faulty('create', () => this.inner.create(token, limit));
+  create(token: NewToken, limit: number, event?: TokenEvent) {
+    return this.faulty('create', () => this.inner.create(token, limit, event));
   }
-  completePending(token: StoredToken, binding: TokenBinding) {
-    return this.faulty('completePending', () => this.inner.completePending(token, binding));
+  completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent) {
+    return this.faulty('completePending', () => this.inner.completePending(token, binding, event));
   }
   list(accountId: string, limit: number, afterName?: string) {
     return this.inner.list(accountId, limit, afterName);
@@ -91,11 +92,17 @@ export class FaultyTokenStore implements TokenStore {
   get(accountId: string, name: string) {
     return this.inner.get(accountId, name);
   }
-  update(current: StoredToken, changes: TokenChanges, updatedAt: string) {
-    return this.faulty('update', () => this.inner.update(current, changes, updatedAt));
+  update(current: StoredToken, changes: TokenChanges, updatedAt: string, event?: TokenEvent) {
+    return this.faulty('update', () => this.inner.update(current, changes, updatedAt, event));
   }
-  delete(current: StoredToken) {
-    return this.faulty('delete', () => this.inner.delete(current));
+  delete(current: StoredToken, event?: TokenEvent) {
+    return this.faulty('delete', () => this.inner.delete(current, event));
+  }
+  rotate(current: StoredToken, rotation: Rotation, event: TokenEvent) {
+    return this.faulty('rotate', () => this.inner.rotate(current, rotation, event));
+  }
+  recordReuse(...args: Parameters<TokenStore['recordReuse']>) {
+    return this.inner.recordReuse(...args);
   }
   getCredential(lookupId: string) {
     return this.inner.getCredential(lookupId);
@@ -150,7 +157,7 @@ export async function ratelimitFixture(): Promise<Fixture> {
     tokens,
     rateLimits,
     clock: () => new Date(),
-    ids: { mintToken },
+    ids,
     policy: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 },
     onCompensationFailure: (_error, step) => compensationFailures.push(step),
   };

@@ -56,6 +56,10 @@ function request(c: MatrixCase): { method: string; path: string; body?: unknown 
       return { method: 'PATCH', path: `${base}/${fixtureName(c)}`, body: { status: 'SUSPENDED' } };
     case 'delete':
       return { method: 'DELETE', path: `${base}/${fixtureName(c)}` };
+    case 'rotate':
+      return { method: 'POST', path: `${base}/${fixtureName(c)}/rotate`, body: { gracePeriodSeconds: 60 } };
+    case 'list events':
+      return { method: 'GET', path: base.replace(/\/tokens$/, '/token-events') };
     case 'deprecated create':
       return {
         method: 'POST',
@@ -94,6 +98,10 @@ function judge(c: MatrixCase, reply: Reply): string[] {
     if (reply.headers.link !== `<${base}>; rel="successor-version"`) wrong.push(`Link ${reply.headers.link}`);
   }
   if (c.operation === 'update' && reply.body?.status !== 'SUSPENDED') wrong.push(`status field ${reply.body?.status}`);
+  if (c.operation === 'rotate' && (!parseToken(String(reply.body?.token)) || reply.headers['cache-control'] !== 'no-store')) wrong.push('no new secret, or cacheable');
+  if (c.operation === 'list events' && !(Array.isArray(reply.body?.events) && reply.body.events.every((e: { serviceAccountId?: string }) => e.serviceAccountId === c.account))) {
+    wrong.push('list events is not the target account\'s events');
+  }
   return wrong;
 }
 
@@ -105,6 +113,10 @@ function effectProblems(c: MatrixCase): string[] {
   if (c.operation === 'create' || c.operation === 'deprecated create') {
     const created = find(afterItems, createdName(c));
     if (succeeded !== Boolean(created)) problems.push(succeeded ? 'answered 201 but stored nothing' : 'refused but stored a token');
+  }
+  if (c.operation === 'rotate') {
+    const rotated = find(afterItems, fixtureName(c))?.rotatedAt;
+    if (succeeded !== Boolean(rotated)) problems.push(succeeded ? 'answered 200 but the token was not rotated' : 'refused but the token was rotated');
   }
   if (c.operation === 'update' || c.operation === 'delete') {
     const was = find(itemsBefore, fixtureName(c));
@@ -188,7 +200,7 @@ beforeAll(async () => {
   // A real token behind every update and delete. Human users and missing accounts cannot
   // get one (the store refuses: a token never outlives its account), so theirs are written
   // as raw items, as an older version could have left them.
-  const needsFixture = cases.filter((c) => c.operation === 'update' || c.operation === 'delete');
+  const needsFixture = cases.filter((c) => c.operation === 'update' || c.operation === 'delete' || c.operation === 'rotate');
   await inPool(needsFixture, 4, async (c) => {
     if (c.target === 'service account' || c.target === 'account outside the domain') {
       const created = await service.call('POST', adminTokens(c.account), { as: SETUP_ADMIN, body: { name: fixtureName(c) } });
@@ -210,6 +222,9 @@ beforeAll(async () => {
         createdBy: 'matrix-fixture',
         updatedAt: at,
         lastUsedAt: null,
+        rotatedAt: null,
+        rotatedBy: null,
+        previousSecret: null,
       },
       secretHash: minted.secretHash,
       removeAfter: null,
@@ -239,8 +254,8 @@ afterAll(async () => {
 describe('authorization matrix (README, "Who may manage tokens"), generated and run over HTTP', () => {
   it(`generates every combination: ${cases.length} cases`, () => {
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
-    // groupings × 5 operations × 5 identities.
-    expect(cases.length).toBe(1500);
+    // groupings × 7 operations × 5 identities.
+    expect(cases.length).toBe(2100);
     expect(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size).toBe(cases.length);
     // Every expected answer occurs, so no rule goes untested.
     const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));

@@ -152,7 +152,7 @@ describe('access tokens that must not authenticate', () => {
     expect(parseToken(forged)).toBeTruthy();
     const whoami = (token: string) => service.call('GET', '/api/v1/auth/whoami', { token });
     expect((await whoami(valid)).status).toBe(200);
-    const refused: Reply[] = [await whoami(forged), await whoami(suspended), await whoami(deleted), await whoami(`${valid.slice(0, -1)}x`)];
+    const refused: Reply[] = [await whoami(forged), await whoami(suspended), await whoami(deleted), await whoami(`${valid.slice(0, -1)}${valid.endsWith('x') ? 'y' : 'x'}`)];
     count('inputs', refused.length);
     expect(refused.map((r) => r.status)).toStrictEqual([401, 401, 401, 401]);
     expect(new Set(refused.map((r) => r.text)).size).toBe(1);

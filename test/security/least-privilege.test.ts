@@ -5,7 +5,11 @@ import { APIGatewayClient, ConflictException } from '@aws-sdk/client-api-gateway
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { API_KEY_OPERATIONS, type ApiGatewayOperation, type ApiKeyAccess } from '../../infra/api-key-access.js';
-import { authorizer, deployFunctions, routes, scheduledFunctions } from '../../infra/routes.js';
+import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../../infra/routes.js';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createForwarder } from '../../shared/events/forwarder.js';
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-key.js';
@@ -135,9 +139,11 @@ async function session(): Promise<void> {
       (name: string, maxRps?: number) => api.call('POST', base, { as: manager, body: { name, maxRps } }),
       (name: string, maxRps?: number) => api.call('POST', deprecated, { as: manager, body: { serviceAccountId: ACCOUNT, name, maxRps } }),
     ];
+    let rotatable = '';
     for (const [i, create] of creates.entries()) {
       const prefix = `${tag}${i}`;
       const created = await ok(201, create(`${prefix}-limited`, 5));
+      rotatable = created.token;
       await ok(201, create(`${prefix}-unlimited`));
       await ok(409, create(`${prefix}-limited`, 5));
       await ok(200, api.call('GET', '/api/v1/auth/whoami', { token: created.token }));
@@ -160,6 +166,15 @@ async function session(): Promise<void> {
     fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
     await ok(200, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: 5 } }));
     await ok(204, api.call('DELETE', `${base}/${tag}0-limited`, { as: manager }));
+    // Rotation (a second one refused while the first's grace runs), the audit trail, a
+    // token's view of itself, and a replaced secret presented after its grace period.
+    const first = await ok(200, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 60 } }));
+    await ok(200, api.call('GET', '/api/v1/auth/whoami', { token: rotatable }));
+    await ok(409, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager }));
+    const second = await ok(200, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 0, force: true } }));
+    await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: first.token }));
+    await ok(200, api.call('GET', base.replace(/\/tokens$/, '/token-events'), { as: manager }));
+    await ok(200, api.call('GET', '/api/v1/auth/tokens/self', { token: second.token }));
   }
   // The directory's listings, as the console reads them.
   await ok(200, api.call('GET', '/api/v1/domains/finance/members?limit=2', { as: 'alice' }));
@@ -198,27 +213,41 @@ async function session(): Promise<void> {
     const report = await phase.run('reconcile', () => reconcileRateLimits(deps, { apply: true }));
     expect(report.drift.filter((drift) => !drift.repaired)).toStrictEqual([]);
   }
+
+  // The stream forwarder, with the session's events as the stream delivers them (EventBridge faked).
+  const eventbridge = mockClient(EventBridgeClient);
+  eventbridge.on(PutEventsCommand).callsFake(() => {
+    note('eventbridge PutEvents');
+    return { FailedEntryCount: 0, Entries: [] };
+  });
+  const runtime = api.service.runtime;
+  const forwarder = createForwarder({ ...runtime, config: { ...runtime.config, audit: { ...runtime.config.audit, eventBusName: 'audit' } } });
+  const records = (await api.scanTable()).filter((item) => String(item.pk).startsWith('EVENTS#')).map((item) => ({ eventName: 'INSERT', dynamodb: { NewImage: marshall(item) } }));
+  await phase.run('forward-events', () => forwarder({ Records: records } as never, { functionName: 'forward-events', awsRequestId: 'r' } as never));
+  expect(eventbridge.commandCalls(PutEventsCommand).length).toBeGreaterThan(0);
+  eventbridge.restore();
 }
 
 /** What a function is granted: its table actions on its partitions, and its API Gateway operations. */
 function granted(id: string): Set<string> {
-  const fn = [...routes, authorizer, ...scheduledFunctions, ...deployFunctions].find((candidate) => candidate.id === id)!;
+  const fn = [...routes, authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions].find((candidate) => candidate.id === id)!;
   const grants = new Set<string>();
   for (const action of fn.dynamodb) for (const partition of fn.partitions as Partition[]) grants.add(`${action} ${partition}`);
   if ('scansTable' in fn && fn.scansTable) grants.add('dynamodb:Scan -');
   const access = ('apiKeys' in fn ? fn.apiKeys : undefined) as ApiKeyAccess | undefined;
   for (const operation of access ? API_KEY_OPERATIONS[access] : ([] as ApiGatewayOperation[])) grants.add(`apigateway ${operation}`);
   if ('readsUnthrottledKey' in fn && fn.readsUnthrottledKey) grants.add('apigateway GetApiKey');
+  if ('publishesEvents' in fn && fn.publishesEvents) grants.add('eventbridge PutEvents');
   return grants;
 }
 
 describe('every function calls only what it is granted', () => {
   it('has run every function', () => {
-    const ids = [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions].map((fn) => fn.id);
+    const ids = [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions].map((fn) => fn.id);
     expect(ids.filter((id) => !used.has(id))).toStrictEqual([]);
   });
 
-  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions]) {
+  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions]) {
     it(`${fn.id}: no call beyond its grant`, () => {
       const calls = [...(used.get(fn.id) ?? [])].sort();
       expect(calls.filter((call) => !granted(fn.id).has(call))).toStrictEqual([]);
@@ -227,7 +256,7 @@ describe('every function calls only what it is granted', () => {
 
   // Grants are per action and per partition (IAM cannot pair them), so each action and
   // each partition declared must have been used at least once.
-  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions]) {
+  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions]) {
     it(`${fn.id}: every action and partition it is granted is used`, () => {
       const calls = [...(used.get(fn.id) ?? [])];
       const usedActions = new Set(calls.map((call) => call.split(' ')[0]));

@@ -24,7 +24,7 @@ import {
 } from './support/faults.js';
 import { count } from './support/figures.js';
 import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
-import { changes, consistencyProblems, type Item, snapshot } from './support/table.js';
+import { auditProblems, changes, consistencyProblems, type Item, snapshot } from './support/table.js';
 
 /**
  * Partial failures, injected at every step of every write path. A step is one call the
@@ -158,6 +158,20 @@ const localPaths: WritePath[] = [
         success: '204',
         repeated: '404 TOKEN_NOT_FOUND',
         applied: (items) => tokenItem(items, TARGET, tokenName) === undefined,
+      };
+    },
+  },
+  {
+    name: 'rotate',
+    async prepare() {
+      const tokenName = `r-${++sequence}`;
+      await created(TARGET, tokenName);
+      return {
+        send: () => api!.call('POST', `${domainTokens(DOMAIN, TARGET)}/${tokenName}/rotate`, { as: MANAGER, body: { gracePeriodSeconds: 60 } }),
+        success: '200',
+        // A retry after a rotation that committed finds its grace period running.
+        repeated: '409 ROTATION_IN_PROGRESS',
+        applied: (items) => typeof tokenItem(items, TARGET, tokenName)?.rotatedAt === 'string',
       };
     },
   },
@@ -309,7 +323,9 @@ afterAll(async () => {
 describe('partial failures: DynamoDB faults at every step of every write path', () => {
   for (const path of localPaths) {
     it(`${path.name}: answers a retryable error, writes all or nothing, and the retry succeeds`, async () => {
-      const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict, transactionConflictException]);
+      // And the audit trail holds every change that happened, and no other.
+      const audit = async () => auditProblems(await api!.scanTable());
+      const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict, transactionConflictException], audit);
       expect(problems).toStrictEqual([]);
     });
   }

@@ -59,6 +59,8 @@ export interface TestServiceOptions {
   parts?: (config: Config) => RuntimeParts;
   /** Wraps every function invocation, given the function's id. */
   around?: LocalServiceOptions['around'];
+  /** Forward audit events from the table's stream to this file, as `npm start` does. */
+  eventsFile?: string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -74,6 +76,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.throttle === false ? { throttle: false } : {}),
     ...(options.parts ? { parts: options.parts } : {}),
     ...(options.around ? { around: options.around } : {}),
+    ...(options.eventsFile ? { eventsFile: options.eventsFile } : {}),
   });
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),

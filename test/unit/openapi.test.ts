@@ -18,6 +18,9 @@ const TOKEN = {
   updatedAt: '2026-11-30T10:00:00.000Z',
   lastUsedAt: null,
   prefix: 'iomsat_0123456789abcdef',
+  rotatedAt: null,
+  rotatedBy: null,
+  previousSecret: null,
 };
 const PATH = '/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens/ci';
 const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', text: JSON.stringify(body), body });

@@ -173,7 +173,8 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
   const api = await startTestService({
     directory: options.directory,
     // Every level on, so that a secret logged at any level would be caught.
-    env: { ...options.env, POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+    // Every request makes the same calls (the fault injectors count them): no remembered account types.
+    env: { ...options.env, POWERTOOLS_LOG_LEVEL: 'DEBUG', JWT_ACCOUNT_TYPE_CACHE_SECONDS: '0' },
     parts: (config) => {
       client = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
       faults = new FaultInjector(client);

@@ -90,3 +90,39 @@ export function changes(before: Map<string, string>, after: Map<string, string>)
   for (const key of before.keys()) if (!after.has(key)) found.push(`removed ${key}`);
   return found.sort();
 }
+
+/**
+ * The audit trail against the tokens, for tables written only through the API: every
+ * token has its `token.created` event, every rotation its `token.rotated` event, every
+ * suspension a `token.updated` event; and every created event names a token that exists
+ * or whose `token.deleted` event exists. No change without its event, no event without
+ * its change.
+ */
+export function auditProblems(items: Item[]): string[] {
+  const events = items.filter((item) => String(item.pk).startsWith('EVENTS#') && typeof item.type === 'string');
+  const has = (account: string, name: string, type: string, where?: (event: Item) => boolean) =>
+    events.some((event) => event.serviceAccountId === account && event.tokenName === name && event.type === type && (where?.(event) ?? true));
+  const problems: string[] = [];
+  for (const token of items.filter(isToken)) {
+    if (token.pendingSince !== undefined) continue;
+    const account = String(token.serviceAccountId);
+    const name = String(token.name);
+    if (!has(account, name, 'token.created')) problems.push(`${account}/${name}: no token.created event`);
+    if (typeof token.rotatedAt === 'string' && !has(account, name, 'token.rotated', (event) => (event.changes as { rotatedAt?: { after?: unknown } })?.rotatedAt?.after === token.rotatedAt)) {
+      problems.push(`${account}/${name}: rotated at ${token.rotatedAt} without its token.rotated event`);
+    }
+    if (token.status === 'SUSPENDED' && !has(account, name, 'token.updated')) problems.push(`${account}/${name}: suspended without a token.updated event`);
+  }
+  const present = new Set(items.filter(isToken).map((token) => `${String(token.serviceAccountId)}/${String(token.name)}`));
+  for (const event of events.filter((e) => e.type === 'token.created')) {
+    const key = `${String(event.serviceAccountId)}/${String(event.tokenName)}`;
+    if (!present.has(key) && !has(String(event.serviceAccountId), String(event.tokenName), 'token.deleted')) problems.push(`${key}: a token.created event without its token`);
+  }
+  for (const event of events.filter((e) => e.type === 'token.rotated')) {
+    const key = `${String(event.serviceAccountId)}/${String(event.tokenName)}`;
+    const token = items.filter(isToken).find((candidate) => `${String(candidate.serviceAccountId)}/${String(candidate.name)}` === key);
+    const rotatedAt = (event.changes as { rotatedAt?: { after?: unknown } })?.rotatedAt?.after;
+    if (token && typeof token.rotatedAt === 'string' && String(rotatedAt) > token.rotatedAt) problems.push(`${key}: a token.rotated event of a rotation that did not happen`);
+  }
+  return problems;
+}

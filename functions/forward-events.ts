@@ -1,0 +1,7 @@
+import { createForwarder } from '../shared/events/forwarder.js';
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
+
+/** Invoked by the table's stream with new audit events: publishes them to the stack's bus. */
+export const create = (runtime: Runtime) => createForwarder(runtime);
+export const handler = lambdaHandler(create);

@@ -1,0 +1,6 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
+import { listTokenEventsEndpoint } from '../shared/tokens/lifecycle-endpoints.js';
+
+export const create = (runtime: Runtime) => listTokenEventsEndpoint(runtime, 'admin');
+export const handler = lambdaHandler(create);

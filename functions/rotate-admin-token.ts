@@ -1,0 +1,6 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
+import { rotateTokenEndpoint } from '../shared/tokens/lifecycle-endpoints.js';
+
+export const create = (runtime: Runtime) => rotateTokenEndpoint(runtime, 'admin');
+export const handler = lambdaHandler(create);

@@ -1,0 +1,7 @@
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
+import { selfTokenEndpoint } from '../shared/tokens/lifecycle-endpoints.js';
+
+/** The calling token's own view. */
+export const create = (runtime: Runtime) => selfTokenEndpoint(runtime);
+export const handler = lambdaHandler(create);
