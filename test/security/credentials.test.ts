@@ -16,7 +16,7 @@ import { forgeToken } from './support/hostile.js';
 
 /**
  * What a stolen, forged or stale credential gets: nothing, and a 401 that does not say
- * why. JWTs are minted here with jose, with the dev issuer's own key where the attack
+ * why. JWTs are minted here with jose, with the local OpenID provider's own key where the attack
  * needs it (a stolen signing key is out of scope; a misused one is not).
  */
 const DOMAIN = 'cr';
@@ -40,7 +40,7 @@ let devKey: JWK;
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** The claims a valid dev JWT carries, with `changes` applied (undefined removes a claim). */
+/** The claims a valid JWT from the local provider carries, with `changes` applied (undefined removes a claim). */
 function claims(changes: Record<string, unknown> = {}): Record<string, unknown> {
   const base: Record<string, unknown> = { sub: USER, iss: api!.api.issuer, aud: LOCAL_DEFAULTS.JWT_AUDIENCE, iat: now(), nbf: now() - 5, exp: now() + 600 };
   for (const [name, value] of Object.entries(changes)) {
@@ -111,7 +111,7 @@ afterAll(async () => api?.stop());
 const paths = () => ['/api/v1/auth/whoami', domainTokens(DOMAIN, ACCOUNT), adminTokens(ACCOUNT)];
 
 describe('JWTs that must not authenticate', () => {
-  it('accepts a well-formed JWT from the dev issuer (the control case)', async () => {
+  it('accepts a well-formed JWT signed with the local provider’s key (the control case)', async () => {
     // Both signers must produce what the authorizer accepts, or the refusals below prove nothing.
     for (const jwt of [await signWithDevKey(claims()), signRaw({ alg: 'ES256', kid: devKey.kid, typ: 'JWT' }, claims())]) {
       for (const path of paths()) expect((await api!.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } })).status).toBe(200) /* path */;
