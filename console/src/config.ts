@@ -1,19 +1,11 @@
+import type { ConsoleSettings } from '../../infra/console-settings.js';
+
 /**
  * Where the console signs in, read at start from `config.json` beside it: `npm start`
  * serves one for its local provider, the CDK stack deploys one from its context values.
+ * One definition for the three (infra/console-settings.ts).
  */
-export interface ConsoleConfig {
-  /** The OpenID provider's issuer. */
-  issuer: string;
-  clientId: string;
-  /** Scopes, space-separated. */
-  scope: string;
-  /** How to ask for the API's audience, when the provider needs it asked. */
-  audienceParameter?: 'resource' | 'audience';
-  audience?: string;
-  /** The token sent to the API. */
-  bearer?: 'access_token' | 'id_token';
-}
+export type ConsoleConfig = ConsoleSettings;
 
 export async function loadConfig(): Promise<ConsoleConfig> {
   const response = await fetch(new URL('config.json', document.baseURI), { cache: 'no-cache' });

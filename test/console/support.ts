@@ -1,12 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildConsole } from '../../infra/local/console-build.js';
-import { freePort } from '../../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
+import { npmStart as startNpm, type Started } from '../support/npm-start.js';
+
+export type { Started };
 
 /**
  * The browser tests' world: `npm start` as a newcomer runs it (on the run's DynamoDB
@@ -16,45 +17,8 @@ import { PROJECT_ROOT } from '../../infra/local/paths.js';
 export const ARTIFACTS = resolve(PROJECT_ROOT, 'test-artifacts/console');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export interface Started {
-  base: string;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
-/** `npm start -- --port N`, until /health answers. */
-export async function npmStart(): Promise<Started> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  let output = '';
-  const child: ChildProcess = spawn('npm', ['start', '--', '--port', String(port)], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, TABLE_NAME: `console-${process.pid}` },
-    detached: true,
-  });
-  child.stdout?.on('data', (chunk) => (output += String(chunk)));
-  child.stderr?.on('data', (chunk) => (output += String(chunk)));
-  const stop = async () => {
-    if (child.pid && child.exitCode === null) {
-      const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-      process.kill(-child.pid, 'SIGTERM');
-      await exited;
-    }
-  };
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).status === 200) return { base, output: () => output, stop };
-    } catch {
-      // not up yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`npm start did not come up:\n${output}`);
-    }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
-  }
-}
+/** `npm start` as a newcomer runs it, on the run's DynamoDB Local with its own table. */
+export const npmStart = (): Promise<Started> => startNpm([], { TABLE_NAME: `console-${process.pid}` });
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);

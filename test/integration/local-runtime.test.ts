@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
+import { npmStart as startNpm, type Started } from '../support/npm-start.js';
 import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
 import { ensureTable } from '../../shared/store/table.js';
 import { readConfig } from '../../shared/config.js';
@@ -51,46 +52,8 @@ function npm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: num
   });
 }
 
-interface Started {
-  base: string;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
-/** Runs `npm start -- --in-memory --port N [args]` as a newcomer would, until /health answers. */
-async function npmStart(args: string[]): Promise<Started> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  let output = '';
-  const child: ChildProcess = spawn('npm', ['start', '--', '--in-memory', '--port', String(port), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, DYNAMODB_ENDPOINT: '', TABLE_NAME: '' },
-    detached: true,
-  });
-  child.stdout?.on('data', (chunk) => (output += String(chunk)));
-  child.stderr?.on('data', (chunk) => (output += String(chunk)));
-  const stop = async () => {
-    if (child.pid && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      process.kill(-child.pid, 'SIGTERM');
-      await exited;
-    }
-  };
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      // Up, and done announcing itself.
-      if ((await fetch(`${base}/health`)).status === 200 && output.includes('Ctrl-C stops')) return { base, output: () => output, stop };
-    } catch {
-      // not up yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`npm start did not come up:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+/** `npm start -- --in-memory` on its own DynamoDB Local, as a newcomer runs it. */
+const npmStart = (args: string[]) => startNpm(['--in-memory', ...args], { DYNAMODB_ENDPOINT: '', TABLE_NAME: '' });
 
 let server: Started;
 let base: string;
