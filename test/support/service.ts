@@ -81,20 +81,26 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   );
-  const jwts = new Map<string, string>();
-  const jwt = async (userId: string) => {
+  // One sign-in per person, however many requests ask for it at once.
+  const jwts = new Map<string, Promise<string>>();
+  const signIn = async (userId: string) => {
+    try {
+      return await devAccessToken(service.issuer, userId);
+    } catch (error) {
+      // The provider signs in only the directory's people. A JWT for anyone else (a service
+      // account, someone unknown) is what another identity provider might issue: made with
+      // this provider's key, so the API's own refusal is what is tested.
+      if (!(error instanceof SignInRefusedError)) throw error;
+      return craftJwt(userId, { issuer: service.issuer });
+    }
+  };
+  const jwt = (userId: string) => {
     let value = jwts.get(userId);
     if (!value) {
-      try {
-        value = await devAccessToken(service.issuer, userId);
-      } catch (error) {
-        // The provider signs in only the directory's people. A JWT for anyone else (a service
-        // account, someone unknown) is what another identity provider might issue: made with
-        // this provider's key, so the API's own refusal is what is tested.
-        if (!(error instanceof SignInRefusedError)) throw error;
-        value = await craftJwt(userId, { issuer: service.issuer });
-      }
+      value = signIn(userId);
       jwts.set(userId, value);
+      // A failed sign-in is not remembered: the next request tries again.
+      value.catch(() => jwts.delete(userId));
     }
     return value;
   };
