@@ -63,7 +63,7 @@ export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVa
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const declared = Object.keys(resource.Properties?.Environment?.Variables ?? {});
-    // The CDK's own helpers (the console's deployer) are not the service's functions.
+    // The CDK library's own functions (the console's deployer) are not the service's.
     if (!declared.includes('TABLE_NAME')) continue;
     const values = Object.fromEntries(declared.filter((name) => name in local).map((name) => [name, local[name]!]));
     const missing = Object.keys(local).filter((name) => !declared.includes(name));

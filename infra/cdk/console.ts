@@ -166,7 +166,7 @@ function consoleBuild(): s3deploy.ISource {
  * stage, to empty the buckets on deletion): singletons at the stack's root, made by the
  * library, acknowledged there for the findings they carry by design.
  */
-export function acknowledgeDeploymentHelpers(stack: Stack): void {
+export function acknowledgeLibraryFunctions(stack: Stack): void {
   for (const child of stack.node.children) {
     if (child.node.id.startsWith('Custom::CDKBucketDeployment')) {
       const reason = (what: string) => ({ reason: `The CDK’s bucket deployment function ${what}: the library’s own policy for copying the console into its bucket.` });

@@ -8,7 +8,7 @@ import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../routes.js';
 import { auditEvents } from './audit-events.js';
 import { ServiceApi } from './api.js';
-import { acknowledgeDeploymentHelpers, ConsoleHosting } from './console.js';
+import { acknowledgeLibraryFunctions, ConsoleHosting } from './console.js';
 import { ServiceFunction, type ServiceFunctionProps } from './service-function.js';
 import { identityProviderMissing, readSettings, type ServiceSettings } from './settings.js';
 import { TokenTable } from './token-table.js';
@@ -132,7 +132,7 @@ export class ServiceAccountTokensStack extends Stack {
     quotaAlarms(this, settings);
 
     this.console = new ConsoleHosting(this, 'Console', { api: this.api, settings, removalPolicy });
-    acknowledgeDeploymentHelpers(this);
+    acknowledgeLibraryFunctions(this);
     if (settings.consoleClientId === '') {
       Annotations.of(this).addWarningV2(
         'service-account-tokens:console-client',

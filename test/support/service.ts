@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Directory } from '../../shared/directory/directory.js';
-import { devAccessToken, SignInRefusedError } from '../../infra/local/dev-token-client.js';
+import { devAccessToken } from '../../infra/local/dev-token-client.js';
 import { craftJwt } from './issuer.js';
 import { readDirectoryFile } from '../../infra/local/directory-file.js';
 import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
@@ -84,15 +84,11 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   // One sign-in per person, however many requests ask for it at once.
   const jwts = new Map<string, Promise<string>>();
   const signIn = async (userId: string) => {
-    try {
-      return await devAccessToken(service.issuer, userId);
-    } catch (error) {
-      // The provider signs in only the directory's people. A JWT for anyone else (a service
-      // account, someone unknown) is what another identity provider might issue: made with
-      // this provider's key, so the API's own refusal is what is tested.
-      if (!(error instanceof SignInRefusedError)) throw error;
-      return craftJwt(userId, { issuer: service.issuer });
-    }
+    // The provider signs in only the directory's people. A JWT for anyone else (a service
+    // account, someone unknown) is what another identity provider might issue: made with
+    // this provider's key, so that the API's own refusal is what is tested.
+    if ((await service.runtime.directory.getPrincipal(userId))?.type !== 'USER') return craftJwt(userId, { issuer: service.issuer });
+    return devAccessToken(service.issuer, userId);
   };
   const jwt = (userId: string) => {
     let value = jwts.get(userId);
