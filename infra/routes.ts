@@ -164,6 +164,17 @@ export const scheduledFunctions = [
     apiKeys: 'reconcile' as ApiKeyAccess,
     summary: 'Reports and repairs drift between tokens and API Gateway keys and usage plans',
   },
+  {
+    id: 'lifecycle',
+    schedule: 'rate(1 hour)',
+    // Query: the lifecycle indexes, whose partitions are their shards; UpdateItem: a token's
+    // next notice or its suspension, and its credential; PutItem: each change's event.
+    dynamodb: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+    partitions: ['lifecycle', 'account', 'credential', 'events'] as Partition[],
+    /** The table's indexes it queries (and no other). */
+    indexes: ['notices', 'idle'],
+    summary: 'Sends expiry notices (14, 7 and 1 day before, and at expiry) and suspends tokens unused for too long',
+  },
 ];
 
 /** Functions the table's stream invokes. */

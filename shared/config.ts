@@ -42,6 +42,11 @@ export interface Config {
    * a token presents it (`NEW_KEY_WARMUP_SECONDS`, default 60; see docs/rate-limiting.md).
    */
   apiGateway: { restApiId: string; stage: string; keyWarmupSeconds: number } | undefined;
+  /**
+   * The lifecycle job: suspend active tokens unused for this many days
+   * (`SUSPEND_UNUSED_AFTER_DAYS`; unset or 0: never, the default).
+   */
+  lifecycle: { suspendUnusedAfterDays: number | undefined };
   /** The audit trail: how long events are kept (`AUDIT_RETENTION_DAYS`, default 400), and the bus they are published to in AWS (`EVENT_BUS_NAME`). */
   audit: { retentionDays: number; eventBusName: string | undefined };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -149,6 +154,7 @@ export function readConfig(env: Environment): Config {
       stage: apiGateway.API_STAGE,
       keyWarmupSeconds: read.integer('NEW_KEY_WARMUP_SECONDS', 60, 0, 3_600),
     },
+    lifecycle: { suspendUnusedAfterDays: read.integer('SUSPEND_UNUSED_AFTER_DAYS', 0, 0, 3_650) || undefined },
     audit: { retentionDays: read.integer('AUDIT_RETENTION_DAYS', 400, 1, 3_650), eventBusName: read.optional('EVENT_BUS_NAME') },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
     metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),

@@ -95,6 +95,12 @@ export interface ServiceSettings {
    */
   auditRetentionDays: number;
   /**
+   * Suspend active tokens unused for this many days (never used: since creation); 0 turns
+   * it off. Suspended, not deleted: an owner reactivates one as usual.
+   * @default 0
+   */
+  suspendUnusedAfterDays: number;
+  /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
    * @default true
@@ -121,6 +127,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   usagePlanQuota: 300,
   newKeyWarmupSeconds: 60,
   auditRetentionDays: 400,
+  suspendUnusedAfterDays: 0,
   apiGatewayCloudWatchRole: true,
 };
 
@@ -207,6 +214,7 @@ export function readSettings(node: Node): ServiceSettings {
     usagePlanQuota: integer(node, 'usagePlanQuota', DEFAULT_SETTINGS.usagePlanQuota, 1, 100_000),
     newKeyWarmupSeconds: integer(node, 'newKeyWarmupSeconds', DEFAULT_SETTINGS.newKeyWarmupSeconds, 0, 3_600),
     auditRetentionDays: integer(node, 'auditRetentionDays', DEFAULT_SETTINGS.auditRetentionDays, 1, 3_650),
+    suspendUnusedAfterDays: integer(node, 'suspendUnusedAfterDays', DEFAULT_SETTINGS.suspendUnusedAfterDays, 0, 3_650),
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

@@ -71,11 +71,12 @@ export class ServiceAccountTokensStack extends Stack {
       MAX_RPS: String(Math.min(settings.apiRateLimit, MAX_RPS_CEILING)),
       NEW_KEY_WARMUP_SECONDS: String(settings.newKeyWarmupSeconds),
       AUDIT_RETENTION_DAYS: String(settings.auditRetentionDays),
+      SUSPEND_UNUSED_AFTER_DAYS: String(settings.suspendUnusedAfterDays),
     };
     // The tag every key and plan of this stage carries (shared/ratelimit/gateway-names.ts).
     const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
     const functionDefaults = { tableArn: table.tableArn, environment, logLevel: settings.logLevel, logRetention: settings.logRetentionDays, removalPolicy };
-    const addFunction = (constructId: string, spec: Pick<ServiceFunctionProps, 'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'description' | 'timeout'>) => {
+    const addFunction = (constructId: string, spec: Pick<ServiceFunctionProps, 'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'indexes' | 'description' | 'timeout'>) => {
       const fn = new ServiceFunction(this, constructId, { ...functionDefaults, ...spec });
       this.functions.set(spec.id, fn);
       return fn;
@@ -103,11 +104,12 @@ export class ServiceAccountTokensStack extends Stack {
         dynamodb: scheduled.dynamodb,
         partitions: scheduled.partitions,
         scansTable: scheduled.scansTable,
+        indexes: scheduled.indexes,
         description: scheduled.summary,
-        // A full pass over tokens and keys; nothing waits on it.
+        // A pass over what is due (or, for reconcile, every token and key); nothing waits on it.
         timeout: Duration.minutes(5),
       });
-      allowApiKeyManagement(this, fn, scheduled.apiKeys, stageTag);
+      if (scheduled.apiKeys) allowApiKeyManagement(this, fn, scheduled.apiKeys, stageTag);
       new events.Rule(this, `Schedule-${scheduled.id}`, {
         description: scheduled.summary,
         schedule: events.Schedule.expression(scheduled.schedule),

@@ -26,6 +26,7 @@ const context = {
   apiBurstLimit: '100',
   usagePlanQuota: '500',
   apiGatewayCloudWatchRole: 'false',
+  suspendUnusedAfterDays: '90',
 };
 
 let synth: Synthesized;
@@ -58,6 +59,8 @@ describe('deployment settings', () => {
       expect(env.API_STAGE).toBe('staging');
       // id
       expect(env.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+      // id
+      expect(env.SUSPEND_UNUSED_AFTER_DAYS).toBe('90');
       // No token may be given more than the stage itself allows.
       expect({ id, maxRps: env.MAX_RPS }).toStrictEqual({ id, maxRps: '50' });
     }
@@ -119,6 +122,8 @@ describe('deployment settings', () => {
       ['ephemeral', 'yes'],
       ['logLevel', 'LOUD'],
       ['logRetentionDays', '31'],
+      ['suspendUnusedAfterDays', '-1'],
+      ['suspendUnusedAfterDays', 'ninety'],
     ];
     for (const [key, value] of bad) {
       // `${key}=${String(value)}`

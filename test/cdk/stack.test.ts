@@ -112,10 +112,11 @@ function apiKeyStatements(access: 'create' | 'update' | 'delete' | 'reconcile'):
 }
 
 /** The table statement: the declared actions, on the declared partitions only. */
-function tableStatement(actions: readonly string[], partitions: readonly string[]): ExpectedStatement {
+function tableStatement(actions: readonly string[], partitions: readonly string[], indexes: readonly string[] = []): ExpectedStatement {
   return {
     actions: [...actions].sort(),
-    resources: [`<${tableId()}.Arn>`],
+    // The indexes it queries, under the same partition condition (an index's partitions are its keys).
+    resources: [`<${tableId()}.Arn>`, ...indexes.map((index) => `<${tableId()}.Arn>/index/${index}`)].sort(),
     condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions.map((p) => PARTITIONS[p as keyof typeof PARTITIONS]) }, Null: { 'dynamodb:LeadingKeys': 'false' } },
   };
 }
@@ -133,7 +134,7 @@ function expectedStatements(id: string, logGroupId: string) {
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`<${logGroupId}.Arn>`] },
     { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
   ];
-  if (table.dynamodb.length > 0) statements.push(tableStatement(table.dynamodb, table.partitions));
+  if (table.dynamodb.length > 0) statements.push(tableStatement(table.dynamodb, table.partitions, scheduled?.indexes));
   // A Scan names no partition: granted apart, to reconcile alone.
   if (scheduled?.scansTable) statements.push({ actions: ['dynamodb:Scan'], resources: [`<${tableId()}.Arn>`] });
   const access = route?.apiKeys ?? scheduled?.apiKeys;
@@ -241,7 +242,8 @@ describe('routes and functions', () => {
     }
   });
 
-  it('runs reconcile on its EventBridge schedule', () => {
+  it('runs reconcile and the lifecycle job on their hourly EventBridge schedules', () => {
+    expect(scheduledFunctions.map((fn) => [fn.id, fn.schedule])).toStrictEqual([['reconcile', 'rate(1 hour)'], ['lifecycle', 'rate(1 hour)']]);
     for (const scheduled of scheduledFunctions) {
       synth.template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: scheduled.schedule,
@@ -355,7 +357,9 @@ describe('least privilege', () => {
         const streamActions = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
         if (actionsOf(statement).some((action) => action.startsWith('dynamodb:') && !streamActions.includes(action))) {
           // `${policyId}: table only`
-          expect(resourcesOf(statement)).toStrictEqual([{ 'Fn::GetAtt': [tableId(), 'Arn'] }]);
+          const indexes = resourcesOf(statement).slice(1).map(render);
+          expect(resourcesOf(statement)[0]).toStrictEqual({ 'Fn::GetAtt': [tableId(), 'Arn'] });
+          expect(indexes.every((index) => /^<.+\.Arn>\/index\/(notices|idle)$/.test(index))).toBe(true);
         }
       }
     }
@@ -386,10 +390,29 @@ describe('table', () => {
     expect(props.AttributeDefinitions).toStrictEqual([
       { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
       { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+      { AttributeName: 'lifecycleShard', AttributeType: 'S' },
+      { AttributeName: 'noticeAt', AttributeType: 'S' },
+      { AttributeName: 'activeDay', AttributeType: 'S' },
     ]);
     expect(props.BillingMode).toBe('PAY_PER_REQUEST');
     expect(props.PointInTimeRecoverySpecification).toStrictEqual({ PointInTimeRecoveryEnabled: true });
     expect(props.TimeToLiveSpecification).toStrictEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
+  });
+
+  it('has the lifecycle job’s two sparse indexes, projecting what the job acts on and not lastUsedAt', () => {
+    const [, table] = ofType(synth.resources, 'AWS::DynamoDB::Table')[0]!;
+    expect(table.Properties!.GlobalSecondaryIndexes).toStrictEqual([
+      {
+        IndexName: 'notices',
+        KeySchema: [{ AttributeName: 'lifecycleShard', KeyType: 'HASH' }, { AttributeName: 'noticeAt', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['serviceAccountId', 'name', 'lookupId', 'expiresAt'] },
+      },
+      {
+        IndexName: 'idle',
+        KeySchema: [{ AttributeName: 'lifecycleShard', KeyType: 'HASH' }, { AttributeName: 'activeDay', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['serviceAccountId', 'name', 'lookupId', 'status'] },
+      },
+    ]);
   });
 
   it('is protected from deletion and retained by default', () => {

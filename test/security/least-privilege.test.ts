@@ -10,6 +10,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createForwarder } from '../../shared/events/forwarder.js';
+import { runLifecycle } from '../../shared/lifecycle/job.js';
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-key.js';
@@ -60,7 +61,8 @@ function accessesOf(name: string, input: any): [string, string | undefined][] {
     case 'Put':
       return [['PutItem', pkOf(input.Item)]];
     case 'Query': {
-      const placeholder = /\bpk\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
+      // The partition key's condition comes first: the table's `pk`, or an index's key.
+      const placeholder = /^\s*[#\w]+\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
       const value = placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
       return [['Query', typeof value === 'string' ? value : value?.S]];
     }
@@ -208,6 +210,24 @@ async function session(): Promise<void> {
     const report = await phase.run('reconcile', () => reconcileRateLimits(deps, { apply: true }));
     expect(report.drift.filter((drift) => !drift.repaired)).toStrictEqual([]);
   }
+
+  // The lifecycle job, a year on, with unused-token suspension on: every active token of
+  // the session is by then unused, and the one with an expiry has notices due.
+  const { runtime: lifecycleRuntime } = api.service;
+  const yearOn = new Date(Date.now() + 365 * 86_400_000);
+  await api.documentClient.send(
+    new UpdateCommand({
+      TableName: api.tableName,
+      Key: keys.token(ACCOUNT, 'a0-unlimited'),
+      UpdateExpression: 'SET expiresAt = :expires, noticeAt = :notice',
+      ExpressionAttributeValues: { ':expires': new Date(yearOn.getTime() + 10 * 86_400_000).toISOString(), ':notice': new Date(yearOn.getTime() - 4 * 86_400_000).toISOString() },
+    }),
+  );
+  const lifecycle = await phase.run('lifecycle', () =>
+    runLifecycle({ lifecycle: lifecycleRuntime.lifecycle, clock: () => yearOn, ids: lifecycleRuntime.ids, suspendUnusedAfterDays: 30 }, yearOn),
+  );
+  expect(lifecycle).toMatchObject({ expiring: 1, skipped: 0 });
+  expect(lifecycle.suspendedUnused).toBeGreaterThan(0);
 
   // The stream forwarder, with the session's events as the stream delivers them (EventBridge faked).
   const eventbridge = mockClient(EventBridgeClient);
