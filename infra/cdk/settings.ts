@@ -101,6 +101,12 @@ export interface ServiceSettings {
    */
   suspendUnusedAfterDays: number;
   /**
+   * An e-mail address subscribed to the lifecycle notices topic (expiry, unused-token
+   * suspension, leaked tokens). AWS mails it a confirmation link first.
+   * @default none: subscribe to the topic (output NotificationTopicArn) as you like
+   */
+  notifyEmail: string | undefined;
+  /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
    * @default true
@@ -128,6 +134,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   newKeyWarmupSeconds: 60,
   auditRetentionDays: 400,
   suspendUnusedAfterDays: 0,
+  notifyEmail: undefined,
   apiGatewayCloudWatchRole: true,
 };
 
@@ -215,6 +222,8 @@ export function readSettings(node: Node): ServiceSettings {
     newKeyWarmupSeconds: integer(node, 'newKeyWarmupSeconds', DEFAULT_SETTINGS.newKeyWarmupSeconds, 0, 3_600),
     auditRetentionDays: integer(node, 'auditRetentionDays', DEFAULT_SETTINGS.auditRetentionDays, 1, 3_650),
     suspendUnusedAfterDays: integer(node, 'suspendUnusedAfterDays', DEFAULT_SETTINGS.suspendUnusedAfterDays, 0, 3_650),
+    // One plain address: SNS takes nothing else for an e-mail subscription.
+    notifyEmail: text(node, 'notifyEmail', '', /^[^\s@",;<>]+@[^\s@",;<>]+\.[A-Za-z]{2,}$/) || undefined,
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

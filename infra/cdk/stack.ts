@@ -6,7 +6,9 @@ import type { Construct } from 'constructs';
 import { MAX_RPS_CEILING } from '../../shared/config.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../routes.js';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { auditEvents } from './audit-events.js';
+import { lifecycleNotifications } from './notifications.js';
 import { ServiceApi } from './api.js';
 import { ServiceFunction, type ServiceFunctionProps } from './service-function.js';
 import { identityProviderMissing, readSettings, type ServiceSettings } from './settings.js';
@@ -33,6 +35,8 @@ export class ServiceAccountTokensStack extends Stack {
   readonly functions = new Map<string, ServiceFunction>();
   readonly unthrottledKey: apigw.ApiKey;
   readonly unthrottledPlan: apigw.UsagePlan;
+  /** The topic owners subscribe to for lifecycle notices. */
+  notices: sns.Topic | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceAccountTokensStackProps = {}) {
     super(scope, id, { description: 'Service account access tokens: API Gateway, Lambda, DynamoDB', ...props });
@@ -127,6 +131,8 @@ export class ServiceAccountTokensStack extends Stack {
       const fn = addFunction(`Stream-${stream.id}`, { id: stream.id, dynamodb: stream.dynamodb, partitions: stream.partitions, description: stream.summary, timeout: Duration.minutes(1) });
       const { bus } = auditEvents(this, table, fn);
       new CfnOutput(this, 'EventBusName', { description: 'The EventBridge bus that receives audit events', value: bus.eventBusName });
+      this.notices = lifecycleNotifications(this, bus, this.api.url, { notifyEmail: settings.notifyEmail, removalPolicy });
+      new CfnOutput(this, 'NotificationTopicArn', { description: 'The SNS topic of expiry, unused-token and leak notices', value: this.notices.topicArn });
     }
 
     quotaAlarms(this, settings);

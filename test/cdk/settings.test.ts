@@ -27,6 +27,7 @@ const context = {
   usagePlanQuota: '500',
   apiGatewayCloudWatchRole: 'false',
   suspendUnusedAfterDays: '90',
+  notifyEmail: 'platform-team@example.com',
 };
 
 let synth: Synthesized;
@@ -86,6 +87,11 @@ describe('deployment settings', () => {
     for (const [id, group] of ofType(synth.resources, 'AWS::Logs::LogGroup')) expect(group.DeletionPolicy).toBe('Delete') /* id */;
   });
 
+  it('subscribes the notifyEmail address to the lifecycle notices topic', () => {
+    const subscriptions = ofType(synth.resources, 'AWS::SNS::Subscription').map(([, subscription]) => subscription.Properties);
+    expect(subscriptions).toMatchObject([{ Protocol: 'email', Endpoint: 'platform-team@example.com' }]);
+  });
+
   it('leaves the account-level logging role alone when asked', () => {
     expect(ofType(synth.resources, 'AWS::ApiGateway::Account')).toStrictEqual([]);
   });
@@ -124,6 +130,8 @@ describe('deployment settings', () => {
       ['logRetentionDays', '31'],
       ['suspendUnusedAfterDays', '-1'],
       ['suspendUnusedAfterDays', 'ninety'],
+      ['notifyEmail', 'not an address'],
+      ['notifyEmail', 'a@b.com,c@d.com'],
     ];
     for (const [key, value] of bad) {
       // `${key}=${String(value)}`

@@ -567,6 +567,48 @@ describe('API Gateway', () => {
   });
 });
 
+describe('lifecycle notices', () => {
+  const topicId = () => ofType(synth.resources, 'AWS::SNS::Topic')[0]![0];
+
+  it('publishes them to an encrypted topic, with a key of its own that EventBridge may use, refusing plain HTTP', () => {
+    const topics = ofType(synth.resources, 'AWS::SNS::Topic');
+    expect(topics.length).toBe(1);
+    const keyId = topics[0]![1].Properties!.KmsMasterKeyId['Fn::GetAtt'][0] as string;
+    expect(synth.resources[keyId]!.Type).toBe('AWS::KMS::Key');
+    expect(synth.resources[keyId]!.Properties!.EnableKeyRotation).toBe(true);
+    type WithPrincipal = Statement & { Principal?: unknown };
+    const keyStatements = synth.resources[keyId]!.Properties!.KeyPolicy.Statement as WithPrincipal[];
+    expect(keyStatements.some((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) && actionsOf(statement).join() === 'kms:Decrypt,kms:GenerateDataKey')).toBe(true);
+    const policies = ofType(synth.resources, 'AWS::SNS::TopicPolicy').map(([, policy]) => policy.Properties!.PolicyDocument.Statement as WithPrincipal[]).flat();
+    expect(policies.some((statement) => statement.Effect === 'Deny' && JSON.stringify(statement).includes('"aws:SecureTransport":"false"'))).toBe(true);
+    // EventBridge alone may publish to it, and only from this stack's rules.
+    const publishers = policies.filter((statement) => statement.Effect === 'Allow');
+    expect(publishers.every((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) && actionsOf(statement).join() === 'sns:Publish')).toBe(true);
+  });
+
+  it('sends expiring, expired, suspended-unused and exposed events from the audit bus as readable messages', () => {
+    const rules = ofType(synth.resources, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties!.EventBusName);
+    const byType: Record<string, any> = Object.fromEntries(rules.map(([, rule]) => [rule.Properties!.EventPattern['detail-type'][0], rule.Properties!]));
+    expect(Object.keys(byType).sort()).toStrictEqual(['token.expired', 'token.expiring', 'token.exposed', 'token.suspended_unused']);
+    for (const [type, rule] of Object.entries(byType)) {
+      expect(rule.EventBusName).toStrictEqual({ Ref: busId() });
+      expect(rule.EventPattern.source).toStrictEqual(['service-account-tokens']);
+      const [target] = rule.Targets;
+      expect(target.Arn).toStrictEqual({ Ref: topicId() });
+      const { InputPathsMap: paths, InputTemplate: template } = target.InputTransformer;
+      // Which account and token, when, and what to do, for each type.
+      expect({ type, paths }).toMatchObject({ type, paths: { 'detail-tokenName': '$.detail.tokenName', 'detail-serviceAccountId': '$.detail.serviceAccountId' } });
+      expect(JSON.stringify(template)).toMatch(/access token .*<detail-tokenName>.* of service account <detail-serviceAccountId>/);
+      expect(JSON.stringify(template)).toMatch(type === 'token.expiring' || type === 'token.expired' ? /<detail-details-expiresAt>.*To rotate it: create a new token/ : /<detail-time>.*reactivate it/);
+    }
+  });
+
+  it('subscribes no e-mail address unless one is given', () => {
+    expect(ofType(synth.resources, 'AWS::SNS::Subscription')).toStrictEqual([]);
+    synth.template.hasOutput('NotificationTopicArn', { Value: { Ref: topicId() } });
+  });
+});
+
 describe('assets for sam local', () => {
   it('points every function at a built bundle that exports the handler the template names', async () => {
     const expected = new Map<string, { id: string; exportName: string }>();
