@@ -1,11 +1,13 @@
 import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
+import { secretScanningBody } from '../shared/scanning/reports.js';
 import { createTokenBody, deprecatedCreateTokenBody, EVENT_TYPES, rotateTokenBody, TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import {
   createdTokenSchema,
   healthSchema,
   rotatedTokenSchema,
+  secretScanningFeedbackSchema,
   tokenEventListSchema,
   tokenListSchema,
   tokenSchema,
@@ -40,8 +42,12 @@ export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API Gateway resource path, with `{param}` segments. */
   path: string;
-  /** `none`: no authorizer and no API key (health only). */
+  /** `none`: no authorizer and no API key (health, and what authenticates itself: secret scanning reports). */
   auth: 'none' | 'authenticated';
+  /** Why a route without an authorizer needs none (cdk-nag's acknowledgement says it). */
+  noAuthorizerBecause?: string;
+  /** The method's own throttle in the stage, below the stage's (a route anyone may call). */
+  throttle?: { rateLimit: number; burstLimit: number };
   /** DynamoDB actions the function needs on the table, and nothing more. */
   dynamodb: DynamoAction[];
   /** The kinds of partition it reads or writes (IAM `dynamodb:LeadingKeys`), and no other. */
@@ -55,7 +61,7 @@ export interface Route {
   /** OpenAPI: what the operation does, beyond its summary. */
   description?: string;
   /** OpenAPI tag. */
-  tag: 'Tokens' | 'Audit' | 'Identity' | 'Service';
+  tag: 'Tokens' | 'Audit' | 'Identity' | 'Service' | 'Secret scanning';
   query?: QueryParameter[];
   /** The body schema the function validates with. */
   body?: z.ZodMiniType;
@@ -121,11 +127,31 @@ function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
 }
 
 export const routes: Route[] = [
-  { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
+  { id: 'health', method: 'GET', path: '/health', auth: 'none', noAuthorizerBecause: 'The health check is public by design: it reveals nothing and touches no data.', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
   { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token.', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
   { id: 'self-token', method: 'GET', path: '/api/v1/auth/tokens/self', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user', 'account'], tag: 'Identity', summary: 'The calling token', description: 'For a caller authenticated by an access token: its status, limit, expiry, last use and rotation state. A JWT caller gets 400.', success: { status: 200, description: 'The calling token', schema: tokenSchema }, problems: [400, 404] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
+  {
+    id: 'github-secret-scanning',
+    method: 'POST',
+    path: '/api/v1/secret-scanning/github',
+    auth: 'none',
+    noAuthorizerBecause: 'GitHub signs each report (ECDSA over the raw body, with a key it publishes); the function verifies the signature before reading anything.',
+    // GetItem: the credential of each reported string that is well-formed; UpdateItem: the
+    // suspension of both items; PutItem: its token.exposed event.
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    partitions: ['credential', 'account', 'events'],
+    // Anyone may call it: its own throttle keeps forged reports from taking the stage's capacity.
+    throttle: { rateLimit: 10, burstLimit: 20 },
+    tag: 'Secret scanning',
+    summary: 'Report leaked tokens (GitHub secret scanning partner program)',
+    description:
+      'GitHub posts the strings its secret scanning matched with our token pattern, signed with ECDSA P-256 / SHA-256 (headers Github-Public-Key-Identifier and Github-Public-Key-Signature, a key from GitHub’s published list). Each live token of ours reported (its current secret, or the one a rotation replaced while its grace period runs) is suspended, reversibly, with a token.exposed event. No credential: a report without a valid signature gets 401 and changes nothing.',
+    body: secretScanningBody,
+    success: { status: 200, description: 'The protocol’s feedback, one entry per match, in order', schema: secretScanningFeedbackSchema },
+    problems: [400, 401, 409, 413, 503],
+  },
 ];
 
 /** The REQUEST authorizer in front of every authenticated route. */

@@ -190,6 +190,16 @@ export interface TokenLifecycle {
   readonly reads: LifecycleReads;
 }
 
+/** Tokens whose secret was found in public (secret scanning). */
+export interface TokenExposures {
+  /**
+   * Suspends the token of a credential read just before (both items), with its event,
+   * only if its secrets are still those read; false when a rotation or deletion got in
+   * between. A token already suspended stays so and gets the event.
+   */
+  suspendExposed(credential: TokenCredential, at: string, event: TokenEvent): Promise<boolean>;
+}
+
 // ---------------------------------------------------------------- directory
 
 export interface DirectoryWriteResult {

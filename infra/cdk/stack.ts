@@ -51,7 +51,7 @@ export class ServiceAccountTokensStack extends Stack {
 
     this.table = new TokenTable(this, 'Tokens', { ephemeral: settings.ephemeral });
     const table = this.table.table;
-    const service = new ServiceApi(this, settings, removalPolicy);
+    const service = new ServiceApi(this, settings, removalPolicy, routes);
     this.api = service.api;
     this.unthrottledKey = unthrottledKey(this);
 

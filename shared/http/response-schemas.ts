@@ -81,6 +81,14 @@ export const whoamiSchema = strictObject({
   expiresAt: optional(nullable(timestamp)).check(describe('When the calling token expires (null: never), for access-token callers')),
 });
 
+export const secretScanningFeedbackSchema = array(
+  strictObject({
+    token_hash: string().check(describe('Hex SHA-256 of the reported string (never the string)')),
+    token_type: string().check(describe('The type the match was reported with')),
+    label: oneOf(['true_positive', 'false_positive']).check(describe('true_positive: a live token of ours, now suspended; false_positive: anything else')),
+  }),
+);
+
 export const healthSchema = strictObject({ status: literal('ok') });
 
 export const fieldErrorSchema = strictObject({ field: string(), message: string() });

@@ -206,6 +206,9 @@ describe('routes and functions', () => {
       }
     }
     expect(methodFor('GET', '/health').Properties!.AuthorizationType).toBe('NONE');
+    // The signature of each report is its credential: no authorizer, no API key.
+    expect(methodFor('POST', '/api/v1/secret-scanning/github').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
+    expect(routes.filter((route) => route.auth === 'none').map((route) => route.id)).toStrictEqual(['health', 'github-secret-scanning']);
   });
 
   it('runs the authorizer function with result caching off and no identity sources', () => {
@@ -488,7 +491,18 @@ describe('API Gateway', () => {
         ThrottlingRateLimit: DEFAULT_SETTINGS.apiRateLimit,
         ThrottlingBurstLimit: DEFAULT_SETTINGS.apiBurstLimit,
       },
+      // The secret scanning route, which anyone may call, has a throttle of its own.
+      {
+        HttpMethod: 'POST',
+        ResourcePath: '/~1api~1v1~1secret-scanning~1github',
+        DataTraceEnabled: false,
+        LoggingLevel: 'ERROR',
+        MetricsEnabled: true,
+        ThrottlingRateLimit: 10,
+        ThrottlingBurstLimit: 20,
+      },
     ]);
+    expect(routes.filter((route) => route.throttle).map((route) => [route.id, route.throttle])).toStrictEqual([['github-secret-scanning', { rateLimit: 10, burstLimit: 20 }]]);
   });
 
   /** The gateway response body, as API Gateway would fill it in. */

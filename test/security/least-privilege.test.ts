@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { APIGatewayClient, ConflictException } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -88,8 +89,15 @@ const STAGE = { restApiId: 'l3astpr1v0', stage: 'prod' };
 let api: TestService;
 let fake: FakeApiGateway;
 let cloudFormation: Server;
+let githubKeys: Server;
+const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
 beforeAll(async () => {
+  // GitHub's published signing keys, for the secret scanning route.
+  githubKeys = createServer((_request, response) =>
+    response.end(JSON.stringify({ public_keys: [{ key_identifier: 'k1', key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }] })),
+  ).listen(0, '127.0.0.1');
+  await new Promise((resolve) => githubKeys.once('listening', resolve));
   fake = new FakeApiGateway();
   const shared = fake.addKey('UnthrottledKey');
   fake.beforeCommand = async (command) => note(`apigateway ${command}`);
@@ -97,7 +105,11 @@ beforeAll(async () => {
   api = await startTestService({
     // The limit applies to the session below: reaching it makes the create recount.
     // The session fails requests on purpose; their error logs would only be noise here.
-    env: { TOKEN_LIMIT_PER_ACCOUNT: '12', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: {
+      TOKEN_LIMIT_PER_ACCOUNT: '12',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${(githubKeys.address() as { port: number }).port}/`,
+    },
     parts: (config) => {
       limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));
       return { rateLimits: limits };
@@ -122,6 +134,7 @@ afterAll(async () => {
   fake?.restore();
   cloudFormation?.closeAllConnections();
   cloudFormation?.close();
+  githubKeys?.close();
   await api?.stop();
 });
 
@@ -177,6 +190,13 @@ async function session(): Promise<void> {
     await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: first.token }));
     await ok(200, api.call('GET', base.replace(/\/tokens$/, '/token-events'), { as: manager }));
     await ok(200, api.call('GET', '/api/v1/auth/tokens/self', { token: second.token }));
+    // A signed secret scanning report of the rotated token: suspended, with its event. (On
+    // the domain side only: the admin side's key is disabled by hand below, for reconcile.)
+    if (base !== FIN) continue;
+    const report = JSON.stringify([{ token: second.token, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' }]);
+    const signature = sign('sha256', Buffer.from(report), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64');
+    const feedback = await ok(200, api.call('POST', '/api/v1/secret-scanning/github', { rawBody: report, headers: { 'Content-Type': 'application/json', 'Github-Public-Key-Identifier': 'k1', 'Github-Public-Key-Signature': signature } }));
+    expect(feedback[0].label).toBe('true_positive');
   }
   // The limit reached: every create recounts the account's tokens before it refuses.
   while ((await api.call('POST', FIN, { as: 'alice', body: { name: `fill-${rate++}` } })).status === 201);
