@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../../shared/config.js';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
+import { backfillLifecycle } from '../../shared/store/lifecycle-backfill.js';
 import { createRuntime } from '../../shared/runtime.js';
 import { againstTable, localEnvironment } from './running.js';
 
@@ -9,15 +10,18 @@ import { againstTable, localEnvironment } from './running.js';
  * the running `npm start` (or the table TABLE_NAME / DYNAMODB_ENDPOINT name), optionally
  * as if it were another time, to see notices and suspensions without waiting for them.
  * Unused tokens are suspended only with SUSPEND_UNUSED_AFTER_DAYS set, as in AWS.
+ * `--backfill` is also the operator's one-time step in AWS after upgrading (with the
+ * table's name, AWS_REGION and credentials that may scan it).
  */
-const usage = `Usage: npm run lifecycle -- [--now <ISO-8601 time>]
+const usage = `Usage: npm run lifecycle -- [--now <ISO-8601 time>] [--backfill]
   --now TIME   run as if it were TIME (default: now), e.g. 2027-01-01T00:00:00Z
+  --backfill   first bring tokens stored before the lifecycle indexes into them (a scan, once)
 Environment: SUSPEND_UNUSED_AFTER_DAYS=N suspends tokens unused for N days (default: off).`;
 
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { now: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values } = parseArgs({ options: { now: { type: 'string' }, backfill: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
   } catch (error) {
     console.error(`${(error as Error).message}\n${usage}`);
     return 2;
@@ -34,6 +38,7 @@ async function main(): Promise<number> {
   const config = readConfig({ POWERTOOLS_LOG_LEVEL: 'WARN', ...localEnvironment() });
   const runtime = createRuntime(config, { clock: () => now });
   return againstTable(runtime, async () => {
+    if (values.backfill) console.log(`Backfill: ${await backfillLifecycle(runtime.documents, config.tableName, now)} token(s) brought into the lifecycle indexes.`);
     const report = await runLifecycle({ lifecycle: runtime.lifecycle, clock: runtime.clock, ids: runtime.ids, suspendUnusedAfterDays: config.lifecycle.suspendUnusedAfterDays });
     const suspension = config.lifecycle.suspendUnusedAfterDays === undefined ? 'off' : `after ${config.lifecycle.suspendUnusedAfterDays} day(s)`;
     console.log(

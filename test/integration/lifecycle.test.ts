@@ -4,6 +4,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
 import type { TokenEvent } from '../../shared/model.js';
 import { keys } from '../../shared/store/keys.js';
+import { backfillLifecycle } from '../../shared/store/lifecycle-backfill.js';
 import { newTokenItems } from '../../shared/store/token-items.js';
 import { mintToken } from '../../shared/token-format.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
@@ -199,6 +200,34 @@ describe('unused tokens', () => {
   });
 });
 
+describe('tokens stored before the lifecycle indexes', () => {
+  it('are brought in by a backfill, once, and then get their notices and idle count', async () => {
+    now = T0 + 4000 * DAY;
+    const minted = mintToken();
+    const at = new Date(now - 100 * DAY).toISOString();
+    const record = {
+      serviceAccountId: 'sa-etl', name: 'from-before', lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null,
+      expiresAt: new Date(now + 5 * DAY).toISOString(), createdAt: at, createdBy: 'alice', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null,
+    };
+    const { token, credential } = newTokenItems({ record, secretHash: minted.secretHash, removeAfter: null });
+    const { lifecycleShard: _shard, noticeAt: _notice, activeDay: _day, ...old } = token;
+    for (const Item of [old, credential]) await api.documentClient.send(new PutCommand({ TableName: api.tableName, Item }));
+    await pass(30);
+    expect(await events('from-before')).toStrictEqual([]);
+
+    expect(await backfillLifecycle(api.documentClient, api.tableName, new Date(now))).toBe(1);
+    expect(await backfillLifecycle(api.documentClient, api.tableName, new Date(now))).toBe(0);
+    const item = (await api.scanTable()).find((i) => i.sk === 'TOKEN#from-before')!;
+    // The 14- and 7-day notices were due before the backfill: not sent late.
+    expect(item).toMatchObject({ noticeAt: new Date(now + 4 * DAY).toISOString(), activeDay: at.slice(0, 10) });
+    await pass(30);
+    expect((await events('from-before')).map((event) => event.type)).toStrictEqual(['token.suspended_unused']);
+    now += 4.5 * DAY;
+    await pass();
+    expect((await notices('from-before')).map((event) => event.details?.daysBefore)).toStrictEqual([1]);
+  });
+});
+
 describe('npm run lifecycle', () => {
   const npm = (args: string[], env: Record<string, string> = {}) =>
     spawnSync('npm', ['run', '-s', 'lifecycle', '--', ...args], {
@@ -211,9 +240,10 @@ describe('npm run lifecycle', () => {
   it('runs one pass at the time given, and says what it did', async () => {
     now = T0 + 3000 * DAY;
     await create('cli', new Date(now + 10 * DAY).toISOString());
-    const run = npm(['--now', new Date(now + 3.5 * DAY).toISOString()], { SUSPEND_UNUSED_AFTER_DAYS: '1' });
+    const run = npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--backfill'], { SUSPEND_UNUSED_AFTER_DAYS: '1' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Backfill: 0 token\(s\) brought into the lifecycle indexes\./);
     expect(run.stdout).toMatch(/1 expiring notice\(s\), 0 expired notice\(s\), [1-9]\d* unused token\(s\) suspended \(suspension after 1 day\(s\)\)/);
     expect((await notices('cli')).map((event) => event.details?.daysBefore)).toStrictEqual([7]);
   });
