@@ -27,7 +27,8 @@ export type DynamoAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:BatchGetItem';
 
 /** A query parameter, as the OpenAPI document describes it. */
 export interface QueryParameter {
@@ -138,9 +139,10 @@ export const routes: Route[] = [
     path: '/api/v1/secret-scanning/github',
     auth: 'none',
     noAuthorizerBecause: 'GitHub signs each report (ECDSA over the raw body, with a key it publishes); the function verifies the signature before reading anything.',
-    // GetItem: the credential of each reported string that is well-formed; UpdateItem: the
-    // suspension of both items; PutItem: its token.exposed event.
-    dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    // BatchGetItem: the credentials of the reported strings that are well-formed (and one
+    // again after a lost race); UpdateItem: the suspension of both items; PutItem: its
+    // token.exposed event.
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
     partitions: ['credential', 'account', 'events'],
     // Anyone may call it: its own throttle keeps forged reports from taking the stage's capacity.
     throttle: { rateLimit: 10, burstLimit: 20 },

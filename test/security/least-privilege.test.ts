@@ -69,6 +69,9 @@ function accessesOf(name: string, input: any): [string, string | undefined][] {
     }
     case 'Scan':
       return [['Scan', undefined]];
+    case 'BatchGet':
+    case 'BatchGetItem':
+      return Object.values(input.RequestItems ?? {}).flatMap((request: any) => request.Keys.map((key: any): [string, string | undefined] => ['BatchGetItem', pkOf(key)]));
     case 'TransactWrite':
     case 'TransactWriteItems':
       return (input.TransactItems ?? []).map((item: any): [string, string | undefined] => {
