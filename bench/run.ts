@@ -14,6 +14,7 @@ import { createRuntime } from '../shared/runtime.js';
 import { ensureTable } from '../shared/store/table.js';
 import { encodeCursor } from '../shared/tokens/cursor.js';
 import { measureColdStarts } from './cold-start.js';
+import { measureLifecycle } from './lifecycle.js';
 import { writeReports } from './report.js';
 import { tokenServiceDeps } from '../shared/tokens/deps.js';
 import { rotateToken } from '../shared/tokens/rotate.js';
@@ -265,6 +266,15 @@ async function main() {
 
     const functions = await measureColdStarts({ runs: smoke ? 3 : 21 });
 
+    // The lifecycle job: its reads against the tokens due, at two table sizes, and its floor.
+    const lifecycleCases = [];
+    for (const [tag, tokens] of [['small', smoke ? 200 : 1_000], ['large', smoke ? 1_000 : 10_000]] as const) {
+      const measured = await measureLifecycle(runtime.documents, { tokens, due: 10, tag });
+      if (measured.job.expiring !== 10 || measured.job.suspended !== 10) throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
+      lifecycleCases.push(measured);
+      console.error(`lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`);
+    }
+
     const small = results.find((r) => r.name === 'list-tokens-jwt')!;
     const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
     const output = {
@@ -284,6 +294,10 @@ async function main() {
       functions,
       dynamodbCalls,
       durations,
+      lifecycle: {
+        description: 'one pass of the lifecycle job over a table of N tokens, 10 with a notice due and 10 unused for 90 days, against its floor (the same queries and writes through the store)',
+        cases: lifecycleCases,
+      },
     };
     mkdirSync(resolve(outFile, '..'), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);

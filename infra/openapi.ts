@@ -26,11 +26,11 @@ const COMMON_PROBLEMS = [400, 401, 403, 413, 429, 500, 502, 503, 504];
 const GATEWAY_PROBLEMS = [400, 403, 429, 500, 502, 504];
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the gateway could not read the request',
-  401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which)',
+  401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which); for a secret scanning report, no valid signature',
   403: 'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), or TOKEN_EXCEEDS_CALLER (a token caller asked for more than its own limits)',
   404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, or NOT_FOUND (no such route)',
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
-  413: 'PAYLOAD_TOO_LARGE: a body over 10 MB',
+  413: 'PAYLOAD_TOO_LARGE: a body over 10 MB (over 1 MiB for a secret scanning report)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   429: 'THROTTLED: over the token’s maxRps; retry after Retry-After seconds',
   500: 'INTERNAL_ERROR or AUTHORIZER_FAILURE: a bug; quote requestId',
@@ -95,6 +95,8 @@ const KNOWN_NAMES: Record<string, string> = {
   'list-users:Answer': 'UserList',
   'get-user:Answer': 'User',
   'health:Answer': 'Health',
+  'github-secret-scanning:Body': 'SecretScanningReport',
+  'github-secret-scanning:Answer': 'SecretScanningFeedback',
 };
 function schemaName(routeId: string, part: 'Body' | 'Answer'): string {
   return KNOWN_NAMES[`${routeId.replace('-admin-', '-domain-')}:${part}`] ?? `${routeId}-${part}`;
@@ -166,6 +168,8 @@ export function openApiDocument(): Json {
       { name: 'Identity', description: 'Who is calling' },
       { name: 'Directory', description: 'Domains’ members and the directory’s users, as the console lists them' },
       { name: 'Service', description: 'The service itself' },
+      { name: 'Audit', description: 'The audit trail of an account’s tokens' },
+      { name: 'Secret scanning', description: 'Leaked tokens reported by secret scanners, which sign their reports' },
     ],
     security: [{ accessToken: [] }, { bearer: [] }],
     paths,

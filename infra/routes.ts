@@ -1,6 +1,7 @@
 import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
+import { secretScanningBody } from '../shared/scanning/reports.js';
 import { createTokenBody, deprecatedCreateTokenBody, EVENT_TYPES, rotateTokenBody, TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import {
   createdTokenSchema,
@@ -8,6 +9,7 @@ import {
   memberListSchema,
   memberSchema,
   rotatedTokenSchema,
+  secretScanningFeedbackSchema,
   tokenEventListSchema,
   tokenListSchema,
   tokenSchema,
@@ -29,7 +31,8 @@ export type DynamoAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:BatchGetItem';
 
 /** A query parameter, as the OpenAPI document describes it. */
 export interface QueryParameter {
@@ -44,8 +47,12 @@ export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API Gateway resource path, with `{param}` segments. */
   path: string;
-  /** `none`: no authorizer and no API key (health only). */
+  /** `none`: no authorizer and no API key (health, and what authenticates itself: secret scanning reports). */
   auth: 'none' | 'authenticated';
+  /** Why a route without an authorizer needs none (cdk-nag's acknowledgement says it). */
+  noAuthorizerBecause?: string;
+  /** The method's own throttle in the stage, below the stage's (a route anyone may call). */
+  throttle?: { rateLimit: number; burstLimit: number };
   /** DynamoDB actions the function needs on the table, and nothing more. */
   dynamodb: DynamoAction[];
   /** The kinds of partition it reads or writes (IAM `dynamodb:LeadingKeys`), and no other. */
@@ -59,7 +66,7 @@ export interface Route {
   /** OpenAPI: what the operation does, beyond its summary. */
   description?: string;
   /** OpenAPI tag. */
-  tag: 'Tokens' | 'Audit' | 'Identity' | 'Directory' | 'Service';
+  tag: 'Tokens' | 'Audit' | 'Identity' | 'Directory' | 'Service' | 'Secret scanning';
   query?: QueryParameter[];
   /** The body schema the function validates with. */
   body?: z.ZodMiniType;
@@ -144,12 +151,33 @@ function directoryRoutes(): Route[] {
 }
 
 export const routes: Route[] = [
-  { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
+  { id: 'health', method: 'GET', path: '/health', auth: 'none', noAuthorizerBecause: 'The health check is public by design: it reveals nothing and touches no data.', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
   { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token: who it is, and what it may do (admin or not, its domains, where it may manage tokens).', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
   { id: 'self-token', method: 'GET', path: '/api/v1/auth/tokens/self', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user', 'account'], tag: 'Identity', summary: 'The calling token', description: 'For a caller authenticated by an access token: its status, limit, expiry, last use and rotation state. A JWT caller gets 400.', success: { status: 200, description: 'The calling token', schema: tokenSchema }, problems: [400, 404] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
   ...directoryRoutes(),
+  {
+    id: 'github-secret-scanning',
+    method: 'POST',
+    path: '/api/v1/secret-scanning/github',
+    auth: 'none',
+    noAuthorizerBecause: 'GitHub signs each report (ECDSA over the raw body, with a key it publishes); the function verifies the signature before reading anything.',
+    // BatchGetItem: the credentials of the reported strings that are well-formed (and one
+    // again after a lost race); UpdateItem: the suspension of both items; PutItem: its
+    // token.exposed event.
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    partitions: ['credential', 'account', 'events'],
+    // Anyone may call it: its own throttle keeps forged reports from taking the stage's capacity.
+    throttle: { rateLimit: 10, burstLimit: 20 },
+    tag: 'Secret scanning',
+    summary: 'Report leaked tokens (GitHub secret scanning partner program)',
+    description:
+      'GitHub posts the strings its secret scanning matched with our token pattern, signed with ECDSA P-256 / SHA-256 (headers Github-Public-Key-Identifier and Github-Public-Key-Signature, a key from GitHub’s published list). Each live token of ours reported (its current secret, or the one a rotation replaced while its grace period runs) is suspended, reversibly, with a token.exposed event. No credential: a report without a valid signature gets 401 and changes nothing.',
+    body: secretScanningBody,
+    success: { status: 200, description: 'The protocol’s feedback, one entry per match, in order', schema: secretScanningFeedbackSchema },
+    problems: [400, 401, 409, 413, 503],
+  },
 ];
 
 /** The REQUEST authorizer in front of every authenticated route. */
@@ -187,6 +215,17 @@ export const scheduledFunctions = [
     scansTable: true,
     apiKeys: 'reconcile' as ApiKeyAccess,
     summary: 'Reports and repairs drift between tokens and API Gateway keys and usage plans',
+  },
+  {
+    id: 'lifecycle',
+    schedule: 'rate(1 hour)',
+    // Query: the lifecycle indexes, whose partitions are their shards; UpdateItem: a token's
+    // next notice or its suspension, and its credential; PutItem: each change's event.
+    dynamodb: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+    partitions: ['lifecycle', 'account', 'credential', 'events'] as Partition[],
+    /** The table's indexes it queries (and no other). */
+    indexes: ['notices', 'idle'],
+    summary: 'Sends expiry notices (14, 7 and 1 day before, and at expiry) and suspends tokens unused for too long',
   },
 ];
 

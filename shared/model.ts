@@ -131,7 +131,19 @@ export function stillValid(previous: PreviousSecret, now: Date): boolean {
 
 // ---------------------------------------------------------------- audit events
 
-export type TokenEventType = 'token.created' | 'token.updated' | 'token.rotated' | 'token.deleted' | 'token.used_after_rotation';
+export type TokenEventType =
+  | 'token.created'
+  | 'token.updated'
+  | 'token.rotated'
+  | 'token.deleted'
+  | 'token.used_after_rotation'
+  | 'token.expiring'
+  | 'token.expired'
+  | 'token.suspended_unused'
+  | 'token.exposed';
+
+/** Facts an event states beyond field changes (an expiry notice's threshold, where a leak was found). Never a secret. */
+export type EventDetails = Record<string, string | number | null>;
 
 /** Who made a change: a person (JWT), a token, or the service itself (an import, a repair). */
 export interface Actor {
@@ -164,4 +176,6 @@ export interface TokenEvent extends ChangeOrigin {
   serviceAccountId: string;
   tokenName: string;
   changes: Record<string, FieldChange>;
+  /** Present on the lifecycle's events: see docs/events.md. */
+  details?: EventDetails;
 }

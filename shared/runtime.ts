@@ -3,12 +3,14 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { createObservability, type Observability } from './middleware/observability.js';
-import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenEvents, TokenStore } from './ports.js';
+import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenEvents, TokenExposures, TokenLifecycle, TokenStore } from './ports.js';
 import { LocalRateLimits } from './ratelimit/local-rate-limits.js';
 import { SharedKeyOnly, SharedUsageKey } from './ratelimit/shared-usage-key.js';
 import { DynamoDirectoryStore } from './store/directory-store.js';
 import { createDocumentClient } from './store/dynamodb.js';
 import { DynamoTokenEvents } from './store/event-store.js';
+import { DynamoTokenExposures } from './store/exposure-store.js';
+import { DynamoTokenLifecycle } from './store/lifecycle-store.js';
 import { DynamoTokenStore } from './store/token-store.js';
 import { ids } from './ids.js';
 
@@ -26,6 +28,10 @@ export interface Runtime extends Observability {
   tokens: TokenStore;
   /** The audit trail, as read (changes write their events through `tokens`). */
   events: TokenEvents;
+  /** Expiry notices and unused-token suspension, on the table's sparse indexes. */
+  lifecycle: TokenLifecycle;
+  /** Suspensions of tokens found in public (secret scanning). */
+  exposures: TokenExposures;
   directory: DirectoryStore;
   rateLimits: RateLimits;
   verifyJwt: JwtVerifier;
@@ -74,6 +80,8 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     documents,
     tokens: new DynamoTokenStore(documents, config.tableName, { auditRetentionDays: config.audit.retentionDays }),
     events: new DynamoTokenEvents(documents, config.tableName),
+    lifecycle: new DynamoTokenLifecycle(documents, config.tableName, config.audit.retentionDays),
+    exposures: new DynamoTokenExposures(documents, config.tableName, config.audit.retentionDays),
     directory: new DynamoDirectoryStore(documents, config.tableName),
     rateLimits,
     verifyJwt: wired.verifyJwt ?? noJwtVerification,

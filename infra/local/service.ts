@@ -36,7 +36,7 @@ export interface LocalServiceOptions {
   /** Keep no data: DynamoDB Local in memory. */
   inMemory?: boolean;
   tableName?: string;
-  /** Throttle each token at its `maxRps`, as usage plans do. @default true */
+  /** Throttle each token at its `maxRps`, as usage plans do, and routes at their own throttle. @default true */
   throttle?: boolean;
   /** Parts of the runtime to use instead of those built from configuration (tests). */
   parts?: (config: Config) => RuntimeParts;
@@ -93,6 +93,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(options.host ? { host: options.host } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.around ? { around: options.around } : {}),
+      throttleRoutes: options.throttle !== false,
       extras: { '/openapi.json': async () => openApiDocument() },
       mounts: {
         [OIDC_PATH]: (req, res) => (oidc ? oidc.handle(req, res) : unavailable(res)),

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from './validation.js';
 import { array, boolean, describe, enum as oneOf, int, iso, literal, nullable, optional, record, strictObject, string, union } from 'zod/mini';
 
 /**
@@ -44,7 +45,7 @@ const fieldChangeSchema = strictObject({ before: nullable(union([string(), int()
 export const tokenEventSchema = strictObject({
   id: string().check(describe('Sortable: later events have greater ids')),
   time: timestamp,
-  type: oneOf(['token.created', 'token.updated', 'token.rotated', 'token.deleted', 'token.used_after_rotation']),
+  type: oneOf([...EVENT_TYPES]),
   serviceAccountId: string(),
   tokenName: string(),
   actor: strictObject({
@@ -56,6 +57,9 @@ export const tokenEventSchema = strictObject({
   sourceIp: nullable(string()),
   userAgent: nullable(string()),
   changes: record(string(), fieldChangeSchema).check(describe('Each changed field, before and after; never a secret')),
+  details: optional(record(string(), nullable(union([string(), int()])))).check(
+    describe('On lifecycle events: daysBefore and expiresAt (token.expiring, token.expired), inactiveSince and unusedDays (token.suspended_unused), reporter, url, source and secret (token.exposed)'),
+  ),
 });
 
 export const tokenEventListSchema = strictObject({
@@ -106,6 +110,14 @@ export const userListSchema = strictObject({
   users: array(userSchema),
   nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
 });
+
+export const secretScanningFeedbackSchema = array(
+  strictObject({
+    token_hash: string().check(describe('Hex SHA-256 of the reported string (never the string)')),
+    token_type: string().check(describe('The type the match was reported with')),
+    label: oneOf(['true_positive', 'false_positive']).check(describe('true_positive: a live token of ours, now suspended; false_positive: anything else')),
+  }),
+);
 
 export const healthSchema = strictObject({ status: literal('ok') });
 

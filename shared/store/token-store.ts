@@ -4,11 +4,21 @@ import type { TokenCredential, TokenEvent } from '../model.js';
 import type { NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
 import { eventPut } from './event-items.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
-import { accountPartition, type ItemKey, keys, prefixes } from './keys.js';
+import { accountPartition, type ItemKey, keys, prefixes, utcDay } from './keys.js';
 import { bindingFields, newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
 import { rotationItems } from './token-rotation.js';
 import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
 import { TransactionCancelled, transact } from './transactions.js';
+
+/**
+ * A token is in the `idle` index exactly while it is active: a suspension takes it out,
+ * and a reactivation puts it back with its idle time counted from that day, so the job
+ * does not suspend again at once a token its owner just reactivated.
+ */
+function idleIndexChange(before: string, after: string, at: string, set: Record<string, unknown>, remove: string[]) {
+  if (before === after) return { set, remove };
+  return after === 'ACTIVE' ? { set: { ...set, activeDay: utcDay(at) }, remove } : { set, remove: [...remove, 'activeDay'] };
+}
 
 /** How long audit events are kept (DynamoDB TTL), unless configured. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
@@ -165,7 +175,7 @@ export class DynamoTokenStore implements TokenStore {
             Update: {
               TableName: this.tableName,
               Key: keys.token(current.serviceAccountId, current.name),
-              ...updateExpression({ set, remove, condition: all(equals('lookupId', current.lookupId), ...guards) }),
+              ...updateExpression({ ...idleIndexChange(current.status, next.status, updatedAt, set, remove), condition: all(equals('lookupId', current.lookupId), ...guards) }),
             },
           },
         ],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { APIGatewayClient, ConflictException } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,6 +11,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createForwarder } from '../../shared/events/forwarder.js';
+import { runLifecycle } from '../../shared/lifecycle/job.js';
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-key.js';
@@ -60,12 +62,16 @@ function accessesOf(name: string, input: any): [string, string | undefined][] {
     case 'Put':
       return [['PutItem', pkOf(input.Item)]];
     case 'Query': {
-      const placeholder = /\bpk\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
+      // The partition key's condition comes first: the table's `pk`, or an index's key.
+      const placeholder = /^\s*[#\w]+\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
       const value = placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
       return [['Query', typeof value === 'string' ? value : value?.S]];
     }
     case 'Scan':
       return [['Scan', undefined]];
+    case 'BatchGet':
+    case 'BatchGetItem':
+      return Object.values(input.RequestItems ?? {}).flatMap((request: any) => request.Keys.map((key: any): [string, string | undefined] => ['BatchGetItem', pkOf(key)]));
     case 'TransactWrite':
     case 'TransactWriteItems':
       return (input.TransactItems ?? []).map((item: any): [string, string | undefined] => {
@@ -86,8 +92,15 @@ const STAGE = { restApiId: 'l3astpr1v0', stage: 'prod' };
 let api: TestService;
 let fake: FakeApiGateway;
 let cloudFormation: Server;
+let githubKeys: Server;
+const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
 beforeAll(async () => {
+  // GitHub's published signing keys, for the secret scanning route.
+  githubKeys = createServer((_request, response) =>
+    response.end(JSON.stringify({ public_keys: [{ key_identifier: 'k1', key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }] })),
+  ).listen(0, '127.0.0.1');
+  await new Promise((resolve) => githubKeys.once('listening', resolve));
   fake = new FakeApiGateway();
   const shared = fake.addKey('UnthrottledKey');
   fake.beforeCommand = async (command) => note(`apigateway ${command}`);
@@ -95,7 +108,11 @@ beforeAll(async () => {
   api = await startTestService({
     // The limit applies to the session below: reaching it makes the create recount.
     // The session fails requests on purpose; their error logs would only be noise here.
-    env: { TOKEN_LIMIT_PER_ACCOUNT: '12', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: {
+      TOKEN_LIMIT_PER_ACCOUNT: '12',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${(githubKeys.address() as { port: number }).port}/`,
+    },
     parts: (config) => {
       limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));
       return { rateLimits: limits };
@@ -120,6 +137,7 @@ afterAll(async () => {
   fake?.restore();
   cloudFormation?.closeAllConnections();
   cloudFormation?.close();
+  githubKeys?.close();
   await api?.stop();
 });
 
@@ -175,6 +193,13 @@ async function session(): Promise<void> {
     await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: first.token }));
     await ok(200, api.call('GET', base.replace(/\/tokens$/, '/token-events'), { as: manager }));
     await ok(200, api.call('GET', '/api/v1/auth/tokens/self', { token: second.token }));
+    // A signed secret scanning report of the rotated token: suspended, with its event. (On
+    // the domain side only: the admin side's key is disabled by hand below, for reconcile.)
+    if (base !== FIN) continue;
+    const report = JSON.stringify([{ token: second.token, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' }]);
+    const signature = sign('sha256', Buffer.from(report), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64');
+    const feedback = await ok(200, api.call('POST', '/api/v1/secret-scanning/github', { rawBody: report, headers: { 'Content-Type': 'application/json', 'Github-Public-Key-Identifier': 'k1', 'Github-Public-Key-Signature': signature } }));
+    expect(feedback[0].label).toBe('true_positive');
   }
   // The directory's listings, as the console reads them.
   await ok(200, api.call('GET', '/api/v1/domains/finance/members?limit=2', { as: 'alice' }));
@@ -213,6 +238,24 @@ async function session(): Promise<void> {
     const report = await phase.run('reconcile', () => reconcileRateLimits(deps, { apply: true }));
     expect(report.drift.filter((drift) => !drift.repaired)).toStrictEqual([]);
   }
+
+  // The lifecycle job, a year on, with unused-token suspension on: every active token of
+  // the session is by then unused, and the one with an expiry has notices due.
+  const { runtime: lifecycleRuntime } = api.service;
+  const yearOn = new Date(Date.now() + 365 * 86_400_000);
+  await api.documentClient.send(
+    new UpdateCommand({
+      TableName: api.tableName,
+      Key: keys.token(ACCOUNT, 'a0-unlimited'),
+      UpdateExpression: 'SET expiresAt = :expires, noticeAt = :notice',
+      ExpressionAttributeValues: { ':expires': new Date(yearOn.getTime() + 10 * 86_400_000).toISOString(), ':notice': new Date(yearOn.getTime() - 4 * 86_400_000).toISOString() },
+    }),
+  );
+  const lifecycle = await phase.run('lifecycle', () =>
+    runLifecycle({ lifecycle: lifecycleRuntime.lifecycle, clock: () => yearOn, ids: lifecycleRuntime.ids, suspendUnusedAfterDays: 30 }, yearOn),
+  );
+  expect(lifecycle).toMatchObject({ expiring: 1, skipped: 0 });
+  expect(lifecycle.suspendedUnused).toBeGreaterThan(0);
 
   // The stream forwarder, with the session's events as the stream delivers them (EventBridge faked).
   const eventbridge = mockClient(EventBridgeClient);
