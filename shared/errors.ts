@@ -124,3 +124,15 @@ export class ServiceUnavailableError extends ProblemError {
     super(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'A dependency is temporarily unavailable; retry the request.', options);
   }
 }
+
+export class PolicyNotFoundError extends ProblemError {
+  constructor() {
+    super(404, 'POLICY_NOT_FOUND', 'Federation policy not found', 'This service account has no federation policy with that id.');
+  }
+}
+
+export class PolicyLimitReachedError extends ProblemError {
+  constructor(limit: number) {
+    super(409, 'POLICY_LIMIT_REACHED', 'Federation policy limit reached', `This service account already has ${limit} federation policies, the most allowed; delete one first.`);
+  }
+}

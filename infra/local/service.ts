@@ -8,6 +8,7 @@ import type { RateLimits } from '../../shared/ports.js';
 import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { jwtVerification } from '../../shared/auth/jwt-wiring.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
+import { subjectTokenVerification } from '../../shared/federation/verification-wiring.js';
 import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/runtime.js';
 import { ensureTable } from '../../shared/store/table.js';
 import { openApiDocument } from '../openapi.js';
@@ -91,7 +92,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       JWKS_URL: env.JWKS_URL && env.JWKS_URL !== LOCAL_DEFAULTS.JWKS_URL ? env.JWKS_URL : `${gateway.url}/.well-known/jwks.json`,
     });
     // Every function's wiring at once: locally one runtime serves them all.
-    const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys]);
+    const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys, subjectTokenVerification]);
     await ensureTable(runtime.documents, tableName);
     const imported = await importDirectory(importDeps(runtime), options.directory, { replace: false });
 

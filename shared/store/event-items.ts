@@ -1,4 +1,4 @@
-import type { Actor, FieldChange, TokenEvent, TokenEventType } from '../model.js';
+import type { Actor, ExchangeDetails, FieldChange, TokenEvent, TokenEventType } from '../model.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 /**
@@ -46,5 +46,6 @@ export function toEvent(item: Record<string, unknown>): TokenEvent {
     sourceIp: text(item.sourceIp),
     userAgent: text(item.userAgent),
     changes: (item.changes ?? {}) as Record<string, FieldChange>,
+    ...(typeof item.exchange === 'object' && item.exchange !== null ? { exchange: item.exchange as ExchangeDetails } : {}),
   };
 }

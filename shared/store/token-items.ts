@@ -53,6 +53,8 @@ function isPreviousSecret(value: unknown): value is PreviousSecret {
 export function toStoredToken(item: Record<string, unknown>): StoredToken {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
   if (!isPreviousSecret(record.previousSecret)) record.previousSecret = null;
+  const federation = item.federation as TokenRecord['federation'] | undefined;
+  if (typeof federation?.policyId === 'string') record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
   return { ...record, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
 }
 

@@ -184,7 +184,7 @@ describe('routes and functions', () => {
     }
   });
 
-  it('puts the REQUEST authorizer and a required API key on every authenticated method, and neither on /health', () => {
+  it('puts the REQUEST authorizer and a required API key on every authenticated method, and neither on /health nor the token exchange', () => {
     const [authorizerId] = ofType(synth.resources, 'AWS::ApiGateway::Authorizer')[0]!;
     for (const route of routes) {
       const { Properties: props } = methodFor(route.method, route.path);
@@ -205,6 +205,7 @@ describe('routes and functions', () => {
       }
     }
     expect(methodFor('GET', '/health').Properties!.AuthorizationType).toBe('NONE');
+    expect(methodFor('POST', '/api/v1/auth/token').Properties!.AuthorizationType).toBe('NONE');
   });
 
   it('runs the authorizer function with result caching off and no identity sources', () => {
@@ -465,7 +466,18 @@ describe('API Gateway', () => {
         ThrottlingRateLimit: DEFAULT_SETTINGS.apiRateLimit,
         ThrottlingBurstLimit: DEFAULT_SETTINGS.apiBurstLimit,
       },
+      // The routes open to anyone (the token exchange) throttle below the stage.
+      ...routes
+        .filter((route) => route.throttle)
+        .map((route) => ({
+          HttpMethod: route.method,
+          ResourcePath: `/${route.path.replaceAll('/', '~1')}`,
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: route.throttle!.rateLimit,
+          ThrottlingBurstLimit: route.throttle!.burstLimit,
+        })),
     ]);
+    expect(routes.filter((route) => route.auth === 'none' && route.id !== 'health').every((route) => route.throttle !== undefined)).toBe(true);
   });
 
   /** The gateway response body, as API Gateway would fill it in. */
@@ -577,7 +589,7 @@ describe('assets for sam local', () => {
     }
   });
 
-  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the authorizer alone', () => {
+  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the JWT verifiers alone', () => {
     const carried = (id: string, marker: string) => {
       const fn = synth.resources[synth.functionId(id)]!;
       const [file] = (fn.Properties!.Handler as string).split('.');
@@ -591,7 +603,9 @@ describe('assets for sam local', () => {
         deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);
       // Operation names and error codes survive minification; class names do not.
       expect({ id, apiGateway: carried(id, '"CreateUsagePlanKey"') }).toStrictEqual({ id, apiGateway: callsApiGateway });
-      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: id === authorizer.id });
+      // The authorizer verifies people's JWTs; the exchange and the policy tests verify CI subject tokens.
+      const verifiesJwts = id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
+      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: verifiesJwts });
     }
   });
 
