@@ -51,6 +51,11 @@ export class ExchangeRefused extends Error {
   }
 }
 
+/** A refusal's description, naming the closest policy when it does not already. */
+function namingPolicy(description: string, policy: StoredPolicy | undefined): string {
+  return policy && !description.includes(`'${policy.name}'`) ? `${description} (closest policy: '${policy.name}')` : description;
+}
+
 const cut = (value: unknown): string | null => (typeof value === 'string' ? value.slice(0, ECHO_LENGTH) : null);
 
 /** The issued token's name: the policy's, when it was issued, and a few characters of the subject token's id. */
@@ -82,13 +87,15 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
       throw new ExchangeRefused('invalid_grant', `service account ${quote(request.serviceAccountId)} has no federation policy`, 'policy');
     }
     recordable = true;
-    checkAlgorithm(decoded.header);
     // Only an issuer some policy trusts is ever contacted: a presented `iss` chooses among
     // the policies' issuers, it never makes us fetch a URL of its own.
     const trusting = policies.filter((candidate) => candidate.issuer === unverified.iss);
+    // The closest policy by the claims as presented, named by a refusal before verification.
+    const preview = choosePolicy(trusting.length > 0 ? trusting : policies, unverified, now);
+    policy = preview.match ?? preview.closest?.policy;
+    checkAlgorithm(decoded.header);
     if (trusting.length === 0) {
-      policy = choosePolicy(policies, unverified, now).closest?.policy;
-      throw new CheckFailed('issuer', `issuer ${quote(unverified.iss ?? '(missing)')} is trusted by no federation policy of this service account (closest: '${policy?.name}')`);
+      throw new CheckFailed('issuer', `issuer ${quote(unverified.iss ?? '(missing)')} is trusted by no federation policy of this service account`);
     }
     const { claims } = await deps.verify(request.subjectToken, String(unverified.iss), now);
     unverified = claims;
@@ -108,7 +115,7 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
   } catch (error) {
     const refusal =
       error instanceof CheckFailed
-        ? new ExchangeRefused(error.check === 'format' ? 'invalid_request' : 'invalid_grant', policy ? `${error.description} (policy '${policy.name}')` : error.description, error.check)
+        ? new ExchangeRefused(error.check === 'format' ? 'invalid_request' : 'invalid_grant', namingPolicy(error.description, policy), error.check)
         : error;
     const reason = refusal instanceof ExchangeRefused ? { error: refusal.error, reason: `${refusal.check}: ${refusal.description}`.slice(0, 2 * ECHO_LENGTH) } : error instanceof IssuerUnavailableError ? { error: 'temporarily_unavailable', reason: 'issuer: its keys could not be read' } : undefined;
     if (reason) {

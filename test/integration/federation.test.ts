@@ -126,7 +126,7 @@ describe('the token exchange', () => {
 
   it('refuses every token a policy does not accept, naming the failed check and the closest policy, not its patterns', async () => {
     const cases: [string, Promise<string>, RegExp][] = [
-      ['issuer', other.issue(AUDIENCE, { ...GITHUB_CLAIMS }), /issuer '.*' is trusted by no federation policy.*closest: 'deploy-prod'/],
+      ['issuer', other.issue(AUDIENCE, { ...GITHUB_CLAIMS }), /issuer '.*' is trusted by no federation policy.*\(closest policy: 'deploy-prod'\)/],
       ['audience', ci.issue('https://elsewhere.example.test', { ...GITHUB_CLAIMS }), /audience 'https:\/\/elsewhere.example.test' is not accepted by policy 'deploy-prod'/],
       ['subject', githubToken({ sub: 'repo:org/app:environment:dev' }), /subject 'repo:org\/app:environment:dev' does not match policy 'deploy-prod'/],
       ['claim', githubToken({ repository_owner_id: '66' }), /claim 'repository_owner_id' is '66', which policy 'deploy-prod' does not accept/],
@@ -143,7 +143,9 @@ describe('the token exchange', () => {
       const reply = await refusal(jwt);
       expect({ name, ...reply }).toMatchObject({ name, status: 400, error: 'invalid_grant' });
       expect({ name, description: reply.description }).toMatchObject({ name, description: expect.stringMatching(description) });
-      // The policy's patterns are for its administrators (the policy test), not for a presenter.
+      // Every invalid_grant names the closest policy…
+      expect({ name, description: reply.description }).toMatchObject({ name, description: expect.stringContaining("'deploy-prod'") });
+      // …but its patterns are for its administrators (the policy test), not for a presenter.
       expect(reply.description).not.toContain('refs/tags/v*');
       expect(reply.description).not.toContain('repo:org/*');
     }
