@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FUNCTION_MEMORY_MB } from '../infra/cdk/bundling.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
+import { replaceBetween } from '../scripts/readme-blocks.js';
 import { costPerMillion, PRICES, PRICES_READ, total } from './cost-model.js';
 
 /**
@@ -74,15 +75,6 @@ export function costBlock(results: Results): string {
     '',
     ...Object.values(PRICES).map((price) => `- ${price.usd} USD: ${price.source}.`),
   ].join('\n');
-}
-
-function replaceBetween(text: string, marker: string, content: string): string {
-  const begin = `<!-- ${marker}:begin -->`;
-  const end = `<!-- ${marker}:end -->`;
-  const from = text.indexOf(begin);
-  const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`markers ${begin} … ${end} not found`);
-  return `${text.slice(0, from + begin.length)}\n${content}\n${text.slice(to)}`;
 }
 
 export function writeReports(resultsFile = resolve(PROJECT_ROOT, 'bench/results.json')): void {

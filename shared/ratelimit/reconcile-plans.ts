@@ -3,7 +3,7 @@ import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
 import { PlanRepairs } from './plan-repairs.js';
 import type { RatePlanRegistry } from './rate-plans.js';
 import type { RatePlanRecord } from './plan-records.js';
-import type { Drift } from './reconcile.js';
+import type { Drift } from './drift.js';
 
 /** Records a finding and, when repairs are applied, runs its repair. */
 export type Found = (entry: Drift, repair: () => Promise<void>) => Promise<void>;

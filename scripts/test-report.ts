@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { relative, resolve } from 'node:path';
+import { rewriteBlock } from './readme-blocks.js';
+
+/**
+ * `npm run test:report`: runs the whole suite as `npm test` does (coverage gate included)
+ * and, when it passes, rewrites the counts of the README's table of test folders and the
+ * suite's duration. The "what" column stays as written: a folder without a row is an
+ * error, so a new folder is described before it is counted.
+ */
+const root = resolve(import.meta.dirname, '..');
+const runDirectory = mkdtempSync(resolve(tmpdir(), 'test-run-'));
+const results = resolve(runDirectory, 'results.json');
+const started = performance.now();
+const code = await new Promise<number>((done) => {
+  const child = spawn(
+    process.execPath,
+    ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', 'node_modules/jest/bin/jest.js', '--coverage', '--json', `--outputFile=${results}`],
+    { cwd: root, stdio: 'inherit' },
+  );
+  child.on('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0)));
+});
+const seconds = (performance.now() - started) / 1000;
+
+if (code === 0) {
+  const report = JSON.parse(readFileSync(results, 'utf8')) as { testResults: { name: string; assertionResults: unknown[] }[] };
+  const counts = new Map<string, number>();
+  for (const file of report.testResults) {
+    const folder = relative(root, file.name).split('/').slice(0, 2).join('/');
+    counts.set(folder, (counts.get(folder) ?? 0) + file.assertionResults.length);
+  }
+  const readme = resolve(root, 'README.md');
+  const block = /<!-- test-counts:begin -->\n([\s\S]*?)\n<!-- test-counts:end -->/.exec(readFileSync(readme, 'utf8'))?.[1] ?? '';
+  const rows = new Map([...block.matchAll(/^\| `(test\/[^`]+)` \| (.*) \| \d+ \|$/gm)].map((row) => [row[1]!, row[2]!]));
+  const missing = [...counts.keys()].filter((folder) => !rows.has(folder));
+  if (missing.length > 0) throw new Error(`README's table of test folders has no row for ${missing.join(', ')}: describe them first.`);
+  const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  const table = [
+    '| folder | what | tests |',
+    '|---|---|---|',
+    ...[...rows].filter(([folder]) => counts.has(folder)).map(([folder, what]) => `| \`${folder}\` | ${what} | ${counts.get(folder)} |`),
+    '',
+    `${total} tests in ${report.testResults.length} files; the whole suite, coverage included, took ${Math.round(seconds)} s on the last full run (${new Date().toISOString().slice(0, 10)}).`,
+  ].join('\n');
+  rewriteBlock(readme, 'test-counts', table);
+  console.log(`README.md test counts rewritten: ${total} tests in ${report.testResults.length} files, ${seconds.toFixed(0)} s.`);
+}
+rmSync(runDirectory, { recursive: true, force: true });
+process.exit(code);
