@@ -292,7 +292,9 @@ beforeAll(async () => {
   });
   afterItems = await service.scanTable();
   for (const c of cases) verdicts.set(c.id, [...judge(c, replies.get(c.id)!), ...effectProblems(c)]);
-});
+  // 3,600 requests and their fixtures: about a minute on an idle 2-core machine, and more
+  // than the default two when the machine is shared. A hook's budget, not an assertion's.
+}, 360_000);
 
 afterAll(async () => {
   writeReport();
