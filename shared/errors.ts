@@ -143,3 +143,15 @@ export class PayloadTooLargeError extends ProblemError {
     super(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The request body is over ${limit}.`);
   }
 }
+
+export class PolicyNotFoundError extends ProblemError {
+  constructor() {
+    super(404, 'POLICY_NOT_FOUND', 'Federation policy not found', 'This service account has no federation policy with that id.');
+  }
+}
+
+export class PolicyLimitReachedError extends ProblemError {
+  constructor(limit: number) {
+    super(409, 'POLICY_LIMIT_REACHED', 'Federation policy limit reached', `This service account already has ${limit} federation policies, the most allowed; delete one first.`);
+  }
+}

@@ -13,6 +13,10 @@ import { DynamoTokenExposures } from './store/exposure-store.js';
 import { DynamoTokenLifecycle } from './store/lifecycle-store.js';
 import { DynamoTokenStore } from './store/token-store.js';
 import { ids } from './ids.js';
+import type { ExchangeRecords, PolicyStore, ReplayGuard } from './federation/ports.js';
+import type { SubjectTokenVerifier } from './federation/subject-token.js';
+import { DynamoExchangeRecords, DynamoReplayGuard } from './store/exchange-store.js';
+import { DynamoPolicyStore } from './store/policy-store.js';
 
 /**
  * The composition root: every client, store and adapter, built once from configuration.
@@ -35,6 +39,11 @@ export interface Runtime extends Observability {
   directory: DirectoryStore;
   rateLimits: RateLimits;
   verifyJwt: JwtVerifier;
+  /** Federation: policies, used subject tokens, what exchanges write, and subject-token verification. */
+  policies: PolicyStore;
+  replay: ReplayGuard;
+  exchangeRecords: ExchangeRecords;
+  verifySubjectToken: SubjectTokenVerifier;
   /** Told when undoing half of a change failed; reconcile repairs what it left. */
   onCompensationFailure: CompensationFailureReport;
 }
@@ -48,6 +57,7 @@ export interface RuntimeParts {
   clock?: Clock;
   ids?: IdGenerator;
   verifyJwt?: JwtVerifier;
+  verifySubjectToken?: SubjectTokenVerifier;
 }
 
 /**
@@ -59,6 +69,8 @@ export type Wiring = (config: Config, base: Pick<Runtime, 'documents' | 'onCompe
 
 /** The JWT verifier of a function that is not wired for JWTs: a wiring mistake, said plainly. */
 const noJwtVerification: JwtVerifier = () => Promise.reject(new Error('This function is not wired to verify JWTs: pass jwtVerification to lambdaHandler'));
+const noSubjectTokenVerification: SubjectTokenVerifier = () =>
+  Promise.reject(new Error('This function is not wired to verify subject tokens: pass subjectTokenVerification to lambdaHandler'));
 
 export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings: Wiring[] = []): Runtime {
   const observability = createObservability(config);
@@ -85,6 +97,10 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     directory: new DynamoDirectoryStore(documents, config.tableName),
     rateLimits,
     verifyJwt: wired.verifyJwt ?? noJwtVerification,
+    policies: new DynamoPolicyStore(documents, config.tableName),
+    replay: new DynamoReplayGuard(documents, config.tableName),
+    exchangeRecords: new DynamoExchangeRecords(documents, config.tableName, config.audit.retentionDays),
+    verifySubjectToken: wired.verifySubjectToken ?? noSubjectTokenVerification,
     onCompensationFailure,
   };
 }

@@ -98,6 +98,8 @@ export const EVENT_TYPES = [
   'token.expired',
   'token.suspended_unused',
   'token.exposed',
+  'token.exchanged',
+  'token.exchange_refused',
 ] as const;
 export const listEventsQuery = /* @__PURE__ */ extend(listTokensQuery, {
   tokenName: /* @__PURE__ */ optional(tokenName),

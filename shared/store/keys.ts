@@ -17,6 +17,9 @@
  * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
  * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
  * | audit event of an account's tokens         | `EVENTS#<accountId>` | `EVENT#<id>` |
+ * | federation policy of an account             | `SA#<accountId>`  | `FEDPOLICY#<policyId>` |
+ * | federation policy count of an account       | `SA#<accountId>`  | `FEDCOUNTER`   |
+ * | a subject token's `jti`, used once (until its `exp`) | `JTI#<digest of iss and jti>` | `JTI` |
  *
  * Two sparse global secondary indexes serve the lifecycle job (`shared/lifecycle/`); only
  * token items carry their keys (see `LIFECYCLE_INDEXES`).
@@ -39,6 +42,8 @@ const MEMBER = 'MEMBER#';
 const EVENTS = 'EVENTS#';
 const EVENT = 'EVENT#';
 const LIFECYCLE = 'LIFECYCLE#';
+const POLICY = 'FEDPOLICY#';
+const REPLAY = 'JTI#';
 
 export const keys = {
   token: (accountId: string, name: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${TOKEN}${name}` }),
@@ -54,6 +59,10 @@ export const keys = {
   localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
   event: (accountId: string, id: string): ItemKey => ({ pk: `${EVENTS}${accountId}`, sk: `${EVENT}${id}` }),
+  policy: (accountId: string, policyId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${POLICY}${policyId}` }),
+  policyCounter: (accountId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: 'FEDCOUNTER' }),
+  /** `digest`: of the issuer and the jti together, so that issuers cannot collide and any jti fits a key. */
+  replay: (digest: string): ItemKey => ({ pk: `${REPLAY}${digest}`, sk: 'JTI' }),
 } as const;
 
 /** Key prefixes, for queries over a partition and for recognising an item's kind in a scan. */
@@ -65,6 +74,7 @@ export const prefixes = {
   domain: DOMAIN,
   member: MEMBER,
   event: EVENT,
+  policy: POLICY,
 } as const;
 
 /** The partition of an account's audit events. */
@@ -87,6 +97,7 @@ export const PARTITIONS = {
   localKey: `${LOCAL_KEY}*`,
   events: `${EVENTS}*`,
   lifecycle: `${LIFECYCLE}*`,
+  replay: `${REPLAY}*`,
 } as const;
 export type Partition = keyof typeof PARTITIONS;
 

@@ -8,6 +8,7 @@ import { keys, lifecycleShard, prefixes, utcDay } from './keys.js';
  * (`npm run lifecycle -- --backfill`), never the hourly job, which has no right to scan.
  * Each token gets its shard, its next notice after `now` (notices whose time has passed
  * are not sent late) and, while active, its idle count from its last use (or creation).
+ * Federated tokens stay out, as they do when issued (see `lifecycleFields`).
  * Every write is conditional on the token being as scanned and not yet brought in, so a
  * second pass, or one racing a change, changes nothing twice.
  */
@@ -18,7 +19,7 @@ export async function backfillLifecycle(client: DynamoDBDocumentClient, tableNam
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token) AND attribute_not_exists(lifecycleShard)',
+        FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token) AND attribute_not_exists(lifecycleShard) AND attribute_not_exists(federation)',
         ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
         ExclusiveStartKey: startKey,
       }),

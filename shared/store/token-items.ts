@@ -54,6 +54,8 @@ function isPreviousSecret(value: unknown): value is PreviousSecret {
 export function toStoredToken(item: Record<string, unknown>): StoredToken {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
   if (!isPreviousSecret(record.previousSecret)) record.previousSecret = null;
+  const federation = item.federation as TokenRecord['federation'] | undefined;
+  if (typeof federation?.policyId === 'string') record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
   return { ...record, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
 }
 
@@ -83,8 +85,12 @@ export function toCredential(item: Record<string, unknown>): TokenCredential & P
 /**
  * The lifecycle attributes of a new token item: its shard, its first expiry notice (none
  * without an expiry) and, while active, the day its idle time counts from (its creation).
+ * A federated token has none: it lives minutes, its expiry is the point, and a notice for
+ * each CI job's token would bury the ones owners need. Without a shard it is in neither
+ * index, whatever else is later set on it.
  */
-export function lifecycleFields(record: Pick<TokenRecord, 'lookupId' | 'expiresAt' | 'createdAt' | 'status'>): Record<string, string> {
+export function lifecycleFields(record: Pick<TokenRecord, 'lookupId' | 'expiresAt' | 'createdAt' | 'status' | 'federation'>): Record<string, string> {
+  if (record.federation) return {};
   const noticeAt = nextNoticeAt(record.expiresAt, record.createdAt);
   return {
     lifecycleShard: lifecycleShard(record.lookupId),

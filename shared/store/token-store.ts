@@ -5,6 +5,7 @@ import type { NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, Token
 import { eventPut } from './event-items.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
 import { accountPartition, type ItemKey, keys, prefixes, utcDay } from './keys.js';
+import { accountCheck } from './account-check.js';
 import { bindingFields, newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
 import { rotationItems } from './token-rotation.js';
 import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
@@ -52,16 +53,7 @@ export class DynamoTokenStore implements TokenStore {
         // directory: a token never outlives its account (an import retires the account
         // before it sweeps its tokens, so a create racing the import either fails here or
         // lands before the sweep).
-        [
-          'account',
-          {
-            ConditionCheck: {
-              TableName: this.tableName,
-              Key: keys.profile(accountId),
-              ...expression({ condition: all(exists('pk'), equals('type', 'SERVICE_ACCOUNT'), absent('retiring')) }),
-            } as { TableName: string; Key: ItemKey; ConditionExpression: string },
-          },
-        ],
+        ['account', accountCheck(this.tableName, accountId)],
         [
           'counter',
           {
@@ -213,10 +205,15 @@ export class DynamoTokenStore implements TokenStore {
           },
         ],
         ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
-        [
-          'counter',
-          { Update: { TableName: this.tableName, Key: keys.counter(current.serviceAccountId), ...updateExpression({ add: { tokenCount: -1, version: 1 } }) } },
-        ],
+        // Federated tokens are not counted in the account's limit.
+        ...(current.federation
+          ? []
+          : [
+              [
+                'counter',
+                { Update: { TableName: this.tableName, Key: keys.counter(current.serviceAccountId), ...updateExpression({ add: { tokenCount: -1, version: 1 } }) } },
+              ] as const,
+            ]),
       ]);
     } catch (error) {
       throw await this.explainLostRace(current, error);

@@ -111,6 +111,8 @@ export async function reconcileCount({ client, tableName }: Table, accountId: st
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        // Federated tokens are not counted in the limit.
+        FilterExpression: 'attribute_not_exists(federation)',
         ExpressionAttributeValues: { ':pk': accountPartition(accountId), ':prefix': prefixes.token },
         ConsistentRead: true,
         Select: 'COUNT',

@@ -187,7 +187,7 @@ describe('routes and functions', () => {
     }
   });
 
-  it('puts the REQUEST authorizer and a required API key on every authenticated method, and neither on /health', () => {
+  it('puts the REQUEST authorizer and a required API key on every authenticated method, and neither on /health nor the token exchange', () => {
     const [authorizerId] = ofType(synth.resources, 'AWS::ApiGateway::Authorizer')[0]!;
     for (const route of routes) {
       const { Properties: props } = methodFor(route.method, route.path);
@@ -208,9 +208,10 @@ describe('routes and functions', () => {
       }
     }
     expect(methodFor('GET', '/health').Properties!.AuthorizationType).toBe('NONE');
-    // The signature of each report is its credential: no authorizer, no API key.
+    // Each open route has a credential of its own (a report's signature, the exchange's subject token): no authorizer, no API key.
     expect(methodFor('POST', '/api/v1/secret-scanning/github').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
-    expect(routes.filter((route) => route.auth === 'none').map((route) => route.id)).toStrictEqual(['health', 'github-secret-scanning']);
+    expect(methodFor('POST', '/api/v1/auth/token').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
+    expect(routes.filter((route) => route.auth === 'none').map((route) => route.id)).toStrictEqual(['health', 'exchange-token', 'github-secret-scanning']);
   });
 
   it('runs the authorizer function with result caching off and no identity sources', () => {
@@ -494,18 +495,24 @@ describe('API Gateway', () => {
         ThrottlingRateLimit: DEFAULT_SETTINGS.apiRateLimit,
         ThrottlingBurstLimit: DEFAULT_SETTINGS.apiBurstLimit,
       },
-      // The secret scanning route, which anyone may call, has a throttle of its own.
-      {
-        HttpMethod: 'POST',
-        ResourcePath: '/~1api~1v1~1secret-scanning~1github',
-        DataTraceEnabled: false,
-        LoggingLevel: 'ERROR',
-        MetricsEnabled: true,
-        ThrottlingRateLimit: 10,
-        ThrottlingBurstLimit: 20,
-      },
+      // The routes anyone may call (the token exchange, secret scanning reports) throttle below the stage.
+      ...routes
+        .filter((route) => route.throttle)
+        .map((route) => ({
+          HttpMethod: route.method,
+          ResourcePath: `/${route.path.replaceAll('/', '~1')}`,
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+          ThrottlingRateLimit: route.throttle!.rateLimit,
+          ThrottlingBurstLimit: route.throttle!.burstLimit,
+        })),
     ]);
-    expect(routes.filter((route) => route.throttle).map((route) => [route.id, route.throttle])).toStrictEqual([['github-secret-scanning', { rateLimit: 10, burstLimit: 20 }]]);
+    expect(routes.filter((route) => route.throttle).map((route) => [route.id, route.throttle])).toStrictEqual([
+      ['exchange-token', { rateLimit: 50, burstLimit: 100 }],
+      ['github-secret-scanning', { rateLimit: 10, burstLimit: 20 }],
+    ]);
+    expect(routes.filter((route) => route.auth === 'none' && route.id !== 'health').every((route) => route.throttle !== undefined)).toBe(true);
   });
 
   /** The gateway response body, as API Gateway would fill it in. */
@@ -659,7 +666,7 @@ describe('assets for sam local', () => {
     }
   });
 
-  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the authorizer alone', () => {
+  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the JWT verifiers alone', () => {
     const carried = (id: string, marker: string) => {
       const fn = synth.resources[synth.functionId(id)]!;
       const [file] = (fn.Properties!.Handler as string).split('.');
@@ -673,7 +680,9 @@ describe('assets for sam local', () => {
         deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);
       // Operation names and error codes survive minification; class names do not.
       expect({ id, apiGateway: carried(id, '"CreateUsagePlanKey"') }).toStrictEqual({ id, apiGateway: callsApiGateway });
-      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: id === authorizer.id });
+      // The authorizer verifies people's JWTs; the exchange and the policy tests verify CI subject tokens.
+      const verifiesJwts = id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
+      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: verifiesJwts });
     }
   });
 

@@ -22,6 +22,7 @@ import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
 import { awsRateLimits } from '../ratelimit/fixture.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
+import { GITHUB_CLAIMS, startCiIssuer } from '../support/ci-issuer.js';
 
 /**
  * Least privilege, as the functions behave: every DynamoDB and API Gateway call each
@@ -206,6 +207,7 @@ async function session(): Promise<void> {
   await ok(200, api.call('GET', '/api/v1/domains/finance/members/sa-etl', { as: 'alice' }));
   await ok(200, api.call('GET', '/api/v1/auth/users?limit=2', { as: 'root' }));
   await ok(200, api.call('GET', '/api/v1/auth/users/sa-etl', { as: 'root' }));
+  await federationSession();
   // The limit reached: every create recounts the account's tokens before it refuses.
   while ((await api.call('POST', FIN, { as: 'alice', body: { name: `fill-${rate++}` } })).status === 201);
   await ok(409, api.call('POST', FIN, { as: 'alice', body: { name: 'one-too-many' } }));
@@ -234,7 +236,7 @@ async function session(): Promise<void> {
   // answers Conflict after taking effect, as an SDK retry would see it.
   fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
   for (let run = 1; run <= 3; run++) {
-    const deps = { tokens: api.service.runtime.tokens, rateLimits, clock: () => new Date(Date.now() + run * 2 * 86_400_000) };
+    const deps = { tokens: api.service.runtime.tokens, policies: api.service.runtime.policies, rateLimits, clock: () => new Date(Date.now() + run * 2 * 86_400_000) };
     const report = await phase.run('reconcile', () => reconcileRateLimits(deps, { apply: true }));
     expect(report.drift.filter((drift) => !drift.repaired)).toStrictEqual([]);
   }
@@ -269,6 +271,43 @@ async function session(): Promise<void> {
   await phase.run('forward-events', () => forwarder({ Records: records } as never, { functionName: 'forward-events', awsRequestId: 'r' } as never));
   expect(eventbridge.commandCalls(PutEventsCommand).length).toBeGreaterThan(0);
   eventbridge.restore();
+}
+
+/**
+ * Federation on both bases: policies with a limit (their one key made, undone when it
+ * cannot join its plan, found again after a Conflict), listed, read, tested; exchanges
+ * issued, replayed (a refusal's own event) and used; the policies deleted with their keys.
+ */
+async function federationSession(): Promise<void> {
+  const ci = await startCiIssuer();
+  const audience = 'https://tokens.example.test';
+  const form = (jwt: string) => new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: jwt, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', service_account_id: ACCOUNT }).toString();
+  const exchange = (jwt: string) => api.call('POST', '/api/v1/auth/token', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, rawBody: form(jwt) });
+  try {
+    let rate = 40;
+    for (const [base, manager] of [[FIN, 'alice'], [ADMIN, 'root']] as const) {
+      const policies = base.replace(/\/tokens$/, '/federation-policies');
+      const body = (name: string, maxRps: number) => ({ name, issuer: ci.issuer, audiences: [audience], subject: 'repo:org/app:**', maxRps });
+      fake.fail('CreateUsagePlan');
+      await ok(503, api.call('POST', policies, { as: manager, body: body('no-plan', ++rate) }));
+      const policy = await ok(201, api.call('POST', policies, { as: manager, body: body('ci', rate) }));
+      fake.fail('CreateUsagePlanKey');
+      await ok(503, api.call('POST', policies, { as: manager, body: body('undone', rate) }));
+      fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+      const retried = await ok(201, api.call('POST', policies, { as: manager, body: body('retried', rate) }));
+      await ok(204, api.call('DELETE', `${policies}/${retried.policyId}`, { as: manager }));
+      await ok(200, api.call('GET', policies, { as: manager }));
+      await ok(200, api.call('GET', `${policies}/${policy.policyId}`, { as: manager }));
+      const jwt = await ci.issue(audience, { ...GITHUB_CLAIMS });
+      await ok(200, api.call('POST', `${policies}/${policy.policyId}/test`, { as: manager, body: { subjectToken: jwt } }));
+      const issued = await ok(200, exchange(jwt));
+      await ok(400, exchange(jwt));
+      await ok(200, api.call('GET', '/api/v1/auth/whoami', { token: issued.access_token }));
+      await ok(204, api.call('DELETE', `${policies}/${policy.policyId}`, { as: manager }));
+    }
+  } finally {
+    await ci.close();
+  }
 }
 
 /** What a function is granted: its table actions on its partitions, and its API Gateway operations. */
