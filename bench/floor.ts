@@ -6,6 +6,8 @@ import { DynamoTokenStore } from '../shared/store/token-store.js';
 import { ids } from '../shared/ids.js';
 import { mintToken } from '../shared/token-format.js';
 import { SERVICE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
+import { DynamoExchangeRecords, DynamoReplayGuard } from '../shared/store/exchange-store.js';
+import { DynamoPolicyStore } from '../shared/store/policy-store.js';
 
 /**
  * The floor: a plain `node:http` server, no framework and no middleware, that performs
@@ -18,6 +20,9 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
   const directory = new DynamoDirectoryStore(client, tableName);
   const eventDeps = { clock: () => new Date(), ids };
   const events = new DynamoTokenEvents(client, tableName);
+  const policies = new DynamoPolicyStore(client, tableName);
+  const replay = new DynamoReplayGuard(client, tableName);
+  const exchanges = new DynamoExchangeRecords(client, tableName, 400);
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -34,6 +39,18 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
         const credential = await tokens.getCredential(lookupId);
         const principal = await directory.getPrincipal(credential?.serviceAccountId ?? '');
         return json(res, 200, { userId: credential?.serviceAccountId, type: principal?.type });
+      }
+      if (url.pathname === '/exchange') {
+        // The exchange's table work: the account's policies, the jti used once, the issued
+        // token with its event (no signature check: the floor verifies nothing).
+        const [policy] = await policies.list(account);
+        const now = new Date();
+        await replay.claim(policy!.issuer, `floor-${mintToken().lookupId}`, Math.floor(now.getTime() / 1000) + 3_600, now);
+        const minted = mintToken();
+        const at = now.toISOString();
+        const record = { serviceAccountId: account, name: `floor-${minted.lookupId}`, lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null, expiresAt: new Date(now.getTime() + 900_000).toISOString(), createdAt: at, createdBy: 'floor', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null, federation: { policyId: policy!.policyId, policyName: policy!.name } };
+        await exchanges.issue({ record, secretHash: minted.secretHash, removeAfter: null }, policy!, tokenEvent(eventDeps, 'token.exchanged', record, SERVICE_ORIGIN));
+        return json(res, 200, { access_token: minted.token, expires_in: 900 });
       }
       // The function's two reads, in parallel. (The authorizer also reads a JWT caller's
       // profile, to refuse a JWT naming a service account, but once per user and container

@@ -14,11 +14,13 @@ import { createRuntime } from '../shared/runtime.js';
 import { ensureTable } from '../shared/store/table.js';
 import { encodeCursor } from '../shared/tokens/cursor.js';
 import { measureColdStarts } from './cold-start.js';
+import { measureLifecycle } from './lifecycle.js';
 import { writeReports } from './report.js';
 import { tokenServiceDeps } from '../shared/tokens/deps.js';
 import { rotateToken } from '../shared/tokens/rotate.js';
 import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import type { TraceRequest } from './server-process.js';
+import { benchPolicy, exchangeForm, startBenchIssuer } from './federation.js';
 
 /**
  * `npm run bench`: our service against its floor (the same DynamoDB work behind a bare
@@ -95,6 +97,7 @@ async function main() {
   };
   const runtime = createRuntime(readConfig(env));
   const children: ChildProcess[] = [];
+  let closeIssuer = async () => undefined as void;
   try {
     await ensureTable(runtime.documents, tableName);
     await importDirectory(importDeps(runtime), benchDirectory(), { replace: true });
@@ -107,6 +110,17 @@ async function main() {
     await seedTokens(store, large.account, large.tokens);
     console.error(`seeded: ${SMALL.tokens} + ${large.tokens} tokens, callers in ${SMALL.groups} and ${large.groups} groups`);
 
+    const ci = await startBenchIssuer();
+    closeIssuer = ci.close;
+    await benchPolicy(runtime, SMALL.account, ci.issuer);
+    // One subject token per exchange (a jti is used once): enough for every round and the warm-up.
+    const subjectTokens = await ci.sign(smoke ? 3_000 : 40_000);
+    let nextSubject = 0;
+    const takeSubject = () => {
+      if (nextSubject >= subjectTokens.length) throw new Error('Out of subject tokens: sign more in bench/run.ts');
+      return subjectTokens[nextSubject++]!;
+    };
+
     const service = await startServer('service', env);
     const floor = await startServer('floor', env);
     children.push(service.child, floor.child);
@@ -114,6 +128,10 @@ async function main() {
     const jwt = await devAccessToken(`${service.url}${OIDC_PATH}`, SMALL.caller);
     const jwtLarge = await devAccessToken(`${service.url}${OIDC_PATH}`, large.caller);
     const listPath = (account: string) => `/api/v1/domains/bench/auth/service-accounts/${account}/tokens`;
+    // A token the exchange issued: its authorizer path is a stored token's (one read).
+    const exchanged = await fetch(`${service.url}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: exchangeForm(takeSubject(), SMALL.account) });
+    const federatedToken = ((await exchanged.json()) as { access_token?: string }).access_token;
+    if (!federatedToken) throw new Error(`The bench exchange answered ${exchanged.status}`);
     const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
 
     let cycle = 0;
@@ -129,6 +147,27 @@ async function main() {
         name: 'whoami-token-previous-secret',
         service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': previous } }] },
         floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': previous } }] },
+      },
+      {
+        name: 'whoami-federated-token',
+        service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } }] },
+        floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': federatedToken } }] },
+      },
+      {
+        // The issuer's keys cached (the warm-up fetched them): what every exchange but a container's first costs.
+        name: 'exchange',
+        service: {
+          url: service.url,
+          requests: [
+            {
+              method: 'POST',
+              path: '/api/v1/auth/token',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              setupRequest: (request) => ({ ...request, body: exchangeForm(takeSubject(), SMALL.account) }),
+            },
+          ],
+        },
+        floor: { url: floor.url, requests: [{ method: 'POST', path: `/exchange?account=${SMALL.account}` }] },
       },
       {
         name: 'list-token-events',
@@ -215,6 +254,8 @@ async function main() {
       { name: 'whoami-token-first-use', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
       { name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
       { name: 'whoami-jwt', method: 'GET', path: '/api/v1/auth/whoami', headers: { authorization: `Bearer ${jwt}` } },
+      { name: 'whoami-federated-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } },
+      { name: 'exchange', method: 'POST', path: '/api/v1/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: exchangeForm(takeSubject(), SMALL.account) },
       { name: 'list-domain-tokens', method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } },
       { name: 'list-admin-tokens', method: 'GET', path: `/api/v1/auth/service-accounts/${SMALL.account}/tokens`, headers: { authorization: `Bearer ${jwt}` } },
       ...(['domain', 'admin'] as const).flatMap((scope): TraceRequest[] => {
@@ -247,6 +288,8 @@ async function main() {
             ? phase.phase
             : trace.name === 'whoami-token-first-use'
               ? 'authorizer (access token, first use in a minute: + lastUsedAt)'
+              : trace.name === 'whoami-federated-token'
+              ? 'authorizer (federated token)'
               : `authorizer (${trace.name === 'whoami-token' ? 'access token' : 'JWT'})`;
         if (dynamodbCalls.some((row) => row.endpoint === endpoint)) continue;
         dynamodbCalls.push({ endpoint, calls: phase.calls, sequentialRoundTrips: phase.sequentialRoundTrips, commands: phase.commands });
@@ -264,6 +307,15 @@ async function main() {
     );
 
     const functions = await measureColdStarts({ runs: smoke ? 3 : 21 });
+
+    // The lifecycle job: its reads against the tokens due, at two table sizes, and its floor.
+    const lifecycleCases = [];
+    for (const [tag, tokens] of [['small', smoke ? 200 : 1_000], ['large', smoke ? 1_000 : 10_000]] as const) {
+      const measured = await measureLifecycle(runtime.documents, { tokens, due: 10, tag });
+      if (measured.job.expiring !== 10 || measured.job.suspended !== 10) throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
+      lifecycleCases.push(measured);
+      console.error(`lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`);
+    }
 
     const small = results.find((r) => r.name === 'list-tokens-jwt')!;
     const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
@@ -284,6 +336,10 @@ async function main() {
       functions,
       dynamodbCalls,
       durations,
+      lifecycle: {
+        description: 'one pass of the lifecycle job over a table of N tokens, 10 with a notice due and 10 unused for 90 days, against its floor (the same queries and writes through the store)',
+        cases: lifecycleCases,
+      },
     };
     mkdirSync(resolve(outFile, '..'), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);
@@ -306,6 +362,7 @@ async function main() {
     }
   } finally {
     for (const child of children) child.kill();
+    await closeIssuer();
     await dynamodb.stop();
   }
 }

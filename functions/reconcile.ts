@@ -20,7 +20,7 @@ export const create = (runtime: Runtime) => {
   return middy<unknown, Summary>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
-      const report = await reconcileRateLimits({ tokens: runtime.tokens, rateLimits, clock: runtime.clock }, { apply: true });
+      const report = await reconcileRateLimits({ tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock }, { apply: true });
       for (const drift of report.drift) {
         if (drift.repaired) logger.info('Drift repaired', { ...drift });
         else logger.error('Drift not repaired', { ...drift });

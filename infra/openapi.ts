@@ -1,6 +1,7 @@
 import { registry, toJSONSchema, type z } from 'zod/mini';
 import { DIRECTORY_ID_PATTERN } from '../shared/directory/directory.js';
-import { problemSchema } from '../shared/http/response-schemas.js';
+import { POLICY_ID_PATTERN } from '../shared/http/federation-validation.js';
+import { oauthErrorSchema, problemSchema } from '../shared/http/response-schemas.js';
 import { TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import { type Route, routes } from './routes.js';
 
@@ -18,6 +19,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: Json }> = {
   serviceAccountId: { description: 'The service account (a user of type SERVICE_ACCOUNT)', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
   name: { description: 'The token’s name', schema: { type: 'string', pattern: TOKEN_NAME_PATTERN.source } },
   userId: { description: 'A user of the directory (a person or a service account)', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
+  policyId: { description: 'The federation policy', schema: { type: 'string', pattern: POLICY_ID_PATTERN.source } },
 };
 
 /** Problem answers every authenticated route may give, from the gateway or the function. */
@@ -26,11 +28,11 @@ const COMMON_PROBLEMS = [400, 401, 403, 413, 429, 500, 502, 503, 504];
 const GATEWAY_PROBLEMS = [400, 403, 429, 500, 502, 504];
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the gateway could not read the request',
-  401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which)',
+  401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which); for a secret scanning report, no valid signature',
   403: 'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), or TOKEN_EXCEEDS_CALLER (a token caller asked for more than its own limits)',
-  404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, or NOT_FOUND (no such route)',
-  409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
-  413: 'PAYLOAD_TOO_LARGE: a body over 10 MB',
+  404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, POLICY_NOT_FOUND, or NOT_FOUND (no such route)',
+  409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, POLICY_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
+  413: 'PAYLOAD_TOO_LARGE: a body over 10 MB (over 1 MiB for a secret scanning report)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   429: 'THROTTLED: over the token’s maxRps; retry after Retry-After seconds',
   500: 'INTERNAL_ERROR or AUTHORIZER_FAILURE: a bug; quote requestId',
@@ -39,8 +41,14 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   504: 'GATEWAY_TIMEOUT: the function did not answer in time',
 };
 
+const OAUTH_DESCRIPTIONS: Record<number, string> = {
+  400: 'invalid_request (a missing or malformed parameter), unsupported_grant_type, or invalid_grant (the subject token failed a check: error_description names it, and the closest policy); or a gateway refusal as problem JSON',
+  500: 'server_error: a bug; or a gateway failure as problem JSON',
+  503: 'temporarily_unavailable: the issuer’s keys could not be read, or a dependency failed; retry after Retry-After seconds',
+};
+
 const HEADER_DESCRIPTIONS: Record<string, string> = {
-  Location: 'The token’s path',
+  Location: 'The path of what was created',
   'Cache-Control': 'no-store: the answer holds a secret',
   Deprecation: 'RFC 9745: when this operation was deprecated',
   Link: 'The successor operation, rel="successor-version"',
@@ -56,6 +64,7 @@ function componentSchemas(): { schemas: Json; refOf: (schema: z.ZodMiniType) => 
     components.add(schema, { id });
   };
   add(problemSchema, 'Problem');
+  add(oauthErrorSchema, 'OAuthError');
   for (const route of routes) {
     if (route.body) add(route.body, schemaName(route.id, 'Body'));
     if (route.success.schema) add(route.success.schema, schemaName(route.id, 'Answer'));
@@ -95,6 +104,15 @@ const KNOWN_NAMES: Record<string, string> = {
   'list-users:Answer': 'UserList',
   'get-user:Answer': 'User',
   'health:Answer': 'Health',
+  'github-secret-scanning:Body': 'SecretScanningReport',
+  'github-secret-scanning:Answer': 'SecretScanningFeedback',
+  'create-domain-federation-policy:Body': 'CreateFederationPolicyBody',
+  'create-domain-federation-policy:Answer': 'FederationPolicy',
+  'list-domain-federation-policies:Answer': 'FederationPolicyList',
+  'test-domain-federation-policy:Body': 'TestFederationPolicyBody',
+  'test-domain-federation-policy:Answer': 'FederationPolicyTest',
+  'exchange-token:Body': 'TokenExchangeForm',
+  'exchange-token:Answer': 'TokenExchangeAnswer',
 };
 function schemaName(routeId: string, part: 'Body' | 'Answer'): string {
   return KNOWN_NAMES[`${routeId.replace('-admin-', '-domain-')}:${part}`] ?? `${routeId}-${part}`;
@@ -134,6 +152,14 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
   for (const status of problems) {
     responses[status] = { description: PROBLEM_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
   }
+  // The function's own refusals in OAuth's shape (the gateway's stay problem JSON).
+  for (const status of route.oauthErrors ?? []) {
+    const problem = responses[status] as { content?: Json } | undefined;
+    responses[status] = {
+      description: OAUTH_DESCRIPTIONS[status],
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } }, ...(problem?.content ?? {}) },
+    };
+  }
   return {
     operationId: route.id,
     summary: route.summary,
@@ -142,7 +168,7 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
     ...(route.deprecated ? { deprecated: true } : {}),
     ...(route.auth === 'none' ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: route.bodyOptional !== true, content: { 'application/json': { schema: refOf(route.body) } } } } : {}),
+    ...(route.body ? { requestBody: { required: route.bodyOptional !== true, content: { [route.bodyMediaType ?? 'application/json']: { schema: refOf(route.body) } } } } : {}),
     responses,
   };
 }
@@ -163,9 +189,13 @@ export function openApiDocument(): Json {
     servers: [{ url: 'http://127.0.0.1:3000', description: 'npm start' }],
     tags: [
       { name: 'Tokens', description: 'A service account’s access tokens' },
+      { name: 'Audit', description: 'The audit trail of a service account’s tokens' },
+      { name: 'Federation', description: 'CI jobs trade their OIDC token for a short-lived access token: policies, the exchange, and a policy test' },
       { name: 'Identity', description: 'Who is calling' },
       { name: 'Directory', description: 'Domains’ members and the directory’s users, as the console lists them' },
       { name: 'Service', description: 'The service itself' },
+      { name: 'Audit', description: 'The audit trail of an account’s tokens' },
+      { name: 'Secret scanning', description: 'Leaked tokens reported by secret scanners, which sign their reports' },
     ],
     security: [{ accessToken: [] }, { bearer: [] }],
     paths,

@@ -1,6 +1,8 @@
 import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
+import { secretScanningBody } from '../shared/scanning/reports.js';
+import { createPolicyBody, testPolicyBody } from '../shared/http/federation-validation.js';
 import { createTokenBody, deprecatedCreateTokenBody, EVENT_TYPES, rotateTokenBody, TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import {
   createdTokenSchema,
@@ -8,6 +10,12 @@ import {
   memberListSchema,
   memberSchema,
   rotatedTokenSchema,
+  secretScanningFeedbackSchema,
+  exchangedTokenSchema,
+  exchangeFormSchema,
+  federationPolicyListSchema,
+  federationPolicySchema,
+  policyTestSchema,
   tokenEventListSchema,
   tokenListSchema,
   tokenSchema,
@@ -29,7 +37,8 @@ export type DynamoAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:BatchGetItem';
 
 /** A query parameter, as the OpenAPI document describes it. */
 export interface QueryParameter {
@@ -44,8 +53,12 @@ export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API Gateway resource path, with `{param}` segments. */
   path: string;
-  /** `none`: no authorizer and no API key (health only). */
+  /** `none`: no authorizer and no API key (health, and what authenticates itself: secret scanning reports, the token exchange's subject token). */
   auth: 'none' | 'authenticated';
+  /** Why a route without an authorizer needs none (cdk-nag's acknowledgement says it). */
+  noAuthorizerBecause?: string;
+  /** The method's own throttle in the stage, below the stage's (a route anyone may call). */
+  throttle?: { rateLimit: number; burstLimit: number };
   /** DynamoDB actions the function needs on the table, and nothing more. */
   dynamodb: DynamoAction[];
   /** The kinds of partition it reads or writes (IAM `dynamodb:LeadingKeys`), and no other. */
@@ -59,12 +72,16 @@ export interface Route {
   /** OpenAPI: what the operation does, beyond its summary. */
   description?: string;
   /** OpenAPI tag. */
-  tag: 'Tokens' | 'Audit' | 'Identity' | 'Directory' | 'Service';
+  tag: 'Tokens' | 'Audit' | 'Identity' | 'Directory' | 'Service' | 'Secret scanning' | 'Federation';
   query?: QueryParameter[];
   /** The body schema the function validates with. */
   body?: z.ZodMiniType;
   /** The body may be left out (the function applies defaults). */
   bodyOptional?: boolean;
+  /** The body's media type, when it is not JSON (the exchange: a form, as RFC 8693 has it). */
+  bodyMediaType?: 'application/x-www-form-urlencoded';
+  /** Statuses the function answers with OAuth errors (RFC 6749 §5.2) instead of problem JSON. */
+  oauthErrors?: number[];
   /** The success answer: its status, body schema (none for 204) and notable headers. */
   success: { status: number; description: string; schema?: z.ZodMiniType; headers?: string[] };
   /** Problem statuses the function itself may answer, beyond those every authenticated route may. */
@@ -107,6 +124,28 @@ const EVENTS_QUERY: QueryParameter[] = [
   { name: 'type', description: 'Only events of this type', schema: { type: 'string', enum: [...EVENT_TYPES] } },
 ];
 
+// Policies: the account's partition holds them and their counter. Create and delete may
+// make or delete the policy's one rate-limit key (and a rate's usage plan record).
+const POLICY_READ: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
+const POLICY_CREATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'];
+const POLICY_DELETE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+// The exchange: the account's policies (Query), the jti (PutItem), the issued token with its
+// event, checked against the account and the policy (a transaction), or a refusal's event.
+const EXCHANGE: DynamoAction[] = ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'];
+
+function federationRoutes(scope: 'domain' | 'admin'): Route[] {
+  const base = `${scope === 'domain' ? DOMAIN_BASE : ADMIN_BASE}/{serviceAccountId}/federation-policies`;
+  const where = scope;
+  const who = scope === 'domain' ? 'Authorized as the domain’s token endpoints, same group included.' : 'Authorized as the admin token endpoints, same group included.';
+  return [
+    { id: `list-${where}-federation-policies`, method: 'GET', path: base, auth: 'authenticated', dynamodb: POLICY_READ, partitions: [...PROFILES, 'account'], tag: 'Federation', summary: `List federation policies (${where})`, description: `Every federation policy of the account (at most 50). ${who}`, success: { status: 200, description: 'The policies', schema: federationPolicyListSchema }, problems: TOKEN_PROBLEMS },
+    { id: `create-${where}-federation-policy`, apiKeys: 'create', method: 'POST', path: base, auth: 'authenticated', dynamodb: POLICY_CREATE, partitions: [...PROFILES, 'account', 'ratePlans'], jsonBody: true, tag: 'Federation', summary: `Create a federation policy (${where})`, description: `Which CI jobs (issuer, audience, subject, claims) may exchange their OIDC token for an access token of the account; with maxRps, one rate-limit key shared by every token it issues. ${who}`, body: createPolicyBody, success: { status: 201, description: 'The policy', schema: federationPolicySchema, headers: ['Location'] }, problems: [...TOKEN_PROBLEMS, 409, 415] },
+    { id: `get-${where}-federation-policy`, method: 'GET', path: `${base}/{policyId}`, auth: 'authenticated', dynamodb: ['dynamodb:GetItem'], partitions: [...PROFILES, 'account'], tag: 'Federation', summary: `Get a federation policy (${where})`, description: who, success: { status: 200, description: 'The policy', schema: federationPolicySchema }, problems: TOKEN_PROBLEMS },
+    { id: `delete-${where}-federation-policy`, apiKeys: 'delete', method: 'DELETE', path: `${base}/{policyId}`, auth: 'authenticated', dynamodb: POLICY_DELETE, partitions: [...PROFILES, 'account'], tag: 'Federation', summary: `Delete a federation policy (${where})`, description: `No exchange issues a token for it from then on. With maxRps its shared key is deleted, so the gateway refuses the tokens it issued; without, they work until they expire (at most maxTtlSeconds) unless suspended or deleted. ${who}`, success: { status: 204, description: 'Deleted' }, problems: TOKEN_PROBLEMS },
+    { id: `test-${where}-federation-policy`, method: 'POST', path: `${base}/{policyId}/test`, auth: 'authenticated', dynamodb: ['dynamodb:GetItem'], partitions: [...PROFILES, 'account', 'replay'], jsonBody: true, tag: 'Federation', summary: `Test a federation policy against a JWT (${where})`, description: `Runs every check of an exchange and says which passed and which failed, with the policy’s own patterns; issues nothing and does not use up the jti. ${who}`, body: testPolicyBody, success: { status: 200, description: 'Each check, passed or failed', schema: policyTestSchema }, problems: [...TOKEN_PROBLEMS, 415] },
+  ];
+}
+
 function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
   const base = scope === 'domain' ? DOMAIN_BASE : ADMIN_BASE;
   const where = scope === 'domain' ? 'domain' : 'admin';
@@ -144,12 +183,36 @@ function directoryRoutes(): Route[] {
 }
 
 export const routes: Route[] = [
-  { id: 'health', method: 'GET', path: '/health', auth: 'none', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
+  { id: 'health', method: 'GET', path: '/health', auth: 'none', noAuthorizerBecause: 'The health check is public by design: it reveals nothing and touches no data.', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
   { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token: who it is, and what it may do (admin or not, its domains, where it may manage tokens).', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
   { id: 'self-token', method: 'GET', path: '/api/v1/auth/tokens/self', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user', 'account'], tag: 'Identity', summary: 'The calling token', description: 'For a caller authenticated by an access token: its status, limit, expiry, last use and rotation state. A JWT caller gets 400.', success: { status: 200, description: 'The calling token', schema: tokenSchema }, problems: [400, 404] },
+  { id: 'exchange-token', method: 'POST', path: '/api/v1/auth/token', auth: 'none', noAuthorizerBecause: 'The token exchange takes no credential header by design (RFC 8693): the signed subject token in its body is the credential, verified by the function; the method has its own throttle.', dynamodb: EXCHANGE, partitions: ['user', 'account', 'credential', 'events', 'replay'], bodyMediaType: 'application/x-www-form-urlencoded', body: exchangeFormSchema, oauthErrors: [400, 500, 503], throttle: { rateLimit: 50, burstLimit: 100 }, tag: 'Federation', summary: 'Exchange a CI job’s OIDC token for an access token (RFC 8693)', description: 'No credential header: the subject token is the credential. Accepted when one of the service account’s federation policies accepts the token (issuer, signature, audience, subject, claims, age) and its jti was not used before. Refusals are RFC 6749 §5.2 errors naming the failed check; an issuer whose keys cannot be read is 503 with Retry-After. Every exchange, refused or not, is an audit event.', success: { status: 200, description: 'An access token of the service account (kind FEDERATED), shown this once', schema: exchangedTokenSchema, headers: ['Cache-Control'] }, problems: [] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
+  ...federationRoutes('domain'),
+  ...federationRoutes('admin'),
   ...directoryRoutes(),
+  {
+    id: 'github-secret-scanning',
+    method: 'POST',
+    path: '/api/v1/secret-scanning/github',
+    auth: 'none',
+    noAuthorizerBecause: 'GitHub signs each report (ECDSA over the raw body, with a key it publishes); the function verifies the signature before reading anything.',
+    // BatchGetItem: the credentials of the reported strings that are well-formed (and one
+    // again after a lost race); UpdateItem: the suspension of both items; PutItem: its
+    // token.exposed event.
+    dynamodb: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+    partitions: ['credential', 'account', 'events'],
+    // Anyone may call it: its own throttle keeps forged reports from taking the stage's capacity.
+    throttle: { rateLimit: 10, burstLimit: 20 },
+    tag: 'Secret scanning',
+    summary: 'Report leaked tokens (GitHub secret scanning partner program)',
+    description:
+      'GitHub posts the strings its secret scanning matched with our token pattern, signed with ECDSA P-256 / SHA-256 (headers Github-Public-Key-Identifier and Github-Public-Key-Signature, a key from GitHub’s published list). Each live token of ours reported (its current secret, or the one a rotation replaced while its grace period runs) is suspended, reversibly, with a token.exposed event. No credential: a report without a valid signature gets 401 and changes nothing.',
+    body: secretScanningBody,
+    success: { status: 200, description: 'The protocol’s feedback, one entry per match, in order', schema: secretScanningFeedbackSchema },
+    problems: [400, 401, 409, 413, 503],
+  },
 ];
 
 /** The REQUEST authorizer in front of every authenticated route. */
@@ -187,6 +250,17 @@ export const scheduledFunctions = [
     scansTable: true,
     apiKeys: 'reconcile' as ApiKeyAccess,
     summary: 'Reports and repairs drift between tokens and API Gateway keys and usage plans',
+  },
+  {
+    id: 'lifecycle',
+    schedule: 'rate(1 hour)',
+    // Query: the lifecycle indexes, whose partitions are their shards; UpdateItem: a token's
+    // next notice or its suspension, and its credential; PutItem: each change's event.
+    dynamodb: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+    partitions: ['lifecycle', 'account', 'credential', 'events'] as Partition[],
+    /** The table's indexes it queries (and no other). */
+    indexes: ['notices', 'idle'],
+    summary: 'Sends expiry notices (14, 7 and 1 day before, and at expiry) and suspends tokens unused for too long',
   },
 ];
 

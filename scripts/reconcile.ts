@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     console.error(`No API Gateway to reconcile with: set REST_API_ID and API_STAGE.\n${usage}`);
     return 2;
   }
-  const report = await reconcileRateLimits({ tokens: runtime.tokens, rateLimits, clock: runtime.clock }, { apply: values.apply });
+  const report = await reconcileRateLimits({ tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock }, { apply: values.apply });
   console.log(`Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} usage plans of ours.`);
   for (const drift of report.drift) {
     const outcome = drift.repaired === undefined ? '' : drift.repaired ? '  [repaired]' : `  [NOT repaired: ${drift.error}]`;

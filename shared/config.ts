@@ -42,6 +42,16 @@ export interface Config {
    * a token presents it (`NEW_KEY_WARMUP_SECONDS`, default 60; see docs/rate-limiting.md).
    */
   apiGateway: { restApiId: string; stage: string; keyWarmupSeconds: number } | undefined;
+  /**
+   * The lifecycle job: suspend active tokens unused for this many days
+   * (`SUSPEND_UNUSED_AFTER_DAYS`; unset or 0: never, the default).
+   */
+  lifecycle: { suspendUnusedAfterDays: number | undefined };
+  /**
+   * GitHub secret scanning: where GitHub publishes the keys that sign its reports
+   * (`GITHUB_SECRET_SCANNING_KEYS_URL`; tests point it at keys of their own).
+   */
+  secretScanning: { githubKeysUrl: string };
   /** The audit trail: how long events are kept (`AUDIT_RETENTION_DAYS`, default 400), and the bus they are published to in AWS (`EVENT_BUS_NAME`). */
   audit: { retentionDays: number; eventBusName: string | undefined };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -65,6 +75,9 @@ export const LOCAL_DEFAULTS = {
   JWT_AUDIENCE: 'service-account-tokens',
   JWKS_URL: 'http://127.0.0.1:3000/oidc/jwks',
 } as const;
+
+/** Where GitHub publishes the keys that sign its secret scanning reports. */
+export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
 
 /** The largest `maxRps` the API accepts anywhere; a stage may allow less. */
 export const MAX_RPS_CEILING = 10_000;
@@ -100,6 +113,12 @@ class Reader {
       throw new ConfigError(`Environment variable ${name} must be an integer from ${min} to ${max}, got "${raw}"`);
     }
     return value;
+  }
+
+  url(name: string, fallback: string): string {
+    const raw = this.value(name) ?? fallback;
+    if (!URL.canParse(raw)) throw new ConfigError(`Environment variable ${name} must be an absolute URL, got "${raw}"`);
+    return raw;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -150,6 +169,8 @@ export function readConfig(env: Environment): Config {
       stage: apiGateway.API_STAGE,
       keyWarmupSeconds: read.integer('NEW_KEY_WARMUP_SECONDS', 60, 0, 3_600),
     },
+    lifecycle: { suspendUnusedAfterDays: read.integer('SUSPEND_UNUSED_AFTER_DAYS', 0, 0, 3_650) || undefined },
+    secretScanning: { githubKeysUrl: read.url('GITHUB_SECRET_SCANNING_KEYS_URL', GITHUB_SECRET_SCANNING_KEYS_URL) },
     audit: { retentionDays: read.integer('AUDIT_RETENTION_DAYS', 400, 1, 3_650), eventBusName: read.optional('EVENT_BUS_NAME') },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
     metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),

@@ -130,3 +130,28 @@ export class ServiceUnavailableError extends ProblemError {
     super(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'A dependency is temporarily unavailable; retry the request.', options);
   }
 }
+
+/** A secret scanning report without a valid signature of the scanner: nothing in it is read. */
+export class SignatureInvalidError extends ProblemError {
+  constructor() {
+    super(401, 'UNAUTHORIZED', 'Unauthorized', 'A valid signature is required.');
+  }
+}
+
+export class PayloadTooLargeError extends ProblemError {
+  constructor(limit: string) {
+    super(413, 'PAYLOAD_TOO_LARGE', 'Payload too large', `The request body is over ${limit}.`);
+  }
+}
+
+export class PolicyNotFoundError extends ProblemError {
+  constructor() {
+    super(404, 'POLICY_NOT_FOUND', 'Federation policy not found', 'This service account has no federation policy with that id.');
+  }
+}
+
+export class PolicyLimitReachedError extends ProblemError {
+  constructor(limit: number) {
+    super(409, 'POLICY_LIMIT_REACHED', 'Federation policy limit reached', `This service account already has ${limit} federation policies, the most allowed; delete one first.`);
+  }
+}

@@ -12,3 +12,10 @@ export function eventId(at: Date): string {
 
 /** The randomness of the running service (tests may swap it through the runtime's parts). */
 export const ids: IdGenerator = { mintToken, mintSecret, eventId };
+
+/** A federation policy's id: `fp` and 16 base-36 characters (80 random bits). */
+export function newPolicyId(): string {
+  let id = '';
+  for (const byte of randomBytes(16)) id += (byte % 36).toString(36);
+  return `fp${id}`;
+}

@@ -21,7 +21,12 @@ export interface TokenRecord {
   rotatedBy: string | null;
   /** The secret a rotation replaced, while it is still accepted (or was, see `toTokenView`). */
   previousSecret: PreviousSecret | null;
+  /** Set on a token issued by a federation exchange: the policy it came from. Absent on stored tokens. */
+  federation?: { policyId: string; policyName: string };
 }
+
+/** STORED: created by a person or a token; FEDERATED: issued for a CI job's OIDC token by a federation policy. */
+export type TokenKind = 'STORED' | 'FEDERATED';
 
 /** A replaced secret's grace period: accepted until `validUntil`, last presented at `lastUsedAt`. */
 export interface PreviousSecret {
@@ -62,6 +67,9 @@ export interface TokenView {
   rotatedBy: string | null;
   /** The replaced secret while it still works; null when there is none or its grace period is over. */
   previousSecret: PreviousSecret | null;
+  kind: TokenKind;
+  /** The federation policy that issued it; null for stored tokens. */
+  policyName: string | null;
 }
 
 export type UserType = 'USER' | 'SERVICE_ACCOUNT';
@@ -121,6 +129,8 @@ export function toTokenView(record: TokenRecord, now: Date = new Date()): TokenV
     rotatedAt: record.rotatedAt,
     rotatedBy: record.rotatedBy,
     previousSecret: record.previousSecret && stillValid(record.previousSecret, now) ? record.previousSecret : null,
+    kind: record.federation ? 'FEDERATED' : 'STORED',
+    policyName: record.federation?.policyName ?? null,
   };
 }
 
@@ -131,7 +141,34 @@ export function stillValid(previous: PreviousSecret, now: Date): boolean {
 
 // ---------------------------------------------------------------- audit events
 
-export type TokenEventType = 'token.created' | 'token.updated' | 'token.rotated' | 'token.deleted' | 'token.used_after_rotation';
+export type TokenEventType =
+  | 'token.created'
+  | 'token.updated'
+  | 'token.rotated'
+  | 'token.deleted'
+  | 'token.used_after_rotation'
+  | 'token.expiring'
+  | 'token.expired'
+  | 'token.suspended_unused'
+  | 'token.exposed'
+  | 'token.exchanged'
+  | 'token.exchange_refused';
+
+/** Facts an event states beyond field changes (an expiry notice's threshold, where a leak was found). Never a secret. */
+export type EventDetails = Record<string, string | number | null>;
+
+/** What a federation exchange was asked with, and why it was refused: never the subject token itself. */
+export interface ExchangeDetails {
+  policyId: string | null;
+  policyName: string | null;
+  /** The subject token's claims, as presented (verified only on `token.exchanged`), cut to a bounded length. */
+  issuer: string | null;
+  subject: string | null;
+  jti: string | null;
+  /** On `token.exchange_refused`: the error code and which check failed. */
+  error?: string;
+  reason?: string;
+}
 
 /** Who made a change: a person (JWT), a token, or the service itself (an import, a repair). */
 export interface Actor {
@@ -164,4 +201,8 @@ export interface TokenEvent extends ChangeOrigin {
   serviceAccountId: string;
   tokenName: string;
   changes: Record<string, FieldChange>;
+  /** Present on the lifecycle's events: see docs/events.md. */
+  details?: EventDetails;
+  /** On exchange events. */
+  exchange?: ExchangeDetails;
 }

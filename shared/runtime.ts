@@ -3,14 +3,20 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { createObservability, type Observability } from './middleware/observability.js';
-import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenEvents, TokenStore } from './ports.js';
+import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenEvents, TokenExposures, TokenLifecycle, TokenStore } from './ports.js';
 import { LocalRateLimits } from './ratelimit/local-rate-limits.js';
 import { SharedKeyOnly, SharedUsageKey } from './ratelimit/shared-usage-key.js';
 import { DynamoDirectoryStore } from './store/directory-store.js';
 import { createDocumentClient } from './store/dynamodb.js';
 import { DynamoTokenEvents } from './store/event-store.js';
+import { DynamoTokenExposures } from './store/exposure-store.js';
+import { DynamoTokenLifecycle } from './store/lifecycle-store.js';
 import { DynamoTokenStore } from './store/token-store.js';
 import { ids } from './ids.js';
+import type { ExchangeRecords, PolicyStore, ReplayGuard } from './federation/ports.js';
+import type { SubjectTokenVerifier } from './federation/subject-token.js';
+import { DynamoExchangeRecords, DynamoReplayGuard } from './store/exchange-store.js';
+import { DynamoPolicyStore } from './store/policy-store.js';
 
 /**
  * The composition root: every client, store and adapter, built once from configuration.
@@ -26,9 +32,18 @@ export interface Runtime extends Observability {
   tokens: TokenStore;
   /** The audit trail, as read (changes write their events through `tokens`). */
   events: TokenEvents;
+  /** Expiry notices and unused-token suspension, on the table's sparse indexes. */
+  lifecycle: TokenLifecycle;
+  /** Suspensions of tokens found in public (secret scanning). */
+  exposures: TokenExposures;
   directory: DirectoryStore;
   rateLimits: RateLimits;
   verifyJwt: JwtVerifier;
+  /** Federation: policies, used subject tokens, what exchanges write, and subject-token verification. */
+  policies: PolicyStore;
+  replay: ReplayGuard;
+  exchangeRecords: ExchangeRecords;
+  verifySubjectToken: SubjectTokenVerifier;
   /** Told when undoing half of a change failed; reconcile repairs what it left. */
   onCompensationFailure: CompensationFailureReport;
 }
@@ -42,6 +57,7 @@ export interface RuntimeParts {
   clock?: Clock;
   ids?: IdGenerator;
   verifyJwt?: JwtVerifier;
+  verifySubjectToken?: SubjectTokenVerifier;
 }
 
 /**
@@ -53,6 +69,8 @@ export type Wiring = (config: Config, base: Pick<Runtime, 'documents' | 'onCompe
 
 /** The JWT verifier of a function that is not wired for JWTs: a wiring mistake, said plainly. */
 const noJwtVerification: JwtVerifier = () => Promise.reject(new Error('This function is not wired to verify JWTs: pass jwtVerification to lambdaHandler'));
+const noSubjectTokenVerification: SubjectTokenVerifier = () =>
+  Promise.reject(new Error('This function is not wired to verify subject tokens: pass subjectTokenVerification to lambdaHandler'));
 
 export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings: Wiring[] = []): Runtime {
   const observability = createObservability(config);
@@ -74,9 +92,15 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     documents,
     tokens: new DynamoTokenStore(documents, config.tableName, { auditRetentionDays: config.audit.retentionDays }),
     events: new DynamoTokenEvents(documents, config.tableName),
+    lifecycle: new DynamoTokenLifecycle(documents, config.tableName, config.audit.retentionDays),
+    exposures: new DynamoTokenExposures(documents, config.tableName, config.audit.retentionDays),
     directory: new DynamoDirectoryStore(documents, config.tableName),
     rateLimits,
     verifyJwt: wired.verifyJwt ?? noJwtVerification,
+    policies: new DynamoPolicyStore(documents, config.tableName),
+    replay: new DynamoReplayGuard(documents, config.tableName),
+    exchangeRecords: new DynamoExchangeRecords(documents, config.tableName, config.audit.retentionDays),
+    verifySubjectToken: wired.verifySubjectToken ?? noSubjectTokenVerification,
     onCompensationFailure,
   };
 }

@@ -1,7 +1,7 @@
 import { RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type { Route } from '../routes.js';
+import { type Route, routes } from '../routes.js';
 import { addProblemGatewayResponses } from './gateway-responses.js';
 import type { ServiceFunction } from './service-function.js';
 import type { ServiceSettings } from './settings.js';
@@ -16,7 +16,7 @@ export class ServiceApi {
   private readonly jsonObject: apigw.Model;
   private readonly bodyValidator: apigw.RequestValidator;
 
-  constructor(stack: Stack, settings: ServiceSettings, removalPolicy: RemovalPolicy) {
+  constructor(stack: Stack, settings: ServiceSettings, removalPolicy: RemovalPolicy, routes: readonly Route[] = []) {
     const accessLogs = new logs.LogGroup(stack, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy });
     this.api = new apigw.RestApi(stack, 'Api', {
       restApiName: stack.stackName,
@@ -36,6 +36,22 @@ export class ServiceApi {
         dataTraceEnabled: false,
         throttlingRateLimit: settings.apiRateLimit,
         throttlingBurstLimit: settings.apiBurstLimit,
+        // Routes with a throttle of their own (one anyone may call), within the stage's. A
+        // method's settings replace the stage's for it, so its logging and metrics are repeated.
+        methodOptions: Object.fromEntries(
+          routes
+            .filter((route) => route.throttle)
+            .map((route) => [
+              `${route.path}/${route.method}`,
+              {
+                loggingLevel: apigw.MethodLoggingLevel.ERROR,
+                dataTraceEnabled: false,
+                metricsEnabled: true,
+                throttlingRateLimit: Math.min(route.throttle!.rateLimit, settings.apiRateLimit),
+                throttlingBurstLimit: Math.min(route.throttle!.burstLimit, settings.apiBurstLimit),
+              },
+            ]),
+        ),
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
@@ -82,7 +98,8 @@ export class ServiceApi {
         reason: 'A Lambda REQUEST authorizer accepts access tokens and JWTs from any OIDC provider, not only Cognito.',
       });
     } else {
-      const reason = 'The health check is public by design: it reveals nothing and touches no data.';
+      const reason = route.noAuthorizerBecause;
+      if (!reason) throw new Error(`Route ${route.id} has no authorizer and does not say why (noAuthorizerBecause)`);
       Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
     }
   }

@@ -26,6 +26,8 @@ export interface ServiceFunctionProps {
   partitions: readonly Partition[];
   /** Scans the table: a Scan names no partition, so it is granted on its own. */
   scansTable?: boolean;
+  /** Indexes of the table it queries: its actions are granted on them too, under the same partition condition. */
+  indexes?: readonly string[];
   /** Environment shared by every function (table name, JWT and API Gateway wiring). */
   environment: Record<string, string>;
   logLevel: string;
@@ -73,7 +75,7 @@ export class ServiceFunction extends Construct {
       this.role.addToPolicy(
         new iam.PolicyStatement({
           actions: [...props.dynamodb],
-          resources: [props.tableArn],
+          resources: [props.tableArn, ...(props.indexes ?? []).map((index) => `${props.tableArn}/index/${index}`)],
           conditions: {
             // Every item's partition key must match one of the function's patterns; the Null
             // check refuses a request without one (ForAllValues alone would let it pass).

@@ -126,6 +126,18 @@ export interface ServiceSettings {
    */
   auditRetentionDays: number;
   /**
+   * Suspend active tokens unused for this many days (never used: since creation); 0 turns
+   * it off. Suspended, not deleted: an owner reactivates one as usual.
+   * @default 0
+   */
+  suspendUnusedAfterDays: number;
+  /**
+   * An e-mail address subscribed to the lifecycle notices topic (expiry, unused-token
+   * suspension, leaked tokens). AWS mails it a confirmation link first.
+   * @default none: subscribe to the topic (output NotificationTopicArn) as you like
+   */
+  notifyEmail: string | undefined;
+  /**
    * Create the account-level role that lets API Gateway write logs. Access and execution
    * logs need it once per account and region; set false when the account already has one.
    * @default true
@@ -157,6 +169,8 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   consoleBearer: 'access_token',
   consoleConnectOrigins: [],
   auditRetentionDays: 400,
+  suspendUnusedAfterDays: 0,
+  notifyEmail: undefined,
   apiGatewayCloudWatchRole: true,
 };
 
@@ -267,6 +281,9 @@ export function readSettings(node: Node): ServiceSettings {
     consoleBearer: oneOf(node, 'consoleBearer', ['access_token', 'id_token'] as const, DEFAULT_SETTINGS.consoleBearer),
     consoleConnectOrigins: origins(node, 'consoleConnectOrigins'),
     auditRetentionDays: integer(node, 'auditRetentionDays', DEFAULT_SETTINGS.auditRetentionDays, 1, 3_650),
+    suspendUnusedAfterDays: integer(node, 'suspendUnusedAfterDays', DEFAULT_SETTINGS.suspendUnusedAfterDays, 0, 3_650),
+    // One plain address: SNS takes nothing else for an e-mail subscription.
+    notifyEmail: text(node, 'notifyEmail', '', /^[^\s@",;<>]+@[^\s@",;<>]+\.[A-Za-z]{2,}$/) || undefined,
     apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
   };
   return settings;

@@ -6,7 +6,9 @@ import type { Construct } from 'constructs';
 import { MAX_RPS_CEILING } from '../../shared/config.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../routes.js';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { auditEvents } from './audit-events.js';
+import { lifecycleNotifications } from './notifications.js';
 import { ServiceApi } from './api.js';
 import { acknowledgeLibraryFunctions, ConsoleHosting } from './console.js';
 import { ServiceFunction, type ServiceFunctionProps } from './service-function.js';
@@ -35,6 +37,8 @@ export class ServiceAccountTokensStack extends Stack {
   readonly unthrottledKey: apigw.ApiKey;
   readonly unthrottledPlan: apigw.UsagePlan;
   readonly console: ConsoleHosting;
+  /** The topic owners subscribe to for lifecycle notices. */
+  notices: sns.Topic | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceAccountTokensStackProps = {}) {
     super(scope, id, { description: 'Service account access tokens: API Gateway, Lambda, DynamoDB', ...props });
@@ -49,7 +53,7 @@ export class ServiceAccountTokensStack extends Stack {
 
     this.table = new TokenTable(this, 'Tokens', { ephemeral: settings.ephemeral });
     const table = this.table.table;
-    const service = new ServiceApi(this, settings, removalPolicy);
+    const service = new ServiceApi(this, settings, removalPolicy, routes);
     this.api = service.api;
     this.unthrottledKey = unthrottledKey(this);
 
@@ -73,11 +77,12 @@ export class ServiceAccountTokensStack extends Stack {
       MAX_RPS: String(Math.min(settings.apiRateLimit, MAX_RPS_CEILING)),
       NEW_KEY_WARMUP_SECONDS: String(settings.newKeyWarmupSeconds),
       AUDIT_RETENTION_DAYS: String(settings.auditRetentionDays),
+      SUSPEND_UNUSED_AFTER_DAYS: String(settings.suspendUnusedAfterDays),
     };
     // The tag every key and plan of this stage carries (shared/ratelimit/gateway-names.ts).
     const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
     const functionDefaults = { tableArn: table.tableArn, environment, logLevel: settings.logLevel, logRetention: settings.logRetentionDays, removalPolicy };
-    const addFunction = (constructId: string, spec: Pick<ServiceFunctionProps, 'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'description' | 'timeout'>) => {
+    const addFunction = (constructId: string, spec: Pick<ServiceFunctionProps, 'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'indexes' | 'description' | 'timeout'>) => {
       const fn = new ServiceFunction(this, constructId, { ...functionDefaults, ...spec });
       this.functions.set(spec.id, fn);
       return fn;
@@ -105,11 +110,12 @@ export class ServiceAccountTokensStack extends Stack {
         dynamodb: scheduled.dynamodb,
         partitions: scheduled.partitions,
         scansTable: scheduled.scansTable,
+        indexes: scheduled.indexes,
         description: scheduled.summary,
-        // A full pass over tokens and keys; nothing waits on it.
+        // A pass over what is due (or, for reconcile, every token and key); nothing waits on it.
         timeout: Duration.minutes(5),
       });
-      allowApiKeyManagement(this, fn, scheduled.apiKeys, stageTag);
+      if (scheduled.apiKeys) allowApiKeyManagement(this, fn, scheduled.apiKeys, stageTag);
       new events.Rule(this, `Schedule-${scheduled.id}`, {
         description: scheduled.summary,
         schedule: events.Schedule.expression(scheduled.schedule),
@@ -127,6 +133,8 @@ export class ServiceAccountTokensStack extends Stack {
       const fn = addFunction(`Stream-${stream.id}`, { id: stream.id, dynamodb: stream.dynamodb, partitions: stream.partitions, description: stream.summary, timeout: Duration.minutes(1) });
       const { bus } = auditEvents(this, table, fn);
       new CfnOutput(this, 'EventBusName', { description: 'The EventBridge bus that receives audit events', value: bus.eventBusName });
+      this.notices = lifecycleNotifications(this, bus, this.api.url, { notifyEmail: settings.notifyEmail, removalPolicy });
+      new CfnOutput(this, 'NotificationTopicArn', { description: 'The SNS topic of expiry, unused-token and leak notices', value: this.notices.topicArn });
     }
 
     quotaAlarms(this, settings);

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TTL_ATTRIBUTE } from '../../shared/store/keys.js';
-import { TABLE_KEYS } from '../../shared/store/table.js';
+import { LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/store/table.js';
 
 export interface TokenTableProps {
   /**
@@ -13,7 +13,7 @@ export interface TokenTableProps {
 }
 
 /**
- * The one table (tokens, credentials, counters, audit events and the directory), keyed as
+ * The one table (tokens, credentials, counters, audit events and the directory), keyed and indexed as
  * `shared/store/table.ts` creates it locally. It holds every credential hash: it
  * survives `cdk destroy` and refuses deletion unless the stage is declared throwaway.
  */
@@ -35,5 +35,16 @@ export class TokenTable extends Construct {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
+    // The lifecycle job's sparse indexes (shared/store/keys.ts): only tokens with a notice to
+    // come, or active ones, are in them.
+    for (const index of LIFECYCLE_INDEX_SPECS) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...index.projected],
+      });
+    }
   }
 }

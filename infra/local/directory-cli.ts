@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Environment, readConfig } from '../../shared/config.js';
+import { readConfig } from '../../shared/config.js';
 import { DirectoryError } from '../../shared/directory/directory.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
 import { createRuntime } from '../../shared/runtime.js';
 import { readDirectoryFile } from './directory-file.js';
-import { RUNTIME_FILE } from './paths.js';
+import { againstTable, localEnvironment } from './running.js';
 
 /**
  * `npm run directory -- import <file> [--replace]`: imports a directory file into the
@@ -15,13 +14,6 @@ import { RUNTIME_FILE } from './paths.js';
  * them set, it uses the instance `npm start` is running.
  */
 const usage = 'Usage: npm run directory -- import <file> [--replace]';
-
-/** The environment, pointed at the running `npm start` when nothing else is configured. */
-function environment(): Environment {
-  if (process.env.DYNAMODB_ENDPOINT || process.env.AWS_REGION || !existsSync(RUNTIME_FILE)) return process.env;
-  const running = JSON.parse(readFileSync(RUNTIME_FILE, 'utf8')) as { dynamodbEndpoint: string; tableName: string };
-  return { ...process.env, DYNAMODB_ENDPOINT: running.dynamodbEndpoint, TABLE_NAME: process.env.TABLE_NAME ?? running.tableName };
-}
 
 async function main(): Promise<number> {
   let parsed;
@@ -37,9 +29,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const directory = readDirectoryFile(file);
-  const settings = readConfig(environment());
+  const settings = readConfig(localEnvironment());
   const runtime = createRuntime(settings, {}, [apiGatewayKeys]);
-  try {
+  return againstTable(runtime, async () => {
     const result = await importDirectory(importDeps(runtime), directory, { replace: parsed.values.replace });
     const where = `${settings.tableName}${settings.dynamodbEndpoint ? ` at ${settings.dynamodbEndpoint}` : ''}`;
     const tokens =
@@ -48,15 +40,7 @@ async function main(): Promise<number> {
         : ` Deleted ${result.tokensDeleted} token(s) of ${result.accountsRetired.length} account(s) no longer service accounts: ${result.accountsRetired.join(', ')}.`;
     console.log(`Imported ${file} into ${where}: ${result.written} written, ${result.deleted} removed, ${result.unchanged} unchanged.${tokens}`);
     return 0;
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') {
-      console.error(`Table ${settings.tableName} not found: start the service (npm start) or set TABLE_NAME.`);
-      return 1;
-    }
-    throw error;
-  } finally {
-    runtime.documents.destroy();
-  }
+  });
 }
 
 main()

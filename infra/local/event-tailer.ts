@@ -20,6 +20,24 @@ export function filePublisher(file: string): EventPublisher {
   };
 }
 
+type Attribute = Record<string, unknown>;
+
+/**
+ * An empty map (an event's `changes` when nothing changed, as on an expiry notice) comes
+ * out of DynamoDB Local's stream, as the SDK reads it, as `{}` instead of `{ M: {} }`, which
+ * `unmarshall` refuses; the Lambda trigger in AWS receives `{ M: {} }`. Our items hold no
+ * other empty container, so an empty value is put back as the empty map it was.
+ */
+export function restoreEmptyMaps(image: Record<string, Attribute>): Record<string, Attribute> {
+  const fix = (value: Attribute): Attribute => {
+    if (Object.keys(value).length === 0) return { M: {} };
+    if (value.M) return { M: restoreEmptyMaps(value.M as Record<string, Attribute>) };
+    if (Array.isArray(value.L)) return { L: (value.L as Attribute[]).map(fix) };
+    return value;
+  };
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, fix(value)]));
+}
+
 export interface EventTailer {
   /** Resolves once everything the stream held when called has been forwarded. */
   drain(): Promise<void>;
@@ -61,7 +79,10 @@ export async function startEventTailer(options: { endpoint: string; region: stri
         const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
         const records: _Record[] = page.Records ?? [];
         if (records.length > 0) {
-          await forwardRecords(records as StreamRecordLike[], publisher);
+          const restored = records.map((record) =>
+            record.dynamodb?.NewImage ? { ...record, dynamodb: { ...record.dynamodb, NewImage: restoreEmptyMaps(record.dynamodb.NewImage as unknown as Record<string, Attribute>) } } : record,
+          );
+          await forwardRecords(restored as StreamRecordLike[], publisher);
           checkpoint[shardId] = records[records.length - 1]!.dynamodb!.SequenceNumber!;
           writeFileSync(checkpointFile, JSON.stringify(checkpoint));
         }

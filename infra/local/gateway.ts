@@ -10,6 +10,7 @@ import type {
 import { type GatewayResponseType, localGatewayResponse } from '../../shared/http/gateway-responses.js';
 import { problem } from '../../shared/http/problem.js';
 import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
+import { TokenBuckets } from '../../shared/ratelimit/token-buckets.js';
 import type { Route } from '../routes.js';
 import { ACCOUNT_ID, API_ID, headerMaps, isProxyResult, lambdaContext, queryMaps, readBody, send } from './gateway-events.js';
 
@@ -47,6 +48,8 @@ export interface LocalGatewayOptions {
    */
   mounts?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
   onRequest?: (line: { method: string; path: string; status: number; ms: number }) => void;
+  /** Apply the throttle of routes that have their own (`Route.throttle`). @default true */
+  throttleRoutes?: boolean;
   /** Wraps every function invocation (the benchmark attributes DynamoDB calls with it). */
   around?: <T>(functionId: string, invoke: () => Promise<T>) => Promise<T>;
 }
@@ -103,6 +106,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
   const stage = options.stage ?? 'local';
   const host = options.host ?? '127.0.0.1';
   let integration: Integration | undefined;
+  const routeBuckets = new TokenBuckets();
 
   async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -123,6 +127,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     if (!match) return refuse('MISSING_AUTHENTICATION_TOKEN');
     if (!integration) return refuse('DEFAULT_5XX');
     const { route, params } = match.compiled;
+    // A route's own throttle, as the stage's method settings apply it in AWS.
+    if (route.throttle && options.throttleRoutes !== false) {
+      const taken = routeBuckets.take(route.id, route.throttle.rateLimit);
+      if (!taken.allowed) return refuse('THROTTLED', { headers: taken.headers });
+    }
     const requestId = randomUUID();
     // As API Gateway (REST) does: path parameters reach the functions still percent-encoded.
     const pathParameters: Record<string, string> | null = params.length > 0 ? Object.fromEntries(params.map((name, i) => [name, match.values[i]!])) : null;

@@ -9,6 +9,7 @@ import type { RateLimits } from '../../shared/ports.js';
 import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { jwtVerification } from '../../shared/auth/jwt-wiring.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
+import { subjectTokenVerification } from '../../shared/federation/verification-wiring.js';
 import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/runtime.js';
 import { ensureTable } from '../../shared/store/table.js';
 import { openApiDocument } from '../openapi.js';
@@ -36,7 +37,7 @@ export interface LocalServiceOptions {
   /** Keep no data: DynamoDB Local in memory. */
   inMemory?: boolean;
   tableName?: string;
-  /** Throttle each token at its `maxRps`, as usage plans do. @default true */
+  /** Throttle each token at its `maxRps`, as usage plans do, and routes at their own throttle. @default true */
   throttle?: boolean;
   /** Parts of the runtime to use instead of those built from configuration (tests). */
   parts?: (config: Config) => RuntimeParts;
@@ -93,6 +94,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(options.host ? { host: options.host } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.around ? { around: options.around } : {}),
+      throttleRoutes: options.throttle !== false,
       extras: { '/openapi.json': async () => openApiDocument() },
       mounts: {
         [OIDC_PATH]: (req, res) => (oidc ? oidc.handle(req, res) : unavailable(res)),
@@ -104,7 +106,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const own = (name: 'JWT_ISSUER' | 'JWKS_URL', value: string) => (env[name] && env[name] !== LOCAL_DEFAULTS[name] ? env[name] : value);
     const config = readConfig({ ...env, TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint, JWT_ISSUER: own('JWT_ISSUER', issuer), JWKS_URL: own('JWKS_URL', `${issuer}/jwks`) });
     // Every function's wiring at once: locally one runtime serves them all.
-    const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys]);
+    const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys, subjectTokenVerification]);
     await ensureTable(runtime.documents, tableName);
     const imported = await importDirectory(importDeps(runtime), options.directory, { replace: false });
     oidc = createLocalOidcProvider({ baseUrl: gateway.url, audience: config.jwt.audience, signingKey: await issuerSigningKey(), directory: runtime.directory });

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from './validation.js';
 import { array, boolean, describe, enum as oneOf, int, iso, literal, nullable, optional, record, strictObject, string, union } from 'zod/mini';
 
 /**
@@ -27,6 +28,8 @@ export const tokenSchema = strictObject({
       lastUsedAt: nullable(timestamp).check(describe('When something last presented the replaced secret (at most once a minute)')),
     }),
   ).check(describe('The secret the last rotation replaced, while it still works; null otherwise')),
+  kind: oneOf(['STORED', 'FEDERATED']).check(describe('FEDERATED: issued by a federation exchange for a CI job’s OIDC token; not counted in the token limit')),
+  policyName: nullable(string()).check(describe('The federation policy that issued it; null for stored tokens')),
 });
 
 export const createdTokenSchema = strictObject({
@@ -44,7 +47,7 @@ const fieldChangeSchema = strictObject({ before: nullable(union([string(), int()
 export const tokenEventSchema = strictObject({
   id: string().check(describe('Sortable: later events have greater ids')),
   time: timestamp,
-  type: oneOf(['token.created', 'token.updated', 'token.rotated', 'token.deleted', 'token.used_after_rotation']),
+  type: oneOf([...EVENT_TYPES]),
   serviceAccountId: string(),
   tokenName: string(),
   actor: strictObject({
@@ -56,6 +59,20 @@ export const tokenEventSchema = strictObject({
   sourceIp: nullable(string()),
   userAgent: nullable(string()),
   changes: record(string(), fieldChangeSchema).check(describe('Each changed field, before and after; never a secret')),
+  details: optional(record(string(), nullable(union([string(), int()])))).check(
+    describe('On lifecycle events: daysBefore and expiresAt (token.expiring, token.expired), inactiveSince and unusedDays (token.suspended_unused), reporter, url, source and secret (token.exposed)'),
+  ),
+  exchange: optional(
+    strictObject({
+      policyId: nullable(string()),
+      policyName: nullable(string()),
+      issuer: nullable(string()).check(describe('The subject token’s iss (as presented on a refusal), at most 200 characters')),
+      subject: nullable(string()),
+      jti: nullable(string()),
+      error: optional(string()).check(describe('On a refusal: the OAuth error code')),
+      reason: optional(string()).check(describe('On a refusal: the failed check and why')),
+    }),
+  ).check(describe('On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token itself')),
 });
 
 export const tokenEventListSchema = strictObject({
@@ -107,6 +124,14 @@ export const userListSchema = strictObject({
   nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
 });
 
+export const secretScanningFeedbackSchema = array(
+  strictObject({
+    token_hash: string().check(describe('Hex SHA-256 of the reported string (never the string)')),
+    token_type: string().check(describe('The type the match was reported with')),
+    label: oneOf(['true_positive', 'false_positive']).check(describe('true_positive: a live token of ours, now suspended; false_positive: anything else')),
+  }),
+);
+
 export const healthSchema = strictObject({ status: literal('ok') });
 
 export const fieldErrorSchema = strictObject({ field: string(), message: string() });
@@ -120,4 +145,50 @@ export const problemSchema = strictObject({
   errors: optional(array(fieldErrorSchema)).check(describe('On 400 VALIDATION_FAILED: every invalid field')),
   requestId: optional(string()).check(describe('On 5xx: quote it when reporting the failure')),
   responseType: optional(string()).check(describe('On REQUEST_REFUSED: the gateway’s own name for the refusal (WAF_FILTERED, …)')),
+});
+
+// ---------------------------------------------------------------- federation
+
+export const federationPolicySchema = strictObject({
+  policyId: string(),
+  serviceAccountId: string(),
+  name: string(),
+  issuer: string().check(describe('Compared exactly with the subject token’s iss; its keys are found by OIDC discovery')),
+  audiences: array(string()).check(describe('The subject token’s aud must hold one of these')),
+  subject: string().check(describe('Exact, or a pattern: * within a :-separated segment, ** across segments')),
+  claims: record(string(), array(string())).check(describe('Each claim must match one of its patterns')),
+  maxTtlSeconds: int().check(describe('The longest life of an issued token')),
+  maxTokenAgeSeconds: int().check(describe('The oldest subject token accepted, by its iat')),
+  maxRps: nullable(int()).check(describe('Requests per second shared by all tokens the policy issues; null: no limit')),
+  createdBy: string(),
+  createdAt: timestamp,
+});
+
+export const federationPolicyListSchema = strictObject({ policies: array(federationPolicySchema) });
+
+export const policyTestSchema = strictObject({
+  policyId: string(),
+  policyName: string(),
+  passed: boolean().check(describe('Whether an exchange of this token would be accepted by this policy now')),
+  checks: array(strictObject({ name: string(), passed: boolean(), detail: string() })).check(describe('Every check an exchange makes, in order')),
+});
+
+export const exchangedTokenSchema = strictObject({
+  access_token: string().check(describe('An access token (iomsat_…) of the service account, shown this once')),
+  issued_token_type: literal('urn:ietf:params:oauth:token-type:access_token'),
+  token_type: literal('Bearer'),
+  expires_in: int().check(describe('Seconds: the least of requested_ttl, the policy’s maxTtlSeconds and the subject token’s remaining life')),
+});
+
+export const oauthErrorSchema = strictObject({
+  error: oneOf(['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'temporarily_unavailable', 'server_error']),
+  error_description: string().check(describe('Which check failed, and for invalid_grant the closest policy’s name')),
+});
+
+export const exchangeFormSchema = strictObject({
+  grant_type: literal('urn:ietf:params:oauth:grant-type:token-exchange'),
+  subject_token: string().check(describe('The CI job’s OIDC token (a JWT signed RS256 or ES256)')),
+  subject_token_type: literal('urn:ietf:params:oauth:token-type:jwt'),
+  service_account_id: string(),
+  requested_ttl: optional(string().check(describe('Seconds, a whole number'))),
 });

@@ -88,7 +88,19 @@ export const rotateTokenBody = /* @__PURE__ */ strictObject({
   force: /* @__PURE__ */ optional(/* @__PURE__ */ boolean({ error: 'must be true or false' })),
 });
 
-export const EVENT_TYPES = ['token.created', 'token.updated', 'token.rotated', 'token.deleted', 'token.used_after_rotation'] as const;
+export const EVENT_TYPES = [
+  'token.created',
+  'token.updated',
+  'token.rotated',
+  'token.deleted',
+  'token.used_after_rotation',
+  'token.expiring',
+  'token.expired',
+  'token.suspended_unused',
+  'token.exposed',
+  'token.exchanged',
+  'token.exchange_refused',
+] as const;
 export const listEventsQuery = /* @__PURE__ */ extend(listTokensQuery, {
   tokenName: /* @__PURE__ */ optional(tokenName),
   type: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })),

@@ -21,6 +21,8 @@ export interface ReconcileReport {
 
 export interface ReconcileDeps {
   tokens: TokenStore;
+  /** Federation policies: each with a limit owns one key, which the tokens it issues share. */
+  policies?: { all(): AsyncIterable<{ apiKeyId?: string }> };
   rateLimits: ApiGatewayRateLimits;
   clock: Clock;
   /**
@@ -69,6 +71,8 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   const planOfRate = await checkRecordedPlans(parts, state, found);
   // Bridge keys belong to their plans' records, not to tokens: never orphans.
   const boundKeyIds = await checkBridgeKeys(parts, state, found);
+  // A policy's key belongs to the policy, whether or not a token of it is live.
+  if (deps.policies) for await (const policy of deps.policies.all()) if (policy.apiKeyId !== undefined) boundKeyIds.add(policy.apiKeyId);
 
   const keysById = new Map(ownKeys.map((key) => [key.id, key]));
   for (const token of tokens) {
@@ -82,6 +86,8 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     }
     const enabled = token.status === 'ACTIVE' && !isExpired(token.expiresAt, now);
     if (token.apiKeyId !== undefined) boundKeyIds.add(token.apiKeyId);
+    // A federated token presents its policy's key: its state is the policy's, not the token's.
+    if (token.federation) continue;
     const key = token.apiKeyId === undefined ? undefined : keysById.get(token.apiKeyId);
     const maxRps = token.maxRps;
     if (maxRps === null) {

@@ -1,4 +1,4 @@
-import type { Actor, FieldChange, TokenEvent, TokenEventType } from '../model.js';
+import type { Actor, EventDetails, ExchangeDetails, FieldChange, TokenEvent, TokenEventType } from '../model.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 /**
@@ -46,5 +46,7 @@ export function toEvent(item: Record<string, unknown>): TokenEvent {
     sourceIp: text(item.sourceIp),
     userAgent: text(item.userAgent),
     changes: (item.changes ?? {}) as Record<string, FieldChange>,
+    ...(typeof item.details === 'object' && item.details !== null ? { details: item.details as EventDetails } : {}),
+    ...(typeof item.exchange === 'object' && item.exchange !== null ? { exchange: item.exchange as ExchangeDetails } : {}),
   };
 }

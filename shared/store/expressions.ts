@@ -17,6 +17,7 @@ export type Condition = (p: Placeholders) => string;
 export const exists = (attribute: string): Condition => (p) => `attribute_exists(${p.name(attribute)})`;
 export const absent = (attribute: string): Condition => (p) => `attribute_not_exists(${p.name(attribute)})`;
 export const lessThan = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} < ${p.value(value)}`;
+export const differs = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} <> ${p.value(value)}`;
 export const atMost = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} <= ${p.value(value)}`;
 
 /**

@@ -17,6 +17,12 @@
  * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
  * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
  * | audit event of an account's tokens         | `EVENTS#<accountId>` | `EVENT#<id>` |
+ * | federation policy of an account             | `SA#<accountId>`  | `FEDPOLICY#<policyId>` |
+ * | federation policy count of an account       | `SA#<accountId>`  | `FEDCOUNTER`   |
+ * | a subject token's `jti`, used once (until its `exp`) | `JTI#<digest of iss and jti>` | `JTI` |
+ *
+ * Two sparse global secondary indexes serve the lifecycle job (`shared/lifecycle/`); only
+ * token items carry their keys (see `LIFECYCLE_INDEXES`).
  */
 export interface ItemKey {
   pk: string;
@@ -35,6 +41,9 @@ const USER_LIST = 'USERLIST';
 const MEMBER = 'MEMBER#';
 const EVENTS = 'EVENTS#';
 const EVENT = 'EVENT#';
+const LIFECYCLE = 'LIFECYCLE#';
+const POLICY = 'FEDPOLICY#';
+const REPLAY = 'JTI#';
 
 export const keys = {
   token: (accountId: string, name: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${TOKEN}${name}` }),
@@ -50,6 +59,10 @@ export const keys = {
   localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
   event: (accountId: string, id: string): ItemKey => ({ pk: `${EVENTS}${accountId}`, sk: `${EVENT}${id}` }),
+  policy: (accountId: string, policyId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${POLICY}${policyId}` }),
+  policyCounter: (accountId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: 'FEDCOUNTER' }),
+  /** `digest`: of the issuer and the jti together, so that issuers cannot collide and any jti fits a key. */
+  replay: (digest: string): ItemKey => ({ pk: `${REPLAY}${digest}`, sk: 'JTI' }),
 } as const;
 
 /** Key prefixes, for queries over a partition and for recognising an item's kind in a scan. */
@@ -61,6 +74,7 @@ export const prefixes = {
   domain: DOMAIN,
   member: MEMBER,
   event: EVENT,
+  policy: POLICY,
 } as const;
 
 /** The partition of an account's audit events. */
@@ -82,6 +96,8 @@ export const PARTITIONS = {
   config: CONFIG,
   localKey: `${LOCAL_KEY}*`,
   events: `${EVENTS}*`,
+  lifecycle: `${LIFECYCLE}*`,
+  replay: `${REPLAY}*`,
 } as const;
 export type Partition = keyof typeof PARTITIONS;
 
@@ -109,3 +125,31 @@ export const isDirectoryItem = (item: ItemKey): boolean => item.pk.startsWith(US
 
 /** Name of the TTL attribute (epoch seconds) on token items. */
 export const TTL_ATTRIBUTE = 'expiresAtTtl';
+
+/**
+ * The lifecycle job's indexes: a token item is in `notices` while an expiry notice is
+ * still to come (`noticeAt`, when the next one is due) and in `idle` while it is active
+ * (`activeDay`, the UTC day of its last use, or of its creation or reactivation). Both are
+ * keyed by a small shard, so the job reads only the tokens due, a few queries whatever
+ * the number of tokens, and no partition of an index takes every write.
+ */
+export const LIFECYCLE_INDEXES = {
+  notices: { name: 'notices', partitionKey: 'lifecycleShard', sortKey: 'noticeAt' },
+  idle: { name: 'idle', partitionKey: 'lifecycleShard', sortKey: 'activeDay' },
+} as const;
+
+/** Shards of the lifecycle indexes: the job queries each. */
+export const LIFECYCLE_SHARDS = 4;
+
+/** The lifecycle shard of a token, from its (random) lookup id. */
+export function lifecycleShard(lookupId: string): string {
+  let sum = 0;
+  for (const char of lookupId) sum += char.charCodeAt(0);
+  return `${LIFECYCLE}${sum % LIFECYCLE_SHARDS}`;
+}
+
+/** Every lifecycle shard, in order. */
+export const lifecycleShards = (): string[] => Array.from({ length: LIFECYCLE_SHARDS }, (_, i) => `${LIFECYCLE}${i}`);
+
+/** The UTC day of an instant, as the `idle` index sorts it (`YYYY-MM-DD`). */
+export const utcDay = (at: Date | string): string => (typeof at === 'string' ? at : at.toISOString()).slice(0, 10);

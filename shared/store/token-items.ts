@@ -1,6 +1,7 @@
 import type { PreviousSecret, TokenCredential, TokenRecord } from '../model.js';
 import type { NewToken, StoredToken, TokenBinding } from '../ports.js';
-import { keys, TTL_ATTRIBUTE } from './keys.js';
+import { nextNoticeAt } from '../lifecycle/notices.js';
+import { keys, lifecycleShard, TTL_ATTRIBUTE, utcDay } from './keys.js';
 
 /**
  * A token is two items: the listed token under its account (what owners see and
@@ -53,6 +54,8 @@ function isPreviousSecret(value: unknown): value is PreviousSecret {
 export function toStoredToken(item: Record<string, unknown>): StoredToken {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
   if (!isPreviousSecret(record.previousSecret)) record.previousSecret = null;
+  const federation = item.federation as TokenRecord['federation'] | undefined;
+  if (typeof federation?.policyId === 'string') record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
   return { ...record, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
 }
 
@@ -79,12 +82,29 @@ export function toCredential(item: Record<string, unknown>): TokenCredential & P
   };
 }
 
+/**
+ * The lifecycle attributes of a new token item: its shard, its first expiry notice (none
+ * without an expiry) and, while active, the day its idle time counts from (its creation).
+ * A federated token has none: it lives minutes, its expiry is the point, and a notice for
+ * each CI job's token would bury the ones owners need. Without a shard it is in neither
+ * index, whatever else is later set on it.
+ */
+export function lifecycleFields(record: Pick<TokenRecord, 'lookupId' | 'expiresAt' | 'createdAt' | 'status' | 'federation'>): Record<string, string> {
+  if (record.federation) return {};
+  const noticeAt = nextNoticeAt(record.expiresAt, record.createdAt);
+  return {
+    lifecycleShard: lifecycleShard(record.lookupId),
+    ...(noticeAt === undefined ? {} : { noticeAt }),
+    ...(record.status === 'ACTIVE' ? { activeDay: utcDay(record.createdAt) } : {}),
+  };
+}
+
 /** Both items of a new token. */
 export function newTokenItems({ record, secretHash, removeAfter, binding, pendingSince }: NewToken): { token: Record<string, unknown>; credential: Record<string, unknown> } {
   const ttl = removeAfter === null ? {} : { [TTL_ATTRIBUTE]: removeAfter };
   const pending = pendingSince === undefined ? {} : { pendingSince };
   return {
-    token: { ...keys.token(record.serviceAccountId, record.name), ...record, ...binding, ...ttl, ...pending },
+    token: { ...keys.token(record.serviceAccountId, record.name), ...record, ...lifecycleFields(record), ...binding, ...ttl, ...pending },
     credential: {
       ...keys.credential(record.lookupId),
       lookupId: record.lookupId,

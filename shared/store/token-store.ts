@@ -4,11 +4,22 @@ import type { TokenCredential, TokenEvent } from '../model.js';
 import type { NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
 import { eventPut } from './event-items.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
-import { accountPartition, type ItemKey, keys, prefixes } from './keys.js';
+import { accountPartition, type ItemKey, keys, prefixes, utcDay } from './keys.js';
+import { accountCheck } from './account-check.js';
 import { bindingFields, newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
 import { rotationItems } from './token-rotation.js';
 import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
 import { TransactionCancelled, transact } from './transactions.js';
+
+/**
+ * A token is in the `idle` index exactly while it is active: a suspension takes it out,
+ * and a reactivation puts it back with its idle time counted from that day, so the job
+ * does not suspend again at once a token its owner just reactivated.
+ */
+function idleIndexChange(before: string, after: string, at: string, set: Record<string, unknown>, remove: string[]) {
+  if (before === after) return { set, remove };
+  return after === 'ACTIVE' ? { set: { ...set, activeDay: utcDay(at) }, remove } : { set, remove: [...remove, 'activeDay'] };
+}
 
 /** How long audit events are kept (DynamoDB TTL), unless configured. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
@@ -42,16 +53,7 @@ export class DynamoTokenStore implements TokenStore {
         // directory: a token never outlives its account (an import retires the account
         // before it sweeps its tokens, so a create racing the import either fails here or
         // lands before the sweep).
-        [
-          'account',
-          {
-            ConditionCheck: {
-              TableName: this.tableName,
-              Key: keys.profile(accountId),
-              ...expression({ condition: all(exists('pk'), equals('type', 'SERVICE_ACCOUNT'), absent('retiring')) }),
-            } as { TableName: string; Key: ItemKey; ConditionExpression: string },
-          },
-        ],
+        ['account', accountCheck(this.tableName, accountId)],
         [
           'counter',
           {
@@ -165,7 +167,7 @@ export class DynamoTokenStore implements TokenStore {
             Update: {
               TableName: this.tableName,
               Key: keys.token(current.serviceAccountId, current.name),
-              ...updateExpression({ set, remove, condition: all(equals('lookupId', current.lookupId), ...guards) }),
+              ...updateExpression({ ...idleIndexChange(current.status, next.status, updatedAt, set, remove), condition: all(equals('lookupId', current.lookupId), ...guards) }),
             },
           },
         ],
@@ -203,10 +205,15 @@ export class DynamoTokenStore implements TokenStore {
           },
         ],
         ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
-        [
-          'counter',
-          { Update: { TableName: this.tableName, Key: keys.counter(current.serviceAccountId), ...updateExpression({ add: { tokenCount: -1, version: 1 } }) } },
-        ],
+        // Federated tokens are not counted in the account's limit.
+        ...(current.federation
+          ? []
+          : [
+              [
+                'counter',
+                { Update: { TableName: this.tableName, Key: keys.counter(current.serviceAccountId), ...updateExpression({ add: { tokenCount: -1, version: 1 } }) } },
+              ] as const,
+            ]),
       ]);
     } catch (error) {
       throw await this.explainLostRace(current, error);

@@ -37,7 +37,7 @@ function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: st
 }
 
 /** The body as a JSON object, `emptyAs` when there is none; undefined (with errors pushed) when unreadable. */
-function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], emptyAs: unknown): unknown {
+export function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], emptyAs: unknown): unknown {
   const value = bodyOrThrow(readJsonBody(event.body, event.headers?.['content-type']), errors);
   if (value === undefined) return errors.length > 0 ? undefined : emptyAs;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -1,10 +1,13 @@
-import type { ChangeOrigin, FieldChange, TokenEvent, TokenEventType, TokenRecord } from '../model.js';
+import type { ChangeOrigin, EventDetails, FieldChange, TokenEvent, TokenEventType, TokenRecord } from '../model.js';
 import type { Clock, IdGenerator } from '../ports.js';
 
 /** Who acts when no request does: the service itself (tests calling use cases, repairs). */
 export const SERVICE_ORIGIN: ChangeOrigin = { actor: { userId: 'service', authenticatedBy: 'SYSTEM' }, requestId: null, sourceIp: null, userAgent: null };
 
 /** An operator's import of the directory, acting on tokens of accounts it removes. */
+/** The lifecycle job: expiry notices and the suspension of unused tokens. */
+export const LIFECYCLE_ORIGIN: ChangeOrigin = { actor: { userId: 'lifecycle', authenticatedBy: 'SYSTEM' }, requestId: null, sourceIp: null, userAgent: null };
+
 export const IMPORT_ORIGIN: ChangeOrigin = { actor: { userId: 'directory-import', authenticatedBy: 'SYSTEM' }, requestId: null, sourceIp: null, userAgent: null };
 
 /** The fields an event records the before and after of. */
@@ -29,6 +32,7 @@ export function tokenEvent(
   origin: ChangeOrigin,
   changes: Record<string, FieldChange> = {},
   at: Date = deps.clock(),
+  details?: EventDetails,
 ): TokenEvent {
   return {
     id: deps.ids.eventId(at),
@@ -38,5 +42,6 @@ export function tokenEvent(
     tokenName: token.name,
     ...origin,
     changes,
+    ...(details === undefined ? {} : { details }),
   };
 }

@@ -1,5 +1,5 @@
 import { ConcurrentUpdateError, TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../errors.js';
-import { type ChangeOrigin, type TokenEvent, type TokenRecord, type TokenView, toTokenView } from '../model.js';
+import { type ChangeOrigin, isExpired, type TokenEvent, type TokenRecord, type TokenView, toTokenView } from '../model.js';
 import type { NewToken, TokenBinding } from '../ports.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from './cursor.js';
@@ -133,7 +133,8 @@ export async function listTokens(deps: TokenServiceDeps, serviceAccountId: strin
   const now = deps.clock();
   const page = await deps.tokens.list(serviceAccountId, limit, afterName);
   return {
-    tokens: page.tokens.map((record) => toTokenView(record, now)),
+    // A federated token is gone at its expiry (DynamoDB TTL removes its item later, lazily).
+    tokens: page.tokens.filter((record) => !record.federation || !isExpired(record.expiresAt, now)).map((record) => toTokenView(record, now)),
     nextToken: page.lastName === undefined ? null : encodeCursor(page.lastName),
   };
 }
@@ -146,7 +147,8 @@ export async function deleteToken(deps: TokenServiceDeps, serviceAccountId: stri
     // (harmless, and reconcile deletes it), never a live token without its key. The delete
     // is conditional on the key read here, so the key deleted next is the token's last.
     await deps.tokens.delete(current, tokenEvent(deps, 'token.deleted', current, origin, fieldChanges(current, undefined)));
-    const bound = boundKey(current);
+    // A federated token presents its policy's key, which the policy's other tokens share.
+    const bound = current.federation ? undefined : boundKey(current);
     if (bound) await bestEffort(deps, `delete key ${bound.apiKeyId} of a deleted token`, () => deps.rateLimits.unbind(bound));
   });
 }

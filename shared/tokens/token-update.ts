@@ -1,4 +1,4 @@
-import { ConcurrentUpdateError, TokenNotFoundError } from '../errors.js';
+import { ConcurrentUpdateError, TokenNotFoundError, ValidationError } from '../errors.js';
 import type { ChangeOrigin, TokenStatus, TokenView } from '../model.js';
 import { toTokenView } from '../model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
@@ -33,6 +33,10 @@ export async function updateToken(
     if (!current) throw new TokenNotFoundError();
     // Still being created (its key is on the way): changed once it is done.
     if (current.pendingSince !== undefined) throw new ConcurrentUpdateError();
+    // A federated token's limit is its policy's, shared with the policy's other tokens.
+    if (current.federation && effective.maxRps !== undefined && effective.maxRps !== current.maxRps) {
+      throw new ValidationError([{ field: 'maxRps', message: `is set by the federation policy '${current.federation.policyName}' that issued this token; change the policy instead` }]);
+    }
     return updateInStep(deps, current, effective, now, origin);
   });
   return toTokenView(updated, now);
@@ -80,14 +84,15 @@ async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effect
   try {
     updated = await deps.tokens.update(current, guarded, updatedAt, event);
   } catch (error) {
-    if (bound && status !== current.status && (await writtenAnyway(deps, current, (stored) => stored.status === status))) {
+    if (bound && !current.federation && status !== current.status && (await writtenAnyway(deps, current, (stored) => stored.status === status))) {
       await convergeKey(deps, current, now);
     }
     throw error;
   }
   // A token without a limit has no key of its own: its suspension is enforced by the
-  // authorizer alone, as the shared unthrottled key cannot be disabled for one token.
-  if (bound && status !== current.status) await convergeKey(deps, current, now);
+  // authorizer alone, as the shared unthrottled key cannot be disabled for one token. So is
+  // a federated token's: its key is its policy's, shared with the policy's other tokens.
+  if (bound && !current.federation && status !== current.status) await convergeKey(deps, current, now);
   return updated;
 }
 

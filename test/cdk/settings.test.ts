@@ -26,6 +26,8 @@ const context = {
   apiBurstLimit: '100',
   usagePlanQuota: '500',
   apiGatewayCloudWatchRole: 'false',
+  suspendUnusedAfterDays: '90',
+  notifyEmail: 'platform-team@example.com',
 };
 
 let synth: Synthesized;
@@ -58,6 +60,8 @@ describe('deployment settings', () => {
       expect(env.API_STAGE).toBe('staging');
       // id
       expect(env.POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+      // id
+      expect(env.SUSPEND_UNUSED_AFTER_DAYS).toBe('90');
       // No token may be given more than the stage itself allows.
       expect({ id, maxRps: env.MAX_RPS }).toStrictEqual({ id, maxRps: '50' });
     }
@@ -81,6 +85,11 @@ describe('deployment settings', () => {
     expect(table.Properties!.DeletionProtectionEnabled).toBe(false);
     expect(table.DeletionPolicy).toBe('Delete');
     for (const [id, group] of ofType(synth.resources, 'AWS::Logs::LogGroup')) expect(group.DeletionPolicy).toBe('Delete') /* id */;
+  });
+
+  it('subscribes the notifyEmail address to the lifecycle notices topic', () => {
+    const subscriptions = ofType(synth.resources, 'AWS::SNS::Subscription').map(([, subscription]) => subscription.Properties);
+    expect(subscriptions).toMatchObject([{ Protocol: 'email', Endpoint: 'platform-team@example.com' }]);
   });
 
   it('leaves the account-level logging role alone when asked', () => {
@@ -135,6 +144,10 @@ describe('deployment settings', () => {
       ['consoleBearer', 'refresh_token'],
       ['consoleConnectOrigins', 'http://auth.example.com'],
       ['consoleConnectOrigins', 'https://auth.example.com/oauth2'],
+      ['suspendUnusedAfterDays', '-1'],
+      ['suspendUnusedAfterDays', 'ninety'],
+      ['notifyEmail', 'not an address'],
+      ['notifyEmail', 'a@b.com,c@d.com'],
     ];
     for (const [key, value] of bad) {
       // `${key}=${String(value)}`

@@ -114,10 +114,11 @@ function apiKeyStatements(access: 'create' | 'update' | 'delete' | 'reconcile'):
 }
 
 /** The table statement: the declared actions, on the declared partitions only. */
-function tableStatement(actions: readonly string[], partitions: readonly string[]): ExpectedStatement {
+function tableStatement(actions: readonly string[], partitions: readonly string[], indexes: readonly string[] = []): ExpectedStatement {
   return {
     actions: [...actions].sort(),
-    resources: [`<${tableId()}.Arn>`],
+    // The indexes it queries, under the same partition condition (an index's partitions are its keys).
+    resources: [`<${tableId()}.Arn>`, ...indexes.map((index) => `<${tableId()}.Arn>/index/${index}`)].sort(),
     condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions.map((p) => PARTITIONS[p as keyof typeof PARTITIONS]) }, Null: { 'dynamodb:LeadingKeys': 'false' } },
   };
 }
@@ -135,7 +136,7 @@ function expectedStatements(id: string, logGroupId: string) {
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`<${logGroupId}.Arn>`] },
     { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'] },
   ];
-  if (table.dynamodb.length > 0) statements.push(tableStatement(table.dynamodb, table.partitions));
+  if (table.dynamodb.length > 0) statements.push(tableStatement(table.dynamodb, table.partitions, scheduled?.indexes));
   // A Scan names no partition: granted apart, to reconcile alone.
   if (scheduled?.scansTable) statements.push({ actions: ['dynamodb:Scan'], resources: [`<${tableId()}.Arn>`] });
   const access = route?.apiKeys ?? scheduled?.apiKeys;
@@ -186,7 +187,7 @@ describe('routes and functions', () => {
     }
   });
 
-  it('puts the REQUEST authorizer and a required API key on every authenticated method, and neither on /health', () => {
+  it('puts the REQUEST authorizer and a required API key on every authenticated method, and neither on /health nor the token exchange', () => {
     const [authorizerId] = ofType(synth.resources, 'AWS::ApiGateway::Authorizer')[0]!;
     for (const route of routes) {
       const { Properties: props } = methodFor(route.method, route.path);
@@ -207,6 +208,10 @@ describe('routes and functions', () => {
       }
     }
     expect(methodFor('GET', '/health').Properties!.AuthorizationType).toBe('NONE');
+    // Each open route has a credential of its own (a report's signature, the exchange's subject token): no authorizer, no API key.
+    expect(methodFor('POST', '/api/v1/secret-scanning/github').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
+    expect(methodFor('POST', '/api/v1/auth/token').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
+    expect(routes.filter((route) => route.auth === 'none').map((route) => route.id)).toStrictEqual(['health', 'exchange-token', 'github-secret-scanning']);
   });
 
   it('runs the authorizer function with result caching off and no identity sources', () => {
@@ -243,7 +248,8 @@ describe('routes and functions', () => {
     }
   });
 
-  it('runs reconcile on its EventBridge schedule', () => {
+  it('runs reconcile and the lifecycle job on their hourly EventBridge schedules', () => {
+    expect(scheduledFunctions.map((fn) => [fn.id, fn.schedule])).toStrictEqual([['reconcile', 'rate(1 hour)'], ['lifecycle', 'rate(1 hour)']]);
     for (const scheduled of scheduledFunctions) {
       synth.template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: scheduled.schedule,
@@ -358,7 +364,9 @@ describe('least privilege', () => {
         const streamActions = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
         if (actionsOf(statement).some((action) => action.startsWith('dynamodb:') && !streamActions.includes(action))) {
           // `${policyId}: table only`
-          expect(resourcesOf(statement)).toStrictEqual([{ 'Fn::GetAtt': [tableId(), 'Arn'] }]);
+          const indexes = resourcesOf(statement).slice(1).map(render);
+          expect(resourcesOf(statement)[0]).toStrictEqual({ 'Fn::GetAtt': [tableId(), 'Arn'] });
+          expect(indexes.every((index) => /^<.+\.Arn>\/index\/(notices|idle)$/.test(index))).toBe(true);
         }
       }
     }
@@ -389,10 +397,29 @@ describe('table', () => {
     expect(props.AttributeDefinitions).toStrictEqual([
       { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
       { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+      { AttributeName: 'lifecycleShard', AttributeType: 'S' },
+      { AttributeName: 'noticeAt', AttributeType: 'S' },
+      { AttributeName: 'activeDay', AttributeType: 'S' },
     ]);
     expect(props.BillingMode).toBe('PAY_PER_REQUEST');
     expect(props.PointInTimeRecoverySpecification).toStrictEqual({ PointInTimeRecoveryEnabled: true });
     expect(props.TimeToLiveSpecification).toStrictEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
+  });
+
+  it('has the lifecycle job’s two sparse indexes, projecting what the job acts on and not lastUsedAt', () => {
+    const [, table] = ofType(synth.resources, 'AWS::DynamoDB::Table')[0]!;
+    expect(table.Properties!.GlobalSecondaryIndexes).toStrictEqual([
+      {
+        IndexName: 'notices',
+        KeySchema: [{ AttributeName: 'lifecycleShard', KeyType: 'HASH' }, { AttributeName: 'noticeAt', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['serviceAccountId', 'name', 'lookupId', 'expiresAt'] },
+      },
+      {
+        IndexName: 'idle',
+        KeySchema: [{ AttributeName: 'lifecycleShard', KeyType: 'HASH' }, { AttributeName: 'activeDay', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['serviceAccountId', 'name', 'lookupId', 'status'] },
+      },
+    ]);
   });
 
   it('is protected from deletion and retained by default', () => {
@@ -468,7 +495,24 @@ describe('API Gateway', () => {
         ThrottlingRateLimit: DEFAULT_SETTINGS.apiRateLimit,
         ThrottlingBurstLimit: DEFAULT_SETTINGS.apiBurstLimit,
       },
+      // The routes anyone may call (the token exchange, secret scanning reports) throttle below the stage.
+      ...routes
+        .filter((route) => route.throttle)
+        .map((route) => ({
+          HttpMethod: route.method,
+          ResourcePath: `/${route.path.replaceAll('/', '~1')}`,
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+          ThrottlingRateLimit: route.throttle!.rateLimit,
+          ThrottlingBurstLimit: route.throttle!.burstLimit,
+        })),
     ]);
+    expect(routes.filter((route) => route.throttle).map((route) => [route.id, route.throttle])).toStrictEqual([
+      ['exchange-token', { rateLimit: 50, burstLimit: 100 }],
+      ['github-secret-scanning', { rateLimit: 10, burstLimit: 20 }],
+    ]);
+    expect(routes.filter((route) => route.auth === 'none' && route.id !== 'health').every((route) => route.throttle !== undefined)).toBe(true);
   });
 
   /** The gateway response body, as API Gateway would fill it in. */
@@ -547,6 +591,48 @@ describe('API Gateway', () => {
   });
 });
 
+describe('lifecycle notices', () => {
+  const topicId = () => ofType(synth.resources, 'AWS::SNS::Topic')[0]![0];
+
+  it('publishes them to an encrypted topic, with a key of its own that EventBridge may use, refusing plain HTTP', () => {
+    const topics = ofType(synth.resources, 'AWS::SNS::Topic');
+    expect(topics.length).toBe(1);
+    const keyId = topics[0]![1].Properties!.KmsMasterKeyId['Fn::GetAtt'][0] as string;
+    expect(synth.resources[keyId]!.Type).toBe('AWS::KMS::Key');
+    expect(synth.resources[keyId]!.Properties!.EnableKeyRotation).toBe(true);
+    type WithPrincipal = Statement & { Principal?: unknown };
+    const keyStatements = synth.resources[keyId]!.Properties!.KeyPolicy.Statement as WithPrincipal[];
+    expect(keyStatements.some((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) && actionsOf(statement).join() === 'kms:Decrypt,kms:GenerateDataKey')).toBe(true);
+    const policies = ofType(synth.resources, 'AWS::SNS::TopicPolicy').map(([, policy]) => policy.Properties!.PolicyDocument.Statement as WithPrincipal[]).flat();
+    expect(policies.some((statement) => statement.Effect === 'Deny' && JSON.stringify(statement).includes('"aws:SecureTransport":"false"'))).toBe(true);
+    // EventBridge alone may publish to it, and only from this stack's rules.
+    const publishers = policies.filter((statement) => statement.Effect === 'Allow');
+    expect(publishers.every((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) && actionsOf(statement).join() === 'sns:Publish')).toBe(true);
+  });
+
+  it('sends expiring, expired, suspended-unused and exposed events from the audit bus as readable messages', () => {
+    const rules = ofType(synth.resources, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties!.EventBusName);
+    const byType: Record<string, any> = Object.fromEntries(rules.map(([, rule]) => [rule.Properties!.EventPattern['detail-type'][0], rule.Properties!]));
+    expect(Object.keys(byType).sort()).toStrictEqual(['token.expired', 'token.expiring', 'token.exposed', 'token.suspended_unused']);
+    for (const [type, rule] of Object.entries(byType)) {
+      expect(rule.EventBusName).toStrictEqual({ Ref: busId() });
+      expect(rule.EventPattern.source).toStrictEqual(['service-account-tokens']);
+      const [target] = rule.Targets;
+      expect(target.Arn).toStrictEqual({ Ref: topicId() });
+      const { InputPathsMap: paths, InputTemplate: template } = target.InputTransformer;
+      // Which account and token, when, and what to do, for each type.
+      expect({ type, paths }).toMatchObject({ type, paths: { 'detail-tokenName': '$.detail.tokenName', 'detail-serviceAccountId': '$.detail.serviceAccountId' } });
+      expect(JSON.stringify(template)).toMatch(/access token .*<detail-tokenName>.* of service account <detail-serviceAccountId>/);
+      expect(JSON.stringify(template)).toMatch(type === 'token.expiring' || type === 'token.expired' ? /<detail-details-expiresAt>.*To rotate it: create a new token/ : /<detail-time>.*reactivate it/);
+    }
+  });
+
+  it('subscribes no e-mail address unless one is given', () => {
+    expect(ofType(synth.resources, 'AWS::SNS::Subscription')).toStrictEqual([]);
+    synth.template.hasOutput('NotificationTopicArn', { Value: { Ref: topicId() } });
+  });
+});
+
 describe('assets for sam local', () => {
   it('points every function at a built bundle that exports the handler the template names', async () => {
     const expected = new Map<string, { id: string; exportName: string }>();
@@ -580,7 +666,7 @@ describe('assets for sam local', () => {
     }
   });
 
-  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the authorizer alone', () => {
+  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the JWT verifiers alone', () => {
     const carried = (id: string, marker: string) => {
       const fn = synth.resources[synth.functionId(id)]!;
       const [file] = (fn.Properties!.Handler as string).split('.');
@@ -594,7 +680,9 @@ describe('assets for sam local', () => {
         deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);
       // Operation names and error codes survive minification; class names do not.
       expect({ id, apiGateway: carried(id, '"CreateUsagePlanKey"') }).toStrictEqual({ id, apiGateway: callsApiGateway });
-      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: id === authorizer.id });
+      // The authorizer verifies people's JWTs; the exchange and the policy tests verify CI subject tokens.
+      const verifiesJwts = id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
+      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: verifiesJwts });
     }
   });
 

@@ -145,11 +145,18 @@ describe('listing', () => {
 
 describe('subscribers', () => {
   it('receive every event in the local events file, forwarded from the table’s stream, once each', async () => {
+    // An event whose changes are empty (a change to nothing) passes as well.
+    expect((await api.call('POST', FIN, { as: 'alice', body: { name: 'unchanged' } })).status).toBe(201);
+    expect((await api.call('PATCH', `${FIN}/unchanged`, { as: 'alice', body: { status: 'ACTIVE' } })).status).toBe(200);
     await api.service.events!.drain();
     const lines = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; type: string; tokenName: string });
     const stored = (await api.scanTable()).filter((item) => String(item.pk).startsWith('EVENTS#') && typeof item.type === 'string');
     expect(new Set(lines.map((event) => event.id)).size).toBe(lines.length);
     expect(lines.map((event) => event.id).sort()).toStrictEqual(stored.map((item) => String(item.id)).sort());
     expect(lines.filter((event) => event.tokenName === 'audited').map((event) => event.type)).toStrictEqual(['token.created', 'token.updated', 'token.rotated', 'token.deleted']);
+    expect(lines.filter((event) => event.tokenName === 'unchanged').map((event) => [event.type, (event as { changes?: unknown }).changes])).toStrictEqual([
+      ['token.created', expect.anything()],
+      ['token.updated', {}],
+    ]);
   });
 });

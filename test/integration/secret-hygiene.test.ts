@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import { parseToken } from '../../shared/token-format.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 
 let api: TestService;
 const output: string[] = [];
 const restore: (() => void)[] = [];
+const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+let githubKeys: Server;
 
 beforeAll(async () => {
   for (const stream of [process.stdout, process.stderr]) {
@@ -16,11 +20,18 @@ beforeAll(async () => {
     restore.push(() => (stream.write = write));
   }
   // Log everything this file does, so that a secret logged at any level would be caught.
-  api = await startTestService({ env: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
+  githubKeys = createServer((_request, response) =>
+    response.end(JSON.stringify({ public_keys: [{ key_identifier: 'k', key: github.publicKey.export({ type: 'spki', format: 'pem' }) }] })),
+  ).listen(0, '127.0.0.1');
+  await new Promise((resolve) => githubKeys.once('listening', resolve));
+  api = await startTestService({
+    env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${(githubKeys.address() as { port: number }).port}/` },
+  });
 });
 afterAll(async () => {
   restore.forEach((undo) => undo());
   await api?.stop();
+  githubKeys?.close();
 });
 
 describe('secret hygiene', () => {
@@ -58,5 +69,27 @@ describe('secret hygiene', () => {
     const credential = items.find((item) => String(item.pk).startsWith('CRED#'));
     // 'only a hash is stored'
     expect(credential && typeof credential.secretHash === 'string').toBeTruthy();
+  });
+
+  it('never logs, stores or answers the strings a secret scanning report holds', async () => {
+    const base = domainTokens('finance', 'sa-etl');
+    const created = await api.call('POST', base, { as: 'alice', body: { name: 'reported' } });
+    const token: string = created.body.token;
+    const { secret } = parseToken(token)!;
+    const lookalike = 'iomsat_this-only-looks-like-a-token';
+    const body = JSON.stringify([token, lookalike].map((value) => ({ token: value, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' })));
+    const headers = { 'Content-Type': 'application/json', 'Github-Public-Key-Identifier': 'k', 'Github-Public-Key-Signature': sign('sha256', Buffer.from(body), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64') };
+    const from = output.length;
+    const replies = [
+      await api.call('POST', '/api/v1/secret-scanning/github', { rawBody: body, headers }),
+      await api.call('POST', '/api/v1/secret-scanning/github', { rawBody: body, headers: { ...headers, 'Github-Public-Key-Signature': 'AAAA' } }),
+      await api.call('POST', '/api/v1/secret-scanning/github', { rawBody: '[{"token":', headers: { ...headers, 'Github-Public-Key-Signature': sign('sha256', Buffer.from('[{"token":'), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64') } }),
+    ];
+    expect(replies.map((reply) => reply.status)).toStrictEqual([200, 401, 400]);
+    expect(output.slice(from).some((line) => line.includes('Secret scanning report handled'))).toBe(true);
+    for (const text of [...output.slice(from), ...replies.map((r) => r.text), JSON.stringify(await api.scanTable())]) {
+      expect(text.includes(secret)).toBe(false);
+      expect(text.includes(lookalike)).toBe(false);
+    }
   });
 });

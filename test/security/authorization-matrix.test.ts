@@ -42,6 +42,9 @@ let itemsBefore: Item[] = [];
 let afterItems: Item[] = [];
 
 const fixtureName = (c: MatrixCase) => `fx-${c.id}`;
+/** The policy a get, delete or test case names: one of its own, written before the cases run. */
+const fixturePolicy = (c: MatrixCase) => `fp${String(c.id).padStart(16, '0')}`;
+const createdPolicy = (c: MatrixCase) => `mk-policy-${c.id}`;
 const createdName = (c: MatrixCase) => `mk-${c.id}`;
 
 function request(c: MatrixCase): { method: string; path: string; body?: unknown } {
@@ -60,6 +63,16 @@ function request(c: MatrixCase): { method: string; path: string; body?: unknown 
       return { method: 'POST', path: `${base}/${fixtureName(c)}/rotate`, body: { gracePeriodSeconds: 60 } };
     case 'list events':
       return { method: 'GET', path: base.replace(/\/tokens$/, '/token-events') };
+    case 'list policies':
+      return { method: 'GET', path: base.replace(/\/tokens$/, '/federation-policies') };
+    case 'create policy':
+      return { method: 'POST', path: base.replace(/\/tokens$/, '/federation-policies'), body: { name: createdPolicy(c), issuer: 'https://ci.example.test', subject: 'repo:org/app:**' } };
+    case 'get policy':
+      return { method: 'GET', path: base.replace(/\/tokens$/, `/federation-policies/${fixturePolicy(c)}`) };
+    case 'delete policy':
+      return { method: 'DELETE', path: base.replace(/\/tokens$/, `/federation-policies/${fixturePolicy(c)}`) };
+    case 'test policy':
+      return { method: 'POST', path: base.replace(/\/tokens$/, `/federation-policies/${fixturePolicy(c)}/test`), body: { subjectToken: 'not.a.jwt' } };
     case 'deprecated create':
       return {
         method: 'POST',
@@ -102,6 +115,12 @@ function judge(c: MatrixCase, reply: Reply): string[] {
   if (c.operation === 'list events' && !(Array.isArray(reply.body?.events) && reply.body.events.every((e: { serviceAccountId?: string }) => e.serviceAccountId === c.account))) {
     wrong.push('list events is not the target account\'s events');
   }
+  if (c.operation === 'list policies' && !(Array.isArray(reply.body?.policies) && reply.body.policies.every((p: { serviceAccountId?: string }) => p.serviceAccountId === c.account))) {
+    wrong.push('list policies is not the target account\'s policies');
+  }
+  if (c.operation === 'create policy' && reply.headers.location !== `${base.replace(/\/tokens$/, '/federation-policies')}/${reply.body?.policyId}`) wrong.push(`Location ${reply.headers.location}`);
+  if ((c.operation === 'get policy' || c.operation === 'test policy') && (reply.body?.policyId ?? reply.body?.policyId) !== fixturePolicy(c)) wrong.push('not the named policy');
+  if (c.operation === 'test policy' && reply.body?.passed !== false) wrong.push('a malformed JWT passed the test');
   return wrong;
 }
 
@@ -117,6 +136,15 @@ function effectProblems(c: MatrixCase): string[] {
   if (c.operation === 'rotate') {
     const rotated = find(afterItems, fixtureName(c))?.rotatedAt;
     if (succeeded !== Boolean(rotated)) problems.push(succeeded ? 'answered 200 but the token was not rotated' : 'refused but the token was rotated');
+  }
+  const policy = (items: Item[], match: (item: Item) => boolean) => items.find((item) => item.pk === `SA#${c.account}` && String(item.sk).startsWith('FEDPOLICY#') && match(item));
+  if (c.operation === 'create policy' && succeeded !== Boolean(policy(afterItems, (item) => item.name === createdPolicy(c)))) {
+    problems.push(succeeded ? 'answered 201 but stored no policy' : 'refused but stored a policy');
+  }
+  if (c.operation === 'delete policy') {
+    const gone = !policy(afterItems, (item) => item.policyId === fixturePolicy(c));
+    if (!policy(itemsBefore, (item) => item.policyId === fixturePolicy(c))) problems.push('policy fixture missing');
+    else if (succeeded !== gone) problems.push(succeeded ? 'answered 204 but the policy stayed' : 'refused but the policy is gone');
   }
   if (c.operation === 'update' || c.operation === 'delete') {
     const was = find(itemsBefore, fixtureName(c));
@@ -237,6 +265,26 @@ beforeAll(async () => {
     service.hygiene.secrets.set(parseToken(minted.token)!.secret, minted.prefix);
     service.hygiene.hashes.add(minted.secretHash);
   });
+  // A policy behind every get, delete and test, written as an item (some accounts are not
+  // service accounts, and the deletes outnumber an account's policy limit).
+  await inPool(cases.filter((c) => ['get policy', 'delete policy', 'test policy'].includes(c.operation)), 8, async (c) => {
+    const item = {
+      ...keys.policy(c.account, fixturePolicy(c)),
+      policyId: fixturePolicy(c),
+      serviceAccountId: c.account,
+      name: `fixture-${c.id}`,
+      issuer: 'https://ci.example.test',
+      audiences: ['service-account-tokens'],
+      subject: 'repo:org/app:**',
+      claims: {},
+      maxTtlSeconds: 900,
+      maxTokenAgeSeconds: 3600,
+      maxRps: null,
+      createdBy: 'matrix-fixture',
+      createdAt: new Date().toISOString(),
+    };
+    await service.documents.send(new PutCommand({ TableName: service.tableName, Item: item }));
+  });
   await signIns;
   itemsBefore = await service.scanTable();
 
@@ -248,9 +296,10 @@ beforeAll(async () => {
   });
   afterItems = await service.scanTable();
   for (const c of cases) verdicts.set(c.id, [...judge(c, replies.get(c.id)!), ...effectProblems(c)]);
-  // The whole matrix runs here: its fixtures and 2,100 requests. About a minute on an idle
-  // 2-core machine, several when the machine is shared; nothing timed is asserted.
-}, 300_000);
+  // The whole matrix runs here: its fixtures and its requests (token, federation policy and
+  // directory routes). About a minute on an idle 2-core machine, several when the machine is
+  // shared: a hook's budget, not an assertion's; nothing timed is asserted.
+}, 360_000);
 
 afterAll(async () => {
   writeReport();
@@ -260,8 +309,8 @@ afterAll(async () => {
 describe('authorization matrix (README, "Who may manage tokens"), generated and run over HTTP', () => {
   it(`generates every combination: ${cases.length} cases`, () => {
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
-    // groupings × 7 operations × 5 identities.
-    expect(cases.length).toBe(2100);
+    // groupings × 12 operations (7 on tokens, 5 on federation policies) × 5 identities.
+    expect(cases.length).toBe(3600);
     expect(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size).toBe(cases.length);
     // Every expected answer occurs, so no rule goes untested.
     const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));

@@ -5,7 +5,7 @@ import type { Directory } from '../../shared/directory/directory.js';
 import { parseToken } from '../../shared/token-format.js';
 import { adminTokens } from '../support/service.js';
 import { count } from './support/figures.js';
-import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import { oauthErrorShape, problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
 import {
   base62,
   body,
@@ -221,7 +221,7 @@ async function send(parts: Parts): Promise<Reply> {
   expect(reply.status >= 200 && reply.status < 500).toBeTruthy();
   if (reply.status >= 400) {
     // `${context} → ${reply.status} ${reply.text.slice(0, 300)}`
-    expect(problemShape(reply)).toStrictEqual([]);
+    expect(parts.route.oauthErrors?.includes(reply.status) ? oauthErrorShape(reply) : problemShape(reply)).toStrictEqual([]);
     // `${context} was refused with ${reply.status} but changed the table`
     expect(changes(before, state)).toStrictEqual([]);
   } else if (reply.status !== 204) {

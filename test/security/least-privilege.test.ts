@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { APIGatewayClient, ConflictException } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,6 +11,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createForwarder } from '../../shared/events/forwarder.js';
+import { runLifecycle } from '../../shared/lifecycle/job.js';
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-key.js';
@@ -20,6 +22,7 @@ import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
 import { awsRateLimits } from '../ratelimit/fixture.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
+import { GITHUB_CLAIMS, startCiIssuer } from '../support/ci-issuer.js';
 
 /**
  * Least privilege, as the functions behave: every DynamoDB and API Gateway call each
@@ -60,12 +63,16 @@ function accessesOf(name: string, input: any): [string, string | undefined][] {
     case 'Put':
       return [['PutItem', pkOf(input.Item)]];
     case 'Query': {
-      const placeholder = /\bpk\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
+      // The partition key's condition comes first: the table's `pk`, or an index's key.
+      const placeholder = /^\s*[#\w]+\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
       const value = placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
       return [['Query', typeof value === 'string' ? value : value?.S]];
     }
     case 'Scan':
       return [['Scan', undefined]];
+    case 'BatchGet':
+    case 'BatchGetItem':
+      return Object.values(input.RequestItems ?? {}).flatMap((request: any) => request.Keys.map((key: any): [string, string | undefined] => ['BatchGetItem', pkOf(key)]));
     case 'TransactWrite':
     case 'TransactWriteItems':
       return (input.TransactItems ?? []).map((item: any): [string, string | undefined] => {
@@ -86,8 +93,15 @@ const STAGE = { restApiId: 'l3astpr1v0', stage: 'prod' };
 let api: TestService;
 let fake: FakeApiGateway;
 let cloudFormation: Server;
+let githubKeys: Server;
+const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
 beforeAll(async () => {
+  // GitHub's published signing keys, for the secret scanning route.
+  githubKeys = createServer((_request, response) =>
+    response.end(JSON.stringify({ public_keys: [{ key_identifier: 'k1', key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }] })),
+  ).listen(0, '127.0.0.1');
+  await new Promise((resolve) => githubKeys.once('listening', resolve));
   fake = new FakeApiGateway();
   const shared = fake.addKey('UnthrottledKey');
   fake.beforeCommand = async (command) => note(`apigateway ${command}`);
@@ -95,7 +109,11 @@ beforeAll(async () => {
   api = await startTestService({
     // The limit applies to the session below: reaching it makes the create recount.
     // The session fails requests on purpose; their error logs would only be noise here.
-    env: { TOKEN_LIMIT_PER_ACCOUNT: '12', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: {
+      TOKEN_LIMIT_PER_ACCOUNT: '12',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${(githubKeys.address() as { port: number }).port}/`,
+    },
     parts: (config) => {
       limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));
       return { rateLimits: limits };
@@ -120,6 +138,7 @@ afterAll(async () => {
   fake?.restore();
   cloudFormation?.closeAllConnections();
   cloudFormation?.close();
+  githubKeys?.close();
   await api?.stop();
 });
 
@@ -175,12 +194,20 @@ async function session(): Promise<void> {
     await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: first.token }));
     await ok(200, api.call('GET', base.replace(/\/tokens$/, '/token-events'), { as: manager }));
     await ok(200, api.call('GET', '/api/v1/auth/tokens/self', { token: second.token }));
+    // A signed secret scanning report of the rotated token: suspended, with its event. (On
+    // the domain side only: the admin side's key is disabled by hand below, for reconcile.)
+    if (base !== FIN) continue;
+    const report = JSON.stringify([{ token: second.token, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' }]);
+    const signature = sign('sha256', Buffer.from(report), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64');
+    const feedback = await ok(200, api.call('POST', '/api/v1/secret-scanning/github', { rawBody: report, headers: { 'Content-Type': 'application/json', 'Github-Public-Key-Identifier': 'k1', 'Github-Public-Key-Signature': signature } }));
+    expect(feedback[0].label).toBe('true_positive');
   }
   // The directory's listings, as the console reads them.
   await ok(200, api.call('GET', '/api/v1/domains/finance/members?limit=2', { as: 'alice' }));
   await ok(200, api.call('GET', '/api/v1/domains/finance/members/sa-etl', { as: 'alice' }));
   await ok(200, api.call('GET', '/api/v1/auth/users?limit=2', { as: 'root' }));
   await ok(200, api.call('GET', '/api/v1/auth/users/sa-etl', { as: 'root' }));
+  await federationSession();
   // The limit reached: every create recounts the account's tokens before it refuses.
   while ((await api.call('POST', FIN, { as: 'alice', body: { name: `fill-${rate++}` } })).status === 201);
   await ok(409, api.call('POST', FIN, { as: 'alice', body: { name: 'one-too-many' } }));
@@ -209,10 +236,28 @@ async function session(): Promise<void> {
   // answers Conflict after taking effect, as an SDK retry would see it.
   fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
   for (let run = 1; run <= 3; run++) {
-    const deps = { tokens: api.service.runtime.tokens, rateLimits, clock: () => new Date(Date.now() + run * 2 * 86_400_000) };
+    const deps = { tokens: api.service.runtime.tokens, policies: api.service.runtime.policies, rateLimits, clock: () => new Date(Date.now() + run * 2 * 86_400_000) };
     const report = await phase.run('reconcile', () => reconcileRateLimits(deps, { apply: true }));
     expect(report.drift.filter((drift) => !drift.repaired)).toStrictEqual([]);
   }
+
+  // The lifecycle job, a year on, with unused-token suspension on: every active token of
+  // the session is by then unused, and the one with an expiry has notices due.
+  const { runtime: lifecycleRuntime } = api.service;
+  const yearOn = new Date(Date.now() + 365 * 86_400_000);
+  await api.documentClient.send(
+    new UpdateCommand({
+      TableName: api.tableName,
+      Key: keys.token(ACCOUNT, 'a0-unlimited'),
+      UpdateExpression: 'SET expiresAt = :expires, noticeAt = :notice',
+      ExpressionAttributeValues: { ':expires': new Date(yearOn.getTime() + 10 * 86_400_000).toISOString(), ':notice': new Date(yearOn.getTime() - 4 * 86_400_000).toISOString() },
+    }),
+  );
+  const lifecycle = await phase.run('lifecycle', () =>
+    runLifecycle({ lifecycle: lifecycleRuntime.lifecycle, clock: () => yearOn, ids: lifecycleRuntime.ids, suspendUnusedAfterDays: 30 }, yearOn),
+  );
+  expect(lifecycle).toMatchObject({ expiring: 1, skipped: 0 });
+  expect(lifecycle.suspendedUnused).toBeGreaterThan(0);
 
   // The stream forwarder, with the session's events as the stream delivers them (EventBridge faked).
   const eventbridge = mockClient(EventBridgeClient);
@@ -226,6 +271,43 @@ async function session(): Promise<void> {
   await phase.run('forward-events', () => forwarder({ Records: records } as never, { functionName: 'forward-events', awsRequestId: 'r' } as never));
   expect(eventbridge.commandCalls(PutEventsCommand).length).toBeGreaterThan(0);
   eventbridge.restore();
+}
+
+/**
+ * Federation on both bases: policies with a limit (their one key made, undone when it
+ * cannot join its plan, found again after a Conflict), listed, read, tested; exchanges
+ * issued, replayed (a refusal's own event) and used; the policies deleted with their keys.
+ */
+async function federationSession(): Promise<void> {
+  const ci = await startCiIssuer();
+  const audience = 'https://tokens.example.test';
+  const form = (jwt: string) => new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: jwt, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', service_account_id: ACCOUNT }).toString();
+  const exchange = (jwt: string) => api.call('POST', '/api/v1/auth/token', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, rawBody: form(jwt) });
+  try {
+    let rate = 40;
+    for (const [base, manager] of [[FIN, 'alice'], [ADMIN, 'root']] as const) {
+      const policies = base.replace(/\/tokens$/, '/federation-policies');
+      const body = (name: string, maxRps: number) => ({ name, issuer: ci.issuer, audiences: [audience], subject: 'repo:org/app:**', maxRps });
+      fake.fail('CreateUsagePlan');
+      await ok(503, api.call('POST', policies, { as: manager, body: body('no-plan', ++rate) }));
+      const policy = await ok(201, api.call('POST', policies, { as: manager, body: body('ci', rate) }));
+      fake.fail('CreateUsagePlanKey');
+      await ok(503, api.call('POST', policies, { as: manager, body: body('undone', rate) }));
+      fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+      const retried = await ok(201, api.call('POST', policies, { as: manager, body: body('retried', rate) }));
+      await ok(204, api.call('DELETE', `${policies}/${retried.policyId}`, { as: manager }));
+      await ok(200, api.call('GET', policies, { as: manager }));
+      await ok(200, api.call('GET', `${policies}/${policy.policyId}`, { as: manager }));
+      const jwt = await ci.issue(audience, { ...GITHUB_CLAIMS });
+      await ok(200, api.call('POST', `${policies}/${policy.policyId}/test`, { as: manager, body: { subjectToken: jwt } }));
+      const issued = await ok(200, exchange(jwt));
+      await ok(400, exchange(jwt));
+      await ok(200, api.call('GET', '/api/v1/auth/whoami', { token: issued.access_token }));
+      await ok(204, api.call('DELETE', `${policies}/${policy.policyId}`, { as: manager }));
+    }
+  } finally {
+    await ci.close();
+  }
 }
 
 /** What a function is granted: its table actions on its partitions, and its API Gateway operations. */

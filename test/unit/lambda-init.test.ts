@@ -53,4 +53,11 @@ describe('Lambda init', () => {
     expect(readConfig({})).toMatchObject({ tableName: 'service-account-tokens', dynamodbEndpoint: undefined, metrics: false });
     expect(() => readConfig({ REST_API_ID: 'abc' })).toThrow(/Set all of REST_API_ID, API_STAGE or none; missing API_STAGE/);
   });
+
+  it('leaves unused-token suspension off unless SUSPEND_UNUSED_AFTER_DAYS is a positive number of days', () => {
+    expect(readConfig({}).lifecycle.suspendUnusedAfterDays).toBeUndefined();
+    expect(readConfig({ SUSPEND_UNUSED_AFTER_DAYS: '0' }).lifecycle.suspendUnusedAfterDays).toBeUndefined();
+    expect(readConfig({ SUSPEND_UNUSED_AFTER_DAYS: '90' }).lifecycle.suspendUnusedAfterDays).toBe(90);
+    expect(() => readConfig({ SUSPEND_UNUSED_AFTER_DAYS: '-1' })).toThrow(/SUSPEND_UNUSED_AFTER_DAYS must be an integer from 0 to 3650/);
+  });
 });

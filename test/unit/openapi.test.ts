@@ -21,6 +21,8 @@ const TOKEN = {
   rotatedAt: null,
   rotatedBy: null,
   previousSecret: null,
+  kind: 'STORED',
+  policyName: null,
 };
 const PATH = '/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens/ci';
 const json = (status: number, body: unknown) => ({ status, contentType: 'application/json', text: JSON.stringify(body), body });

@@ -267,6 +267,20 @@ export function secretHygieneTest(service: () => SecurityService | undefined): v
 }
 
 /** Problems with an error response's shape (README "Errors"), empty when it is right. */
+/** What is wrong with an OAuth error answer (RFC 6749 §5.2, the token exchange's own refusals). */
+export function oauthErrorShape(reply: Reply): string[] {
+  const problems: string[] = [];
+  if (!(reply.headers['content-type'] ?? '').startsWith('application/json')) problems.push(`content-type is ${JSON.stringify(reply.headers['content-type'] ?? null)}, not application/json`);
+  if (reply.headers['cache-control'] !== 'no-store') problems.push('no Cache-Control: no-store');
+  const body = reply.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object') return [...problems, `body is not JSON: ${JSON.stringify(reply.text.slice(0, 120))}`];
+  if (typeof body.error !== 'string' || !/^[a-z_]+$/.test(body.error)) problems.push('error is missing');
+  // RFC 6749 §5.2: printable ASCII without `"` and `\`.
+  if (typeof body.error_description !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(body.error_description)) problems.push('error_description is missing or has characters RFC 6749 forbids');
+  if (/\bat .+:\d+:\d+\)?/.test(reply.text)) problems.push('the body holds a stack trace');
+  return problems;
+}
+
 export function problemShape(reply: Reply): string[] {
   const problems: string[] = [];
   if (!(reply.headers['content-type'] ?? '').startsWith('application/problem+json')) {

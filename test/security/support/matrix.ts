@@ -13,7 +13,22 @@ export const contexts = ['role domain', 'bundle domain, user grant', 'bundle dom
 export const permissions = ['has permission', 'lacks permission'] as const;
 export const groupings = ['shares a group', 'shares none'] as const;
 export const targets = ['service account', 'human user', 'missing account', 'account outside the domain'] as const;
-export const operations = ['list', 'create', 'update', 'delete', 'deprecated create', 'rotate', 'list events'] as const;
+export const operations = [
+  'list',
+  'create',
+  'update',
+  'delete',
+  'deprecated create',
+  'rotate',
+  'list events',
+  'list policies',
+  'create policy',
+  'get policy',
+  'delete policy',
+  'test policy',
+] as const;
+/** Operations on federation policies: their fixtures are policies, not tokens. */
+export const policyOperations: readonly Operation[] = ['list policies', 'create policy', 'get policy', 'delete policy', 'test policy'];
 /**
  * How the caller authenticates. Beyond a person's JWT and a service account's token: a
  * token with limits of its own (it may give no token more), a JWT that names a service
@@ -102,9 +117,24 @@ export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' 
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
   if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
-  // The fixtures have no limits: rotating one would hand a limited caller a secret with more than it has.
-  if (c.identity === 'limited token' && ['create', 'deprecated create', 'rotate'].includes(c.operation)) return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
-  return { status: { list: 200, create: 201, 'deprecated create': 201, update: 200, delete: 204, rotate: 200, 'list events': 200 }[c.operation] };
+  // The fixtures have no limits: rotating one would hand a limited caller a secret with more
+  // than it has; and an expiring token may make no policy, whose tokens would outlive it.
+  if (c.identity === 'limited token' && ['create', 'deprecated create', 'rotate', 'create policy'].includes(c.operation)) return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
+  const statuses: Record<Operation, number> = {
+    list: 200,
+    create: 201,
+    'deprecated create': 201,
+    update: 200,
+    delete: 204,
+    rotate: 200,
+    'list events': 200,
+    'list policies': 200,
+    'create policy': 201,
+    'get policy': 200,
+    'delete policy': 204,
+    'test policy': 200,
+  };
+  return { status: statuses[c.operation] };
 }
 
 export function matrixCases(): MatrixCase[] {

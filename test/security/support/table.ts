@@ -33,7 +33,8 @@ export function consistencyProblems(all: Item[], account?: string): string[] {
   for (const token of items.filter(isToken)) {
     const where = `${String(token.pk)}/${String(token.sk)}`;
     const account = String(token.pk).slice('SA#'.length);
-    tokensPerAccount.set(account, (tokensPerAccount.get(account) ?? 0) + 1);
+    // Federated tokens are not counted in the account's limit.
+    if (token.federation === undefined) tokensPerAccount.set(account, (tokensPerAccount.get(account) ?? 0) + 1);
     const lookupId = String(token.lookupId);
     const credential = credentials.get(lookupId);
     if (!credential) {

@@ -1,0 +1,132 @@
+import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ids } from '../shared/ids.js';
+import { runLifecycle } from '../shared/lifecycle/job.js';
+import { nextNoticeAt, noticeDue } from '../shared/lifecycle/notices.js';
+import type { TokenRecord } from '../shared/model.js';
+import { DynamoTokenLifecycle } from '../shared/store/lifecycle-store.js';
+import { ensureTable } from '../shared/store/table.js';
+import { newTokenItems } from '../shared/store/token-items.js';
+import { mintToken } from '../shared/token-format.js';
+import { LIFECYCLE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
+
+/**
+ * The lifecycle job at scale: a table of `tokens` tokens of which `due` have an expiry
+ * notice due and `due` more have gone unused past the suspension setting. What the job
+ * reads (queries, index entries, read capacity) should follow the due count and not the
+ * table; a scan, what the job would do without its indexes, reads every item. Its time is
+ * compared with its floor: the same queries and writes through the store, without the
+ * job's code.
+ */
+
+const DAY = 86_400_000;
+const UNUSED_DAYS = 90;
+
+export interface LifecycleCase {
+  tokens: number;
+  due: number;
+  job: { ms: number; queries: number; items: number; capacityUnits: number; expiring: number; suspended: number };
+  floorMs: number;
+  ratio: number;
+  scan: { items: number; capacityUnits: number };
+}
+
+async function seed(client: DynamoDBDocumentClient, tableName: string, tokens: number, due: number, now: number): Promise<void> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < tokens; i++) {
+    const minted = mintToken();
+    // The first `due` expire in 6.5 days (their 7-day notice is due), the next `due` were
+    // made long ago and never used; the rest expire in a year and were made yesterday.
+    const notice = i < due;
+    const idle = i >= due && i < 2 * due;
+    const createdAt = new Date(now - (idle ? (UNUSED_DAYS + 10) * DAY : DAY)).toISOString();
+    const record: TokenRecord = {
+      serviceAccountId: `sa-${Math.floor(i / 50)}`,
+      name: `t-${i}`,
+      lookupId: minted.lookupId,
+      prefix: minted.prefix,
+      status: 'ACTIVE',
+      maxRps: null,
+      expiresAt: new Date(now + (notice ? 6.5 * DAY : 365 * DAY)).toISOString(),
+      createdAt,
+      createdBy: 'bench',
+      updatedAt: createdAt,
+      lastUsedAt: null,
+      rotatedAt: null,
+      rotatedBy: null,
+      previousSecret: null,
+    };
+    // The token items (what the job's indexes hold), and the credentials a suspension writes to.
+    const both = newTokenItems({ record, secretHash: minted.secretHash, removeAfter: null });
+    items.push(both.token, ...(idle ? [both.credential] : []));
+  }
+  for (let start = 0; start < items.length; start += 25 * 8) {
+    await Promise.all(
+      Array.from({ length: 8 }, (_, k) => items.slice(start + k * 25, start + (k + 1) * 25)).filter((batch) => batch.length > 0).map(async (batch) => {
+        let pending: Record<string, unknown>[] = batch;
+        while (pending.length > 0) {
+          const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }));
+          pending = (result.UnprocessedItems?.[tableName] ?? []).map((request) => request.PutRequest!.Item!);
+        }
+      }),
+    );
+  }
+}
+
+/** What a scan for the same tokens reads: every item of the table. */
+async function scanCost(client: DynamoDBDocumentClient, tableName: string, now: string): Promise<{ items: number; capacityUnits: number }> {
+  let items = 0;
+  let capacityUnits = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: tableName, FilterExpression: 'noticeAt <= :now', ExpressionAttributeValues: { ':now': now }, ReturnConsumedCapacity: 'TOTAL', ExclusiveStartKey: startKey }),
+    );
+    items += page.ScannedCount ?? 0;
+    capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return { items, capacityUnits };
+}
+
+/** The floor: the job's queries and writes straight through the store. */
+async function floorPass(store: DynamoTokenLifecycle, now: Date): Promise<void> {
+  const deps = { clock: () => now, ids };
+  for await (const due of store.dueNotices(now)) {
+    const days = noticeDue(due.expiresAt, now)!;
+    await store.recordNotice(due, nextNoticeAt(due.expiresAt, now), tokenEvent(deps, 'token.expiring', due, LIFECYCLE_ORIGIN, {}, now, { daysBefore: days }));
+  }
+  const beforeDay = new Date(now.getTime() - UNUSED_DAYS * DAY).toISOString().slice(0, 10);
+  for await (const idle of store.idleTokens(beforeDay)) {
+    await store.suspendIdle(idle, beforeDay, now.toISOString(), tokenEvent(deps, 'token.suspended_unused', idle, LIFECYCLE_ORIGIN, {}, now));
+  }
+}
+
+/** One case: a fresh table per side, so the job and its floor find the same tokens due. */
+export async function measureLifecycle(client: DynamoDBDocumentClient, options: { tokens: number; due: number; tag: string }): Promise<LifecycleCase> {
+  const now = Date.now();
+  const at = new Date(now);
+  const jobTable = `bench-lifecycle-${options.tag}-job`;
+  const floorTable = `bench-lifecycle-${options.tag}-floor`;
+  for (const table of [jobTable, floorTable]) {
+    await ensureTable(client, table);
+    await seed(client, table, options.tokens, options.due, now);
+  }
+  const scan = await scanCost(client, jobTable, at.toISOString());
+  const lifecycle = new DynamoTokenLifecycle(client, jobTable, 400);
+  let started = performance.now();
+  const report = await runLifecycle({ lifecycle, clock: () => at, ids, suspendUnusedAfterDays: UNUSED_DAYS }, at);
+  const jobMs = performance.now() - started;
+  started = performance.now();
+  await floorPass(new DynamoTokenLifecycle(client, floorTable, 400), at);
+  const floorMs = performance.now() - started;
+  return {
+    tokens: options.tokens,
+    due: options.due,
+    job: { ms: round1(jobMs), ...report.reads, capacityUnits: round1(report.reads.capacityUnits), expiring: report.expiring, suspended: report.suspendedUnused },
+    floorMs: round1(floorMs),
+    ratio: Math.round((floorMs / jobMs) * 100) / 100,
+    scan: { ...scan, capacityUnits: round1(scan.capacityUnits) },
+  };
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;

@@ -1,0 +1,8 @@
+import { exchangeEndpoint } from '../shared/federation/exchange-endpoint.js';
+import { subjectTokenVerification } from '../shared/federation/verification-wiring.js';
+import { lambdaHandler } from '../shared/lambda-entry.js';
+import type { Runtime } from '../shared/runtime.js';
+
+/** The RFC 8693 token exchange: a CI job's OIDC token for a short-lived access token. */
+export const create = (runtime: Runtime) => exchangeEndpoint(runtime);
+export const handler = lambdaHandler(create, subjectTokenVerification);

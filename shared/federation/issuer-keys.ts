@@ -1,0 +1,125 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { issuerProblem } from './policy.js';
+import {
+  CheckFailed,
+  CLOCK_TOLERANCE_SECONDS,
+  IssuerUnavailableError,
+  quote,
+  SUBJECT_TOKEN_ALGORITHMS,
+  type SubjectTokenVerifier,
+  type VerifiedSubjectToken,
+} from './subject-token.js';
+
+/**
+ * Subject-token verification against the keys an issuer publishes: its JWKS, found by
+ * OIDC discovery and kept per container. Only issuers some policy names are ever
+ * fetched (the caller checks before), so a presented `iss` cannot make us fetch any URL.
+ *
+ * - The discovery document is kept for `discoveryTtlMs`; its `issuer` must be the issuer.
+ * - jose keeps the JWKS (`cacheMaxAge`) and fetches it again when a token names an
+ *   unknown `kid`, at most once per `cooldownDuration`: a rotated key is found at once,
+ *   and a flood of made-up `kid`s costs the issuer one request per cooldown.
+ * - Anything that stops us reading the keys is IssuerUnavailableError (503): never a pass.
+ */
+export interface IssuerKeyOptions {
+  discoveryTtlMs?: number;
+  cooldownMs?: number;
+  jwksMaxAgeMs?: number;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+interface Discovered {
+  keys: JWTVerifyGetKey;
+  until: number;
+}
+
+export function createIssuerKeyVerifier(options: IssuerKeyOptions = {}): SubjectTokenVerifier {
+  const discoveryTtlMs = options.discoveryTtlMs ?? 3_600_000;
+  const timeoutMs = options.timeoutMs ?? 3_000;
+  const fetcher = options.fetch ?? fetch;
+  const issuers = new Map<string, Promise<Discovered>>();
+
+  async function discover(issuer: string): Promise<Discovered> {
+    const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    let document: { issuer?: unknown; jwks_uri?: unknown };
+    try {
+      const response = await fetcher(url, { redirect: 'error', signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+      if (response.status !== 200) throw new Error(`discovery answered ${response.status}`);
+      document = (await response.json()) as typeof document;
+    } catch (error) {
+      throw new IssuerUnavailableError(`The issuer's discovery document could not be read`, { cause: error });
+    }
+    // As OpenID Connect Discovery requires: the document must be the issuer's own.
+    if (document.issuer !== issuer || typeof document.jwks_uri !== 'string' || issuerProblem(document.jwks_uri) !== undefined) {
+      throw new IssuerUnavailableError(`The issuer's discovery document does not name it, or names no usable jwks_uri`);
+    }
+    const keys = createRemoteJWKSet(new URL(document.jwks_uri), {
+      cooldownDuration: options.cooldownMs ?? 30_000,
+      cacheMaxAge: options.jwksMaxAgeMs ?? 600_000,
+      timeoutDuration: timeoutMs,
+    });
+    return { keys, until: Date.now() + discoveryTtlMs };
+  }
+
+  function keysOf(issuer: string): Promise<Discovered> {
+    const known = issuers.get(issuer);
+    if (known) {
+      // A failed or stale discovery is forgotten, so the next token tries again.
+      known.then((found) => found.until <= Date.now() && issuers.get(issuer) === known && issuers.delete(issuer)).catch(() => undefined);
+      return known;
+    }
+    const pending = discover(issuer);
+    issuers.set(issuer, pending);
+    pending.catch(() => issuers.get(issuer) === pending && issuers.delete(issuer));
+    return pending;
+  }
+
+  return async (jwt, issuer, now) => {
+    const { keys } = await keysOf(issuer);
+    try {
+      const { payload } = await jwtVerify(jwt, keys, {
+        issuer,
+        algorithms: [...SUBJECT_TOKEN_ALGORITHMS],
+        requiredClaims: ['exp', 'iat', 'jti', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: now,
+      });
+      if (typeof payload.jti !== 'string' || payload.jti === '') throw new CheckFailed('claims', `claim 'jti' must be a non-empty string`);
+      if (typeof payload.sub !== 'string') throw new CheckFailed('claims', `claim 'sub' must be a string`);
+      // jose checks iat only against a maximum age; a token issued in the future is refused here.
+      if (payload.iat! > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new CheckFailed('iat', `claim 'iat' is in the future`);
+      return { claims: payload as VerifiedSubjectToken['claims'] };
+    } catch (error) {
+      throw explain(error, jwt);
+    }
+  };
+}
+
+/** A jose error as the check that failed, or as an unavailable issuer. */
+function explain(error: unknown, jwt: string): Error {
+  if (error instanceof CheckFailed) return error;
+  if (error instanceof errors.JWTExpired) return new CheckFailed('expiry', `the subject token expired (claim ${quote(error.claim)})`);
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const what = error.reason === 'missing' ? 'is missing' : error.reason === 'invalid' ? 'is not valid' : 'failed its check';
+    return new CheckFailed(error.claim === 'nbf' ? 'expiry' : 'claims', `claim ${quote(error.claim)} ${what}`);
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+    return new CheckFailed('algorithm', `the subject token's algorithm is not accepted; it must be ${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`);
+  }
+  if (error instanceof errors.JWKSNoMatchingKey) {
+    const kid = (() => {
+      try {
+        return JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')).kid as unknown;
+      } catch {
+        return undefined;
+      }
+    })();
+    return new CheckFailed('signature', `the issuer publishes no key with kid ${quote(kid ?? '(none)')} for this algorithm`);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return new CheckFailed('signature', 'the signature does not verify with the issuer\'s key');
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return new CheckFailed('format', 'subject_token is not a valid signed JWT');
+  if (error instanceof IssuerUnavailableError) return error;
+  // Timeouts, a JWKS that is not 200 or not JSON, a refused connection: the keys are unknown.
+  return new IssuerUnavailableError('The issuer\'s keys could not be read', { cause: error });
+}

@@ -1,0 +1,99 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { FieldError } from '../errors.js';
+import { createPolicyBody, policyIdPath, testPolicyBody } from '../http/federation-validation.js';
+import { pathParameter } from '../http/path-parameters.js';
+import { jsonResponse } from '../http/problem.js';
+import { check } from '../http/validation.js';
+import type { Scope } from '../middleware/authorization.js';
+import { tokenEndpoint } from '../middleware/token-endpoint.js';
+import type { Runtime } from '../runtime.js';
+import { limitsOf } from '../tokens/caller-limits.js';
+import { jsonObjectBody } from '../tokens/endpoints.js';
+import { createPolicy, deletePolicy, getPolicy, listPolicies, type PolicyDeps } from './policies.js';
+import { toPolicyView } from './policy.js';
+import { testPolicy } from './policy-test.js';
+
+/**
+ * The federation policy endpoints, under both bases, behind the same authorization stack
+ * as the token endpoints (permission, the account, same group, then validation).
+ */
+
+function policyDeps(runtime: Runtime): PolicyDeps {
+  return {
+    policies: runtime.policies,
+    rateLimits: runtime.rateLimits,
+    clock: runtime.clock,
+    defaultAudience: runtime.config.jwt.audience,
+    onCompensationFailure: runtime.onCompensationFailure,
+  };
+}
+
+function policyIdOf(event: APIGatewayProxyEvent, errors: FieldError[]): string {
+  return check(policyIdPath, { policyId: pathParameter(event, 'policyId') }, errors)?.policyId ?? '';
+}
+
+export function listPoliciesEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = policyDeps(runtime);
+  return tokenEndpoint(runtime, { scope, input: () => ({}) }).handler(async (_event, context) =>
+    jsonResponse(200, { policies: await listPolicies(deps, context.serviceAccount.id) }),
+  );
+}
+
+export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = policyDeps(runtime);
+  return tokenEndpoint(runtime, {
+    scope,
+    input: (event, errors) => {
+      const json = jsonObjectBody(event, errors, undefined);
+      const body = json === undefined ? undefined : check(createPolicyBody, json, errors);
+      const ceiling = runtime.config.tokens.maxRps;
+      if (typeof body?.maxRps === 'number' && body.maxRps > ceiling) errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
+      if (json === undefined && errors.length === 0) errors.push({ field: 'body', message: 'is required: a JSON object' });
+      return body!;
+    },
+  }).handler(async (event, context) => {
+    const limits = limitsOf(context.caller);
+    const policy = await createPolicy(deps, {
+      ...context.input,
+      serviceAccountId: context.serviceAccount.id,
+      createdBy: context.caller.userId,
+      ...(limits ? { callerLimits: limits } : {}),
+    });
+    runtime.metrics.addMetric('FederationPolicyCreated', MetricUnit.Count, 1);
+    const base = (event.path ?? '').replace(/\/+$/, '');
+    return jsonResponse(201, policy, { Location: `${base}/${policy.policyId}` });
+  });
+}
+
+export function getPolicyEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = policyDeps(runtime);
+  return tokenEndpoint(runtime, { scope, input: (event, errors) => ({ policyId: policyIdOf(event, errors) }) }).handler(async (_event, context) =>
+    jsonResponse(200, toPolicyView(await getPolicy(deps, context.serviceAccount.id, context.input.policyId))),
+  );
+}
+
+export function deletePolicyEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = policyDeps(runtime);
+  return tokenEndpoint(runtime, { scope, input: (event, errors) => ({ policyId: policyIdOf(event, errors) }) }).handler(async (_event, context) => {
+    await deletePolicy(deps, context.serviceAccount.id, context.input.policyId);
+    return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
+  });
+}
+
+export function testPolicyEndpoint(runtime: Runtime, scope: Scope) {
+  const deps = policyDeps(runtime);
+  return tokenEndpoint(runtime, {
+    scope,
+    input: (event, errors) => {
+      const policyId = policyIdOf(event, errors);
+      const json = jsonObjectBody(event, errors, {});
+      const body = json === undefined ? undefined : check(testPolicyBody, json, errors);
+      return { policyId, subjectToken: body?.subjectToken ?? '' };
+    },
+  }).handler(async (_event, context) => {
+    const policy = await getPolicy(deps, context.serviceAccount.id, context.input.policyId);
+    const result = await testPolicy({ verify: runtime.verifySubjectToken, replay: runtime.replay, clock: runtime.clock }, policy, context.input.subjectToken);
+    return jsonResponse(200, result);
+  });
+}

@@ -1,0 +1,44 @@
+import type { TokenEvent } from '../model.js';
+import type { NewToken, TokenBinding } from '../ports.js';
+import type { StoredPolicy } from './policy.js';
+
+/** The ports of federation: its policies, the memory of used subject tokens, and issuing tokens. */
+
+/** Persistence of federation policies. Every write is conditional. */
+export interface PolicyStore {
+  /**
+   * Adds a policy while the account is a service account and has fewer than `limit`
+   * policies; throws PolicyLimitReachedError or ServiceAccountNotFoundError. A policy
+   * stored with `pendingSince` is not used until `complete` gives it its key.
+   */
+  create(policy: StoredPolicy, limit: number): Promise<void>;
+  /** Gives a pending policy its rate-limit key; false when it is gone meanwhile. */
+  complete(policy: StoredPolicy, binding: TokenBinding): Promise<boolean>;
+  /** Every policy of an account (at most the limit), by id. */
+  list(accountId: string): Promise<StoredPolicy[]>;
+  get(accountId: string, policyId: string): Promise<StoredPolicy | undefined>;
+  /** Removes a policy read just before; throws PolicyNotFoundError if it went meanwhile. */
+  delete(policy: StoredPolicy): Promise<void>;
+  /** Every policy of every account (reconcile: their keys are not orphans). */
+  all(): AsyncIterable<StoredPolicy>;
+}
+
+/** Remembers each subject token's `jti` until the token expires, so that it is used once. */
+export interface ReplayGuard {
+  /** True for the first use; false when this issuer's `jti` was used before and has not expired. Race-free. */
+  claim(issuer: string, jti: string, expiresAtSeconds: number, now: Date): Promise<boolean>;
+  /** Whether it was used (a read only: the policy test remembers nothing). */
+  used(issuer: string, jti: string, now: Date): Promise<boolean>;
+}
+
+/** Stores what an exchange issues, and what it refuses. */
+export interface ExchangeRecords {
+  /**
+   * Stores an issued token under its account, with its event, while the account is a
+   * service account and the policy still exists with the key read: a policy deleted
+   * meanwhile issues nothing. Not counted in the account's token limit.
+   */
+  issue(token: NewToken, policy: StoredPolicy, event: TokenEvent): Promise<void>;
+  /** Records a refused exchange (its own write: no token changed). */
+  refused(event: TokenEvent): Promise<void>;
+}

@@ -1,0 +1,74 @@
+// Named imports from zod/mini, as in validation.ts: each function bundles only what it uses.
+import { array, int, maximum, maxLength, minimum, minLength, optional, record, refine, regex, strictObject, string } from 'zod/mini';
+import { onlyWildcards } from '../federation/glob.js';
+import { issuerProblem, POLICY_LIMITS } from '../federation/policy.js';
+import { maxRps } from './validation.js';
+
+/** Request shapes of the federation policies (docs/openapi.json). */
+
+const L = POLICY_LIMITS;
+const pattern = (what: string) =>
+  /* @__PURE__ */ string({ error: `must be a string (${what})` }).check(
+    /* @__PURE__ */ minLength(1, 'must not be empty'),
+    /* @__PURE__ */ maxLength(L.patternLength, `must be at most ${L.patternLength} characters`),
+  );
+const seconds = (range: { min: number; max: number }) => {
+  const rule = `must be an integer from ${range.min} to ${range.max} (seconds)`;
+  return /* @__PURE__ */ int({ error: rule }).check(/* @__PURE__ */ minimum(range.min, rule), /* @__PURE__ */ maximum(range.max, rule));
+};
+/** Claims a policy names through its own fields (or that the exchange checks anyway). */
+const CLAIM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const RESERVED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'nbf', 'jti'];
+
+export const POLICY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,40}$/;
+export const POLICY_ID_PATTERN = /^fp[0-9a-z]{16}$/;
+
+export const createPolicyBody = /* @__PURE__ */ strictObject({
+  name: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
+    /* @__PURE__ */ regex(POLICY_NAME_PATTERN, `must be 1 to ${L.nameLength} characters of A-Z a-z 0-9 . _ -`),
+  ),
+  issuer: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
+    /* @__PURE__ */ maxLength(L.patternLength, `must be at most ${L.patternLength} characters`),
+    /* @__PURE__ */ refine((issuer) => issuerProblem(issuer) === undefined, { error: (issue) => issuerProblem(String(issue.input)) ?? 'is not valid' }),
+  ),
+  audiences: /* @__PURE__ */ optional(
+    /* @__PURE__ */ array(pattern('an audience'), { error: 'must be an array of strings' }).check(
+      /* @__PURE__ */ minLength(1, 'must list at least one audience (leave it out for the default)'),
+      /* @__PURE__ */ maxLength(L.audiences, `must list at most ${L.audiences} audiences`),
+    ),
+  ),
+  subject: /* @__PURE__ */ pattern('the subject, exact or a pattern').check(
+    /* @__PURE__ */ refine((subject) => !onlyWildcards(subject), 'must not be wildcards only: it would admit any subject'),
+  ),
+  claims: /* @__PURE__ */ optional(
+    /* @__PURE__ */ record(
+      /* @__PURE__ */ string(),
+      /* @__PURE__ */ array(pattern('a claim pattern'), { error: 'must be an array of patterns' }).check(
+        /* @__PURE__ */ minLength(1, 'must list at least one pattern'),
+        /* @__PURE__ */ maxLength(L.patternsPerClaim, `must list at most ${L.patternsPerClaim} patterns`),
+      ),
+      { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object of claim name to patterns' : undefined) },
+    ).check(
+      /* @__PURE__ */ refine((claims) => Object.keys(claims).length <= L.claims, `must name at most ${L.claims} claims`),
+      /* @__PURE__ */ refine((claims) => Object.keys(claims).every((claim) => CLAIM_NAME.test(claim)), 'claim names are 1 to 64 of A-Z a-z 0-9 _ . -'),
+      /* @__PURE__ */ refine(
+        (claims) => !Object.keys(claims).some((claim) => RESERVED_CLAIMS.includes(claim)),
+        `must not name ${RESERVED_CLAIMS.join(', ')}: the policy's own fields check those`,
+      ),
+    ),
+  ),
+  maxTtlSeconds: /* @__PURE__ */ optional(seconds(L.ttl)),
+  maxTokenAgeSeconds: /* @__PURE__ */ optional(seconds(L.tokenAge)),
+  maxRps: /* @__PURE__ */ optional(maxRps),
+});
+
+export const policyIdPath = /* @__PURE__ */ strictObject({
+  policyId: /* @__PURE__ */ string({ error: 'is required' }).check(/* @__PURE__ */ regex(POLICY_ID_PATTERN, 'is not a policy id')),
+});
+
+export const testPolicyBody = /* @__PURE__ */ strictObject({
+  subjectToken: /* @__PURE__ */ string({ error: 'is required and must be a string (a JWT)' }).check(
+    /* @__PURE__ */ minLength(1, 'must not be empty'),
+    /* @__PURE__ */ maxLength(16_384, 'must be at most 16384 characters'),
+  ),
+});

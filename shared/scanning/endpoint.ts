@@ -1,0 +1,52 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { PayloadTooLargeError, ServiceUnavailableError, SignatureInvalidError } from '../errors.js';
+import { jsonResponse } from '../http/problem.js';
+import { requestMeta } from '../http/request-origin.js';
+import { observability } from '../middleware/observability.js';
+import { problemErrors } from '../middleware/problem-errors.js';
+import type { ChangeOrigin } from '../model.js';
+import type { Runtime } from '../runtime.js';
+import { handleReports } from './exposure.js';
+import { GitHubSigningKeys, KeysUnavailableError } from './github-keys.js';
+import { MAX_BODY_BYTES, parseReports } from './reports.js';
+import { signatureValid } from './signature.js';
+
+/** Who suspends a token a scanner reported: the service, on the scanner's word. */
+const actor: ChangeOrigin['actor'] = { userId: 'github-secret-scanning', authenticatedBy: 'SYSTEM' };
+
+const header = (event: APIGatewayProxyEvent, name: string): string | undefined =>
+  Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1] ?? undefined;
+
+/**
+ * `POST /api/v1/secret-scanning/github`: GitHub's secret scanning partner endpoint. It has
+ * no authorizer: the signature over the raw body, by one of GitHub's published keys, is
+ * the credential, checked before any byte of the body is read. The answer is the
+ * protocol's feedback (a hash and a label per match) and nothing more; the reported
+ * strings are never logged.
+ */
+export function githubSecretScanningEndpoint(runtime: Runtime, keys = new GitHubSigningKeys({ url: runtime.config.secretScanning.githubKeysUrl })) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(observability(runtime))
+    .use(problemErrors(runtime.logger))
+    .handler(async (event) => {
+      const keyId = header(event, 'github-public-key-identifier');
+      const signature = header(event, 'github-public-key-signature');
+      if (!keyId || !signature) throw new SignatureInvalidError();
+      // The bytes GitHub signed: API Gateway passes a text body as it arrived.
+      const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+      if (body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError('1 MiB');
+      let key;
+      try {
+        key = await keys.key(keyId);
+      } catch (error) {
+        if (error instanceof KeysUnavailableError) throw new ServiceUnavailableError({ cause: error });
+        throw error;
+      }
+      if (!key || !signatureValid(body, signature, key)) throw new SignatureInvalidError();
+      const reports = parseReports(body.toString('utf8'));
+      const result = await handleReports(runtime, reports, { actor, ...requestMeta(event) });
+      runtime.logger.info('Secret scanning report handled', { matches: reports.length, exposed: result.exposed, suspended: result.suspended });
+      return jsonResponse(200, result.feedback);
+    });
+}
