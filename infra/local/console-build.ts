@@ -37,10 +37,11 @@ export async function writeApiTypes(): Promise<void> {
   if (!existsSync(API_TYPES) || readFileSync(API_TYPES, 'utf8') !== types) writeFileSync(API_TYPES, types);
 }
 
-/** A hash of everything the build reads: the console's sources, the contract and the locked dependencies. */
+/** A hash of everything the build reads: the console's sources, the contract, the locked dependencies and this recipe. */
 export function consoleSourceHash(): string {
   const hash = createHash('sha256');
-  for (const file of [...files(CONSOLE_ROOT), CONTRACT, resolve(PROJECT_ROOT, 'package-lock.json')]) {
+  // This file too: how the console is built is part of what the build is.
+  for (const file of [...files(CONSOLE_ROOT), CONTRACT, resolve(PROJECT_ROOT, 'package-lock.json'), import.meta.filename]) {
     hash.update(relative(PROJECT_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
@@ -54,7 +55,16 @@ export async function buildConsole(): Promise<string> {
   const temporary = `${dir}.${process.pid}.${randomUUID()}.tmp`;
   await writeApiTypes();
   const { build } = await import('vite');
-  await build({ configFile: resolve(CONSOLE_ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: temporary, emptyOutDir: true } });
+  // Always the production build: Vite takes NODE_ENV from the environment, and a test
+  // runner's (NODE_ENV=test) would put the libraries' development code into the cache.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: resolve(CONSOLE_ROOT, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: temporary, emptyOutDir: true } });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   try {
     renameSync(temporary, dir);
   } catch (error) {
