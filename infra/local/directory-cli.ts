@@ -35,9 +35,9 @@ async function main(): Promise<number> {
     const result = await importDirectory(importDeps(runtime), directory, { replace: parsed.values.replace });
     const where = `${settings.tableName}${settings.dynamodbEndpoint ? ` at ${settings.dynamodbEndpoint}` : ''}`;
     const tokens =
-      result.tokensDeleted === 0
+      result.tokensDeleted + result.policiesDeleted === 0
         ? ''
-        : ` Deleted ${result.tokensDeleted} token(s) of ${result.accountsRetired.length} account(s) no longer service accounts: ${result.accountsRetired.join(', ')}.`;
+        : ` Deleted ${result.tokensDeleted} token(s) and ${result.policiesDeleted} federation polic${result.policiesDeleted === 1 ? 'y' : 'ies'} of ${result.accountsRetired.length} account(s) no longer service accounts: ${result.accountsRetired.join(', ')}.`;
     console.log(`Imported ${file} into ${where}: ${result.written} written, ${result.deleted} removed, ${result.unchanged} unchanged.${tokens}`);
     return 0;
   });

@@ -1,3 +1,5 @@
+import { policyDeps } from '../federation/deps.js';
+import { deletePolicy, type PolicyDeps } from '../federation/policies.js';
 import type { DirectoryStore, DirectoryWriteResult } from '../ports.js';
 import type { Runtime } from '../runtime.js';
 import { type TokenServiceDeps, tokenServiceDeps } from '../tokens/deps.js';
@@ -10,17 +12,21 @@ export interface ImportResult extends DirectoryWriteResult {
   tokensDeleted: number;
   /** The accounts whose tokens those were. */
   accountsRetired: string[];
+  /** Federation policies deleted with them, so that an id re-added later trusts no CI job. */
+  policiesDeleted: number;
 }
 
 export interface ImportDeps {
   directory: DirectoryStore;
   /** The token use cases' ports: deleting a token also deletes its rate-limit key. */
   tokens: TokenServiceDeps;
+  /** The policy use cases' ports: deleting a policy also deletes its shared key. */
+  policies: PolicyDeps;
 }
 
 /** The import's ports, from a runtime (wired with API Gateway's keys in AWS). */
 export function importDeps(runtime: Runtime): ImportDeps {
-  return { directory: runtime.directory, tokens: tokenServiceDeps(runtime) };
+  return { directory: runtime.directory, tokens: tokenServiceDeps(runtime), policies: policyDeps(runtime) };
 }
 
 /**
@@ -34,8 +40,9 @@ export function importDeps(runtime: Runtime): ImportDeps {
  * A token never outlives its account: an account that leaves the directory, or stops
  * being a service account, is first retired (no token can be created for it any more),
  * then its tokens and their keys are deleted, and only then is its profile removed or
- * changed. Re-running an import that failed half-way finishes the job, and an account
- * re-added later starts without tokens.
+ * changed. Its federation policies go the same way, so that an account re-added later
+ * starts without tokens and trusts no CI job. Re-running an import that failed half-way
+ * finishes the job.
  */
 export async function importDirectory(deps: ImportDeps, file: Directory, options: { replace: boolean }): Promise<ImportResult> {
   const { directory: current, tokenHolders, retiring, write } = await deps.directory.snapshot();
@@ -52,14 +59,17 @@ export async function importDirectory(deps: ImportDeps, file: Directory, options
     ...retiring,
   ]);
   let tokensDeleted = 0;
+  let policiesDeleted = 0;
   const accountsRetired: string[] = [];
   for (const accountId of [...leaving].sort()) {
     await deps.directory.retire(accountId);
     const deleted = await deleteAllTokens(deps.tokens, accountId);
+    const policies = await deleteAllPolicies(deps.policies, accountId);
     tokensDeleted += deleted;
-    if (deleted > 0) accountsRetired.push(accountId);
+    policiesDeleted += policies;
+    if (deleted + policies > 0) accountsRetired.push(accountId);
   }
-  return { ...(await write(target)), tokensDeleted, accountsRetired };
+  return { ...(await write(target)), tokensDeleted, accountsRetired, policiesDeleted };
 }
 
 /** Deletes every token of an account, a page at a time, each with its key. */
@@ -78,4 +88,21 @@ async function deleteAllTokens(deps: TokenServiceDeps, accountId: string): Promi
       }
     }
   }
+}
+
+/** Deletes every federation policy of an account (at most the per-account limit), each with its key. */
+async function deleteAllPolicies(deps: PolicyDeps, accountId: string): Promise<number> {
+  let deleted = 0;
+  for (const policy of await deps.policies.list(accountId)) {
+    try {
+      await deletePolicy(deps, accountId, policy.policyId);
+      deleted += 1;
+    } catch (error) {
+      // Gone meanwhile (a concurrent delete), or never finished being created: a pending
+      // policy has no key yet and is not returned by the use case; remove its item directly.
+      if ((error as { code?: string }).code !== 'POLICY_NOT_FOUND') throw error;
+      if (policy.pendingSince !== undefined) await deps.policies.delete(policy).catch(() => undefined);
+    }
+  }
+  return deleted;
 }

@@ -10,7 +10,8 @@ import { tokenEndpoint } from '../middleware/token-endpoint.js';
 import type { Runtime } from '../runtime.js';
 import { limitsOf } from '../tokens/caller-limits.js';
 import { jsonObjectBody } from '../tokens/endpoints.js';
-import { createPolicy, deletePolicy, getPolicy, listPolicies, type PolicyDeps } from './policies.js';
+import { policyDeps } from './deps.js';
+import { createPolicy, deletePolicy, getPolicy, listPolicies } from './policies.js';
 import { toPolicyView } from './policy.js';
 import { testPolicy } from './policy-test.js';
 
@@ -18,16 +19,6 @@ import { testPolicy } from './policy-test.js';
  * The federation policy endpoints, under both bases, behind the same authorization stack
  * as the token endpoints (permission, the account, same group, then validation).
  */
-
-function policyDeps(runtime: Runtime): PolicyDeps {
-  return {
-    policies: runtime.policies,
-    rateLimits: runtime.rateLimits,
-    clock: runtime.clock,
-    defaultAudience: runtime.config.jwt.audience,
-    onCompensationFailure: runtime.onCompensationFailure,
-  };
-}
 
 function policyIdOf(event: APIGatewayProxyEvent, errors: FieldError[]): string {
   return check(policyIdPath, { policyId: pathParameter(event, 'policyId') }, errors)?.policyId ?? '';

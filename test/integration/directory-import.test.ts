@@ -56,6 +56,19 @@ describe('an import that removes a service account or changes its type', () => {
     expect((await api.scanTable()).filter((item) => String(item.pk).startsWith('LOCALKEY#'))).toStrictEqual([]);
   });
 
+  it('deletes its federation policies too, so the id re-added later trusts no CI job', async () => {
+    const POLICIES = FIN.replace(/\/tokens$/, '/federation-policies');
+    const policy = { name: 'deploy', issuer: 'https://ci.example.test', subject: 'repo:org/app:ref:refs/heads/main' };
+    expect((await api.call('POST', POLICIES, { as: 'alice', body: policy })).status).toBe(201);
+    const result = await run(without(base, 'sa-etl'));
+    expect(result).toMatchObject({ tokensDeleted: 0, policiesDeleted: 1, accountsRetired: ['sa-etl'] });
+    await run(base);
+    const listed = await api.call('GET', POLICIES, { as: 'alice' });
+    expect(listed.status).toBe(200);
+    expect(listed.body.policies).toStrictEqual([]);
+    expect((await itemsOf('sa-etl')).filter((item) => String(item.sk).startsWith('FEDPOLICY#'))).toStrictEqual([]);
+  });
+
   it('does the same when the account becomes a user, even in an upsert, and never revives a token when the id comes back', async () => {
     const tokens = await tokensOfEtl();
     expect(await run(retyped(base, 'sa-etl'), false)).toMatchObject({ tokensDeleted: 2 });

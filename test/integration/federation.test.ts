@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
+import { runLifecycle } from '../../shared/lifecycle/job.js';
 import { type CiIssuer, GITHUB_CLAIMS, startCiIssuer } from '../support/ci-issuer.js';
 import { startTestService, type TestService } from '../support/service.js';
 
@@ -216,6 +217,23 @@ describe('the token exchange', () => {
     expect((await api.call('GET', '/api/v1/auth/whoami', { token })).status).toBe(401);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await api.call('GET', '/api/v1/auth/whoami', { token: sibling })).status).toBe(200);
+  });
+
+  it('stays out of the lifecycle job: no expiry notice for a token that lives minutes by design', async () => {
+    const issued = (await exchange(await githubToken())).body.access_token;
+    const issuedName = (await api.call('GET', '/api/v1/auth/tokens/self', { token: issued })).body.name as string;
+    // A stored token expiring within the day, so the same pass has a notice to send.
+    const storedName = `expires-soon-${Date.now()}`;
+    const expiresAt = new Date(Date.now() + 12 * 3_600_000).toISOString();
+    expect((await api.call('POST', TOKENS, { as: 'alice', body: { name: storedName, expiresAt } })).status).toBe(201);
+    const { runtime } = api.service;
+    const at = new Date(Date.now() + 2 * 86_400_000);
+    await runLifecycle({ lifecycle: runtime.lifecycle, clock: () => at, ids: runtime.ids, suspendUnusedAfterDays: undefined }, at);
+    const types = async (tokenName: string) =>
+      ((await api.call('GET', `${TOKENS.replace(/tokens$/, 'token-events')}?tokenName=${tokenName}&limit=100`, { as: 'alice' })).body.events as { type: string }[]).map((e) => e.type);
+    expect(await types(storedName)).toContain('token.expired');
+    expect(await types(issuedName)).toStrictEqual(['token.exchanged']);
+    expect((await api.call('DELETE', `${TOKENS}/${storedName}`, { as: 'alice' })).status).toBe(204);
   });
 
   it('records every exchange, refused or not, with the policy, iss, sub, jti and source IP', async () => {

@@ -259,7 +259,7 @@ describe('a failure half-way is compensated', () => {
     const { apiKeyId } = await bindingOf('ci');
     const directory = exampleDirectory();
     const result = await importDirectory(
-      { directory: new DynamoDirectoryStore(f.documents, f.tableName), tokens: f.deps },
+      f.importDeps,
       { ...directory, users: directory.users.filter((user) => user.id !== 'sa-etl') },
       { replace: true },
     );

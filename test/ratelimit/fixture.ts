@@ -13,7 +13,8 @@ import { keys } from '../../shared/store/keys.js';
 import { ensureTable } from '../../shared/store/table.js';
 import { DynamoTokenStore } from '../../shared/store/token-store.js';
 import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
-import { importDirectory } from '../../shared/directory/import.js';
+import { DynamoPolicyStore } from '../../shared/store/policy-store.js';
+import { type ImportDeps, importDirectory } from '../../shared/directory/import.js';
 import { exampleDirectory } from '../support/service.js';
 import { ids } from '../../shared/ids.js';
 import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
@@ -125,6 +126,8 @@ export interface Fixture {
   tokens: FaultyTokenStore;
   rateLimits: ApiGatewayRateLimits;
   deps: TokenServiceDeps;
+  /** What a directory import needs, on this fixture's table and API Gateway. */
+  importDeps: ImportDeps;
   compensationFailures: string[];
   /** Another Lambda container: its own plan cache and client, the same table and API Gateway. */
   container(): ApiGatewayRateLimits;
@@ -162,7 +165,12 @@ export async function ratelimitFixture(): Promise<Fixture> {
     onCompensationFailure: (_error, step) => compensationFailures.push(step),
   };
   // Tokens exist only for service accounts of the directory: the example one has sa-etl.
-  await importDirectory({ directory: new DynamoDirectoryStore(documents, tableName), tokens: deps }, exampleDirectory(), { replace: true });
+  const importPorts: ImportDeps = {
+    directory: new DynamoDirectoryStore(documents, tableName),
+    tokens: deps,
+    policies: { policies: new DynamoPolicyStore(documents, tableName), rateLimits, clock: deps.clock, defaultAudience: 'service-account-tokens' },
+  };
+  await importDirectory(importPorts, exampleDirectory(), { replace: true });
   const reconcile: Fixture['reconcile'] = (apply, options = {}) =>
     reconcileRateLimits(
       {
@@ -181,6 +189,7 @@ export async function ratelimitFixture(): Promise<Fixture> {
     tokens,
     rateLimits,
     deps,
+    importDeps: importPorts,
     compensationFailures,
     container,
     create: (name, maxRps, serviceAccountId = 'sa-etl') =>

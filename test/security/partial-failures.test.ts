@@ -6,6 +6,7 @@ import { awsRateLimits } from '../ratelimit/fixture.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { importDirectory } from '../../shared/directory/import.js';
 import { tokenServiceDeps } from '../../shared/tokens/deps.js';
+import { policyDeps } from '../../shared/federation/deps.js';
 import { ratePlanPartition } from '../../shared/store/keys.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
@@ -489,10 +490,10 @@ describe('partial failures of a directory import', () => {
   let steps: Step[] = [];
   let reference = new Map<string, string>();
   beforeAll(async () => {
-    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime) }, baseDirectory, { replace: true });
+    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, baseDirectory, { replace: true });
     expect(await aliceMayList()).toBe(false);
     api!.faults.reset();
-    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime) }, update, { replace: false });
+    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, update, { replace: false });
     steps = [...api!.faults.steps];
     reference = await directoryState();
     expect(await aliceMayList()).toBe(false);
@@ -504,10 +505,10 @@ describe('partial failures of a directory import', () => {
     expect(steps.filter((s) => s.command === 'BatchWriteCommand').length > 1).toBeTruthy();
     for (const step of steps) {
       for (const kind of [throttled, internalErrorAfterCommit].filter((k) => k.appliesTo(step))) {
-        await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime) }, baseDirectory, { replace: true });
+        await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, baseDirectory, { replace: true });
         api!.faults.reset();
         api!.faults.inject(kind, step.index);
-        const failed = await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime) }, update, { replace: false }).then(
+        const failed = await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, update, { replace: false }).then(
           () => false,
           () => true,
         );
@@ -525,7 +526,7 @@ describe('partial failures of a directory import', () => {
 
   it('reports a failure at any step, and running the import again converges on what a clean import writes', async () => {
     const problems = await everyFault(async () => {
-      await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime) }, update, { replace: false });
+      await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, update, { replace: false });
       const now = await directoryState();
       const differs = changes(reference, now);
       return differs.length > 0 ? [`after the re-run: ${differs.join(', ')}`] : [];
@@ -535,7 +536,7 @@ describe('partial failures of a directory import', () => {
 
   it('never grants, while an import is half-done, what neither the old nor the new directory grants', async () => {
     const problems = await everyFault(async () => ((await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : []));
-    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime) }, baseDirectory, { replace: true });
+    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, baseDirectory, { replace: true });
     expect(problems).toStrictEqual([]);
   });
 });
