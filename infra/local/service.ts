@@ -39,6 +39,8 @@ export interface LocalServiceOptions {
   tableName?: string;
   /** Throttle each token at its `maxRps`, as usage plans do, and routes at their own throttle. @default true */
   throttle?: boolean;
+  /** Apply the routes' own method throttles (the open routes'), as the stage does. The benchmark turns them off: it measures a route's work, not its throttle. @default true */
+  throttleRoutes?: boolean;
   /** Parts of the runtime to use instead of those built from configuration (tests). */
   parts?: (config: Config) => RuntimeParts;
   /** Write `.local/runtime.json` so the directory CLI and dev-token find this instance. */
@@ -94,7 +96,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       ...(options.host ? { host: options.host } : {}),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
       ...(options.around ? { around: options.around } : {}),
-      throttleRoutes: options.throttle !== false,
+      throttleRoutes: options.throttle !== false && options.throttleRoutes !== false,
       extras: { '/openapi.json': async () => openApiDocument() },
       mounts: {
         [OIDC_PATH]: (req, res) => (oidc ? oidc.handle(req, res) : unavailable(res)),
