@@ -51,6 +51,8 @@ export interface LocalServiceOptions {
   around?: LocalGatewayOptions['around'];
   /** Append audit events to this file, forwarded from the table's stream as in AWS. */
   eventsFile?: string;
+  /** Give a new table its stream even without `eventsFile`, as the stack does. @default true */
+  stream?: boolean;
 }
 
 export interface LocalService {
@@ -109,7 +111,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const config = readConfig({ ...env, TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint, JWT_ISSUER: own('JWT_ISSUER', issuer), JWKS_URL: own('JWKS_URL', `${issuer}/jwks`) });
     // Every function's wiring at once: locally one runtime serves them all.
     const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys, subjectTokenVerification]);
-    await ensureTable(runtime.documents, tableName);
+    await ensureTable(runtime.documents, tableName, { stream: options.stream !== false || options.eventsFile !== undefined });
     const imported = await importDirectory(importDeps(runtime), options.directory, { replace: false });
     oidc = createLocalOidcProvider({ baseUrl: gateway.url, audience: config.jwt.audience, signingKey: await issuerSigningKey(), directory: runtime.directory });
     if (options.console) {

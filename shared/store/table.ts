@@ -38,8 +38,20 @@ const INDEX_ATTRIBUTES = [...new Set(LIFECYCLE_INDEX_SPECS.flatMap((index) => [i
   AttributeType: 'S' as const,
 }));
 
+export interface TableOptions {
+  /**
+   * Give the table its stream, as the stack does (audit events leave through it). Only
+   * what reads the stream needs it: DynamoDB Local keeps every stream record in one
+   * unindexed SQLite table and scans it on each write to a streamed table, so a test run
+   * full of streamed tables slows with every write made before.
+   * @default true
+   */
+  stream?: boolean;
+}
+
 /** Creates the table if it is missing (local runtime and tests; the stack owns it in AWS). */
-export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClient, tableName: string): Promise<void> {
+export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClient, tableName: string, options: TableOptions = {}): Promise<void> {
+  const stream = options.stream ?? true;
   try {
     await (client as DynamoDBClient).send(
       new CreateTableCommand({
@@ -55,7 +67,7 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
           { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
         ],
         // Audit events leave the table through its stream (shared/events/forward.ts).
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+        ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' as const } } : {}),
         GlobalSecondaryIndexes: indexDefinitions(),
       }),
     );
@@ -69,11 +81,20 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
   } catch (error) {
     if (!(error instanceof ResourceInUseException) && (error as { name?: string }).name !== 'ResourceInUseException') throw error;
   }
-  for (let attempt = 0; attempt < 50; attempt++) {
+  // Backfilling an index of a large table kept under .local/ can take a while.
+  const deadline = Date.now() + 60_000;
+  let state = 'not described';
+  while (Date.now() < deadline) {
     const { Table } = await (client as DynamoDBClient).send(new DescribeTableCommand({ TableName: tableName }));
+    state = `table ${Table?.TableStatus}, indexes ${JSON.stringify((Table?.GlobalSecondaryIndexes ?? []).map((index) => `${index.IndexName} ${index.IndexStatus}`))}, stream ${Boolean(Table?.StreamSpecification?.StreamEnabled)}`;
     if (Table?.TableStatus === 'ACTIVE') {
       // A table made before the lifecycle indexes (data kept under .local/ by npm start):
       // one index at a time, as DynamoDB allows, each waited for until it can be queried.
+      // An index still being built comes first: DynamoDB refuses a second one meanwhile.
+      if (Table.GlobalSecondaryIndexes?.some((index) => index.IndexStatus !== 'ACTIVE')) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
       const missing = indexDefinitions().find((index) => !Table.GlobalSecondaryIndexes?.some((existing) => existing.IndexName === index.IndexName));
       if (missing) {
         await (client as DynamoDBClient).send(
@@ -81,12 +102,8 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
         );
         continue;
       }
-      if (Table.GlobalSecondaryIndexes?.some((index) => index.IndexStatus !== 'ACTIVE')) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
       // A table made before events had no stream (data kept under .local/ by npm start).
-      if (Table.StreamSpecification?.StreamEnabled) return;
+      if (!stream || Table.StreamSpecification?.StreamEnabled) return;
       await (client as DynamoDBClient).send(
         new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }),
       );
@@ -94,5 +111,5 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`Table ${tableName} did not become ACTIVE`);
+  throw new Error(`Table ${tableName} did not become ACTIVE within 60 s (${state})`);
 }

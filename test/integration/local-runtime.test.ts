@@ -203,7 +203,7 @@ describe('npm run directory -- import', () => {
 
   beforeAll(async () => {
     const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await ensureTable(client, tableName);
+    await ensureTable(client, tableName, { stream: false });
     store = new DynamoDirectoryStore(DynamoDBDocumentClient.from(client), tableName);
   });
 

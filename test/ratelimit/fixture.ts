@@ -148,7 +148,7 @@ export async function ratelimitFixture(): Promise<Fixture> {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const raw = new DynamoDBClient({ endpoint, region: 'local', credentials });
   const tableName = `rl-${randomUUID()}`;
-  await ensureTable(raw, tableName);
+  await ensureTable(raw, tableName, { stream: false });
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
 
   const fake = new FakeApiGateway();

@@ -25,7 +25,7 @@ let responseUrl: string;
 beforeAll(async () => {
   const config = readConfig({ DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, TABLE_NAME: `sk-${randomUUID()}`, POWERTOOLS_LOG_LEVEL: 'SILENT' });
   runtime = createRuntime(config);
-  await ensureTable(runtime.documents, config.tableName);
+  await ensureTable(runtime.documents, config.tableName, { stream: false });
   fake = new FakeApiGateway();
   // CloudFormation's pre-signed response URL.
   cloudFormation = createServer((req, res) => {

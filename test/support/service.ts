@@ -77,6 +77,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.parts ? { parts: options.parts } : {}),
     ...(options.around ? { around: options.around } : {}),
     ...(options.eventsFile ? { eventsFile: options.eventsFile } : {}),
+    // A stream only where its events are read: see TableOptions.stream.
+    stream: options.eventsFile !== undefined,
   });
   const documentClient = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
