@@ -125,8 +125,27 @@ function judge(c: MatrixCase, reply: Reply): string[] {
 }
 
 /** The token items a case may have touched, before and after, compared with what its answer says happened. */
+/**
+ * Each scan's token and policy items by account and name (and policies by id): thousands
+ * of cases look into scans of thousands of items, so each is indexed once.
+ */
+const indexes = new WeakMap<Item[], Map<string, Item>>();
+function indexed(items: Item[]): Map<string, Item> {
+  let index = indexes.get(items);
+  if (!index) {
+    index = new Map();
+    for (const item of tokenItems(items)) index.set(`${String(item.pk)}\0token\0${String(item.name)}`, item);
+    for (const item of items.filter((item) => String(item.pk).startsWith('SA#') && String(item.sk).startsWith('FEDPOLICY#'))) {
+      index.set(`${String(item.pk)}\0policy\0${String(item.name)}`, item);
+      index.set(`${String(item.pk)}\0policyId\0${String(item.policyId)}`, item);
+    }
+    indexes.set(items, index);
+  }
+  return index;
+}
+
 function effectProblems(c: MatrixCase): string[] {
-  const find = (items: Item[], name: string) => tokenItems(items, c.account).find((item) => item.name === name);
+  const find = (items: Item[], name: string) => indexed(items).get(`SA#${c.account}\0token\0${name}`);
   const succeeded = (replies.get(c.id)?.status ?? 0) < 300;
   const problems: string[] = [];
   if (c.operation === 'create' || c.operation === 'deprecated create') {
@@ -137,13 +156,13 @@ function effectProblems(c: MatrixCase): string[] {
     const rotated = find(afterItems, fixtureName(c))?.rotatedAt;
     if (succeeded !== Boolean(rotated)) problems.push(succeeded ? 'answered 200 but the token was not rotated' : 'refused but the token was rotated');
   }
-  const policy = (items: Item[], match: (item: Item) => boolean) => items.find((item) => item.pk === `SA#${c.account}` && String(item.sk).startsWith('FEDPOLICY#') && match(item));
-  if (c.operation === 'create policy' && succeeded !== Boolean(policy(afterItems, (item) => item.name === createdPolicy(c)))) {
+  const policy = (items: Item[], by: 'policy' | 'policyId', value: string) => indexed(items).get(`SA#${c.account}\0${by}\0${value}`);
+  if (c.operation === 'create policy' && succeeded !== Boolean(policy(afterItems, 'policy', createdPolicy(c)))) {
     problems.push(succeeded ? 'answered 201 but stored no policy' : 'refused but stored a policy');
   }
   if (c.operation === 'delete policy') {
-    const gone = !policy(afterItems, (item) => item.policyId === fixturePolicy(c));
-    if (!policy(itemsBefore, (item) => item.policyId === fixturePolicy(c))) problems.push('policy fixture missing');
+    const gone = !policy(afterItems, 'policyId', fixturePolicy(c));
+    if (!policy(itemsBefore, 'policyId', fixturePolicy(c))) problems.push('policy fixture missing');
     else if (succeeded !== gone) problems.push(succeeded ? 'answered 204 but the policy stayed' : 'refused but the policy is gone');
   }
   if (c.operation === 'update' || c.operation === 'delete') {

@@ -100,11 +100,20 @@ export function changes(before: Map<string, string>, after: Map<string, string>)
  * its change.
  */
 export function auditProblems(items: Item[]): string[] {
-  const events = items.filter((item) => String(item.pk).startsWith('EVENTS#') && typeof item.type === 'string');
+  // Indexed by account, token and type: partial-failures checks a growing table after every attempt.
+  const events = new Map<string, Item[]>();
+  const byType = new Map<string, Item[]>();
+  const add = (index: Map<string, Item[]>, key: string, event: Item) => index.set(key, [...(index.get(key) ?? []), event]);
+  for (const event of items) {
+    if (!String(event.pk).startsWith('EVENTS#') || typeof event.type !== 'string') continue;
+    add(events, `${String(event.serviceAccountId)}/${String(event.tokenName)}/${event.type}`, event);
+    add(byType, event.type, event);
+  }
   const has = (account: string, name: string, type: string, where?: (event: Item) => boolean) =>
-    events.some((event) => event.serviceAccountId === account && event.tokenName === name && event.type === type && (where?.(event) ?? true));
+    (events.get(`${account}/${name}/${type}`) ?? []).some((event) => where?.(event) ?? true);
+  const tokens = new Map(items.filter(isToken).map((token) => [`${String(token.serviceAccountId)}/${String(token.name)}`, token]));
   const problems: string[] = [];
-  for (const token of items.filter(isToken)) {
+  for (const token of tokens.values()) {
     if (token.pendingSince !== undefined) continue;
     const account = String(token.serviceAccountId);
     const name = String(token.name);
@@ -114,14 +123,14 @@ export function auditProblems(items: Item[]): string[] {
     }
     if (token.status === 'SUSPENDED' && !has(account, name, 'token.updated')) problems.push(`${account}/${name}: suspended without a token.updated event`);
   }
-  const present = new Set(items.filter(isToken).map((token) => `${String(token.serviceAccountId)}/${String(token.name)}`));
-  for (const event of events.filter((e) => e.type === 'token.created')) {
+  const ofType = (type: string) => byType.get(type) ?? [];
+  for (const event of ofType('token.created')) {
     const key = `${String(event.serviceAccountId)}/${String(event.tokenName)}`;
-    if (!present.has(key) && !has(String(event.serviceAccountId), String(event.tokenName), 'token.deleted')) problems.push(`${key}: a token.created event without its token`);
+    if (!tokens.has(key) && !has(String(event.serviceAccountId), String(event.tokenName), 'token.deleted')) problems.push(`${key}: a token.created event without its token`);
   }
-  for (const event of events.filter((e) => e.type === 'token.rotated')) {
+  for (const event of ofType('token.rotated')) {
     const key = `${String(event.serviceAccountId)}/${String(event.tokenName)}`;
-    const token = items.filter(isToken).find((candidate) => `${String(candidate.serviceAccountId)}/${String(candidate.name)}` === key);
+    const token = tokens.get(key);
     const rotatedAt = (event.changes as { rotatedAt?: { after?: unknown } })?.rotatedAt?.after;
     if (token && typeof token.rotatedAt === 'string' && String(rotatedAt) > token.rotatedAt) problems.push(`${key}: a token.rotated event of a rotation that did not happen`);
   }
