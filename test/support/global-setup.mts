@@ -10,6 +10,11 @@ import { tsImport } from 'tsx/esm/api';
  */
 export default async function globalSetup(): Promise<void> {
   const { startDynamoDbLocal } = (await tsImport('../../infra/local/dynamodb-local.ts', import.meta.url)) as typeof import('../../infra/local/dynamodb-local.js');
+  // A test run is short and throws thousands of different requests at DynamoDB Local:
+  // its JVM's optimizing compiler spent more CPU than the requests themselves, so the run
+  // keeps to the quick first tier. The spawned JVMs (this one, and those of the npm start
+  // processes some tests run) read this from the environment they inherit.
+  process.env.JAVA_TOOL_OPTIONS = [process.env.JAVA_TOOL_OPTIONS, '-XX:TieredStopAtLevel=1'].filter(Boolean).join(' ');
   const dynamodb = await startDynamoDbLocal();
   process.env.DYNAMODB_ENDPOINT = dynamodb.endpoint;
   (globalThis as { __dynamodbLocal__?: { stop(): Promise<void> } }).__dynamodbLocal__ = dynamodb;
