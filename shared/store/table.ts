@@ -38,6 +38,9 @@ const INDEX_ATTRIBUTES = [...new Set(LIFECYCLE_INDEX_SPECS.flatMap((index) => [i
   AttributeType: 'S' as const,
 }));
 
+/** The stack's stream: audit events leave the table through it (shared/events/forward.ts). */
+const STREAM = { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } as const;
+
 export interface TableOptions {
   /**
    * Give the table its stream, as the stack does (audit events leave through it). Only
@@ -66,8 +69,7 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
           { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
         ],
-        // Audit events leave the table through its stream (shared/events/forward.ts).
-        ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' as const } } : {}),
+        ...(stream ? { StreamSpecification: STREAM } : {}),
         GlobalSecondaryIndexes: indexDefinitions(),
       }),
     );
@@ -105,7 +107,7 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
       // A table made before events had no stream (data kept under .local/ by npm start).
       if (!stream || Table.StreamSpecification?.StreamEnabled) return;
       await (client as DynamoDBClient).send(
-        new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }),
+        new UpdateTableCommand({ TableName: tableName, StreamSpecification: STREAM }),
       );
       continue;
     }
