@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
-import { type Synthesized, synthesize } from './template-support.js';
+import { type Synthesized, synthesize, UNBUNDLED } from './template-support.js';
 
 /**
  * The cdk-nag AwsSolutions pack over the whole app: nothing left unacknowledged, and
@@ -56,7 +56,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('fails synthesis on a finding, so that synth and deploy enforce the pack', () => {
-    const { app, stack } = createServiceApp({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: `${synth.outdir}/broken` });
+    const { app, stack } = createServiceApp({ context: UNBUNDLED, outdir: `${synth.outdir}/broken` });
     new iam.Role(stack, 'TooBroad', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }).addToPolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }),
     );

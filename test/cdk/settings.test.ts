@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
 import { DEFAULT_SETTINGS, readSettings, SettingsError } from '../../infra/cdk/settings.js';
-import { ofType, serviceFunctions, type Synthesized, synthesize } from './template-support.js';
+import { ofType, serviceFunctions, type Synthesized, synthesize, UNBUNDLED } from './template-support.js';
 
 /**
  * Deployment settings from CDK context, as `-c key=value` passes them (strings): each one
@@ -98,7 +98,7 @@ describe('deployment settings', () => {
 
   it('warns at synth time while no identity provider is configured, and only then', () => {
     const warnings = (values: Record<string, unknown>) => {
-      const { stack } = createServiceApp({ nag: false, context: { 'aws:cdk:bundling-stacks': [], ...values } });
+      const { stack } = createServiceApp({ nag: false, context: { ...UNBUNDLED, ...values } });
       return stack.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
     };
     expect(warnings({}).some((text) => text.includes('No identity provider configured'))).toBeTruthy();
@@ -107,7 +107,7 @@ describe('deployment settings', () => {
 
   it('warns at synth time while the console has no client at the identity provider, and only then', () => {
     const warnings = (values: Record<string, unknown>) => {
-      const { stack } = createServiceApp({ nag: false, context: { 'aws:cdk:bundling-stacks': [], ...values } });
+      const { stack } = createServiceApp({ nag: false, context: { ...UNBUNDLED, ...values } });
       return stack.node.metadata.filter((entry) => entry.type === 'aws:cdk:warning').map((entry) => String(entry.data));
     };
     expect(warnings({}).some((text) => text.includes('No console client configured'))).toBeTruthy();

@@ -33,6 +33,15 @@ export interface Synthesized {
 }
 
 /**
+ * Stack traces of where each construct was made: metadata for debugging in the cloud
+ * assembly, never in the template the tests read, and under jest (which maps every frame
+ * through source maps) a large part of a synthesis.
+ */
+const WITHOUT_STACK_TRACES = { 'aws:cdk:disable-stack-trace': true, 'aws:cdk:disable-creation-stack-traces': true };
+/** Context for a synthesis that only the template matters to: no bundling (esbuild), no stack traces. */
+export const UNBUNDLED = { ...WITHOUT_STACK_TRACES, 'aws:cdk:bundling-stacks': [] };
+
+/**
  * Synthesizes the app into a temporary directory. `bundle: false` skips esbuild (the
  * template is the same but for asset hashes), for tests that do not look at bundles.
  */
@@ -45,7 +54,7 @@ export function synthesize(options: { bundle: boolean; context?: Record<string, 
     const created = createServiceApp({
       outdir,
       nag: options.nag ?? false,
-      context: { ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...options.context },
+      context: { ...(options.bundle ? WITHOUT_STACK_TRACES : UNBUNDLED), ...options.context },
     });
     stack = created.stack;
     assembly = created.app.synth();
