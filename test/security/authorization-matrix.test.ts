@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type BatchWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../shared/store/keys.js';
 import { newTokenItems } from '../../shared/store/token-items.js';
 import { mintToken, parseToken } from '../../shared/token-format.js';
@@ -42,6 +42,18 @@ let itemsBefore: Item[] = [];
 let afterItems: Item[] = [];
 
 const fixtureName = (c: MatrixCase) => `fx-${c.id}`;
+const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
+
+/** One BatchWriteItem of up to 25 puts, sent again with whatever DynamoDB left unprocessed. */
+async function writeBatch(service: SecurityService, items: Item[]): Promise<void> {
+  let requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 0; requests.length > 0; attempt++) {
+    if (attempt === 10) throw new Error(`${requests.length} fixture items left unprocessed`);
+    const { UnprocessedItems } = await service.documents.send(new BatchWriteCommand({ RequestItems: { [service.tableName]: requests } }));
+    requests = UnprocessedItems?.[service.tableName] ?? [];
+  }
+}
+
 /** The policy a get, delete or test case names: one of its own, written before the cases run. */
 const fixturePolicy = (c: MatrixCase) => `fp${String(c.id).padStart(16, '0')}`;
 const createdPolicy = (c: MatrixCase) => `mk-policy-${c.id}`;
@@ -252,7 +264,9 @@ beforeAll(async () => {
   // create cases do not. Human users and missing accounts cannot get one through the API
   // (a token never outlives its account); theirs are what an older version could have left.
   const needsFixture = cases.filter((c) => c.operation === 'update' || c.operation === 'delete' || c.operation === 'rotate');
-  await inPool(needsFixture, 4, async (c) => {
+  const fixtures: Item[] = [];
+  const fixtureTokens = new Map<string, number>();
+  for (const c of needsFixture) {
     const minted = mintToken();
     const at = new Date().toISOString();
     const items = newTokenItems({
@@ -275,15 +289,15 @@ beforeAll(async () => {
       secretHash: minted.secretHash,
       removeAfter: null,
     });
-    for (const item of [items.token, items.credential]) await service.documents.send(new PutCommand({ TableName: service.tableName, Item: item }));
-    await service.documents.send(new UpdateCommand({ TableName: service.tableName, Key: keys.counter(c.account), UpdateExpression: 'ADD tokenCount :one', ExpressionAttributeValues: { ':one': 1 } }));
+    fixtures.push(items.token, items.credential);
+    fixtureTokens.set(c.account, (fixtureTokens.get(c.account) ?? 0) + 1);
     service.hygiene.secrets.set(parseToken(minted.token)!.secret, minted.prefix);
     service.hygiene.hashes.add(minted.secretHash);
-  });
+  }
   // A policy behind every get, delete and test, written as an item (some accounts are not
   // service accounts, and the deletes outnumber an account's policy limit).
-  await inPool(cases.filter((c) => ['get policy', 'delete policy', 'test policy'].includes(c.operation)), 8, async (c) => {
-    const item = {
+  for (const c of cases.filter((c) => ['get policy', 'delete policy', 'test policy'].includes(c.operation))) {
+    fixtures.push({
       ...keys.policy(c.account, fixturePolicy(c)),
       policyId: fixturePolicy(c),
       serviceAccountId: c.account,
@@ -297,9 +311,13 @@ beforeAll(async () => {
       maxRps: null,
       createdBy: 'matrix-fixture',
       createdAt: new Date().toISOString(),
-    };
-    await service.documents.send(new PutCommand({ TableName: service.tableName, Item: item }));
-  });
+    });
+  }
+  // Written in batches, and each account's counter moved once by its number of tokens.
+  await inPool(chunks(fixtures, 25), 4, (batch) => writeBatch(service, batch));
+  await inPool([...fixtureTokens], 4, ([account, added]) =>
+    service.documents.send(new UpdateCommand({ TableName: service.tableName, Key: keys.counter(account), UpdateExpression: 'ADD tokenCount :n', ExpressionAttributeValues: { ':n': added } })),
+  );
   await signIns;
   itemsBefore = await service.scanTable();
 
