@@ -233,13 +233,15 @@ interface Injection {
   absorbed: boolean;
 }
 
-/** Runs one faulted attempt and its retry; returns what went wrong. */
 /** Checks beyond the table's consistency, given the scan just taken (each attempt scans a growing table: no second scan for them). */
 type ExtraChecks = (items: Item[]) => Promise<string[]>;
 
+/** Runs one faulted attempt and its retry; returns what went wrong. */
 async function attemptWithFault(path: WritePath, injection: Injection, extraChecks: ExtraChecks = async () => []): Promise<string[]> {
   const attempt = await path.prepare();
-  const before = await state();
+  // Only a fault before the first write has a "nothing written" to check against.
+  const mustWriteNothing = injection.beforeFirstWrite && !injection.afterEffect;
+  const before = mustWriteNothing ? await state() : undefined;
   injection.arm();
   const reply = await attempt.send();
   const struck = injection.struck();
@@ -255,7 +257,7 @@ async function attemptWithFault(path: WritePath, injection: Injection, extraChec
   } else if (outcome(reply) !== attempt.success) {
     const why = notRetryable(reply);
     if (why) problems.push(`${where}: answered ${why}, not a retryable error`);
-    if (injection.beforeFirstWrite && !injection.afterEffect) {
+    if (before) {
       const written = changes(before.snap(), after.snap());
       if (written.length > 0) problems.push(`${where}: refused but wrote ${written.join(', ')}`);
     }
