@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { rewriteBlock } from './readme-blocks.js';
@@ -7,8 +7,9 @@ import { rewriteBlock } from './readme-blocks.js';
 /**
  * `npm run test:report`: runs the whole suite as `npm test` does (coverage gate included)
  * and, when it passes, rewrites the counts of the README's table of test folders and the
- * suite's duration. The "what" column stays as written: a folder without a row is an
- * error, so a new folder is described before it is counted.
+ * suite's duration, and records each file's time in test/support/durations.json (the
+ * order a fresh checkout runs the files in). The "what" column stays as written: a folder
+ * without a row is an error, so a new folder is described before it is counted.
  */
 const root = resolve(import.meta.dirname, '..');
 const runDirectory = mkdtempSync(resolve(tmpdir(), 'test-run-'));
@@ -25,7 +26,12 @@ const code = await new Promise<number>((done) => {
 const seconds = (performance.now() - started) / 1000;
 
 if (code === 0) {
-  const report = JSON.parse(readFileSync(results, 'utf8')) as { testResults: { name: string; assertionResults: unknown[] }[] };
+  const report = JSON.parse(readFileSync(results, 'utf8')) as { testResults: { name: string; assertionResults: unknown[]; startTime: number; endTime: number }[] };
+  // Each file's time, for the order a fresh checkout runs them in (test/support/sequencer.mjs).
+  const durations = Object.fromEntries(
+    report.testResults.map((file) => [relative(root, file.name), Math.round((file.endTime - file.startTime) / 100) / 10] as const).sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  writeFileSync(resolve(root, 'test/support/durations.json'), `${JSON.stringify(durations, null, 2)}\n`);
   const counts = new Map<string, number>();
   for (const file of report.testResults) {
     const folder = relative(root, file.name).split('/').slice(0, 2).join('/');
