@@ -4,7 +4,7 @@ import { DirectoryError } from '../../shared/directory/directory.js';
 import { readDirectoryFile } from './directory-file.js';
 import { JavaMissingError } from './dynamodb-local.js';
 import { DEFAULT_DIRECTORY_FILE, EVENTS_FILE, IN_MEMORY_EVENTS_FILE } from './paths.js';
-import { startLocalService } from './service.js';
+import { type LocalService, startLocalService } from './service.js';
 
 /** `npm start`: the whole service on one machine, no AWS account and no Docker. */
 
@@ -37,11 +37,25 @@ async function main(): Promise<void> {
     console.error(`--port must be a port number, got "${values.port}"\n${usage}`);
     process.exit(2);
   }
+  // Stopping is possible from the first moment: a signal while DynamoDB Local is starting
+  // would otherwise end this process and leave its DynamoDB Local running.
+  let service: LocalService | undefined;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // Not started yet: the start below stops it as soon as it can.
+    if (!service) return;
+    await service.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const directory = readDirectoryFile(values.directory);
   const eventsFile = values['in-memory'] ? IN_MEMORY_EVENTS_FILE : EVENTS_FILE;
   // Data kept in memory only: its events start afresh too.
   if (values['in-memory']) for (const file of [eventsFile, `${eventsFile}.checkpoint.json`]) rmSync(file, { force: true });
-  const service = await startLocalService({
+  service = await startLocalService({
     port,
     directory,
     // Local logs stay quiet unless asked for; every request still gets one access line.
@@ -54,6 +68,10 @@ async function main(): Promise<void> {
     eventsFile,
     onRequest: ({ method, path, status, ms }) => console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),
   });
+  if (stopping) {
+    await service.stop();
+    process.exit(0);
+  }
   const base = service.url;
   console.log(`Service account tokens API on ${base}  (DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}${values['in-memory'] ? ', in memory' : ', data in .local/'})
 Directory: ${values.directory} (${service.imported.written} items written, ${service.imported.unchanged} unchanged)
@@ -69,16 +87,6 @@ Try it (another terminal):
   curl -s ${base}/api/v1/auth/whoami -H "X-API-Token: <token>"
   curl -s ${base}/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens -H "Authorization: Bearer $JWT"
 The README has the full walkthrough. Ctrl-C stops.`);
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await service.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 main().catch((error: unknown) => {

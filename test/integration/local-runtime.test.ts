@@ -161,6 +161,36 @@ describe('npm start', () => {
     expect(run.stderr.trim()).toMatch(/^DynamoDB Local needs Java 17 or newer, and "java" was not found: install/);
     expect(run.stderr.trim().split('\n').length).toBe(1);
   });
+
+  it('stops its DynamoDB Local when told to stop while it is still starting', async () => {
+    // As a supervisor stops it: SIGTERM to the service's own process, not its group.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--in-memory', '--port', String(await freePort())], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, DYNAMODB_ENDPOINT: '', TABLE_NAME: '' },
+    });
+    const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    const children = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const isDynamoDbLocal = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
+    let dynamodb: number | undefined;
+    for (const deadline = Date.now() + 60_000; dynamodb === undefined && Date.now() < deadline && child.exitCode === null; ) {
+      dynamodb = children().find(isDynamoDbLocal);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+    }
+    // 'DynamoDB Local was never started'
+    expect(dynamodb).toBeDefined();
+    child.kill('SIGTERM');
+    // Stopped, not killed by the signal (which would leave its DynamoDB Local running).
+    expect(await exited).toBe(0);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(dynamodb!)).toBe(false);
+  });
 });
 
 describe('the README walkthrough', () => {
