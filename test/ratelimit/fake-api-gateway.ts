@@ -24,9 +24,9 @@ import {
 
 /**
  * API Gateway's control plane for keys and usage plans, in memory, behind the SDK client
- * (its `send`, for every client, until `restore`): the part of AWS that cannot run here. It keeps the rules that
- * matter to the adapter: a key in one plan per stage, a plan with stages cannot be
- * deleted, ids that do not exist are NotFound. Faults are injected per command, either
+ * (its `send`, for every client, until `restore`): the part of AWS that cannot run here.
+ * It keeps the rules that matter to the adapter: a key in one plan per stage, a plan with
+ * stages cannot be deleted, ids that do not exist are NotFound. Faults are injected per command, either
  * before the call takes effect or after it (the answer is lost).
  */
 
@@ -97,7 +97,10 @@ export class FakeApiGateway {
   now: () => Date = () => new Date();
   private readonly faults: Fault[] = [];
   private sequence = 0;
-  /** What each command class runs. A plain lookup: a matcher library's deep comparisons of every call were a tenth of the fault suite's CPU. */
+  /**
+   * What each command class runs: a plain lookup (a matcher library's deep comparison of
+   * every call was a tenth of the fault suite's CPU).
+   */
   private readonly handlers = new Map<unknown, (input: any) => Promise<unknown>>();
   /** The client's own `send`, if it had one (it inherits the SDK's): put back by `restore`. */
   private readonly ownSend = Object.getOwnPropertyDescriptor(APIGatewayClient.prototype, 'send');

@@ -103,7 +103,11 @@ export function auditProblems(items: Item[]): string[] {
   // Indexed by account, token and type: partial-failures checks a growing table after every attempt.
   const events = new Map<string, Item[]>();
   const byType = new Map<string, Item[]>();
-  const add = (index: Map<string, Item[]>, key: string, event: Item) => index.set(key, [...(index.get(key) ?? []), event]);
+  const add = (index: Map<string, Item[]>, key: string, event: Item) => {
+    const list = index.get(key);
+    if (list) list.push(event);
+    else index.set(key, [event]);
+  };
   for (const event of items) {
     if (!String(event.pk).startsWith('EVENTS#') || typeof event.type !== 'string') continue;
     add(events, `${String(event.serviceAccountId)}/${String(event.tokenName)}/${event.type}`, event);
