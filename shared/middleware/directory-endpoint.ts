@@ -2,13 +2,13 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FieldError, ForbiddenError } from '../errors.js';
-import { throwIfAny } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Caller, Principal } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { assertCredentialFitsPrincipal, callerFromEvent } from './authorization.js';
 import { observability } from './observability.js';
 import { problemErrors } from './problem-errors.js';
+import { validatedInput } from './validated-input.js';
 
 /** Who may read a listing: the members of the path's domain, or admins. */
 export type DirectoryAccess = 'domain-member' | 'admin';
@@ -55,13 +55,6 @@ export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEn
         context.principal = principal;
       },
     })
-    .use({
-      before: ({ event, context }) => {
-        const errors: FieldError[] = [];
-        const input = options.input(event, errors);
-        throwIfAny(errors);
-        context.input = input;
-      },
-    })
+    .use(validatedInput(options.input))
     .use(problemErrors(runtime.logger));
 }

@@ -2,7 +2,6 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
-import { throwIfAny } from '../http/json-body.js';
 import type { Runtime } from '../runtime.js';
 import {
   type AuthorizedContext,
@@ -14,6 +13,7 @@ import {
 } from './authorization.js';
 import { observability } from './observability.js';
 import { problemErrors } from './problem-errors.js';
+import { validatedInput } from './validated-input.js';
 
 export interface TokenEndpointContext<TInput> extends AuthorizedContext {
   input: TInput;
@@ -41,14 +41,7 @@ export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOp
     .use(permissionCheck(options.scope))
     .use(targetServiceAccountCheck(options.scope))
     .use(sameGroupCheck())
-    .use({
-      before: ({ event, context }) => {
-        const errors: FieldError[] = [];
-        const input = options.input(event, errors);
-        throwIfAny(errors);
-        context.input = input;
-      },
-    })
+    .use(validatedInput(options.input))
     .use(problemErrors(runtime.logger));
 }
 
