@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
-import { authorizer, entryOf, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
-import { LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../infra/cdk/bundling.js';
+import { authorizer, callsApiGateway, entryOf, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
+import { API_GATEWAY_MODULE, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from '../infra/cdk/bundling.js';
 
 /**
  * Cold start of every function as the stack bundles it: bundle size, and the median
@@ -20,10 +20,19 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 export const handler = async () => client.config.region;`;
 
-async function bundle(entry: string, outfile: string, bundleAwsSdk: boolean): Promise<number> {
-  await build({
-    entryPoints: [entry],
-    outfile,
+/**
+ * Bundles as the stack does, the API Gateway SDK's own file included where the stack
+ * adds it; answers the size of `index.mjs`, what every cold start loads.
+ */
+async function bundle(entry: string, outfile: string, bundleAwsSdk: boolean, withApiGatewayModule = false): Promise<number> {
+  const common = options(bundleAwsSdk);
+  if (withApiGatewayModule) await build({ ...common, entryPoints: [resolve(PROJECT_ROOT, API_GATEWAY_MODULE.source)], outfile: join(dirname(outfile), API_GATEWAY_MODULE.file) });
+  await build({ ...common, entryPoints: [entry], outfile, external: [...common.external, API_GATEWAY_MODULE.importPath] });
+  return statSync(outfile).size;
+}
+
+function options(bundleAwsSdk: boolean) {
+  return {
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -35,8 +44,7 @@ async function bundle(entry: string, outfile: string, bundleAwsSdk: boolean): Pr
     sourcesContent: false,
     external: bundleAwsSdk ? [] : ['@aws-sdk/*'],
     logLevel: 'error',
-  });
-  return statSync(outfile).size;
+  } satisfies BuildOptions;
 }
 
 /** Milliseconds for a fresh process to import the bundle, once. */
@@ -101,7 +109,8 @@ export interface ColdStart {
   runtimeSdk: { bundleBytes: number; initMs: number; baselineInitMs: number; ratio: number };
 }
 
-export async function measureColdStarts(options: { runs: number }): Promise<ColdStart[]> {
+/** Every function's cold start, or only those named in `only`. */
+export async function measureColdStarts(options: { runs: number; only?: string[] }): Promise<ColdStart[]> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const baselineEntry = resolve(OUT, 'baseline.ts');
@@ -112,14 +121,16 @@ export async function measureColdStarts(options: { runs: number }): Promise<Cold
   };
   await bundle(baselineEntry, baseline.bundled, true);
   await bundle(baselineEntry, baseline.runtime, false);
-  const ids = [authorizer.id, ...routes.map((r) => r.id), ...scheduledFunctions.map((f) => f.id), ...streamFunctions.map((f) => f.id)];
+  const ids = [authorizer.id, ...routes.map((r) => r.id), ...scheduledFunctions.map((f) => f.id), ...streamFunctions.map((f) => f.id)].filter(
+    (id) => !options.only || options.only.includes(id),
+  );
   const results: ColdStart[] = [];
   for (const id of ids) {
     const entry = resolve(PROJECT_ROOT, entryOf(id));
     const bundled = resolve(OUT, `bundled/${id}/index.mjs`);
     const runtime = resolve(OUT, `runtime/${id}/index.mjs`);
-    const bundledBytes = await bundle(entry, bundled, true);
-    const runtimeBytes = await bundle(entry, runtime, false);
+    const bundledBytes = await bundle(entry, bundled, true, callsApiGateway(id));
+    const runtimeBytes = await bundle(entry, runtime, false, callsApiGateway(id));
     results.push({
       name: id,
       bundleBytes: bundledBytes,

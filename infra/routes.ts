@@ -279,3 +279,13 @@ export const streamFunctions = [
 
 /** Entry file of a function, relative to the project root. */
 export const entryOf = (id: string): string => `functions/${id}.ts`;
+
+/**
+ * Whether a function calls API Gateway's control plane (keys and plans, or the shared
+ * key's value): its bundle carries the API Gateway SDK, as a file of its own
+ * (`API_GATEWAY_MODULE` in `infra/cdk/bundling.ts`).
+ */
+export const callsApiGateway = (id: string): boolean =>
+  routes.some((route) => route.id === id && route.apiKeys !== undefined) ||
+  scheduledFunctions.some((fn) => fn.id === id && 'apiKeys' in fn && fn.apiKeys !== undefined) ||
+  deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);

@@ -19,6 +19,34 @@ export const LAMBDA_BUNDLING = {
   bundleAwsSdk: true,
 } as const;
 
+/**
+ * The API Gateway SDK: in the bundle of each function that calls API Gateway, a file of
+ * its own beside `index.mjs`, which the bundle imports when it first needs it (see
+ * `shared/ratelimit/api-gateway.mts`). Every bundle leaves `importPath` external, as
+ * written; it is imported only from `shared/ratelimit/`, by that path, so the path is
+ * right beside the bundle too.
+ */
+export const API_GATEWAY_MODULE = {
+  source: 'shared/ratelimit/api-gateway.mts',
+  importPath: './api-gateway.mjs',
+  file: 'api-gateway.mjs',
+} as const;
+
+/** `LAMBDA_BUNDLING` as esbuild's command-line flags, for a bundle built outside NodejsFunction's own step. */
+export function esbuildFlags(): string[] {
+  return [
+    '--bundle',
+    '--platform=node',
+    `--format=${LAMBDA_BUNDLING.format}`,
+    `--target=${LAMBDA_BUNDLING.target}`,
+    `--main-fields=${LAMBDA_BUNDLING.mainFields.join(',')}`,
+    `--banner:js=${LAMBDA_BUNDLING.banner}`,
+    ...(LAMBDA_BUNDLING.minify ? ['--minify'] : []),
+    ...(LAMBDA_BUNDLING.sourceMap ? ['--sourcemap', '--sources-content=false'] : []),
+    '--log-level=warning',
+  ];
+}
+
 /** Memory of every function, MB: CPU scales with it, and JWT verification and bundles load faster with it. */
 export const FUNCTION_MEMORY_MB = 512;
 

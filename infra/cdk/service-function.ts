@@ -1,19 +1,32 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type DynamoAction, entryOf } from '../routes.js';
+import { callsApiGateway, type DynamoAction, entryOf } from '../routes.js';
 import { PARTITIONS, type Partition } from '../../shared/store/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
-import { FUNCTION_MEMORY_MB, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
+import { API_GATEWAY_MODULE, esbuildFlags, FUNCTION_MEMORY_MB, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
 
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
 export { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
+
+const shellQuote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+
+/** Builds the API Gateway SDK's own file beside the bundle (`API_GATEWAY_MODULE`). */
+const withApiGatewayModule: ICommandHooks = {
+  beforeBundling: () => [],
+  beforeInstall: () => [],
+  afterBundling: (inputDir, outputDir) => [
+    [join(inputDir, 'node_modules/.bin/esbuild'), join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${join(outputDir, API_GATEWAY_MODULE.file)}`, ...esbuildFlags()]
+      .map(shellQuote)
+      .join(' '),
+  ],
+};
 
 export interface ServiceFunctionProps {
   /** Function id: the entry is `functions/<id>.ts` (see `entryOf`). */
@@ -116,6 +129,10 @@ export class ServiceFunction extends Construct {
         sourceMap: LAMBDA_BUNDLING.sourceMap,
         target: LAMBDA_BUNDLING.target,
         bundleAwsSDK: LAMBDA_BUNDLING.bundleAwsSdk,
+        // Everything is bundled but the API Gateway SDK's own file, which the functions
+        // that call API Gateway carry beside the bundle.
+        externalModules: [API_GATEWAY_MODULE.importPath],
+        ...(callsApiGateway(props.id) ? { commandHooks: withApiGatewayModule } : {}),
         // Stack traces need file and line, not the sources: keep the map small.
         sourcesContent: false,
         // A size report per bundle would drown out what matters: warnings.

@@ -1,12 +1,5 @@
-import {
-  type APIGatewayClient,
-  GetApiKeysCommand,
-  GetUsagePlanKeysCommand,
-  GetUsagePlansCommand,
-  type PatchOperation,
-  UpdateApiKeyCommand,
-  UpdateUsagePlanCommand,
-} from '@aws-sdk/client-api-gateway';
+import type { PatchOperation } from '@aws-sdk/client-api-gateway';
+import type { ApiGateway } from './api-gateway.mjs';
 import { addKeyToPlan, deleteApiKey, removeKeyFromPlan } from './api-keys.js';
 import type { ApiStage, GatewayNames } from './gateway-names.js';
 
@@ -35,7 +28,7 @@ export interface GatewayPlan {
  * never does (`ApiGatewayKeys`), since listing keys can show every key's value.
  */
 export class GatewayInventory {
-  constructor(private readonly options: { gateway: APIGatewayClient; stage: ApiStage; names: GatewayNames }) {}
+  constructor(private readonly options: { gateway: ApiGateway; stage: ApiStage; names: GatewayNames }) {}
 
   get stage(): ApiStage {
     return this.options.stage;
@@ -46,7 +39,7 @@ export class GatewayInventory {
     const keys: GatewayKey[] = [];
     let position: string | undefined;
     do {
-      const page = await this.options.gateway.send(new GetApiKeysCommand({ limit: 500, includeValues: false, position }));
+      const page = await this.options.gateway.getApiKeys({ limit: 500, includeValues: false, position });
       for (const key of page.items ?? []) {
         if (key.id && key.name?.startsWith(this.options.names.prefix)) {
           keys.push({ id: key.id, name: key.name, enabled: key.enabled === true, createdDate: key.createdDate });
@@ -62,7 +55,7 @@ export class GatewayInventory {
     const plans: GatewayPlan[] = [];
     let position: string | undefined;
     do {
-      const page = await this.options.gateway.send(new GetUsagePlansCommand({ limit: 500, position }));
+      const page = await this.options.gateway.getUsagePlans({ limit: 500, position });
       for (const plan of page.items ?? []) {
         const rps = plan.name === undefined ? undefined : this.options.names.rateOfPlan(plan.name);
         if (!plan.id || rps === undefined) continue;
@@ -84,7 +77,7 @@ export class GatewayInventory {
     const ids: string[] = [];
     let position: string | undefined;
     do {
-      const page = await this.options.gateway.send(new GetUsagePlanKeysCommand({ usagePlanId: planId, limit: 500, position }));
+      const page = await this.options.gateway.getUsagePlanKeys({ usagePlanId: planId, limit: 500, position });
       for (const key of page.items ?? []) if (key.id) ids.push(key.id);
       position = page.position;
     } while (position);
@@ -99,11 +92,11 @@ export class GatewayInventory {
       { op: 'replace', path: '/throttle/burstLimit', value: String(rps) },
     ];
     if (!plan.stages.includes(`${restApiId}:${stage}`)) operations.push({ op: 'add', path: '/apiStages', value: `${restApiId}:${stage}` });
-    await this.options.gateway.send(new UpdateUsagePlanCommand({ usagePlanId: plan.id, patchOperations: operations }));
+    await this.options.gateway.updateUsagePlan({ usagePlanId: plan.id, patchOperations: operations });
   }
 
   async setKeyEnabled(apiKeyId: string, enabled: boolean): Promise<void> {
-    await this.options.gateway.send(new UpdateApiKeyCommand({ apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] }));
+    await this.options.gateway.updateApiKey({ apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] });
   }
 
   deleteKey(apiKeyId: string): Promise<void> {

@@ -1,13 +1,13 @@
-import { type APIGatewayClient, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { ConcurrentUpdateError } from '../errors.js';
 import type { CompensationFailureReport, KeyRequest, TokenBinding } from '../ports.js';
+import type { ApiGateway } from './api-gateway.mjs';
 import { addKeyToPlan, createApiKey, deleteApiKey } from './api-keys.js';
 import { asServiceError, isNotFound } from './errors.js';
 import { type ApiStage, attemptSuffix, type GatewayNames } from './gateway-names.js';
 import type { RatePlanRegistry } from './rate-plans.js';
 
 export interface ApiGatewayKeysOptions {
-  gateway: APIGatewayClient;
+  gateway: ApiGateway;
   plans: RatePlanRegistry;
   stage: ApiStage;
   names: GatewayNames;
@@ -71,9 +71,7 @@ export class ApiGatewayKeys {
 
   async setEnabled(binding: TokenBinding, enabled: boolean): Promise<void> {
     try {
-      await this.options.gateway.send(
-        new UpdateApiKeyCommand({ apiKey: binding.apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] }),
-      );
+      await this.options.gateway.updateApiKey({ apiKey: binding.apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] });
     } catch (error) {
       // A key that is gone was replaced by a concurrent maxRps change, or deleted with its
       // token: the read it was named by is stale.

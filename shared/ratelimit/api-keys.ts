@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type APIGatewayClient,
-  CreateApiKeyCommand,
-  CreateUsagePlanKeyCommand,
-  DeleteApiKeyCommand,
-  DeleteUsagePlanKeyCommand,
-  GetUsagePlanKeyCommand,
-} from '@aws-sdk/client-api-gateway';
+import type { ApiGateway } from './api-gateway.mjs';
 import { isNotFound } from './errors.js';
 
 const KEY_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -35,42 +28,42 @@ export function newKeyValue(): string {
  * request path: it would show every key's value in the account).
  */
 export async function createApiKey(
-  gateway: APIGatewayClient,
+  gateway: ApiGateway,
   key: { name: string; enabled: boolean; description: string; tags: Record<string, string> },
 ): Promise<{ id: string; value: string }> {
   const value = newKeyValue();
-  const created = await gateway.send(new CreateApiKeyCommand({ ...key, value }));
+  const created = await gateway.createApiKey({ ...key, value });
   if (!created.id) throw new Error('API Gateway created an API key without an id');
   return { id: created.id, value };
 }
 
 /** Deleting a key also takes it out of its plans; one already gone is not an error. */
-export async function deleteApiKey(gateway: APIGatewayClient, apiKeyId: string): Promise<void> {
+export async function deleteApiKey(gateway: ApiGateway, apiKeyId: string): Promise<void> {
   try {
-    await gateway.send(new DeleteApiKeyCommand({ apiKey: apiKeyId }));
+    await gateway.deleteApiKey({ apiKey: apiKeyId });
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
 }
 
-export async function addKeyToPlan(gateway: APIGatewayClient, planId: string, apiKeyId: string): Promise<void> {
+export async function addKeyToPlan(gateway: ApiGateway, planId: string, apiKeyId: string): Promise<void> {
   try {
-    await gateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: planId, keyId: apiKeyId, keyType: 'API_KEY' }));
+    await gateway.createUsagePlanKey({ usagePlanId: planId, keyId: apiKeyId, keyType: 'API_KEY' });
   } catch (error) {
     // Conflict is "already there" on a retry, or "in another plan of this stage": only
     // the first is success.
     if ((error as { name?: string })?.name !== 'ConflictException') throw error;
     try {
-      await gateway.send(new GetUsagePlanKeyCommand({ usagePlanId: planId, keyId: apiKeyId }));
+      await gateway.getUsagePlanKey({ usagePlanId: planId, keyId: apiKeyId });
     } catch (lookupError) {
       throw isNotFound(lookupError) ? error : lookupError;
     }
   }
 }
 
-export async function removeKeyFromPlan(gateway: APIGatewayClient, planId: string, apiKeyId: string): Promise<void> {
+export async function removeKeyFromPlan(gateway: ApiGateway, planId: string, apiKeyId: string): Promise<void> {
   try {
-    await gateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId: planId, keyId: apiKeyId }));
+    await gateway.deleteUsagePlanKey({ usagePlanId: planId, keyId: apiKeyId });
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }

@@ -1,5 +1,5 @@
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { CompensationFailureReport, KeyRequest, RateLimits, TokenBinding } from '../ports.js';
+import type { ApiGateway } from './api-gateway.mjs';
 import { ApiGatewayKeys } from './api-gateway-keys.js';
 import { type ApiStage, type GatewayNames, gatewayNames } from './gateway-names.js';
 import type { RatePlanRecords } from './plan-records.js';
@@ -7,13 +7,12 @@ import { RatePlanRegistry } from './rate-plans.js';
 
 export interface AwsRateLimitOptions {
   apiGateway: { restApiId: string; stage: string; keyWarmupSeconds?: number };
-  region: string;
+  /** API Gateway, on a client of its own (see `api-gateway.mts` for why it is handed in). */
+  gateway: ApiGateway;
   records: RatePlanRecords;
   /** The shared unthrottled key's value (read from the table, see `SharedUsageKey`). */
   sharedUsageKey: () => Promise<string>;
   onCompensationFailure?: CompensationFailureReport;
-  /** A client to use instead of a new one (tests). */
-  gateway?: APIGatewayClient;
   clock?: () => Date;
 }
 
@@ -28,11 +27,11 @@ export class ApiGatewayRateLimits implements RateLimits {
   readonly keys: ApiGatewayKeys;
   readonly plans: RatePlanRegistry;
   readonly names: GatewayNames;
-  readonly gateway: APIGatewayClient;
+  readonly gateway: ApiGateway;
   readonly stage: ApiStage;
 
   constructor(private readonly options: AwsRateLimitOptions) {
-    const gateway = options.gateway ?? new APIGatewayClient({ region: options.region });
+    const { gateway } = options;
     const stage = { restApiId: options.apiGateway.restApiId, stage: options.apiGateway.stage };
     const shared = {
       gateway,

@@ -7,12 +7,11 @@ import { SharedUsageKey } from './shared-usage-key.js';
 
 type Clients = Pick<Runtime, 'documents' | 'onCompensationFailure'>;
 
-/** The adapter's options: its table side (plan records, the shared key's value) through ports. */
-export function awsRateLimitOptions(config: Config, apiGateway: NonNullable<Config['apiGateway']>, clients: Clients): AwsRateLimitOptions {
+/** The adapter's options but API Gateway itself: its table side (plan records, the shared key's value) through ports. */
+export function awsRateLimitOptions(config: Config, apiGateway: NonNullable<Config['apiGateway']>, clients: Clients): Omit<AwsRateLimitOptions, 'gateway'> {
   const shared = new SharedUsageKey(clients.documents, config.tableName);
   return {
     apiGateway,
-    region: config.region,
     records: new DynamoRatePlanRecords(clients.documents, config.tableName),
     sharedUsageKey: () => shared.get(),
     onCompensationFailure: clients.onCompensationFailure,
@@ -21,16 +20,20 @@ export function awsRateLimitOptions(config: Config, apiGateway: NonNullable<Conf
 
 /**
  * The wirings of the functions that keep API Gateway's keys in step with tokens (create,
- * update, delete, reconcile): only these carry the API Gateway client in their bundle.
+ * update, delete, reconcile): only these carry the API Gateway SDK in their bundle.
  * The adapter's table side (plan records, the shared key's value) comes through ports,
  * so the API Gateway side knows nothing of DynamoDB.
  */
 
-async function load(options: AwsRateLimitOptions): Promise<ApiGatewayRateLimits> {
-  // Loaded on first use: the API Gateway client is a tenth of a key-managing function's
-  // cold start, and many of its invocations (tokens without a limit, refusals) never need it.
-  const { ApiGatewayRateLimits } = await import('./aws-rate-limits.js');
-  return new ApiGatewayRateLimits(options);
+/**
+ * The AWS adapter, loaded when first needed instead of at init: many invocations (tokens
+ * without a limit, refusals) never need API Gateway, and in a bundle the SDK is a file of
+ * its own (`api-gateway.mts`), so a cold start does not even parse it.
+ */
+export async function loadApiGatewayRateLimits(config: Config, apiGateway: NonNullable<Config['apiGateway']>, clients: Clients): Promise<ApiGatewayRateLimits> {
+  const options = awsRateLimitOptions(config, apiGateway, clients);
+  const [{ ApiGatewayRateLimits }, { ApiGateway }] = await Promise.all([import('./aws-rate-limits.js'), import('./api-gateway.mjs')]);
+  return new ApiGatewayRateLimits({ ...options, gateway: ApiGateway.forRegion(config.region) });
 }
 
 /** `RateLimits` whose implementation is loaded by the first call that needs it. */
@@ -67,6 +70,5 @@ class Deferred implements RateLimits {
 export const apiGatewayKeys: Wiring = (config, clients) => {
   const { apiGateway } = config;
   if (!apiGateway) return {};
-  const options = awsRateLimitOptions(config, apiGateway, clients);
-  return { rateLimits: new Deferred(() => load(options)) };
+  return { rateLimits: new Deferred(() => loadApiGatewayRateLimits(config, apiGateway, clients)) };
 };

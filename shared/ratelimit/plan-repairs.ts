@@ -1,4 +1,4 @@
-import { type APIGatewayClient, DeleteUsagePlanCommand, UpdateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
+import type { ApiGateway } from './api-gateway.mjs';
 import { isNotFound } from './errors.js';
 import type { ApiStage } from './gateway-names.js';
 import type { RatePlanRegistry } from './rate-plans.js';
@@ -9,7 +9,7 @@ import type { RatePlanRegistry } from './rate-plans.js';
  * that no request-path function carries the operations that change or delete plans.
  */
 export class PlanRepairs {
-  constructor(private readonly options: { gateway: APIGatewayClient; stage: ApiStage; registry: RatePlanRegistry }) {}
+  constructor(private readonly options: { gateway: ApiGateway; stage: ApiStage; registry: RatePlanRegistry }) {}
 
   /**
    * Replaces a recorded plan that no longer exists in API Gateway (deleted out of band).
@@ -42,16 +42,14 @@ export class PlanRepairs {
   async discard(planId: string): Promise<void> {
     const { restApiId, stage } = this.options.stage;
     try {
-      await this.options.gateway.send(
-        new UpdateUsagePlanCommand({ usagePlanId: planId, patchOperations: [{ op: 'remove', path: '/apiStages', value: `${restApiId}:${stage}` }] }),
-      );
+      await this.options.gateway.updateUsagePlan({ usagePlanId: planId, patchOperations: [{ op: 'remove', path: '/apiStages', value: `${restApiId}:${stage}` }] });
     } catch (error) {
       if (isNotFound(error)) return;
       // A plan that never got its stage (or lost it already) can be deleted as it is.
       if ((error as { name?: string })?.name !== 'BadRequestException') throw error;
     }
     try {
-      await this.options.gateway.send(new DeleteUsagePlanCommand({ usagePlanId: planId }));
+      await this.options.gateway.deleteUsagePlan({ usagePlanId: planId });
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }

@@ -1,6 +1,6 @@
-import { type APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { Runtime } from '../runtime.js';
+import { ApiGateway } from './api-gateway.mjs';
 import { SharedUsageKey } from './shared-usage-key.js';
 
 /**
@@ -12,7 +12,7 @@ import { SharedUsageKey } from './shared-usage-key.js';
  * failure fails the deployment instead of leaving it waiting; the key value is never in
  * the answer, a log line or an error.
  */
-export function createSharedKeyPublisher(runtime: Runtime, gateway: APIGatewayClient) {
+export function createSharedKeyPublisher(runtime: Runtime, gateway = ApiGateway.forRegion(runtime.config.region)) {
   const shared = new SharedUsageKey(runtime.documents, runtime.config.tableName);
   return async (event: CloudFormationCustomResourceEvent): Promise<void> => {
     let outcome: { Status: 'SUCCESS' } | { Status: 'FAILED'; Reason: string } = { Status: 'SUCCESS' };
@@ -20,7 +20,7 @@ export function createSharedKeyPublisher(runtime: Runtime, gateway: APIGatewayCl
       // On delete the item stays: the table outlives the stack, and a later stack rewrites it.
       if (event.RequestType !== 'Delete') {
         const apiKeyId = String(event.ResourceProperties.ApiKeyId ?? '');
-        const key = await gateway.send(new GetApiKeyCommand({ apiKey: apiKeyId, includeValue: true }));
+        const key = await gateway.getApiKey({ apiKey: apiKeyId, includeValue: true });
         if (!key.value) throw new Error(`API key ${apiKeyId} has no value`);
         await shared.publish(key.value);
         runtime.logger.info('Shared usage key published', { apiKeyId });

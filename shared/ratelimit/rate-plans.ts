@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { type APIGatewayClient, CreateUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import { ServiceUnavailableError } from '../errors.js';
 import type { CompensationFailureReport } from '../ports.js';
+import type { ApiGateway } from './api-gateway.mjs';
 import { addKeyToPlan, createApiKey } from './api-keys.js';
 import { asServiceError } from './errors.js';
 import { type ApiStage, attemptSuffix, type GatewayNames } from './gateway-names.js';
 import type { BridgeKey, RatePlanRecords, RecordedPlan } from './plan-records.js';
 
 export interface RatePlanRegistryOptions {
-  gateway: APIGatewayClient;
+  gateway: ApiGateway;
   records: RatePlanRecords;
   stage: ApiStage;
   names: GatewayNames;
@@ -119,15 +119,13 @@ export class RatePlanRegistry {
    */
   async createPlan(rps: number): Promise<RecordedPlan> {
     const { restApiId, stage } = this.options.stage;
-    const plan = await this.options.gateway.send(
-      new CreateUsagePlanCommand({
-        name: this.options.names.plan(rps, attemptSuffix()),
-        description: `maxRps ${rps}: rate ${rps}/s, burst ${rps}, shared by every token with this limit`,
-        apiStages: [{ apiId: restApiId, stage }],
-        throttle: { rateLimit: rps, burstLimit: rps },
-        tags: this.options.names.tags,
-      }),
-    );
+    const plan = await this.options.gateway.createUsagePlan({
+      name: this.options.names.plan(rps, attemptSuffix()),
+      description: `maxRps ${rps}: rate ${rps}/s, burst ${rps}, shared by every token with this limit`,
+      apiStages: [{ apiId: restApiId, stage }],
+      throttle: { rateLimit: rps, burstLimit: rps },
+      tags: this.options.names.tags,
+    });
     if (!plan.id) throw new Error('API Gateway created a usage plan without an id');
     try {
       return { planId: plan.id, bridge: await this.createBridge(rps, plan.id) };

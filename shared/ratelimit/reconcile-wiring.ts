@@ -1,4 +1,5 @@
 import type { Wiring } from '../runtime.js';
+import { ApiGateway } from './api-gateway.mjs';
 import { ApiGatewayRateLimits } from './aws-rate-limits.js';
 import { awsRateLimitOptions } from './aws-wiring.js';
 
@@ -7,4 +8,6 @@ import { awsRateLimitOptions } from './aws-wiring.js';
  * API Gateway adapter itself, built at init, since reconcile reads and repairs through it.
  */
 export const apiGatewayKeysAtInit: Wiring = (config, clients) =>
-  config.apiGateway ? { rateLimits: new ApiGatewayRateLimits(awsRateLimitOptions(config, config.apiGateway, clients)) } : {};
+  config.apiGateway
+    ? { rateLimits: new ApiGatewayRateLimits({ ...awsRateLimitOptions(config, config.apiGateway, clients), gateway: ApiGateway.forRegion(config.region) }) }
+    : {};

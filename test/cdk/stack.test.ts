@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../../infra/routes.js';
+import { API_GATEWAY_MODULE } from '../../infra/cdk/bundling.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
 import { readConfig } from '../../shared/config.js';
@@ -666,24 +669,50 @@ describe('assets for sam local', () => {
     }
   });
 
-  it('bundles the API Gateway client into the functions that call it (key management, the deploy-time publisher) and no other; jose into the JWT verifiers alone', () => {
-    const carried = (id: string, marker: string) => {
+  it('carries the API Gateway SDK beside the bundle, as a file of its own, in the functions that call API Gateway and no other; jose in the JWT verifiers alone', () => {
+    const assetOf = (id: string) => {
       const fn = synth.resources[synth.functionId(id)]!;
       const [file] = (fn.Properties!.Handler as string).split('.');
-      const bundle = [`${file}.mjs`, `${file}.js`].map((name) => join(synth.outdir, fn.Metadata!['aws:asset:path'] as string, name)).find((path) => existsSync(path))!;
-      return readFileSync(bundle, 'utf8').includes(marker);
+      const dir = join(synth.outdir, fn.Metadata!['aws:asset:path'] as string);
+      return { dir, bundle: readFileSync(join(dir, `${file}.mjs`), 'utf8') };
     };
+    // Deploy-time functions use API Gateway on every run; the others load it on first use.
+    const loadsOnFirstUse = (id: string) => !deployFunctions.some((fn) => fn.id === id);
     for (const id of allFunctionIds) {
       const callsApiGateway =
         routes.some((route) => route.id === id && route.apiKeys) ||
         scheduledFunctions.some((fn) => fn.id === id && fn.apiKeys) ||
         deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);
+      const { dir, bundle } = assetOf(id);
+      const sdkFile = join(dir, API_GATEWAY_MODULE.file);
       // Operation names and error codes survive minification; class names do not.
-      expect({ id, apiGateway: carried(id, '"CreateUsagePlanKey"') }).toStrictEqual({ id, apiGateway: callsApiGateway });
+      expect({ id, sdkInBundle: bundle.includes('"CreateUsagePlanKey"') }).toStrictEqual({ id, sdkInBundle: false });
+      expect({ id, sdkBeside: existsSync(sdkFile) }).toStrictEqual({ id, sdkBeside: callsApiGateway });
+      expect({ id, importsSdk: bundle.includes(`"${API_GATEWAY_MODULE.importPath}"`) }).toStrictEqual({ id, importsSdk: callsApiGateway });
+      if (callsApiGateway) expect(readFileSync(sdkFile, 'utf8')).toContain('"CreateUsagePlanKey"');
+      // Imported on first use, never at init (a static import).
+      if (callsApiGateway && loadsOnFirstUse(id)) {
+        expect({ id, staticImport: bundle.includes(`from"${API_GATEWAY_MODULE.importPath}"`) }).toStrictEqual({ id, staticImport: false });
+        expect({ id, dynamicImport: bundle.includes(`import("${API_GATEWAY_MODULE.importPath}")`) }).toStrictEqual({ id, dynamicImport: true });
+      }
       // The authorizer verifies people's JWTs; the exchange and the policy tests verify CI subject tokens.
       const verifiesJwts = id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
-      expect({ id, jose: carried(id, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: verifiesJwts });
+      expect({ id, jose: bundle.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: verifiesJwts });
     }
+  });
+
+  it('ships an API Gateway SDK file that loads on its own, as the bundle imports it, and makes a client', () => {
+    const { dir } = (() => {
+      const fn = synth.resources[synth.functionId('update-domain-token')]!;
+      return { dir: join(synth.outdir, fn.Metadata!['aws:asset:path'] as string) };
+    })();
+    // A fresh process, as Lambda loads it: the SDK file beside the bundle, resolved from there.
+    const script = `const { ApiGateway } = await import(${JSON.stringify(pathToFileURL(join(dir, API_GATEWAY_MODULE.file)).href)});
+      const gateway = ApiGateway.forRegion('eu-west-1');
+      process.stdout.write(JSON.stringify({ operations: typeof gateway.createUsagePlanKey, region: await gateway.client.config.region() }));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toStrictEqual({ operations: 'function', region: 'eu-west-1' });
   });
 
   it('declares every variable the sam-env file sets, so SAM applies them', () => {

@@ -3,6 +3,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { createAuthorizer } from '../../shared/auth/authorizer.js';
+import { scheduledReconcile as createReconcile } from '../../shared/ratelimit/scheduled-reconcile.js';
 import { ApiGatewayRateLimits as ApiGatewayRateLimitsClass, type ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
 import { apiGatewayKeysAtInit } from '../../shared/ratelimit/reconcile-wiring.js';
@@ -172,6 +173,21 @@ describe('the wirings of the key-managing functions', () => {
     await runtime.rateLimits.unbind(binding);
     expect(fake.keys.has(binding.apiKeyId)).toBe(false);
     expect(await runtime.rateLimits.sharedUsageKey()).toBe(unthrottledValue);
+  });
+
+  it('the scheduled reconcile loads the adapter on its first run, not at init, and keeps it for the next; it refuses to start without API Gateway', async () => {
+    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient });
+    fake.resetCalls();
+    const run = createReconcile(runtime);
+    expect(fake.commands()).toStrictEqual([]);
+    const context = { awsRequestId: 'r', functionName: 'reconcile', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+    const ours = [...fake.keys.values()].filter((key) => key.name.startsWith('sat-a1b2c3d4e5-prod-')).length;
+    const first = await run({}, context);
+    expect(first.keys).toBe(ours);
+    expect(fake.commands()).toContain('GetApiKeys');
+    const second = await run({}, context);
+    expect(second.unrepaired).toBe(0);
+    expect(() => createReconcile(createRuntime(readConfig({ TABLE_NAME: api.tableName }), { documents: api.documentClient }))).toThrow(/REST_API_ID and API_STAGE must be set/);
   });
 
   it('for reconcile, build the adapter itself at init; and add nothing where no API Gateway is configured', () => {

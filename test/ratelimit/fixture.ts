@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenEvent } from '../../shared/model.js';
 import type { CompensationFailureReport, NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenStore } from '../../shared/ports.js';
+import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
@@ -37,11 +38,10 @@ export function awsRateLimits(options: {
   const shared = new SharedUsageKey(options.documents, options.tableName);
   return new ApiGatewayRateLimits({
     apiGateway: options.apiGateway,
-    region: 'local',
     records: new DynamoRatePlanRecords(options.documents, options.tableName),
     sharedUsageKey: () => shared.get(),
     ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
-    gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    gateway: new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }

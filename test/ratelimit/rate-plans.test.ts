@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../../shared/errors.js';
+import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { RatePlanRegistry } from '../../shared/ratelimit/rate-plans.js';
 import { reconcileParts } from '../../shared/ratelimit/reconcile-plans.js';
 import { keys } from '../../shared/store/keys.js';
@@ -37,7 +38,7 @@ function holdCreation(): { started: Promise<void>; release: () => void } {
 
 const registry = (options: { claimTimeoutMs?: number; waitMs?: number } = {}) =>
   new RatePlanRegistry({
-    gateway: new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    gateway: new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })),
     records: new DynamoRatePlanRecords(f.documents, f.tableName),
     stage: API,
     names: f.rateLimits.names,

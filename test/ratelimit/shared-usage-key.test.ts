@@ -10,6 +10,7 @@ import { SharedKeyOnly, SharedUsageKey } from '../../shared/ratelimit/shared-usa
 import { createRuntime, type Runtime } from '../../shared/runtime.js';
 import { keys } from '../../shared/store/keys.js';
 import { ensureTable } from '../../shared/store/table.js';
+import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { FakeApiGateway } from './fake-api-gateway.js';
 
 /**
@@ -68,7 +69,7 @@ const stored = async () =>
   (await runtime.documents.send(new GetCommand({ TableName: runtime.config.tableName, Key: keys.sharedUsageKey(), ConsistentRead: true }))).Item;
 
 describe('the deploy-time custom resource', () => {
-  const publisher = () => createSharedKeyPublisher(runtime, new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+  const publisher = () => createSharedKeyPublisher(runtime, new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } })));
 
   it('copies the key value into the table and answers SUCCESS, without the value', async () => {
     const key = fake.addKey('UnthrottledKey');

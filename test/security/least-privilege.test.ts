@@ -18,6 +18,7 @@ import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { keys, type Partition, partitionOf } from '../../shared/store/keys.js';
+import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
 import { awsRateLimits } from '../ratelimit/fixture.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
@@ -125,7 +126,7 @@ beforeAll(async () => {
   await new Promise((resolve) => cloudFormation.once('listening', resolve));
 
   // The deploy-time publisher, as CloudFormation calls it.
-  const publisher = createSharedKeyPublisher(api.service.runtime, new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+  const publisher = createSharedKeyPublisher(api.service.runtime, new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })));
   const { port } = cloudFormation.address() as { port: number };
   await phase.run('publish-shared-key', () =>
     publisher({ RequestType: 'Create', ResourceProperties: { ApiKeyId: shared.id }, ResponseURL: `http://127.0.0.1:${port}/`, StackId: 's', RequestId: 'r', LogicalResourceId: 'l' } as never),

@@ -1,0 +1,46 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
+import { loadApiGatewayRateLimits } from './aws-wiring.js';
+import { type ReconcileReport, reconcileRateLimits } from './reconcile.js';
+import type { Runtime } from '../runtime.js';
+
+type Summary = Omit<ReconcileReport, 'drift'> & { drifted: number; unrepaired: number };
+
+/**
+ * Scheduled by the stack: repairs drift between tokens and API Gateway keys and usage
+ * plans (keys left by TTL-removed tokens, failed compensations, changes made by hand).
+ */
+export function scheduledReconcile(runtime: Runtime) {
+  const { logger, config } = runtime;
+  const { apiGateway } = config;
+  if (!apiGateway) throw new Error('REST_API_ID and API_STAGE must be set to reconcile');
+  // The adapter and the API Gateway SDK load on the first run, not at init, as on the
+  // request path (`aws-wiring.ts`); a load that failed is tried again by the next run.
+  let adapter: Promise<ApiGatewayRateLimits> | undefined;
+  const loadAdapter = () =>
+    (adapter ??= loadApiGatewayRateLimits(config, apiGateway, runtime).catch((error: unknown) => {
+      adapter = undefined;
+      throw error;
+    }));
+  return middy<unknown, Summary>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async () => {
+      const rateLimits = await loadAdapter();
+      const report = await reconcileRateLimits({ tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock }, { apply: true });
+      for (const drift of report.drift) {
+        if (drift.repaired) logger.info('Drift repaired', { ...drift });
+        else logger.error('Drift not repaired', { ...drift });
+      }
+      // Gauges for the quota alarms: plans and keys of ours, as listed at the start of the run.
+      runtime.metrics.addMetric('UsagePlans', MetricUnit.Count, report.plans);
+      runtime.metrics.addMetric('ApiKeys', MetricUnit.Count, report.keys);
+      if (runtime.publish) runtime.metrics.publishStoredMetrics();
+      else runtime.metrics.clearMetrics();
+      const { drift, ...counts } = report;
+      const summary = { ...counts, drifted: drift.length, unrepaired: drift.filter((entry) => !entry.repaired).length };
+      logger.info('Reconciled keys and usage plans', summary);
+      return summary;
+    });
+}
