@@ -21,6 +21,7 @@ import {
   tokenName,
 } from './support/hostile.js';
 import { changes, consistencyProblems, type Item, snapshot } from './support/table.js';
+import { writeCounter } from './support/writes.js';
 
 /**
  * Property-based hostile input against every route of the route table, over real
@@ -197,6 +198,8 @@ function describeParts(parts: Parts): string {
   return `${parts.route.method} ${pathOf(parts.route, parts.params).slice(0, 200)}${parts.query ? `?${parts.query.slice(0, 200)}` : ''} [${parts.credential.label}] content-type=${JSON.stringify(parts.contentType)}${bodyText}`;
 }
 
+const writes = writeCounter();
+
 async function tableSnapshot(): Promise<{ items: Item[]; state: Map<string, string> }> {
   const items = await api!.scanTable();
   // lastUsedAt is written by the authorizer on every authenticated call, refused or
@@ -208,13 +211,17 @@ async function tableSnapshot(): Promise<{ items: Item[]; state: Map<string, stri
 /** Sends one request and checks every rule that holds whatever was sent. */
 async function send(parts: Parts): Promise<Reply> {
   const headers: [string, string][] = [...parts.credential.headers, ...parts.headers];
+  const writesBefore = writes();
   if (parts.contentType !== undefined) headers.push(['Content-Type', parts.contentType]);
   const reply = await api!.raw(
     rawRequest({ method: parts.route.method, path: pathOf(parts.route, parts.params), query: parts.query, headers, ...(parts.body ? { body: parts.body } : {}) }),
   );
   count('inputs');
   const before = current;
-  const { items, state } = await tableSnapshot();
+  // The table is read again only when the request sent a write: without one it is as the
+  // last check left it, which that check already found consistent.
+  const wrote = writes() !== writesBefore;
+  const { items, state } = wrote ? await tableSnapshot() : { items: undefined, state: current };
   current = state;
   const context = describeParts(parts);
   // `${context} → ${reply.status} ${reply.text.slice(0, 300)}`
@@ -231,7 +238,7 @@ async function send(parts: Parts): Promise<Reply> {
     expect(reply.body).not.toBe(undefined);
   }
   // context
-  expect(consistencyProblems(items)).toStrictEqual([]);
+  if (items) expect(consistencyProblems(items)).toStrictEqual([]);
   // `${context} polluted Object.prototype`
   expect(Object.getOwnPropertyNames(Object.prototype).sort()).toStrictEqual(prototypeNames);
   // Keep the token that path-parameter cases aim at, so later runs reach the handler.
