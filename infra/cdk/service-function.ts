@@ -1,5 +1,5 @@
-import { join, resolve } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { dirname, join, resolve } from 'node:path';
+import { AssetStaging, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type ICommandHooks, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -17,15 +17,27 @@ export { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observa
 
 const shellQuote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
 
-/** Builds the API Gateway SDK's own file beside the bundle (`API_GATEWAY_MODULE`). */
+/**
+ * Puts the API Gateway SDK's own file beside the bundle (`API_GATEWAY_MODULE`). The file is
+ * the same in every function that carries it, so a synthesis builds it once, next to the
+ * assets (the source map's relative paths then hold for the copies), and copies it.
+ */
+const builtApiGatewayModules = new Set<string>();
 const withApiGatewayModule: ICommandHooks = {
   beforeBundling: () => [],
   beforeInstall: () => [],
-  afterBundling: (inputDir, outputDir) => [
-    [join(inputDir, 'node_modules/.bin/esbuild'), join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${join(outputDir, API_GATEWAY_MODULE.file)}`, ...esbuildFlags()]
-      .map(shellQuote)
-      .join(' '),
-  ],
+  afterBundling: (inputDir, outputDir) => {
+    const built = join(dirname(outputDir), '.api-gateway-module');
+    const file = join(built, API_GATEWAY_MODULE.file);
+    // Each run of the Docker fallback starts afresh: nothing built before is there.
+    const docker = outputDir === AssetStaging.BUNDLING_OUTPUT_DIR;
+    const commands =
+      builtApiGatewayModules.has(built) && !docker
+        ? []
+        : [[join(inputDir, 'node_modules/.bin/esbuild'), join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${file}`, ...esbuildFlags()].map(shellQuote).join(' ')];
+    if (!docker) builtApiGatewayModules.add(built);
+    return [...commands, ['cp', file, `${file}.map`, outputDir].map(shellQuote).join(' ')];
+  },
 };
 
 export interface ServiceFunctionProps {
