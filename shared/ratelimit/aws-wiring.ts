@@ -5,6 +5,13 @@ import { DynamoRatePlanRecords } from '../store/rate-plan-records.js';
 import type { ApiGatewayRateLimits, AwsRateLimitOptions } from './aws-rate-limits.js';
 import { SharedUsageKey } from './shared-usage-key.js';
 
+/**
+ * The wirings of the functions that keep API Gateway's keys in step with tokens (create,
+ * update, delete, reconcile): only these carry the API Gateway SDK in their bundle.
+ * The adapter's table side (plan records, the shared key's value) comes through ports,
+ * so the API Gateway side knows nothing of DynamoDB.
+ */
+
 type Clients = Pick<Runtime, 'documents' | 'onCompensationFailure'>;
 
 /** The adapter's options but API Gateway itself: its table side (plan records, the shared key's value) through ports. */
@@ -19,50 +26,44 @@ export function awsRateLimitOptions(config: Config, apiGateway: NonNullable<Conf
 }
 
 /**
- * The wirings of the functions that keep API Gateway's keys in step with tokens (create,
- * update, delete, reconcile): only these carry the API Gateway SDK in their bundle.
- * The adapter's table side (plan records, the shared key's value) comes through ports,
- * so the API Gateway side knows nothing of DynamoDB.
- */
-
-/**
- * The AWS adapter, loaded when first needed instead of at init: many invocations (tokens
+ * The AWS adapter, loaded by the first call of the function returned instead of at init,
+ * and kept; a load that failed is tried again by the next call. Many invocations (tokens
  * without a limit, refusals) never need API Gateway, and in a bundle the SDK is a file of
  * its own (`api-gateway.mts`), so a cold start does not even parse it.
  */
-export async function loadApiGatewayRateLimits(config: Config, apiGateway: NonNullable<Config['apiGateway']>, clients: Clients): Promise<ApiGatewayRateLimits> {
-  const options = awsRateLimitOptions(config, apiGateway, clients);
-  const [{ ApiGatewayRateLimits }, { ApiGateway }] = await Promise.all([import('./aws-rate-limits.js'), import('./api-gateway.mjs')]);
-  return new ApiGatewayRateLimits({ ...options, gateway: ApiGateway.forRegion(config.region) });
+export function apiGatewayRateLimitsOnFirstUse(config: Config, apiGateway: NonNullable<Config['apiGateway']>, clients: Clients): () => Promise<ApiGatewayRateLimits> {
+  let loaded: Promise<ApiGatewayRateLimits> | undefined;
+  const load = async () => {
+    const [{ ApiGatewayRateLimits }, { ApiGateway }] = await Promise.all([import('./aws-rate-limits.js'), import('./api-gateway.mjs')]);
+    return new ApiGatewayRateLimits({ ...awsRateLimitOptions(config, apiGateway, clients), gateway: ApiGateway.forRegion(config.region) });
+  };
+  return () => {
+    if (!loaded) {
+      const loading = load();
+      loaded = loading;
+      loading.catch(() => {
+        if (loaded === loading) loaded = undefined;
+      });
+    }
+    return loaded;
+  };
 }
 
 /** `RateLimits` whose implementation is loaded by the first call that needs it. */
 class Deferred implements RateLimits {
-  private loaded: Promise<RateLimits> | undefined;
-  constructor(private readonly load: () => Promise<RateLimits>) {}
-
-  private get limits(): Promise<RateLimits> {
-    if (!this.loaded) {
-      const loading = this.load();
-      this.loaded = loading;
-      loading.catch(() => {
-        if (this.loaded === loading) this.loaded = undefined;
-      });
-    }
-    return this.loaded;
-  }
+  constructor(private readonly limits: () => Promise<RateLimits>) {}
 
   async bind(request: KeyRequest): Promise<TokenBinding> {
-    return (await this.limits).bind(request);
+    return (await this.limits()).bind(request);
   }
   async setEnabled(binding: TokenBinding, enabled: boolean): Promise<void> {
-    return (await this.limits).setEnabled(binding, enabled);
+    return (await this.limits()).setEnabled(binding, enabled);
   }
   async unbind(binding: TokenBinding): Promise<void> {
-    return (await this.limits).unbind(binding);
+    return (await this.limits()).unbind(binding);
   }
   async sharedUsageKey(): Promise<string> {
-    return (await this.limits).sharedUsageKey();
+    return (await this.limits()).sharedUsageKey();
   }
 }
 
@@ -70,5 +71,5 @@ class Deferred implements RateLimits {
 export const apiGatewayKeys: Wiring = (config, clients) => {
   const { apiGateway } = config;
   if (!apiGateway) return {};
-  return { rateLimits: new Deferred(() => loadApiGatewayRateLimits(config, apiGateway, clients)) };
+  return { rateLimits: new Deferred(apiGatewayRateLimitsOnFirstUse(config, apiGateway, clients)) };
 };

@@ -1,8 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
-import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
-import { loadApiGatewayRateLimits } from './aws-wiring.js';
+import { apiGatewayRateLimitsOnFirstUse } from './aws-wiring.js';
 import { type ReconcileReport, reconcileRateLimits } from './reconcile.js';
 import type { Runtime } from '../runtime.js';
 
@@ -17,17 +16,12 @@ export function scheduledReconcile(runtime: Runtime) {
   const { apiGateway } = config;
   if (!apiGateway) throw new Error('REST_API_ID and API_STAGE must be set to reconcile');
   // The adapter and the API Gateway SDK load on the first run, not at init, as on the
-  // request path (`aws-wiring.ts`); a load that failed is tried again by the next run.
-  let adapter: Promise<ApiGatewayRateLimits> | undefined;
-  const loadAdapter = () =>
-    (adapter ??= loadApiGatewayRateLimits(config, apiGateway, runtime).catch((error: unknown) => {
-      adapter = undefined;
-      throw error;
-    }));
+  // request path; a load that failed is tried again by the next run.
+  const adapter = apiGatewayRateLimitsOnFirstUse(config, apiGateway, runtime);
   return middy<unknown, Summary>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
-      const rateLimits = await loadAdapter();
+      const rateLimits = await adapter();
       const report = await reconcileRateLimits({ tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock }, { apply: true });
       for (const drift of report.drift) {
         if (drift.repaired) logger.info('Drift repaired', { ...drift });
