@@ -1,4 +1,3 @@
-import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
@@ -51,8 +50,6 @@ export interface Runtime extends Observability {
 /** Parts a caller may supply instead of the defaults built from configuration. */
 export interface RuntimeParts {
   documents?: DynamoDBDocumentClient;
-  /** The API Gateway client of the AWS rate limits (tests pass one they fake). */
-  apiGateway?: APIGatewayClient;
   rateLimits?: RateLimits;
   clock?: Clock;
   ids?: IdGenerator;

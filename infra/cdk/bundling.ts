@@ -43,6 +43,7 @@ export function esbuildFlags(): string[] {
     `--banner:js=${LAMBDA_BUNDLING.banner}`,
     ...(LAMBDA_BUNDLING.minify ? ['--minify'] : []),
     ...(LAMBDA_BUNDLING.sourceMap ? ['--sourcemap', '--sources-content=false'] : []),
+    ...(LAMBDA_BUNDLING.bundleAwsSdk ? [] : ['--external:@aws-sdk/*']),
     '--log-level=warning',
   ];
 }

@@ -27,16 +27,15 @@ const withApiGatewayModule: ICommandHooks = {
   beforeBundling: () => [],
   beforeInstall: () => [],
   afterBundling: (inputDir, outputDir) => {
+    const build = (esbuild: string, outfile: string) => [esbuild, join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${outfile}`, ...esbuildFlags()].map(shellQuote).join(' ');
+    // The Docker fallback (no esbuild on this machine): each run starts afresh, with the image's esbuild.
+    if (outputDir === AssetStaging.BUNDLING_OUTPUT_DIR) return [build('esbuild', join(outputDir, API_GATEWAY_MODULE.file))];
     const built = join(dirname(outputDir), '.api-gateway-module');
     const file = join(built, API_GATEWAY_MODULE.file);
-    // Each run of the Docker fallback starts afresh: nothing built before is there.
-    const docker = outputDir === AssetStaging.BUNDLING_OUTPUT_DIR;
-    const commands =
-      builtApiGatewayModules.has(built) && !docker
-        ? []
-        : [[join(inputDir, 'node_modules/.bin/esbuild'), join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${file}`, ...esbuildFlags()].map(shellQuote).join(' ')];
-    if (!docker) builtApiGatewayModules.add(built);
-    return [...commands, ['cp', file, `${file}.map`, outputDir].map(shellQuote).join(' ')];
+    const commands = builtApiGatewayModules.has(built) ? [] : [build(join(inputDir, 'node_modules/.bin/esbuild'), file)];
+    builtApiGatewayModules.add(built);
+    const copied = LAMBDA_BUNDLING.sourceMap ? [file, `${file}.map`] : [file];
+    return [...commands, ['cp', ...copied, outputDir].map(shellQuote).join(' ')];
   },
 };
 

@@ -32,10 +32,12 @@ import {
  * The API Gateway operations the rate-limit adapters call, on one client. The only module
  * that imports the API Gateway SDK: the others import its type alone.
  *
- * It is an `.mjs` file of its own in the bundles that manage keys (`SEPARATE_MODULES` in
- * `infra/cdk/bundling.ts`), and the request path's wiring imports it on the first call
- * that needs a key (`aws-wiring.ts`). Inlined, the SDK's 65 KB were parsed at every cold
- * start, though most calls (tokens without a limit, refusals) never reach API Gateway.
+ * It is an `.mjs` file of its own beside the bundle of each function that calls API
+ * Gateway (`API_GATEWAY_MODULE` in `infra/cdk/bundling.ts`). The functions that keep keys
+ * in step import it on the first call that needs it (`aws-wiring.ts`); inlined, the SDK's
+ * 65 KB were parsed at every cold start, though most calls (tokens without a limit,
+ * refusals) never reach API Gateway. (The deploy-time publisher, which always needs it,
+ * imports it at init.) `.mjs`, so that it is ESM whatever `package.json` lies near it.
  */
 export class ApiGateway {
   constructor(readonly client: APIGatewayClient) {}

@@ -6,8 +6,9 @@ import type { ApiGatewayRateLimits, AwsRateLimitOptions } from './aws-rate-limit
 import { SharedUsageKey } from './shared-usage-key.js';
 
 /**
- * The wirings of the functions that keep API Gateway's keys in step with tokens (create,
- * update, delete, reconcile): only these carry the API Gateway SDK in their bundle.
+ * The wiring of the functions that keep API Gateway's keys in step with tokens (create,
+ * update, delete, the federation policies' create and delete, the scheduled reconcile):
+ * they carry the API Gateway SDK beside their bundle, and load it on first use.
  * The adapter's table side (plan records, the shared key's value) comes through ports,
  * so the API Gateway side knows nothing of DynamoDB.
  */

@@ -4,8 +4,9 @@ import { ApiGatewayRateLimits } from './aws-rate-limits.js';
 import { awsRateLimitOptions } from './aws-wiring.js';
 
 /**
- * Reconcile's wiring (the scheduled function, `npm run reconcile`, the directory CLI): the
- * API Gateway adapter itself, built at init, since reconcile reads and repairs through it.
+ * `npm run reconcile`'s wiring: the API Gateway adapter itself, built at start, since the
+ * command reads and repairs through it. (The scheduled function loads it on its first
+ * run instead: `scheduled-reconcile.ts`.)
  */
 export const apiGatewayKeysAtInit: Wiring = (config, clients) =>
   config.apiGateway

@@ -4,6 +4,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { createAuthorizer } from '../../shared/auth/authorizer.js';
 import { scheduledReconcile as createReconcile } from '../../shared/ratelimit/scheduled-reconcile.js';
+import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { ApiGatewayRateLimits as ApiGatewayRateLimitsClass, type ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
 import { apiGatewayKeysAtInit } from '../../shared/ratelimit/reconcile-wiring.js';
@@ -176,17 +177,32 @@ describe('the wirings of the key-managing functions', () => {
   });
 
   it('the scheduled reconcile loads the adapter on its first run, not at init, and keeps it for the next; it refuses to start without API Gateway', async () => {
-    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient });
-    fake.resetCalls();
-    const run = createReconcile(runtime);
-    expect(fake.commands()).toStrictEqual([]);
-    const context = { awsRequestId: 'r', functionName: 'reconcile', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
-    const ours = [...fake.keys.values()].filter((key) => key.name.startsWith('sat-a1b2c3d4e5-prod-')).length;
-    const first = await run({}, context);
-    expect(first.keys).toBe(ours);
-    expect(fake.commands()).toContain('GetApiKeys');
-    const second = await run({}, context);
-    expect(second.unrepaired).toBe(0);
+    // Each adapter the function loads makes its API Gateway client once, through forRegion.
+    const forRegion = ApiGateway.forRegion;
+    let clients = 0;
+    ApiGateway.forRegion = (region: string) => {
+      clients += 1;
+      return forRegion.call(ApiGateway, region);
+    };
+    try {
+      const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient });
+      fake.resetCalls();
+      const run = createReconcile(runtime);
+      // Long enough for a load started at init to have made its client.
+      await new Promise((settle) => setTimeout(settle, 200));
+      expect({ clients, commands: fake.commands() }).toStrictEqual({ clients: 0, commands: [] });
+      const context = { awsRequestId: 'r', functionName: 'reconcile', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+      const ours = [...fake.keys.values()].filter((key) => key.name.startsWith('sat-a1b2c3d4e5-prod-')).length;
+      const first = await run({}, context);
+      expect(first.keys).toBe(ours);
+      expect(fake.commands()).toContain('GetApiKeys');
+      expect(clients).toBe(1);
+      const second = await run({}, context);
+      expect(second.unrepaired).toBe(0);
+      expect(clients).toBe(1);
+    } finally {
+      ApiGateway.forRegion = forRegion;
+    }
     expect(() => createReconcile(createRuntime(readConfig({ TABLE_NAME: api.tableName }), { documents: api.documentClient }))).toThrow(/REST_API_ID and API_STAGE must be set/);
   });
 

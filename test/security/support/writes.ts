@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-const WRITE = /^(Put|Update|Delete|TransactWrite|BatchWrite)(Item|Items)?Command$/;
+// PartiQL statements may write: counted as writes, so they can only cause more checks.
+const WRITE = /^((Put|Update|Delete|TransactWrite|BatchWrite)(Item|Items)?|ExecuteStatement|ExecuteTransaction|BatchExecuteStatement)Command$/;
 let writes = 0;
 let installed = false;
 
