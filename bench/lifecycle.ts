@@ -1,8 +1,9 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ids } from '../shared/ids.js';
 import { runLifecycle } from '../shared/lifecycle/job.js';
 import { nextNoticeAt, noticeDue } from '../shared/lifecycle/notices.js';
 import type { TokenRecord } from '../shared/model.js';
+import { batchWrite } from '../shared/store/batch-write.js';
 import { DynamoTokenLifecycle } from '../shared/store/lifecycle-store.js';
 import { ensureTable } from '../shared/store/table.js';
 import { newTokenItems } from '../shared/store/token-items.js';
@@ -59,17 +60,7 @@ async function seed(client: DynamoDBDocumentClient, tableName: string, tokens: n
     const both = newTokenItems({ record, secretHash: minted.secretHash, removeAfter: null });
     items.push(both.token, ...(idle ? [both.credential] : []));
   }
-  for (let start = 0; start < items.length; start += 25 * 8) {
-    await Promise.all(
-      Array.from({ length: 8 }, (_, k) => items.slice(start + k * 25, start + (k + 1) * 25)).filter((batch) => batch.length > 0).map(async (batch) => {
-        let pending: Record<string, unknown>[] = batch;
-        while (pending.length > 0) {
-          const result = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }));
-          pending = (result.UnprocessedItems?.[tableName] ?? []).map((request) => request.PutRequest!.Item!);
-        }
-      }),
-    );
-  }
+  await batchWrite(client, tableName, items.map((Item) => ({ PutRequest: { Item } })), { concurrency: 8 });
 }
 
 /** What a scan for the same tokens reads: every item of the table. */

@@ -1,7 +1,8 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Directory, isDirectoryId } from '../directory/directory.js';
 import type { ListedUser, Member, Principal, UserType } from '../model.js';
 import type { DirectoryPage, DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from '../ports.js';
+import { batchWrite, UnprocessedItemsError, type WriteRequest } from './batch-write.js';
 import { type DirectoryItem, directoryFromItems, directoryItems, itemKey } from './directory-items.js';
 import { exists, updateExpression } from './expressions.js';
 import { isDirectoryItem, keys, prefixes, userListPartition } from './keys.js';
@@ -126,15 +127,12 @@ export class DynamoDirectoryStore implements DirectoryStore {
     return { items, tokenHolders };
   }
 
-  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
-      for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 8) throw new Error('DynamoDB kept items unprocessed; re-run the import (it is idempotent)');
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
-        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }));
-        pending = result.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
-      }
+  private async batchWrite(requests: WriteRequest[]): Promise<void> {
+    try {
+      await batchWrite(this.client, this.tableName, requests);
+    } catch (error) {
+      if (error instanceof UnprocessedItemsError) throw new Error('DynamoDB kept items unprocessed; re-run the import (it is idempotent)', { cause: error });
+      throw error;
     }
   }
 }

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BatchWriteCommand, type BatchWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchWrite } from '../../shared/store/batch-write.js';
 import { keys } from '../../shared/store/keys.js';
 import { newTokenItems } from '../../shared/store/token-items.js';
 import { mintToken, parseToken } from '../../shared/token-format.js';
@@ -42,18 +43,6 @@ let itemsBefore: Item[] = [];
 let afterItems: Item[] = [];
 
 const fixtureName = (c: MatrixCase) => `fx-${c.id}`;
-const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
-
-/** One BatchWriteItem of up to 25 puts, sent again with whatever DynamoDB left unprocessed. */
-async function writeBatch(service: SecurityService, items: Item[]): Promise<void> {
-  let requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = items.map((Item) => ({ PutRequest: { Item } }));
-  for (let attempt = 0; requests.length > 0; attempt++) {
-    if (attempt === 10) throw new Error(`${requests.length} fixture items left unprocessed`);
-    const { UnprocessedItems } = await service.documents.send(new BatchWriteCommand({ RequestItems: { [service.tableName]: requests } }));
-    requests = UnprocessedItems?.[service.tableName] ?? [];
-  }
-}
-
 /** The policy a get, delete or test case names: one of its own, written before the cases run. */
 const fixturePolicy = (c: MatrixCase) => `fp${String(c.id).padStart(16, '0')}`;
 const createdPolicy = (c: MatrixCase) => `mk-policy-${c.id}`;
@@ -314,7 +303,7 @@ beforeAll(async () => {
     });
   }
   // Written in batches, and each account's counter moved once by its number of tokens.
-  await inPool(chunks(fixtures, 25), 4, (batch) => writeBatch(service, batch));
+  await batchWrite(service.documents, service.tableName, fixtures.map((Item) => ({ PutRequest: { Item } })), { concurrency: 4 });
   await inPool([...fixtureTokens], 4, ([account, added]) =>
     service.documents.send(new UpdateCommand({ TableName: service.tableName, Key: keys.counter(account), UpdateExpression: 'ADD tokenCount :n', ExpressionAttributeValues: { ':n': added } })),
   );
