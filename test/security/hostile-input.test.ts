@@ -21,7 +21,7 @@ import {
   tokenName,
 } from './support/hostile.js';
 import { changes, consistencyProblems, type Item, snapshot } from './support/table.js';
-import { writeCounter } from './support/writes.js';
+import { writeCounter } from './support/dynamodb-calls.js';
 
 /**
  * Property-based hostile input against every route of the route table, over real

@@ -3,7 +3,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { APIGatewayClient, ConflictException } from '@aws-sdk/client-api-gateway';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { API_KEY_OPERATIONS, type ApiGatewayOperation, type ApiKeyAccess } from '../../infra/api-key-access.js';
 import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../../infra/routes.js';
@@ -20,6 +19,7 @@ import { createDocumentClient } from '../../shared/store/dynamodb.js';
 import { keys, type Partition, partitionOf } from '../../shared/store/keys.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
+import { onDynamoDbCommand } from './support/dynamodb-calls.js';
 import { awsRateLimits } from '../ratelimit/fixture.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
@@ -43,13 +43,9 @@ const note = (entry: string) => {
   used.get(id)!.add(entry);
 };
 
-// Every DynamoDB call passes the SDK's base client `send` (document and raw clients alike).
-const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: (...args: any[]) => Promise<unknown> };
-const send = base.send;
-base.send = function recorded(this: unknown, command: any, ...rest: any[]) {
+onDynamoDbCommand((command) => {
   for (const [action, pk] of accessesOf(command.constructor.name, command.input)) note(`dynamodb:${action} ${pk === undefined ? '-' : partitionOf(pk) ?? pk}`);
-  return (send as any).call(this, command, ...rest);
-};
+});
 
 const pkOf = (key: any): string | undefined => (typeof key?.pk === 'string' ? key.pk : key?.pk?.S);
 
