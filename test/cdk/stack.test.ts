@@ -669,13 +669,15 @@ describe('assets for sam local', () => {
     }
   });
 
+  /** A function's asset folder, and its bundle's code. */
+  const assetOf = (id: string) => {
+    const fn = synth.resources[synth.functionId(id)]!;
+    const [file] = (fn.Properties!.Handler as string).split('.');
+    const dir = join(synth.outdir, fn.Metadata!['aws:asset:path'] as string);
+    return { dir, bundle: readFileSync(join(dir, `${file}.mjs`), 'utf8') };
+  };
+
   it('carries the API Gateway SDK beside the bundle, as a file of its own, in the functions that call API Gateway and no other; jose in the JWT verifiers alone', () => {
-    const assetOf = (id: string) => {
-      const fn = synth.resources[synth.functionId(id)]!;
-      const [file] = (fn.Properties!.Handler as string).split('.');
-      const dir = join(synth.outdir, fn.Metadata!['aws:asset:path'] as string);
-      return { dir, bundle: readFileSync(join(dir, `${file}.mjs`), 'utf8') };
-    };
     // Deploy-time functions use API Gateway on every run; the others load it on first use.
     const loadsOnFirstUse = (id: string) => !deployFunctions.some((fn) => fn.id === id);
     for (const id of allFunctionIds) {
@@ -702,10 +704,7 @@ describe('assets for sam local', () => {
   });
 
   it('ships an API Gateway SDK file that loads on its own, as the bundle imports it, and makes a client', () => {
-    const { dir } = (() => {
-      const fn = synth.resources[synth.functionId('update-domain-token')]!;
-      return { dir: join(synth.outdir, fn.Metadata!['aws:asset:path'] as string) };
-    })();
+    const { dir } = assetOf('update-domain-token');
     // A fresh process, as Lambda loads it: the SDK file beside the bundle, resolved from there.
     const script = `const { ApiGateway } = await import(${JSON.stringify(pathToFileURL(join(dir, API_GATEWAY_MODULE.file)).href)});
       const gateway = ApiGateway.forRegion('eu-west-1');
