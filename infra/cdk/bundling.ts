@@ -1,3 +1,5 @@
+import type { BuildOptions } from 'esbuild';
+
 /**
  * How every Lambda is bundled, shared by the stack and the cold-start benchmark so that
  * what is measured is what is deployed.
@@ -32,19 +34,42 @@ export const API_GATEWAY_MODULE = {
   file: 'api-gateway.mjs',
 } as const;
 
-/** `LAMBDA_BUNDLING` as esbuild's command-line flags, for a bundle built outside NodejsFunction's own step. */
+/**
+ * `LAMBDA_BUNDLING` as esbuild's options, for a bundle built outside NodejsFunction's own
+ * step: the cold-start benchmark's, and the API Gateway SDK's file.
+ */
+export function esbuildOptions(bundleAwsSdk: boolean = LAMBDA_BUNDLING.bundleAwsSdk) {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: LAMBDA_BUNDLING.format,
+    target: LAMBDA_BUNDLING.target,
+    mainFields: [...LAMBDA_BUNDLING.mainFields],
+    banner: { js: LAMBDA_BUNDLING.banner },
+    minify: LAMBDA_BUNDLING.minify,
+    sourcemap: LAMBDA_BUNDLING.sourceMap ? ('external' as const) : false,
+    sourcesContent: false,
+    external: bundleAwsSdk ? [] : ['@aws-sdk/*'],
+    logLevel: 'warning',
+  } satisfies BuildOptions;
+}
+
+/** The same options as esbuild's command-line flags (a bundling hook runs commands). */
 export function esbuildFlags(): string[] {
+  const options = esbuildOptions();
   return [
     '--bundle',
-    '--platform=node',
-    `--format=${LAMBDA_BUNDLING.format}`,
-    `--target=${LAMBDA_BUNDLING.target}`,
-    `--main-fields=${LAMBDA_BUNDLING.mainFields.join(',')}`,
-    `--banner:js=${LAMBDA_BUNDLING.banner}`,
-    ...(LAMBDA_BUNDLING.minify ? ['--minify'] : []),
-    ...(LAMBDA_BUNDLING.sourceMap ? ['--sourcemap', '--sources-content=false'] : []),
-    ...(LAMBDA_BUNDLING.bundleAwsSdk ? [] : ['--external:@aws-sdk/*']),
-    '--log-level=warning',
+    `--platform=${options.platform}`,
+    `--format=${options.format}`,
+    `--target=${options.target}`,
+    `--main-fields=${options.mainFields.join(',')}`,
+    `--banner:js=${options.banner.js}`,
+    ...(options.minify ? ['--minify'] : []),
+    // 'external': the map in a file of its own, which esbuild's bare --sourcemap writes.
+    ...(options.sourcemap ? ['--sourcemap'] : []),
+    `--sources-content=${options.sourcesContent}`,
+    ...options.external.map((pattern) => `--external:${pattern}`),
+    `--log-level=${options.logLevel}`,
   ];
 }
 
