@@ -41,13 +41,15 @@ async function main(): Promise<void> {
   // would otherwise end this process and leave its DynamoDB Local running.
   let service: LocalService | undefined;
   let stopping = false;
+  const stopAndExit = async (started: LocalService) => {
+    await started.stop();
+    process.exit(0);
+  };
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     // Not started yet: the start below stops it as soon as it can.
-    if (!service) return;
-    await service.stop();
-    process.exit(0);
+    if (service) await stopAndExit(service);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -68,10 +70,7 @@ async function main(): Promise<void> {
     eventsFile,
     onRequest: ({ method, path, status, ms }) => console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),
   });
-  if (stopping) {
-    await service.stop();
-    process.exit(0);
-  }
+  if (stopping) await stopAndExit(service);
   const base = service.url;
   console.log(`Service account tokens API on ${base}  (DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}${values['in-memory'] ? ', in memory' : ', data in .local/'})
 Directory: ${values.directory} (${service.imported.written} items written, ${service.imported.unchanged} unchanged)
