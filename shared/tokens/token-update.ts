@@ -1,7 +1,7 @@
 import { ConcurrentUpdateError, TokenNotFoundError, ValidationError } from '../errors.js';
 import type { ChangeOrigin, TokenStatus, TokenView } from '../model.js';
 import { toTokenView } from '../model.js';
-import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
+import { type CallerLimits, checkChangeWithinCaller, checkWithinCallerLimits } from './caller-limits.js';
 import type { StoredToken, TokenChanges } from '../ports.js';
 import { bestEffort, boundKey, keyEnabled, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
 import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from './events.js';
@@ -13,7 +13,8 @@ export interface TokenUpdate {
 
 /**
  * Changes a token's status and/or limit, keeping its rate-limit key in step. A token
- * caller may not raise a limit beyond its own (`callerLimits`).
+ * caller may not raise a limit beyond its own (`callerLimits`), nor reactivate or speed up
+ * a token worth more than itself.
  */
 export async function updateToken(
   deps: TokenServiceDeps,
@@ -37,6 +38,10 @@ export async function updateToken(
     if (current.federation && effective.maxRps !== undefined && effective.maxRps !== current.maxRps) {
       throw new ValidationError([{ field: 'maxRps', message: `is set by the federation policy '${current.federation.policyName}' that issued this token; change the policy instead` }]);
     }
+    // Judged on this read: the write holds only while status and limit are still as read.
+    const maxRps = effective.maxRps === undefined ? current.maxRps : effective.maxRps;
+    const after = { status: effective.status ?? current.status, maxRps, expiresAt: current.expiresAt };
+    checkChangeWithinCaller(callerLimits, current, after);
     return updateInStep(deps, current, effective, now, origin);
   });
   return toTokenView(updated, now);

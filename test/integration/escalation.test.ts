@@ -56,6 +56,43 @@ describe('no escalation through tokens', () => {
     expect((await asLimited('PATCH', `${ROTATOR}/same`, { status: 'SUSPENDED' })).status).toBe(200);
   });
 
+  const asRoot = async (method: string, path: string, body: unknown) => {
+    return (await api.call(method, path, { as: 'root', body })).status;
+  };
+  const suspended = async (name: string, body: Record<string, unknown>) => {
+    expect(await asRoot('POST', ROTATOR, { name, ...body })).toBe(201);
+    expect(await asRoot('PATCH', `${ROTATOR}/${name}`, { status: 'SUSPENDED' })).toBe(200);
+  };
+  const activate = { status: 'ACTIVE' };
+
+  it('refuses to reactivate a suspended token worth more than itself, and changes nothing', async () => {
+    await suspended('unlimited-sibling', {});
+    const unlimited = `${ROTATOR}/unlimited-sibling`;
+    const refusal = (why: string) => new RegExp(`^A token may not reactivate a token worth more than itself: ${why}`);
+    const unlimitedRate = refusal("its maxRps would be null \\(no limit\\), more than the calling token's 2");
+    await refusedUnchanged('PATCH', unlimited, activate, unlimitedRate);
+    // Within its limit but never expiring, or expiring after it: a lower limit in the same request does not help.
+    const never = refusal('it never expires, later than the calling token');
+    await refusedUnchanged('PATCH', unlimited, { ...activate, maxRps: 1 }, never);
+    await suspended('later-sibling', { maxRps: 1, expiresAt: inDays(60) });
+    const later = refusal('it expires at .*, later than the calling token');
+    await refusedUnchanged('PATCH', `${ROTATOR}/later-sibling`, activate, later);
+  });
+
+  it('reactivates a token worth no more than itself', async () => {
+    await suspended('modest', { maxRps: 2, expiresAt: inDays(1) });
+    const reply = await asLimited('PATCH', `${ROTATOR}/modest`, activate);
+    expect({ status: reply.status, token: reply.body.status }).toStrictEqual({ status: 200, token: 'ACTIVE' });
+  });
+
+  it('refuses to raise the limit of a token that outlives it, and lets it lower one', async () => {
+    expect(await asRoot('POST', ROTATOR, { name: 'outliving', maxRps: 1 })).toBe(201);
+    const raised = /^A token may not raise the limit of a token worth more than itself: it never expires/;
+    await refusedUnchanged('PATCH', `${ROTATOR}/outliving`, { maxRps: 2 }, raised);
+    expect((await api.call('PATCH', `${ROTATOR}/outliving`, { as: 'root', body: { maxRps: 2 } })).status).toBe(200);
+    expect((await asLimited('PATCH', `${ROTATOR}/outliving`, { maxRps: 1 })).status).toBe(200);
+  });
+
   it('binds a token without limits to none, and people not at all', async () => {
     const free = (await api.call('POST', ROTATOR, { as: 'root', body: { name: 'free' } })).body.token;
     expect((await api.call('POST', ROTATOR, { token: free, body: { name: 'made-by-free' } })).status).toBe(201);

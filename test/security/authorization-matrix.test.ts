@@ -58,6 +58,8 @@ function request(c: MatrixCase): { method: string; path: string; body?: unknown 
       return { method: 'POST', path: base, body: { name: createdName(c) } };
     case 'update':
       return { method: 'PATCH', path: `${base}/${fixtureName(c)}`, body: { status: 'SUSPENDED' } };
+    case 'reactivate':
+      return { method: 'PATCH', path: `${base}/${fixtureName(c)}`, body: { status: 'ACTIVE' } };
     case 'delete':
       return { method: 'DELETE', path: `${base}/${fixtureName(c)}` };
     case 'rotate':
@@ -112,6 +114,7 @@ function judge(c: MatrixCase, reply: Reply): string[] {
     if (reply.headers.link !== `<${base}>; rel="successor-version"`) wrong.push(`Link ${reply.headers.link}`);
   }
   if (c.operation === 'update' && reply.body?.status !== 'SUSPENDED') wrong.push(`status field ${reply.body?.status}`);
+  if (c.operation === 'reactivate' && reply.body?.status !== 'ACTIVE') wrong.push(`status field ${reply.body?.status}`);
   if (c.operation === 'rotate' && (!parseToken(String(reply.body?.token)) || reply.headers['cache-control'] !== 'no-store')) wrong.push('no new secret, or cacheable');
   if (c.operation === 'list events' && !(Array.isArray(reply.body?.events) && reply.body.events.every((e: { serviceAccountId?: string }) => e.serviceAccountId === c.account))) {
     wrong.push('list events is not the target account\'s events');
@@ -166,13 +169,15 @@ function effectProblems(c: MatrixCase): string[] {
     if (!policy(itemsBefore, 'policyId', fixturePolicy(c))) problems.push('policy fixture missing');
     else if (succeeded !== gone) problems.push(succeeded ? 'answered 204 but the policy stayed' : 'refused but the policy is gone');
   }
-  if (c.operation === 'update' || c.operation === 'delete') {
+  if (c.operation === 'update' || c.operation === 'reactivate' || c.operation === 'delete') {
     const was = find(itemsBefore, fixtureName(c));
     const now = find(afterItems, fixtureName(c));
+    const changed = c.operation === 'update' ? 'SUSPENDED' : 'ACTIVE';
     if (!was) problems.push('fixture missing');
     else if (c.operation === 'delete' && succeeded !== !now) problems.push(succeeded ? 'answered 204 but the token stayed' : 'refused but the token is gone');
-    else if (c.operation === 'update' && !succeeded && JSON.stringify(was) !== JSON.stringify(now)) problems.push('refused but the token changed');
-    else if (c.operation === 'update' && succeeded && now?.status !== 'SUSPENDED') problems.push('answered 200 but the token is not suspended');
+    else if (c.operation === 'delete') return problems;
+    else if (!succeeded && JSON.stringify(was) !== JSON.stringify(now)) problems.push('refused but the token changed');
+    else if (succeeded && now?.status !== changed) problems.push(`answered 200 but the token is not ${changed}`);
   }
   return problems;
 }
@@ -198,8 +203,8 @@ function writeReport(): void {
     'removed, then 403 `FORBIDDEN` without the permission, then 404',
     '`SERVICE_ACCOUNT_NOT_FOUND` unless the target is a service account (of the path\'s',
     'domain), then 403 `NOT_SAME_GROUP` unless caller and account share a group, then the',
-    'operation\'s own answer; a token with limits (maxRps 1000, expiring) creating a token',
-    'without them gets 403 `TOKEN_EXCEEDS_CALLER`.',
+    'operation\'s own answer; a token with limits (maxRps 1000, expiring) creating, rotating',
+    'or reactivating a token without them gets 403 `TOKEN_EXCEEDS_CALLER`.',
     '',
     'Callers that lack the permission hold the nearest thing to it: a role without',
     '`access_token.manage` but with the bundle permission\'s name, a bundle without',
@@ -252,7 +257,7 @@ beforeAll(async () => {
   // (token, credential, counter): creating hundreds through the API would test nothing the
   // create cases do not. Human users and missing accounts cannot get one through the API
   // (a token never outlives its account); theirs are what an older version could have left.
-  const needsFixture = cases.filter((c) => c.operation === 'update' || c.operation === 'delete' || c.operation === 'rotate');
+  const needsFixture = cases.filter((c) => ['update', 'reactivate', 'delete', 'rotate'].includes(c.operation));
   const fixtures: Item[] = [];
   const fixtureTokens = new Map<string, number>();
   for (const c of needsFixture) {
@@ -264,7 +269,8 @@ beforeAll(async () => {
         name: fixtureName(c),
         lookupId: minted.lookupId,
         prefix: minted.prefix,
-        status: 'ACTIVE',
+        // A reactivation's fixture is suspended: unlimited and never expiring, worth more than a limited caller.
+        status: c.operation === 'reactivate' ? 'SUSPENDED' : 'ACTIVE',
         maxRps: null,
         expiresAt: null,
         createdAt: at,
@@ -331,8 +337,8 @@ afterAll(async () => {
 describe('authorization matrix (README, "Who may manage tokens"), generated and run over HTTP', () => {
   it(`generates every combination: ${cases.length} cases`, () => {
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
-    // groupings × 12 operations (7 on tokens, 5 on federation policies) × 5 identities.
-    expect(cases.length).toBe(3600);
+    // groupings × 13 operations (8 on tokens, 5 on federation policies) × 5 identities.
+    expect(cases.length).toBe(3900);
     expect(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size).toBe(cases.length);
     // Every expected answer occurs, so no rule goes untested.
     const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));

@@ -17,6 +17,7 @@ export const operations = [
   'list',
   'create',
   'update',
+  'reactivate',
   'delete',
   'deprecated create',
   'rotate',
@@ -110,21 +111,26 @@ export interface MatrixCase {
 /**
  * The checks in their order: the credential, permission, then target, then same group,
  * then the operation (a limited token creates nothing beyond its own limits: the cases
- * ask for a token without any).
+ * ask for a token without any, and reactivate one without any).
  */
 export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
   if (c.identity === 'JWT naming a service account' || c.identity === 'token of a removed account') return { status: 401, code: 'UNAUTHORIZED' };
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
   if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
-  // The fixtures have no limits: rotating one would hand a limited caller a secret with more
-  // than it has; and an expiring token may make no policy, whose tokens would outlive it.
-  if (c.identity === 'limited token' && ['create', 'deprecated create', 'rotate', 'create policy'].includes(c.operation)) return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
+  // The fixtures have no limits: rotating or reactivating one would hand a limited caller a
+  // token worth more than it; and an expiring token may make no policy, whose tokens would
+  // outlive it.
+  const beyondLimited = ['create', 'deprecated create', 'rotate', 'reactivate', 'create policy'];
+  if (c.identity === 'limited token' && beyondLimited.includes(c.operation)) {
+    return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
+  }
   const statuses: Record<Operation, number> = {
     list: 200,
     create: 201,
     'deprecated create': 201,
     update: 200,
+    reactivate: 200,
     delete: 204,
     rotate: 200,
     'list events': 200,
