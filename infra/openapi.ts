@@ -31,7 +31,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which); for a secret scanning report, no valid signature',
   403:
     'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), ' +
-    'or TOKEN_EXCEEDS_CALLER (a token caller asked for, or would reactivate, more than its own limits)',
+    'TOKEN_EXCEEDS_CALLER (a token caller asked for, or would reactivate, more than its own limits), ' +
+    'or PREVIOUS_SECRET_READ_ONLY (a secret a rotation replaced, in its grace period, may only call GET)',
   404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, POLICY_NOT_FOUND, or NOT_FOUND (no such route)',
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, POLICY_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
   413: 'PAYLOAD_TOO_LARGE: a body over 10 MB (over 1 MiB for a secret scanning report)',

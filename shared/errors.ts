@@ -46,6 +46,19 @@ export class ForbiddenError extends ProblemError {
   }
 }
 
+/** A call with a secret a rotation replaced (in its grace period) that would change something. */
+export class PreviousSecretReadOnlyError extends ProblemError {
+  constructor() {
+    super(
+      403,
+      'PREVIOUS_SECRET_READ_ONLY',
+      'Replaced secret',
+      'This secret was replaced by a rotation: until its grace period ends it may only read. ' +
+        'Use the token’s current secret to change anything.',
+    );
+  }
+}
+
 export class NotSameGroupError extends ProblemError {
   constructor() {
     super(

@@ -100,6 +100,13 @@ export interface ListedUser extends Member {
 
 export type AuthenticatedBy = 'JWT' | 'ACCESS_TOKEN';
 
+/**
+ * Which of a token's secrets a call was made with: its current one, or the one the last
+ * rotation replaced, while its grace period runs (that one may only read: see
+ * `assertSecretMayAct`).
+ */
+export type TokenSecret = 'current' | 'previous';
+
 /** Who is calling, as the authorizer established it. */
 export interface Caller {
   userId: string;
@@ -108,6 +115,8 @@ export interface Caller {
   tokenName?: string;
   maxRps?: number | null;
   expiresAt?: string | null;
+  /** Which of the token's secrets it presented, for access-token callers. */
+  secret?: TokenSecret;
 }
 
 export function isExpired(expiresAt: string | null, now: Date): boolean {
@@ -176,6 +185,8 @@ export interface Actor {
   authenticatedBy: AuthenticatedBy | 'SYSTEM';
   /** The acting token, when a token acted. */
   tokenName?: string;
+  /** Which of its secrets the acting token presented, when a token acted. */
+  secret?: TokenSecret;
 }
 
 /** Who made a change, and through which request: recorded with it. */

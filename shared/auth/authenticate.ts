@@ -88,7 +88,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (!isCurrent && !(credential.previousSecret && stillValid(credential.previousSecret, at))) return reportReuse(credential, at, meta);
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined) throw new UnauthorizedError();
-    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, isCurrent ? 'current' : 'previous');
+    const secret = isCurrent ? 'current' : 'previous';
+    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret);
     return {
       caller: {
         userId: credential.serviceAccountId,
@@ -96,6 +97,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         tokenName: credential.name,
         maxRps: credential.maxRps,
         expiresAt: credential.expiresAt,
+        secret,
       },
       ...presentedKey(credential, at),
     };

@@ -16,6 +16,7 @@ export function encodeCaller(caller: Caller): AuthorizerContext {
   if (caller.maxRps !== undefined && caller.maxRps !== null) context.maxRps = caller.maxRps;
   // Likewise an expiry: absent means the token never expires.
   if (caller.expiresAt !== undefined && caller.expiresAt !== null) context.expiresAt = caller.expiresAt;
+  if (caller.secret !== undefined) context.secret = caller.secret;
   return context;
 }
 
@@ -33,6 +34,9 @@ export function decodeCaller(raw: unknown): Caller {
     const maxRps = context.maxRps;
     caller.maxRps = maxRps === undefined || maxRps === null || maxRps === '' ? null : Number(maxRps);
     caller.expiresAt = typeof context.expiresAt === 'string' && context.expiresAt !== '' ? context.expiresAt : null;
+    // Which secret acted decides what the call may do: without it, the context is not ours.
+    if (context.secret !== 'current' && context.secret !== 'previous') throw new UnauthorizedError();
+    caller.secret = context.secret;
   }
   return caller;
 }

@@ -26,10 +26,15 @@ export function requestMeta(event: EventLike): RequestMeta {
   };
 }
 
-/** The origin of a change: the caller, and the request it came through. */
+/** The origin of a change: the caller (for a token, which of its secrets acted), and the request it came through. */
 export function changeOrigin(caller: Caller, meta: RequestMeta): ChangeOrigin {
   return {
-    actor: { userId: caller.userId, authenticatedBy: caller.authenticatedBy, ...(caller.tokenName === undefined ? {} : { tokenName: caller.tokenName }) },
+    actor: {
+      userId: caller.userId,
+      authenticatedBy: caller.authenticatedBy,
+      ...(caller.tokenName === undefined ? {} : { tokenName: caller.tokenName }),
+      ...(caller.secret === undefined ? {} : { secret: caller.secret }),
+    },
     ...meta,
   };
 }

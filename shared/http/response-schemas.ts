@@ -54,6 +54,12 @@ export const tokenEventSchema = strictObject({
     userId: string(),
     authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN', 'SYSTEM']).check(describe('SYSTEM: the service itself (a directory import)')),
     tokenName: optional(string()).check(describe('The acting token, when a token acted')),
+    secret: optional(oneOf(['current', 'previous'])).check(
+      describe(
+        'Which of its secrets the acting token presented, when a token acted: its current one, ' +
+          'or the one the last rotation replaced, in its grace period',
+      ),
+    ),
   }),
   requestId: nullable(string()),
   sourceIp: nullable(string()),

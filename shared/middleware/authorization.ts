@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import {
   ForbiddenError,
   NotSameGroupError,
+  PreviousSecretReadOnlyError,
   ServiceAccountNotFoundError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -87,12 +88,31 @@ export function assertCredentialFitsPrincipal(caller: Caller, principal: Princip
   if (caller.authenticatedBy === 'ACCESS_TOKEN' ? !serviceAccount : serviceAccount) throw new UnauthorizedError();
 }
 
-/** Step 1: the caller may manage tokens here (README, "Who may manage tokens"). */
+/** Methods that only read (RFC 9110, safe methods): all a replaced secret may call. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A secret that a rotation replaced still authenticates during its grace period, so that
+ * jobs can move over, but it may only read: its holder (a job not yet moved, or whoever
+ * has a leaked copy) cannot rotate, change or delete a token, nor make, delete or test a
+ * federation policy, so it can neither take the token from its owner nor leave anything
+ * behind that outlives it. Decided by the method, the same way on every route (a route
+ * added later is covered without a word); a request without a method is not a read.
+ */
+export function assertSecretMayAct(caller: Caller, method: string | undefined): void {
+  if (caller.secret === 'previous' && !READS.has((method ?? '').toUpperCase())) throw new PreviousSecretReadOnlyError();
+}
+
+/**
+ * Step 1: the credential may act here (it fits its principal; a replaced secret only
+ * reads), and the caller may manage tokens here (README, "Who may manage tokens").
+ */
 export function permissionCheck(scope: Scope): Middleware {
   return {
-    before: async ({ context }) => {
+    before: async ({ event, context }) => {
       const caller = await context.lookups.caller;
       assertCredentialFitsPrincipal(context.caller, caller);
+      assertSecretMayAct(context.caller, event.httpMethod);
       const allowed =
         caller !== undefined &&
         (scope === 'admin'

@@ -5,7 +5,7 @@ import { type FieldError, ForbiddenError } from '../errors.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Caller, Principal } from '../model.js';
 import type { Runtime } from '../runtime.js';
-import { assertCredentialFitsPrincipal, callerFromEvent } from './authorization.js';
+import { assertCredentialFitsPrincipal, assertSecretMayAct, callerFromEvent } from './authorization.js';
 import { observability } from './observability.js';
 import { problemErrors } from './problem-errors.js';
 import { validatedInput } from './validated-input.js';
@@ -48,6 +48,7 @@ export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEn
         context.domain = pathParameter(event, 'domain');
         const principal = await runtime.directory.getPrincipal(context.caller.userId);
         assertCredentialFitsPrincipal(context.caller, principal);
+        assertSecretMayAct(context.caller, event.httpMethod);
         const allowed =
           principal !== undefined &&
           (options.access === 'admin' ? principal.adminRoles.length > 0 : context.domain !== undefined && principal.domains.includes(context.domain));

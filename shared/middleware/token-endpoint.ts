@@ -4,8 +4,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import {
+  assertSecretMayAct,
   type AuthorizedContext,
   callerContext,
+  callerFromEvent,
   permissionCheck,
   type Scope,
   sameGroupCheck,
@@ -45,10 +47,11 @@ export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOp
     .use(problemErrors(runtime.logger));
 }
 
-/** The stack of endpoints that need only an authenticated caller (whoami). */
+/** The stack of endpoints that need only an authenticated caller (whoami); a replaced secret only reads here too. */
 export function authenticatedEndpoint(runtime: Runtime) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
     .use(observability(runtime))
     .use(httpHeaderNormalizer())
+    .use({ before: ({ event }) => assertSecretMayAct(callerFromEvent(event), event.httpMethod) })
     .use(problemErrors(runtime.logger));
 }

@@ -41,6 +41,7 @@ export function toEvent(item: Record<string, unknown>): TokenEvent {
       userId: String(actor.userId ?? ''),
       authenticatedBy: actor.authenticatedBy ?? 'SYSTEM',
       ...(typeof actor.tokenName === 'string' ? { tokenName: actor.tokenName } : {}),
+      ...(actor.secret === 'current' || actor.secret === 'previous' ? { secret: actor.secret } : {}),
     },
     requestId: text(item.requestId),
     sourceIp: text(item.sourceIp),

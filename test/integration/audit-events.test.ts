@@ -73,12 +73,17 @@ describe('every change is recorded with its origin', () => {
     expect([...events].map((event: { id: string }) => event.id).sort().reverse()).toStrictEqual(events.map((event: { id: string }) => event.id));
   });
 
-  it('names the acting token when a token acts, and the import when a directory import deletes a token', async () => {
+  it('names the acting token and its secret when a token acts, and the import when an import deletes', async () => {
     const rotator = adminTokens('sa-rotator');
     const own = (await api.call('POST', rotator, { as: 'root', body: { name: 'self-managing' } })).body.token;
     await api.call('POST', rotator, { token: own, body: { name: 'made-by-token' } });
     const byToken = (await api.call('GET', `/api/v1/auth/service-accounts/sa-rotator/token-events?tokenName=made-by-token`, { as: 'root' })).body.events;
-    expect(byToken[0].actor).toStrictEqual({ userId: 'sa-rotator', authenticatedBy: 'ACCESS_TOKEN', tokenName: 'self-managing' });
+    expect(byToken[0].actor).toStrictEqual({
+      userId: 'sa-rotator',
+      authenticatedBy: 'ACCESS_TOKEN',
+      tokenName: 'self-managing',
+      secret: 'current',
+    });
 
     const directory = exampleDirectory();
     await importDirectory(importDeps(api.service.runtime), { ...directory, users: directory.users.filter((user) => user.id !== 'sa-rotator') }, { replace: true });

@@ -143,6 +143,44 @@ describe('a replaced secret used after its grace period', () => {
   });
 });
 
+describe('a replaced secret in its grace period', () => {
+  it('may read, but not rotate, change or delete a token, nor make a token or a policy', async () => {
+    const rotator = adminTokens('sa-rotator');
+    const old = (await api.call('POST', rotator, { as: 'root', body: { name: 'handed-over' } })).body.token;
+    const current = (await api.call('POST', `${rotator}/handed-over/rotate`, { as: 'root' })).body.token;
+    const policies = rotator.replace(/tokens$/, 'federation-policies');
+    const events = rotator.replace(/tokens$/, 'token-events');
+    const reads = ['/api/v1/auth/whoami', '/api/v1/auth/tokens/self', rotator, events, policies];
+    for (const path of reads) {
+      expect(`${path}: ${(await api.call('GET', path, { token: old })).status}`).toBe(`${path}: 200`);
+    }
+    // Uses move lastUsedAt: everything else stays as it was.
+    const withoutUse = ({ lastUsedAt: _used, previousSecret, ...token }: Record<string, any>) => {
+      return { ...token, validUntil: previousSecret?.validUntil };
+    };
+    const state = async () => ({
+      tokens: (await api.call('GET', rotator, { as: 'root' })).body.tokens.map(withoutUse),
+      policies: (await api.call('GET', policies, { as: 'root' })).body.policies,
+    });
+    const before = await state();
+    const attempts: [string, string, unknown][] = [
+      ['POST', `${rotator}/handed-over/rotate`, { force: true, gracePeriodSeconds: 604_800 }],
+      ['PATCH', `${rotator}/handed-over`, { status: 'SUSPENDED' }],
+      ['DELETE', `${rotator}/handed-over`, undefined],
+      ['POST', rotator, { name: 'made-with-old' }],
+      ['POST', policies, { name: 'planted', issuer: 'https://ci.example.test', subject: 'repo:org/app:**' }],
+    ];
+    for (const [method, path, body] of attempts) {
+      const reply = await api.call(method, path, { token: old, ...(body === undefined ? {} : { body }) });
+      const refusal = { method, path, status: 403, code: 'PREVIOUS_SECRET_READ_ONLY' };
+      expect({ method, path, status: reply.status, code: reply.body?.code }).toStrictEqual(refusal);
+    }
+    expect(await state()).toStrictEqual(before);
+    expect(await whoami(current)).toBe(200);
+    expect(await whoami(old)).toBe(200);
+  });
+});
+
 describe('token callers', () => {
   it('may not rotate a token with more than they have themselves, and can read their own token', async () => {
     const rotator = adminTokens('sa-rotator');

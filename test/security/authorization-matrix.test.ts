@@ -204,14 +204,17 @@ function writeReport(): void {
     '`SERVICE_ACCOUNT_NOT_FOUND` unless the target is a service account (of the path\'s',
     'domain), then 403 `NOT_SAME_GROUP` unless caller and account share a group, then the',
     'operation\'s own answer; a token with limits (maxRps 1000, expiring) creating, rotating',
-    'or reactivating a token without them gets 403 `TOKEN_EXCEEDS_CALLER`.',
+    'or reactivating a token without them gets 403 `TOKEN_EXCEEDS_CALLER`. A secret a',
+    'rotation replaced, in its grace period, reads as its token does and changes nothing: 403',
+    '`PREVIOUS_SECRET_READ_ONLY` for every other method, before the permission check.',
     '',
     'Callers that lack the permission hold the nearest thing to it: a role without',
     '`access_token.manage` but with the bundle permission\'s name, a bundle without',
     '`MANAGE_ACCESS_TOKEN` but with the role permission\'s name, a group bundle without it,',
     'or (admin path) the domain permission instead of an admin role. Service-account',
-    'callers authenticate with an access token (their own, with or without limits, or one',
-    'whose account an import then removed) or with a JWT naming them; users with a JWT.',
+    'callers authenticate with an access token (their own, with or without limits, one',
+    'whose account an import then removed, or the secret a rotation replaced) or with a JWT',
+    'naming them; users with a JWT.',
     '',
     `**${cases.length} cases, ${cases.length - failed.length} as expected, ${failed.length} not.**`,
     '',
@@ -250,6 +253,12 @@ beforeAll(async () => {
     const created = await service.call('POST', adminTokens(caller), { as: SETUP_ADMIN, body: { name: 'matrix', ...limits } });
     expect(created).toMatchObject({ status: 201 });
     callerTokens.set(caller, created.body.token);
+    if (identity !== 'replaced secret in its grace period') return;
+    // The secret it had until a rotation: in its grace period (a day) for every case.
+    const grace = { gracePeriodSeconds: 86_400 };
+    const rotation = `${adminTokens(caller)}/matrix/rotate`;
+    const rotated = await service.call('POST', rotation, { as: SETUP_ADMIN, body: grace });
+    expect(rotated).toMatchObject({ status: 200 });
   });
   const imported = await importDirectory(importDeps(service.runtime), matrixDirectory({ removed: true }), { replace: true });
   expect(imported.accountsRetired.length).toBe([...tokenCallers.values()].filter((identity) => identity === 'token of a removed account').length);
@@ -337,8 +346,8 @@ afterAll(async () => {
 describe('authorization matrix (README, "Who may manage tokens"), generated and run over HTTP', () => {
   it(`generates every combination: ${cases.length} cases`, () => {
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
-    // groupings × 13 operations (8 on tokens, 5 on federation policies) × 5 identities.
-    expect(cases.length).toBe(3900);
+    // groupings × 13 operations (8 on tokens, 5 on federation policies) × 6 identities.
+    expect(cases.length).toBe(4680);
     expect(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size).toBe(cases.length);
     // Every expected answer occurs, so no rule goes untested.
     const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));
@@ -349,6 +358,7 @@ describe('authorization matrix (README, "Who may manage tokens"), generated and 
       '401 UNAUTHORIZED',
       '403 FORBIDDEN',
       '403 NOT_SAME_GROUP',
+      '403 PREVIOUS_SECRET_READ_ONLY',
       '403 TOKEN_EXCEEDS_CALLER',
       '404 SERVICE_ACCOUNT_NOT_FOUND',
     ]);

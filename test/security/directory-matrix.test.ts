@@ -5,10 +5,11 @@ import { adminTokens } from '../support/service.js';
 import { inPool, problemShape, type Reply, type SecurityService, startSecurityService } from './support/harness.js';
 
 /**
- * The directory's read endpoints (the console's navigation) and whoami, for every kind of
- * caller, generated: each identity × each route × a target that exists or not. Members of
- * a domain see its members; admins see every user; a credential that cannot act (a JWT
- * naming a service account, a removed account's token) gets 401 before anything else.
+ * The directory's read endpoints (the console's navigation), whoami and the calling
+ * token's own view, for every kind of caller, generated: each identity × each route × a
+ * target that exists or not. Members of a domain see its members; admins see every user;
+ * a credential that cannot act (a JWT naming a service account, a removed account's token)
+ * gets 401 before anything else; the secret a rotation replaced reads as its token does.
  */
 const DOMAIN = 'dx-domain';
 const OTHER = 'dx-other';
@@ -20,15 +21,19 @@ const identities = {
   'admin member (JWT)': { type: 'USER', domains: [DOMAIN], admin: true },
   'member account (token)': { type: 'SERVICE_ACCOUNT', domains: [DOMAIN], admin: false },
   'admin account outside the domain (token)': { type: 'SERVICE_ACCOUNT', domains: [OTHER], admin: true },
+  'member account (replaced secret)': { type: 'SERVICE_ACCOUNT', domains: [DOMAIN], admin: false },
+  'admin account outside the domain (replaced secret)': { type: 'SERVICE_ACCOUNT', domains: [OTHER], admin: true },
   'JWT naming a service account': { type: 'SERVICE_ACCOUNT', domains: [DOMAIN], admin: true },
   'token of a removed account': { type: 'SERVICE_ACCOUNT', domains: [DOMAIN], admin: true },
 } as const;
 type Identity = keyof typeof identities;
 const slug = (identity: Identity) => `dx-${Object.keys(identities).indexOf(identity)}`;
-const usesToken = (identity: Identity) => identity.endsWith('(token)') || identity === 'token of a removed account';
+const replaced = (identity: Identity) => identity.endsWith('(replaced secret)');
+const usesToken = (identity: Identity) =>
+  identity.endsWith('(token)') || replaced(identity) || identity === 'token of a removed account';
 const refused = (identity: Identity) => identity === 'JWT naming a service account' || identity === 'token of a removed account';
 
-const routes = ['list members', 'get member', 'list users', 'get user', 'whoami'] as const;
+const routes = ['list members', 'get member', 'list users', 'get user', 'whoami', 'self token'] as const;
 type RouteName = (typeof routes)[number];
 const targets = ['existing', 'missing'] as const;
 type Target = (typeof targets)[number];
@@ -55,6 +60,8 @@ function path(c: Case): string {
       return `/api/v1/auth/users/${c.target === 'existing' ? TARGET.existing : 'dx-nobody'}`;
     case 'whoami':
       return '/api/v1/auth/whoami';
+    case 'self token':
+      return '/api/v1/auth/tokens/self';
   }
 }
 
@@ -63,6 +70,7 @@ function expectedOutcome(identity: Identity, route: RouteName, target: Target): 
   if (refused(identity)) return { status: 401, code: 'UNAUTHORIZED' };
   const caller = identities[identity];
   if (route === 'whoami') return { status: 200 };
+  if (route === 'self token') return usesToken(identity) ? { status: 200 } : { status: 400, code: 'VALIDATION_FAILED' };
   if (route === 'list members') return target === 'existing' && (caller.domains as readonly string[]).includes(DOMAIN) ? { status: 200 } : { status: 403, code: 'FORBIDDEN' };
   if (route === 'get member') {
     if (!(caller.domains as readonly string[]).includes(DOMAIN)) return { status: 403, code: 'FORBIDDEN' };
@@ -72,8 +80,14 @@ function expectedOutcome(identity: Identity, route: RouteName, target: Target): 
   return route === 'get user' && target === 'missing' ? { status: 404, code: 'USER_NOT_FOUND' } : { status: 200 };
 }
 
+/** Routes that name no target are asked once. */
+const untargeted: RouteName[] = ['list users', 'whoami', 'self token'];
+const targetsOf = (route: RouteName): readonly Target[] => (untargeted.includes(route) ? ['existing'] : targets);
+
 const cases: Case[] = (Object.keys(identities) as Identity[]).flatMap((identity) =>
-  routes.flatMap((route) => targets.filter((target) => target === 'existing' || !['list users', 'whoami'].includes(route)).map((target) => ({ identity, route, target, expected: expectedOutcome(identity, route, target) }))),
+  routes.flatMap((route) =>
+    targetsOf(route).map((target) => ({ identity, route, target, expected: expectedOutcome(identity, route, target) })),
+  ),
 );
 
 function directory(options: { removed?: boolean } = {}): Directory {
@@ -117,6 +131,8 @@ function judge(c: Case, reply: Reply): string[] {
     const expected = { admin: caller.admin, domains: [...caller.domains], manageTokensIn: [] };
     if (reply.body?.userId !== slug(c.identity) || JSON.stringify(reply.body?.capabilities) !== JSON.stringify(expected)) wrong.push(`whoami ${JSON.stringify(reply.body)}`);
   }
+  const own = reply.body?.serviceAccountId === slug(c.identity) && reply.body?.name === 'directory-matrix';
+  if (c.route === 'self token' && !own) wrong.push(`self ${JSON.stringify(reply.body)}`);
   return wrong;
 }
 
@@ -131,6 +147,12 @@ beforeAll(async () => {
     const created = await service.call('POST', adminTokens(slug(identity)), { as: 'dx-setup', body: { name: 'directory-matrix' } });
     expect(created).toMatchObject({ status: 201 });
     tokens.set(identity, created.body.token);
+    if (!replaced(identity)) continue;
+    // Its secret until a rotation, in its grace period (a day) for every case.
+    const grace = { gracePeriodSeconds: 86_400 };
+    const rotation = `${adminTokens(slug(identity))}/directory-matrix/rotate`;
+    const rotated = await service.call('POST', rotation, { as: 'dx-setup', body: grace });
+    expect(rotated).toMatchObject({ status: 200 });
   }
   await importDirectory(importDeps(service.runtime), directory({ removed: true }), { replace: true });
   await inPool(cases, 8, async (c) => {
@@ -143,7 +165,8 @@ afterAll(async () => api?.stop());
 describe('directory read endpoints and whoami, for every kind of caller', () => {
   it(`generates every combination: ${cases.length} cases, each rule reached`, () => {
     const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));
-    expect([...answers].sort()).toStrictEqual(['200', '401 UNAUTHORIZED', '403 FORBIDDEN', '404 USER_NOT_FOUND']);
+    const all = ['200', '400 VALIDATION_FAILED', '401 UNAUTHORIZED', '403 FORBIDDEN', '404 USER_NOT_FOUND'];
+    expect([...answers].sort()).toStrictEqual(all);
   });
 
   for (const identity of Object.keys(identities) as Identity[]) {

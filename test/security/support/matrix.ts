@@ -33,8 +33,9 @@ export const policyOperations: readonly Operation[] = ['list policies', 'create 
 /**
  * How the caller authenticates. Beyond a person's JWT and a service account's token: a
  * token with limits of its own (it may give no token more), a JWT that names a service
- * account (refused: accounts authenticate with their tokens), and a token whose account
- * an import has since removed (refused: a token never outlives its account).
+ * account (refused: accounts authenticate with their tokens), a token whose account an
+ * import has since removed (refused: a token never outlives its account), and the secret
+ * a rotation replaced, in its grace period (it may only read).
  */
 export const identities = [
   'JWT user',
@@ -42,7 +43,21 @@ export const identities = [
   'limited token',
   'JWT naming a service account',
   'token of a removed account',
+  'replaced secret in its grace period',
 ] as const;
+
+/** Operations that change something: a replaced secret may call none of them. */
+export const changingOperations: readonly Operation[] = [
+  'create',
+  'update',
+  'reactivate',
+  'delete',
+  'deprecated create',
+  'rotate',
+  'create policy',
+  'delete policy',
+  'test policy',
+];
 
 export type Context = (typeof contexts)[number];
 export type Permission = (typeof permissions)[number];
@@ -83,6 +98,7 @@ const identitySlug: Record<Identity, string> = {
   'limited token': 'limited',
   'JWT naming a service account': 'jwt-sa',
   'token of a removed account': 'gone',
+  'replaced secret in its grace period': 'prev',
 };
 
 export function callerId(context: Context, permission: Permission, grouping: Grouping, identity: Identity): string {
@@ -90,7 +106,12 @@ export function callerId(context: Context, permission: Permission, grouping: Gro
 }
 
 /** Callers that authenticate with a token of their own (made for them before the cases run). */
-export const tokenIdentities: Identity[] = ['token-authenticated service account', 'limited token', 'token of a removed account'];
+export const tokenIdentities: Identity[] = [
+  'token-authenticated service account',
+  'limited token',
+  'token of a removed account',
+  'replaced secret in its grace period',
+];
 /** The limits of the 'limited token' callers' tokens. */
 // A rate the cases never reach: what is under test is the limit as a bound, not the throttle.
 export const CALLER_TOKEN_LIMITS = { maxRps: 1000, expiresInDays: 30 };
@@ -109,12 +130,15 @@ export interface MatrixCase {
 }
 
 /**
- * The checks in their order: the credential, permission, then target, then same group,
- * then the operation (a limited token creates nothing beyond its own limits: the cases
- * ask for a token without any, and reactivate one without any).
+ * The checks in their order: the credential (a replaced secret changes nothing), permission,
+ * then target, then same group, then the operation (a limited token creates nothing beyond
+ * its own limits: the cases ask for a token without any, and reactivate one without any).
  */
 export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
   if (c.identity === 'JWT naming a service account' || c.identity === 'token of a removed account') return { status: 401, code: 'UNAUTHORIZED' };
+  if (c.identity === 'replaced secret in its grace period' && changingOperations.includes(c.operation)) {
+    return { status: 403, code: 'PREVIOUS_SECRET_READ_ONLY' };
+  }
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
   if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
