@@ -77,6 +77,12 @@ export interface Rotation {
   rotatedBy: string;
   /** End a grace period still running; otherwise a running one makes the rotation fail (RotationInProgressError). */
   force: boolean;
+  /**
+   * When the request arrived. A rotation made after that (by a request in flight at the
+   * same time) makes this one fail with ConcurrentUpdateError: of rotations sent at once,
+   * one hands out a secret, and the grace period it gave the old one is kept.
+   */
+  requestedAt: string;
 }
 
 export interface TokenPage {
@@ -104,7 +110,8 @@ export interface TokenStore {
   /**
    * Gives a token read just before a new secret, keeping the old one for its grace
    * period; throws RotationInProgressError while an earlier grace period runs (unless
-   * forced), TokenNotFoundError or ConcurrentUpdateError if the token changed meanwhile.
+   * forced), TokenNotFoundError if the token went, ConcurrentUpdateError if another
+   * rotation landed since the request arrived or the secret was read.
    */
   rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken>;
   /** The one strongly consistent read that verifies a presented token. */

@@ -33,6 +33,8 @@ export interface Integration {
   authorizer: AuthorizerHandler;
   /** The usage plans' throttle, by the key the authorizer named; absent: no throttling. */
   admit?: (usageKey: string | undefined) => Promise<Admission>;
+  /** The service's clock, for `requestTimeEpoch`: a test that moves the service's time moves the gateway's too. */
+  clock?: () => Date;
 }
 
 export interface LocalGatewayOptions {
@@ -150,7 +152,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       httpMethod: method,
       path: `/${stage}${url.pathname}`,
       protocol: `HTTP/${req.httpVersion}`,
-      requestTimeEpoch: Date.now(),
+      requestTimeEpoch: integration.clock ? integration.clock().getTime() : Date.now(),
       identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null },
     };
     const methodArn = `arn:aws:execute-api:local:${ACCOUNT_ID}:${API_ID}/${stage}/${method}${url.pathname}`;

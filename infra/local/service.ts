@@ -126,7 +126,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     // The usage plans' throttle, wherever the limiter can admit requests (the local one can).
     const limiter = runtime.rateLimits as RateLimits & Partial<Pick<LocalRateLimits, 'admit'>>;
     const admit = options.throttle === false || !limiter.admit ? undefined : limiter.admit.bind(limiter);
-    gateway.deploy({ handlers, authorizer, ...(admit ? { admit } : {}) });
+    gateway.deploy({ handlers, authorizer, clock: runtime.clock, ...(admit ? { admit } : {}) });
     const events = options.eventsFile
       ? await startEventTailer({ endpoint, region: config.region, tableName, file: options.eventsFile })
       : undefined;

@@ -8,7 +8,11 @@ export interface RequestMeta {
 }
 
 interface EventLike {
-  requestContext?: { requestId?: string; identity?: { sourceIp?: string | null; userAgent?: string | null } } | null;
+  requestContext?: {
+    requestId?: string;
+    requestTimeEpoch?: number;
+    identity?: { sourceIp?: string | null; userAgent?: string | null };
+  } | null;
   headers?: Record<string, string | undefined> | null;
 }
 
@@ -37,4 +41,13 @@ export function changeOrigin(caller: Caller, meta: RequestMeta): ChangeOrigin {
     },
     ...meta,
   };
+}
+
+/**
+ * When the gateway received the request (API Gateway's `requestTimeEpoch`, which no
+ * client sets), as an ISO time; `now` when the event has none.
+ */
+export function requestedAt(event: EventLike, now: Date): string {
+  const epoch = event.requestContext?.requestTimeEpoch;
+  return new Date(typeof epoch === 'number' && Number.isFinite(epoch) ? epoch : now.getTime()).toISOString();
 }

@@ -1,18 +1,31 @@
+import type { TokenCredential } from '../model.js';
 import type { Rotation, StoredToken } from '../ports.js';
-import { absent, all, atMost, type Condition, either, equals, exists, updateExpression } from './expressions.js';
+import { absent, all, atMost, type Condition, either, equals, updateExpression } from './expressions.js';
 import { keys } from './keys.js';
 
 /**
  * The writes of a rotation, on both of the token's items: the credential takes the new
  * secret's hash and keeps the old one (`previousSecretHash`, copied from `secretHash` in
- * the same update, so the old hash never passes through the service), with its grace
- * period; the token records who rotated it and when.
+ * the same update), with its grace period; the token records who rotated it and when.
+ *
+ * Two versions are checked, so that of rotations sent at once exactly one hands out a
+ * secret, and the grace period its caller asked for goes to the secret it replaced: the
+ * token must not have been rotated since the request arrived (`requestedAt`: a request
+ * that read after another rotation landed would otherwise replace that one's new secret
+ * too), and the credential's current secret must still be the one `credential` was read
+ * with (a secret is 256 random bits: it never comes back, so no other rotation can look
+ * like none). The losers change nothing.
  *
  * Unless forced, a rotation must find no earlier grace period still running. The
  * credential keeps the hash after the period too: a later use of it is refused and
  * recorded as reuse.
  */
-export function rotationItems(tableName: string, current: StoredToken, rotation: Rotation) {
+export function rotationItems(
+  tableName: string,
+  current: StoredToken,
+  credential: TokenCredential,
+  rotation: Rotation,
+) {
   const settled: Condition[] = rotation.force ? [] : [either(equals('previousSecret', null), atMost('previousSecret.validUntil', rotation.rotatedAt))];
   return [
     [
@@ -23,7 +36,12 @@ export function rotationItems(tableName: string, current: StoredToken, rotation:
           Key: keys.token(current.serviceAccountId, current.name),
           ...updateExpression({
             set: { rotatedAt: rotation.rotatedAt, rotatedBy: rotation.rotatedBy, previousSecret: rotation.previous, updatedAt: rotation.rotatedAt },
-            condition: all(equals('lookupId', current.lookupId), absent('pendingSince'), ...settled),
+            condition: all(
+              equals('lookupId', current.lookupId),
+              absent('pendingSince'),
+              either(equals('rotatedAt', null), atMost('rotatedAt', rotation.requestedAt)),
+              ...settled,
+            ),
           }),
         },
       },
@@ -38,7 +56,7 @@ export function rotationItems(tableName: string, current: StoredToken, rotation:
             set: { secretHash: rotation.secretHash, previousSecret: rotation.previous },
             copy: { previousSecretHash: 'secretHash' },
             remove: ['reuseReportedAt'],
-            condition: all(exists('pk'), ...settled),
+            condition: all(equals('secretHash', credential.secretHash), ...settled),
           }),
         },
       },

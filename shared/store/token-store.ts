@@ -21,6 +21,9 @@ function idleIndexChange(before: string, after: string, at: string, set: Record<
   return after === 'ACTIVE' ? { set: { ...set, activeDay: utcDay(at) }, remove } : { set, remove: [...remove, 'activeDay'] };
 }
 
+/** Attempts of a rotation's writes that conflicted with another transaction, before a 409. */
+const ROTATION_ATTEMPTS = 3;
+
 /** How long audit events are kept (DynamoDB TTL), unless configured. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
@@ -221,17 +224,39 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken> {
-    try {
-      await transact(this.client, [...this.withEvent(event), ...rotationItems(this.tableName, current, rotation)]);
-    } catch (error) {
-      // A grace period still running (another rotation got in first) is the caller's to resolve.
-      const now = error instanceof TransactionCancelled && error.anyFailed ? await this.get(current.serviceAccountId, current.name) : undefined;
-      if (!rotation.force && now?.lookupId === current.lookupId && now.previousSecret && now.previousSecret.validUntil > rotation.rotatedAt) {
-        throw new RotationInProgressError(now.previousSecret.validUntil);
+    // The secret this rotation replaces: its writes hold only while the credential is
+    // still as read here (see rotationItems).
+    const credential = await this.getCredential(current.lookupId);
+    if (!credential) throw new TokenNotFoundError();
+    const items = [...this.withEvent(event), ...rotationItems(this.tableName, current, credential, rotation)];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transact(this.client, items);
+        break;
+      } catch (error) {
+        // Cancelled only because another write held an item (real DynamoDB under load):
+        // nothing was written, and the same writes, on the same read, go again. A fresh
+        // read could find another rotation's secret and replace it.
+        const conflictOnly = error instanceof TransactionCancelled && error.conflicted && !error.anyFailed;
+        if (conflictOnly && attempt < ROTATION_ATTEMPTS) continue;
+        throw await this.explainLostRotation(current, rotation, error);
       }
-      throw await this.explainLostRace(current, error);
     }
     return { ...current, rotatedAt: rotation.rotatedAt, rotatedBy: rotation.rotatedBy, previousSecret: rotation.previous, updatedAt: rotation.rotatedAt };
+  }
+
+  /**
+   * Why a rotation changed nothing: the token went (404), a grace period runs and the
+   * rotation was not forced (409 ROTATION_IN_PROGRESS), or another rotation replaced the
+   * secret first (409 CONCURRENT_UPDATE, which the use case does not retry: it would
+   * replace the secret the winner handed out).
+   */
+  private async explainLostRotation(current: StoredToken, rotation: Rotation, error: unknown): Promise<unknown> {
+    const failed = error instanceof TransactionCancelled && error.anyFailed;
+    const now = failed && !rotation.force ? await this.get(current.serviceAccountId, current.name) : undefined;
+    const running = now?.lookupId === current.lookupId ? now.previousSecret : null;
+    if (running && running.validUntil > rotation.rotatedAt) return new RotationInProgressError(running.validUntil);
+    return this.explainLostRace(current, error);
   }
 
   /** A failed condition means another request changed or removed the token first. */

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { TokenNotFoundError, ValidationError } from '../errors.js';
 import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
-import { changeOrigin, requestMeta } from '../http/request-origin.js';
+import { changeOrigin, requestedAt, requestMeta } from '../http/request-origin.js';
 import { check, listEventsQuery, rotateTokenBody } from '../http/validation.js';
 import { assertCredentialFitsPrincipal, callerFromEvent, type Scope } from '../middleware/authorization.js';
 import { authenticatedEndpoint, tokenEndpoint } from '../middleware/token-endpoint.js';
@@ -38,6 +38,7 @@ export function rotateTokenEndpoint(runtime: Runtime, scope: Scope) {
       name: context.input.name,
       ...(context.input.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: context.input.gracePeriodSeconds }),
       force: context.input.force === true,
+      requestedAt: requestedAt(event, runtime.clock()),
       ...withCallerLimits(context.caller),
       origin: changeOrigin(context.caller, requestMeta(event)),
     });

@@ -3,14 +3,25 @@
  *
  * - every token item (`SA#<account>` / `TOKEN#<name>`) has exactly one credential item
  *   (`CRED#<lookupId>`) that agrees with it on account, name, status, maxRps, expiry,
- *   lastUsedAt and API key binding, and every credential belongs to such a token: a
- *   credential without its token would authenticate a token nobody can see or delete;
+ *   lastUsedAt, API key binding and the grace period of the secret a rotation replaced,
+ *   and every credential belongs to such a token: a credential without its token would
+ *   authenticate a token nobody can see or delete;
  * - each account's counter equals the number of its stored tokens: a counter that
  *   drifts up locks the account out early, one that drifts down lets it pass the limit.
  */
 export type Item = Record<string, unknown>;
 
-const SHARED_FIELDS = ['serviceAccountId', 'name', 'status', 'maxRps', 'expiresAt', 'lastUsedAt', 'apiKeyId', 'usageKey'] as const;
+const SHARED_FIELDS = [
+  'serviceAccountId',
+  'name',
+  'status',
+  'maxRps',
+  'expiresAt',
+  'lastUsedAt',
+  'apiKeyId',
+  'usageKey',
+  'previousSecret',
+] as const;
 
 const isToken = (item: Item) => String(item.pk).startsWith('SA#') && String(item.sk).startsWith('TOKEN#');
 const isCredential = (item: Item) => String(item.pk).startsWith('CRED#');
@@ -46,7 +57,7 @@ export function consistencyProblems(all: Item[], account?: string): string[] {
     for (const field of SHARED_FIELDS) {
       const a = token[field] ?? null;
       const b = credential[field] ?? null;
-      if (JSON.stringify(a) !== JSON.stringify(b)) {
+      if (JSON.stringify(canonical(a)) !== JSON.stringify(canonical(b))) {
         problems.push(`${where}: ${field} is ${JSON.stringify(a)} on the token but ${JSON.stringify(b)} on its credential`);
       }
     }
