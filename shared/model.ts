@@ -47,8 +47,20 @@ export interface TokenCredential {
   /** The secret before the last rotation: kept after its grace period, to notice its reuse. */
   previousSecretHash?: string;
   previousSecret?: PreviousSecret;
-  /** When a use of the replaced secret after its grace period was last recorded. */
+  /** Secrets replaced before the previous one, newest first: watched for reuse (see `RetiredSecret`). */
+  retiredSecrets?: RetiredSecret[];
+  /** When a use of a replaced secret after its grace period was last recorded. */
   reuseReportedAt?: string;
+}
+
+/**
+ * A secret a rotation replaced, past its grace period: only its hash, kept so that a use
+ * of it is recognised and recorded (`token.used_after_rotation`), for a bounded time
+ * after `retiredAt` (when it stopped working) and in bounded number per token.
+ */
+export interface RetiredSecret {
+  hash: string;
+  retiredAt: string;
 }
 
 /** The public JSON of a token (`Token` in docs/openapi.json). */

@@ -1,10 +1,11 @@
 import { UnauthorizedError } from '../errors.js';
 import type { RequestMeta } from '../http/request-origin.js';
-import { type Caller, isExpired, stillValid, type TokenCredential } from '../model.js';
+import { type Caller, isExpired, type TokenCredential } from '../model.js';
 import type { Clock, DirectoryStore, IdGenerator, TokenStore } from '../ports.js';
 import { tokenEvent } from '../tokens/events.js';
-import { hasTokenPrefix, parseToken, secretMatches } from '../token-format.js';
+import { hasTokenPrefix, parseToken } from '../token-format.js';
 import type { JwtVerifier } from './jwt.js';
+import { presentedSecret } from './replaced-secrets.js';
 
 /** Who a request comes from, as the authorizer established it. */
 export interface Authentication {
@@ -63,15 +64,17 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   const now = deps.clock;
 
   /**
-   * A replaced secret presented after its grace period: refused like any bad credential,
-   * and recorded (at most once a minute per token) so its owner learns something still
+   * A replaced secret presented after its grace period (any of those the token still
+   * recognises): refused like any bad credential, and recorded (at most once a minute per
+   * token) with when that secret stopped working, so its owner learns something still
    * uses it. The recording never delays or changes the refusal's outcome.
    */
-  async function reportReuse(credential: TokenCredential, at: Date, meta: RequestMeta): Promise<never> {
+  async function reportReuse(credential: TokenCredential, retiredAt: string, at: Date, meta: RequestMeta) {
     const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, tokenName: credential.name };
-    const event = tokenEvent(deps, 'token.used_after_rotation', { serviceAccountId: credential.serviceAccountId, name: credential.name }, { actor, ...meta }, {}, at);
+    const token = { serviceAccountId: credential.serviceAccountId, name: credential.name };
+    const event = tokenEvent(deps, 'token.used_after_rotation', token, { actor, ...meta }, {}, at, { retiredAt });
     await deps.tokens.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
-    throw new UnauthorizedError();
+    return new UnauthorizedError();
   }
 
   async function byToken(presented: string, meta: RequestMeta): Promise<Authentication> {
@@ -79,17 +82,15 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (!parsed) throw new UnauthorizedError();
     const credential = await deps.tokens.getCredential(parsed.lookupId);
     if (!credential) throw new UnauthorizedError();
-    // Both hashes are compared (each in constant time) whichever matches: the secret
-    // replaced by a rotation works during its grace period, from the same one read.
-    const isCurrent = secretMatches(parsed.secret, credential.secretHash);
-    const isPrevious = credential.previousSecretHash !== undefined && secretMatches(parsed.secret, credential.previousSecretHash);
-    if (!isCurrent && !isPrevious) throw new UnauthorizedError();
+    // The secret replaced by a rotation works during its grace period, and older ones are
+    // recognised, all from the same one read: the credential holds their hashes.
     const at = now();
-    if (!isCurrent && !(credential.previousSecret && stillValid(credential.previousSecret, at))) return reportReuse(credential, at, meta);
+    const secret = presentedSecret(credential, parsed.secret, at);
+    if (secret === undefined) throw new UnauthorizedError();
+    if ('retiredAt' in secret) throw await reportReuse(credential, secret.retiredAt, at, meta);
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined) throw new UnauthorizedError();
-    const secret = isCurrent ? 'current' : 'previous';
-    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret);
+    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret.secret);
     return {
       caller: {
         userId: credential.serviceAccountId,
@@ -97,7 +98,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         tokenName: credential.name,
         maxRps: credential.maxRps,
         expiresAt: credential.expiresAt,
-        secret,
+        secret: secret.secret,
       },
       ...presentedKey(credential, at),
     };

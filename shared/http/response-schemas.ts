@@ -66,7 +66,11 @@ export const tokenEventSchema = strictObject({
   userAgent: nullable(string()),
   changes: record(string(), fieldChangeSchema).check(describe('Each changed field, before and after; never a secret')),
   details: optional(record(string(), nullable(union([string(), int()])))).check(
-    describe('On lifecycle events: daysBefore and expiresAt (token.expiring, token.expired), inactiveSince and unusedDays (token.suspended_unused), reporter, url, source and secret (token.exposed)'),
+    describe(
+      'On lifecycle events: daysBefore and expiresAt (token.expiring, token.expired), inactiveSince and unusedDays ' +
+        '(token.suspended_unused), reporter, url, source and secret (token.exposed); on token.used_after_rotation, ' +
+        'retiredAt (when the secret presented stopped working)',
+    ),
   ),
   exchange: optional(
     strictObject({

@@ -1,4 +1,4 @@
-import type { PreviousSecret, TokenCredential, TokenRecord } from '../model.js';
+import type { PreviousSecret, RetiredSecret, TokenCredential, TokenRecord } from '../model.js';
 import type { NewToken, StoredToken, TokenBinding } from '../ports.js';
 import { nextNoticeAt } from '../lifecycle/notices.js';
 import { keys, lifecycleShard, TTL_ATTRIBUTE, utcDay } from './keys.js';
@@ -50,6 +50,14 @@ function isPreviousSecret(value: unknown): value is PreviousSecret {
   return typeof (value as PreviousSecret | undefined)?.validUntil === 'string';
 }
 
+/** The well-formed entries of a stored list of retired secrets. */
+function retiredSecretsOf(value: unknown): RetiredSecret[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((entry: Partial<RetiredSecret> | null) => {
+    return typeof entry?.hash === 'string' && typeof entry.retiredAt === 'string';
+  }) as RetiredSecret[];
+}
+
 /** A listed token item as the domain sees it, with its key binding when it has one. */
 export function toStoredToken(item: Record<string, unknown>): StoredToken {
   const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
@@ -76,6 +84,7 @@ export function toCredential(item: Record<string, unknown>): TokenCredential & P
     lastUsedAt: (item.lastUsedAt as string | null | undefined) ?? null,
     ...(typeof item.previousSecretHash === 'string' ? { previousSecretHash: item.previousSecretHash } : {}),
     ...(isPreviousSecret(item.previousSecret) ? { previousSecret: item.previousSecret } : {}),
+    ...(Array.isArray(item.retiredSecrets) ? { retiredSecrets: retiredSecretsOf(item.retiredSecrets) } : {}),
     ...(typeof item.reuseReportedAt === 'string' ? { reuseReportedAt: item.reuseReportedAt } : {}),
     ...bindingOf(item),
     ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),

@@ -1,3 +1,4 @@
+import { retiredAfterRotation } from '../auth/replaced-secrets.js';
 import type { TokenCredential } from '../model.js';
 import type { Rotation, StoredToken } from '../ports.js';
 import { absent, all, atMost, type Condition, either, equals, updateExpression } from './expressions.js';
@@ -6,7 +7,8 @@ import { keys } from './keys.js';
 /**
  * The writes of a rotation, on both of the token's items: the credential takes the new
  * secret's hash and keeps the old one (`previousSecretHash`, copied from `secretHash` in
- * the same update), with its grace period; the token records who rotated it and when.
+ * the same update), with its grace period; the secret that was previous joins the retired
+ * ones (see replaced-secrets.ts); the token records who rotated it and when.
  *
  * Two versions are checked, so that of rotations sent at once exactly one hands out a
  * secret, and the grace period its caller asked for goes to the secret it replaced: the
@@ -16,9 +18,7 @@ import { keys } from './keys.js';
  * with (a secret is 256 random bits: it never comes back, so no other rotation can look
  * like none). The losers change nothing.
  *
- * Unless forced, a rotation must find no earlier grace period still running. The
- * credential keeps the hash after the period too: a later use of it is refused and
- * recorded as reuse.
+ * Unless forced, a rotation must find no earlier grace period still running.
  */
 export function rotationItems(
   tableName: string,
@@ -27,6 +27,7 @@ export function rotationItems(
   rotation: Rotation,
 ) {
   const settled: Condition[] = rotation.force ? [] : [either(equals('previousSecret', null), atMost('previousSecret.validUntil', rotation.rotatedAt))];
+  const retired = retiredAfterRotation(credential, rotation.rotatedAt);
   return [
     [
       'token',
@@ -53,9 +54,13 @@ export function rotationItems(
           TableName: tableName,
           Key: keys.credential(current.lookupId),
           ...updateExpression({
-            set: { secretHash: rotation.secretHash, previousSecret: rotation.previous },
+            set: {
+              secretHash: rotation.secretHash,
+              previousSecret: rotation.previous,
+              retiredSecrets: retired.length > 0 ? retired : undefined,
+            },
             copy: { previousSecretHash: 'secretHash' },
-            remove: ['reuseReportedAt'],
+            remove: ['reuseReportedAt', ...(retired.length > 0 ? [] : ['retiredSecrets'])],
             condition: all(equals('secretHash', credential.secretHash), ...settled),
           }),
         },

@@ -224,8 +224,8 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken> {
-    // The secret this rotation replaces: its writes hold only while the credential is
-    // still as read here (see rotationItems).
+    // The secret this rotation replaces, and those replaced before: its writes hold only
+    // while the credential is still as read here (see rotationItems).
     const credential = await this.getCredential(current.lookupId);
     if (!credential) throw new TokenNotFoundError();
     const items = [...this.withEvent(event), ...rotationItems(this.tableName, current, credential, rotation)];

@@ -67,8 +67,9 @@ export async function recordUse({ client, tableName }: Table, credential: TokenC
 
 /**
  * Records a use of a replaced secret after its grace period, with its event, at most once
- * per interval per token (the condition on `reuseReportedAt`). Never throws: the call is
- * refused either way.
+ * per interval per token, whichever of its replaced secrets it was (the condition on
+ * `reuseReportedAt`), and only while the token exists. Never throws: the call is refused
+ * either way.
  */
 export async function recordReuse({ client, tableName }: Table, credential: TokenCredential, event: TokenEvent, intervalSeconds: number, retentionDays: number): Promise<boolean> {
   const cutoff = new Date(Date.parse(event.time) - intervalSeconds * 1000).toISOString();
@@ -83,7 +84,7 @@ export async function recordReuse({ client, tableName }: Table, credential: Toke
             Key: keys.credential(credential.lookupId),
             ...updateExpression({
               set: { reuseReportedAt: event.time },
-              condition: all(equals('previousSecretHash', credential.previousSecretHash), either(absent('reuseReportedAt'), lessThan('reuseReportedAt', cutoff))),
+              condition: all(exists('pk'), either(absent('reuseReportedAt'), lessThan('reuseReportedAt', cutoff))),
             }),
           },
         },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { onDynamoDbCommand } from '../security/support/dynamodb-calls.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
@@ -10,6 +11,7 @@ let api: TestService;
 let now = Date.parse('2026-12-01T09:00:00.000Z');
 const FIN = domainTokens('finance', 'sa-etl');
 const hours = (n: number) => n * 3_600_000;
+const days = (n: number) => n * 86_400_000;
 
 beforeAll(async () => {
   api = await startTestService({ throttle: false, parts: () => ({ clock: () => new Date(now) }) });
@@ -140,6 +142,74 @@ describe('a replaced secret used after its grace period', () => {
     now += 61_000;
     await used();
     expect(await recorded()).toHaveLength(2);
+  });
+});
+
+describe('every secret a rotation replaced', () => {
+  const reused = (name: string) => events(`?type=token.used_after_rotation&tokenName=${name}`);
+  const reuses = async (name: string) => ((await reused(name)) as unknown[]).length;
+
+  it('is recognised after later rotations: its use is refused and recorded with when it stopped working', async () => {
+    const original = await created('rotated-twice');
+    const first = await rotate('rotated-twice', { gracePeriodSeconds: 60 });
+    now += 61_000;
+    await rotate('rotated-twice', { gracePeriodSeconds: 60 });
+    now += 61_000;
+    const headers = { 'User-Agent': 'leaked-copy/1.0' };
+    const refused = await api.call('GET', '/api/v1/auth/whoami', { token: original, headers });
+    expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 401, code: 'UNAUTHORIZED' });
+    const retiredAt = first.body.previousSecret.validUntil;
+    expect(await reused('rotated-twice')).toMatchObject([{ userAgent: 'leaked-copy/1.0', details: { retiredAt } }]);
+    // At most once a minute per token, whichever replaced secret is presented.
+    expect(await whoami(first.body.token)).toBe(401);
+    expect(await reuses('rotated-twice')).toBe(1);
+  });
+
+  it('is recognised for the last ten, for 90 days after each stopped working, and then no more', async () => {
+    const secrets = [await created('often')];
+    for (let i = 0; i < 11; i++) {
+      now += 1000;
+      secrets.push((await rotate('often', { gracePeriodSeconds: 0 })).body.token);
+    }
+    const lastReplacedAt = now;
+    // secrets[0..10] were replaced, secrets[11] is current; each use a minute apart (the events' own limit).
+    const use = async (token: string) => {
+      now += 61_000;
+      expect(await whoami(token)).toBe(401);
+      return reuses('often');
+    };
+    expect(await use(secrets[0]!)).toBe(0);
+    expect(await use(secrets[1]!)).toBe(1);
+    expect(await use(secrets[10]!)).toBe(2);
+    now = lastReplacedAt + days(90) - 61_000 - 1;
+    expect(await use(secrets[10]!)).toBe(3);
+    expect(await use(secrets[10]!)).toBe(3);
+    expect(await whoami(secrets[11]!)).toBe(200);
+  });
+
+  it('costs a call with the current secret one read, and the credential stays within one read unit', async () => {
+    const rotator = adminTokens('sa-rotator');
+    await api.call('POST', rotator, { as: 'root', body: { name: 'well-used' } });
+    let current = '';
+    for (let i = 0; i < 12; i++) {
+      now += 1000;
+      const body = { gracePeriodSeconds: 0 };
+      current = (await api.call('POST', `${rotator}/well-used/rotate`, { as: 'root', body })).body.token;
+    }
+    const sent: string[] = [];
+    onDynamoDbCommand((command) => sent.push(`${command.constructor.name} ${String(command.input?.Key?.pk ?? '')}`));
+    // The first call records lastUsedAt (at most once a minute); the second is every other call.
+    expect(await whoami(current)).toBe(200);
+    sent.length = 0;
+    expect(await whoami(current)).toBe(200);
+    const credentialCalls = sent.filter((call) => call.includes('CRED#'));
+    expect(credentialCalls).toHaveLength(1);
+    expect(credentialCalls[0]).toMatch(/^GetCommand CRED#/);
+    const key = credentialCalls[0]!.slice('GetCommand '.length);
+    const credential = (await api.scanTable()).find((item) => item.pk === key)!;
+    expect((credential.retiredSecrets as unknown[]).length).toBe(9);
+    // A strongly consistent read of up to 4 KB is one read capacity unit.
+    expect(JSON.stringify(credential).length).toBeLessThan(4096);
   });
 });
 
