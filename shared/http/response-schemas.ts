@@ -44,6 +44,22 @@ export const rotatedTokenSchema = strictObject({
 
 const fieldChangeSchema = strictObject({ before: nullable(union([string(), int()])), after: nullable(union([string(), int()])) });
 
+// The policy, as its answers and its events show it.
+export const federationPolicySchema = strictObject({
+  policyId: string(),
+  serviceAccountId: string(),
+  name: string(),
+  issuer: string().check(describe('Compared exactly with the subject token’s iss; its keys are found by OIDC discovery')),
+  audiences: array(string()).check(describe('The subject token’s aud must hold one of these')),
+  subject: string().check(describe('Exact, or a pattern: * within a :-separated segment, ** across segments')),
+  claims: record(string(), array(string())).check(describe('Each claim must match one of its patterns')),
+  maxTtlSeconds: int().check(describe('The longest life of an issued token')),
+  maxTokenAgeSeconds: int().check(describe('The oldest subject token accepted, by its iat')),
+  maxRps: nullable(int()).check(describe('Requests per second shared by all tokens the policy issues; null: no limit')),
+  createdBy: string(),
+  createdAt: timestamp,
+});
+
 export const tokenEventSchema = strictObject({
   id: string().check(describe('Sortable: later events have greater ids')),
   time: timestamp,
@@ -73,6 +89,9 @@ export const tokenEventSchema = strictObject({
       reason: optional(string()).check(describe('On a refusal: the failed check and why')),
     }),
   ).check(describe('On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token itself')),
+  policy: optional(federationPolicySchema).check(
+    describe('On federation_policy.created and federation_policy.deleted: the whole policy (tokenName is empty)'),
+  ),
 });
 
 export const tokenEventListSchema = strictObject({
@@ -148,21 +167,6 @@ export const problemSchema = strictObject({
 });
 
 // ---------------------------------------------------------------- federation
-
-export const federationPolicySchema = strictObject({
-  policyId: string(),
-  serviceAccountId: string(),
-  name: string(),
-  issuer: string().check(describe('Compared exactly with the subject token’s iss; its keys are found by OIDC discovery')),
-  audiences: array(string()).check(describe('The subject token’s aud must hold one of these')),
-  subject: string().check(describe('Exact, or a pattern: * within a :-separated segment, ** across segments')),
-  claims: record(string(), array(string())).check(describe('Each claim must match one of its patterns')),
-  maxTtlSeconds: int().check(describe('The longest life of an issued token')),
-  maxTokenAgeSeconds: int().check(describe('The oldest subject token accepted, by its iat')),
-  maxRps: nullable(int()).check(describe('Requests per second shared by all tokens the policy issues; null: no limit')),
-  createdBy: string(),
-  createdAt: timestamp,
-});
 
 export const federationPolicyListSchema = strictObject({ policies: array(federationPolicySchema) });
 

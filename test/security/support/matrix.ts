@@ -110,16 +110,22 @@ export interface MatrixCase {
 /**
  * The checks in their order: the credential, permission, then target, then same group,
  * then the operation (a limited token creates nothing beyond its own limits: the cases
- * ask for a token without any).
+ * ask for a token without any; and no token creates a federation policy, a grant that
+ * would outlive it).
  */
 export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
   if (c.identity === 'JWT naming a service account' || c.identity === 'token of a removed account') return { status: 401, code: 'UNAUTHORIZED' };
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
   if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
-  // The fixtures have no limits: rotating one would hand a limited caller a secret with more
-  // than it has; and an expiring token may make no policy, whose tokens would outlive it.
-  if (c.identity === 'limited token' && ['create', 'deprecated create', 'rotate', 'create policy'].includes(c.operation)) return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
+  // A policy is made by a person: any token caller, limited or not, is refused.
+  if (tokenIdentities.includes(c.identity) && c.operation === 'create policy') {
+    return { status: 403, code: 'TOKEN_CANNOT_CREATE_POLICY' };
+  }
+  // The fixtures have no limits: rotating one would hand a limited caller a secret with more than it has.
+  if (c.identity === 'limited token' && ['create', 'deprecated create', 'rotate'].includes(c.operation)) {
+    return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
+  }
   const statuses: Record<Operation, number> = {
     list: 200,
     create: 201,
