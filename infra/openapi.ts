@@ -45,7 +45,11 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 };
 
 const OAUTH_DESCRIPTIONS: Record<number, string> = {
-  400: 'invalid_request (a missing or malformed parameter), unsupported_grant_type, or invalid_grant (the subject token failed a check: error_description names it, and the closest policy); or a gateway refusal as problem JSON',
+  400:
+    'invalid_request (a missing or malformed parameter), unsupported_grant_type, or invalid_grant (the subject token ' +
+    'failed a check: once its signature verified, error_description names the check and the closest policy; before, ' +
+    'it says only that the signature does not verify with the keys of an issuer the account trusts); or a gateway ' +
+    'refusal as problem JSON',
   500: 'server_error: a bug; or a gateway failure as problem JSON',
   503: 'temporarily_unavailable: the issuer’s keys could not be read, or a dependency failed; retry after Retry-After seconds',
 };

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyResult } from 'jose';
 import { issuerProblem } from './policy.js';
 import {
   CheckFailed,
@@ -19,6 +19,8 @@ import {
  * - jose keeps the JWKS (`cacheMaxAge`) and fetches it again when a token names an
  *   unknown `kid`, at most once per `cooldownDuration`: a rotated key is found at once,
  *   and a flood of made-up `kid`s costs the issuer one request per cooldown.
+ * - A token without `kid`, when several keys fit its algorithm, is tried with at most
+ *   MAX_CANDIDATE_KEYS of them: a verdict either way, never an outage.
  * - Anything that stops us reading the keys is IssuerUnavailableError (503): never a pass.
  */
 export interface IssuerKeyOptions {
@@ -27,6 +29,27 @@ export interface IssuerKeyOptions {
   jwksMaxAgeMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+}
+
+/** Keys tried for a token that names none: enough for an issuer's rollover, few enough to bound the work. */
+export const MAX_CANDIDATE_KEYS = 5;
+
+type VerificationKey = Parameters<typeof jwtVerify>[1];
+type Verify = (key: VerificationKey) => Promise<JWTVerifyResult>;
+
+/** Verifies with each key that fits the token's algorithm, in the order published, until one does. */
+async function verifyWithCandidates(candidates: AsyncIterable<unknown>, verify: Verify) {
+  let tried = 0;
+  for await (const key of candidates) {
+    if (++tried > MAX_CANDIDATE_KEYS) break;
+    try {
+      return await verify(key as VerificationKey);
+    } catch (error) {
+      if (!(error instanceof errors.JWSSignatureVerificationFailed)) throw error;
+    }
+  }
+  const tries = `none of the issuer's first ${MAX_CANDIDATE_KEYS} keys for its algorithm verifies it`;
+  throw new CheckFailed('signature', `the subject token names no key (no 'kid'), and ${tries}`);
 }
 
 interface Discovered {
@@ -77,18 +100,31 @@ export function createIssuerKeyVerifier(options: IssuerKeyOptions = {}): Subject
 
   return async (jwt, issuer, now) => {
     const { keys } = await keysOf(issuer);
-    try {
-      const { payload } = await jwtVerify(jwt, keys, {
+    const verify = (key: VerificationKey) =>
+      jwtVerify(jwt, key as JWTVerifyGetKey, {
         issuer,
         algorithms: [...SUBJECT_TOKEN_ALGORITHMS],
         requiredClaims: ['exp', 'iat', 'jti', 'sub'],
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         currentDate: now,
       });
-      if (typeof payload.jti !== 'string' || payload.jti === '') throw new CheckFailed('claims', `claim 'jti' must be a non-empty string`);
-      if (typeof payload.sub !== 'string') throw new CheckFailed('claims', `claim 'sub' must be a string`);
+    try {
+      let result: JWTVerifyResult;
+      try {
+        result = await verify(keys);
+      } catch (error) {
+        if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+        result = await verifyWithCandidates(error as unknown as AsyncIterable<unknown>, verify);
+      }
+      const { payload } = result;
+      // The signature verified: from here on, every refusal is about authentic claims.
+      const refuse = (check: string, description: string) => new CheckFailed(check, description, true);
+      const { jti } = payload;
+      if (typeof jti !== 'string' || jti === '') throw refuse('claims', `claim 'jti' must be a non-empty string`);
+      if (typeof payload.sub !== 'string') throw refuse('claims', `claim 'sub' must be a string`);
       // jose checks iat only against a maximum age; a token issued in the future is refused here.
-      if (payload.iat! > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new CheckFailed('iat', `claim 'iat' is in the future`);
+      const future = payload.iat! > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS;
+      if (future) throw refuse('iat', `claim 'iat' is in the future`);
       return { claims: payload as VerifiedSubjectToken['claims'] };
     } catch (error) {
       throw explain(error, jwt);
@@ -99,10 +135,13 @@ export function createIssuerKeyVerifier(options: IssuerKeyOptions = {}): Subject
 /** A jose error as the check that failed, or as an unavailable issuer. */
 function explain(error: unknown, jwt: string): Error {
   if (error instanceof CheckFailed) return error;
-  if (error instanceof errors.JWTExpired) return new CheckFailed('expiry', `the subject token expired (claim ${quote(error.claim)})`);
+  // jose checks the claims only once the signature verified.
+  if (error instanceof errors.JWTExpired) {
+    return new CheckFailed('expiry', `the subject token expired (claim ${quote(error.claim)})`, true);
+  }
   if (error instanceof errors.JWTClaimValidationFailed) {
     const what = error.reason === 'missing' ? 'is missing' : error.reason === 'invalid' ? 'is not valid' : 'failed its check';
-    return new CheckFailed(error.claim === 'nbf' ? 'expiry' : 'claims', `claim ${quote(error.claim)} ${what}`);
+    return new CheckFailed(error.claim === 'nbf' ? 'expiry' : 'claims', `claim ${quote(error.claim)} ${what}`, true);
   }
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
     return new CheckFailed('algorithm', `the subject token's algorithm is not accepted; it must be ${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`);

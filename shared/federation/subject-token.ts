@@ -25,6 +25,8 @@ export class CheckFailed extends Error {
   constructor(
     readonly check: string,
     readonly description: string,
+    /** Whether the signature had verified: then the claims the check read are the issuer's, not anyone's. */
+    readonly afterSignature = false,
   ) {
     super(description);
   }

@@ -186,7 +186,9 @@ export const exchangedTokenSchema = strictObject({
 
 export const oauthErrorSchema = strictObject({
   error: oneOf(['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'temporarily_unavailable', 'server_error']),
-  error_description: string().check(describe('Which check failed, and for invalid_grant the closest policy’s name')),
+  error_description: string().check(
+    describe('Which check failed; for invalid_grant on a token whose signature verified, the closest policy too'),
+  ),
 });
 
 export const exchangeFormSchema = strictObject({
