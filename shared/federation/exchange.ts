@@ -79,6 +79,11 @@ export function issuedTokenName(policyName: string, issuer: string, jti: string,
   return `${policyName}.${stamp}-${suffix}`;
 }
 
+/** Whether a policy takes keys from this host: the issuer's own, or one it lists. */
+function takesKeysFrom(policy: StoredPolicy, host: string): boolean {
+  return new URL(policy.issuer).host === host || policy.jwksHosts.includes(host);
+}
+
 type VerifiedClaims = Claims & { iss: string; sub: string; jti: string; exp: number };
 
 /** What one exchange learnt so far: the claims (as presented, until verified), and the policy it is about. */
@@ -90,8 +95,8 @@ interface Attempt {
 
 /**
  * Verifies the token with the keys of its issuer, which some policy of the account must
- * trust, and returns the policies that trust it. Only an issuer a policy names is ever
- * contacted: a presented `iss` never makes us fetch a URL of its own.
+ * trust, and returns the policies that take keys from where they came. Only an issuer a
+ * policy names is ever contacted: a presented `iss` never makes us fetch a URL of its own.
  */
 async function verifyWithTrustedIssuer(
   deps: ExchangeDeps,
@@ -104,10 +109,13 @@ async function verifyWithTrustedIssuer(
   const issuer = attempt.claims.iss;
   const trusting = policies.filter((candidate) => candidate.pendingSince === undefined && candidate.issuer === issuer);
   if (trusting.length === 0) throw new CheckFailed('issuer', unverifiedDescription(header));
+  const jwksHosts = [...new Set(trusting.flatMap((candidate) => candidate.jwksHosts))];
   try {
-    const { claims } = await deps.verify(request.subjectToken, String(issuer), now);
+    const { claims, keysHost } = await deps.verify(request.subjectToken, String(issuer), now, { jwksHosts });
     Object.assign(attempt, { claims, verified: true });
-    return { claims: claims as VerifiedClaims, trusting };
+    // The keys came from the issuer's host or one a trusting policy lists: at least one policy remains.
+    const verified = claims as VerifiedClaims;
+    return { claims: verified, trusting: trusting.filter((candidate) => takesKeysFrom(candidate, keysHost)) };
   } catch (error) {
     attempt.verified = error instanceof CheckFailed && error.afterSignature;
     // A malformed signature reads as every other: an answer of its own would tell that the issuer is trusted.

@@ -56,6 +56,7 @@ export interface NewPolicyInput {
   claims?: Record<string, string[]>;
   maxTtlSeconds?: number;
   maxTokenAgeSeconds?: number;
+  jwksHosts?: string[];
   maxRps?: number | null;
   createdBy: string;
   /** Who creates it, and through which request: its event records them. */
@@ -92,6 +93,7 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
     serviceAccountId: input.serviceAccountId,
     name: input.name,
     issuer: input.issuer,
+    jwksHosts: input.jwksHosts ?? [],
     audiences: input.audiences ?? [deps.defaultAudience],
     subject: input.subject,
     claims: input.claims ?? {},

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
-import { createPolicyBody, policyIdPath, testPolicyBody } from '../http/federation-validation.js';
+import { createPolicyBody, issuerRulesErrors, policyIdPath, testPolicyBody } from '../http/federation-validation.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { jsonResponse } from '../http/problem.js';
 import { changeOrigin, requestMeta } from '../http/request-origin.js';
@@ -40,6 +40,7 @@ export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
     input: (event, errors) => {
       const json = jsonObjectBody(event, errors, undefined);
       const body = json === undefined ? undefined : check(createPolicyBody, json, errors);
+      issuerRulesErrors(json, runtime.config.federation.issuers, errors);
       const ceiling = runtime.config.tokens.maxRps;
       if (typeof body?.maxRps === 'number' && body.maxRps > ceiling) errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
       if (json === undefined && errors.length === 0) errors.push({ field: 'body', message: 'is required: a JSON object' });

@@ -49,7 +49,10 @@ export const federationPolicySchema = strictObject({
   policyId: string(),
   serviceAccountId: string(),
   name: string(),
-  issuer: string().check(describe('Compared exactly with the subject token’s iss; its keys are found by OIDC discovery')),
+  issuer: string().check(describe('Compared exactly with the subject token’s iss; keys found by OIDC discovery')),
+  jwksHosts: array(string()).check(
+    describe('Other hosts that may serve the issuer’s keys (discovery’s jwks_uri); empty: the issuer’s host only'),
+  ),
   audiences: array(string()).check(describe('The subject token’s aud must hold one of these')),
   subject: string().check(describe('Exact, or a pattern: * within a :-separated segment, ** across segments')),
   claims: record(string(), array(string())).check(describe('Each claim must match one of its patterns')),

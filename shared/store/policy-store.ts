@@ -16,6 +16,7 @@ const POLICY_FIELDS = [
   'serviceAccountId',
   'name',
   'issuer',
+  'jwksHosts',
   'audiences',
   'subject',
   'claims',
@@ -28,7 +29,10 @@ const POLICY_FIELDS = [
 
 export function toStoredPolicy(item: Record<string, unknown>): StoredPolicy {
   const policy = Object.fromEntries(POLICY_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as StoredPolicy;
-  return { ...policy, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
+  // Policies made before `jwksHosts` existed trust the issuer's own host only.
+  const jwksHosts = Array.isArray(item.jwksHosts) ? (item.jwksHosts as string[]) : [];
+  const pending = typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {};
+  return { ...policy, jwksHosts, ...bindingOf(item), ...pending };
 }
 
 /**

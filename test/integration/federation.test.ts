@@ -26,7 +26,8 @@ let deployId = '';
 
 beforeAll(async () => {
   [ci, other] = await Promise.all([startCiIssuer(), startCiIssuer()]);
-  api = await startTestService({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  // The CI issuers of this file run on this machine, as under `npm start`.
+  api = await startTestService({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR', FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true' } });
   const deploy = await api.call('POST', POLICIES, {
     as: 'alice',
     body: {

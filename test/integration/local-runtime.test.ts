@@ -143,6 +143,17 @@ describe('npm start', () => {
     expect(!server.output().includes(token.slice(23))).toBeTruthy();
   });
 
+  it('lets a CI stand-in on this machine be a federation issuer, as it allows loopback issuers', async () => {
+    const jwt = (await npm(['run', '-s', 'dev-token', '--', 'olga'], { JWT_ISSUER: `${base}/oidc` })).stdout.trim();
+    const policies = `${base}/api/v1/domains/ops/auth/service-accounts/sa-deployer/federation-policies`;
+    const headers = { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' };
+    const body = JSON.stringify({ name: 'local-ci', issuer: 'http://127.0.0.1:9/ci', subject: 'repo:org/app:**' });
+    const created = await fetch(policies, { method: 'POST', headers, body });
+    expect(created.status).toBe(201);
+    const { policyId } = (await created.json()) as { policyId: string };
+    expect((await fetch(`${policies}/${policyId}`, { method: 'DELETE', headers })).status).toBe(204);
+  });
+
   it('refuses bad options with usage', async () => {
     const run = await npm(['start', '--', '--port', 'abc']);
     expect(run.status).toBe(2);
