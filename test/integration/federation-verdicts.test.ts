@@ -52,8 +52,10 @@ afterAll(async () => {
   await Promise.all([ci?.close(), twoKeys?.close(), sevenKeys?.close()]);
 });
 
+type Forgery = { alg?: 'RS256' | 'HS256' | 'none'; kid?: string };
+
 /** A token as an attacker makes one: the issuer's `kid` (or another), any claims, signed with their own key or not. */
-async function forged(claims: Record<string, unknown>, options: { alg?: 'RS256' | 'none'; kid?: string } = {}) {
+async function forged(claims: Record<string, unknown>, options: Forgery = {}) {
   const now = Math.floor(Date.now() / 1000);
   const jti = `forged-${Math.random()}`;
   const payload = { ...GITHUB_CLAIMS, iss: ci.issuer, aud: AUDIENCE, iat: now, exp: now + 300, jti, ...claims };
@@ -61,9 +63,12 @@ async function forged(claims: Record<string, unknown>, options: { alg?: 'RS256' 
     const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     return `${part({ alg: 'none' })}.${part(payload)}.`;
   }
+  const kid = options.kid ?? ci.keys.rs256.kid!;
+  const hmacSecret = new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!');
+  if (options.alg === 'HS256') return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', kid }).sign(hmacSecret);
   const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   const key = await importJWK(jwk as Parameters<typeof importJWK>[0], 'RS256');
-  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: options.kid ?? ci.keys.rs256.kid! }).sign(key);
+  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid }).sign(key);
 }
 
 const answer = async (jwt: Promise<string> | string, account = 'sa-etl') => {
@@ -85,9 +90,12 @@ describe('before the signature verifies', () => {
       answers.push(await answer(forged({ sub })), await answer(forged({ sub, environment: 'staging' })));
     }
     expect(answers).toStrictEqual(Array(answers.length).fill({ status: 400, body: UNVERIFIED }));
-    // An unsigned token is refused for its algorithm alone.
-    const unsigned = await answer(forged({ sub: 'repo:org/app:environment:staging' }, { alg: 'none' }));
-    expect(unsigned.body.error_description).not.toMatch(/deploy-/);
+    // A token signed with no key, or with an HMAC secret, is refused for its algorithm alone.
+    for (const alg of ['none', 'HS256'] as const) {
+      const refused = await answer(forged({ sub: 'repo:org/app:environment:staging' }, { alg }));
+      const description = `algorithm '${alg}' is not accepted; the subject token must be signed with RS256 or ES256`;
+      expect(refused).toStrictEqual({ status: 400, body: refusal(description) });
+    }
   });
 
   it('tells nothing of which issuers the account trusts, or whether it has policies at all', async () => {

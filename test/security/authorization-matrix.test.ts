@@ -19,6 +19,7 @@ import {
   matrixCases,
   matrixDirectory,
   permissions,
+  policyEventProblems,
   SETUP_ADMIN,
   targetAccount,
   tokenIdentities,
@@ -164,18 +165,8 @@ function effectProblems(c: MatrixCase): string[] {
   }
   const policy = (items: Item[], by: 'policy' | 'policyId', value: string) => indexed(items).get(`SA#${c.account}\0${by}\0${value}`);
   // A policy's creation and deletion each have their event, with the caller and its credential.
-  const policyEvents = (type: string, name: string) => indexed(afterItems).get(`event\0${c.account}\0${type}\0${name}`);
-  const recorded = (type: string, name: string) => {
-    const event = policyEvents(type, name);
-    if (!succeeded) return event === undefined ? [] : [`refused but wrote ${type}`];
-    if (event === undefined) return [`succeeded but wrote no ${type}`];
-    const actor = event.actor as { userId?: string; authenticatedBy?: string; tokenName?: string };
-    const byToken = tokenIdentities.includes(c.identity);
-    const credential = byToken ? { authenticatedBy: 'ACCESS_TOKEN', tokenName: 'matrix' } : { authenticatedBy: 'JWT' };
-    const same = ([field, value]: [string, string]) => actor[field as keyof typeof actor] === value;
-    const named = actor.userId === c.caller && Object.entries(credential).every(same);
-    return named ? [] : [`${type} names ${JSON.stringify(actor)}`];
-  };
+  const recorded = (type: string, name: string) =>
+    policyEventProblems(c, succeeded, type, indexed(afterItems).get(`event\0${c.account}\0${type}\0${name}`));
   if (c.operation === 'create policy') {
     if (succeeded !== Boolean(policy(afterItems, 'policy', createdPolicy(c)))) {
       problems.push(succeeded ? 'answered 201 but stored no policy' : 'refused but stored a policy');

@@ -170,6 +170,22 @@ export function matrixCases(): MatrixCase[] {
   return cases;
 }
 
+/**
+ * What is wrong with the event a policy case wrote, or did not: a refused case writes
+ * none; a case that succeeded writes one naming its caller and credential (the callers'
+ * tokens are all named 'matrix').
+ */
+export function policyEventProblems(c: MatrixCase, succeeded: boolean, type: string, event?: Record<string, unknown>) {
+  if (!succeeded) return event === undefined ? [] : [`refused but wrote ${type}`];
+  if (event === undefined) return [`succeeded but wrote no ${type}`];
+  const actor = (event.actor ?? {}) as Record<string, unknown>;
+  const byToken = tokenIdentities.includes(c.identity);
+  const credential = byToken ? { authenticatedBy: 'ACCESS_TOKEN', tokenName: 'matrix' } : { authenticatedBy: 'JWT' };
+  const same = ([field, value]: [string, string]) => actor[field] === value;
+  const named = actor.userId === c.caller && Object.entries(credential).every(same);
+  return named ? [] : [`${type} names ${JSON.stringify(actor)}`];
+}
+
 /** The domain a context's paths name, or undefined on the admin path. */
 export function domainOf(context: Context): string | undefined {
   if (context === 'admin path') return undefined;
