@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createPolicy } from '../shared/federation/policies.js';
+import { SERVICE_ORIGIN } from '../shared/tokens/events.js';
 import type { Runtime } from '../shared/runtime.js';
 
 /**
@@ -59,8 +60,17 @@ export async function startBenchIssuer(): Promise<BenchIssuer> {
 /** The policy the scenarios exchange against: a subject pattern and two claims, as a real one would have. */
 export async function benchPolicy(runtime: Runtime, account: string, issuer: string): Promise<void> {
   await createPolicy(
-    { policies: runtime.policies, rateLimits: runtime.rateLimits, clock: runtime.clock, defaultAudience: FEDERATION_AUDIENCE },
-    { serviceAccountId: account, name: 'bench-ci', issuer, audiences: [FEDERATION_AUDIENCE], subject: 'repo:org/*:environment:prod', claims: { repository_owner_id: ['65'], ref: ['refs/heads/main'] }, createdBy: 'bench' },
+    { ...runtime, defaultAudience: FEDERATION_AUDIENCE },
+    {
+      serviceAccountId: account,
+      name: 'bench-ci',
+      issuer,
+      audiences: [FEDERATION_AUDIENCE],
+      subject: 'repo:org/*:environment:prod',
+      claims: { repository_owner_id: ['65'], ref: ['refs/heads/main'] },
+      createdBy: 'bench',
+      origin: SERVICE_ORIGIN,
+    },
   );
 }
 

@@ -20,7 +20,7 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
   const directory = new DynamoDirectoryStore(client, tableName);
   const eventDeps = { clock: () => new Date(), ids };
   const events = new DynamoTokenEvents(client, tableName);
-  const policies = new DynamoPolicyStore(client, tableName);
+  const policies = new DynamoPolicyStore(client, tableName, 400);
   const replay = new DynamoReplayGuard(client, tableName);
   const exchanges = new DynamoExchangeRecords(client, tableName, 400);
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {

@@ -94,6 +94,8 @@ async function main() {
     TOKEN_LIMIT_PER_ACCOUNT: String(TOKEN_LIMIT),
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // The scenarios' issuer is on loopback.
+    FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true',
   };
   const runtime = createRuntime(readConfig(env));
   const children: ChildProcess[] = [];

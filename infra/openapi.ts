@@ -32,7 +32,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403:
     'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), ' +
     'TOKEN_EXCEEDS_CALLER (a token caller asked for, or would reactivate, more than its own limits), ' +
-    'or PREVIOUS_SECRET_READ_ONLY (a secret a rotation replaced, in its grace period, may only call GET)',
+    'PREVIOUS_SECRET_READ_ONLY (a secret a rotation replaced, in its grace period, may only call GET), ' +
+    'or TOKEN_CANNOT_CREATE_POLICY (federation policies are created by people, never by a token)',
   404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, POLICY_NOT_FOUND, or NOT_FOUND (no such route)',
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, POLICY_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
   413: 'PAYLOAD_TOO_LARGE: a body over 10 MB (over 1 MiB for a secret scanning report)',
@@ -45,7 +46,11 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 };
 
 const OAUTH_DESCRIPTIONS: Record<number, string> = {
-  400: 'invalid_request (a missing or malformed parameter), unsupported_grant_type, or invalid_grant (the subject token failed a check: error_description names it, and the closest policy); or a gateway refusal as problem JSON',
+  400:
+    'invalid_request (a missing or malformed parameter), unsupported_grant_type, or invalid_grant (the subject token ' +
+    'failed a check: once its signature verified, error_description names the check and the closest policy; before, ' +
+    'it says only that the signature does not verify with the keys of an issuer the account trusts); or a gateway ' +
+    'refusal as problem JSON',
   500: 'server_error: a bug; or a gateway failure as problem JSON',
   503: 'temporarily_unavailable: the issuer’s keys could not be read, or a dependency failed; retry after Retry-After seconds',
 };

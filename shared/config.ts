@@ -52,6 +52,12 @@ export interface Config {
    * (`GITHUB_SECRET_SCANNING_KEYS_URL`; tests point it at keys of their own).
    */
   secretScanning: { githubKeysUrl: string };
+  /**
+   * Federation: what a policy's issuer may be. Public https hosts only, unless
+   * `FEDERATION_ALLOW_LOOPBACK_ISSUERS` is set (outside Lambda only: `npm start` sets it,
+   * so a local CI stand-in on 127.0.0.1 can be an issuer); loopback then too, http included.
+   */
+  federation: { issuers: { allowLoopback: boolean } };
   /** The audit trail: how long events are kept (`AUDIT_RETENTION_DAYS`, default 400), and the bus they are published to in AWS (`EVENT_BUS_NAME`). */
   audit: { retentionDays: number; eventBusName: string | undefined };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -130,6 +136,12 @@ class Reader {
     return raw as T;
   }
 
+  /** A yes/no setting: true, 1, yes or on (any case) for yes; unset for `fallback`. */
+  flag(name: string, fallback: boolean): boolean {
+    const raw = this.value(name);
+    return raw === undefined ? fallback : ['true', '1', 'yes', 'on'].includes(raw.toLowerCase());
+  }
+
   /** Either all of the names are set, or none. */
   group<K extends string>(names: readonly K[]): Record<K, string> | undefined {
     const set = names.filter((name) => this.value(name) !== undefined);
@@ -139,6 +151,17 @@ class Reader {
     }
     return Object.fromEntries(names.map((name) => [name, this.value(name)!])) as Record<K, string>;
   }
+}
+
+/** Loopback issuers are for a developer's machine: inside Lambda the setting is a mistake, said at init. */
+function loopbackIssuers(read: Reader): boolean {
+  const allowed = read.flag('FEDERATION_ALLOW_LOOPBACK_ISSUERS', false);
+  if (allowed && read.insideLambda) {
+    throw new ConfigError(
+      'FEDERATION_ALLOW_LOOPBACK_ISSUERS is for local development only: in AWS, issuers must be public https hosts',
+    );
+  }
+  return allowed;
 }
 
 /** Reads and checks every setting; throws ConfigError naming the first bad one. */
@@ -171,6 +194,7 @@ export function readConfig(env: Environment): Config {
     },
     lifecycle: { suspendUnusedAfterDays: read.integer('SUSPEND_UNUSED_AFTER_DAYS', 0, 0, 3_650) || undefined },
     secretScanning: { githubKeysUrl: read.url('GITHUB_SECRET_SCANNING_KEYS_URL', GITHUB_SECRET_SCANNING_KEYS_URL) },
+    federation: { issuers: { allowLoopback: loopbackIssuers(read) } },
     audit: { retentionDays: read.integer('AUDIT_RETENTION_DAYS', 400, 1, 3_650), eventBusName: read.optional('EVENT_BUS_NAME') },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
     metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),

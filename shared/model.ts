@@ -1,5 +1,7 @@
 /** Types of the domain, free of AWS. */
 
+import type { FederationPolicy } from './federation/policy.js';
+
 export type TokenStatus = 'ACTIVE' | 'SUSPENDED';
 export type DisplayedStatus = TokenStatus | 'EXPIRED';
 
@@ -173,7 +175,9 @@ export type TokenEventType =
   | 'token.suspended_unused'
   | 'token.exposed'
   | 'token.exchanged'
-  | 'token.exchange_refused';
+  | 'token.exchange_refused'
+  | 'federation_policy.created'
+  | 'federation_policy.deleted';
 
 /** Facts an event states beyond field changes (an expiry notice's threshold, where a leak was found). Never a secret. */
 export type EventDetails = Record<string, string | number | null>;
@@ -228,4 +232,6 @@ export interface TokenEvent extends ChangeOrigin {
   details?: EventDetails;
   /** On exchange events. */
   exchange?: ExchangeDetails;
+  /** On federation policy events: the whole policy (never its key). */
+  policy?: FederationPolicy;
 }

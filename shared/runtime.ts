@@ -94,7 +94,7 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     directory: new DynamoDirectoryStore(documents, config.tableName),
     rateLimits,
     verifyJwt: wired.verifyJwt ?? noJwtVerification,
-    policies: new DynamoPolicyStore(documents, config.tableName),
+    policies: new DynamoPolicyStore(documents, config.tableName, config.audit.retentionDays),
     replay: new DynamoReplayGuard(documents, config.tableName),
     exchangeRecords: new DynamoExchangeRecords(documents, config.tableName, config.audit.retentionDays),
     verifySubjectToken: wired.verifySubjectToken ?? noSubjectTokenVerification,

@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     port,
     directory,
     // Local logs stay quiet unless asked for; every request still gets one access line.
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN', ...process.env },
+    // A CI stand-in on this machine may be a federation issuer (never in AWS).
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true', ...process.env },
     inMemory: values['in-memory'],
     // An existing DynamoDB (another DynamoDB Local, say) instead of the bundled one.
     ...(process.env.DYNAMODB_ENDPOINT ? { dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT } : {}),

@@ -95,7 +95,7 @@ async function deleteAllPolicies(deps: PolicyDeps, accountId: string): Promise<n
   let deleted = 0;
   for (const policy of await deps.policies.list(accountId)) {
     try {
-      await deletePolicy(deps, accountId, policy.policyId);
+      await deletePolicy(deps, accountId, policy.policyId, IMPORT_ORIGIN);
       deleted += 1;
     } catch (error) {
       // Gone meanwhile (a concurrent delete), or never finished being created: a pending

@@ -7,6 +7,7 @@ export function policyDeps(runtime: Runtime): PolicyDeps {
     policies: runtime.policies,
     rateLimits: runtime.rateLimits,
     clock: runtime.clock,
+    ids: runtime.ids,
     defaultAudience: runtime.config.jwt.audience,
     onCompensationFailure: runtime.onCompensationFailure,
   };

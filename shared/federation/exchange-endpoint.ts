@@ -102,13 +102,16 @@ export function exchangeEndpoint(runtime: Runtime) {
       } catch (error) {
         if (error instanceof BadRequest) return oauthError(400, error.error, error.description);
         if (error instanceof ExchangeRefused) {
-          metrics.addMetric('TokenExchangeRefused', MetricUnit.Count, 1);
-          logger.info('Exchange refused', { check: error.check });
+          // Refusals before the signature verified are counted, not stored: anyone can send them.
+          const counted = error.verified ? 'TokenExchangeRefused' : 'TokenExchangeRefusedUnverified';
+          metrics.addMetric(counted, MetricUnit.Count, 1);
+          logger.info('Exchange refused', { check: error.check, verified: error.verified });
           return oauthError(400, error.error, error.description);
         }
         // Deleted, or the account left the directory, between the read and the write.
         if (error instanceof PolicyNotFoundError || error instanceof ServiceAccountNotFoundError) return oauthError(400, 'invalid_grant', 'the federation policy or its service account is gone');
         if (error instanceof IssuerUnavailableError) {
+          metrics.addMetric('IssuerUnavailable', MetricUnit.Count, 1);
           logger.warn('Issuer unavailable', { error });
           return oauthError(503, 'temporarily_unavailable', `the issuer's signing keys could not be read; retry later`, { 'Retry-After': '30' });
         }

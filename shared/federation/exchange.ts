@@ -22,7 +22,7 @@ export interface ExchangeDeps {
   verify: SubjectTokenVerifier;
   clock: Clock;
   ids: IdGenerator;
-  /** Told of refusals no event can record (an account without policies). */
+  /** Told of refusals no event records: those before the signature verified, and failed records. */
   onUnrecorded?: (details: ExchangeDetails & { serviceAccountId: string }) => void;
 }
 
@@ -46,6 +46,8 @@ export class ExchangeRefused extends Error {
     readonly description: string,
     /** The failed check's name (the event records it). */
     readonly check: string,
+    /** Whether the subject token's signature had verified: only then is the refusal recorded. */
+    readonly verified: boolean,
   ) {
     super(description);
   }
@@ -54,6 +56,18 @@ export class ExchangeRefused extends Error {
 /** A refusal's description, naming the closest policy when it does not already. */
 function namingPolicy(description: string, policy: StoredPolicy | undefined): string {
   return policy && !description.includes(`'${policy.name}'`) ? `${description} (closest policy: '${policy.name}')` : description;
+}
+
+/**
+ * The one answer to every subject token whose signature did not verify with the keys of
+ * an issuer the account trusts: no such issuer named, no policies, a bad or unknown key.
+ * It is made from the token alone, so it tells nothing about the account's policies or
+ * which issuers it trusts; only whether the token names a key (`kid`) is the token's own.
+ */
+export function unverifiedDescription(header: Claims): string {
+  const trusted = 'with the keys of an issuer this service account trusts';
+  if (header.kid === undefined) return `the subject token names no key (no 'kid') that verifies ${trusted}`;
+  return `the subject token's signature does not verify ${trusted}`;
 }
 
 const cut = (value: unknown): string | null => (typeof value === 'string' ? value.slice(0, ECHO_LENGTH) : null);
@@ -65,46 +79,83 @@ export function issuedTokenName(policyName: string, issuer: string, jti: string,
   return `${policyName}.${stamp}-${suffix}`;
 }
 
+/** Whether a policy takes keys from this host: the issuer's own, or one it lists. */
+function takesKeysFrom(policy: StoredPolicy, host: string): boolean {
+  return new URL(policy.issuer).host === host || policy.jwksHosts.includes(host);
+}
+
+type VerifiedClaims = Claims & { iss: string; sub: string; jti: string; exp: number };
+
+/** What one exchange learnt so far: the claims (as presented, until verified), and the policy it is about. */
+interface Attempt {
+  claims: Claims;
+  verified: boolean;
+  policy?: StoredPolicy;
+}
+
+/**
+ * Verifies the token with the keys of its issuer, which some policy of the account must
+ * trust, and returns the policies that take keys from where they came. Only an issuer a
+ * policy names is ever contacted: a presented `iss` never makes us fetch a URL of its own.
+ */
+async function verifyWithTrustedIssuer(
+  deps: ExchangeDeps,
+  request: ExchangeRequest,
+  header: Claims,
+  attempt: Attempt,
+  now: Date,
+): Promise<{ claims: VerifiedClaims; trusting: StoredPolicy[] }> {
+  const policies = await deps.policies.list(request.serviceAccountId);
+  const issuer = attempt.claims.iss;
+  const trusting = policies.filter((candidate) => candidate.pendingSince === undefined && candidate.issuer === issuer);
+  if (trusting.length === 0) throw new CheckFailed('issuer', unverifiedDescription(header));
+  const jwksHosts = [...new Set(trusting.flatMap((candidate) => candidate.jwksHosts))];
+  try {
+    const { claims, keysHost } = await deps.verify(request.subjectToken, String(issuer), now, { jwksHosts });
+    Object.assign(attempt, { claims, verified: true });
+    // The keys came from the issuer's host or one a trusting policy lists: at least one policy remains.
+    const verified = claims as VerifiedClaims;
+    return { claims: verified, trusting: trusting.filter((candidate) => takesKeysFrom(candidate, keysHost)) };
+  } catch (error) {
+    attempt.verified = error instanceof CheckFailed && error.afterSignature;
+    // A malformed signature reads as every other: an answer of its own would tell that the issuer is trusted.
+    if (!attempt.verified) {
+      throw error instanceof CheckFailed ? new CheckFailed('signature', unverifiedDescription(header)) : error;
+    }
+    // Authentic but refused (expired, say): the closest policy is chosen from the token's own claims.
+    const preview = choosePolicy(trusting, attempt.claims, now);
+    attempt.policy = preview.match ?? preview.closest?.policy;
+    throw error;
+  }
+}
+
+/**
+ * Before the signature verifies, a refusal depends on the token alone (its format, its
+ * algorithm, then `unverifiedDescription`), is not recorded (anyone can send garbage at
+ * the route's rate) and names no policy (the claims are anyone's: a made-up `sub` would
+ * choose which policy name is shown). Once it verifies, the claims are the issuer's, and a
+ * refusal names the failed check and the closest policy, and is recorded.
+ */
 export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest): Promise<ExchangedToken> {
   const now = deps.clock();
-  let unverified: Claims = {};
-  let policy: StoredPolicy | undefined;
-  let recordable = false;
+  const attempt: Attempt = { claims: {}, verified: false };
   const details = (extra: Partial<ExchangeDetails> = {}): ExchangeDetails => ({
-    policyId: policy?.policyId ?? null,
-    policyName: policy?.name ?? null,
-    issuer: cut(unverified.iss),
-    subject: cut(unverified.sub),
-    jti: cut(unverified.jti),
+    policyId: attempt.policy?.policyId ?? null,
+    policyName: attempt.policy?.name ?? null,
+    issuer: cut(attempt.claims.iss),
+    subject: cut(attempt.claims.sub),
+    jti: cut(attempt.claims.jti),
     ...extra,
   });
   try {
-    const decoded = decodeUnverified(request.subjectToken);
-    unverified = decoded.claims;
-    const policies = (await deps.policies.list(request.serviceAccountId)).filter((candidate) => candidate.pendingSince === undefined);
-    if (policies.length === 0) {
-      // Whether the account exists is not told: the same answer either way.
-      throw new ExchangeRefused('invalid_grant', `service account ${quote(request.serviceAccountId)} has no federation policy`, 'policy');
-    }
-    recordable = true;
-    // Only an issuer some policy trusts is ever contacted: a presented `iss` chooses among
-    // the policies' issuers, it never makes us fetch a URL of its own.
-    const trusting = policies.filter((candidate) => candidate.issuer === unverified.iss);
-    // The closest policy by the claims as presented, named by a refusal before verification.
-    const preview = choosePolicy(trusting.length > 0 ? trusting : policies, unverified, now);
-    policy = preview.match ?? preview.closest?.policy;
-    checkAlgorithm(decoded.header);
-    if (trusting.length === 0) {
-      throw new CheckFailed('issuer', `issuer ${quote(unverified.iss ?? '(missing)')} is trusted by no federation policy of this service account`);
-    }
-    const { claims } = await deps.verify(request.subjectToken, String(unverified.iss), now);
-    unverified = claims;
+    const { header, claims: presented } = decodeUnverified(request.subjectToken);
+    attempt.claims = presented;
+    checkAlgorithm(header);
+    const { claims, trusting } = await verifyWithTrustedIssuer(deps, request, header, attempt, now);
     const verdict = choosePolicy(trusting, claims, now);
-    if (!verdict.match) {
-      policy = verdict.closest!.policy;
-      throw new CheckFailed(verdict.closest!.failed.name, verdict.closest!.failed.public);
-    }
-    policy = verdict.match;
+    attempt.policy = verdict.match ?? verdict.closest?.policy;
+    if (!verdict.match) throw new CheckFailed(verdict.closest!.failed.name, verdict.closest!.failed.public);
+    const policy = verdict.match;
     const remaining = claims.exp - Math.floor(now.getTime() / 1000);
     const expiresIn = Math.min(request.requestedTtl ?? policy.maxTtlSeconds, policy.maxTtlSeconds, remaining);
     if (expiresIn < 1) throw new CheckFailed('expiry', 'the subject token has no life left to exchange');
@@ -113,13 +164,19 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
     }
     return await issue(deps, policy, claims, expiresIn, now, request.meta, details());
   } catch (error) {
+    const { verified } = attempt;
     const refusal =
       error instanceof CheckFailed
-        ? new ExchangeRefused(error.check === 'format' ? 'invalid_request' : 'invalid_grant', namingPolicy(error.description, policy), error.check)
+        ? new ExchangeRefused(
+            error.check === 'format' && !verified ? 'invalid_request' : 'invalid_grant',
+            verified ? namingPolicy(error.description, attempt.policy) : error.description,
+            error.check,
+            verified,
+          )
         : error;
     const reason = refusal instanceof ExchangeRefused ? { error: refusal.error, reason: `${refusal.check}: ${refusal.description}`.slice(0, 2 * ECHO_LENGTH) } : error instanceof IssuerUnavailableError ? { error: 'temporarily_unavailable', reason: 'issuer: its keys could not be read' } : undefined;
     if (reason) {
-      if (recordable) await recordRefusal(deps, request, now, details(reason));
+      if (verified) await recordRefusal(deps, request, now, details(reason));
       else deps.onUnrecorded?.({ serviceAccountId: request.serviceAccountId, ...details(reason) });
     }
     throw refusal;

@@ -1,16 +1,46 @@
-import { ConcurrentUpdateError, PolicyNotFoundError } from '../errors.js';
+import { ConcurrentUpdateError, PolicyNotFoundError, ProblemError } from '../errors.js';
 import { newPolicyId } from '../ids.js';
-import type { Clock, CompensationFailureReport, RateLimits, TokenBinding } from '../ports.js';
-import { type CallerLimits, checkWithinCallerLimits, ExceedsCallerLimitsError } from '../tokens/caller-limits.js';
+import type { ChangeOrigin, TokenEvent } from '../model.js';
+import type { Clock, CompensationFailureReport, IdGenerator, RateLimits, TokenBinding } from '../ports.js';
+import { tokenEvent } from '../tokens/events.js';
 import { type FederationPolicy, POLICY_LIMITS, type StoredPolicy, toPolicyView } from './policy.js';
 import type { PolicyStore } from './ports.js';
 
-/** The policy use cases: create, list, get and delete. They know nothing of HTTP or AWS. */
+/**
+ * The policy use cases: create, list, get and delete. They know nothing of HTTP or AWS.
+ * Creating and deleting a policy are changes of the account's trust, recorded in its
+ * audit trail in the same transaction as the change (`federation_policy.created`,
+ * `federation_policy.deleted`), with who made them and the whole policy.
+ */
+
+/**
+ * A policy is a standing grant: it issues tokens for as long as it exists, whatever
+ * happens to the credential that made it. So only a person (JWT) makes one; a token,
+ * which can leak and be deleted, never does. Tokens may still list, read, test and
+ * delete policies: none of those gives anything.
+ */
+export class TokenCannotCreatePolicyError extends ProblemError {
+  constructor() {
+    super(
+      403,
+      'TOKEN_CANNOT_CREATE_POLICY',
+      'Tokens cannot create federation policies',
+      'A federation policy keeps issuing tokens after the token that made it is gone: ' +
+        'sign in as a person (JWT) to create one.',
+    );
+  }
+}
+
+/** Whether this caller is refused the creation of policies: every token caller is. */
+export function refusedPolicyCreator(caller: { authenticatedBy: string }): TokenCannotCreatePolicyError | undefined {
+  return caller.authenticatedBy === 'ACCESS_TOKEN' ? new TokenCannotCreatePolicyError() : undefined;
+}
 
 export interface PolicyDeps {
   policies: PolicyStore;
   rateLimits: RateLimits;
   clock: Clock;
+  ids: IdGenerator;
   /** The audience a policy checks when it names none: this API's own. */
   defaultAudience: string;
   limitPerAccount?: number;
@@ -26,9 +56,23 @@ export interface NewPolicyInput {
   claims?: Record<string, string[]>;
   maxTtlSeconds?: number;
   maxTokenAgeSeconds?: number;
+  jwksHosts?: string[];
   maxRps?: number | null;
   createdBy: string;
-  callerLimits?: CallerLimits;
+  /** Who creates it, and through which request: its event records them. */
+  origin: ChangeOrigin;
+}
+
+/** The event of a policy's creation or deletion: the whole policy, never its key; it is about no token. */
+export function policyEvent(
+  deps: Pick<PolicyDeps, 'clock' | 'ids'>,
+  type: 'federation_policy.created' | 'federation_policy.deleted',
+  policy: StoredPolicy,
+  origin: ChangeOrigin,
+  at: Date = deps.clock(),
+): TokenEvent {
+  const event = tokenEvent(deps, type, { serviceAccountId: policy.serviceAccountId, name: '' }, origin, {}, at);
+  return { ...event, policy: toPolicyView(policy) };
 }
 
 async function quietly(deps: PolicyDeps, step: string, action: () => Promise<void>): Promise<void> {
@@ -40,20 +84,16 @@ async function quietly(deps: PolicyDeps, step: string, action: () => Promise<voi
 }
 
 export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Promise<FederationPolicy> {
+  const refusal = refusedPolicyCreator(input.origin.actor);
+  if (refusal) throw refusal;
   const maxRps = input.maxRps ?? null;
-  if (input.callerLimits) {
-    // A policy issues tokens again and again: one made by an expiring token would outlive it.
-    if (input.callerLimits.expiresAt !== null) {
-      throw new ExceedsCallerLimitsError('A token that expires may not create a federation policy: the tokens it issues would outlive the calling token.');
-    }
-    checkWithinCallerLimits(input.callerLimits, { maxRps });
-  }
   const now = deps.clock();
   const policy: StoredPolicy = {
     policyId: newPolicyId(),
     serviceAccountId: input.serviceAccountId,
     name: input.name,
     issuer: input.issuer,
+    jwksHosts: input.jwksHosts ?? [],
     audiences: input.audiences ?? [deps.defaultAudience],
     subject: input.subject,
     claims: input.claims ?? {},
@@ -64,12 +104,14 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
     createdAt: now.toISOString(),
   };
   const limit = deps.limitPerAccount ?? POLICY_LIMITS.perAccount;
+  const created = (at?: Date) => policyEvent(deps, 'federation_policy.created', policy, input.origin, at);
   if (maxRps === null) {
-    await deps.policies.create(policy, limit);
+    await deps.policies.create(policy, limit, created(now));
     return toPolicyView(policy);
   }
   // The limit is claimed first, so a refused create makes no key; the policy's one key,
-  // shared by every token it will issue, follows, and the policy is used only once it has it.
+  // shared by every token it will issue, follows, and the policy is used only once it has it
+  // (and only then is it created, as its event says).
   await deps.policies.create({ ...policy, pendingSince: policy.createdAt }, limit);
   const discard = () => quietly(deps, `delete pending policy ${policy.policyId}`, () => deps.policies.delete({ ...policy }));
   let binding: TokenBinding;
@@ -81,7 +123,7 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
   }
   let completed = false;
   try {
-    completed = await deps.policies.complete(policy, binding);
+    completed = await deps.policies.complete(policy, binding, created());
   } finally {
     if (!completed) {
       await quietly(deps, `delete key ${binding.apiKeyId} of a policy not completed`, () => deps.rateLimits.unbind(binding));
@@ -108,9 +150,9 @@ export async function getPolicy(deps: Pick<PolicyDeps, 'policies'>, accountId: s
  * live until they expire (at most its maxTtlSeconds), unless suspended or deleted; with a
  * limit, their shared key goes with the policy, so the gateway refuses them at once.
  */
-export async function deletePolicy(deps: PolicyDeps, accountId: string, policyId: string): Promise<void> {
+export async function deletePolicy(deps: PolicyDeps, accountId: string, policyId: string, origin: ChangeOrigin) {
   const policy = await getPolicy(deps, accountId, policyId);
-  await deps.policies.delete(policy);
+  await deps.policies.delete(policy, policyEvent(deps, 'federation_policy.deleted', policy, origin));
   if (policy.apiKeyId !== undefined && policy.usageKey !== undefined) {
     const binding = { apiKeyId: policy.apiKeyId, usageKey: policy.usageKey };
     await quietly(deps, `delete key ${binding.apiKeyId} of a deleted policy`, () => deps.rateLimits.unbind(binding));

@@ -1,17 +1,17 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
-import { createPolicyBody, policyIdPath, testPolicyBody } from '../http/federation-validation.js';
+import { createPolicyBody, issuerRulesErrors, policyIdPath, testPolicyBody } from '../http/federation-validation.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { jsonResponse } from '../http/problem.js';
+import { changeOrigin, requestMeta } from '../http/request-origin.js';
 import { check } from '../http/validation.js';
 import type { Scope } from '../middleware/authorization.js';
 import { tokenEndpoint } from '../middleware/token-endpoint.js';
 import type { Runtime } from '../runtime.js';
-import { limitsOf } from '../tokens/caller-limits.js';
 import { jsonObjectBody } from '../tokens/endpoints.js';
 import { policyDeps } from './deps.js';
-import { createPolicy, deletePolicy, getPolicy, listPolicies } from './policies.js';
+import { createPolicy, deletePolicy, getPolicy, listPolicies, refusedPolicyCreator } from './policies.js';
 import { toPolicyView } from './policy.js';
 import { testPolicy } from './policy-test.js';
 
@@ -35,21 +35,23 @@ export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
   const deps = policyDeps(runtime);
   return tokenEndpoint(runtime, {
     scope,
+    // Before the body is read: no token caller creates a policy, whatever it asks for.
+    refuseCaller: refusedPolicyCreator,
     input: (event, errors) => {
       const json = jsonObjectBody(event, errors, undefined);
       const body = json === undefined ? undefined : check(createPolicyBody, json, errors);
+      issuerRulesErrors(json, runtime.config.federation.issuers, errors);
       const ceiling = runtime.config.tokens.maxRps;
       if (typeof body?.maxRps === 'number' && body.maxRps > ceiling) errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
       if (json === undefined && errors.length === 0) errors.push({ field: 'body', message: 'is required: a JSON object' });
       return body!;
     },
   }).handler(async (event, context) => {
-    const limits = limitsOf(context.caller);
     const policy = await createPolicy(deps, {
       ...context.input,
       serviceAccountId: context.serviceAccount.id,
       createdBy: context.caller.userId,
-      ...(limits ? { callerLimits: limits } : {}),
+      origin: changeOrigin(context.caller, requestMeta(event)),
     });
     runtime.metrics.addMetric('FederationPolicyCreated', MetricUnit.Count, 1);
     const base = (event.path ?? '').replace(/\/+$/, '');
@@ -66,8 +68,10 @@ export function getPolicyEndpoint(runtime: Runtime, scope: Scope) {
 
 export function deletePolicyEndpoint(runtime: Runtime, scope: Scope) {
   const deps = policyDeps(runtime);
-  return tokenEndpoint(runtime, { scope, input: (event, errors) => ({ policyId: policyIdOf(event, errors) }) }).handler(async (_event, context) => {
-    await deletePolicy(deps, context.serviceAccount.id, context.input.policyId);
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => ({ policyId: policyIdOf(event, errors) });
+  return tokenEndpoint(runtime, { scope, input }).handler(async (event, context) => {
+    const origin = changeOrigin(context.caller, requestMeta(event));
+    await deletePolicy(deps, context.serviceAccount.id, context.input.policyId, origin);
     return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
   });
 }

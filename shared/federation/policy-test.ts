@@ -45,12 +45,14 @@ export async function testPolicy(deps: { verify: SubjectTokenVerifier; replay: R
   }
   if (claims.iss === policy.issuer && checks.every((check) => check.passed)) {
     try {
-      claims = (await deps.verify(jwt, policy.issuer, now)).claims;
+      claims = (await deps.verify(jwt, policy.issuer, now, { jwksHosts: policy.jwksHosts })).claims;
       checks.push({ name: 'signature', passed: true, detail: `signed with a key the issuer publishes (kid ${quote(header.kid ?? '(none)')})` });
       checks.push({ name: 'expiry', passed: true, detail: `expires in ${Number(claims.exp) - Math.floor(now.getTime() / 1000)} s` });
     } catch (error) {
       if (error instanceof CheckFailed) checks.push({ name: error.check, passed: false, detail: error.description });
-      else if (error instanceof IssuerUnavailableError) checks.push({ name: 'signature', passed: false, detail: `the issuer's keys could not be read (${error.message}); an exchange would answer 503` });
+      else if (error instanceof IssuerUnavailableError) {
+        checks.push({ name: 'signature', passed: false, detail: `${error.message}; an exchange would answer 503` });
+      }
       else throw error;
     }
   } else {

@@ -1,4 +1,5 @@
 import type { TokenBinding } from '../ports.js';
+import { type AddressRules, isLoopbackName, literalAddress, outboundUrlProblem } from './addresses.js';
 
 /**
  * A federation policy: which CI jobs (by their OIDC token's issuer, audience, subject and
@@ -11,6 +12,12 @@ export interface FederationPolicy {
   name: string;
   /** Compared exactly with the token's `iss`; its keys are found by OIDC discovery. */
   issuer: string;
+  /**
+   * Hosts other than the issuer's that may serve its keys (the discovery document's
+   * `jwks_uri`), e.g. `www.googleapis.com` for `https://accounts.google.com`. Empty: the
+   * keys must come from the issuer's own host.
+   */
+  jwksHosts: string[];
   /** The token's `aud` must hold one of these. */
   audiences: string[];
   /** An exact subject or a pattern (see glob.ts). */
@@ -36,6 +43,7 @@ export const POLICY_LIMITS = {
   ttl: { min: 60, max: 3_600, default: 900 },
   tokenAge: { min: 60, max: 86_400, default: 3_600 },
   audiences: 10,
+  jwksHosts: 5,
   claims: 20,
   patternsPerClaim: 20,
   patternLength: 256,
@@ -50,6 +58,7 @@ export function toPolicyView(policy: StoredPolicy): FederationPolicy {
     serviceAccountId: policy.serviceAccountId,
     name: policy.name,
     issuer: policy.issuer,
+    jwksHosts: policy.jwksHosts,
     audiences: policy.audiences,
     subject: policy.subject,
     claims: policy.claims,
@@ -61,8 +70,13 @@ export function toPolicyView(policy: StoredPolicy): FederationPolicy {
   };
 }
 
-/** Whether an issuer URL is acceptable: https, or plain http on a loopback host (local use only). */
-export function issuerProblem(issuer: string): string | undefined {
+/**
+ * Why an issuer URL is not acceptable here; undefined when it is. In AWS: https, on a host
+ * that is not an address of the service's own network (the name's addresses are checked
+ * on every fetch, since DNS can change); plain http on a loopback host only where the
+ * deployment allows it (local development).
+ */
+export function issuerProblem(issuer: string, rules: AddressRules): string | undefined {
   let url: URL;
   try {
     url = new URL(issuer);
@@ -70,8 +84,15 @@ export function issuerProblem(issuer: string): string | undefined {
     return 'must be an absolute URL';
   }
   if (url.search || url.hash || url.username || url.password) return 'must have no query, fragment or credentials';
-  if (url.protocol === 'https:') return undefined;
-  const loopback = url.hostname === 'localhost' || url.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(url.hostname);
-  if (url.protocol === 'http:' && loopback) return undefined;
-  return 'must be an https URL (plain http only on a loopback host)';
+  return outboundUrlProblem(url, rules);
+}
+
+/** Why a `jwksHosts` entry (a host name, with a port if not 443) is not acceptable here; undefined when it is. */
+export function jwksHostProblem(host: string, rules: AddressRules): string | undefined {
+  const url = URL.canParse(`https://${host}/`) ? new URL(`https://${host}/`) : undefined;
+  if (url === undefined || url.host !== host) return `'${host}' is not a lower-case host name (a port only if not 443)`;
+  const loopback = isLoopbackName(url.hostname);
+  const domain = literalAddress(url.hostname) === undefined && (loopback || url.hostname.includes('.'));
+  if (!domain) return `'${host}' must be a domain name, not an address`;
+  return loopback && !rules.allowLoopback ? `'${host}' is loopback` : undefined;
 }

@@ -8,17 +8,21 @@ import type { StoredPolicy } from './policy.js';
 export interface PolicyStore {
   /**
    * Adds a policy while the account is a service account and has fewer than `limit`
-   * policies; throws PolicyLimitReachedError or ServiceAccountNotFoundError. A policy
-   * stored with `pendingSince` is not used until `complete` gives it its key.
+   * policies, with its event; throws PolicyLimitReachedError or ServiceAccountNotFoundError.
+   * A policy stored with `pendingSince` (and no event yet) is not used until `complete`
+   * gives it its key.
    */
-  create(policy: StoredPolicy, limit: number): Promise<void>;
-  /** Gives a pending policy its rate-limit key; false when it is gone meanwhile. */
-  complete(policy: StoredPolicy, binding: TokenBinding): Promise<boolean>;
+  create(policy: StoredPolicy, limit: number, event?: TokenEvent): Promise<void>;
+  /** Gives a pending policy its rate-limit key, with its creation's event; false when it is gone meanwhile. */
+  complete(policy: StoredPolicy, binding: TokenBinding, event: TokenEvent): Promise<boolean>;
   /** Every policy of an account (at most the limit), by id. */
   list(accountId: string): Promise<StoredPolicy[]>;
   get(accountId: string, policyId: string): Promise<StoredPolicy | undefined>;
-  /** Removes a policy read just before; throws PolicyNotFoundError if it went meanwhile. */
-  delete(policy: StoredPolicy): Promise<void>;
+  /**
+   * Removes a policy read just before, with its event (none for a pending policy, never
+   * created); throws PolicyNotFoundError if it went meanwhile.
+   */
+  delete(policy: StoredPolicy, event?: TokenEvent): Promise<void>;
   /** Every policy of every account (reconcile: their keys are not orphans). */
   all(): AsyncIterable<StoredPolicy>;
 }

@@ -14,10 +14,18 @@ export type Claims = Record<string, unknown>;
 
 export interface VerifiedSubjectToken {
   claims: Claims & { iss: string; sub: string; jti: string; exp: number; iat: number };
+  /** The host the issuer's keys came from (its discovery document's `jwks_uri`). */
+  keysHost: string;
+}
+
+export interface VerifyOptions {
+  /** Hosts besides the issuer's own that may serve its keys (the policies' `jwksHosts`). */
+  jwksHosts?: readonly string[];
 }
 
 /** Verifies a subject token's signature (with its issuer's published keys), algorithm, expiry and required claims. */
-export type SubjectTokenVerifier = (jwt: string, issuer: string, now: Date) => Promise<VerifiedSubjectToken>;
+export type SubjectTokenVerifier = (jwt: string, issuer: string, now: Date, options?: VerifyOptions) =>
+  Promise<VerifiedSubjectToken>;
 
 /** A check the subject token failed. */
 export class CheckFailed extends Error {
@@ -25,6 +33,8 @@ export class CheckFailed extends Error {
   constructor(
     readonly check: string,
     readonly description: string,
+    /** Whether the signature had verified: then the claims the check read are the issuer's, not anyone's. */
+    readonly afterSignature = false,
   ) {
     super(description);
   }

@@ -1,12 +1,17 @@
 // Named imports from zod/mini, as in validation.ts: each function bundles only what it uses.
 import { array, int, maximum, maxLength, minimum, minLength, optional, record, refine, regex, strictObject, string } from 'zod/mini';
+import type { AddressRules } from '../federation/addresses.js';
+import type { FieldError } from '../errors.js';
 import { onlyWildcards } from '../federation/glob.js';
-import { issuerProblem, POLICY_LIMITS } from '../federation/policy.js';
+import { issuerProblem, jwksHostProblem, POLICY_LIMITS } from '../federation/policy.js';
 import { maxRps } from './validation.js';
 
 /** Request shapes of the federation policies (docs/openapi.json). */
 
 const L = POLICY_LIMITS;
+/** What local development allows; AWS allows less (issuerRulesErrors). */
+const LOCAL: AddressRules = { allowLoopback: true };
+const HOSTS = 'must be an array of host names';
 const pattern = (what: string) =>
   /* @__PURE__ */ string({ error: `must be a string (${what})` }).check(
     /* @__PURE__ */ minLength(1, 'must not be empty'),
@@ -27,9 +32,20 @@ export const createPolicyBody = /* @__PURE__ */ strictObject({
   name: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
     /* @__PURE__ */ regex(POLICY_NAME_PATTERN, `must be 1 to ${L.nameLength} characters of A-Z a-z 0-9 . _ -`),
   ),
+  // The widest rule, local development's; a deployment narrows it (see issuerRulesErrors).
   issuer: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
     /* @__PURE__ */ maxLength(L.patternLength, `must be at most ${L.patternLength} characters`),
-    /* @__PURE__ */ refine((issuer) => issuerProblem(issuer) === undefined, { error: (issue) => issuerProblem(String(issue.input)) ?? 'is not valid' }),
+    /* @__PURE__ */ refine((issuer) => issuerProblem(issuer, LOCAL) === undefined, {
+      error: (issue) => issuerProblem(String(issue.input), LOCAL) ?? 'is not valid',
+    }),
+  ),
+  jwksHosts: /* @__PURE__ */ optional(
+    /* @__PURE__ */ array(/* @__PURE__ */ string({ error: 'must be host names' }), { error: HOSTS }).check(
+      /* @__PURE__ */ maxLength(L.jwksHosts, `must list at most ${L.jwksHosts} hosts`),
+      /* @__PURE__ */ refine((hosts) => hosts.every((host) => jwksHostProblem(host, LOCAL) === undefined), {
+        error: (issue) => (issue.input as string[]).map((host) => jwksHostProblem(host, LOCAL)).find(Boolean) ?? HOSTS,
+      }),
+    ),
   ),
   audiences: /* @__PURE__ */ optional(
     /* @__PURE__ */ array(pattern('an audience'), { error: 'must be an array of strings' }).check(
@@ -72,3 +88,23 @@ export const testPolicyBody = /* @__PURE__ */ strictObject({
     /* @__PURE__ */ maxLength(16_384, 'must be at most 16384 characters'),
   ),
 });
+
+/**
+ * The issuer and `jwksHosts` of a create body (read as sent, so that these errors come
+ * with any others) under this deployment's rules: in AWS, no loopback host either. The
+ * deployment's reason replaces the schema's, which speaks of what local development allows.
+ */
+export function issuerRulesErrors(json: unknown, rules: AddressRules, errors: FieldError[]): void {
+  const body = (typeof json === 'object' && json !== null ? json : {}) as { issuer?: unknown; jwksHosts?: unknown };
+  const listed: unknown[] = Array.isArray(body.jwksHosts) ? body.jwksHosts : [];
+  const hosts = listed.filter((host): host is string => typeof host === 'string');
+  const problems = {
+    issuer: typeof body.issuer === 'string' ? issuerProblem(body.issuer, rules) : undefined,
+    jwksHosts: hosts.map((host) => jwksHostProblem(host, rules)).find(Boolean),
+  };
+  for (const [field, message] of Object.entries(problems)) {
+    if (message === undefined) continue;
+    const at = errors.findIndex((error) => error.field === field);
+    errors.splice(at === -1 ? errors.length : at, at === -1 ? 0 : 1, { field, message });
+  }
+}

@@ -44,6 +44,25 @@ export const rotatedTokenSchema = strictObject({
 
 const fieldChangeSchema = strictObject({ before: nullable(union([string(), int()])), after: nullable(union([string(), int()])) });
 
+// The policy, as its answers and its events show it.
+export const federationPolicySchema = strictObject({
+  policyId: string(),
+  serviceAccountId: string(),
+  name: string(),
+  issuer: string().check(describe('Compared exactly with the subject token’s iss; keys found by OIDC discovery')),
+  jwksHosts: array(string()).check(
+    describe('Other hosts that may serve the issuer’s keys (discovery’s jwks_uri); empty: the issuer’s host only'),
+  ),
+  audiences: array(string()).check(describe('The subject token’s aud must hold one of these')),
+  subject: string().check(describe('Exact, or a pattern: * within a :-separated segment, ** across segments')),
+  claims: record(string(), array(string())).check(describe('Each claim must match one of its patterns')),
+  maxTtlSeconds: int().check(describe('The longest life of an issued token')),
+  maxTokenAgeSeconds: int().check(describe('The oldest subject token accepted, by its iat')),
+  maxRps: nullable(int()).check(describe('Requests per second shared by all tokens the policy issues; null: no limit')),
+  createdBy: string(),
+  createdAt: timestamp,
+});
+
 export const tokenEventSchema = strictObject({
   id: string().check(describe('Sortable: later events have greater ids')),
   time: timestamp,
@@ -83,6 +102,9 @@ export const tokenEventSchema = strictObject({
       reason: optional(string()).check(describe('On a refusal: the failed check and why')),
     }),
   ).check(describe('On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token itself')),
+  policy: optional(federationPolicySchema).check(
+    describe('On federation_policy.created and federation_policy.deleted: the whole policy (tokenName is empty)'),
+  ),
 });
 
 export const tokenEventListSchema = strictObject({
@@ -159,21 +181,6 @@ export const problemSchema = strictObject({
 
 // ---------------------------------------------------------------- federation
 
-export const federationPolicySchema = strictObject({
-  policyId: string(),
-  serviceAccountId: string(),
-  name: string(),
-  issuer: string().check(describe('Compared exactly with the subject token’s iss; its keys are found by OIDC discovery')),
-  audiences: array(string()).check(describe('The subject token’s aud must hold one of these')),
-  subject: string().check(describe('Exact, or a pattern: * within a :-separated segment, ** across segments')),
-  claims: record(string(), array(string())).check(describe('Each claim must match one of its patterns')),
-  maxTtlSeconds: int().check(describe('The longest life of an issued token')),
-  maxTokenAgeSeconds: int().check(describe('The oldest subject token accepted, by its iat')),
-  maxRps: nullable(int()).check(describe('Requests per second shared by all tokens the policy issues; null: no limit')),
-  createdBy: string(),
-  createdAt: timestamp,
-});
-
 export const federationPolicyListSchema = strictObject({ policies: array(federationPolicySchema) });
 
 export const policyTestSchema = strictObject({
@@ -192,7 +199,9 @@ export const exchangedTokenSchema = strictObject({
 
 export const oauthErrorSchema = strictObject({
   error: oneOf(['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'temporarily_unavailable', 'server_error']),
-  error_description: string().check(describe('Which check failed, and for invalid_grant the closest policy’s name')),
+  error_description: string().check(
+    describe('Which check failed; for invalid_grant on a token whose signature verified, the closest policy too'),
+  ),
 });
 
 export const exchangeFormSchema = strictObject({

@@ -100,6 +100,8 @@ export const EVENT_TYPES = [
   'token.exposed',
   'token.exchanged',
   'token.exchange_refused',
+  'federation_policy.created',
+  'federation_policy.deleted',
 ] as const;
 export const listEventsQuery = /* @__PURE__ */ extend(listTokensQuery, {
   tokenName: /* @__PURE__ */ optional(tokenName),

@@ -1,7 +1,8 @@
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
+import type { Caller } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import {
   assertSecretMayAct,
@@ -27,12 +28,15 @@ export interface TokenEndpointOptions<TInput> {
   targetFrom?: 'path' | 'body';
   /** Reads and checks path, query and body, pushing every problem onto `errors`. */
   input: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput;
+  /** A refusal of callers this operation is not for, once the checks above pass and before validation. */
+  refuseCaller?: CallerRefusal;
 }
 
 /**
  * The one Middy stack of every token endpoint, in the contract's order:
  * observability → header normalisation → caller → permission → target service account
- * → same group → validation → handler, with errors mapped to problem JSON last.
+ * → same group → (the operation's own refusal of a caller) → validation → handler, with
+ * errors mapped to problem JSON last.
  * Entry files attach their handler with `.handler(…)`.
  */
 export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOptions<TInput>) {
@@ -43,8 +47,22 @@ export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOp
     .use(permissionCheck(options.scope))
     .use(targetServiceAccountCheck(options.scope))
     .use(sameGroupCheck())
+    .use(callerRefusal(options.refuseCaller))
     .use(validatedInput(options.input))
     .use(problemErrors(runtime.logger));
+}
+
+type CallerRefusal = (caller: Caller) => Error | undefined;
+
+type Middleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any>;
+
+function callerRefusal(refuse: CallerRefusal | undefined): Middleware {
+  return {
+    before: ({ context }) => {
+      const refusal = refuse?.((context as AuthorizedContext).caller);
+      if (refusal) throw refusal;
+    },
+  };
 }
 
 /** The stack of endpoints that need only an authenticated caller (whoami); a replaced secret only reads here too. */

@@ -1,3 +1,4 @@
+import type { FederationPolicy } from '../federation/policy.js';
 import type { Actor, EventDetails, ExchangeDetails, FieldChange, TokenEvent, TokenEventType } from '../model.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
@@ -49,5 +50,6 @@ export function toEvent(item: Record<string, unknown>): TokenEvent {
     changes: (item.changes ?? {}) as Record<string, FieldChange>,
     ...(typeof item.details === 'object' && item.details !== null ? { details: item.details as EventDetails } : {}),
     ...(typeof item.exchange === 'object' && item.exchange !== null ? { exchange: item.exchange as ExchangeDetails } : {}),
+    ...(typeof item.policy === 'object' && item.policy !== null ? { policy: item.policy as FederationPolicy } : {}),
   };
 }

@@ -1,8 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, PolicyLimitReachedError, PolicyNotFoundError, ServiceAccountNotFoundError } from '../errors.js';
 import type { PolicyStore } from '../federation/ports.js';
 import type { StoredPolicy } from '../federation/policy.js';
+import type { TokenEvent } from '../model.js';
 import type { TokenBinding } from '../ports.js';
+import { eventPut } from './event-items.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
 import { accountCheck } from './account-check.js';
 import { accountPartition, keys, prefixes } from './keys.js';
@@ -14,6 +16,7 @@ const POLICY_FIELDS = [
   'serviceAccountId',
   'name',
   'issuer',
+  'jwksHosts',
   'audiences',
   'subject',
   'claims',
@@ -26,23 +29,33 @@ const POLICY_FIELDS = [
 
 export function toStoredPolicy(item: Record<string, unknown>): StoredPolicy {
   const policy = Object.fromEntries(POLICY_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as StoredPolicy;
-  return { ...policy, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
+  // Policies made before `jwksHosts` existed trust the issuer's own host only.
+  const jwksHosts = Array.isArray(item.jwksHosts) ? (item.jwksHosts as string[]) : [];
+  const pending = typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {};
+  return { ...policy, jwksHosts, ...bindingOf(item), ...pending };
 }
 
 /**
  * Federation policies on the service's table, under their account's partition, with a
  * counter per account whose condition keeps the limit race-free (as the token counter).
+ * A policy's creation and deletion write their event in the same transaction.
  */
 export class DynamoPolicyStore implements PolicyStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly auditRetentionDays: number,
   ) {}
 
-  async create(policy: StoredPolicy, limit: number): Promise<void> {
+  private eventItems(event: TokenEvent | undefined) {
+    return event === undefined ? [] : [['event', eventPut(this.tableName, event, this.auditRetentionDays)] as const];
+  }
+
+  async create(policy: StoredPolicy, limit: number, event?: TokenEvent): Promise<void> {
     const accountId = policy.serviceAccountId;
     try {
       await transact(this.client, [
+        ...this.eventItems(event),
         ['policy', { Put: { TableName: this.tableName, Item: { ...keys.policy(accountId, policy.policyId), ...policy }, ...expression({ condition: absent('pk') }) } }],
         ['account', accountCheck(this.tableName, accountId)],
         [
@@ -60,25 +73,37 @@ export class DynamoPolicyStore implements PolicyStore {
       if (!(error instanceof TransactionCancelled)) throw error;
       if (error.failed('account')) throw new ServiceAccountNotFoundError();
       if (error.failed('counter')) throw new PolicyLimitReachedError(limit);
-      // A random id already taken, or a concurrent write: the client may retry.
-      if (error.failed('policy') || error.conflicted) throw new ConcurrentUpdateError({ cause: error });
+      // A random id (the policy's, its event's) already taken, or a concurrent write: the client may retry.
+      const retry = error.failed('policy') || error.failed('event') || error.conflicted;
+      if (retry) throw new ConcurrentUpdateError({ cause: error });
       throw error.cause;
     }
   }
 
-  async complete(policy: StoredPolicy, binding: TokenBinding): Promise<boolean> {
+  async complete(policy: StoredPolicy, binding: TokenBinding, event: TokenEvent): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.policy(policy.serviceAccountId, policy.policyId),
-          ...updateExpression({ set: bindingFields(binding), remove: ['pendingSince'], condition: all(exists('pendingSince'), absent('apiKeyId')) }),
-        }),
-      );
+      await transact(this.client, [
+        ...this.eventItems(event),
+        [
+          'policy',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.policy(policy.serviceAccountId, policy.policyId),
+              ...updateExpression({
+                set: bindingFields(binding),
+                remove: ['pendingSince'],
+                condition: all(exists('pendingSince'), absent('apiKeyId')),
+              }),
+            },
+          },
+        ],
+      ]);
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-      throw error;
+      if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed('policy')) return false;
+      throw error.conflicted || error.failed('event') ? new ConcurrentUpdateError({ cause: error }) : error.cause;
     }
   }
 
@@ -106,9 +131,10 @@ export class DynamoPolicyStore implements PolicyStore {
     return result.Item ? toStoredPolicy(result.Item) : undefined;
   }
 
-  async delete(policy: StoredPolicy): Promise<void> {
+  async delete(policy: StoredPolicy, event?: TokenEvent): Promise<void> {
     try {
       await transact(this.client, [
+        ...this.eventItems(event),
         [
           'policy',
           {
@@ -124,7 +150,8 @@ export class DynamoPolicyStore implements PolicyStore {
       ]);
     } catch (error) {
       if (error instanceof TransactionCancelled && error.failed('policy')) throw new PolicyNotFoundError();
-      throw error instanceof TransactionCancelled ? (error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause) : error;
+      if (!(error instanceof TransactionCancelled)) throw error;
+      throw error.conflicted || error.failed('event') ? new ConcurrentUpdateError({ cause: error }) : error.cause;
     }
   }
 

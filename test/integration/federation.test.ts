@@ -19,12 +19,15 @@ const POLICIES = `/api/v1/domains/finance/auth/service-accounts/${ACCOUNT}/feder
 const ADMIN_POLICIES = `/api/v1/auth/service-accounts/${ACCOUNT}/federation-policies`;
 const TOKENS = `/api/v1/domains/finance/auth/service-accounts/${ACCOUNT}/tokens`;
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const UNVERIFIED =
+  "the subject token's signature does not verify with the keys of an issuer this service account trusts";
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 let deployId = '';
 
 beforeAll(async () => {
   [ci, other] = await Promise.all([startCiIssuer(), startCiIssuer()]);
-  api = await startTestService({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+  // The CI issuers of this file run on this machine, as under `npm start`.
+  api = await startTestService({ env: { POWERTOOLS_LOG_LEVEL: 'ERROR', FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true' } });
   const deploy = await api.call('POST', POLICIES, {
     as: 'alice',
     body: {
@@ -126,16 +129,12 @@ describe('the token exchange', () => {
   });
 
   it('refuses every token a policy does not accept, naming the failed check and the closest policy, not its patterns', async () => {
+    // Each of these is signed by the issuer: its claims are the issuer's, so the answer may say which check failed.
     const cases: [string, Promise<string>, RegExp][] = [
-      ['issuer', other.issue(AUDIENCE, { ...GITHUB_CLAIMS }), /issuer '.*' is trusted by no federation policy.*\(closest policy: 'deploy-prod'\)/],
       ['audience', ci.issue('https://elsewhere.example.test', { ...GITHUB_CLAIMS }), /audience 'https:\/\/elsewhere.example.test' is not accepted by policy 'deploy-prod'/],
       ['subject', githubToken({ sub: 'repo:org/app:environment:dev' }), /subject 'repo:org\/app:environment:dev' does not match policy 'deploy-prod'/],
       ['claim', githubToken({ repository_owner_id: '66' }), /claim 'repository_owner_id' is '66', which policy 'deploy-prod' does not accept/],
       ['missing claim', githubToken({ ref: '' }), /claim 'ref' is '', which policy 'deploy-prod'/],
-      ['HS256', forged('HS256', ci.keys.rs256.kid!), /algorithm 'HS256' is not accepted/],
-      ['none', forged('none', ci.keys.rs256.kid!), /algorithm 'none' is not accepted/],
-      ['unknown kid', forged('RS256', 'kid-nobody-published'), /no key with kid 'kid-nobody-published'/],
-      ['a known kid, another key', forged('RS256', ci.keys.rs256.kid!), /signature does not verify/],
       ['expired', signedByIssuer({ iat: Math.floor(Date.now() / 1000) - 900, exp: Math.floor(Date.now() / 1000) - 120 }), /expired/],
       ['no jti', signedByIssuer({ jti: undefined }), /claim 'jti' is missing/],
       ['too old', signedByIssuer({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) + 60 }), /issued 7\d{3} s ago, too long ago/],
@@ -162,9 +161,10 @@ describe('the token exchange', () => {
     expect((await raw(`grant_type=${GRANT}&grant_type=${GRANT}`)).body.error_description).toMatch(/more than once/);
     expect((await exchange('not-a-jwt')).body).toMatchObject({ error: 'invalid_request' });
     expect((await exchange(jwt, { requested_ttl: '-5' })).body.error).toBe('invalid_request');
-    // An account without policies (or none at all): the same answer, so existence is not told.
-    expect((await exchange(jwt, {}, 'sa-reporting')).body.error_description).toBe("service account 'sa-reporting' has no federation policy");
-    expect((await exchange(jwt, {}, 'nobody')).body.error_description).toBe("service account 'nobody' has no federation policy");
+    // An account without policies (or none at all): the answer of any issuer it does not trust.
+    const untrusted = { error: 'invalid_grant', error_description: UNVERIFIED };
+    expect((await exchange(jwt, {}, 'sa-reporting')).body).toStrictEqual(untrusted);
+    expect((await exchange(jwt, {}, 'nobody')).body).toStrictEqual(untrusted);
   });
 
   it('answers 503 with Retry-After when the issuer cannot be reached, never a pass', async () => {
@@ -242,8 +242,12 @@ describe('the token exchange', () => {
     expect(exchanged.exchange).toMatchObject({ policyId: deployId, policyName: 'deploy-prod', issuer: ci.issuer, subject: GITHUB_CLAIMS.sub, jti: expect.any(String) });
     expect(exchanged.sourceIp).toMatch(/127\.0\.0\.1/);
     const refused = events.filter((event) => event.type === 'token.exchange_refused');
-    expect(refused.map((event) => event.exchange.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/^replay:/), expect.stringMatching(/^algorithm:/), expect.stringMatching(/^claim:repository_owner_id:/)]));
-    expect(refused.find((event) => event.exchange.error === 'temporarily_unavailable')).toBeDefined();
+    const reasons = refused.map((event) => String(event.exchange.reason));
+    const checks = [/^replay:/, /^expiry:/, /^claim:repository_owner_id:/].map((check) => expect.stringMatching(check));
+    expect(reasons).toEqual(expect.arrayContaining(checks));
+    // Only tokens the issuer signed: the rest (forged, unknown issuer, unreachable keys) are counted, not stored.
+    expect(reasons.filter((reason) => /^(algorithm|signature|issuer|format):/.test(reason))).toStrictEqual([]);
+    expect(refused.filter((event) => event.exchange.error === 'temporarily_unavailable')).toStrictEqual([]);
     // Never the subject token itself.
     expect(JSON.stringify(events)).not.toMatch(/eyJ[\w-]+\.eyJ/);
   });

@@ -141,6 +141,10 @@ describe('npm start', () => {
     expect((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status).toBe(401);
     // 'the secret is not in the server output'
     expect(!server.output().includes(token.slice(23))).toBeTruthy();
+    // A CI stand-in on this machine may be a federation issuer: npm start allows loopback issuers (only it does).
+    const policy = JSON.stringify({ name: 'local-ci', issuer: 'http://127.0.0.1:9/ci', subject: 'repo:org/app:**' });
+    const policies = tokens.replace(/tokens$/, 'federation-policies');
+    expect((await fetch(policies, { method: 'POST', headers: json, body: policy })).status).toBe(201);
   });
 
   it('refuses bad options with usage', async () => {

@@ -168,7 +168,13 @@ export async function ratelimitFixture(): Promise<Fixture> {
   const importPorts: ImportDeps = {
     directory: new DynamoDirectoryStore(documents, tableName),
     tokens: deps,
-    policies: { policies: new DynamoPolicyStore(documents, tableName), rateLimits, clock: deps.clock, defaultAudience: 'service-account-tokens' },
+    policies: {
+      policies: new DynamoPolicyStore(documents, tableName, 400),
+      rateLimits,
+      clock: deps.clock,
+      ids,
+      defaultAudience: 'service-account-tokens',
+    },
   };
   await importDirectory(importPorts, exampleDirectory(), { replace: true });
   const reconcile: Fixture['reconcile'] = (apply, options = {}) =>

@@ -19,6 +19,7 @@ import {
   matrixCases,
   matrixDirectory,
   permissions,
+  policyEventProblems,
   SETUP_ADMIN,
   targetAccount,
   tokenIdentities,
@@ -130,7 +131,7 @@ function judge(c: MatrixCase, reply: Reply): string[] {
 
 /** The token items a case may have touched, before and after, compared with what its answer says happened. */
 /**
- * Each scan's token and policy items by account and name (and policies by id): thousands
+ * Each scan's token and policy items by account and name (policies by id, and their events): thousands
  * of cases look into scans of thousands of items, so each is indexed once.
  */
 const indexes = new WeakMap<Item[], Map<string, Item>>();
@@ -142,6 +143,11 @@ function indexed(items: Item[]): Map<string, Item> {
     for (const item of items.filter((item) => String(item.pk).startsWith('SA#') && String(item.sk).startsWith('FEDPOLICY#'))) {
       index.set(`${String(item.pk)}\0policy\0${String(item.name)}`, item);
       index.set(`${String(item.pk)}\0policyId\0${String(item.policyId)}`, item);
+    }
+    // Policy events by type and the policy's name (each case's policy has a name of its own).
+    for (const item of items.filter((item) => String(item.type).startsWith('federation_policy.'))) {
+      const policyName = (item.policy as { name?: string } | undefined)?.name;
+      index.set(`event\0${String(item.serviceAccountId)}\0${String(item.type)}\0${String(policyName)}`, item);
     }
     indexes.set(items, index);
   }
@@ -161,13 +167,20 @@ function effectProblems(c: MatrixCase): string[] {
     if (succeeded !== Boolean(rotated)) problems.push(succeeded ? 'answered 200 but the token was not rotated' : 'refused but the token was rotated');
   }
   const policy = (items: Item[], by: 'policy' | 'policyId', value: string) => indexed(items).get(`SA#${c.account}\0${by}\0${value}`);
-  if (c.operation === 'create policy' && succeeded !== Boolean(policy(afterItems, 'policy', createdPolicy(c)))) {
-    problems.push(succeeded ? 'answered 201 but stored no policy' : 'refused but stored a policy');
+  // A policy's creation and deletion each have their event, with the caller and its credential.
+  const recorded = (type: string, name: string) =>
+    policyEventProblems(c, succeeded, type, indexed(afterItems).get(`event\0${c.account}\0${type}\0${name}`));
+  if (c.operation === 'create policy') {
+    if (succeeded !== Boolean(policy(afterItems, 'policy', createdPolicy(c)))) {
+      problems.push(succeeded ? 'answered 201 but stored no policy' : 'refused but stored a policy');
+    }
+    problems.push(...recorded('federation_policy.created', createdPolicy(c)));
   }
   if (c.operation === 'delete policy') {
     const gone = !policy(afterItems, 'policyId', fixturePolicy(c));
     if (!policy(itemsBefore, 'policyId', fixturePolicy(c))) problems.push('policy fixture missing');
     else if (succeeded !== gone) problems.push(succeeded ? 'answered 204 but the policy stayed' : 'refused but the policy is gone');
+    problems.push(...recorded('federation_policy.deleted', `fixture-${c.id}`));
   }
   if (c.operation === 'update' || c.operation === 'reactivate' || c.operation === 'delete') {
     const was = find(itemsBefore, fixtureName(c));
@@ -204,9 +217,11 @@ function writeReport(): void {
     '`SERVICE_ACCOUNT_NOT_FOUND` unless the target is a service account (of the path\'s',
     'domain), then 403 `NOT_SAME_GROUP` unless caller and account share a group, then the',
     'operation\'s own answer; a token with limits (maxRps 1000, expiring) creating, rotating',
-    'or reactivating a token without them gets 403 `TOKEN_EXCEEDS_CALLER`. A secret a',
-    'rotation replaced, in its grace period, reads as its token does and changes nothing: 403',
-    '`PREVIOUS_SECRET_READ_ONLY` for every other method, before the permission check.',
+    'or reactivating a token without them gets 403 `TOKEN_EXCEEDS_CALLER`, and any token creating',
+    'a federation policy 403 `TOKEN_CANNOT_CREATE_POLICY`. A policy created or deleted has its',
+    'event, naming the caller. A secret a rotation replaced, in its grace period, reads as its',
+    'token does and changes nothing: 403 `PREVIOUS_SECRET_READ_ONLY` for every other method,',
+    'before the permission check.',
     '',
     'Callers that lack the permission hold the nearest thing to it: a role without',
     '`access_token.manage` but with the bundle permission\'s name, a bundle without',
@@ -359,6 +374,7 @@ describe('authorization matrix (README, "Who may manage tokens"), generated and 
       '403 FORBIDDEN',
       '403 NOT_SAME_GROUP',
       '403 PREVIOUS_SECRET_READ_ONLY',
+      '403 TOKEN_CANNOT_CREATE_POLICY',
       '403 TOKEN_EXCEEDS_CALLER',
       '404 SERVICE_ACCOUNT_NOT_FOUND',
     ]);

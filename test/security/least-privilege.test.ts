@@ -110,6 +110,8 @@ beforeAll(async () => {
       TOKEN_LIMIT_PER_ACCOUNT: '12',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${(githubKeys.address() as { port: number }).port}/`,
+      // The session's CI issuer runs on this machine.
+      FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true',
     },
     parts: (config) => {
       limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));

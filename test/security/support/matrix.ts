@@ -132,7 +132,8 @@ export interface MatrixCase {
 /**
  * The checks in their order: the credential (a replaced secret changes nothing), permission,
  * then target, then same group, then the operation (a limited token creates nothing beyond
- * its own limits: the cases ask for a token without any, and reactivate one without any).
+ * its own limits: the cases ask for a token without any, and reactivate one without any;
+ * and no token creates a federation policy, a grant that would outlive it).
  */
 export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
   if (c.identity === 'JWT naming a service account' || c.identity === 'token of a removed account') return { status: 401, code: 'UNAUTHORIZED' };
@@ -142,10 +143,13 @@ export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' 
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
   if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
+  // A policy is made by a person: any token caller, limited or not, is refused.
+  if (tokenIdentities.includes(c.identity) && c.operation === 'create policy') {
+    return { status: 403, code: 'TOKEN_CANNOT_CREATE_POLICY' };
+  }
   // The fixtures have no limits: rotating or reactivating one would hand a limited caller a
-  // token worth more than it; and an expiring token may make no policy, whose tokens would
-  // outlive it.
-  const beyondLimited = ['create', 'deprecated create', 'rotate', 'reactivate', 'create policy'];
+  // token worth more than it.
+  const beyondLimited = ['create', 'deprecated create', 'rotate', 'reactivate'];
   if (c.identity === 'limited token' && beyondLimited.includes(c.operation)) {
     return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
   }
@@ -192,6 +196,22 @@ export function matrixCases(): MatrixCase[] {
     }
   }
   return cases;
+}
+
+/**
+ * What is wrong with the event a policy case wrote, or did not: a refused case writes
+ * none; a case that succeeded writes one naming its caller and credential (the callers'
+ * tokens are all named 'matrix').
+ */
+export function policyEventProblems(c: MatrixCase, succeeded: boolean, type: string, event?: Record<string, unknown>) {
+  if (!succeeded) return event === undefined ? [] : [`refused but wrote ${type}`];
+  if (event === undefined) return [`succeeded but wrote no ${type}`];
+  const actor = (event.actor ?? {}) as Record<string, unknown>;
+  const byToken = tokenIdentities.includes(c.identity);
+  const credential = byToken ? { authenticatedBy: 'ACCESS_TOKEN', tokenName: 'matrix' } : { authenticatedBy: 'JWT' };
+  const same = ([field, value]: [string, string]) => actor[field] === value;
+  const named = actor.userId === c.caller && Object.entries(credential).every(same);
+  return named ? [] : [`${type} names ${JSON.stringify(actor)}`];
 }
 
 /** The domain a context's paths name, or undefined on the admin path. */
