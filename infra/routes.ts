@@ -1,7 +1,8 @@
 import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
-import { secretScanningBody } from '../shared/scanning/reports.js';
+import { BODY_LIMIT_BYTES } from '../shared/http/body-limit.js';
+import { REPORT_BODY_LIMIT_BYTES, secretScanningBody } from '../shared/scanning/reports.js';
 import { createPolicyBody, testPolicyBody } from '../shared/http/federation-validation.js';
 import { createTokenBody, deprecatedCreateTokenBody, EVENT_TYPES, rotateTokenBody, TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import {
@@ -78,6 +79,12 @@ export interface Route {
   body?: z.ZodMiniType;
   /** The body may be left out (the function applies defaults). */
   bodyOptional?: boolean;
+  /**
+   * Bytes of body at most (default `BODY_LIMIT_BYTES`, 16 KiB): over it, 413 before the body
+   * is parsed. The local gateway stops reading there; in AWS the function checks it first
+   * (API Gateway itself has no limit below 10 MB); the OpenAPI document states it.
+   */
+  bodyLimitBytes?: number;
   /** The body's media type, when it is not JSON (the exchange: a form, as RFC 8693 has it). */
   bodyMediaType?: 'application/x-www-form-urlencoded';
   /** Statuses the function answers with OAuth errors (RFC 6749 §5.2) instead of problem JSON. */
@@ -186,7 +193,7 @@ export const routes: Route[] = [
   { id: 'health', method: 'GET', path: '/health', auth: 'none', noAuthorizerBecause: 'The health check is public by design: it reveals nothing and touches no data.', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
   { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token: who it is, and what it may do (admin or not, its domains, where it may manage tokens).', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
   { id: 'self-token', method: 'GET', path: '/api/v1/auth/tokens/self', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user', 'account'], tag: 'Identity', summary: 'The calling token', description: 'For a caller authenticated by an access token: its status, limit, expiry, last use and rotation state. A JWT caller gets 400.', success: { status: 200, description: 'The calling token', schema: tokenSchema }, problems: [400, 404] },
-  { id: 'exchange-token', method: 'POST', path: '/api/v1/auth/token', auth: 'none', noAuthorizerBecause: 'The token exchange takes no credential header by design (RFC 8693): the signed subject token in its body is the credential, verified by the function; the method has its own throttle.', dynamodb: EXCHANGE, partitions: ['user', 'account', 'credential', 'events', 'replay'], bodyMediaType: 'application/x-www-form-urlencoded', body: exchangeFormSchema, oauthErrors: [400, 500, 503], throttle: { rateLimit: 50, burstLimit: 100 }, tag: 'Federation', summary: 'Exchange a CI job’s OIDC token for an access token (RFC 8693)', description: 'No credential header: the subject token is the credential. Accepted when one of the service account’s federation policies accepts the token (issuer, signature, audience, subject, claims, age) and its jti was not used before. Refusals are RFC 6749 §5.2 errors naming the failed check; an issuer whose keys cannot be read is 503 with Retry-After. Every exchange, refused or not, is an audit event.', success: { status: 200, description: 'An access token of the service account (kind FEDERATED), shown this once', schema: exchangedTokenSchema, headers: ['Cache-Control'] }, problems: [] },
+  { id: 'exchange-token', method: 'POST', path: '/api/v1/auth/token', auth: 'none', noAuthorizerBecause: 'The token exchange takes no credential header by design (RFC 8693): the signed subject token in its body is the credential, verified by the function; the method has its own throttle.', dynamodb: EXCHANGE, partitions: ['user', 'account', 'credential', 'events', 'replay'], bodyMediaType: 'application/x-www-form-urlencoded', body: exchangeFormSchema, oauthErrors: [400, 413, 500, 503], throttle: { rateLimit: 50, burstLimit: 100 }, tag: 'Federation', summary: 'Exchange a CI job’s OIDC token for an access token (RFC 8693)', description: 'No credential header: the subject token is the credential. Accepted when one of the service account’s federation policies accepts the token (issuer, signature, audience, subject, claims, age) and its jti was not used before. Refusals are RFC 6749 §5.2 errors naming the failed check; an issuer whose keys cannot be read is 503 with Retry-After. Every exchange, refused or not, is an audit event.', success: { status: 200, description: 'An access token of the service account (kind FEDERATED), shown this once', schema: exchangedTokenSchema, headers: ['Cache-Control'] }, problems: [] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
   ...federationRoutes('domain'),
@@ -210,6 +217,8 @@ export const routes: Route[] = [
     description:
       'GitHub posts the strings its secret scanning matched with our token pattern, signed with ECDSA P-256 / SHA-256 (headers Github-Public-Key-Identifier and Github-Public-Key-Signature, a key from GitHub’s published list). Each live token of ours reported (its current secret, or the one a rotation replaced while its grace period runs) is suspended, reversibly, with a token.exposed event. No credential: a report without a valid signature gets 401 and changes nothing.',
     body: secretScanningBody,
+    // A report may hold up to a thousand matches: above every other route's limit.
+    bodyLimitBytes: REPORT_BODY_LIMIT_BYTES,
     success: { status: 200, description: 'The protocol’s feedback, one entry per match, in order', schema: secretScanningFeedbackSchema },
     problems: [400, 401, 409, 413, 503],
   },
@@ -276,6 +285,9 @@ export const streamFunctions = [
     summary: 'Publishes each audit event written to the table to the stack’s EventBridge bus',
   },
 ];
+
+/** A route's body limit in bytes. */
+export const bodyLimitOf = (route: Pick<Route, 'bodyLimitBytes'>): number => route.bodyLimitBytes ?? BODY_LIMIT_BYTES;
 
 /** Entry file of a function, relative to the project root. */
 export const entryOf = (id: string): string => `functions/${id}.ts`;

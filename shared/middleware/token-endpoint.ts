@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
+import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import type { Runtime } from '../runtime.js';
 import {
   type AuthorizedContext,
@@ -29,13 +30,15 @@ export interface TokenEndpointOptions<TInput> {
 
 /**
  * The one Middy stack of every token endpoint, in the contract's order:
- * observability → header normalisation → caller → permission → target service account
- * → same group → validation → handler, with errors mapped to problem JSON last.
+ * observability → body limit → header normalisation → caller → permission → target
+ * service account → same group → validation → handler, with errors mapped to problem JSON
+ * last.
  * Entry files attach their handler with `.handler(…)`.
  */
 export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOptions<TInput>) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TokenEndpointContext<TInput>>()
     .use(observability(runtime))
+    .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
     .use(callerContext(runtime.directory, options.targetFrom ?? 'path'))
     .use(permissionCheck(options.scope))
@@ -49,6 +52,7 @@ export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOp
 export function authenticatedEndpoint(runtime: Runtime) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
     .use(observability(runtime))
+    .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
     .use(problemErrors(runtime.logger));
 }
