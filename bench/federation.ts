@@ -60,7 +60,17 @@ export async function startBenchIssuer(): Promise<BenchIssuer> {
 export async function benchPolicy(runtime: Runtime, account: string, issuer: string): Promise<void> {
   await createPolicy(
     { policies: runtime.policies, rateLimits: runtime.rateLimits, clock: runtime.clock, defaultAudience: FEDERATION_AUDIENCE },
-    { serviceAccountId: account, name: 'bench-ci', issuer, audiences: [FEDERATION_AUDIENCE], subject: 'repo:org/*:environment:prod', claims: { repository_owner_id: ['65'], ref: ['refs/heads/main'] }, createdBy: 'bench' },
+    {
+      serviceAccountId: account,
+      name: 'bench-ci',
+      issuer,
+      audiences: [FEDERATION_AUDIENCE],
+      subject: 'repo:org/*:environment:prod',
+      claims: { repository_owner_id: ['65'], ref: ['refs/heads/main'] },
+      createdBy: 'bench',
+      // The account's own, as the endpoint reads it with the account.
+      incarnation: (await runtime.directory.getPrincipal(account))?.incarnation,
+    },
   );
 }
 

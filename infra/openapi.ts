@@ -107,6 +107,7 @@ const KNOWN_NAMES: Record<string, string> = {
   'rotate-domain-token:Body': 'RotateTokenBody',
   'rotate-domain-token:Answer': 'RotatedToken',
   'list-domain-token-events:Answer': 'TokenEventList',
+  'list-domain-incarnations:Answer': 'IncarnationList',
   'list-domain-tokens:Answer': 'TokenList',
   'whoami:Answer': 'WhoAmI',
   'list-domain-members:Answer': 'MemberList',

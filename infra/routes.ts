@@ -1,6 +1,7 @@
 import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
+import { INCARNATION_PATTERN } from '../shared/directory/incarnations.js';
 import { BODY_LIMIT_BYTES } from '../shared/http/body-limit.js';
 import { REPORT_BODY_LIMIT_BYTES, secretScanningBody } from '../shared/scanning/reports.js';
 import { createPolicyBody, testPolicyBody } from '../shared/http/federation-validation.js';
@@ -8,6 +9,7 @@ import { createTokenBody, deprecatedCreateTokenBody, EVENT_TYPES, rotateTokenBod
 import {
   createdTokenSchema,
   healthSchema,
+  incarnationListSchema,
   memberListSchema,
   memberSchema,
   rotatedTokenSchema,
@@ -130,6 +132,17 @@ const EVENTS_QUERY: QueryParameter[] = [
   { name: 'tokenName', description: 'Only the events of this token', schema: { type: 'string', pattern: TOKEN_NAME_PATTERN.source } },
   { name: 'type', description: 'Only events of this type', schema: { type: 'string', enum: [...EVENT_TYPES] } },
 ];
+const ADMIN_EVENTS_QUERY: QueryParameter[] = [
+  ...EVENTS_QUERY,
+  {
+    name: 'incarnation',
+    description:
+      'The trail of this incarnation of the account (see the incarnations route) instead of the current one: ' +
+      'for an admin who shares a group with the account as that incarnation ended. `legacy` names the trail of ' +
+      'an account created before incarnations',
+    schema: { type: 'string', pattern: INCARNATION_PATTERN.source },
+  },
+];
 
 // Policies: the account's partition holds them and their counter. Create and delete may
 // make or delete the policy's one rate-limit key (and a rate's usage plan record).
@@ -165,7 +178,7 @@ function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
     { id: `create-${where}-token`, apiKeys: 'create', method: 'POST', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Create a token (${where})`, description: `The answer holds the secret, once. ${who}`, body: createTokenBody, success: CREATED, problems: CREATE_PROBLEMS },
     { id: `update-${where}-token`, apiKeys: 'update', method: 'PATCH', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Update a token (${where})`, description: `Suspend, reactivate or re-limit a token. ${who}`, body: updateTokenBody, success: { status: 200, description: 'The token as changed', schema: tokenSchema }, problems: [...TOKEN_PROBLEMS, 409, 415] },
     { id: `rotate-${where}-token`, method: 'POST', path: `${base}/{serviceAccountId}/tokens/{name}/rotate`, auth: 'authenticated', dynamodb: ROTATE, partitions: [...PROFILES, 'account', 'credential', 'events'], tag: 'Tokens', summary: `Rotate a token's secret (${where})`, description: `A new secret, shown once; the old one keeps working for the grace period (default a day) so every job can move over. The token keeps its name, limits, expiry and rate-limit key. ${who}`, body: rotateTokenBody, bodyOptional: true, success: { status: 200, description: 'The token, with its new secret (shown this once)', schema: rotatedTokenSchema, headers: ['Cache-Control'] }, problems: [...TOKEN_PROBLEMS, 409, 415] },
-    { id: `list-${where}-token-events`, method: 'GET', path: `${base}/{serviceAccountId}/token-events`, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'events'], tag: 'Audit', summary: `List the audit trail of an account's tokens (${where})`, description: `Every change to the account's tokens, newest first, a page at a time. ${who}`, query: EVENTS_QUERY, success: { status: 200, description: 'A page of events', schema: tokenEventListSchema }, problems: TOKEN_PROBLEMS },
+    { id: `list-${where}-token-events`, method: 'GET', path: `${base}/{serviceAccountId}/token-events`, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'events'], tag: 'Audit', summary: `List the audit trail of an account's tokens (${where})`, description: `Every change to the account's tokens, newest first, a page at a time: the trail of the account's current incarnation (an account removed from the directory and added again starts a new one)${scope === 'admin' ? ', or of the incarnation named' : ''}. ${who}`, query: scope === 'admin' ? ADMIN_EVENTS_QUERY : EVENTS_QUERY, success: { status: 200, description: 'A page of events', schema: tokenEventListSchema }, problems: TOKEN_PROBLEMS },
     { id: `delete-${where}-token`, apiKeys: 'delete', method: 'DELETE', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, partitions: [...PROFILES, 'account', 'credential', 'events'], tag: 'Tokens', summary: `Delete a token (${where})`, description: `It stops working on the next request, and its name is free again. ${who}`, success: { status: 204, description: 'Deleted' }, problems: [...TOKEN_PROBLEMS, 409] },
     { id: `create-${where}-token-deprecated`, apiKeys: 'create', method: 'POST', path: `${base}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, deprecated: true, tag: 'Tokens', summary: `Create a token, account in body (${where}, deprecated)`, description: `As the create under the account's path, which succeeds it; answers with Deprecation and Link headers. ${who}`, body: deprecatedCreateTokenBody, success: { ...CREATED, headers: [...CREATED.headers, 'Deprecation', 'Link'] }, problems: CREATE_PROBLEMS },
   ];
@@ -196,6 +209,24 @@ export const routes: Route[] = [
   { id: 'exchange-token', method: 'POST', path: '/api/v1/auth/token', auth: 'none', noAuthorizerBecause: 'The token exchange takes no credential header by design (RFC 8693): the signed subject token in its body is the credential, verified by the function; the method has its own throttle.', dynamodb: EXCHANGE, partitions: ['user', 'account', 'credential', 'events', 'replay'], bodyMediaType: 'application/x-www-form-urlencoded', body: exchangeFormSchema, oauthErrors: [400, 413, 500, 503], throttle: { rateLimit: 50, burstLimit: 100 }, tag: 'Federation', summary: 'Exchange a CI job’s OIDC token for an access token (RFC 8693)', description: 'No credential header: the subject token is the credential. Accepted when one of the service account’s federation policies accepts the token (issuer, signature, audience, subject, claims, age) and its jti was not used before. Refusals are RFC 6749 §5.2 errors naming the failed check; an issuer whose keys cannot be read is 503 with Retry-After. Every exchange, refused or not, is an audit event.', success: { status: 200, description: 'An access token of the service account (kind FEDERATED), shown this once', schema: exchangedTokenSchema, headers: ['Cache-Control'] }, problems: [] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
+  {
+    id: 'list-admin-incarnations',
+    method: 'GET',
+    path: `${ADMIN_BASE}/{serviceAccountId}/incarnations`,
+    auth: 'authenticated',
+    // GetItem: the caller's and the account's profiles; Query: the account id's incarnations.
+    dynamodb: LIST,
+    partitions: [...PROFILES, 'events'],
+    tag: 'Audit',
+    summary: 'List the incarnations of an account (admin)',
+    description:
+      'An import that removes a service account and a later one that adds its id again make two accounts, each ' +
+      'with a trail of its own. Each incarnation of the id, newest first, that shares a group with the caller (as ' +
+      'it is now, or as it was when it ended); pass one as incarnation to the admin token-events route. Needs any ' +
+      'admin role.',
+    success: { status: 200, description: 'The incarnations', schema: incarnationListSchema },
+    problems: [403, 404],
+  },
   ...federationRoutes('domain'),
   ...federationRoutes('admin'),
   ...directoryRoutes(),
@@ -263,9 +294,10 @@ export const scheduledFunctions = [
   {
     id: 'lifecycle',
     schedule: 'rate(1 hour)',
-    // Query: the lifecycle indexes, whose partitions are their shards; UpdateItem: a token's
-    // next notice or its suspension, and its credential; PutItem: each change's event.
-    dynamodb: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+    // Query: the lifecycle indexes, whose partitions are their shards; GetItem: a due token's
+    // incarnation (its event's trail); UpdateItem: a token's next notice or its suspension,
+    // and its credential; PutItem: each change's event.
+    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
     partitions: ['lifecycle', 'account', 'credential', 'events'] as Partition[],
     /** The table's indexes it queries (and no other). */
     indexes: ['notices', 'idle'],

@@ -69,7 +69,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
    */
   async function reportReuse(credential: TokenCredential, at: Date, meta: RequestMeta): Promise<never> {
     const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, tokenName: credential.name };
-    const event = tokenEvent(deps, 'token.used_after_rotation', { serviceAccountId: credential.serviceAccountId, name: credential.name }, { actor, ...meta }, {}, at);
+    const event = tokenEvent(deps, 'token.used_after_rotation', credential, { actor, ...meta }, {}, at);
     await deps.tokens.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
     throw new UnauthorizedError();
   }

@@ -70,6 +70,8 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
   let unverified: Claims = {};
   let policy: StoredPolicy | undefined;
   let recordable = false;
+  // The account's incarnation, as its policies carry it: a refusal goes to its trail.
+  let incarnation: string | undefined;
   const details = (extra: Partial<ExchangeDetails> = {}): ExchangeDetails => ({
     policyId: policy?.policyId ?? null,
     policyName: policy?.name ?? null,
@@ -87,6 +89,7 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
       throw new ExchangeRefused('invalid_grant', `service account ${quote(request.serviceAccountId)} has no federation policy`, 'policy');
     }
     recordable = true;
+    incarnation = policies[0]!.incarnation;
     // Only an issuer some policy trusts is ever contacted: a presented `iss` chooses among
     // the policies' issuers, it never makes us fetch a URL of its own.
     const trusting = policies.filter((candidate) => candidate.issuer === unverified.iss);
@@ -119,16 +122,23 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
         : error;
     const reason = refusal instanceof ExchangeRefused ? { error: refusal.error, reason: `${refusal.check}: ${refusal.description}`.slice(0, 2 * ECHO_LENGTH) } : error instanceof IssuerUnavailableError ? { error: 'temporarily_unavailable', reason: 'issuer: its keys could not be read' } : undefined;
     if (reason) {
-      if (recordable) await recordRefusal(deps, request, now, details(reason));
+      if (recordable) await recordRefusal(deps, request, now, details(reason), incarnation);
       else deps.onUnrecorded?.({ serviceAccountId: request.serviceAccountId, ...details(reason) });
     }
     throw refusal;
   }
 }
 
-async function recordRefusal(deps: ExchangeDeps, request: ExchangeRequest, now: Date, exchange: ExchangeDetails): Promise<void> {
+async function recordRefusal(
+  deps: ExchangeDeps,
+  request: ExchangeRequest,
+  now: Date,
+  exchange: ExchangeDetails,
+  incarnation: string | undefined,
+): Promise<void> {
   const origin: ChangeOrigin = { actor: { userId: 'federation', authenticatedBy: 'SYSTEM' }, ...request.meta };
-  const event = { ...tokenEvent(deps, 'token.exchange_refused', { serviceAccountId: request.serviceAccountId, name: '' }, origin, {}, now), exchange };
+  const account = { serviceAccountId: request.serviceAccountId, name: '', incarnation };
+  const event = { ...tokenEvent(deps, 'token.exchange_refused', account, origin, {}, now), exchange };
   try {
     await deps.records.refused(event);
   } catch {
@@ -157,6 +167,7 @@ async function issue(deps: ExchangeDeps, policy: StoredPolicy, claims: Claims & 
     rotatedBy: null,
     previousSecret: null,
     federation: { policyId: policy.policyId, policyName: policy.name },
+    ...(policy.incarnation === undefined ? {} : { incarnation: policy.incarnation }),
   };
   const origin: ChangeOrigin = { actor: { userId: claims.sub.slice(0, ECHO_LENGTH), authenticatedBy: 'JWT' }, ...meta };
   const event = { ...tokenEvent(deps, 'token.exchanged', record, origin, fieldChanges(undefined, record), now), exchange };

@@ -29,6 +29,8 @@ export interface NewPolicyInput {
   maxRps?: number | null;
   createdBy: string;
   callerLimits?: CallerLimits;
+  /** The account's incarnation, as read with it: the policy (and what it issues) is that account's. */
+  incarnation?: string | undefined;
 }
 
 async function quietly(deps: PolicyDeps, step: string, action: () => Promise<void>): Promise<void> {
@@ -62,6 +64,7 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
     maxRps,
     createdBy: input.createdBy,
     createdAt: now.toISOString(),
+    ...(input.incarnation === undefined ? {} : { incarnation: input.incarnation }),
   };
   const limit = deps.limitPerAccount ?? POLICY_LIMITS.perAccount;
   if (maxRps === null) {

@@ -50,6 +50,7 @@ export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
       serviceAccountId: context.serviceAccount.id,
       createdBy: context.caller.userId,
       ...(limits ? { callerLimits: limits } : {}),
+      incarnation: context.serviceAccount.incarnation,
     });
     runtime.metrics.addMetric('FederationPolicyCreated', MetricUnit.Count, 1);
     const base = (event.path ?? '').replace(/\/+$/, '');

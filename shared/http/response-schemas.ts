@@ -73,6 +73,22 @@ export const tokenEventSchema = strictObject({
       reason: optional(string()).check(describe('On a refusal: the failed check and why')),
     }),
   ).check(describe('On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token itself')),
+  incarnation: optional(string()).check(
+    describe('The incarnation of the account whose trail holds it; absent for an account created before incarnations'),
+  ),
+});
+
+export const incarnationSchema = strictObject({
+  incarnation: string().check(describe('Its name: `legacy` (an account older than incarnations), or the id the import gave it')),
+  current: boolean().check(describe('The account the directory holds now')),
+  startedAt: nullable(timestamp).check(describe('When an import created it; null for legacy')),
+  endedAt: nullable(timestamp).check(describe('When an import began to remove it (or retype it); null while it lasts')),
+});
+
+export const incarnationListSchema = strictObject({
+  incarnations: array(incarnationSchema).check(
+    describe('Those whose groups (now, or when they ended) include one of the caller’s; newest first'),
+  ),
 });
 
 export const tokenEventListSchema = strictObject({

@@ -26,6 +26,8 @@ export interface TokenEndpointOptions<TInput> {
   targetFrom?: 'path' | 'body';
   /** Reads and checks path, query and body, pushing every problem onto `errors`. */
   input: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput;
+  /** The target may be a past incarnation of the account, named by the `incarnation` query parameter. */
+  pastIncarnations?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOp
     .use(observability(runtime))
     .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
-    .use(callerContext(runtime.directory, options.targetFrom ?? 'path'))
+    .use(callerContext(runtime.directory, options.targetFrom ?? 'path', options.pastIncarnations === true))
     .use(permissionCheck(options.scope))
     .use(targetServiceAccountCheck(options.scope))
     .use(sameGroupCheck())

@@ -26,7 +26,12 @@ const POLICY_FIELDS = [
 
 export function toStoredPolicy(item: Record<string, unknown>): StoredPolicy {
   const policy = Object.fromEntries(POLICY_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as StoredPolicy;
-  return { ...policy, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
+  return {
+    ...policy,
+    ...bindingOf(item),
+    ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
+    ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
+  };
 }
 
 /**
@@ -44,7 +49,7 @@ export class DynamoPolicyStore implements PolicyStore {
     try {
       await transact(this.client, [
         ['policy', { Put: { TableName: this.tableName, Item: { ...keys.policy(accountId, policy.policyId), ...policy }, ...expression({ condition: absent('pk') }) } }],
-        ['account', accountCheck(this.tableName, accountId)],
+        ['account', accountCheck(this.tableName, accountId, policy.incarnation)],
         [
           'counter',
           {
