@@ -70,6 +70,8 @@ export async function benchPolicy(runtime: Runtime, account: string, issuer: str
       claims: { repository_owner_id: ['65'], ref: ['refs/heads/main'] },
       createdBy: 'bench',
       origin: SERVICE_ORIGIN,
+      // The account's own, as the endpoint reads it with the account.
+      incarnation: (await runtime.directory.getPrincipal(account))?.incarnation,
     },
   );
 }

@@ -37,8 +37,17 @@ export function benchDirectory(): Directory {
   };
 }
 
-/** Stores `count` tokens for an account straight through the store, each with its event; returns the first whole token. */
-export async function seedTokens(store: TokenStore, account: string, count: number, maxRps: number | null = null): Promise<string> {
+/**
+ * Stores `count` tokens for an account straight through the store, each with its event, for
+ * the account's `incarnation` (as the endpoints read it); returns the first whole token.
+ */
+export async function seedTokens(
+  store: TokenStore,
+  account: string,
+  count: number,
+  incarnation: string | undefined,
+  maxRps: number | null = null,
+): Promise<string> {
   let first = '';
   const now = new Date().toISOString();
   for (let start = 0; start < count; start += 25) {
@@ -62,6 +71,7 @@ export async function seedTokens(store: TokenStore, account: string, count: numb
           rotatedAt: null,
           rotatedBy: null,
           previousSecret: null,
+          ...(incarnation === undefined ? {} : { incarnation }),
         };
         const created = tokenEvent({ clock: () => new Date(), ids }, 'token.created', record, SERVICE_ORIGIN);
         await store.create({ record, secretHash: minted.secretHash, removeAfter: null }, TOKEN_LIMIT, created);

@@ -48,7 +48,8 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
         await replay.claim(policy!.issuer, `floor-${mintToken().lookupId}`, Math.floor(now.getTime() / 1000) + 3_600, now);
         const minted = mintToken();
         const at = now.toISOString();
-        const record = { serviceAccountId: account, name: `floor-${minted.lookupId}`, lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null, expiresAt: new Date(now.getTime() + 900_000).toISOString(), createdAt: at, createdBy: 'floor', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null, federation: { policyId: policy!.policyId, policyName: policy!.name } };
+        const record = { serviceAccountId: account, name: `floor-${minted.lookupId}`, lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null, expiresAt: new Date(now.getTime() + 900_000).toISOString(), createdAt: at, createdBy: 'floor', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null, federation: { policyId: policy!.policyId, policyName: policy!.name },
+          incarnation: policy!.incarnation };
         await exchanges.issue({ record, secretHash: minted.secretHash, removeAfter: null }, policy!, tokenEvent(eventDeps, 'token.exchanged', record, SERVICE_ORIGIN));
         return json(res, 200, { access_token: minted.token, expires_in: 900 });
       }
@@ -57,7 +58,8 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
       // every 30 s: nothing per request.)
       const [, target] = await Promise.all([directory.getPrincipal(caller), directory.getPrincipal(account)]);
       if (url.pathname === '/events') {
-        return json(res, 200, await events.list(target?.id ?? account, { limit: 50 }));
+        const trail = { incarnation: target?.incarnation, limit: 50 };
+        return json(res, 200, await events.list(target?.id ?? account, trail));
       }
       if (url.pathname === '/list') {
         const after = url.searchParams.get('after') ?? undefined;
@@ -81,6 +83,7 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
           rotatedAt: null,
           rotatedBy: null,
           previousSecret: null,
+          incarnation: target?.incarnation,
         };
         // With its audit event, in the same transaction, as the service writes it.
         await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 1_000_000, tokenEvent(eventDeps, 'token.created', record, SERVICE_ORIGIN));

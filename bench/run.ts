@@ -104,12 +104,13 @@ async function main() {
     await ensureTable(runtime.documents, tableName);
     await importDirectory(importDeps(runtime), benchDirectory(), { replace: true });
     const store = runtime.tokens;
-    const previous = await seedTokens(store, SMALL.account, SMALL.tokens);
+    const incarnationOf = async (account: string) => (await runtime.directory.getPrincipal(account))?.incarnation;
+    const previous = await seedTokens(store, SMALL.account, SMALL.tokens, await incarnationOf(SMALL.account));
     // The first token rotated with a day's grace: its old secret and its new one both work,
     // through the same one read (the scenarios compare them).
     const { token } = await rotateToken(tokenServiceDeps(runtime), { serviceAccountId: SMALL.account, name: 'seed-0000', gracePeriodSeconds: 86_400 });
-    const traceToken = await seedTokens(store, 'sa-bench-trace', 1);
-    await seedTokens(store, large.account, large.tokens);
+    const traceToken = await seedTokens(store, 'sa-bench-trace', 1, await incarnationOf('sa-bench-trace'));
+    await seedTokens(store, large.account, large.tokens, await incarnationOf(large.account));
     console.error(`seeded: ${SMALL.tokens} + ${large.tokens} tokens, callers in ${SMALL.groups} and ${large.groups} groups`);
 
     const ci = await startBenchIssuer();

@@ -3,7 +3,7 @@ import { DIRECTORY_ID_PATTERN } from '../shared/directory/directory.js';
 import { POLICY_ID_PATTERN } from '../shared/http/federation-validation.js';
 import { oauthErrorSchema, problemSchema } from '../shared/http/response-schemas.js';
 import { TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
-import { type Route, routes } from './routes.js';
+import { bodyLimitOf, type Route, routes } from './routes.js';
 
 /**
  * The OpenAPI 3.1 document of the API, generated from the route table and the schemas
@@ -24,8 +24,11 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: Json }> = {
 
 /** Problem answers every authenticated route may give, from the gateway or the function. */
 const COMMON_PROBLEMS = [400, 401, 403, 413, 429, 500, 502, 503, 504];
-/** What the gateway may answer on a route without a credential: a malformed request, throttling, its own failures. */
-const GATEWAY_PROBLEMS = [400, 403, 429, 500, 502, 504];
+/**
+ * What the gateway may answer on a route without a credential: a malformed request, a body
+ * over 10 MB, throttling, its own failures.
+ */
+const GATEWAY_PROBLEMS = [400, 403, 413, 429, 500, 502, 504];
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the gateway could not read the request',
   401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which); for a secret scanning report, no valid signature',
@@ -36,7 +39,6 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
     'or TOKEN_CANNOT_CREATE_POLICY (federation policies are created by people, never by a token)',
   404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, POLICY_NOT_FOUND, or NOT_FOUND (no such route)',
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, POLICY_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
-  413: 'PAYLOAD_TOO_LARGE: a body over 10 MB (over 1 MiB for a secret scanning report)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   429: 'THROTTLED: over the token’s maxRps; retry after Retry-After seconds',
   500: 'INTERNAL_ERROR or AUTHORIZER_FAILURE: a bug; quote requestId',
@@ -54,6 +56,14 @@ const OAUTH_DESCRIPTIONS: Record<number, string> = {
   500: 'server_error: a bug; or a gateway failure as problem JSON',
   503: 'temporarily_unavailable: the issuer’s keys could not be read, or a dependency failed; retry after Retry-After seconds',
 };
+
+/** Every route states its body limit; the 413 answer names it. */
+const BODY_LIMIT_EXTENSION = 'x-body-limit-bytes';
+function tooLarge(route: Route): string {
+  const limit = `${bodyLimitOf(route).toLocaleString('en-US')} bytes`;
+  const own = `a body over ${limit} (this route’s limit, ${BODY_LIMIT_EXTENSION}), refused before it is parsed`;
+  return `${own}; a body over 10 MB is refused by the gateway`;
+}
 
 const HEADER_DESCRIPTIONS: Record<string, string> = {
   Location: 'The path of what was created',
@@ -105,6 +115,7 @@ const KNOWN_NAMES: Record<string, string> = {
   'rotate-domain-token:Body': 'RotateTokenBody',
   'rotate-domain-token:Answer': 'RotatedToken',
   'list-domain-token-events:Answer': 'TokenEventList',
+  'list-domain-incarnations:Answer': 'IncarnationList',
   'list-domain-tokens:Answer': 'TokenList',
   'whoami:Answer': 'WhoAmI',
   'list-domain-members:Answer': 'MemberList',
@@ -158,13 +169,16 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
     },
   };
   for (const status of problems) {
-    responses[status] = { description: PROBLEM_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+    responses[status] = {
+      description: status === 413 ? `PAYLOAD_TOO_LARGE: ${tooLarge(route)}` : PROBLEM_DESCRIPTIONS[status],
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    };
   }
   // The function's own refusals in OAuth's shape (the gateway's stay problem JSON).
   for (const status of route.oauthErrors ?? []) {
     const problem = responses[status] as { content?: Json } | undefined;
     responses[status] = {
-      description: OAUTH_DESCRIPTIONS[status],
+      description: status === 413 ? `invalid_request: ${tooLarge(route)} (problem JSON)` : OAUTH_DESCRIPTIONS[status],
       content: { 'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } }, ...(problem?.content ?? {}) },
     };
   }
@@ -177,6 +191,7 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
     ...(route.auth === 'none' ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body ? { requestBody: { required: route.bodyOptional !== true, content: { [route.bodyMediaType ?? 'application/json']: { schema: refOf(route.body) } } } } : {}),
+    [BODY_LIMIT_EXTENSION]: bodyLimitOf(route),
     responses,
   };
 }
@@ -191,7 +206,10 @@ export function openApiDocument(): Json {
       title: 'Service account access tokens',
       version: '1.0.0',
       description:
-        'Issues and enforces access tokens for service accounts. Errors are RFC 9457 problem JSON. Generated from the route table (infra/routes.ts) by `npm run openapi`.',
+        'Issues and enforces access tokens for service accounts. Errors are RFC 9457 problem JSON. ' +
+        'Every operation states the most bytes of request body it takes in `x-body-limit-bytes`: ' +
+        'a longer body is refused with 413 before it is parsed. ' +
+        'Generated from the route table (infra/routes.ts) by `npm run openapi`.',
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: 'http://127.0.0.1:3000', description: 'npm start' }],

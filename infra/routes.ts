@@ -1,12 +1,15 @@
-import type { z } from 'zod/mini';
 import type { Partition } from '../shared/store/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
-import { secretScanningBody } from '../shared/scanning/reports.js';
+import type { DynamoAction, QueryParameter, Route } from './route-types.js';
+import { INCARNATION_PATTERN } from '../shared/directory/incarnations.js';
+import { BODY_LIMIT_BYTES } from '../shared/http/body-limit.js';
+import { REPORT_BODY_LIMIT_BYTES, secretScanningBody } from '../shared/scanning/reports.js';
 import { createPolicyBody, testPolicyBody } from '../shared/http/federation-validation.js';
 import { createTokenBody, deprecatedCreateTokenBody, EVENT_TYPES, rotateTokenBody, TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import {
   createdTokenSchema,
   healthSchema,
+  incarnationListSchema,
   memberListSchema,
   memberSchema,
   rotatedTokenSchema,
@@ -31,62 +34,7 @@ import {
  * adding an endpoint is one row here plus one file in `functions/`.
  */
 
-export type DynamoAction =
-  | 'dynamodb:GetItem'
-  | 'dynamodb:Query'
-  | 'dynamodb:PutItem'
-  | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem'
-  | 'dynamodb:BatchGetItem';
-
-/** A query parameter, as the OpenAPI document describes it. */
-export interface QueryParameter {
-  name: string;
-  description: string;
-  schema: Record<string, unknown>;
-}
-
-export interface Route {
-  /** Lambda name suffix and the file `functions/<id>.ts`. */
-  id: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  /** API Gateway resource path, with `{param}` segments. */
-  path: string;
-  /** `none`: no authorizer and no API key (health, and what authenticates itself: secret scanning reports, the token exchange's subject token). */
-  auth: 'none' | 'authenticated';
-  /** Why a route without an authorizer needs none (cdk-nag's acknowledgement says it). */
-  noAuthorizerBecause?: string;
-  /** The method's own throttle in the stage, below the stage's (a route anyone may call). */
-  throttle?: { rateLimit: number; burstLimit: number };
-  /** DynamoDB actions the function needs on the table, and nothing more. */
-  dynamodb: DynamoAction[];
-  /** The kinds of partition it reads or writes (IAM `dynamodb:LeadingKeys`), and no other. */
-  partitions: Partition[];
-  /** Body is JSON the function validates (API Gateway checks it is an object first). */
-  jsonBody?: boolean;
-  /** What it does with API Gateway keys and usage plans in AWS (see `api-key-access.ts`). */
-  apiKeys?: ApiKeyAccess;
-  deprecated?: boolean;
-  summary: string;
-  /** OpenAPI: what the operation does, beyond its summary. */
-  description?: string;
-  /** OpenAPI tag. */
-  tag: 'Tokens' | 'Audit' | 'Identity' | 'Directory' | 'Service' | 'Secret scanning' | 'Federation';
-  query?: QueryParameter[];
-  /** The body schema the function validates with. */
-  body?: z.ZodMiniType;
-  /** The body may be left out (the function applies defaults). */
-  bodyOptional?: boolean;
-  /** The body's media type, when it is not JSON (the exchange: a form, as RFC 8693 has it). */
-  bodyMediaType?: 'application/x-www-form-urlencoded';
-  /** Statuses the function answers with OAuth errors (RFC 6749 §5.2) instead of problem JSON. */
-  oauthErrors?: number[];
-  /** The success answer: its status, body schema (none for 204) and notable headers. */
-  success: { status: number; description: string; schema?: z.ZodMiniType; headers?: string[] };
-  /** Problem statuses the function itself may answer, beyond those every authenticated route may. */
-  problems: number[];
-}
+export type { DynamoAction, QueryParameter, Route } from './route-types.js';
 
 const DOMAIN_BASE = '/api/v1/domains/{domain}/auth/service-accounts';
 const ADMIN_BASE = '/api/v1/auth/service-accounts';
@@ -122,6 +70,17 @@ const EVENTS_QUERY: QueryParameter[] = [
   { name: 'nextToken', description: 'The cursor from the previous page', schema: { type: 'string', minLength: 1, maxLength: 1024 } },
   { name: 'tokenName', description: 'Only the events of this token', schema: { type: 'string', pattern: TOKEN_NAME_PATTERN.source } },
   { name: 'type', description: 'Only events of this type', schema: { type: 'string', enum: [...EVENT_TYPES] } },
+];
+const ADMIN_EVENTS_QUERY: QueryParameter[] = [
+  ...EVENTS_QUERY,
+  {
+    name: 'incarnation',
+    description:
+      'The trail of this incarnation of the account (see the incarnations route) instead of the current one: ' +
+      'for an admin who shares a group with the account as that incarnation ended. `legacy` names the trail of ' +
+      'an account created before incarnations',
+    schema: { type: 'string', pattern: INCARNATION_PATTERN.source },
+  },
 ];
 
 // Policies: the account's partition holds them and their counter. Create and delete may
@@ -164,7 +123,7 @@ function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
     { id: `create-${where}-token`, apiKeys: 'create', method: 'POST', path: `${base}/{serviceAccountId}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Create a token (${where})`, description: `The answer holds the secret, once. ${who}`, body: createTokenBody, success: CREATED, problems: CREATE_PROBLEMS },
     { id: `update-${where}-token`, apiKeys: 'update', method: 'PATCH', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: UPDATE, partitions: KEYED_WRITE, jsonBody: true, tag: 'Tokens', summary: `Update a token (${where})`, description: `Suspend, reactivate or re-limit a token. ${who}`, body: updateTokenBody, success: { status: 200, description: 'The token as changed', schema: tokenSchema }, problems: [...TOKEN_PROBLEMS, 409, 415] },
     { id: `rotate-${where}-token`, method: 'POST', path: `${base}/{serviceAccountId}/tokens/{name}/rotate`, auth: 'authenticated', dynamodb: ROTATE, partitions: [...PROFILES, 'account', 'credential', 'events'], tag: 'Tokens', summary: `Rotate a token's secret (${where})`, description: `A new secret, shown once; the old one keeps working for the grace period (default a day) so every job can move over. The token keeps its name, limits, expiry and rate-limit key. ${who}`, body: rotateTokenBody, bodyOptional: true, success: { status: 200, description: 'The token, with its new secret (shown this once)', schema: rotatedTokenSchema, headers: ['Cache-Control'] }, problems: [...TOKEN_PROBLEMS, 409, 415] },
-    { id: `list-${where}-token-events`, method: 'GET', path: `${base}/{serviceAccountId}/token-events`, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'events'], tag: 'Audit', summary: `List the audit trail of an account's tokens (${where})`, description: `Every change to the account's tokens, newest first, a page at a time. ${who}`, query: EVENTS_QUERY, success: { status: 200, description: 'A page of events', schema: tokenEventListSchema }, problems: TOKEN_PROBLEMS },
+    { id: `list-${where}-token-events`, method: 'GET', path: `${base}/{serviceAccountId}/token-events`, auth: 'authenticated', dynamodb: LIST, partitions: [...PROFILES, 'events'], tag: 'Audit', summary: `List the audit trail of an account's tokens (${where})`, description: `Every change to the account's tokens, newest first, a page at a time: the trail of the account's current incarnation (an account removed from the directory and added again starts a new one)${scope === 'admin' ? ', or of the incarnation named' : ''}. ${who}`, query: scope === 'admin' ? ADMIN_EVENTS_QUERY : EVENTS_QUERY, success: { status: 200, description: 'A page of events', schema: tokenEventListSchema }, problems: TOKEN_PROBLEMS },
     { id: `delete-${where}-token`, apiKeys: 'delete', method: 'DELETE', path: `${base}/{serviceAccountId}/tokens/{name}`, auth: 'authenticated', dynamodb: DELETE, partitions: [...PROFILES, 'account', 'credential', 'events'], tag: 'Tokens', summary: `Delete a token (${where})`, description: `It stops working on the next request, and its name is free again. ${who}`, success: { status: 204, description: 'Deleted' }, problems: [...TOKEN_PROBLEMS, 409] },
     { id: `create-${where}-token-deprecated`, apiKeys: 'create', method: 'POST', path: `${base}/tokens`, auth: 'authenticated', dynamodb: CREATE, partitions: KEYED_WRITE, jsonBody: true, deprecated: true, tag: 'Tokens', summary: `Create a token, account in body (${where}, deprecated)`, description: `As the create under the account's path, which succeeds it; answers with Deprecation and Link headers. ${who}`, body: deprecatedCreateTokenBody, success: { ...CREATED, headers: [...CREATED.headers, 'Deprecation', 'Link'] }, problems: CREATE_PROBLEMS },
   ];
@@ -192,9 +151,27 @@ export const routes: Route[] = [
   { id: 'health', method: 'GET', path: '/health', auth: 'none', noAuthorizerBecause: 'The health check is public by design: it reveals nothing and touches no data.', dynamodb: [], partitions: [], tag: 'Service', summary: 'Liveness', description: 'Answers without a credential and without touching the table.', success: { status: 200, description: 'Alive', schema: healthSchema }, problems: [] },
   { id: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user'], tag: 'Identity', summary: 'Who the caller is', description: 'Any authenticated caller, by JWT or by access token: who it is, and what it may do (admin or not, its domains, where it may manage tokens).', success: { status: 200, description: 'The caller', schema: whoamiSchema }, problems: [] },
   { id: 'self-token', method: 'GET', path: '/api/v1/auth/tokens/self', auth: 'authenticated', dynamodb: WHOAMI, partitions: ['user', 'account'], tag: 'Identity', summary: 'The calling token', description: 'For a caller authenticated by an access token: its status, limit, expiry, last use and rotation state. A JWT caller gets 400.', success: { status: 200, description: 'The calling token', schema: tokenSchema }, problems: [400, 404] },
-  { id: 'exchange-token', method: 'POST', path: '/api/v1/auth/token', auth: 'none', noAuthorizerBecause: 'The token exchange takes no credential header by design (RFC 8693): the signed subject token in its body is the credential, verified by the function; the method has its own throttle.', dynamodb: EXCHANGE, partitions: ['user', 'account', 'credential', 'events', 'replay'], bodyMediaType: 'application/x-www-form-urlencoded', body: exchangeFormSchema, oauthErrors: [400, 500, 503], throttle: { rateLimit: 50, burstLimit: 100 }, tag: 'Federation', summary: 'Exchange a CI job’s OIDC token for an access token (RFC 8693)', description: 'No credential header: the subject token is the credential. Accepted when one of the service account’s federation policies accepts the token (issuer, signature, audience, subject, claims, age) and its jti was not used before. Refusals are RFC 6749 §5.2 errors naming the failed check; an issuer whose keys cannot be read is 503 with Retry-After. Every exchange whose subject token verified, refused or not, is an audit event.', success: { status: 200, description: 'An access token of the service account (kind FEDERATED), shown this once', schema: exchangedTokenSchema, headers: ['Cache-Control'] }, problems: [] },
+  { id: 'exchange-token', method: 'POST', path: '/api/v1/auth/token', auth: 'none', noAuthorizerBecause: 'The token exchange takes no credential header by design (RFC 8693): the signed subject token in its body is the credential, verified by the function; the method has its own throttle.', dynamodb: EXCHANGE, partitions: ['user', 'account', 'credential', 'events', 'replay'], bodyMediaType: 'application/x-www-form-urlencoded', body: exchangeFormSchema, oauthErrors: [400, 413, 500, 503], throttle: { rateLimit: 50, burstLimit: 100 }, tag: 'Federation', summary: 'Exchange a CI job’s OIDC token for an access token (RFC 8693)', description: 'No credential header: the subject token is the credential. Accepted when one of the service account’s federation policies accepts the token (issuer, signature, audience, subject, claims, age) and its jti was not used before. Refusals are RFC 6749 §5.2 errors naming the failed check; an issuer whose keys cannot be read is 503 with Retry-After. Every exchange whose subject token verified, refused or not, is an audit event.', success: { status: 200, description: 'An access token of the service account (kind FEDERATED), shown this once', schema: exchangedTokenSchema, headers: ['Cache-Control'] }, problems: [] },
   ...tokenRoutes('domain'),
   ...tokenRoutes('admin'),
+  {
+    id: 'list-admin-incarnations',
+    method: 'GET',
+    path: `${ADMIN_BASE}/{serviceAccountId}/incarnations`,
+    auth: 'authenticated',
+    // GetItem: the caller's and the account's profiles; Query: the account id's incarnations.
+    dynamodb: LIST,
+    partitions: [...PROFILES, 'events'],
+    tag: 'Audit',
+    summary: 'List the incarnations of an account (admin)',
+    description:
+      'An import that removes a service account and a later one that adds its id again make two accounts, each ' +
+      'with a trail of its own. Each incarnation of the id, newest first, that shares a group with the caller (as ' +
+      'it is now, or as it was when it ended); pass one as incarnation to the admin token-events route. Needs any ' +
+      'admin role.',
+    success: { status: 200, description: 'The incarnations', schema: incarnationListSchema },
+    problems: [403, 404],
+  },
   ...federationRoutes('domain'),
   ...federationRoutes('admin'),
   ...directoryRoutes(),
@@ -216,6 +193,8 @@ export const routes: Route[] = [
     description:
       'GitHub posts the strings its secret scanning matched with our token pattern, signed with ECDSA P-256 / SHA-256 (headers Github-Public-Key-Identifier and Github-Public-Key-Signature, a key from GitHub’s published list). Each live token of ours reported (its current secret, or the one a rotation replaced while its grace period runs) is suspended, reversibly, with a token.exposed event. No credential: a report without a valid signature gets 401 and changes nothing.',
     body: secretScanningBody,
+    // A report may hold up to a thousand matches: above every other route's limit.
+    bodyLimitBytes: REPORT_BODY_LIMIT_BYTES,
     success: { status: 200, description: 'The protocol’s feedback, one entry per match, in order', schema: secretScanningFeedbackSchema },
     problems: [400, 401, 409, 413, 503],
   },
@@ -260,9 +239,10 @@ export const scheduledFunctions = [
   {
     id: 'lifecycle',
     schedule: 'rate(1 hour)',
-    // Query: the lifecycle indexes, whose partitions are their shards; UpdateItem: a token's
-    // next notice or its suspension, and its credential; PutItem: each change's event.
-    dynamodb: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
+    // Query: the lifecycle indexes, whose partitions are their shards; GetItem: a due token's
+    // incarnation (its event's trail); UpdateItem: a token's next notice or its suspension,
+    // and its credential; PutItem: each change's event.
+    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
     partitions: ['lifecycle', 'account', 'credential', 'events'] as Partition[],
     /** The table's indexes it queries (and no other). */
     indexes: ['notices', 'idle'],
@@ -282,6 +262,9 @@ export const streamFunctions = [
     summary: 'Publishes each audit event written to the table to the stack’s EventBridge bus',
   },
 ];
+
+/** A route's body limit in bytes. */
+export const bodyLimitOf = (route: Pick<Route, 'bodyLimitBytes'>): number => route.bodyLimitBytes ?? BODY_LIMIT_BYTES;
 
 /** Entry file of a function, relative to the project root. */
 export const entryOf = (id: string): string => `functions/${id}.ts`;

@@ -25,6 +25,8 @@ export interface TokenRecord {
   previousSecret: PreviousSecret | null;
   /** Set on a token issued by a federation exchange: the policy it came from. Absent on stored tokens. */
   federation?: { policyId: string; policyName: string };
+  /** The incarnation of the account it was created for (absent: an account older than incarnations). */
+  incarnation?: string;
 }
 
 /** STORED: created by a person or a token; FEDERATED: issued for a CI job's OIDC token by a federation policy. */
@@ -53,6 +55,8 @@ export interface TokenCredential {
   retiredSecrets?: RetiredSecret[];
   /** When a use of a replaced secret after its grace period was last recorded. */
   reuseReportedAt?: string;
+  /** The incarnation of the account it was created for. */
+  incarnation?: string;
 }
 
 /**
@@ -98,6 +102,12 @@ export interface Principal {
   adminRoles: string[];
   /** Domains in which this user may manage access tokens, under each domain's model. */
   tokenManagerIn: string[];
+  /**
+   * Which life of a service account this is: the import gives every service account it
+   * creates (or re-creates after a removal) a new one, and its audit trail is that
+   * incarnation's. Absent on accounts created before incarnations existed.
+   */
+  incarnation?: string;
 }
 
 /** A domain's member, as its members see it. */
@@ -234,4 +244,6 @@ export interface TokenEvent extends ChangeOrigin {
   exchange?: ExchangeDetails;
   /** On federation policy events: the whole policy (never its key). */
   policy?: FederationPolicy;
+  /** The incarnation of the account whose trail holds it (absent: an account older than incarnations). */
+  incarnation?: string;
 }

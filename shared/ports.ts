@@ -1,4 +1,5 @@
 import type { Directory } from './directory/directory.js';
+import type { Incarnation } from './directory/incarnations.js';
 import type { ListedUser, Member, PreviousSecret, Principal, TokenCredential, TokenEvent, TokenEventType, TokenRecord, TokenStatus } from './model.js';
 import type { MintedToken } from './token-format.js';
 
@@ -128,6 +129,8 @@ export interface TokenStore {
 
 /** Filters and a page of a token's or an account's events. */
 export interface EventQuery {
+  /** Whose trail: the account's incarnation (undefined: an account older than incarnations). */
+  incarnation?: string | undefined;
   limit: number;
   /** The id of the last event of the previous page. */
   afterId?: string;
@@ -157,6 +160,8 @@ export interface DueNotice {
   expiresAt: string;
   /** When the notice was due: the write that records it is conditional on this. */
   noticeAt: string;
+  /** The incarnation of the account the token was created for: its event's trail. */
+  incarnation?: string;
 }
 
 /** An active token unused since `activeDay`, as the `idle` index holds it. */
@@ -166,6 +171,8 @@ export interface IdleToken {
   lookupId: string;
   status: TokenStatus;
   activeDay: string;
+  /** The incarnation of the account the token was created for: its event's trail. */
+  incarnation?: string;
 }
 
 /** What the lifecycle job read: it grows with the tokens due, never with all tokens. */
@@ -237,6 +244,14 @@ export interface DirectoryPage<T> {
 export interface DirectoryStore {
   /** Everything the checks need about one user, in one strongly consistent read; undefined if unknown. */
   getPrincipal(userId: string): Promise<Principal | undefined>;
+  /**
+   * A service account as it is, or was, in one of its incarnations (by name, `legacy`
+   * included): the current profile if it is that one, else the account as that
+   * incarnation ended (its groups then); undefined if the id never had it.
+   */
+  getIncarnation(accountId: string, incarnation: string): Promise<Principal | undefined>;
+  /** Every incarnation of an account id, newest first. */
+  listIncarnations(accountId: string): Promise<Incarnation[]>;
   /** A domain's members, by id, a page at a time. */
   listMembers(domain: string, limit: number, afterId?: string): Promise<DirectoryPage<Member>>;
   /** One member of a domain; undefined if the user is not one. */
@@ -247,8 +262,8 @@ export interface DirectoryStore {
   snapshot(): Promise<DirectorySnapshot>;
   /**
    * Marks a service account as leaving the directory (removed, or no longer of that type):
-   * from then on no token can be created for it (see TokenStore.create). A user already
-   * gone is left alone.
+   * from then on no token can be created for it (see TokenStore.create), and its
+   * incarnation is recorded as ended. A user already gone is left alone.
    */
   retire(userId: string): Promise<void>;
 }

@@ -91,7 +91,8 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     events: new DynamoTokenEvents(documents, config.tableName),
     lifecycle: new DynamoTokenLifecycle(documents, config.tableName, config.audit.retentionDays),
     exposures: new DynamoTokenExposures(documents, config.tableName, config.audit.retentionDays),
-    directory: new DynamoDirectoryStore(documents, config.tableName),
+    // Its retention: an ended incarnation's record lasts as long as its trail.
+    directory: new DynamoDirectoryStore(documents, config.tableName, { auditRetentionDays: config.audit.retentionDays }),
     rateLimits,
     verifyJwt: wired.verifyJwt ?? noJwtVerification,
     policies: new DynamoPolicyStore(documents, config.tableName, config.audit.retentionDays),

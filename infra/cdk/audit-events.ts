@@ -37,7 +37,13 @@ export function auditEvents(stack: Stack, table: dynamodb.Table, forwarder: Serv
       filters: [
         lambda.FilterCriteria.filter({
           eventName: lambda.FilterRule.isEqual('INSERT'),
-          dynamodb: { Keys: { pk: { S: lambda.FilterRule.beginsWith('EVENTS#') } } },
+          // Events only: an account's incarnation records share the partitions of its trails.
+          dynamodb: {
+            Keys: {
+              pk: { S: lambda.FilterRule.beginsWith('EVENTS#') },
+              sk: { S: lambda.FilterRule.beginsWith('EVENT#') },
+            },
+          },
         }),
       ],
     }),

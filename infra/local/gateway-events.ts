@@ -8,7 +8,7 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 
 export const ACCOUNT_ID = '000000000000';
 export const API_ID = 'local';
-/** API Gateway's payload limit. */
+/** API Gateway's payload limit: it refuses a longer body itself, before the authorizer. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export function lambdaContext(functionName: string, requestId: string): Context {
@@ -29,15 +29,29 @@ export function lambdaContext(functionName: string, requestId: string): Context 
   };
 }
 
-export async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return 'too-large';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The body, read up to `limit` bytes: past it, reading stops (the socket is paused, the
+ * rest never buffered) and `complete` is false. An answer to such a request must close the
+ * connection (`Connection: close`), since the unread rest of the body is still on it.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<{ bytes: Buffer; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (complete: boolean) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      if (!complete) req.pause();
+      resolve({ bytes: Buffer.concat(chunks), complete });
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return finish(false);
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(true);
+    const onError = (error: Error) => reject(error);
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 // Maps without a prototype: a header or query key named `constructor` or `__proto__` is data.

@@ -11,8 +11,19 @@ import { type GatewayResponseType, localGatewayResponse } from '../../shared/htt
 import { problem } from '../../shared/http/problem.js';
 import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
 import { TokenBuckets } from '../../shared/ratelimit/token-buckets.js';
-import type { Route } from '../routes.js';
-import { ACCOUNT_ID, API_ID, headerMaps, isProxyResult, lambdaContext, queryMaps, readBody, send } from './gateway-events.js';
+import { bodyTooLargeOAuth, bodyTooLargeProblem } from '../../shared/http/body-limit.js';
+import { bodyLimitOf, type Route } from '../routes.js';
+import {
+  ACCOUNT_ID,
+  API_ID,
+  headerMaps,
+  isProxyResult,
+  lambdaContext,
+  MAX_BODY_BYTES,
+  queryMaps,
+  readBody,
+  send,
+} from './gateway-events.js';
 
 /**
  * A local stand-in for API Gateway (REST API, Lambda proxy integration): it matches the
@@ -110,7 +121,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
   let integration: Integration | undefined;
   const routeBuckets = new TokenBuckets();
 
-  async function handle(req: IncomingMessage): Promise<APIGatewayProxyResult> {
+  /** `unread`: the body was left on the socket (over a limit), so the answer closes the connection. */
+  async function handle(req: IncomingMessage, state: { unread: boolean }): Promise<APIGatewayProxyResult> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const extra = method === 'GET' ? options.extras?.[url.pathname] : undefined;
@@ -137,8 +149,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     const requestId = randomUUID();
     // As API Gateway (REST) does: path parameters reach the functions still percent-encoded.
     const pathParameters: Record<string, string> | null = params.length > 0 ? Object.fromEntries(params.map((name, i) => [name, match.values[i]!])) : null;
-    const raw = await readBody(req);
-    if (raw === 'too-large') return refuse('REQUEST_TOO_LARGE');
+    // API Gateway's own limit, before the authorizer; a body that does not say its length
+    // is held to the route's limit below, which is lower.
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+      state.unread = true;
+      return refuse('REQUEST_TOO_LARGE');
+    }
+    const raw = await readBody(req, bodyLimitOf(route));
+    state.unread = !raw.complete;
     const { headers, multiValueHeaders } = headerMaps(req);
     const { queryStringParameters, multiValueQueryStringParameters } = queryMaps(url.searchParams);
     const requestContext = {
@@ -187,6 +205,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
     }
 
+    // Where the function would check it in AWS: after the authorizer, before anything else.
+    if (!raw.complete) {
+      const limit = bodyLimitOf(route);
+      return route.oauthErrors?.includes(413) ? bodyTooLargeOAuth(limit) : bodyTooLargeProblem(limit);
+    }
+
     const event = {
       resource: route.path,
       path: url.pathname,
@@ -198,7 +222,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       pathParameters,
       stageVariables: null,
       requestContext: { ...requestContext, authorizer: authorizerContext },
-      body: raw.length > 0 ? raw.toString('utf8') : null,
+      body: raw.bytes.length > 0 ? raw.bytes.toString('utf8') : null,
       isBase64Encoded: false,
     } as unknown as APIGatewayProxyEvent;
     const handler = integration.handlers[route.id];
@@ -226,10 +250,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       );
       return mounted(req, res);
     }
-    handle(req)
+    const state = { unread: false };
+    handle(req, state)
       .catch((): APIGatewayProxyResult => refuse('DEFAULT_5XX'))
       .then((result) => {
-        send(res, result);
+        send(res, state.unread ? { ...result, headers: { ...result.headers, Connection: 'close' } } : result);
         options.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: result.statusCode, ms: Math.round(performance.now() - started) });
       })
       .catch(() => res.destroy());

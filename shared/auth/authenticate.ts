@@ -71,8 +71,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
    */
   async function reportReuse(credential: TokenCredential, retiredAt: string, at: Date, meta: RequestMeta) {
     const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, tokenName: credential.name };
-    const token = { serviceAccountId: credential.serviceAccountId, name: credential.name };
-    const event = tokenEvent(deps, 'token.used_after_rotation', token, { actor, ...meta }, {}, at, { retiredAt });
+    const event = tokenEvent(deps, 'token.used_after_rotation', credential, { actor, ...meta }, {}, at, { retiredAt });
     await deps.tokens.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
     return new UnauthorizedError();
   }

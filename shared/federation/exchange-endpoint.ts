@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConcurrentUpdateError, PolicyNotFoundError, ServiceAccountNotFoundError } from '../errors.js';
+import { BODY_LIMIT_BYTES, bodyLimit, bodyTooLargeOAuth } from '../http/body-limit.js';
 import { requestMeta } from '../http/request-origin.js';
 import { observability } from '../middleware/observability.js';
 import type { Runtime } from '../runtime.js';
@@ -88,6 +89,8 @@ export function exchangeEndpoint(runtime: Runtime) {
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(observability(runtime))
+    // A form over the limit is refused unread, in the route's OAuth shape.
+    .use(bodyLimit(BODY_LIMIT_BYTES, bodyTooLargeOAuth))
     .use(httpHeaderNormalizer())
     .handler(async (event) => {
       try {

@@ -91,6 +91,8 @@ interface Attempt {
   claims: Claims;
   verified: boolean;
   policy?: StoredPolicy;
+  /** The account's incarnation, as the policies trusting the issuer carry it: a recorded refusal goes to its trail. */
+  incarnation?: string;
 }
 
 /**
@@ -109,6 +111,7 @@ async function verifyWithTrustedIssuer(
   const issuer = attempt.claims.iss;
   const trusting = policies.filter((candidate) => candidate.pendingSince === undefined && candidate.issuer === issuer);
   if (trusting.length === 0) throw new CheckFailed('issuer', unverifiedDescription(header));
+  attempt.incarnation = trusting[0]!.incarnation;
   const jwksHosts = [...new Set(trusting.flatMap((candidate) => candidate.jwksHosts))];
   try {
     const { claims, keysHost } = await deps.verify(request.subjectToken, String(issuer), now, { jwksHosts });
@@ -176,16 +179,25 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
         : error;
     const reason = refusal instanceof ExchangeRefused ? { error: refusal.error, reason: `${refusal.check}: ${refusal.description}`.slice(0, 2 * ECHO_LENGTH) } : error instanceof IssuerUnavailableError ? { error: 'temporarily_unavailable', reason: 'issuer: its keys could not be read' } : undefined;
     if (reason) {
-      if (verified) await recordRefusal(deps, request, now, details(reason));
+      // In the trail of the incarnation the policies it was weighed against were made for.
+      const incarnation = attempt.policy?.incarnation ?? attempt.incarnation;
+      if (verified) await recordRefusal(deps, request, now, details(reason), incarnation);
       else deps.onUnrecorded?.({ serviceAccountId: request.serviceAccountId, ...details(reason) });
     }
     throw refusal;
   }
 }
 
-async function recordRefusal(deps: ExchangeDeps, request: ExchangeRequest, now: Date, exchange: ExchangeDetails): Promise<void> {
+async function recordRefusal(
+  deps: ExchangeDeps,
+  request: ExchangeRequest,
+  now: Date,
+  exchange: ExchangeDetails,
+  incarnation: string | undefined,
+): Promise<void> {
   const origin: ChangeOrigin = { actor: { userId: 'federation', authenticatedBy: 'SYSTEM' }, ...request.meta };
-  const event = { ...tokenEvent(deps, 'token.exchange_refused', { serviceAccountId: request.serviceAccountId, name: '' }, origin, {}, now), exchange };
+  const account = { serviceAccountId: request.serviceAccountId, name: '', incarnation };
+  const event = { ...tokenEvent(deps, 'token.exchange_refused', account, origin, {}, now), exchange };
   try {
     await deps.records.refused(event);
   } catch {
@@ -214,6 +226,7 @@ async function issue(deps: ExchangeDeps, policy: StoredPolicy, claims: Claims & 
     rotatedBy: null,
     previousSecret: null,
     federation: { policyId: policy.policyId, policyName: policy.name },
+    ...(policy.incarnation === undefined ? {} : { incarnation: policy.incarnation }),
   };
   const origin: ChangeOrigin = { actor: { userId: claims.sub.slice(0, ECHO_LENGTH), authenticatedBy: 'JWT' }, ...meta };
   const event = { ...tokenEvent(deps, 'token.exchanged', record, origin, fieldChanges(undefined, record), now), exchange };

@@ -61,9 +61,14 @@ export interface NewPolicyInput {
   createdBy: string;
   /** Who creates it, and through which request: its event records them. */
   origin: ChangeOrigin;
+  /** The account's incarnation, as read with it: the policy (and what it issues) is that account's. */
+  incarnation?: string | undefined;
 }
 
-/** The event of a policy's creation or deletion: the whole policy, never its key; it is about no token. */
+/**
+ * The event of a policy's creation or deletion: the whole policy, never its key; it is
+ * about no token, and goes to the trail of the incarnation the policy was made for.
+ */
 export function policyEvent(
   deps: Pick<PolicyDeps, 'clock' | 'ids'>,
   type: 'federation_policy.created' | 'federation_policy.deleted',
@@ -71,7 +76,8 @@ export function policyEvent(
   origin: ChangeOrigin,
   at: Date = deps.clock(),
 ): TokenEvent {
-  const event = tokenEvent(deps, type, { serviceAccountId: policy.serviceAccountId, name: '' }, origin, {}, at);
+  const account = { serviceAccountId: policy.serviceAccountId, name: '', incarnation: policy.incarnation };
+  const event = tokenEvent(deps, type, account, origin, {}, at);
   return { ...event, policy: toPolicyView(policy) };
 }
 
@@ -102,6 +108,7 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
     maxRps,
     createdBy: input.createdBy,
     createdAt: now.toISOString(),
+    ...(input.incarnation === undefined ? {} : { incarnation: input.incarnation }),
   };
   const limit = deps.limitPerAccount ?? POLICY_LIMITS.perAccount;
   const created = (at?: Date) => policyEvent(deps, 'federation_policy.created', policy, input.origin, at);

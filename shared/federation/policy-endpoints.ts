@@ -52,6 +52,7 @@ export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
       serviceAccountId: context.serviceAccount.id,
       createdBy: context.caller.userId,
       origin: changeOrigin(context.caller, requestMeta(event)),
+      incarnation: context.serviceAccount.incarnation,
     });
     runtime.metrics.addMetric('FederationPolicyCreated', MetricUnit.Count, 1);
     const base = (event.path ?? '').replace(/\/+$/, '');

@@ -34,8 +34,12 @@ export interface FederationPolicy {
   createdAt: string;
 }
 
-/** A policy as stored: with its rate-limit key when it has a limit, and whether that key is still to come. */
-export type StoredPolicy = FederationPolicy & Partial<TokenBinding> & { pendingSince?: string };
+/**
+ * A policy as stored: with its rate-limit key when it has a limit, whether that key is
+ * still to come, and the incarnation of the account it was made for (its issued tokens
+ * are that incarnation's).
+ */
+export type StoredPolicy = FederationPolicy & Partial<TokenBinding> & { pendingSince?: string; incarnation?: string };
 
 export const POLICY_LIMITS = {
   /** Policies per service account. */

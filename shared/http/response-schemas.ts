@@ -105,6 +105,22 @@ export const tokenEventSchema = strictObject({
   policy: optional(federationPolicySchema).check(
     describe('On federation_policy.created and federation_policy.deleted: the whole policy (tokenName is empty)'),
   ),
+  incarnation: optional(string()).check(
+    describe('The incarnation of the account whose trail holds it; absent for an account created before incarnations'),
+  ),
+});
+
+export const incarnationSchema = strictObject({
+  incarnation: string().check(describe('Its name: `legacy` (an account older than incarnations), or the id the import gave it')),
+  current: boolean().check(describe('The account the directory holds now')),
+  startedAt: nullable(timestamp).check(describe('When an import created it; null for legacy')),
+  endedAt: nullable(timestamp).check(describe('When an import began to remove it (or retype it); null while it lasts')),
+});
+
+export const incarnationListSchema = strictObject({
+  incarnations: array(incarnationSchema).check(
+    describe('Those whose groups (now, or when they ended) include one of the caller’s; newest first'),
+  ),
 });
 
 export const tokenEventListSchema = strictObject({

@@ -23,6 +23,7 @@ import {
 import type { z } from 'zod/mini';
 import type { FieldError } from '../errors.js';
 import { DIRECTORY_ID_PATTERN } from '../directory/directory.js';
+import { INCARNATION_PATTERN } from '../directory/incarnations.js';
 
 /**
  * Request shapes (docs/openapi.json), and the one function that turns zod issues into
@@ -106,6 +107,14 @@ export const EVENT_TYPES = [
 export const listEventsQuery = /* @__PURE__ */ extend(listTokensQuery, {
   tokenName: /* @__PURE__ */ optional(tokenName),
   type: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })),
+});
+/** On the admin path only: a past incarnation's trail (see shared/directory/incarnations.ts). */
+export const adminListEventsQuery = /* @__PURE__ */ extend(listEventsQuery, {
+  incarnation: /* @__PURE__ */ optional(
+    /* @__PURE__ */ string().check(
+      /* @__PURE__ */ regex(INCARNATION_PATTERN, 'must be legacy or an incarnation id (21 characters of 0-9 a-z)'),
+    ),
+  ),
 });
 
 export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] {

@@ -39,9 +39,16 @@ export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
 /**
  * Establishes the caller and starts both directory lookups at once: the caller's and
  * the service account's. The checks that follow await them in the contract's order, so
- * nothing about the account is revealed before the permission check passes.
+ * nothing about the account is revealed before the permission check passes. With
+ * `pastIncarnations` (the admin audit trail), an `incarnation` query parameter makes the
+ * target the account as it was in that incarnation (its groups then), so the same checks
+ * decide who may read a removed account's trail.
  */
-export function callerContext(store: DirectoryStore, targetFrom: 'path' | 'body'): Middleware {
+export function callerContext(
+  store: DirectoryStore,
+  targetFrom: 'path' | 'body',
+  pastIncarnations = false,
+): Middleware {
   return {
     before: (request) => {
       const { event, context } = request;
@@ -66,7 +73,9 @@ export function callerContext(store: DirectoryStore, targetFrom: 'path' | 'body'
         }
       }
       const callerLookup = store.getPrincipal(context.caller.userId);
-      const targetLookup = targetId === undefined ? undefined : store.getPrincipal(targetId);
+      const incarnation = pastIncarnations ? event.queryStringParameters?.incarnation : undefined;
+      const lookup = (id: string) => (incarnation === undefined ? store.getPrincipal(id) : store.getIncarnation(id, incarnation));
+      const targetLookup = targetId === undefined ? undefined : lookup(targetId);
       // Both are awaited by later steps; this keeps an early refusal from leaving a
       // rejected promise unobserved.
       callerLookup.catch(() => undefined);

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FieldError, ForbiddenError } from '../errors.js';
+import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Caller, Principal } from '../model.js';
 import type { Runtime } from '../runtime.js';
@@ -35,12 +36,13 @@ const REFUSALS: Record<DirectoryAccess, string> = {
 
 /**
  * The one Middy stack of the directory's read endpoints, in the token endpoints' order:
- * observability → header normalisation → caller → permission (403 before anything is
- * revealed) → validation → handler, with errors mapped to problem JSON last.
+ * observability → body limit → header normalisation → caller → permission (403 before
+ * anything is revealed) → validation → handler, with errors mapped to problem JSON last.
  */
 export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEndpointOptions<TInput>) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, DirectoryEndpointContext<TInput>>()
     .use(observability(runtime))
+    .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
     .use({
       before: async ({ event, context }) => {

@@ -2,6 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../errors.js';
+import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import type { Caller } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import {
@@ -30,20 +31,23 @@ export interface TokenEndpointOptions<TInput> {
   input: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput;
   /** A refusal of callers this operation is not for, once the checks above pass and before validation. */
   refuseCaller?: CallerRefusal;
+  /** The target may be a past incarnation of the account, named by the `incarnation` query parameter. */
+  pastIncarnations?: boolean;
 }
 
 /**
  * The one Middy stack of every token endpoint, in the contract's order:
- * observability → header normalisation → caller → permission → target service account
- * → same group → (the operation's own refusal of a caller) → validation → handler, with
- * errors mapped to problem JSON last.
+ * observability → body limit → header normalisation → caller → permission → target
+ * service account → same group → (the operation's own refusal of a caller) → validation →
+ * handler, with errors mapped to problem JSON last.
  * Entry files attach their handler with `.handler(…)`.
  */
 export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOptions<TInput>) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TokenEndpointContext<TInput>>()
     .use(observability(runtime))
+    .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
-    .use(callerContext(runtime.directory, options.targetFrom ?? 'path'))
+    .use(callerContext(runtime.directory, options.targetFrom ?? 'path', options.pastIncarnations === true))
     .use(permissionCheck(options.scope))
     .use(targetServiceAccountCheck(options.scope))
     .use(sameGroupCheck())
@@ -69,6 +73,7 @@ function callerRefusal(refuse: CallerRefusal | undefined): Middleware {
 export function authenticatedEndpoint(runtime: Runtime) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
     .use(observability(runtime))
+    .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
     .use({ before: ({ event }) => assertSecretMayAct(callerFromEvent(event), event.httpMethod) })
     .use(problemErrors(runtime.logger));

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { PayloadTooLargeError, ServiceUnavailableError, SignatureInvalidError } from '../errors.js';
+import { ServiceUnavailableError, SignatureInvalidError } from '../errors.js';
+import { bodyLimit } from '../http/body-limit.js';
 import { jsonResponse } from '../http/problem.js';
 import { requestMeta } from '../http/request-origin.js';
 import { observability } from '../middleware/observability.js';
@@ -9,7 +10,7 @@ import type { ChangeOrigin } from '../model.js';
 import type { Runtime } from '../runtime.js';
 import { handleReports } from './exposure.js';
 import { GitHubSigningKeys, KeysUnavailableError } from './github-keys.js';
-import { MAX_BODY_BYTES, parseReports } from './reports.js';
+import { parseReports, REPORT_BODY_LIMIT_BYTES } from './reports.js';
 import { signatureValid } from './signature.js';
 
 /** Who suspends a token a scanner reported: the service, on the scanner's word. */
@@ -28,6 +29,8 @@ const header = (event: APIGatewayProxyEvent, name: string): string | undefined =
 export function githubSecretScanningEndpoint(runtime: Runtime, keys = new GitHubSigningKeys({ url: runtime.config.secretScanning.githubKeysUrl })) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(observability(runtime))
+    // Its own limit, above every other route's: GitHub batches up to a thousand matches.
+    .use(bodyLimit(REPORT_BODY_LIMIT_BYTES))
     .use(problemErrors(runtime.logger))
     .handler(async (event) => {
       const keyId = header(event, 'github-public-key-identifier');
@@ -35,7 +38,6 @@ export function githubSecretScanningEndpoint(runtime: Runtime, keys = new GitHub
       if (!keyId || !signature) throw new SignatureInvalidError();
       // The bytes GitHub signed: API Gateway passes a text body as it arrived.
       const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-      if (body.length > MAX_BODY_BYTES) throw new PayloadTooLargeError('1 MiB');
       let key;
       try {
         key = await keys.key(keyId);

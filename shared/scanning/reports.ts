@@ -11,8 +11,8 @@ import { fieldErrors } from '../http/validation.js';
 
 /** Matches in one request at most: enough for GitHub's batches, bounded for the function's time. */
 export const MAX_REPORTS = 1_000;
-/** Bytes of body at most: a thousand matches with long URLs fit several times over. */
-export const MAX_BODY_BYTES = 1_048_576;
+/** Bytes of body at most (the route's body limit): a thousand matches with long URLs fit several times over. */
+export const REPORT_BODY_LIMIT_BYTES = 1_048_576;
 
 export const secretScanningBody = /* @__PURE__ */ array(
   /* @__PURE__ */ object({

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Directory, isDirectoryId } from '../directory/directory.js';
+import { type Incarnation, incarnationName, isIncarnationName } from '../directory/incarnations.js';
 import type { ListedUser, Member, Principal, UserType } from '../model.js';
 import type { DirectoryPage, DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from '../ports.js';
 import { batchWrite, UnprocessedItemsError, type WriteRequest } from './batch-write.js';
@@ -7,12 +8,18 @@ import { type DirectoryItem, directoryFromItems, directoryItems, itemKey } from 
 import { exists, updateExpression } from './expressions.js';
 import { isDirectoryItem, keys, prefixes, userListPartition } from './keys.js';
 import { getMember, listMembers, listUsers } from './directory-listing.js';
+import { assignIncarnations, endIncarnation, listIncarnations, pastPrincipal } from './incarnation-items.js';
+
+/** How long audit events are kept, unless configured (as the token store's default). */
+const DEFAULT_RETENTION_DAYS = 400;
 
 /** The directory on the service's one DynamoDB table. */
 export class DynamoDirectoryStore implements DirectoryStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** The audit trail's retention: an ended incarnation's record is kept as long as its events. */
+    private readonly options: { auditRetentionDays?: number } = {},
   ) {}
 
   async getPrincipal(userId: string): Promise<Principal | undefined> {
@@ -22,7 +29,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       new GetCommand({
         TableName: this.tableName,
         Key: keys.profile(userId),
-        ProjectionExpression: '#type, groups, domains, adminRoles, tokenManagerIn',
+        ProjectionExpression: '#type, groups, domains, adminRoles, tokenManagerIn, incarnation',
         ExpressionAttributeNames: { '#type': 'type' },
         ConsistentRead: true,
       }),
@@ -35,7 +42,25 @@ export class DynamoDirectoryStore implements DirectoryStore {
       domains: (item.domains as string[] | undefined) ?? [],
       adminRoles: (item.adminRoles as string[] | undefined) ?? [],
       tokenManagerIn: (item.tokenManagerIn as string[] | undefined) ?? [],
+      ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
     };
+  }
+
+  async getIncarnation(accountId: string, incarnation: string): Promise<Principal | undefined> {
+    if (!isDirectoryId(accountId) || !isIncarnationName(incarnation)) return undefined;
+    const [current, { Item: record }] = await Promise.all([
+      this.getPrincipal(accountId),
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.incarnation(accountId, incarnation), ConsistentRead: true }),
+      ),
+    ]);
+    if (current?.type === 'SERVICE_ACCOUNT' && incarnationName(current.incarnation) === incarnation) return current;
+    return record ? pastPrincipal(accountId, record) : undefined;
+  }
+
+  async listIncarnations(accountId: string): Promise<Incarnation[]> {
+    if (!isDirectoryId(accountId)) return [];
+    return listIncarnations(this.client, this.tableName, accountId, await this.getPrincipal(accountId));
   }
 
   listMembers(domain: string, limit: number, afterId?: string): Promise<DirectoryPage<Member>> {
@@ -65,13 +90,23 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   async retire(userId: string): Promise<void> {
+    let profile: Record<string, unknown> | undefined;
     try {
-      await this.client.send(
-        new UpdateCommand({ TableName: this.tableName, Key: keys.profile(userId), ...updateExpression({ set: { retiring: true }, condition: exists('pk') }) }),
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.profile(userId),
+          ...updateExpression({ set: { retiring: true }, condition: exists('pk') }),
+          ReturnValues: 'ALL_NEW',
+        }),
       );
+      profile = result.Attributes;
     } catch (error) {
       if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
     }
+    // Its trail stays readable to admins who share a group with it as it ends.
+    const retentionDays = this.options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS;
+    if (profile) await endIncarnation(this.client, this.tableName, profile, new Date(), retentionDays);
   }
 
   /**
@@ -85,6 +120,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
   private async write(stored: DirectoryItem[], target: Directory): Promise<DirectoryWriteResult> {
     const desired = directoryItems(target);
     const storedByKey = new Map(stored.map((item) => [itemKey(item), item]));
+    const started = assignIncarnations(desired, storedByKey, new Date());
     const desiredKeys = new Set(desired.map(itemKey));
     const changed = desired.filter((item) => {
       const current = storedByKey.get(itemKey(item));
@@ -93,6 +129,9 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const added = desired.filter((item) => !storedByKey.has(itemKey(item)));
     const removed = stored.filter((item) => !desiredKeys.has(itemKey(item)));
     await this.batchWrite([...removed, ...changed].map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
+    // A new incarnation's record before its profile: a failure in between leaves a record of
+    // an incarnation that never began (it has no events), never an account without one.
+    await this.batchWrite(started.map((item) => ({ PutRequest: { Item: item } })));
     await this.batchWrite([...changed, ...added].map((item) => ({ PutRequest: { Item: item } })));
     return { written: changed.length + added.length, deleted: removed.length, unchanged: desired.length - changed.length - added.length };
   }

@@ -3,8 +3,8 @@ import type { Actor, EventDetails, ExchangeDetails, FieldChange, TokenEvent, Tok
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 /**
- * An audit event as an item: under its account's events partition, sorted by id (so by
- * time), removed by DynamoDB TTL after the retention period. Written only inside the
+ * An audit event as an item: under the events partition of its account's incarnation,
+ * sorted by id (so by time), removed by DynamoDB TTL after the retention period. Written only inside the
  * transaction of the change it records (see token-store.ts).
  */
 
@@ -12,7 +12,7 @@ const DAY_SECONDS = 86_400;
 
 export function eventItem(event: TokenEvent, retentionDays: number): Record<string, unknown> {
   return {
-    ...keys.event(event.serviceAccountId, event.id),
+    ...keys.event(event.serviceAccountId, event.id, event.incarnation),
     ...event,
     [TTL_ATTRIBUTE]: Math.ceil(Date.parse(event.time) / 1000) + retentionDays * DAY_SECONDS,
   };
@@ -51,5 +51,6 @@ export function toEvent(item: Record<string, unknown>): TokenEvent {
     ...(typeof item.details === 'object' && item.details !== null ? { details: item.details as EventDetails } : {}),
     ...(typeof item.exchange === 'object' && item.exchange !== null ? { exchange: item.exchange as ExchangeDetails } : {}),
     ...(typeof item.policy === 'object' && item.policy !== null ? { policy: item.policy as FederationPolicy } : {}),
+    ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
   };
 }

@@ -7,7 +7,8 @@ import { eventPartition, keys, prefixes } from './keys.js';
 const MAX_PAGES = 10;
 
 /**
- * An account's audit events, newest first: one partition, sorted by id. Filters (a token,
+ * An account's audit events, newest first: one partition per incarnation of the account,
+ * sorted by id. Filters (a token,
  * a type) are applied as DynamoDB reads the partition, so a page may come back short but
  * with a cursor; reading stops after a bounded amount of work either way.
  */
@@ -19,7 +20,8 @@ export class DynamoTokenEvents implements TokenEvents {
 
   async list(accountId: string, query: EventQuery): Promise<EventPage> {
     const filters: string[] = [];
-    const values: Record<string, unknown> = { ':pk': eventPartition(accountId), ':prefix': prefixes.event };
+    const partition = eventPartition(accountId, query.incarnation);
+    const values: Record<string, unknown> = { ':pk': partition, ':prefix': prefixes.event };
     const names: Record<string, string> = {};
     if (query.tokenName !== undefined) {
       filters.push('#tokenName = :tokenName');
@@ -32,7 +34,8 @@ export class DynamoTokenEvents implements TokenEvents {
       values[':type'] = query.type;
     }
     const events = [];
-    let startKey: Record<string, unknown> | undefined = query.afterId === undefined ? undefined : { ...keys.event(accountId, query.afterId) };
+    let startKey: Record<string, unknown> | undefined =
+      query.afterId === undefined ? undefined : { ...keys.event(accountId, query.afterId, query.incarnation) };
     for (let page = 0; page < MAX_PAGES; page++) {
       const result: QueryCommandOutput = await this.client.send(
         new QueryCommand({

@@ -63,7 +63,7 @@ export class DynamoExchangeRecords implements ExchangeRecords {
         ['event', eventPut(this.tableName, event, this.auditRetentionDays)],
         ['token', { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } }],
         ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } }],
-        ['account', accountCheck(this.tableName, policy.serviceAccountId)],
+        ['account', accountCheck(this.tableName, policy.serviceAccountId, policy.incarnation)],
         [
           'policy',
           {

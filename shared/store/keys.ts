@@ -16,7 +16,9 @@
  * | usage plan for `maxRps = N` (AWS)           | `RATEPLANS`       | `RATE#<N>`     |
  * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
  * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
- * | audit event of an account's tokens         | `EVENTS#<accountId>` | `EVENT#<id>` |
+ * | audit event of an incarnation of an account | `EVENTS#<accountId>#<incarnation>` | `EVENT#<id>` |
+ * | audit event of an account older than incarnations | `EVENTS#<accountId>` | `EVENT#<id>` |
+ * | an incarnation of an account (its start, end, groups) | `EVENTS#<accountId>` | `INCARNATION#<incarnation>` |
  * | federation policy of an account             | `SA#<accountId>`  | `FEDPOLICY#<policyId>` |
  * | federation policy count of an account       | `SA#<accountId>`  | `FEDCOUNTER`   |
  * | a subject token's `jti`, used once (until its `exp`) | `JTI#<digest of iss and jti>` | `JTI` |
@@ -41,6 +43,7 @@ const USER_LIST = 'USERLIST';
 const MEMBER = 'MEMBER#';
 const EVENTS = 'EVENTS#';
 const EVENT = 'EVENT#';
+const INCARNATION = 'INCARNATION#';
 const LIFECYCLE = 'LIFECYCLE#';
 const POLICY = 'FEDPOLICY#';
 const REPLAY = 'JTI#';
@@ -58,7 +61,14 @@ export const keys = {
   ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
   localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
-  event: (accountId: string, id: string): ItemKey => ({ pk: `${EVENTS}${accountId}`, sk: `${EVENT}${id}` }),
+  event: (accountId: string, id: string, incarnation?: string): ItemKey => ({
+    pk: eventPartition(accountId, incarnation),
+    sk: `${EVENT}${id}`,
+  }),
+  incarnation: (accountId: string, incarnation: string): ItemKey => ({
+    pk: `${EVENTS}${accountId}`,
+    sk: `${INCARNATION}${incarnation}`,
+  }),
   policy: (accountId: string, policyId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${POLICY}${policyId}` }),
   policyCounter: (accountId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: 'FEDCOUNTER' }),
   /** `digest`: of the issuer and the jti together, so that issuers cannot collide and any jti fits a key. */
@@ -74,11 +84,19 @@ export const prefixes = {
   domain: DOMAIN,
   member: MEMBER,
   event: EVENT,
+  incarnation: INCARNATION,
   policy: POLICY,
 } as const;
 
-/** The partition of an account's audit events. */
-export const eventPartition = (accountId: string): string => `${EVENTS}${accountId}`;
+/**
+ * The partition of the audit events of one incarnation of an account: an account removed
+ * from the directory and later re-added under the same id is another account, with a
+ * trail of its own. Accounts created before incarnations existed have none (undefined):
+ * their trail keeps its old partition.
+ */
+export function eventPartition(accountId: string, incarnation?: string): string {
+  return incarnation === undefined ? `${EVENTS}${accountId}` : `${EVENTS}${accountId}#${incarnation}`;
+}
 /** Whether an item is an audit event (what the stream forwards). */
 export const isEventItem = (item: ItemKey): boolean => item.pk.startsWith(EVENTS) && item.sk.startsWith(EVENT);
 

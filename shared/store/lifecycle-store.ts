@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenEvent } from '../model.js';
 import type { DueNotice, IdleToken, LifecycleReads, TokenLifecycle } from '../ports.js';
 import { eventPut } from './event-items.js';
@@ -10,10 +10,11 @@ type Index = (typeof LIFECYCLE_INDEXES)[keyof typeof LIFECYCLE_INDEXES];
 
 /**
  * The lifecycle job's side of the table: it reads only the sparse indexes (one query per
- * shard, plus a page per thousand or so tokens due) and writes each change with its
- * event in one transaction, conditional on the token being as the index showed it. Index
- * reads are eventually consistent (the only kind a global index has): a token read stale
- * fails the condition and is left for the next run.
+ * shard, plus a page per thousand or so tokens due), and each token due for the
+ * incarnation of its account (the trail its event goes to, which the indexes do not
+ * hold), and writes each change with its event in one transaction, conditional on the
+ * token being as the index showed it. Index reads are eventually consistent (the only kind
+ * a global index has): a token read stale fails the condition and is left for the next run.
  */
 export class DynamoTokenLifecycle implements TokenLifecycle {
   readonly reads: LifecycleReads = { queries: 0, items: 0, capacityUnits: 0 };
@@ -49,15 +50,39 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
     }
   }
 
+  /**
+   * The incarnation a token was created in, read from the token itself (strongly): its
+   * event belongs to that trail. A token gone or replaced meanwhile fails the write's
+   * condition on its lookup id anyway.
+   */
+  private async incarnationOf(item: Record<string, unknown>): Promise<{ incarnation?: string }> {
+    const { Item: token } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.token(String(item.serviceAccountId), String(item.name)),
+        ProjectionExpression: 'lookupId, incarnation',
+        ConsistentRead: true,
+      }),
+    );
+    const same = token !== undefined && token.lookupId === item.lookupId;
+    return same && typeof token.incarnation === 'string' ? { incarnation: token.incarnation } : {};
+  }
+
+  /** The token an index entry names, with its incarnation. */
+  private async tokenOf(item: Record<string, unknown>) {
+    const incarnation = await this.incarnationOf(item);
+    return { serviceAccountId: String(item.serviceAccountId), name: String(item.name), lookupId: String(item.lookupId), ...incarnation };
+  }
+
   async *dueNotices(now: Date): AsyncIterable<DueNotice> {
     for await (const item of this.query(LIFECYCLE_INDEXES.notices, '<=', now.toISOString())) {
-      yield { serviceAccountId: String(item.serviceAccountId), name: String(item.name), lookupId: String(item.lookupId), expiresAt: String(item.expiresAt), noticeAt: String(item.noticeAt) };
+      yield { ...(await this.tokenOf(item)), expiresAt: String(item.expiresAt), noticeAt: String(item.noticeAt) };
     }
   }
 
   async *idleTokens(beforeDay: string): AsyncIterable<IdleToken> {
     for await (const item of this.query(LIFECYCLE_INDEXES.idle, '<', beforeDay)) {
-      yield { serviceAccountId: String(item.serviceAccountId), name: String(item.name), lookupId: String(item.lookupId), status: item.status as IdleToken['status'], activeDay: String(item.activeDay) };
+      yield { ...(await this.tokenOf(item)), status: item.status as IdleToken['status'], activeDay: String(item.activeDay) };
     }
   }
 

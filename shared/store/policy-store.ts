@@ -32,7 +32,8 @@ export function toStoredPolicy(item: Record<string, unknown>): StoredPolicy {
   // Policies made before `jwksHosts` existed trust the issuer's own host only.
   const jwksHosts = Array.isArray(item.jwksHosts) ? (item.jwksHosts as string[]) : [];
   const pending = typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {};
-  return { ...policy, jwksHosts, ...bindingOf(item), ...pending };
+  const incarnation = typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {};
+  return { ...policy, jwksHosts, ...bindingOf(item), ...pending, ...incarnation };
 }
 
 /**
@@ -57,7 +58,7 @@ export class DynamoPolicyStore implements PolicyStore {
       await transact(this.client, [
         ...this.eventItems(event),
         ['policy', { Put: { TableName: this.tableName, Item: { ...keys.policy(accountId, policy.policyId), ...policy }, ...expression({ condition: absent('pk') }) } }],
-        ['account', accountCheck(this.tableName, accountId)],
+        ['account', accountCheck(this.tableName, accountId, policy.incarnation)],
         [
           'counter',
           {

@@ -64,6 +64,7 @@ export function toStoredToken(item: Record<string, unknown>): StoredToken {
   if (!isPreviousSecret(record.previousSecret)) record.previousSecret = null;
   const federation = item.federation as TokenRecord['federation'] | undefined;
   if (typeof federation?.policyId === 'string') record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
+  if (typeof item.incarnation === 'string') record.incarnation = item.incarnation;
   return { ...record, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
 }
 
@@ -86,6 +87,7 @@ export function toCredential(item: Record<string, unknown>): TokenCredential & P
     ...(isPreviousSecret(item.previousSecret) ? { previousSecret: item.previousSecret } : {}),
     ...(Array.isArray(item.retiredSecrets) ? { retiredSecrets: retiredSecretsOf(item.retiredSecrets) } : {}),
     ...(typeof item.reuseReportedAt === 'string' ? { reuseReportedAt: item.reuseReportedAt } : {}),
+    ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
     ...bindingOf(item),
     ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
   };
@@ -123,6 +125,7 @@ export function newTokenItems({ record, secretHash, removeAfter, binding, pendin
       status: record.status,
       maxRps: record.maxRps,
       expiresAt: record.expiresAt,
+      ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
       ...binding,
       ...ttl,
       ...pending,

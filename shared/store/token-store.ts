@@ -56,7 +56,7 @@ export class DynamoTokenStore implements TokenStore {
         // directory: a token never outlives its account (an import retires the account
         // before it sweeps its tokens, so a create racing the import either fails here or
         // lands before the sweep).
-        ['account', accountCheck(this.tableName, accountId)],
+        ['account', accountCheck(this.tableName, accountId, token.record.incarnation)],
         [
           'counter',
           {

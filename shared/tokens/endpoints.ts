@@ -105,6 +105,7 @@ async function create(
     createdBy: context.caller.userId,
     ...withCallerLimits(context.caller),
     origin: changeOrigin(context.caller, requestMeta(event)),
+    incarnation: context.serviceAccount.incarnation,
   });
   runtime.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;

@@ -24,11 +24,14 @@ export function fieldChanges(before: Partial<TokenRecord> | undefined, after: Pa
   return changes;
 }
 
-/** A new event of `type` about a token, made at `at` by `origin`. */
+/**
+ * A new event of `type` about a token, made at `at` by `origin`, in the trail of the
+ * incarnation of the account the token (or policy) was created for.
+ */
 export function tokenEvent(
   deps: { clock: Clock; ids: IdGenerator },
   type: TokenEventType,
-  token: { serviceAccountId: string; name: string },
+  token: { serviceAccountId: string; name: string; incarnation?: string | undefined },
   origin: ChangeOrigin,
   changes: Record<string, FieldChange> = {},
   at: Date = deps.clock(),
@@ -43,5 +46,6 @@ export function tokenEvent(
     ...origin,
     changes,
     ...(details === undefined ? {} : { details }),
+    ...(token.incarnation === undefined ? {} : { incarnation: token.incarnation }),
   };
 }

@@ -4,7 +4,7 @@ import { TokenNotFoundError, ValidationError } from '../errors.js';
 import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
 import { changeOrigin, requestedAt, requestMeta } from '../http/request-origin.js';
-import { check, listEventsQuery, rotateTokenBody } from '../http/validation.js';
+import { adminListEventsQuery, check, listEventsQuery, rotateTokenBody } from '../http/validation.js';
 import { assertCredentialFitsPrincipal, callerFromEvent, type Scope } from '../middleware/authorization.js';
 import { authenticatedEndpoint, tokenEndpoint } from '../middleware/token-endpoint.js';
 import { toTokenView } from '../model.js';
@@ -47,16 +47,23 @@ export function rotateTokenEndpoint(runtime: Runtime, scope: Scope) {
   });
 }
 
+/**
+ * The audit trail of the account's incarnation: the current one, or on the admin path the
+ * one `incarnation` names (the target the checks saw is then the account as it was).
+ */
 export function listTokenEventsEndpoint(runtime: Runtime, scope: Scope) {
   return tokenEndpoint(runtime, {
     scope,
+    pastIncarnations: scope === 'admin',
     input: (event, errors) => {
-      const query = check(listEventsQuery, event.queryStringParameters ?? {}, errors);
+      const schema = scope === 'admin' ? adminListEventsQuery : listEventsQuery;
+      const query = check(schema, event.queryStringParameters ?? {}, errors);
       return { limit: query?.limit ?? 50, afterId: afterCursor(query?.nextToken, errors), tokenName: query?.tokenName, type: query?.type };
     },
   }).handler(async (_event, context) => {
     const { limit, afterId, tokenName, type } = context.input;
     const page = await runtime.events.list(context.serviceAccount.id, {
+      incarnation: context.serviceAccount.incarnation,
       limit,
       ...(afterId === undefined ? {} : { afterId }),
       ...(tokenName === undefined ? {} : { tokenName }),

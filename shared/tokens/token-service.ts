@@ -18,6 +18,8 @@ export interface CreateTokenInput {
   callerLimits?: CallerLimits;
   /** Who creates it, through which request: its `token.created` event records it. */
   origin?: ChangeOrigin;
+  /** The account's incarnation, as read with it: the create lands on that account or not at all. */
+  incarnation?: string | undefined;
 }
 
 export interface CreatedToken {
@@ -59,6 +61,7 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
     rotatedAt: null,
     rotatedBy: null,
     previousSecret: null,
+    ...(input.incarnation === undefined ? {} : { incarnation: input.incarnation }),
   };
   const created = tokenEvent(deps, 'token.created', record, input.origin ?? SERVICE_ORIGIN, fieldChanges(undefined, record), now);
   const removeAfter = expiresAt === null ? null : Math.ceil((Date.parse(expiresAt) + deps.policy.retentionDays * DAY_MS) / 1000);

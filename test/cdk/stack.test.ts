@@ -594,6 +594,17 @@ describe('API Gateway', () => {
   });
 });
 
+describe('audit events', () => {
+  it('hands the forwarder new events alone: inserts of an event key, not the incarnation records beside them', () => {
+    const mappings = ofType(synth.resources, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.length).toBe(1);
+    const filters = mappings[0]![1].Properties!.FilterCriteria.Filters as { Pattern: string }[];
+    const patterns = filters.map((filter) => JSON.parse(filter.Pattern));
+    const keys = { pk: { S: [{ prefix: 'EVENTS#' }] }, sk: { S: [{ prefix: 'EVENT#' }] } };
+    expect(patterns).toStrictEqual([{ eventName: ['INSERT'], dynamodb: { Keys: keys } }]);
+  });
+});
+
 describe('lifecycle notices', () => {
   const topicId = () => ofType(synth.resources, 'AWS::SNS::Topic')[0]![0];
 

@@ -124,7 +124,9 @@ describe('federation policy events', () => {
   it('are written in the policy’s own transaction: no event, no policy; no event, no deletion', async () => {
     // An event already stored under the id the next one will get: its put fails, and so must the change.
     const taken = ids.eventId(new Date());
-    const item = { ...keys.event('sa-platform', taken), note: 'taken' };
+    // In the account's trail: that of its incarnation.
+    const { incarnation } = (await api.service.runtime.directory.getPrincipal('sa-platform'))!;
+    const item = { ...keys.event('sa-platform', taken, incarnation), note: 'taken' };
     await api.documentClient.send(new PutCommand({ TableName: api.tableName, Item: item }));
     const before = await api.scanTable();
     forcedEventId = taken;

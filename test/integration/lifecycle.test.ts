@@ -208,6 +208,8 @@ describe('tokens stored before the lifecycle indexes', () => {
     const record = {
       serviceAccountId: 'sa-etl', name: 'from-before', lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null,
       expiresAt: new Date(now + 5 * DAY).toISOString(), createdAt: at, createdBy: 'alice', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null,
+      // As the account's tokens are: its incarnation's (its trail is where the events go).
+      incarnation: (await api.service.runtime.directory.getPrincipal('sa-etl'))!.incarnation,
     };
     const { token, credential } = newTokenItems({ record, secretHash: minted.secretHash, removeAfter: null });
     const { lifecycleShard: _shard, noticeAt: _notice, activeDay: _day, ...old } = token;

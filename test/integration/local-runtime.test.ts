@@ -277,7 +277,9 @@ describe('npm run directory -- import', () => {
 
   it('deletes the tokens of a service account the file no longer holds, and says how many', async () => {
     const runtime = createRuntime(readConfig({ DYNAMODB_ENDPOINT: endpoint, TABLE_NAME: tableName }));
-    const created = await createToken(tokenServiceDeps(runtime), { serviceAccountId: 'sa-deployer', name: 'ci', maxRps: null, expiresAt: null, createdBy: 'olga' });
+    const { incarnation } = (await runtime.directory.getPrincipal('sa-deployer'))!;
+    const input = { serviceAccountId: 'sa-deployer', name: 'ci', maxRps: null, expiresAt: null, createdBy: 'olga' };
+    const created = await createToken(tokenServiceDeps(runtime), { ...input, incarnation });
     expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBeTruthy();
     const without = join(work, 'without-deployer.json');
     const file = JSON.parse(readFileSync(directoryFile, 'utf8')) as { users: { id: string }[] };

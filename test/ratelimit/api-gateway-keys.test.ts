@@ -306,9 +306,10 @@ describe('a failure half-way is compensated', () => {
   });
 
   it('a limit change or suspension of a token still being created waits for it (409, retryable)', async () => {
+    const { incarnation } = (await f.importDeps.directory.getPrincipal('sa-etl'))!;
     await f.tokens.inner.create(
       {
-        record: { serviceAccountId: 'sa-etl', name: 'half', lookupId: 'HalfMadeToken000', prefix: 'iomsat_HalfMadeToken000', status: 'ACTIVE', maxRps: 5, expiresAt: null, createdAt: 'x', createdBy: 'alice', updatedAt: 'x', lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null },
+        record: { serviceAccountId: 'sa-etl', name: 'half', lookupId: 'HalfMadeToken000', prefix: 'iomsat_HalfMadeToken000', status: 'ACTIVE', maxRps: 5, expiresAt: null, createdAt: 'x', createdBy: 'alice', updatedAt: 'x', lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null, incarnation },
         secretHash: 'h',
         removeAfter: null,
         pendingSince: new Date().toISOString(),

@@ -198,8 +198,11 @@ export async function ratelimitFixture(): Promise<Fixture> {
     importDeps: importPorts,
     compensationFailures,
     container,
-    create: (name, maxRps, serviceAccountId = 'sa-etl') =>
-      createToken(deps, { serviceAccountId, name, maxRps, expiresAt: null, createdBy: 'alice' }),
+    // As the endpoints do: for the incarnation of the account as read.
+    create: async (name, maxRps, serviceAccountId = 'sa-etl') => {
+      const { incarnation } = (await importPorts.directory.getPrincipal(serviceAccountId)) ?? {};
+      return createToken(deps, { serviceAccountId, name, maxRps, expiresAt: null, createdBy: 'alice', incarnation });
+    },
     async stored(name, serviceAccountId = 'sa-etl') {
       return (await documents.send(new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }))).Item;
     },

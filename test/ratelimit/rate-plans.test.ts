@@ -64,9 +64,13 @@ describe('usage plans per rate, created on demand under a claim', () => {
 
   it('ends five concurrent token creates with a new limit with one plan holding all five keys', async () => {
     const containers = Array.from({ length: 5 }, () => f.container());
+    const { incarnation } = (await f.importDeps.directory.getPrincipal('sa-etl'))!;
     await Promise.all(
       containers.map((container, i) =>
-        createToken({ ...f.deps, rateLimits: container }, { serviceAccountId: 'sa-etl', name: `t${i}`, maxRps: 11, expiresAt: null, createdBy: 'alice' }),
+        createToken(
+          { ...f.deps, rateLimits: container },
+          { serviceAccountId: 'sa-etl', name: `t${i}`, maxRps: 11, expiresAt: null, createdBy: 'alice', incarnation },
+        ),
       ),
     );
     expect(f.fake.callsOf('CreateUsagePlan')).toHaveLength(1);

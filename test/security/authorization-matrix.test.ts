@@ -48,6 +48,8 @@ const fixtureName = (c: MatrixCase) => `fx-${c.id}`;
 const fixturePolicy = (c: MatrixCase) => `fp${String(c.id).padStart(16, '0')}`;
 const createdPolicy = (c: MatrixCase) => `mk-policy-${c.id}`;
 const createdName = (c: MatrixCase) => `mk-${c.id}`;
+/** The token the target service account's predecessor (the same id, before an import removed it) made. */
+const PREDECESSOR = 'predecessor';
 
 function request(c: MatrixCase): { method: string; path: string; body?: unknown } {
   const domain = domainOf(c.context);
@@ -119,6 +121,10 @@ function judge(c: MatrixCase, reply: Reply): string[] {
   if (c.operation === 'rotate' && (!parseToken(String(reply.body?.token)) || reply.headers['cache-control'] !== 'no-store')) wrong.push('no new secret, or cacheable');
   if (c.operation === 'list events' && !(Array.isArray(reply.body?.events) && reply.body.events.every((e: { serviceAccountId?: string }) => e.serviceAccountId === c.account))) {
     wrong.push('list events is not the target account\'s events');
+  }
+  const predecessors = (reply.body?.events ?? []).filter((e: { tokenName?: string }) => e.tokenName === PREDECESSOR);
+  if (c.operation === 'list events' && predecessors.length > 0) {
+    wrong.push('list events holds the events of the account the id named before');
   }
   if (c.operation === 'list policies' && !(Array.isArray(reply.body?.policies) && reply.body.policies.every((p: { serviceAccountId?: string }) => p.serviceAccountId === c.account))) {
     wrong.push('list policies is not the target account\'s policies');
@@ -275,8 +281,20 @@ beforeAll(async () => {
     const rotated = await service.call('POST', rotation, { as: SETUP_ADMIN, body: grace });
     expect(rotated).toMatchObject({ status: 200 });
   });
-  const imported = await importDirectory(importDeps(service.runtime), matrixDirectory({ removed: true }), { replace: true });
-  expect(imported.accountsRetired.length).toBe([...tokenCallers.values()].filter((identity) => identity === 'token of a removed account').length);
+  // The target service account is one an import removed and a later one added again: its
+  // predecessor made a token, and left a trail that no case may read.
+  const target = targetAccount['service account'];
+  const predecessor = await service.call('POST', adminTokens(target), { as: SETUP_ADMIN, body: { name: PREDECESSOR } });
+  expect(predecessor).toMatchObject({ status: 201 });
+  const deps = importDeps(service.runtime);
+  const withoutTarget = matrixDirectory({ removed: true, targetRemoved: true });
+  const imported = await importDirectory(deps, withoutTarget, { replace: true });
+  const removed = [...tokenCallers.values()].filter((identity) => identity === 'token of a removed account');
+  expect(imported.accountsRetired.length).toBe(removed.length + 1);
+  await importDirectory(deps, matrixDirectory({ removed: true }), { replace: true });
+  // Fixtures are the target accounts' own, as the service writes them: of their incarnation.
+  const incarnationOf = async (id: string) => [id, (await service.directory.getPrincipal(id))?.incarnation] as const;
+  const incarnations = new Map(await Promise.all(Object.values(targetAccount).map(incarnationOf)));
   // A real token behind every update, delete and rotation, written as the store writes it
   // (token, credential, counter): creating hundreds through the API would test nothing the
   // create cases do not. Human users and missing accounts cannot get one through the API
@@ -304,6 +322,7 @@ beforeAll(async () => {
         rotatedAt: null,
         rotatedBy: null,
         previousSecret: null,
+        incarnation: incarnations.get(c.account),
       },
       secretHash: minted.secretHash,
       removeAfter: null,

@@ -192,6 +192,12 @@ async function session(): Promise<void> {
     const second = await ok(200, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 0, force: true } }));
     await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: first.token }));
     await ok(200, api.call('GET', base.replace(/\/tokens$/, '/token-events'), { as: manager }));
+    // An admin's view of the account's incarnations, and of one of them by name.
+    if (base === ADMIN) {
+      const listed = await ok(200, api.call('GET', base.replace(/\/tokens$/, '/incarnations'), { as: manager }));
+      const named = `${base.replace(/\/tokens$/, '/token-events')}?incarnation=${listed.incarnations[0].incarnation}`;
+      await ok(200, api.call('GET', named, { as: manager }));
+    }
     await ok(200, api.call('GET', '/api/v1/auth/tokens/self', { token: second.token }));
     // A signed secret scanning report of the rotated token: suspended, with its event. (On
     // the domain side only: the admin side's key is disabled by hand below, for reconcile.)

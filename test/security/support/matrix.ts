@@ -226,9 +226,18 @@ export function domainOf(context: Context): string | undefined {
  * model's permission name, a role or bundle without the permission, or (for the admin
  * path) the domain permission instead of an admin role.
  */
-export function matrixDirectory(options: { removed?: boolean } = {}): Directory {
+const TARGET_FIELDS = {
+  type: 'SERVICE_ACCOUNT' as const,
+  domains: [ROLE_DOMAIN, BUNDLE_DOMAIN],
+  groups: [SHARED_GROUP],
+  adminRoles: [],
+};
+
+export function matrixDirectory(options: { removed?: boolean; targetRemoved?: boolean } = {}): Directory {
   const users: DirectoryUser[] = [
-    { id: targetAccount['service account'], type: 'SERVICE_ACCOUNT', domains: [ROLE_DOMAIN, BUNDLE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
+    // Removed once and added again before the cases run (`targetRemoved`): a new account
+    // under an old id, whose predecessor's trail no case may read.
+    ...(options.targetRemoved ? [] : [{ ...TARGET_FIELDS, id: targetAccount['service account'] }]),
     { id: targetAccount['human user'], type: 'USER', domains: [ROLE_DOMAIN, BUNDLE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
     { id: targetAccount['account outside the domain'], type: 'SERVICE_ACCOUNT', domains: [ELSEWHERE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
     { id: SETUP_ADMIN, type: 'USER', domains: [], groups: [SHARED_GROUP, APART_GROUP], adminRoles: ['ADMIN'] },

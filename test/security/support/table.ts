@@ -3,12 +3,14 @@
  *
  * - every token item (`SA#<account>` / `TOKEN#<name>`) has exactly one credential item
  *   (`CRED#<lookupId>`) that agrees with it on account, name, status, maxRps, expiry,
- *   lastUsedAt, API key binding and the grace period of the secret a rotation replaced,
- *   and every credential belongs to such a token: a credential without its token would
- *   authenticate a token nobody can see or delete;
+ *   lastUsedAt, API key binding, the grace period of the secret a rotation replaced and
+ *   the account's incarnation, and every credential belongs to such a token: a credential
+ *   without its token would authenticate a token nobody can see or delete;
  * - each account's counter equals the number of its stored tokens: a counter that
  *   drifts up locks the account out early, one that drifts down lets it pass the limit.
  */
+import { eventPartition } from '../../../shared/store/keys.js';
+
 export type Item = Record<string, unknown>;
 
 const SHARED_FIELDS = [
@@ -21,6 +23,7 @@ const SHARED_FIELDS = [
   'apiKeyId',
   'usageKey',
   'previousSecret',
+  'incarnation',
 ] as const;
 
 const isToken = (item: Item) => String(item.pk).startsWith('SA#') && String(item.sk).startsWith('TOKEN#');
@@ -132,11 +135,18 @@ export function auditProblems(items: Item[]): string[] {
     if (token.pendingSince !== undefined) continue;
     const account = String(token.serviceAccountId);
     const name = String(token.name);
-    if (!has(account, name, 'token.created')) problems.push(`${account}/${name}: no token.created event`);
-    if (typeof token.rotatedAt === 'string' && !has(account, name, 'token.rotated', (event) => (event.changes as { rotatedAt?: { after?: unknown } })?.rotatedAt?.after === token.rotatedAt)) {
+    // In the trail of the incarnation of the account the token was made for, and no other.
+    const trail = eventPartition(account, typeof token.incarnation === 'string' ? token.incarnation : undefined);
+    const inTrail = (event: Item) => event.pk === trail;
+    if (!has(account, name, 'token.created', inTrail)) problems.push(`${account}/${name}: no token.created event in its trail`);
+    const rotatedAt = (event: Item) => (event.changes as { rotatedAt?: { after?: unknown } })?.rotatedAt?.after;
+    const rotation = (event: Item) => inTrail(event) && rotatedAt(event) === token.rotatedAt;
+    if (typeof token.rotatedAt === 'string' && !has(account, name, 'token.rotated', rotation)) {
       problems.push(`${account}/${name}: rotated at ${token.rotatedAt} without its token.rotated event`);
     }
-    if (token.status === 'SUSPENDED' && !has(account, name, 'token.updated')) problems.push(`${account}/${name}: suspended without a token.updated event`);
+    if (token.status === 'SUSPENDED' && !has(account, name, 'token.updated', inTrail)) {
+      problems.push(`${account}/${name}: suspended without a token.updated event`);
+    }
   }
   const ofType = (type: string) => byType.get(type) ?? [];
   for (const event of ofType('token.created')) {
