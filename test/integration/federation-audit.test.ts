@@ -189,7 +189,7 @@ describe('a directory import that removes an account', () => {
     const directory = exampleDirectory();
     const without = { ...directory, users: directory.users.filter((user) => user.id !== 'sa-campaigns') };
     await importDirectory(importDeps(api.service.runtime), without, { replace: true });
-    // Read from the table: the account is gone, so no endpoint serves its trail.
+    // Read from the table (admins read it by incarnation: incarnation-policies.test.ts).
     const ofPolicy = (item: Record<string, unknown>) => (item.policy as { policyId?: string } | undefined)?.policyId;
     const items = await api.scanTable();
     const isDeletion = (item: Record<string, unknown>) => item.type === 'federation_policy.deleted';
