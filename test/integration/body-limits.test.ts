@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { BODY_LIMIT_BYTES } from '../../shared/http/body-limit.js';
 import { FORM, OVER_16K, paddedForm, paddedJson } from '../support/bodies.js';
 import { assertContract } from '../support/contract.js';
-import { domainTokens, startTestService, type TestService } from '../support/service.js';
+import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
  * Request bodies are bounded per route (16 KiB, 1 MiB for a secret scanning report) and a
@@ -13,6 +13,8 @@ import { domainTokens, startTestService, type TestService } from '../support/ser
  */
 
 const FIN = domainTokens('finance', 'sa-etl');
+const FIN_POLICIES = FIN.replace(/\/tokens$/, '/federation-policies');
+const PLATFORM_POLICIES = adminTokens('sa-platform').replace(/\/tokens$/, '/federation-policies');
 const EXCHANGE = '/api/v1/auth/token';
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const FORM_TYPE = { 'Content-Type': FORM };
@@ -105,6 +107,13 @@ function rawRequest(
   });
 }
 
+/** The items a policy's creation or deletion writes: policies, their counters, events. */
+async function policiesAndEvents() {
+  const written = (item: Record<string, unknown>) =>
+    String(item.pk).startsWith('EVENTS#') || /^FED(POLICY#|COUNTER$)/.test(String(item.sk));
+  return (await api.scanTable()).filter(written);
+}
+
 describe('over real HTTP, through the local gateway', () => {
   it('refuses a create-token body one byte over 16 KiB with 413 problem JSON, not invoking the function', async () => {
     const body = paddedJson({ name: 'big' }, BODY_LIMIT_BYTES + 1);
@@ -166,6 +175,35 @@ describe('over real HTTP, through the local gateway', () => {
     expect(reply.status).toBe(400);
     expect(reply.body.error_description).toBe("parameter 'subject_token' is required");
     expect(invoked).toStrictEqual(['exchange-token']);
+  });
+
+  it('refuses federation policy bodies over 16 KiB, on create and delete, whoever calls, writing nothing', async () => {
+    const policy = { issuer: 'https://ci.example.test', subject: 'repo:org/app:ref:refs/heads/main' };
+    const fits = paddedJson({ name: 'fits', ...policy }, BODY_LIMIT_BYTES);
+    const kept = await api.call('POST', FIN_POLICIES, { as: 'alice', rawBody: fits, headers: JSON_TYPE });
+    expect(kept.status).toBe(201);
+    // A token caller, which may make no policy, is refused for the size first: nothing is parsed.
+    const rotator = await api.call('POST', adminTokens('sa-rotator'), { as: 'root', body: { name: 'policy-bodies' } });
+    expect(rotator.status).toBe(201);
+    const before = await policiesAndEvents();
+    invoked.length = 0;
+    const over = (name: string) => ({
+      rawBody: paddedJson({ name, ...policy }, BODY_LIMIT_BYTES + 1),
+      headers: JSON_TYPE,
+    });
+    const refusals = [
+      await api.call('POST', FIN_POLICIES, { as: 'alice', ...over('big') }),
+      await api.call('POST', PLATFORM_POLICIES, { as: 'root', ...over('big') }),
+      await api.call('POST', PLATFORM_POLICIES, { token: rotator.body.token, ...over('big') }),
+      await api.call('DELETE', `${FIN_POLICIES}/${kept.body.policyId}`, { as: 'alice', ...over('x') }),
+    ];
+    for (const reply of refusals) {
+      expect({ status: reply.status, code: reply.body.code }).toStrictEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    }
+    expect(invoked).toStrictEqual(refusals.map(() => 'authorizer'));
+    // No policy made, none deleted, no event.
+    expect(await policiesAndEvents()).toStrictEqual(before);
+    expect((await api.call('DELETE', `${FIN_POLICIES}/${kept.body.policyId}`, { as: 'alice' })).status).toBe(204);
   });
 
   it('keeps the secret scanning route’s own, larger limit: a 20 KB report reaches the function', async () => {
