@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '../../shared/store/batch-write.js';
-import { keys } from '../../shared/store/keys.js';
+import { eventPartition, keys } from '../../shared/store/keys.js';
 import { newTokenItems } from '../../shared/store/token-items.js';
 import { mintToken, parseToken } from '../../shared/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
@@ -48,8 +48,10 @@ const fixtureName = (c: MatrixCase) => `fx-${c.id}`;
 const fixturePolicy = (c: MatrixCase) => `fp${String(c.id).padStart(16, '0')}`;
 const createdPolicy = (c: MatrixCase) => `mk-policy-${c.id}`;
 const createdName = (c: MatrixCase) => `mk-${c.id}`;
-/** The token the target service account's predecessor (the same id, before an import removed it) made. */
+/** The token and policy the target service account's predecessor (the same id, before an import removed it) made. */
 const PREDECESSOR = 'predecessor';
+/** Each target account's incarnation, once the import re-added the service account. */
+const incarnations = new Map<string, string | undefined>();
 
 function request(c: MatrixCase): { method: string; path: string; body?: unknown } {
   const domain = domainOf(c.context);
@@ -122,7 +124,9 @@ function judge(c: MatrixCase, reply: Reply): string[] {
   if (c.operation === 'list events' && !(Array.isArray(reply.body?.events) && reply.body.events.every((e: { serviceAccountId?: string }) => e.serviceAccountId === c.account))) {
     wrong.push('list events is not the target account\'s events');
   }
-  const predecessors = (reply.body?.events ?? []).filter((e: { tokenName?: string }) => e.tokenName === PREDECESSOR);
+  const predecessor = (e: { tokenName?: string; policy?: { name?: string } }) =>
+    e.tokenName === PREDECESSOR || e.policy?.name === PREDECESSOR;
+  const predecessors = (reply.body?.events ?? []).filter(predecessor);
   if (c.operation === 'list events' && predecessors.length > 0) {
     wrong.push('list events holds the events of the account the id named before');
   }
@@ -173,9 +177,14 @@ function effectProblems(c: MatrixCase): string[] {
     if (succeeded !== Boolean(rotated)) problems.push(succeeded ? 'answered 200 but the token was not rotated' : 'refused but the token was rotated');
   }
   const policy = (items: Item[], by: 'policy' | 'policyId', value: string) => indexed(items).get(`SA#${c.account}\0${by}\0${value}`);
-  // A policy's creation and deletion each have their event, with the caller and its credential.
-  const recorded = (type: string, name: string) =>
-    policyEventProblems(c, succeeded, type, indexed(afterItems).get(`event\0${c.account}\0${type}\0${name}`));
+  // A policy's creation and deletion each have their event, with the caller and its credential,
+  // in the trail of the account's incarnation (the one its managers read).
+  const recorded = (type: string, name: string) => {
+    const event = indexed(afterItems).get(`event\0${c.account}\0${type}\0${name}`);
+    const trail = eventPartition(c.account, incarnations.get(c.account));
+    if (event !== undefined && event.pk !== trail) return [`${type} in ${String(event.pk)}, not the trail ${trail}`];
+    return policyEventProblems(c, succeeded, type, event);
+  };
   if (c.operation === 'create policy') {
     if (succeeded !== Boolean(policy(afterItems, 'policy', createdPolicy(c)))) {
       problems.push(succeeded ? 'answered 201 but stored no policy' : 'refused but stored a policy');
@@ -225,9 +234,11 @@ function writeReport(): void {
     'operation\'s own answer; a token with limits (maxRps 1000, expiring) creating, rotating',
     'or reactivating a token without them gets 403 `TOKEN_EXCEEDS_CALLER`, and any token creating',
     'a federation policy 403 `TOKEN_CANNOT_CREATE_POLICY`. A policy created or deleted has its',
-    'event, naming the caller. A secret a rotation replaced, in its grace period, reads as its',
-    'token does and changes nothing: 403 `PREVIOUS_SECRET_READ_ONLY` for every other method,',
-    'before the permission check.',
+    'event, naming the caller, in the trail of the account\'s incarnation. A secret a rotation',
+    'replaced, in its grace period, reads as its token does and changes nothing: 403',
+    '`PREVIOUS_SECRET_READ_ONLY` for every other method, before the permission check. The',
+    'service account is one an import removed and added again: no list of events holds its',
+    'predecessor\'s token or policy.',
     '',
     'Callers that lack the permission hold the nearest thing to it: a role without',
     '`access_token.manage` but with the bundle permission\'s name, a bundle without',
@@ -286,15 +297,22 @@ beforeAll(async () => {
   const target = targetAccount['service account'];
   const predecessor = await service.call('POST', adminTokens(target), { as: SETUP_ADMIN, body: { name: PREDECESSOR } });
   expect(predecessor).toMatchObject({ status: 201 });
+  // And a policy, whose creation and deletion by the import are events of its trail too.
+  const trusted = { name: PREDECESSOR, issuer: 'https://ci.example.test', subject: 'repo:org/app:**' };
+  const policies = adminTokens(target).replace(/\/tokens$/, '/federation-policies');
+  expect(await service.call('POST', policies, { as: SETUP_ADMIN, body: trusted })).toMatchObject({ status: 201 });
   const deps = importDeps(service.runtime);
   const withoutTarget = matrixDirectory({ removed: true, targetRemoved: true });
   const imported = await importDirectory(deps, withoutTarget, { replace: true });
   const removed = [...tokenCallers.values()].filter((identity) => identity === 'token of a removed account');
   expect(imported.accountsRetired.length).toBe(removed.length + 1);
+  expect(imported.policiesDeleted).toBe(1);
   await importDirectory(deps, matrixDirectory({ removed: true }), { replace: true });
   // Fixtures are the target accounts' own, as the service writes them: of their incarnation.
   const incarnationOf = async (id: string) => [id, (await service.directory.getPrincipal(id))?.incarnation] as const;
-  const incarnations = new Map(await Promise.all(Object.values(targetAccount).map(incarnationOf)));
+  for (const [id, incarnation] of await Promise.all(Object.values(targetAccount).map(incarnationOf))) {
+    incarnations.set(id, incarnation);
+  }
   // A real token behind every update, delete and rotation, written as the store writes it
   // (token, credential, counter): creating hundreds through the API would test nothing the
   // create cases do not. Human users and missing accounts cannot get one through the API
@@ -349,6 +367,7 @@ beforeAll(async () => {
       maxRps: null,
       createdBy: 'matrix-fixture',
       createdAt: new Date().toISOString(),
+      ...(incarnations.get(c.account) === undefined ? {} : { incarnation: incarnations.get(c.account) }),
     });
   }
   // Written in batches, and each account's counter moved once by its number of tokens.
