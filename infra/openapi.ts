@@ -35,9 +35,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   413: 'PAYLOAD_TOO_LARGE: a body over 10 MB (over 1 MiB for a secret scanning report)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   429: 'THROTTLED: over the token’s maxRps; retry after Retry-After seconds',
-  500: 'INTERNAL_ERROR or AUTHORIZER_FAILURE: a bug; quote requestId',
+  500: 'INTERNAL_ERROR: a bug; quote requestId',
   502: 'BAD_GATEWAY: the function failed',
-  503: 'SERVICE_UNAVAILABLE: a dependency failed in a retryable way (Retry-After)',
+  503: 'SERVICE_UNAVAILABLE: a dependency failed in a retryable way; AUTHORIZER_FAILURE: the gateway got no answer from the authorizer; API_KEY_UNAVAILABLE: the gateway does not take the rate-limit key of a valid token (drift). All three: retry after Retry-After seconds',
   504: 'GATEWAY_TIMEOUT: the function did not answer in time',
 };
 
