@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { consoleConfig } from '../../infra/cdk/console.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
-import { actionsOf, isConsoleDeployer, ofType, render, resourcesOf, type Statement, type Synthesized, synthesize } from './template-support.js';
+import { actionsOf, isConsoleDeployer, ofType, render, type Resource, resourcesOf } from './template-support.js';
+import { type Statement, type Synthesized, synthesize } from './template-support.js';
 
 /**
  * The console in AWS: a private bucket that only the distribution reads (origin access
@@ -22,19 +23,32 @@ beforeAll(() => {
 });
 afterAll(() => synth?.cleanup());
 
+/** The console's own template (a stack of its own). */
+const consoleResources = () => synth.console!.resources;
 const only = (type: string) => {
-  const found = ofType(synth.resources, type);
+  const found = ofType(consoleResources(), type);
   expect(found.length).toBe(1);
   return found[0]!;
 };
 const distribution = () => only('AWS::CloudFront::Distribution')[1].Properties!.DistributionConfig;
-const siteBucketId = () => ofType(synth.resources, 'AWS::S3::Bucket').find(([id]) => id.startsWith('ConsoleSite'))![0];
+const siteBucketId = () => {
+  const buckets = ofType(consoleResources(), 'AWS::S3::Bucket');
+  return buckets.find(([id]) => id.startsWith('ConsoleSite'))![0];
+};
 
-/** The value of an intrinsic (Ref, Fn::Join, Fn::Split, Fn::Select) with each Ref given by `refs`. */
+/**
+ * The value of an intrinsic (Ref, Fn::Join, Fn::Split, Fn::Select, and Fn::ImportValue of
+ * an output of the API's stack) with each Ref given by `refs`.
+ */
 function evaluate(value: unknown, refs: (name: string) => string): any {
   if (typeof value === 'string' || Array.isArray(value)) return Array.isArray(value) ? value.map((item) => evaluate(item, refs)) : value;
   const [[fn, args]] = Object.entries(value as Record<string, any>) as [[string, any]];
   if (fn === 'Ref') return refs(args);
+  if (fn === 'Fn::ImportValue') {
+    const exported = Object.values(synth.outputs).find((output) => output.Export?.Name === args);
+    if (!exported) throw new Error(`The API stack exports no ${String(args)}`);
+    return evaluate(exported.Value, refs);
+  }
   if (fn === 'Fn::Join') return (evaluate(args[1], refs) as string[]).join(args[0]);
   if (fn === 'Fn::Split') return (evaluate(args[1], refs) as string).split(args[0]);
   if (fn === 'Fn::Select') return (evaluate(args[1], refs) as string[])[args[0]];
@@ -43,14 +57,15 @@ function evaluate(value: unknown, refs: (name: string) => string): any {
 
 describe('console hosting', () => {
   it('keeps the console in a private, encrypted, logged bucket that only the distribution reads', () => {
-    for (const [id, bucket] of ofType(synth.resources, 'AWS::S3::Bucket')) {
+    for (const [id, bucket] of ofType(consoleResources(), 'AWS::S3::Bucket')) {
       // id
       expect(bucket.Properties!.PublicAccessBlockConfiguration).toStrictEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
       expect(bucket.Properties!.BucketEncryption).toBeTruthy();
       expect(bucket.Properties!.AccessControl).toBe(undefined);
     }
-    expect(synth.resources[siteBucketId()]!.Properties!.LoggingConfiguration).toBeTruthy();
-    const policy = ofType(synth.resources, 'AWS::S3::BucketPolicy').find(([, p]) => JSON.stringify(p.Properties!.Bucket).includes(siteBucketId()))![1];
+    expect(consoleResources()[siteBucketId()]!.Properties!.LoggingConfiguration).toBeTruthy();
+    const onSite = ([, p]: [string, Resource]) => JSON.stringify(p.Properties!.Bucket).includes(siteBucketId());
+    const policy = ofType(consoleResources(), 'AWS::S3::BucketPolicy').find(onSite)![1];
     const statements = policy.Properties!.PolicyDocument.Statement as (Statement & { Principal?: unknown })[];
     const reads = statements.filter((statement) => statement.Effect === 'Allow');
     expect(reads.map((statement) => ({ principal: statement.Principal, actions: actionsOf(statement) }))).toStrictEqual([{ principal: { Service: 'cloudfront.amazonaws.com' }, actions: ['s3:GetObject'] }]);
@@ -86,15 +101,17 @@ describe('console hosting', () => {
   });
 
   it('deploys the build and its settings with the library’s deployer, which writes the console bucket and nothing else of ours', () => {
-    const deployments = ofType(synth.resources, 'Custom::CDKBucketDeployment');
+    const deployments = ofType(consoleResources(), 'Custom::CDKBucketDeployment');
     expect(deployments.length).toBe(2);
     for (const [, deployment] of deployments) expect(deployment.Properties!.DestinationBucketKeyPrefix).toBe('console/');
-    const writes = ofType(synth.resources, 'AWS::IAM::Policy')
+    const writes = ofType(consoleResources(), 'AWS::IAM::Policy')
       .filter(([id]) => isConsoleDeployer(id))
       .flatMap(([, policy]) => policy.Properties!.PolicyDocument.Statement as Statement[])
       .filter((statement) => actionsOf(statement).some((action) => action.startsWith('s3:Put') || action.startsWith('s3:DeleteObject')));
     expect(writes.flatMap(resourcesOf).map(render).sort()).toStrictEqual([`<${siteBucketId()}.Arn>`, `<${siteBucketId()}.Arn>/*`]);
-    expect(synth.outputs.ConsoleUrl.Value).toStrictEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [only('AWS::CloudFront::Distribution')[0], 'DomainName'] }, '/console/']] });
+    const domain = { 'Fn::GetAtt': [only('AWS::CloudFront::Distribution')[0], 'DomainName'] };
+    const url = { 'Fn::Join': ['', ['https://', domain, '/console/']] };
+    expect(synth.console!.outputs.ConsoleUrl.Value).toStrictEqual(url);
   });
 
   it('tells the console the identity provider the API trusts, its client there, and how to ask for the API’s audience', () => {
