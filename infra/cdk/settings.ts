@@ -76,7 +76,7 @@ export interface ServiceSettings extends OperationsSettings {
    */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
-   * Retention of function logs and API access logs, in days (a CloudWatch Logs retention value).
+   * Retention of every log group the stacks make, in days (a CloudWatch Logs retention value).
    * @default 30
    */
   logRetentionDays: RetentionDays;
