@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { regionalName } from '../../infra/cdk/names.js';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
 import { DEFAULT_SETTINGS, readSettings, SettingsError } from '../../infra/cdk/settings.js';
 import { ofType, type Resource, serviceFunctions, type Synthesized } from './template-support.js';
@@ -323,6 +324,22 @@ describe('stages and Regions side by side, on any bootstrap', () => {
       const region = name.includes('<AWS::Region>');
       expect({ name, unique: stage && (region || !accountWide) }).toStrictEqual({ name, unique: true });
     }
+  });
+
+  it('fits a long stack name into a short name limit by a hash of what it cuts, keeping the Region', () => {
+    const resolved = (stackName: string) => {
+      const stack = new Stack(new App(), stackName, { stackName });
+      return stack.resolve(regionalName(stack, 'site', 64));
+    };
+    const long = 'ServiceAccountTokens-a-very-long-stage-name-for-a-feature-branch';
+    const [first, second] = [`${long}-one`, `${long}-two`].map(resolved);
+    const literal = (joined: unknown) => (joined as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][0] as string;
+    expect(literal(first).length).toBe(64 - 20 + 1);
+    expect(literal(first)).not.toBe(literal(second));
+    expect((first as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1]).toStrictEqual({ Ref: 'AWS::Region' });
+    // A short one is kept whole.
+    const short = { 'Fn::Join': ['', ['ServiceAccountTokens-dev-site-', { Ref: 'AWS::Region' }]] };
+    expect(resolved('ServiceAccountTokens-dev')).toStrictEqual(short);
   });
 
   it('shares no such name between two stages in one account', () => {
