@@ -1,18 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ALARMS, API_KEY_QUOTA } from '../../infra/cdk/alarms.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
-import { PROJECT_ROOT } from '../../infra/cdk/service-function.js';
-import { SERVICE_METRICS, stageShape } from '../../bench/cost-model.js';
-import { authorizer, streamFunctions } from '../../infra/routes.js';
-import { ofType, parentValue, render, type Resource } from './template-support.js';
+import type { CfnResource } from 'aws-cdk-lib';
+import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../../infra/routes.js';
+import { actionsOf, ofType, parentValue, render, type Resource, resourcesOf } from './template-support.js';
 import { type Statement, type Synthesized, synthesize } from './template-support.js';
 
 /**
  * What watches a stage, from one synthesis with the default context (no bundling: only
- * the templates matter): the alarms and where they go, what they cost, the dashboard.
- * Gradual rollout: stack.test.ts; the web ACL and the account around the stack:
+ * the templates matter): the alarms and where they go, the dashboard,
+ * and the gradual rollout they stop. The web ACL and the account around the stack:
  * perimeter.test.ts.
  */
 
@@ -175,35 +172,6 @@ describe('alarms', () => {
   });
 });
 
-describe('what a stage costs a month', () => {
-  it('counts the alarm metrics, functions and methods the stack has', () => {
-    const shape = stageShape({ waf: true, commonRuleSet: true, detailedApiMetrics: true });
-    const metricsOf = (alarm: Resource) => {
-      const metrics = alarm.Properties!.Metrics as { MetricStat?: unknown }[] | undefined;
-      return metrics ? metrics.filter((entry) => entry.MetricStat).length : 1;
-    };
-    const alarmMetrics = alarms().reduce((sum, [, alarm]) => sum + metricsOf(alarm), 0);
-    const methods = ofType(synth.resources, 'AWS::ApiGateway::Method').length;
-    const counted = { alarmMetrics: shape.alarmMetrics, functions: shape.functions, methods: shape.methods };
-    expect(counted).toStrictEqual({ alarmMetrics, functions: functionIds().length, methods });
-  });
-
-  it('counts every metric the code publishes', () => {
-    const published = new Set<string>();
-    const visit = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) visit(path);
-        else if (/\.m?ts$/.test(entry.name)) {
-          for (const [, name] of readFileSync(path, 'utf8').matchAll(/addMetric\('(\w+)'/g)) published.add(name!);
-        }
-      }
-    };
-    for (const dir of ['shared', 'functions']) visit(join(PROJECT_ROOT, dir));
-    expect([...published].sort()).toStrictEqual([...SERVICE_METRICS].sort());
-  });
-});
-
 describe('dashboard', () => {
   it('is named after stage and Region; shows the API, every function, the audit trail, capacity, the web ACL', () => {
     const [, dashboard] = ofType(ops(), 'AWS::CloudWatch::Dashboard')[0]!;
@@ -224,5 +192,82 @@ describe('dashboard', () => {
       expect({ id, shown: body.split(`"Ref":"${parameter}"`).length - 1 }).toStrictEqual({ id, shown: 3 + more });
     }
     expect(body).toContain('alarm');
+  });
+});
+
+describe('gradual rollout', () => {
+  const aliased = () => [...routes.map((route) => route.id), authorizer.id];
+  const aliasOf = (id: string) => {
+    const fn = synth.stack.functions.get(id)!;
+    return synth.resources[synth.stack.getLogicalId(fn.alias!.node.defaultChild as CfnResource)]!;
+  };
+  const nestedStackId = () => ofType(synth.resources, 'AWS::CloudFormation::Stack')[0]![0];
+
+  it('gives the authorizer and every route’s function a live alias on its current version', () => {
+    expect(ofType(synth.resources, 'AWS::Lambda::Alias').length).toBe(aliased().length);
+    for (const id of aliased()) {
+      const { Name: name, FunctionName: fn, FunctionVersion: version } = aliasOf(id).Properties!;
+      expect({ id, name, fn }).toStrictEqual({ id, name: 'live', fn: { Ref: synth.functionId(id) } });
+      const versionId = version['Fn::GetAtt'][0] as string;
+      const version_ = { Type: 'AWS::Lambda::Version', Properties: { FunctionName: { Ref: synth.functionId(id) } } };
+      expect(synth.resources[versionId]).toMatchObject(version_);
+    }
+    // Nothing that runs on a schedule, at deploy time or from the stream is rolled out by CodeDeploy.
+    for (const { id } of [...scheduledFunctions, ...deployFunctions, ...streamFunctions]) {
+      expect({ id, alias: synth.stack.functions.get(id)!.alias }).toStrictEqual({ id, alias: undefined });
+    }
+  });
+
+  it('hands each alias’s move to CodeDeploy, canary by default, rolling back on its errors or the API’s 5XX', () => {
+    const [applicationId] = ofType(synth.resources, 'AWS::CodeDeploy::Application')[0]!;
+    const groups = new Map(
+      ofType(ops(), 'AWS::CodeDeploy::DeploymentGroup').map(([, { Properties: group }]) => {
+        return [group!.DeploymentGroupName as string, group!];
+      }),
+    );
+    expect([...groups.keys()].sort()).toStrictEqual(aliased().sort());
+    const alarmId = (prefix: string) => {
+      return ofType(ops(), 'AWS::CloudWatch::Alarm').find(([id]) => id.startsWith(prefix))![0];
+    };
+    for (const id of aliased()) {
+      const alias = aliasOf(id);
+      const update = { ApplicationName: { Ref: applicationId }, DeploymentGroupName: id };
+      const policy = { CodeDeployLambdaAliasUpdate: update };
+      expect({ id, policy: alias.UpdatePolicy }).toStrictEqual({ id, policy });
+      // The group and its alarms exist before CloudFormation hands CodeDeploy an alias to move.
+      expect({ id, after: alias.DependsOn }).toStrictEqual({ id, after: [nestedStackId()] });
+      const group = groups.get(id)!;
+      expect(parentValue(synth, group.ApplicationName)).toStrictEqual({ Ref: applicationId });
+      expect(group).toMatchObject({
+        DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
+        DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
+        AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
+      });
+      const own = id === authorizer.id ? alarmId('AuthorizerFailures') : alarmId(`Errors${id.replaceAll('-', '')}`);
+      const alarms = [own, alarmId('ApiServerErrors')].map((alarm) => ({ Name: { Ref: alarm } }));
+      const rollbackOn = { Enabled: true, Alarms: alarms };
+      expect({ id, alarms: group.AlarmConfiguration }).toStrictEqual({ id, alarms: rollbackOn });
+    }
+  });
+
+  it('lets CodeDeploy move these aliases and read alarms, and nothing else', () => {
+    const [roleId, role] = ofType(ops(), 'AWS::IAM::Role')[0]!;
+    const trusted = role.Properties!.AssumeRolePolicyDocument.Statement[0].Principal;
+    expect(trusted).toStrictEqual({ Service: 'codedeploy.amazonaws.com' });
+    expect(role.Properties!.ManagedPolicyArns).toBe(undefined);
+    const statements = ofType(ops(), 'AWS::IAM::Policy')
+      .filter(([, policy]) => JSON.stringify(policy.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap(([, policy]) => policy.Properties!.PolicyDocument.Statement as Statement[]);
+    const moveAlias = ['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias'];
+    expect(statements.map(actionsOf)).toStrictEqual([moveAlias, ['cloudwatch:DescribeAlarms']]);
+    const aliasArns = resourcesOf(statements[0]!).map((arn) => render(arn));
+    expect(aliasArns.length).toBe(aliased().length);
+    const aliasArn = /^arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:<referenceto\w+Ref>:live$/;
+    for (const arn of aliasArns) expect(arn).toMatch(aliasArn);
+    // The parameters are the aliased functions' names.
+    const parameterOf = (arn: string) => ({ Ref: arn.split('<')[4]!.split('>')[0] });
+    const names = aliasArns.map((arn) => (parentValue(synth, parameterOf(arn)) as { Ref: string }).Ref);
+    expect(names.sort()).toStrictEqual(aliased().map((id) => synth.functionId(id)).sort());
+    expect(statements[1]!.Resource).toBe('*');
   });
 });

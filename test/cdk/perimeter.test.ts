@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validations } from 'aws-cdk-lib';
 import { DEFAULT_OPERATIONS } from '../../infra/cdk/operations-settings.js';
@@ -6,13 +8,15 @@ import { anonymousRouteLimits, COUNTED_COMMON_RULES } from '../../infra/cdk/waf.
 import { routePathPattern, WAF_RETRY_AFTER_SECONDS } from '../../infra/cdk/waf.js';
 import { problemType } from '../../shared/http/problem.js';
 import { routes } from '../../infra/routes.js';
-import { stageShape } from '../../bench/cost-model.js';
-import { ofType, render, type Synthesized, synthesize } from './template-support.js';
+import { SERVICE_METRICS, stageShape } from '../../bench/cost-model.js';
+import { PROJECT_ROOT } from '../../infra/cdk/service-function.js';
+import { ofType, render, type Resource, type Synthesized, synthesize } from './template-support.js';
 
 /**
  * The stage's edges: the web ACL in front of it, what it leaves alone in the account, the
- * stacks' headroom under CloudFormation's resource limit, and what context turns off (the
- * web ACL, the stack's own alarm topic, the console), from two syntheses without bundling.
+ * stacks' headroom under CloudFormation's resource limit, what a stage costs a month by
+ * the count of its parts, and what context turns off (the web ACL, the stack's own alarm
+ * topic, the console), from two syntheses without bundling.
  */
 
 let synth: Synthesized;
@@ -126,10 +130,6 @@ describe('web ACL', () => {
     expect(excluded.test('/prod/api/v1/auth/token')).toBe(false);
   });
 
-  it('has the rules the cost model counts', () => {
-    expect(stageShape({ waf: true, commonRuleSet: true, detailedApiMetrics: true }).wafRules).toBe(rules().length);
-  });
-
   it('stops synthesis when a route open to anyone has no per-address limit', () => {
     const open = { ...routes.find((route) => route.id === 'exchange-token')!, id: 'new-open-route' };
     const limits = () => anonymousRouteLimits([...routes, open], synth.stack.settings);
@@ -220,5 +220,36 @@ describe('what context turns off', () => {
     expect(bare.console).toBe(undefined);
     expect(Object.keys(bare.templates).filter((file) => file.includes('console'))).toStrictEqual([]);
     expect(ofType(bare.resources, 'AWS::ApiGateway::RestApi').length).toBe(1);
+  });
+});
+
+describe('what a stage costs a month', () => {
+  it('counts the web ACL’s rules, and the alarm metrics, functions and methods the stack has', () => {
+    expect(stageShape({ waf: true, commonRuleSet: true, detailedApiMetrics: true }).wafRules).toBe(rules().length);
+    const shape = stageShape({ waf: true, commonRuleSet: true, detailedApiMetrics: true });
+    const metricsOf = (alarm: Resource) => {
+      const metrics = alarm.Properties!.Metrics as { MetricStat?: unknown }[] | undefined;
+      return metrics ? metrics.filter((entry) => entry.MetricStat).length : 1;
+    };
+    const alarms = ofType(synth.operations.resources, 'AWS::CloudWatch::Alarm');
+    const alarmMetrics = alarms.reduce((sum, [, alarm]) => sum + metricsOf(alarm), 0);
+    const methods = ofType(synth.resources, 'AWS::ApiGateway::Method').length;
+    const counted = { alarmMetrics: shape.alarmMetrics, functions: shape.functions, methods: shape.methods };
+    expect(counted).toStrictEqual({ alarmMetrics, functions: synth.stack.functions.size, methods });
+  });
+
+  it('counts every metric the code publishes', () => {
+    const published = new Set<string>();
+    const visit = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) visit(path);
+        else if (/\.m?ts$/.test(entry.name)) {
+          for (const [, name] of readFileSync(path, 'utf8').matchAll(/addMetric\('(\w+)'/g)) published.add(name!);
+        }
+      }
+    };
+    for (const dir of ['shared', 'functions']) visit(join(PROJECT_ROOT, dir));
+    expect([...published].sort()).toStrictEqual([...SERVICE_METRICS].sort());
   });
 });

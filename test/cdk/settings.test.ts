@@ -1,8 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { App, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
-import { regionalName } from '../../infra/cdk/names.js';
+import { App } from 'aws-cdk-lib';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
 import { DEFAULT_SETTINGS, readSettings, SettingsError } from '../../infra/cdk/settings.js';
 import { ofType, type Resource, serviceFunctions, type Synthesized } from './template-support.js';
@@ -11,8 +8,7 @@ import { synthesize, UNBUNDLED } from './template-support.js';
 /**
  * Deployment settings from CDK context, as `-c key=value` passes them (strings): each one
  * lands where it should, and a malformed one stops synthesis. Bundling is skipped: only
- * the template matters here. The stage is synthesized with a bootstrap qualifier of its
- * own and cdk-nag registered, as `npm run synth` registers it.
+ * the template matters here. Stages side by side and bootstrap qualifiers: console.test.ts.
  */
 
 const context = {
@@ -40,22 +36,21 @@ const context = {
   wafTokenExchangeRateLimit: '100',
   wafSecretScanningRateLimit: '50',
   wafCommonRuleSet: 'false',
-  '@aws-cdk/core:bootstrapQualifier': 'tokens42',
 };
 
 let synth: Synthesized;
 beforeAll(() => {
-  synth = synthesize({ bundle: false, context, nag: true });
+  synth = synthesize({ bundle: false, context });
 });
 afterAll(() => synth?.cleanup());
 
 /** Every resource of every template of the app (the API's, the nested operations', the console's), by file. */
 type Located = [file: string, id: string, resource: Resource];
-const everyResource = (of: Synthesized = synth): Located[] =>
+const everyResource = (of: Synthesized): Located[] =>
   Object.entries(of.templates).flatMap(([file, template]) => {
     return Object.entries(template.Resources).map(([id, resource]): Located => [file, id, resource]);
   });
-const logGroups = () => everyResource().filter(([, , resource]) => resource.Type === 'AWS::Logs::LogGroup');
+const logGroups = () => everyResource(synth).filter(([, , resource]) => resource.Type === 'AWS::Logs::LogGroup');
 /** Every warning of the app's constructs. */
 const warnings = (values: Record<string, unknown>) => {
   const { app } = createServiceApp({ nag: false, context: { ...UNBUNDLED, ...values } });
@@ -233,134 +228,5 @@ describe('deployment settings', () => {
       expect(() => readSettings(contextWith({ [key]: value }))).toThrow(SettingsError);
       expect(() => readSettings(contextWith({ [key]: value }))).toThrow(new RegExp(`Context ${key} `));
     }
-  });
-});
-
-/**
- * Names that must be unique in an account or a Region: what each such resource is called
- * in the template, rendered (`<AWS::Region>`), or undefined when CloudFormation names it.
- */
-const UNIQUE_NAMES: Record<string, (properties: Record<string, any>) => unknown> = {
-  'AWS::CloudWatch::Alarm': (p) => p.AlarmName,
-  'AWS::CloudWatch::Dashboard': (p) => p.DashboardName,
-  'AWS::WAFv2::WebACL': (p) => p.Name,
-  'AWS::CloudFront::ResponseHeadersPolicy': (p) => p.ResponseHeadersPolicyConfig?.Name,
-  'AWS::CloudFront::OriginAccessControl': (p) => p.OriginAccessControlConfig?.Name,
-  'AWS::CloudFront::Function': (p) => p.Name,
-  'AWS::Logs::LogGroup': (p) => p.LogGroupName,
-  'AWS::CodeDeploy::Application': (p) => p.ApplicationName,
-  'AWS::SNS::Topic': (p) => p.TopicName,
-  'AWS::SQS::Queue': (p) => p.QueueName,
-  'AWS::DynamoDB::Table': (p) => p.TableName,
-  'AWS::Lambda::Function': (p) => p.FunctionName,
-  'AWS::IAM::Role': (p) => p.RoleName,
-  'AWS::S3::Bucket': (p) => p.BucketName,
-  'AWS::Events::EventBus': (p) => p.Name,
-  'AWS::Events::Rule': (p) => p.Name,
-  'AWS::KMS::Alias': (p) => p.AliasName,
-};
-
-/** Names unique across Regions (CloudFront's policies and functions, dashboards, roles): they need the Region too. */
-const ACCOUNT_WIDE = [
-  'AWS::CloudFront::ResponseHeadersPolicy',
-  'AWS::CloudFront::OriginAccessControl',
-  'AWS::CloudFront::Function',
-  'AWS::CloudWatch::Dashboard',
-  'AWS::IAM::Role',
-];
-
-/** Every given unique name of the app, rendered, with whether it is unique across Regions, and any export name. */
-function uniqueNames(of: Synthesized): { name: string; accountWide: boolean }[] {
-  const names = everyResource(of).flatMap(([, , resource]) => {
-    const name = UNIQUE_NAMES[resource.Type]?.(resource.Properties ?? {});
-    return name === undefined ? [] : [{ name: renderName(name), accountWide: ACCOUNT_WIDE.includes(resource.Type) }];
-  });
-  const exports = Object.values(of.templates).flatMap((template) =>
-    Object.values(template.Outputs ?? {}).flatMap((output) => {
-      return output.Export ? [{ name: renderName(output.Export.Name), accountWide: false }] : [];
-    }),
-  );
-  return [...names, ...exports];
-}
-
-function renderName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const node = value as Record<string, any>;
-  if (node['Fn::Join']) return (node['Fn::Join'][1] as unknown[]).map(renderName).join(node['Fn::Join'][0] as string);
-  if (node.Ref) return `<${node.Ref as string}>`;
-  throw new Error(`A name that cannot be read: ${JSON.stringify(value)}`);
-}
-
-describe('stages and Regions side by side, on any bootstrap', () => {
-  let prod: Synthesized;
-  beforeAll(() => {
-    prod = synthesize({ bundle: false, context: { stageName: 'prod' } });
-  });
-  afterAll(() => prod?.cleanup());
-
-  it('names each stage’s stacks after the stage, with `prod` when none is given', () => {
-    const files = Object.keys(synth.templates).filter((file) => !file.includes('.nested.')).sort();
-    const stacks = ['ServiceAccountTokens-staging-console', 'ServiceAccountTokens-staging'];
-    const expected = stacks.map((name) => `${name}.template.json`);
-    expect(files).toStrictEqual(expected);
-    const names = [prod.stack.stackName, prod.console!.stack.stackName];
-    expect(names).toStrictEqual(['ServiceAccountTokens-prod', 'ServiceAccountTokens-prod-console']);
-    expect(createServiceApp({ nag: false, context: UNBUNDLED }).stack.stackName).toBe('ServiceAccountTokens-prod');
-    // A stack deployed before stages were part of its name keeps it by context.
-    const kept = createServiceApp({ nag: false, context: { ...UNBUNDLED, stackName: 'ServiceAccountTokens' } });
-    const keptNames = [kept.stack.stackName, kept.console!.stackName, kept.stack.settings.stageName];
-    expect(keptNames).toStrictEqual(['ServiceAccountTokens', 'ServiceAccountTokens-console', 'prod']);
-  });
-
-  it('names what is unique in an account after stage and Region, in a Region after the stage, or leaves it', () => {
-    const names = uniqueNames(synth);
-    // CloudFront's three, the web ACL, the dashboard, the bus, the execution logs, every alarm, and the exports.
-    expect(names.length > 90).toBe(true);
-    expect(names.filter(({ accountWide }) => accountWide).length).toBe(4);
-    for (const { name, accountWide } of names) {
-      // API Gateway names the execution logs after the API's id, unique already.
-      const executionLogs = /^API-Gateway-Execution-Logs_<Api\w+>\/staging$/.test(name);
-      const stage = name.replaceAll('-', '').includes('ServiceAccountTokensstaging') || executionLogs;
-      const region = name.includes('<AWS::Region>');
-      expect({ name, unique: stage && (region || !accountWide) }).toStrictEqual({ name, unique: true });
-    }
-  });
-
-  it('fits a long stack name into a short name limit by a hash of what it cuts, keeping the Region', () => {
-    const resolved = (stackName: string) => {
-      const stack = new Stack(new App(), stackName, { stackName });
-      return stack.resolve(regionalName(stack, 'site', 64));
-    };
-    const long = 'ServiceAccountTokens-a-very-long-stage-name-for-a-feature-branch';
-    const [first, second] = [`${long}-one`, `${long}-two`].map(resolved);
-    const literal = (joined: unknown) => (joined as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][0] as string;
-    expect(literal(first).length).toBe(64 - 20 + 1);
-    expect(literal(first)).not.toBe(literal(second));
-    expect((first as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1]).toStrictEqual({ Ref: 'AWS::Region' });
-    // A short one is kept whole.
-    const short = { 'Fn::Join': ['', ['ServiceAccountTokens-dev-site-', { Ref: 'AWS::Region' }]] };
-    expect(resolved('ServiceAccountTokens-dev')).toStrictEqual(short);
-  });
-
-  it('shares no such name between two stages in one account', () => {
-    const staging = new Set(uniqueNames(synth).map(({ name }) => name));
-    expect(uniqueNames(prod).filter(({ name }) => staging.has(name))).toStrictEqual([]);
-  });
-
-  it('synthesizes with a bootstrap qualifier of its own, cdk-nag clean, and names no other', () => {
-    // cdk-nag ran during this synthesis, as `npm run synth` runs it: any finding would have failed it.
-    const manifest = readFileSync(join(synth.outdir, 'ServiceAccountTokens-staging-console.assets.json'), 'utf8');
-    expect(manifest).toContain('cdk-tokens42-assets-${AWS::AccountId}-${AWS::Region}');
-    for (const [file, template] of Object.entries(synth.templates).filter(([file]) => !file.includes('.nested.'))) {
-      const version = template.Parameters?.BootstrapVersion?.Default;
-      expect({ file, version }).toStrictEqual({ file, version: '/cdk-bootstrap/tokens42/version' });
-    }
-    const json = readdirSync(synth.outdir).filter((file) => file.endsWith('.json'));
-    const everything = json.map((file) => readFileSync(join(synth.outdir, file), 'utf8')).join('\n');
-    expect(everything).not.toContain(DefaultStackSynthesizer.DEFAULT_QUALIFIER);
-    // The console's deployer reads the asset from the bucket of this qualifier.
-    const policies = ofType(synth.console!.resources, 'AWS::IAM::Policy');
-    const reads = policies.map(([, policy]) => JSON.stringify(policy.Properties!.PolicyDocument));
-    expect(reads.join()).toContain('cdk-tokens42-assets-');
   });
 });

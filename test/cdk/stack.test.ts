@@ -20,7 +20,6 @@ import {
   actionsOf,
   integratedFunction,
   invokedFunction,
-  parentValue,
   allStatements,
   managedPoliciesOf,
   ofType,
@@ -765,80 +764,5 @@ describe('assets for sam local', () => {
       expect(values.DYNAMODB_ENDPOINT).toBe('http://host.docker.internal:8000');
       expect(values.REST_API_ID).toBe('');
     }
-  });
-});
-
-describe('gradual rollout', () => {
-  const aliased = () => [...routes.map((route) => route.id), authorizer.id];
-  const aliasOf = (id: string) => synth.resources[aliasId(id)]!;
-  const nestedStackId = () => ofType(synth.resources, 'AWS::CloudFormation::Stack')[0]![0];
-  const ops = () => synth.operations.resources;
-
-  it('gives the authorizer and every route’s function a live alias on its current version', () => {
-    expect(ofType(synth.resources, 'AWS::Lambda::Alias').length).toBe(aliased().length);
-    for (const id of aliased()) {
-      const { Name: name, FunctionName: fn, FunctionVersion: version } = aliasOf(id).Properties!;
-      expect({ id, name, fn }).toStrictEqual({ id, name: 'live', fn: { Ref: synth.functionId(id) } });
-      const versionId = version['Fn::GetAtt'][0] as string;
-      const version_ = { Type: 'AWS::Lambda::Version', Properties: { FunctionName: { Ref: synth.functionId(id) } } };
-      expect(synth.resources[versionId]).toMatchObject(version_);
-    }
-    // Nothing that runs on a schedule, at deploy time or from the stream is rolled out by CodeDeploy.
-    for (const { id } of [...scheduledFunctions, ...deployFunctions, ...streamFunctions]) {
-      expect({ id, alias: synth.stack.functions.get(id)!.alias }).toStrictEqual({ id, alias: undefined });
-    }
-  });
-
-  it('hands each alias’s move to CodeDeploy, canary by default, rolling back on its errors or the API’s 5XX', () => {
-    const [applicationId] = ofType(synth.resources, 'AWS::CodeDeploy::Application')[0]!;
-    const groups = new Map(
-      ofType(ops(), 'AWS::CodeDeploy::DeploymentGroup').map(([, { Properties: group }]) => {
-        return [group!.DeploymentGroupName as string, group!];
-      }),
-    );
-    expect([...groups.keys()].sort()).toStrictEqual(aliased().sort());
-    const alarmId = (prefix: string) => {
-      return ofType(ops(), 'AWS::CloudWatch::Alarm').find(([id]) => id.startsWith(prefix))![0];
-    };
-    for (const id of aliased()) {
-      const alias = aliasOf(id);
-      const update = { ApplicationName: { Ref: applicationId }, DeploymentGroupName: id };
-      const policy = { CodeDeployLambdaAliasUpdate: update };
-      expect({ id, policy: alias.UpdatePolicy }).toStrictEqual({ id, policy });
-      // The group and its alarms exist before CloudFormation hands CodeDeploy an alias to move.
-      expect({ id, after: alias.DependsOn }).toStrictEqual({ id, after: [nestedStackId()] });
-      const group = groups.get(id)!;
-      expect(parentValue(synth, group.ApplicationName)).toStrictEqual({ Ref: applicationId });
-      expect(group).toMatchObject({
-        DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent5Minutes',
-        DeploymentStyle: { DeploymentType: 'BLUE_GREEN', DeploymentOption: 'WITH_TRAFFIC_CONTROL' },
-        AutoRollbackConfiguration: { Enabled: true, Events: ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] },
-      });
-      const own = id === authorizer.id ? alarmId('AuthorizerFailures') : alarmId(`Errors${id.replaceAll('-', '')}`);
-      const alarms = [own, alarmId('ApiServerErrors')].map((alarm) => ({ Name: { Ref: alarm } }));
-      const rollbackOn = { Enabled: true, Alarms: alarms };
-      expect({ id, alarms: group.AlarmConfiguration }).toStrictEqual({ id, alarms: rollbackOn });
-    }
-  });
-
-  it('lets CodeDeploy move these aliases and read alarms, and nothing else', () => {
-    const [roleId, role] = ofType(ops(), 'AWS::IAM::Role')[0]!;
-    const trusted = role.Properties!.AssumeRolePolicyDocument.Statement[0].Principal;
-    expect(trusted).toStrictEqual({ Service: 'codedeploy.amazonaws.com' });
-    expect(role.Properties!.ManagedPolicyArns).toBe(undefined);
-    const statements = ofType(ops(), 'AWS::IAM::Policy')
-      .filter(([, policy]) => JSON.stringify(policy.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]))
-      .flatMap(([, policy]) => policy.Properties!.PolicyDocument.Statement as Statement[]);
-    const moveAlias = ['lambda:GetAlias', 'lambda:GetProvisionedConcurrencyConfig', 'lambda:UpdateAlias'];
-    expect(statements.map(actionsOf)).toStrictEqual([moveAlias, ['cloudwatch:DescribeAlarms']]);
-    const aliasArns = resourcesOf(statements[0]!).map((arn) => render(arn));
-    expect(aliasArns.length).toBe(aliased().length);
-    const aliasArn = /^arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:<referenceto\w+Ref>:live$/;
-    for (const arn of aliasArns) expect(arn).toMatch(aliasArn);
-    // The parameters are the aliased functions' names.
-    const parameterOf = (arn: string) => ({ Ref: arn.split('<')[4]!.split('>')[0] });
-    const names = aliasArns.map((arn) => (parentValue(synth, parameterOf(arn)) as { Ref: string }).Ref);
-    expect(names.sort()).toStrictEqual(aliased().map((id) => synth.functionId(id)).sort());
-    expect(statements[1]!.Resource).toBe('*');
   });
 });
