@@ -1,5 +1,7 @@
 import { ACCESS_LOG_FIELDS } from '../infra/cdk/api.js';
 import { FUNCTION_MEMORY_MB } from '../infra/cdk/bundling.js';
+import { ALARMS, LOG_METRICS } from '../infra/alarm-catalog.js';
+import { deployFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
 
 /**
  * What a million token-authenticated calls cost in AWS, from the durations the benchmark
@@ -22,7 +24,126 @@ export const PRICES = {
   dynamodbWritePerMillion: { usd: 0.625, source: 'DynamoDB on-demand write request units, same sources' },
   logsIngestionPerGb: { usd: 0.5, source: 'CloudWatch Logs standard ingestion (summary of June 2026)' },
   xrayTracesPerMillion: { usd: 5, source: 'X-Ray traces recorded (AWS X-Ray pricing page, stored copy)' },
+  wafRequestsPerMillion: {
+    usd: 0.6,
+    source: 'AWS WAF requests inspected by a web ACL (https://aws.amazon.com/waf/pricing/)',
+  },
 } as const;
+
+/**
+ * What a stage costs each month whatever its traffic, us-east-1, without free tiers (the
+ * account's first 10 alarms, 3 dashboards and 10 custom metrics are free). AWS's pricing
+ * pages render their figures in the browser: these are as AWS's security best-practices
+ * guide for WAF (https://aws.github.io/aws-security-services-best-practices/guides/waf/waf-cost/docs/)
+ * and third-party summaries give them, read on `FIXED_PRICES_READ`; check them against the
+ * pages named before relying on them.
+ */
+export const FIXED_PRICES_READ = '2026-12-06';
+export const FIXED_PRICES = {
+  wafWebAcl: { usd: 5, source: 'AWS WAF, a web ACL a month (https://aws.amazon.com/waf/pricing/)' },
+  wafRule: {
+    usd: 1,
+    source:
+      'AWS WAF, a rule a month; a rule group counts as one rule, and AWS’s common rule set has no fee of its own ' +
+      '(same page)',
+  },
+  alarmMetric: {
+    usd: 0.1,
+    source:
+      'CloudWatch, a standard-resolution alarm metric a month; an alarm on metric math pays for each metric ' +
+      '(https://aws.amazon.com/cloudwatch/pricing/)',
+  },
+  dashboard: { usd: 3, source: 'CloudWatch, a dashboard a month (same page)' },
+  customMetric: {
+    usd: 0.3,
+    source:
+      'CloudWatch, a custom metric a month, first 10,000; API Gateway’s per-method metrics are billed as such ' +
+      '(same page; ' +
+      'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html)',
+  },
+  kmsKey: { usd: 1, source: 'AWS KMS, a customer managed key a month (https://aws.amazon.com/kms/pricing/)' },
+} as const;
+
+/** The metrics the functions publish (EMF), each a custom metric once it has data. */
+export const SERVICE_METRICS = [
+  'TokenCreated',
+  'TokenDeleted',
+  'TokenRotated',
+  'FederationPolicyCreated',
+  'TokenExchanged',
+  'TokenExchangeRefused',
+  'UsagePlans',
+  'ApiKeys',
+  'ExpiryNotices',
+  'SuspendedUnused',
+];
+
+/** API Gateway's metrics per method with detailed metrics on (no cache: no cache hit and miss counts). */
+const API_METRICS_PER_METHOD = ['Count', '4XXError', '5XXError', 'Latency', 'IntegrationLatency'].length;
+
+/** What of a stage is billed by the month, counted from the route table and the alarm catalog. */
+export interface StageShape {
+  functions: number;
+  methods: number;
+  /** Alarm metrics: one per alarm, two for the API's 5XX rate (a ratio). */
+  alarmMetrics: number;
+  wafRules: number;
+  waf: boolean;
+  detailedApiMetrics: boolean;
+}
+
+export function stageShape(options: { waf: boolean; commonRuleSet: boolean; detailedApiMetrics: boolean }): StageShape {
+  const functions = routes.length + 1 + scheduledFunctions.length + deployFunctions.length + streamFunctions.length;
+  // Every function's throttles; every function's errors but the authorizer's; each stage-wide alarm once.
+  const perFunction = 2 * functions - 1;
+  const stageWide = Object.keys(ALARMS).length - 2;
+  const anonymous = routes.filter((route) => route.auth === 'none' && route.throttle).length;
+  return {
+    functions,
+    methods: routes.length,
+    alarmMetrics: perFunction + stageWide + 1,
+    // A limit per anonymous route, one for the whole API, and the common rule set.
+    wafRules: anonymous + 1 + (options.commonRuleSet ? 1 : 0),
+    waf: options.waf,
+    detailedApiMetrics: options.detailedApiMetrics,
+  };
+}
+
+export interface FixedLine {
+  item: string;
+  perMonth: number;
+}
+
+export function fixedMonthlyCosts(shape: StageShape): FixedLine[] {
+  const { wafWebAcl, wafRule, alarmMetric, dashboard, customMetric, kmsKey } = FIXED_PRICES;
+  const fromLogs = Object.keys(LOG_METRICS).length;
+  const perMethod = shape.methods * API_METRICS_PER_METHOD;
+  const waf = {
+    item: `AWS WAF: the web ACL and its ${shape.wafRules} rules`,
+    perMonth: wafWebAcl.usd + shape.wafRules * wafRule.usd,
+  };
+  const detailed = {
+    item:
+      `API Gateway per-method metrics (${shape.methods} methods × ${API_METRICS_PER_METHOD}; ` +
+      'context apiDetailedMetrics=false drops them)',
+    perMonth: perMethod * customMetric.usd,
+  };
+  return [
+    ...(shape.waf ? [waf] : []),
+    { item: `CloudWatch alarms (${shape.alarmMetrics} alarm metrics)`, perMonth: shape.alarmMetrics * alarmMetric.usd },
+    { item: 'CloudWatch dashboard', perMonth: dashboard.usd },
+    {
+      item:
+        `custom metrics: the service's ${SERVICE_METRICS.length} and the ${fromLogs} counted from logs ` +
+        '(each once it has data)',
+      perMonth: (SERVICE_METRICS.length + fromLogs) * customMetric.usd,
+    },
+    ...(shape.detailedApiMetrics ? [detailed] : []),
+    { item: 'KMS key of the notices and alarm topics', perMonth: kmsKey.usd },
+  ];
+}
+
+export const fixedTotal = (lines: FixedLine[]) => lines.reduce((sum, line) => sum + line.perMonth, 0);
 export const PRICES_READ = '2026-11-30';
 
 /** X-Ray's default sampling rule: one request a second, then 5 % of the rest. At volume, about 5 %. */
@@ -105,6 +226,7 @@ export function costPerMillion(input: CostInput, options: { cacheSeconds: number
       perMillion: (gb(calls * accessLogBytes()) + gb((calls + authorizerRuns) * platformBytes)) * PRICES.logsIngestionPerGb.usd,
     },
     { item: 'X-Ray traces (default sampling)', perMillion: XRAY_SAMPLED * PRICES.xrayTracesPerMillion.usd },
+    { item: 'AWS WAF requests (the web ACL, on by default)', perMillion: PRICES.wafRequestsPerMillion.usd },
   ];
 }
 

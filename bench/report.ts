@@ -4,6 +4,8 @@ import { FUNCTION_MEMORY_MB } from '../infra/cdk/bundling.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { replaceBetween } from '../scripts/readme-blocks.js';
 import { costPerMillion, PRICES, PRICES_READ, total } from './cost-model.js';
+import { FIXED_PRICES, FIXED_PRICES_READ, fixedMonthlyCosts, fixedTotal, stageShape } from './cost-model.js';
+import { DEFAULT_OPERATIONS } from '../infra/cdk/operations-settings.js';
 import type { LifecycleCase } from './lifecycle.js';
 
 /**
@@ -89,7 +91,32 @@ export function costBlock(results: Results): string {
     `Prices read ${PRICES_READ}:`,
     '',
     ...Object.values(PRICES).map((price) => `- ${price.usd} USD: ${price.source}.`),
+    '',
+    ...fixedBlock(),
   ].join('\n');
+}
+
+/** What one stage costs a month with the default context, before any call. */
+function fixedBlock(): string[] {
+  const { waf, wafCommonRuleSet: commonRuleSet, apiDetailedMetrics: detailedApiMetrics } = DEFAULT_OPERATIONS;
+  const lines = fixedMonthlyCosts(stageShape({ waf, commonRuleSet, detailedApiMetrics }));
+  const usd = (n: number) => `$${n.toFixed(2)}`;
+  return [
+    'Fixed monthly costs of one stage, default context, whatever its traffic (us-east-1, no free tier), ' +
+      'from the route table and the alarm catalog (`fixedMonthlyCosts` in `bench/cost-model.ts`):',
+    '',
+    '| item | a month |',
+    '|---|---:|',
+    ...lines.map((line) => `| ${line.item} | ${usd(line.perMonth)} |`),
+    `| **total** | **${usd(fixedTotal(lines))}** |`,
+    '',
+    'CloudFront, CodeDeploy (for Lambda), SNS, EventBridge, SQS and the table bill by use, ' +
+      'and point-in-time recovery by the table’s size: none has a monthly fee of its own.',
+    '',
+    `Prices read ${FIXED_PRICES_READ}:`,
+    '',
+    ...Object.values(FIXED_PRICES).map((price) => `- ${price.usd} USD: ${price.source}.`),
+  ];
 }
 
 export function writeReports(resultsFile = resolve(PROJECT_ROOT, 'bench/results.json')): void {

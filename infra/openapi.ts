@@ -41,9 +41,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, POLICY_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',
   429: 'THROTTLED: over the token’s maxRps; retry after Retry-After seconds',
-  500: 'INTERNAL_ERROR or AUTHORIZER_FAILURE: a bug; quote requestId',
+  500: 'INTERNAL_ERROR: a bug; quote requestId',
   502: 'BAD_GATEWAY: the function failed',
-  503: 'SERVICE_UNAVAILABLE: a dependency failed in a retryable way (Retry-After)',
+  503: 'SERVICE_UNAVAILABLE: a dependency failed in a retryable way; AUTHORIZER_FAILURE: the gateway got no answer from the authorizer; API_KEY_UNAVAILABLE: the gateway does not take the rate-limit key of a valid token (drift). All three: retry after Retry-After seconds',
   504: 'GATEWAY_TIMEOUT: the function did not answer in time',
 };
 

@@ -3,7 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LOCAL_DEFAULTS } from '../shared/config.js';
-import { STACK_NAME } from '../infra/cdk/stack-name.js';
+import { defaultStackName } from '../infra/cdk/stack-name.js';
 import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from '../infra/local/paths.js';
 
 /**
@@ -15,8 +15,11 @@ import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from '../infra/local/paths.js';
  * table and JWKS are used.
  */
 
+/** The template of the default stage's API stack. */
+const DEFAULT_STACK = defaultStackName('prod');
+
 const usage = `Usage: npm run sam-env -- [options]
-  --template FILE           synthesized template (default cdk.out/${STACK_NAME}.template.json)
+  --template FILE           synthesized template (default cdk.out/${DEFAULT_STACK}.template.json)
   --out FILE                env-vars file to write (default .local/sam-env.json)
   --dynamodb-endpoint URL   DynamoDB Local as the containers reach it
                             (default: the one \`npm start\` runs, else http://host.docker.internal:8000)
@@ -103,7 +106,7 @@ function main(): number {
   try {
     ({ values } = parseArgs({
       options: {
-        template: { type: 'string', default: resolve(PROJECT_ROOT, 'cdk.out', `${STACK_NAME}.template.json`) },
+        template: { type: 'string', default: resolve(PROJECT_ROOT, 'cdk.out', `${DEFAULT_STACK}.template.json`) },
         out: { type: 'string', default: resolve(LOCAL_DIR, 'sam-env.json') },
         'dynamodb-endpoint': { type: 'string' },
         'jwks-url': { type: 'string' },

@@ -13,11 +13,14 @@ import type { ServiceSettings } from './settings.js';
  */
 export class ServiceApi {
   readonly api: apigw.RestApi;
+  readonly accessLogs: logs.LogGroup;
   private readonly jsonObject: apigw.Model;
   private readonly bodyValidator: apigw.RequestValidator;
 
   constructor(stack: Stack, settings: ServiceSettings, removalPolicy: RemovalPolicy, routes: readonly Route[] = []) {
-    const accessLogs = new logs.LogGroup(stack, 'AccessLogs', { retention: settings.logRetentionDays, removalPolicy });
+    const retention = settings.logRetentionDays;
+    const accessLogs = (this.accessLogs = new logs.LogGroup(stack, 'AccessLogs', { retention, removalPolicy }));
+    const metricsEnabled = settings.apiDetailedMetrics;
     this.api = new apigw.RestApi(stack, 'Api', {
       restApiName: stack.stackName,
       description: 'Service account access tokens',
@@ -30,7 +33,7 @@ export class ServiceApi {
       deployOptions: {
         stageName: settings.stageName,
         tracingEnabled: true,
-        metricsEnabled: true,
+        metricsEnabled,
         // Execution logs for errors only; never data traces, which would log credentials.
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
@@ -46,7 +49,7 @@ export class ServiceApi {
               {
                 loggingLevel: apigw.MethodLoggingLevel.ERROR,
                 dataTraceEnabled: false,
-                metricsEnabled: true,
+                metricsEnabled,
                 throttlingRateLimit: Math.min(route.throttle!.rateLimit, settings.apiRateLimit),
                 throttlingBurstLimit: Math.min(route.throttle!.burstLimit, settings.apiBurstLimit),
               },
@@ -56,10 +59,19 @@ export class ServiceApi {
         accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
-    Validations.of(this.api.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason: 'Callers are machines with per-token rate limits behind a Lambda authorizer; a WAF web ACL is left to the operator.',
+    // API Gateway would create this group itself, without a retention: made first, it keeps the stack's.
+    const executionLogs = new logs.LogGroup(stack, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${settings.stageName}`,
+      retention,
+      removalPolicy,
     });
+    this.api.deploymentStage.node.addDependency(executionLogs);
+    if (!settings.waf) {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'The web ACL was turned off for this stage by context (waf=false); docs/deploy.md says what it guards.',
+      });
+    }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({
@@ -80,7 +92,8 @@ export class ServiceApi {
 
   /** The route's method, integrated with its function, behind the authorizer unless the route is public. */
   addRoute(route: Route, fn: ServiceFunction, authorizer: apigw.RequestAuthorizer | undefined): void {
-    const integration = new apigw.LambdaIntegration(fn.function, {
+    // The alias: CodeDeploy moves it to a new version gradually (infra/cdk/rollout.ts).
+    const integration = new apigw.LambdaIntegration(fn.invocable, {
       proxy: true,
       // Console test invocations would need a second permission per method.
       allowTestInvoke: false,
@@ -111,6 +124,8 @@ export class ServiceApi {
  */
 export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
+  // The dimension of the metrics the stack counts from these lines (infra/cdk/operations.ts).
+  apiId: '$context.apiId',
   extendedRequestId: '$context.extendedRequestId',
   requestTime: '$context.requestTime',
   requestTimeEpoch: '$context.requestTimeEpoch',

@@ -4,11 +4,14 @@ import { AssetHashType, DockerImage, Duration, type RemovalPolicy, Stack, Valida
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { type ConsoleSettings, consoleCsp } from '../console-settings.js';
 import { CONSOLE_ROOT, consoleSourceHash } from '../local/console-build.js';
+import { nagFlatten, regionalName } from './names.js';
 import type { ServiceSettings } from './settings.js';
 
 export interface ConsoleHostingProps {
@@ -57,7 +60,11 @@ export class ConsoleHosting extends Construct {
     this.bucket = bucket('Site', { serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'site/' });
 
     const issuerOrigin = URL.parse(settings.jwtIssuer)?.origin;
+    // CloudFront's policies, access controls and functions are named per account, across
+    // Regions: each name carries the stack (its stage) and the Region.
+    const stack = Stack.of(this);
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      responseHeadersPolicyName: regionalName(stack, 'headers', 128),
       comment: 'The console: its Content Security Policy and the usual hardening headers',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: consoleCsp([...(issuerOrigin ? [issuerOrigin] : []), ...settings.consoleConnectOrigins]), override: true },
@@ -69,6 +76,7 @@ export class ConsoleHosting extends Construct {
     });
     // `/console/` is the page itself, as under npm start; the bare host leads there.
     const paths = new cloudfront.Function(this, 'ConsolePaths', {
+      functionName: regionalName(stack, 'paths', 64),
       comment: 'Serves /console/ from its index.html; sends / and /console there',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(
@@ -84,10 +92,14 @@ export class ConsoleHosting extends Construct {
     });
 
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: `${Stack.of(this).stackName}: the console, and the API under /api/`,
+      comment: `${stack.stackName}: the console, and the API under /api/`,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+          originAccessControl: new cloudfront.S3OriginAccessControl(this, 'SiteAccess', {
+            originAccessControlName: regionalName(stack, 'site', 64),
+          }),
+        }),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy: headers,
@@ -109,10 +121,18 @@ export class ConsoleHosting extends Construct {
     });
     Validations.of(this.distribution).acknowledge(
       { id: 'AwsSolutions-CFR1', reason: 'The console and API serve every country; who may act is decided by sign-in and the directory.' },
-      { id: 'AwsSolutions-CFR2', reason: 'A WAF web ACL is left to the operator, as for the API stage (AwsSolutions-APIG3).' },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'The files are static; /api/* reaches the API stage, whose regional web ACL inspects it ' +
+          '(a CloudFront web ACL would live in us-east-1).',
+      },
       { id: 'AwsSolutions-CFR4', reason: 'The default CloudFront certificate cannot pin TLS 1.2; a custom domain with its own certificate can.' },
     );
 
+    // The deployer (one function for both copies) logs here, with the stack's retention,
+    // rather than in a group Lambda would create without one.
+    const logGroup = new logs.LogGroup(this, 'DeployerLogs', { retention: settings.logRetentionDays, removalPolicy });
     // Hashed assets are immutable; the page and its settings are checked on every visit.
     const build = consoleBuild();
     new s3deploy.BucketDeployment(this, 'Assets', {
@@ -124,6 +144,7 @@ export class ConsoleHosting extends Construct {
       // Old assets stay: a page loaded before a deployment still finds its scripts.
       prune: false,
       memoryLimit: 512,
+      logGroup,
     });
     new s3deploy.BucketDeployment(this, 'Page', {
       sources: [build, s3deploy.Source.jsonData('config.json', consoleConfig(settings))],
@@ -136,6 +157,7 @@ export class ConsoleHosting extends Construct {
       distribution: this.distribution,
       distributionPaths: [`/${PREFIX}/`, `/${PREFIX}/index.html`, `/${PREFIX}/config.json`],
       memoryLimit: 512,
+      logGroup,
     });
   }
 }
@@ -173,13 +195,25 @@ export function acknowledgeLibraryFunctions(stack: Stack): void {
       Validations.of(child).acknowledge(
         { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', ...reason('logs with the basic execution role') },
         ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({ id: `AwsSolutions-IAM5[Action::${action}]`, ...reason(`uses ${action}`) })),
-        { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', ...reason('reads the console asset from the CDK’s asset bucket') },
+        ...assetBucketObjects(stack).map((objects) => ({
+          id: `AwsSolutions-IAM5[Resource::${objects}]`,
+          ...reason('reads the console asset from the CDK’s asset bucket'),
+        })),
         { id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(consoleBucket(stack))}.Arn>/*]`, ...reason('writes any object of the console bucket') },
         { id: 'AwsSolutions-IAM5[Resource::*]', ...reason('invalidates the distribution’s cached page, which CloudFront grants only on *') },
         { id: 'AwsSolutions-L1', reason: 'The runtime of the CDK’s bucket deployment function is the library’s choice, and moves with it.' },
       );
     }
   }
+}
+
+/**
+ * The objects of the bucket the console's build is uploaded to, as cdk-nag writes them:
+ * the bootstrap's asset bucket, whichever qualifier (or bucket) the synthesizer names.
+ */
+function assetBucketObjects(stack: Stack): string[] {
+  const assets = stack.node.findAll().filter((construct): construct is Asset => construct instanceof Asset);
+  return [...new Set(assets.map((asset) => nagFlatten(stack.resolve(asset.bucket.arnForObjects('*')))))];
 }
 
 function consoleBucket(stack: Stack): s3.CfnBucket {

@@ -1,6 +1,5 @@
 import { type RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -34,32 +33,67 @@ export function noticeMessage(type: (typeof NOTIFIED_EVENTS)[number], base: stri
 }
 
 /**
+ * The key of the service's topics (the notices and, unless an existing one is used, the
+ * alarms): the AWS managed SNS key would let neither EventBridge nor CloudWatch publish.
+ */
+export function topicsKey(stack: Stack, removalPolicy: RemovalPolicy): kms.Key {
+  const key = new kms.Key(stack, 'NotificationsKey', {
+    description: 'Encrypts the lifecycle notices topic and the alarm topic',
+    enableKeyRotation: true,
+    removalPolicy,
+  });
+  // EventBridge encrypts what it publishes with the topic's key. Its request to KMS carries
+  // no source account or ARN, so this grant can take no such condition
+  // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+  key.grant(new iam.ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+  return key;
+}
+
+/**
  * The topic owners subscribe to for lifecycle notices: a rule on the audit bus per notified
  * event type, each turning the event into a readable message, and an optional e-mail
- * subscription (context `notifyEmail`). The topic is encrypted with a key of its own (the
- * AWS managed SNS key would not let EventBridge publish) and refuses plain HTTP.
+ * subscription (context `notifyEmail`). The topic is encrypted with the service's key and
+ * refuses plain HTTP; EventBridge may publish to it for these rules only.
  */
-export function lifecycleNotifications(stack: Stack, bus: events.IEventBus, apiUrl: string, options: { notifyEmail: string | undefined; removalPolicy: RemovalPolicy }): sns.Topic {
-  const key = new kms.Key(stack, 'NotificationsKey', {
-    description: 'Encrypts the lifecycle notices topic',
-    enableKeyRotation: true,
-    removalPolicy: options.removalPolicy,
-  });
-  // EventBridge encrypts what it publishes with the topic's key.
-  key.grant(new iam.ServicePrincipal('events.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey');
+export interface NoticesOptions {
+  notifyEmail: string | undefined;
+  key: kms.IKey;
+}
+
+export function lifecycleNotifications(stack: Stack, bus: events.IEventBus, apiUrl: string, options: NoticesOptions) {
   const topic = new sns.Topic(stack, 'LifecycleNotices', {
     displayName: 'Access token notices',
-    masterKey: key,
+    masterKey: options.key,
     enforceSSL: true,
   });
-  for (const type of NOTIFIED_EVENTS) {
-    new events.Rule(stack, `Notify-${type.replace(/[^A-Za-z]/g, '')}`, {
-      eventBus: bus,
-      description: `Sends ${type} events to the notices topic`,
-      eventPattern: { source: [EVENT_SOURCE], detailType: [type] },
-      targets: [new targets.SnsTopic(topic, { message: events.RuleTargetInput.fromText(noticeMessage(type, apiUrl)), retryAttempts: 8 })],
-    });
-  }
+  const rules = NOTIFIED_EVENTS.map(
+    (type) =>
+      new events.Rule(stack, `Notify-${type.replace(/[^A-Za-z]/g, '')}`, {
+        eventBus: bus,
+        description: `Sends ${type} events to the notices topic`,
+        eventPattern: { source: [EVENT_SOURCE], detailType: [type] },
+        targets: [
+          {
+            bind: () => ({
+              arn: topic.topicArn,
+              input: events.RuleTargetInput.fromText(noticeMessage(type, apiUrl)),
+              retryPolicy: { maximumRetryAttempts: 8 },
+            }),
+          },
+        ],
+      }),
+  );
+  // The statement CDK's SnsTopic target would add names no rule: any rule of any account
+  // could publish here. This one names the four
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions).
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': rules.map((rule) => rule.ruleArn) } },
+    }),
+  );
   if (options.notifyEmail) topic.addSubscription(new subscriptions.EmailSubscription(options.notifyEmail));
   return topic;
 }

@@ -1,7 +1,9 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ConsoleStack } from './console-stack.js';
+import { readSettings } from './settings.js';
 import { ServiceAccountTokensStack } from './stack.js';
-import { STACK_NAME } from './stack-name.js';
+import { consoleStackName } from './stack-name.js';
 
 /**
  * Context every synthesis gets, whether from `cdk synth` or a test. The CLI passes the
@@ -21,6 +23,9 @@ export const BASE_CONTEXT: Record<string, unknown> = {
   '@aws-cdk/aws-iam:minimizePolicies': false,
   // S3 access logs delivered under a bucket policy, not the legacy log-delivery ACL.
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+  // The console stack imports the API's id and stage as CloudFormation exports, which keep
+  // the API stack from being deleted under it (remove the console's stack first).
+  '@aws-cdk/core:defaultCrossStackReferences': 'strong',
 };
 
 export interface ServiceAppOptions {
@@ -34,13 +39,29 @@ export interface ServiceAppOptions {
   nag?: boolean;
 }
 
-/** The app with its one stack, environment-agnostic so that synthesis never needs AWS credentials. */
-export function createServiceApp(options: ServiceAppOptions = {}): { app: App; stack: ServiceAccountTokensStack } {
+export interface ServiceAppStacks {
+  app: App;
+  /** The API's stack (`ServiceAccountTokens-<stage>`), its operations nested in it. */
+  stack: ServiceAccountTokensStack;
+  /** The console's (`…-console`), unless context `console=false`. */
+  console: ConsoleStack | undefined;
+}
+
+/**
+ * The app: one stage's stacks, named after it, environment-agnostic so that synthesis
+ * never needs AWS credentials, and bound to no bootstrap qualifier (the CLI's, or context
+ * `@aws-cdk/core:bootstrapQualifier`).
+ */
+export function createServiceApp(options: ServiceAppOptions = {}): ServiceAppStacks {
   const app = new App({
     context: { ...BASE_CONTEXT, ...options.context },
     ...(options.outdir ? { outdir: options.outdir } : {}),
   });
-  const stack = new ServiceAccountTokensStack(app, STACK_NAME);
+  const settings = readSettings(app.node);
+  const stack = new ServiceAccountTokensStack(app, settings.stackName, { settings });
+  const console = settings.console
+    ? new ConsoleStack(app, consoleStackName(settings.stackName), { api: stack.api, settings })
+    : undefined;
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
-  return { app, stack };
+  return { app, stack, console };
 }

@@ -9,6 +9,7 @@ import { callsApiGateway, type DynamoAction, entryOf } from '../routes.js';
 import { PARTITIONS, type Partition } from '../../shared/store/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
 import { API_GATEWAY_MODULE, esbuildFlags, FUNCTION_MEMORY_MB, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
+import { FunctionRole } from './function-role.js';
 
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
@@ -63,7 +64,16 @@ export interface ServiceFunctionProps {
   /** @default FUNCTION_MEMORY_MB (512) */
   memorySize?: number;
   description?: string;
+  /**
+   * Invoked through an alias (`live`) on a published version, which CodeDeploy moves to a
+   * new version gradually: the functions behind the API.
+   * @default false
+   */
+  alias?: boolean;
 }
+
+/** The alias the API and the authorizer invoke, and CodeDeploy moves. */
+export const LIVE_ALIAS = 'live';
 
 /**
  * Every Lambda of the service, with its defaults set once: Node.js 24 on arm64, a
@@ -74,6 +84,8 @@ export class ServiceFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The `live` alias, for a function that has one. */
+  readonly alias: lambda.Alias | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
@@ -85,7 +97,7 @@ export class ServiceFunction extends Construct {
 
     // A role of our own instead of AWSLambdaBasicExecutionRole: that managed policy lets
     // the function create any log group and write to all of them.
-    this.role = new iam.Role(this, 'Role', {
+    this.role = new FunctionRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs the ${props.id} function`,
     });
@@ -151,11 +163,20 @@ export class ServiceFunction extends Construct {
       },
     });
 
+    this.alias = props.alias
+      ? new lambda.Alias(this, 'Live', { aliasName: LIVE_ALIAS, version: this.function.currentVersion })
+      : undefined;
+
     // Granted to the role by `tracing: ACTIVE`; X-Ray has no resource-level permissions.
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support only Resource "*".',
     });
+  }
+
+  /** What callers invoke: the alias when there is one, else the function itself. */
+  get invocable(): lambda.IFunction {
+    return this.alias ?? this.function;
   }
 
   /** Adds a statement to this function's role (API Gateway keys and plans). */

@@ -1,5 +1,10 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { email, flag, integer, oneOf, origins, SettingsError, text, url } from './context-values.js';
+import { defaultStackName } from './stack-name.js';
+import { DEFAULT_OPERATIONS, type OperationsSettings, readOperationsSettings } from './operations-settings.js';
+
+export { SettingsError } from './context-values.js';
 
 /**
  * Deployment settings, read from CDK context (`-c key=value` on the command line, or
@@ -7,12 +12,23 @@ import type { Node } from 'constructs';
  * instead of the first request in AWS. The function-level ranges are the ones
  * `shared/config.ts` enforces at run time.
  */
-export interface ServiceSettings {
+export interface ServiceSettings extends OperationsSettings {
   /**
-   * API Gateway stage name; part of the API URL.
+   * API Gateway stage name; part of the API URL, and of the stacks' names.
    * @default "prod"
    */
   stageName: string;
+  /**
+   * The API stack's name (the console's is this with `-console`). Set it only to keep a
+   * stack deployed before stage names were part of it (`ServiceAccountTokens`).
+   * @default "ServiceAccountTokens-<stageName>"
+   */
+  stackName: string;
+  /**
+   * Deploy the console's stack (S3 and CloudFront) beside the API's.
+   * @default true
+   */
+  console: boolean;
   /**
    * JWKS URL of the identity provider that signs the JWTs humans and UIs send.
    * @default a placeholder under `.invalid`: JWT callers are refused until it is set
@@ -60,7 +76,7 @@ export interface ServiceSettings {
    */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
-   * Retention of function logs and API access logs, in days (a CloudWatch Logs retention value).
+   * Retention of every log group the stacks make, in days (a CloudWatch Logs retention value).
    * @default 30
    */
   logRetentionDays: RetentionDays;
@@ -137,18 +153,14 @@ export interface ServiceSettings {
    * @default none: subscribe to the topic (output NotificationTopicArn) as you like
    */
   notifyEmail: string | undefined;
-  /**
-   * Create the account-level role that lets API Gateway write logs. Access and execution
-   * logs need it once per account and region; set false when the account already has one.
-   * @default true
-   */
-  apiGatewayCloudWatchRole: boolean;
 }
 
 const PLACEHOLDER_ISSUER = 'https://identity-provider-not-configured.invalid';
 
 export const DEFAULT_SETTINGS: ServiceSettings = {
   stageName: 'prod',
+  stackName: defaultStackName('prod'),
+  console: true,
   jwksUrl: `${PLACEHOLDER_ISSUER}/.well-known/jwks.json`,
   jwtIssuer: PLACEHOLDER_ISSUER,
   jwtAudience: 'service-account-tokens',
@@ -171,74 +183,12 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   auditRetentionDays: 400,
   suspendUnusedAfterDays: 0,
   notifyEmail: undefined,
-  apiGatewayCloudWatchRole: true,
+  ...DEFAULT_OPERATIONS,
 };
-
-export class SettingsError extends Error {
-  override name = 'SettingsError';
-}
 
 /** True while the identity provider is still the placeholder: worth a synth-time warning. */
 export function identityProviderMissing(settings: ServiceSettings): boolean {
   return settings.jwksUrl.startsWith(PLACEHOLDER_ISSUER) || settings.jwtIssuer === PLACEHOLDER_ISSUER;
-}
-
-function text(node: Node, key: string, fallback: string, pattern?: RegExp): string {
-  const raw: unknown = node.tryGetContext(key);
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  const value = String(raw);
-  if (pattern && !pattern.test(value)) throw new SettingsError(`Context ${key} must match ${pattern}, got "${value}"`);
-  return value;
-}
-
-function url(node: Node, key: string, fallback: string): string {
-  const value = text(node, key, fallback);
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new SettingsError(`Context ${key} must be an absolute URL, got "${value}"`);
-  }
-  // A JWKS fetched over plain HTTP could be swapped in transit, and every JWT with it.
-  if (parsed.protocol !== 'https:') throw new SettingsError(`Context ${key} must be an https URL, got "${value}"`);
-  return value;
-}
-
-function integer(node: Node, key: string, fallback: number, min: number, max: number): number {
-  const raw: unknown = node.tryGetContext(key);
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new SettingsError(`Context ${key} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
-  }
-  return value;
-}
-
-function flag(node: Node, key: string, fallback: boolean): boolean {
-  const raw: unknown = node.tryGetContext(key);
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  if (raw === true || raw === 'true') return true;
-  if (raw === false || raw === 'false') return false;
-  throw new SettingsError(`Context ${key} must be true or false, got "${String(raw)}"`);
-}
-
-function oneOf<T extends string>(node: Node, key: string, allowed: readonly T[], fallback: T): T {
-  const value = text(node, key, fallback);
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new SettingsError(`Context ${key} must be one of ${allowed.join(', ')}, got "${value}"`);
-}
-
-/** https origins, comma-separated: what a Content Security Policy may name. */
-function origins(node: Node, key: string): string[] {
-  return text(node, key, '')
-    .split(',')
-    .map((value) => value.trim())
-    .filter((value) => value !== '')
-    .map((value) => {
-      const parsed = URL.parse(value);
-      if (!parsed || parsed.protocol !== 'https:' || parsed.origin !== value.replace(/\/$/, '')) throw new SettingsError(`Context ${key} must list https origins (https://host[:port]), got "${value}"`);
-      return parsed.origin;
-    });
 }
 
 function logLevel(node: Node): ServiceSettings['logLevel'] {
@@ -258,9 +208,14 @@ function logRetention(node: Node): RetentionDays {
 
 /** Reads and checks every setting from the construct tree's context. */
 export function readSettings(node: Node): ServiceSettings {
+  // Stage names become URL path segments, ARN parts and stack names (which allow no
+  // underscore): letters, digits and hyphens.
+  const stageName = text(node, 'stageName', DEFAULT_SETTINGS.stageName, /^[A-Za-z0-9-]{1,64}$/);
   const settings: ServiceSettings = {
-    // Stage names become URL path segments and ARN parts: keep them plain.
-    stageName: text(node, 'stageName', DEFAULT_SETTINGS.stageName, /^[A-Za-z0-9_-]{1,64}$/),
+    stageName,
+    // CloudFormation's own rule for stack names, with room for the console's `-console`.
+    stackName: text(node, 'stackName', defaultStackName(stageName), /^[A-Za-z][A-Za-z0-9-]{0,99}$/),
+    console: flag(node, 'console', DEFAULT_SETTINGS.console),
     jwksUrl: url(node, 'jwksUrl', DEFAULT_SETTINGS.jwksUrl),
     jwtIssuer: text(node, 'jwtIssuer', DEFAULT_SETTINGS.jwtIssuer),
     jwtAudience: text(node, 'jwtAudience', DEFAULT_SETTINGS.jwtAudience),
@@ -282,9 +237,8 @@ export function readSettings(node: Node): ServiceSettings {
     consoleConnectOrigins: origins(node, 'consoleConnectOrigins'),
     auditRetentionDays: integer(node, 'auditRetentionDays', DEFAULT_SETTINGS.auditRetentionDays, 1, 3_650),
     suspendUnusedAfterDays: integer(node, 'suspendUnusedAfterDays', DEFAULT_SETTINGS.suspendUnusedAfterDays, 0, 3_650),
-    // One plain address: SNS takes nothing else for an e-mail subscription.
-    notifyEmail: text(node, 'notifyEmail', '', /^[^\s@",;<>]+@[^\s@",;<>]+\.[A-Za-z]{2,}$/) || undefined,
-    apiGatewayCloudWatchRole: flag(node, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
+    notifyEmail: email(node, 'notifyEmail'),
+    ...readOperationsSettings(node),
   };
   return settings;
 }

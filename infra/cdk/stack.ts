@@ -7,26 +7,32 @@ import { MAX_RPS_CEILING } from '../../shared/config.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../routes.js';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { alarmTopic } from './alarm-topic.js';
 import { auditEvents } from './audit-events.js';
-import { lifecycleNotifications } from './notifications.js';
+import { lifecycleNotifications, topicsKey } from './notifications.js';
 import { ServiceApi } from './api.js';
-import { acknowledgeLibraryFunctions, ConsoleHosting } from './console.js';
+import { OperationsStack } from './operations.js';
+import { rolloutApplication } from './rollout.js';
 import { ServiceFunction, type ServiceFunctionProps } from './service-function.js';
-import { identityProviderMissing, readSettings, type ServiceSettings } from './settings.js';
+import { identityProviderMissing, type ServiceSettings } from './settings.js';
 import { TokenTable } from './token-table.js';
 import { allowApiKeyManagement } from './api-key-policy.js';
-import { publishSharedKey, quotaAlarms, unthrottledKey, unthrottledPlan } from './usage-plans.js';
+import { publishSharedKey, unthrottledKey, unthrottledPlan } from './usage-plans.js';
+import { apiWebAcl } from './waf.js';
 
 export interface ServiceAccountTokensStackProps extends StackProps {
-  /** @default read from CDK context (see `settings.ts`) */
-  settings?: ServiceSettings;
+  settings: ServiceSettings;
 }
 
 /**
- * The whole service in AWS, generated from the route table: a REST API whose every
+ * The service's API in AWS, generated from the route table: a REST API whose every
  * authenticated method goes through one REQUEST authorizer and an API key the authorizer
- * chooses (the token's usage plan), one Lambda per route, the scheduled reconcile, the
- * deploy-time custom resource, one DynamoDB table, and the console (S3 and CloudFront).
+ * chooses (the token's usage plan), one Lambda per route (the API and the authorizer
+ * invoke their `live` aliases, rolled out gradually), the scheduled reconcile and
+ * lifecycle job, the deploy-time custom resource, one DynamoDB table, the audit trail's
+ * bus and notices, the web ACL, and the operations stack (alarms, dashboard, rollout)
+ * nested in it. The console has a stack of its own (`console-stack.ts`).
  */
 export class ServiceAccountTokensStack extends Stack {
   readonly settings: ServiceSettings;
@@ -36,13 +42,14 @@ export class ServiceAccountTokensStack extends Stack {
   readonly functions = new Map<string, ServiceFunction>();
   readonly unthrottledKey: apigw.ApiKey;
   readonly unthrottledPlan: apigw.UsagePlan;
-  readonly console: ConsoleHosting;
   /** The topic owners subscribe to for lifecycle notices. */
   notices: sns.Topic | undefined;
+  readonly alarmTopic: sns.ITopic;
+  readonly operations: OperationsStack;
 
-  constructor(scope: Construct, id: string, props: ServiceAccountTokensStackProps = {}) {
+  constructor(scope: Construct, id: string, props: ServiceAccountTokensStackProps) {
     super(scope, id, { description: 'Service account access tokens: API Gateway, Lambda, DynamoDB', ...props });
-    const settings = (this.settings = props.settings ?? readSettings(this.node));
+    const settings = (this.settings = props.settings);
     if (identityProviderMissing(settings)) {
       Annotations.of(this).addWarningV2(
         'service-account-tokens:identity-provider',
@@ -82,15 +89,24 @@ export class ServiceAccountTokensStack extends Stack {
     // The tag every key and plan of this stage carries (shared/ratelimit/gateway-names.ts).
     const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
     const functionDefaults = { tableArn: table.tableArn, environment, logLevel: settings.logLevel, logRetention: settings.logRetentionDays, removalPolicy };
-    const addFunction = (constructId: string, spec: Pick<ServiceFunctionProps, 'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'indexes' | 'description' | 'timeout'>) => {
+    type Spec = Pick<
+      ServiceFunctionProps,
+      'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'indexes' | 'description' | 'timeout' | 'alias'
+    >;
+    const addFunction = (constructId: string, spec: Spec) => {
       const fn = new ServiceFunction(this, constructId, { ...functionDefaults, ...spec });
       this.functions.set(spec.id, fn);
       return fn;
     };
 
-    const authorizerFunction = addFunction('Authorizer', { ...authorizerSpec, description: 'REQUEST authorizer: access tokens and OIDC JWTs' });
+    // The functions behind the API are invoked through an alias, rolled out gradually (rollout.ts).
+    const authorizerFunction = addFunction('Authorizer', {
+      ...authorizerSpec,
+      alias: true,
+      description: 'REQUEST authorizer: access tokens and OIDC JWTs',
+    });
     const requestAuthorizer = new apigw.RequestAuthorizer(this, 'RequestAuthorizer', {
-      handler: authorizerFunction.function,
+      handler: authorizerFunction.invocable,
       // Caching off: a suspended or deleted token is refused on its very next request.
       // Without a cache API Gateway needs no identity source, and an empty one lets the
       // authorizer answer 401 itself when both headers are missing.
@@ -99,7 +115,13 @@ export class ServiceAccountTokensStack extends Stack {
     });
 
     for (const route of routes) {
-      const fn = addFunction(`Route-${route.id}`, { id: route.id, dynamodb: route.dynamodb, partitions: route.partitions, description: `${route.method} ${route.path}: ${route.summary}` });
+      const fn = addFunction(`Route-${route.id}`, {
+        id: route.id,
+        dynamodb: route.dynamodb,
+        partitions: route.partitions,
+        alias: true,
+        description: `${route.method} ${route.path}: ${route.summary}`,
+      });
       if (route.apiKeys) allowApiKeyManagement(this, fn, route.apiKeys, stageTag);
       service.addRoute(route, fn, route.auth === 'authenticated' ? requestAuthorizer : undefined);
     }
@@ -129,30 +151,45 @@ export class ServiceAccountTokensStack extends Stack {
       if (deploy.readsUnthrottledKey) publishSharedKey(this, fn, this.unthrottledKey, this.api);
     }
 
+    const key = topicsKey(this, removalPolicy);
+    let deadLetters: sqs.IQueue | undefined;
     for (const stream of streamFunctions) {
       const fn = addFunction(`Stream-${stream.id}`, { id: stream.id, dynamodb: stream.dynamodb, partitions: stream.partitions, description: stream.summary, timeout: Duration.minutes(1) });
-      const { bus } = auditEvents(this, table, fn);
-      new CfnOutput(this, 'EventBusName', { description: 'The EventBridge bus that receives audit events', value: bus.eventBusName });
-      this.notices = lifecycleNotifications(this, bus, this.api.url, { notifyEmail: settings.notifyEmail, removalPolicy });
+      const audit = auditEvents(this, table, fn);
+      deadLetters = audit.deadLetters;
+      new CfnOutput(this, 'EventBusName', {
+        description: 'The EventBridge bus that receives audit events',
+        value: audit.bus.eventBusName,
+      });
+      this.notices = lifecycleNotifications(this, audit.bus, this.api.url, { notifyEmail: settings.notifyEmail, key });
       new CfnOutput(this, 'NotificationTopicArn', { description: 'The SNS topic of expiry, unused-token and leak notices', value: this.notices.topicArn });
     }
 
-    quotaAlarms(this, settings);
-
-    this.console = new ConsoleHosting(this, 'Console', { api: this.api, settings, removalPolicy });
-    acknowledgeLibraryFunctions(this);
-    if (settings.consoleClientId === '') {
-      Annotations.of(this).addWarningV2(
-        'service-account-tokens:console-client',
-        'No console client configured (context consoleClientId): the console cannot sign in. See docs/deploy.md.',
-      );
-    }
+    this.alarmTopic = alarmTopic(this, key, settings);
+    const webAcl = settings.waf ? apiWebAcl(this, this.api.deploymentStage, routes, settings) : undefined;
+    this.operations = new OperationsStack(this, 'Operations', {
+      settings,
+      api: { apiName: this.api.restApiName, stage: settings.stageName, restApiId: this.api.restApiId },
+      functions: this.functions,
+      authorizerId: authorizerSpec.id,
+      forwarderId: 'forward-events',
+      reconcileId: 'reconcile',
+      accessLogs: service.accessLogs,
+      deadLetters: deadLetters ?? fail('No audit dead-letter queue'),
+      topic: this.alarmTopic,
+      application: rolloutApplication(this),
+      webAclName: webAcl?.name,
+    });
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API (stage included)', value: this.api.url });
     new CfnOutput(this, 'TableName', { description: 'The DynamoDB table', value: table.tableName });
-    new CfnOutput(this, 'ConsoleUrl', {
-      description: 'The console (register it with the identity provider as the redirect and sign-out URI); the API is also under /api/ here',
-      value: `https://${this.console.distribution.distributionDomainName}/console/`,
+    new CfnOutput(this, 'RestApiId', {
+      description: 'The REST API (the stage tag of its keys and plans is <RestApiId>/<stage>)',
+      value: this.api.restApiId,
     });
   }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }

@@ -1,10 +1,8 @@
 import { CustomResource, Duration, type Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { apiGatewayArn } from './api-key-policy.js';
-import { METRICS_NAMESPACE, SERVICE_NAME, type ServiceFunction } from './service-function.js';
-import type { ServiceSettings } from './settings.js';
+import type { ServiceFunction } from './service-function.js';
 
 /**
  * The unthrottled key that JWT callers and tokens without a limit share. It has no
@@ -40,34 +38,4 @@ export function publishSharedKey(stack: Stack, publisher: ServiceFunction, key: 
   });
   api.deploymentStage.node.addDependency(published);
   return published;
-}
-
-/** API keys per account and Region: 10,000, not adjustable (one per token with a limit). */
-export const API_KEY_QUOTA = 10_000;
-
-/**
- * Alarms at 90 % of the account's quotas for usage plans and API keys, from the counts
- * reconcile publishes every hour. Both quotas are shared with every API in the account
- * and Region, so running out would stop more than this service.
- */
-export function quotaAlarms(stack: Stack, settings: ServiceSettings): cloudwatch.Alarm[] {
-  const alarm = (id: string, metricName: string, quota: number, what: string) =>
-    new cloudwatch.Alarm(stack, id, {
-      alarmDescription: `${what} of this service reached 90 % of the account's quota of ${quota} in this Region`,
-      metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.hours(1),
-      }),
-      threshold: Math.ceil(quota * 0.9),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-  return [
-    alarm('UsagePlanQuotaAlarm', 'UsagePlans', settings.usagePlanQuota, 'Usage plans'),
-    alarm('ApiKeyQuotaAlarm', 'ApiKeys', API_KEY_QUOTA, 'API keys'),
-  ];
 }

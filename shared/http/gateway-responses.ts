@@ -34,21 +34,36 @@ export const REQUEST_ID = '$context.requestId';
 /** The response type (`WAF_FILTERED`, …), as the code of a catch-all. */
 export const RESPONSE_TYPE = '$context.error.responseType';
 
+/** Seconds a client is told to wait before retrying what the gateway could not do just now. */
+export const GATEWAY_RETRY_AFTER_SECONDS = 5;
+
 const unauthorized = { status: 401, code: 'UNAUTHORIZED', title: 'Unauthorized', detail: 'A valid access token or bearer JWT is required.' };
 const notFound = { status: 404, code: 'NOT_FOUND', title: 'Not found', detail: 'No such route.' };
+// The authorizer crashed, timed out, was throttled or could not be invoked: nothing the
+// caller did, and a retry may well succeed, so 503 (a 500 tells CI to give up).
 const authorizerFailure = {
-  status: 500,
+  status: 503,
   code: 'AUTHORIZER_FAILURE',
-  title: 'Internal error',
-  detail: 'The request could not be authorized; retry later.',
+  title: 'Service unavailable',
+  detail: 'The request could not be authorized just now; retry after Retry-After seconds.',
   extra: { requestId: REQUEST_ID },
+  headers: { 'Retry-After': String(GATEWAY_RETRY_AFTER_SECONDS) },
 };
 
 export const gatewayResponses = {
   UNAUTHORIZED: { ...unauthorized },
-  // The key comes from the authorizer, never from the client: an unusable key means an
-  // unusable token, and the body must not say which part was wrong.
-  INVALID_API_KEY: { ...unauthorized },
+  // The key comes from the authorizer, never from the client, and only for a token it
+  // accepted: a key the gateway does not take is drift between the token and API Gateway
+  // (repaired by reconcile, or a new key not yet honoured), not a bad credential. A 401
+  // would stop a pipeline for good; the body tells a caller nothing a 401 would not.
+  INVALID_API_KEY: {
+    status: 503,
+    code: 'API_KEY_UNAVAILABLE',
+    title: 'Service unavailable',
+    detail: 'The gateway cannot apply this token’s rate limit just now; retry after Retry-After seconds.',
+    extra: { requestId: REQUEST_ID },
+    headers: { 'Retry-After': String(GATEWAY_RETRY_AFTER_SECONDS) },
+  },
   ACCESS_DENIED: { status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' },
   THROTTLED: {
     status: 429,

@@ -1,9 +1,12 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
+import { PROJECT_ROOT } from '../../infra/cdk/service-function.js';
 import { type Synthesized, synthesize, UNBUNDLED } from './template-support.js';
 
 /**
@@ -41,18 +44,30 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('acknowledges each finding on the resource it concerns, with a one-line reason', () => {
-    const acknowledged = acknowledgments(synth.stack);
+    const acknowledged = acknowledgments(synth.stack.node.root);
+    const stacks = [synth.stack, synth.stack.operations, synth.console!.stack].map((stack) => stack.node.path);
     expect(acknowledged.length > 0).toBeTruthy();
     for (const { path, id, reason } of acknowledged) {
       // `${path}: ${id}`
       expect(id).toMatch(/AwsSolutions-[A-Z]+\d+/);
-      // `${id} is acknowledged for the whole stack`
-      expect(path).not.toBe(synth.stack.node.path);
+      // `${id} is acknowledged for a whole stack`
+      expect(stacks.includes(path)).toBe(false);
       // `${path} ${id}: a reason, not a placeholder`
       expect(reason.trim().length >= 20).toBeTruthy();
       // `${path} ${id}: one line`
       expect(!reason.includes('\n')).toBeTruthy();
     }
+  });
+
+  it('names no bootstrap qualifier in the code: the asset bucket it acknowledges is the synthesizer’s', () => {
+    const infra = join(PROJECT_ROOT, 'infra/cdk');
+    const sources = readdirSync(infra).map((file) => readFileSync(join(infra, file), 'utf8'));
+    expect(sources.filter((source) => source.includes(DefaultStackSynthesizer.DEFAULT_QUALIFIER))).toStrictEqual([]);
+    const assetBucket = acknowledgments(synth.stack.node.root).filter(({ id }) => id.includes(':s3:::cdk-'));
+    const defaultAssetBucket = `cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-<AWS::AccountId>-<AWS::Region>`;
+    expect(assetBucket.map(({ id }) => id)).toStrictEqual([
+      `Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${defaultAssetBucket}/*]`,
+    ]);
   });
 
   it('fails synthesis on a finding, so that synth and deploy enforce the pack', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type App, Stack } from 'aws-cdk-lib';
@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnResource } from 'aws-cdk-lib';
 import { createServiceApp } from '../../infra/cdk/service-app.js';
 import type { ServiceAccountTokensStack } from '../../infra/cdk/stack.js';
+import type { ConsoleStack } from '../../infra/cdk/console-stack.js';
 
 /**
  * One synthesis of the app for a test file, and the lookups the CDK tests share: which
@@ -18,14 +19,34 @@ export interface Resource {
   Metadata?: Record<string, any>;
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
+  UpdatePolicy?: Record<string, any>;
   DependsOn?: string[];
 }
 
-export interface Synthesized {
-  stack: ServiceAccountTokensStack;
+/** A template file as JSON. */
+export interface TemplateJson {
+  Resources: Record<string, Resource>;
+  Parameters?: Record<string, any>;
+  Outputs?: Record<string, any>;
+}
+
+/** One synthesized template, as the tests read it. */
+export interface TemplateView {
   template: Template;
   resources: Record<string, Resource>;
   outputs: Record<string, any>;
+  parameters: Record<string, any>;
+}
+
+export interface Synthesized extends TemplateView {
+  /** The API's stack; `template`, `resources` and `outputs` are its own. */
+  stack: ServiceAccountTokensStack;
+  /** The operations stack nested in it (alarms, dashboard, deployment groups). */
+  operations: TemplateView;
+  /** The console's stack, unless context `console=false`. */
+  console: (TemplateView & { stack: ConsoleStack }) | undefined;
+  /** Every template file of the cloud assembly, nested ones included, by file name. */
+  templates: Record<string, TemplateJson>;
   outdir: string;
   /** Logical id of the Lambda function of a route, scheduled function or the authorizer. */
   functionId(id: string): string;
@@ -48,27 +69,39 @@ export const UNBUNDLED = { ...WITHOUT_STACK_TRACES, 'aws:cdk:bundling-stacks': [
 export function synthesize(options: { bundle: boolean; context?: Record<string, unknown>; nag?: boolean }): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
   const cleanup = () => rmSync(outdir, { recursive: true, force: true });
-  let stack: ServiceAccountTokensStack;
+  let created: ReturnType<typeof createServiceApp>;
   let assembly: ReturnType<App['synth']>;
   try {
-    const created = createServiceApp({
+    created = createServiceApp({
       outdir,
       nag: options.nag ?? false,
       context: { ...(options.bundle ? WITHOUT_STACK_TRACES : UNBUNDLED), ...options.context },
     });
-    stack = created.stack;
     assembly = created.app.synth();
   } catch (error) {
     cleanup();
     throw error;
   }
-  const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template as Record<string, unknown>);
-  const json = template.toJSON() as { Resources: Record<string, Resource>; Outputs?: Record<string, any> };
+  const { stack, console } = created;
+  const templates = Object.fromEntries(
+    readdirSync(outdir)
+      .filter((file) => file.endsWith('.template.json'))
+      .map((file) => [file, JSON.parse(readFileSync(join(outdir, file), 'utf8'))]),
+  );
+  const view = (json: Record<string, unknown>): TemplateView => {
+    const template = Template.fromJSON(json);
+    const parsed = template.toJSON() as TemplateJson;
+    const { Resources: resources, Outputs: outputs = {}, Parameters: parameters = {} } = parsed;
+    return { template, resources, outputs, parameters };
+  };
+  const templateOf = (name: string) => assembly.getStackByName(name).template as Record<string, unknown>;
+  const main = view(templateOf(stack.stackName));
   return {
     stack,
-    template,
-    resources: json.Resources,
-    outputs: json.Outputs ?? {},
+    ...main,
+    operations: view(templates[stack.operations.templateFile]),
+    console: console ? { stack: console, ...view(templateOf(console.stackName)) } : undefined,
+    templates,
     outdir,
     functionId(id) {
       const fn = stack.functions.get(id);
@@ -77,6 +110,17 @@ export function synthesize(options: { bundle: boolean; context?: Record<string, 
     },
     cleanup,
   };
+}
+
+/**
+ * What the API stack gives a parameter of the nested operations stack (a `Ref` to one of
+ * its parameters), or the value itself when it is not such a reference.
+ */
+export function parentValue(synth: Synthesized, value: unknown): unknown {
+  const ref = (value as { Ref?: string }).Ref;
+  if (!ref || !synth.operations.parameters[ref]) return value;
+  const [, nested] = ofType(synth.resources, 'AWS::CloudFormation::Stack')[0]!;
+  return nested.Properties!.Parameters[ref];
 }
 
 export function ofType(resources: Record<string, Resource>, type: string): [string, Resource][] {
@@ -102,6 +146,20 @@ export interface Statement {
 }
 
 /** Every statement the function's role carries: inline policies and attached `AWS::IAM::Policy` resources. */
+/** Every statement of every role's inline policies and of every `AWS::IAM::Policy`, by the resource that holds it. */
+export function allStatements(resources: Record<string, Resource>): [string, Statement][] {
+  type Held = [string, Statement];
+  const held = (id: string, statements: Statement[]) => statements.map((statement): Held => [id, statement]);
+  const inline = ofType(resources, 'AWS::IAM::Role').flatMap(([id, role]) => {
+    const policies = (role.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+    return policies.flatMap((policy) => held(id, policy.PolicyDocument.Statement));
+  });
+  const attached = ofType(resources, 'AWS::IAM::Policy').flatMap(([id, policy]) => {
+    return held(id, policy.Properties!.PolicyDocument.Statement as Statement[]);
+  });
+  return [...inline, ...attached];
+}
+
 export function statementsOf(resources: Record<string, Resource>, functionLogicalId: string): Statement[] {
   const role = resources[functionLogicalId]?.Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
   const roleId = role?.['Fn::GetAtt']?.[0];
@@ -131,10 +189,29 @@ export function resourcePath(resources: Record<string, Resource>, ref: unknown):
   return `${resourcePath(resources, resource.Properties!.ParentId)}/${resource.Properties!.PathPart as string}`;
 }
 
-/** The Lambda function a proxy integration invokes (its URI embeds `Fn::GetAtt [fn, Arn]`). */
-export function integratedFunction(method: Resource): string | undefined {
-  const found = JSON.stringify(method.Properties?.Integration?.Uri ?? {}).match(/"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/);
-  return found?.[1];
+export interface Invoked {
+  function: string;
+  alias?: string;
+}
+
+/**
+ * The Lambda function an invocation ARN leads to (a proxy integration's or an authorizer's
+ * URI): the function it names, or the function of the alias it names.
+ */
+export function invokedFunction(resources: Record<string, Resource>, uri: unknown): Invoked | undefined {
+  const text = JSON.stringify(uri ?? {});
+  const direct = text.match(/"Fn::GetAtt":\["([A-Za-z0-9]+)","Arn"\]/)?.[1];
+  if (direct) return { function: direct };
+  const refs = text.match(/"Ref":"([A-Za-z0-9]+)"/g)?.map((ref) => ref.slice(7, -1)) ?? [];
+  const aliasId = refs.find((id) => resources[id]?.Type === 'AWS::Lambda::Alias');
+  if (!aliasId) return undefined;
+  const target = (resources[aliasId]!.Properties!.FunctionName as { Ref: string }).Ref;
+  return { function: target, alias: aliasId };
+}
+
+/** The Lambda function a proxy integration invokes, directly or through an alias. */
+export function integratedFunction(resources: Record<string, Resource>, method: Resource): string | undefined {
+  return invokedFunction(resources, method.Properties?.Integration?.Uri)?.function;
 }
 
 /** A CloudFormation `Fn::Join` with pseudo parameters, rendered the way cdk-nag and IAM readers write it. */

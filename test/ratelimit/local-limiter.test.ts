@@ -149,6 +149,20 @@ describe('the local limiter', () => {
     expect(status).toBe(200);
   });
 
+  it('answers a valid token whose key the gateway does not take (drift) 503 with Retry-After, which CI retries, not 401', async () => {
+    const token = await create('drifted', 5);
+    expect((await volley(asToken(token), 1)).statuses).toStrictEqual([200]);
+    // The key is disabled behind the token's back, as a change made by hand in API Gateway would.
+    const credential = (await api.scanTable()).find((item) => String(item.pk).startsWith('CRED#') && item.name === 'drifted' && typeof item.usageKey === 'string');
+    expect(credential).toBeDefined();
+    await api.service.runtime.rateLimits.setEnabled({ apiKeyId: String(credential!.apiKeyId), usageKey: String(credential!.usageKey) }, false);
+    const refused = await volley(asToken(token), 1);
+    expect(refused.statuses).toStrictEqual([503]);
+    const { response, text } = refused.all[0]!;
+    expect(JSON.parse(text)).toMatchObject({ status: 503, code: 'API_KEY_UNAVAILABLE' });
+    expect(response.headers.get('retry-after')).toBe('5');
+  });
+
   it('does not limit tokens without maxRps, nor JWT callers', async () => {
     const token = await create('unlimited', null);
     expect((await volley(asToken(token), 40)).admitted).toBe(40);

@@ -34,7 +34,8 @@ import { auditProblems, changes, consistencyProblems, type Item, snapshot } from
  * each kind of fault that can strike it:
  *
  * - the client gets a retryable answer (503 with Retry-After, 409 CONCURRENT_UPDATE with
- *   Retry-After, or the gateway's AUTHORIZER_FAILURE when the authorizer's own read failed),
+ *   Retry-After, or the gateway's AUTHORIZER_FAILURE, also 503 with Retry-After, when the
+ *   authorizer's own read failed),
  *   or success when the step is one the request may lose (recording lastUsedAt, deleting a
  *   key no token uses any more);
  * - nothing is half-written: every token has its credential, counters are right, and a
@@ -200,8 +201,8 @@ function notRetryable(reply: Reply): string | undefined {
   const fine =
     (reply.status === 503 && code === 'SERVICE_UNAVAILABLE' && retryAfter) ||
     (reply.status === 409 && code === 'CONCURRENT_UPDATE' && retryAfter) ||
-    // API Gateway's answer when the authorizer fails; its status is API Gateway's to set.
-    (reply.status === 500 && code === 'AUTHORIZER_FAILURE');
+    // The gateway's answer when the authorizer fails (its gateway response, in AWS and locally).
+    (reply.status === 503 && code === 'AUTHORIZER_FAILURE' && retryAfter);
   const shape = problemShape(reply);
   if (fine && shape.length === 0) return undefined;
   return `${outcome(reply)}${retryAfter ? '' : ' without Retry-After'}${shape.length ? ` (${shape.join('; ')})` : ''}`;
