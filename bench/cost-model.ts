@@ -72,6 +72,8 @@ export const SERVICE_METRICS = [
   'FederationPolicyCreated',
   'TokenExchanged',
   'TokenExchangeRefused',
+  'TokenExchangeRefusedUnverified',
+  'IssuerUnavailable',
   'UsagePlans',
   'ApiKeys',
   'ExpiryNotices',

@@ -106,8 +106,8 @@ export function exchangeEndpoint(runtime: Runtime) {
         if (error instanceof BadRequest) return oauthError(400, error.error, error.description);
         if (error instanceof ExchangeRefused) {
           // Refusals before the signature verified are counted, not stored: anyone can send them.
-          const counted = error.verified ? 'TokenExchangeRefused' : 'TokenExchangeRefusedUnverified';
-          metrics.addMetric(counted, MetricUnit.Count, 1);
+          if (error.verified) metrics.addMetric('TokenExchangeRefused', MetricUnit.Count, 1);
+          else metrics.addMetric('TokenExchangeRefusedUnverified', MetricUnit.Count, 1);
           logger.info('Exchange refused', { check: error.check, verified: error.verified });
           return oauthError(400, error.error, error.description);
         }
