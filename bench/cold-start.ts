@@ -24,11 +24,26 @@ export const handler = async () => client.config.region;`;
  * Bundles as the stack does, the API Gateway SDK's own file included where the stack
  * adds it; answers the size of `index.mjs`, what every cold start loads.
  */
-async function bundle(entry: string, outfile: string, bundleAwsSdk: boolean, withApiGatewayModule = false): Promise<number> {
+async function bundle(
+  entry: string,
+  outfile: string,
+  bundleAwsSdk: boolean,
+  withApiGatewayModule = false,
+): Promise<number> {
   // Quieter than the stack: a table of 37 functions follows.
   const common = { ...esbuildOptions(bundleAwsSdk), logLevel: 'error' as const };
-  if (withApiGatewayModule) await build({ ...common, entryPoints: [resolve(PROJECT_ROOT, API_GATEWAY_MODULE.source)], outfile: join(dirname(outfile), API_GATEWAY_MODULE.file) });
-  await build({ ...common, entryPoints: [entry], outfile, external: [...common.external, API_GATEWAY_MODULE.importPath] });
+  if (withApiGatewayModule)
+    await build({
+      ...common,
+      entryPoints: [resolve(PROJECT_ROOT, API_GATEWAY_MODULE.source)],
+      outfile: join(dirname(outfile), API_GATEWAY_MODULE.file),
+    });
+  await build({
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    external: [...common.external, API_GATEWAY_MODULE.importPath],
+  });
   return statSync(outfile).size;
 }
 
@@ -58,7 +73,8 @@ function initOnce(file: string): number {
       NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
     },
   });
-  if (run.status !== 0) throw new Error(`importing ${file} failed: ${run.stderr.trim().split('\n').slice(-12).join('\n')}`);
+  if (run.status !== 0)
+    throw new Error(`importing ${file} failed: ${run.stderr.trim().split('\n').slice(-12).join('\n')}`);
   return Number(run.stdout);
 }
 
@@ -73,7 +89,11 @@ const median = (values: number[]) => {
  * and the median of the ratios of each adjacent pair: what a moment of load slows, it
  * slows for both of a pair, so this ratio is the steadiest figure.
  */
-function initPair(file: string, baseline: string, runs: number): { initMs: number; baselineInitMs: number; ratio: number } {
+function initPair(
+  file: string,
+  baseline: string,
+  runs: number,
+): { initMs: number; baselineInitMs: number; ratio: number } {
   const mine: number[] = [];
   const base: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -81,7 +101,11 @@ function initPair(file: string, baseline: string, runs: number): { initMs: numbe
     base.push(initOnce(baseline));
   }
   const ratios = mine.map((ms, i) => ms / base[i]!).sort((a, b) => a - b);
-  return { initMs: median(mine), baselineInitMs: median(base), ratio: Math.round(ratios[Math.floor(ratios.length / 2)]! * 100) / 100 };
+  return {
+    initMs: median(mine),
+    baselineInitMs: median(base),
+    ratio: Math.round(ratios[Math.floor(ratios.length / 2)]! * 100) / 100,
+  };
 }
 
 export interface ColdStart {
@@ -106,9 +130,12 @@ export async function measureColdStarts(options: { runs: number; only?: string[]
   };
   await bundle(baselineEntry, baseline.bundled, true);
   await bundle(baselineEntry, baseline.runtime, false);
-  const ids = [authorizer.id, ...routes.map((r) => r.id), ...scheduledFunctions.map((f) => f.id), ...streamFunctions.map((f) => f.id)].filter(
-    (id) => !options.only || options.only.includes(id),
-  );
+  const ids = [
+    authorizer.id,
+    ...routes.map((r) => r.id),
+    ...scheduledFunctions.map((f) => f.id),
+    ...streamFunctions.map((f) => f.id),
+  ].filter((id) => !options.only || options.only.includes(id));
   const results: ColdStart[] = [];
   for (const id of ids) {
     const entry = resolve(PROJECT_ROOT, entryOf(id));

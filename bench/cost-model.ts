@@ -17,10 +17,23 @@ import { deployFunctions, routes, scheduledFunctions, streamFunctions } from '..
  * them against the AWS pricing pages before relying on them.
  */
 export const PRICES = {
-  apiGatewayRestPerMillion: { usd: 3.5, source: 'API Gateway REST, first 333 million a month (AWS whitepaper on API Gateway costs; third-party summary of 19 May 2025)' },
-  lambdaRequestsPerMillion: { usd: 0.2, source: 'Lambda requests (AWS Lambda pricing page as transcribed, read 2026-09-20)' },
-  lambdaArmGbSecond: { usd: 0.0000133334, source: 'Lambda duration, arm64, first 7.5 billion GB-s a month (2024 pricing summaries)' },
-  dynamodbReadPerMillion: { usd: 0.125, source: 'DynamoDB on-demand read request units, after the cut of 1 Nov 2024 (summaries of 21 Jul and 19 Aug 2025)' },
+  apiGatewayRestPerMillion: {
+    usd: 3.5,
+    source:
+      'API Gateway REST, first 333 million a month (AWS whitepaper on API Gateway costs; third-party summary of 19 May 2025)',
+  },
+  lambdaRequestsPerMillion: {
+    usd: 0.2,
+    source: 'Lambda requests (AWS Lambda pricing page as transcribed, read 2026-09-20)',
+  },
+  lambdaArmGbSecond: {
+    usd: 0.0000133334,
+    source: 'Lambda duration, arm64, first 7.5 billion GB-s a month (2024 pricing summaries)',
+  },
+  dynamodbReadPerMillion: {
+    usd: 0.125,
+    source: 'DynamoDB on-demand read request units, after the cut of 1 Nov 2024 (summaries of 21 Jul and 19 Aug 2025)',
+  },
   dynamodbWritePerMillion: { usd: 0.625, source: 'DynamoDB on-demand write request units, same sources' },
   logsIngestionPerGb: { usd: 0.5, source: 'CloudWatch Logs standard ingestion (summary of June 2026)' },
   xrayTracesPerMillion: { usd: 5, source: 'X-Ray traces recorded (AWS X-Ray pricing page, stored copy)' },
@@ -206,9 +219,13 @@ export interface CostLine {
  * cache: the authorizer then runs once per token per period, for tokens calling
  * `callsPerSecond` each.
  */
-export function costPerMillion(input: CostInput, options: { cacheSeconds: number; callsPerSecond: number }): CostLine[] {
+export function costPerMillion(
+  input: CostInput,
+  options: { cacheSeconds: number; callsPerSecond: number },
+): CostLine[] {
   const calls = 1_000_000;
-  const authorizerRuns = options.cacheSeconds > 0 ? Math.min(calls, calls / (options.cacheSeconds * options.callsPerSecond)) : calls;
+  const authorizerRuns =
+    options.cacheSeconds > 0 ? Math.min(calls, calls / (options.cacheSeconds * options.callsPerSecond)) : calls;
   const gbSeconds = (ms: number) => (FUNCTION_MEMORY_MB / 1024) * (Math.ceil(ms) / 1000);
   // lastUsedAt: one transaction of two items (2 WRU each) per token per minute at most.
   const lastUsedWrites = Math.min(authorizerRuns, calls / (60 * options.callsPerSecond)) * 4;
@@ -217,15 +234,28 @@ export function costPerMillion(input: CostInput, options: { cacheSeconds: number
   return [
     { item: 'API Gateway REST requests', perMillion: PRICES.apiGatewayRestPerMillion.usd },
     { item: 'authorizer: Lambda requests', perMillion: (authorizerRuns / calls) * PRICES.lambdaRequestsPerMillion.usd },
-    { item: 'authorizer: Lambda duration', perMillion: authorizerRuns * gbSeconds(input.authorizerMs) * PRICES.lambdaArmGbSecond.usd },
-    { item: 'authorizer: DynamoDB reads (credential)', perMillion: (authorizerRuns / calls) * PRICES.dynamodbReadPerMillion.usd },
-    { item: 'authorizer: DynamoDB writes (lastUsedAt)', perMillion: (lastUsedWrites / calls) * PRICES.dynamodbWritePerMillion.usd },
+    {
+      item: 'authorizer: Lambda duration',
+      perMillion: authorizerRuns * gbSeconds(input.authorizerMs) * PRICES.lambdaArmGbSecond.usd,
+    },
+    {
+      item: 'authorizer: DynamoDB reads (credential)',
+      perMillion: (authorizerRuns / calls) * PRICES.dynamodbReadPerMillion.usd,
+    },
+    {
+      item: 'authorizer: DynamoDB writes (lastUsedAt)',
+      perMillion: (lastUsedWrites / calls) * PRICES.dynamodbWritePerMillion.usd,
+    },
     { item: 'function: Lambda requests', perMillion: PRICES.lambdaRequestsPerMillion.usd },
-    { item: 'function: Lambda duration', perMillion: calls * gbSeconds(input.functionMs) * PRICES.lambdaArmGbSecond.usd },
+    {
+      item: 'function: Lambda duration',
+      perMillion: calls * gbSeconds(input.functionMs) * PRICES.lambdaArmGbSecond.usd,
+    },
     { item: 'function: DynamoDB reads', perMillion: PRICES.dynamodbReadPerMillion.usd },
     {
       item: 'CloudWatch Logs (access log, platform lines)',
-      perMillion: (gb(calls * accessLogBytes()) + gb((calls + authorizerRuns) * platformBytes)) * PRICES.logsIngestionPerGb.usd,
+      perMillion:
+        (gb(calls * accessLogBytes()) + gb((calls + authorizerRuns) * platformBytes)) * PRICES.logsIngestionPerGb.usd,
     },
     { item: 'X-Ray traces (default sampling)', perMillion: XRAY_SAMPLED * PRICES.xrayTracesPerMillion.usd },
     { item: 'AWS WAF requests (the web ACL, on by default)', perMillion: PRICES.wafRequestsPerMillion.usd },

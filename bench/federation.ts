@@ -28,7 +28,12 @@ export async function startBenchIssuer(): Promise<BenchIssuer> {
   const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] };
   let issuer = '';
   const server: Server = createServer((req, res) => {
-    const body = req.url === '/.well-known/openid-configuration' ? { issuer, jwks_uri: `${issuer}/jwks` } : req.url === '/jwks' ? jwks : undefined;
+    const body =
+      req.url === '/.well-known/openid-configuration'
+        ? { issuer, jwks_uri: `${issuer}/jwks` }
+        : req.url === '/jwks'
+          ? jwks
+          : undefined;
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -40,7 +45,12 @@ export async function startBenchIssuer(): Promise<BenchIssuer> {
       const tokens: string[] = [];
       for (let i = 0; i < count; i++) {
         tokens.push(
-          await new SignJWT({ repository: 'org/app', repository_owner_id: '65', ref: 'refs/heads/main', environment: 'prod' })
+          await new SignJWT({
+            repository: 'org/app',
+            repository_owner_id: '65',
+            ref: 'refs/heads/main',
+            environment: 'prod',
+          })
             .setProtectedHeader({ alg: 'ES256', kid })
             .setIssuer(issuer)
             .setAudience(FEDERATION_AUDIENCE)

@@ -32,7 +32,15 @@ export function benchDirectory(): Directory {
       { id: 'sa-bench-trace', type: 'SERVICE_ACCOUNT', domains: ['bench'], groups: ['g-002'], adminRoles: [] },
       ...others,
     ],
-    roles: [{ domain: 'bench', name: 'managers', permissions: ['access_token.manage'], users: [SMALL.caller, LARGE.caller], groups: [] }],
+    roles: [
+      {
+        domain: 'bench',
+        name: 'managers',
+        permissions: ['access_token.manage'],
+        users: [SMALL.caller, LARGE.caller],
+        groups: [],
+      },
+    ],
     bundles: [],
   };
 }

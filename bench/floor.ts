@@ -14,7 +14,10 @@ import { DynamoPolicyStore } from '../shared/store/policy-store.js';
  * exactly the DynamoDB operations of each endpoint (same client, keys and consistency,
  * through the same store classes) and nothing else: no JWT, no checks, no validation.
  */
-export async function startFloor(tableName: string, dynamodbEndpoint: string): Promise<{ port: number; server: Server }> {
+export async function startFloor(
+  tableName: string,
+  dynamodbEndpoint: string,
+): Promise<{ port: number; server: Server }> {
   const client = createDocumentClient({ region: 'local', endpoint: dynamodbEndpoint });
   const tokens = new DynamoTokenStore(client, tableName);
   const directory = new DynamoDirectoryStore(client, tableName);
@@ -45,12 +48,37 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
         // token with its event (no signature check: the floor verifies nothing).
         const [policy] = await policies.list(account);
         const now = new Date();
-        await replay.claim(policy!.issuer, `floor-${mintToken().lookupId}`, Math.floor(now.getTime() / 1000) + 3_600, now);
+        await replay.claim(
+          policy!.issuer,
+          `floor-${mintToken().lookupId}`,
+          Math.floor(now.getTime() / 1000) + 3_600,
+          now,
+        );
         const minted = mintToken();
         const at = now.toISOString();
-        const record = { serviceAccountId: account, name: `floor-${minted.lookupId}`, lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null, expiresAt: new Date(now.getTime() + 900_000).toISOString(), createdAt: at, createdBy: 'floor', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null, federation: { policyId: policy!.policyId, policyName: policy!.name },
-          incarnation: policy!.incarnation };
-        await exchanges.issue({ record, secretHash: minted.secretHash, removeAfter: null }, policy!, tokenEvent(eventDeps, 'token.exchanged', record, SERVICE_ORIGIN));
+        const record = {
+          serviceAccountId: account,
+          name: `floor-${minted.lookupId}`,
+          lookupId: minted.lookupId,
+          prefix: minted.prefix,
+          status: 'ACTIVE' as const,
+          maxRps: null,
+          expiresAt: new Date(now.getTime() + 900_000).toISOString(),
+          createdAt: at,
+          createdBy: 'floor',
+          updatedAt: at,
+          lastUsedAt: null,
+          rotatedAt: null,
+          rotatedBy: null,
+          previousSecret: null,
+          federation: { policyId: policy!.policyId, policyName: policy!.name },
+          incarnation: policy!.incarnation,
+        };
+        await exchanges.issue(
+          { record, secretHash: minted.secretHash, removeAfter: null },
+          policy!,
+          tokenEvent(eventDeps, 'token.exchanged', record, SERVICE_ORIGIN),
+        );
         return json(res, 200, { access_token: minted.token, expires_in: 900 });
       }
       // The function's two reads, in parallel. (The authorizer also reads a JWT caller's
@@ -86,7 +114,11 @@ export async function startFloor(tableName: string, dynamodbEndpoint: string): P
           incarnation: target?.incarnation,
         };
         // With its audit event, in the same transaction, as the service writes it.
-        await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 1_000_000, tokenEvent(eventDeps, 'token.created', record, SERVICE_ORIGIN));
+        await tokens.create(
+          { record, secretHash: minted.secretHash, removeAfter: null },
+          1_000_000,
+          tokenEvent(eventDeps, 'token.created', record, SERVICE_ORIGIN),
+        );
         return json(res, 201, { ...record, token: minted.token });
       }
       if (url.pathname === '/delete') {

@@ -31,7 +31,13 @@ export interface LifecycleCase {
   scan: { items: number; capacityUnits: number };
 }
 
-async function seed(client: DynamoDBDocumentClient, tableName: string, tokens: number, due: number, now: number): Promise<void> {
+async function seed(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  tokens: number,
+  due: number,
+  now: number,
+): Promise<void> {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < tokens; i++) {
     const minted = mintToken();
@@ -60,17 +66,32 @@ async function seed(client: DynamoDBDocumentClient, tableName: string, tokens: n
     const both = newTokenItems({ record, secretHash: minted.secretHash, removeAfter: null });
     items.push(both.token, ...(idle ? [both.credential] : []));
   }
-  await batchWrite(client, tableName, items.map((Item) => ({ PutRequest: { Item } })), { concurrency: 8 });
+  await batchWrite(
+    client,
+    tableName,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    { concurrency: 8 },
+  );
 }
 
 /** What a scan for the same tokens reads: every item of the table. */
-async function scanCost(client: DynamoDBDocumentClient, tableName: string, now: string): Promise<{ items: number; capacityUnits: number }> {
+async function scanCost(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  now: string,
+): Promise<{ items: number; capacityUnits: number }> {
   let items = 0;
   let capacityUnits = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await client.send(
-      new ScanCommand({ TableName: tableName, FilterExpression: 'noticeAt <= :now', ExpressionAttributeValues: { ':now': now }, ReturnConsumedCapacity: 'TOTAL', ExclusiveStartKey: startKey }),
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'noticeAt <= :now',
+        ExpressionAttributeValues: { ':now': now },
+        ReturnConsumedCapacity: 'TOTAL',
+        ExclusiveStartKey: startKey,
+      }),
     );
     items += page.ScannedCount ?? 0;
     capacityUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
@@ -84,16 +105,28 @@ async function floorPass(store: DynamoTokenLifecycle, now: Date): Promise<void> 
   const deps = { clock: () => now, ids };
   for await (const due of store.dueNotices(now)) {
     const days = noticeDue(due.expiresAt, now)!;
-    await store.recordNotice(due, nextNoticeAt(due.expiresAt, now), tokenEvent(deps, 'token.expiring', due, LIFECYCLE_ORIGIN, {}, now, { daysBefore: days }));
+    await store.recordNotice(
+      due,
+      nextNoticeAt(due.expiresAt, now),
+      tokenEvent(deps, 'token.expiring', due, LIFECYCLE_ORIGIN, {}, now, { daysBefore: days }),
+    );
   }
   const beforeDay = new Date(now.getTime() - UNUSED_DAYS * DAY).toISOString().slice(0, 10);
   for await (const idle of store.idleTokens(beforeDay)) {
-    await store.suspendIdle(idle, beforeDay, now.toISOString(), tokenEvent(deps, 'token.suspended_unused', idle, LIFECYCLE_ORIGIN, {}, now));
+    await store.suspendIdle(
+      idle,
+      beforeDay,
+      now.toISOString(),
+      tokenEvent(deps, 'token.suspended_unused', idle, LIFECYCLE_ORIGIN, {}, now),
+    );
   }
 }
 
 /** One case: a fresh table per side, so the job and its floor find the same tokens due. */
-export async function measureLifecycle(client: DynamoDBDocumentClient, options: { tokens: number; due: number; tag: string }): Promise<LifecycleCase> {
+export async function measureLifecycle(
+  client: DynamoDBDocumentClient,
+  options: { tokens: number; due: number; tag: string },
+): Promise<LifecycleCase> {
   const now = Date.now();
   const at = new Date(now);
   const jobTable = `bench-lifecycle-${options.tag}-job`;
@@ -113,7 +146,13 @@ export async function measureLifecycle(client: DynamoDBDocumentClient, options: 
   return {
     tokens: options.tokens,
     due: options.due,
-    job: { ms: round1(jobMs), ...report.reads, capacityUnits: round1(report.reads.capacityUnits), expiring: report.expiring, suspended: report.suspendedUnused },
+    job: {
+      ms: round1(jobMs),
+      ...report.reads,
+      capacityUnits: round1(report.reads.capacityUnits),
+      expiring: report.expiring,
+      suspended: report.suspendedUnused,
+    },
     floorMs: round1(floorMs),
     ratio: Math.round((floorMs / jobMs) * 100) / 100,
     scan: { ...scan, capacityUnits: round1(scan.capacityUnits) },

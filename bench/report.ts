@@ -15,7 +15,14 @@ import type { LifecycleCase } from './lifecycle.js';
  */
 
 /** Goals the tables show beside the figures. */
-const SCENARIO_GOALS: Record<string, string> = { 'whoami-token': '≥ 0.7', 'whoami-token-previous-secret': '≥ 0.7', 'whoami-federated-token': '≥ 0.7', exchange: '≥ 0.5', 'list-token-events': '≥ 0.5', 'list-tokens-jwt': '≥ 0.5' };
+const SCENARIO_GOALS: Record<string, string> = {
+  'whoami-token': '≥ 0.7',
+  'whoami-token-previous-secret': '≥ 0.7',
+  'whoami-federated-token': '≥ 0.7',
+  exchange: '≥ 0.5',
+  'list-token-events': '≥ 0.5',
+  'list-tokens-jwt': '≥ 0.5',
+};
 const INIT_GOAL = 1.25;
 
 interface Results {
@@ -39,14 +46,25 @@ export function benchBlock(results: Results): string {
     '',
     '| scenario | rps | p50 ms | p99 ms | floor rps | ratio | goal |',
     '|---|---|---|---|---|---|---|',
-    ...results.scenarios.map((s) => `| ${s.name} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.baselineRps} | ${s.ratio} | ${SCENARIO_GOALS[s.name] ?? ''} |`),
+    ...results.scenarios.map(
+      (s) =>
+        `| ${s.name} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.baselineRps} | ${s.ratio} | ${SCENARIO_GOALS[s.name] ?? ''} |`,
+    ),
     '',
     `Scale (${results.scale.description}): p50 ${results.scale.p50Ratio}×, throughput ${results.scale.rpsRatio}× the small case (goal: within 2×).`,
-    ...(results.rotation ? ['', `Rotation (${results.rotation.description}): ${results.rotation.previousVsCurrentRps}× the throughput (goal: within 10 %).`] : []),
+    ...(results.rotation
+      ? [
+          '',
+          `Rotation (${results.rotation.description}): ${results.rotation.previousVsCurrentRps}× the throughput (goal: within 10 %).`,
+        ]
+      : []),
     '',
     `| function | bundle KiB | init ms | baseline ms | ratio, median of pairs (goal ≤ ${INIT_GOAL}) |`,
     '|---|---|---|---|---|',
-    ...results.functions.map((f) => `| ${f.name} | ${Math.round(f.bundleBytes / 1024)} | ${f.initMs} | ${f.baselineInitMs} | ${f.ratio ?? round2(f.initMs / f.baselineInitMs)} |`),
+    ...results.functions.map(
+      (f) =>
+        `| ${f.name} | ${Math.round(f.bundleBytes / 1024)} | ${f.initMs} | ${f.baselineInitMs} | ${f.ratio ?? round2(f.initMs / f.baselineInitMs)} |`,
+    ),
     '',
     '| endpoint | DynamoDB calls | sequential round trips |',
     '|---|---|---|',
@@ -63,7 +81,8 @@ function lifecycleLines(lifecycle: NonNullable<Results['lifecycle']>): string[] 
     '| tokens | due | queries | index entries read | read capacity | a scan instead: items, capacity | ms | floor ms | ratio |',
     '|---|---|---|---|---|---|---|---|---|',
     ...lifecycle.cases.map(
-      (c) => `| ${c.tokens} | ${c.due} + ${c.due} | ${c.job.queries} | ${c.job.items} | ${c.job.capacityUnits} | ${c.scan.items}, ${c.scan.capacityUnits} | ${c.job.ms} | ${c.floorMs} | ${c.ratio} |`,
+      (c) =>
+        `| ${c.tokens} | ${c.due} + ${c.due} | ${c.job.queries} | ${c.job.items} | ${c.job.capacityUnits} | ${c.scan.items}, ${c.scan.capacityUnits} | ${c.job.ms} | ${c.floorMs} | ${c.ratio} |`,
     ),
   ];
 }
@@ -75,7 +94,10 @@ export function costBlock(results: Results): string {
   const columns = [
     { title: 'no cache (as deployed)', lines: costPerMillion(input, { cacheSeconds: 0, callsPerSecond: 1 }) },
     { title: '60 s cache, 1 call/s per token', lines: costPerMillion(input, { cacheSeconds: 60, callsPerSecond: 1 }) },
-    { title: '60 s cache, 10 calls/s per token', lines: costPerMillion(input, { cacheSeconds: 60, callsPerSecond: 10 }) },
+    {
+      title: '60 s cache, 10 calls/s per token',
+      lines: costPerMillion(input, { cacheSeconds: 60, callsPerSecond: 10 }),
+    },
   ];
   const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(3)}`;
   return [
@@ -83,7 +105,9 @@ export function costBlock(results: Results): string {
     '',
     `| item | ${columns.map((c) => c.title).join(' | ')} |`,
     `|---|${columns.map(() => '---:').join('|')}|`,
-    ...columns[0]!.lines.map((line, i) => `| ${line.item} | ${columns.map((c) => usd(c.lines[i]!.perMillion)).join(' | ')} |`),
+    ...columns[0]!.lines.map(
+      (line, i) => `| ${line.item} | ${columns.map((c) => usd(c.lines[i]!.perMillion)).join(' | ')} |`,
+    ),
     `| **total** | ${columns.map((c) => `**${usd(total(c.lines))}**`).join(' | ')} |`,
     '',
     `A 60 s authorizer cache would save ${usd(total(columns[0]!.lines) - total(columns[1]!.lines))} a million calls (${Math.round((100 * (total(columns[0]!.lines) - total(columns[1]!.lines))) / total(columns[0]!.lines))} %) for tokens calling once a second.`,

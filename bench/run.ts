@@ -108,10 +108,16 @@ async function main() {
     const previous = await seedTokens(store, SMALL.account, SMALL.tokens, await incarnationOf(SMALL.account));
     // The first token rotated with a day's grace: its old secret and its new one both work,
     // through the same one read (the scenarios compare them).
-    const { token } = await rotateToken(tokenServiceDeps(runtime), { serviceAccountId: SMALL.account, name: 'seed-0000', gracePeriodSeconds: 86_400 });
+    const { token } = await rotateToken(tokenServiceDeps(runtime), {
+      serviceAccountId: SMALL.account,
+      name: 'seed-0000',
+      gracePeriodSeconds: 86_400,
+    });
     const traceToken = await seedTokens(store, 'sa-bench-trace', 1, await incarnationOf('sa-bench-trace'));
     await seedTokens(store, large.account, large.tokens, await incarnationOf(large.account));
-    console.error(`seeded: ${SMALL.tokens} + ${large.tokens} tokens, callers in ${SMALL.groups} and ${large.groups} groups`);
+    console.error(
+      `seeded: ${SMALL.tokens} + ${large.tokens} tokens, callers in ${SMALL.groups} and ${large.groups} groups`,
+    );
 
     const ci = await startBenchIssuer();
     closeIssuer = ci.close;
@@ -132,7 +138,11 @@ async function main() {
     const jwtLarge = await devAccessToken(`${service.url}${OIDC_PATH}`, large.caller);
     const listPath = (account: string) => `/api/v1/domains/bench/auth/service-accounts/${account}/tokens`;
     // A token the exchange issued: its authorizer path is a stored token's (one read).
-    const exchanged = await fetch(`${service.url}/api/v1/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: exchangeForm(takeSubject(), SMALL.account) });
+    const exchanged = await fetch(`${service.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: exchangeForm(takeSubject(), SMALL.account),
+    });
     const federatedToken = ((await exchanged.json()) as { access_token?: string }).access_token;
     if (!federatedToken) throw new Error(`The bench exchange answered ${exchanged.status}`);
     const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
@@ -143,18 +153,30 @@ async function main() {
     const scenarios: { name: string; service: Load; floor: Load }[] = [
       {
         name: 'whoami-token',
-        service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }] },
+        service: {
+          url: service.url,
+          requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }],
+        },
         floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': token } }] },
       },
       {
         name: 'whoami-token-previous-secret',
-        service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': previous } }] },
+        service: {
+          url: service.url,
+          requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': previous } }],
+        },
         floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': previous } }] },
       },
       {
         name: 'whoami-federated-token',
-        service: { url: service.url, requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } }] },
-        floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': federatedToken } }] },
+        service: {
+          url: service.url,
+          requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } }],
+        },
+        floor: {
+          url: floor.url,
+          requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': federatedToken } }],
+        },
       },
       {
         // The issuer's keys cached (the warm-up fetched them): what every exchange but a container's first costs.
@@ -176,22 +198,46 @@ async function main() {
         name: 'list-token-events',
         service: {
           url: service.url,
-          requests: [{ method: 'GET', path: `/api/v1/domains/bench/auth/service-accounts/${SMALL.account}/token-events`, headers: { authorization: `Bearer ${jwt}` } }],
+          requests: [
+            {
+              method: 'GET',
+              path: `/api/v1/domains/bench/auth/service-accounts/${SMALL.account}/token-events`,
+              headers: { authorization: `Bearer ${jwt}` },
+            },
+          ],
         },
-        floor: { url: floor.url, requests: [{ method: 'GET', path: `/events?caller=${SMALL.caller}&account=${SMALL.account}` }] },
+        floor: {
+          url: floor.url,
+          requests: [{ method: 'GET', path: `/events?caller=${SMALL.caller}&account=${SMALL.account}` }],
+        },
       },
       {
         name: 'list-tokens-jwt',
-        service: { url: service.url, requests: [{ method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } }] },
-        floor: { url: floor.url, requests: [{ method: 'GET', path: `/list?caller=${SMALL.caller}&account=${SMALL.account}` }] },
+        service: {
+          url: service.url,
+          requests: [{ method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } }],
+        },
+        floor: {
+          url: floor.url,
+          requests: [{ method: 'GET', path: `/list?caller=${SMALL.caller}&account=${SMALL.account}` }],
+        },
       },
       {
         name: 'list-tokens-jwt-large',
         service: {
           url: service.url,
-          requests: [{ method: 'GET', path: `${listPath(large.account)}?nextToken=${encodeCursor(middle)}`, headers: { authorization: `Bearer ${jwtLarge}` } }],
+          requests: [
+            {
+              method: 'GET',
+              path: `${listPath(large.account)}?nextToken=${encodeCursor(middle)}`,
+              headers: { authorization: `Bearer ${jwtLarge}` },
+            },
+          ],
         },
-        floor: { url: floor.url, requests: [{ method: 'GET', path: `/list?caller=${large.caller}&account=${large.account}&after=${middle}` }] },
+        floor: {
+          url: floor.url,
+          requests: [{ method: 'GET', path: `/list?caller=${large.caller}&account=${large.account}&after=${middle}` }],
+        },
       },
       {
         name: 'create-delete-cycle',
@@ -207,15 +253,30 @@ async function main() {
             {
               method: 'DELETE',
               headers: { authorization: `Bearer ${jwt}` },
-              setupRequest: (request, context) => ({ ...request, path: `${listPath(SMALL.account)}/${nameOf(context)}` }),
+              setupRequest: (request, context) => ({
+                ...request,
+                path: `${listPath(SMALL.account)}/${nameOf(context)}`,
+              }),
             },
           ],
         },
         floor: {
           url: floor.url,
           requests: [
-            { method: 'POST', setupRequest: (request, context) => ({ ...request, path: `/create?caller=${SMALL.caller}&account=${SMALL.account}&name=${nextName(context)}` }) },
-            { method: 'DELETE', setupRequest: (request, context) => ({ ...request, path: `/delete?caller=${SMALL.caller}&account=${SMALL.account}&name=${nameOf(context)}` }) },
+            {
+              method: 'POST',
+              setupRequest: (request, context) => ({
+                ...request,
+                path: `/create?caller=${SMALL.caller}&account=${SMALL.account}&name=${nextName(context)}`,
+              }),
+            },
+            {
+              method: 'DELETE',
+              setupRequest: (request, context) => ({
+                ...request,
+                path: `/delete?caller=${SMALL.caller}&account=${SMALL.account}&name=${nameOf(context)}`,
+              }),
+            },
           ],
         },
       },
@@ -248,30 +309,74 @@ async function main() {
         ratio: round2(rps / baselineRps),
         errors,
       });
-      console.error(`${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} (${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`);
+      console.error(
+        `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} (${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
+      );
     }
 
     const traceRequests: TraceRequest[] = [
       { name: 'warm-up', method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } },
       // Twice: the first use in a minute also records lastUsedAt; the second is every other call.
-      { name: 'whoami-token-first-use', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
+      {
+        name: 'whoami-token-first-use',
+        method: 'GET',
+        path: '/api/v1/auth/whoami',
+        headers: { 'x-api-token': traceToken },
+      },
       { name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
       { name: 'whoami-jwt', method: 'GET', path: '/api/v1/auth/whoami', headers: { authorization: `Bearer ${jwt}` } },
-      { name: 'whoami-federated-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } },
-      { name: 'exchange', method: 'POST', path: '/api/v1/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: exchangeForm(takeSubject(), SMALL.account) },
-      { name: 'list-domain-tokens', method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } },
-      { name: 'list-admin-tokens', method: 'GET', path: `/api/v1/auth/service-accounts/${SMALL.account}/tokens`, headers: { authorization: `Bearer ${jwt}` } },
+      {
+        name: 'whoami-federated-token',
+        method: 'GET',
+        path: '/api/v1/auth/whoami',
+        headers: { 'x-api-token': federatedToken },
+      },
+      {
+        name: 'exchange',
+        method: 'POST',
+        path: '/api/v1/auth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: exchangeForm(takeSubject(), SMALL.account),
+      },
+      {
+        name: 'list-domain-tokens',
+        method: 'GET',
+        path: listPath(SMALL.account),
+        headers: { authorization: `Bearer ${jwt}` },
+      },
+      {
+        name: 'list-admin-tokens',
+        method: 'GET',
+        path: `/api/v1/auth/service-accounts/${SMALL.account}/tokens`,
+        headers: { authorization: `Bearer ${jwt}` },
+      },
       ...(['domain', 'admin'] as const).flatMap((scope): TraceRequest[] => {
-        const base = scope === 'domain' ? listPath(SMALL.account) : `/api/v1/auth/service-accounts/${SMALL.account}/tokens`;
+        const base =
+          scope === 'domain' ? listPath(SMALL.account) : `/api/v1/auth/service-accounts/${SMALL.account}/tokens`;
         const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
         return [
-          { name: `create-${scope}-token`, method: 'POST', path: base, headers, body: JSON.stringify({ name: `trace-${scope}` }) },
-          { name: `update-${scope}-token`, method: 'PATCH', path: `${base}/trace-${scope}`, headers, body: JSON.stringify({ maxRps: 9 }) },
+          {
+            name: `create-${scope}-token`,
+            method: 'POST',
+            path: base,
+            headers,
+            body: JSON.stringify({ name: `trace-${scope}` }),
+          },
+          {
+            name: `update-${scope}-token`,
+            method: 'PATCH',
+            path: `${base}/trace-${scope}`,
+            headers,
+            body: JSON.stringify({ maxRps: 9 }),
+          },
           { name: `delete-${scope}-token`, method: 'DELETE', path: `${base}/trace-${scope}`, headers },
           {
             name: `create-${scope}-token-deprecated`,
             method: 'POST',
-            path: scope === 'domain' ? '/api/v1/domains/bench/auth/service-accounts/tokens' : '/api/v1/auth/service-accounts/tokens',
+            path:
+              scope === 'domain'
+                ? '/api/v1/domains/bench/auth/service-accounts/tokens'
+                : '/api/v1/auth/service-accounts/tokens',
             headers,
             body: JSON.stringify({ name: `trace-${scope}-old`, serviceAccountId: SMALL.account }),
           },
@@ -279,8 +384,17 @@ async function main() {
       }),
     ];
     service.child.send({ type: 'trace', requests: traceRequests });
-    const traces = await new Promise<{ name: string; status: number; phases: { phase: string; calls: number; sequentialRoundTrips: number; commands: string[] }[] }[]>(
-      (resolveTraces) => service.child.on('message', (m: { type: string; traces?: never }) => m.type === 'traces' && resolveTraces(m.traces!)),
+    const traces = await new Promise<
+      {
+        name: string;
+        status: number;
+        phases: { phase: string; calls: number; sequentialRoundTrips: number; commands: string[] }[];
+      }[]
+    >((resolveTraces) =>
+      service.child.on(
+        'message',
+        (m: { type: string; traces?: never }) => m.type === 'traces' && resolveTraces(m.traces!),
+      ),
     );
     const dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number; commands: string[] }[] = [];
     for (const trace of traces.slice(1)) {
@@ -292,10 +406,15 @@ async function main() {
             : trace.name === 'whoami-token-first-use'
               ? 'authorizer (access token, first use in a minute: + lastUsedAt)'
               : trace.name === 'whoami-federated-token'
-              ? 'authorizer (federated token)'
-              : `authorizer (${trace.name === 'whoami-token' ? 'access token' : 'JWT'})`;
+                ? 'authorizer (federated token)'
+                : `authorizer (${trace.name === 'whoami-token' ? 'access token' : 'JWT'})`;
         if (dynamodbCalls.some((row) => row.endpoint === endpoint)) continue;
-        dynamodbCalls.push({ endpoint, calls: phase.calls, sequentialRoundTrips: phase.sequentialRoundTrips, commands: phase.commands });
+        dynamodbCalls.push({
+          endpoint,
+          calls: phase.calls,
+          sequentialRoundTrips: phase.sequentialRoundTrips,
+          commands: phase.commands,
+        });
       }
     }
     if (!dynamodbCalls.some((row) => row.endpoint === 'authorizer (JWT)')) {
@@ -303,33 +422,53 @@ async function main() {
     }
 
     // Warm durations of a token-authenticated call, for the cost model (bench/cost-model.ts).
-    const durationRequests: TraceRequest[] = [{ name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } }];
+    const durationRequests: TraceRequest[] = [
+      { name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
+    ];
     service.child.send({ type: 'durations', requests: durationRequests, repeat: smoke ? 20 : 500 });
     const durations = await new Promise<Record<string, Record<string, number>>>((resolveDurations) =>
-      service.child.on('message', (m: { type: string; durations?: never }) => m.type === 'durations' && resolveDurations(m.durations!)),
+      service.child.on(
+        'message',
+        (m: { type: string; durations?: never }) => m.type === 'durations' && resolveDurations(m.durations!),
+      ),
     );
 
     const functions = await measureColdStarts({ runs: smoke ? 3 : 21 });
 
     // The lifecycle job: its reads against the tokens due, at two table sizes, and its floor.
     const lifecycleCases = [];
-    for (const [tag, tokens] of [['small', smoke ? 200 : 1_000], ['large', smoke ? 1_000 : 10_000]] as const) {
+    for (const [tag, tokens] of [
+      ['small', smoke ? 200 : 1_000],
+      ['large', smoke ? 1_000 : 10_000],
+    ] as const) {
       const measured = await measureLifecycle(runtime.documents, { tokens, due: 10, tag });
-      if (measured.job.expiring !== 10 || measured.job.suspended !== 10) throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
+      if (measured.job.expiring !== 10 || measured.job.suspended !== 10)
+        throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
       lifecycleCases.push(measured);
-      console.error(`lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`);
+      console.error(
+        `lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`,
+      );
     }
 
     const small = results.find((r) => r.name === 'list-tokens-jwt')!;
     const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
     const output = {
       generatedAt: new Date().toISOString(),
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
       settings: { smoke, durationSeconds: duration, rounds, connections },
       scenarios: results,
       rotation: {
-        description: 'the authorizer with a rotated token’s old secret (in its grace period) against the same token’s new secret',
-        previousVsCurrentRps: round2(results.find((r) => r.name === 'whoami-token-previous-secret')!.rps / results.find((r) => r.name === 'whoami-token')!.rps),
+        description:
+          'the authorizer with a rotated token’s old secret (in its grace period) against the same token’s new secret',
+        previousVsCurrentRps: round2(
+          results.find((r) => r.name === 'whoami-token-previous-secret')!.rps /
+            results.find((r) => r.name === 'whoami-token')!.rps,
+        ),
       },
       scale: {
         description: `list a page of an account with ${large.tokens} tokens as a caller in ${large.groups} groups, against ${SMALL.tokens} tokens and ${SMALL.groups} groups`,
@@ -340,7 +479,8 @@ async function main() {
       dynamodbCalls,
       durations,
       lifecycle: {
-        description: 'one pass of the lifecycle job over a table of N tokens, 10 with a notice due and 10 unused for 90 days, against its floor (the same queries and writes through the store)',
+        description:
+          'one pass of the lifecycle job over a table of N tokens, 10 with a notice due and 10 unused for 90 days, against its floor (the same queries and writes through the store)',
         cases: lifecycleCases,
       },
     };
@@ -349,15 +489,22 @@ async function main() {
 
     console.log('\nscenario                 rps      p50 ms   p99 ms   floor rps  ratio');
     for (const r of results) {
-      console.log(`${r.name.padEnd(24)} ${String(r.rps).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.baselineRps).padStart(10)}  ${r.ratio}`);
+      console.log(
+        `${r.name.padEnd(24)} ${String(r.rps).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.baselineRps).padStart(10)}  ${r.ratio}`,
+      );
     }
     console.log(`scale (large / small): p50 ${output.scale.p50Ratio}x, throughput ${output.scale.rpsRatio}x`);
     console.log('\nfunction                          bundle KiB  init ms  baseline ms');
     for (const f of functions) {
-      console.log(`${f.name.padEnd(33)} ${String(Math.round(f.bundleBytes / 1024)).padStart(10)} ${String(f.initMs).padStart(8)} ${String(f.baselineInitMs).padStart(12)}`);
+      console.log(
+        `${f.name.padEnd(33)} ${String(Math.round(f.bundleBytes / 1024)).padStart(10)} ${String(f.initMs).padStart(8)} ${String(f.baselineInitMs).padStart(12)}`,
+      );
     }
     console.log('\nendpoint                          DynamoDB calls  sequential');
-    for (const d of dynamodbCalls) console.log(`${d.endpoint.padEnd(33)} ${String(d.calls).padStart(14)} ${String(d.sequentialRoundTrips).padStart(11)}`);
+    for (const d of dynamodbCalls)
+      console.log(
+        `${d.endpoint.padEnd(33)} ${String(d.calls).padStart(14)} ${String(d.sequentialRoundTrips).padStart(11)}`,
+      );
     console.log(`\nwritten to ${outFile}`);
     if (!smoke && args.out === undefined) {
       writeReports(outFile);

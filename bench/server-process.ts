@@ -39,7 +39,12 @@ const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: (...args
 const send = base.send;
 base.send = function patched(this: unknown, command: any, ...rest: any[]) {
   if (!recording) return (send as any).call(this, command, ...rest);
-  const call: Call = { phase: phase.getStore() ?? 'other', command: command.constructor.name, start: performance.now(), end: 0 };
+  const call: Call = {
+    phase: phase.getStore() ?? 'other',
+    command: command.constructor.name,
+    start: performance.now(),
+    end: 0,
+  };
   calls.push(call);
   const result = (send as any).call(this, command, ...rest) as Promise<unknown>;
   return result.finally(() => (call.end = performance.now()));
@@ -108,7 +113,12 @@ async function main() {
         status: response.status,
         phases: phases.map((p) => {
           const mine = calls.filter((c) => c.phase === p);
-          return { phase: p, calls: mine.length, sequentialRoundTrips: sequentialDepth(mine), commands: mine.map((c) => c.command) };
+          return {
+            phase: p,
+            calls: mine.length,
+            sequentialRoundTrips: sequentialDepth(mine),
+            commands: mine.map((c) => c.command),
+          };
         }),
       });
     }
@@ -121,19 +131,30 @@ async function main() {
  * Median warm duration of each function a request passes through, over `repeat`
  * sequential requests: what Lambda would bill, minus its own overhead, on this machine.
  */
-async function durations(url: string, requests: TraceRequest[], repeat: number): Promise<Record<string, Record<string, number>>> {
+async function durations(
+  url: string,
+  requests: TraceRequest[],
+  repeat: number,
+): Promise<Record<string, Record<string, number>>> {
   const result: Record<string, Record<string, number>> = {};
   for (const request of requests) {
     timings.length = 0;
     timing = true;
     for (let i = 0; i < repeat; i++) {
-      const response = await fetch(`${url}${request.path}`, { method: request.method, headers: request.headers, ...(request.body ? { body: request.body } : {}) });
+      const response = await fetch(`${url}${request.path}`, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body ? { body: request.body } : {}),
+      });
       await response.text();
     }
     timing = false;
     result[request.name] = {};
     for (const name of new Set(timings.map((entry) => entry.phase))) {
-      const sorted = timings.filter((entry) => entry.phase === name).map((entry) => entry.ms).sort((a, b) => a - b);
+      const sorted = timings
+        .filter((entry) => entry.phase === name)
+        .map((entry) => entry.ms)
+        .sort((a, b) => a - b);
       result[request.name]![name] = Math.round(sorted[Math.floor(sorted.length / 2)]! * 100) / 100;
     }
   }

@@ -70,7 +70,13 @@ export const OPERATIONS: Record<ApiGatewayOperation, Grant[]> = {
   GetUsagePlans: [{ action: 'apigateway:GET', path: '/usageplans', tag: 'none' }],
 };
 
-const CREATE: ApiGatewayOperation[] = ['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey', 'GetUsagePlanKey', 'DeleteApiKey'];
+const CREATE: ApiGatewayOperation[] = [
+  'CreateUsagePlan',
+  'CreateApiKey',
+  'CreateUsagePlanKey',
+  'GetUsagePlanKey',
+  'DeleteApiKey',
+];
 
 export const API_KEY_OPERATIONS: Record<ApiKeyAccess, ApiGatewayOperation[]> = {
   create: CREATE,

@@ -44,4 +44,3 @@ export function securityHeaders(providerOrigins: string[]): Record<string, strin
     'Cross-Origin-Opener-Policy': 'same-origin',
   };
 }
-

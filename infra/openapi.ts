@@ -15,10 +15,19 @@ import { bodyLimitOf, type Route, routes } from './routes.js';
 type Json = Record<string, unknown>;
 
 const PATH_PARAMETERS: Record<string, { description: string; schema: Json }> = {
-  domain: { description: 'A domain of the directory', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
-  serviceAccountId: { description: 'The service account (a user of type SERVICE_ACCOUNT)', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
+  domain: {
+    description: 'A domain of the directory',
+    schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source },
+  },
+  serviceAccountId: {
+    description: 'The service account (a user of type SERVICE_ACCOUNT)',
+    schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source },
+  },
   name: { description: 'The token’s name', schema: { type: 'string', pattern: TOKEN_NAME_PATTERN.source } },
-  userId: { description: 'A user of the directory (a person or a service account)', schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source } },
+  userId: {
+    description: 'A user of the directory (a person or a service account)',
+    schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source },
+  },
   policyId: { description: 'The federation policy', schema: { type: 'string', pattern: POLICY_ID_PATTERN.source } },
 };
 
@@ -155,15 +164,29 @@ function tidy(node: unknown): void {
 
 function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
   const parameters = [
-    ...[...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: 'path', required: true, ...PATH_PARAMETERS[name!] })),
+    ...[...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      ...PATH_PARAMETERS[name!],
+    })),
     ...(route.query ?? []).map((parameter) => ({ ...parameter, in: 'query', required: false })),
   ];
-  const problems = [...new Set([...route.problems, ...(route.auth === 'authenticated' ? COMMON_PROBLEMS : GATEWAY_PROBLEMS)])].sort((a, b) => a - b);
+  const problems = [
+    ...new Set([...route.problems, ...(route.auth === 'authenticated' ? COMMON_PROBLEMS : GATEWAY_PROBLEMS)]),
+  ].sort((a, b) => a - b);
   const responses: Json = {
     [route.success.status]: {
       description: route.success.description,
       ...(route.success.headers
-        ? { headers: Object.fromEntries(route.success.headers.map((name) => [name, { description: HEADER_DESCRIPTIONS[name], schema: { type: 'string' } }])) }
+        ? {
+            headers: Object.fromEntries(
+              route.success.headers.map((name) => [
+                name,
+                { description: HEADER_DESCRIPTIONS[name], schema: { type: 'string' } },
+              ]),
+            ),
+          }
         : {}),
       ...(route.success.schema ? { content: { 'application/json': { schema: refOf(route.success.schema) } } } : {}),
     },
@@ -179,7 +202,10 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
     const problem = responses[status] as { content?: Json } | undefined;
     responses[status] = {
       description: status === 413 ? `invalid_request: ${tooLarge(route)} (problem JSON)` : OAUTH_DESCRIPTIONS[status],
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } }, ...(problem?.content ?? {}) },
+      content: {
+        'application/json': { schema: { $ref: '#/components/schemas/OAuthError' } },
+        ...(problem?.content ?? {}),
+      },
     };
   }
   return {
@@ -190,7 +216,14 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
     ...(route.deprecated ? { deprecated: true } : {}),
     ...(route.auth === 'none' ? { security: [] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
-    ...(route.body ? { requestBody: { required: route.bodyOptional !== true, content: { [route.bodyMediaType ?? 'application/json']: { schema: refOf(route.body) } } } } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: route.bodyOptional !== true,
+            content: { [route.bodyMediaType ?? 'application/json']: { schema: refOf(route.body) } },
+          },
+        }
+      : {}),
     [BODY_LIMIT_EXTENSION]: bodyLimitOf(route),
     responses,
   };
@@ -216,7 +249,11 @@ export function openApiDocument(): Json {
     tags: [
       { name: 'Tokens', description: 'A service account’s access tokens' },
       { name: 'Audit', description: 'The audit trail of a service account’s tokens' },
-      { name: 'Federation', description: 'CI jobs trade their OIDC token for a short-lived access token: policies, the exchange, and a policy test' },
+      {
+        name: 'Federation',
+        description:
+          'CI jobs trade their OIDC token for a short-lived access token: policies, the exchange, and a policy test',
+      },
       { name: 'Identity', description: 'Who is calling' },
       { name: 'Directory', description: 'Domains’ members and the directory’s users, as the console lists them' },
       { name: 'Service', description: 'The service itself' },
@@ -227,8 +264,18 @@ export function openApiDocument(): Json {
     paths,
     components: {
       securitySchemes: {
-        accessToken: { type: 'apiKey', in: 'header', name: 'X-API-Token', description: 'An access token (iomsat_…); also accepted as Authorization: Bearer' },
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An OIDC JWT from the configured identity provider' },
+        accessToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-API-Token',
+          description: 'An access token (iomsat_…); also accepted as Authorization: Bearer',
+        },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'An OIDC JWT from the configured identity provider',
+        },
       },
       schemas,
     },

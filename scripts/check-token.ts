@@ -23,7 +23,9 @@ function main(): number {
     return 1;
   }
   // The lookup id is not secret: it is the token's listed prefix, to find which token it is.
-  console.log(`Well-formed: prefix, length and checksum are right. Its listed prefix is ${TOKEN_PREFIX}${shape.lookupId}.`);
+  console.log(
+    `Well-formed: prefix, length and checksum are right. Its listed prefix is ${TOKEN_PREFIX}${shape.lookupId}.`,
+  );
   return 0;
 }
 

@@ -28,7 +28,12 @@ const { values: args } = parseArgs({
 const seconds = Number(args.seconds);
 const runs = Number(args.runs);
 const rates = args.rates.split(',').map(Number);
-if (!(seconds > 0) || !Number.isInteger(runs) || runs < 1 || rates.some((rate) => !Number.isInteger(rate) || rate < 1)) {
+if (
+  !(seconds > 0) ||
+  !Number.isInteger(runs) ||
+  runs < 1 ||
+  rates.some((rate) => !Number.isInteger(rate) || rate < 1)
+) {
   console.error('Usage: npm run measure-throttle -- [--seconds 5] [--runs 3] [--rates 1,5,50] [--print-only]');
   process.exit(2);
 }
@@ -123,7 +128,10 @@ async function main(): Promise<void> {
     directory: readDirectoryFile(DEFAULT_DIRECTORY_FILE),
     env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
     parts: (config) => ({
-      rateLimits: new WatchedRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }),
+      rateLimits: new WatchedRateLimits({
+        documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }),
+        tableName: config.tableName,
+      }),
     }),
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -141,7 +149,8 @@ async function main(): Promise<void> {
           headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ name, maxRps: rps }),
         });
-        if (created.status !== 201) throw new Error(`Creating a token failed: ${created.status} ${await created.text()}`);
+        if (created.status !== 201)
+          throw new Error(`Creating a token failed: ${created.status} ${await created.text()}`);
         const { token } = (await created.json()) as { token: string };
         // A warm connection first, so that the first measured request is not the one that waits for a handshake.
         await status(`${service.url}/health`, {}, agent);

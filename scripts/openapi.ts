@@ -20,7 +20,9 @@ if (values.check) {
     // Missing counts as stale.
   }
   if (committed !== generated) {
-    console.error('docs/openapi.json is not what the route table and schemas generate: run npm run openapi and commit it.');
+    console.error(
+      'docs/openapi.json is not what the route table and schemas generate: run npm run openapi and commit it.',
+    );
     process.exit(1);
   }
   console.log('docs/openapi.json is up to date.');

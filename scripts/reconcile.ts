@@ -19,7 +19,9 @@ Environment: TABLE_NAME, AWS_REGION, REST_API_ID, API_STAGE, and AWS credentials
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { apply: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values } = parseArgs({
+      options: { apply: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    }));
   } catch (error) {
     console.error(`${(error as Error).message}\n${usage}`);
     return 2;
@@ -35,10 +37,16 @@ async function main(): Promise<number> {
     console.error(`No API Gateway to reconcile with: set REST_API_ID and API_STAGE.\n${usage}`);
     return 2;
   }
-  const report = await reconcileRateLimits({ tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock }, { apply: values.apply });
-  console.log(`Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} usage plans of ours.`);
+  const report = await reconcileRateLimits(
+    { tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock },
+    { apply: values.apply },
+  );
+  console.log(
+    `Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} usage plans of ours.`,
+  );
   for (const drift of report.drift) {
-    const outcome = drift.repaired === undefined ? '' : drift.repaired ? '  [repaired]' : `  [NOT repaired: ${drift.error}]`;
+    const outcome =
+      drift.repaired === undefined ? '' : drift.repaired ? '  [repaired]' : `  [NOT repaired: ${drift.error}]`;
     console.log(`${drift.kind.padEnd(20)} ${drift.subject}: ${drift.detail}${outcome}`);
   }
   if (report.drift.length === 0) {
@@ -50,7 +58,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const failed = report.drift.filter((drift) => !drift.repaired).length;
-  console.log(failed === 0 ? `${report.drift.length} drift(s) repaired.` : `${failed} of ${report.drift.length} drift(s) not repaired.`);
+  console.log(
+    failed === 0
+      ? `${report.drift.length} drift(s) repaired.`
+      : `${failed} of ${report.drift.length} drift(s) not repaired.`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

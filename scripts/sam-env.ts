@@ -45,7 +45,8 @@ interface Template {
 /** Loopback as seen from a container is the container itself; the host is `host.docker.internal`. */
 export function fromContainer(url: string): string {
   const parsed = new URL(url);
-  if (['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(parsed.hostname)) parsed.hostname = 'host.docker.internal';
+  if (['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(parsed.hostname))
+    parsed.hostname = 'host.docker.internal';
   return parsed.toString().replace(/\/$/, '');
 }
 
@@ -71,7 +72,9 @@ export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVa
     const values = Object.fromEntries(declared.filter((name) => name in local).map((name) => [name, local[name]!]));
     const missing = Object.keys(local).filter((name) => !declared.includes(name));
     if (missing.length > 0) {
-      throw new Error(`Function ${logicalId} does not declare ${missing.join(', ')}: SAM could not set them. Synthesize again.`);
+      throw new Error(
+        `Function ${logicalId} does not declare ${missing.join(', ')}: SAM could not set them. Synthesize again.`,
+      );
     }
     result[logicalId] = values;
   }
@@ -128,8 +131,12 @@ function main(): number {
   }
   const running = runningLocal();
   const options: SamEnvOptions = {
-    dynamodbEndpoint: fromContainer(values['dynamodb-endpoint'] ?? running?.dynamodbEndpoint ?? 'http://127.0.0.1:8000'),
-    jwksUrl: fromContainer(values['jwks-url'] ?? (running?.issuer ? `${running.issuer}/jwks` : LOCAL_DEFAULTS.JWKS_URL)),
+    dynamodbEndpoint: fromContainer(
+      values['dynamodb-endpoint'] ?? running?.dynamodbEndpoint ?? 'http://127.0.0.1:8000',
+    ),
+    jwksUrl: fromContainer(
+      values['jwks-url'] ?? (running?.issuer ? `${running.issuer}/jwks` : LOCAL_DEFAULTS.JWKS_URL),
+    ),
     tableName: values.table ?? running?.tableName ?? LOCAL_DEFAULTS.TABLE_NAME,
     ...(running?.issuer ? { issuer: running.issuer } : {}),
   };

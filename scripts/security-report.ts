@@ -46,7 +46,12 @@ const files = readdirSync(runDirectory)
   .map((name) => JSON.parse(readFileSync(resolve(runDirectory, name), 'utf8')) as FileFigures)
   .sort((a, b) => a.file.localeCompare(b.file));
 const sum = (field: keyof Omit<FileFigures, 'file'>) => files.reduce((total, file) => total + file[field], 0);
-let outcome: { files: number; passed: number; failed: number; failures: string[] } = { files: 0, passed: 0, failed: 0, failures: ['the test run reported nothing'] };
+let outcome: { files: number; passed: number; failed: number; failures: string[] } = {
+  files: 0,
+  passed: 0,
+  failed: 0,
+  failures: ['the test run reported nothing'],
+};
 try {
   // jest's --json report: one entry per file, one assertion result per test.
   const report = JSON.parse(readFileSync(results, 'utf8')) as {

@@ -18,7 +18,14 @@ const started = performance.now();
 const code = await new Promise<number>((done) => {
   const child = spawn(
     process.execPath,
-    ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', 'node_modules/jest/bin/jest.js', '--coverage', '--json', `--outputFile=${results}`],
+    [
+      '--experimental-vm-modules',
+      '--disable-warning=ExperimentalWarning',
+      'node_modules/jest/bin/jest.js',
+      '--coverage',
+      '--json',
+      `--outputFile=${results}`,
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   child.on('exit', (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0)));
@@ -26,10 +33,14 @@ const code = await new Promise<number>((done) => {
 const seconds = (performance.now() - started) / 1000;
 
 if (code === 0) {
-  const report = JSON.parse(readFileSync(results, 'utf8')) as { testResults: { name: string; assertionResults: unknown[]; startTime: number; endTime: number }[] };
+  const report = JSON.parse(readFileSync(results, 'utf8')) as {
+    testResults: { name: string; assertionResults: unknown[]; startTime: number; endTime: number }[];
+  };
   // Each file's time, for the order a fresh checkout runs them in (test/support/sequencer.mjs).
   const durations = Object.fromEntries(
-    report.testResults.map((file) => [relative(root, file.name), Math.round((file.endTime - file.startTime) / 100) / 10] as const).sort(([a], [b]) => (a < b ? -1 : 1)),
+    report.testResults
+      .map((file) => [relative(root, file.name), Math.round((file.endTime - file.startTime) / 100) / 10] as const)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
   );
   writeFileSync(resolve(root, 'test/support/durations.json'), `${JSON.stringify(durations, null, 2)}\n`);
   const counts = new Map<string, number>();
@@ -38,20 +49,28 @@ if (code === 0) {
     counts.set(folder, (counts.get(folder) ?? 0) + file.assertionResults.length);
   }
   const readme = resolve(root, 'README.md');
-  const block = /<!-- test-counts:begin -->\n([\s\S]*?)\n<!-- test-counts:end -->/.exec(readFileSync(readme, 'utf8'))?.[1] ?? '';
-  const rows = new Map([...block.matchAll(/^\| `(test\/[^`]+)` \| (.*) \| \d+ \|$/gm)].map((row) => [row[1]!, row[2]!]));
+  const block =
+    /<!-- test-counts:begin -->\n([\s\S]*?)\n<!-- test-counts:end -->/.exec(readFileSync(readme, 'utf8'))?.[1] ?? '';
+  const rows = new Map(
+    [...block.matchAll(/^\| `(test\/[^`]+)` \| (.*) \| \d+ \|$/gm)].map((row) => [row[1]!, row[2]!]),
+  );
   const missing = [...counts.keys()].filter((folder) => !rows.has(folder));
-  if (missing.length > 0) throw new Error(`README's table of test folders has no row for ${missing.join(', ')}: describe them first.`);
+  if (missing.length > 0)
+    throw new Error(`README's table of test folders has no row for ${missing.join(', ')}: describe them first.`);
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
   const table = [
     '| folder | what | tests |',
     '|---|---|---|',
-    ...[...rows].filter(([folder]) => counts.has(folder)).map(([folder, what]) => `| \`${folder}\` | ${what} | ${counts.get(folder)} |`),
+    ...[...rows]
+      .filter(([folder]) => counts.has(folder))
+      .map(([folder, what]) => `| \`${folder}\` | ${what} | ${counts.get(folder)} |`),
     '',
     `${total} tests in ${report.testResults.length} files; the whole suite, coverage included, took ${Math.round(seconds)} s on the last full run (${new Date().toISOString().slice(0, 10)}).`,
   ].join('\n');
   rewriteBlock(readme, 'test-counts', table);
-  console.log(`README.md test counts rewritten: ${total} tests in ${report.testResults.length} files, ${seconds.toFixed(0)} s.`);
+  console.log(
+    `README.md test counts rewritten: ${total} tests in ${report.testResults.length} files, ${seconds.toFixed(0)} s.`,
+  );
 }
 rmSync(runDirectory, { recursive: true, force: true });
 process.exit(code);

@@ -147,7 +147,9 @@ class Reader {
     const set = names.filter((name) => this.value(name) !== undefined);
     if (set.length === 0) return undefined;
     if (set.length < names.length) {
-      throw new ConfigError(`Set all of ${names.join(', ')} or none; missing ${names.filter((n) => !set.includes(n)).join(', ')}`);
+      throw new ConfigError(
+        `Set all of ${names.join(', ')} or none; missing ${names.filter((n) => !set.includes(n)).join(', ')}`,
+      );
     }
     return Object.fromEntries(names.map((name) => [name, this.value(name)!])) as Record<K, string>;
   }
@@ -195,9 +197,15 @@ export function readConfig(env: Environment): Config {
     lifecycle: { suspendUnusedAfterDays: read.integer('SUSPEND_UNUSED_AFTER_DAYS', 0, 0, 3_650) || undefined },
     secretScanning: { githubKeysUrl: read.url('GITHUB_SECRET_SCANNING_KEYS_URL', GITHUB_SECRET_SCANNING_KEYS_URL) },
     federation: { issuers: { allowLoopback: loopbackIssuers(read) } },
-    audit: { retentionDays: read.integer('AUDIT_RETENTION_DAYS', 400, 1, 3_650), eventBusName: read.optional('EVENT_BUS_NAME') },
+    audit: {
+      retentionDays: read.integer('AUDIT_RETENTION_DAYS', 400, 1, 3_650),
+      eventBusName: read.optional('EVENT_BUS_NAME'),
+    },
     logLevel: read.oneOf('POWERTOOLS_LOG_LEVEL', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const, 'INFO'),
-    metrics: metricsDisabled === undefined ? read.insideLambda : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
+    metrics:
+      metricsDisabled === undefined
+        ? read.insideLambda
+        : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
     samLocal: read.optional('AWS_SAM_LOCAL') === 'true',
   };
 }

@@ -133,14 +133,25 @@ export class RotationInProgressError extends ProblemError {
 /** An expired token cannot be rotated: create a new one. */
 export class TokenExpiredError extends ProblemError {
   constructor() {
-    super(409, 'TOKEN_EXPIRED', 'Token expired', 'This token has expired and cannot be rotated; create a new token instead.');
+    super(
+      409,
+      'TOKEN_EXPIRED',
+      'Token expired',
+      'This token has expired and cannot be rotated; create a new token instead.',
+    );
   }
 }
 
 /** A dependency (DynamoDB, API Gateway) failed in a way that is safe to retry. */
 export class ServiceUnavailableError extends ProblemError {
   constructor(options?: { cause?: unknown }) {
-    super(503, 'SERVICE_UNAVAILABLE', 'Service unavailable', 'A dependency is temporarily unavailable; retry the request.', options);
+    super(
+      503,
+      'SERVICE_UNAVAILABLE',
+      'Service unavailable',
+      'A dependency is temporarily unavailable; retry the request.',
+      options,
+    );
   }
 }
 
@@ -159,12 +170,22 @@ export class PayloadTooLargeError extends ProblemError {
 
 export class PolicyNotFoundError extends ProblemError {
   constructor() {
-    super(404, 'POLICY_NOT_FOUND', 'Federation policy not found', 'This service account has no federation policy with that id.');
+    super(
+      404,
+      'POLICY_NOT_FOUND',
+      'Federation policy not found',
+      'This service account has no federation policy with that id.',
+    );
   }
 }
 
 export class PolicyLimitReachedError extends ProblemError {
   constructor(limit: number) {
-    super(409, 'POLICY_LIMIT_REACHED', 'Federation policy limit reached', `This service account already has ${limit} federation policies, the most allowed; delete one first.`);
+    super(
+      409,
+      'POLICY_LIMIT_REACHED',
+      'Federation policy limit reached',
+      `This service account already has ${limit} federation policies, the most allowed; delete one first.`,
+    );
   }
 }

@@ -114,9 +114,16 @@ export interface TokenStore {
    */
   rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken>;
   /** The one strongly consistent read that verifies a presented token. */
-  getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding> & { pendingSince?: string }) | undefined>;
+  getCredential(
+    lookupId: string,
+  ): Promise<(TokenCredential & Partial<TokenBinding> & { pendingSince?: string }) | undefined>;
   /** Records use (of the secret, or of the replaced one in its grace period), at most once per interval; never throws. */
-  recordUse(credential: TokenCredential, now: Date, intervalSeconds: number, secret?: 'current' | 'previous'): Promise<boolean>;
+  recordUse(
+    credential: TokenCredential,
+    now: Date,
+    intervalSeconds: number,
+    secret?: 'current' | 'previous',
+  ): Promise<boolean>;
   /** Records a use of a replaced secret after its grace period, at most once per interval per token; never throws. */
   recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean>;
   /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */

@@ -2,7 +2,17 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JwtVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
 import { createObservability, type Observability } from './middleware/observability.js';
-import type { Clock, CompensationFailureReport, DirectoryStore, IdGenerator, RateLimits, TokenEvents, TokenExposures, TokenLifecycle, TokenStore } from './ports.js';
+import type {
+  Clock,
+  CompensationFailureReport,
+  DirectoryStore,
+  IdGenerator,
+  RateLimits,
+  TokenEvents,
+  TokenExposures,
+  TokenLifecycle,
+  TokenStore,
+} from './ports.js';
 import { LocalRateLimits } from './ratelimit/local-rate-limits.js';
 import { SharedKeyOnly, SharedUsageKey } from './ratelimit/shared-usage-key.js';
 import { DynamoDirectoryStore } from './store/directory-store.js';
@@ -65,17 +75,25 @@ export interface RuntimeParts {
 export type Wiring = (config: Config, base: Pick<Runtime, 'documents' | 'onCompensationFailure'>) => RuntimeParts;
 
 /** The JWT verifier of a function that is not wired for JWTs: a wiring mistake, said plainly. */
-const noJwtVerification: JwtVerifier = () => Promise.reject(new Error('This function is not wired to verify JWTs: pass jwtVerification to lambdaHandler'));
+const noJwtVerification: JwtVerifier = () =>
+  Promise.reject(new Error('This function is not wired to verify JWTs: pass jwtVerification to lambdaHandler'));
 const noSubjectTokenVerification: SubjectTokenVerifier = () =>
-  Promise.reject(new Error('This function is not wired to verify subject tokens: pass subjectTokenVerification to lambdaHandler'));
+  Promise.reject(
+    new Error('This function is not wired to verify subject tokens: pass subjectTokenVerification to lambdaHandler'),
+  );
 
 export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings: Wiring[] = []): Runtime {
   const observability = createObservability(config);
-  const documents = parts.documents ?? createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+  const documents =
+    parts.documents ?? createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
   // Names ids and the step, never a key value.
   const onCompensationFailure: CompensationFailureReport = (error, step) =>
     observability.logger.error('Compensation failed; reconcile will repair', { step, error });
-  const wired: RuntimeParts = Object.assign({}, ...wirings.map((wiring) => wiring(config, { documents, onCompensationFailure })), parts);
+  const wired: RuntimeParts = Object.assign(
+    {},
+    ...wirings.map((wiring) => wiring(config, { documents, onCompensationFailure })),
+    parts,
+  );
   const rateLimits =
     wired.rateLimits ??
     (config.apiGateway
@@ -92,7 +110,9 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     lifecycle: new DynamoTokenLifecycle(documents, config.tableName, config.audit.retentionDays),
     exposures: new DynamoTokenExposures(documents, config.tableName, config.audit.retentionDays),
     // Its retention: an ended incarnation's record lasts as long as its trail.
-    directory: new DynamoDirectoryStore(documents, config.tableName, { auditRetentionDays: config.audit.retentionDays }),
+    directory: new DynamoDirectoryStore(documents, config.tableName, {
+      auditRetentionDays: config.audit.retentionDays,
+    }),
     rateLimits,
     verifyJwt: wired.verifyJwt ?? noJwtVerification,
     policies: new DynamoPolicyStore(documents, config.tableName, config.audit.retentionDays),

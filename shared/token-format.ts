@@ -84,15 +84,16 @@ export function hasTokenPrefix(value: string): boolean {
   return value.startsWith(TOKEN_PREFIX);
 }
 
-
 /** Whether a string is well-formed as one of our tokens, and if not, the first rule it breaks. */
 export type TokenShape = { wellFormed: true; lookupId: string } | { wellFormed: false; problem: string };
 
 /** Checks a string offline (no database): prefix, length, alphabet, then checksum. */
 export function tokenShape(value: string): TokenShape {
   if (!value.startsWith(TOKEN_PREFIX)) return { wellFormed: false, problem: `does not start with ${TOKEN_PREFIX}` };
-  if (value.length !== TOKEN_LENGTH) return { wellFormed: false, problem: `is ${value.length} characters long, not ${TOKEN_LENGTH}` };
-  if (!/^[0-9A-Za-z]*$/.test(value.slice(TOKEN_PREFIX.length))) return { wellFormed: false, problem: `has characters other than 0-9 A-Z a-z after ${TOKEN_PREFIX}` };
+  if (value.length !== TOKEN_LENGTH)
+    return { wellFormed: false, problem: `is ${value.length} characters long, not ${TOKEN_LENGTH}` };
+  if (!/^[0-9A-Za-z]*$/.test(value.slice(TOKEN_PREFIX.length)))
+    return { wellFormed: false, problem: `has characters other than 0-9 A-Z a-z after ${TOKEN_PREFIX}` };
   const parsed = parseToken(value);
   if (!parsed) return { wellFormed: false, problem: 'fails its checksum (mistyped, truncated or made up)' };
   return { wellFormed: true, lookupId: parsed.lookupId };

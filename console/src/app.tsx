@@ -34,7 +34,8 @@ function titleOf(route: Route): string {
 }
 
 /** The same page with another tab: focus stays on the tab, not the heading. */
-const samePage = (a: Route, b: Route) => a.page === 'account' && b.page === 'account' && hrefOf({ ...a, tab: 'details' }) === hrefOf({ ...b, tab: 'details' });
+const samePage = (a: Route, b: Route) =>
+  a.page === 'account' && b.page === 'account' && hrefOf({ ...a, tab: 'details' }) === hrefOf({ ...b, tab: 'details' });
 
 /** The signed-in console: header and navigation, then the page the address names. */
 export function App({ auth, onSignedOut }: { auth: Auth; onSignedOut: (message: Message) => void }) {
@@ -64,13 +65,18 @@ export function App({ auth, onSignedOut }: { auth: Auth; onSignedOut: (message: 
     document.title = `${titleOf(route)} · ${TITLE}`;
     const before = previous.current;
     previous.current = route;
-    if (before && !samePage(before, route)) requestAnimationFrame(() => main.current?.querySelector<HTMLElement>('h1')?.focus());
+    if (before && !samePage(before, route))
+      requestAnimationFrame(() => main.current?.querySelector<HTMLElement>('h1')?.focus());
   }, [route]);
 
   const current = (page: Route['page']) => (route.page === page ? 'page' : undefined);
   return (
     <>
-      <a class="skip" href="#main" onClick={(event) => (event.preventDefault(), main.current?.querySelector<HTMLElement>('h1')?.focus())}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(event) => (event.preventDefault(), main.current?.querySelector<HTMLElement>('h1')?.focus())}
+      >
         Skip to content
       </a>
       <header class="top">

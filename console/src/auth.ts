@@ -51,7 +51,10 @@ export class Auth {
     this.client = { client_id: config.clientId };
     // Plain HTTP only for a provider on this machine (npm start's); anywhere else, HTTPS.
     const { protocol, hostname } = new URL(config.issuer);
-    this.options = protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname) ? { [oauth.allowInsecureRequests]: true } : {};
+    this.options =
+      protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname)
+        ? { [oauth.allowInsecureRequests]: true }
+        : {};
   }
 
   private discover(): Promise<oauth.AuthorizationServer> {
@@ -76,7 +79,12 @@ export class Auth {
   /** Goes to the provider's sign-in; back here at `returnTo` (a hash route) afterwards. */
   async signIn(returnTo: string): Promise<void> {
     const server = await this.discover();
-    const pending: PendingSignIn = { state: oauth.generateRandomState(), verifier: oauth.generateRandomCodeVerifier(), nonce: oauth.generateRandomNonce(), returnTo };
+    const pending: PendingSignIn = {
+      state: oauth.generateRandomState(),
+      verifier: oauth.generateRandomCodeVerifier(),
+      nonce: oauth.generateRandomNonce(),
+      returnTo,
+    };
     sessionStorage.setItem(PENDING, JSON.stringify(pending));
     const url = new URL(server.authorization_endpoint!);
     const params: Record<string, string> = {
@@ -89,7 +97,8 @@ export class Auth {
       code_challenge: await oauth.calculatePKCECodeChallenge(pending.verifier),
       code_challenge_method: 'S256',
     };
-    if (this.config.audienceParameter && this.config.audience) params[this.config.audienceParameter] = this.config.audience;
+    if (this.config.audienceParameter && this.config.audience)
+      params[this.config.audienceParameter] = this.config.audience;
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     location.assign(url.href);
   }
@@ -110,8 +119,19 @@ export class Auth {
     if (!pending) throw new Error('This sign-in was not started here, or was already used. Sign in again.');
     const server = await this.discover();
     const params = oauth.validateAuthResponse(server, this.client, new URL(location.href), pending.state);
-    const response = await oauth.authorizationCodeGrantRequest(server, this.client, oauth.None(), params, redirectUri(), pending.verifier, this.options);
-    const result = await oauth.processAuthorizationCodeResponse(server, this.client, response, { expectedNonce: pending.nonce, requireIdToken: true });
+    const response = await oauth.authorizationCodeGrantRequest(
+      server,
+      this.client,
+      oauth.None(),
+      params,
+      redirectUri(),
+      pending.verifier,
+      this.options,
+    );
+    const result = await oauth.processAuthorizationCodeResponse(server, this.client, response, {
+      expectedNonce: pending.nonce,
+      requireIdToken: true,
+    });
     const bearer = this.config.bearer === 'id_token' ? result.id_token! : result.access_token;
     const claims = oauth.getValidatedIdTokenClaims(result);
     const lifetime = result.expires_in ?? (claims ? claims.exp - claims.iat : 300);

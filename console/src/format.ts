@@ -20,7 +20,8 @@ export const formatStatus = (status: string): string => STATUS[status] ?? status
 const TYPE: Record<string, string> = { USER: 'User', SERVICE_ACCOUNT: 'Service account' };
 export const formatType = (type: string): string => TYPE[type] ?? type;
 
-export const formatList = (items: readonly string[], none = 'None'): string => (items.length === 0 ? none : items.join(', '));
+export const formatList = (items: readonly string[], none = 'None'): string =>
+  items.length === 0 ? none : items.join(', ');
 
 /** The end of a calendar day (`YYYY-MM-DD`, the reader's time zone) as an ISO timestamp. */
 export function endOfDay(day: string): string | undefined {

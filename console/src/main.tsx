@@ -31,7 +31,9 @@ async function start(root: HTMLElement): Promise<void> {
   } catch (error) {
     render(
       <main id="main">
-        <ErrorNotice message={{ text: 'The console could not load its settings.', hint: String((error as Error).message) }} />
+        <ErrorNotice
+          message={{ text: 'The console could not load its settings.', hint: String((error as Error).message) }}
+        />
       </main>,
       root,
     );

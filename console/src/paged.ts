@@ -39,6 +39,9 @@ export function usePaged<T>(load: (cursor: string | undefined) => Promise<Page<T
     /** The current page again (after a change to the list). */
     reload: () => setReloads((n) => n + 1),
     /** Changes the shown items at once (an item as the API just returned it), before any reload. */
-    change: (edit: (items: T[]) => T[]) => setState((previous) => (previous.page ? { ...previous, page: { ...previous.page, items: edit(previous.page.items) } } : previous)),
+    change: (edit: (items: T[]) => T[]) =>
+      setState((previous) =>
+        previous.page ? { ...previous, page: { ...previous.page, items: edit(previous.page.items) } } : previous,
+      ),
   };
 }

@@ -42,11 +42,20 @@ export interface Message {
   hint?: string;
 }
 
-const FIELDS: Record<string, string> = { name: 'Name', maxRps: 'Max RPS', expiresAt: 'Expires', status: 'Status', limit: 'Page size', nextToken: 'Page' };
+const FIELDS: Record<string, string> = {
+  name: 'Name',
+  maxRps: 'Max RPS',
+  expiresAt: 'Expires',
+  status: 'Status',
+  limit: 'Page size',
+  nextToken: 'Page',
+};
 
 /** Field errors as the form shows them: "Max RPS must be an integer from 1 to 10000, or null". */
 export function fieldMessages(problem: Problem | undefined): Record<string, string> {
-  return Object.fromEntries((problem?.errors ?? []).map(({ field, message }) => [field, `${FIELDS[field] ?? field} ${message}`]));
+  return Object.fromEntries(
+    (problem?.errors ?? []).map(({ field, message }) => [field, `${FIELDS[field] ?? field} ${message}`]),
+  );
 }
 
 const seconds = (n: number) => `${n} second${n === 1 ? '' : 's'}`;
@@ -56,13 +65,17 @@ const seconds = (n: number) => `${n} second${n === 1 ? '' : 's'}`;
  * groups, for the same-group refusal's advice.
  */
 export function describeError(error: unknown, context: { accountGroups?: readonly string[] } = {}): Message {
-  if (!(error instanceof ApiError)) return { text: 'Something went wrong in the console.', hint: 'Reload the page and try again.' };
+  if (!(error instanceof ApiError))
+    return { text: 'Something went wrong in the console.', hint: 'Reload the page and try again.' };
   const { status, problem, retryAfter } = error;
   if (status === 0) return { text: 'The API could not be reached.', hint: 'Check your connection, then try again.' };
   switch (problem?.code) {
     case 'NOT_SAME_GROUP': {
       const groups = context.accountGroups?.length ? `: ${context.accountGroups.join(', ')}` : '';
-      return { text: problem.detail ?? 'You must be in the same group as this service account to view and manage tokens', hint: `Ask an admin to add you to one of the account’s groups${groups}.` };
+      return {
+        text: problem.detail ?? 'You must be in the same group as this service account to view and manage tokens',
+        hint: `Ask an admin to add you to one of the account’s groups${groups}.`,
+      };
     }
     case 'THROTTLED':
     case 'SERVICE_UNAVAILABLE':
@@ -79,7 +92,10 @@ export function describeError(error: unknown, context: { accountGroups?: readonl
       return { text: fields.length > 0 ? fields.join('. ') : (problem.detail ?? 'The request was not valid.') };
     }
     case 'INTERNAL_ERROR':
-      return { text: 'The service failed to answer.', hint: problem.requestId ? `Quote request id ${problem.requestId} when you report it.` : 'Try again later.' };
+      return {
+        text: 'The service failed to answer.',
+        hint: problem.requestId ? `Quote request id ${problem.requestId} when you report it.` : 'Try again later.',
+      };
     default:
       break;
   }

@@ -37,11 +37,19 @@ export function parseRoute(hash: string): Route {
   if (rest.length > 0) return { page: 'not-found' };
   if (first === 'domains' && second !== undefined && third === 'members') {
     if (fourth === undefined) return { page: 'members', domain: second };
-    if (fifth === undefined || fifth === 'tokens') return { page: 'account', scope: 'domain', domain: second, userId: fourth, tab: fifth === 'tokens' ? 'tokens' : 'details' };
+    if (fifth === undefined || fifth === 'tokens')
+      return {
+        page: 'account',
+        scope: 'domain',
+        domain: second,
+        userId: fourth,
+        tab: fifth === 'tokens' ? 'tokens' : 'details',
+      };
   }
   if (first === 'admin' && second === 'users' && fifth === undefined) {
     if (third === undefined) return { page: 'users' };
-    if (fourth === undefined || fourth === 'tokens') return { page: 'account', scope: 'admin', userId: third, tab: fourth === 'tokens' ? 'tokens' : 'details' };
+    if (fourth === undefined || fourth === 'tokens')
+      return { page: 'account', scope: 'admin', userId: third, tab: fourth === 'tokens' ? 'tokens' : 'details' };
   }
   return { page: 'not-found' };
 }
@@ -55,7 +63,10 @@ export function hrefOf(route: Route): string {
     case 'users':
       return '#/admin/users';
     case 'account': {
-      const base = route.scope === 'domain' ? `#/domains/${e(route.domain)}/members/${e(route.userId)}` : `#/admin/users/${e(route.userId)}`;
+      const base =
+        route.scope === 'domain'
+          ? `#/domains/${e(route.domain)}/members/${e(route.userId)}`
+          : `#/admin/users/${e(route.userId)}`;
       return route.tab === 'tokens' ? `${base}/tokens` : base;
     }
     default:

@@ -26,13 +26,15 @@ export function apiKeyStatements(stack: Stack, access: ApiKeyAccess, stageTag: s
     }
   }
   return [...byPath.values()].map(({ path, actions, tag }) => {
-    const conditions: Record<string, Record<string, unknown>> =
-      tag === 'request'
-        ? // Only our tag, with this stage's value: a create without it, or with any other tag, is refused.
-          { StringEquals: { [`aws:RequestTag/${STAGE_TAG}`]: stageTag }, 'ForAllValues:StringEquals': { 'aws:TagKeys': [STAGE_TAG] } }
-        : tag === 'resource'
-          ? { StringEquals: { [`aws:ResourceTag/${STAGE_TAG}`]: stageTag } }
-          : {};
+    const conditions: Record<string, Record<string, unknown>> = tag === 'request'
+      ? // Only our tag, with this stage's value: a create without it, or with any other tag, is refused.
+        {
+          StringEquals: { [`aws:RequestTag/${STAGE_TAG}`]: stageTag },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [STAGE_TAG] },
+        }
+      : tag === 'resource'
+        ? { StringEquals: { [`aws:ResourceTag/${STAGE_TAG}`]: stageTag } }
+        : {};
     return new iam.PolicyStatement({
       actions: [...actions].sort(),
       resources: [apiGatewayArn(stack, path)],
@@ -51,7 +53,8 @@ export function allowApiKeyManagement(stack: Stack, fn: ServiceFunction, access:
     if (!path.includes('*') || ![...wildcards].some((arn) => arn.endsWith(`::${path}`))) continue;
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}]`,
-      reason: 'Keys and usage plans for maxRps are made at run time, so their ids are unknown at deploy time; the stage tag condition confines the wildcard to this stage’s own.',
+      reason:
+        'Keys and usage plans for maxRps are made at run time, so their ids are unknown at deploy time; the stage tag condition confines the wildcard to this stage’s own.',
     });
   }
 }

@@ -86,7 +86,10 @@ export class ServiceApi {
     });
     // cdk-nag (APIG2) asks for parameter validation too; the routes declare no parameters
     // beyond their path, so it changes nothing.
-    this.bodyValidator = this.api.addRequestValidator('JsonBody', { validateRequestBody: true, validateRequestParameters: true });
+    this.bodyValidator = this.api.addRequestValidator('JsonBody', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
     addProblemGatewayResponses(this.api);
   }
 
@@ -103,7 +106,9 @@ export class ServiceApi {
       ...(authorizer
         ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM, apiKeyRequired: true }
         : { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: false }),
-      ...(route.jsonBody ? { requestValidator: this.bodyValidator, requestModels: { 'application/json': this.jsonObject } } : {}),
+      ...(route.jsonBody
+        ? { requestValidator: this.bodyValidator, requestModels: { 'application/json': this.jsonObject } }
+        : {}),
     });
     if (authorizer) {
       Validations.of(method).acknowledge({

@@ -14,8 +14,14 @@ import type { ServiceFunction } from './service-function.js';
  * bad record, and finally described in a dead-letter queue; nothing the user did waits
  * on it or fails with it.
  */
-export function auditEvents(stack: Stack, table: dynamodb.Table, forwarder: ServiceFunction): { bus: events.EventBus; deadLetters: sqs.Queue } {
-  const bus = new events.EventBus(stack, 'AuditEvents', { description: `Audit events of access tokens (source ${EVENT_SOURCE}, detail-type token.*)` });
+export function auditEvents(
+  stack: Stack,
+  table: dynamodb.Table,
+  forwarder: ServiceFunction,
+): { bus: events.EventBus; deadLetters: sqs.Queue } {
+  const bus = new events.EventBus(stack, 'AuditEvents', {
+    description: `Audit events of access tokens (source ${EVENT_SOURCE}, detail-type token.*)`,
+  });
   const deadLetters = new sqs.Queue(stack, 'AuditEventsDeadLetters', {
     enforceSSL: true,
     encryption: sqs.QueueEncryption.SQS_MANAGED,

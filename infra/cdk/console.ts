@@ -29,7 +29,9 @@ export function consoleConfig(settings: ServiceSettings): ConsoleSettings {
     issuer: settings.jwtIssuer,
     clientId: settings.consoleClientId,
     scope: settings.consoleScope,
-    ...(settings.consoleAudienceParameter === 'none' ? {} : { audienceParameter: settings.consoleAudienceParameter, audience: settings.jwtAudience }),
+    ...(settings.consoleAudienceParameter === 'none'
+      ? {}
+      : { audienceParameter: settings.consoleAudienceParameter, audience: settings.jwtAudience }),
     bearer: settings.consoleBearer,
   };
 }
@@ -49,13 +51,28 @@ export class ConsoleHosting extends Construct {
     const { settings, removalPolicy } = props;
     const ephemeral = settings.ephemeral;
     const bucket = (name: string, props: s3.BucketProps) =>
-      new s3.Bucket(this, name, { blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL, encryption: s3.BucketEncryption.S3_MANAGED, enforceSSL: true, removalPolicy, autoDeleteObjects: ephemeral, ...props });
+      new s3.Bucket(this, name, {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        removalPolicy,
+        autoDeleteObjects: ephemeral,
+        ...props,
+      });
     const expiry = [{ expiration: Duration.days(settings.logRetentionDays) }];
     // S3 delivers its access logs under a bucket policy; CloudFront's standard logs need
     // an ACL-enabled bucket, so each has its own.
     const accessLogs = bucket('AccessLogs', { lifecycleRules: expiry });
-    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This is the access-log bucket: logging its own access would loop.' });
-    const cdnLogs = bucket('CdnLogs', { lifecycleRules: expiry, objectOwnership: s3.ObjectOwnership.OBJECT_WRITER, serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'cdn-logs/' });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket: logging its own access would loop.',
+    });
+    const cdnLogs = bucket('CdnLogs', {
+      lifecycleRules: expiry,
+      objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'cdn-logs/',
+    });
 
     this.bucket = bucket('Site', { serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: 'site/' });
 
@@ -67,7 +84,13 @@ export class ConsoleHosting extends Construct {
       responseHeadersPolicyName: regionalName(stack, 'headers', 128),
       comment: 'The console: its Content Security Policy and the usual hardening headers',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: consoleCsp([...(issuerOrigin ? [issuerOrigin] : []), ...settings.consoleConnectOrigins]), override: true },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: consoleCsp([
+            ...(issuerOrigin ? [issuerOrigin] : []),
+            ...settings.consoleConnectOrigins,
+          ]),
+          override: true,
+        },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
@@ -120,14 +143,20 @@ export class ConsoleHosting extends Construct {
       logBucket: cdnLogs,
     });
     Validations.of(this.distribution).acknowledge(
-      { id: 'AwsSolutions-CFR1', reason: 'The console and API serve every country; who may act is decided by sign-in and the directory.' },
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: 'The console and API serve every country; who may act is decided by sign-in and the directory.',
+      },
       {
         id: 'AwsSolutions-CFR2',
         reason:
           'The files are static; /api/* reaches the API stage, whose regional web ACL inspects it ' +
           '(a CloudFront web ACL would live in us-east-1).',
       },
-      { id: 'AwsSolutions-CFR4', reason: 'The default CloudFront certificate cannot pin TLS 1.2; a custom domain with its own certificate can.' },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason: 'The default CloudFront certificate cannot pin TLS 1.2; a custom domain with its own certificate can.',
+      },
     );
 
     // The deployer (one function for both copies) logs here, with the stack's retention,
@@ -175,7 +204,11 @@ function consoleBuild(): s3deploy.ISource {
       image: DockerImage.fromRegistry('node:24-slim'),
       local: {
         tryBundle(outputDir) {
-          execFileSync(process.execPath, ['--import', 'tsx', resolve(CONSOLE_ROOT, '../infra/local/console-build.ts'), outputDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+          execFileSync(
+            process.execPath,
+            ['--import', 'tsx', resolve(CONSOLE_ROOT, '../infra/local/console-build.ts'), outputDir],
+            { stdio: ['ignore', 'ignore', 'inherit'] },
+          );
           return true;
         },
       },
@@ -191,17 +224,34 @@ function consoleBuild(): s3deploy.ISource {
 export function acknowledgeLibraryFunctions(stack: Stack): void {
   for (const child of stack.node.children) {
     if (child.node.id.startsWith('Custom::CDKBucketDeployment')) {
-      const reason = (what: string) => ({ reason: `The CDK’s bucket deployment function ${what}: the library’s own policy for copying the console into its bucket.` });
+      const reason = (what: string) => ({
+        reason: `The CDK’s bucket deployment function ${what}: the library’s own policy for copying the console into its bucket.`,
+      });
       Validations.of(child).acknowledge(
-        { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', ...reason('logs with the basic execution role') },
-        ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({ id: `AwsSolutions-IAM5[Action::${action}]`, ...reason(`uses ${action}`) })),
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          ...reason('logs with the basic execution role'),
+        },
+        ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          ...reason(`uses ${action}`),
+        })),
         ...assetBucketObjects(stack).map((objects) => ({
           id: `AwsSolutions-IAM5[Resource::${objects}]`,
           ...reason('reads the console asset from the CDK’s asset bucket'),
         })),
-        { id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(consoleBucket(stack))}.Arn>/*]`, ...reason('writes any object of the console bucket') },
-        { id: 'AwsSolutions-IAM5[Resource::*]', ...reason('invalidates the distribution’s cached page, which CloudFront grants only on *') },
-        { id: 'AwsSolutions-L1', reason: 'The runtime of the CDK’s bucket deployment function is the library’s choice, and moves with it.' },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(consoleBucket(stack))}.Arn>/*]`,
+          ...reason('writes any object of the console bucket'),
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          ...reason('invalidates the distribution’s cached page, which CloudFront grants only on *'),
+        },
+        {
+          id: 'AwsSolutions-L1',
+          reason: 'The runtime of the CDK’s bucket deployment function is the library’s choice, and moves with it.',
+        },
       );
     }
   }

@@ -63,17 +63,24 @@ export class OperationsStack extends NestedStack {
     for (const [functionId, service] of functions) {
       const name = service.function.functionName;
       if (functionId !== props.authorizerId) {
-        errors.set(functionId, add(alarm(on, `Errors-${functionId}`, functionTitle('errors', functionId), {
-          description: `The ${functionId} function failed (an unhandled error, a timeout or running out of memory).`,
-          metric: lambdaMetric('Errors', name, 'Sum', minute),
-          threshold: 1,
-        })));
+        errors.set(
+          functionId,
+          add(
+            alarm(on, `Errors-${functionId}`, functionTitle('errors', functionId), {
+              description: `The ${functionId} function failed (an unhandled error, a timeout or running out of memory).`,
+              metric: lambdaMetric('Errors', name, 'Sum', minute),
+              threshold: 1,
+            }),
+          ),
+        );
       }
-      add(alarm(on, `Throttles-${functionId}`, functionTitle('throttles', functionId), {
-        description: `Lambda refused to run the ${functionId} function: the account's concurrency is used up.`,
-        metric: lambdaMetric('Throttles', name, 'Sum', fiveMinutes),
-        threshold: 1,
-      }));
+      add(
+        alarm(on, `Throttles-${functionId}`, functionTitle('throttles', functionId), {
+          description: `Lambda refused to run the ${functionId} function: the account's concurrency is used up.`,
+          metric: lambdaMetric('Throttles', name, 'Sum', fiveMinutes),
+          threshold: 1,
+        }),
+      );
     }
 
     const accessLogMetric = (metricName: string, pattern: string) =>
@@ -100,69 +107,85 @@ export class OperationsStack extends NestedStack {
       value: reconcile.function.functionName,
     });
 
-    const serverErrors = add(alarm(on, 'ApiServerErrors', ALARMS.serverErrors.title, {
-      description: 'The API answered 5XX to at least 1 % of its requests.',
-      // Below 20 requests a minute a single failure is not a rate worth paging on.
-      metric: new cloudwatch.MathExpression({
-        expression: 'IF(requests >= 20, 100 * failed / requests, 0)',
-        usingMetrics: {
-          failed: apiMetric('5XXError', api, 'Sum', minute),
-          requests: apiMetric('Count', api, 'Sum', minute),
-        },
-        label: '5XX %',
-        period: minute,
+    const serverErrors = add(
+      alarm(on, 'ApiServerErrors', ALARMS.serverErrors.title, {
+        description: 'The API answered 5XX to at least 1 % of its requests.',
+        // Below 20 requests a minute a single failure is not a rate worth paging on.
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(requests >= 20, 100 * failed / requests, 0)',
+          usingMetrics: {
+            failed: apiMetric('5XXError', api, 'Sum', minute),
+            requests: apiMetric('Count', api, 'Sum', minute),
+          },
+          label: '5XX %',
+          period: minute,
+        }),
+        threshold: 1,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
       }),
-      threshold: 1,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
-    }));
-    add(alarm(on, 'ApiLatency', ALARMS.latency.title, {
-      description: 'The API took 3 s or more for its slowest 1 % of requests, for 15 minutes.',
-      metric: apiMetric('Latency', api, 'p99', fiveMinutes),
-      threshold: 3000,
-      evaluationPeriods: 3,
-    }));
-    const authorizerFailed = add(alarm(on, 'AuthorizerFailures', ALARMS.authorizerFailures.title, {
-      description: 'API Gateway could not get an answer from the authorizer: callers got 503.',
-      metric: authorizerFailures,
-      threshold: 3,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-    }));
-    add(alarm(on, 'AuthorizerDuration', ALARMS.authorizerDuration.title, {
-      description: 'The authorizer took 1 s or more for its slowest 1 % of requests, for 15 minutes.',
-      metric: lambdaMetric('Duration', authorizer.function.functionName, 'p99', fiveMinutes),
-      threshold: 1000,
-      evaluationPeriods: 3,
-    }));
-    add(alarm(on, 'InvalidApiKeys', ALARMS.invalidApiKeys.title, {
-      description: 'Valid tokens presented API keys that API Gateway refused (key drift): callers got 503.',
-      metric: invalidApiKeys.with({ period: fiveMinutes }),
-      threshold: 5,
-    }));
-    add(alarm(on, 'AuditDeadLetters', ALARMS.deadLetters.title, {
-      description: 'Audit events could not be forwarded to the event bus and wait in the dead-letter queue.',
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/SQS',
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        dimensionsMap: { QueueName: props.deadLetters.queueName },
-        statistic: 'Maximum',
-        period: fiveMinutes,
+    );
+    add(
+      alarm(on, 'ApiLatency', ALARMS.latency.title, {
+        description: 'The API took 3 s or more for its slowest 1 % of requests, for 15 minutes.',
+        metric: apiMetric('Latency', api, 'p99', fiveMinutes),
+        threshold: 3000,
+        evaluationPeriods: 3,
       }),
-      threshold: 1,
-    }));
+    );
+    const authorizerFailed = add(
+      alarm(on, 'AuthorizerFailures', ALARMS.authorizerFailures.title, {
+        description: 'API Gateway could not get an answer from the authorizer: callers got 503.',
+        metric: authorizerFailures,
+        threshold: 3,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+      }),
+    );
+    add(
+      alarm(on, 'AuthorizerDuration', ALARMS.authorizerDuration.title, {
+        description: 'The authorizer took 1 s or more for its slowest 1 % of requests, for 15 minutes.',
+        metric: lambdaMetric('Duration', authorizer.function.functionName, 'p99', fiveMinutes),
+        threshold: 1000,
+        evaluationPeriods: 3,
+      }),
+    );
+    add(
+      alarm(on, 'InvalidApiKeys', ALARMS.invalidApiKeys.title, {
+        description: 'Valid tokens presented API keys that API Gateway refused (key drift): callers got 503.',
+        metric: invalidApiKeys.with({ period: fiveMinutes }),
+        threshold: 5,
+      }),
+    );
+    add(
+      alarm(on, 'AuditDeadLetters', ALARMS.deadLetters.title, {
+        description: 'Audit events could not be forwarded to the event bus and wait in the dead-letter queue.',
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/SQS',
+          metricName: 'ApproximateNumberOfMessagesVisible',
+          dimensionsMap: { QueueName: props.deadLetters.queueName },
+          statistic: 'Maximum',
+          period: fiveMinutes,
+        }),
+        threshold: 1,
+      }),
+    );
     const forwarder = fn(props.forwarderId);
-    add(alarm(on, 'AuditStreamLag', ALARMS.streamLag.title, {
-      description: 'The oldest audit event not yet forwarded from the table’s stream is 10 minutes old or more.',
-      metric: lambdaMetric('IteratorAge', forwarder.function.functionName, 'Maximum', fiveMinutes),
-      threshold: Duration.minutes(10).toMilliseconds(),
-      evaluationPeriods: 2,
-    }));
-    add(alarm(on, 'ReconcileDrift', ALARMS.unrepairedDrift.title, {
-      description: 'Reconcile found drift between tokens and API Gateway keys or plans that it could not repair.',
-      metric: unrepairedDrift.with({ period: Duration.hours(1) }),
-      threshold: 1,
-    }));
+    add(
+      alarm(on, 'AuditStreamLag', ALARMS.streamLag.title, {
+        description: 'The oldest audit event not yet forwarded from the table’s stream is 10 minutes old or more.',
+        metric: lambdaMetric('IteratorAge', forwarder.function.functionName, 'Maximum', fiveMinutes),
+        threshold: Duration.minutes(10).toMilliseconds(),
+        evaluationPeriods: 2,
+      }),
+    );
+    add(
+      alarm(on, 'ReconcileDrift', ALARMS.unrepairedDrift.title, {
+        description: 'Reconcile found drift between tokens and API Gateway keys or plans that it could not repair.',
+        metric: unrepairedDrift.with({ period: Duration.hours(1) }),
+        threshold: 1,
+      }),
+    );
     const quotas = quotaAlarms(on, settings.usagePlanQuota);
     add(quotas.usagePlans);
     add(quotas.apiKeys);

@@ -8,7 +8,13 @@ import { Construct } from 'constructs';
 import { callsApiGateway, type DynamoAction, entryOf } from '../routes.js';
 import { PARTITIONS, type Partition } from '../../shared/store/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
-import { API_GATEWAY_MODULE, esbuildFlags, FUNCTION_MEMORY_MB, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS } from './bundling.js';
+import {
+  API_GATEWAY_MODULE,
+  esbuildFlags,
+  FUNCTION_MEMORY_MB,
+  LAMBDA_BUNDLING,
+  LAMBDA_NODE_OPTIONS,
+} from './bundling.js';
 import { FunctionRole } from './function-role.js';
 
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
@@ -28,12 +34,18 @@ const withApiGatewayModule: ICommandHooks = {
   beforeBundling: () => [],
   beforeInstall: () => [],
   afterBundling: (inputDir, outputDir) => {
-    const build = (esbuild: string, outfile: string) => [esbuild, join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${outfile}`, ...esbuildFlags()].map(shellQuote).join(' ');
+    const build = (esbuild: string, outfile: string) =>
+      [esbuild, join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${outfile}`, ...esbuildFlags()]
+        .map(shellQuote)
+        .join(' ');
     // The Docker fallback (no esbuild on this machine): each run starts afresh, with the image's esbuild.
-    if (outputDir === AssetStaging.BUNDLING_OUTPUT_DIR) return [build('esbuild', join(outputDir, API_GATEWAY_MODULE.file))];
+    if (outputDir === AssetStaging.BUNDLING_OUTPUT_DIR)
+      return [build('esbuild', join(outputDir, API_GATEWAY_MODULE.file))];
     const built = join(dirname(outputDir), '.api-gateway-module');
     const file = join(built, API_GATEWAY_MODULE.file);
-    const commands = builtApiGatewayModules.has(built) ? [] : [build(join(inputDir, 'node_modules/.bin/esbuild'), file)];
+    const commands = builtApiGatewayModules.has(built)
+      ? []
+      : [build(join(inputDir, 'node_modules/.bin/esbuild'), file)];
     builtApiGatewayModules.add(built);
     const copied = LAMBDA_BUNDLING.sourceMap ? [file, `${file}.map`] : [file];
     return [...commands, ['cp', ...copied, outputDir].map(shellQuote).join(' ')];
@@ -115,13 +127,16 @@ export class ServiceFunction extends Construct {
           conditions: {
             // Every item's partition key must match one of the function's patterns; the Null
             // check refuses a request without one (ForAllValues alone would let it pass).
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': props.partitions.map((partition) => PARTITIONS[partition]) },
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': props.partitions.map((partition) => PARTITIONS[partition]),
+            },
             Null: { 'dynamodb:LeadingKeys': 'false' },
           },
         }),
       );
     }
-    if (props.scansTable) this.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.tableArn] }));
+    if (props.scansTable)
+      this.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.tableArn] }));
 
     this.function = new NodejsFunction(this, 'Handler', {
       entry: resolve(PROJECT_ROOT, entryOf(props.id)),

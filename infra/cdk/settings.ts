@@ -199,9 +199,13 @@ function logLevel(node: Node): ServiceSettings['logLevel'] {
 
 function logRetention(node: Node): RetentionDays {
   const days = integer(node, 'logRetentionDays', DEFAULT_SETTINGS.logRetentionDays, 1, 3653);
-  const allowed = Object.values(RetentionDays).filter((value): value is number => typeof value === 'number' && value > 0);
+  const allowed = Object.values(RetentionDays).filter(
+    (value): value is number => typeof value === 'number' && value > 0,
+  );
   if (!allowed.includes(days)) {
-    throw new SettingsError(`Context logRetentionDays must be one of ${allowed.sort((a, b) => a - b).join(', ')}, got ${days}`);
+    throw new SettingsError(
+      `Context logRetentionDays must be one of ${allowed.sort((a, b) => a - b).join(', ')}, got ${days}`,
+    );
   }
   return days as RetentionDays;
 }
@@ -231,8 +235,18 @@ export function readSettings(node: Node): ServiceSettings {
     usagePlanQuota: integer(node, 'usagePlanQuota', DEFAULT_SETTINGS.usagePlanQuota, 1, 100_000),
     newKeyWarmupSeconds: integer(node, 'newKeyWarmupSeconds', DEFAULT_SETTINGS.newKeyWarmupSeconds, 0, 3_600),
     consoleClientId: text(node, 'consoleClientId', DEFAULT_SETTINGS.consoleClientId, /^[\x21-\x7e]{1,256}$/),
-    consoleScope: text(node, 'consoleScope', DEFAULT_SETTINGS.consoleScope, /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/),
-    consoleAudienceParameter: oneOf(node, 'consoleAudienceParameter', ['none', 'resource', 'audience'] as const, DEFAULT_SETTINGS.consoleAudienceParameter),
+    consoleScope: text(
+      node,
+      'consoleScope',
+      DEFAULT_SETTINGS.consoleScope,
+      /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/,
+    ),
+    consoleAudienceParameter: oneOf(
+      node,
+      'consoleAudienceParameter',
+      ['none', 'resource', 'audience'] as const,
+      DEFAULT_SETTINGS.consoleAudienceParameter,
+    ),
     consoleBearer: oneOf(node, 'consoleBearer', ['access_token', 'id_token'] as const, DEFAULT_SETTINGS.consoleBearer),
     consoleConnectOrigins: origins(node, 'consoleConnectOrigins'),
     auditRetentionDays: integer(node, 'auditRetentionDays', DEFAULT_SETTINGS.auditRetentionDays, 1, 3_650),

@@ -5,7 +5,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { MAX_RPS_CEILING } from '../../shared/config.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
-import { authorizer as authorizerSpec, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../routes.js';
+import {
+  authorizer as authorizerSpec,
+  deployFunctions,
+  routes,
+  scheduledFunctions,
+  streamFunctions,
+} from '../routes.js';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { alarmTopic } from './alarm-topic.js';
@@ -88,7 +94,13 @@ export class ServiceAccountTokensStack extends Stack {
     };
     // The tag every key and plan of this stage carries (shared/ratelimit/gateway-names.ts).
     const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
-    const functionDefaults = { tableArn: table.tableArn, environment, logLevel: settings.logLevel, logRetention: settings.logRetentionDays, removalPolicy };
+    const functionDefaults = {
+      tableArn: table.tableArn,
+      environment,
+      logLevel: settings.logLevel,
+      logRetention: settings.logRetentionDays,
+      removalPolicy,
+    };
     type Spec = Pick<
       ServiceFunctionProps,
       'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'indexes' | 'description' | 'timeout' | 'alias'
@@ -147,14 +159,26 @@ export class ServiceAccountTokensStack extends Stack {
 
     this.unthrottledPlan = unthrottledPlan(this, this.api, this.unthrottledKey);
     for (const deploy of deployFunctions) {
-      const fn = addFunction(`Deploy-${deploy.id}`, { id: deploy.id, dynamodb: deploy.dynamodb, partitions: deploy.partitions, description: deploy.summary, timeout: Duration.minutes(1) });
+      const fn = addFunction(`Deploy-${deploy.id}`, {
+        id: deploy.id,
+        dynamodb: deploy.dynamodb,
+        partitions: deploy.partitions,
+        description: deploy.summary,
+        timeout: Duration.minutes(1),
+      });
       if (deploy.readsUnthrottledKey) publishSharedKey(this, fn, this.unthrottledKey, this.api);
     }
 
     const key = topicsKey(this, removalPolicy);
     let deadLetters: sqs.IQueue | undefined;
     for (const stream of streamFunctions) {
-      const fn = addFunction(`Stream-${stream.id}`, { id: stream.id, dynamodb: stream.dynamodb, partitions: stream.partitions, description: stream.summary, timeout: Duration.minutes(1) });
+      const fn = addFunction(`Stream-${stream.id}`, {
+        id: stream.id,
+        dynamodb: stream.dynamodb,
+        partitions: stream.partitions,
+        description: stream.summary,
+        timeout: Duration.minutes(1),
+      });
       const audit = auditEvents(this, table, fn);
       deadLetters = audit.deadLetters;
       new CfnOutput(this, 'EventBusName', {
@@ -162,7 +186,10 @@ export class ServiceAccountTokensStack extends Stack {
         value: audit.bus.eventBusName,
       });
       this.notices = lifecycleNotifications(this, audit.bus, this.api.url, { notifyEmail: settings.notifyEmail, key });
-      new CfnOutput(this, 'NotificationTopicArn', { description: 'The SNS topic of expiry, unused-token and leak notices', value: this.notices.topicArn });
+      new CfnOutput(this, 'NotificationTopicArn', {
+        description: 'The SNS topic of expiry, unused-token and leak notices',
+        value: this.notices.topicArn,
+      });
     }
 
     this.alarmTopic = alarmTopic(this, key, settings);

@@ -10,7 +10,10 @@ import type { ServiceFunction } from './service-function.js';
  * (stage -> deployment -> methods -> functions).
  */
 export function unthrottledKey(stack: Stack): apigw.ApiKey {
-  return new apigw.ApiKey(stack, 'UnthrottledKey', { description: 'Shared by JWT callers and tokens without maxRps', enabled: true });
+  return new apigw.ApiKey(stack, 'UnthrottledKey', {
+    description: 'Shared by JWT callers and tokens without maxRps',
+    enabled: true,
+  });
 }
 
 /** The plan of the shared key: no per-key limit (the stage limits still apply); per-token plans are made at run time. */
@@ -28,8 +31,18 @@ export function unthrottledPlan(stack: Stack, api: apigw.RestApi, key: apigw.Api
  * function), before the stage serves requests: the authorizer reads it from there, once
  * per container, and never calls API Gateway's control plane.
  */
-export function publishSharedKey(stack: Stack, publisher: ServiceFunction, key: apigw.ApiKey, api: apigw.RestApi): CustomResource {
-  publisher.allow(new iam.PolicyStatement({ actions: ['apigateway:GET'], resources: [apiGatewayArn(stack, `/apikeys/${key.keyId}`)] }));
+export function publishSharedKey(
+  stack: Stack,
+  publisher: ServiceFunction,
+  key: apigw.ApiKey,
+  api: apigw.RestApi,
+): CustomResource {
+  publisher.allow(
+    new iam.PolicyStatement({
+      actions: ['apigateway:GET'],
+      resources: [apiGatewayArn(stack, `/apikeys/${key.keyId}`)],
+    }),
+  );
   const published = new CustomResource(stack, 'SharedUsageKey', {
     serviceToken: publisher.function.functionArn,
     resourceType: 'Custom::SharedUsageKey',

@@ -41,7 +41,12 @@ export async function writeApiTypes(): Promise<void> {
 export function consoleSourceHash(): string {
   const hash = createHash('sha256');
   // This file too: how the console is built is part of what the build is.
-  for (const file of [...files(CONSOLE_ROOT), CONTRACT, resolve(PROJECT_ROOT, 'package-lock.json'), import.meta.filename]) {
+  for (const file of [
+    ...files(CONSOLE_ROOT),
+    CONTRACT,
+    resolve(PROJECT_ROOT, 'package-lock.json'),
+    import.meta.filename,
+  ]) {
     hash.update(relative(PROJECT_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
@@ -60,7 +65,12 @@ export async function buildConsole(): Promise<string> {
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
   try {
-    await build({ configFile: resolve(CONSOLE_ROOT, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: temporary, emptyOutDir: true } });
+    await build({
+      configFile: resolve(CONSOLE_ROOT, 'vite.config.ts'),
+      mode: 'production',
+      logLevel: 'warn',
+      build: { outDir: temporary, emptyOutDir: true },
+    });
   } finally {
     if (nodeEnv === undefined) delete process.env.NODE_ENV;
     else process.env.NODE_ENV = nodeEnv;

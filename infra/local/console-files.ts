@@ -21,7 +21,9 @@ const TYPES: Record<string, string> = {
 };
 
 /** Builds the console if its sources changed, then serves it. */
-export async function consoleFiles(settings: ConsoleSettings): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
+export async function consoleFiles(
+  settings: ConsoleSettings,
+): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
   const root = await buildConsole();
   const headers = securityHeaders([new URL(settings.issuer).origin]);
   const config = JSON.stringify(settings);
@@ -37,7 +39,9 @@ export async function consoleFiles(settings: ConsoleSettings): Promise<(req: Inc
       return;
     }
     if (path === `${CONSOLE_PATH}/config.json`) {
-      res.writeHead(200, { ...headers, 'Content-Type': TYPES['.json']!, 'Cache-Control': 'no-cache' }).end(req.method === 'HEAD' ? undefined : config);
+      res
+        .writeHead(200, { ...headers, 'Content-Type': TYPES['.json']!, 'Cache-Control': 'no-cache' })
+        .end(req.method === 'HEAD' ? undefined : config);
       return;
     }
     const relativePath = path === `${CONSOLE_PATH}/` ? 'index.html' : path.slice(CONSOLE_PATH.length + 1);
@@ -55,7 +59,11 @@ export async function consoleFiles(settings: ConsoleSettings): Promise<(req: Inc
     }
     // Hashed assets never change; the page itself is checked each time.
     const cache = relativePath.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-    res.writeHead(200, { ...headers, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': cache });
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Cache-Control': cache,
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 

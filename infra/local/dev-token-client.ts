@@ -55,7 +55,10 @@ export async function devAccessToken(issuer: string, userId: string): Promise<st
   for (let hop = 0; hop < 6 && code === undefined; hop++) {
     const location = response.headers.get('location');
     if (response.status !== 303 || location === null) {
-      const text = (await response.text()).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+      const text = (await response.text())
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
       throw new Error(`the provider answered ${response.status}: ${text.slice(0, 300)}`);
     }
     await response.arrayBuffer();
@@ -78,8 +81,18 @@ export async function devAccessToken(issuer: string, userId: string): Promise<st
   }
   if (code === undefined) throw new Error('the provider gave no authorization code');
 
-  response = await send(`${issuer}/token`, form({ grant_type: 'authorization_code', code, redirect_uri: CLI_REDIRECT_URI, client_id: CLI_CLIENT_ID, code_verifier: verifier }));
+  response = await send(
+    `${issuer}/token`,
+    form({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: CLI_REDIRECT_URI,
+      client_id: CLI_CLIENT_ID,
+      code_verifier: verifier,
+    }),
+  );
   const body = (await response.json()) as { access_token?: string; error?: string; error_description?: string };
-  if (!response.ok || !body.access_token) throw new Error(`token endpoint: ${body.error ?? response.status}: ${body.error_description ?? ''}`);
+  if (!response.ok || !body.access_token)
+    throw new Error(`token endpoint: ${body.error ?? response.status}: ${body.error_description ?? ''}`);
   return body.access_token;
 }

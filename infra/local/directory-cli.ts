@@ -38,8 +38,12 @@ async function main(): Promise<number> {
       result.tokensDeleted + result.policiesDeleted === 0
         ? ''
         : ` Deleted ${result.tokensDeleted} token(s) of ${result.accountsRetired.length} account(s) no longer service accounts: ${result.accountsRetired.join(', ')}.` +
-          (result.policiesDeleted === 0 ? '' : ` Their ${result.policiesDeleted} federation polic${result.policiesDeleted === 1 ? 'y was' : 'ies were'} deleted too.`);
-    console.log(`Imported ${file} into ${where}: ${result.written} written, ${result.deleted} removed, ${result.unchanged} unchanged.${tokens}`);
+          (result.policiesDeleted === 0
+            ? ''
+            : ` Their ${result.policiesDeleted} federation polic${result.policiesDeleted === 1 ? 'y was' : 'ies were'} deleted too.`);
+    console.log(
+      `Imported ${file} into ${where}: ${result.written} written, ${result.deleted} removed, ${result.unchanged} unchanged.${tokens}`,
+    );
     return 0;
   });
 }
@@ -47,6 +51,8 @@ async function main(): Promise<number> {
 main()
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
-    console.error(error instanceof DirectoryError ? error.message : `Import failed: ${(error as Error).message ?? error}`);
+    console.error(
+      error instanceof DirectoryError ? error.message : `Import failed: ${(error as Error).message ?? error}`,
+    );
     process.exit(1);
   });

@@ -17,8 +17,10 @@ export class JavaMissingError extends Error {
 /** DynamoDB Local 3.x needs Java 17+; say so plainly instead of failing inside the jar. */
 export function checkJava(): void {
   const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
-  const howTo = 'install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17)';
-  if (result.error) throw new JavaMissingError(`DynamoDB Local needs Java 17 or newer, and "java" was not found: ${howTo}.`);
+  const howTo =
+    'install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17)';
+  if (result.error)
+    throw new JavaMissingError(`DynamoDB Local needs Java 17 or newer, and "java" was not found: ${howTo}.`);
   const version = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stderr}${result.stdout}`);
   const major = version ? Number(version[1] === '1' ? version[2] : version[1]) : NaN;
   if (Number.isFinite(major) && major < 17) {
@@ -33,7 +35,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -54,7 +58,11 @@ export async function startDynamoDbLocal(options: { dbPath?: string; port?: numb
   let exited = false;
   child.on('exit', () => (exited = true));
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const stop = async () => {
     client.destroy();
     if (exited) return;

@@ -1,7 +1,13 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+} from '@aws-sdk/client-dynamodb-streams';
 import { type EventPublisher, forwardRecords, type StreamRecordLike } from '../../shared/events/forward.js';
 
 /**
@@ -46,7 +52,13 @@ export interface EventTailer {
 
 type Checkpoint = Record<string, string>;
 
-export async function startEventTailer(options: { endpoint: string; region: string; tableName: string; file: string; intervalMs?: number }): Promise<EventTailer> {
+export async function startEventTailer(options: {
+  endpoint: string;
+  region: string;
+  tableName: string;
+  file: string;
+  intervalMs?: number;
+}): Promise<EventTailer> {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   const dynamodb = new DynamoDBClient({ endpoint: options.endpoint, region: options.region, credentials });
   const streams = new DynamoDBStreamsClient({ endpoint: options.endpoint, region: options.region, credentials });
@@ -72,7 +84,13 @@ export async function startEventTailer(options: { endpoint: string; region: stri
       if (iterator === undefined) {
         const after = checkpoint[shardId];
         ({ ShardIterator: iterator } = await streams.send(
-          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }) }),
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ...(after
+              ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+              : { ShardIteratorType: 'TRIM_HORIZON' }),
+          }),
         ));
       }
       while (iterator) {
@@ -80,7 +98,15 @@ export async function startEventTailer(options: { endpoint: string; region: stri
         const records: _Record[] = page.Records ?? [];
         if (records.length > 0) {
           const restored = records.map((record) =>
-            record.dynamodb?.NewImage ? { ...record, dynamodb: { ...record.dynamodb, NewImage: restoreEmptyMaps(record.dynamodb.NewImage as unknown as Record<string, Attribute>) } } : record,
+            record.dynamodb?.NewImage
+              ? {
+                  ...record,
+                  dynamodb: {
+                    ...record.dynamodb,
+                    NewImage: restoreEmptyMaps(record.dynamodb.NewImage as unknown as Record<string, Attribute>),
+                  },
+                }
+              : record,
           );
           await forwardRecords(restored as StreamRecordLike[], publisher);
           checkpoint[shardId] = records[records.length - 1]!.dynamodb!.SequenceNumber!;

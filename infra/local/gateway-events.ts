@@ -91,5 +91,7 @@ export function send(res: ServerResponse, result: APIGatewayProxyResult): void {
 }
 
 export function isProxyResult(value: unknown): value is APIGatewayProxyResult {
-  return typeof value === 'object' && value !== null && Number.isInteger((value as { statusCode?: unknown }).statusCode);
+  return (
+    typeof value === 'object' && value !== null && Number.isInteger((value as { statusCode?: unknown }).statusCode)
+  );
 }

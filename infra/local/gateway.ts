@@ -36,7 +36,10 @@ import {
  */
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
 
 /** What a deployment wires behind the routes. */
 export interface Integration {
@@ -82,25 +85,30 @@ interface CompiledRoute {
 }
 
 function compile(routes: Route[]): CompiledRoute[] {
-  return routes
-    .map((route) => {
-      const params: string[] = [];
-      const source = route.path
-        .split('/')
-        .map((segment) => {
-          const param = /^\{(\w+)\}$/.exec(segment);
-          if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-          params.push(param[1]!);
-          return '([^/]+)';
-        })
-        .join('/');
-      return { route, pattern: new RegExp(`^${source}$`), params };
-    })
-    // Literal segments win over parameters, as in API Gateway.
-    .sort((a, b) => a.params.length - b.params.length);
+  return (
+    routes
+      .map((route) => {
+        const params: string[] = [];
+        const source = route.path
+          .split('/')
+          .map((segment) => {
+            const param = /^\{(\w+)\}$/.exec(segment);
+            if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+            params.push(param[1]!);
+            return '([^/]+)';
+          })
+          .join('/');
+        return { route, pattern: new RegExp(`^${source}$`), params };
+      })
+      // Literal segments win over parameters, as in API Gateway.
+      .sort((a, b) => a.params.length - b.params.length)
+  );
 }
 
-function refuse(type: GatewayResponseType, options: Parameters<typeof localGatewayResponse>[1] = {}): APIGatewayProxyResult {
+function refuse(
+  type: GatewayResponseType,
+  options: Parameters<typeof localGatewayResponse>[1] = {},
+): APIGatewayProxyResult {
   return localGatewayResponse(type, options);
 }
 
@@ -109,7 +117,9 @@ function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean 
     (statement) =>
       statement.Effect === 'Allow' &&
       'Resource' in statement &&
-      [statement.Resource].flat().some((r) => r === methodArn || r === '*' || (typeof r === 'string' && r.endsWith('/*'))),
+      [statement.Resource]
+        .flat()
+        .some((r) => r === methodArn || r === '*' || (typeof r === 'string' && r.endsWith('/*'))),
   );
 }
 
@@ -148,7 +158,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     }
     const requestId = randomUUID();
     // As API Gateway (REST) does: path parameters reach the functions still percent-encoded.
-    const pathParameters: Record<string, string> | null = params.length > 0 ? Object.fromEntries(params.map((name, i) => [name, match.values[i]!])) : null;
+    const pathParameters: Record<string, string> | null =
+      params.length > 0 ? Object.fromEntries(params.map((name, i) => [name, match.values[i]!])) : null;
     // API Gateway's own limit, before the authorizer; a body that does not say its length
     // is held to the route's limit below, which is lower.
     if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
@@ -171,7 +182,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       path: `/${stage}${url.pathname}`,
       protocol: `HTTP/${req.httpVersion}`,
       requestTimeEpoch: integration.clock ? integration.clock().getTime() : Date.now(),
-      identity: { sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null },
+      identity: {
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null,
+      },
     };
     const methodArn = `arn:aws:execute-api:local:${ACCOUNT_ID}:${API_ID}/${stage}/${method}${url.pathname}`;
 
@@ -193,14 +207,21 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       } as unknown as APIGatewayRequestAuthorizerEvent;
       let result: APIGatewayAuthorizerResult;
       try {
-        result = await around('authorizer', () => integration!.authorizer(authorizerEvent, lambdaContext('authorizer', randomUUID())));
+        result = await around('authorizer', () =>
+          integration!.authorizer(authorizerEvent, lambdaContext('authorizer', randomUUID())),
+        );
       } catch (error) {
-        return (error as Error)?.message === 'Unauthorized' ? refuse('UNAUTHORIZED') : refuse('AUTHORIZER_FAILURE', { requestId });
+        return (error as Error)?.message === 'Unauthorized'
+          ? refuse('UNAUTHORIZED')
+          : refuse('AUTHORIZER_FAILURE', { requestId });
       }
       if (!allows(result, methodArn)) return refuse('ACCESS_DENIED');
       if (integration.admit) {
         const admission = await integration.admit(result.usageIdentifierKey ?? undefined);
-        if (!admission.allowed) return admission.reason === 'throttled' ? refuse('THROTTLED', { headers: admission.headers }) : refuse('INVALID_API_KEY');
+        if (!admission.allowed)
+          return admission.reason === 'throttled'
+            ? refuse('THROTTLED', { headers: admission.headers })
+            : refuse('INVALID_API_KEY');
       }
       authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
     }
@@ -246,7 +267,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     const mounted = mountOf(req.url);
     if (mounted) {
       res.once('finish', () =>
-        options.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: res.statusCode, ms: Math.round(performance.now() - started) }),
+        options.onRequest?.({
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?')[0]!,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        }),
       );
       return mounted(req, res);
     }
@@ -255,7 +281,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       .catch((): APIGatewayProxyResult => refuse('DEFAULT_5XX'))
       .then((result) => {
         send(res, state.unread ? { ...result, headers: { ...result.headers, Connection: 'close' } } : result);
-        options.onRequest?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, status: result.statusCode, ms: Math.round(performance.now() - started) });
+        options.onRequest?.({
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?')[0]!,
+          status: result.statusCode,
+          ms: Math.round(performance.now() - started),
+        });
       })
       .catch(() => res.destroy());
   });

@@ -21,7 +21,13 @@ Environment: SUSPEND_UNUSED_AFTER_DAYS=N suspends tokens unused for N days (defa
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { now: { type: 'string' }, backfill: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }));
+    ({ values } = parseArgs({
+      options: {
+        now: { type: 'string' },
+        backfill: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
   } catch (error) {
     console.error(`${(error as Error).message}\n${usage}`);
     return 2;
@@ -38,9 +44,20 @@ async function main(): Promise<number> {
   const config = readConfig({ POWERTOOLS_LOG_LEVEL: 'WARN', ...localEnvironment() });
   const runtime = createRuntime(config, { clock: () => now });
   return againstTable(runtime, async () => {
-    if (values.backfill) console.log(`Backfill: ${await backfillLifecycle(runtime.documents, config.tableName, now)} token(s) brought into the lifecycle indexes.`);
-    const report = await runLifecycle({ lifecycle: runtime.lifecycle, clock: runtime.clock, ids: runtime.ids, suspendUnusedAfterDays: config.lifecycle.suspendUnusedAfterDays });
-    const suspension = config.lifecycle.suspendUnusedAfterDays === undefined ? 'off' : `after ${config.lifecycle.suspendUnusedAfterDays} day(s)`;
+    if (values.backfill)
+      console.log(
+        `Backfill: ${await backfillLifecycle(runtime.documents, config.tableName, now)} token(s) brought into the lifecycle indexes.`,
+      );
+    const report = await runLifecycle({
+      lifecycle: runtime.lifecycle,
+      clock: runtime.clock,
+      ids: runtime.ids,
+      suspendUnusedAfterDays: config.lifecycle.suspendUnusedAfterDays,
+    });
+    const suspension =
+      config.lifecycle.suspendUnusedAfterDays === undefined
+        ? 'off'
+        : `after ${config.lifecycle.suspendUnusedAfterDays} day(s)`;
     console.log(
       `Lifecycle pass at ${report.now} on table ${config.tableName}: ${report.expiring} expiring notice(s), ${report.expired} expired notice(s), ` +
         `${report.suspendedUnused} unused token(s) suspended (suspension ${suspension}), ${report.skipped} skipped; ` +
@@ -53,6 +70,8 @@ async function main(): Promise<number> {
 main()
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `Lifecycle pass failed: ${(error as Error).message ?? error}`);
+    console.error(
+      error instanceof ConfigError ? error.message : `Lifecycle pass failed: ${(error as Error).message ?? error}`,
+    );
     process.exit(1);
   });

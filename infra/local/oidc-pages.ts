@@ -72,6 +72,11 @@ export function signedOutPage(): string {
 }
 
 export function errorPage(heading: string, details: Record<string, string>): string {
-  const rows = Object.entries(details).map(([name, value]) => `<p><strong>${escapeHtml(name)}</strong>: ${escapeHtml(value)}</p>`);
-  return page('Sign-in failed', `<h1>${escapeHtml(heading)}</h1>${BANNER}${rows.join('')}<p>Start again from the application.</p>`);
+  const rows = Object.entries(details).map(
+    ([name, value]) => `<p><strong>${escapeHtml(name)}</strong>: ${escapeHtml(value)}</p>`,
+  );
+  return page(
+    'Sign-in failed',
+    `<h1>${escapeHtml(heading)}</h1>${BANNER}${rows.join('')}<p>Start again from the application.</p>`,
+  );
 }

@@ -65,7 +65,11 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 function send(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Frame-Options': 'DENY' });
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Frame-Options': 'DENY',
+  });
   res.end(html);
 }
 
@@ -81,7 +85,10 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC) {
     new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! });
   grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
   for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
-    grant.addResourceScope(indicator, [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope)).join(' '));
+    grant.addResourceScope(
+      indicator,
+      [...oidc.requestParamScopes].filter((scope) => server.scopes.has(scope)).join(' '),
+    );
   }
   await grant.save();
   return grant;
@@ -94,7 +101,9 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
   const apiResource = `${options.baseUrl}/api`;
   const redirectUris = consoleUris(options.baseUrl);
   // Cookie signing key derived from the private key: stable across restarts, no extra file.
-  const cookieKey = createHash('sha256').update(`oidc-cookies:${String(options.signingKey.d)}`).digest('base64url');
+  const cookieKey = createHash('sha256')
+    .update(`oidc-cookies:${String(options.signingKey.d)}`)
+    .digest('base64url');
   const isPerson = async (id: string) => (await options.directory.getPrincipal(id))?.type === 'USER';
 
   const configuration: Configuration = {
@@ -152,7 +161,13 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
         useGrantedResource: async () => true,
         async getResourceServerInfo(_ctx, indicator) {
           if (indicator !== apiResource) throw new errors.InvalidTarget();
-          return { scope: API_SCOPE, audience: options.audience, accessTokenFormat: 'jwt', accessTokenTTL: ACCESS_TOKEN_TTL, jwt: { sign: { alg } } };
+          return {
+            scope: API_SCOPE,
+            audience: options.audience,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: ACCESS_TOKEN_TTL,
+            jwt: { sign: { alg } },
+          };
         },
       },
     },
@@ -163,32 +178,53 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
     },
     async renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = errorPage('Sign-in failed', Object.fromEntries(Object.entries(out).map(([name, value]) => [name, String(value)])));
+      ctx.body = errorPage(
+        'Sign-in failed',
+        Object.fromEntries(Object.entries(out).map(([name, value]) => [name, String(value)])),
+      );
     },
     // Explicit lifetimes: the library prints a notice for each one left to its default.
-    ttl: { AccessToken: ACCESS_TOKEN_TTL, AuthorizationCode: 60, IdToken: ACCESS_TOKEN_TTL, Interaction: 3600, Session: 8 * 3600, Grant: 8 * 3600 },
+    ttl: {
+      AccessToken: ACCESS_TOKEN_TTL,
+      AuthorizationCode: 60,
+      IdToken: ACCESS_TOKEN_TTL,
+      Interaction: 3600,
+      Session: 8 * 3600,
+      Grant: 8 * 3600,
+    },
   };
   const provider = new Provider(issuer, configuration);
   const callback = provider.callback();
 
   async function people(): Promise<string[]> {
     const { items } = await options.directory.listUsers(100);
-    return items.filter((user) => user.type === 'USER').slice(0, HINTED_PEOPLE).map((user) => user.id);
+    return items
+      .filter((user) => user.type === 'USER')
+      .slice(0, HINTED_PEOPLE)
+      .map((user) => user.id);
   }
 
   /** The sign-in interaction: a form asking for a user id, and its answer. */
-  async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, action: string | undefined): Promise<void> {
+  async function interaction(
+    req: IncomingMessage,
+    res: ServerResponse,
+    uid: string,
+    action: string | undefined,
+  ): Promise<void> {
     const details = await provider.interactionDetails(req, res);
     if (details.uid !== uid) throw new errors.SessionNotFound('interaction mismatch');
     const form = { action: `${OIDC_PATH}/interaction/${uid}/login`, clientId: String(details.params.client_id) };
-    if (req.method === 'GET' && action === undefined) return send(res, 200, loginPage({ ...form, people: await people() }));
-    if (req.method !== 'POST' || action !== 'login') return send(res, 405, errorPage('Not allowed', { method: String(req.method) }));
+    if (req.method === 'GET' && action === undefined)
+      return send(res, 200, loginPage({ ...form, people: await people() }));
+    if (req.method !== 'POST' || action !== 'login')
+      return send(res, 405, errorPage('Not allowed', { method: String(req.method) }));
     const userId = ((await readForm(req)).get('userId') ?? '').trim();
     const principal = userId === '' ? undefined : await options.directory.getPrincipal(userId);
     let refusal: string | undefined;
     if (userId === '') refusal = 'Enter a user id.';
     else if (!principal) refusal = `No one in the directory has the user id “${userId}”.`;
-    else if (principal.type !== 'USER') refusal = `“${userId}” is a service account: service accounts authenticate with access tokens, not by signing in.`;
+    else if (principal.type !== 'USER')
+      refusal = `“${userId}” is a service account: service accounts authenticate with access tokens, not by signing in.`;
     if (refusal) return send(res, 400, loginPage({ ...form, error: refusal, value: userId, people: await people() }));
     await provider.interactionFinished(req, res, { login: { accountId: userId } }, { mergeWithLastSubmission: false });
   }
@@ -207,7 +243,8 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
       if (!match) return void callback(req, res);
       interaction(req, res, match[1]!, match[2]).catch((error: unknown) => {
         const status = error instanceof errors.OIDCProviderError ? error.statusCode : 500;
-        const message = error instanceof errors.OIDCProviderError ? error.error_description ?? error.message : 'unexpected error';
+        const message =
+          error instanceof errors.OIDCProviderError ? (error.error_description ?? error.message) : 'unexpected error';
         if (!res.headersSent) send(res, status, errorPage('Sign-in failed', { reason: String(message) }));
         else res.end();
       });

@@ -16,7 +16,10 @@ export function localEnvironment(env: Environment = process.env): Environment {
  * Runs a command-line tool's work on a runtime and lets its clients go after: a missing
  * table is said in one line (exit 1), anything else is the tool's to report.
  */
-export async function againstTable(runtime: { config: { tableName: string }; documents: { destroy(): void } }, work: () => Promise<number>): Promise<number> {
+export async function againstTable(
+  runtime: { config: { tableName: string }; documents: { destroy(): void } },
+  work: () => Promise<number>,
+): Promise<number> {
   try {
     return await work();
   } catch (error) {

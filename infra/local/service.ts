@@ -17,7 +17,13 @@ import { authorizer as authorizerRoute, entryOf, routes } from '../routes.js';
 import type { ConsoleSettings } from '../console-settings.js';
 import { CONSOLE_PATH, consoleFiles } from './console-files.js';
 import { issuerSigningKey } from './issuer-key.js';
-import { API_SCOPE, CONSOLE_CLIENT_ID, createLocalOidcProvider, type LocalOidcProvider, OIDC_PATH } from './oidc-provider.js';
+import {
+  API_SCOPE,
+  CONSOLE_CLIENT_ID,
+  createLocalOidcProvider,
+  type LocalOidcProvider,
+  OIDC_PATH,
+} from './oidc-provider.js';
 import { type EventTailer, startEventTailer } from './event-tailer.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Integration, type LocalGatewayOptions, type RunningGateway, startLocalGateway } from './gateway.js';
@@ -86,10 +92,13 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   // Mounted before they exist: the gateway listens first, and both need its URL.
   let oidc: LocalOidcProvider | undefined;
   let consoleServer: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const unavailable = (res: ServerResponse) => res.writeHead(503, { 'Content-Type': 'text/plain' }).end('Starting; try again in a moment.\n');
+  const unavailable = (res: ServerResponse) =>
+    res.writeHead(503, { 'Content-Type': 'text/plain' }).end('Starting; try again in a moment.\n');
   try {
     const endpoint =
-      options.dynamodbEndpoint ?? (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(LOCAL_DIR, 'dynamodb') })).endpoint;
+      options.dynamodbEndpoint ??
+      (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(LOCAL_DIR, 'dynamodb') }))
+        .endpoint;
     const env = options.env ?? {};
     const tableName = options.tableName || env.TABLE_NAME || LOCAL_DEFAULTS.TABLE_NAME;
     gateway = await startLocalGateway({
@@ -107,15 +116,37 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     });
     const issuer = `${gateway.url}${OIDC_PATH}`;
     // The authorizer trusts this very gateway's provider, unless told to trust another.
-    const own = (name: 'JWT_ISSUER' | 'JWKS_URL', value: string) => (env[name] && env[name] !== LOCAL_DEFAULTS[name] ? env[name] : value);
-    const config = readConfig({ ...env, TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint, JWT_ISSUER: own('JWT_ISSUER', issuer), JWKS_URL: own('JWKS_URL', `${issuer}/jwks`) });
+    const own = (name: 'JWT_ISSUER' | 'JWKS_URL', value: string) =>
+      env[name] && env[name] !== LOCAL_DEFAULTS[name] ? env[name] : value;
+    const config = readConfig({
+      ...env,
+      TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: endpoint,
+      JWT_ISSUER: own('JWT_ISSUER', issuer),
+      JWKS_URL: own('JWKS_URL', `${issuer}/jwks`),
+    });
     // Every function's wiring at once: locally one runtime serves them all.
-    const runtime = createRuntime(config, options.parts?.(config), [jwtVerification, apiGatewayKeys, subjectTokenVerification]);
-    await ensureTable(runtime.documents, tableName, { stream: options.stream !== false || options.eventsFile !== undefined });
+    const runtime = createRuntime(config, options.parts?.(config), [
+      jwtVerification,
+      apiGatewayKeys,
+      subjectTokenVerification,
+    ]);
+    await ensureTable(runtime.documents, tableName, {
+      stream: options.stream !== false || options.eventsFile !== undefined,
+    });
     const imported = await importDirectory(importDeps(runtime), options.directory, { replace: false });
-    oidc = createLocalOidcProvider({ baseUrl: gateway.url, audience: config.jwt.audience, signingKey: await issuerSigningKey(), directory: runtime.directory });
+    oidc = createLocalOidcProvider({
+      baseUrl: gateway.url,
+      audience: config.jwt.audience,
+      signingKey: await issuerSigningKey(),
+      directory: runtime.directory,
+    });
     if (options.console) {
-      const settings: ConsoleSettings = { issuer: config.jwt.issuer, clientId: CONSOLE_CLIENT_ID, scope: `openid ${API_SCOPE}` };
+      const settings: ConsoleSettings = {
+        issuer: config.jwt.issuer,
+        clientId: CONSOLE_CLIENT_ID,
+        scope: `openid ${API_SCOPE}`,
+      };
       consoleServer = await consoleFiles(settings);
     }
 
@@ -132,7 +163,14 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       : undefined;
     if (options.announce) {
       mkdirSync(LOCAL_DIR, { recursive: true });
-      writeFileSync(RUNTIME_FILE, JSON.stringify({ url: gateway.url, issuer: config.jwt.issuer, dynamodbEndpoint: endpoint, tableName, pid: process.pid }, null, 2));
+      writeFileSync(
+        RUNTIME_FILE,
+        JSON.stringify(
+          { url: gateway.url, issuer: config.jwt.issuer, dynamodbEndpoint: endpoint, tableName, pid: process.pid },
+          null,
+          2,
+        ),
+      );
     }
     const running = gateway;
     return {

@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   const directory = readDirectoryFile(values.directory);
   const eventsFile = values['in-memory'] ? IN_MEMORY_EVENTS_FILE : EVENTS_FILE;
   // Data kept in memory only: its events start afresh too.
-  if (values['in-memory']) for (const file of [eventsFile, `${eventsFile}.checkpoint.json`]) rmSync(file, { force: true });
+  if (values['in-memory'])
+    for (const file of [eventsFile, `${eventsFile}.checkpoint.json`]) rmSync(file, { force: true });
   service = await startLocalService({
     port,
     directory,
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
     announce: true,
     console: true,
     eventsFile,
-    onRequest: ({ method, path, status, ms }) => console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),
+    onRequest: ({ method, path, status, ms }) =>
+      console.log(`${new Date().toISOString()} ${method} ${path} ${status} ${ms}ms`),
   });
   if (stopping) await stopAndExit(service);
   const base = service.url;

@@ -21,9 +21,13 @@ export interface Authentication {
  * counted on to honour it (`keyReadyAt`); until then its plan's bridge key, which
  * throttles at the same rate, or, when the plan has no bridge yet, none (the shared key).
  */
-function presentedKey(credential: { usageKey?: string; keyReadyAt?: string; fallbackUsageKey?: string }, at: Date): Pick<Authentication, 'usageKey' | 'warmingUp'> {
+function presentedKey(
+  credential: { usageKey?: string; keyReadyAt?: string; fallbackUsageKey?: string },
+  at: Date,
+): Pick<Authentication, 'usageKey' | 'warmingUp'> {
   if (credential.usageKey === undefined) return {};
-  if (credential.keyReadyAt === undefined || Date.parse(credential.keyReadyAt) <= at.getTime()) return { usageKey: credential.usageKey };
+  if (credential.keyReadyAt === undefined || Date.parse(credential.keyReadyAt) <= at.getTime())
+    return { usageKey: credential.usageKey };
   return credential.fallbackUsageKey === undefined ? { warmingUp: true } : { usageKey: credential.fallbackUsageKey };
 }
 
@@ -70,7 +74,11 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
    * uses it. The recording never delays or changes the refusal's outcome.
    */
   async function reportReuse(credential: TokenCredential, retiredAt: string, at: Date, meta: RequestMeta) {
-    const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, tokenName: credential.name };
+    const actor = {
+      userId: credential.serviceAccountId,
+      authenticatedBy: 'ACCESS_TOKEN' as const,
+      tokenName: credential.name,
+    };
     const event = tokenEvent(deps, 'token.used_after_rotation', credential, { actor, ...meta }, {}, at, { retiredAt });
     await deps.tokens.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
     return new UnauthorizedError();
@@ -88,7 +96,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (secret === undefined) throw new UnauthorizedError();
     if ('retiredAt' in secret) throw await reportReuse(credential, secret.retiredAt, at, meta);
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
-    if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined) throw new UnauthorizedError();
+    if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined)
+      throw new UnauthorizedError();
     await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret.secret);
     return {
       caller: {
@@ -117,7 +126,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (known && known.until > at) return Promise.resolve(known.serviceAccount);
     return deps.directory.getPrincipal(userId).then((principal) => {
       if (accountTypes.size >= ACCOUNT_TYPES_KEPT) accountTypes.delete(accountTypes.keys().next().value!);
-      accountTypes.set(userId, { serviceAccount: principal?.type === 'SERVICE_ACCOUNT', until: at + deps.accountTypeCacheSeconds * 1000 });
+      accountTypes.set(userId, {
+        serviceAccount: principal?.type === 'SERVICE_ACCOUNT',
+        until: at + deps.accountTypeCacheSeconds * 1000,
+      });
       return principal?.type === 'SERVICE_ACCOUNT';
     });
   }
@@ -136,7 +148,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     return { caller: { userId, authenticatedBy: 'JWT' } };
   }
 
-  return async function authenticate(headers: Record<string, string | undefined> | null | undefined, meta: RequestMeta = NO_META): Promise<Authentication> {
+  return async function authenticate(
+    headers: Record<string, string | undefined> | null | undefined,
+    meta: RequestMeta = NO_META,
+  ): Promise<Authentication> {
     const apiToken = header(headers, 'x-api-token');
     if (apiToken !== undefined) return byToken(apiToken.trim(), meta);
     const authorization = header(headers, 'authorization');
@@ -149,7 +164,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 /** A claim of a JWT's payload, read without verifying anything: only to start work early. */
 function unverifiedClaim(jwt: string, claim: string): string | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
     const value = payload[claim];
     return typeof value === 'string' ? value : undefined;
   } catch {

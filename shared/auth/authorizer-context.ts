@@ -24,7 +24,11 @@ export function encodeCaller(caller: Caller): AuthorizerContext {
 export function decodeCaller(raw: unknown): Caller {
   const context = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const { userId, authenticatedBy } = context;
-  if (typeof userId !== 'string' || userId === '' || (authenticatedBy !== 'JWT' && authenticatedBy !== 'ACCESS_TOKEN')) {
+  if (
+    typeof userId !== 'string' ||
+    userId === '' ||
+    (authenticatedBy !== 'JWT' && authenticatedBy !== 'ACCESS_TOKEN')
+  ) {
     throw new UnauthorizedError();
   }
   const caller: Caller = { userId, authenticatedBy };

@@ -24,7 +24,10 @@ export function allow(authentication: Authentication, methodArn: string, usageKe
 export function deny(methodArn: string): APIGatewayAuthorizerResult {
   return {
     principalId: 'anonymous',
-    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }] },
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }],
+    },
   };
 }
 
@@ -54,7 +57,10 @@ export function createAuthorizer(runtime: Runtime) {
     if (maxRps !== undefined && maxRps !== null && !authentication.warmingUp) {
       // Drift (a failed bind, a key deleted out of band): the call goes through unthrottled
       // rather than failing, and reconcile gives the token its key on its next run.
-      logger.warn('Token with a limit has no key of its own; using the shared key', { userId: authentication.caller.userId, tokenName: authentication.caller.tokenName });
+      logger.warn('Token with a limit has no key of its own; using the shared key', {
+        userId: authentication.caller.userId,
+        tokenName: authentication.caller.tokenName,
+      });
     }
     return runtime.rateLimits.sharedUsageKey();
   }

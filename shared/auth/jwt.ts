@@ -28,7 +28,8 @@ export function createJwtVerifier(settings: JwtSettings): JwtVerifier {
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
     });
     // jose checks iat only against a maximum age; a JWT issued in the future is refused here.
-    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS) throw new Error('JWT issued in the future');
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + CLOCK_TOLERANCE_SECONDS)
+      throw new Error('JWT issued in the future');
     const user = payload[settings.userClaim];
     if (typeof user !== 'string' || user === '') throw new Error('JWT has no usable user claim');
     return user;

@@ -51,8 +51,10 @@ export function retiredAfterRotation(credential: TokenCredential, rotatedAt: str
       ? [{ hash, retiredAt: previous.validUntil < rotatedAt ? previous.validUntil : rotatedAt }]
       : [];
   const at = new Date(rotatedAt);
-  return [...joining, ...(credential.retiredSecrets ?? [])]
-    .filter((entry) => watched(entry.retiredAt, at) !== undefined)
-    // The new previous secret (the one this rotation replaces) is one of those kept.
-    .slice(0, REPLACED_SECRETS_KEPT - 1);
+  return (
+    [...joining, ...(credential.retiredSecrets ?? [])]
+      .filter((entry) => watched(entry.retiredAt, at) !== undefined)
+      // The new previous secret (the one this rotation replaces) is one of those kept.
+      .slice(0, REPLACED_SECRETS_KEPT - 1)
+  );
 }

@@ -25,7 +25,9 @@ export function whoamiOf(caller: Caller, principal: Principal | undefined) {
     // An identity-provider user the directory does not know yet is a plain user with no grants.
     type: principal?.type ?? 'USER',
     authenticatedBy: caller.authenticatedBy,
-    ...(caller.authenticatedBy === 'ACCESS_TOKEN' ? { tokenName: caller.tokenName, maxRps: caller.maxRps ?? null, expiresAt: caller.expiresAt ?? null } : {}),
+    ...(caller.authenticatedBy === 'ACCESS_TOKEN'
+      ? { tokenName: caller.tokenName, maxRps: caller.maxRps ?? null, expiresAt: caller.expiresAt ?? null }
+      : {}),
     capabilities: capabilitiesOf(principal),
   };
 }

@@ -35,7 +35,10 @@ const directorySchema = strictObject({
 });
 
 function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)), '');
+  return path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
+    '',
+  );
 }
 
 /** Parses a directory document; throws DirectoryError naming every offending entry. */
@@ -63,7 +66,11 @@ export function parseDirectory(input: unknown): Directory {
       adminRoles: u.adminRoles ?? [],
     })),
     roles: (data.roles ?? []).map((r) => ({ ...r, users: r.users ?? [], groups: r.groups ?? [] })),
-    bundles: (data.bundles ?? []).map(({ name, ...b }) => ({ ...b, ...(name === undefined ? {} : { name }), users: b.users ?? [], groups: b.groups ?? [] })),
+    bundles: (data.bundles ?? []).map(({ name, ...b }) => ({
+      ...b,
+      ...(name === undefined ? {} : { name }),
+      users: b.users ?? [],
+      groups: b.groups ?? [],
+    })),
   };
 }
-

@@ -109,7 +109,12 @@ export function checkDirectory(
   };
   reportDuplicates('domains', (i) => directory.domains[i]!.id, directory.domains.length, 'domain id');
   reportDuplicates('users', (i) => directory.users[i]!.id, directory.users.length, 'user id');
-  reportDuplicates('roles', (i) => `${directory.roles[i]!.domain}\u0000${directory.roles[i]!.name}`, directory.roles.length, 'role (same domain and name)');
+  reportDuplicates(
+    'roles',
+    (i) => `${directory.roles[i]!.domain}\u0000${directory.roles[i]!.name}`,
+    directory.roles.length,
+    'role (same domain and name)',
+  );
   reportDuplicates(
     'bundles',
     (i) => `${directory.bundles[i]!.domain}\u0000${bundleKey(directory.bundles[i]!)}`,
@@ -129,9 +134,14 @@ export function checkDirectory(
     listDuplicates(`users[${i}]`, user.adminRoles, 'adminRoles');
     // A user is one table item (DynamoDB's limit is 400 KB); leave room for derived fields.
     const size = JSON.stringify(user).length;
-    if (size > MAX_USER_BYTES) problems.push(`users[${i}]: too large (${size} bytes of ids; at most ${MAX_USER_BYTES})`);
+    if (size > MAX_USER_BYTES)
+      problems.push(`users[${i}]: too large (${size} bytes of ids; at most ${MAX_USER_BYTES})`);
   });
-  const checkGrant = (list: 'roles' | 'bundles', grant: { domain: string; users: string[]; groups: string[]; permissions: string[] }, i: number) => {
+  const checkGrant = (
+    list: 'roles' | 'bundles',
+    grant: { domain: string; users: string[]; groups: string[]; permissions: string[] },
+    i: number,
+  ) => {
     if (!domainIds.has(grant.domain)) problems.push(`${list}[${i}].domain: unknown domain "${grant.domain}"`);
     grant.users.forEach((user, j) => {
       if (!userIds.has(user)) problems.push(`${list}[${i}].users[${j}]: unknown user "${user}"`);
@@ -169,14 +179,19 @@ export function tokenManagers(directory: Directory): Map<string, Set<string>> {
     if (modelOf.get(role.domain) === 'ROLE_V1' && role.permissions.includes(ROLE_PERMISSION)) grant(role.domain, role);
   }
   for (const bundle of directory.bundles) {
-    if (modelOf.get(bundle.domain) === 'BUNDLE_V2' && bundle.permissions.includes(BUNDLE_PERMISSION)) grant(bundle.domain, bundle);
+    if (modelOf.get(bundle.domain) === 'BUNDLE_V2' && bundle.permissions.includes(BUNDLE_PERMISSION))
+      grant(bundle.domain, bundle);
   }
   return managers;
 }
 
 /** The domains whose grants a file states: those it declares, and those it has a role or bundle for. */
 export function domainsMentioned(directory: Directory): Set<string> {
-  return new Set([...directory.domains.map((d) => d.id), ...directory.roles.map((r) => r.domain), ...directory.bundles.map((b) => b.domain)]);
+  return new Set([
+    ...directory.domains.map((d) => d.id),
+    ...directory.roles.map((r) => r.domain),
+    ...directory.bundles.map((b) => b.domain),
+  ]);
 }
 
 /**

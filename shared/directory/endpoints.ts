@@ -38,7 +38,12 @@ function userIdOf(event: APIGatewayProxyEvent, errors: FieldError[]): string {
 
 const nextToken = (page: DirectoryPage<unknown>) => (page.lastId === undefined ? null : encodeCursor(page.lastId));
 
-const listedUser = (user: ListedUser): ListedUser => ({ id: user.id, type: user.type, groups: user.groups, domains: user.domains });
+const listedUser = (user: ListedUser): ListedUser => ({
+  id: user.id,
+  type: user.type,
+  groups: user.groups,
+  domains: user.domains,
+});
 
 export function listMembersEndpoint(runtime: Runtime) {
   return directoryEndpoint(runtime, { access: 'domain-member', input: pageOf }).handler(async (_event, context) => {
@@ -48,13 +53,14 @@ export function listMembersEndpoint(runtime: Runtime) {
 }
 
 export function getMemberEndpoint(runtime: Runtime) {
-  return directoryEndpoint(runtime, { access: 'domain-member', input: (event, errors) => ({ userId: userIdOf(event, errors) }) }).handler(
-    async (_event, context) => {
-      const member: Member | undefined = await runtime.directory.getMember(context.domain!, context.input.userId);
-      if (!member) throw new UserNotFoundError();
-      return jsonResponse(200, member);
-    },
-  );
+  return directoryEndpoint(runtime, {
+    access: 'domain-member',
+    input: (event, errors) => ({ userId: userIdOf(event, errors) }),
+  }).handler(async (_event, context) => {
+    const member: Member | undefined = await runtime.directory.getMember(context.domain!, context.input.userId);
+    if (!member) throw new UserNotFoundError();
+    return jsonResponse(200, member);
+  });
 }
 
 export function listUsersEndpoint(runtime: Runtime) {
@@ -65,11 +71,12 @@ export function listUsersEndpoint(runtime: Runtime) {
 }
 
 export function getUserEndpoint(runtime: Runtime) {
-  return directoryEndpoint(runtime, { access: 'admin', input: (event, errors) => ({ userId: userIdOf(event, errors) }) }).handler(
-    async (_event, context) => {
-      const user = await runtime.directory.getPrincipal(context.input.userId);
-      if (!user) throw new UserNotFoundError();
-      return jsonResponse(200, listedUser(user));
-    },
-  );
+  return directoryEndpoint(runtime, {
+    access: 'admin',
+    input: (event, errors) => ({ userId: userIdOf(event, errors) }),
+  }).handler(async (_event, context) => {
+    const user = await runtime.directory.getPrincipal(context.input.userId);
+    if (!user) throw new UserNotFoundError();
+    return jsonResponse(200, listedUser(user));
+  });
 }

@@ -44,13 +44,24 @@ export function importDeps(runtime: Runtime): ImportDeps {
  * starts without tokens and trusts no CI job. Re-running an import that failed half-way
  * finishes the job.
  */
-export async function importDirectory(deps: ImportDeps, file: Directory, options: { replace: boolean }): Promise<ImportResult> {
+export async function importDirectory(
+  deps: ImportDeps,
+  file: Directory,
+  options: { replace: boolean },
+): Promise<ImportResult> {
   const { directory: current, tokenHolders, retiring, write } = await deps.directory.snapshot();
-  checkDirectory(file, options.replace ? {} : { domains: current.domains.map((d) => d.id), users: current.users.map((u) => u.id) });
+  checkDirectory(
+    file,
+    options.replace ? {} : { domains: current.domains.map((d) => d.id), users: current.users.map((u) => u.id) },
+  );
   const target = options.replace ? file : mergeDirectories(current, file);
 
-  const serviceAccounts = new Set(target.users.filter((user) => user.type === 'SERVICE_ACCOUNT').map((user) => user.id));
-  const wasServiceAccount = new Set(current.users.filter((user) => user.type === 'SERVICE_ACCOUNT').map((user) => user.id));
+  const serviceAccounts = new Set(
+    target.users.filter((user) => user.type === 'SERVICE_ACCOUNT').map((user) => user.id),
+  );
+  const wasServiceAccount = new Set(
+    current.users.filter((user) => user.type === 'SERVICE_ACCOUNT').map((user) => user.id),
+  );
   // Accounts that stop being service accounts, any account still holding tokens without
   // being one (left by an older version), and retirements a failed run left unfinished.
   const leaving = new Set([

@@ -57,4 +57,3 @@ export interface DirectoryStore {
    */
   retire(userId: string): Promise<void>;
 }
-

@@ -32,7 +32,10 @@ export class EventBridgePublisher implements EventPublisher {
         const result = await this.client.send(new PutEventsCommand({ Entries: entries }));
         if (!result.FailedEntryCount) break;
         entries = entries.filter((_entry, i) => result.Entries?.[i]?.ErrorCode !== undefined);
-        if (attempt >= ATTEMPTS) throw new Error(`EventBridge refused ${entries.length} event(s): ${result.Entries?.find((e) => e.ErrorCode)?.ErrorCode}`);
+        if (attempt >= ATTEMPTS)
+          throw new Error(
+            `EventBridge refused ${entries.length} event(s): ${result.Entries?.find((e) => e.ErrorCode)?.ErrorCode}`,
+          );
       }
     }
   }

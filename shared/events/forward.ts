@@ -29,7 +29,13 @@ export function eventsOf(records: StreamRecordLike[]): TokenEvent[] {
     const image = record.dynamodb?.NewImage;
     if (record.eventName !== 'INSERT' || !image) continue;
     const item = unmarshall(image);
-    if (typeof item.pk !== 'string' || typeof item.sk !== 'string' || !isEventItem({ pk: item.pk, sk: item.sk }) || !isEvent(item)) continue;
+    if (
+      typeof item.pk !== 'string' ||
+      typeof item.sk !== 'string' ||
+      !isEventItem({ pk: item.pk, sk: item.sk }) ||
+      !isEvent(item)
+    )
+      continue;
     events.push(toEvent(item));
   }
   return events;

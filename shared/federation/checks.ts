@@ -43,7 +43,12 @@ export function policyChecks(policy: FederationPolicy, claims: Claims, now: Date
   checks.push(
     claims.iss === policy.issuer
       ? passed('issuer', `issuer ${quote(claims.iss)} is the policy's`)
-      : { name: 'issuer', passed: false, detail: `issuer ${quote(claims.iss)} is not ${quote(policy.issuer)}`, public: `issuer ${quote(claims.iss)} is not trusted by ${of}` },
+      : {
+          name: 'issuer',
+          passed: false,
+          detail: `issuer ${quote(claims.iss)} is not ${quote(policy.issuer)}`,
+          public: `issuer ${quote(claims.iss)} is not trusted by ${of}`,
+        },
   );
 
   const audiences = audiencesOf(claims);
@@ -66,8 +71,14 @@ export function policyChecks(policy: FederationPolicy, claims: Claims, now: Date
       : {
           name: 'age',
           passed: false,
-          detail: age === undefined ? `claim 'iat' is missing` : `issued ${age} s ago, more than the policy's ${policy.maxTokenAgeSeconds} s`,
-          public: age === undefined ? `claim 'iat' is missing` : `the subject token was issued ${age} s ago, too long ago for ${of}`,
+          detail:
+            age === undefined
+              ? `claim 'iat' is missing`
+              : `issued ${age} s ago, more than the policy's ${policy.maxTokenAgeSeconds} s`,
+          public:
+            age === undefined
+              ? `claim 'iat' is missing`
+              : `the subject token was issued ${age} s ago, too long ago for ${of}`,
         },
   );
 
@@ -111,7 +122,9 @@ export interface PolicyVerdict<P extends FederationPolicy> {
 /** Chooses the policy a token satisfies, or the one it came closest to. */
 export function choosePolicy<P extends FederationPolicy>(policies: P[], claims: Claims, now: Date): PolicyVerdict<P> {
   let closest: { policy: P; failed: Check; score: number } | undefined;
-  for (const policy of [...policies].sort((a, b) => a.name.localeCompare(b.name) || a.policyId.localeCompare(b.policyId))) {
+  for (const policy of [...policies].sort(
+    (a, b) => a.name.localeCompare(b.name) || a.policyId.localeCompare(b.policyId),
+  )) {
     const checks = policyChecks(policy, claims, now);
     const failed = checks.find((check) => !check.passed);
     if (!failed) return { match: policy };

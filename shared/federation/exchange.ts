@@ -6,7 +6,16 @@ import { fieldChanges, tokenEvent } from '../tokens/events.js';
 import { choosePolicy } from './checks.js';
 import type { StoredPolicy } from './policy.js';
 import type { ExchangeRecords, PolicyStore, ReplayGuard } from './ports.js';
-import { CheckFailed, checkAlgorithm, type Claims, decodeUnverified, ECHO_LENGTH, IssuerUnavailableError, quote, type SubjectTokenVerifier } from './subject-token.js';
+import {
+  CheckFailed,
+  checkAlgorithm,
+  type Claims,
+  decodeUnverified,
+  ECHO_LENGTH,
+  IssuerUnavailableError,
+  quote,
+  type SubjectTokenVerifier,
+} from './subject-token.js';
 
 /**
  * The exchange (RFC 8693): a CI job's OIDC token for a short-lived access token of a
@@ -55,7 +64,9 @@ export class ExchangeRefused extends Error {
 
 /** A refusal's description, naming the closest policy when it does not already. */
 function namingPolicy(description: string, policy: StoredPolicy | undefined): string {
-  return policy && !description.includes(`'${policy.name}'`) ? `${description} (closest policy: '${policy.name}')` : description;
+  return policy && !description.includes(`'${policy.name}'`)
+    ? `${description} (closest policy: '${policy.name}')`
+    : description;
 }
 
 /**
@@ -163,7 +174,10 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
     const expiresIn = Math.min(request.requestedTtl ?? policy.maxTtlSeconds, policy.maxTtlSeconds, remaining);
     if (expiresIn < 1) throw new CheckFailed('expiry', 'the subject token has no life left to exchange');
     if (!(await deps.replay.claim(claims.iss, claims.jti, claims.exp + 60, now))) {
-      throw new CheckFailed('replay', `the subject token (jti ${quote(claims.jti)}) was already exchanged; request a new one`);
+      throw new CheckFailed(
+        'replay',
+        `the subject token (jti ${quote(claims.jti)}) was already exchanged; request a new one`,
+      );
     }
     return await issue(deps, policy, claims, expiresIn, now, request.meta, details());
   } catch (error) {
@@ -177,7 +191,12 @@ export async function exchangeToken(deps: ExchangeDeps, request: ExchangeRequest
             verified,
           )
         : error;
-    const reason = refusal instanceof ExchangeRefused ? { error: refusal.error, reason: `${refusal.check}: ${refusal.description}`.slice(0, 2 * ECHO_LENGTH) } : error instanceof IssuerUnavailableError ? { error: 'temporarily_unavailable', reason: 'issuer: its keys could not be read' } : undefined;
+    const reason =
+      refusal instanceof ExchangeRefused
+        ? { error: refusal.error, reason: `${refusal.check}: ${refusal.description}`.slice(0, 2 * ECHO_LENGTH) }
+        : error instanceof IssuerUnavailableError
+          ? { error: 'temporarily_unavailable', reason: 'issuer: its keys could not be read' }
+          : undefined;
     if (reason) {
       // In the trail of the incarnation the policies it was weighed against were made for.
       const incarnation = attempt.policy?.incarnation ?? attempt.incarnation;
@@ -206,7 +225,15 @@ async function recordRefusal(
   }
 }
 
-async function issue(deps: ExchangeDeps, policy: StoredPolicy, claims: Claims & { iss: string; sub: string; jti: string }, expiresIn: number, now: Date, meta: RequestMeta, exchange: ExchangeDetails): Promise<ExchangedToken> {
+async function issue(
+  deps: ExchangeDeps,
+  policy: StoredPolicy,
+  claims: Claims & { iss: string; sub: string; jti: string },
+  expiresIn: number,
+  now: Date,
+  meta: RequestMeta,
+  exchange: ExchangeDetails,
+): Promise<ExchangedToken> {
   const minted = deps.ids.mintToken();
   const timestamp = now.toISOString();
   const expiresAt = new Date(now.getTime() + expiresIn * 1000).toISOString();
@@ -229,13 +256,26 @@ async function issue(deps: ExchangeDeps, policy: StoredPolicy, claims: Claims & 
     ...(policy.incarnation === undefined ? {} : { incarnation: policy.incarnation }),
   };
   const origin: ChangeOrigin = { actor: { userId: claims.sub.slice(0, ECHO_LENGTH), authenticatedBy: 'JWT' }, ...meta };
-  const event = { ...tokenEvent(deps, 'token.exchanged', record, origin, fieldChanges(undefined, record), now), exchange };
+  const event = {
+    ...tokenEvent(deps, 'token.exchanged', record, origin, fieldChanges(undefined, record), now),
+    exchange,
+  };
   // Every token of the policy presents the policy's one key: they share its maxRps.
-  const binding = policy.apiKeyId !== undefined && policy.usageKey !== undefined
-    ? { apiKeyId: policy.apiKeyId, usageKey: policy.usageKey, ...(policy.keyReadyAt ? { keyReadyAt: policy.keyReadyAt } : {}), ...(policy.fallbackUsageKey ? { fallbackUsageKey: policy.fallbackUsageKey } : {}) }
-    : undefined;
+  const binding =
+    policy.apiKeyId !== undefined && policy.usageKey !== undefined
+      ? {
+          apiKeyId: policy.apiKeyId,
+          usageKey: policy.usageKey,
+          ...(policy.keyReadyAt ? { keyReadyAt: policy.keyReadyAt } : {}),
+          ...(policy.fallbackUsageKey ? { fallbackUsageKey: policy.fallbackUsageKey } : {}),
+        }
+      : undefined;
   // Gone at expiry: DynamoDB TTL may remove it then (the authorizer refuses it from then on regardless).
   const removeAfter = Math.ceil(Date.parse(expiresAt) / 1000);
-  await deps.records.issue({ record, secretHash: minted.secretHash, removeAfter, ...(binding ? { binding } : {}) }, policy, event);
+  await deps.records.issue(
+    { record, secretHash: minted.secretHash, removeAfter, ...(binding ? { binding } : {}) },
+    policy,
+    event,
+  );
   return { token: minted.token, expiresIn, view: toTokenView(record, now) };
 }

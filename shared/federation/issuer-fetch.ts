@@ -22,8 +22,10 @@ export interface IssuerFetchOptions {
   lookup?: typeof dnsLookup;
 }
 
-export type IssuerFetch = (url: string | URL, init?: { signal?: AbortSignal | null; headers?: HeadersInit }) =>
-  Promise<Response>;
+export type IssuerFetch = (
+  url: string | URL,
+  init?: { signal?: AbortSignal | null; headers?: HeadersInit },
+) => Promise<Response>;
 
 /** A request refused by the rules (or its answer by the bounds); its message says why, for the policy test. */
 export class OutboundRefused extends Error {

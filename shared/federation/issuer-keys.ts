@@ -113,7 +113,7 @@ export function createIssuerKeyVerifier(options: IssuerKeyOptions): SubjectToken
     const known = issuers.get(issuer);
     if (known) {
       // A failed or stale discovery is forgotten, so the next token tries again.
-      const forget = (found: Discovered) => 
+      const forget = (found: Discovered) =>
         found.until <= Date.now() && issuers.get(issuer) === known && issuers.delete(issuer);
       known.then(forget).catch(() => undefined);
       return known;
@@ -172,11 +172,15 @@ function explain(error: unknown, jwt: string): Error {
     return new CheckFailed('expiry', `the subject token expired (claim ${quote(error.claim)})`, true);
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
-    const what = error.reason === 'missing' ? 'is missing' : error.reason === 'invalid' ? 'is not valid' : 'failed its check';
+    const what =
+      error.reason === 'missing' ? 'is missing' : error.reason === 'invalid' ? 'is not valid' : 'failed its check';
     return new CheckFailed(error.claim === 'nbf' ? 'expiry' : 'claims', `claim ${quote(error.claim)} ${what}`, true);
   }
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
-    return new CheckFailed('algorithm', `the subject token's algorithm is not accepted; it must be ${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`);
+    return new CheckFailed(
+      'algorithm',
+      `the subject token's algorithm is not accepted; it must be ${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`,
+    );
   }
   if (error instanceof errors.JWKSNoMatchingKey) {
     const kid = (() => {
@@ -186,10 +190,15 @@ function explain(error: unknown, jwt: string): Error {
         return undefined;
       }
     })();
-    return new CheckFailed('signature', `the issuer publishes no key with kid ${quote(kid ?? '(none)')} for this algorithm`);
+    return new CheckFailed(
+      'signature',
+      `the issuer publishes no key with kid ${quote(kid ?? '(none)')} for this algorithm`,
+    );
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return new CheckFailed('signature', 'the signature does not verify with the issuer\'s key');
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return new CheckFailed('format', 'subject_token is not a valid signed JWT');
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return new CheckFailed('signature', "the signature does not verify with the issuer's key");
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
+    return new CheckFailed('format', 'subject_token is not a valid signed JWT');
   // Timeouts, a JWKS that is not 200 or not JSON, a refused address: the keys are unknown.
   return new IssuerUnavailableError(`The issuer's keys could not be read: ${reasonOf(error)}`, { cause: error });
 }

@@ -120,7 +120,8 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
   // shared by every token it will issue, follows, and the policy is used only once it has it
   // (and only then is it created, as its event says).
   await deps.policies.create({ ...policy, pendingSince: policy.createdAt }, limit);
-  const discard = () => quietly(deps, `delete pending policy ${policy.policyId}`, () => deps.policies.delete({ ...policy }));
+  const discard = () =>
+    quietly(deps, `delete pending policy ${policy.policyId}`, () => deps.policies.delete({ ...policy }));
   let binding: TokenBinding;
   try {
     binding = await deps.rateLimits.bind({ lookupId: policy.policyId, maxRps, enabled: true });
@@ -133,7 +134,9 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
     completed = await deps.policies.complete(policy, binding, created());
   } finally {
     if (!completed) {
-      await quietly(deps, `delete key ${binding.apiKeyId} of a policy not completed`, () => deps.rateLimits.unbind(binding));
+      await quietly(deps, `delete key ${binding.apiKeyId} of a policy not completed`, () =>
+        deps.rateLimits.unbind(binding),
+      );
       await discard();
     }
   }
@@ -146,7 +149,11 @@ export async function listPolicies(deps: Pick<PolicyDeps, 'policies'>, accountId
   return policies.filter((policy) => policy.pendingSince === undefined).map(toPolicyView);
 }
 
-export async function getPolicy(deps: Pick<PolicyDeps, 'policies'>, accountId: string, policyId: string): Promise<StoredPolicy> {
+export async function getPolicy(
+  deps: Pick<PolicyDeps, 'policies'>,
+  accountId: string,
+  policyId: string,
+): Promise<StoredPolicy> {
   const policy = await deps.policies.get(accountId, policyId);
   if (!policy || policy.pendingSince !== undefined) throw new PolicyNotFoundError();
   return policy;

@@ -42,8 +42,10 @@ export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
       const body = json === undefined ? undefined : check(createPolicyBody, json, errors);
       issuerRulesErrors(json, runtime.config.federation.issuers, errors);
       const ceiling = runtime.config.tokens.maxRps;
-      if (typeof body?.maxRps === 'number' && body.maxRps > ceiling) errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
-      if (json === undefined && errors.length === 0) errors.push({ field: 'body', message: 'is required: a JSON object' });
+      if (typeof body?.maxRps === 'number' && body.maxRps > ceiling)
+        errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
+      if (json === undefined && errors.length === 0)
+        errors.push({ field: 'body', message: 'is required: a JSON object' });
       return body!;
     },
   }).handler(async (event, context) => {
@@ -62,8 +64,9 @@ export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
 
 export function getPolicyEndpoint(runtime: Runtime, scope: Scope) {
   const deps = policyDeps(runtime);
-  return tokenEndpoint(runtime, { scope, input: (event, errors) => ({ policyId: policyIdOf(event, errors) }) }).handler(async (_event, context) =>
-    jsonResponse(200, toPolicyView(await getPolicy(deps, context.serviceAccount.id, context.input.policyId))),
+  return tokenEndpoint(runtime, { scope, input: (event, errors) => ({ policyId: policyIdOf(event, errors) }) }).handler(
+    async (_event, context) =>
+      jsonResponse(200, toPolicyView(await getPolicy(deps, context.serviceAccount.id, context.input.policyId))),
   );
 }
 
@@ -89,7 +92,11 @@ export function testPolicyEndpoint(runtime: Runtime, scope: Scope) {
     },
   }).handler(async (_event, context) => {
     const policy = await getPolicy(deps, context.serviceAccount.id, context.input.policyId);
-    const result = await testPolicy({ verify: runtime.verifySubjectToken, replay: runtime.replay, clock: runtime.clock }, policy, context.input.subjectToken);
+    const result = await testPolicy(
+      { verify: runtime.verifySubjectToken, replay: runtime.replay, clock: runtime.clock },
+      policy,
+      context.input.subjectToken,
+    );
     return jsonResponse(200, result);
   });
 }

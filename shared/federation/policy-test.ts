@@ -1,7 +1,15 @@
 import { policyChecks } from './checks.js';
 import type { FederationPolicy } from './policy.js';
 import type { ReplayGuard } from './ports.js';
-import { CheckFailed, checkAlgorithm, type Claims, decodeUnverified, IssuerUnavailableError, quote, type SubjectTokenVerifier } from './subject-token.js';
+import {
+  CheckFailed,
+  checkAlgorithm,
+  type Claims,
+  decodeUnverified,
+  IssuerUnavailableError,
+  quote,
+  type SubjectTokenVerifier,
+} from './subject-token.js';
 
 /** One line of a policy test. */
 export interface TestedCheck {
@@ -24,10 +32,19 @@ export interface PolicyTestResult {
  * looked up, not recorded), and it tells the policy's own patterns, which the exchange
  * never tells a presenter.
  */
-export async function testPolicy(deps: { verify: SubjectTokenVerifier; replay: ReplayGuard; clock: () => Date }, policy: FederationPolicy, jwt: string): Promise<PolicyTestResult> {
+export async function testPolicy(
+  deps: { verify: SubjectTokenVerifier; replay: ReplayGuard; clock: () => Date },
+  policy: FederationPolicy,
+  jwt: string,
+): Promise<PolicyTestResult> {
   const now = deps.clock();
   const checks: TestedCheck[] = [];
-  const result = (): PolicyTestResult => ({ policyId: policy.policyId, policyName: policy.name, passed: checks.every((check) => check.passed), checks });
+  const result = (): PolicyTestResult => ({
+    policyId: policy.policyId,
+    policyName: policy.name,
+    passed: checks.every((check) => check.passed),
+    checks,
+  });
   let header: Claims;
   let claims: Claims;
   try {
@@ -46,24 +63,40 @@ export async function testPolicy(deps: { verify: SubjectTokenVerifier; replay: R
   if (claims.iss === policy.issuer && checks.every((check) => check.passed)) {
     try {
       claims = (await deps.verify(jwt, policy.issuer, now, { jwksHosts: policy.jwksHosts })).claims;
-      checks.push({ name: 'signature', passed: true, detail: `signed with a key the issuer publishes (kid ${quote(header.kid ?? '(none)')})` });
-      checks.push({ name: 'expiry', passed: true, detail: `expires in ${Number(claims.exp) - Math.floor(now.getTime() / 1000)} s` });
+      checks.push({
+        name: 'signature',
+        passed: true,
+        detail: `signed with a key the issuer publishes (kid ${quote(header.kid ?? '(none)')})`,
+      });
+      checks.push({
+        name: 'expiry',
+        passed: true,
+        detail: `expires in ${Number(claims.exp) - Math.floor(now.getTime() / 1000)} s`,
+      });
     } catch (error) {
       if (error instanceof CheckFailed) checks.push({ name: error.check, passed: false, detail: error.description });
       else if (error instanceof IssuerUnavailableError) {
         checks.push({ name: 'signature', passed: false, detail: `${error.message}; an exchange would answer 503` });
-      }
-      else throw error;
+      } else throw error;
     }
   } else {
     checks.push({ name: 'signature', passed: false, detail: 'not checked: the issuer or algorithm is not acceptable' });
   }
-  for (const check of policyChecks(policy, claims, now)) checks.push({ name: check.name, passed: check.passed, detail: check.detail });
+  for (const check of policyChecks(policy, claims, now))
+    checks.push({ name: check.name, passed: check.passed, detail: check.detail });
   if (typeof claims.jti === 'string' && typeof claims.iss === 'string') {
     const used = await deps.replay.used(claims.iss, claims.jti, now);
-    checks.push({ name: 'replay', passed: !used, detail: used ? `jti ${quote(claims.jti)} was already exchanged` : `jti ${quote(claims.jti)} not used yet` });
+    checks.push({
+      name: 'replay',
+      passed: !used,
+      detail: used ? `jti ${quote(claims.jti)} was already exchanged` : `jti ${quote(claims.jti)} not used yet`,
+    });
   } else {
-    checks.push({ name: 'replay', passed: false, detail: `claim 'jti' is missing: a token without one cannot be exchanged` });
+    checks.push({
+      name: 'replay',
+      passed: false,
+      detail: `claim 'jti' is missing: a token without one cannot be exchanged`,
+    });
   }
   return result();
 }

@@ -24,8 +24,12 @@ export interface VerifyOptions {
 }
 
 /** Verifies a subject token's signature (with its issuer's published keys), algorithm, expiry and required claims. */
-export type SubjectTokenVerifier = (jwt: string, issuer: string, now: Date, options?: VerifyOptions) =>
-  Promise<VerifiedSubjectToken>;
+export type SubjectTokenVerifier = (
+  jwt: string,
+  issuer: string,
+  now: Date,
+  options?: VerifyOptions,
+) => Promise<VerifiedSubjectToken>;
 
 /** A check the subject token failed. */
 export class CheckFailed extends Error {
@@ -50,7 +54,7 @@ export const ECHO_LENGTH = 200;
 
 /** A presented value, quoted for an error description (RFC 6749 allows no `"` or `\\` there). */
 export function quote(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const printable = text.replace(/[^\x20-\x7e]|["\\]/g, '?');
   return `'${printable.length > ECHO_LENGTH ? `${printable.slice(0, ECHO_LENGTH)}…` : printable}'`;
 }
@@ -58,7 +62,8 @@ export function quote(value: unknown): string {
 /** A JWT's header and payload, read without verifying anything: to choose the policies and the issuer only. */
 export function decodeUnverified(jwt: string): { header: Claims; claims: Claims } {
   const parts = jwt.split('.');
-  if (parts.length !== 3) throw new CheckFailed('format', 'subject_token is not a compact JWT (three dot-separated parts)');
+  if (parts.length !== 3)
+    throw new CheckFailed('format', 'subject_token is not a compact JWT (three dot-separated parts)');
   try {
     const header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as unknown;
     const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as unknown;
@@ -77,6 +82,9 @@ function isObject(value: unknown): value is Claims {
 export function checkAlgorithm(header: Claims): void {
   const alg = header.alg;
   if (!(SUBJECT_TOKEN_ALGORITHMS as readonly unknown[]).includes(alg)) {
-    throw new CheckFailed('algorithm', `algorithm ${quote(alg)} is not accepted; the subject token must be signed with ${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`);
+    throw new CheckFailed(
+      'algorithm',
+      `algorithm ${quote(alg)} is not accepted; the subject token must be signed with ${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`,
+    );
   }
 }

@@ -1,5 +1,18 @@
 // Named imports from zod/mini, as in validation.ts: each function bundles only what it uses.
-import { array, int, maximum, maxLength, minimum, minLength, optional, record, refine, regex, strictObject, string } from 'zod/mini';
+import {
+  array,
+  int,
+  maximum,
+  maxLength,
+  minimum,
+  minLength,
+  optional,
+  record,
+  refine,
+  regex,
+  strictObject,
+  string,
+} from 'zod/mini';
 import type { AddressRules } from '../federation/addresses.js';
 import type { FieldError } from '../errors.js';
 import { onlyWildcards } from '../federation/glob.js';
@@ -19,7 +32,10 @@ const pattern = (what: string) =>
   );
 const seconds = (range: { min: number; max: number }) => {
   const rule = `must be an integer from ${range.min} to ${range.max} (seconds)`;
-  return /* @__PURE__ */ int({ error: rule }).check(/* @__PURE__ */ minimum(range.min, rule), /* @__PURE__ */ maximum(range.max, rule));
+  return /* @__PURE__ */ int({ error: rule }).check(
+    /* @__PURE__ */ minimum(range.min, rule),
+    /* @__PURE__ */ maximum(range.max, rule),
+  );
 };
 /** Claims a policy names through its own fields (or that the exchange checks anyway). */
 const CLAIM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -54,7 +70,10 @@ export const createPolicyBody = /* @__PURE__ */ strictObject({
     ),
   ),
   subject: /* @__PURE__ */ pattern('the subject, exact or a pattern').check(
-    /* @__PURE__ */ refine((subject) => !onlyWildcards(subject), 'must not be wildcards only: it would admit any subject'),
+    /* @__PURE__ */ refine(
+      (subject) => !onlyWildcards(subject),
+      'must not be wildcards only: it would admit any subject',
+    ),
   ),
   claims: /* @__PURE__ */ optional(
     /* @__PURE__ */ record(
@@ -65,8 +84,14 @@ export const createPolicyBody = /* @__PURE__ */ strictObject({
       ),
       { error: (issue) => (issue.code === 'invalid_type' ? 'must be an object of claim name to patterns' : undefined) },
     ).check(
-      /* @__PURE__ */ refine((claims) => Object.keys(claims).length <= L.claims, `must name at most ${L.claims} claims`),
-      /* @__PURE__ */ refine((claims) => Object.keys(claims).every((claim) => CLAIM_NAME.test(claim)), 'claim names are 1 to 64 of A-Z a-z 0-9 _ . -'),
+      /* @__PURE__ */ refine(
+        (claims) => Object.keys(claims).length <= L.claims,
+        `must name at most ${L.claims} claims`,
+      ),
+      /* @__PURE__ */ refine(
+        (claims) => Object.keys(claims).every((claim) => CLAIM_NAME.test(claim)),
+        'claim names are 1 to 64 of A-Z a-z 0-9 _ . -',
+      ),
       /* @__PURE__ */ refine(
         (claims) => !Object.keys(claims).some((claim) => RESERVED_CLAIMS.includes(claim)),
         `must not name ${RESERVED_CLAIMS.join(', ')}: the policy's own fields check those`,
@@ -79,7 +104,9 @@ export const createPolicyBody = /* @__PURE__ */ strictObject({
 });
 
 export const policyIdPath = /* @__PURE__ */ strictObject({
-  policyId: /* @__PURE__ */ string({ error: 'is required' }).check(/* @__PURE__ */ regex(POLICY_ID_PATTERN, 'is not a policy id')),
+  policyId: /* @__PURE__ */ string({ error: 'is required' }).check(
+    /* @__PURE__ */ regex(POLICY_ID_PATTERN, 'is not a policy id'),
+  ),
 });
 
 export const testPolicyBody = /* @__PURE__ */ strictObject({

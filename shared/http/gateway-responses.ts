@@ -37,7 +37,12 @@ export const RESPONSE_TYPE = '$context.error.responseType';
 /** Seconds a client is told to wait before retrying what the gateway could not do just now. */
 export const GATEWAY_RETRY_AFTER_SECONDS = 5;
 
-const unauthorized = { status: 401, code: 'UNAUTHORIZED', title: 'Unauthorized', detail: 'A valid access token or bearer JWT is required.' };
+const unauthorized = {
+  status: 401,
+  code: 'UNAUTHORIZED',
+  title: 'Unauthorized',
+  detail: 'A valid access token or bearer JWT is required.',
+};
 const notFound = { status: 404, code: 'NOT_FOUND', title: 'Not found', detail: 'No such route.' };
 // The authorizer crashed, timed out, was throttled or could not be invoked: nothing the
 // caller did, and a retry may well succeed, so 503 (a 500 tells CI to give up).
@@ -87,7 +92,12 @@ export const gatewayResponses = {
   // expect a 404.
   MISSING_AUTHENTICATION_TOKEN: { ...notFound },
   RESOURCE_NOT_FOUND: { ...notFound },
-  REQUEST_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Payload too large', detail: 'The request body is larger than 10 MB.' },
+  REQUEST_TOO_LARGE: {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    title: 'Payload too large',
+    detail: 'The request body is larger than 10 MB.',
+  },
   // The request validator refuses a body that is not a JSON object; the functions answer
   // the same case with this very problem.
   BAD_REQUEST_BODY: {
@@ -109,15 +119,44 @@ export const gatewayResponses = {
   // Every other response type API Gateway documents, each with its own status, so that
   // none falls through to a catch-all.
   BAD_REQUEST_PARAMETERS: { status: 400, code: 'BAD_REQUEST', title: 'Bad request', detail: GATEWAY_MESSAGE },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: 'Send the request body as application/json.' },
-  WAF_FILTERED: { status: 403, code: 'WAF_FILTERED', title: 'Forbidden', detail: 'The request was refused by the web application firewall.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    title: 'Unsupported media type',
+    detail: 'Send the request body as application/json.',
+  },
+  WAF_FILTERED: {
+    status: 403,
+    code: 'WAF_FILTERED',
+    title: 'Forbidden',
+    detail: 'The request was refused by the web application firewall.',
+  },
   EXPIRED_TOKEN: { status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' },
   INVALID_SIGNATURE: { status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' },
-  API_CONFIGURATION_ERROR: { status: 500, code: 'API_CONFIGURATION_ERROR', title: 'Internal error', detail: 'The API is misconfigured; retry later.', extra: { requestId: REQUEST_ID } },
-  INTEGRATION_FAILURE: { status: 504, code: 'INTEGRATION_FAILURE', title: 'Gateway timeout', detail: 'The function could not be reached; retry later.', extra: { requestId: REQUEST_ID } },
+  API_CONFIGURATION_ERROR: {
+    status: 500,
+    code: 'API_CONFIGURATION_ERROR',
+    title: 'Internal error',
+    detail: 'The API is misconfigured; retry later.',
+    extra: { requestId: REQUEST_ID },
+  },
+  INTEGRATION_FAILURE: {
+    status: 504,
+    code: 'INTEGRATION_FAILURE',
+    title: 'Gateway timeout',
+    detail: 'The function could not be reached; retry later.',
+    extra: { requestId: REQUEST_ID },
+  },
   // Catch-alls: they keep each error's own status (a fixed one here would turn a WAF 403 or
   // a 415 into a 400), and name API Gateway's response type.
-  DEFAULT_4XX: { status: 400, keepsStatus: true, code: 'REQUEST_REFUSED', title: 'Request refused', detail: GATEWAY_MESSAGE, extra: { responseType: RESPONSE_TYPE } },
+  DEFAULT_4XX: {
+    status: 400,
+    keepsStatus: true,
+    code: 'REQUEST_REFUSED',
+    title: 'Request refused',
+    detail: GATEWAY_MESSAGE,
+    extra: { responseType: RESPONSE_TYPE },
+  },
   DEFAULT_5XX: {
     status: 502,
     keepsStatus: true,
@@ -127,7 +166,6 @@ export const gatewayResponses = {
     extra: { requestId: REQUEST_ID },
   },
 } satisfies Record<string, Omit<GatewayResponse, 'type'>>;
-
 
 export type GatewayResponseType = keyof typeof gatewayResponses;
 
@@ -145,10 +183,21 @@ export function localGatewayResponse(
 ): HttpResponse {
   const response: Omit<GatewayResponse, 'type'> = gatewayResponses[type];
   const substitute = (value: unknown): unknown =>
-    value === REQUEST_ID ? options.requestId : value === GATEWAY_MESSAGE ? options.message : value === RESPONSE_TYPE ? (options.responseType ?? type) : value;
-  const extra = Object.fromEntries(Object.entries(response.extra ?? {}).map(([name, value]) => [name, substitute(value)]));
+    value === REQUEST_ID
+      ? options.requestId
+      : value === GATEWAY_MESSAGE
+        ? options.message
+        : value === RESPONSE_TYPE
+          ? (options.responseType ?? type)
+          : value;
+  const extra = Object.fromEntries(
+    Object.entries(response.extra ?? {}).map(([name, value]) => [name, substitute(value)]),
+  );
   const detail = String(substitute(response.detail) ?? response.title);
-  const answer = problemResponse(problem(response.status, response.code, response.title, detail, extra), { ...response.headers, ...options.headers });
+  const answer = problemResponse(problem(response.status, response.code, response.title, detail, extra), {
+    ...response.headers,
+    ...options.headers,
+  });
   if (!response.keepsStatus) return answer;
   const { status: _unsaid, ...body } = JSON.parse(answer.body) as Record<string, unknown>;
   return { ...answer, body: JSON.stringify(body) };

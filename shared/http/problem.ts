@@ -18,7 +18,13 @@ export function problemType(code: string): string {
   return `urn:service-account-tokens:problem:${code.toLowerCase().replaceAll('_', '-')}`;
 }
 
-export function problem(status: number, code: string, title: string, detail: string, extra: Partial<Problem> = {}): Problem {
+export function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  extra: Partial<Problem> = {},
+): Problem {
   return { type: problemType(code), title, status, detail, code, ...extra };
 }
 

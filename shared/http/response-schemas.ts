@@ -1,5 +1,19 @@
 import { EVENT_TYPES } from './validation.js';
-import { array, boolean, describe, enum as oneOf, int, iso, literal, nullable, optional, record, strictObject, string, union } from 'zod/mini';
+import {
+  array,
+  boolean,
+  describe,
+  enum as oneOf,
+  int,
+  iso,
+  literal,
+  nullable,
+  optional,
+  record,
+  strictObject,
+  string,
+  union,
+} from 'zod/mini';
 
 /**
  * The shapes of the API's answers, for its OpenAPI document (`docs/openapi.json`). The
@@ -12,8 +26,12 @@ const timestamp = iso.datetime({ offset: true });
 export const tokenSchema = strictObject({
   name: string().check(describe('Unique per service account: 1–64 of A-Z a-z 0-9 . _ -')),
   serviceAccountId: string(),
-  status: oneOf(['ACTIVE', 'SUSPENDED', 'EXPIRED']).check(describe('EXPIRED once expiresAt has passed, whatever the stored status')),
-  maxRps: nullable(int()).check(describe('Requests per second the token may make (rate N, burst N); null: no limit, shown as "None"')),
+  status: oneOf(['ACTIVE', 'SUSPENDED', 'EXPIRED']).check(
+    describe('EXPIRED once expiresAt has passed, whatever the stored status'),
+  ),
+  maxRps: nullable(int()).check(
+    describe('Requests per second the token may make (rate N, burst N); null: no limit, shown as "None"'),
+  ),
   expiresAt: nullable(timestamp).check(describe('When the token stops working; null: never')),
   createdAt: timestamp,
   createdBy: string().check(describe('The user, or service account, that created it')),
@@ -25,10 +43,14 @@ export const tokenSchema = strictObject({
   previousSecret: nullable(
     strictObject({
       validUntil: timestamp.check(describe('The replaced secret works until then')),
-      lastUsedAt: nullable(timestamp).check(describe('When something last presented the replaced secret (at most once a minute)')),
+      lastUsedAt: nullable(timestamp).check(
+        describe('When something last presented the replaced secret (at most once a minute)'),
+      ),
     }),
   ).check(describe('The secret the last rotation replaced, while it still works; null otherwise')),
-  kind: oneOf(['STORED', 'FEDERATED']).check(describe('FEDERATED: issued by a federation exchange for a CI job’s OIDC token; not counted in the token limit')),
+  kind: oneOf(['STORED', 'FEDERATED']).check(
+    describe('FEDERATED: issued by a federation exchange for a CI job’s OIDC token; not counted in the token limit'),
+  ),
   policyName: nullable(string()).check(describe('The federation policy that issued it; null for stored tokens')),
 });
 
@@ -42,7 +64,10 @@ export const rotatedTokenSchema = strictObject({
   token: string().check(describe('The whole new token: shown in this answer only, never again')),
 });
 
-const fieldChangeSchema = strictObject({ before: nullable(union([string(), int()])), after: nullable(union([string(), int()])) });
+const fieldChangeSchema = strictObject({
+  before: nullable(union([string(), int()])),
+  after: nullable(union([string(), int()])),
+});
 
 // The policy, as its answers and its events show it.
 export const federationPolicySchema = strictObject({
@@ -71,7 +96,9 @@ export const tokenEventSchema = strictObject({
   tokenName: string(),
   actor: strictObject({
     userId: string(),
-    authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN', 'SYSTEM']).check(describe('SYSTEM: the service itself (a directory import)')),
+    authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN', 'SYSTEM']).check(
+      describe('SYSTEM: the service itself (a directory import)'),
+    ),
     tokenName: optional(string()).check(describe('The acting token, when a token acted')),
     secret: optional(oneOf(['current', 'previous'])).check(
       describe(
@@ -95,13 +122,19 @@ export const tokenEventSchema = strictObject({
     strictObject({
       policyId: nullable(string()),
       policyName: nullable(string()),
-      issuer: nullable(string()).check(describe('The subject token’s iss (as presented on a refusal), at most 200 characters')),
+      issuer: nullable(string()).check(
+        describe('The subject token’s iss (as presented on a refusal), at most 200 characters'),
+      ),
       subject: nullable(string()),
       jti: nullable(string()),
       error: optional(string()).check(describe('On a refusal: the OAuth error code')),
       reason: optional(string()).check(describe('On a refusal: the failed check and why')),
     }),
-  ).check(describe('On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token itself')),
+  ).check(
+    describe(
+      'On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token itself',
+    ),
+  ),
   policy: optional(federationPolicySchema).check(
     describe('On federation_policy.created and federation_policy.deleted: the whole policy (tokenName is empty)'),
   ),
@@ -111,7 +144,9 @@ export const tokenEventSchema = strictObject({
 });
 
 export const incarnationSchema = strictObject({
-  incarnation: string().check(describe('Its name: `legacy` (an account older than incarnations), or the id the import gave it')),
+  incarnation: string().check(
+    describe('Its name: `legacy` (an account older than incarnations), or the id the import gave it'),
+  ),
   current: boolean().check(describe('The account the directory holds now')),
   startedAt: nullable(timestamp).check(describe('When an import created it; null for legacy')),
   endedAt: nullable(timestamp).check(describe('When an import began to remove it (or retype it); null while it lasts')),
@@ -133,7 +168,9 @@ export const tokenListSchema = strictObject({
   nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
 });
 
-const userType = oneOf(['USER', 'SERVICE_ACCOUNT']).check(describe('SERVICE_ACCOUNT: an account that authenticates with access tokens'));
+const userType = oneOf(['USER', 'SERVICE_ACCOUNT']).check(
+  describe('SERVICE_ACCOUNT: an account that authenticates with access tokens'),
+);
 
 export const capabilitiesSchema = strictObject({
   admin: boolean().check(describe('Holds an admin role: may list users, and manage tokens on the admin paths')),
@@ -147,7 +184,9 @@ export const whoamiSchema = strictObject({
   authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN']),
   tokenName: optional(string()).check(describe('The calling token, for access-token callers')),
   maxRps: optional(nullable(int())).check(describe('The calling token’s limit, for access-token callers')),
-  expiresAt: optional(nullable(timestamp)).check(describe('When the calling token expires (null: never), for access-token callers')),
+  expiresAt: optional(nullable(timestamp)).check(
+    describe('When the calling token expires (null: never), for access-token callers'),
+  ),
   capabilities: capabilitiesSchema.check(describe('What the caller may do, as the directory says now')),
 });
 
@@ -176,7 +215,9 @@ export const secretScanningFeedbackSchema = array(
   strictObject({
     token_hash: string().check(describe('Hex SHA-256 of the reported string (never the string)')),
     token_type: string().check(describe('The type the match was reported with')),
-    label: oneOf(['true_positive', 'false_positive']).check(describe('true_positive: a live token of ours, now suspended; false_positive: anything else')),
+    label: oneOf(['true_positive', 'false_positive']).check(
+      describe('true_positive: a live token of ours, now suspended; false_positive: anything else'),
+    ),
   }),
 );
 
@@ -187,12 +228,18 @@ export const fieldErrorSchema = strictObject({ field: string(), message: string(
 export const problemSchema = strictObject({
   type: string().check(describe('A URN naming the problem: urn:service-account-tokens:problem:<code>')),
   title: string(),
-  status: optional(int()).check(describe('The HTTP status; absent only from the gateway’s catch-all refusals, whose status API Gateway keeps')),
+  status: optional(int()).check(
+    describe('The HTTP status; absent only from the gateway’s catch-all refusals, whose status API Gateway keeps'),
+  ),
   detail: string(),
-  code: string().check(describe('Stable, machine-readable: VALIDATION_FAILED, UNAUTHORIZED, FORBIDDEN, NOT_SAME_GROUP, …')),
+  code: string().check(
+    describe('Stable, machine-readable: VALIDATION_FAILED, UNAUTHORIZED, FORBIDDEN, NOT_SAME_GROUP, …'),
+  ),
   errors: optional(array(fieldErrorSchema)).check(describe('On 400 VALIDATION_FAILED: every invalid field')),
   requestId: optional(string()).check(describe('On 5xx: quote it when reporting the failure')),
-  responseType: optional(string()).check(describe('On REQUEST_REFUSED: the gateway’s own name for the refusal (WAF_FILTERED, …)')),
+  responseType: optional(string()).check(
+    describe('On REQUEST_REFUSED: the gateway’s own name for the refusal (WAF_FILTERED, …)'),
+  ),
 });
 
 // ---------------------------------------------------------------- federation
@@ -203,18 +250,28 @@ export const policyTestSchema = strictObject({
   policyId: string(),
   policyName: string(),
   passed: boolean().check(describe('Whether an exchange of this token would be accepted by this policy now')),
-  checks: array(strictObject({ name: string(), passed: boolean(), detail: string() })).check(describe('Every check an exchange makes, in order')),
+  checks: array(strictObject({ name: string(), passed: boolean(), detail: string() })).check(
+    describe('Every check an exchange makes, in order'),
+  ),
 });
 
 export const exchangedTokenSchema = strictObject({
   access_token: string().check(describe('An access token (iomsat_…) of the service account, shown this once')),
   issued_token_type: literal('urn:ietf:params:oauth:token-type:access_token'),
   token_type: literal('Bearer'),
-  expires_in: int().check(describe('Seconds: the least of requested_ttl, the policy’s maxTtlSeconds and the subject token’s remaining life')),
+  expires_in: int().check(
+    describe('Seconds: the least of requested_ttl, the policy’s maxTtlSeconds and the subject token’s remaining life'),
+  ),
 });
 
 export const oauthErrorSchema = strictObject({
-  error: oneOf(['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'temporarily_unavailable', 'server_error']),
+  error: oneOf([
+    'invalid_request',
+    'invalid_grant',
+    'unsupported_grant_type',
+    'temporarily_unavailable',
+    'server_error',
+  ]),
   error_description: string().check(
     describe('Which check failed; for invalid_grant on a token whose signature verified, the closest policy too'),
   ),

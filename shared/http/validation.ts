@@ -40,9 +40,15 @@ export const tokenName = /* @__PURE__ */ string({ error: 'is required and must b
 );
 const MAX_RPS_RULE = 'must be an integer from 1 to 10000, or null';
 export const maxRps = /* @__PURE__ */ nullable(
-  /* @__PURE__ */ int({ error: MAX_RPS_RULE }).check(/* @__PURE__ */ minimum(1, MAX_RPS_RULE), /* @__PURE__ */ maximum(10_000, MAX_RPS_RULE)),
+  /* @__PURE__ */ int({ error: MAX_RPS_RULE }).check(
+    /* @__PURE__ */ minimum(1, MAX_RPS_RULE),
+    /* @__PURE__ */ maximum(10_000, MAX_RPS_RULE),
+  ),
 );
-const isoDateTime = /* @__PURE__ */ iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, or null' });
+const isoDateTime = /* @__PURE__ */ iso.datetime({
+  offset: true,
+  error: 'must be an ISO-8601 date-time with a time zone, or null',
+});
 
 export const createTokenBody = /* @__PURE__ */ strictObject({
   name: tokenName,
@@ -50,10 +56,14 @@ export const createTokenBody = /* @__PURE__ */ strictObject({
   expiresAt: /* @__PURE__ */ optional(/* @__PURE__ */ nullable(isoDateTime)),
 });
 export const deprecatedCreateTokenBody = /* @__PURE__ */ extend(createTokenBody, {
-  serviceAccountId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(/* @__PURE__ */ minLength(1, 'must not be empty')),
+  serviceAccountId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
+    /* @__PURE__ */ minLength(1, 'must not be empty'),
+  ),
 });
 export const updateTokenBody = /* @__PURE__ */ strictObject({
-  status: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' })),
+  status: /* @__PURE__ */ optional(
+    /* @__PURE__ */ oneOf(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' }),
+  ),
   maxRps: /* @__PURE__ */ optional(maxRps),
 }).check(
   /* @__PURE__ */ refine((body) => body.status !== undefined || body.maxRps !== undefined, {
@@ -64,12 +74,16 @@ export const updateTokenBody = /* @__PURE__ */ strictObject({
 const LIMIT_RULE = 'must be an integer from 1 to 100';
 export const listTokensQuery = /* @__PURE__ */ object({
   limit: /* @__PURE__ */ optional(
-    /* @__PURE__ */ pipe(/* @__PURE__ */ string().check(/* @__PURE__ */ regex(/^\d{1,3}$/, LIMIT_RULE)), /* @__PURE__ */ transform(Number)).check(
-      /* @__PURE__ */ refine((n) => n >= 1 && n <= 100, LIMIT_RULE),
-    ),
+    /* @__PURE__ */ pipe(
+      /* @__PURE__ */ string().check(/* @__PURE__ */ regex(/^\d{1,3}$/, LIMIT_RULE)),
+      /* @__PURE__ */ transform(Number),
+    ).check(/* @__PURE__ */ refine((n) => n >= 1 && n <= 100, LIMIT_RULE)),
   ),
   nextToken: /* @__PURE__ */ optional(
-    /* @__PURE__ */ string().check(/* @__PURE__ */ minLength(1, 'must not be empty'), /* @__PURE__ */ maxLength(1024, 'is not a valid cursor')),
+    /* @__PURE__ */ string().check(
+      /* @__PURE__ */ minLength(1, 'must not be empty'),
+      /* @__PURE__ */ maxLength(1024, 'is not a valid cursor'),
+    ),
   ),
 });
 export const tokenNamePath = /* @__PURE__ */ object({ name: tokenName });
@@ -84,7 +98,10 @@ export const userIdPath = /* @__PURE__ */ object({
 const GRACE_RULE = 'must be an integer from 0 to 604800 (seconds)';
 export const rotateTokenBody = /* @__PURE__ */ strictObject({
   gracePeriodSeconds: /* @__PURE__ */ optional(
-    /* @__PURE__ */ int({ error: GRACE_RULE }).check(/* @__PURE__ */ minimum(0, GRACE_RULE), /* @__PURE__ */ maximum(604_800, GRACE_RULE)),
+    /* @__PURE__ */ int({ error: GRACE_RULE }).check(
+      /* @__PURE__ */ minimum(0, GRACE_RULE),
+      /* @__PURE__ */ maximum(604_800, GRACE_RULE),
+    ),
   ),
   force: /* @__PURE__ */ optional(/* @__PURE__ */ boolean({ error: 'must be true or false' })),
 });
@@ -106,7 +123,9 @@ export const EVENT_TYPES = [
 ] as const;
 export const listEventsQuery = /* @__PURE__ */ extend(listTokensQuery, {
   tokenName: /* @__PURE__ */ optional(tokenName),
-  type: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })),
+  type: /* @__PURE__ */ optional(
+    /* @__PURE__ */ oneOf(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),
+  ),
 });
 /** On the admin path only: a past incarnation's trail (see shared/directory/incarnations.ts). */
 export const adminListEventsQuery = /* @__PURE__ */ extend(listEventsQuery, {
@@ -123,7 +142,8 @@ export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] 
     const path = issue.path.map(String).join('.');
     const field = path === '' ? prefix || 'body' : path;
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) list.push({ field: path ? `${path}.${key}` : key, message: 'is not an allowed field' });
+      for (const key of issue.keys)
+        list.push({ field: path ? `${path}.${key}` : key, message: 'is not an allowed field' });
     } else {
       list.push({ field, message: issue.message });
     }
@@ -132,7 +152,12 @@ export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] 
 }
 
 /** Validates one part of a request, collecting errors instead of throwing. */
-export function check<S extends z.ZodMiniType>(schema: S, value: unknown, errors: FieldError[], prefix = ''): z.infer<S> | undefined {
+export function check<S extends z.ZodMiniType>(
+  schema: S,
+  value: unknown,
+  errors: FieldError[],
+  prefix = '',
+): z.infer<S> | undefined {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   errors.push(...fieldErrors(result.error, prefix));

@@ -31,14 +31,24 @@ const DAY_MS = 86_400_000;
  */
 export async function runLifecycle(deps: LifecycleDeps, now: Date = deps.clock()): Promise<LifecycleReport> {
   const before = { ...deps.lifecycle.reads };
-  const report: LifecycleReport = { now: now.toISOString(), expiring: 0, expired: 0, suspendedUnused: 0, skipped: 0, reads: before };
+  const report: LifecycleReport = {
+    now: now.toISOString(),
+    expiring: 0,
+    expired: 0,
+    suspendedUnused: 0,
+    skipped: 0,
+    reads: before,
+  };
   for await (const due of deps.lifecycle.dueNotices(now)) {
     const days = noticeDue(due.expiresAt, now);
     if (days === undefined) continue;
     const event =
       days === 0
         ? tokenEvent(deps, 'token.expired', due, LIFECYCLE_ORIGIN, {}, now, { expiresAt: due.expiresAt })
-        : tokenEvent(deps, 'token.expiring', due, LIFECYCLE_ORIGIN, {}, now, { daysBefore: days, expiresAt: due.expiresAt });
+        : tokenEvent(deps, 'token.expiring', due, LIFECYCLE_ORIGIN, {}, now, {
+            daysBefore: days,
+            expiresAt: due.expiresAt,
+          });
     const next = days === 0 ? undefined : nextNoticeAt(due.expiresAt, now);
     if (await deps.lifecycle.recordNotice(due, next, event)) report[days === 0 ? 'expired' : 'expiring'] += 1;
     else report.skipped += 1;
@@ -52,16 +62,28 @@ export async function runLifecycle(deps: LifecycleDeps, now: Date = deps.clock()
         continue;
       }
       const unusedDays = Math.floor((now.getTime() - Date.parse(`${idle.activeDay}T00:00:00Z`)) / DAY_MS);
-      const event = tokenEvent(deps, 'token.suspended_unused', idle, LIFECYCLE_ORIGIN, { status: { before: 'ACTIVE', after: 'SUSPENDED' } }, now, {
-        inactiveSince: idle.activeDay,
-        unusedDays,
-      });
+      const event = tokenEvent(
+        deps,
+        'token.suspended_unused',
+        idle,
+        LIFECYCLE_ORIGIN,
+        { status: { before: 'ACTIVE', after: 'SUSPENDED' } },
+        now,
+        {
+          inactiveSince: idle.activeDay,
+          unusedDays,
+        },
+      );
       if (await deps.lifecycle.suspendIdle(idle, beforeDay, now.toISOString(), event)) report.suspendedUnused += 1;
       else report.skipped += 1;
     }
   }
   const after = deps.lifecycle.reads;
   // This pass's reads alone: a warm function's store counts across invocations.
-  report.reads = { queries: after.queries - before.queries, items: after.items - before.items, capacityUnits: after.capacityUnits - before.capacityUnits };
+  report.reads = {
+    queries: after.queries - before.queries,
+    items: after.items - before.items,
+    capacityUnits: after.capacityUnits - before.capacityUnits,
+  };
   return report;
 }

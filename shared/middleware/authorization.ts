@@ -63,18 +63,20 @@ export function callerContext(
         const candidate = value && typeof value === 'object' ? value.serviceAccountId : undefined;
         targetId = typeof candidate === 'string' && candidate !== '' ? candidate : undefined;
         if (targetId === undefined) {
-          context.targetProblem = !parsed.ok && parsed.error === 'media-type'
-            ? new UnsupportedMediaTypeError()
-            : new ValidationError([
-                !parsed.ok && parsed.error !== 'media-type'
-                  ? parsed.error
-                  : { field: 'serviceAccountId', message: 'is required and must be a non-empty string' },
-              ]);
+          context.targetProblem =
+            !parsed.ok && parsed.error === 'media-type'
+              ? new UnsupportedMediaTypeError()
+              : new ValidationError([
+                  !parsed.ok && parsed.error !== 'media-type'
+                    ? parsed.error
+                    : { field: 'serviceAccountId', message: 'is required and must be a non-empty string' },
+                ]);
         }
       }
       const callerLookup = store.getPrincipal(context.caller.userId);
       const incarnation = pastIncarnations ? event.queryStringParameters?.incarnation : undefined;
-      const lookup = (id: string) => (incarnation === undefined ? store.getPrincipal(id) : store.getIncarnation(id, incarnation));
+      const lookup = (id: string) =>
+        incarnation === undefined ? store.getPrincipal(id) : store.getIncarnation(id, incarnation);
       const targetLookup = targetId === undefined ? undefined : lookup(targetId);
       // Both are awaited by later steps; this keeps an early refusal from leaving a
       // rejected promise unobserved.

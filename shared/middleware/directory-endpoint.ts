@@ -53,7 +53,9 @@ export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEn
         assertSecretMayAct(context.caller, event.httpMethod);
         const allowed =
           principal !== undefined &&
-          (options.access === 'admin' ? principal.adminRoles.length > 0 : context.domain !== undefined && principal.domains.includes(context.domain));
+          (options.access === 'admin'
+            ? principal.adminRoles.length > 0
+            : context.domain !== undefined && principal.domains.includes(context.domain));
         if (!allowed) throw new ForbiddenError(REFUSALS[options.access]);
         context.principal = principal;
       },

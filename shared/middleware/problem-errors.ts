@@ -10,7 +10,9 @@ import { isRetryableAwsError } from '../store/dynamodb.js';
  * code; a retryable AWS failure becomes 503 with `Retry-After`; anything else is a bug,
  * logged in full here and answered with a generic 500 that names only the request id.
  */
-export function problemErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
+export function problemErrors(
+  logger: Logger,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> {
   return {
     onError: async (request) => {
       const error = request.error;
@@ -38,9 +40,15 @@ export function problemErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEven
       }
       logger.error('Unexpected error', { error });
       request.response = problemResponse(
-        problem(500, 'INTERNAL_ERROR', 'Internal error', `An unexpected error occurred; quote request id ${requestId} when reporting it.`, {
-          requestId,
-        }),
+        problem(
+          500,
+          'INTERNAL_ERROR',
+          'Internal error',
+          `An unexpected error occurred; quote request id ${requestId} when reporting it.`,
+          {
+            requestId,
+          },
+        ),
       );
     },
   };

@@ -10,7 +10,9 @@ import { throwIfAny } from '../http/json-body.js';
  * middleware's is): Middy intersects it into the handler's, and the handler keeps the
  * stack's.
  */
-export function validatedInput<TInput>(read: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any> {
+export function validatedInput<TInput>(
+  read: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any> {
   return {
     before: ({ event, context }) => {
       const errors: FieldError[] = [];

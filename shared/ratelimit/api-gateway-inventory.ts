@@ -91,12 +91,16 @@ export class GatewayInventory {
       { op: 'replace', path: '/throttle/rateLimit', value: String(rps) },
       { op: 'replace', path: '/throttle/burstLimit', value: String(rps) },
     ];
-    if (!plan.stages.includes(`${restApiId}:${stage}`)) operations.push({ op: 'add', path: '/apiStages', value: `${restApiId}:${stage}` });
+    if (!plan.stages.includes(`${restApiId}:${stage}`))
+      operations.push({ op: 'add', path: '/apiStages', value: `${restApiId}:${stage}` });
     await this.options.gateway.updateUsagePlan({ usagePlanId: plan.id, patchOperations: operations });
   }
 
   async setKeyEnabled(apiKeyId: string, enabled: boolean): Promise<void> {
-    await this.options.gateway.updateApiKey({ apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] });
+    await this.options.gateway.updateApiKey({
+      apiKey: apiKeyId,
+      patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }],
+    });
   }
 
   deleteKey(apiKeyId: string): Promise<void> {

@@ -66,12 +66,20 @@ export class ApiGatewayKeys {
     const now = (this.options.clock ?? (() => new Date()))();
     const readyAt = new Date(now.getTime() + (this.options.keyWarmupSeconds ?? 60) * 1000).toISOString();
     const bridgeReady = plan.bridge !== undefined && Date.parse(plan.bridge.readyAt) <= now.getTime();
-    return { apiKeyId: key.id, usageKey: key.value, keyReadyAt: readyAt, ...(bridgeReady ? { fallbackUsageKey: plan.bridge!.usageKey } : {}) };
+    return {
+      apiKeyId: key.id,
+      usageKey: key.value,
+      keyReadyAt: readyAt,
+      ...(bridgeReady ? { fallbackUsageKey: plan.bridge!.usageKey } : {}),
+    };
   }
 
   async setEnabled(binding: TokenBinding, enabled: boolean): Promise<void> {
     try {
-      await this.options.gateway.updateApiKey({ apiKey: binding.apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] });
+      await this.options.gateway.updateApiKey({
+        apiKey: binding.apiKeyId,
+        patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }],
+      });
     } catch (error) {
       // A key that is gone was replaced by a concurrent maxRps change, or deleted with its
       // token: the read it was named by is stale.

@@ -37,7 +37,9 @@ export class ApiGatewayRateLimits implements RateLimits {
       gateway,
       stage,
       names: gatewayNames(stage),
-      ...(options.apiGateway.keyWarmupSeconds === undefined ? {} : { keyWarmupSeconds: options.apiGateway.keyWarmupSeconds }),
+      ...(options.apiGateway.keyWarmupSeconds === undefined
+        ? {}
+        : { keyWarmupSeconds: options.apiGateway.keyWarmupSeconds }),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
     };

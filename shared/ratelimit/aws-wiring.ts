@@ -16,7 +16,11 @@ import { SharedUsageKey } from './shared-usage-key.js';
 type Clients = Pick<Runtime, 'documents' | 'onCompensationFailure'>;
 
 /** The adapter's options but API Gateway itself: its table side (plan records, the shared key's value) through ports. */
-export function awsRateLimitOptions(config: Config, apiGateway: NonNullable<Config['apiGateway']>, clients: Clients): Omit<AwsRateLimitOptions, 'gateway'> {
+export function awsRateLimitOptions(
+  config: Config,
+  apiGateway: NonNullable<Config['apiGateway']>,
+  clients: Clients,
+): Omit<AwsRateLimitOptions, 'gateway'> {
   const shared = new SharedUsageKey(clients.documents, config.tableName);
   return {
     apiGateway,
@@ -32,11 +36,21 @@ export function awsRateLimitOptions(config: Config, apiGateway: NonNullable<Conf
  * without a limit, refusals) never need API Gateway, and in a bundle the SDK is a file of
  * its own (`api-gateway.mts`), so a cold start does not even parse it.
  */
-export function apiGatewayRateLimitsOnFirstUse(config: Config, apiGateway: NonNullable<Config['apiGateway']>, clients: Clients): () => Promise<ApiGatewayRateLimits> {
+export function apiGatewayRateLimitsOnFirstUse(
+  config: Config,
+  apiGateway: NonNullable<Config['apiGateway']>,
+  clients: Clients,
+): () => Promise<ApiGatewayRateLimits> {
   let loaded: Promise<ApiGatewayRateLimits> | undefined;
   const load = async () => {
-    const [{ ApiGatewayRateLimits }, { ApiGateway }] = await Promise.all([import('./aws-rate-limits.js'), import('./api-gateway.mjs')]);
-    return new ApiGatewayRateLimits({ ...awsRateLimitOptions(config, apiGateway, clients), gateway: ApiGateway.forRegion(config.region) });
+    const [{ ApiGatewayRateLimits }, { ApiGateway }] = await Promise.all([
+      import('./aws-rate-limits.js'),
+      import('./api-gateway.mjs'),
+    ]);
+    return new ApiGatewayRateLimits({
+      ...awsRateLimitOptions(config, apiGateway, clients),
+      gateway: ApiGateway.forRegion(config.region),
+    });
   };
   return () => {
     if (!loaded) {

@@ -7,7 +7,11 @@ export function isNotFound(error: unknown): boolean {
 /** API Gateway's "slow down" answers become the domain's retryable 503. */
 export function asServiceError(error: unknown): unknown {
   const name = (error as { name?: string })?.name;
-  if (name === 'TooManyRequestsException' || name === 'LimitExceededException' || name === 'ServiceUnavailableException') {
+  if (
+    name === 'TooManyRequestsException' ||
+    name === 'LimitExceededException' ||
+    name === 'ServiceUnavailableException'
+  ) {
     return new ServiceUnavailableError({ cause: error });
   }
   return error;

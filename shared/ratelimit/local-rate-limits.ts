@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError } from '../errors.js';
 import type { KeyRequest, RateLimits, TokenBinding } from '../ports.js';
 import { exists, expression } from '../store/expressions.js';
@@ -7,7 +13,10 @@ import { keys } from '../store/keys.js';
 import { TokenBuckets } from './token-buckets.js';
 
 /** What the local gateway does with a request, by the usage key the authorizer named. */
-export type Admission = { allowed: true } | { allowed: false; reason: 'throttled'; headers: Record<string, string> } | { allowed: false; reason: 'invalid-key' };
+export type Admission =
+  | { allowed: true }
+  | { allowed: false; reason: 'throttled'; headers: Record<string, string> }
+  | { allowed: false; reason: 'invalid-key' };
 
 interface LocalKey {
   rps: number;
@@ -56,7 +65,8 @@ export class LocalRateLimits implements RateLimits {
       );
     } catch (error) {
       // As in API Gateway: a key that is gone was replaced or deleted meanwhile.
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') throw new ConcurrentUpdateError({ cause: error });
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
+        throw new ConcurrentUpdateError({ cause: error });
       throw error;
     }
     const key = this.keys.get(binding.usageKey);
@@ -64,7 +74,9 @@ export class LocalRateLimits implements RateLimits {
   }
 
   async unbind(binding: TokenBinding): Promise<void> {
-    await this.options.documents.send(new DeleteCommand({ TableName: this.options.tableName, Key: keys.localKey(binding.usageKey) }));
+    await this.options.documents.send(
+      new DeleteCommand({ TableName: this.options.tableName, Key: keys.localKey(binding.usageKey) }),
+    );
     this.keys.delete(binding.usageKey);
     this.buckets.forget(binding.usageKey);
   }

@@ -34,7 +34,8 @@ export class PlanRepairs {
   async renewBridge(rps: number, planId: string): Promise<void> {
     const { registry } = this.options;
     const bridge = await registry.createBridge(rps, planId);
-    if (!(await registry.records.setBridge(rps, planId, bridge))) throw new Error(`The plan of rate ${rps} changed meanwhile`);
+    if (!(await registry.records.setBridge(rps, planId, bridge)))
+      throw new Error(`The plan of rate ${rps} changed meanwhile`);
     registry.forget(rps);
   }
 
@@ -42,7 +43,10 @@ export class PlanRepairs {
   async discard(planId: string): Promise<void> {
     const { restApiId, stage } = this.options.stage;
     try {
-      await this.options.gateway.updateUsagePlan({ usagePlanId: planId, patchOperations: [{ op: 'remove', path: '/apiStages', value: `${restApiId}:${stage}` }] });
+      await this.options.gateway.updateUsagePlan({
+        usagePlanId: planId,
+        patchOperations: [{ op: 'remove', path: '/apiStages', value: `${restApiId}:${stage}` }],
+      });
     } catch (error) {
       if (isNotFound(error)) return;
       // A plan that never got its stage (or lost it already) can be deleted as it is.

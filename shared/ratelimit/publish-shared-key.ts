@@ -28,7 +28,10 @@ export function createSharedKeyPublisher(runtime: Runtime, gateway = ApiGateway.
     } catch (error) {
       const name = (error as { name?: string }).name ?? 'Error';
       runtime.logger.error('Publishing the shared usage key failed', { error: name });
-      outcome = { Status: 'FAILED', Reason: `Could not publish the shared usage key (${name}); see the function's log` };
+      outcome = {
+        Status: 'FAILED',
+        Reason: `Could not publish the shared usage key (${name}); see the function's log`,
+      };
     }
     const body = JSON.stringify({
       ...outcome,
@@ -39,7 +42,11 @@ export function createSharedKeyPublisher(runtime: Runtime, gateway = ApiGateway.
       LogicalResourceId: event.LogicalResourceId,
       NoEcho: true,
     });
-    const response = await fetch(event.ResponseURL, { method: 'PUT', headers: { 'Content-Type': '', 'Content-Length': String(Buffer.byteLength(body)) }, body });
+    const response = await fetch(event.ResponseURL, {
+      method: 'PUT',
+      headers: { 'Content-Type': '', 'Content-Length': String(Buffer.byteLength(body)) },
+      body,
+    });
     if (!response.ok) throw new Error(`CloudFormation did not take the answer: HTTP ${response.status}`);
   };
 }

@@ -101,7 +101,10 @@ export class RatePlanRegistry {
     if (completed) return plan;
     // The claim was taken over as stale meanwhile: the other request's plan counts, ours is
     // unrecorded and reconcile deletes it.
-    this.report(new Error('claim taken over'), `usage plan ${planId} (rate ${rps}) made under a lost claim; reconcile deletes it`);
+    this.report(
+      new Error('claim taken over'),
+      `usage plan ${planId} (rate ${rps}) made under a lost claim; reconcile deletes it`,
+    );
     const recorded = await records.planOf(rps);
     if (recorded === undefined) throw new ServiceUnavailableError();
     return recorded;

@@ -17,7 +17,11 @@ export interface ReconcileParts {
 
 export function reconcileParts(limits: ApiGatewayRateLimits): ReconcileParts {
   const { gateway, stage, names, plans: registry } = limits;
-  return { registry, inventory: new GatewayInventory({ gateway, stage, names }), repairs: new PlanRepairs({ gateway, stage, registry }) };
+  return {
+    registry,
+    inventory: new GatewayInventory({ gateway, stage, names }),
+    repairs: new PlanRepairs({ gateway, stage, registry }),
+  };
 }
 
 /** What reconcile read from API Gateway and the table at its start. */
@@ -42,7 +46,11 @@ export interface PlanPassOptions {
  * The plans' side of reconcile, before the tokens' side: every recorded plan exists with
  * its settings (rate N, burst N, on this stage). Returns the plan of each rate.
  */
-export async function checkRecordedPlans({ inventory, repairs }: ReconcileParts, { keys, plans, records }: ReconcileState, found: Found): Promise<Map<number, string>> {
+export async function checkRecordedPlans(
+  { inventory, repairs }: ReconcileParts,
+  { keys, plans, records }: ReconcileState,
+  found: Found,
+): Promise<Map<number, string>> {
   const stageId = `${inventory.stage.restApiId}:${inventory.stage.stage}`;
   const plansById = new Map(plans.map((plan) => [plan.id, plan]));
   const keyIds = new Set(keys.map((key) => key.id));
@@ -51,11 +59,18 @@ export async function checkRecordedPlans({ inventory, repairs }: ReconcileParts,
     if (record.state !== 'READY') continue;
     const plan = plansById.get(record.planId);
     if (!plan) {
-      await found({ kind: 'missing-plan', subject: `rate ${record.rps}`, detail: `recorded plan ${record.planId} is not in API Gateway` }, async () => {
-        planOfRate.set(record.rps, await repairs.replace(record.rps, record.planId));
-        // The new plan came with its own bridge: the old one would be left bound to nothing.
-        if (record.bridge && keyIds.has(record.bridge.keyId)) await inventory.deleteKey(record.bridge.keyId);
-      });
+      await found(
+        {
+          kind: 'missing-plan',
+          subject: `rate ${record.rps}`,
+          detail: `recorded plan ${record.planId} is not in API Gateway`,
+        },
+        async () => {
+          planOfRate.set(record.rps, await repairs.replace(record.rps, record.planId));
+          // The new plan came with its own bridge: the old one would be left bound to nothing.
+          if (record.bridge && keyIds.has(record.bridge.keyId)) await inventory.deleteKey(record.bridge.keyId);
+        },
+      );
       continue;
     }
     planOfRate.set(record.rps, record.planId);
@@ -77,7 +92,11 @@ export async function checkRecordedPlans({ inventory, repairs }: ReconcileParts,
  * Every recorded plan has its bridge key: existing, enabled, and in that plan alone.
  * Returns the bridge keys' ids (bound to their records, so never orphans).
  */
-export async function checkBridgeKeys({ inventory, repairs }: ReconcileParts, { keys, plans, plansOfKey, records }: ReconcileState, found: Found): Promise<Set<string>> {
+export async function checkBridgeKeys(
+  { inventory, repairs }: ReconcileParts,
+  { keys, plans, plansOfKey, records }: ReconcileState,
+  found: Found,
+): Promise<Set<string>> {
   const keysById = new Map(keys.map((key) => [key.id, key]));
   const bound = new Set<string>();
   for (const record of records) {
@@ -88,14 +107,22 @@ export async function checkBridgeKeys({ inventory, repairs }: ReconcileParts, { 
     const bridge = record.bridge && keysById.get(record.bridge.keyId);
     const subject = `plan ${record.planId}`;
     if (!bridge) {
-      const detail = record.bridge ? `its bridge key ${record.bridge.keyId} does not exist` : 'the plan has no bridge key';
-      await found({ kind: 'missing-bridge-key', subject, detail }, () => repairs.renewBridge(record.rps, record.planId));
+      const detail = record.bridge
+        ? `its bridge key ${record.bridge.keyId} does not exist`
+        : 'the plan has no bridge key';
+      await found({ kind: 'missing-bridge-key', subject, detail }, () =>
+        repairs.renewBridge(record.rps, record.planId),
+      );
       continue;
     }
     const current = plansOfKey.get(bridge.id) ?? [];
     if (current.length !== 1 || current[0] !== record.planId || !bridge.enabled) {
       await found(
-        { kind: 'missing-bridge-key', subject, detail: `bridge key ${bridge.id} is ${bridge.enabled ? 'enabled' : 'disabled'} in [${current.join(', ')}]` },
+        {
+          kind: 'missing-bridge-key',
+          subject,
+          detail: `bridge key ${bridge.id} is ${bridge.enabled ? 'enabled' : 'disabled'} in [${current.join(', ')}]`,
+        },
         async () => {
           for (const planId of current) if (planId !== record.planId) await inventory.removeFromPlan(planId, bridge.id);
           if (!current.includes(record.planId)) await inventory.addToPlan(record.planId, bridge.id);
@@ -120,9 +147,17 @@ export async function removeUnneededPlans(
   found: Found,
   options: PlanPassOptions,
 ): Promise<void> {
-  const recordedIds = new Set([...records.flatMap((record) => (record.state === 'READY' ? [record.planId] : [])), ...planOfRate.values()]);
+  const recordedIds = new Set([
+    ...records.flatMap((record) => (record.state === 'READY' ? [record.planId] : [])),
+    ...planOfRate.values(),
+  ]);
   const liveClaims = new Set(
-    records.filter((record) => record.state === 'CREATING' && options.now.getTime() - Date.parse(record.claimedAt) < options.claimTimeoutMs).map((record) => record.rps),
+    records
+      .filter(
+        (record) =>
+          record.state === 'CREATING' && options.now.getTime() - Date.parse(record.claimedAt) < options.claimTimeoutMs,
+      )
+      .map((record) => record.rps),
   );
   const deletePlan = async (planId: string, bridgeKeyId?: string) => {
     for (const keyId of await inventory.planKeyIds(planId)) await inventory.removeFromPlan(planId, keyId);
@@ -131,15 +166,25 @@ export async function removeUnneededPlans(
   };
   for (const plan of plans) {
     if (recordedIds.has(plan.id) || plan.rps === undefined || liveClaims.has(plan.rps)) continue;
-    await found({ kind: 'orphan-plan', subject: `plan ${plan.id}`, detail: `${plan.name} is not the recorded plan for rate ${plan.rps}` }, () => deletePlan(plan.id));
+    await found(
+      {
+        kind: 'orphan-plan',
+        subject: `plan ${plan.id}`,
+        detail: `${plan.name} is not the recorded plan for rate ${plan.rps}`,
+      },
+      () => deletePlan(plan.id),
+    );
   }
 
   for (const record of records) {
     if (record.state !== 'READY' || !plans.some((plan) => plan.id === record.planId)) continue;
     // Its bridge key does not count: it is there for token keys to come.
-    const keyCount = (await inventory.planKeyIds(record.planId)).filter((keyId) => keyId !== record.bridge?.keyId).length;
+    const keyCount = (await inventory.planKeyIds(record.planId)).filter(
+      (keyId) => keyId !== record.bridge?.keyId,
+    ).length;
     if (keyCount > 0) {
-      if (record.emptySince !== undefined && options.apply) await registry.records.markEmpty(record.rps, record.planId, null);
+      if (record.emptySince !== undefined && options.apply)
+        await registry.records.markEmpty(record.rps, record.planId, null);
       continue;
     }
     if (record.emptySince === undefined) {
@@ -150,7 +195,11 @@ export async function removeUnneededPlans(
     if (options.now.getTime() - Date.parse(record.emptySince) < options.emptyPlanGraceMs) continue;
     const emptySince = record.emptySince;
     await found(
-      { kind: 'empty-plan', subject: `plan ${record.planId}`, detail: `the plan for rate ${record.rps} has had no keys since ${emptySince}` },
+      {
+        kind: 'empty-plan',
+        subject: `plan ${record.planId}`,
+        detail: `the plan for rate ${record.rps} has had no keys since ${emptySince}`,
+      },
       async () => {
         // Record first: a request that needs the rate from now on claims and creates a new
         // plan, and a container that cached this one finds it gone and asks again.

@@ -10,5 +10,10 @@ import { awsRateLimitOptions } from './aws-wiring.js';
  */
 export const apiGatewayKeysAtInit: Wiring = (config, clients) =>
   config.apiGateway
-    ? { rateLimits: new ApiGatewayRateLimits({ ...awsRateLimitOptions(config, config.apiGateway, clients), gateway: ApiGateway.forRegion(config.region) }) }
+    ? {
+        rateLimits: new ApiGatewayRateLimits({
+          ...awsRateLimitOptions(config, config.apiGateway, clients),
+          gateway: ApiGateway.forRegion(config.region),
+        }),
+      }
     : {};

@@ -62,7 +62,8 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   const ownPlans = await inventory.listPlans();
   const plansOfKey = new Map<string, string[]>();
   for (const plan of ownPlans) {
-    for (const keyId of await inventory.planKeyIds(plan.id)) plansOfKey.set(keyId, [...(plansOfKey.get(keyId) ?? []), plan.id]);
+    for (const keyId of await inventory.planKeyIds(plan.id))
+      plansOfKey.set(keyId, [...(plansOfKey.get(keyId) ?? []), plan.id]);
   }
   const tokens: StoredToken[] = [];
   for await (const token of deps.tokens.all()) tokens.push(token);
@@ -72,7 +73,8 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   // Bridge keys belong to their plans' records, not to tokens: never orphans.
   const boundKeyIds = await checkBridgeKeys(parts, state, found);
   // A policy's key belongs to the policy, whether or not a token of it is live.
-  if (deps.policies) for await (const policy of deps.policies.all()) if (policy.apiKeyId !== undefined) boundKeyIds.add(policy.apiKeyId);
+  if (deps.policies)
+    for await (const policy of deps.policies.all()) if (policy.apiKeyId !== undefined) boundKeyIds.add(policy.apiKeyId);
 
   const keysById = new Map(ownKeys.map((key) => [key.id, key]));
   for (const token of tokens) {
@@ -80,7 +82,14 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     if (token.pendingSince !== undefined) {
       // Its create may still be running; once it cannot be, nobody holds its secret.
       if (now.getTime() - Date.parse(token.pendingSince) >= graceMs) {
-        await found({ kind: 'abandoned-create', subject, detail: `pending since ${token.pendingSince}: its create never finished` }, () => deps.tokens.delete(token));
+        await found(
+          {
+            kind: 'abandoned-create',
+            subject,
+            detail: `pending since ${token.pendingSince}: its create never finished`,
+          },
+          () => deps.tokens.delete(token),
+        );
       }
       continue;
     }
@@ -92,16 +101,26 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     const maxRps = token.maxRps;
     if (maxRps === null) {
       if (token.apiKeyId !== undefined) {
-        await found({ kind: 'unneeded-key', subject, detail: `has no limit but is bound to key ${token.apiKeyId}` }, async () => {
-          await deps.tokens.update(token, { binding: null, onlyIfUnchanged: true }, token.updatedAt);
-          if (key) await inventory.deleteKey(key.id);
-        });
+        await found(
+          { kind: 'unneeded-key', subject, detail: `has no limit but is bound to key ${token.apiKeyId}` },
+          async () => {
+            await deps.tokens.update(token, { binding: null, onlyIfUnchanged: true }, token.updatedAt);
+            if (key) await inventory.deleteKey(key.id);
+          },
+        );
       }
       continue;
     }
     if (!key) {
       await found(
-        { kind: 'missing-key', subject, detail: token.apiKeyId === undefined ? `has maxRps ${maxRps} but no key` : `its key ${token.apiKeyId} does not exist` },
+        {
+          kind: 'missing-key',
+          subject,
+          detail:
+            token.apiKeyId === undefined
+              ? `has maxRps ${maxRps} but no key`
+              : `its key ${token.apiKeyId} does not exist`,
+        },
         async () => {
           const binding = await gateway.bind({ lookupId: token.lookupId, maxRps, enabled });
           try {
@@ -119,7 +138,11 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     const current = plansOfKey.get(key.id) ?? [];
     if (wanted === undefined || current.length !== 1 || current[0] !== wanted) {
       await found(
-        { kind: 'wrong-plan', subject, detail: `key ${key.id} is in [${current.join(', ')}], not in the plan for rate ${maxRps} alone` },
+        {
+          kind: 'wrong-plan',
+          subject,
+          detail: `key ${key.id} is in [${current.join(', ')}], not in the plan for rate ${maxRps} alone`,
+        },
         async () => {
           const target = wanted ?? (await registry.planFor(maxRps)).planId;
           // Out of the wrong plan first: API Gateway allows a key in one plan per stage.
@@ -130,7 +153,11 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
     }
     if (key.enabled !== enabled) {
       await found(
-        { kind: 'wrong-enabled', subject, detail: `key ${key.id} is ${key.enabled ? 'enabled' : 'disabled'}; the token is ${enabled ? 'active' : 'suspended or expired'}` },
+        {
+          kind: 'wrong-enabled',
+          subject,
+          detail: `key ${key.id} is ${key.enabled ? 'enabled' : 'disabled'}; the token is ${enabled ? 'active' : 'suspended or expired'}`,
+        },
         () => inventory.setKeyEnabled(key.id, enabled),
       );
     }
@@ -139,7 +166,9 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
   for (const key of ownKeys) {
     if (boundKeyIds.has(key.id)) continue;
     if (key.createdDate && now.getTime() - key.createdDate.getTime() < graceMs) continue;
-    await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () => inventory.deleteKey(key.id));
+    await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () =>
+      inventory.deleteKey(key.id),
+    );
   }
 
   await removeUnneededPlans(parts, state, planOfRate, found, {

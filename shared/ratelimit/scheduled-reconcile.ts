@@ -22,7 +22,10 @@ export function scheduledReconcile(runtime: Runtime) {
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
       const rateLimits = await adapter();
-      const report = await reconcileRateLimits({ tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock }, { apply: true });
+      const report = await reconcileRateLimits(
+        { tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock },
+        { apply: true },
+      );
       for (const drift of report.drift) {
         if (drift.repaired) logger.info('Drift repaired', { ...drift });
         else logger.error('Drift not repaired', { ...drift });

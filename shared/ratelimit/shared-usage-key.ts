@@ -22,7 +22,8 @@ export class SharedUsageKey {
     const pending = this.documents
       .send(new GetCommand({ TableName: this.tableName, Key: keys.sharedUsageKey(), ConsistentRead: true }))
       .then(({ Item }) => {
-        if (typeof Item?.value !== 'string' || Item.value === '') throw new Error('The shared usage key is not in the table: deploy the stack (its custom resource writes it)');
+        if (typeof Item?.value !== 'string' || Item.value === '')
+          throw new Error('The shared usage key is not in the table: deploy the stack (its custom resource writes it)');
         return Item.value;
       });
     this.value = pending;
@@ -34,7 +35,12 @@ export class SharedUsageKey {
 
   /** Writes the value (the deploy-time custom resource). */
   async publish(value: string): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.sharedUsageKey(), value, updatedAt: new Date().toISOString() } }));
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.sharedUsageKey(), value, updatedAt: new Date().toISOString() },
+      }),
+    );
   }
 }
 

@@ -20,7 +20,10 @@ export function rateLimitPolicy(maxRps: number): string {
   return `"${RATE_LIMIT_POLICY}";q=${maxRps};w=1`;
 }
 
-export function throttledHeaders(maxRps: number, retryAfterSeconds: number = THROTTLED_RETRY_AFTER_SECONDS): Record<string, string> {
+export function throttledHeaders(
+  maxRps: number,
+  retryAfterSeconds: number = THROTTLED_RETRY_AFTER_SECONDS,
+): Record<string, string> {
   return {
     'Retry-After': String(retryAfterSeconds),
     'RateLimit-Policy': rateLimitPolicy(maxRps),

@@ -26,29 +26,38 @@ const header = (event: APIGatewayProxyEvent, name: string): string | undefined =
  * protocol's feedback (a hash and a label per match) and nothing more; the reported
  * strings are never logged.
  */
-export function githubSecretScanningEndpoint(runtime: Runtime, keys = new GitHubSigningKeys({ url: runtime.config.secretScanning.githubKeysUrl })) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(observability(runtime))
-    // Its own limit, above every other route's: GitHub batches up to a thousand matches.
-    .use(bodyLimit(REPORT_BODY_LIMIT_BYTES))
-    .use(problemErrors(runtime.logger))
-    .handler(async (event) => {
-      const keyId = header(event, 'github-public-key-identifier');
-      const signature = header(event, 'github-public-key-signature');
-      if (!keyId || !signature) throw new SignatureInvalidError();
-      // The bytes GitHub signed: API Gateway passes a text body as it arrived.
-      const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-      let key;
-      try {
-        key = await keys.key(keyId);
-      } catch (error) {
-        if (error instanceof KeysUnavailableError) throw new ServiceUnavailableError({ cause: error });
-        throw error;
-      }
-      if (!key || !signatureValid(body, signature, key)) throw new SignatureInvalidError();
-      const reports = parseReports(body.toString('utf8'));
-      const result = await handleReports(runtime, reports, { actor, ...requestMeta(event) });
-      runtime.logger.info('Secret scanning report handled', { matches: reports.length, exposed: result.exposed, suspended: result.suspended });
-      return jsonResponse(200, result.feedback);
-    });
+export function githubSecretScanningEndpoint(
+  runtime: Runtime,
+  keys = new GitHubSigningKeys({ url: runtime.config.secretScanning.githubKeysUrl }),
+) {
+  return (
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      .use(observability(runtime))
+      // Its own limit, above every other route's: GitHub batches up to a thousand matches.
+      .use(bodyLimit(REPORT_BODY_LIMIT_BYTES))
+      .use(problemErrors(runtime.logger))
+      .handler(async (event) => {
+        const keyId = header(event, 'github-public-key-identifier');
+        const signature = header(event, 'github-public-key-signature');
+        if (!keyId || !signature) throw new SignatureInvalidError();
+        // The bytes GitHub signed: API Gateway passes a text body as it arrived.
+        const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+        let key;
+        try {
+          key = await keys.key(keyId);
+        } catch (error) {
+          if (error instanceof KeysUnavailableError) throw new ServiceUnavailableError({ cause: error });
+          throw error;
+        }
+        if (!key || !signatureValid(body, signature, key)) throw new SignatureInvalidError();
+        const reports = parseReports(body.toString('utf8'));
+        const result = await handleReports(runtime, reports, { actor, ...requestMeta(event) });
+        runtime.logger.info('Secret scanning report handled', {
+          matches: reports.length,
+          exposed: result.exposed,
+          suspended: result.suspended,
+        });
+        return jsonResponse(200, result.feedback);
+      })
+  );
 }

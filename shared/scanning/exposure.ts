@@ -32,21 +32,37 @@ const ATTEMPTS = 3;
  * a checksum that fails, a deleted or expired token, a replaced secret past its grace) is
  * a false positive and changes nothing. Strings that fail the checksum cost no read.
  */
-export async function handleReports(deps: ExposureDeps, reports: Report[], origin: ChangeOrigin): Promise<ExposureResult> {
+export async function handleReports(
+  deps: ExposureDeps,
+  reports: Report[],
+  origin: ChangeOrigin,
+): Promise<ExposureResult> {
   const now = deps.clock();
   const settled = new Map<string, Outcome>();
   const distinct = [...new Map(reports.map((report) => [report.token, report])).values()];
   // One batched read for every well-formed string: a thousand matches are ten reads.
-  const lookupIds = [...new Set(distinct.map((report) => parseToken(report.token)?.lookupId).filter((id): id is string => id !== undefined))];
+  const lookupIds = [
+    ...new Set(
+      distinct.map((report) => parseToken(report.token)?.lookupId).filter((id): id is string => id !== undefined),
+    ),
+  ];
   const credentials = await deps.exposures.credentials(lookupIds);
   for (let start = 0; start < distinct.length; start += CONCURRENCY) {
     const chunk = distinct.slice(start, start + CONCURRENCY);
     const outcomes = await Promise.all(chunk.map((report) => judge(deps, report, origin, now, credentials)));
     chunk.forEach((report, i) => settled.set(report.token, outcomes[i]!));
   }
-  const feedback = reports.map((report) => ({ token_hash: tokenHash(report.token), token_type: report.type, label: settled.get(report.token)!.label }));
+  const feedback = reports.map((report) => ({
+    token_hash: tokenHash(report.token),
+    token_type: report.type,
+    label: settled.get(report.token)!.label,
+  }));
   const values = [...settled.values()];
-  return { feedback, exposed: values.filter((outcome) => outcome.label === 'true_positive').length, suspended: values.filter((outcome) => outcome.suspended).length };
+  return {
+    feedback,
+    exposed: values.filter((outcome) => outcome.label === 'true_positive').length,
+    suspended: values.filter((outcome) => outcome.suspended).length,
+  };
 }
 
 interface Outcome {
@@ -56,23 +72,42 @@ interface Outcome {
 
 const FALSE_POSITIVE: Outcome = { label: 'false_positive', suspended: false };
 
-async function judge(deps: ExposureDeps, report: Report, origin: ChangeOrigin, now: Date, read: Map<string, TokenCredential & { pendingSince?: string }>): Promise<Outcome> {
+async function judge(
+  deps: ExposureDeps,
+  report: Report,
+  origin: ChangeOrigin,
+  now: Date,
+  read: Map<string, TokenCredential & { pendingSince?: string }>,
+): Promise<Outcome> {
   const parsed = parseToken(report.token);
   if (!parsed) return FALSE_POSITIVE;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     // The batched read first; after a lost race, the credential as it is now.
-    const credential = attempt === 0 ? read.get(parsed.lookupId) : (await deps.exposures.credentials([parsed.lookupId])).get(parsed.lookupId);
-    if (!credential || credential.pendingSince !== undefined || isExpired(credential.expiresAt, now)) return FALSE_POSITIVE;
+    const credential =
+      attempt === 0
+        ? read.get(parsed.lookupId)
+        : (await deps.exposures.credentials([parsed.lookupId])).get(parsed.lookupId);
+    if (!credential || credential.pendingSince !== undefined || isExpired(credential.expiresAt, now))
+      return FALSE_POSITIVE;
     const secret = whichSecret(credential, parsed.secret, now);
     if (secret === undefined) return FALSE_POSITIVE;
     const wasActive = credential.status === 'ACTIVE';
-    const event = tokenEvent(deps, 'token.exposed', credential, origin, wasActive ? { status: { before: 'ACTIVE', after: 'SUSPENDED' } } : {}, now, {
-      reporter: 'github',
-      url: report.url.slice(0, 2_048),
-      source: report.source,
-      secret,
-    });
-    if (await deps.exposures.suspendExposed(credential, now.toISOString(), event)) return { label: 'true_positive', suspended: wasActive };
+    const event = tokenEvent(
+      deps,
+      'token.exposed',
+      credential,
+      origin,
+      wasActive ? { status: { before: 'ACTIVE', after: 'SUSPENDED' } } : {},
+      now,
+      {
+        reporter: 'github',
+        url: report.url.slice(0, 2_048),
+        source: report.source,
+        secret,
+      },
+    );
+    if (await deps.exposures.suspendExposed(credential, now.toISOString(), event))
+      return { label: 'true_positive', suspended: wasActive };
   }
   // Changed under every attempt: the whole report is answered 409 and GitHub sends it again.
   throw new ConcurrentUpdateError();
@@ -82,6 +117,12 @@ async function judge(deps: ExposureDeps, report: Report, origin: ChangeOrigin, n
 function whichSecret(credential: TokenCredential, secret: string, now: Date): 'current' | 'previous' | undefined {
   if (secretMatches(secret, credential.secretHash)) return 'current';
   const previous = credential.previousSecret;
-  if (credential.previousSecretHash && previous && stillValid(previous, now) && secretMatches(secret, credential.previousSecretHash)) return 'previous';
+  if (
+    credential.previousSecretHash &&
+    previous &&
+    stillValid(previous, now) &&
+    secretMatches(secret, credential.previousSecretHash)
+  )
+    return 'previous';
   return undefined;
 }

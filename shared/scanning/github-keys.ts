@@ -58,7 +58,8 @@ export class GitHubSigningKeys {
         this.lastError = error;
       });
     }
-    if (this.keys.size === 0) throw new KeysUnavailableError('GitHub’s signing keys could not be read', { cause: this.lastError });
+    if (this.keys.size === 0)
+      throw new KeysUnavailableError('GitHub’s signing keys could not be read', { cause: this.lastError });
     return this.keys.get(identifier);
   }
 

@@ -16,10 +16,18 @@ export const REPORT_BODY_LIMIT_BYTES = 1_048_576;
 
 export const secretScanningBody = /* @__PURE__ */ array(
   /* @__PURE__ */ object({
-    token: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(/* @__PURE__ */ maxLength(4_096, 'is too long')),
-    type: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(/* @__PURE__ */ maxLength(256, 'is too long')),
-    url: /* @__PURE__ */ optional(/* @__PURE__ */ string({ error: 'must be a string' }).check(/* @__PURE__ */ maxLength(4_096, 'is too long'))),
-    source: /* @__PURE__ */ optional(/* @__PURE__ */ string({ error: 'must be a string' }).check(/* @__PURE__ */ maxLength(256, 'is too long'))),
+    token: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
+      /* @__PURE__ */ maxLength(4_096, 'is too long'),
+    ),
+    type: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
+      /* @__PURE__ */ maxLength(256, 'is too long'),
+    ),
+    url: /* @__PURE__ */ optional(
+      /* @__PURE__ */ string({ error: 'must be a string' }).check(/* @__PURE__ */ maxLength(4_096, 'is too long')),
+    ),
+    source: /* @__PURE__ */ optional(
+      /* @__PURE__ */ string({ error: 'must be a string' }).check(/* @__PURE__ */ maxLength(256, 'is too long')),
+    ),
   }),
   { error: 'must be a JSON array of matches' },
 ).check(/* @__PURE__ */ maxLength(MAX_REPORTS, `must hold at most ${MAX_REPORTS} matches`));
@@ -51,7 +59,12 @@ export function parseReports(body: string): Report[] {
   const result = secretScanningBody.safeParse(json);
   if (!result.success) throw new ValidationError(fieldErrors(result.error).slice(0, 20));
   // GitHub documents url as possibly empty, and source is informational: both may be missing.
-  return result.data.map((report) => ({ token: report.token, type: report.type, url: report.url ?? '', source: report.source ?? '' }));
+  return result.data.map((report) => ({
+    token: report.token,
+    type: report.type,
+    url: report.url ?? '',
+    source: report.source ?? '',
+  }));
 }
 
 /** Hex SHA-256 of the string as reported, as the protocol's `token_hash`. */

@@ -16,7 +16,12 @@ export function accountCheck(tableName: string, accountId: string, incarnation: 
       TableName: tableName,
       Key: keys.profile(accountId),
       ...expression({
-        condition: all(exists('pk'), equals('type', 'SERVICE_ACCOUNT'), absent('retiring'), equals('incarnation', incarnation)),
+        condition: all(
+          exists('pk'),
+          equals('type', 'SERVICE_ACCOUNT'),
+          absent('retiring'),
+          equals('incarnation', incarnation),
+        ),
       }),
     } as { TableName: string; Key: ItemKey; ConditionExpression: string },
   };

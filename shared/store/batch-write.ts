@@ -16,8 +16,15 @@ export class UnprocessedItemsError extends Error {
  * pause, up to nine attempts per batch. The batches are not one transaction: a failure
  * leaves the earlier ones written.
  */
-export async function batchWrite(client: DynamoDBDocumentClient, tableName: string, requests: WriteRequest[], options: { concurrency?: number } = {}): Promise<void> {
-  const batches = Array.from({ length: Math.ceil(requests.length / 25) }, (_, i) => requests.slice(i * 25, i * 25 + 25));
+export async function batchWrite(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  requests: WriteRequest[],
+  options: { concurrency?: number } = {},
+): Promise<void> {
+  const batches = Array.from({ length: Math.ceil(requests.length / 25) }, (_, i) =>
+    requests.slice(i * 25, i * 25 + 25),
+  );
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {

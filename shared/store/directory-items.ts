@@ -42,13 +42,29 @@ export function directoryItems(directory: Directory): DirectoryItem[] {
       domains: user.domains,
       groups: user.groups,
       adminRoles: user.adminRoles,
-      tokenManagerIn: [...managers].filter(([, users]) => users.has(user.id)).map(([domain]) => domain).sort(),
+      tokenManagerIn: [...managers]
+        .filter(([, users]) => users.has(user.id))
+        .map(([domain]) => domain)
+        .sort(),
     });
     // Listings, so that a page of members or users is one query: the domain's members
     // under the domain, every user under one partition (read by admins only).
-    items.push({ ...keys.listedUser(user.id), entity: 'LISTED_USER', id: user.id, type: user.type, groups: user.groups, domains: user.domains });
+    items.push({
+      ...keys.listedUser(user.id),
+      entity: 'LISTED_USER',
+      id: user.id,
+      type: user.type,
+      groups: user.groups,
+      domains: user.domains,
+    });
     for (const domain of user.domains) {
-      items.push({ ...keys.member(domain, user.id), entity: 'MEMBER', id: user.id, type: user.type, groups: user.groups });
+      items.push({
+        ...keys.member(domain, user.id),
+        entity: 'MEMBER',
+        id: user.id,
+        type: user.type,
+        groups: user.groups,
+      });
     }
   }
   return items;
@@ -94,4 +110,3 @@ export function directoryFromItems(items: DirectoryItem[]): Directory {
   }
   return directory;
 }
-

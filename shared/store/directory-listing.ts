@@ -15,8 +15,15 @@ type Item = Record<string, unknown>;
 const MEMBER_FIELDS = { projection: 'id, #type, groups', names: { '#type': 'type' } };
 const USER_FIELDS = { projection: 'id, #type, groups, domains', names: { '#type': 'type' } };
 
-const member = (item: Item): Member => ({ id: String(item.id), type: item.type as UserType, groups: (item.groups as string[] | undefined) ?? [] });
-const listedUser = (item: Item): ListedUser => ({ ...member(item), domains: (item.domains as string[] | undefined) ?? [] });
+const member = (item: Item): Member => ({
+  id: String(item.id),
+  type: item.type as UserType,
+  groups: (item.groups as string[] | undefined) ?? [],
+});
+const listedUser = (item: Item): ListedUser => ({
+  ...member(item),
+  domains: (item.domains as string[] | undefined) ?? [],
+});
 
 /**
  * Up to `limit` items of a partition whose sort keys start with `prefix`, after `after`
@@ -54,16 +61,33 @@ function toPage<T extends { id: string }>(items: T[], more: boolean): DirectoryP
   return { items, lastId: more ? items.at(-1)?.id : undefined };
 }
 
-export async function listMembers(client: DynamoDBDocumentClient, tableName: string, domain: string, limit: number, afterId?: string): Promise<DirectoryPage<Member>> {
+export async function listMembers(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  domain: string,
+  limit: number,
+  afterId?: string,
+): Promise<DirectoryPage<Member>> {
   // A cursor naming no possible user starts nowhere: an empty page, without a read.
   if (afterId !== undefined && !isDirectoryId(afterId)) return { items: [], lastId: undefined };
   const { pk } = keys.member(domain, '');
   const after = afterId === undefined ? undefined : keys.member(domain, afterId);
-  const { items, more } = await page(client, tableName, { pk, prefix: prefixes.member, after, limit, fields: MEMBER_FIELDS });
+  const { items, more } = await page(client, tableName, {
+    pk,
+    prefix: prefixes.member,
+    after,
+    limit,
+    fields: MEMBER_FIELDS,
+  });
   return toPage(items.map(member), more);
 }
 
-export async function getMember(client: DynamoDBDocumentClient, tableName: string, domain: string, userId: string): Promise<Member | undefined> {
+export async function getMember(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  domain: string,
+  userId: string,
+): Promise<Member | undefined> {
   if (!isDirectoryId(userId)) return undefined;
   const { Item: item } = await client.send(
     new GetCommand({
@@ -77,9 +101,20 @@ export async function getMember(client: DynamoDBDocumentClient, tableName: strin
   return item ? member(item) : undefined;
 }
 
-export async function listUsers(client: DynamoDBDocumentClient, tableName: string, limit: number, afterId?: string): Promise<DirectoryPage<ListedUser>> {
+export async function listUsers(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  limit: number,
+  afterId?: string,
+): Promise<DirectoryPage<ListedUser>> {
   if (afterId !== undefined && !isDirectoryId(afterId)) return { items: [], lastId: undefined };
   const after = afterId === undefined ? undefined : keys.listedUser(afterId);
-  const { items, more } = await page(client, tableName, { pk: userListPartition, prefix: prefixes.user, after, limit, fields: USER_FIELDS });
+  const { items, more } = await page(client, tableName, {
+    pk: userListPartition,
+    prefix: prefixes.user,
+    after,
+    limit,
+    fields: USER_FIELDS,
+  });
   return toPage(items.map(listedUser), more);
 }

@@ -51,7 +51,11 @@ export class DynamoDirectoryStore implements DirectoryStore {
     const [current, { Item: record }] = await Promise.all([
       this.getPrincipal(accountId),
       this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: keys.incarnation(accountId, incarnation), ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: keys.incarnation(accountId, incarnation),
+          ConsistentRead: true,
+        }),
       ),
     ]);
     if (current?.type === 'SERVICE_ACCOUNT' && incarnationName(current.incarnation) === incarnation) return current;
@@ -128,12 +132,18 @@ export class DynamoDirectoryStore implements DirectoryStore {
     });
     const added = desired.filter((item) => !storedByKey.has(itemKey(item)));
     const removed = stored.filter((item) => !desiredKeys.has(itemKey(item)));
-    await this.batchWrite([...removed, ...changed].map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })));
+    await this.batchWrite(
+      [...removed, ...changed].map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })),
+    );
     // A new incarnation's record before its profile: a failure in between leaves a record of
     // an incarnation that never began (it has no events), never an account without one.
     await this.batchWrite(started.map((item) => ({ PutRequest: { Item: item } })));
     await this.batchWrite([...changed, ...added].map((item) => ({ PutRequest: { Item: item } })));
-    return { written: changed.length + added.length, deleted: removed.length, unchanged: desired.length - changed.length - added.length };
+    return {
+      written: changed.length + added.length,
+      deleted: removed.length,
+      unchanged: desired.length - changed.length - added.length,
+    };
   }
 
   /** Every directory item, and the accounts whose token counter exists, in one scan. */
@@ -145,7 +155,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
       const page = await this.client.send(
         new ScanCommand({
           TableName: this.tableName,
-          FilterExpression: 'begins_with(pk, :user) OR begins_with(pk, :domain) OR pk = :userList OR (begins_with(pk, :account) AND sk = :counter)',
+          FilterExpression:
+            'begins_with(pk, :user) OR begins_with(pk, :domain) OR pk = :userList OR (begins_with(pk, :account) AND sk = :counter)',
           ExpressionAttributeValues: {
             ':user': prefixes.user,
             ':domain': prefixes.domain,
@@ -170,7 +181,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
     try {
       await batchWrite(this.client, this.tableName, requests);
     } catch (error) {
-      if (error instanceof UnprocessedItemsError) throw new Error('DynamoDB kept items unprocessed; re-run the import (it is idempotent)', { cause: error });
+      if (error instanceof UnprocessedItemsError)
+        throw new Error('DynamoDB kept items unprocessed; re-run the import (it is idempotent)', { cause: error });
       throw error;
     }
   }

@@ -2,10 +2,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** Builds the document client; the only place that knows how to reach DynamoDB Local. */
-export function createDocumentClient(options: { region: string; endpoint?: string | undefined }): DynamoDBDocumentClient {
+export function createDocumentClient(options: {
+  region: string;
+  endpoint?: string | undefined;
+}): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(options.endpoint
+      ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

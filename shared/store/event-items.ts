@@ -20,7 +20,13 @@ export function eventItem(event: TokenEvent, retentionDays: number): Record<stri
 
 /** The transaction item that writes an event, never over another. */
 export function eventPut(tableName: string, event: TokenEvent, retentionDays: number) {
-  return { Put: { TableName: tableName, Item: eventItem(event, retentionDays), ConditionExpression: 'attribute_not_exists(pk)' } } as const;
+  return {
+    Put: {
+      TableName: tableName,
+      Item: eventItem(event, retentionDays),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  } as const;
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
@@ -49,7 +55,9 @@ export function toEvent(item: Record<string, unknown>): TokenEvent {
     userAgent: text(item.userAgent),
     changes: (item.changes ?? {}) as Record<string, FieldChange>,
     ...(typeof item.details === 'object' && item.details !== null ? { details: item.details as EventDetails } : {}),
-    ...(typeof item.exchange === 'object' && item.exchange !== null ? { exchange: item.exchange as ExchangeDetails } : {}),
+    ...(typeof item.exchange === 'object' && item.exchange !== null
+      ? { exchange: item.exchange as ExchangeDetails }
+      : {}),
     ...(typeof item.policy === 'object' && item.policy !== null ? { policy: item.policy as FederationPolicy } : {}),
     ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
   };

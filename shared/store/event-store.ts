@@ -54,7 +54,8 @@ export class DynamoTokenEvents implements TokenEvents {
       startKey = result.LastEvaluatedKey;
       if (events.length > query.limit || !startKey) break;
     }
-    if (events.length > query.limit) return { events: events.slice(0, query.limit), lastId: events[query.limit - 1]!.id };
+    if (events.length > query.limit)
+      return { events: events.slice(0, query.limit), lastId: events[query.limit - 1]!.id };
     // A short page: more may follow only if DynamoDB stopped before the partition's end.
     return { events, lastId: startKey === undefined ? undefined : String(startKey.sk).slice(prefixes.event.length) };
   }

@@ -12,7 +12,8 @@ import { accountCheck } from './account-check.js';
 import { newTokenItems } from './token-items.js';
 import { TransactionCancelled, transact } from './transactions.js';
 
-const replayKey = (issuer: string, jti: string) => keys.replay(createHash('sha256').update(`${issuer}\n${jti}`, 'utf8').digest('base64url'));
+const replayKey = (issuer: string, jti: string) =>
+  keys.replay(createHash('sha256').update(`${issuer}\n${jti}`, 'utf8').digest('base64url'));
 
 /**
  * Used subject tokens, one item per issuer and `jti`, kept until the token's `exp` (then
@@ -43,7 +44,9 @@ export class DynamoReplayGuard implements ReplayGuard {
   }
 
   async used(issuer: string, jti: string, now: Date): Promise<boolean> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: replayKey(issuer, jti), ConsistentRead: true }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: replayKey(issuer, jti), ConsistentRead: true }),
+    );
     return Item !== undefined && Number(Item[TTL_ATTRIBUTE]) >= Math.floor(now.getTime() / 1000);
   }
 }
@@ -61,8 +64,14 @@ export class DynamoExchangeRecords implements ExchangeRecords {
     try {
       await transact(this.client, [
         ['event', eventPut(this.tableName, event, this.auditRetentionDays)],
-        ['token', { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } }],
-        ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } }],
+        [
+          'token',
+          { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } },
+        ],
+        [
+          'credential',
+          { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } },
+        ],
         ['account', accountCheck(this.tableName, policy.serviceAccountId, policy.incarnation)],
         [
           'policy',
@@ -70,7 +79,9 @@ export class DynamoExchangeRecords implements ExchangeRecords {
             ConditionCheck: {
               TableName: this.tableName,
               Key: keys.policy(policy.serviceAccountId, policy.policyId),
-              ...expression({ condition: all(exists('pk'), absent('pendingSince'), equals('apiKeyId', policy.apiKeyId)) }),
+              ...expression({
+                condition: all(exists('pk'), absent('pendingSince'), equals('apiKeyId', policy.apiKeyId)),
+              }),
             } as { TableName: string; Key: { pk: string; sk: string }; ConditionExpression: string },
           },
         ],
@@ -86,7 +97,11 @@ export class DynamoExchangeRecords implements ExchangeRecords {
 
   async refused(event: TokenEvent): Promise<void> {
     await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: eventItem(event, this.auditRetentionDays), ...expression({ condition: absent('pk') }) }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: eventItem(event, this.auditRetentionDays),
+        ...expression({ condition: absent('pk') }),
+      }),
     );
   }
 }

@@ -27,11 +27,16 @@ export class DynamoTokenExposures implements TokenExposures {
   async credentials(lookupIds: string[]): Promise<Map<string, TokenCredential & { pendingSince?: string }>> {
     const found = new Map<string, TokenCredential & { pendingSince?: string }>();
     for (let start = 0; start < lookupIds.length; start += BATCH) {
-      let pending: Record<string, unknown>[] = lookupIds.slice(start, start + BATCH).map((lookupId) => ({ ...keys.credential(lookupId) }));
+      let pending: Record<string, unknown>[] = lookupIds
+        .slice(start, start + BATCH)
+        .map((lookupId) => ({ ...keys.credential(lookupId) }));
       for (let round = 0; pending.length > 0; round++) {
         if (round >= ROUNDS) throw new Error(`${pending.length} credential read(s) left unprocessed`);
-        const result = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
-        for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.lookupId), toCredential(item));
+        const result = await this.client.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? [])
+          found.set(String(item.lookupId), toCredential(item));
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }
@@ -51,7 +56,11 @@ export class DynamoTokenExposures implements TokenExposures {
               Key: keys.credential(credential.lookupId),
               ...updateExpression({
                 set: { ...set, exposedAt: at },
-                condition: all(exists('pk'), equals('secretHash', credential.secretHash), equals('previousSecretHash', credential.previousSecretHash)),
+                condition: all(
+                  exists('pk'),
+                  equals('secretHash', credential.secretHash),
+                  equals('previousSecretHash', credential.previousSecretHash),
+                ),
               }),
             },
           },

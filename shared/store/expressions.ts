@@ -14,11 +14,26 @@ export interface Placeholders {
 /** A condition, rendered against the placeholders of the expression it is part of. */
 export type Condition = (p: Placeholders) => string;
 
-export const exists = (attribute: string): Condition => (p) => `attribute_exists(${p.name(attribute)})`;
-export const absent = (attribute: string): Condition => (p) => `attribute_not_exists(${p.name(attribute)})`;
-export const lessThan = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} < ${p.value(value)}`;
-export const differs = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} <> ${p.value(value)}`;
-export const atMost = (attribute: string, value: unknown): Condition => (p) => `${p.name(attribute)} <= ${p.value(value)}`;
+export const exists =
+  (attribute: string): Condition =>
+  (p) =>
+    `attribute_exists(${p.name(attribute)})`;
+export const absent =
+  (attribute: string): Condition =>
+  (p) =>
+    `attribute_not_exists(${p.name(attribute)})`;
+export const lessThan =
+  (attribute: string, value: unknown): Condition =>
+  (p) =>
+    `${p.name(attribute)} < ${p.value(value)}`;
+export const differs =
+  (attribute: string, value: unknown): Condition =>
+  (p) =>
+    `${p.name(attribute)} <> ${p.value(value)}`;
+export const atMost =
+  (attribute: string, value: unknown): Condition =>
+  (p) =>
+    `${p.name(attribute)} <= ${p.value(value)}`;
 
 /**
  * The attribute holds exactly `value`: `undefined` means absent, `null` means absent or
@@ -26,12 +41,20 @@ export const atMost = (attribute: string, value: unknown): Condition => (p) => `
  */
 export function equals(attribute: string, value: unknown): Condition {
   if (value === undefined) return absent(attribute);
-  if (value === null) return (p) => `(attribute_not_exists(${p.name(attribute)}) OR attribute_type(${p.name(attribute)}, ${p.value('NULL')}))`;
+  if (value === null)
+    return (p) =>
+      `(attribute_not_exists(${p.name(attribute)}) OR attribute_type(${p.name(attribute)}, ${p.value('NULL')}))`;
   return (p) => `${p.name(attribute)} = ${p.value(value)}`;
 }
 
-export const all = (...conditions: Condition[]): Condition => (p) => conditions.map((condition) => condition(p)).join(' AND ');
-export const either = (...conditions: Condition[]): Condition => (p) => `(${conditions.map((condition) => condition(p)).join(' OR ')})`;
+export const all =
+  (...conditions: Condition[]): Condition =>
+  (p) =>
+    conditions.map((condition) => condition(p)).join(' AND ');
+export const either =
+  (...conditions: Condition[]): Condition =>
+  (p) =>
+    `(${conditions.map((condition) => condition(p)).join(' OR ')})`;
 
 export interface ExpressionParts {
   UpdateExpression?: string;
@@ -83,15 +106,19 @@ export function expression(spec: UpdateSpec): ExpressionParts {
   const sets = Object.entries(spec.set ?? {})
     .filter(([, value]) => value !== undefined)
     .map(([attribute, value]) => `${placeholders.name(attribute)} = ${placeholders.value(value)}`);
-  for (const [target, source] of Object.entries(spec.copy ?? {})) sets.push(`${placeholders.name(target)} = ${placeholders.name(source)}`);
+  for (const [target, source] of Object.entries(spec.copy ?? {}))
+    sets.push(`${placeholders.name(target)} = ${placeholders.name(source)}`);
   for (const [attribute, value] of Object.entries(spec.setIfAbsent ?? {})) {
     const name = placeholders.name(attribute);
     sets.push(`${name} = if_not_exists(${name}, ${placeholders.value(value)})`);
   }
   if (sets.length > 0) clauses.push(`SET ${sets.join(', ')}`);
-  const adds = Object.entries(spec.add ?? {}).map(([attribute, by]) => `${placeholders.name(attribute)} ${placeholders.value(by)}`);
+  const adds = Object.entries(spec.add ?? {}).map(
+    ([attribute, by]) => `${placeholders.name(attribute)} ${placeholders.value(by)}`,
+  );
   if (adds.length > 0) clauses.push(`ADD ${adds.join(', ')}`);
-  if (spec.remove && spec.remove.length > 0) clauses.push(`REMOVE ${spec.remove.map((attribute) => placeholders.name(attribute)).join(', ')}`);
+  if (spec.remove && spec.remove.length > 0)
+    clauses.push(`REMOVE ${spec.remove.map((attribute) => placeholders.name(attribute)).join(', ')}`);
   const condition = spec.condition?.(placeholders);
   return {
     ...(clauses.length > 0 ? { UpdateExpression: clauses.join(' ') } : {}),

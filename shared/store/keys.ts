@@ -69,7 +69,10 @@ export const keys = {
     pk: `${EVENTS}${accountId}`,
     sk: `${INCARNATION}${incarnation}`,
   }),
-  policy: (accountId: string, policyId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: `${POLICY}${policyId}` }),
+  policy: (accountId: string, policyId: string): ItemKey => ({
+    pk: `${ACCOUNT}${accountId}`,
+    sk: `${POLICY}${policyId}`,
+  }),
   policyCounter: (accountId: string): ItemKey => ({ pk: `${ACCOUNT}${accountId}`, sk: 'FEDCOUNTER' }),
   /** `digest`: of the issuer and the jti together, so that issuers cannot collide and any jti fits a key. */
   replay: (digest: string): ItemKey => ({ pk: `${REPLAY}${digest}`, sk: 'JTI' }),
@@ -139,7 +142,8 @@ export const isTokenItem = (item: ItemKey): boolean => item.pk.startsWith(ACCOUN
 export const userListPartition = USER_LIST;
 
 /** Whether an item belongs to the directory (users, domains, roles, bundles, members, the user list). */
-export const isDirectoryItem = (item: ItemKey): boolean => item.pk.startsWith(USER) || item.pk.startsWith(DOMAIN) || item.pk === USER_LIST;
+export const isDirectoryItem = (item: ItemKey): boolean =>
+  item.pk.startsWith(USER) || item.pk.startsWith(DOMAIN) || item.pk === USER_LIST;
 
 /** Name of the TTL attribute (epoch seconds) on token items. */
 export const TTL_ATTRIBUTE = 'expiresAtTtl';

@@ -19,7 +19,8 @@ export async function backfillLifecycle(client: DynamoDBDocumentClient, tableNam
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,
-        FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token) AND attribute_not_exists(lifecycleShard) AND attribute_not_exists(federation)',
+        FilterExpression:
+          'begins_with(pk, :account) AND begins_with(sk, :token) AND attribute_not_exists(lifecycleShard) AND attribute_not_exists(federation)',
         ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
         ExclusiveStartKey: startKey,
       }),
@@ -35,7 +36,11 @@ export async function backfillLifecycle(client: DynamoDBDocumentClient, tableNam
             TableName: tableName,
             Key: keys.token(String(item.serviceAccountId), String(item.name)),
             ...updateExpression({
-              set: { lifecycleShard: lifecycleShard(lookupId), noticeAt, activeDay: active ? utcDay(lastActive) : undefined },
+              set: {
+                lifecycleShard: lifecycleShard(lookupId),
+                noticeAt,
+                activeDay: active ? utcDay(lastActive) : undefined,
+              },
               condition: all(equals('lookupId', lookupId), absent('lifecycleShard'), equals('status', item.status)),
             }),
           }),

@@ -71,7 +71,12 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
   /** The token an index entry names, with its incarnation. */
   private async tokenOf(item: Record<string, unknown>) {
     const incarnation = await this.incarnationOf(item);
-    return { serviceAccountId: String(item.serviceAccountId), name: String(item.name), lookupId: String(item.lookupId), ...incarnation };
+    return {
+      serviceAccountId: String(item.serviceAccountId),
+      name: String(item.name),
+      lookupId: String(item.lookupId),
+      ...incarnation,
+    };
   }
 
   async *dueNotices(now: Date): AsyncIterable<DueNotice> {
@@ -82,7 +87,11 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
 
   async *idleTokens(beforeDay: string): AsyncIterable<IdleToken> {
     for await (const item of this.query(LIFECYCLE_INDEXES.idle, '<', beforeDay)) {
-      yield { ...(await this.tokenOf(item)), status: item.status as IdleToken['status'], activeDay: String(item.activeDay) };
+      yield {
+        ...(await this.tokenOf(item)),
+        status: item.status as IdleToken['status'],
+        activeDay: String(item.activeDay),
+      };
     }
   }
 
@@ -98,7 +107,10 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
           Update: {
             TableName: this.tableName,
             Key: keys.token(due.serviceAccountId, due.name),
-            ...updateExpression({ ...update, condition: all(equals('lookupId', due.lookupId), equals('noticeAt', due.noticeAt)) }),
+            ...updateExpression({
+              ...update,
+              condition: all(equals('lookupId', due.lookupId), equals('noticeAt', due.noticeAt)),
+            }),
           },
         },
       ],
@@ -119,12 +131,26 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
             ...updateExpression({
               set,
               remove: ['activeDay'],
-              condition: all(equals('lookupId', token.lookupId), equals('status', 'ACTIVE'), lessThan('activeDay', beforeDay), absent('pendingSince')),
+              condition: all(
+                equals('lookupId', token.lookupId),
+                equals('status', 'ACTIVE'),
+                lessThan('activeDay', beforeDay),
+                absent('pendingSince'),
+              ),
             }),
           },
         },
       ],
-      ['credential', { Update: { TableName: this.tableName, Key: keys.credential(token.lookupId), ...updateExpression({ set, condition: exists('pk') }) } }],
+      [
+        'credential',
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: keys.credential(token.lookupId),
+            ...updateExpression({ set, condition: exists('pk') }),
+          },
+        },
+      ],
     ]);
   }
 
@@ -134,7 +160,14 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.token(token.serviceAccountId, token.name),
-          ...updateExpression({ remove: ['activeDay'], condition: all(equals('lookupId', token.lookupId), atMost('activeDay', token.activeDay), differs('status', 'ACTIVE')) }),
+          ...updateExpression({
+            remove: ['activeDay'],
+            condition: all(
+              equals('lookupId', token.lookupId),
+              atMost('activeDay', token.activeDay),
+              differs('status', 'ACTIVE'),
+            ),
+          }),
         }),
       );
     } catch (error) {
@@ -149,7 +182,11 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
       await transact(this.client, items);
       return true;
     } catch (error) {
-      if (error instanceof TransactionCancelled && (error.failed('token') || error.failed('credential') || error.conflicted)) return false;
+      if (
+        error instanceof TransactionCancelled &&
+        (error.failed('token') || error.failed('credential') || error.conflicted)
+      )
+        return false;
       throw error instanceof TransactionCancelled ? error.cause : error;
     }
   }

@@ -1,5 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentUpdateError, PolicyLimitReachedError, PolicyNotFoundError, ServiceAccountNotFoundError } from '../errors.js';
+import {
+  ConcurrentUpdateError,
+  PolicyLimitReachedError,
+  PolicyNotFoundError,
+  ServiceAccountNotFoundError,
+} from '../errors.js';
 import type { PolicyStore } from '../federation/ports.js';
 import type { StoredPolicy } from '../federation/policy.js';
 import type { TokenEvent } from '../model.js';
@@ -28,7 +33,9 @@ const POLICY_FIELDS = [
 ] as const;
 
 export function toStoredPolicy(item: Record<string, unknown>): StoredPolicy {
-  const policy = Object.fromEntries(POLICY_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as StoredPolicy;
+  const policy = Object.fromEntries(
+    POLICY_FIELDS.map((field) => [field, item[field] ?? null]),
+  ) as unknown as StoredPolicy;
   // Policies made before `jwksHosts` existed trust the issuer's own host only.
   const jwksHosts = Array.isArray(item.jwksHosts) ? (item.jwksHosts as string[]) : [];
   const pending = typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {};
@@ -57,7 +64,16 @@ export class DynamoPolicyStore implements PolicyStore {
     try {
       await transact(this.client, [
         ...this.eventItems(event),
-        ['policy', { Put: { TableName: this.tableName, Item: { ...keys.policy(accountId, policy.policyId), ...policy }, ...expression({ condition: absent('pk') }) } }],
+        [
+          'policy',
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...keys.policy(accountId, policy.policyId), ...policy },
+              ...expression({ condition: absent('pk') }),
+            },
+          },
+        ],
         ['account', accountCheck(this.tableName, accountId, policy.incarnation)],
         [
           'counter',
@@ -65,7 +81,10 @@ export class DynamoPolicyStore implements PolicyStore {
             Update: {
               TableName: this.tableName,
               Key: keys.policyCounter(accountId),
-              ...updateExpression({ add: { policyCount: 1 }, condition: either(absent('policyCount'), lessThan('policyCount', limit)) }),
+              ...updateExpression({
+                add: { policyCount: 1 },
+                condition: either(absent('policyCount'), lessThan('policyCount', limit)),
+              }),
             },
           },
         ],
@@ -128,7 +147,9 @@ export class DynamoPolicyStore implements PolicyStore {
   }
 
   async get(accountId: string, policyId: string): Promise<StoredPolicy | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.policy(accountId, policyId), ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.policy(accountId, policyId), ConsistentRead: true }),
+    );
     return result.Item ? toStoredPolicy(result.Item) : undefined;
   }
 
@@ -147,7 +168,16 @@ export class DynamoPolicyStore implements PolicyStore {
             },
           },
         ],
-        ['counter', { Update: { TableName: this.tableName, Key: keys.policyCounter(policy.serviceAccountId), ...updateExpression({ add: { policyCount: -1 } }) } }],
+        [
+          'counter',
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.policyCounter(policy.serviceAccountId),
+              ...updateExpression({ add: { policyCount: -1 } }),
+            },
+          },
+        ],
       ]);
     } catch (error) {
       if (error instanceof TransactionCancelled && error.failed('policy')) throw new PolicyNotFoundError();

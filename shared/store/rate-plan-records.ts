@@ -1,4 +1,10 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { BridgeKey, RatePlanRecord, RatePlanRecords, RecordedPlan } from '../ratelimit/plan-records.js';
 import { absent, all, either, equals, expression, lessThan, updateExpression } from './expressions.js';
 import { keys, ratePlanPartition } from './keys.js';
@@ -8,7 +14,8 @@ const READY = 'READY' as const;
 
 function recordedPlan(item: Record<string, unknown>): RecordedPlan {
   const bridge = item.bridge as Partial<BridgeKey> | undefined;
-  const valid = typeof bridge?.keyId === 'string' && typeof bridge.usageKey === 'string' && typeof bridge.readyAt === 'string';
+  const valid =
+    typeof bridge?.keyId === 'string' && typeof bridge.usageKey === 'string' && typeof bridge.readyAt === 'string';
   return { planId: item.planId as string, ...(valid ? { bridge: bridge as BridgeKey } : {}) };
 }
 
@@ -40,7 +47,9 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
   ) {}
 
   async planOf(rps: number): Promise<RecordedPlan | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }),
+    );
     return Item?.state === READY && typeof Item.planId === 'string' ? recordedPlan(Item) : undefined;
   }
 
@@ -61,7 +70,12 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
         const rps = Number(item.rps);
         if (!Number.isInteger(rps)) continue;
         if (item.state === READY && typeof item.planId === 'string') {
-          records.push({ rps, state: READY, ...recordedPlan(item), ...(typeof item.emptySince === 'string' ? { emptySince: item.emptySince } : {}) });
+          records.push({
+            rps,
+            state: READY,
+            ...recordedPlan(item),
+            ...(typeof item.emptySince === 'string' ? { emptySince: item.emptySince } : {}),
+          });
         } else if (item.state === CREATING && typeof item.claimedAt === 'string') {
           records.push({ rps, state: CREATING, claimedAt: item.claimedAt });
         }
@@ -72,33 +86,42 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
   }
 
   async claim(rps: number, owner: string, at: Date, staleBefore: Date): Promise<boolean> {
-    return this.orReadBack(rps, (item) => item?.state === CREATING && item.owner === owner, () =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.ratePlan(rps),
-          ...updateExpression({
-            set: { rps, state: CREATING, owner, claimedAt: at.toISOString() },
-            condition: either(absent('pk'), all(equals('state', CREATING), lessThan('claimedAt', staleBefore.toISOString()))),
+    return this.orReadBack(
+      rps,
+      (item) => item?.state === CREATING && item.owner === owner,
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.ratePlan(rps),
+            ...updateExpression({
+              set: { rps, state: CREATING, owner, claimedAt: at.toISOString() },
+              condition: either(
+                absent('pk'),
+                all(equals('state', CREATING), lessThan('claimedAt', staleBefore.toISOString())),
+              ),
+            }),
           }),
-        }),
-      ),
+        ),
     );
   }
 
   async complete(rps: number, owner: string, plan: RecordedPlan, at: Date): Promise<boolean> {
-    return this.orReadBack(rps, (item) => item?.state === READY && item.planId === plan.planId, () =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.ratePlan(rps),
-          ...updateExpression({
-            set: { state: READY, planId: plan.planId, bridge: plan.bridge, createdAt: at.toISOString() },
-            remove: ['owner', 'claimedAt'],
-            condition: all(equals('state', CREATING), equals('owner', owner)),
+    return this.orReadBack(
+      rps,
+      (item) => item?.state === READY && item.planId === plan.planId,
+      () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.ratePlan(rps),
+            ...updateExpression({
+              set: { state: READY, planId: plan.planId, bridge: plan.bridge, createdAt: at.toISOString() },
+              remove: ['owner', 'claimedAt'],
+              condition: all(equals('state', CREATING), equals('owner', owner)),
+            }),
           }),
-        }),
-      ),
+        ),
     );
   }
 
@@ -106,11 +129,17 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
    * A conditional write whose answer may be lost (DynamoDB committed, the client saw an
    * error): read back, and count it done if the item shows it. Otherwise the error stands.
    */
-  private async orReadBack(rps: number, took: (item: Record<string, unknown> | undefined) => boolean, write: () => Promise<unknown>): Promise<boolean> {
+  private async orReadBack(
+    rps: number,
+    took: (item: Record<string, unknown> | undefined) => boolean,
+    write: () => Promise<unknown>,
+  ): Promise<boolean> {
     try {
       return await conditional(write);
     } catch (error) {
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }));
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }),
+      );
       if (took(Item)) return true;
       throw error;
     }
@@ -147,7 +176,11 @@ export class DynamoRatePlanRecords implements RatePlanRecords {
   setBridge(rps: number, planId: string, bridge: BridgeKey): Promise<boolean> {
     return conditional(() =>
       this.client.send(
-        new UpdateCommand({ TableName: this.tableName, Key: keys.ratePlan(rps), ...updateExpression({ set: { bridge }, condition: equals('planId', planId) }) }),
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.ratePlan(rps),
+          ...updateExpression({ set: { bridge }, condition: equals('planId', planId) }),
+        }),
       ),
     );
   }

@@ -33,7 +33,9 @@ function indexDefinitions() {
   }));
 }
 
-const INDEX_ATTRIBUTES = [...new Set(LIFECYCLE_INDEX_SPECS.flatMap((index) => [index.partitionKey, index.sortKey]))].map((name) => ({
+const INDEX_ATTRIBUTES = [
+  ...new Set(LIFECYCLE_INDEX_SPECS.flatMap((index) => [index.partitionKey, index.sortKey])),
+].map((name) => ({
   AttributeName: name,
   AttributeType: 'S' as const,
 }));
@@ -53,7 +55,11 @@ export interface TableOptions {
 }
 
 /** Creates the table if it is missing (local runtime and tests; the stack owns it in AWS). */
-export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClient, tableName: string, options: TableOptions = {}): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient | DynamoDBDocumentClient,
+  tableName: string,
+  options: TableOptions = {},
+): Promise<void> {
   const stream = options.stream ?? true;
   try {
     await (client as DynamoDBClient).send(
@@ -81,7 +87,8 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
       }),
     );
   } catch (error) {
-    if (!(error instanceof ResourceInUseException) && (error as { name?: string }).name !== 'ResourceInUseException') throw error;
+    if (!(error instanceof ResourceInUseException) && (error as { name?: string }).name !== 'ResourceInUseException')
+      throw error;
   }
   // Backfilling an index of a large table kept under .local/ can take a while.
   const deadline = Date.now() + 60_000;
@@ -97,10 +104,16 @@ export async function ensureTable(client: DynamoDBClient | DynamoDBDocumentClien
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
-      const missing = indexDefinitions().find((index) => !Table.GlobalSecondaryIndexes?.some((existing) => existing.IndexName === index.IndexName));
+      const missing = indexDefinitions().find(
+        (index) => !Table.GlobalSecondaryIndexes?.some((existing) => existing.IndexName === index.IndexName),
+      );
       if (missing) {
         await (client as DynamoDBClient).send(
-          new UpdateTableCommand({ TableName: tableName, AttributeDefinitions: INDEX_ATTRIBUTES, GlobalSecondaryIndexUpdates: [{ Create: missing }] }),
+          new UpdateTableCommand({
+            TableName: tableName,
+            AttributeDefinitions: INDEX_ATTRIBUTES,
+            GlobalSecondaryIndexUpdates: [{ Create: missing }],
+          }),
         );
         continue;
       }

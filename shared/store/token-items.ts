@@ -32,8 +32,15 @@ const BINDING_FIELDS = ['apiKeyId', 'usageKey', 'keyReadyAt', 'fallbackUsageKey'
 export const SHARED_FIELDS = ['status', 'maxRps', ...BINDING_FIELDS] as const;
 
 /** The attributes a binding sets (all undefined for none: removed on update). */
-export function bindingFields(binding: TokenBinding | null | undefined): Record<(typeof BINDING_FIELDS)[number], string | undefined> {
-  return { apiKeyId: binding?.apiKeyId, usageKey: binding?.usageKey, keyReadyAt: binding?.keyReadyAt, fallbackUsageKey: binding?.fallbackUsageKey };
+export function bindingFields(
+  binding: TokenBinding | null | undefined,
+): Record<(typeof BINDING_FIELDS)[number], string | undefined> {
+  return {
+    apiKeyId: binding?.apiKeyId,
+    usageKey: binding?.usageKey,
+    keyReadyAt: binding?.keyReadyAt,
+    fallbackUsageKey: binding?.fallbackUsageKey,
+  };
 }
 
 /** The key binding stored on an item, when it has one. */
@@ -60,20 +67,36 @@ function retiredSecretsOf(value: unknown): RetiredSecret[] {
 
 /** A listed token item as the domain sees it, with its key binding when it has one. */
 export function toStoredToken(item: Record<string, unknown>): StoredToken {
-  const record = Object.fromEntries(RECORD_FIELDS.map((field) => [field, item[field] ?? null])) as unknown as TokenRecord;
+  const record = Object.fromEntries(
+    RECORD_FIELDS.map((field) => [field, item[field] ?? null]),
+  ) as unknown as TokenRecord;
   if (!isPreviousSecret(record.previousSecret)) record.previousSecret = null;
   const federation = item.federation as TokenRecord['federation'] | undefined;
-  if (typeof federation?.policyId === 'string') record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
+  if (typeof federation?.policyId === 'string')
+    record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
   if (typeof item.incarnation === 'string') record.incarnation = item.incarnation;
-  return { ...record, ...bindingOf(item), ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}) };
+  return {
+    ...record,
+    ...bindingOf(item),
+    ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
+  };
 }
 
 /** The record alone, without the binding (what lists hand out). */
-export function withoutBinding({ apiKeyId: _id, usageKey: _key, keyReadyAt: _ready, fallbackUsageKey: _fallback, pendingSince: _pending, ...record }: StoredToken): TokenRecord {
+export function withoutBinding({
+  apiKeyId: _id,
+  usageKey: _key,
+  keyReadyAt: _ready,
+  fallbackUsageKey: _fallback,
+  pendingSince: _pending,
+  ...record
+}: StoredToken): TokenRecord {
   return record;
 }
 
-export function toCredential(item: Record<string, unknown>): TokenCredential & Partial<TokenBinding> & { pendingSince?: string } {
+export function toCredential(
+  item: Record<string, unknown>,
+): TokenCredential & Partial<TokenBinding> & { pendingSince?: string } {
   return {
     lookupId: item.lookupId as string,
     serviceAccountId: item.serviceAccountId as string,
@@ -100,7 +123,9 @@ export function toCredential(item: Record<string, unknown>): TokenCredential & P
  * each CI job's token would bury the ones owners need. Without a shard it is in neither
  * index, whatever else is later set on it.
  */
-export function lifecycleFields(record: Pick<TokenRecord, 'lookupId' | 'expiresAt' | 'createdAt' | 'status' | 'federation'>): Record<string, string> {
+export function lifecycleFields(
+  record: Pick<TokenRecord, 'lookupId' | 'expiresAt' | 'createdAt' | 'status' | 'federation'>,
+): Record<string, string> {
   if (record.federation) return {};
   const noticeAt = nextNoticeAt(record.expiresAt, record.createdAt);
   return {
@@ -111,11 +136,21 @@ export function lifecycleFields(record: Pick<TokenRecord, 'lookupId' | 'expiresA
 }
 
 /** Both items of a new token. */
-export function newTokenItems({ record, secretHash, removeAfter, binding, pendingSince }: NewToken): { token: Record<string, unknown>; credential: Record<string, unknown> } {
+export function newTokenItems({ record, secretHash, removeAfter, binding, pendingSince }: NewToken): {
+  token: Record<string, unknown>;
+  credential: Record<string, unknown>;
+} {
   const ttl = removeAfter === null ? {} : { [TTL_ATTRIBUTE]: removeAfter };
   const pending = pendingSince === undefined ? {} : { pendingSince };
   return {
-    token: { ...keys.token(record.serviceAccountId, record.name), ...record, ...lifecycleFields(record), ...binding, ...ttl, ...pending },
+    token: {
+      ...keys.token(record.serviceAccountId, record.name),
+      ...record,
+      ...lifecycleFields(record),
+      ...binding,
+      ...ttl,
+      ...pending,
+    },
     credential: {
       ...keys.credential(record.lookupId),
       lookupId: record.lookupId,

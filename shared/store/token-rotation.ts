@@ -26,7 +26,9 @@ export function rotationItems(
   credential: TokenCredential,
   rotation: Rotation,
 ) {
-  const settled: Condition[] = rotation.force ? [] : [either(equals('previousSecret', null), atMost('previousSecret.validUntil', rotation.rotatedAt))];
+  const settled: Condition[] = rotation.force
+    ? []
+    : [either(equals('previousSecret', null), atMost('previousSecret.validUntil', rotation.rotatedAt))];
   const retired = retiredAfterRotation(credential, rotation.rotatedAt);
   return [
     [
@@ -36,7 +38,12 @@ export function rotationItems(
           TableName: tableName,
           Key: keys.token(current.serviceAccountId, current.name),
           ...updateExpression({
-            set: { rotatedAt: rotation.rotatedAt, rotatedBy: rotation.rotatedBy, previousSecret: rotation.previous, updatedAt: rotation.rotatedAt },
+            set: {
+              rotatedAt: rotation.rotatedAt,
+              rotatedBy: rotation.rotatedBy,
+              previousSecret: rotation.previous,
+              updatedAt: rotation.rotatedAt,
+            },
             condition: all(
               equals('lookupId', current.lookupId),
               absent('pendingSince'),

@@ -1,12 +1,26 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentUpdateError, RotationInProgressError, ServiceAccountNotFoundError, TokenLimitReachedError, TokenNameTakenError, TokenNotFoundError } from '../errors.js';
+import {
+  ConcurrentUpdateError,
+  RotationInProgressError,
+  ServiceAccountNotFoundError,
+  TokenLimitReachedError,
+  TokenNameTakenError,
+  TokenNotFoundError,
+} from '../errors.js';
 import type { TokenCredential, TokenEvent } from '../model.js';
 import type { NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
 import { eventPut } from './event-items.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
 import { accountPartition, type ItemKey, keys, prefixes, utcDay } from './keys.js';
 import { accountCheck } from './account-check.js';
-import { bindingFields, newTokenItems, SHARED_FIELDS, toCredential, toStoredToken, withoutBinding } from './token-items.js';
+import {
+  bindingFields,
+  newTokenItems,
+  SHARED_FIELDS,
+  toCredential,
+  toStoredToken,
+  withoutBinding,
+} from './token-items.js';
 import { rotationItems } from './token-rotation.js';
 import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
 import { TransactionCancelled, transact } from './transactions.js';
@@ -18,7 +32,9 @@ import { TransactionCancelled, transact } from './transactions.js';
  */
 function idleIndexChange(before: string, after: string, at: string, set: Record<string, unknown>, remove: string[]) {
   if (before === after) return { set, remove };
-  return after === 'ACTIVE' ? { set: { ...set, activeDay: utcDay(at) }, remove } : { set, remove: [...remove, 'activeDay'] };
+  return after === 'ACTIVE'
+    ? { set: { ...set, activeDay: utcDay(at) }, remove }
+    : { set, remove: [...remove, 'activeDay'] };
 }
 
 /** Attempts of a rotation's writes that conflicted with another transaction, before a 409. */
@@ -41,7 +57,14 @@ export class DynamoTokenStore implements TokenStore {
 
   /** The event's transaction item, when there is an event. */
   private withEvent(event: TokenEvent | undefined) {
-    return event ? [['event', eventPut(this.tableName, event, this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS)] as const] : [];
+    return event
+      ? [
+          [
+            'event',
+            eventPut(this.tableName, event, this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),
+          ] as const,
+        ]
+      : [];
   }
 
   async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
@@ -50,8 +73,14 @@ export class DynamoTokenStore implements TokenStore {
     try {
       await transact(this.client, [
         ...this.withEvent(event),
-        ['token', { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } }],
-        ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } }],
+        [
+          'token',
+          { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } },
+        ],
+        [
+          'credential',
+          { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } },
+        ],
         // The account must be, at this moment, a service account that is not leaving the
         // directory: a token never outlives its account (an import retires the account
         // before it sweeps its tokens, so a create racing the import either fails here or
@@ -80,7 +109,8 @@ export class DynamoTokenStore implements TokenStore {
       if (error.failed('counter')) throw new TokenLimitReachedError(limit);
       // A lookup id (or event id) already taken: their random bits make it a race with
       // itself (an SDK retry), so the client may retry.
-      if (error.failed('credential') || error.failed('event') || error.conflicted) throw new ConcurrentUpdateError({ cause: error });
+      if (error.failed('credential') || error.failed('event') || error.conflicted)
+        throw new ConcurrentUpdateError({ cause: error });
       throw error.cause;
     }
   }
@@ -96,7 +126,11 @@ export class DynamoTokenStore implements TokenStore {
             Update: {
               TableName: this.tableName,
               Key: keys.token(token.serviceAccountId, token.name),
-              ...updateExpression({ set, remove: ['pendingSince'], condition: all(equals('lookupId', token.lookupId), exists('pendingSince'), absent('apiKeyId')) }),
+              ...updateExpression({
+                set,
+                remove: ['pendingSince'],
+                condition: all(equals('lookupId', token.lookupId), exists('pendingSince'), absent('apiKeyId')),
+              }),
             },
           },
         ],
@@ -106,7 +140,11 @@ export class DynamoTokenStore implements TokenStore {
             Update: {
               TableName: this.tableName,
               Key: keys.credential(token.lookupId),
-              ...updateExpression({ set, remove: ['pendingSince'], condition: all(exists('pk'), exists('pendingSince')) }),
+              ...updateExpression({
+                set,
+                remove: ['pendingSince'],
+                condition: all(exists('pk'), exists('pendingSince')),
+              }),
             },
           },
         ],
@@ -114,7 +152,11 @@ export class DynamoTokenStore implements TokenStore {
       return true;
     } catch (error) {
       if (error instanceof TransactionCancelled && error.anyFailed) return false;
-      throw error instanceof TransactionCancelled ? (error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause) : error;
+      throw error instanceof TransactionCancelled
+        ? error.conflicted
+          ? new ConcurrentUpdateError({ cause: error })
+          : error.cause
+        : error;
     }
   }
 
@@ -136,11 +178,18 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async get(accountId: string, name: string): Promise<StoredToken | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.token(accountId, name), ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.token(accountId, name), ConsistentRead: true }),
+    );
     return result.Item ? toStoredToken(result.Item) : undefined;
   }
 
-  async update(current: StoredToken, changes: TokenChanges, updatedAt: string, event?: TokenEvent): Promise<StoredToken> {
+  async update(
+    current: StoredToken,
+    changes: TokenChanges,
+    updatedAt: string,
+    event?: TokenEvent,
+  ): Promise<StoredToken> {
     const next: StoredToken = {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
@@ -170,7 +219,10 @@ export class DynamoTokenStore implements TokenStore {
             Update: {
               TableName: this.tableName,
               Key: keys.token(current.serviceAccountId, current.name),
-              ...updateExpression({ ...idleIndexChange(current.status, next.status, updatedAt, set, remove), condition: all(equals('lookupId', current.lookupId), ...guards) }),
+              ...updateExpression({
+                ...idleIndexChange(current.status, next.status, updatedAt, set, remove),
+                condition: all(equals('lookupId', current.lookupId), ...guards),
+              }),
             },
           },
         ],
@@ -203,7 +255,9 @@ export class DynamoTokenStore implements TokenStore {
             Delete: {
               TableName: this.tableName,
               Key: keys.token(current.serviceAccountId, current.name),
-              ...expression({ condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)) }),
+              ...expression({
+                condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)),
+              }),
             },
           },
         ],
@@ -214,7 +268,13 @@ export class DynamoTokenStore implements TokenStore {
           : [
               [
                 'counter',
-                { Update: { TableName: this.tableName, Key: keys.counter(current.serviceAccountId), ...updateExpression({ add: { tokenCount: -1, version: 1 } }) } },
+                {
+                  Update: {
+                    TableName: this.tableName,
+                    Key: keys.counter(current.serviceAccountId),
+                    ...updateExpression({ add: { tokenCount: -1, version: 1 } }),
+                  },
+                },
               ] as const,
             ]),
       ]);
@@ -242,7 +302,13 @@ export class DynamoTokenStore implements TokenStore {
         throw await this.explainLostRotation(current, rotation, error);
       }
     }
-    return { ...current, rotatedAt: rotation.rotatedAt, rotatedBy: rotation.rotatedBy, previousSecret: rotation.previous, updatedAt: rotation.rotatedAt };
+    return {
+      ...current,
+      rotatedAt: rotation.rotatedAt,
+      rotatedBy: rotation.rotatedBy,
+      previousSecret: rotation.previous,
+      updatedAt: rotation.rotatedAt,
+    };
   }
 
   /**
@@ -271,16 +337,29 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: keys.credential(lookupId), ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.credential(lookupId), ConsistentRead: true }),
+    );
     return result.Item ? toCredential(result.Item) : undefined;
   }
 
-  recordUse(credential: TokenCredential, now: Date, intervalSeconds: number, secret: 'current' | 'previous' = 'current'): Promise<boolean> {
+  recordUse(
+    credential: TokenCredential,
+    now: Date,
+    intervalSeconds: number,
+    secret: 'current' | 'previous' = 'current',
+  ): Promise<boolean> {
     return recordUse(this, credential, now, intervalSeconds, secret);
   }
 
   recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
-    return recordReuse(this, credential, event, intervalSeconds, this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS);
+    return recordReuse(
+      this,
+      credential,
+      event,
+      intervalSeconds,
+      this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
+    );
   }
 
   reconcileCount(accountId: string): Promise<boolean> {

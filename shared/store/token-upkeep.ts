@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { TokenCredential, TokenEvent } from '../model.js';
 import type { StoredToken } from '../ports.js';
 import { eventPut } from './event-items.js';
@@ -25,7 +31,13 @@ interface Table {
  * interval, however many there are. Losing that race, or a transient failure, only costs
  * one timestamp: it never refuses a valid call.
  */
-export async function recordUse({ client, tableName }: Table, credential: TokenCredential, now: Date, intervalSeconds: number, secret: 'current' | 'previous'): Promise<boolean> {
+export async function recordUse(
+  { client, tableName }: Table,
+  credential: TokenCredential,
+  now: Date,
+  intervalSeconds: number,
+  secret: 'current' | 'previous',
+): Promise<boolean> {
   const cutoff = new Date(now.getTime() - intervalSeconds * 1000).toISOString();
   const last = secret === 'previous' ? (credential.previousSecret?.lastUsedAt ?? null) : credential.lastUsedAt;
   if (last !== null && last > cutoff) return false;
@@ -41,7 +53,10 @@ export async function recordUse({ client, tableName }: Table, credential: TokenC
             TableName: tableName,
             Key: keys.credential(credential.lookupId),
             // NULL or absent: never recorded yet.
-            ...updateExpression({ set, condition: all(exists('pk'), either(equals(field, null), lessThan(field, cutoff))) }),
+            ...updateExpression({
+              set,
+              condition: all(exists('pk'), either(equals(field, null), lessThan(field, cutoff))),
+            }),
           },
         },
       ],
@@ -54,7 +69,10 @@ export async function recordUse({ client, tableName }: Table, credential: TokenC
             // The day of use keeps the token out of the idle job's reach. DynamoDB rewrites
             // an index entry only when its key changes, so this costs the index one write a
             // day per token in use, not one a minute.
-            ...updateExpression({ set: { ...set, activeDay: utcDay(now) }, condition: all(equals('lookupId', credential.lookupId), equals('status', 'ACTIVE')) }),
+            ...updateExpression({
+              set: { ...set, activeDay: utcDay(now) },
+              condition: all(equals('lookupId', credential.lookupId), equals('status', 'ACTIVE')),
+            }),
           },
         },
       ],
@@ -71,7 +89,13 @@ export async function recordUse({ client, tableName }: Table, credential: TokenC
  * `reuseReportedAt`), and only while the token exists. Never throws: the call is refused
  * either way.
  */
-export async function recordReuse({ client, tableName }: Table, credential: TokenCredential, event: TokenEvent, intervalSeconds: number, retentionDays: number): Promise<boolean> {
+export async function recordReuse(
+  { client, tableName }: Table,
+  credential: TokenCredential,
+  event: TokenEvent,
+  intervalSeconds: number,
+  retentionDays: number,
+): Promise<boolean> {
   const cutoff = new Date(Date.parse(event.time) - intervalSeconds * 1000).toISOString();
   if (credential.reuseReportedAt !== undefined && credential.reuseReportedAt > cutoff) return false;
   try {
@@ -102,7 +126,9 @@ export async function recordReuse({ client, tableName }: Table, credential: Toke
  * delete landed since the counter was read (its `version` moves with each).
  */
 export async function reconcileCount({ client, tableName }: Table, accountId: string): Promise<boolean> {
-  const counter = await client.send(new GetCommand({ TableName: tableName, Key: keys.counter(accountId), ConsistentRead: true }));
+  const counter = await client.send(
+    new GetCommand({ TableName: tableName, Key: keys.counter(accountId), ConsistentRead: true }),
+  );
   const recorded = Number(counter.Item?.tokenCount ?? 0);
   const version = counter.Item?.version as number | undefined;
   let stored = 0;
@@ -125,7 +151,13 @@ export async function reconcileCount({ client, tableName }: Table, accountId: st
   } while (startKey);
   if (stored >= recorded) return false;
   try {
-    await client.send(new UpdateCommand({ TableName: tableName, Key: keys.counter(accountId), ...updateExpression({ set: { tokenCount: stored }, condition: equals('version', version) }) }));
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.counter(accountId),
+        ...updateExpression({ set: { tokenCount: stored }, condition: equals('version', version) }),
+      }),
+    );
     return true;
   } catch {
     return false;

@@ -1,5 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -34,7 +38,10 @@ export class TransactionCancelled<Name extends string = string> extends Error {
 }
 
 function isCancellation(error: unknown): error is TransactionCanceledException {
-  return error instanceof TransactionCanceledException || (error as { name?: string })?.name === 'TransactionCanceledException';
+  return (
+    error instanceof TransactionCanceledException ||
+    (error as { name?: string })?.name === 'TransactionCanceledException'
+  );
 }
 
 /**

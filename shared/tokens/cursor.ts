@@ -19,7 +19,10 @@ export function decodeCursor(cursor: string): string | undefined {
 }
 
 /** The position a `nextToken` names, or undefined (with an error pushed) when it is not one of ours. */
-export function afterCursor(nextToken: string | undefined, errors: { field: string; message: string }[]): string | undefined {
+export function afterCursor(
+  nextToken: string | undefined,
+  errors: { field: string; message: string }[],
+): string | undefined {
   if (nextToken === undefined) return undefined;
   const after = decodeCursor(nextToken);
   if (after === undefined) errors.push({ field: 'nextToken', message: 'is not a valid cursor' });

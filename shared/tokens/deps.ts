@@ -1,6 +1,14 @@
 import { ConcurrentUpdateError } from '../errors.js';
 import { isExpired, type TokenRecord } from '../model.js';
-import type { Clock, CompensationFailureReport, IdGenerator, RateLimits, StoredToken, TokenBinding, TokenStore } from '../ports.js';
+import type {
+  Clock,
+  CompensationFailureReport,
+  IdGenerator,
+  RateLimits,
+  StoredToken,
+  TokenBinding,
+  TokenStore,
+} from '../ports.js';
 import type { Runtime } from '../runtime.js';
 
 /** What the token use cases need: their ports and the rules they apply. */
@@ -24,7 +32,11 @@ export interface TokenPolicy {
 /** The use cases' ports and rules, from the runtime. */
 export function tokenServiceDeps(runtime: Runtime): TokenServiceDeps {
   const { tokens, rateLimits, clock, ids, onCompensationFailure, config } = runtime;
-  const policy = { limitPerAccount: config.tokens.limitPerAccount, maxLifetimeDays: config.tokens.maxLifetimeDays, retentionDays: config.tokens.retentionDays };
+  const policy = {
+    limitPerAccount: config.tokens.limitPerAccount,
+    maxLifetimeDays: config.tokens.maxLifetimeDays,
+    retentionDays: config.tokens.retentionDays,
+  };
   return { tokens, rateLimits, clock, ids, onCompensationFailure, policy };
 }
 
@@ -46,7 +58,11 @@ export async function bestEffort(deps: TokenServiceDeps, step: string, action: (
  * that went through would leave a token without its key, so when the answer cannot be
  * read either, the write counts as done: at worst a key is left over, for reconcile.
  */
-export async function writtenAnyway(deps: TokenServiceDeps, token: TokenRecord, took: (stored: StoredToken) => boolean): Promise<boolean> {
+export async function writtenAnyway(
+  deps: TokenServiceDeps,
+  token: TokenRecord,
+  took: (stored: StoredToken) => boolean,
+): Promise<boolean> {
   try {
     const stored = await deps.tokens.get(token.serviceAccountId, token.name);
     return stored !== undefined && stored.lookupId === token.lookupId && took(stored);
@@ -56,7 +72,9 @@ export async function writtenAnyway(deps: TokenServiceDeps, token: TokenRecord, 
 }
 
 export function boundKey(token: Partial<TokenBinding>): TokenBinding | undefined {
-  return token.apiKeyId !== undefined && token.usageKey !== undefined ? { apiKeyId: token.apiKeyId, usageKey: token.usageKey } : undefined;
+  return token.apiKeyId !== undefined && token.usageKey !== undefined
+    ? { apiKeyId: token.apiKeyId, usageKey: token.usageKey }
+    : undefined;
 }
 
 /** A token's own key is enabled exactly while the token may be used. */

@@ -51,12 +51,18 @@ export function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[]
  * Validates the body, and its `maxRps` against this deployment's ceiling: the stage's own
  * rate limit, above which a limit could never be reached.
  */
-function checkBody<S extends z.ZodMiniType>(runtime: Runtime, schema: S, event: APIGatewayProxyEvent, errors: FieldError[]): z.infer<S> | undefined {
+function checkBody<S extends z.ZodMiniType>(
+  runtime: Runtime,
+  schema: S,
+  event: APIGatewayProxyEvent,
+  errors: FieldError[],
+): z.infer<S> | undefined {
   const json = jsonObjectBody(event, errors, {});
   const body = json === undefined ? undefined : check(schema, json, errors);
   const maxRps = (body as { maxRps?: number | null } | undefined)?.maxRps;
   const ceiling = runtime.config.tokens.maxRps;
-  if (typeof maxRps === 'number' && maxRps > ceiling) errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
+  if (typeof maxRps === 'number' && maxRps > ceiling)
+    errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
   return body;
 }
 
@@ -166,7 +172,12 @@ export function deleteTokenEndpoint(runtime: Runtime, scope: Scope) {
     scope,
     input: (event, errors) => ({ name: tokenNameOf(event, errors)?.name ?? '' }),
   }).handler(async (event, context) => {
-    await deleteToken(deps, context.serviceAccount.id, context.input.name, changeOrigin(context.caller, requestMeta(event)));
+    await deleteToken(
+      deps,
+      context.serviceAccount.id,
+      context.input.name,
+      changeOrigin(context.caller, requestMeta(event)),
+    );
     runtime.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
     return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
   });

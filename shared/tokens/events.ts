@@ -2,19 +2,37 @@ import type { ChangeOrigin, EventDetails, FieldChange, TokenEvent, TokenEventTyp
 import type { Clock, IdGenerator } from '../ports.js';
 
 /** Who acts when no request does: the service itself (tests calling use cases, repairs). */
-export const SERVICE_ORIGIN: ChangeOrigin = { actor: { userId: 'service', authenticatedBy: 'SYSTEM' }, requestId: null, sourceIp: null, userAgent: null };
+export const SERVICE_ORIGIN: ChangeOrigin = {
+  actor: { userId: 'service', authenticatedBy: 'SYSTEM' },
+  requestId: null,
+  sourceIp: null,
+  userAgent: null,
+};
 
 /** An operator's import of the directory, acting on tokens of accounts it removes. */
 /** The lifecycle job: expiry notices and the suspension of unused tokens. */
-export const LIFECYCLE_ORIGIN: ChangeOrigin = { actor: { userId: 'lifecycle', authenticatedBy: 'SYSTEM' }, requestId: null, sourceIp: null, userAgent: null };
+export const LIFECYCLE_ORIGIN: ChangeOrigin = {
+  actor: { userId: 'lifecycle', authenticatedBy: 'SYSTEM' },
+  requestId: null,
+  sourceIp: null,
+  userAgent: null,
+};
 
-export const IMPORT_ORIGIN: ChangeOrigin = { actor: { userId: 'directory-import', authenticatedBy: 'SYSTEM' }, requestId: null, sourceIp: null, userAgent: null };
+export const IMPORT_ORIGIN: ChangeOrigin = {
+  actor: { userId: 'directory-import', authenticatedBy: 'SYSTEM' },
+  requestId: null,
+  sourceIp: null,
+  userAgent: null,
+};
 
 /** The fields an event records the before and after of. */
 const TRACKED = ['status', 'maxRps', 'expiresAt'] as const;
 
 /** Each tracked field that differs, with its value before and after; `undefined` stands for "no token". */
-export function fieldChanges(before: Partial<TokenRecord> | undefined, after: Partial<TokenRecord> | undefined): Record<string, FieldChange> {
+export function fieldChanges(
+  before: Partial<TokenRecord> | undefined,
+  after: Partial<TokenRecord> | undefined,
+): Record<string, FieldChange> {
   const changes: Record<string, FieldChange> = {};
   for (const field of TRACKED) {
     const was = before === undefined ? null : (before[field] ?? null);

@@ -28,7 +28,8 @@ export function rotateTokenEndpoint(runtime: Runtime, scope: Scope) {
       const path = tokenNameOf(event, errors);
       // The body is optional: none, or an empty object, rotates with the defaults.
       const json = bodyOrThrow(readJsonBody(event.body, event.headers?.['content-type']), errors);
-      if (json !== undefined && (typeof json !== 'object' || json === null || Array.isArray(json))) errors.push({ field: 'body', message: 'must be a JSON object' });
+      if (json !== undefined && (typeof json !== 'object' || json === null || Array.isArray(json)))
+        errors.push({ field: 'body', message: 'must be a JSON object' });
       const body = json === undefined || errors.length > 0 ? {} : (check(rotateTokenBody, json, errors) ?? {});
       return { name: path?.name ?? '', ...body };
     },
@@ -36,7 +37,9 @@ export function rotateTokenEndpoint(runtime: Runtime, scope: Scope) {
     const { view, token } = await rotateToken(deps, {
       serviceAccountId: context.serviceAccount.id,
       name: context.input.name,
-      ...(context.input.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: context.input.gracePeriodSeconds }),
+      ...(context.input.gracePeriodSeconds === undefined
+        ? {}
+        : { gracePeriodSeconds: context.input.gracePeriodSeconds }),
       force: context.input.force === true,
       requestedAt: requestedAt(event, runtime.clock()),
       ...withCallerLimits(context.caller),
@@ -58,7 +61,12 @@ export function listTokenEventsEndpoint(runtime: Runtime, scope: Scope) {
     input: (event, errors) => {
       const schema = scope === 'admin' ? adminListEventsQuery : listEventsQuery;
       const query = check(schema, event.queryStringParameters ?? {}, errors);
-      return { limit: query?.limit ?? 50, afterId: afterCursor(query?.nextToken, errors), tokenName: query?.tokenName, type: query?.type };
+      return {
+        limit: query?.limit ?? 50,
+        afterId: afterCursor(query?.nextToken, errors),
+        tokenName: query?.tokenName,
+        type: query?.type,
+      };
     },
   }).handler(async (_event, context) => {
     const { limit, afterId, tokenName, type } = context.input;
@@ -69,7 +77,10 @@ export function listTokenEventsEndpoint(runtime: Runtime, scope: Scope) {
       ...(tokenName === undefined ? {} : { tokenName }),
       ...(type === undefined ? {} : { type }),
     });
-    return jsonResponse(200, { events: page.events, nextToken: page.lastId === undefined ? null : encodeCursor(page.lastId) });
+    return jsonResponse(200, {
+      events: page.events,
+      nextToken: page.lastId === undefined ? null : encodeCursor(page.lastId),
+    });
   });
 }
 
@@ -78,9 +89,17 @@ export function selfTokenEndpoint(runtime: Runtime) {
   return authenticatedEndpoint(runtime).handler(async (event: APIGatewayProxyEvent) => {
     const caller = callerFromEvent(event);
     if (caller.authenticatedBy !== 'ACCESS_TOKEN' || caller.tokenName === undefined) {
-      throw new ValidationError([{ field: 'Authorization', message: 'this endpoint describes the calling access token: call it with a token, not a JWT' }]);
+      throw new ValidationError([
+        {
+          field: 'Authorization',
+          message: 'this endpoint describes the calling access token: call it with a token, not a JWT',
+        },
+      ]);
     }
-    const [principal, token] = await Promise.all([runtime.directory.getPrincipal(caller.userId), runtime.tokens.get(caller.userId, caller.tokenName)]);
+    const [principal, token] = await Promise.all([
+      runtime.directory.getPrincipal(caller.userId),
+      runtime.tokens.get(caller.userId, caller.tokenName),
+    ]);
     assertCredentialFitsPrincipal(caller, principal);
     if (!token) throw new TokenNotFoundError();
     return jsonResponse(200, toTokenView(token, runtime.clock()));

@@ -1,5 +1,12 @@
 import { ConcurrentUpdateError, TokenExpiredError, TokenNotFoundError } from '../errors.js';
-import { type ChangeOrigin, isExpired, type PreviousSecret, stillValid, type TokenView, toTokenView } from '../model.js';
+import {
+  type ChangeOrigin,
+  isExpired,
+  type PreviousSecret,
+  stillValid,
+  type TokenView,
+  toTokenView,
+} from '../model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import type { TokenServiceDeps } from './deps.js';
 import { SERVICE_ORIGIN, tokenEvent } from './events.js';
@@ -54,13 +61,20 @@ export async function rotateToken(deps: TokenServiceDeps, input: RotateTokenInpu
   const minted = deps.ids.mintSecret(current.lookupId);
   const rotatedAt = now.toISOString();
   const before = current.previousSecret && stillValid(current.previousSecret, now) ? current.previousSecret : null;
-  const event = tokenEvent(deps, 'token.rotated', current, origin, {
-    rotatedAt: { before: current.rotatedAt, after: rotatedAt },
-    previousSecretValidUntil: {
-      before: before?.validUntil ?? null,
-      after: stillValid(previous, now) ? previous.validUntil : null,
+  const event = tokenEvent(
+    deps,
+    'token.rotated',
+    current,
+    origin,
+    {
+      rotatedAt: { before: current.rotatedAt, after: rotatedAt },
+      previousSecretValidUntil: {
+        before: before?.validUntil ?? null,
+        after: stillValid(previous, now) ? previous.validUntil : null,
+      },
     },
-  }, now);
+    now,
+  );
   const rotated = await deps.tokens.rotate(
     current,
     {

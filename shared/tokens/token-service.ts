@@ -1,5 +1,12 @@
 import { ConcurrentUpdateError, TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../errors.js';
-import { type ChangeOrigin, isExpired, type TokenEvent, type TokenRecord, type TokenView, toTokenView } from '../model.js';
+import {
+  type ChangeOrigin,
+  isExpired,
+  type TokenEvent,
+  type TokenRecord,
+  type TokenView,
+  toTokenView,
+} from '../model.js';
 import type { NewToken, TokenBinding } from '../ports.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from './cursor.js';
@@ -63,8 +70,16 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
     previousSecret: null,
     ...(input.incarnation === undefined ? {} : { incarnation: input.incarnation }),
   };
-  const created = tokenEvent(deps, 'token.created', record, input.origin ?? SERVICE_ORIGIN, fieldChanges(undefined, record), now);
-  const removeAfter = expiresAt === null ? null : Math.ceil((Date.parse(expiresAt) + deps.policy.retentionDays * DAY_MS) / 1000);
+  const created = tokenEvent(
+    deps,
+    'token.created',
+    record,
+    input.origin ?? SERVICE_ORIGIN,
+    fieldChanges(undefined, record),
+    now,
+  );
+  const removeAfter =
+    expiresAt === null ? null : Math.ceil((Date.parse(expiresAt) + deps.policy.retentionDays * DAY_MS) / 1000);
   const newToken: NewToken = { record, secretHash: minted.secretHash, removeAfter };
   if (input.maxRps === null) {
     await storeNewToken(deps, newToken, created);
@@ -88,8 +103,14 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
  * Gives a claimed token its key. If the key cannot be made, or the token cannot be
  * completed, the claim goes (and the key with it): the request fails with nothing left.
  */
-async function bindPending(deps: TokenServiceDeps, record: TokenRecord, maxRps: number, created: TokenEvent): Promise<void> {
-  const discardClaim = () => bestEffort(deps, `delete pending token ${record.lookupId}`, () => deps.tokens.delete(record));
+async function bindPending(
+  deps: TokenServiceDeps,
+  record: TokenRecord,
+  maxRps: number,
+  created: TokenEvent,
+): Promise<void> {
+  const discardClaim = () =>
+    bestEffort(deps, `delete pending token ${record.lookupId}`, () => deps.tokens.delete(record));
   let binding: TokenBinding;
   try {
     binding = await deps.rateLimits.bind({ lookupId: record.lookupId, maxRps, enabled: true });
@@ -102,14 +123,25 @@ async function bindPending(deps: TokenServiceDeps, record: TokenRecord, maxRps: 
     completed = await deps.tokens.completePending(record, binding, created);
   } catch (error) {
     // DynamoDB may have committed the write and still answered with an error.
-    if (await writtenAnyway(deps, record, (stored) => stored.apiKeyId === binding.apiKeyId && stored.pendingSince === undefined)) return;
-    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token that was not completed`, () => deps.rateLimits.unbind(binding));
+    if (
+      await writtenAnyway(
+        deps,
+        record,
+        (stored) => stored.apiKeyId === binding.apiKeyId && stored.pendingSince === undefined,
+      )
+    )
+      return;
+    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token that was not completed`, () =>
+      deps.rateLimits.unbind(binding),
+    );
     await discardClaim();
     throw error;
   }
   if (!completed) {
     // Deleted by someone else in the meantime: nothing to hand out.
-    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token deleted while it was made`, () => deps.rateLimits.unbind(binding));
+    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token deleted while it was made`, () =>
+      deps.rateLimits.unbind(binding),
+    );
     throw new ConcurrentUpdateError();
   }
 }
@@ -120,7 +152,10 @@ async function storeNewToken(deps: TokenServiceDeps, newToken: NewToken, created
   } catch (error) {
     // The counter can run ahead of the stored tokens when DynamoDB TTL removes expired
     // ones; recount once and retry before refusing.
-    if (!(error instanceof TokenLimitReachedError) || !(await deps.tokens.reconcileCount(newToken.record.serviceAccountId))) {
+    if (
+      !(error instanceof TokenLimitReachedError) ||
+      !(await deps.tokens.reconcileCount(newToken.record.serviceAccountId))
+    ) {
       throw error;
     }
     await deps.tokens.create(newToken, deps.policy.limitPerAccount, created);
@@ -132,26 +167,42 @@ export interface TokenListPage {
   nextToken: string | null;
 }
 
-export async function listTokens(deps: TokenServiceDeps, serviceAccountId: string, limit: number, afterName?: string): Promise<TokenListPage> {
+export async function listTokens(
+  deps: TokenServiceDeps,
+  serviceAccountId: string,
+  limit: number,
+  afterName?: string,
+): Promise<TokenListPage> {
   const now = deps.clock();
   const page = await deps.tokens.list(serviceAccountId, limit, afterName);
   return {
     // A federated token is gone at its expiry (DynamoDB TTL removes its item later, lazily).
-    tokens: page.tokens.filter((record) => !record.federation || !isExpired(record.expiresAt, now)).map((record) => toTokenView(record, now)),
+    tokens: page.tokens
+      .filter((record) => !record.federation || !isExpired(record.expiresAt, now))
+      .map((record) => toTokenView(record, now)),
     nextToken: page.lastName === undefined ? null : encodeCursor(page.lastName),
   };
 }
 
-export async function deleteToken(deps: TokenServiceDeps, serviceAccountId: string, name: string, origin: ChangeOrigin = SERVICE_ORIGIN): Promise<void> {
+export async function deleteToken(
+  deps: TokenServiceDeps,
+  serviceAccountId: string,
+  name: string,
+  origin: ChangeOrigin = SERVICE_ORIGIN,
+): Promise<void> {
   await retryOnConflict(async () => {
     const current = await deps.tokens.get(serviceAccountId, name);
     if (!current) throw new TokenNotFoundError();
     // Table first: if the key's deletion then fails, what is left is a key no token names
     // (harmless, and reconcile deletes it), never a live token without its key. The delete
     // is conditional on the key read here, so the key deleted next is the token's last.
-    await deps.tokens.delete(current, tokenEvent(deps, 'token.deleted', current, origin, fieldChanges(current, undefined)));
+    await deps.tokens.delete(
+      current,
+      tokenEvent(deps, 'token.deleted', current, origin, fieldChanges(current, undefined)),
+    );
     // A federated token presents its policy's key, which the policy's other tokens share.
     const bound = current.federation ? undefined : boundKey(current);
-    if (bound) await bestEffort(deps, `delete key ${bound.apiKeyId} of a deleted token`, () => deps.rateLimits.unbind(bound));
+    if (bound)
+      await bestEffort(deps, `delete key ${bound.apiKeyId} of a deleted token`, () => deps.rateLimits.unbind(bound));
   });
 }

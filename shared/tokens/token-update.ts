@@ -36,7 +36,12 @@ export async function updateToken(
     if (current.pendingSince !== undefined) throw new ConcurrentUpdateError();
     // A federated token's limit is its policy's, shared with the policy's other tokens.
     if (current.federation && effective.maxRps !== undefined && effective.maxRps !== current.maxRps) {
-      throw new ValidationError([{ field: 'maxRps', message: `is set by the federation policy '${current.federation.policyName}' that issued this token; change the policy instead` }]);
+      throw new ValidationError([
+        {
+          field: 'maxRps',
+          message: `is set by the federation policy '${current.federation.policyName}' that issued this token; change the policy instead`,
+        },
+      ]);
     }
     // Judged on this read: the write holds only while status and limit are still as read.
     const maxRps = effective.maxRps === undefined ? current.maxRps : effective.maxRps;
@@ -53,13 +58,26 @@ export async function updateToken(
  * strength of that read; a concurrent change makes the attempt undo its rate-limit side
  * and fail with ConcurrentUpdateError, and the caller tries again from a fresh read.
  */
-async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effective: TokenChanges, now: Date, origin: ChangeOrigin): Promise<StoredToken> {
+async function updateInStep(
+  deps: TokenServiceDeps,
+  current: StoredToken,
+  effective: TokenChanges,
+  now: Date,
+  origin: ChangeOrigin,
+): Promise<StoredToken> {
   const updatedAt = now.toISOString();
   const bound = boundKey(current);
   const status = effective.status ?? current.status;
   const maxRps = effective.maxRps === undefined ? current.maxRps : effective.maxRps;
   // Recorded with the write; a request that changes nothing records nothing changed.
-  const event = tokenEvent(deps, 'token.updated', current, origin, fieldChanges(current, { ...current, status, maxRps }), now);
+  const event = tokenEvent(
+    deps,
+    'token.updated',
+    current,
+    origin,
+    fieldChanges(current, { ...current, status, maxRps }),
+    now,
+  );
   const guarded: TokenChanges = { ...effective, onlyIfUnchanged: true };
   if (maxRps !== current.maxRps) {
     // A new limit gets a new key rather than moving the old one: API Gateway lets a key be
@@ -69,16 +87,23 @@ async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effect
     const enabled = keyEnabled({ status, expiresAt: current.expiresAt }, now);
     const next = maxRps === null ? null : await deps.rateLimits.bind({ lookupId: current.lookupId, maxRps, enabled });
     const deleteOld = async () => {
-      if (bound) await bestEffort(deps, `delete key ${bound.apiKeyId} replaced by a limit change`, () => deps.rateLimits.unbind(bound));
+      if (bound)
+        await bestEffort(deps, `delete key ${bound.apiKeyId} replaced by a limit change`, () =>
+          deps.rateLimits.unbind(bound),
+        );
     };
     let updated: StoredToken;
     try {
       updated = await deps.tokens.update(current, { ...guarded, binding: next }, updatedAt, event);
     } catch (error) {
-      if (await writtenAnyway(deps, current, (stored) => stored.maxRps === maxRps && stored.apiKeyId === next?.apiKeyId)) {
+      if (
+        await writtenAnyway(deps, current, (stored) => stored.maxRps === maxRps && stored.apiKeyId === next?.apiKeyId)
+      ) {
         await deleteOld();
       } else if (next) {
-        await bestEffort(deps, `delete key ${next.apiKeyId} of a limit change that was not stored`, () => deps.rateLimits.unbind(next));
+        await bestEffort(deps, `delete key ${next.apiKeyId} of a limit change that was not stored`, () =>
+          deps.rateLimits.unbind(next),
+        );
       }
       throw error;
     }
@@ -89,7 +114,12 @@ async function updateInStep(deps: TokenServiceDeps, current: StoredToken, effect
   try {
     updated = await deps.tokens.update(current, guarded, updatedAt, event);
   } catch (error) {
-    if (bound && !current.federation && status !== current.status && (await writtenAnyway(deps, current, (stored) => stored.status === status))) {
+    if (
+      bound &&
+      !current.federation &&
+      status !== current.status &&
+      (await writtenAnyway(deps, current, (stored) => stored.status === status))
+    ) {
       await convergeKey(deps, current, now);
     }
     throw error;
@@ -122,11 +152,18 @@ async function convergeKey(deps: TokenServiceDeps, token: StoredToken, now: Date
       if (!seen || !key) return;
       await deps.rateLimits.setEnabled(key, keyEnabled(seen, now));
       const check = await deps.tokens.get(token.serviceAccountId, token.name);
-      if (!check || (check.lookupId === seen.lookupId && check.status === seen.status && check.apiKeyId === seen.apiKeyId)) return;
+      if (
+        !check ||
+        (check.lookupId === seen.lookupId && check.status === seen.status && check.apiKeyId === seen.apiKeyId)
+      )
+        return;
       failure = undefined;
     } catch (error) {
       failure = error;
     }
   }
-  if (failure !== undefined) await bestEffort(deps, `set the enabled state of the key of token ${token.lookupId}`, () => Promise.reject(failure));
+  if (failure !== undefined)
+    await bestEffort(deps, `set the enabled state of the key of token ${token.lookupId}`, () =>
+      Promise.reject(failure),
+    );
 }

@@ -29,15 +29,24 @@ function acknowledgments(root: IConstruct): { path: string; id: string; reason: 
     .flatMap((construct) =>
       construct.node.metadata
         .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ path: construct.node.path, id, reason }))),
+        .flatMap((entry) =>
+          Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+            path: construct.node.path,
+            id,
+            reason,
+          })),
+        ),
     );
 }
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged: no error and no warning', () => {
-    const report = new AwsSolutionsChecks(synth.stack.node.root, { verbose: true }).validateScope(synth.stack.node.root);
+    const report = new AwsSolutionsChecks(synth.stack.node.root, { verbose: true }).validateScope(
+      synth.stack.node.root,
+    );
     const findings = report.violations.map(
-      (violation) => `${violation.severity} ${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`,
+      (violation) =>
+        `${violation.severity} ${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`,
     );
     expect(findings).toStrictEqual([]);
     expect(report.success).toBe(true);

@@ -72,7 +72,11 @@ describe('alarms', () => {
     const throttles = functionAlarms('Throttles');
     const errors = functionAlarms('Errors');
     expect([...throttles.keys()].sort()).toStrictEqual(functionIds().sort());
-    expect([...errors.keys()].sort()).toStrictEqual(functionIds().filter((id) => id !== authorizer.id).sort());
+    expect([...errors.keys()].sort()).toStrictEqual(
+      functionIds()
+        .filter((id) => id !== authorizer.id)
+        .sort(),
+    );
     const oneInAMinute = { Statistic: 'Sum', Period: 60, Threshold: 1, EvaluationPeriods: 1 };
     for (const alarm of errors.values()) {
       expect(alarm.Properties).toMatchObject({ ...oneInAMinute, TreatMissingData: 'notBreaching' });
@@ -109,7 +113,10 @@ describe('alarms', () => {
       ['{ $.errorType = "INVALID_API_KEY" }', 'InvalidApiKeys', byApi],
     ]);
     const apiId = ofType(synth.resources, 'AWS::ApiGateway::RestApi')[0]![0];
-    for (const [prefix, threshold] of [['AuthorizerFailures', 3], ['InvalidApiKeys', 5]] as const) {
+    for (const [prefix, threshold] of [
+      ['AuthorizerFailures', 3],
+      ['InvalidApiKeys', 5],
+    ] as const) {
       const alarm = named(prefix);
       const found = { prefix, threshold: alarm.Threshold, namespace: alarm.Namespace, metric: alarm.MetricName };
       expect(found).toStrictEqual({ prefix, threshold, namespace: 'ServiceAccountTokens', metric: prefix });
@@ -267,7 +274,11 @@ describe('gradual rollout', () => {
     // The parameters are the aliased functions' names.
     const parameterOf = (arn: string) => ({ Ref: arn.split('<')[4]!.split('>')[0] });
     const names = aliasArns.map((arn) => (parentValue(synth, parameterOf(arn)) as { Ref: string }).Ref);
-    expect(names.sort()).toStrictEqual(aliased().map((id) => synth.functionId(id)).sort());
+    expect(names.sort()).toStrictEqual(
+      aliased()
+        .map((id) => synth.functionId(id))
+        .sort(),
+    );
     expect(statements[1]!.Resource).toBe('*');
   });
 });

@@ -82,7 +82,10 @@ describe('web ACL', () => {
       ResponseHeaders: [{ Name: 'Retry-After', Value: String(WAF_RETRY_AFTER_SECONDS) }],
     };
     for (const [name, limit] of Object.entries(limits)) {
-      const { Statement: { RateBasedStatement: rate }, Action: action } = rule(name);
+      const {
+        Statement: { RateBasedStatement: rate },
+        Action: action,
+      } = rule(name);
       const counted = { name, limit: rate.Limit, key: rate.AggregateKeyType, window: rate.EvaluationWindowSec };
       expect(counted).toStrictEqual({ name, limit, key: 'IP', window: 300 });
       expect({ name, action }).toStrictEqual({ name, action: { Block: { CustomResponse: refusal } } });

@@ -136,7 +136,10 @@ describe('deployment settings', () => {
       return (subscription.TopicArn as { Ref: string }).Ref;
     };
     const endpoints = subscriptions.map((subscription) => [subscription.Protocol, subscription.Endpoint]).sort();
-    expect(endpoints).toStrictEqual([['email', 'on-call@example.com'], ['email', 'platform-team@example.com']]);
+    expect(endpoints).toStrictEqual([
+      ['email', 'on-call@example.com'],
+      ['email', 'platform-team@example.com'],
+    ]);
     expect(topicOf('platform-team@example.com')).toMatch(/^LifecycleNotices/);
     expect(topicOf('on-call@example.com')).toMatch(/^AlarmTopic/);
   });
@@ -163,13 +166,22 @@ describe('deployment settings', () => {
 
   it('warns at synth time while no identity provider is configured, and only then', () => {
     expect(warnings({}).some((text) => text.includes('No identity provider configured'))).toBeTruthy();
-    expect(warnings({ jwksUrl: context.jwksUrl, jwtIssuer: context.jwtIssuer }).filter((text) => text.includes('identity provider'))).toStrictEqual([]);
+    expect(
+      warnings({ jwksUrl: context.jwksUrl, jwtIssuer: context.jwtIssuer }).filter((text) =>
+        text.includes('identity provider'),
+      ),
+    ).toStrictEqual([]);
   });
 
   it('warns at synth time while the console has no client at the identity provider, and only then', () => {
     expect(warnings({}).some((text) => text.includes('No console client configured'))).toBeTruthy();
-    expect(warnings({ consoleClientId: 'tokens-console' }).filter((text) => text.includes('console client'))).toStrictEqual([]);
-    expect(readSettings(contextWith({ consoleConnectOrigins: 'https://a.example.com, https://b.example.com:8443' })).consoleConnectOrigins).toStrictEqual(['https://a.example.com', 'https://b.example.com:8443']);
+    expect(
+      warnings({ consoleClientId: 'tokens-console' }).filter((text) => text.includes('console client')),
+    ).toStrictEqual([]);
+    expect(
+      readSettings(contextWith({ consoleConnectOrigins: 'https://a.example.com, https://b.example.com:8443' }))
+        .consoleConnectOrigins,
+    ).toStrictEqual(['https://a.example.com', 'https://b.example.com:8443']);
   });
 
   it('uses the documented defaults without context', () => {

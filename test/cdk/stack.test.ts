@@ -62,7 +62,9 @@ function aliasId(id: string): string {
 
 function methodFor(method: string, path: string) {
   const found = ofType(synth.resources, 'AWS::ApiGateway::Method').filter(
-    ([, resource]) => resource.Properties!.HttpMethod === method && resourcePath(synth.resources, resource.Properties!.ResourceId) === path,
+    ([, resource]) =>
+      resource.Properties!.HttpMethod === method &&
+      resourcePath(synth.resources, resource.Properties!.ResourceId) === path,
   );
   // `exactly one ${method} ${path}`
   expect(found.length).toBe(1);
@@ -73,7 +75,11 @@ function methodFor(method: string, path: string) {
 function normalized(statement: Statement): ExpectedStatement {
   expect(statement.Effect).toBe('Allow');
   const condition = (statement as { Condition?: unknown }).Condition;
-  return { actions: actionsOf(statement), resources: resourcesOf(statement).map(render).sort(), ...(condition ? { condition: renderDeep(condition) } : {}) };
+  return {
+    actions: actionsOf(statement),
+    resources: resourcesOf(statement).map(render).sort(),
+    ...(condition ? { condition: renderDeep(condition) } : {}),
+  };
 }
 
 /** Every intrinsic in a condition block rendered (`render`), the structure kept. */
@@ -90,11 +96,15 @@ interface ExpectedStatement {
   condition?: unknown;
 }
 
-const sortStatements = (statements: ExpectedStatement[]) => [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+const sortStatements = (statements: ExpectedStatement[]) =>
+  [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 /** The stage tag's value as the template spells it: `<restApiId>/<stage>`. */
 const stageTag = () => `<${apiId()}>/${DEFAULT_SETTINGS.stageName}`;
-const requestTag = () => ({ StringEquals: { 'aws:RequestTag/service-account-tokens:stage': stageTag() }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['service-account-tokens:stage'] } });
+const requestTag = () => ({
+  StringEquals: { 'aws:RequestTag/service-account-tokens:stage': stageTag() },
+  'ForAllValues:StringEquals': { 'aws:TagKeys': ['service-account-tokens:stage'] },
+});
 const resourceTag = () => ({ StringEquals: { 'aws:ResourceTag/service-account-tokens:stage': stageTag() } });
 
 /**
@@ -104,15 +114,33 @@ const resourceTag = () => ({ StringEquals: { 'aws:ResourceTag/service-account-to
  * made; deletes delete keys and nothing else; reconcile alone lists.
  */
 function apiKeyStatements(access: 'create' | 'update' | 'delete' | 'reconcile'): ExpectedStatement[] {
-  const on = (actions: string[], path: string, condition?: unknown) => ({ actions: actions.map((a) => `apigateway:${a}`).sort(), resources: [apiGatewayArn(path)], ...(condition ? { condition } : {}) });
-  const creates = [on(['POST', 'PUT'], '/apikeys', requestTag()), on(['POST', 'PUT'], '/usageplans', requestTag()), on(['PUT'], '/tags/*', requestTag())];
+  const on = (actions: string[], path: string, condition?: unknown) => ({
+    actions: actions.map((a) => `apigateway:${a}`).sort(),
+    resources: [apiGatewayArn(path)],
+    ...(condition ? { condition } : {}),
+  });
+  const creates = [
+    on(['POST', 'PUT'], '/apikeys', requestTag()),
+    on(['POST', 'PUT'], '/usageplans', requestTag()),
+    on(['PUT'], '/tags/*', requestTag()),
+  ];
   switch (access) {
     case 'delete':
       return [on(['DELETE'], '/apikeys/*', resourceTag())];
     case 'create':
-      return [...creates, on(['POST'], '/usageplans/*/keys', resourceTag()), on(['GET'], '/usageplans/*/keys/*', resourceTag()), on(['DELETE'], '/apikeys/*', resourceTag())];
+      return [
+        ...creates,
+        on(['POST'], '/usageplans/*/keys', resourceTag()),
+        on(['GET'], '/usageplans/*/keys/*', resourceTag()),
+        on(['DELETE'], '/apikeys/*', resourceTag()),
+      ];
     case 'update':
-      return [...creates, on(['POST'], '/usageplans/*/keys', resourceTag()), on(['GET'], '/usageplans/*/keys/*', resourceTag()), on(['DELETE', 'PATCH'], '/apikeys/*', resourceTag())];
+      return [
+        ...creates,
+        on(['POST'], '/usageplans/*/keys', resourceTag()),
+        on(['GET'], '/usageplans/*/keys/*', resourceTag()),
+        on(['DELETE', 'PATCH'], '/apikeys/*', resourceTag()),
+      ];
     case 'reconcile':
       return [
         ...creates,
@@ -127,12 +155,21 @@ function apiKeyStatements(access: 'create' | 'update' | 'delete' | 'reconcile'):
 }
 
 /** The table statement: the declared actions, on the declared partitions only. */
-function tableStatement(actions: readonly string[], partitions: readonly string[], indexes: readonly string[] = []): ExpectedStatement {
+function tableStatement(
+  actions: readonly string[],
+  partitions: readonly string[],
+  indexes: readonly string[] = [],
+): ExpectedStatement {
   return {
     actions: [...actions].sort(),
     // The indexes it queries, under the same partition condition (an index's partitions are its keys).
     resources: [`<${tableId()}.Arn>`, ...indexes.map((index) => `<${tableId()}.Arn>/index/${index}`)].sort(),
-    condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': partitions.map((p) => PARTITIONS[p as keyof typeof PARTITIONS]) }, Null: { 'dynamodb:LeadingKeys': 'false' } },
+    condition: {
+      'ForAllValues:StringLike': {
+        'dynamodb:LeadingKeys': partitions.map((p) => PARTITIONS[p as keyof typeof PARTITIONS]),
+      },
+      Null: { 'dynamodb:LeadingKeys': 'false' },
+    },
   };
 }
 
@@ -162,10 +199,16 @@ function expectedStatements(id: string, logGroupId: string) {
   // bus alone, and describes batches it gave up on in its dead-letter queue.
   if (stream?.publishesEvents) {
     statements.push(
-      { actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [`<${tableId()}.StreamArn>`] },
+      {
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        resources: [`<${tableId()}.StreamArn>`],
+      },
       { actions: ['dynamodb:ListStreams'], resources: ['*'] },
       { actions: ['events:PutEvents'], resources: [`<${busId()}.Arn>`] },
-      { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], resources: [`<${deadLettersId()}.Arn>`] },
+      {
+        actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        resources: [`<${deadLettersId()}.Arn>`],
+      },
     );
   }
   return sortStatements(statements);
@@ -178,7 +221,9 @@ afterAll(() => synth?.cleanup());
 
 describe('routes and functions', () => {
   it('has one Lambda function per route, plus the authorizer, each scheduled and each deploy-time function, and nothing else', () => {
-    const functions = serviceFunctions(synth.resources).map(([id]) => id).sort();
+    const functions = serviceFunctions(synth.resources)
+      .map(([id]) => id)
+      .sort();
     expect(functions).toStrictEqual(allFunctionIds.map((id) => synth.functionId(id)).sort());
     expect(new Set(functions).size).toBe(allFunctionIds.length);
   });
@@ -224,9 +269,19 @@ describe('routes and functions', () => {
     }
     expect(methodFor('GET', '/health').Properties!.AuthorizationType).toBe('NONE');
     // Each open route has a credential of its own (a report's signature, the exchange's subject token): no authorizer, no API key.
-    expect(methodFor('POST', '/api/v1/secret-scanning/github').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
-    expect(methodFor('POST', '/api/v1/auth/token').Properties).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
-    expect(routes.filter((route) => route.auth === 'none').map((route) => route.id)).toStrictEqual(['health', 'exchange-token', 'github-secret-scanning']);
+    expect(methodFor('POST', '/api/v1/secret-scanning/github').Properties).toMatchObject({
+      AuthorizationType: 'NONE',
+      ApiKeyRequired: false,
+    });
+    expect(methodFor('POST', '/api/v1/auth/token').Properties).toMatchObject({
+      AuthorizationType: 'NONE',
+      ApiKeyRequired: false,
+    });
+    expect(routes.filter((route) => route.auth === 'none').map((route) => route.id)).toStrictEqual([
+      'health',
+      'exchange-token',
+      'github-secret-scanning',
+    ]);
   });
 
   it('runs the authorizer function with result caching off and no identity sources', () => {
@@ -266,7 +321,10 @@ describe('routes and functions', () => {
   });
 
   it('runs reconcile and the lifecycle job on their hourly EventBridge schedules', () => {
-    expect(scheduledFunctions.map((fn) => [fn.id, fn.schedule])).toStrictEqual([['reconcile', 'rate(1 hour)'], ['lifecycle', 'rate(1 hour)']]);
+    expect(scheduledFunctions.map((fn) => [fn.id, fn.schedule])).toStrictEqual([
+      ['reconcile', 'rate(1 hour)'],
+      ['lifecycle', 'rate(1 hour)'],
+    ]);
     for (const scheduled of scheduledFunctions) {
       synth.template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: scheduled.schedule,
@@ -313,7 +371,9 @@ describe('function defaults', () => {
       const env = synth.resources[synth.functionId(id)]!.Properties!.Environment.Variables as Record<string, unknown>;
       // CloudFormation references become placeholders: config checks presence and form, not ids.
       const settings = readConfig({
-        ...Object.fromEntries(Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? value : `ref-${name}`])),
+        ...Object.fromEntries(
+          Object.entries(env).map(([name, value]) => [name, typeof value === 'string' ? value : `ref-${name}`]),
+        ),
         AWS_LAMBDA_FUNCTION_NAME: id,
         AWS_REGION: 'eu-west-1',
       });
@@ -323,7 +383,12 @@ describe('function defaults', () => {
           tableName: 'ref-TABLE_NAME',
           // No endpoint override in AWS.
           dynamodbEndpoint: undefined,
-          jwt: { jwksUrl: DEFAULT_SETTINGS.jwksUrl, issuer: DEFAULT_SETTINGS.jwtIssuer, audience: DEFAULT_SETTINGS.jwtAudience, userClaim: 'sub' },
+          jwt: {
+            jwksUrl: DEFAULT_SETTINGS.jwksUrl,
+            issuer: DEFAULT_SETTINGS.jwtIssuer,
+            audience: DEFAULT_SETTINGS.jwtAudience,
+            userClaim: 'sub',
+          },
           tokens: {
             limitPerAccount: DEFAULT_SETTINGS.tokenLimit,
             maxLifetimeDays: DEFAULT_SETTINGS.tokenMaxLifetimeDays,
@@ -343,18 +408,22 @@ describe('function defaults', () => {
   it('names neither the stage, the deployment nor a usage plan in any function (that would be a dependency cycle)', () => {
     const stageLike = new Set(
       ofType(synth.resources, 'AWS::ApiGateway::Stage')
-        .concat(ofType(synth.resources, 'AWS::ApiGateway::Deployment'), ofType(synth.resources, 'AWS::ApiGateway::UsagePlan'))
+        .concat(
+          ofType(synth.resources, 'AWS::ApiGateway::Deployment'),
+          ofType(synth.resources, 'AWS::ApiGateway::UsagePlan'),
+        )
         .map(([id]) => id),
     );
     for (const [id, fn] of serviceFunctions(synth.resources)) {
       const text = JSON.stringify(fn.Properties);
-      for (const other of stageLike) expect(!text.includes(`"${other}"`)).toBeTruthy() /* `${id} references ${other}` */;
+      for (const other of stageLike)
+        expect(!text.includes(`"${other}"`)).toBeTruthy() /* `${id} references ${other}` */;
     }
   });
 });
 
 describe('least privilege', () => {
-  it("grants each function exactly what its route table entry declares, and no managed policy", () => {
+  it('grants each function exactly what its route table entry declares, and no managed policy', () => {
     for (const id of allFunctionIds) {
       const logicalId = synth.functionId(id);
       const logGroupId = (synth.resources[logicalId]!.Properties!.LoggingConfig.LogGroup as { Ref: string }).Ref;
@@ -429,12 +498,21 @@ describe('table', () => {
     expect(table.Properties!.GlobalSecondaryIndexes).toStrictEqual([
       {
         IndexName: 'notices',
-        KeySchema: [{ AttributeName: 'lifecycleShard', KeyType: 'HASH' }, { AttributeName: 'noticeAt', KeyType: 'RANGE' }],
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['serviceAccountId', 'name', 'lookupId', 'expiresAt'] },
+        KeySchema: [
+          { AttributeName: 'lifecycleShard', KeyType: 'HASH' },
+          { AttributeName: 'noticeAt', KeyType: 'RANGE' },
+        ],
+        Projection: {
+          ProjectionType: 'INCLUDE',
+          NonKeyAttributes: ['serviceAccountId', 'name', 'lookupId', 'expiresAt'],
+        },
       },
       {
         IndexName: 'idle',
-        KeySchema: [{ AttributeName: 'lifecycleShard', KeyType: 'HASH' }, { AttributeName: 'activeDay', KeyType: 'RANGE' }],
+        KeySchema: [
+          { AttributeName: 'lifecycleShard', KeyType: 'HASH' },
+          { AttributeName: 'activeDay', KeyType: 'RANGE' },
+        ],
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['serviceAccountId', 'name', 'lookupId', 'status'] },
       },
     ]);
@@ -519,7 +597,11 @@ describe('API Gateway', () => {
       ['exchange-token', { rateLimit: 50, burstLimit: 100 }],
       ['github-secret-scanning', { rateLimit: 10, burstLimit: 20 }],
     ]);
-    expect(routes.filter((route) => route.auth === 'none' && route.id !== 'health').every((route) => route.throttle !== undefined)).toBe(true);
+    expect(
+      routes
+        .filter((route) => route.auth === 'none' && route.id !== 'health')
+        .every((route) => route.throttle !== undefined),
+    ).toBe(true);
   });
 
   /** The gateway response body, as API Gateway would fill it in. */
@@ -532,7 +614,9 @@ describe('API Gateway', () => {
   }
 
   function gatewayResponse(type: string) {
-    const found = ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').filter(([, r]) => r.Properties!.ResponseType === type);
+    const found = ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').filter(
+      ([, r]) => r.Properties!.ResponseType === type,
+    );
     // type
     expect(found.length).toBe(1);
     return found[0]![1].Properties!;
@@ -542,12 +626,21 @@ describe('API Gateway', () => {
     for (const [, response] of ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse')) {
       const props = response.Properties!;
       const type = props.ResponseType as string;
-      expect({ type, contentType: props.ResponseParameters['gatewayresponse.header.Content-Type'] }).toStrictEqual({ type, contentType: `'${PROBLEM_CONTENT_TYPE}'` });
+      expect({ type, contentType: props.ResponseParameters['gatewayresponse.header.Content-Type'] }).toStrictEqual({
+        type,
+        contentType: `'${PROBLEM_CONTENT_TYPE}'`,
+      });
       const body = renderedBody(props.ResponseTemplates['application/json'] as string);
       const fixed = props.StatusCode !== undefined;
-      expect({ type, keys: Object.keys(body).slice(0, fixed ? 5 : 4) }).toStrictEqual({ type, keys: ['type', 'title', ...(fixed ? ['status'] : []), 'detail', 'code'] });
+      expect({ type, keys: Object.keys(body).slice(0, fixed ? 5 : 4) }).toStrictEqual({
+        type,
+        keys: ['type', 'title', ...(fixed ? ['status'] : []), 'detail', 'code'],
+      });
       expect({ type, urn: body.type }).toStrictEqual({ type, urn: problemType(body.code as string) });
-      expect({ type, status: body.status }).toStrictEqual({ type, status: fixed ? Number(props.StatusCode) : undefined });
+      expect({ type, status: body.status }).toStrictEqual({
+        type,
+        status: fixed ? Number(props.StatusCode) : undefined,
+      });
       expect(typeof body.detail).toBe('string');
     }
   });
@@ -555,30 +648,59 @@ describe('API Gateway', () => {
   it('keeps the own status of every error it does not map (WAF 403, 415, …): the catch-alls set none', () => {
     expect(gatewayResponse('DEFAULT_4XX').StatusCode).toBe(undefined);
     expect(gatewayResponse('DEFAULT_5XX').StatusCode).toBe(undefined);
-    expect(renderedBody(gatewayResponse('DEFAULT_4XX').ResponseTemplates['application/json'] as string)).toMatchObject({ code: 'REQUEST_REFUSED', responseType: 'WAF_FILTERED' });
+    expect(renderedBody(gatewayResponse('DEFAULT_4XX').ResponseTemplates['application/json'] as string)).toMatchObject({
+      code: 'REQUEST_REFUSED',
+      responseType: 'WAF_FILTERED',
+    });
     // Every type API Gateway documents is configured with its own status, so none falls through.
     const documented: Record<string, number> = {
-      ACCESS_DENIED: 403, API_CONFIGURATION_ERROR: 500,
-      BAD_REQUEST_PARAMETERS: 400, BAD_REQUEST_BODY: 400, EXPIRED_TOKEN: 403, INTEGRATION_FAILURE: 504, INTEGRATION_TIMEOUT: 504,
-      INVALID_SIGNATURE: 403, QUOTA_EXCEEDED: 429, REQUEST_TOO_LARGE: 413, RESOURCE_NOT_FOUND: 404, THROTTLED: 429,
-      UNAUTHORIZED: 401, UNSUPPORTED_MEDIA_TYPE: 415, WAF_FILTERED: 403,
+      ACCESS_DENIED: 403,
+      API_CONFIGURATION_ERROR: 500,
+      BAD_REQUEST_PARAMETERS: 400,
+      BAD_REQUEST_BODY: 400,
+      EXPIRED_TOKEN: 403,
+      INTEGRATION_FAILURE: 504,
+      INTEGRATION_TIMEOUT: 504,
+      INVALID_SIGNATURE: 403,
+      QUOTA_EXCEEDED: 429,
+      REQUEST_TOO_LARGE: 413,
+      RESOURCE_NOT_FOUND: 404,
+      THROTTLED: 429,
+      UNAUTHORIZED: 401,
+      UNSUPPORTED_MEDIA_TYPE: 415,
+      WAF_FILTERED: 403,
       // Deliberately answered otherwise: what a retry may mend is 503 (an authorizer that could
       // not answer; a valid token whose key the gateway does not take), an unknown route 404.
-      AUTHORIZER_CONFIGURATION_ERROR: 503, AUTHORIZER_FAILURE: 503, INVALID_API_KEY: 503,
+      AUTHORIZER_CONFIGURATION_ERROR: 503,
+      AUTHORIZER_FAILURE: 503,
+      INVALID_API_KEY: 503,
       MISSING_AUTHENTICATION_TOKEN: 404,
     };
-    for (const [type, status] of Object.entries(documented)) expect({ type, status: Number(gatewayResponse(type).StatusCode) }).toStrictEqual({ type, status });
+    for (const [type, status] of Object.entries(documented))
+      expect({ type, status: Number(gatewayResponse(type).StatusCode) }).toStrictEqual({ type, status });
   });
 
   it('refuses exactly as the local gateway does: one table of gateway responses', () => {
     const types = Object.keys(gatewayResponses) as (keyof typeof gatewayResponses)[];
-    expect(ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties!.ResponseType).sort()).toStrictEqual([...types].sort());
+    expect(
+      ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse')
+        .map(([, r]) => r.Properties!.ResponseType)
+        .sort(),
+    ).toStrictEqual([...types].sort());
     for (const type of types) {
       const props = gatewayResponse(type);
-      const local = localGatewayResponse(type, { message: 'Missing Authentication Token', requestId: 'req-1', responseType: 'WAF_FILTERED' });
+      const local = localGatewayResponse(type, {
+        message: 'Missing Authentication Token',
+        requestId: 'req-1',
+        responseType: 'WAF_FILTERED',
+      });
       // A catch-all keeps API Gateway's status; locally it is the one the local gateway meets (400, 502).
-      if (props.StatusCode !== undefined) expect({ type, status: Number(props.StatusCode) }).toStrictEqual({ type, status: local.statusCode });
-      expect({ type, body: renderedBody(props.ResponseTemplates['application/json'] as string) }).toStrictEqual({ type, body: JSON.parse(local.body) });
+      if (props.StatusCode !== undefined)
+        expect({ type, status: Number(props.StatusCode) }).toStrictEqual({ type, status: local.statusCode });
+      expect({ type, body: renderedBody(props.ResponseTemplates['application/json'] as string) }).toStrictEqual({
+        type,
+        body: JSON.parse(local.body),
+      });
     }
   });
 
@@ -643,12 +765,23 @@ describe('lifecycle notices', () => {
     expect(synth.resources[keyId]!.Properties!.EnableKeyRotation).toBe(true);
     type WithPrincipal = Statement & { Principal?: unknown };
     const keyStatements = synth.resources[keyId]!.Properties!.KeyPolicy.Statement as WithPrincipal[];
-    expect(keyStatements.some((statement) => JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) && actionsOf(statement).join() === 'kms:Decrypt,kms:GenerateDataKey')).toBe(true);
+    expect(
+      keyStatements.some(
+        (statement) =>
+          JSON.stringify(statement.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }) &&
+          actionsOf(statement).join() === 'kms:Decrypt,kms:GenerateDataKey',
+      ),
+    ).toBe(true);
     const policies = ofType(synth.resources, 'AWS::SNS::TopicPolicy')
       .filter(([, policy]) => JSON.stringify(policy.Properties!.Topics) === JSON.stringify([{ Ref: topicId() }]))
       .map(([, policy]) => policy.Properties!.PolicyDocument.Statement as WithPrincipal[])
       .flat();
-    expect(policies.some((statement) => statement.Effect === 'Deny' && JSON.stringify(statement).includes('"aws:SecureTransport":"false"'))).toBe(true);
+    expect(
+      policies.some(
+        (statement) =>
+          statement.Effect === 'Deny' && JSON.stringify(statement).includes('"aws:SecureTransport":"false"'),
+      ),
+    ).toBe(true);
     // EventBridge alone may publish to it, and only for this stack's four notice rules.
     const publishers = policies.filter((statement) => statement.Effect === 'Allow');
     expect(publishers.length).toBe(1);
@@ -665,8 +798,15 @@ describe('lifecycle notices', () => {
 
   it('sends expiring, expired, suspended-unused and exposed events from the audit bus as readable messages', () => {
     const rules = ofType(synth.resources, 'AWS::Events::Rule').filter(([, rule]) => rule.Properties!.EventBusName);
-    const byType: Record<string, any> = Object.fromEntries(rules.map(([, rule]) => [rule.Properties!.EventPattern['detail-type'][0], rule.Properties!]));
-    expect(Object.keys(byType).sort()).toStrictEqual(['token.expired', 'token.expiring', 'token.exposed', 'token.suspended_unused']);
+    const byType: Record<string, any> = Object.fromEntries(
+      rules.map(([, rule]) => [rule.Properties!.EventPattern['detail-type'][0], rule.Properties!]),
+    );
+    expect(Object.keys(byType).sort()).toStrictEqual([
+      'token.expired',
+      'token.expiring',
+      'token.exposed',
+      'token.suspended_unused',
+    ]);
     for (const [type, rule] of Object.entries(byType)) {
       expect(rule.EventBusName).toStrictEqual({ Ref: busId() });
       expect(rule.EventPattern.source).toStrictEqual(['service-account-tokens']);
@@ -674,9 +814,18 @@ describe('lifecycle notices', () => {
       expect(target.Arn).toStrictEqual({ Ref: topicId() });
       const { InputPathsMap: paths, InputTemplate: template } = target.InputTransformer;
       // Which account and token, when, and what to do, for each type.
-      expect({ type, paths }).toMatchObject({ type, paths: { 'detail-tokenName': '$.detail.tokenName', 'detail-serviceAccountId': '$.detail.serviceAccountId' } });
-      expect(JSON.stringify(template)).toMatch(/access token .*<detail-tokenName>.* of service account <detail-serviceAccountId>/);
-      expect(JSON.stringify(template)).toMatch(type === 'token.expiring' || type === 'token.expired' ? /<detail-details-expiresAt>.*To rotate it: create a new token/ : /<detail-time>.*reactivate it/);
+      expect({ type, paths }).toMatchObject({
+        type,
+        paths: { 'detail-tokenName': '$.detail.tokenName', 'detail-serviceAccountId': '$.detail.serviceAccountId' },
+      });
+      expect(JSON.stringify(template)).toMatch(
+        /access token .*<detail-tokenName>.* of service account <detail-serviceAccountId>/,
+      );
+      expect(JSON.stringify(template)).toMatch(
+        type === 'token.expiring' || type === 'token.expired'
+          ? /<detail-details-expiresAt>.*To rotate it: create a new token/
+          : /<detail-time>.*reactivate it/,
+      );
     }
   });
 
@@ -695,7 +844,9 @@ describe('assets for sam local', () => {
       // id
       expect(fn.Metadata?.['aws:asset:property']).toBe('Code');
       const [file, exportName] = (fn.Properties!.Handler as string).split('.') as [string, string];
-      const bundle = [`${file}.mjs`, `${file}.js`].map((name) => join(synth.outdir, assetPath, name)).find((path) => existsSync(path));
+      const bundle = [`${file}.mjs`, `${file}.js`]
+        .map((name) => join(synth.outdir, assetPath, name))
+        .find((path) => existsSync(path));
       if (!bundle) throw new Error(`${id}: ${assetPath}/${file}.mjs does not exist`);
       expected.set(bundle, { id, exportName });
     }
@@ -740,16 +891,29 @@ describe('assets for sam local', () => {
       // Operation names and error codes survive minification; class names do not.
       expect({ id, sdkInBundle: bundle.includes('"CreateUsagePlanKey"') }).toStrictEqual({ id, sdkInBundle: false });
       expect({ id, sdkBeside: existsSync(sdkFile) }).toStrictEqual({ id, sdkBeside: callsApiGateway });
-      expect({ id, importsSdk: bundle.includes(`"${API_GATEWAY_MODULE.importPath}"`) }).toStrictEqual({ id, importsSdk: callsApiGateway });
+      expect({ id, importsSdk: bundle.includes(`"${API_GATEWAY_MODULE.importPath}"`) }).toStrictEqual({
+        id,
+        importsSdk: callsApiGateway,
+      });
       if (callsApiGateway) expect(readFileSync(sdkFile, 'utf8')).toContain('"CreateUsagePlanKey"');
       // Imported on first use, never at init (a static import).
       if (callsApiGateway && loadsOnFirstUse(id)) {
-        expect({ id, staticImport: bundle.includes(`from"${API_GATEWAY_MODULE.importPath}"`) }).toStrictEqual({ id, staticImport: false });
-        expect({ id, dynamicImport: bundle.includes(`import("${API_GATEWAY_MODULE.importPath}")`) }).toStrictEqual({ id, dynamicImport: true });
+        expect({ id, staticImport: bundle.includes(`from"${API_GATEWAY_MODULE.importPath}"`) }).toStrictEqual({
+          id,
+          staticImport: false,
+        });
+        expect({ id, dynamicImport: bundle.includes(`import("${API_GATEWAY_MODULE.importPath}")`) }).toStrictEqual({
+          id,
+          dynamicImport: true,
+        });
       }
       // The authorizer verifies people's JWTs; the exchange and the policy tests verify CI subject tokens.
-      const verifiesJwts = id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
-      expect({ id, jose: bundle.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({ id, jose: verifiesJwts });
+      const verifiesJwts =
+        id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
+      expect({ id, jose: bundle.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({
+        id,
+        jose: verifiesJwts,
+      });
     }
   });
 
@@ -759,7 +923,11 @@ describe('assets for sam local', () => {
     const script = `const { ApiGateway } = await import(${JSON.stringify(pathToFileURL(join(dir, API_GATEWAY_MODULE.file)).href)});
       const gateway = ApiGateway.forRegion('eu-west-1');
       process.stdout.write(JSON.stringify({ operations: typeof gateway.createUsagePlanKey, region: await gateway.client.config.region() }));`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toStrictEqual({ operations: 'function', region: 'eu-west-1' });
   });

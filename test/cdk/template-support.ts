@@ -66,7 +66,11 @@ export const UNBUNDLED = { ...WITHOUT_STACK_TRACES, 'aws:cdk:bundling-stacks': [
  * Synthesizes the app into a temporary directory. `bundle: false` skips esbuild (the
  * template is the same but for asset hashes), for tests that do not look at bundles.
  */
-export function synthesize(options: { bundle: boolean; context?: Record<string, unknown>; nag?: boolean }): Synthesized {
+export function synthesize(options: {
+  bundle: boolean;
+  context?: Record<string, unknown>;
+  nag?: boolean;
+}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
   const cleanup = () => rmSync(outdir, { recursive: true, force: true });
   let created: ReturnType<typeof createServiceApp>;
@@ -131,7 +135,8 @@ export function ofType(resources: Record<string, Resource>, type: string): [stri
 export const isConsoleDeployer = (logicalId: string): boolean => logicalId.startsWith('CustomCDKBucketDeployment');
 
 /** The CDK library's own functions: the console deployer, and the bucket emptier an ephemeral stage gets. */
-export const isLibraryFunction = (logicalId: string): boolean => isConsoleDeployer(logicalId) || logicalId.startsWith('CustomS3AutoDeleteObjects');
+export const isLibraryFunction = (logicalId: string): boolean =>
+  isConsoleDeployer(logicalId) || logicalId.startsWith('CustomS3AutoDeleteObjects');
 
 /** The service's own Lambda functions: every one but the library's. */
 export function serviceFunctions(resources: Record<string, Resource>): [string, Resource][] {
@@ -164,17 +169,21 @@ export function statementsOf(resources: Record<string, Resource>, functionLogica
   const role = resources[functionLogicalId]?.Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined;
   const roleId = role?.['Fn::GetAtt']?.[0];
   if (!roleId) throw new Error(`Function ${functionLogicalId} has no role of its own`);
-  const inline = ((resources[roleId]?.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
-    (policy) => policy.PolicyDocument.Statement,
-  );
+  const inline = (
+    (resources[roleId]?.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]
+  ).flatMap((policy) => policy.PolicyDocument.Statement);
   const attached = ofType(resources, 'AWS::IAM::Policy')
-    .filter(([, policy]) => (policy.Properties?.Roles as unknown[]).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })))
+    .filter(([, policy]) =>
+      (policy.Properties?.Roles as unknown[]).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })),
+    )
     .flatMap(([, policy]) => policy.Properties!.PolicyDocument.Statement as Statement[]);
   return [...inline, ...attached];
 }
 
 export function managedPoliciesOf(resources: Record<string, Resource>, functionLogicalId: string): unknown[] {
-  const roleId = (resources[functionLogicalId]?.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const roleId = (resources[functionLogicalId]?.Properties?.Role as { 'Fn::GetAtt': [string, string] })[
+    'Fn::GetAtt'
+  ][0];
   return (resources[roleId]?.Properties?.ManagedPolicyArns ?? []) as unknown[];
 }
 

@@ -41,8 +41,10 @@ async function pageFor(userId: string, hash: string, viewport?: { width: number;
 }
 
 const row = (page: Page, name: string) => page.getByRole('row').filter({ has: page.getByRole('rowheader', { name }) });
-const cell = async (page: Page, name: string, column: number) => (await row(page, name).getByRole('cell').nth(column).textContent())?.trim();
-const whoamiWith = async (token: string) => (await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status;
+const cell = async (page: Page, name: string, column: number) =>
+  (await row(page, name).getByRole('cell').nth(column).textContent())?.trim();
+const whoamiWith = async (token: string) =>
+  (await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([npmStart(), launchChromium()]);
@@ -67,7 +69,9 @@ describe('signing in', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel('User id').fill('sa-etl');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/service accounts authenticate with access tokens/);
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(
+      /service accounts authenticate with access tokens/,
+    );
     await screenshot(page, 'provider-sign-in');
     expect(await seriousViolations(page)).toStrictEqual([]);
     await page.getByLabel('User id').fill('alice');
@@ -108,7 +112,14 @@ describe('the Access Tokens tab', () => {
     // Focus back where it was; the secret gone from the page and from what its scripts hold.
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Generate new token');
     await page.evaluate(() => navigator.clipboard.writeText(''));
-    expect(await page.evaluate((s) => document.documentElement.outerHTML.includes(s) || [...document.querySelectorAll('input')].some((i) => i.value.includes(s)), secret)).toBe(false);
+    expect(
+      await page.evaluate(
+        (s) =>
+          document.documentElement.outerHTML.includes(s) ||
+          [...document.querySelectorAll('input')].some((i) => i.value.includes(s)),
+        secret,
+      ),
+    ).toBe(false);
     expect(await heapHolds(page, secret.slice(23))).toBe(false);
 
     expect(await cell(page, 'ci-pipeline', 1)).toBe('None');
@@ -136,13 +147,25 @@ describe('the Access Tokens tab', () => {
     const page = await pageFor('alice', SA_ETL);
     await page.route('**/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens', (route) =>
       route.request().method() === 'POST'
-        ? route.fulfill({ status: 429, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '3' }, body: JSON.stringify({ type: 'urn:service-account-tokens:problem:throttled', title: 'Too many requests', status: 429, detail: 'Slow down.', code: 'THROTTLED' }) })
+        ? route.fulfill({
+            status: 429,
+            headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '3' },
+            body: JSON.stringify({
+              type: 'urn:service-account-tokens:problem:throttled',
+              title: 'Too many requests',
+              status: 429,
+              detail: 'Slow down.',
+              code: 'THROTTLED',
+            }),
+          })
         : route.continue(),
     );
     await page.getByRole('button', { name: 'Generate new token' }).click();
     await page.getByLabel('Name').fill('throttled');
     await page.getByRole('button', { name: 'Generate token' }).click();
-    await expect(page.getByRole('dialog').getByRole('alert').textContent()).resolves.toMatch(/Too many requests\.Try again in 3 seconds \(at /);
+    await expect(page.getByRole('dialog').getByRole('alert').textContent()).resolves.toMatch(
+      /Too many requests\.Try again in 3 seconds \(at /,
+    );
   });
 
   it('shows a user without the permission Generate new token disabled, with a tooltip saying why', async () => {
@@ -152,7 +175,9 @@ describe('the Access Tokens tab', () => {
     await generate.hover();
     const tooltip = page.getByRole('tooltip');
     await tooltip.waitFor();
-    expect(await tooltip.textContent()).toBe('You need the permission to manage access tokens in finance (access_token.manage, or MANAGE_ACCESS_TOKEN). Ask an admin for it.');
+    expect(await tooltip.textContent()).toBe(
+      'You need the permission to manage access tokens in finance (access_token.manage, or MANAGE_ACCESS_TOKEN). Ask an admin for it.',
+    );
     await screenshot(page, 'no-permission');
     expect(await seriousViolations(page)).toStrictEqual([]);
   });
@@ -161,7 +186,9 @@ describe('the Access Tokens tab', () => {
     const page = await pageFor('carol', SA_ETL);
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toBe('You must be in the same group as this service account to view and manage tokensAsk an admin to add you to one of the account’s groups: data-eng.');
+    expect(await alert.textContent()).toBe(
+      'You must be in the same group as this service account to view and manage tokensAsk an admin to add you to one of the account’s groups: data-eng.',
+    );
     await expect(page.getByRole('button', { name: 'Generate new token' }).isDisabled()).resolves.toBe(true);
     await screenshot(page, 'not-same-group');
   });
@@ -207,7 +234,12 @@ describe('navigation', () => {
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Access Tokens');
     const generate = page.getByRole('button', { name: 'Generate new token' });
     await generate.waitFor();
-    for (let presses = 0; presses < 10 && !(await generate.evaluate((element) => element === document.activeElement)); presses++) await page.keyboard.press('Tab');
+    for (
+      let presses = 0;
+      presses < 10 && !(await generate.evaluate((element) => element === document.activeElement));
+      presses++
+    )
+      await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('token-name');
     await page.keyboard.press('Escape');
@@ -225,7 +257,11 @@ describe('layout and speed', () => {
     const tokens = `${base}/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens`;
     const headers = { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' };
     const expiresAt = new Date(Date.now() + 90 * 86_400_000).toISOString();
-    for (const body of [{ name: 'nightly-etl', maxRps: 50, expiresAt }, { name: 'dashboards' }, { name: 'backfill', maxRps: 5 }]) {
+    for (const body of [
+      { name: 'nightly-etl', maxRps: 50, expiresAt },
+      { name: 'dashboards' },
+      { name: 'backfill', maxRps: 5 },
+    ]) {
       expect((await fetch(tokens, { method: 'POST', headers, body: JSON.stringify(body) })).status).toBe(201);
     }
     await fetch(`${tokens}/backfill`, { method: 'PATCH', headers, body: JSON.stringify({ status: 'SUSPENDED' }) });

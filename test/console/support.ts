@@ -21,10 +21,18 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const npmStart = (): Promise<Started> => startNpm([], { TABLE_NAME: `console-${process.pid}` });
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -38,7 +46,13 @@ export async function newContext(browser: Browser, base: string, viewport = DESK
 }
 
 /** Opens `hash` signed out, signs in through the provider's own page, and lands back there. */
-export async function signIn(page: Page, base: string, userId: string, hash: string, onProviderPage?: () => Promise<void>): Promise<void> {
+export async function signIn(
+  page: Page,
+  base: string,
+  userId: string,
+  hash: string,
+  onProviderPage?: () => Promise<void>,
+): Promise<void> {
   await page.goto(`${base}/console/${hash}`);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByLabel('User id').waitFor();
@@ -55,10 +69,15 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** axe-core's serious and critical findings on the page as it is now (WCAG 2.x A and AA, and best practice). */
 export async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page: page as never }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  const results = await new AxeBuilder({ page: page as never })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .analyze();
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.impact} ${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+    .map(
+      (violation) =>
+        `${violation.impact} ${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    );
 }
 
 /** Whether any string reachable from the page's JavaScript holds `secret` (a heap snapshot after a full GC). */

@@ -48,36 +48,64 @@ describe('every change is recorded with its origin', () => {
   let secret: string;
 
   it('records create, update, rotate and delete, newest first, with who, from where and what changed', async () => {
-    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'audited', maxRps: 5 }, headers: { 'User-Agent': 'terraform/1.9' } });
+    const created = await api.call('POST', FIN, {
+      as: 'alice',
+      body: { name: 'audited', maxRps: 5 },
+      headers: { 'User-Agent': 'terraform/1.9' },
+    });
     secret = created.body.token;
-    await api.call('PATCH', `${adminTokens('sa-etl')}/audited`, { as: 'root', body: { status: 'SUSPENDED', maxRps: 7 } });
+    await api.call('PATCH', `${adminTokens('sa-etl')}/audited`, {
+      as: 'root',
+      body: { status: 'SUSPENDED', maxRps: 7 },
+    });
     const rotated = await api.call('POST', `${FIN}/audited/rotate`, { as: 'alice', body: { gracePeriodSeconds: 60 } });
     await api.call('DELETE', `${FIN}/audited`, { as: 'alice' });
     const { events } = await list('?tokenName=audited');
-    expect(events.map((event: { type: string }) => event.type)).toStrictEqual(['token.deleted', 'token.rotated', 'token.updated', 'token.created']);
+    expect(events.map((event: { type: string }) => event.type)).toStrictEqual([
+      'token.deleted',
+      'token.rotated',
+      'token.updated',
+      'token.created',
+    ]);
     const [deleted, rotation, updated, creation] = events;
     expect(creation).toMatchObject({
       serviceAccountId: 'sa-etl',
       tokenName: 'audited',
       actor: { userId: 'alice', authenticatedBy: 'JWT' },
       userAgent: 'terraform/1.9',
-      changes: { status: { before: null, after: 'ACTIVE' }, maxRps: { before: null, after: 5 }, expiresAt: { before: null, after: null } },
+      changes: {
+        status: { before: null, after: 'ACTIVE' },
+        maxRps: { before: null, after: 5 },
+        expiresAt: { before: null, after: null },
+      },
     });
     expect(creation.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(creation.sourceIp).toMatch(/127\.0\.0\.1/);
-    expect(updated).toMatchObject({ actor: { userId: 'root' }, changes: { status: { before: 'ACTIVE', after: 'SUSPENDED' }, maxRps: { before: 5, after: 7 } } });
+    expect(updated).toMatchObject({
+      actor: { userId: 'root' },
+      changes: { status: { before: 'ACTIVE', after: 'SUSPENDED' }, maxRps: { before: 5, after: 7 } },
+    });
     expect(Object.keys(updated.changes).sort()).toStrictEqual(['maxRps', 'status']);
     expect(rotation.changes.previousSecretValidUntil.after).toBe(rotated.body.previousSecret.validUntil);
     expect(deleted).toMatchObject({ changes: { status: { before: 'SUSPENDED', after: null } } });
     // Ids sort as the events happened.
-    expect([...events].map((event: { id: string }) => event.id).sort().reverse()).toStrictEqual(events.map((event: { id: string }) => event.id));
+    expect(
+      [...events]
+        .map((event: { id: string }) => event.id)
+        .sort()
+        .reverse(),
+    ).toStrictEqual(events.map((event: { id: string }) => event.id));
   });
 
   it('names the acting token and its secret when a token acts, and the import when an import deletes', async () => {
     const rotator = adminTokens('sa-rotator');
     const own = (await api.call('POST', rotator, { as: 'root', body: { name: 'self-managing' } })).body.token;
     await api.call('POST', rotator, { token: own, body: { name: 'made-by-token' } });
-    const byToken = (await api.call('GET', `/api/v1/auth/service-accounts/sa-rotator/token-events?tokenName=made-by-token`, { as: 'root' })).body.events;
+    const byToken = (
+      await api.call('GET', `/api/v1/auth/service-accounts/sa-rotator/token-events?tokenName=made-by-token`, {
+        as: 'root',
+      })
+    ).body.events;
     expect(byToken[0].actor).toStrictEqual({
       userId: 'sa-rotator',
       authenticatedBy: 'ACCESS_TOKEN',
@@ -87,7 +115,11 @@ describe('every change is recorded with its origin', () => {
 
     const directory = exampleDirectory();
     const { incarnation } = (await api.service.runtime.directory.getPrincipal('sa-rotator'))!;
-    await importDirectory(importDeps(api.service.runtime), { ...directory, users: directory.users.filter((user) => user.id !== 'sa-rotator') }, { replace: true });
+    await importDirectory(
+      importDeps(api.service.runtime),
+      { ...directory, users: directory.users.filter((user) => user.id !== 'sa-rotator') },
+      { replace: true },
+    );
     // In the trail of the account the import removed.
     const query = { incarnation, limit: 10, type: 'token.deleted' as const };
     const trail = await api.service.runtime.events.list('sa-rotator', query);
@@ -101,7 +133,8 @@ describe('every change is recorded with its origin', () => {
     const items = await api.scanTable();
     const stored = JSON.stringify(items.filter((item) => String(item.pk).startsWith('EVENTS#')));
     const parsed = parseToken(secret)!;
-    for (const forbidden of [secret, parsed.secret, hashSecret(parsed.secret)]) expect(stored.includes(forbidden)).toBe(false);
+    for (const forbidden of [secret, parsed.secret, hashSecret(parsed.secret)])
+      expect(stored.includes(forbidden)).toBe(false);
     for (const item of items) if (typeof item.usageKey === 'string') expect(stored.includes(item.usageKey)).toBe(false);
   });
 });
@@ -115,19 +148,30 @@ describe('no change without its event, no event without its change', () => {
     const inTheWay = { ...keys.event('sa-etl', taken, incarnation), note: 'in the way' };
     await api.documentClient.send(new PutCommand({ TableName: api.tableName, Item: inTheWay }));
     forcedEventId = taken;
-    const before = (await api.call('GET', FIN, { as: 'alice' })).body.tokens.find((token: { name: string }) => token.name === 'atomic');
+    const before = (await api.call('GET', FIN, { as: 'alice' })).body.tokens.find(
+      (token: { name: string }) => token.name === 'atomic',
+    );
     try {
       const refused = await api.call('PATCH', `${FIN}/atomic`, { as: 'alice', body: { status: 'SUSPENDED' } });
-      expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 409, code: 'CONCURRENT_UPDATE' });
+      expect({ status: refused.status, code: refused.body.code }).toStrictEqual({
+        status: 409,
+        code: 'CONCURRENT_UPDATE',
+      });
       const made = await api.call('POST', FIN, { as: 'alice', body: { name: 'never-made' } });
       expect({ status: made.status, code: made.body.code }).toStrictEqual({ status: 409, code: 'CONCURRENT_UPDATE' });
     } finally {
       forcedEventId = undefined;
     }
-    const after = (await api.call('GET', FIN, { as: 'alice' })).body.tokens.find((token: { name: string }) => token.name === 'atomic');
+    const after = (await api.call('GET', FIN, { as: 'alice' })).body.tokens.find(
+      (token: { name: string }) => token.name === 'atomic',
+    );
     expect(after).toStrictEqual(before);
     expect((await list('?tokenName=atomic&type=token.updated')).events).toStrictEqual([]);
-    expect((await api.call('GET', FIN, { as: 'alice' })).body.tokens.some((token: { name: string }) => token.name === 'never-made')).toBe(false);
+    expect(
+      (await api.call('GET', FIN, { as: 'alice' })).body.tokens.some(
+        (token: { name: string }) => token.name === 'never-made',
+      ),
+    ).toBe(false);
   });
 });
 
@@ -137,7 +181,9 @@ describe('listing', () => {
     const seen: string[] = [];
     let nextToken: string | null = null;
     do {
-      const page: { events: { id: string; tokenName: string }[]; nextToken: string | null } = await list(`?type=token.created&limit=3${nextToken ? `&nextToken=${nextToken}` : ''}`);
+      const page: { events: { id: string; tokenName: string }[]; nextToken: string | null } = await list(
+        `?type=token.created&limit=3${nextToken ? `&nextToken=${nextToken}` : ''}`,
+      );
       expect(page.events.length).toBeLessThanOrEqual(3);
       seen.push(...page.events.map((event) => event.tokenName).filter((name) => name.startsWith('paged-')));
       nextToken = page.nextToken;
@@ -149,7 +195,9 @@ describe('listing', () => {
   });
 
   it('is authorized as listing tokens is: a caller outside the account’s groups is refused', async () => {
-    const refused = await api.call('GET', '/api/v1/domains/finance/auth/service-accounts/sa-reporting/token-events', { as: 'alice' });
+    const refused = await api.call('GET', '/api/v1/domains/finance/auth/service-accounts/sa-reporting/token-events', {
+      as: 'alice',
+    });
     expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 403, code: 'NOT_SAME_GROUP' });
   });
 });
@@ -160,12 +208,26 @@ describe('subscribers', () => {
     expect((await api.call('POST', FIN, { as: 'alice', body: { name: 'unchanged' } })).status).toBe(201);
     expect((await api.call('PATCH', `${FIN}/unchanged`, { as: 'alice', body: { status: 'ACTIVE' } })).status).toBe(200);
     await api.service.events!.drain();
-    const lines = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { id: string; type: string; tokenName: string });
-    const stored = (await api.scanTable()).filter((item) => String(item.pk).startsWith('EVENTS#') && typeof item.type === 'string');
+    const lines = readFileSync(eventsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; type: string; tokenName: string });
+    const stored = (await api.scanTable()).filter(
+      (item) => String(item.pk).startsWith('EVENTS#') && typeof item.type === 'string',
+    );
     expect(new Set(lines.map((event) => event.id)).size).toBe(lines.length);
     expect(lines.map((event) => event.id).sort()).toStrictEqual(stored.map((item) => String(item.id)).sort());
-    expect(lines.filter((event) => event.tokenName === 'audited').map((event) => event.type)).toStrictEqual(['token.created', 'token.updated', 'token.rotated', 'token.deleted']);
-    expect(lines.filter((event) => event.tokenName === 'unchanged').map((event) => [event.type, (event as { changes?: unknown }).changes])).toStrictEqual([
+    expect(lines.filter((event) => event.tokenName === 'audited').map((event) => event.type)).toStrictEqual([
+      'token.created',
+      'token.updated',
+      'token.rotated',
+      'token.deleted',
+    ]);
+    expect(
+      lines
+        .filter((event) => event.tokenName === 'unchanged')
+        .map((event) => [event.type, (event as { changes?: unknown }).changes]),
+    ).toStrictEqual([
       ['token.created', expect.anything()],
       ['token.updated', {}],
     ]);

@@ -43,7 +43,15 @@ describe('access tokens', () => {
     const forged = assembleToken(lookupId, parseToken(mintToken().token)!.secret);
     const flipped = assembleToken(lookupId, `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`);
     const bodies = new Set<string>();
-    for (const bad of ['', 'iomsat_', token.slice(0, -1), `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, forged, flipped, 'not-a-token']) {
+    for (const bad of [
+      '',
+      'iomsat_',
+      token.slice(0, -1),
+      `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
+      forged,
+      flipped,
+      'not-a-token',
+    ]) {
       const result = await whoamiWith({ 'X-API-Token': bad });
       // bad
       expect(result.status).toBe(401);
@@ -70,11 +78,18 @@ describe('access tokens', () => {
     const { lookupId } = parseToken(token)!;
     for (const key of [keys.credential(lookupId), keys.token('sa-etl', 'soon-expired')]) {
       await api.documentClient.send(
-        new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'SET expiresAt = :past', ExpressionAttributeValues: { ':past': past } }),
+        new UpdateCommand({
+          TableName: api.tableName,
+          Key: key,
+          UpdateExpression: 'SET expiresAt = :past',
+          ExpressionAttributeValues: { ':past': past },
+        }),
       );
     }
     expect((await whoamiWith({ 'X-API-Token': token })).status).toBe(401);
-    const listed = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'soon-expired');
+    const listed = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find(
+      (t: { name: string }) => t.name === 'soon-expired',
+    );
     expect(listed.status).toBe('EXPIRED');
     // Expired tokens still count and can still be deleted by their owners.
     expect((await api.call('DELETE', `${BASE}/soon-expired`, { as: 'alice' })).status).toBe(204);
@@ -83,10 +98,14 @@ describe('access tokens', () => {
   it('writes lastUsedAt at most once a minute however often the token is used', async () => {
     const token = await newToken('hot');
     await whoamiWith({ 'X-API-Token': token });
-    const first = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'hot').lastUsedAt;
+    const first = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find(
+      (t: { name: string }) => t.name === 'hot',
+    ).lastUsedAt;
     expect(first).toBeTruthy();
     await Promise.all(Array.from({ length: 20 }, () => whoamiWith({ 'X-API-Token': token })));
-    const later = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'hot').lastUsedAt;
+    const later = (await api.call('GET', BASE, { as: 'alice' })).body.tokens.find(
+      (t: { name: string }) => t.name === 'hot',
+    ).lastUsedAt;
     expect(later).toBe(first);
     expect(api.service.runtime.config.tokens.lastUsedWriteIntervalSeconds).toBe(60);
   });
@@ -99,7 +118,11 @@ describe('JWTs', () => {
     const jwt = await craftJwt('sa-etl', { issuer: api.issuer });
     for (const path of [WHOAMI, BASE, '/api/v1/auth/service-accounts/sa-etl/tokens']) {
       const reply = await api.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } });
-      expect({ path, status: reply.status, code: reply.body?.code }).toStrictEqual({ path, status: 401, code: 'UNAUTHORIZED' });
+      expect({ path, status: reply.status, code: reply.body?.code }).toStrictEqual({
+        path,
+        status: 401,
+        code: 'UNAUTHORIZED',
+      });
     }
     // A person's JWT still works, and so does the service account's own token.
     expect((await api.call('GET', WHOAMI, { as: 'alice' })).status).toBe(200);
@@ -109,12 +132,21 @@ describe('JWTs', () => {
   it('refuses the JWT of a person who has just become a service account, though the authorizer still remembers a person', async () => {
     const directory = exampleDirectory();
     expect((await api.call('GET', WHOAMI, { as: 'carol' })).status).toBe(200);
-    const retyped = { ...directory, users: directory.users.map((user) => (user.id === 'carol' ? { ...user, type: 'SERVICE_ACCOUNT' as const } : user)) };
+    const retyped = {
+      ...directory,
+      users: directory.users.map((user) =>
+        user.id === 'carol' ? { ...user, type: 'SERVICE_ACCOUNT' as const } : user,
+      ),
+    };
     await importDirectory(importDeps(api.service.runtime), retyped, { replace: true });
     try {
       for (const path of [WHOAMI, '/api/v1/domains/finance/auth/service-accounts/sa-reporting/tokens']) {
         const reply = await api.call('GET', path, { as: 'carol' });
-        expect({ path, status: reply.status, code: reply.body?.code }).toStrictEqual({ path, status: 401, code: 'UNAUTHORIZED' });
+        expect({ path, status: reply.status, code: reply.body?.code }).toStrictEqual({
+          path,
+          status: 401,
+          code: 'UNAUTHORIZED',
+        });
       }
     } finally {
       await importDirectory(importDeps(api.service.runtime), directory, { replace: true });

@@ -58,17 +58,36 @@ describe('a domain’s members', () => {
   });
 
   it('gives one member, and USER_NOT_FOUND for a user who is not one', async () => {
-    expect((await api.call('GET', `${MEMBERS}/sa-etl`, { as: 'carol' })).body).toStrictEqual({ id: 'sa-etl', type: 'SERVICE_ACCOUNT', groups: ['data-eng'] });
+    expect((await api.call('GET', `${MEMBERS}/sa-etl`, { as: 'carol' })).body).toStrictEqual({
+      id: 'sa-etl',
+      type: 'SERVICE_ACCOUNT',
+      groups: ['data-eng'],
+    });
     for (const id of ['dave', 'nobody', 'sa-platform']) {
       const reply = await api.call('GET', `${MEMBERS}/${id}`, { as: 'alice' });
-      expect({ id, status: reply.status, code: reply.body.code }).toStrictEqual({ id, status: 404, code: 'USER_NOT_FOUND' });
+      expect({ id, status: reply.status, code: reply.body.code }).toStrictEqual({
+        id,
+        status: 404,
+        code: 'USER_NOT_FOUND',
+      });
     }
   });
 
   it('refuses callers outside the domain, admins included, with 403 FORBIDDEN before reading anything else', async () => {
-    for (const [as, path] of [['dave', MEMBERS], ['root', MEMBERS], ['alice', '/api/v1/domains/marketing/members'], ['alice', '/api/v1/domains/nowhere/members'], ['dave', `${MEMBERS}/alice`]] as const) {
+    for (const [as, path] of [
+      ['dave', MEMBERS],
+      ['root', MEMBERS],
+      ['alice', '/api/v1/domains/marketing/members'],
+      ['alice', '/api/v1/domains/nowhere/members'],
+      ['dave', `${MEMBERS}/alice`],
+    ] as const) {
       const reply = await api.call('GET', path, { as });
-      expect({ as, path, status: reply.status, code: reply.body.code }).toStrictEqual({ as, path, status: 403, code: 'FORBIDDEN' });
+      expect({ as, path, status: reply.status, code: reply.body.code }).toStrictEqual({
+        as,
+        path,
+        status: 403,
+        code: 'FORBIDDEN',
+      });
       expect(reply.body.detail).toBe('Only members of this domain may see its members.');
     }
   });
@@ -76,10 +95,18 @@ describe('a domain’s members', () => {
   it('validates the page and the user id, for members only', async () => {
     for (const query of ['?limit=0', '?limit=101', '?limit=x', '?nextToken=not-a-cursor']) {
       const reply = await api.call('GET', `${MEMBERS}${query}`, { as: 'alice' });
-      expect({ query, status: reply.status, code: reply.body.code }).toStrictEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
+      expect({ query, status: reply.status, code: reply.body.code }).toStrictEqual({
+        query,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
     }
-    expect((await api.call('GET', `${MEMBERS}/%E0%A4%A`, { as: 'alice' })).body.errors).toStrictEqual([{ field: 'userId', message: 'is not valid percent-encoding' }]);
-    expect((await api.call('GET', `${MEMBERS}/${'x'.repeat(129)}`, { as: 'alice' })).body.code).toBe('VALIDATION_FAILED');
+    expect((await api.call('GET', `${MEMBERS}/%E0%A4%A`, { as: 'alice' })).body.errors).toStrictEqual([
+      { field: 'userId', message: 'is not valid percent-encoding' },
+    ]);
+    expect((await api.call('GET', `${MEMBERS}/${'x'.repeat(129)}`, { as: 'alice' })).body.code).toBe(
+      'VALIDATION_FAILED',
+    );
     expect((await api.call('GET', `${MEMBERS}?limit=0`, { as: 'dave' })).status).toBe(403);
   });
 });
@@ -87,13 +114,32 @@ describe('a domain’s members', () => {
 describe('the directory’s users', () => {
   it('lists every user with type, groups and domains, for an admin, whatever its groups', async () => {
     const { seen } = await walk(USERS, 'auditor', 'users', 4);
-    expect(seen.map((user) => user.id)).toStrictEqual(exampleDirectory().users.map((user) => user.id).sort());
-    expect(seen.find((user) => user.id === 'dave')).toStrictEqual({ id: 'dave', type: 'USER', groups: ['mkt-admins', 'campaigns'], domains: ['marketing'] });
-    expect(seen.find((user) => user.id === 'sa-platform')).toStrictEqual({ id: 'sa-platform', type: 'SERVICE_ACCOUNT', groups: ['platform'], domains: [] });
+    expect(seen.map((user) => user.id)).toStrictEqual(
+      exampleDirectory()
+        .users.map((user) => user.id)
+        .sort(),
+    );
+    expect(seen.find((user) => user.id === 'dave')).toStrictEqual({
+      id: 'dave',
+      type: 'USER',
+      groups: ['mkt-admins', 'campaigns'],
+      domains: ['marketing'],
+    });
+    expect(seen.find((user) => user.id === 'sa-platform')).toStrictEqual({
+      id: 'sa-platform',
+      type: 'SERVICE_ACCOUNT',
+      groups: ['platform'],
+      domains: [],
+    });
   });
 
   it('gives one user, and USER_NOT_FOUND for an unknown id', async () => {
-    expect((await api.call('GET', `${USERS}/sa-etl`, { as: 'root' })).body).toStrictEqual({ id: 'sa-etl', type: 'SERVICE_ACCOUNT', groups: ['data-eng'], domains: ['finance'] });
+    expect((await api.call('GET', `${USERS}/sa-etl`, { as: 'root' })).body).toStrictEqual({
+      id: 'sa-etl',
+      type: 'SERVICE_ACCOUNT',
+      groups: ['data-eng'],
+      domains: ['finance'],
+    });
     const missing = await api.call('GET', `${USERS}/nobody`, { as: 'root' });
     expect({ status: missing.status, code: missing.body.code }).toStrictEqual({ status: 404, code: 'USER_NOT_FOUND' });
   });
@@ -101,7 +147,12 @@ describe('the directory’s users', () => {
   it('refuses callers without an admin role', async () => {
     for (const path of [USERS, `${USERS}/alice`]) {
       const reply = await api.call('GET', path, { as: 'alice' });
-      expect({ path, status: reply.status, code: reply.body.code, detail: reply.body.detail }).toStrictEqual({ path, status: 403, code: 'FORBIDDEN', detail: 'Only admins may see the directory’s users.' });
+      expect({ path, status: reply.status, code: reply.body.code, detail: reply.body.detail }).toStrictEqual({
+        path,
+        status: 403,
+        code: 'FORBIDDEN',
+        detail: 'Only admins may see the directory’s users.',
+      });
     }
   });
 });
@@ -122,17 +173,38 @@ describe('callers with access tokens', () => {
 describe('listings follow the directory', () => {
   it('shows an import’s changes: a user moved between domains, regrouped, and a user with groups filling pages past 1 MB', async () => {
     const directory = exampleDirectory();
-    const many = (n: number) => Array.from({ length: n }, (_, i) => `group-${String(i).padStart(5, '0')}-${'g'.repeat(20)}`);
-    directory.users = directory.users.map((user) => (user.id === 'bob' ? { ...user, domains: ['marketing'], groups: ['campaigns'] } : user));
+    const many = (n: number) =>
+      Array.from({ length: n }, (_, i) => `group-${String(i).padStart(5, '0')}-${'g'.repeat(20)}`);
+    directory.users = directory.users.map((user) =>
+      user.id === 'bob' ? { ...user, domains: ['marketing'], groups: ['campaigns'] } : user,
+    );
     // Ten members of ~190 KB each: DynamoDB stops each query at 1 MB, and the page goes on.
-    directory.users.push(...Array.from({ length: 10 }, (_, i) => ({ id: `wide-${i}`, type: 'USER' as const, domains: ['finance'], groups: many(6000), adminRoles: [] })));
+    directory.users.push(
+      ...Array.from({ length: 10 }, (_, i) => ({
+        id: `wide-${i}`,
+        type: 'USER' as const,
+        domains: ['finance'],
+        groups: many(6000),
+        adminRoles: [],
+      })),
+    );
     await importDirectory(importDeps(api.service.runtime), directory, { replace: false });
 
     const finance = await walk(MEMBERS, 'alice', 'members', 50);
     expect(finance.pages).toBe(1);
-    expect(finance.seen.map((member) => member.id)).toStrictEqual(['alice', 'carol', 'sa-etl', 'sa-reporting', ...Array.from({ length: 10 }, (_, i) => `wide-${i}`)]);
+    expect(finance.seen.map((member) => member.id)).toStrictEqual([
+      'alice',
+      'carol',
+      'sa-etl',
+      'sa-reporting',
+      ...Array.from({ length: 10 }, (_, i) => `wide-${i}`),
+    ]);
     const marketing = await api.call('GET', '/api/v1/domains/marketing/members', { as: 'bob' });
-    expect(marketing.body.members.find((member: { id: string }) => member.id === 'bob')).toStrictEqual({ id: 'bob', type: 'USER', groups: ['campaigns'] });
+    expect(marketing.body.members.find((member: { id: string }) => member.id === 'bob')).toStrictEqual({
+      id: 'bob',
+      type: 'USER',
+      groups: ['campaigns'],
+    });
     expect((await api.call('GET', `${USERS}/bob`, { as: 'root' })).body.domains).toStrictEqual(['marketing']);
   });
 });

@@ -15,16 +15,23 @@ import { domainTokens, exampleDirectory, startTestService, type TestService } fr
 let api: TestService;
 const FIN = domainTokens('finance', 'sa-etl');
 const base = exampleDirectory();
-const without = (directory: Directory, id: string): Directory => ({ ...directory, users: directory.users.filter((user) => user.id !== id) });
+const without = (directory: Directory, id: string): Directory => ({
+  ...directory,
+  users: directory.users.filter((user) => user.id !== id),
+});
 const retyped = (directory: Directory, id: string): Directory => ({
   ...directory,
   users: directory.users.map((user) => (user.id === id ? { ...user, type: 'USER' as const } : user)),
 });
-const run = (directory: Directory, replace = true) => importDirectory(importDeps(api.service.runtime), directory, { replace });
+const run = (directory: Directory, replace = true) =>
+  importDirectory(importDeps(api.service.runtime), directory, { replace });
 const whoami = async (token: string) => (await api.call('GET', '/api/v1/auth/whoami', { token })).status;
 /** An account's tokens, credentials and counter (its audit events are kept on purpose). */
 const itemsOf = async (accountId: string) =>
-  (await api.scanTable()).filter((item) => !String(item.pk).startsWith('EVENTS#') && (item.pk === `SA#${accountId}` || item.serviceAccountId === accountId));
+  (await api.scanTable()).filter(
+    (item) =>
+      !String(item.pk).startsWith('EVENTS#') && (item.pk === `SA#${accountId}` || item.serviceAccountId === accountId),
+  );
 
 beforeAll(async () => {
   api = await startTestService({ throttle: false });
@@ -36,7 +43,10 @@ afterAll(async () => api?.stop());
 
 async function tokensOfEtl(): Promise<string[]> {
   const made: string[] = [];
-  for (const [name, maxRps] of [['ci', 5], ['nightly', null]] as const) {
+  for (const [name, maxRps] of [
+    ['ci', 5],
+    ['nightly', null],
+  ] as const) {
     const created = await api.call('POST', FIN, { as: 'alice', body: { name, maxRps } });
     expect(created.status).toBe(201);
     made.push(created.body.token);
@@ -51,7 +61,11 @@ describe('an import that removes a service account or changes its type', () => {
     const result = await run(without(base, 'sa-etl'));
     expect(result).toMatchObject({ tokensDeleted: 2, accountsRetired: ['sa-etl'] });
     for (const token of tokens) expect(await whoami(token)).toBe(401);
-    expect((await itemsOf('sa-etl')).filter((item) => String(item.sk).startsWith('TOKEN#') || String(item.pk).startsWith('CRED#'))).toStrictEqual([]);
+    expect(
+      (await itemsOf('sa-etl')).filter(
+        (item) => String(item.sk).startsWith('TOKEN#') || String(item.pk).startsWith('CRED#'),
+      ),
+    ).toStrictEqual([]);
     // The limited token's key went with it.
     expect((await api.scanTable()).filter((item) => String(item.pk).startsWith('LOCALKEY#'))).toStrictEqual([]);
   });
@@ -89,7 +103,10 @@ describe('an import that removes a service account or changes its type', () => {
     // A run that stopped after retiring the account and before sweeping its tokens.
     await api.service.runtime.directory.retire('sa-etl');
     const late = await api.call('POST', FIN, { as: 'alice', body: { name: 'late' } });
-    expect({ status: late.status, code: late.body.code }).toStrictEqual({ status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' });
+    expect({ status: late.status, code: late.body.code }).toStrictEqual({
+      status: 404,
+      code: 'SERVICE_ACCOUNT_NOT_FOUND',
+    });
     // The next run keeps sa-etl in the file, yet still finishes the retirement: no old token comes back.
     expect(await run(base)).toMatchObject({ tokensDeleted: 2, accountsRetired: ['sa-etl'] });
     expect(await whoami(first!)).toBe(401);
@@ -100,19 +117,44 @@ describe('an import that removes a service account or changes its type', () => {
     const minted = mintToken();
     const at = new Date().toISOString();
     const items = newTokenItems({
-      record: { serviceAccountId: 'gone', name: 'left', lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE', maxRps: null, expiresAt: null, createdAt: at, createdBy: 'x', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null },
+      record: {
+        serviceAccountId: 'gone',
+        name: 'left',
+        lookupId: minted.lookupId,
+        prefix: minted.prefix,
+        status: 'ACTIVE',
+        maxRps: null,
+        expiresAt: null,
+        createdAt: at,
+        createdBy: 'x',
+        updatedAt: at,
+        lastUsedAt: null,
+        rotatedAt: null,
+        rotatedBy: null,
+        previousSecret: null,
+      },
       secretHash: minted.secretHash,
       removeAfter: null,
     });
-    for (const item of [items.token, items.credential]) await api.documentClient.send(new PutCommand({ TableName: api.tableName, Item: item }));
-    await api.documentClient.send(new UpdateCommand({ TableName: api.tableName, Key: keys.counter('gone'), UpdateExpression: 'ADD tokenCount :one', ExpressionAttributeValues: { ':one': 1 } }));
+    for (const item of [items.token, items.credential])
+      await api.documentClient.send(new PutCommand({ TableName: api.tableName, Item: item }));
+    await api.documentClient.send(
+      new UpdateCommand({
+        TableName: api.tableName,
+        Key: keys.counter('gone'),
+        UpdateExpression: 'ADD tokenCount :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
     // Until then the functions refuse it anyway: a token acts only for a service account of the directory.
     expect(await whoami(minted.token)).toBe(401);
     expect(await run(base)).toMatchObject({ tokensDeleted: 1, accountsRetired: ['gone'] });
     expect(await itemsOf('gone')).toStrictEqual([expect.objectContaining({ sk: 'COUNTER' })]);
     // The deletion is on record, as the import's.
     const events = (await api.scanTable()).filter((item) => item.pk === 'EVENTS#gone');
-    expect(events).toMatchObject([{ type: 'token.deleted', tokenName: 'left', actor: { userId: 'directory-import', authenticatedBy: 'SYSTEM' } }]);
+    expect(events).toMatchObject([
+      { type: 'token.deleted', tokenName: 'left', actor: { userId: 'directory-import', authenticatedBy: 'SYSTEM' } },
+    ]);
   });
 });
 
@@ -121,7 +163,10 @@ describe('an upsert import states the grants of each domain it mentions', () => 
 
   it('takes a bundle grant away when the file lists the bundle without the user, without --replace', async () => {
     expect((await api.call('GET', MKT, { as: 'erin' })).status).toBe(200);
-    const bundles = base.bundles.map((bundle) => ({ ...bundle, users: bundle.users.filter((user) => user !== 'erin') }));
+    const bundles = base.bundles.map((bundle) => ({
+      ...bundle,
+      users: bundle.users.filter((user) => user !== 'erin'),
+    }));
     await run({ domains: [], users: [], roles: [], bundles }, false);
     const refused = await api.call('GET', MKT, { as: 'erin' });
     expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 403, code: 'FORBIDDEN' });
@@ -136,7 +181,13 @@ describe('an upsert import states the grants of each domain it mentions', () => 
   });
 
   it('edits a named bundle in place', async () => {
-    const named = { domain: 'marketing', name: 'campaign-tokens', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['frank'], groups: [] };
+    const named = {
+      domain: 'marketing',
+      name: 'campaign-tokens',
+      permissions: ['MANAGE_ACCESS_TOKEN'],
+      users: ['frank'],
+      groups: [],
+    };
     await run({ domains: [], users: [], roles: [], bundles: [named] }, false);
     expect((await api.call('GET', MKT, { as: 'frank' })).status).toBe(200);
     await run({ domains: [], users: [], roles: [], bundles: [{ ...named, users: [] }] }, false);

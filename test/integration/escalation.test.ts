@@ -23,10 +23,14 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.stop());
 
-const asLimited = (method: string, path: string, body?: unknown) => api.call(method, path, { token: limited, ...(body === undefined ? {} : { body }) });
+const asLimited = (method: string, path: string, body?: unknown) =>
+  api.call(method, path, { token: limited, ...(body === undefined ? {} : { body }) });
 
 async function refusedUnchanged(method: string, path: string, body: unknown, detail: RegExp): Promise<void> {
-  const listed = async () => (await api.call('GET', ROTATOR, { as: 'root' })).body.tokens.map(({ lastUsedAt: _used, ...token }: Record<string, unknown>) => token);
+  const listed = async () =>
+    (await api.call('GET', ROTATOR, { as: 'root' })).body.tokens.map(
+      ({ lastUsedAt: _used, ...token }: Record<string, unknown>) => token,
+    );
   const before = await listed();
   const reply = await asLimited(method, path, body);
   expect({ status: reply.status, code: reply.body?.code }).toStrictEqual({ status: 403, code: 'TOKEN_EXCEEDS_CALLER' });
@@ -38,15 +42,35 @@ describe('no escalation through tokens', () => {
   it('refuses to lift its own maxRps, to none or to more', async () => {
     await refusedUnchanged('PATCH', `${ROTATOR}/limited`, { maxRps: null }, /maxRps must be at most 2/);
     await refusedUnchanged('PATCH', `${ROTATOR}/limited`, { maxRps: 3 }, /maxRps must be at most 2/);
-    await refusedUnchanged('PATCH', `${ROTATOR}/limited`, { status: 'ACTIVE', maxRps: 10_000 }, /maxRps must be at most 2/);
+    await refusedUnchanged(
+      'PATCH',
+      `${ROTATOR}/limited`,
+      { status: 'ACTIVE', maxRps: 10_000 },
+      /maxRps must be at most 2/,
+    );
   });
 
   it('refuses to mint a token without a limit, with a higher one, never expiring, or expiring later', async () => {
     await refusedUnchanged('POST', ROTATOR, { name: 'unlimited' }, /maxRps must be at most 2, .*not null/);
-    await refusedUnchanged('POST', ROTATOR, { name: 'faster', maxRps: 5, expiresAt: inDays(1) }, /maxRps must be at most 2/);
+    await refusedUnchanged(
+      'POST',
+      ROTATOR,
+      { name: 'faster', maxRps: 5, expiresAt: inDays(1) },
+      /maxRps must be at most 2/,
+    );
     await refusedUnchanged('POST', ROTATOR, { name: 'forever', maxRps: 2 }, /expiresAt must be no later than/);
-    await refusedUnchanged('POST', ROTATOR, { name: 'later', maxRps: 2, expiresAt: inDays(60) }, /expiresAt must be no later than/);
-    await refusedUnchanged('POST', '/api/v1/auth/service-accounts/tokens', { name: 'old-way', serviceAccountId: 'sa-rotator' }, /maxRps must be at most 2/);
+    await refusedUnchanged(
+      'POST',
+      ROTATOR,
+      { name: 'later', maxRps: 2, expiresAt: inDays(60) },
+      /expiresAt must be no later than/,
+    );
+    await refusedUnchanged(
+      'POST',
+      '/api/v1/auth/service-accounts/tokens',
+      { name: 'old-way', serviceAccountId: 'sa-rotator' },
+      /maxRps must be at most 2/,
+    );
   });
 
   it('allows what stays within its own limits: equal or lower, sooner or the same expiry', async () => {

@@ -61,7 +61,11 @@ async function events(path: string, as = 'root', type?: string): Promise<Event[]
 /** The events the stream forwarded to the local file so far. */
 function streamed(): Event[] {
   if (!existsSync(eventsFile)) return [];
-  return readFileSync(eventsFile, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(eventsFile, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 /** The items a policy's creation or deletion writes (the calling token's own use is recorded on it, elsewhere). */

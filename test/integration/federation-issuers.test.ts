@@ -31,8 +31,12 @@ afterAll(async () => {
   await ci?.close();
 });
 
-const body = (issuer: unknown, extra: Record<string, unknown> = {}) =>
-  ({ name: 'ci', issuer, subject: 'repo:org/app:**', ...extra });
+const body = (issuer: unknown, extra: Record<string, unknown> = {}) => ({
+  name: 'ci',
+  issuer,
+  subject: 'repo:org/app:**',
+  ...extra,
+});
 const create = (policy: Record<string, unknown>) => api.call('POST', POLICIES, { as: 'alice', body: policy });
 
 describe('a policy’s issuer, in AWS', () => {

@@ -41,7 +41,10 @@ beforeAll(async () => {
   prodId = prod.body.policyId;
   const staging = { name: 'deploy-staging', issuer: ci.issuer, subject: 'repo:org/app:environment:staging' };
   expect((await policy(ETL, 'alice', staging)).status).toBe(201);
-  for (const [name, issuer] of [['two-keys', twoKeys.issuer], ['seven-keys', sevenKeys.issuer]]) {
+  for (const [name, issuer] of [
+    ['two-keys', twoKeys.issuer],
+    ['seven-keys', sevenKeys.issuer],
+  ]) {
     const body = { name, issuer, audiences: [STAND_IN_AUDIENCE], subject: 'repo:org/app:**' };
     expect((await policy(PLATFORM, 'root', body)).status).toBe(201);
   }

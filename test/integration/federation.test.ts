@@ -50,16 +50,38 @@ afterAll(async () => {
 });
 
 function exchange(subjectToken: string, extra: Record<string, string> = {}, account = ACCOUNT) {
-  const form = new URLSearchParams({ grant_type: GRANT, subject_token: subjectToken, subject_token_type: JWT_TYPE, service_account_id: account, ...extra });
-  return api.call('POST', '/api/v1/auth/token', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, rawBody: form.toString() });
+  const form = new URLSearchParams({
+    grant_type: GRANT,
+    subject_token: subjectToken,
+    subject_token_type: JWT_TYPE,
+    service_account_id: account,
+    ...extra,
+  });
+  return api.call('POST', '/api/v1/auth/token', {
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    rawBody: form.toString(),
+  });
 }
 
-const githubToken = (claims: Record<string, string | number> = {}, options?: Parameters<CiIssuer['issue']>[2]) => ci.issue(AUDIENCE, { ...GITHUB_CLAIMS, ...claims }, options);
+const githubToken = (claims: Record<string, string | number> = {}, options?: Parameters<CiIssuer['issue']>[2]) =>
+  ci.issue(AUDIENCE, { ...GITHUB_CLAIMS, ...claims }, options);
 
 /** A token signed as an attacker would: with a key and algorithm of their choosing. */
-async function forged(alg: 'HS256' | 'RS256' | 'none', kid: string, claims: Record<string, unknown> = {}): Promise<string> {
+async function forged(
+  alg: 'HS256' | 'RS256' | 'none',
+  kid: string,
+  claims: Record<string, unknown> = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const payload = { ...GITHUB_CLAIMS, iss: ci.issuer, aud: AUDIENCE, iat: now, exp: now + 300, jti: `forged-${Math.random()}`, ...claims };
+  const payload = {
+    ...GITHUB_CLAIMS,
+    iss: ci.issuer,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 300,
+    jti: `forged-${Math.random()}`,
+    ...claims,
+  };
   if (alg === 'none') {
     const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
@@ -67,7 +89,10 @@ async function forged(alg: 'HS256' | 'RS256' | 'none', kid: string, claims: Reco
   const key =
     alg === 'HS256'
       ? new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!')
-      : await importJWK({ ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as object) }, 'RS256');
+      : await importJWK(
+          { ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as object) },
+          'RS256',
+        );
   return new SignJWT(payload).setProtectedHeader({ alg, kid }).sign(key);
 }
 
@@ -75,7 +100,15 @@ async function forged(alg: 'HS256' | 'RS256' | 'none', kid: string, claims: Reco
 async function signedByIssuer(claims: Record<string, unknown>): Promise<string> {
   const key = await importJWK({ ...ci.keys.rs256 } as Parameters<typeof importJWK>[0], 'RS256');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...GITHUB_CLAIMS, iss: ci.issuer, aud: AUDIENCE, iat: now, exp: now + 300, jti: `signed-${Math.random()}`, ...claims })
+  return new SignJWT({
+    ...GITHUB_CLAIMS,
+    iss: ci.issuer,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 300,
+    jti: `signed-${Math.random()}`,
+    ...claims,
+  })
     .setProtectedHeader({ alg: 'RS256', kid: ci.keys.rs256.kid! })
     .sign(key);
 }
@@ -83,7 +116,11 @@ async function signedByIssuer(claims: Record<string, unknown>): Promise<string> 
 async function refusal(subjectToken: Promise<string> | string, extra: Record<string, string> = {}) {
   const reply = await exchange(await subjectToken, extra);
   expect(reply.headers.get('cache-control')).toBe('no-store');
-  return { status: reply.status, error: reply.body?.error as string, description: reply.body?.error_description as string };
+  return {
+    status: reply.status,
+    error: reply.body?.error as string,
+    description: reply.body?.error_description as string,
+  };
 }
 
 describe('the token exchange', () => {
@@ -91,7 +128,10 @@ describe('the token exchange', () => {
     const reply = await exchange(await githubToken());
     expect(reply.status).toBe(200);
     expect(reply.headers.get('cache-control')).toBe('no-store');
-    expect(reply.body).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer' });
+    expect(reply.body).toMatchObject({
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+    });
     // The least of the policy's maximum (600 s) and the subject token's remaining life (300 s).
     expect(reply.body.expires_in).toBeGreaterThan(290);
     expect(reply.body.expires_in).toBeLessThanOrEqual(300);
@@ -102,8 +142,16 @@ describe('the token exchange', () => {
     expect(me.body).toMatchObject({ userId: ACCOUNT, authenticatedBy: 'ACCESS_TOKEN', maxRps: 2 });
     expect(me.body.tokenName).toMatch(/^deploy-prod\.\d{14}-[0-9a-f]{6}$/);
     // Listed among the account's tokens, as FEDERATED, with its policy and expiry.
-    const listed = (await api.call('GET', TOKENS, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === me.body.tokenName);
-    expect(listed).toMatchObject({ kind: 'FEDERATED', policyName: 'deploy-prod', status: 'ACTIVE', maxRps: 2, createdBy: GITHUB_CLAIMS.sub });
+    const listed = (await api.call('GET', TOKENS, { as: 'alice' })).body.tokens.find(
+      (t: { name: string }) => t.name === me.body.tokenName,
+    );
+    expect(listed).toMatchObject({
+      kind: 'FEDERATED',
+      policyName: 'deploy-prod',
+      status: 'ACTIVE',
+      maxRps: 2,
+      createdBy: GITHUB_CLAIMS.sub,
+    });
     expect(Date.parse(listed.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
   });
 
@@ -114,9 +162,11 @@ describe('the token exchange', () => {
   });
 
   it('does not count issued tokens in the account’s token limit', async () => {
-    const before = (await api.scanTable()).find((item) => item.pk === `SA#${ACCOUNT}` && item.sk === 'COUNTER')?.tokenCount ?? 0;
+    const before =
+      (await api.scanTable()).find((item) => item.pk === `SA#${ACCOUNT}` && item.sk === 'COUNTER')?.tokenCount ?? 0;
     expect((await exchange(await githubToken())).status).toBe(200);
-    const after = (await api.scanTable()).find((item) => item.pk === `SA#${ACCOUNT}` && item.sk === 'COUNTER')?.tokenCount ?? 0;
+    const after =
+      (await api.scanTable()).find((item) => item.pk === `SA#${ACCOUNT}` && item.sk === 'COUNTER')?.tokenCount ?? 0;
     expect(after).toBe(before);
   });
 
@@ -131,20 +181,46 @@ describe('the token exchange', () => {
   it('refuses every token a policy does not accept, naming the failed check and the closest policy, not its patterns', async () => {
     // Each of these is signed by the issuer: its claims are the issuer's, so the answer may say which check failed.
     const cases: [string, Promise<string>, RegExp][] = [
-      ['audience', ci.issue('https://elsewhere.example.test', { ...GITHUB_CLAIMS }), /audience 'https:\/\/elsewhere.example.test' is not accepted by policy 'deploy-prod'/],
-      ['subject', githubToken({ sub: 'repo:org/app:environment:dev' }), /subject 'repo:org\/app:environment:dev' does not match policy 'deploy-prod'/],
-      ['claim', githubToken({ repository_owner_id: '66' }), /claim 'repository_owner_id' is '66', which policy 'deploy-prod' does not accept/],
+      [
+        'audience',
+        ci.issue('https://elsewhere.example.test', { ...GITHUB_CLAIMS }),
+        /audience 'https:\/\/elsewhere.example.test' is not accepted by policy 'deploy-prod'/,
+      ],
+      [
+        'subject',
+        githubToken({ sub: 'repo:org/app:environment:dev' }),
+        /subject 'repo:org\/app:environment:dev' does not match policy 'deploy-prod'/,
+      ],
+      [
+        'claim',
+        githubToken({ repository_owner_id: '66' }),
+        /claim 'repository_owner_id' is '66', which policy 'deploy-prod' does not accept/,
+      ],
       ['missing claim', githubToken({ ref: '' }), /claim 'ref' is '', which policy 'deploy-prod'/],
-      ['expired', signedByIssuer({ iat: Math.floor(Date.now() / 1000) - 900, exp: Math.floor(Date.now() / 1000) - 120 }), /expired/],
+      [
+        'expired',
+        signedByIssuer({ iat: Math.floor(Date.now() / 1000) - 900, exp: Math.floor(Date.now() / 1000) - 120 }),
+        /expired/,
+      ],
       ['no jti', signedByIssuer({ jti: undefined }), /claim 'jti' is missing/],
-      ['too old', signedByIssuer({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) + 60 }), /issued 7\d{3} s ago, too long ago/],
+      [
+        'too old',
+        signedByIssuer({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) + 60 }),
+        /issued 7\d{3} s ago, too long ago/,
+      ],
     ];
     for (const [name, jwt, description] of cases) {
       const reply = await refusal(jwt);
       expect({ name, ...reply }).toMatchObject({ name, status: 400, error: 'invalid_grant' });
-      expect({ name, description: reply.description }).toMatchObject({ name, description: expect.stringMatching(description) });
+      expect({ name, description: reply.description }).toMatchObject({
+        name,
+        description: expect.stringMatching(description),
+      });
       // Every invalid_grant names the closest policy…
-      expect({ name, description: reply.description }).toMatchObject({ name, description: expect.stringContaining("'deploy-prod'") });
+      expect({ name, description: reply.description }).toMatchObject({
+        name,
+        description: expect.stringContaining("'deploy-prod'"),
+      });
       // …but its patterns are for its administrators (the policy test), not for a presenter.
       expect(reply.description).not.toContain('refs/tags/v*');
       expect(reply.description).not.toContain('repo:org/*');
@@ -153,10 +229,19 @@ describe('the token exchange', () => {
 
   it('answers malformed requests with invalid_request or unsupported_grant_type', async () => {
     const jwt = await githubToken();
-    const raw = (body: string, type = 'application/x-www-form-urlencoded') => api.call('POST', '/api/v1/auth/token', { headers: { 'Content-Type': type }, rawBody: body });
+    const raw = (body: string, type = 'application/x-www-form-urlencoded') =>
+      api.call('POST', '/api/v1/auth/token', { headers: { 'Content-Type': type }, rawBody: body });
     expect((await raw(`grant_type=client_credentials&subject_token=${jwt}`)).body.error).toBe('unsupported_grant_type');
-    expect((await raw(`grant_type=${GRANT}&subject_token_type=${JWT_TYPE}&service_account_id=${ACCOUNT}`)).body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/subject_token/) });
-    expect((await raw(`grant_type=${GRANT}&subject_token=${jwt}&subject_token_type=urn:ietf:params:oauth:token-type:id_token&service_account_id=${ACCOUNT}`)).body.error).toBe('invalid_request');
+    expect(
+      (await raw(`grant_type=${GRANT}&subject_token_type=${JWT_TYPE}&service_account_id=${ACCOUNT}`)).body,
+    ).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/subject_token/) });
+    expect(
+      (
+        await raw(
+          `grant_type=${GRANT}&subject_token=${jwt}&subject_token_type=urn:ietf:params:oauth:token-type:id_token&service_account_id=${ACCOUNT}`,
+        )
+      ).body.error,
+    ).toBe('invalid_request');
     expect((await raw(JSON.stringify({ grant_type: GRANT }), 'application/json')).body.error).toBe('invalid_request');
     expect((await raw(`grant_type=${GRANT}&grant_type=${GRANT}`)).body.error_description).toMatch(/more than once/);
     expect((await exchange('not-a-jwt')).body).toMatchObject({ error: 'invalid_request' });
@@ -169,7 +254,10 @@ describe('the token exchange', () => {
 
   it('answers 503 with Retry-After when the issuer cannot be reached, never a pass', async () => {
     const down = await startCiIssuer();
-    const policy = await api.call('POST', ADMIN_POLICIES, { as: 'root', body: { name: 'down', issuer: down.issuer, audiences: [AUDIENCE], subject: 'repo:org/app:ref:refs/heads/main' } });
+    const policy = await api.call('POST', ADMIN_POLICIES, {
+      as: 'root',
+      body: { name: 'down', issuer: down.issuer, audiences: [AUDIENCE], subject: 'repo:org/app:ref:refs/heads/main' },
+    });
     expect(policy.status).toBe(201);
     const jwt = await down.issue(AUDIENCE, { sub: 'repo:org/app:ref:refs/heads/main' }).finally(() => down.close());
     const reply = await exchange(jwt);
@@ -184,7 +272,8 @@ describe('the token exchange', () => {
     const second = (await exchange(await githubToken())).body.access_token;
     // Rate 2, burst 2 for the policy: two calls with one token use it up for the other too.
     const statuses = [];
-    for (const token of [first, first, second, second]) statuses.push((await api.call('GET', '/api/v1/auth/whoami', { token })).status);
+    for (const token of [first, first, second, second])
+      statuses.push((await api.call('GET', '/api/v1/auth/whoami', { token })).status);
     expect(statuses.slice(0, 2)).toEqual([200, 200]);
     expect(statuses.slice(2)).toContain(429);
     // The next tests start with the policy's bucket full again.
@@ -196,7 +285,8 @@ describe('the token exchange', () => {
     const short = (await exchange(await githubToken(), { requested_ttl: '3' })).body;
     expect(short.expires_in).toBe(3);
     const shortName = (await api.call('GET', '/api/v1/auth/tokens/self', { token: short.access_token })).body.name;
-    const listedNames = async () => (await api.call('GET', TOKENS, { as: 'alice' })).body.tokens.map((t: { name: string }) => t.name);
+    const listedNames = async () =>
+      (await api.call('GET', TOKENS, { as: 'alice' })).body.tokens.map((t: { name: string }) => t.name);
     expect(await listedNames()).toContain(shortName);
     await new Promise((resolve) => setTimeout(resolve, 3_100));
     expect((await api.call('GET', '/api/v1/auth/whoami', { token: short.access_token })).status).toBe(401);
@@ -207,7 +297,9 @@ describe('the token exchange', () => {
     const patched = await api.call('PATCH', `${TOKENS}/${name}`, { as: 'alice', body: { maxRps: 50 } });
     expect(patched.status).toBe(400);
     expect(patched.body.errors[0]).toMatchObject({ field: 'maxRps' });
-    expect((await api.call('PATCH', `${TOKENS}/${name}`, { as: 'alice', body: { status: 'SUSPENDED' } })).status).toBe(200);
+    expect((await api.call('PATCH', `${TOKENS}/${name}`, { as: 'alice', body: { status: 'SUSPENDED' } })).status).toBe(
+      200,
+    );
     expect((await api.call('GET', '/api/v1/auth/whoami', { token })).status).toBe(401);
     // The policy's shared key stays enabled for its other tokens.
     const sibling = (await exchange(await githubToken())).body.access_token;
@@ -228,18 +320,34 @@ describe('the token exchange', () => {
     expect((await api.call('POST', TOKENS, { as: 'alice', body: { name: storedName, expiresAt } })).status).toBe(201);
     const { runtime } = api.service;
     const at = new Date(Date.now() + 2 * 86_400_000);
-    await runLifecycle({ lifecycle: runtime.lifecycle, clock: () => at, ids: runtime.ids, suspendUnusedAfterDays: undefined }, at);
+    await runLifecycle(
+      { lifecycle: runtime.lifecycle, clock: () => at, ids: runtime.ids, suspendUnusedAfterDays: undefined },
+      at,
+    );
     const types = async (tokenName: string) =>
-      ((await api.call('GET', `${TOKENS.replace(/tokens$/, 'token-events')}?tokenName=${tokenName}&limit=100`, { as: 'alice' })).body.events as { type: string }[]).map((e) => e.type);
+      (
+        (
+          await api.call('GET', `${TOKENS.replace(/tokens$/, 'token-events')}?tokenName=${tokenName}&limit=100`, {
+            as: 'alice',
+          })
+        ).body.events as { type: string }[]
+      ).map((e) => e.type);
     expect(await types(storedName)).toContain('token.expired');
     expect(await types(issuedName)).toStrictEqual(['token.exchanged']);
     expect((await api.call('DELETE', `${TOKENS}/${storedName}`, { as: 'alice' })).status).toBe(204);
   });
 
   it('records every exchange, refused or not, with the policy, iss, sub, jti and source IP', async () => {
-    const events = (await api.call('GET', `${TOKENS.replace(/tokens$/, 'token-events')}?limit=100`, { as: 'alice' })).body.events as { type: string; sourceIp: string; exchange: Record<string, unknown> }[];
+    const events = (await api.call('GET', `${TOKENS.replace(/tokens$/, 'token-events')}?limit=100`, { as: 'alice' }))
+      .body.events as { type: string; sourceIp: string; exchange: Record<string, unknown> }[];
     const exchanged = events.find((event) => event.type === 'token.exchanged')!;
-    expect(exchanged.exchange).toMatchObject({ policyId: deployId, policyName: 'deploy-prod', issuer: ci.issuer, subject: GITHUB_CLAIMS.sub, jti: expect.any(String) });
+    expect(exchanged.exchange).toMatchObject({
+      policyId: deployId,
+      policyName: 'deploy-prod',
+      issuer: ci.issuer,
+      subject: GITHUB_CLAIMS.sub,
+      jti: expect.any(String),
+    });
     expect(exchanged.sourceIp).toMatch(/127\.0\.0\.1/);
     const refused = events.filter((event) => event.type === 'token.exchange_refused');
     const reasons = refused.map((event) => String(event.exchange.reason));
@@ -255,13 +363,29 @@ describe('the token exchange', () => {
 
 describe('federation policies', () => {
   it('are created, listed, read and deleted on both bases, with the default audience', async () => {
-    const created = await api.call('POST', ADMIN_POLICIES, { as: 'root', body: { name: 'gitlab', issuer: 'https://gitlab.example.test', subject: 'project_path:group/app:ref_type:branch:ref:main' } });
+    const created = await api.call('POST', ADMIN_POLICIES, {
+      as: 'root',
+      body: {
+        name: 'gitlab',
+        issuer: 'https://gitlab.example.test',
+        subject: 'project_path:group/app:ref_type:branch:ref:main',
+      },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ audiences: ['service-account-tokens'], claims: {}, maxTtlSeconds: 900, maxTokenAgeSeconds: 3600, maxRps: null, createdBy: 'root' });
+    expect(created.body).toMatchObject({
+      audiences: ['service-account-tokens'],
+      claims: {},
+      maxTtlSeconds: 900,
+      maxTokenAgeSeconds: 3600,
+      maxRps: null,
+      createdBy: 'root',
+    });
     expect(created.headers.get('location')).toBe(`${ADMIN_POLICIES}/${created.body.policyId}`);
     const id = created.body.policyId;
     expect((await api.call('GET', `${POLICIES}/${id}`, { as: 'alice' })).body).toStrictEqual(created.body);
-    expect((await api.call('GET', POLICIES, { as: 'alice' })).body.policies.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['deploy-prod', 'gitlab']));
+    expect(
+      (await api.call('GET', POLICIES, { as: 'alice' })).body.policies.map((p: { name: string }) => p.name),
+    ).toEqual(expect.arrayContaining(['deploy-prod', 'gitlab']));
     expect((await api.call('DELETE', `${POLICIES}/${id}`, { as: 'alice' })).status).toBe(204);
     expect((await api.call('GET', `${ADMIN_POLICIES}/${id}`, { as: 'root' })).body.code).toBe('POLICY_NOT_FOUND');
     expect((await api.call('DELETE', `${ADMIN_POLICIES}/${id}`, { as: 'root' })).status).toBe(404);
@@ -270,10 +394,19 @@ describe('federation policies', () => {
   it('refuse what would admit anyone, naming each field', async () => {
     const reply = await api.call('POST', POLICIES, {
       as: 'alice',
-      body: { name: 'bad name', issuer: 'http://ci.example.test', subject: '**', claims: { sub: ['x'] }, maxTtlSeconds: 7200, maxRps: 0 },
+      body: {
+        name: 'bad name',
+        issuer: 'http://ci.example.test',
+        subject: '**',
+        claims: { sub: ['x'] },
+        maxTtlSeconds: 7200,
+        maxRps: 0,
+      },
     });
     expect(reply.status).toBe(400);
-    const fields = Object.fromEntries(reply.body.errors.map((e: { field: string; message: string }) => [e.field, e.message]));
+    const fields = Object.fromEntries(
+      reply.body.errors.map((e: { field: string; message: string }) => [e.field, e.message]),
+    );
     expect(fields).toMatchObject({
       name: expect.stringMatching(/1 to 40/),
       issuer: expect.stringMatching(/https/),
@@ -281,14 +414,20 @@ describe('federation policies', () => {
       maxTtlSeconds: expect.stringMatching(/60 to 3600/),
       maxRps: expect.any(String),
     });
-    const reserved = await api.call('POST', POLICIES, { as: 'alice', body: { name: 'n', issuer: 'https://ci.example.test', subject: 'repo:org/app:**', claims: { aud: ['x'] } } });
-    expect(reserved.body.errors).toEqual([{ field: 'claims', message: expect.stringMatching(/must not name iss, aud/) }]);
+    const reserved = await api.call('POST', POLICIES, {
+      as: 'alice',
+      body: { name: 'n', issuer: 'https://ci.example.test', subject: 'repo:org/app:**', claims: { aud: ['x'] } },
+    });
+    expect(reserved.body.errors).toEqual([
+      { field: 'claims', message: expect.stringMatching(/must not name iss, aud/) },
+    ]);
   });
 
   it('are at most 50 per service account', async () => {
     const body = (i: number) => ({ name: `p${i}`, issuer: 'https://ci.example.test', subject: `repo:org/app${i}:**` });
     const account = '/api/v1/auth/service-accounts/sa-platform/federation-policies';
-    for (let i = 0; i < 50; i++) expect((await api.call('POST', account, { as: 'root', body: body(i) })).status).toBe(201);
+    for (let i = 0; i < 50; i++)
+      expect((await api.call('POST', account, { as: 'root', body: body(i) })).status).toBe(201);
     const refused = await api.call('POST', account, { as: 'root', body: body(50) });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('POLICY_LIMIT_REACHED');
@@ -302,20 +441,28 @@ describe('federation policies', () => {
     const reply = await api.call('POST', `${POLICIES}/${deployId}/test`, { as: 'alice', body: { subjectToken: jwt } });
     expect(reply.status).toBe(200);
     expect(reply.body.passed).toBe(false);
-    const checks = Object.fromEntries(reply.body.checks.map((c: { name: string; passed: boolean; detail: string }) => [c.name, c]));
+    const checks = Object.fromEntries(
+      reply.body.checks.map((c: { name: string; passed: boolean; detail: string }) => [c.name, c]),
+    );
     expect(checks).toMatchObject({
       format: { passed: true },
       algorithm: { passed: true },
       signature: { passed: true },
       issuer: { passed: true },
       audience: { passed: true },
-      subject: { passed: false, detail: "subject 'repo:org/app:environment:staging' does not match 'repo:org/*:environment:prod'" },
+      subject: {
+        passed: false,
+        detail: "subject 'repo:org/app:environment:staging' does not match 'repo:org/*:environment:prod'",
+      },
       'claim:repository_owner_id': { passed: true },
       'claim:ref': { passed: true },
       replay: { passed: true },
     });
     const good = await githubToken();
-    const passing = await api.call('POST', `${ADMIN_POLICIES}/${deployId}/test`, { as: 'root', body: { subjectToken: good } });
+    const passing = await api.call('POST', `${ADMIN_POLICIES}/${deployId}/test`, {
+      as: 'root',
+      body: { subjectToken: good },
+    });
     expect(passing.body.passed).toBe(true);
     // Nothing was issued or remembered: the same token still exchanges once.
     expect((await exchange(good)).status).toBe(200);

@@ -30,7 +30,10 @@ afterAll(async () => api?.stop());
 
 const pass = (suspendUnusedAfterDays?: number, at = now) => {
   const { runtime } = api.service;
-  return runLifecycle({ lifecycle: runtime.lifecycle, clock: () => new Date(at), ids: runtime.ids, suspendUnusedAfterDays }, new Date(at));
+  return runLifecycle(
+    { lifecycle: runtime.lifecycle, clock: () => new Date(at), ids: runtime.ids, suspendUnusedAfterDays },
+    new Date(at),
+  );
 };
 
 async function events(tokenName: string): Promise<TokenEvent[]> {
@@ -39,10 +42,15 @@ async function events(tokenName: string): Promise<TokenEvent[]> {
   return body.events;
 }
 const notices = async (tokenName: string) =>
-  (await events(tokenName)).filter((event) => event.type === 'token.expiring' || event.type === 'token.expired').reverse();
+  (await events(tokenName))
+    .filter((event) => event.type === 'token.expiring' || event.type === 'token.expired')
+    .reverse();
 
 async function create(name: string, expiresAt?: string) {
-  const { status, body } = await api.call('POST', TOKENS, { as: 'alice', body: { name, ...(expiresAt ? { expiresAt } : {}) } });
+  const { status, body } = await api.call('POST', TOKENS, {
+    as: 'alice',
+    body: { name, ...(expiresAt ? { expiresAt } : {}) },
+  });
   expect(status).toBe(201);
   return body as { token: string; name: string };
 }
@@ -110,7 +118,9 @@ describe('expiry notices', () => {
   it('keeps its notices through a rotation (which keeps expiresAt)', async () => {
     now = T0;
     await create('rotated', new Date(T0 + 8 * DAY).toISOString());
-    expect((await api.call('POST', `${TOKENS}/rotated/rotate`, { as: 'alice', body: { gracePeriodSeconds: 0 } })).status).toBe(200);
+    expect(
+      (await api.call('POST', `${TOKENS}/rotated/rotate`, { as: 'alice', body: { gracePeriodSeconds: 0 } })).status,
+    ).toBe(200);
     now = T0 + 1.5 * DAY;
     await pass();
     expect((await notices('rotated')).map((event) => event.details?.daysBefore)).toStrictEqual([7]);
@@ -125,13 +135,30 @@ describe('reads', () => {
     const put = (account: string, name: string, expiresAt: string) => {
       const minted = mintToken();
       const record = {
-        serviceAccountId: account, name, lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null, expiresAt,
-        createdAt: new Date(base).toISOString(), createdBy: 'bench', updatedAt: new Date(base).toISOString(), lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null,
+        serviceAccountId: account,
+        name,
+        lookupId: minted.lookupId,
+        prefix: minted.prefix,
+        status: 'ACTIVE' as const,
+        maxRps: null,
+        expiresAt,
+        createdAt: new Date(base).toISOString(),
+        createdBy: 'bench',
+        updatedAt: new Date(base).toISOString(),
+        lastUsedAt: null,
+        rotatedAt: null,
+        rotatedBy: null,
+        previousSecret: null,
       };
       const items = newTokenItems({ record, secretHash: minted.secretHash, removeAfter: null });
-      return Promise.all([items.token, items.credential].map((Item) => api.documentClient.send(new PutCommand({ TableName: api.tableName, Item }))));
+      return Promise.all(
+        [items.token, items.credential].map((Item) =>
+          api.documentClient.send(new PutCommand({ TableName: api.tableName, Item })),
+        ),
+      );
     };
-    for (let i = 0; i < 300; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => put(`bulk-${i}`, `t${j}`, later)));
+    for (let i = 0; i < 300; i += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, j) => put(`bulk-${i}`, `t${j}`, later)));
     for (let i = 0; i < 3; i++) await put('bulk-due', `due${i}`, new Date(base + 20 * DAY).toISOString());
     // Everything earlier in this file is long past by 2030: one pass clears it first.
     await pass(undefined, base + 5 * DAY);
@@ -151,7 +178,11 @@ describe('unused tokens', () => {
     now = T0 + 400 * DAY;
     const report = await pass(undefined);
     expect(report.suspendedUnused).toBe(0);
-    expect((await api.call('GET', `${TOKENS}?limit=100`, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'idle-off').status).toBe('ACTIVE');
+    expect(
+      (await api.call('GET', `${TOKENS}?limit=100`, { as: 'alice' })).body.tokens.find(
+        (t: { name: string }) => t.name === 'idle-off',
+      ).status,
+    ).toBe('ACTIVE');
   });
 
   it('are suspended (not deleted) after the set days without use, once, and reactivate as usual', async () => {
@@ -162,20 +193,29 @@ describe('unused tokens', () => {
     expect((await api.call('GET', '/api/v1/auth/whoami', { token: used.token })).status).toBe(200);
     now += 15 * DAY;
     // 35 days since creation, 15 since the last use.
-    const suspensions = async (name: string) => (await events(name)).filter((e) => e.type === 'token.suspended_unused').length;
+    const suspensions = async (name: string) =>
+      (await events(name)).filter((e) => e.type === 'token.suspended_unused').length;
     await Promise.all([pass(30), pass(30)]);
     await pass(30);
     expect(await suspensions('never-used')).toBe(1);
     expect(await suspensions('used')).toBe(0);
-    const list = (await api.call('GET', `${TOKENS}?limit=100`, { as: 'alice' })).body.tokens as { name: string; status: string }[];
+    const list = (await api.call('GET', `${TOKENS}?limit=100`, { as: 'alice' })).body.tokens as {
+      name: string;
+      status: string;
+    }[];
     expect(list.find((t) => t.name === 'never-used')?.status).toBe('SUSPENDED');
     expect(list.find((t) => t.name === 'used')?.status).toBe('ACTIVE');
     expect((await api.call('GET', '/api/v1/auth/whoami', { token: unused.token })).status).toBe(401);
     const [event] = (await events('never-used')).filter((e) => e.type === 'token.suspended_unused');
-    expect(event).toMatchObject({ changes: { status: { before: 'ACTIVE', after: 'SUSPENDED' } }, details: { unusedDays: 35 } });
+    expect(event).toMatchObject({
+      changes: { status: { before: 'ACTIVE', after: 'SUSPENDED' } },
+      details: { unusedDays: 35 },
+    });
 
     // The owner reactivates it: it works, and its idle time starts again from that day.
-    expect((await api.call('PATCH', `${TOKENS}/never-used`, { as: 'alice', body: { status: 'ACTIVE' } })).status).toBe(200);
+    expect((await api.call('PATCH', `${TOKENS}/never-used`, { as: 'alice', body: { status: 'ACTIVE' } })).status).toBe(
+      200,
+    );
     expect((await api.call('GET', '/api/v1/auth/whoami', { token: unused.token })).status).toBe(200);
     await pass(30);
     expect(await suspensions('never-used')).toBe(1);
@@ -188,10 +228,17 @@ describe('unused tokens', () => {
   it('takes a suspended token out of the idle index if one is found there', async () => {
     now = T0 + 2000 * DAY;
     await create('stray');
-    expect((await api.call('PATCH', `${TOKENS}/stray`, { as: 'alice', body: { status: 'SUSPENDED' } })).status).toBe(200);
+    expect((await api.call('PATCH', `${TOKENS}/stray`, { as: 'alice', body: { status: 'SUSPENDED' } })).status).toBe(
+      200,
+    );
     // As if a use were recorded as the suspension landed.
     await api.documentClient.send(
-      new UpdateCommand({ TableName: api.tableName, Key: keys.token('sa-etl', 'stray'), UpdateExpression: 'SET activeDay = :d', ExpressionAttributeValues: { ':d': '2020-01-01' } }),
+      new UpdateCommand({
+        TableName: api.tableName,
+        Key: keys.token('sa-etl', 'stray'),
+        UpdateExpression: 'SET activeDay = :d',
+        ExpressionAttributeValues: { ':d': '2020-01-01' },
+      }),
     );
     now += 40 * DAY;
     await pass(30);
@@ -206,14 +253,27 @@ describe('tokens stored before the lifecycle indexes', () => {
     const minted = mintToken();
     const at = new Date(now - 100 * DAY).toISOString();
     const record = {
-      serviceAccountId: 'sa-etl', name: 'from-before', lookupId: minted.lookupId, prefix: minted.prefix, status: 'ACTIVE' as const, maxRps: null,
-      expiresAt: new Date(now + 5 * DAY).toISOString(), createdAt: at, createdBy: 'alice', updatedAt: at, lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null,
+      serviceAccountId: 'sa-etl',
+      name: 'from-before',
+      lookupId: minted.lookupId,
+      prefix: minted.prefix,
+      status: 'ACTIVE' as const,
+      maxRps: null,
+      expiresAt: new Date(now + 5 * DAY).toISOString(),
+      createdAt: at,
+      createdBy: 'alice',
+      updatedAt: at,
+      lastUsedAt: null,
+      rotatedAt: null,
+      rotatedBy: null,
+      previousSecret: null,
       // As the account's tokens are: its incarnation's (its trail is where the events go).
       incarnation: (await api.service.runtime.directory.getPrincipal('sa-etl'))!.incarnation,
     };
     const { token, credential } = newTokenItems({ record, secretHash: minted.secretHash, removeAfter: null });
     const { lifecycleShard: _shard, noticeAt: _notice, activeDay: _day, ...old } = token;
-    for (const Item of [old, credential]) await api.documentClient.send(new PutCommand({ TableName: api.tableName, Item }));
+    for (const Item of [old, credential])
+      await api.documentClient.send(new PutCommand({ TableName: api.tableName, Item }));
     await pass(30);
     expect(await events('from-before')).toStrictEqual([]);
 
@@ -242,11 +302,15 @@ describe('npm run lifecycle', () => {
   it('runs one pass at the time given, and says what it did', async () => {
     now = T0 + 3000 * DAY;
     await create('cli', new Date(now + 10 * DAY).toISOString());
-    const run = npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--backfill'], { SUSPEND_UNUSED_AFTER_DAYS: '1' });
+    const run = npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--backfill'], {
+      SUSPEND_UNUSED_AFTER_DAYS: '1',
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^Backfill: 0 token\(s\) brought into the lifecycle indexes\./);
-    expect(run.stdout).toMatch(/1 expiring notice\(s\), 0 expired notice\(s\), [1-9]\d* unused token\(s\) suspended \(suspension after 1 day\(s\)\)/);
+    expect(run.stdout).toMatch(
+      /1 expiring notice\(s\), 0 expired notice\(s\), [1-9]\d* unused token\(s\) suspended \(suspension after 1 day\(s\)\)/,
+    );
     expect((await notices('cli')).map((event) => event.details?.daysBefore)).toStrictEqual([7]);
   });
 

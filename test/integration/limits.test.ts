@@ -18,7 +18,14 @@ describe('maxRps against the stage’s own rate limit', () => {
     expect((await api.call('POST', FIN, { as: 'alice', body: { name: 'fast', maxRps: 100 } })).status).toBe(201);
     const patched = await api.call('PATCH', `${FIN}/fast`, { as: 'alice', body: { maxRps: 5000 } });
     expect(patched.status).toBe(400);
-    expect(patched.body.errors).toStrictEqual([{ field: 'maxRps', message: 'must be an integer from 1 to 100, or null' }]);
-    expect((await api.call('GET', FIN, { as: 'alice' })).body.tokens.map((t: { name: string; maxRps: number }) => [t.name, t.maxRps])).toStrictEqual([['fast', 100]]);
+    expect(patched.body.errors).toStrictEqual([
+      { field: 'maxRps', message: 'must be an integer from 1 to 100, or null' },
+    ]);
+    expect(
+      (await api.call('GET', FIN, { as: 'alice' })).body.tokens.map((t: { name: string; maxRps: number }) => [
+        t.name,
+        t.maxRps,
+      ]),
+    ).toStrictEqual([['fast', 100]]);
   });
 });

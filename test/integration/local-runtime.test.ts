@@ -40,7 +40,10 @@ writeFileSync(
  * leave this process's kept-alive connections to the server unread past its keep-alive
  * timeout, and the next fetch would find its socket closed.
  */
-function npm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function npm(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
     const child = spawn('npm', args, { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, timeout: 60_000 });
     let stdout = '';
@@ -83,13 +86,26 @@ describe('npm start', () => {
   });
 
   it('serves its OpenID provider and the console', async () => {
-    const discovery = (await (await fetch(`${base}/oidc/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-    expect(discovery).toMatchObject({ issuer: `${base}/oidc`, jwks_uri: `${base}/oidc/jwks`, code_challenge_methods_supported: ['S256'] });
+    const discovery = (await (await fetch(`${base}/oidc/.well-known/openid-configuration`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(discovery).toMatchObject({
+      issuer: `${base}/oidc`,
+      jwks_uri: `${base}/oidc/jwks`,
+      code_challenge_methods_supported: ['S256'],
+    });
     const page = await fetch(`${base}/console/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
-    expect(await page.text()).toMatch(/<script type="module" crossorigin src="\/console\/assets\/index-[\w-]+\.js"><\/script>/);
-    expect(await (await fetch(`${base}/console/config.json`)).json()).toStrictEqual({ issuer: `${base}/oidc`, clientId: 'console', scope: 'openid api' });
+    expect(await page.text()).toMatch(
+      /<script type="module" crossorigin src="\/console\/assets\/index-[\w-]+\.js"><\/script>/,
+    );
+    expect(await (await fetch(`${base}/console/config.json`)).json()).toStrictEqual({
+      issuer: `${base}/oidc`,
+      clientId: 'console',
+      scope: 'openid api',
+    });
   });
 
   it('dev-token signs in at the provider, and says why when it refuses', async () => {
@@ -97,16 +113,30 @@ describe('npm start', () => {
     const env = { JWT_ISSUER: `${base}/oidc` };
     const jwt = await npm(['run', '-s', 'dev-token', '--', 'olga'], env);
     expect(jwt).toMatchObject({ status: 0 });
-    const payload = JSON.parse(Buffer.from(jwt.stdout.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-    expect(payload).toMatchObject({ sub: 'olga', iss: `${base}/oidc`, aud: 'service-account-tokens', client_id: 'dev-token' });
+    const payload = JSON.parse(Buffer.from(jwt.stdout.split('.')[1]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(payload).toMatchObject({
+      sub: 'olga',
+      iss: `${base}/oidc`,
+      aud: 'service-account-tokens',
+      client_id: 'dev-token',
+    });
     const serviceAccount = await npm(['run', '-s', 'dev-token', '--', 'sa-deployer'], env);
     expect(serviceAccount.status).toBe(1);
-    expect(serviceAccount.stderr.trim()).toBe('dev-token: sign-in refused for sa-deployer: “sa-deployer” is a service account: service accounts authenticate with access tokens, not by signing in.');
-    expect((await npm(['run', '-s', 'dev-token', '--', 'mallory'], env)).stderr).toMatch(/No one in the directory has the user id “mallory”/);
+    expect(serviceAccount.stderr.trim()).toBe(
+      'dev-token: sign-in refused for sa-deployer: “sa-deployer” is a service account: service accounts authenticate with access tokens, not by signing in.',
+    );
+    expect((await npm(['run', '-s', 'dev-token', '--', 'mallory'], env)).stderr).toMatch(
+      /No one in the directory has the user id “mallory”/,
+    );
     // A port nothing listens on (fetch refuses some well-known ports outright, 9 among them).
     const closed = `http://127.0.0.1:${await freePort()}/oidc`;
     const nowhere = await npm(['run', '-s', 'dev-token', '--', 'olga'], { JWT_ISSUER: closed });
-    expect(nowhere.stderr.trim()).toBe(`dev-token: no OpenID provider at ${closed}: start the service first (npm start)`);
+    expect(nowhere.stderr.trim()).toBe(
+      `dev-token: no OpenID provider at ${closed}: start the service first (npm start)`,
+    );
   });
 
   it('serves the README walkthrough: create, use, suspend, refuse, reactivate, delete', async () => {
@@ -118,7 +148,11 @@ describe('npm start', () => {
     const tokens = `${base}/api/v1/domains/ops/auth/service-accounts/sa-deployer/tokens`;
     const json = { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' };
 
-    const created = await fetch(tokens, { method: 'POST', headers: json, body: JSON.stringify({ name: 'ci', maxRps: 5 }) });
+    const created = await fetch(tokens, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'ci', maxRps: 5 }),
+    });
     expect(created.status).toBe(201);
     const { token } = (await created.json()) as { token: string };
 
@@ -132,7 +166,8 @@ describe('npm start', () => {
       expiresAt: null,
       capabilities: { admin: false, domains: ['ops'], manageTokensIn: [] },
     });
-    const patch = (status: string) => fetch(`${tokens}/ci`, { method: 'PATCH', headers: json, body: JSON.stringify({ status }) });
+    const patch = (status: string) =>
+      fetch(`${tokens}/ci`, { method: 'PATCH', headers: json, body: JSON.stringify({ status }) });
     expect((await patch('SUSPENDED')).status).toBe(200);
     expect((await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status).toBe(401);
     expect((await patch('ACTIVE')).status).toBe(200);
@@ -168,15 +203,27 @@ describe('npm start', () => {
 
   it('stops its DynamoDB Local when told to stop while it is still starting', async () => {
     // As a supervisor stops it: SIGTERM to the service's own process, not its group.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts', '--in-memory', '--port', String(await freePort())], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, DYNAMODB_ENDPOINT: '', TABLE_NAME: '' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'infra/local/start.ts', '--in-memory', '--port', String(await freePort())],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, DYNAMODB_ENDPOINT: '', TABLE_NAME: '' },
+      },
+    );
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-    const children = () => readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const children = () =>
+      readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
     const isDynamoDbLocal = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('DynamoDBLocal.jar');
     let dynamodb: number | undefined;
-    for (const deadline = Date.now() + 60_000; dynamodb === undefined && Date.now() < deadline && child.exitCode === null; ) {
+    for (
+      const deadline = Date.now() + 60_000;
+      dynamodb === undefined && Date.now() < deadline && child.exitCode === null;
+    ) {
       dynamodb = children().find(isDynamoDbLocal);
       await new Promise((resolveWait) => setTimeout(resolveWait, 20));
     }
@@ -205,13 +252,17 @@ describe('the README walkthrough', () => {
     if (!script?.startsWith('API=http://127.0.0.1:3000\n')) throw new Error('the walkthrough starts by naming the API');
     const started = await npmStart([]);
     try {
-      const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script.replace('API=http://127.0.0.1:3000', `API=${started.base}`)], {
-        cwd: PROJECT_ROOT,
-        // dev-token finds the provider by itself; named here because other test files may run their own npm start.
-        env: { ...process.env, JWT_ISSUER: `${started.base}/oidc` },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const run = spawnSync(
+        'bash',
+        ['-euo', 'pipefail', '-c', script.replace('API=http://127.0.0.1:3000', `API=${started.base}`)],
+        {
+          cwd: PROJECT_ROOT,
+          // dev-token finds the provider by itself; named here because other test files may run their own npm start.
+          env: { ...process.env, JWT_ISSUER: `${started.base}/oidc` },
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
       expect(run).toMatchObject({ status: 0 });
       const lines = run.stdout.trim().split('\n');
       expect(lines[0]!).toMatch(/"token":"iomsat_/);
@@ -236,7 +287,11 @@ describe('npm run directory -- import', () => {
   let store: DynamoDirectoryStore;
 
   beforeAll(async () => {
-    const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const client = new DynamoDBClient({
+      endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     await ensureTable(client, tableName, { stream: false });
     store = new DynamoDirectoryStore(DynamoDBDocumentClient.from(client), tableName);
   });
@@ -253,7 +308,15 @@ describe('npm run directory -- import', () => {
 
   it('refuses an invalid file, naming the entry, and writes nothing', async () => {
     const bad = join(work, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ users: [{ id: 'zoe', type: 'USER', domains: ['nowhere'] }, { id: 'zoe', type: 'USER', colour: 'red' }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        users: [
+          { id: 'zoe', type: 'USER', domains: ['nowhere'] },
+          { id: 'zoe', type: 'USER', colour: 'red' },
+        ],
+      }),
+    );
     const run = await npm(['run', 'directory', '--', 'import', bad], env);
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/users\[1\]: unknown field "colour"/);
@@ -262,7 +325,10 @@ describe('npm run directory -- import', () => {
 
   it('upserts by default and removes what the file no longer holds with --replace', async () => {
     const update = join(work, 'update.json');
-    writeFileSync(update, JSON.stringify({ users: [{ id: 'newbie', type: 'USER', domains: ['ops'], groups: ['ops-team'] }] }));
+    writeFileSync(
+      update,
+      JSON.stringify({ users: [{ id: 'newbie', type: 'USER', domains: ['ops'], groups: ['ops-team'] }] }),
+    );
     expect((await npm(['run', 'directory', '--', 'import', update], env)).status).toBe(0);
     expect(await store.getPrincipal('newbie')).toBeTruthy();
     // 'upsert keeps the others'
@@ -293,7 +359,13 @@ describe('npm run directory -- import', () => {
 
   it('drops a grant when the role behind it goes', async () => {
     const withoutGrant = join(work, 'no-grant.json');
-    writeFileSync(withoutGrant, JSON.stringify({ domains: [{ id: 'ops', authorization: 'BUNDLE_V2' }], users: [{ id: 'olga', type: 'USER', domains: ['ops'], groups: ['ops-team'] }] }));
+    writeFileSync(
+      withoutGrant,
+      JSON.stringify({
+        domains: [{ id: 'ops', authorization: 'BUNDLE_V2' }],
+        users: [{ id: 'olga', type: 'USER', domains: ['ops'], groups: ['ops-team'] }],
+      }),
+    );
     expect((await npm(['run', 'directory', '--', 'import', withoutGrant, '--replace'], env)).status).toBe(0);
     expect((await store.getPrincipal('olga'))?.tokenManagerIn).toStrictEqual([]);
   });

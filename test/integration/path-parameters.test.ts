@@ -43,22 +43,33 @@ describe('path parameters with characters URLs encode', () => {
     expect(created.headers.get('location')).toBe(`${tokens}/ci`);
     const whoami = await api.call('GET', '/api/v1/auth/whoami', { token: created.body.token });
     expect(whoami.body).toMatchObject({ userId: ACCOUNT, type: 'SERVICE_ACCOUNT' });
-    expect((await api.call('GET', tokens, { as: 'pat' })).body.tokens.map((t: { name: string }) => t.name)).toStrictEqual(['ci']);
-    expect((await api.call('PATCH', `${tokens}/ci`, { as: 'pat', body: { status: 'SUSPENDED' } })).body.status).toBe('SUSPENDED');
+    expect(
+      (await api.call('GET', tokens, { as: 'pat' })).body.tokens.map((t: { name: string }) => t.name),
+    ).toStrictEqual(['ci']);
+    expect((await api.call('PATCH', `${tokens}/ci`, { as: 'pat', body: { status: 'SUSPENDED' } })).body.status).toBe(
+      'SUSPENDED',
+    );
     expect((await api.call('DELETE', `${tokens}/ci`, { as: 'pat' })).status).toBe(204);
   });
 
   it('serves the admin path and the deprecated create, whose Link names the account correctly', async () => {
     const tokens = `${adminBase}/${enc(OTHER)}/tokens`;
-    expect((await api.call('POST', tokens, { as: 'pat', body: { name: 'admin-made' } })).headers.get('location')).toBe(`${tokens}/admin-made`);
-    const deprecated = await api.call('POST', `${domainBase}/tokens`, { as: 'pat', body: { name: 'old-way', serviceAccountId: OTHER } });
+    expect((await api.call('POST', tokens, { as: 'pat', body: { name: 'admin-made' } })).headers.get('location')).toBe(
+      `${tokens}/admin-made`,
+    );
+    const deprecated = await api.call('POST', `${domainBase}/tokens`, {
+      as: 'pat',
+      body: { name: 'old-way', serviceAccountId: OTHER },
+    });
     expect(deprecated.status).toBe(201);
     expect(deprecated.headers.get('link')).toBe(`<${domainBase}/${enc(OTHER)}/tokens>; rel="successor-version"`);
     expect(deprecated.headers.get('location')).toBe(`${domainBase}/${enc(OTHER)}/tokens/old-way`);
   });
 
   it('treats an id that is not valid percent-encoding as naming nothing, and a malformed token name as invalid', async () => {
-    expect((await api.call('GET', `${adminBase}/sa%E0%A4/tokens`, { as: 'pat' })).body.code).toBe('SERVICE_ACCOUNT_NOT_FOUND');
+    expect((await api.call('GET', `${adminBase}/sa%E0%A4/tokens`, { as: 'pat' })).body.code).toBe(
+      'SERVICE_ACCOUNT_NOT_FOUND',
+    );
     const badName = await api.call('DELETE', `${adminBase}/${enc(OTHER)}/tokens/x%ZZ`, { as: 'pat' });
     expect(badName.status).toBe(400);
     expect(badName.body.errors).toStrictEqual([{ field: 'name', message: 'is not valid percent-encoding' }]);
@@ -75,7 +86,11 @@ describe('path parameters with characters URLs encode', () => {
       requestContext: { authorizer: { userId: 'pat', authenticatedBy: 'JWT', principalId: 'pat' } },
       body: null,
     } as unknown as APIGatewayProxyEvent;
-    const answer = await handler(event, { awsRequestId: 'r', functionName: 'list', getRemainingTimeInMillis: () => 10_000 } as unknown as Context);
+    const answer = await handler(event, {
+      awsRequestId: 'r',
+      functionName: 'list',
+      getRemainingTimeInMillis: () => 10_000,
+    } as unknown as Context);
     expect(answer.statusCode).toBe(200);
   });
 });

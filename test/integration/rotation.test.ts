@@ -24,10 +24,14 @@ async function created(name: string, body: Record<string, unknown> = {}): Promis
   return reply.body.token;
 }
 
-const rotate = (name: string, body?: unknown) => api.call('POST', `${FIN}/${name}/rotate`, { as: 'alice', ...(body === undefined ? {} : { body }) });
+const rotate = (name: string, body?: unknown) =>
+  api.call('POST', `${FIN}/${name}/rotate`, { as: 'alice', ...(body === undefined ? {} : { body }) });
 const whoami = async (token: string) => (await api.call('GET', '/api/v1/auth/whoami', { token })).status;
-const view = async (name: string) => (await api.call('GET', FIN, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === name);
-const events = async (query = '') => (await api.call('GET', `/api/v1/domains/finance/auth/service-accounts/sa-etl/token-events${query}`, { as: 'alice' })).body.events;
+const view = async (name: string) =>
+  (await api.call('GET', FIN, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === name);
+const events = async (query = '') =>
+  (await api.call('GET', `/api/v1/domains/finance/auth/service-accounts/sa-etl/token-events${query}`, { as: 'alice' }))
+    .body.events;
 
 describe('rotation', () => {
   it('gives a new secret, shown once, and keeps the old one working until validUntil, not after', async () => {
@@ -38,9 +42,18 @@ describe('rotation', () => {
     const fresh: string = reply.body.token;
     expect(fresh).not.toBe(old);
     // Same token: name, limit, creator and prefix (the lookup id) are kept.
-    expect(reply.body).toMatchObject({ name: 'nightly', maxRps: 5, createdBy: 'alice', rotatedBy: 'alice', rotatedAt: new Date(now).toISOString() });
+    expect(reply.body).toMatchObject({
+      name: 'nightly',
+      maxRps: 5,
+      createdBy: 'alice',
+      rotatedBy: 'alice',
+      rotatedAt: new Date(now).toISOString(),
+    });
     expect(fresh.slice(0, 23)).toBe(old.slice(0, 23));
-    expect(reply.body.previousSecret).toStrictEqual({ validUntil: new Date(now + hours(24)).toISOString(), lastUsedAt: null });
+    expect(reply.body.previousSecret).toStrictEqual({
+      validUntil: new Date(now + hours(24)).toISOString(),
+      lastUsedAt: null,
+    });
     expect(await whoami(fresh)).toBe(200);
     expect(await whoami(old)).toBe(200);
     now += hours(24) - 1;
@@ -78,7 +91,10 @@ describe('rotation', () => {
     const first = await created('twice');
     const second = (await rotate('twice')).body.token;
     const refused = await rotate('twice');
-    expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 409, code: 'ROTATION_IN_PROGRESS' });
+    expect({ status: refused.status, code: refused.body.code }).toStrictEqual({
+      status: 409,
+      code: 'ROTATION_IN_PROGRESS',
+    });
     expect(refused.body.detail).toMatch(/force/);
     const third = await rotate('twice', { force: true, gracePeriodSeconds: 600 });
     expect(third.status).toBe(200);
@@ -131,11 +147,20 @@ describe('a replaced secret used after its grace period', () => {
     const old = await created('leaky');
     await rotate('leaky', { gracePeriodSeconds: 60 });
     now += 61_000;
-    const used = () => api.call('GET', '/api/v1/auth/whoami', { token: old, headers: { 'User-Agent': 'forgotten-cron/1.0' } });
+    const used = () =>
+      api.call('GET', '/api/v1/auth/whoami', { token: old, headers: { 'User-Agent': 'forgotten-cron/1.0' } });
     const refused = await used();
     expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 401, code: 'UNAUTHORIZED' });
-    const recorded = async () => (await events('?type=token.used_after_rotation&tokenName=leaky')) as Record<string, unknown>[];
-    expect(await recorded()).toMatchObject([{ type: 'token.used_after_rotation', tokenName: 'leaky', userAgent: 'forgotten-cron/1.0', actor: { userId: 'sa-etl', authenticatedBy: 'ACCESS_TOKEN', tokenName: 'leaky' } }]);
+    const recorded = async () =>
+      (await events('?type=token.used_after_rotation&tokenName=leaky')) as Record<string, unknown>[];
+    expect(await recorded()).toMatchObject([
+      {
+        type: 'token.used_after_rotation',
+        tokenName: 'leaky',
+        userAgent: 'forgotten-cron/1.0',
+        actor: { userId: 'sa-etl', authenticatedBy: 'ACCESS_TOKEN', tokenName: 'leaky' },
+      },
+    ]);
     expect((await recorded())[0]!.sourceIp).toMatch(/127\.0\.0\.1/);
     await used();
     expect(await recorded()).toHaveLength(1);
@@ -254,15 +279,32 @@ describe('a replaced secret in its grace period', () => {
 describe('token callers', () => {
   it('may not rotate a token with more than they have themselves, and can read their own token', async () => {
     const rotator = adminTokens('sa-rotator');
-    const limited = (await api.call('POST', rotator, { as: 'root', body: { name: 'limited', maxRps: 2, expiresAt: new Date(now + hours(48)).toISOString() } })).body.token;
+    const limited = (
+      await api.call('POST', rotator, {
+        as: 'root',
+        body: { name: 'limited', maxRps: 2, expiresAt: new Date(now + hours(48)).toISOString() },
+      })
+    ).body.token;
     await api.call('POST', rotator, { as: 'root', body: { name: 'unlimited' } });
     const refused = await api.call('POST', `${rotator}/unlimited/rotate`, { token: limited });
-    expect({ status: refused.status, code: refused.body.code }).toStrictEqual({ status: 403, code: 'TOKEN_EXCEEDS_CALLER' });
+    expect({ status: refused.status, code: refused.body.code }).toStrictEqual({
+      status: 403,
+      code: 'TOKEN_EXCEEDS_CALLER',
+    });
     const self = await api.call('GET', '/api/v1/auth/tokens/self', { token: limited });
-    expect(self.body).toMatchObject({ name: 'limited', serviceAccountId: 'sa-rotator', maxRps: 2, status: 'ACTIVE', previousSecret: null });
+    expect(self.body).toMatchObject({
+      name: 'limited',
+      serviceAccountId: 'sa-rotator',
+      maxRps: 2,
+      status: 'ACTIVE',
+      previousSecret: null,
+    });
     const whoamiReply = await api.call('GET', '/api/v1/auth/whoami', { token: limited });
     expect(whoamiReply.body.expiresAt).toBe(self.body.expiresAt);
     const byJwt = await api.call('GET', '/api/v1/auth/tokens/self', { as: 'root' });
-    expect({ status: byJwt.status, field: byJwt.body.errors?.[0]?.field }).toStrictEqual({ status: 400, field: 'Authorization' });
+    expect({ status: byJwt.status, field: byJwt.body.errors?.[0]?.field }).toStrictEqual({
+      status: 400,
+      field: 'Authorization',
+    });
   });
 });

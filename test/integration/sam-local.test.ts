@@ -15,23 +15,37 @@ beforeAll(async () => {
 });
 afterAll(async () => sam?.stop());
 
-const context = { awsRequestId: 'r', functionName: 'authorizer', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const context = {
+  awsRequestId: 'r',
+  functionName: 'authorizer',
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
 const methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abcdef/prod/GET/api/v1/auth/whoami';
-const event = (headers: Record<string, string>) => ({ type: 'REQUEST', methodArn, headers }) as unknown as APIGatewayRequestAuthorizerEvent;
+const event = (headers: Record<string, string>) =>
+  ({ type: 'REQUEST', methodArn, headers }) as unknown as APIGatewayRequestAuthorizerEvent;
 
 describe('refusals under sam local', () => {
   it('are a Deny policy SAM accepts (a principal, a policy naming the method), never a thrown error', async () => {
     const authorizer = createAuthorizer(sam.service.runtime);
-    for (const headers of [{}, { 'X-API-Token': 'iomsat_not-a-token' }, { Authorization: 'Bearer not.a.jwt' }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { 'X-API-Token': 'iomsat_not-a-token' },
+      { Authorization: 'Bearer not.a.jwt' },
+    ] as Record<string, string>[]) {
       await expect(authorizer(event(headers), context)).resolves.toStrictEqual({
         principalId: 'anonymous',
-        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }] },
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }],
+        },
       });
     }
   });
 
   it('answer 403 problem JSON through a gateway, not a 5xx', async () => {
-    const reply = await sam.call('GET', '/api/v1/auth/whoami', { token: 'iomsat_0000000000000000000000000000000000000000000000000000000000000000' });
+    const reply = await sam.call('GET', '/api/v1/auth/whoami', {
+      token: 'iomsat_0000000000000000000000000000000000000000000000000000000000000000',
+    });
     expect(reply.status).toBe(403);
     expect(reply.body.code).toBe('FORBIDDEN');
   });

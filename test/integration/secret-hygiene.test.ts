@@ -21,11 +21,18 @@ beforeAll(async () => {
   }
   // Log everything this file does, so that a secret logged at any level would be caught.
   githubKeys = createServer((_request, response) =>
-    response.end(JSON.stringify({ public_keys: [{ key_identifier: 'k', key: github.publicKey.export({ type: 'spki', format: 'pem' }) }] })),
+    response.end(
+      JSON.stringify({
+        public_keys: [{ key_identifier: 'k', key: github.publicKey.export({ type: 'spki', format: 'pem' }) }],
+      }),
+    ),
   ).listen(0, '127.0.0.1');
   await new Promise((resolve) => githubKeys.once('listening', resolve));
   api = await startTestService({
-    env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${(githubKeys.address() as { port: number }).port}/` },
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      GITHUB_SECRET_SCANNING_KEYS_URL: `http://127.0.0.1:${(githubKeys.address() as { port: number }).port}/`,
+    },
   });
 });
 afterAll(async () => {
@@ -77,13 +84,39 @@ describe('secret hygiene', () => {
     const token: string = created.body.token;
     const { secret } = parseToken(token)!;
     const lookalike = 'iomsat_this-only-looks-like-a-token';
-    const body = JSON.stringify([token, lookalike].map((value) => ({ token: value, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' })));
-    const headers = { 'Content-Type': 'application/json', 'Github-Public-Key-Identifier': 'k', 'Github-Public-Key-Signature': sign('sha256', Buffer.from(body), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64') };
+    const body = JSON.stringify(
+      [token, lookalike].map((value) => ({
+        token: value,
+        type: 'iomsat',
+        url: 'https://github.com/o/r',
+        source: 'content',
+      })),
+    );
+    const headers = {
+      'Content-Type': 'application/json',
+      'Github-Public-Key-Identifier': 'k',
+      'Github-Public-Key-Signature': sign('sha256', Buffer.from(body), {
+        key: github.privateKey,
+        dsaEncoding: 'der',
+      }).toString('base64'),
+    };
     const from = output.length;
     const replies = [
       await api.call('POST', '/api/v1/secret-scanning/github', { rawBody: body, headers }),
-      await api.call('POST', '/api/v1/secret-scanning/github', { rawBody: body, headers: { ...headers, 'Github-Public-Key-Signature': 'AAAA' } }),
-      await api.call('POST', '/api/v1/secret-scanning/github', { rawBody: '[{"token":', headers: { ...headers, 'Github-Public-Key-Signature': sign('sha256', Buffer.from('[{"token":'), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64') } }),
+      await api.call('POST', '/api/v1/secret-scanning/github', {
+        rawBody: body,
+        headers: { ...headers, 'Github-Public-Key-Signature': 'AAAA' },
+      }),
+      await api.call('POST', '/api/v1/secret-scanning/github', {
+        rawBody: '[{"token":',
+        headers: {
+          ...headers,
+          'Github-Public-Key-Signature': sign('sha256', Buffer.from('[{"token":'), {
+            key: github.privateKey,
+            dsaEncoding: 'der',
+          }).toString('base64'),
+        },
+      }),
     ];
     expect(replies.map((reply) => reply.status)).toStrictEqual([200, 401, 400]);
     expect(output.slice(from).some((line) => line.includes('Secret scanning report handled'))).toBe(true);

@@ -29,7 +29,13 @@ beforeAll(async () => {
   keyServer = createServer((_request, response) => {
     keyFetches += 1;
     response.setHeader('Content-Type', 'application/json');
-    response.end(JSON.stringify({ public_keys: [{ key_identifier: KEY_ID, key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }] }));
+    response.end(
+      JSON.stringify({
+        public_keys: [
+          { key_identifier: KEY_ID, key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true },
+        ],
+      }),
+    );
   }).listen(0, '127.0.0.1');
   await new Promise((resolve) => keyServer.once('listening', resolve));
   const { port } = keyServer.address() as { port: number };
@@ -44,12 +50,27 @@ afterAll(async () => {
   keyServer?.close();
 });
 
-const signed = (body: string, key: KeyObject = github.privateKey) => sign('sha256', Buffer.from(body), { key, dsaEncoding: 'der' }).toString('base64');
+const signed = (body: string, key: KeyObject = github.privateKey) =>
+  sign('sha256', Buffer.from(body), { key, dsaEncoding: 'der' }).toString('base64');
 
-function report(body: string, headers: Record<string, string> = { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body) }) {
+function report(
+  body: string,
+  headers: Record<string, string> = {
+    'Github-Public-Key-Identifier': KEY_ID,
+    'Github-Public-Key-Signature': signed(body),
+  },
+) {
   return api.call('POST', PATH, { rawBody: body, headers: { 'Content-Type': 'application/json', ...headers } });
 }
-const matches = (...tokens: string[]) => JSON.stringify(tokens.map((token) => ({ token, type: 'iomete_service_account_token', url: 'https://github.com/octo/repo/blob/abc/.env', source: 'content' })));
+const matches = (...tokens: string[]) =>
+  JSON.stringify(
+    tokens.map((token) => ({
+      token,
+      type: 'iomete_service_account_token',
+      url: 'https://github.com/octo/repo/blob/abc/.env',
+      source: 'content',
+    })),
+  );
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 async function created(name: string, body: Record<string, unknown> = {}): Promise<string> {
@@ -58,15 +79,24 @@ async function created(name: string, body: Record<string, unknown> = {}): Promis
   return reply.body.token;
 }
 const whoami = async (token: string) => (await api.call('GET', '/api/v1/auth/whoami', { token })).status;
-const status = async (name: string) => (await api.call('GET', `${FIN}?limit=100`, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === name)?.status;
+const status = async (name: string) =>
+  (await api.call('GET', `${FIN}?limit=100`, { as: 'alice' })).body.tokens.find(
+    (t: { name: string }) => t.name === name,
+  )?.status;
 const exposures = async (name: string) =>
-  (await api.call('GET', `${EVENTS}?tokenName=${name}&type=token.exposed`, { as: 'alice' })).body.events as { changes: unknown; details: Record<string, unknown>; actor: unknown }[];
+  (await api.call('GET', `${EVENTS}?tokenName=${name}&type=token.exposed`, { as: 'alice' })).body.events as {
+    changes: unknown;
+    details: Record<string, unknown>;
+    actor: unknown;
+  }[];
 
 describe('reports with a valid signature', () => {
   it('suspends each live token reported, records where it was found, and labels every match', async () => {
     const live = await created('leaked');
     const suspended = await created('already-suspended');
-    expect((await api.call('PATCH', `${FIN}/already-suspended`, { as: 'alice', body: { status: 'SUSPENDED' } })).status).toBe(200);
+    expect(
+      (await api.call('PATCH', `${FIN}/already-suspended`, { as: 'alice', body: { status: 'SUSPENDED' } })).status,
+    ).toBe(200);
     const deleted = await created('deleted');
     expect((await api.call('DELETE', `${FIN}/deleted`, { as: 'alice' })).status).toBe(204);
     const expired = await created('expired', { expiresAt: new Date(now + 60_000).toISOString() });
@@ -79,7 +109,11 @@ describe('reports with a valid signature', () => {
     expect(reply.body).toStrictEqual([
       { token_hash: hash(live), token_type: 'iomete_service_account_token', label: 'true_positive' },
       { token_hash: hash(suspended), token_type: 'iomete_service_account_token', label: 'true_positive' },
-      ...[deleted, expired, unknown, lookalike, 'not-a-token'].map((token) => ({ token_hash: hash(token), token_type: 'iomete_service_account_token', label: 'false_positive' })),
+      ...[deleted, expired, unknown, lookalike, 'not-a-token'].map((token) => ({
+        token_hash: hash(token),
+        token_type: 'iomete_service_account_token',
+        label: 'false_positive',
+      })),
       { token_hash: hash(live), token_type: 'iomete_service_account_token', label: 'true_positive' },
     ]);
     // Never the reported strings themselves.
@@ -92,7 +126,12 @@ describe('reports with a valid signature', () => {
     expect(event).toMatchObject({
       actor: { userId: 'github-secret-scanning', authenticatedBy: 'SYSTEM' },
       changes: { status: { before: 'ACTIVE', after: 'SUSPENDED' } },
-      details: { reporter: 'github', url: 'https://github.com/octo/repo/blob/abc/.env', source: 'content', secret: 'current' },
+      details: {
+        reporter: 'github',
+        url: 'https://github.com/octo/repo/blob/abc/.env',
+        source: 'content',
+        secret: 'current',
+      },
     });
     expect(JSON.stringify(event)).not.toContain(live.slice(TOKEN_PREFIX.length + 16));
     // Already suspended: stays so, and the exposure is on record.
@@ -102,11 +141,18 @@ describe('reports with a valid signature', () => {
 
   it('counts a rotated token’s old secret while its grace period runs, and not after', async () => {
     const old = await created('rotating');
-    expect((await api.call('POST', `${FIN}/rotating/rotate`, { as: 'alice', body: { gracePeriodSeconds: 3600 } })).status).toBe(200);
+    expect(
+      (await api.call('POST', `${FIN}/rotating/rotate`, { as: 'alice', body: { gracePeriodSeconds: 3600 } })).status,
+    ).toBe(200);
     const stale = await created('rotated-long-ago');
-    const fresh = (await api.call('POST', `${FIN}/rotated-long-ago/rotate`, { as: 'alice', body: { gracePeriodSeconds: 0 } })).body.token as string;
+    const fresh = (
+      await api.call('POST', `${FIN}/rotated-long-ago/rotate`, { as: 'alice', body: { gracePeriodSeconds: 0 } })
+    ).body.token as string;
     const reply = await report(matches(old, stale));
-    expect(reply.body.map((feedback: { label: string }) => feedback.label)).toStrictEqual(['true_positive', 'false_positive']);
+    expect(reply.body.map((feedback: { label: string }) => feedback.label)).toStrictEqual([
+      'true_positive',
+      'false_positive',
+    ]);
     expect(await status('rotating')).toBe('SUSPENDED');
     expect((await exposures('rotating'))[0]!.details.secret).toBe('previous');
     expect(await status('rotated-long-ago')).toBe('ACTIVE');
@@ -118,12 +164,16 @@ describe('reports with a valid signature', () => {
     expect((await report(matches(token))).status).toBe(200);
     expect((await api.call('PATCH', `${FIN}/false-alarm`, { token, body: { status: 'ACTIVE' } })).status).toBe(401);
     expect(await status('false-alarm')).toBe('SUSPENDED');
-    expect((await api.call('PATCH', `${FIN}/false-alarm`, { as: 'alice', body: { status: 'ACTIVE' } })).status).toBe(200);
+    expect((await api.call('PATCH', `${FIN}/false-alarm`, { as: 'alice', body: { status: 'ACTIVE' } })).status).toBe(
+      200,
+    );
     expect(await whoami(token)).toBe(200);
   });
 
   it('takes a thousand matches in one report, and refuses more', async () => {
-    const many = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? mintToken().token : assembleToken('0'.repeat(16), String(i).padStart(43, 'x'))));
+    const many = Array.from({ length: 1000 }, (_, i) =>
+      i % 2 === 0 ? mintToken().token : assembleToken('0'.repeat(16), String(i).padStart(43, 'x')),
+    );
     const reply = await report(matches(...many));
     expect(reply.status).toBe(200);
     expect(reply.body).toHaveLength(1000);
@@ -136,7 +186,11 @@ describe('reports with a valid signature', () => {
   it('answers 400 to a body that is not the protocol’s, once the signature holds', async () => {
     for (const body of ['not json', '{"token":"x"}', '[{"type":"t"}]']) {
       const reply = await report(body);
-      expect({ body, status: reply.status, code: reply.body.code }).toStrictEqual({ body, status: 400, code: 'VALIDATION_FAILED' });
+      expect({ body, status: reply.status, code: reply.body.code }).toStrictEqual({
+        body,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
     }
   });
 });
@@ -151,17 +205,42 @@ describe('reports without a valid signature', () => {
       'no headers': [body, {}],
       'no signature': [body, { 'Github-Public-Key-Identifier': KEY_ID }],
       'no key id': [body, { 'Github-Public-Key-Signature': signed(body) }],
-      'signature of another body': [body, { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(`${body} `) }],
-      'tampered: the signed body with its match swapped': [matches(other), { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body) }],
-      'signed by another key': [body, { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body, stranger.privateKey) }],
-      'unknown key id': [body, { 'Github-Public-Key-Identifier': 'b'.repeat(64), 'Github-Public-Key-Signature': signed(body) }],
+      'signature of another body': [
+        body,
+        { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(`${body} `) },
+      ],
+      'tampered: the signed body with its match swapped': [
+        matches(other),
+        { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body) },
+      ],
+      'signed by another key': [
+        body,
+        { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body, stranger.privateKey) },
+      ],
+      'unknown key id': [
+        body,
+        { 'Github-Public-Key-Identifier': 'b'.repeat(64), 'Github-Public-Key-Signature': signed(body) },
+      ],
       'signature not base64': [body, { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': '!!!' }],
-      'signature garbage': [body, { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': Buffer.from('garbage').toString('base64') }],
-      'bad JSON, bad signature': ['not json', { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body) }],
+      'signature garbage': [
+        body,
+        {
+          'Github-Public-Key-Identifier': KEY_ID,
+          'Github-Public-Key-Signature': Buffer.from('garbage').toString('base64'),
+        },
+      ],
+      'bad JSON, bad signature': [
+        'not json',
+        { 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body) },
+      ],
     };
     for (const [name, [sent, headers]] of Object.entries(cases)) {
       const reply = await report(sent, headers);
-      expect({ name, status: reply.status, code: reply.body.code }).toStrictEqual({ name, status: 401, code: 'UNAUTHORIZED' });
+      expect({ name, status: reply.status, code: reply.body.code }).toStrictEqual({
+        name,
+        status: 401,
+        code: 'UNAUTHORIZED',
+      });
     }
     expect(await api.scanTable()).toStrictEqual(before);
     expect(await whoami(token)).toBe(200);
@@ -174,8 +253,20 @@ describe('reports without a valid signature', () => {
     const identities = [{}, { as: 'alice' }, { as: 'root' }, { as: 'bob' }, { token }];
     const answers: unknown[][] = [];
     for (const identity of identities) {
-      const unsigned = await api.call('POST', PATH, { ...identity, rawBody: body, headers: { 'Content-Type': 'application/json' } });
-      const valid = await api.call('POST', PATH, { ...identity, rawBody: body, headers: { 'Content-Type': 'application/json', 'Github-Public-Key-Identifier': KEY_ID, 'Github-Public-Key-Signature': signed(body) } });
+      const unsigned = await api.call('POST', PATH, {
+        ...identity,
+        rawBody: body,
+        headers: { 'Content-Type': 'application/json' },
+      });
+      const valid = await api.call('POST', PATH, {
+        ...identity,
+        rawBody: body,
+        headers: {
+          'Content-Type': 'application/json',
+          'Github-Public-Key-Identifier': KEY_ID,
+          'Github-Public-Key-Signature': signed(body),
+        },
+      });
       answers.push([unsigned.status, unsigned.text, valid.status, valid.text]);
     }
     expect(answers.every((answer) => JSON.stringify(answer) === JSON.stringify(answers[0]))).toBe(true);
@@ -185,14 +276,22 @@ describe('reports without a valid signature', () => {
   it('fetches GitHub’s keys again for an unknown key id, but not more than once a minute', async () => {
     const body = matches('x');
     const fetches = keyFetches;
-    for (let i = 0; i < 5; i++) await report(body, { 'Github-Public-Key-Identifier': `unknown-${i}`, 'Github-Public-Key-Signature': signed(body) });
+    for (let i = 0; i < 5; i++)
+      await report(body, {
+        'Github-Public-Key-Identifier': `unknown-${i}`,
+        'Github-Public-Key-Signature': signed(body),
+      });
     expect(keyFetches - fetches).toBeLessThanOrEqual(1);
   });
 
   it('are throttled by the route’s own limit before anything else, as the stage does in AWS', async () => {
     const throttled = await startTestService({ env: { GITHUB_SECRET_SCANNING_KEYS_URL: 'http://127.0.0.1:9/' } });
     try {
-      const replies = await Promise.all(Array.from({ length: 40 }, () => throttled.call('POST', PATH, { rawBody: '[]', headers: { 'Content-Type': 'application/json' } })));
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          throttled.call('POST', PATH, { rawBody: '[]', headers: { 'Content-Type': 'application/json' } }),
+        ),
+      );
       const statuses = replies.map((reply) => reply.status);
       expect(statuses.filter((code) => code === 429).length).toBeGreaterThan(0);
       expect(statuses.filter((code) => code === 401).length).toBeGreaterThan(0);

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BatchWriteItemCommand, CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { type RunningDynamoDb, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { ensureTable, LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/store/table.js';
 
@@ -36,7 +41,6 @@ describe('ensureTable', () => {
     expect(table.StreamSpecification?.StreamEnabled ?? false).toBe(false);
     expect((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName).sort()).toEqual(indexNames);
   });
-
 });
 
 /**
@@ -50,7 +54,11 @@ describe('ensureTable on a table kept from an older version', () => {
   let own: DynamoDBClient | undefined;
   beforeAll(async () => {
     dynamodb = await startDynamoDbLocal();
-    own = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    own = new DynamoDBClient({
+      endpoint: dynamodb.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
   });
   afterAll(async () => {
     own?.destroy();
@@ -77,13 +85,23 @@ describe('ensureTable on a table kept from an older version', () => {
     // second while the first is CREATING, so ensureTable must wait between them.
     for (let batch = 0; batch < 20; batch++) {
       const items = Array.from({ length: 25 }, (_, i) => ({
-        PutRequest: { Item: { pk: { S: `SA#a${batch}` }, sk: { S: `TOKEN#t${i}` }, lifecycleShard: { S: String(i % 4) }, noticeAt: { S: `2027-01-${i}` }, activeDay: { S: `2026-12-${i}` } } },
+        PutRequest: {
+          Item: {
+            pk: { S: `SA#a${batch}` },
+            sk: { S: `TOKEN#t${i}` },
+            lifecycleShard: { S: String(i % 4) },
+            noticeAt: { S: `2027-01-${i}` },
+            activeDay: { S: `2026-12-${i}` },
+          },
+        },
       }));
       await own!.send(new BatchWriteItemCommand({ RequestItems: { [name]: items } }));
     }
     await ensureTable(own!, name);
     const table = (await own!.send(new DescribeTableCommand({ TableName: name }))).Table!;
     expect(table.StreamSpecification?.StreamEnabled).toBe(true);
-    expect((table.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.IndexStatus]).sort()).toEqual(indexNames.map((index) => [index, 'ACTIVE']));
+    expect((table.GlobalSecondaryIndexes ?? []).map((index) => [index.IndexName, index.IndexStatus]).sort()).toEqual(
+      indexNames.map((index) => [index, 'ACTIVE']),
+    );
   });
 });

@@ -35,9 +35,21 @@ describe('health and whoami', () => {
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: ['finance'] },
     });
     // Through a group (carol's analytics holds the finance role), and an admin in no domain.
-    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'carol' })).body.capabilities).toStrictEqual({ admin: false, domains: ['finance'], manageTokensIn: ['finance'] });
-    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'bob' })).body.capabilities).toStrictEqual({ admin: false, domains: ['finance'], manageTokensIn: [] });
-    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'root' })).body.capabilities).toStrictEqual({ admin: true, domains: [], manageTokensIn: [] });
+    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'carol' })).body.capabilities).toStrictEqual({
+      admin: false,
+      domains: ['finance'],
+      manageTokensIn: ['finance'],
+    });
+    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'bob' })).body.capabilities).toStrictEqual({
+      admin: false,
+      domains: ['finance'],
+      manageTokensIn: [],
+    });
+    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'root' })).body.capabilities).toStrictEqual({
+      admin: true,
+      domains: [],
+      manageTokensIn: [],
+    });
   });
 
   it('tells a token caller its service account, token name and maxRps', async () => {
@@ -53,7 +65,9 @@ describe('health and whoami', () => {
       maxRps: 7,
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
     });
-    const bearer = await api.call('GET', '/api/v1/auth/whoami', { headers: { Authorization: `Bearer ${created.body.token}` } });
+    const bearer = await api.call('GET', '/api/v1/auth/whoami', {
+      headers: { Authorization: `Bearer ${created.body.token}` },
+    });
     expect(bearer.body.authenticatedBy).toBe('ACCESS_TOKEN');
     await api.call('DELETE', `${FIN}/whoami-probe`, { as: 'alice' });
   });
@@ -117,7 +131,10 @@ describe('token lifecycle on the domain path', () => {
     expect(raised.body.maxRps).toBe(100);
     expect(raised.body.status).toBe('ACTIVE');
     expect(raised.body.updatedAt >= raised.body.createdAt).toBeTruthy();
-    const cleared = await api.call('PATCH', `${FIN}/rate-change`, { as: 'alice', body: { maxRps: null, status: 'SUSPENDED' } });
+    const cleared = await api.call('PATCH', `${FIN}/rate-change`, {
+      as: 'alice',
+      body: { maxRps: null, status: 'SUSPENDED' },
+    });
     expect(cleared.body.maxRps).toBe(null);
     expect(cleared.body.status).toBe('SUSPENDED');
   });
@@ -149,7 +166,11 @@ describe('token lifecycle on the domain path', () => {
   });
 
   it('answers 404 TOKEN_NOT_FOUND for updates of unknown names', async () => {
-    assertProblem(await api.call('PATCH', `${FIN}/no-such-token`, { as: 'alice', body: { status: 'SUSPENDED' } }), 404, 'TOKEN_NOT_FOUND');
+    assertProblem(
+      await api.call('PATCH', `${FIN}/no-such-token`, { as: 'alice', body: { status: 'SUSPENDED' } }),
+      404,
+      'TOKEN_NOT_FOUND',
+    );
   });
 
   it('records lastUsedAt when a token is used', async () => {
@@ -188,12 +209,27 @@ describe('the admin path and the deprecated creates', () => {
 
   it('serves the deprecated admin create with the same checks', async () => {
     const path = '/api/v1/auth/service-accounts/tokens';
-    const result = await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'sa-platform', name: 'legacy-admin' } });
+    const result = await api.call('POST', path, {
+      as: 'root',
+      body: { serviceAccountId: 'sa-platform', name: 'legacy-admin' },
+    });
     expect(result.status).toBe(201);
     expect(result.headers.get('link')).toBe(`<${adminTokens('sa-platform')}>; rel="successor-version"`);
-    assertProblem(await api.call('POST', path, { as: 'alice', body: { serviceAccountId: 'sa-platform', name: 'x' } }), 403, 'FORBIDDEN');
-    assertProblem(await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'ghost', name: 'x' } }), 404, 'SERVICE_ACCOUNT_NOT_FOUND');
-    assertProblem(await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'sa-reporting', name: 'x' } }), 403, 'NOT_SAME_GROUP');
+    assertProblem(
+      await api.call('POST', path, { as: 'alice', body: { serviceAccountId: 'sa-platform', name: 'x' } }),
+      403,
+      'FORBIDDEN',
+    );
+    assertProblem(
+      await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'ghost', name: 'x' } }),
+      404,
+      'SERVICE_ACCOUNT_NOT_FOUND',
+    );
+    assertProblem(
+      await api.call('POST', path, { as: 'root', body: { serviceAccountId: 'sa-reporting', name: 'x' } }),
+      403,
+      'NOT_SAME_GROUP',
+    );
     const missing = await api.call('POST', path, { as: 'root', body: { name: 'x' } });
     assertProblem(missing, 400, 'VALIDATION_FAILED');
     expect(missing.body.errors.map((e: { field: string }) => e.field)).toStrictEqual(['serviceAccountId']);
@@ -215,7 +251,11 @@ describe('validation', () => {
   it('requires a name, and refuses names over 64 characters', async () => {
     const missing = await api.call('POST', FIN, { as: 'alice', body: {} });
     expect(missing.body.errors.map((e: { field: string }) => e.field)).toStrictEqual(['name']);
-    assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'a'.repeat(65) } }), 400, 'VALIDATION_FAILED');
+    assertProblem(
+      await api.call('POST', FIN, { as: 'alice', body: { name: 'a'.repeat(65) } }),
+      400,
+      'VALIDATION_FAILED',
+    );
     expect((await api.call('POST', FIN, { as: 'alice', body: { name: `A.b_c-${'9'.repeat(58)}` } })).status).toBe(201);
   });
 
@@ -224,7 +264,11 @@ describe('validation', () => {
       expect((await api.call('POST', FIN, { as: 'alice', body: { name: `rps-ok-${i}`, maxRps } })).status).toBe(201);
     }
     for (const maxRps of [0, 10_001, 1.5, '5', -1, true]) {
-      assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'rps-bad', maxRps } }), 400, 'VALIDATION_FAILED');
+      assertProblem(
+        await api.call('POST', FIN, { as: 'alice', body: { name: 'rps-bad', maxRps } }),
+        400,
+        'VALIDATION_FAILED',
+      );
     }
   });
 
@@ -233,11 +277,18 @@ describe('validation', () => {
     const ok = await api.call('POST', FIN, { as: 'alice', body: { name: 'expiring', expiresAt: inAWeek } });
     expect(ok.status).toBe(201);
     expect(ok.body.expiresAt).toBe(inAWeek);
-    const past = await api.call('POST', FIN, { as: 'alice', body: { name: 'past', expiresAt: '2020-01-01T00:00:00Z' } });
+    const past = await api.call('POST', FIN, {
+      as: 'alice',
+      body: { name: 'past', expiresAt: '2020-01-01T00:00:00Z' },
+    });
     assertProblem(past, 400, 'VALIDATION_FAILED');
     expect(past.body.errors[0].field).toBe('expiresAt');
     const far = new Date(Date.now() + 400 * 86_400_000).toISOString();
-    assertProblem(await api.call('POST', FIN, { as: 'alice', body: { name: 'far', expiresAt: far } }), 400, 'VALIDATION_FAILED');
+    assertProblem(
+      await api.call('POST', FIN, { as: 'alice', body: { name: 'far', expiresAt: far } }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('refuses an empty PATCH, unknown PATCH fields and a status other than ACTIVE or SUSPENDED', async () => {
@@ -249,11 +300,19 @@ describe('validation', () => {
   });
 
   it('refuses malformed JSON, non-object bodies and form bodies', async () => {
-    const malformed = await api.call('POST', FIN, { as: 'alice', rawBody: '{"name":', headers: { 'Content-Type': 'application/json' } });
+    const malformed = await api.call('POST', FIN, {
+      as: 'alice',
+      rawBody: '{"name":',
+      headers: { 'Content-Type': 'application/json' },
+    });
     assertProblem(malformed, 400, 'VALIDATION_FAILED');
     expect(malformed.body.errors).toStrictEqual([{ field: 'body', message: 'is not valid JSON' }]);
     assertProblem(await api.call('POST', FIN, { as: 'alice', body: ['name'] }), 400, 'VALIDATION_FAILED');
-    const form = await api.call('POST', FIN, { as: 'alice', rawBody: 'name=x', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const form = await api.call('POST', FIN, {
+      as: 'alice',
+      rawBody: 'name=x',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     assertProblem(form, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -302,7 +361,11 @@ describe('pagination and the per-account limit', () => {
     for (let i = existing; i < 50; i++) {
       expect((await api.call('POST', base, { as: 'root', body: { name: `bulk-${i}` } })).status).toBe(201);
     }
-    assertProblem(await api.call('POST', base, { as: 'root', body: { name: 'one-too-many' } }), 409, 'TOKEN_LIMIT_REACHED');
+    assertProblem(
+      await api.call('POST', base, { as: 'root', body: { name: 'one-too-many' } }),
+      409,
+      'TOKEN_LIMIT_REACHED',
+    );
     const list = await api.call('GET', `${base}?limit=100`, { as: 'root' });
     expect(list.body.tokens.length).toBe(50);
     await api.call('DELETE', `${base}/${list.body.tokens[0].name}`, { as: 'root' });

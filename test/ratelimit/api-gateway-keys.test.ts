@@ -29,7 +29,11 @@ async function bindingOf(name: string) {
   // 'both items name the same key'
   expect(credential.apiKeyId).toBe(token.apiKeyId);
   expect(credential.usageKey).toBe(token.usageKey);
-  return { lookupId: String(token.lookupId), apiKeyId: token.apiKeyId as string | undefined, usageKey: token.usageKey as string | undefined };
+  return {
+    lookupId: String(token.lookupId),
+    apiKeyId: token.apiKeyId as string | undefined,
+    usageKey: token.usageKey as string | undefined,
+  };
 }
 
 function planOfRate(rps: number) {
@@ -43,7 +47,13 @@ describe('API Gateway keys follow the token lifecycle', () => {
     expect(apiKeyId && usageKey).toBeTruthy();
 
     // A new plan comes with its bridge key (see 'new keys warm up'), then the token's key joins it.
-    expect(f.fake.commands()).toStrictEqual(['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey', 'CreateApiKey', 'CreateUsagePlanKey']);
+    expect(f.fake.commands()).toStrictEqual([
+      'CreateUsagePlan',
+      'CreateApiKey',
+      'CreateUsagePlanKey',
+      'CreateApiKey',
+      'CreateUsagePlanKey',
+    ]);
     const [plan] = f.fake.callsOf('CreateUsagePlan');
     expect(plan.throttle).toStrictEqual({ rateLimit: 5, burstLimit: 5 });
     expect(plan.apiStages).toStrictEqual([{ apiId: API.restApiId, stage: API.stage }]);
@@ -93,7 +103,14 @@ describe('API Gateway keys follow the token lifecycle', () => {
     const after = await bindingOf('ci');
     expect(after.apiKeyId).not.toBe(before.apiKeyId);
     expect(after.usageKey).not.toBe(before.usageKey);
-    expect(f.fake.commands()).toStrictEqual(['CreateUsagePlan', 'CreateApiKey', 'CreateUsagePlanKey', 'CreateApiKey', 'CreateUsagePlanKey', 'DeleteApiKey']);
+    expect(f.fake.commands()).toStrictEqual([
+      'CreateUsagePlan',
+      'CreateApiKey',
+      'CreateUsagePlanKey',
+      'CreateApiKey',
+      'CreateUsagePlanKey',
+      'DeleteApiKey',
+    ]);
     expect(f.fake.callsOf('DeleteApiKey')[0].apiKey).toBe(before.apiKeyId);
     expect(!f.fake.keys.has(before.apiKeyId!)).toBeTruthy();
     expect(f.fake.plansOf(after.apiKeyId!)).toStrictEqual([planOfRate(20)[0]!.id]);
@@ -120,7 +137,12 @@ describe('API Gateway keys follow the token lifecycle', () => {
     const { apiKeyId } = await bindingOf('ci');
     f.fake.resetCalls();
     await updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' });
-    expect(f.fake.calls).toStrictEqual([{ command: 'UpdateApiKey', input: { apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] } }]);
+    expect(f.fake.calls).toStrictEqual([
+      {
+        command: 'UpdateApiKey',
+        input: { apiKey: apiKeyId, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] },
+      },
+    ]);
     expect(f.fake.keys.get(apiKeyId!)!.enabled).toBe(false);
     await f.assertInStep();
 
@@ -172,7 +194,14 @@ describe('API Gateway keys follow the token lifecycle', () => {
 
 describe('a failure half-way is compensated', () => {
   // A new plan makes its bridge key first: `skip: 1` lets that call through, so the token's own fails.
-  const createFailures: { at: CommandName | 'store'; when?: 'before' | 'after'; skip?: number; leavesPlan: boolean; orphanPlan?: boolean; orphanKey?: boolean }[] = [
+  const createFailures: {
+    at: CommandName | 'store';
+    when?: 'before' | 'after';
+    skip?: number;
+    leavesPlan: boolean;
+    orphanPlan?: boolean;
+    orphanKey?: boolean;
+  }[] = [
     { at: 'CreateUsagePlan', leavesPlan: false },
     // The plan was made but the answer was lost: left unrecorded, for reconcile to delete.
     { at: 'CreateUsagePlan', when: 'after', leavesPlan: true, orphanPlan: true },
@@ -193,7 +222,9 @@ describe('a failure half-way is compensated', () => {
       expect(await f.stored('ci')).toBe(undefined);
       if (orphanKey) {
         const [lost] = f.fake.tokenKeys();
-        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([['orphan-key', `key ${lost?.id}`, true]]);
+        expect(
+          (await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.subject, drift.repaired]),
+        ).toStrictEqual([['orphan-key', `key ${lost?.id}`, true]]);
       }
       // 'no key is left'
       expect(f.fake.tokenKeys().length).toBe(0);
@@ -202,7 +233,9 @@ describe('a failure half-way is compensated', () => {
       expect(f.compensationFailures).toStrictEqual([]);
       if (orphanPlan) {
         // Its answer lost, the plan got no bridge key either.
-        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-plan', true]]);
+        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([
+          ['orphan-plan', true],
+        ]);
         expect(f.fake.plans.size).toBe(0);
         expect(f.fake.keys.size).toBe(0);
       }
@@ -241,14 +274,18 @@ describe('a failure half-way is compensated', () => {
       if (at === 'CreateApiKey' && when === 'after') {
         // The new key whose answer was lost is bound to nothing: reconcile deletes it.
         const lost = f.fake.tokenKeys().find((key) => key.id !== before.apiKeyId);
-        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.subject])).toStrictEqual([['orphan-key', `key ${lost?.id}`]]);
+        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.subject])).toStrictEqual([
+          ['orphan-key', `key ${lost?.id}`],
+        ]);
       }
       expect(f.fake.tokenKeys().map((key) => key.id)).toStrictEqual([before.apiKeyId]);
       expect(f.fake.keys.get(before.apiKeyId!)!.enabled).toBe(true);
       expect(f.fake.plansOf(before.apiKeyId!)).toStrictEqual([planOfRate(5)[0]!.id]);
       // A plan made for the new rate whose answer was lost is unrecorded: reconcile deletes it.
       if (at === 'CreateUsagePlan' && when === 'after') {
-        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['orphan-plan', true]]);
+        expect((await f.reconcile(true)).drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([
+          ['orphan-plan', true],
+        ]);
       }
       await f.assertInStep();
     });
@@ -309,7 +346,23 @@ describe('a failure half-way is compensated', () => {
     const { incarnation } = (await f.importDeps.directory.getPrincipal('sa-etl'))!;
     await f.tokens.inner.create(
       {
-        record: { serviceAccountId: 'sa-etl', name: 'half', lookupId: 'HalfMadeToken000', prefix: 'iomsat_HalfMadeToken000', status: 'ACTIVE', maxRps: 5, expiresAt: null, createdAt: 'x', createdBy: 'alice', updatedAt: 'x', lastUsedAt: null, rotatedAt: null, rotatedBy: null, previousSecret: null, incarnation },
+        record: {
+          serviceAccountId: 'sa-etl',
+          name: 'half',
+          lookupId: 'HalfMadeToken000',
+          prefix: 'iomsat_HalfMadeToken000',
+          status: 'ACTIVE',
+          maxRps: 5,
+          expiresAt: null,
+          createdAt: 'x',
+          createdBy: 'alice',
+          updatedAt: 'x',
+          lastUsedAt: null,
+          rotatedAt: null,
+          rotatedBy: null,
+          previousSecret: null,
+          incarnation,
+        },
         secretHash: 'h',
         removeAfter: null,
         pendingSince: new Date().toISOString(),
@@ -352,7 +405,9 @@ describe('a failure half-way is compensated', () => {
     // 'the old key is left behind'
     expect(f.fake.keys.has(before.apiKeyId!)).toBeTruthy();
     const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([['orphan-key', `key ${before.apiKeyId}`, true]]);
+    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([
+      ['orphan-key', `key ${before.apiKeyId}`, true],
+    ]);
     expect(!f.fake.keys.has(before.apiKeyId!)).toBeTruthy();
     await f.assertInStep();
   });
@@ -488,7 +543,11 @@ describe('concurrent changes of one token', () => {
   it('answers 409 when concurrent changes keep winning, with nothing left behind', async () => {
     await f.create('ci', 5);
     let rps = 10;
-    f.tokens.interleave('update', () => updateToken({ ...f.deps, tokens: f.tokens.inner }, 'sa-etl', 'ci', { maxRps: rps++ }), 3);
+    f.tokens.interleave(
+      'update',
+      () => updateToken({ ...f.deps, tokens: f.tokens.inner }, 'sa-etl', 'ci', { maxRps: rps++ }),
+      3,
+    );
     await expect(updateToken(f.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' })).rejects.toThrow(ConcurrentUpdateError);
     expect((await f.stored('ci'))!.status).toBe('ACTIVE');
     expect(f.fake.tokenKeys().length).toBe(1);
@@ -509,7 +568,9 @@ describe('retries are idempotent', () => {
     await f.create('a', 5);
     await f.create('b', 9);
     const { apiKeyId } = await bindingOf('a');
-    await expect(reconcileParts(f.rateLimits).inventory.addToPlan(planOfRate(9)[0]!.id, apiKeyId!)).rejects.toThrow(ConflictException);
+    await expect(reconcileParts(f.rateLimits).inventory.addToPlan(planOfRate(9)[0]!.id, apiKeyId!)).rejects.toThrow(
+      ConflictException,
+    );
   });
 
   it('deleting or disabling twice converges', async () => {
@@ -525,9 +586,14 @@ describe('retries are idempotent', () => {
   });
 
   it('maps API Gateway throttling of the control plane to a retryable 503', async () => {
-    f.fake.fail('CreateApiKey', { skip: 1, error: () => Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' }) });
+    f.fake.fail('CreateApiKey', {
+      skip: 1,
+      error: () => Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' }),
+    });
     await expect(f.create('ci', 5)).rejects.toMatchObject({ status: 503 });
-    f.fake.fail('CreateUsagePlan', { error: () => Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' }) });
+    f.fake.fail('CreateUsagePlan', {
+      error: () => Object.assign(new Error('Too Many Requests'), { name: 'TooManyRequestsException' }),
+    });
     await expect(f.create('other', 6)).rejects.toMatchObject({ status: 503 });
   });
 });

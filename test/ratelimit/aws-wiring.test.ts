@@ -5,7 +5,10 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Cont
 import { createAuthorizer } from '../../shared/auth/authorizer.js';
 import { scheduledReconcile as createReconcile } from '../../shared/ratelimit/scheduled-reconcile.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
-import { ApiGatewayRateLimits as ApiGatewayRateLimitsClass, type ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
+import {
+  ApiGatewayRateLimits as ApiGatewayRateLimitsClass,
+  type ApiGatewayRateLimits,
+} from '../../shared/ratelimit/aws-rate-limits.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
 import { apiGatewayKeysAtInit } from '../../shared/ratelimit/reconcile-wiring.js';
 import { readConfig } from '../../shared/config.js';
@@ -40,7 +43,10 @@ beforeAll(async () => {
   unthrottledValue = fake.addKey('UnthrottledKey').value;
   api = await startTestService({
     parts: (config) => {
-      local = new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName });
+      local = new LocalRateLimits({
+        documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }),
+        tableName: config.tableName,
+      });
       limits = new SwitchableRateLimits(local);
       return { rateLimits: limits };
     },
@@ -52,7 +58,11 @@ beforeAll(async () => {
 
 /** What a new Lambda container builds on its cold start: its own plan cache and shared-key reader. */
 function newContainer(): ApiGatewayRateLimits {
-  return awsRateLimits({ apiGateway: { restApiId: 'a1b2c3d4e5', stage: 'prod' }, documents: api.documentClient, tableName: api.tableName });
+  return awsRateLimits({
+    apiGateway: { restApiId: 'a1b2c3d4e5', stage: 'prod' },
+    documents: api.documentClient,
+    tableName: api.tableName,
+  });
 }
 afterAll(async () => {
   fake?.restore();
@@ -66,10 +76,18 @@ function inAws(): void {
 
 beforeEach(() => inAws());
 
-const context = { awsRequestId: 'test', functionName: 'authorizer', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const context = {
+  awsRequestId: 'test',
+  functionName: 'authorizer',
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
 
 async function authorize(headers: Record<string, string>): Promise<APIGatewayAuthorizerResult> {
-  const event = { type: 'REQUEST', methodArn: 'arn:aws:execute-api:local:000000000000:api/prod/GET/api/v1/auth/whoami', headers } as unknown as APIGatewayRequestAuthorizerEvent;
+  const event = {
+    type: 'REQUEST',
+    methodArn: 'arn:aws:execute-api:local:000000000000:api/prod/GET/api/v1/auth/whoami',
+    headers,
+  } as unknown as APIGatewayRequestAuthorizerEvent;
   return authorizer(event, context);
 }
 
@@ -97,7 +115,9 @@ describe('in AWS, the HTTP endpoints keep API Gateway in step', () => {
     expect(moved.apiKeyId).not.toBe(first.apiKeyId);
     expect(fake.keys.has(first.apiKeyId!)).toBe(false);
 
-    expect((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { status: 'SUSPENDED' } })).status).toBe(200);
+    expect(
+      (await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { status: 'SUSPENDED' } })).status,
+    ).toBe(200);
     expect(fake.keys.get(moved.apiKeyId!)!.enabled).toBe(false);
 
     expect((await api.call('DELETE', `${FIN}/http-managed`, { as: 'alice' })).status).toBe(204);
@@ -115,7 +135,11 @@ describe('in AWS, the HTTP endpoints keep API Gateway in step', () => {
     const refused = await api.call('POST', FIN, { as: 'alice', body: { name: 'not-made', maxRps: 5 } });
     expect(refused).toMatchObject({ status: 503 });
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect((await api.call('GET', `${FIN}`, { as: 'alice' })).body.tokens.some((t: { name: string }) => t.name === 'not-made')).toBe(false);
+    expect(
+      (await api.call('GET', `${FIN}`, { as: 'alice' })).body.tokens.some(
+        (t: { name: string }) => t.name === 'not-made',
+      ),
+    ).toBe(false);
   });
 });
 
@@ -127,7 +151,9 @@ describe('the authorizer names the usage identifier key', () => {
     fake.resetCalls();
     for (let i = 0; i < 3; i++) {
       expect((await authorize({ 'X-API-Token': token })).usageIdentifierKey).toBe(unthrottledValue);
-      expect((await authorize({ Authorization: `Bearer ${await api.jwt('alice')}` })).usageIdentifierKey).toBe(unthrottledValue);
+      expect((await authorize({ Authorization: `Bearer ${await api.jwt('alice')}` })).usageIdentifierKey).toBe(
+        unthrottledValue,
+      );
     }
     // The value comes from the table: the control plane's few requests a second are never spent on a request.
     expect(fake.calls).toStrictEqual([]);
@@ -137,7 +163,9 @@ describe('the authorizer names the usage identifier key', () => {
     const token = await create('lost-key', 5);
     const { lookupId } = await bindingOf('lost-key');
     for (const key of [keys.token('sa-etl', 'lost-key'), keys.credential(lookupId)]) {
-      await api.documentClient.send(new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'REMOVE apiKeyId, usageKey' }));
+      await api.documentClient.send(
+        new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'REMOVE apiKeyId, usageKey' }),
+      );
     }
     expect((await authorize({ 'X-API-Token': token })).usageIdentifierKey).toBe(unthrottledValue);
   });
@@ -161,10 +189,19 @@ describe('the authorizer names the usage identifier key', () => {
 });
 
 describe('the wirings of the key-managing functions', () => {
-  const env = { TABLE_NAME: 'unused', REST_API_ID: 'a1b2c3d4e5', API_STAGE: 'prod', AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+  const env = {
+    TABLE_NAME: 'unused',
+    REST_API_ID: 'a1b2c3d4e5',
+    API_STAGE: 'prod',
+    AWS_REGION: 'local',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
 
   it('on the request path, build nothing of API Gateway at init and load the adapter on the first call that needs it', async () => {
-    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [apiGatewayKeys]);
+    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [
+      apiGatewayKeys,
+    ]);
     expect(runtime.rateLimits).not.toBeInstanceOf(ApiGatewayRateLimitsClass);
     fake.resetCalls();
     const binding = await runtime.rateLimits.bind({ lookupId: 'DeferredLookup00', maxRps: 3, enabled: true });
@@ -185,13 +222,20 @@ describe('the wirings of the key-managing functions', () => {
       return forRegion.call(ApiGateway, region);
     };
     try {
-      const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient });
+      const runtime = createRuntime(
+        { ...readConfig(env), tableName: api.tableName },
+        { documents: api.documentClient },
+      );
       fake.resetCalls();
       const run = createReconcile(runtime);
       // Long enough for a load started at init to have made its client.
       await new Promise((settle) => setTimeout(settle, 200));
       expect({ clients, commands: fake.commands() }).toStrictEqual({ clients: 0, commands: [] });
-      const context = { awsRequestId: 'r', functionName: 'reconcile', getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
+      const context = {
+        awsRequestId: 'r',
+        functionName: 'reconcile',
+        getRemainingTimeInMillis: () => 300_000,
+      } as unknown as Context;
       const ours = [...fake.keys.values()].filter((key) => key.name.startsWith('sat-a1b2c3d4e5-prod-')).length;
       const first = await run({}, context);
       expect(first.keys).toBe(ours);
@@ -203,14 +247,22 @@ describe('the wirings of the key-managing functions', () => {
     } finally {
       ApiGateway.forRegion = forRegion;
     }
-    expect(() => createReconcile(createRuntime(readConfig({ TABLE_NAME: api.tableName }), { documents: api.documentClient }))).toThrow(/REST_API_ID and API_STAGE must be set/);
+    expect(() =>
+      createReconcile(createRuntime(readConfig({ TABLE_NAME: api.tableName }), { documents: api.documentClient })),
+    ).toThrow(/REST_API_ID and API_STAGE must be set/);
   });
 
   it('for reconcile, build the adapter itself at init; and add nothing where no API Gateway is configured', () => {
-    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [apiGatewayKeysAtInit]);
+    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [
+      apiGatewayKeysAtInit,
+    ]);
     expect(runtime.rateLimits).toBeInstanceOf(ApiGatewayRateLimitsClass);
     const local = readConfig({ TABLE_NAME: api.tableName });
-    expect(apiGatewayKeys(local, { documents: api.documentClient, onCompensationFailure: () => undefined })).toStrictEqual({});
-    expect(apiGatewayKeysAtInit(local, { documents: api.documentClient, onCompensationFailure: () => undefined })).toStrictEqual({});
+    expect(
+      apiGatewayKeys(local, { documents: api.documentClient, onCompensationFailure: () => undefined }),
+    ).toStrictEqual({});
+    expect(
+      apiGatewayKeysAtInit(local, { documents: api.documentClient, onCompensationFailure: () => undefined }),
+    ).toStrictEqual({});
   });
 });

@@ -75,11 +75,15 @@ interface Fault {
 }
 
 const metadata = { $metadata: {} };
-const notFound = (what: string) => new NotFoundException({ message: `Invalid ${what} identifier specified`, ...metadata });
+const notFound = (what: string) =>
+  new NotFoundException({ message: `Invalid ${what} identifier specified`, ...metadata });
 const conflict = (message: string) => new ConflictException({ message, ...metadata });
 const badRequest = (message: string) => new BadRequestException({ message, ...metadata });
 export const serviceUnavailable = () =>
-  Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } });
+  Object.assign(new Error('Service unavailable'), {
+    name: 'ServiceUnavailableException',
+    $metadata: { httpStatusCode: 503 },
+  });
 
 function page<T>(items: T[], input: { limit?: number | undefined; position?: string | undefined }) {
   const start = input.position ? Number(input.position) : 0;
@@ -109,7 +113,10 @@ export class FakeApiGateway {
     const handlers = this.handlers;
     APIGatewayClient.prototype.send = function send(command: { constructor: unknown; input: unknown }) {
       const handler = handlers.get(command.constructor);
-      if (!handler) return Promise.reject(new Error(`The fake API Gateway does not answer ${(command.constructor as { name?: string }).name}`));
+      if (!handler)
+        return Promise.reject(
+          new Error(`The fake API Gateway does not answer ${(command.constructor as { name?: string }).name}`),
+        );
       return handler(command.input);
     } as unknown as typeof APIGatewayClient.prototype.send;
     const on = <I extends object>(command: unknown, name: CommandName, run: (input: I) => unknown) =>
@@ -117,15 +124,33 @@ export class FakeApiGateway {
     on(CreateApiKeyCommand, 'CreateApiKey', (input: CreateApiKeyRequest) => ({ ...this.createApiKey(input) }));
     on(GetApiKeyCommand, 'GetApiKey', (input: { apiKey: string; includeValue?: boolean }) => {
       const key = this.key(input.apiKey);
-      return { id: key.id, name: key.name, enabled: key.enabled, createdDate: key.createdDate, ...(input.includeValue ? { value: key.value } : {}) };
+      return {
+        id: key.id,
+        name: key.name,
+        enabled: key.enabled,
+        createdDate: key.createdDate,
+        ...(input.includeValue ? { value: key.value } : {}),
+      };
     });
-    on(GetApiKeysCommand, 'GetApiKeys', (input: { nameQuery?: string; includeValues?: boolean; limit?: number; position?: string }) => {
-      const matching = [...this.keys.values()].filter((key) => input.nameQuery === undefined || key.name.startsWith(input.nameQuery));
-      return page(
-        matching.map((key) => ({ id: key.id, name: key.name, enabled: key.enabled, createdDate: key.createdDate, ...(input.includeValues ? { value: key.value } : {}) })),
-        input,
-      );
-    });
+    on(
+      GetApiKeysCommand,
+      'GetApiKeys',
+      (input: { nameQuery?: string; includeValues?: boolean; limit?: number; position?: string }) => {
+        const matching = [...this.keys.values()].filter(
+          (key) => input.nameQuery === undefined || key.name.startsWith(input.nameQuery),
+        );
+        return page(
+          matching.map((key) => ({
+            id: key.id,
+            name: key.name,
+            enabled: key.enabled,
+            createdDate: key.createdDate,
+            ...(input.includeValues ? { value: key.value } : {}),
+          })),
+          input,
+        );
+      },
+    );
     on(UpdateApiKeyCommand, 'UpdateApiKey', (input: { apiKey: string; patchOperations?: PatchOperation[] }) => {
       const key = this.key(input.apiKey);
       for (const operation of input.patchOperations ?? []) {
@@ -152,24 +177,28 @@ export class FakeApiGateway {
       });
       return this.planView(this.plans.get(id)!);
     });
-    on(UpdateUsagePlanCommand, 'UpdateUsagePlan', (input: { usagePlanId: string; patchOperations?: PatchOperation[] }) => {
-      const plan = this.plan(input.usagePlanId);
-      for (const operation of input.patchOperations ?? []) {
-        if (operation.path === '/apiStages' && operation.op === 'remove') {
-          if (!plan.stages.includes(operation.value!)) throw badRequest('The stage is not part of this usage plan');
-          plan.stages = plan.stages.filter((stage) => stage !== operation.value);
-        } else if (operation.path === '/apiStages' && operation.op === 'add') {
-          plan.stages.push(operation.value!);
-        } else if (operation.path === '/throttle/rateLimit' && operation.op === 'replace') {
-          plan.rateLimit = Number(operation.value);
-        } else if (operation.path === '/throttle/burstLimit' && operation.op === 'replace') {
-          plan.burstLimit = Number(operation.value);
-        } else {
-          throw badRequest(`Unsupported patch ${operation.op} ${operation.path}`);
+    on(
+      UpdateUsagePlanCommand,
+      'UpdateUsagePlan',
+      (input: { usagePlanId: string; patchOperations?: PatchOperation[] }) => {
+        const plan = this.plan(input.usagePlanId);
+        for (const operation of input.patchOperations ?? []) {
+          if (operation.path === '/apiStages' && operation.op === 'remove') {
+            if (!plan.stages.includes(operation.value!)) throw badRequest('The stage is not part of this usage plan');
+            plan.stages = plan.stages.filter((stage) => stage !== operation.value);
+          } else if (operation.path === '/apiStages' && operation.op === 'add') {
+            plan.stages.push(operation.value!);
+          } else if (operation.path === '/throttle/rateLimit' && operation.op === 'replace') {
+            plan.rateLimit = Number(operation.value);
+          } else if (operation.path === '/throttle/burstLimit' && operation.op === 'replace') {
+            plan.burstLimit = Number(operation.value);
+          } else {
+            throw badRequest(`Unsupported patch ${operation.op} ${operation.path}`);
+          }
         }
-      }
-      return this.planView(plan);
-    });
+        return this.planView(plan);
+      },
+    );
     on(DeleteUsagePlanCommand, 'DeleteUsagePlan', (input: { usagePlanId: string }) => {
       const plan = this.plan(input.usagePlanId);
       if (plan.stages.length > 0) throw badRequest('Cannot delete a usage plan associated with API stages');
@@ -177,7 +206,10 @@ export class FakeApiGateway {
       return {};
     });
     on(GetUsagePlansCommand, 'GetUsagePlans', (input: { limit?: number; position?: string }) =>
-      page([...this.plans.values()].map((plan) => this.planView(plan)), input),
+      page(
+        [...this.plans.values()].map((plan) => this.planView(plan)),
+        input,
+      ),
     );
     on(CreateUsagePlanKeyCommand, 'CreateUsagePlanKey', (input: CreateUsagePlanKeyRequest) => {
       const plan = this.plan(input.usagePlanId!);
@@ -202,14 +234,33 @@ export class FakeApiGateway {
       if (!plan.keyIds.has(input.keyId)) throw notFound('usage plan key');
       return { id: input.keyId, type: 'API_KEY' };
     });
-    on(GetUsagePlanKeysCommand, 'GetUsagePlanKeys', (input: { usagePlanId: string; limit?: number; position?: string }) =>
-      page([...this.plan(input.usagePlanId).keyIds].map((id) => ({ id, type: 'API_KEY', name: this.keys.get(id)?.name })), input),
+    on(
+      GetUsagePlanKeysCommand,
+      'GetUsagePlanKeys',
+      (input: { usagePlanId: string; limit?: number; position?: string }) =>
+        page(
+          [...this.plan(input.usagePlanId).keyIds].map((id) => ({
+            id,
+            type: 'API_KEY',
+            name: this.keys.get(id)?.name,
+          })),
+          input,
+        ),
     );
   }
 
   /** Makes the next `times` calls of `command` fail, after letting `skip` of them through. */
-  fail(command: CommandName, options: { when?: 'before' | 'after'; times?: number; skip?: number; error?: () => Error } = {}): void {
-    this.faults.push({ command, skip: options.skip ?? 0, when: options.when ?? 'before', remaining: options.times ?? 1, error: options.error ?? serviceUnavailable });
+  fail(
+    command: CommandName,
+    options: { when?: 'before' | 'after'; times?: number; skip?: number; error?: () => Error } = {},
+  ): void {
+    this.faults.push({
+      command,
+      skip: options.skip ?? 0,
+      when: options.when ?? 'before',
+      remaining: options.times ?? 1,
+      error: options.error ?? serviceUnavailable,
+    });
   }
 
   /** The keys of tokens: every key but the plans' bridge keys. */
@@ -266,7 +317,11 @@ export class FakeApiGateway {
 
   /** Adds a key as if made by hand or by another deployment. */
   addKey(name: string, options: { enabled?: boolean; createdDate?: Date } = {}): FakeKey {
-    const key = this.createApiKey({ name, value: `handmade${++this.sequence}`.padEnd(24, 'x'), enabled: options.enabled ?? true });
+    const key = this.createApiKey({
+      name,
+      value: `handmade${++this.sequence}`.padEnd(24, 'x'),
+      enabled: options.enabled ?? true,
+    });
     if (options.createdDate) key.createdDate = options.createdDate;
     return key;
   }
@@ -292,10 +347,17 @@ export class FakeApiGateway {
   }
 
   private createApiKey(input: CreateApiKeyRequest): FakeKey {
-    if (!input.value || !/^[A-Za-z0-9]{20,128}$/.test(input.value)) throw badRequest('API key value must be 20 to 128 alphanumerics');
+    if (!input.value || !/^[A-Za-z0-9]{20,128}$/.test(input.value))
+      throw badRequest('API key value must be 20 to 128 alphanumerics');
     for (const key of this.keys.values()) if (key.value === input.value) throw conflict('API Key already exists');
     const id = `key${++this.sequence}`;
-    const key = { id, name: input.name ?? id, value: input.value, enabled: input.enabled ?? false, createdDate: this.now() };
+    const key = {
+      id,
+      name: input.name ?? id,
+      value: input.value,
+      enabled: input.enabled ?? false,
+      createdDate: this.now(),
+    };
     this.keys.set(id, key);
     return key;
   }

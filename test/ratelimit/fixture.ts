@@ -4,7 +4,15 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenEvent } from '../../shared/model.js';
-import type { CompensationFailureReport, NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenStore } from '../../shared/ports.js';
+import type {
+  CompensationFailureReport,
+  NewToken,
+  Rotation,
+  StoredToken,
+  TokenBinding,
+  TokenChanges,
+  TokenStore,
+} from '../../shared/ports.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
@@ -41,7 +49,9 @@ export function awsRateLimits(options: {
     records: new DynamoRatePlanRecords(options.documents, options.tableName),
     sharedUsageKey: () => shared.get(),
     ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
-    gateway: new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })),
+    gateway: new ApiGateway(
+      new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    ),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }
@@ -74,7 +84,11 @@ export class FaultyTokenStore implements TokenStore {
     }
     const when = this.failing.get(method);
     this.failing.delete(method);
-    const injected = () => Object.assign(new Error(`injected ${method} failure`), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    const injected = () =>
+      Object.assign(new Error(`injected ${method} failure`), {
+        name: 'InternalServerError',
+        $metadata: { httpStatusCode: 500 },
+      });
     if (when === 'before') throw injected();
     const result = await write();
     if (when === 'after') throw injected();
@@ -136,7 +150,10 @@ export interface Fixture {
   credential(lookupId: string): Promise<Record<string, unknown> | undefined>;
   /** Removes a token's items as DynamoDB TTL would: behind the service's back. */
   removeBehindTheBack(name: string, serviceAccountId?: string): Promise<void>;
-  reconcile(apply: boolean, options?: { graceSeconds?: number; emptyPlanGraceSeconds?: number; now?: () => Date }): Promise<ReconcileReport>;
+  reconcile(
+    apply: boolean,
+    options?: { graceSeconds?: number; emptyPlanGraceSeconds?: number; now?: () => Date },
+  ): Promise<ReconcileReport>;
   /** Nothing to repair: every token with a limit has its key, in its plan, in the right state; nothing else is ours. */
   assertInStep(): Promise<void>;
   close(): void;
@@ -153,7 +170,13 @@ export async function ratelimitFixture(): Promise<Fixture> {
 
   const fake = new FakeApiGateway();
   const compensationFailures: string[] = [];
-  const container = () => awsRateLimits({ apiGateway: API, documents, tableName, onCompensationFailure: (_error, step) => compensationFailures.push(step) });
+  const container = () =>
+    awsRateLimits({
+      apiGateway: API,
+      documents,
+      tableName,
+      onCompensationFailure: (_error, step) => compensationFailures.push(step),
+    });
   const rateLimits = container();
   const tokens = new FaultyTokenStore(new DynamoTokenStore(documents, tableName));
   const deps: TokenServiceDeps = {
@@ -184,7 +207,9 @@ export async function ratelimitFixture(): Promise<Fixture> {
         rateLimits,
         clock: options.now ?? (() => new Date()),
         orphanGraceSeconds: options.graceSeconds ?? 0,
-        ...(options.emptyPlanGraceSeconds === undefined ? {} : { emptyPlanGraceSeconds: options.emptyPlanGraceSeconds }),
+        ...(options.emptyPlanGraceSeconds === undefined
+          ? {}
+          : { emptyPlanGraceSeconds: options.emptyPlanGraceSeconds }),
       },
       { apply },
     );
@@ -204,13 +229,25 @@ export async function ratelimitFixture(): Promise<Fixture> {
       return createToken(deps, { serviceAccountId, name, maxRps, expiresAt: null, createdBy: 'alice', incarnation });
     },
     async stored(name, serviceAccountId = 'sa-etl') {
-      return (await documents.send(new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }))).Item;
+      return (
+        await documents.send(
+          new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }),
+        )
+      ).Item;
     },
     async credential(lookupId) {
-      return (await documents.send(new GetCommand({ TableName: tableName, Key: keys.credential(lookupId), ConsistentRead: true }))).Item;
+      return (
+        await documents.send(
+          new GetCommand({ TableName: tableName, Key: keys.credential(lookupId), ConsistentRead: true }),
+        )
+      ).Item;
     },
     async removeBehindTheBack(name, serviceAccountId = 'sa-etl') {
-      const item = (await documents.send(new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }))).Item;
+      const item = (
+        await documents.send(
+          new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }),
+        )
+      ).Item;
       if (!item) throw new Error('item is missing');
       await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name) }));
       await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.credential(String(item.lookupId)) }));

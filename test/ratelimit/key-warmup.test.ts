@@ -40,7 +40,12 @@ beforeAll(async () => {
   sharedValue = shared.value;
   api = await startTestService({
     parts: (config) => {
-      limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));
+      limits = new SwitchableRateLimits(
+        new LocalRateLimits({
+          documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }),
+          tableName: config.tableName,
+        }),
+      );
       return { rateLimits: limits };
     },
   });
@@ -52,19 +57,32 @@ afterAll(async () => {
 });
 
 function container(keyWarmupSeconds?: number): ApiGatewayRateLimits {
-  return awsRateLimits({ apiGateway: { ...API, ...(keyWarmupSeconds === undefined ? {} : { keyWarmupSeconds }) }, documents: api.documentClient, tableName: api.tableName, clock });
+  return awsRateLimits({
+    apiGateway: { ...API, ...(keyWarmupSeconds === undefined ? {} : { keyWarmupSeconds }) },
+    documents: api.documentClient,
+    tableName: api.tableName,
+    clock,
+  });
 }
 
 beforeEach(() => {
   limits.current = container();
 });
 
-const context = { awsRequestId: 'test', functionName: 'authorizer', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const context = {
+  awsRequestId: 'test',
+  functionName: 'authorizer',
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
 
 /** The key the authorizer names for a call made now (its own clock is the test's). */
 async function presented(token: string): Promise<string> {
   const authorizer = createAuthorizer({ ...api.service.runtime, clock });
-  const event = { type: 'REQUEST', methodArn: `arn:aws:execute-api:local:000000000000:${API.restApiId}/prod/GET/api/v1/auth/whoami`, headers: { 'X-API-Token': token } };
+  const event = {
+    type: 'REQUEST',
+    methodArn: `arn:aws:execute-api:local:000000000000:${API.restApiId}/prod/GET/api/v1/auth/whoami`,
+    headers: { 'X-API-Token': token },
+  };
   const result = await authorizer(event as unknown as APIGatewayRequestAuthorizerEvent, context);
   return result.usageIdentifierKey!;
 }
@@ -131,7 +149,9 @@ describe('a new key warms up before it is presented', () => {
       if (t % 20 === 0) tokens.set(`busy-${t}`, await create(`busy-${t}`, 10 + (t % 40 === 0 ? 1 : 2)));
       if (t % 30 === 15) {
         const name = [...tokens.keys()][step++ % tokens.size]!;
-        expect((await api.call('PATCH', `${FIN}/${name}`, { as: 'alice', body: { maxRps: 20 + (t % 3) } })).status).toBe(200);
+        expect(
+          (await api.call('PATCH', `${FIN}/${name}`, { as: 'alice', body: { maxRps: 20 + (t % 3) } })).status,
+        ).toBe(200);
       }
       for (const token of tokens.values()) {
         const value = await presented(token);
@@ -151,7 +171,10 @@ describe('a new key warms up before it is presented', () => {
 
   it('leaves reconcile nothing to do: bridge keys are their plans’, not orphans', async () => {
     now += 3_600_000;
-    const report = await reconcileRateLimits({ tokens: api.service.runtime.tokens, rateLimits: container(), clock, orphanGraceSeconds: 0 }, { apply: false });
+    const report = await reconcileRateLimits(
+      { tokens: api.service.runtime.tokens, rateLimits: container(), clock, orphanGraceSeconds: 0 },
+      { apply: false },
+    );
     expect(report.drift).toStrictEqual([]);
     expect(fake.bridgeKeys().length).toBeGreaterThan(0);
   });

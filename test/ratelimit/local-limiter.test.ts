@@ -34,7 +34,9 @@ const asToken = (token: string) => ({ 'X-API-Token': token });
 async function volley(headers: Record<string, string>, count: number) {
   const started = performance.now();
   const responses = await Promise.all(
-    Array.from({ length: count }, () => fetch(`${api.url}${WHOAMI}`, { headers }).then(async (response) => ({ response, text: await response.text() }))),
+    Array.from({ length: count }, () =>
+      fetch(`${api.url}${WHOAMI}`, { headers }).then(async (response) => ({ response, text: await response.text() })),
+    ),
   );
   return {
     statuses: responses.map(({ response }) => response.status),
@@ -46,10 +48,16 @@ async function volley(headers: Record<string, string>, count: number) {
 }
 
 /** A Structured Fields List of one Item: a String with parameters (RFC 9651), as the RateLimit draft requires. */
-const SF_STRING_ITEM = /^"[^"\\]*"(;[a-z*][a-z0-9_.*-]*(=(-?\d{1,15}|"[^"\\]*"|\?[01]|[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*))?)*$/;
+const SF_STRING_ITEM =
+  /^"[^"\\]*"(;[a-z*][a-z0-9_.*-]*(=(-?\d{1,15}|"[^"\\]*"|\?[01]|[A-Za-z*][A-Za-z0-9:/!#$%&'*+.^_`|~-]*))?)*$/;
 
 function parameters(item: string): Record<string, string> {
-  return Object.fromEntries(item.split(';').slice(1).map((parameter) => parameter.split('=') as [string, string]));
+  return Object.fromEntries(
+    item
+      .split(';')
+      .slice(1)
+      .map((parameter) => parameter.split('=') as [string, string]),
+  );
 }
 
 describe('the local limiter', () => {
@@ -94,7 +102,11 @@ describe('the local limiter', () => {
     const started = performance.now();
     const pending: Promise<number>[] = [];
     for (let i = 0; performance.now() - started < 2500; i++) {
-      pending.push(fetch(`${api.url}${WHOAMI}`, { headers }).then(async (response) => (await response.arrayBuffer(), response.status)));
+      pending.push(
+        fetch(`${api.url}${WHOAMI}`, { headers }).then(
+          async (response) => (await response.arrayBuffer(), response.status),
+        ),
+      );
       await sleep(Math.max(0, started + (i + 1) * interval - performance.now()));
     }
     const statuses = await Promise.all(pending);
@@ -153,9 +165,14 @@ describe('the local limiter', () => {
     const token = await create('drifted', 5);
     expect((await volley(asToken(token), 1)).statuses).toStrictEqual([200]);
     // The key is disabled behind the token's back, as a change made by hand in API Gateway would.
-    const credential = (await api.scanTable()).find((item) => String(item.pk).startsWith('CRED#') && item.name === 'drifted' && typeof item.usageKey === 'string');
+    const credential = (await api.scanTable()).find(
+      (item) => String(item.pk).startsWith('CRED#') && item.name === 'drifted' && typeof item.usageKey === 'string',
+    );
     expect(credential).toBeDefined();
-    await api.service.runtime.rateLimits.setEnabled({ apiKeyId: String(credential!.apiKeyId), usageKey: String(credential!.usageKey) }, false);
+    await api.service.runtime.rateLimits.setEnabled(
+      { apiKeyId: String(credential!.apiKeyId), usageKey: String(credential!.usageKey) },
+      false,
+    );
     const refused = await volley(asToken(token), 1);
     expect(refused.statuses).toStrictEqual([503]);
     const { response, text } = refused.all[0]!;

@@ -17,7 +17,9 @@ beforeEach(async () => {
 afterEach(() => f.close());
 
 async function record(rps: number): Promise<Record<string, unknown> | undefined> {
-  return (await f.documents.send(new GetCommand({ TableName: f.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }))).Item;
+  return (
+    await f.documents.send(new GetCommand({ TableName: f.tableName, Key: keys.ratePlan(rps), ConsistentRead: true }))
+  ).Item;
 }
 
 /** Holds the first CreateUsagePlan until `release` is called: a creation in progress. */
@@ -38,7 +40,9 @@ function holdCreation(): { started: Promise<void>; release: () => void } {
 
 const registry = (options: { claimTimeoutMs?: number; waitMs?: number } = {}) =>
   new RatePlanRegistry({
-    gateway: new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })),
+    gateway: new ApiGateway(
+      new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    ),
     records: new DynamoRatePlanRecords(f.documents, f.tableName),
     stage: API,
     names: f.rateLimits.names,
@@ -59,7 +63,9 @@ describe('usage plans per rate, created on demand under a claim', () => {
     expect([...f.fake.plans.keys()]).toStrictEqual([ids[0]]);
     expect(await record(7)).toMatchObject({ state: 'READY', planId: ids[0] });
     // No losing race: nothing is detached or deleted, and UpdateUsagePlan (one call every 20 s) is never needed.
-    expect(f.fake.commands().filter((name) => name === 'UpdateUsagePlan' || name === 'DeleteUsagePlan')).toStrictEqual([]);
+    expect(f.fake.commands().filter((name) => name === 'UpdateUsagePlan' || name === 'DeleteUsagePlan')).toStrictEqual(
+      [],
+    );
   });
 
   it('ends five concurrent token creates with a new limit with one plan holding all five keys', async () => {

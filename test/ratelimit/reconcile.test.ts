@@ -34,7 +34,11 @@ describe('reconcile', () => {
     await updateToken(f.deps, 'sa-etl', 'c', { status: 'SUSPENDED' });
     const report = await f.reconcile(true);
     expect(report.drift).toStrictEqual([]);
-    expect({ tokens: report.tokens, keys: report.keys, plans: report.plans }).toStrictEqual({ tokens: 3, keys: 4, plans: 2 });
+    expect({ tokens: report.tokens, keys: report.keys, plans: report.plans }).toStrictEqual({
+      tokens: 3,
+      keys: 4,
+      plans: 2,
+    });
   });
 
   it('reports drift without changing anything on a dry run', async () => {
@@ -54,7 +58,9 @@ describe('reconcile', () => {
     const apiKeyId = await keyOf('expired');
     await f.removeBehindTheBack('expired');
     const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([['orphan-key', `key ${apiKeyId}`, true]]);
+    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([
+      ['orphan-key', `key ${apiKeyId}`, true],
+    ]);
     expect(!f.fake.keys.has(apiKeyId)).toBeTruthy();
     expect((await f.reconcile(true)).drift).toStrictEqual([]);
   });
@@ -71,7 +77,9 @@ describe('reconcile', () => {
   it('never touches keys that are not its own: the unthrottled key, another deployment’s keys', async () => {
     const old = new Date(Date.now() - 86_400_000);
     const shared = f.fake.addKey('UnthrottledKey', { createdDate: old });
-    const other = f.fake.addKey(`${gatewayNames({ restApiId: 'zzzzzzzzzz', stage: API.stage }).prefix}x-rps5`, { createdDate: old });
+    const other = f.fake.addKey(`${gatewayNames({ restApiId: 'zzzzzzzzzz', stage: API.stage }).prefix}x-rps5`, {
+      createdDate: old,
+    });
     const report = await f.reconcile(true);
     expect(report.drift).toStrictEqual([]);
     expect(f.fake.keys.has(shared.id) && f.fake.keys.has(other.id)).toBeTruthy();
@@ -99,7 +107,14 @@ describe('reconcile', () => {
     const token = await f.stored('a');
     // As if the limit were written without API Gateway (a deployment before keys existed).
     for (const key of [keys.token('sa-etl', 'a'), keys.credential(String(token!.lookupId))]) {
-      await f.documents.send(new UpdateCommand({ TableName: f.tableName, Key: key, UpdateExpression: 'SET maxRps = :n', ExpressionAttributeValues: { ':n': 4 } }));
+      await f.documents.send(
+        new UpdateCommand({
+          TableName: f.tableName,
+          Key: key,
+          UpdateExpression: 'SET maxRps = :n',
+          ExpressionAttributeValues: { ':n': 4 },
+        }),
+      );
     }
     const report = await f.reconcile(true);
     expect(kinds(report)).toStrictEqual(['missing-key']);
@@ -143,7 +158,12 @@ describe('reconcile', () => {
     const expiring = await f.stored('expiring');
     for (const key of [keys.token('sa-etl', 'expiring'), keys.credential(String(expiring!.lookupId))]) {
       await f.documents.send(
-        new UpdateCommand({ TableName: f.tableName, Key: key, UpdateExpression: 'SET expiresAt = :at', ExpressionAttributeValues: { ':at': new Date(Date.now() - 1000).toISOString() } }),
+        new UpdateCommand({
+          TableName: f.tableName,
+          Key: key,
+          UpdateExpression: 'SET expiresAt = :at',
+          ExpressionAttributeValues: { ':at': new Date(Date.now() - 1000).toISOString() },
+        }),
       );
     }
     expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-enabled']);
@@ -156,7 +176,14 @@ describe('reconcile', () => {
     const apiKeyId = await keyOf('a');
     const token = await f.stored('a');
     for (const key of [keys.token('sa-etl', 'a'), keys.credential(String(token!.lookupId))]) {
-      await f.documents.send(new UpdateCommand({ TableName: f.tableName, Key: key, UpdateExpression: 'SET maxRps = :none', ExpressionAttributeValues: { ':none': null } }));
+      await f.documents.send(
+        new UpdateCommand({
+          TableName: f.tableName,
+          Key: key,
+          UpdateExpression: 'SET maxRps = :none',
+          ExpressionAttributeValues: { ':none': null },
+        }),
+      );
     }
     expect(kinds(await f.reconcile(true))).toStrictEqual(['unneeded-key']);
     expect(!f.fake.keys.has(apiKeyId)).toBeTruthy();
@@ -177,7 +204,9 @@ describe('reconcile', () => {
     expect(replacement!.id).not.toBe(plan!.id);
     // The two token keys and the replacement's own bridge key; the old bridge is deleted.
     expect(replacement!.keyIds.size).toBe(3);
-    expect(f.fake.bridgeKeys().map((key) => key.id)).toStrictEqual([...replacement!.keyIds].filter((id) => f.fake.keys.get(id)!.name.includes('-bridge-')));
+    expect(f.fake.bridgeKeys().map((key) => key.id)).toStrictEqual(
+      [...replacement!.keyIds].filter((id) => f.fake.keys.get(id)!.name.includes('-bridge-')),
+    );
     await f.assertInStep();
     // New tokens with that limit join the replacement, even through a container that cached the old plan.
     await f.create('c', 5);
@@ -201,7 +230,9 @@ describe('reconcile', () => {
     f.fake.keys.get(await keyOf('a'))!.enabled = false;
     f.fake.fail('UpdateApiKey');
     const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.repaired, drift.error])).toStrictEqual([['wrong-enabled', false, 'ServiceUnavailableException']]);
+    expect(report.drift.map((drift) => [drift.kind, drift.repaired, drift.error])).toStrictEqual([
+      ['wrong-enabled', false, 'ServiceUnavailableException'],
+    ]);
     expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-enabled']);
     await f.assertInStep();
   });
@@ -226,7 +257,10 @@ describe('bridge keys', () => {
     const bridge = bridgeOf(plan!.id)!;
     expect(bridge.enabled).toBe(true);
     expect(f.fake.plansOf(bridge.id)).toStrictEqual([plan!.id]);
-    expect((await f.rateLimits.plans.records.planOf(5))?.bridge).toMatchObject({ keyId: bridge.id, usageKey: bridge.value });
+    expect((await f.rateLimits.plans.records.planOf(5))?.bridge).toMatchObject({
+      keyId: bridge.id,
+      usageKey: bridge.value,
+    });
     // Tagged like every key of ours: the functions' IAM policies require it.
     expect(f.fake.callsOf('CreateApiKey')[0].tags).toStrictEqual(f.rateLimits.names.tags);
   });
@@ -238,7 +272,9 @@ describe('bridge keys', () => {
     expect(f.fake.bridgeKeys()).toHaveLength(0);
     expect((await f.rateLimits.plans.records.planOf(5))?.bridge).toBe(undefined);
     const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.detail, drift.repaired])).toStrictEqual([['missing-bridge-key', 'the plan has no bridge key', true]]);
+    expect(report.drift.map((drift) => [drift.kind, drift.detail, drift.repaired])).toStrictEqual([
+      ['missing-bridge-key', 'the plan has no bridge key', true],
+    ]);
     const [plan] = f.fake.plans.values();
     expect((await f.rateLimits.plans.records.planOf(5))?.bridge?.keyId).toBe(bridgeOf(plan!.id)!.id);
     await f.assertInStep();

@@ -24,7 +24,11 @@ let answers: { body: Record<string, unknown>; contentType: string | undefined }[
 let responseUrl: string;
 
 beforeAll(async () => {
-  const config = readConfig({ DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, TABLE_NAME: `sk-${randomUUID()}`, POWERTOOLS_LOG_LEVEL: 'SILENT' });
+  const config = readConfig({
+    DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT,
+    TABLE_NAME: `sk-${randomUUID()}`,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
   runtime = createRuntime(config);
   await ensureTable(runtime.documents, config.tableName, { stream: false });
   fake = new FakeApiGateway();
@@ -66,17 +70,32 @@ function event(type: 'Create' | 'Update' | 'Delete', apiKeyId: string): CloudFor
 }
 
 const stored = async () =>
-  (await runtime.documents.send(new GetCommand({ TableName: runtime.config.tableName, Key: keys.sharedUsageKey(), ConsistentRead: true }))).Item;
+  (
+    await runtime.documents.send(
+      new GetCommand({ TableName: runtime.config.tableName, Key: keys.sharedUsageKey(), ConsistentRead: true }),
+    )
+  ).Item;
 
 describe('the deploy-time custom resource', () => {
-  const publisher = () => createSharedKeyPublisher(runtime, new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } })));
+  const publisher = () =>
+    createSharedKeyPublisher(
+      runtime,
+      new ApiGateway(
+        new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+      ),
+    );
 
   it('copies the key value into the table and answers SUCCESS, without the value', async () => {
     const key = fake.addKey('UnthrottledKey');
     await publisher()(event('Create', key.id));
     expect((await stored())?.value).toBe(key.value);
     expect(answers).toHaveLength(1);
-    expect(answers[0]!.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'shared-usage-key', LogicalResourceId: 'SharedUsageKey', NoEcho: true });
+    expect(answers[0]!.body).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'shared-usage-key',
+      LogicalResourceId: 'SharedUsageKey',
+      NoEcho: true,
+    });
     expect(JSON.stringify(answers[0])).not.toContain(key.value);
     expect(fake.callsOf('GetApiKey')).toStrictEqual([{ apiKey: key.id, includeValue: true }]);
   });
@@ -122,8 +141,12 @@ describe('the authorizer’s read of the shared key', () => {
   });
 
   it('says what is wrong when the deployment has not written it', async () => {
-    await runtime.documents.send(new DeleteCommand({ TableName: runtime.config.tableName, Key: keys.sharedUsageKey() }));
-    await expect(new SharedUsageKey(runtime.documents, runtime.config.tableName).get()).rejects.toThrow(/deploy the stack/);
+    await runtime.documents.send(
+      new DeleteCommand({ TableName: runtime.config.tableName, Key: keys.sharedUsageKey() }),
+    );
+    await expect(new SharedUsageKey(runtime.documents, runtime.config.tableName).get()).rejects.toThrow(
+      /deploy the stack/,
+    );
   });
 
   it('refuses to manage keys in a function not wired for it, naming the wiring', async () => {

@@ -31,17 +31,21 @@ describe('the local token bucket', () => {
 
   it('never admits more than N*T + N in T seconds, however requests arrive', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 300 }), (rps, gaps) => {
-        const time = clock();
-        const throttle = tokenBucketThrottle(time.now);
-        let admitted = 0;
-        for (const gap of gaps) {
-          time.advance(gap);
-          if (throttle(asToken('a', rps)).allowed) admitted += 1;
-        }
-        const seconds = time.now() / 1000;
-        return admitted <= Math.floor(rps * seconds + rps + 1e-9);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 300 }),
+        (rps, gaps) => {
+          const time = clock();
+          const throttle = tokenBucketThrottle(time.now);
+          let admitted = 0;
+          for (const gap of gaps) {
+            time.advance(gap);
+            if (throttle(asToken('a', rps)).allowed) admitted += 1;
+          }
+          const seconds = time.now() / 1000;
+          return admitted <= Math.floor(rps * seconds + rps + 1e-9);
+        },
+      ),
     );
   });
 

@@ -8,7 +8,14 @@ import { newTokenItems } from '../../shared/store/token-items.js';
 import { mintToken, parseToken } from '../../shared/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { count } from './support/figures.js';
-import { inPool, problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import {
+  inPool,
+  problemShape,
+  type Reply,
+  type SecurityService,
+  secretHygieneTest,
+  startSecurityService,
+} from './support/harness.js';
 import {
   contexts,
   domainOf,
@@ -74,17 +81,28 @@ function request(c: MatrixCase): { method: string; path: string; body?: unknown 
     case 'list policies':
       return { method: 'GET', path: base.replace(/\/tokens$/, '/federation-policies') };
     case 'create policy':
-      return { method: 'POST', path: base.replace(/\/tokens$/, '/federation-policies'), body: { name: createdPolicy(c), issuer: 'https://ci.example.test', subject: 'repo:org/app:**' } };
+      return {
+        method: 'POST',
+        path: base.replace(/\/tokens$/, '/federation-policies'),
+        body: { name: createdPolicy(c), issuer: 'https://ci.example.test', subject: 'repo:org/app:**' },
+      };
     case 'get policy':
       return { method: 'GET', path: base.replace(/\/tokens$/, `/federation-policies/${fixturePolicy(c)}`) };
     case 'delete policy':
       return { method: 'DELETE', path: base.replace(/\/tokens$/, `/federation-policies/${fixturePolicy(c)}`) };
     case 'test policy':
-      return { method: 'POST', path: base.replace(/\/tokens$/, `/federation-policies/${fixturePolicy(c)}/test`), body: { subjectToken: 'not.a.jwt' } };
+      return {
+        method: 'POST',
+        path: base.replace(/\/tokens$/, `/federation-policies/${fixturePolicy(c)}/test`),
+        body: { subjectToken: 'not.a.jwt' },
+      };
     case 'deprecated create':
       return {
         method: 'POST',
-        path: domain === undefined ? '/api/v1/auth/service-accounts/tokens' : `/api/v1/domains/${domain}/auth/service-accounts/tokens`,
+        path:
+          domain === undefined
+            ? '/api/v1/auth/service-accounts/tokens'
+            : `/api/v1/domains/${domain}/auth/service-accounts/tokens`,
         body: { name: createdName(c), serviceAccountId: c.account },
       };
   }
@@ -98,15 +116,19 @@ function judge(c: MatrixCase, reply: Reply): string[] {
   if (code !== undefined) {
     if (reply.body?.code !== code) wrong.push(`code ${String(reply.body?.code)}, expected ${code}`);
     wrong.push(...problemShape(reply));
-    if (code === 'NOT_SAME_GROUP' && reply.body?.detail !== NOT_SAME_GROUP_DETAIL) wrong.push(`detail ${JSON.stringify(reply.body?.detail)}`);
+    if (code === 'NOT_SAME_GROUP' && reply.body?.detail !== NOT_SAME_GROUP_DETAIL)
+      wrong.push(`detail ${JSON.stringify(reply.body?.detail)}`);
     return wrong;
   }
   if (reply.status !== status) return wrong;
   const domain = domainOf(c.context);
   const base = domain === undefined ? adminTokens(c.account) : domainTokens(domain, c.account);
   if (c.operation === 'list') {
-    if (!Array.isArray(reply.body?.tokens) || !reply.body.tokens.every((t: { serviceAccountId?: string }) => t.serviceAccountId === c.account)) {
-      wrong.push('list is not the target account\'s tokens');
+    if (
+      !Array.isArray(reply.body?.tokens) ||
+      !reply.body.tokens.every((t: { serviceAccountId?: string }) => t.serviceAccountId === c.account)
+    ) {
+      wrong.push("list is not the target account's tokens");
     }
   }
   if (c.operation === 'create' || c.operation === 'deprecated create') {
@@ -120,9 +142,19 @@ function judge(c: MatrixCase, reply: Reply): string[] {
   }
   if (c.operation === 'update' && reply.body?.status !== 'SUSPENDED') wrong.push(`status field ${reply.body?.status}`);
   if (c.operation === 'reactivate' && reply.body?.status !== 'ACTIVE') wrong.push(`status field ${reply.body?.status}`);
-  if (c.operation === 'rotate' && (!parseToken(String(reply.body?.token)) || reply.headers['cache-control'] !== 'no-store')) wrong.push('no new secret, or cacheable');
-  if (c.operation === 'list events' && !(Array.isArray(reply.body?.events) && reply.body.events.every((e: { serviceAccountId?: string }) => e.serviceAccountId === c.account))) {
-    wrong.push('list events is not the target account\'s events');
+  if (
+    c.operation === 'rotate' &&
+    (!parseToken(String(reply.body?.token)) || reply.headers['cache-control'] !== 'no-store')
+  )
+    wrong.push('no new secret, or cacheable');
+  if (
+    c.operation === 'list events' &&
+    !(
+      Array.isArray(reply.body?.events) &&
+      reply.body.events.every((e: { serviceAccountId?: string }) => e.serviceAccountId === c.account)
+    )
+  ) {
+    wrong.push("list events is not the target account's events");
   }
   const predecessor = (e: { tokenName?: string; policy?: { name?: string } }) =>
     e.tokenName === PREDECESSOR || e.policy?.name === PREDECESSOR;
@@ -130,11 +162,25 @@ function judge(c: MatrixCase, reply: Reply): string[] {
   if (c.operation === 'list events' && predecessors.length > 0) {
     wrong.push('list events holds the events of the account the id named before');
   }
-  if (c.operation === 'list policies' && !(Array.isArray(reply.body?.policies) && reply.body.policies.every((p: { serviceAccountId?: string }) => p.serviceAccountId === c.account))) {
-    wrong.push('list policies is not the target account\'s policies');
+  if (
+    c.operation === 'list policies' &&
+    !(
+      Array.isArray(reply.body?.policies) &&
+      reply.body.policies.every((p: { serviceAccountId?: string }) => p.serviceAccountId === c.account)
+    )
+  ) {
+    wrong.push("list policies is not the target account's policies");
   }
-  if (c.operation === 'create policy' && reply.headers.location !== `${base.replace(/\/tokens$/, '/federation-policies')}/${reply.body?.policyId}`) wrong.push(`Location ${reply.headers.location}`);
-  if ((c.operation === 'get policy' || c.operation === 'test policy') && (reply.body?.policyId ?? reply.body?.policyId) !== fixturePolicy(c)) wrong.push('not the named policy');
+  if (
+    c.operation === 'create policy' &&
+    reply.headers.location !== `${base.replace(/\/tokens$/, '/federation-policies')}/${reply.body?.policyId}`
+  )
+    wrong.push(`Location ${reply.headers.location}`);
+  if (
+    (c.operation === 'get policy' || c.operation === 'test policy') &&
+    (reply.body?.policyId ?? reply.body?.policyId) !== fixturePolicy(c)
+  )
+    wrong.push('not the named policy');
   if (c.operation === 'test policy' && reply.body?.passed !== false) wrong.push('a malformed JWT passed the test');
   return wrong;
 }
@@ -150,7 +196,9 @@ function indexed(items: Item[]): Map<string, Item> {
   if (!index) {
     index = new Map();
     for (const item of tokenItems(items)) index.set(`${String(item.pk)}\0token\0${String(item.name)}`, item);
-    for (const item of items.filter((item) => String(item.pk).startsWith('SA#') && String(item.sk).startsWith('FEDPOLICY#'))) {
+    for (const item of items.filter(
+      (item) => String(item.pk).startsWith('SA#') && String(item.sk).startsWith('FEDPOLICY#'),
+    )) {
       index.set(`${String(item.pk)}\0policy\0${String(item.name)}`, item);
       index.set(`${String(item.pk)}\0policyId\0${String(item.policyId)}`, item);
     }
@@ -170,13 +218,16 @@ function effectProblems(c: MatrixCase): string[] {
   const problems: string[] = [];
   if (c.operation === 'create' || c.operation === 'deprecated create') {
     const created = find(afterItems, createdName(c));
-    if (succeeded !== Boolean(created)) problems.push(succeeded ? 'answered 201 but stored nothing' : 'refused but stored a token');
+    if (succeeded !== Boolean(created))
+      problems.push(succeeded ? 'answered 201 but stored nothing' : 'refused but stored a token');
   }
   if (c.operation === 'rotate') {
     const rotated = find(afterItems, fixtureName(c))?.rotatedAt;
-    if (succeeded !== Boolean(rotated)) problems.push(succeeded ? 'answered 200 but the token was not rotated' : 'refused but the token was rotated');
+    if (succeeded !== Boolean(rotated))
+      problems.push(succeeded ? 'answered 200 but the token was not rotated' : 'refused but the token was rotated');
   }
-  const policy = (items: Item[], by: 'policy' | 'policyId', value: string) => indexed(items).get(`SA#${c.account}\0${by}\0${value}`);
+  const policy = (items: Item[], by: 'policy' | 'policyId', value: string) =>
+    indexed(items).get(`SA#${c.account}\0${by}\0${value}`);
   // A policy's creation and deletion each have their event, with the caller and its credential,
   // in the trail of the account's incarnation (the one its managers read).
   const recorded = (type: string, name: string) => {
@@ -194,7 +245,8 @@ function effectProblems(c: MatrixCase): string[] {
   if (c.operation === 'delete policy') {
     const gone = !policy(afterItems, 'policyId', fixturePolicy(c));
     if (!policy(itemsBefore, 'policyId', fixturePolicy(c))) problems.push('policy fixture missing');
-    else if (succeeded !== gone) problems.push(succeeded ? 'answered 204 but the policy stayed' : 'refused but the policy is gone');
+    else if (succeeded !== gone)
+      problems.push(succeeded ? 'answered 204 but the policy stayed' : 'refused but the policy is gone');
     problems.push(...recorded('federation_policy.deleted', `fixture-${c.id}`));
   }
   if (c.operation === 'update' || c.operation === 'reactivate' || c.operation === 'delete') {
@@ -202,7 +254,8 @@ function effectProblems(c: MatrixCase): string[] {
     const now = find(afterItems, fixtureName(c));
     const changed = c.operation === 'update' ? 'SUSPENDED' : 'ACTIVE';
     if (!was) problems.push('fixture missing');
-    else if (c.operation === 'delete' && succeeded !== !now) problems.push(succeeded ? 'answered 204 but the token stayed' : 'refused but the token is gone');
+    else if (c.operation === 'delete' && succeeded !== !now)
+      problems.push(succeeded ? 'answered 204 but the token stayed' : 'refused but the token is gone');
     else if (c.operation === 'delete') return problems;
     else if (!succeeded && JSON.stringify(was) !== JSON.stringify(now)) problems.push('refused but the token changed');
     else if (succeeded && now?.status !== changed) problems.push(`answered 200 but the token is not ${changed}`);
@@ -229,20 +282,20 @@ function writeReport(): void {
     'authorizer and the Middy stack. Expected answers follow the README\'s "Who may manage tokens": 401',
     '`UNAUTHORIZED` for a JWT naming a service account and for a token whose account was',
     'removed, then 403 `FORBIDDEN` without the permission, then 404',
-    '`SERVICE_ACCOUNT_NOT_FOUND` unless the target is a service account (of the path\'s',
+    "`SERVICE_ACCOUNT_NOT_FOUND` unless the target is a service account (of the path's",
     'domain), then 403 `NOT_SAME_GROUP` unless caller and account share a group, then the',
-    'operation\'s own answer; a token with limits (maxRps 1000, expiring) creating, rotating',
+    "operation's own answer; a token with limits (maxRps 1000, expiring) creating, rotating",
     'or reactivating a token without them gets 403 `TOKEN_EXCEEDS_CALLER`, and any token creating',
     'a federation policy 403 `TOKEN_CANNOT_CREATE_POLICY`. A policy created or deleted has its',
-    'event, naming the caller, in the trail of the account\'s incarnation. A secret a rotation',
+    "event, naming the caller, in the trail of the account's incarnation. A secret a rotation",
     'replaced, in its grace period, reads as its token does and changes nothing: 403',
     '`PREVIOUS_SECRET_READ_ONLY` for every other method, before the permission check. The',
     'service account is one an import removed and added again: no list of events holds its',
-    'predecessor\'s token or policy.',
+    "predecessor's token or policy.",
     '',
     'Callers that lack the permission hold the nearest thing to it: a role without',
-    '`access_token.manage` but with the bundle permission\'s name, a bundle without',
-    '`MANAGE_ACCESS_TOKEN` but with the role permission\'s name, a group bundle without it,',
+    "`access_token.manage` but with the bundle permission's name, a bundle without",
+    "`MANAGE_ACCESS_TOKEN` but with the role permission's name, a group bundle without it,",
     'or (admin path) the domain permission instead of an admin role. Service-account',
     'callers authenticate with an access token (their own, with or without limits, one',
     'whose account an import then removed, or the secret a rotation replaced) or with a JWT',
@@ -272,17 +325,26 @@ beforeAll(async () => {
   });
   const service = api;
   // JWT callers sign in at the provider while the fixtures are made, once each.
-  const signIns = Promise.all([...new Set(cases.filter((c) => !tokenIdentities.includes(c.identity)).map((c) => c.caller))].map((caller) => service.jwt(caller)));
+  const signIns = Promise.all(
+    [...new Set(cases.filter((c) => !tokenIdentities.includes(c.identity)).map((c) => c.caller))].map((caller) =>
+      service.jwt(caller),
+    ),
+  );
   signIns.catch(() => undefined);
   // Service-account callers authenticate with a token of their own; a limited one has a
   // rate limit and an expiry, and a removed account's token outlives nothing: its account
   // is removed by an import once the token exists.
   const callerTokens = new Map<string, string>();
-  const tokenCallers = new Map(cases.filter((c) => tokenIdentities.includes(c.identity)).map((c) => [c.caller, c.identity]));
+  const tokenCallers = new Map(
+    cases.filter((c) => tokenIdentities.includes(c.identity)).map((c) => [c.caller, c.identity]),
+  );
   const expiresAt = new Date(Date.now() + CALLER_TOKEN_LIMITS.expiresInDays * 86_400_000).toISOString();
   await inPool([...tokenCallers], 4, async ([caller, identity]) => {
     const limits = identity === 'limited token' ? { maxRps: CALLER_TOKEN_LIMITS.maxRps, expiresAt } : {};
-    const created = await service.call('POST', adminTokens(caller), { as: SETUP_ADMIN, body: { name: 'matrix', ...limits } });
+    const created = await service.call('POST', adminTokens(caller), {
+      as: SETUP_ADMIN,
+      body: { name: 'matrix', ...limits },
+    });
     expect(created).toMatchObject({ status: 201 });
     callerTokens.set(caller, created.body.token);
     if (identity !== 'replaced secret in its grace period') return;
@@ -371,9 +433,21 @@ beforeAll(async () => {
     });
   }
   // Written in batches, and each account's counter moved once by its number of tokens.
-  await batchWrite(service.documents, service.tableName, fixtures.map((Item) => ({ PutRequest: { Item } })), { concurrency: 4 });
+  await batchWrite(
+    service.documents,
+    service.tableName,
+    fixtures.map((Item) => ({ PutRequest: { Item } })),
+    { concurrency: 4 },
+  );
   await inPool([...fixtureTokens], 4, ([account, added]) =>
-    service.documents.send(new UpdateCommand({ TableName: service.tableName, Key: keys.counter(account), UpdateExpression: 'ADD tokenCount :n', ExpressionAttributeValues: { ':n': added } })),
+    service.documents.send(
+      new UpdateCommand({
+        TableName: service.tableName,
+        Key: keys.counter(account),
+        UpdateExpression: 'ADD tokenCount :n',
+        ExpressionAttributeValues: { ':n': added },
+      }),
+    ),
   );
   await signIns;
   itemsBefore = await service.scanTable();
@@ -401,7 +475,10 @@ describe('authorization matrix (README, "Who may manage tokens"), generated and 
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
     // groupings × 13 operations (8 on tokens, 5 on federation policies) × 6 identities.
     expect(cases.length).toBe(4680);
-    expect(new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`)).size).toBe(cases.length);
+    expect(
+      new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`))
+        .size,
+    ).toBe(cases.length);
     // Every expected answer occurs, so no rule goes untested.
     const answers = new Set(cases.map((c) => `${c.expected.status} ${c.expected.code ?? ''}`.trim()));
     expect([...answers].sort()).toStrictEqual([
@@ -422,12 +499,21 @@ describe('authorization matrix (README, "Who may manage tokens"), generated and 
     for (const identity of identities) {
       for (const permission of permissions) {
         for (const grouping of groupings) {
-          const group = cases.filter((c) => c.context === context && c.identity === identity && c.permission === permission && c.grouping === grouping);
+          const group = cases.filter(
+            (c) =>
+              c.context === context &&
+              c.identity === identity &&
+              c.permission === permission &&
+              c.grouping === grouping,
+          );
           it(`${context}: a ${identity} that ${permission.replace('has', 'holds the').replace('lacks permission', 'lacks the permission')} and ${grouping} gets §3's answer for each target and operation`, () => {
             const wrong = group
               .map((c) => ({ c, problems: verdicts.get(c.id) ?? ['not run'] }))
               .filter(({ problems }) => problems.length > 0)
-              .map(({ c, problems }) => `#${c.id} ${c.operation} on ${c.target} (${targetAccount[c.target]}): ${problems.join('; ')}`);
+              .map(
+                ({ c, problems }) =>
+                  `#${c.id} ${c.operation} on ${c.target} (${targetAccount[c.target]}): ${problems.join('; ')}`,
+              );
             expect(wrong).toStrictEqual([]);
           });
         }

@@ -11,7 +11,13 @@ import type { Directory } from '../../shared/directory/directory.js';
 import { parseToken } from '../../shared/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { count } from './support/figures.js';
-import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import {
+  problemShape,
+  type Reply,
+  type SecurityService,
+  secretHygieneTest,
+  startSecurityService,
+} from './support/harness.js';
 import { forgeToken } from './support/hostile.js';
 
 /**
@@ -42,7 +48,14 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 
 /** The claims a valid JWT from the local provider carries, with `changes` applied (undefined removes a claim). */
 function claims(changes: Record<string, unknown> = {}): Record<string, unknown> {
-  const base: Record<string, unknown> = { sub: USER, iss: api!.api.issuer, aud: LOCAL_DEFAULTS.JWT_AUDIENCE, iat: now(), nbf: now() - 5, exp: now() + 600 };
+  const base: Record<string, unknown> = {
+    sub: USER,
+    iss: api!.api.issuer,
+    aud: LOCAL_DEFAULTS.JWT_AUDIENCE,
+    iat: now(),
+    nbf: now() - 5,
+    exp: now() + 600,
+  };
   for (const [name, value] of Object.entries(changes)) {
     if (value === undefined) delete base[name];
     else base[name] = value;
@@ -66,8 +79,11 @@ async function refusedJwts(): Promise<Record<string, string>> {
   const { privateKey: strangerKey, publicKey: strangerPublic } = await generateKeyPair('ES256', { extractable: true });
   const { privateKey: rsaKey } = await generateKeyPair('RS256');
   const { d: _d, ...publicJwk } = devKey;
-  const publicPem = createPublicKey({ key: publicJwk as crypto.JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-  const hmac = (secret: Uint8Array) => new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: devKey.kid!, typ: 'JWT' }).sign(secret);
+  const publicPem = createPublicKey({ key: publicJwk as crypto.JsonWebKey, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+  const hmac = (secret: Uint8Array) =>
+    new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: devKey.kid!, typ: 'JWT' }).sign(secret);
   const good = await signWithDevKey(claims());
   const [header, payload] = good.split('.') as [string, string, string];
   return {
@@ -83,19 +99,28 @@ async function refusedJwts(): Promise<Record<string, string>> {
     'no sub': await signWithDevKey(claims({ sub: undefined })),
     'empty sub': await signWithDevKey(claims({ sub: '' })),
     'sub not a string': await signWithDevKey(claims({ sub: 42 })),
-    'signed by an unknown key': await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid: 'stranger', typ: 'JWT' }).sign(strangerKey),
-    'signed by an unknown key, kid of the dev key': await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid: devKey.kid!, typ: 'JWT' }).sign(strangerKey),
+    'signed by an unknown key': await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'ES256', kid: 'stranger', typ: 'JWT' })
+      .sign(strangerKey),
+    'signed by an unknown key, kid of the dev key': await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'ES256', kid: devKey.kid!, typ: 'JWT' })
+      .sign(strangerKey),
     'signed by an unknown key that the header embeds (jwk)': await new SignJWT(claims())
       .setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: await exportJWK(strangerPublic) })
       .sign(strangerKey),
     'signed by an unknown key that the header points at (jku)': await new SignJWT(claims())
       .setProtectedHeader({ alg: 'ES256', kid: 'stranger', typ: 'JWT', jku: 'https://attacker.invalid/jwks.json' })
       .sign(strangerKey),
-    'RS256 by an unknown key': await new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', kid: devKey.kid!, typ: 'JWT' }).sign(rsaKey),
+    'RS256 by an unknown key': await new SignJWT(claims())
+      .setProtectedHeader({ alg: 'RS256', kid: devKey.kid!, typ: 'JWT' })
+      .sign(rsaKey),
     'HS256 keyed with the public JWK': await hmac(new TextEncoder().encode(JSON.stringify(publicJwk))),
     'HS256 keyed with the public key PEM': await hmac(new TextEncoder().encode(publicPem)),
     'HS256 keyed with the public x coordinate': await hmac(Buffer.from(publicJwk.x!, 'base64url')),
-    'unknown critical header': signRaw({ alg: 'ES256', kid: devKey.kid, typ: 'JWT', crit: ['x-must-understand'], 'x-must-understand': true }, claims()),
+    'unknown critical header': signRaw(
+      { alg: 'ES256', kid: devKey.kid, typ: 'JWT', crit: ['x-must-understand'], 'x-must-understand': true },
+      claims(),
+    ),
     'payload changed after signing': `${header}.${b64(claims({ sub: ACCOUNT }))}.${good.split('.')[2]}`,
     'signature of another token': `${header}.${payload}.${(await signWithDevKey(claims({ sub: 'someone-else' }))).split('.')[2]}`,
     'two dots only': `${header}.${payload}`,
@@ -113,8 +138,14 @@ const paths = () => ['/api/v1/auth/whoami', domainTokens(DOMAIN, ACCOUNT), admin
 describe('JWTs that must not authenticate', () => {
   it('accepts a well-formed JWT signed with the local provider’s key (the control case)', async () => {
     // Both signers must produce what the authorizer accepts, or the refusals below prove nothing.
-    for (const jwt of [await signWithDevKey(claims()), signRaw({ alg: 'ES256', kid: devKey.kid, typ: 'JWT' }, claims())]) {
-      for (const path of paths()) expect((await api!.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } })).status).toBe(200) /* path */;
+    for (const jwt of [
+      await signWithDevKey(claims()),
+      signRaw({ alg: 'ES256', kid: devKey.kid, typ: 'JWT' }, claims()),
+    ]) {
+      for (const path of paths())
+        expect((await api!.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } })).status).toBe(
+          200,
+        ) /* path */;
     }
   });
 
@@ -126,7 +157,8 @@ describe('JWTs that must not authenticate', () => {
       for (const path of paths()) {
         const reply = await api!.call('GET', path, { headers: { Authorization: `Bearer ${jwt}` } });
         count('inputs');
-        if (reply.status !== 401 || problemShape(reply).length > 0) wrong.push(`${label} on ${path} → ${reply.status} ${reply.text.slice(0, 120)}`);
+        if (reply.status !== 401 || problemShape(reply).length > 0)
+          wrong.push(`${label} on ${path} → ${reply.status} ${reply.text.slice(0, 120)}`);
         bodies.add(reply.text);
       }
     }
@@ -140,11 +172,19 @@ describe('JWTs that must not authenticate', () => {
 describe('access tokens that must not authenticate', () => {
   it('refuses a forged secret for a real lookup id, a suspended and a deleted token, with the same 401 body', async () => {
     const service = api!;
-    const make = async (name: string) => (await service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name } })).body.token as string;
+    const make = async (name: string) =>
+      (await service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name } })).body.token as string;
     const valid = await make('valid');
     const suspended = await make('suspended');
     const deleted = await make('deleted');
-    expect((await service.call('PATCH', `${domainTokens(DOMAIN, ACCOUNT)}/suspended`, { as: USER, body: { status: 'SUSPENDED' } })).status).toBe(200);
+    expect(
+      (
+        await service.call('PATCH', `${domainTokens(DOMAIN, ACCOUNT)}/suspended`, {
+          as: USER,
+          body: { status: 'SUSPENDED' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await service.call('DELETE', `${domainTokens(DOMAIN, ACCOUNT)}/deleted`, { as: USER })).status).toBe(204);
     const { lookupId, secret } = parseToken(valid)!;
     const forged = forgeToken(lookupId, `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`);
@@ -152,7 +192,12 @@ describe('access tokens that must not authenticate', () => {
     expect(parseToken(forged)).toBeTruthy();
     const whoami = (token: string) => service.call('GET', '/api/v1/auth/whoami', { token });
     expect((await whoami(valid)).status).toBe(200);
-    const refused: Reply[] = [await whoami(forged), await whoami(suspended), await whoami(deleted), await whoami(`${valid.slice(0, -1)}${valid.endsWith('x') ? 'y' : 'x'}`)];
+    const refused: Reply[] = [
+      await whoami(forged),
+      await whoami(suspended),
+      await whoami(deleted),
+      await whoami(`${valid.slice(0, -1)}${valid.endsWith('x') ? 'y' : 'x'}`),
+    ];
     count('inputs', refused.length);
     expect(refused.map((r) => r.status)).toStrictEqual([401, 401, 401, 401]);
     expect(new Set(refused.map((r) => r.text)).size).toBe(1);
@@ -160,12 +205,16 @@ describe('access tokens that must not authenticate', () => {
 
   it('never echoes a presented token in an error body, wherever in the request it is put', async () => {
     const service = api!;
-    const token = (await service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name: 'echo' } })).body.token as string;
+    const token = (await service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name: 'echo' } })).body
+      .token as string;
     const secret = parseToken(token)!.secret;
     const attempts = [
       service.call('GET', `${domainTokens(DOMAIN, ACCOUNT)}?nextToken=${token}&limit=${token}`, { as: USER }),
       service.call('PATCH', `${domainTokens(DOMAIN, ACCOUNT)}/${token}`, { as: USER, body: { status: token } }),
-      service.call('POST', domainTokens(DOMAIN, ACCOUNT), { as: USER, body: { name: token, maxRps: token, expiresAt: token } }),
+      service.call('POST', domainTokens(DOMAIN, ACCOUNT), {
+        as: USER,
+        body: { name: token, maxRps: token, expiresAt: token },
+      }),
       service.call('POST', domainTokens(DOMAIN, token), { as: USER, body: { name: 'x' } }),
       service.call('GET', '/api/v1/auth/whoami', { headers: { 'X-API-Token': `${token} ${token}` } }),
       service.call('GET', `/no/such/route/${token}`, { token }),
@@ -189,7 +238,9 @@ describe('the secret comparison', () => {
     if (!body) throw new Error('body is missing');
     expect(body).toMatch(/timingSafeEqual\(/);
     // A string or buffer equality on the hashes would return at the first differing byte.
-    expect(body.replace(/\.length\s*===\s*\w+\.length/g, '')).not.toMatch(/===|!==|==|!=|\.equals\(|\.compare\(|localeCompare/);
+    expect(body.replace(/\.length\s*===\s*\w+\.length/g, '')).not.toMatch(
+      /===|!==|==|!=|\.equals\(|\.compare\(|localeCompare/,
+    );
   });
 });
 

@@ -31,7 +31,8 @@ const slug = (identity: Identity) => `dx-${Object.keys(identities).indexOf(ident
 const replaced = (identity: Identity) => identity.endsWith('(replaced secret)');
 const usesToken = (identity: Identity) =>
   identity.endsWith('(token)') || replaced(identity) || identity === 'token of a removed account';
-const refused = (identity: Identity) => identity === 'JWT naming a service account' || identity === 'token of a removed account';
+const refused = (identity: Identity) =>
+  identity === 'JWT naming a service account' || identity === 'token of a removed account';
 
 const routes = ['list members', 'get member', 'list users', 'get user', 'whoami', 'self token'] as const;
 type RouteName = (typeof routes)[number];
@@ -71,7 +72,10 @@ function expectedOutcome(identity: Identity, route: RouteName, target: Target): 
   const caller = identities[identity];
   if (route === 'whoami') return { status: 200 };
   if (route === 'self token') return usesToken(identity) ? { status: 200 } : { status: 400, code: 'VALIDATION_FAILED' };
-  if (route === 'list members') return target === 'existing' && (caller.domains as readonly string[]).includes(DOMAIN) ? { status: 200 } : { status: 403, code: 'FORBIDDEN' };
+  if (route === 'list members')
+    return target === 'existing' && (caller.domains as readonly string[]).includes(DOMAIN)
+      ? { status: 200 }
+      : { status: 403, code: 'FORBIDDEN' };
   if (route === 'get member') {
     if (!(caller.domains as readonly string[]).includes(DOMAIN)) return { status: 403, code: 'FORBIDDEN' };
     return target === 'existing' ? { status: 200 } : { status: 404, code: 'USER_NOT_FOUND' };
@@ -98,7 +102,13 @@ function directory(options: { removed?: boolean } = {}): Directory {
   ];
   for (const [identity, caller] of Object.entries(identities) as [Identity, (typeof identities)[Identity]][]) {
     if (options.removed && identity === 'token of a removed account') continue;
-    users.push({ id: slug(identity), type: caller.type, domains: [...caller.domains], groups: ['dx-team'], adminRoles: caller.admin ? ['ADMIN'] : [] });
+    users.push({
+      id: slug(identity),
+      type: caller.type,
+      domains: [...caller.domains],
+      groups: ['dx-team'],
+      adminRoles: caller.admin ? ['ADMIN'] : [],
+    });
   }
   return {
     domains: [
@@ -116,20 +126,29 @@ function judge(c: Case, reply: Reply): string[] {
   const wrong: string[] = [];
   if (reply.status !== c.expected.status) wrong.push(`status ${reply.status}, expected ${c.expected.status}`);
   if (c.expected.code !== undefined) {
-    if (reply.body?.code !== c.expected.code) wrong.push(`code ${String(reply.body?.code)}, expected ${c.expected.code}`);
+    if (reply.body?.code !== c.expected.code)
+      wrong.push(`code ${String(reply.body?.code)}, expected ${c.expected.code}`);
     wrong.push(...problemShape(reply));
     return wrong;
   }
   if (reply.status !== 200) return wrong;
   const ids = (list: unknown) => (Array.isArray(list) ? list.map((entry: { id?: string }) => entry.id) : []);
-  if (c.route === 'list members' && !ids(reply.body?.members).includes(TARGET.existing)) wrong.push('the member list lacks the domain’s member');
-  if (c.route === 'list members' && ids(reply.body?.members).includes(TARGET.missing)) wrong.push('the member list holds a non-member');
-  if ((c.route === 'get member' || c.route === 'get user') && reply.body?.id !== TARGET.existing) wrong.push(`answered ${String(reply.body?.id)}`);
-  if (c.route === 'list users' && !ids(reply.body?.users).includes(TARGET.missing)) wrong.push('the user list lacks a user');
+  if (c.route === 'list members' && !ids(reply.body?.members).includes(TARGET.existing))
+    wrong.push('the member list lacks the domain’s member');
+  if (c.route === 'list members' && ids(reply.body?.members).includes(TARGET.missing))
+    wrong.push('the member list holds a non-member');
+  if ((c.route === 'get member' || c.route === 'get user') && reply.body?.id !== TARGET.existing)
+    wrong.push(`answered ${String(reply.body?.id)}`);
+  if (c.route === 'list users' && !ids(reply.body?.users).includes(TARGET.missing))
+    wrong.push('the user list lacks a user');
   if (c.route === 'whoami') {
     const caller = identities[c.identity];
     const expected = { admin: caller.admin, domains: [...caller.domains], manageTokensIn: [] };
-    if (reply.body?.userId !== slug(c.identity) || JSON.stringify(reply.body?.capabilities) !== JSON.stringify(expected)) wrong.push(`whoami ${JSON.stringify(reply.body)}`);
+    if (
+      reply.body?.userId !== slug(c.identity) ||
+      JSON.stringify(reply.body?.capabilities) !== JSON.stringify(expected)
+    )
+      wrong.push(`whoami ${JSON.stringify(reply.body)}`);
   }
   const own = reply.body?.serviceAccountId === slug(c.identity) && reply.body?.name === 'directory-matrix';
   if (c.route === 'self token' && !own) wrong.push(`self ${JSON.stringify(reply.body)}`);
@@ -144,7 +163,10 @@ beforeAll(async () => {
   const service = api;
   const tokens = new Map<Identity, string>();
   for (const identity of (Object.keys(identities) as Identity[]).filter(usesToken)) {
-    const created = await service.call('POST', adminTokens(slug(identity)), { as: 'dx-setup', body: { name: 'directory-matrix' } });
+    const created = await service.call('POST', adminTokens(slug(identity)), {
+      as: 'dx-setup',
+      body: { name: 'directory-matrix' },
+    });
     expect(created).toMatchObject({ status: 201 });
     tokens.set(identity, created.body.token);
     if (!replaced(identity)) continue;
@@ -171,7 +193,9 @@ describe('directory read endpoints and whoami, for every kind of caller', () => 
 
   for (const identity of Object.keys(identities) as Identity[]) {
     it(`${identity}: each route answers by the rules`, () => {
-      const wrong = cases.filter((c) => c.identity === identity).flatMap((c) => (verdicts.get(c) ?? ['not run']).map((problem) => `${c.route} (${c.target}): ${problem}`));
+      const wrong = cases
+        .filter((c) => c.identity === identity)
+        .flatMap((c) => (verdicts.get(c) ?? ['not run']).map((problem) => `${c.route} (${c.target}): ${problem}`));
       expect(wrong).toStrictEqual([]);
     });
   }

@@ -6,7 +6,14 @@ import type { Directory } from '../../shared/directory/directory.js';
 import { parseToken } from '../../shared/token-format.js';
 import { adminTokens } from '../support/service.js';
 import { count } from './support/figures.js';
-import { oauthErrorShape, problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import {
+  oauthErrorShape,
+  problemShape,
+  type Reply,
+  type SecurityService,
+  secretHygieneTest,
+  startSecurityService,
+} from './support/harness.js';
 import {
   base62,
   body,
@@ -53,7 +60,15 @@ function hostileDirectory(): Directory {
       { id: 'hx-other', type: 'SERVICE_ACCOUNT', domains: [DOMAIN], groups: ['hx-team'], adminRoles: [] },
       { id: 'hx-nobody', type: 'USER', domains: [], groups: [], adminRoles: [] },
     ],
-    roles: [{ domain: DOMAIN, name: 'managers', permissions: ['access_token.manage'], users: [MANAGER, CALLER_SA], groups: [] }],
+    roles: [
+      {
+        domain: DOMAIN,
+        name: 'managers',
+        permissions: ['access_token.manage'],
+        users: [MANAGER, CALLER_SA],
+        groups: [],
+      },
+    ],
     bundles: [],
   };
 }
@@ -76,11 +91,28 @@ function credentials(): Credential[] {
   const token = callerToken;
   const { lookupId, secret } = parseToken(token)!;
   const [head, payload, signature] = jwt.split('.') as [string, string, string];
-  const otherPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: CALLER_SA })).toString('base64url');
+  const otherPayload = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: CALLER_SA }),
+  ).toString('base64url');
   const typo = token.slice(0, -1) + (token.endsWith('a') ? 'b' : 'a');
-  const valid = (label: string, headers: [string, string][], owner: string): Credential => ({ label, headers, owners: [owner], mayRefuse: false });
-  const refused = (label: string, headers: [string, string][]): Credential => ({ label, headers, owners: [], mayRefuse: true });
-  const either = (label: string, headers: [string, string][], owners: string[]): Credential => ({ label, headers, owners, mayRefuse: true });
+  const valid = (label: string, headers: [string, string][], owner: string): Credential => ({
+    label,
+    headers,
+    owners: [owner],
+    mayRefuse: false,
+  });
+  const refused = (label: string, headers: [string, string][]): Credential => ({
+    label,
+    headers,
+    owners: [],
+    mayRefuse: true,
+  });
+  const either = (label: string, headers: [string, string][], owners: string[]): Credential => ({
+    label,
+    headers,
+    owners,
+    mayRefuse: true,
+  });
   return [
     valid('JWT', [['Authorization', `Bearer ${jwt}`]], MANAGER),
     valid('JWT, lower-case scheme', [['Authorization', `bearer ${jwt}`]], MANAGER),
@@ -91,17 +123,61 @@ function credentials(): Credential[] {
     valid('token as Bearer', [['Authorization', `Bearer ${token}`]], CALLER_SA),
     either('token with spaces around', [['X-API-Token', ` ${token} `]], [CALLER_SA]),
     either('JWT, two spaces', [['Authorization', `Bearer  ${jwt}`]], [MANAGER]),
-    either('token and JWT', [['X-API-Token', token], ['Authorization', `Bearer ${jwt}`]], [CALLER_SA, MANAGER]),
-    either('empty X-API-Token and a JWT', [['X-API-Token', ''], ['Authorization', `Bearer ${jwt}`]], [MANAGER]),
-    either('junk X-API-Token and a JWT', [['X-API-Token', 'junk'], ['Authorization', `Bearer ${jwt}`]], [MANAGER]),
-    either('X-API-Token twice, junk last', [['X-API-Token', token], ['X-API-Token', 'junk']], [CALLER_SA]),
-    either('X-API-Token twice, junk first', [['X-API-Token', 'junk'], ['X-API-Token', token]], [CALLER_SA]),
-    either('Authorization twice', [['Authorization', `Bearer ${jwt}`], ['Authorization', 'Basic Zm9vOmJhcg==']], [MANAGER]),
+    either(
+      'token and JWT',
+      [
+        ['X-API-Token', token],
+        ['Authorization', `Bearer ${jwt}`],
+      ],
+      [CALLER_SA, MANAGER],
+    ),
+    either(
+      'empty X-API-Token and a JWT',
+      [
+        ['X-API-Token', ''],
+        ['Authorization', `Bearer ${jwt}`],
+      ],
+      [MANAGER],
+    ),
+    either(
+      'junk X-API-Token and a JWT',
+      [
+        ['X-API-Token', 'junk'],
+        ['Authorization', `Bearer ${jwt}`],
+      ],
+      [MANAGER],
+    ),
+    either(
+      'X-API-Token twice, junk last',
+      [
+        ['X-API-Token', token],
+        ['X-API-Token', 'junk'],
+      ],
+      [CALLER_SA],
+    ),
+    either(
+      'X-API-Token twice, junk first',
+      [
+        ['X-API-Token', 'junk'],
+        ['X-API-Token', token],
+      ],
+      [CALLER_SA],
+    ),
+    either(
+      'Authorization twice',
+      [
+        ['Authorization', `Bearer ${jwt}`],
+        ['Authorization', 'Basic Zm9vOmJhcg=='],
+      ],
+      [MANAGER],
+    ),
     refused('none', []),
     refused('JWT with its payload swapped', [['Authorization', `Bearer ${head}.${otherPayload}.${signature}`]]),
     refused('JWT without signature', [['Authorization', `Bearer ${head}.${payload}.`]]),
     refused('JWT, truncated signature', [['Authorization', `Bearer ${jwt.slice(0, -4)}`]]),
-    refused('JWT with alg none', [['Authorization', `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`]]),
+    refused('JWT with alg none', [
+      ['Authorization', `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`],
+    ]),
     refused('JWT in X-API-Token', [['X-API-Token', jwt]]),
     refused('JWT, no scheme', [['Authorization', jwt]]),
     refused('JWT, tab after scheme', [['Authorization', `Bearer\t${jwt}`]]),
@@ -110,7 +186,9 @@ function credentials(): Credential[] {
     refused('Bearer, two values', [['Authorization', `Bearer ${jwt} ${jwt}`]]),
     refused('Basic', [['Authorization', `Basic ${Buffer.from(`${CALLER_SA}:${token}`).toString('base64')}`]]),
     refused('token with a typo', [['X-API-Token', typo]]),
-    refused('token, a real lookup id and a forged secret', [['X-API-Token', forgeToken(lookupId, `${secret.slice(1)}${secret[0]}`)]]),
+    refused('token, a real lookup id and a forged secret', [
+      ['X-API-Token', forgeToken(lookupId, `${secret.slice(1)}${secret[0]}`)],
+    ]),
     refused('token truncated', [['X-API-Token', token.slice(0, -1)]]),
     refused('token prefix only', [['X-API-Token', 'iomsat_']]),
     refused('token plus a character', [['X-API-Token', `${token}x`]]),
@@ -122,22 +200,26 @@ function credentials(): Credential[] {
 }
 
 /** A forged but well-formed token: right prefix, length and checksum, unknown lookup id. */
-const forgedToken = fc.tuple(base62(16), base62(43)).map(([lookupId, secret]): Credential => ({
-  label: 'forged token',
-  headers: [['X-API-Token', forgeToken(lookupId, secret)]],
-  owners: [],
-  mayRefuse: true,
-}));
+const forgedToken = fc.tuple(base62(16), base62(43)).map(
+  ([lookupId, secret]): Credential => ({
+    label: 'forged token',
+    headers: [['X-API-Token', forgeToken(lookupId, secret)]],
+    owners: [],
+    mayRefuse: true,
+  }),
+);
 
 function credential(): fc.Arbitrary<Credential> {
   const list = credentials();
   const one = fc.constantFrom(...list);
-  const pair = fc.tuple(one, one).map(([a, b]): Credential => ({
-    label: `${a.label} + ${b.label}`,
-    headers: [...a.headers, ...b.headers],
-    owners: [...new Set([...a.owners, ...b.owners])],
-    mayRefuse: true,
-  }));
+  const pair = fc.tuple(one, one).map(
+    ([a, b]): Credential => ({
+      label: `${a.label} + ${b.label}`,
+      headers: [...a.headers, ...b.headers],
+      owners: [...new Set([...a.owners, ...b.owners])],
+      mayRefuse: true,
+    }),
+  );
   return fc.oneof({ weight: 6, arbitrary: one }, { weight: 2, arbitrary: pair }, { weight: 1, arbitrary: forgedToken });
 }
 
@@ -149,13 +231,18 @@ function validBody(route: Route): fc.Arbitrary<Record<string, unknown>> {
     fc.integer({ min: 60, max: 300 * 86_400 }).map((seconds) => new Date(Date.now() + seconds * 1000).toISOString()),
     { nil: undefined },
   );
-  const strip = <T extends Record<string, unknown>>(value: T) => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+  const strip = <T extends Record<string, unknown>>(value: T) =>
+    Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
   if (route.method === 'POST' && route.deprecated) {
-    return fc.record({ name: tokenName, maxRps, expiresAt, serviceAccountId: fc.constantFrom(TARGET, 'hx-other') }).map(strip);
+    return fc
+      .record({ name: tokenName, maxRps, expiresAt, serviceAccountId: fc.constantFrom(TARGET, 'hx-other') })
+      .map(strip);
   }
   if (route.method === 'POST') return fc.record({ name: tokenName, maxRps, expiresAt }).map(strip);
   if (route.method === 'PATCH') {
-    return fc.record({ status: fc.option(fc.constantFrom('ACTIVE', 'SUSPENDED'), { nil: undefined }), maxRps }).map(strip);
+    return fc
+      .record({ status: fc.option(fc.constantFrom('ACTIVE', 'SUSPENDED'), { nil: undefined }), maxRps })
+      .map(strip);
   }
   return fc.constant({});
 }
@@ -171,18 +258,34 @@ interface Parts {
 }
 
 /** Each part hostile or valid as `hostile` says; the valid default otherwise. */
-function requests(hostile: { params?: boolean; query?: boolean; headers?: boolean; body?: boolean }): fc.Arbitrary<Parts> {
+function requests(hostile: {
+  params?: boolean;
+  query?: boolean;
+  headers?: boolean;
+  body?: boolean;
+}): fc.Arbitrary<Parts> {
   const valid = credentials()[0]!;
   return fc.constantFrom(...routes).chain((route) =>
     fc.record({
       route: fc.constant(route),
       params: hostile.params
-        ? fc.record({ domain: segment(DOMAIN), serviceAccountId: segment(TARGET), name: segment('keep'), userId: segment(TARGET) })
+        ? fc.record({
+            domain: segment(DOMAIN),
+            serviceAccountId: segment(TARGET),
+            name: segment('keep'),
+            userId: segment(TARGET),
+          })
         : fc.constant(validParams),
       query: hostile.query ? queryString : fc.constant(''),
       credential: hostile.headers ? credential() : fc.constant(valid),
       contentType: hostile.headers
-        ? fc.option(fc.oneof(fc.constantFrom(...CONTENT_TYPES), fc.string({ maxLength: 40 }).map((s) => s.replace(/[\r\n]/g, ''))), { nil: undefined })
+        ? fc.option(
+            fc.oneof(
+              fc.constantFrom(...CONTENT_TYPES),
+              fc.string({ maxLength: 40 }).map((s) => s.replace(/[\r\n]/g, '')),
+            ),
+            { nil: undefined },
+          )
         : fc.constant(route.jsonBody ? 'application/json' : undefined),
       headers: hostile.headers ? extraHeaders : fc.constant([] as [string, string][]),
       body: hostile.body
@@ -195,7 +298,10 @@ function requests(hostile: { params?: boolean; query?: boolean; headers?: boolea
 }
 
 function describeParts(parts: Parts): string {
-  const bodyText = parts.body === undefined ? '' : ` body=${JSON.stringify(parts.body.subarray(0, 200).toString('latin1'))}${parts.body.length > 200 ? `…(${parts.body.length} bytes)` : ''}`;
+  const bodyText =
+    parts.body === undefined
+      ? ''
+      : ` body=${JSON.stringify(parts.body.subarray(0, 200).toString('latin1'))}${parts.body.length > 200 ? `…(${parts.body.length} bytes)` : ''}`;
   return `${parts.route.method} ${pathOf(parts.route, parts.params).slice(0, 200)}${parts.query ? `?${parts.query.slice(0, 200)}` : ''} [${parts.credential.label}] content-type=${JSON.stringify(parts.contentType)}${bodyText}`;
 }
 
@@ -215,7 +321,13 @@ async function send(parts: Parts): Promise<Reply> {
   const writesBefore = writes();
   if (parts.contentType !== undefined) headers.push(['Content-Type', parts.contentType]);
   const reply = await api!.raw(
-    rawRequest({ method: parts.route.method, path: pathOf(parts.route, parts.params), query: parts.query, headers, ...(parts.body ? { body: parts.body } : {}) }),
+    rawRequest({
+      method: parts.route.method,
+      path: pathOf(parts.route, parts.params),
+      query: parts.query,
+      headers,
+      ...(parts.body ? { body: parts.body } : {}),
+    }),
   );
   count('inputs');
   const before = current;
@@ -229,7 +341,9 @@ async function send(parts: Parts): Promise<Reply> {
   expect(reply.status >= 200 && reply.status < 500).toBeTruthy();
   if (reply.status >= 400) {
     // `${context} → ${reply.status} ${reply.text.slice(0, 300)}`
-    expect(parts.route.oauthErrors?.includes(reply.status) ? oauthErrorShape(reply) : problemShape(reply)).toStrictEqual([]);
+    expect(
+      parts.route.oauthErrors?.includes(reply.status) ? oauthErrorShape(reply) : problemShape(reply),
+    ).toStrictEqual([]);
     // `${context} was refused with ${reply.status} but changed the table`
     expect(changes(before, state)).toStrictEqual([]);
   } else if (reply.status !== 204) {
@@ -272,12 +386,20 @@ function checkIdentity(parts: Parts, reply: Reply): void {
   }
 }
 
-function check(property: fc.IAsyncPropertyWithHooks<[Parts]> | fc.IAsyncProperty<[Parts]>, numRuns: number, seedOffset: number): Promise<void> {
+function check(
+  property: fc.IAsyncPropertyWithHooks<[Parts]> | fc.IAsyncProperty<[Parts]>,
+  numRuns: number,
+  seedOffset: number,
+): Promise<void> {
   return fc.assert(property, { seed: SEED + seedOffset, numRuns });
 }
 
 beforeAll(async () => {
-  api = await startSecurityService({ file: import.meta.filename, directory: hostileDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' } });
+  api = await startSecurityService({
+    file: import.meta.filename,
+    directory: hostileDirectory(),
+    env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' },
+  });
   jwt = await api.jwt(MANAGER);
   const cred = await api.call('POST', adminTokens(CALLER_SA), { as: MANAGER, body: { name: 'cred' } });
   expect(cred).toMatchObject({ status: 201 });
@@ -290,15 +412,27 @@ afterAll(async () => api?.stop());
 
 describe('hostile input on every route: never a 5xx, problem JSON on every 4xx, nothing written when refused', () => {
   it('answers hostile bodies: any JSON, near misses, duplicate keys, deep nesting, huge, not JSON, not UTF-8', async () => {
-    await check(fc.asyncProperty(requests({ body: true }), async (parts) => void (await send(parts))), 150, 1);
+    await check(
+      fc.asyncProperty(requests({ body: true }), async (parts) => void (await send(parts))),
+      150,
+      1,
+    );
   });
 
   it('answers hostile path parameters: encodings, dot segments, invalid UTF-8, key separators, 4000 characters', async () => {
-    await check(fc.asyncProperty(requests({ params: true }), async (parts) => void (await send(parts))), 100, 2);
+    await check(
+      fc.asyncProperty(requests({ params: true }), async (parts) => void (await send(parts))),
+      100,
+      2,
+    );
   });
 
   it('answers hostile query strings: bad limits and cursors, repeated keys, broken percent-encoding', async () => {
-    await check(fc.asyncProperty(requests({ query: true }), async (parts) => void (await send(parts))), 80, 3);
+    await check(
+      fc.asyncProperty(requests({ query: true }), async (parts) => void (await send(parts))),
+      80,
+      3,
+    );
   });
 
   it('answers hostile headers: content types, Latin-1 values, and every credential variant only as its owner', async () => {
@@ -311,7 +445,9 @@ describe('hostile input on every route: never a 5xx, problem JSON on every 4xx, 
 
   it('answers requests hostile in every part at once', async () => {
     await check(
-      fc.asyncProperty(requests({ params: true, query: true, headers: true, body: true }), async (parts) => checkIdentity(parts, await send(parts))),
+      fc.asyncProperty(requests({ params: true, query: true, headers: true, body: true }), async (parts) =>
+        checkIdentity(parts, await send(parts)),
+      ),
       100,
       5,
     );
@@ -336,17 +472,29 @@ describe('hostile input on every route: never a 5xx, problem JSON on every 4xx, 
     const location = fc.constantFrom('body', 'query', 'header');
     await check(
       fc.asyncProperty(
-        fc.tuple(fc.constantFrom(...routes), location, fc.constantFrom(...PROTOTYPE_KEYS), fc.constantFrom('1', 'x', '{"isAdmin":true}')).map(
-          ([route, where, key, value]): Parts => ({
-            route,
-            params: validParams,
-            query: where === 'query' ? `${encode(key)}=${encode(value)}` : '',
-            credential: credentials()[0]!,
-            contentType: 'application/json',
-            headers: where === 'header' ? [[key, value]] : [],
-            body: where === 'body' ? Buffer.from(`{"name":"proto-${key.replace(/[^a-z]/gi, '')}","${key}":${value.startsWith('{') ? value : JSON.stringify(value)}}`) : undefined,
-          }),
-        ),
+        fc
+          .tuple(
+            fc.constantFrom(...routes),
+            location,
+            fc.constantFrom(...PROTOTYPE_KEYS),
+            fc.constantFrom('1', 'x', '{"isAdmin":true}'),
+          )
+          .map(
+            ([route, where, key, value]): Parts => ({
+              route,
+              params: validParams,
+              query: where === 'query' ? `${encode(key)}=${encode(value)}` : '',
+              credential: credentials()[0]!,
+              contentType: 'application/json',
+              headers: where === 'header' ? [[key, value]] : [],
+              body:
+                where === 'body'
+                  ? Buffer.from(
+                      `{"name":"proto-${key.replace(/[^a-z]/gi, '')}","${key}":${value.startsWith('{') ? value : JSON.stringify(value)}}`,
+                    )
+                  : undefined,
+            }),
+          ),
         async (parts) => void (await send(parts)),
       ),
       60,
@@ -358,13 +506,20 @@ describe('hostile input on every route: never a 5xx, problem JSON on every 4xx, 
     const service = api!;
     const cases: { label: string; headers: [string, string][] }[] = [
       { label: 'one 20 KB header', headers: [['X-Padding', 'a'.repeat(20_000)]] },
-      { label: 'forty 500-byte headers', headers: Array.from({ length: 40 }, (_, i): [string, string] => [`X-Pad-${i}`, 'b'.repeat(500)]) },
+      {
+        label: 'forty 500-byte headers',
+        headers: Array.from({ length: 40 }, (_, i): [string, string] => [`X-Pad-${i}`, 'b'.repeat(500)]),
+      },
       { label: 'a control character in a header value', headers: [['X-Control', 'a\u0001b']] },
       { label: 'a space in a header name', headers: [['X Bad', 'value']] },
     ];
     const wrong: string[] = [];
     for (const { label, headers } of cases) {
-      const reply = await service.raw({ method: 'GET', path: '/api/v1/auth/whoami', headers: [['Authorization', `Bearer ${jwt}`], ...headers] });
+      const reply = await service.raw({
+        method: 'GET',
+        path: '/api/v1/auth/whoami',
+        headers: [['Authorization', `Bearer ${jwt}`], ...headers],
+      });
       count('inputs');
       const problems = reply.status >= 500 ? ['a 5xx'] : reply.status >= 400 ? problemShape(reply) : [];
       if (problems.length > 0) wrong.push(`${label} → ${reply.status}: ${problems.join('; ')}`);

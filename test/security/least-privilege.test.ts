@@ -44,7 +44,8 @@ const note = (entry: string) => {
 };
 
 onDynamoDbCommand((command) => {
-  for (const [action, pk] of accessesOf(command.constructor.name, command.input)) note(`dynamodb:${action} ${pk === undefined ? '-' : partitionOf(pk) ?? pk}`);
+  for (const [action, pk] of accessesOf(command.constructor.name, command.input))
+    note(`dynamodb:${action} ${pk === undefined ? '-' : (partitionOf(pk) ?? pk)}`);
 });
 
 const pkOf = (key: any): string | undefined => (typeof key?.pk === 'string' ? key.pk : key?.pk?.S);
@@ -69,7 +70,9 @@ function accessesOf(name: string, input: any): [string, string | undefined][] {
       return [['Scan', undefined]];
     case 'BatchGet':
     case 'BatchGetItem':
-      return Object.values(input.RequestItems ?? {}).flatMap((request: any) => request.Keys.map((key: any): [string, string | undefined] => ['BatchGetItem', pkOf(key)]));
+      return Object.values(input.RequestItems ?? {}).flatMap((request: any) =>
+        request.Keys.map((key: any): [string, string | undefined] => ['BatchGetItem', pkOf(key)]),
+      );
     case 'TransactWrite':
     case 'TransactWriteItems':
       return (input.TransactItems ?? []).map((item: any): [string, string | undefined] => {
@@ -96,7 +99,13 @@ const github = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 beforeAll(async () => {
   // GitHub's published signing keys, for the secret scanning route.
   githubKeys = createServer((_request, response) =>
-    response.end(JSON.stringify({ public_keys: [{ key_identifier: 'k1', key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true }] })),
+    response.end(
+      JSON.stringify({
+        public_keys: [
+          { key_identifier: 'k1', key: github.publicKey.export({ type: 'spki', format: 'pem' }), is_current: true },
+        ],
+      }),
+    ),
   ).listen(0, '127.0.0.1');
   await new Promise((resolve) => githubKeys.once('listening', resolve));
   fake = new FakeApiGateway();
@@ -114,7 +123,12 @@ beforeAll(async () => {
       FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true',
     },
     parts: (config) => {
-      limits = new SwitchableRateLimits(new LocalRateLimits({ documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }), tableName: config.tableName }));
+      limits = new SwitchableRateLimits(
+        new LocalRateLimits({
+          documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }),
+          tableName: config.tableName,
+        }),
+      );
       return { rateLimits: limits };
     },
     around: (functionId, invoke) => phase.run(functionId, invoke),
@@ -124,10 +138,22 @@ beforeAll(async () => {
   await new Promise((resolve) => cloudFormation.once('listening', resolve));
 
   // The deploy-time publisher, as CloudFormation calls it.
-  const publisher = createSharedKeyPublisher(api.service.runtime, new ApiGateway(new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })));
+  const publisher = createSharedKeyPublisher(
+    api.service.runtime,
+    new ApiGateway(
+      new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    ),
+  );
   const { port } = cloudFormation.address() as { port: number };
   await phase.run('publish-shared-key', () =>
-    publisher({ RequestType: 'Create', ResourceProperties: { ApiKeyId: shared.id }, ResponseURL: `http://127.0.0.1:${port}/`, StackId: 's', RequestId: 'r', LogicalResourceId: 'l' } as never),
+    publisher({
+      RequestType: 'Create',
+      ResourceProperties: { ApiKeyId: shared.id },
+      ResponseURL: `http://127.0.0.1:${port}/`,
+      StackId: 's',
+      RequestId: 'r',
+      LogicalResourceId: 'l',
+    } as never),
   );
   expect(await new SharedUsageKey(api.documentClient, api.tableName).get()).toBe(shared.value);
   await session();
@@ -150,12 +176,17 @@ async function ok(expected: number, reply: Promise<{ status: number; body: any }
 /** A session that reaches every route, every branch that touches the table or API Gateway, and every repair. */
 async function session(): Promise<void> {
   let rate = 6;
-  for (const [base, manager] of [[FIN, 'alice'], [ADMIN, 'root']] as const) {
+  for (const [base, manager] of [
+    [FIN, 'alice'],
+    [ADMIN, 'root'],
+  ] as const) {
     const tag = base === FIN ? 'd' : 'a';
-    const deprecated = base === FIN ? '/api/v1/domains/finance/auth/service-accounts/tokens' : '/api/v1/auth/service-accounts/tokens';
+    const deprecated =
+      base === FIN ? '/api/v1/domains/finance/auth/service-accounts/tokens' : '/api/v1/auth/service-accounts/tokens';
     const creates = [
       (name: string, maxRps?: number) => api.call('POST', base, { as: manager, body: { name, maxRps } }),
-      (name: string, maxRps?: number) => api.call('POST', deprecated, { as: manager, body: { serviceAccountId: ACCOUNT, name, maxRps } }),
+      (name: string, maxRps?: number) =>
+        api.call('POST', deprecated, { as: manager, body: { serviceAccountId: ACCOUNT, name, maxRps } }),
     ];
     let rotatable = '';
     for (const [i, create] of creates.entries()) {
@@ -172,7 +203,10 @@ async function session(): Promise<void> {
       fake.fail('CreateUsagePlanKey');
       await ok(503, create(`${prefix}-undone`, 5));
       // A membership that took effect but answered Conflict (an SDK retry) is looked up.
-      fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+      fake.fail('CreateUsagePlanKey', {
+        when: 'after',
+        error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }),
+      });
       await ok(201, create(`${prefix}-retried`, 5));
     }
     await ok(200, api.call('GET', base, { as: manager }));
@@ -181,15 +215,24 @@ async function session(): Promise<void> {
     fake.fail('CreateUsagePlan');
     await ok(503, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: ++rate } }));
     await ok(200, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: rate } }));
-    fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+    fake.fail('CreateUsagePlanKey', {
+      when: 'after',
+      error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }),
+    });
     await ok(200, api.call('PATCH', `${base}/${tag}0-limited`, { as: manager, body: { maxRps: 5 } }));
     await ok(204, api.call('DELETE', `${base}/${tag}0-limited`, { as: manager }));
     // Rotation (a second one refused while the first's grace runs), the audit trail, a
     // token's view of itself, and a replaced secret presented after its grace period.
-    const first = await ok(200, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 60 } }));
+    const first = await ok(
+      200,
+      api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 60 } }),
+    );
     await ok(200, api.call('GET', '/api/v1/auth/whoami', { token: rotatable }));
     await ok(409, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager }));
-    const second = await ok(200, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 0, force: true } }));
+    const second = await ok(
+      200,
+      api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 0, force: true } }),
+    );
     await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: first.token }));
     await ok(200, api.call('GET', base.replace(/\/tokens$/, '/token-events'), { as: manager }));
     // An admin's view of the account's incarnations, and of one of them by name.
@@ -202,9 +245,23 @@ async function session(): Promise<void> {
     // A signed secret scanning report of the rotated token: suspended, with its event. (On
     // the domain side only: the admin side's key is disabled by hand below, for reconcile.)
     if (base !== FIN) continue;
-    const report = JSON.stringify([{ token: second.token, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' }]);
-    const signature = sign('sha256', Buffer.from(report), { key: github.privateKey, dsaEncoding: 'der' }).toString('base64');
-    const feedback = await ok(200, api.call('POST', '/api/v1/secret-scanning/github', { rawBody: report, headers: { 'Content-Type': 'application/json', 'Github-Public-Key-Identifier': 'k1', 'Github-Public-Key-Signature': signature } }));
+    const report = JSON.stringify([
+      { token: second.token, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' },
+    ]);
+    const signature = sign('sha256', Buffer.from(report), { key: github.privateKey, dsaEncoding: 'der' }).toString(
+      'base64',
+    );
+    const feedback = await ok(
+      200,
+      api.call('POST', '/api/v1/secret-scanning/github', {
+        rawBody: report,
+        headers: {
+          'Content-Type': 'application/json',
+          'Github-Public-Key-Identifier': 'k1',
+          'Github-Public-Key-Signature': signature,
+        },
+      }),
+    );
     expect(feedback[0].label).toBe('true_positive');
   }
   // The directory's listings, as the console reads them.
@@ -217,8 +274,20 @@ async function session(): Promise<void> {
   while ((await api.call('POST', FIN, { as: 'alice', body: { name: `fill-${rate++}` } })).status === 201);
   await ok(409, api.call('POST', FIN, { as: 'alice', body: { name: 'one-too-many' } }));
   await ok(409, api.call('POST', ADMIN, { as: 'root', body: { name: 'one-too-many' } }));
-  await ok(409, api.call('POST', '/api/v1/domains/finance/auth/service-accounts/tokens', { as: 'alice', body: { serviceAccountId: ACCOUNT, name: 'one-too-many' } }));
-  await ok(409, api.call('POST', '/api/v1/auth/service-accounts/tokens', { as: 'root', body: { serviceAccountId: ACCOUNT, name: 'one-too-many' } }));
+  await ok(
+    409,
+    api.call('POST', '/api/v1/domains/finance/auth/service-accounts/tokens', {
+      as: 'alice',
+      body: { serviceAccountId: ACCOUNT, name: 'one-too-many' },
+    }),
+  );
+  await ok(
+    409,
+    api.call('POST', '/api/v1/auth/service-accounts/tokens', {
+      as: 'root',
+      body: { serviceAccountId: ACCOUNT, name: 'one-too-many' },
+    }),
+  );
 
   // Drift for reconcile to repair: a key deleted, another disabled and a plan deleted by
   // hand, a stray key, a pending create abandoned; plans left empty by the session.
@@ -230,18 +299,38 @@ async function session(): Promise<void> {
   fake.plans.delete([...fake.plans.values()].find((plan) => plan.rateLimit === 5)!.id);
   fake.addKey(`${rateLimits.names.prefix}stray`, { createdDate: new Date(0) });
   // The record of the plan of a rate in use, lost: its tokens' keys move to a new plan.
-  await api.documentClient.send(new DeleteCommand({ TableName: api.tableName, Key: keys.ratePlan(Number(items.find((item) => item.sk === 'TOKEN#a1-retried')!.maxRps)) }));
+  await api.documentClient.send(
+    new DeleteCommand({
+      TableName: api.tableName,
+      Key: keys.ratePlan(Number(items.find((item) => item.sk === 'TOKEN#a1-retried')!.maxRps)),
+    }),
+  );
   const unlimited = items.find((item) => item.sk === 'TOKEN#d0-unlimited')!;
   const longAgo = new Date(Date.now() - 86_400_000).toISOString();
   for (const key of [keys.token(ACCOUNT, 'd0-unlimited'), keys.credential(String(unlimited.lookupId))]) {
-    await api.documentClient.send(new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'SET pendingSince = :at', ExpressionAttributeValues: { ':at': longAgo } }));
+    await api.documentClient.send(
+      new UpdateCommand({
+        TableName: api.tableName,
+        Key: key,
+        UpdateExpression: 'SET pendingSince = :at',
+        ExpressionAttributeValues: { ':at': longAgo },
+      }),
+    );
   }
   // What the scheduled function runs (it adds only metrics and logs), two days apart: an
   // empty plan is noted on one run and deleted on a later one. Its first membership
   // answers Conflict after taking effect, as an SDK retry would see it.
-  fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+  fake.fail('CreateUsagePlanKey', {
+    when: 'after',
+    error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }),
+  });
   for (let run = 1; run <= 3; run++) {
-    const deps = { tokens: api.service.runtime.tokens, policies: api.service.runtime.policies, rateLimits, clock: () => new Date(Date.now() + run * 2 * 86_400_000) };
+    const deps = {
+      tokens: api.service.runtime.tokens,
+      policies: api.service.runtime.policies,
+      rateLimits,
+      clock: () => new Date(Date.now() + run * 2 * 86_400_000),
+    };
     const report = await phase.run('reconcile', () => reconcileRateLimits(deps, { apply: true }));
     expect(report.drift.filter((drift) => !drift.repaired)).toStrictEqual([]);
   }
@@ -255,11 +344,22 @@ async function session(): Promise<void> {
       TableName: api.tableName,
       Key: keys.token(ACCOUNT, 'a0-unlimited'),
       UpdateExpression: 'SET expiresAt = :expires, noticeAt = :notice',
-      ExpressionAttributeValues: { ':expires': new Date(yearOn.getTime() + 10 * 86_400_000).toISOString(), ':notice': new Date(yearOn.getTime() - 4 * 86_400_000).toISOString() },
+      ExpressionAttributeValues: {
+        ':expires': new Date(yearOn.getTime() + 10 * 86_400_000).toISOString(),
+        ':notice': new Date(yearOn.getTime() - 4 * 86_400_000).toISOString(),
+      },
     }),
   );
   const lifecycle = await phase.run('lifecycle', () =>
-    runLifecycle({ lifecycle: lifecycleRuntime.lifecycle, clock: () => yearOn, ids: lifecycleRuntime.ids, suspendUnusedAfterDays: 30 }, yearOn),
+    runLifecycle(
+      {
+        lifecycle: lifecycleRuntime.lifecycle,
+        clock: () => yearOn,
+        ids: lifecycleRuntime.ids,
+        suspendUnusedAfterDays: 30,
+      },
+      yearOn,
+    ),
   );
   expect(lifecycle).toMatchObject({ expiring: 1, skipped: 0 });
   expect(lifecycle.suspendedUnused).toBeGreaterThan(0);
@@ -271,9 +371,16 @@ async function session(): Promise<void> {
     return { FailedEntryCount: 0, Entries: [] };
   });
   const runtime = api.service.runtime;
-  const forwarder = createForwarder({ ...runtime, config: { ...runtime.config, audit: { ...runtime.config.audit, eventBusName: 'audit' } } });
-  const records = (await api.scanTable()).filter((item) => String(item.pk).startsWith('EVENTS#')).map((item) => ({ eventName: 'INSERT', dynamodb: { NewImage: marshall(item) } }));
-  await phase.run('forward-events', () => forwarder({ Records: records } as never, { functionName: 'forward-events', awsRequestId: 'r' } as never));
+  const forwarder = createForwarder({
+    ...runtime,
+    config: { ...runtime.config, audit: { ...runtime.config.audit, eventBusName: 'audit' } },
+  });
+  const records = (await api.scanTable())
+    .filter((item) => String(item.pk).startsWith('EVENTS#'))
+    .map((item) => ({ eventName: 'INSERT', dynamodb: { NewImage: marshall(item) } }));
+  await phase.run('forward-events', () =>
+    forwarder({ Records: records } as never, { functionName: 'forward-events', awsRequestId: 'r' } as never),
+  );
   expect(eventbridge.commandCalls(PutEventsCommand).length).toBeGreaterThan(0);
   eventbridge.restore();
 }
@@ -286,25 +393,50 @@ async function session(): Promise<void> {
 async function federationSession(): Promise<void> {
   const ci = await startCiIssuer();
   const audience = 'https://tokens.example.test';
-  const form = (jwt: string) => new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: jwt, subject_token_type: 'urn:ietf:params:oauth:token-type:jwt', service_account_id: ACCOUNT }).toString();
-  const exchange = (jwt: string) => api.call('POST', '/api/v1/auth/token', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, rawBody: form(jwt) });
+  const form = (jwt: string) =>
+    new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: jwt,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+      service_account_id: ACCOUNT,
+    }).toString();
+  const exchange = (jwt: string) =>
+    api.call('POST', '/api/v1/auth/token', {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      rawBody: form(jwt),
+    });
   try {
     let rate = 40;
-    for (const [base, manager] of [[FIN, 'alice'], [ADMIN, 'root']] as const) {
+    for (const [base, manager] of [
+      [FIN, 'alice'],
+      [ADMIN, 'root'],
+    ] as const) {
       const policies = base.replace(/\/tokens$/, '/federation-policies');
-      const body = (name: string, maxRps: number) => ({ name, issuer: ci.issuer, audiences: [audience], subject: 'repo:org/app:**', maxRps });
+      const body = (name: string, maxRps: number) => ({
+        name,
+        issuer: ci.issuer,
+        audiences: [audience],
+        subject: 'repo:org/app:**',
+        maxRps,
+      });
       fake.fail('CreateUsagePlan');
       await ok(503, api.call('POST', policies, { as: manager, body: body('no-plan', ++rate) }));
       const policy = await ok(201, api.call('POST', policies, { as: manager, body: body('ci', rate) }));
       fake.fail('CreateUsagePlanKey');
       await ok(503, api.call('POST', policies, { as: manager, body: body('undone', rate) }));
-      fake.fail('CreateUsagePlanKey', { when: 'after', error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }) });
+      fake.fail('CreateUsagePlanKey', {
+        when: 'after',
+        error: () => new ConflictException({ message: 'Usage Plan already contains the key', $metadata: {} }),
+      });
       const retried = await ok(201, api.call('POST', policies, { as: manager, body: body('retried', rate) }));
       await ok(204, api.call('DELETE', `${policies}/${retried.policyId}`, { as: manager }));
       await ok(200, api.call('GET', policies, { as: manager }));
       await ok(200, api.call('GET', `${policies}/${policy.policyId}`, { as: manager }));
       const jwt = await ci.issue(audience, { ...GITHUB_CLAIMS });
-      await ok(200, api.call('POST', `${policies}/${policy.policyId}/test`, { as: manager, body: { subjectToken: jwt } }));
+      await ok(
+        200,
+        api.call('POST', `${policies}/${policy.policyId}/test`, { as: manager, body: { subjectToken: jwt } }),
+      );
       const issued = await ok(200, exchange(jwt));
       await ok(400, exchange(jwt));
       await ok(200, api.call('GET', '/api/v1/auth/whoami', { token: issued.access_token }));
@@ -317,12 +449,16 @@ async function federationSession(): Promise<void> {
 
 /** What a function is granted: its table actions on its partitions, and its API Gateway operations. */
 function granted(id: string): Set<string> {
-  const fn = [...routes, authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions].find((candidate) => candidate.id === id)!;
+  const fn = [...routes, authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions].find(
+    (candidate) => candidate.id === id,
+  )!;
   const grants = new Set<string>();
-  for (const action of fn.dynamodb) for (const partition of fn.partitions as Partition[]) grants.add(`${action} ${partition}`);
+  for (const action of fn.dynamodb)
+    for (const partition of fn.partitions as Partition[]) grants.add(`${action} ${partition}`);
   if ('scansTable' in fn && fn.scansTable) grants.add('dynamodb:Scan -');
   const access = ('apiKeys' in fn ? fn.apiKeys : undefined) as ApiKeyAccess | undefined;
-  for (const operation of access ? API_KEY_OPERATIONS[access] : ([] as ApiGatewayOperation[])) grants.add(`apigateway ${operation}`);
+  for (const operation of access ? API_KEY_OPERATIONS[access] : ([] as ApiGatewayOperation[]))
+    grants.add(`apigateway ${operation}`);
   if ('readsUnthrottledKey' in fn && fn.readsUnthrottledKey) grants.add('apigateway GetApiKey');
   if ('publishesEvents' in fn && fn.publishesEvents) grants.add('eventbridge PutEvents');
   return grants;
@@ -330,11 +466,23 @@ function granted(id: string): Set<string> {
 
 describe('every function calls only what it is granted', () => {
   it('has run every function', () => {
-    const ids = [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions].map((fn) => fn.id);
+    const ids = [
+      ...routes.filter((route) => route.id !== 'health'),
+      authorizer,
+      ...scheduledFunctions,
+      ...deployFunctions,
+      ...streamFunctions,
+    ].map((fn) => fn.id);
     expect(ids.filter((id) => !used.has(id))).toStrictEqual([]);
   });
 
-  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions]) {
+  for (const fn of [
+    ...routes.filter((route) => route.id !== 'health'),
+    authorizer,
+    ...scheduledFunctions,
+    ...deployFunctions,
+    ...streamFunctions,
+  ]) {
     it(`${fn.id}: no call beyond its grant`, () => {
       const calls = [...(used.get(fn.id) ?? [])].sort();
       expect(calls.filter((call) => !granted(fn.id).has(call))).toStrictEqual([]);
@@ -343,11 +491,19 @@ describe('every function calls only what it is granted', () => {
 
   // Grants are per action and per partition (IAM cannot pair them), so each action and
   // each partition declared must have been used at least once.
-  for (const fn of [...routes.filter((route) => route.id !== 'health'), authorizer, ...scheduledFunctions, ...deployFunctions, ...streamFunctions]) {
+  for (const fn of [
+    ...routes.filter((route) => route.id !== 'health'),
+    authorizer,
+    ...scheduledFunctions,
+    ...deployFunctions,
+    ...streamFunctions,
+  ]) {
     it(`${fn.id}: every action and partition it is granted is used`, () => {
       const calls = [...(used.get(fn.id) ?? [])];
       const usedActions = new Set(calls.map((call) => call.split(' ')[0]));
-      const usedPartitions = new Set(calls.filter((call) => call.startsWith('dynamodb:')).map((call) => call.split(' ')[1]));
+      const usedPartitions = new Set(
+        calls.filter((call) => call.startsWith('dynamodb:')).map((call) => call.split(' ')[1]),
+      );
       expect(fn.dynamodb.filter((action) => !usedActions.has(action))).toStrictEqual([]);
       expect((fn.partitions as string[]).filter((partition) => !usedPartitions.has(partition))).toStrictEqual([]);
       const access = ('apiKeys' in fn ? fn.apiKeys : undefined) as ApiKeyAccess | undefined;

@@ -24,7 +24,13 @@ import {
   transactionConflictException,
 } from './support/faults.js';
 import { count } from './support/figures.js';
-import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import {
+  problemShape,
+  type Reply,
+  type SecurityService,
+  secretHygieneTest,
+  startSecurityService,
+} from './support/harness.js';
 import { auditProblems, changes, consistencyProblems, type Item, snapshot } from './support/table.js';
 
 /**
@@ -54,7 +60,12 @@ const CALLER_SA = 'pf-caller';
 const AWS_TARGET = 'pf-aws';
 
 function partialFailureDirectory(): Directory {
-  const user = (id: string, type: DirectoryUser['type'], groups: string[], extra: Partial<DirectoryUser> = {}): DirectoryUser => ({
+  const user = (
+    id: string,
+    type: DirectoryUser['type'],
+    groups: string[],
+    extra: Partial<DirectoryUser> = {},
+  ): DirectoryUser => ({
     id,
     type,
     domains: [],
@@ -104,7 +115,8 @@ interface WritePath {
   absorbs?(step: Step): boolean;
 }
 
-const tokenItem = (items: Item[], account: string, name: string) => items.find((item) => item.pk === `SA#${account}` && item.sk === `TOKEN#${name}`);
+const tokenItem = (items: Item[], account: string, name: string) =>
+  items.find((item) => item.pk === `SA#${account}` && item.sk === `TOKEN#${name}`);
 
 async function created(account: string, name: string, maxRps: number | null = null): Promise<Reply> {
   const reply = await api!.call('POST', adminTokens(account), { as: MANAGER, body: { name, maxRps } });
@@ -136,14 +148,22 @@ function createPath(
 const localPaths: WritePath[] = [
   createPath('create (domain path)', () => domainTokens(DOMAIN, TARGET)),
   createPath('create (admin path)', () => adminTokens(TARGET)),
-  createPath('create (deprecated, account in the body)', () => `/api/v1/domains/${DOMAIN}/auth/service-accounts/tokens`, (n) => ({ name: n, serviceAccountId: TARGET })),
+  createPath(
+    'create (deprecated, account in the body)',
+    () => `/api/v1/domains/${DOMAIN}/auth/service-accounts/tokens`,
+    (n) => ({ name: n, serviceAccountId: TARGET }),
+  ),
   {
     name: 'update',
     async prepare() {
       const tokenName = `u-${++sequence}`;
       await created(TARGET, tokenName);
       return {
-        send: () => api!.call('PATCH', `${domainTokens(DOMAIN, TARGET)}/${tokenName}`, { as: MANAGER, body: { status: 'SUSPENDED', maxRps: 9 } }),
+        send: () =>
+          api!.call('PATCH', `${domainTokens(DOMAIN, TARGET)}/${tokenName}`, {
+            as: MANAGER,
+            body: { status: 'SUSPENDED', maxRps: 9 },
+          }),
         success: '200',
         repeated: '200',
         applied: (items) => tokenItem(items, TARGET, tokenName)?.status === 'SUSPENDED',
@@ -169,7 +189,11 @@ const localPaths: WritePath[] = [
       const tokenName = `r-${++sequence}`;
       await created(TARGET, tokenName);
       return {
-        send: () => api!.call('POST', `${domainTokens(DOMAIN, TARGET)}/${tokenName}/rotate`, { as: MANAGER, body: { gracePeriodSeconds: 60 } }),
+        send: () =>
+          api!.call('POST', `${domainTokens(DOMAIN, TARGET)}/${tokenName}/rotate`, {
+            as: MANAGER,
+            body: { gracePeriodSeconds: 60 },
+          }),
         success: '200',
         // A retry after a rotation that committed finds its grace period running.
         repeated: '409 ROTATION_IN_PROGRESS',
@@ -217,7 +241,9 @@ function notRetryable(reply: Reply): string | undefined {
 async function state(): Promise<{ items: Item[]; snap(): Map<string, string> }> {
   const items = await api!.scanTable();
   const kept = () =>
-    items.filter((item) => String(item.pk) !== ratePlanPartition).map(({ lastUsedAt: _u, ...item }) => (item.sk === 'COUNTER' ? { ...item, version: undefined } : item));
+    items
+      .filter((item) => String(item.pk) !== ratePlanPartition)
+      .map(({ lastUsedAt: _u, ...item }) => (item.sk === 'COUNTER' ? { ...item, version: undefined } : item));
   // Made only for the attempts whose refusal must have written nothing.
   return { items, snap: () => snapshot(kept()) };
 }
@@ -238,7 +264,11 @@ interface Injection {
 type ExtraChecks = (items: Item[]) => Promise<string[]>;
 
 /** Runs one faulted attempt and its retry; returns what went wrong. */
-async function attemptWithFault(path: WritePath, injection: Injection, extraChecks: ExtraChecks = async () => []): Promise<string[]> {
+async function attemptWithFault(
+  path: WritePath,
+  injection: Injection,
+  extraChecks: ExtraChecks = async () => [],
+): Promise<string[]> {
   const attempt = await path.prepare();
   // Only a fault before the first write has a "nothing written" to check against.
   const mustWriteNothing = injection.beforeFirstWrite && !injection.afterEffect;
@@ -254,7 +284,10 @@ async function attemptWithFault(path: WritePath, injection: Injection, extraChec
   const problems: string[] = [];
   if (!struck) return [`${where}: the fault never struck (the request took another path)`];
   if (injection.absorbed) {
-    if (outcome(reply) !== attempt.success) problems.push(`${where}: answered ${outcome(reply)}, expected ${attempt.success} (this step must not refuse the request)`);
+    if (outcome(reply) !== attempt.success)
+      problems.push(
+        `${where}: answered ${outcome(reply)}, expected ${attempt.success} (this step must not refuse the request)`,
+      );
   } else if (outcome(reply) !== attempt.success) {
     const why = notRetryable(reply);
     if (why) problems.push(`${where}: answered ${why}, not a retryable error`);
@@ -269,7 +302,8 @@ async function attemptWithFault(path: WritePath, injection: Injection, extraChec
     const retried = await attempt.send();
     const committed = attempt.applied(after.items);
     const expected = committed ? [attempt.success, attempt.repeated] : [attempt.success];
-    if (!expected.includes(outcome(retried))) problems.push(`${where}: the retry answered ${outcome(retried)}, expected ${expected.join(' or ')}`);
+    if (!expected.includes(outcome(retried)))
+      problems.push(`${where}: the retry answered ${outcome(retried)}, expected ${expected.join(' or ')}`);
     const final = await state();
     if (!attempt.applied(final.items)) problems.push(`${where}: after the retry the change is not in the table`);
     problems.push(...consistencyProblems(final.items).map((p) => `${where}: after the retry, ${p}`));
@@ -311,7 +345,13 @@ async function exerciseDynamoFaults(path: WritePath, kinds: FaultKind[], extraCh
   const problems: string[] = [];
   for (const step of steps) {
     for (const kind of kinds.filter((k) => k.appliesTo(step))) {
-      problems.push(...(await attemptWithFault(path, dynamoInjection(step, kind, firstWrite, path.absorbs?.(step) ?? false), extraChecks)));
+      problems.push(
+        ...(await attemptWithFault(
+          path,
+          dynamoInjection(step, kind, firstWrite, path.absorbs?.(step) ?? false),
+          extraChecks,
+        )),
+      );
     }
   }
   return problems;
@@ -324,7 +364,11 @@ async function exerciseDynamoFaults(path: WritePath, kinds: FaultKind[], extraCh
  */
 async function freshService(): Promise<void> {
   await api?.stop();
-  api = await startSecurityService({ file: import.meta.filename, directory: partialFailureDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' } });
+  api = await startSecurityService({
+    file: import.meta.filename,
+    directory: partialFailureDirectory(),
+    env: { TOKEN_LIMIT_PER_ACCOUNT: '10000' },
+  });
   // Signed in once, up front: signing in reads the directory, and those reads are not steps of a write path.
   await api.jwt(MANAGER);
 }
@@ -340,7 +384,11 @@ describe('partial failures: DynamoDB faults at every step of every write path', 
     it(`${path.name}: answers a retryable error, writes all or nothing, and the retry succeeds`, async () => {
       // And the audit trail holds every change that happened, and no other.
       const audit = async (items: Item[]) => auditProblems(items);
-      const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict, transactionConflictException], audit);
+      const problems = await exerciseDynamoFaults(
+        path,
+        [throttled, internalErrorAfterCommit, transactionConflict, transactionConflictException],
+        audit,
+      );
       expect(problems).toStrictEqual([]);
     });
   }
@@ -369,7 +417,11 @@ async function inAws(): Promise<void> {
   const unthrottled = fake.addKey('UnthrottledKey');
   // What the stack's custom resource writes at deploy time.
   await new SharedUsageKey(api!.documents, api!.tableName).publish(unthrottled.value);
-  rateLimits = awsRateLimits({ apiGateway: { restApiId: 'sec0api000', stage: 'prod' }, documents: api!.documents, tableName: api!.tableName });
+  rateLimits = awsRateLimits({
+    apiGateway: { restApiId: 'sec0api000', stage: 'prod' },
+    documents: api!.documents,
+    tableName: api!.tableName,
+  });
   api!.limits.current = rateLimits;
 }
 
@@ -383,9 +435,12 @@ async function inAws(): Promise<void> {
  */
 async function keysInStep(): Promise<string[]> {
   const deps = { tokens: api!.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 };
-  const ours = (drift: { kind: string; subject: string }) => !drift.subject.includes('(') || drift.subject.includes(`(${AWS_TARGET}/`);
+  const ours = (drift: { kind: string; subject: string }) =>
+    !drift.subject.includes('(') || drift.subject.includes(`(${AWS_TARGET}/`);
   const found = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
-  const problems = found.filter((d) => !['orphan-key', 'orphan-plan', 'missing-bridge-key'].includes(d.kind)).map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
+  const problems = found
+    .filter((d) => !['orphan-key', 'orphan-plan', 'missing-bridge-key'].includes(d.kind))
+    .map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
   if (found.length > 0) {
     await reconcileRateLimits(deps, { apply: true });
     const left = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
@@ -399,21 +454,48 @@ async function keysInStep(): Promise<string[]> {
 let freshRate = 100;
 const aws = (path: string) => domainTokens(DOMAIN, AWS_TARGET) + path;
 
-function limitedToken(name: string, send: (tokenName: string) => Promise<Reply>, success: string, repeated: string, applied: (item: Item | undefined) => boolean): WritePath {
+function limitedToken(
+  name: string,
+  send: (tokenName: string) => Promise<Reply>,
+  success: string,
+  repeated: string,
+  applied: (item: Item | undefined) => boolean,
+): WritePath {
   return {
     name,
     async prepare() {
       const tokenName = `k-${++sequence}`;
       await created(AWS_TARGET, tokenName, 5);
-      return { send: () => send(tokenName), success, repeated, applied: (items) => applied(tokenItem(items, AWS_TARGET, tokenName)) };
+      return {
+        send: () => send(tokenName),
+        success,
+        repeated,
+        applied: (items) => applied(tokenItem(items, AWS_TARGET, tokenName)),
+      };
     },
   };
 }
 
 const limitedPaths: WritePath[] = [
-  createPath('create with a known maxRps', () => aws(''), (n) => ({ name: n, maxRps: 5 }), AWS_TARGET),
-  createPath('create with a new maxRps (a new usage plan)', () => aws(''), (n) => ({ name: n, maxRps: ++freshRate }), AWS_TARGET),
-  limitedToken('maxRps change to a known rate', (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { maxRps: 6 } }), '200', '200', (item) => item?.maxRps === 6),
+  createPath(
+    'create with a known maxRps',
+    () => aws(''),
+    (n) => ({ name: n, maxRps: 5 }),
+    AWS_TARGET,
+  ),
+  createPath(
+    'create with a new maxRps (a new usage plan)',
+    () => aws(''),
+    (n) => ({ name: n, maxRps: ++freshRate }),
+    AWS_TARGET,
+  ),
+  limitedToken(
+    'maxRps change to a known rate',
+    (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { maxRps: 6 } }),
+    '200',
+    '200',
+    (item) => item?.maxRps === 6,
+  ),
   (() => {
     // One rate per attempt, picked when the attempt is prepared, so a retry asks for the same.
     const rates = new Map<string, number>();
@@ -428,8 +510,20 @@ const limitedPaths: WritePath[] = [
       (item) => item !== undefined && item.maxRps !== 5,
     );
   })(),
-  limitedToken('suspension of a limited token', (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { status: 'SUSPENDED' } }), '200', '200', (item) => item?.status === 'SUSPENDED'),
-  limitedToken('delete of a limited token', (n) => api!.call('DELETE', aws(`/${n}`), { as: MANAGER }), '204', '404 TOKEN_NOT_FOUND', (item) => item === undefined),
+  limitedToken(
+    'suspension of a limited token',
+    (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { status: 'SUSPENDED' } }),
+    '200',
+    '200',
+    (item) => item?.status === 'SUSPENDED',
+  ),
+  limitedToken(
+    'delete of a limited token',
+    (n) => api!.call('DELETE', aws(`/${n}`), { as: MANAGER }),
+    '204',
+    '404 TOKEN_NOT_FOUND',
+    (item) => item === undefined,
+  ),
 ];
 
 /** API Gateway calls that only clean up after the change took effect: losing them costs an orphan key. */
@@ -449,7 +543,11 @@ describe('partial failures with API Gateway keys: DynamoDB and API Gateway fault
 
   for (const path of limitedPaths) {
     it(`${path.name}: answers a retryable error or succeeds, leaves no token without its key, and reconcile leaves nothing behind`, async () => {
-      const problems = await exerciseDynamoFaults(path, [throttled, internalErrorAfterCommit, transactionConflict], keysInStep);
+      const problems = await exerciseDynamoFaults(
+        path,
+        [throttled, internalErrorAfterCommit, transactionConflict],
+        keysInStep,
+      );
       const { steps, gatewayCalls } = await trace(path);
       const firstWrite = steps.findIndex(isWrite);
       // `${path.name} made no API Gateway call`
@@ -495,23 +593,42 @@ describe('partial failures of a directory import', () => {
     domains: [],
     users: [
       { id: 'imp-alice', type: 'USER', domains: [], groups: ['imp-team-b'], adminRoles: [] },
-      ...Array.from({ length: 30 }, (_, i): DirectoryUser => ({ id: `imp-filler-${String(i).padStart(2, '0')}`, type: 'USER', domains: [], groups: ['imp-fillers'], adminRoles: [] })),
+      ...Array.from(
+        { length: 30 },
+        (_, i): DirectoryUser => ({
+          id: `imp-filler-${String(i).padStart(2, '0')}`,
+          type: 'USER',
+          domains: [],
+          groups: ['imp-fillers'],
+          adminRoles: [],
+        }),
+      ),
     ],
     roles: [],
     bundles: [],
   };
   const clean = () => new DynamoDirectoryStore(api!.documents, api!.tableName);
-  const directoryState = async () => snapshot((await api!.scanTable()).filter((item) => /^(USER|DOMAIN)#/.test(String(item.pk))));
+  const directoryState = async () =>
+    snapshot((await api!.scanTable()).filter((item) => /^(USER|DOMAIN)#/.test(String(item.pk))));
   /** What imp-alice may do to imp-sa's tokens: before the import she shares no group, after it she holds no permission. */
-  const aliceMayList = async () => (await api!.call('GET', domainTokens('imp', 'imp-sa'), { as: 'imp-alice' })).status === 200;
+  const aliceMayList = async () =>
+    (await api!.call('GET', domainTokens('imp', 'imp-sa'), { as: 'imp-alice' })).status === 200;
 
   let steps: Step[] = [];
   let reference = new Map<string, string>();
   beforeAll(async () => {
-    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, baseDirectory, { replace: true });
+    await importDirectory(
+      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+      baseDirectory,
+      { replace: true },
+    );
     expect(await aliceMayList()).toBe(false);
     api!.faults.reset();
-    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, update, { replace: false });
+    await importDirectory(
+      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+      update,
+      { replace: false },
+    );
     steps = [...api!.faults.steps];
     reference = await directoryState();
     expect(await aliceMayList()).toBe(false);
@@ -523,20 +640,32 @@ describe('partial failures of a directory import', () => {
     expect(steps.filter((s) => s.command === 'BatchWriteCommand').length > 1).toBeTruthy();
     for (const step of steps) {
       for (const kind of [throttled, internalErrorAfterCommit].filter((k) => k.appliesTo(step))) {
-        await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, baseDirectory, { replace: true });
+        await importDirectory(
+          { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+          baseDirectory,
+          { replace: true },
+        );
         api!.faults.reset();
         api!.faults.inject(kind, step.index);
-        const failed = await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, update, { replace: false }).then(
+        const failed = await importDirectory(
+          { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+          update,
+          { replace: false },
+        ).then(
           () => false,
           () => true,
         );
         const struck = api!.faults.pending() === 0;
         api!.faults.reset();
         if (!struck || !failed) {
-          problems.push(`${kind.name} at step ${step.index + 1} (${step.command}): ${struck ? 'the import did not report the failure' : 'never struck'}`);
+          problems.push(
+            `${kind.name} at step ${step.index + 1} (${step.command}): ${struck ? 'the import did not report the failure' : 'never struck'}`,
+          );
           continue;
         }
-        problems.push(...(await check(step, kind)).map((p) => `${kind.name} at step ${step.index + 1} (${step.command}): ${p}`));
+        problems.push(
+          ...(await check(step, kind)).map((p) => `${kind.name} at step ${step.index + 1} (${step.command}): ${p}`),
+        );
       }
     }
     return problems;
@@ -544,7 +673,11 @@ describe('partial failures of a directory import', () => {
 
   it('reports a failure at any step, and running the import again converges on what a clean import writes', async () => {
     const problems = await everyFault(async () => {
-      await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, update, { replace: false });
+      await importDirectory(
+        { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+        update,
+        { replace: false },
+      );
       const now = await directoryState();
       const differs = changes(reference, now);
       return differs.length > 0 ? [`after the re-run: ${differs.join(', ')}`] : [];
@@ -553,8 +686,14 @@ describe('partial failures of a directory import', () => {
   });
 
   it('never grants, while an import is half-done, what neither the old nor the new directory grants', async () => {
-    const problems = await everyFault(async () => ((await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : []));
-    await importDirectory({ directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) }, baseDirectory, { replace: true });
+    const problems = await everyFault(async () =>
+      (await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : [],
+    );
+    await importDirectory(
+      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+      baseDirectory,
+      { replace: true },
+    );
     expect(problems).toStrictEqual([]);
   });
 });

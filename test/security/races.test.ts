@@ -10,7 +10,13 @@ import type { Directory } from '../../shared/directory/directory.js';
 import { domainTokens } from '../support/service.js';
 import { transactionConflict, transactionConflictException } from './support/faults.js';
 import { count } from './support/figures.js';
-import { problemShape, type Reply, type SecurityService, secretHygieneTest, startSecurityService } from './support/harness.js';
+import {
+  problemShape,
+  type Reply,
+  type SecurityService,
+  secretHygieneTest,
+  startSecurityService,
+} from './support/harness.js';
 import { changes, consistencyProblems, snapshot, tokenItems } from './support/table.js';
 
 /**
@@ -29,7 +35,13 @@ function racesDirectory(): Directory {
     domains: [{ id: DOMAIN, authorization: 'ROLE_V1' }],
     users: [
       { id: MANAGER, type: 'USER', domains: [DOMAIN], groups: ['rc-team'], adminRoles: [] },
-      ...ACCOUNTS.map((id) => ({ id, type: 'SERVICE_ACCOUNT' as const, domains: [DOMAIN], groups: ['rc-team'], adminRoles: [] })),
+      ...ACCOUNTS.map((id) => ({
+        id,
+        type: 'SERVICE_ACCOUNT' as const,
+        domains: [DOMAIN],
+        groups: ['rc-team'],
+        adminRoles: [],
+      })),
     ],
     roles: [{ domain: DOMAIN, name: 'managers', permissions: ['access_token.manage'], users: [MANAGER], groups: [] }],
     bundles: [],
@@ -66,14 +78,20 @@ async function clear(account: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  api = await startSecurityService({ file: import.meta.filename, directory: racesDirectory(), env: { TOKEN_LIMIT_PER_ACCOUNT: String(LIMIT) } });
+  api = await startSecurityService({
+    file: import.meta.filename,
+    directory: racesDirectory(),
+    env: { TOKEN_LIMIT_PER_ACCOUNT: String(LIMIT) },
+  });
 });
 afterAll(async () => api?.stop());
 
 describe('races', () => {
   it('lets exactly one of 50 concurrent creates of one name win; the other 49 get 409 TOKEN_NAME_TAKEN', async () => {
     for (const name of ['same-name', 'same-name-again', 'same-name-third']) {
-      const replies = await race(Array.from({ length: 50 }, () => () => api!.call('POST', base('rc-name'), { as: MANAGER, body: { name } })));
+      const replies = await race(
+        Array.from({ length: 50 }, () => () => api!.call('POST', base('rc-name'), { as: MANAGER, body: { name } })),
+      );
       expect(tally(replies)).toStrictEqual({ '201': 1, '409 TOKEN_NAME_TAKEN': 49 });
       for (const reply of replies.filter((r) => r.status === 409)) expect(problemShape(reply)).toStrictEqual([]);
       const winner = replies.find((r) => r.status === 201)!;
@@ -89,20 +107,29 @@ describe('races', () => {
 
   it(`never stores more than the limit (${LIMIT}) however many creates run at once`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: LIMIT + 1, max: 30 }), fc.integer({ min: 0, max: LIMIT - 1 }), async (creates, alreadyStored) => {
-        await clear('rc-limit');
-        for (let i = 0; i < alreadyStored; i++) {
-          expect((await api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `pre-${i}` } })).status).toBe(201);
-        }
-        const replies = await race(
-          Array.from({ length: creates }, (_, i) => () => api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `burst-${i}` } })),
-        );
-        const free = LIMIT - alreadyStored;
-        expect(tally(replies)).toStrictEqual({ '201': free, '409 TOKEN_LIMIT_REACHED': creates - free });
-        const items = await api!.scanTable();
-        expect(tokenItems(items, 'rc-limit').length).toBe(LIMIT);
-        expect(consistencyProblems(items, 'rc-limit')).toStrictEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: LIMIT + 1, max: 30 }),
+        fc.integer({ min: 0, max: LIMIT - 1 }),
+        async (creates, alreadyStored) => {
+          await clear('rc-limit');
+          for (let i = 0; i < alreadyStored; i++) {
+            expect(
+              (await api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `pre-${i}` } })).status,
+            ).toBe(201);
+          }
+          const replies = await race(
+            Array.from(
+              { length: creates },
+              (_, i) => () => api!.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `burst-${i}` } }),
+            ),
+          );
+          const free = LIMIT - alreadyStored;
+          expect(tally(replies)).toStrictEqual({ '201': free, '409 TOKEN_LIMIT_REACHED': creates - free });
+          const items = await api!.scanTable();
+          expect(tokenItems(items, 'rc-limit').length).toBe(LIMIT);
+          expect(consistencyProblems(items, 'rc-limit')).toStrictEqual([]);
+        },
+      ),
       { seed: SEED, numRuns: 4 },
     );
   });
@@ -113,11 +140,17 @@ describe('races', () => {
     // counter, a delete lands, the recount counts, a create lands, the recount writes.
     const service = api!;
     await clear('rc-limit');
-    for (let i = 0; i < LIMIT; i++) expect((await service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `full-${i}` } })).status).toBe(201);
+    for (let i = 0; i < LIMIT; i++)
+      expect((await service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: `full-${i}` } })).status).toBe(
+        201,
+      );
     service.faults.reset();
     const counted = service.faults.pause((step) => step.command === 'QueryCommand' && step.input.Select === 'COUNT');
-    const rewrite = service.faults.pause((step) => step.command === 'UpdateCommand' && String(step.input.ConditionExpression ?? '').includes('tokenCount'));
-    const waitFor = (gate: Promise<void>) => Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
+    const rewrite = service.faults.pause(
+      (step) => step.command === 'UpdateCommand' && String(step.input.ConditionExpression ?? '').includes('tokenCount'),
+    );
+    const waitFor = (gate: Promise<void>) =>
+      Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
     count('races');
     count('concurrentRequests', 3);
     const late = service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: 'late' } });
@@ -164,10 +197,21 @@ describe('races', () => {
     };
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.constantFrom<Op>('create', 'suspend', 'activate', 'maxRps', 'delete'), fc.integer({ min: 1, max: 10_000 })), { minLength: 8, maxLength: 24 }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom<Op>('create', 'suspend', 'activate', 'maxRps', 'delete'),
+            fc.integer({ min: 1, max: 10_000 }),
+          ),
+          { minLength: 8, maxLength: 24 },
+        ),
         async (ops) => {
           const replies = await race(ops.map(([op, rps]) => send(op, rps)));
-          replies.forEach((reply, i) => expect(allowed[ops[i]![0]].includes(outcome(reply))).toBeTruthy() /* `${ops[i]![0]} → ${outcome(reply)}` */);
+          replies.forEach(
+            (reply, i) =>
+              expect(
+                allowed[ops[i]![0]].includes(outcome(reply)),
+              ).toBeTruthy() /* `${ops[i]![0]} → ${outcome(reply)}` */,
+          );
           const items = await api!.scanTable();
           expect(consistencyProblems(items, 'rc-mixed')).toStrictEqual([]);
           const stored = tokenItems(items, 'rc-mixed');
@@ -190,12 +234,20 @@ describe('races', () => {
 
   it('answers an injected transaction conflict with 409 CONCURRENT_UPDATE and Retry-After, writes nothing, and the retry succeeds', async () => {
     const service = api!;
-    expect((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-0' } })).status).toBe(201);
-    expect((await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-1' } })).status).toBe(201);
+    expect(
+      (await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-0' } })).status,
+    ).toBe(201);
+    expect(
+      (await service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'existing-1' } })).status,
+    ).toBe(201);
     const requests = [
       () => service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'new-0' } }),
       () => service.call('POST', base('rc-conflict'), { as: MANAGER, body: { name: 'new-1' } }),
-      () => service.call('PATCH', `${base('rc-conflict')}/existing-0`, { as: MANAGER, body: { status: 'SUSPENDED', maxRps: 7 } }),
+      () =>
+        service.call('PATCH', `${base('rc-conflict')}/existing-0`, {
+          as: MANAGER,
+          body: { status: 'SUSPENDED', maxRps: 7 },
+        }),
       () => service.call('DELETE', `${base('rc-conflict')}/existing-1`, { as: MANAGER }),
     ];
     const before = await service.scanTable();
@@ -218,7 +270,9 @@ describe('races', () => {
 
   it('answers an injected TransactionConflictException with 503 and Retry-After, writes nothing, and the retry succeeds', async () => {
     const service = api!;
-    expect((await service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'held' } })).status).toBe(201);
+    expect((await service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'held' } })).status).toBe(
+      201,
+    );
     const requests = [
       () => service.call('POST', base('rc-conflict-2'), { as: MANAGER, body: { name: 'fresh' } }),
       () => service.call('PATCH', `${base('rc-conflict-2')}/held`, { as: MANAGER, body: { maxRps: 3 } }),
@@ -247,7 +301,11 @@ describe('races with API Gateway keys', () => {
     const unthrottled = fake.addKey('UnthrottledKey');
     // What the stack's custom resource writes at deploy time.
     await new SharedUsageKey(api!.documents, api!.tableName).publish(unthrottled.value);
-    rateLimits = awsRateLimits({ apiGateway: { restApiId: 'sec0race00', stage: 'prod' }, documents: api!.documents, tableName: api!.tableName });
+    rateLimits = awsRateLimits({
+      apiGateway: { restApiId: 'sec0race00', stage: 'prod' },
+      documents: api!.documents,
+      tableName: api!.tableName,
+    });
     api!.limits.current = rateLimits;
   });
   afterAll(() => {
@@ -259,18 +317,23 @@ describe('races with API Gateway keys', () => {
     reconcileRateLimits({ tokens: api!.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 }, { apply });
   /** Drift of rc-keys (tokens of the other tests were made without API Gateway), repaired afterwards. */
   async function driftOfOurs(): Promise<string[]> {
-    const ours = (await reconcile(false)).drift.filter((d) => !d.subject.includes('(') || d.subject.includes('(rc-keys/'));
+    const ours = (await reconcile(false)).drift.filter(
+      (d) => !d.subject.includes('(') || d.subject.includes('(rc-keys/'),
+    );
     await reconcile(true);
     return ours.map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
   }
   const keyed = (name: string) => `${base('rc-keys')}/${name}`;
   const patch = (name: string, body: Record<string, unknown>) => api!.call('PATCH', keyed(name), { as: MANAGER, body });
-  const waitFor = (gate: Promise<void>) => Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
+  const waitFor = (gate: Promise<void>) =>
+    Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
 
   it('keeps the key enabled exactly while the token is active when a suspension races a repeated activation', async () => {
     // Forced order: the activation reads the active token and is held before its table
     // write; the suspension disables the key and writes; then the activation writes.
-    expect((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'status-race', maxRps: 5 } })).status).toBe(201);
+    expect(
+      (await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'status-race', maxRps: 5 } })).status,
+    ).toBe(201);
     api!.faults.reset();
     const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
     count('races');
@@ -286,7 +349,9 @@ describe('races with API Gateway keys', () => {
   });
 
   it('keeps a token on the plan of its maxRps when a change of maxRps races a PATCH that repeats the old one', async () => {
-    expect((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'plan-race', maxRps: 5 } })).status).toBe(201);
+    expect(
+      (await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'plan-race', maxRps: 5 } })).status,
+    ).toBe(201);
     api!.faults.reset();
     const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
     count('races');
@@ -302,7 +367,9 @@ describe('races with API Gateway keys', () => {
   });
 
   it('answers a suspension whose key a concurrent maxRps change replaced with a 409 or success, never a 500', async () => {
-    expect((await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'key-race', maxRps: 5 } })).status).toBe(201);
+    expect(
+      (await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'key-race', maxRps: 5 } })).status,
+    ).toBe(201);
     let release!: () => void;
     let reached!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -334,19 +401,31 @@ describe('races with API Gateway keys', () => {
     type Op = 'create' | 'maxRps' | 'suspend' | 'activate' | 'delete';
     const path = keyed('keyed');
     const send = (op: Op, rps: number) => () => {
-      if (op === 'create') return service.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'keyed', maxRps: rps } });
+      if (op === 'create')
+        return service.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'keyed', maxRps: rps } });
       if (op === 'delete') return service.call('DELETE', path, { as: MANAGER });
-      return service.call('PATCH', path, { as: MANAGER, body: op === 'maxRps' ? { maxRps: rps } : { status: op === 'suspend' ? 'SUSPENDED' : 'ACTIVE' } });
+      return service.call('PATCH', path, {
+        as: MANAGER,
+        body: op === 'maxRps' ? { maxRps: rps } : { status: op === 'suspend' ? 'SUSPENDED' : 'ACTIVE' },
+      });
     };
     const problems: string[] = [];
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.constantFrom<Op>('create', 'maxRps', 'suspend', 'activate', 'delete'), fc.integer({ min: 1, max: 3 })), { minLength: 6, maxLength: 14 }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom<Op>('create', 'maxRps', 'suspend', 'activate', 'delete'),
+            fc.integer({ min: 1, max: 3 }),
+          ),
+          { minLength: 6, maxLength: 14 },
+        ),
         async (ops) => {
           const replies = await race(ops.map(([op, rps]) => send(op, rps)));
           const label = ops.map(([op]) => op).join(', ');
           for (const reply of replies) if (reply.status >= 500) problems.push(`after ${label}: ${outcome(reply)}`);
-          problems.push(...consistencyProblems(await service.scanTable(), 'rc-keys').map((p) => `after ${label}: ${p}`));
+          problems.push(
+            ...consistencyProblems(await service.scanTable(), 'rc-keys').map((p) => `after ${label}: ${p}`),
+          );
           problems.push(...(await driftOfOurs()).map((p) => `after ${label}: ${p}`));
           await clear('rc-keys');
           await reconcile(true);

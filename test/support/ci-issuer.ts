@@ -15,7 +15,11 @@ import Provider, { type Adapter, type AdapterPayload, type Configuration, errors
 export interface CiIssuer {
   issuer: string;
   /** A JWT for `audience` with these claims (`sub` included), signed RS256 unless ES256 is asked for. */
-  issue(audience: string, claims: Record<string, string | number>, options?: { alg?: 'RS256' | 'ES256'; ttlSeconds?: number }): Promise<string>;
+  issue(
+    audience: string,
+    claims: Record<string, string | number>,
+    options?: { alg?: 'RS256' | 'ES256'; ttlSeconds?: number },
+  ): Promise<string>;
   /** The private keys, for tests that forge tokens as an attacker with the right kid would. */
   keys: { rs256: JWK; es256: JWK };
   close(): Promise<void>;
@@ -44,8 +48,16 @@ function memoryAdapter() {
 }
 
 function privateJwk(kind: 'rsa' | 'ec', alg: 'RS256' | 'ES256'): JWK {
-  const { privateKey } = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { ...(privateKey.export({ format: 'jwk' }) as JWK), kid: `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`, alg, use: 'sig' };
+  const { privateKey } =
+    kind === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    ...(privateKey.export({ format: 'jwk' }) as JWK),
+    kid: `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`,
+    alg,
+    use: 'sig',
+  };
 }
 
 export async function startCiIssuer(): Promise<CiIssuer> {
@@ -55,7 +67,11 @@ export async function startCiIssuer(): Promise<CiIssuer> {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const keys = { rs256: privateJwk('rsa', 'RS256'), es256: privateJwk('ec', 'ES256') };
   // What the next token carries: tokens are requested one at a time (see `issue`).
-  let next: { audience: string; claims: Record<string, string | number>; ttlSeconds: number } = { audience: '', claims: {}, ttlSeconds: 300 };
+  let next: { audience: string; claims: Record<string, string | number>; ttlSeconds: number } = {
+    audience: '',
+    claims: {},
+    ttlSeconds: 300,
+  };
   const clients = { RS256: 'ci-rs256', ES256: 'ci-es256' } as const;
   const secret = randomUUID();
   const configuration: Configuration = {
@@ -78,11 +94,20 @@ export async function startCiIssuer(): Promise<CiIssuer> {
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, indicator, client) => {
           if (indicator !== next.audience) throw new errors.InvalidTarget();
-          return { audience: indicator, scope: 'ci', accessTokenFormat: 'jwt', accessTokenTTL: next.ttlSeconds, jwt: { sign: { alg: client.clientId === clients.ES256 ? 'ES256' : 'RS256' } } };
+          return {
+            audience: indicator,
+            scope: 'ci',
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: next.ttlSeconds,
+            jwt: { sign: { alg: client.clientId === clients.ES256 ? 'ES256' : 'RS256' } },
+          };
         },
       },
     },
-    extraTokenClaims: async (_ctx, token) => (token.kind === 'ClientCredentials' ? Object.fromEntries(Object.entries(next.claims).filter(([name]) => name !== 'sub')) : undefined),
+    extraTokenClaims: async (_ctx, token) =>
+      token.kind === 'ClientCredentials'
+        ? Object.fromEntries(Object.entries(next.claims).filter(([name]) => name !== 'sub'))
+        : undefined,
     formats: {
       customizers: {
         // The only hook that can set `sub` (the formatter sets it after the extra claims).
@@ -107,7 +132,10 @@ export async function startCiIssuer(): Promise<CiIssuer> {
         const clientId = clients[options.alg ?? 'RS256'];
         const response = await fetch(`${issuer}/token`, {
           method: 'POST',
-          headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: {
+            authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
           body: new URLSearchParams({ grant_type: 'client_credentials', resource: audience, scope: 'ci' }),
         });
         const body = (await response.json()) as { access_token?: string; error_description?: string };

@@ -14,7 +14,9 @@ type Json = Record<string, any>;
 
 const document = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../docs/openapi.json'), 'utf8')) as Json;
 // ajv-formats is CommonJS with a default export; under ESM it arrives wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => void;
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 // The schemas refer to each other as #/components/schemas/…, relative to the document.
@@ -38,10 +40,16 @@ export interface Answer {
 /** What is wrong with an answer to `method path`, by the contract; empty when nothing is. */
 export function contractProblems(method: string, path: string, answer: Answer): string[] {
   const pathname = path.split('?')[0]!;
-  const operation = operations.find((candidate) => candidate.pattern.test(pathname))?.item[method.toLowerCase()] as Json | undefined;
+  const operation = operations.find((candidate) => candidate.pattern.test(pathname))?.item[method.toLowerCase()] as
+    | Json
+    | undefined;
   const where = `${method} ${pathname.slice(0, 120)} → ${answer.status}`;
   // A route that does not exist is refused by the gateway with a documented problem.
-  const response: Json | undefined = operation ? operation.responses?.[answer.status] : answer.status === 404 ? problemResponse() : undefined;
+  const response: Json | undefined = operation
+    ? operation.responses?.[answer.status]
+    : answer.status === 404
+      ? problemResponse()
+      : undefined;
   if (!response) return [`${where}: status not documented`];
   const content = response.content as Record<string, { schema: Json }> | undefined;
   if (!content) return answer.text === '' ? [] : [`${where}: documented without a body, but has one`];

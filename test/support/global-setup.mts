@@ -9,7 +9,10 @@ import { tsImport } from 'tsx/esm/api';
  * modules are reached through tsx.
  */
 export default async function globalSetup(): Promise<void> {
-  const { startDynamoDbLocal } = (await tsImport('../../infra/local/dynamodb-local.ts', import.meta.url)) as typeof import('../../infra/local/dynamodb-local.js');
+  const { startDynamoDbLocal } = (await tsImport(
+    '../../infra/local/dynamodb-local.ts',
+    import.meta.url,
+  )) as typeof import('../../infra/local/dynamodb-local.js');
   // A test run is short and throws thousands of different requests at DynamoDB Local:
   // its JVM's optimizing compiler spent more CPU than the requests themselves, so the run
   // keeps to the quick first tier. The spawned JVMs (this one, and those of the npm start

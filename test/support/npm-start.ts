@@ -33,7 +33,8 @@ export async function npmStart(args: string[], env: NodeJS.ProcessEnv): Promise<
   const deadline = Date.now() + 90_000;
   for (;;) {
     try {
-      if ((await fetch(`${base}/health`)).status === 200 && output.includes('Ctrl-C stops')) return { base, output: () => output, stop };
+      if ((await fetch(`${base}/health`)).status === 200 && output.includes('Ctrl-C stops'))
+        return { base, output: () => output, stop };
     } catch {
       // not up yet
     }

@@ -89,7 +89,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     // The provider signs in only the directory's people. A JWT for anyone else (a service
     // account, someone unknown) is what another identity provider might issue: made with
     // this provider's key, so that the API's own refusal is what is tested.
-    if ((await service.runtime.directory.getPrincipal(userId))?.type !== 'USER') return craftJwt(userId, { issuer: service.issuer });
+    if ((await service.runtime.directory.getPrincipal(userId))?.type !== 'USER')
+      return craftJwt(userId, { issuer: service.issuer });
     return devAccessToken(service.issuer, userId);
   };
   const jwt = (userId: string) => {
@@ -118,7 +119,11 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
         body = JSON.stringify(options.body);
         headers['Content-Type'] ??= 'application/json';
       }
-      const response = await fetch(`${service.url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const response = await fetch(`${service.url}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
       const text = await response.text();
       let parsed: unknown = undefined;
       try {
@@ -126,14 +131,21 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       } catch {
         parsed = undefined;
       }
-      assertContract(method, path, { status: response.status, contentType: response.headers.get('content-type'), text, body: parsed });
+      assertContract(method, path, {
+        status: response.status,
+        contentType: response.headers.get('content-type'),
+        text,
+        body: parsed,
+      });
       return { status: response.status, headers: response.headers, body: parsed, text };
     },
     async scanTable() {
       const items: Record<string, unknown>[] = [];
       let startKey: Record<string, unknown> | undefined;
       do {
-        const page = await documentClient.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, ConsistentRead: true }));
+        const page = await documentClient.send(
+          new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey, ConsistentRead: true }),
+        );
         items.push(...(page.Items ?? []));
         startKey = page.LastEvaluatedKey;
       } while (startKey);
@@ -146,5 +158,6 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   };
 }
 
-export const domainTokens = (domain: string, account: string) => `/api/v1/domains/${domain}/auth/service-accounts/${account}/tokens`;
+export const domainTokens = (domain: string, account: string) =>
+  `/api/v1/domains/${domain}/auth/service-accounts/${account}/tokens`;
 export const adminTokens = (account: string) => `/api/v1/auth/service-accounts/${account}/tokens`;

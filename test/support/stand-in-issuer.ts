@@ -64,9 +64,7 @@ export async function startStandInIssuer(count: number): Promise<StandInIssuer> 
     async sign(key, claims = {}) {
       const now = Math.floor(Date.now() / 1000);
       const standard = { iss: issuer, aud: STAND_IN_AUDIENCE, sub: STAND_IN_SUBJECT, iat: now, exp: now + 300 };
-      return new SignJWT({ ...standard, jti: randomUUID(), ...claims })
-        .setProtectedHeader({ alg: 'RS256' })
-        .sign(key);
+      return new SignJWT({ ...standard, jti: randomUUID(), ...claims }).setProtectedHeader({ alg: 'RS256' }).sign(key);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -16,25 +16,47 @@ describe('token shape', () => {
 
   it('names the first rule a string breaks', () => {
     const token = mintToken().token;
-    expect(tokenShape(`ghp_${token.slice(4)}`)).toMatchObject({ wellFormed: false, problem: `does not start with ${TOKEN_PREFIX}` });
-    expect(tokenShape(token.slice(0, -1))).toMatchObject({ wellFormed: false, problem: `is ${TOKEN_LENGTH - 1} characters long, not ${TOKEN_LENGTH}` });
-    expect(tokenShape(`${token.slice(0, 20)}-${token.slice(21)}`)).toMatchObject({ wellFormed: false, problem: expect.stringMatching(/characters other than/) });
-    expect(tokenShape(`${token.slice(0, 30)}${token[30] === 'a' ? 'b' : 'a'}${token.slice(31)}`)).toMatchObject({ wellFormed: false, problem: expect.stringMatching(/checksum/) });
+    expect(tokenShape(`ghp_${token.slice(4)}`)).toMatchObject({
+      wellFormed: false,
+      problem: `does not start with ${TOKEN_PREFIX}`,
+    });
+    expect(tokenShape(token.slice(0, -1))).toMatchObject({
+      wellFormed: false,
+      problem: `is ${TOKEN_LENGTH - 1} characters long, not ${TOKEN_LENGTH}`,
+    });
+    expect(tokenShape(`${token.slice(0, 20)}-${token.slice(21)}`)).toMatchObject({
+      wellFormed: false,
+      problem: expect.stringMatching(/characters other than/),
+    });
+    expect(tokenShape(`${token.slice(0, 30)}${token[30] === 'a' ? 'b' : 'a'}${token.slice(31)}`)).toMatchObject({
+      wellFormed: false,
+      problem: expect.stringMatching(/checksum/),
+    });
   });
 
   it('refuses any single-character change to a token', () => {
     const token = mintToken().token;
     fc.assert(
-      fc.property(fc.nat(TOKEN_LENGTH - 1), fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-'), (at, char) => {
-        fc.pre(token[at] !== char);
-        expect(tokenShape(`${token.slice(0, at)}${char}${token.slice(at + 1)}`).wellFormed).toBe(false);
-      }),
+      fc.property(
+        fc.nat(TOKEN_LENGTH - 1),
+        fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-'),
+        (at, char) => {
+          fc.pre(token[at] !== char);
+          expect(tokenShape(`${token.slice(0, at)}${char}${token.slice(at + 1)}`).wellFormed).toBe(false);
+        },
+      ),
     );
   });
 });
 
 describe('npm run -s check-token', () => {
-  const run = (args: string[], input?: string) => spawnSync('npm', ['run', '-s', 'check-token', '--', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', input, timeout: 60_000 });
+  const run = (args: string[], input?: string) =>
+    spawnSync('npm', ['run', '-s', 'check-token', '--', ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      input,
+      timeout: 60_000,
+    });
 
   it('says a well-formed token is one, from an argument or standard input, without a database', () => {
     const minted = mintToken();

@@ -8,13 +8,37 @@ import { hrefOf, parseRoute, type Route } from '../../console/src/router.js';
 
 describe('console addresses', () => {
   it('reads the stable addresses of the issue', () => {
-    expect(parseRoute('#/domains/finance/members/sa-etl')).toStrictEqual({ page: 'account', scope: 'domain', domain: 'finance', userId: 'sa-etl', tab: 'details' });
-    expect(parseRoute('#/domains/finance/members/sa-etl/tokens')).toStrictEqual({ page: 'account', scope: 'domain', domain: 'finance', userId: 'sa-etl', tab: 'tokens' });
-    expect(parseRoute('#/admin/users/sa-etl')).toStrictEqual({ page: 'account', scope: 'admin', userId: 'sa-etl', tab: 'details' });
+    expect(parseRoute('#/domains/finance/members/sa-etl')).toStrictEqual({
+      page: 'account',
+      scope: 'domain',
+      domain: 'finance',
+      userId: 'sa-etl',
+      tab: 'details',
+    });
+    expect(parseRoute('#/domains/finance/members/sa-etl/tokens')).toStrictEqual({
+      page: 'account',
+      scope: 'domain',
+      domain: 'finance',
+      userId: 'sa-etl',
+      tab: 'tokens',
+    });
+    expect(parseRoute('#/admin/users/sa-etl')).toStrictEqual({
+      page: 'account',
+      scope: 'admin',
+      userId: 'sa-etl',
+      tab: 'details',
+    });
     expect(parseRoute('#/admin/users')).toStrictEqual({ page: 'users' });
     expect(parseRoute('#/domains/finance/members')).toStrictEqual({ page: 'members', domain: 'finance' });
-    for (const home of ['', '#', '#/', '#/domains', '#/domains/']) expect(parseRoute(home)).toStrictEqual({ page: 'members' });
-    for (const unknown of ['#/nowhere', '#/admin/users/a/b/c', '#/domains/finance/members/x/y', '#/domains/%E0%A4%A/members']) expect(parseRoute(unknown)).toStrictEqual({ page: 'not-found' });
+    for (const home of ['', '#', '#/', '#/domains', '#/domains/'])
+      expect(parseRoute(home)).toStrictEqual({ page: 'members' });
+    for (const unknown of [
+      '#/nowhere',
+      '#/admin/users/a/b/c',
+      '#/domains/finance/members/x/y',
+      '#/domains/%E0%A4%A/members',
+    ])
+      expect(parseRoute(unknown)).toStrictEqual({ page: 'not-found' });
   });
 
   it('writes every route back to an address that reads as the same route, whatever the ids', () => {
@@ -22,8 +46,19 @@ describe('console addresses', () => {
     const route: fc.Arbitrary<Route> = fc.oneof(
       fc.record({ page: fc.constant('members' as const), domain: id }),
       fc.constant({ page: 'users' as const }),
-      fc.record({ page: fc.constant('account' as const), scope: fc.constant('domain' as const), domain: id, userId: id, tab: fc.constantFrom('details' as const, 'tokens' as const) }),
-      fc.record({ page: fc.constant('account' as const), scope: fc.constant('admin' as const), userId: id, tab: fc.constantFrom('details' as const, 'tokens' as const) }),
+      fc.record({
+        page: fc.constant('account' as const),
+        scope: fc.constant('domain' as const),
+        domain: id,
+        userId: id,
+        tab: fc.constantFrom('details' as const, 'tokens' as const),
+      }),
+      fc.record({
+        page: fc.constant('account' as const),
+        scope: fc.constant('admin' as const),
+        userId: id,
+        tab: fc.constantFrom('details' as const, 'tokens' as const),
+      }),
     );
     fc.assert(fc.property(route, (value) => expect(parseRoute(hrefOf(value))).toStrictEqual({ ...value })));
   });
@@ -47,10 +82,21 @@ describe('console wording', () => {
 });
 
 describe('API errors in words', () => {
-  const problem = (code: string, detail: string, extra: object = {}) => ({ type: `urn:x:${code}`, title: code, status: 400, code, detail, ...extra });
+  const problem = (code: string, detail: string, extra: object = {}) => ({
+    type: `urn:x:${code}`,
+    title: code,
+    status: 400,
+    code,
+    detail,
+    ...extra,
+  });
 
   it('gives the same-group refusal its exact message, and says to ask an admin for one of the account’s groups', () => {
-    const error = new ApiError(403, problem('NOT_SAME_GROUP', 'You must be in the same group as this service account to view and manage tokens'), undefined);
+    const error = new ApiError(
+      403,
+      problem('NOT_SAME_GROUP', 'You must be in the same group as this service account to view and manage tokens'),
+      undefined,
+    );
     expect(describeError(error, { accountGroups: ['data-eng', 'platform'] })).toStrictEqual({
       text: 'You must be in the same group as this service account to view and manage tokens',
       hint: 'Ask an admin to add you to one of the account’s groups: data-eng, platform.',
@@ -69,13 +115,27 @@ describe('API errors in words', () => {
   });
 
   it('names invalid fields as the form labels them, and says what else went wrong plainly', () => {
-    const invalid = problem('VALIDATION_FAILED', 'The request has invalid fields; see errors.', { errors: [{ field: 'maxRps', message: 'must be an integer from 1 to 10000, or null' }] });
+    const invalid = problem('VALIDATION_FAILED', 'The request has invalid fields; see errors.', {
+      errors: [{ field: 'maxRps', message: 'must be an integer from 1 to 10000, or null' }],
+    });
     expect(fieldMessages(invalid)).toStrictEqual({ maxRps: 'Max RPS must be an integer from 1 to 10000, or null' });
-    expect(describeError(new ApiError(400, invalid, undefined)).text).toBe('Max RPS must be an integer from 1 to 10000, or null');
+    expect(describeError(new ApiError(400, invalid, undefined)).text).toBe(
+      'Max RPS must be an integer from 1 to 10000, or null',
+    );
     expect(describeError(new ApiError(0, undefined, undefined)).text).toBe('The API could not be reached.');
     expect(describeError(new ApiError(401, problem('UNAUTHORIZED', 'x'), undefined)).hint).toBe('Sign in again.');
-    expect(describeError(new ApiError(500, problem('INTERNAL_ERROR', 'x', { requestId: 'r-1' }), undefined)).hint).toBe('Quote request id r-1 when you report it.');
-    expect(describeError(new ApiError(409, problem('TOKEN_NAME_TAKEN', 'This service account already has a token with that name.'), undefined)).text).toBe('This service account already has a token with that name.');
+    expect(describeError(new ApiError(500, problem('INTERNAL_ERROR', 'x', { requestId: 'r-1' }), undefined)).hint).toBe(
+      'Quote request id r-1 when you report it.',
+    );
+    expect(
+      describeError(
+        new ApiError(
+          409,
+          problem('TOKEN_NAME_TAKEN', 'This service account already has a token with that name.'),
+          undefined,
+        ),
+      ).text,
+    ).toBe('This service account already has a token with that name.');
     expect(describeError(new Error('boom')).text).toBe('Something went wrong in the console.');
   });
 });

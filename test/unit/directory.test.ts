@@ -28,7 +28,9 @@ const base = {
     { id: 'sa-etl', type: 'SERVICE_ACCOUNT', domains: ['finance'], groups: ['data-eng'] },
     { id: 'root', type: 'USER', adminRoles: ['ADMIN'], groups: ['platform'] },
   ],
-  roles: [{ domain: 'finance', name: 'token-managers', permissions: ['access_token.manage'], users: ['alice'], groups: [] }],
+  roles: [
+    { domain: 'finance', name: 'token-managers', permissions: ['access_token.manage'], users: ['alice'], groups: [] },
+  ],
   bundles: [{ domain: 'marketing', permissions: ['MANAGE_ACCESS_TOKEN'], users: [], groups: ['mkt-admins'] }],
 };
 
@@ -36,11 +38,19 @@ describe('directory file', () => {
   it('accepts the example of the design, optional lists defaulting to empty', () => {
     const directory = parseDirectory(base);
     checkDirectory(directory);
-    expect(directory.users[2]).toStrictEqual({ id: 'root', type: 'USER', domains: [], groups: ['platform'], adminRoles: ['ADMIN'] });
+    expect(directory.users[2]).toStrictEqual({
+      id: 'root',
+      type: 'USER',
+      domains: [],
+      groups: ['platform'],
+      adminRoles: ['ADMIN'],
+    });
   });
 
   it('names unknown fields with the path of their entry', () => {
-    const problems = problemsOf(() => parseDirectory({ ...base, users: [...base.users, { id: 'x', type: 'USER', team: 'a' }], extra: 1 }));
+    const problems = problemsOf(() =>
+      parseDirectory({ ...base, users: [...base.users, { id: 'x', type: 'USER', team: 'a' }], extra: 1 }),
+    );
     // problems.join('\n')
     expect(problems.some((p) => p.startsWith('users[3]') && p.includes('"team"'))).toBeTruthy();
     // problems.join('\n')
@@ -92,7 +102,12 @@ describe('directory file', () => {
 
   it('upserts by id: same ids replaced, others kept', () => {
     const stored = parseDirectory(base);
-    const update = parseDirectory({ users: [{ id: 'alice', type: 'USER', groups: ['new-group'] }, { id: 'zed', type: 'USER' }] });
+    const update = parseDirectory({
+      users: [
+        { id: 'alice', type: 'USER', groups: ['new-group'] },
+        { id: 'zed', type: 'USER' },
+      ],
+    });
     const merged = mergeDirectories(stored, update);
     expect(merged.users.map((u) => u.id)).toStrictEqual(['alice', 'sa-etl', 'root', 'zed']);
     expect(merged.users[0]!.groups).toStrictEqual(['new-group']);
@@ -102,7 +117,10 @@ describe('directory file', () => {
   it('takes a domain’s grants from the file whenever the file mentions the domain: a grant left out is gone', () => {
     const stored = parseDirectory({
       ...base,
-      roles: [...base.roles, { domain: 'finance', name: 'old-role', permissions: ['access_token.manage'], users: ['root'] }],
+      roles: [
+        ...base.roles,
+        { domain: 'finance', name: 'old-role', permissions: ['access_token.manage'], users: ['root'] },
+      ],
       bundles: [{ domain: 'marketing', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['alice', 'root'], groups: [] }],
     });
     // The marketing bundle loses a user; finance is mentioned (declared) with one role left.
@@ -125,7 +143,12 @@ describe('directory file', () => {
   });
 
   it('gives a bundle a stable identity by name, refuses a name twice in a domain, and still reads unnamed bundles', () => {
-    const named = parseDirectory({ ...base, bundles: [{ domain: 'marketing', name: 'token-admins', permissions: ['MANAGE_ACCESS_TOKEN'], groups: ['mkt-admins'] }] });
+    const named = parseDirectory({
+      ...base,
+      bundles: [
+        { domain: 'marketing', name: 'token-admins', permissions: ['MANAGE_ACCESS_TOKEN'], groups: ['mkt-admins'] },
+      ],
+    });
     checkDirectory(named);
     expect(named.bundles[0]!.name).toBe('token-admins');
     const twice = parseDirectory({
@@ -135,7 +158,9 @@ describe('directory file', () => {
         { domain: 'marketing', name: 'same', permissions: ['VIEW_REPORTS'] },
       ],
     });
-    expect(problemsOf(() => checkDirectory(twice))).toStrictEqual(['bundles[1]: duplicate bundle (same domain, and same name or, unnamed, same content) (first at bundles[0])']);
+    expect(problemsOf(() => checkDirectory(twice))).toStrictEqual([
+      'bundles[1]: duplicate bundle (same domain, and same name or, unnamed, same content) (first at bundles[0])',
+    ]);
     checkDirectory(parseDirectory(base));
   });
 });
@@ -157,7 +182,12 @@ describe('who may manage tokens', () => {
     roles: [
       { domain: 'roles', name: 'managers', permissions: ['access_token.manage'], users: ['direct'], groups: ['g'] },
       { domain: 'roles', name: 'readers', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['wrong-permission'] },
-      { domain: 'bundles', name: 'role-in-bundle-domain', permissions: ['access_token.manage'], users: ['wrong-model'] },
+      {
+        domain: 'bundles',
+        name: 'role-in-bundle-domain',
+        permissions: ['access_token.manage'],
+        users: ['wrong-model'],
+      },
     ],
     bundles: [
       { domain: 'bundles', permissions: ['MANAGE_ACCESS_TOKEN'], users: ['bundle-user'], groups: ['h'] },

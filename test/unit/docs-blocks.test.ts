@@ -12,7 +12,11 @@ import { DOC_BLOCKS, generatedDocs, routesBlock } from '../../scripts/docs.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** GitHub's anchor for a heading: lower case, spaces to hyphens, most punctuation dropped. */
-const anchor = (heading: string) => heading.toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-');
+const anchor = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replaceAll(' ', '-');
 
 describe('generated docs', () => {
   it('are current: every block is what the route table and the alarm catalog generate', () => {

@@ -35,7 +35,10 @@ function event(n: number): TokenEvent {
   };
 }
 
-const insert = (item: Record<string, unknown>) => ({ eventName: 'INSERT', dynamodb: { NewImage: marshall(item, { removeUndefinedValues: true }) as never } });
+const insert = (item: Record<string, unknown>) => ({
+  eventName: 'INSERT',
+  dynamodb: { NewImage: marshall(item, { removeUndefinedValues: true }) as never },
+});
 
 describe('the forwarder', () => {
   it('takes only new event items from a stream batch: no token writes, no removals, no modifications', () => {
@@ -53,11 +56,18 @@ describe('the forwarder', () => {
   it('publishes to the bus in batches of ten, with the source and the event type as detail-type', async () => {
     eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
     const publisher = new EventBridgePublisher(new EventBridgeClient({ region: 'eu-west-1' }), 'audit-bus');
-    const forwarded = await forwardRecords(Array.from({ length: 23 }, (_, i) => insert(eventItem(event(i), 400))), publisher);
+    const forwarded = await forwardRecords(
+      Array.from({ length: 23 }, (_, i) => insert(eventItem(event(i), 400))),
+      publisher,
+    );
     expect(forwarded).toBe(23);
     const calls = eventbridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries!);
     expect(calls.map((entries) => entries.length)).toStrictEqual([10, 10, 3]);
-    expect(calls[0]![0]).toMatchObject({ EventBusName: 'audit-bus', Source: EVENT_SOURCE, DetailType: 'token.updated' });
+    expect(calls[0]![0]).toMatchObject({
+      EventBusName: 'audit-bus',
+      Source: EVENT_SOURCE,
+      DetailType: 'token.updated',
+    });
     expect(JSON.parse(calls[0]![0]!.Detail!)).toStrictEqual(event(0));
   });
 
@@ -68,7 +78,9 @@ describe('the forwarder', () => {
       .resolvesOnce({ FailedEntryCount: 0, Entries: [{ EventId: 'b' }] });
     const publisher = new EventBridgePublisher(new EventBridgeClient({ region: 'eu-west-1' }), 'audit-bus');
     await publisher.publish([event(1), event(2)]);
-    const sent = eventbridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries!.map((entry) => JSON.parse(entry.Detail!).tokenName));
+    const sent = eventbridge
+      .commandCalls(PutEventsCommand)
+      .map((call) => call.args[0].input.Entries!.map((entry) => JSON.parse(entry.Detail!).tokenName));
     expect(sent).toStrictEqual([['t1', 't2'], ['t2']]);
 
     eventbridge.reset();

@@ -8,9 +8,23 @@ import { mintToken } from '../../shared/token-format.js';
 
 /** The report's use case against a store whose answers the test sets: lost races, batching. */
 
-const origin = { actor: { userId: 'github-secret-scanning', authenticatedBy: 'SYSTEM' as const }, requestId: null, sourceIp: null, userAgent: null };
+const origin = {
+  actor: { userId: 'github-secret-scanning', authenticatedBy: 'SYSTEM' as const },
+  requestId: null,
+  sourceIp: null,
+  userAgent: null,
+};
 const minted = mintToken();
-const credential: TokenCredential = { lookupId: minted.lookupId, serviceAccountId: 'sa', name: 'ci', secretHash: minted.secretHash, status: 'ACTIVE', maxRps: null, expiresAt: null, lastUsedAt: null };
+const credential: TokenCredential = {
+  lookupId: minted.lookupId,
+  serviceAccountId: 'sa',
+  name: 'ci',
+  secretHash: minted.secretHash,
+  status: 'ACTIVE',
+  maxRps: null,
+  expiresAt: null,
+  lastUsedAt: null,
+};
 
 function store(suspensions: boolean[]) {
   const reads: string[][] = [];
@@ -27,14 +41,19 @@ function store(suspensions: boolean[]) {
   };
   return { exposures, reads, events };
 }
-const report = (...tokens: string[]) => tokens.map((token) => ({ token, type: 't', url: 'https://github.com/o/r', source: 'commit' }));
+const report = (...tokens: string[]) =>
+  tokens.map((token) => ({ token, type: 't', url: 'https://github.com/o/r', source: 'commit' }));
 const deps = (exposures: TokenExposures) => ({ exposures, clock: () => new Date('2027-01-01T00:00:00Z'), ids });
 
 describe('handling a report', () => {
   it('reads every well-formed string’s credential in one batch, each lookup id once', async () => {
     const { exposures, reads } = store([true]);
     const others = Array.from({ length: 250 }, () => mintToken().token);
-    const result = await handleReports(deps(exposures), report(minted.token, ...others, minted.token, 'not-ours'), origin);
+    const result = await handleReports(
+      deps(exposures),
+      report(minted.token, ...others, minted.token, 'not-ours'),
+      origin,
+    );
     expect(reads).toHaveLength(1);
     expect(new Set(reads[0]).size).toBe(reads[0]!.length);
     expect(reads[0]).toHaveLength(251);

@@ -46,21 +46,29 @@ describe('federation glob patterns', () => {
 
   it('match exactly what the equivalent regular expression matches', () => {
     fc.assert(
-      fc.property(fc.string({ unit: patternChar, maxLength: 12 }), fc.string({ unit: valueChar, maxLength: 14 }), (pattern, value) => {
-        expect(compileGlob(pattern).matches(value)).toBe(reference(pattern).test(value));
-      }),
+      fc.property(
+        fc.string({ unit: patternChar, maxLength: 12 }),
+        fc.string({ unit: valueChar, maxLength: 14 }),
+        (pattern, value) => {
+          expect(compileGlob(pattern).matches(value)).toBe(reference(pattern).test(value));
+        },
+      ),
       { seed: SEED, numRuns: 5000 },
     );
   });
 
   it('match themselves when they have no wildcard, and nothing else', () => {
     fc.assert(
-      fc.property(fc.string({ unit: valueChar, maxLength: 20 }), fc.string({ unit: valueChar, maxLength: 20 }), (pattern, value) => {
-        const glob = compileGlob(pattern);
-        expect(glob.wildcard).toBe(false);
-        expect(glob.matches(pattern)).toBe(true);
-        expect(glob.matches(value)).toBe(value === pattern);
-      }),
+      fc.property(
+        fc.string({ unit: valueChar, maxLength: 20 }),
+        fc.string({ unit: valueChar, maxLength: 20 }),
+        (pattern, value) => {
+          const glob = compileGlob(pattern);
+          expect(glob.wildcard).toBe(false);
+          expect(glob.matches(pattern)).toBe(true);
+          expect(glob.matches(value)).toBe(value === pattern);
+        },
+      ),
       { seed: SEED, numRuns: 1000 },
     );
   });
@@ -69,11 +77,22 @@ describe('federation glob patterns', () => {
     const filler = fc.string({ unit: fc.constantFrom('x', 'y', '/'), maxLength: 5 });
     const deepFiller = fc.string({ unit: fc.constantFrom('x', ':', '/'), maxLength: 5 });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.string({ unit: valueChar, maxLength: 4 }), fc.constantFrom('', '*', '**')), { maxLength: 6 }), fc.array(fc.tuple(filler, deepFiller), { minLength: 6, maxLength: 6 }), (pieces, fills) => {
-        const pattern = pieces.map(([text, wildcard]) => `${text}${wildcard}`).join('');
-        const value = pieces.map(([text, wildcard], i) => `${text}${wildcard === '*' ? fills[i]![0] : wildcard === '**' ? fills[i]![1] : ''}`).join('');
-        expect(compileGlob(pattern).matches(value)).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.string({ unit: valueChar, maxLength: 4 }), fc.constantFrom('', '*', '**')), {
+          maxLength: 6,
+        }),
+        fc.array(fc.tuple(filler, deepFiller), { minLength: 6, maxLength: 6 }),
+        (pieces, fills) => {
+          const pattern = pieces.map(([text, wildcard]) => `${text}${wildcard}`).join('');
+          const value = pieces
+            .map(
+              ([text, wildcard], i) =>
+                `${text}${wildcard === '*' ? fills[i]![0] : wildcard === '**' ? fills[i]![1] : ''}`,
+            )
+            .join('');
+          expect(compileGlob(pattern).matches(value)).toBe(true);
+        },
+      ),
       { seed: SEED, numRuns: 2000 },
     );
   });

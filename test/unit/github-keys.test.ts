@@ -3,19 +3,31 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { GitHubSigningKeys, KeysUnavailableError } from '../../shared/scanning/github-keys.js';
 import { signatureValid } from '../../shared/scanning/signature.js';
 
-const pem = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) => String(key.export({ type: 'spki', format: 'pem' }));
+const pem = (key: ReturnType<typeof generateKeyPairSync>['publicKey']) =>
+  String(key.export({ type: 'spki', format: 'pem' }));
 const first = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const second = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
 /** A stand-in for GitHub's key list whose answers and clock the test sets. */
 function published() {
-  const state = { keys: [{ key_identifier: 'one', key: pem(first.publicKey), is_current: true }] as unknown[], fail: false, fetches: 0, now: 0 };
+  const state = {
+    keys: [{ key_identifier: 'one', key: pem(first.publicKey), is_current: true }] as unknown[],
+    fail: false,
+    fetches: 0,
+    now: 0,
+  };
   const fetch = (async () => {
     state.fetches += 1;
     if (state.fail) throw new Error('connect ECONNREFUSED');
     return new Response(JSON.stringify({ public_keys: state.keys }), { status: 200 });
   }) as typeof globalThis.fetch;
-  const keys = new GitHubSigningKeys({ url: 'https://keys.invalid/', fetch, now: () => state.now, cacheSeconds: 1800, cooldownSeconds: 60 });
+  const keys = new GitHubSigningKeys({
+    url: 'https://keys.invalid/',
+    fetch,
+    now: () => state.now,
+    cacheSeconds: 1800,
+    cooldownSeconds: 60,
+  });
   return { state, keys };
 }
 
@@ -68,7 +80,10 @@ describe('GitHub signing keys', () => {
   });
 
   it('refuse a list answered with an error status', async () => {
-    const keys = new GitHubSigningKeys({ url: 'https://keys.invalid/', fetch: (async () => new Response('rate limited', { status: 403 })) as typeof fetch });
+    const keys = new GitHubSigningKeys({
+      url: 'https://keys.invalid/',
+      fetch: (async () => new Response('rate limited', { status: 403 })) as typeof fetch,
+    });
     const error = await keys.key('one').catch((thrown: Error) => thrown);
     expect(error).toBeInstanceOf(KeysUnavailableError);
     expect(String((error as Error).cause)).toMatch(/HTTP 403/);
@@ -89,7 +104,13 @@ describe('signatures', () => {
     expect(signatureValid(body, 'not base64!', first.publicKey)).toBe(false);
     expect(signatureValid(body, Buffer.from('junk').toString('base64'), first.publicKey)).toBe(false);
     const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
-    expect(signatureValid(body, sign('sha256', body, { key: p384.privateKey, dsaEncoding: 'der' }).toString('base64'), p384.publicKey)).toBe(false);
+    expect(
+      signatureValid(
+        body,
+        sign('sha256', body, { key: p384.privateKey, dsaEncoding: 'der' }).toString('base64'),
+        p384.publicKey,
+      ),
+    ).toBe(false);
     const ed = generateKeyPairSync('ed25519');
     expect(signatureValid(body, signature, ed.publicKey)).toBe(false);
   });

@@ -18,7 +18,10 @@ let dns: string[] = ['127.0.0.1'];
 const lookups: string[] = [];
 const lookup = ((hostname: string, _options: unknown, callback: (error: null, addresses: LookupAddress[]) => void) => {
   lookups.push(hostname);
-  callback(null, dns.map((address) => ({ address, family: isIP(address) })));
+  callback(
+    null,
+    dns.map((address) => ({ address, family: isIP(address) })),
+  );
 }) as unknown as typeof dnsLookup;
 
 const DISCOVERY = '/.well-known/openid-configuration';
@@ -43,7 +46,10 @@ async function verify(issuer: string, options: Partial<IssuerKeyOptions> = {}, j
 
 /** The reason an issuer's keys could not be read. */
 async function unavailable(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(IssuerUnavailableError);
   return (error as Error).message;
 }
@@ -59,7 +65,11 @@ describe('the address of an issuer', () => {
     expect(lookups.length).toBeGreaterThan(0);
     const served = ci.requests.length;
     const moved = [
-      ['169.254.169.254'], ['10.0.0.1'], ['fd00:ec2::254'], ['::ffff:a9fe:a9fe'], ['127.0.0.1', '10.0.0.9'],
+      ['169.254.169.254'],
+      ['10.0.0.1'],
+      ['fd00:ec2::254'],
+      ['::ffff:a9fe:a9fe'],
+      ['127.0.0.1', '10.0.0.9'],
     ];
     for (const answer of moved) {
       dns = answer;

@@ -35,12 +35,15 @@ describe('Lambda init', () => {
     expect(initEntry('authorizer', LAMBDA)).toMatchObject({ status: 0 });
   });
 
-  it.each(['authorizer', 'list-domain-tokens'])('fails the init of %s, naming the variable, when a setting is missing', (entry) => {
-    const { TABLE_NAME: _missing, ...rest } = LAMBDA;
-    const run = initEntry(entry, rest);
-    expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/Missing required environment variable TABLE_NAME/);
-  });
+  it.each(['authorizer', 'list-domain-tokens'])(
+    'fails the init of %s, naming the variable, when a setting is missing',
+    (entry) => {
+      const { TABLE_NAME: _missing, ...rest } = LAMBDA;
+      const run = initEntry(entry, rest);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/Missing required environment variable TABLE_NAME/);
+    },
+  );
 
   it('fails the init on a malformed setting, naming it', () => {
     const run = initEntry('authorizer', { ...LAMBDA, TOKEN_LIMIT_PER_ACCOUNT: 'fifty' });
@@ -50,14 +53,22 @@ describe('Lambda init', () => {
 
   it('defaults nothing inside Lambda that could point at the wrong place, and everything outside it', () => {
     expect(() => readConfig({ AWS_LAMBDA_FUNCTION_NAME: 'f' })).toThrow(/TABLE_NAME/);
-    expect(readConfig({})).toMatchObject({ tableName: 'service-account-tokens', dynamodbEndpoint: undefined, metrics: false });
-    expect(() => readConfig({ REST_API_ID: 'abc' })).toThrow(/Set all of REST_API_ID, API_STAGE or none; missing API_STAGE/);
+    expect(readConfig({})).toMatchObject({
+      tableName: 'service-account-tokens',
+      dynamodbEndpoint: undefined,
+      metrics: false,
+    });
+    expect(() => readConfig({ REST_API_ID: 'abc' })).toThrow(
+      /Set all of REST_API_ID, API_STAGE or none; missing API_STAGE/,
+    );
   });
 
   it('leaves unused-token suspension off unless SUSPEND_UNUSED_AFTER_DAYS is a positive number of days', () => {
     expect(readConfig({}).lifecycle.suspendUnusedAfterDays).toBeUndefined();
     expect(readConfig({ SUSPEND_UNUSED_AFTER_DAYS: '0' }).lifecycle.suspendUnusedAfterDays).toBeUndefined();
     expect(readConfig({ SUSPEND_UNUSED_AFTER_DAYS: '90' }).lifecycle.suspendUnusedAfterDays).toBe(90);
-    expect(() => readConfig({ SUSPEND_UNUSED_AFTER_DAYS: '-1' })).toThrow(/SUSPEND_UNUSED_AFTER_DAYS must be an integer from 0 to 3650/);
+    expect(() => readConfig({ SUSPEND_UNUSED_AFTER_DAYS: '-1' })).toThrow(
+      /SUSPEND_UNUSED_AFTER_DAYS must be an integer from 0 to 3650/,
+    );
   });
 });

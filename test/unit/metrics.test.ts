@@ -11,16 +11,28 @@ describe('metrics', () => {
     const { metrics } = createObservability({ logLevel: 'SILENT', metrics: true });
     const lines: string[] = [];
     // Powertools writes through a console of its own, on stdout.
-    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => lines.push(String(chunk)) > 0);
+    const spy = jest
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: unknown) => lines.push(String(chunk)) > 0);
     try {
       metrics.addMetric('UsagePlans', MetricUnit.Count, 12);
       metrics.publishStoredMetrics();
     } finally {
       spy.mockRestore();
     }
-    const emf = lines.flatMap((line) => line.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line)).find((entry) => entry._aws);
+    const emf = lines
+      .flatMap((line) => line.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line))
+      .find((entry) => entry._aws);
     if (!emf) throw new Error(`no EMF line among ${JSON.stringify(lines)}`);
-    expect(emf._aws.CloudWatchMetrics).toStrictEqual([{ Namespace: 'ServiceAccountTokens', Dimensions: [['service']], Metrics: [{ Name: 'UsagePlans', Unit: 'Count' }] }]);
+    expect(emf._aws.CloudWatchMetrics).toStrictEqual([
+      {
+        Namespace: 'ServiceAccountTokens',
+        Dimensions: [['service']],
+        Metrics: [{ Name: 'UsagePlans', Unit: 'Count' }],
+      },
+    ]);
     expect(emf).toMatchObject({ service: 'service-account-tokens', UsagePlans: 12 });
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { hashSecret, mintToken, parseToken, secretMatches, TOKEN_LENGTH, TOKEN_PREFIX } from '../../shared/token-format.js';
+import {
+  hashSecret,
+  mintToken,
+  parseToken,
+  secretMatches,
+  TOKEN_LENGTH,
+  TOKEN_PREFIX,
+} from '../../shared/token-format.js';
 
 describe('token format', () => {
   it('mints recognisable tokens with a lookup id, a 256-bit secret and a checksum', () => {
@@ -41,22 +48,39 @@ describe('token format', () => {
   it('rejects any single-character change through the checksum, without a lookup', () => {
     const { token } = mintToken();
     fc.assert(
-      fc.property(fc.integer({ min: TOKEN_PREFIX.length, max: TOKEN_LENGTH - 1 }), fc.constantFrom(...'0123456789abcXYZ'), (index, char) => {
-        fc.pre(token[index] !== char);
-        const typo = token.slice(0, index) + char + token.slice(index + 1);
-        expect(parseToken(typo)).toBe(undefined);
-      }),
+      fc.property(
+        fc.integer({ min: TOKEN_PREFIX.length, max: TOKEN_LENGTH - 1 }),
+        fc.constantFrom(...'0123456789abcXYZ'),
+        (index, char) => {
+          fc.pre(token[index] !== char);
+          const typo = token.slice(0, index) + char + token.slice(index + 1);
+          expect(parseToken(typo)).toBe(undefined);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('rejects arbitrary strings, wrong prefixes and wrong lengths', () => {
     const { token } = mintToken();
-    for (const bad of ['', TOKEN_PREFIX, token.slice(1), `${token}x`, token.replace('iomsat_', 'iomsa_x'), token.toUpperCase(), ` ${token}`]) {
+    for (const bad of [
+      '',
+      TOKEN_PREFIX,
+      token.slice(1),
+      `${token}x`,
+      token.replace('iomsat_', 'iomsa_x'),
+      token.toUpperCase(),
+      ` ${token}`,
+    ]) {
       // bad
       expect(parseToken(bad)).toBe(undefined);
     }
-    fc.assert(fc.property(fc.string({ maxLength: 120 }), (value) => parseToken(value) === undefined || value.startsWith(TOKEN_PREFIX)));
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 120 }),
+        (value) => parseToken(value) === undefined || value.startsWith(TOKEN_PREFIX),
+      ),
+    );
   });
 
   it('compares secrets against the stored hash', () => {

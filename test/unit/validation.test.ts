@@ -16,7 +16,10 @@ const nameChar = fc.constantFrom(...'ABCXYZabcxyz0189._-');
 describe('request validation', () => {
   it('accepts every name of 1 to 64 allowed characters', () => {
     fc.assert(
-      fc.property(fc.string({ unit: nameChar, minLength: 1, maxLength: 64 }), (name) => createTokenBody.safeParse({ name }).success),
+      fc.property(
+        fc.string({ unit: nameChar, minLength: 1, maxLength: 64 }),
+        (name) => createTokenBody.safeParse({ name }).success,
+      ),
       { seed: SEED, numRuns: 500 },
     );
   });
@@ -37,7 +40,8 @@ describe('request validation', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null)), (maxRps) => {
         const ok = createTokenBody.safeParse({ name: 'n', maxRps }).success;
-        const expected = maxRps === null || (Number.isInteger(maxRps) && (maxRps as number) >= 1 && (maxRps as number) <= 10_000);
+        const expected =
+          maxRps === null || (Number.isInteger(maxRps) && (maxRps as number) >= 1 && (maxRps as number) <= 10_000);
         // String(maxRps)
         expect(ok).toBe(expected);
       }),
@@ -49,7 +53,9 @@ describe('request validation', () => {
     const body = JSON.parse('{"name":"n","__proto__":{"admin":true},"constructor":1,"extra":2}');
     const result = createTokenBody.safeParse(body);
     expect(result.success).toBe(false);
-    const fields = fieldErrors(result.error!).map((e) => e.field).sort();
+    const fields = fieldErrors(result.error!)
+      .map((e) => e.field)
+      .sort();
     expect(fields).toStrictEqual(['__proto__', 'constructor', 'extra']);
     expect(({} as Record<string, unknown>).admin).toBe(undefined);
   });
@@ -64,7 +70,8 @@ describe('request validation', () => {
   it('reads limit as 1 to 100', () => {
     expect(listTokensQuery.parse({ limit: '1' }).limit).toBe(1);
     expect(listTokensQuery.parse({ limit: '100' }).limit).toBe(100);
-    for (const limit of ['0', '101', '-1', '1.5', 'ten', '', '0001']) expect(listTokensQuery.safeParse({ limit }).success).toBe(false) /* limit */;
+    for (const limit of ['0', '101', '-1', '1.5', 'ten', '', '0001'])
+      expect(listTokensQuery.safeParse({ limit }).success).toBe(false) /* limit */;
   });
 
   it('reads JSON bodies and refuses form bodies', () => {
@@ -72,15 +79,29 @@ describe('request validation', () => {
     expect(readJsonBody('{"a":1}', undefined)).toStrictEqual({ ok: true, value: { a: 1 } });
     expect(readJsonBody('{"a":1}', 'application/merge-patch+json')).toStrictEqual({ ok: true, value: { a: 1 } });
     expect(readJsonBody('a=1', 'application/x-www-form-urlencoded')).toStrictEqual({ ok: false, error: 'media-type' });
-    expect(readJsonBody('{', 'application/json')).toStrictEqual({ ok: false, error: { field: 'body', message: 'is not valid JSON' } });
+    expect(readJsonBody('{', 'application/json')).toStrictEqual({
+      ok: false,
+      error: { field: 'body', message: 'is not valid JSON' },
+    });
     expect(readJsonBody(null, 'application/json')).toStrictEqual({ ok: true, value: undefined });
   });
 
   it('round-trips list cursors and refuses anything else', () => {
-    fc.assert(fc.property(fc.string({ unit: nameChar, minLength: 1, maxLength: 64 }), (name) => decodeCursor(encodeCursor(name)) === name), {
-      seed: SEED,
-    });
-    for (const bad of ['', 'abc', Buffer.from('{"after":1}').toString('base64url'), Buffer.from('[]').toString('base64url')]) {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: nameChar, minLength: 1, maxLength: 64 }),
+        (name) => decodeCursor(encodeCursor(name)) === name,
+      ),
+      {
+        seed: SEED,
+      },
+    );
+    for (const bad of [
+      '',
+      'abc',
+      Buffer.from('{"after":1}').toString('base64url'),
+      Buffer.from('[]').toString('base64url'),
+    ]) {
       // bad
       expect(decodeCursor(bad)).toBe(undefined);
     }

@@ -17,17 +17,56 @@ export function tokensApi(api: Api, account: AccountScope): TokensApi {
   if (account.scope === 'domain') {
     const path = { domain: account.domain, serviceAccountId };
     return {
-      list: (cursor, limit) => answer(api.GET('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens', { params: { path, query: page(cursor, limit) } })),
-      create: (body) => answer(api.POST('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens', { params: { path }, body })),
-      update: (name, body) => answer(api.PATCH('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens/{name}', { params: { path: { ...path, name } }, body })),
-      remove: (name) => answer(api.DELETE('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens/{name}', { params: { path: { ...path, name } } })),
+      list: (cursor, limit) =>
+        answer(
+          api.GET('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens', {
+            params: { path, query: page(cursor, limit) },
+          }),
+        ),
+      create: (body) =>
+        answer(
+          api.POST('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens', {
+            params: { path },
+            body,
+          }),
+        ),
+      update: (name, body) =>
+        answer(
+          api.PATCH('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens/{name}', {
+            params: { path: { ...path, name } },
+            body,
+          }),
+        ),
+      remove: (name) =>
+        answer(
+          api.DELETE('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens/{name}', {
+            params: { path: { ...path, name } },
+          }),
+        ),
     };
   }
   const path = { serviceAccountId };
   return {
-    list: (cursor, limit) => answer(api.GET('/api/v1/auth/service-accounts/{serviceAccountId}/tokens', { params: { path, query: page(cursor, limit) } })),
-    create: (body) => answer(api.POST('/api/v1/auth/service-accounts/{serviceAccountId}/tokens', { params: { path }, body })),
-    update: (name, body) => answer(api.PATCH('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}', { params: { path: { ...path, name } }, body })),
-    remove: (name) => answer(api.DELETE('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}', { params: { path: { ...path, name } } })),
+    list: (cursor, limit) =>
+      answer(
+        api.GET('/api/v1/auth/service-accounts/{serviceAccountId}/tokens', {
+          params: { path, query: page(cursor, limit) },
+        }),
+      ),
+    create: (body) =>
+      answer(api.POST('/api/v1/auth/service-accounts/{serviceAccountId}/tokens', { params: { path }, body })),
+    update: (name, body) =>
+      answer(
+        api.PATCH('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}', {
+          params: { path: { ...path, name } },
+          body,
+        }),
+      ),
+    remove: (name) =>
+      answer(
+        api.DELETE('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}', {
+          params: { path: { ...path, name } },
+        }),
+      ),
   };
 }

@@ -39,7 +39,15 @@ export function GenerateDialog({ tokens, accountId, onClose, onCreated, fallback
   );
 }
 
-function GenerateForm({ tokens, onCancel, onCreated }: { tokens: TokensApi; onCancel: () => void; onCreated: (name: string, token: string) => void }) {
+function GenerateForm({
+  tokens,
+  onCancel,
+  onCreated,
+}: {
+  tokens: TokensApi;
+  onCancel: () => void;
+  onCreated: (name: string, token: string) => void;
+}) {
   const [name, setName] = useState('');
   const [maxRps, setMaxRps] = useState('');
   const [expires, setExpires] = useState('');
@@ -53,11 +61,16 @@ function GenerateForm({ tokens, onCancel, onCreated }: { tokens: TokensApi; onCa
     setErrors({});
     setFailure(undefined);
     try {
-      const body = { name: name.trim(), ...(maxRps.trim() ? { maxRps: Number(maxRps) } : {}), ...(expires ? { expiresAt: endOfDay(expires) ?? expires } : {}) };
+      const body = {
+        name: name.trim(),
+        ...(maxRps.trim() ? { maxRps: Number(maxRps) } : {}),
+        ...(expires ? { expiresAt: endOfDay(expires) ?? expires } : {}),
+      };
       const createdToken = await tokens.create(body);
       onCreated(createdToken.name, createdToken.token);
     } catch (error) {
-      const fields = error instanceof ApiError && error.code === 'VALIDATION_FAILED' ? fieldMessages(error.problem) : {};
+      const fields =
+        error instanceof ApiError && error.code === 'VALIDATION_FAILED' ? fieldMessages(error.problem) : {};
       setErrors(fields);
       if (Object.keys(fields).length === 0) setFailure(describeError(error));
       setBusy(false);
@@ -70,24 +83,73 @@ function GenerateForm({ tokens, onCancel, onCreated }: { tokens: TokensApi; onCa
       {failure && <ErrorNotice message={failure} />}
       <div class="field">
         <label for="token-name">Name</label>
-        <input id="token-name" name="name" required autoFocus maxLength={64} pattern="[A-Za-z0-9._\-]{1,64}" autocomplete="off" spellcheck={false}
-          value={name} onInput={(event) => setName(event.currentTarget.value)} aria-invalid={errors.name ? true : undefined} aria-describedby={described('name', 'token-name-hint')} />
-        <p class="hint" id="token-name-hint">1–64 letters, digits, dots, underscores or hyphens; unique for this account.</p>
-        {errors.name && <p class="field-error" id="name-error">{errors.name}</p>}
+        <input
+          id="token-name"
+          name="name"
+          required
+          autoFocus
+          maxLength={64}
+          pattern="[A-Za-z0-9._\-]{1,64}"
+          autocomplete="off"
+          spellcheck={false}
+          value={name}
+          onInput={(event) => setName(event.currentTarget.value)}
+          aria-invalid={errors.name ? true : undefined}
+          aria-describedby={described('name', 'token-name-hint')}
+        />
+        <p class="hint" id="token-name-hint">
+          1–64 letters, digits, dots, underscores or hyphens; unique for this account.
+        </p>
+        {errors.name && (
+          <p class="field-error" id="name-error">
+            {errors.name}
+          </p>
+        )}
       </div>
       <div class="field">
         <label for="token-max-rps">Max RPS (optional)</label>
-        <input id="token-max-rps" name="maxRps" type="number" min={1} max={10000} step={1} inputMode="numeric"
-          value={maxRps} onInput={(event) => setMaxRps(event.currentTarget.value)} aria-invalid={errors.maxRps ? true : undefined} aria-describedby={described('maxRps', 'token-max-rps-hint')} />
-        <p class="hint" id="token-max-rps-hint">Requests per second, 1–10000. Leave empty for no limit (None).</p>
-        {errors.maxRps && <p class="field-error" id="maxRps-error">{errors.maxRps}</p>}
+        <input
+          id="token-max-rps"
+          name="maxRps"
+          type="number"
+          min={1}
+          max={10000}
+          step={1}
+          inputMode="numeric"
+          value={maxRps}
+          onInput={(event) => setMaxRps(event.currentTarget.value)}
+          aria-invalid={errors.maxRps ? true : undefined}
+          aria-describedby={described('maxRps', 'token-max-rps-hint')}
+        />
+        <p class="hint" id="token-max-rps-hint">
+          Requests per second, 1–10000. Leave empty for no limit (None).
+        </p>
+        {errors.maxRps && (
+          <p class="field-error" id="maxRps-error">
+            {errors.maxRps}
+          </p>
+        )}
       </div>
       <div class="field">
         <label for="token-expires">Expires on (optional)</label>
-        <input id="token-expires" name="expires" type="date" min={dayOf(new Date())}
-          value={expires} onInput={(event) => setExpires(event.currentTarget.value)} aria-invalid={errors.expiresAt ? true : undefined} aria-describedby={described('expiresAt', 'token-expires-hint')} />
-        <p class="hint" id="token-expires-hint">The token stops working at the end of that day. Leave empty for a token that never expires.</p>
-        {errors.expiresAt && <p class="field-error" id="expiresAt-error">{errors.expiresAt}</p>}
+        <input
+          id="token-expires"
+          name="expires"
+          type="date"
+          min={dayOf(new Date())}
+          value={expires}
+          onInput={(event) => setExpires(event.currentTarget.value)}
+          aria-invalid={errors.expiresAt ? true : undefined}
+          aria-describedby={described('expiresAt', 'token-expires-hint')}
+        />
+        <p class="hint" id="token-expires-hint">
+          The token stops working at the end of that day. Leave empty for a token that never expires.
+        </p>
+        {errors.expiresAt && (
+          <p class="field-error" id="expiresAt-error">
+            {errors.expiresAt}
+          </p>
+        )}
       </div>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
@@ -101,7 +163,17 @@ function GenerateForm({ tokens, onCancel, onCreated }: { tokens: TokensApi; onCa
   );
 }
 
-function SecretView({ accountId, name, token, onDone }: { accountId: string; name: string; token: string; onDone: () => void }) {
+function SecretView({
+  accountId,
+  name,
+  token,
+  onDone,
+}: {
+  accountId: string;
+  name: string;
+  token: string;
+  onDone: () => void;
+}) {
   const [status, setStatus] = useState('');
   const field = useRef<HTMLInputElement>(null);
   const done = useRef<HTMLButtonElement>(null);
@@ -146,7 +218,16 @@ function SecretView({ accountId, name, token, onDone }: { accountId: string; nam
       </div>
       <div class="field">
         <label for="token-secret">Token “{name}”</label>
-        <input id="token-secret" ref={field} class="secret" readOnly value={token} autocomplete="off" spellcheck={false} onFocus={(event) => event.currentTarget.select()} />
+        <input
+          id="token-secret"
+          ref={field}
+          class="secret"
+          readOnly
+          value={token}
+          autocomplete="off"
+          spellcheck={false}
+          onFocus={(event) => event.currentTarget.select()}
+        />
       </div>
       <div class="actions">
         <button type="button" onClick={copy}>

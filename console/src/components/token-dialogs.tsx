@@ -42,9 +42,21 @@ export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: 
         {failure && <ErrorNotice message={failure} id="max-rps-error" />}
         <div class="field">
           <label for="edit-max-rps">Max RPS</label>
-          <input id="edit-max-rps" type="number" min={1} max={10000} step={1} inputMode="numeric" autoFocus value={value}
-            onInput={(event) => setValue(event.currentTarget.value)} aria-describedby="edit-max-rps-hint" />
-          <p class="hint" id="edit-max-rps-hint">Requests per second, 1–10000. Leave empty for no limit (None). Applies from the next request.</p>
+          <input
+            id="edit-max-rps"
+            type="number"
+            min={1}
+            max={10000}
+            step={1}
+            inputMode="numeric"
+            autoFocus
+            value={value}
+            onInput={(event) => setValue(event.currentTarget.value)}
+            aria-describedby="edit-max-rps-hint"
+          />
+          <p class="hint" id="edit-max-rps-hint">
+            Requests per second, 1–10000. Leave empty for no limit (None). Applies from the next request.
+          </p>
         </div>
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
@@ -79,7 +91,9 @@ export function DeleteDialog({ tokens, token, onClose, onDone, fallbackFocus }: 
   return (
     <Dialog title={`Delete token “${token.name}”?`} onClose={onClose} fallbackFocus={fallbackFocus}>
       {failure && <ErrorNotice message={failure} />}
-      <p>Anything still using it is refused from its next request. This cannot be undone; its name becomes free again.</p>
+      <p>
+        Anything still using it is refused from its next request. This cannot be undone; its name becomes free again.
+      </p>
       <div class="actions">
         <button type="button" class="danger" onClick={confirm} disabled={busy}>
           Delete token

@@ -16,14 +16,21 @@ type Account = Omit<User, 'domains'> & { domains?: string[] };
 export function AccountPage({ api, me, route }: { api: Api; me: WhoAmI; route: AccountRoute }) {
   const [account, setAccount] = useState<Account | undefined>();
   const [error, setError] = useState<unknown>();
-  const scope: AccountScope = route.scope === 'domain' ? { scope: 'domain', domain: route.domain, userId: route.userId } : { scope: 'admin', userId: route.userId };
+  const scope: AccountScope =
+    route.scope === 'domain'
+      ? { scope: 'domain', domain: route.domain, userId: route.userId }
+      : { scope: 'admin', userId: route.userId };
 
   useEffect(() => {
     setAccount(undefined);
     setError(undefined);
     const load =
       route.scope === 'domain'
-        ? answer(api.GET('/api/v1/domains/{domain}/members/{userId}', { params: { path: { domain: route.domain, userId: route.userId } } }))
+        ? answer(
+            api.GET('/api/v1/domains/{domain}/members/{userId}', {
+              params: { path: { domain: route.domain, userId: route.userId } },
+            }),
+          )
         : answer(api.GET('/api/v1/auth/users/{userId}', { params: { path: { userId: route.userId } } }));
     load.then(setAccount, setError);
   }, [route.scope, route.scope === 'domain' ? route.domain : '', route.userId]);
@@ -31,7 +38,8 @@ export function AccountPage({ api, me, route }: { api: Api; me: WhoAmI; route: A
   const back =
     route.scope === 'domain' ? (
       <p class="breadcrumb">
-        Settings › <a href={hrefOf({ page: 'members', domain: route.domain })}>Members of {route.domain}</a> › {route.userId}
+        Settings › <a href={hrefOf({ page: 'members', domain: route.domain })}>Members of {route.domain}</a> ›{' '}
+        {route.userId}
       </p>
     ) : (
       <p class="breadcrumb">
@@ -51,7 +59,11 @@ export function AccountPage({ api, me, route }: { api: Api; me: WhoAmI; route: A
           <p class="subtitle">{formatType(account.type)}</p>
           <Tabs route={route} tabs={isServiceAccount ? ['details', 'tokens'] : ['details']} selected={tab} />
           <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="panel">
-            {tab === 'details' ? <Details account={account} /> : <TokensPanel api={api} me={me} account={scope} groups={account.groups} />}
+            {tab === 'details' ? (
+              <Details account={account} />
+            ) : (
+              <TokensPanel api={api} me={me} account={scope} groups={account.groups} />
+            )}
           </div>
         </>
       )}
@@ -76,7 +88,16 @@ function Tabs({ route, tabs, selected }: { route: AccountRoute; tabs: Tab[]; sel
   return (
     <div class="tabs" role="tablist" aria-label="Account" ref={list} onKeyDown={onKeyDown}>
       {tabs.map((tab) => (
-        <a key={tab} id={`tab-${tab}`} role="tab" href={hrefOf({ ...route, tab })} aria-selected={tab === selected} aria-controls={tab === selected ? `panel-${tab}` : undefined} tabIndex={tab === selected ? 0 : -1} data-tab="true">
+        <a
+          key={tab}
+          id={`tab-${tab}`}
+          role="tab"
+          href={hrefOf({ ...route, tab })}
+          aria-selected={tab === selected}
+          aria-controls={tab === selected ? `panel-${tab}` : undefined}
+          tabIndex={tab === selected ? 0 : -1}
+          data-tab="true"
+        >
           {TAB_NAMES[tab]}
         </a>
       ))}

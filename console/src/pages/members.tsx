@@ -23,7 +23,11 @@ export function MembersPage({ api, me, domain }: { api: Api; me: WhoAmI; domain:
       ) : (
         <div class="field inline">
           <label for="domain">Domain</label>
-          <select id="domain" value={shown ?? ''} onChange={(event) => (location.hash = hrefOf({ page: 'members', domain: event.currentTarget.value }))}>
+          <select
+            id="domain"
+            value={shown ?? ''}
+            onChange={(event) => (location.hash = hrefOf({ page: 'members', domain: event.currentTarget.value }))}
+          >
             {shown === undefined && <option value="">Choose a domain</option>}
             {domains.map((id) => (
               <option key={id} value={id}>
@@ -41,7 +45,9 @@ export function MembersPage({ api, me, domain }: { api: Api; me: WhoAmI; domain:
 function MemberList({ api, domain }: { api: Api; domain: string }) {
   const list = usePaged<Member>(async (cursor) => {
     const page = await answer(
-      api.GET('/api/v1/domains/{domain}/members', { params: { path: { domain }, query: { limit: PAGE_SIZE, ...(cursor ? { nextToken: cursor } : {}) } } }),
+      api.GET('/api/v1/domains/{domain}/members', {
+        params: { path: { domain }, query: { limit: PAGE_SIZE, ...(cursor ? { nextToken: cursor } : {}) } },
+      }),
     );
     return { items: page.members, next: page.nextToken };
   });
@@ -62,7 +68,9 @@ function MemberList({ api, domain }: { api: Api; domain: string }) {
             {list.items?.map((member) => (
               <tr key={member.id}>
                 <th scope="row">
-                  <a href={hrefOf({ page: 'account', scope: 'domain', domain, userId: member.id, tab: 'details' })}>{member.id}</a>
+                  <a href={hrefOf({ page: 'account', scope: 'domain', domain, userId: member.id, tab: 'details' })}>
+                    {member.id}
+                  </a>
                 </th>
                 <td>{formatType(member.type)}</td>
                 <td>{formatList(member.groups)}</td>
@@ -72,7 +80,14 @@ function MemberList({ api, domain }: { api: Api; domain: string }) {
         </table>
       </div>
       {list.items?.length === 0 && <p>This domain has no members.</p>}
-      <Pager label="Members pages" page={list.page} hasPrevious={list.hasPrevious} hasNext={list.hasNext} onPrevious={list.previous} onNext={list.next} />
+      <Pager
+        label="Members pages"
+        page={list.page}
+        hasPrevious={list.hasPrevious}
+        hasNext={list.hasNext}
+        onPrevious={list.previous}
+        onNext={list.next}
+      />
     </>
   );
 }

@@ -21,7 +21,9 @@ export function SignedOut({ auth, message }: { auth: Auth; message: Message | un
       </header>
       <main id="main" class="signed-out">
         <h1>Sign in to manage access tokens</h1>
-        <p>Generate, suspend, rate-limit and delete the access tokens of the service accounts you share a group with.</p>
+        <p>
+          Generate, suspend, rate-limit and delete the access tokens of the service accounts you share a group with.
+        </p>
         {(failure ?? message) && <ErrorNotice message={(failure ?? message)!} />}
         <button type="button" class="primary large" onClick={signIn} disabled={busy}>
           Sign in

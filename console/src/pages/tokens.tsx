@@ -27,7 +27,8 @@ function refusal(me: WhoAmI, account: AccountScope, listError: unknown): string 
     return `You need the permission to manage access tokens in ${account.domain} (access_token.manage, or MANAGE_ACCESS_TOKEN). Ask an admin for it.`;
   }
   if (account.scope === 'admin' && !me.capabilities.admin) return 'Only admins can manage tokens from Admin › Users.';
-  if (listError instanceof ApiError && (listError.code === 'NOT_SAME_GROUP' || listError.code === 'FORBIDDEN')) return listError.problem?.detail;
+  if (listError instanceof ApiError && (listError.code === 'NOT_SAME_GROUP' || listError.code === 'FORBIDDEN'))
+    return listError.problem?.detail;
   return undefined;
 }
 
@@ -65,7 +66,10 @@ export function TokensPanel({ api, me, account, groups }: TokensPanelProps) {
     setFailure(undefined);
     try {
       const updated = await tokens.update(token.name, { status: active ? 'ACTIVE' : 'SUSPENDED' });
-      done(`Token ${token.name} ${active ? 'reactivated: it works again' : 'suspended: it is refused from its next request'}.`, replacing(updated));
+      done(
+        `Token ${token.name} ${active ? 'reactivated: it works again' : 'suspended: it is refused from its next request'}.`,
+        replacing(updated),
+      );
     } catch (error) {
       setFailure(describeError(error, { accountGroups: groups }));
     }
@@ -75,7 +79,14 @@ export function TokensPanel({ api, me, account, groups }: TokensPanelProps) {
     <>
       <div class="toolbar">
         <span class="tip-host" tabIndex={why ? 0 : undefined} aria-describedby={why ? 'generate-why' : undefined}>
-          <button type="button" class="primary" ref={generate} disabled={why !== undefined} aria-describedby={why ? 'generate-why' : undefined} onClick={() => setOpen({ dialog: 'generate' })}>
+          <button
+            type="button"
+            class="primary"
+            ref={generate}
+            disabled={why !== undefined}
+            aria-describedby={why ? 'generate-why' : undefined}
+            onClick={() => setOpen({ dialog: 'generate' })}
+          >
             Generate new token
           </button>
           {why && (
@@ -90,19 +101,55 @@ export function TokensPanel({ api, me, account, groups }: TokensPanelProps) {
       {list.error ? (
         <ErrorNotice message={describeError(list.error, { accountGroups: groups })} />
       ) : (
-        <TokenTable items={list.items} loading={list.loading} accountId={account.userId} onActive={setActive} onOpen={setOpen} />
+        <TokenTable
+          items={list.items}
+          loading={list.loading}
+          accountId={account.userId}
+          onActive={setActive}
+          onOpen={setOpen}
+        />
       )}
-      <Pager label="Token pages" page={list.page} hasPrevious={list.hasPrevious} hasNext={list.hasNext} onPrevious={list.previous} onNext={list.next} />
+      <Pager
+        label="Token pages"
+        page={list.page}
+        hasPrevious={list.hasPrevious}
+        hasNext={list.hasNext}
+        onPrevious={list.previous}
+        onNext={list.next}
+      />
       {open?.dialog === 'generate' && (
-        <GenerateDialog tokens={tokens} accountId={account.userId} onClose={() => setOpen(undefined)} onCreated={(name) => (setStatus(`Token ${name} generated.`), list.reload())} fallbackFocus={() => generate.current} />
+        <GenerateDialog
+          tokens={tokens}
+          accountId={account.userId}
+          onClose={() => setOpen(undefined)}
+          onCreated={(name) => (setStatus(`Token ${name} generated.`), list.reload())}
+          fallbackFocus={() => generate.current}
+        />
       )}
-      {open?.dialog === 'max-rps' && <MaxRpsDialog tokens={tokens} token={open.token} onClose={() => setOpen(undefined)} onDone={(message, updated) => done(message, updated && replacing(updated))} fallbackFocus={() => generate.current} />}
-      {open?.dialog === 'delete' && <DeleteDialog tokens={tokens} token={open.token} onClose={() => setOpen(undefined)} onDone={(message) => done(message, without(open.token))} fallbackFocus={() => generate.current} />}
+      {open?.dialog === 'max-rps' && (
+        <MaxRpsDialog
+          tokens={tokens}
+          token={open.token}
+          onClose={() => setOpen(undefined)}
+          onDone={(message, updated) => done(message, updated && replacing(updated))}
+          fallbackFocus={() => generate.current}
+        />
+      )}
+      {open?.dialog === 'delete' && (
+        <DeleteDialog
+          tokens={tokens}
+          token={open.token}
+          onClose={() => setOpen(undefined)}
+          onDone={(message) => done(message, without(open.token))}
+          fallbackFocus={() => generate.current}
+        />
+      )}
     </>
   );
 }
 
-const replacing = (updated: Token) => (items: Token[]) => items.map((token) => (token.name === updated.name ? updated : token));
+const replacing = (updated: Token) => (items: Token[]) =>
+  items.map((token) => (token.name === updated.name ? updated : token));
 const without = (removed: Token) => (items: Token[]) => items.filter((token) => token.name !== removed.name);
 
 interface TokenTableProps {
@@ -136,7 +183,9 @@ function TokenTable({ items, loading, accountId, onActive, onOpen }: TokenTableP
             <tr key={token.name}>
               <th scope="row">
                 {token.name}
-                <span class="prefix" title="The token's non-secret start">{token.prefix}…</span>
+                <span class="prefix" title="The token's non-secret start">
+                  {token.prefix}…
+                </span>
               </th>
               <td>
                 <span class={`badge ${token.status.toLowerCase()}`}>{formatStatus(token.status)}</span>

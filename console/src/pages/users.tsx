@@ -22,7 +22,11 @@ export function UsersPage({ api, me }: { api: Api; me: WhoAmI }) {
 
 function UserList({ api }: { api: Api }) {
   const list = usePaged<User>(async (cursor) => {
-    const page = await answer(api.GET('/api/v1/auth/users', { params: { query: { limit: PAGE_SIZE, ...(cursor ? { nextToken: cursor } : {}) } } }));
+    const page = await answer(
+      api.GET('/api/v1/auth/users', {
+        params: { query: { limit: PAGE_SIZE, ...(cursor ? { nextToken: cursor } : {}) } },
+      }),
+    );
     return { items: page.users, next: page.nextToken };
   });
   if (list.error) return <ErrorNotice message={describeError(list.error)} />;
@@ -53,7 +57,14 @@ function UserList({ api }: { api: Api }) {
           </tbody>
         </table>
       </div>
-      <Pager label="Users pages" page={list.page} hasPrevious={list.hasPrevious} hasNext={list.hasNext} onPrevious={list.previous} onNext={list.next} />
+      <Pager
+        label="Users pages"
+        page={list.page}
+        hasPrevious={list.hasPrevious}
+        hasNext={list.hasNext}
+        onPrevious={list.previous}
+        onNext={list.next}
+      />
     </>
   );
 }

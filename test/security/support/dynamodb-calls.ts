@@ -21,7 +21,8 @@ export function onDynamoDbCommand(listener: Listener): void {
 }
 
 // PartiQL statements may write: counted as writes, so they can only cause more checks.
-const WRITE = /^((Put|Update|Delete|TransactWrite|BatchWrite)(Item|Items)?|ExecuteStatement|ExecuteTransaction|BatchExecuteStatement)Command$/;
+const WRITE =
+  /^((Put|Update|Delete|TransactWrite|BatchWrite)(Item|Items)?|ExecuteStatement|ExecuteTransaction|BatchExecuteStatement)Command$/;
 
 /**
  * Counts the DynamoDB writes this process sends. A request during which the count did

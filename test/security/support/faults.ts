@@ -39,7 +39,12 @@ interface Rule {
   remaining: number;
 }
 
-const metadata = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'injected', attempts: 3, totalRetryDelay: 0 });
+const metadata = (httpStatusCode: number) => ({
+  httpStatusCode,
+  requestId: 'injected',
+  attempts: 3,
+  totalRetryDelay: 0,
+});
 
 export const isWrite = (step: Step): boolean =>
   ['TransactWriteCommand', 'PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand'].includes(step.command);
@@ -71,7 +76,9 @@ export const transactionConflict: FaultKind = {
     const items = (step.input.TransactItems as unknown[] | undefined)?.length ?? 1;
     // The conflict is on the last item (for token writes, the counter or the credential).
     const reasons = Array.from({ length: items }, (_, i) =>
-      i === items - 1 ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' },
+      i === items - 1
+        ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
+        : { Code: 'None' },
     );
     return new TransactionCanceledException({
       message: `injected: Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
@@ -86,7 +93,8 @@ export const transactionConflictException: FaultKind = {
   name: 'TransactionConflictException',
   phase: 'before',
   appliesTo: isWrite,
-  error: () => new TransactionConflictException({ message: 'injected: transaction conflict', $metadata: metadata(400) }),
+  error: () =>
+    new TransactionConflictException({ message: 'injected: transaction conflict', $metadata: metadata(400) }),
 };
 
 /** What the SDK throws when the socket times out on every attempt. */
@@ -95,7 +103,10 @@ export const networkTimeout: FaultKind = {
   phase: 'before',
   appliesTo: () => true,
   error: () =>
-    Object.assign(new Error('injected: the request socket timed out'), { name: 'TimeoutError', $metadata: { attempts: 3, totalRetryDelay: 300 } }),
+    Object.assign(new Error('injected: the request socket timed out'), {
+      name: 'TimeoutError',
+      $metadata: { attempts: 3, totalRetryDelay: 300 },
+    }),
 };
 
 /** What the SDK throws when the connection drops on every attempt. */
@@ -103,7 +114,13 @@ export const connectionReset: FaultKind = {
   name: 'connection reset',
   phase: 'before',
   appliesTo: () => true,
-  error: () => Object.assign(new Error('injected: read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read', $metadata: { attempts: 3 } }),
+  error: () =>
+    Object.assign(new Error('injected: read ECONNRESET'), {
+      code: 'ECONNRESET',
+      errno: -104,
+      syscall: 'read',
+      $metadata: { attempts: 3 },
+    }),
 };
 
 type Send = (command: unknown, ...rest: unknown[]) => Promise<unknown>;

@@ -116,9 +116,17 @@ function captureOutput(output: string[]): () => void {
 }
 
 /** A whole HTTP/1.1 exchange over a socket, for requests fetch refuses to send. */
-function rawExchange(url: string, request: RawRequest): Promise<{ status: number; headers: Record<string, string>; text: string }> {
+function rawExchange(
+  url: string,
+  request: RawRequest,
+): Promise<{ status: number; headers: Record<string, string>; text: string }> {
   const { hostname, port } = new URL(url);
-  const body = request.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+  const body =
+    request.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.isBuffer(request.body)
+        ? request.body
+        : Buffer.from(request.body, 'utf8');
   const head = [
     `${request.method} ${request.path} HTTP/1.1`,
     `Host: ${hostname}:${port}`,
@@ -188,17 +196,20 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
 
   const observe = (what: string, reply: Reply): Reply => {
     hygiene.responsesChecked += 1;
-    const own = reply.status === 201 && typeof reply.body?.token === 'string' ? parseToken(reply.body.token) : undefined;
+    const own =
+      reply.status === 201 && typeof reply.body?.token === 'string' ? parseToken(reply.body.token) : undefined;
     if (own) {
       hygiene.secrets.set(own.secret, reply.body.prefix ?? own.lookupId);
       hygiene.hashes.add(hashSecret(own.secret));
     }
     const seen = `${reply.text}\n${JSON.stringify(reply.headers)}`;
     for (const [secret, prefix] of hygiene.secrets) {
-      if (secret !== own?.secret && seen.includes(secret)) hygiene.leaks.push(`${what} → ${reply.status} carried the secret of ${prefix}`);
+      if (secret !== own?.secret && seen.includes(secret))
+        hygiene.leaks.push(`${what} → ${reply.status} carried the secret of ${prefix}`);
     }
     for (const hash of hygiene.hashes) {
-      if (seen.includes(hash)) hygiene.leaks.push(`${what} → ${reply.status} carried a stored secret hash or key value`);
+      if (seen.includes(hash))
+        hygiene.leaks.push(`${what} → ${reply.status} carried a stored secret hash or key value`);
     }
     return reply;
   };
@@ -218,13 +229,24 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
     jwt: (userId) => api.jwt(userId),
     async call(method, path, callOptions) {
       const result = await api.call(method, path, callOptions);
-      return observe(`${method} ${path}`, { status: result.status, headers: headerRecord(result.headers), text: result.text, body: result.body });
+      return observe(`${method} ${path}`, {
+        status: result.status,
+        headers: headerRecord(result.headers),
+        text: result.text,
+        body: result.body,
+      });
     },
     async raw(request) {
       const result = await rawExchange(api.url, request);
       const body = parseJson(result.text);
       // 431 comes from Node's HTTP parser, before anything of ours (API Gateway has its own limit).
-      if (result.status !== 431) assertContract(request.method, request.path, { status: result.status, contentType: result.headers['content-type'] ?? null, text: result.text, body });
+      if (result.status !== 431)
+        assertContract(request.method, request.path, {
+          status: result.status,
+          contentType: result.headers['content-type'] ?? null,
+          text: result.text,
+          body,
+        });
       return observe(`${request.method} ${request.path.slice(0, 120)}`, { ...result, body });
     },
     scanTable: () => api.scanTable() as Promise<Item[]>,
@@ -270,13 +292,16 @@ export function secretHygieneTest(service: () => SecurityService | undefined): v
 /** What is wrong with an OAuth error answer (RFC 6749 §5.2, the token exchange's own refusals). */
 export function oauthErrorShape(reply: Reply): string[] {
   const problems: string[] = [];
-  if (!(reply.headers['content-type'] ?? '').startsWith('application/json')) problems.push(`content-type is ${JSON.stringify(reply.headers['content-type'] ?? null)}, not application/json`);
+  if (!(reply.headers['content-type'] ?? '').startsWith('application/json'))
+    problems.push(`content-type is ${JSON.stringify(reply.headers['content-type'] ?? null)}, not application/json`);
   if (reply.headers['cache-control'] !== 'no-store') problems.push('no Cache-Control: no-store');
   const body = reply.body as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object') return [...problems, `body is not JSON: ${JSON.stringify(reply.text.slice(0, 120))}`];
+  if (!body || typeof body !== 'object')
+    return [...problems, `body is not JSON: ${JSON.stringify(reply.text.slice(0, 120))}`];
   if (typeof body.error !== 'string' || !/^[a-z_]+$/.test(body.error)) problems.push('error is missing');
   // RFC 6749 §5.2: printable ASCII without `"` and `\`.
-  if (typeof body.error_description !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(body.error_description)) problems.push('error_description is missing or has characters RFC 6749 forbids');
+  if (typeof body.error_description !== 'string' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(body.error_description))
+    problems.push('error_description is missing or has characters RFC 6749 forbids');
   if (/\bat .+:\d+:\d+\)?/.test(reply.text)) problems.push('the body holds a stack trace');
   return problems;
 }
@@ -284,17 +309,24 @@ export function oauthErrorShape(reply: Reply): string[] {
 export function problemShape(reply: Reply): string[] {
   const problems: string[] = [];
   if (!(reply.headers['content-type'] ?? '').startsWith('application/problem+json')) {
-    problems.push(`content-type is ${JSON.stringify(reply.headers['content-type'] ?? null)}, not application/problem+json`);
+    problems.push(
+      `content-type is ${JSON.stringify(reply.headers['content-type'] ?? null)}, not application/problem+json`,
+    );
   }
   const body = reply.body as Record<string, unknown> | undefined;
-  if (!body || typeof body !== 'object') return [...problems, `body is not JSON: ${JSON.stringify(reply.text.slice(0, 120))}`];
+  if (!body || typeof body !== 'object')
+    return [...problems, `body is not JSON: ${JSON.stringify(reply.text.slice(0, 120))}`];
   for (const field of ['type', 'title', 'detail', 'code'] as const) {
     if (typeof body[field] !== 'string' || body[field] === '') problems.push(`${field} is missing`);
   }
   if (body.status !== reply.status) problems.push(`status field ${String(body.status)} differs from ${reply.status}`);
   if (body.code === 'VALIDATION_FAILED') {
     const errors = body.errors as unknown;
-    if (!Array.isArray(errors) || errors.length === 0 || !errors.every((e) => typeof e?.field === 'string' && typeof e?.message === 'string')) {
+    if (
+      !Array.isArray(errors) ||
+      errors.length === 0 ||
+      !errors.every((e) => typeof e?.field === 'string' && typeof e?.message === 'string')
+    ) {
       problems.push('a 400 without an errors list of { field, message }');
     }
   }
@@ -303,7 +335,11 @@ export function problemShape(reply: Reply): string[] {
 }
 
 /** Runs `work` over `items`, at most `width` at a time, keeping the order of results. */
-export async function inPool<T, R>(items: readonly T[], width: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(
+  items: readonly T[],
+  width: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   await Promise.all(

@@ -9,7 +9,12 @@ import type { Directory, DirectoryUser } from '../../../shared/directory/directo
  * alone.
  */
 
-export const contexts = ['role domain', 'bundle domain, user grant', 'bundle domain, group grant', 'admin path'] as const;
+export const contexts = [
+  'role domain',
+  'bundle domain, user grant',
+  'bundle domain, group grant',
+  'admin path',
+] as const;
 export const permissions = ['has permission', 'lacks permission'] as const;
 export const groupings = ['shares a group', 'shares none'] as const;
 export const targets = ['service account', 'human user', 'missing account', 'account outside the domain'] as const;
@@ -29,7 +34,13 @@ export const operations = [
   'test policy',
 ] as const;
 /** Operations on federation policies: their fixtures are policies, not tokens. */
-export const policyOperations: readonly Operation[] = ['list policies', 'create policy', 'get policy', 'delete policy', 'test policy'];
+export const policyOperations: readonly Operation[] = [
+  'list policies',
+  'create policy',
+  'get policy',
+  'delete policy',
+  'test policy',
+];
 /**
  * How the caller authenticates. Beyond a person's JWT and a service account's token: a
  * token with limits of its own (it may give no token more), a JWT that names a service
@@ -102,7 +113,13 @@ const identitySlug: Record<Identity, string> = {
 };
 
 export function callerId(context: Context, permission: Permission, grouping: Grouping, identity: Identity): string {
-  return ['mx', slug[context], permission === 'has permission' ? 'can' : 'cannot', grouping === 'shares a group' ? 'shared' : 'apart', identitySlug[identity]].join('-');
+  return [
+    'mx',
+    slug[context],
+    permission === 'has permission' ? 'can' : 'cannot',
+    grouping === 'shares a group' ? 'shared' : 'apart',
+    identitySlug[identity],
+  ].join('-');
 }
 
 /** Callers that authenticate with a token of their own (made for them before the cases run). */
@@ -135,8 +152,12 @@ export interface MatrixCase {
  * its own limits: the cases ask for a token without any, and reactivate one without any;
  * and no token creates a federation policy, a grant that would outlive it).
  */
-export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): { status: number; code?: string } {
-  if (c.identity === 'JWT naming a service account' || c.identity === 'token of a removed account') return { status: 401, code: 'UNAUTHORIZED' };
+export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' | 'expected'>): {
+  status: number;
+  code?: string;
+} {
+  if (c.identity === 'JWT naming a service account' || c.identity === 'token of a removed account')
+    return { status: 401, code: 'UNAUTHORIZED' };
   if (c.identity === 'replaced secret in its grace period' && changingOperations.includes(c.operation)) {
     return { status: 403, code: 'PREVIOUS_SECRET_READ_ONLY' };
   }
@@ -238,8 +259,20 @@ export function matrixDirectory(options: { removed?: boolean; targetRemoved?: bo
     // Removed once and added again before the cases run (`targetRemoved`): a new account
     // under an old id, whose predecessor's trail no case may read.
     ...(options.targetRemoved ? [] : [{ ...TARGET_FIELDS, id: targetAccount['service account'] }]),
-    { id: targetAccount['human user'], type: 'USER', domains: [ROLE_DOMAIN, BUNDLE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
-    { id: targetAccount['account outside the domain'], type: 'SERVICE_ACCOUNT', domains: [ELSEWHERE_DOMAIN], groups: [SHARED_GROUP], adminRoles: [] },
+    {
+      id: targetAccount['human user'],
+      type: 'USER',
+      domains: [ROLE_DOMAIN, BUNDLE_DOMAIN],
+      groups: [SHARED_GROUP],
+      adminRoles: [],
+    },
+    {
+      id: targetAccount['account outside the domain'],
+      type: 'SERVICE_ACCOUNT',
+      domains: [ELSEWHERE_DOMAIN],
+      groups: [SHARED_GROUP],
+      adminRoles: [],
+    },
     { id: SETUP_ADMIN, type: 'USER', domains: [], groups: [SHARED_GROUP, APART_GROUP], adminRoles: ['ADMIN'] },
   ];
   const directory: Directory = {
@@ -285,14 +318,31 @@ export function matrixDirectory(options: { removed?: boolean; targetRemoved?: bo
     }
   }
   directory.roles.push(
-    { domain: ROLE_DOMAIN, name: 'token-managers', permissions: ['access_token.manage'], users: roleManagers, groups: [] },
+    {
+      domain: ROLE_DOMAIN,
+      name: 'token-managers',
+      permissions: ['access_token.manage'],
+      users: roleManagers,
+      groups: [],
+    },
     // The bundle model's permission name, and others, in a role: worth nothing in ROLE_V1.
-    { domain: ROLE_DOMAIN, name: 'lookalikes', permissions: ['catalog.read', 'MANAGE_ACCESS_TOKEN'], users: roleLookalikes, groups: [] },
+    {
+      domain: ROLE_DOMAIN,
+      name: 'lookalikes',
+      permissions: ['catalog.read', 'MANAGE_ACCESS_TOKEN'],
+      users: roleLookalikes,
+      groups: [],
+    },
   );
   directory.bundles.push(
     { domain: BUNDLE_DOMAIN, permissions: ['MANAGE_ACCESS_TOKEN', 'VIEW_REPORTS'], users: bundleManagers, groups: [] },
     // The role model's permission name in a bundle: worth nothing in BUNDLE_V2.
-    { domain: BUNDLE_DOMAIN, permissions: ['VIEW_REPORTS', 'access_token.manage'], users: bundleLookalikes, groups: [] },
+    {
+      domain: BUNDLE_DOMAIN,
+      permissions: ['VIEW_REPORTS', 'access_token.manage'],
+      users: bundleLookalikes,
+      groups: [],
+    },
   );
   return directory;
 }

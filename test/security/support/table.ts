@@ -61,14 +61,18 @@ export function consistencyProblems(all: Item[], account?: string): string[] {
       const a = token[field] ?? null;
       const b = credential[field] ?? null;
       if (JSON.stringify(canonical(a)) !== JSON.stringify(canonical(b))) {
-        problems.push(`${where}: ${field} is ${JSON.stringify(a)} on the token but ${JSON.stringify(b)} on its credential`);
+        problems.push(
+          `${where}: ${field} is ${JSON.stringify(a)} on the token but ${JSON.stringify(b)} on its credential`,
+        );
       }
     }
   }
   for (const lookupId of credentials.keys()) {
     if (!claimed.has(lookupId)) problems.push(`CRED#${lookupId}: credential without a token item`);
   }
-  const counters = new Map(items.filter(isCounter).map((item) => [String(item.pk).slice('SA#'.length), Number(item.tokenCount ?? 0)]));
+  const counters = new Map(
+    items.filter(isCounter).map((item) => [String(item.pk).slice('SA#'.length), Number(item.tokenCount ?? 0)]),
+  );
   for (const account of new Set([...counters.keys(), ...tokensPerAccount.keys()])) {
     const stored = tokensPerAccount.get(account) ?? 0;
     const counted = counters.get(account) ?? 0;
@@ -129,7 +133,9 @@ export function auditProblems(items: Item[]): string[] {
   }
   const has = (account: string, name: string, type: string, where?: (event: Item) => boolean) =>
     (events.get(`${account}/${name}/${type}`) ?? []).some((event) => where?.(event) ?? true);
-  const tokens = new Map(items.filter(isToken).map((token) => [`${String(token.serviceAccountId)}/${String(token.name)}`, token]));
+  const tokens = new Map(
+    items.filter(isToken).map((token) => [`${String(token.serviceAccountId)}/${String(token.name)}`, token]),
+  );
   const problems: string[] = [];
   for (const token of tokens.values()) {
     if (token.pendingSince !== undefined) continue;
@@ -138,7 +144,8 @@ export function auditProblems(items: Item[]): string[] {
     // In the trail of the incarnation of the account the token was made for, and no other.
     const trail = eventPartition(account, typeof token.incarnation === 'string' ? token.incarnation : undefined);
     const inTrail = (event: Item) => event.pk === trail;
-    if (!has(account, name, 'token.created', inTrail)) problems.push(`${account}/${name}: no token.created event in its trail`);
+    if (!has(account, name, 'token.created', inTrail))
+      problems.push(`${account}/${name}: no token.created event in its trail`);
     const rotatedAt = (event: Item) => (event.changes as { rotatedAt?: { after?: unknown } })?.rotatedAt?.after;
     const rotation = (event: Item) => inTrail(event) && rotatedAt(event) === token.rotatedAt;
     if (typeof token.rotatedAt === 'string' && !has(account, name, 'token.rotated', rotation)) {
@@ -151,13 +158,15 @@ export function auditProblems(items: Item[]): string[] {
   const ofType = (type: string) => byType.get(type) ?? [];
   for (const event of ofType('token.created')) {
     const key = `${String(event.serviceAccountId)}/${String(event.tokenName)}`;
-    if (!tokens.has(key) && !has(String(event.serviceAccountId), String(event.tokenName), 'token.deleted')) problems.push(`${key}: a token.created event without its token`);
+    if (!tokens.has(key) && !has(String(event.serviceAccountId), String(event.tokenName), 'token.deleted'))
+      problems.push(`${key}: a token.created event without its token`);
   }
   for (const event of ofType('token.rotated')) {
     const key = `${String(event.serviceAccountId)}/${String(event.tokenName)}`;
     const token = tokens.get(key);
     const rotatedAt = (event.changes as { rotatedAt?: { after?: unknown } })?.rotatedAt?.after;
-    if (token && typeof token.rotatedAt === 'string' && String(rotatedAt) > token.rotatedAt) problems.push(`${key}: a token.rotated event of a rotation that did not happen`);
+    if (token && typeof token.rotatedAt === 'string' && String(rotatedAt) > token.rotatedAt)
+      problems.push(`${key}: a token.rotated event of a rotation that did not happen`);
   }
   return problems;
 }
