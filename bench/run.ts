@@ -99,7 +99,7 @@ async function main() {
   };
   const runtime = createRuntime(readConfig(env));
   const children: ChildProcess[] = [];
-  let closeIssuer = async () => undefined as void;
+  let closeIssuer = async (): Promise<void> => {};
   try {
     await ensureTable(runtime.documents, tableName);
     await importDirectory(importDeps(runtime), benchDirectory(), { replace: true });

@@ -35,10 +35,11 @@ let timing = false;
 
 // Every DynamoDB call of the process passes here: the document client and the raw client
 // share the SDK's base client class, whose send() this wraps.
-const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: (...args: any[]) => Promise<unknown> };
+type Send = (this: unknown, command: object, ...rest: unknown[]) => Promise<unknown>;
+const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: Send };
 const send = base.send;
-base.send = function patched(this: unknown, command: any, ...rest: any[]) {
-  if (!recording) return (send as any).call(this, command, ...rest);
+base.send = function patched(this: unknown, command: object, ...rest: unknown[]) {
+  if (!recording) return send.call(this, command, ...rest);
   const call: Call = {
     phase: phase.getStore() ?? 'other',
     command: command.constructor.name,
@@ -46,7 +47,7 @@ base.send = function patched(this: unknown, command: any, ...rest: any[]) {
     end: 0,
   };
   calls.push(call);
-  const result = (send as any).call(this, command, ...rest) as Promise<unknown>;
+  const result = send.call(this, command, ...rest);
   return result.finally(() => (call.end = performance.now()));
 };
 

@@ -101,4 +101,3 @@ export const ALARMS = {
     runbook: 'key-capacity',
   },
 } as const satisfies Record<string, AlarmSpec>;
-export type AlarmKind = keyof typeof ALARMS;

@@ -38,7 +38,9 @@ export type ApiGatewayOperation =
 export interface Grant {
   action: 'apigateway:GET' | 'apigateway:POST' | 'apigateway:PUT' | 'apigateway:PATCH' | 'apigateway:DELETE';
   path: string;
-  /** `request`: the tags a create sends; `resource`: the tags of what exists; `none`: a collection, which carries none. */
+  /**
+   * `request`: the tags a create sends; `resource`: the tags of what exists; `none`: a collection, which carries none.
+   */
   tag: 'request' | 'resource' | 'none';
 }
 

@@ -13,7 +13,10 @@ export interface ConsoleSettings {
   /** How the API's audience is asked for, when the provider needs it asked: `resource` (RFC 8707) or `audience`. */
   audienceParameter?: 'resource' | 'audience';
   audience?: string;
-  /** Which token to send the API: the access token (default) or, for providers whose access tokens lack `aud`, the ID token. */
+  /**
+   * Which token to send the API: the access token (default) or, for providers whose access tokens lack `aud`, the ID
+   * token.
+   */
   bearer?: 'access_token' | 'id_token';
 }
 

@@ -26,7 +26,10 @@ export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API Gateway resource path, with `{param}` segments. */
   path: string;
-  /** `none`: no authorizer and no API key (health, and what authenticates itself: secret scanning reports, the token exchange's subject token). */
+  /**
+   * `none`: no authorizer and no API key (health, and what authenticates itself: secret scanning reports, the token
+   * exchange's subject token).
+   */
   auth: 'none' | 'authenticated';
   /** Why a route without an authorizer needs none (cdk-nag's acknowledgement says it). */
   noAuthorizerBecause?: string;

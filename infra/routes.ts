@@ -41,7 +41,7 @@ import {
  * adding an endpoint is one row here plus one file in `functions/`.
  */
 
-export type { DynamoAction, QueryParameter, Route } from './route-types.js';
+export type { DynamoAction, Route } from './route-types.js';
 
 const DOMAIN_BASE = '/api/v1/domains/{domain}/auth/service-accounts';
 const ADMIN_BASE = '/api/v1/auth/service-accounts';

@@ -34,7 +34,10 @@ export interface SamEnvOptions {
   dynamodbEndpoint: string;
   jwksUrl: string;
   tableName: string;
-  /** The `iss` of the JWTs: the local provider's issuer as it writes it (not rewritten for containers). @default LOCAL_DEFAULTS.JWT_ISSUER */
+  /**
+   * The `iss` of the JWTs: the local provider's issuer as it writes it (not rewritten for containers). @default
+   * LOCAL_DEFAULTS.JWT_ISSUER
+   */
   issuer?: string;
 }
 
@@ -50,7 +53,10 @@ export function fromContainer(url: string): string {
   return parsed.toString().replace(/\/$/, '');
 }
 
-/** The env-vars content for every function of the template; only variables the template declares are set (SAM ignores others). */
+/**
+ * The env-vars content for every function of the template; only variables the template declares are set (SAM ignores
+ * others).
+ */
 export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVars {
   const local: Record<string, string> = {
     TABLE_NAME: options.tableName,

@@ -21,7 +21,10 @@ export interface Config {
     audience: string;
     /** Claim that names the caller in a JWT. @default "sub" */
     userClaim: string;
-    /** How long the authorizer remembers whether a JWT's user is a service account (`JWT_ACCOUNT_TYPE_CACHE_SECONDS`). @default 30 */
+    /**
+     * How long the authorizer remembers whether a JWT's user is a service account (`JWT_ACCOUNT_TYPE_CACHE_SECONDS`).
+     * @default 30
+     */
     accountTypeCacheSeconds: number;
   };
   tokens: {
@@ -58,7 +61,10 @@ export interface Config {
    * so a local CI stand-in on 127.0.0.1 can be an issuer); loopback then too, http included.
    */
   federation: { issuers: { allowLoopback: boolean } };
-  /** The audit trail: how long events are kept (`AUDIT_RETENTION_DAYS`, default 400), and the bus they are published to in AWS (`EVENT_BUS_NAME`). */
+  /**
+   * The audit trail: how long events are kept (`AUDIT_RETENTION_DAYS`, default 400), and the bus they are published to
+   * in AWS (`EVENT_BUS_NAME`).
+   */
   audit: { retentionDays: number; eventBusName: string | undefined };
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Whether metrics are published (EMF lines on stdout). */

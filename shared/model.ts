@@ -189,7 +189,9 @@ export type TokenEventType =
   | 'federation_policy.created'
   | 'federation_policy.deleted';
 
-/** Facts an event states beyond field changes (an expiry notice's threshold, where a leak was found). Never a secret. */
+/**
+ * Facts an event states beyond field changes (an expiry notice's threshold, where a leak was found). Never a secret.
+ */
 export type EventDetails = Record<string, string | number | null>;
 
 /** What a federation exchange was asked with, and why it was refused: never the subject token itself. */

@@ -117,7 +117,9 @@ export interface TokenStore {
   getCredential(
     lookupId: string,
   ): Promise<(TokenCredential & Partial<TokenBinding> & { pendingSince?: string }) | undefined>;
-  /** Records use (of the secret, or of the replaced one in its grace period), at most once per interval; never throws. */
+  /**
+   * Records use (of the secret, or of the replaced one in its grace period), at most once per interval; never throws.
+   */
   recordUse(
     credential: TokenCredential,
     now: Date,
@@ -211,7 +213,10 @@ export interface TokenLifecycle {
 
 /** Tokens whose secret was found in public (secret scanning). */
 export interface TokenExposures {
-  /** The credentials of these lookup ids (strongly consistent), in as few reads as the store allows; missing ones are absent. */
+  /**
+   * The credentials of these lookup ids (strongly consistent), in as few reads as the store allows; missing ones are
+   * absent.
+   */
   credentials(lookupIds: string[]): Promise<Map<string, TokenCredential & { pendingSince?: string }>>;
   /**
    * Suspends the token of a credential read just before (both items), with its event,

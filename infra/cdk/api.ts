@@ -1,7 +1,7 @@
 import { RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { type Route, routes } from '../routes.js';
+import type { Route } from '../routes.js';
 import { addProblemGatewayResponses } from './gateway-responses.js';
 import type { ServiceFunction } from './service-function.js';
 import type { ServiceSettings } from './settings.js';

@@ -66,7 +66,7 @@ export function origins(node: Node, key: string): string[] {
     .filter((value) => value !== '')
     .map((value) => {
       const parsed = URL.parse(value);
-      if (!parsed || parsed.protocol !== 'https:' || parsed.origin !== value.replace(/\/$/, '')) {
+      if (parsed?.protocol !== 'https:' || parsed.origin !== value.replace(/\/$/, '')) {
         throw new SettingsError(`Context ${key} must list https origins (https://host[:port]), got "${value}"`);
       }
       return parsed.origin;

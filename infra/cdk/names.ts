@@ -28,6 +28,7 @@ export function regionalName(stack: Stack, suffix: string, max: number): string 
  */
 export function nagFlatten(value: unknown): string {
   if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
+  // biome-ignore lint/suspicious/noExplicitAny: a CloudFormation intrinsic is untyped JSON of any shape
   const node = value as Record<string, any>;
   if (node['Fn::Join']) return (node['Fn::Join'][1] as unknown[]).map(nagFlatten).join(node['Fn::Join'][0] as string);
   if (node['Fn::Sub']) return nagFlatten(node['Fn::Sub']);

@@ -1,4 +1,4 @@
-import { type RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import type { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';

@@ -1,5 +1,5 @@
 import { dirname, join, resolve } from 'node:path';
-import { AssetStaging, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetStaging, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type ICommandHooks, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';

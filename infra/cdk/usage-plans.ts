@@ -16,7 +16,9 @@ export function unthrottledKey(stack: Stack): apigw.ApiKey {
   });
 }
 
-/** The plan of the shared key: no per-key limit (the stage limits still apply); per-token plans are made at run time. */
+/**
+ * The plan of the shared key: no per-key limit (the stage limits still apply); per-token plans are made at run time.
+ */
 export function unthrottledPlan(stack: Stack, api: apigw.RestApi, key: apigw.ApiKey): apigw.UsagePlan {
   const plan = new apigw.UsagePlan(stack, 'UnthrottledPlan', {
     description: 'No per-key limit: JWT callers and tokens without maxRps',

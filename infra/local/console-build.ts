@@ -37,7 +37,9 @@ export async function writeApiTypes(): Promise<void> {
   if (!existsSync(API_TYPES) || readFileSync(API_TYPES, 'utf8') !== types) writeFileSync(API_TYPES, types);
 }
 
-/** A hash of everything the build reads: the console's sources, the contract, the locked dependencies and this recipe. */
+/**
+ * A hash of everything the build reads: the console's sources, the contract, the locked dependencies and this recipe.
+ */
 export function consoleSourceHash(): string {
   const hash = createHash('sha256');
   // This file too: how the console is built is part of what the build is.

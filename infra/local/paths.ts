@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 
 /** The project root, whatever the working directory. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
-/** Local state: DynamoDB Local data, the local OpenID provider's signing key, the running instance's endpoints. Never committed. */
+/**
+ * Local state: DynamoDB Local data, the local OpenID provider's signing key, the running instance's endpoints. Never
+ * committed.
+ */
 export const LOCAL_DIR = resolve(PROJECT_ROOT, '.local');
 export const DEFAULT_DIRECTORY_FILE = resolve(PROJECT_ROOT, 'examples/directory.json');
 export const RUNTIME_FILE = resolve(LOCAL_DIR, 'runtime.json');

@@ -45,7 +45,10 @@ export interface LocalServiceOptions {
   tableName?: string;
   /** Throttle each token at its `maxRps`, as usage plans do, and routes at their own throttle. @default true */
   throttle?: boolean;
-  /** Apply the routes' own method throttles (the open routes'), as the stage does. The benchmark turns them off: it measures a route's work, not its throttle. @default true */
+  /**
+   * Apply the routes' own method throttles (the open routes'), as the stage does. The benchmark turns them off: it
+   * measures a route's work, not its throttle. @default true
+   */
   throttleRoutes?: boolean;
   /** Parts of the runtime to use instead of those built from configuration (tests). */
   parts?: (config: Config) => RuntimeParts;

@@ -28,9 +28,6 @@ export const newIncarnation = (at: Date): string => eventId(at);
 /** The name of an incarnation (undefined: legacy). */
 export const incarnationName = (incarnation: string | undefined): string => incarnation ?? LEGACY_INCARNATION;
 
-/** The incarnation a name stands for (legacy: undefined). */
-export const incarnationOfName = (name: string): string | undefined => (name === LEGACY_INCARNATION ? undefined : name);
-
 /** An incarnation of an account, as admins list them. */
 export interface Incarnation {
   incarnation: string;

@@ -41,7 +41,9 @@ export function eventsOf(records: StreamRecordLike[]): TokenEvent[] {
   return events;
 }
 
-/** Forwards the audit events of a batch of stream records; throws (so the batch is retried) if any was not delivered. */
+/**
+ * Forwards the audit events of a batch of stream records; throws (so the batch is retried) if any was not delivered.
+ */
 export async function forwardRecords(records: StreamRecordLike[], publisher: EventPublisher): Promise<number> {
   const events = eventsOf(records);
   if (events.length > 0) await publisher.publish(events);

@@ -24,7 +24,10 @@ function audiencesOf(claims: Claims): string[] {
   return Array.isArray(aud) ? aud.filter((value): value is string => typeof value === 'string') : [];
 }
 
-/** A claim value as patterns see it: strings as they are, numbers and booleans spelled out; anything else matches nothing. */
+/**
+ * A claim value as patterns see it: strings as they are, numbers and booleans spelled out; anything else matches
+ * nothing.
+ */
 function claimText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

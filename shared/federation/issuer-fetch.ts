@@ -55,7 +55,10 @@ type Done = (error: Error | undefined, response?: Response) => void;
 function readBody(response: IncomingMessage, maxBytes: number, finish: Done, done: (body: Buffer) => void): void {
   const tooLarge = () => finish(new OutboundRefused(`the answer is larger than ${maxBytes} bytes`));
   const declared = Number(response.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    tooLarge();
+    return;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   response.on('data', (chunk: Buffer) => {

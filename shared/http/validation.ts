@@ -72,7 +72,8 @@ export const updateTokenBody = /* @__PURE__ */ strictObject({
   }),
 );
 const LIMIT_RULE = 'must be an integer from 1 to 100';
-export const listTokensQuery = /* @__PURE__ */ object({
+/** A page of any listing: `limit` and `nextToken`. */
+export const pageQuery = /* @__PURE__ */ object({
   limit: /* @__PURE__ */ optional(
     /* @__PURE__ */ pipe(
       /* @__PURE__ */ string().check(/* @__PURE__ */ regex(/^\d{1,3}$/, LIMIT_RULE)),
@@ -87,20 +88,20 @@ export const listTokensQuery = /* @__PURE__ */ object({
   ),
 });
 export const tokenNamePath = /* @__PURE__ */ object({ name: tokenName });
-/** A page of any listing: `limit` and `nextToken`, as the token list takes them. */
-export const pageQuery = listTokensQuery;
 export const userIdPath = /* @__PURE__ */ object({
   userId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
     /* @__PURE__ */ regex(DIRECTORY_ID_PATTERN, 'must be 1 to 128 characters without whitespace, /, #, ? or %'),
   ),
 });
 
-const GRACE_RULE = 'must be an integer from 0 to 604800 (seconds)';
+/** The longest grace period a rotation may give the old secret: a week. */
+const MAX_GRACE_SECONDS = 604_800;
+const GRACE_RULE = `must be an integer from 0 to ${MAX_GRACE_SECONDS} (seconds)`;
 export const rotateTokenBody = /* @__PURE__ */ strictObject({
   gracePeriodSeconds: /* @__PURE__ */ optional(
     /* @__PURE__ */ int({ error: GRACE_RULE }).check(
       /* @__PURE__ */ minimum(0, GRACE_RULE),
-      /* @__PURE__ */ maximum(604_800, GRACE_RULE),
+      /* @__PURE__ */ maximum(MAX_GRACE_SECONDS, GRACE_RULE),
     ),
   ),
   force: /* @__PURE__ */ optional(/* @__PURE__ */ boolean({ error: 'must be true or false' })),
@@ -121,7 +122,7 @@ export const EVENT_TYPES = [
   'federation_policy.created',
   'federation_policy.deleted',
 ] as const;
-export const listEventsQuery = /* @__PURE__ */ extend(listTokensQuery, {
+export const listEventsQuery = /* @__PURE__ */ extend(pageQuery, {
   tokenName: /* @__PURE__ */ optional(tokenName),
   type: /* @__PURE__ */ optional(
     /* @__PURE__ */ oneOf(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),

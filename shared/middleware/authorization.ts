@@ -142,7 +142,7 @@ export function targetServiceAccountCheck(scope: Scope): Middleware {
       if (context.lookups.target === undefined) throw new ServiceAccountNotFoundError();
       const target = await context.lookups.target;
       const belongs = scope === 'admin' || (context.domain !== undefined && target?.domains.includes(context.domain));
-      if (!target || target.type !== 'SERVICE_ACCOUNT' || !belongs) throw new ServiceAccountNotFoundError();
+      if (target?.type !== 'SERVICE_ACCOUNT' || !belongs) throw new ServiceAccountNotFoundError();
       context.serviceAccount = target;
     },
   };

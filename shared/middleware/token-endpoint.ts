@@ -58,6 +58,7 @@ export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOp
 
 type CallerRefusal = (caller: Caller) => Error | undefined;
 
+// biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; this one reads none of it and serves every stack
 type Middleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any>;
 
 function callerRefusal(refuse: CallerRefusal | undefined): Middleware {

@@ -12,6 +12,7 @@ import { throwIfAny } from '../http/json-body.js';
  */
 export function validatedInput<TInput>(
   read: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput,
+  // biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; this one reads none of it and serves every stack
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any> {
   return {
     before: ({ event, context }) => {

@@ -15,7 +15,9 @@ import { SharedUsageKey } from './shared-usage-key.js';
 
 type Clients = Pick<Runtime, 'documents' | 'onCompensationFailure'>;
 
-/** The adapter's options but API Gateway itself: its table side (plan records, the shared key's value) through ports. */
+/**
+ * The adapter's options but API Gateway itself: its table side (plan records, the shared key's value) through ports.
+ */
 export function awsRateLimitOptions(
   config: Config,
   apiGateway: NonNullable<Config['apiGateway']>,

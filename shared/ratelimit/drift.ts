@@ -18,7 +18,10 @@ export type DriftKind =
   | 'wrong-plan-settings'
   /** A plan of ours that no rate is recorded with (a creation whose answer was lost, a claim taken over). */
   | 'orphan-plan'
-  /** A recorded plan that has had no keys for the grace period: deleted, so that passing rates do not use up the account's plans. */
+  /**
+   * A recorded plan that has had no keys for the grace period: deleted, so that passing rates do not use up the
+   * account's plans.
+   */
   | 'empty-plan'
   /** A token whose create stopped between claiming its name and getting its key: its secret was never handed out. */
   | 'abandoned-create';

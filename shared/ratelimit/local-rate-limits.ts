@@ -90,7 +90,7 @@ export class LocalRateLimits implements RateLimits {
     if (usageKey === SHARED_KEY) return { allowed: true };
     const key = usageKey === undefined ? undefined : await this.key(usageKey);
     // API Gateway refuses a missing, unknown or disabled key before it throttles.
-    if (!key || !key.enabled || usageKey === undefined) return { allowed: false, reason: 'invalid-key' };
+    if (!key?.enabled || usageKey === undefined) return { allowed: false, reason: 'invalid-key' };
     const verdict = this.buckets.take(usageKey, key.rps);
     return verdict.allowed ? verdict : { allowed: false, reason: 'throttled', headers: verdict.headers };
   }

@@ -8,7 +8,10 @@ interface Bucket {
   rate: number;
 }
 
-/** Beyond this many buckets, full ones (idle for a second or more) are dropped: they hold nothing a new bucket would not. */
+/**
+ * Beyond this many buckets, full ones (idle for a second or more) are dropped: they hold nothing a new bucket would
+ * not.
+ */
 const SWEEP_ABOVE = 10_000;
 
 /**

@@ -136,8 +136,6 @@ export const ratePlanPartition = RATE_PLANS;
 /** The partition of an account's tokens (and its counter). */
 export const accountPartition = (accountId: string): string => `${ACCOUNT}${accountId}`;
 
-/** Whether an item is a listed token: the account partition, a `TOKEN#` sort key. */
-export const isTokenItem = (item: ItemKey): boolean => item.pk.startsWith(ACCOUNT) && item.sk.startsWith(TOKEN);
 /** The one partition listing every user, for admins (a page at a time, by id). */
 export const userListPartition = USER_LIST;
 

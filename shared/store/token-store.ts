@@ -11,7 +11,7 @@ import type { TokenCredential, TokenEvent } from '../model.js';
 import type { NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from '../ports.js';
 import { eventPut } from './event-items.js';
 import { absent, all, either, equals, exists, expression, lessThan, updateExpression } from './expressions.js';
-import { accountPartition, type ItemKey, keys, prefixes, utcDay } from './keys.js';
+import { accountPartition, keys, prefixes, utcDay } from './keys.js';
 import { accountCheck } from './account-check.js';
 import {
   bindingFields,

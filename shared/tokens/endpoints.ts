@@ -11,7 +11,7 @@ import {
   check,
   createTokenBody,
   deprecatedCreateTokenBody,
-  listTokensQuery,
+  pageQuery,
   tokenNamePath,
   updateTokenBody,
 } from '../http/validation.js';
@@ -87,7 +87,7 @@ export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
   return tokenEndpoint(runtime, {
     scope,
     input: (event, errors) => {
-      const query = check(listTokensQuery, event.queryStringParameters ?? {}, errors);
+      const query = check(pageQuery, event.queryStringParameters ?? {}, errors);
       return { limit: query?.limit ?? 50, after: afterCursor(query?.nextToken, errors) };
     },
   }).handler(async (_event, context) => {

@@ -11,8 +11,6 @@ import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import type { TokenServiceDeps } from './deps.js';
 import { SERVICE_ORIGIN, tokenEvent } from './events.js';
 
-/** The longest grace period a rotation may give the old secret: a week. */
-export const MAX_GRACE_SECONDS = 604_800;
 export const DEFAULT_GRACE_SECONDS = 86_400;
 
 export interface RotateTokenInput {

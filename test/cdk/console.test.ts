@@ -75,7 +75,7 @@ function evaluate(value: unknown, refs: (name: string) => string): any {
 
 describe('console hosting', () => {
   it('keeps the console in a private, encrypted, logged bucket that only the distribution reads', () => {
-    for (const [id, bucket] of ofType(consoleResources(), 'AWS::S3::Bucket')) {
+    for (const [, bucket] of ofType(consoleResources(), 'AWS::S3::Bucket')) {
       // id
       expect(bucket.Properties!.PublicAccessBlockConfiguration).toStrictEqual({
         BlockPublicAcls: true,

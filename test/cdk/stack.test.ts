@@ -414,7 +414,7 @@ describe('function defaults', () => {
         )
         .map(([id]) => id),
     );
-    for (const [id, fn] of serviceFunctions(synth.resources)) {
+    for (const [, fn] of serviceFunctions(synth.resources)) {
       const text = JSON.stringify(fn.Properties);
       for (const other of stageLike)
         expect(!text.includes(`"${other}"`)).toBeTruthy() /* `${id} references ${other}` */;
@@ -438,7 +438,7 @@ describe('least privilege', () => {
   it('grants no wildcard action, and Resource "*" only for X-Ray (and for listing streams, which has no other)', () => {
     const statements = allStatements(synth.resources);
     expect(statements.length > 0).toBe(true);
-    for (const [holderId, statement] of statements) {
+    for (const [, statement] of statements) {
       for (const action of actionsOf(statement)) {
         // `${holderId}: ${action}`
         expect(!action.includes('*')).toBeTruthy();
@@ -774,8 +774,7 @@ describe('lifecycle notices', () => {
     ).toBe(true);
     const policies = ofType(synth.resources, 'AWS::SNS::TopicPolicy')
       .filter(([, policy]) => JSON.stringify(policy.Properties!.Topics) === JSON.stringify([{ Ref: topicId() }]))
-      .map(([, policy]) => policy.Properties!.PolicyDocument.Statement as WithPrincipal[])
-      .flat();
+      .flatMap(([, policy]) => policy.Properties!.PolicyDocument.Statement as WithPrincipal[]);
     expect(
       policies.some(
         (statement) =>
@@ -864,7 +863,7 @@ describe('assets for sam local', () => {
     const outputs = Object.values(result.metafile.outputs).filter((output) => output.entryPoint);
     expect(outputs.length).toBe(expected.size);
     for (const output of outputs) {
-      const { id, exportName } = expected.get(resolve(output.entryPoint!))!;
+      const { exportName } = expected.get(resolve(output.entryPoint!))!;
       // `${id}: ${output.entryPoint} exports ${exportName} (has ${output.exports.join(', ')})`
       expect(output.exports.includes(exportName)).toBeTruthy();
     }

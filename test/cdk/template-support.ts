@@ -174,14 +174,16 @@ export function statementsOf(resources: Record<string, Resource>, functionLogica
   ).flatMap((policy) => policy.PolicyDocument.Statement);
   const attached = ofType(resources, 'AWS::IAM::Policy')
     .filter(([, policy]) =>
-      (policy.Properties?.Roles as unknown[]).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })),
+      ((policy.Properties?.Roles ?? []) as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+      ),
     )
     .flatMap(([, policy]) => policy.Properties!.PolicyDocument.Statement as Statement[]);
   return [...inline, ...attached];
 }
 
 export function managedPoliciesOf(resources: Record<string, Resource>, functionLogicalId: string): unknown[] {
-  const roleId = (resources[functionLogicalId]?.Properties?.Role as { 'Fn::GetAtt': [string, string] })[
+  const roleId = (resources[functionLogicalId]!.Properties!.Role as { 'Fn::GetAtt': [string, string] })[
     'Fn::GetAtt'
   ][0];
   return (resources[roleId]?.Properties?.ManagedPolicyArns ?? []) as unknown[];

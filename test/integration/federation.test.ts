@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
 import { type CiIssuer, GITHUB_CLAIMS, startCiIssuer } from '../support/ci-issuer.js';
@@ -65,36 +64,6 @@ function exchange(subjectToken: string, extra: Record<string, string> = {}, acco
 
 const githubToken = (claims: Record<string, string | number> = {}, options?: Parameters<CiIssuer['issue']>[2]) =>
   ci.issue(AUDIENCE, { ...GITHUB_CLAIMS, ...claims }, options);
-
-/** A token signed as an attacker would: with a key and algorithm of their choosing. */
-async function forged(
-  alg: 'HS256' | 'RS256' | 'none',
-  kid: string,
-  claims: Record<string, unknown> = {},
-): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const payload = {
-    ...GITHUB_CLAIMS,
-    iss: ci.issuer,
-    aud: AUDIENCE,
-    iat: now,
-    exp: now + 300,
-    jti: `forged-${Math.random()}`,
-    ...claims,
-  };
-  if (alg === 'none') {
-    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    return `${part({ alg: 'none', typ: 'JWT' })}.${part(payload)}.`;
-  }
-  const key =
-    alg === 'HS256'
-      ? new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!')
-      : await importJWK(
-          { ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as object) },
-          'RS256',
-        );
-  return new SignJWT(payload).setProtectedHeader({ alg, kid }).sign(key);
-}
 
 /** A token the issuer itself signed, with claims no CI provider would give (an expired one). */
 async function signedByIssuer(claims: Record<string, unknown>): Promise<string> {

@@ -5,7 +5,6 @@ import { parseToken } from '../../shared/token-format.js';
 import { deleteToken } from '../../shared/tokens/token-service.js';
 import { updateToken } from '../../shared/tokens/token-update.js';
 import { importDirectory } from '../../shared/directory/import.js';
-import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
 import { exampleDirectory } from '../support/service.js';
 import type { CommandName } from './fake-api-gateway.js';
 import { API, type Fixture, ratelimitFixture } from './fixture.js';

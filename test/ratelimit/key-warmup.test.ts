@@ -88,7 +88,7 @@ async function presented(token: string): Promise<string> {
 }
 
 const honoured = (value: string) => fake.honours(value, STAGE, clock(), PROPAGATION_MS);
-const valueOf = (keyId: string) => fake.keys.get(keyId)!.value;
+const keyValue = (keyId: string) => fake.keys.get(keyId)!.value;
 
 async function create(name: string, maxRps: number | null): Promise<string> {
   const created = await api.call('POST', FIN, { as: 'alice', body: { name, maxRps } });
@@ -114,7 +114,7 @@ describe('a new key warms up before it is presented', () => {
     now += 59_000;
     expect(await presented(token)).toBe(sharedValue);
     now += 1_000;
-    const own = valueOf(await keyIdOf('first-of-rate'));
+    const own = keyValue(await keyIdOf('first-of-rate'));
     expect(await presented(token)).toBe(own);
     expect(honoured(own)).toBe(true);
   });
@@ -125,9 +125,9 @@ describe('a new key warms up before it is presented', () => {
     expect(await presented(token)).toBe(bridge.value);
     expect(honoured(bridge.value)).toBe(true);
     // The token's own key is not yet honoured: presenting it now would be refused.
-    expect(honoured(valueOf(await keyIdOf('second-of-rate')))).toBe(false);
+    expect(honoured(keyValue(await keyIdOf('second-of-rate')))).toBe(false);
     now += 60_000;
-    expect(await presented(token)).toBe(valueOf(await keyIdOf('second-of-rate')));
+    expect(await presented(token)).toBe(keyValue(await keyIdOf('second-of-rate')));
   });
 
   it('warms up the new key of a changed maxRps, on the bridge of the new rate’s plan when it has one', async () => {
@@ -138,7 +138,7 @@ describe('a new key warms up before it is presented', () => {
     expect((await api.call('PATCH', `${FIN}/moving`, { as: 'alice', body: { maxRps: 4 } })).status).toBe(200);
     expect(await presented(token)).toBe(bridgeOfRate(4).value);
     now += 60_000;
-    expect(await presented(token)).toBe(valueOf(await keyIdOf('moving')));
+    expect(await presented(token)).toBe(keyValue(await keyIdOf('moving')));
   });
 
   it('never names a key the data plane refuses, at any moment of a busy timeline', async () => {
@@ -165,7 +165,7 @@ describe('a new key warms up before it is presented', () => {
     limits.current = container(0);
     const token = await create('no-warmup', 7);
     const value = await presented(token);
-    expect(value).toBe(valueOf(await keyIdOf('no-warmup')));
+    expect(value).toBe(keyValue(await keyIdOf('no-warmup')));
     expect(honoured(value)).toBe(false);
   });
 

@@ -297,14 +297,6 @@ function requests(hostile: {
   );
 }
 
-function describeParts(parts: Parts): string {
-  const bodyText =
-    parts.body === undefined
-      ? ''
-      : ` body=${JSON.stringify(parts.body.subarray(0, 200).toString('latin1'))}${parts.body.length > 200 ? `…(${parts.body.length} bytes)` : ''}`;
-  return `${parts.route.method} ${pathOf(parts.route, parts.params).slice(0, 200)}${parts.query ? `?${parts.query.slice(0, 200)}` : ''} [${parts.credential.label}] content-type=${JSON.stringify(parts.contentType)}${bodyText}`;
-}
-
 const writes = writeCounter();
 
 async function tableSnapshot(): Promise<{ items: Item[]; state: Map<string, string> }> {
@@ -336,8 +328,6 @@ async function send(parts: Parts): Promise<Reply> {
   const wrote = writes() !== writesBefore;
   const { items, state } = wrote ? await tableSnapshot() : { items: undefined, state: current };
   current = state;
-  const context = describeParts(parts);
-  // `${context} → ${reply.status} ${reply.text.slice(0, 300)}`
   expect(reply.status >= 200 && reply.status < 500).toBeTruthy();
   if (reply.status >= 400) {
     // `${context} → ${reply.status} ${reply.text.slice(0, 300)}`
@@ -372,13 +362,12 @@ function checkIdentity(parts: Parts, reply: Reply): void {
   // the route's (smaller) limit is refused after the authorizer, as the function does.
   if (['NOT_FOUND', 'BAD_REQUEST'].includes(reply.body?.code)) return;
   if (reply.body?.code === 'PAYLOAD_TOO_LARGE' && (parts.body?.length ?? 0) > MAX_BODY_BYTES) return;
-  const context = describeParts(parts);
   if (reply.status === 401) {
-    // `${context}: a valid credential was refused`
+    // A valid credential was refused.
     expect(parts.credential.mayRefuse).toBeTruthy();
     return;
   }
-  // `${context}: a credential nobody owns was accepted (${reply.status})`
+  // A credential nobody owns was accepted.
   expect(parts.credential.owners.length > 0).toBeTruthy();
   if (parts.route.id === 'whoami' && reply.status === 200) {
     // `${context}: authenticated as ${reply.body.userId}`

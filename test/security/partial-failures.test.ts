@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
 import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { awsRateLimits } from '../ratelimit/fixture.js';

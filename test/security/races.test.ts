@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import fc from 'fast-check';
 import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { awsRateLimits } from '../ratelimit/fixture.js';
@@ -160,7 +159,7 @@ describe('races', () => {
     await waitFor(rewrite.reached);
     const between = await service.call('POST', base('rc-limit'), { as: MANAGER, body: { name: 'between' } });
     rewrite.release();
-    const lateReply = await late;
+    await late;
     service.faults.reset();
     expect(deleted.status).toBe(204);
     expect(between.status).toBe(201);

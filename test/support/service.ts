@@ -125,7 +125,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
         ...(body === undefined ? {} : { body }),
       });
       const text = await response.text();
-      let parsed: unknown = undefined;
+      let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
       } catch {

@@ -22,7 +22,7 @@ afterEach(() => {
 
 function event(n: number): TokenEvent {
   return {
-    id: `0000000${n}`.slice(-9) + 'abcdef012345',
+    id: `${`0000000${n}`.slice(-9)}abcdef012345`,
     time: new Date(Date.UTC(2026, 11, 1, 9, 0, n)).toISOString(),
     type: 'token.updated',
     serviceAccountId: 'sa-etl',

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import {
   createTokenBody,
   fieldErrors,
-  listTokensQuery,
+  pageQuery,
   TOKEN_NAME_PATTERN,
   updateTokenBody,
 } from '../../shared/http/validation.js';
@@ -68,10 +68,10 @@ describe('request validation', () => {
   });
 
   it('reads limit as 1 to 100', () => {
-    expect(listTokensQuery.parse({ limit: '1' }).limit).toBe(1);
-    expect(listTokensQuery.parse({ limit: '100' }).limit).toBe(100);
+    expect(pageQuery.parse({ limit: '1' }).limit).toBe(1);
+    expect(pageQuery.parse({ limit: '100' }).limit).toBe(100);
     for (const limit of ['0', '101', '-1', '1.5', 'ten', '', '0001'])
-      expect(listTokensQuery.safeParse({ limit }).success).toBe(false) /* limit */;
+      expect(pageQuery.safeParse({ limit }).success).toBe(false) /* limit */;
   });
 
   it('reads JSON bodies and refuses form bodies', () => {

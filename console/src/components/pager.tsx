@@ -23,10 +23,3 @@ export function Pager({ page, hasPrevious, hasNext, onPrevious, onNext, label }:
     </nav>
   );
 }
-
-/** Cursor paging state: the cursors of the pages seen, so Previous goes back without the API's help. */
-export interface Cursors {
-  stack: (string | undefined)[];
-  next: string | null;
-}
-export const firstPage: Cursors = { stack: [undefined], next: null };

@@ -74,7 +74,7 @@ export function segment(valid: string): fc.Arbitrary<string> {
       'KEEP',
       'keep.',
       'hx-sa%2Fhx-sa',
-      encode(valid + '\u200b'),
+      encode(`${valid}\u200b`),
       encode(valid.toUpperCase()),
     ),
   );
@@ -270,7 +270,7 @@ export function body(valid: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary
   const json = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
   const deep = fc
     .tuple(fc.integer({ min: 50, max: 200_000 }), fc.constantFrom('[', '{"a":'))
-    .map(([depth, open]) => Buffer.from(open.repeat(depth) + '1' + (open === '[' ? ']' : '}').repeat(depth)));
+    .map(([depth, open]) => Buffer.from(`${open.repeat(depth)}1${(open === '[' ? ']' : '}').repeat(depth)}`));
   const raw = fc
     .constantFrom(
       '{',

@@ -33,14 +33,6 @@ export const operations = [
   'delete policy',
   'test policy',
 ] as const;
-/** Operations on federation policies: their fixtures are policies, not tokens. */
-export const policyOperations: readonly Operation[] = [
-  'list policies',
-  'create policy',
-  'get policy',
-  'delete policy',
-  'test policy',
-];
 /**
  * How the caller authenticates. Beyond a person's JWT and a service account's token: a
  * token with limits of its own (it may give no token more), a JWT that names a service
