@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createPolicy } from '../shared/federation/policies.js';
-import { SERVICE_ORIGIN } from '../shared/tokens/events.js';
-import type { Runtime } from '../shared/runtime.js';
+import { SERVICE_ORIGIN } from '../shared/kernel/events.js';
+import type { Runtime } from '../shared/runtime/runtime.js';
 
 /**
  * The federation scenarios' world: an OpenID issuer on loopback (its discovery document

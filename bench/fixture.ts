@@ -1,9 +1,9 @@
 import type { Directory } from '../shared/directory/directory.js';
-import { ids } from '../shared/ids.js';
-import type { TokenRecord } from '../shared/model.js';
-import type { TokenStore } from '../shared/ports.js';
-import { mintToken } from '../shared/token-format.js';
-import { SERVICE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
+import { ids } from '../shared/kernel/ids.js';
+import type { TokenRecord } from '../shared/kernel/model.js';
+import type { TokenStore } from '../shared/tokens/ports.js';
+import { mintToken } from '../shared/kernel/token-format.js';
+import { SERVICE_ORIGIN, tokenEvent } from '../shared/kernel/events.js';
 
 /**
  * The benchmark's world: a small case (a manager in a few groups, an account with 20

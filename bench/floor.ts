@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import { DynamoDirectoryStore } from '../shared/store/directory-store.js';
-import { createDocumentClient } from '../shared/store/dynamodb.js';
-import { DynamoTokenEvents } from '../shared/store/event-store.js';
-import { DynamoTokenStore } from '../shared/store/token-store.js';
-import { ids } from '../shared/ids.js';
-import { mintToken } from '../shared/token-format.js';
-import { SERVICE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
-import { DynamoExchangeRecords, DynamoReplayGuard } from '../shared/store/exchange-store.js';
-import { DynamoPolicyStore } from '../shared/store/policy-store.js';
+import { DynamoDirectoryStore } from '../shared/directory/directory-store.js';
+import { createDocumentClient } from '../shared/dynamodb/client.js';
+import { DynamoTokenEvents } from '../shared/audit/event-store.js';
+import { DynamoTokenStore } from '../shared/tokens/token-store.js';
+import { ids } from '../shared/kernel/ids.js';
+import { mintToken } from '../shared/kernel/token-format.js';
+import { SERVICE_ORIGIN, tokenEvent } from '../shared/kernel/events.js';
+import { DynamoExchangeRecords, DynamoReplayGuard } from '../shared/federation/exchange-store.js';
+import { DynamoPolicyStore } from '../shared/federation/policy-store.js';
 
 /**
  * The floor: a plain `node:http` server, no framework and no middleware, that performs

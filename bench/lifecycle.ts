@@ -1,14 +1,14 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ids } from '../shared/ids.js';
+import { ids } from '../shared/kernel/ids.js';
 import { runLifecycle } from '../shared/lifecycle/job.js';
 import { nextNoticeAt, noticeDue } from '../shared/lifecycle/notices.js';
-import type { TokenRecord } from '../shared/model.js';
-import { batchWrite } from '../shared/store/batch-write.js';
-import { DynamoTokenLifecycle } from '../shared/store/lifecycle-store.js';
-import { ensureTable } from '../shared/store/table.js';
-import { newTokenItems } from '../shared/store/token-items.js';
-import { mintToken } from '../shared/token-format.js';
-import { LIFECYCLE_ORIGIN, tokenEvent } from '../shared/tokens/events.js';
+import type { TokenRecord } from '../shared/kernel/model.js';
+import { batchWrite } from '../shared/dynamodb/batch-write.js';
+import { DynamoTokenLifecycle } from '../shared/lifecycle/lifecycle-store.js';
+import { ensureTable } from '../shared/dynamodb/table.js';
+import { newTokenItems } from '../shared/tokens/token-items.js';
+import { mintToken } from '../shared/kernel/token-format.js';
+import { LIFECYCLE_ORIGIN, tokenEvent } from '../shared/kernel/events.js';
 
 /**
  * The lifecycle job at scale: a table of `tokens` tokens of which `due` have an expiry

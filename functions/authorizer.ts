@@ -1,6 +1,6 @@
 import { createAuthorizer } from '../shared/auth/authorizer.js';
-import { jwtVerification } from '../shared/auth/jwt-wiring.js';
-import { lambdaHandler } from '../shared/lambda-entry.js';
+import { jwtVerification } from '../shared/runtime/jwt-wiring.js';
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 
 /** REQUEST authorizer of every authenticated route: access tokens and OIDC JWTs. */
 export const create = createAuthorizer;

@@ -1,6 +1,6 @@
-import { lambdaHandler } from '../shared/lambda-entry.js';
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
-import type { Runtime } from '../shared/runtime.js';
+import type { Runtime } from '../shared/runtime/runtime.js';
 import { deprecatedCreateTokenEndpoint } from '../shared/tokens/endpoints.js';
 
 /** Deprecated: the service account id comes in the body. Answers with Deprecation and Link headers. */

@@ -1,6 +1,6 @@
-import { lambdaHandler } from '../shared/lambda-entry.js';
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
-import type { Runtime } from '../shared/runtime.js';
+import type { Runtime } from '../shared/runtime/runtime.js';
 import { deleteTokenEndpoint } from '../shared/tokens/endpoints.js';
 
 export const create = (runtime: Runtime) => deleteTokenEndpoint(runtime, 'domain');

@@ -1,6 +1,6 @@
 import { getMemberEndpoint } from '../shared/directory/endpoints.js';
-import { lambdaHandler } from '../shared/lambda-entry.js';
-import type { Runtime } from '../shared/runtime.js';
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import type { Runtime } from '../shared/runtime/runtime.js';
 
 export const create = (runtime: Runtime) => getMemberEndpoint(runtime);
 export const handler = lambdaHandler(create);

@@ -1,5 +1,5 @@
-import { lambdaHandler } from '../shared/lambda-entry.js';
-import type { Runtime } from '../shared/runtime.js';
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import type { Runtime } from '../shared/runtime/runtime.js';
 import { githubSecretScanningEndpoint } from '../shared/scanning/endpoint.js';
 
 /** GitHub's secret scanning reports leaked tokens here; live ones are suspended. */

@@ -1,9 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
-import { lambdaHandler } from '../shared/lambda-entry.js';
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 import { type LifecycleReport, runLifecycle } from '../shared/lifecycle/job.js';
-import type { Runtime } from '../shared/runtime.js';
+import type { Runtime } from '../shared/runtime/runtime.js';
 
 /**
  * Scheduled by the stack (hourly): sends the expiry notices due and, when the stage

@@ -1,4 +1,4 @@
-import { lambdaHandler } from '../shared/lambda-entry.js';
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 import { scheduledReconcile } from '../shared/ratelimit/scheduled-reconcile.js';
 
 /**

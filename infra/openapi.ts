@@ -1,6 +1,6 @@
 import { registry, toJSONSchema, type z } from 'zod/mini';
-import { DIRECTORY_ID_PATTERN } from '../shared/directory/directory.js';
-import { POLICY_ID_PATTERN } from '../shared/http/federation-validation.js';
+import { DIRECTORY_ID_PATTERN } from '../shared/kernel/model.js';
+import { POLICY_ID_PATTERN } from '../shared/federation/validation.js';
 import { oauthErrorSchema, problemSchema } from '../shared/http/response-schemas.js';
 import { TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
 import { bodyLimitOf, type Route, routes } from './routes.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod/mini';
-import type { Partition } from '../shared/store/keys.js';
+import type { Partition } from '../shared/dynamodb/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
 
 /** The shape of a row of the route table (infra/routes.ts, which exports these types too). */

@@ -1,10 +1,10 @@
-import type { Partition } from '../shared/store/keys.js';
+import type { Partition } from '../shared/dynamodb/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
 import type { DynamoAction, QueryParameter, Route } from './route-types.js';
-import { INCARNATION_PATTERN } from '../shared/directory/incarnations.js';
+import { INCARNATION_PATTERN } from '../shared/kernel/model.js';
 import { BODY_LIMIT_BYTES } from '../shared/http/body-limit.js';
 import { REPORT_BODY_LIMIT_BYTES, secretScanningBody } from '../shared/scanning/reports.js';
-import { createPolicyBody, testPolicyBody } from '../shared/http/federation-validation.js';
+import { createPolicyBody, testPolicyBody } from '../shared/federation/validation.js';
 import {
   createTokenBody,
   deprecatedCreateTokenBody,

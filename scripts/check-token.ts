@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TOKEN_LENGTH, TOKEN_PREFIX, tokenShape } from '../shared/token-format.js';
+import { TOKEN_LENGTH, TOKEN_PREFIX, tokenShape } from '../shared/kernel/token-format.js';
 
 /**
  * `npm run -s check-token -- <string>` (or `-` to read it from standard input, which keeps

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const { devAccessToken } = await import('../infra/local/dev-token-client.js');
 
   const { LocalRateLimits } = await import('../shared/ratelimit/local-rate-limits.js');
-  const { createDocumentClient } = await import('../shared/store/dynamodb.js');
+  const { createDocumentClient } = await import('../shared/dynamodb/client.js');
 
   // The limiter as the gateway uses it, with the arrival time of each decision on the
   // measured token's key (the only limited token in use): the window the bound applies to.

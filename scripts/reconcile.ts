@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, readConfig } from '../shared/config.js';
+import { ConfigError, readConfig } from '../shared/kernel/config.js';
 import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
 import { apiGatewayKeysAtInit } from '../shared/ratelimit/reconcile-wiring.js';
 import { reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
-import { createRuntime } from '../shared/runtime.js';
+import { createRuntime } from '../shared/runtime/runtime.js';
 
 /**
  * `npm run reconcile -- [--apply]`: reports drift between the tokens in the table and the

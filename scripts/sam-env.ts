@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LOCAL_DEFAULTS } from '../shared/config.js';
+import { LOCAL_DEFAULTS } from '../shared/kernel/config.js';
 import { defaultStackName } from '../infra/cdk/stack-name.js';
 import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from '../infra/local/paths.js';
 

@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { EVENT_SOURCE } from '../../shared/events/eventbridge.js';
+import { EVENT_SOURCE } from '../../shared/audit/eventbridge.js';
 import type { ServiceFunction } from './service-function.js';
 
 /**

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { EVENT_SOURCE } from '../../shared/events/eventbridge.js';
+import { EVENT_SOURCE } from '../../shared/audit/eventbridge.js';
 
 /** The audit events owners are told about, by e-mail or whatever subscribes to the topic. */
 export const NOTIFIED_EVENTS = ['token.expiring', 'token.expired', 'token.suspended_unused', 'token.exposed'] as const;

@@ -6,7 +6,7 @@ import { type ICommandHooks, LogLevel, NodejsFunction, OutputFormat } from 'aws-
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { callsApiGateway, type DynamoAction, entryOf } from '../routes.js';
-import { PARTITIONS, type Partition } from '../../shared/store/keys.js';
+import { PARTITIONS, type Partition } from '../../shared/dynamodb/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
 import {
   API_GATEWAY_MODULE,

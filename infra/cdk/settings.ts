@@ -10,7 +10,7 @@ export { SettingsError } from './context-values.js';
  * Deployment settings, read from CDK context (`-c key=value` on the command line, or
  * `context` in cdk.json). Each one is checked at synth time, so a typo fails `cdk synth`
  * instead of the first request in AWS. The function-level ranges are the ones
- * `shared/config.ts` enforces at run time.
+ * `shared/kernel/config.ts` enforces at run time.
  */
 export interface ServiceSettings extends OperationsSettings {
   /**

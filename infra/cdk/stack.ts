@@ -3,7 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { MAX_RPS_CEILING } from '../../shared/config.js';
+import { MAX_RPS_CEILING } from '../../shared/kernel/config.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import {
   authorizer as authorizerSpec,
@@ -72,7 +72,7 @@ export class ServiceAccountTokensStack extends Stack {
 
     const environment: Record<string, string> = {
       TABLE_NAME: table.tableName,
-      // Empty is unset (shared/config.ts). Declared so that `sam local --env-vars` may set
+      // Empty is unset (shared/kernel/config.ts). Declared so that `sam local --env-vars` may set
       // it: SAM overrides only variables the template names.
       DYNAMODB_ENDPOINT: '',
       JWKS_URL: settings.jwksUrl,

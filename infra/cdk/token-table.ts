@@ -1,8 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TTL_ATTRIBUTE } from '../../shared/store/keys.js';
-import { LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/store/table.js';
+import { TTL_ATTRIBUTE } from '../../shared/dynamodb/keys.js';
+import { LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/dynamodb/table.js';
 
 export interface TokenTableProps {
   /**
@@ -14,7 +14,7 @@ export interface TokenTableProps {
 
 /**
  * The one table (tokens, credentials, counters, audit events and the directory), keyed and indexed as
- * `shared/store/table.ts` creates it locally. It holds every credential hash: it
+ * `shared/dynamodb/table.ts` creates it locally. It holds every credential hash: it
  * survives `cdk destroy` and refuses deletion unless the stage is declared throwaway.
  */
 export class TokenTable extends Construct {
@@ -35,7 +35,7 @@ export class TokenTable extends Construct {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    // The lifecycle job's sparse indexes (shared/store/keys.ts): only tokens with a notice to
+    // The lifecycle job's sparse indexes (shared/dynamodb/keys.ts): only tokens with a notice to
     // come, or active ones, are in them.
     for (const index of LIFECYCLE_INDEX_SPECS) {
       this.table.addGlobalSecondaryIndex({

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LOCAL_DEFAULTS } from '../../shared/config.js';
+import { LOCAL_DEFAULTS } from '../../shared/kernel/config.js';
 import { devAccessToken, SignInRefusedError } from './dev-token-client.js';
 import { RUNTIME_FILE } from './paths.js';
 

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { readConfig } from '../../shared/config.js';
+import { readConfig } from '../../shared/kernel/config.js';
 import { DirectoryError } from '../../shared/directory/directory.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
-import { createRuntime } from '../../shared/runtime.js';
+import { createRuntime } from '../../shared/runtime/runtime.js';
 import { readDirectoryFile } from './directory-file.js';
 import { againstTable, localEnvironment } from './running.js';
 

@@ -8,7 +8,7 @@ import {
   GetShardIteratorCommand,
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
-import { type EventPublisher, forwardRecords, type StreamRecordLike } from '../../shared/events/forward.js';
+import { type EventPublisher, forwardRecords, type StreamRecordLike } from '../../shared/audit/forward.js';
 
 /**
  * `npm start`'s subscriber: the forwarder the stack runs on the table's stream, fed here

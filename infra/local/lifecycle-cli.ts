@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, readConfig } from '../../shared/config.js';
+import { ConfigError, readConfig } from '../../shared/kernel/config.js';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
-import { backfillLifecycle } from '../../shared/store/lifecycle-backfill.js';
-import { createRuntime } from '../../shared/runtime.js';
+import { backfillLifecycle } from '../../shared/lifecycle/lifecycle-backfill.js';
+import { createRuntime } from '../../shared/runtime/runtime.js';
 import { againstTable, localEnvironment } from './running.js';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider, { type Configuration, errors, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
-import type { DirectoryStore } from '../../shared/ports.js';
+import type { DirectoryStore } from '../../shared/directory/ports.js';
 import { memoryAdapter } from './oidc-adapter.js';
 import { errorPage, loginPage, logoutPage, signedOutPage } from './oidc-pages.js';
 

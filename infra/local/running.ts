@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Environment } from '../../shared/config.js';
+import type { Environment } from '../../shared/kernel/config.js';
 import { RUNTIME_FILE } from './paths.js';
 
 /**

@@ -1,9 +1,11 @@
-import { UnauthorizedError } from '../errors.js';
+import { UnauthorizedError } from '../kernel/errors.js';
 import type { RequestMeta } from '../http/request-origin.js';
-import { type Caller, isExpired, type TokenCredential } from '../model.js';
-import type { Clock, DirectoryStore, IdGenerator, TokenStore } from '../ports.js';
-import { tokenEvent } from '../tokens/events.js';
-import { hasTokenPrefix, parseToken } from '../token-format.js';
+import { type Caller, isExpired, type TokenCredential } from '../kernel/model.js';
+import type { Clock, IdGenerator } from '../kernel/ports.js';
+import type { DirectoryStore } from '../directory/ports.js';
+import type { TokenStore } from '../tokens/ports.js';
+import { tokenEvent } from '../kernel/events.js';
+import { hasTokenPrefix, parseToken } from '../kernel/token-format.js';
 import type { JwtVerifier } from './jwt.js';
 import { presentedSecret } from './replaced-secrets.js';
 

@@ -1,5 +1,5 @@
-import { UnauthorizedError } from '../errors.js';
-import type { Caller } from '../model.js';
+import { UnauthorizedError } from '../kernel/errors.js';
+import type { Caller } from '../kernel/model.js';
 
 /**
  * The one codec for what the authorizer tells the functions about the caller. API

@@ -1,8 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { UnauthorizedError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import { UnauthorizedError } from '../kernel/errors.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { type Authentication, createAuthenticator } from './authenticate.js';
 import { requestMeta } from '../http/request-origin.js';
 import { encodeCaller } from './authorizer-context.js';

@@ -1,4 +1,4 @@
-import type { Caller, Principal } from '../model.js';
+import type { Caller, Principal } from '../kernel/model.js';
 
 /** What the caller may do, for a client to show only what will work (whoami). */
 export interface Capabilities {

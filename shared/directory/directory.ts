@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuthorizationModel, UserType } from '../model.js';
+import { type AuthorizationModel, DIRECTORY_ID_PATTERN, type UserType } from '../kernel/model.js';
 
 /**
  * The directory (README, "Directory file"): domains, users, roles and bundles. This module checks
@@ -39,9 +39,6 @@ export interface Directory {
   roles: DirectoryRole[];
   bundles: DirectoryBundle[];
 }
-
-/** Ids end up in URL paths and table keys: 1–128 characters, no whitespace, `/`, `#`, `?` or `%`. */
-export const DIRECTORY_ID_PATTERN = /^[^\s/#?%]{1,128}$/;
 
 /** Whether a value could be a directory id; anything else names no one, without a read. */
 export function isDirectoryId(value: string): boolean {

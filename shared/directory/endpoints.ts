@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { type FieldError, UserNotFoundError } from '../errors.js';
+import { type FieldError, UserNotFoundError } from '../kernel/errors.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { jsonResponse } from '../http/problem.js';
 import { check, pageQuery, userIdPath } from '../http/validation.js';
 import { directoryEndpoint } from '../middleware/directory-endpoint.js';
-import type { ListedUser, Member } from '../model.js';
-import type { DirectoryPage } from '../ports.js';
-import type { Runtime } from '../runtime.js';
-import { decodeCursor, encodeCursor } from '../tokens/cursor.js';
+import type { ListedUser, Member } from '../kernel/model.js';
+import type { DirectoryPage } from './ports.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 
 /**
  * The directory's read endpoints, for the console's navigation: Settings › Members (a

@@ -1,9 +1,9 @@
 import { policyDeps } from '../federation/deps.js';
 import { deletePolicy, type PolicyDeps } from '../federation/policies.js';
-import type { DirectoryStore, DirectoryWriteResult } from '../ports.js';
-import type { Runtime } from '../runtime.js';
+import type { DirectoryStore, DirectoryWriteResult } from './ports.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { type TokenServiceDeps, tokenServiceDeps } from '../tokens/deps.js';
-import { IMPORT_ORIGIN } from '../tokens/events.js';
+import { IMPORT_ORIGIN } from '../kernel/events.js';
 import { deleteToken } from '../tokens/token-service.js';
 import { checkDirectory, type Directory, mergeDirectories } from './directory.js';
 

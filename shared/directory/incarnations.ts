@@ -1,4 +1,5 @@
-import { eventId } from '../ids.js';
+import { eventId } from '../kernel/ids.js';
+import { INCARNATION_PATTERN } from '../kernel/model.js';
 
 /**
  * An account's incarnations. A directory import that removes a service account and a later
@@ -16,9 +17,6 @@ import { eventId } from '../ids.js';
 
 /** The name of the trail of an account created before incarnations. */
 export const LEGACY_INCARNATION = 'legacy';
-
-/** An incarnation's name: `legacy`, or 21 lower-case base-36 characters (time first: they sort by creation). */
-export const INCARNATION_PATTERN = /^(legacy|[0-9a-z]{21})$/;
 
 export const isIncarnationName = (value: string): boolean => INCARNATION_PATTERN.test(value);
 

@@ -1,4 +1,4 @@
-import type { ListedUser, Member, Principal } from '../model.js';
+import type { ListedUser, Member, Principal } from '../kernel/model.js';
 import type { Directory } from './directory.js';
 import type { Incarnation } from './incarnations.js';
 

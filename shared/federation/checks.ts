@@ -1,5 +1,5 @@
 import { compileGlob } from './glob.js';
-import type { FederationPolicy } from './policy.js';
+import type { FederationPolicy } from '../kernel/model.js';
 import { type Claims, CLOCK_TOLERANCE_SECONDS, quote } from './subject-token.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import type { PolicyDeps } from './policies.js';
 
 /** The policy use cases' ports, from a runtime (API Gateway's keys in AWS, the buckets locally). */

@@ -2,12 +2,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ConcurrentUpdateError, PolicyNotFoundError, ServiceAccountNotFoundError } from '../errors.js';
+import { ConcurrentUpdateError, PolicyNotFoundError, ServiceAccountNotFoundError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit, bodyTooLargeOAuth } from '../http/body-limit.js';
 import { requestMeta } from '../http/request-origin.js';
 import { observability } from '../middleware/observability.js';
-import type { Runtime } from '../runtime.js';
-import { isRetryableAwsError } from '../store/dynamodb.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { isRetryableAwsError } from '../dynamodb/client.js';
 import { ExchangeRefused, exchangeToken, type ExchangeDeps } from './exchange.js';
 import { IssuerUnavailableError } from './subject-token.js';
 

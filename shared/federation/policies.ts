@@ -1,9 +1,11 @@
-import { ConcurrentUpdateError, PolicyNotFoundError, ProblemError } from '../errors.js';
-import { newPolicyId } from '../ids.js';
-import type { ChangeOrigin, TokenEvent } from '../model.js';
-import type { Clock, CompensationFailureReport, IdGenerator, RateLimits, TokenBinding } from '../ports.js';
-import { tokenEvent } from '../tokens/events.js';
-import { type FederationPolicy, POLICY_LIMITS, type StoredPolicy, toPolicyView } from './policy.js';
+import { ConcurrentUpdateError, PolicyNotFoundError, ProblemError } from '../kernel/errors.js';
+import { newPolicyId } from '../kernel/ids.js';
+import type { ChangeOrigin, TokenEvent } from '../kernel/model.js';
+import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
+import type { RateLimits, TokenBinding } from '../tokens/ports.js';
+import { tokenEvent } from '../kernel/events.js';
+import type { FederationPolicy } from '../kernel/model.js';
+import { POLICY_LIMITS, type StoredPolicy, toPolicyView } from './policy.js';
 import type { PolicyStore } from './ports.js';
 
 /**

@@ -1,14 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { FieldError } from '../errors.js';
-import { createPolicyBody, issuerRulesErrors, policyIdPath, testPolicyBody } from '../http/federation-validation.js';
+import type { FieldError } from '../kernel/errors.js';
+import { createPolicyBody, issuerRulesErrors, policyIdPath, testPolicyBody } from './validation.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { jsonResponse } from '../http/problem.js';
 import { changeOrigin, requestMeta } from '../http/request-origin.js';
 import { check } from '../http/validation.js';
 import type { Scope } from '../middleware/authorization.js';
 import { tokenEndpoint } from '../middleware/token-endpoint.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { jsonObjectBody } from '../tokens/endpoints.js';
 import { policyDeps } from './deps.js';
 import { createPolicy, deletePolicy, getPolicy, listPolicies, refusedPolicyCreator } from './policies.js';

@@ -1,5 +1,5 @@
 import { policyChecks } from './checks.js';
-import type { FederationPolicy } from './policy.js';
+import type { FederationPolicy } from '../kernel/model.js';
 import type { ReplayGuard } from './ports.js';
 import {
   CheckFailed,

@@ -1,38 +1,6 @@
-import type { TokenBinding } from '../ports.js';
+import type { FederationPolicy } from '../kernel/model.js';
+import type { TokenBinding } from '../tokens/ports.js';
 import { type AddressRules, isLoopbackName, literalAddress, outboundUrlProblem } from './addresses.js';
-
-/**
- * A federation policy: which CI jobs (by their OIDC token's issuer, audience, subject and
- * claims) may trade that token for a short-lived access token of the service account,
- * how long such a token lives at most, and the one rate limit all of them share.
- */
-export interface FederationPolicy {
-  policyId: string;
-  serviceAccountId: string;
-  name: string;
-  /** Compared exactly with the token's `iss`; its keys are found by OIDC discovery. */
-  issuer: string;
-  /**
-   * Hosts other than the issuer's that may serve its keys (the discovery document's
-   * `jwks_uri`), e.g. `www.googleapis.com` for `https://accounts.google.com`. Empty: the
-   * keys must come from the issuer's own host.
-   */
-  jwksHosts: string[];
-  /** The token's `aud` must hold one of these. */
-  audiences: string[];
-  /** An exact subject or a pattern (see glob.ts). */
-  subject: string;
-  /** Each claim must match one of its patterns. */
-  claims: Record<string, string[]>;
-  /** The longest life of an issued token. */
-  maxTtlSeconds: number;
-  /** The oldest subject token accepted, by its `iat`. */
-  maxTokenAgeSeconds: number;
-  /** Requests per second shared by every token the policy issues; null: no limit. */
-  maxRps: number | null;
-  createdBy: string;
-  createdAt: string;
-}
 
 /**
  * A policy as stored: with its rate-limit key when it has a limit, whether that key is

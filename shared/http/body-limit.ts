@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { PayloadTooLargeError } from '../errors.js';
+import { PayloadTooLargeError } from '../kernel/errors.js';
 import { type HttpResponse, problem, problemResponse } from './problem.js';
 
 /**

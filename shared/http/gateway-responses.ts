@@ -1,4 +1,4 @@
-import { RATE_LIMIT_POLICY, THROTTLED_RETRY_AFTER_SECONDS } from '../ratelimit/throttled-response.js';
+import { RATE_LIMIT_POLICY, THROTTLED_RETRY_AFTER_SECONDS } from './throttled-response.js';
 import { problem, problemResponse, type HttpResponse } from './problem.js';
 
 /**

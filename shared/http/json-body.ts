@@ -1,4 +1,4 @@
-import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../kernel/errors.js';
 
 /**
  * Reading request bodies and reporting field errors, apart from the zod schemas so that

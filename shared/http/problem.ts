@@ -1,4 +1,4 @@
-import type { FieldError } from '../errors.js';
+import type { FieldError } from '../kernel/errors.js';
 
 /** RFC 9457 problem details, the body of every error this service or its gateway returns. */
 export interface Problem {

@@ -1,4 +1,4 @@
-import type { Caller, ChangeOrigin } from '../model.js';
+import type { Caller, ChangeOrigin } from '../kernel/model.js';
 
 /** Where a request came from, as API Gateway describes it: what an audit event records. */
 export interface RequestMeta {

@@ -21,9 +21,8 @@ import {
   transform,
 } from 'zod/mini';
 import type { z } from 'zod/mini';
-import type { FieldError } from '../errors.js';
-import { DIRECTORY_ID_PATTERN } from '../directory/directory.js';
-import { INCARNATION_PATTERN } from '../directory/incarnations.js';
+import type { FieldError } from '../kernel/errors.js';
+import { DIRECTORY_ID_PATTERN, INCARNATION_PATTERN } from '../kernel/model.js';
 
 /**
  * Request shapes (docs/openapi.json), and the one function that turns zod issues into

@@ -1,6 +1,7 @@
-import type { Clock, IdGenerator, LifecycleReads, TokenLifecycle } from '../ports.js';
-import { utcDay } from '../store/keys.js';
-import { LIFECYCLE_ORIGIN, tokenEvent } from '../tokens/events.js';
+import type { Clock, IdGenerator } from '../kernel/ports.js';
+import type { LifecycleReads, TokenLifecycle } from './ports.js';
+import { utcDay } from '../dynamodb/keys.js';
+import { LIFECYCLE_ORIGIN, tokenEvent } from '../kernel/events.js';
 import { nextNoticeAt, noticeDue } from './notices.js';
 
 export interface LifecycleDeps {

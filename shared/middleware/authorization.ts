@@ -8,12 +8,12 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from '../errors.js';
+} from '../kernel/errors.js';
 import { decodeCaller } from '../auth/authorizer-context.js';
-import type { Caller, Principal } from '../model.js';
+import type { Caller, Principal } from '../kernel/model.js';
 import { readJsonBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
-import type { DirectoryStore } from '../ports.js';
+import type { DirectoryStore } from '../directory/ports.js';
 
 export type Scope = 'domain' | 'admin';
 

@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type FieldError, ForbiddenError } from '../errors.js';
+import { type FieldError, ForbiddenError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import { pathParameter } from '../http/path-parameters.js';
-import type { Caller, Principal } from '../model.js';
-import type { Runtime } from '../runtime.js';
+import type { Caller, Principal } from '../kernel/model.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { assertCredentialFitsPrincipal, assertSecretMayAct, callerFromEvent } from './authorization.js';
 import { observability } from './observability.js';
 import { problemErrors } from './problem-errors.js';

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
-import type { Config } from '../config.js';
+import type { Config } from '../kernel/config.js';
 
 export const SERVICE_NAME = 'service-account-tokens';
 export const METRICS_NAMESPACE = 'ServiceAccountTokens';

@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ProblemError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import { ProblemError, ServiceUnavailableError, ValidationError } from '../kernel/errors.js';
 import { problem, problemResponse } from '../http/problem.js';
-import { isRetryableAwsError } from '../store/dynamodb.js';
+import { isRetryableAwsError } from '../dynamodb/client.js';
 
 /**
  * The one place errors become HTTP responses. Domain errors carry their status and

@@ -1,10 +1,10 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { FieldError } from '../errors.js';
+import type { FieldError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
-import type { Caller } from '../model.js';
-import type { Runtime } from '../runtime.js';
+import type { Caller } from '../kernel/model.js';
+import type { Runtime } from '../runtime/runtime.js';
 import {
   assertSecretMayAct,
   type AuthorizedContext,

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { FieldError } from '../errors.js';
+import type { FieldError } from '../kernel/errors.js';
 import { throwIfAny } from '../http/json-body.js';
 
 /**

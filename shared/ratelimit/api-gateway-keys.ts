@@ -1,5 +1,6 @@
-import { ConcurrentUpdateError } from '../errors.js';
-import type { CompensationFailureReport, KeyRequest, TokenBinding } from '../ports.js';
+import { ConcurrentUpdateError } from '../kernel/errors.js';
+import type { CompensationFailureReport } from '../kernel/ports.js';
+import type { KeyRequest, TokenBinding } from '../tokens/ports.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { addKeyToPlan, createApiKey, deleteApiKey } from './api-keys.js';
 import { asServiceError, isNotFound } from './errors.js';

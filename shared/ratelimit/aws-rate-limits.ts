@@ -1,4 +1,5 @@
-import type { CompensationFailureReport, KeyRequest, RateLimits, TokenBinding } from '../ports.js';
+import type { CompensationFailureReport } from '../kernel/ports.js';
+import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { ApiGatewayKeys } from './api-gateway-keys.js';
 import { type ApiStage, type GatewayNames, gatewayNames } from './gateway-names.js';

@@ -1,7 +1,7 @@
-import type { Config } from '../config.js';
-import type { KeyRequest, RateLimits, TokenBinding } from '../ports.js';
-import type { Runtime, Wiring } from '../runtime.js';
-import { DynamoRatePlanRecords } from '../store/rate-plan-records.js';
+import type { Config } from '../kernel/config.js';
+import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
+import type { Runtime, Wiring } from '../runtime/runtime.js';
+import { DynamoRatePlanRecords } from './rate-plan-records.js';
 import type { ApiGatewayRateLimits, AwsRateLimitOptions } from './aws-rate-limits.js';
 import { SharedUsageKey } from './shared-usage-key.js';
 

@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../errors.js';
+import { ServiceUnavailableError } from '../kernel/errors.js';
 
 export function isNotFound(error: unknown): boolean {
   return (error as { name?: string })?.name === 'NotFoundException';

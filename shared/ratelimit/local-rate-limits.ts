@@ -6,10 +6,10 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ConcurrentUpdateError } from '../errors.js';
-import type { KeyRequest, RateLimits, TokenBinding } from '../ports.js';
-import { exists, expression } from '../store/expressions.js';
-import { keys } from '../store/keys.js';
+import { ConcurrentUpdateError } from '../kernel/errors.js';
+import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
+import { exists, expression } from '../dynamodb/expressions.js';
+import { keys } from '../dynamodb/keys.js';
 import { TokenBuckets } from './token-buckets.js';
 
 /** What the local gateway does with a request, by the usage key the authorizer named. */

@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { ApiGateway } from './api-gateway.mjs';
 import { SharedUsageKey } from './shared-usage-key.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ServiceUnavailableError } from '../errors.js';
-import type { CompensationFailureReport } from '../ports.js';
+import { ServiceUnavailableError } from '../kernel/errors.js';
+import type { CompensationFailureReport } from '../kernel/ports.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { addKeyToPlan, createApiKey } from './api-keys.js';
 import { asServiceError } from './errors.js';

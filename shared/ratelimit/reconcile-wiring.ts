@@ -1,4 +1,4 @@
-import type { Wiring } from '../runtime.js';
+import type { Wiring } from '../runtime/runtime.js';
 import { ApiGateway } from './api-gateway.mjs';
 import { ApiGatewayRateLimits } from './aws-rate-limits.js';
 import { awsRateLimitOptions } from './aws-wiring.js';

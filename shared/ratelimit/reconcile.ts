@@ -1,5 +1,6 @@
-import { isExpired } from '../model.js';
-import type { Clock, StoredToken, TokenStore } from '../ports.js';
+import { isExpired } from '../kernel/model.js';
+import type { Clock } from '../kernel/ports.js';
+import type { StoredToken, TokenStore } from '../tokens/ports.js';
 import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
 import type { Drift } from './drift.js';
 import { checkBridgeKeys, checkRecordedPlans, reconcileParts, removeUnneededPlans } from './reconcile-plans.js';

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { apiGatewayRateLimitsOnFirstUse } from './aws-wiring.js';
 import { type ReconcileReport, reconcileRateLimits } from './reconcile.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 type Summary = Omit<ReconcileReport, 'drift'> & { drifted: number; unrepaired: number };
 

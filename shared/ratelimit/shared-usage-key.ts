@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { KeyRequest, RateLimits, TokenBinding } from '../ports.js';
-import { keys } from '../store/keys.js';
+import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
+import { keys } from '../dynamodb/keys.js';
 
 /**
  * The value of the stack's unthrottled key, which JWT callers and tokens without a limit

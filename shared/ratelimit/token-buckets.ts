@@ -1,4 +1,4 @@
-import { throttledHeaders } from './throttled-response.js';
+import { throttledHeaders } from '../http/throttled-response.js';
 
 export type Take = { allowed: true } | { allowed: false; headers: Record<string, string> };
 

@@ -1,13 +1,13 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ServiceUnavailableError, SignatureInvalidError } from '../errors.js';
+import { ServiceUnavailableError, SignatureInvalidError } from '../kernel/errors.js';
 import { bodyLimit } from '../http/body-limit.js';
 import { jsonResponse } from '../http/problem.js';
 import { requestMeta } from '../http/request-origin.js';
 import { observability } from '../middleware/observability.js';
 import { problemErrors } from '../middleware/problem-errors.js';
-import type { ChangeOrigin } from '../model.js';
-import type { Runtime } from '../runtime.js';
+import type { ChangeOrigin } from '../kernel/model.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { handleReports } from './exposure.js';
 import { GitHubSigningKeys, KeysUnavailableError } from './github-keys.js';
 import { parseReports, REPORT_BODY_LIMIT_BYTES } from './reports.js';

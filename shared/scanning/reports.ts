@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { array, maxLength, object, optional, string } from 'zod/mini';
-import { ValidationError } from '../errors.js';
+import { ValidationError } from '../kernel/errors.js';
 import { fieldErrors } from '../http/validation.js';
 
 /**

@@ -1,5 +1,5 @@
-import { ProblemError } from '../errors.js';
-import type { Caller, TokenStatus } from '../model.js';
+import { ProblemError } from '../kernel/errors.js';
+import type { Caller, TokenStatus } from '../kernel/model.js';
 
 /**
  * A caller authenticated by an access token never makes a token worth more than its

@@ -1,15 +1,8 @@
-import { ConcurrentUpdateError } from '../errors.js';
-import { isExpired, type TokenRecord } from '../model.js';
-import type {
-  Clock,
-  CompensationFailureReport,
-  IdGenerator,
-  RateLimits,
-  StoredToken,
-  TokenBinding,
-  TokenStore,
-} from '../ports.js';
-import type { Runtime } from '../runtime.js';
+import { ConcurrentUpdateError } from '../kernel/errors.js';
+import { isExpired, type TokenRecord } from '../kernel/model.js';
+import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
+import type { RateLimits, StoredToken, TokenBinding, TokenStore } from './ports.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** What the token use cases need: their ports and the rules they apply. */
 export interface TokenServiceDeps {

@@ -1,8 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod/mini';
-import type { FieldError } from '../errors.js';
-import type { Caller } from '../model.js';
+import type { FieldError } from '../kernel/errors.js';
+import type { Caller } from '../kernel/model.js';
 import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
@@ -17,12 +17,12 @@ import {
 } from '../http/validation.js';
 import type { Scope } from '../middleware/authorization.js';
 import { type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { type CallerLimits, limitsOf } from './caller-limits.js';
-import { afterCursor } from './cursor.js';
+import { afterCursor } from '../http/cursor.js';
 import { type TokenServiceDeps, tokenServiceDeps } from './deps.js';
 import { createToken, deleteToken, listTokens } from './token-service.js';
-import { updateToken } from './token-update.js';
+import { updateToken } from './update-token.js';
 
 /**
  * The token endpoints. Each Lambda entry in `functions/` is one of these for one scope;

@@ -1,18 +1,18 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { TokenNotFoundError, ValidationError } from '../errors.js';
+import { TokenNotFoundError, ValidationError } from '../kernel/errors.js';
 import { jsonResponse } from '../http/problem.js';
 import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
 import { changeOrigin, requestedAt, requestMeta } from '../http/request-origin.js';
 import { adminListEventsQuery, check, listEventsQuery, rotateTokenBody } from '../http/validation.js';
 import { assertCredentialFitsPrincipal, callerFromEvent, type Scope } from '../middleware/authorization.js';
 import { authenticatedEndpoint, tokenEndpoint } from '../middleware/token-endpoint.js';
-import { toTokenView } from '../model.js';
-import type { Runtime } from '../runtime.js';
-import { afterCursor, encodeCursor } from './cursor.js';
+import { toTokenView } from '../kernel/model.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { afterCursor, encodeCursor } from '../http/cursor.js';
 import { tokenServiceDeps } from './deps.js';
 import { tokenNameOf, withCallerLimits } from './endpoints.js';
-import { rotateToken } from './rotate.js';
+import { rotateToken } from './rotate-token.js';
 
 /**
  * The lifecycle endpoints: rotation, the audit trail, and a token's view of itself. The

@@ -1,4 +1,9 @@
-import { ConcurrentUpdateError, TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../errors.js';
+import {
+  ConcurrentUpdateError,
+  TokenLimitReachedError,
+  TokenNotFoundError,
+  ValidationError,
+} from '../kernel/errors.js';
 import {
   type ChangeOrigin,
   isExpired,
@@ -6,12 +11,12 @@ import {
   type TokenRecord,
   type TokenView,
   toTokenView,
-} from '../model.js';
-import type { NewToken, TokenBinding } from '../ports.js';
+} from '../kernel/model.js';
+import type { NewToken, TokenBinding } from './ports.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
-import { encodeCursor } from './cursor.js';
+import { encodeCursor } from '../http/cursor.js';
 import { bestEffort, boundKey, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
-import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from './events.js';
+import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
 
 /** The token use cases: create, list and delete (update is in token-update.ts). They know nothing of HTTP or AWS. */
 

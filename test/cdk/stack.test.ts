@@ -10,11 +10,11 @@ import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunction
 import { API_GATEWAY_MODULE } from '../../infra/cdk/bundling.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
-import { readConfig } from '../../shared/config.js';
+import { readConfig } from '../../shared/kernel/config.js';
 import { gatewayResponses, localGatewayResponse } from '../../shared/http/gateway-responses.js';
-import { PARTITIONS, TTL_ATTRIBUTE } from '../../shared/store/keys.js';
+import { PARTITIONS, TTL_ATTRIBUTE } from '../../shared/dynamodb/keys.js';
 import { NOTIFIED_EVENTS } from '../../infra/cdk/notifications.js';
-import { TABLE_KEYS } from '../../shared/store/table.js';
+import { TABLE_KEYS } from '../../shared/dynamodb/table.js';
 import { samEnvVars } from '../../scripts/sam-env.js';
 import {
   actionsOf,
@@ -366,7 +366,7 @@ describe('function defaults', () => {
     }
   });
 
-  it('gives every function an environment that shared/config.ts accepts inside Lambda', () => {
+  it('gives every function an environment that shared/kernel/config.ts accepts inside Lambda', () => {
     for (const id of allFunctionIds) {
       const env = synth.resources[synth.functionId(id)]!.Properties!.Environment.Variables as Record<string, unknown>;
       // CloudFormation references become placeholders: config checks presence and form, not ids.

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
-import { eventId, ids } from '../../shared/ids.js';
-import { keys } from '../../shared/store/keys.js';
-import { hashSecret, parseToken } from '../../shared/token-format.js';
+import { eventId, ids } from '../../shared/kernel/ids.js';
+import { keys } from '../../shared/dynamodb/keys.js';
+import { hashSecret, parseToken } from '../../shared/kernel/token-format.js';
 import { adminTokens, domainTokens, exampleDirectory, startTestService, type TestService } from '../support/service.js';
 
 /**

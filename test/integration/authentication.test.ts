@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { generateKeyPair, SignJWT } from 'jose';
 import { craftJwt } from '../support/issuer.js';
-import { LOCAL_DEFAULTS } from '../../shared/config.js';
-import { keys } from '../../shared/store/keys.js';
-import { assembleToken, mintToken, parseToken } from '../../shared/token-format.js';
+import { LOCAL_DEFAULTS } from '../../shared/kernel/config.js';
+import { keys } from '../../shared/dynamodb/keys.js';
+import { assembleToken, mintToken, parseToken } from '../../shared/kernel/token-format.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
 import { domainTokens, exampleDirectory, startTestService, type TestService } from '../support/service.js';
 

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Directory } from '../../shared/directory/directory.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
-import { keys } from '../../shared/store/keys.js';
-import { newTokenItems } from '../../shared/store/token-items.js';
-import { mintToken } from '../../shared/token-format.js';
+import { keys } from '../../shared/dynamodb/keys.js';
+import { newTokenItems } from '../../shared/tokens/token-items.js';
+import { mintToken } from '../../shared/kernel/token-format.js';
 import { domainTokens, exampleDirectory, startTestService, type TestService } from '../support/service.js';
 
 /**

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ids } from '../../shared/ids.js';
-import { keys } from '../../shared/store/keys.js';
+import { ids } from '../../shared/kernel/ids.js';
+import { keys } from '../../shared/dynamodb/keys.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
 import { adminTokens, exampleDirectory, startTestService, type TestService } from '../support/service.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
-import { eventPartition } from '../../shared/store/keys.js';
+import { eventPartition } from '../../shared/dynamodb/keys.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**

@@ -8,11 +8,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
 import { npmStart as startNpm, type Started } from '../support/npm-start.js';
-import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
-import { ensureTable } from '../../shared/store/table.js';
-import { readConfig } from '../../shared/config.js';
-import { createRuntime } from '../../shared/runtime.js';
-import { parseToken } from '../../shared/token-format.js';
+import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
+import { ensureTable } from '../../shared/dynamodb/table.js';
+import { readConfig } from '../../shared/kernel/config.js';
+import { createRuntime } from '../../shared/runtime/runtime.js';
+import { parseToken } from '../../shared/kernel/token-format.js';
 import { tokenServiceDeps } from '../../shared/tokens/deps.js';
 import { createToken } from '../../shared/tokens/token-service.js';
 

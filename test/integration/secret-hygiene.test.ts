@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { parseToken } from '../../shared/token-format.js';
+import { parseToken } from '../../shared/kernel/token-format.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 
 let api: TestService;

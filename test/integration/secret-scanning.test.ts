@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { assembleToken, mintToken, TOKEN_PREFIX } from '../../shared/token-format.js';
+import { assembleToken, mintToken, TOKEN_PREFIX } from '../../shared/kernel/token-format.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { type RunningDynamoDb, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
-import { ensureTable, LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/store/table.js';
+import { ensureTable, LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/dynamodb/table.js';
 
 /**
  * The table as the local runtime makes it: the stack's keys, indexes and stream, and the

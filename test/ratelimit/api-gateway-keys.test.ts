@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictException } from '@aws-sdk/client-api-gateway';
-import { ConcurrentUpdateError, TokenNameTakenError, TokenNotFoundError } from '../../shared/errors.js';
-import { parseToken } from '../../shared/token-format.js';
+import { ConcurrentUpdateError, TokenNameTakenError, TokenNotFoundError } from '../../shared/kernel/errors.js';
+import { parseToken } from '../../shared/kernel/token-format.js';
 import { deleteToken } from '../../shared/tokens/token-service.js';
-import { updateToken } from '../../shared/tokens/token-update.js';
+import { updateToken } from '../../shared/tokens/update-token.js';
 import { importDirectory } from '../../shared/directory/import.js';
 import { exampleDirectory } from '../support/service.js';
 import type { CommandName } from './fake-api-gateway.js';

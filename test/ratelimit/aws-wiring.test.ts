@@ -10,14 +10,14 @@ import {
 } from '../../shared/ratelimit/aws-rate-limits.js';
 import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
 import { apiGatewayKeysAtInit } from '../../shared/ratelimit/reconcile-wiring.js';
-import { readConfig } from '../../shared/config.js';
-import { createRuntime } from '../../shared/runtime.js';
+import { readConfig } from '../../shared/kernel/config.js';
+import { createRuntime } from '../../shared/runtime/runtime.js';
 import { awsRateLimits } from './fixture.js';
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
-import { createDocumentClient } from '../../shared/store/dynamodb.js';
-import { keys } from '../../shared/store/keys.js';
+import { createDocumentClient } from '../../shared/dynamodb/client.js';
+import { keys } from '../../shared/dynamodb/keys.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
 import { FakeApiGateway } from './fake-api-gateway.js';

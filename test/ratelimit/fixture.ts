@@ -3,29 +3,29 @@ import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { TokenEvent } from '../../shared/model.js';
+import type { TokenEvent } from '../../shared/kernel/model.js';
+import type { CompensationFailureReport } from '../../shared/kernel/ports.js';
 import type {
-  CompensationFailureReport,
   NewToken,
   Rotation,
   StoredToken,
   TokenBinding,
   TokenChanges,
   TokenStore,
-} from '../../shared/ports.js';
+} from '../../shared/tokens/ports.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
-import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
+import { DynamoRatePlanRecords } from '../../shared/ratelimit/rate-plan-records.js';
 import { type ReconcileReport, reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
-import { keys } from '../../shared/store/keys.js';
-import { ensureTable } from '../../shared/store/table.js';
-import { DynamoTokenStore } from '../../shared/store/token-store.js';
-import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
-import { DynamoPolicyStore } from '../../shared/store/policy-store.js';
+import { keys } from '../../shared/dynamodb/keys.js';
+import { ensureTable } from '../../shared/dynamodb/table.js';
+import { DynamoTokenStore } from '../../shared/tokens/token-store.js';
+import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
+import { DynamoPolicyStore } from '../../shared/federation/policy-store.js';
 import { type ImportDeps, importDirectory } from '../../shared/directory/import.js';
 import { exampleDirectory } from '../support/service.js';
-import { ids } from '../../shared/ids.js';
+import { ids } from '../../shared/kernel/ids.js';
 import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
 import { type CreatedToken, createToken } from '../../shared/tokens/token-service.js';
 import { FakeApiGateway } from './fake-api-gateway.js';

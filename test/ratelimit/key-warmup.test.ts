@@ -5,7 +5,7 @@ import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limit
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
-import { createDocumentClient } from '../../shared/store/dynamodb.js';
+import { createDocumentClient } from '../../shared/dynamodb/client.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
 import { FakeApiGateway } from './fake-api-gateway.js';

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { ServiceUnavailableError } from '../../shared/errors.js';
+import { ServiceUnavailableError } from '../../shared/kernel/errors.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { RatePlanRegistry } from '../../shared/ratelimit/rate-plans.js';
 import { reconcileParts } from '../../shared/ratelimit/reconcile-plans.js';
-import { keys } from '../../shared/store/keys.js';
-import { DynamoRatePlanRecords } from '../../shared/store/rate-plan-records.js';
+import { keys } from '../../shared/dynamodb/keys.js';
+import { DynamoRatePlanRecords } from '../../shared/ratelimit/rate-plan-records.js';
 import { createToken, deleteToken } from '../../shared/tokens/token-service.js';
 import { API, type Fixture, ratelimitFixture } from './fixture.js';
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { gatewayNames } from '../../shared/ratelimit/gateway-names.js';
-import { keys } from '../../shared/store/keys.js';
-import { updateToken } from '../../shared/tokens/token-update.js';
+import { keys } from '../../shared/dynamodb/keys.js';
+import { updateToken } from '../../shared/tokens/update-token.js';
 import { API, type Fixture, ratelimitFixture } from './fixture.js';
 
 let f: Fixture;

@@ -4,12 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { readConfig } from '../../shared/config.js';
+import { readConfig } from '../../shared/kernel/config.js';
 import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-key.js';
 import { SharedKeyOnly, SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
-import { createRuntime, type Runtime } from '../../shared/runtime.js';
-import { keys } from '../../shared/store/keys.js';
-import { ensureTable } from '../../shared/store/table.js';
+import { createRuntime, type Runtime } from '../../shared/runtime/runtime.js';
+import { keys } from '../../shared/dynamodb/keys.js';
+import { ensureTable } from '../../shared/dynamodb/table.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { FakeApiGateway } from './fake-api-gateway.js';
 

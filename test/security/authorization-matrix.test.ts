@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { batchWrite } from '../../shared/store/batch-write.js';
-import { eventPartition, keys } from '../../shared/store/keys.js';
-import { newTokenItems } from '../../shared/store/token-items.js';
-import { mintToken, parseToken } from '../../shared/token-format.js';
+import { batchWrite } from '../../shared/dynamodb/batch-write.js';
+import { eventPartition, keys } from '../../shared/dynamodb/keys.js';
+import { newTokenItems } from '../../shared/tokens/token-items.js';
+import { mintToken, parseToken } from '../../shared/kernel/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { count } from './support/figures.js';
 import {

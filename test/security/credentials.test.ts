@@ -6,9 +6,9 @@ import { createPublicKey } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
 import { issuerKey } from '../support/issuer.js';
-import { LOCAL_DEFAULTS } from '../../shared/config.js';
+import { LOCAL_DEFAULTS } from '../../shared/kernel/config.js';
 import type { Directory } from '../../shared/directory/directory.js';
-import { parseToken } from '../../shared/token-format.js';
+import { parseToken } from '../../shared/kernel/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { count } from './support/figures.js';
 import {
@@ -232,9 +232,9 @@ describe('access tokens that must not authenticate', () => {
 
 describe('the secret comparison', () => {
   it('compares the stored hash with crypto.timingSafeEqual and nothing else', () => {
-    const source = readFileSync(resolve(PROJECT_ROOT, 'shared/token-format.ts'), 'utf8');
+    const source = readFileSync(resolve(PROJECT_ROOT, 'shared/kernel/token-format.ts'), 'utf8');
     const body = /export function secretMatches\([^)]*\)[^{]*\{([\s\S]*?)\n\}/.exec(source)?.[1];
-    // 'secretMatches not found in shared/token-format.ts'
+    // 'secretMatches not found in shared/kernel/token-format.ts'
     if (!body) throw new Error('body is missing');
     expect(body).toMatch(/timingSafeEqual\(/);
     // A string or buffer equality on the hashes would return at the first differing byte.

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { type Route, routes } from '../../infra/routes.js';
 import { MAX_BODY_BYTES } from '../../infra/local/gateway-events.js';
 import type { Directory } from '../../shared/directory/directory.js';
-import { parseToken } from '../../shared/token-format.js';
+import { parseToken } from '../../shared/kernel/token-format.js';
 import { adminTokens } from '../support/service.js';
 import { count } from './support/figures.js';
 import {

@@ -9,14 +9,14 @@ import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunction
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createForwarder } from '../../shared/events/forwarder.js';
+import { createForwarder } from '../../shared/audit/forwarder.js';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
 import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-shared-key.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
-import { createDocumentClient } from '../../shared/store/dynamodb.js';
-import { keys, type Partition, partitionOf } from '../../shared/store/keys.js';
+import { createDocumentClient } from '../../shared/dynamodb/client.js';
+import { keys, type Partition, partitionOf } from '../../shared/dynamodb/keys.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
 import { onDynamoDbCommand } from './support/dynamodb-calls.js';

@@ -6,9 +6,9 @@ import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { importDirectory } from '../../shared/directory/import.js';
 import { tokenServiceDeps } from '../../shared/tokens/deps.js';
 import { policyDeps } from '../../shared/federation/deps.js';
-import { ratePlanPartition } from '../../shared/store/keys.js';
+import { ratePlanPartition } from '../../shared/dynamodb/keys.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
-import { DynamoDirectoryStore } from '../../shared/store/directory-store.js';
+import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
 import { adminTokens, domainTokens } from '../support/service.js';
 import { type CommandName, FakeApiGateway, serviceUnavailable } from '../ratelimit/fake-api-gateway.js';
 import {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Directory } from '../../shared/directory/directory.js';
-import { ConcurrentUpdateError } from '../../shared/errors.js';
-import { hashSecret, parseToken } from '../../shared/token-format.js';
-import { SERVICE_ORIGIN, tokenEvent } from '../../shared/tokens/events.js';
+import { ConcurrentUpdateError } from '../../shared/kernel/errors.js';
+import { hashSecret, parseToken } from '../../shared/kernel/token-format.js';
+import { SERVICE_ORIGIN, tokenEvent } from '../../shared/kernel/events.js';
 import { domainTokens } from '../support/service.js';
 import { transactionConflict } from './support/faults.js';
 import { count } from './support/figures.js';

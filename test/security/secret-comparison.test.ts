@@ -13,7 +13,7 @@ jest.unstable_mockModule('node:crypto', () => ({
     return crypto.timingSafeEqual(a, b);
   },
 }));
-const { hashSecret, secretMatches } = await import('../../shared/token-format.js');
+const { hashSecret, secretMatches } = await import('../../shared/kernel/token-format.js');
 
 it('runs every comparison, wherever the secrets differ, through timingSafeEqual on full-length digests', () => {
   const secret = 'S'.repeat(43);

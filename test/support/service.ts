@@ -7,8 +7,8 @@ import { craftJwt } from './issuer.js';
 import { readDirectoryFile } from '../../infra/local/directory-file.js';
 import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
 import { type LocalService, type LocalServiceOptions, startLocalService } from '../../infra/local/service.js';
-import type { Config, Environment } from '../../shared/config.js';
-import type { RuntimeParts } from '../../shared/runtime.js';
+import type { Config, Environment } from '../../shared/kernel/config.js';
+import type { RuntimeParts } from '../../shared/runtime/runtime.js';
 import { assertContract } from './contract.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { KeyRequest, RateLimits, TokenBinding } from '../../shared/ports.js';
+import type { KeyRequest, RateLimits, TokenBinding } from '../../shared/tokens/ports.js';
 import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
 
 /**

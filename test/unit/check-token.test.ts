@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
-import { mintToken, TOKEN_LENGTH, TOKEN_PREFIX, tokenShape } from '../../shared/token-format.js';
+import { mintToken, TOKEN_LENGTH, TOKEN_PREFIX, tokenShape } from '../../shared/kernel/token-format.js';
 
 /** The offline check of a string's shape (what a secret scanner's pattern describes), and its command. */
 

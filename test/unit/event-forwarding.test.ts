@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EVENT_SOURCE, EventBridgePublisher } from '../../shared/events/eventbridge.js';
-import { eventsOf, forwardRecords } from '../../shared/events/forward.js';
-import type { TokenEvent } from '../../shared/model.js';
-import { eventItem } from '../../shared/store/event-items.js';
-import { keys } from '../../shared/store/keys.js';
+import { EVENT_SOURCE, EventBridgePublisher } from '../../shared/audit/eventbridge.js';
+import { eventsOf, forwardRecords } from '../../shared/audit/forward.js';
+import type { TokenEvent } from '../../shared/kernel/model.js';
+import { eventItem } from '../../shared/dynamodb/event-items.js';
+import { keys } from '../../shared/dynamodb/keys.js';
 
 /**
  * The forwarder between the table's stream and subscribers, with EventBridge faked at

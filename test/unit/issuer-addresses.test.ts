@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readConfig } from '../../shared/config.js';
+import { readConfig } from '../../shared/kernel/config.js';
 import { addressProblem, outboundUrlProblem } from '../../shared/federation/addresses.js';
 import { issuerProblem, jwksHostProblem } from '../../shared/federation/policy.js';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { readConfig } from '../../shared/config.js';
+import { readConfig } from '../../shared/kernel/config.js';
 
 /**
  * Each Lambda entry builds its runtime once, at init, from its environment: a missing or

@@ -7,7 +7,7 @@ import {
   secretMatches,
   TOKEN_LENGTH,
   TOKEN_PREFIX,
-} from '../../shared/token-format.js';
+} from '../../shared/kernel/token-format.js';
 
 describe('token format', () => {
   it('mints recognisable tokens with a lookup id, a 256-bit secret and a checksum', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeCaller, encodeCaller } from '../../shared/auth/authorizer-context.js';
 import { presentedSecret, REPLACED_SECRETS_KEPT, retiredAfterRotation } from '../../shared/auth/replaced-secrets.js';
-import { PreviousSecretReadOnlyError, UnauthorizedError } from '../../shared/errors.js';
+import { PreviousSecretReadOnlyError, UnauthorizedError } from '../../shared/kernel/errors.js';
 import { changeOrigin } from '../../shared/http/request-origin.js';
 import { assertSecretMayAct } from '../../shared/middleware/authorization.js';
-import type { Caller, TokenCredential } from '../../shared/model.js';
-import { hashSecret, mintToken, parseToken } from '../../shared/token-format.js';
+import type { Caller, TokenCredential } from '../../shared/kernel/model.js';
+import { hashSecret, mintToken, parseToken } from '../../shared/kernel/token-format.js';
 import { excessOver } from '../../shared/tokens/caller-limits.js';
 
 /** Which secret acted, from the authorizer to the audit trail, and what a replaced one may still do. */

@@ -8,7 +8,7 @@ import {
   updateTokenBody,
 } from '../../shared/http/validation.js';
 import { readJsonBody } from '../../shared/http/json-body.js';
-import { decodeCursor, encodeCursor } from '../../shared/tokens/cursor.js';
+import { decodeCursor, encodeCursor } from '../../shared/http/cursor.js';
 
 const SEED = 20261128;
 const nameChar = fc.constantFrom(...'ABCXYZabcxyz0189._-');

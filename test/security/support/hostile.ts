@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import type { Route } from '../../../infra/routes.js';
-import { TOKEN_PREFIX } from '../../../shared/token-format.js';
+import { TOKEN_PREFIX } from '../../../shared/kernel/token-format.js';
 import type { RawRequest } from './harness.js';
 
 /**

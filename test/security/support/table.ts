@@ -9,7 +9,7 @@
  * - each account's counter equals the number of its stored tokens: a counter that
  *   drifts up locks the account out early, one that drifts down lets it pass the limit.
  */
-import { eventPartition } from '../../../shared/store/keys.js';
+import { eventPartition } from '../../../shared/dynamodb/keys.js';
 
 export type Item = Record<string, unknown>;
 

@@ -1,0 +1,169 @@
+import type { PreviousSecret, RetiredSecret, TokenCredential, TokenRecord } from '../kernel/model.js';
+import type { NewToken, StoredToken, TokenBinding } from './ports.js';
+import { nextNoticeAt } from '../lifecycle/notices.js';
+import { keys, lifecycleShard, TTL_ATTRIBUTE, utcDay } from '../dynamodb/keys.js';
+
+/**
+ * A token is two items: the listed token under its account (what owners see and
+ * manage) and the credential under its lookup id (what the authorizer reads, in one
+ * `GetItem`, on every call). This module maps between them and the domain's records.
+ */
+
+const RECORD_FIELDS = [
+  'serviceAccountId',
+  'name',
+  'lookupId',
+  'prefix',
+  'status',
+  'maxRps',
+  'expiresAt',
+  'createdAt',
+  'createdBy',
+  'updatedAt',
+  'lastUsedAt',
+  'rotatedAt',
+  'rotatedBy',
+  'previousSecret',
+] as const;
+
+const BINDING_FIELDS = ['apiKeyId', 'usageKey', 'keyReadyAt', 'fallbackUsageKey'] as const;
+
+/** The attributes a token and its credential have in common, and keep in step. */
+export const SHARED_FIELDS = ['status', 'maxRps', ...BINDING_FIELDS] as const;
+
+/** The attributes a binding sets (all undefined for none: removed on update). */
+export function bindingFields(
+  binding: TokenBinding | null | undefined,
+): Record<(typeof BINDING_FIELDS)[number], string | undefined> {
+  return {
+    apiKeyId: binding?.apiKeyId,
+    usageKey: binding?.usageKey,
+    keyReadyAt: binding?.keyReadyAt,
+    fallbackUsageKey: binding?.fallbackUsageKey,
+  };
+}
+
+/** The key binding stored on an item, when it has one. */
+export function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> {
+  return {
+    ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
+    ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
+    ...(typeof item.keyReadyAt === 'string' ? { keyReadyAt: item.keyReadyAt } : {}),
+    ...(typeof item.fallbackUsageKey === 'string' ? { fallbackUsageKey: item.fallbackUsageKey } : {}),
+  };
+}
+
+function isPreviousSecret(value: unknown): value is PreviousSecret {
+  return typeof (value as PreviousSecret | undefined)?.validUntil === 'string';
+}
+
+/** The well-formed entries of a stored list of retired secrets. */
+function retiredSecretsOf(value: unknown): RetiredSecret[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((entry: Partial<RetiredSecret> | null) => {
+    return typeof entry?.hash === 'string' && typeof entry.retiredAt === 'string';
+  }) as RetiredSecret[];
+}
+
+/** A listed token item as the domain sees it, with its key binding when it has one. */
+export function toStoredToken(item: Record<string, unknown>): StoredToken {
+  const record = Object.fromEntries(
+    RECORD_FIELDS.map((field) => [field, item[field] ?? null]),
+  ) as unknown as TokenRecord;
+  if (!isPreviousSecret(record.previousSecret)) record.previousSecret = null;
+  const federation = item.federation as TokenRecord['federation'] | undefined;
+  if (typeof federation?.policyId === 'string')
+    record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
+  if (typeof item.incarnation === 'string') record.incarnation = item.incarnation;
+  return {
+    ...record,
+    ...bindingOf(item),
+    ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
+  };
+}
+
+/** The record alone, without the binding (what lists hand out). */
+export function withoutBinding({
+  apiKeyId: _id,
+  usageKey: _key,
+  keyReadyAt: _ready,
+  fallbackUsageKey: _fallback,
+  pendingSince: _pending,
+  ...record
+}: StoredToken): TokenRecord {
+  return record;
+}
+
+export function toCredential(
+  item: Record<string, unknown>,
+): TokenCredential & Partial<TokenBinding> & { pendingSince?: string } {
+  return {
+    lookupId: item.lookupId as string,
+    serviceAccountId: item.serviceAccountId as string,
+    name: item.name as string,
+    secretHash: item.secretHash as string,
+    status: item.status as TokenCredential['status'],
+    maxRps: (item.maxRps as number | null | undefined) ?? null,
+    expiresAt: (item.expiresAt as string | null | undefined) ?? null,
+    lastUsedAt: (item.lastUsedAt as string | null | undefined) ?? null,
+    ...(typeof item.previousSecretHash === 'string' ? { previousSecretHash: item.previousSecretHash } : {}),
+    ...(isPreviousSecret(item.previousSecret) ? { previousSecret: item.previousSecret } : {}),
+    ...(Array.isArray(item.retiredSecrets) ? { retiredSecrets: retiredSecretsOf(item.retiredSecrets) } : {}),
+    ...(typeof item.reuseReportedAt === 'string' ? { reuseReportedAt: item.reuseReportedAt } : {}),
+    ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
+    ...bindingOf(item),
+    ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
+  };
+}
+
+/**
+ * The lifecycle attributes of a new token item: its shard, its first expiry notice (none
+ * without an expiry) and, while active, the day its idle time counts from (its creation).
+ * A federated token has none: it lives minutes, its expiry is the point, and a notice for
+ * each CI job's token would bury the ones owners need. Without a shard it is in neither
+ * index, whatever else is later set on it.
+ */
+export function lifecycleFields(
+  record: Pick<TokenRecord, 'lookupId' | 'expiresAt' | 'createdAt' | 'status' | 'federation'>,
+): Record<string, string> {
+  if (record.federation) return {};
+  const noticeAt = nextNoticeAt(record.expiresAt, record.createdAt);
+  return {
+    lifecycleShard: lifecycleShard(record.lookupId),
+    ...(noticeAt === undefined ? {} : { noticeAt }),
+    ...(record.status === 'ACTIVE' ? { activeDay: utcDay(record.createdAt) } : {}),
+  };
+}
+
+/** Both items of a new token. */
+export function newTokenItems({ record, secretHash, removeAfter, binding, pendingSince }: NewToken): {
+  token: Record<string, unknown>;
+  credential: Record<string, unknown>;
+} {
+  const ttl = removeAfter === null ? {} : { [TTL_ATTRIBUTE]: removeAfter };
+  const pending = pendingSince === undefined ? {} : { pendingSince };
+  return {
+    token: {
+      ...keys.token(record.serviceAccountId, record.name),
+      ...record,
+      ...lifecycleFields(record),
+      ...binding,
+      ...ttl,
+      ...pending,
+    },
+    credential: {
+      ...keys.credential(record.lookupId),
+      lookupId: record.lookupId,
+      serviceAccountId: record.serviceAccountId,
+      name: record.name,
+      secretHash,
+      status: record.status,
+      maxRps: record.maxRps,
+      expiresAt: record.expiresAt,
+      ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
+      ...binding,
+      ...ttl,
+      ...pending,
+    },
+  };
+}
