@@ -2,8 +2,7 @@ import { UnauthorizedError } from '../kernel/errors.js';
 import type { RequestMeta } from '../http/request-origin.js';
 import { type Caller, isExpired, type TokenCredential } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
-import type { DirectoryStore } from '../directory/ports.js';
-import type { TokenStore } from '../tokens/ports.js';
+import type { CredentialStore, PrincipalLookup } from './ports.js';
 import { tokenEvent } from '../kernel/events.js';
 import { hasTokenPrefix, parseToken } from '../kernel/token-format.js';
 import type { JwtVerifier } from './jwt.js';
@@ -34,8 +33,8 @@ function presentedKey(
 }
 
 export interface AuthenticatorDeps {
-  tokens: TokenStore;
-  directory: DirectoryStore;
+  tokens: CredentialStore;
+  directory: Pick<PrincipalLookup, 'getPrincipal'>;
   verifyJwt: JwtVerifier;
   /** The claim that names the user in a JWT, read (unverified) to start the directory read early. */
   userClaim: string;

@@ -2,10 +2,25 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { UnauthorizedError } from '../kernel/errors.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Config } from '../kernel/config.js';
+import type { Clock, IdGenerator } from '../kernel/ports.js';
+import type { Observability } from '../http/observability.js';
+import type { JwtVerifier } from './jwt.js';
+import type { CredentialStore, PrincipalLookup } from './ports.js';
 import { type Authentication, createAuthenticator } from './authenticate.js';
 import { requestMeta } from '../http/request-origin.js';
 import { encodeCaller } from './authorizer-context.js';
+
+/** What the authorizer uses. */
+export interface AuthorizerDeps extends Observability {
+  tokens: CredentialStore;
+  directory: Pick<PrincipalLookup, 'getPrincipal'>;
+  verifyJwt: JwtVerifier;
+  rateLimits: { sharedUsageKey(): Promise<string> };
+  clock: Clock;
+  ids: IdGenerator;
+  config: Pick<Config, 'jwt' | 'tokens' | 'samLocal'>;
+}
 
 /** The authorizer's answer; API Gateway passes `context` to the function as `requestContext.authorizer`. */
 export function allow(authentication: Authentication, methodArn: string, usageKey: string): APIGatewayAuthorizerResult {
@@ -38,17 +53,17 @@ export function deny(methodArn: string): APIGatewayAuthorizerResult {
  * while that key is new, its plan's bridge key; else the shared unthrottled key (JWT
  * callers, tokens without a limit, a new key of a new plan).
  */
-export function createAuthorizer(runtime: Runtime) {
-  const { logger } = runtime;
+export function createAuthorizer(parts: AuthorizerDeps) {
+  const { logger } = parts;
   const authenticate = createAuthenticator({
-    tokens: runtime.tokens,
-    directory: runtime.directory,
-    verifyJwt: runtime.verifyJwt,
-    userClaim: runtime.config.jwt.userClaim,
-    accountTypeCacheSeconds: runtime.config.jwt.accountTypeCacheSeconds,
-    clock: runtime.clock,
-    ids: runtime.ids,
-    lastUsedWriteIntervalSeconds: runtime.config.tokens.lastUsedWriteIntervalSeconds,
+    tokens: parts.tokens,
+    directory: parts.directory,
+    verifyJwt: parts.verifyJwt,
+    userClaim: parts.config.jwt.userClaim,
+    accountTypeCacheSeconds: parts.config.jwt.accountTypeCacheSeconds,
+    clock: parts.clock,
+    ids: parts.ids,
+    lastUsedWriteIntervalSeconds: parts.config.tokens.lastUsedWriteIntervalSeconds,
   });
 
   async function usageKeyOf(authentication: Authentication): Promise<string> {
@@ -62,7 +77,7 @@ export function createAuthorizer(runtime: Runtime) {
         tokenName: authentication.caller.tokenName,
       });
     }
-    return runtime.rateLimits.sharedUsageKey();
+    return parts.rateLimits.sharedUsageKey();
   }
 
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
@@ -75,7 +90,7 @@ export function createAuthorizer(runtime: Runtime) {
         if (error instanceof UnauthorizedError) {
           logger.info('Authentication refused');
           // Under sam local a thrown Unauthorized is a function error (502); a Deny is a 403.
-          if (runtime.config.samLocal) return deny(event.methodArn);
+          if (parts.config.samLocal) return deny(event.methodArn);
           // The exact message API Gateway turns into its UNAUTHORIZED (401) response.
           throw new Error('Unauthorized');
         }

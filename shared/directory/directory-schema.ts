@@ -49,7 +49,10 @@ export function parseDirectory(input: unknown): Directory {
       parsed.error.issues.map((issue) => {
         const where = pathText(issue.path) || '(top level)';
         if (issue.code === 'unrecognized_keys') {
-          return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+          return (
+            `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ` +
+            `${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          );
         }
         return `${where}: ${issue.message}`;
       }),

@@ -156,7 +156,8 @@ export class DynamoDirectoryStore implements DirectoryStore {
         new ScanCommand({
           TableName: this.tableName,
           FilterExpression:
-            'begins_with(pk, :user) OR begins_with(pk, :domain) OR pk = :userList OR (begins_with(pk, :account) AND sk = :counter)',
+            'begins_with(pk, :user) OR begins_with(pk, :domain) OR pk = :userList OR (begins_with(pk, :account) ' +
+            'AND sk = :counter)',
           ExpressionAttributeValues: {
             ':user': prefixes.user,
             ':domain': prefixes.domain,

@@ -6,8 +6,12 @@ import { check, pageQuery, userIdPath } from '../http/validation.js';
 import { directoryEndpoint } from '../middleware/directory-endpoint.js';
 import type { ListedUser, Member } from '../kernel/model.js';
 import type { DirectoryPage } from './ports.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { EndpointDeps } from '../middleware/token-endpoint.js';
+import type { DirectoryStore } from './ports.js';
 import { decodeCursor, encodeCursor } from '../http/cursor.js';
+
+/** What the directory's endpoints use. */
+export type DirectoryEndpointDeps = EndpointDeps & { directory: DirectoryStore };
 
 /**
  * The directory's read endpoints, for the console's navigation: Settings › Members (a
@@ -45,37 +49,37 @@ const listedUser = (user: ListedUser): ListedUser => ({
   domains: user.domains,
 });
 
-export function listMembersEndpoint(runtime: Runtime) {
-  return directoryEndpoint(runtime, { access: 'domain-member', input: pageOf }).handler(async (_event, context) => {
-    const page = await runtime.directory.listMembers(context.domain!, context.input.limit, context.input.after);
+export function listMembersEndpoint(parts: DirectoryEndpointDeps) {
+  return directoryEndpoint(parts, { access: 'domain-member', input: pageOf }).handler(async (_event, context) => {
+    const page = await parts.directory.listMembers(context.domain!, context.input.limit, context.input.after);
     return jsonResponse(200, { members: page.items, nextToken: nextToken(page) });
   });
 }
 
-export function getMemberEndpoint(runtime: Runtime) {
-  return directoryEndpoint(runtime, {
+export function getMemberEndpoint(parts: DirectoryEndpointDeps) {
+  return directoryEndpoint(parts, {
     access: 'domain-member',
     input: (event, errors) => ({ userId: userIdOf(event, errors) }),
   }).handler(async (_event, context) => {
-    const member: Member | undefined = await runtime.directory.getMember(context.domain!, context.input.userId);
+    const member: Member | undefined = await parts.directory.getMember(context.domain!, context.input.userId);
     if (!member) throw new UserNotFoundError();
     return jsonResponse(200, member);
   });
 }
 
-export function listUsersEndpoint(runtime: Runtime) {
-  return directoryEndpoint(runtime, { access: 'admin', input: pageOf }).handler(async (_event, context) => {
-    const page = await runtime.directory.listUsers(context.input.limit, context.input.after);
+export function listUsersEndpoint(parts: DirectoryEndpointDeps) {
+  return directoryEndpoint(parts, { access: 'admin', input: pageOf }).handler(async (_event, context) => {
+    const page = await parts.directory.listUsers(context.input.limit, context.input.after);
     return jsonResponse(200, { users: page.items.map(listedUser), nextToken: nextToken(page) });
   });
 }
 
-export function getUserEndpoint(runtime: Runtime) {
-  return directoryEndpoint(runtime, {
+export function getUserEndpoint(parts: DirectoryEndpointDeps) {
+  return directoryEndpoint(parts, {
     access: 'admin',
     input: (event, errors) => ({ userId: userIdOf(event, errors) }),
   }).handler(async (_event, context) => {
-    const user = await runtime.directory.getPrincipal(context.input.userId);
+    const user = await parts.directory.getPrincipal(context.input.userId);
     if (!user) throw new UserNotFoundError();
     return jsonResponse(200, listedUser(user));
   });

@@ -1,11 +1,15 @@
 import { policyDeps } from '../federation/deps.js';
 import { deletePolicy, type PolicyDeps } from '../federation/policies.js';
 import type { DirectoryStore, DirectoryWriteResult } from './ports.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { PolicyParts } from '../federation/deps.js';
+import type { TokenParts } from '../tokens/ports.js';
 import { type TokenServiceDeps, tokenServiceDeps } from '../tokens/deps.js';
 import { IMPORT_ORIGIN } from '../kernel/events.js';
 import { deleteToken } from '../tokens/token-service.js';
 import { checkDirectory, type Directory, mergeDirectories } from './directory.js';
+
+/** What the import is built from. */
+export type ImportParts = TokenParts & PolicyParts & { directory: DirectoryStore };
 
 export interface ImportResult extends DirectoryWriteResult {
   /** Tokens deleted because their account left the directory or is no longer a service account. */
@@ -24,9 +28,9 @@ export interface ImportDeps {
   policies: PolicyDeps;
 }
 
-/** The import's ports, from a runtime (wired with API Gateway's keys in AWS). */
-export function importDeps(runtime: Runtime): ImportDeps {
-  return { directory: runtime.directory, tokens: tokenServiceDeps(runtime), policies: policyDeps(runtime) };
+/** The import's ports, from a parts (wired with API Gateway's keys in AWS). */
+export function importDeps(parts: ImportParts): ImportDeps {
+  return { directory: parts.directory, tokens: tokenServiceDeps(parts), policies: policyDeps(parts) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { jsonResponse } from '../http/problem.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { assertCredentialFitsPrincipal, callerFromEvent } from '../middleware/authorization.js';
 import { authenticatedEndpoint } from '../middleware/token-endpoint.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { DirectoryEndpointDeps } from './endpoints.js';
 
 /**
  * `GET /api/v1/auth/service-accounts/{serviceAccountId}/incarnations`: the incarnations of
@@ -14,14 +14,14 @@ import type { Runtime } from '../runtime/runtime.js';
  * incarnation as it is or was when it ended (403 when none is shared); only those shared
  * are listed.
  */
-export function listIncarnationsEndpoint(runtime: Runtime) {
-  return authenticatedEndpoint(runtime).handler(async (event: APIGatewayProxyEvent) => {
+export function listIncarnationsEndpoint(parts: DirectoryEndpointDeps) {
+  return authenticatedEndpoint(parts).handler(async (event: APIGatewayProxyEvent) => {
     const caller = callerFromEvent(event);
     const accountId = pathParameter(event, 'serviceAccountId');
     // Both reads at once; nothing about the account is told before the caller is an admin.
     const [principal, incarnations] = await Promise.all([
-      runtime.directory.getPrincipal(caller.userId),
-      accountId === undefined ? Promise.resolve([]) : runtime.directory.listIncarnations(accountId),
+      parts.directory.getPrincipal(caller.userId),
+      accountId === undefined ? Promise.resolve([]) : parts.directory.listIncarnations(accountId),
     ]);
     assertCredentialFitsPrincipal(caller, principal);
     if (!principal || principal.adminRoles.length === 0) throw new ForbiddenError();

@@ -1,3 +1,4 @@
+import type { PrincipalLookup } from '../auth/ports.js';
 import type { ListedUser, Member, Principal } from '../kernel/model.js';
 import type { Directory } from './directory.js';
 import type { Incarnation } from './incarnations.js';
@@ -31,7 +32,7 @@ export interface DirectoryPage<T> {
   lastId: string | undefined;
 }
 
-export interface DirectoryStore {
+export interface DirectoryStore extends PrincipalLookup {
   /** Everything the checks need about one user, in one strongly consistent read; undefined if unknown. */
   getPrincipal(userId: string): Promise<Principal | undefined>;
   /**

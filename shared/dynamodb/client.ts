@@ -1,5 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CompensationFailureReport } from '../kernel/ports.js';
+
+/** What a wiring builds its adapters on: the table's client, and where a failed undo is told. */
+export interface TableClients {
+  documents: DynamoDBDocumentClient;
+  onCompensationFailure: CompensationFailureReport;
+}
 
 /** Builds the document client; the only place that knows how to reach DynamoDB Local. */
 export function createDocumentClient(options: {

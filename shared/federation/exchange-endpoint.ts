@@ -5,11 +5,24 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConcurrentUpdateError, PolicyNotFoundError, ServiceAccountNotFoundError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit, bodyTooLargeOAuth } from '../http/body-limit.js';
 import { requestMeta } from '../http/request-origin.js';
-import { observability } from '../middleware/observability.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { observability } from '../http/observability.js';
+import type { Clock, IdGenerator } from '../kernel/ports.js';
+import type { Observability } from '../http/observability.js';
+import type { ExchangeRecords, PolicyStore, ReplayGuard } from './ports.js';
+import type { SubjectTokenVerifier } from './subject-token.js';
 import { isRetryableAwsError } from '../dynamodb/client.js';
 import { ExchangeRefused, exchangeToken, type ExchangeDeps } from './exchange.js';
 import { IssuerUnavailableError } from './subject-token.js';
+
+/** What the exchange uses. */
+export interface ExchangeEndpointDeps extends Observability {
+  policies: PolicyStore;
+  replay: ReplayGuard;
+  exchangeRecords: ExchangeRecords;
+  verifySubjectToken: SubjectTokenVerifier;
+  clock: Clock;
+  ids: IdGenerator;
+}
 
 /**
  * `POST /api/v1/auth/token`: the RFC 8693 token exchange, form-encoded. It has no
@@ -101,21 +114,21 @@ export function readExchangeForm(
   return { subjectToken, serviceAccountId, ...(ttl === undefined ? {} : { requestedTtl: Number(ttl) }) };
 }
 
-export function exchangeEndpoint(runtime: Runtime) {
-  const { logger, metrics } = runtime;
+export function exchangeEndpoint(parts: ExchangeEndpointDeps) {
+  const { logger, metrics } = parts;
   const deps: ExchangeDeps = {
-    policies: runtime.policies,
-    replay: runtime.replay,
-    records: runtime.exchangeRecords,
-    verify: runtime.verifySubjectToken,
-    clock: runtime.clock,
-    ids: runtime.ids,
+    policies: parts.policies,
+    replay: parts.replay,
+    records: parts.exchangeRecords,
+    verify: parts.verifySubjectToken,
+    clock: parts.clock,
+    ids: parts.ids,
     // Claims as presented, cut short; never the subject token itself.
     onUnrecorded: (details) => logger.info('Exchange refused', { ...details }),
   };
   return (
     middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-      .use(observability(runtime))
+      .use(observability(parts))
       // A form over the limit is refused unread, in the route's OAuth shape.
       .use(bodyLimit(BODY_LIMIT_BYTES, bodyTooLargeOAuth))
       .use(httpHeaderNormalizer())

@@ -8,12 +8,24 @@ import { changeOrigin, requestMeta } from '../http/request-origin.js';
 import { check } from '../http/validation.js';
 import type { Scope } from '../middleware/authorization.js';
 import { tokenEndpoint } from '../middleware/token-endpoint.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Config } from '../kernel/config.js';
+import type { EndpointDeps } from '../middleware/token-endpoint.js';
+import type { PolicyParts } from './deps.js';
+import type { ReplayGuard } from './ports.js';
+import type { SubjectTokenVerifier } from './subject-token.js';
 import { jsonObjectBody } from '../tokens/endpoints.js';
 import { policyDeps } from './deps.js';
 import { createPolicy, deletePolicy, getPolicy, listPolicies, refusedPolicyCreator } from './policies.js';
 import { toPolicyView } from './policy.js';
 import { testPolicy } from './policy-test.js';
+
+/** What the policy endpoints use. */
+export type PolicyEndpointDeps = EndpointDeps &
+  PolicyParts & {
+    config: Pick<Config, 'federation' | 'tokens' | 'jwt'>;
+    replay: ReplayGuard;
+    verifySubjectToken: SubjectTokenVerifier;
+  };
 
 /**
  * The federation policy endpoints, under both bases, behind the same authorization stack
@@ -24,24 +36,24 @@ function policyIdOf(event: APIGatewayProxyEvent, errors: FieldError[]): string {
   return check(policyIdPath, { policyId: pathParameter(event, 'policyId') }, errors)?.policyId ?? '';
 }
 
-export function listPoliciesEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = policyDeps(runtime);
-  return tokenEndpoint(runtime, { scope, input: () => ({}) }).handler(async (_event, context) =>
+export function listPoliciesEndpoint(parts: PolicyEndpointDeps, scope: Scope) {
+  const deps = policyDeps(parts);
+  return tokenEndpoint(parts, { scope, input: () => ({}) }).handler(async (_event, context) =>
     jsonResponse(200, { policies: await listPolicies(deps, context.serviceAccount.id) }),
   );
 }
 
-export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = policyDeps(runtime);
-  return tokenEndpoint(runtime, {
+export function createPolicyEndpoint(parts: PolicyEndpointDeps, scope: Scope) {
+  const deps = policyDeps(parts);
+  return tokenEndpoint(parts, {
     scope,
     // Before the body is read: no token caller creates a policy, whatever it asks for.
     refuseCaller: refusedPolicyCreator,
     input: (event, errors) => {
       const json = jsonObjectBody(event, errors, undefined);
       const body = json === undefined ? undefined : check(createPolicyBody, json, errors);
-      issuerRulesErrors(json, runtime.config.federation.issuers, errors);
-      const ceiling = runtime.config.tokens.maxRps;
+      issuerRulesErrors(json, parts.config.federation.issuers, errors);
+      const ceiling = parts.config.tokens.maxRps;
       if (typeof body?.maxRps === 'number' && body.maxRps > ceiling)
         errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
       if (json === undefined && errors.length === 0)
@@ -56,33 +68,33 @@ export function createPolicyEndpoint(runtime: Runtime, scope: Scope) {
       origin: changeOrigin(context.caller, requestMeta(event)),
       incarnation: context.serviceAccount.incarnation,
     });
-    runtime.metrics.addMetric('FederationPolicyCreated', MetricUnit.Count, 1);
+    parts.metrics.addMetric('FederationPolicyCreated', MetricUnit.Count, 1);
     const base = (event.path ?? '').replace(/\/+$/, '');
     return jsonResponse(201, policy, { Location: `${base}/${policy.policyId}` });
   });
 }
 
-export function getPolicyEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = policyDeps(runtime);
-  return tokenEndpoint(runtime, { scope, input: (event, errors) => ({ policyId: policyIdOf(event, errors) }) }).handler(
+export function getPolicyEndpoint(parts: PolicyEndpointDeps, scope: Scope) {
+  const deps = policyDeps(parts);
+  return tokenEndpoint(parts, { scope, input: (event, errors) => ({ policyId: policyIdOf(event, errors) }) }).handler(
     async (_event, context) =>
       jsonResponse(200, toPolicyView(await getPolicy(deps, context.serviceAccount.id, context.input.policyId))),
   );
 }
 
-export function deletePolicyEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = policyDeps(runtime);
+export function deletePolicyEndpoint(parts: PolicyEndpointDeps, scope: Scope) {
+  const deps = policyDeps(parts);
   const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => ({ policyId: policyIdOf(event, errors) });
-  return tokenEndpoint(runtime, { scope, input }).handler(async (event, context) => {
+  return tokenEndpoint(parts, { scope, input }).handler(async (event, context) => {
     const origin = changeOrigin(context.caller, requestMeta(event));
     await deletePolicy(deps, context.serviceAccount.id, context.input.policyId, origin);
     return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
   });
 }
 
-export function testPolicyEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = policyDeps(runtime);
-  return tokenEndpoint(runtime, {
+export function testPolicyEndpoint(parts: PolicyEndpointDeps, scope: Scope) {
+  const deps = policyDeps(parts);
+  return tokenEndpoint(parts, {
     scope,
     input: (event, errors) => {
       const policyId = policyIdOf(event, errors);
@@ -93,7 +105,7 @@ export function testPolicyEndpoint(runtime: Runtime, scope: Scope) {
   }).handler(async (_event, context) => {
     const policy = await getPolicy(deps, context.serviceAccount.id, context.input.policyId);
     const result = await testPolicy(
-      { verify: runtime.verifySubjectToken, replay: runtime.replay, clock: runtime.clock },
+      { verify: parts.verifySubjectToken, replay: parts.replay, clock: parts.clock },
       policy,
       context.input.subjectToken,
     );

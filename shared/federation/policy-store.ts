@@ -8,7 +8,7 @@ import {
 import type { PolicyStore } from './ports.js';
 import type { StoredPolicy } from './policy.js';
 import type { TokenEvent } from '../kernel/model.js';
-import type { TokenBinding } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import {
   absent,

@@ -1,5 +1,5 @@
 import type { FederationPolicy } from '../kernel/model.js';
-import type { TokenBinding } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import { type AddressRules, isLoopbackName, literalAddress, outboundUrlProblem } from './addresses.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { TokenEvent } from '../kernel/model.js';
-import type { NewToken, TokenBinding } from '../tokens/ports.js';
+import type { NewToken } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import type { StoredPolicy } from './policy.js';
 
 /** The ports of federation: its policies, the memory of used subject tokens, and issuing tokens. */

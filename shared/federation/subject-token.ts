@@ -84,7 +84,8 @@ export function checkAlgorithm(header: Claims): void {
   if (!(SUBJECT_TOKEN_ALGORITHMS as readonly unknown[]).includes(alg)) {
     throw new CheckFailed(
       'algorithm',
-      `algorithm ${quote(alg)} is not accepted; the subject token must be signed with ${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`,
+      `algorithm ${quote(alg)} is not accepted; the subject token must be signed with ` +
+        `${SUBJECT_TOKEN_ALGORITHMS.join(' or ')}`,
     );
   }
 }

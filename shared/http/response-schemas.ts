@@ -132,7 +132,8 @@ export const tokenEventSchema = strictObject({
     }),
   ).check(
     describe(
-      'On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token itself',
+      'On token.exchanged and token.exchange_refused: the policy and the subject token’s claims; never the token ' +
+        'itself',
     ),
   ),
   policy: optional(federationPolicySchema).check(

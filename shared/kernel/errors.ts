@@ -125,7 +125,8 @@ export class RotationInProgressError extends ProblemError {
       409,
       'ROTATION_IN_PROGRESS',
       'Rotation in progress',
-      `The secret replaced by the last rotation still works until ${validUntil}; wait for it, or rotate with "force": true to end it now.`,
+      `The secret replaced by the last rotation still works until ${validUntil}; wait for it, or rotate with ` +
+        `"force": true to end it now.`,
     );
   }
 }

@@ -286,3 +286,16 @@ export interface FederationPolicy {
   createdBy: string;
   createdAt: string;
 }
+
+/** How a token is tied to its rate-limit key (an API Gateway key in AWS). */
+export interface TokenBinding {
+  apiKeyId: string;
+  usageKey: string;
+  /**
+   * From when the key itself is presented. API Gateway may take seconds to honour a new
+   * key; until then the token presents `fallbackUsageKey` (its plan's bridge key, at the
+   * same rate) or, failing that, the shared key, so a token is never refused for being new.
+   */
+  keyReadyAt?: string;
+  fallbackUsageKey?: string;
+}

@@ -20,7 +20,8 @@ export async function backfillLifecycle(client: DynamoDBDocumentClient, tableNam
       new ScanCommand({
         TableName: tableName,
         FilterExpression:
-          'begins_with(pk, :account) AND begins_with(sk, :token) AND attribute_not_exists(lifecycleShard) AND attribute_not_exists(federation)',
+          'begins_with(pk, :account) AND begins_with(sk, :token) AND attribute_not_exists(lifecycleShard) AND ' +
+          'attribute_not_exists(federation)',
         ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
         ExclusiveStartKey: startKey,
       }),

@@ -13,7 +13,7 @@ import { decodeCaller } from '../auth/authorizer-context.js';
 import type { Caller, Principal } from '../kernel/model.js';
 import { readJsonBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
-import type { DirectoryStore } from '../directory/ports.js';
+import type { PrincipalLookup } from '../auth/ports.js';
 
 export type Scope = 'domain' | 'admin';
 
@@ -45,7 +45,7 @@ export function callerFromEvent(event: APIGatewayProxyEvent): Caller {
  * decide who may read a removed account's trail.
  */
 export function callerContext(
-  store: DirectoryStore,
+  store: PrincipalLookup,
   targetFrom: 'path' | 'body',
   pastIncarnations = false,
 ): Middleware {

@@ -5,9 +5,9 @@ import { type FieldError, ForbiddenError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Caller, Principal } from '../kernel/model.js';
-import type { Runtime } from '../runtime/runtime.js';
 import { assertCredentialFitsPrincipal, assertSecretMayAct, callerFromEvent } from './authorization.js';
-import { observability } from './observability.js';
+import { observability } from '../http/observability.js';
+import type { EndpointDeps } from './token-endpoint.js';
 import { problemErrors } from './problem-errors.js';
 import { validatedInput } from './validated-input.js';
 
@@ -39,16 +39,16 @@ const REFUSALS: Record<DirectoryAccess, string> = {
  * observability → body limit → header normalisation → caller → permission (403 before
  * anything is revealed) → validation → handler, with errors mapped to problem JSON last.
  */
-export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEndpointOptions<TInput>) {
+export function directoryEndpoint<TInput>(deps: EndpointDeps, options: DirectoryEndpointOptions<TInput>) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, DirectoryEndpointContext<TInput>>()
-    .use(observability(runtime))
+    .use(observability(deps))
     .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
     .use({
       before: async ({ event, context }) => {
         context.caller = callerFromEvent(event);
         context.domain = pathParameter(event, 'domain');
-        const principal = await runtime.directory.getPrincipal(context.caller.userId);
+        const principal = await deps.directory.getPrincipal(context.caller.userId);
         assertCredentialFitsPrincipal(context.caller, principal);
         assertSecretMayAct(context.caller, event.httpMethod);
         const allowed =
@@ -61,5 +61,5 @@ export function directoryEndpoint<TInput>(runtime: Runtime, options: DirectoryEn
       },
     })
     .use(validatedInput(options.input))
-    .use(problemErrors(runtime.logger));
+    .use(problemErrors(deps.logger));
 }

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import type { Caller } from '../kernel/model.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { PrincipalLookup } from '../auth/ports.js';
 import {
   assertSecretMayAct,
   type AuthorizedContext,
@@ -15,9 +15,14 @@ import {
   sameGroupCheck,
   targetServiceAccountCheck,
 } from './authorization.js';
-import { observability } from './observability.js';
+import { type Observability, observability } from '../http/observability.js';
 import { problemErrors } from './problem-errors.js';
 import { validatedInput } from './validated-input.js';
+
+/** What every endpoint's stack needs: logs and metrics, and the caller's principal. */
+export interface EndpointDeps extends Observability {
+  directory: PrincipalLookup;
+}
 
 export interface TokenEndpointContext<TInput> extends AuthorizedContext {
   input: TInput;
@@ -42,18 +47,18 @@ export interface TokenEndpointOptions<TInput> {
  * handler, with errors mapped to problem JSON last.
  * Entry files attach their handler with `.handler(…)`.
  */
-export function tokenEndpoint<TInput>(runtime: Runtime, options: TokenEndpointOptions<TInput>) {
+export function tokenEndpoint<TInput>(deps: EndpointDeps, options: TokenEndpointOptions<TInput>) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TokenEndpointContext<TInput>>()
-    .use(observability(runtime))
+    .use(observability(deps))
     .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
-    .use(callerContext(runtime.directory, options.targetFrom ?? 'path', options.pastIncarnations === true))
+    .use(callerContext(deps.directory, options.targetFrom ?? 'path', options.pastIncarnations === true))
     .use(permissionCheck(options.scope))
     .use(targetServiceAccountCheck(options.scope))
     .use(sameGroupCheck())
     .use(callerRefusal(options.refuseCaller))
     .use(validatedInput(options.input))
-    .use(problemErrors(runtime.logger));
+    .use(problemErrors(deps.logger));
 }
 
 type CallerRefusal = (caller: Caller) => Error | undefined;
@@ -71,11 +76,11 @@ function callerRefusal(refuse: CallerRefusal | undefined): Middleware {
 }
 
 /** The stack of endpoints that need only an authenticated caller (whoami); a replaced secret only reads here too. */
-export function authenticatedEndpoint(runtime: Runtime) {
+export function authenticatedEndpoint(deps: Observability) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
-    .use(observability(runtime))
+    .use(observability(deps))
     .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
     .use({ before: ({ event }) => assertSecretMayAct(callerFromEvent(event), event.httpMethod) })
-    .use(problemErrors(runtime.logger));
+    .use(problemErrors(deps.logger));
 }

@@ -1,6 +1,7 @@
 import { ConcurrentUpdateError } from '../kernel/errors.js';
 import type { CompensationFailureReport } from '../kernel/ports.js';
-import type { KeyRequest, TokenBinding } from '../tokens/ports.js';
+import type { KeyRequest } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { addKeyToPlan, createApiKey, deleteApiKey } from './api-keys.js';
 import { asServiceError, isNotFound } from './errors.js';

@@ -1,5 +1,6 @@
 import type { CompensationFailureReport } from '../kernel/ports.js';
-import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
+import type { KeyRequest, RateLimits } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { ApiGatewayKeys } from './api-gateway-keys.js';
 import { type ApiStage, type GatewayNames, gatewayNames } from './gateway-names.js';

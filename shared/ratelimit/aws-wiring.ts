@@ -1,6 +1,7 @@
 import type { Config } from '../kernel/config.js';
-import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
-import type { Runtime, Wiring } from '../runtime/runtime.js';
+import type { KeyRequest, RateLimits } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
+import type { TableClients } from '../dynamodb/client.js';
 import { DynamoRatePlanRecords } from './rate-plan-records.js';
 import type { ApiGatewayRateLimits, AwsRateLimitOptions } from './aws-rate-limits.js';
 import { SharedUsageKey } from './shared-usage-key.js';
@@ -13,7 +14,7 @@ import { SharedUsageKey } from './shared-usage-key.js';
  * so the API Gateway side knows nothing of DynamoDB.
  */
 
-type Clients = Pick<Runtime, 'documents' | 'onCompensationFailure'>;
+type Clients = TableClients;
 
 /**
  * The adapter's options but API Gateway itself: its table side (plan records, the shared key's value) through ports.
@@ -85,7 +86,7 @@ class Deferred implements RateLimits {
 }
 
 /** The request path's wiring (create, update, delete): the adapter loads on first use. */
-export const apiGatewayKeys: Wiring = (config, clients) => {
+export const apiGatewayKeys = (config: Config, clients: TableClients): { rateLimits?: RateLimits } => {
   const { apiGateway } = config;
   if (!apiGateway) return {};
   return { rateLimits: new Deferred(apiGatewayRateLimitsOnFirstUse(config, apiGateway, clients)) };

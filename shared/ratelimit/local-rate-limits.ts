@@ -7,7 +7,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError } from '../kernel/errors.js';
-import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
+import type { KeyRequest, RateLimits } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import { exists, expression } from '../dynamodb/expressions.js';
 import { keys } from '../dynamodb/keys.js';
 import { TokenBuckets } from './token-buckets.js';

@@ -1,7 +1,15 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { Runtime } from '../runtime/runtime.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../kernel/config.js';
+import type { Observability } from '../http/observability.js';
 import { ApiGateway } from './api-gateway.mjs';
 import { SharedUsageKey } from './shared-usage-key.js';
+
+/** What publishing the shared key uses. */
+export type SharedKeyPublisherDeps = Observability & {
+  documents: DynamoDBDocumentClient;
+  config: Pick<Config, 'region' | 'tableName'>;
+};
 
 /**
  * The deploy-time custom resource that copies the value of the stack's unthrottled key
@@ -12,8 +20,11 @@ import { SharedUsageKey } from './shared-usage-key.js';
  * failure fails the deployment instead of leaving it waiting; the key value is never in
  * the answer, a log line or an error.
  */
-export function createSharedKeyPublisher(runtime: Runtime, gateway = ApiGateway.forRegion(runtime.config.region)) {
-  const shared = new SharedUsageKey(runtime.documents, runtime.config.tableName);
+export function createSharedKeyPublisher(
+  parts: SharedKeyPublisherDeps,
+  gateway = ApiGateway.forRegion(parts.config.region),
+) {
+  const shared = new SharedUsageKey(parts.documents, parts.config.tableName);
   return async (event: CloudFormationCustomResourceEvent): Promise<void> => {
     let outcome: { Status: 'SUCCESS' } | { Status: 'FAILED'; Reason: string } = { Status: 'SUCCESS' };
     try {
@@ -23,11 +34,11 @@ export function createSharedKeyPublisher(runtime: Runtime, gateway = ApiGateway.
         const key = await gateway.getApiKey({ apiKey: apiKeyId, includeValue: true });
         if (!key.value) throw new Error(`API key ${apiKeyId} has no value`);
         await shared.publish(key.value);
-        runtime.logger.info('Shared usage key published', { apiKeyId });
+        parts.logger.info('Shared usage key published', { apiKeyId });
       }
     } catch (error) {
       const name = (error as { name?: string }).name ?? 'Error';
-      runtime.logger.error('Publishing the shared usage key failed', { error: name });
+      parts.logger.error('Publishing the shared usage key failed', { error: name });
       outcome = {
         Status: 'FAILED',
         Reason: `Could not publish the shared usage key (${name}); see the function's log`,

@@ -79,7 +79,9 @@ export async function checkRecordedPlans(
         {
           kind: 'wrong-plan-settings',
           subject: `plan ${plan.id}`,
-          detail: `rate ${plan.rateLimit ?? 'none'}, burst ${plan.burstLimit ?? 'none'}, stages [${plan.stages.join(', ')}]; want rate and burst ${record.rps} on ${stageId}`,
+          detail:
+            `rate ${plan.rateLimit ?? 'none'}, burst ${plan.burstLimit ?? 'none'}, stages ` +
+            `[${plan.stages.join(', ')}]; want rate and burst ${record.rps} on ${stageId}`,
         },
         () => inventory.restorePlan(plan, record.rps),
       );

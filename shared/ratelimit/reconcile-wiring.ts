@@ -1,4 +1,6 @@
-import type { Wiring } from '../runtime/runtime.js';
+import type { TableClients } from '../dynamodb/client.js';
+import type { Config } from '../kernel/config.js';
+import type { RateLimits } from '../tokens/ports.js';
 import { ApiGateway } from './api-gateway.mjs';
 import { ApiGatewayRateLimits } from './aws-rate-limits.js';
 import { awsRateLimitOptions } from './aws-wiring.js';
@@ -8,7 +10,7 @@ import { awsRateLimitOptions } from './aws-wiring.js';
  * command reads and repairs through it. (The scheduled function loads it on its first
  * run instead: `scheduled-reconcile.ts`.)
  */
-export const apiGatewayKeysAtInit: Wiring = (config, clients) =>
+export const apiGatewayKeysAtInit = (config: Config, clients: TableClients): { rateLimits?: RateLimits } =>
   config.apiGateway
     ? {
         rateLimits: new ApiGatewayRateLimits({

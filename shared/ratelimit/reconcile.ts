@@ -157,7 +157,9 @@ export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply:
         {
           kind: 'wrong-enabled',
           subject,
-          detail: `key ${key.id} is ${key.enabled ? 'enabled' : 'disabled'}; the token is ${enabled ? 'active' : 'suspended or expired'}`,
+          detail:
+            `key ${key.id} is ${key.enabled ? 'enabled' : 'disabled'}; the token is ` +
+            `${enabled ? 'active' : 'suspended or expired'}`,
         },
         () => inventory.setKeyEnabled(key.id, enabled),
       );

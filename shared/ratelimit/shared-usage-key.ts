@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { KeyRequest, RateLimits, TokenBinding } from '../tokens/ports.js';
+import type { KeyRequest, RateLimits } from '../tokens/ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import { keys } from '../dynamodb/keys.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { JwtVerifier } from '../auth/jwt.js';
 import type { Config } from '../kernel/config.js';
-import { createObservability, type Observability } from '../middleware/observability.js';
+import { createObservability, type Observability } from '../http/observability.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 import type { DirectoryStore } from '../directory/ports.js';
 import type { RateLimits, TokenStore } from '../tokens/ports.js';

@@ -4,14 +4,19 @@ import { ServiceUnavailableError, SignatureInvalidError } from '../kernel/errors
 import { bodyLimit } from '../http/body-limit.js';
 import { jsonResponse } from '../http/problem.js';
 import { requestMeta } from '../http/request-origin.js';
-import { observability } from '../middleware/observability.js';
+import { observability } from '../http/observability.js';
 import { problemErrors } from '../middleware/problem-errors.js';
 import type { ChangeOrigin } from '../kernel/model.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Config } from '../kernel/config.js';
+import type { Observability } from '../http/observability.js';
+import type { ExposureDeps } from './exposure.js';
 import { handleReports } from './exposure.js';
 import { GitHubSigningKeys, KeysUnavailableError } from './github-keys.js';
 import { parseReports, REPORT_BODY_LIMIT_BYTES } from './reports.js';
 import { signatureValid } from './signature.js';
+
+/** What the secret scanning endpoint uses. */
+export type ScanningEndpointDeps = Observability & ExposureDeps & { config: Pick<Config, 'secretScanning'> };
 
 /** Who suspends a token a scanner reported: the service, on the scanner's word. */
 const actor: ChangeOrigin['actor'] = { userId: 'github-secret-scanning', authenticatedBy: 'SYSTEM' };
@@ -27,15 +32,15 @@ const header = (event: APIGatewayProxyEvent, name: string): string | undefined =
  * strings are never logged.
  */
 export function githubSecretScanningEndpoint(
-  runtime: Runtime,
-  keys = new GitHubSigningKeys({ url: runtime.config.secretScanning.githubKeysUrl }),
+  parts: ScanningEndpointDeps,
+  keys = new GitHubSigningKeys({ url: parts.config.secretScanning.githubKeysUrl }),
 ) {
   return (
     middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-      .use(observability(runtime))
+      .use(observability(parts))
       // Its own limit, above every other route's: GitHub batches up to a thousand matches.
       .use(bodyLimit(REPORT_BODY_LIMIT_BYTES))
-      .use(problemErrors(runtime.logger))
+      .use(problemErrors(parts.logger))
       .handler(async (event) => {
         const keyId = header(event, 'github-public-key-identifier');
         const signature = header(event, 'github-public-key-signature');
@@ -51,8 +56,8 @@ export function githubSecretScanningEndpoint(
         }
         if (!key || !signatureValid(body, signature, key)) throw new SignatureInvalidError();
         const reports = parseReports(body.toString('utf8'));
-        const result = await handleReports(runtime, reports, { actor, ...requestMeta(event) });
-        runtime.logger.info('Secret scanning report handled', {
+        const result = await handleReports(parts, reports, { actor, ...requestMeta(event) });
+        parts.logger.info('Secret scanning report handled', {
           matches: reports.length,
           exposed: result.exposed,
           suspended: result.suspended,

@@ -1,8 +1,9 @@
 import { ConcurrentUpdateError } from '../kernel/errors.js';
 import { isExpired, type TokenRecord } from '../kernel/model.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
-import type { RateLimits, StoredToken, TokenBinding, TokenStore } from './ports.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { RateLimits, StoredToken, TokenStore } from './ports.js';
+import type { TokenBinding } from '../kernel/model.js';
+import type { TokenParts } from './ports.js';
 
 /** What the token use cases need: their ports and the rules they apply. */
 export interface TokenServiceDeps {
@@ -22,9 +23,9 @@ export interface TokenPolicy {
   retentionDays: number;
 }
 
-/** The use cases' ports and rules, from the runtime. */
-export function tokenServiceDeps(runtime: Runtime): TokenServiceDeps {
-  const { tokens, rateLimits, clock, ids, onCompensationFailure, config } = runtime;
+/** The use cases' ports and rules, from the parts. */
+export function tokenServiceDeps(parts: TokenParts): TokenServiceDeps {
+  const { tokens, rateLimits, clock, ids, onCompensationFailure, config } = parts;
   const policy = {
     limitPerAccount: config.tokens.limitPerAccount,
     maxLifetimeDays: config.tokens.maxLifetimeDays,

@@ -16,13 +16,16 @@ import {
   updateTokenBody,
 } from '../http/validation.js';
 import type { Scope } from '../middleware/authorization.js';
-import { type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
-import type { Runtime } from '../runtime/runtime.js';
+import { type EndpointDeps, type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
+import type { TokenParts } from './ports.js';
 import { type CallerLimits, limitsOf } from './caller-limits.js';
 import { afterCursor } from '../http/cursor.js';
 import { type TokenServiceDeps, tokenServiceDeps } from './deps.js';
 import { createToken, deleteToken, listTokens } from './token-service.js';
 import { updateToken } from './update-token.js';
+
+/** What the token endpoints use. */
+export type TokenEndpointDeps = EndpointDeps & TokenParts;
 
 /**
  * The token endpoints. Each Lambda entry in `functions/` is one of these for one scope;
@@ -52,7 +55,7 @@ export function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[]
  * rate limit, above which a limit could never be reached.
  */
 function checkBody<S extends z.ZodMiniType>(
-  runtime: Runtime,
+  parts: TokenEndpointDeps,
   schema: S,
   event: APIGatewayProxyEvent,
   errors: FieldError[],
@@ -60,7 +63,7 @@ function checkBody<S extends z.ZodMiniType>(
   const json = jsonObjectBody(event, errors, {});
   const body = json === undefined ? undefined : check(schema, json, errors);
   const maxRps = (body as { maxRps?: number | null } | undefined)?.maxRps;
-  const ceiling = runtime.config.tokens.maxRps;
+  const ceiling = parts.config.tokens.maxRps;
   if (typeof maxRps === 'number' && maxRps > ceiling)
     errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
   return body;
@@ -82,9 +85,9 @@ export function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): 
   return check(tokenNamePath, { name }, errors);
 }
 
-export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = tokenServiceDeps(runtime);
-  return tokenEndpoint(runtime, {
+export function listTokensEndpoint(parts: TokenEndpointDeps, scope: Scope) {
+  const deps = tokenServiceDeps(parts);
+  return tokenEndpoint(parts, {
     scope,
     input: (event, errors) => {
       const query = check(pageQuery, event.queryStringParameters ?? {}, errors);
@@ -97,7 +100,7 @@ export function listTokensEndpoint(runtime: Runtime, scope: Scope) {
 }
 
 async function create(
-  runtime: Runtime,
+  parts: TokenEndpointDeps,
   deps: TokenServiceDeps,
   event: APIGatewayProxyEvent,
   context: TokenEndpointContext<{ name: string; maxRps?: number | null; expiresAt?: string | null }>,
@@ -113,43 +116,43 @@ async function create(
     origin: changeOrigin(context.caller, requestMeta(event)),
     incarnation: context.serviceAccount.incarnation,
   });
-  runtime.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
+  parts.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
   return jsonResponse(201, { ...view, token }, { ...headers, Location: location });
 }
 
-export function createTokenEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = tokenServiceDeps(runtime);
-  return tokenEndpoint(runtime, {
+export function createTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
+  const deps = tokenServiceDeps(parts);
+  return tokenEndpoint(parts, {
     scope,
-    input: (event, errors) => checkBody(runtime, createTokenBody, event, errors)!,
-  }).handler(async (event, context) => create(runtime, deps, event, context));
+    input: (event, errors) => checkBody(parts, createTokenBody, event, errors)!,
+  }).handler(async (event, context) => create(parts, deps, event, context));
 }
 
 /** RFC 9745 `Deprecation` value: the moment the body-parameter create was deprecated. */
 export const DEPRECATED_SINCE = '@1767225600'; // 2026-01-01T00:00:00Z
 
-export function deprecatedCreateTokenEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = tokenServiceDeps(runtime);
-  return tokenEndpoint(runtime, {
+export function deprecatedCreateTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
+  const deps = tokenServiceDeps(parts);
+  return tokenEndpoint(parts, {
     scope,
     targetFrom: 'body',
-    input: (event, errors) => checkBody(runtime, deprecatedCreateTokenBody, event, errors)!,
+    input: (event, errors) => checkBody(parts, deprecatedCreateTokenBody, event, errors)!,
   }).handler(async (event, context) =>
-    create(runtime, deps, event, context, {
+    create(parts, deps, event, context, {
       Deprecation: DEPRECATED_SINCE,
       Link: `<${tokensPath(context, context.serviceAccount.id)}>; rel="successor-version"`,
     }),
   );
 }
 
-export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = tokenServiceDeps(runtime);
-  return tokenEndpoint(runtime, {
+export function updateTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
+  const deps = tokenServiceDeps(parts);
+  return tokenEndpoint(parts, {
     scope,
     input: (event, errors) => {
       const path = tokenNameOf(event, errors);
-      const body = checkBody(runtime, updateTokenBody, event, errors);
+      const body = checkBody(parts, updateTokenBody, event, errors);
       return { name: path?.name ?? '', ...body };
     },
   }).handler(async (event, context) => {
@@ -166,9 +169,9 @@ export function updateTokenEndpoint(runtime: Runtime, scope: Scope) {
   });
 }
 
-export function deleteTokenEndpoint(runtime: Runtime, scope: Scope) {
-  const deps = tokenServiceDeps(runtime);
-  return tokenEndpoint(runtime, {
+export function deleteTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
+  const deps = tokenServiceDeps(parts);
+  return tokenEndpoint(parts, {
     scope,
     input: (event, errors) => ({ name: tokenNameOf(event, errors)?.name ?? '' }),
   }).handler(async (event, context) => {
@@ -178,7 +181,7 @@ export function deleteTokenEndpoint(runtime: Runtime, scope: Scope) {
       context.input.name,
       changeOrigin(context.caller, requestMeta(event)),
     );
-    runtime.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
+    parts.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
     return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
   });
 }

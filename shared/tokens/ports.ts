@@ -1,22 +1,12 @@
-import type { PreviousSecret, TokenCredential, TokenEvent, TokenRecord, TokenStatus } from '../kernel/model.js';
+import type { CredentialStore } from '../auth/ports.js';
+import type { Config } from '../kernel/config.js';
+import type { PreviousSecret, TokenBinding, TokenEvent, TokenRecord, TokenStatus } from '../kernel/model.js';
+import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 
 /**
  * The token aggregate's ports: its store, and the rate limiter that keeps a key per token.
  * `token-store.ts` implements the store on DynamoDB; `ratelimit/` implements the limiter.
  */
-
-/** How a token is tied to its rate-limit key (an API Gateway key in AWS). */
-export interface TokenBinding {
-  apiKeyId: string;
-  usageKey: string;
-  /**
-   * From when the key itself is presented. API Gateway may take seconds to honour a new
-   * key; until then the token presents `fallbackUsageKey` (its plan's bridge key, at the
-   * same rate) or, failing that, the shared key, so a token is never refused for being new.
-   */
-  keyReadyAt?: string;
-  fallbackUsageKey?: string;
-}
 
 /** A token as stored: its record, the binding when it has a key of its own, and whether its key is still to come. */
 export type StoredToken = TokenRecord & Partial<TokenBinding> & { pendingSince?: string };
@@ -75,7 +65,7 @@ export interface TokenPage {
 }
 
 /** Persistence of tokens. Every write is conditional, so concurrent requests cannot break the rules. */
-export interface TokenStore {
+export interface TokenStore extends CredentialStore {
   /**
    * Adds a token, only while its account is a service account of the directory that is
    * not retiring; throws TokenNameTakenError, TokenLimitReachedError or
@@ -97,21 +87,6 @@ export interface TokenStore {
    * rotation landed since the request arrived or the secret was read.
    */
   rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken>;
-  /** The one strongly consistent read that verifies a presented token. */
-  getCredential(
-    lookupId: string,
-  ): Promise<(TokenCredential & Partial<TokenBinding> & { pendingSince?: string }) | undefined>;
-  /**
-   * Records use (of the secret, or of the replaced one in its grace period), at most once per interval; never throws.
-   */
-  recordUse(
-    credential: TokenCredential,
-    now: Date,
-    intervalSeconds: number,
-    secret?: 'current' | 'previous',
-  ): Promise<boolean>;
-  /** Records a use of a replaced secret after its grace period, at most once per interval per token; never throws. */
-  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean>;
   /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */
   reconcileCount(accountId: string): Promise<boolean>;
   /** Every stored token of every account (an operator's pass: reconcile). */
@@ -145,4 +120,14 @@ export interface RateLimits {
   unbind(binding: TokenBinding): Promise<void>;
   /** The usage key of callers without a key of their own (JWT callers, unlimited tokens). */
   sharedUsageKey(): Promise<string>;
+}
+
+/** What the token endpoints and use cases are built from: the store, the limiter, and the settings they apply. */
+export interface TokenParts {
+  tokens: TokenStore;
+  rateLimits: RateLimits;
+  clock: Clock;
+  ids: IdGenerator;
+  onCompensationFailure?: CompensationFailureReport;
+  config: Pick<Config, 'tokens'>;
 }

@@ -1,5 +1,6 @@
 import type { PreviousSecret, RetiredSecret, TokenCredential, TokenRecord } from '../kernel/model.js';
-import type { NewToken, StoredToken, TokenBinding } from './ports.js';
+import type { NewToken, StoredToken } from './ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import { nextNoticeAt } from '../lifecycle/notices.js';
 import { keys, lifecycleShard, TTL_ATTRIBUTE, utcDay } from '../dynamodb/keys.js';
 

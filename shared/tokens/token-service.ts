@@ -12,7 +12,8 @@ import {
   type TokenView,
   toTokenView,
 } from '../kernel/model.js';
-import type { NewToken, TokenBinding } from './ports.js';
+import type { NewToken } from './ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from '../http/cursor.js';
 import { bestEffort, boundKey, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';

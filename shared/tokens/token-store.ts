@@ -8,7 +8,8 @@ import {
   TokenNotFoundError,
 } from '../kernel/errors.js';
 import type { TokenCredential, TokenEvent } from '../kernel/model.js';
-import type { NewToken, Rotation, StoredToken, TokenBinding, TokenChanges, TokenPage, TokenStore } from './ports.js';
+import type { NewToken, Rotation, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
+import type { TokenBinding } from '../kernel/model.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import {
   absent,

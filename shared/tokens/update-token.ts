@@ -39,7 +39,9 @@ export async function updateToken(
       throw new ValidationError([
         {
           field: 'maxRps',
-          message: `is set by the federation policy '${current.federation.policyName}' that issued this token; change the policy instead`,
+          message:
+            `is set by the federation policy '${current.federation.policyName}' that issued this token; change the ` +
+            `policy instead`,
         },
       ]);
     }

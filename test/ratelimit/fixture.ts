@@ -5,14 +5,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenEvent } from '../../shared/kernel/model.js';
 import type { CompensationFailureReport } from '../../shared/kernel/ports.js';
-import type {
-  NewToken,
-  Rotation,
-  StoredToken,
-  TokenBinding,
-  TokenChanges,
-  TokenStore,
-} from '../../shared/tokens/ports.js';
+import type { NewToken, Rotation, StoredToken, TokenChanges, TokenStore } from '../../shared/tokens/ports.js';
+import type { TokenBinding } from '../../shared/kernel/model.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';

@@ -1,4 +1,5 @@
-import type { KeyRequest, RateLimits, TokenBinding } from '../../shared/tokens/ports.js';
+import type { KeyRequest, RateLimits } from '../../shared/tokens/ports.js';
+import type { TokenBinding } from '../../shared/kernel/model.js';
 import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createObservability } from '../../shared/middleware/observability.js';
+import { createObservability } from '../../shared/http/observability.js';
 
 /**
  * The stack's quota alarms match a metric by namespace, name and exactly its dimensions:

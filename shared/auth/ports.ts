@@ -1,0 +1,33 @@
+import type { Principal, TokenBinding, TokenCredential, TokenEvent } from '../kernel/model.js';
+
+/**
+ * What authentication reads: a presented token's credential (and records its use), and the
+ * caller's principal in the directory. The token store and the directory store implement
+ * these; the authorizer and the endpoints' middleware depend on nothing more.
+ */
+
+/** A credential as the one read that verifies a token finds it. */
+export type PresentedCredential = TokenCredential & Partial<TokenBinding> & { pendingSince?: string };
+
+export interface CredentialStore {
+  /** The one strongly consistent read that verifies a presented token. */
+  getCredential(lookupId: string): Promise<PresentedCredential | undefined>;
+  /**
+   * Records use (of the secret, or of the replaced one in its grace period), at most once per interval; never throws.
+   */
+  recordUse(
+    credential: TokenCredential,
+    now: Date,
+    intervalSeconds: number,
+    secret?: 'current' | 'previous',
+  ): Promise<boolean>;
+  /** Records a use of a replaced secret after its grace period, at most once per interval per token; never throws. */
+  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean>;
+}
+
+export interface PrincipalLookup {
+  /** A user or service account as the directory has it now. */
+  getPrincipal(userId: string): Promise<Principal | undefined>;
+  /** A service account as it is, or was, in one of its incarnations (by name, `legacy` included). */
+  getIncarnation(accountId: string, incarnation: string): Promise<Principal | undefined>;
+}
