@@ -49,7 +49,9 @@ async function bundle(
 
 /** Milliseconds for a fresh process to import the bundle, once. */
 function initOnce(file: string): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+  const script =
+    `const t=performance.now();await ` +
+    `import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',

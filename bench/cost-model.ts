@@ -20,7 +20,8 @@ export const PRICES = {
   apiGatewayRestPerMillion: {
     usd: 3.5,
     source:
-      'API Gateway REST, first 333 million a month (AWS whitepaper on API Gateway costs; third-party summary of 19 May 2025)',
+      'API Gateway REST, first 333 million a month (AWS whitepaper on API Gateway costs; third-party summary of ' +
+      '19 May 2025)',
   },
   lambdaRequestsPerMillion: {
     usd: 0.2,
@@ -169,7 +170,8 @@ const LOG_EVENT_OVERHEAD = 26;
 const PLATFORM_LOG_LINES = [
   'START RequestId: 8f4e2c1a-3b5d-4e6f-9a7b-0c1d2e3f4a5b Version: $LATEST',
   'END RequestId: 8f4e2c1a-3b5d-4e6f-9a7b-0c1d2e3f4a5b',
-  'REPORT RequestId: 8f4e2c1a-3b5d-4e6f-9a7b-0c1d2e3f4a5b\tDuration: 4.21 ms\tBilled Duration: 5 ms\tMemory Size: 512 MB\tMax Memory Used: 96 MB\t',
+  'REPORT RequestId: 8f4e2c1a-3b5d-4e6f-9a7b-0c1d2e3f4a5b\tDuration: 4.21 ms\tBilled Duration: 5 ms\tMemory ' +
+    'Size: 512 MB\tMax Memory Used: 96 MB\t',
   'XRAY TraceId: 1-67a8b9c0-1a2b3c4d5e6f7a8b9c0d1e2f\tSegmentId: 1a2b3c4d5e6f7a8b\tSampled: true\t',
 ];
 

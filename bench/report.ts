@@ -42,20 +42,24 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 export function benchBlock(results: Results): string {
   const cpu = results.machine.cpu.includes('EPYC') ? 'AMD EPYC' : results.machine.cpu;
   const lines = [
-    `Measured ${results.generatedAt.slice(0, 10)} on ${results.machine.cores} cores (${cpu}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}; DynamoDB Local in memory.`,
+    `Measured ${results.generatedAt.slice(0, 10)} on ${results.machine.cores} cores (${cpu}), ` +
+      `${results.machine.memoryGiB} GiB, Node ${results.machine.node}; DynamoDB Local in memory.`,
     '',
     '| scenario | rps | p50 ms | p99 ms | floor rps | ratio | goal |',
     '|---|---|---|---|---|---|---|',
     ...results.scenarios.map(
       (s) =>
-        `| ${s.name} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.baselineRps} | ${s.ratio} | ${SCENARIO_GOALS[s.name] ?? ''} |`,
+        `| ${s.name} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.baselineRps} | ${s.ratio} | ` +
+        `${SCENARIO_GOALS[s.name] ?? ''} |`,
     ),
     '',
-    `Scale (${results.scale.description}): p50 ${results.scale.p50Ratio}×, throughput ${results.scale.rpsRatio}× the small case (goal: within 2×).`,
+    `Scale (${results.scale.description}): p50 ${results.scale.p50Ratio}×, throughput ${results.scale.rpsRatio}× ` +
+      `the small case (goal: within 2×).`,
     ...(results.rotation
       ? [
           '',
-          `Rotation (${results.rotation.description}): ${results.rotation.previousVsCurrentRps}× the throughput (goal: within 10 %).`,
+          `Rotation (${results.rotation.description}): ${results.rotation.previousVsCurrentRps}× the throughput ` +
+            `(goal: within 10 %).`,
         ]
       : []),
     '',
@@ -63,7 +67,8 @@ export function benchBlock(results: Results): string {
     '|---|---|---|---|---|',
     ...results.functions.map(
       (f) =>
-        `| ${f.name} | ${Math.round(f.bundleBytes / 1024)} | ${f.initMs} | ${f.baselineInitMs} | ${f.ratio ?? round2(f.initMs / f.baselineInitMs)} |`,
+        `| ${f.name} | ${Math.round(f.bundleBytes / 1024)} | ${f.initMs} | ${f.baselineInitMs} | ` +
+        `${f.ratio ?? round2(f.initMs / f.baselineInitMs)} |`,
     ),
     '',
     '| endpoint | DynamoDB calls | sequential round trips |',
@@ -78,11 +83,13 @@ function lifecycleLines(lifecycle: NonNullable<Results['lifecycle']>): string[] 
   return [
     `Lifecycle job (${lifecycle.description}):`,
     '',
-    '| tokens | due | queries | index entries read | read capacity | a scan instead: items, capacity | ms | floor ms | ratio |',
+    '| tokens | due | queries | index entries read | read capacity | a scan instead: items, capacity | ms | ' +
+      'floor ms | ratio |',
     '|---|---|---|---|---|---|---|---|---|',
     ...lifecycle.cases.map(
       (c) =>
-        `| ${c.tokens} | ${c.due} + ${c.due} | ${c.job.queries} | ${c.job.items} | ${c.job.capacityUnits} | ${c.scan.items}, ${c.scan.capacityUnits} | ${c.job.ms} | ${c.floorMs} | ${c.ratio} |`,
+        `| ${c.tokens} | ${c.due} + ${c.due} | ${c.job.queries} | ${c.job.items} | ${c.job.capacityUnits} | ` +
+        `${c.scan.items}, ${c.scan.capacityUnits} | ${c.job.ms} | ${c.floorMs} | ${c.ratio} |`,
     ),
   ];
 }
@@ -101,7 +108,10 @@ export function costBlock(results: Results): string {
   ];
   const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toFixed(4) : n.toFixed(3)}`;
   return [
-    `Per million token-authenticated calls to \`whoami\`, us-east-1, on-demand, no free tier; warm durations measured ${results.generatedAt.slice(0, 10)}: authorizer ${input.authorizerMs} ms, whoami ${input.functionMs} ms (billed by the started millisecond, at ${FUNCTION_MEMORY_MB} MB). Tokens are assumed to call at least once a minute (the lastUsedAt write is then once a minute per token).`,
+    `Per million token-authenticated calls to \`whoami\`, us-east-1, on-demand, no free tier; warm durations ` +
+      `measured ${results.generatedAt.slice(0, 10)}: authorizer ${input.authorizerMs} ms, whoami ` +
+      `${input.functionMs} ms (billed by the started millisecond, at ${FUNCTION_MEMORY_MB} MB). Tokens are assumed ` +
+      `to call at least once a minute (the lastUsedAt write is then once a minute per token).`,
     '',
     `| item | ${columns.map((c) => c.title).join(' | ')} |`,
     `|---|${columns.map(() => '---:').join('|')}|`,
@@ -110,7 +120,10 @@ export function costBlock(results: Results): string {
     ),
     `| **total** | ${columns.map((c) => `**${usd(total(c.lines))}**`).join(' | ')} |`,
     '',
-    `A 60 s authorizer cache would save ${usd(total(columns[0]!.lines) - total(columns[1]!.lines))} a million calls (${Math.round((100 * (total(columns[0]!.lines) - total(columns[1]!.lines))) / total(columns[0]!.lines))} %) for tokens calling once a second.`,
+    `A 60 s authorizer cache would save ${usd(total(columns[0]!.lines) - total(columns[1]!.lines))} a million ` +
+      `calls ` +
+      `(${Math.round((100 * (total(columns[0]!.lines) - total(columns[1]!.lines))) / total(columns[0]!.lines))} %) ` +
+      `for tokens calling once a second.`,
     '',
     `Prices read ${PRICES_READ}:`,
     '',

@@ -310,7 +310,8 @@ async function main() {
         errors,
       });
       console.error(
-        `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} (${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
+        `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} ` +
+          `(${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
       );
     }
 
@@ -446,7 +447,9 @@ async function main() {
         throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
       lifecycleCases.push(measured);
       console.error(
-        `lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`,
+        `lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} ` +
+          `entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ` +
+          `${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`,
       );
     }
 
@@ -471,7 +474,9 @@ async function main() {
         ),
       },
       scale: {
-        description: `list a page of an account with ${large.tokens} tokens as a caller in ${large.groups} groups, against ${SMALL.tokens} tokens and ${SMALL.groups} groups`,
+        description:
+          `list a page of an account with ${large.tokens} tokens as a caller in ${large.groups} groups, against ` +
+          `${SMALL.tokens} tokens and ${SMALL.groups} groups`,
         p50Ratio: round2(big.p50Ms / Math.max(small.p50Ms, 0.1)),
         rpsRatio: round2(small.rps / big.rps),
       },
@@ -480,7 +485,8 @@ async function main() {
       durations,
       lifecycle: {
         description:
-          'one pass of the lifecycle job over a table of N tokens, 10 with a notice due and 10 unused for 90 days, against its floor (the same queries and writes through the store)',
+          'one pass of the lifecycle job over a table of N tokens, 10 with a notice due and 10 unused for 90 ' +
+          'days, against its floor (the same queries and writes through the store)',
         cases: lifecycleCases,
       },
     };
@@ -490,14 +496,16 @@ async function main() {
     console.log('\nscenario                 rps      p50 ms   p99 ms   floor rps  ratio');
     for (const r of results) {
       console.log(
-        `${r.name.padEnd(24)} ${String(r.rps).padStart(8)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.baselineRps).padStart(10)}  ${r.ratio}`,
+        `${r.name.padEnd(24)} ${String(r.rps).padStart(8)} ${String(r.p50Ms).padStart(8)} ` +
+          `${String(r.p99Ms).padStart(8)} ${String(r.baselineRps).padStart(10)}  ${r.ratio}`,
       );
     }
     console.log(`scale (large / small): p50 ${output.scale.p50Ratio}x, throughput ${output.scale.rpsRatio}x`);
     console.log('\nfunction                          bundle KiB  init ms  baseline ms');
     for (const f of functions) {
       console.log(
-        `${f.name.padEnd(33)} ${String(Math.round(f.bundleBytes / 1024)).padStart(10)} ${String(f.initMs).padStart(8)} ${String(f.baselineInitMs).padStart(12)}`,
+        `${f.name.padEnd(33)} ${String(Math.round(f.bundleBytes / 1024)).padStart(10)} ` +
+          `${String(f.initMs).padStart(8)} ${String(f.baselineInitMs).padStart(12)}`,
       );
     }
     console.log('\nendpoint                          DynamoDB calls  sequential');

@@ -39,8 +39,12 @@ const COMMON_PROBLEMS = [400, 401, 403, 413, 429, 500, 502, 503, 504];
  */
 const GATEWAY_PROBLEMS = [400, 403, 413, 429, 500, 502, 504];
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the gateway could not read the request',
-  401: 'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which); for a secret scanning report, no valid signature',
+  400:
+    'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the ' +
+    'gateway could not read the request',
+  401:
+    'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which); for a ' +
+    'secret scanning report, no valid signature',
   403:
     'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), ' +
     'TOKEN_EXCEEDS_CALLER (a token caller asked for, or would reactivate, more than its own limits), ' +
@@ -52,7 +56,10 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   429: 'THROTTLED: over the token’s maxRps; retry after Retry-After seconds',
   500: 'INTERNAL_ERROR: a bug; quote requestId',
   502: 'BAD_GATEWAY: the function failed',
-  503: 'SERVICE_UNAVAILABLE: a dependency failed in a retryable way; AUTHORIZER_FAILURE: the gateway got no answer from the authorizer; API_KEY_UNAVAILABLE: the gateway does not take the rate-limit key of a valid token (drift). All three: retry after Retry-After seconds',
+  503:
+    'SERVICE_UNAVAILABLE: a dependency failed in a retryable way; AUTHORIZER_FAILURE: the gateway got no answer ' +
+    'from the authorizer; API_KEY_UNAVAILABLE: the gateway does not take the rate-limit key of a valid token ' +
+    '(drift). All three: retry after Retry-After seconds',
   504: 'GATEWAY_TIMEOUT: the function did not answer in time',
 };
 
@@ -63,7 +70,9 @@ const OAUTH_DESCRIPTIONS: Record<number, string> = {
     'it says only that the signature does not verify with the keys of an issuer the account trusts); or a gateway ' +
     'refusal as problem JSON',
   500: 'server_error: a bug; or a gateway failure as problem JSON',
-  503: 'temporarily_unavailable: the issuer’s keys could not be read, or a dependency failed; retry after Retry-After seconds',
+  503:
+    'temporarily_unavailable: the issuer’s keys could not be read, or a dependency failed; retry after Retry-After ' +
+    'seconds',
 };
 
 /** Every route states its body limit; the 413 answer names it. */

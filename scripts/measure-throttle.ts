@@ -210,7 +210,9 @@ async function main(): Promise<void> {
     `|${header.map(() => '---').join('|')}|`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
-  const note = `T = ${seconds} s per run, ${runs} runs per N, measured ${new Date().toISOString().slice(0, 10)} on ${process.platform}/${process.arch}, Node ${process.version}.`;
+  const note =
+    `T = ${seconds} s per run, ${runs} runs per N, measured ${new Date().toISOString().slice(0, 10)} on ` +
+    `${process.platform}/${process.arch}, Node ${process.version}.`;
   console.log(`${table}\n\n${note}`);
   if (!args['print-only']) {
     const doc = readFileSync(DOC, 'utf8');

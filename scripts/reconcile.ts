@@ -42,7 +42,8 @@ async function main(): Promise<number> {
     { apply: values.apply },
   );
   console.log(
-    `Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} usage plans of ours.`,
+    `Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} ` +
+      `usage plans of ours.`,
   );
   for (const drift of report.drift) {
     const outcome =

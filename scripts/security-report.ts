@@ -78,7 +78,8 @@ const lines = [
   '',
   'Security figures (npm run test:security)',
   `  test files                  ${outcome.files}`,
-  `  tests                       ${outcome.passed + outcome.failed} (${outcome.passed} passed, ${outcome.failed} failed)`,
+  `  tests                       ${outcome.passed + outcome.failed} (${outcome.passed} passed, ${outcome.failed} ` +
+    `failed)`,
   `  authorization matrix cases  ${sum('matrixCases')}`,
   `  hostile inputs tried        ${sum('inputs')}`,
   `  races run                   ${sum('races')} (${sum('concurrentRequests')} requests sent at once)`,

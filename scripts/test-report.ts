@@ -65,7 +65,8 @@ if (code === 0) {
       .filter(([folder]) => counts.has(folder))
       .map(([folder, what]) => `| \`${folder}\` | ${what} | ${counts.get(folder)} |`),
     '',
-    `${total} tests in ${report.testResults.length} files; the whole suite, coverage included, took ${Math.round(seconds)} s on the last full run (${new Date().toISOString().slice(0, 10)}).`,
+    `${total} tests in ${report.testResults.length} files; the whole suite, coverage included, took ` +
+      `${Math.round(seconds)} s on the last full run (${new Date().toISOString().slice(0, 10)}).`,
   ].join('\n');
   rewriteBlock(readme, 'test-counts', table);
   console.log(

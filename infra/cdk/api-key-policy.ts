@@ -54,7 +54,8 @@ export function allowApiKeyManagement(stack: Stack, fn: ServiceFunction, access:
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}]`,
       reason:
-        'Keys and usage plans for maxRps are made at run time, so their ids are unknown at deploy time; the stage tag condition confines the wildcard to this stage’s own.',
+        'Keys and usage plans for maxRps are made at run time, so their ids are unknown at deploy time; the ' +
+        'stage tag condition confines the wildcard to this stage’s own.',
     });
   }
 }

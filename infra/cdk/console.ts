@@ -225,7 +225,9 @@ export function acknowledgeLibraryFunctions(stack: Stack): void {
   for (const child of stack.node.children) {
     if (child.node.id.startsWith('Custom::CDKBucketDeployment')) {
       const reason = (what: string) => ({
-        reason: `The CDK’s bucket deployment function ${what}: the library’s own policy for copying the console into its bucket.`,
+        reason:
+          `The CDK’s bucket deployment function ${what}: the library’s own policy for copying the console into its ` +
+          `bucket.`,
       });
       Validations.of(child).acknowledge(
         {

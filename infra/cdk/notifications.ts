@@ -19,16 +19,31 @@ const field = (path: string) => events.EventField.fromPath(`$.detail.${path}`);
 export function noticeMessage(type: (typeof NOTIFIED_EVENTS)[number], base: string): string {
   const token = `access token "${field('tokenName')}" of service account ${field('serviceAccountId')}`;
   const tokens = `${base}api/v1/auth/service-accounts/${field('serviceAccountId')}/tokens`;
-  const replace = `To rotate it: create a new token for the account (POST ${tokens} with a later expiresAt), put its secret where your pipeline reads it, then delete this one (DELETE ${tokens}/${field('tokenName')}).`;
+  const replace =
+    `To rotate it: create a new token for the account (POST ${tokens} with a later expiresAt), put its secret ` +
+    `where your pipeline reads it, then delete this one (DELETE ${tokens}/${field('tokenName')}).`;
   switch (type) {
     case 'token.expiring':
-      return `The ${token} expires at ${field('details.expiresAt')}, in ${field('details.daysBefore')} day(s). ${replace} Rotating this token itself keeps its expiry.`;
+      return (
+        `The ${token} expires at ${field('details.expiresAt')}, in ${field('details.daysBefore')} day(s). ` +
+        `${replace} Rotating this token itself keeps its expiry.`
+      );
     case 'token.expired':
       return `The ${token} expired at ${field('details.expiresAt')}: calls made with it are refused (401). ${replace}`;
     case 'token.suspended_unused':
-      return `The ${token} was suspended at ${field('time')}: unused since ${field('details.inactiveSince')} (${field('details.unusedDays')} days). If it is still needed, reactivate it (PATCH ${tokens}/${field('tokenName')} with {"status":"ACTIVE"}); otherwise delete it.`;
+      return (
+        `The ${token} was suspended at ${field('time')}: unused since ${field('details.inactiveSince')} ` +
+        `(${field('details.unusedDays')} days). If it is still needed, reactivate it (PATCH ` +
+        `${tokens}/${field('tokenName')} with {"status":"ACTIVE"}); otherwise delete it.`
+      );
     case 'token.exposed':
-      return `The ${token} was found in public by GitHub secret scanning (${field('details.source')} ${field('details.url')}) and suspended at ${field('time')}. Rotate it (POST ${tokens}/${field('tokenName')}/rotate with {"gracePeriodSeconds":0,"force":true}), put the new secret where your pipeline reads it, then reactivate it (PATCH ${tokens}/${field('tokenName')} with {"status":"ACTIVE"}). If it was a false alarm, only reactivate it.`;
+      return (
+        `The ${token} was found in public by GitHub secret scanning (${field('details.source')} ` +
+        `${field('details.url')}) and suspended at ${field('time')}. Rotate it (POST ` +
+        `${tokens}/${field('tokenName')}/rotate with {"gracePeriodSeconds":0,"force":true}), put the new secret ` +
+        `where your pipeline reads it, then reactivate it (PATCH ${tokens}/${field('tokenName')} with ` +
+        `{"status":"ACTIVE"}). If it was a false alarm, only reactivate it.`
+      );
   }
 }
 

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { callsApiGateway, type DynamoAction, entryOf } from '../routes.js';
 import { PARTITIONS, type Partition } from '../../shared/dynamodb/keys.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/http/observability.js';
 import {
   API_GATEWAY_MODULE,
   esbuildFlags,
@@ -20,7 +20,7 @@ import { FunctionRole } from './function-role.js';
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
-export { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/middleware/observability.js';
+export { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/http/observability.js';
 
 const shellQuote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
 

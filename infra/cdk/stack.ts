@@ -59,7 +59,8 @@ export class ServiceAccountTokensStack extends Stack {
     if (identityProviderMissing(settings)) {
       Annotations.of(this).addWarningV2(
         'service-account-tokens:identity-provider',
-        'No identity provider configured (context jwksUrl, jwtIssuer): JWT callers will be refused. See docs/deploy.md.',
+        'No identity provider configured (context jwksUrl, jwtIssuer): JWT callers will be refused. See ' +
+          'docs/deploy.md.',
       );
     }
     const removalPolicy = settings.ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;

@@ -33,7 +33,9 @@ function files(dir: string): string[] {
 export async function writeApiTypes(): Promise<void> {
   const { default: openapiTS, astToString } = await import('openapi-typescript');
   const document = JSON.parse(readFileSync(CONTRACT, 'utf8')) as Record<string, unknown>;
-  const types = `// Generated from docs/openapi.json by infra/local/console-build.ts: do not edit.\n\n${astToString(await openapiTS(document as never))}`;
+  const types =
+    `// Generated from docs/openapi.json by infra/local/console-build.ts: do not ` +
+    `edit.\n\n${astToString(await openapiTS(document as never))}`;
   if (!existsSync(API_TYPES) || readFileSync(API_TYPES, 'utf8') !== types) writeFileSync(API_TYPES, types);
 }
 

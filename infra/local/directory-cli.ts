@@ -37,12 +37,15 @@ async function main(): Promise<number> {
     const tokens =
       result.tokensDeleted + result.policiesDeleted === 0
         ? ''
-        : ` Deleted ${result.tokensDeleted} token(s) of ${result.accountsRetired.length} account(s) no longer service accounts: ${result.accountsRetired.join(', ')}.` +
+        : ` Deleted ${result.tokensDeleted} token(s) of ${result.accountsRetired.length} account(s) no longer ` +
+          `service accounts: ${result.accountsRetired.join(', ')}.` +
           (result.policiesDeleted === 0
             ? ''
-            : ` Their ${result.policiesDeleted} federation polic${result.policiesDeleted === 1 ? 'y was' : 'ies were'} deleted too.`);
+            : ` Their ${result.policiesDeleted} federation ` +
+              `polic${result.policiesDeleted === 1 ? 'y was' : 'ies were'} deleted too.`);
     console.log(
-      `Imported ${file} into ${where}: ${result.written} written, ${result.deleted} removed, ${result.unchanged} unchanged.${tokens}`,
+      `Imported ${file} into ${where}: ${result.written} written, ${result.deleted} removed, ${result.unchanged} ` +
+        `unchanged.${tokens}`,
     );
     return 0;
   });

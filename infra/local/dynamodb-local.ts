@@ -18,7 +18,8 @@ export class JavaMissingError extends Error {
 export function checkJava(): void {
   const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
   const howTo =
-    'install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17)';
+    'install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install ' +
+    'openjdk@17)';
   if (result.error)
     throw new JavaMissingError(`DynamoDB Local needs Java 17 or newer, and "java" was not found: ${howTo}.`);
   const version = /version "(\d+)(?:\.(\d+))?/.exec(`${result.stderr}${result.stdout}`);

@@ -302,7 +302,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
     );
     socket.end(
       `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
-        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: ` +
+        `close\r\n\r\n${body}`,
     );
   });
   await new Promise<void>((resolveListen, reject) => {

@@ -46,7 +46,8 @@ async function main(): Promise<number> {
   return againstTable(runtime, async () => {
     if (values.backfill)
       console.log(
-        `Backfill: ${await backfillLifecycle(runtime.documents, config.tableName, now)} token(s) brought into the lifecycle indexes.`,
+        `Backfill: ${await backfillLifecycle(runtime.documents, config.tableName, now)} token(s) brought into ` +
+          `the lifecycle indexes.`,
       );
     const report = await runLifecycle({
       lifecycle: runtime.lifecycle,
@@ -59,7 +60,8 @@ async function main(): Promise<number> {
         ? 'off'
         : `after ${config.lifecycle.suspendUnusedAfterDays} day(s)`;
     console.log(
-      `Lifecycle pass at ${report.now} on table ${config.tableName}: ${report.expiring} expiring notice(s), ${report.expired} expired notice(s), ` +
+      `Lifecycle pass at ${report.now} on table ${config.tableName}: ${report.expiring} expiring notice(s), ` +
+        `${report.expired} expired notice(s), ` +
         `${report.suspendedUnused} unused token(s) suspended (suspension ${suspension}), ${report.skipped} skipped; ` +
         `${report.reads.queries} index queries read ${report.reads.items} entries.`,
     );

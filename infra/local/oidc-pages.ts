@@ -36,7 +36,8 @@ export interface LoginPageOptions {
 export function loginPage(options: LoginPageOptions): string {
   const hint =
     options.people.length > 0
-      ? `<p class="hint" id="people">People in the directory: ${options.people.map((id) => `<code>${escapeHtml(id)}</code>`).join(', ')}.</p>`
+      ? `<p class="hint" id="people">People in the directory: ` +
+        `${options.people.map((id) => `<code>${escapeHtml(id)}</code>`).join(', ')}.</p>`
       : '';
   return page(
     'Sign in — local development provider',
