@@ -231,7 +231,9 @@ export function acknowledgeLibraryFunctions(stack: Stack): void {
       });
       Validations.of(child).acknowledge(
         {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          id:
+            'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/' +
+            'service-role/AWSLambdaBasicExecutionRole]',
           ...reason('logs with the basic execution role'),
         },
         ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({

@@ -67,7 +67,8 @@ export class OperationsStack extends NestedStack {
           functionId,
           add(
             alarm(on, `Errors-${functionId}`, functionTitle('errors', functionId), {
-              description: `The ${functionId} function failed (an unhandled error, a timeout or running out of memory).`,
+              description:
+                `The ${functionId} function failed ` + `(an unhandled error, a timeout or running out of memory).`,
               metric: lambdaMetric('Errors', name, 'Sum', minute),
               threshold: 1,
             }),

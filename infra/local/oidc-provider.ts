@@ -224,7 +224,8 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
     if (userId === '') refusal = 'Enter a user id.';
     else if (!principal) refusal = `No one in the directory has the user id “${userId}”.`;
     else if (principal.type !== 'USER')
-      refusal = `“${userId}” is a service account: service accounts authenticate with access tokens, not by signing in.`;
+      refusal =
+        `“${userId}” is a service account: ` + `service accounts authenticate with access tokens, not by signing in.`;
     if (refusal) return send(res, 400, loginPage({ ...form, error: refusal, value: userId, people: await people() }));
     await provider.interactionFinished(req, res, { login: { accountId: userId } }, { mergeWithLastSubmission: false });
   }

@@ -7,7 +7,6 @@ import {
 } from '../../shared/http/response-schemas.js';
 import {
   ADMIN_BASE,
-  DELETE,
   DOMAIN_BASE,
   POLICY_CREATE,
   POLICY_DELETE,

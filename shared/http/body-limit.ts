@@ -57,7 +57,7 @@ export function bodyTooLargeOAuth(limit: number): HttpResponse {
 export function bodyLimit(
   limit: number,
   answer?: (limit: number) => APIGatewayProxyResult,
-  // biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; this one reads none of it and serves every stack
+  // biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; any stack fits
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any> {
   return {
     before: ({ event }) => {

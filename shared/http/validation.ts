@@ -95,7 +95,8 @@ export const userIdPath = /* @__PURE__ */ object({
 
 /** The longest grace period a rotation may give the old secret: a week. */
 const MAX_GRACE_SECONDS = 604_800;
-const GRACE_RULE = `must be an integer from 0 to ${MAX_GRACE_SECONDS} (seconds)`;
+// 604800: MAX_GRACE_SECONDS, written out so that the bundle holds one string, not a template.
+const GRACE_RULE = 'must be an integer from 0 to 604800 (seconds)';
 export const rotateTokenBody = /* @__PURE__ */ strictObject({
   gracePeriodSeconds: /* @__PURE__ */ optional(
     /* @__PURE__ */ int({ error: GRACE_RULE }).check(

@@ -63,7 +63,7 @@ export function tokenEndpoint<TInput>(deps: EndpointDeps, options: TokenEndpoint
 
 type CallerRefusal = (caller: Caller) => Error | undefined;
 
-// biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; this one reads none of it and serves every stack
+// biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; any stack fits
 type Middleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any>;
 
 function callerRefusal(refuse: CallerRefusal | undefined): Middleware {

@@ -12,7 +12,7 @@ import { throwIfAny } from '../http/json-body.js';
  */
 export function validatedInput<TInput>(
   read: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput,
-  // biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; this one reads none of it and serves every stack
+  // biome-ignore lint/suspicious/noExplicitAny: Middy types a middleware by its stack's context; any stack fits
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, any> {
   return {
     before: ({ event, context }) => {
