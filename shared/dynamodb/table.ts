@@ -96,8 +96,8 @@ export async function ensureTable(
   while (Date.now() < deadline) {
     const { Table } = await (client as DynamoDBClient).send(new DescribeTableCommand({ TableName: tableName }));
     const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => `${index.IndexName} ${index.IndexStatus}`);
-    const stream = Boolean(Table?.StreamSpecification?.StreamEnabled);
-    state = `table ${Table?.TableStatus}, indexes ${JSON.stringify(indexes)}, stream ${stream}`;
+    const streaming = Boolean(Table?.StreamSpecification?.StreamEnabled);
+    state = `table ${Table?.TableStatus}, indexes ${JSON.stringify(indexes)}, stream ${streaming}`;
     if (Table?.TableStatus === 'ACTIVE') {
       // A table made before the lifecycle indexes (data kept under .local/ by npm start):
       // one index at a time, as DynamoDB allows, each waited for until it can be queried.
