@@ -41,7 +41,7 @@ async function start(root: HTMLElement): Promise<void> {
   }
   let message: Message | undefined;
   if (auth.isCallback()) {
-    let returnTo = '#/domains';
+    let returnTo = '#/';
     try {
       returnTo = await auth.completeSignIn();
     } catch (error) {
