@@ -7,6 +7,9 @@ import { loadConfig } from './config';
 import { SignedOut } from './pages/signed-out';
 import type { Message } from './problems';
 import './styles.css';
+import './pages.css';
+import './tokens.css';
+import './panels.css';
 
 function Root({ auth, message }: { auth: Auth; message: Message | undefined }) {
   const [signedIn, setSignedIn] = useState(() => auth.session() !== undefined);
