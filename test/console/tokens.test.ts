@@ -160,7 +160,8 @@ describe('the Access Tokens tab', () => {
     const tooltip = page.getByRole('tooltip');
     await tooltip.waitFor();
     expect(await tooltip.textContent()).toBe(
-      'You need the permission to manage access tokens in finance (access_token.manage, or MANAGE_ACCESS_TOKEN). Ask an admin for it.',
+      'You need the permission to manage access tokens in finance (access_token.manage, or MANAGE_ACCESS_TOKEN). ' +
+        'Ask an admin for it.',
     );
     await screenshot(page, 'no-permission');
     expect(await seriousViolations(page)).toStrictEqual([]);
@@ -171,7 +172,8 @@ describe('the Access Tokens tab', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toBe(
-      'You must be in the same group as this service account to view and manage tokensAsk an admin to add you to one of the account’s groups: data-eng.',
+      'You must be in the same group as this service account to view and manage tokens' +
+        'Ask an admin to add you to one of the account’s groups: data-eng.',
     );
     await expect(page.getByRole('button', { name: 'Generate new token' }).isDisabled()).resolves.toBe(true);
     await screenshot(page, 'not-same-group');
