@@ -15,7 +15,6 @@ export type Member = Schemas['Member'];
 export type User = Schemas['User'];
 export type RotatedToken = Schemas['RotatedToken'];
 export type TokenEvent = Schemas['TokenEventList']['events'][number];
-export type TokenEventType = TokenEvent['type'];
 export type FederationPolicy = Schemas['FederationPolicy'];
 export type NewFederationPolicy = Schemas['CreateFederationPolicyBody'];
 export type PolicyTest = Schemas['FederationPolicyTest'];
