@@ -16,7 +16,7 @@ export const MAX_LINE_LENGTH = 120;
 /**
  * Files over a limit today, with how far: each may shrink but not grow until it is split
  * (the console's and the local sign-in pages' markup, the benchmark's runner, the local
- * gateway, the domain model and the token store's DynamoDB adapter).
+ * gateway and the token store's DynamoDB adapter).
  */
 const KNOWN_OVER: Record<string, { lines?: number; longLines?: number }> = {
   'bench/run.ts': { lines: 531 },
@@ -26,7 +26,6 @@ const KNOWN_OVER: Record<string, { lines?: number; longLines?: number }> = {
   'infra/local/oidc-pages.ts': { longLines: 5 },
   'infra/local/start.ts': { longLines: 1 },
   'scripts/sam-env.ts': { longLines: 1 },
-  'shared/kernel/model.ts': { lines: 301 },
   'shared/tokens/token-store.ts': { lines: 382 },
 };
 

@@ -1,6 +1,13 @@
 import type { FederationPolicy } from '../kernel/model.js';
-import type { Actor, EventDetails, ExchangeDetails, FieldChange, TokenEvent, TokenEventType } from '../kernel/model.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
+import type {
+  Actor,
+  EventDetails,
+  ExchangeDetails,
+  FieldChange,
+  TokenEvent,
+  TokenEventType,
+} from '../kernel/events.js';
 
 /**
  * An audit event as an item: under the events partition of its account's incarnation,

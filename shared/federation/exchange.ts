@@ -1,14 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { RequestMeta } from '../http/request-origin.js';
-import {
-  type ChangeOrigin,
-  type ExchangeDetails,
-  type TokenRecord,
-  type TokenView,
-  toTokenView,
-} from '../kernel/model.js';
+import { type TokenRecord, type TokenView, toTokenView } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
-import { fieldChanges, tokenEvent } from '../kernel/events.js';
+import { fieldChanges, tokenEvent, type ChangeOrigin, type ExchangeDetails } from '../kernel/events.js';
 import { choosePolicy } from './checks.js';
 import type { StoredPolicy } from './policy.js';
 import type { ExchangeRecords, PolicyStore, ReplayGuard } from './ports.js';

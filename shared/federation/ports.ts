@@ -1,7 +1,7 @@
-import type { TokenEvent } from '../kernel/model.js';
 import type { NewToken } from '../tokens/ports.js';
 import type { TokenBinding } from '../kernel/model.js';
 import type { StoredPolicy } from './policy.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /** The ports of federation: its policies, the memory of used subject tokens, and issuing tokens. */
 

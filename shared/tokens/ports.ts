@@ -1,7 +1,8 @@
 import type { CredentialStore } from '../auth/ports.js';
 import type { Config } from '../kernel/config.js';
-import type { PreviousSecret, TokenBinding, TokenEvent, TokenRecord, TokenStatus } from '../kernel/model.js';
+import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus } from '../kernel/model.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /**
  * The token aggregate's ports: its store, and the rate limiter that keeps a key per token.

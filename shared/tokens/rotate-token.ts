@@ -1,15 +1,8 @@
 import { ConcurrentUpdateError, TokenExpiredError, TokenNotFoundError } from '../kernel/errors.js';
-import {
-  type ChangeOrigin,
-  isExpired,
-  type PreviousSecret,
-  stillValid,
-  type TokenView,
-  toTokenView,
-} from '../kernel/model.js';
+import { isExpired, type PreviousSecret, stillValid, type TokenView, toTokenView } from '../kernel/model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import type { TokenServiceDeps } from './deps.js';
-import { SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
+import { SERVICE_ORIGIN, tokenEvent, type ChangeOrigin } from '../kernel/events.js';
 
 export const DEFAULT_GRACE_SECONDS = 86_400;
 

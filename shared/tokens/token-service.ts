@@ -4,20 +4,13 @@ import {
   TokenNotFoundError,
   ValidationError,
 } from '../kernel/errors.js';
-import {
-  type ChangeOrigin,
-  isExpired,
-  type TokenEvent,
-  type TokenRecord,
-  type TokenView,
-  toTokenView,
-} from '../kernel/model.js';
+import { isExpired, type TokenRecord, type TokenView, toTokenView } from '../kernel/model.js';
 import type { NewToken } from './ports.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from '../http/cursor.js';
 import { bestEffort, boundKey, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
-import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
+import { fieldChanges, SERVICE_ORIGIN, tokenEvent, type ChangeOrigin, type TokenEvent } from '../kernel/events.js';
 
 /** The token use cases: create, list and delete (update is in token-update.ts). They know nothing of HTTP or AWS. */
 

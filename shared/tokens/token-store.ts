@@ -7,9 +7,8 @@ import {
   TokenNameTakenError,
   TokenNotFoundError,
 } from '../kernel/errors.js';
-import type { TokenCredential, TokenEvent } from '../kernel/model.js';
+import type { TokenBinding, TokenCredential } from '../kernel/model.js';
 import type { NewToken, Rotation, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import type { TokenBinding } from '../kernel/model.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import {
   absent,
@@ -34,6 +33,7 @@ import {
 import { rotationItems } from './token-rotation.js';
 import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /**
  * A token is in the `idle` index exactly while it is active: a suspension takes it out,

@@ -5,13 +5,14 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { TokenCredential, TokenEvent } from '../kernel/model.js';
+import type { TokenCredential } from '../kernel/model.js';
 import type { StoredToken } from './ports.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import { absent, all, either, equals, exists, lessThan, updateExpression } from '../dynamodb/expressions.js';
 import { accountPartition, keys, prefixes, utcDay } from '../dynamodb/keys.js';
 import { toStoredToken } from './token-items.js';
 import { transact } from '../dynamodb/transactions.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /**
  * The token store's bookkeeping, apart from the changes owners make: recording use (on

@@ -1,10 +1,10 @@
 import { ConcurrentUpdateError, TokenNotFoundError, ValidationError } from '../kernel/errors.js';
-import type { ChangeOrigin, TokenStatus, TokenView } from '../kernel/model.js';
+import type { TokenStatus, TokenView } from '../kernel/model.js';
 import { toTokenView } from '../kernel/model.js';
 import { type CallerLimits, checkChangeWithinCaller, checkWithinCallerLimits } from './caller-limits.js';
 import type { StoredToken, TokenChanges } from './ports.js';
 import { bestEffort, boundKey, keyEnabled, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
-import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
+import { fieldChanges, SERVICE_ORIGIN, tokenEvent, type ChangeOrigin } from '../kernel/events.js';
 
 export interface TokenUpdate {
   status?: TokenStatus;

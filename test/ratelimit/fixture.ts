@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { TokenEvent } from '../../shared/kernel/model.js';
 import type { CompensationFailureReport } from '../../shared/kernel/ports.js';
 import type { NewToken, Rotation, StoredToken, TokenChanges, TokenStore } from '../../shared/tokens/ports.js';
 import type { TokenBinding } from '../../shared/kernel/model.js';
@@ -23,6 +22,7 @@ import { ids } from '../../shared/kernel/ids.js';
 import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
 import { type CreatedToken, createToken } from '../../shared/tokens/token-service.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
+import type { TokenEvent } from '../../shared/kernel/events.js';
 
 export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod' };
 
