@@ -16,7 +16,6 @@ import { encodeCursor } from '../shared/http/cursor.js';
 import { measureColdStarts } from './cold-start.js';
 import { measureLifecycle } from './lifecycle.js';
 import { writeReports } from './report.js';
-import { tokenServiceDeps } from '../shared/tokens/deps.js';
 import { rotateToken } from '../shared/tokens/rotate-token.js';
 import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import type { TraceRequest } from './server-process.js';
@@ -108,7 +107,7 @@ async function main() {
     const previous = await seedTokens(store, SMALL.account, SMALL.tokens, await incarnationOf(SMALL.account));
     // The first token rotated with a day's grace: its old secret and its new one both work,
     // through the same one read (the scenarios compare them).
-    const { token } = await rotateToken(tokenServiceDeps(runtime), {
+    const { token } = await rotateToken(runtime, {
       serviceAccountId: SMALL.account,
       name: 'seed-0000',
       gracePeriodSeconds: 86_400,

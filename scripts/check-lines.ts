@@ -16,7 +16,7 @@ export const MAX_LINE_LENGTH = 120;
 /**
  * Files over a limit today, with how far: each may shrink but not grow until it is split
  * (the console's and the local sign-in pages' markup, the benchmark's runner, the local
- * gateway and the token store's DynamoDB adapter).
+ * gateway).
  */
 const KNOWN_OVER: Record<string, { lines?: number; longLines?: number }> = {
   'bench/run.ts': { lines: 531 },
@@ -26,7 +26,6 @@ const KNOWN_OVER: Record<string, { lines?: number; longLines?: number }> = {
   'infra/local/oidc-pages.ts': { longLines: 5 },
   'infra/local/start.ts': { longLines: 1 },
   'scripts/sam-env.ts': { longLines: 1 },
-  'shared/tokens/token-store.ts': { lines: 382 },
 };
 
 const SOURCE = /^(shared|functions|infra|console|scripts|bench)\/.*\.(ts|tsx|mts|mjs|js|css)$/;

@@ -13,7 +13,7 @@ import type { EndpointDeps } from '../middleware/token-endpoint.js';
 import type { PolicyParts } from './deps.js';
 import type { ReplayGuard } from './ports.js';
 import type { SubjectTokenVerifier } from './subject-token.js';
-import { jsonObjectBody } from '../tokens/endpoints.js';
+import { jsonObjectBody } from '../http/json-body.js';
 import { policyDeps } from './deps.js';
 import { createPolicy, deletePolicy, getPolicy, listPolicies, refusedPolicyCreator } from './policies.js';
 import { toPolicyView } from './policy.js';

@@ -4,7 +4,8 @@ import type { Config } from '../kernel/config.js';
 import { createObservability, type Observability } from '../http/observability.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 import type { DirectoryStore } from '../directory/ports.js';
-import type { RateLimits, TokenStore } from '../tokens/ports.js';
+import type { CredentialStore } from '../auth/ports.js';
+import type { RateLimits, SecretRotation, TokenStore } from '../tokens/ports.js';
 import type { TokenEvents } from '../audit/ports.js';
 import type { TokenExposures } from '../scanning/ports.js';
 import type { TokenLifecycle } from '../lifecycle/ports.js';
@@ -15,6 +16,7 @@ import { createDocumentClient } from '../dynamodb/client.js';
 import { DynamoTokenEvents } from '../audit/event-store.js';
 import { DynamoTokenExposures } from '../scanning/exposure-store.js';
 import { DynamoTokenLifecycle } from '../lifecycle/lifecycle-store.js';
+import { DynamoCredentialStore } from '../tokens/credential-store.js';
 import { DynamoTokenStore } from '../tokens/token-store.js';
 import { ids } from '../kernel/ids.js';
 import type { ExchangeRecords, PolicyStore, ReplayGuard } from '../federation/ports.js';
@@ -34,6 +36,8 @@ export interface Runtime extends Observability {
   ids: IdGenerator;
   documents: DynamoDBDocumentClient;
   tokens: TokenStore;
+  /** Tokens' credentials: what authentication reads and records, and where a rotation puts a new secret. */
+  credentials: CredentialStore & SecretRotation;
   /** The audit trail, as read (changes write their events through `tokens`). */
   events: TokenEvents;
   /** Expiry notices and unused-token suspension, on the table's sparse indexes. */
@@ -101,6 +105,9 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     ids: wired.ids ?? ids,
     documents,
     tokens: new DynamoTokenStore(documents, config.tableName, { auditRetentionDays: config.audit.retentionDays }),
+    credentials: new DynamoCredentialStore(documents, config.tableName, {
+      auditRetentionDays: config.audit.retentionDays,
+    }),
     events: new DynamoTokenEvents(documents, config.tableName),
     lifecycle: new DynamoTokenLifecycle(documents, config.tableName, config.audit.retentionDays),
     exposures: new DynamoTokenExposures(documents, config.tableName, config.audit.retentionDays),
