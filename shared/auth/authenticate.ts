@@ -6,7 +6,7 @@ import type { CredentialStore, PrincipalLookup } from './ports.js';
 import { tokenEvent } from '../kernel/events.js';
 import { hasTokenPrefix, parseToken } from '../kernel/token-format.js';
 import type { JwtVerifier } from './jwt.js';
-import { presentedSecret } from './replaced-secrets.js';
+import { presentedSecret } from '../kernel/replaced-secrets.js';
 
 /** Who a request comes from, as the authorizer established it. */
 export interface Authentication {

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { CredentialStore, PresentedCredential } from '../auth/ports.js';
-import { retiredAfterRotation } from '../auth/replaced-secrets.js';
+import { retiredAfterRotation } from '../kernel/replaced-secrets.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS, eventPut } from '../dynamodb/event-items.js';
 import {
   absent,
@@ -136,7 +136,7 @@ export class DynamoCredentialStore implements CredentialStore, SecretRotation {
    * Gives a token read just before a new secret. The credential takes the new secret's
    * hash and keeps the old one (`previousSecretHash`, copied from `secretHash` in the same
    * update), with its grace period; the secret that was previous joins the retired ones
-   * (see replaced-secrets.ts); the token records who rotated it and when.
+   * (see kernel/replaced-secrets.ts); the token records who rotated it and when.
    *
    * Two versions are checked, so that of rotations sent at once exactly one hands out a
    * secret, and the grace period its caller asked for goes to the secret it replaced: the
