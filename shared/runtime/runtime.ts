@@ -19,8 +19,7 @@ import { DynamoTokenLifecycle } from '../lifecycle/lifecycle-store.js';
 import { DynamoCredentialStore } from '../tokens/credential-store.js';
 import { DynamoTokenStore } from '../tokens/token-store.js';
 import { ids } from '../kernel/ids.js';
-import type { ExchangeRecords, PolicyStore, ReplayGuard } from '../federation/ports.js';
-import type { SubjectTokenVerifier } from '../federation/subject-token.js';
+import type { ExchangeRecords, PolicyStore, ReplayGuard, SubjectTokenVerifier } from '../federation/ports.js';
 import { DynamoExchangeRecords, DynamoReplayGuard } from '../federation/exchange-store.js';
 import { DynamoPolicyStore } from '../federation/policy-store.js';
 
