@@ -195,7 +195,7 @@ export interface FederationPolicy {
   jwksHosts: string[];
   /** The token's `aud` must hold one of these. */
   audiences: string[];
-  /** An exact subject or a pattern (see federation/glob.ts). */
+  /** An exact subject or a pattern (see federation/checks.ts). */
   subject: string;
   /** Each claim must match one of its patterns. */
   claims: Record<string, string[]>;
