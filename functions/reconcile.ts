@@ -1,4 +1,5 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import { reconcileStores } from '../shared/runtime/stores.js';
 import { scheduledReconcile } from '../shared/ratelimit/scheduled-reconcile.js';
 
 /**
@@ -6,4 +7,4 @@ import { scheduledReconcile } from '../shared/ratelimit/scheduled-reconcile.js';
  * plans (keys left by TTL-removed tokens, failed compensations, changes made by hand).
  */
 export const create = scheduledReconcile;
-export const handler = lambdaHandler(create);
+export const handler = lambdaHandler(create, reconcileStores);

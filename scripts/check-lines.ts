@@ -15,19 +15,11 @@ export const MAX_LINE_LENGTH = 120;
 
 /**
  * Files over a limit today, with how far: each may shrink but not grow until it is split
- * (the console's and the local sign-in pages' markup, the benchmark's runner, the local
- * gateway, the domain model and the token store's DynamoDB adapter).
+ * (the console's stylesheet and its tokens page).
  */
 const KNOWN_OVER: Record<string, { lines?: number; longLines?: number }> = {
-  'bench/run.ts': { lines: 531 },
   'console/src/styles.css': { lines: 418 },
   'console/src/pages/tokens.tsx': { longLines: 2 },
-  'infra/local/gateway.ts': { lines: 328 },
-  'infra/local/oidc-pages.ts': { longLines: 5 },
-  'infra/local/start.ts': { longLines: 1 },
-  'scripts/sam-env.ts': { longLines: 1 },
-  'shared/kernel/model.ts': { lines: 301 },
-  'shared/tokens/token-store.ts': { lines: 382 },
 };
 
 const SOURCE = /^(shared|functions|infra|console|scripts|bench)\/.*\.(ts|tsx|mts|mjs|js|css)$/;

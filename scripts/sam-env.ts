@@ -150,7 +150,8 @@ function main(): number {
   const vars = samEnvVars(template, options);
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(vars, null, 2)}\n`);
-  console.log(`Wrote ${shown(values.out)} for ${Object.keys(vars).length} functions (DynamoDB ${options.dynamodbEndpoint}, table ${options.tableName}, JWKS ${options.jwksUrl}).
+  const wiring = `DynamoDB ${options.dynamodbEndpoint}, table ${options.tableName}, JWKS ${options.jwksUrl}`;
+  console.log(`Wrote ${shown(values.out)} for ${Object.keys(vars).length} functions (${wiring}).
 Then: sam local start-api -t ${shown(values.template)} --env-vars ${shown(values.out)} --port 3001`);
   return 0;
 }

@@ -75,7 +75,9 @@ async function main(): Promise<void> {
   });
   if (stopping) await stopAndExit(service);
   const base = service.url;
-  console.log(`Service account tokens API on ${base}  (DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}${values['in-memory'] ? ', in memory' : ', data in .local/'})
+  const data = values['in-memory'] ? 'in memory' : 'data in .local/';
+  const table = `DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}, ${data}`;
+  console.log(`Service account tokens API on ${base}  (${table})
 Directory: ${values.directory} (${service.imported.written} items written, ${service.imported.unchanged} unchanged)
 Console:   ${base}/console/  (sign in as a person of the directory, e.g. alice)
 OpenID provider (local, no passwords): ${service.issuer}

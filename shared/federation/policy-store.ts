@@ -7,7 +7,6 @@ import {
 } from '../kernel/errors.js';
 import type { PolicyStore } from './ports.js';
 import type { StoredPolicy } from './policy.js';
-import type { TokenEvent } from '../kernel/model.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import {
@@ -24,6 +23,7 @@ import { accountCheck } from '../dynamodb/account-check.js';
 import { accountPartition, keys, prefixes } from '../dynamodb/keys.js';
 import { bindingFields, bindingOf } from '../tokens/token-items.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 const POLICY_FIELDS = [
   'policyId',

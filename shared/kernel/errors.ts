@@ -118,6 +118,9 @@ export class ConcurrentUpdateError extends ProblemError {
   }
 }
 
+/** Attempts at a change that lost a race with another before the client is told (ConcurrentUpdateError, 409). */
+export const ATTEMPTS_ON_CONFLICT = 3;
+
 /** A rotation while the previous one's old secret still works, without `force`. */
 export class RotationInProgressError extends ProblemError {
   constructor(validUntil: string) {

@@ -44,6 +44,9 @@ export function bindingFields(
   };
 }
 
+/** The attributes of no binding: what a change that removes a token's key sets. */
+export const UNBOUND = bindingFields(null);
+
 /** The key binding stored on an item, when it has one. */
 export function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> {
   return {

@@ -1,16 +1,12 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  ConcurrentUpdateError,
-  RotationInProgressError,
-  ServiceAccountNotFoundError,
-  TokenLimitReachedError,
-  TokenNameTakenError,
-  TokenNotFoundError,
-} from '../kernel/errors.js';
-import type { TokenCredential, TokenEvent } from '../kernel/model.js';
-import type { NewToken, Rotation, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import type { TokenBinding } from '../kernel/model.js';
-import { eventPut } from '../dynamodb/event-items.js';
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { accountCheck } from '../dynamodb/account-check.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS, eventPut } from '../dynamodb/event-items.js';
 import {
   absent,
   all,
@@ -22,41 +18,39 @@ import {
   updateExpression,
 } from '../dynamodb/expressions.js';
 import { accountPartition, keys, prefixes, utcDay } from '../dynamodb/keys.js';
-import { accountCheck } from '../dynamodb/account-check.js';
+import { type NamedItem, TransactionCancelled, transact } from '../dynamodb/transactions.js';
 import {
-  bindingFields,
-  newTokenItems,
-  SHARED_FIELDS,
-  toCredential,
-  toStoredToken,
-  withoutBinding,
-} from './token-items.js';
-import { rotationItems } from './token-rotation.js';
-import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
-import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
+  ConcurrentUpdateError,
+  ServiceAccountNotFoundError,
+  TokenLimitReachedError,
+  TokenNameTakenError,
+  TokenNotFoundError,
+} from '../kernel/errors.js';
+import type { TokenEvent } from '../kernel/events.js';
+import type { TokenBinding } from '../kernel/model.js';
+import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
+import { bindingFields, newTokenItems, SHARED_FIELDS, toStoredToken, UNBOUND, withoutBinding } from './token-items.js';
+
+type Change = { set: Record<string, unknown>; remove: string[] };
 
 /**
  * A token is in the `idle` index exactly while it is active: a suspension takes it out,
  * and a reactivation puts it back with its idle time counted from that day, so the job
  * does not suspend again at once a token its owner just reactivated.
  */
-function idleIndexChange(before: string, after: string, at: string, set: Record<string, unknown>, remove: string[]) {
+function withIdleIndex(before: string, after: string, at: string, { set, remove }: Change): Change {
   if (before === after) return { set, remove };
-  return after === 'ACTIVE'
-    ? { set: { ...set, activeDay: utcDay(at) }, remove }
-    : { set, remove: [...remove, 'activeDay'] };
+  if (after === 'ACTIVE') return { set: { ...set, activeDay: utcDay(at) }, remove };
+  return { set, remove: [...remove, 'activeDay'] };
 }
 
-/** Attempts of a rotation's writes that conflicted with another transaction, before a 409. */
-const ROTATION_ATTEMPTS = 3;
-
-/** How long audit events are kept (DynamoDB TTL), unless configured. */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
-
 /**
- * The token store on the service's one DynamoDB table. Every change a person or a token
- * makes carries its audit event, written in the same transaction: no change without its
- * event, no event without its change.
+ * The token store on the service's one DynamoDB table: the tokens owners make, list,
+ * change and delete, and the passes that keep the account's count right. A token is two
+ * items (token-items.ts), written together; every change carries its audit event in the
+ * same transaction: no change without its event, no event without its change. The
+ * credential item on its own (what authentication reads, and a rotation's new secret) is
+ * credential-store.ts's.
  */
 export class DynamoTokenStore implements TokenStore {
   constructor(
@@ -65,53 +59,37 @@ export class DynamoTokenStore implements TokenStore {
     private readonly options: { auditRetentionDays?: number } = {},
   ) {}
 
-  /** The event's transaction item, when there is an event. */
-  private withEvent(event: TokenEvent | undefined) {
-    return event
-      ? [
-          [
-            'event',
-            eventPut(this.tableName, event, this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),
-          ] as const,
-        ]
-      : [];
-  }
-
   async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
     const items = newTokenItems(token);
     const accountId = token.record.serviceAccountId;
-    try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        [
-          'token',
-          { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } },
-        ],
-        [
-          'credential',
-          { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } },
-        ],
-        // The account must be, at this moment, a service account that is not leaving the
-        // directory: a token never outlives its account (an import retires the account
-        // before it sweeps its tokens, so a create racing the import either fails here or
-        // lands before the sweep).
-        ['account', accountCheck(this.tableName, accountId, token.record.incarnation)],
-        [
-          'counter',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.counter(accountId),
-              // `version` moves on every create and delete, so a recount can tell that
-              // nothing changed between its read and its write (a count can come back).
-              ...updateExpression({
-                add: { tokenCount: 1, version: 1 },
-                condition: either(absent('tokenCount'), lessThan('tokenCount', limit)),
-              }),
-            },
+    const isNew = expression({ condition: absent('pk') });
+    const writes = this.withEvent(event);
+    writes.push(
+      ['token', { Put: { TableName: this.tableName, Item: items.token, ...isNew } }],
+      ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...isNew } }],
+      // The account must be, at this moment, a service account that is not leaving the
+      // directory: a token never outlives its account (an import retires the account
+      // before it sweeps its tokens, so a create racing the import either fails here or
+      // lands before the sweep).
+      ['account', accountCheck(this.tableName, accountId, token.record.incarnation)],
+      [
+        'counter',
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: keys.counter(accountId),
+            // `version` moves on every create and delete, so a recount can tell that
+            // nothing changed between its read and its write (a count can come back).
+            ...updateExpression({
+              add: { tokenCount: 1, version: 1 },
+              condition: either(absent('tokenCount'), lessThan('tokenCount', limit)),
+            }),
           },
-        ],
-      ]);
+        },
+      ],
+    );
+    try {
+      await transact(this.client, writes);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
       if (error.failed('account')) throw new ServiceAccountNotFoundError();
@@ -126,47 +104,26 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean> {
-    const set = bindingFields(binding);
+    const change = { set: bindingFields(binding), remove: ['pendingSince'] };
+    const writes = this.withEvent(event);
+    const stillPending = all(equals('lookupId', token.lookupId), exists('pendingSince'), absent('apiKeyId'));
+    const tokenUpdate = updateExpression({ ...change, condition: stillPending });
+    const credentialUpdate = updateExpression({ ...change, condition: all(exists('pk'), exists('pendingSince')) });
+    const key = keys.token(token.serviceAccountId, token.name);
+    writes.push(
+      ['token', { Update: { TableName: this.tableName, Key: key, ...tokenUpdate } }],
+      [
+        'credential',
+        { Update: { TableName: this.tableName, Key: keys.credential(token.lookupId), ...credentialUpdate } },
+      ],
+    );
     try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        [
-          'token',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.token(token.serviceAccountId, token.name),
-              ...updateExpression({
-                set,
-                remove: ['pendingSince'],
-                condition: all(equals('lookupId', token.lookupId), exists('pendingSince'), absent('apiKeyId')),
-              }),
-            },
-          },
-        ],
-        [
-          'credential',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.credential(token.lookupId),
-              ...updateExpression({
-                set,
-                remove: ['pendingSince'],
-                condition: all(exists('pk'), exists('pendingSince')),
-              }),
-            },
-          },
-        ],
-      ]);
+      await transact(this.client, writes);
       return true;
     } catch (error) {
-      if (error instanceof TransactionCancelled && error.anyFailed) return false;
-      throw error instanceof TransactionCancelled
-        ? error.conflicted
-          ? new ConcurrentUpdateError({ cause: error })
-          : error.cause
-        : error;
+      if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.anyFailed) return false;
+      throw error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause;
     }
   }
 
@@ -200,183 +157,142 @@ export class DynamoTokenStore implements TokenStore {
     updatedAt: string,
     event?: TokenEvent,
   ): Promise<StoredToken> {
+    const lost = (error: unknown) => this.lostRace(current, error);
     const next: StoredToken = {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
-      ...(changes.binding === undefined ? {} : bindingFields(changes.binding)),
+      ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
       updatedAt,
     };
-    // The key read with the token must still be there when the binding changes or the
-    // write is guarded; with `onlyIfUnchanged`, so must its status and limit.
-    const guards = [
-      ...(changes.binding !== undefined || changes.onlyIfUnchanged ? [equals('apiKeyId', current.apiKeyId)] : []),
-      ...(changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : []),
-    ];
-    const set: Record<string, unknown> = { updatedAt };
-    const remove: string[] = [];
+    // Both items take what they share; the token item also moves in or out of the idle index.
+    const change: Change = { set: { updatedAt }, remove: [] };
     for (const field of SHARED_FIELDS) {
       if (next[field] === current[field]) continue;
-      if (next[field] === undefined) remove.push(field);
-      else set[field] = next[field];
+      if (next[field] === undefined) change.remove.push(field);
+      else change.set[field] = next[field];
     }
-    try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        [
-          'token',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.token(current.serviceAccountId, current.name),
-              ...updateExpression({
-                ...idleIndexChange(current.status, next.status, updatedAt, set, remove),
-                condition: all(equals('lookupId', current.lookupId), ...guards),
-              }),
-            },
-          },
-        ],
-        [
-          'credential',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.credential(current.lookupId),
-              ...updateExpression({ set, remove, condition: all(exists('pk'), ...guards) }),
-            },
-          },
-        ],
-      ]);
-    } catch (error) {
-      throw await this.explainLostRace(current, error);
-    }
+    const tokenChange = withIdleIndex(current.status, next.status, updatedAt, change);
+    const writes = this.withEvent(event);
+    // The key read with the token must still be there when the binding changes or the
+    // write is guarded; with `onlyIfUnchanged`, so must its status and limit.
+    const keyGuard = changes.binding !== undefined || changes.onlyIfUnchanged;
+    const guards = [
+      ...(keyGuard ? [equals('apiKeyId', current.apiKeyId)] : []),
+      ...(changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : []),
+    ];
+    const tokenUpdate = updateExpression({
+      ...tokenChange,
+      condition: all(equals('lookupId', current.lookupId), ...guards),
+    });
+    const credentialUpdate = updateExpression({ ...change, condition: all(exists('pk'), ...guards) });
+    const token = keys.token(current.serviceAccountId, current.name);
+    writes.push(
+      ['token', { Update: { TableName: this.tableName, Key: token, ...tokenUpdate } }],
+      [
+        'credential',
+        { Update: { TableName: this.tableName, Key: keys.credential(current.lookupId), ...credentialUpdate } },
+      ],
+    );
+    await transact(this.client, writes).catch(lost);
     return next;
   }
 
   async delete(current: StoredToken, event?: TokenEvent): Promise<void> {
+    const lost = (error: unknown) => this.lostRace(current, error);
     // Also conditional on the key read with the token: its deletion follows, and a key
     // swapped in meanwhile (a concurrent maxRps change) would otherwise be left behind.
-    try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        [
-          'token',
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: keys.token(current.serviceAccountId, current.name),
-              ...expression({
-                condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)),
-              }),
-            },
-          },
-        ],
-        ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
-        // Federated tokens are not counted in the account's limit.
-        ...(current.federation
-          ? []
-          : [
-              [
-                'counter',
-                {
-                  Update: {
-                    TableName: this.tableName,
-                    Key: keys.counter(current.serviceAccountId),
-                    ...updateExpression({ add: { tokenCount: -1, version: 1 } }),
-                  },
-                },
-              ] as const,
-            ]),
-      ]);
-    } catch (error) {
-      throw await this.explainLostRace(current, error);
+    const asRead = expression({
+      condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)),
+    });
+    const token = keys.token(current.serviceAccountId, current.name);
+    const writes = this.withEvent(event);
+    writes.push(
+      ['token', { Delete: { TableName: this.tableName, Key: token, ...asRead } }],
+      ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
+    );
+    // Federated tokens are not counted in the account's limit.
+    if (!current.federation) {
+      const counter = keys.counter(current.serviceAccountId);
+      const less = updateExpression({ add: { tokenCount: -1, version: 1 } });
+      writes.push(['counter', { Update: { TableName: this.tableName, Key: counter, ...less } }]);
     }
-  }
-
-  async rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken> {
-    // The secret this rotation replaces, and those replaced before: its writes hold only
-    // while the credential is still as read here (see rotationItems).
-    const credential = await this.getCredential(current.lookupId);
-    if (!credential) throw new TokenNotFoundError();
-    const items = [...this.withEvent(event), ...rotationItems(this.tableName, current, credential, rotation)];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await transact(this.client, items);
-        break;
-      } catch (error) {
-        // Cancelled only because another write held an item (real DynamoDB under load):
-        // nothing was written, and the same writes, on the same read, go again. A fresh
-        // read could find another rotation's secret and replace it.
-        const conflictOnly = error instanceof TransactionCancelled && error.conflicted && !error.anyFailed;
-        if (conflictOnly && attempt < ROTATION_ATTEMPTS) continue;
-        throw await this.explainLostRotation(current, rotation, error);
-      }
-    }
-    return {
-      ...current,
-      rotatedAt: rotation.rotatedAt,
-      rotatedBy: rotation.rotatedBy,
-      previousSecret: rotation.previous,
-      updatedAt: rotation.rotatedAt,
-    };
+    await transact(this.client, writes).catch(lost);
   }
 
   /**
-   * Why a rotation changed nothing: the token went (404), a grace period runs and the
-   * rotation was not forced (409 ROTATION_IN_PROGRESS), or another rotation replaced the
-   * secret first (409 CONCURRENT_UPDATE, which the use case does not retry: it would
-   * replace the secret the winner handed out).
+   * Recounts an account's stored tokens and corrects its counter (DynamoDB TTL removes
+   * expired tokens behind it), only if no create or delete landed since the counter was
+   * read: its `version` moves with each.
    */
-  private async explainLostRotation(current: StoredToken, rotation: Rotation, error: unknown): Promise<unknown> {
-    const failed = error instanceof TransactionCancelled && error.anyFailed;
-    const now = failed && !rotation.force ? await this.get(current.serviceAccountId, current.name) : undefined;
-    const running = now?.lookupId === current.lookupId ? now.previousSecret : null;
-    if (running && running.validUntil > rotation.rotatedAt) return new RotationInProgressError(running.validUntil);
-    return this.explainLostRace(current, error);
+  async reconcileCount(accountId: string): Promise<boolean> {
+    const key = keys.counter(accountId);
+    const { Item: counter } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    let stored = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          // Federated tokens are not counted in the limit.
+          FilterExpression: 'attribute_not_exists(federation)',
+          ExpressionAttributeValues: { ':pk': accountPartition(accountId), ':prefix': prefixes.token },
+          ConsistentRead: true,
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      stored += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (stored >= Number(counter?.tokenCount ?? 0)) return false;
+    const recount = updateExpression({ set: { tokenCount: stored }, condition: equals('version', counter?.version) });
+    try {
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: key, ...recount }));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
-  /** A failed condition means another request changed or removed the token first. */
-  private async explainLostRace(current: StoredToken, error: unknown): Promise<unknown> {
-    if (!(error instanceof TransactionCancelled)) return error;
+  /** Every stored token of every account (an operator's pass: reconcile). */
+  async *all(): AsyncIterable<StoredToken> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token)',
+          ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield toStoredToken(item);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /** A change's writes so far: its audit event's, when it has one. */
+  private withEvent(event: TokenEvent | undefined): NamedItem[] {
+    const retentionDays = this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+    return event ? [['event', eventPut(this.tableName, event, retentionDays)]] : [];
+  }
+
+  /**
+   * Why a write to a token read just before failed: a failed condition means another
+   * request removed the token (404) or changed it (409) first.
+   */
+  private async lostRace(current: StoredToken, error: unknown): Promise<never> {
+    if (!(error instanceof TransactionCancelled)) throw error;
     if (error.anyFailed) {
       const now = await this.get(current.serviceAccountId, current.name);
-      if (!now || now.lookupId !== current.lookupId) return new TokenNotFoundError();
-      return new ConcurrentUpdateError({ cause: error });
+      if (!now || now.lookupId !== current.lookupId) throw new TokenNotFoundError();
+      throw new ConcurrentUpdateError({ cause: error });
     }
-    return error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause;
-  }
-
-  async getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.credential(lookupId), ConsistentRead: true }),
-    );
-    return result.Item ? toCredential(result.Item) : undefined;
-  }
-
-  recordUse(
-    credential: TokenCredential,
-    now: Date,
-    intervalSeconds: number,
-    secret: 'current' | 'previous' = 'current',
-  ): Promise<boolean> {
-    return recordUse(this, credential, now, intervalSeconds, secret);
-  }
-
-  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
-    return recordReuse(
-      this,
-      credential,
-      event,
-      intervalSeconds,
-      this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
-    );
-  }
-
-  reconcileCount(accountId: string): Promise<boolean> {
-    return reconcileCount(this, accountId);
-  }
-
-  all(): AsyncIterable<StoredToken> {
-    return allTokens(this);
+    throw error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause;
   }
 }

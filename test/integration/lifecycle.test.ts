@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
-import type { TokenEvent } from '../../shared/kernel/model.js';
 import { keys } from '../../shared/dynamodb/keys.js';
 import { backfillLifecycle } from '../../shared/lifecycle/lifecycle-backfill.js';
 import { newTokenItems } from '../../shared/tokens/token-items.js';
 import { mintToken } from '../../shared/kernel/token-format.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
+import type { TokenEvent } from '../../shared/kernel/events.js';
 
 /**
  * The lifecycle job against DynamoDB Local, with a clock the test moves: each expiry

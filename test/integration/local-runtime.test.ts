@@ -13,8 +13,7 @@ import { ensureTable } from '../../shared/dynamodb/table.js';
 import { readConfig } from '../../shared/kernel/config.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import { parseToken } from '../../shared/kernel/token-format.js';
-import { tokenServiceDeps } from '../../shared/tokens/deps.js';
-import { createToken } from '../../shared/tokens/token-service.js';
+import { createToken } from '../../shared/tokens/create-token.js';
 
 /**
  * The commands of the README ("Commands") as a newcomer (and the acceptance tests) run them:
@@ -345,15 +344,15 @@ describe('npm run directory -- import', () => {
     const runtime = createRuntime(readConfig({ DYNAMODB_ENDPOINT: endpoint, TABLE_NAME: tableName }));
     const { incarnation } = (await runtime.directory.getPrincipal('sa-deployer'))!;
     const input = { serviceAccountId: 'sa-deployer', name: 'ci', maxRps: null, expiresAt: null, createdBy: 'olga' };
-    const created = await createToken(tokenServiceDeps(runtime), { ...input, incarnation });
-    expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBeTruthy();
+    const created = await createToken(runtime, { ...input, incarnation });
+    expect(await runtime.credentials.getCredential(parseToken(created.token)!.lookupId)).toBeTruthy();
     const without = join(work, 'without-deployer.json');
     const file = JSON.parse(readFileSync(directoryFile, 'utf8')) as { users: { id: string }[] };
     writeFileSync(without, JSON.stringify({ ...file, users: file.users.filter((user) => user.id !== 'sa-deployer') }));
     const run = await npm(['run', 'directory', '--', 'import', without, '--replace'], env);
     expect(run).toMatchObject({ status: 0 });
     expect(run.stdout).toMatch(/Deleted 1 token\(s\) of 1 account\(s\) no longer service accounts: sa-deployer\./);
-    expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBe(undefined);
+    expect(await runtime.credentials.getCredential(parseToken(created.token)!.lookupId)).toBe(undefined);
     runtime.documents.destroy();
   });
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConflictException } from '@aws-sdk/client-api-gateway';
 import { ConcurrentUpdateError, TokenNameTakenError, TokenNotFoundError } from '../../shared/kernel/errors.js';
 import { parseToken } from '../../shared/kernel/token-format.js';
-import { deleteToken } from '../../shared/tokens/token-service.js';
+import { deleteToken } from '../../shared/tokens/delete-token.js';
 import { updateToken } from '../../shared/tokens/update-token.js';
 import { importDirectory } from '../../shared/directory/import.js';
 import { exampleDirectory } from '../support/service.js';
@@ -380,6 +380,17 @@ describe('a failure half-way is compensated', () => {
     await expect(updateToken(f.deps, 'sa-etl', 'ci', { maxRps: 20 })).rejects.toThrow();
     const after = await bindingOf('ci');
     expect(after.apiKeyId).not.toBe(before.apiKeyId);
+    expect(f.fake.tokenKeys().map((key) => key.id)).toStrictEqual([after.apiKeyId]);
+    await f.assertInStep();
+  });
+
+  it('a first limit the table committed but answered with an error keeps the key it was given', async () => {
+    await f.create('unlimited', null);
+    f.tokens.failNext('update', 'after');
+    await expect(updateToken(f.deps, 'sa-etl', 'unlimited', { maxRps: 20 })).rejects.toThrow();
+    const after = await bindingOf('unlimited');
+    expect((await f.stored('unlimited'))!.maxRps).toBe(20);
+    expect(after.apiKeyId).toBeDefined();
     expect(f.fake.tokenKeys().map((key) => key.id)).toStrictEqual([after.apiKeyId]);
     await f.assertInStep();
   });

@@ -3,9 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { TokenEvent } from '../../shared/kernel/model.js';
 import type { CompensationFailureReport } from '../../shared/kernel/ports.js';
-import type { NewToken, Rotation, StoredToken, TokenChanges, TokenStore } from '../../shared/tokens/ports.js';
+import type { NewToken, StoredToken, TokenChanges, TokenStore } from '../../shared/tokens/ports.js';
 import type { TokenBinding } from '../../shared/kernel/model.js';
 import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
@@ -20,9 +19,10 @@ import { DynamoPolicyStore } from '../../shared/federation/policy-store.js';
 import { type ImportDeps, importDirectory } from '../../shared/directory/import.js';
 import { exampleDirectory } from '../support/service.js';
 import { ids } from '../../shared/kernel/ids.js';
-import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
-import { type CreatedToken, createToken } from '../../shared/tokens/token-service.js';
+import { type CreatedToken, type CreateTokenDeps, createToken } from '../../shared/tokens/create-token.js';
+import type { UpdateTokenDeps } from '../../shared/tokens/update-token.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
+import type { TokenEvent } from '../../shared/kernel/events.js';
 
 export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod' };
 
@@ -50,7 +50,7 @@ export function awsRateLimits(options: {
   });
 }
 
-type StoreMethod = 'create' | 'update' | 'delete' | 'completePending' | 'rotate';
+type StoreMethod = 'create' | 'update' | 'delete' | 'completePending';
 
 /**
  * The real store with a switch to make its next write of one kind fail: before it takes
@@ -107,18 +107,6 @@ export class FaultyTokenStore implements TokenStore {
   delete(current: StoredToken, event?: TokenEvent) {
     return this.faulty('delete', () => this.inner.delete(current, event));
   }
-  rotate(current: StoredToken, rotation: Rotation, event: TokenEvent) {
-    return this.faulty('rotate', () => this.inner.rotate(current, rotation, event));
-  }
-  recordReuse(...args: Parameters<TokenStore['recordReuse']>) {
-    return this.inner.recordReuse(...args);
-  }
-  getCredential(lookupId: string) {
-    return this.inner.getCredential(lookupId);
-  }
-  recordUse(...args: Parameters<TokenStore['recordUse']>) {
-    return this.inner.recordUse(...args);
-  }
   reconcileCount(accountId: string) {
     return this.inner.reconcileCount(accountId);
   }
@@ -133,7 +121,7 @@ export interface Fixture {
   tableName: string;
   tokens: FaultyTokenStore;
   rateLimits: ApiGatewayRateLimits;
-  deps: TokenServiceDeps;
+  deps: CreateTokenDeps & UpdateTokenDeps;
   /** What a directory import needs, on this fixture's table and API Gateway. */
   importDeps: ImportDeps;
   compensationFailures: string[];
@@ -173,12 +161,12 @@ export async function ratelimitFixture(): Promise<Fixture> {
     });
   const rateLimits = container();
   const tokens = new FaultyTokenStore(new DynamoTokenStore(documents, tableName));
-  const deps: TokenServiceDeps = {
+  const deps: CreateTokenDeps & UpdateTokenDeps = {
     tokens,
     rateLimits,
     clock: () => new Date(),
     ids,
-    policy: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 },
+    config: { tokens: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 } },
     onCompensationFailure: (_error, step) => compensationFailures.push(step),
   };
   // Tokens exist only for service accounts of the directory: the example one has sa-etl.

@@ -7,7 +7,8 @@ import { RatePlanRegistry } from '../../shared/ratelimit/rate-plans.js';
 import { reconcileParts } from '../../shared/ratelimit/reconcile-plans.js';
 import { keys } from '../../shared/dynamodb/keys.js';
 import { DynamoRatePlanRecords } from '../../shared/ratelimit/rate-plan-records.js';
-import { createToken, deleteToken } from '../../shared/tokens/token-service.js';
+import { createToken } from '../../shared/tokens/create-token.js';
+import { deleteToken } from '../../shared/tokens/delete-token.js';
 import { API, type Fixture, ratelimitFixture } from './fixture.js';
 
 let f: Fixture;

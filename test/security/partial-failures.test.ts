@@ -4,7 +4,6 @@ import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limit
 import { awsRateLimits } from '../ratelimit/fixture.js';
 import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
 import { importDirectory } from '../../shared/directory/import.js';
-import { tokenServiceDeps } from '../../shared/tokens/deps.js';
 import { policyDeps } from '../../shared/federation/deps.js';
 import { ratePlanPartition } from '../../shared/dynamodb/keys.js';
 import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
@@ -617,17 +616,15 @@ describe('partial failures of a directory import', () => {
   let reference = new Map<string, string>();
   beforeAll(async () => {
     await importDirectory(
-      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+      { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
       baseDirectory,
       { replace: true },
     );
     expect(await aliceMayList()).toBe(false);
     api!.faults.reset();
-    await importDirectory(
-      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
-      update,
-      { replace: false },
-    );
+    await importDirectory({ directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) }, update, {
+      replace: false,
+    });
     steps = [...api!.faults.steps];
     reference = await directoryState();
     expect(await aliceMayList()).toBe(false);
@@ -640,14 +637,14 @@ describe('partial failures of a directory import', () => {
     for (const step of steps) {
       for (const kind of [throttled, internalErrorAfterCommit].filter((k) => k.appliesTo(step))) {
         await importDirectory(
-          { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+          { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
           baseDirectory,
           { replace: true },
         );
         api!.faults.reset();
         api!.faults.inject(kind, step.index);
         const failed = await importDirectory(
-          { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+          { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
           update,
           { replace: false },
         ).then(
@@ -672,11 +669,9 @@ describe('partial failures of a directory import', () => {
 
   it('reports a failure at any step, and running the import again converges on what a clean import writes', async () => {
     const problems = await everyFault(async () => {
-      await importDirectory(
-        { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
-        update,
-        { replace: false },
-      );
+      await importDirectory({ directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) }, update, {
+        replace: false,
+      });
       const now = await directoryState();
       const differs = changes(reference, now);
       return differs.length > 0 ? [`after the re-run: ${differs.join(', ')}`] : [];
@@ -689,7 +684,7 @@ describe('partial failures of a directory import', () => {
       (await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : [],
     );
     await importDirectory(
-      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+      { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
       baseDirectory,
       { replace: true },
     );
