@@ -317,6 +317,27 @@ describe('npm run lifecycle', () => {
     expect((await notices('cli')).map((event) => event.details?.daysBefore)).toStrictEqual([7]);
   });
 
+  it('keeps to the tokens --token names, and lists each change it made', async () => {
+    now = T0 + 4000 * DAY;
+    await create('scoped-in', new Date(now + 10 * DAY).toISOString());
+    await create('scoped-out', new Date(now + 10 * DAY).toISOString());
+    const run = npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--token', 'sa-etl/scoped-in']);
+    expect(run.status).toBe(0);
+    // Tokens of earlier cases are due too (and scoped-out): only the one named is touched.
+    expect(run.stdout.split('\n')).toStrictEqual([
+      expect.stringMatching(/ \(only sa-etl\/scoped-in\): 1 expiring notice\(s\), 0 expired notice\(s\), 0 unused/),
+      '  sa-etl/scoped-in: token.expiring (7 day(s) before it expires)',
+      '',
+    ]);
+    expect((await notices('scoped-in')).map((event) => event.details?.daysBefore)).toStrictEqual([7]);
+    expect(await notices('scoped-out')).toStrictEqual([]);
+    const unscoped = npm(['--now', new Date(now + 3.5 * DAY).toISOString()]);
+    expect(unscoped.stdout).toMatch(/^ {2}sa-etl\/scoped-out: token\.expiring \(7 day\(s\) before it expires\)$/m);
+    const malformed = npm(['--token', 'scoped-in']);
+    expect(malformed.status).toBe(2);
+    expect(malformed.stderr).toMatch(/^--token must be <service account>\/<token name>, got "scoped-in"/);
+  });
+
   it('refuses a time it cannot read', () => {
     const run = npm(['--now', 'next tuesday']);
     expect(run.status).toBe(2);
