@@ -117,7 +117,7 @@ Try it (another terminal):
   # copy "token" from the answer (shown once), then:
   curl -s ${base}/api/v1/auth/whoami -H "X-API-Token: <token>"
   curl -s ${base}/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens -H "Authorization: Bearer $JWT"
-The README has the full walkthrough. Ctrl-C stops.`);
+The README has the full walkthrough; docs/local.md the helpers. Ctrl-C stops.`);
 }
 
 main().catch((error: unknown) => {
