@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
 import type { TokenEvent } from '../../shared/model.js';
@@ -7,7 +6,7 @@ import { keys } from '../../shared/store/keys.js';
 import { backfillLifecycle } from '../../shared/store/lifecycle-backfill.js';
 import { newTokenItems } from '../../shared/store/token-items.js';
 import { mintToken } from '../../shared/token-format.js';
-import { PROJECT_ROOT } from '../../infra/local/paths.js';
+import { npmRun } from '../support/npm-start.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
@@ -291,18 +290,15 @@ describe('tokens stored before the lifecycle indexes', () => {
 });
 
 describe('npm run lifecycle', () => {
+  // Run without blocking the event loop: a blocked loop lets the server close this
+  // process's kept-alive connections unread, and the next call would find its socket reset.
   const npm = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync('npm', ['run', '-s', 'lifecycle', '--', ...args], {
-      cwd: PROJECT_ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, DYNAMODB_ENDPOINT: process.env.DYNAMODB_ENDPOINT, TABLE_NAME: api.tableName, ...env },
-      timeout: 60_000,
-    });
+    npmRun(['run', '-s', 'lifecycle', '--', ...args], { TABLE_NAME: api.tableName, ...env });
 
   it('runs one pass at the time given, and says what it did', async () => {
     now = T0 + 3000 * DAY;
     await create('cli', new Date(now + 10 * DAY).toISOString());
-    const run = npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--backfill'], {
+    const run = await npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--backfill'], {
       SUSPEND_UNUSED_AFTER_DAYS: '1',
     });
     // What it works on, on stderr: stdout is its report.
@@ -321,7 +317,7 @@ describe('npm run lifecycle', () => {
     now = T0 + 4000 * DAY;
     await create('scoped-in', new Date(now + 10 * DAY).toISOString());
     await create('scoped-out', new Date(now + 10 * DAY).toISOString());
-    const run = npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--token', 'sa-etl/scoped-in']);
+    const run = await npm(['--now', new Date(now + 3.5 * DAY).toISOString(), '--token', 'sa-etl/scoped-in']);
     expect(run.status).toBe(0);
     // Tokens of earlier cases are due too (and scoped-out): only the one named is touched.
     expect(run.stdout.split('\n')).toStrictEqual([
@@ -331,15 +327,15 @@ describe('npm run lifecycle', () => {
     ]);
     expect((await notices('scoped-in')).map((event) => event.details?.daysBefore)).toStrictEqual([7]);
     expect(await notices('scoped-out')).toStrictEqual([]);
-    const unscoped = npm(['--now', new Date(now + 3.5 * DAY).toISOString()]);
+    const unscoped = await npm(['--now', new Date(now + 3.5 * DAY).toISOString()]);
     expect(unscoped.stdout).toMatch(/^ {2}sa-etl\/scoped-out: token\.expiring \(7 day\(s\) before it expires\)$/m);
-    const malformed = npm(['--token', 'scoped-in']);
+    const malformed = await npm(['--token', 'scoped-in']);
     expect(malformed.status).toBe(2);
     expect(malformed.stderr).toMatch(/^--token must be <service account>\/<token name>, got "scoped-in"/);
   });
 
-  it('refuses a time it cannot read', () => {
-    const run = npm(['--now', 'next tuesday']);
+  it('refuses a time it cannot read', async () => {
+    const run = await npm(['--now', 'next tuesday']);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/--now must be an ISO-8601 time/);
   });
