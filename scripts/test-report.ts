@@ -71,7 +71,8 @@ if (code === 0) {
   ].join('\n');
   rewriteBlock(testing, 'test-counts', table);
   console.log(
-    `docs/testing.md test counts rewritten: ${total} tests in ${report.testResults.length} files, ${seconds.toFixed(0)} s.`,
+    `docs/testing.md test counts rewritten: ${total} tests in ${report.testResults.length} files, ` +
+      `${seconds.toFixed(0)} s.`,
   );
 }
 rmSync(runDirectory, { recursive: true, force: true });

@@ -104,7 +104,9 @@ async function main(): Promise<void> {
   });
   if (stopping) await stopAndExit(service);
   const base = service.url;
-  console.log(`Service account tokens API on ${base}  (DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}${inMemory ? ', in memory' : `, data in ${shown(STATE_DIR)}`})
+  const kept = inMemory ? 'in memory' : `data in ${shown(STATE_DIR)}`;
+  const where = `DynamoDB Local ${service.dynamodbEndpoint}, table ${service.tableName}, ${kept}`;
+  console.log(`Service account tokens API on ${base}  (${where})
 Directory: ${values.directory} (${service.imported.written} items written, ${service.imported.unchanged} unchanged)
 Console:   ${base}/console/  (sign in as a person of the directory, e.g. alice)
 OpenID provider (local, no passwords): ${service.issuer}

@@ -140,7 +140,7 @@ describe('npm start', () => {
     );
   });
 
-  it('serves a whole token life to the JWT dev-token gives: create, use, suspend, refuse, reactivate, delete', async () => {
+  it('serves a token to the JWT dev-token gives: create, use, suspend, refuse, reactivate, delete', async () => {
     const jwtRun = await npm(['run', '-s', 'dev-token', '--', 'olga'], { JWT_ISSUER: `${base}/oidc` });
     expect(jwtRun).toMatchObject({ status: 0 });
     // 'dev-token prints the JWT and nothing else'
