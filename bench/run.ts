@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
   },
 });
-// A smoke run must not overwrite the figures the README quotes.
+// A smoke run must not overwrite the figures docs/performance.md quotes.
 const outFile = args.out ?? resolve(PROJECT_ROOT, args.smoke ? 'bench/.out/results-smoke.json' : 'bench/results.json');
 const smoke = args.smoke;
 const duration = Number(args.duration ?? (smoke ? 1 : 5));
@@ -233,7 +233,7 @@ async function main() {
     console.log(`\nwritten to ${outFile}`);
     if (!smoke && args.out === undefined) {
       writeReports(outFile);
-      console.log('README.md and docs/performance.md rewritten from it');
+      console.log('docs/performance.md rewritten from it');
     }
   } finally {
     for (const child of children) child.kill();

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALARMS } from '../infra/alarm-catalog.js';
 import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
-import { replaceBetween } from './readme-blocks.js';
+import { replaceBetween } from './doc-blocks.js';
 
 /**
  * `npm run docs`: writes the blocks of docs/deploy.md (the routes and functions) and

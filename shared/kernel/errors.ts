@@ -1,6 +1,6 @@
 /**
  * Domain errors. Each carries the HTTP status and the problem `code` the API documents
- * (README, "Errors", and docs/openapi.json);
+ * (docs/api.md, "Errors", and docs/openapi.json);
  * the one error middleware turns them into RFC 9457 problem JSON. Their `detail` is
  * written for the client; anything else (causes, internal messages) is never exposed.
  */

@@ -211,7 +211,7 @@ const localPaths: WritePath[] = [
         applied: (items) => typeof tokenItem(items, CALLER_SA, tokenName)?.lastUsedAt === 'string',
       };
     },
-    // Recording use must never refuse a valid call (README, "Data model": lastUsedAt).
+    // Recording use must never refuse a valid call (docs/data-model.md: lastUsedAt).
     absorbs: (step) => step.command === 'TransactWriteCommand',
   },
 ];
