@@ -37,6 +37,13 @@ export interface ServiceAppOptions {
    * @default true
    */
   nag?: boolean;
+  /**
+   * The CDK's built-in check of the templates against CloudFormation's schemas (its
+   * findings are written to `validation-report.json` and printed as warnings). The tests
+   * run it on one synthesis: its engine costs more than the rest of a synthesis.
+   * @default true
+   */
+  cloudFormationValidation?: boolean;
 }
 
 export interface ServiceAppStacks {
@@ -56,6 +63,7 @@ export function createServiceApp(options: ServiceAppOptions = {}): ServiceAppSta
   const app = new App({
     context: { ...BASE_CONTEXT, ...options.context },
     ...(options.outdir ? { outdir: options.outdir } : {}),
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? true,
   });
   const settings = readSettings(app.node);
   const stack = new ServiceAccountTokensStack(app, settings.stackName, { settings });

@@ -215,9 +215,17 @@ function expectedStatements(id: string, logGroupId: string) {
 }
 
 beforeAll(() => {
-  synth = synthesize({ bundle: true });
+  synth = synthesize({ bundle: true, validate: true });
 });
 afterAll(() => synth?.cleanup());
+
+describe("the CDK's CloudFormation validation", () => {
+  it('finds nothing in the templates (it would only warn: here a finding fails)', () => {
+    const report = JSON.parse(readFileSync(join(synth.outdir, 'validation-report.json'), 'utf8'));
+    const findings = report.pluginReports.flatMap((plugin: { violations: unknown[] }) => plugin.violations);
+    expect(findings).toStrictEqual([]);
+  });
+});
 
 describe('routes and functions', () => {
   it('has one Lambda function per route, plus the authorizer, each scheduled and each deploy-time function, and nothing else', () => {

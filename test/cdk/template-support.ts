@@ -65,11 +65,16 @@ export const UNBUNDLED = { ...WITHOUT_STACK_TRACES, 'aws:cdk:bundling-stacks': [
 /**
  * Synthesizes the app into a temporary directory. `bundle: false` skips esbuild (the
  * template is the same but for asset hashes), for tests that do not look at bundles.
+ * `validate` runs the CDK's built-in CloudFormation validation (a WebAssembly engine that
+ * cost a test file more CPU than the rest of its synthesis): stack.test.ts runs it on the
+ * synthesis `npm run synth` makes and requires its report to be clean; the other files'
+ * syntheses skip it.
  */
 export function synthesize(options: {
   bundle: boolean;
   context?: Record<string, unknown>;
   nag?: boolean;
+  validate?: boolean;
 }): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
   const cleanup = () => rmSync(outdir, { recursive: true, force: true });
@@ -79,6 +84,7 @@ export function synthesize(options: {
     created = createServiceApp({
       outdir,
       nag: options.nag ?? false,
+      cloudFormationValidation: options.validate ?? false,
       context: { ...(options.bundle ? WITHOUT_STACK_TRACES : UNBUNDLED), ...options.context },
     });
     assembly = created.app.synth();

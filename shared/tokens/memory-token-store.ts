@@ -1,0 +1,230 @@
+import type { PresentedCredential } from '../auth/ports.js';
+import {
+  ConcurrentUpdateError,
+  ServiceAccountNotFoundError,
+  TokenLimitReachedError,
+  TokenNameTakenError,
+  TokenNotFoundError,
+} from '../kernel/errors.js';
+import type { TokenEvent } from '../kernel/events.js';
+import type { TokenBinding } from '../kernel/model.js';
+import { MemoryTransactionCancelled, type MemoryTokenTable, same } from './memory-token-table.js';
+import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
+import { SHARED_FIELDS, UNBOUND, withoutBinding } from './token-items.js';
+
+type Fields = Record<string, unknown>;
+
+/**
+ * The token store in memory: the fast tier's stand-in for DynamoTokenStore, with its
+ * conditions and its answers to a lost race (the port-contract suite holds the two to one
+ * behaviour). Each change is one all-or-nothing write of the token, its credential, the
+ * account's counter and the change's event (memory-token-table.ts).
+ */
+export class MemoryTokenStore implements TokenStore {
+  constructor(readonly table: MemoryTokenTable) {}
+
+  async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
+    const { record, secretHash, binding, pendingSince } = token;
+    const accountId = record.serviceAccountId;
+    const account = this.table.account(accountId);
+    const counter = this.table.counter(accountId);
+    const extra = { ...definedOnly(binding ?? {}), ...(pendingSince === undefined ? {} : { pendingSince }) };
+    const credential: PresentedCredential = {
+      lookupId: record.lookupId,
+      serviceAccountId: accountId,
+      name: record.name,
+      secretHash,
+      status: record.status,
+      maxRps: record.maxRps,
+      expiresAt: record.expiresAt,
+      lastUsedAt: null,
+      ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
+      ...extra,
+    };
+    const open =
+      account?.type === 'SERVICE_ACCOUNT' && account.retiring !== true && same(account.incarnation, record.incarnation);
+    const writes = [
+      ...this.table.eventWrite(event),
+      {
+        name: 'token',
+        holds: !this.table.token(accountId, record.name),
+        write: () => this.table.setToken({ ...record, ...extra }),
+      },
+      {
+        name: 'credential',
+        holds: !this.table.credential(record.lookupId),
+        write: () => this.table.setCredential(credential),
+      },
+      { name: 'account', holds: open, write: () => {} },
+      {
+        name: 'counter',
+        holds: counter === undefined || counter.tokenCount < limit,
+        write: () =>
+          this.table.setCounter(accountId, {
+            tokenCount: (counter?.tokenCount ?? 0) + 1,
+            version: (counter?.version ?? 0) + 1,
+          }),
+      },
+    ];
+    try {
+      this.table.transact(writes);
+    } catch (error) {
+      if (!(error instanceof MemoryTransactionCancelled)) throw error;
+      if (error.failed.has('account')) throw new ServiceAccountNotFoundError();
+      if (error.failed.has('token')) throw new TokenNameTakenError();
+      if (error.failed.has('counter')) throw new TokenLimitReachedError(limit);
+      throw new ConcurrentUpdateError({ cause: error });
+    }
+  }
+
+  async completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean> {
+    const stored = this.table.token(token.serviceAccountId, token.name);
+    const credential = this.table.credential(token.lookupId);
+    const complete = <T extends { pendingSince?: string }>({ pendingSince: _, ...item }: T) => ({
+      ...item,
+      ...definedOnly(binding),
+    });
+    const stillPending =
+      stored?.lookupId === token.lookupId && stored.pendingSince !== undefined && stored.apiKeyId === undefined;
+    try {
+      this.table.transact([
+        ...this.table.eventWrite(event),
+        { name: 'token', holds: stillPending, write: () => stored && this.table.setToken(complete(stored)) },
+        {
+          name: 'credential',
+          holds: credential?.pendingSince !== undefined,
+          write: () => credential && this.table.setCredential(complete(credential)),
+        },
+      ]);
+      return true;
+    } catch (error) {
+      if (error instanceof MemoryTransactionCancelled) return false;
+      throw error;
+    }
+  }
+
+  async list(accountId: string, limit: number, afterName?: string): Promise<TokenPage> {
+    const after = afterName === undefined ? undefined : Buffer.from(afterName);
+    const tokens = this.table
+      .accountTokens(accountId)
+      .filter((token) => after === undefined || Buffer.compare(Buffer.from(token.name), after) > 0)
+      .slice(0, limit + 1)
+      .map(withoutBinding);
+    return { tokens: tokens.slice(0, limit), lastName: tokens.length > limit ? tokens[limit - 1]?.name : undefined };
+  }
+
+  async get(accountId: string, name: string): Promise<StoredToken | undefined> {
+    return this.table.token(accountId, name);
+  }
+
+  async update(
+    current: StoredToken,
+    changes: TokenChanges,
+    updatedAt: string,
+    event?: TokenEvent,
+  ): Promise<StoredToken> {
+    const next: StoredToken = {
+      ...current,
+      ...(changes.status === undefined ? {} : { status: changes.status }),
+      ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
+      ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
+      updatedAt,
+    };
+    const set: Fields = { updatedAt };
+    const remove: string[] = [];
+    for (const field of SHARED_FIELDS) {
+      if (next[field] === current[field]) continue;
+      if (next[field] === undefined) remove.push(field);
+      else set[field] = next[field];
+    }
+    const change = <T extends object>(item: T): T => {
+      const changed: Fields = { ...item, ...set };
+      for (const field of remove) delete changed[field];
+      return changed as T;
+    };
+    const keyGuard = changes.binding !== undefined || changes.onlyIfUnchanged;
+    const asRead = (item: Partial<StoredToken>) =>
+      (!keyGuard || same(item.apiKeyId, current.apiKeyId)) &&
+      (!changes.onlyIfUnchanged || (same(item.status, current.status) && same(item.maxRps, current.maxRps)));
+    const stored = this.table.token(current.serviceAccountId, current.name);
+    const credential = this.table.credential(current.lookupId);
+    try {
+      this.table.transact([
+        ...this.table.eventWrite(event),
+        {
+          name: 'token',
+          holds: stored !== undefined && same(stored.lookupId, current.lookupId) && asRead(stored),
+          write: () => stored && this.table.setToken(change(stored)),
+        },
+        {
+          name: 'credential',
+          holds: credential !== undefined && asRead(credential),
+          write: () => credential && this.table.setCredential(change(credential)),
+        },
+      ]);
+    } catch (error) {
+      return this.lostRace(current, error);
+    }
+    return next;
+  }
+
+  async delete(current: StoredToken, event?: TokenEvent): Promise<void> {
+    const stored = this.table.token(current.serviceAccountId, current.name);
+    const counter = this.table.counter(current.serviceAccountId);
+    const asRead = same(stored?.lookupId, current.lookupId) && same(stored?.apiKeyId, current.apiKeyId);
+    try {
+      this.table.transact([
+        ...this.table.eventWrite(event),
+        {
+          name: 'token',
+          holds: stored !== undefined && asRead,
+          write: () => this.table.removeToken(current.serviceAccountId, current.name),
+        },
+        { name: 'credential', holds: true, write: () => this.table.removeCredential(current.lookupId) },
+        // Federated tokens are not counted in the account's limit.
+        ...(current.federation
+          ? []
+          : [
+              {
+                name: 'counter',
+                holds: true,
+                write: () =>
+                  this.table.setCounter(current.serviceAccountId, {
+                    tokenCount: (counter?.tokenCount ?? 0) - 1,
+                    version: (counter?.version ?? 0) + 1,
+                  }),
+              },
+            ]),
+      ]);
+    } catch (error) {
+      await this.lostRace(current, error);
+    }
+  }
+
+  async reconcileCount(accountId: string): Promise<boolean> {
+    const counter = this.table.counter(accountId);
+    const stored = this.table.accountTokens(accountId).filter((token) => !token.federation).length;
+    if (stored >= (counter?.tokenCount ?? 0)) return false;
+    const now = this.table.counter(accountId);
+    if (!now || now.version !== counter?.version) return false;
+    this.table.setCounter(accountId, { ...now, tokenCount: stored });
+    return true;
+  }
+
+  async *all(): AsyncIterable<StoredToken> {
+    yield* this.table.allTokens();
+  }
+
+  /** As DynamoTokenStore's: the token went (404), or another request changed it first (409). */
+  private async lostRace(current: StoredToken, error: unknown): Promise<never> {
+    if (!(error instanceof MemoryTransactionCancelled)) throw error;
+    const now = await this.get(current.serviceAccountId, current.name);
+    if (!now || now.lookupId !== current.lookupId) throw new TokenNotFoundError();
+    throw new ConcurrentUpdateError({ cause: error });
+  }
+}
+
+/** The fields that hold a value: a write skips undefined ones, as the document client does. */
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

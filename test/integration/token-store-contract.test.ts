@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll } from '@jest/globals';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
+import { type ItemKey, keys } from '../../shared/dynamodb/keys.js';
+import { ensureTable } from '../../shared/dynamodb/table.js';
+import { DynamoCredentialStore } from '../../shared/tokens/credential-store.js';
+import { DynamoTokenStore } from '../../shared/tokens/token-store.js';
+import { tokenStoreContract } from '../support/contracts/token-store.js';
+import { exampleDirectory } from '../support/service.js';
+
+/** The token aggregate's port contract on DynamoDB's adapters, against DynamoDB Local: a table per test. */
+const endpoint = process.env.DYNAMODB_ENDPOINT;
+if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run the tests with npm test');
+const raw = new DynamoDBClient({
+  endpoint,
+  region: 'local',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+afterAll(() => raw.destroy());
+
+tokenStoreContract('DynamoDB', async () => {
+  const tableName = `contract-${randomUUID()}`;
+  await ensureTable(raw, tableName, { stream: false });
+  const directory = new DynamoDirectoryStore(documents, tableName);
+  await (await directory.snapshot()).write(exampleDirectory());
+  const incarnation = async (id: string) => ({ id, incarnation: (await directory.getPrincipal(id))?.incarnation });
+  return {
+    tokens: new DynamoTokenStore(documents, tableName),
+    credentials: new DynamoCredentialStore(documents, tableName),
+    account: await incarnation('sa-etl'),
+    otherAccount: await incarnation('sa-reporting'),
+    user: 'root',
+    retire: (accountId) => directory.retire(accountId),
+    removeBehindTheBack: async (token) => {
+      const remove = (Key: ItemKey) => documents.send(new DeleteCommand({ TableName: tableName, Key }));
+      await remove(keys.token(token.serviceAccountId, token.name));
+      await remove(keys.credential(token.lookupId));
+    },
+  };
+});

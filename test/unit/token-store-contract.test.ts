@@ -1,0 +1,29 @@
+import { MemoryCredentialStore } from '../../shared/tokens/memory-credential-store.js';
+import { type MemoryAccount, MemoryTokenTable } from '../../shared/tokens/memory-token-table.js';
+import { MemoryTokenStore } from '../../shared/tokens/memory-token-store.js';
+import { tokenStoreContract } from '../support/contracts/token-store.js';
+
+/** The token aggregate's port contract on the in-memory adapters (its DynamoDB half is in test/integration/). */
+tokenStoreContract('in memory', async () => {
+  const accounts = new Map<string, MemoryAccount>([
+    ['sa-etl', { type: 'SERVICE_ACCOUNT', incarnation: 'mf0a1b2c3d4e5f6g7h8i9' }],
+    ['sa-reporting', { type: 'SERVICE_ACCOUNT', incarnation: 'mf0a1b2c3d4e5f6g7h8j0' }],
+    ['root', { type: 'USER' }],
+  ]);
+  const table = new MemoryTokenTable((id) => accounts.get(id));
+  return {
+    tokens: new MemoryTokenStore(table),
+    credentials: new MemoryCredentialStore(table),
+    account: { id: 'sa-etl', incarnation: accounts.get('sa-etl')?.incarnation },
+    otherAccount: { id: 'sa-reporting', incarnation: accounts.get('sa-reporting')?.incarnation },
+    user: 'root',
+    retire: async (accountId) => {
+      const account = accounts.get(accountId);
+      if (account) accounts.set(accountId, { ...account, retiring: true });
+    },
+    removeBehindTheBack: async (token) => {
+      table.removeToken(token.serviceAccountId, token.name);
+      table.removeCredential(token.lookupId);
+    },
+  };
+});
