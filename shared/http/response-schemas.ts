@@ -90,6 +90,8 @@ export const federationPolicySchema = strictObject({
   maxTtlSeconds: int().check(describe('The longest life of an issued token')),
   maxTokenAgeSeconds: int().check(describe('The oldest subject token accepted, by its iat')),
   maxRps: nullable(int()).check(describe('Requests per second shared by all tokens the policy issues; null: no limit')),
+  scopes: scopesSchema.check(describe('The scopes of the tokens it issues')),
+  allowedCidrs: allowedCidrsSchema.check(describe('The networks its tokens may call from; null: anywhere')),
   createdBy: string(),
   createdAt: timestamp,
 });

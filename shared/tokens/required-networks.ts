@@ -6,7 +6,7 @@ import { ValidationError } from '../kernel/errors.js';
  * account to be restricted to networks, as some platforms require a network policy before
  * a service user may hold a token at all. Tokens made before the requirement keep working.
  */
-export function networksRequired(deployment: boolean, account: boolean | undefined): boolean {
+function networksRequired(deployment: boolean, account: boolean | undefined): boolean {
   return deployment || account === true;
 }
 
