@@ -394,6 +394,7 @@ describe('function defaults', () => {
             limitPerAccount: DEFAULT_SETTINGS.tokenLimit,
             maxLifetimeDays: DEFAULT_SETTINGS.tokenMaxLifetimeDays,
             retentionDays: DEFAULT_SETTINGS.retentionDays,
+            requireAllowedCidrs: false,
           },
           apiGateway: { restApiId: 'ref-REST_API_ID', stage: 'prod' },
           metrics: true,
