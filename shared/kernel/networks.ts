@@ -99,10 +99,18 @@ export function parseCidr(text: string): ParsedCidr {
   return { cidr: networkText(network) };
 }
 
+/** Networks already read, by their text: the authorizer judges a token's networks on every call. */
+const READ_NETWORKS = new Map<string, Network | undefined>();
+const NETWORKS_KEPT = 10_000;
+
 function toNetwork(cidr: string): Network | undefined {
+  if (READ_NETWORKS.has(cidr)) return READ_NETWORKS.get(cidr);
   const [address = '', prefix = ''] = cidr.split('/');
-  const network = addressNetwork(address);
-  return network && { ...network, prefix: Number(prefix) };
+  const parsed = addressNetwork(address);
+  const network = parsed && { ...parsed, prefix: Number(prefix) };
+  if (READ_NETWORKS.size >= NETWORKS_KEPT) READ_NETWORKS.clear();
+  READ_NETWORKS.set(cidr, network);
+  return network;
 }
 
 /** Whether `inner` lies wholly within `outer` (same family, at least as long a prefix, same leading bits). */
