@@ -40,6 +40,8 @@ const policy = {
   maxTtlSeconds: 900,
   maxTokenAgeSeconds: 3600,
   maxRps: null,
+  scopes: ['tokens:read', 'tokens:write', 'api'] as ('tokens:read' | 'tokens:write' | 'api')[],
+  allowedCidrs: null,
   createdBy: 'alice',
   createdAt: '2026-12-01T09:00:00.000Z',
 };
