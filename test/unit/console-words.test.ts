@@ -87,6 +87,12 @@ const EXAMPLES: [TokenEvent, string][] = [
     `A caller presented a secret of token “ci-pipeline” that stopped working ${at(RETIRED)}, and was refused`,
   ],
   [
+    event('token.refused_network', {
+      actor: { userId: 'sa-etl', authenticatedBy: 'ACCESS_TOKEN', tokenName: 'ci-pipeline', secret: 'current' },
+    }),
+    'A caller called with token “ci-pipeline” from outside its allowed networks, and was refused',
+  ],
+  [
     event('token.expiring', {
       actor: LIFECYCLE,
       ...NO_REQUEST,
