@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { createAuthorizer } from '../../shared/auth/authorizer.js';
+import { ConcurrentUpdateError } from '../../shared/kernel/errors.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
@@ -107,6 +108,17 @@ describe('writing restrictions', () => {
       { scopes: { before: ALL, after: ['tokens:read'] }, allowedCidrs: { before: null, after: ['192.0.2.0/24'] } },
     ]);
   });
+});
+
+it('writes a change only while the token is as read: a change of its scopes since is a lost race', async () => {
+  await made(FIN, { name: 'raced' }, 'alice');
+  const store = api.service.runtime.tokens;
+  const stale = (await store.get('sa-etl', 'raced'))!;
+  // Meanwhile its scopes change: status and limit stay as the stale read has them.
+  expect((await api.call('PATCH', `${FIN}/raced`, { as: 'alice', body: { scopes: ['api'] } })).status).toBe(200);
+  const change = { status: 'ACTIVE' as const, maxRps: null, onlyIfUnchanged: true };
+  await expect(store.update(stale, change, new Date().toISOString())).rejects.toBeInstanceOf(ConcurrentUpdateError);
+  expect((await store.get('sa-etl', 'raced'))!.scopes).toStrictEqual(['api']);
 });
 
 describe('allowed networks, judged by the authorizer', () => {
