@@ -87,6 +87,7 @@ export const SERVICE_METRICS = [
   'TokenExchanged',
   'TokenExchangeRefused',
   'TokenExchangeRefusedUnverified',
+  'TokenRefusedNetwork',
   'IssuerUnavailable',
   'UsagePlans',
   'ApiKeys',

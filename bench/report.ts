@@ -18,6 +18,7 @@ import type { LifecycleCase } from './lifecycle.js';
 const SCENARIO_GOALS: Record<string, string> = {
   'whoami-token': '≥ 0.7',
   'whoami-token-previous-secret': '≥ 0.7',
+  'whoami-restricted-token': '≥ 0.7',
   'whoami-federated-token': '≥ 0.7',
   exchange: '≥ 0.5',
   'list-token-events': '≥ 0.5',
@@ -31,6 +32,7 @@ interface Results {
   scenarios: { name: string; rps: number; p50Ms: number; p99Ms: number; baselineRps: number; ratio: number }[];
   scale: { description: string; p50Ratio: number; rpsRatio: number };
   rotation?: { description: string; previousVsCurrentRps: number };
+  restriction?: { description: string; restrictedVsUnrestrictedRps: number | null };
   functions: { name: string; bundleBytes: number; initMs: number; baselineInitMs: number; ratio?: number }[];
   dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number }[];
   durations?: Record<string, Record<string, number>>;
@@ -60,6 +62,13 @@ export function benchBlock(results: Results): string {
           '',
           `Rotation (${results.rotation.description}): ${results.rotation.previousVsCurrentRps}× the throughput ` +
             `(goal: within 10 %).`,
+        ]
+      : []),
+    ...(results.restriction
+      ? [
+          '',
+          `Restrictions (${results.restriction.description}): ${results.restriction.restrictedVsUnrestrictedRps}× ` +
+            `the throughput (goal: within 5 %).`,
         ]
       : []),
     '',

@@ -15,6 +15,7 @@ import { measureColdStarts } from './cold-start.js';
 import { measureLifecycle } from './lifecycle.js';
 import { writeReports } from './report.js';
 import { rotateToken } from '../shared/tokens/rotate-token.js';
+import { createToken } from '../shared/tokens/create-token.js';
 import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import { loadScenarios, measureScenarios, round2 } from './scenarios.js';
 import { durationRequests, dynamodbCallsOf, type Trace, traceRequests } from './traces.js';
@@ -35,10 +36,14 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string' },
+    // Comma-separated scenario names: only those are measured (no traces, cold starts or lifecycle), to .out/.
+    only: { type: 'string' },
   },
 });
+const only = args.only?.split(',').map((name) => name.trim());
 // A smoke run must not overwrite the figures docs/performance.md quotes.
-const outFile = args.out ?? resolve(PROJECT_ROOT, args.smoke ? 'bench/.out/results-smoke.json' : 'bench/results.json');
+const partial = args.smoke ? 'bench/.out/results-smoke.json' : only && 'bench/.out/results-only.json';
+const outFile = args.out ?? resolve(PROJECT_ROOT, partial || 'bench/results.json');
 const smoke = args.smoke;
 const duration = Number(args.duration ?? (smoke ? 1 : 5));
 const rounds = Number(args.rounds ?? (smoke ? 1 : 3));
@@ -88,6 +93,18 @@ async function main() {
       name: 'seed-0000',
       gracePeriodSeconds: 86_400,
     });
+    // Narrowed scopes and the most networks a token may have, loopback (where the load comes from) last.
+    const networks = [...Array.from({ length: 18 }, (_, i) => `10.${i}.0.0/16`), '2001:db8::/32', '127.0.0.0/8'];
+    const { token: restrictedToken } = await createToken(runtime, {
+      serviceAccountId: SMALL.account,
+      name: 'restricted',
+      maxRps: null,
+      expiresAt: null,
+      createdBy: SMALL.caller,
+      scopes: ['tokens:read'],
+      allowedCidrs: networks,
+      incarnation: await incarnationOf(SMALL.account),
+    });
     const traceToken = await seedTokens(store, 'sa-bench-trace', 1, await incarnationOf('sa-bench-trace'));
     await seedTokens(store, large.account, large.tokens, await incarnationOf(large.account));
     console.error(
@@ -98,7 +115,7 @@ async function main() {
     closeIssuer = ci.close;
     await benchPolicy(runtime, SMALL.account, ci.issuer);
     // One subject token per exchange (a jti is used once): enough for every round and the warm-up.
-    const subjectTokens = await ci.sign(smoke ? 3_000 : 40_000);
+    const subjectTokens = await ci.sign(smoke || (only && !only.includes('exchange')) ? 3_000 : 40_000);
     let nextSubject = 0;
     const takeSubject = () => {
       if (nextSubject >= subjectTokens.length) throw new Error('Out of subject tokens: sign more in bench/run.ts');
@@ -124,6 +141,7 @@ async function main() {
       service: service.url,
       floor: floor.url,
       token,
+      restrictedToken,
       previous,
       federatedToken,
       jwt,
@@ -132,7 +150,23 @@ async function main() {
       takeSubject,
     });
 
-    const results = await measureScenarios(scenarios, { rounds, connections, duration });
+    const chosen = only ? scenarios.filter((scenario) => only.includes(scenario.name)) : scenarios;
+    const results = await measureScenarios(chosen, { rounds, connections, duration });
+    const ratioOf = (name: string, to: string) => {
+      const [a, b] = [name, to].map((n) => results.find((r) => r.name === n)?.rps);
+      return a === undefined || b === undefined ? null : round2(a / b);
+    };
+    const restriction = {
+      description: 'the authorizer with a token of narrowed scopes and 20 networks against an unrestricted token',
+      restrictedVsUnrestrictedRps: ratioOf('whoami-restricted-token', 'whoami-token'),
+    };
+    if (only) {
+      mkdirSync(resolve(outFile, '..'), { recursive: true });
+      writeFileSync(outFile, `${JSON.stringify({ settings: { duration, rounds }, results, restriction }, null, 2)}\n`);
+      for (const r of results) console.log(`${r.name}: ${r.rps} rps, p50 ${r.p50Ms} ms (floor ${r.baselineRps})`);
+      console.log(`restricted / unrestricted: ${restriction.restrictedVsUnrestrictedRps}; written to ${outFile}`);
+      return;
+    }
 
     service.child.send({ type: 'trace', requests: traceRequests({ jwt, traceToken, federatedToken, takeSubject }) });
     const traces = await new Promise<Trace[]>((resolveTraces) =>
@@ -190,6 +224,7 @@ async function main() {
             results.find((r) => r.name === 'whoami-token')!.rps,
         ),
       },
+      restriction,
       scale: {
         description:
           `list a page of an account with ${large.tokens} tokens as a caller in ${large.groups} groups, against ` +

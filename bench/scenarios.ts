@@ -25,6 +25,8 @@ export interface ScenarioInputs {
   floor: string;
   /** A token (its new secret), the same token's replaced secret, and a token the exchange issued. */
   token: string;
+  /** A token with narrowed scopes and 20 allowed networks, the loopback address in the last. */
+  restrictedToken: string;
   previous: string;
   federatedToken: string;
   /** People's JWTs: a caller of the small account, and one of the large account. */
@@ -38,7 +40,7 @@ export interface ScenarioInputs {
 export const listPath = (account: string) => `/api/v1/domains/bench/auth/service-accounts/${account}/tokens`;
 
 export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
-  const { token, previous, federatedToken, jwt, jwtLarge, large, takeSubject } = inputs;
+  const { token, restrictedToken, previous, federatedToken, jwt, jwtLarge, large, takeSubject } = inputs;
   const service = { url: inputs.service };
   const floor = { url: inputs.floor };
   const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
@@ -53,6 +55,18 @@ export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
         requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }],
       },
       floor: { ...floor, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': token } }] },
+    },
+    {
+      // The authorizer judging scopes and 20 networks, on the same one read: against whoami-token.
+      name: 'whoami-restricted-token',
+      service: {
+        ...service,
+        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': restrictedToken } }],
+      },
+      floor: {
+        ...floor,
+        requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': restrictedToken } }],
+      },
     },
     {
       name: 'whoami-token-previous-secret',
@@ -205,7 +219,9 @@ async function load(target: Load, { connections, duration }: LoadSettings) {
 
 /**
  * Each scenario against the service and against its floor, in alternating rounds (so a
- * slower moment of the machine falls on both), after warming both up: the medians.
+ * slower moment of the machine falls on both), after warming both up: the medians. Each
+ * round goes through every scenario, so scenarios compared with each other (a restricted
+ * token's whoami against an unrestricted one's) meet the same moments of the machine too.
  */
 export async function measureScenarios(scenarios: Scenario[], settings: LoadSettings) {
   // Warm both: JWKS fetch, module loading and JIT are not what is measured.
@@ -215,18 +231,24 @@ export async function measureScenarios(scenarios: Scenario[], settings: LoadSett
     }
   }
 
-  const results = [];
-  for (const scenario of scenarios) {
-    const ours = [];
-    const floors = [];
-    for (let round = 0; round < settings.rounds; round++) {
-      floors.push(await load(scenario.floor, settings));
-      ours.push(await load(scenario.service, settings));
+  type Loaded = Awaited<ReturnType<typeof load>>;
+  const runs = scenarios.map(() => ({ ours: [] as Loaded[], floors: [] as Loaded[] }));
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const [index, scenario] of scenarios.entries()) {
+      runs[index]!.floors.push(await load(scenario.floor, settings));
+      runs[index]!.ours.push(await load(scenario.service, settings));
     }
+  }
+  return scenarios.map((scenario, index) => {
+    const { ours, floors } = runs[index]!;
     const errors = [...ours, ...floors].reduce((sum, r) => sum + r.errors, 0);
     const rps = median(ours.map((r) => r.rps));
     const baselineRps = median(floors.map((r) => r.rps));
-    results.push({
+    console.error(
+      `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} ` +
+        `(${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
+    );
+    return {
       name: scenario.name,
       rps: round1(rps),
       p50Ms: round1(median(ours.map((r) => r.p50))),
@@ -234,11 +256,6 @@ export async function measureScenarios(scenarios: Scenario[], settings: LoadSett
       baselineRps: round1(baselineRps),
       ratio: round2(rps / baselineRps),
       errors,
-    });
-    console.error(
-      `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} ` +
-        `(${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
-    );
-  }
-  return results;
+    };
+  });
 }

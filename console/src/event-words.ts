@@ -25,7 +25,7 @@ export function actorOf(event: TokenEvent): string {
   if (actor.authenticatedBy === 'SYSTEM') return SYSTEM[actor.userId] ?? `The service (${actor.userId})`;
   if (event.type === 'token.exchanged') return `CI job “${actor.userId}”`;
   // The token did not act: something presented its retired secret, and was refused.
-  if (event.type === 'token.used_after_rotation') return 'A caller';
+  if (event.type === 'token.used_after_rotation' || event.type === 'token.refused_network') return 'A caller';
   if (actor.authenticatedBy === 'ACCESS_TOKEN') {
     const secret = actor.secret === 'previous' ? ', with the secret its last rotation replaced' : '';
     return `Token “${actor.tokenName ?? '?'}” of ${actor.userId}${secret}`;
@@ -39,7 +39,10 @@ const change = (event: TokenEvent, field: string) => event.changes[field];
 const detail = (event: TokenEvent, key: string): Value => event.details?.[key];
 const when = (event: TokenEvent, key: string) => formatDate(String(detail(event, key)));
 
-function shownValue(field: string, value: Value): Value {
+function shownValue(field: string, value: Value | string[]): Value {
+  // Scopes and networks are lists; no networks is no restriction.
+  if (Array.isArray(value)) return value.join(', ');
+  if (field === 'allowedCidrs' && value === null) return 'anywhere';
   if (field === 'maxRps') return formatMaxRps(value as number | null);
   return field === 'expiresAt' ? formatDate(value as string) : value;
 }
@@ -120,6 +123,8 @@ export function actionOf(event: TokenEvent): string {
       return `deleted ${token}`;
     case 'token.used_after_rotation':
       return `presented a secret of ${token} that stopped working ${when(event, 'retiredAt')}, and was refused`;
+    case 'token.refused_network':
+      return `called with ${token} from outside its allowed networks, and was refused`;
     case 'token.expiring':
     case 'token.expired':
     case 'token.suspended_unused':

@@ -10,7 +10,7 @@ import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js'
 /** The response body template: problem JSON, with `detail` spliced in unquoted when it is a gateway variable. */
 export function problemTemplate(response: GatewayResponse): string {
   const body = {
-    type: problemType(response.code),
+    type: response.problemType ?? problemType(response.code),
     title: response.title,
     // A catch-all keeps each error's own status, which a template cannot say.
     ...(response.keepsStatus ? {} : { status: response.status }),

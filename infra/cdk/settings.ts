@@ -60,6 +60,11 @@ export interface ServiceSettings extends OperationsSettings {
    */
   tokenMaxLifetimeDays: number;
   /**
+   * Every new token of every service account must carry allowedCidrs (REQUIRE_ALLOWED_CIDRS).
+   * @default false
+   */
+  requireAllowedCidrs: boolean;
+  /**
    * Days an expired token stays listed before DynamoDB TTL may remove it.
    * @default 30
    */
@@ -167,6 +172,7 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   jwtUserClaim: 'sub',
   tokenLimit: 50,
   tokenMaxLifetimeDays: 365,
+  requireAllowedCidrs: false,
   retentionDays: 30,
   ephemeral: false,
   logLevel: 'INFO',
@@ -226,6 +232,7 @@ export function readSettings(node: Node): ServiceSettings {
     jwtUserClaim: text(node, 'jwtUserClaim', DEFAULT_SETTINGS.jwtUserClaim),
     tokenLimit: integer(node, 'tokenLimit', DEFAULT_SETTINGS.tokenLimit, 1, 10_000),
     tokenMaxLifetimeDays: integer(node, 'tokenMaxLifetimeDays', DEFAULT_SETTINGS.tokenMaxLifetimeDays, 1, 36_500),
+    requireAllowedCidrs: flag(node, 'requireAllowedCidrs', DEFAULT_SETTINGS.requireAllowedCidrs),
     retentionDays: integer(node, 'retentionDays', DEFAULT_SETTINGS.retentionDays, 0, 3_650),
     ephemeral: flag(node, 'ephemeral', DEFAULT_SETTINGS.ephemeral),
     logLevel: logLevel(node),

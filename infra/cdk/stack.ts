@@ -82,6 +82,7 @@ export class ServiceAccountTokensStack extends Stack {
       JWT_USER_CLAIM: settings.jwtUserClaim,
       TOKEN_LIMIT_PER_ACCOUNT: String(settings.tokenLimit),
       TOKEN_MAX_LIFETIME_DAYS: String(settings.tokenMaxLifetimeDays),
+      REQUIRE_ALLOWED_CIDRS: String(settings.requireAllowedCidrs),
       EXPIRED_TOKEN_RETENTION_DAYS: String(settings.retentionDays),
       REST_API_ID: this.api.restApiId,
       // The name from settings, not `deploymentStage.stageName`: a reference to the stage

@@ -58,7 +58,9 @@ export async function authorize(
         : refuse('AUTHORIZER_FAILURE', { requestId });
     return { refusal };
   }
-  if (!allows(result, event.methodArn)) return { refusal: refuse('ACCESS_DENIED') };
+  // A Deny's gateway response reads the Deny's context, as in API Gateway.
+  if (!allows(result, event.methodArn))
+    return { refusal: refuse('ACCESS_DENIED', { authorizer: result.context ?? {} }) };
   if (integration.admit) {
     const admission = await integration.admit(result.usageIdentifierKey ?? undefined);
     if (!admission.allowed) {

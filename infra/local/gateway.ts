@@ -12,6 +12,7 @@ import { TokenBuckets } from '../../shared/ratelimit/token-buckets.js';
 import { bodyTooLargeOAuth, bodyTooLargeProblem } from '../../shared/http/body-limit.js';
 import { bodyLimitOf, type Route } from '../routes.js';
 import { type AuthorizerIntegration, authorize } from './gateway-authorizer.js';
+import { normaliseAddress } from '../../shared/kernel/networks.js';
 import {
   ACCOUNT_ID,
   API_ID,
@@ -157,7 +158,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
       protocol: `HTTP/${req.httpVersion}`,
       requestTimeEpoch: integration.clock ? integration.clock().getTime() : Date.now(),
       identity: {
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        // API Gateway names an IPv4 client in IPv4, where a dual-stack socket says ::ffff:a.b.c.d.
+        sourceIp: normaliseAddress(req.socket.remoteAddress ?? '127.0.0.1'),
         userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null,
       },
     };

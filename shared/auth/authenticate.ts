@@ -1,6 +1,8 @@
-import { UnauthorizedError } from '../kernel/errors.js';
+import { SourceIpNotAllowedError, UnauthorizedError } from '../kernel/errors.js';
+import { addressAllowed } from '../kernel/networks.js';
 import type { RequestMeta } from '../http/request-origin.js';
-import { type Caller, isExpired, type TokenCredential } from '../kernel/model.js';
+import { type Caller, isExpired, type TokenCredential, type TokenSecret } from '../kernel/model.js';
+import { TOKEN_SCOPES } from '../kernel/restrictions.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
 import type { CredentialStore, PrincipalLookup } from './ports.js';
 import { tokenEvent } from '../kernel/events.js';
@@ -85,6 +87,26 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     return new UnauthorizedError();
   }
 
+  /**
+   * A call from outside the token's allowed networks (an unknown address is outside):
+   * refused, and recorded the same way (at most once a minute per token), so its owner
+   * learns where the token is being tried. Judged on the credential already read: no
+   * round trip beyond the recording, and only on a refusal.
+   */
+  async function refuseNetwork(credential: TokenCredential, secret: TokenSecret, at: Date, meta: RequestMeta) {
+    const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, secret };
+    const event = tokenEvent(
+      deps,
+      'token.refused_network',
+      credential,
+      { actor: { ...actor, tokenName: credential.name }, ...meta },
+      {},
+      at,
+    );
+    await deps.credentials.recordNetworkRefusal(credential, event, deps.lastUsedWriteIntervalSeconds);
+    return new SourceIpNotAllowedError(meta.sourceIp ?? 'an unknown address');
+  }
+
   async function byToken(presented: string, meta: RequestMeta): Promise<Authentication> {
     const parsed = parseToken(presented);
     if (!parsed) throw new UnauthorizedError();
@@ -99,6 +121,9 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined)
       throw new UnauthorizedError();
+    const { allowedCidrs = null, scopes = [...TOKEN_SCOPES] } = credential;
+    if (allowedCidrs !== null && !addressAllowed(meta.sourceIp ?? '', allowedCidrs))
+      throw await refuseNetwork(credential, secret.secret, at, meta);
     await deps.credentials.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret.secret);
     return {
       caller: {
@@ -108,6 +133,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         maxRps: credential.maxRps,
         expiresAt: credential.expiresAt,
         secret: secret.secret,
+        scopes,
+        allowedCidrs,
       },
       ...presentedKey(credential, at),
     };

@@ -1,5 +1,6 @@
 import { UnauthorizedError } from '../kernel/errors.js';
 import type { Caller } from '../kernel/model.js';
+import { scopesFromText, scopeText, TOKEN_SCOPES } from '../kernel/restrictions.js';
 
 /**
  * The one codec for what the authorizer tells the functions about the caller. API
@@ -17,6 +18,12 @@ export function encodeCaller(caller: Caller): AuthorizerContext {
   // Likewise an expiry: absent means the token never expires.
   if (caller.expiresAt !== undefined && caller.expiresAt !== null) context.expiresAt = caller.expiresAt;
   if (caller.secret !== undefined) context.secret = caller.secret;
+  if (caller.authenticatedBy === 'ACCESS_TOKEN') {
+    // For the services behind the authorizer too (docs/api.md): space-separated, as OAuth writes scopes.
+    context.scopes = scopeText(caller.scopes ?? TOKEN_SCOPES);
+    // Comma-separated networks; absent: the token may call from anywhere.
+    if (caller.allowedCidrs) context.allowedCidrs = caller.allowedCidrs.join(',');
+  }
   return context;
 }
 
@@ -41,6 +48,12 @@ export function decodeCaller(raw: unknown): Caller {
     // Which secret acted decides what the call may do: without it, the context is not ours.
     if (context.secret !== 'current' && context.secret !== 'previous') throw new UnauthorizedError();
     caller.secret = context.secret;
+    // What the token may do decides too: without its scopes, the context is not ours either.
+    const scopes = typeof context.scopes === 'string' ? scopesFromText(context.scopes) : undefined;
+    if (scopes === undefined) throw new UnauthorizedError();
+    caller.scopes = scopes;
+    const cidrs = typeof context.allowedCidrs === 'string' ? context.allowedCidrs.split(',') : [];
+    caller.allowedCidrs = cidrs.length > 0 && cidrs[0] !== '' ? cidrs : null;
   }
   return caller;
 }

@@ -1,10 +1,11 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { UnauthorizedError } from '../kernel/errors.js';
+import { type ProblemError, SourceIpNotAllowedError, UnauthorizedError } from '../kernel/errors.js';
 import type { Config } from '../kernel/config.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
-import type { Observability } from '../http/observability.js';
+import { type Observability, observability } from '../http/observability.js';
+import { denyContext } from '../http/gateway-responses.js';
 import type { JwtVerifier } from './jwt.js';
 import type { CredentialStore, PrincipalLookup } from './ports.js';
 import { type Authentication, createAuthenticator } from './authenticate.js';
@@ -35,14 +36,26 @@ export function allow(authentication: Authentication, methodArn: string, usageKe
   };
 }
 
-/** A refusal as a policy: what `sam local` can answer without treating it as a failure. */
-export function deny(methodArn: string): APIGatewayAuthorizerResult {
+/** What a Deny says of itself: the problem its gateway response (ACCESS_DENIED) shows. */
+type Refusal = Pick<ProblemError, 'code' | 'title' | 'detail'>;
+
+const ACCESS_DENIED: Refusal = { code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' };
+
+/**
+ * A refusal as a policy. API Gateway answers a Deny with 403 and its ACCESS_DENIED gateway
+ * response, whose template reads the Deny's context (`$context.authorizer.problemCode`,
+ * ...), so the refusal's own code and detail reach the client: a Lambda authorizer cannot
+ * choose a status, and a thrown error carries no context. Also what `sam local` answers
+ * without treating it as a failure.
+ */
+export function deny(methodArn: string, refusal: Refusal = ACCESS_DENIED): APIGatewayAuthorizerResult {
   return {
     principalId: 'anonymous',
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }],
     },
+    context: denyContext(refusal),
   };
 }
 
@@ -81,12 +94,17 @@ export function createAuthorizer(parts: AuthorizerDeps) {
   }
 
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(observability(parts))
     .handler(async (event) => {
       try {
         const authentication = await authenticate(event.headers, requestMeta(event));
         return allow(authentication, event.methodArn, await usageKeyOf(authentication));
       } catch (error) {
+        if (error instanceof SourceIpNotAllowedError) {
+          logger.info('Token refused outside its allowed networks');
+          parts.metrics.addMetric('TokenRefusedNetwork', MetricUnit.Count, 1);
+          return deny(event.methodArn, error);
+        }
         if (error instanceof UnauthorizedError) {
           logger.info('Authentication refused');
           // Under sam local a thrown Unauthorized is a function error (502); a Deny is a 403.

@@ -24,6 +24,8 @@ export interface CredentialStore {
   ): Promise<boolean>;
   /** Records a use of a replaced secret after its grace period, at most once per interval per token; never throws. */
   recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean>;
+  /** Records a call from outside the token's allowed networks, the same way; never throws. */
+  recordNetworkRefusal(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean>;
 }
 
 export interface PrincipalLookup {

@@ -1,4 +1,5 @@
 import type { Caller, Principal } from '../kernel/model.js';
+import { TOKEN_SCOPES } from '../kernel/restrictions.js';
 
 /** What the caller may do, for a client to show only what will work (whoami). */
 export interface Capabilities {
@@ -26,7 +27,13 @@ export function whoamiOf(caller: Caller, principal: Principal | undefined) {
     type: principal?.type ?? 'USER',
     authenticatedBy: caller.authenticatedBy,
     ...(caller.authenticatedBy === 'ACCESS_TOKEN'
-      ? { tokenName: caller.tokenName, maxRps: caller.maxRps ?? null, expiresAt: caller.expiresAt ?? null }
+      ? {
+          tokenName: caller.tokenName,
+          maxRps: caller.maxRps ?? null,
+          expiresAt: caller.expiresAt ?? null,
+          scopes: caller.scopes ?? [...TOKEN_SCOPES],
+          allowedCidrs: caller.allowedCidrs ?? null,
+        }
       : {}),
     capabilities: capabilitiesOf(principal),
   };

@@ -24,8 +24,17 @@ export const itemKey = (item: { pk: string; sk: string }) => `${item.pk}\u0000${
 export function directoryItems(directory: Directory): DirectoryItem[] {
   const items: DirectoryItem[] = [];
   const managers = tokenManagers(directory);
+  const requiringNetworks = new Set<string>();
   for (const domain of directory.domains) {
-    items.push({ ...keys.domain(domain.id), entity: 'DOMAIN', id: domain.id, authorization: domain.authorization });
+    const { id, authorization, requireAllowedCidrs } = domain;
+    if (requireAllowedCidrs) requiringNetworks.add(id);
+    items.push({
+      ...keys.domain(id),
+      entity: 'DOMAIN',
+      id,
+      authorization,
+      ...(requireAllowedCidrs ? { requireAllowedCidrs } : {}),
+    });
   }
   for (const role of directory.roles) {
     items.push({ ...keys.role(role.domain, role.name), entity: 'ROLE', ...role });
@@ -46,6 +55,11 @@ export function directoryItems(directory: Directory): DirectoryItem[] {
         .filter(([, users]) => users.has(user.id))
         .map(([domain]) => domain)
         .sort(),
+      // On the profile every token route reads anyway: a service account requires networks on its new
+      // tokens when any of its domains does.
+      ...(user.type === 'SERVICE_ACCOUNT' && user.domains.some((domain) => requiringNetworks.has(domain))
+        ? { requireAllowedCidrs: true }
+        : {}),
     });
     // Listings, so that a page of members or users is one query: the domain's members
     // under the domain, every user under one partition (read by admins only).
@@ -75,7 +89,11 @@ export function directoryFromItems(items: DirectoryItem[]): Directory {
   for (const item of items) {
     switch (item.entity) {
       case 'DOMAIN':
-        directory.domains.push({ id: item.id, authorization: item.authorization } as DirectoryDomain);
+        directory.domains.push({
+          id: item.id,
+          authorization: item.authorization,
+          ...(item.requireAllowedCidrs === true ? { requireAllowedCidrs: true } : {}),
+        } as DirectoryDomain);
         break;
       case 'USER':
         directory.users.push({

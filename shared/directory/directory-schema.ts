@@ -1,5 +1,16 @@
 import { en } from 'zod/locales';
-import { array, config, enum as oneOf, maxLength, minLength, optional, regex, strictObject, string } from 'zod/mini';
+import {
+  array,
+  boolean,
+  config,
+  enum as oneOf,
+  maxLength,
+  minLength,
+  optional,
+  regex,
+  strictObject,
+  string,
+} from 'zod/mini';
 import { type Directory, DirectoryError } from './directory.js';
 
 /** The directory file's schema: every entry strict, so unknown fields are refused by name. */
@@ -17,7 +28,11 @@ const id = string().check(
 const ids = optional(array(id));
 const permissions = array(string().check(minLength(1, 'must not be empty')));
 
-const domainSchema = strictObject({ id, authorization: oneOf(['ROLE_V1', 'BUNDLE_V2']) });
+const domainSchema = strictObject({
+  id,
+  authorization: oneOf(['ROLE_V1', 'BUNDLE_V2']),
+  requireAllowedCidrs: optional(boolean()),
+});
 const userSchema = strictObject({
   id,
   type: oneOf(['USER', 'SERVICE_ACCOUNT']),
@@ -60,7 +75,10 @@ export function parseDirectory(input: unknown): Directory {
   }
   const data = parsed.data;
   return {
-    domains: data.domains ?? [],
+    domains: (data.domains ?? []).map(({ requireAllowedCidrs, ...domain }) => ({
+      ...domain,
+      ...(requireAllowedCidrs === true ? { requireAllowedCidrs } : {}),
+    })),
     users: (data.users ?? []).map((u) => ({
       id: u.id,
       type: u.type,

@@ -29,7 +29,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       new GetCommand({
         TableName: this.tableName,
         Key: keys.profile(userId),
-        ProjectionExpression: '#type, groups, domains, adminRoles, tokenManagerIn, incarnation',
+        ProjectionExpression: '#type, groups, domains, adminRoles, tokenManagerIn, incarnation, requireAllowedCidrs',
         ExpressionAttributeNames: { '#type': 'type' },
         ConsistentRead: true,
       }),
@@ -43,6 +43,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       adminRoles: (item.adminRoles as string[] | undefined) ?? [],
       tokenManagerIn: (item.tokenManagerIn as string[] | undefined) ?? [],
       ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
+      ...(item.requireAllowedCidrs === true ? { requireAllowedCidrs: true } : {}),
     };
   }
 

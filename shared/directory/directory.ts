@@ -10,6 +10,8 @@ import { type AuthorizationModel, DIRECTORY_ID_PATTERN, type UserType } from '..
 export interface DirectoryDomain {
   id: string;
   authorization: AuthorizationModel;
+  /** Every new token of the domain's service accounts must carry allowedCidrs (docs/security.md). */
+  requireAllowedCidrs?: true;
 }
 export interface DirectoryUser {
   id: string;

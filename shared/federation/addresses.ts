@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ipv4Value, ipv6Value } from '../kernel/networks.js';
 
 /**
  * Which network addresses the service may fetch an issuer's discovery document and keys
@@ -49,21 +50,6 @@ const IPV6_SPECIAL: Range[] = [
   ['2001:db8::', 32, 'for documentation'],
   ['3fff::', 20, 'for documentation'],
 ];
-
-function ipv4Value(address: string): bigint {
-  return address.split('.').reduce((value, part) => (value << 8n) | BigInt(Number(part)), 0n);
-}
-
-/** The 128 bits of an IPv6 address; the URL parser writes it canonically (hex words, no dotted tail) first. */
-function ipv6Value(address: string): bigint {
-  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  const [head = '', tail] = canonical.split('::');
-  const words = (text: string) => (text === '' ? [] : text.split(':'));
-  const left = words(head);
-  const right = tail === undefined ? [] : words(tail);
-  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return all.reduce((value, word) => (value << 16n) | BigInt(parseInt(word, 16)), 0n);
-}
 
 function within(value: bigint, bits: number, [base, prefix]: Range, parse: (text: string) => bigint): boolean {
   const shift = BigInt(bits - prefix);

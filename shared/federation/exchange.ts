@@ -1,3 +1,4 @@
+import { restrictionsOf } from '../kernel/restrictions.js';
 import { createHash } from 'node:crypto';
 import type { RequestMeta } from '../http/request-origin.js';
 import { type TokenRecord, type TokenView, toTokenView } from '../kernel/model.js';
@@ -253,6 +254,8 @@ async function issue(
     previousSecret: null,
     federation: { policyId: policy.policyId, policyName: policy.name },
     ...(policy.incarnation === undefined ? {} : { incarnation: policy.incarnation }),
+    // The policy's restrictions, as it has them now: its tokens have no others.
+    ...restrictionsOf(policy),
   };
   const origin: ChangeOrigin = { actor: { userId: claims.sub.slice(0, ECHO_LENGTH), authenticatedBy: 'JWT' }, ...meta };
   const event = {

@@ -1,3 +1,5 @@
+import { TOKEN_SCOPES, type TokenScope } from '../kernel/restrictions.js';
+import { checkNetworksRequired } from '../tokens/required-networks.js';
 import { ConcurrentUpdateError, PolicyNotFoundError, ProblemError } from '../kernel/errors.js';
 import { newPolicyId } from '../kernel/ids.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
@@ -60,6 +62,11 @@ export interface NewPolicyInput {
   maxTokenAgeSeconds?: number;
   jwksHosts?: string[];
   maxRps?: number | null;
+  /** The scopes and networks of the tokens it issues (absent: every scope; anywhere). */
+  scopes?: TokenScope[];
+  allowedCidrs?: string[] | null;
+  /** Whether the deployment, or a domain of the account, requires networks on its new tokens. */
+  networksRequiredBy?: { deployment: boolean; account: boolean | undefined };
   createdBy: string;
   /** Who creates it, and through which request: its event records them. */
   origin: ChangeOrigin;
@@ -95,6 +102,9 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
   const refusal = refusedPolicyCreator(input.origin.actor);
   if (refusal) throw refusal;
   const maxRps = input.maxRps ?? null;
+  // Where every new token must have networks, so must every token a policy issues.
+  const required = input.networksRequiredBy;
+  checkNetworksRequired(required?.deployment === true, required?.account, input.allowedCidrs ?? null);
   const now = deps.clock();
   const policy: StoredPolicy = {
     policyId: newPolicyId(),
@@ -108,6 +118,8 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
     maxTtlSeconds: input.maxTtlSeconds ?? POLICY_LIMITS.ttl.default,
     maxTokenAgeSeconds: input.maxTokenAgeSeconds ?? POLICY_LIMITS.tokenAge.default,
     maxRps,
+    scopes: input.scopes ?? [...TOKEN_SCOPES],
+    allowedCidrs: input.allowedCidrs ?? null,
     createdBy: input.createdBy,
     createdAt: now.toISOString(),
     ...(input.incarnation === undefined ? {} : { incarnation: input.incarnation }),

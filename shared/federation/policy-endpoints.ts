@@ -66,6 +66,10 @@ export function createPolicyEndpoint(parts: PolicyEndpointDeps, scope: Scope) {
       createdBy: context.caller.userId,
       origin: changeOrigin(context.caller, requestMeta(event)),
       incarnation: context.serviceAccount.incarnation,
+      networksRequiredBy: {
+        deployment: parts.config.tokens.requireAllowedCidrs === true,
+        account: context.serviceAccount.requireAllowedCidrs,
+      },
     });
     parts.metrics.addMetric('FederationPolicyCreated', MetricUnit.Count, 1);
     const base = (event.path ?? '').replace(/\/+$/, '');

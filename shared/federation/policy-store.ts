@@ -24,6 +24,7 @@ import { accountPartition, keys, prefixes } from '../dynamodb/keys.js';
 import { bindingFields, bindingOf } from '../tokens/token-items.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
 import type { TokenEvent } from '../kernel/events.js';
+import { restrictionsOf } from '../kernel/restrictions.js';
 
 const POLICY_FIELDS = [
   'policyId',
@@ -49,7 +50,8 @@ export function toStoredPolicy(item: Record<string, unknown>): StoredPolicy {
   const jwksHosts = Array.isArray(item.jwksHosts) ? (item.jwksHosts as string[]) : [];
   const pending = typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {};
   const incarnation = typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {};
-  return { ...policy, jwksHosts, ...bindingOf(item), ...pending, ...incarnation };
+  // Policies made before restrictions issue tokens with every scope, callable from anywhere.
+  return { ...policy, jwksHosts, ...restrictionsOf(item), ...bindingOf(item), ...pending, ...incarnation };
 }
 
 /**

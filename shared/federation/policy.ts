@@ -1,5 +1,6 @@
 import type { FederationPolicy } from '../kernel/model.js';
 import type { TokenBinding } from '../kernel/model.js';
+import { restrictionsOf } from '../kernel/restrictions.js';
 import { type AddressRules, isLoopbackName, literalAddress, outboundUrlProblem } from './addresses.js';
 
 /**
@@ -37,6 +38,7 @@ export function toPolicyView(policy: StoredPolicy): FederationPolicy {
     maxTtlSeconds: policy.maxTtlSeconds,
     maxTokenAgeSeconds: policy.maxTokenAgeSeconds,
     maxRps: policy.maxRps,
+    ...restrictionsOf(policy),
     createdBy: policy.createdBy,
     createdAt: policy.createdAt,
   };

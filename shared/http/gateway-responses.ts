@@ -1,5 +1,5 @@
 import { RATE_LIMIT_POLICY, THROTTLED_RETRY_AFTER_SECONDS } from './throttled-response.js';
-import { problem, problemResponse, type HttpResponse } from './problem.js';
+import { problem, problemResponse, problemType, type HttpResponse } from './problem.js';
 
 /**
  * The gateway's own refusals, as problem JSON: the one table the CDK stack turns into
@@ -23,6 +23,8 @@ export interface GatewayResponse {
   code: string;
   title: string;
   detail: string;
+  /** The problem's `type` when it is not the one of `code` (a `$context` variable, as `code` then is). */
+  problemType?: string;
   /** Extra body fields, as JSON values (`$context` variables allowed inside strings in AWS). */
   extra?: Record<string, unknown>;
   headers?: Record<string, string>;
@@ -33,6 +35,25 @@ export const GATEWAY_MESSAGE = '$context.error.messageString';
 export const REQUEST_ID = '$context.requestId';
 /** The response type (`WAF_FILTERED`, …), as the code of a catch-all. */
 export const RESPONSE_TYPE = '$context.error.responseType';
+
+/**
+ * What the authorizer's Deny tells its gateway response, in the Deny's context: API Gateway
+ * gives a gateway response the context of the authorizer's answer as
+ * `$context.authorizer.<key>` ("Output from an API Gateway Lambda authorizer", and the
+ * variables of gateway response templates, in the API Gateway developer guide), which a
+ * thrown `Unauthorized` has none of. The values are spliced into the template as they
+ * are, so they are the service's own words (and an address), never a quote or backslash.
+ */
+export function denyContext(refusal: { code: string; title: string; detail: string }): Record<string, string> {
+  return {
+    problemType: problemType(refusal.code),
+    problemCode: refusal.code,
+    problemTitle: refusal.title,
+    problemDetail: refusal.detail,
+  };
+}
+const AUTHORIZER = '$context.authorizer.';
+const denied = (key: keyof ReturnType<typeof denyContext>) => `${AUTHORIZER}${key}`;
 
 /** Seconds a client is told to wait before retrying what the gateway could not do just now. */
 export const GATEWAY_RETRY_AFTER_SECONDS = 5;
@@ -69,7 +90,15 @@ export const gatewayResponses = {
     extra: { requestId: REQUEST_ID },
     headers: { 'Retry-After': String(GATEWAY_RETRY_AFTER_SECONDS) },
   },
-  ACCESS_DENIED: { status: 403, code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' },
+  // The authorizer's Deny (a token used outside its allowed networks, SOURCE_IP_NOT_ALLOWED),
+  // in its own words: see denyContext.
+  ACCESS_DENIED: {
+    status: 403,
+    code: denied('problemCode'),
+    title: denied('problemTitle'),
+    detail: denied('problemDetail'),
+    problemType: denied('problemType'),
+  },
   THROTTLED: {
     status: 429,
     code: 'THROTTLED',
@@ -179,22 +208,34 @@ export function gatewayResponseTable(): GatewayResponse[] {
  */
 export function localGatewayResponse(
   type: GatewayResponseType,
-  options: { message?: string; requestId?: string; responseType?: string; headers?: Record<string, string> } = {},
+  options: {
+    message?: string;
+    requestId?: string;
+    responseType?: string;
+    headers?: Record<string, string>;
+    /** The context of the authorizer's answer (its Deny's, for ACCESS_DENIED). */
+    authorizer?: Record<string, unknown>;
+  } = {},
 ): HttpResponse {
   const response: Omit<GatewayResponse, 'type'> = gatewayResponses[type];
   const substitute = (value: unknown): unknown =>
-    value === REQUEST_ID
-      ? options.requestId
-      : value === GATEWAY_MESSAGE
-        ? options.message
-        : value === RESPONSE_TYPE
-          ? (options.responseType ?? type)
-          : value;
+    typeof value === 'string' && value.startsWith(AUTHORIZER)
+      ? String(options.authorizer?.[value.slice(AUTHORIZER.length)] ?? '')
+      : value === REQUEST_ID
+        ? options.requestId
+        : value === GATEWAY_MESSAGE
+          ? options.message
+          : value === RESPONSE_TYPE
+            ? (options.responseType ?? type)
+            : value;
   const extra = Object.fromEntries(
     Object.entries(response.extra ?? {}).map(([name, value]) => [name, substitute(value)]),
   );
   const detail = String(substitute(response.detail) ?? response.title);
-  const answer = problemResponse(problem(response.status, response.code, response.title, detail, extra), {
+  const [code, title] = [String(substitute(response.code)), String(substitute(response.title))];
+  const shown = problem(response.status, code, title, detail, extra);
+  if (response.problemType !== undefined) shown.type = String(substitute(response.problemType));
+  const answer = problemResponse(shown, {
     ...response.headers,
     ...options.headers,
   });

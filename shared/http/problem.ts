@@ -9,6 +9,8 @@ export interface Problem {
   code: string;
   errors?: FieldError[];
   requestId?: string;
+  /** On INSUFFICIENT_SCOPE: the scope the call needs. */
+  requiredScope?: string;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

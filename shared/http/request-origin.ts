@@ -1,5 +1,6 @@
 import type { Caller } from '../kernel/model.js';
 import type { ChangeOrigin } from '../kernel/events.js';
+import { normaliseAddress } from '../kernel/networks.js';
 
 /** Where a request came from, as API Gateway describes it: what an audit event records. */
 export interface RequestMeta {
@@ -26,7 +27,8 @@ export function requestMeta(event: EventLike): RequestMeta {
   const userAgent = context?.identity?.userAgent ?? header ?? null;
   return {
     requestId: context?.requestId ?? null,
-    sourceIp: context?.identity?.sourceIp ?? null,
+    // As API Gateway writes it: an IPv4 client as IPv4, even where a dual-stack socket saw it mapped.
+    sourceIp: typeof context?.identity?.sourceIp === 'string' ? normaliseAddress(context.identity.sourceIp) : null,
     userAgent: userAgent === null ? null : userAgent.slice(0, USER_AGENT_LENGTH),
   };
 }

@@ -1,4 +1,5 @@
 import { EVENT_TYPES } from './validation.js';
+import { TOKEN_SCOPES } from '../kernel/restrictions.js';
 import {
   array,
   boolean,
@@ -22,6 +23,8 @@ import {
  */
 
 const timestamp = iso.datetime({ offset: true });
+const scopesSchema = array(oneOf(TOKEN_SCOPES));
+const allowedCidrsSchema = nullable(array(string()));
 
 export const tokenSchema = strictObject({
   name: string().check(describe('Unique per service account: 1–64 of A-Z a-z 0-9 . _ -')),
@@ -52,6 +55,8 @@ export const tokenSchema = strictObject({
     describe('FEDERATED: issued by a federation exchange for a CI job’s OIDC token; not counted in the token limit'),
   ),
   policyName: nullable(string()).check(describe('The federation policy that issued it; null for stored tokens')),
+  scopes: scopesSchema.check(describe('What it may do: tokens:read, tokens:write (this service), api (behind it)')),
+  allowedCidrs: allowedCidrsSchema.check(describe('The networks (CIDRs) it may call from; null: anywhere')),
 });
 
 export const createdTokenSchema = strictObject({
@@ -64,9 +69,10 @@ export const rotatedTokenSchema = strictObject({
   token: string().check(describe('The whole new token: shown in this answer only, never again')),
 });
 
+// Scopes and networks are lists.
 const fieldChangeSchema = strictObject({
-  before: nullable(union([string(), int()])),
-  after: nullable(union([string(), int()])),
+  before: nullable(union([string(), int(), array(string())])),
+  after: nullable(union([string(), int(), array(string())])),
 });
 
 // The policy, as its answers and its events show it.
@@ -84,6 +90,8 @@ export const federationPolicySchema = strictObject({
   maxTtlSeconds: int().check(describe('The longest life of an issued token')),
   maxTokenAgeSeconds: int().check(describe('The oldest subject token accepted, by its iat')),
   maxRps: nullable(int()).check(describe('Requests per second shared by all tokens the policy issues; null: no limit')),
+  scopes: scopesSchema.check(describe('The scopes of the tokens it issues')),
+  allowedCidrs: allowedCidrsSchema.check(describe('The networks its tokens may call from; null: anywhere')),
   createdBy: string(),
   createdAt: timestamp,
 });
@@ -188,6 +196,8 @@ export const whoamiSchema = strictObject({
   expiresAt: optional(nullable(timestamp)).check(
     describe('When the calling token expires (null: never), for access-token callers'),
   ),
+  scopes: optional(scopesSchema).check(describe('What the calling token may do, for access-token callers')),
+  allowedCidrs: optional(allowedCidrsSchema).check(describe('Where the calling token may call from (null: anywhere)')),
   capabilities: capabilitiesSchema.check(describe('What the caller may do, as the directory says now')),
 });
 
@@ -238,6 +248,7 @@ export const problemSchema = strictObject({
   ),
   errors: optional(array(fieldErrorSchema)).check(describe('On 400 VALIDATION_FAILED: every invalid field')),
   requestId: optional(string()).check(describe('On 5xx: quote it when reporting the failure')),
+  requiredScope: optional(oneOf(TOKEN_SCOPES)).check(describe('On 403 INSUFFICIENT_SCOPE: the scope the call needs')),
   responseType: optional(string()).check(
     describe('On REQUEST_REFUSED: the gateway’s own name for the refusal (WAF_FILTERED, …)'),
   ),

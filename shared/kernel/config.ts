@@ -38,6 +38,8 @@ export interface Config {
     lastUsedWriteIntervalSeconds: number;
     /** The highest `maxRps` a token may have: the stage's own rate limit in AWS. @default 10000 */
     maxRps: number;
+    /** Every new token of every service account must carry `allowedCidrs` (`REQUIRE_ALLOWED_CIDRS`). @default false */
+    requireAllowedCidrs: boolean;
   };
   /**
    * API Gateway wiring for `maxRps` (AWS only; all unset locally, where the local gateway
@@ -194,6 +196,7 @@ export function readConfig(env: Environment): Config {
       retentionDays: read.integer('EXPIRED_TOKEN_RETENTION_DAYS', 30, 0, 3_650),
       lastUsedWriteIntervalSeconds: read.integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
       maxRps: read.integer('MAX_RPS', MAX_RPS_CEILING, 1, MAX_RPS_CEILING),
+      requireAllowedCidrs: read.flag('REQUIRE_ALLOWED_CIDRS', false),
     },
     apiGateway: apiGateway && {
       restApiId: apiGateway.REST_API_ID,

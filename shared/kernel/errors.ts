@@ -59,6 +59,33 @@ export class PreviousSecretReadOnlyError extends ProblemError {
   }
 }
 
+/** A token call to one of this service's routes that needs a scope the token was not given. */
+export class InsufficientScopeError extends ProblemError {
+  constructor(readonly requiredScope: string) {
+    super(
+      403,
+      'INSUFFICIENT_SCOPE',
+      'Insufficient scope',
+      `This call needs the scope ${requiredScope}, which the calling token does not have.`,
+    );
+  }
+}
+
+/**
+ * A token call from outside the token's allowed networks: refused by the authorizer (as a
+ * Deny whose context the gateway response reads: see shared/http/gateway-responses.ts).
+ */
+export class SourceIpNotAllowedError extends ProblemError {
+  constructor(readonly sourceIp: string) {
+    super(
+      403,
+      'SOURCE_IP_NOT_ALLOWED',
+      'Source address not allowed',
+      `This token may not be used from ${sourceIp}: the address is outside the token's allowed networks.`,
+    );
+  }
+}
+
 export class NotSameGroupError extends ProblemError {
   constructor() {
     super(

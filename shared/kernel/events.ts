@@ -12,6 +12,7 @@ export type TokenEventType =
   | 'token.rotated'
   | 'token.deleted'
   | 'token.used_after_rotation'
+  | 'token.refused_network'
   | 'token.expiring'
   | 'token.expired'
   | 'token.suspended_unused'
@@ -107,7 +108,12 @@ export const IMPORT_ORIGIN: ChangeOrigin = {
 };
 
 /** The fields an event records the before and after of. */
-const TRACKED = ['status', 'maxRps', 'expiresAt'] as const;
+const TRACKED = ['status', 'maxRps', 'expiresAt', 'scopes', 'allowedCidrs'] as const;
+
+/** Values compared by content: scopes and networks are lists. */
+function same(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
 
 /** Each tracked field that differs, with its value before and after; `undefined` stands for "no token". */
 export function fieldChanges(
@@ -118,7 +124,7 @@ export function fieldChanges(
   for (const field of TRACKED) {
     const was = before === undefined ? null : (before[field] ?? null);
     const is = after === undefined ? null : (after[field] ?? null);
-    if (was !== is || before === undefined || after === undefined) changes[field] = { before: was, after: is };
+    if (!same(was, is) || before === undefined || after === undefined) changes[field] = { before: was, after: is };
   }
   return changes;
 }

@@ -1,5 +1,7 @@
 /** Types of the domain, free of AWS. */
 
+import { TOKEN_SCOPES, type TokenScope } from './restrictions.js';
+
 /** Ids end up in URL paths and table keys: 1–128 characters, no whitespace, `/`, `#`, `?` or `%`. */
 export const DIRECTORY_ID_PATTERN = /^[^\s/#?%]{1,128}$/;
 
@@ -31,6 +33,10 @@ export interface TokenRecord {
   federation?: { policyId: string; policyName: string };
   /** The incarnation of the account it was created for (absent: an account older than incarnations). */
   incarnation?: string;
+  /** What it may do (absent: every scope, a token older than scopes); see kernel/restrictions.ts. */
+  scopes?: TokenScope[];
+  /** The networks it may call from, as normalised CIDRs (absent or null: anywhere). */
+  allowedCidrs?: string[] | null;
 }
 
 /** STORED: created by a person or a token; FEDERATED: issued for a CI job's OIDC token by a federation policy. */
@@ -61,6 +67,11 @@ export interface TokenCredential {
   reuseReportedAt?: string;
   /** The incarnation of the account it was created for. */
   incarnation?: string;
+  /** The token's restrictions, read with it: the authorizer judges them in the same one read. */
+  scopes?: TokenScope[];
+  allowedCidrs?: string[] | null;
+  /** When a call from outside `allowedCidrs` was last recorded (`token.refused_network`). */
+  networkRefusalReportedAt?: string;
 }
 
 /**
@@ -92,6 +103,10 @@ export interface TokenView {
   kind: TokenKind;
   /** The federation policy that issued it; null for stored tokens. */
   policyName: string | null;
+  /** What it may do; every scope unless it was made with fewer. */
+  scopes: TokenScope[];
+  /** The networks it may call from; null: anywhere. */
+  allowedCidrs: string[] | null;
 }
 
 export type UserType = 'USER' | 'SERVICE_ACCOUNT';
@@ -112,6 +127,12 @@ export interface Principal {
    * incarnation's. Absent on accounts created before incarnations existed.
    */
   incarnation?: string;
+  /**
+   * Every new token of this service account must carry `allowedCidrs`: one of its domains
+   * asks for it (`requireAllowedCidrs` in the directory file), set on its profile by the
+   * import. The deployment may ask it of every account (REQUIRE_ALLOWED_CIDRS).
+   */
+  requireAllowedCidrs?: true;
 }
 
 /** A domain's member, as its members see it. */
@@ -145,6 +166,9 @@ export interface Caller {
   expiresAt?: string | null;
   /** Which of the token's secrets it presented, for access-token callers. */
   secret?: TokenSecret;
+  /** The calling token's restrictions, for access-token callers: what it may do, and from where. */
+  scopes?: TokenScope[];
+  allowedCidrs?: string[] | null;
 }
 
 export function isExpired(expiresAt: string | null, now: Date): boolean {
@@ -168,6 +192,8 @@ export function toTokenView(record: TokenRecord, now: Date = new Date()): TokenV
     previousSecret: record.previousSecret && stillValid(record.previousSecret, now) ? record.previousSecret : null,
     kind: record.federation ? 'FEDERATED' : 'STORED',
     policyName: record.federation?.policyName ?? null,
+    scopes: record.scopes ?? [...TOKEN_SCOPES],
+    allowedCidrs: record.allowedCidrs ?? null,
   };
 }
 
@@ -205,6 +231,10 @@ export interface FederationPolicy {
   maxTokenAgeSeconds: number;
   /** Requests per second shared by every token the policy issues; null: no limit. */
   maxRps: number | null;
+  /** The scopes of the tokens it issues (absent: every scope, a policy older than scopes). */
+  scopes?: TokenScope[];
+  /** The networks its tokens may call from (absent or null: anywhere). */
+  allowedCidrs?: string[] | null;
   createdBy: string;
   createdAt: string;
 }

@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
   ForbiddenError,
+  InsufficientScopeError,
   NotSameGroupError,
   PreviousSecretReadOnlyError,
   ServiceAccountNotFoundError,
@@ -14,6 +15,7 @@ import type { Caller, Principal } from '../kernel/model.js';
 import { readJsonBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { PrincipalLookup } from '../auth/ports.js';
+import { READ_METHODS, requiredScope, TOKEN_SCOPES } from '../kernel/restrictions.js';
 
 export type Scope = 'domain' | 'admin';
 
@@ -100,7 +102,7 @@ export function assertCredentialFitsPrincipal(caller: Caller, principal: Princip
 }
 
 /** Methods that only read (RFC 9110, safe methods): all a replaced secret may call. */
-const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const READS = READ_METHODS;
 
 /**
  * A secret that a rotation replaced still authenticates during its grace period, so that
@@ -115,8 +117,19 @@ export function assertSecretMayAct(caller: Caller, method: string | undefined): 
 }
 
 /**
+ * A token acts on this service's routes only with the scope the call needs (`tokens:read`
+ * to read, `tokens:write` for anything else: `requiredScope`), on every route, the same way
+ * as a replaced secret's reads. People are not bound by scopes: they are not tokens.
+ */
+export function assertScope(caller: Caller, method: string | undefined): void {
+  if (caller.authenticatedBy !== 'ACCESS_TOKEN') return;
+  const needed = requiredScope(method);
+  if (!(caller.scopes ?? TOKEN_SCOPES).includes(needed)) throw new InsufficientScopeError(needed);
+}
+
+/**
  * Step 1: the credential may act here (it fits its principal; a replaced secret only
- * reads), and the caller may manage tokens here (docs/directory.md, "Who may manage tokens").
+ * reads; a token has the scope), and the caller may manage tokens here (docs/directory.md, "Who may manage tokens").
  */
 export function permissionCheck(scope: Scope): Middleware {
   return {
@@ -124,6 +137,7 @@ export function permissionCheck(scope: Scope): Middleware {
       const caller = await context.lookups.caller;
       assertCredentialFitsPrincipal(context.caller, caller);
       assertSecretMayAct(context.caller, event.httpMethod);
+      assertScope(context.caller, event.httpMethod);
       const allowed =
         caller !== undefined &&
         (scope === 'admin'

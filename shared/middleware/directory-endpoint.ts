@@ -5,7 +5,7 @@ import { type FieldError, ForbiddenError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Caller, Principal } from '../kernel/model.js';
-import { assertCredentialFitsPrincipal, assertSecretMayAct, callerFromEvent } from './authorization.js';
+import { assertCredentialFitsPrincipal, assertScope, assertSecretMayAct, callerFromEvent } from './authorization.js';
 import { observability } from '../http/observability.js';
 import type { EndpointDeps } from './token-endpoint.js';
 import { problemErrors } from './problem-errors.js';
@@ -51,6 +51,7 @@ export function directoryEndpoint<TInput>(deps: EndpointDeps, options: Directory
         const principal = await deps.directory.getPrincipal(context.caller.userId);
         assertCredentialFitsPrincipal(context.caller, principal);
         assertSecretMayAct(context.caller, event.httpMethod);
+        assertScope(context.caller, event.httpMethod);
         const allowed =
           principal !== undefined &&
           (options.access === 'admin'

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ProblemError, ServiceUnavailableError, ValidationError } from '../kernel/errors.js';
+import { InsufficientScopeError, ProblemError, ServiceUnavailableError, ValidationError } from '../kernel/errors.js';
 import { problem, problemResponse } from '../http/problem.js';
 import { isRetryableAwsError } from '../dynamodb/client.js';
 
@@ -23,6 +23,7 @@ export function problemErrors(
         request.response = problemResponse(
           problem(error.status, error.code, error.title, error.detail, {
             ...(error instanceof ValidationError ? { errors: error.errors } : {}),
+            ...(error instanceof InsufficientScopeError ? { requiredScope: error.requiredScope } : {}),
             ...(error.status >= 500 ? { requestId } : {}),
           }),
           error.status === 503 || error.code === 'CONCURRENT_UPDATE' ? { 'Retry-After': '1' } : {},

@@ -6,6 +6,7 @@ import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import type { Caller } from '../kernel/model.js';
 import type { PrincipalLookup } from '../auth/ports.js';
 import {
+  assertScope,
   assertSecretMayAct,
   type AuthorizedContext,
   callerContext,
@@ -75,12 +76,21 @@ function callerRefusal(refuse: CallerRefusal | undefined): Middleware {
   };
 }
 
-/** The stack of endpoints that need only an authenticated caller (whoami); a replaced secret only reads here too. */
+/**
+ * The stack of endpoints that need only an authenticated caller (whoami); a replaced secret
+ * only reads here too, and a token needs the scope of the call.
+ */
 export function authenticatedEndpoint(deps: Observability) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
     .use(observability(deps))
     .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
-    .use({ before: ({ event }) => assertSecretMayAct(callerFromEvent(event), event.httpMethod) })
+    .use({
+      before: ({ event }) => {
+        const caller = callerFromEvent(event);
+        assertSecretMayAct(caller, event.httpMethod);
+        assertScope(caller, event.httpMethod);
+      },
+    })
     .use(problemErrors(deps.logger));
 }

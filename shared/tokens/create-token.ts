@@ -5,6 +5,8 @@ import type { TokenBinding, TokenRecord, TokenView } from '../kernel/model.js';
 import { toTokenView } from '../kernel/model.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
+import { TOKEN_SCOPES, type TokenScope } from '../kernel/restrictions.js';
+import { checkNetworksRequired } from './required-networks.js';
 import type { NewToken, RateLimits, StoredToken, TokenStore } from './ports.js';
 
 /** What making a token uses: its store, the rate limiter that gives it a key, and the deployment's rules. */
@@ -14,7 +16,10 @@ export interface CreateTokenDeps {
   clock: Clock;
   ids: IdGenerator;
   onCompensationFailure?: CompensationFailureReport;
-  config: { tokens: Pick<Config['tokens'], 'limitPerAccount' | 'maxLifetimeDays' | 'retentionDays'> };
+  config: {
+    tokens: Pick<Config['tokens'], 'limitPerAccount' | 'maxLifetimeDays' | 'retentionDays'> &
+      Partial<Pick<Config['tokens'], 'requireAllowedCidrs'>>;
+  };
 }
 
 export interface CreateTokenInput {
@@ -29,6 +34,11 @@ export interface CreateTokenInput {
   origin?: ChangeOrigin;
   /** The account's incarnation, as read with it: the create lands on that account or not at all. */
   incarnation?: string | undefined;
+  /** What it may do (absent: every scope) and where from (absent or null: anywhere). */
+  scopes?: TokenScope[];
+  allowedCidrs?: string[] | null;
+  /** One of the account's domains requires `allowedCidrs` on its new tokens (Principal.requireAllowedCidrs). */
+  accountRequiresCidrs?: boolean;
 }
 
 export interface CreatedToken {
@@ -54,7 +64,13 @@ export async function createToken(deps: CreateTokenDeps, input: CreateTokenInput
     if (problems.length > 0) throw new ValidationError(problems);
     expiresAt = new Date(at).toISOString();
   }
-  checkWithinCallerLimits(input.callerLimits, { maxRps: input.maxRps, expiresAt });
+  const restrictions = { scopes: input.scopes ?? [...TOKEN_SCOPES], allowedCidrs: input.allowedCidrs ?? null };
+  checkNetworksRequired(
+    deps.config.tokens.requireAllowedCidrs === true,
+    input.accountRequiresCidrs,
+    restrictions.allowedCidrs,
+  );
+  checkWithinCallerLimits(input.callerLimits, { maxRps: input.maxRps, expiresAt, ...restrictions });
   const minted = deps.ids.mintToken();
   const timestamp = now.toISOString();
   const record: TokenRecord = {
@@ -73,6 +89,7 @@ export async function createToken(deps: CreateTokenDeps, input: CreateTokenInput
     rotatedBy: null,
     previousSecret: null,
     ...(input.incarnation === undefined ? {} : { incarnation: input.incarnation }),
+    ...restrictions,
   };
   const origin = input.origin ?? SERVICE_ORIGIN;
   const created = tokenEvent(deps, 'token.created', record, origin, fieldChanges(undefined, record), now);

@@ -108,10 +108,25 @@ export class DynamoCredentialStore implements CredentialStore, SecretRotation {
    * `reuseReportedAt`), and only while the token exists. Never throws: the call is refused
    * either way.
    */
-  async recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
+  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
+    return this.recordRefusal('reuseReportedAt', credential, event, intervalSeconds);
+  }
+
+  /** Records a call from outside the token's networks, the same way (`networkRefusalReportedAt`). */
+  recordNetworkRefusal(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
+    return this.recordRefusal('networkRefusalReportedAt', credential, event, intervalSeconds);
+  }
+
+  private async recordRefusal(
+    field: 'reuseReportedAt' | 'networkRefusalReportedAt',
+    credential: TokenCredential,
+    event: TokenEvent,
+    intervalSeconds: number,
+  ): Promise<boolean> {
     const cutoff = new Date(Date.parse(event.time) - intervalSeconds * 1000).toISOString();
-    if (credential.reuseReportedAt !== undefined && credential.reuseReportedAt > cutoff) return false;
-    const notLately = either(absent('reuseReportedAt'), lessThan('reuseReportedAt', cutoff));
+    const last = credential[field];
+    if (last !== undefined && last > cutoff) return false;
+    const notLately = either(absent(field), lessThan(field, cutoff));
     try {
       await transact(this.client, [
         [
@@ -120,7 +135,7 @@ export class DynamoCredentialStore implements CredentialStore, SecretRotation {
             Update: {
               TableName: this.tableName,
               Key: keys.credential(credential.lookupId),
-              ...updateExpression({ set: { reuseReportedAt: event.time }, condition: all(exists('pk'), notLately) }),
+              ...updateExpression({ set: { [field]: event.time }, condition: all(exists('pk'), notLately) }),
             },
           },
         ],

@@ -25,7 +25,9 @@ import { type CreateTokenDeps, createToken } from './create-token.js';
 import { type DeleteTokenDeps, deleteToken } from './delete-token.js';
 import { listTokens } from './list-tokens.js';
 import { type RotateTokenDeps, rotateToken } from './rotate-token.js';
-import { type UpdateTokenDeps, updateToken } from './update-token.js';
+import { type TokenUpdate, type UpdateTokenDeps, updateToken } from './update-token.js';
+import { checkNetworksRequired } from './required-networks.js';
+import type { TokenScope } from '../kernel/restrictions.js';
 
 /** What the token endpoints use: the stack's, the use cases', and the deployment's ceiling on `maxRps`. */
 export type TokenEndpointDeps = EndpointDeps &
@@ -93,7 +95,13 @@ export function listTokensEndpoint(deps: TokenEndpointDeps, scope: Scope) {
   });
 }
 
-type CreateInput = { name: string; maxRps?: number | null; expiresAt?: string | null };
+type CreateInput = {
+  name: string;
+  maxRps?: number | null;
+  expiresAt?: string | null;
+  scopes?: TokenScope[];
+  allowedCidrs?: string[] | null;
+};
 
 async function create(
   deps: TokenEndpointDeps,
@@ -110,6 +118,9 @@ async function create(
     ...withCallerLimits(context.caller),
     origin: changeOrigin(context.caller, requestMeta(event)),
     incarnation: context.serviceAccount.incarnation,
+    ...(context.input.scopes === undefined ? {} : { scopes: context.input.scopes }),
+    ...(context.input.allowedCidrs === undefined ? {} : { allowedCidrs: context.input.allowedCidrs }),
+    accountRequiresCidrs: context.serviceAccount.requireAllowedCidrs === true,
   });
   deps.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
@@ -142,12 +153,16 @@ export function updateTokenEndpoint(deps: TokenEndpointDeps, scope: Scope) {
     return { name: path?.name ?? '', ...body };
   };
   return tokenEndpoint(deps, { scope, input }).handler(async (event, context) => {
-    const { name, status, maxRps } = context.input;
+    const { name, ...fields } = context.input;
+    const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+    // Taking a token's networks off is refused where every new token must have them.
+    const required = deps.config.tokens.requireAllowedCidrs === true;
+    if (fields.allowedCidrs === null) checkNetworksRequired(required, context.serviceAccount.requireAllowedCidrs, null);
     const view = await updateToken(
       deps,
       context.serviceAccount.id,
       name,
-      { ...(status === undefined ? {} : { status }), ...(maxRps === undefined ? {} : { maxRps }) },
+      changes as TokenUpdate,
       limitsOf(context.caller),
       changeOrigin(context.caller, requestMeta(event)),
     );

@@ -1,4 +1,5 @@
 import type { TokenEvent } from '../kernel/events.js';
+import type { TokenScope } from '../kernel/restrictions.js';
 import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus } from '../kernel/model.js';
 
 /**
@@ -29,15 +30,18 @@ export interface NewToken {
 export interface TokenChanges {
   status?: TokenStatus;
   maxRps?: number | null;
+  scopes?: TokenScope[];
+  allowedCidrs?: string[] | null;
   /**
    * A new key binding, or null to remove it. Written only if the stored binding is still
    * the one `current` was read with, so two concurrent changes cannot both swap keys.
    */
   binding?: TokenBinding | null;
   /**
-   * Write only if the token's status, maxRps and key are still those `current` was read
-   * with: the rate limiter was changed on the strength of that read, and a concurrent
-   * change in between would leave the two disagreeing. A lost race is a ConcurrentUpdateError.
+   * Write only if the token is still as `current` was read (its `updatedAt`, which every
+   * change moves, and its key): the rate limiter was changed, and the caller's limits
+   * judged, on the strength of that read, and a concurrent change in between would leave
+   * them wrong. A lost race is a ConcurrentUpdateError.
    */
   onlyIfUnchanged?: boolean;
 }

@@ -53,7 +53,8 @@ export async function rotateToken(deps: RotateTokenDeps, input: RotateTokenInput
   if (!current) throw new TokenNotFoundError();
   if (current.pendingSince !== undefined) throw new ConcurrentUpdateError();
   if (isExpired(current.expiresAt, now)) throw new TokenExpiredError();
-  checkWithinCallerLimits(input.callerLimits, { maxRps: current.maxRps, expiresAt: current.expiresAt });
+  const { maxRps, expiresAt, scopes, allowedCidrs } = current;
+  checkWithinCallerLimits(input.callerLimits, { maxRps, expiresAt, scopes, allowedCidrs });
   // The grace period never outlasts the token.
   let validUntil = now.getTime() + (input.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   if (current.expiresAt !== null) validUntil = Math.min(validUntil, Date.parse(current.expiresAt));

@@ -3,6 +3,7 @@ import type { NewToken, StoredToken } from './ports.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { nextNoticeAt } from '../lifecycle/notices.js';
 import { keys, lifecycleShard, TTL_ATTRIBUTE, utcDay } from '../dynamodb/keys.js';
+import { restrictionsOf } from '../kernel/restrictions.js';
 
 /**
  * A token is two items: the listed token under its account (what owners see and
@@ -30,7 +31,7 @@ const RECORD_FIELDS = [
 const BINDING_FIELDS = ['apiKeyId', 'usageKey', 'keyReadyAt', 'fallbackUsageKey'] as const;
 
 /** The attributes a token and its credential have in common, and keep in step. */
-export const SHARED_FIELDS = ['status', 'maxRps', ...BINDING_FIELDS] as const;
+export const SHARED_FIELDS = ['status', 'maxRps', 'scopes', 'allowedCidrs', ...BINDING_FIELDS] as const;
 
 /** The attributes a binding sets (all undefined for none: removed on update). */
 export function bindingFields(
@@ -81,6 +82,7 @@ export function toStoredToken(item: Record<string, unknown>): StoredToken {
   if (typeof item.incarnation === 'string') record.incarnation = item.incarnation;
   return {
     ...record,
+    ...restrictionsOf(item),
     ...bindingOf(item),
     ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
   };
@@ -115,6 +117,10 @@ export function toCredential(
     ...(Array.isArray(item.retiredSecrets) ? { retiredSecrets: retiredSecretsOf(item.retiredSecrets) } : {}),
     ...(typeof item.reuseReportedAt === 'string' ? { reuseReportedAt: item.reuseReportedAt } : {}),
     ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
+    ...restrictionsOf(item),
+    ...(typeof item.networkRefusalReportedAt === 'string'
+      ? { networkRefusalReportedAt: item.networkRefusalReportedAt }
+      : {}),
     ...bindingOf(item),
     ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
   };
@@ -165,6 +171,8 @@ export function newTokenItems({ record, secretHash, removeAfter, binding, pendin
       maxRps: record.maxRps,
       expiresAt: record.expiresAt,
       ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
+      ...(record.scopes === undefined ? {} : { scopes: record.scopes }),
+      ...(record.allowedCidrs === undefined ? {} : { allowedCidrs: record.allowedCidrs }),
       ...binding,
       ...ttl,
       ...pending,

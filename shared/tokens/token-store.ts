@@ -162,6 +162,8 @@ export class DynamoTokenStore implements TokenStore {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
+      ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
+      ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
       ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
       updatedAt,
     };
@@ -174,16 +176,16 @@ export class DynamoTokenStore implements TokenStore {
     }
     const tokenChange = withIdleIndex(current.status, next.status, updatedAt, change);
     const writes = this.withEvent(event);
-    // The key read with the token must still be there when the binding changes or the
-    // write is guarded; with `onlyIfUnchanged`, so must its status and limit.
+    // The key read with the token must still be there when the binding changes or the write is guarded;
+    // with `onlyIfUnchanged`, so must its status and limit, and on the token item nothing may have changed
+    // (`updatedAt`): the caller's limits, scopes and networks included, were judged on that read.
     const keyGuard = changes.binding !== undefined || changes.onlyIfUnchanged;
-    const guards = [
-      ...(keyGuard ? [equals('apiKeyId', current.apiKeyId)] : []),
-      ...(changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : []),
-    ];
+    const asRead = changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : [];
+    const guards = [...(keyGuard ? [equals('apiKeyId', current.apiKeyId)] : []), ...asRead];
+    const unchanged = changes.onlyIfUnchanged ? [equals('updatedAt', current.updatedAt)] : [];
     const tokenUpdate = updateExpression({
       ...tokenChange,
-      condition: all(equals('lookupId', current.lookupId), ...guards),
+      condition: all(equals('lookupId', current.lookupId), ...guards, ...unchanged),
     });
     const credentialUpdate = updateExpression({ ...change, condition: all(exists('pk'), ...guards) });
     const token = keys.token(current.serviceAccountId, current.name);

@@ -4,6 +4,7 @@ import { isExpired, type TokenBinding, type TokenStatus, type TokenView, toToken
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 import { type CallerLimits, checkChangeWithinCaller, checkWithinCallerLimits } from './caller-limits.js';
 import type { RateLimits, StoredToken, TokenChanges, TokenStore } from './ports.js';
+import type { TokenScope } from '../kernel/restrictions.js';
 
 /** What changing a token uses: its store, the rate limiter kept in step with it, and who hears of a failed undo. */
 export interface UpdateTokenDeps {
@@ -17,6 +18,10 @@ export interface UpdateTokenDeps {
 export interface TokenUpdate {
   status?: TokenStatus;
   maxRps?: number | null;
+  /** New scopes, replacing the token's. */
+  scopes?: TokenScope[];
+  /** New networks, replacing the token's; null: no restriction (refused where networks are required). */
+  allowedCidrs?: string[] | null;
 }
 
 /**
@@ -33,7 +38,8 @@ export async function updateToken(
   callerLimits?: CallerLimits,
   origin: ChangeOrigin = SERVICE_ORIGIN,
 ): Promise<TokenView> {
-  checkWithinCallerLimits(callerLimits, changes.maxRps === undefined ? {} : { maxRps: changes.maxRps });
+  const { status: _status, ...wanted } = changes;
+  checkWithinCallerLimits(callerLimits, wanted);
   const now = deps.clock();
   for (let attempt = 1; ; attempt++) {
     try {
@@ -81,14 +87,25 @@ async function updateOnce(
   }
   const ownKey = keyOf(current);
   const enabled = keyEnabled({ status, expiresAt: current.expiresAt }, now);
-  // Judged on this read: the write holds only while status and limit are still as read.
-  checkChangeWithinCaller(callerLimits, current, { status, maxRps, expiresAt: current.expiresAt });
+  const restrictions = {
+    ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
+    ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
+  };
+  const after = { ...current, status, maxRps, ...restrictions };
+  // Judged on this read: the write holds only while the token is still as read.
+  checkChangeWithinCaller(callerLimits, current, after);
   // Recorded with the write; a request that changes nothing records nothing changed.
-  const changed = fieldChanges(current, { ...current, status, maxRps });
+  const changed = fieldChanges(current, after);
   const event = tokenEvent(deps, 'token.updated', current, origin, changed, now);
   const next =
     newLimit && maxRps !== null ? await deps.rateLimits.bind({ lookupId: current.lookupId, maxRps, enabled }) : null;
-  const write: TokenChanges = { status, maxRps, onlyIfUnchanged: true, ...(newLimit ? { binding: next } : {}) };
+  const write: TokenChanges = {
+    status,
+    maxRps,
+    ...restrictions,
+    onlyIfUnchanged: true,
+    ...(newLimit ? { binding: next } : {}),
+  };
   // Once the write is in, the replaced key goes, or the kept one follows the new status.
   const follows = newLimit ? ownKey !== undefined : ownKey !== undefined && status !== current.status;
   let updated: StoredToken;

@@ -20,6 +20,7 @@ const context = {
   jwtUserClaim: 'preferred_username',
   tokenLimit: '10',
   tokenMaxLifetimeDays: '90',
+  requireAllowedCidrs: 'true',
   retentionDays: '7',
   logLevel: 'debug',
   logRetentionDays: '90',
@@ -78,6 +79,8 @@ describe('deployment settings', () => {
       expect(env.TOKEN_LIMIT_PER_ACCOUNT).toBe('10');
       // id
       expect(env.TOKEN_MAX_LIFETIME_DAYS).toBe('90');
+      // id
+      expect(env.REQUIRE_ALLOWED_CIDRS).toBe('true');
       // id
       expect(env.EXPIRED_TOKEN_RETENTION_DAYS).toBe('7');
       // id

@@ -11,7 +11,8 @@ import { API_GATEWAY_MODULE } from '../../infra/cdk/bundling.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
 import { readConfig } from '../../shared/kernel/config.js';
-import { gatewayResponses, localGatewayResponse } from '../../shared/http/gateway-responses.js';
+import { denyContext, gatewayResponses, localGatewayResponse } from '../../shared/http/gateway-responses.js';
+import { SourceIpNotAllowedError } from '../../shared/kernel/errors.js';
 import { PARTITIONS, TTL_ATTRIBUTE } from '../../shared/dynamodb/keys.js';
 import { NOTIFIED_EVENTS } from '../../infra/cdk/notifications.js';
 import { TABLE_KEYS } from '../../shared/dynamodb/table.js';
@@ -401,6 +402,7 @@ describe('function defaults', () => {
             limitPerAccount: DEFAULT_SETTINGS.tokenLimit,
             maxLifetimeDays: DEFAULT_SETTINGS.tokenMaxLifetimeDays,
             retentionDays: DEFAULT_SETTINGS.retentionDays,
+            requireAllowedCidrs: false,
           },
           apiGateway: { restApiId: 'ref-REST_API_ID', stage: 'prod' },
           metrics: true,
@@ -612,13 +614,21 @@ describe('API Gateway', () => {
     ).toBe(true);
   });
 
+  /** A Deny's context: a token used outside its networks (SOURCE_IP_NOT_ALLOWED). */
+  const DENIED = denyContext(new SourceIpNotAllowedError('203.0.113.7'));
+
   /** The gateway response body, as API Gateway would fill it in. */
   function renderedBody(template: string): Record<string, unknown> {
     const filled = template
       .replaceAll('$context.error.messageString', '"Missing Authentication Token"')
       .replaceAll('$context.requestId', 'req-1')
       .replaceAll('$context.error.responseType', 'WAF_FILTERED');
-    return JSON.parse(filled) as Record<string, unknown>;
+    // What the authorizer's Deny says of itself, as its context gives it.
+    const denied = Object.entries(DENIED).reduce(
+      (text, [key, value]) => text.replaceAll(`$context.authorizer.${key}`, value),
+      filled,
+    );
+    return JSON.parse(denied) as Record<string, unknown>;
   }
 
   function gatewayResponse(type: string) {
@@ -701,6 +711,7 @@ describe('API Gateway', () => {
         message: 'Missing Authentication Token',
         requestId: 'req-1',
         responseType: 'WAF_FILTERED',
+        authorizer: DENIED,
       });
       // A catch-all keeps API Gateway's status; locally it is the one the local gateway meets (400, 502).
       if (props.StatusCode !== undefined)

@@ -164,6 +164,8 @@ describe('npm start', () => {
       tokenName: 'ci',
       maxRps: 5,
       expiresAt: null,
+      scopes: ['tokens:read', 'tokens:write', 'api'],
+      allowedCidrs: null,
       capabilities: { admin: false, domains: ['ops'], manageTokensIn: [] },
     });
     const patch = (status: string) =>

@@ -38,6 +38,13 @@ describe('refusals under sam local', () => {
           Version: '2012-10-17',
           Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }],
         },
+        // What its gateway response says (ACCESS_DENIED reads the Deny's context).
+        context: {
+          problemType: 'urn:service-account-tokens:problem:forbidden',
+          problemCode: 'FORBIDDEN',
+          problemTitle: 'Forbidden',
+          problemDetail: 'Access denied.',
+        },
       });
     }
   });

@@ -63,6 +63,8 @@ describe('health and whoami', () => {
       tokenName: 'whoami-probe',
       expiresAt: null,
       maxRps: 7,
+      scopes: ['tokens:read', 'tokens:write', 'api'],
+      allowedCidrs: null,
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
     });
     const bearer = await api.call('GET', '/api/v1/auth/whoami', {

@@ -28,6 +28,9 @@ import {
   permissions,
   policyEventProblems,
   SETUP_ADMIN,
+  scopedIdentities,
+  scopedToken,
+  scopeOf,
   targetAccount,
   tokenIdentities,
 } from './support/matrix.js';
@@ -291,7 +294,11 @@ function writeReport(): void {
     'a federation policy 403 `TOKEN_CANNOT_CREATE_POLICY`. A policy created or deleted has its',
     "event, naming the caller, in the trail of the account's incarnation. A secret a rotation",
     'replaced, in its grace period, reads as its token does and changes nothing: 403',
-    '`PREVIOUS_SECRET_READ_ONLY` for every other method, before the permission check. The',
+    '`PREVIOUS_SECRET_READ_ONLY` for every other method, before the permission check. A token',
+    "without the route's scope (`tokens:read` to read, `tokens:write` for the rest) gets 403",
+    '`INSUFFICIENT_SCOPE`, before the permission check too; one with that scope alone does what',
+    'the route does, but creates, rotates and reactivates no token with more scopes (403',
+    '`TOKEN_EXCEEDS_CALLER`). The',
     'service account is one an import removed and added again: no list of events holds its',
     "predecessor's token or policy.",
     '',
@@ -342,6 +349,16 @@ beforeAll(async () => {
   );
   const expiresAt = new Date(Date.now() + CALLER_TOKEN_LIMITS.expiresInDays * 86_400_000).toISOString();
   await inPool([...tokenCallers], 4, async ([caller, identity]) => {
+    if (scopedIdentities.includes(identity)) {
+      // A token for the routes that read and one for the rest, each with the scopes its identity says.
+      for (const scope of ['tokens:read', 'tokens:write'] as const) {
+        const { name, scopes } = scopedToken(identity, scope);
+        const made = await service.call('POST', adminTokens(caller), { as: SETUP_ADMIN, body: { name, scopes } });
+        expect(made).toMatchObject({ status: 201 });
+        callerTokens.set(`${caller} ${scope}`, made.body.token);
+      }
+      return;
+    }
     const limits = identity === 'limited token' ? { maxRps: CALLER_TOKEN_LIMITS.maxRps, expiresAt } : {};
     const created = await service.call('POST', adminTokens(caller), {
       as: SETUP_ADMIN,
@@ -456,7 +473,8 @@ beforeAll(async () => {
 
   await inPool(cases, 8, async (c) => {
     const { method, path, body } = request(c);
-    const credential = tokenIdentities.includes(c.identity) ? { token: callerTokens.get(c.caller)! } : { as: c.caller };
+    const tokenOf = scopedIdentities.includes(c.identity) ? `${c.caller} ${scopeOf(c.operation)}` : c.caller;
+    const credential = tokenIdentities.includes(c.identity) ? { token: callerTokens.get(tokenOf)! } : { as: c.caller };
     replies.set(c.id, await service.call(method, path, { ...credential, ...(body === undefined ? {} : { body }) }));
     count('matrixCases');
   });
@@ -475,8 +493,8 @@ afterAll(async () => {
 describe('authorization matrix (docs/directory.md, "Who may manage tokens"), generated and run over HTTP', () => {
   it(`generates every combination: ${cases.length} cases`, () => {
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
-    // groupings × 13 operations (8 on tokens, 5 on federation policies) × 6 identities.
-    expect(cases.length).toBe(4680);
+    // groupings × 13 operations (8 on tokens, 5 on federation policies) × 8 identities.
+    expect(cases.length).toBe(6240);
     expect(
       new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`))
         .size,
@@ -489,6 +507,7 @@ describe('authorization matrix (docs/directory.md, "Who may manage tokens"), gen
       '204',
       '401 UNAUTHORIZED',
       '403 FORBIDDEN',
+      '403 INSUFFICIENT_SCOPE',
       '403 NOT_SAME_GROUP',
       '403 PREVIOUS_SECRET_READ_ONLY',
       '403 TOKEN_CANNOT_CREATE_POLICY',

@@ -40,6 +40,8 @@ const policy = {
   maxTtlSeconds: 900,
   maxTokenAgeSeconds: 3600,
   maxRps: null,
+  scopes: ['tokens:read', 'tokens:write', 'api'] as ('tokens:read' | 'tokens:write' | 'api')[],
+  allowedCidrs: null,
   createdBy: 'alice',
   createdAt: '2026-12-01T09:00:00.000Z',
 };
@@ -83,6 +85,12 @@ const EXAMPLES: [TokenEvent, string][] = [
       details: { retiredAt: RETIRED },
     }),
     `A caller presented a secret of token “ci-pipeline” that stopped working ${at(RETIRED)}, and was refused`,
+  ],
+  [
+    event('token.refused_network', {
+      actor: { userId: 'sa-etl', authenticatedBy: 'ACCESS_TOKEN', tokenName: 'ci-pipeline', secret: 'current' },
+    }),
+    'A caller called with token “ci-pipeline” from outside its allowed networks, and was refused',
   ],
   [
     event('token.expiring', {

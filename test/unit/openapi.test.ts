@@ -23,6 +23,8 @@ const TOKEN = {
   previousSecret: null,
   kind: 'STORED',
   policyName: null,
+  scopes: ['tokens:read', 'tokens:write', 'api'],
+  allowedCidrs: null,
 };
 const PATH = '/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens/ci';
 const json = (status: number, body: unknown) => ({

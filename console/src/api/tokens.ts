@@ -4,10 +4,18 @@ import { type AccountScope, type Api, answer, type CreatedToken, type RotatedTok
  * A service account's tokens, through the paths of the route that reached the account:
  * the domain's (its permission) or the admin's (any admin role). Same interface either way.
  */
+/** A token's scopes and networks, on create and update (absent: unchanged, or every scope and anywhere). */
+type Restrictions = { scopes?: Token['scopes']; allowedCidrs?: string[] | null };
+
 export interface TokensApi {
   list(cursor: string | undefined, limit: number): Promise<{ tokens: Token[]; nextToken: string | null }>;
-  create(body: { name: string; maxRps?: number | null; expiresAt?: string | null }): Promise<CreatedToken>;
-  update(name: string, body: { status?: 'ACTIVE' | 'SUSPENDED'; maxRps?: number | null }): Promise<Token>;
+  create(
+    body: { name: string; maxRps?: number | null; expiresAt?: string | null } & Restrictions,
+  ): Promise<CreatedToken>;
+  update(
+    name: string,
+    body: { status?: 'ACTIVE' | 'SUSPENDED'; maxRps?: number | null } & Restrictions,
+  ): Promise<Token>;
   remove(name: string): Promise<void>;
   /** A new secret; `force` ends a grace period still running (else 409 ROTATION_IN_PROGRESS). */
   rotate(name: string, body: { gracePeriodSeconds?: number; force?: boolean }): Promise<RotatedToken>;

@@ -7,6 +7,14 @@ import { Dialog } from './dialog';
 import { described, Field } from './field';
 import { ErrorNotice } from './notice';
 import { SecretView, useSecretGuard } from './secret-view';
+import {
+  apiFieldErrors,
+  RESTRICTION_IDS,
+  RestrictionFields,
+  restrictionBody,
+  restrictionProblems,
+  UNRESTRICTED,
+} from './restriction-fields';
 
 interface GenerateDialogProps {
   tokens: TokensApi;
@@ -78,6 +86,7 @@ function GenerateForm({
   const [maxRps, setMaxRps] = useState('');
   const [choice, setChoice] = useState('90');
   const [day, setDay] = useState('');
+  const [restrictions, setRestrictions] = useState(UNRESTRICTED);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<Message | undefined>();
   const [busy, setBusy] = useState(false);
@@ -87,10 +96,11 @@ function GenerateForm({
     name: 'token-name',
     maxRps: 'token-max-rps',
     expiresAt: onDate ? 'token-expires-on' : 'token-expiry',
+    ...RESTRICTION_IDS,
   };
 
   function check(): FieldErrors {
-    const found: FieldErrors = {};
+    const found: FieldErrors = restrictionProblems(restrictions);
     const nameError = nameProblem(name);
     const rpsError = integerProblem(maxRps, 'Max RPS', { min: 1, max: 10_000 });
     if (nameError) found.name = nameError;
@@ -113,12 +123,15 @@ function GenerateForm({
         ...(maxRps.trim() ? { maxRps: Number(maxRps) } : {}),
         // Computed again now: the dialog may have stood open a while.
         expiresAt: expiryOf(choice, day) ?? null,
+        ...restrictionBody(restrictions),
       };
       const createdToken = await tokens.create(body);
       onCreated(createdToken.name, createdToken.token);
     } catch (error) {
       const fields =
-        error instanceof ApiError && error.code === 'VALIDATION_FAILED' ? fieldMessages(error.problem) : {};
+        error instanceof ApiError && error.code === 'VALIDATION_FAILED'
+          ? { ...fieldMessages(error.problem), ...apiFieldErrors(error) }
+          : {};
       setErrors(fields);
       if (Object.keys(fields).length === 0) setFailure(describeError(error));
       else focusFirst(fields, fieldIds);
@@ -192,6 +205,7 @@ function GenerateForm({
           />
         </Field>
       )}
+      <RestrictionFields value={restrictions} onChange={setRestrictions} errors={errors} />
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Generating…' : 'Generate token'}

@@ -2,9 +2,18 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Token } from '../api/client';
 import { expiryWarning, formatDate, formatMaxRps, formatStatus } from '../format';
 import { type MenuItem, MenuButton } from './menu';
+import { restrictionNote } from './restriction-fields';
 
 /** What a row's Actions menu asks the panel to do. */
-export type TokenAction = 'rotate' | 'end-grace' | 'suspend' | 'reactivate' | 'max-rps' | 'activity' | 'delete';
+export type TokenAction =
+  | 'rotate'
+  | 'end-grace'
+  | 'suspend'
+  | 'reactivate'
+  | 'max-rps'
+  | 'restrictions'
+  | 'activity'
+  | 'delete';
 
 interface TokenTableProps {
   items: Token[] | undefined;
@@ -57,6 +66,8 @@ function actionsOf(token: Token): { label: string; action: TokenAction; danger?:
     ...(live && token.status === 'SUSPENDED' ? [{ label: 'Reactivate', action: 'reactivate' as const }] : []),
     // A federated token's limit is its policy's; an expired token never works again.
     ...(live && stored ? [{ label: 'Edit Max RPS', action: 'max-rps' as const }] : []),
+    // A federated token's restrictions are its policy's, as its limit is.
+    ...(live && stored ? [{ label: 'Edit scopes and networks', action: 'restrictions' as const }] : []),
     { label: 'Activity', action: 'activity' },
     { label: 'Delete', action: 'delete', danger: true },
   ];
@@ -80,6 +91,7 @@ function TokenRow({
         <span class="prefix" title="The token's non-secret start">
           {token.prefix}…
         </span>
+        {restrictionNote(token) && <span class="note restrictions">{restrictionNote(token)}</span>}
         {token.kind === 'FEDERATED' && (
           <span class="note">
             <span class="badge federated">Federated</span> by policy {token.policyName}

@@ -8,6 +8,7 @@ import { ErrorNotice, Status } from '../components/notice';
 import { Pager } from '../components/pager';
 import { EndGraceDialog, RotateDialog } from '../components/rotate-dialogs';
 import { DeleteDialog, MaxRpsDialog } from '../components/token-dialogs';
+import { RestrictionsDialog } from '../components/restriction-fields';
 import { type TokenAction, TokenTable } from '../components/token-table';
 import { suspensionOf } from '../event-words';
 import { usePaged } from '../paged';
@@ -21,7 +22,7 @@ const SUSPENSION_PAGES = 3;
 
 type Open =
   | { dialog: 'generate' }
-  | { dialog: 'max-rps' | 'delete' | 'rotate' | 'end-grace'; token: Token }
+  | { dialog: 'max-rps' | 'restrictions' | 'delete' | 'rotate' | 'end-grace'; token: Token }
   | undefined;
 
 interface TokensPanelProps {
@@ -140,6 +141,13 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
       )}
       {open?.dialog === 'max-rps' && (
         <MaxRpsDialog
+          {...dialogProps}
+          token={open.token}
+          onDone={(message, updated) => done(message, updated && replacing(updated))}
+        />
+      )}
+      {open?.dialog === 'restrictions' && (
+        <RestrictionsDialog
           {...dialogProps}
           token={open.token}
           onDone={(message, updated) => done(message, updated && replacing(updated))}

@@ -1,4 +1,5 @@
 import type { Directory, DirectoryUser } from '../../../shared/directory/directory.js';
+import { requiredScope, type TokenScope } from '../../../shared/kernel/restrictions.js';
 
 /**
  * The authorization matrix of docs/directory.md, "Who may manage tokens", generated: every combination of where the
@@ -38,7 +39,10 @@ export const operations = [
  * token with limits of its own (it may give no token more), a JWT that names a service
  * account (refused: accounts authenticate with their tokens), a token whose account an
  * import has since removed (refused: a token never outlives its account), and the secret
- * a rotation replaced, in its grace period (it may only read).
+ * a rotation replaced, in its grace period (it may only read). And the scope dimension: a
+ * token lacking the scope the route needs (`tokens:read` to read, `tokens:write` for the
+ * rest), refused whatever else it may do, and a token holding that scope alone, which may
+ * do what the route does but give no token a scope it lacks.
  */
 export const identities = [
   'JWT user',
@@ -47,6 +51,8 @@ export const identities = [
   'JWT naming a service account',
   'token of a removed account',
   'replaced secret in its grace period',
+  "token lacking the route's scope",
+  "token with only the route's scope",
 ] as const;
 
 /** Operations that change something: a replaced secret may call none of them. */
@@ -102,6 +108,8 @@ const identitySlug: Record<Identity, string> = {
   'JWT naming a service account': 'jwt-sa',
   'token of a removed account': 'gone',
   'replaced secret in its grace period': 'prev',
+  "token lacking the route's scope": 'unscoped',
+  "token with only the route's scope": 'scoped',
 };
 
 export function callerId(context: Context, permission: Permission, grouping: Grouping, identity: Identity): string {
@@ -120,7 +128,44 @@ export const tokenIdentities: Identity[] = [
   'limited token',
   'token of a removed account',
   'replaced secret in its grace period',
+  "token lacking the route's scope",
+  "token with only the route's scope",
 ];
+
+/** Identities that hold a token per scope a route may need, and use the one the case calls for. */
+export const scopedIdentities: Identity[] = ["token lacking the route's scope", "token with only the route's scope"];
+
+/** The method of each operation's request: it decides the scope the route needs. */
+const METHODS: Record<Operation, string> = {
+  list: 'GET',
+  create: 'POST',
+  update: 'PATCH',
+  reactivate: 'PATCH',
+  delete: 'DELETE',
+  'deprecated create': 'POST',
+  rotate: 'POST',
+  'list events': 'GET',
+  'list policies': 'GET',
+  'create policy': 'POST',
+  'get policy': 'GET',
+  'delete policy': 'DELETE',
+  'test policy': 'POST',
+};
+
+/** The scope an operation's route needs. */
+export function scopeOf(operation: Operation): TokenScope {
+  return requiredScope(METHODS[operation]);
+}
+
+/**
+ * The scopes of a scoped identity's token for routes that need `scope`, and its name: the
+ * write token is `matrix`, as every other caller's (it is the one that writes events).
+ */
+export function scopedToken(identity: Identity, scope: TokenScope): { name: string; scopes: TokenScope[] } {
+  const name = scope === 'tokens:write' ? 'matrix' : 'matrix-reader';
+  if (identity === "token with only the route's scope") return { name, scopes: [scope] };
+  return { name, scopes: scope === 'tokens:write' ? ['tokens:read', 'api'] : ['tokens:write', 'api'] };
+}
 /** The limits of the 'limited token' callers' tokens. */
 // A rate the cases never reach: what is under test is the limit as a bound, not the throttle.
 export const CALLER_TOKEN_LIMITS = { maxRps: 1000, expiresInDays: 30 };
@@ -153,6 +198,8 @@ export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' 
   if (c.identity === 'replaced secret in its grace period' && changingOperations.includes(c.operation)) {
     return { status: 403, code: 'PREVIOUS_SECRET_READ_ONLY' };
   }
+  // Scopes are the credential's, judged with it: before anything is looked up.
+  if (c.identity === "token lacking the route's scope") return { status: 403, code: 'INSUFFICIENT_SCOPE' };
   if (c.permission === 'lacks permission') return { status: 403, code: 'FORBIDDEN' };
   if (c.target !== 'service account') return { status: 404, code: 'SERVICE_ACCOUNT_NOT_FOUND' };
   if (c.grouping === 'shares none') return { status: 403, code: 'NOT_SAME_GROUP' };
@@ -160,10 +207,12 @@ export function expectedOutcome(c: Omit<MatrixCase, 'id' | 'caller' | 'account' 
   if (tokenIdentities.includes(c.identity) && c.operation === 'create policy') {
     return { status: 403, code: 'TOKEN_CANNOT_CREATE_POLICY' };
   }
-  // The fixtures have no limits: rotating or reactivating one would hand a limited caller a
-  // token worth more than it.
+  // The fixtures have no limits and every scope: rotating or reactivating one would hand a
+  // limited caller, or one with a single scope, a token worth more than it (and a new token
+  // has every scope unless it asks for fewer).
   const beyondLimited = ['create', 'deprecated create', 'rotate', 'reactivate'];
-  if (c.identity === 'limited token' && beyondLimited.includes(c.operation)) {
+  const bounded = c.identity === 'limited token' || c.identity === "token with only the route's scope";
+  if (bounded && beyondLimited.includes(c.operation)) {
     return { status: 403, code: 'TOKEN_EXCEEDS_CALLER' };
   }
   const statuses: Record<Operation, number> = {
