@@ -1,6 +1,7 @@
 import type { CredentialStore, PresentedCredential } from '../auth/ports.js';
 import { ConcurrentUpdateError, RotationInProgressError, TokenNotFoundError } from '../kernel/errors.js';
 import type { TokenEvent } from '../kernel/events.js';
+import { restrictionsOf } from '../kernel/restrictions.js';
 import type { PreviousSecret, TokenCredential } from '../kernel/model.js';
 import { retiredAfterRotation } from '../kernel/replaced-secrets.js';
 import { MemoryTransactionCancelled, type MemoryTokenTable, nullOrBefore, same } from './memory-token-table.js';
@@ -14,8 +15,10 @@ import type { Rotation, SecretRotation, StoredToken } from './ports.js';
 export class MemoryCredentialStore implements CredentialStore, SecretRotation {
   constructor(readonly table: MemoryTokenTable) {}
 
+  /** As DynamoCredentialStore reads one: a credential older than restrictions has every scope, anywhere. */
   async getCredential(lookupId: string): Promise<PresentedCredential | undefined> {
-    return this.table.credential(lookupId);
+    const credential = this.table.credential(lookupId);
+    return credential && { ...credential, ...restrictionsOf(credential) };
   }
 
   async recordUse(
@@ -58,16 +61,31 @@ export class MemoryCredentialStore implements CredentialStore, SecretRotation {
     }
   }
 
-  async recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
+  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
+    return this.recordRefusal('reuseReportedAt', credential, event, intervalSeconds);
+  }
+
+  recordNetworkRefusal(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
+    return this.recordRefusal('networkRefusalReportedAt', credential, event, intervalSeconds);
+  }
+
+  /** As DynamoCredentialStore's: at most once per interval per token, only while it exists. */
+  private async recordRefusal(
+    field: 'reuseReportedAt' | 'networkRefusalReportedAt',
+    credential: TokenCredential,
+    event: TokenEvent,
+    intervalSeconds: number,
+  ): Promise<boolean> {
     const cutoff = new Date(Date.parse(event.time) - intervalSeconds * 1000).toISOString();
-    if (credential.reuseReportedAt !== undefined && credential.reuseReportedAt > cutoff) return false;
+    const last = credential[field];
+    if (last !== undefined && last > cutoff) return false;
     const stored = this.table.credential(credential.lookupId);
     try {
       this.table.transact([
         {
           name: 'credential',
-          holds: stored !== undefined && nullOrBefore(stored.reuseReportedAt, cutoff),
-          write: () => stored && this.table.setCredential({ ...stored, reuseReportedAt: event.time }),
+          holds: stored !== undefined && nullOrBefore(stored[field], cutoff),
+          write: () => stored && this.table.setCredential({ ...stored, [field]: event.time }),
         },
         ...this.table.eventWrite(event),
       ]);

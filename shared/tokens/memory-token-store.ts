@@ -7,6 +7,7 @@ import {
   TokenNotFoundError,
 } from '../kernel/errors.js';
 import type { TokenEvent } from '../kernel/events.js';
+import { restrictionsOf } from '../kernel/restrictions.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { MemoryTransactionCancelled, type MemoryTokenTable, same } from './memory-token-table.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
@@ -39,6 +40,8 @@ export class MemoryTokenStore implements TokenStore {
       expiresAt: record.expiresAt,
       lastUsedAt: null,
       ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
+      ...(record.scopes === undefined ? {} : { scopes: record.scopes }),
+      ...(record.allowedCidrs === undefined ? {} : { allowedCidrs: record.allowedCidrs }),
       ...extra,
     };
     const open =
@@ -109,12 +112,13 @@ export class MemoryTokenStore implements TokenStore {
       .accountTokens(accountId)
       .filter((token) => after === undefined || Buffer.compare(Buffer.from(token.name), after) > 0)
       .slice(0, limit + 1)
-      .map(withoutBinding);
+      .map((token) => withoutBinding(asRead(token)));
     return { tokens: tokens.slice(0, limit), lastName: tokens.length > limit ? tokens[limit - 1]?.name : undefined };
   }
 
   async get(accountId: string, name: string): Promise<StoredToken | undefined> {
-    return this.table.token(accountId, name);
+    const token = this.table.token(accountId, name);
+    return token && asRead(token);
   }
 
   async update(
@@ -127,6 +131,8 @@ export class MemoryTokenStore implements TokenStore {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
+      ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
+      ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
       ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
       updatedAt,
     };
@@ -153,7 +159,12 @@ export class MemoryTokenStore implements TokenStore {
         ...this.table.eventWrite(event),
         {
           name: 'token',
-          holds: stored !== undefined && same(stored.lookupId, current.lookupId) && asRead(stored),
+          // With `onlyIfUnchanged`, nothing on the token item may have changed since the read (its `updatedAt`).
+          holds:
+            stored !== undefined &&
+            same(stored.lookupId, current.lookupId) &&
+            asRead(stored) &&
+            (!changes.onlyIfUnchanged || stored.updatedAt === current.updatedAt),
           write: () => stored && this.table.setToken(change(stored)),
         },
         {
@@ -212,7 +223,7 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async *all(): AsyncIterable<StoredToken> {
-    yield* this.table.allTokens();
+    for (const token of this.table.allTokens()) yield asRead(token);
   }
 
   /** As DynamoTokenStore's: the token went (404), or another request changed it first (409). */
@@ -222,6 +233,11 @@ export class MemoryTokenStore implements TokenStore {
     if (!now || now.lookupId !== current.lookupId) throw new TokenNotFoundError();
     throw new ConcurrentUpdateError({ cause: error });
   }
+}
+
+/** A token as DynamoTokenStore reads one (toStoredToken): a token older than restrictions has every scope, anywhere. */
+function asRead(token: StoredToken): StoredToken {
+  return { ...token, ...restrictionsOf(token) };
 }
 
 /** The fields that hold a value: a write skips undefined ones, as the document client does. */

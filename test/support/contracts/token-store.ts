@@ -117,7 +117,13 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
       it('stores the token and its credential, which start unused', async () => {
         const token = newToken('ci', { pendingSince: '2030-01-01T00:00:00.000Z' });
         await a.tokens.create(token, LIMIT, event(token.record, 'token.created'));
-        expect(await a.tokens.get(a.account.id, 'ci')).toEqual({ ...token.record, pendingSince: token.pendingSince });
+        // A token created without restrictions reads as having every scope, from anywhere.
+        const unrestricted = { scopes: ['tokens:read', 'tokens:write', 'api'], allowedCidrs: null };
+        expect(await a.tokens.get(a.account.id, 'ci')).toEqual({
+          ...token.record,
+          ...unrestricted,
+          pendingSince: token.pendingSince,
+        });
         expect(await a.credentials.getCredential(token.record.lookupId)).toEqual({
           lookupId: token.record.lookupId,
           serviceAccountId: a.account.id,
@@ -129,6 +135,7 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
           lastUsedAt: null,
           pendingSince: token.pendingSince,
           ...(a.account.incarnation === undefined ? {} : { incarnation: a.account.incarnation }),
+          ...unrestricted,
         });
       });
 
@@ -234,6 +241,26 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
         await a.tokens.update(updated, { binding: null }, tick().toISOString());
         expect(await a.credentials.getCredential(token.lookupId)).not.toHaveProperty('apiKeyId');
         expect(await a.tokens.get(a.account.id, 'ci')).not.toHaveProperty('usageKey');
+      });
+
+      it('keeps scopes and networks on both items, changed and removed together', async () => {
+        const restricted = { scopes: ['tokens:read' as const], allowedCidrs: ['10.0.0.0/8'] };
+        const token = await made('ci', { record: record('ci', restricted) });
+        expect(token).toMatchObject(restricted);
+        expect(await a.credentials.getCredential(token.lookupId)).toMatchObject(restricted);
+        const wider = { scopes: ['tokens:read' as const, 'api' as const], allowedCidrs: null };
+        const updated = await a.tokens.update(token, { ...wider, onlyIfUnchanged: true }, tick().toISOString());
+        expect(updated).toMatchObject(wider);
+        expect(await a.tokens.get(a.account.id, 'ci')).toMatchObject(wider);
+        expect(await a.credentials.getCredential(token.lookupId)).toMatchObject(wider);
+      });
+
+      it('refuses a guarded write when anything on the token changed since the read, scopes included', async () => {
+        const token = await made('ci');
+        await a.tokens.update(token, { scopes: ['api'] }, tick().toISOString());
+        const stale = a.tokens.update(token, { status: 'SUSPENDED', onlyIfUnchanged: true }, tick().toISOString());
+        await expect(stale).rejects.toThrow(ConcurrentUpdateError);
+        expect((await a.tokens.get(a.account.id, 'ci'))?.status).toBe('ACTIVE');
       });
 
       it('refuses a write on a stale read: 409 while the token is there, 404 once it is gone or replaced', async () => {
