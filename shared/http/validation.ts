@@ -86,6 +86,14 @@ export const pageQuery = /* @__PURE__ */ object({
     ),
   ),
 });
+/** A directory listing: a page, of the ids that start with `q` when it is given. */
+export const directoryListQuery = /* @__PURE__ */ extend(pageQuery, {
+  q: /* @__PURE__ */ optional(
+    /* @__PURE__ */ string().check(
+      /* @__PURE__ */ regex(DIRECTORY_ID_PATTERN, 'must be 1 to 128 characters without whitespace, /, #, ? or %'),
+    ),
+  ),
+});
 export const tokenNamePath = /* @__PURE__ */ object({ name: tokenName });
 export const userIdPath = /* @__PURE__ */ object({
   userId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
