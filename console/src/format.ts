@@ -1,3 +1,5 @@
+import type { Token } from './api/client.js';
+
 /** How values read in the console. Pure functions, tested without a browser. */
 
 // Every time shown names its time zone: a token that "expires at 23:59" must say whose 23:59.
@@ -24,6 +26,20 @@ export function formatMaxRps(maxRps: number | null | undefined): string {
 
 const STATUS: Record<string, string> = { ACTIVE: 'Active', SUSPENDED: 'Suspended', EXPIRED: 'Expired' };
 export const formatStatus = (status: string): string => STATUS[status] ?? status;
+
+/**
+ * Why a suspended token is suspended, as the API records it with the suspension: by whom,
+ * by secret scanning, or for want of use (said under its status, so without the word
+ * "suspended"). A suspension older than the record has none: its Activity may say.
+ */
+export function formatSuspension(suspension: Token['suspension']): string {
+  if (!suspension) return 'Reason not recorded (suspended before reasons were kept): see its Activity';
+  const at = formatDate(suspension.at);
+  if (suspension.reason === 'SECRET_SCANNING') return `Reported leaked by GitHub secret scanning, ${at}`;
+  if (suspension.reason === 'UNUSED') return `Unused for ${suspension.unusedDays} days (the lifecycle job), ${at}`;
+  if (suspension.byToken !== null) return `By token “${suspension.byToken}” of ${suspension.by}, ${at}`;
+  return `By ${suspension.by}, ${at}`;
+}
 
 const TYPE: Record<string, string> = { USER: 'User', SERVICE_ACCOUNT: 'Service account' };
 export const formatType = (type: string): string => TYPE[type] ?? type;

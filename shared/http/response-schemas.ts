@@ -23,6 +23,16 @@ import {
 
 const timestamp = iso.datetime({ offset: true });
 
+const suspensionSchema = strictObject({
+  reason: oneOf(['MANUAL', 'SECRET_SCANNING', 'UNUSED']).check(
+    describe('MANUAL: by someone (by); SECRET_SCANNING: reported leaked by GitHub; UNUSED: by the lifecycle job'),
+  ),
+  at: timestamp,
+  by: nullable(string()).check(describe('MANUAL: the person, or the service account whose token did it')),
+  byToken: nullable(string()).check(describe('MANUAL by a token: that token’s name')),
+  unusedDays: nullable(int()).check(describe('UNUSED: the days it had gone unused')),
+});
+
 export const tokenSchema = strictObject({
   name: string().check(describe('Unique per service account: 1–64 of A-Z a-z 0-9 . _ -')),
   serviceAccountId: string(),
@@ -52,6 +62,9 @@ export const tokenSchema = strictObject({
     describe('FEDERATED: issued by a federation exchange for a CI job’s OIDC token; not counted in the token limit'),
   ),
   policyName: nullable(string()).check(describe('The federation policy that issued it; null for stored tokens')),
+  suspension: nullable(suspensionSchema).check(
+    describe('Why it is suspended, written with the suspension; null while active, and if suspended before this field'),
+  ),
 });
 
 export const createdTokenSchema = strictObject({

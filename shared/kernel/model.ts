@@ -31,6 +31,23 @@ export interface TokenRecord {
   federation?: { policyId: string; policyName: string };
   /** The incarnation of the account it was created for (absent: an account older than incarnations). */
   incarnation?: string;
+  /** Why it is suspended, written with the suspension; absent while active and on suspensions older than it. */
+  suspension?: TokenSuspension | null;
+}
+
+/**
+ * Why a token is suspended: by someone (`MANUAL`: a person, or a token of an account), by
+ * GitHub secret scanning (`SECRET_SCANNING`), or by the lifecycle job for want of use (`UNUSED`).
+ */
+export interface TokenSuspension {
+  reason: 'MANUAL' | 'SECRET_SCANNING' | 'UNUSED';
+  at: string;
+  /** MANUAL: the person, or the service account whose token suspended it; null otherwise. */
+  by: string | null;
+  /** MANUAL by a token: that token's name; null otherwise. */
+  byToken: string | null;
+  /** UNUSED: the days it had gone unused; null otherwise. */
+  unusedDays: number | null;
 }
 
 /** STORED: created by a person or a token; FEDERATED: issued for a CI job's OIDC token by a federation policy. */
@@ -92,6 +109,8 @@ export interface TokenView {
   kind: TokenKind;
   /** The federation policy that issued it; null for stored tokens. */
   policyName: string | null;
+  /** Why it is suspended; null while active, and for a suspension older than the field. */
+  suspension: TokenSuspension | null;
 }
 
 export type UserType = 'USER' | 'SERVICE_ACCOUNT';
@@ -168,6 +187,7 @@ export function toTokenView(record: TokenRecord, now: Date = new Date()): TokenV
     previousSecret: record.previousSecret && stillValid(record.previousSecret, now) ? record.previousSecret : null,
     kind: record.federation ? 'FEDERATED' : 'STORED',
     policyName: record.federation?.policyName ?? null,
+    suspension: record.status === 'SUSPENDED' ? (record.suspension ?? null) : null,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { TokenEvent } from '../kernel/events.js';
-import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus } from '../kernel/model.js';
+import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus, TokenSuspension } from '../kernel/model.js';
 
 /**
  * The token aggregate's ports: its store, the rotation of its secret, and the rate limiter
@@ -40,6 +40,8 @@ export interface TokenChanges {
    * change in between would leave the two disagreeing. A lost race is a ConcurrentUpdateError.
    */
   onlyIfUnchanged?: boolean;
+  /** Why it is suspended, on the token item (the authorizer needs only the status); null: removed. */
+  suspension?: TokenSuspension | null;
 }
 
 /** A rotation: the new secret's hash, and the old one's grace period. */

@@ -23,6 +23,7 @@ const TOKEN = {
   previousSecret: null,
   kind: 'STORED',
   policyName: null,
+  suspension: null,
 };
 const PATH = '/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens/ci';
 const json = (status: number, body: unknown) => ({
