@@ -115,6 +115,10 @@ export function actionOf(event: TokenEvent): string {
         ? `rotated ${token}: its previous secret works until ${formatDate(String(until))}`
         : `rotated ${token}: its previous secret stopped working at once`;
     }
+    case 'token.grace_period_ended': {
+      const until = formatDate(String(change(event, 'previousSecretValidUntil')?.before));
+      return `ended the grace period of ${token}: its previous secret, due to work until ${until}, stopped`;
+    }
     case 'token.deleted':
       return `deleted ${token}`;
     case 'token.used_after_rotation':

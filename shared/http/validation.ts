@@ -119,6 +119,7 @@ export const EVENT_TYPES = [
   'token.created',
   'token.updated',
   'token.rotated',
+  'token.grace_period_ended',
   'token.deleted',
   'token.used_after_rotation',
   'token.expiring',

@@ -97,6 +97,13 @@ export interface SecretRotation {
    * rotation landed since the request arrived or the secret was read.
    */
   rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken>;
+  /**
+   * Ends at `at` the grace period of the secret the last rotation replaced, read just
+   * before with the token (`current.previousSecret`), leaving the current secret alone;
+   * throws ConcurrentUpdateError if a rotation or another end landed since, and
+   * TokenNotFoundError if the token went.
+   */
+  endGracePeriod(current: StoredToken, at: string, event: TokenEvent): Promise<StoredToken>;
 }
 
 export interface KeyRequest {

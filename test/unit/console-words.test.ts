@@ -82,6 +82,15 @@ const EXAMPLES: [TokenEvent, string][] = [
     }),
     `alice rotated token “ci-pipeline”: its previous secret works until ${at('2026-12-02T09:00:00.000Z')}`,
   ],
+  [
+    event('token.grace_period_ended', {
+      changes: {
+        previousSecretValidUntil: { before: '2026-12-02T09:00:00.000Z', after: '2026-12-01T10:00:00.000Z' },
+      },
+    }),
+    'alice ended the grace period of token “ci-pipeline”: its previous secret, due to work until ' +
+      `${at('2026-12-02T09:00:00.000Z')}, stopped`,
+  ],
   [event('token.deleted'), 'alice deleted token “ci-pipeline”'],
   [
     event('token.used_after_rotation', {
