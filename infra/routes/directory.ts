@@ -1,5 +1,5 @@
 import type { Route } from '../route-types.js';
-import { memberListSchema, memberSchema, userListSchema, userSchema } from '../../shared/http/response-schemas.js';
+import { memberListSchema, memberSchema, userListSchema, userSchema } from '../../shared/http/directory-schemas.js';
 import type { QueryParameter } from '../route-types.js';
 import { DIRECTORY_ID_PATTERN } from '../../shared/kernel/model.js';
 import { LIST, PROFILES, WHOAMI, pageQuery } from './common.js';

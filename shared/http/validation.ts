@@ -8,6 +8,7 @@ import {
   iso,
   maximum,
   maxLength,
+  meta,
   minimum,
   minLength,
   nullable,
@@ -102,7 +103,9 @@ export const userIdPath = /* @__PURE__ */ object({
 });
 
 /** The longest grace period a rotation may give the old secret: a week. */
-const MAX_GRACE_SECONDS = 604_800;
+export const MAX_GRACE_SECONDS = 604_800;
+/** The grace period of a rotation that names none: a day. */
+export const DEFAULT_GRACE_SECONDS = 86_400;
 // 604800: MAX_GRACE_SECONDS, written out so that the bundle holds one string, not a template.
 const GRACE_RULE = 'must be an integer from 0 to 604800 (seconds)';
 export const rotateTokenBody = /* @__PURE__ */ strictObject({
@@ -110,6 +113,8 @@ export const rotateTokenBody = /* @__PURE__ */ strictObject({
     /* @__PURE__ */ int({ error: GRACE_RULE }).check(
       /* @__PURE__ */ minimum(0, GRACE_RULE),
       /* @__PURE__ */ maximum(MAX_GRACE_SECONDS, GRACE_RULE),
+      // The contract says it (RotateTokenBody's default), so clients need not hard-code it.
+      /* @__PURE__ */ meta({ default: DEFAULT_GRACE_SECONDS }),
     ),
   ),
   force: /* @__PURE__ */ optional(/* @__PURE__ */ boolean({ error: 'must be true or false' })),

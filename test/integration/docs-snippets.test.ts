@@ -155,6 +155,12 @@ describe('the README walkthrough', () => {
       maxRps: 5,
       expiresAt: null,
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
+      tokenSettings: {
+        maxLifetimeDays: 365,
+        maxRps: 10_000,
+        defaultGracePeriodSeconds: 86_400,
+        maxGracePeriodSeconds: 604_800,
+      },
     });
     expect(codes).toStrictEqual(['200', '401', '200', '200', '204', '401']);
   });

@@ -25,6 +25,14 @@ describe('health and whoami', () => {
     expect(result.status).toBe(200);
   });
 
+  // The deployment's defaults: a year's lifetime, the highest Max RPS, a day's grace (a week at most).
+  const SETTINGS = {
+    maxLifetimeDays: 365,
+    maxRps: 10_000,
+    defaultGracePeriodSeconds: 86_400,
+    maxGracePeriodSeconds: 604_800,
+  };
+
   it('tells a JWT caller who they are and what they may do', async () => {
     const result = await api.call('GET', '/api/v1/auth/whoami', { as: 'alice' });
     expect(result.status).toBe(200);
@@ -33,6 +41,7 @@ describe('health and whoami', () => {
       type: 'USER',
       authenticatedBy: 'JWT',
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: ['finance'] },
+      tokenSettings: SETTINGS,
     });
     // Through a group (carol's analytics holds the finance role), and an admin in no domain.
     expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'carol' })).body.capabilities).toStrictEqual({
@@ -64,6 +73,7 @@ describe('health and whoami', () => {
       expiresAt: null,
       maxRps: 7,
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
+      tokenSettings: SETTINGS,
     });
     const bearer = await api.call('GET', '/api/v1/auth/whoami', {
       headers: { Authorization: `Bearer ${created.body.token}` },

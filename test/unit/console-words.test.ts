@@ -9,6 +9,8 @@ import {
   formatDuration,
   formatSuspension,
   formatTimeUntil,
+  lastDayWithin,
+  lifetimesWithin,
 } from '../../console/src/format.js';
 import { bodyOf, checkPolicy, EMPTY, parseClaims, policyFieldErrors } from '../../console/src/policy-fields.js';
 import { integerProblem, nameProblem } from '../../console/src/validate.js';
@@ -283,5 +285,22 @@ describe('the forms’ own checks', () => {
       audiences: 'Audiences must not be empty.',
       claims: 'Claims must not be empty.',
     });
+  });
+});
+
+describe('lifetimes a deployment accepts', () => {
+  it('offers the suggested lifetimes within the longest, and the longest itself when none is it', () => {
+    expect(lifetimesWithin(365)).toStrictEqual({ offered: [7, 30, 90, 180, 365], chosen: 90 });
+    expect(lifetimesWithin(3650)).toStrictEqual({ offered: [7, 30, 90, 180, 365], chosen: 90 });
+    expect(lifetimesWithin(30)).toStrictEqual({ offered: [7, 30], chosen: 30 });
+    expect(lifetimesWithin(60)).toStrictEqual({ offered: [7, 30, 60], chosen: 60 });
+    expect(lifetimesWithin(1)).toStrictEqual({ offered: [1], chosen: 1 });
+  });
+
+  it('ends the date picker on the last day whose end is within the longest lifetime', () => {
+    const now = new Date('2026-12-07T01:00:00').getTime();
+    expect(lastDayWithin(30, now)).toBe('2027-01-05');
+    const late = new Date('2026-12-07T23:59:59.500').getTime();
+    expect(lastDayWithin(30, late)).toBe('2027-01-06');
   });
 });

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { RotatedToken, Token } from '../api/client';
+import type { RotatedToken, Token, TokenSettings } from '../api/client';
 import type { TokensApi } from '../api/tokens';
 import { formatDate, formatDuration } from '../format';
 import { describeError, type Message } from '../problems';
@@ -8,12 +8,17 @@ import { described, Field } from './field';
 import { ErrorNotice } from './notice';
 import { SecretView, useSecretGuard } from './secret-view';
 
+/** Grace periods offered: an hour, 6 hours, a day, 3 days, a week (those the deployment allows). */
+const GRACE_CHOICES = [3_600, 21_600, 86_400, 259_200, 604_800];
+
 /**
- * The API's default grace period (RotateTokenBody.gracePeriodSeconds in docs/openapi.json:
- * a day), chosen unless another is; the browser tests hold it to the API's.
+ * The choices where the API's default and longest grace period are as whoami says (the
+ * default is RotateTokenBody.gracePeriodSeconds's in docs/openapi.json), default included.
  */
-export const DEFAULT_GRACE_SECONDS = 86_400;
-const GRACE_CHOICES = [3_600, 21_600, DEFAULT_GRACE_SECONDS, 259_200, 604_800];
+function graceChoices(settings: TokenSettings): number[] {
+  const within = GRACE_CHOICES.filter((seconds) => seconds <= settings.maxGracePeriodSeconds);
+  return [...new Set([...within, settings.defaultGracePeriodSeconds])].sort((a, b) => a - b);
+}
 
 interface RotateProps {
   tokens: TokensApi;
@@ -23,6 +28,7 @@ interface RotateProps {
   /** The rotation went through: the token as it now is (its secret is not in it). */
   onRotated: (updated: Token, message: string) => void;
   fallbackFocus: () => HTMLElement | null;
+  settings: TokenSettings;
 }
 
 const withoutSecret = ({ token: _secret, ...view }: RotatedToken): Token => view;
@@ -62,8 +68,8 @@ function replaced(view: Token): string {
 
 /** Rotate: a grace period for the current secret, then the new secret, once. */
 export function RotateDialog(props: RotateProps) {
-  const { token, accountId, onClose, fallbackFocus } = props;
-  const [grace, setGrace] = useState(String(DEFAULT_GRACE_SECONDS));
+  const { token, accountId, onClose, fallbackFocus, settings } = props;
+  const [grace, setGrace] = useState(String(settings.defaultGracePeriodSeconds));
   const rotation = useRotation(props);
   const seconds = Number(grace);
   const running = previousUntil(token);
@@ -121,10 +127,10 @@ export function RotateDialog(props: RotateProps) {
               onChange={(event) => setGrace(event.currentTarget.value)}
             >
               <option value="0">None: the current secret stops at once (a leak)</option>
-              {GRACE_CHOICES.map((choice) => (
+              {graceChoices(settings).map((choice) => (
                 <option key={choice} value={String(choice)}>
                   {formatDuration(choice)}
-                  {choice === DEFAULT_GRACE_SECONDS ? ' (default)' : ''}
+                  {choice === settings.defaultGracePeriodSeconds ? ' (default)' : ''}
                 </option>
               ))}
             </select>

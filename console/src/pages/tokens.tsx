@@ -107,6 +107,7 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
       {open?.dialog === 'generate' && (
         <GenerateDialog
           {...dialogProps}
+          settings={me.tokenSettings}
           accountId={account.userId}
           onCreated={(name) => {
             setStatus(`Token ${name} generated.`);
@@ -117,6 +118,7 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
       {open?.dialog === 'max-rps' && (
         <MaxRpsDialog
           {...dialogProps}
+          settings={me.tokenSettings}
           token={open.token}
           onDone={(message, updated) => done(message, updated && replacing(updated))}
         />
@@ -128,6 +130,7 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
         <RotationDialog
           kind={open.dialog}
           {...dialogProps}
+          settings={me.tokenSettings}
           token={open.token}
           accountId={account.userId}
           // The dialog stays open on the new secret: the row changes behind it.
