@@ -10,8 +10,8 @@ import {
   exchangedTokenSchema,
   exchangeFormSchema,
   tokenSchema,
-  whoamiSchema,
 } from '../shared/http/response-schemas.js';
+import { whoamiSchema } from '../shared/http/directory-schemas.js';
 import { ADMIN_BASE, EXCHANGE, LIST, PROFILES, WHOAMI } from './routes/common.js';
 import { directoryRoutes } from './routes/directory.js';
 import { federationRoutes } from './routes/federation.js';

@@ -3,7 +3,7 @@ import { formatDate, formatMaxRps } from './format.js';
 
 /**
  * Audit events in words (docs/events.md): who did what, and from where. Pure, tested
- * without a browser; the Activity tab and the token list's "why suspended" read them.
+ * without a browser; the Activity tab reads them.
  */
 export interface EventInWords {
   who: string;
@@ -34,7 +34,6 @@ export function actorOf(event: TokenEvent): string {
 }
 
 type Value = string | number | null | undefined;
-const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const change = (event: TokenEvent, field: string) => event.changes[field];
 const detail = (event: TokenEvent, key: string): Value => event.details?.[key];
 const when = (event: TokenEvent, key: string) => formatDate(String(detail(event, key)));
@@ -119,6 +118,10 @@ export function actionOf(event: TokenEvent): string {
         ? `rotated ${token}: its previous secret works until ${formatDate(String(until))}`
         : `rotated ${token}: its previous secret stopped working at once`;
     }
+    case 'token.grace_period_ended': {
+      const until = formatDate(String(change(event, 'previousSecretValidUntil')?.before));
+      return `ended the grace period of ${token}: its previous secret, due to work until ${until}, stopped`;
+    }
     case 'token.deleted':
       return `deleted ${token}`;
     case 'token.used_after_rotation':
@@ -143,25 +146,4 @@ export function originOf(event: TokenEvent): string | undefined {
 
 export function inWords(event: TokenEvent): EventInWords {
   return { who: actorOf(event), what: actionOf(event), where: originOf(event) };
-}
-
-/**
- * Why a suspended token is suspended, from its events (newest first): by whom, by secret
- * scanning, or for want of use (said under its status, so without the word "suspended").
- * A string when the events say; null when they cannot (the suspension is older than the
- * trail's retention, or belongs to an earlier token of the same name); undefined when
- * older events must be read too.
- */
-export function suspensionOf(events: readonly TokenEvent[]): string | null | undefined {
-  for (const event of events) {
-    const at = formatDate(event.time);
-    const status = change(event, 'status')?.after;
-    if (event.type === 'token.exposed') return `Reported leaked by GitHub secret scanning, ${at}`;
-    if (event.type === 'token.suspended_unused')
-      return `Unused for ${detail(event, 'unusedDays')} days (the lifecycle job), ${at}`;
-    if (event.type === 'token.updated' && status === 'SUSPENDED') return `By ${lowerFirst(actorOf(event))}, ${at}`;
-    // Reactivated since, or the token's own beginning: nothing older explains it.
-    if (status === 'ACTIVE' || event.type === 'token.created' || event.type === 'token.exchanged') return null;
-  }
-  return undefined;
 }

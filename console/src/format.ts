@@ -1,3 +1,5 @@
+import type { Token } from './api/client.js';
+
 /** How values read in the console. Pure functions, tested without a browser. */
 
 // Every time shown names its time zone: a token that "expires at 23:59" must say whose 23:59.
@@ -24,6 +26,20 @@ export function formatMaxRps(maxRps: number | null | undefined): string {
 
 const STATUS: Record<string, string> = { ACTIVE: 'Active', SUSPENDED: 'Suspended', EXPIRED: 'Expired' };
 export const formatStatus = (status: string): string => STATUS[status] ?? status;
+
+/**
+ * Why a suspended token is suspended, as the API records it with the suspension: by whom,
+ * by secret scanning, or for want of use (said under its status, so without the word
+ * "suspended"). A suspension older than the record has none: its Activity may say.
+ */
+export function formatSuspension(suspension: Token['suspension']): string {
+  if (!suspension) return 'Reason not recorded (suspended before reasons were kept): see its Activity';
+  const at = formatDate(suspension.at);
+  if (suspension.reason === 'SECRET_SCANNING') return `Reported leaked by GitHub secret scanning, ${at}`;
+  if (suspension.reason === 'UNUSED') return `Unused for ${suspension.unusedDays} days (the lifecycle job), ${at}`;
+  if (suspension.byToken !== null) return `By token “${suspension.byToken}” of ${suspension.by}, ${at}`;
+  return `By ${suspension.by}, ${at}`;
+}
 
 const TYPE: Record<string, string> = { USER: 'User', SERVICE_ACCOUNT: 'Service account' };
 export const formatType = (type: string): string => TYPE[type] ?? type;
@@ -78,3 +94,28 @@ export function dayOf(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
+
+/** The suggested lifetimes, in days; 90 is chosen unless another is. */
+const LIFETIMES = [7, 30, 90, 180, 365];
+const SUGGESTED_DAYS = 90;
+
+/**
+ * The lifetimes offered where the longest is `maxDays` (TOKEN_MAX_LIFETIME_DAYS): the
+ * suggested ones within it, and the longest itself when none of them is; the choice made
+ * unless another is, 90 days or the longest below it.
+ */
+export function lifetimesWithin(maxDays: number): { offered: number[]; chosen: number } {
+  const within = LIFETIMES.filter((days) => days <= maxDays);
+  const offered = within.at(-1) === maxDays || maxDays > LIFETIMES.at(-1)! ? within : [...within, maxDays];
+  return { offered, chosen: Math.min(SUGGESTED_DAYS, maxDays) };
+}
+
+/** The last day a token may be set to expire on (at its end) when tokens live at most `maxDays`. */
+export function lastDayWithin(maxDays: number, now = Date.now()): string {
+  const limit = now + maxDays * 86_400_000;
+  const day = dayOf(new Date(limit));
+  return Date.parse(endOfDay(day)!) <= limit ? day : dayOf(new Date(limit - 86_400_000));
+}
+
+export const lifetimeText = (days: number) =>
+  days === 365 ? 'In 1 year' : days === 1 ? 'In 1 day' : `In ${days} days`;

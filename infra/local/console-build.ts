@@ -35,7 +35,8 @@ export async function writeApiTypes(): Promise<void> {
   const document = JSON.parse(readFileSync(CONTRACT, 'utf8')) as Record<string, unknown>;
   const types =
     `// Generated from docs/openapi.json by infra/local/console-build.ts: do not ` +
-    `edit.\n\n${astToString(await openapiTS(document as never))}`;
+    // A default is what the API applies when a field is left out: optional in what the console sends.
+    `edit.\n\n${astToString(await openapiTS(document as never, { defaultNonNullable: false }))}`;
   if (!existsSync(API_TYPES) || readFileSync(API_TYPES, 'utf8') !== types) writeFileSync(API_TYPES, types);
 }
 

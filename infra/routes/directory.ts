@@ -1,6 +1,20 @@
 import type { Route } from '../route-types.js';
-import { memberListSchema, memberSchema, userListSchema, userSchema } from '../../shared/http/response-schemas.js';
+import { memberListSchema, memberSchema, userListSchema, userSchema } from '../../shared/http/directory-schemas.js';
+import type { QueryParameter } from '../route-types.js';
+import { DIRECTORY_ID_PATTERN } from '../../shared/kernel/model.js';
 import { LIST, PROFILES, WHOAMI, pageQuery } from './common.js';
+
+/** A page of a listing, and its search: the start of the ids, matched by the sort key (see directory-listing.ts). */
+const searchQuery = (what: string): QueryParameter[] => [
+  ...pageQuery(what),
+  {
+    name: 'q',
+    description:
+      `Only ${what.toLowerCase()} whose id starts with this (case-sensitive: \`ali\` finds \`alice\`, not ` +
+      '`Alice` nor `sam-ali`). Paging works as without it: pass the same `q` with `nextToken`',
+    schema: { type: 'string', pattern: DIRECTORY_ID_PATTERN.source, minLength: 1, maxLength: 128 },
+  },
+];
 
 /**
  * The directory's read side, for the console's navigation: the caller's profile decides
@@ -22,8 +36,10 @@ export function directoryRoutes(): Route[] {
       partitions: [...PROFILES, 'domain'],
       tag: 'Directory',
       summary: 'List a domain’s members',
-      description: `The domain's members (users and service accounts) by id, a page at a time. ${forMembers}`,
-      query: pageQuery('Members'),
+      description:
+        "The domain's members (users and service accounts) by id, a page at a time; `q` finds ids by their " +
+        `start. ${forMembers}`,
+      query: searchQuery('Members'),
       success: { status: 200, description: 'A page of members', schema: memberListSchema },
       problems: [400, 403],
     },
@@ -49,8 +65,8 @@ export function directoryRoutes(): Route[] {
       partitions: [...PROFILES, 'userList'],
       tag: 'Directory',
       summary: 'List users',
-      description: `Every user of the directory by id, a page at a time. ${forAdmins}`,
-      query: pageQuery('Users'),
+      description: `Every user of the directory by id, a page at a time; \`q\` finds ids by their start. ${forAdmins}`,
+      query: searchQuery('Users'),
       success: { status: 200, description: 'A page of users', schema: userListSchema },
       problems: [400, 403],
     },

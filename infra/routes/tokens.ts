@@ -108,6 +108,22 @@ export function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
       problems: [...TOKEN_PROBLEMS, 409, 415],
     },
     {
+      id: `end-${where}-grace-period`,
+      method: 'DELETE',
+      path: `${base}/{serviceAccountId}/tokens/{name}/previous-secret`,
+      auth: 'authenticated',
+      dynamodb: ROTATE,
+      partitions: [...PROFILES, 'account', 'credential', 'events'],
+      tag: 'Tokens',
+      summary: `End a rotation's grace period now (${where})`,
+      description:
+        'The secret the last rotation replaced stops working now (for when it may have leaked); the current secret ' +
+        'is not touched. Jobs still using the replaced secret fail from their next request. Recorded as a ' +
+        `token.grace_period_ended event. 409 NO_GRACE_PERIOD when no replaced secret still works. ${who}`,
+      success: { status: 200, description: 'The token, its previousSecret now null', schema: tokenSchema },
+      problems: [...TOKEN_PROBLEMS, 409],
+    },
+    {
       id: `list-${where}-token-events`,
       method: 'GET',
       path: `${base}/{serviceAccountId}/token-events`,

@@ -1,5 +1,7 @@
 import type { Caller, Principal } from '../kernel/model.js';
 import { TOKEN_SCOPES } from '../kernel/restrictions.js';
+import type { Config } from '../kernel/config.js';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../http/validation.js';
 
 /** What the caller may do, for a client to show only what will work (whoami). */
 export interface Capabilities {
@@ -19,8 +21,22 @@ export function capabilitiesOf(principal: Principal | undefined): Capabilities {
   };
 }
 
-/** whoami's answer: the caller, how they authenticated, and their capabilities. */
-export function whoamiOf(caller: Caller, principal: Principal | undefined) {
+/**
+ * The deployment's rules for tokens, for a client to offer only what the API accepts: the
+ * longest lifetime (TOKEN_MAX_LIFETIME_DAYS), the highest Max RPS, and a rotation's grace
+ * period (its default and longest).
+ */
+export function tokenSettingsOf(config: Pick<Config, 'tokens'>) {
+  return {
+    maxLifetimeDays: config.tokens.maxLifetimeDays,
+    maxRps: config.tokens.maxRps,
+    defaultGracePeriodSeconds: DEFAULT_GRACE_SECONDS,
+    maxGracePeriodSeconds: MAX_GRACE_SECONDS,
+  };
+}
+
+/** whoami's answer: the caller, how they authenticated, their capabilities, and the deployment's token settings. */
+export function whoamiOf(caller: Caller, principal: Principal | undefined, config: Pick<Config, 'tokens'>) {
   return {
     userId: caller.userId,
     // An identity-provider user the directory does not know yet is a plain user with no grants.
@@ -36,5 +52,6 @@ export function whoamiOf(caller: Caller, principal: Principal | undefined) {
         }
       : {}),
     capabilities: capabilitiesOf(principal),
+    tokenSettings: tokenSettingsOf(config),
   };
 }

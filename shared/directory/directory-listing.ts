@@ -7,7 +7,12 @@ import { type ItemKey, keys, prefixes, userListPartition } from '../dynamodb/key
 /**
  * The directory's listings: a domain's members under the domain's partition, every user
  * under the user list (items the import writes beside each profile, see
- * directory-items.ts). Each page is one strongly consistent query in id order.
+ * directory-items.ts). Each page is one strongly consistent query in id order. A search
+ * is a prefix of the id: the sort key is `MEMBER#<id>` or `USER#<id>`, so `begins_with`
+ * on it in the key condition reads only the matching items, and a page costs what an
+ * unfiltered one does. A substring match would need a filter expression: DynamoDB reads
+ * (and bills) every item before filtering, so a rare match could take a scan of the whole
+ * partition to fill one page.
  */
 
 type Item = Record<string, unknown>;
@@ -61,20 +66,34 @@ function toPage<T extends { id: string }>(items: T[], more: boolean): DirectoryP
   return { items, lastId: more ? items.at(-1)?.id : undefined };
 }
 
+/**
+ * Where a page of ids starting with `startsWith` begins, after the cursor's id: at the
+ * cursor when it is among them, at the first of them when it sorts before them all, and
+ * nowhere (null) when it sorts after them all. DynamoDB refuses a start key outside the
+ * key condition, and a cursor is only an id (one of another search, or of no search).
+ */
+function startAfter(afterId: string | undefined, startsWith: string): { after: string | undefined } | null {
+  if (afterId === undefined || afterId.startsWith(startsWith)) return { after: afterId };
+  return afterId < startsWith ? { after: undefined } : null;
+}
+
 export async function listMembers(
   client: DynamoDBDocumentClient,
   tableName: string,
   domain: string,
   limit: number,
   afterId?: string,
+  startsWith = '',
 ): Promise<DirectoryPage<Member>> {
   // A cursor naming no possible user starts nowhere: an empty page, without a read.
   if (afterId !== undefined && !isDirectoryId(afterId)) return { items: [], lastId: undefined };
+  const start = startAfter(afterId, startsWith);
+  if (start === null) return { items: [], lastId: undefined };
   const { pk } = keys.member(domain, '');
-  const after = afterId === undefined ? undefined : keys.member(domain, afterId);
+  const after = start.after === undefined ? undefined : keys.member(domain, start.after);
   const { items, more } = await page(client, tableName, {
     pk,
-    prefix: prefixes.member,
+    prefix: prefixes.member + startsWith,
     after,
     limit,
     fields: MEMBER_FIELDS,
@@ -106,12 +125,15 @@ export async function listUsers(
   tableName: string,
   limit: number,
   afterId?: string,
+  startsWith = '',
 ): Promise<DirectoryPage<ListedUser>> {
   if (afterId !== undefined && !isDirectoryId(afterId)) return { items: [], lastId: undefined };
-  const after = afterId === undefined ? undefined : keys.listedUser(afterId);
+  const start = startAfter(afterId, startsWith);
+  if (start === null) return { items: [], lastId: undefined };
+  const after = start.after === undefined ? undefined : keys.listedUser(start.after);
   const { items, more } = await page(client, tableName, {
     pk: userListPartition,
-    prefix: prefixes.user,
+    prefix: prefixes.user + startsWith,
     after,
     limit,
     fields: USER_FIELDS,

@@ -68,16 +68,16 @@ export class DynamoDirectoryStore implements DirectoryStore {
     return listIncarnations(this.client, this.tableName, accountId, await this.getPrincipal(accountId));
   }
 
-  listMembers(domain: string, limit: number, afterId?: string): Promise<DirectoryPage<Member>> {
-    return listMembers(this.client, this.tableName, domain, limit, afterId);
+  listMembers(domain: string, limit: number, afterId?: string, startsWith?: string): Promise<DirectoryPage<Member>> {
+    return listMembers(this.client, this.tableName, domain, limit, afterId, startsWith);
   }
 
   getMember(domain: string, userId: string): Promise<Member | undefined> {
     return getMember(this.client, this.tableName, domain, userId);
   }
 
-  listUsers(limit: number, afterId?: string): Promise<DirectoryPage<ListedUser>> {
-    return listUsers(this.client, this.tableName, limit, afterId);
+  listUsers(limit: number, afterId?: string, startsWith?: string): Promise<DirectoryPage<ListedUser>> {
+    return listUsers(this.client, this.tableName, limit, afterId, startsWith);
   }
 
   /**

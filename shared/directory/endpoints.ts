@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type FieldError, UserNotFoundError } from '../kernel/errors.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { jsonResponse } from '../http/problem.js';
-import { check, pageQuery, userIdPath } from '../http/validation.js';
+import { check, directoryListQuery, userIdPath } from '../http/validation.js';
 import { directoryEndpoint } from '../middleware/directory-endpoint.js';
 import type { ListedUser, Member } from '../kernel/model.js';
 import type { DirectoryPage } from './ports.js';
@@ -19,15 +19,21 @@ export type DirectoryEndpointDeps = EndpointDeps & { directory: DirectoryStore }
  * list and one entry. The authorization stack has run before any handler here.
  */
 
-/** `limit` and `nextToken`, read as the token list reads them (a cursor carries only the last id). */
-function pageOf(event: APIGatewayProxyEvent, errors: FieldError[]): { limit: number; after: string | undefined } {
-  const query = check(pageQuery, event.queryStringParameters ?? {}, errors);
+/**
+ * `limit` and `nextToken`, read as the token list reads them (a cursor carries only the last
+ * id), and `q`, the start of the ids to list.
+ */
+function pageOf(
+  event: APIGatewayProxyEvent,
+  errors: FieldError[],
+): { limit: number; after: string | undefined; startsWith: string | undefined } {
+  const query = check(directoryListQuery, event.queryStringParameters ?? {}, errors);
   let after: string | undefined;
   if (query?.nextToken !== undefined) {
     after = decodeCursor(query.nextToken);
     if (after === undefined) errors.push({ field: 'nextToken', message: 'is not a valid cursor' });
   }
-  return { limit: query?.limit ?? 50, after };
+  return { limit: query?.limit ?? 50, after, startsWith: query?.q };
 }
 
 /** The user id of the path, decoded and validated. */
@@ -51,7 +57,12 @@ const listedUser = (user: ListedUser): ListedUser => ({
 
 export function listMembersEndpoint(parts: DirectoryEndpointDeps) {
   return directoryEndpoint(parts, { access: 'domain-member', input: pageOf }).handler(async (_event, context) => {
-    const page = await parts.directory.listMembers(context.domain!, context.input.limit, context.input.after);
+    const page = await parts.directory.listMembers(
+      context.domain!,
+      context.input.limit,
+      context.input.after,
+      context.input.startsWith,
+    );
     return jsonResponse(200, { members: page.items, nextToken: nextToken(page) });
   });
 }
@@ -69,7 +80,7 @@ export function getMemberEndpoint(parts: DirectoryEndpointDeps) {
 
 export function listUsersEndpoint(parts: DirectoryEndpointDeps) {
   return directoryEndpoint(parts, { access: 'admin', input: pageOf }).handler(async (_event, context) => {
-    const page = await parts.directory.listUsers(context.input.limit, context.input.after);
+    const page = await parts.directory.listUsers(context.input.limit, context.input.after, context.input.startsWith);
     return jsonResponse(200, { users: page.items.map(listedUser), nextToken: nextToken(page) });
   });
 }

@@ -43,12 +43,12 @@ export interface DirectoryStore extends PrincipalLookup {
   getIncarnation(accountId: string, incarnation: string): Promise<Principal | undefined>;
   /** Every incarnation of an account id, newest first. */
   listIncarnations(accountId: string): Promise<Incarnation[]>;
-  /** A domain's members, by id, a page at a time. */
-  listMembers(domain: string, limit: number, afterId?: string): Promise<DirectoryPage<Member>>;
+  /** A domain's members, by id, a page at a time; only ids that start with `startsWith` when given. */
+  listMembers(domain: string, limit: number, afterId?: string, startsWith?: string): Promise<DirectoryPage<Member>>;
   /** One member of a domain; undefined if the user is not one. */
   getMember(domain: string, userId: string): Promise<Member | undefined>;
-  /** Every user of the directory, by id, a page at a time. */
-  listUsers(limit: number, afterId?: string): Promise<DirectoryPage<ListedUser>>;
+  /** Every user of the directory, by id, a page at a time; only ids that start with `startsWith` when given. */
+  listUsers(limit: number, afterId?: string, startsWith?: string): Promise<DirectoryPage<ListedUser>>;
   /** The whole directory (an operator's import, never a request). */
   snapshot(): Promise<DirectorySnapshot>;
   /**

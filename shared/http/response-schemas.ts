@@ -23,8 +23,18 @@ import {
  */
 
 const timestamp = iso.datetime({ offset: true });
-const scopesSchema = array(oneOf(TOKEN_SCOPES));
-const allowedCidrsSchema = nullable(array(string()));
+export const scopesSchema = array(oneOf(TOKEN_SCOPES));
+export const allowedCidrsSchema = nullable(array(string()));
+
+const suspensionSchema = strictObject({
+  reason: oneOf(['MANUAL', 'SECRET_SCANNING', 'UNUSED']).check(
+    describe('MANUAL: by someone (by); SECRET_SCANNING: reported leaked by GitHub; UNUSED: by the lifecycle job'),
+  ),
+  at: timestamp,
+  by: nullable(string()).check(describe('MANUAL: the person, or the service account whose token did it')),
+  byToken: nullable(string()).check(describe('MANUAL by a token: that token’s name')),
+  unusedDays: nullable(int()).check(describe('UNUSED: the days it had gone unused')),
+});
 
 export const tokenSchema = strictObject({
   name: string().check(describe('Unique per service account: 1–64 of A-Z a-z 0-9 . _ -')),
@@ -57,6 +67,9 @@ export const tokenSchema = strictObject({
   policyName: nullable(string()).check(describe('The federation policy that issued it; null for stored tokens')),
   scopes: scopesSchema.check(describe('What it may do: tokens:read, tokens:write (this service), api (behind it)')),
   allowedCidrs: allowedCidrsSchema.check(describe('The networks (CIDRs) it may call from; null: anywhere')),
+  suspension: nullable(suspensionSchema).check(
+    describe('Why it is suspended, written with the suspension; null while active, and if suspended before this field'),
+  ),
 });
 
 export const createdTokenSchema = strictObject({
@@ -174,51 +187,6 @@ export const tokenEventListSchema = strictObject({
 
 export const tokenListSchema = strictObject({
   tokens: array(tokenSchema),
-  nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
-});
-
-const userType = oneOf(['USER', 'SERVICE_ACCOUNT']).check(
-  describe('SERVICE_ACCOUNT: an account that authenticates with access tokens'),
-);
-
-export const capabilitiesSchema = strictObject({
-  admin: boolean().check(describe('Holds an admin role: may list users, and manage tokens on the admin paths')),
-  domains: array(string()).check(describe('The domains the caller belongs to, whose members it may list')),
-  manageTokensIn: array(string()).check(describe('The domains where the caller may manage access tokens')),
-});
-
-export const whoamiSchema = strictObject({
-  userId: string(),
-  type: userType,
-  authenticatedBy: oneOf(['JWT', 'ACCESS_TOKEN']),
-  tokenName: optional(string()).check(describe('The calling token, for access-token callers')),
-  maxRps: optional(nullable(int())).check(describe('The calling token’s limit, for access-token callers')),
-  expiresAt: optional(nullable(timestamp)).check(
-    describe('When the calling token expires (null: never), for access-token callers'),
-  ),
-  scopes: optional(scopesSchema).check(describe('What the calling token may do, for access-token callers')),
-  allowedCidrs: optional(allowedCidrsSchema).check(describe('Where the calling token may call from (null: anywhere)')),
-  capabilities: capabilitiesSchema.check(describe('What the caller may do, as the directory says now')),
-});
-
-export const memberSchema = strictObject({
-  id: string(),
-  type: userType,
-  groups: array(string()),
-});
-
-export const memberListSchema = strictObject({
-  members: array(memberSchema),
-  nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
-});
-
-export const userSchema = strictObject({
-  ...memberSchema.shape,
-  domains: array(string()),
-});
-
-export const userListSchema = strictObject({
-  users: array(userSchema),
   nextToken: nullable(string()).check(describe('Pass as nextToken for the next page; null on the last page')),
 });
 

@@ -9,6 +9,7 @@ import {
   iso,
   maximum,
   maxLength,
+  meta,
   minimum,
   minLength,
   nullable,
@@ -128,6 +129,14 @@ export const pageQuery = /* @__PURE__ */ object({
     ),
   ),
 });
+/** A directory listing: a page, of the ids that start with `q` when it is given. */
+export const directoryListQuery = /* @__PURE__ */ extend(pageQuery, {
+  q: /* @__PURE__ */ optional(
+    /* @__PURE__ */ string().check(
+      /* @__PURE__ */ regex(DIRECTORY_ID_PATTERN, 'must be 1 to 128 characters without whitespace, /, #, ? or %'),
+    ),
+  ),
+});
 export const tokenNamePath = /* @__PURE__ */ object({ name: tokenName });
 export const userIdPath = /* @__PURE__ */ object({
   userId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
@@ -136,7 +145,9 @@ export const userIdPath = /* @__PURE__ */ object({
 });
 
 /** The longest grace period a rotation may give the old secret: a week. */
-const MAX_GRACE_SECONDS = 604_800;
+export const MAX_GRACE_SECONDS = 604_800;
+/** The grace period of a rotation that names none: a day. */
+export const DEFAULT_GRACE_SECONDS = 86_400;
 // 604800: MAX_GRACE_SECONDS, written out so that the bundle holds one string, not a template.
 const GRACE_RULE = 'must be an integer from 0 to 604800 (seconds)';
 export const rotateTokenBody = /* @__PURE__ */ strictObject({
@@ -144,6 +155,8 @@ export const rotateTokenBody = /* @__PURE__ */ strictObject({
     /* @__PURE__ */ int({ error: GRACE_RULE }).check(
       /* @__PURE__ */ minimum(0, GRACE_RULE),
       /* @__PURE__ */ maximum(MAX_GRACE_SECONDS, GRACE_RULE),
+      // The contract says it (RotateTokenBody's default), so clients need not hard-code it.
+      /* @__PURE__ */ meta({ default: DEFAULT_GRACE_SECONDS }),
     ),
   ),
   force: /* @__PURE__ */ optional(/* @__PURE__ */ boolean({ error: 'must be true or false' })),
@@ -153,6 +166,7 @@ export const EVENT_TYPES = [
   'token.created',
   'token.updated',
   'token.rotated',
+  'token.grace_period_ended',
   'token.deleted',
   'token.used_after_rotation',
   'token.refused_network',

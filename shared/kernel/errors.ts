@@ -161,6 +161,13 @@ export class RotationInProgressError extends ProblemError {
   }
 }
 
+/** Nothing to end: the token has no replaced secret whose grace period still runs. */
+export class NoGracePeriodError extends ProblemError {
+  constructor() {
+    super(409, 'NO_GRACE_PERIOD', 'No grace period', 'No secret replaced by a rotation still works for this token.');
+  }
+}
+
 /** An expired token cannot be rotated: create a new one. */
 export class TokenExpiredError extends ProblemError {
   constructor() {

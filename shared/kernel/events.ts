@@ -10,6 +10,7 @@ export type TokenEventType =
   | 'token.created'
   | 'token.updated'
   | 'token.rotated'
+  | 'token.grace_period_ended'
   | 'token.deleted'
   | 'token.used_after_rotation'
   | 'token.refused_network'

@@ -37,6 +37,23 @@ export interface TokenRecord {
   scopes?: TokenScope[];
   /** The networks it may call from, as normalised CIDRs (absent or null: anywhere). */
   allowedCidrs?: string[] | null;
+  /** Why it is suspended, written with the suspension; absent while active and on suspensions older than it. */
+  suspension?: TokenSuspension | null;
+}
+
+/**
+ * Why a token is suspended: by someone (`MANUAL`: a person, or a token of an account), by
+ * GitHub secret scanning (`SECRET_SCANNING`), or by the lifecycle job for want of use (`UNUSED`).
+ */
+export interface TokenSuspension {
+  reason: 'MANUAL' | 'SECRET_SCANNING' | 'UNUSED';
+  at: string;
+  /** MANUAL: the person, or the service account whose token suspended it; null otherwise. */
+  by: string | null;
+  /** MANUAL by a token: that token's name; null otherwise. */
+  byToken: string | null;
+  /** UNUSED: the days it had gone unused; null otherwise. */
+  unusedDays: number | null;
 }
 
 /** STORED: created by a person or a token; FEDERATED: issued for a CI job's OIDC token by a federation policy. */
@@ -107,6 +124,8 @@ export interface TokenView {
   scopes: TokenScope[];
   /** The networks it may call from; null: anywhere. */
   allowedCidrs: string[] | null;
+  /** Why it is suspended; null while active, and for a suspension older than the field. */
+  suspension: TokenSuspension | null;
 }
 
 export type UserType = 'USER' | 'SERVICE_ACCOUNT';
@@ -194,6 +213,7 @@ export function toTokenView(record: TokenRecord, now: Date = new Date()): TokenV
     policyName: record.federation?.policyName ?? null,
     scopes: record.scopes ?? [...TOKEN_SCOPES],
     allowedCidrs: record.allowedCidrs ?? null,
+    suspension: record.status === 'SUSPENDED' ? (record.suspension ?? null) : null,
   };
 }
 

@@ -5,6 +5,7 @@ import { absent, all, atMost, differs, equals, exists, lessThan, updateExpressio
 import { keys, LIFECYCLE_INDEXES, lifecycleShards } from '../dynamodb/keys.js';
 import { transact, TransactionCancelled } from '../dynamodb/transactions.js';
 import type { TokenEvent } from '../kernel/events.js';
+import type { TokenSuspension } from '../kernel/model.js';
 
 type Index = (typeof LIFECYCLE_INDEXES)[keyof typeof LIFECYCLE_INDEXES];
 
@@ -129,7 +130,7 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
             Key: keys.token(token.serviceAccountId, token.name),
             // Still active, still unused since before the cutoff, and usable (not half created).
             ...updateExpression({
-              set,
+              set: { ...set, suspension: unusedSuspension(at, event) },
               remove: ['activeDay'],
               condition: all(
                 equals('lookupId', token.lookupId),
@@ -190,4 +191,10 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
       throw error instanceof TransactionCancelled ? error.cause : error;
     }
   }
+}
+
+/** Why the job suspends a token: unused for as many days as its event says. */
+function unusedSuspension(at: string, event: TokenEvent): TokenSuspension {
+  const days = event.details?.unusedDays;
+  return { reason: 'UNUSED', at, by: null, byToken: null, unusedDays: typeof days === 'number' ? days : null };
 }

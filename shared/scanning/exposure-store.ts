@@ -72,8 +72,16 @@ export class DynamoTokenExposures implements TokenExposures {
             Update: {
               TableName: this.tableName,
               Key: keys.token(credential.serviceAccountId, credential.name),
-              // Out of the idle index with the suspension, as any suspension takes it out.
-              ...updateExpression({ set, remove: ['activeDay'], condition: equals('lookupId', credential.lookupId) }),
+              // Out of the idle index with the suspension, as any suspension takes it out; the leak is why,
+              // whatever suspended it before.
+              ...updateExpression({
+                set: {
+                  ...set,
+                  suspension: { reason: 'SECRET_SCANNING', at, by: null, byToken: null, unusedDays: null },
+                },
+                remove: ['activeDay'],
+                condition: equals('lookupId', credential.lookupId),
+              }),
             },
           },
         ],

@@ -222,6 +222,56 @@ export class DynamoCredentialStore implements CredentialStore, SecretRotation {
   }
 
   /**
+   * Ends the replaced secret's grace period at `at`: its `validUntil` on both items, so the
+   * authorizer refuses it from then on (and records its reuse, as after any grace period);
+   * the current secret is not touched. Both items must still hold the grace period read
+   * with the token, and the token its last rotation: a rotation since would have made the
+   * secret the jobs moved to the replaced one, and this must not end that. A write that
+   * lost only to a conflicting transaction goes again, on the same read.
+   */
+  async endGracePeriod(current: StoredToken, at: string, event: TokenEvent): Promise<StoredToken> {
+    const asRead = equals('previousSecret.validUntil', current.previousSecret?.validUntil ?? null);
+    const set = { 'previousSecret.validUntil': at };
+    const items = [
+      ['event', eventPut(this.tableName, event, this.retentionDays)],
+      [
+        'token',
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: keys.token(current.serviceAccountId, current.name),
+            ...updateExpression({
+              set: { ...set, updatedAt: at },
+              condition: all(equals('lookupId', current.lookupId), equals('rotatedAt', current.rotatedAt), asRead),
+            }),
+          },
+        },
+      ],
+      [
+        'credential',
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: keys.credential(current.lookupId),
+            ...updateExpression({ set, condition: all(exists('pk'), asRead) }),
+          },
+        },
+      ],
+    ] as const;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await transact(this.client, items);
+        return { ...current, previousSecret: { ...current.previousSecret!, validUntil: at }, updatedAt: at };
+      } catch (error) {
+        if (!(error instanceof TransactionCancelled)) throw error;
+        if (error.conflicted && !error.anyFailed && attempt < ROTATION_ATTEMPTS) continue;
+        if (!(await this.getCredential(current.lookupId))) throw new TokenNotFoundError();
+        throw new ConcurrentUpdateError({ cause: error });
+      }
+    }
+  }
+
+  /**
    * Why a rotation changed nothing: the token went (404), a grace period runs and the
    * rotation was not forced (409 ROTATION_IN_PROGRESS), or another rotation replaced the
    * secret first (409 CONCURRENT_UPDATE, which the use case does not retry: it would

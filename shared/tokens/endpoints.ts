@@ -23,6 +23,7 @@ import { type EndpointDeps, type TokenEndpointContext, tokenEndpoint } from '../
 import { type CallerLimits, limitsOf } from './caller-limits.js';
 import { type CreateTokenDeps, createToken } from './create-token.js';
 import { type DeleteTokenDeps, deleteToken } from './delete-token.js';
+import { type EndGracePeriodDeps, endGracePeriod } from './end-grace-period.js';
 import { listTokens } from './list-tokens.js';
 import { type RotateTokenDeps, rotateToken } from './rotate-token.js';
 import { type TokenUpdate, type UpdateTokenDeps, updateToken } from './update-token.js';
@@ -34,10 +35,11 @@ export type TokenEndpointDeps = EndpointDeps &
   CreateTokenDeps &
   UpdateTokenDeps &
   DeleteTokenDeps &
-  RotateTokenDeps & { config: Pick<Config, 'tokens'> };
+  RotateTokenDeps &
+  EndGracePeriodDeps & { config: Pick<Config, 'tokens'> };
 
 /**
- * The token endpoints: list, create, update, delete and rotate. Each Lambda entry in
+ * The token endpoints: list, create, update, delete, rotate, and end a rotation's grace period. Each Lambda entry in
  * `functions/` is one of these for one scope; the authorization stack has run before any
  * handler here.
  */
@@ -204,5 +206,17 @@ export function rotateTokenEndpoint(deps: TokenEndpointDeps, scope: Scope) {
     });
     deps.metrics.addMetric('TokenRotated', MetricUnit.Count, 1);
     return jsonResponse(200, { ...view, token }, { 'Cache-Control': 'no-store' });
+  });
+}
+
+/** DELETE …/tokens/{name}/previous-secret: the replaced secret stops now; the current one is not touched. */
+export function endGracePeriodEndpoint(deps: TokenEndpointDeps, scope: Scope) {
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => ({
+    name: tokenNameOf(event, errors)?.name ?? '',
+  });
+  return tokenEndpoint(deps, { scope, input }).handler(async (event, context) => {
+    const origin = changeOrigin(context.caller, requestMeta(event));
+    const view = await endGracePeriod(deps, context.serviceAccount.id, context.input.name, origin);
+    return jsonResponse(200, view);
   });
 }

@@ -141,6 +141,40 @@ export class MemoryCredentialStore implements CredentialStore, SecretRotation {
     return { ...current, ...tokenSet, previousSecret: rotation.previous };
   }
 
+  /** As DynamoCredentialStore's: only while the grace period and the last rotation are as read. */
+  async endGracePeriod(current: StoredToken, at: string, event: TokenEvent): Promise<StoredToken> {
+    const token = this.table.token(current.serviceAccountId, current.name);
+    const stored = this.table.credential(current.lookupId);
+    const asRead = (item: { previousSecret?: PreviousSecret | null } | undefined) =>
+      (item?.previousSecret?.validUntil ?? null) === (current.previousSecret?.validUntil ?? null);
+    // Its last use as stored now (a use may have been recorded since the read), its end moved.
+    const ended = (previous: PreviousSecret | null | undefined): PreviousSecret => ({
+      ...(previous ?? current.previousSecret!),
+      validUntil: at,
+    });
+    try {
+      this.table.transact([
+        ...this.table.eventWrite(event),
+        {
+          name: 'token',
+          holds: same(token?.lookupId, current.lookupId) && token?.rotatedAt === current.rotatedAt && asRead(token),
+          write: () =>
+            token && this.table.setToken({ ...token, previousSecret: ended(token.previousSecret), updatedAt: at }),
+        },
+        {
+          name: 'credential',
+          holds: stored !== undefined && asRead(stored),
+          write: () => stored && this.table.setCredential({ ...stored, previousSecret: ended(stored.previousSecret) }),
+        },
+      ]);
+    } catch (error) {
+      if (!(error instanceof MemoryTransactionCancelled)) throw error;
+      if (!this.table.credential(current.lookupId)) throw new TokenNotFoundError();
+      throw new ConcurrentUpdateError({ cause: error });
+    }
+    return { ...current, previousSecret: { ...current.previousSecret!, validUntil: at }, updatedAt: at };
+  }
+
   private async explainLostRotation(current: StoredToken, rotation: Rotation, error: unknown): Promise<unknown> {
     if (!(error instanceof MemoryTransactionCancelled)) return error;
     const now = await this.getCredential(current.lookupId);

@@ -134,6 +134,7 @@ export class MemoryTokenStore implements TokenStore {
       ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
       ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
       ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
+      ...(changes.suspension === undefined ? {} : { suspension: changes.suspension }),
       updatedAt,
     };
     const set: Fields = { updatedAt };
@@ -165,7 +166,8 @@ export class MemoryTokenStore implements TokenStore {
             same(stored.lookupId, current.lookupId) &&
             asRead(stored) &&
             (!changes.onlyIfUnchanged || stored.updatedAt === current.updatedAt),
-          write: () => stored && this.table.setToken(change(stored)),
+          // Why it is suspended is the token item's alone (DynamoTokenStore: tokenItemChange).
+          write: () => stored && this.table.setToken(withSuspension(change(stored), changes.suspension)),
         },
         {
           name: 'credential',
@@ -233,6 +235,12 @@ export class MemoryTokenStore implements TokenStore {
     if (!now || now.lookupId !== current.lookupId) throw new TokenNotFoundError();
     throw new ConcurrentUpdateError({ cause: error });
   }
+}
+
+function withSuspension(token: StoredToken, suspension: TokenChanges['suspension']): StoredToken {
+  if (suspension === undefined) return token;
+  const { suspension: _, ...rest } = token;
+  return suspension === null ? rest : { ...rest, suspension };
 }
 
 /** A token as DynamoTokenStore reads one (toStoredToken): a token older than restrictions has every scope, anywhere. */

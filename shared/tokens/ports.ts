@@ -1,6 +1,6 @@
 import type { TokenEvent } from '../kernel/events.js';
 import type { TokenScope } from '../kernel/restrictions.js';
-import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus } from '../kernel/model.js';
+import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus, TokenSuspension } from '../kernel/model.js';
 
 /**
  * The token aggregate's ports: its store, the rotation of its secret, and the rate limiter
@@ -44,6 +44,8 @@ export interface TokenChanges {
    * them wrong. A lost race is a ConcurrentUpdateError.
    */
   onlyIfUnchanged?: boolean;
+  /** Why it is suspended, on the token item (the authorizer needs only the status); null: removed. */
+  suspension?: TokenSuspension | null;
 }
 
 /** A rotation: the new secret's hash, and the old one's grace period. */
@@ -99,6 +101,13 @@ export interface SecretRotation {
    * rotation landed since the request arrived or the secret was read.
    */
   rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken>;
+  /**
+   * Ends at `at` the grace period of the secret the last rotation replaced, read just
+   * before with the token (`current.previousSecret`), leaving the current secret alone;
+   * throws ConcurrentUpdateError if a rotation or another end landed since, and
+   * TokenNotFoundError if the token went.
+   */
+  endGracePeriod(current: StoredToken, at: string, event: TokenEvent): Promise<StoredToken>;
 }
 
 export interface KeyRequest {

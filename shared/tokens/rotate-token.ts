@@ -2,6 +2,7 @@ import { ConcurrentUpdateError, TokenExpiredError, TokenNotFoundError } from '..
 import { type ChangeOrigin, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
 import { isExpired, type PreviousSecret, stillValid, type TokenView, toTokenView } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
+import { DEFAULT_GRACE_SECONDS } from '../http/validation.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import type { SecretRotation, TokenStore } from './ports.js';
 
@@ -12,8 +13,6 @@ export interface RotateTokenDeps {
   clock: Clock;
   ids: IdGenerator;
 }
-
-export const DEFAULT_GRACE_SECONDS = 86_400;
 
 export interface RotateTokenInput {
   serviceAccountId: string;

@@ -1,4 +1,4 @@
-import type { PreviousSecret, RetiredSecret, TokenCredential, TokenRecord } from '../kernel/model.js';
+import type { PreviousSecret, RetiredSecret, TokenCredential, TokenRecord, TokenSuspension } from '../kernel/model.js';
 import type { NewToken, StoredToken } from './ports.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { nextNoticeAt } from '../lifecycle/notices.js';
@@ -62,6 +62,39 @@ function isPreviousSecret(value: unknown): value is PreviousSecret {
   return typeof (value as PreviousSecret | undefined)?.validUntil === 'string';
 }
 
+function isSuspension(value: unknown): value is TokenSuspension {
+  const reason = (value as TokenSuspension | undefined)?.reason;
+  return (reason === 'MANUAL' || reason === 'SECRET_SCANNING' || reason === 'UNUSED') && typeof value === 'object';
+}
+
+/** A change to an item: attributes set and removed. */
+export type Change = { set: Record<string, unknown>; remove: string[] };
+
+/**
+ * What the token item takes beyond what it shares with the credential. It is in the `idle`
+ * index exactly while it is active: a suspension takes it out, and a reactivation puts it
+ * back with its idle time counted from that day, so the job does not suspend again at once
+ * a token its owner just reactivated. And why it is suspended, with its suspension (null:
+ * removed; undefined: left as it is): only owners read it, the authorizer needs the status.
+ */
+export function tokenItemChange(
+  before: string,
+  after: string,
+  at: string,
+  { set, remove }: Change,
+  suspension: TokenSuspension | null | undefined,
+): Change {
+  const idle: Change =
+    before === after
+      ? { set, remove }
+      : after === 'ACTIVE'
+        ? { set: { ...set, activeDay: utcDay(at) }, remove }
+        : { set, remove: [...remove, 'activeDay'] };
+  if (suspension === undefined) return idle;
+  if (suspension === null) return { ...idle, remove: [...idle.remove, 'suspension'] };
+  return { ...idle, set: { ...idle.set, suspension } };
+}
+
 /** The well-formed entries of a stored list of retired secrets. */
 function retiredSecretsOf(value: unknown): RetiredSecret[] {
   if (!Array.isArray(value)) return [];
@@ -80,6 +113,7 @@ export function toStoredToken(item: Record<string, unknown>): StoredToken {
   if (typeof federation?.policyId === 'string')
     record.federation = { policyId: federation.policyId, policyName: String(federation.policyName) };
   if (typeof item.incarnation === 'string') record.incarnation = item.incarnation;
+  if (isSuspension(item.suspension)) record.suspension = item.suspension;
   return {
     ...record,
     ...restrictionsOf(item),

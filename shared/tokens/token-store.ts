@@ -17,7 +17,7 @@ import {
   lessThan,
   updateExpression,
 } from '../dynamodb/expressions.js';
-import { accountPartition, keys, prefixes, utcDay } from '../dynamodb/keys.js';
+import { accountPartition, keys, prefixes } from '../dynamodb/keys.js';
 import { type NamedItem, TransactionCancelled, transact } from '../dynamodb/transactions.js';
 import {
   ConcurrentUpdateError,
@@ -30,19 +30,7 @@ import type { TokenEvent } from '../kernel/events.js';
 import type { TokenBinding } from '../kernel/model.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
 import { bindingFields, newTokenItems, SHARED_FIELDS, toStoredToken, UNBOUND, withoutBinding } from './token-items.js';
-
-type Change = { set: Record<string, unknown>; remove: string[] };
-
-/**
- * A token is in the `idle` index exactly while it is active: a suspension takes it out,
- * and a reactivation puts it back with its idle time counted from that day, so the job
- * does not suspend again at once a token its owner just reactivated.
- */
-function withIdleIndex(before: string, after: string, at: string, { set, remove }: Change): Change {
-  if (before === after) return { set, remove };
-  if (after === 'ACTIVE') return { set: { ...set, activeDay: utcDay(at) }, remove };
-  return { set, remove: [...remove, 'activeDay'] };
-}
+import { type Change, tokenItemChange } from './token-items.js';
 
 /**
  * The token store on the service's one DynamoDB table: the tokens owners make, list,
@@ -165,6 +153,7 @@ export class DynamoTokenStore implements TokenStore {
       ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
       ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
       ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
+      ...(changes.suspension === undefined ? {} : { suspension: changes.suspension }),
       updatedAt,
     };
     // Both items take what they share; the token item also moves in or out of the idle index.
@@ -174,7 +163,7 @@ export class DynamoTokenStore implements TokenStore {
       if (next[field] === undefined) change.remove.push(field);
       else change.set[field] = next[field];
     }
-    const tokenChange = withIdleIndex(current.status, next.status, updatedAt, change);
+    const tokenChange = tokenItemChange(current.status, next.status, updatedAt, change, changes.suspension);
     const writes = this.withEvent(event);
     // The key read with the token must still be there when the binding changes or the write is guarded;
     // with `onlyIfUnchanged`, so must its status and limit, and on the token item nothing may have changed

@@ -1,6 +1,7 @@
 import { ATTEMPTS_ON_CONFLICT, ConcurrentUpdateError, TokenNotFoundError, ValidationError } from '../kernel/errors.js';
 import { type ChangeOrigin, fieldChanges, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
 import { isExpired, type TokenBinding, type TokenStatus, type TokenView, toTokenView } from '../kernel/model.js';
+import type { TokenSuspension } from '../kernel/model.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 import { type CallerLimits, checkChangeWithinCaller, checkWithinCallerLimits } from './caller-limits.js';
 import type { RateLimits, StoredToken, TokenChanges, TokenStore } from './ports.js';
@@ -105,6 +106,7 @@ async function updateOnce(
     ...restrictions,
     onlyIfUnchanged: true,
     ...(newLimit ? { binding: next } : {}),
+    ...(status === current.status ? {} : { suspension: status === 'SUSPENDED' ? suspension(origin, now) : null }),
   };
   // Once the write is in, the replaced key goes, or the kept one follows the new status.
   const follows = newLimit ? ownKey !== undefined : ownKey !== undefined && status !== current.status;
@@ -125,6 +127,17 @@ async function updateOnce(
   }
   if (follows) await follow(deps, current, newLimit, now);
   return updated;
+}
+
+/** A suspension by whoever asked: a person, or a token of an account (its name with it). */
+function suspension({ actor }: ChangeOrigin, at: Date): TokenSuspension {
+  return {
+    reason: 'MANUAL',
+    at: at.toISOString(),
+    by: actor.userId,
+    byToken: actor.tokenName ?? null,
+    unusedDays: null,
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 // Functions passed to page.evaluate run in the browser.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { DEFAULT_GRACE_SECONDS } from '../../shared/tokens/rotate-token.js';
+import { DEFAULT_GRACE_SECONDS } from '../../shared/http/validation.js';
 import {
   apiAs,
   chooseAction,
@@ -20,7 +20,7 @@ import {
 /**
  * Rotation and the audit trail in a real browser: Rotate with the API's grace period and
  * the new secret shown once, the row saying until when the previous secret works and when
- * it was last used, End grace period now and what it breaks, then the Activity tab.
+ * it was last used, End grace period now (the previous secret only) and what it breaks, then the Activity tab.
  */
 const SA_ETL = '#/domains/finance/members/sa-etl';
 const world = consoleWorld();
@@ -74,33 +74,39 @@ describe('rotation', () => {
     expect(Math.abs(until - Date.now() - DEFAULT_GRACE_SECONDS * 1000)).toBeLessThan(120_000);
     await page.reload();
     const note = row(page, 'ci-pipeline').getByText(/^Previous secret valid until/);
-    // As the console writes times (console/src/format.ts): a two-digit hour, whatever the time of day.
-    const shown = new Date(until).toLocaleString('en-US', {
-      ...{ year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' },
-      timeZone: 'UTC',
-    });
+    // As the console writes times (two-digit hours: 01:18 AM, not 1:18 AM).
+    const parts = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } as const;
+    const shown = new Date(until).toLocaleString('en-US', { ...parts, timeZone: 'UTC' });
     expect(await note.textContent()).toMatch(
-      new RegExp(`^Previous secret valid until ${shown.replace(' at ', ', ')} UTC; last used .+ UTC$`),
+      new RegExp(`^Previous secret valid until ${shown} UTC; last used .+ UTC$`),
     );
   });
 
-  it('ends the grace period after saying what breaks: both earlier secrets stop, a new one shown', async () => {
+  it('ends the grace period after saying what breaks: the previous secret stops, the current one keeps working', async () => {
     const page = await world.pageFor('alice', `${SA_ETL}/tokens`, PHONE);
     await chooseAction(page, 'ci-pipeline', 'End grace period now');
     const dialog = page.getByRole('dialog', { name: 'End the grace period of “ci-pipeline” now?' });
-    await expect(dialog.textContent()).resolves.toMatch(/the current secret stops working too/);
+    const warning = await dialog.textContent();
+    expect(warning).toMatch(/Any job still using it fails from its next request \(401\): it was last used .+ UTC\./);
+    expect(warning).toMatch(/The current secret, the one the last rotation gave out, keeps working/);
     expect(await scrollsSideways(page)).toBe(false);
     await screenshot(page, 'end-grace-phone');
     expect(await seriousViolations(page)).toStrictEqual([]);
-    await dialog.getByRole('button', { name: 'End grace period and rotate' }).click();
-    secrets.push(await keepSecret(page));
-    expect(await Promise.all(secrets.map(works))).toStrictEqual([401, 401, 200]);
+    await dialog.getByRole('button', { name: 'End grace period', exact: true }).click();
+    await page.getByText('Grace period of ci-pipeline ended: its previous secret stopped working.').waitFor();
+    // No new secret: the dialog is gone, and only the replaced secret stopped.
+    expect(await page.getByRole('dialog').count()).toBe(0);
+    expect(await Promise.all(secrets.map(works))).toStrictEqual([401, 200]);
     await row(page, 'ci-pipeline').getByText('Active', { exact: true }).waitFor();
     expect(
       await row(page, 'ci-pipeline')
         .getByText(/^Previous secret/)
         .count(),
     ).toBe(0);
+    // Nothing left to end: the menu no longer offers it.
+    await page.getByRole('button', { name: 'Actions for ci-pipeline' }).click();
+    expect(await page.getByRole('menuitem', { name: 'End grace period now' }).count()).toBe(0);
+    await page.keyboard.press('Escape');
   });
 });
 
@@ -143,7 +149,7 @@ describe('the Activity tab', () => {
       /^A caller presented a secret of token “ci-pipeline” that stopped working .+, and was refused\./,
     );
     expect(texts[1]).toMatch(
-      /rotated token “ci-pipeline”: its previous secret stopped working at once\..+HeadlessChrome/,
+      /^alice ended the grace period of token “ci-pipeline”: its previous secret, due to work until .+ UTC, stopped\..+HeadlessChrome/,
     );
     expect(texts.at(-1)).toMatch(/^alice created token “ci-pipeline”/);
     await page.setViewportSize(PHONE);

@@ -77,7 +77,7 @@ describe('the Access Tokens tab', () => {
 
     await chooseAction(page, 'ci-pipeline', 'Suspend');
     await row(page, 'ci-pipeline').getByText('Suspended', { exact: true }).waitFor();
-    // Why, from the audit trail: who suspended it, and when.
+    // Why, from the token itself: who suspended it, and when.
     await row(page, 'ci-pipeline')
       .getByText(/^By alice, .+ UTC$/)
       .waitFor();
@@ -115,16 +115,36 @@ describe('the Access Tokens tab', () => {
     await expect(page.locator('form').evaluate((form) => (form as HTMLFormElement).noValidate)).resolves.toBe(true);
     await screenshot(page, 'generate-invalid');
     expect(await seriousViolations(page)).toStrictEqual([]);
-    // A date past the deployment's longest lifetime: the API's message, on the field.
+    // A date past the deployment's longest lifetime (whoami's tokenSettings): said on the field, not sent.
     await name.fill('far-future');
     await page.getByLabel('Max RPS (optional)').fill('');
     await page.getByLabel('Expires', { exact: true }).selectOption('date');
     await page.getByLabel('Expires on').fill(new Date(Date.now() + 400 * 86_400_000).toISOString().slice(0, 10));
     await page.getByRole('button', { name: 'Generate token' }).click();
+    await expect(page.locator('#token-expires-on-error').textContent()).resolves.toMatch(
+      /^Choose a day until \d{4}-\d{2}-\d{2}: tokens here live at most 365 days\.$/,
+    );
+    await expect(page.getByLabel('Expires on').getAttribute('aria-invalid')).resolves.toBe('true');
+    // What only the API can tell comes back on its field the same way.
+    await page.route('**/sa-etl/tokens', (route) =>
+      route.fulfill({
+        status: 400,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'urn:service-account-tokens:problem:validation-failed',
+          title: 'Validation failed',
+          status: 400,
+          detail: 'The request has invalid fields; see errors.',
+          code: 'VALIDATION_FAILED',
+          errors: [{ field: 'expiresAt', message: 'must be at most 365 days from now' }],
+        }),
+      }),
+    );
+    await page.getByLabel('Expires on').fill(new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10));
+    await page.getByRole('button', { name: 'Generate token' }).click();
     await expect(page.locator('#token-expires-on-error').textContent()).resolves.toBe(
       'Expires must be at most 365 days from now',
     );
-    await expect(page.getByLabel('Expires on').getAttribute('aria-invalid')).resolves.toBe('true');
   });
 
   it('says when to retry after a 429', async () => {

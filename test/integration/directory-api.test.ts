@@ -16,13 +16,14 @@ afterAll(async () => api?.stop());
 const MEMBERS = '/api/v1/domains/finance/members';
 const USERS = '/api/v1/auth/users';
 
-/** Every page of a listing, following nextToken. */
-async function walk(path: string, as: string, key: 'members' | 'users', limit: number) {
+/** Every page of a listing, following nextToken (with a search, `q`, when given). */
+async function walk(path: string, as: string, key: 'members' | 'users', limit: number, q?: string) {
   const seen: { id: string }[] = [];
   let next: string | null = null;
   let pages = 0;
   do {
-    const query: string = `?limit=${limit}${next ? `&nextToken=${encodeURIComponent(next)}` : ''}`;
+    const search = q === undefined ? '' : `&q=${encodeURIComponent(q)}`;
+    const query: string = `?limit=${limit}${search}${next ? `&nextToken=${encodeURIComponent(next)}` : ''}`;
     const page = await api.call('GET', `${path}${query}`, { as });
     expect(page.status).toBe(200);
     expect(page.body[key].length).toBeLessThanOrEqual(limit);
@@ -154,6 +155,63 @@ describe('the directory’s users', () => {
         detail: 'Only admins may see the directory’s users.',
       });
     }
+  });
+});
+
+describe('finding an account by the start of its id', () => {
+  const ids = (reply: { body: Record<string, { id: string }[]> }, key: string) => reply.body[key]!.map((m) => m.id);
+
+  it('lists only the members whose id starts with q, page by page, for a member', async () => {
+    const { seen, pages } = await walk(MEMBERS, 'bob', 'members', 1, 'sa-');
+    expect(seen.map((member) => member.id)).toStrictEqual(['sa-etl', 'sa-reporting']);
+    expect(pages).toBe(2);
+    expect(ids(await api.call('GET', `${MEMBERS}?q=ca`, { as: 'bob' }), 'members')).toStrictEqual(['carol']);
+    // A prefix, case-sensitive: neither the middle of an id nor another case matches.
+    for (const q of ['etl', 'SA-', 'zz']) {
+      const reply = await api.call('GET', `${MEMBERS}?q=${q}`, { as: 'bob' });
+      expect({ q, body: reply.body }).toStrictEqual({ q, body: { members: [], nextToken: null } });
+    }
+  });
+
+  it('lists only the users whose id starts with q, page by page, for an admin', async () => {
+    const expected = exampleDirectory()
+      .users.map((user) => user.id)
+      .filter((id) => id.startsWith('sa-'))
+      .sort();
+    expect(expected.length).toBeGreaterThan(2);
+    const { seen, pages } = await walk(USERS, 'root', 'users', 2, 'sa-');
+    expect(seen.map((user) => user.id)).toStrictEqual(expected);
+    expect(pages).toBe(Math.ceil(expected.length / 2));
+  });
+
+  it('reads a cursor of another search as an id: from the first match before them, nothing after them', async () => {
+    const cursor = async (q: string) => (await api.call('GET', `${MEMBERS}?limit=1&q=${q}`, { as: 'bob' })).body;
+    const fromAlice = (await api.call('GET', `${MEMBERS}?limit=1`, { as: 'bob' })).body.nextToken;
+    const before = await api.call('GET', `${MEMBERS}?q=sa-&nextToken=${encodeURIComponent(fromAlice)}`, { as: 'bob' });
+    expect(before.status).toBe(200);
+    expect(ids(before, 'members')).toStrictEqual(['sa-etl', 'sa-reporting']);
+    const fromEtl = (await cursor('sa-')).nextToken;
+    const after = await api.call('GET', `${MEMBERS}?q=b&nextToken=${encodeURIComponent(fromEtl)}`, { as: 'bob' });
+    expect({ status: after.status, body: after.body }).toStrictEqual({
+      status: 200,
+      body: { members: [], nextToken: null },
+    });
+  });
+
+  it('refuses a q that no id could start with, and is still refused to callers outside the domain', async () => {
+    for (const q of ['', 'a%20b', 'a%2Fb', '%23', 'x'.repeat(129)]) {
+      for (const path of [MEMBERS, USERS]) {
+        const reply = await api.call('GET', `${path}?q=${q}`, { as: path === USERS ? 'root' : 'bob' });
+        expect({ q, path, status: reply.status, errors: reply.body.errors }).toStrictEqual({
+          q,
+          path,
+          status: 400,
+          errors: [{ field: 'q', message: 'must be 1 to 128 characters without whitespace, /, #, ? or %' }],
+        });
+      }
+    }
+    expect((await api.call('GET', `${MEMBERS}?q=sa-`, { as: 'dave' })).status).toBe(403);
+    expect((await api.call('GET', `${USERS}?q=sa-`, { as: 'alice' })).status).toBe(403);
   });
 });
 

@@ -170,6 +170,12 @@ describe('the README walkthrough', () => {
       scopes: ['tokens:read', 'tokens:write', 'api'],
       allowedCidrs: null,
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
+      tokenSettings: {
+        maxLifetimeDays: 365,
+        maxRps: 10_000,
+        defaultGracePeriodSeconds: 86_400,
+        maxGracePeriodSeconds: 604_800,
+      },
     });
     expect(codes).toStrictEqual(['200', '401', '200', '200', '204', '401']);
   });

@@ -201,8 +201,16 @@ describe('unused tokens', () => {
     const list = (await api.call('GET', `${TOKENS}?limit=100`, { as: 'alice' })).body.tokens as {
       name: string;
       status: string;
+      suspension: unknown;
     }[];
     expect(list.find((t) => t.name === 'never-used')?.status).toBe('SUSPENDED');
+    expect(list.find((t) => t.name === 'never-used')?.suspension).toStrictEqual({
+      reason: 'UNUSED',
+      at: new Date(now).toISOString(),
+      by: null,
+      byToken: null,
+      unusedDays: 35,
+    });
     expect(list.find((t) => t.name === 'used')?.status).toBe('ACTIVE');
     expect((await api.call('GET', '/api/v1/auth/whoami', { token: unused.token })).status).toBe(401);
     const [event] = (await events('never-used')).filter((e) => e.type === 'token.suspended_unused');

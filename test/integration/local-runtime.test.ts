@@ -167,6 +167,12 @@ describe('npm start', () => {
       scopes: ['tokens:read', 'tokens:write', 'api'],
       allowedCidrs: null,
       capabilities: { admin: false, domains: ['ops'], manageTokensIn: [] },
+      tokenSettings: {
+        maxLifetimeDays: 365,
+        maxRps: 10_000,
+        defaultGracePeriodSeconds: 86_400,
+        maxGracePeriodSeconds: 604_800,
+      },
     });
     const patch = (status: string) =>
       fetch(`${tokens}/ci`, { method: 'PATCH', headers: json, body: JSON.stringify({ status }) });

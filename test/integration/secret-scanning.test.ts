@@ -79,10 +79,11 @@ async function created(name: string, body: Record<string, unknown> = {}): Promis
   return reply.body.token;
 }
 const whoami = async (token: string) => (await api.call('GET', '/api/v1/auth/whoami', { token })).status;
-const status = async (name: string) =>
+const listed = async (name: string) =>
   (await api.call('GET', `${FIN}?limit=100`, { as: 'alice' })).body.tokens.find(
     (t: { name: string }) => t.name === name,
-  )?.status;
+  );
+const status = async (name: string) => (await listed(name))?.status;
 const exposures = async (name: string) =>
   (await api.call('GET', `${EVENTS}?tokenName=${name}&type=token.exposed`, { as: 'alice' })).body.events as {
     changes: unknown;
@@ -134,8 +135,17 @@ describe('reports with a valid signature', () => {
       },
     });
     expect(JSON.stringify(event)).not.toContain(live.slice(TOKEN_PREFIX.length + 16));
-    // Already suspended: stays so, and the exposure is on record.
+    const leakedAt = new Date(now).toISOString();
+    expect((await listed('leaked')).suspension).toStrictEqual({
+      reason: 'SECRET_SCANNING',
+      at: leakedAt,
+      by: null,
+      byToken: null,
+      unusedDays: null,
+    });
+    // Already suspended: stays so, the exposure is on record, and the leak is now why.
     expect(await status('already-suspended')).toBe('SUSPENDED');
+    expect((await listed('already-suspended')).suspension).toMatchObject({ reason: 'SECRET_SCANNING', by: null });
     expect((await exposures('already-suspended'))[0]).toMatchObject({ changes: {}, details: { secret: 'current' } });
   });
 

@@ -25,6 +25,14 @@ describe('health and whoami', () => {
     expect(result.status).toBe(200);
   });
 
+  // The deployment's defaults: a year's lifetime, the highest Max RPS, a day's grace (a week at most).
+  const SETTINGS = {
+    maxLifetimeDays: 365,
+    maxRps: 10_000,
+    defaultGracePeriodSeconds: 86_400,
+    maxGracePeriodSeconds: 604_800,
+  };
+
   it('tells a JWT caller who they are and what they may do', async () => {
     const result = await api.call('GET', '/api/v1/auth/whoami', { as: 'alice' });
     expect(result.status).toBe(200);
@@ -33,6 +41,7 @@ describe('health and whoami', () => {
       type: 'USER',
       authenticatedBy: 'JWT',
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: ['finance'] },
+      tokenSettings: SETTINGS,
     });
     // Through a group (carol's analytics holds the finance role), and an admin in no domain.
     expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'carol' })).body.capabilities).toStrictEqual({
@@ -66,6 +75,7 @@ describe('health and whoami', () => {
       scopes: ['tokens:read', 'tokens:write', 'api'],
       allowedCidrs: null,
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
+      tokenSettings: SETTINGS,
     });
     const bearer = await api.call('GET', '/api/v1/auth/whoami', {
       headers: { Authorization: `Bearer ${created.body.token}` },
@@ -115,15 +125,46 @@ describe('token lifecycle on the domain path', () => {
     const token = created.body.token;
     expect((await api.call('GET', '/api/v1/auth/whoami', { token })).status).toBe(200);
 
+    expect(created.body.suspension).toBe(null);
     const suspended = await api.call('PATCH', `${FIN}/suspend-me`, { as: 'alice', body: { status: 'SUSPENDED' } });
     expect(suspended.status).toBe(200);
     expect(suspended.body.status).toBe('SUSPENDED');
     expect(suspended.body.token).toBe(undefined);
+    const why = { reason: 'MANUAL', at: suspended.body.updatedAt, by: 'alice', byToken: null, unusedDays: null };
+    expect(suspended.body.suspension).toStrictEqual(why);
     assertProblem(await api.call('GET', '/api/v1/auth/whoami', { token }), 401, 'UNAUTHORIZED');
+    // Listed with its reason; suspending it again keeps the first.
+    const listed = async () =>
+      (await api.call('GET', FIN, { as: 'alice' })).body.tokens.find((t: { name: string }) => t.name === 'suspend-me');
+    expect((await listed()).suspension).toStrictEqual(why);
+    const again = await api.call('PATCH', `${FIN}/suspend-me`, { as: 'alice', body: { status: 'SUSPENDED' } });
+    expect(again.body.suspension).toStrictEqual(why);
 
     const reactivated = await api.call('PATCH', `${FIN}/suspend-me`, { as: 'alice', body: { status: 'ACTIVE' } });
     expect(reactivated.body.status).toBe('ACTIVE');
+    expect(reactivated.body.suspension).toBe(null);
+    expect((await listed()).suspension).toBe(null);
     expect((await api.call('GET', '/api/v1/auth/whoami', { token })).status).toBe(200);
+  });
+
+  it('says which token suspended a token, when one did', async () => {
+    // An admin service account's token, managing a token of an account it shares a group with.
+    const rotator = await api.call('POST', adminTokens('sa-rotator'), { as: 'root', body: { name: 'suspender' } });
+    const target = `${adminTokens('sa-platform')}/suspended-by-token`;
+    expect(
+      (await api.call('POST', adminTokens('sa-platform'), { as: 'root', body: { name: 'suspended-by-token' } })).status,
+    ).toBe(201);
+    const reply = await api.call('PATCH', target, { token: rotator.body.token, body: { status: 'SUSPENDED' } });
+    expect(reply.status).toBe(200);
+    expect(reply.body.suspension).toStrictEqual({
+      reason: 'MANUAL',
+      at: reply.body.updatedAt,
+      by: 'sa-rotator',
+      byToken: 'suspender',
+      unusedDays: null,
+    });
+    // sa-platform's list is the admin path test's.
+    expect((await api.call('DELETE', target, { as: 'root' })).status).toBe(204);
   });
 
   it('changes maxRps, sets it to null, and keeps the other fields', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '../../shared/dynamodb/batch-write.js';
 import { eventPartition, keys } from '../../shared/dynamodb/keys.js';
+import type { PreviousSecret } from '../../shared/kernel/model.js';
 import { newTokenItems } from '../../shared/tokens/token-items.js';
 import { mintToken, parseToken } from '../../shared/kernel/token-format.js';
 import { adminTokens, domainTokens } from '../support/service.js';
@@ -81,6 +82,8 @@ function request(c: MatrixCase): { method: string; path: string; body?: unknown 
       return { method: 'DELETE', path: `${base}/${fixtureName(c)}` };
     case 'rotate':
       return { method: 'POST', path: `${base}/${fixtureName(c)}/rotate`, body: { gracePeriodSeconds: 60 } };
+    case 'end grace period':
+      return { method: 'DELETE', path: `${base}/${fixtureName(c)}/previous-secret` };
     case 'list events':
       return { method: 'GET', path: base.replace(/\/tokens$/, '/token-events') };
     case 'list policies':
@@ -225,6 +228,13 @@ function effectProblems(c: MatrixCase): string[] {
     const created = find(afterItems, createdName(c));
     if (succeeded !== Boolean(created))
       problems.push(succeeded ? 'answered 201 but stored nothing' : 'refused but stored a token');
+  }
+  if (c.operation === 'end grace period') {
+    const validUntil = (items: Item[]) => (find(items, fixtureName(c))?.previousSecret as PreviousSecret)?.validUntil;
+    const ended = validUntil(afterItems) !== validUntil(itemsBefore);
+    if (validUntil(itemsBefore) === undefined) problems.push('fixture missing');
+    else if (succeeded !== ended)
+      problems.push(succeeded ? 'answered 200 but the grace period runs on' : 'refused but the grace period ended');
   }
   if (c.operation === 'rotate') {
     const rotated = find(afterItems, fixtureName(c))?.rotatedAt;
@@ -398,7 +408,9 @@ beforeAll(async () => {
   // (token, credential, counter): creating hundreds through the API would test nothing the
   // create cases do not. Human users and missing accounts cannot get one through the API
   // (a token never outlives its account); theirs are what an older version could have left.
-  const needsFixture = cases.filter((c) => ['update', 'reactivate', 'delete', 'rotate'].includes(c.operation));
+  const needsFixture = cases.filter((c) =>
+    ['update', 'reactivate', 'delete', 'rotate', 'end grace period'].includes(c.operation),
+  );
   const fixtures: Item[] = [];
   const fixtureTokens = new Map<string, number>();
   for (const c of needsFixture) {
@@ -426,6 +438,14 @@ beforeAll(async () => {
       secretHash: minted.secretHash,
       removeAfter: null,
     });
+    // Rotated an hour ago, its replaced secret in a day's grace period: what an end of it ends.
+    if (c.operation === 'end grace period') {
+      const previousSecret = { validUntil: new Date(Date.now() + 86_400_000).toISOString(), lastUsedAt: null };
+      Object.assign(items.token, { rotatedAt: at, rotatedBy: 'matrix-fixture', previousSecret });
+      const replaced = mintToken().secretHash;
+      Object.assign(items.credential, { previousSecret, previousSecretHash: replaced });
+      service.hygiene.hashes.add(replaced);
+    }
     fixtures.push(items.token, items.credential);
     fixtureTokens.set(c.account, (fixtureTokens.get(c.account) ?? 0) + 1);
     service.hygiene.secrets.set(parseToken(minted.token)!.secret, minted.prefix);
@@ -493,8 +513,8 @@ afterAll(async () => {
 describe('authorization matrix (docs/directory.md, "Who may manage tokens"), generated and run over HTTP', () => {
   it(`generates every combination: ${cases.length} cases`, () => {
     // (3 domain contexts × 4 targets + the admin path × 3 targets) × 2 permissions × 2
-    // groupings × 13 operations (8 on tokens, 5 on federation policies) × 8 identities.
-    expect(cases.length).toBe(6240);
+    // groupings × 14 operations (9 on tokens, 5 on federation policies) × 8 identities.
+    expect(cases.length).toBe(6720);
     expect(
       new Set(cases.map((c) => `${c.context}|${c.permission}|${c.grouping}|${c.target}|${c.operation}|${c.identity}`))
         .size,

@@ -234,6 +234,11 @@ async function session(): Promise<void> {
       api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager, body: { gracePeriodSeconds: 0, force: true } }),
     );
     await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: first.token }));
+    // A rotation's grace period ended early (and nothing left to end after it).
+    const rotated = await ok(200, api.call('POST', `${base}/${tag}1-limited/rotate`, { as: manager }));
+    await ok(200, api.call('DELETE', `${base}/${tag}1-limited/previous-secret`, { as: manager }));
+    await ok(409, api.call('DELETE', `${base}/${tag}1-limited/previous-secret`, { as: manager }));
+    await ok(401, api.call('GET', '/api/v1/auth/whoami', { token: second.token }));
     await ok(200, api.call('GET', base.replace(/\/tokens$/, '/token-events'), { as: manager }));
     // An admin's view of the account's incarnations, and of one of them by name.
     if (base === ADMIN) {
@@ -241,12 +246,12 @@ async function session(): Promise<void> {
       const named = `${base.replace(/\/tokens$/, '/token-events')}?incarnation=${listed.incarnations[0].incarnation}`;
       await ok(200, api.call('GET', named, { as: manager }));
     }
-    await ok(200, api.call('GET', '/api/v1/auth/tokens/self', { token: second.token }));
+    await ok(200, api.call('GET', '/api/v1/auth/tokens/self', { token: rotated.token }));
     // A signed secret scanning report of the rotated token: suspended, with its event. (On
     // the domain side only: the admin side's key is disabled by hand below, for reconcile.)
     if (base !== FIN) continue;
     const report = JSON.stringify([
-      { token: second.token, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' },
+      { token: rotated.token, type: 'iomsat', url: 'https://github.com/o/r', source: 'content' },
     ]);
     const signature = sign('sha256', Buffer.from(report), { key: github.privateKey, dsaEncoding: 'der' }).toString(
       'base64',

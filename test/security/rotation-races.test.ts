@@ -154,4 +154,61 @@ describe('rotations that race', () => {
   });
 });
 
+describe('an end of a grace period that races', () => {
+  it('writes nothing when a rotation landed between its read and its write: the secret jobs use keeps working', async () => {
+    // Forced order: the end has read the token (grace period of the first secret) and is held
+    // before its write; a forced rotation lands, so the secret jobs moved to is now the
+    // replaced one; the end then writes, and must not end that secret's grace period.
+    const service = api!;
+    const first = await created('ending');
+    const moved = (await service.call('POST', `${base}/ending/rotate`, { as: MANAGER })).body.token as string;
+    service.faults.reset();
+    const held = service.faults.pause((step) => step.command === 'TransactWriteCommand');
+    count('races');
+    count('concurrentRequests', 2);
+    const ending = service.call('DELETE', `${base}/ending/previous-secret`, { as: MANAGER });
+    await held.reached;
+    const rotated = await service.call('POST', `${base}/ending/rotate`, { as: MANAGER, body: { force: true } });
+    expect(rotated.status).toBe(200);
+    held.release();
+    const refused = await ending;
+    service.faults.reset();
+    expect(outcome(refused)).toBe('409 CONCURRENT_UPDATE');
+    expect(problemShape(refused)).toStrictEqual([]);
+    expect(await whoami(moved)).toBe(200);
+    expect(await whoami(rotated.body.token)).toBe(200);
+    expect(await whoami(first)).toBe(401);
+    const events = await service.call('GET', base.replace(/tokens$/, 'token-events?type=token.grace_period_ended'), {
+      as: MANAGER,
+    });
+    expect(events.body.events).toStrictEqual([]);
+    await consistent();
+  });
+
+  it('retries its write on the same read after a transaction conflict, and answers 409 if they persist', async () => {
+    const service = api!;
+    const isEnd = (step: { command: string; input: Record<string, unknown> }) =>
+      step.command === 'TransactWriteCommand' && JSON.stringify(step.input).includes('grace_period_ended');
+    const old = await created('contended-end');
+    await service.call('POST', `${base}/contended-end/rotate`, { as: MANAGER });
+    service.faults.reset();
+    service.faults.inject(transactionConflict, isEnd, 1);
+    const retried = await service.call('DELETE', `${base}/contended-end/previous-secret`, { as: MANAGER });
+    expect(service.faults.pending()).toBe(0);
+    expect(retried.status).toBe(200);
+    expect(await whoami(old)).toBe(401);
+    const kept = await created('held-end');
+    await service.call('POST', `${base}/held-end/rotate`, { as: MANAGER });
+    const before = snapshot(await service.scanTable());
+    service.faults.reset();
+    service.faults.inject(transactionConflict, isEnd, 10);
+    const refused = await service.call('DELETE', `${base}/held-end/previous-secret`, { as: MANAGER });
+    service.faults.reset();
+    expect(outcome(refused)).toBe('409 CONCURRENT_UPDATE');
+    expect(changes(before, snapshot(await service.scanTable()))).toStrictEqual([]);
+    expect(await whoami(kept)).toBe(200);
+    await consistent();
+  });
+});
+
 secretHygieneTest(() => api);

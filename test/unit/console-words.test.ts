@@ -2,8 +2,16 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { TokenEvent } from '../../console/src/api/client.js';
-import { inWords, suspensionOf } from '../../console/src/event-words.js';
-import { expiryWarning, formatDate, formatDuration, formatTimeUntil } from '../../console/src/format.js';
+import { inWords } from '../../console/src/event-words.js';
+import {
+  expiryWarning,
+  formatDate,
+  formatDuration,
+  formatSuspension,
+  formatTimeUntil,
+  lastDayWithin,
+  lifetimesWithin,
+} from '../../console/src/format.js';
 import { bodyOf, checkPolicy, EMPTY, parseClaims, policyFieldErrors } from '../../console/src/policy-fields.js';
 import { integerProblem, nameProblem } from '../../console/src/validate.js';
 
@@ -77,6 +85,15 @@ const EXAMPLES: [TokenEvent, string][] = [
       changes: { previousSecretValidUntil: { before: null, after: '2026-12-02T09:00:00.000Z' } },
     }),
     `alice rotated token “ci-pipeline”: its previous secret works until ${at('2026-12-02T09:00:00.000Z')}`,
+  ],
+  [
+    event('token.grace_period_ended', {
+      changes: {
+        previousSecretValidUntil: { before: '2026-12-02T09:00:00.000Z', after: '2026-12-01T10:00:00.000Z' },
+      },
+    }),
+    'alice ended the grace period of token “ci-pipeline”: its previous secret, due to work until ' +
+      `${at('2026-12-02T09:00:00.000Z')}, stopped`,
   ],
   [event('token.deleted'), 'alice deleted token “ci-pipeline”'],
   [
@@ -176,21 +193,24 @@ describe('audit events in words', () => {
     expect(inWords(EXAMPLES[0]![0]).where).toBe('from 203.0.113.42, terraform/1.9');
     expect(inWords(event('token.expired', { actor: LIFECYCLE, ...NO_REQUEST })).where).toBe(undefined);
   });
+});
 
-  it('tells why a token is suspended from its newest suspension, and nothing from an older token of the name', () => {
-    const suspended = event('token.updated', { changes: { status: { before: 'ACTIVE', after: 'SUSPENDED' } } });
-    const reactivated = event('token.updated', { changes: { status: { before: 'SUSPENDED', after: 'ACTIVE' } } });
-    const exposed = EXAMPLES.find(([example]) => example.type === 'token.exposed')![0];
-    const unused = EXAMPLES.find(([example]) => example.type === 'token.suspended_unused')![0];
-    const created = EXAMPLES[0]![0];
-    const when = at(suspended.time);
-    expect(suspensionOf([event('token.rotated'), suspended, created])).toBe(`By alice, ${when}`);
-    expect(suspensionOf([exposed, suspended])).toBe(`Reported leaked by GitHub secret scanning, ${when}`);
-    expect(suspensionOf([unused])).toBe(`Unused for 90 days (the lifecycle job), ${when}`);
-    expect(suspensionOf([EXAMPLES[2]![0]])).toBe(`By token “ops” of sa-rotator, ${when}`);
-    expect(suspensionOf([created, suspended])).toBe(null);
-    expect(suspensionOf([reactivated, suspended])).toBe(null);
-    expect(suspensionOf([event('token.rotated')])).toBe(undefined);
+describe('why a token is suspended', () => {
+  it('says it from the token’s suspension: by a person or a token, by secret scanning, or unused', () => {
+    const time = '2027-03-06T23:32:00.000Z';
+    const when = at(time);
+    const none = { by: null, byToken: null, unusedDays: null };
+    expect(formatSuspension({ reason: 'MANUAL', at: time, ...none, by: 'alice' })).toBe(`By alice, ${when}`);
+    expect(formatSuspension({ reason: 'MANUAL', at: time, ...none, by: 'sa-rotator', byToken: 'ops' })).toBe(
+      `By token “ops” of sa-rotator, ${when}`,
+    );
+    expect(formatSuspension({ reason: 'SECRET_SCANNING', at: time, ...none })).toBe(
+      `Reported leaked by GitHub secret scanning, ${when}`,
+    );
+    expect(formatSuspension({ reason: 'UNUSED', at: time, ...none, unusedDays: 90 })).toBe(
+      `Unused for 90 days (the lifecycle job), ${when}`,
+    );
+    expect(formatSuspension(null)).toBe('Reason not recorded (suspended before reasons were kept): see its Activity');
   });
 });
 
@@ -273,5 +293,22 @@ describe('the forms’ own checks', () => {
       audiences: 'Audiences must not be empty.',
       claims: 'Claims must not be empty.',
     });
+  });
+});
+
+describe('lifetimes a deployment accepts', () => {
+  it('offers the suggested lifetimes within the longest, and the longest itself when none is it', () => {
+    expect(lifetimesWithin(365)).toStrictEqual({ offered: [7, 30, 90, 180, 365], chosen: 90 });
+    expect(lifetimesWithin(3650)).toStrictEqual({ offered: [7, 30, 90, 180, 365], chosen: 90 });
+    expect(lifetimesWithin(30)).toStrictEqual({ offered: [7, 30], chosen: 30 });
+    expect(lifetimesWithin(60)).toStrictEqual({ offered: [7, 30, 60], chosen: 60 });
+    expect(lifetimesWithin(1)).toStrictEqual({ offered: [1], chosen: 1 });
+  });
+
+  it('ends the date picker on the last day whose end is within the longest lifetime', () => {
+    const now = new Date('2026-12-07T01:00:00').getTime();
+    expect(lastDayWithin(30, now)).toBe('2027-01-05');
+    const late = new Date('2026-12-07T23:59:59.500').getTime();
+    expect(lastDayWithin(30, late)).toBe('2027-01-06');
   });
 });

@@ -25,6 +25,7 @@ const TOKEN = {
   policyName: null,
   scopes: ['tokens:read', 'tokens:write', 'api'],
   allowedCidrs: null,
+  suspension: null,
 };
 const PATH = '/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens/ci';
 const json = (status: number, body: unknown) => ({

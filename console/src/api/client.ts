@@ -11,6 +11,8 @@ export type Schemas = components['schemas'];
 export type Token = Schemas['Token'];
 export type CreatedToken = Schemas['CreatedToken'];
 export type WhoAmI = Schemas['WhoAmI'];
+/** The deployment's rules for tokens (whoami): what the forms offer and check. */
+export type TokenSettings = WhoAmI['tokenSettings'];
 export type Member = Schemas['Member'];
 export type User = Schemas['User'];
 export type RotatedToken = Schemas['RotatedToken'];

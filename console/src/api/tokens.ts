@@ -19,6 +19,8 @@ export interface TokensApi {
   remove(name: string): Promise<void>;
   /** A new secret; `force` ends a grace period still running (else 409 ROTATION_IN_PROGRESS). */
   rotate(name: string, body: { gracePeriodSeconds?: number; force?: boolean }): Promise<RotatedToken>;
+  /** Ends the replaced secret's grace period now; the current secret is not touched (else 409 NO_GRACE_PERIOD). */
+  endGracePeriod(name: string): Promise<Token>;
 }
 
 export function tokensApi(api: Api, account: AccountScope): TokensApi {
@@ -60,6 +62,13 @@ export function tokensApi(api: Api, account: AccountScope): TokensApi {
             body,
           }),
         ),
+      endGracePeriod: (name) =>
+        answer(
+          api.DELETE(
+            '/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens/{name}/previous-secret',
+            { params: { path: { ...path, name } } },
+          ),
+        ),
     };
   }
   const path = { serviceAccountId };
@@ -90,6 +99,12 @@ export function tokensApi(api: Api, account: AccountScope): TokensApi {
         api.POST('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}/rotate', {
           params: { path: { ...path, name } },
           body,
+        }),
+      ),
+    endGracePeriod: (name) =>
+      answer(
+        api.DELETE('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}/previous-secret', {
+          params: { path: { ...path, name } },
         }),
       ),
   };

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
+import type { TokenSettings } from '../api/client';
 import type { TokensApi } from '../api/tokens';
-import { dayOf, endOfDay, formatDate } from '../format';
+import { dayOf, endOfDay, formatDate, lastDayWithin, lifetimesWithin, lifetimeText } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
 import { type FieldErrors, focusFirst, integerProblem, nameProblem } from '../validate';
 import { Dialog } from './dialog';
@@ -23,13 +24,17 @@ interface GenerateDialogProps {
   /** A token was created: the list should show it (behind the dialog). */
   onCreated: (name: string) => void;
   fallbackFocus: () => HTMLElement | null;
+  /** The deployment's rules (whoami): the longest lifetime and the highest Max RPS it accepts. */
+  settings: TokenSettings;
 }
 
 /**
  * Generate new token: name, optional Max RPS, an expiry (90 days unless another is
- * chosen; never only when chosen); then the secret, once, with Copy and Download.
+ * chosen; never only when chosen; nothing longer than the deployment accepts); then the
+ * secret, once, with Copy and Download.
  */
-export function GenerateDialog({ tokens, accountId, onClose, onCreated, fallbackFocus }: GenerateDialogProps) {
+export function GenerateDialog(props: GenerateDialogProps) {
+  const { tokens, accountId, onClose, onCreated, fallbackFocus, settings } = props;
   const [created, setCreated] = useState<{ name: string; token: string } | undefined>();
   const guard = useSecretGuard(onClose);
   return (
@@ -44,6 +49,7 @@ export function GenerateDialog({ tokens, accountId, onClose, onCreated, fallback
       ) : (
         <GenerateForm
           tokens={tokens}
+          settings={settings}
           onCancel={onClose}
           onCreated={(name, token) => {
             setCreated({ name, token });
@@ -56,9 +62,6 @@ export function GenerateDialog({ tokens, accountId, onClose, onCreated, fallback
 }
 
 const DAY_MS = 86_400_000;
-/** The suggested lifetimes, in days; 90 is chosen unless another is. */
-const LIFETIMES = [7, 30, 90, 180, 365];
-
 /** When a token generated now with this choice would expire: an ISO time, null (never), or undefined (no date yet). */
 function expiryOf(choice: string, day: string, now = Date.now()): string | null | undefined {
   if (choice === 'never') return null;
@@ -75,16 +78,20 @@ function expiryHint(choice: string, expiresAt: string | null | undefined): strin
 
 function GenerateForm({
   tokens,
+  settings,
   onCancel,
   onCreated,
 }: {
   tokens: TokensApi;
+  settings: TokenSettings;
   onCancel: () => void;
   onCreated: (name: string, token: string) => void;
 }) {
+  const lifetimes = lifetimesWithin(settings.maxLifetimeDays);
+  const lastDay = lastDayWithin(settings.maxLifetimeDays);
   const [name, setName] = useState('');
   const [maxRps, setMaxRps] = useState('');
-  const [choice, setChoice] = useState('90');
+  const [choice, setChoice] = useState(String(lifetimes.chosen));
   const [day, setDay] = useState('');
   const [restrictions, setRestrictions] = useState(UNRESTRICTED);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -102,11 +109,13 @@ function GenerateForm({
   function check(): FieldErrors {
     const found: FieldErrors = restrictionProblems(restrictions);
     const nameError = nameProblem(name);
-    const rpsError = integerProblem(maxRps, 'Max RPS', { min: 1, max: 10_000 });
+    const rpsError = integerProblem(maxRps, 'Max RPS', { min: 1, max: settings.maxRps });
     if (nameError) found.name = nameError;
     if (rpsError) found.maxRps = rpsError;
     if (onDate && (expiresAt === undefined || Date.parse(expiresAt!) <= Date.now()))
       found.expiresAt = 'Choose a day from today on.';
+    else if (onDate && day > lastDay)
+      found.expiresAt = `Choose a day until ${lastDay}: tokens here live at most ${settings.maxLifetimeDays} days.`;
     return found;
   }
 
@@ -164,7 +173,7 @@ function GenerateForm({
         id="token-max-rps"
         label="Max RPS (optional)"
         error={errors.maxRps}
-        hint="Requests per second, 1–10000. Leave empty for no limit (None)."
+        hint={`Requests per second, 1–${settings.maxRps}. Leave empty for no limit (None).`}
       >
         <input
           {...described('token-max-rps', errors.maxRps)}
@@ -185,9 +194,9 @@ function GenerateForm({
           value={choice}
           onChange={(event) => setChoice(event.currentTarget.value)}
         >
-          {LIFETIMES.map((days) => (
+          {lifetimes.offered.map((days) => (
             <option key={days} value={String(days)}>
-              {days === 365 ? 'In 1 year' : `In ${days} days`}
+              {lifetimeText(days)}
             </option>
           ))}
           <option value="date">On a date…</option>
@@ -200,6 +209,7 @@ function GenerateForm({
             {...described('token-expires-on', errors.expiresAt, false)}
             type="date"
             min={dayOf(new Date())}
+            max={lastDay}
             value={day}
             onInput={(event) => setDay(event.currentTarget.value)}
           />

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { RotatedToken, Token } from '../api/client';
+import type { RotatedToken, Token, TokenSettings } from '../api/client';
 import type { TokensApi } from '../api/tokens';
 import { formatDate, formatDuration } from '../format';
 import { describeError, type Message } from '../problems';
@@ -8,12 +8,17 @@ import { described, Field } from './field';
 import { ErrorNotice } from './notice';
 import { SecretView, useSecretGuard } from './secret-view';
 
+/** Grace periods offered: an hour, 6 hours, a day, 3 days, a week (those the deployment allows). */
+const GRACE_CHOICES = [3_600, 21_600, 86_400, 259_200, 604_800];
+
 /**
- * The API's default grace period (RotateTokenBody.gracePeriodSeconds in docs/openapi.json:
- * a day), chosen unless another is; the browser tests hold it to the API's.
+ * The choices where the API's default and longest grace period are as whoami says (the
+ * default is RotateTokenBody.gracePeriodSeconds's in docs/openapi.json), default included.
  */
-export const DEFAULT_GRACE_SECONDS = 86_400;
-const GRACE_CHOICES = [3_600, 21_600, DEFAULT_GRACE_SECONDS, 259_200, 604_800];
+function graceChoices(settings: TokenSettings): number[] {
+  const within = GRACE_CHOICES.filter((seconds) => seconds <= settings.maxGracePeriodSeconds);
+  return [...new Set([...within, settings.defaultGracePeriodSeconds])].sort((a, b) => a - b);
+}
 
 interface RotateProps {
   tokens: TokensApi;
@@ -23,6 +28,7 @@ interface RotateProps {
   /** The rotation went through: the token as it now is (its secret is not in it). */
   onRotated: (updated: Token, message: string) => void;
   fallbackFocus: () => HTMLElement | null;
+  settings: TokenSettings;
 }
 
 const withoutSecret = ({ token: _secret, ...view }: RotatedToken): Token => view;
@@ -62,8 +68,8 @@ function replaced(view: Token): string {
 
 /** Rotate: a grace period for the current secret, then the new secret, once. */
 export function RotateDialog(props: RotateProps) {
-  const { token, accountId, onClose, fallbackFocus } = props;
-  const [grace, setGrace] = useState(String(DEFAULT_GRACE_SECONDS));
+  const { token, accountId, onClose, fallbackFocus, settings } = props;
+  const [grace, setGrace] = useState(String(settings.defaultGracePeriodSeconds));
   const rotation = useRotation(props);
   const seconds = Number(grace);
   const running = previousUntil(token);
@@ -121,10 +127,10 @@ export function RotateDialog(props: RotateProps) {
               onChange={(event) => setGrace(event.currentTarget.value)}
             >
               <option value="0">None: the current secret stops at once (a leak)</option>
-              {GRACE_CHOICES.map((choice) => (
+              {graceChoices(settings).map((choice) => (
                 <option key={choice} value={String(choice)}>
                   {formatDuration(choice)}
-                  {choice === DEFAULT_GRACE_SECONDS ? ' (default)' : ''}
+                  {choice === settings.defaultGracePeriodSeconds ? ' (default)' : ''}
                 </option>
               ))}
             </select>
@@ -144,72 +150,50 @@ export function RotateDialog(props: RotateProps) {
 }
 
 /**
- * End grace period now. The API has no call that ends only the previous secret: this is a
- * forced rotation with no grace period, which stops the current secret as well and hands
- * out a new one. The dialog says so before anything happens.
+ * End grace period now: the secret the last rotation replaced stops (the API's
+ * `DELETE …/previous-secret`), the current one keeps working, no secret is handed out.
+ * The dialog says what breaks before anything happens: the jobs still on the old secret.
  */
-export function EndGraceDialog(props: RotateProps) {
-  const { token, accountId, onClose, fallbackFocus } = props;
-  const rotation = useRotation(props);
-  const lastUsed = formatDate(token.previousSecret?.lastUsedAt, 'never');
-  const ask = `End the grace period of “${token.name}” now?`;
-  const title = rotation.secret ? `New secret for “${token.name}”` : ask;
+export function EndGraceDialog({ tokens, token, onClose, onRotated, fallbackFocus }: RotateProps) {
+  const [failure, setFailure] = useState<Message | undefined>();
+  const [busy, setBusy] = useState(false);
+  const lastUsed = token.previousSecret?.lastUsedAt;
+  async function end() {
+    setBusy(true);
+    setFailure(undefined);
+    try {
+      const view = await tokens.endGracePeriod(token.name);
+      onRotated(view, `Grace period of ${token.name} ended: its previous secret stopped working.`);
+      onClose();
+    } catch (error) {
+      setFailure(describeError(error));
+      setBusy(false);
+    }
+  }
   return (
-    <Dialog
-      title={title}
-      onClose={onClose}
-      onCancel={rotation.secret ? rotation.guard.requestClose : undefined}
-      fallbackFocus={fallbackFocus}
-    >
-      {rotation.secret ? (
-        <SecretView
-          accountId={accountId}
-          name={token.name}
-          token={rotation.secret}
-          guard={rotation.guard}
-          lead="The previous secret and the secret before it both stopped working."
-        />
-      ) : (
-        <>
-          {rotation.failure && <ErrorNotice message={rotation.failure} />}
-          <div class="notice warning" id="end-grace-warning">
-            <p>
-              <strong>This rotates the token again, with no grace period. What breaks:</strong>
-            </p>
-            <ul>
-              <li>the previous secret stops working at once (last used: {lastUsed});</li>
-              <li>
-                <strong>the current secret stops working too</strong>: the one the last rotation gave out, which jobs
-                moved to;
-              </li>
-              <li>every job must then use the new secret, shown once next, or its calls fail (401).</li>
-            </ul>
-            <p>
-              Do this if the previous secret leaked. Otherwise let the grace period end by itself,{' '}
-              {previousUntil(token)}.
-            </p>
-          </div>
-          <div class="actions">
-            <button
-              type="button"
-              class="danger"
-              aria-describedby="end-grace-warning"
-              disabled={rotation.busy}
-              onClick={() =>
-                void rotation.rotate(
-                  { gracePeriodSeconds: 0, force: true },
-                  () => `Grace period of ${token.name} ended: both earlier secrets stopped working.`,
-                )
-              }
-            >
-              End grace period and rotate
-            </button>
-            <button type="button" autoFocus onClick={onClose}>
-              Cancel
-            </button>
-          </div>
-        </>
-      )}
+    <Dialog title={`End the grace period of “${token.name}” now?`} onClose={onClose} fallbackFocus={fallbackFocus}>
+      {failure && <ErrorNotice message={failure} />}
+      <div class="notice warning" id="end-grace-warning">
+        <p>
+          <strong>The previous secret stops working at once.</strong> Any job still using it fails from its next request
+          (401): {lastUsed ? `it was last used ${formatDate(lastUsed)}.` : 'nothing has used it since the rotation.'}
+        </p>
+        <p>
+          The current secret, the one the last rotation gave out, keeps working: jobs that moved to it are not affected.
+        </p>
+        <p>
+          Do this if the previous secret may have leaked. Otherwise let the grace period end by itself,{' '}
+          {previousUntil(token)}.
+        </p>
+      </div>
+      <div class="actions">
+        <button type="button" class="danger" aria-describedby="end-grace-warning" disabled={busy} onClick={end}>
+          {busy ? 'Ending…' : 'End grace period'}
+        </button>
+        <button type="button" autoFocus onClick={onClose}>
+          Cancel
+        </button>
+      </div>
     </Dialog>
   );
 }

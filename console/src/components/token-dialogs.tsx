@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Token } from '../api/client';
+import type { Token, TokenSettings } from '../api/client';
 import type { TokensApi } from '../api/tokens';
 import { formatMaxRps } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
@@ -18,7 +18,8 @@ interface TokenDialogProps {
 }
 
 /** Max RPS of a token: a number, or empty for no limit ("None"). Applies at once. */
-export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: TokenDialogProps) {
+export function MaxRpsDialog(props: TokenDialogProps & { settings: TokenSettings }) {
+  const { tokens, token, onClose, onDone, fallbackFocus, settings } = props;
   const [value, setValue] = useState(token.maxRps === null ? '' : String(token.maxRps));
   const [invalid, setInvalid] = useState<string | undefined>();
   const [failure, setFailure] = useState<Message | undefined>();
@@ -27,7 +28,7 @@ export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: 
   async function submit(event: Event) {
     event.preventDefault();
     setFailure(undefined);
-    const problem = integerProblem(value, 'Max RPS', { min: 1, max: 10_000 });
+    const problem = integerProblem(value, 'Max RPS', { min: 1, max: settings.maxRps });
     setInvalid(problem);
     if (problem) return document.getElementById('edit-max-rps')?.focus();
     setBusy(true);
@@ -51,7 +52,7 @@ export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: 
           id="edit-max-rps"
           label="Max RPS"
           error={invalid}
-          hint="Requests per second, 1–10000. Leave empty for no limit (None). Applies from the next request."
+          hint={`Requests per second, 1–${settings.maxRps}. Empty: no limit (None). Applies from the next request.`}
         >
           <input
             {...described('edit-max-rps', invalid)}

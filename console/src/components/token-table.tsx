@@ -1,6 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
 import type { Token } from '../api/client';
-import { expiryWarning, formatDate, formatMaxRps, formatStatus } from '../format';
+import { expiryWarning, formatDate, formatMaxRps, formatStatus, formatSuspension } from '../format';
 import { type MenuItem, MenuButton } from './menu';
 import { restrictionNote } from './restriction-fields';
 
@@ -20,15 +19,13 @@ interface TokenTableProps {
   loading: boolean;
   accountId: string;
   onAction: (action: TokenAction, token: Token) => void;
-  /** Why a suspended token is suspended, from its audit trail; null when the trail cannot say. */
-  suspension: (token: Token) => Promise<string | null>;
 }
 
 /**
  * The account's tokens: a table that fits its column at any desktop width (names wrap,
  * each row's actions are one menu button) and, on a phone, one card per token (styles.css).
  */
-export function TokenTable({ items, loading, accountId, onAction, suspension }: TokenTableProps) {
+export function TokenTable({ items, loading, accountId, onAction }: TokenTableProps) {
   if (items?.length === 0) return <p class="empty">This account has no tokens yet.</p>;
   return (
     <table class="tokens" aria-busy={loading}>
@@ -48,7 +45,7 @@ export function TokenTable({ items, loading, accountId, onAction, suspension }: 
       </thead>
       <tbody>
         {items?.map((token) => (
-          <TokenRow key={token.name} token={token} onAction={onAction} suspension={suspension} />
+          <TokenRow key={token.name} token={token} onAction={onAction} />
         ))}
       </tbody>
     </table>
@@ -73,11 +70,7 @@ function actionsOf(token: Token): { label: string; action: TokenAction; danger?:
   ];
 }
 
-function TokenRow({
-  token,
-  onAction,
-  suspension,
-}: { token: Token } & Omit<TokenTableProps, 'items' | 'loading' | 'accountId'>) {
+function TokenRow({ token, onAction }: { token: Token } & Omit<TokenTableProps, 'items' | 'loading' | 'accountId'>) {
   const warning = token.status === 'ACTIVE' ? expiryWarning(token.expiresAt) : undefined;
   const items: MenuItem[] = actionsOf(token).map(({ label, action, danger }) => ({
     label,
@@ -100,7 +93,7 @@ function TokenRow({
       </th>
       <td data-label="Status">
         <span class={`badge ${token.status.toLowerCase()}`}>{formatStatus(token.status)}</span>
-        {token.status === 'SUSPENDED' && <SuspensionNote token={token} suspension={suspension} />}
+        {token.status === 'SUSPENDED' && <span class="note suspension">{formatSuspension(token.suspension)}</span>}
         {token.previousSecret && (
           <span class="note rotation">
             Previous secret valid until {formatDate(token.previousSecret.validUntil)}; last used{' '}
@@ -123,20 +116,4 @@ function TokenRow({
       </td>
     </tr>
   );
-}
-
-/** Why the token is suspended, once its trail has said. */
-function SuspensionNote({ token, suspension }: { token: Token; suspension: TokenTableProps['suspension'] }) {
-  const [why, setWhy] = useState<string | null>(null);
-  useEffect(() => {
-    let current = true;
-    suspension(token).then(
-      (text) => current && setWhy(text),
-      () => current && setWhy(null),
-    );
-    return () => {
-      current = false;
-    };
-  }, [token.name, token.updatedAt]);
-  return why ? <span class="note suspension">{why}</span> : null;
 }

@@ -2,10 +2,12 @@ import type { Api, Member, WhoAmI } from '../api/client';
 import { answer } from '../api/client';
 import { ErrorNotice } from '../components/notice';
 import { Pager } from '../components/pager';
+import { SearchBox } from '../components/search-box';
 import { formatList, formatType } from '../format';
 import { usePaged } from '../paged';
 import { describeError } from '../problems';
 import { hrefOf } from '../router';
+import { useState } from 'preact/hooks';
 
 const PAGE_SIZE = 25;
 
@@ -37,18 +39,26 @@ export function MembersPage({ api, me, domain }: { api: Api; me: WhoAmI; domain:
           </select>
         </div>
       )}
-      {shown !== undefined && <MemberList key={shown} api={api} domain={shown} />}
+      {shown !== undefined && <MemberSearch key={shown} api={api} domain={shown} />}
     </>
   );
 }
 
-function MemberList({ api, domain }: { api: Api; domain: string }) {
+/** The search box, and the list of what it finds (a new search starts at its first page). */
+function MemberSearch({ api, domain }: { api: Api; domain: string }) {
+  const [q, setQ] = useState('');
+  return (
+    <>
+      <SearchBox id="member-search" label="Search members" onSearch={setQ} />
+      <MemberList key={q} api={api} domain={domain} q={q} />
+    </>
+  );
+}
+
+function MemberList({ api, domain, q }: { api: Api; domain: string; q: string }) {
   const list = usePaged<Member>(async (cursor) => {
-    const page = await answer(
-      api.GET('/api/v1/domains/{domain}/members', {
-        params: { path: { domain }, query: { limit: PAGE_SIZE, ...(cursor ? { nextToken: cursor } : {}) } },
-      }),
-    );
+    const query = { limit: PAGE_SIZE, ...(q ? { q } : {}), ...(cursor ? { nextToken: cursor } : {}) };
+    const page = await answer(api.GET('/api/v1/domains/{domain}/members', { params: { path: { domain }, query } }));
     return { items: page.members, next: page.nextToken };
   });
   if (list.error) return <ErrorNotice message={describeError(list.error)} />;
@@ -79,7 +89,9 @@ function MemberList({ api, domain }: { api: Api; domain: string }) {
           </tbody>
         </table>
       </div>
-      {list.items?.length === 0 && <p>This domain has no members.</p>}
+      {list.items?.length === 0 && (
+        <p role="status">{q ? `No member’s id starts with “${q}”.` : 'This domain has no members.'}</p>
+      )}
       <Pager
         label="Members pages"
         page={list.page}

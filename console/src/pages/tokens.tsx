@@ -1,5 +1,4 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { accountApi } from '../api/account';
 import type { AccountScope, Api, Token, WhoAmI } from '../api/client';
 import { tokensApi } from '../api/tokens';
 import { GenerateDialog } from '../components/generate-dialog';
@@ -10,15 +9,12 @@ import { EndGraceDialog, RotateDialog } from '../components/rotate-dialogs';
 import { DeleteDialog, MaxRpsDialog } from '../components/token-dialogs';
 import { RestrictionsDialog } from '../components/restriction-fields';
 import { type TokenAction, TokenTable } from '../components/token-table';
-import { suspensionOf } from '../event-words';
 import { usePaged } from '../paged';
 import { refusal } from '../permissions';
 import { describeError, type Message } from '../problems';
 import { type AccountRoute, hrefOf, withTab } from '../router';
 
 const PAGE_SIZE = 20;
-/** How far back the trail is read for why a token is suspended: a few pages of its own events. */
-const SUSPENSION_PAGES = 3;
 
 type Open =
   | { dialog: 'generate' }
@@ -37,7 +33,6 @@ interface TokensPanelProps {
 /** The Access Tokens tab of a service account: its tokens, and what the caller may do with them. */
 export function TokensPanel({ api, me, account, groups, route }: TokensPanelProps) {
   const tokens = useMemo(() => tokensApi(api, account), [api, account.userId]);
-  const trail = useMemo(() => accountApi(api, account), [api, account.userId]);
   const list = usePaged<Token>(async (cursor) => {
     const page = await tokens.list(cursor, PAGE_SIZE);
     return { items: page.tokens, next: page.nextToken };
@@ -76,19 +71,6 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
     }
   }
 
-  /** Why a suspended token is suspended: the newest of its events that says, within a few pages. */
-  async function suspension(token: Token): Promise<string | null> {
-    let cursor: string | undefined;
-    for (let page = 0; page < SUSPENSION_PAGES; page++) {
-      const { events, nextToken } = await trail.events({ cursor, limit: 25, tokenName: token.name });
-      const said = suspensionOf(events);
-      if (said !== undefined) return said;
-      if (nextToken === null) return null;
-      cursor = nextToken;
-    }
-    return null;
-  }
-
   function onAction(action: TokenAction, token: Token) {
     setStatus('');
     if (action === 'suspend' || action === 'reactivate') void setActive(token, action === 'reactivate');
@@ -113,13 +95,7 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
       {list.error ? (
         <ErrorNotice message={describeError(list.error, { accountGroups: groups })} />
       ) : (
-        <TokenTable
-          items={list.items}
-          loading={list.loading}
-          accountId={account.userId}
-          onAction={onAction}
-          suspension={suspension}
-        />
+        <TokenTable items={list.items} loading={list.loading} accountId={account.userId} onAction={onAction} />
       )}
       <Pager
         label="Token pages"
@@ -132,6 +108,7 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
       {open?.dialog === 'generate' && (
         <GenerateDialog
           {...dialogProps}
+          settings={me.tokenSettings}
           accountId={account.userId}
           onCreated={(name) => {
             setStatus(`Token ${name} generated.`);
@@ -142,6 +119,7 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
       {open?.dialog === 'max-rps' && (
         <MaxRpsDialog
           {...dialogProps}
+          settings={me.tokenSettings}
           token={open.token}
           onDone={(message, updated) => done(message, updated && replacing(updated))}
         />
@@ -160,6 +138,7 @@ export function TokensPanel({ api, me, account, groups, route }: TokensPanelProp
         <RotationDialog
           kind={open.dialog}
           {...dialogProps}
+          settings={me.tokenSettings}
           token={open.token}
           accountId={account.userId}
           // The dialog stays open on the new secret: the row changes behind it.

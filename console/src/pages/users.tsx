@@ -2,10 +2,12 @@ import type { Api, User, WhoAmI } from '../api/client';
 import { answer } from '../api/client';
 import { ErrorNotice } from '../components/notice';
 import { Pager } from '../components/pager';
+import { SearchBox } from '../components/search-box';
 import { formatList, formatType } from '../format';
 import { usePaged } from '../paged';
 import { describeError } from '../problems';
 import { hrefOf } from '../router';
+import { useState } from 'preact/hooks';
 
 const PAGE_SIZE = 25;
 
@@ -15,18 +17,26 @@ export function UsersPage({ api, me }: { api: Api; me: WhoAmI }) {
     <>
       <p class="breadcrumb">Admin › Users</p>
       <h1 tabIndex={-1}>Users</h1>
-      {me.capabilities.admin ? <UserList api={api} /> : <p>Admin › Users is for admins: you have no admin role.</p>}
+      {me.capabilities.admin ? <UserSearch api={api} /> : <p>Admin › Users is for admins: you have no admin role.</p>}
     </>
   );
 }
 
-function UserList({ api }: { api: Api }) {
+/** The search box, and the list of what it finds (a new search starts at its first page). */
+function UserSearch({ api }: { api: Api }) {
+  const [q, setQ] = useState('');
+  return (
+    <>
+      <SearchBox id="user-search" label="Search users" onSearch={setQ} />
+      <UserList key={q} api={api} q={q} />
+    </>
+  );
+}
+
+function UserList({ api, q }: { api: Api; q: string }) {
   const list = usePaged<User>(async (cursor) => {
-    const page = await answer(
-      api.GET('/api/v1/auth/users', {
-        params: { query: { limit: PAGE_SIZE, ...(cursor ? { nextToken: cursor } : {}) } },
-      }),
-    );
+    const query = { limit: PAGE_SIZE, ...(q ? { q } : {}), ...(cursor ? { nextToken: cursor } : {}) };
+    const page = await answer(api.GET('/api/v1/auth/users', { params: { query } }));
     return { items: page.users, next: page.nextToken };
   });
   if (list.error) return <ErrorNotice message={describeError(list.error)} />;
@@ -57,6 +67,7 @@ function UserList({ api }: { api: Api }) {
           </tbody>
         </table>
       </div>
+      {list.items?.length === 0 && q && <p role="status">No user’s id starts with “{q}”.</p>}
       <Pager
         label="Users pages"
         page={list.page}

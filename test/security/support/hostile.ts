@@ -124,7 +124,7 @@ const queryValue = fc.oneof(
 );
 
 const queryKey = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom('limit', 'nextToken') },
+  { weight: 4, arbitrary: fc.constantFrom('limit', 'nextToken', 'q') },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }).filter((key) => !isPrototypeKey(key)) },
 );
 
@@ -149,6 +149,10 @@ export const queryString: fc.Arbitrary<string> = fc.oneof(
       'limit=%zz',
       'nextToken=%ED%A0%80',
       'limit=1&limit=2&limit=abc',
+      'q=sa-&q=al',
+      'q=%00',
+      'q=MEMBER%23',
+      'q[]=a',
       'limit[]=1',
       'limit[$gt]=0',
       'nextToken=&limit=',

@@ -1,0 +1,6 @@
+import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import { tokenStores } from '../shared/runtime/stores.js';
+import { endGracePeriodEndpoint, type TokenEndpointDeps } from '../shared/tokens/endpoints.js';
+
+export const create = (deps: TokenEndpointDeps) => endGracePeriodEndpoint(deps, 'admin');
+export const handler = lambdaHandler(create, tokenStores);
