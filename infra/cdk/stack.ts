@@ -3,7 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { MAX_RPS_CEILING } from '../../shared/kernel/config.js';
+import { MAX_RPS_CEILING } from '../../shared/kernel/rate-tiers.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import {
   authorizer as authorizerSpec,

@@ -1,3 +1,5 @@
+import { MAX_RPS_CEILING } from './rate-tiers.js';
+
 /**
  * The service's settings, read from an environment (a plain record of strings) by one
  * pure function. Entry points pass `process.env`; the local runtime and the tests pass
@@ -90,9 +92,6 @@ export const LOCAL_DEFAULTS = {
 
 /** Where GitHub publishes the keys that sign its secret scanning reports. */
 export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
-
-/** The largest `maxRps` the API accepts anywhere; a stage may allow less. */
-export const MAX_RPS_CEILING = 10_000;
 
 class Reader {
   readonly insideLambda: boolean;

@@ -1,4 +1,5 @@
 /** Types of the domain, free of AWS. */
+import { enforcedRate } from './rate-tiers.js';
 
 /** Ids end up in URL paths and table keys: 1–128 characters, no whitespace, `/`, `#`, `?` or `%`. */
 export const DIRECTORY_ID_PATTERN = /^[^\s/#?%]{1,128}$/;
@@ -79,6 +80,8 @@ export interface TokenView {
   serviceAccountId: string;
   status: DisplayedStatus;
   maxRps: number | null;
+  /** The rate API Gateway holds the token to: the largest tier at or below `maxRps` (see `rate-tiers.ts`). */
+  enforcedMaxRps: number | null;
   expiresAt: string | null;
   createdAt: string;
   createdBy: string;
@@ -157,6 +160,7 @@ export function toTokenView(record: TokenRecord, now: Date = new Date()): TokenV
     serviceAccountId: record.serviceAccountId,
     status: isExpired(record.expiresAt, now) ? 'EXPIRED' : record.status,
     maxRps: record.maxRps,
+    enforcedMaxRps: record.maxRps === null ? null : enforcedRate(record.maxRps),
     expiresAt: record.expiresAt,
     createdAt: record.createdAt,
     createdBy: record.createdBy,
@@ -291,11 +295,7 @@ export interface FederationPolicy {
 export interface TokenBinding {
   apiKeyId: string;
   usageKey: string;
-  /**
-   * From when the key itself is presented. API Gateway may take seconds to honour a new
-   * key; until then the token presents `fallbackUsageKey` (its plan's bridge key, at the
-   * same rate) or, failing that, the shared key, so a token is never refused for being new.
-   */
+  /** From when the key itself is presented; until then `fallbackUsageKey` (its plan's bridge key) or the shared key. */
   keyReadyAt?: string;
   fallbackUsageKey?: string;
 }
