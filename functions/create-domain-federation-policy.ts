@@ -1,7 +1,7 @@
 import { createPolicyEndpoint } from '../shared/federation/policy-endpoints.js';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
+import { keyQueue } from '../shared/ratelimit/wiring.js';
 import type { Runtime } from '../shared/runtime/runtime.js';
 
 export const create = (runtime: Runtime) => createPolicyEndpoint(runtime, 'domain');
-export const handler = lambdaHandler(create, apiGatewayKeys);
+export const handler = lambdaHandler(create, keyQueue);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { readConfig } from '../../shared/kernel/config.js';
 import { DirectoryError } from '../../shared/directory/directory.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
-import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
+import { keyQueue } from '../../shared/ratelimit/wiring.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import { readDirectoryFile } from './directory-file.js';
 import { againstTable, localEnvironment } from './running.js';
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   }
   const directory = readDirectoryFile(file);
   const settings = readConfig(localEnvironment());
-  const runtime = createRuntime(settings, {}, [apiGatewayKeys]);
+  const runtime = createRuntime(settings, {}, [keyQueue]);
   return againstTable(runtime, async () => {
     const result = await importDirectory(importDeps(runtime), directory, { replace: parsed.values.replace });
     const where = `${settings.tableName}${settings.dynamodbEndpoint ? ` at ${settings.dynamodbEndpoint}` : ''}`;

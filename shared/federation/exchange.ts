@@ -3,6 +3,7 @@ import type { RequestMeta } from '../http/request-origin.js';
 import {
   type ChangeOrigin,
   type ExchangeDetails,
+  type TokenBinding,
   type TokenRecord,
   type TokenView,
   toTokenView,
@@ -12,6 +13,7 @@ import { fieldChanges, tokenEvent } from '../kernel/events.js';
 import { choosePolicy } from './checks.js';
 import type { StoredPolicy } from './policy.js';
 import type { ExchangeRecords, PolicyStore, ReplayGuard } from './ports.js';
+import { bindingOf } from '../tokens/token-items.js';
 import {
   CheckFailed,
   checkAlgorithm,
@@ -266,16 +268,10 @@ async function issue(
     ...tokenEvent(deps, 'token.exchanged', record, origin, fieldChanges(undefined, record), now),
     exchange,
   };
-  // Every token of the policy presents the policy's one key: they share its maxRps.
+  // Every token of the policy presents the policy's one key, once the key worker made it:
+  // they share its maxRps. Until then they present their tier's pooled key.
   const binding =
-    policy.apiKeyId !== undefined && policy.usageKey !== undefined
-      ? {
-          apiKeyId: policy.apiKeyId,
-          usageKey: policy.usageKey,
-          ...(policy.keyReadyAt ? { keyReadyAt: policy.keyReadyAt } : {}),
-          ...(policy.fallbackUsageKey ? { fallbackUsageKey: policy.fallbackUsageKey } : {}),
-        }
-      : undefined;
+    policy.apiKeyId === undefined || policy.usageKey === undefined ? undefined : (bindingOf(policy) as TokenBinding);
   // Gone at expiry: DynamoDB TTL may remove it then (the authorizer refuses it from then on regardless).
   const removeAfter = Math.ceil(Date.parse(expiresAt) / 1000);
   await deps.records.issue(

@@ -291,11 +291,11 @@ export interface FederationPolicy {
   createdAt: string;
 }
 
-/** How a token is tied to its rate-limit key (an API Gateway key in AWS). */
+/** The own API key of a token or policy (the key worker's): its plan, that plan's rate, when it is honoured there. */
 export interface TokenBinding {
   apiKeyId: string;
   usageKey: string;
-  /** From when the key itself is presented; until then `fallbackUsageKey` (its plan's bridge key) or the shared key. */
+  keyPlanId?: string;
+  keyRps?: number;
   keyReadyAt?: string;
-  fallbackUsageKey?: string;
 }

@@ -3,7 +3,7 @@ import { createRuntime, type Runtime, type Wiring } from './runtime.js';
 
 /**
  * A Lambda entry's handler: the runtime built once, at init, from the function's
- * environment and the wirings it names (`jwtVerification`, `apiGatewayKeys`). A missing
+ * environment and the wirings it names (`jwtVerification`, `keyQueue`). A missing
  * or malformed setting throws here, so the function fails its init with the variable's
  * name instead of failing some later request.
  *

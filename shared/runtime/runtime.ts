@@ -8,8 +8,10 @@ import type { RateLimits, TokenStore } from '../tokens/ports.js';
 import type { TokenEvents } from '../audit/ports.js';
 import type { TokenExposures } from '../scanning/ports.js';
 import type { TokenLifecycle } from '../lifecycle/ports.js';
+import type { UsageKeys } from '../auth/ports.js';
 import { LocalRateLimits } from '../ratelimit/local-rate-limits.js';
-import { SharedKeyOnly, SharedUsageKey } from '../ratelimit/shared-usage-key.js';
+import { DynamoKeyOwners } from '../ratelimit/key-owners.js';
+import { PublishedUsageKeys } from '../ratelimit/usage-keys.js';
 import { DynamoDirectoryStore } from '../directory/directory-store.js';
 import { createDocumentClient } from '../dynamodb/client.js';
 import { DynamoTokenEvents } from '../audit/event-store.js';
@@ -41,7 +43,10 @@ export interface Runtime extends Observability {
   /** Suspensions of tokens found in public (secret scanning). */
   exposures: TokenExposures;
   directory: DirectoryStore;
+  /** Where token and policy changes tell the key worker (its queue in AWS; inline locally). */
   rateLimits: RateLimits;
+  /** The API key each call presents (the authorizer's). */
+  usageKeys: UsageKeys;
   verifyJwt: JwtVerifier;
   /** Federation: policies, used subject tokens, what exchanges write, and subject-token verification. */
   policies: PolicyStore;
@@ -56,6 +61,7 @@ export interface Runtime extends Observability {
 export interface RuntimeParts {
   documents?: DynamoDBDocumentClient;
   rateLimits?: RateLimits;
+  usageKeys?: UsageKeys;
   clock?: Clock;
   ids?: IdGenerator;
   verifyJwt?: JwtVerifier;
@@ -77,6 +83,12 @@ const noSubjectTokenVerification: SubjectTokenVerifier = () =>
     new Error('This function is not wired to verify subject tokens: pass subjectTokenVerification to lambdaHandler'),
   );
 
+/** The rate limits of a function that changes no token (the authorizer, lists): a call is a wiring mistake. */
+const keysNotWired: RateLimits = {
+  keyChanged: () =>
+    Promise.reject(new Error('This function is not wired to queue key changes: pass keyQueue to lambdaHandler')),
+};
+
 export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings: Wiring[] = []): Runtime {
   const observability = createObservability(config);
   const documents =
@@ -89,18 +101,20 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     ...wirings.map((wiring) => wiring(config, { documents, onCompensationFailure })),
     parts,
   );
-  const rateLimits =
-    wired.rateLimits ??
-    (config.apiGateway
-      ? new SharedKeyOnly(new SharedUsageKey(documents, config.tableName))
-      : new LocalRateLimits({ documents, tableName: config.tableName }));
+  const clock = wired.clock ?? (() => new Date());
+  const local = config.apiGateway
+    ? undefined
+    : new LocalRateLimits(new DynamoKeyOwners(documents, config.tableName), clock);
   return {
     ...observability,
     config,
-    clock: wired.clock ?? (() => new Date()),
+    clock,
     ids: wired.ids ?? ids,
     documents,
-    tokens: new DynamoTokenStore(documents, config.tableName, { auditRetentionDays: config.audit.retentionDays }),
+    tokens: new DynamoTokenStore(documents, config.tableName, {
+      auditRetentionDays: config.audit.retentionDays,
+      rateLimitedMax: config.tokens.rateLimitedMax,
+    }),
     events: new DynamoTokenEvents(documents, config.tableName),
     lifecycle: new DynamoTokenLifecycle(documents, config.tableName, config.audit.retentionDays),
     exposures: new DynamoTokenExposures(documents, config.tableName, config.audit.retentionDays),
@@ -108,9 +122,15 @@ export function createRuntime(config: Config, parts: RuntimeParts = {}, wirings:
     directory: new DynamoDirectoryStore(documents, config.tableName, {
       auditRetentionDays: config.audit.retentionDays,
     }),
-    rateLimits,
+    rateLimits: wired.rateLimits ?? local ?? keysNotWired,
+    usageKeys: wired.usageKeys ?? local ?? new PublishedUsageKeys(documents, config.tableName),
     verifyJwt: wired.verifyJwt ?? noJwtVerification,
-    policies: new DynamoPolicyStore(documents, config.tableName, config.audit.retentionDays),
+    policies: new DynamoPolicyStore(
+      documents,
+      config.tableName,
+      config.audit.retentionDays,
+      config.tokens.rateLimitedMax,
+    ),
     replay: new DynamoReplayGuard(documents, config.tableName),
     exchangeRecords: new DynamoExchangeRecords(documents, config.tableName, config.audit.retentionDays),
     verifySubjectToken: wired.verifySubjectToken ?? noSubjectTokenVerification,

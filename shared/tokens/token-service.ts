@@ -1,9 +1,4 @@
-import {
-  ConcurrentUpdateError,
-  TokenLimitReachedError,
-  TokenNotFoundError,
-  ValidationError,
-} from '../kernel/errors.js';
+import { TokenLimitReachedError, TokenNotFoundError, ValidationError } from '../kernel/errors.js';
 import {
   type ChangeOrigin,
   isExpired,
@@ -13,10 +8,9 @@ import {
   toTokenView,
 } from '../kernel/model.js';
 import type { NewToken } from './ports.js';
-import type { TokenBinding } from '../kernel/model.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import { encodeCursor } from '../http/cursor.js';
-import { bestEffort, boundKey, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
+import { bestEffort, keyOwner, retryOnConflict, type TokenServiceDeps } from './deps.js';
 import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
 
 /** The token use cases: create, list and delete (update is in token-update.ts). They know nothing of HTTP or AWS. */
@@ -87,69 +81,15 @@ export async function createToken(deps: TokenServiceDeps, input: CreateTokenInpu
   const removeAfter =
     expiresAt === null ? null : Math.ceil((Date.parse(expiresAt) + deps.policy.retentionDays * DAY_MS) / 1000);
   const newToken: NewToken = { record, secretHash: minted.secretHash, removeAfter };
-  if (input.maxRps === null) {
-    await storeNewToken(deps, newToken, created);
-  } else {
-    // The name and the account's limit are claimed first, so a refused create (a name
-    // taken, the limit reached) makes no key and no usage plan; the key follows, and the
-    // token becomes usable only with it. Nobody holds its secret until this returns.
-    try {
-      await storeNewToken(deps, { ...newToken, pendingSince: timestamp });
-    } catch (error) {
-      // DynamoDB may have committed the claim and still answered with an error: go on.
-      if (!(await writtenAnyway(deps, record, (stored) => stored.lookupId === record.lookupId))) throw error;
-    }
-    // Its event is written when it is completed: a claim given up leaves no trace.
-    await bindPending(deps, record, input.maxRps, created);
+  await storeNewToken(deps, newToken, created);
+  // Usable at once: until the key worker has made its own key, the token presents its
+  // rate tier's pooled key, never none.
+  if (input.maxRps !== null) {
+    await bestEffort(deps, `queue the key of token ${record.lookupId}`, () =>
+      deps.rateLimits.keyChanged(keyOwner(record)),
+    );
   }
   return { view: toTokenView(record, now), token: minted.token };
-}
-
-/**
- * Gives a claimed token its key. If the key cannot be made, or the token cannot be
- * completed, the claim goes (and the key with it): the request fails with nothing left.
- */
-async function bindPending(
-  deps: TokenServiceDeps,
-  record: TokenRecord,
-  maxRps: number,
-  created: TokenEvent,
-): Promise<void> {
-  const discardClaim = () =>
-    bestEffort(deps, `delete pending token ${record.lookupId}`, () => deps.tokens.delete(record));
-  let binding: TokenBinding;
-  try {
-    binding = await deps.rateLimits.bind({ lookupId: record.lookupId, maxRps, enabled: true });
-  } catch (error) {
-    await discardClaim();
-    throw error;
-  }
-  let completed: boolean;
-  try {
-    completed = await deps.tokens.completePending(record, binding, created);
-  } catch (error) {
-    // DynamoDB may have committed the write and still answered with an error.
-    if (
-      await writtenAnyway(
-        deps,
-        record,
-        (stored) => stored.apiKeyId === binding.apiKeyId && stored.pendingSince === undefined,
-      )
-    )
-      return;
-    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token that was not completed`, () =>
-      deps.rateLimits.unbind(binding),
-    );
-    await discardClaim();
-    throw error;
-  }
-  if (!completed) {
-    // Deleted by someone else in the meantime: nothing to hand out.
-    await bestEffort(deps, `delete key ${binding.apiKeyId} of a token deleted while it was made`, () =>
-      deps.rateLimits.unbind(binding),
-    );
-    throw new ConcurrentUpdateError();
-  }
 }
 
 async function storeNewToken(deps: TokenServiceDeps, newToken: NewToken, created?: TokenEvent): Promise<void> {
@@ -199,16 +139,19 @@ export async function deleteToken(
   await retryOnConflict(async () => {
     const current = await deps.tokens.get(serviceAccountId, name);
     if (!current) throw new TokenNotFoundError();
-    // Table first: if the key's deletion then fails, what is left is a key no token names
-    // (harmless, and reconcile deletes it), never a live token without its key. The delete
-    // is conditional on the key read here, so the key deleted next is the token's last.
+    // Table first: the token is refused from its next request, whatever becomes of its key.
+    // The delete is conditional on the key read here, so the key the worker deletes is the
+    // token's last; one it never deletes (the message lost) is an orphan reconcile finds.
     await deps.tokens.delete(
       current,
       tokenEvent(deps, 'token.deleted', current, origin, fieldChanges(current, undefined)),
     );
     // A federated token presents its policy's key, which the policy's other tokens share.
-    const bound = current.federation ? undefined : boundKey(current);
-    if (bound)
-      await bestEffort(deps, `delete key ${bound.apiKeyId} of a deleted token`, () => deps.rateLimits.unbind(bound));
+    const { apiKeyId } = current;
+    if (apiKeyId !== undefined && !current.federation) {
+      await bestEffort(deps, `queue the deletion of key ${apiKeyId} of a deleted token`, () =>
+        deps.rateLimits.keyChanged(keyOwner(current), apiKeyId),
+      );
+    }
   });
 }

@@ -11,6 +11,7 @@ import type { TokenCredential, TokenEvent } from '../kernel/model.js';
 import type { NewToken, Rotation, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { eventPut } from '../dynamodb/event-items.js';
+import { givePlace, ShardFull, takePlace, withPlace } from '../dynamodb/rate-limit-capacity.js';
 import {
   absent,
   all,
@@ -24,15 +25,15 @@ import {
 import { accountPartition, keys, prefixes, utcDay } from '../dynamodb/keys.js';
 import { accountCheck } from '../dynamodb/account-check.js';
 import {
-  bindingFields,
   newTokenItems,
+  rateLimitFields,
   SHARED_FIELDS,
   toCredential,
   toStoredToken,
   withoutBinding,
 } from './token-items.js';
 import { rotationItems } from './token-rotation.js';
-import { allTokens, reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
+import { reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
 
 /**
@@ -62,8 +63,20 @@ export class DynamoTokenStore implements TokenStore {
   constructor(
     readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
-    private readonly options: { auditRetentionDays?: number } = {},
+    private readonly options: { auditRetentionDays?: number; rateLimitedMax?: number } = {},
   ) {}
+
+  /** The deployment's capacity of tokens and policies with a limit (`Config.tokens.rateLimitedMax`). */
+  private get capacity() {
+    return { client: this.client, tableName: this.tableName, ceiling: this.options.rateLimitedMax ?? 8_000 };
+  }
+
+  /** The capacity item of a write that takes (`take`) or gives back (`give`) a place, when it does. */
+  private placeItems(take: number | undefined, give: number | undefined) {
+    if (take !== undefined) return [['capacity', takePlace(this.tableName, take, this.capacity.ceiling)] as const];
+    if (give !== undefined) return [['capacity', givePlace(this.tableName, give)] as const];
+    return [];
+  }
 
   /** The event's transaction item, when there is an event. */
   private withEvent(event: TokenEvent | undefined) {
@@ -78,11 +91,17 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
-    const items = newTokenItems(token);
+    if (token.record.maxRps === null || token.record.federation) return this.createTaking(token, limit, event);
+    await withPlace(this.capacity, (shard) => this.createTaking(token, limit, event, shard));
+  }
+
+  private async createTaking(token: NewToken, limit: number, event?: TokenEvent, shard?: number): Promise<void> {
+    const items = newTokenItems(token, shard);
     const accountId = token.record.serviceAccountId;
     try {
       await transact(this.client, [
         ...this.withEvent(event),
+        ...this.placeItems(shard, undefined),
         [
           'token',
           { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } },
@@ -117,56 +136,12 @@ export class DynamoTokenStore implements TokenStore {
       if (error.failed('account')) throw new ServiceAccountNotFoundError();
       if (error.failed('token')) throw new TokenNameTakenError();
       if (error.failed('counter')) throw new TokenLimitReachedError(limit);
+      if (error.failed('capacity')) throw new ShardFull();
       // A lookup id (or event id) already taken: their random bits make it a race with
       // itself (an SDK retry), so the client may retry.
       if (error.failed('credential') || error.failed('event') || error.conflicted)
         throw new ConcurrentUpdateError({ cause: error });
       throw error.cause;
-    }
-  }
-
-  async completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean> {
-    const set = bindingFields(binding);
-    try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        [
-          'token',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.token(token.serviceAccountId, token.name),
-              ...updateExpression({
-                set,
-                remove: ['pendingSince'],
-                condition: all(equals('lookupId', token.lookupId), exists('pendingSince'), absent('apiKeyId')),
-              }),
-            },
-          },
-        ],
-        [
-          'credential',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.credential(token.lookupId),
-              ...updateExpression({
-                set,
-                remove: ['pendingSince'],
-                condition: all(exists('pk'), exists('pendingSince')),
-              }),
-            },
-          },
-        ],
-      ]);
-      return true;
-    } catch (error) {
-      if (error instanceof TransactionCancelled && error.anyFailed) return false;
-      throw error instanceof TransactionCancelled
-        ? error.conflicted
-          ? new ConcurrentUpdateError({ cause: error })
-          : error.cause
-        : error;
     }
   }
 
@@ -204,25 +179,43 @@ export class DynamoTokenStore implements TokenStore {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
-      ...(changes.binding === undefined ? {} : bindingFields(changes.binding)),
       updatedAt,
     };
-    // The key read with the token must still be there when the binding changes or the
-    // write is guarded; with `onlyIfUnchanged`, so must its status and limit.
-    const guards = [
-      ...(changes.binding !== undefined || changes.onlyIfUnchanged ? [equals('apiKeyId', current.apiKeyId)] : []),
-      ...(changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : []),
-    ];
-    const set: Record<string, unknown> = { updatedAt };
-    const remove: string[] = [];
-    for (const field of SHARED_FIELDS) {
-      if (next[field] === current[field]) continue;
-      if (next[field] === undefined) remove.push(field);
-      else set[field] = next[field];
+    // A limit set takes a place in the capacity, a limit removed gives its place back.
+    if (!current.federation && current.maxRps === null && next.maxRps !== null) {
+      return withPlace(this.capacity, (shard) =>
+        this.write(current, { ...next, capacityShard: shard }, changes, event),
+      );
     }
+    return this.write(current, next.maxRps === null ? { ...next, capacityShard: undefined } : next, changes, event);
+  }
+
+  private async write(
+    current: StoredToken,
+    next: StoredToken,
+    changes: TokenChanges,
+    event: TokenEvent | undefined,
+  ): Promise<StoredToken> {
+    // With `onlyIfUnchanged`, the status and limit read with the token must still be there.
+    const guards = changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : [];
+    const set: Record<string, unknown> = { updatedAt: next.updatedAt };
+    for (const field of SHARED_FIELDS) if (next[field] !== current[field]) set[field] = next[field];
+    const tokenSet: Record<string, unknown> = { ...set };
+    const tokenRemove: string[] = [];
+    if (next.capacityShard !== current.capacityShard) {
+      if (next.capacityShard === undefined) tokenRemove.push('capacityShard');
+      else tokenSet.capacityShard = next.capacityShard;
+    }
+    // In the rate keys index with a limit, and while a key the worker is still to delete remains.
+    const rate = rateLimitFields(next, undefined);
+    if (rate.keyShard !== undefined) tokenSet.keyShard = rate.keyShard;
+    else if (next.apiKeyId === undefined) tokenRemove.push('keyShard');
+    const taken = next.capacityShard !== current.capacityShard ? next.capacityShard : undefined;
+    const given = next.capacityShard !== current.capacityShard ? current.capacityShard : undefined;
     try {
       await transact(this.client, [
         ...this.withEvent(event),
+        ...this.placeItems(taken, given),
         [
           'token',
           {
@@ -230,7 +223,7 @@ export class DynamoTokenStore implements TokenStore {
               TableName: this.tableName,
               Key: keys.token(current.serviceAccountId, current.name),
               ...updateExpression({
-                ...idleIndexChange(current.status, next.status, updatedAt, set, remove),
+                ...idleIndexChange(current.status, next.status, next.updatedAt, tokenSet, tokenRemove),
                 condition: all(equals('lookupId', current.lookupId), ...guards),
               }),
             },
@@ -242,20 +235,21 @@ export class DynamoTokenStore implements TokenStore {
             Update: {
               TableName: this.tableName,
               Key: keys.credential(current.lookupId),
-              ...updateExpression({ set, remove, condition: all(exists('pk'), ...guards) }),
+              ...updateExpression({ set, condition: all(exists('pk'), ...guards) }),
             },
           },
         ],
       ]);
     } catch (error) {
+      if (error instanceof TransactionCancelled && error.failed('capacity')) throw new ShardFull();
       throw await this.explainLostRace(current, error);
     }
     return next;
   }
 
   async delete(current: StoredToken, event?: TokenEvent): Promise<void> {
-    // Also conditional on the key read with the token: its deletion follows, and a key
-    // swapped in meanwhile (a concurrent maxRps change) would otherwise be left behind.
+    // Also conditional on the key read with the token: the key worker deletes the key this
+    // read found, and one it made meanwhile would otherwise be left behind.
     try {
       await transact(this.client, [
         ...this.withEvent(event),
@@ -272,6 +266,7 @@ export class DynamoTokenStore implements TokenStore {
           },
         ],
         ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
+        ...this.placeItems(undefined, current.capacityShard),
         // Federated tokens are not counted in the account's limit.
         ...(current.federation
           ? []
@@ -374,9 +369,5 @@ export class DynamoTokenStore implements TokenStore {
 
   reconcileCount(accountId: string): Promise<boolean> {
     return reconcileCount(this, accountId);
-  }
-
-  all(): AsyncIterable<StoredToken> {
-    return allTokens(this);
   }
 }

@@ -1,22 +1,14 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TokenCredential, TokenEvent } from '../kernel/model.js';
-import type { StoredToken } from './ports.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import { absent, all, either, equals, exists, lessThan, updateExpression } from '../dynamodb/expressions.js';
 import { accountPartition, keys, prefixes, utcDay } from '../dynamodb/keys.js';
-import { toStoredToken } from './token-items.js';
 import { transact } from '../dynamodb/transactions.js';
 
 /**
  * The token store's bookkeeping, apart from the changes owners make: recording use (on
- * the authorizer's path, never failing a call), the reuse of a replaced secret, the
- * recount of an account's tokens, and the full pass reconcile makes.
+ * the authorizer's path, never failing a call), the reuse of a replaced secret, and the
+ * recount of an account's tokens.
  */
 
 interface Table {
@@ -162,22 +154,4 @@ export async function reconcileCount({ client, tableName }: Table, accountId: st
   } catch {
     return false;
   }
-}
-
-/** Every stored token of every account (an operator's pass: reconcile). */
-export async function* allTokens({ client, tableName }: Table): AsyncIterable<StoredToken> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token)',
-        ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) yield toStoredToken(item);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
 }

@@ -3,7 +3,7 @@ import type { ChangeOrigin, TokenStatus, TokenView } from '../kernel/model.js';
 import { toTokenView } from '../kernel/model.js';
 import { type CallerLimits, checkChangeWithinCaller, checkWithinCallerLimits } from './caller-limits.js';
 import type { StoredToken, TokenChanges } from './ports.js';
-import { bestEffort, boundKey, keyEnabled, retryOnConflict, type TokenServiceDeps, writtenAnyway } from './deps.js';
+import { bestEffort, keyOwner, retryOnConflict, type TokenServiceDeps } from './deps.js';
 import { fieldChanges, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
 
 export interface TokenUpdate {
@@ -12,7 +12,10 @@ export interface TokenUpdate {
 }
 
 /**
- * Changes a token's status and/or limit, keeping its rate-limit key in step. A token
+ * Changes a token's status and/or limit; a new limit goes to the key worker, which moves
+ * the token's key to its tier's plan (until then the token presents the tier's pooled
+ * key). A status needs nothing of API Gateway: the authorizer refuses a suspended token
+ * on its next request, and a reactivated one presents its key, never disabled, at once. A token
  * caller may not raise a limit beyond its own (`callerLimits`), nor reactivate or speed up
  * a token worth more than itself.
  */
@@ -32,7 +35,7 @@ export async function updateToken(
   const updated = await retryOnConflict(async () => {
     const current = await deps.tokens.get(serviceAccountId, name);
     if (!current) throw new TokenNotFoundError();
-    // Still being created (its key is on the way): changed once it is done.
+    // A create an earlier version left unfinished: its secret was never handed out.
     if (current.pendingSince !== undefined) throw new ConcurrentUpdateError();
     // A federated token's limit is its policy's, shared with the policy's other tokens.
     if (current.federation && effective.maxRps !== undefined && effective.maxRps !== current.maxRps) {
@@ -55,10 +58,10 @@ export async function updateToken(
 }
 
 /**
- * One attempt at a change with the rate limiter in step. The table write is conditional
- * on the token being as read (`onlyIfUnchanged`), because a new key is made on the
- * strength of that read; a concurrent change makes the attempt undo its rate-limit side
- * and fail with ConcurrentUpdateError, and the caller tries again from a fresh read.
+ * One attempt at a change. The write is conditional on the token being as read
+ * (`onlyIfUnchanged`): the change was judged, and its place in the capacity taken or
+ * given back, on the strength of that read; a concurrent change makes it fail with
+ * ConcurrentUpdateError, and the caller tries again from a fresh read.
  */
 async function updateInStep(
   deps: TokenServiceDeps,
@@ -67,8 +70,6 @@ async function updateInStep(
   now: Date,
   origin: ChangeOrigin,
 ): Promise<StoredToken> {
-  const updatedAt = now.toISOString();
-  const bound = boundKey(current);
   const status = effective.status ?? current.status;
   const maxRps = effective.maxRps === undefined ? current.maxRps : effective.maxRps;
   // Recorded with the write; a request that changes nothing records nothing changed.
@@ -80,92 +81,12 @@ async function updateInStep(
     fieldChanges(current, { ...current, status, maxRps }),
     now,
   );
-  const guarded: TokenChanges = { ...effective, onlyIfUnchanged: true };
-  if (maxRps !== current.maxRps) {
-    // A new limit gets a new key rather than moving the old one: API Gateway lets a key be
-    // in only one plan per stage, so a move leaves it in none for a moment and the token's
-    // calls are refused. The new key is swapped in by the table write (the authorizer reads
-    // the key there on every call); the old one is deleted after.
-    const enabled = keyEnabled({ status, expiresAt: current.expiresAt }, now);
-    const next = maxRps === null ? null : await deps.rateLimits.bind({ lookupId: current.lookupId, maxRps, enabled });
-    const deleteOld = async () => {
-      if (bound)
-        await bestEffort(deps, `delete key ${bound.apiKeyId} replaced by a limit change`, () =>
-          deps.rateLimits.unbind(bound),
-        );
-    };
-    let updated: StoredToken;
-    try {
-      updated = await deps.tokens.update(current, { ...guarded, binding: next }, updatedAt, event);
-    } catch (error) {
-      if (
-        await writtenAnyway(deps, current, (stored) => stored.maxRps === maxRps && stored.apiKeyId === next?.apiKeyId)
-      ) {
-        await deleteOld();
-      } else if (next) {
-        await bestEffort(deps, `delete key ${next.apiKeyId} of a limit change that was not stored`, () =>
-          deps.rateLimits.unbind(next),
-        );
-      }
-      throw error;
-    }
-    await deleteOld();
-    return updated;
-  }
-  let updated: StoredToken;
-  try {
-    updated = await deps.tokens.update(current, guarded, updatedAt, event);
-  } catch (error) {
-    if (
-      bound &&
-      !current.federation &&
-      status !== current.status &&
-      (await writtenAnyway(deps, current, (stored) => stored.status === status))
-    ) {
-      await convergeKey(deps, current, now);
-    }
-    throw error;
-  }
-  // A token without a limit has no key of its own: its suspension is enforced by the
-  // authorizer alone, as the shared unthrottled key cannot be disabled for one token. So is
-  // a federated token's: its key is its policy's, shared with the policy's other tokens.
-  if (bound && !current.federation && status !== current.status) await convergeKey(deps, current, now);
-  return updated;
-}
-
-/** Passes before a key still changing under concurrent writes is left to those writers and to reconcile. */
-const CONVERGE_PASSES = 3;
-
-/**
- * Sets the token's key to match the token as stored now, after a status write. The table
- * write comes first and the key follows, so there is nothing to undo if the write fails.
- * Concurrent writers may set the key in any order: each re-reads the token after setting
- * it and goes again if the token changed meanwhile, so the pass of the last writer ends
- * with the key matching the last write. A key that cannot be set leaves the token's own
- * status in force (the authorizer refuses a suspended token on every call) and is
- * reported for reconcile; the request keeps its outcome.
- */
-async function convergeKey(deps: TokenServiceDeps, token: StoredToken, now: Date): Promise<void> {
-  let failure: unknown;
-  for (let pass = 0; pass < CONVERGE_PASSES; pass++) {
-    try {
-      const seen = await deps.tokens.get(token.serviceAccountId, token.name);
-      const key = seen && seen.lookupId === token.lookupId ? boundKey(seen) : undefined;
-      if (!seen || !key) return;
-      await deps.rateLimits.setEnabled(key, keyEnabled(seen, now));
-      const check = await deps.tokens.get(token.serviceAccountId, token.name);
-      if (
-        !check ||
-        (check.lookupId === seen.lookupId && check.status === seen.status && check.apiKeyId === seen.apiKeyId)
-      )
-        return;
-      failure = undefined;
-    } catch (error) {
-      failure = error;
-    }
-  }
-  if (failure !== undefined)
-    await bestEffort(deps, `set the enabled state of the key of token ${token.lookupId}`, () =>
-      Promise.reject(failure),
+  const updated = await deps.tokens.update(current, { ...effective, onlyIfUnchanged: true }, now.toISOString(), event);
+  // A federated token's key is its policy's.
+  if (maxRps !== current.maxRps && !current.federation) {
+    await bestEffort(deps, `queue the key of token ${current.lookupId}`, () =>
+      deps.rateLimits.keyChanged(keyOwner(current)),
     );
+  }
+  return updated;
 }

@@ -3,45 +3,53 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../kernel/config.js';
 import type { Observability } from '../http/observability.js';
 import { ApiGateway } from './api-gateway.mjs';
-import { SharedUsageKey } from './shared-usage-key.js';
+import { Pacer } from './pacer.js';
+import { PublishedUsageKeys } from './usage-keys.js';
 
-/** What publishing the shared key uses. */
+/** What publishing the shared keys uses. */
 export type SharedKeyPublisherDeps = Observability & {
   documents: DynamoDBDocumentClient;
   config: Pick<Config, 'region' | 'tableName'>;
 };
 
 /**
- * The deploy-time custom resource that copies the value of the stack's unthrottled key
- * into the table, where the authorizer reads it: once per deployment here, instead of
- * once per authorizer container from API Gateway's control plane.
+ * The deploy-time custom resource that copies the values of the stack's shared keys (the
+ * unthrottled key, and each rate tier's pooled key) into the table, where the authorizer
+ * reads them: once per deployment here, paced (the deployment itself calls the control
+ * plane too), instead of from every authorizer container.
  *
  * It answers CloudFormation itself (a PUT to the pre-signed ResponseURL), always, so a
- * failure fails the deployment instead of leaving it waiting; the key value is never in
- * the answer, a log line or an error.
+ * failure fails the deployment instead of leaving it waiting; no key value is ever in the
+ * answer, a log line or an error.
  */
 export function createSharedKeyPublisher(
   parts: SharedKeyPublisherDeps,
   gateway = ApiGateway.forRegion(parts.config.region),
+  pacer = new Pacer({ callsPerSecond: 2 }),
 ) {
-  const shared = new SharedUsageKey(parts.documents, parts.config.tableName);
+  const shared = new PublishedUsageKeys(parts.documents, parts.config.tableName);
+  const readValue = async (apiKeyId: string) => {
+    const key = await pacer.call(() => gateway.getApiKey({ apiKey: apiKeyId, includeValue: true }));
+    if (!key.value) throw new Error(`API key ${apiKeyId} has no value`);
+    return key.value;
+  };
   return async (event: CloudFormationCustomResourceEvent): Promise<void> => {
     let outcome: { Status: 'SUCCESS' } | { Status: 'FAILED'; Reason: string } = { Status: 'SUCCESS' };
     try {
       // On delete the item stays: the table outlives the stack, and a later stack rewrites it.
       if (event.RequestType !== 'Delete') {
-        const apiKeyId = String(event.ResourceProperties.ApiKeyId ?? '');
-        const key = await gateway.getApiKey({ apiKey: apiKeyId, includeValue: true });
-        if (!key.value) throw new Error(`API key ${apiKeyId} has no value`);
-        await shared.publish(key.value);
-        parts.logger.info('Shared usage key published', { apiKeyId });
+        const pooledIds = (event.ResourceProperties.PooledKeyIds ?? {}) as Record<string, string>;
+        const pooled: Record<string, string> = {};
+        for (const [rps, apiKeyId] of Object.entries(pooledIds)) pooled[rps] = await readValue(String(apiKeyId));
+        await shared.publish({ unthrottled: await readValue(String(event.ResourceProperties.ApiKeyId ?? '')), pooled });
+        parts.logger.info('Shared usage keys published', { pooled: Object.keys(pooled).length });
       }
     } catch (error) {
       const name = (error as { name?: string }).name ?? 'Error';
-      parts.logger.error('Publishing the shared usage key failed', { error: name });
+      parts.logger.error('Publishing the shared usage keys failed', { error: name });
       outcome = {
         Status: 'FAILED',
-        Reason: `Could not publish the shared usage key (${name}); see the function's log`,
+        Reason: `Could not publish the shared usage keys (${name}); see the function's log`,
       };
     }
     const body = JSON.stringify({
