@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { DynamoDirectoryStore } from '../shared/directory/directory-store.js';
 import { createDocumentClient } from '../shared/dynamodb/client.js';
 import { DynamoTokenEvents } from '../shared/audit/event-store.js';
+import { DynamoCredentialStore } from '../shared/tokens/credential-store.js';
 import { DynamoTokenStore } from '../shared/tokens/token-store.js';
 import { ids } from '../shared/kernel/ids.js';
 import { mintToken } from '../shared/kernel/token-format.js';
@@ -20,6 +21,7 @@ export async function startFloor(
 ): Promise<{ port: number; server: Server }> {
   const client = createDocumentClient({ region: 'local', endpoint: dynamodbEndpoint });
   const tokens = new DynamoTokenStore(client, tableName);
+  const credentials = new DynamoCredentialStore(client, tableName);
   const directory = new DynamoDirectoryStore(client, tableName);
   const eventDeps = { clock: () => new Date(), ids };
   const events = new DynamoTokenEvents(client, tableName);
@@ -39,7 +41,7 @@ export async function startFloor(
       if (url.pathname === '/whoami') {
         // The authorizer's GetItem, then whoami's directory query.
         const lookupId = String(req.headers['x-api-token'] ?? '').slice(7, 23);
-        const credential = await tokens.getCredential(lookupId);
+        const credential = await credentials.getCredential(lookupId);
         const principal = await directory.getPrincipal(credential?.serviceAccountId ?? '');
         return json(res, 200, { userId: credential?.serviceAccountId, type: principal?.type });
       }

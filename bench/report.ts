@@ -2,15 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FUNCTION_MEMORY_MB } from '../infra/cdk/bundling.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
-import { replaceBetween } from '../scripts/readme-blocks.js';
+import { replaceBetween } from '../scripts/doc-blocks.js';
 import { costPerMillion, PRICES, PRICES_READ, total } from './cost-model.js';
 import { FIXED_PRICES, FIXED_PRICES_READ, fixedMonthlyCosts, fixedTotal, stageShape } from './cost-model.js';
 import { DEFAULT_OPERATIONS } from '../infra/cdk/operations-settings.js';
 import type { LifecycleCase } from './lifecycle.js';
 
 /**
- * Writes the figures of `bench/results.json` into the README and docs/performance.md,
- * between their `bench` (and `cost`) markers, so that no figure is ever edited by hand.
+ * Writes the figures of `bench/results.json` into docs/performance.md, between its
+ * `bench` and `cost` markers, so that no figure is ever edited by hand.
  * `npm run bench` calls it after a full run; `npm run bench:report` re-renders alone.
  */
 
@@ -176,8 +176,6 @@ function fixedBlock(): string[] {
 
 export function writeReports(resultsFile = resolve(PROJECT_ROOT, 'bench/results.json')): void {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results;
-  const readme = resolve(PROJECT_ROOT, 'README.md');
-  writeFileSync(readme, replaceBetween(readFileSync(readme, 'utf8'), 'bench', benchBlock(results)));
   const performance = resolve(PROJECT_ROOT, 'docs/performance.md');
   let text = replaceBetween(readFileSync(performance, 'utf8'), 'bench', benchBlock(results));
   text = replaceBetween(text, 'cost', costBlock(results));
@@ -186,5 +184,5 @@ export function writeReports(resultsFile = resolve(PROJECT_ROOT, 'bench/results.
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   writeReports();
-  console.log('README.md and docs/performance.md rewritten from bench/results.json');
+  console.log('docs/performance.md rewritten from bench/results.json');
 }

@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { devAccessToken } from '../infra/local/dev-token-client.js';
 import { OIDC_PATH } from '../infra/local/oidc-provider.js';
 import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
@@ -12,14 +11,13 @@ import { readConfig } from '../shared/kernel/config.js';
 import { importDeps, importDirectory } from '../shared/directory/import.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { ensureTable } from '../shared/dynamodb/table.js';
-import { encodeCursor } from '../shared/http/cursor.js';
 import { measureColdStarts } from './cold-start.js';
 import { measureLifecycle } from './lifecycle.js';
 import { writeReports } from './report.js';
-import { tokenServiceDeps } from '../shared/tokens/deps.js';
 import { rotateToken } from '../shared/tokens/rotate-token.js';
 import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
-import type { TraceRequest } from './server-process.js';
+import { loadScenarios, measureScenarios, round2 } from './scenarios.js';
+import { durationRequests, dynamodbCallsOf, type Trace, traceRequests } from './traces.js';
 import { benchPolicy, exchangeForm, startBenchIssuer } from './federation.js';
 import { controlPlaneFigures } from './control-plane.js';
 
@@ -40,21 +38,13 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
   },
 });
-// A smoke run must not overwrite the figures the README quotes.
+// A smoke run must not overwrite the figures docs/performance.md quotes.
 const outFile = args.out ?? resolve(PROJECT_ROOT, args.smoke ? 'bench/.out/results-smoke.json' : 'bench/results.json');
 const smoke = args.smoke;
 const duration = Number(args.duration ?? (smoke ? 1 : 5));
 const rounds = Number(args.rounds ?? (smoke ? 1 : 3));
 const connections = Number(args.connections);
 const large = smoke ? { ...LARGE, tokens: 120 } : LARGE;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const round1 = (n: number) => Math.round(n * 10) / 10;
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(PROJECT_ROOT, 'bench/server-process.ts'), mode], {
@@ -68,21 +58,6 @@ function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise
       if (message.type === 'ready') resolveStart({ child, url: message.url! });
     });
   });
-}
-
-interface Load {
-  url: string;
-  requests: autocannon.Request[];
-}
-
-async function load(target: Load) {
-  const result = await autocannon({ url: target.url, connections, duration, requests: target.requests });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-  };
 }
 
 async function main() {
@@ -109,7 +84,7 @@ async function main() {
     const previous = await seedTokens(store, SMALL.account, SMALL.tokens, await incarnationOf(SMALL.account));
     // The first token rotated with a day's grace: its old secret and its new one both work,
     // through the same one read (the scenarios compare them).
-    const { token } = await rotateToken(tokenServiceDeps(runtime), {
+    const { token } = await rotateToken(runtime, {
       serviceAccountId: SMALL.account,
       name: 'seed-0000',
       gracePeriodSeconds: 86_400,
@@ -137,7 +112,6 @@ async function main() {
     // Signed in at the service's own OpenID provider, as a person would be.
     const jwt = await devAccessToken(`${service.url}${OIDC_PATH}`, SMALL.caller);
     const jwtLarge = await devAccessToken(`${service.url}${OIDC_PATH}`, large.caller);
-    const listPath = (account: string) => `/api/v1/domains/bench/auth/service-accounts/${account}/tokens`;
     // A token the exchange issued: its authorizer path is a stored token's (one read).
     const exchanged = await fetch(`${service.url}/api/v1/auth/token`, {
       method: 'POST',
@@ -146,288 +120,31 @@ async function main() {
     });
     const federatedToken = ((await exchanged.json()) as { access_token?: string }).access_token;
     if (!federatedToken) throw new Error(`The bench exchange answered ${exchanged.status}`);
-    const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
 
-    let cycle = 0;
-    const nextName = (context: object) => ((context as { name?: string }).name = `cycle-${process.pid}-${cycle++}`);
-    const nameOf = (context: object) => (context as { name?: string }).name;
-    const scenarios: { name: string; service: Load; floor: Load }[] = [
-      {
-        name: 'whoami-token',
-        service: {
-          url: service.url,
-          requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }],
-        },
-        floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': token } }] },
-      },
-      {
-        name: 'whoami-token-previous-secret',
-        service: {
-          url: service.url,
-          requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': previous } }],
-        },
-        floor: { url: floor.url, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': previous } }] },
-      },
-      {
-        name: 'whoami-federated-token',
-        service: {
-          url: service.url,
-          requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } }],
-        },
-        floor: {
-          url: floor.url,
-          requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': federatedToken } }],
-        },
-      },
-      {
-        // The issuer's keys cached (the warm-up fetched them): what every exchange but a container's first costs.
-        name: 'exchange',
-        service: {
-          url: service.url,
-          requests: [
-            {
-              method: 'POST',
-              path: '/api/v1/auth/token',
-              headers: { 'content-type': 'application/x-www-form-urlencoded' },
-              setupRequest: (request) => ({ ...request, body: exchangeForm(takeSubject(), SMALL.account) }),
-            },
-          ],
-        },
-        floor: { url: floor.url, requests: [{ method: 'POST', path: `/exchange?account=${SMALL.account}` }] },
-      },
-      {
-        name: 'list-token-events',
-        service: {
-          url: service.url,
-          requests: [
-            {
-              method: 'GET',
-              path: `/api/v1/domains/bench/auth/service-accounts/${SMALL.account}/token-events`,
-              headers: { authorization: `Bearer ${jwt}` },
-            },
-          ],
-        },
-        floor: {
-          url: floor.url,
-          requests: [{ method: 'GET', path: `/events?caller=${SMALL.caller}&account=${SMALL.account}` }],
-        },
-      },
-      {
-        name: 'list-tokens-jwt',
-        service: {
-          url: service.url,
-          requests: [{ method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } }],
-        },
-        floor: {
-          url: floor.url,
-          requests: [{ method: 'GET', path: `/list?caller=${SMALL.caller}&account=${SMALL.account}` }],
-        },
-      },
-      {
-        name: 'list-tokens-jwt-large',
-        service: {
-          url: service.url,
-          requests: [
-            {
-              method: 'GET',
-              path: `${listPath(large.account)}?nextToken=${encodeCursor(middle)}`,
-              headers: { authorization: `Bearer ${jwtLarge}` },
-            },
-          ],
-        },
-        floor: {
-          url: floor.url,
-          requests: [{ method: 'GET', path: `/list?caller=${large.caller}&account=${large.account}&after=${middle}` }],
-        },
-      },
-      {
-        name: 'create-delete-cycle',
-        service: {
-          url: service.url,
-          requests: [
-            {
-              method: 'POST',
-              path: listPath(SMALL.account),
-              headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-              setupRequest: (request, context) => ({ ...request, body: JSON.stringify({ name: nextName(context) }) }),
-            },
-            {
-              method: 'DELETE',
-              headers: { authorization: `Bearer ${jwt}` },
-              setupRequest: (request, context) => ({
-                ...request,
-                path: `${listPath(SMALL.account)}/${nameOf(context)}`,
-              }),
-            },
-          ],
-        },
-        floor: {
-          url: floor.url,
-          requests: [
-            {
-              method: 'POST',
-              setupRequest: (request, context) => ({
-                ...request,
-                path: `/create?caller=${SMALL.caller}&account=${SMALL.account}&name=${nextName(context)}`,
-              }),
-            },
-            {
-              method: 'DELETE',
-              setupRequest: (request, context) => ({
-                ...request,
-                path: `/delete?caller=${SMALL.caller}&account=${SMALL.account}&name=${nameOf(context)}`,
-              }),
-            },
-          ],
-        },
-      },
-    ];
+    const scenarios = loadScenarios({
+      service: service.url,
+      floor: floor.url,
+      token,
+      previous,
+      federatedToken,
+      jwt,
+      jwtLarge,
+      large,
+      takeSubject,
+    });
 
-    // Warm both: JWKS fetch, module loading and JIT are not what is measured.
-    for (const scenario of scenarios) {
-      for (const target of [scenario.service, scenario.floor]) {
-        await autocannon({ url: target.url, connections: 2, amount: 40, requests: target.requests });
-      }
-    }
+    const results = await measureScenarios(scenarios, { rounds, connections, duration });
 
-    const results = [];
-    for (const scenario of scenarios) {
-      const ours = [];
-      const floors = [];
-      for (let round = 0; round < rounds; round++) {
-        floors.push(await load(scenario.floor));
-        ours.push(await load(scenario.service));
-      }
-      const errors = [...ours, ...floors].reduce((sum, r) => sum + r.errors, 0);
-      const rps = median(ours.map((r) => r.rps));
-      const baselineRps = median(floors.map((r) => r.rps));
-      results.push({
-        name: scenario.name,
-        rps: round1(rps),
-        p50Ms: round1(median(ours.map((r) => r.p50))),
-        p99Ms: round1(median(ours.map((r) => r.p99))),
-        baselineRps: round1(baselineRps),
-        ratio: round2(rps / baselineRps),
-        errors,
-      });
-      console.error(
-        `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} ` +
-          `(${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
-      );
-    }
-
-    const traceRequests: TraceRequest[] = [
-      { name: 'warm-up', method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } },
-      // Twice: the first use in a minute also records lastUsedAt; the second is every other call.
-      {
-        name: 'whoami-token-first-use',
-        method: 'GET',
-        path: '/api/v1/auth/whoami',
-        headers: { 'x-api-token': traceToken },
-      },
-      { name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
-      { name: 'whoami-jwt', method: 'GET', path: '/api/v1/auth/whoami', headers: { authorization: `Bearer ${jwt}` } },
-      {
-        name: 'whoami-federated-token',
-        method: 'GET',
-        path: '/api/v1/auth/whoami',
-        headers: { 'x-api-token': federatedToken },
-      },
-      {
-        name: 'exchange',
-        method: 'POST',
-        path: '/api/v1/auth/token',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: exchangeForm(takeSubject(), SMALL.account),
-      },
-      {
-        name: 'list-domain-tokens',
-        method: 'GET',
-        path: listPath(SMALL.account),
-        headers: { authorization: `Bearer ${jwt}` },
-      },
-      {
-        name: 'list-admin-tokens',
-        method: 'GET',
-        path: `/api/v1/auth/service-accounts/${SMALL.account}/tokens`,
-        headers: { authorization: `Bearer ${jwt}` },
-      },
-      ...(['domain', 'admin'] as const).flatMap((scope): TraceRequest[] => {
-        const base =
-          scope === 'domain' ? listPath(SMALL.account) : `/api/v1/auth/service-accounts/${SMALL.account}/tokens`;
-        const headers = { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' };
-        return [
-          {
-            name: `create-${scope}-token`,
-            method: 'POST',
-            path: base,
-            headers,
-            body: JSON.stringify({ name: `trace-${scope}` }),
-          },
-          {
-            name: `update-${scope}-token`,
-            method: 'PATCH',
-            path: `${base}/trace-${scope}`,
-            headers,
-            body: JSON.stringify({ maxRps: 9 }),
-          },
-          { name: `delete-${scope}-token`, method: 'DELETE', path: `${base}/trace-${scope}`, headers },
-          {
-            name: `create-${scope}-token-deprecated`,
-            method: 'POST',
-            path:
-              scope === 'domain'
-                ? '/api/v1/domains/bench/auth/service-accounts/tokens'
-                : '/api/v1/auth/service-accounts/tokens',
-            headers,
-            body: JSON.stringify({ name: `trace-${scope}-old`, serviceAccountId: SMALL.account }),
-          },
-        ];
-      }),
-    ];
-    service.child.send({ type: 'trace', requests: traceRequests });
-    const traces = await new Promise<
-      {
-        name: string;
-        status: number;
-        phases: { phase: string; calls: number; sequentialRoundTrips: number; commands: string[] }[];
-      }[]
-    >((resolveTraces) =>
+    service.child.send({ type: 'trace', requests: traceRequests({ jwt, traceToken, federatedToken, takeSubject }) });
+    const traces = await new Promise<Trace[]>((resolveTraces) =>
       service.child.on(
         'message',
         (m: { type: string; traces?: never }) => m.type === 'traces' && resolveTraces(m.traces!),
       ),
     );
-    const dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number; commands: string[] }[] = [];
-    for (const trace of traces.slice(1)) {
-      if (trace.status >= 300) throw new Error(`trace ${trace.name} answered ${trace.status}`);
-      for (const phase of trace.phases) {
-        const endpoint =
-          phase.phase !== 'authorizer'
-            ? phase.phase
-            : trace.name === 'whoami-token-first-use'
-              ? 'authorizer (access token, first use in a minute: + lastUsedAt)'
-              : trace.name === 'whoami-federated-token'
-                ? 'authorizer (federated token)'
-                : `authorizer (${trace.name === 'whoami-token' ? 'access token' : 'JWT'})`;
-        if (dynamodbCalls.some((row) => row.endpoint === endpoint)) continue;
-        dynamodbCalls.push({
-          endpoint,
-          calls: phase.calls,
-          sequentialRoundTrips: phase.sequentialRoundTrips,
-          commands: phase.commands,
-        });
-      }
-    }
-    if (!dynamodbCalls.some((row) => row.endpoint === 'authorizer (JWT)')) {
-      dynamodbCalls.push({ endpoint: 'authorizer (JWT)', calls: 0, sequentialRoundTrips: 0, commands: [] });
-    }
+    const dynamodbCalls = dynamodbCallsOf(traces);
 
-    // Warm durations of a token-authenticated call, for the cost model (bench/cost-model.ts).
-    const durationRequests: TraceRequest[] = [
-      { name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
-    ];
-    service.child.send({ type: 'durations', requests: durationRequests, repeat: smoke ? 20 : 500 });
+    service.child.send({ type: 'durations', requests: durationRequests(traceToken), repeat: smoke ? 20 : 500 });
     const durations = await new Promise<Record<string, Record<string, number>>>((resolveDurations) =>
       service.child.on(
         'message',
@@ -516,7 +233,7 @@ async function main() {
     console.log(`\nwritten to ${outFile}`);
     if (!smoke && args.out === undefined) {
       writeReports(outFile);
-      console.log('README.md and docs/performance.md rewritten from it');
+      console.log('docs/performance.md rewritten from it');
     }
   } finally {
     for (const child of children) child.kill();

@@ -1,7 +1,7 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import { tokenStores } from '../shared/runtime/stores.js';
 import { keyQueue } from '../shared/ratelimit/wiring.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
-import { createTokenEndpoint } from '../shared/tokens/endpoints.js';
+import { createTokenEndpoint, type TokenEndpointDeps } from '../shared/tokens/endpoints.js';
 
-export const create = (runtime: Runtime) => createTokenEndpoint(runtime, 'domain');
-export const handler = lambdaHandler(create, keyQueue);
+export const create = (deps: TokenEndpointDeps) => createTokenEndpoint(deps, 'domain');
+export const handler = lambdaHandler(create, tokenStores, keyQueue);

@@ -1,7 +1,7 @@
-import { deletePolicyEndpoint } from '../shared/federation/policy-endpoints.js';
+import { deletePolicyEndpoint, type PolicyEndpointDeps } from '../shared/federation/policy-endpoints.js';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import { federationStores } from '../shared/runtime/stores.js';
 import { keyQueue } from '../shared/ratelimit/wiring.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
 
-export const create = (runtime: Runtime) => deletePolicyEndpoint(runtime, 'admin');
-export const handler = lambdaHandler(create, keyQueue);
+export const create = (deps: PolicyEndpointDeps) => deletePolicyEndpoint(deps, 'admin');
+export const handler = lambdaHandler(create, federationStores, keyQueue);

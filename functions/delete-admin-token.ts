@@ -1,7 +1,7 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import { tokenStores } from '../shared/runtime/stores.js';
 import { keyQueue } from '../shared/ratelimit/wiring.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
-import { deleteTokenEndpoint } from '../shared/tokens/endpoints.js';
+import { deleteTokenEndpoint, type TokenEndpointDeps } from '../shared/tokens/endpoints.js';
 
-export const create = (runtime: Runtime) => deleteTokenEndpoint(runtime, 'admin');
-export const handler = lambdaHandler(create, keyQueue);
+export const create = (deps: TokenEndpointDeps) => deleteTokenEndpoint(deps, 'admin');
+export const handler = lambdaHandler(create, tokenStores, keyQueue);

@@ -1,7 +1,7 @@
-import { createForwarder } from '../shared/audit/forwarder.js';
+import { createForwarder, type ForwarderDeps } from '../shared/audit/forwarder.js';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
+import { noStores } from '../shared/runtime/stores.js';
 
 /** Invoked by the table's stream with new audit events: publishes them to the stack's bus. */
-export const create = (runtime: Runtime) => createForwarder(runtime);
-export const handler = lambdaHandler(create);
+export const create = (deps: ForwarderDeps) => createForwarder(deps);
+export const handler = lambdaHandler(create, noStores);

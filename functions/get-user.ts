@@ -1,6 +1,6 @@
-import { getUserEndpoint } from '../shared/directory/endpoints.js';
+import { getUserEndpoint, type DirectoryEndpointDeps } from '../shared/directory/endpoints.js';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
+import { directoryStores } from '../shared/runtime/stores.js';
 
-export const create = (runtime: Runtime) => getUserEndpoint(runtime);
-export const handler = lambdaHandler(create);
+export const create = (deps: DirectoryEndpointDeps) => getUserEndpoint(deps);
+export const handler = lambdaHandler(create, directoryStores);

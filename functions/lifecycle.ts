@@ -2,15 +2,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
+import { lifecycleStores } from '../shared/runtime/stores.js';
 import { type LifecycleReport, runLifecycle } from '../shared/lifecycle/job.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
+import type { Base } from '../shared/runtime/base.js';
 
 /**
  * Scheduled by the stack (hourly): sends the expiry notices due and, when the stage
  * enables it, suspends tokens unused for too long. A retried or overlapping run changes
  * nothing twice (see shared/lifecycle/job.ts).
  */
-export const create = (runtime: Runtime) => {
+export const create = (runtime: Base & ReturnType<typeof lifecycleStores>) => {
   const { logger, metrics } = runtime;
   return middy<unknown, LifecycleReport>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -29,4 +30,4 @@ export const create = (runtime: Runtime) => {
       return report;
     });
 };
-export const handler = lambdaHandler(create);
+export const handler = lambdaHandler(create, lifecycleStores);

@@ -1,6 +1,6 @@
-import { listPoliciesEndpoint } from '../shared/federation/policy-endpoints.js';
+import { listPoliciesEndpoint, type PolicyEndpointDeps } from '../shared/federation/policy-endpoints.js';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
+import { federationStores } from '../shared/runtime/stores.js';
 
-export const create = (runtime: Runtime) => listPoliciesEndpoint(runtime, 'domain');
-export const handler = lambdaHandler(create);
+export const create = (deps: PolicyEndpointDeps) => listPoliciesEndpoint(deps, 'domain');
+export const handler = lambdaHandler(create, federationStores);

@@ -1,6 +1,6 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
-import { listTokenEventsEndpoint } from '../shared/audit/list-events-endpoint.js';
+import { auditStores } from '../shared/runtime/stores.js';
+import { listTokenEventsEndpoint, type EventsEndpointDeps } from '../shared/audit/list-events-endpoint.js';
 
-export const create = (runtime: Runtime) => listTokenEventsEndpoint(runtime, 'domain');
-export const handler = lambdaHandler(create);
+export const create = (deps: EventsEndpointDeps) => listTokenEventsEndpoint(deps, 'domain');
+export const handler = lambdaHandler(create, auditStores);

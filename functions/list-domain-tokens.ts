@@ -1,6 +1,6 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
-import { listTokensEndpoint } from '../shared/tokens/endpoints.js';
+import { tokenStores } from '../shared/runtime/stores.js';
+import { listTokensEndpoint, type TokenEndpointDeps } from '../shared/tokens/endpoints.js';
 
-export const create = (runtime: Runtime) => listTokensEndpoint(runtime, 'domain');
-export const handler = lambdaHandler(create);
+export const create = (deps: TokenEndpointDeps) => listTokensEndpoint(deps, 'domain');
+export const handler = lambdaHandler(create, tokenStores);

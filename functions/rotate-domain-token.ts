@@ -1,6 +1,6 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
-import { rotateTokenEndpoint } from '../shared/tokens/rotate-endpoint.js';
+import { tokenStores } from '../shared/runtime/stores.js';
+import { rotateTokenEndpoint, type TokenEndpointDeps } from '../shared/tokens/endpoints.js';
 
-export const create = (runtime: Runtime) => rotateTokenEndpoint(runtime, 'domain');
-export const handler = lambdaHandler(create);
+export const create = (deps: TokenEndpointDeps) => rotateTokenEndpoint(deps, 'domain');
+export const handler = lambdaHandler(create, tokenStores);

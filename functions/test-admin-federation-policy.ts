@@ -1,7 +1,7 @@
-import { testPolicyEndpoint } from '../shared/federation/policy-endpoints.js';
+import { testPolicyEndpoint, type PolicyEndpointDeps } from '../shared/federation/policy-endpoints.js';
 import { subjectTokenVerification } from '../shared/runtime/verification-wiring.js';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
+import { federationStores } from '../shared/runtime/stores.js';
 
-export const create = (runtime: Runtime) => testPolicyEndpoint(runtime, 'admin');
-export const handler = lambdaHandler(create, subjectTokenVerification);
+export const create = (deps: PolicyEndpointDeps) => testPolicyEndpoint(deps, 'admin');
+export const handler = lambdaHandler(create, federationStores, subjectTokenVerification);

@@ -4,11 +4,12 @@
  * alarms themselves are made in infra/cdk/alarms.ts and infra/cdk/operations.ts.
  */
 
-/** API keys per account and Region: 10,000, not adjustable (one per token or policy with a limit, and every other API's). */
+/** API keys per account and Region: 10,000, not adjustable (ours, one per limited owner, and every other API's). */
 export const API_KEY_QUOTA = 10_000;
 
 /** The share of the key quota at which the key count alarm fires. */
 export const API_KEY_ALARM_SHARE = 0.8;
+const quota = API_KEY_QUOTA.toLocaleString('en');
 
 /** The metrics the stack derives from logs: it changes no code to watch them. */
 export const LOG_METRICS = {
@@ -103,7 +104,7 @@ export const ALARMS = {
   regionKeys: {
     title: 'API keys in the Region',
     watches: '`RegionApiKeys`: every API key of the account in the Region, ours or not, counted by reconcile hourly',
-    fires: `≥ ${(API_KEY_QUOTA * API_KEY_ALARM_SHARE).toLocaleString('en')} (80 % of ${API_KEY_QUOTA.toLocaleString('en')})`,
+    fires: `≥ ${(API_KEY_QUOTA * API_KEY_ALARM_SHARE).toLocaleString('en')} (80 % of ${quota})`,
     runbook: 'key-capacity',
   },
   keyDeadLetters: {

@@ -11,7 +11,7 @@ import {
   streamFunctions,
 } from '../infra/routes.js';
 import { MAX_RPS_CEILING, RATE_TIERS } from '../shared/kernel/rate-tiers.js';
-import { replaceBetween } from './readme-blocks.js';
+import { replaceBetween } from './doc-blocks.js';
 
 /**
  * `npm run docs`: writes the blocks of docs/deploy.md (the routes and functions) and

@@ -49,12 +49,8 @@ export interface UpgradeParts {
   clock: () => Date;
 }
 
-export interface AdoptReport {
-  indexed: number;
-  stamped: number;
-  queued: number;
-  pendingRemoved: number;
-}
+/** Owners indexed, earlier keys recorded in their plan, messages sent, pending creates removed. */
+export type AdoptReport = Record<'indexed' | 'stamped' | 'queued' | 'pendingRemoved', number>;
 
 /** How long a create of the earlier version may have been running: past it, nobody holds its secret. */
 const PENDING_GRACE_MS = 15 * 60_000;

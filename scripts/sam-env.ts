@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LOCAL_DEFAULTS } from '../shared/kernel/config.js';
 import { defaultStackName } from '../infra/cdk/stack-name.js';
-import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from '../infra/local/paths.js';
+import { LOCAL_DIR, PROJECT_ROOT } from '../infra/local/paths.js';
+import { runningServers } from '../infra/local/servers.js';
 
 /**
  * `npm run sam-env`: writes the `--env-vars` file for `sam local start-api` on the
@@ -88,20 +89,10 @@ export function samEnvVars(template: Template, options: SamEnvOptions): SamEnvVa
   return result;
 }
 
-interface RunningLocal {
-  url: string;
-  issuer?: string;
-  dynamodbEndpoint: string;
-  tableName: string;
-}
-
-function runningLocal(): RunningLocal | undefined {
-  if (!existsSync(RUNTIME_FILE)) return undefined;
-  try {
-    return JSON.parse(readFileSync(RUNTIME_FILE, 'utf8')) as RunningLocal;
-  } catch {
-    return undefined;
-  }
+/** The npm start of this folder to point SAM at: the only one running, or else the one that keeps its data. */
+function runningLocal() {
+  const servers = runningServers();
+  return servers.length === 1 ? servers[0] : servers.find((server) => server.keepsData);
 }
 
 /** A path as the user would type it here: relative below the working directory, else absolute. */
@@ -150,7 +141,8 @@ function main(): number {
   const vars = samEnvVars(template, options);
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(vars, null, 2)}\n`);
-  console.log(`Wrote ${shown(values.out)} for ${Object.keys(vars).length} functions (DynamoDB ${options.dynamodbEndpoint}, table ${options.tableName}, JWKS ${options.jwksUrl}).
+  const wiring = `DynamoDB ${options.dynamodbEndpoint}, table ${options.tableName}, JWKS ${options.jwksUrl}`;
+  console.log(`Wrote ${shown(values.out)} for ${Object.keys(vars).length} functions (${wiring}).
 Then: sam local start-api -t ${shown(values.template)} --env-vars ${shown(values.out)} --port 3001`);
   return 0;
 }

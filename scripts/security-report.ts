@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { rewriteBlock } from './readme-blocks.js';
+import { rewriteBlock } from './doc-blocks.js';
 
 /**
  * `npm run test:security`: runs test/security/ with jest (whose global setup starts and
  * stops DynamoDB Local), then prints the figures every security test file recorded:
  * matrix cases, hostile inputs tried, races run, faults injected, and the failures.
  * Exits with the test run's status, so a failure still fails the command. A passing run
- * rewrites the README's security figures.
+ * rewrites the security figures of docs/security.md.
  */
 const root = resolve(import.meta.dirname, '..');
 const runDirectory = mkdtempSync(resolve(tmpdir(), 'security-run-'));
@@ -91,10 +91,10 @@ const lines = [
 ];
 process.stdout.write(lines.join('\n'));
 
-// The README quotes the figures of a complete, passing run; a failing run leaves them be.
+// The docs quote the figures of a complete, passing run; a failing run leaves them be.
 if (code === 0 && outcome.failed === 0 && outcome.files > 0) {
   rewriteBlock(
-    resolve(root, 'README.md'),
+    resolve(root, 'docs/security.md'),
     'security-figures',
     [
       '| | |',
@@ -109,6 +109,6 @@ if (code === 0 && outcome.failed === 0 && outcome.files > 0) {
       `| runtime | ${seconds.toFixed(1)} s |`,
     ].join('\n'),
   );
-  console.log('README.md security figures rewritten.');
+  console.log('docs/security.md security figures rewritten.');
 }
 process.exit(code);

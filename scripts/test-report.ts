@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { relative, resolve } from 'node:path';
-import { rewriteBlock } from './readme-blocks.js';
+import { rewriteBlock } from './doc-blocks.js';
 
 /**
  * `npm run test:report`: runs the whole suite as `npm test` does (coverage gate included)
- * and, when it passes, rewrites the counts of the README's table of test folders and the
- * suite's duration, and records each file's time in test/support/durations.json (the
+ * and, when it passes, rewrites the counts of the table of test folders in docs/testing.md
+ * and the suite's duration, and records each file's time in test/support/durations.json (the
  * order a fresh checkout runs the files in). The "what" column stays as written: a folder
  * without a row is an error, so a new folder is described before it is counted.
  */
@@ -48,15 +48,17 @@ if (code === 0) {
     const folder = relative(root, file.name).split('/').slice(0, 2).join('/');
     counts.set(folder, (counts.get(folder) ?? 0) + file.assertionResults.length);
   }
-  const readme = resolve(root, 'README.md');
+  const testing = resolve(root, 'docs/testing.md');
   const block =
-    /<!-- test-counts:begin -->\n([\s\S]*?)\n<!-- test-counts:end -->/.exec(readFileSync(readme, 'utf8'))?.[1] ?? '';
+    /<!-- test-counts:begin -->\n([\s\S]*?)\n<!-- test-counts:end -->/.exec(readFileSync(testing, 'utf8'))?.[1] ?? '';
   const rows = new Map(
     [...block.matchAll(/^\| `(test\/[^`]+)` \| (.*) \| \d+ \|$/gm)].map((row) => [row[1]!, row[2]!]),
   );
   const missing = [...counts.keys()].filter((folder) => !rows.has(folder));
   if (missing.length > 0)
-    throw new Error(`README's table of test folders has no row for ${missing.join(', ')}: describe them first.`);
+    throw new Error(
+      `docs/testing.md's table of test folders has no row for ${missing.join(', ')}: describe them first.`,
+    );
   const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
   const table = [
     '| folder | what | tests |',
@@ -68,9 +70,10 @@ if (code === 0) {
     `${total} tests in ${report.testResults.length} files; the whole suite, coverage included, took ` +
       `${Math.round(seconds)} s on the last full run (${new Date().toISOString().slice(0, 10)}).`,
   ].join('\n');
-  rewriteBlock(readme, 'test-counts', table);
+  rewriteBlock(testing, 'test-counts', table);
   console.log(
-    `README.md test counts rewritten: ${total} tests in ${report.testResults.length} files, ${seconds.toFixed(0)} s.`,
+    `docs/testing.md test counts rewritten: ${total} tests in ${report.testResults.length} files, ` +
+      `${seconds.toFixed(0)} s.`,
   );
 }
 rmSync(runDirectory, { recursive: true, force: true });

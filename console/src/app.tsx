@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { answer, createApi, type WhoAmI } from './api/client';
 import type { Auth } from './auth';
 import { ErrorNotice } from './components/notice';
-import { AccountPage } from './pages/account';
+import { AccountPage, TAB_NAMES } from './pages/account';
 import { MembersPage } from './pages/members';
 import { UsersPage } from './pages/users';
 import { describeError, type Message } from './problems';
@@ -26,8 +26,10 @@ function titleOf(route: Route): string {
       return route.domain ? `Members of ${route.domain}` : 'Members';
     case 'users':
       return 'Users';
+    case 'home':
+      return 'Loading';
     case 'account':
-      return route.tab === 'tokens' ? `Access Tokens · ${route.userId}` : route.userId;
+      return route.tab === 'details' ? route.userId : `${TAB_NAMES[route.tab]} · ${route.userId}`;
     default:
       return 'Not found';
   }
@@ -59,6 +61,12 @@ export function App({ auth, onSignedOut }: { auth: Auth; onSignedOut: (message: 
   useEffect(() => {
     answer(api.GET('/api/v1/auth/whoami')).then(setMe, (error: unknown) => setFailure(describeError(error)));
   }, [api]);
+
+  // The landing address: admins land on Admin › Users, everyone else on Settings › Members.
+  useEffect(() => {
+    if (route.page !== 'home' || !me) return;
+    location.replace(hrefOf(me.capabilities.admin ? { page: 'users' } : { page: 'members' }));
+  }, [route, me]);
 
   // A new page: its title, and focus on its heading so that screen readers announce it.
   useEffect(() => {
@@ -119,6 +127,8 @@ function Page({ route, api, me }: { route: Route; api: ReturnType<typeof createA
       return <MembersPage api={api} me={me} domain={route.domain} />;
     case 'users':
       return <UsersPage api={api} me={me} />;
+    case 'home':
+      return <p class="loading">Loading…</p>;
     case 'account':
       return <AccountPage key={hrefOf({ ...route, tab: 'details' })} api={api} me={me} route={route} />;
     default:

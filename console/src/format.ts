@@ -1,8 +1,16 @@
 /** How values read in the console. Pure functions, tested without a browser. */
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// Every time shown names its time zone: a token that "expires at 23:59" must say whose 23:59.
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
 
-/** A date and time in the reader's locale, or `none` when there is none. */
+/** A date and time in the reader's locale and time zone, or `none` when there is none. */
 export function formatDate(iso: string | null | undefined, none = 'Never'): string {
   if (!iso) return none;
   const date = new Date(iso);
@@ -22,6 +30,42 @@ export const formatType = (type: string): string => TYPE[type] ?? type;
 
 export const formatList = (items: readonly string[], none = 'None'): string =>
   items.length === 0 ? none : items.join(', ');
+
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+/** A length of time in the largest whole unit that fits it: "1 day", "6 hours", "15 minutes", "30 seconds". */
+export function formatDuration(seconds: number): string {
+  for (const [unit, size] of [
+    ['week', 604_800],
+    ['day', 86_400],
+    ['hour', 3_600],
+    ['minute', 60],
+  ] as const) {
+    if (seconds >= size && seconds % size === 0) return plural(seconds / size, unit);
+  }
+  if (seconds >= 3_600) return plural(Math.round(seconds / 3_600), 'hour');
+  if (seconds >= 60) return plural(Math.round(seconds / 60), 'minute');
+  return plural(seconds, 'second');
+}
+
+/** How far ahead a time is, roughly, in the largest unit: "in 3 days", "in 5 hours", "in 12 minutes". */
+export function formatTimeUntil(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((Date.parse(iso) - now) / 1000));
+  if (seconds >= 86_400) return `in ${plural(Math.round(seconds / 86_400), 'day')}`;
+  if (seconds >= 3_600) return `in ${plural(Math.round(seconds / 3_600), 'hour')}`;
+  return `in ${plural(Math.max(1, Math.ceil(seconds / 60)), 'minute')}`;
+}
+
+/** The first expiry notice comes 14 days ahead (docs/events.md): the console warns from then on. */
+export const EXPIRY_WARNING_DAYS = 14;
+
+/** "Expires in 3 days" for a token that expires within the warning window, else undefined. */
+export function expiryWarning(expiresAt: string | null, now = Date.now()): string | undefined {
+  if (!expiresAt) return undefined;
+  const left = Date.parse(expiresAt) - now;
+  if (Number.isNaN(left) || left <= 0 || left > EXPIRY_WARNING_DAYS * 86_400_000) return undefined;
+  return `Expires ${formatTimeUntil(expiresAt, now)}`;
+}
 
 /** The end of a calendar day (`YYYY-MM-DD`, the reader's time zone) as an ISO timestamp. */
 export function endOfDay(day: string): string | undefined {

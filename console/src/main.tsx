@@ -7,6 +7,9 @@ import { loadConfig } from './config';
 import { SignedOut } from './pages/signed-out';
 import type { Message } from './problems';
 import './styles.css';
+import './pages.css';
+import './tokens.css';
+import './panels.css';
 
 function Root({ auth, message }: { auth: Auth; message: Message | undefined }) {
   const [signedIn, setSignedIn] = useState(() => auth.session() !== undefined);
@@ -41,7 +44,7 @@ async function start(root: HTMLElement): Promise<void> {
   }
   let message: Message | undefined;
   if (auth.isCallback()) {
-    let returnTo = '#/domains';
+    let returnTo = '#/';
     try {
       returnTo = await auth.completeSignIn();
     } catch (error) {

@@ -142,7 +142,9 @@ export function keyAlarms(
   return [
     alarm(on, 'RegionApiKeysAlarm', ALARMS.regionKeys.title, {
       // The quota is shared with every API in the account and Region: running out stops more than this service.
-      description: `API keys of the account in this Region reached 80 % of the quota of ${API_KEY_QUOTA}, which no request raises.`,
+      description:
+        `API keys of the account in this Region reached 80 % of the quota of ${API_KEY_QUOTA}, ` +
+        'which no request raises.',
       metric: serviceMetric('RegionApiKeys', Duration.hours(1)),
       threshold: Math.ceil(API_KEY_QUOTA * API_KEY_ALARM_SHARE),
     }),

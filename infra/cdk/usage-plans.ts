@@ -16,7 +16,7 @@ export function unthrottledKey(stack: Stack): apigw.ApiKey {
   });
 }
 
-/** The plan of the unthrottled key: no per-key limit (the stage limits still apply). The tiers' are in `rate-tiers.ts`. */
+/** The plan of the unthrottled key: no per-key limit (the stage limits apply). The tiers' are in `rate-tiers.ts`. */
 export function unthrottledPlan(stack: Stack, api: apigw.RestApi, key: apigw.ApiKey): apigw.UsagePlan {
   const plan = new apigw.UsagePlan(stack, 'UnthrottledPlan', {
     description: 'No per-key limit: JWT callers and tokens without maxRps',

@@ -5,20 +5,24 @@ import { importDeps, importDirectory } from '../../shared/directory/import.js';
 import { keyQueue } from '../../shared/ratelimit/wiring.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import { readDirectoryFile } from './directory-file.js';
-import { againstTable, localEnvironment } from './running.js';
+import { againstTable, describeTarget, refusal, tableTarget } from './running.js';
 
 /**
- * `npm run directory -- import <file> [--replace]`: imports a directory file into the
- * configured table (TABLE_NAME, DYNAMODB_ENDPOINT, or in AWS the default credentials and
- * REST_API_ID/API_STAGE, so that deleted tokens lose their API keys too). With none of
- * them set, it uses the instance `npm start` is running.
+ * `npm run directory -- import <file> [--replace] [--url <npm start>]`: imports a directory
+ * file into the configured table (TABLE_NAME, DYNAMODB_ENDPOINT, or in AWS the default
+ * credentials, AWS_REGION and REST_API_ID/API_STAGE, so that deleted tokens lose their API
+ * keys too). With none of them set, or with `--url`, it uses an instance `npm start` is
+ * running. It says on stderr what it works on.
  */
-const usage = 'Usage: npm run directory -- import <file> [--replace]';
+const usage = "Usage: npm run directory -- import <file> [--replace] [--url <npm start's address>]";
 
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: { replace: { type: 'boolean', default: false } } });
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { replace: { type: 'boolean', default: false }, url: { type: 'string' } },
+    });
   } catch (error) {
     console.error(`${(error as Error).message}\n${usage}`);
     return 2;
@@ -29,9 +33,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const directory = readDirectoryFile(file);
-  const settings = readConfig(localEnvironment());
+  const target = tableTarget(process.env, parsed.values.url);
+  const settings = readConfig(target.env);
+  console.error(describeTarget('directory', settings, target.server));
   const runtime = createRuntime(settings, {}, [keyQueue]);
-  return againstTable(runtime, async () => {
+  return againstTable('directory', runtime, async () => {
     const result = await importDirectory(importDeps(runtime), directory, { replace: parsed.values.replace });
     const where = `${settings.tableName}${settings.dynamodbEndpoint ? ` at ${settings.dynamodbEndpoint}` : ''}`;
     const tokens =
@@ -55,7 +61,8 @@ main()
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
     console.error(
-      error instanceof DirectoryError ? error.message : `Import failed: ${(error as Error).message ?? error}`,
+      refusal('directory', error) ??
+        (error instanceof DirectoryError ? error.message : `Import failed: ${(error as Error).message ?? error}`),
     );
     process.exit(1);
   });

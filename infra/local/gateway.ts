@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type {
-  APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { type GatewayResponseType, localGatewayResponse } from '../../shared/http/gateway-responses.js';
+import { localGatewayResponse as refuse } from '../../shared/http/gateway-responses.js';
 import { problem } from '../../shared/http/problem.js';
-import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
 import { TokenBuckets } from '../../shared/ratelimit/token-buckets.js';
 import { bodyTooLargeOAuth, bodyTooLargeProblem } from '../../shared/http/body-limit.js';
 import { bodyLimitOf, type Route } from '../routes.js';
+import { type AuthorizerIntegration, authorize } from './gateway-authorizer.js';
 import {
   ACCOUNT_ID,
   API_ID,
@@ -36,17 +35,10 @@ import {
  */
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-type AuthorizerHandler = (
-  event: APIGatewayRequestAuthorizerEvent,
-  context: Context,
-) => Promise<APIGatewayAuthorizerResult>;
 
 /** What a deployment wires behind the routes. */
-export interface Integration {
+export interface Integration extends AuthorizerIntegration {
   handlers: Record<string, Handler>;
-  authorizer: AuthorizerHandler;
-  /** The usage plans' throttle, by the key the authorizer named; absent: no throttling. */
-  admit?: (usageKey: string | undefined) => Promise<Admission>;
   /** The service's clock, for `requestTimeEpoch`: a test that moves the service's time moves the gateway's too. */
   clock?: () => Date;
 }
@@ -102,24 +94,6 @@ function compile(routes: Route[]): CompiledRoute[] {
       })
       // Literal segments win over parameters, as in API Gateway.
       .sort((a, b) => a.params.length - b.params.length)
-  );
-}
-
-function refuse(
-  type: GatewayResponseType,
-  options: Parameters<typeof localGatewayResponse>[1] = {},
-): APIGatewayProxyResult {
-  return localGatewayResponse(type, options);
-}
-
-function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {
-  return (result.policyDocument?.Statement ?? []).some(
-    (statement) =>
-      statement.Effect === 'Allow' &&
-      'Resource' in statement &&
-      [statement.Resource]
-        .flat()
-        .some((r) => r === methodArn || r === '*' || (typeof r === 'string' && r.endsWith('/*'))),
   );
 }
 
@@ -187,13 +161,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
         userAgent: headers['User-Agent'] ?? headers['user-agent'] ?? null,
       },
     };
-    const methodArn = `arn:aws:execute-api:local:${ACCOUNT_ID}:${API_ID}/${stage}/${method}${url.pathname}`;
-
     let authorizerContext: Record<string, unknown> | null = null;
     if (route.auth === 'authenticated') {
-      const authorizerEvent = {
+      const authorized = await authorize(integration, around, {
         type: 'REQUEST',
-        methodArn,
+        methodArn: `arn:aws:execute-api:local:${ACCOUNT_ID}:${API_ID}/${stage}/${method}${url.pathname}`,
         resource: route.path,
         path: url.pathname,
         httpMethod: method,
@@ -204,26 +176,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<R
         pathParameters: pathParameters ?? {},
         stageVariables: {},
         requestContext,
-      } as unknown as APIGatewayRequestAuthorizerEvent;
-      let result: APIGatewayAuthorizerResult;
-      try {
-        result = await around('authorizer', () =>
-          integration!.authorizer(authorizerEvent, lambdaContext('authorizer', randomUUID())),
-        );
-      } catch (error) {
-        return (error as Error)?.message === 'Unauthorized'
-          ? refuse('UNAUTHORIZED')
-          : refuse('AUTHORIZER_FAILURE', { requestId });
-      }
-      if (!allows(result, methodArn)) return refuse('ACCESS_DENIED');
-      if (integration.admit) {
-        const admission = await integration.admit(result.usageIdentifierKey ?? undefined);
-        if (!admission.allowed)
-          return admission.reason === 'throttled'
-            ? refuse('THROTTLED', { headers: admission.headers })
-            : refuse('INVALID_API_KEY');
-      }
-      authorizerContext = { ...(result.context ?? {}), principalId: result.principalId };
+      } as unknown as APIGatewayRequestAuthorizerEvent);
+      if ('refusal' in authorized) return authorized.refusal;
+      authorizerContext = authorized.context;
     }
 
     // Where the function would check it in AWS: after the authorizer, before anything else.

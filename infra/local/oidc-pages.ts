@@ -6,12 +6,18 @@
 
 export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;line-height:1.45;color:#1b1b1b}
-.banner{background:#fff3cd;border:1px solid #b58a00;padding:.6rem .8rem;border-radius:4px}
-.error{color:#a4000f;font-weight:600}label{display:block;margin:1rem 0 .3rem;font-weight:600}
-input{font-size:1rem;padding:.45rem;width:100%;box-sizing:border-box;border:1px solid #555;border-radius:4px}
-button{margin-top:1rem;font-size:1rem;padding:.5rem 1.2rem;border-radius:4px;border:1px solid #0b4f8a;background:#0b5cad;color:#fff;cursor:pointer}
-button:focus-visible,input:focus-visible{outline:3px solid #f5a623;outline-offset:2px}.hint{color:#444;font-size:.95rem}`;
+const STYLE = [
+  'body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;',
+  '  line-height:1.45;color:#1b1b1b}',
+  '.banner{background:#fff3cd;border:1px solid #b58a00;padding:.6rem .8rem;border-radius:4px}',
+  '.error{color:#a4000f;font-weight:600}',
+  'label{display:block;margin:1rem 0 .3rem;font-weight:600}',
+  'input{font-size:1rem;padding:.45rem;width:100%;box-sizing:border-box;border:1px solid #555;border-radius:4px}',
+  'button{margin-top:1rem;font-size:1rem;padding:.5rem 1.2rem;border-radius:4px;',
+  '  border:1px solid #0b4f8a;background:#0b5cad;color:#fff;cursor:pointer}',
+  'button:focus-visible,input:focus-visible{outline:3px solid #f5a623;outline-offset:2px}',
+  '.hint{color:#444;font-size:.95rem}',
+].join('\n');
 
 export function page(title: string, body: string): string {
   return `<!doctype html>
@@ -20,8 +26,10 @@ export function page(title: string, body: string): string {
 </head><body><main>${body}</main></body></html>`;
 }
 
-const BANNER = `<p class="banner" role="note"><strong>Local development identity provider.</strong>
-There is no password: enter the id of a person in the directory to sign in as them. It runs only with <code>npm start</code>; in AWS the console signs in with your identity provider.</p>`;
+const BANNER =
+  `<p class="banner" role="note"><strong>Local development identity provider.</strong>\n` +
+  `There is no password: enter the id of a person in the directory to sign in as them. It runs only with ` +
+  `<code>npm start</code>; in AWS the console signs in with your identity provider.</p>`;
 
 export interface LoginPageOptions {
   /** Where the form posts (under the interaction's path, where its cookie is sent). */
@@ -39,6 +47,11 @@ export function loginPage(options: LoginPageOptions): string {
       ? `<p class="hint" id="people">People in the directory: ` +
         `${options.people.map((id) => `<code>${escapeHtml(id)}</code>`).join(', ')}.</p>`
       : '';
+  const described = options.error
+    ? ' aria-invalid="true" aria-describedby="error"'
+    : hint
+      ? ' aria-describedby="people"'
+      : '';
   return page(
     'Sign in — local development provider',
     `<h1>Sign in</h1>
@@ -48,7 +61,7 @@ ${options.error ? `<p class="error" role="alert" id="error">${escapeHtml(options
 <form method="post" action="${escapeHtml(options.action)}" autocomplete="off">
   <label for="userId">User id</label>
   <input id="userId" name="userId" type="text" required autofocus spellcheck="false" autocapitalize="none"
-    value="${escapeHtml(options.value ?? '')}"${options.error ? ' aria-invalid="true" aria-describedby="error"' : hint ? ' aria-describedby="people"' : ''}>
+    value="${escapeHtml(options.value ?? '')}"${described}>
   <button type="submit">Sign in</button>
 </form>
 ${hint}`,

@@ -14,7 +14,9 @@ import { errorPage, loginPage, logoutPage, signedOutPage } from './oidc-pages.js
  *
  * Clients: the console (Authorization Code with PKCE, in the browser) and `npm run
  * dev-token` (the same flow, driven without a browser). Both are first-party, so consent
- * is never asked.
+ * is never asked. And a CI system's stand-in, `local-ci`, whose jobs get their OIDC token
+ * by client credentials, to try federation locally: its tokens are for the API's address
+ * (`aud`), never for the API's audience, so the authorizer never takes one for a person's.
  */
 export const OIDC_PATH = '/oidc';
 export const CONSOLE_CLIENT_ID = 'console';
@@ -23,7 +25,11 @@ export const CLI_CLIENT_ID = 'dev-token';
 export const CLI_REDIRECT_URI = 'http://127.0.0.1/dev-token/callback';
 /** The API's scope; a token asked for with it (or with no resource) is for the API. */
 export const API_SCOPE = 'api';
+/** The CI stand-in: a public client (like every client here) allowed client credentials only. */
+export const CI_CLIENT_ID = 'local-ci';
 const ACCESS_TOKEN_TTL = 3600;
+/** A CI job's token lives about as long as GitHub's. */
+const CI_TOKEN_TTL = 300;
 const HINTED_PEOPLE = 12;
 
 export interface LocalOidcOptions {
@@ -130,6 +136,14 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
         response_types: ['code'],
         redirect_uris: [CLI_REDIRECT_URI],
       },
+      {
+        client_id: CI_CLIENT_ID,
+        client_name: 'CI jobs (local stand-in)',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
     ],
     // The keystore is ES256 only; ID tokens would otherwise default to RS256 and fail.
     clientDefaults: { id_token_signed_response_alg: alg },
@@ -154,12 +168,25 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
           ctx.body = signedOutPage();
         },
       },
+      clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? apiResource,
+        defaultResource: async (_ctx, client, oneOf) =>
+          oneOf ?? (client.clientId === CI_CLIENT_ID ? options.baseUrl : apiResource),
         // A code exchange without `resource` (the console's, dev-token's) still yields the API's JWT.
         useGrantedResource: async () => true,
-        async getResourceServerInfo(_ctx, indicator) {
+        async getResourceServerInfo(_ctx, indicator, client) {
+          // A CI job's token names the API's address, as GitHub's name the audience a job asks for.
+          if (client.clientId === CI_CLIENT_ID) {
+            if (indicator !== options.baseUrl) throw new errors.InvalidTarget();
+            return {
+              scope: 'ci',
+              audience: options.baseUrl,
+              accessTokenFormat: 'jwt',
+              accessTokenTTL: CI_TOKEN_TTL,
+              jwt: { sign: { alg } },
+            };
+          }
           if (indicator !== apiResource) throw new errors.InvalidTarget();
           return {
             scope: API_SCOPE,
@@ -186,6 +213,7 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
     // Explicit lifetimes: the library prints a notice for each one left to its default.
     ttl: {
       AccessToken: ACCESS_TOKEN_TTL,
+      ClientCredentials: CI_TOKEN_TTL,
       AuthorizationCode: 60,
       IdToken: ACCESS_TOKEN_TTL,
       Interaction: 3600,

@@ -1,4 +1,3 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +26,8 @@ import {
 import { type EventTailer, startEventTailer } from './event-tailer.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Integration, type LocalGatewayOptions, type RunningGateway, startLocalGateway } from './gateway.js';
-import { LOCAL_DIR, PROJECT_ROOT, RUNTIME_FILE } from './paths.js';
+import { PROJECT_ROOT, STATE_DIR } from './paths.js';
+import { announceServer } from './servers.js';
 
 export interface LocalServiceOptions {
   port: number;
@@ -52,7 +52,7 @@ export interface LocalServiceOptions {
   throttleRoutes?: boolean;
   /** Parts of the runtime to use instead of those built from configuration (tests). */
   parts?: (config: Config) => RuntimeParts;
-  /** Write `.local/runtime.json` so the directory CLI and dev-token find this instance. */
+  /** Announce this instance in the state folder, so that the helpers (dev-token, lifecycle, directory) find it. */
   announce?: boolean;
   /** Serve the console at `/console/`, built first if its sources changed. @default false */
   console?: boolean;
@@ -100,7 +100,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   try {
     const endpoint =
       options.dynamodbEndpoint ??
-      (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(LOCAL_DIR, 'dynamodb') }))
+      (dynamodb = await startDynamoDbLocal(options.inMemory ? {} : { dbPath: resolve(STATE_DIR, 'dynamodb') }))
         .endpoint;
     const env = options.env ?? {};
     const tableName = options.tableName || env.TABLE_NAME || LOCAL_DEFAULTS.TABLE_NAME;
@@ -164,17 +164,17 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     const events = options.eventsFile
       ? await startEventTailer({ endpoint, region: config.region, tableName, file: options.eventsFile })
       : undefined;
-    if (options.announce) {
-      mkdirSync(LOCAL_DIR, { recursive: true });
-      writeFileSync(
-        RUNTIME_FILE,
-        JSON.stringify(
-          { url: gateway.url, issuer: config.jwt.issuer, dynamodbEndpoint: endpoint, tableName, pid: process.pid },
-          null,
-          2,
-        ),
-      );
-    }
+    const withdraw = options.announce
+      ? announceServer({
+          url: gateway.url,
+          issuer: config.jwt.issuer,
+          dynamodbEndpoint: endpoint,
+          tableName,
+          pid: process.pid,
+          keepsData: !options.inMemory,
+          ...(options.eventsFile ? { eventsFile: options.eventsFile } : {}),
+        })
+      : undefined;
     const running = gateway;
     return {
       url: running.url,
@@ -188,7 +188,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       stop: async () => {
         await running.close();
         await events?.stop();
-        if (options.announce) rmSync(RUNTIME_FILE, { force: true });
+        withdraw?.();
         runtime.documents.destroy();
         await dynamodb?.stop();
       },

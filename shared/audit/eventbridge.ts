@@ -1,6 +1,6 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { TokenEvent } from '../kernel/model.js';
 import type { EventPublisher } from './forward.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /** The `source` of every event the service publishes; `detail-type` is the event's type (`token.created`, …). */
 export const EVENT_SOURCE = 'service-account-tokens';

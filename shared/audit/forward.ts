@@ -1,8 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { TokenEvent } from '../kernel/model.js';
 import { isEvent, toEvent } from '../dynamodb/event-items.js';
 import { isEventItem } from '../dynamodb/keys.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /**
  * Audit events leave the table through its stream: each event item, once written (in the

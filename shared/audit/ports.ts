@@ -1,4 +1,4 @@
-import type { TokenEvent, TokenEventType } from '../kernel/model.js';
+import type { TokenEvent, TokenEventType } from '../kernel/events.js';
 
 /** Filters and a page of a token's or an account's events. */
 export interface EventQuery {

@@ -6,7 +6,7 @@ import type { CredentialStore, PrincipalLookup, RateHolder } from './ports.js';
 import { tokenEvent } from '../kernel/events.js';
 import { hasTokenPrefix, parseToken } from '../kernel/token-format.js';
 import type { JwtVerifier } from './jwt.js';
-import { presentedSecret } from './replaced-secrets.js';
+import { presentedSecret } from '../kernel/replaced-secrets.js';
 
 /** Who a request comes from, as the authorizer established it, and whose rate limit the call counts against. */
 export interface Authentication {
@@ -15,7 +15,7 @@ export interface Authentication {
 }
 
 export interface AuthenticatorDeps {
-  tokens: CredentialStore;
+  credentials: CredentialStore;
   directory: Pick<PrincipalLookup, 'getPrincipal'>;
   verifyJwt: JwtVerifier;
   /** The claim that names the user in a JWT, read (unverified) to start the directory read early. */
@@ -63,14 +63,14 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       tokenName: credential.name,
     };
     const event = tokenEvent(deps, 'token.used_after_rotation', credential, { actor, ...meta }, {}, at, { retiredAt });
-    await deps.tokens.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
+    await deps.credentials.recordReuse(credential, event, deps.lastUsedWriteIntervalSeconds);
     return new UnauthorizedError();
   }
 
   async function byToken(presented: string, meta: RequestMeta): Promise<Authentication> {
     const parsed = parseToken(presented);
     if (!parsed) throw new UnauthorizedError();
-    const credential = await deps.tokens.getCredential(parsed.lookupId);
+    const credential = await deps.credentials.getCredential(parsed.lookupId);
     if (!credential) throw new UnauthorizedError();
     // The secret replaced by a rotation works during its grace period, and older ones are
     // recognised, all from the same one read: the credential holds their hashes.
@@ -81,7 +81,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined)
       throw new UnauthorizedError();
-    await deps.tokens.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret.secret);
+    await deps.credentials.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret.secret);
     return {
       caller: {
         userId: credential.serviceAccountId,

@@ -13,7 +13,7 @@ import { encodeCaller } from './authorizer-context.js';
 
 /** What the authorizer uses. */
 export interface AuthorizerDeps extends Observability {
-  tokens: CredentialStore;
+  credentials: CredentialStore;
   directory: Pick<PrincipalLookup, 'getPrincipal'>;
   verifyJwt: JwtVerifier;
   usageKeys: UsageKeys;
@@ -56,7 +56,7 @@ export function deny(methodArn: string): APIGatewayAuthorizerResult {
 export function createAuthorizer(parts: AuthorizerDeps) {
   const { logger } = parts;
   const authenticate = createAuthenticator({
-    tokens: parts.tokens,
+    credentials: parts.credentials,
     directory: parts.directory,
     verifyJwt: parts.verifyJwt,
     userClaim: parts.config.jwt.userClaim,

@@ -1,4 +1,5 @@
-import type { Principal, TokenBinding, TokenCredential, TokenEvent } from '../kernel/model.js';
+import type { Principal, TokenBinding, TokenCredential } from '../kernel/model.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /**
  * What authentication reads: a presented token's credential (and records its use), and the

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type AuthorizationModel, DIRECTORY_ID_PATTERN, type UserType } from '../kernel/model.js';
 
 /**
- * The directory (README, "Directory file"): domains, users, roles and bundles. This module checks
+ * The directory (docs/directory.md, "The directory file"): domains, users, roles and bundles. This module checks
  * it and derives who may manage tokens where; it knows nothing of DynamoDB. Parsing the
  * file is in `directory-schema.ts`, so that functions reading the directory do not load zod.
  */
@@ -154,7 +154,7 @@ export function checkDirectory(
 }
 
 /**
- * Who may manage tokens in which domain, under each domain's model (README, "Who may manage tokens"):
+ * Who may manage tokens in which domain, under each domain's model (docs/directory.md, "Who may manage tokens"):
  * `ROLE_V1` counts roles holding `access_token.manage`, `BUNDLE_V2` counts bundles
  * holding `MANAGE_ACCESS_TOKEN`. Either is held directly or through a group; a grant
  * of the other model's kind counts for nothing.

@@ -2,14 +2,12 @@ import { policyDeps } from '../federation/deps.js';
 import { deletePolicy, type PolicyDeps } from '../federation/policies.js';
 import type { DirectoryStore, DirectoryWriteResult } from './ports.js';
 import type { PolicyParts } from '../federation/deps.js';
-import type { TokenParts } from '../tokens/ports.js';
-import { type TokenServiceDeps, tokenServiceDeps } from '../tokens/deps.js';
 import { IMPORT_ORIGIN } from '../kernel/events.js';
-import { deleteToken } from '../tokens/token-service.js';
+import { type DeleteTokenDeps, deleteToken } from '../tokens/delete-token.js';
 import { checkDirectory, type Directory, mergeDirectories } from './directory.js';
 
 /** What the import is built from. */
-export type ImportParts = TokenParts & PolicyParts & { directory: DirectoryStore };
+export type ImportParts = DeleteTokenDeps & PolicyParts & { directory: DirectoryStore };
 
 export interface ImportResult extends DirectoryWriteResult {
   /** Tokens deleted because their account left the directory or is no longer a service account. */
@@ -22,15 +20,15 @@ export interface ImportResult extends DirectoryWriteResult {
 
 export interface ImportDeps {
   directory: DirectoryStore;
-  /** The token use cases' ports: deleting a token also deletes its rate-limit key. */
-  tokens: TokenServiceDeps;
+  /** The token use case's ports: deleting a token also deletes its rate-limit key. */
+  tokens: DeleteTokenDeps;
   /** The policy use cases' ports: deleting a policy also deletes its shared key. */
   policies: PolicyDeps;
 }
 
 /** The import's ports, from a parts (wired with API Gateway's keys in AWS). */
 export function importDeps(parts: ImportParts): ImportDeps {
-  return { directory: parts.directory, tokens: tokenServiceDeps(parts), policies: policyDeps(parts) };
+  return { directory: parts.directory, tokens: parts, policies: policyDeps(parts) };
 }
 
 /**
@@ -88,7 +86,7 @@ export async function importDirectory(
 }
 
 /** Deletes every token of an account, a page at a time, each with its key. */
-async function deleteAllTokens(deps: TokenServiceDeps, accountId: string): Promise<number> {
+async function deleteAllTokens(deps: DeleteTokenDeps, accountId: string): Promise<number> {
   let deleted = 0;
   for (;;) {
     const { tokens } = await deps.tokens.list(accountId, 100);

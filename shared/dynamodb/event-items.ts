@@ -1,14 +1,24 @@
 import type { FederationPolicy } from '../kernel/model.js';
-import type { Actor, EventDetails, ExchangeDetails, FieldChange, TokenEvent, TokenEventType } from '../kernel/model.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
+import type {
+  Actor,
+  EventDetails,
+  ExchangeDetails,
+  FieldChange,
+  TokenEvent,
+  TokenEventType,
+} from '../kernel/events.js';
 
 /**
  * An audit event as an item: under the events partition of its account's incarnation,
  * sorted by id (so by time), removed by DynamoDB TTL after the retention period. Written only inside the
- * transaction of the change it records (see token-store.ts).
+ * transaction of the change it records (see tokens/token-store.ts).
  */
 
 const DAY_SECONDS = 86_400;
+
+/** How long audit events are kept (DynamoDB TTL), unless configured. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
 export function eventItem(event: TokenEvent, retentionDays: number): Record<string, unknown> {
   return {

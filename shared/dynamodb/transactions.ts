@@ -7,6 +7,9 @@ import {
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
+/** A transaction's item, with the name its cancellation reason is read by. */
+export type NamedItem<Name extends string = string> = readonly [Name, TransactItem];
+
 /**
  * Why a transaction was cancelled, by the names its items were given: DynamoDB reports
  * reasons by position, and a name cannot silently point at the wrong item when the
@@ -50,7 +53,7 @@ function isCancellation(error: unknown): error is TransactionCanceledException {
  */
 export async function transact<Name extends string>(
   client: DynamoDBDocumentClient,
-  items: ReadonlyArray<readonly [Name, TransactItem]>,
+  items: ReadonlyArray<NamedItem<Name>>,
 ): Promise<void> {
   try {
     await client.send(new TransactWriteCommand({ TransactItems: items.map(([, item]) => item) }));

@@ -8,11 +8,10 @@ import { requestMeta } from '../http/request-origin.js';
 import { observability } from '../http/observability.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
 import type { Observability } from '../http/observability.js';
-import type { ExchangeRecords, PolicyStore, ReplayGuard } from './ports.js';
-import type { SubjectTokenVerifier } from './subject-token.js';
+import type { ExchangeRecords, PolicyStore, ReplayGuard, SubjectTokenVerifier } from './ports.js';
 import { isRetryableAwsError } from '../dynamodb/client.js';
 import { ExchangeRefused, exchangeToken, type ExchangeDeps } from './exchange.js';
-import { IssuerUnavailableError } from './subject-token.js';
+import { IssuerUnavailableError } from './checks.js';
 
 /** What the exchange uses. */
 export interface ExchangeEndpointDeps extends Observability {

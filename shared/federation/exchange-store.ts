@@ -3,7 +3,6 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { ConcurrentUpdateError, PolicyNotFoundError, ServiceAccountNotFoundError } from '../kernel/errors.js';
 import type { StoredPolicy } from './policy.js';
 import type { ExchangeRecords, ReplayGuard } from './ports.js';
-import type { TokenEvent } from '../kernel/model.js';
 import type { NewToken } from '../tokens/ports.js';
 import { eventItem, eventPut } from '../dynamodb/event-items.js';
 import { absent, all, either, exists, expression, lessThan } from '../dynamodb/expressions.js';
@@ -11,6 +10,7 @@ import { keys, TTL_ATTRIBUTE } from '../dynamodb/keys.js';
 import { accountCheck } from '../dynamodb/account-check.js';
 import { newTokenItems } from '../tokens/token-items.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 const replayKey = (issuer: string, jti: string) =>
   keys.replay(createHash('sha256').update(`${issuer}\n${jti}`, 'utf8').digest('base64url'));

@@ -1,20 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { RequestMeta } from '../http/request-origin.js';
-import {
-  type ChangeOrigin,
-  type ExchangeDetails,
-  type TokenBinding,
-  type TokenRecord,
-  type TokenView,
-  toTokenView,
-} from '../kernel/model.js';
+import { type TokenBinding, type TokenRecord, type TokenView, toTokenView } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
-import { fieldChanges, tokenEvent } from '../kernel/events.js';
-import { choosePolicy } from './checks.js';
-import type { StoredPolicy } from './policy.js';
-import type { ExchangeRecords, PolicyStore, ReplayGuard } from './ports.js';
+import { fieldChanges, tokenEvent, type ChangeOrigin, type ExchangeDetails } from '../kernel/events.js';
 import { bindingOf } from '../tokens/token-items.js';
 import {
+  choosePolicy,
   CheckFailed,
   checkAlgorithm,
   type Claims,
@@ -22,8 +13,9 @@ import {
   ECHO_LENGTH,
   IssuerUnavailableError,
   quote,
-  type SubjectTokenVerifier,
-} from './subject-token.js';
+} from './checks.js';
+import type { StoredPolicy } from './policy.js';
+import type { ExchangeRecords, PolicyStore, ReplayGuard, SubjectTokenVerifier } from './ports.js';
 
 /**
  * The exchange (RFC 8693): a CI job's OIDC token for a short-lived access token of a

@@ -8,9 +8,8 @@ import {
   IssuerUnavailableError,
   quote,
   SUBJECT_TOKEN_ALGORITHMS,
-  type SubjectTokenVerifier,
-  type VerifiedSubjectToken,
-} from './subject-token.js';
+} from './checks.js';
+import type { SubjectTokenVerifier, VerifiedSubjectToken } from './ports.js';
 
 /**
  * Subject-token verification against the keys an issuer publishes: its JWKS, found by

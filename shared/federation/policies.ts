@@ -1,9 +1,8 @@
 import { ConcurrentUpdateError, PolicyNotFoundError, ProblemError } from '../kernel/errors.js';
 import { newPolicyId } from '../kernel/ids.js';
-import type { ChangeOrigin, TokenEvent } from '../kernel/model.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 import type { KeyOwner, RateLimits } from '../tokens/ports.js';
-import { tokenEvent } from '../kernel/events.js';
+import { tokenEvent, type ChangeOrigin, type TokenEvent } from '../kernel/events.js';
 import type { FederationPolicy } from '../kernel/model.js';
 import { POLICY_LIMITS, type StoredPolicy, toPolicyView } from './policy.js';
 import type { PolicyStore } from './ports.js';

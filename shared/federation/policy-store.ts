@@ -7,7 +7,6 @@ import {
 } from '../kernel/errors.js';
 import type { PolicyStore } from './ports.js';
 import type { StoredPolicy } from './policy.js';
-import type { TokenEvent } from '../kernel/model.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import {
   absent,
@@ -24,6 +23,7 @@ import { accountPartition, keys, prefixes, rateKeyShard } from '../dynamodb/keys
 import { givePlace, ShardFull, takePlace, withPlace } from '../dynamodb/rate-limit-capacity.js';
 import { bindingOf } from '../tokens/token-items.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 const POLICY_FIELDS = [
   'policyId',

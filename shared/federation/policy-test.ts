@@ -1,15 +1,15 @@
-import { policyChecks } from './checks.js';
-import type { FederationPolicy } from '../kernel/model.js';
-import type { ReplayGuard } from './ports.js';
 import {
+  policyChecks,
   CheckFailed,
   checkAlgorithm,
   type Claims,
   decodeUnverified,
   IssuerUnavailableError,
   quote,
-  type SubjectTokenVerifier,
-} from './subject-token.js';
+} from './checks.js';
+import type { FederationPolicy } from '../kernel/model.js';
+import type { ReplayGuard } from './ports.js';
+import type { SubjectTokenVerifier } from './ports.js';
 
 /** One line of a policy test. */
 export interface TestedCheck {

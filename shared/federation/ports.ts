@@ -1,8 +1,12 @@
-import type { TokenEvent } from '../kernel/model.js';
 import type { NewToken } from '../tokens/ports.js';
+import type { Claims } from './checks.js';
 import type { StoredPolicy } from './policy.js';
+import type { TokenEvent } from '../kernel/events.js';
 
-/** The ports of federation: its policies, the memory of used subject tokens, and issuing tokens. */
+/**
+ * The ports of federation: its policies, the memory of used subject tokens, issuing
+ * tokens, and verifying a subject token with its issuer's keys.
+ */
 
 /** Persistence of federation policies. Every write is conditional. */
 export interface PolicyStore {
@@ -43,3 +47,22 @@ export interface ExchangeRecords {
   /** Records a refused exchange (its own write: no token changed). */
   refused(event: TokenEvent): Promise<void>;
 }
+
+export interface VerifiedSubjectToken {
+  claims: Claims & { iss: string; sub: string; jti: string; exp: number; iat: number };
+  /** The host the issuer's keys came from (its discovery document's `jwks_uri`). */
+  keysHost: string;
+}
+
+export interface VerifyOptions {
+  /** Hosts besides the issuer's own that may serve its keys (the policies' `jwksHosts`). */
+  jwksHosts?: readonly string[];
+}
+
+/** Verifies a subject token's signature (with its issuer's published keys), algorithm, expiry and required claims. */
+export type SubjectTokenVerifier = (
+  jwt: string,
+  issuer: string,
+  now: Date,
+  options?: VerifyOptions,
+) => Promise<VerifiedSubjectToken>;

@@ -15,7 +15,7 @@ import {
 } from 'zod/mini';
 import type { AddressRules } from './addresses.js';
 import type { FieldError } from '../kernel/errors.js';
-import { onlyWildcards } from './glob.js';
+import { onlyWildcards } from './checks.js';
 import { issuerProblem, jwksHostProblem, POLICY_LIMITS } from './policy.js';
 import { maxRps } from '../http/validation.js';
 

@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../kernel/errors.js';
 
 /**
@@ -30,6 +31,21 @@ export function bodyOrThrow(parsed: JsonBody, errors: FieldError[]): unknown {
   if (parsed.error === 'media-type') throw new UnsupportedMediaTypeError();
   errors.push(parsed.error);
   return undefined;
+}
+
+/** The body as a JSON object, `emptyAs` when there is none; undefined (with errors pushed) when unreadable. */
+export function jsonObjectBody(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'headers'>,
+  errors: FieldError[],
+  emptyAs: unknown,
+): unknown {
+  const value = bodyOrThrow(readJsonBody(event.body, event.headers?.['content-type']), errors);
+  if (value === undefined) return errors.length > 0 ? undefined : emptyAs;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push({ field: 'body', message: 'must be a JSON object' });
+    return undefined;
+  }
+  return value;
 }
 
 export function throwIfAny(errors: FieldError[]): void {

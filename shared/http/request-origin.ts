@@ -1,4 +1,5 @@
-import type { Caller, ChangeOrigin } from '../kernel/model.js';
+import type { Caller } from '../kernel/model.js';
+import type { ChangeOrigin } from '../kernel/events.js';
 
 /** Where a request came from, as API Gateway describes it: what an audit event records. */
 export interface RequestMeta {

@@ -1,6 +1,6 @@
 /**
  * Domain errors. Each carries the HTTP status and the problem `code` the API documents
- * (README, "Errors", and docs/openapi.json);
+ * (docs/api.md, "Errors", and docs/openapi.json);
  * the one error middleware turns them into RFC 9457 problem JSON. Their `detail` is
  * written for the client; anything else (causes, internal messages) is never exposed.
  */
@@ -134,6 +134,9 @@ export class ConcurrentUpdateError extends ProblemError {
     );
   }
 }
+
+/** Attempts at a change that lost a race with another before the client is told (ConcurrentUpdateError, 409). */
+export const ATTEMPTS_ON_CONFLICT = 3;
 
 /** A rotation while the previous one's old secret still works, without `force`. */
 export class RotationInProgressError extends ProblemError {

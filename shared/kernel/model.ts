@@ -180,84 +180,6 @@ export function stillValid(previous: PreviousSecret, now: Date): boolean {
   return Date.parse(previous.validUntil) > now.getTime();
 }
 
-// ---------------------------------------------------------------- audit events
-
-export type TokenEventType =
-  | 'token.created'
-  | 'token.updated'
-  | 'token.rotated'
-  | 'token.deleted'
-  | 'token.used_after_rotation'
-  | 'token.expiring'
-  | 'token.expired'
-  | 'token.suspended_unused'
-  | 'token.exposed'
-  | 'token.exchanged'
-  | 'token.exchange_refused'
-  | 'federation_policy.created'
-  | 'federation_policy.deleted';
-
-/**
- * Facts an event states beyond field changes (an expiry notice's threshold, where a leak was found). Never a secret.
- */
-export type EventDetails = Record<string, string | number | null>;
-
-/** What a federation exchange was asked with, and why it was refused: never the subject token itself. */
-export interface ExchangeDetails {
-  policyId: string | null;
-  policyName: string | null;
-  /** The subject token's claims, as presented (verified only on `token.exchanged`), cut to a bounded length. */
-  issuer: string | null;
-  subject: string | null;
-  jti: string | null;
-  /** On `token.exchange_refused`: the error code and which check failed. */
-  error?: string;
-  reason?: string;
-}
-
-/** Who made a change: a person (JWT), a token, or the service itself (an import, a repair). */
-export interface Actor {
-  userId: string;
-  authenticatedBy: AuthenticatedBy | 'SYSTEM';
-  /** The acting token, when a token acted. */
-  tokenName?: string;
-  /** Which of its secrets the acting token presented, when a token acted. */
-  secret?: TokenSecret;
-}
-
-/** Who made a change, and through which request: recorded with it. */
-export interface ChangeOrigin {
-  actor: Actor;
-  requestId: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-}
-
-/** A field's value before and after a change. */
-export interface FieldChange {
-  before: unknown;
-  after: unknown;
-}
-
-/** One change to a token, as recorded in the same transaction as the change. Never a secret, a hash or a key value. */
-export interface TokenEvent extends ChangeOrigin {
-  /** Sortable: later events have greater ids. */
-  id: string;
-  time: string;
-  type: TokenEventType;
-  serviceAccountId: string;
-  tokenName: string;
-  changes: Record<string, FieldChange>;
-  /** Present on the lifecycle's events: see docs/events.md. */
-  details?: EventDetails;
-  /** On exchange events. */
-  exchange?: ExchangeDetails;
-  /** On federation policy events: the whole policy (never its key). */
-  policy?: FederationPolicy;
-  /** The incarnation of the account whose trail holds it (absent: an account older than incarnations). */
-  incarnation?: string;
-}
-
 /**
  * A federation policy: which CI jobs (by their OIDC token's issuer, audience, subject and
  * claims) may trade that token for a short-lived access token of the service account,
@@ -277,7 +199,7 @@ export interface FederationPolicy {
   jwksHosts: string[];
   /** The token's `aud` must hold one of these. */
   audiences: string[];
-  /** An exact subject or a pattern (see federation/glob.ts). */
+  /** An exact subject or a pattern (see federation/checks.ts). */
   subject: string;
   /** Each claim must match one of its patterns. */
   claims: Record<string, string[]>;

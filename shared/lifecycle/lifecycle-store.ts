@@ -1,10 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TokenEvent } from '../kernel/model.js';
 import type { DueNotice, IdleToken, LifecycleReads, TokenLifecycle } from './ports.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import { absent, all, atMost, differs, equals, exists, lessThan, updateExpression } from '../dynamodb/expressions.js';
 import { keys, LIFECYCLE_INDEXES, lifecycleShards } from '../dynamodb/keys.js';
 import { transact, TransactionCancelled } from '../dynamodb/transactions.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 type Index = (typeof LIFECYCLE_INDEXES)[keyof typeof LIFECYCLE_INDEXES];
 

@@ -1,4 +1,5 @@
-import type { TokenEvent, TokenStatus } from '../kernel/model.js';
+import type { TokenStatus } from '../kernel/model.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /** A token whose next expiry notice is due, as the `notices` index holds it. */
 export interface DueNotice {

@@ -116,7 +116,7 @@ export function assertSecretMayAct(caller: Caller, method: string | undefined): 
 
 /**
  * Step 1: the credential may act here (it fits its principal; a replaced secret only
- * reads), and the caller may manage tokens here (README, "Who may manage tokens").
+ * reads), and the caller may manage tokens here (docs/directory.md, "Who may manage tokens").
  */
 export function permissionCheck(scope: Scope): Middleware {
   return {

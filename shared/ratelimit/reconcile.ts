@@ -205,7 +205,8 @@ export async function reconcileRateLimits(
     const planId = parts.tierPlans.get(tier);
     const plans = planOfKey.get(apiKeyId) ?? [];
     if (indexed.keyPlanId !== planId || indexed.keyRps !== tier || plans.length !== 1 || plans[0] !== planId) {
-      const detail = `key ${apiKeyId} is in [${plans.join(', ')}], recorded in ${indexed.keyPlanId ?? 'none'}; tier ${tier} is ${planId}`;
+      const recorded = indexed.keyPlanId ?? 'none';
+      const detail = `key ${apiKeyId} is in [${plans.join(', ')}], recorded in ${recorded}; tier ${tier} is ${planId}`;
       await found({ kind: 'wrong-plan', subject, detail }, queue);
     }
   }

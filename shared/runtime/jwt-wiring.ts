@@ -1,4 +1,4 @@
-import type { Wiring } from './runtime.js';
+import type { Wiring } from './base.js';
 import type { JwtVerifier } from '../auth/jwt.js';
 
 /**

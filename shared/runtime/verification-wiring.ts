@@ -1,5 +1,5 @@
-import type { Wiring } from './runtime.js';
-import type { SubjectTokenVerifier } from '../federation/subject-token.js';
+import type { Wiring } from './base.js';
+import type { SubjectTokenVerifier } from '../federation/ports.js';
 
 /**
  * The wiring of the functions that verify CI subject tokens (the exchange, the policy

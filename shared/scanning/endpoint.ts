@@ -6,7 +6,6 @@ import { jsonResponse } from '../http/problem.js';
 import { requestMeta } from '../http/request-origin.js';
 import { observability } from '../http/observability.js';
 import { problemErrors } from '../middleware/problem-errors.js';
-import type { ChangeOrigin } from '../kernel/model.js';
 import type { Config } from '../kernel/config.js';
 import type { Observability } from '../http/observability.js';
 import type { ExposureDeps } from './exposure.js';
@@ -14,6 +13,7 @@ import { handleReports } from './exposure.js';
 import { GitHubSigningKeys, KeysUnavailableError } from './github-keys.js';
 import { parseReports, REPORT_BODY_LIMIT_BYTES } from './reports.js';
 import { signatureValid } from './signature.js';
+import type { ChangeOrigin } from '../kernel/events.js';
 
 /** What the secret scanning endpoint uses. */
 export type ScanningEndpointDeps = Observability & ExposureDeps & { config: Pick<Config, 'secretScanning'> };

@@ -1,5 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TokenCredential, TokenEvent } from '../kernel/model.js';
+import type { TokenCredential } from '../kernel/model.js';
 import type { TokenExposures } from './ports.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import { all, equals, exists, updateExpression } from '../dynamodb/expressions.js';
@@ -11,6 +11,7 @@ const BATCH = 100;
 /** Rounds for keys DynamoDB leaves unprocessed (throttling) before the report fails and GitHub retries it. */
 const ROUNDS = 5;
 import { transact, TransactionCancelled } from '../dynamodb/transactions.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /**
  * The suspension of a token whose secret was found in public: both items and the

@@ -1,9 +1,9 @@
 import { ConcurrentUpdateError } from '../kernel/errors.js';
-import { type ChangeOrigin, isExpired, stillValid, type TokenCredential } from '../kernel/model.js';
+import { isExpired, stillValid, type TokenCredential } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
 import type { TokenExposures } from './ports.js';
 import { parseToken, secretMatches } from '../kernel/token-format.js';
-import { tokenEvent } from '../kernel/events.js';
+import { tokenEvent, type ChangeOrigin } from '../kernel/events.js';
 import { type Feedback, type Label, type Report, tokenHash } from './reports.js';
 
 export interface ExposureDeps {

@@ -1,4 +1,5 @@
-import type { TokenCredential, TokenEvent } from '../kernel/model.js';
+import type { TokenCredential } from '../kernel/model.js';
+import type { TokenEvent } from '../kernel/events.js';
 
 /** Tokens whose secret was found in public (secret scanning). */
 export interface TokenExposures {

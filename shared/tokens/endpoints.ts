@@ -1,35 +1,43 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { z } from 'zod/mini';
-import type { FieldError } from '../kernel/errors.js';
-import type { Caller } from '../kernel/model.js';
-import { jsonResponse } from '../http/problem.js';
-import { bodyOrThrow, readJsonBody } from '../http/json-body.js';
+import { afterCursor } from '../http/cursor.js';
+import { jsonObjectBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
-import { changeOrigin, requestMeta } from '../http/request-origin.js';
+import { jsonResponse } from '../http/problem.js';
+import { changeOrigin, requestedAt, requestMeta } from '../http/request-origin.js';
 import {
   check,
   createTokenBody,
   deprecatedCreateTokenBody,
   pageQuery,
+  rotateTokenBody,
   tokenNamePath,
   updateTokenBody,
 } from '../http/validation.js';
+import type { Config } from '../kernel/config.js';
+import type { FieldError } from '../kernel/errors.js';
+import type { Caller } from '../kernel/model.js';
 import type { Scope } from '../middleware/authorization.js';
 import { type EndpointDeps, type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
-import type { TokenParts } from './ports.js';
 import { type CallerLimits, limitsOf } from './caller-limits.js';
-import { afterCursor } from '../http/cursor.js';
-import { type TokenServiceDeps, tokenServiceDeps } from './deps.js';
-import { createToken, deleteToken, listTokens } from './token-service.js';
-import { updateToken } from './update-token.js';
+import { type CreateTokenDeps, createToken } from './create-token.js';
+import { type DeleteTokenDeps, deleteToken } from './delete-token.js';
+import { listTokens } from './list-tokens.js';
+import { type RotateTokenDeps, rotateToken } from './rotate-token.js';
+import { type UpdateTokenDeps, updateToken } from './update-token.js';
 
-/** What the token endpoints use. */
-export type TokenEndpointDeps = EndpointDeps & TokenParts;
+/** What the token endpoints use: the stack's, the use cases', and the deployment's ceiling on `maxRps`. */
+export type TokenEndpointDeps = EndpointDeps &
+  CreateTokenDeps &
+  UpdateTokenDeps &
+  DeleteTokenDeps &
+  RotateTokenDeps & { config: Pick<Config, 'tokens'> };
 
 /**
- * The token endpoints. Each Lambda entry in `functions/` is one of these for one scope;
- * the authorization stack has run before any handler here.
+ * The token endpoints: list, create, update, delete and rotate. Each Lambda entry in
+ * `functions/` is one of these for one scope; the authorization stack has run before any
+ * handler here.
  */
 
 function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: string): string {
@@ -39,23 +47,12 @@ function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: st
     : `/api/v1/domains/${encodeURIComponent(context.domain)}/${account}`;
 }
 
-/** The body as a JSON object, `emptyAs` when there is none; undefined (with errors pushed) when unreadable. */
-export function jsonObjectBody(event: APIGatewayProxyEvent, errors: FieldError[], emptyAs: unknown): unknown {
-  const value = bodyOrThrow(readJsonBody(event.body, event.headers?.['content-type']), errors);
-  if (value === undefined) return errors.length > 0 ? undefined : emptyAs;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    errors.push({ field: 'body', message: 'must be a JSON object' });
-    return undefined;
-  }
-  return value;
-}
-
 /**
  * Validates the body, and its `maxRps` against this deployment's ceiling: the stage's own
  * rate limit, above which a limit could never be reached.
  */
 function checkBody<S extends z.ZodMiniType>(
-  parts: TokenEndpointDeps,
+  deps: Pick<TokenEndpointDeps, 'config'>,
   schema: S,
   event: APIGatewayProxyEvent,
   errors: FieldError[],
@@ -63,20 +60,20 @@ function checkBody<S extends z.ZodMiniType>(
   const json = jsonObjectBody(event, errors, {});
   const body = json === undefined ? undefined : check(schema, json, errors);
   const maxRps = (body as { maxRps?: number | null } | undefined)?.maxRps;
-  const ceiling = parts.config.tokens.maxRps;
+  const ceiling = deps.config.tokens.maxRps;
   if (typeof maxRps === 'number' && maxRps > ceiling)
     errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
   return body;
 }
 
 /** The calling token's limits, for a token caller. */
-export function withCallerLimits(caller: Caller): { callerLimits?: CallerLimits } {
+function withCallerLimits(caller: Caller): { callerLimits?: CallerLimits } {
   const limits = limitsOf(caller);
   return limits ? { callerLimits: limits } : {};
 }
 
 /** The token name from the path, decoded and validated. */
-export function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): { name: string } | undefined {
+function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): { name: string } | undefined {
   const name = pathParameter(event, 'name');
   if (name === undefined && event.pathParameters?.name !== undefined) {
     errors.push({ field: 'name', message: 'is not valid percent-encoding' });
@@ -85,25 +82,23 @@ export function tokenNameOf(event: APIGatewayProxyEvent, errors: FieldError[]): 
   return check(tokenNamePath, { name }, errors);
 }
 
-export function listTokensEndpoint(parts: TokenEndpointDeps, scope: Scope) {
-  const deps = tokenServiceDeps(parts);
-  return tokenEndpoint(parts, {
-    scope,
-    input: (event, errors) => {
-      const query = check(pageQuery, event.queryStringParameters ?? {}, errors);
-      return { limit: query?.limit ?? 50, after: afterCursor(query?.nextToken, errors) };
-    },
-  }).handler(async (_event, context) => {
+export function listTokensEndpoint(deps: TokenEndpointDeps, scope: Scope) {
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => {
+    const query = check(pageQuery, event.queryStringParameters ?? {}, errors);
+    return { limit: query?.limit ?? 50, after: afterCursor(query?.nextToken, errors) };
+  };
+  return tokenEndpoint(deps, { scope, input }).handler(async (_event, context) => {
     const page = await listTokens(deps, context.serviceAccount.id, context.input.limit, context.input.after);
     return jsonResponse(200, page);
   });
 }
 
+type CreateInput = { name: string; maxRps?: number | null; expiresAt?: string | null };
+
 async function create(
-  parts: TokenEndpointDeps,
-  deps: TokenServiceDeps,
+  deps: TokenEndpointDeps,
   event: APIGatewayProxyEvent,
-  context: TokenEndpointContext<{ name: string; maxRps?: number | null; expiresAt?: string | null }>,
+  context: TokenEndpointContext<CreateInput>,
   headers: Record<string, string> = {},
 ) {
   const { view, token } = await createToken(deps, {
@@ -116,46 +111,37 @@ async function create(
     origin: changeOrigin(context.caller, requestMeta(event)),
     incarnation: context.serviceAccount.incarnation,
   });
-  parts.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
+  deps.metrics.addMetric('TokenCreated', MetricUnit.Count, 1);
   const location = `${tokensPath(context, view.serviceAccountId)}/${encodeURIComponent(view.name)}`;
   return jsonResponse(201, { ...view, token }, { ...headers, Location: location });
 }
 
-export function createTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
-  const deps = tokenServiceDeps(parts);
-  return tokenEndpoint(parts, {
-    scope,
-    input: (event, errors) => checkBody(parts, createTokenBody, event, errors)!,
-  }).handler(async (event, context) => create(parts, deps, event, context));
+export function createTokenEndpoint(deps: TokenEndpointDeps, scope: Scope) {
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => checkBody(deps, createTokenBody, event, errors)!;
+  return tokenEndpoint(deps, { scope, input }).handler(async (event, context) => create(deps, event, context));
 }
 
 /** RFC 9745 `Deprecation` value: the moment the body-parameter create was deprecated. */
 export const DEPRECATED_SINCE = '@1767225600'; // 2026-01-01T00:00:00Z
 
-export function deprecatedCreateTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
-  const deps = tokenServiceDeps(parts);
-  return tokenEndpoint(parts, {
-    scope,
-    targetFrom: 'body',
-    input: (event, errors) => checkBody(parts, deprecatedCreateTokenBody, event, errors)!,
-  }).handler(async (event, context) =>
-    create(parts, deps, event, context, {
+export function deprecatedCreateTokenEndpoint(deps: TokenEndpointDeps, scope: Scope) {
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) =>
+    checkBody(deps, deprecatedCreateTokenBody, event, errors)!;
+  return tokenEndpoint(deps, { scope, targetFrom: 'body', input }).handler(async (event, context) =>
+    create(deps, event, context, {
       Deprecation: DEPRECATED_SINCE,
       Link: `<${tokensPath(context, context.serviceAccount.id)}>; rel="successor-version"`,
     }),
   );
 }
 
-export function updateTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
-  const deps = tokenServiceDeps(parts);
-  return tokenEndpoint(parts, {
-    scope,
-    input: (event, errors) => {
-      const path = tokenNameOf(event, errors);
-      const body = checkBody(parts, updateTokenBody, event, errors);
-      return { name: path?.name ?? '', ...body };
-    },
-  }).handler(async (event, context) => {
+export function updateTokenEndpoint(deps: TokenEndpointDeps, scope: Scope) {
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => {
+    const path = tokenNameOf(event, errors);
+    const body = checkBody(deps, updateTokenBody, event, errors);
+    return { name: path?.name ?? '', ...body };
+  };
+  return tokenEndpoint(deps, { scope, input }).handler(async (event, context) => {
     const { name, status, maxRps } = context.input;
     const view = await updateToken(
       deps,
@@ -169,19 +155,39 @@ export function updateTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
   });
 }
 
-export function deleteTokenEndpoint(parts: TokenEndpointDeps, scope: Scope) {
-  const deps = tokenServiceDeps(parts);
-  return tokenEndpoint(parts, {
-    scope,
-    input: (event, errors) => ({ name: tokenNameOf(event, errors)?.name ?? '' }),
-  }).handler(async (event, context) => {
-    await deleteToken(
-      deps,
-      context.serviceAccount.id,
-      context.input.name,
-      changeOrigin(context.caller, requestMeta(event)),
-    );
-    parts.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
+export function deleteTokenEndpoint(deps: TokenEndpointDeps, scope: Scope) {
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => ({
+    name: tokenNameOf(event, errors)?.name ?? '',
+  });
+  return tokenEndpoint(deps, { scope, input }).handler(async (event, context) => {
+    const origin = changeOrigin(context.caller, requestMeta(event));
+    await deleteToken(deps, context.serviceAccount.id, context.input.name, origin);
+    deps.metrics.addMetric('TokenDeleted', MetricUnit.Count, 1);
     return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
+  });
+}
+
+/** POST …/tokens/{name}/rotate: a new secret, the old one kept for its grace period. */
+export function rotateTokenEndpoint(deps: TokenEndpointDeps, scope: Scope) {
+  const input = (event: APIGatewayProxyEvent, errors: FieldError[]) => {
+    const path = tokenNameOf(event, errors);
+    // The body is optional: none, or an empty object, rotates with the defaults.
+    const json = jsonObjectBody(event, errors, {});
+    const body = json === undefined || errors.length > 0 ? {} : (check(rotateTokenBody, json, errors) ?? {});
+    return { name: path?.name ?? '', ...body };
+  };
+  return tokenEndpoint(deps, { scope, input }).handler(async (event, context) => {
+    const { name, gracePeriodSeconds, force } = context.input;
+    const { view, token } = await rotateToken(deps, {
+      serviceAccountId: context.serviceAccount.id,
+      name,
+      ...(gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds }),
+      force: force === true,
+      requestedAt: requestedAt(event, deps.clock()),
+      ...withCallerLimits(context.caller),
+      origin: changeOrigin(context.caller, requestMeta(event)),
+    });
+    deps.metrics.addMetric('TokenRotated', MetricUnit.Count, 1);
+    return jsonResponse(200, { ...view, token }, { 'Cache-Control': 'no-store' });
   });
 }

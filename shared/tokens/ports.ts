@@ -1,11 +1,11 @@
-import type { CredentialStore } from '../auth/ports.js';
-import type { Config } from '../kernel/config.js';
-import type { PreviousSecret, TokenBinding, TokenEvent, TokenRecord, TokenStatus } from '../kernel/model.js';
-import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
+import type { TokenEvent } from '../kernel/events.js';
+import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus } from '../kernel/model.js';
 
 /**
- * The token aggregate's ports: its store, and the rate limiter that keeps a key per token.
- * `token-store.ts` implements the store on DynamoDB; `ratelimit/` implements the limiter.
+ * The token aggregate's ports: its store, the rotation of its secret, and the rate limiter
+ * that keeps a key per token. On DynamoDB, `token-store.ts` is the store and
+ * `credential-store.ts` the rotation (with authentication's `CredentialStore`);
+ * `ratelimit/` is the limiter.
  */
 
 /**
@@ -58,7 +58,7 @@ export interface TokenPage {
 }
 
 /** Persistence of tokens. Every write is conditional, so concurrent requests cannot break the rules. */
-export interface TokenStore extends CredentialStore {
+export interface TokenStore {
   /**
    * Adds a token, only while its account is a service account of the directory that is
    * not retiring; throws TokenNameTakenError, TokenLimitReachedError or
@@ -76,6 +76,12 @@ export interface TokenStore extends CredentialStore {
   update(current: StoredToken, changes: TokenChanges, updatedAt: string, event?: TokenEvent): Promise<StoredToken>;
   /** Removes a token read just before; throws TokenNotFoundError if it went meanwhile. */
   delete(current: StoredToken, event?: TokenEvent): Promise<void>;
+  /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */
+  reconcileCount(accountId: string): Promise<boolean>;
+}
+
+/** A token's new secret, on the credential authentication reads (`auth/ports.ts`). */
+export interface SecretRotation {
   /**
    * Gives a token read just before a new secret, keeping the old one for its grace
    * period; throws RotationInProgressError while an earlier grace period runs (unless
@@ -83,14 +89,20 @@ export interface TokenStore extends CredentialStore {
    * rotation landed since the request arrived or the secret was read.
    */
   rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken>;
-  /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */
-  reconcileCount(accountId: string): Promise<boolean>;
 }
 
 /** Whose API key: a token (its items) or a federation policy (whose tokens share its key). */
 export type KeyOwner =
   | { kind: 'token'; serviceAccountId: string; name: string; lookupId: string }
   | { kind: 'policy'; serviceAccountId: string; policyId: string };
+
+/** A token as the owner of its API key. */
+export const tokenKeyOwner = (token: Pick<TokenRecord, 'serviceAccountId' | 'name' | 'lookupId'>): KeyOwner => ({
+  kind: 'token',
+  serviceAccountId: token.serviceAccountId,
+  name: token.name,
+  lookupId: token.lookupId,
+});
 
 /**
  * Where `maxRps` is enforced: API Gateway usage plans in AWS, a token bucket per key in
@@ -105,14 +117,4 @@ export interface RateLimits {
    * `deletedKeyId`: the key an owner just deleted had.
    */
   keyChanged(owner: KeyOwner, deletedKeyId?: string): Promise<void>;
-}
-
-/** What the token endpoints and use cases are built from: the store, the limiter, and the settings they apply. */
-export interface TokenParts {
-  tokens: TokenStore;
-  rateLimits: RateLimits;
-  clock: Clock;
-  ids: IdGenerator;
-  onCompensationFailure?: CompensationFailureReport;
-  config: Pick<Config, 'tokens'>;
 }

@@ -1,15 +1,17 @@
 import { ConcurrentUpdateError, TokenExpiredError, TokenNotFoundError } from '../kernel/errors.js';
-import {
-  type ChangeOrigin,
-  isExpired,
-  type PreviousSecret,
-  stillValid,
-  type TokenView,
-  toTokenView,
-} from '../kernel/model.js';
+import { type ChangeOrigin, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
+import { isExpired, type PreviousSecret, stillValid, type TokenView, toTokenView } from '../kernel/model.js';
+import type { Clock, IdGenerator } from '../kernel/ports.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
-import type { TokenServiceDeps } from './deps.js';
-import { SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
+import type { SecretRotation, TokenStore } from './ports.js';
+
+/** What a rotation uses: the token as stored, and its credential, where the new secret goes. */
+export interface RotateTokenDeps {
+  tokens: Pick<TokenStore, 'get'>;
+  credentials: SecretRotation;
+  clock: Clock;
+  ids: IdGenerator;
+}
 
 export const DEFAULT_GRACE_SECONDS = 86_400;
 
@@ -44,7 +46,7 @@ export interface RotatedToken {
  * A rotation that loses a race with another (one landed since the request arrived) is not
  * tried again (409 CONCURRENT_UPDATE): it would replace the secret the winner handed out.
  */
-export async function rotateToken(deps: TokenServiceDeps, input: RotateTokenInput): Promise<RotatedToken> {
+export async function rotateToken(deps: RotateTokenDeps, input: RotateTokenInput): Promise<RotatedToken> {
   const origin = input.origin ?? SERVICE_ORIGIN;
   const now = deps.clock();
   const current = await deps.tokens.get(input.serviceAccountId, input.name);
@@ -73,7 +75,7 @@ export async function rotateToken(deps: TokenServiceDeps, input: RotateTokenInpu
     },
     now,
   );
-  const rotated = await deps.tokens.rotate(
+  const rotated = await deps.credentials.rotate(
     current,
     {
       secretHash: minted.secretHash,

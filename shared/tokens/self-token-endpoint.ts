@@ -4,10 +4,11 @@ import { toTokenView } from '../kernel/model.js';
 import { jsonResponse } from '../http/problem.js';
 import { assertCredentialFitsPrincipal, callerFromEvent } from '../middleware/authorization.js';
 import { authenticatedEndpoint, type EndpointDeps } from '../middleware/token-endpoint.js';
-import type { TokenParts } from './ports.js';
+import type { Clock } from '../kernel/ports.js';
+import type { TokenStore } from './ports.js';
 
 /** What the calling token's own view uses. */
-export type SelfTokenDeps = EndpointDeps & Pick<TokenParts, 'tokens' | 'clock'>;
+export type SelfTokenDeps = EndpointDeps & { tokens: Pick<TokenStore, 'get'>; clock: Clock };
 
 /** The calling token's own view: what a pipeline asks to learn when its token expires. */
 export function selfTokenEndpoint(parts: SelfTokenDeps) {

@@ -1,17 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  ConcurrentUpdateError,
-  RotationInProgressError,
-  ServiceAccountNotFoundError,
-  TokenLimitReachedError,
-  TokenNameTakenError,
-  TokenNotFoundError,
-} from '../kernel/errors.js';
-import type { TokenCredential, TokenEvent } from '../kernel/model.js';
-import type { NewToken, Rotation, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import type { TokenBinding } from '../kernel/model.js';
-import { eventPut } from '../dynamodb/event-items.js';
-import { givePlace, ShardFull, takePlace, withPlace } from '../dynamodb/rate-limit-capacity.js';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { accountCheck } from '../dynamodb/account-check.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS, eventPut } from '../dynamodb/event-items.js';
 import {
   absent,
   all,
@@ -23,41 +12,39 @@ import {
   updateExpression,
 } from '../dynamodb/expressions.js';
 import { accountPartition, keys, prefixes, utcDay } from '../dynamodb/keys.js';
-import { accountCheck } from '../dynamodb/account-check.js';
+import { givePlace, ShardFull, takePlace, withPlace } from '../dynamodb/rate-limit-capacity.js';
+import { type NamedItem, TransactionCancelled, transact } from '../dynamodb/transactions.js';
 import {
-  newTokenItems,
-  rateLimitFields,
-  SHARED_FIELDS,
-  toCredential,
-  toStoredToken,
-  withoutBinding,
-} from './token-items.js';
-import { rotationItems } from './token-rotation.js';
-import { reconcileCount, recordReuse, recordUse } from './token-upkeep.js';
-import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
+  ConcurrentUpdateError,
+  ServiceAccountNotFoundError,
+  TokenLimitReachedError,
+  TokenNameTakenError,
+  TokenNotFoundError,
+} from '../kernel/errors.js';
+import type { TokenEvent } from '../kernel/events.js';
+import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
+import { newTokenItems, rateLimitFields, SHARED_FIELDS, toStoredToken, withoutBinding } from './token-items.js';
+
+type Change = { set: Record<string, unknown>; remove: string[] };
 
 /**
  * A token is in the `idle` index exactly while it is active: a suspension takes it out,
  * and a reactivation puts it back with its idle time counted from that day, so the job
  * does not suspend again at once a token its owner just reactivated.
  */
-function idleIndexChange(before: string, after: string, at: string, set: Record<string, unknown>, remove: string[]) {
+function withIdleIndex(before: string, after: string, at: string, { set, remove }: Change): Change {
   if (before === after) return { set, remove };
-  return after === 'ACTIVE'
-    ? { set: { ...set, activeDay: utcDay(at) }, remove }
-    : { set, remove: [...remove, 'activeDay'] };
+  if (after === 'ACTIVE') return { set: { ...set, activeDay: utcDay(at) }, remove };
+  return { set, remove: [...remove, 'activeDay'] };
 }
 
-/** Attempts of a rotation's writes that conflicted with another transaction, before a 409. */
-const ROTATION_ATTEMPTS = 3;
-
-/** How long audit events are kept (DynamoDB TTL), unless configured. */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
-
 /**
- * The token store on the service's one DynamoDB table. Every change a person or a token
- * makes carries its audit event, written in the same transaction: no change without its
- * event, no event without its change.
+ * The token store on the service's one DynamoDB table: the tokens owners make, list,
+ * change and delete, and the passes that keep the account's count right. A token is two
+ * items (token-items.ts), written together; every change carries its audit event in the
+ * same transaction: no change without its event, no event without its change. The
+ * credential item on its own (what authentication reads, and a rotation's new secret) is
+ * credential-store.ts's.
  */
 export class DynamoTokenStore implements TokenStore {
   constructor(
@@ -72,25 +59,14 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   /** The capacity item of a write that takes (`take`) or gives back (`give`) a place, when it does. */
-  private placeItems(take: number | undefined, give: number | undefined) {
-    if (take !== undefined) return [['capacity', takePlace(this.tableName, take, this.capacity.ceiling)] as const];
-    if (give !== undefined) return [['capacity', givePlace(this.tableName, give)] as const];
+  private placeItems(take: number | undefined, give: number | undefined): NamedItem[] {
+    if (take !== undefined) return [['capacity', takePlace(this.tableName, take, this.capacity.ceiling)]];
+    if (give !== undefined) return [['capacity', givePlace(this.tableName, give)]];
     return [];
   }
 
-  /** The event's transaction item, when there is an event. */
-  private withEvent(event: TokenEvent | undefined) {
-    return event
-      ? [
-          [
-            'event',
-            eventPut(this.tableName, event, this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),
-          ] as const,
-        ]
-      : [];
-  }
-
   async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
+    // A token with a limit takes a place in the capacity in the same transaction (a federated one's is its policy's).
     if (token.record.maxRps === null || token.record.federation) return this.createTaking(token, limit, event);
     await withPlace(this.capacity, (shard) => this.createTaking(token, limit, event, shard));
   }
@@ -98,45 +74,40 @@ export class DynamoTokenStore implements TokenStore {
   private async createTaking(token: NewToken, limit: number, event?: TokenEvent, shard?: number): Promise<void> {
     const items = newTokenItems(token, shard);
     const accountId = token.record.serviceAccountId;
-    try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        ...this.placeItems(shard, undefined),
-        [
-          'token',
-          { Put: { TableName: this.tableName, Item: items.token, ...expression({ condition: absent('pk') }) } },
-        ],
-        [
-          'credential',
-          { Put: { TableName: this.tableName, Item: items.credential, ...expression({ condition: absent('pk') }) } },
-        ],
-        // The account must be, at this moment, a service account that is not leaving the
-        // directory: a token never outlives its account (an import retires the account
-        // before it sweeps its tokens, so a create racing the import either fails here or
-        // lands before the sweep).
-        ['account', accountCheck(this.tableName, accountId, token.record.incarnation)],
-        [
-          'counter',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.counter(accountId),
-              // `version` moves on every create and delete, so a recount can tell that
-              // nothing changed between its read and its write (a count can come back).
-              ...updateExpression({
-                add: { tokenCount: 1, version: 1 },
-                condition: either(absent('tokenCount'), lessThan('tokenCount', limit)),
-              }),
-            },
+    const isNew = expression({ condition: absent('pk') });
+    const writes = [...this.withEvent(event), ...this.placeItems(shard, undefined)];
+    writes.push(
+      ['token', { Put: { TableName: this.tableName, Item: items.token, ...isNew } }],
+      ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...isNew } }],
+      // The account must be, at this moment, a service account that is not leaving the
+      // directory: a token never outlives its account (an import retires the account
+      // before it sweeps its tokens, so a create racing the import either fails here or
+      // lands before the sweep).
+      ['account', accountCheck(this.tableName, accountId, token.record.incarnation)],
+      [
+        'counter',
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: keys.counter(accountId),
+            // `version` moves on every create and delete, so a recount can tell that
+            // nothing changed between its read and its write (a count can come back).
+            ...updateExpression({
+              add: { tokenCount: 1, version: 1 },
+              condition: either(absent('tokenCount'), lessThan('tokenCount', limit)),
+            }),
           },
-        ],
-      ]);
+        },
+      ],
+    );
+    try {
+      await transact(this.client, writes);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed('capacity')) throw new ShardFull();
       if (error.failed('account')) throw new ServiceAccountNotFoundError();
       if (error.failed('token')) throw new TokenNameTakenError();
       if (error.failed('counter')) throw new TokenLimitReachedError(limit);
-      if (error.failed('capacity')) throw new ShardFull();
       // A lookup id (or event id) already taken: their random bits make it a race with
       // itself (an SDK retry), so the client may retry.
       if (error.failed('credential') || error.failed('event') || error.conflicted)
@@ -196,178 +167,126 @@ export class DynamoTokenStore implements TokenStore {
     changes: TokenChanges,
     event: TokenEvent | undefined,
   ): Promise<StoredToken> {
-    // With `onlyIfUnchanged`, the status and limit read with the token must still be there.
-    const guards = changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : [];
-    const set: Record<string, unknown> = { updatedAt: next.updatedAt };
-    for (const field of SHARED_FIELDS) if (next[field] !== current[field]) set[field] = next[field];
-    const tokenSet: Record<string, unknown> = { ...set };
-    const tokenRemove: string[] = [];
+    // Both items take what they share; the token item also moves in or out of the idle index.
+    const change: Change = { set: { updatedAt: next.updatedAt }, remove: [] };
+    for (const field of SHARED_FIELDS) if (next[field] !== current[field]) change.set[field] = next[field];
+    const tokenChange = withIdleIndex(current.status, next.status, next.updatedAt, {
+      set: { ...change.set },
+      remove: [],
+    });
     if (next.capacityShard !== current.capacityShard) {
-      if (next.capacityShard === undefined) tokenRemove.push('capacityShard');
-      else tokenSet.capacityShard = next.capacityShard;
+      if (next.capacityShard === undefined) tokenChange.remove.push('capacityShard');
+      else tokenChange.set.capacityShard = next.capacityShard;
     }
     // In the rate keys index with a limit, and while a key the worker is still to delete remains.
     const rate = rateLimitFields(next, undefined);
-    if (rate.keyShard !== undefined) tokenSet.keyShard = rate.keyShard;
-    else if (next.apiKeyId === undefined) tokenRemove.push('keyShard');
-    const taken = next.capacityShard !== current.capacityShard ? next.capacityShard : undefined;
-    const given = next.capacityShard !== current.capacityShard ? current.capacityShard : undefined;
-    try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        ...this.placeItems(taken, given),
-        [
-          'token',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.token(current.serviceAccountId, current.name),
-              ...updateExpression({
-                ...idleIndexChange(current.status, next.status, next.updatedAt, tokenSet, tokenRemove),
-                condition: all(equals('lookupId', current.lookupId), ...guards),
-              }),
-            },
-          },
-        ],
-        [
-          'credential',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.credential(current.lookupId),
-              ...updateExpression({ set, condition: all(exists('pk'), ...guards) }),
-            },
-          },
-        ],
-      ]);
-    } catch (error) {
+    if (rate.keyShard !== undefined) tokenChange.set.keyShard = rate.keyShard;
+    else if (next.apiKeyId === undefined) tokenChange.remove.push('keyShard');
+    const moved = next.capacityShard !== current.capacityShard;
+    const writes = [
+      ...this.withEvent(event),
+      ...this.placeItems(moved ? next.capacityShard : undefined, moved ? current.capacityShard : undefined),
+    ];
+    // With `onlyIfUnchanged`, the status and limit read with the token must still be there.
+    const guards = changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : [];
+    const tokenUpdate = updateExpression({
+      ...tokenChange,
+      condition: all(equals('lookupId', current.lookupId), ...guards),
+    });
+    const credentialUpdate = updateExpression({ ...change, condition: all(exists('pk'), ...guards) });
+    const token = keys.token(current.serviceAccountId, current.name);
+    writes.push(
+      ['token', { Update: { TableName: this.tableName, Key: token, ...tokenUpdate } }],
+      [
+        'credential',
+        { Update: { TableName: this.tableName, Key: keys.credential(current.lookupId), ...credentialUpdate } },
+      ],
+    );
+    await transact(this.client, writes).catch((error: unknown) => {
       if (error instanceof TransactionCancelled && error.failed('capacity')) throw new ShardFull();
-      throw await this.explainLostRace(current, error);
-    }
+      return this.lostRace(current, error);
+    });
     return next;
   }
 
   async delete(current: StoredToken, event?: TokenEvent): Promise<void> {
+    const lost = (error: unknown) => this.lostRace(current, error);
     // Also conditional on the key read with the token: the key worker deletes the key this
     // read found, and one it made meanwhile would otherwise be left behind.
-    try {
-      await transact(this.client, [
-        ...this.withEvent(event),
-        [
-          'token',
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: keys.token(current.serviceAccountId, current.name),
-              ...expression({
-                condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)),
-              }),
-            },
-          },
-        ],
-        ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
-        ...this.placeItems(undefined, current.capacityShard),
-        // Federated tokens are not counted in the account's limit.
-        ...(current.federation
-          ? []
-          : [
-              [
-                'counter',
-                {
-                  Update: {
-                    TableName: this.tableName,
-                    Key: keys.counter(current.serviceAccountId),
-                    ...updateExpression({ add: { tokenCount: -1, version: 1 } }),
-                  },
-                },
-              ] as const,
-            ]),
-      ]);
-    } catch (error) {
-      throw await this.explainLostRace(current, error);
+    const asRead = expression({
+      condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)),
+    });
+    const token = keys.token(current.serviceAccountId, current.name);
+    const writes = this.withEvent(event);
+    writes.push(
+      ['token', { Delete: { TableName: this.tableName, Key: token, ...asRead } }],
+      ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
+      ...this.placeItems(undefined, current.capacityShard),
+    );
+    // Federated tokens are not counted in the account's limit.
+    if (!current.federation) {
+      const counter = keys.counter(current.serviceAccountId);
+      const less = updateExpression({ add: { tokenCount: -1, version: 1 } });
+      writes.push(['counter', { Update: { TableName: this.tableName, Key: counter, ...less } }]);
     }
-  }
-
-  async rotate(current: StoredToken, rotation: Rotation, event: TokenEvent): Promise<StoredToken> {
-    // The secret this rotation replaces, and those replaced before: its writes hold only
-    // while the credential is still as read here (see rotationItems).
-    const credential = await this.getCredential(current.lookupId);
-    if (!credential) throw new TokenNotFoundError();
-    const items = [...this.withEvent(event), ...rotationItems(this.tableName, current, credential, rotation)];
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await transact(this.client, items);
-        break;
-      } catch (error) {
-        // Cancelled only because another write held an item (real DynamoDB under load):
-        // nothing was written, and the same writes, on the same read, go again. A fresh
-        // read could find another rotation's secret and replace it.
-        const conflictOnly = error instanceof TransactionCancelled && error.conflicted && !error.anyFailed;
-        if (conflictOnly && attempt < ROTATION_ATTEMPTS) continue;
-        throw await this.explainLostRotation(current, rotation, error);
-      }
-    }
-    return {
-      ...current,
-      rotatedAt: rotation.rotatedAt,
-      rotatedBy: rotation.rotatedBy,
-      previousSecret: rotation.previous,
-      updatedAt: rotation.rotatedAt,
-    };
+    await transact(this.client, writes).catch(lost);
   }
 
   /**
-   * Why a rotation changed nothing: the token went (404), a grace period runs and the
-   * rotation was not forced (409 ROTATION_IN_PROGRESS), or another rotation replaced the
-   * secret first (409 CONCURRENT_UPDATE, which the use case does not retry: it would
-   * replace the secret the winner handed out).
+   * Recounts an account's stored tokens and corrects its counter (DynamoDB TTL removes
+   * expired tokens behind it), only if no create or delete landed since the counter was
+   * read: its `version` moves with each.
    */
-  private async explainLostRotation(current: StoredToken, rotation: Rotation, error: unknown): Promise<unknown> {
-    const failed = error instanceof TransactionCancelled && error.anyFailed;
-    const now = failed && !rotation.force ? await this.get(current.serviceAccountId, current.name) : undefined;
-    const running = now?.lookupId === current.lookupId ? now.previousSecret : null;
-    if (running && running.validUntil > rotation.rotatedAt) return new RotationInProgressError(running.validUntil);
-    return this.explainLostRace(current, error);
+  async reconcileCount(accountId: string): Promise<boolean> {
+    const key = keys.counter(accountId);
+    const { Item: counter } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    let stored = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          // Federated tokens are not counted in the limit.
+          FilterExpression: 'attribute_not_exists(federation)',
+          ExpressionAttributeValues: { ':pk': accountPartition(accountId), ':prefix': prefixes.token },
+          ConsistentRead: true,
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      stored += page.Count ?? 0;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (stored >= Number(counter?.tokenCount ?? 0)) return false;
+    const recount = updateExpression({ set: { tokenCount: stored }, condition: equals('version', counter?.version) });
+    try {
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: key, ...recount }));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
-  /** A failed condition means another request changed or removed the token first. */
-  private async explainLostRace(current: StoredToken, error: unknown): Promise<unknown> {
-    if (!(error instanceof TransactionCancelled)) return error;
+  /** A change's writes so far: its audit event's, when it has one. */
+  private withEvent(event: TokenEvent | undefined): NamedItem[] {
+    const retentionDays = this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
+    return event ? [['event', eventPut(this.tableName, event, retentionDays)]] : [];
+  }
+
+  /**
+   * Why a write to a token read just before failed: a failed condition means another
+   * request removed the token (404) or changed it (409) first.
+   */
+  private async lostRace(current: StoredToken, error: unknown): Promise<never> {
+    if (!(error instanceof TransactionCancelled)) throw error;
     if (error.anyFailed) {
       const now = await this.get(current.serviceAccountId, current.name);
-      if (!now || now.lookupId !== current.lookupId) return new TokenNotFoundError();
-      return new ConcurrentUpdateError({ cause: error });
+      if (!now || now.lookupId !== current.lookupId) throw new TokenNotFoundError();
+      throw new ConcurrentUpdateError({ cause: error });
     }
-    return error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause;
-  }
-
-  async getCredential(lookupId: string): Promise<(TokenCredential & Partial<TokenBinding>) | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.credential(lookupId), ConsistentRead: true }),
-    );
-    return result.Item ? toCredential(result.Item) : undefined;
-  }
-
-  recordUse(
-    credential: TokenCredential,
-    now: Date,
-    intervalSeconds: number,
-    secret: 'current' | 'previous' = 'current',
-  ): Promise<boolean> {
-    return recordUse(this, credential, now, intervalSeconds, secret);
-  }
-
-  recordReuse(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean> {
-    return recordReuse(
-      this,
-      credential,
-      event,
-      intervalSeconds,
-      this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
-    );
-  }
-
-  reconcileCount(accountId: string): Promise<boolean> {
-    return reconcileCount(this, accountId);
+    throw error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause;
   }
 }

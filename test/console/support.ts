@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
+import { afterAll, beforeAll } from '@jest/globals';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { buildConsole } from '../../infra/local/console-build.js';
+import { devAccessToken } from '../../infra/local/dev-token-client.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
 import { npmStart as startNpm, type Started } from '../support/npm-start.js';
 
@@ -17,8 +20,12 @@ export type { Started };
 export const ARTIFACTS = resolve(PROJECT_ROOT, 'test-artifacts/console');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** `npm start` as a newcomer runs it, on the run's DynamoDB Local with its own table. */
-export const npmStart = (): Promise<Started> => startNpm([], { TABLE_NAME: `console-${process.pid}` });
+/**
+ * `npm start` as a newcomer runs it, on the run's DynamoDB Local with a table of its own:
+ * each browser test file starts one, and two files may share a worker (and its pid).
+ */
+export const npmStart = (env: NodeJS.ProcessEnv = {}): Promise<Started> =>
+  startNpm([], { TABLE_NAME: `console-${process.pid}-${randomUUID().slice(0, 8)}`, ...env });
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
@@ -62,6 +69,41 @@ export async function signIn(
   await page.waitForURL((url) => url.pathname === '/console/' && url.search === '' && url.hash === hash);
 }
 
+/** The Access Tokens row of a token, by its name (the start of the row's header: its prefix follows). */
+export const row = (page: Page, name: string) => {
+  const header = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
+  return page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: header }) });
+};
+
+/** Opens a token's Actions menu and chooses an item. */
+export async function chooseAction(page: Page, token: string, item: string): Promise<void> {
+  await page.getByRole('button', { name: `Actions for ${token}`, exact: true }).click();
+  await page.getByRole('menuitem', { name: item, exact: true }).click();
+}
+
+/** Whether the page scrolls sideways. */
+export const scrollsSideways = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+
+/** A caller of the API as a person of the directory (a JWT from the local provider), on an account's domain path. */
+export async function apiAs(base: string, userId: string, account = 'sa-etl', domain = 'finance') {
+  const jwt = await devAccessToken(`${base}/oidc`, userId);
+  const root = `${base}/api/v1/domains/${domain}/auth/service-accounts/${account}`;
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${root}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+}
+
+/** The status `whoami` answers a token with: 200 while it works. */
+export const whoamiWith = async (base: string, token: string) =>
+  (await fetch(`${base}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } })).status;
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -103,4 +145,36 @@ export async function consoleScriptBytes(): Promise<{ raw: number; gzip: number 
     gzip += gzipSync(content, { level: 9 }).length;
   }
   return { raw, gzip };
+}
+
+/**
+ * One test file's world: `npm start` (with `env` added) and Chromium, started before its
+ * tests and stopped after; `pageFor` signs a person in, in a fresh context, at an address.
+ */
+export function consoleWorld(env: NodeJS.ProcessEnv = {}) {
+  const tableName = `console-${process.pid}-${randomUUID().slice(0, 8)}`;
+  let server: Started | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([npmStart({ TABLE_NAME: tableName, ...env }), launchChromium()]);
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await server?.stop();
+  });
+  return {
+    tableName,
+    get base(): string {
+      return server!.base;
+    },
+    async pageFor(userId: string, hash: string, viewport = DESKTOP): Promise<Page> {
+      const context = await newContext(browser!, server!.base, viewport);
+      contexts.push(context);
+      const page = await context.newPage();
+      await signIn(page, server!.base, userId, hash);
+      return page;
+    },
+  };
 }

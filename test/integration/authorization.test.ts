@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
- * Each rule of the README's "Who may manage tokens" with a case that passes and a case that fails, on the
+ * Each rule of docs/directory.md, "Who may manage tokens", with a case that passes and a case that fails, on the
  * example directory (examples/directory.json). The full generated matrix lives with
  * the security tests.
  */
@@ -183,7 +183,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('authorization rules (README, "Who may manage tokens")', () => {
+describe('authorization rules (docs/directory.md, "Who may manage tokens")', () => {
   for (const testCase of cases) {
     it(`${testCase.rule} → ${testCase.status}${testCase.code ? ` ${testCase.code}` : ''}`, async () => {
       const who = typeof testCase.caller === 'string' ? { as: testCase.caller } : { token: testCase.caller.token() };

@@ -4,8 +4,7 @@ import type { Directory, DirectoryUser } from '../../shared/directory/directory.
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
 import { eventId } from '../../shared/kernel/ids.js';
 import { keys } from '../../shared/dynamodb/keys.js';
-import { tokenServiceDeps } from '../../shared/tokens/deps.js';
-import { createToken } from '../../shared/tokens/token-service.js';
+import { createToken } from '../../shared/tokens/create-token.js';
 import { adminTokens, domainTokens, startTestService, type TestService } from '../support/service.js';
 
 /**
@@ -206,7 +205,7 @@ describe('an account removed by an import and added again', () => {
   });
 
   it('lands nothing decided for the old account on the new one: a create read before the removal', async () => {
-    const deps = tokenServiceDeps(api.service.runtime);
+    const deps = api.service.runtime;
     const stale = { serviceAccountId: 'sa-etl', name: 'stale', maxRps: null, expiresAt: null, createdBy: 'alice' };
     const refused = { code: 'SERVICE_ACCOUNT_NOT_FOUND' };
     await expect(createToken(deps, { ...stale, incarnation: oldIncarnation })).rejects.toMatchObject(refused);

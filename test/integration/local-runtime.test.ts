@@ -13,13 +13,13 @@ import { ensureTable } from '../../shared/dynamodb/table.js';
 import { readConfig } from '../../shared/kernel/config.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import { parseToken } from '../../shared/kernel/token-format.js';
-import { tokenServiceDeps } from '../../shared/tokens/deps.js';
-import { createToken } from '../../shared/tokens/token-service.js';
+import { createToken } from '../../shared/tokens/create-token.js';
 
 /**
- * The commands of the README ("Commands") as a newcomer (and the acceptance tests) run them:
+ * The commands of docs/local.md ("Commands") as a newcomer (and the acceptance tests) run them:
  * `npm start -- --in-memory --port N --directory FILE`, `npm run -s dev-token`, and
- * `npm run directory -- import`.
+ * `npm run directory -- import`. (The README's walkthrough and the docs' other shell blocks
+ * run in docs-snippets.test.ts; finding the server, in local-helpers.test.ts.)
  */
 const work = mkdtempSync(join(tmpdir(), 'sat-local-'));
 const directoryFile = join(work, 'directory.json');
@@ -139,7 +139,7 @@ describe('npm start', () => {
     );
   });
 
-  it('serves the README walkthrough: create, use, suspend, refuse, reactivate, delete', async () => {
+  it('serves a token to the JWT dev-token gives: create, use, suspend, refuse, reactivate, delete', async () => {
     const jwtRun = await npm(['run', '-s', 'dev-token', '--', 'olga'], { JWT_ISSUER: `${base}/oidc` });
     expect(jwtRun).toMatchObject({ status: 0 });
     // 'dev-token prints the JWT and nothing else'
@@ -244,42 +244,6 @@ describe('npm start', () => {
   });
 });
 
-describe('the README walkthrough', () => {
-  it('runs verbatim against npm start with the example directory', async () => {
-    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Walkthrough'));
-    const script = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-    if (!script?.startsWith('API=http://127.0.0.1:3000\n')) throw new Error('the walkthrough starts by naming the API');
-    const started = await npmStart([]);
-    try {
-      const run = spawnSync(
-        'bash',
-        ['-euo', 'pipefail', '-c', script.replace('API=http://127.0.0.1:3000', `API=${started.base}`)],
-        {
-          cwd: PROJECT_ROOT,
-          // dev-token finds the provider by itself; named here because other test files may run their own npm start.
-          env: { ...process.env, JWT_ISSUER: `${started.base}/oidc` },
-          encoding: 'utf8',
-          timeout: 60_000,
-        },
-      );
-      expect(run).toMatchObject({ status: 0 });
-      const lines = run.stdout.trim().split('\n');
-      expect(lines[0]!).toMatch(/"token":"iomsat_/);
-      expect(lines[1]).toBe(
-        '{"userId":"sa-etl","type":"SERVICE_ACCOUNT","authenticatedBy":"ACCESS_TOKEN","tokenName":"ci-pipeline","maxRps":5,"expiresAt":null,"capabilities":{"admin":false,"domains":["finance"],"manageTokensIn":[]}}',
-      );
-      expect(lines[2]!).toMatch(/^\{"tokens":\[\{"name":"ci-pipeline"/);
-      expect(lines[3]!).toMatch(/"status":"SUSPENDED"/);
-      expect(lines[4]).toBe('401');
-      expect(lines[5]!).toMatch(/"status":"ACTIVE"/);
-      expect(lines.slice(6)).toStrictEqual(['200', '204', '401']);
-    } finally {
-      await started.stop();
-    }
-  });
-});
-
 describe('npm run directory -- import', () => {
   const endpoint = process.env.DYNAMODB_ENDPOINT!;
   const tableName = `import-${process.pid}`;
@@ -345,15 +309,15 @@ describe('npm run directory -- import', () => {
     const runtime = createRuntime(readConfig({ DYNAMODB_ENDPOINT: endpoint, TABLE_NAME: tableName }));
     const { incarnation } = (await runtime.directory.getPrincipal('sa-deployer'))!;
     const input = { serviceAccountId: 'sa-deployer', name: 'ci', maxRps: null, expiresAt: null, createdBy: 'olga' };
-    const created = await createToken(tokenServiceDeps(runtime), { ...input, incarnation });
-    expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBeTruthy();
+    const created = await createToken(runtime, { ...input, incarnation });
+    expect(await runtime.credentials.getCredential(parseToken(created.token)!.lookupId)).toBeTruthy();
     const without = join(work, 'without-deployer.json');
     const file = JSON.parse(readFileSync(directoryFile, 'utf8')) as { users: { id: string }[] };
     writeFileSync(without, JSON.stringify({ ...file, users: file.users.filter((user) => user.id !== 'sa-deployer') }));
     const run = await npm(['run', 'directory', '--', 'import', without, '--replace'], env);
     expect(run).toMatchObject({ status: 0 });
     expect(run.stdout).toMatch(/Deleted 1 token\(s\) of 1 account\(s\) no longer service accounts: sa-deployer\./);
-    expect(await runtime.tokens.getCredential(parseToken(created.token)!.lookupId)).toBe(undefined);
+    expect(await runtime.credentials.getCredential(parseToken(created.token)!.lookupId)).toBe(undefined);
     runtime.documents.destroy();
   });
 

@@ -20,9 +20,9 @@ import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js'
 import { DynamoPolicyStore } from '../../shared/federation/policy-store.js';
 import type { PolicyDeps } from '../../shared/federation/policies.js';
 import { type ImportDeps, importDirectory } from '../../shared/directory/import.js';
-import type { TokenServiceDeps } from '../../shared/tokens/deps.js';
-import { type CreatedToken, createToken, deleteToken } from '../../shared/tokens/token-service.js';
-import { updateToken } from '../../shared/tokens/update-token.js';
+import { type CreatedToken, type CreateTokenDeps, createToken } from '../../shared/tokens/create-token.js';
+import { deleteToken } from '../../shared/tokens/delete-token.js';
+import { type UpdateTokenDeps, updateToken } from '../../shared/tokens/update-token.js';
 import { exampleDirectory } from '../support/service.js';
 import { type FakeKey, FakeApiGateway } from './fake-api-gateway.js';
 import { FakeKeyQueue, lambdaContext } from './fake-key-queue.js';
@@ -37,7 +37,7 @@ export interface KeysFixture {
   queue: FakeKeyQueue;
   documents: DynamoDBDocumentClient;
   tableName: string;
-  deps: TokenServiceDeps;
+  deps: CreateTokenDeps & UpdateTokenDeps;
   policies: PolicyDeps;
   importDeps: ImportDeps;
   config: Config;
@@ -88,12 +88,12 @@ export async function keysFixture(
   const onCompensationFailure = (_error: unknown, step: string) => void compensationFailures.push(step);
   const rateLimits = new QueuedKeyChanges(localClient(SQSClient), QUEUE_URL, sim.date);
   const tokens = new DynamoTokenStore(documents, tableName, { rateLimitedMax: config.tokens.rateLimitedMax });
-  const deps: TokenServiceDeps = {
+  const deps: CreateTokenDeps & UpdateTokenDeps = {
     tokens,
     rateLimits,
     clock: sim.date,
     ids,
-    policy: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 },
+    config: { tokens: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 } },
     onCompensationFailure,
   };
   const policies: PolicyDeps = {

@@ -163,7 +163,7 @@ describe('JWTs that must not authenticate', () => {
       }
     }
     expect(wrong).toStrictEqual([]);
-    // The body never says which part was wrong (README, "Errors": 401).
+    // The body never says which part was wrong (docs/api.md, "Errors": 401).
     // [...bodies].join('\n')
     expect(bodies.size).toBe(1);
   });

@@ -35,7 +35,7 @@ import { writeCounter } from './support/dynamodb-calls.js';
  * Property-based hostile input against every route of the route table, over real
  * HTTP (a raw socket, so any byte can be sent). For every request:
  *
- * - the answer is 2xx or 4xx, never 5xx; a 4xx is problem JSON (README, "Errors");
+ * - the answer is 2xx or 4xx, never 5xx; a 4xx is problem JSON (docs/api.md, "Errors");
  * - a refused request changes nothing in the table (full scan before and after);
  * - the table stays consistent (every token with its credential, counters right);
  * - Object.prototype is untouched (the handlers run in this very process).
@@ -302,7 +302,7 @@ const writes = writeCounter();
 async function tableSnapshot(): Promise<{ items: Item[]; state: Map<string, string> }> {
   const items = await api!.scanTable();
   // lastUsedAt is written by the authorizer on every authenticated call, refused or
-  // not, by design (README, "Data model"); everything else must stay as it was.
+  // not, by design (docs/data-model.md); everything else must stay as it was.
   const state = snapshot(items.map(({ lastUsedAt: _used, ...item }) => item));
   return { items, state };
 }

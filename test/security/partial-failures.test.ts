@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
 import { shardCounts } from '../../shared/dynamodb/rate-limit-capacity.js';
 import { importDirectory } from '../../shared/directory/import.js';
-import { tokenServiceDeps } from '../../shared/tokens/deps.js';
 import { policyDeps } from '../../shared/federation/deps.js';
 import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
 import { adminTokens, domainTokens } from '../support/service.js';
@@ -17,7 +16,6 @@ import {
   transactionConflict,
   transactionConflictException,
 } from './support/faults.js';
-import { count } from './support/figures.js';
 import { type AwsWorld, inAws, leaveAws } from './support/as-in-aws.js';
 import {
   problemShape,
@@ -209,7 +207,7 @@ const localPaths: WritePath[] = [
         applied: (items) => typeof tokenItem(items, CALLER_SA, tokenName)?.lastUsedAt === 'string',
       };
     },
-    // Recording use must never refuse a valid call (README, "Data model": lastUsedAt).
+    // Recording use must never refuse a valid call (docs/data-model.md: lastUsedAt).
     absorbs: (step) => step.command === 'TransactWriteCommand',
   },
 ];
@@ -561,17 +559,15 @@ describe('partial failures of a directory import', () => {
   let reference = new Map<string, string>();
   beforeAll(async () => {
     await importDirectory(
-      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+      { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
       baseDirectory,
       { replace: true },
     );
     expect(await aliceMayList()).toBe(false);
     api!.faults.reset();
-    await importDirectory(
-      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
-      update,
-      { replace: false },
-    );
+    await importDirectory({ directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) }, update, {
+      replace: false,
+    });
     steps = [...api!.faults.steps];
     reference = await directoryState();
     expect(await aliceMayList()).toBe(false);
@@ -584,14 +580,14 @@ describe('partial failures of a directory import', () => {
     for (const step of steps) {
       for (const kind of [throttled, internalErrorAfterCommit].filter((k) => k.appliesTo(step))) {
         await importDirectory(
-          { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+          { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
           baseDirectory,
           { replace: true },
         );
         api!.faults.reset();
         api!.faults.inject(kind, step.index);
         const failed = await importDirectory(
-          { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+          { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
           update,
           { replace: false },
         ).then(
@@ -616,11 +612,9 @@ describe('partial failures of a directory import', () => {
 
   it('reports a failure at any step, and running the import again converges on what a clean import writes', async () => {
     const problems = await everyFault(async () => {
-      await importDirectory(
-        { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
-        update,
-        { replace: false },
-      );
+      await importDirectory({ directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) }, update, {
+        replace: false,
+      });
       const now = await directoryState();
       const differs = changes(reference, now);
       return differs.length > 0 ? [`after the re-run: ${differs.join(', ')}`] : [];
@@ -633,7 +627,7 @@ describe('partial failures of a directory import', () => {
       (await aliceMayList()) ? ["imp-alice may manage imp-sa's tokens (old: no shared group; new: no permission)"] : [],
     );
     await importDirectory(
-      { directory: clean(), tokens: tokenServiceDeps(api!.runtime), policies: policyDeps(api!.runtime) },
+      { directory: clean(), tokens: api!.runtime, policies: policyDeps(api!.runtime) },
       baseDirectory,
       { replace: true },
     );

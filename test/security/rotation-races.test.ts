@@ -112,14 +112,14 @@ describe('rotations that race', () => {
     const held = service.faults.pause((step) => step.command === 'TransactWriteCommand');
     count('races');
     count('concurrentRequests', 2);
-    const overtaken = service.tokens.rotate(current, rotation(first.secretHash), event());
+    const overtaken = service.runtime.credentials.rotate(current, rotation(first.secretHash), event());
     overtaken.catch(() => undefined);
     await held.reached;
-    await service.tokens.rotate(current, rotation(second.secretHash), event());
+    await service.runtime.credentials.rotate(current, rotation(second.secretHash), event());
     held.release();
     await expect(overtaken).rejects.toBeInstanceOf(ConcurrentUpdateError);
     service.faults.reset();
-    const credential = await service.tokens.getCredential(current.lookupId);
+    const credential = await service.runtime.credentials.getCredential(current.lookupId);
     expect(credential?.secretHash).toBe(second.secretHash);
     expect(credential?.previousSecretHash).toBe(hashSecret(parseToken(original)!.secret));
     expect(await whoami(second.token)).toBe(200);

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
 
 /**
@@ -18,6 +21,9 @@ export default async function globalSetup(): Promise<void> {
   // keeps to the quick first tier. The spawned JVMs (this one, and those of the npm start
   // processes some tests run) read this from the environment they inherit.
   process.env.JAVA_TOOL_OPTIONS = [process.env.JAVA_TOOL_OPTIONS, '-XX:TieredStopAtLevel=1'].filter(Boolean).join(' ');
+  // The npm starts the tests run announce themselves, keep data and write events in a state
+  // folder of the run's own: the helpers of a developer's own npm start never see them.
+  process.env.LOCAL_STATE_DIR = mkdtempSync(join(tmpdir(), 'sat-test-state-'));
   const dynamodb = await startDynamoDbLocal();
   process.env.DYNAMODB_ENDPOINT = dynamodb.endpoint;
   (globalThis as { __dynamodbLocal__?: { stop(): Promise<void> } }).__dynamodbLocal__ = dynamodb;

@@ -2,6 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../../infra/local/paths.js';
 
+/** This process's environment with `env`'s variables in place of its own; an `undefined` one is removed. */
+function environment(env: NodeJS.ProcessEnv): Record<string, string> {
+  const merged = Object.entries({ ...process.env, ...env });
+  return Object.fromEntries(merged.filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 export interface Started {
   base: string;
   output: () => string;
@@ -10,7 +16,7 @@ export interface Started {
 
 /**
  * Runs `npm start -- --port N [args]` as a newcomer would, until /health answers and it
- * has announced itself. `env` is added to this process's environment.
+ * has announced itself, with `env` in its environment (see `environment`).
  */
 export async function npmStart(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
   const port = await freePort();
@@ -18,7 +24,7 @@ export async function npmStart(args: string[], env: NodeJS.ProcessEnv): Promise<
   let output = '';
   const child: ChildProcess = spawn('npm', ['start', '--', '--port', String(port), ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
+    env: environment(env),
     detached: true,
   });
   child.stdout?.on('data', (chunk) => (output += String(chunk)));
@@ -44,4 +50,33 @@ export async function npmStart(args: string[], env: NodeJS.ProcessEnv): Promise<
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs an npm command to its end without blocking the event loop: a blocked loop would
+ * leave this process's kept-alive connections to a server unread past its keep-alive
+ * timeout, and the next fetch would find its socket closed.
+ */
+export function npmRun(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolveRun, reject) => {
+    // Its own process group, so that a command that does not end (a server that starts when
+    // it should have refused) is stopped whole, grandchildren included, and the test fails.
+    const child = spawn('npm', args, { cwd: PROJECT_ROOT, env: environment(env), detached: true });
+    const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), timeoutMs);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolveRun({ status, stdout, stderr });
+    });
+  });
 }

@@ -30,35 +30,61 @@ describe('console addresses', () => {
     });
     expect(parseRoute('#/admin/users')).toStrictEqual({ page: 'users' });
     expect(parseRoute('#/domains/finance/members')).toStrictEqual({ page: 'members', domain: 'finance' });
-    for (const home of ['', '#', '#/', '#/domains', '#/domains/'])
-      expect(parseRoute(home)).toStrictEqual({ page: 'members' });
+    for (const home of ['', '#', '#/']) expect(parseRoute(home)).toStrictEqual({ page: 'home' });
+    for (const members of ['#/domains', '#/domains/']) expect(parseRoute(members)).toStrictEqual({ page: 'members' });
+    for (const tab of ['activity', 'federation'] as const)
+      expect(parseRoute(`#/admin/users/sa-etl/${tab}`)).toStrictEqual({
+        page: 'account',
+        scope: 'admin',
+        userId: 'sa-etl',
+        tab,
+      });
+    expect(parseRoute('#/domains/finance/members/sa-etl/activity?token=ci-pipeline')).toStrictEqual({
+      page: 'account',
+      scope: 'domain',
+      domain: 'finance',
+      userId: 'sa-etl',
+      tab: 'activity',
+      token: 'ci-pipeline',
+    });
     for (const unknown of [
       '#/nowhere',
       '#/admin/users/a/b/c',
       '#/domains/finance/members/x/y',
       '#/domains/%E0%A4%A/members',
+      '#/admin/users/sa-etl/settings',
     ])
       expect(parseRoute(unknown)).toStrictEqual({ page: 'not-found' });
   });
 
   it('writes every route back to an address that reads as the same route, whatever the ids', () => {
     const id = fc.string({ minLength: 1, maxLength: 20 });
+    const tab = fc.oneof(
+      fc.record({ tab: fc.constantFrom('details' as const, 'tokens' as const, 'federation' as const) }),
+      fc.record({ tab: fc.constant('activity' as const) }),
+      fc.record({ tab: fc.constant('activity' as const), token: id }),
+    );
     const route: fc.Arbitrary<Route> = fc.oneof(
       fc.record({ page: fc.constant('members' as const), domain: id }),
       fc.constant({ page: 'users' as const }),
-      fc.record({
-        page: fc.constant('account' as const),
-        scope: fc.constant('domain' as const),
-        domain: id,
-        userId: id,
-        tab: fc.constantFrom('details' as const, 'tokens' as const),
-      }),
-      fc.record({
-        page: fc.constant('account' as const),
-        scope: fc.constant('admin' as const),
-        userId: id,
-        tab: fc.constantFrom('details' as const, 'tokens' as const),
-      }),
+      fc
+        .tuple(
+          fc.record({
+            page: fc.constant('account' as const),
+            scope: fc.constant('domain' as const),
+            domain: id,
+            userId: id,
+          }),
+          tab,
+        )
+        .map(([account, shown]) => ({ ...account, ...shown })),
+      fc
+        .tuple(
+          fc.record({ page: fc.constant('account' as const), scope: fc.constant('admin' as const), userId: id }),
+          tab,
+        )
+        .map(([account, shown]) => ({ ...account, ...shown })),
+      fc.constant({ page: 'home' as const }),
     );
     fc.assert(fc.property(route, (value) => expect(parseRoute(hrefOf(value))).toStrictEqual({ ...value })));
   });

@@ -4,9 +4,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EVENT_SOURCE, EventBridgePublisher } from '../../shared/audit/eventbridge.js';
 import { eventsOf, forwardRecords } from '../../shared/audit/forward.js';
-import type { TokenEvent } from '../../shared/kernel/model.js';
 import { eventItem } from '../../shared/dynamodb/event-items.js';
 import { keys } from '../../shared/dynamodb/keys.js';
+import type { TokenEvent } from '../../shared/kernel/events.js';
 
 /**
  * The forwarder between the table's stream and subscribers, with EventBridge faked at

@@ -1,10 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConcurrentUpdateError } from '../../shared/kernel/errors.js';
 import { ids } from '../../shared/kernel/ids.js';
-import type { TokenCredential, TokenEvent } from '../../shared/kernel/model.js';
+import type { TokenCredential } from '../../shared/kernel/model.js';
 import type { TokenExposures } from '../../shared/scanning/ports.js';
 import { handleReports } from '../../shared/scanning/exposure.js';
 import { mintToken } from '../../shared/kernel/token-format.js';
+import type { TokenEvent } from '../../shared/kernel/events.js';
 
 /** The report's use case against a store whose answers the test sets: lost races, batching. */
 

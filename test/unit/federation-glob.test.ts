@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { compileGlob, onlyWildcards } from '../../shared/federation/glob.js';
+import { compileGlob, onlyWildcards } from '../../shared/federation/checks.js';
 
 const SEED = 20261130;
 

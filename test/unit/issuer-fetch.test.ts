@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { createIssuerKeyVerifier, type IssuerKeyOptions } from '../../shared/federation/issuer-keys.js';
-import { IssuerUnavailableError } from '../../shared/federation/subject-token.js';
 import { answerJson, startStandInIssuer, type StandInIssuer } from '../support/stand-in-issuer.js';
+import { IssuerUnavailableError } from '../../shared/federation/checks.js';
 
 /**
  * The one way the service fetches what an issuer names, against real servers on this

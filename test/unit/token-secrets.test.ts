@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeCaller, encodeCaller } from '../../shared/auth/authorizer-context.js';
-import { presentedSecret, REPLACED_SECRETS_KEPT, retiredAfterRotation } from '../../shared/auth/replaced-secrets.js';
+import { presentedSecret, REPLACED_SECRETS_KEPT, retiredAfterRotation } from '../../shared/kernel/replaced-secrets.js';
 import { PreviousSecretReadOnlyError, UnauthorizedError } from '../../shared/kernel/errors.js';
 import { changeOrigin } from '../../shared/http/request-origin.js';
 import { assertSecretMayAct } from '../../shared/middleware/authorization.js';

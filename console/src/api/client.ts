@@ -1,6 +1,6 @@
 import createClient from 'openapi-fetch';
-import { ApiError, type Problem, parseRetryAfter } from '../problems';
-import type { components, paths } from './schema';
+import { ApiError, type Problem, parseRetryAfter } from '../problems.js';
+import type { components, paths } from './schema.js';
 
 /**
  * The API client, typed from the OpenAPI document (openapi-typescript + openapi-fetch):
@@ -13,6 +13,11 @@ export type CreatedToken = Schemas['CreatedToken'];
 export type WhoAmI = Schemas['WhoAmI'];
 export type Member = Schemas['Member'];
 export type User = Schemas['User'];
+export type RotatedToken = Schemas['RotatedToken'];
+export type TokenEvent = Schemas['TokenEventList']['events'][number];
+export type FederationPolicy = Schemas['FederationPolicy'];
+export type NewFederationPolicy = Schemas['CreateFederationPolicyBody'];
+export type PolicyTest = Schemas['FederationPolicyTest'];
 
 export type Api = ReturnType<typeof createApi>;
 

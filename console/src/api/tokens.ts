@@ -1,4 +1,4 @@
-import { type AccountScope, type Api, answer, type CreatedToken, type Token } from './client';
+import { type AccountScope, type Api, answer, type CreatedToken, type RotatedToken, type Token } from './client';
 
 /**
  * A service account's tokens, through the paths of the route that reached the account:
@@ -9,6 +9,8 @@ export interface TokensApi {
   create(body: { name: string; maxRps?: number | null; expiresAt?: string | null }): Promise<CreatedToken>;
   update(name: string, body: { status?: 'ACTIVE' | 'SUSPENDED'; maxRps?: number | null }): Promise<Token>;
   remove(name: string): Promise<void>;
+  /** A new secret; `force` ends a grace period still running (else 409 ROTATION_IN_PROGRESS). */
+  rotate(name: string, body: { gracePeriodSeconds?: number; force?: boolean }): Promise<RotatedToken>;
 }
 
 export function tokensApi(api: Api, account: AccountScope): TokensApi {
@@ -43,6 +45,13 @@ export function tokensApi(api: Api, account: AccountScope): TokensApi {
             params: { path: { ...path, name } },
           }),
         ),
+      rotate: (name, body) =>
+        answer(
+          api.POST('/api/v1/domains/{domain}/auth/service-accounts/{serviceAccountId}/tokens/{name}/rotate', {
+            params: { path: { ...path, name } },
+            body,
+          }),
+        ),
     };
   }
   const path = { serviceAccountId };
@@ -66,6 +75,13 @@ export function tokensApi(api: Api, account: AccountScope): TokensApi {
       answer(
         api.DELETE('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}', {
           params: { path: { ...path, name } },
+        }),
+      ),
+    rotate: (name, body) =>
+      answer(
+        api.POST('/api/v1/auth/service-accounts/{serviceAccountId}/tokens/{name}/rotate', {
+          params: { path: { ...path, name } },
+          body,
         }),
       ),
   };

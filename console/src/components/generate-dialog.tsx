@@ -1,9 +1,12 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import type { TokensApi } from '../api/tokens';
-import { dayOf, endOfDay } from '../format';
+import { dayOf, endOfDay, formatDate } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
+import { type FieldErrors, focusFirst, integerProblem, nameProblem } from '../validate';
 import { Dialog } from './dialog';
-import { ErrorNotice, Status } from './notice';
+import { described, Field } from './field';
+import { ErrorNotice } from './notice';
+import { SecretView, useSecretGuard } from './secret-view';
 
 interface GenerateDialogProps {
   tokens: TokensApi;
@@ -15,16 +18,21 @@ interface GenerateDialogProps {
 }
 
 /**
- * Generate new token: name, optional Max RPS, optional expiry; then the secret, once,
- * with Copy and Download. The secret lives only in this dialog's state: closing the
- * dialog unmounts it, and nothing else ever held it.
+ * Generate new token: name, optional Max RPS, an expiry (90 days unless another is
+ * chosen; never only when chosen); then the secret, once, with Copy and Download.
  */
 export function GenerateDialog({ tokens, accountId, onClose, onCreated, fallbackFocus }: GenerateDialogProps) {
   const [created, setCreated] = useState<{ name: string; token: string } | undefined>();
+  const guard = useSecretGuard(onClose);
   return (
-    <Dialog title={created ? 'Token generated' : 'Generate new token'} onClose={onClose} fallbackFocus={fallbackFocus}>
+    <Dialog
+      title={created ? 'Token generated' : 'Generate new token'}
+      onClose={onClose}
+      onCancel={created ? guard.requestClose : undefined}
+      fallbackFocus={fallbackFocus}
+    >
       {created ? (
-        <SecretView accountId={accountId} name={created.name} token={created.token} onDone={onClose} />
+        <SecretView accountId={accountId} name={created.name} token={created.token} guard={guard} />
       ) : (
         <GenerateForm
           tokens={tokens}
@@ -39,6 +47,24 @@ export function GenerateDialog({ tokens, accountId, onClose, onCreated, fallback
   );
 }
 
+const DAY_MS = 86_400_000;
+/** The suggested lifetimes, in days; 90 is chosen unless another is. */
+const LIFETIMES = [7, 30, 90, 180, 365];
+
+/** When a token generated now with this choice would expire: an ISO time, null (never), or undefined (no date yet). */
+function expiryOf(choice: string, day: string, now = Date.now()): string | null | undefined {
+  if (choice === 'never') return null;
+  if (choice === 'date') return day ? endOfDay(day) : undefined;
+  return new Date(now + Number(choice) * DAY_MS).toISOString();
+}
+
+function expiryHint(choice: string, expiresAt: string | null | undefined): string {
+  if (choice === 'never')
+    return 'This token never expires: it works until it is suspended or deleted. Prefer an expiry.';
+  if (expiresAt === undefined) return 'The token stops working at the end of the day you choose.';
+  return `The token stops working on ${formatDate(expiresAt)}.`;
+}
+
 function GenerateForm({
   tokens,
   onCancel,
@@ -50,21 +76,43 @@ function GenerateForm({
 }) {
   const [name, setName] = useState('');
   const [maxRps, setMaxRps] = useState('');
-  const [expires, setExpires] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [choice, setChoice] = useState('90');
+  const [day, setDay] = useState('');
+  const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<Message | undefined>();
   const [busy, setBusy] = useState(false);
+  const expiresAt = expiryOf(choice, day);
+  const onDate = choice === 'date';
+  const fieldIds = {
+    name: 'token-name',
+    maxRps: 'token-max-rps',
+    expiresAt: onDate ? 'token-expires-on' : 'token-expiry',
+  };
+
+  function check(): FieldErrors {
+    const found: FieldErrors = {};
+    const nameError = nameProblem(name);
+    const rpsError = integerProblem(maxRps, 'Max RPS', { min: 1, max: 10_000 });
+    if (nameError) found.name = nameError;
+    if (rpsError) found.maxRps = rpsError;
+    if (onDate && (expiresAt === undefined || Date.parse(expiresAt!) <= Date.now()))
+      found.expiresAt = 'Choose a day from today on.';
+    return found;
+  }
 
   async function submit(event: Event) {
     event.preventDefault();
-    setBusy(true);
-    setErrors({});
     setFailure(undefined);
+    const found = check();
+    setErrors(found);
+    if (Object.keys(found).length > 0) return focusFirst(found, fieldIds);
+    setBusy(true);
     try {
       const body = {
         name: name.trim(),
         ...(maxRps.trim() ? { maxRps: Number(maxRps) } : {}),
-        ...(expires ? { expiresAt: endOfDay(expires) ?? expires } : {}),
+        // Computed again now: the dialog may have stood open a while.
+        expiresAt: expiryOf(choice, day) ?? null,
       };
       const createdToken = await tokens.create(body);
       onCreated(createdToken.name, createdToken.token);
@@ -73,84 +121,77 @@ function GenerateForm({
         error instanceof ApiError && error.code === 'VALIDATION_FAILED' ? fieldMessages(error.problem) : {};
       setErrors(fields);
       if (Object.keys(fields).length === 0) setFailure(describeError(error));
+      else focusFirst(fields, fieldIds);
       setBusy(false);
     }
   }
 
-  const described = (field: string, hint: string) => (errors[field] ? `${hint} ${field}-error` : hint);
   return (
-    <form onSubmit={submit}>
+    // noValidate: the form's own messages, inline, instead of the browser's bubbles.
+    <form onSubmit={submit} noValidate>
       {failure && <ErrorNotice message={failure} />}
-      <div class="field">
-        <label for="token-name">Name</label>
+      <Field
+        id="token-name"
+        label="Name"
+        error={errors.name}
+        hint="1–64 letters, digits, dots, underscores or hyphens; unique for this account."
+      >
         <input
-          id="token-name"
+          {...described('token-name', errors.name)}
           name="name"
-          required
           autoFocus
           maxLength={64}
-          pattern="[A-Za-z0-9._\-]{1,64}"
           autocomplete="off"
           spellcheck={false}
           value={name}
           onInput={(event) => setName(event.currentTarget.value)}
-          aria-invalid={errors.name ? true : undefined}
-          aria-describedby={described('name', 'token-name-hint')}
         />
-        <p class="hint" id="token-name-hint">
-          1–64 letters, digits, dots, underscores or hyphens; unique for this account.
-        </p>
-        {errors.name && (
-          <p class="field-error" id="name-error">
-            {errors.name}
-          </p>
-        )}
-      </div>
-      <div class="field">
-        <label for="token-max-rps">Max RPS (optional)</label>
+      </Field>
+      <Field
+        id="token-max-rps"
+        label="Max RPS (optional)"
+        error={errors.maxRps}
+        hint="Requests per second, 1–10000. Leave empty for no limit (None)."
+      >
         <input
-          id="token-max-rps"
+          {...described('token-max-rps', errors.maxRps)}
           name="maxRps"
-          type="number"
-          min={1}
-          max={10000}
-          step={1}
           inputMode="numeric"
           value={maxRps}
           onInput={(event) => setMaxRps(event.currentTarget.value)}
-          aria-invalid={errors.maxRps ? true : undefined}
-          aria-describedby={described('maxRps', 'token-max-rps-hint')}
         />
-        <p class="hint" id="token-max-rps-hint">
-          Requests per second, 1–10000. Leave empty for no limit (None).
-        </p>
-        {errors.maxRps && (
-          <p class="field-error" id="maxRps-error">
-            {errors.maxRps}
-          </p>
-        )}
-      </div>
-      <div class="field">
-        <label for="token-expires">Expires on (optional)</label>
-        <input
-          id="token-expires"
-          name="expires"
-          type="date"
-          min={dayOf(new Date())}
-          value={expires}
-          onInput={(event) => setExpires(event.currentTarget.value)}
-          aria-invalid={errors.expiresAt ? true : undefined}
-          aria-describedby={described('expiresAt', 'token-expires-hint')}
-        />
-        <p class="hint" id="token-expires-hint">
-          The token stops working at the end of that day. Leave empty for a token that never expires.
-        </p>
-        {errors.expiresAt && (
-          <p class="field-error" id="expiresAt-error">
-            {errors.expiresAt}
-          </p>
-        )}
-      </div>
+      </Field>
+      <Field
+        id="token-expiry"
+        label="Expires"
+        error={onDate ? undefined : errors.expiresAt}
+        hint={expiryHint(choice, expiresAt)}
+      >
+        <select
+          {...described('token-expiry', onDate ? undefined : errors.expiresAt)}
+          value={choice}
+          onChange={(event) => setChoice(event.currentTarget.value)}
+        >
+          {LIFETIMES.map((days) => (
+            <option key={days} value={String(days)}>
+              {days === 365 ? 'In 1 year' : `In ${days} days`}
+            </option>
+          ))}
+          <option value="date">On a date…</option>
+          <option value="never">Never</option>
+        </select>
+      </Field>
+      {onDate && (
+        <Field id="token-expires-on" label="Expires on" error={errors.expiresAt} hint={undefined}>
+          <input
+            {...described('token-expires-on', errors.expiresAt, false)}
+            type="date"
+            min={dayOf(new Date())}
+            value={day}
+            onInput={(event) => setDay(event.currentTarget.value)}
+          />
+        </Field>
+      )}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Generating…' : 'Generate token'}
@@ -160,87 +201,5 @@ function GenerateForm({
         </button>
       </div>
     </form>
-  );
-}
-
-function SecretView({
-  accountId,
-  name,
-  token,
-  onDone,
-}: {
-  accountId: string;
-  name: string;
-  token: string;
-  onDone: () => void;
-}) {
-  const [status, setStatus] = useState('');
-  const field = useRef<HTMLInputElement>(null);
-  const done = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    field.current?.focus();
-    field.current?.select();
-    // The secret leaves the page with the dialog: clear the field before it goes.
-    const input = field.current;
-    return () => {
-      if (input) input.value = '';
-    };
-  }, []);
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(token);
-    } catch {
-      field.current?.select();
-      document.execCommand('copy');
-    }
-    setStatus('Token copied to the clipboard.');
-  }
-
-  function download() {
-    const url = URL.createObjectURL(new Blob([`${token}\n`], { type: 'text/plain' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = `${accountId}-${name}.token`;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 0);
-    setStatus(`Token downloaded as ${link.download}.`);
-  }
-
-  return (
-    <>
-      <div class="notice warning" role="alert">
-        <p>
-          <strong>Copy or download this token now: it cannot be shown again.</strong>
-        </p>
-        <p>Only a hash of it is kept. If you lose it, delete it and generate a new one.</p>
-      </div>
-      <div class="field">
-        <label for="token-secret">Token “{name}”</label>
-        <input
-          id="token-secret"
-          ref={field}
-          class="secret"
-          readOnly
-          value={token}
-          autocomplete="off"
-          spellcheck={false}
-          onFocus={(event) => event.currentTarget.select()}
-        />
-      </div>
-      <div class="actions">
-        <button type="button" onClick={copy}>
-          Copy
-        </button>
-        <button type="button" onClick={download}>
-          Download
-        </button>
-        <button type="button" class="primary" ref={done} onClick={onDone}>
-          Done
-        </button>
-      </div>
-      <Status text={status} />
-    </>
   );
 }

@@ -3,7 +3,9 @@ import type { Token } from '../api/client';
 import type { TokensApi } from '../api/tokens';
 import { formatMaxRps } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
+import { integerProblem } from '../validate';
 import { Dialog } from './dialog';
+import { described, Field } from './field';
 import { ErrorNotice } from './notice';
 
 interface TokenDialogProps {
@@ -18,46 +20,47 @@ interface TokenDialogProps {
 /** Max RPS of a token: a number, or empty for no limit ("None"). Applies at once. */
 export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: TokenDialogProps) {
   const [value, setValue] = useState(token.maxRps === null ? '' : String(token.maxRps));
+  const [invalid, setInvalid] = useState<string | undefined>();
   const [failure, setFailure] = useState<Message | undefined>();
   const [busy, setBusy] = useState(false);
 
   async function submit(event: Event) {
     event.preventDefault();
-    setBusy(true);
     setFailure(undefined);
+    const problem = integerProblem(value, 'Max RPS', { min: 1, max: 10_000 });
+    setInvalid(problem);
+    if (problem) return document.getElementById('edit-max-rps')?.focus();
+    setBusy(true);
     const maxRps = value.trim() === '' ? null : Number(value);
     try {
       const updated = await tokens.update(token.name, { maxRps });
       onDone(`Max RPS of ${token.name} is now ${formatMaxRps(maxRps)}.`, updated);
     } catch (error) {
       const fields = error instanceof ApiError ? fieldMessages(error.problem) : {};
-      setFailure(fields.maxRps ? { text: fields.maxRps } : describeError(error));
+      if (fields.maxRps) setInvalid(fields.maxRps);
+      else setFailure(describeError(error));
       setBusy(false);
     }
   }
 
   return (
     <Dialog title={`Rate limit of “${token.name}”`} onClose={onClose} fallbackFocus={fallbackFocus}>
-      <form onSubmit={submit}>
-        {failure && <ErrorNotice message={failure} id="max-rps-error" />}
-        <div class="field">
-          <label for="edit-max-rps">Max RPS</label>
+      <form onSubmit={submit} noValidate>
+        {failure && <ErrorNotice message={failure} />}
+        <Field
+          id="edit-max-rps"
+          label="Max RPS"
+          error={invalid}
+          hint="Requests per second, 1–10000. Leave empty for no limit (None). Applies from the next request."
+        >
           <input
-            id="edit-max-rps"
-            type="number"
-            min={1}
-            max={10000}
-            step={1}
+            {...described('edit-max-rps', invalid)}
             inputMode="numeric"
             autoFocus
             value={value}
             onInput={(event) => setValue(event.currentTarget.value)}
-            aria-describedby="edit-max-rps-hint"
           />
-          <p class="hint" id="edit-max-rps-hint">
-            Requests per second, 1–10000. Leave empty for no limit (None). Applies from the next request.
-          </p>
-        </div>
+        </Field>
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
             Save

@@ -4,14 +4,17 @@ import { answer } from '../api/client';
 import { ErrorNotice } from '../components/notice';
 import { formatList, formatType } from '../format';
 import { describeError } from '../problems';
-import { type AccountRoute, hrefOf, type Tab } from '../router';
+import { type AccountRoute, hrefOf, type Tab, withTab } from '../router';
+import { ActivityPanel } from './activity';
+import { FederationPanel } from './federation';
 import { TokensPanel } from './tokens';
 
 type Account = Omit<User, 'domains'> & { domains?: string[] };
 
 /**
  * An account's page, reached from Settings › Members or Admin › Users: its details and,
- * for a service account only, the Access Tokens tab. Each tab has its own address.
+ * for a service account only, the Access Tokens, Activity and Federation tabs. Each tab has
+ * its own address.
  */
 export function AccountPage({ api, me, route }: { api: Api; me: WhoAmI; route: AccountRoute }) {
   const [account, setAccount] = useState<Account | undefined>();
@@ -47,7 +50,7 @@ export function AccountPage({ api, me, route }: { api: Api; me: WhoAmI; route: A
       </p>
     );
   const isServiceAccount = account?.type === 'SERVICE_ACCOUNT';
-  // The tab exists only for service accounts; a tokens address of anyone else shows their details.
+  // The other tabs exist only for service accounts; their addresses show anyone else's details.
   const tab: Tab = isServiceAccount ? route.tab : 'details';
   return (
     <>
@@ -57,13 +60,16 @@ export function AccountPage({ api, me, route }: { api: Api; me: WhoAmI; route: A
       {account && (
         <>
           <p class="subtitle">{formatType(account.type)}</p>
-          <Tabs route={route} tabs={isServiceAccount ? ['details', 'tokens'] : ['details']} selected={tab} />
+          <Tabs route={route} tabs={isServiceAccount ? SERVICE_ACCOUNT_TABS : ['details']} selected={tab} />
           <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} class="panel">
-            {tab === 'details' ? (
-              <Details account={account} />
-            ) : (
-              <TokensPanel api={api} me={me} account={scope} groups={account.groups} />
+            {tab === 'details' && <Details account={account} />}
+            {tab === 'tokens' && (
+              <TokensPanel api={api} me={me} account={scope} groups={account.groups} route={route} />
             )}
+            {tab === 'activity' && (
+              <ActivityPanel key={route.token ?? ''} api={api} account={scope} route={route} groups={account.groups} />
+            )}
+            {tab === 'federation' && <FederationPanel api={api} me={me} account={scope} groups={account.groups} />}
           </div>
         </>
       )}
@@ -71,7 +77,13 @@ export function AccountPage({ api, me, route }: { api: Api; me: WhoAmI; route: A
   );
 }
 
-const TAB_NAMES: Record<Tab, string> = { details: 'Details', tokens: 'Access Tokens' };
+export const TAB_NAMES: Record<Tab, string> = {
+  details: 'Details',
+  tokens: 'Access Tokens',
+  activity: 'Activity',
+  federation: 'Federation',
+};
+const SERVICE_ACCOUNT_TABS: Tab[] = ['details', 'tokens', 'activity', 'federation'];
 
 /** ARIA tabs as links (each tab has an address): arrow keys move between them, Enter or click opens. */
 function Tabs({ route, tabs, selected }: { route: AccountRoute; tabs: Tab[]; selected: Tab }) {
@@ -82,7 +94,7 @@ function Tabs({ route, tabs, selected }: { route: AccountRoute; tabs: Tab[]; sel
     if (step === undefined) return;
     event.preventDefault();
     const next = tabs[(index + step + tabs.length) % tabs.length]!;
-    location.hash = hrefOf({ ...route, tab: next });
+    location.hash = hrefOf(withTab(route, next));
     requestAnimationFrame(() => list.current?.querySelector<HTMLElement>(`#tab-${next}`)?.focus());
   };
   return (
@@ -92,7 +104,7 @@ function Tabs({ route, tabs, selected }: { route: AccountRoute; tabs: Tab[]; sel
           key={tab}
           id={`tab-${tab}`}
           role="tab"
-          href={hrefOf({ ...route, tab })}
+          href={hrefOf(withTab(route, tab))}
           aria-selected={tab === selected}
           aria-controls={tab === selected ? `panel-${tab}` : undefined}
           tabIndex={tab === selected ? 0 : -1}

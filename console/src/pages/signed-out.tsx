@@ -9,7 +9,7 @@ export function SignedOut({ auth, message }: { auth: Auth; message: Message | un
   const [busy, setBusy] = useState(false);
   const signIn = () => {
     setBusy(true);
-    auth.signIn(location.hash || '#/domains').catch(() => {
+    auth.signIn(location.hash || '#/').catch(() => {
       setBusy(false);
       setFailure({ text: 'The identity provider could not be reached.', hint: 'Try again in a moment.' });
     });

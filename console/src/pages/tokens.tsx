@@ -1,17 +1,28 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { accountApi } from '../api/account';
 import type { AccountScope, Api, Token, WhoAmI } from '../api/client';
 import { tokensApi } from '../api/tokens';
 import { GenerateDialog } from '../components/generate-dialog';
+import { GuardedButton } from '../components/guarded-button';
 import { ErrorNotice, Status } from '../components/notice';
 import { Pager } from '../components/pager';
+import { EndGraceDialog, RotateDialog } from '../components/rotate-dialogs';
 import { DeleteDialog, MaxRpsDialog } from '../components/token-dialogs';
-import { formatDate, formatMaxRps, formatStatus } from '../format';
+import { type TokenAction, TokenTable } from '../components/token-table';
+import { suspensionOf } from '../event-words';
 import { usePaged } from '../paged';
-import { ApiError, describeError, type Message } from '../problems';
+import { refusal } from '../permissions';
+import { describeError, type Message } from '../problems';
+import { type AccountRoute, hrefOf, withTab } from '../router';
 
 const PAGE_SIZE = 20;
+/** How far back the trail is read for why a token is suspended: a few pages of its own events. */
+const SUSPENSION_PAGES = 3;
 
-type Open = { dialog: 'generate' } | { dialog: 'max-rps' | 'delete'; token: Token } | undefined;
+type Open =
+  | { dialog: 'generate' }
+  | { dialog: 'max-rps' | 'delete' | 'rotate' | 'end-grace'; token: Token }
+  | undefined;
 
 interface TokensPanelProps {
   api: Api;
@@ -19,22 +30,13 @@ interface TokensPanelProps {
   account: AccountScope;
   /** The service account's groups, for the same-group refusal's advice. */
   groups: string[];
-}
-
-/** Why the caller may not generate a token here, if they may not. */
-function refusal(me: WhoAmI, account: AccountScope, listError: unknown): string | undefined {
-  if (account.scope === 'domain' && !me.capabilities.manageTokensIn.includes(account.domain)) {
-    return `You need the permission to manage access tokens in ${account.domain} (access_token.manage, or MANAGE_ACCESS_TOKEN). Ask an admin for it.`;
-  }
-  if (account.scope === 'admin' && !me.capabilities.admin) return 'Only admins can manage tokens from Admin › Users.';
-  if (listError instanceof ApiError && (listError.code === 'NOT_SAME_GROUP' || listError.code === 'FORBIDDEN'))
-    return listError.problem?.detail;
-  return undefined;
+  route: AccountRoute;
 }
 
 /** The Access Tokens tab of a service account: its tokens, and what the caller may do with them. */
-export function TokensPanel({ api, me, account, groups }: TokensPanelProps) {
+export function TokensPanel({ api, me, account, groups, route }: TokensPanelProps) {
   const tokens = useMemo(() => tokensApi(api, account), [api, account.userId]);
+  const trail = useMemo(() => accountApi(api, account), [api, account.userId]);
   const list = usePaged<Token>(async (cursor) => {
     const page = await tokens.list(cursor, PAGE_SIZE);
     return { items: page.tokens, next: page.nextToken };
@@ -66,35 +68,44 @@ export function TokensPanel({ api, me, account, groups }: TokensPanelProps) {
     setFailure(undefined);
     try {
       const updated = await tokens.update(token.name, { status: active ? 'ACTIVE' : 'SUSPENDED' });
-      done(
-        `Token ${token.name} ${active ? 'reactivated: it works again' : 'suspended: it is refused from its next request'}.`,
-        replacing(updated),
-      );
+      const what = active ? 'reactivated: it works again' : 'suspended: it is refused from its next request';
+      done(`Token ${token.name} ${what}.`, replacing(updated));
     } catch (error) {
       setFailure(describeError(error, { accountGroups: groups }));
     }
   }
 
+  /** Why a suspended token is suspended: the newest of its events that says, within a few pages. */
+  async function suspension(token: Token): Promise<string | null> {
+    let cursor: string | undefined;
+    for (let page = 0; page < SUSPENSION_PAGES; page++) {
+      const { events, nextToken } = await trail.events({ cursor, limit: 25, tokenName: token.name });
+      const said = suspensionOf(events);
+      if (said !== undefined) return said;
+      if (nextToken === null) return null;
+      cursor = nextToken;
+    }
+    return null;
+  }
+
+  function onAction(action: TokenAction, token: Token) {
+    setStatus('');
+    if (action === 'suspend' || action === 'reactivate') void setActive(token, action === 'reactivate');
+    else if (action === 'activity') location.hash = hrefOf(withTab(route, 'activity', token.name));
+    else setOpen({ dialog: action, token });
+  }
+
+  const dialogProps = { tokens, onClose: () => setOpen(undefined), fallbackFocus: () => generate.current };
   return (
     <>
       <div class="toolbar">
-        <span class="tip-host" tabIndex={why ? 0 : undefined} aria-describedby={why ? 'generate-why' : undefined}>
-          <button
-            type="button"
-            class="primary"
-            ref={generate}
-            disabled={why !== undefined}
-            aria-describedby={why ? 'generate-why' : undefined}
-            onClick={() => setOpen({ dialog: 'generate' })}
-          >
-            Generate new token
-          </button>
-          {why && (
-            <span class="tip" role="tooltip" id="generate-why">
-              {why}
-            </span>
-          )}
-        </span>
+        <GuardedButton
+          text="Generate new token"
+          id="generate"
+          why={why}
+          buttonRef={generate}
+          onClick={() => setOpen({ dialog: 'generate' })}
+        />
       </div>
       <Status text={status} />
       {failure && <ErrorNotice message={failure} />}
@@ -105,8 +116,8 @@ export function TokensPanel({ api, me, account, groups }: TokensPanelProps) {
           items={list.items}
           loading={list.loading}
           accountId={account.userId}
-          onActive={setActive}
-          onOpen={setOpen}
+          onAction={onAction}
+          suspension={suspension}
         />
       )}
       <Pager
@@ -119,101 +130,46 @@ export function TokensPanel({ api, me, account, groups }: TokensPanelProps) {
       />
       {open?.dialog === 'generate' && (
         <GenerateDialog
-          tokens={tokens}
+          {...dialogProps}
           accountId={account.userId}
-          onClose={() => setOpen(undefined)}
-          onCreated={(name) => (setStatus(`Token ${name} generated.`), list.reload())}
-          fallbackFocus={() => generate.current}
+          onCreated={(name) => {
+            setStatus(`Token ${name} generated.`);
+            list.reload();
+          }}
         />
       )}
       {open?.dialog === 'max-rps' && (
         <MaxRpsDialog
-          tokens={tokens}
+          {...dialogProps}
           token={open.token}
-          onClose={() => setOpen(undefined)}
           onDone={(message, updated) => done(message, updated && replacing(updated))}
-          fallbackFocus={() => generate.current}
         />
       )}
       {open?.dialog === 'delete' && (
-        <DeleteDialog
-          tokens={tokens}
+        <DeleteDialog {...dialogProps} token={open.token} onDone={(message) => done(message, without(open.token))} />
+      )}
+      {(open?.dialog === 'rotate' || open?.dialog === 'end-grace') && (
+        <RotationDialog
+          kind={open.dialog}
+          {...dialogProps}
           token={open.token}
-          onClose={() => setOpen(undefined)}
-          onDone={(message) => done(message, without(open.token))}
-          fallbackFocus={() => generate.current}
+          accountId={account.userId}
+          // The dialog stays open on the new secret: the row changes behind it.
+          onRotated={(updated, message) => {
+            list.change(replacing(updated));
+            setStatus(message);
+            list.reload();
+          }}
         />
       )}
     </>
   );
 }
 
+function RotationDialog({ kind, ...props }: { kind: 'rotate' | 'end-grace' } & Parameters<typeof RotateDialog>[0]) {
+  return kind === 'rotate' ? <RotateDialog {...props} /> : <EndGraceDialog {...props} />;
+}
+
 const replacing = (updated: Token) => (items: Token[]) =>
   items.map((token) => (token.name === updated.name ? updated : token));
 const without = (removed: Token) => (items: Token[]) => items.filter((token) => token.name !== removed.name);
-
-interface TokenTableProps {
-  items: Token[] | undefined;
-  loading: boolean;
-  accountId: string;
-  onActive: (token: Token, active: boolean) => void;
-  onOpen: (open: Open) => void;
-}
-
-function TokenTable({ items, loading, accountId, onActive, onOpen }: TokenTableProps) {
-  if (items?.length === 0) return <p class="empty">This account has no tokens yet.</p>;
-  return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-label={`Access tokens of ${accountId}`}>
-      <table class="tokens" aria-busy={loading}>
-        <caption>Access tokens of {accountId}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Status</th>
-            <th scope="col">Max RPS</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Created</th>
-            <th scope="col">Created by</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items?.map((token) => (
-            <tr key={token.name}>
-              <th scope="row">
-                {token.name}
-                <span class="prefix" title="The token's non-secret start">
-                  {token.prefix}…
-                </span>
-              </th>
-              <td>
-                <span class={`badge ${token.status.toLowerCase()}`}>{formatStatus(token.status)}</span>
-              </td>
-              <td>{formatMaxRps(token.maxRps)}</td>
-              <td>{formatDate(token.expiresAt)}</td>
-              <td>{formatDate(token.lastUsedAt)}</td>
-              <td>{formatDate(token.createdAt)}</td>
-              <td>{token.createdBy}</td>
-              <td class="row-actions">
-                {token.status !== 'EXPIRED' && (
-                  // One button whose words change, so focus stays on it after the change.
-                  <button type="button" onClick={() => onActive(token, token.status !== 'ACTIVE')}>
-                    {token.status === 'ACTIVE' ? 'Suspend' : 'Reactivate'}
-                    <span class="visually-hidden"> {token.name}</span>
-                  </button>
-                )}
-                <button type="button" onClick={() => onOpen({ dialog: 'max-rps', token })}>
-                  Edit Max RPS<span class="visually-hidden"> of {token.name}</span>
-                </button>
-                <button type="button" class="danger" onClick={() => onOpen({ dialog: 'delete', token })}>
-                  Delete<span class="visually-hidden"> {token.name}</span>
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}

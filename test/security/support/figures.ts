@@ -24,9 +24,9 @@ export function count(name: keyof Figures, by = 1): void {
   figures[name] += by;
 }
 
-/** Where per-file figures go: the report writer's run folder, or a gitignored default. */
+/** Where per-file figures go: the report writer's run folder, or an ignored default. */
 export function figuresDirectory(): string {
-  return process.env.SECURITY_FIGURES_DIR ?? resolve(import.meta.dirname, '../report/.runs');
+  return process.env.SECURITY_FIGURES_DIR ?? resolve(import.meta.dirname, '../../../test-artifacts/security/figures');
 }
 
 export function saveFigures(testFile: string): void {

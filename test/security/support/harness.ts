@@ -290,7 +290,7 @@ export function secretHygieneTest(service: () => SecurityService | undefined): v
   });
 }
 
-/** Problems with an error response's shape (README "Errors"), empty when it is right. */
+/** Problems with an error response's shape (docs/api.md, "Errors"), empty when it is right. */
 /** What is wrong with an OAuth error answer (RFC 6749 §5.2, the token exchange's own refusals). */
 export function oauthErrorShape(reply: Reply): string[] {
   const problems: string[] = [];

@@ -1,7 +1,7 @@
 import type { Directory, DirectoryUser } from '../../../shared/directory/directory.js';
 
 /**
- * The authorization matrix of the README's "Who may manage tokens", generated: every combination of where the
+ * The authorization matrix of docs/directory.md, "Who may manage tokens", generated: every combination of where the
  * call is made, whether the caller holds the permission there, whether caller and
  * target share a group, what the target is, which operation, and how the caller
  * authenticates. The directory below is built for it: one caller per combination of

@@ -1,5 +1,5 @@
-import { type RetiredSecret, stillValid, type TokenCredential, type TokenSecret } from '../kernel/model.js';
-import { secretMatches } from '../kernel/token-format.js';
+import { type RetiredSecret, stillValid, type TokenCredential, type TokenSecret } from './model.js';
+import { secretMatches } from './token-format.js';
 
 /**
  * The secrets a token's rotations replaced. The one the last rotation replaced works for

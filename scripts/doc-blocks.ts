@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
- * Generated figures live in the docs between `<!-- name:begin -->` and `<!-- name:end -->`
- * markers; the scripts that measure them rewrite only what lies between, so a figure is
- * never edited by hand and the prose around it is never touched by a script.
+ * Generated figures and tables live in docs/ between `<!-- name:begin -->` and
+ * `<!-- name:end -->` markers; the scripts that measure or generate them rewrite only what
+ * lies between, so a figure is never edited by hand and the prose around it is never
+ * touched by a script. (The README holds none: it is the front page.)
  */
 export function replaceBetween(text: string, marker: string, content: string): string {
   const begin = `<!-- ${marker}:begin -->`;

@@ -1,0 +1,244 @@
+import autocannon from 'autocannon';
+import { encodeCursor } from '../shared/http/cursor.js';
+import { exchangeForm } from './federation.js';
+import { SMALL } from './fixture.js';
+
+/**
+ * The load scenarios: what each sends to the service and, for the same DynamoDB work, to
+ * its floor (bench/floor.ts).
+ */
+
+export interface Load {
+  url: string;
+  requests: autocannon.Request[];
+}
+
+export interface Scenario {
+  name: string;
+  service: Load;
+  floor: Load;
+}
+
+/** What the scenarios are made with: the two servers, and the seeded callers and tokens. */
+export interface ScenarioInputs {
+  service: string;
+  floor: string;
+  /** A token (its new secret), the same token's replaced secret, and a token the exchange issued. */
+  token: string;
+  previous: string;
+  federatedToken: string;
+  /** People's JWTs: a caller of the small account, and one of the large account. */
+  jwt: string;
+  jwtLarge: string;
+  large: { account: string; caller: string; tokens: number };
+  /** One subject token per exchange: a jti is used once. */
+  takeSubject: () => string;
+}
+
+export const listPath = (account: string) => `/api/v1/domains/bench/auth/service-accounts/${account}/tokens`;
+
+export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
+  const { token, previous, federatedToken, jwt, jwtLarge, large, takeSubject } = inputs;
+  const service = { url: inputs.service };
+  const floor = { url: inputs.floor };
+  const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
+  let cycle = 0;
+  const nextName = (context: object) => ((context as { name?: string }).name = `cycle-${process.pid}-${cycle++}`);
+  const nameOf = (context: object) => (context as { name?: string }).name;
+  return [
+    {
+      name: 'whoami-token',
+      service: {
+        ...service,
+        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }],
+      },
+      floor: { ...floor, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': token } }] },
+    },
+    {
+      name: 'whoami-token-previous-secret',
+      service: {
+        ...service,
+        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': previous } }],
+      },
+      floor: { ...floor, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': previous } }] },
+    },
+    {
+      name: 'whoami-federated-token',
+      service: {
+        ...service,
+        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } }],
+      },
+      floor: {
+        ...floor,
+        requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': federatedToken } }],
+      },
+    },
+    {
+      // The issuer's keys cached (the warm-up fetched them): what every exchange but a container's first costs.
+      name: 'exchange',
+      service: {
+        ...service,
+        requests: [
+          {
+            method: 'POST',
+            path: '/api/v1/auth/token',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            setupRequest: (request) => ({ ...request, body: exchangeForm(takeSubject(), SMALL.account) }),
+          },
+        ],
+      },
+      floor: { ...floor, requests: [{ method: 'POST', path: `/exchange?account=${SMALL.account}` }] },
+    },
+    {
+      name: 'list-token-events',
+      service: {
+        ...service,
+        requests: [
+          {
+            method: 'GET',
+            path: `/api/v1/domains/bench/auth/service-accounts/${SMALL.account}/token-events`,
+            headers: { authorization: `Bearer ${jwt}` },
+          },
+        ],
+      },
+      floor: {
+        ...floor,
+        requests: [{ method: 'GET', path: `/events?caller=${SMALL.caller}&account=${SMALL.account}` }],
+      },
+    },
+    {
+      name: 'list-tokens-jwt',
+      service: {
+        ...service,
+        requests: [{ method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } }],
+      },
+      floor: {
+        ...floor,
+        requests: [{ method: 'GET', path: `/list?caller=${SMALL.caller}&account=${SMALL.account}` }],
+      },
+    },
+    {
+      name: 'list-tokens-jwt-large',
+      service: {
+        ...service,
+        requests: [
+          {
+            method: 'GET',
+            path: `${listPath(large.account)}?nextToken=${encodeCursor(middle)}`,
+            headers: { authorization: `Bearer ${jwtLarge}` },
+          },
+        ],
+      },
+      floor: {
+        ...floor,
+        requests: [{ method: 'GET', path: `/list?caller=${large.caller}&account=${large.account}&after=${middle}` }],
+      },
+    },
+    {
+      name: 'create-delete-cycle',
+      service: {
+        ...service,
+        requests: [
+          {
+            method: 'POST',
+            path: listPath(SMALL.account),
+            headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+            setupRequest: (request, context) => ({ ...request, body: JSON.stringify({ name: nextName(context) }) }),
+          },
+          {
+            method: 'DELETE',
+            headers: { authorization: `Bearer ${jwt}` },
+            setupRequest: (request, context) => ({
+              ...request,
+              path: `${listPath(SMALL.account)}/${nameOf(context)}`,
+            }),
+          },
+        ],
+      },
+      floor: {
+        ...floor,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (request, context) => ({
+              ...request,
+              path: `/create?caller=${SMALL.caller}&account=${SMALL.account}&name=${nextName(context)}`,
+            }),
+          },
+          {
+            method: 'DELETE',
+            setupRequest: (request, context) => ({
+              ...request,
+              path: `/delete?caller=${SMALL.caller}&account=${SMALL.account}&name=${nameOf(context)}`,
+            }),
+          },
+        ],
+      },
+    },
+  ];
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+export const round1 = (n: number) => Math.round(n * 10) / 10;
+export const round2 = (n: number) => Math.round(n * 100) / 100;
+
+interface LoadSettings {
+  rounds: number;
+  connections: number;
+  /** Seconds each load runs. */
+  duration: number;
+}
+
+async function load(target: Load, { connections, duration }: LoadSettings) {
+  const result = await autocannon({ url: target.url, connections, duration, requests: target.requests });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+/**
+ * Each scenario against the service and against its floor, in alternating rounds (so a
+ * slower moment of the machine falls on both), after warming both up: the medians.
+ */
+export async function measureScenarios(scenarios: Scenario[], settings: LoadSettings) {
+  // Warm both: JWKS fetch, module loading and JIT are not what is measured.
+  for (const scenario of scenarios) {
+    for (const target of [scenario.service, scenario.floor]) {
+      await autocannon({ url: target.url, connections: 2, amount: 40, requests: target.requests });
+    }
+  }
+
+  const results = [];
+  for (const scenario of scenarios) {
+    const ours = [];
+    const floors = [];
+    for (let round = 0; round < settings.rounds; round++) {
+      floors.push(await load(scenario.floor, settings));
+      ours.push(await load(scenario.service, settings));
+    }
+    const errors = [...ours, ...floors].reduce((sum, r) => sum + r.errors, 0);
+    const rps = median(ours.map((r) => r.rps));
+    const baselineRps = median(floors.map((r) => r.rps));
+    results.push({
+      name: scenario.name,
+      rps: round1(rps),
+      p50Ms: round1(median(ours.map((r) => r.p50))),
+      p99Ms: round1(median(ours.map((r) => r.p99))),
+      baselineRps: round1(baselineRps),
+      ratio: round2(rps / baselineRps),
+      errors,
+    });
+    console.error(
+      `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} ` +
+        `(${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
+    );
+  }
+  return results;
+}
