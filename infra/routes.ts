@@ -190,8 +190,15 @@ export const scheduledFunctions = [
     /** EventBridge schedule expression. */
     schedule: 'rate(1 hour)',
     // Query: the rate keys index (its partitions are its shards) and the capacity's shards;
-    // UpdateItem: a shard's count set back; PutItem and DeleteItem: its lease.
-    dynamodb: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as DynamoAction[],
+    // GetItem: the tier plans' ids; UpdateItem: a shard's count set back; PutItem and
+    // DeleteItem: its lease.
+    dynamodb: [
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ] as DynamoAction[],
     partitions: ['rateKeys', 'capacity', 'config'] as Partition[],
     /** The table's indexes it queries (and no other). */
     indexes: ['ratekeys'],
@@ -220,9 +227,10 @@ export const scheduledFunctions = [
 export const queueFunctions = [
   {
     id: 'key-worker',
-    // GetItem: the owner, as stored now; UpdateItem: its key fields (a token's on both its items).
+    // GetItem: the owner, as stored now, and the tier plans' ids (once); UpdateItem: its key
+    // fields (a token's on both its items).
     dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as DynamoAction[],
-    partitions: ['account', 'credential'] as Partition[],
+    partitions: ['account', 'credential', 'config'] as Partition[],
     apiKeys: 'worker' as ApiKeyAccess,
     summary:
       'The key worker: makes, moves and deletes the API keys of tokens and policies with a maxRps, one change at a ' +

@@ -26,7 +26,7 @@ import { identityProviderMissing, type ServiceSettings } from './settings.js';
 import { TokenTable } from './token-table.js';
 import { allowApiKeyManagement } from './api-key-policy.js';
 import { KEY_WORKER_TIMEOUT, keyWorkerSource, keyWorkQueues } from './key-worker.js';
-import { RateTiersStack } from './rate-tiers.js';
+import { PooledKeysStack, RateTiersStack } from './rate-tiers.js';
 import { publishSharedKey, unthrottledKey, unthrottledPlan } from './usage-plans.js';
 import { apiWebAcl } from './waf.js';
 
@@ -53,6 +53,7 @@ export class ServiceAccountTokensStack extends Stack {
   readonly unthrottledKey: apigw.ApiKey;
   readonly unthrottledPlan: apigw.UsagePlan;
   readonly rateTiers: RateTiersStack;
+  readonly pooledKeys: PooledKeysStack;
   /** The topic owners subscribe to for lifecycle notices. */
   notices: sns.Topic | undefined;
   readonly alarmTopic: sns.ITopic;
@@ -101,18 +102,12 @@ export class ServiceAccountTokensStack extends Stack {
     };
     // The tag every key of this stage and every tier plan carries (shared/ratelimit/gateway-names.ts).
     const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
-    this.rateTiers = new RateTiersStack(this, 'RateTiers', {
-      restApiId: this.api.restApiId,
-      stage: settings.stageName,
-      stageTag,
-      namePrefix: this.stackName,
-    });
-    // A plan names the stage: it is made once the stage is.
-    this.rateTiers.node.addDependency(this.api.deploymentStage);
+    this.pooledKeys = new PooledKeysStack(this, 'PooledKeys', this.stackName);
     const keyQueues = keyWorkQueues(this);
+    // No function names the tier plans: they are made after the stage, which needs every
+    // function first; their ids are published to the table at deploy time instead.
     const keyWork = {
       KEY_QUEUE_URL: keyQueues.keys.queueUrl,
-      TIER_PLANS: this.rateTiers.planList(),
       KEY_WORKER_CALLS_PER_SECOND: String(settings.keyWorkerCallsPerSecond),
     };
     // Those that tell the key worker of a change, and may send to its queue alone.
@@ -175,10 +170,7 @@ export class ServiceAccountTokensStack extends Stack {
         timeout: Duration.minutes(5),
       });
       const access = 'apiKeys' in scheduled ? scheduled.apiKeys : undefined;
-      if (access) {
-        allowApiKeyManagement(this, fn, access, stageTag);
-        fn.function.addEnvironment('TIER_PLANS', keyWork.TIER_PLANS);
-      }
+      if (access) allowApiKeyManagement(this, fn, access, stageTag);
       if ('keyChanges' in scheduled) sendsKeyChanges(fn);
       new events.Rule(this, `Schedule-${scheduled.id}`, {
         description: scheduled.summary,
@@ -188,6 +180,7 @@ export class ServiceAccountTokensStack extends Stack {
     }
 
     this.unthrottledPlan = unthrottledPlan(this, this.api, this.unthrottledKey);
+    let publisher: ServiceFunction | undefined;
     for (const deploy of deployFunctions) {
       const fn = addFunction(`Deploy-${deploy.id}`, {
         id: deploy.id,
@@ -197,10 +190,21 @@ export class ServiceAccountTokensStack extends Stack {
         timeout: Duration.minutes(1),
       });
       if (deploy.readsUnthrottledKey) {
-        const pooled = new Map([...this.rateTiers.tiers].map(([rps, tier]) => [rps, tier.pooledKey.ref]));
+        const pooled = new Map([...this.pooledKeys.keys].map(([rps, key]) => [rps, key.ref]));
         publishSharedKey(this, fn, this.unthrottledKey, this.api, pooled);
+        publisher = fn;
       }
     }
+    this.rateTiers = new RateTiersStack(this, 'RateTiers', {
+      restApiId: this.api.restApiId,
+      stage: settings.stageName,
+      stageTag,
+      namePrefix: this.stackName,
+      pooled: this.pooledKeys,
+      publisherArn: (publisher ?? fail('No deploy-time publisher')).function.functionArn,
+    });
+    // A plan names the stage: it is made once the stage is.
+    this.rateTiers.node.addDependency(this.api.deploymentStage);
 
     for (const consumer of queueFunctions) {
       const fn = addFunction(`Queue-${consumer.id}`, {
@@ -267,8 +271,8 @@ export class ServiceAccountTokensStack extends Stack {
       value: keyWork.KEY_QUEUE_URL,
     });
     new CfnOutput(this, 'TierPlans', {
-      description: 'The rate tiers’ usage plans (TIER_PLANS)',
-      value: keyWork.TIER_PLANS,
+      description: 'The rate tiers’ usage plans (TIER_PLANS for the scripts)',
+      value: this.rateTiers.planList(),
     });
   }
 }

@@ -64,6 +64,7 @@ export const keys = {
   ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
   reconcileLease: (): ItemKey => ({ pk: CONFIG, sk: 'RECONCILE_LEASE' }),
+  tierPlans: (): ItemKey => ({ pk: CONFIG, sk: 'TIER_PLANS' }),
   capacityShard: (shard: number): ItemKey => ({ pk: CAPACITY, sk: `SHARD#${shard}` }),
   event: (accountId: string, id: string, incarnation?: string): ItemKey => ({
     pk: eventPartition(accountId, incarnation),

@@ -9,8 +9,9 @@ import { ApiGateway } from './api-gateway.mjs';
 import { ApiGatewayKeys } from './aws-keys.js';
 import { DynamoKeyOwners } from './key-owners.js';
 import { parseKeyWork } from './key-queue.js';
-import { syncKey } from './key-worker.js';
+import { type KeyWorkerParts, syncKey } from './key-worker.js';
 import { Pacer, type PacerOptions } from './pacer.js';
+import { PublishedUsageKeys } from './usage-keys.js';
 
 /** What the key worker uses. */
 export type KeyWorkerDeps = Observability & { config: Config; documents: DynamoDBDocumentClient; clock: Clock };
@@ -39,17 +40,25 @@ export function createKeyWorker(
     now: () => clock().getTime(),
     ...options.pacing,
   });
-  const gateway = new ApiGatewayKeys({
-    gateway: options.gateway ?? ApiGateway.forRegion(config.region),
-    pacer,
-    stage: settings,
-    tierPlans: settings.tierPlans,
-    warmupMs: settings.keyWarmupSeconds * 1000,
-  });
-  const worker = { owners: new DynamoKeyOwners(parts.documents, config.tableName), gateway, clock };
+  const published = new PublishedUsageKeys(parts.documents, config.tableName);
+  // The tier plans: TIER_PLANS when set (a script), else as published at deploy time, read once.
+  let worker: KeyWorkerParts | undefined;
+  const ready = async (): Promise<KeyWorkerParts> => {
+    const tierPlans = settings.tierPlans.size > 0 ? settings.tierPlans : await published.tierPlans();
+    const gateway = new ApiGatewayKeys({
+      gateway: options.gateway ?? ApiGateway.forRegion(config.region),
+      pacer,
+      stage: settings,
+      tierPlans,
+      warmupMs: settings.keyWarmupSeconds * 1000,
+    });
+    return { owners: new DynamoKeyOwners(parts.documents, config.tableName), gateway, clock };
+  };
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event: SQSEvent, context: Context) => {
+      // A failure here fails the whole batch, which SQS delivers again.
+      worker ??= await ready();
       pacer.until = clock().getTime() + context.getRemainingTimeInMillis() - RESERVE_MS;
       const unfinished: string[] = [];
       for (const record of event.Records) {

@@ -13,10 +13,11 @@ export type SharedKeyPublisherDeps = Observability & {
 };
 
 /**
- * The deploy-time custom resource that copies the values of the stack's shared keys (the
- * unthrottled key, and each rate tier's pooled key) into the table, where the authorizer
+ * The deploy-time custom resources that copy into the table the values of the stack's
+ * shared keys (the unthrottled key, and each rate tier's pooled key), where the authorizer
  * reads them: once per deployment here, paced (the deployment itself calls the control
- * plane too), instead of from every authorizer container.
+ * plane too), instead of from every authorizer container; and the tiers' plan ids, which
+ * the key worker and reconcile read (`TierPlans`: no API Gateway call).
  *
  * It answers CloudFormation itself (a PUT to the pre-signed ResponseURL), always, so a
  * failure fails the deployment instead of leaving it waiting; no key value is ever in the
@@ -37,7 +38,11 @@ export function createSharedKeyPublisher(
     let outcome: { Status: 'SUCCESS' } | { Status: 'FAILED'; Reason: string } = { Status: 'SUCCESS' };
     try {
       // On delete the item stays: the table outlives the stack, and a later stack rewrites it.
-      if (event.RequestType !== 'Delete') {
+      const plans = event.ResourceProperties.TierPlans as Record<string, string> | undefined;
+      if (event.RequestType !== 'Delete' && plans) {
+        await shared.publishTierPlans(plans);
+        parts.logger.info('Tier plans published', { tiers: Object.keys(plans).length });
+      } else if (event.RequestType !== 'Delete') {
         const pooledIds = (event.ResourceProperties.PooledKeyIds ?? {}) as Record<string, string>;
         const pooled: Record<string, string> = {};
         for (const [rps, apiKeyId] of Object.entries(pooledIds)) pooled[rps] = await readValue(String(apiKeyId));
@@ -55,7 +60,7 @@ export function createSharedKeyPublisher(
     const body = JSON.stringify({
       ...outcome,
       // Stable: an update never replaces the resource (CloudFormation would then delete the old one).
-      PhysicalResourceId: 'shared-usage-key',
+      PhysicalResourceId: event.ResourceProperties.TierPlans ? 'tier-plans' : 'shared-usage-key',
       StackId: event.StackId,
       RequestId: event.RequestId,
       LogicalResourceId: event.LogicalResourceId,

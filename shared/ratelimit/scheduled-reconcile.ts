@@ -10,6 +10,7 @@ import { ApiGateway } from './api-gateway.mjs';
 import { QueuedKeyChanges } from './key-queue.js';
 import { Pacer } from './pacer.js';
 import { type ReconcileParts, type ReconcileReport, reconcileRateLimits, underLease } from './reconcile.js';
+import { PublishedUsageKeys } from './usage-keys.js';
 
 /** What the scheduled reconcile uses. */
 export type ReconcileDeps = Observability & { config: Config; documents: DynamoDBDocumentClient; clock: Clock };
@@ -50,7 +51,10 @@ export function scheduledReconcile(deps: ReconcileDeps, parts: ReconcileParts = 
   return middy<unknown, Summary | { skipped: true }>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
-      const report = await underLease(parts, () => reconcileRateLimits(parts, { apply: true }));
+      // TIER_PLANS when set (a script), else as published at deploy time: none fails the run.
+      const published = new PublishedUsageKeys(parts.documents, parts.tableName);
+      const tierPlans = parts.tierPlans.size > 0 ? parts.tierPlans : await published.tierPlans();
+      const report = await underLease(parts, () => reconcileRateLimits({ ...parts, tierPlans }, { apply: true }));
       if (!report) {
         logger.info('Another reconcile holds the lease');
         return { skipped: true };

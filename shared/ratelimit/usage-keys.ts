@@ -72,6 +72,26 @@ export class PublishedUsageKeys implements UsageKeys {
     return pending;
   }
 
+  /**
+   * The tiers' usage plans (rate → plan id), as the deploy-time custom resource wrote them:
+   * the functions that use them cannot name them in their environment, as the plans are
+   * made after the stage, and the stage after every function. None is a failure.
+   */
+  async tierPlans(): Promise<Map<number, string>> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.tierPlans(), ConsistentRead: true }),
+    );
+    const plans = new Map(Object.entries(Item?.plans ?? {}).map(([rps, id]) => [Number(rps), String(id)]));
+    if (plans.size === 0) throw new Error('The tier plans are not in the table: deploy the stack');
+    return plans;
+  }
+
+  /** Writes the tiers' plan ids (the deploy-time custom resource of the tiers' stack). */
+  async publishTierPlans(plans: Record<string, string>): Promise<void> {
+    const item = { ...keys.tierPlans(), plans, updatedAt: new Date().toISOString() };
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
   /** Writes the values (the deploy-time custom resource). */
   async publish(values: SharedKeys): Promise<void> {
     await this.documents.send(

@@ -58,7 +58,7 @@ beforeAll(async () => {
   published = new PublishedUsageKeys(api.documentClient, api.tableName, () => sim.now);
   const tiers = await deployTiers(fake, api.documentClient, api.tableName);
   shared = tiers;
-  const config = workerConfig(api.tableName, tiers.tierPlans);
+  const config = workerConfig(api.tableName);
   worker = createKeyWorker(
     { ...createObservability(config), config, documents: api.documentClient, clock: sim.date },
     { gateway: fakeGateway(), pacing: { now: () => sim.now, sleep: sim.sleep } },

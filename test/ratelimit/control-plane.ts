@@ -101,7 +101,7 @@ export async function simulateControlPlane(options: SimulationOptions): Promise<
   const warmupMs = 60_000;
   try {
     const { tierPlans } = await deployTiers(fake, documents, tableName);
-    const config = workerConfig(tableName, tierPlans);
+    const config = workerConfig(tableName);
     const worker = createKeyWorker(
       { ...createObservability(config), config, documents, clock: sim.date },
       { gateway: fakeGateway(), pacing: { now: () => sim.now, sleep: sim.sleep } },

@@ -16,8 +16,8 @@ export const localClient = <T>(Client: new (config: object) => T) =>
 
 /**
  * What the stack deploys, in the fake: the unthrottled key and plan, and each rate tier's
- * plan (rate and burst the tier, on the stage) with its pooled key; their values
- * published to the table, as the custom resource does.
+ * plan (rate and burst the tier, on the stage) with its pooled key; the keys' values and
+ * the plans' ids published to the table, as the custom resources do.
  */
 export async function deployTiers(fake: FakeApiGateway, documents: DynamoDBDocumentClient, tableName: string) {
   const unthrottled = fake.addKey('stack-unthrottled');
@@ -32,21 +32,19 @@ export async function deployTiers(fake: FakeApiGateway, documents: DynamoDBDocum
     tierPlans.set(rps, plan.id);
     pooled.set(rps, key);
   }
-  await new PublishedUsageKeys(documents, tableName).publish({
+  const published = new PublishedUsageKeys(documents, tableName);
+  await published.publish({
     unthrottled: unthrottled.value,
     pooled: Object.fromEntries([...pooled].map(([rps, key]) => [String(rps), key.value])),
   });
+  await published.publishTierPlans(Object.fromEntries([...tierPlans].map(([rps, id]) => [String(rps), id])));
   return { unthrottled, tierPlans, pooled };
 }
 
-/** A configuration as the stack gives the key worker and reconcile. */
-export function workerConfig(
-  tableName: string,
-  tierPlans: Map<number, string>,
-  env: Record<string, string> = {},
-): Config {
+/** A configuration as the stack gives the key worker and reconcile: the tier plans they read from the table. */
+export function workerConfig(tableName: string, env: Record<string, string> = {}): Config {
   const config = readConfig({ TABLE_NAME: tableName, REST_API_ID: API.restApiId, API_STAGE: API.stage, ...env });
-  return { ...config, logLevel: 'SILENT', apiGateway: { ...config.apiGateway!, keyQueueUrl: QUEUE_URL, tierPlans } };
+  return { ...config, logLevel: 'SILENT', apiGateway: { ...config.apiGateway!, keyQueueUrl: QUEUE_URL } };
 }
 
 /** API Gateway's client as the worker's, against the fake (which answers every client). */

@@ -83,7 +83,7 @@ export async function keysFixture(
   const fake = new FakeApiGateway({ quotas: options.quotas ?? false, now: sim.date });
   const queue = new FakeKeyQueue(() => sim.now);
   const { unthrottled, tierPlans, pooled } = await deployTiers(fake, documents, tableName);
-  const config = workerConfig(tableName, tierPlans, options.env);
+  const config = workerConfig(tableName, options.env);
   const compensationFailures: string[] = [];
   const onCompensationFailure = (_error: unknown, step: string) => void compensationFailures.push(step);
   const rateLimits = new QueuedKeyChanges(localClient(SQSClient), QUEUE_URL, sim.date);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import fc from 'fast-check';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateHolder } from '../../shared/auth/ports.js';
 import { keys } from '../../shared/dynamodb/keys.js';
 import { createObservability } from '../../shared/http/observability.js';
@@ -103,7 +103,9 @@ describe('the deploy-time publisher', () => {
     }).listen(0, '127.0.0.1');
     await new Promise((resolve) => cloudFormation.once('listening', resolve));
   });
-  afterAll(() => cloudFormation?.close());
+  afterAll(() => {
+    cloudFormation?.close();
+  });
 
   const event = (properties: Record<string, unknown>, requestType = 'Create') =>
     ({
@@ -145,6 +147,29 @@ describe('the deploy-time publisher', () => {
     // On delete the values stay: the table outlives the stack.
     await publish(event({}, 'Delete'));
     expect(answers.at(-1)).toMatchObject({ Status: 'SUCCESS' });
+    answers = [];
+  });
+
+  it('publishes the tier plans’ ids for the key worker and reconcile, which refuse to work without them', async () => {
+    const observability = createObservability({ logLevel: 'SILENT', metrics: false });
+    const publish = createSharedKeyPublisher(
+      { ...observability, documents: f.documents, config: { region: 'local', tableName: f.tableName } },
+      fakeGateway(),
+    );
+    const published = new PublishedUsageKeys(f.documents, f.tableName);
+    await f.documents.send(new DeleteCommand({ TableName: f.tableName, Key: keys.tierPlans() }));
+    await expect(published.tierPlans()).rejects.toThrow(/not in the table/);
+    f.fake.resetCalls();
+    await publish(event({ TierPlans: { '1': 'plan-1', '8278': 'plan-8278' } }));
+    // No API Gateway call: the ids come from CloudFormation.
+    expect(f.fake.commands()).toStrictEqual([]);
+    expect(answers.at(-1)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'tier-plans' });
+    expect(await published.tierPlans()).toStrictEqual(
+      new Map([
+        [1, 'plan-1'],
+        [8278, 'plan-8278'],
+      ]),
+    );
     answers = [];
   });
 });

@@ -149,7 +149,7 @@ beforeAll(async () => {
   });
   published = new PublishedUsageKeys(api.documentClient, api.tableName);
   shared = await deployTiers(fake, api.documentClient, api.tableName);
-  const config = workerConfig(api.tableName, shared.tierPlans);
+  const config = workerConfig(api.tableName);
   worker = createKeyWorker(
     { ...createObservability(config), config, documents: api.documentClient, clock: () => new Date(now) },
     { gateway: fakeGateway(), pacing },
@@ -347,7 +347,7 @@ async function session(): Promise<void> {
   await api.documentClient.send(
     new DeleteCommand({ TableName: api.tableName, Key: keys.credential(String(removed.lookupId)) }),
   );
-  const config = workerConfig(api.tableName, shared.tierPlans);
+  const config = workerConfig(api.tableName);
   const deps = {
     ...createObservability(config),
     config,

@@ -33,7 +33,7 @@ export async function inAws(api: SecurityService): Promise<AwsWorld> {
   const queue = new FakeKeyQueue(() => now);
   const documents = createDocumentClient({ region: 'local', endpoint: process.env.DYNAMODB_ENDPOINT });
   const { tierPlans, unthrottled } = await deployTiers(fake, documents, api.tableName);
-  const config = workerConfig(api.tableName, tierPlans);
+  const config = workerConfig(api.tableName);
   const clock = () => new Date(now);
   const worker = createKeyWorker(
     { ...createObservability(config), config, documents, clock },
