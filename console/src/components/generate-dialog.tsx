@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { TokensApi } from '../api/tokens';
-import { dayOf, endOfDay, formatDate } from '../format';
+import { dayOf, endOfDay, enforcedMaxRpsHint, formatDate } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
 import { type FieldErrors, focusFirst, integerProblem, nameProblem } from '../validate';
 import { Dialog } from './dialog';
@@ -151,7 +151,7 @@ function GenerateForm({
         id="token-max-rps"
         label="Max RPS (optional)"
         error={errors.maxRps}
-        hint="Requests per second, 1–10000. Leave empty for no limit (None)."
+        hint={`Requests per second, 1–10000. Leave empty for no limit (None). ${enforcedMaxRpsHint(maxRps)}`.trim()}
       >
         <input
           {...described('token-max-rps', errors.maxRps)}

@@ -1,12 +1,14 @@
 import { useState } from 'preact/hooks';
 import type { Token } from '../api/client';
 import type { TokensApi } from '../api/tokens';
-import { formatMaxRps } from '../format';
+import { enforcedMaxRpsHint, formatMaxRps } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
 import { integerProblem } from '../validate';
 import { Dialog } from './dialog';
 import { described, Field } from './field';
 import { ErrorNotice } from './notice';
+
+const MAX_RPS_HINT = 'Requests per second, 1–10000. Leave empty for no limit (None).';
 
 interface TokenDialogProps {
   tokens: TokensApi;
@@ -51,7 +53,7 @@ export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: 
           id="edit-max-rps"
           label="Max RPS"
           error={invalid}
-          hint="Requests per second, 1–10000. Leave empty for no limit (None). Applies from the next request."
+          hint={`${MAX_RPS_HINT} Applies from the next request. ${enforcedMaxRpsHint(value)}`.trim()}
         >
           <input
             {...described('edit-max-rps', invalid)}
