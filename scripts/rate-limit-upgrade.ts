@@ -33,7 +33,8 @@ import { transact } from '../shared/dynamodb/transactions.js';
  * `adopt` passes over the table once: a token or policy with a limit or a key goes into
  * the rate keys index and takes its place in the capacity (beyond the ceiling if it must:
  * nothing is refused that exists); a key of the earlier version is recorded with the plan
- * it is in and that plan's rate, which is its maxRps, so the token keeps presenting it;
+ * it is in and that plan's rate, which is its maxRps, so the token keeps presenting it
+ * (not a suspended token's, which that version disabled: it is replaced);
  * each goes to the key worker, which moves its key into its tier's plan. A create the
  * earlier version left pending (its secret never handed out) is deleted.
  *
@@ -120,13 +121,14 @@ export async function adopt(parts: UpgradeParts): Promise<AdoptReport> {
     }
     const limited = typeof item.maxRps === 'number';
     if (item.federation || (!limited && typeof item.apiKeyId !== 'string')) continue;
-    const set: Record<string, unknown> = {
-      keyShard: rateKeyShard(owner.kind === 'token' ? owner.lookupId : owner.policyId),
-    };
+    const set = { keyShard: rateKeyShard(owner.kind === 'token' ? owner.lookupId : owner.policyId) };
     const plan = limited ? plans.get(Number(item.maxRps)) : undefined;
     // A key of the earlier version is in the plan of exactly its maxRps: presented as it is until the worker moves it.
+    // Not a suspended token's: the earlier version disabled it, and a reactivated token presents its pooled key
+    // until the worker has replaced it (it cannot join a tier's plan while in the earlier one).
+    const enabled = owner.kind === 'policy' || item.status === 'ACTIVE';
     const stamp =
-      typeof item.apiKeyId === 'string' && item.keyPlanId === undefined && plan
+      typeof item.apiKeyId === 'string' && item.keyPlanId === undefined && plan && enabled
         ? { keyPlanId: plan.planId, keyRps: item.maxRps, keyReadyAt: now.toISOString() }
         : {};
     const place: { capacityShard?: number } =

@@ -27,6 +27,7 @@ const origin = {
 };
 let legacyKey: FakeKey;
 let policyKey: FakeKey;
+let suspendedKey: FakeKey;
 
 /** A plan and its record as the earlier version made them, with its bridge key. */
 async function earlierPlan(rps: number, suffix: string) {
@@ -84,6 +85,15 @@ beforeAll(async () => {
   legacyKey.joinedAt = new Date(0);
   for (const key of [keys.token('sa-etl', 'legacy'), keys.credential(String(token.lookupId))])
     await earlierBinding(key, 5, legacyKey);
+  // A suspended token of the earlier version: it disabled the token's key.
+  await f.create('legacy-suspended', null);
+  await f.update('legacy-suspended', { status: 'SUSPENDED' });
+  const suspended = (await f.stored('legacy-suspended'))!;
+  suspendedKey = f.fake.addKey(`${prefix}${suspended.lookupId}-rps5-ffffff`, { enabled: false });
+  plan5.keyIds.add(suspendedKey.id);
+  suspendedKey.joinedAt = new Date(0);
+  for (const key of [keys.token('sa-etl', 'legacy-suspended'), keys.credential(String(suspended.lookupId))])
+    await earlierBinding(key, 5, suspendedKey);
   // A policy of the earlier version, with its key.
   const { incarnation } = (await f.importDeps.directory.getPrincipal('sa-etl'))!;
   const policy = await createPolicy(f.policies, {
@@ -128,7 +138,8 @@ describe('the upgrade from usage plans made at run time', () => {
       queue: f.deps.rateLimits as never,
       clock: f.sim.date,
     });
-    expect(report).toStrictEqual({ indexed: 2, stamped: 2, queued: 2, pendingRemoved: 1 });
+    // The suspended token's disabled key is not stamped: it is never presented again.
+    expect(report).toStrictEqual({ indexed: 3, stamped: 2, queued: 3, pendingRemoved: 1 });
     expect(await f.stored('half-made')).toBeUndefined();
     expect(await f.presented('legacy')).toBe(legacyKey.value);
     expect(f.fake.honours(legacyKey.value, STAGE, f.sim.date(), 60_000)).toBe(true);
@@ -136,7 +147,7 @@ describe('the upgrade from usage plans made at run time', () => {
       (sum, s) => sum + s.count,
       0,
     );
-    expect(counted).toBe(2);
+    expect(counted).toBe(3);
     // Nothing in API Gateway changed yet: the worker does that.
     expect(f.fake.calls).toStrictEqual([]);
   });
@@ -149,6 +160,15 @@ describe('the upgrade from usage plans made at run time', () => {
     f.sim.now += 60_000;
     expect(await f.presented('legacy')).toBe(legacyKey.value);
     expect(f.fake.overQuota).toBe(0);
+  });
+
+  it('never lets a token reactivated after the upgrade present the key the earlier version disabled', async () => {
+    // The disabled key could not join its tier's plan while in the earlier one: the worker replaced it.
+    expect(f.fake.keys.has(suspendedKey.id)).toBe(false);
+    await f.update('legacy-suspended', { status: 'ACTIVE' });
+    const presented = await f.presented('legacy-suspended');
+    expect(presented).not.toBe(suspendedKey.value);
+    expect(f.fake.honours(presented, STAGE, f.sim.date(), 60_000)).toBe(true);
   });
 
   it('removes the earlier plans, bridge keys and records, one UpdateUsagePlan every 20 seconds', async () => {
