@@ -74,7 +74,11 @@ describe('rotation', () => {
     expect(Math.abs(until - Date.now() - DEFAULT_GRACE_SECONDS * 1000)).toBeLessThan(120_000);
     await page.reload();
     const note = row(page, 'ci-pipeline').getByText(/^Previous secret valid until/);
-    const shown = new Date(until).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    // As the console writes times (console/src/format.ts): a two-digit hour, whatever the time of day.
+    const shown = new Date(until).toLocaleString('en-US', {
+      ...{ year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' },
+      timeZone: 'UTC',
+    });
     expect(await note.textContent()).toMatch(
       new RegExp(`^Previous secret valid until ${shown.replace(' at ', ', ')} UTC; last used .+ UTC$`),
     );

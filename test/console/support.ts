@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
@@ -22,10 +23,16 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * `npm start` as a newcomer runs it, on the run's DynamoDB Local with a table of its own:
- * each browser test file starts one, and two files may share a worker (and its pid).
+ * each browser test file starts one, and two files may share a worker (and its pid). Each
+ * keeps its state in a folder of its own, as `npm start` allows one data-keeping instance
+ * per state folder and the browser test files run side by side.
  */
 export const npmStart = (env: NodeJS.ProcessEnv = {}): Promise<Started> =>
-  startNpm([], { TABLE_NAME: `console-${process.pid}-${randomUUID().slice(0, 8)}`, ...env });
+  startNpm([], {
+    TABLE_NAME: `console-${process.pid}-${randomUUID().slice(0, 8)}`,
+    LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), 'sat-console-')),
+    ...env,
+  });
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
