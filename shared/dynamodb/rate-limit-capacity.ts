@@ -22,6 +22,7 @@ export const shardRoom = (ceiling: number, shard: number): number =>
 
 /** A transaction item taking a place in `shard`; its condition fails when the shard is full. */
 export function takePlace(tableName: string, shard: number, ceiling: number) {
+  const room = shardRoom(ceiling, shard);
   return {
     Update: {
       TableName: tableName,
@@ -29,7 +30,8 @@ export function takePlace(tableName: string, shard: number, ceiling: number) {
       // `version` moves with every change, so a recount can tell that nothing changed under it.
       ...updateExpression({
         add: { count: 1, version: 1 },
-        condition: either(absent('count'), lessThan('count', shardRoom(ceiling, shard))),
+        // A shard without a share (a ceiling under CAPACITY_SHARDS) is full even before its first write.
+        condition: room > 0 ? either(absent('count'), lessThan('count', room)) : lessThan('count', 0),
       }),
     },
   };

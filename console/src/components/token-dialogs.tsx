@@ -8,7 +8,6 @@ import { Dialog } from './dialog';
 import { described, Field } from './field';
 import { ErrorNotice } from './notice';
 
-
 interface TokenDialogProps {
   tokens: TokensApi;
   token: Token;
