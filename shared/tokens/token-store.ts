@@ -165,7 +165,9 @@ export class DynamoTokenStore implements TokenStore {
       if (next[field] === undefined) change.remove.push(field);
       else change.set[field] = next[field];
     }
-    const tokenChange = tokenItemChange(current.status, next.status, next.updatedAt, change, changes.suspension);
+    // A copy: what only the token item takes (its indexes, its place) must not reach the credential.
+    const own: Change = { set: { ...change.set }, remove: [...change.remove] };
+    const tokenChange = tokenItemChange(current.status, next.status, next.updatedAt, own, changes.suspension);
     if (next.capacityShard !== current.capacityShard) {
       if (next.capacityShard === undefined) tokenChange.remove.push('capacityShard');
       else tokenChange.set.capacityShard = next.capacityShard;
