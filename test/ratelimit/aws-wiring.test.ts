@@ -145,9 +145,10 @@ describe('the request path wired as in AWS', () => {
       body: { name: 'deploy', issuer: ci.issuer, audiences: [AUDIENCE], subject: GITHUB_CLAIMS.sub, maxRps: 40 },
     });
     expect(made.status).toBe(201);
-    const token = async () =>
-      (await exchange(api, await ci.issue(AUDIENCE, { ...GITHUB_CLAIMS, jti: `j-${Math.random()}` }), 'sa-etl')).body
-        .access_token;
+    // The subject JWT's expiry is real time, the service's clock the simulated one, ahead by each test's
+    // warm-ups: a JWT that outlives them all, so the token it is exchanged for is not already expired.
+    const jwt = () => ci.issue(AUDIENCE, { ...GITHUB_CLAIMS, jti: `j-${Math.random()}` }, { ttlSeconds: 1800 });
+    const token = async () => (await exchange(api, await jwt(), 'sa-etl')).body.access_token;
     const early = await token();
     expect(await whoami(early)).toMatchObject({ status: 200, key: shared.pooled.get(37)!.value });
     await drain();
