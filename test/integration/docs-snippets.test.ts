@@ -97,19 +97,21 @@ const EXPECTED: Record<string, (lines: string[]) => void> = {
     expect(JSON.parse(lines[2]!)).toMatchObject({ status: 403, code: 'PREVIOUS_SECRET_READ_ONLY' });
     expect(lines[3]).toBe('403');
     expect(JSON.parse(lines[4]!)).toStrictEqual({ validUntil: expect.any(String), lastUsedAt: expect.any(String) });
+    // The old secret's grace period ended: no replaced secret, the old one refused, the new one served.
+    expect(lines.slice(5, 8)).toStrictEqual(['null', '401', '200']);
     // A restricted token: whoami, a read, a write without its scope, then a call from outside its networks.
-    expect(JSON.parse(lines[5]!)).toMatchObject({
+    expect(JSON.parse(lines[8]!)).toMatchObject({
       scopes: ['tokens:read', 'api'],
       allowedCidrs: ['127.0.0.1/32', '::1/128'],
     });
-    expect(lines[6]).toBe('200');
-    expect(JSON.parse(lines[7]!)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', requiredScope: 'tokens:write' });
-    expect(lines[8]).toBe('403');
-    expect(JSON.parse(lines[9]!)).toMatchObject({
+    expect(lines[9]).toBe('200');
+    expect(JSON.parse(lines[10]!)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', requiredScope: 'tokens:write' });
+    expect(lines[11]).toBe('403');
+    expect(JSON.parse(lines[12]!)).toMatchObject({
       code: 'SOURCE_IP_NOT_ALLOWED',
       detail: expect.stringMatching(/^This token may not be used from (127\.0\.0\.1|::1):/),
     });
-    expect(lines[10]).toBe('403');
+    expect(lines[13]).toBe('403');
   },
   'docs/directory.md': (lines) => {
     const [bob, carol, root, auditor, ...imported] = lines;
