@@ -169,8 +169,8 @@ describe('the README walkthrough', () => {
       tokenName: 'ci-pipeline',
       maxRps: 5,
       expiresAt: null,
-      scopes: ['tokens:read', 'tokens:write', 'api'],
-      allowedCidrs: null,
+      scopes: ['tokens:read', 'api'],
+      allowedCidrs: ['127.0.0.1/32', '::1/128'],
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
       tokenSettings: {
         maxLifetimeDays: 365,
