@@ -1,7 +1,7 @@
 import { ACCESS_LOG_FIELDS } from '../infra/cdk/api.js';
 import { FUNCTION_MEMORY_MB } from '../infra/cdk/bundling.js';
 import { ALARMS, LOG_METRICS } from '../infra/alarm-catalog.js';
-import { deployFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
+import { deployFunctions, queueFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
 
 /**
  * What a million token-authenticated calls cost in AWS, from the durations the benchmark
@@ -89,8 +89,10 @@ export const SERVICE_METRICS = [
   'TokenExchangeRefusedUnverified',
   'TokenRefusedNetwork',
   'IssuerUnavailable',
-  'UsagePlans',
-  'ApiKeys',
+  'RegionApiKeys',
+  'OwnApiKeys',
+  'RateLimitedOwners',
+  'ReconcileCompleted',
   'ExpiryNotices',
   'SuspendedUnused',
 ];
@@ -110,7 +112,13 @@ export interface StageShape {
 }
 
 export function stageShape(options: { waf: boolean; commonRuleSet: boolean; detailedApiMetrics: boolean }): StageShape {
-  const functions = routes.length + 1 + scheduledFunctions.length + deployFunctions.length + streamFunctions.length;
+  const functions =
+    routes.length +
+    1 +
+    scheduledFunctions.length +
+    deployFunctions.length +
+    queueFunctions.length +
+    streamFunctions.length;
   // Every function's throttles; every function's errors but the authorizer's; each stage-wide alarm once.
   const perFunction = 2 * functions - 1;
   const stageWide = Object.keys(ALARMS).length - 2;

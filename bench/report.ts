@@ -37,6 +37,15 @@ interface Results {
   dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number }[];
   durations?: Record<string, Record<string, number>>;
   lifecycle?: { description: string; cases: LifecycleCase[] };
+  controlPlane?: {
+    description: string;
+    creates: number;
+    windowSeconds: number;
+    answered201: number;
+    overQuotaCalls: number;
+    allOwnKeysWithinSeconds: number;
+    capacityStatus: number;
+  };
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -84,8 +93,17 @@ export function benchBlock(results: Results): string {
     '|---|---|---|',
     ...results.dynamodbCalls.map((d) => `| ${d.endpoint} | ${d.calls} | ${d.sequentialRoundTrips} |`),
     ...(results.lifecycle ? ['', ...lifecycleLines(results.lifecycle)] : []),
+    ...(results.controlPlane ? ['', controlPlaneLine(results.controlPlane)] : []),
   ];
   return lines.join('\n');
+}
+
+function controlPlaneLine(c: NonNullable<Results['controlPlane']>): string {
+  return (
+    `Control plane (${c.creates} ${c.description}): ${c.answered201} of ${c.creates} answered 201 within ` +
+    `${c.windowSeconds} s, ${c.overQuotaCalls} calls over a quota, every token on its own key within ` +
+    `${c.allOwnKeysWithinSeconds} s (goal: 600); one create beyond the ceiling answered ${c.capacityStatus}.`
+  );
 }
 
 function lifecycleLines(lifecycle: NonNullable<Results['lifecycle']>): string[] {

@@ -20,6 +20,7 @@ import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture
 import { loadScenarios, measureScenarios, round2 } from './scenarios.js';
 import { durationRequests, dynamodbCallsOf, type Trace, traceRequests } from './traces.js';
 import { benchPolicy, exchangeForm, startBenchIssuer } from './federation.js';
+import { controlPlaneFigures } from './control-plane.js';
 
 /**
  * `npm run bench`: our service against its floor (the same DynamoDB work behind a bare
@@ -204,6 +205,7 @@ async function main() {
       );
     }
 
+    const rpsOf = (name: string) => results.find((r) => r.name === name)!.rps;
     const small = results.find((r) => r.name === 'list-tokens-jwt')!;
     const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
     const output = {
@@ -219,10 +221,7 @@ async function main() {
       rotation: {
         description:
           'the authorizer with a rotated token’s old secret (in its grace period) against the same token’s new secret',
-        previousVsCurrentRps: round2(
-          results.find((r) => r.name === 'whoami-token-previous-secret')!.rps /
-            results.find((r) => r.name === 'whoami-token')!.rps,
-        ),
+        previousVsCurrentRps: round2(rpsOf('whoami-token-previous-secret') / rpsOf('whoami-token')),
       },
       restriction,
       scale: {
@@ -241,6 +240,7 @@ async function main() {
           'days, against its floor (the same queries and writes through the store)',
         cases: lifecycleCases,
       },
+      ...(await controlPlaneFigures(dynamodb.endpoint, smoke)),
     };
     mkdirSync(resolve(outFile, '..'), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);

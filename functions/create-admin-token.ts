@@ -1,7 +1,7 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 import { tokenStores } from '../shared/runtime/stores.js';
-import { apiGatewayKeys } from '../shared/ratelimit/aws-wiring.js';
+import { keyQueue } from '../shared/ratelimit/wiring.js';
 import { createTokenEndpoint, type TokenEndpointDeps } from '../shared/tokens/endpoints.js';
 
 export const create = (deps: TokenEndpointDeps) => createTokenEndpoint(deps, 'admin');
-export const handler = lambdaHandler(create, tokenStores, apiGatewayKeys);
+export const handler = lambdaHandler(create, tokenStores, keyQueue);

@@ -4,14 +4,19 @@
  * alarms themselves are made in infra/cdk/alarms.ts and infra/cdk/operations.ts.
  */
 
-/** API keys per account and Region: 10,000, not adjustable (one per token with a limit). */
+/** API keys per account and Region: 10,000, not adjustable (ours, one per limited owner, and every other API's). */
 export const API_KEY_QUOTA = 10_000;
+
+/** The share of the key quota at which the key count alarm fires. */
+export const API_KEY_ALARM_SHARE = 0.8;
+const quota = API_KEY_QUOTA.toLocaleString('en');
 
 /** The metrics the stack derives from logs: it changes no code to watch them. */
 export const LOG_METRICS = {
   authorizerFailures: 'AuthorizerFailures',
   invalidApiKeys: 'InvalidApiKeys',
   unrepairedDrift: 'UnrepairedDrift',
+  reconcileCompleted: 'ReconcileCompleted',
 } as const;
 
 /** One alarm: what it watches and when it fires, in words (the docs' table), and its runbook section. */
@@ -84,20 +89,34 @@ export const ALARMS = {
   },
   unrepairedDrift: {
     title: 'reconcile left drift unrepaired',
-    watches: '`UnrepairedDrift`: reconcile’s “Drift not repaired” log lines',
+    watches:
+      '`UnrepairedDrift`: reconcile’s “Drift not repaired” log lines (drift it could not queue, or could not read)',
     fires: '≥ 1 in an hour',
     runbook: 'reconcile-failures',
   },
-  usagePlanQuota: {
-    title: 'usage plan quota',
-    watches: '`UsagePlans`, published by reconcile hourly',
-    fires: '≥ 90 % of context `usagePlanQuota`',
+  reconcileMissing: {
+    title: 'reconcile did not complete',
+    watches:
+      '`ReconcileCompleted`: reconcile’s “Reconciled keys” log lines, one per completed run; no data is a failure',
+    fires: '< 1 in 3 hours',
+    runbook: 'reconcile-failures',
+  },
+  regionKeys: {
+    title: 'API keys in the Region',
+    watches: '`RegionApiKeys`: every API key of the account in the Region, ours or not, counted by reconcile hourly',
+    fires: `≥ ${(API_KEY_QUOTA * API_KEY_ALARM_SHARE).toLocaleString('en')} (80 % of ${quota})`,
     runbook: 'key-capacity',
   },
-  apiKeyQuota: {
-    title: 'API key quota',
-    watches: '`ApiKeys`, published by reconcile hourly',
-    fires: `≥ 90 % of ${API_KEY_QUOTA.toLocaleString('en')}`,
-    runbook: 'key-capacity',
+  keyDeadLetters: {
+    title: 'key worker dead letters',
+    watches: 'AWS/SQS `ApproximateNumberOfMessagesVisible` of the key queue’s dead-letter queue',
+    fires: '≥ 1',
+    runbook: 'key-worker',
+  },
+  keyBacklog: {
+    title: 'key queue backlog',
+    watches: 'AWS/SQS `ApproximateAgeOfOldestMessage` of the key queue (the key worker falling behind)',
+    fires: '≥ 15 minutes for 15 minutes',
+    runbook: 'key-worker',
   },
 } as const satisfies Record<string, AlarmSpec>;

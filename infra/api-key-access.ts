@@ -1,38 +1,30 @@
 /**
- * What each kind of function may do with API Gateway's keys and usage plans, operation
- * by operation: the stack turns this into IAM statements (infra/cdk/api-key-policy.ts),
- * and a test checks that the functions call nothing else.
+ * What each kind of function may do with API Gateway's keys, operation by operation: the
+ * stack turns this into IAM statements (infra/cdk/api-key-policy.ts), and a test checks
+ * that the functions call nothing else. No function may create, change or delete a usage
+ * plan: CloudFormation makes the rate tiers' plans.
  *
- * Every key and plan the service makes carries the stage tag (`STAGE_TAG`), and IAM
- * requires it: on the request that creates one (`aws:RequestTag`), and on the key or plan
- * acted on (`aws:ResourceTag`; a plan's key memberships inherit its tags). So a function
- * reaches this stage's keys and plans only, never another API's, nor the stack's own
- * unthrottled key and plan (which are not tagged).
+ * Every key the worker makes, and every tier plan, carries the stage tag (`STAGE_TAG`),
+ * and IAM requires it: on the request that creates a key (`aws:RequestTag`), and on the
+ * key or plan acted on (`aws:ResourceTag`; a plan's key memberships inherit its tags). So
+ * a function reaches this stage's keys and plans only, never another API's, nor the
+ * stack's unthrottled and pooled keys (which are not tagged).
  */
 
 export type ApiKeyAccess =
-  /** Token creates: make plans and keys, add keys to plans, delete a key it made (undo). */
-  | 'create'
-  /** Token changes: as create, and enable or disable keys. */
-  | 'update'
-  /** Token deletes: delete keys, nothing else. */
-  | 'delete'
-  /** Reconcile: list keys and plans, and repair anything of ours. */
+  /** The key worker: make keys, put them in and take them out of tier plans, delete them. */
+  | 'worker'
+  /** Reconcile: list every key (without values) and each tier plan's keys; it changes nothing. */
   | 'reconcile';
 
 export type ApiGatewayOperation =
-  | 'CreateUsagePlan'
   | 'CreateApiKey'
   | 'CreateUsagePlanKey'
   | 'GetUsagePlanKey'
   | 'GetUsagePlanKeys'
   | 'DeleteUsagePlanKey'
-  | 'UpdateApiKey'
   | 'DeleteApiKey'
-  | 'UpdateUsagePlan'
-  | 'DeleteUsagePlan'
-  | 'GetApiKeys'
-  | 'GetUsagePlans';
+  | 'GetApiKeys';
 
 /** An IAM action on a resource path, under the tag condition that can hold there. */
 export interface Grant {
@@ -56,33 +48,18 @@ const onExisting = (action: Grant['action'], path: string): Grant[] => [{ action
 
 /** What IAM checks for each operation the service calls. */
 export const OPERATIONS: Record<ApiGatewayOperation, Grant[]> = {
-  CreateUsagePlan: onCreate('/usageplans'),
   CreateApiKey: onCreate('/apikeys'),
   // A plan's key memberships inherit the plan's tags.
   CreateUsagePlanKey: onExisting('apigateway:POST', '/usageplans/*/keys'),
   GetUsagePlanKey: onExisting('apigateway:GET', '/usageplans/*/keys/*'),
   GetUsagePlanKeys: onExisting('apigateway:GET', '/usageplans/*/keys'),
   DeleteUsagePlanKey: onExisting('apigateway:DELETE', '/usageplans/*/keys/*'),
-  UpdateApiKey: onExisting('apigateway:PATCH', '/apikeys/*'),
   DeleteApiKey: onExisting('apigateway:DELETE', '/apikeys/*'),
-  UpdateUsagePlan: onExisting('apigateway:PATCH', '/usageplans/*'),
-  DeleteUsagePlan: onExisting('apigateway:DELETE', '/usageplans/*'),
   // Listing keys could show every key's value in the account: reconcile alone may, and asks without values.
   GetApiKeys: [{ action: 'apigateway:GET', path: '/apikeys', tag: 'none' }],
-  GetUsagePlans: [{ action: 'apigateway:GET', path: '/usageplans', tag: 'none' }],
 };
 
-const CREATE: ApiGatewayOperation[] = [
-  'CreateUsagePlan',
-  'CreateApiKey',
-  'CreateUsagePlanKey',
-  'GetUsagePlanKey',
-  'DeleteApiKey',
-];
-
 export const API_KEY_OPERATIONS: Record<ApiKeyAccess, ApiGatewayOperation[]> = {
-  create: CREATE,
-  update: [...CREATE, 'UpdateApiKey'],
-  delete: ['DeleteApiKey'],
-  reconcile: Object.keys(OPERATIONS) as ApiGatewayOperation[],
+  worker: ['CreateApiKey', 'CreateUsagePlanKey', 'GetUsagePlanKey', 'DeleteUsagePlanKey', 'DeleteApiKey'],
+  reconcile: ['GetApiKeys', 'GetUsagePlanKeys'],
 };

@@ -1,6 +1,5 @@
 import type { z } from 'zod/mini';
 import type { Partition } from '../shared/dynamodb/keys.js';
-import type { ApiKeyAccess } from './api-key-access.js';
 
 /** The shape of a row of the route table (infra/routes.ts, which exports these types too). */
 
@@ -41,8 +40,8 @@ export interface Route {
   partitions: Partition[];
   /** Body is JSON the function validates (API Gateway checks it is an object first). */
   jsonBody?: boolean;
-  /** What it does with API Gateway keys and usage plans in AWS (see `api-key-access.ts`). */
-  apiKeys?: ApiKeyAccess;
+  /** It tells the key worker of changes to keys (SendMessage on its queue, in AWS). */
+  keyChanges?: true;
   deprecated?: boolean;
   summary: string;
   /** OpenAPI: what the operation does, beyond its summary. */

@@ -162,9 +162,9 @@ export const routes: Route[] = [
 /** The REQUEST authorizer in front of every authenticated route. */
 export const authorizer = {
   id: 'authorizer',
-  // GetItem: the credential, a JWT caller's profile, and the shared key's value once per
-  // container; UpdateItem: lastUsedAt on the credential and the listed token; PutItem: the
-  // event of a replaced secret presented after its grace period.
+  // GetItem: the credential, a JWT caller's profile, and the shared keys' values every few
+  // minutes per container; UpdateItem: lastUsedAt on the credential and the listed token;
+  // PutItem: the event of a replaced secret presented after its grace period.
   dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] as DynamoAction[],
   partitions: ['credential', 'user', 'config', 'account', 'events'] as Partition[],
 };
@@ -175,9 +175,11 @@ export const deployFunctions = [
     id: 'publish-shared-key',
     dynamodb: ['dynamodb:PutItem'] as DynamoAction[],
     partitions: ['config'] as Partition[],
-    /** Reads the value of the stack's unthrottled key (`apigateway:GET` on that key alone). */
+    /** Reads the values of the stack's unthrottled and pooled keys (`apigateway:GET` on those keys alone). */
     readsUnthrottledKey: true,
-    summary: 'Copies the value of the unthrottled key into the table at deploy time, for the authorizer',
+    summary:
+      'Copies the values of the unthrottled key and the rate tiers’ pooled keys into the table at deploy time, for ' +
+      'the authorizer',
   },
 ];
 
@@ -187,13 +189,25 @@ export const scheduledFunctions = [
     id: 'reconcile',
     /** EventBridge schedule expression. */
     schedule: 'rate(1 hour)',
-    // Query: the plan records; UpdateItem and DeleteItem: token and plan repairs.
-    dynamodb: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as DynamoAction[],
-    partitions: ['account', 'credential', 'ratePlans'] as Partition[],
-    /** Reads every token (Scan, which names no partition). */
-    scansTable: true,
+    // Query: the rate keys index (its partitions are its shards) and the capacity's shards;
+    // GetItem: the tier plans' ids; UpdateItem: a shard's count set back; PutItem and
+    // DeleteItem: its lease.
+    dynamodb: [
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ] as DynamoAction[],
+    partitions: ['rateKeys', 'capacity', 'config'] as Partition[],
+    /** The table's indexes it queries (and no other). */
+    indexes: ['ratekeys'],
     apiKeys: 'reconcile' as ApiKeyAccess,
-    summary: 'Reports and repairs drift between tokens and API Gateway keys and usage plans',
+    /** Queues what it finds for the key worker. */
+    keyChanges: true,
+    summary:
+      'Finds tokens and policies whose API keys are out of step (from an index, never a scan) and queues them for ' +
+      'the key worker; counts the account’s keys',
   },
   {
     id: 'lifecycle',
@@ -206,6 +220,21 @@ export const scheduledFunctions = [
     /** The table's indexes it queries (and no other). */
     indexes: ['notices', 'idle'],
     summary: 'Sends expiry notices (14, 7 and 1 day before, and at expiry) and suspends tokens unused for too long',
+  },
+];
+
+/** Functions a queue invokes. */
+export const queueFunctions = [
+  {
+    id: 'key-worker',
+    // GetItem: the owner, as stored now, and the tier plans' ids (once); UpdateItem: its key
+    // fields (a token's on both its items).
+    dynamodb: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as DynamoAction[],
+    partitions: ['account', 'credential', 'config'] as Partition[],
+    apiKeys: 'worker' as ApiKeyAccess,
+    summary:
+      'The key worker: makes, moves and deletes the API keys of tokens and policies with a maxRps, one change at a ' +
+      'time, paced within the account’s control-plane quota',
   },
 ];
 
@@ -229,11 +258,10 @@ export const bodyLimitOf = (route: Pick<Route, 'bodyLimitBytes'>): number => rou
 export const entryOf = (id: string): string => `functions/${id}.ts`;
 
 /**
- * Whether a function calls API Gateway's control plane (keys and plans, or the shared
- * key's value): its bundle carries the API Gateway SDK, as a file of its own
- * (`API_GATEWAY_MODULE` in `infra/cdk/bundling.ts`).
+ * Whether a function calls API Gateway's control plane (keys, or the shared keys' values):
+ * its bundle carries the API Gateway SDK, as a file of its own (`API_GATEWAY_MODULE` in
+ * `infra/cdk/bundling.ts`). No route does.
  */
 export const callsApiGateway = (id: string): boolean =>
-  routes.some((route) => route.id === id && route.apiKeys !== undefined) ||
-  scheduledFunctions.some((fn) => fn.id === id && 'apiKeys' in fn && fn.apiKeys !== undefined) ||
+  [...scheduledFunctions, ...queueFunctions].some((fn) => fn.id === id && 'apiKeys' in fn) ||
   deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);

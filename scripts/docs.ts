@@ -2,7 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALARMS } from '../infra/alarm-catalog.js';
-import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
+import {
+  authorizer,
+  deployFunctions,
+  queueFunctions,
+  routes,
+  scheduledFunctions,
+  streamFunctions,
+} from '../infra/routes.js';
+import { MAX_RPS_CEILING, RATE_TIERS } from '../shared/kernel/rate-tiers.js';
 import { replaceBetween } from './doc-blocks.js';
 
 /**
@@ -43,6 +51,7 @@ export function routesBlock(): string {
     authorizerRow,
     ...scheduledFunctions.map((fn) => row(code(fn.id), `an EventBridge schedule, ${code(fn.schedule)}`, fn.summary)),
     ...deployFunctions.map((fn) => row(code(fn.id), 'CloudFormation, at deploy time (a custom resource)', fn.summary)),
+    ...queueFunctions.map((fn) => row(code(fn.id), 'its SQS FIFO queue, one batch at a time', fn.summary)),
     ...streamFunctions.map((fn) => row(code(fn.id), 'the table’s stream (new audit events only)', fn.summary)),
   ].join('\n');
 }
@@ -59,10 +68,27 @@ export function alarmsBlock(): string {
   ].join('\n');
 }
 
+/** The rate tiers: each, and the values of `maxRps` it holds to its rate. */
+export function tiersBlock(): string {
+  const rows = RATE_TIERS.map((tier, i) => {
+    const last = (RATE_TIERS[i + 1] ?? MAX_RPS_CEILING + 1) - 1;
+    const values = last === tier ? `${tier}` : `${tier}–${last}`;
+    return `| ${tier} | ${values} | ${Math.round((1 - tier / last) * 1000) / 10} % |`;
+  });
+  return [
+    `${RATE_TIERS.length} tiers; a usage plan each (rate and burst the tier), made by CloudFormation:`,
+    '',
+    '| tier (requests/s) | `maxRps` values held to it | most below the value |',
+    '|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
 /** Each generated block: its file, its marker, its content. */
 export const DOC_BLOCKS = [
   { file: 'docs/deploy.md', marker: 'routes', render: routesBlock },
   { file: 'docs/operations.md', marker: 'alarms', render: alarmsBlock },
+  { file: 'docs/rate-limiting.md', marker: 'tiers', render: tiersBlock },
 ] as const;
 
 /** The files as the code would have them. */

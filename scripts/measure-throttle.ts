@@ -108,6 +108,7 @@ async function main(): Promise<void> {
   const { devAccessToken } = await import('../infra/local/dev-token-client.js');
 
   const { LocalRateLimits } = await import('../shared/ratelimit/local-rate-limits.js');
+  const { DynamoKeyOwners } = await import('../shared/ratelimit/key-owners.js');
   const { createDocumentClient } = await import('../shared/dynamodb/client.js');
 
   // The limiter as the gateway uses it, with the arrival time of each decision on the
@@ -117,7 +118,8 @@ async function main(): Promise<void> {
   class WatchedRateLimits extends LocalRateLimits {
     override async admit(usageKey: string | undefined) {
       const verdict = await super.admit(usageKey);
-      if (watching && usageKey !== (await this.sharedUsageKey())) decisions.push(performance.now());
+      if (watching && usageKey !== (await this.keyFor({ maxRps: null, key: {} }, new Date())))
+        decisions.push(performance.now());
       return verdict;
     }
   }
@@ -127,12 +129,11 @@ async function main(): Promise<void> {
     inMemory: true,
     directory: readDirectoryFile(DEFAULT_DIRECTORY_FILE),
     env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
-    parts: (config) => ({
-      rateLimits: new WatchedRateLimits({
-        documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }),
-        tableName: config.tableName,
-      }),
-    }),
+    parts: (config) => {
+      const documents = createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint });
+      const limits = new WatchedRateLimits(new DynamoKeyOwners(documents, config.tableName), () => new Date());
+      return { rateLimits: limits, usageKeys: limits };
+    },
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const rows: string[][] = [];

@@ -1,20 +1,21 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../shared/kernel/config.js';
-import { ApiGatewayRateLimits } from '../shared/ratelimit/aws-rate-limits.js';
-import { apiGatewayKeysAtInit } from '../shared/ratelimit/reconcile-wiring.js';
-import { reconcileRateLimits } from '../shared/ratelimit/reconcile.js';
+import { reconcileRateLimits, underLease } from '../shared/ratelimit/reconcile.js';
+import { reconcileParts } from '../shared/ratelimit/scheduled-reconcile.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 
 /**
- * `npm run reconcile -- [--apply]`: reports drift between the tokens in the table and the
- * API keys and usage plans in API Gateway; repairs it only with --apply. Needs the
- * deployed stack's settings and AWS credentials in the environment.
+ * `npm run reconcile -- [--apply]`: reports what is out of step between the tokens and
+ * policies with keys and API Gateway's keys and tier plans; with --apply, queues each for
+ * the key worker (as the hourly run does). Needs the deployed stack's settings and AWS
+ * credentials in the environment.
  */
 
 const usage = `Usage: npm run reconcile -- [--apply]
   (no option)  report drift only (dry run)
-  --apply      repair it
-Environment: TABLE_NAME, AWS_REGION, REST_API_ID, API_STAGE, and AWS credentials.`;
+  --apply      queue it for the key worker
+Environment: TABLE_NAME, AWS_REGION, REST_API_ID, API_STAGE, TIER_PLANS, KEY_QUEUE_URL (the stack's
+outputs name them), and AWS credentials.`;
 
 async function main(): Promise<number> {
   let values;
@@ -31,38 +32,39 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = readConfig(process.env);
-  const runtime = createRuntime(settings, {}, [apiGatewayKeysAtInit]);
-  const { rateLimits } = runtime;
-  if (!(rateLimits instanceof ApiGatewayRateLimits)) {
-    console.error(`No API Gateway to reconcile with: set REST_API_ID and API_STAGE.\n${usage}`);
+  if (!settings.apiGateway?.keyQueueUrl || settings.apiGateway.tierPlans.size === 0) {
+    console.error(`No API Gateway to reconcile with.\n${usage}`);
     return 2;
   }
-  const report = await reconcileRateLimits(
-    { tokens: runtime.tokens, policies: runtime.policies, rateLimits, clock: runtime.clock },
-    { apply: values.apply },
-  );
+  const runtime = createRuntime(settings);
+  const parts = reconcileParts(runtime);
+  const run = () => reconcileRateLimits(parts, { apply: values.apply });
+  const report = values.apply ? await underLease(parts, run) : await run();
+  if (!report) {
+    console.error('Another reconcile is running (it holds the lease); try again in a few minutes.');
+    return 1;
+  }
   console.log(
-    `Table ${settings.tableName}: ${report.tokens} tokens; API Gateway: ${report.keys} keys and ${report.plans} ` +
-      `usage plans of ours.`,
+    `Table ${settings.tableName}: ${report.owners} tokens and policies with keys (${report.limited} limited); ` +
+      `API Gateway: ${report.ownKeys} keys of ours, ${report.regionKeys} in the account and Region.`,
   );
   for (const drift of report.drift) {
-    const outcome =
-      drift.repaired === undefined ? '' : drift.repaired ? '  [repaired]' : `  [NOT repaired: ${drift.error}]`;
-    console.log(`${drift.kind.padEnd(20)} ${drift.subject}: ${drift.detail}${outcome}`);
+    const outcome = drift.queued === undefined ? '' : drift.queued ? '  [queued]' : '  [NOT queued]';
+    console.log(`${drift.kind.padEnd(18)} ${drift.subject}: ${drift.detail}${outcome}`);
   }
   if (report.drift.length === 0) {
     console.log('No drift.');
     return 0;
   }
-  if (!report.applied) {
-    console.log(`${report.drift.length} drift(s) found; run with --apply to repair.`);
+  if (!values.apply) {
+    console.log(`${report.drift.length} drift(s) found; run with --apply to queue them for the key worker.`);
     return 0;
   }
-  const failed = report.drift.filter((drift) => !drift.repaired).length;
+  const failed = report.drift.filter((drift) => !drift.queued).length;
   console.log(
     failed === 0
-      ? `${report.drift.length} drift(s) repaired.`
-      : `${failed} of ${report.drift.length} drift(s) not repaired.`,
+      ? `${report.drift.length} drift(s) queued.`
+      : `${failed} of ${report.drift.length} drift(s) not queued.`,
   );
   return failed === 0 ? 0 : 1;
 }

@@ -1,4 +1,5 @@
 import type { Token } from './api/client.js';
+import { enforcedRate } from '../../shared/kernel/rate-tiers.js';
 
 /** How values read in the console. Pure functions, tested without a browser. */
 
@@ -22,6 +23,19 @@ export function formatDate(iso: string | null | undefined, none = 'Never'): stri
 /** The product's wording: an unset limit is "None". */
 export function formatMaxRps(maxRps: number | null | undefined): string {
   return maxRps === null || maxRps === undefined ? 'None' : String(maxRps);
+}
+
+/**
+ * What a Max RPS being typed is held to in AWS: API Gateway enforces the largest rate tier
+ * at or below it (never more than 20 % below). Empty when the value is not a valid limit.
+ */
+export function enforcedMaxRpsHint(value: string): string {
+  const typed = value.trim();
+  if (!/^[1-9][0-9]*$/.test(typed) || Number(typed) > 10_000) return '';
+  const tier = enforcedRate(Number(typed));
+  return tier === Number(typed)
+    ? `In AWS, held to exactly ${tier} per second (a rate tier).`
+    : `In AWS, held to ${tier} per second: the largest rate tier at or below ${typed}.`;
 }
 
 const STATUS: Record<string, string> = { ACTIVE: 'Active', SUSPENDED: 'Suspended', EXPIRED: 'Expired' };

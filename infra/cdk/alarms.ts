@@ -4,10 +4,10 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { ALARMS, API_KEY_QUOTA } from '../alarm-catalog.js';
+import { ALARMS, API_KEY_ALARM_SHARE, API_KEY_QUOTA } from '../alarm-catalog.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './service-function.js';
 
-export { ALARMS, API_KEY_QUOTA, LOG_METRICS } from '../alarm-catalog.js';
+export { ALARMS, LOG_METRICS } from '../alarm-catalog.js';
 
 /**
  * Every alarm of the stage, each with the topic as its alarm and OK action. What each
@@ -28,6 +28,8 @@ export interface AlarmProps {
   evaluationPeriods?: number;
   datapointsToAlarm?: number;
   description: string;
+  /** Fire below the threshold, and when there is no data at all (what should always be there). */
+  whenMissing?: boolean;
 }
 
 /** An alarm named after the stage and Region and what it watches, notifying the topic both ways. */
@@ -37,11 +39,16 @@ export function alarm(on: AlarmScope, id: string, title: string, props: AlarmPro
     alarmDescription: `${props.description} See docs/operations.md.`,
     metric: props.metric,
     threshold: props.threshold,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    comparisonOperator: props.whenMissing
+      ? cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+      : cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: props.evaluationPeriods ?? 1,
     datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods ?? 1,
-    // No data is no traffic, or no error: neither is a reason to page.
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    // No data is no traffic, or no error: neither is a reason to page; unless the metric is
+    // one that should always be there.
+    treatMissingData: props.whenMissing
+      ? cloudwatch.TreatMissingData.BREACHING
+      : cloudwatch.TreatMissingData.NOT_BREACHING,
   });
   created.addAlarmAction(new actions.SnsAction(on.topic));
   created.addOkAction(new actions.SnsAction(on.topic));
@@ -117,19 +124,47 @@ export function logMetric(scope: Construct, id: string, options: LogMetricOption
   });
 }
 
-/** Alarms at 90 % of the account's quotas for usage plans and API keys, from the counts reconcile publishes. */
-type QuotaAlarms = Record<'usagePlans' | 'apiKeys', cloudwatch.Alarm>;
-
-export function quotaAlarms(on: AlarmScope, usagePlanQuota: number): QuotaAlarms {
-  const quota = (id: string, kind: 'usagePlanQuota' | 'apiKeyQuota', metricName: string, limit: number, what: string) =>
-    alarm(on, id, ALARMS[kind].title, {
-      // Both quotas are shared with every API in the account and Region: running out would stop more than this service.
-      description: `${what} of this service reached 90 % of the account's quota of ${limit} in this Region.`,
-      metric: serviceMetric(metricName, Duration.hours(1)),
-      threshold: Math.ceil(limit * 0.9),
+/** The stage's alarms on its keys: the account's key count, the key worker's queues, reconcile's completion. */
+export function keyAlarms(
+  on: AlarmScope,
+  queues: { keys: string; deadLetters: string },
+  reconcileCompleted: cloudwatch.Metric,
+): cloudwatch.Alarm[] {
+  const queueMetric = (metricName: string, queueName: string, period: Duration) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/SQS',
+      metricName,
+      dimensionsMap: { QueueName: queueName },
+      statistic: 'Maximum',
+      period,
     });
-  return {
-    usagePlans: quota('UsagePlanQuotaAlarm', 'usagePlanQuota', 'UsagePlans', usagePlanQuota, 'Usage plans'),
-    apiKeys: quota('ApiKeyQuotaAlarm', 'apiKeyQuota', 'ApiKeys', API_KEY_QUOTA, 'API keys'),
-  };
+  const fiveMinutes = Duration.minutes(5);
+  return [
+    alarm(on, 'RegionApiKeysAlarm', ALARMS.regionKeys.title, {
+      // The quota is shared with every API in the account and Region: running out stops more than this service.
+      description:
+        `API keys of the account in this Region reached 80 % of the quota of ${API_KEY_QUOTA}, ` +
+        'which no request raises.',
+      metric: serviceMetric('RegionApiKeys', Duration.hours(1)),
+      threshold: Math.ceil(API_KEY_QUOTA * API_KEY_ALARM_SHARE),
+    }),
+    alarm(on, 'KeyDeadLetters', ALARMS.keyDeadLetters.title, {
+      description:
+        'Key work failed five times and waits in the key worker’s dead-letter queue: a token may be on its pooled key.',
+      metric: queueMetric('ApproximateNumberOfMessagesVisible', queues.deadLetters, fiveMinutes),
+      threshold: 1,
+    }),
+    alarm(on, 'KeyBacklog', ALARMS.keyBacklog.title, {
+      description: 'The oldest key change has waited 15 minutes or more: tokens wait on their pooled keys.',
+      metric: queueMetric('ApproximateAgeOfOldestMessage', queues.keys, fiveMinutes),
+      threshold: Duration.minutes(15).toSeconds(),
+      evaluationPeriods: 3,
+    }),
+    alarm(on, 'ReconcileMissing', ALARMS.reconcileMissing.title, {
+      description: 'No reconcile run completed in 3 hours: drift and the key count go unwatched.',
+      metric: reconcileCompleted.with({ period: Duration.hours(3) }),
+      threshold: 1,
+      whenMissing: true,
+    }),
+  ];
 }

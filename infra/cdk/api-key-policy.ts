@@ -10,7 +10,7 @@ export function apiGatewayArn(stack: Stack, path: string): string {
 }
 
 /**
- * The IAM statements of a function that manages this stage's keys and plans: one per
+ * The IAM statements of a function that manages this stage's keys: one per
  * resource path and condition, holding the actions its operations need there, under the tag condition
  * that path allows (see infra/api-key-access.ts). `stageTag` is the tag's value, the
  * `restApiId/stage` every key and plan of this stage is created with.
@@ -43,7 +43,7 @@ export function apiKeyStatements(stack: Stack, access: ApiKeyAccess, stageTag: s
   });
 }
 
-/** Grants a function its share of key and plan management, and records why the wildcards are needed. */
+/** Grants a function its share of key management, and records why the wildcards are needed. */
 export function allowApiKeyManagement(stack: Stack, fn: ServiceFunction, access: ApiKeyAccess, stageTag: string): void {
   const statements = apiKeyStatements(stack, access, stageTag);
   for (const statement of statements) fn.allow(statement);
@@ -54,8 +54,8 @@ export function allowApiKeyManagement(stack: Stack, fn: ServiceFunction, access:
     Validations.of(fn.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::${path}]`,
       reason:
-        'Keys and usage plans for maxRps are made at run time, so their ids are unknown at deploy time; the ' +
-        'stage tag condition confines the wildcard to this stage’s own.',
+        'The key worker makes keys at run time, so their ids are unknown at deploy time; the stage tag condition ' +
+        'confines the wildcard to this stage’s own keys and tier plans.',
     });
   }
 }

@@ -11,6 +11,7 @@ export interface DashboardProps {
   authorizerName: string;
   forwarderName: string;
   deadLettersQueueName: string;
+  keyQueueName: string;
   logMetrics: Record<'authorizerFailures' | 'invalidApiKeys' | 'unrepairedDrift', cloudwatch.Metric>;
   webAclName: string | undefined;
   alarms: cloudwatch.IAlarm[];
@@ -81,11 +82,27 @@ export function operationsDashboard(scope: Construct, props: DashboardProps): cl
     [
       graph('Audit dead letters', [deadLetters]),
       graph('Audit stream lag (ms)', [lambdaMetric('IteratorAge', props.forwarderName, 'Maximum', fiveMinutes)]),
-      graph('Reconcile: drift left unrepaired; plans and keys', [
+      graph('Reconcile: drift left unrepaired; keys', [
         logMetrics.unrepairedDrift.with({ label: 'unrepaired drift', period: hour }),
-        serviceMetric('UsagePlans', hour),
-        serviceMetric('ApiKeys', hour),
+        serviceMetric('RegionApiKeys', hour).with({ label: 'keys in the Region' }),
+        serviceMetric('OwnApiKeys', hour).with({ label: 'keys of this stage' }),
       ]),
+    ],
+    [
+      graph(
+        'Key worker: queue depth and oldest change (s)',
+        ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage'].map(
+          (metricName) =>
+            new cloudwatch.Metric({
+              namespace: 'AWS/SQS',
+              metricName,
+              dimensionsMap: { QueueName: props.keyQueueName },
+              statistic: 'Maximum',
+              period: fiveMinutes,
+            }),
+        ),
+        24,
+      ),
     ],
   ];
   const webAcl = props.webAclName;

@@ -13,7 +13,7 @@ import {
   lambdaMetric,
   LOG_METRICS,
   logMetric,
-  quotaAlarms,
+  keyAlarms,
   type StageOfApi,
 } from './alarms.js';
 import { operationsDashboard } from './dashboard.js';
@@ -32,6 +32,8 @@ export interface OperationsProps {
   reconcileId: string;
   accessLogs: logs.ILogGroup;
   deadLetters: sqs.IQueue;
+  /** The key worker's queue and its dead-letter queue. */
+  keyQueues: { keys: sqs.IQueue; deadLetters: sqs.IQueue };
   topic: sns.ITopic;
   application: codedeploy.ILambdaApplication;
   webAclName: string | undefined;
@@ -99,14 +101,21 @@ export class OperationsStack extends NestedStack {
     );
     const invalidApiKeys = accessLogMetric(LOG_METRICS.invalidApiKeys, '{ $.errorType = "INVALID_API_KEY" }');
     const reconcile = fn(props.reconcileId);
-    const unrepairedDrift = logMetric(this, 'UnrepairedDriftFilter', {
-      logGroup: reconcile.logGroup,
-      pattern: '{ $.message = "Drift not repaired" }',
-      metricName: LOG_METRICS.unrepairedDrift,
-      dimension: 'FunctionName',
-      field: 'function_name',
-      value: reconcile.function.functionName,
-    });
+    const reconcileMetric = (id: string, message: string, metricName: string) =>
+      logMetric(this, id, {
+        logGroup: reconcile.logGroup,
+        pattern: `{ $.message = "${message}" }`,
+        metricName,
+        dimension: 'FunctionName',
+        field: 'function_name',
+        value: reconcile.function.functionName,
+      });
+    const unrepairedDrift = reconcileMetric('UnrepairedDriftFilter', 'Drift not repaired', LOG_METRICS.unrepairedDrift);
+    const reconcileCompleted = reconcileMetric(
+      'ReconcileCompletedFilter',
+      'Reconciled keys',
+      LOG_METRICS.reconcileCompleted,
+    );
 
     const serverErrors = add(
       alarm(on, 'ApiServerErrors', ALARMS.serverErrors.title, {
@@ -182,14 +191,14 @@ export class OperationsStack extends NestedStack {
     );
     add(
       alarm(on, 'ReconcileDrift', ALARMS.unrepairedDrift.title, {
-        description: 'Reconcile found drift between tokens and API Gateway keys or plans that it could not repair.',
+        description:
+          'Reconcile found drift between tokens and API Gateway keys that it could not queue for the key worker.',
         metric: unrepairedDrift.with({ period: Duration.hours(1) }),
         threshold: 1,
       }),
     );
-    const quotas = quotaAlarms(on, settings.usagePlanQuota);
-    add(quotas.usagePlans);
-    add(quotas.apiKeys);
+    const queues = { keys: props.keyQueues.keys.queueName, deadLetters: props.keyQueues.deadLetters.queueName };
+    for (const created of keyAlarms(on, queues, reconcileCompleted)) add(created);
 
     // A new version is moved back when its function fails, or the API answers 5XX, meanwhile.
     const ownAlarm = (functionId: string) => {
@@ -208,6 +217,7 @@ export class OperationsStack extends NestedStack {
       authorizerName: authorizer.function.functionName,
       forwarderName: forwarder.function.functionName,
       deadLettersQueueName: props.deadLetters.queueName,
+      keyQueueName: props.keyQueues.keys.queueName,
       logMetrics: { authorizerFailures, invalidApiKeys, unrepairedDrift },
       webAclName: props.webAclName,
       alarms: this.alarms,

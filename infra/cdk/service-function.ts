@@ -61,8 +61,6 @@ export interface ServiceFunctionProps {
   dynamodb: readonly DynamoAction[];
   /** The partitions those actions may reach (`dynamodb:LeadingKeys`). */
   partitions: readonly Partition[];
-  /** Scans the table: a Scan names no partition, so it is granted on its own. */
-  scansTable?: boolean;
   /** Indexes of the table it queries: its actions are granted on them too, under the same partition condition. */
   indexes?: readonly string[];
   /** Environment shared by every function (table name, JWT and API Gateway wiring). */
@@ -135,8 +133,6 @@ export class ServiceFunction extends Construct {
         }),
       );
     }
-    if (props.scansTable)
-      this.role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [props.tableArn] }));
 
     this.function = new NodejsFunction(this, 'Handler', {
       entry: resolve(PROJECT_ROOT, entryOf(props.id)),

@@ -98,15 +98,22 @@ export interface ServiceSettings extends OperationsSettings {
    */
   apiBurstLimit: number;
   /**
-   * The account's usage plan quota in this Region (300 unless raised): an alarm fires when
-   * the service's plans reach 90 % of it. One plan exists per distinct `maxRps` in use.
-   * @default 300
+   * The most tokens and federation policies with a `maxRps` the stage holds (each has an
+   * API key of its own; an account has 10,000 per Region, not adjustable); beyond it,
+   * creates and changes that set a limit answer 409 RATE_LIMIT_CAPACITY_REACHED.
+   * @default 8000
    */
-  usagePlanQuota: number;
+  rateLimitedMax: number;
   /**
-   * Seconds a token's new API key is given before it is presented: API Gateway may take a
-   * while to honour a new key, and until then the token presents its plan's bridge key
-   * (same rate) or the shared key. See docs/rate-limiting.md.
+   * The key worker's control-plane calls per second: a share of the account's 10 a second
+   * (burst 40), which every other API and deployment in the account and Region shares.
+   * @default 4
+   */
+  keyWorkerCallsPerSecond: number;
+  /**
+   * Seconds a key that joined a usage plan is given before it is presented: API Gateway may
+   * take a while to honour it, and until then the token presents its tier's pooled key.
+   * See docs/rate-limiting.md.
    * @default 60
    */
   newKeyWarmupSeconds: number;
@@ -179,7 +186,8 @@ export const DEFAULT_SETTINGS: ServiceSettings = {
   logRetentionDays: RetentionDays.ONE_MONTH,
   apiRateLimit: 10_000,
   apiBurstLimit: 5_000,
-  usagePlanQuota: 300,
+  rateLimitedMax: 8_000,
+  keyWorkerCallsPerSecond: 4,
   newKeyWarmupSeconds: 60,
   consoleClientId: '',
   consoleScope: 'openid',
@@ -239,7 +247,8 @@ export function readSettings(node: Node): ServiceSettings {
     logRetentionDays: logRetention(node),
     apiRateLimit: integer(node, 'apiRateLimit', DEFAULT_SETTINGS.apiRateLimit, 1, 1_000_000),
     apiBurstLimit: integer(node, 'apiBurstLimit', DEFAULT_SETTINGS.apiBurstLimit, 0, 1_000_000),
-    usagePlanQuota: integer(node, 'usagePlanQuota', DEFAULT_SETTINGS.usagePlanQuota, 1, 100_000),
+    rateLimitedMax: integer(node, 'rateLimitedMax', DEFAULT_SETTINGS.rateLimitedMax, 1, 10_000),
+    keyWorkerCallsPerSecond: integer(node, 'keyWorkerCallsPerSecond', DEFAULT_SETTINGS.keyWorkerCallsPerSecond, 1, 9),
     newKeyWarmupSeconds: integer(node, 'newKeyWarmupSeconds', DEFAULT_SETTINGS.newKeyWarmupSeconds, 0, 3_600),
     consoleClientId: text(node, 'consoleClientId', DEFAULT_SETTINGS.consoleClientId, /^[\x21-\x7e]{1,256}$/),
     consoleScope: text(

@@ -3,11 +3,12 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { MAX_RPS_CEILING } from '../../shared/kernel/config.js';
+import { MAX_RPS_CEILING } from '../../shared/kernel/rate-tiers.js';
 import { stageTagValue } from '../../shared/ratelimit/gateway-names.js';
 import {
   authorizer as authorizerSpec,
   deployFunctions,
+  queueFunctions,
   routes,
   scheduledFunctions,
   streamFunctions,
@@ -24,6 +25,8 @@ import { ServiceFunction, type ServiceFunctionProps } from './service-function.j
 import { identityProviderMissing, type ServiceSettings } from './settings.js';
 import { TokenTable } from './token-table.js';
 import { allowApiKeyManagement } from './api-key-policy.js';
+import { KEY_WORKER_TIMEOUT, keyWorkerSource, keyWorkQueues } from './key-worker.js';
+import { PooledKeysStack, RateTiersStack } from './rate-tiers.js';
 import { publishSharedKey, unthrottledKey, unthrottledPlan } from './usage-plans.js';
 import { apiWebAcl } from './waf.js';
 
@@ -34,11 +37,12 @@ export interface ServiceAccountTokensStackProps extends StackProps {
 /**
  * The service's API in AWS, generated from the route table: a REST API whose every
  * authenticated method goes through one REQUEST authorizer and an API key the authorizer
- * chooses (the token's usage plan), one Lambda per route (the API and the authorizer
- * invoke their `live` aliases, rolled out gradually), the scheduled reconcile and
- * lifecycle job, the deploy-time custom resource, one DynamoDB table, the audit trail's
- * bus and notices, the web ACL, and the operations stack (alarms, dashboard, rollout)
- * nested in it. The console has a stack of its own (`console-stack.ts`).
+ * chooses (a usage plan of the token's rate tier), one Lambda per route (the API and the
+ * authorizer invoke their `live` aliases, rolled out gradually), the key worker and its
+ * FIFO queue, the scheduled reconcile and lifecycle job, the deploy-time custom resource,
+ * one DynamoDB table, the audit trail's bus and notices, the web ACL, and two nested
+ * stacks: the rate tiers (usage plans and pooled keys) and operations (alarms, dashboard,
+ * rollout). The console has a stack of its own (`console-stack.ts`).
  */
 export class ServiceAccountTokensStack extends Stack {
   readonly settings: ServiceSettings;
@@ -48,6 +52,8 @@ export class ServiceAccountTokensStack extends Stack {
   readonly functions = new Map<string, ServiceFunction>();
   readonly unthrottledKey: apigw.ApiKey;
   readonly unthrottledPlan: apigw.UsagePlan;
+  readonly rateTiers: RateTiersStack;
+  readonly pooledKeys: PooledKeysStack;
   /** The topic owners subscribe to for lifecycle notices. */
   notices: sns.Topic | undefined;
   readonly alarmTopic: sns.ITopic;
@@ -91,11 +97,25 @@ export class ServiceAccountTokensStack extends Stack {
       // A maxRps above the stage's own limit could never be reached: the API refuses it.
       MAX_RPS: String(Math.min(settings.apiRateLimit, MAX_RPS_CEILING)),
       NEW_KEY_WARMUP_SECONDS: String(settings.newKeyWarmupSeconds),
+      RATE_LIMITED_MAX: String(settings.rateLimitedMax),
       AUDIT_RETENTION_DAYS: String(settings.auditRetentionDays),
       SUSPEND_UNUSED_AFTER_DAYS: String(settings.suspendUnusedAfterDays),
     };
-    // The tag every key and plan of this stage carries (shared/ratelimit/gateway-names.ts).
+    // The tag every key of this stage and every tier plan carries (shared/ratelimit/gateway-names.ts).
     const stageTag = stageTagValue({ restApiId: this.api.restApiId, stage: settings.stageName });
+    this.pooledKeys = new PooledKeysStack(this, 'PooledKeys', this.stackName);
+    const keyQueues = keyWorkQueues(this);
+    // No function names the tier plans: they are made after the stage, which needs every
+    // function first; their ids are published to the table at deploy time instead.
+    const keyWork = {
+      KEY_QUEUE_URL: keyQueues.keys.queueUrl,
+      KEY_WORKER_CALLS_PER_SECOND: String(settings.keyWorkerCallsPerSecond),
+    };
+    // Those that tell the key worker of a change, and may send to its queue alone.
+    const sendsKeyChanges = (fn: ServiceFunction) => {
+      fn.function.addEnvironment('KEY_QUEUE_URL', keyWork.KEY_QUEUE_URL);
+      keyQueues.keys.grantSendMessages(fn.function);
+    };
     const functionDefaults = {
       tableArn: table.tableArn,
       environment,
@@ -105,7 +125,7 @@ export class ServiceAccountTokensStack extends Stack {
     };
     type Spec = Pick<
       ServiceFunctionProps,
-      'id' | 'dynamodb' | 'partitions' | 'scansTable' | 'indexes' | 'description' | 'timeout' | 'alias'
+      'id' | 'dynamodb' | 'partitions' | 'indexes' | 'description' | 'timeout' | 'alias'
     >;
     const addFunction = (constructId: string, spec: Spec) => {
       const fn = new ServiceFunction(this, constructId, { ...functionDefaults, ...spec });
@@ -136,7 +156,7 @@ export class ServiceAccountTokensStack extends Stack {
         alias: true,
         description: `${route.method} ${route.path}: ${route.summary}`,
       });
-      if (route.apiKeys) allowApiKeyManagement(this, fn, route.apiKeys, stageTag);
+      if (route.keyChanges) sendsKeyChanges(fn);
       service.addRoute(route, fn, route.auth === 'authenticated' ? requestAuthorizer : undefined);
     }
 
@@ -145,13 +165,14 @@ export class ServiceAccountTokensStack extends Stack {
         id: scheduled.id,
         dynamodb: scheduled.dynamodb,
         partitions: scheduled.partitions,
-        scansTable: scheduled.scansTable,
         indexes: scheduled.indexes,
         description: scheduled.summary,
-        // A pass over what is due (or, for reconcile, every token and key); nothing waits on it.
+        // A pass over what is due (or, for reconcile, every key, paced); nothing waits on it.
         timeout: Duration.minutes(5),
       });
-      if (scheduled.apiKeys) allowApiKeyManagement(this, fn, scheduled.apiKeys, stageTag);
+      const access = 'apiKeys' in scheduled ? scheduled.apiKeys : undefined;
+      if (access) allowApiKeyManagement(this, fn, access, stageTag);
+      if ('keyChanges' in scheduled) sendsKeyChanges(fn);
       new events.Rule(this, `Schedule-${scheduled.id}`, {
         description: scheduled.summary,
         schedule: events.Schedule.expression(scheduled.schedule),
@@ -160,6 +181,7 @@ export class ServiceAccountTokensStack extends Stack {
     }
 
     this.unthrottledPlan = unthrottledPlan(this, this.api, this.unthrottledKey);
+    let publisher: ServiceFunction | undefined;
     for (const deploy of deployFunctions) {
       const fn = addFunction(`Deploy-${deploy.id}`, {
         id: deploy.id,
@@ -168,7 +190,34 @@ export class ServiceAccountTokensStack extends Stack {
         description: deploy.summary,
         timeout: Duration.minutes(1),
       });
-      if (deploy.readsUnthrottledKey) publishSharedKey(this, fn, this.unthrottledKey, this.api);
+      if (deploy.readsUnthrottledKey) {
+        const pooled = new Map([...this.pooledKeys.keys].map(([rps, key]) => [rps, key.ref]));
+        publishSharedKey(this, fn, this.unthrottledKey, this.api, pooled);
+        publisher = fn;
+      }
+    }
+    this.rateTiers = new RateTiersStack(this, 'RateTiers', {
+      restApiId: this.api.restApiId,
+      stage: settings.stageName,
+      stageTag,
+      namePrefix: this.stackName,
+      pooled: this.pooledKeys,
+      publisherArn: (publisher ?? fail('No deploy-time publisher')).function.functionArn,
+    });
+    // A plan names the stage: it is made once the stage is.
+    this.rateTiers.node.addDependency(this.api.deploymentStage);
+
+    for (const consumer of queueFunctions) {
+      const fn = addFunction(`Queue-${consumer.id}`, {
+        id: consumer.id,
+        dynamodb: consumer.dynamodb,
+        partitions: consumer.partitions,
+        description: consumer.summary,
+        timeout: KEY_WORKER_TIMEOUT,
+      });
+      allowApiKeyManagement(this, fn, consumer.apiKeys, stageTag);
+      for (const [name, value] of Object.entries(keyWork)) fn.function.addEnvironment(name, value);
+      fn.function.addEventSource(keyWorkerSource(keyQueues.keys));
     }
 
     const key = topicsKey(this, removalPolicy);
@@ -205,6 +254,7 @@ export class ServiceAccountTokensStack extends Stack {
       reconcileId: 'reconcile',
       accessLogs: service.accessLogs,
       deadLetters: deadLetters ?? fail('No audit dead-letter queue'),
+      keyQueues,
       topic: this.alarmTopic,
       application: rolloutApplication(this),
       webAclName: webAcl?.name,
@@ -213,8 +263,17 @@ export class ServiceAccountTokensStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API (stage included)', value: this.api.url });
     new CfnOutput(this, 'TableName', { description: 'The DynamoDB table', value: table.tableName });
     new CfnOutput(this, 'RestApiId', {
-      description: 'The REST API (the stage tag of its keys and plans is <RestApiId>/<stage>)',
+      description: 'The REST API (the stage tag of its keys and tier plans is <RestApiId>/<stage>)',
       value: this.api.restApiId,
+    });
+    // What `npm run reconcile` and `npm run upgrade-rate-limits` need beside the table and the API.
+    new CfnOutput(this, 'KeyQueueUrl', {
+      description: 'The key worker’s queue (KEY_QUEUE_URL)',
+      value: keyWork.KEY_QUEUE_URL,
+    });
+    new CfnOutput(this, 'TierPlans', {
+      description: 'The rate tiers’ usage plans (TIER_PLANS for the scripts)',
+      value: this.rateTiers.planList(),
     });
   }
 }

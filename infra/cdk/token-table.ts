@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TTL_ATTRIBUTE } from '../../shared/dynamodb/keys.js';
-import { LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/dynamodb/table.js';
+import { INDEX_SPECS, TABLE_KEYS } from '../../shared/dynamodb/table.js';
 
 export interface TokenTableProps {
   /**
@@ -35,13 +35,14 @@ export class TokenTable extends Construct {
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy: ephemeral ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
-    // The lifecycle job's sparse indexes (shared/dynamodb/keys.ts): only tokens with a notice to
-    // come, or active ones, are in them.
-    for (const index of LIFECYCLE_INDEX_SPECS) {
+    // The sparse indexes (shared/dynamodb/keys.ts): the lifecycle job's (tokens with a notice to
+    // come, or active ones) and reconcile's (tokens and policies with an API key of their own).
+    // CloudFormation adds one index to an existing table per update; each was added in a release of its own.
+    for (const index of INDEX_SPECS) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
-        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        ...(index.sortKey ? { sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING } } : {}),
         projectionType: dynamodb.ProjectionType.INCLUDE,
         nonKeyAttributes: [...index.projected],
       });

@@ -16,9 +16,7 @@ export function unthrottledKey(stack: Stack): apigw.ApiKey {
   });
 }
 
-/**
- * The plan of the shared key: no per-key limit (the stage limits still apply); per-token plans are made at run time.
- */
+/** The plan of the unthrottled key: no per-key limit (the stage limits apply). The tiers' are in `rate-tiers.ts`. */
 export function unthrottledPlan(stack: Stack, api: apigw.RestApi, key: apigw.ApiKey): apigw.UsagePlan {
   const plan = new apigw.UsagePlan(stack, 'UnthrottledPlan', {
     description: 'No per-key limit: JWT callers and tokens without maxRps',
@@ -29,27 +27,30 @@ export function unthrottledPlan(stack: Stack, api: apigw.RestApi, key: apigw.Api
 }
 
 /**
- * Copies the shared key's value into the table at deploy time (the `publish-shared-key`
- * function), before the stage serves requests: the authorizer reads it from there, once
- * per container, and never calls API Gateway's control plane.
+ * Copies the shared keys' values (the unthrottled key's, each tier's pooled key's) into
+ * the table at deploy time (the `publish-shared-key` function), before the stage serves
+ * requests: the authorizer reads them from there, and never calls API Gateway's control
+ * plane. It may read those keys and no other.
  */
 export function publishSharedKey(
   stack: Stack,
   publisher: ServiceFunction,
   key: apigw.ApiKey,
   api: apigw.RestApi,
+  pooled: Map<number, string>,
 ): CustomResource {
   publisher.allow(
     new iam.PolicyStatement({
       actions: ['apigateway:GET'],
-      resources: [apiGatewayArn(stack, `/apikeys/${key.keyId}`)],
+      resources: [key.keyId, ...pooled.values()].map((id) => apiGatewayArn(stack, `/apikeys/${id}`)),
     }),
   );
   const published = new CustomResource(stack, 'SharedUsageKey', {
     serviceToken: publisher.function.functionArn,
     resourceType: 'Custom::SharedUsageKey',
-    properties: { ApiKeyId: key.keyId },
-    serviceTimeout: Duration.minutes(2),
+    properties: { ApiKeyId: key.keyId, PooledKeyIds: Object.fromEntries(pooled) },
+    // 37 reads at two a second, within the deployment's own calls.
+    serviceTimeout: Duration.minutes(5),
   });
   api.deploymentStage.node.addDependency(published);
   return published;

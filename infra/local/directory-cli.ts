@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { readConfig } from '../../shared/kernel/config.js';
 import { DirectoryError } from '../../shared/directory/directory.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
-import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
+import { keyQueue } from '../../shared/ratelimit/wiring.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import { readDirectoryFile } from './directory-file.js';
 import { againstTable, describeTarget, refusal, tableTarget } from './running.js';
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   const target = tableTarget(process.env, parsed.values.url);
   const settings = readConfig(target.env);
   console.error(describeTarget('directory', settings, target.server));
-  const runtime = createRuntime(settings, {}, [apiGatewayKeys]);
+  const runtime = createRuntime(settings, {}, [keyQueue]);
   return againstTable('directory', runtime, async () => {
     const result = await importDirectory(importDeps(runtime), directory, { replace: parsed.values.replace });
     const where = `${settings.tableName}${settings.dynamodbEndpoint ? ` at ${settings.dynamodbEndpoint}` : ''}`;

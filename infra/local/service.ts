@@ -4,10 +4,10 @@ import { pathToFileURL } from 'node:url';
 import { type Config, type Environment, LOCAL_DEFAULTS, readConfig } from '../../shared/kernel/config.js';
 import type { Directory } from '../../shared/directory/directory.js';
 import { type ImportResult, importDeps, importDirectory } from '../../shared/directory/import.js';
-import type { RateLimits } from '../../shared/tokens/ports.js';
+import type { UsageKeys } from '../../shared/auth/ports.js';
 import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { jwtVerification } from '../../shared/runtime/jwt-wiring.js';
-import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
+import { keyQueue } from '../../shared/ratelimit/wiring.js';
 import { subjectTokenVerification } from '../../shared/runtime/verification-wiring.js';
 import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/runtime/runtime.js';
 import { ensureTable } from '../../shared/dynamodb/table.js';
@@ -131,7 +131,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     // Every function's wiring at once: locally one runtime serves them all.
     const runtime = createRuntime(config, options.parts?.(config), [
       jwtVerification,
-      apiGatewayKeys,
+      keyQueue,
       subjectTokenVerification,
     ]);
     await ensureTable(runtime.documents, tableName, {
@@ -157,8 +157,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       await Promise.all(routes.map(async (route) => [route.id, (await entry(route.id)).create(runtime)] as const)),
     ) as Integration['handlers'];
     const authorizer = (await entry(authorizerRoute.id)).create(runtime) as Integration['authorizer'];
-    // The usage plans' throttle, wherever the limiter can admit requests (the local one can).
-    const limiter = runtime.rateLimits as RateLimits & Partial<Pick<LocalRateLimits, 'admit'>>;
+    // The usage plans' throttle, wherever the usage keys can admit requests (the local ones can).
+    const limiter = runtime.usageKeys as UsageKeys & Partial<Pick<LocalRateLimits, 'admit'>>;
     const admit = options.throttle === false || !limiter.admit ? undefined : limiter.admit.bind(limiter);
     gateway.deploy({ handlers, authorizer, clock: runtime.clock, ...(admit ? { admit } : {}) });
     const events = options.eventsFile

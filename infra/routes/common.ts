@@ -12,24 +12,19 @@ export const ADMIN_BASE = '/api/v1/auth/service-accounts';
 // Every token route reads the caller and the account (GetItem); then its own operation.
 export const WHOAMI: DynamoAction[] = ['dynamodb:GetItem'];
 export const LIST: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
-// Query: the recount when the limit is hit (TTL may have removed tokens); ConditionCheckItem:
-// the account is still a service account, in the create's transaction; DeleteItem: a claim
-// on a rate's usage plan given up when the plan could not be made.
+// Query: the recount when the limit is hit (TTL may have removed tokens), and the capacity's
+// shards when the one a limited token took was full; ConditionCheckItem: the account is
+// still a service account, in the create's transaction.
 export const CREATE: DynamoAction[] = [
   'dynamodb:GetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
 ];
-// PutItem: every change writes its audit event in its own transaction.
-export const UPDATE: DynamoAction[] = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-];
+// PutItem: every change writes its audit event in its own transaction; Query: the capacity's
+// shards when a limit set finds its shard full.
+export const UPDATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 export const DELETE: DynamoAction[] = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
@@ -39,9 +34,9 @@ export const DELETE: DynamoAction[] = [
 export const ROTATE: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 // The partitions: the caller's and the account's profiles (every token route; a profile
 // holds its grants, so no route reads the domains), the account's tokens, their
-// credentials, the usage-plan records, and the account's audit events.
+// credentials, the capacity's shards (a limit taken or given back), and the account's audit events.
 export const PROFILES: Partition[] = ['user'];
-export const KEYED_WRITE: Partition[] = [...PROFILES, 'account', 'credential', 'ratePlans', 'events'];
+export const KEYED_WRITE: Partition[] = [...PROFILES, 'account', 'credential', 'capacity', 'events'];
 
 export const pageQuery = (what: string): QueryParameter[] => [
   {
@@ -95,15 +90,15 @@ export const ADMIN_EVENTS_QUERY: QueryParameter[] = [
   },
 ];
 
-// Policies: the account's partition holds them and their counter. Create and delete may
-// make or delete the policy's one rate-limit key (and a rate's usage plan record), and
-// write their event (PutItem on the account's events).
+// Policies: the account's partition holds them and their counter. Create and delete take
+// or give back a limited policy's place in the capacity, and write their event (PutItem on
+// the account's events).
 export const POLICY_READ: DynamoAction[] = ['dynamodb:GetItem', 'dynamodb:Query'];
 export const POLICY_CREATE: DynamoAction[] = [
   'dynamodb:GetItem',
+  'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
   'dynamodb:ConditionCheckItem',
 ];
 export const POLICY_DELETE: DynamoAction[] = [

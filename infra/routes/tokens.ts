@@ -55,7 +55,7 @@ export function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
     },
     {
       id: `create-${where}-token`,
-      apiKeys: 'create',
+      keyChanges: true,
       method: 'POST',
       path: `${base}/{serviceAccountId}/tokens`,
       auth: 'authenticated',
@@ -71,7 +71,7 @@ export function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
     },
     {
       id: `update-${where}-token`,
-      apiKeys: 'update',
+      keyChanges: true,
       method: 'PATCH',
       path: `${base}/{serviceAccountId}/tokens/{name}`,
       auth: 'authenticated',
@@ -142,12 +142,12 @@ export function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
     },
     {
       id: `delete-${where}-token`,
-      apiKeys: 'delete',
+      keyChanges: true,
       method: 'DELETE',
       path: `${base}/{serviceAccountId}/tokens/{name}`,
       auth: 'authenticated',
       dynamodb: DELETE,
-      partitions: [...PROFILES, 'account', 'credential', 'events'],
+      partitions: [...PROFILES, 'account', 'credential', 'capacity', 'events'],
       tag: 'Tokens',
       summary: `Delete a token (${where})`,
       description: `It stops working on the next request, and its name is free again. ${who}`,
@@ -156,7 +156,7 @@ export function tokenRoutes(scope: 'domain' | 'admin'): Route[] {
     },
     {
       id: `create-${where}-token-deprecated`,
-      apiKeys: 'create',
+      keyChanges: true,
       method: 'POST',
       path: `${base}/tokens`,
       auth: 'authenticated',

@@ -4,34 +4,16 @@ import type { RequestMeta } from '../http/request-origin.js';
 import { type Caller, isExpired, type TokenCredential, type TokenSecret } from '../kernel/model.js';
 import { TOKEN_SCOPES } from '../kernel/restrictions.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
-import type { CredentialStore, PrincipalLookup } from './ports.js';
+import type { CredentialStore, PrincipalLookup, RateHolder } from './ports.js';
 import { tokenEvent } from '../kernel/events.js';
 import { hasTokenPrefix, parseToken } from '../kernel/token-format.js';
 import type { JwtVerifier } from './jwt.js';
 import { presentedSecret } from '../kernel/replaced-secrets.js';
 
-/** Who a request comes from, as the authorizer established it. */
+/** Who a request comes from, as the authorizer established it, and whose rate limit the call counts against. */
 export interface Authentication {
   caller: Caller;
-  /** The rate-limit key the token presents, when it has one (see `presentedKey`). */
-  usageKey?: string;
-  /** The token's own key is still warming up and it has no bridge key: it presents the shared key for now. */
-  warmingUp?: true;
-}
-
-/**
- * The key a token with a limit presents on this call: its own once API Gateway can be
- * counted on to honour it (`keyReadyAt`); until then its plan's bridge key, which
- * throttles at the same rate, or, when the plan has no bridge yet, none (the shared key).
- */
-function presentedKey(
-  credential: { usageKey?: string; keyReadyAt?: string; fallbackUsageKey?: string },
-  at: Date,
-): Pick<Authentication, 'usageKey' | 'warmingUp'> {
-  if (credential.usageKey === undefined) return {};
-  if (credential.keyReadyAt === undefined || Date.parse(credential.keyReadyAt) <= at.getTime())
-    return { usageKey: credential.usageKey };
-  return credential.fallbackUsageKey === undefined ? { warmingUp: true } : { usageKey: credential.fallbackUsageKey };
+  holder: RateHolder;
 }
 
 export interface AuthenticatorDeps {
@@ -136,7 +118,16 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         scopes,
         allowedCidrs,
       },
-      ...presentedKey(credential, at),
+      holder: {
+        maxRps: credential.maxRps,
+        lookupId: credential.lookupId,
+        key: {
+          ...(credential.apiKeyId === undefined ? {} : { apiKeyId: credential.apiKeyId }),
+          ...(credential.usageKey === undefined ? {} : { usageKey: credential.usageKey }),
+          ...(credential.keyRps === undefined ? {} : { keyRps: credential.keyRps }),
+          ...(credential.keyReadyAt === undefined ? {} : { keyReadyAt: credential.keyReadyAt }),
+        },
+      },
     };
   }
 
@@ -173,7 +164,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       throw new UnauthorizedError();
     }
     if (userId !== claimed || (await serviceAccount)) throw new UnauthorizedError();
-    return { caller: { userId, authenticatedBy: 'JWT' } };
+    return { caller: { userId, authenticatedBy: 'JWT' }, holder: { maxRps: null, key: {} } };
   }
 
   return async function authenticate(

@@ -7,7 +7,7 @@ import type { Clock, IdGenerator } from '../kernel/ports.js';
 import { type Observability, observability } from '../http/observability.js';
 import { denyContext } from '../http/gateway-responses.js';
 import type { JwtVerifier } from './jwt.js';
-import type { CredentialStore, PrincipalLookup } from './ports.js';
+import type { CredentialStore, PrincipalLookup, UsageKeys } from './ports.js';
 import { type Authentication, createAuthenticator } from './authenticate.js';
 import { requestMeta } from '../http/request-origin.js';
 import { encodeCaller } from './authorizer-context.js';
@@ -17,7 +17,7 @@ export interface AuthorizerDeps extends Observability {
   credentials: CredentialStore;
   directory: Pick<PrincipalLookup, 'getPrincipal'>;
   verifyJwt: JwtVerifier;
-  rateLimits: { sharedUsageKey(): Promise<string> };
+  usageKeys: UsageKeys;
   clock: Clock;
   ids: IdGenerator;
   config: Pick<Config, 'jwt' | 'tokens' | 'samLocal'>;
@@ -61,10 +61,10 @@ export function deny(methodArn: string, refusal: Refusal = ACCESS_DENIED): APIGa
 
 /**
  * The REQUEST authorizer of every authenticated route. Result caching is off (TTL 0), so
- * a suspended or deleted token is refused on its very next request. Every method
- * requires a usage key, which the authorizer names: the token's own key (its limit) or,
- * while that key is new, its plan's bridge key; else the shared unthrottled key (JWT
- * callers, tokens without a limit, a new key of a new plan).
+ * a suspended or deleted token is refused on its very next request, whatever its key.
+ * Every method requires a usage key, which the authorizer names (`UsageKeys`): a limited
+ * token's own key once it is ready in its tier's plan, else that tier's pooled key; the
+ * unthrottled key for JWT callers and tokens without a limit.
  */
 export function createAuthorizer(parts: AuthorizerDeps) {
   const { logger } = parts;
@@ -79,26 +79,13 @@ export function createAuthorizer(parts: AuthorizerDeps) {
     lastUsedWriteIntervalSeconds: parts.config.tokens.lastUsedWriteIntervalSeconds,
   });
 
-  async function usageKeyOf(authentication: Authentication): Promise<string> {
-    if (authentication.usageKey) return authentication.usageKey;
-    const { maxRps } = authentication.caller;
-    if (maxRps !== undefined && maxRps !== null && !authentication.warmingUp) {
-      // Drift (a failed bind, a key deleted out of band): the call goes through unthrottled
-      // rather than failing, and reconcile gives the token its key on its next run.
-      logger.warn('Token with a limit has no key of its own; using the shared key', {
-        userId: authentication.caller.userId,
-        tokenName: authentication.caller.tokenName,
-      });
-    }
-    return parts.rateLimits.sharedUsageKey();
-  }
-
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
     .use(observability(parts))
     .handler(async (event) => {
       try {
         const authentication = await authenticate(event.headers, requestMeta(event));
-        return allow(authentication, event.methodArn, await usageKeyOf(authentication));
+        const usageKey = await parts.usageKeys.keyFor(authentication.holder, parts.clock());
+        return allow(authentication, event.methodArn, usageKey);
       } catch (error) {
         if (error instanceof SourceIpNotAllowedError) {
           logger.info('Token refused outside its allowed networks');

@@ -28,6 +28,22 @@ export interface CredentialStore {
   recordNetworkRefusal(credential: TokenCredential, event: TokenEvent, intervalSeconds: number): Promise<boolean>;
 }
 
+/** Who a call's rate limit belongs to: a token's limit and its own key as stored; no limit and no key for a JWT. */
+export interface RateHolder {
+  maxRps: number | null;
+  /** The token's lookup id (none for a JWT caller). */
+  lookupId?: string;
+  key: Partial<TokenBinding>;
+}
+
+/**
+ * Names the API key a call presents: API Gateway throttles by that key's usage plan (in
+ * AWS), the local gateway by a bucket of its own (`npm start`). See docs/rate-limiting.md.
+ */
+export interface UsageKeys {
+  keyFor(holder: RateHolder, at: Date): Promise<string>;
+}
+
 export interface PrincipalLookup {
   /** A user or service account as the directory has it now. */
   getPrincipal(userId: string): Promise<Principal | undefined>;

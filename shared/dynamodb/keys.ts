@@ -13,9 +13,10 @@
  * | bundle of a domain                          | `DOMAIN#<domain>` | `BUNDLE#<key>` |
  * | member of a domain (listed)                 | `DOMAIN#<domain>` | `MEMBER#<userId>` |
  * | user (listed, for admins)                   | `USERLIST`        | `USER#<userId>` |
- * | usage plan for `maxRps = N` (AWS)           | `RATEPLANS`       | `RATE#<N>`     |
- * | rate-limit key (local gateway only)         | `LOCALKEY#<key>`  | `LOCALKEY`     |
- * | the shared unthrottled key's value (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
+ * | usage plan record of earlier versions (read by the upgrade only) | `RATEPLANS` | `RATE#<N>` |
+ * | the unthrottled and pooled keys' values (AWS, written at deploy) | `CONFIG` | `SHARED_USAGE_KEY` |
+ * | reconcile's lease (one run at a time)       | `CONFIG`          | `RECONCILE_LEASE` |
+ * | a shard of the count of rate-limited tokens and policies | `CAPACITY` | `SHARD#<n>` |
  * | audit event of an incarnation of an account | `EVENTS#<accountId>#<incarnation>` | `EVENT#<id>` |
  * | audit event of an account older than incarnations | `EVENTS#<accountId>` | `EVENT#<id>` |
  * | an incarnation of an account (its start, end, groups) | `EVENTS#<accountId>` | `INCARNATION#<incarnation>` |
@@ -24,7 +25,8 @@
  * | a subject token's `jti`, used once (until its `exp`) | `JTI#<digest of iss and jti>` | `JTI` |
  *
  * Two sparse global secondary indexes serve the lifecycle job (`shared/lifecycle/`); only
- * token items carry their keys (see `LIFECYCLE_INDEXES`).
+ * token items carry their keys (see `LIFECYCLE_INDEXES`). A third, `ratekeys`, holds the
+ * tokens and policies that have or need an API key of their own (see `RATE_KEY_INDEX`).
  */
 export interface ItemKey {
   pk: string;
@@ -37,14 +39,15 @@ const CREDENTIAL = 'CRED#';
 const USER = 'USER#';
 const DOMAIN = 'DOMAIN#';
 const RATE_PLANS = 'RATEPLANS';
-const LOCAL_KEY = 'LOCALKEY#';
 const CONFIG = 'CONFIG';
+const CAPACITY = 'CAPACITY';
 const USER_LIST = 'USERLIST';
 const MEMBER = 'MEMBER#';
 const EVENTS = 'EVENTS#';
 const EVENT = 'EVENT#';
 const INCARNATION = 'INCARNATION#';
 const LIFECYCLE = 'LIFECYCLE#';
+const RATE_KEY = 'RATEKEY#';
 const POLICY = 'FEDPOLICY#';
 const REPLAY = 'JTI#';
 
@@ -59,8 +62,10 @@ export const keys = {
   member: (domain: string, userId: string): ItemKey => ({ pk: `${DOMAIN}${domain}`, sk: `${MEMBER}${userId}` }),
   listedUser: (userId: string): ItemKey => ({ pk: USER_LIST, sk: `${USER}${userId}` }),
   ratePlan: (rps: number): ItemKey => ({ pk: RATE_PLANS, sk: `RATE#${rps}` }),
-  localKey: (usageKey: string): ItemKey => ({ pk: `${LOCAL_KEY}${usageKey}`, sk: 'LOCALKEY' }),
   sharedUsageKey: (): ItemKey => ({ pk: CONFIG, sk: 'SHARED_USAGE_KEY' }),
+  reconcileLease: (): ItemKey => ({ pk: CONFIG, sk: 'RECONCILE_LEASE' }),
+  tierPlans: (): ItemKey => ({ pk: CONFIG, sk: 'TIER_PLANS' }),
+  capacityShard: (shard: number): ItemKey => ({ pk: CAPACITY, sk: `SHARD#${shard}` }),
   event: (accountId: string, id: string, incarnation?: string): ItemKey => ({
     pk: eventPartition(accountId, incarnation),
     sk: `${EVENT}${id}`,
@@ -115,9 +120,10 @@ export const PARTITIONS = {
   userList: USER_LIST,
   ratePlans: RATE_PLANS,
   config: CONFIG,
-  localKey: `${LOCAL_KEY}*`,
+  capacity: CAPACITY,
   events: `${EVENTS}*`,
   lifecycle: `${LIFECYCLE}*`,
+  rateKeys: `${RATE_KEY}*`,
   replay: `${REPLAY}*`,
 } as const;
 export type Partition = keyof typeof PARTITIONS;
@@ -130,8 +136,11 @@ export function partitionOf(pk: string): Partition | undefined {
   return undefined;
 }
 
-/** The one partition holding every rate plan record, read with one query. */
+/** The one partition of the rate plan records earlier versions kept (the upgrade reads it). */
 export const ratePlanPartition = RATE_PLANS;
+
+/** The one partition of the capacity counter's shards, read with one query. */
+export const capacityPartition = CAPACITY;
 
 /** The partition of an account's tokens (and its counter). */
 export const accountPartition = (accountId: string): string => `${ACCOUNT}${accountId}`;
@@ -170,6 +179,26 @@ export function lifecycleShard(lookupId: string): string {
 
 /** Every lifecycle shard, in order. */
 export const lifecycleShards = (): string[] => Array.from({ length: LIFECYCLE_SHARDS }, (_, i) => `${LIFECYCLE}${i}`);
+
+/**
+ * The rate keys index: a token or policy item is in it while it has, or should have, an
+ * API key of its own (a `maxRps`, or a key not yet deleted), keyed by a small shard.
+ * Reconcile reads it, a few queries, instead of scanning the table.
+ */
+export const RATE_KEY_INDEX = { name: 'ratekeys', partitionKey: 'keyShard' } as const;
+
+/** Shards of the rate keys index: reconcile queries each. */
+export const RATE_KEY_SHARDS = 4;
+
+/** The rate keys shard of a token or policy, from its (random) lookup or policy id. */
+export function rateKeyShard(id: string): string {
+  let sum = 0;
+  for (const char of id) sum += char.charCodeAt(0);
+  return `${RATE_KEY}${sum % RATE_KEY_SHARDS}`;
+}
+
+/** Every rate keys shard, in order. */
+export const rateKeyShards = (): string[] => Array.from({ length: RATE_KEY_SHARDS }, (_, i) => `${RATE_KEY}${i}`);
 
 /** The UTC day of an instant, as the `idle` index sorts it (`YYYY-MM-DD`). */
 export const utcDay = (at: Date | string): string => (typeof at === 'string' ? at : at.toISOString()).slice(0, 10);

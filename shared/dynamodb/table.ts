@@ -7,34 +7,46 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LIFECYCLE_INDEXES, TTL_ATTRIBUTE } from './keys.js';
+import { LIFECYCLE_INDEXES, RATE_KEY_INDEX, TTL_ATTRIBUTE } from './keys.js';
 
 /** The table's key schema, shared by the CDK stack and the local runtime. */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
+interface IndexSpec {
+  name: string;
+  partitionKey: string;
+  sortKey?: string;
+  projected: readonly string[];
+}
+
 /**
- * The lifecycle indexes as the CDK stack and the local runtime both create them. Each
- * projects what the job needs to act without reading the token, and nothing that changes
- * often (`lastUsedAt` is left out, so a use never rewrites an index entry).
+ * The indexes as the CDK stack and the local runtime both create them: the lifecycle
+ * job's and reconcile's. Each projects what its reader needs to act without reading the
+ * item, and nothing that changes often (`lastUsedAt` is left out, so a use never
+ * rewrites an index entry).
  */
-export const LIFECYCLE_INDEX_SPECS = [
+export const INDEX_SPECS: readonly IndexSpec[] = [
   { ...LIFECYCLE_INDEXES.notices, projected: ['serviceAccountId', 'name', 'lookupId', 'expiresAt'] },
   { ...LIFECYCLE_INDEXES.idle, projected: ['serviceAccountId', 'name', 'lookupId', 'status'] },
-] as const;
+  {
+    ...RATE_KEY_INDEX,
+    projected: ['lookupId', 'policyId', 'maxRps', 'apiKeyId', 'keyPlanId', 'keyRps', 'capacityShard'],
+  },
+];
 
 function indexDefinitions() {
-  return LIFECYCLE_INDEX_SPECS.map((index) => ({
+  return INDEX_SPECS.map((index) => ({
     IndexName: index.name,
     KeySchema: [
       { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : []),
     ],
     Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.projected] },
   }));
 }
 
 const INDEX_ATTRIBUTES = [
-  ...new Set(LIFECYCLE_INDEX_SPECS.flatMap((index) => [index.partitionKey, index.sortKey])),
+  ...new Set(INDEX_SPECS.flatMap((index) => [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])])),
 ].map((name) => ({
   AttributeName: name,
   AttributeType: 'S' as const,
@@ -99,7 +111,7 @@ export async function ensureTable(
     const streaming = Boolean(Table?.StreamSpecification?.StreamEnabled);
     state = `table ${Table?.TableStatus}, indexes ${JSON.stringify(indexes)}, stream ${streaming}`;
     if (Table?.TableStatus === 'ACTIVE') {
-      // A table made before the lifecycle indexes (data kept under .local/ by npm start):
+      // A table made before an index (data kept under .local/ by npm start):
       // one index at a time, as DynamoDB allows, each waited for until it can be queried.
       // An index still being built comes first: DynamoDB refuses a second one meanwhile.
       if (Table.GlobalSecondaryIndexes?.some((index) => index.IndexStatus !== 'ACTIVE')) {

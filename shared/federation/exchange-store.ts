@@ -5,7 +5,7 @@ import type { StoredPolicy } from './policy.js';
 import type { ExchangeRecords, ReplayGuard } from './ports.js';
 import type { NewToken } from '../tokens/ports.js';
 import { eventItem, eventPut } from '../dynamodb/event-items.js';
-import { absent, all, either, equals, exists, expression, lessThan } from '../dynamodb/expressions.js';
+import { absent, all, either, exists, expression, lessThan } from '../dynamodb/expressions.js';
 import { keys, TTL_ATTRIBUTE } from '../dynamodb/keys.js';
 import { accountCheck } from '../dynamodb/account-check.js';
 import { newTokenItems } from '../tokens/token-items.js';
@@ -79,9 +79,9 @@ export class DynamoExchangeRecords implements ExchangeRecords {
             ConditionCheck: {
               TableName: this.tableName,
               Key: keys.policy(policy.serviceAccountId, policy.policyId),
-              ...expression({
-                condition: all(exists('pk'), absent('pendingSince'), equals('apiKeyId', policy.apiKeyId)),
-              }),
+              // Not on its key: the key worker may bind it meanwhile, and the token then presents
+              // its tier's pooled key instead, which is as safe.
+              ...expression({ condition: all(exists('pk'), absent('pendingSince')) }),
             } as { TableName: string; Key: { pk: string; sk: string }; ConditionExpression: string },
           },
         ],

@@ -1,9 +1,10 @@
 import { restrictionsOf } from '../kernel/restrictions.js';
 import { createHash } from 'node:crypto';
 import type { RequestMeta } from '../http/request-origin.js';
-import { type TokenRecord, type TokenView, toTokenView } from '../kernel/model.js';
+import { type TokenBinding, type TokenRecord, type TokenView, toTokenView } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
 import { fieldChanges, tokenEvent, type ChangeOrigin, type ExchangeDetails } from '../kernel/events.js';
+import { bindingOf } from '../tokens/token-items.js';
 import {
   choosePolicy,
   CheckFailed,
@@ -262,16 +263,10 @@ async function issue(
     ...tokenEvent(deps, 'token.exchanged', record, origin, fieldChanges(undefined, record), now),
     exchange,
   };
-  // Every token of the policy presents the policy's one key: they share its maxRps.
+  // Every token of the policy presents the policy's one key, once the key worker made it:
+  // they share its maxRps. Until then they present their tier's pooled key.
   const binding =
-    policy.apiKeyId !== undefined && policy.usageKey !== undefined
-      ? {
-          apiKeyId: policy.apiKeyId,
-          usageKey: policy.usageKey,
-          ...(policy.keyReadyAt ? { keyReadyAt: policy.keyReadyAt } : {}),
-          ...(policy.fallbackUsageKey ? { fallbackUsageKey: policy.fallbackUsageKey } : {}),
-        }
-      : undefined;
+    policy.apiKeyId === undefined || policy.usageKey === undefined ? undefined : (bindingOf(policy) as TokenBinding);
   // Gone at expiry: DynamoDB TTL may remove it then (the authorizer refuses it from then on regardless).
   const removeAfter = Math.ceil(Date.parse(expiresAt) / 1000);
   await deps.records.issue(

@@ -3,8 +3,7 @@ import { checkNetworksRequired } from '../tokens/required-networks.js';
 import { ConcurrentUpdateError, PolicyNotFoundError, ProblemError } from '../kernel/errors.js';
 import { newPolicyId } from '../kernel/ids.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
-import type { RateLimits } from '../tokens/ports.js';
-import type { TokenBinding } from '../kernel/model.js';
+import type { KeyOwner, RateLimits } from '../tokens/ports.js';
 import { tokenEvent, type ChangeOrigin, type TokenEvent } from '../kernel/events.js';
 import type { FederationPolicy } from '../kernel/model.js';
 import { POLICY_LIMITS, type StoredPolicy, toPolicyView } from './policy.js';
@@ -125,38 +124,21 @@ export async function createPolicy(deps: PolicyDeps, input: NewPolicyInput): Pro
     ...(input.incarnation === undefined ? {} : { incarnation: input.incarnation }),
   };
   const limit = deps.limitPerAccount ?? POLICY_LIMITS.perAccount;
-  const created = (at?: Date) => policyEvent(deps, 'federation_policy.created', policy, input.origin, at);
-  if (maxRps === null) {
-    await deps.policies.create(policy, limit, created(now));
-    return toPolicyView(policy);
+  await deps.policies.create(policy, limit, policyEvent(deps, 'federation_policy.created', policy, input.origin, now));
+  // Its tokens present the tier's pooled key until the key worker has made the policy's own.
+  if (maxRps !== null) {
+    await quietly(deps, `queue the key of policy ${policy.policyId}`, () =>
+      deps.rateLimits.keyChanged(policyOwner(policy)),
+    );
   }
-  // The limit is claimed first, so a refused create makes no key; the policy's one key,
-  // shared by every token it will issue, follows, and the policy is used only once it has it
-  // (and only then is it created, as its event says).
-  await deps.policies.create({ ...policy, pendingSince: policy.createdAt }, limit);
-  const discard = () =>
-    quietly(deps, `delete pending policy ${policy.policyId}`, () => deps.policies.delete({ ...policy }));
-  let binding: TokenBinding;
-  try {
-    binding = await deps.rateLimits.bind({ lookupId: policy.policyId, maxRps, enabled: true });
-  } catch (error) {
-    await discard();
-    throw error;
-  }
-  let completed = false;
-  try {
-    completed = await deps.policies.complete(policy, binding, created());
-  } finally {
-    if (!completed) {
-      await quietly(deps, `delete key ${binding.apiKeyId} of a policy not completed`, () =>
-        deps.rateLimits.unbind(binding),
-      );
-      await discard();
-    }
-  }
-  if (!completed) throw new ConcurrentUpdateError();
   return toPolicyView(policy);
 }
+
+const policyOwner = (policy: StoredPolicy): KeyOwner => ({
+  kind: 'policy',
+  serviceAccountId: policy.serviceAccountId,
+  policyId: policy.policyId,
+});
 
 export async function listPolicies(deps: Pick<PolicyDeps, 'policies'>, accountId: string): Promise<FederationPolicy[]> {
   const policies = await deps.policies.list(accountId);
@@ -173,16 +155,30 @@ export async function getPolicy(
   return policy;
 }
 
+/** Attempts of a deletion that lost a race with the key worker binding the policy's key. */
+const DELETE_ATTEMPTS = 3;
+
 /**
  * Deletes a policy: no exchange issues a token for it from then on. The tokens it issued
  * live until they expire (at most its maxTtlSeconds), unless suspended or deleted; with a
- * limit, their shared key goes with the policy, so the gateway refuses them at once.
+ * limit, their shared key goes with the policy (the key worker deletes it), and the
+ * gateway refuses them from then on.
  */
 export async function deletePolicy(deps: PolicyDeps, accountId: string, policyId: string, origin: ChangeOrigin) {
-  const policy = await getPolicy(deps, accountId, policyId);
-  await deps.policies.delete(policy, policyEvent(deps, 'federation_policy.deleted', policy, origin));
-  if (policy.apiKeyId !== undefined && policy.usageKey !== undefined) {
-    const binding = { apiKeyId: policy.apiKeyId, usageKey: policy.usageKey };
-    await quietly(deps, `delete key ${binding.apiKeyId} of a deleted policy`, () => deps.rateLimits.unbind(binding));
+  for (let attempt = 1; ; attempt++) {
+    const policy = await getPolicy(deps, accountId, policyId);
+    try {
+      await deps.policies.delete(policy, policyEvent(deps, 'federation_policy.deleted', policy, origin));
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError && attempt < DELETE_ATTEMPTS) continue;
+      throw error;
+    }
+    const { apiKeyId } = policy;
+    if (apiKeyId !== undefined) {
+      await quietly(deps, `queue the deletion of key ${apiKeyId} of a deleted policy`, () =>
+        deps.rateLimits.keyChanged(policyOwner(policy), apiKeyId),
+      );
+    }
+    return;
   }
 }

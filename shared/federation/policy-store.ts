@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ConcurrentUpdateError,
   PolicyLimitReachedError,
@@ -7,7 +7,6 @@ import {
 } from '../kernel/errors.js';
 import type { PolicyStore } from './ports.js';
 import type { StoredPolicy } from './policy.js';
-import type { TokenBinding } from '../kernel/model.js';
 import { eventPut } from '../dynamodb/event-items.js';
 import {
   absent,
@@ -20,8 +19,9 @@ import {
   updateExpression,
 } from '../dynamodb/expressions.js';
 import { accountCheck } from '../dynamodb/account-check.js';
-import { accountPartition, keys, prefixes } from '../dynamodb/keys.js';
-import { bindingFields, bindingOf } from '../tokens/token-items.js';
+import { accountPartition, keys, prefixes, rateKeyShard } from '../dynamodb/keys.js';
+import { givePlace, ShardFull, takePlace, withPlace } from '../dynamodb/rate-limit-capacity.js';
+import { bindingOf } from '../tokens/token-items.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
 import type { TokenEvent } from '../kernel/events.js';
 import { restrictionsOf } from '../kernel/restrictions.js';
@@ -50,37 +50,49 @@ export function toStoredPolicy(item: Record<string, unknown>): StoredPolicy {
   const jwksHosts = Array.isArray(item.jwksHosts) ? (item.jwksHosts as string[]) : [];
   const pending = typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {};
   const incarnation = typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {};
+  const shard = typeof item.capacityShard === 'number' ? { capacityShard: item.capacityShard } : {};
   // Policies made before restrictions issue tokens with every scope, callable from anywhere.
-  return { ...policy, jwksHosts, ...restrictionsOf(item), ...bindingOf(item), ...pending, ...incarnation };
+  return { ...policy, jwksHosts, ...restrictionsOf(item), ...bindingOf(item), ...pending, ...incarnation, ...shard };
 }
 
 /**
  * Federation policies on the service's table, under their account's partition, with a
  * counter per account whose condition keeps the limit race-free (as the token counter).
- * A policy's creation and deletion write their event in the same transaction.
+ * A policy's creation and deletion write their event in the same transaction; a policy
+ * with a limit takes its place in the deployment's capacity there too, and is in the
+ * rate keys index (its key is the key worker's to make).
  */
 export class DynamoPolicyStore implements PolicyStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly auditRetentionDays: number,
+    private readonly rateLimitedMax = 8_000,
   ) {}
 
   private eventItems(event: TokenEvent | undefined) {
     return event === undefined ? [] : [['event', eventPut(this.tableName, event, this.auditRetentionDays)] as const];
   }
 
-  async create(policy: StoredPolicy, limit: number, event?: TokenEvent): Promise<void> {
+  async create(policy: StoredPolicy, limit: number, event: TokenEvent): Promise<void> {
+    if (policy.maxRps === null) return this.createTaking(policy, limit, event);
+    const capacity = { client: this.client, tableName: this.tableName, ceiling: this.rateLimitedMax };
+    await withPlace(capacity, (shard) => this.createTaking(policy, limit, event, shard));
+  }
+
+  private async createTaking(policy: StoredPolicy, limit: number, event: TokenEvent, shard?: number): Promise<void> {
     const accountId = policy.serviceAccountId;
+    const limited = shard === undefined ? {} : { keyShard: rateKeyShard(policy.policyId), capacityShard: shard };
     try {
       await transact(this.client, [
         ...this.eventItems(event),
+        ...(shard === undefined ? [] : [['capacity', takePlace(this.tableName, shard, this.rateLimitedMax)] as const]),
         [
           'policy',
           {
             Put: {
               TableName: this.tableName,
-              Item: { ...keys.policy(accountId, policy.policyId), ...policy },
+              Item: { ...keys.policy(accountId, policy.policyId), ...policy, ...limited },
               ...expression({ condition: absent('pk') }),
             },
           },
@@ -104,37 +116,11 @@ export class DynamoPolicyStore implements PolicyStore {
       if (!(error instanceof TransactionCancelled)) throw error;
       if (error.failed('account')) throw new ServiceAccountNotFoundError();
       if (error.failed('counter')) throw new PolicyLimitReachedError(limit);
+      if (error.failed('capacity')) throw new ShardFull();
       // A random id (the policy's, its event's) already taken, or a concurrent write: the client may retry.
       const retry = error.failed('policy') || error.failed('event') || error.conflicted;
       if (retry) throw new ConcurrentUpdateError({ cause: error });
       throw error.cause;
-    }
-  }
-
-  async complete(policy: StoredPolicy, binding: TokenBinding, event: TokenEvent): Promise<boolean> {
-    try {
-      await transact(this.client, [
-        ...this.eventItems(event),
-        [
-          'policy',
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.policy(policy.serviceAccountId, policy.policyId),
-              ...updateExpression({
-                set: bindingFields(binding),
-                remove: ['pendingSince'],
-                condition: all(exists('pendingSince'), absent('apiKeyId')),
-              }),
-            },
-          },
-        ],
-      ]);
-      return true;
-    } catch (error) {
-      if (!(error instanceof TransactionCancelled)) throw error;
-      if (error.failed('policy')) return false;
-      throw error.conflicted || error.failed('event') ? new ConcurrentUpdateError({ cause: error }) : error.cause;
     }
   }
 
@@ -189,28 +175,17 @@ export class DynamoPolicyStore implements PolicyStore {
             },
           },
         ],
+        ...(policy.capacityShard === undefined
+          ? []
+          : [['capacity', givePlace(this.tableName, policy.capacityShard)] as const]),
       ]);
     } catch (error) {
-      if (error instanceof TransactionCancelled && error.failed('policy')) throw new PolicyNotFoundError();
       if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed('policy')) {
+        const now = await this.get(policy.serviceAccountId, policy.policyId);
+        throw now ? new ConcurrentUpdateError({ cause: error }) : new PolicyNotFoundError();
+      }
       throw error.conflicted || error.failed('event') ? new ConcurrentUpdateError({ cause: error }) : error.cause;
     }
-  }
-
-  async *all(): AsyncIterable<StoredPolicy> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ConsistentRead: true,
-          FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :policy)',
-          ExpressionAttributeValues: { ':account': prefixes.account, ':policy': prefixes.policy },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) yield toStoredPolicy(item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 }

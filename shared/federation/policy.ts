@@ -4,11 +4,13 @@ import { restrictionsOf } from '../kernel/restrictions.js';
 import { type AddressRules, isLoopbackName, literalAddress, outboundUrlProblem } from './addresses.js';
 
 /**
- * A policy as stored: with its rate-limit key when it has a limit, whether that key is
- * still to come, and the incarnation of the account it was made for (its issued tokens
- * are that incarnation's).
+ * A policy as stored: with its rate-limit key once the key worker made it, its place in
+ * the capacity (with a limit), `pendingSince` on a create an earlier version left
+ * unfinished, and the incarnation of the account it was made for (its issued tokens are
+ * that incarnation's).
  */
-export type StoredPolicy = FederationPolicy & Partial<TokenBinding> & { pendingSince?: string; incarnation?: string };
+export type StoredPolicy = FederationPolicy &
+  Partial<TokenBinding> & { pendingSince?: string; incarnation?: string; capacityShard?: number };
 
 export const POLICY_LIMITS = {
   /** Policies per service account. */

@@ -1,5 +1,4 @@
 import type { NewToken } from '../tokens/ports.js';
-import type { TokenBinding } from '../kernel/model.js';
 import type { Claims } from './checks.js';
 import type { StoredPolicy } from './policy.js';
 import type { TokenEvent } from '../kernel/events.js';
@@ -14,22 +13,19 @@ export interface PolicyStore {
   /**
    * Adds a policy while the account is a service account and has fewer than `limit`
    * policies, with its event; throws PolicyLimitReachedError or ServiceAccountNotFoundError.
-   * A policy stored with `pendingSince` (and no event yet) is not used until `complete`
-   * gives it its key.
+   * A policy with a limit takes a place in the deployment's capacity in the same write, or
+   * is refused (RateLimitCapacityReachedError).
    */
-  create(policy: StoredPolicy, limit: number, event?: TokenEvent): Promise<void>;
-  /** Gives a pending policy its rate-limit key, with its creation's event; false when it is gone meanwhile. */
-  complete(policy: StoredPolicy, binding: TokenBinding, event: TokenEvent): Promise<boolean>;
+  create(policy: StoredPolicy, limit: number, event: TokenEvent): Promise<void>;
   /** Every policy of an account (at most the limit), by id. */
   list(accountId: string): Promise<StoredPolicy[]>;
   get(accountId: string, policyId: string): Promise<StoredPolicy | undefined>;
   /**
-   * Removes a policy read just before, with its event (none for a pending policy, never
-   * created); throws PolicyNotFoundError if it went meanwhile.
+   * Removes a policy read just before, with its event (none for a create an earlier
+   * version left pending), if its key is still the one read; throws PolicyNotFoundError if
+   * it went meanwhile, ConcurrentUpdateError if the key worker bound its key meanwhile.
    */
   delete(policy: StoredPolicy, event?: TokenEvent): Promise<void>;
-  /** Every policy of every account (reconcile: their keys are not orphans). */
-  all(): AsyncIterable<StoredPolicy>;
 }
 
 /** Remembers each subject token's `jti` until the token expires, so that it is used once. */

@@ -45,6 +45,12 @@ export const tokenSchema = strictObject({
   maxRps: nullable(int()).check(
     describe('Requests per second the token may make (rate N, burst N); null: no limit, shown as "None"'),
   ),
+  enforcedMaxRps: nullable(int()).check(
+    describe(
+      'The rate API Gateway holds the token to: the largest rate tier at or below maxRps, never more than 20 % ' +
+        'below it (docs/rate-limiting.md lists the tiers); null: no limit. npm start enforces maxRps itself.',
+    ),
+  ),
   expiresAt: nullable(timestamp).check(describe('When the token stops working; null: never')),
   createdAt: timestamp,
   createdBy: string().check(describe('The user, or service account, that created it')),

@@ -1,3 +1,5 @@
+import { MAX_RPS_CEILING } from './rate-tiers.js';
+
 /**
  * The service's settings, read from an environment (a plain record of strings) by one
  * pure function. Entry points pass `process.env`; the local runtime and the tests pass
@@ -40,13 +42,21 @@ export interface Config {
     maxRps: number;
     /** Every new token of every service account must carry `allowedCidrs` (`REQUIRE_ALLOWED_CIDRS`). @default false */
     requireAllowedCidrs: boolean;
+    /**
+     * Tokens and federation policies with a `maxRps` the deployment holds at most: each has
+     * an API Gateway key, of which an account has 10,000 per Region (`RATE_LIMITED_MAX`). @default 8000
+     */
+    rateLimitedMax: number;
   };
   /**
-   * API Gateway wiring for `maxRps` (AWS only; all unset locally, where the local gateway
-   * throttles): the REST API id, its stage name, and how long a new key warms up before
-   * a token presents it (`NEW_KEY_WARMUP_SECONDS`, default 60; see docs/rate-limiting.md).
+   * API Gateway wiring for `maxRps` (AWS only; unset locally, where the local gateway
+   * throttles): the REST API and stage; how long a key joining a plan warms up before a
+   * token presents it (`NEW_KEY_WARMUP_SECONDS`, default 60); the key worker's queue
+   * (`KEY_QUEUE_URL`, on the functions that send to it); the tiers' usage plans
+   * (`TIER_PLANS`, `<rps>=<plan id>,...`, on the worker and reconcile); and the worker's
+   * control-plane budget (`KEY_WORKER_CALLS_PER_SECOND`, default 4). See docs/rate-limiting.md.
    */
-  apiGateway: { restApiId: string; stage: string; keyWarmupSeconds: number } | undefined;
+  apiGateway: ApiGatewaySettings | undefined;
   /**
    * The lifecycle job: suspend active tokens unused for this many days
    * (`SUSPEND_UNUSED_AFTER_DAYS`; unset or 0: never, the default).
@@ -78,6 +88,15 @@ export interface Config {
   samLocal: boolean;
 }
 
+export interface ApiGatewaySettings {
+  restApiId: string;
+  stage: string;
+  keyWarmupSeconds: number;
+  keyQueueUrl: string | undefined;
+  tierPlans: Map<number, string>;
+  keyCallsPerSecond: number;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -92,9 +111,6 @@ export const LOCAL_DEFAULTS = {
 
 /** Where GitHub publishes the keys that sign its secret scanning reports. */
 export const GITHUB_SECRET_SCANNING_KEYS_URL = 'https://api.github.com/meta/public_keys/secret_scanning';
-
-/** The largest `maxRps` the API accepts anywhere; a stage may allow less. */
-export const MAX_RPS_CEILING = 10_000;
 
 class Reader {
   readonly insideLambda: boolean;
@@ -174,6 +190,17 @@ function loopbackIssuers(read: Reader): boolean {
   return allowed;
 }
 
+/** `TIER_PLANS`: `<rps>=<usage plan id>` pairs, comma-separated (the stack writes it). */
+function tierPlans(raw: string | undefined): Map<number, string> {
+  const plans = new Map<number, string>();
+  for (const pair of raw ? raw.split(',') : []) {
+    const match = /^([1-9][0-9]*)=(\w+)$/.exec(pair);
+    if (!match) throw new ConfigError(`Environment variable TIER_PLANS must be <rps>=<plan id>,..., got "${pair}"`);
+    plans.set(Number(match[1]), match[2]!);
+  }
+  return plans;
+}
+
 /** Reads and checks every setting; throws ConfigError naming the first bad one. */
 export function readConfig(env: Environment): Config {
   const read = new Reader(env);
@@ -197,11 +224,15 @@ export function readConfig(env: Environment): Config {
       lastUsedWriteIntervalSeconds: read.integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
       maxRps: read.integer('MAX_RPS', MAX_RPS_CEILING, 1, MAX_RPS_CEILING),
       requireAllowedCidrs: read.flag('REQUIRE_ALLOWED_CIDRS', false),
+      rateLimitedMax: read.integer('RATE_LIMITED_MAX', 8_000, 1, 10_000),
     },
     apiGateway: apiGateway && {
       restApiId: apiGateway.REST_API_ID,
       stage: apiGateway.API_STAGE,
       keyWarmupSeconds: read.integer('NEW_KEY_WARMUP_SECONDS', 60, 0, 3_600),
+      keyQueueUrl: read.optional('KEY_QUEUE_URL'),
+      tierPlans: tierPlans(read.optional('TIER_PLANS')),
+      keyCallsPerSecond: read.integer('KEY_WORKER_CALLS_PER_SECOND', 4, 1, 9),
     },
     lifecycle: { suspendUnusedAfterDays: read.integer('SUSPEND_UNUSED_AFTER_DAYS', 0, 0, 3_650) || undefined },
     secretScanning: { githubKeysUrl: read.url('GITHUB_SECRET_SCANNING_KEYS_URL', GITHUB_SECRET_SCANNING_KEYS_URL) },

@@ -132,6 +132,23 @@ export class TokenLimitReachedError extends ProblemError {
   }
 }
 
+/**
+ * The deployment holds its most tokens (and federation policies) with a `maxRps`: each
+ * needs an API Gateway key of its own, and an AWS account has 10,000 per Region.
+ */
+export class RateLimitCapacityReachedError extends ProblemError {
+  constructor(ceiling: number) {
+    super(
+      409,
+      'RATE_LIMIT_CAPACITY_REACHED',
+      'Rate-limit capacity reached',
+      `This deployment already has ${ceiling} tokens and federation policies with a maxRps, the most it holds. ` +
+        'Give this one maxRps null (no limit), delete a limited token that is no longer needed, or ask the ' +
+        'operators to raise the ceiling (docs/rate-limiting.md says how).',
+    );
+  }
+}
+
 /** A write lost a race with another write to the same token; the client may retry. */
 export class ConcurrentUpdateError extends ProblemError {
   constructor(options?: { cause?: unknown }) {

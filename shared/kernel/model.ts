@@ -1,4 +1,5 @@
 /** Types of the domain, free of AWS. */
+import { enforcedRate } from './rate-tiers.js';
 
 import { TOKEN_SCOPES, type TokenScope } from './restrictions.js';
 
@@ -107,6 +108,8 @@ export interface TokenView {
   serviceAccountId: string;
   status: DisplayedStatus;
   maxRps: number | null;
+  /** The rate API Gateway holds the token to: the largest tier at or below `maxRps` (see `rate-tiers.ts`). */
+  enforcedMaxRps: number | null;
   expiresAt: string | null;
   createdAt: string;
   createdBy: string;
@@ -200,6 +203,7 @@ export function toTokenView(record: TokenRecord, now: Date = new Date()): TokenV
     serviceAccountId: record.serviceAccountId,
     status: isExpired(record.expiresAt, now) ? 'EXPIRED' : record.status,
     maxRps: record.maxRps,
+    enforcedMaxRps: record.maxRps === null ? null : enforcedRate(record.maxRps),
     expiresAt: record.expiresAt,
     createdAt: record.createdAt,
     createdBy: record.createdBy,
@@ -259,15 +263,11 @@ export interface FederationPolicy {
   createdAt: string;
 }
 
-/** How a token is tied to its rate-limit key (an API Gateway key in AWS). */
+/** The own API key of a token or policy (the key worker's): its plan, that plan's rate, when it is honoured there. */
 export interface TokenBinding {
   apiKeyId: string;
   usageKey: string;
-  /**
-   * From when the key itself is presented. API Gateway may take seconds to honour a new
-   * key; until then the token presents `fallbackUsageKey` (its plan's bridge key, at the
-   * same rate) or, failing that, the shared key, so a token is never refused for being new.
-   */
+  keyPlanId?: string;
+  keyRps?: number;
   keyReadyAt?: string;
-  fallbackUsageKey?: string;
 }

@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { ConcurrentUpdateError } from '../kernel/errors.js';
-import type { KeyRequest, RateLimits } from '../tokens/ports.js';
-import type { TokenBinding } from '../kernel/model.js';
-import { exists, expression } from '../dynamodb/expressions.js';
-import { keys } from '../dynamodb/keys.js';
+import type { RateHolder, UsageKeys } from '../auth/ports.js';
+import type { Clock } from '../kernel/ports.js';
+import type { KeyOwner, RateLimits } from '../tokens/ports.js';
+import { type KeyGateway, type KeyOwners, syncKey } from './key-worker.js';
+import { ownKey } from './usage-keys.js';
 import { TokenBuckets } from './token-buckets.js';
 
 /** What the local gateway does with a request, by the usage key the authorizer named. */
@@ -19,92 +12,60 @@ export type Admission =
   | { allowed: false; reason: 'throttled'; headers: Record<string, string> }
   | { allowed: false; reason: 'invalid-key' };
 
-interface LocalKey {
-  rps: number;
-  enabled: boolean;
-}
-
-const SHARED_KEY = 'local-unthrottled';
+const UNTHROTTLED = 'local-unthrottled';
+/** A local usage key names its bucket and its rate: `L<rps>.<bucket>`. */
+const LOCAL_KEY = /^L([1-9][0-9]*)\.(.+)$/;
 
 /**
- * `maxRps` under `npm start`: the local stand-in for API Gateway's keys and usage plans,
- * behind the same port the use cases call in AWS. A limited token gets a key of its own
- * with its rate; the local gateway admits each request by the key the authorizer named,
- * through a token bucket of rate N and burst N per key, as a usage plan throttles each
- * key. Everyone else shares one unthrottled key.
- *
- * Keys are kept in the table as well as in memory, so that limits survive a restart of
- * `npm start` (data under `.local/`); the memory copy is filled on first use.
+ * `maxRps` under `npm start`, behind the same ports as in AWS, at exactly the configured
+ * rate (no tiers: nothing here has API Gateway's quotas). The key worker runs inline, on
+ * keys and plans that cost nothing, so a token has its own key (a policy's tokens share
+ * the policy's) before its create answers; the local gateway admits each request through
+ * a token bucket of rate N and burst N per key, as a usage plan throttles each key.
+ * Callers without a limit share the unthrottled key.
  */
-export class LocalRateLimits implements RateLimits {
-  private readonly keys = new Map<string, LocalKey>();
+export class LocalRateLimits implements RateLimits, UsageKeys, KeyGateway {
+  readonly warmupMs = 0;
   private readonly buckets: TokenBuckets;
 
-  constructor(private readonly options: { documents: DynamoDBDocumentClient; tableName: string; now?: () => number }) {
-    this.buckets = new TokenBuckets(options.now);
+  constructor(
+    private readonly owners: KeyOwners,
+    private readonly clock: Clock,
+    now?: () => number,
+  ) {
+    this.buckets = new TokenBuckets(now);
   }
 
-  async bind(request: KeyRequest): Promise<TokenBinding> {
-    const usageKey = randomBytes(30).toString('base64url');
-    const apiKeyId = `local-${request.lookupId}-${randomBytes(4).toString('hex')}`;
-    const key: LocalKey = { rps: request.maxRps, enabled: request.enabled };
-    await this.options.documents.send(
-      new PutCommand({ TableName: this.options.tableName, Item: { ...keys.localKey(usageKey), apiKeyId, ...key } }),
-    );
-    this.keys.set(usageKey, key);
-    return { apiKeyId, usageKey };
+  keyChanged(owner: KeyOwner, deletedKeyId?: string): Promise<void> {
+    return syncKey({ owners: this.owners, gateway: this, clock: this.clock }, { owner, ...{ deletedKeyId } });
   }
 
-  async setEnabled(binding: TokenBinding, enabled: boolean): Promise<void> {
-    try {
-      await this.options.documents.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: keys.localKey(binding.usageKey),
-          ...expression({ set: { enabled }, condition: exists('pk') }),
-        }),
-      );
-    } catch (error) {
-      // As in API Gateway: a key that is gone was replaced or deleted meanwhile.
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
-        throw new ConcurrentUpdateError({ cause: error });
-      throw error;
-    }
-    const key = this.keys.get(binding.usageKey);
-    if (key) key.enabled = enabled;
+  planFor(maxRps: number): { planId: string; rps: number } {
+    return { planId: `local-rps${maxRps}`, rps: maxRps };
   }
 
-  async unbind(binding: TokenBinding): Promise<void> {
-    await this.options.documents.send(
-      new DeleteCommand({ TableName: this.options.tableName, Key: keys.localKey(binding.usageKey) }),
-    );
-    this.keys.delete(binding.usageKey);
-    this.buckets.forget(binding.usageKey);
+  async createKey(): Promise<{ id: string; value: string }> {
+    return { id: `local-${randomBytes(6).toString('hex')}`, value: randomBytes(20).toString('base64url') };
+  }
+  async addToPlan(): Promise<void> {}
+  async removeFromPlan(): Promise<void> {}
+  async deleteKey(keyId: string): Promise<void> {
+    this.buckets.forget(keyId);
   }
 
-  async sharedUsageKey(): Promise<string> {
-    return SHARED_KEY;
+  async keyFor(holder: RateHolder, at: Date): Promise<string> {
+    if (holder.maxRps === null) return UNTHROTTLED;
+    const bucket = ownKey(holder, at) === undefined ? holder.lookupId : holder.key.apiKeyId;
+    return `L${holder.maxRps}.${bucket}`;
   }
 
   /** Admits or refuses one request, as the usage plan of `usageKey` would. */
   async admit(usageKey: string | undefined): Promise<Admission> {
-    if (usageKey === SHARED_KEY) return { allowed: true };
-    const key = usageKey === undefined ? undefined : await this.key(usageKey);
-    // API Gateway refuses a missing, unknown or disabled key before it throttles.
-    if (!key?.enabled || usageKey === undefined) return { allowed: false, reason: 'invalid-key' };
-    const verdict = this.buckets.take(usageKey, key.rps);
+    if (usageKey === UNTHROTTLED) return { allowed: true };
+    const match = usageKey === undefined ? null : LOCAL_KEY.exec(usageKey);
+    // API Gateway refuses a missing or unknown key before it throttles.
+    if (!match) return { allowed: false, reason: 'invalid-key' };
+    const verdict = this.buckets.take(match[2]!, Number(match[1]));
     return verdict.allowed ? verdict : { allowed: false, reason: 'throttled', headers: verdict.headers };
-  }
-
-  private async key(usageKey: string): Promise<LocalKey | undefined> {
-    const known = this.keys.get(usageKey);
-    if (known) return known;
-    const { Item } = await this.options.documents.send(
-      new GetCommand({ TableName: this.options.tableName, Key: keys.localKey(usageKey), ConsistentRead: true }),
-    );
-    if (!Item) return undefined;
-    const key = { rps: Number(Item.rps), enabled: Item.enabled === true };
-    this.keys.set(usageKey, key);
-    return key;
   }
 }

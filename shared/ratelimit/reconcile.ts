@@ -1,185 +1,296 @@
-import { isExpired } from '../kernel/model.js';
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../kernel/ports.js';
-import type { StoredToken, TokenStore } from '../tokens/ports.js';
-import type { ApiGatewayRateLimits } from './aws-rate-limits.js';
-import type { Drift } from './drift.js';
-import { checkBridgeKeys, checkRecordedPlans, reconcileParts, removeUnneededPlans } from './reconcile-plans.js';
+import { enforcedRate } from '../kernel/rate-tiers.js';
+import type { KeyOwner } from '../tokens/ports.js';
+import { absent, either, equals, expression, lessThan, updateExpression } from '../dynamodb/expressions.js';
+import { keys, prefixes, RATE_KEY_INDEX, rateKeyShards } from '../dynamodb/keys.js';
+import { CAPACITY_SHARDS, shardCounts } from '../dynamodb/rate-limit-capacity.js';
+import type { ApiGateway } from './api-gateway.mjs';
+import { type ApiStage, keyNamePrefix } from './gateway-names.js';
+import type { Pacer } from './pacer.js';
 
-/**
- * Finds and repairs drift between the tokens in the table and the keys and usage plans
- * in API Gateway. Drift comes from what the request path cannot undo: a compensation
- * that failed, DynamoDB TTL removing expired tokens (their keys stay), a key or plan
- * changed by hand. The table is the truth; API Gateway is made to match it.
- */
+/** What reconcile can find out of step between the table and API Gateway, each repaired by the key worker. */
+export type DriftKind =
+  /** An owner with a limit and no key, or whose key API Gateway no longer has. */
+  | 'missing-key'
+  /** An owner's key not in the plan of its tier (alone), or not recorded there. */
+  | 'wrong-plan'
+  /** An owner without a limit still holding a key, or still in the index. */
+  | 'unneeded-key'
+  /** A key of ours no owner holds (a lost message, a TTL-removed token). */
+  | 'orphan-key'
+  /** An index entry reconcile cannot read as an owner: missing data is a failure, never "in step". */
+  | 'unreadable-owner';
+
+export interface Drift {
+  kind: DriftKind;
+  /** A token's lookup id, a policy id or a key id; never a key value. */
+  subject: string;
+  detail: string;
+  /** Set when repairs were applied: whether the work was queued for the key worker. */
+  queued?: boolean;
+}
 
 export interface ReconcileReport {
-  applied: boolean;
-  tokens: number;
-  keys: number;
-  plans: number;
+  /** Every API key of the account in this Region, ours or not: the quota of 10,000 is theirs together. */
+  regionKeys: number;
+  ownKeys: number;
+  /** Tokens and policies in the rate keys index, and those of them with a limit. */
+  owners: number;
+  limited: number;
   drift: Drift[];
+  /** Capacity shards whose count was above what the index holds (TTL removals), set back. */
+  recounted: number;
 }
 
-export interface ReconcileDeps {
-  tokens: TokenStore;
-  /** Federation policies: each with a limit owns one key, which the tokens it issues share. */
-  policies?: { all(): AsyncIterable<{ apiKeyId?: string }> };
-  rateLimits: ApiGatewayRateLimits;
+export interface ReconcileParts {
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+  gateway: ApiGateway;
+  /** Paces reconcile's own calls (a share of the account's control-plane quota, beside the worker's). */
+  pacer: Pacer;
+  stage: ApiStage;
+  tierPlans: Map<number, string>;
+  queue: { recheck(owner: KeyOwner): Promise<void>; orphan(keyId: string): Promise<void> };
   clock: Clock;
-  /**
-   * Keys younger than this are never orphans: a create may be between binding its key and
-   * storing its token. @default 900
-   */
+  /** Keys younger than this are never orphans: the worker may be between making one and recording it. @default 900 */
   orphanGraceSeconds?: number;
-  /** A plan with no keys for this long is deleted. @default 86400 */
-  emptyPlanGraceSeconds?: number;
-  /** Claims younger than this are live (as `RatePlanRegistry` treats them). @default 30 */
-  claimTimeoutSeconds?: number;
 }
 
-/** Reports drift and, with `apply`, repairs it. Safe to run again: a second run finds nothing left to do. */
-export async function reconcileRateLimits(deps: ReconcileDeps, options: { apply: boolean }): Promise<ReconcileReport> {
-  const now = deps.clock();
-  const graceMs = (deps.orphanGraceSeconds ?? 900) * 1000;
-  const { keys: gateway } = deps.rateLimits;
-  const parts = reconcileParts(deps.rateLimits);
-  const { registry, inventory } = parts;
+interface IndexedOwner {
+  owner: KeyOwner | undefined;
+  subject: string;
+  maxRps: number | null;
+  apiKeyId?: string;
+  keyPlanId?: string;
+  keyRps?: number;
+  capacityShard?: number;
+}
+
+/** Every owner in the rate keys index: a few eventually consistent queries, never a scan of the table. */
+async function indexedOwners(parts: ReconcileParts): Promise<IndexedOwner[]> {
+  const owners: IndexedOwner[] = [];
+  for (const shard of rateKeyShards()) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await parts.documents.send(
+        new QueryCommand({
+          TableName: parts.tableName,
+          IndexName: RATE_KEY_INDEX.name,
+          KeyConditionExpression: '#shard = :shard',
+          ExpressionAttributeNames: { '#shard': RATE_KEY_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':shard': shard },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) owners.push(ownerOf(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return owners;
+}
+
+function ownerOf(item: Record<string, unknown>): IndexedOwner {
+  const [pk, sk] = [String(item.pk), String(item.sk)];
+  const accountId = pk.slice(prefixes.account.length);
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const owner: KeyOwner | undefined =
+    sk.startsWith(prefixes.token) && text(item.lookupId)
+      ? {
+          kind: 'token',
+          serviceAccountId: accountId,
+          name: sk.slice(prefixes.token.length),
+          lookupId: String(item.lookupId),
+        }
+      : sk.startsWith(prefixes.policy) && text(item.policyId)
+        ? { kind: 'policy', serviceAccountId: accountId, policyId: String(item.policyId) }
+        : undefined;
+  const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+  return {
+    owner,
+    subject: text(item.lookupId) ?? text(item.policyId) ?? `${pk} ${sk}`,
+    maxRps: number(item.maxRps) ?? null,
+    ...(text(item.apiKeyId) ? { apiKeyId: String(item.apiKeyId) } : {}),
+    ...(text(item.keyPlanId) ? { keyPlanId: String(item.keyPlanId) } : {}),
+    ...(number(item.keyRps) === undefined ? {} : { keyRps: number(item.keyRps) }),
+    ...(number(item.capacityShard) === undefined ? {} : { capacityShard: number(item.capacityShard) }),
+  };
+}
+
+/** Every page of a listing, each call paced. */
+async function everyPage<T>(
+  parts: ReconcileParts,
+  page: (position?: string) => Promise<{ items?: T[]; position?: string }>,
+) {
+  const items: T[] = [];
+  let position: string | undefined;
+  do {
+    const answer = await parts.pacer.call(() => page(position));
+    items.push(...(answer.items ?? []));
+    position = answer.position;
+  } while (position);
+  return items;
+}
+
+/**
+ * Finds what is out of step between the tokens and policies with keys (the rate keys
+ * index) and API Gateway's keys and tier plans, and, with `apply`, queues each for the key
+ * worker, the one place that changes keys. It reads the index (eventually consistent:
+ * the worker reads each owner again before acting), every key of the account (paced, 500
+ * a page, without values) and each tier plan's keys. A read that fails fails the run.
+ * It also sets back capacity shards that count more than the index holds.
+ */
+export async function reconcileRateLimits(
+  parts: ReconcileParts,
+  options: { apply: boolean },
+): Promise<ReconcileReport> {
+  const now = parts.clock().getTime();
+  const grace = (parts.orphanGraceSeconds ?? 900) * 1000;
+  const counts = options.apply ? await shardCounts({ client: parts.documents, tableName: parts.tableName }) : [];
+  const owners = await indexedOwners(parts);
+  const { gateway, stage } = parts;
+  const allKeys = await everyPage(parts, (position) =>
+    gateway.getApiKeys({ limit: 500, includeValues: false, position }),
+  );
+  const prefix = keyNamePrefix(stage);
+  const ownKeys = new Map(allKeys.filter((key) => key.id && key.name?.startsWith(prefix)).map((key) => [key.id!, key]));
+  const planOfKey = new Map<string, string[]>();
+  for (const planId of parts.tierPlans.values()) {
+    const members = await everyPage(parts, (position) =>
+      gateway.getUsagePlanKeys({ usagePlanId: planId, limit: 500, position }),
+    );
+    for (const { id } of members) if (id) planOfKey.set(id, [...(planOfKey.get(id) ?? []), planId]);
+  }
+
   const drift: Drift[] = [];
-  async function found(entry: Drift, repair: () => Promise<void>): Promise<void> {
+  const found = async (entry: Drift, queue: () => Promise<void>) => {
     drift.push(entry);
     if (!options.apply) return;
     try {
-      await repair();
-      entry.repaired = true;
-    } catch (error) {
-      entry.repaired = false;
-      entry.error = (error as { name?: string })?.name ?? 'Error';
+      await queue();
+      entry.queued = true;
+    } catch {
+      entry.queued = false;
     }
-  }
-
-  // Keys and plans are listed before the table is read: a key created later is not judged
-  // at all, and a token stored or a plan recorded after the listing is still seen below.
-  const ownKeys = await inventory.listKeys();
-  const ownPlans = await inventory.listPlans();
-  const plansOfKey = new Map<string, string[]>();
-  for (const plan of ownPlans) {
-    for (const keyId of await inventory.planKeyIds(plan.id))
-      plansOfKey.set(keyId, [...(plansOfKey.get(keyId) ?? []), plan.id]);
-  }
-  const tokens: StoredToken[] = [];
-  for await (const token of deps.tokens.all()) tokens.push(token);
-  const records = await registry.records.all();
-  const state = { keys: ownKeys, plans: ownPlans, plansOfKey, records };
-  const planOfRate = await checkRecordedPlans(parts, state, found);
-  // Bridge keys belong to their plans' records, not to tokens: never orphans.
-  const boundKeyIds = await checkBridgeKeys(parts, state, found);
-  // A policy's key belongs to the policy, whether or not a token of it is live.
-  if (deps.policies)
-    for await (const policy of deps.policies.all()) if (policy.apiKeyId !== undefined) boundKeyIds.add(policy.apiKeyId);
-
-  const keysById = new Map(ownKeys.map((key) => [key.id, key]));
-  for (const token of tokens) {
-    const subject = `token ${token.lookupId} (${token.serviceAccountId}/${token.name})`;
-    if (token.pendingSince !== undefined) {
-      // Its create may still be running; once it cannot be, nobody holds its secret.
-      if (now.getTime() - Date.parse(token.pendingSince) >= graceMs) {
-        await found(
-          {
-            kind: 'abandoned-create',
-            subject,
-            detail: `pending since ${token.pendingSince}: its create never finished`,
-          },
-          () => deps.tokens.delete(token),
-        );
-      }
+  };
+  const held = new Set<string>();
+  for (const indexed of owners) {
+    const { owner, subject, maxRps, apiKeyId } = indexed;
+    if (apiKeyId !== undefined) held.add(apiKeyId);
+    if (!owner) {
+      await found({ kind: 'unreadable-owner', subject, detail: 'an index entry without its owner’s ids' }, () =>
+        Promise.reject(new Error('unreadable')),
+      );
       continue;
     }
-    const enabled = token.status === 'ACTIVE' && !isExpired(token.expiresAt, now);
-    if (token.apiKeyId !== undefined) boundKeyIds.add(token.apiKeyId);
-    // A federated token presents its policy's key: its state is the policy's, not the token's.
-    if (token.federation) continue;
-    const key = token.apiKeyId === undefined ? undefined : keysById.get(token.apiKeyId);
-    const maxRps = token.maxRps;
+    const queue = () => parts.queue.recheck(owner);
     if (maxRps === null) {
-      if (token.apiKeyId !== undefined) {
-        await found(
-          { kind: 'unneeded-key', subject, detail: `has no limit but is bound to key ${token.apiKeyId}` },
-          async () => {
-            await deps.tokens.update(token, { binding: null, onlyIfUnchanged: true }, token.updatedAt);
-            if (key) await inventory.deleteKey(key.id);
-          },
-        );
-      }
+      const detail = apiKeyId === undefined ? 'no limit, no key, still indexed' : `no limit, but key ${apiKeyId}`;
+      await found({ kind: 'unneeded-key', subject, detail }, queue);
       continue;
     }
-    if (!key) {
-      await found(
-        {
-          kind: 'missing-key',
-          subject,
-          detail:
-            token.apiKeyId === undefined
-              ? `has maxRps ${maxRps} but no key`
-              : `its key ${token.apiKeyId} does not exist`,
-        },
-        async () => {
-          const binding = await gateway.bind({ lookupId: token.lookupId, maxRps, enabled });
-          try {
-            // The token's own updatedAt: a repair is not a change its owner made.
-            await deps.tokens.update(token, { binding, onlyIfUnchanged: true }, token.updatedAt);
-          } catch (error) {
-            await gateway.unbind(binding).catch(() => undefined);
-            throw error;
-          }
-        },
-      );
+    if (apiKeyId === undefined || !ownKeys.has(apiKeyId)) {
+      const detail = apiKeyId === undefined ? `maxRps ${maxRps}, no key` : `its key ${apiKeyId} does not exist`;
+      await found({ kind: 'missing-key', subject, detail }, queue);
       continue;
     }
-    const wanted = planOfRate.get(maxRps);
-    const current = plansOfKey.get(key.id) ?? [];
-    if (wanted === undefined || current.length !== 1 || current[0] !== wanted) {
-      await found(
-        {
-          kind: 'wrong-plan',
-          subject,
-          detail: `key ${key.id} is in [${current.join(', ')}], not in the plan for rate ${maxRps} alone`,
-        },
-        async () => {
-          const target = wanted ?? (await registry.planFor(maxRps)).planId;
-          // Out of the wrong plan first: API Gateway allows a key in one plan per stage.
-          for (const planId of current) if (planId !== target) await inventory.removeFromPlan(planId, key.id);
-          await inventory.addToPlan(target, key.id);
-        },
-      );
-    }
-    if (key.enabled !== enabled) {
-      await found(
-        {
-          kind: 'wrong-enabled',
-          subject,
-          detail:
-            `key ${key.id} is ${key.enabled ? 'enabled' : 'disabled'}; the token is ` +
-            `${enabled ? 'active' : 'suspended or expired'}`,
-        },
-        () => inventory.setKeyEnabled(key.id, enabled),
-      );
+    const tier = enforcedRate(maxRps);
+    const planId = parts.tierPlans.get(tier);
+    const plans = planOfKey.get(apiKeyId) ?? [];
+    if (indexed.keyPlanId !== planId || indexed.keyRps !== tier || plans.length !== 1 || plans[0] !== planId) {
+      const recorded = indexed.keyPlanId ?? 'none';
+      const detail = `key ${apiKeyId} is in [${plans.join(', ')}], recorded in ${recorded}; tier ${tier} is ${planId}`;
+      await found({ kind: 'wrong-plan', subject, detail }, queue);
     }
   }
-
-  for (const key of ownKeys) {
-    if (boundKeyIds.has(key.id)) continue;
-    if (key.createdDate && now.getTime() - key.createdDate.getTime() < graceMs) continue;
-    await found({ kind: 'orphan-key', subject: `key ${key.id}`, detail: `${key.name} is bound to no token` }, () =>
-      inventory.deleteKey(key.id),
+  // Only keys named as the worker names them (earlier versions' keys are the upgrade's to remove).
+  const workerKey = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[0-9A-Za-z]+$`);
+  for (const [id, key] of ownKeys) {
+    if (held.has(id) || !workerKey.test(key.name!) || (key.createdDate && now - key.createdDate.getTime() < grace))
+      continue;
+    await found({ kind: 'orphan-key', subject: id, detail: `${key.name} is held by no token or policy` }, () =>
+      parts.queue.orphan(id),
     );
   }
+  const recounted = options.apply ? await recount(parts, counts, owners) : 0;
+  const limited = owners.filter((owner) => owner.maxRps !== null).length;
+  return { regionKeys: allKeys.length, ownKeys: ownKeys.size, owners: owners.length, limited, drift, recounted };
+}
 
-  await removeUnneededPlans(parts, state, planOfRate, found, {
-    now,
-    apply: options.apply,
-    claimTimeoutMs: (deps.claimTimeoutSeconds ?? 30) * 1000,
-    emptyPlanGraceMs: (deps.emptyPlanGraceSeconds ?? 86_400) * 1000,
-  });
+/**
+ * Sets back each capacity shard that counts more owners than the index holds in it
+ * (DynamoDB TTL removes expired tokens without giving their place back), only if no write
+ * moved it since it was read, before the index was: a count is never set below a place
+ * taken after that read.
+ */
+async function recount(
+  parts: ReconcileParts,
+  counts: { count: number; version?: number }[],
+  owners: IndexedOwner[],
+): Promise<number> {
+  let recounted = 0;
+  for (let shard = 0; shard < CAPACITY_SHARDS; shard++) {
+    const indexed = owners.filter((owner) => owner.capacityShard === shard && owner.maxRps !== null).length;
+    const stored = counts[shard];
+    if (!stored || indexed >= stored.count) continue;
+    try {
+      await parts.documents.send(
+        new UpdateCommand({
+          TableName: parts.tableName,
+          Key: keys.capacityShard(shard),
+          ...updateExpression({
+            set: { count: indexed },
+            add: { version: 1 },
+            condition: equals('version', stored.version),
+          }),
+        }),
+      );
+      recounted += 1;
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+  return recounted;
+}
 
-  return { applied: options.apply, tokens: tokens.length, keys: ownKeys.length, plans: ownPlans.length, drift };
+/** How long a run may hold the lease: past it, the next run takes over (this one died). */
+const LEASE_MS = 15 * 60_000;
+
+/** Runs `run` if no other reconcile holds the lease (an item of its own); undefined when one does. */
+export async function underLease<T>(
+  parts: Pick<ReconcileParts, 'documents' | 'tableName' | 'clock'>,
+  run: () => Promise<T>,
+): Promise<T | undefined> {
+  const holder = randomUUID();
+  const now = parts.clock().getTime();
+  try {
+    await parts.documents.send(
+      new PutCommand({
+        TableName: parts.tableName,
+        Item: { ...keys.reconcileLease(), holder, until: now + LEASE_MS },
+        ...expression({ condition: either(absent('pk'), lessThan('until', now)) }),
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+    throw error;
+  }
+  try {
+    return await run();
+  } finally {
+    await parts.documents.send(
+      new DeleteCommand({
+        TableName: parts.tableName,
+        Key: keys.reconcileLease(),
+        ...expression({ condition: equals('holder', holder) }),
+      }),
+    );
+  }
 }

@@ -6,8 +6,10 @@ import { createObservability, type Observability } from '../http/observability.j
 import type { Config } from '../kernel/config.js';
 import { ids } from '../kernel/ids.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
+import type { UsageKeys } from '../auth/ports.js';
+import { DynamoKeyOwners } from '../ratelimit/key-owners.js';
 import { LocalRateLimits } from '../ratelimit/local-rate-limits.js';
-import { SharedKeyOnly, SharedUsageKey } from '../ratelimit/shared-usage-key.js';
+import { PublishedUsageKeys } from '../ratelimit/usage-keys.js';
 import type { RateLimits } from '../tokens/ports.js';
 
 /**
@@ -21,7 +23,10 @@ export interface Base extends Observability {
   clock: Clock;
   ids: IdGenerator;
   documents: DynamoDBDocumentClient;
+  /** Where token and policy changes tell the key worker (its queue in AWS; inline locally). */
   rateLimits: RateLimits;
+  /** The API key each call presents (the authorizer's). */
+  usageKeys: UsageKeys;
   verifyJwt: JwtVerifier;
   verifySubjectToken: SubjectTokenVerifier;
   /** Told when undoing half of a change failed; reconcile repairs what it left. */
@@ -32,6 +37,7 @@ export interface Base extends Observability {
 export interface RuntimeParts {
   documents?: DynamoDBDocumentClient;
   rateLimits?: RateLimits;
+  usageKeys?: UsageKeys;
   clock?: Clock;
   ids?: IdGenerator;
   verifyJwt?: JwtVerifier;
@@ -53,6 +59,12 @@ const noSubjectTokenVerification: SubjectTokenVerifier = () =>
     new Error('This function is not wired to verify subject tokens: pass subjectTokenVerification to lambdaHandler'),
   );
 
+/** The rate limits of a function that changes no token (the authorizer, lists): a call is a wiring mistake. */
+const keysNotWired: RateLimits = {
+  keyChanged: () =>
+    Promise.reject(new Error('This function is not wired to queue key changes: pass keyQueue to lambdaHandler')),
+};
+
 export function createBase(config: Config, parts: RuntimeParts = {}, wirings: Wiring[] = []): Base {
   const observability = createObservability(config);
   const documents =
@@ -65,18 +77,19 @@ export function createBase(config: Config, parts: RuntimeParts = {}, wirings: Wi
     ...wirings.map((wiring) => wiring(config, { documents, onCompensationFailure })),
     parts,
   );
-  const rateLimits =
-    wired.rateLimits ??
-    (config.apiGateway
-      ? new SharedKeyOnly(new SharedUsageKey(documents, config.tableName))
-      : new LocalRateLimits({ documents, tableName: config.tableName }));
+  const clock = wired.clock ?? (() => new Date());
+  // Locally the key worker runs inline, and the same object names each call's key.
+  const local = config.apiGateway
+    ? undefined
+    : new LocalRateLimits(new DynamoKeyOwners(documents, config.tableName), clock);
   return {
     ...observability,
     config,
-    clock: wired.clock ?? (() => new Date()),
+    clock,
     ids: wired.ids ?? ids,
     documents,
-    rateLimits,
+    rateLimits: wired.rateLimits ?? local ?? keysNotWired,
+    usageKeys: wired.usageKeys ?? local ?? new PublishedUsageKeys(documents, config.tableName),
     verifyJwt: wired.verifyJwt ?? noJwtVerification,
     verifySubjectToken: wired.verifySubjectToken ?? noSubjectTokenVerification,
     onCompensationFailure,

@@ -3,7 +3,7 @@ import { type Base, createBase, type Wiring } from './base.js';
 
 /**
  * A Lambda entry's handler: the base built once, at init, from the function's
- * environment and the wirings it names (`jwtVerification`, `apiGatewayKeys`), with the
+ * environment and the wirings it names (`jwtVerification`, `keyQueue`), with the
  * stores its endpoint uses (`stores.ts`); the types hold `create` to what they provide. A
  * missing or malformed setting throws here, so the function fails its init with the
  * variable's name instead of failing some later request.

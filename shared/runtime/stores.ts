@@ -24,10 +24,15 @@ const directory = ({ documents, config }: Base) =>
   new DynamoDirectoryStore(documents, config.tableName, retention(config));
 const credentials = ({ documents, config }: Base) =>
   new DynamoCredentialStore(documents, config.tableName, retention(config));
-const tokens = ({ documents, config }: Base) => new DynamoTokenStore(documents, config.tableName, retention(config));
+// A token or policy with a limit takes a place in the deployment's capacity (its ceiling).
+const tokens = ({ documents, config }: Base) =>
+  new DynamoTokenStore(documents, config.tableName, {
+    ...retention(config),
+    rateLimitedMax: config.tokens.rateLimitedMax,
+  });
 const events = ({ documents, config }: Base) => new DynamoTokenEvents(documents, config.tableName);
 const policies = ({ documents, config }: Base) =>
-  new DynamoPolicyStore(documents, config.tableName, config.audit.retentionDays);
+  new DynamoPolicyStore(documents, config.tableName, config.audit.retentionDays, config.tokens.rateLimitedMax);
 
 /** The directory: principals, members, users, incarnations. */
 export const directoryStores = (base: Base) => ({ directory: directory(base) });
@@ -58,9 +63,6 @@ export const scanningStores = ({ documents, config }: Base) => ({
 export const lifecycleStores = ({ documents, config }: Base) => ({
   lifecycle: new DynamoTokenLifecycle(documents, config.tableName, config.audit.retentionDays),
 });
-
-/** Reconcile's pass: every token and every policy, against API Gateway's keys. */
-export const reconcileStores = (base: Base) => ({ tokens: tokens(base), policies: policies(base) });
 
 /** No store: a function that touches the table only through the base's client, if at all. */
 export const noStores: Stores = () => ({});

@@ -1,6 +1,7 @@
 import type { PresentedCredential } from '../auth/ports.js';
 import {
   ConcurrentUpdateError,
+  RateLimitCapacityReachedError,
   ServiceAccountNotFoundError,
   TokenLimitReachedError,
   TokenNameTakenError,
@@ -8,10 +9,9 @@ import {
 } from '../kernel/errors.js';
 import type { TokenEvent } from '../kernel/events.js';
 import { restrictionsOf } from '../kernel/restrictions.js';
-import type { TokenBinding } from '../kernel/model.js';
-import { MemoryTransactionCancelled, type MemoryTokenTable, same } from './memory-token-table.js';
+import { MemoryTransactionCancelled, type MemoryTokenTable, type MemoryWrite, same } from './memory-token-table.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import { SHARED_FIELDS, UNBOUND, withoutBinding } from './token-items.js';
+import { SHARED_FIELDS, withoutBinding } from './token-items.js';
 
 type Fields = Record<string, unknown>;
 
@@ -22,14 +22,30 @@ type Fields = Record<string, unknown>;
  * account's counter and the change's event (memory-token-table.ts).
  */
 export class MemoryTokenStore implements TokenStore {
-  constructor(readonly table: MemoryTokenTable) {}
+  /** `rateLimitedMax`: the deployment's ceiling of tokens with a limit, as DynamoTokenStore's option. */
+  constructor(
+    readonly table: MemoryTokenTable,
+    private readonly options: { rateLimitedMax?: number } = {},
+  ) {}
+
+  private get ceiling(): number {
+    return this.options.rateLimitedMax ?? 8_000;
+  }
+
+  /** The capacity's part of a write taking (1) or giving back (-1) a place; at the ceiling a take fails. */
+  private place(delta: 1 | -1): MemoryWrite<'capacity'>[] {
+    const room = delta < 0 || this.table.rateLimited < this.ceiling;
+    return [{ name: 'capacity', holds: room, write: () => (this.table.rateLimited += delta) }];
+  }
 
   async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
-    const { record, secretHash, binding, pendingSince } = token;
+    const { record, secretHash, binding } = token;
     const accountId = record.serviceAccountId;
     const account = this.table.account(accountId);
     const counter = this.table.counter(accountId);
-    const extra = { ...definedOnly(binding ?? {}), ...(pendingSince === undefined ? {} : { pendingSince }) };
+    // A token with a limit takes a place in the capacity in the same write (a federated one's is its policy's).
+    const takes = record.maxRps !== null && !record.federation;
+    const extra = definedOnly(binding ?? {});
     const credential: PresentedCredential = {
       lookupId: record.lookupId,
       serviceAccountId: accountId,
@@ -51,7 +67,7 @@ export class MemoryTokenStore implements TokenStore {
       {
         name: 'token',
         holds: !this.table.token(accountId, record.name),
-        write: () => this.table.setToken({ ...record, ...extra }),
+        write: () => this.table.setToken({ ...record, ...extra, ...(takes ? { capacityShard: 0 } : {}) }),
       },
       {
         name: 'credential',
@@ -59,6 +75,7 @@ export class MemoryTokenStore implements TokenStore {
         write: () => this.table.setCredential(credential),
       },
       { name: 'account', holds: open, write: () => {} },
+      ...(takes ? this.place(1) : []),
       {
         name: 'counter',
         holds: counter === undefined || counter.tokenCount < limit,
@@ -73,36 +90,11 @@ export class MemoryTokenStore implements TokenStore {
       this.table.transact(writes);
     } catch (error) {
       if (!(error instanceof MemoryTransactionCancelled)) throw error;
+      if (error.failed.has('capacity')) throw new RateLimitCapacityReachedError(this.ceiling);
       if (error.failed.has('account')) throw new ServiceAccountNotFoundError();
       if (error.failed.has('token')) throw new TokenNameTakenError();
       if (error.failed.has('counter')) throw new TokenLimitReachedError(limit);
       throw new ConcurrentUpdateError({ cause: error });
-    }
-  }
-
-  async completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean> {
-    const stored = this.table.token(token.serviceAccountId, token.name);
-    const credential = this.table.credential(token.lookupId);
-    const complete = <T extends { pendingSince?: string }>({ pendingSince: _, ...item }: T) => ({
-      ...item,
-      ...definedOnly(binding),
-    });
-    const stillPending =
-      stored?.lookupId === token.lookupId && stored.pendingSince !== undefined && stored.apiKeyId === undefined;
-    try {
-      this.table.transact([
-        ...this.table.eventWrite(event),
-        { name: 'token', holds: stillPending, write: () => stored && this.table.setToken(complete(stored)) },
-        {
-          name: 'credential',
-          holds: credential?.pendingSince !== undefined,
-          write: () => credential && this.table.setCredential(complete(credential)),
-        },
-      ]);
-      return true;
-    } catch (error) {
-      if (error instanceof MemoryTransactionCancelled) return false;
-      throw error;
     }
   }
 
@@ -133,10 +125,14 @@ export class MemoryTokenStore implements TokenStore {
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
       ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
       ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
-      ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
       ...(changes.suspension === undefined ? {} : { suspension: changes.suspension }),
       updatedAt,
     };
+    // A limit set takes a place in the capacity, a limit removed gives its place back.
+    const takes = !current.federation && current.maxRps === null && next.maxRps !== null;
+    const gives = next.maxRps === null && current.capacityShard !== undefined;
+    if (takes) next.capacityShard = 0;
+    if (gives) delete next.capacityShard;
     const set: Fields = { updatedAt };
     const remove: string[] = [];
     for (const field of SHARED_FIELDS) {
@@ -149,10 +145,12 @@ export class MemoryTokenStore implements TokenStore {
       for (const field of remove) delete changed[field];
       return changed as T;
     };
-    const keyGuard = changes.binding !== undefined || changes.onlyIfUnchanged;
     const asRead = (item: Partial<StoredToken>) =>
-      (!keyGuard || same(item.apiKeyId, current.apiKeyId)) &&
-      (!changes.onlyIfUnchanged || (same(item.status, current.status) && same(item.maxRps, current.maxRps)));
+      !changes.onlyIfUnchanged || (same(item.status, current.status) && same(item.maxRps, current.maxRps));
+    const token = (item: StoredToken): StoredToken => {
+      const { capacityShard: _, ...changed } = withSuspension(change(item), changes.suspension);
+      return next.capacityShard === undefined ? changed : { ...changed, capacityShard: next.capacityShard };
+    };
     const stored = this.table.token(current.serviceAccountId, current.name);
     const credential = this.table.credential(current.lookupId);
     try {
@@ -167,15 +165,18 @@ export class MemoryTokenStore implements TokenStore {
             asRead(stored) &&
             (!changes.onlyIfUnchanged || stored.updatedAt === current.updatedAt),
           // Why it is suspended is the token item's alone (DynamoTokenStore: tokenItemChange).
-          write: () => stored && this.table.setToken(withSuspension(change(stored), changes.suspension)),
+          write: () => stored && this.table.setToken(token(stored)),
         },
         {
           name: 'credential',
           holds: credential !== undefined && asRead(credential),
           write: () => credential && this.table.setCredential(change(credential)),
         },
+        ...(takes ? this.place(1) : gives ? this.place(-1) : []),
       ]);
     } catch (error) {
+      if (error instanceof MemoryTransactionCancelled && error.failed.has('capacity'))
+        throw new RateLimitCapacityReachedError(this.ceiling);
       return this.lostRace(current, error);
     }
     return next;
@@ -194,6 +195,7 @@ export class MemoryTokenStore implements TokenStore {
           write: () => this.table.removeToken(current.serviceAccountId, current.name),
         },
         { name: 'credential', holds: true, write: () => this.table.removeCredential(current.lookupId) },
+        ...(current.capacityShard === undefined ? [] : this.place(-1)),
         // Federated tokens are not counted in the account's limit.
         ...(current.federation
           ? []
@@ -222,10 +224,6 @@ export class MemoryTokenStore implements TokenStore {
     if (!now || now.version !== counter?.version) return false;
     this.table.setCounter(accountId, { ...now, tokenCount: stored });
     return true;
-  }
-
-  async *all(): AsyncIterable<StoredToken> {
-    for (const token of this.table.allTokens()) yield asRead(token);
   }
 
   /** As DynamoTokenStore's: the token went (404), or another request changed it first (409). */

@@ -5,7 +5,8 @@ import type { StoredToken } from './ports.js';
 /**
  * The token aggregate's items in memory, for the in-memory adapters (memory-token-store.ts,
  * memory-credential-store.ts) that the fast test tier runs the use cases on. It keeps what
- * the table keeps: a token, its credential, the account's counter and the audit events, and
+ * the table keeps: a token, its credential, the account's counter, the audit events and the
+ * count of tokens with a limit, and
  * writes them as a DynamoDB transaction does: every condition is checked before anything
  * is written, and one that fails writes nothing. A check and its writes run in one
  * synchronous step, so concurrent requests interleave only between steps, as they do
@@ -60,6 +61,11 @@ export class MemoryTokenTable {
   private readonly credentials = new Map<string, PresentedCredential>();
   private readonly counters = new Map<string, AccountCounter>();
   private readonly events = new Map<string, TokenEvent>();
+  /**
+   * Tokens with a limit, each holding a place in the deployment's ceiling (`RATE_LIMITED_MAX`):
+   * DynamoDB's count in shards (dynamodb/rate-limit-capacity.ts), here one shard, 0.
+   */
+  rateLimited = 0;
 
   /** `accounts` answers the account check, as the directory's profile item does on the table. */
   constructor(private readonly accounts: (accountId: string) => MemoryAccount | undefined = () => undefined) {}
@@ -87,10 +93,6 @@ export class MemoryTokenTable {
       .filter((token) => token.serviceAccountId === accountId)
       .sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))
       .map(copy);
-  }
-
-  allTokens(): StoredToken[] {
-    return [...this.tokens.values()].map(copy);
   }
 
   credential(lookupId: string): PresentedCredential | undefined {

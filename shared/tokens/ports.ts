@@ -9,22 +9,20 @@ import type { PreviousSecret, TokenBinding, TokenRecord, TokenStatus, TokenSuspe
  * `ratelimit/` is the limiter.
  */
 
-/** A token as stored: its record, the binding when it has a key of its own, and whether its key is still to come. */
-export type StoredToken = TokenRecord & Partial<TokenBinding> & { pendingSince?: string };
+/**
+ * A token as stored: its record, its own API key when the key worker has made it, the
+ * capacity shard it takes a place in (a token with a limit), and `pendingSince` on a
+ * create an earlier version left unfinished.
+ */
+export type StoredToken = TokenRecord & Partial<TokenBinding> & { pendingSince?: string; capacityShard?: number };
 
 export interface NewToken {
   record: TokenRecord;
   secretHash: string;
   /** Epoch seconds after which DynamoDB TTL may remove the token (expiry + retention). */
   removeAfter: number | null;
-  /** The token's own rate-limit key, when it has one. */
+  /** The key it presents from the start (a federated token: its policy's). */
   binding?: TokenBinding;
-  /**
-   * Stored before its key exists (a token with a limit): the name and the account's limit
-   * are claimed first, so a refused create makes no key or plan; `completePending` adds
-   * the key. Until then the token cannot be used.
-   */
-  pendingSince?: string;
 }
 
 export interface TokenChanges {
@@ -33,15 +31,11 @@ export interface TokenChanges {
   scopes?: TokenScope[];
   allowedCidrs?: string[] | null;
   /**
-   * A new key binding, or null to remove it. Written only if the stored binding is still
-   * the one `current` was read with, so two concurrent changes cannot both swap keys.
-   */
-  binding?: TokenBinding | null;
-  /**
-   * Write only if the token is still as `current` was read (its `updatedAt`, which every
-   * change moves, and its key): the rate limiter was changed, and the caller's limits
-   * judged, on the strength of that read, and a concurrent change in between would leave
-   * them wrong. A lost race is a ConcurrentUpdateError.
+   * Write only if the token is still as `current` was read: its status and maxRps on both
+   * items, and on the token item its `updatedAt`, which every change moves. The change was
+   * judged (the caller's limits, scopes and networks included), and its place in the
+   * capacity count taken or given back, on the strength of that read. A lost race is a
+   * ConcurrentUpdateError.
    */
   onlyIfUnchanged?: boolean;
   /** Why it is suspended, on the token item (the authorizer needs only the status); null: removed. */
@@ -75,21 +69,22 @@ export interface TokenStore {
   /**
    * Adds a token, only while its account is a service account of the directory that is
    * not retiring; throws TokenNameTakenError, TokenLimitReachedError or
-   * ServiceAccountNotFoundError. So a token never outlives its account's membership.
+   * ServiceAccountNotFoundError. So a token never outlives its account's membership. A
+   * token with a limit takes a place in the deployment's capacity in the same write, or
+   * is refused (RateLimitCapacityReachedError).
    */
   create(token: NewToken, limit: number, event?: TokenEvent): Promise<void>;
-  /** Gives a pending token its key and makes it usable; false when it is gone or changed meanwhile. */
-  completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean>;
   list(accountId: string, limit: number, afterName?: string): Promise<TokenPage>;
   get(accountId: string, name: string): Promise<StoredToken | undefined>;
-  /** Applies changes to a token read just before (its lookup id guards against a swap). */
+  /**
+   * Applies changes to a token read just before (its lookup id guards against a swap); a
+   * limit set or removed takes or gives back its place in the capacity (RateLimitCapacityReachedError).
+   */
   update(current: StoredToken, changes: TokenChanges, updatedAt: string, event?: TokenEvent): Promise<StoredToken>;
   /** Removes a token read just before; throws TokenNotFoundError if it went meanwhile. */
   delete(current: StoredToken, event?: TokenEvent): Promise<void>;
   /** Recounts an account's stored tokens and corrects its counter if it drifted (TTL removals). */
   reconcileCount(accountId: string): Promise<boolean>;
-  /** Every stored token of every account (an operator's pass: reconcile). */
-  all(): AsyncIterable<StoredToken>;
 }
 
 /** A token's new secret, on the credential authentication reads (`auth/ports.ts`). */
@@ -110,31 +105,30 @@ export interface SecretRotation {
   endGracePeriod(current: StoredToken, at: string, event: TokenEvent): Promise<StoredToken>;
 }
 
-export interface KeyRequest {
-  /** The token's lookup id: the key is named after it, never after its secret. */
-  lookupId: string;
-  maxRps: number;
-  enabled: boolean;
-}
+/** Whose API key: a token (its items) or a federation policy (whose tokens share its key). */
+export type KeyOwner =
+  | { kind: 'token'; serviceAccountId: string; name: string; lookupId: string }
+  | { kind: 'policy'; serviceAccountId: string; policyId: string };
+
+/** A token as the owner of its API key. */
+export const tokenKeyOwner = (token: Pick<TokenRecord, 'serviceAccountId' | 'name' | 'lookupId'>): KeyOwner => ({
+  kind: 'token',
+  serviceAccountId: token.serviceAccountId,
+  name: token.name,
+  lookupId: token.lookupId,
+});
 
 /**
  * Where `maxRps` is enforced: API Gateway usage plans in AWS, a token bucket per key in
- * the local gateway. Only tokens with a limit have a key of their own; tokens without
- * one, and JWT callers, share one unthrottled key.
- *
- * Every method is safe to call again after a failure (a key already gone is deleted, a
- * key already in its plan is added), so a retried request converges.
+ * the local gateway. A token or policy with a limit gets a key of its own from the key
+ * worker, which makes, moves and deletes keys at a pace API Gateway's quotas allow; until
+ * its key is ready the token presents its rate tier's pooled key (docs/rate-limiting.md).
  */
 export interface RateLimits {
   /**
-   * Gives a token a key of its own, limited to `maxRps` (rate N, burst N). Either the key
-   * is usable when this resolves, or nothing was left behind.
+   * Tells the key worker that `owner`'s key must follow it as now stored: called after
+   * the write, which stands whatever happens here (reconcile finds an owner out of step).
+   * `deletedKeyId`: the key an owner just deleted had.
    */
-  bind(request: KeyRequest): Promise<TokenBinding>;
-  /** Enables (active token) or disables (suspended token) its key. */
-  setEnabled(binding: TokenBinding, enabled: boolean): Promise<void>;
-  /** Deletes a token's key; one that is already gone is not an error. */
-  unbind(binding: TokenBinding): Promise<void>;
-  /** The usage key of callers without a key of their own (JWT callers, unlimited tokens). */
-  sharedUsageKey(): Promise<string>;
+  keyChanged(owner: KeyOwner, deletedKeyId?: string): Promise<void>;
 }

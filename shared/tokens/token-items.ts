@@ -2,7 +2,7 @@ import type { PreviousSecret, RetiredSecret, TokenCredential, TokenRecord, Token
 import type { NewToken, StoredToken } from './ports.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { nextNoticeAt } from '../lifecycle/notices.js';
-import { keys, lifecycleShard, TTL_ATTRIBUTE, utcDay } from '../dynamodb/keys.js';
+import { keys, lifecycleShard, rateKeyShard, TTL_ATTRIBUTE, utcDay } from '../dynamodb/keys.js';
 import { restrictionsOf } from '../kernel/restrictions.js';
 
 /**
@@ -28,34 +28,20 @@ const RECORD_FIELDS = [
   'previousSecret',
 ] as const;
 
-const BINDING_FIELDS = ['apiKeyId', 'usageKey', 'keyReadyAt', 'fallbackUsageKey'] as const;
+/** The attributes of a binding (`TokenBinding`): the key worker writes them, on both items of a token. */
+export const BINDING_FIELDS = ['apiKeyId', 'usageKey', 'keyPlanId', 'keyRps', 'keyReadyAt'] as const;
 
 /** The attributes a token and its credential have in common, and keep in step. */
-export const SHARED_FIELDS = ['status', 'maxRps', 'scopes', 'allowedCidrs', ...BINDING_FIELDS] as const;
-
-/** The attributes a binding sets (all undefined for none: removed on update). */
-export function bindingFields(
-  binding: TokenBinding | null | undefined,
-): Record<(typeof BINDING_FIELDS)[number], string | undefined> {
-  return {
-    apiKeyId: binding?.apiKeyId,
-    usageKey: binding?.usageKey,
-    keyReadyAt: binding?.keyReadyAt,
-    fallbackUsageKey: binding?.fallbackUsageKey,
-  };
-}
-
-/** The attributes of no binding: what a change that removes a token's key sets. */
-export const UNBOUND = bindingFields(null);
+export const SHARED_FIELDS = ['status', 'maxRps', 'scopes', 'allowedCidrs'] as const;
 
 /** The key binding stored on an item, when it has one. */
-export function bindingOf(item: Record<string, unknown>): Partial<TokenBinding> {
-  return {
-    ...(typeof item.apiKeyId === 'string' ? { apiKeyId: item.apiKeyId } : {}),
-    ...(typeof item.usageKey === 'string' ? { usageKey: item.usageKey } : {}),
-    ...(typeof item.keyReadyAt === 'string' ? { keyReadyAt: item.keyReadyAt } : {}),
-    ...(typeof item.fallbackUsageKey === 'string' ? { fallbackUsageKey: item.fallbackUsageKey } : {}),
-  };
+export function bindingOf(item: object): Partial<TokenBinding> {
+  const binding: Record<string, unknown> = {};
+  for (const field of BINDING_FIELDS) {
+    const value = (item as Record<string, unknown>)[field];
+    if (typeof value === (field === 'keyRps' ? 'number' : 'string')) binding[field] = value;
+  }
+  return binding as Partial<TokenBinding>;
 }
 
 function isPreviousSecret(value: unknown): value is PreviousSecret {
@@ -119,19 +105,15 @@ export function toStoredToken(item: Record<string, unknown>): StoredToken {
     ...restrictionsOf(item),
     ...bindingOf(item),
     ...(typeof item.pendingSince === 'string' ? { pendingSince: item.pendingSince } : {}),
+    ...(typeof item.capacityShard === 'number' ? { capacityShard: item.capacityShard } : {}),
   };
 }
 
 /** The record alone, without the binding (what lists hand out). */
-export function withoutBinding({
-  apiKeyId: _id,
-  usageKey: _key,
-  keyReadyAt: _ready,
-  fallbackUsageKey: _fallback,
-  pendingSince: _pending,
-  ...record
-}: StoredToken): TokenRecord {
-  return record;
+export function withoutBinding(token: StoredToken): TokenRecord {
+  const record: Record<string, unknown> = { ...token };
+  for (const field of [...BINDING_FIELDS, 'pendingSince', 'capacityShard']) delete record[field];
+  return record as unknown as TokenRecord;
 }
 
 export function toCredential(
@@ -179,21 +161,35 @@ export function lifecycleFields(
   };
 }
 
-/** Both items of a new token. */
-export function newTokenItems({ record, secretHash, removeAfter, binding, pendingSince }: NewToken): {
+/**
+ * The rate-limit attributes of a token item: with a limit (never a federated token's: its
+ * key is its policy's) it is in the rate keys index and holds its place in the capacity.
+ */
+export function rateLimitFields(
+  record: Pick<TokenRecord, 'lookupId' | 'maxRps' | 'federation'>,
+  capacityShard: number | undefined,
+): Record<string, string | number> {
+  if (record.maxRps === null || record.federation) return {};
+  return { keyShard: rateKeyShard(record.lookupId), ...(capacityShard === undefined ? {} : { capacityShard }) };
+}
+
+/** Both items of a new token (`capacityShard`: the place a token with a limit took). */
+export function newTokenItems(
+  { record, secretHash, removeAfter, binding }: NewToken,
+  capacityShard?: number,
+): {
   token: Record<string, unknown>;
   credential: Record<string, unknown>;
 } {
   const ttl = removeAfter === null ? {} : { [TTL_ATTRIBUTE]: removeAfter };
-  const pending = pendingSince === undefined ? {} : { pendingSince };
   return {
     token: {
       ...keys.token(record.serviceAccountId, record.name),
       ...record,
       ...lifecycleFields(record),
+      ...rateLimitFields(record, capacityShard),
       ...binding,
       ...ttl,
-      ...pending,
     },
     credential: {
       ...keys.credential(record.lookupId),
@@ -209,7 +205,6 @@ export function newTokenItems({ record, secretHash, removeAfter, binding, pendin
       ...(record.allowedCidrs === undefined ? {} : { allowedCidrs: record.allowedCidrs }),
       ...binding,
       ...ttl,
-      ...pending,
     },
   };
 }

@@ -1,10 +1,4 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  ScanCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { accountCheck } from '../dynamodb/account-check.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS, eventPut } from '../dynamodb/event-items.js';
 import {
@@ -18,6 +12,7 @@ import {
   updateExpression,
 } from '../dynamodb/expressions.js';
 import { accountPartition, keys, prefixes } from '../dynamodb/keys.js';
+import { givePlace, ShardFull, takePlace, withPlace } from '../dynamodb/rate-limit-capacity.js';
 import { type NamedItem, TransactionCancelled, transact } from '../dynamodb/transactions.js';
 import {
   ConcurrentUpdateError,
@@ -27,9 +22,8 @@ import {
   TokenNotFoundError,
 } from '../kernel/errors.js';
 import type { TokenEvent } from '../kernel/events.js';
-import type { TokenBinding } from '../kernel/model.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import { bindingFields, newTokenItems, SHARED_FIELDS, toStoredToken, UNBOUND, withoutBinding } from './token-items.js';
+import { newTokenItems, rateLimitFields, SHARED_FIELDS, toStoredToken, withoutBinding } from './token-items.js';
 import { type Change, tokenItemChange } from './token-items.js';
 
 /**
@@ -44,14 +38,32 @@ export class DynamoTokenStore implements TokenStore {
   constructor(
     readonly client: DynamoDBDocumentClient,
     readonly tableName: string,
-    private readonly options: { auditRetentionDays?: number } = {},
+    private readonly options: { auditRetentionDays?: number; rateLimitedMax?: number } = {},
   ) {}
 
+  /** The deployment's capacity of tokens and policies with a limit (`Config.tokens.rateLimitedMax`). */
+  private get capacity() {
+    return { client: this.client, tableName: this.tableName, ceiling: this.options.rateLimitedMax ?? 8_000 };
+  }
+
+  /** The capacity item of a write that takes (`take`) or gives back (`give`) a place, when it does. */
+  private placeItems(take: number | undefined, give: number | undefined): NamedItem[] {
+    if (take !== undefined) return [['capacity', takePlace(this.tableName, take, this.capacity.ceiling)]];
+    if (give !== undefined) return [['capacity', givePlace(this.tableName, give)]];
+    return [];
+  }
+
   async create(token: NewToken, limit: number, event?: TokenEvent): Promise<void> {
-    const items = newTokenItems(token);
+    // A token with a limit takes a place in the capacity in the same transaction (a federated one's is its policy's).
+    if (token.record.maxRps === null || token.record.federation) return this.createTaking(token, limit, event);
+    await withPlace(this.capacity, (shard) => this.createTaking(token, limit, event, shard));
+  }
+
+  private async createTaking(token: NewToken, limit: number, event?: TokenEvent, shard?: number): Promise<void> {
+    const items = newTokenItems(token, shard);
     const accountId = token.record.serviceAccountId;
     const isNew = expression({ condition: absent('pk') });
-    const writes = this.withEvent(event);
+    const writes = [...this.withEvent(event), ...this.placeItems(shard, undefined)];
     writes.push(
       ['token', { Put: { TableName: this.tableName, Item: items.token, ...isNew } }],
       ['credential', { Put: { TableName: this.tableName, Item: items.credential, ...isNew } }],
@@ -80,6 +92,7 @@ export class DynamoTokenStore implements TokenStore {
       await transact(this.client, writes);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed('capacity')) throw new ShardFull();
       if (error.failed('account')) throw new ServiceAccountNotFoundError();
       if (error.failed('token')) throw new TokenNameTakenError();
       if (error.failed('counter')) throw new TokenLimitReachedError(limit);
@@ -88,30 +101,6 @@ export class DynamoTokenStore implements TokenStore {
       if (error.failed('credential') || error.failed('event') || error.conflicted)
         throw new ConcurrentUpdateError({ cause: error });
       throw error.cause;
-    }
-  }
-
-  async completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent): Promise<boolean> {
-    const change = { set: bindingFields(binding), remove: ['pendingSince'] };
-    const writes = this.withEvent(event);
-    const stillPending = all(equals('lookupId', token.lookupId), exists('pendingSince'), absent('apiKeyId'));
-    const tokenUpdate = updateExpression({ ...change, condition: stillPending });
-    const credentialUpdate = updateExpression({ ...change, condition: all(exists('pk'), exists('pendingSince')) });
-    const key = keys.token(token.serviceAccountId, token.name);
-    writes.push(
-      ['token', { Update: { TableName: this.tableName, Key: key, ...tokenUpdate } }],
-      [
-        'credential',
-        { Update: { TableName: this.tableName, Key: keys.credential(token.lookupId), ...credentialUpdate } },
-      ],
-    );
-    try {
-      await transact(this.client, writes);
-      return true;
-    } catch (error) {
-      if (!(error instanceof TransactionCancelled)) throw error;
-      if (error.anyFailed) return false;
-      throw error.conflicted ? new ConcurrentUpdateError({ cause: error }) : error.cause;
     }
   }
 
@@ -145,32 +134,56 @@ export class DynamoTokenStore implements TokenStore {
     updatedAt: string,
     event?: TokenEvent,
   ): Promise<StoredToken> {
-    const lost = (error: unknown) => this.lostRace(current, error);
     const next: StoredToken = {
       ...current,
       ...(changes.status === undefined ? {} : { status: changes.status }),
       ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
       ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
       ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
-      ...(changes.binding === undefined ? {} : { ...UNBOUND, ...changes.binding }),
       ...(changes.suspension === undefined ? {} : { suspension: changes.suspension }),
       updatedAt,
     };
+    // A limit set takes a place in the capacity, a limit removed gives its place back.
+    if (!current.federation && current.maxRps === null && next.maxRps !== null) {
+      return withPlace(this.capacity, (shard) =>
+        this.write(current, { ...next, capacityShard: shard }, changes, event),
+      );
+    }
+    return this.write(current, next.maxRps === null ? { ...next, capacityShard: undefined } : next, changes, event);
+  }
+
+  private async write(
+    current: StoredToken,
+    next: StoredToken,
+    changes: TokenChanges,
+    event: TokenEvent | undefined,
+  ): Promise<StoredToken> {
     // Both items take what they share; the token item also moves in or out of the idle index.
-    const change: Change = { set: { updatedAt }, remove: [] };
+    const change: Change = { set: { updatedAt: next.updatedAt }, remove: [] };
     for (const field of SHARED_FIELDS) {
       if (next[field] === current[field]) continue;
       if (next[field] === undefined) change.remove.push(field);
       else change.set[field] = next[field];
     }
-    const tokenChange = tokenItemChange(current.status, next.status, updatedAt, change, changes.suspension);
-    const writes = this.withEvent(event);
-    // The key read with the token must still be there when the binding changes or the write is guarded;
-    // with `onlyIfUnchanged`, so must its status and limit, and on the token item nothing may have changed
-    // (`updatedAt`): the caller's limits, scopes and networks included, were judged on that read.
-    const keyGuard = changes.binding !== undefined || changes.onlyIfUnchanged;
-    const asRead = changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : [];
-    const guards = [...(keyGuard ? [equals('apiKeyId', current.apiKeyId)] : []), ...asRead];
+    // A copy: what only the token item takes (its indexes, its place) must not reach the credential.
+    const own: Change = { set: { ...change.set }, remove: [...change.remove] };
+    const tokenChange = tokenItemChange(current.status, next.status, next.updatedAt, own, changes.suspension);
+    if (next.capacityShard !== current.capacityShard) {
+      if (next.capacityShard === undefined) tokenChange.remove.push('capacityShard');
+      else tokenChange.set.capacityShard = next.capacityShard;
+    }
+    // In the rate keys index with a limit, and while a key the worker is still to delete remains.
+    const rate = rateLimitFields(next, undefined);
+    if (rate.keyShard !== undefined) tokenChange.set.keyShard = rate.keyShard;
+    else if (next.apiKeyId === undefined) tokenChange.remove.push('keyShard');
+    const moved = next.capacityShard !== current.capacityShard;
+    const writes = [
+      ...this.withEvent(event),
+      ...this.placeItems(moved ? next.capacityShard : undefined, moved ? current.capacityShard : undefined),
+    ];
+    // With `onlyIfUnchanged`, the status and limit read with the token must still be there, and on the token
+    // item nothing may have changed (`updatedAt`): the caller's limits, scopes and networks were judged on that read.
+    const guards = changes.onlyIfUnchanged ? [equals('status', current.status), equals('maxRps', current.maxRps)] : [];
     const unchanged = changes.onlyIfUnchanged ? [equals('updatedAt', current.updatedAt)] : [];
     const tokenUpdate = updateExpression({
       ...tokenChange,
@@ -185,14 +198,17 @@ export class DynamoTokenStore implements TokenStore {
         { Update: { TableName: this.tableName, Key: keys.credential(current.lookupId), ...credentialUpdate } },
       ],
     );
-    await transact(this.client, writes).catch(lost);
+    await transact(this.client, writes).catch((error: unknown) => {
+      if (error instanceof TransactionCancelled && error.failed('capacity')) throw new ShardFull();
+      return this.lostRace(current, error);
+    });
     return next;
   }
 
   async delete(current: StoredToken, event?: TokenEvent): Promise<void> {
     const lost = (error: unknown) => this.lostRace(current, error);
-    // Also conditional on the key read with the token: its deletion follows, and a key
-    // swapped in meanwhile (a concurrent maxRps change) would otherwise be left behind.
+    // Also conditional on the key read with the token: the key worker deletes the key this
+    // read found, and one it made meanwhile would otherwise be left behind.
     const asRead = expression({
       condition: all(equals('lookupId', current.lookupId), equals('apiKeyId', current.apiKeyId)),
     });
@@ -201,6 +217,7 @@ export class DynamoTokenStore implements TokenStore {
     writes.push(
       ['token', { Delete: { TableName: this.tableName, Key: token, ...asRead } }],
       ['credential', { Delete: { TableName: this.tableName, Key: keys.credential(current.lookupId) } }],
+      ...this.placeItems(undefined, current.capacityShard),
     );
     // Federated tokens are not counted in the account's limit.
     if (!current.federation) {
@@ -247,24 +264,6 @@ export class DynamoTokenStore implements TokenStore {
     } catch {
       return false;
     }
-  }
-
-  /** Every stored token of every account (an operator's pass: reconcile). */
-  async *all(): AsyncIterable<StoredToken> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ConsistentRead: true,
-          FilterExpression: 'begins_with(pk, :account) AND begins_with(sk, :token)',
-          ExpressionAttributeValues: { ':account': prefixes.account, ':token': prefixes.token },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) yield toStoredToken(item);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
   }
 
   /** A change's writes so far: its audit event's, when it has one. */

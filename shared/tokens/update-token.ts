@@ -1,13 +1,12 @@
 import { ATTEMPTS_ON_CONFLICT, ConcurrentUpdateError, TokenNotFoundError, ValidationError } from '../kernel/errors.js';
 import { type ChangeOrigin, fieldChanges, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
-import { isExpired, type TokenBinding, type TokenStatus, type TokenView, toTokenView } from '../kernel/model.js';
-import type { TokenSuspension } from '../kernel/model.js';
+import { type TokenStatus, type TokenSuspension, type TokenView, toTokenView } from '../kernel/model.js';
 import type { Clock, CompensationFailureReport, IdGenerator } from '../kernel/ports.js';
 import { type CallerLimits, checkChangeWithinCaller, checkWithinCallerLimits } from './caller-limits.js';
-import type { RateLimits, StoredToken, TokenChanges, TokenStore } from './ports.js';
+import { type RateLimits, type StoredToken, type TokenChanges, type TokenStore, tokenKeyOwner } from './ports.js';
 import type { TokenScope } from '../kernel/restrictions.js';
 
-/** What changing a token uses: its store, the rate limiter kept in step with it, and who hears of a failed undo. */
+/** What changing a token uses: its store, the key worker told of a new limit, and who hears of a failed step. */
 export interface UpdateTokenDeps {
   tokens: TokenStore;
   rateLimits: RateLimits;
@@ -26,10 +25,13 @@ export interface TokenUpdate {
 }
 
 /**
- * Changes a token's status and/or limit, keeping its rate-limit key in step. A token
- * caller may not raise a limit beyond its own (`callerLimits`), nor reactivate or speed up
- * a token worth more than itself. A change that loses a race with another is tried again
- * from a fresh read, a few times, before the client is told (409).
+ * Changes a token's status, limit, scopes and/or networks. A new limit goes to the key worker, which moves
+ * the token's key to its tier's plan (until then the token presents the tier's pooled
+ * key). A status needs nothing of API Gateway: the authorizer refuses a suspended token on
+ * its next request, and a reactivated one presents its key, which was never disabled, at
+ * once. A token caller may not raise a limit beyond its own (`callerLimits`), nor
+ * reactivate or speed up a token worth more than itself. A change that loses a race with
+ * another is tried again from a fresh read, a few times, before the client is told (409).
  */
 export async function updateToken(
   deps: UpdateTokenDeps,
@@ -53,16 +55,11 @@ export async function updateToken(
 }
 
 /**
- * One attempt, on one read of the token, with the rate limiter in step. The table write
- * is conditional on the token being as read (`onlyIfUnchanged`), because a new key is
- * made on the strength of that read; a concurrent change makes the attempt undo its
- * rate-limit side and fail with ConcurrentUpdateError.
- *
- * A new limit gets a new key rather than moving the old one: API Gateway lets a key be in
- * only one plan per stage, so a move leaves it in none for a moment and the token's calls
- * are refused. The new key is swapped in by the table write (the authorizer reads the key
- * there on every call); the old one is deleted after. A new status is written first and
- * the key follows it (`convergeKey`), so there is nothing to undo if the write fails.
+ * One attempt, on one read of the token. The write is conditional on the token being as
+ * read (`onlyIfUnchanged`): the change was judged, and its place in the capacity taken or
+ * given back, on the strength of that read; a concurrent change makes it fail with
+ * ConcurrentUpdateError. The key worker is told after the write, which stands whatever
+ * happens to the message (reconcile finds a token whose key is out of step).
  */
 async function updateOnce(
   deps: UpdateTokenDeps,
@@ -75,7 +72,7 @@ async function updateOnce(
 ): Promise<StoredToken> {
   const current = await deps.tokens.get(serviceAccountId, name);
   if (!current) throw new TokenNotFoundError();
-  // Still being created (its key is on the way): changed once it is done.
+  // A create an earlier version left unfinished: its secret was never handed out.
   if (current.pendingSince !== undefined) throw new ConcurrentUpdateError();
   const status = changes.status ?? current.status;
   const maxRps = changes.maxRps === undefined ? current.maxRps : changes.maxRps;
@@ -86,8 +83,6 @@ async function updateOnce(
     const message = `is set by the federation policy '${policy}' that issued this token; change the policy instead`;
     throw new ValidationError([{ field: 'maxRps', message }]);
   }
-  const ownKey = keyOf(current);
-  const enabled = keyEnabled({ status, expiresAt: current.expiresAt }, now);
   const restrictions = {
     ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
     ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
@@ -98,34 +93,19 @@ async function updateOnce(
   // Recorded with the write; a request that changes nothing records nothing changed.
   const changed = fieldChanges(current, after);
   const event = tokenEvent(deps, 'token.updated', current, origin, changed, now);
-  const next =
-    newLimit && maxRps !== null ? await deps.rateLimits.bind({ lookupId: current.lookupId, maxRps, enabled }) : null;
   const write: TokenChanges = {
     status,
     maxRps,
     ...restrictions,
     onlyIfUnchanged: true,
-    ...(newLimit ? { binding: next } : {}),
     ...(status === current.status ? {} : { suspension: status === 'SUSPENDED' ? suspension(origin, now) : null }),
   };
-  // Once the write is in, the replaced key goes, or the kept one follows the new status.
-  const follows = newLimit ? ownKey !== undefined : ownKey !== undefined && status !== current.status;
-  let updated: StoredToken;
-  try {
-    updated = await deps.tokens.update(current, write, now.toISOString(), event);
-  } catch (error) {
-    // Whether it landed all the same decides: the rate limiter follows the write, or the new key goes.
-    const took = (stored: StoredToken) =>
-      newLimit ? stored.maxRps === maxRps && stored.apiKeyId === next?.apiKeyId : stored.status === status;
-    const landed = (newLimit || follows) && (await writtenAnyway(deps, current, took));
-    if (landed && follows) await follow(deps, current, newLimit, now);
-    else if (!landed && next) {
-      const step = `delete key ${next.apiKeyId} of a limit change that was not stored`;
-      await deps.rateLimits.unbind(next).catch((failure: unknown) => deps.onCompensationFailure?.(failure, step));
-    }
-    throw error;
+  const updated = await deps.tokens.update(current, write, now.toISOString(), event);
+  if (newLimit) {
+    await deps.rateLimits.keyChanged(tokenKeyOwner(current)).catch((error: unknown) => {
+      deps.onCompensationFailure?.(error, `queue the key of token ${current.lookupId}`);
+    });
   }
-  if (follows) await follow(deps, current, newLimit, now);
   return updated;
 }
 
@@ -138,83 +118,4 @@ function suspension({ actor }: ChangeOrigin, at: Date): TokenSuspension {
     byToken: actor.tokenName ?? null,
     unusedDays: null,
   };
-}
-
-/**
- * A token's own key, when it has one. A token without a limit has none: its suspension is
- * enforced by the authorizer alone, as the shared unthrottled key cannot be disabled for
- * one token. Nor has a federated token: it presents its policy's key, shared with the
- * policy's other tokens.
- */
-function keyOf(token: StoredToken): TokenBinding | undefined {
-  if (token.federation || token.apiKeyId === undefined || token.usageKey === undefined) return undefined;
-  return { apiKeyId: token.apiKeyId, usageKey: token.usageKey };
-}
-
-/** A token's own key is enabled exactly while the token may be used. */
-function keyEnabled(token: Pick<StoredToken, 'status' | 'expiresAt'>, now: Date): boolean {
-  return token.status === 'ACTIVE' && !isExpired(token.expiresAt, now);
-}
-
-/**
- * After a failed table write: whether it took effect all the same (DynamoDB may commit a
- * transaction and still answer with an error). Undoing the rate-limit side of a write
- * that went through would leave a token without its key, so when the answer cannot be
- * read either, the write counts as done: at worst a key is left over, for reconcile.
- */
-async function writtenAnyway(
-  deps: UpdateTokenDeps,
-  token: StoredToken,
-  took: (stored: StoredToken) => boolean,
-): Promise<boolean> {
-  try {
-    const stored = await deps.tokens.get(token.serviceAccountId, token.name);
-    return stored !== undefined && stored.lookupId === token.lookupId && took(stored);
-  } catch {
-    return true;
-  }
-}
-
-/**
- * The rate limiter after a write to a token with a key of its own: the key a new limit
- * replaced is deleted, or the kept key follows the new status. A failure is reported, not
- * thrown: the request keeps its outcome, and reconcile repairs what is left.
- */
-async function follow(deps: UpdateTokenDeps, token: StoredToken, newLimit: boolean, now: Date): Promise<void> {
-  const key = keyOf(token);
-  if (!newLimit || !key) return convergeKey(deps, token, now);
-  const step = `delete key ${key.apiKeyId} replaced by a limit change`;
-  await deps.rateLimits.unbind(key).catch((error: unknown) => deps.onCompensationFailure?.(error, step));
-}
-
-/** Passes before a key still changing under concurrent writes is left to those writers and to reconcile. */
-const CONVERGE_PASSES = 3;
-
-/**
- * Sets the token's key to match the token as stored now, after a status write.
- * Concurrent writers may set the key in any order: each re-reads the token after setting
- * it and goes again if the token changed meanwhile, so the pass of the last writer ends
- * with the key matching the last write. A key that cannot be set leaves the token's own
- * status in force (the authorizer refuses a suspended token on every call) and is
- * reported for reconcile; the request keeps its outcome.
- */
-async function convergeKey(deps: UpdateTokenDeps, token: StoredToken, now: Date): Promise<void> {
-  let failure: unknown;
-  for (let pass = 0; pass < CONVERGE_PASSES; pass++) {
-    try {
-      const seen = await deps.tokens.get(token.serviceAccountId, token.name);
-      const key = seen && seen.lookupId === token.lookupId ? keyOf(seen) : undefined;
-      if (!seen || !key) return;
-      await deps.rateLimits.setEnabled(key, keyEnabled(seen, now));
-      const check = await deps.tokens.get(token.serviceAccountId, token.name);
-      const same =
-        check?.lookupId === seen.lookupId && check.status === seen.status && check.apiKeyId === seen.apiKeyId;
-      if (!check || same) return;
-      failure = undefined;
-    } catch (error) {
-      failure = error;
-    }
-  }
-  if (failure !== undefined)
-    deps.onCompensationFailure?.(failure, `set the enabled state of the key of token ${token.lookupId}`);
 }

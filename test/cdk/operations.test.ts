@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ALARMS, API_KEY_QUOTA } from '../../infra/cdk/alarms.js';
+import { ALARMS } from '../../infra/cdk/alarms.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import type { CfnResource } from 'aws-cdk-lib';
 import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../../infra/routes.js';
-import { actionsOf, ofType, parentValue, render, type Resource, resourcesOf } from './template-support.js';
+import { actionsOf, ofType, operationsStack, parentValue, render, type Resource } from './template-support.js';
+import { resourcesOf } from './template-support.js';
 import { type Statement, type Synthesized, synthesize } from './template-support.js';
 
 /**
@@ -128,7 +129,7 @@ describe('alarms', () => {
   });
 
   it('watch the audit trail’s dead letters and stream lag, reconcile’s unrepaired drift and the key quotas', () => {
-    const queue = ofType(synth.resources, 'AWS::SQS::Queue')[0]![0];
+    const queue = ofType(synth.resources, 'AWS::SQS::Queue').find(([id]) => id.startsWith('AuditEvents'))![0];
     const deadLetters = named('AuditDeadLetters');
     const visible = { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' };
     expect(deadLetters).toMatchObject({ ...visible, Threshold: 1 });
@@ -145,11 +146,27 @@ describe('alarms', () => {
     const byFunction = [{ Key: 'FunctionName', Value: '$.function_name' }];
     expect(drift.MetricTransformations[0].Dimensions).toStrictEqual(byFunction);
     expect(named('ReconcileDrift')).toMatchObject({ MetricName: 'UnrepairedDrift', Period: 3600, Threshold: 1 });
-    const usagePlans = { MetricName: 'UsagePlans', Threshold: 270, Period: 3600, Statistic: 'Maximum' };
-    expect(named('UsagePlanQuotaAlarm')).toMatchObject(usagePlans);
-    const apiKeys = { MetricName: 'ApiKeys', Threshold: API_KEY_QUOTA * 0.9 };
+    // Every key of the account in the Region, ours or not, at 80 % of the 10,000 no request raises.
+    const regionKeys = { MetricName: 'RegionApiKeys', Threshold: 8000, Period: 3600, Statistic: 'Maximum' };
     const ofTheService = [{ Name: 'service', Value: 'service-account-tokens' }];
-    expect(named('ApiKeyQuotaAlarm')).toMatchObject({ ...apiKeys, Dimensions: ofTheService });
+    expect(named('RegionApiKeysAlarm')).toMatchObject({ ...regionKeys, Dimensions: ofTheService });
+    expect(alarms().some(([id]) => /UsagePlan/.test(id))).toBe(false);
+    // A run that does not complete is missing data, and missing data fires.
+    expect(named('ReconcileMissing')).toMatchObject({
+      MetricName: 'ReconcileCompleted',
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      Threshold: 1,
+    });
+    // The key worker's dead letters, and a backlog that leaves tokens on their pooled keys.
+    const keyQueue = (pattern: RegExp) =>
+      ofType(synth.resources, 'AWS::SQS::Queue').find(([id]) => pattern.test(id))![0];
+    const keyDeadLetters = named('KeyDeadLetters');
+    expect(keyDeadLetters).toMatchObject({ ...visible, Threshold: 1 });
+    expect(parent(keyDeadLetters.Dimensions[0].Value)).toStrictEqual({
+      'Fn::GetAtt': [keyQueue(/^KeyWorkDeadLetters/), 'QueueName'],
+    });
+    expect(named('KeyBacklog')).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
   });
 
   it('go to a topic of the stack, which only this account’s alarms may publish to and whose key they may use', () => {
@@ -185,12 +202,12 @@ describe('dashboard', () => {
     expect(render(dashboard.Properties!.DashboardName)).toBe('ServiceAccountTokens-prod-operations-<AWS::Region>');
     const body = JSON.stringify(dashboard.Properties!.DashboardBody);
     const metrics = ['5XXError', 'Latency', 'IteratorAge', 'ApproximateNumberOfMessagesVisible', 'UnrepairedDrift'];
-    metrics.push('UsagePlans', 'ApiKeys', 'AuthorizerFailures', 'InvalidApiKeys', 'BlockedRequests');
+    metrics.push('RegionApiKeys', 'OwnApiKeys', 'AuthorizerFailures', 'InvalidApiKeys', 'BlockedRequests');
     for (const metric of metrics) {
       expect({ metric, shown: body.includes(`\\"${metric}\\"`) }).toStrictEqual({ metric, shown: true });
     }
     // Every function's errors, throttles and duration, by name.
-    const [, nested] = ofType(synth.resources, 'AWS::CloudFormation::Stack')[0]!;
+    const [, nested] = operationsStack(synth);
     for (const id of functionIds()) {
       const [parameter] = Object.entries(nested.Properties!.Parameters).find(([, value]) => same(value, fnRef(id)))!;
       // Beyond those three: the authorizer's own row (duration twice, invocations, errors), the
@@ -208,7 +225,7 @@ describe('gradual rollout', () => {
     const fn = synth.stack.functions.get(id)!;
     return synth.resources[synth.stack.getLogicalId(fn.alias!.node.defaultChild as CfnResource)]!;
   };
-  const nestedStackId = () => ofType(synth.resources, 'AWS::CloudFormation::Stack')[0]![0];
+  const nestedStackId = () => operationsStack(synth)[0];
 
   it('gives the authorizer and every route’s function a live alias on its current version', () => {
     expect(ofType(synth.resources, 'AWS::Lambda::Alias').length).toBe(aliased().length);

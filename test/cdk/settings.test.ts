@@ -26,7 +26,8 @@ const context = {
   logRetentionDays: '90',
   apiRateLimit: '50',
   apiBurstLimit: '100',
-  usagePlanQuota: '500',
+  rateLimitedMax: '5000',
+  keyWorkerCallsPerSecond: '2',
   apiGatewayCloudWatchRole: 'true',
   apiDetailedMetrics: 'false',
   suspendUnusedAfterDays: '90',
@@ -94,14 +95,21 @@ describe('deployment settings', () => {
     }
   });
 
-  it('sets the usage plan alarm at 90 % of the account quota given', () => {
+  it('holds limited tokens to the ceiling given, the key worker to the pace given, and alarms at 80 % of the key quota', () => {
+    for (const [id, fn] of serviceFunctions(synth.resources)) {
+      const env = fn.Properties!.Environment.Variables as Record<string, unknown>;
+      expect({ id, ceiling: env.RATE_LIMITED_MAX }).toStrictEqual({ id, ceiling: '5000' });
+    }
+    const worker = serviceFunctions(synth.resources).find(([id]) => id.startsWith('Queuekeyworker'))!;
+    expect(worker[1].Properties!.Environment.Variables.KEY_WORKER_CALLS_PER_SECOND).toBe('2');
     const alarms = Object.fromEntries(
       ofType(synth.operations.resources, 'AWS::CloudWatch::Alarm')
         .filter(([, { Properties: alarm }]) => alarm!.Namespace === 'ServiceAccountTokens')
-        .filter(([, { Properties: alarm }]) => alarm!.Dimensions[0].Name === 'service')
+        .filter(([, { Properties: alarm }]) => alarm!.Dimensions?.[0]?.Name === 'service')
         .map(([, alarm]) => [alarm.Properties!.MetricName, alarm.Properties!.Threshold]),
     );
-    expect(alarms).toStrictEqual({ UsagePlans: 450, ApiKeys: 9000 });
+    expect(alarms).toMatchObject({ RegionApiKeys: 8000 });
+    expect(alarms).not.toHaveProperty('UsagePlans');
   });
 
   it('names the stage, its throttle and the log retention from context, for every log group of every stack', () => {

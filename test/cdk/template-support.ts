@@ -129,9 +129,13 @@ export function synthesize(options: {
 export function parentValue(synth: Synthesized, value: unknown): unknown {
   const ref = (value as { Ref?: string }).Ref;
   if (!ref || !synth.operations.parameters[ref]) return value;
-  const [, nested] = ofType(synth.resources, 'AWS::CloudFormation::Stack')[0]!;
+  const [, nested] = operationsStack(synth);
   return nested.Properties!.Parameters[ref];
 }
+
+/** The operations stack's resource in the API's stack (beside the rate tiers' and pooled keys'). */
+export const operationsStack = (synth: Synthesized): [string, Resource] =>
+  ofType(synth.resources, 'AWS::CloudFormation::Stack').find(([id]) => id.startsWith('Operations'))!;
 
 export function ofType(resources: Record<string, Resource>, type: string): [string, Resource][] {
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);

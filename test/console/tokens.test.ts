@@ -71,6 +71,8 @@ describe('the Access Tokens tab', () => {
     expect(await cell(page, 'ci-pipeline', 2)).toMatch(new RegExp(`^${expires}, .+ UTC$`));
     await chooseAction(page, 'ci-pipeline', 'Edit Max RPS');
     await page.getByLabel('Max RPS').fill('25');
+    // The field says, as it is typed, what API Gateway holds the token to.
+    await page.getByText('In AWS, held to 23 per second: the largest rate tier at or below 25.').waitFor();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Max RPS of ci-pipeline is now 25.' }).waitFor();
     expect(await cell(page, 'ci-pipeline', 1)).toBe('25');

@@ -7,7 +7,7 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { type RunningDynamoDb, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
-import { ensureTable, LIFECYCLE_INDEX_SPECS, TABLE_KEYS } from '../../shared/dynamodb/table.js';
+import { ensureTable, INDEX_SPECS, TABLE_KEYS } from '../../shared/dynamodb/table.js';
 
 /**
  * The table as the local runtime makes it: the stack's keys, indexes and stream, and the
@@ -21,7 +21,7 @@ const client = new DynamoDBClient({
 afterAll(() => client.destroy());
 
 const describeTable = async (name: string) => (await client.send(new DescribeTableCommand({ TableName: name }))).Table!;
-const indexNames = LIFECYCLE_INDEX_SPECS.map((index) => index.name).sort();
+const indexNames = INDEX_SPECS.map((index) => index.name).sort();
 
 describe('ensureTable', () => {
   it('makes the table with the lifecycle indexes and a stream of new images, by default', async () => {

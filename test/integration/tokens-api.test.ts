@@ -167,11 +167,14 @@ describe('token lifecycle on the domain path', () => {
     expect((await api.call('DELETE', target, { as: 'root' })).status).toBe(204);
   });
 
-  it('changes maxRps, sets it to null, and keeps the other fields', async () => {
-    await api.call('POST', FIN, { as: 'alice', body: { name: 'rate-change', maxRps: 3 } });
+  it('changes maxRps, sets it to null, and keeps the other fields; says the rate API Gateway enforces', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'rate-change', maxRps: 3 } });
+    expect(created.body).toMatchObject({ maxRps: 3, enforcedMaxRps: 3 });
     const raised = await api.call('PATCH', `${FIN}/rate-change`, { as: 'alice', body: { maxRps: 100 } });
     expect(raised.status).toBe(200);
     expect(raised.body.maxRps).toBe(100);
+    // The largest tier at or below 100.
+    expect(raised.body.enforcedMaxRps).toBe(93);
     expect(raised.body.status).toBe('ACTIVE');
     expect(raised.body.updatedAt >= raised.body.createdAt).toBeTruthy();
     const cleared = await api.call('PATCH', `${FIN}/rate-change`, {
@@ -179,6 +182,7 @@ describe('token lifecycle on the domain path', () => {
       body: { maxRps: null, status: 'SUSPENDED' },
     });
     expect(cleared.body.maxRps).toBe(null);
+    expect(cleared.body.enforcedMaxRps).toBe(null);
     expect(cleared.body.status).toBe('SUSPENDED');
   });
 

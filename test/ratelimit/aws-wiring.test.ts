@@ -1,267 +1,164 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { createAuthorizer } from '../../shared/auth/authorizer.js';
-import { scheduledReconcile as createReconcile } from '../../shared/ratelimit/scheduled-reconcile.js';
-import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
-import {
-  ApiGatewayRateLimits as ApiGatewayRateLimitsClass,
-  type ApiGatewayRateLimits,
-} from '../../shared/ratelimit/aws-rate-limits.js';
-import { apiGatewayKeys } from '../../shared/ratelimit/aws-wiring.js';
-import { apiGatewayKeysAtInit } from '../../shared/ratelimit/reconcile-wiring.js';
-import { readConfig } from '../../shared/kernel/config.js';
-import { createRuntime } from '../../shared/runtime/runtime.js';
-import { awsRateLimits } from './fixture.js';
-import { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
-import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
-import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
-import { createDocumentClient } from '../../shared/dynamodb/client.js';
-import { keys } from '../../shared/dynamodb/keys.js';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { RateHolder } from '../../shared/auth/ports.js';
+import { createObservability } from '../../shared/http/observability.js';
+import { createKeyWorker } from '../../shared/ratelimit/key-worker-handler.js';
+import { QueuedKeyChanges } from '../../shared/ratelimit/key-queue.js';
+import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
+import { PublishedUsageKeys } from '../../shared/ratelimit/usage-keys.js';
+import { type CiIssuer, GITHUB_CLAIMS, startCiIssuer } from '../support/ci-issuer.js';
+import { exchange } from '../support/exchange.js';
 import { domainTokens, startTestService, type TestService } from '../support/service.js';
-import { SwitchableRateLimits } from '../support/switchable-rate-limits.js';
-import { FakeApiGateway } from './fake-api-gateway.js';
+import { deployTiers, fakeGateway, localClient, QUEUE_URL, STAGE, workerConfig } from './deployed.js';
+import { FakeApiGateway, type FakeKey } from './fake-api-gateway.js';
+import { FakeKeyQueue, lambdaContext } from './fake-key-queue.js';
+import { SimClock } from './sim-clock.js';
 
 /**
- * The AWS wiring end to end, with only API Gateway's control plane faked: the HTTP
- * endpoints (the real Middy stack) keep keys in step, and the authorizer names the key
- * that API Gateway will throttle by.
+ * The service over HTTP wired as in AWS: changes go to the key worker's queue, the
+ * authorizer names keys from the published shared keys and the tokens' own, and API
+ * Gateway (faked at the SDK boundary, with its data plane) lets a call through only with
+ * a key it honours. Nothing on the request path calls API Gateway's control plane.
  */
 
 const FIN = domainTokens('finance', 'sa-etl');
+const POLICIES = '/api/v1/domains/finance/auth/service-accounts/sa-etl/federation-policies';
+const WARMUP = 60_000;
+const AUDIENCE = 'https://tokens.example.test';
 let api: TestService;
+let ci: CiIssuer;
+const sim = new SimClock(Date.now());
 let fake: FakeApiGateway;
-let limits: SwitchableRateLimits;
-let local: LocalRateLimits;
-let rateLimits: ApiGatewayRateLimits;
-let unthrottledValue: string;
-let authorizer: ReturnType<typeof createAuthorizer>;
+let queue: FakeKeyQueue;
+let shared: { unthrottled: FakeKey; pooled: Map<number, FakeKey> };
+let worker: ReturnType<typeof createKeyWorker>;
+let presented: string | undefined;
 
 beforeAll(async () => {
-  fake = new FakeApiGateway();
-  unthrottledValue = fake.addKey('UnthrottledKey').value;
+  ci = await startCiIssuer();
+  fake = new FakeApiGateway({ now: sim.date });
+  queue = new FakeKeyQueue(() => sim.now);
+  let published: PublishedUsageKeys | undefined;
   api = await startTestService({
-    parts: (config) => {
-      local = new LocalRateLimits({
-        documents: createDocumentClient({ region: 'local', endpoint: config.dynamodbEndpoint }),
-        tableName: config.tableName,
-      });
-      limits = new SwitchableRateLimits(local);
-      return { rateLimits: limits };
-    },
+    env: { FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    parts: () => ({
+      rateLimits: new QueuedKeyChanges(localClient(SQSClient), QUEUE_URL, sim.date),
+      usageKeys: {
+        keyFor: (holder: RateHolder, at: Date) => published!.keyFor(holder, at),
+        admit: async (key: string | undefined): Promise<Admission> => {
+          presented = key;
+          return key && fake.honours(key, STAGE, sim.date(), WARMUP)
+            ? { allowed: true }
+            : { allowed: false, reason: 'invalid-key' };
+        },
+      },
+      clock: sim.date,
+    }),
   });
-  // What the stack's custom resource writes at deploy time.
-  await new SharedUsageKey(api.documentClient, api.tableName).publish(unthrottledValue);
-  rateLimits = newContainer();
+  published = new PublishedUsageKeys(api.documentClient, api.tableName, () => sim.now);
+  const tiers = await deployTiers(fake, api.documentClient, api.tableName);
+  shared = tiers;
+  const config = workerConfig(api.tableName);
+  worker = createKeyWorker(
+    { ...createObservability(config), config, documents: api.documentClient, clock: sim.date },
+    { gateway: fakeGateway(), pacing: { now: () => sim.now, sleep: sim.sleep } },
+  );
 });
-
-/** What a new Lambda container builds on its cold start: its own plan cache and shared-key reader. */
-function newContainer(): ApiGatewayRateLimits {
-  return awsRateLimits({
-    apiGateway: { restApiId: 'a1b2c3d4e5', stage: 'prod' },
-    documents: api.documentClient,
-    tableName: api.tableName,
-  });
-}
 afterAll(async () => {
   fake?.restore();
+  queue?.restore();
+  await ci?.close();
   await api?.stop();
 });
 
-function inAws(): void {
-  limits.current = rateLimits;
-  authorizer = createAuthorizer(api.service.runtime);
+async function drain() {
+  while (await queue.deliver(worker, () => lambdaContext(() => sim.now)));
 }
-
-beforeEach(() => inAws());
-
-const context = {
-  awsRequestId: 'test',
-  functionName: 'authorizer',
-  getRemainingTimeInMillis: () => 10_000,
-} as unknown as Context;
-
-async function authorize(headers: Record<string, string>): Promise<APIGatewayAuthorizerResult> {
-  const event = {
-    type: 'REQUEST',
-    methodArn: 'arn:aws:execute-api:local:000000000000:api/prod/GET/api/v1/auth/whoami',
-    headers,
-  } as unknown as APIGatewayRequestAuthorizerEvent;
-  return authorizer(event, context);
+async function whoami(token: string) {
+  presented = undefined;
+  const reply = await api.call('GET', '/api/v1/auth/whoami', { token });
+  return { status: reply.status, code: reply.body?.code, key: presented, retryAfter: reply.headers.get('retry-after') };
 }
+const ownKeyOf = async (name: string) => {
+  const item = (await api.scanTable()).find((i) => String(i.sk) === `TOKEN#${name}`)!;
+  return fake.keys.get(String(item.apiKeyId))!;
+};
 
-async function create(name: string, maxRps: number | null): Promise<string> {
-  const created = await api.call('POST', FIN, { as: 'alice', body: { name, maxRps } });
-  expect(created).toMatchObject({ status: 201 });
-  return created.body.token;
-}
-
-async function bindingOf(name: string) {
-  const items = await api.scanTable();
-  const token = items.find((item) => item.pk === 'SA#sa-etl' && item.sk === `TOKEN#${name}`);
-  expect(token).toBeTruthy();
-  return token as { lookupId: string; apiKeyId?: string; usageKey?: string };
-}
-
-describe('in AWS, the HTTP endpoints keep API Gateway in step', () => {
-  it('binds, moves, disables and deletes the key of a token managed over HTTP', async () => {
-    await create('http-managed', 5);
-    const first = await bindingOf('http-managed');
-    expect(first.apiKeyId && fake.keys.get(first.apiKeyId)?.enabled).toBeTruthy();
-
-    expect((await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { maxRps: 8 } })).status).toBe(200);
-    const moved = await bindingOf('http-managed');
-    expect(moved.apiKeyId).not.toBe(first.apiKeyId);
-    expect(fake.keys.has(first.apiKeyId!)).toBe(false);
-
-    expect(
-      (await api.call('PATCH', `${FIN}/http-managed`, { as: 'alice', body: { status: 'SUSPENDED' } })).status,
-    ).toBe(200);
-    expect(fake.keys.get(moved.apiKeyId!)!.enabled).toBe(false);
-
-    expect((await api.call('DELETE', `${FIN}/http-managed`, { as: 'alice' })).status).toBe(204);
-    expect(!fake.keys.has(moved.apiKeyId!)).toBeTruthy();
-
-    const report = await reconcileRateLimits(
-      { tokens: api.service.runtime.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 },
-      { apply: false },
-    );
-    expect(report.drift).toStrictEqual([]);
-  });
-
-  it('answers 503 with Retry-After, and stores nothing, when API Gateway cannot make the key', async () => {
-    fake.fail('CreateApiKey');
-    const refused = await api.call('POST', FIN, { as: 'alice', body: { name: 'not-made', maxRps: 5 } });
-    expect(refused).toMatchObject({ status: 503 });
-    expect(refused.headers.get('retry-after')).toBe('1');
-    expect(
-      (await api.call('GET', `${FIN}`, { as: 'alice' })).body.tokens.some(
-        (t: { name: string }) => t.name === 'not-made',
-      ),
-    ).toBe(false);
-  });
-});
-
-describe('the authorizer names the usage identifier key', () => {
-  it('is the shared unthrottled key for a token without a limit and for a JWT caller, without calling API Gateway', async () => {
-    const token = await create('no-limit', null);
-    rateLimits = newContainer();
-    inAws();
+describe('the request path wired as in AWS', () => {
+  it('creates a limited token with no control-plane call; it works at once on its tier’s pooled key, then on its own', async () => {
     fake.resetCalls();
-    for (let i = 0; i < 3; i++) {
-      expect((await authorize({ 'X-API-Token': token })).usageIdentifierKey).toBe(unthrottledValue);
-      expect((await authorize({ Authorization: `Bearer ${await api.jwt('alice')}` })).usageIdentifierKey).toBe(
-        unthrottledValue,
-      );
-    }
-    // The value comes from the table: the control plane's few requests a second are never spent on a request.
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'ci', maxRps: 25 } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ maxRps: 25, enforcedMaxRps: 23 });
     expect(fake.calls).toStrictEqual([]);
+    expect(await whoami(created.body.token)).toMatchObject({ status: 200, key: shared.pooled.get(23)!.value });
+    await drain();
+    sim.now += WARMUP;
+    expect(await whoami(created.body.token)).toMatchObject({ status: 200, key: (await ownKeyOf('ci')).value });
   });
 
-  it('is the unthrottled key, rather than a refusal, for a limited token whose key went missing', async () => {
-    const token = await create('lost-key', 5);
-    const { lookupId } = await bindingOf('lost-key');
-    for (const key of [keys.token('sa-etl', 'lost-key'), keys.credential(lookupId)]) {
-      await api.documentClient.send(
-        new UpdateCommand({ TableName: api.tableName, Key: key, UpdateExpression: 'REMOVE apiKeyId, usageKey' }),
-      );
-    }
-    expect((await authorize({ 'X-API-Token': token })).usageIdentifierKey).toBe(unthrottledValue);
+  it('names the unthrottled key for a JWT caller and a token without a limit', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'free' } });
+    expect(await whoami(created.body.token)).toMatchObject({ status: 200, key: shared.unthrottled.value });
+    presented = undefined;
+    expect((await api.call('GET', '/api/v1/auth/whoami', { as: 'alice' })).status).toBe(200);
+    expect(presented).toBe(shared.unthrottled.value);
   });
 
-  it('names no key for a suspended token: it is refused first', async () => {
-    const token = await create('suspended-key', 5);
-    await api.call('PATCH', `${FIN}/suspended-key`, { as: 'alice', body: { status: 'SUSPENDED' } });
-    await expect(authorize({ 'X-API-Token': token })).rejects.toThrow(/Unauthorized/);
+  it('holds a re-limited token to its new tier at once, on that tier’s pooled key, until its key has moved', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'slower', maxRps: 500 } });
+    await drain();
+    sim.now += WARMUP;
+    expect((await api.call('PATCH', `${FIN}/slower`, { as: 'alice', body: { maxRps: 3 } })).status).toBe(200);
+    expect(await whoami(created.body.token)).toMatchObject({ status: 200, key: shared.pooled.get(3)!.value });
+    await drain();
+    sim.now += WARMUP;
+    expect(await whoami(created.body.token)).toMatchObject({ status: 200, key: (await ownKeyOf('slower')).value });
   });
 
-  it('names the token’s local key locally, the key the local gateway throttles by', async () => {
-    limits.current = local;
-    const token = await create('local-only', 5);
-    const { usageKey } = await bindingOf('local-only');
-    const result = await authorize({ 'X-API-Token': token });
-    expect(usageKey).toBeTruthy();
-    expect(result.usageIdentifierKey).toBe(usageKey);
-    expect(result.context?.maxRps).toBe(5);
-    expect(await local.admit(result.usageIdentifierKey ?? undefined)).toStrictEqual({ allowed: true });
-  });
-});
-
-describe('the wirings of the key-managing functions', () => {
-  const env = {
-    TABLE_NAME: 'unused',
-    REST_API_ID: 'a1b2c3d4e5',
-    API_STAGE: 'prod',
-    AWS_REGION: 'local',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  };
-
-  it('on the request path, build nothing of API Gateway at init and load the adapter on the first call that needs it', async () => {
-    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [
-      apiGatewayKeys,
-    ]);
-    expect(runtime.rateLimits).not.toBeInstanceOf(ApiGatewayRateLimitsClass);
-    fake.resetCalls();
-    const binding = await runtime.rateLimits.bind({ lookupId: 'DeferredLookup00', maxRps: 3, enabled: true });
-    expect(fake.keys.get(binding.apiKeyId)?.value).toBe(binding.usageKey);
-    await runtime.rateLimits.setEnabled(binding, false);
-    expect(fake.keys.get(binding.apiKeyId)?.enabled).toBe(false);
-    await runtime.rateLimits.unbind(binding);
-    expect(fake.keys.has(binding.apiKeyId)).toBe(false);
-    expect(await runtime.rateLimits.sharedUsageKey()).toBe(unthrottledValue);
+  it('refuses a deleted token at its next request, before the worker has deleted its key', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'short-lived', maxRps: 2 } });
+    await drain();
+    const key = await ownKeyOf('short-lived');
+    expect((await api.call('DELETE', `${FIN}/short-lived`, { as: 'alice' })).status).toBe(204);
+    expect(fake.keys.has(key.id)).toBe(true);
+    expect((await whoami(created.body.token)).status).toBe(401);
+    await drain();
+    expect(fake.keys.has(key.id)).toBe(false);
   });
 
-  it('the scheduled reconcile loads the adapter on its first run, not at init, and keeps it for the next; it refuses to start without API Gateway', async () => {
-    // Each adapter the function loads makes its API Gateway client once, through forRegion.
-    const forRegion = ApiGateway.forRegion;
-    let clients = 0;
-    ApiGateway.forRegion = (region: string) => {
-      clients += 1;
-      return forRegion.call(ApiGateway, region);
-    };
-    try {
-      const runtime = createRuntime(
-        { ...readConfig(env), tableName: api.tableName },
-        { documents: api.documentClient },
-      );
-      fake.resetCalls();
-      const run = createReconcile(runtime);
-      // Long enough for a load started at init to have made its client.
-      await new Promise((settle) => setTimeout(settle, 200));
-      expect({ clients, commands: fake.commands() }).toStrictEqual({ clients: 0, commands: [] });
-      const context = {
-        awsRequestId: 'r',
-        functionName: 'reconcile',
-        getRemainingTimeInMillis: () => 300_000,
-      } as unknown as Context;
-      const ours = [...fake.keys.values()].filter((key) => key.name.startsWith('sat-a1b2c3d4e5-prod-')).length;
-      const first = await run({}, context);
-      expect(first.keys).toBe(ours);
-      expect(fake.commands()).toContain('GetApiKeys');
-      expect(clients).toBe(1);
-      const second = await run({}, context);
-      expect(second.unrepaired).toBe(0);
-      expect(clients).toBe(1);
-    } finally {
-      ApiGateway.forRegion = forRegion;
-    }
-    expect(() =>
-      createReconcile(createRuntime(readConfig({ TABLE_NAME: api.tableName }), { documents: api.documentClient })),
-    ).toThrow(/REST_API_ID and API_STAGE must be set/);
+  it('answers a token whose key API Gateway does not take 503 API_KEY_UNAVAILABLE with Retry-After', async () => {
+    const created = await api.call('POST', FIN, { as: 'alice', body: { name: 'hand-deleted', maxRps: 4 } });
+    await drain();
+    sim.now += WARMUP;
+    fake.keys.get((await ownKeyOf('hand-deleted')).id)!.enabled = false;
+    expect(await whoami(created.body.token)).toMatchObject({
+      status: 503,
+      code: 'API_KEY_UNAVAILABLE',
+      retryAfter: '5',
+    });
   });
 
-  it('for reconcile, build the adapter itself at init; and add nothing where no API Gateway is configured', () => {
-    const runtime = createRuntime({ ...readConfig(env), tableName: api.tableName }, { documents: api.documentClient }, [
-      apiGatewayKeysAtInit,
-    ]);
-    expect(runtime.rateLimits).toBeInstanceOf(ApiGatewayRateLimitsClass);
-    const local = readConfig({ TABLE_NAME: api.tableName });
-    expect(
-      apiGatewayKeys(local, { documents: api.documentClient, onCompensationFailure: () => undefined }),
-    ).toStrictEqual({});
-    expect(
-      apiGatewayKeysAtInit(local, { documents: api.documentClient, onCompensationFailure: () => undefined }),
-    ).toStrictEqual({});
+  it('gives a limited federation policy’s tokens the tier’s pooled key, then the policy’s one key, shared', async () => {
+    const made = await api.call('POST', POLICIES, {
+      as: 'alice',
+      body: { name: 'deploy', issuer: ci.issuer, audiences: [AUDIENCE], subject: GITHUB_CLAIMS.sub, maxRps: 40 },
+    });
+    expect(made.status).toBe(201);
+    // The subject JWT's expiry is real time, the service's clock the simulated one, ahead by each test's
+    // warm-ups: a JWT that outlives them all, so the token it is exchanged for is not already expired.
+    const jwt = () => ci.issue(AUDIENCE, { ...GITHUB_CLAIMS, jti: `j-${Math.random()}` }, { ttlSeconds: 1800 });
+    const token = async () => (await exchange(api, await jwt(), 'sa-etl')).body.access_token;
+    const early = await token();
+    expect(await whoami(early)).toMatchObject({ status: 200, key: shared.pooled.get(37)!.value });
+    await drain();
+    sim.now += WARMUP;
+    const [first, second] = [await token(), await token()];
+    const a = await whoami(first);
+    const b = await whoami(second);
+    expect(a).toMatchObject({ status: 200 });
+    expect(b.key).toBe(a.key);
+    expect(a.key).not.toBe(shared.pooled.get(37)!.value);
+    expect(fake.plansOf([...fake.keys.values()].find((k) => k.value === a.key)!.id)).toHaveLength(1);
   });
 });

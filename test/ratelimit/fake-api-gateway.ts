@@ -16,8 +16,10 @@ import {
   GetUsagePlanKeyCommand,
   GetUsagePlanKeysCommand,
   GetUsagePlansCommand,
+  LimitExceededException,
   NotFoundException,
   type PatchOperation,
+  TooManyRequestsException,
   UpdateApiKeyCommand,
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
@@ -28,6 +30,12 @@ import {
  * It keeps the rules that matter to the adapter: a key in one plan per stage, a plan with
  * stages cannot be deleted, ids that do not exist are NotFound. Faults are injected per command, either
  * before the call takes effect or after it (the answer is lost).
+ *
+ * With `quotas`, it also holds every caller of the account to AWS's documented quotas
+ * (`QUOTAS`), on its clock (`now`, which a simulation moves), answering as the SDK does:
+ * `TooManyRequestsException` over a rate, `LimitExceededException` over a count. Calls
+ * made for others in the account (`spend`) take from the same budget. `overQuota`
+ * counts the calls it refused for a quota.
  */
 
 export interface FakeKey {
@@ -63,6 +71,45 @@ export type CommandName =
   | 'DeleteUsagePlanKey'
   | 'GetUsagePlanKey'
   | 'GetUsagePlanKeys';
+
+/**
+ * AWS's quotas for an account and Region (Amazon API Gateway quotas, docs/rate-limiting.md
+ * cites the pages): rates as token buckets (per second, and the burst), counts as limits.
+ */
+export const QUOTAS = {
+  /** Every control-plane operation together: 10 requests a second, burst 40. */
+  total: { rate: 10, burst: 40 },
+  /** Per operation, within the total. */
+  operations: {
+    CreateApiKey: { rate: 5, burst: 5 },
+    DeleteApiKey: { rate: 5, burst: 5 },
+    UpdateUsagePlan: { rate: 1 / 20, burst: 1 },
+  } as Partial<Record<CommandName, { rate: number; burst: number }>>,
+  apiKeys: 10_000,
+  usagePlans: 300,
+  plansPerKey: 10,
+} as const;
+
+class Bucket {
+  private tokens: number;
+  private at: number;
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.at = now;
+  }
+  /** Whether a request may pass at `now` (ms); it takes a token only if `take`. */
+  check(now: number, take: boolean): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    if (take) this.tokens -= 1;
+    return true;
+  }
+}
 
 interface Fault {
   command: CommandName;
@@ -101,6 +148,13 @@ export class FakeApiGateway {
   now: () => Date = () => new Date();
   private readonly faults: Fault[] = [];
   private sequence = 0;
+  /** Calls refused for a rate or a count quota, ours and others'. */
+  overQuota = 0;
+  /** Calls refused for a rate quota, by operation. */
+  readonly throttled = new Map<CommandName, number>();
+  private readonly quotas: boolean;
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly values = new Set<string>();
   /**
    * What each command class runs: a plain lookup (a matcher library's deep comparison of
    * every call was a tenth of the fault suite's CPU).
@@ -109,7 +163,9 @@ export class FakeApiGateway {
   /** The client's own `send`, if it had one (it inherits the SDK's): put back by `restore`. */
   private readonly ownSend = Object.getOwnPropertyDescriptor(APIGatewayClient.prototype, 'send');
 
-  constructor() {
+  constructor(options: { quotas?: boolean; now?: () => Date } = {}) {
+    this.quotas = options.quotas ?? false;
+    if (options.now) this.now = options.now;
     const handlers = this.handlers;
     APIGatewayClient.prototype.send = function send(command: { constructor: unknown; input: unknown }) {
       const handler = handlers.get(command.constructor);
@@ -160,12 +216,13 @@ export class FakeApiGateway {
       return { id: key.id, enabled: key.enabled };
     });
     on(DeleteApiKeyCommand, 'DeleteApiKey', (input: { apiKey: string }) => {
-      this.key(input.apiKey);
+      this.values.delete(this.key(input.apiKey).value);
       this.keys.delete(input.apiKey);
       for (const plan of this.plans.values()) plan.keyIds.delete(input.apiKey);
       return {};
     });
     on(CreateUsagePlanCommand, 'CreateUsagePlan', (input: CreateUsagePlanRequest) => {
+      if (this.quotas && this.plans.size >= QUOTAS.usagePlans) throw this.overCount('usage plans');
       const id = `plan${++this.sequence}`;
       this.plans.set(id, {
         id,
@@ -220,6 +277,7 @@ export class FakeApiGateway {
           throw conflict('The key is already in a usage plan of this stage');
         }
       }
+      if (this.quotas && this.plansOf(key.id).length >= QUOTAS.plansPerKey) throw this.overCount('usage plans per key');
       plan.keyIds.add(key.id);
       key.joinedAt = this.now();
       return { id: key.id, type: 'API_KEY', name: key.name };
@@ -331,9 +389,51 @@ export class FakeApiGateway {
     else delete (APIGatewayClient.prototype as { send?: unknown }).send;
   }
 
+  /** A call made by someone else in the account (another stack's deploy, a console): it takes from the quotas. */
+  spend(command: CommandName): boolean {
+    return this.withinRate(command);
+  }
+
+  /** Whether a call of `command` may pass now, taking from the total and the operation's buckets if so. */
+  private withinRate(command: CommandName): boolean {
+    if (!this.quotas) return true;
+    const now = this.now().getTime();
+    const bucket = (name: string, quota: { rate: number; burst: number }) => {
+      let found = this.buckets.get(name);
+      if (!found) this.buckets.set(name, (found = new Bucket(quota.rate, quota.burst, now)));
+      return found;
+    };
+    const total = bucket('total', QUOTAS.total);
+    const own = QUOTAS.operations[command];
+    const operation = own ? bucket(command, own) : undefined;
+    if (!total.check(now, false) || (operation && !operation.check(now, false))) {
+      this.overQuota += 1;
+      this.throttled.set(command, (this.throttled.get(command) ?? 0) + 1);
+      return false;
+    }
+    total.check(now, true);
+    operation?.check(now, true);
+    return true;
+  }
+
+  private overCount(what: string): Error {
+    this.overQuota += 1;
+    return new LimitExceededException({
+      message: `Limit of ${what} exceeded for this account`,
+      $metadata: { httpStatusCode: 429 },
+    });
+  }
+
   private async handle(command: CommandName, input: any, run: () => unknown): Promise<unknown> {
     this.calls.push({ command, input: structuredClone(input) });
     if (this.beforeCommand) await this.beforeCommand(command, input);
+    if (!this.withinRate(command)) {
+      throw new TooManyRequestsException({
+        message: 'Too Many Requests',
+        retryAfterSeconds: '1',
+        $metadata: { httpStatusCode: 429 },
+      });
+    }
     let fault = this.faults.find((candidate) => candidate.command === command && candidate.remaining > 0);
     if (fault && fault.skip > 0) {
       fault.skip -= 1;
@@ -347,9 +447,11 @@ export class FakeApiGateway {
   }
 
   private createApiKey(input: CreateApiKeyRequest): FakeKey {
+    if (this.quotas && this.keys.size >= QUOTAS.apiKeys) throw this.overCount('API keys');
     if (!input.value || !/^[A-Za-z0-9]{20,128}$/.test(input.value))
       throw badRequest('API key value must be 20 to 128 alphanumerics');
-    for (const key of this.keys.values()) if (key.value === input.value) throw conflict('API Key already exists');
+    if (this.values.has(input.value)) throw conflict('API Key already exists');
+    this.values.add(input.value);
     const id = `key${++this.sequence}`;
     const key = {
       id,

@@ -1,248 +1,203 @@
 import { expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { CompensationFailureReport } from '../../shared/kernel/ports.js';
-import type { NewToken, StoredToken, TokenChanges, TokenStore } from '../../shared/tokens/ports.js';
-import type { TokenBinding } from '../../shared/kernel/model.js';
-import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
-import { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
-import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
-import { DynamoRatePlanRecords } from '../../shared/ratelimit/rate-plan-records.js';
-import { type ReconcileReport, reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
+import type { RateHolder } from '../../shared/auth/ports.js';
+import type { Config } from '../../shared/kernel/config.js';
+import { ids } from '../../shared/kernel/ids.js';
 import { keys } from '../../shared/dynamodb/keys.js';
 import { ensureTable } from '../../shared/dynamodb/table.js';
+import { createObservability } from '../../shared/http/observability.js';
+import { keyNamePrefix } from '../../shared/ratelimit/gateway-names.js';
+import { createKeyWorker } from '../../shared/ratelimit/key-worker-handler.js';
+import { QueuedKeyChanges } from '../../shared/ratelimit/key-queue.js';
+import { Pacer } from '../../shared/ratelimit/pacer.js';
+import { type ReconcileReport, reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
+import { PublishedUsageKeys } from '../../shared/ratelimit/usage-keys.js';
 import { DynamoTokenStore } from '../../shared/tokens/token-store.js';
 import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
 import { DynamoPolicyStore } from '../../shared/federation/policy-store.js';
+import type { PolicyDeps } from '../../shared/federation/policies.js';
 import { type ImportDeps, importDirectory } from '../../shared/directory/import.js';
-import { exampleDirectory } from '../support/service.js';
-import { ids } from '../../shared/kernel/ids.js';
 import { type CreatedToken, type CreateTokenDeps, createToken } from '../../shared/tokens/create-token.js';
-import type { UpdateTokenDeps } from '../../shared/tokens/update-token.js';
-import { FakeApiGateway } from './fake-api-gateway.js';
-import type { TokenEvent } from '../../shared/kernel/events.js';
+import { deleteToken } from '../../shared/tokens/delete-token.js';
+import { type UpdateTokenDeps, updateToken } from '../../shared/tokens/update-token.js';
+import { exampleDirectory } from '../support/service.js';
+import { type FakeKey, FakeApiGateway } from './fake-api-gateway.js';
+import { FakeKeyQueue, lambdaContext } from './fake-key-queue.js';
+import { API, deployTiers, fakeGateway, localClient, QUEUE_URL, workerConfig } from './deployed.js';
+import { SimClock } from './sim-clock.js';
 
-export const API = { restApiId: 'a1b2c3d4e5', stage: 'prod' };
+export { API, STAGE } from './deployed.js';
 
-/**
- * API Gateway's rate limits as a Lambda container builds them (its own plan cache and
- * client), on the table's plan records and shared key, against the faked control plane.
- */
-export function awsRateLimits(options: {
-  apiGateway: { restApiId: string; stage: string; keyWarmupSeconds?: number };
-  documents: DynamoDBDocumentClient;
-  tableName: string;
-  onCompensationFailure?: CompensationFailureReport;
-  clock?: () => Date;
-}): ApiGatewayRateLimits {
-  const shared = new SharedUsageKey(options.documents, options.tableName);
-  return new ApiGatewayRateLimits({
-    apiGateway: options.apiGateway,
-    records: new DynamoRatePlanRecords(options.documents, options.tableName),
-    sharedUsageKey: () => shared.get(),
-    ...(options.onCompensationFailure ? { onCompensationFailure: options.onCompensationFailure } : {}),
-    gateway: new ApiGateway(
-      new APIGatewayClient({ region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-    ),
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-}
-
-type StoreMethod = 'create' | 'update' | 'delete' | 'completePending';
-
-/**
- * The real store with a switch to make its next write of one kind fail: before it takes
- * effect (an outage), or after (DynamoDB committed, but the answer was an error).
- */
-export class FaultyTokenStore implements TokenStore {
-  private readonly failing = new Map<StoreMethod, 'before' | 'after'>();
-  private readonly interleaved: { method: StoreMethod; run: () => Promise<unknown>; remaining: number }[] = [];
-  constructor(readonly inner: TokenStore) {}
-
-  /** Runs `run` just before the next `times` writes of one kind: a concurrent request that wins the race. */
-  interleave(method: StoreMethod, run: () => Promise<unknown>, times = 1): void {
-    this.interleaved.push({ method, run, remaining: times });
-  }
-
-  failNext(method: StoreMethod, when: 'before' | 'after' = 'before'): void {
-    this.failing.set(method, when);
-  }
-
-  private async faulty<T>(method: StoreMethod, write: () => Promise<T>): Promise<T> {
-    const concurrent = this.interleaved.find((entry) => entry.method === method && entry.remaining > 0);
-    if (concurrent) {
-      concurrent.remaining -= 1;
-      await concurrent.run();
-    }
-    const when = this.failing.get(method);
-    this.failing.delete(method);
-    const injected = () =>
-      Object.assign(new Error(`injected ${method} failure`), {
-        name: 'InternalServerError',
-        $metadata: { httpStatusCode: 500 },
-      });
-    if (when === 'before') throw injected();
-    const result = await write();
-    if (when === 'after') throw injected();
-    return result;
-  }
-
-  create(token: NewToken, limit: number, event?: TokenEvent) {
-    return this.faulty('create', () => this.inner.create(token, limit, event));
-  }
-  completePending(token: StoredToken, binding: TokenBinding, event?: TokenEvent) {
-    return this.faulty('completePending', () => this.inner.completePending(token, binding, event));
-  }
-  list(accountId: string, limit: number, afterName?: string) {
-    return this.inner.list(accountId, limit, afterName);
-  }
-  get(accountId: string, name: string) {
-    return this.inner.get(accountId, name);
-  }
-  update(current: StoredToken, changes: TokenChanges, updatedAt: string, event?: TokenEvent) {
-    return this.faulty('update', () => this.inner.update(current, changes, updatedAt, event));
-  }
-  delete(current: StoredToken, event?: TokenEvent) {
-    return this.faulty('delete', () => this.inner.delete(current, event));
-  }
-  reconcileCount(accountId: string) {
-    return this.inner.reconcileCount(accountId);
-  }
-  all() {
-    return this.inner.all();
-  }
-}
-
-export interface Fixture {
+export interface KeysFixture {
+  sim: SimClock;
   fake: FakeApiGateway;
+  queue: FakeKeyQueue;
   documents: DynamoDBDocumentClient;
   tableName: string;
-  tokens: FaultyTokenStore;
-  rateLimits: ApiGatewayRateLimits;
   deps: CreateTokenDeps & UpdateTokenDeps;
-  /** What a directory import needs, on this fixture's table and API Gateway. */
+  policies: PolicyDeps;
   importDeps: ImportDeps;
+  config: Config;
+  tierPlans: Map<number, string>;
+  pooled: Map<number, FakeKey>;
+  unthrottled: FakeKey;
+  usageKeys: PublishedUsageKeys;
   compensationFailures: string[];
-  /** Another Lambda container: its own plan cache and client, the same table and API Gateway. */
-  container(): ApiGatewayRateLimits;
   create(name: string, maxRps: number | null, serviceAccountId?: string): Promise<CreatedToken>;
+  update(name: string, changes: { status?: 'ACTIVE' | 'SUSPENDED'; maxRps?: number | null }): Promise<unknown>;
+  remove(name: string): Promise<void>;
   stored(name: string, serviceAccountId?: string): Promise<Record<string, unknown> | undefined>;
   credential(lookupId: string): Promise<Record<string, unknown> | undefined>;
-  /** Removes a token's items as DynamoDB TTL would: behind the service's back. */
-  removeBehindTheBack(name: string, serviceAccountId?: string): Promise<void>;
-  reconcile(
-    apply: boolean,
-    options?: { graceSeconds?: number; emptyPlanGraceSeconds?: number; now?: () => Date },
-  ): Promise<ReconcileReport>;
-  /** Nothing to repair: every token with a limit has its key, in its plan, in the right state; nothing else is ours. */
+  /** The key the authorizer names for a token now. */
+  presented(name: string, serviceAccountId?: string): Promise<string>;
+  /** Runs the key worker (one invocation a batch) until the queue is empty or blocked; the batches it ran. */
+  drain(): Promise<number>;
+  /** The worker's handler, as Lambda invokes it. */
+  worker: ReturnType<typeof createKeyWorker>;
+  ownKeys(): FakeKey[];
+  reconcile(apply: boolean, options?: { graceSeconds?: number }): Promise<ReconcileReport>;
+  /** Nothing out of step: reconcile finds no drift. */
   assertInStep(): Promise<void>;
+  /** Removes a token's items behind the service's back, as DynamoDB TTL would. */
+  removeBehindTheBack(name: string, serviceAccountId?: string): Promise<void>;
   close(): void;
 }
 
-export async function ratelimitFixture(): Promise<Fixture> {
+export async function keysFixture(
+  options: { quotas?: boolean; env?: Record<string, string> } = {},
+): Promise<KeysFixture> {
   const endpoint = process.env.DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run the tests with npm test');
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const raw = new DynamoDBClient({ endpoint, region: 'local', credentials });
+  const raw = new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const tableName = `rl-${randomUUID()}`;
   await ensureTable(raw, tableName, { stream: false });
   const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-
-  const fake = new FakeApiGateway();
+  const sim = new SimClock();
+  const fake = new FakeApiGateway({ quotas: options.quotas ?? false, now: sim.date });
+  const queue = new FakeKeyQueue(() => sim.now);
+  const { unthrottled, tierPlans, pooled } = await deployTiers(fake, documents, tableName);
+  const config = workerConfig(tableName, options.env);
   const compensationFailures: string[] = [];
-  const container = () =>
-    awsRateLimits({
-      apiGateway: API,
-      documents,
-      tableName,
-      onCompensationFailure: (_error, step) => compensationFailures.push(step),
-    });
-  const rateLimits = container();
-  const tokens = new FaultyTokenStore(new DynamoTokenStore(documents, tableName));
+  const onCompensationFailure = (_error: unknown, step: string) => void compensationFailures.push(step);
+  const rateLimits = new QueuedKeyChanges(localClient(SQSClient), QUEUE_URL, sim.date);
+  const tokens = new DynamoTokenStore(documents, tableName, { rateLimitedMax: config.tokens.rateLimitedMax });
   const deps: CreateTokenDeps & UpdateTokenDeps = {
     tokens,
     rateLimits,
-    clock: () => new Date(),
+    clock: sim.date,
     ids,
     config: { tokens: { limitPerAccount: 50, maxLifetimeDays: 365, retentionDays: 30 } },
-    onCompensationFailure: (_error, step) => compensationFailures.push(step),
+    onCompensationFailure,
   };
-  // Tokens exist only for service accounts of the directory: the example one has sa-etl.
-  const importPorts: ImportDeps = {
-    directory: new DynamoDirectoryStore(documents, tableName),
-    tokens: deps,
-    policies: {
-      policies: new DynamoPolicyStore(documents, tableName, 400),
-      rateLimits,
-      clock: deps.clock,
-      ids,
-      defaultAudience: 'service-account-tokens',
-    },
+  const policies: PolicyDeps = {
+    policies: new DynamoPolicyStore(documents, tableName, 400, config.tokens.rateLimitedMax),
+    rateLimits,
+    clock: sim.date,
+    ids,
+    defaultAudience: 'service-account-tokens',
+    onCompensationFailure,
   };
-  await importDirectory(importPorts, exampleDirectory(), { replace: true });
-  const reconcile: Fixture['reconcile'] = (apply, options = {}) =>
+  const importDeps: ImportDeps = { directory: new DynamoDirectoryStore(documents, tableName), tokens: deps, policies };
+  await importDirectory(importDeps, exampleDirectory(), { replace: true });
+  const gateway = fakeGateway();
+  const worker = createKeyWorker(
+    { ...createObservability(config), config, documents, clock: sim.date },
+    { gateway, pacing: { now: () => sim.now, sleep: sim.sleep } },
+  );
+  const usageKeys = new PublishedUsageKeys(documents, tableName, () => sim.now);
+  const get = async (key: { pk: string; sk: string }) =>
+    (await documents.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  const stored = (name: string, account = 'sa-etl') => get(keys.token(account, name));
+  const reconcile = (apply: boolean, reconcileOptions: { graceSeconds?: number } = {}) =>
     reconcileRateLimits(
       {
-        tokens,
-        rateLimits,
-        clock: options.now ?? (() => new Date()),
-        orphanGraceSeconds: options.graceSeconds ?? 0,
-        ...(options.emptyPlanGraceSeconds === undefined
-          ? {}
-          : { emptyPlanGraceSeconds: options.emptyPlanGraceSeconds }),
+        documents,
+        tableName,
+        gateway,
+        pacer: new Pacer({ callsPerSecond: 1, now: () => sim.now, sleep: sim.sleep }),
+        stage: API,
+        tierPlans,
+        queue: rateLimits,
+        clock: sim.date,
+        orphanGraceSeconds: reconcileOptions.graceSeconds ?? 0,
       },
       { apply },
     );
-  return {
+  const fixture: KeysFixture = {
+    sim,
     fake,
+    queue,
     documents,
     tableName,
-    tokens,
-    rateLimits,
     deps,
-    importDeps: importPorts,
+    policies,
+    importDeps,
+    config,
+    tierPlans,
+    pooled,
+    unthrottled,
+    usageKeys,
     compensationFailures,
-    container,
-    // As the endpoints do: for the incarnation of the account as read.
+    worker,
     create: async (name, maxRps, serviceAccountId = 'sa-etl') => {
-      const { incarnation } = (await importPorts.directory.getPrincipal(serviceAccountId)) ?? {};
+      const { incarnation } = (await importDeps.directory.getPrincipal(serviceAccountId)) ?? {};
       return createToken(deps, { serviceAccountId, name, maxRps, expiresAt: null, createdBy: 'alice', incarnation });
     },
-    async stored(name, serviceAccountId = 'sa-etl') {
-      return (
-        await documents.send(
-          new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }),
-        )
-      ).Item;
+    update: (name, changes) => updateToken(deps, 'sa-etl', name, changes),
+    remove: (name) => deleteToken(deps, 'sa-etl', name),
+    stored,
+    credential: (lookupId) => get(keys.credential(lookupId)),
+    async presented(name, account = 'sa-etl') {
+      const token = await stored(name, account);
+      const credential = await get(keys.credential(String(token?.lookupId)));
+      if (!credential) throw new Error(`no credential for ${name}`);
+      const holder: RateHolder = {
+        maxRps: (credential.maxRps as number | null) ?? null,
+        lookupId: String(credential.lookupId),
+        key: {
+          ...(credential.usageKey ? { usageKey: credential.usageKey as string } : {}),
+          ...(credential.keyRps ? { keyRps: credential.keyRps as number } : {}),
+          ...(credential.keyReadyAt ? { keyReadyAt: credential.keyReadyAt as string } : {}),
+        },
+      };
+      return usageKeys.keyFor(holder, sim.date());
     },
-    async credential(lookupId) {
-      return (
-        await documents.send(
-          new GetCommand({ TableName: tableName, Key: keys.credential(lookupId), ConsistentRead: true }),
-        )
-      ).Item;
+    async drain() {
+      let batches = 0;
+      for (;;) {
+        if (await queue.deliver(worker, () => lambdaContext(() => sim.now))) {
+          batches += 1;
+          continue;
+        }
+        if (queue.nextVisibleAt === undefined) return batches;
+        // A batch that failed blocks the group until its visibility timeout: wait it out.
+        await sim.sleep(queue.nextVisibleAt - sim.now);
+      }
     },
-    async removeBehindTheBack(name, serviceAccountId = 'sa-etl') {
-      const item = (
-        await documents.send(
-          new GetCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name), ConsistentRead: true }),
-        )
-      ).Item;
-      if (!item) throw new Error('item is missing');
-      await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.token(serviceAccountId, name) }));
-      await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.credential(String(item.lookupId)) }));
-    },
+    ownKeys: () => [...fake.keys.values()].filter((key) => key.name.startsWith(keyNamePrefix(API))),
     reconcile,
     async assertInStep() {
       const report = await reconcile(false);
-      // 'API Gateway should match the table'
       expect(report.drift).toStrictEqual([]);
+    },
+    async removeBehindTheBack(name, account = 'sa-etl') {
+      const item = await stored(name, account);
+      if (!item) throw new Error('item is missing');
+      await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.token(account, name) }));
+      await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.credential(String(item.lookupId)) }));
     },
     close() {
       fake.restore();
+      queue.restore();
       raw.destroy();
     },
   };
+  return fixture;
 }

@@ -1,308 +1,198 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { gatewayNames } from '../../shared/ratelimit/gateway-names.js';
-import { keys } from '../../shared/dynamodb/keys.js';
-import { updateToken } from '../../shared/tokens/update-token.js';
-import { API, type Fixture, ratelimitFixture } from './fixture.js';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys, rateKeyShard } from '../../shared/dynamodb/keys.js';
+import { shardCounts } from '../../shared/dynamodb/rate-limit-capacity.js';
+import { createObservability } from '../../shared/http/observability.js';
+import { Pacer } from '../../shared/ratelimit/pacer.js';
+import { reconcileParts, scheduledReconcile } from '../../shared/ratelimit/scheduled-reconcile.js';
+import { underLease } from '../../shared/ratelimit/reconcile.js';
+import { fakeGateway } from './deployed.js';
+import { type KeysFixture, keysFixture } from './fixture.js';
 
-let f: Fixture;
-beforeEach(async () => {
-  f = await ratelimitFixture();
+/**
+ * Reconcile against API Gateway faked at the SDK boundary and DynamoDB Local: each kind of
+ * drift found from the rate keys index (never a scan), queued for the key worker, and
+ * repaired by it; one run at a time; missing data a failure, never "in step".
+ */
+
+let f: KeysFixture;
+beforeAll(async () => {
+  f = await keysFixture();
 });
-afterEach(() => f.close());
+afterAll(() => f?.close());
 
-async function keyOf(name: string): Promise<string> {
-  const token = await f.stored(name);
-  if (!token?.apiKeyId) throw new Error(`token ${name} should have a key`);
-  return String(token.apiKeyId);
+const kinds = async (apply = true) =>
+  (await f.reconcile(apply)).drift.map((d) => `${d.kind}${d.queued === false ? ' (not queued)' : ''}`);
+async function repairs(): Promise<void> {
+  await f.drain();
+  await f.assertInStep();
 }
-
-function snapshot() {
-  return JSON.stringify({
-    keys: [...f.fake.keys.values()],
-    plans: [...f.fake.plans.values()].map((plan) => ({ ...plan, keyIds: [...plan.keyIds] })),
-  });
-}
-
-const kinds = (report: { drift: { kind: string }[] }) => report.drift.map((drift) => drift.kind).sort();
+const keyIdOf = async (name: string) => String((await f.stored(name))!.apiKeyId);
 
 describe('reconcile', () => {
-  it('finds nothing to do when API Gateway matches the table', async () => {
-    await f.create('a', 5);
-    await f.create('b', null);
-    await f.create('c', 9);
-    await updateToken(f.deps, 'sa-etl', 'c', { status: 'SUSPENDED' });
-    const report = await f.reconcile(true);
-    expect(report.drift).toStrictEqual([]);
-    expect({ tokens: report.tokens, keys: report.keys, plans: report.plans }).toStrictEqual({
-      tokens: 3,
-      keys: 4,
-      plans: 2,
-    });
-  });
-
-  it('reports drift without changing anything on a dry run', async () => {
-    await f.create('a', 5);
-    f.fake.keys.get(await keyOf('a'))!.enabled = false;
-    f.fake.addKey(`${f.rateLimits.names.prefix}orphan`, { createdDate: new Date(Date.now() - 3_600_000) });
-    const before = snapshot();
+  it('finds nothing when all is in step, and counts every key of the account, ours or not', async () => {
+    await f.create('steady', 5);
+    await f.drain();
+    f.fake.addKey('another-teams-key');
     const report = await f.reconcile(false);
-    expect(report.applied).toBe(false);
-    expect(kinds(report)).toStrictEqual(['orphan-key', 'wrong-enabled']);
-    expect(report.drift.every((drift) => drift.repaired === undefined)).toBeTruthy();
-    expect(snapshot()).toBe(before);
+    expect(report.drift).toStrictEqual([]);
+    // The stack's unthrottled and 36 pooled keys, the other team's, and ours.
+    expect(report).toMatchObject({ regionKeys: 1 + 36 + 1 + 1, ownKeys: 1, owners: 1, limited: 1 });
   });
 
-  it('deletes keys whose tokens DynamoDB TTL removed', async () => {
-    await f.create('expired', 5);
-    const apiKeyId = await keyOf('expired');
+  it('queues a token whose message was lost, and the worker gives it its key', async () => {
+    f.queue.failSends = 1;
+    await f.create('lost-message', 30);
+    expect(f.compensationFailures.at(-1)).toMatch(/queue the key of token/);
+    expect(f.queue.depth).toBe(0);
+    expect(await kinds(false)).toStrictEqual(['missing-key']);
+    // A dry run queued nothing.
+    expect(f.queue.depth).toBe(0);
+    expect(await kinds()).toStrictEqual(['missing-key']);
+    await repairs();
+  });
+
+  it('queues a token without a limit still holding a key, and the worker deletes the key', async () => {
+    await f.create('was-limited', 4);
+    await f.drain();
+    const keyId = await keyIdOf('was-limited');
+    f.queue.failSends = 1;
+    await f.update('was-limited', { maxRps: null });
+    expect(await kinds()).toStrictEqual(['unneeded-key']);
+    await repairs();
+    expect(f.fake.keys.has(keyId)).toBe(false);
+  });
+
+  it('queues a key taken out of its plan by hand, and the worker puts it back', async () => {
+    await f.create('unplanned', 14);
+    await f.drain();
+    const keyId = await keyIdOf('unplanned');
+    f.fake.plans.get(f.tierPlans.get(14)!)!.keyIds.delete(keyId);
+    expect(await kinds()).toStrictEqual(['wrong-plan']);
+    await repairs();
+    expect(f.fake.plansOf(keyId)).toStrictEqual([f.tierPlans.get(14)]);
+  });
+
+  it('queues the key of a token DynamoDB TTL removed, once older than the grace period; leaves others’ and earlier versions’ keys alone', async () => {
+    await f.create('expired', 3);
+    await f.drain();
+    const keyId = await keyIdOf('expired');
     await f.removeBehindTheBack('expired');
-    const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([
-      ['orphan-key', `key ${apiKeyId}`, true],
-    ]);
-    expect(!f.fake.keys.has(apiKeyId)).toBeTruthy();
-    expect((await f.reconcile(true)).drift).toStrictEqual([]);
+    f.fake.addKey('sat-a1b2c3d4e5-prod-Q8f2abcdefghijkl-rps5-x7Kp2Q');
+    f.fake.addKey('sat-a1b2c3d4e5-prod-bridge-rps5-x7Kp2Q');
+    f.fake.addKey('sat-otherapi00-prod-Q8f2abcdefghijkl');
+    // A key just made may be the worker's, between making it and recording it.
+    expect((await f.reconcile(true, { graceSeconds: 900 })).drift).toStrictEqual([]);
+    expect(await kinds()).toStrictEqual(['orphan-key']);
+    await repairs();
+    expect(f.fake.keys.has(keyId)).toBe(false);
   });
 
-  it('leaves a young unbound key alone: its token may be being created', async () => {
-    const young = f.fake.addKey(`${f.rateLimits.names.prefix}in-flight`);
-    const report = await f.reconcile(true, { graceSeconds: 900 });
-    expect(report.drift).toStrictEqual([]);
-    expect(f.fake.keys.has(young.id)).toBeTruthy();
-    const later = await f.reconcile(true, { graceSeconds: 900, now: () => new Date(Date.now() + 901_000) });
-    expect(kinds(later)).toStrictEqual(['orphan-key']);
-  });
-
-  it('never touches keys that are not its own: the unthrottled key, another deployment’s keys', async () => {
-    const old = new Date(Date.now() - 86_400_000);
-    const shared = f.fake.addKey('UnthrottledKey', { createdDate: old });
-    const other = f.fake.addKey(`${gatewayNames({ restApiId: 'zzzzzzzzzz', stage: API.stage }).prefix}x-rps5`, {
-      createdDate: old,
-    });
-    const report = await f.reconcile(true);
-    expect(report.drift).toStrictEqual([]);
-    expect(f.fake.keys.has(shared.id) && f.fake.keys.has(other.id)).toBeTruthy();
-  });
-
-  it('gives a token with a limit a new key when its key is missing', async () => {
-    await f.create('a', 5);
-    const lost = await keyOf('a');
-    f.fake.keys.delete(lost);
-    for (const plan of f.fake.plans.values()) plan.keyIds.delete(lost);
-    const before = await f.stored('a');
-    const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.repaired])).toStrictEqual([['missing-key', true]]);
-    const after = await f.stored('a');
-    expect(after!.apiKeyId).not.toBe(lost);
-    // 'a repair is not a change by the owner'
-    expect(after!.updatedAt).toBe(before!.updatedAt);
-    const credential = await f.credential(String(after!.lookupId));
-    expect(credential!.usageKey).toBe(f.fake.keys.get(String(after!.apiKeyId))!.value);
+  it('sets back a capacity count DynamoDB TTL left too high, and not one a create moved meanwhile', async () => {
+    const sum = async () =>
+      (await shardCounts({ client: f.documents, tableName: f.tableName })).reduce((a, s) => a + s.count, 0);
+    const before = await sum();
+    await f.create('ttl-removed', 2);
+    await f.drain();
+    await f.removeBehindTheBack('ttl-removed');
+    expect(await sum()).toBe(before + 1);
+    // A create lands between reconcile's read of the count and its write: the write is refused.
+    const send = f.documents.send.bind(f.documents) as (command: any) => Promise<unknown>;
+    const spy = jest.spyOn(f.documents, 'send').mockImplementation((async (command: any) => {
+      if (command instanceof UpdateCommand && command.input.Key?.pk === 'CAPACITY') {
+        spy.mockRestore();
+        await send(
+          new UpdateCommand({
+            ...command.input,
+            UpdateExpression: 'ADD version :one',
+            ConditionExpression: undefined,
+            ExpressionAttributeNames: undefined,
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        );
+      }
+      return send(command);
+    }) as never);
+    expect((await f.reconcile(true)).recounted).toBe(0);
+    expect(await sum()).toBe(before + 1);
+    expect((await f.reconcile(true)).recounted).toBe(1);
+    expect(await sum()).toBe(before);
+    // Nothing to set back: the index and the count agree. (Its key, an orphan now, was queued.)
+    await f.drain();
+    expect((await f.reconcile(true)).recounted).toBe(0);
     await f.assertInStep();
   });
 
-  it('binds a token that has a limit but was never bound', async () => {
-    await f.create('a', null);
-    const token = await f.stored('a');
-    // As if the limit were written without API Gateway (a deployment before keys existed).
-    for (const key of [keys.token('sa-etl', 'a'), keys.credential(String(token!.lookupId))]) {
-      await f.documents.send(
-        new UpdateCommand({
-          TableName: f.tableName,
-          Key: key,
-          UpdateExpression: 'SET maxRps = :n',
-          ExpressionAttributeValues: { ':n': 4 },
-        }),
-      );
-    }
-    const report = await f.reconcile(true);
-    expect(kinds(report)).toStrictEqual(['missing-key']);
-    await f.assertInStep();
-  });
-
-  it('moves a key that is in the wrong plan', async () => {
-    await f.create('a', 5);
-    await f.create('b', 9);
-    const apiKeyId = await keyOf('a');
-    const [five, nine] = [...f.fake.plans.values()];
-    five!.keyIds.delete(apiKeyId);
-    nine!.keyIds.add(apiKeyId);
-    const report = await f.reconcile(true);
-    expect(kinds(report)).toStrictEqual(['wrong-plan']);
-    expect(f.fake.plansOf(apiKeyId)).toStrictEqual([five!.id]);
-    await f.assertInStep();
-  });
-
-  it('puts back a key that is in no plan', async () => {
-    await f.create('a', 5);
-    const apiKeyId = await keyOf('a');
-    for (const plan of f.fake.plans.values()) plan.keyIds.delete(apiKeyId);
-    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-plan']);
-    await f.assertInStep();
-  });
-
-  it('disables the key of a suspended or expired token and enables that of an active one', async () => {
-    await f.create('active', 5);
-    await f.create('suspended', 5);
-    await updateToken(f.deps, 'sa-etl', 'suspended', { status: 'SUSPENDED' });
-    await f.create('expiring', 5);
-    f.fake.keys.get(await keyOf('active'))!.enabled = false;
-    f.fake.keys.get(await keyOf('suspended'))!.enabled = true;
-    const report = await f.reconcile(true, { now: () => new Date(Date.now() + 1000) });
-    expect(kinds(report)).toStrictEqual(['wrong-enabled', 'wrong-enabled']);
-    expect(f.fake.keys.get(await keyOf('active'))!.enabled).toBe(true);
-    expect(f.fake.keys.get(await keyOf('suspended'))!.enabled).toBe(false);
-
-    // Expired tokens stay listed (and keep their key) until deleted; the key is disabled.
-    const expiring = await f.stored('expiring');
-    for (const key of [keys.token('sa-etl', 'expiring'), keys.credential(String(expiring!.lookupId))]) {
-      await f.documents.send(
-        new UpdateCommand({
-          TableName: f.tableName,
-          Key: key,
-          UpdateExpression: 'SET expiresAt = :at',
-          ExpressionAttributeValues: { ':at': new Date(Date.now() - 1000).toISOString() },
-        }),
-      );
-    }
-    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-enabled']);
-    expect(f.fake.keys.get(await keyOf('expiring'))!.enabled).toBe(false);
-    expect((await f.reconcile(true)).drift).toStrictEqual([]);
-  });
-
-  it('unbinds and deletes the key of a token that has no limit', async () => {
-    await f.create('a', 5);
-    const apiKeyId = await keyOf('a');
-    const token = await f.stored('a');
-    for (const key of [keys.token('sa-etl', 'a'), keys.credential(String(token!.lookupId))]) {
-      await f.documents.send(
-        new UpdateCommand({
-          TableName: f.tableName,
-          Key: key,
-          UpdateExpression: 'SET maxRps = :none',
-          ExpressionAttributeValues: { ':none': null },
-        }),
-      );
-    }
-    expect(kinds(await f.reconcile(true))).toStrictEqual(['unneeded-key']);
-    expect(!f.fake.keys.has(apiKeyId)).toBeTruthy();
-    expect((await f.stored('a'))!.apiKeyId).toBe(undefined);
-    expect((await f.credential(String(token!.lookupId)))!.usageKey).toBe(undefined);
-    await f.assertInStep();
-  });
-
-  it('replaces a recorded plan deleted by hand and puts its keys in the new one', async () => {
-    await f.create('a', 5);
-    await f.create('b', 5);
-    const [plan] = f.fake.plans.values();
-    f.fake.plans.delete(plan!.id);
-    const report = await f.reconcile(true);
-    expect(kinds(report)).toStrictEqual(['missing-plan', 'wrong-plan', 'wrong-plan']);
-    expect(report.drift.every((drift) => drift.repaired)).toBeTruthy();
-    const [replacement] = f.fake.plans.values();
-    expect(replacement!.id).not.toBe(plan!.id);
-    // The two token keys and the replacement's own bridge key; the old bridge is deleted.
-    expect(replacement!.keyIds.size).toBe(3);
-    expect(f.fake.bridgeKeys().map((key) => key.id)).toStrictEqual(
-      [...replacement!.keyIds].filter((id) => f.fake.keys.get(id)!.name.includes('-bridge-')),
+  it('reports an index entry it cannot read as drift it could not queue: missing data is never "in step"', async () => {
+    await f.documents.send(
+      new PutCommand({
+        TableName: f.tableName,
+        Item: { pk: 'SA#sa-etl', sk: 'TOKEN#broken', keyShard: rateKeyShard('broken'), maxRps: 5 },
+      }),
     );
-    await f.assertInStep();
-    // New tokens with that limit join the replacement, even through a container that cached the old plan.
-    await f.create('c', 5);
-    expect(replacement!.keyIds.size).toBe(4);
+    expect(await kinds()).toStrictEqual(['unreadable-owner (not queued)']);
+    await f.documents.send(
+      new UpdateCommand({
+        TableName: f.tableName,
+        Key: { pk: 'SA#sa-etl', sk: 'TOKEN#broken' },
+        UpdateExpression: 'REMOVE keyShard',
+      }),
+    );
   });
 
-  it('restores a plan whose throttle or stage was changed by hand', async () => {
-    await f.create('a', 5);
-    const [plan] = f.fake.plans.values();
-    plan!.rateLimit = 500;
-    plan!.stages = [];
-    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-plan-settings']);
-    expect(plan!.rateLimit).toBe(5);
-    expect(plan!.burstLimit).toBe(5);
-    expect(plan!.stages).toStrictEqual([`${API.restApiId}:${API.stage}`]);
-    await f.assertInStep();
-  });
-
-  it('reports a repair that failed, and a later run completes it', async () => {
-    await f.create('a', 5);
-    f.fake.keys.get(await keyOf('a'))!.enabled = false;
-    f.fake.fail('UpdateApiKey');
-    const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.repaired, drift.error])).toStrictEqual([
-      ['wrong-enabled', false, 'ServiceUnavailableException'],
-    ]);
-    expect(kinds(await f.reconcile(true))).toStrictEqual(['wrong-enabled']);
-    await f.assertInStep();
-  });
-
-  it('never puts a key value in its report', async () => {
-    await f.create('a', 5);
-    const apiKeyId = await keyOf('a');
-    f.fake.keys.get(apiKeyId)!.enabled = false;
-    await f.removeBehindTheBack('a');
-    f.fake.addKey(`${f.rateLimits.names.prefix}x`, { createdDate: new Date(0) });
-    const report = JSON.stringify(await f.reconcile(false));
-    for (const key of f.fake.keys.values()) expect(!report.includes(key.value)).toBeTruthy();
+  it('fails the run when API Gateway cannot be read, rather than finding nothing', async () => {
+    f.fake.fail('GetApiKeys', { error: () => Object.assign(new Error('denied'), { name: 'AccessDeniedException' }) });
+    await expect(f.reconcile(true)).rejects.toThrow('denied');
+    f.fake.clearFaults();
   });
 });
 
-describe('bridge keys', () => {
-  const bridgeOf = (planId: string) => f.fake.bridgeKeys().find((key) => f.fake.plans.get(planId)!.keyIds.has(key.id));
+describe('the scheduled reconcile', () => {
+  const deps = () => {
+    const observability = createObservability({ logLevel: 'SILENT', metrics: false });
+    return { ...observability, config: f.config, documents: f.documents, clock: f.sim.date };
+  };
+  const parts = (d: ReturnType<typeof deps>) => ({
+    ...reconcileParts(d, fakeGateway()),
+    pacer: new Pacer({ callsPerSecond: 1, now: () => f.sim.now, sleep: f.sim.sleep }),
+    orphanGraceSeconds: 0,
+  });
+  const context = {} as never;
 
-  it('come with each plan, enabled, in that plan alone, and recorded with it', async () => {
-    await f.create('a', 5);
-    const [plan] = f.fake.plans.values();
-    const bridge = bridgeOf(plan!.id)!;
-    expect(bridge.enabled).toBe(true);
-    expect(f.fake.plansOf(bridge.id)).toStrictEqual([plan!.id]);
-    expect((await f.rateLimits.plans.records.planOf(5))?.bridge).toMatchObject({
-      keyId: bridge.id,
-      usageKey: bridge.value,
-    });
-    // Tagged like every key of ours: the functions' IAM policies require it.
-    expect(f.fake.callsOf('CreateApiKey')[0].tags).toStrictEqual(f.rateLimits.names.tags);
+  it('runs one at a time: a run while another holds the lease is skipped, a lease left by a dead run expires', async () => {
+    const d = deps();
+    const handler = scheduledReconcile(d, parts(d));
+    const held = underLease(parts(d), () => handler({}, context));
+    expect(await held).toStrictEqual({ skipped: true });
+    await f.documents.send(
+      new PutCommand({
+        TableName: f.tableName,
+        Item: { ...keys.reconcileLease(), holder: 'dead', until: f.sim.now - 1 },
+      }),
+    );
+    expect(await handler({}, context)).toMatchObject({ drifted: 0, unrepaired: 0 });
   });
 
-  it('a plan whose bridge could not be made still serves its tokens; reconcile makes the bridge', async () => {
-    f.fake.fail('CreateApiKey');
-    await f.create('a', 5);
-    expect(f.compensationFailures).toHaveLength(1);
-    expect(f.fake.bridgeKeys()).toHaveLength(0);
-    expect((await f.rateLimits.plans.records.planOf(5))?.bridge).toBe(undefined);
-    const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.detail, drift.repaired])).toStrictEqual([
-      ['missing-bridge-key', 'the plan has no bridge key', true],
+  it('logs each drift and its completion, and publishes the account’s key count', async () => {
+    const d = deps();
+    const info = jest.spyOn(d.logger, 'info');
+    const error = jest.spyOn(d.logger, 'error');
+    const metric = jest.spyOn(d.metrics, 'addMetric');
+    f.queue.failSends = 1;
+    await f.create('unqueued', 6);
+    f.queue.failSends = 1;
+    const summary = await scheduledReconcile(d, parts(d))({}, context);
+    expect(summary).toMatchObject({ drifted: 1, unrepaired: 1 });
+    expect(error.mock.calls.map(([message]) => message)).toStrictEqual(['Drift not repaired']);
+    expect(info.mock.calls.map(([message]) => message)).toContain('Reconciled keys');
+    expect(metric.mock.calls.map(([name]) => name)).toStrictEqual([
+      'RegionApiKeys',
+      'OwnApiKeys',
+      'RateLimitedOwners',
+      'ReconcileCompleted',
     ]);
-    const [plan] = f.fake.plans.values();
-    expect((await f.rateLimits.plans.records.planOf(5))?.bridge?.keyId).toBe(bridgeOf(plan!.id)!.id);
-    await f.assertInStep();
-  });
-
-  it('one deleted, disabled or moved by hand is renewed or put back', async () => {
-    await f.create('a', 5);
-    await f.create('b', 9);
-    const [five, nine] = f.fake.plans.values();
-    const gone = bridgeOf(five!.id)!;
-    f.fake.keys.delete(gone.id);
-    five!.keyIds.delete(gone.id);
-    const moved = bridgeOf(nine!.id)!;
-    moved.enabled = false;
-    const report = await f.reconcile(true);
-    expect(report.drift.map((drift) => [drift.kind, drift.subject, drift.repaired])).toStrictEqual([
-      ['missing-bridge-key', `plan ${five!.id}`, true],
-      ['missing-bridge-key', `plan ${nine!.id}`, true],
-    ]);
-    expect(bridgeOf(five!.id)!.id).not.toBe(gone.id);
-    expect(moved.enabled).toBe(true);
-    await f.assertInStep();
-  });
-
-  it('do not count as keys of their plan: a plan with only its bridge is empty', async () => {
-    await f.create('a', 5);
-    await f.tokens.inner.delete((await f.tokens.inner.get('sa-etl', 'a'))!);
-    await f.reconcile(true);
-    expect((await f.rateLimits.plans.records.all())[0]).toHaveProperty('emptySince');
+    // The next run queues it, and the worker repairs it.
+    await scheduledReconcile(d, parts(d))({}, context);
+    await repairs();
   });
 });

@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Directory, DirectoryUser } from '../../shared/directory/directory.js';
-import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
-import { awsRateLimits } from '../ratelimit/fixture.js';
-import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
+import { shardCounts } from '../../shared/dynamodb/rate-limit-capacity.js';
 import { importDirectory } from '../../shared/directory/import.js';
 import { policyDeps } from '../../shared/federation/deps.js';
-import { ratePlanPartition } from '../../shared/dynamodb/keys.js';
-import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
 import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
 import { adminTokens, domainTokens } from '../support/service.js';
-import { type CommandName, FakeApiGateway, serviceUnavailable } from '../ratelimit/fake-api-gateway.js';
 import {
   connectionReset,
   type FaultKind,
@@ -21,7 +16,7 @@ import {
   transactionConflict,
   transactionConflictException,
 } from './support/faults.js';
-import { count } from './support/figures.js';
+import { type AwsWorld, inAws, leaveAws } from './support/as-in-aws.js';
 import {
   problemShape,
   type Reply,
@@ -47,8 +42,9 @@ import { auditProblems, changes, consistencyProblems, type Item, snapshot } from
  * - the same request, retried, succeeds (or, when the first attempt committed before the
  *   error, answers what a repeated request answers: 409 TOKEN_NAME_TAKEN after a create,
  *   404 TOKEN_NOT_FOUND after a delete);
- * - with API Gateway in play, no token is left without its key or with a key in the wrong
- *   state, and reconcile removes whatever key a failure left behind.
+ * - as in AWS, no token with a limit ever presents the unthrottled key, the count of the
+ *   deployment's rate-limited tokens stays right, and once the key worker and reconcile
+ *   have run, every key is where its token needs it and no other is left.
  */
 const DOMAIN = 'pf';
 const MANAGER = 'pf-manager';
@@ -230,18 +226,10 @@ function notRetryable(reply: Reply): string | undefined {
   return `${outcome(reply)}${retryAfter ? '' : ' without Retry-After'}${shape.length ? ` (${shape.join('; ')})` : ''}`;
 }
 
-/**
- * The table without what may change on any call: lastUsedAt, recorded usage plans (kept
- * once made), and the counter's version, which every claim and release moves even when
- * the count ends where it began (a create with a limit claims its name before its key,
- * and gives the claim back when the key cannot be made).
- */
+/** The table without what may change on any call: lastUsedAt. */
 async function state(): Promise<{ items: Item[]; snap(): Map<string, string> }> {
   const items = await api!.scanTable();
-  const kept = () =>
-    items
-      .filter((item) => String(item.pk) !== ratePlanPartition)
-      .map(({ lastUsedAt: _u, ...item }) => (item.sk === 'COUNTER' ? { ...item, version: undefined } : item));
+  const kept = () => items.map(({ lastUsedAt: _u, ...item }) => item);
   // Made only for the attempts whose refusal must have written nothing.
   return { items, snap: () => snapshot(kept()) };
 }
@@ -275,8 +263,6 @@ async function attemptWithFault(
   const reply = await attempt.send();
   const struck = injection.struck();
   api!.faults.reset();
-  fake?.clearFaults();
-  if (fake) fake.beforeCommand = undefined;
   const after = await state();
   const where = `${path.name}, ${injection.label}`;
   const problems: string[] = [];
@@ -310,15 +296,14 @@ async function attemptWithFault(
   return problems;
 }
 
-/** Traces a successful attempt and returns the DynamoDB steps and API Gateway commands it made. */
-async function trace(path: WritePath): Promise<{ steps: Step[]; gatewayCalls: CommandName[] }> {
+/** Traces a successful attempt and returns the DynamoDB steps it made. */
+async function trace(path: WritePath): Promise<{ steps: Step[] }> {
   const attempt = await path.prepare();
   api!.faults.reset();
-  fake?.resetCalls();
   const reply = await attempt.send();
   // `${path.name} without faults: ${reply.text}`
   expect(outcome(reply)).toBe(attempt.success);
-  return { steps: [...api!.faults.steps], gatewayCalls: fake ? fake.commands() : [] };
+  return { steps: [...api!.faults.steps] };
 }
 
 function dynamoInjection(step: Step, kind: FaultKind, firstWrite: number, absorbs: boolean): Injection {
@@ -373,7 +358,6 @@ async function freshService(): Promise<void> {
 
 beforeAll(freshService);
 afterAll(async () => {
-  fake?.restore();
   await api?.stop();
 });
 
@@ -404,56 +388,52 @@ describe('partial failures: DynamoDB faults at every step of every write path', 
 });
 
 // ---------------------------------------------------------------------------------------
-// With API Gateway: the same HTTP endpoints, the runtime as in AWS (keys and usage plans
-// behind an in-memory API Gateway), faults in DynamoDB and in API Gateway.
+// As in AWS: the same HTTP endpoints, changes to the key worker's queue (faked), keys named
+// from the published shared keys; faults in DynamoDB, and the queue unavailable.
 
-let fake: FakeApiGateway | undefined;
-let rateLimits: ApiGatewayRateLimits;
-
-async function inAws(): Promise<void> {
-  fake ??= new FakeApiGateway();
-  const unthrottled = fake.addKey('UnthrottledKey');
-  // What the stack's custom resource writes at deploy time.
-  await new SharedUsageKey(api!.documents, api!.tableName).publish(unthrottled.value);
-  rateLimits = awsRateLimits({
-    apiGateway: { restApiId: 'sec0api000', stage: 'prod' },
-    documents: api!.documents,
-    tableName: api!.tableName,
-  });
-  api!.limits.current = rateLimits;
-}
+let world: AwsWorld | undefined;
 
 /**
- * Keys and tokens in step. Before any repair, no token may be without its key, on the
- * wrong plan or with its key in the wrong state: those are what a half-done change would
- * leave. A key no token uses (a failed clean-up) and a plan without its bridge key (new
- * keys of that rate warm up on the shared key meanwhile) are allowed until reconcile
- * runs, and reconcile must then leave nothing. Tokens of other accounts were made without API
- * Gateway (the local runtime above) and are not this check's business.
+ * After a faulted attempt, before any repair: no token with a limit presents the
+ * unthrottled key, and the capacity counts every token with a limit, once. A change the
+ * key worker never heard of (its message lost with the answer) is allowed until
+ * reconcile: then the worker runs, reconcile queues what it finds, the worker runs again,
+ * and nothing may be left out of step.
  */
-async function keysInStep(): Promise<string[]> {
-  const deps = { tokens: api!.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 };
-  const ours = (drift: { kind: string; subject: string }) =>
-    !drift.subject.includes('(') || drift.subject.includes(`(${AWS_TARGET}/`);
-  const found = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
-  const problems = found
-    .filter((d) => !['orphan-key', 'orphan-plan', 'missing-bridge-key'].includes(d.kind))
-    .map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
-  if (found.length > 0) {
-    await reconcileRateLimits(deps, { apply: true });
-    const left = (await reconcileRateLimits(deps, { apply: false })).drift.filter(ours);
-    problems.push(...left.map((d) => `after reconcile, ${d.kind} ${d.subject}: ${d.detail}`));
+async function keysInStep(items: Item[]): Promise<string[]> {
+  const w = world!;
+  const problems: string[] = [];
+  const tokens = items.filter((item) => item.pk === `SA#${AWS_TARGET}` && String(item.sk).startsWith('TOKEN#'));
+  for (const token of tokens.filter((item) => typeof item.maxRps === 'number')) {
+    const credential = items.find((item) => item.pk === `CRED#${token.lookupId}`)!;
+    const holder = { maxRps: token.maxRps as number, lookupId: String(token.lookupId), key: credential as never };
+    if ((await w.usageKeys.keyFor(holder, new Date())) === w.unthrottled)
+      problems.push(`${token.sk} presents the unthrottled key`);
+    if (typeof token.capacityShard !== 'number') problems.push(`${token.sk} has a limit and no place in the capacity`);
   }
-  for (const key of fake!.keys.values()) api!.hygiene.hashes.add(key.value);
+  const places = items.filter((item) => typeof item.capacityShard === 'number').length;
+  const counted = (await shardCounts({ client: api!.documents, tableName: api!.tableName })).reduce(
+    (sum, s) => sum + s.count,
+    0,
+  );
+  if (counted !== places) problems.push(`the capacity counts ${counted}, the table holds ${places} places`);
+  await w.drain();
+  await w.reconcile(true);
+  await w.drain();
+  problems.push(
+    ...(await w.reconcile(false)).drift.map(
+      (d) => `after the worker and reconcile, ${d.kind} ${d.subject}: ${d.detail}`,
+    ),
+  );
+  for (const key of w.fake.keys.values()) api!.hygiene.hashes.add(key.value);
   return problems;
 }
 
-/** A rate no token has had yet, so the request must also make (and record) its usage plan. */
-let freshRate = 100;
 const aws = (path: string) => domainTokens(DOMAIN, AWS_TARGET) + path;
 
 function limitedToken(
   name: string,
+  from: number | null,
   send: (tokenName: string) => Promise<Reply>,
   success: string,
   repeated: string,
@@ -463,7 +443,8 @@ function limitedToken(
     name,
     async prepare() {
       const tokenName = `k-${++sequence}`;
-      await created(AWS_TARGET, tokenName, 5);
+      await created(AWS_TARGET, tokenName, from);
+      await world!.drain();
       return {
         send: () => send(tokenName),
         success,
@@ -474,49 +455,42 @@ function limitedToken(
   };
 }
 
+const patch = (body: Record<string, unknown>) => (n: string) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body });
 const limitedPaths: WritePath[] = [
   createPath(
-    'create with a known maxRps',
+    'create with a maxRps',
     () => aws(''),
     (n) => ({ name: n, maxRps: 5 }),
     AWS_TARGET,
   ),
-  createPath(
-    'create with a new maxRps (a new usage plan)',
-    () => aws(''),
-    (n) => ({ name: n, maxRps: ++freshRate }),
-    AWS_TARGET,
-  ),
   limitedToken(
-    'maxRps change to a known rate',
-    (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { maxRps: 6 } }),
+    'maxRps change to another tier',
+    5,
+    patch({ maxRps: 300 }),
     '200',
     '200',
-    (item) => item?.maxRps === 6,
+    (item) => item?.maxRps === 300,
   ),
-  (() => {
-    // One rate per attempt, picked when the attempt is prepared, so a retry asks for the same.
-    const rates = new Map<string, number>();
-    return limitedToken(
-      'maxRps change to a new rate (a new usage plan)',
-      (n) => {
-        if (!rates.has(n)) rates.set(n, ++freshRate);
-        return api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { maxRps: rates.get(n) } });
-      },
-      '200',
-      '200',
-      (item) => item !== undefined && item.maxRps !== 5,
-    );
-  })(),
+  limitedToken('maxRps set (a place taken)', null, patch({ maxRps: 7 }), '200', '200', (item) => item?.maxRps === 7),
+  limitedToken(
+    'maxRps removed (a place given back)',
+    5,
+    patch({ maxRps: null }),
+    '200',
+    '200',
+    (item) => item?.maxRps === null,
+  ),
   limitedToken(
     'suspension of a limited token',
-    (n) => api!.call('PATCH', aws(`/${n}`), { as: MANAGER, body: { status: 'SUSPENDED' } }),
+    5,
+    patch({ status: 'SUSPENDED' }),
     '200',
     '200',
     (item) => item?.status === 'SUSPENDED',
   ),
   limitedToken(
     'delete of a limited token',
+    5,
     (n) => api!.call('DELETE', aws(`/${n}`), { as: MANAGER }),
     '204',
     '404 TOKEN_NOT_FOUND',
@@ -524,58 +498,27 @@ const limitedPaths: WritePath[] = [
   ),
 ];
 
-/** API Gateway calls that only clean up after the change took effect: losing them costs an orphan key. */
-const CLEAN_UP: CommandName[] = ['DeleteApiKey', 'DeleteUsagePlanKey'];
-
-describe('partial failures with API Gateway keys: DynamoDB and API Gateway faults at every step', () => {
+describe('partial failures as in AWS: DynamoDB faults at every step, and the key queue unavailable', () => {
   beforeAll(async () => {
     await freshService();
-    await inAws();
-    // Rate 5 and 6 get their usage plans here, so "known rate" paths trace the same every time.
-    await created(AWS_TARGET, 'warm-up-5', 5);
-    await created(AWS_TARGET, 'warm-up-6', 6);
+    world = await inAws(api!);
   });
-  afterAll(() => {
-    api!.limits.current = api!.local;
-  });
+  afterAll(() => leaveAws(api!, world));
 
   for (const path of limitedPaths) {
-    it(`${path.name}: answers a retryable error or succeeds, leaves no token without its key, and reconcile leaves nothing behind`, async () => {
+    it(`${path.name}: answers a retryable error or succeeds, never presents the unthrottled key, and the worker and reconcile leave nothing out of step`, async () => {
       const problems = await exerciseDynamoFaults(
         path,
         [throttled, internalErrorAfterCommit, transactionConflict],
         keysInStep,
       );
-      const { steps, gatewayCalls } = await trace(path);
-      const firstWrite = steps.findIndex(isWrite);
-      // `${path.name} made no API Gateway call`
-      expect(gatewayCalls.length > 0).toBeTruthy();
-      for (const [index, command] of gatewayCalls.entries()) {
-        for (const when of ['before', 'after'] as const) {
-          let seen = 0;
-          let struck = false;
-          const injection: Injection = {
-            label: `API Gateway ${command} failing ${when === 'before' ? 'before it took effect' : 'after it took effect (answer lost)'} (call ${index + 1})`,
-            arm: () => {
-              api!.faults.reset();
-              fake!.resetCalls();
-              fake!.beforeCommand = async (name) => {
-                if (seen++ !== index) return;
-                struck = name === command;
-                if (!struck) return;
-                fake!.fail(command, { when, error: serviceUnavailable });
-                count('faults');
-              };
-            },
-            struck: () => struck,
-            afterEffect: when === 'after',
-            // API Gateway calls come before the table write, except clean-ups.
-            beforeFirstWrite: !CLEAN_UP.includes(command) && firstWrite >= 0,
-            absorbed: CLEAN_UP.includes(command) && !path.name.startsWith('create'),
-          };
-          problems.push(...(await attemptWithFault(path, injection, keysInStep)));
-        }
-      }
+      // The change is made, and answered, when the key worker's queue cannot be reached.
+      const attempt = await path.prepare();
+      world!.queue.failSends = 1;
+      const reply = await attempt.send();
+      world!.queue.failSends = 0;
+      if (outcome(reply) !== attempt.success) problems.push(`with the queue unavailable: answered ${outcome(reply)}`);
+      problems.push(...(await keysInStep(await api!.scanTable())).map((p) => `with the queue unavailable: ${p}`));
       expect(problems).toStrictEqual([]);
     });
   }

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { ApiGatewayRateLimits } from '../../shared/ratelimit/aws-rate-limits.js';
-import { awsRateLimits } from '../ratelimit/fixture.js';
-import { SharedUsageKey } from '../../shared/ratelimit/shared-usage-key.js';
-import { reconcileRateLimits } from '../../shared/ratelimit/reconcile.js';
-import { FakeApiGateway } from '../ratelimit/fake-api-gateway.js';
 import type { Directory } from '../../shared/directory/directory.js';
 import { domainTokens } from '../support/service.js';
 import { transactionConflict, transactionConflictException } from './support/faults.js';
 import { count } from './support/figures.js';
+import { type AwsWorld, inAws, leaveAws } from './support/as-in-aws.js';
 import {
   problemShape,
   type Reply,
@@ -292,114 +288,36 @@ describe('races', () => {
   });
 });
 
-describe('races with API Gateway keys', () => {
-  let fake: FakeApiGateway;
-  let rateLimits: ApiGatewayRateLimits;
+describe('races as in AWS: changes of one limited token, with the key worker running between them', () => {
+  let world: AwsWorld | undefined;
   beforeAll(async () => {
-    fake = new FakeApiGateway();
-    const unthrottled = fake.addKey('UnthrottledKey');
-    // What the stack's custom resource writes at deploy time.
-    await new SharedUsageKey(api!.documents, api!.tableName).publish(unthrottled.value);
-    rateLimits = awsRateLimits({
-      apiGateway: { restApiId: 'sec0race00', stage: 'prod' },
-      documents: api!.documents,
-      tableName: api!.tableName,
-    });
-    api!.limits.current = rateLimits;
+    world = await inAws(api!);
   });
-  afterAll(() => {
-    api!.limits.current = api!.local;
-    fake?.restore();
-  });
+  afterAll(() => leaveAws(api!, world));
 
-  const reconcile = (apply: boolean) =>
-    reconcileRateLimits({ tokens: api!.tokens, rateLimits, clock: () => new Date(), orphanGraceSeconds: 0 }, { apply });
-  /** Drift of rc-keys (tokens of the other tests were made without API Gateway), repaired afterwards. */
-  async function driftOfOurs(): Promise<string[]> {
-    const ours = (await reconcile(false)).drift.filter(
-      (d) => !d.subject.includes('(') || d.subject.includes('(rc-keys/'),
-    );
-    await reconcile(true);
-    return ours.map((d) => `${d.kind} ${d.subject}: ${d.detail}`);
-  }
   const keyed = (name: string) => `${base('rc-keys')}/${name}`;
-  const patch = (name: string, body: Record<string, unknown>) => api!.call('PATCH', keyed(name), { as: MANAGER, body });
-  const waitFor = (gate: Promise<void>) =>
-    Promise.race([gate, new Promise<void>((resolve) => setTimeout(resolve, 3000))]);
+  /** No limited token of rc-keys presents the unthrottled key, however far the worker has got. */
+  async function presentedProblems(label: string): Promise<string[]> {
+    const items = await api!.scanTable();
+    const problems: string[] = [];
+    for (const token of items.filter((item) => item.pk === 'SA#rc-keys' && typeof item.maxRps === 'number')) {
+      const credential = items.find((item) => item.pk === `CRED#${token.lookupId}`) ?? {};
+      const holder = { maxRps: token.maxRps as number, lookupId: String(token.lookupId), key: credential as never };
+      if ((await world!.usageKeys.keyFor(holder, new Date())) === world!.unthrottled)
+        problems.push(`${label}: ${token.sk} presents the unthrottled key`);
+    }
+    return problems;
+  }
 
-  it('keeps the key enabled exactly while the token is active when a suspension races a repeated activation', async () => {
-    // Forced order: the activation reads the active token and is held before its table
-    // write; the suspension disables the key and writes; then the activation writes.
-    expect(
-      (await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'status-race', maxRps: 5 } })).status,
-    ).toBe(201);
-    api!.faults.reset();
-    const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
-    count('races');
-    count('concurrentRequests', 2);
-    const activation = patch('status-race', { status: 'ACTIVE' });
-    await waitFor(held.reached);
-    const suspension = await patch('status-race', { status: 'SUSPENDED' });
-    held.release();
-    const replies = [await activation, suspension];
-    api!.faults.reset();
-    expect(replies.map(outcome)).toStrictEqual(['200', '200']);
-    expect(await driftOfOurs()).toStrictEqual([]);
-  });
-
-  it('keeps a token on the plan of its maxRps when a change of maxRps races a PATCH that repeats the old one', async () => {
-    expect(
-      (await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'plan-race', maxRps: 5 } })).status,
-    ).toBe(201);
-    api!.faults.reset();
-    const held = api!.faults.pause((step) => step.command === 'TransactWriteCommand');
-    count('races');
-    count('concurrentRequests', 2);
-    const repeat = patch('plan-race', { maxRps: 5 });
-    await waitFor(held.reached);
-    const change = await patch('plan-race', { maxRps: 6 });
-    held.release();
-    const replies = [await repeat, change];
-    api!.faults.reset();
-    expect(replies.map(outcome)).toStrictEqual(['200', '200']);
-    expect(await driftOfOurs()).toStrictEqual([]);
-  });
-
-  it('answers a suspension whose key a concurrent maxRps change replaced with a 409 or success, never a 500', async () => {
-    expect(
-      (await api!.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'key-race', maxRps: 5 } })).status,
-    ).toBe(201);
-    let release!: () => void;
-    let reached!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const atKey = new Promise<void>((resolve) => (reached = resolve));
-    let first = true;
-    fake.beforeCommand = async (command) => {
-      if (command !== 'UpdateApiKey' || !first) return;
-      first = false;
-      reached();
-      await released;
-    };
-    count('races');
-    count('concurrentRequests', 2);
-    const suspension = patch('key-race', { status: 'SUSPENDED' });
-    await waitFor(atKey);
-    const change = await patch('key-race', { maxRps: 6 });
-    release();
-    const suspended = await suspension;
-    fake.beforeCommand = undefined;
-    expect(change.status).toBe(200);
-    // `the suspension answered ${outcome(suspended)}`
-    expect(suspended.status < 500).toBeTruthy();
-    if (suspended.status >= 400) expect(problemShape(suspended)).toStrictEqual([]);
-    expect(await driftOfOurs()).toStrictEqual([]);
-  });
-
-  it('leaves no orphan key, no token without its key and no key in the wrong state when create, maxRps changes, suspension and delete of one limited token interleave', async () => {
+  it('leaves no orphan key, no token off its tier, and never the unthrottled key for a limit, when create, maxRps changes, suspension and delete race the worker', async () => {
     const service = api!;
-    type Op = 'create' | 'maxRps' | 'suspend' | 'activate' | 'delete';
+    type Op = 'create' | 'maxRps' | 'suspend' | 'activate' | 'delete' | 'worker';
     const path = keyed('keyed');
-    const send = (op: Op, rps: number) => () => {
+    const send = (op: Op, rps: number) => async (): Promise<Reply> => {
+      if (op === 'worker') {
+        await world!.drain();
+        return { status: 200, headers: {}, text: '', body: undefined };
+      }
       if (op === 'create')
         return service.call('POST', base('rc-keys'), { as: MANAGER, body: { name: 'keyed', maxRps: rps } });
       if (op === 'delete') return service.call('DELETE', path, { as: MANAGER });
@@ -413,8 +331,9 @@ describe('races with API Gateway keys', () => {
       fc.asyncProperty(
         fc.array(
           fc.tuple(
-            fc.constantFrom<Op>('create', 'maxRps', 'suspend', 'activate', 'delete'),
-            fc.integer({ min: 1, max: 3 }),
+            fc.constantFrom<Op>('create', 'maxRps', 'suspend', 'activate', 'delete', 'worker'),
+            // Rates of three tiers, and twice the same tier.
+            fc.constantFrom(1, 5, 6, 300),
           ),
           { minLength: 6, maxLength: 14 },
         ),
@@ -425,14 +344,26 @@ describe('races with API Gateway keys', () => {
           problems.push(
             ...consistencyProblems(await service.scanTable(), 'rc-keys').map((p) => `after ${label}: ${p}`),
           );
-          problems.push(...(await driftOfOurs()).map((p) => `after ${label}: ${p}`));
+          problems.push(...(await presentedProblems(`after ${label}`)));
+          await world!.drain();
+          await world!.reconcile(true);
+          await world!.drain();
+          const drift = (await world!.reconcile(false)).drift;
+          problems.push(...drift.map((d) => `after ${label} and repairs: ${d.kind} ${d.subject}: ${d.detail}`));
           await clear('rc-keys');
-          await reconcile(true);
+          await world!.drain();
         },
       ),
       { seed: SEED, numRuns: 12 },
     );
     expect(problems).toStrictEqual([]);
+    // Every key the worker made is held by a token (other accounts' tokens with limits hold theirs).
+    const holders = (await api!.scanTable()).filter(
+      (i) => /^(TOKEN|FEDPOLICY)#/.test(String(i.sk)) && typeof i.apiKeyId === 'string',
+    );
+    const report = await world!.reconcile(false);
+    expect(report.drift).toStrictEqual([]);
+    expect(report.ownKeys).toBe(holders.length);
   });
 });
 

@@ -8,10 +8,10 @@ import { MemoryTokenStore } from '../../shared/tokens/memory-token-store.js';
 
 /**
  * The token aggregate's use cases on the in-memory adapters (the fast tier): one table,
- * its stores, a rate limiter that shows each key, a clock the test moves, and the
+ * its stores, the key worker's queue showing each message, a clock the test moves, and the
  * authenticator reading the same credentials, so a test can present the secrets it got.
  */
-export function memoryTokens(options: { limitPerAccount?: number; now?: string } = {}) {
+export function memoryTokens(options: { limitPerAccount?: number; now?: string; rateLimitedMax?: number } = {}) {
   const accounts = new Map<string, MemoryAccount>([
     ['sa-etl', { type: 'SERVICE_ACCOUNT' }],
     ['sa-reporting', { type: 'SERVICE_ACCOUNT' }],
@@ -21,7 +21,7 @@ export function memoryTokens(options: { limitPerAccount?: number; now?: string }
   let now = Date.parse(options.now ?? '2030-01-01T00:00:00.000Z');
   const clock = () => new Date(now);
   const compensationFailures: string[] = [];
-  const tokens = new MemoryTokenStore(table);
+  const tokens = new MemoryTokenStore(table, { rateLimitedMax: options.rateLimitedMax });
   const credentials = new MemoryCredentialStore(table);
   const rateLimits = new MemoryRateLimits();
   const deps = {

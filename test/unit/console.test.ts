@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { endOfDay, formatDate, formatMaxRps, formatStatus } from '../../console/src/format.js';
+import { endOfDay, enforcedMaxRpsHint, formatDate, formatMaxRps, formatStatus } from '../../console/src/format.js';
 import { ApiError, describeError, fieldMessages, parseRetryAfter } from '../../console/src/problems.js';
 import { hrefOf, parseRoute, type Route } from '../../console/src/router.js';
 
@@ -94,6 +94,13 @@ describe('console wording', () => {
   it('shows an unset Max RPS as "None", and missing dates as "Never"', () => {
     expect(formatMaxRps(null)).toBe('None');
     expect(formatMaxRps(25)).toBe('25');
+    // The Max RPS editor says what API Gateway holds a value to, as it is typed.
+    expect(enforcedMaxRpsHint('25')).toBe('In AWS, held to 23 per second: the largest rate tier at or below 25.');
+    expect(enforcedMaxRpsHint(' 23 ')).toBe('In AWS, held to exactly 23 per second (a rate tier).');
+    expect(enforcedMaxRpsHint('10000')).toBe(
+      'In AWS, held to 8278 per second: the largest rate tier at or below 10000.',
+    );
+    for (const invalid of ['', '0', '-3', '2.5', 'abc', '10001']) expect(enforcedMaxRpsHint(invalid)).toBe('');
     expect(formatDate(null)).toBe('Never');
     expect(formatDate('2026-11-30T12:00:00.000Z')).toMatch(/2026/);
     expect(formatStatus('SUSPENDED')).toBe('Suspended');

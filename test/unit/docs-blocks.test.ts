@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ALARMS } from '../../infra/alarm-catalog.js';
 import { authorizer, deployFunctions, routes, scheduledFunctions, streamFunctions } from '../../infra/routes.js';
-import { DOC_BLOCKS, generatedDocs, routesBlock } from '../../scripts/docs.js';
+import { DOC_BLOCKS, generatedDocs, routesBlock, tiersBlock } from '../../scripts/docs.js';
+import { RATE_TIERS } from '../../shared/kernel/rate-tiers.js';
 import { blocksOf, docBlocks, NEEDS_AWS, runnableBlocks, setUpBlock, verdict } from '../support/doc-snippets.js';
 
 /**
@@ -25,7 +26,14 @@ describe('generated docs', () => {
       expect({ file, current: committed === generated }).toStrictEqual({ file, current: true });
     }
     const blocks = DOC_BLOCKS.map(({ file, marker }) => `${file}#${marker}`);
-    expect(blocks).toStrictEqual(['docs/deploy.md#routes', 'docs/operations.md#alarms']);
+    expect(blocks).toStrictEqual(['docs/deploy.md#routes', 'docs/operations.md#alarms', 'docs/rate-limiting.md#tiers']);
+  });
+
+  it('list every rate tier, and the values each holds, from the ladder', () => {
+    const block = tiersBlock();
+    expect(block).toContain(`${RATE_TIERS.length} tiers`);
+    expect(block).toContain('| 23 | 23–28 | 17.9 % |');
+    expect(block).toContain('| 8278 | 8278–10000 | 17.2 % |');
   });
 
   it('list every route and every function of the stack', () => {

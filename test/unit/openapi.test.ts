@@ -12,6 +12,7 @@ const TOKEN = {
   serviceAccountId: 'sa-etl',
   status: 'ACTIVE',
   maxRps: 5,
+  enforcedMaxRps: 4,
   expiresAt: null,
   createdAt: '2026-11-30T10:00:00.000Z',
   createdBy: 'alice',

@@ -1,7 +1,8 @@
 import { MemoryCredentialStore } from '../../shared/tokens/memory-credential-store.js';
 import { type MemoryAccount, MemoryTokenTable } from '../../shared/tokens/memory-token-table.js';
 import { MemoryTokenStore } from '../../shared/tokens/memory-token-store.js';
-import { tokenStoreContract } from '../support/contracts/token-store.js';
+import type { StoredToken } from '../../shared/tokens/ports.js';
+import { CONTRACT_CEILING, tokenStoreContract } from '../support/contracts/token-store.js';
 
 /** The token aggregate's port contract on the in-memory adapters (its DynamoDB half is in test/integration/). */
 tokenStoreContract('in memory', async () => {
@@ -11,8 +12,15 @@ tokenStoreContract('in memory', async () => {
     ['root', { type: 'USER' }],
   ]);
   const table = new MemoryTokenTable((id) => accounts.get(id));
+  // Both items, behind the store's back (as another writer of the table does).
+  const change = (token: StoredToken, fields: object) => {
+    const stored = table.token(token.serviceAccountId, token.name);
+    const credential = table.credential(token.lookupId);
+    if (stored) table.setToken({ ...stored, ...fields });
+    if (credential) table.setCredential({ ...credential, ...fields });
+  };
   return {
-    tokens: new MemoryTokenStore(table),
+    tokens: new MemoryTokenStore(table, { rateLimitedMax: CONTRACT_CEILING }),
     credentials: new MemoryCredentialStore(table),
     account: { id: 'sa-etl', incarnation: accounts.get('sa-etl')?.incarnation },
     otherAccount: { id: 'sa-reporting', incarnation: accounts.get('sa-reporting')?.incarnation },
@@ -25,5 +33,7 @@ tokenStoreContract('in memory', async () => {
       table.removeToken(token.serviceAccountId, token.name);
       table.removeCredential(token.lookupId);
     },
+    rekey: async (token, key) => change(token, key),
+    leavePending: async (token) => change(token, { pendingSince: '2020-01-01T00:00:00.000Z' }),
   };
 });

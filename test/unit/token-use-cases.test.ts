@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   ConcurrentUpdateError,
+  RateLimitCapacityReachedError,
   RotationInProgressError,
   TokenExpiredError,
   TokenLimitReachedError,
@@ -14,6 +15,7 @@ import { ExceedsCallerLimitsError } from '../../shared/tokens/caller-limits.js';
 import { createToken } from '../../shared/tokens/create-token.js';
 import { deleteToken } from '../../shared/tokens/delete-token.js';
 import { listTokens } from '../../shared/tokens/list-tokens.js';
+import { tokenKeyOwner } from '../../shared/tokens/ports.js';
 import { rotateToken } from '../../shared/tokens/rotate-token.js';
 import { updateToken } from '../../shared/tokens/update-token.js';
 import { memoryTokens } from '../support/memory-tokens.js';
@@ -71,28 +73,39 @@ describe('creating a token', () => {
     expect((await listTokens(t.deps, 'sa-etl', 10)).tokens.map((token) => token.name)).toEqual(['ok']);
   });
 
-  it('gives a token with a limit a key of its own, enabled, and one without a limit none', async () => {
+  it('tells the key worker of a token with a limit, not of one without; both work at once', async () => {
     const t = memoryTokens();
-    await createToken(t.deps, input('limited', { maxRps: 5 }));
+    const limited = await createToken(t.deps, input('limited', { maxRps: 5 }));
     await createToken(t.deps, input('free'));
-    const limited = await t.deps.tokens.get('sa-etl', 'limited');
-    expect(limited?.pendingSince).toBeUndefined();
-    expect(t.deps.rateLimits.keys.get(limited!.apiKeyId!)).toMatchObject({ maxRps: 5, enabled: true });
-    expect((await t.deps.tokens.get('sa-etl', 'free'))?.apiKeyId).toBeUndefined();
-    expect(t.deps.rateLimits.keys.size).toBe(1);
+    const stored = await t.deps.tokens.get('sa-etl', 'limited');
+    expect(stored?.pendingSince).toBeUndefined();
+    // Its key is the worker's to make: until then it presents its tier's pooled key.
+    expect(stored?.apiKeyId).toBeUndefined();
+    expect(t.deps.rateLimits.changes).toEqual([{ owner: tokenKeyOwner(stored!) }]);
+    expect((await t.present(limited.token)).caller.tokenName).toBe('limited');
   });
 
-  it('leaves no key behind when the name is taken, nor a claim when no key can be made', async () => {
+  it('tells the worker nothing when the name is taken, and keeps a token whose message was lost', async () => {
     const t = memoryTokens();
     await createToken(t.deps, input('ci', { maxRps: 5 }));
     await expect(createToken(t.deps, input('ci', { maxRps: 5 }))).rejects.toThrow(TokenNameTakenError);
-    expect(t.deps.rateLimits.keys.size).toBe(1);
-    t.deps.rateLimits.bind = async () => {
-      throw new Error('API Gateway is down');
-    };
-    await expect(createToken(t.deps, input('other', { maxRps: 5 }))).rejects.toThrow('API Gateway is down');
-    expect(await t.deps.tokens.get('sa-etl', 'other')).toBeUndefined();
-    await createToken(t.deps, input('other'));
+    expect(t.deps.rateLimits.changes).toHaveLength(1);
+    t.deps.rateLimits.failing = new Error('the queue is down');
+    const other = await createToken(t.deps, input('other', { maxRps: 5 }));
+    expect(await t.deps.tokens.get('sa-etl', 'other')).toMatchObject({ maxRps: 5 });
+    // Reconcile finds it without a key; the failure is reported, not thrown.
+    expect(t.compensationFailures).toEqual([`queue the key of token ${parseToken(other.token)!.lookupId}`]);
+  });
+
+  it("refuses a token with a limit at the deployment's ceiling, and one without a limit still goes", async () => {
+    const t = memoryTokens({ rateLimitedMax: 1 });
+    await createToken(t.deps, input('one', { maxRps: 5 }));
+    await expect(createToken(t.deps, input('two', { maxRps: 5 }))).rejects.toThrow(RateLimitCapacityReachedError);
+    await createToken(t.deps, input('two'));
+    await expect(updateToken(t.deps, 'sa-etl', 'two', { maxRps: 5 })).rejects.toThrow(RateLimitCapacityReachedError);
+    await updateToken(t.deps, 'sa-etl', 'one', { maxRps: null });
+    expect((await updateToken(t.deps, 'sa-etl', 'two', { maxRps: 5 })).maxRps).toBe(5);
+    expect(t.deps.rateLimits.changes).toHaveLength(3);
   });
 
   it("keeps to the account's limit, recounting once when tokens went behind the counter's back", async () => {
@@ -119,34 +132,29 @@ describe('creating a token', () => {
       ExceedsCallerLimitsError,
     );
     await createToken(t.deps, input('x', { callerLimits, maxRps: 10, expiresAt }));
-    expect(t.deps.rateLimits.keys.size).toBe(1);
+    expect(t.deps.rateLimits.changes).toHaveLength(1);
   });
 });
 
 describe('changing a token', () => {
-  it('suspends and reactivates it, its key following, and the authorizer with it', async () => {
+  it('suspends and reactivates it, the authorizer with it, its key left as it is', async () => {
     const t = memoryTokens();
     const { token } = await createToken(t.deps, input('ci', { maxRps: 5 }));
-    const key = () => t.deps.rateLimits.keys.values().next().value;
     expect((await updateToken(t.deps, 'sa-etl', 'ci', { status: 'SUSPENDED' })).status).toBe('SUSPENDED');
-    expect(key()?.enabled).toBe(false);
     await expect(t.present(token)).rejects.toThrow(UnauthorizedError);
     await updateToken(t.deps, 'sa-etl', 'ci', { status: 'ACTIVE' });
-    expect(key()?.enabled).toBe(true);
     expect((await t.present(token)).caller.userId).toBe('sa-etl');
+    expect(t.deps.rateLimits.changes).toHaveLength(1);
   });
 
-  it('gives a new limit a new key and deletes the old one; no limit, no key', async () => {
+  it('tells the key worker of a new limit and of a limit removed', async () => {
     const t = memoryTokens();
     await createToken(t.deps, input('ci', { maxRps: 5 }));
-    const before = (await t.deps.tokens.get('sa-etl', 'ci'))!.apiKeyId!;
     expect((await updateToken(t.deps, 'sa-etl', 'ci', { maxRps: 8 })).maxRps).toBe(8);
-    const after = (await t.deps.tokens.get('sa-etl', 'ci'))!.apiKeyId!;
-    expect(after).not.toBe(before);
-    expect([...t.deps.rateLimits.keys.keys()]).toEqual([after]);
-    expect(t.deps.rateLimits.keys.get(after)?.maxRps).toBe(8);
+    const owner = tokenKeyOwner((await t.deps.tokens.get('sa-etl', 'ci'))!);
+    expect(t.deps.rateLimits.changes).toEqual([{ owner }, { owner }]);
     await updateToken(t.deps, 'sa-etl', 'ci', { maxRps: null });
-    expect(t.deps.rateLimits.keys.size).toBe(0);
+    expect(t.deps.rateLimits.changes).toHaveLength(3);
     expect((await t.deps.credentials.getCredential((await t.deps.tokens.get('sa-etl', 'ci'))!.lookupId))?.maxRps).toBe(
       null,
     );
@@ -182,10 +190,8 @@ describe('changing a token', () => {
     expect((await updateToken(t.deps, 'sa-etl', 'ci', { maxRps: 9 })).maxRps).toBe(9);
     const stored = await t.deps.tokens.get('sa-etl', 'ci');
     expect(stored).toMatchObject({ status: 'SUSPENDED', maxRps: 9 });
-    // The first attempt's key went with it; the second's follows the suspension.
-    expect([...t.deps.rateLimits.keys.entries()]).toEqual([
-      [stored!.apiKeyId, expect.objectContaining({ enabled: false })],
-    ]);
+    // The first attempt wrote nothing and told the worker nothing; the second told it once.
+    expect(t.deps.rateLimits.changes).toHaveLength(2);
     expect(t.compensationFailures).toEqual([]);
   });
 
@@ -232,27 +238,28 @@ describe('rotating a token', () => {
     expect((await t.deps.tokens.get('sa-etl', 'free'))?.rotatedAt).toBeNull();
   });
 
-  it('waits for a token still being made (409), and refuses one that is not there (404)', async () => {
+  it('refuses a create an earlier version left unfinished (409), and a token that is not there (404)', async () => {
     const t = memoryTokens();
-    t.deps.rateLimits.bind = async () => {
-      const rotating = rotateToken(t.deps, { serviceAccountId: 'sa-etl', name: 'ci' });
-      await expect(rotating).rejects.toThrow(ConcurrentUpdateError);
-      return { apiKeyId: 'k1', usageKey: 'u1' };
-    };
     await createToken(t.deps, input('ci', { maxRps: 5 }));
+    t.table.setToken({ ...(await t.deps.tokens.get('sa-etl', 'ci'))!, pendingSince: '2020-01-01T00:00:00.000Z' });
+    const rotating = rotateToken(t.deps, { serviceAccountId: 'sa-etl', name: 'ci' });
+    await expect(rotating).rejects.toThrow(ConcurrentUpdateError);
     await expect(rotateToken(t.deps, { serviceAccountId: 'sa-etl', name: 'nope' })).rejects.toThrow(TokenNotFoundError);
   });
 });
 
 describe('deleting and listing tokens', () => {
-  it('deletes the token, its credential and its key; its secret no longer authenticates', async () => {
+  it('deletes the token and its credential, and tells the key worker of its key; its secret is refused', async () => {
     const t = memoryTokens();
     const { token } = await createToken(t.deps, input('ci', { maxRps: 5 }));
+    // The key the worker made meanwhile.
+    const stored = (await t.deps.tokens.get('sa-etl', 'ci'))!;
+    t.table.setToken({ ...stored, apiKeyId: 'k1', usageKey: 'u1' });
     // Events are ordered by their ids, made from the time: a second later, the delete's follows.
     t.advance(1);
     await deleteToken(t.deps, 'sa-etl', 'ci');
     expect(await t.deps.tokens.get('sa-etl', 'ci')).toBeUndefined();
-    expect(t.deps.rateLimits.keys.size).toBe(0);
+    expect(t.deps.rateLimits.changes.at(-1)).toEqual({ owner: tokenKeyOwner(stored), deletedKeyId: 'k1' });
     await expect(t.present(token)).rejects.toThrow(UnauthorizedError);
     await expect(deleteToken(t.deps, 'sa-etl', 'ci')).rejects.toThrow(TokenNotFoundError);
     expect(t.table.accountEvents('sa-etl').map((event) => event.type)).toEqual(['token.created', 'token.deleted']);

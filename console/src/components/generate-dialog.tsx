@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { TokenSettings } from '../api/client';
 import type { TokensApi } from '../api/tokens';
-import { dayOf, endOfDay, formatDate, lastDayWithin, lifetimesWithin, lifetimeText } from '../format';
+import { dayOf, endOfDay, enforcedMaxRpsHint, formatDate } from '../format';
+import { lastDayWithin, lifetimesWithin, lifetimeText } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
 import { type FieldErrors, focusFirst, integerProblem, nameProblem } from '../validate';
 import { Dialog } from './dialog';
@@ -173,7 +174,12 @@ function GenerateForm({
         id="token-max-rps"
         label="Max RPS (optional)"
         error={errors.maxRps}
-        hint={`Requests per second, 1–${settings.maxRps}. Leave empty for no limit (None).`}
+        hint={[
+          `Requests per second, 1–${settings.maxRps}. Leave empty for no limit (None).`,
+          enforcedMaxRpsHint(maxRps),
+        ]
+          .join(' ')
+          .trim()}
       >
         <input
           {...described('token-max-rps', errors.maxRps)}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Token, TokenSettings } from '../api/client';
 import type { TokensApi } from '../api/tokens';
-import { formatMaxRps } from '../format';
+import { enforcedMaxRpsHint, formatMaxRps } from '../format';
 import { ApiError, describeError, fieldMessages, type Message } from '../problems';
 import { integerProblem } from '../validate';
 import { Dialog } from './dialog';
@@ -52,7 +52,12 @@ export function MaxRpsDialog(props: TokenDialogProps & { settings: TokenSettings
           id="edit-max-rps"
           label="Max RPS"
           error={invalid}
-          hint={`Requests per second, 1–${settings.maxRps}. Empty: no limit (None). Applies from the next request.`}
+          hint={[
+            `Requests per second, 1–${settings.maxRps}. Empty: no limit (None). Applies from the next request.`,
+            enforcedMaxRpsHint(value),
+          ]
+            .join(' ')
+            .trim()}
         >
           <input
             {...described('edit-max-rps', invalid)}

@@ -3,8 +3,9 @@ import { expect, it } from '@jest/globals';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Directory } from '../../../shared/directory/directory.js';
 import type { DirectoryStore } from '../../../shared/directory/ports.js';
-import type { RateLimits, TokenStore } from '../../../shared/tokens/ports.js';
+import type { TokenStore } from '../../../shared/tokens/ports.js';
 import { LocalRateLimits } from '../../../shared/ratelimit/local-rate-limits.js';
+import { DynamoKeyOwners } from '../../../shared/ratelimit/key-owners.js';
 import type { Runtime } from '../../../shared/runtime/runtime.js';
 import { createDocumentClient } from '../../../shared/dynamodb/client.js';
 import { hashSecret, parseToken } from '../../../shared/kernel/token-format.js';
@@ -55,9 +56,9 @@ export interface SecurityService {
   faults: FaultInjector;
   /** The service's own runtime: its stores and client, behind the fault injector (tests seed fixtures with them). */
   runtime: Runtime;
-  /** The runtime's rate limiter: the local one, until a test puts API Gateway's (faked) behind it. */
+  /** The runtime's rate limiter and usage keys: the local ones, until a test puts API Gateway's (faked) behind them. */
   limits: SwitchableRateLimits;
-  local: RateLimits;
+  local: LocalRateLimits;
   documents: DynamoDBDocumentClient;
   tokens: TokenStore;
   directory: DirectoryStore;
@@ -177,7 +178,7 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
   const restoreOutput = captureOutput(hygiene.output);
   let client: DynamoDBDocumentClient | undefined;
   let faults: FaultInjector | undefined;
-  let local: RateLimits | undefined;
+  let local: LocalRateLimits | undefined;
   let limits: SwitchableRateLimits | undefined;
   const api = await startTestService({
     directory: options.directory,
@@ -187,9 +188,9 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
     parts: (config) => {
       client = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
       faults = new FaultInjector(client);
-      local = new LocalRateLimits({ documents: client, tableName: config.tableName });
-      limits = new SwitchableRateLimits(local);
-      return { documents: client, rateLimits: limits };
+      local = new LocalRateLimits(new DynamoKeyOwners(client, config.tableName), () => new Date());
+      limits = new SwitchableRateLimits(local, local);
+      return { documents: client, rateLimits: limits, usageKeys: limits };
     },
   });
   const { runtime } = api.service;

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { CredentialStore } from '../../../shared/auth/ports.js';
 import {
   ConcurrentUpdateError,
+  RateLimitCapacityReachedError,
   RotationInProgressError,
   ServiceAccountNotFoundError,
   TokenLimitReachedError,
@@ -10,7 +11,7 @@ import {
 } from '../../../shared/kernel/errors.js';
 import type { TokenEvent } from '../../../shared/kernel/events.js';
 import { eventId, ids } from '../../../shared/kernel/ids.js';
-import type { TokenRecord } from '../../../shared/kernel/model.js';
+import type { TokenBinding, TokenRecord } from '../../../shared/kernel/model.js';
 import type { NewToken, Rotation, SecretRotation, StoredToken, TokenStore } from '../../../shared/tokens/ports.js';
 
 /**
@@ -32,7 +33,14 @@ export interface TokenAggregateAdapters {
   retire(accountId: string): Promise<void>;
   /** Removes a token's items as DynamoDB TTL would: behind the store's back. */
   removeBehindTheBack(token: StoredToken): Promise<void>;
+  /** Gives a token a new key on both items, as the key worker does (a write of its own). */
+  rekey(token: StoredToken, key: TokenBinding): Promise<void>;
+  /** Marks a token's items as a create an earlier version left unfinished (`pendingSince`). */
+  leavePending(token: StoredToken): Promise<void>;
 }
+
+/** The deployment's ceiling of tokens with a limit the adapters are made with (`rateLimitedMax`). */
+export const CONTRACT_CEILING = 2;
 
 const HOUR = 3_600_000;
 const LIMIT = 50;
@@ -115,15 +123,11 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
 
     describe('create', () => {
       it('stores the token and its credential, which start unused', async () => {
-        const token = newToken('ci', { pendingSince: '2030-01-01T00:00:00.000Z' });
+        const token = newToken('ci');
         await a.tokens.create(token, LIMIT, event(token.record, 'token.created'));
         // A token created without restrictions reads as having every scope, from anywhere.
         const unrestricted = { scopes: ['tokens:read', 'tokens:write', 'api'], allowedCidrs: null };
-        expect(await a.tokens.get(a.account.id, 'ci')).toEqual({
-          ...token.record,
-          ...unrestricted,
-          pendingSince: token.pendingSince,
-        });
+        expect(await a.tokens.get(a.account.id, 'ci')).toEqual({ ...token.record, ...unrestricted });
         expect(await a.credentials.getCredential(token.record.lookupId)).toEqual({
           lookupId: token.record.lookupId,
           serviceAccountId: a.account.id,
@@ -133,7 +137,6 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
           maxRps: null,
           expiresAt: null,
           lastUsedAt: null,
-          pendingSince: token.pendingSince,
           ...(a.account.incarnation === undefined ? {} : { incarnation: a.account.incarnation }),
           ...unrestricted,
         });
@@ -182,7 +185,7 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
       });
     });
 
-    describe('list and all', () => {
+    describe('list', () => {
       it('pages by name in byte order, without keys, a cursor only when more follow', async () => {
         for (const name of ['b', 'a', 'B', 'c-1']) await made(name);
         await a.tokens.create({ ...newToken('z'), record: record('z', {}, a.otherAccount) }, LIMIT);
@@ -199,48 +202,53 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
         expect(listed).not.toHaveProperty('apiKeyId');
         expect(await a.tokens.get(a.account.id, 'keyed')).toMatchObject(binding);
       });
-
-      it('yields every token of every account', async () => {
-        await made('one');
-        await a.tokens.create({ ...newToken('two'), record: record('two', {}, a.otherAccount) }, LIMIT);
-        const names = [];
-        for await (const token of a.tokens.all()) names.push(`${token.serviceAccountId}/${token.name}`);
-        expect(names.sort()).toEqual([`${a.account.id}/one`, `${a.otherAccount.id}/two`].sort());
-      });
     });
 
-    describe('completePending', () => {
-      it('gives a pending token its key once, on both items; false when it is not pending or gone', async () => {
-        const token = await made('ci', { pendingSince: '2030-01-01T00:00:00.000Z' });
-        const binding = { apiKeyId: 'k1', usageKey: 'u1' };
-        expect(await a.tokens.completePending(token, binding, event(token, 'token.created'))).toBe(true);
-        expect(await a.tokens.get(a.account.id, 'ci')).toEqual({ ...token, pendingSince: undefined, ...binding });
-        expect(await a.credentials.getCredential(token.lookupId)).toMatchObject(binding);
-        expect(await a.credentials.getCredential(token.lookupId)).not.toHaveProperty('pendingSince');
-        expect(await a.tokens.completePending(token, { apiKeyId: 'k2', usageKey: 'u2' })).toBe(false);
-        const gone = await made('gone', { pendingSince: '2030-01-01T00:00:00.000Z' });
-        await a.tokens.delete(gone);
-        expect(await a.tokens.completePending(gone, binding)).toBe(false);
+    describe('the ceiling of tokens with a limit', () => {
+      it('takes a place with a limit set and gives it back with the limit or the token removed', async () => {
+        const limited = (name: string) => newToken(name, { record: record(name, { maxRps: 5 }) });
+        const first = await made('one', limited('one'));
+        expect(first.capacityShard).toEqual(expect.any(Number));
+        await a.tokens.create(limited('two'), LIMIT);
+        const full = limited('three');
+        await expect(a.tokens.create(full, LIMIT)).rejects.toThrow(RateLimitCapacityReachedError);
+        expect(await a.credentials.getCredential(full.record.lookupId)).toBeUndefined();
+        const unlimited = await made('free');
+        expect(unlimited).not.toHaveProperty('capacityShard');
+        const raise = a.tokens.update(unlimited, { maxRps: 1, onlyIfUnchanged: true }, tick().toISOString());
+        await expect(raise).rejects.toThrow(RateLimitCapacityReachedError);
+        expect((await a.tokens.get(a.account.id, 'free'))?.maxRps).toBeNull();
+        const lifted = await a.tokens.update(first, { maxRps: null }, tick().toISOString());
+        expect(lifted.capacityShard).toBeUndefined();
+        expect(await a.tokens.get(a.account.id, 'one')).not.toHaveProperty('capacityShard');
+        const raised = await a.tokens.update(unlimited, { maxRps: 1 }, tick().toISOString());
+        expect(await a.tokens.get(a.account.id, 'free')).toEqual(raised);
+        await expect(a.tokens.create(limited('four'), LIMIT)).rejects.toThrow(RateLimitCapacityReachedError);
+        await a.tokens.delete((await a.tokens.get(a.account.id, 'two'))!);
+        await a.tokens.create(limited('four'), LIMIT);
+        // A federated token's place is its policy's.
+        const federation = { policyId: 'p1', policyName: 'ci' };
+        await a.tokens.create(newToken('fed', { record: record('fed', { maxRps: 5, federation }) }), LIMIT);
+        expect(await a.tokens.get(a.account.id, 'fed')).not.toHaveProperty('capacityShard');
       });
     });
 
     describe('update', () => {
       it('changes the token and its credential together, and returns the token as written', async () => {
-        const token = await made('ci', { binding: { apiKeyId: 'k1', usageKey: 'u1' } });
-        const binding = { apiKeyId: 'k2', usageKey: 'u2' };
-        const changes = { status: 'SUSPENDED' as const, maxRps: 5, binding, onlyIfUnchanged: true };
+        const binding = { apiKeyId: 'k1', usageKey: 'u1' };
+        const token = await made('ci', { binding });
+        const changes = { status: 'SUSPENDED' as const, maxRps: 5, onlyIfUnchanged: true };
         const at = tick().toISOString();
         const updated = await a.tokens.update(token, changes, at, event(token));
-        expect(updated).toEqual({ ...token, status: 'SUSPENDED', maxRps: 5, ...binding, updatedAt: at });
+        // The key is the key worker's to change: an update leaves it as it is.
+        const expected = { ...token, status: 'SUSPENDED', maxRps: 5, updatedAt: at, capacityShard: expect.any(Number) };
+        expect(updated).toEqual(expected);
         expect(await a.tokens.get(a.account.id, 'ci')).toEqual(updated);
         expect(await a.credentials.getCredential(token.lookupId)).toMatchObject({
           status: 'SUSPENDED',
           maxRps: 5,
           ...binding,
         });
-        await a.tokens.update(updated, { binding: null }, tick().toISOString());
-        expect(await a.credentials.getCredential(token.lookupId)).not.toHaveProperty('apiKeyId');
-        expect(await a.tokens.get(a.account.id, 'ci')).not.toHaveProperty('usageKey');
       });
 
       it('keeps scopes and networks on both items, changed and removed together', async () => {
@@ -268,13 +276,10 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
         await a.tokens.update(token, { status: 'SUSPENDED' }, tick().toISOString());
         const stale = a.tokens.update(token, { maxRps: 3, onlyIfUnchanged: true }, tick().toISOString());
         await expect(stale).rejects.toThrow(ConcurrentUpdateError);
-        // Without the guard, a change on an older read of the same token lands.
+        // Without the guard, a change on an older read of the same token lands; a new key does not stop it.
+        await a.rekey(token, { apiKeyId: 'k9', usageKey: 'u9' });
         await a.tokens.update(token, { maxRps: 3 }, tick().toISOString());
-        const swapped = await a.tokens.get(a.account.id, 'ci');
-        await a.tokens.update(swapped!, { binding: { apiKeyId: 'k9', usageKey: 'u9' } }, tick().toISOString());
-        await expect(a.tokens.update(swapped!, { binding: null }, tick().toISOString())).rejects.toThrow(
-          ConcurrentUpdateError,
-        );
+        expect(await a.tokens.get(a.account.id, 'ci')).toMatchObject({ maxRps: 3, apiKeyId: 'k9' });
         await a.tokens.delete((await a.tokens.get(a.account.id, 'ci'))!);
         await expect(a.tokens.update(token, { status: 'ACTIVE' }, tick().toISOString())).rejects.toThrow(
           TokenNotFoundError,
@@ -290,11 +295,8 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
     describe('delete and the recount', () => {
       it('removes both items; 409 when its key changed since the read, 404 when it went', async () => {
         const token = await made('ci', { binding: { apiKeyId: 'k1', usageKey: 'u1' } });
-        const rekeyed = await a.tokens.update(
-          token,
-          { binding: { apiKeyId: 'k2', usageKey: 'u2' } },
-          tick().toISOString(),
-        );
+        await a.rekey(token, { apiKeyId: 'k2', usageKey: 'u2' });
+        const rekeyed = (await a.tokens.get(a.account.id, 'ci'))!;
         await expect(a.tokens.delete(token, event(token, 'token.deleted'))).rejects.toThrow(ConcurrentUpdateError);
         await a.tokens.delete(rekeyed, event(token, 'token.deleted'));
         expect(await a.tokens.get(a.account.id, 'ci')).toBeUndefined();
@@ -390,7 +392,9 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
         const gone = await made('gone');
         await a.tokens.delete(gone);
         await expect(a.credentials.rotate(gone, rotation(), event(gone))).rejects.toThrow(TokenNotFoundError);
-        const pending = await made('pending', { pendingSince: '2030-01-01T00:00:00.000Z' });
+        await a.leavePending(await made('pending'));
+        const pending = (await a.tokens.get(a.account.id, 'pending'))!;
+        expect(pending.pendingSince).toBeDefined();
         const before = await a.credentials.getCredential(pending.lookupId);
         await expect(a.credentials.rotate(pending, rotation(), event(pending))).rejects.toThrow(ConcurrentUpdateError);
         expect(await a.credentials.getCredential(pending.lookupId)).toEqual(before);
