@@ -68,6 +68,7 @@ function initOnce(file: string): number {
       JWT_AUDIENCE: 'cold-start',
       REST_API_ID: 'coldstart01',
       API_STAGE: 'v1',
+      KEY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/cold-start-keys.fifo',
       EVENT_BUS_NAME: 'cold-start',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
