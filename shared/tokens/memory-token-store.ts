@@ -11,7 +11,7 @@ import type { TokenEvent } from '../kernel/events.js';
 import { restrictionsOf } from '../kernel/restrictions.js';
 import { MemoryTransactionCancelled, type MemoryTokenTable, type MemoryWrite, same } from './memory-token-table.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import { SHARED_FIELDS, withoutBinding } from './token-items.js';
+import { changedToken, SHARED_FIELDS, withoutBinding } from './token-items.js';
 
 type Fields = Record<string, unknown>;
 
@@ -119,15 +119,7 @@ export class MemoryTokenStore implements TokenStore {
     updatedAt: string,
     event?: TokenEvent,
   ): Promise<StoredToken> {
-    const next: StoredToken = {
-      ...current,
-      ...(changes.status === undefined ? {} : { status: changes.status }),
-      ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
-      ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
-      ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
-      ...(changes.suspension === undefined ? {} : { suspension: changes.suspension }),
-      updatedAt,
-    };
+    const next = changedToken(current, changes, updatedAt);
     // A limit set takes a place in the capacity, a limit removed gives its place back.
     const takes = !current.federation && current.maxRps === null && next.maxRps !== null;
     const gives = next.maxRps === null && current.capacityShard !== undefined;

@@ -1,5 +1,5 @@
 import type { PreviousSecret, RetiredSecret, TokenCredential, TokenRecord, TokenSuspension } from '../kernel/model.js';
-import type { NewToken, StoredToken } from './ports.js';
+import type { NewToken, StoredToken, TokenChanges } from './ports.js';
 import type { TokenBinding } from '../kernel/model.js';
 import { nextNoticeAt } from '../lifecycle/notices.js';
 import { keys, lifecycleShard, rateKeyShard, TTL_ATTRIBUTE, utcDay } from '../dynamodb/keys.js';
@@ -206,5 +206,18 @@ export function newTokenItems(
       ...binding,
       ...ttl,
     },
+  };
+}
+
+/** A token as a change leaves it: what the store writes and answers, in every adapter alike. */
+export function changedToken(current: StoredToken, changes: TokenChanges, updatedAt: string): StoredToken {
+  return {
+    ...current,
+    ...(changes.status === undefined ? {} : { status: changes.status }),
+    ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
+    ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
+    ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
+    ...(changes.suspension === undefined ? {} : { suspension: changes.suspension }),
+    updatedAt,
   };
 }

@@ -24,7 +24,7 @@ import {
 import type { TokenEvent } from '../kernel/events.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
 import { newTokenItems, rateLimitFields, SHARED_FIELDS, toStoredToken, withoutBinding } from './token-items.js';
-import { type Change, tokenItemChange } from './token-items.js';
+import { type Change, changedToken, tokenItemChange } from './token-items.js';
 
 /**
  * The token store on the service's one DynamoDB table: the tokens owners make, list,
@@ -134,15 +134,7 @@ export class DynamoTokenStore implements TokenStore {
     updatedAt: string,
     event?: TokenEvent,
   ): Promise<StoredToken> {
-    const next: StoredToken = {
-      ...current,
-      ...(changes.status === undefined ? {} : { status: changes.status }),
-      ...(changes.maxRps === undefined ? {} : { maxRps: changes.maxRps }),
-      ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
-      ...(changes.allowedCidrs === undefined ? {} : { allowedCidrs: changes.allowedCidrs }),
-      ...(changes.suspension === undefined ? {} : { suspension: changes.suspension }),
-      updatedAt,
-    };
+    const next = changedToken(current, changes, updatedAt);
     // A limit set takes a place in the capacity, a limit removed gives its place back.
     if (!current.federation && current.maxRps === null && next.maxRps !== null) {
       return withPlace(this.capacity, (shard) =>
