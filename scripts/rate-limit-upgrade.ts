@@ -10,17 +10,11 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { DeleteCommand, type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { all, equals, exists, updateExpression } from '../shared/dynamodb/expressions.js';
-import {
-  keys,
-  prefixes,
-  RATE_KEY_INDEX,
-  rateKeyShard,
-  rateKeyShards,
-  ratePlanPartition,
-} from '../shared/dynamodb/keys.js';
+import { keys, prefixes, rateKeyShard, ratePlanPartition } from '../shared/dynamodb/keys.js';
 import { CAPACITY_SHARDS, givePlace } from '../shared/dynamodb/rate-limit-capacity.js';
 import { type ApiStage, keyNamePrefix } from '../shared/ratelimit/gateway-names.js';
 import type { Pacer } from '../shared/ratelimit/pacer.js';
+import { rateKeyIndexItems } from '../shared/ratelimit/key-index.js';
 import type { KeyOwner } from '../shared/tokens/ports.js';
 import { transact } from '../shared/dynamodb/transactions.js';
 
@@ -279,22 +273,7 @@ async function listAll<T>(send: Send, page: (position?: string) => unknown): Pro
 /** The keys tokens and policies hold now, from the rate keys index. */
 async function heldKeys(parts: UpgradeParts): Promise<Set<string>> {
   const held = new Set<string>();
-  for (const shard of rateKeyShards()) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await parts.documents.send(
-        new QueryCommand({
-          TableName: parts.tableName,
-          IndexName: RATE_KEY_INDEX.name,
-          KeyConditionExpression: '#shard = :shard',
-          ExpressionAttributeNames: { '#shard': RATE_KEY_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':shard': shard },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) if (typeof item.apiKeyId === 'string') held.add(item.apiKeyId);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  }
+  for await (const item of rateKeyIndexItems(parts.documents, parts.tableName))
+    if (typeof item.apiKeyId === 'string') held.add(item.apiKeyId);
   return held;
 }

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../kernel/ports.js';
 import { enforcedRate } from '../kernel/rate-tiers.js';
 import type { KeyOwner } from '../tokens/ports.js';
 import { absent, either, equals, expression, lessThan, updateExpression } from '../dynamodb/expressions.js';
-import { keys, prefixes, RATE_KEY_INDEX, rateKeyShards } from '../dynamodb/keys.js';
+import { keys, prefixes } from '../dynamodb/keys.js';
 import { CAPACITY_SHARDS, shardCounts } from '../dynamodb/rate-limit-capacity.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { type ApiStage, keyNamePrefix } from './gateway-names.js';
 import type { Pacer } from './pacer.js';
+import { rateKeyIndexItems } from './key-index.js';
 
 /** What reconcile can find out of step between the table and API Gateway, each repaired by the key worker. */
 export type DriftKind =
@@ -74,26 +69,10 @@ interface IndexedOwner {
   capacityShard?: number;
 }
 
-/** Every owner in the rate keys index: a few eventually consistent queries, never a scan of the table. */
+/** Every owner in the rate keys index. */
 async function indexedOwners(parts: ReconcileParts): Promise<IndexedOwner[]> {
   const owners: IndexedOwner[] = [];
-  for (const shard of rateKeyShards()) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await parts.documents.send(
-        new QueryCommand({
-          TableName: parts.tableName,
-          IndexName: RATE_KEY_INDEX.name,
-          KeyConditionExpression: '#shard = :shard',
-          ExpressionAttributeNames: { '#shard': RATE_KEY_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':shard': shard },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) owners.push(ownerOf(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  }
+  for await (const item of rateKeyIndexItems(parts.documents, parts.tableName)) owners.push(ownerOf(item));
   return owners;
 }
 
