@@ -3,6 +3,7 @@ import { DIRECTORY_ID_PATTERN } from '../shared/kernel/model.js';
 import { POLICY_ID_PATTERN } from '../shared/federation/validation.js';
 import { oauthErrorSchema, problemSchema } from '../shared/http/response-schemas.js';
 import { TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
+import { CHALLENGE_DOCS } from '../shared/http/www-authenticate.js';
 import { bodyLimitOf, type Route, routes } from './routes.js';
 
 /**
@@ -43,8 +44,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
     'VALIDATION_FAILED: the path, query or body is invalid, and `errors` names every field; or BAD_REQUEST: the ' +
     'gateway could not read the request',
   401:
-    'UNAUTHORIZED: no credential, or a bad, suspended, expired or deleted one (the body never says which); for a ' +
-    'secret scanning report, no valid signature',
+    'UNAUTHORIZED: no credential, or one that does not authenticate (the detail says why as far as the value ' +
+    'shows, never whether a token exists); for a secret scanning report, no valid signature',
   403:
     'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), ' +
     'TOKEN_EXCEEDS_CALLER (a token caller asked for, or would reactivate, more than its own limits), ' +
@@ -89,6 +90,12 @@ const HEADER_DESCRIPTIONS: Record<string, string> = {
   Deprecation: 'RFC 9745: when this operation was deprecated',
   Link: 'The successor operation, rel="successor-version"',
 };
+
+/** Every 401 says how to authenticate (RFC 9110 §11.6.1): Bearer, or the scanner's signature. */
+const challengeHeader = (route: Route): Json => ({
+  description: CHALLENGE_DOCS[route.auth === 'authenticated' ? 'bearer' : 'signature'],
+  schema: { type: 'string' },
+});
 
 /** Request and answer schemas, each once, under #/components/schemas. */
 function componentSchemas(): { schemas: Json; refOf: (schema: z.ZodMiniType) => Json } {
@@ -203,6 +210,7 @@ function operation(route: Route, refOf: (schema: z.ZodMiniType) => Json): Json {
   for (const status of problems) {
     responses[status] = {
       description: status === 413 ? `PAYLOAD_TOO_LARGE: ${tooLarge(route)}` : PROBLEM_DESCRIPTIONS[status],
+      ...(status === 401 ? { headers: { 'WWW-Authenticate': challengeHeader(route) } } : {}),
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     };
   }

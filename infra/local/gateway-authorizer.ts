@@ -8,6 +8,8 @@ import type {
 import { localGatewayResponse as refuse } from '../../shared/http/gateway-responses.js';
 import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
 import { lambdaContext } from './gateway-events.js';
+import { AUTH_FAILURE_DETAILS, isAuthFailure } from '../../shared/kernel/auth-failures.js';
+import { bearerChallenge } from '../../shared/http/www-authenticate.js';
 
 /**
  * The local gateway's authorizer step, as API Gateway runs a REQUEST authorizer: the
@@ -39,6 +41,18 @@ function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean 
 }
 
 /**
+ * API Gateway's UNAUTHORIZED response, saying why when the authorizer gave a reason: API
+ * Gateway cannot carry one (docs/api.md, "Errors"), the local gateway can.
+ */
+function unauthorized(reason: unknown): APIGatewayProxyResult {
+  if (!isAuthFailure(reason)) return refuse('UNAUTHORIZED');
+  return refuse('UNAUTHORIZED', {
+    detail: AUTH_FAILURE_DETAILS[reason],
+    headers: { 'WWW-Authenticate': bearerChallenge(reason) },
+  });
+}
+
+/**
  * Runs the authorizer on a request: the context it hands the function, or the gateway
  * response that refuses the request (401, 403, 429, or 503 when the authorizer failed).
  */
@@ -54,7 +68,7 @@ export async function authorize(
     const { requestId } = event.requestContext;
     const refusal =
       (error as Error)?.message === 'Unauthorized'
-        ? refuse('UNAUTHORIZED')
+        ? unauthorized((error as { reason?: unknown }).reason)
         : refuse('AUTHORIZER_FAILURE', { requestId });
     return { refusal };
   }

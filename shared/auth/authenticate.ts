@@ -4,9 +4,9 @@ import type { RequestMeta } from '../http/request-origin.js';
 import { type Caller, isExpired, type TokenCredential, type TokenSecret } from '../kernel/model.js';
 import { TOKEN_SCOPES } from '../kernel/restrictions.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
-import type { CredentialStore, PrincipalLookup, RateHolder } from './ports.js';
+import type { CredentialStore, PresentedCredential, PrincipalLookup, RateHolder } from './ports.js';
 import { tokenEvent } from '../kernel/events.js';
-import { hasTokenPrefix, parseToken } from '../kernel/token-format.js';
+import { hasTokenPrefix, mintToken, parseToken } from '../kernel/token-format.js';
 import type { JwtVerifier } from './jwt.js';
 import { presentedSecret } from '../kernel/replaced-secrets.js';
 
@@ -42,8 +42,11 @@ function header(headers: Record<string, string | undefined> | null | undefined, 
 }
 
 /**
- * Finds the credential in the headers and verifies it. Any failure is the same
- * UnauthorizedError: a client never learns which part was wrong.
+ * Finds the credential in the headers and verifies it. A failure is an UnauthorizedError
+ * whose reason says only what the presented value shows by itself (absent, malformed,
+ * `Bearer ` inside X-API-Token) or what the identity provider's signature vouches for (a
+ * JWT that expired); every well-formed token that does not authenticate gets the same
+ * reason, `invalid-token` (shared/kernel/auth-failures.ts).
  *
  * - `X-API-Token: <token>` is an access token;
  * - `Authorization: Bearer <value>` is an access token when the value has the token
@@ -91,18 +94,20 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
 
   async function byToken(presented: string, meta: RequestMeta): Promise<Authentication> {
     const parsed = parseToken(presented);
-    if (!parsed) throw new UnauthorizedError();
-    const credential = await deps.credentials.getCredential(parsed.lookupId);
-    if (!credential) throw new UnauthorizedError();
+    if (!parsed) throw new UnauthorizedError('malformed-token');
+    const found = await deps.credentials.getCredential(parsed.lookupId);
+    // An unknown (or deleted) lookup id costs the same hash comparisons as a real one
+    // with a wrong secret, so that not even the time taken tells them apart.
+    const credential = found ?? DECOY;
     // The secret replaced by a rotation works during its grace period, and older ones are
     // recognised, all from the same one read: the credential holds their hashes.
     const at = now();
     const secret = presentedSecret(credential, parsed.secret, at);
-    if (secret === undefined) throw new UnauthorizedError();
+    if (secret === undefined || !found) throw new UnauthorizedError('invalid-token');
     if ('retiredAt' in secret) throw await reportReuse(credential, secret.retiredAt, at, meta);
     // A pending credential's secret has not been handed to anyone yet; refused all the same.
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined)
-      throw new UnauthorizedError();
+      throw new UnauthorizedError('invalid-token');
     const { allowedCidrs = null, scopes = [...TOKEN_SCOPES] } = credential;
     if (allowedCidrs !== null && !addressAllowed(meta.sourceIp ?? '', allowedCidrs))
       throw await refuseNetwork(credential, secret.secret, at, meta);
@@ -160,10 +165,12 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     let userId: string;
     try {
       userId = await deps.verifyJwt(jwt);
-    } catch {
-      throw new UnauthorizedError();
+    } catch (error) {
+      // jose checks a JWT's claims only once its signature verified: an expired JWT was
+      // the identity provider's, and saying so tells its holder nothing new.
+      throw new UnauthorizedError(isJwtExpiry(error) ? 'jwt-expired' : 'invalid-jwt');
     }
-    if (userId !== claimed || (await serviceAccount)) throw new UnauthorizedError();
+    if (userId !== claimed || (await serviceAccount)) throw new UnauthorizedError('invalid-jwt');
     return { caller: { userId, authenticatedBy: 'JWT' }, holder: { maxRps: null, key: {} } };
   }
 
@@ -172,13 +179,33 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     meta: RequestMeta = NO_META,
   ): Promise<Authentication> {
     const apiToken = header(headers, 'x-api-token');
-    if (apiToken !== undefined) return byToken(apiToken.trim(), meta);
+    if (apiToken !== undefined) {
+      if (/^Bearer\s/i.test(apiToken.trim())) throw new UnauthorizedError('bearer-in-api-token');
+      return byToken(apiToken.trim(), meta);
+    }
     const authorization = header(headers, 'authorization');
     const bearer = authorization === undefined ? undefined : /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization)?.[1];
     if (bearer === undefined) throw new UnauthorizedError();
     return hasTokenPrefix(bearer) ? byToken(bearer, meta) : byJwt(bearer);
   };
 }
+
+/** jose's error for a verified JWT past its `exp` (`JWTExpired`, code ERR_JWT_EXPIRED). */
+function isJwtExpiry(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_JWT_EXPIRED';
+}
+
+/** A credential no token has: compared against when the lookup id is unknown, and never accepted. */
+const DECOY: PresentedCredential = {
+  lookupId: 'decoy',
+  serviceAccountId: '',
+  name: '',
+  secretHash: mintToken().secretHash,
+  status: 'ACTIVE',
+  maxRps: null,
+  expiresAt: null,
+  lastUsedAt: null,
+};
 
 /** A claim of a JWT's payload, read without verifying anything: only to start work early. */
 function unverifiedClaim(jwt: string, claim: string): string | undefined {

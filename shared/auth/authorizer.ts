@@ -96,8 +96,9 @@ export function createAuthorizer(parts: AuthorizerDeps) {
           logger.info('Authentication refused');
           // Under sam local a thrown Unauthorized is a function error (502); a Deny is a 403.
           if (parts.config.samLocal) return deny(event.methodArn);
-          // The exact message API Gateway turns into its UNAUTHORIZED (401) response.
-          throw new Error('Unauthorized');
+          // The exact message API Gateway turns into its UNAUTHORIZED (401) response, whose
+          // words are fixed; the reason reaches only the local gateway, which can say it.
+          throw Object.assign(new Error('Unauthorized'), { reason: error.reason });
         }
         logger.error('Authorizer failed', { error });
         throw error;

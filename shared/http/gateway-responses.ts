@@ -1,5 +1,7 @@
 import { RATE_LIMIT_POLICY, THROTTLED_RETRY_AFTER_SECONDS } from './throttled-response.js';
 import { problem, problemResponse, problemType, type HttpResponse } from './problem.js';
+import { AUTH_FAILURE_DETAILS } from '../kernel/auth-failures.js';
+import { BEARER_CHALLENGE } from './www-authenticate.js';
 
 /**
  * The gateway's own refusals, as problem JSON: the one table the CDK stack turns into
@@ -58,11 +60,14 @@ const denied = (key: keyof ReturnType<typeof denyContext>) => `${AUTHORIZER}${ke
 /** Seconds a client is told to wait before retrying what the gateway could not do just now. */
 export const GATEWAY_RETRY_AFTER_SECONDS = 5;
 
+// A thrown `Unauthorized` tells API Gateway nothing of why, so in AWS this is one answer
+// for every failure: words that fit them all, and RFC 6750's bare challenge.
 const unauthorized = {
   status: 401,
   code: 'UNAUTHORIZED',
   title: 'Unauthorized',
-  detail: 'A valid access token or bearer JWT is required.',
+  detail: AUTH_FAILURE_DETAILS.missing,
+  headers: { 'WWW-Authenticate': BEARER_CHALLENGE },
 };
 const notFound = { status: 404, code: 'NOT_FOUND', title: 'Not found', detail: 'No such route.' };
 // The authorizer crashed, timed out, was throttled or could not be invoked: nothing the
@@ -213,6 +218,8 @@ export function localGatewayResponse(
     requestId?: string;
     responseType?: string;
     headers?: Record<string, string>;
+    /** The detail when the local gateway knows more than API Gateway could say (the authorizer's reason). */
+    detail?: string;
     /** The context of the authorizer's answer (its Deny's, for ACCESS_DENIED). */
     authorizer?: Record<string, unknown>;
   } = {},
@@ -231,7 +238,7 @@ export function localGatewayResponse(
   const extra = Object.fromEntries(
     Object.entries(response.extra ?? {}).map(([name, value]) => [name, substitute(value)]),
   );
-  const detail = String(substitute(response.detail) ?? response.title);
+  const detail = options.detail ?? String(substitute(response.detail) ?? response.title);
   const [code, title] = [String(substitute(response.code)), String(substitute(response.title))];
   const shown = problem(response.status, code, title, detail, extra);
   if (response.problemType !== undefined) shown.type = String(substitute(response.problemType));

@@ -1,3 +1,5 @@
+import { AUTH_FAILURE_DETAILS, type AuthFailure } from './auth-failures.js';
+
 /**
  * Domain errors. Each carries the HTTP status and the problem `code` the API documents
  * (docs/api.md, "Errors", and docs/openapi.json);
@@ -35,8 +37,8 @@ export class UnsupportedMediaTypeError extends ProblemError {
 }
 
 export class UnauthorizedError extends ProblemError {
-  constructor() {
-    super(401, 'UNAUTHORIZED', 'Unauthorized', 'A valid access token or bearer JWT is required.');
+  constructor(readonly reason: AuthFailure = 'missing') {
+    super(401, 'UNAUTHORIZED', 'Unauthorized', AUTH_FAILURE_DETAILS[reason]);
   }
 }
 

@@ -11,7 +11,7 @@ import {
   ValidationError,
 } from '../kernel/errors.js';
 import { decodeCaller } from '../auth/authorizer-context.js';
-import type { Caller, Principal } from '../kernel/model.js';
+import { type Caller, DIRECTORY_ID_PATTERN, type Principal } from '../kernel/model.js';
 import { readJsonBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { PrincipalLookup } from '../auth/ports.js';
@@ -98,7 +98,20 @@ export function callerContext(
  */
 export function assertCredentialFitsPrincipal(caller: Caller, principal: Principal | undefined): void {
   const serviceAccount = principal?.type === 'SERVICE_ACCOUNT';
-  if (caller.authenticatedBy === 'ACCESS_TOKEN' ? !serviceAccount : serviceAccount) throw new UnauthorizedError();
+  const byToken = caller.authenticatedBy === 'ACCESS_TOKEN';
+  if (byToken ? !serviceAccount : serviceAccount)
+    throw new UnauthorizedError(byToken ? 'invalid-token' : 'invalid-jwt');
+}
+
+/**
+ * A refusal that names the domain the caller asked for, so a mistyped one is seen at once.
+ * It reads the same whether the domain exists or not (the caller is told only what it
+ * typed), so it reveals no domain the caller cannot see; a name that is no directory id
+ * is not repeated.
+ */
+export function inDomain(refusal: string, domain: string | undefined): string {
+  const named = domain !== undefined && DIRECTORY_ID_PATTERN.test(domain) ? `domain "${domain}"` : 'this domain';
+  return `${refusal} ${named}, or there is no such domain.`;
 }
 
 /** Methods that only read (RFC 9110, safe methods): all a replaced secret may call. */
@@ -143,7 +156,12 @@ export function permissionCheck(scope: Scope): Middleware {
         (scope === 'admin'
           ? caller.adminRoles.length > 0
           : context.domain !== undefined && caller.tokenManagerIn.includes(context.domain));
-      if (!allowed) throw new ForbiddenError();
+      if (!allowed)
+        throw new ForbiddenError(
+          scope === 'admin'
+            ? undefined
+            : inDomain('You do not have permission to manage access tokens in', context.domain),
+        );
     },
   };
 }

@@ -5,7 +5,13 @@ import { type FieldError, ForbiddenError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import { pathParameter } from '../http/path-parameters.js';
 import type { Caller, Principal } from '../kernel/model.js';
-import { assertCredentialFitsPrincipal, assertScope, assertSecretMayAct, callerFromEvent } from './authorization.js';
+import {
+  assertCredentialFitsPrincipal,
+  assertScope,
+  assertSecretMayAct,
+  callerFromEvent,
+  inDomain,
+} from './authorization.js';
 import { observability } from '../http/observability.js';
 import type { EndpointDeps } from './token-endpoint.js';
 import { problemErrors } from './problem-errors.js';
@@ -29,10 +35,7 @@ export interface DirectoryEndpointOptions<TInput> {
   input: (event: APIGatewayProxyEvent, errors: FieldError[]) => TInput;
 }
 
-const REFUSALS: Record<DirectoryAccess, string> = {
-  'domain-member': 'Only members of this domain may see its members.',
-  admin: 'Only admins may see the directory’s users.',
-};
+const ADMINS_ONLY = 'Only admins may see the directory’s users.';
 
 /**
  * The one Middy stack of the directory's read endpoints, in the token endpoints' order:
@@ -57,7 +60,12 @@ export function directoryEndpoint<TInput>(deps: EndpointDeps, options: Directory
           (options.access === 'admin'
             ? principal.adminRoles.length > 0
             : context.domain !== undefined && principal.domains.includes(context.domain));
-        if (!allowed) throw new ForbiddenError(REFUSALS[options.access]);
+        if (!allowed)
+          throw new ForbiddenError(
+            options.access === 'admin'
+              ? ADMINS_ONLY
+              : inDomain('Only a domain’s members may see its members: you are not a member of', context.domain),
+          );
         context.principal = principal;
       },
     })

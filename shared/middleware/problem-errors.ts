@@ -1,9 +1,24 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { InsufficientScopeError, ProblemError, ServiceUnavailableError, ValidationError } from '../kernel/errors.js';
+import {
+  InsufficientScopeError,
+  ProblemError,
+  ServiceUnavailableError,
+  SignatureInvalidError,
+  UnauthorizedError,
+  ValidationError,
+} from '../kernel/errors.js';
 import { problem, problemResponse } from '../http/problem.js';
+import { bearerChallenge, SIGNATURE_CHALLENGE } from '../http/www-authenticate.js';
 import { isRetryableAwsError } from '../dynamodb/client.js';
+
+/** Every 401 says how to authenticate (RFC 9110 §11.6.1), in the service's own words. */
+function challenge(error: ProblemError): Record<string, string> {
+  if (error.status !== 401) return {};
+  if (error instanceof SignatureInvalidError) return { 'WWW-Authenticate': SIGNATURE_CHALLENGE };
+  return { 'WWW-Authenticate': bearerChallenge(error instanceof UnauthorizedError ? error.reason : 'missing') };
+}
 
 /**
  * The one place errors become HTTP responses. Domain errors carry their status and
@@ -26,7 +41,7 @@ export function problemErrors(
             ...(error instanceof InsufficientScopeError ? { requiredScope: error.requiredScope } : {}),
             ...(error.status >= 500 ? { requestId } : {}),
           }),
-          error.status === 503 || error.code === 'CONCURRENT_UPDATE' ? { 'Retry-After': '1' } : {},
+          error.status === 503 || error.code === 'CONCURRENT_UPDATE' ? { 'Retry-After': '1' } : challenge(error),
         );
         return;
       }

@@ -774,6 +774,17 @@ describe('API Gateway', () => {
       expect({ type, status: Number(gatewayResponse(type).StatusCode) }).toStrictEqual({ type, status });
   });
 
+  it('sends a WWW-Authenticate challenge with every 401 API Gateway answers (RFC 6750 §3, a fixed value)', () => {
+    const unauthorized = ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').filter(
+      ([, r]) => r.Properties!.StatusCode === '401',
+    );
+    expect(unauthorized.map(([, r]) => r.Properties!.ResponseType)).toStrictEqual(['UNAUTHORIZED']);
+    for (const [, response] of unauthorized)
+      expect(response.Properties!.ResponseParameters['gatewayresponse.header.WWW-Authenticate']).toBe(
+        `'Bearer realm="service-account-tokens"'`,
+      );
+  });
+
   it('refuses exactly as the local gateway does: one table of gateway responses', () => {
     const types = Object.keys(gatewayResponses) as (keyof typeof gatewayResponses)[];
     expect(

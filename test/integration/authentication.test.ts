@@ -36,29 +36,30 @@ describe('access tokens', () => {
     expect((await whoamiWith({ Authorization: `bearer ${token}` })).status).toBe(200);
   });
 
-  it('refuses malformed, mistyped and forged tokens with the same 401 body', async () => {
+  it('refuses malformed and mistyped tokens with one 401 body, and forged ones with another', async () => {
     const token = await newToken('forgery-target');
     const { lookupId, secret } = parseToken(token)!;
     // A real lookup id, another secret and a valid checksum: only the hash compare can tell.
     const forged = assembleToken(lookupId, parseToken(mintToken().token)!.secret);
     const flipped = assembleToken(lookupId, `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`);
-    const bodies = new Set<string>();
-    for (const bad of [
-      '',
-      'iomsat_',
-      token.slice(0, -1),
-      `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
-      forged,
-      flipped,
-      'not-a-token',
-    ]) {
-      const result = await whoamiWith({ 'X-API-Token': bad });
-      // bad
-      expect(result.status).toBe(401);
-      bodies.add(result.text);
-    }
-    // 'every failure answers the same body'
-    expect(bodies.size).toBe(1);
+    const bodiesOf = async (values: string[]) => {
+      const bodies = new Set<string>();
+      for (const bad of values) {
+        const result = await whoamiWith({ 'X-API-Token': bad });
+        // bad
+        expect(result.status).toBe(401);
+        bodies.add(result.text);
+      }
+      return [...bodies];
+    };
+    const malformed = ['', 'iomsat_', token.slice(0, -1), `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`];
+    const shapes = await bodiesOf([...malformed, 'not-a-token']);
+    expect(shapes).toHaveLength(1);
+    expect(JSON.parse(shapes[0]!).detail).toMatch(/not a well-formed access token/);
+    // Well-formed but not a working secret: one body, whatever the token.
+    const forgeries = await bodiesOf([forged, flipped, mintToken().token]);
+    expect(forgeries).toHaveLength(1);
+    expect(JSON.parse(forgeries[0]!).detail).toMatch(/^The access token is not valid/);
     // 'the real token still works'
     expect((await whoamiWith({ 'X-API-Token': token })).status).toBe(200);
   });

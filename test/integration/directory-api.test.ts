@@ -89,7 +89,12 @@ describe('a domain’s members', () => {
         status: 403,
         code: 'FORBIDDEN',
       });
-      expect(reply.body.detail).toBe('Only members of this domain may see its members.');
+      // The domain asked for is named, in the same words whether it exists or not.
+      const domain = path.split('/')[4];
+      expect(reply.body.detail).toBe(
+        `Only a domain’s members may see its members: you are not a member of domain "${domain}", ` +
+          'or there is no such domain.',
+      );
     }
   });
 
