@@ -1,4 +1,4 @@
-import type { NewFederationPolicy } from './api/client.js';
+import type { NewFederationPolicy, TokenSettings } from './api/client.js';
 import { type FieldErrors, integerProblem, nameProblem, POLICY_NAME } from './validate.js';
 
 /**
@@ -13,8 +13,11 @@ interface FormField {
   numeric?: boolean;
 }
 
-/** The form, in the order shown; the hints say the API's rules and defaults (docs/federation.md). */
-export const FIELDS: FormField[] = [
+/**
+ * The form, in the order shown; the hints say the API's rules and defaults (docs/federation.md),
+ * and the highest Max RPS this deployment takes (whoami's tokenSettings, as for tokens).
+ */
+export const fieldsFor = (settings: Pick<TokenSettings, 'maxRps'>): FormField[] => [
   {
     field: 'name',
     label: 'Name',
@@ -51,7 +54,7 @@ export const FIELDS: FormField[] = [
   {
     field: 'maxRps',
     label: 'Max RPS',
-    hint: 'Requests per second shared by all the tokens it issues, 1–10000. Empty: no limit.',
+    hint: `Requests per second shared by all the tokens it issues, 1–${settings.maxRps}. Empty: no limit.`,
     numeric: true,
   },
   {
@@ -67,7 +70,9 @@ export const FIELDS: FormField[] = [
     numeric: true,
   },
 ];
-export const LABELS: Record<string, string> = Object.fromEntries(FIELDS.map(({ field, label }) => [field, label]));
+// The fields' names and labels, which no setting changes.
+const FIELDS = fieldsFor({ maxRps: 1 });
+const LABELS: Record<string, string> = Object.fromEntries(FIELDS.map(({ field, label }) => [field, label]));
 export const IDS = Object.fromEntries(FIELDS.map(({ field }) => [field, `policy-${field}`]));
 export type Values = Record<string, string>;
 export const EMPTY: Values = Object.fromEntries(FIELDS.map(({ field }) => [field, '']));
@@ -92,7 +97,7 @@ export function parseClaims(text: string): Record<string, string[]> | undefined 
 }
 
 /** The form's own checks: the rest (the issuer's rules, patterns) is the API's, shown the same way. */
-export function checkPolicy(values: Values): FieldErrors {
+export function checkPolicy(values: Values, settings: Pick<TokenSettings, 'maxRps'>): FieldErrors {
   const errors: FieldErrors = {};
   const name = nameProblem(values.name!, POLICY_NAME, 40);
   if (name) errors.name = name;
@@ -100,7 +105,7 @@ export function checkPolicy(values: Values): FieldErrors {
   if (values.subject!.trim() === '') errors.subject = 'Subject is required: exact, or a pattern.';
   if (parseClaims(values.claims!) === undefined) errors.claims = 'Claims must be one “claim = pattern” per line.';
   const numbers = {
-    maxRps: integerProblem(values.maxRps!, 'Max RPS', { min: 1, max: 10_000 }),
+    maxRps: integerProblem(values.maxRps!, 'Max RPS', { min: 1, max: settings.maxRps }),
     maxTtlSeconds: integerProblem(values.maxTtlSeconds!, 'Issued token lifetime', { min: 60, max: 3_600 }),
     maxTokenAgeSeconds: integerProblem(values.maxTokenAgeSeconds!, 'CI token age', { min: 60, max: 86_400 }),
   };

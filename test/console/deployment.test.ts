@@ -6,7 +6,7 @@ import { apiAs, chooseAction, consoleWorld, DESKTOP, PHONE, screenshot, seriousV
  * The console offers what this deployment's API accepts, as whoami's tokenSettings say:
  * here tokens live at most 30 days (TOKEN_MAX_LIFETIME_DAYS) and go no faster than 100
  * requests a second (MAX_RPS), so Generate offers 7 and 30 days and dates up to then, and
- * checks Max RPS against 100, before anything is sent.
+ * it, Edit Max RPS and New policy check Max RPS against 100, before anything is sent.
  */
 const world = consoleWorld({ TOKEN_MAX_LIFETIME_DAYS: '30', MAX_RPS: '100' });
 const SA_ETL = '#/domains/finance/members/sa-etl/tokens';
@@ -54,6 +54,22 @@ describe.each([
     await expires.selectOption('30');
     await page.getByRole('button', { name: 'Generate token' }).click();
     await page.getByRole('dialog', { name: 'Token generated' }).waitFor();
+  });
+
+  it('New policy checks Max RPS against the deployment’s ceiling and says it on the field', async () => {
+    const page = await world.pageFor('alice', '#/domains/finance/members/sa-etl/federation', viewport);
+    await page.getByRole('button', { name: 'New policy' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New federation policy' });
+    await expect(page.locator('#policy-maxRps-hint').textContent()).resolves.toMatch(/1–100\. Empty: no limit\./);
+    await dialog.getByLabel('Name').fill(`capped-${width}`);
+    await dialog.getByLabel('Issuer').fill('https://ci.example.com');
+    await dialog.getByLabel('Subject').fill('repo:org/app:ref:refs/heads/main');
+    await dialog.getByLabel('Max RPS').fill('101');
+    await dialog.getByRole('button', { name: 'Create policy' }).click();
+    await expect(page.locator('#policy-maxRps-error').textContent()).resolves.toBe(
+      'Max RPS must be a whole number from 1 to 100.',
+    );
+    expect(await seriousViolations(page)).toStrictEqual([]);
   });
 
   it('Edit Max RPS checks the deployment’s ceiling, and Rotate chooses the API’s default grace period', async () => {

@@ -269,14 +269,24 @@ describe('the forms’ own checks', () => {
     expect(parseClaims('no pattern here')).toBe(undefined);
     expect(parseClaims('= 65')).toBe(undefined);
     const values = { ...EMPTY, name: 'deploy', issuer: 'https://ci.example.com', subject: 'repo:org/*', maxRps: '5' };
-    expect(checkPolicy(values)).toStrictEqual({});
+    expect(checkPolicy(values, { maxRps: 10_000 })).toStrictEqual({});
+    // The deployment's ceiling (whoami's tokenSettings), not a number of the console's own.
+    expect(checkPolicy({ ...values, maxRps: '20000' }, { maxRps: 20_000 })).toStrictEqual({});
+    expect(checkPolicy({ ...values, maxRps: '6' }, { maxRps: 5 })).toStrictEqual({
+      maxRps: 'Max RPS must be a whole number from 1 to 5.',
+    });
     expect(bodyOf(values)).toStrictEqual({
       name: 'deploy',
       issuer: 'https://ci.example.com',
       subject: 'repo:org/*',
       maxRps: 5,
     });
-    expect(Object.keys(checkPolicy({ ...EMPTY, claims: 'x' }))).toStrictEqual(['name', 'issuer', 'subject', 'claims']);
+    expect(Object.keys(checkPolicy({ ...EMPTY, claims: 'x' }, { maxRps: 10_000 }))).toStrictEqual([
+      'name',
+      'issuer',
+      'subject',
+      'claims',
+    ]);
   });
 
   it('puts the API’s field errors on the form’s fields, a list’s item on its list', () => {

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { AccountApi } from '../api/account';
-import type { FederationPolicy } from '../api/client';
-import { bodyOf, checkPolicy, EMPTY, FIELDS, IDS, policyFieldErrors, type Values } from '../policy-fields';
+import type { FederationPolicy, TokenSettings } from '../api/client';
+import { bodyOf, checkPolicy, EMPTY, fieldsFor, IDS, policyFieldErrors, type Values } from '../policy-fields';
 import { ApiError, describeError, type Message } from '../problems';
 import { type FieldErrors, focusFirst } from '../validate';
 import { Dialog } from './dialog';
@@ -13,10 +13,12 @@ interface NewPolicyProps {
   onClose: () => void;
   onCreated: (policy: FederationPolicy) => void;
   fallbackFocus: () => HTMLElement | null;
+  /** The deployment's rules (whoami's tokenSettings): the highest Max RPS. */
+  settings: TokenSettings;
 }
 
 /** New policy: what a CI job's token must say, and what the tokens it gets may do. */
-export function NewPolicyDialog({ policies, onClose, onCreated, fallbackFocus }: NewPolicyProps) {
+export function NewPolicyDialog({ policies, onClose, onCreated, fallbackFocus, settings }: NewPolicyProps) {
   const [values, setValues] = useState<Values>(EMPTY);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<Message | undefined>();
@@ -25,7 +27,7 @@ export function NewPolicyDialog({ policies, onClose, onCreated, fallbackFocus }:
   async function submit(event: Event) {
     event.preventDefault();
     setFailure(undefined);
-    const found = checkPolicy(values);
+    const found = checkPolicy(values, settings);
     setErrors(found);
     if (Object.keys(found).length > 0) return focusFirst(found, IDS);
     setBusy(true);
@@ -44,7 +46,7 @@ export function NewPolicyDialog({ policies, onClose, onCreated, fallbackFocus }:
     <Dialog title="New federation policy" onClose={onClose} fallbackFocus={fallbackFocus}>
       <form onSubmit={submit} noValidate>
         {failure && <ErrorNotice message={failure} />}
-        {FIELDS.map(({ field, label, hint, multiline, numeric }) => {
+        {fieldsFor(settings).map(({ field, label, hint, multiline, numeric }) => {
           const props = {
             ...described(IDS[field]!, errors[field]),
             value: values[field],

@@ -75,7 +75,11 @@ export function FederationPanel({ api, me, account, groups }: FederationPanelPro
         </ul>
       )}
       {open?.dialog === 'new' && (
-        <NewPolicyDialog {...dialogProps} onCreated={(policy) => done(`Policy ${policy.name} created.`)} />
+        <NewPolicyDialog
+          {...dialogProps}
+          settings={me.tokenSettings}
+          onCreated={(policy) => done(`Policy ${policy.name} created.`)}
+        />
       )}
       {open?.dialog === 'test' && <TestPolicyDialog {...dialogProps} policy={open.policy} />}
       {open?.dialog === 'delete' && (
