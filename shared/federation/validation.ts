@@ -17,7 +17,7 @@ import type { AddressRules } from './addresses.js';
 import type { FieldError } from '../kernel/errors.js';
 import { onlyWildcards } from './checks.js';
 import { issuerProblem, jwksHostProblem, POLICY_LIMITS } from './policy.js';
-import { maxRps } from '../http/validation.js';
+import { policyMaxRps } from '../http/validation.js';
 
 /** Request shapes of the federation policies (docs/openapi.json). */
 
@@ -100,7 +100,7 @@ export const createPolicyBody = /* @__PURE__ */ strictObject({
   ),
   maxTtlSeconds: /* @__PURE__ */ optional(seconds(L.ttl)),
   maxTokenAgeSeconds: /* @__PURE__ */ optional(seconds(L.tokenAge)),
-  maxRps: /* @__PURE__ */ optional(maxRps),
+  maxRps: /* @__PURE__ */ optional(policyMaxRps),
 });
 
 export const policyIdPath = /* @__PURE__ */ strictObject({

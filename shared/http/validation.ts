@@ -22,7 +22,8 @@ import {
 } from 'zod/mini';
 import type { z } from 'zod/mini';
 import type { FieldError } from '../kernel/errors.js';
-import { DIRECTORY_ID_PATTERN, INCARNATION_PATTERN } from '../kernel/model.js';
+import { DIRECTORY_ID_PATTERN, INCARNATION_PATTERN, TOKEN_MAX_RPS } from '../kernel/model.js';
+import { MAX_RPS_CEILING } from '../kernel/config.js';
 
 /**
  * Request shapes (docs/openapi.json), and the one function that turns zod issues into
@@ -37,13 +38,19 @@ export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const tokenName = /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
   /* @__PURE__ */ regex(TOKEN_NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -'),
 );
-const MAX_RPS_RULE = 'must be an integer from 1 to 10000, or null';
-export const maxRps = /* @__PURE__ */ nullable(
-  /* @__PURE__ */ int({ error: MAX_RPS_RULE }).check(
-    /* @__PURE__ */ minimum(1, MAX_RPS_RULE),
-    /* @__PURE__ */ maximum(10_000, MAX_RPS_RULE),
-  ),
-);
+const rpsLimit = (ceiling: number) => {
+  const rule = `must be an integer from 1 to ${ceiling}, or null`;
+  return /* @__PURE__ */ nullable(
+    /* @__PURE__ */ int({ error: rule }).check(
+      /* @__PURE__ */ minimum(1, rule),
+      /* @__PURE__ */ maximum(ceiling, rule),
+    ),
+  );
+};
+/** A token's own limit: what one token's reads can reach (`TOKEN_MAX_RPS`). */
+const tokenMaxRps = /* @__PURE__ */ rpsLimit(TOKEN_MAX_RPS);
+/** A federation policy's limit, shared by every token it issues (each its own item): the stage's. */
+export const policyMaxRps = /* @__PURE__ */ rpsLimit(MAX_RPS_CEILING);
 const isoDateTime = /* @__PURE__ */ iso.datetime({
   offset: true,
   error: 'must be an ISO-8601 date-time with a time zone, or null',
@@ -51,7 +58,7 @@ const isoDateTime = /* @__PURE__ */ iso.datetime({
 
 export const createTokenBody = /* @__PURE__ */ strictObject({
   name: tokenName,
-  maxRps: /* @__PURE__ */ optional(maxRps),
+  maxRps: /* @__PURE__ */ optional(tokenMaxRps),
   expiresAt: /* @__PURE__ */ optional(/* @__PURE__ */ nullable(isoDateTime)),
 });
 export const deprecatedCreateTokenBody = /* @__PURE__ */ extend(createTokenBody, {
@@ -63,7 +70,7 @@ export const updateTokenBody = /* @__PURE__ */ strictObject({
   status: /* @__PURE__ */ optional(
     /* @__PURE__ */ oneOf(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' }),
   ),
-  maxRps: /* @__PURE__ */ optional(maxRps),
+  maxRps: /* @__PURE__ */ optional(tokenMaxRps),
 }).check(
   /* @__PURE__ */ refine((body) => body.status !== undefined || body.maxRps !== undefined, {
     message: 'must set status, maxRps, or both',

@@ -221,3 +221,11 @@ export interface TokenBinding {
   keyReadyAt?: string;
   fallbackUsageKey?: string;
 }
+
+/**
+ * The highest `maxRps` one token may have. Every call of a token reads its one credential
+ * item, strongly consistently (one read unit for an item under 4 KB), and DynamoDB serves
+ * one partition, so one item, at most 3,000 read units a second: a higher limit could be
+ * set but never reached (docs/performance.md, "What one token can reach").
+ */
+export const TOKEN_MAX_RPS = 3_000;

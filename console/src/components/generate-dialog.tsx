@@ -92,7 +92,7 @@ function GenerateForm({
   function check(): FieldErrors {
     const found: FieldErrors = {};
     const nameError = nameProblem(name);
-    const rpsError = integerProblem(maxRps, 'Max RPS', { min: 1, max: 10_000 });
+    const rpsError = integerProblem(maxRps, 'Max RPS', { min: 1, max: 3_000 });
     if (nameError) found.name = nameError;
     if (rpsError) found.maxRps = rpsError;
     if (onDate && (expiresAt === undefined || Date.parse(expiresAt!) <= Date.now()))
@@ -151,7 +151,7 @@ function GenerateForm({
         id="token-max-rps"
         label="Max RPS (optional)"
         error={errors.maxRps}
-        hint="Requests per second, 1–10000. Leave empty for no limit (None)."
+        hint="Requests per second, 1–3000. Leave empty for no limit (None)."
       >
         <input
           {...described('token-max-rps', errors.maxRps)}

@@ -27,7 +27,7 @@ export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: 
   async function submit(event: Event) {
     event.preventDefault();
     setFailure(undefined);
-    const problem = integerProblem(value, 'Max RPS', { min: 1, max: 10_000 });
+    const problem = integerProblem(value, 'Max RPS', { min: 1, max: 3_000 });
     setInvalid(problem);
     if (problem) return document.getElementById('edit-max-rps')?.focus();
     setBusy(true);
@@ -51,7 +51,7 @@ export function MaxRpsDialog({ tokens, token, onClose, onDone, fallbackFocus }: 
           id="edit-max-rps"
           label="Max RPS"
           error={invalid}
-          hint="Requests per second, 1–10000. Leave empty for no limit (None). Applies from the next request."
+          hint="Requests per second, 1–3000. Leave empty for no limit (None). Applies from the next request."
         >
           <input
             {...described('edit-max-rps', invalid)}
