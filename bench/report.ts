@@ -41,6 +41,8 @@ interface Scenario {
   ratio: number;
   ratioRange?: [number, number];
   p99Ratio?: number;
+  cpuMsPerRequest?: number;
+  baselineCpuMsPerRequest?: number;
 }
 
 interface FunctionInit {
@@ -76,15 +78,16 @@ const or = (value: unknown) => (value === undefined ? '–' : String(value));
 function scenarioLines(results: Results): string[] {
   return [
     '| scenario | rps | p50 ms | p99 ms | floor rps | floor p50 ms | floor p99 ms | ratio (rounds) | goal | ' +
-      'p99 / floor p99 |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+      'p99 / floor p99 | CPU ms a request, ours / floor |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.scenarios.map((s) => {
       const range = s.ratioRange ? ` (${s.ratioRange[0]}–${s.ratioRange[1]})` : '';
       const tail =
         s.p99Ratio === undefined ? '–' : `${s.p99Ratio}${TOKEN_PATHS.has(s.name) ? ` (≤ ${TAIL_GOAL})` : ''}`;
       return (
         `| ${s.name} | ${s.rps} | ${s.p50Ms} | ${s.p99Ms} | ${s.baselineRps} | ${or(s.baselineP50Ms)} | ` +
-        `${or(s.baselineP99Ms)} | ${s.ratio}${range} | ${SCENARIO_GOALS[s.name] ?? ''} | ${tail} |`
+        `${or(s.baselineP99Ms)} | ${s.ratio}${range} | ${SCENARIO_GOALS[s.name] ?? ''} | ${tail} | ` +
+        `${or(s.cpuMsPerRequest)} / ${or(s.baselineCpuMsPerRequest)} |`
       );
     }),
   ];

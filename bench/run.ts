@@ -169,9 +169,11 @@ async function main() {
     const federatedToken = ((await exchanged.json()) as { access_token?: string }).access_token;
     if (!federatedToken) throw new Error(`The bench exchange answered ${exchanged.status}`);
 
+    const cpuOf = (child: ChildProcess) => () => ask<number>(child, { type: 'cpu' }, 'cpu');
     const all = loadScenarios({
       service: service.url,
       floor: floor.url,
+      cpu: { service: cpuOf(service.child), floor: cpuOf(floor.child) },
       token,
       previous,
       federatedToken,

@@ -11,6 +11,8 @@ import { SMALL } from './fixture.js';
 export interface Load {
   url: string;
   requests: autocannon.Request[];
+  /** The CPU time the server's process has used so far, ms. */
+  cpu?: () => Promise<number>;
 }
 
 export interface Scenario {
@@ -23,6 +25,8 @@ export interface Scenario {
 export interface ScenarioInputs {
   service: string;
   floor: string;
+  /** Each server process's CPU time so far, ms. */
+  cpu?: { service: () => Promise<number>; floor: () => Promise<number> };
   /** A token (its new secret), the same token's replaced secret, and a token the exchange issued. */
   token: string;
   previous: string;
@@ -39,8 +43,8 @@ export const listPath = (account: string) => `/api/v1/domains/bench/auth/service
 
 export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
   const { token, previous, federatedToken, jwt, jwtLarge, large, takeSubject } = inputs;
-  const service = { url: inputs.service };
-  const floor = { url: inputs.floor };
+  const service = { url: inputs.service, cpu: inputs.cpu?.service };
+  const floor = { url: inputs.floor, cpu: inputs.cpu?.floor };
   const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
   let cycle = 0;
   const nextName = (context: object) => ((context as { name?: string }).name = `cycle-${process.pid}-${cycle++}`);
@@ -194,8 +198,14 @@ interface LoadSettings {
 }
 
 async function load(target: Load, { connections, duration }: LoadSettings) {
+  const cpuBefore = await target.cpu?.();
   const result = await autocannon({ url: target.url, connections, duration, requests: target.requests });
+  const cpuAfter = await target.cpu?.();
   return {
+    cpuMsPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined
+        ? 0
+        : (cpuAfter - cpuBefore) / Math.max(result.requests.total, 1),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -245,6 +255,10 @@ export async function measureScenarios(scenarios: Scenario[], settings: LoadSett
       ratio: round2(ratio),
       ratioRange: [round2(Math.min(...ratios)), round2(Math.max(...ratios))],
       p99Ratio: round2(p99 / Math.max(baselineP99, 0.1)),
+      // The server process's CPU time per request, ours and the floor's (DynamoDB's own work
+      // is in neither): steadier than throughput on a shared machine, and it says where time goes.
+      cpuMsPerRequest: round2(median(ours.map((r) => r.cpuMsPerRequest))),
+      baselineCpuMsPerRequest: round2(median(floors.map((r) => r.cpuMsPerRequest))),
       errors,
     });
     console.error(
