@@ -198,6 +198,8 @@ async function main() {
 
     const results = (await timed('load', () => measureScenarios(scenarios, { rounds, connections, duration }))) ?? [];
     const traced = await timed('traces', async () => {
+      // A load's last requests may still be in the service: their calls must not count as a trace's.
+      await new Promise((settle) => setTimeout(settle, 1_000));
       const traceRequestList = traceRequests({ jwt, traceToken, previous, federatedToken, takeSubject });
       const traces = await ask<Trace[]>(service.child, { type: 'trace', requests: traceRequestList }, 'traces');
       const repeat = smoke ? 20 : 500;
