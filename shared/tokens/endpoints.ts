@@ -17,7 +17,7 @@ import {
 } from '../http/validation.js';
 import type { Config } from '../kernel/config.js';
 import type { FieldError } from '../kernel/errors.js';
-import type { Caller } from '../kernel/model.js';
+import { type Caller, TOKEN_MAX_RPS } from '../kernel/model.js';
 import type { Scope } from '../middleware/authorization.js';
 import { type EndpointDeps, type TokenEndpointContext, tokenEndpoint } from '../middleware/token-endpoint.js';
 import { type CallerLimits, limitsOf } from './caller-limits.js';
@@ -60,9 +60,11 @@ function checkBody<S extends z.ZodMiniType>(
   const json = jsonObjectBody(event, errors, {});
   const body = json === undefined ? undefined : check(schema, json, errors);
   const maxRps = (body as { maxRps?: number | null } | undefined)?.maxRps;
-  const ceiling = deps.config.tokens.maxRps;
-  if (typeof maxRps === 'number' && maxRps > ceiling)
-    errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
+  const ceiling = Math.min(deps.config.tokens.maxRps, TOKEN_MAX_RPS);
+  const rule = `must be an integer from 1 to ${ceiling}, or null`;
+  // The schema names a token's own ceiling; a stage that allows fewer names its own.
+  for (const error of errors) if (error.field === 'maxRps') error.message = rule;
+  if (typeof maxRps === 'number' && maxRps > ceiling) errors.push({ field: 'maxRps', message: rule });
   return body;
 }
 
