@@ -51,7 +51,7 @@ export const FIELDS: FormField[] = [
   {
     field: 'maxRps',
     label: 'Max RPS',
-    hint: 'Requests per second shared by all the tokens it issues, 1–10000. Empty: no limit.',
+    hint: 'Requests per second shared by all the tokens it issues, 1–3000 (or the stage’s limit). Empty: no limit.',
     numeric: true,
   },
   {
