@@ -42,13 +42,15 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     // While iterating: only these scenarios (comma-separated names), only these steps.
     scenarios: { type: 'string' },
+    // Only these functions' cold starts (comma-separated ids).
+    functions: { type: 'string' },
     steps: { type: 'string', default: STEPS.join(',') },
     // The service process writes a CPU profile (.cpuprofile) to bench/.out/profiles on exit.
     profile: { type: 'boolean', default: false },
   },
 });
 const steps = new Set(args.steps.split(','));
-const partial = args.scenarios !== undefined || steps.size < STEPS.length;
+const partial = args.scenarios !== undefined || args.functions !== undefined || steps.size < STEPS.length;
 // Neither a smoke run nor a partial one may overwrite the figures docs/performance.md quotes.
 const outFile =
   args.out ?? resolve(PROJECT_ROOT, args.smoke || partial ? 'bench/.out/results-partial.json' : 'bench/results.json');
@@ -226,7 +228,8 @@ async function main() {
       );
       return { dynamodbCalls: dynamodbCallsOf(traces), durations };
     });
-    const functions = (await timed('cold-start', () => measureColdStarts(coldStartSettings(smoke)))) ?? [];
+    const only = args.functions?.split(',');
+    const functions = (await timed('cold-start', () => measureColdStarts({ ...coldStartSettings(smoke), only }))) ?? [];
     const lifecycleCases = (await timed('lifecycle', () => lifecycleOf(runtime))) ?? [];
     const controlPlane = await timed('control-plane', () => controlPlaneFigures(dynamodb.endpoint, smoke));
 
