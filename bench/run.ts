@@ -62,6 +62,7 @@ const rounds = Number(args.rounds ?? (smoke ? 1 : 5));
 const connections = Number(args.connections);
 const large = smoke ? { ...LARGE, tokens: 120 } : LARGE;
 const PROFILES = resolve(PROJECT_ROOT, 'bench/.out/profiles');
+const runStarted = performance.now();
 
 function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   const profile = args.profile && mode === 'service' ? ['--cpu-prof', '--cpu-prof-dir', PROFILES] : [];
@@ -243,7 +244,15 @@ async function main() {
         // The load average when the run ended: a busy machine's figures are noisier.
         loadAverage: round2(loadavg()[0]!),
       },
-      settings: { smoke, durationSeconds: duration, rounds, connections, stepSeconds },
+      settings: {
+        smoke,
+        durationSeconds: duration,
+        rounds,
+        connections,
+        stepSeconds,
+        // The whole run, setup included: the goal is ten minutes.
+        totalSeconds: Math.round((performance.now() - runStarted) / 1000),
+      },
       scenarios: results,
       rotation: {
         description:

@@ -1,5 +1,6 @@
 import { round2 } from './scenarios.js';
 import { SMALL } from './fixture.js';
+import { checkLines, checks } from './checks.js';
 
 /** The figures `npm run bench` derives from its scenarios, and the summary it prints. */
 
@@ -40,7 +41,7 @@ interface Summary {
   scale?: { p50Ratio: number; rpsRatio: number };
   functions: { name: string; bundleBytes: number; initMs: number; baselineInitMs: number; ratio: number }[];
   dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number }[];
-  settings: { stepSeconds: Record<string, number> };
+  settings: { stepSeconds: Record<string, number>; totalSeconds: number; smoke: boolean };
 }
 
 const cell = (value: unknown, width: number) => String(value).padStart(width);
@@ -67,4 +68,8 @@ export function printSummary(output: Summary): void {
   for (const d of output.dynamodbCalls)
     console.log(`${d.endpoint.padEnd(33)} ${cell(d.calls, 14)} ${cell(d.sequentialRoundTrips, 11)}`);
   console.log(`\nseconds per step: ${JSON.stringify(output.settings.stepSeconds)}`);
+  // A smoke run's one short round says nothing about them.
+  if (output.settings.smoke) return;
+  console.log(`\nissue 24's goals (npm run bench:check -- <this file> <a second run> adds the runs' agreement):`);
+  for (const line of checkLines(checks(output))) console.log(`  ${line}`);
 }
