@@ -105,7 +105,17 @@ export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
           },
         ],
       },
-      floor: { ...floor, requests: [{ method: 'POST', path: `/exchange?account=${SMALL.account}` }] },
+      floor: {
+        ...floor,
+        requests: [
+          {
+            method: 'POST',
+            path: `/exchange?account=${SMALL.account}`,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            setupRequest: (request) => ({ ...request, body: exchangeForm(takeSubject(), SMALL.account) }),
+          },
+        ],
+      },
     },
     {
       name: 'list-token-events',
