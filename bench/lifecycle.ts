@@ -6,6 +6,7 @@ import type { TokenRecord } from '../shared/kernel/model.js';
 import { batchWrite } from '../shared/dynamodb/batch-write.js';
 import { DynamoTokenLifecycle } from '../shared/lifecycle/lifecycle-store.js';
 import { ensureTable } from '../shared/dynamodb/table.js';
+import { createDocumentClient } from '../shared/dynamodb/client.js';
 import { newTokenItems } from '../shared/tokens/token-items.js';
 import { mintToken } from '../shared/kernel/token-format.js';
 import { LIFECYCLE_ORIGIN, tokenEvent } from '../shared/kernel/events.js';
@@ -140,7 +141,7 @@ async function floorPass(store: DynamoTokenLifecycle, now: Date): Promise<number
  * no pass reads.) Seeding is most of the step's time; one table instead of one per side
  * halves it, and neither side always goes first.
  */
-export async function measureLifecycle(
+async function measureLifecycle(
   client: DynamoDBDocumentClient,
   options: { tokens: number; due: number; tag: string },
 ): Promise<LifecycleCase> {
@@ -192,6 +193,27 @@ export async function measureLifecycle(
     ratio: Math.round((floorMs / jobMs) * 100) / 100,
     scan: { ...scan, capacityUnits: round1(scan.capacityUnits) },
   };
+}
+
+/** The lifecycle job: its reads against the tokens due, at two table sizes, and its floor. */
+export async function measureLifecycleCases(endpoint: string, smoke: boolean): Promise<LifecycleCase[]> {
+  const documents = createDocumentClient({ region: 'local', endpoint });
+  const cases = [];
+  for (const [tag, tokens] of [
+    ['small', smoke ? 200 : 1_000],
+    ['large', smoke ? 1_000 : 10_000],
+  ] as const) {
+    const measured = await measureLifecycle(documents, { tokens, due: 10, tag });
+    if (measured.job.expiring !== 10 || measured.job.suspended !== 10)
+      throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
+    cases.push(measured);
+    console.error(
+      `lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} ` +
+        `entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ` +
+        `${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`,
+    );
+  }
+  return cases;
 }
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;

@@ -12,11 +12,11 @@ import { importDeps, importDirectory } from '../shared/directory/import.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { ensureTable } from '../shared/dynamodb/table.js';
 import { coldStartSettings, measureColdStarts } from './cold-start.js';
-import { measureLifecycle } from './lifecycle.js';
+import { measureLifecycleCases } from './lifecycle.js';
 import { writeReports } from './report.js';
 import { rotateToken } from '../shared/tokens/rotate-token.js';
 import { createToken } from '../shared/tokens/create-token.js';
-import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
+import { benchDirectory, LARGE, onOwnDynamoDb, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import { loadScenarios, measureScenarios, round2 } from './scenarios.js';
 import { printSummary, ratioOf, scaleOf } from './summary.js';
 import { durationRequests, dynamodbCallsOf, type Trace, traceRequests } from './traces.js';
@@ -91,26 +91,6 @@ function ask<T>(child: ChildProcess, message: object, answer: string): Promise<T
     child.on('message', listener);
     child.send(message);
   });
-}
-
-/** The lifecycle job: its reads against the tokens due, at two table sizes, and its floor. */
-async function lifecycleOf(runtime: ReturnType<typeof createRuntime>) {
-  const cases = [];
-  for (const [tag, tokens] of [
-    ['small', smoke ? 200 : 1_000],
-    ['large', smoke ? 1_000 : 10_000],
-  ] as const) {
-    const measured = await measureLifecycle(runtime.documents, { tokens, due: 10, tag });
-    if (measured.job.expiring !== 10 || measured.job.suspended !== 10)
-      throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
-    cases.push(measured);
-    console.error(
-      `lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} ` +
-        `entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ` +
-        `${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`,
-    );
-  }
-  return cases;
 }
 
 async function main() {
@@ -231,8 +211,11 @@ async function main() {
     });
     const only = args.functions?.split(',');
     const functions = (await timed('cold-start', () => measureColdStarts({ ...coldStartSettings(smoke), only }))) ?? [];
-    const lifecycleCases = (await timed('lifecycle', () => lifecycleOf(runtime))) ?? [];
-    const controlPlane = await timed('control-plane', () => controlPlaneFigures(dynamodb.endpoint, smoke));
+    const lifecycleCases =
+      (await timed('lifecycle', () => onOwnDynamoDb((endpoint) => measureLifecycleCases(endpoint, smoke)))) ?? [];
+    const controlPlane = await timed('control-plane', () =>
+      onOwnDynamoDb((endpoint) => controlPlaneFigures(endpoint, smoke)),
+    );
 
     const output = {
       generatedAt: new Date().toISOString(),
