@@ -1,10 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
-import { authorizer, callsApiGateway, entryOf, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
+import {
+  authorizer,
+  callsApiGateway,
+  entryOf,
+  queueFunctions,
+  routes,
+  scheduledFunctions,
+  streamFunctions,
+} from '../infra/routes.js';
 import { API_GATEWAY_MODULE, esbuildOptions, LAMBDA_NODE_OPTIONS } from '../infra/cdk/bundling.js';
 
 /**
@@ -14,44 +22,67 @@ import { API_GATEWAY_MODULE, esbuildOptions, LAMBDA_NODE_OPTIONS } from '../infr
  * choices are measured: bundled, and left to the runtime (resolved from node_modules
  * here, as the Lambda runtime resolves its own copy).
  */
-const OUT = resolve(PROJECT_ROOT, 'bench/.out');
+const OUT = resolve(PROJECT_ROOT, 'bench/.out/cold-start');
 const BASELINE_SOURCE = `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 export const handler = async () => client.config.region;`;
 
-/**
- * Bundles as the stack does, the API Gateway SDK's own file included where the stack
- * adds it; answers the size of `index.mjs`, what every cold start loads.
- */
-async function bundle(
-  entry: string,
-  outfile: string,
-  bundleAwsSdk: boolean,
-  withApiGatewayModule = false,
-): Promise<number> {
-  // Quieter than the stack: a table of 37 functions follows.
-  const common = { ...esbuildOptions(bundleAwsSdk), logLevel: 'error' as const };
-  if (withApiGatewayModule)
-    await build({
-      ...common,
-      entryPoints: [resolve(PROJECT_ROOT, API_GATEWAY_MODULE.source)],
-      outfile: join(dirname(outfile), API_GATEWAY_MODULE.file),
-    });
-  await build({
-    ...common,
-    entryPoints: [entry],
-    outfile,
-    external: [...common.external, API_GATEWAY_MODULE.importPath],
-  });
-  return statSync(outfile).size;
+/** What a bundle is made of: bytes in `index.mjs` by package (or by folder of ours), largest first. */
+type BundleContents = { from: string; bytes: number }[];
+
+function contentsOf(metafile: Metafile, outfile: string): BundleContents {
+  const output = Object.entries(metafile.outputs).find(([path]) => resolve(PROJECT_ROOT, path) === outfile)?.[1];
+  const groups = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const from = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path.split('/').slice(0, 2).join('/');
+    groups.set(from, (groups.get(from) ?? 0) + bytesInOutput);
+  }
+  return [...groups].map(([from, bytes]) => ({ from, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-/** Milliseconds for a fresh process to import the bundle, once. */
-function initOnce(file: string): number {
+/**
+ * Bundles as the stack does, every entry of `entries` (id to source) to `<outdir>/<id>/index.mjs`
+ * in one esbuild run (each output whole, as the stack's own one-by-one builds make it, byte
+ * for byte, in a fifth of the time), the API Gateway SDK's own file beside those that call
+ * it; answers each `index.mjs`'s size, what every cold start loads, and its contents.
+ */
+async function bundle(
+  entries: Record<string, string>,
+  outdir: string,
+  bundleAwsSdk: boolean,
+): Promise<Map<string, { bytes: number; contents: BundleContents }>> {
+  // Quieter than the stack: a table of every function follows.
+  const common = { ...esbuildOptions(bundleAwsSdk), logLevel: 'error' as const };
+  const { metafile } = await build({
+    ...common,
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([id, entry]) => [`${id}/index`, entry])),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+    external: [...common.external, API_GATEWAY_MODULE.importPath],
+  });
+  const module = join(outdir, API_GATEWAY_MODULE.file);
+  const gatewayIds = Object.keys(entries).filter(callsApiGateway);
+  if (gatewayIds.length)
+    await build({ ...common, entryPoints: [resolve(PROJECT_ROOT, API_GATEWAY_MODULE.source)], outfile: module });
+  for (const id of gatewayIds) copyFileSync(module, join(outdir, id, API_GATEWAY_MODULE.file));
+  const bundles = new Map<string, { bytes: number; contents: BundleContents }>();
+  for (const id of Object.keys(entries)) {
+    const outfile = join(outdir, id, 'index.mjs');
+    bundles.set(id, { bytes: statSync(outfile).size, contents: contentsOf(metafile, outfile) });
+  }
+  return bundles;
+}
+
+/** Milliseconds for a fresh process to import the bundle, once: wall time and CPU time. */
+function initOnce(file: string): { wallMs: number; cpuMs: number } {
+  // Wall time, and the CPU time the process spent (its threads' user and system time):
+  // on a shared machine the wall time stretches with everyone else's load, the CPU time
+  // much less.
   const script =
-    `const t=performance.now();await ` +
-    `import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+    `const t=performance.now(),c=process.cpuUsage();await import(${JSON.stringify(pathToFileURL(file).href)});` +
+    `const u=process.cpuUsage(c);process.stdout.write(JSON.stringify([performance.now()-t,(u.user+u.system)/1e3]));`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
@@ -78,7 +109,8 @@ function initOnce(file: string): number {
   });
   if (run.status !== 0)
     throw new Error(`importing ${file} failed: ${run.stderr.trim().split('\n').slice(-12).join('\n')}`);
-  return Number(run.stdout);
+  const [wallMs, cpuMs] = JSON.parse(run.stdout) as [number, number];
+  return { wallMs, cpuMs };
 }
 
 const median = (values: number[]) => {
@@ -86,43 +118,92 @@ const median = (values: number[]) => {
   return Math.round(sorted[Math.floor(sorted.length / 2)]! * 10) / 10;
 };
 
+/** The mean of the middle half (the interquartile mean): steadier than a median, blind to outliers. */
+function middleMean(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const quarter = Math.floor(sorted.length / 4);
+  const middle = sorted.slice(quarter, sorted.length - quarter);
+  return middle.reduce((sum, value) => sum + value, 0) / middle.length;
+}
+
+/** The quartiles of a list: its spread, reported beside the figure. */
+function quartiles(values: number[]): [number, number] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.floor(q * (sorted.length - 1))]! * 100) / 100;
+  return [at(0.25), at(0.75)];
+}
+
 /**
- * Medians of `runs` fresh imports of a bundle and of the baseline, taken in turn
- * (function, baseline, function, …) so that the machine's noise falls on both alike,
- * and the median of the ratios of each adjacent pair: what a moment of load slows, it
- * slows for both of a pair, so this ratio is the steadiest figure.
+ * `runs` fresh imports of a bundle and of the baseline, taken in turn (function,
+ * baseline, function, …) so that the machine's noise falls on both alike. The ratio is
+ * the interquartile mean of the ratios of adjacent pairs: what a moment of load slows, it
+ * slows for both of a pair, and a pair caught by a burst on one side only is trimmed.
  */
-function initPair(
-  file: string,
-  baseline: string,
-  runs: number,
-): { initMs: number; baselineInitMs: number; ratio: number } {
-  const mine: number[] = [];
-  const base: number[] = [];
+function initPair(file: string, baseline: string, runs: number): InitFigures {
+  const mine: { wallMs: number; cpuMs: number }[] = [];
+  const base: { wallMs: number; cpuMs: number }[] = [];
+  // Once each, unmeasured: the first import after bundling also reads the files from disk.
+  initOnce(file);
+  initOnce(baseline);
   for (let i = 0; i < runs; i++) {
+    // Which of a pair runs first alternates: neither is always the one after a pause.
+    if (i % 2) base.push(initOnce(baseline));
     mine.push(initOnce(file));
-    base.push(initOnce(baseline));
+    if (!(i % 2)) base.push(initOnce(baseline));
   }
-  const ratios = mine.map((ms, i) => ms / base[i]!).sort((a, b) => a - b);
+  const ratios = mine.map((run, i) => run.cpuMs / base[i]!.cpuMs);
   return {
-    initMs: median(mine),
-    baselineInitMs: median(base),
-    ratio: Math.round(ratios[Math.floor(ratios.length / 2)]! * 100) / 100,
+    initMs: median(mine.map((run) => run.wallMs)),
+    baselineInitMs: median(base.map((run) => run.wallMs)),
+    initCpuMs: median(mine.map((run) => run.cpuMs)),
+    baselineInitCpuMs: median(base.map((run) => run.cpuMs)),
+    ratio: Math.round(middleMean(ratios) * 100) / 100,
+    ratioQuartiles: quartiles(ratios),
+    wallRatio: Math.round(middleMean(mine.map((run, i) => run.wallMs / base[i]!.wallMs)) * 100) / 100,
+    pairs: runs,
   };
 }
 
-export interface ColdStart {
-  name: string;
-  bundleBytes: number;
+interface InitFigures {
+  /** Medians, wall time. */
   initMs: number;
   baselineInitMs: number;
-  /** Median of the ratios of adjacent function/baseline pairs. */
+  /** Medians, CPU time. */
+  initCpuMs: number;
+  baselineInitCpuMs: number;
+  /** Interquartile mean of the CPU-time ratios of adjacent function/baseline pairs. */
   ratio: number;
-  runtimeSdk: { bundleBytes: number; initMs: number; baselineInitMs: number; ratio: number };
+  /** The same of the wall-time ratios: what an idle machine would show, noisier on a busy one. */
+  wallRatio: number;
+  /** The pairs' ratios at their first and third quartiles: how much one pair says. */
+  ratioQuartiles: [number, number];
+  pairs: number;
+}
+
+export interface ColdStart extends InitFigures {
+  name: string;
+  bundleBytes: number;
+  contents: BundleContents;
+  /** The SDK left to the runtime instead of bundled: measured for the authorizer only (the choice, checked). */
+  runtimeSdk?: InitFigures & { bundleBytes: number };
+}
+
+/**
+ * Pairs per function: 12 keep two runs' ratios within about ±0.05 of each other, and all
+ * the cold starts within about a third of a full run's ten minutes; the authorizer, on
+ * every call's path, gets more. A smoke run's one pair only shows that every bundle
+ * builds and imports.
+ */
+export function coldStartSettings(smoke: boolean): { runs: number; authorizerRuns: number } {
+  return smoke ? { runs: 1, authorizerRuns: 1 } : { runs: 12, authorizerRuns: 30 };
 }
 
 /** Every function's cold start, or only those named in `only`. */
-export async function measureColdStarts(options: { runs: number; only?: string[] }): Promise<ColdStart[]> {
+export async function measureColdStarts(options: {
+  runs: number;
+  authorizerRuns: number;
+  only?: string[];
+}): Promise<ColdStart[]> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const baselineEntry = resolve(OUT, 'baseline.ts');
@@ -131,27 +212,29 @@ export async function measureColdStarts(options: { runs: number; only?: string[]
     bundled: resolve(OUT, 'bundled/baseline/index.mjs'),
     runtime: resolve(OUT, 'runtime/baseline/index.mjs'),
   };
-  await bundle(baselineEntry, baseline.bundled, true);
-  await bundle(baselineEntry, baseline.runtime, false);
   const ids = [
     authorizer.id,
     ...routes.map((r) => r.id),
     ...scheduledFunctions.map((f) => f.id),
     ...streamFunctions.map((f) => f.id),
+    ...queueFunctions.map((f) => f.id),
   ].filter((id) => !options.only || options.only.includes(id));
+  const entries = Object.fromEntries(ids.map((id) => [id, resolve(PROJECT_ROOT, entryOf(id))]));
+  const bundled = await bundle({ ...entries, baseline: baselineEntry }, resolve(OUT, 'bundled'), true);
+  const runtimeEntries = { baseline: baselineEntry, [authorizer.id]: resolve(PROJECT_ROOT, entryOf(authorizer.id)) };
+  const runtime = await bundle(runtimeEntries, resolve(OUT, 'runtime'), false);
   const results: ColdStart[] = [];
   for (const id of ids) {
-    const entry = resolve(PROJECT_ROOT, entryOf(id));
-    const bundled = resolve(OUT, `bundled/${id}/index.mjs`);
-    const runtime = resolve(OUT, `runtime/${id}/index.mjs`);
-    const bundledBytes = await bundle(entry, bundled, true, callsApiGateway(id));
-    const runtimeBytes = await bundle(entry, runtime, false, callsApiGateway(id));
-    results.push({
-      name: id,
-      bundleBytes: bundledBytes,
-      ...initPair(bundled, baseline.bundled, options.runs),
-      runtimeSdk: { bundleBytes: runtimeBytes, ...initPair(runtime, baseline.runtime, options.runs) },
-    });
+    const file = resolve(OUT, `bundled/${id}/index.mjs`);
+    const { bytes, contents } = bundled.get(id)!;
+    const runs = id === authorizer.id ? options.authorizerRuns : options.runs;
+    const result: ColdStart = { name: id, bundleBytes: bytes, contents, ...initPair(file, baseline.bundled, runs) };
+    if (id === authorizer.id) {
+      const runtimeFile = resolve(OUT, `runtime/${id}/index.mjs`);
+      const runtimeBytes = runtime.get(id)!.bytes;
+      result.runtimeSdk = { bundleBytes: runtimeBytes, ...initPair(runtimeFile, baseline.runtime, options.runs) };
+    }
+    results.push(result);
   }
   return results;
 }

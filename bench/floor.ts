@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { DynamoDirectoryStore } from '../shared/directory/directory-store.js';
 import { createDocumentClient } from '../shared/dynamodb/client.js';
 import { DynamoTokenEvents } from '../shared/audit/event-store.js';
@@ -14,6 +15,8 @@ import { DynamoPolicyStore } from '../shared/federation/policy-store.js';
  * The floor: a plain `node:http` server, no framework and no middleware, that performs
  * exactly the DynamoDB operations of each endpoint (same client, keys and consistency,
  * through the same store classes) and nothing else: no JWT, no checks, no validation.
+ * One exception, the exchange's point: its subject token's signature is verified (one
+ * ES256 verification with the issuer's key, fetched once), as no exchange can skip it.
  */
 export async function startFloor(
   tableName: string,
@@ -28,6 +31,17 @@ export async function startFloor(
   const policies = new DynamoPolicyStore(client, tableName, 400);
   const replay = new DynamoReplayGuard(client, tableName);
   const exchanges = new DynamoExchangeRecords(client, tableName, 400);
+  const issuerKeys = new Map<string, Promise<KeyObject>>();
+  const issuerKey = (issuer: string) => {
+    let key = issuerKeys.get(issuer);
+    if (!key) {
+      key = fetch(`${issuer}/jwks`)
+        .then((reply) => reply.json() as Promise<{ keys: Record<string, unknown>[] }>)
+        .then(({ keys }) => createPublicKey({ key: keys[0]!, format: 'jwk' }));
+      issuerKeys.set(issuer, key);
+    }
+    return key;
+  };
   const json = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -46,16 +60,18 @@ export async function startFloor(
         return json(res, 200, { userId: credential?.serviceAccountId, type: principal?.type });
       }
       if (url.pathname === '/exchange') {
-        // The exchange's table work: the account's policies, the jti used once, the issued
-        // token with its event (no signature check: the floor verifies nothing).
+        // The exchange's unavoidable work: the account's policies, the subject token's
+        // signature (nothing else of it is checked), its jti used once, the issued token with its event.
+        const subject = new URLSearchParams(await bodyOf(req)).get('subject_token') ?? '';
         const [policy] = await policies.list(account);
+        const [header, payload, signature] = subject.split('.');
+        const signed = Buffer.from(`${header}.${payload}`);
+        const key = { key: await issuerKey(policy!.issuer), dsaEncoding: 'ieee-p1363' as const };
+        if (!verify('sha256', signed, key, Buffer.from(signature ?? '', 'base64url')))
+          return json(res, 401, { error: 'invalid_grant' });
+        const { jti } = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { jti: string };
         const now = new Date();
-        await replay.claim(
-          policy!.issuer,
-          `floor-${mintToken().lookupId}`,
-          Math.floor(now.getTime() / 1000) + 3_600,
-          now,
-        );
+        await replay.claim(policy!.issuer, jti, Math.floor(now.getTime() / 1000) + 3_600, now);
         const minted = mintToken();
         const at = now.toISOString();
         const record = {
@@ -137,4 +153,10 @@ export async function startFloor(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   return { port: typeof address === 'object' && address ? address.port : 0, server };
+}
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
 }

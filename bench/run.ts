@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { devAccessToken } from '../infra/local/dev-token-client.js';
@@ -11,13 +11,14 @@ import { readConfig } from '../shared/kernel/config.js';
 import { importDeps, importDirectory } from '../shared/directory/import.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
 import { ensureTable } from '../shared/dynamodb/table.js';
-import { measureColdStarts } from './cold-start.js';
-import { measureLifecycle } from './lifecycle.js';
+import { coldStartSettings, measureColdStarts } from './cold-start.js';
+import { measureLifecycleCases } from './lifecycle.js';
 import { writeReports } from './report.js';
 import { rotateToken } from '../shared/tokens/rotate-token.js';
 import { createToken } from '../shared/tokens/create-token.js';
-import { benchDirectory, LARGE, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
+import { benchDirectory, LARGE, onOwnDynamoDb, SMALL, seedTokens, TOKEN_LIMIT } from './fixture.js';
 import { loadScenarios, measureScenarios, round2 } from './scenarios.js';
+import { printSummary, ratioOf, scaleOf } from './summary.js';
 import { durationRequests, dynamodbCallsOf, type Trace, traceRequests } from './traces.js';
 import { benchPolicy, exchangeForm, startBenchIssuer } from './federation.js';
 import { controlPlaneFigures } from './control-plane.js';
@@ -30,6 +31,8 @@ import { controlPlaneFigures } from './control-plane.js';
  *
  * `--smoke` runs every step briefly (CI keeps the script from rotting; no thresholds).
  */
+/** What a full run does, in order; `--steps` picks some while iterating. */
+const STEPS = ['load', 'traces', 'cold-start', 'lifecycle', 'control-plane'];
 const { values: args } = parseArgs({
   options: {
     smoke: { type: 'boolean', default: false },
@@ -37,22 +40,34 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     connections: { type: 'string', default: '10' },
     out: { type: 'string' },
-    // Comma-separated scenario names: only those are measured (no traces, cold starts or lifecycle), to .out/.
-    only: { type: 'string' },
+    // While iterating: only these scenarios (comma-separated names), only these steps.
+    scenarios: { type: 'string' },
+    // Only these functions' cold starts (comma-separated ids).
+    functions: { type: 'string' },
+    steps: { type: 'string', default: STEPS.join(',') },
+    // The service process writes a CPU profile (.cpuprofile) to bench/.out/profiles on exit.
+    profile: { type: 'boolean', default: false },
   },
 });
-const only = args.only?.split(',').map((name) => name.trim());
-// A smoke run must not overwrite the figures docs/performance.md quotes.
-const partial = args.smoke ? 'bench/.out/results-smoke.json' : only && 'bench/.out/results-only.json';
-const outFile = args.out ?? resolve(PROJECT_ROOT, partial || 'bench/results.json');
+const steps = new Set(args.steps.split(','));
+const partial = args.scenarios !== undefined || args.functions !== undefined || steps.size < STEPS.length;
+// Neither a smoke run nor a partial one may overwrite the figures docs/performance.md quotes.
+const outFile =
+  args.out ?? resolve(PROJECT_ROOT, args.smoke || partial ? 'bench/.out/results-partial.json' : 'bench/results.json');
 const smoke = args.smoke;
-const duration = Number(args.duration ?? (smoke ? 1 : 5));
-const rounds = Number(args.rounds ?? (smoke ? 1 : 3));
+// More, shorter rounds than one long one: the ratio is a median of pairs, and a burst of
+// the machine's load spoils one pair rather than a whole side.
+const duration = Number(args.duration ?? (smoke ? 1 : 3));
+const rounds = Number(args.rounds ?? (smoke ? 1 : 5));
 const connections = Number(args.connections);
 const large = smoke ? { ...LARGE, tokens: 120 } : LARGE;
+const PROFILES = resolve(PROJECT_ROOT, 'bench/.out/profiles');
+const runStarted = performance.now();
 
 function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(PROJECT_ROOT, 'bench/server-process.ts'), mode], {
+  const profile = args.profile && mode === 'service' ? ['--cpu-prof', '--cpu-prof-dir', PROFILES] : [];
+  const script = resolve(PROJECT_ROOT, 'bench/server-process.ts');
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, mode], {
     cwd: PROJECT_ROOT,
     env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -62,6 +77,19 @@ function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise
     child.on('message', (message: { type: string; url?: string }) => {
       if (message.type === 'ready') resolveStart({ child, url: message.url! });
     });
+  });
+}
+
+/** Sends the service process a request and waits for its answer of type `answer`. */
+function ask<T>(child: ChildProcess, message: object, answer: string): Promise<T> {
+  return new Promise<T>((resolveAnswer) => {
+    const listener = (m: { type: string } & Record<string, unknown>) => {
+      if (m.type !== answer) return;
+      child.off('message', listener);
+      resolveAnswer(m[answer] as T);
+    };
+    child.on('message', listener);
+    child.send(message);
   });
 }
 
@@ -116,7 +144,9 @@ async function main() {
     closeIssuer = ci.close;
     await benchPolicy(runtime, SMALL.account, ci.issuer);
     // One subject token per exchange (a jti is used once): enough for every round and the warm-up.
-    const subjectTokens = await ci.sign(smoke || (only && !only.includes('exchange')) ? 3_000 : 40_000);
+    const named = args.scenarios?.split(',');
+    const exchanges = !smoke && (named === undefined || named.includes('exchange'));
+    const subjectTokens = await ci.sign(exchanges ? 40_000 : 3_000);
     let nextSubject = 0;
     const takeSubject = () => {
       if (nextSubject >= subjectTokens.length) throw new Error('Out of subject tokens: sign more in bench/run.ts');
@@ -138,9 +168,11 @@ async function main() {
     const federatedToken = ((await exchanged.json()) as { access_token?: string }).access_token;
     if (!federatedToken) throw new Error(`The bench exchange answered ${exchanged.status}`);
 
-    const scenarios = loadScenarios({
+    const cpuOf = (child: ChildProcess) => () => ask<number>(child, { type: 'cpu' }, 'cpu');
+    const all = loadScenarios({
       service: service.url,
       floor: floor.url,
+      cpu: { service: cpuOf(service.child), floor: cpuOf(floor.child) },
       token,
       restrictedToken,
       previous,
@@ -150,64 +182,41 @@ async function main() {
       large,
       takeSubject,
     });
-
-    const chosen = only ? scenarios.filter((scenario) => only.includes(scenario.name)) : scenarios;
-    const results = await measureScenarios(chosen, { rounds, connections, duration });
-    const ratioOf = (name: string, to: string) => {
-      const [a, b] = [name, to].map((n) => results.find((r) => r.name === n)?.rps);
-      return a === undefined || b === undefined ? null : round2(a / b);
+    const scenarios = named ? all.filter((scenario) => named.includes(scenario.name)) : all;
+    // How long each step took: the whole run is meant to fit in ten minutes.
+    const stepSeconds: Record<string, number> = {};
+    const timed = async <T>(step: string, work: () => Promise<T>): Promise<T | undefined> => {
+      if (!steps.has(step)) return undefined;
+      const started = performance.now();
+      try {
+        return await work();
+      } finally {
+        stepSeconds[step] = Math.round((performance.now() - started) / 1000);
+      }
     };
-    const restriction = {
-      description: 'the authorizer with a token of narrowed scopes and 20 networks against an unrestricted token',
-      restrictedVsUnrestrictedRps: ratioOf('whoami-restricted-token', 'whoami-token'),
-    };
-    if (only) {
-      mkdirSync(resolve(outFile, '..'), { recursive: true });
-      writeFileSync(outFile, `${JSON.stringify({ settings: { duration, rounds }, results, restriction }, null, 2)}\n`);
-      for (const r of results) console.log(`${r.name}: ${r.rps} rps, p50 ${r.p50Ms} ms (floor ${r.baselineRps})`);
-      console.log(`restricted / unrestricted: ${restriction.restrictedVsUnrestrictedRps}; written to ${outFile}`);
-      return;
-    }
 
-    service.child.send({ type: 'trace', requests: traceRequests({ jwt, traceToken, federatedToken, takeSubject }) });
-    const traces = await new Promise<Trace[]>((resolveTraces) =>
-      service.child.on(
-        'message',
-        (m: { type: string; traces?: never }) => m.type === 'traces' && resolveTraces(m.traces!),
-      ),
-    );
-    const dynamodbCalls = dynamodbCallsOf(traces);
-
-    service.child.send({ type: 'durations', requests: durationRequests(traceToken), repeat: smoke ? 20 : 500 });
-    const durations = await new Promise<Record<string, Record<string, number>>>((resolveDurations) =>
-      service.child.on(
-        'message',
-        (m: { type: string; durations?: never }) => m.type === 'durations' && resolveDurations(m.durations!),
-      ),
-    );
-
-    const functions = await measureColdStarts({ runs: smoke ? 3 : 21 });
-
-    // The lifecycle job: its reads against the tokens due, at two table sizes, and its floor.
-    const lifecycleCases = [];
-    for (const [tag, tokens] of [
-      ['small', smoke ? 200 : 1_000],
-      ['large', smoke ? 1_000 : 10_000],
-    ] as const) {
-      const measured = await measureLifecycle(runtime.documents, { tokens, due: 10, tag });
-      if (measured.job.expiring !== 10 || measured.job.suspended !== 10)
-        throw new Error(`lifecycle ${tag}: ${JSON.stringify(measured.job)}`);
-      lifecycleCases.push(measured);
-      console.error(
-        `lifecycle ${tokens} tokens, 10+10 due: ${measured.job.queries} queries read ${measured.job.items} ` +
-          `entries (${measured.job.capacityUnits} RCU; a scan: ${measured.scan.items} items, ` +
-          `${measured.scan.capacityUnits} RCU), ${measured.job.ms} ms vs floor ${measured.floorMs} ms`,
+    const results = (await timed('load', () => measureScenarios(scenarios, { rounds, connections, duration }))) ?? [];
+    const traced = await timed('traces', async () => {
+      // A load's last requests may still be in the service: their calls must not count as a trace's.
+      await new Promise((settle) => setTimeout(settle, 1_000));
+      const traceRequestList = traceRequests({ jwt, traceToken, previous, federatedToken, takeSubject });
+      const traces = await ask<Trace[]>(service.child, { type: 'trace', requests: traceRequestList }, 'traces');
+      const repeat = smoke ? 20 : 500;
+      const durations = await ask<Record<string, Record<string, number>>>(
+        service.child,
+        { type: 'durations', requests: durationRequests(traceToken), repeat },
+        'durations',
       );
-    }
+      return { dynamodbCalls: dynamodbCallsOf(traces), durations };
+    });
+    const only = args.functions?.split(',');
+    const functions = (await timed('cold-start', () => measureColdStarts({ ...coldStartSettings(smoke), only }))) ?? [];
+    const lifecycleCases =
+      (await timed('lifecycle', () => onOwnDynamoDb((endpoint) => measureLifecycleCases(endpoint, smoke)))) ?? [];
+    const controlPlane = await timed('control-plane', () =>
+      onOwnDynamoDb((endpoint) => controlPlaneFigures(endpoint, smoke)),
+    );
 
-    const rpsOf = (name: string) => results.find((r) => r.name === name)!.rps;
-    const small = results.find((r) => r.name === 'list-tokens-jwt')!;
-    const big = results.find((r) => r.name === 'list-tokens-jwt-large')!;
     const output = {
       generatedAt: new Date().toISOString(),
       machine: {
@@ -215,58 +224,46 @@ async function main() {
         cores: cpus().length,
         memoryGiB: Math.round(totalmem() / 2 ** 30),
         node: process.version,
+        // The load average when the run ended: a busy machine's figures are noisier.
+        loadAverage: round2(loadavg()[0]!),
       },
-      settings: { smoke, durationSeconds: duration, rounds, connections },
+      settings: {
+        smoke,
+        durationSeconds: duration,
+        rounds,
+        connections,
+        stepSeconds,
+        // The whole run, setup included: the goal is ten minutes.
+        totalSeconds: Math.round((performance.now() - runStarted) / 1000),
+      },
       scenarios: results,
       rotation: {
         description:
           'the authorizer with a rotated token’s old secret (in its grace period) against the same token’s new secret',
-        previousVsCurrentRps: round2(rpsOf('whoami-token-previous-secret') / rpsOf('whoami-token')),
+        previousVsCurrentRps: ratioOf(results, 'whoami-token-previous-secret', 'whoami-token'),
       },
-      restriction,
-      scale: {
-        description:
-          `list a page of an account with ${large.tokens} tokens as a caller in ${large.groups} groups, against ` +
-          `${SMALL.tokens} tokens and ${SMALL.groups} groups`,
-        p50Ratio: round2(big.p50Ms / Math.max(small.p50Ms, 0.1)),
-        rpsRatio: round2(small.rps / big.rps),
+      restriction: {
+        description: 'the authorizer with a token of narrowed scopes and 20 networks against an unrestricted token',
+        restrictedVsUnrestrictedRps: ratioOf(results, 'whoami-restricted-token', 'whoami-token'),
       },
+      scale: scaleOf(results, large),
       functions,
-      dynamodbCalls,
-      durations,
+      dynamodbCalls: traced?.dynamodbCalls ?? [],
+      durations: traced?.durations ?? {},
       lifecycle: {
         description:
           'one pass of the lifecycle job over a table of N tokens, 10 with a notice due and 10 unused for 90 ' +
           'days, against its floor (the same queries and writes through the store)',
         cases: lifecycleCases,
       },
-      ...(await controlPlaneFigures(dynamodb.endpoint, smoke)),
+      ...controlPlane,
     };
     mkdirSync(resolve(outFile, '..'), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(output, null, 2)}\n`);
 
-    console.log('\nscenario                 rps      p50 ms   p99 ms   floor rps  ratio');
-    for (const r of results) {
-      console.log(
-        `${r.name.padEnd(24)} ${String(r.rps).padStart(8)} ${String(r.p50Ms).padStart(8)} ` +
-          `${String(r.p99Ms).padStart(8)} ${String(r.baselineRps).padStart(10)}  ${r.ratio}`,
-      );
-    }
-    console.log(`scale (large / small): p50 ${output.scale.p50Ratio}x, throughput ${output.scale.rpsRatio}x`);
-    console.log('\nfunction                          bundle KiB  init ms  baseline ms');
-    for (const f of functions) {
-      console.log(
-        `${f.name.padEnd(33)} ${String(Math.round(f.bundleBytes / 1024)).padStart(10)} ` +
-          `${String(f.initMs).padStart(8)} ${String(f.baselineInitMs).padStart(12)}`,
-      );
-    }
-    console.log('\nendpoint                          DynamoDB calls  sequential');
-    for (const d of dynamodbCalls)
-      console.log(
-        `${d.endpoint.padEnd(33)} ${String(d.calls).padStart(14)} ${String(d.sequentialRoundTrips).padStart(11)}`,
-      );
+    printSummary(output);
     console.log(`\nwritten to ${outFile}`);
-    if (!smoke && args.out === undefined) {
+    if (!smoke && !partial && args.out === undefined) {
       writeReports(outFile);
       console.log('docs/performance.md rewritten from it');
     }

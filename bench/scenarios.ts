@@ -11,6 +11,8 @@ import { SMALL } from './fixture.js';
 export interface Load {
   url: string;
   requests: autocannon.Request[];
+  /** The CPU time the server's process has used so far, ms. */
+  cpu?: () => Promise<number>;
 }
 
 export interface Scenario {
@@ -23,6 +25,8 @@ export interface Scenario {
 export interface ScenarioInputs {
   service: string;
   floor: string;
+  /** Each server process's CPU time so far, ms. */
+  cpu?: { service: () => Promise<number>; floor: () => Promise<number> };
   /** A token (its new secret), the same token's replaced secret, and a token the exchange issued. */
   token: string;
   /** A token with narrowed scopes and 20 allowed networks, the loopback address in the last. */
@@ -41,8 +45,8 @@ export const listPath = (account: string) => `/api/v1/domains/bench/auth/service
 
 export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
   const { token, restrictedToken, previous, federatedToken, jwt, jwtLarge, large, takeSubject } = inputs;
-  const service = { url: inputs.service };
-  const floor = { url: inputs.floor };
+  const service = { url: inputs.service, cpu: inputs.cpu?.service };
+  const floor = { url: inputs.floor, cpu: inputs.cpu?.floor };
   const middle = `seed-${String(Math.floor(large.tokens / 2) - 1).padStart(4, '0')}`;
   let cycle = 0;
   const nextName = (context: object) => ((context as { name?: string }).name = `cycle-${process.pid}-${cycle++}`);
@@ -101,7 +105,17 @@ export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
           },
         ],
       },
-      floor: { ...floor, requests: [{ method: 'POST', path: `/exchange?account=${SMALL.account}` }] },
+      floor: {
+        ...floor,
+        requests: [
+          {
+            method: 'POST',
+            path: `/exchange?account=${SMALL.account}`,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            setupRequest: (request) => ({ ...request, body: exchangeForm(takeSubject(), SMALL.account) }),
+          },
+        ],
+      },
     },
     {
       name: 'list-token-events',
@@ -208,8 +222,14 @@ interface LoadSettings {
 }
 
 async function load(target: Load, { connections, duration }: LoadSettings) {
+  const cpuBefore = await target.cpu?.();
   const result = await autocannon({ url: target.url, connections, duration, requests: target.requests });
+  const cpuAfter = await target.cpu?.();
   return {
+    cpuMsPerRequest:
+      cpuBefore === undefined || cpuAfter === undefined
+        ? 0
+        : (cpuAfter - cpuBefore) / Math.max(result.requests.total, 1),
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -219,9 +239,10 @@ async function load(target: Load, { connections, duration }: LoadSettings) {
 
 /**
  * Each scenario against the service and against its floor, in alternating rounds (so a
- * slower moment of the machine falls on both), after warming both up: the medians. Each
- * round goes through every scenario, so scenarios compared with each other (a restricted
- * token's whoami against an unrestricted one's) meet the same moments of the machine too.
+ * slower moment of the machine falls on both), after warming both up: the medians, and
+ * the median of the rounds' ratios. Each round goes through every scenario, so scenarios
+ * compared with each other (a restricted token's whoami against an unrestricted one's)
+ * meet the same moments of the machine too.
  */
 export async function measureScenarios(scenarios: Scenario[], settings: LoadSettings) {
   // Warm both: JWKS fetch, module loading and JIT are not what is measured.
@@ -235,26 +256,42 @@ export async function measureScenarios(scenarios: Scenario[], settings: LoadSett
   const runs = scenarios.map(() => ({ ours: [] as Loaded[], floors: [] as Loaded[] }));
   for (let round = 0; round < settings.rounds; round++) {
     for (const [index, scenario] of scenarios.entries()) {
-      runs[index]!.floors.push(await load(scenario.floor, settings));
-      runs[index]!.ours.push(await load(scenario.service, settings));
+      const { ours, floors } = runs[index]!;
+      // Which of a pair goes first alternates: neither always follows the other's load.
+      if (round % 2) ours.push(await load(scenario.service, settings));
+      floors.push(await load(scenario.floor, settings));
+      if (!(round % 2)) ours.push(await load(scenario.service, settings));
     }
   }
   return scenarios.map((scenario, index) => {
     const { ours, floors } = runs[index]!;
     const errors = [...ours, ...floors].reduce((sum, r) => sum + r.errors, 0);
-    const rps = median(ours.map((r) => r.rps));
-    const baselineRps = median(floors.map((r) => r.rps));
+    // Each round's ratio is of a floor load and the service load beside it: a slower
+    // moment of the machine falls on both of a pair. The median of those ratios, and their range.
+    const ratios = ours.map((r, i) => r.rps / floors[i]!.rps);
+    const ratio = median(ratios);
+    const p99 = median(ours.map((r) => r.p99));
+    const baselineP99 = median(floors.map((r) => r.p99));
     console.error(
-      `${scenario.name}: ${round1(rps)} rps vs floor ${round1(baselineRps)} ` +
-        `(${round2(rps / baselineRps)}x)${errors ? `, ${errors} errors` : ''}`,
+      `${scenario.name}: ${round2(ratio)}x the floor (rounds ${ratios.map(round2).join(', ')}), ` +
+        `p99 ${p99} vs ${baselineP99} ms${errors ? `, ${errors} errors` : ''}`,
     );
     return {
       name: scenario.name,
-      rps: round1(rps),
+      rps: round1(median(ours.map((r) => r.rps))),
       p50Ms: round1(median(ours.map((r) => r.p50))),
-      p99Ms: round1(median(ours.map((r) => r.p99))),
-      baselineRps: round1(baselineRps),
-      ratio: round2(rps / baselineRps),
+      p99Ms: round1(p99),
+      baselineRps: round1(median(floors.map((r) => r.rps))),
+      // The floor's tail beside ours: a p99 is only judged against the same work's.
+      baselineP50Ms: round1(median(floors.map((r) => r.p50))),
+      baselineP99Ms: round1(baselineP99),
+      ratio: round2(ratio),
+      ratioRange: [round2(Math.min(...ratios)), round2(Math.max(...ratios))],
+      p99Ratio: round2(p99 / Math.max(baselineP99, 0.1)),
+      // The server process's CPU time per request, ours and the floor's (DynamoDB's own work
+      // is in neither): steadier than throughput on a shared machine, and it says where time goes.
+      cpuMsPerRequest: round2(median(ours.map((r) => r.cpuMsPerRequest))),
+      baselineCpuMsPerRequest: round2(median(floors.map((r) => r.cpuMsPerRequest))),
       errors,
     };
   });

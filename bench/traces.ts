@@ -25,10 +25,12 @@ export interface DynamoDbCalls {
 export function traceRequests(inputs: {
   jwt: string;
   traceToken: string;
+  /** A rotated token's replaced secret, in its grace period. */
+  previous: string;
   federatedToken: string;
   takeSubject: () => string;
 }): TraceRequest[] {
-  const { jwt, traceToken, federatedToken, takeSubject } = inputs;
+  const { jwt, traceToken, previous, federatedToken, takeSubject } = inputs;
   return [
     { name: 'warm-up', method: 'GET', path: listPath(SMALL.account), headers: { authorization: `Bearer ${jwt}` } },
     // Twice: the first use in a minute also records lastUsedAt; the second is every other call.
@@ -39,6 +41,13 @@ export function traceRequests(inputs: {
       headers: { 'x-api-token': traceToken },
     },
     { name: 'whoami-token', method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': traceToken } },
+    // Twice as well: the steady state of the replaced secret is the second.
+    ...[1, 2].map((n) => ({
+      name: n === 1 ? 'warm-up-previous-secret' : 'whoami-token-previous-secret',
+      method: 'GET',
+      path: '/api/v1/auth/whoami',
+      headers: { 'x-api-token': previous },
+    })),
     { name: 'whoami-jwt', method: 'GET', path: '/api/v1/auth/whoami', headers: { authorization: `Bearer ${jwt}` } },
     {
       name: 'whoami-federated-token',
@@ -105,6 +114,7 @@ export function dynamodbCallsOf(traces: Trace[]): DynamoDbCalls[] {
   const dynamodbCalls: DynamoDbCalls[] = [];
   for (const trace of traces.slice(1)) {
     if (trace.status >= 300) throw new Error(`trace ${trace.name} answered ${trace.status}`);
+    if (trace.name.startsWith('warm-up')) continue;
     for (const phase of trace.phases) {
       const endpoint =
         phase.phase !== 'authorizer'
@@ -113,7 +123,9 @@ export function dynamodbCallsOf(traces: Trace[]): DynamoDbCalls[] {
             ? 'authorizer (access token, first use in a minute: + lastUsedAt)'
             : trace.name === 'whoami-federated-token'
               ? 'authorizer (federated token)'
-              : `authorizer (${trace.name === 'whoami-token' ? 'access token' : 'JWT'})`;
+              : trace.name === 'whoami-token-previous-secret'
+                ? 'authorizer (replaced secret, in its grace period)'
+                : `authorizer (${trace.name === 'whoami-token' ? 'access token' : 'JWT'})`;
       if (dynamodbCalls.some((row) => row.endpoint === endpoint)) continue;
       dynamodbCalls.push({
         endpoint,

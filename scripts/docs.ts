@@ -10,7 +10,7 @@ import {
   scheduledFunctions,
   streamFunctions,
 } from '../infra/routes.js';
-import { MAX_RPS_CEILING, RATE_TIERS } from '../shared/kernel/rate-tiers.js';
+import { RATE_TIERS, TOKEN_MAX_RPS } from '../shared/kernel/rate-tiers.js';
 import { replaceBetween } from './doc-blocks.js';
 
 /**
@@ -71,7 +71,7 @@ export function alarmsBlock(): string {
 /** The rate tiers: each, and the values of `maxRps` it holds to its rate. */
 export function tiersBlock(): string {
   const rows = RATE_TIERS.map((tier, i) => {
-    const last = (RATE_TIERS[i + 1] ?? MAX_RPS_CEILING + 1) - 1;
+    const last = (RATE_TIERS[i + 1] ?? TOKEN_MAX_RPS + 1) - 1;
     const values = last === tier ? `${tier}` : `${tier}–${last}`;
     return `| ${tier} | ${values} | ${Math.round((1 - tier / last) * 1000) / 10} % |`;
   });

@@ -1,5 +1,5 @@
 import type { Token } from './api/client.js';
-import { enforcedRate } from '../../shared/kernel/rate-tiers.js';
+import { enforcedRate, TOKEN_MAX_RPS } from '../../shared/kernel/rate-tiers.js';
 
 /** How values read in the console. Pure functions, tested without a browser. */
 
@@ -31,7 +31,7 @@ export function formatMaxRps(maxRps: number | null | undefined): string {
  */
 export function enforcedMaxRpsHint(value: string): string {
   const typed = value.trim();
-  if (!/^[1-9][0-9]*$/.test(typed) || Number(typed) > 10_000) return '';
+  if (!/^[1-9][0-9]*$/.test(typed) || Number(typed) > TOKEN_MAX_RPS) return '';
   const tier = enforcedRate(Number(typed));
   return tier === Number(typed)
     ? `In AWS, held to exactly ${tier} per second (a rate tier).`

@@ -51,7 +51,7 @@ const FIELDS: Record<string, string> = {
   nextToken: 'Page',
 };
 
-/** Field errors as the form shows them: "Max RPS must be an integer from 1 to 10000, or null". */
+/** Field errors as the form shows them: "Max RPS must be an integer from 1 to 3000, or null". */
 export function fieldMessages(problem: Problem | undefined): Record<string, string> {
   return Object.fromEntries(
     (problem?.errors ?? []).map(({ field, message }) => [field, `${FIELDS[field] ?? field} ${message}`]),

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { RequestMeta } from '../http/request-origin.js';
 import { type TokenBinding, type TokenRecord, type TokenView, toTokenView } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
+import { TOKEN_MAX_RPS } from '../kernel/rate-tiers.js';
 import { fieldChanges, tokenEvent, type ChangeOrigin, type ExchangeDetails } from '../kernel/events.js';
 import { bindingOf } from '../tokens/token-items.js';
 import {
@@ -244,7 +245,8 @@ async function issue(
     lookupId: minted.lookupId,
     prefix: minted.prefix,
     status: 'ACTIVE',
-    maxRps: policy.maxRps,
+    // A policy from before tokens were held to TOKEN_MAX_RPS may have more: its tokens never do.
+    maxRps: policy.maxRps === null ? null : Math.min(policy.maxRps, TOKEN_MAX_RPS),
     expiresAt,
     createdAt: timestamp,
     createdBy: claims.sub.slice(0, ECHO_LENGTH),

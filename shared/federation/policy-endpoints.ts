@@ -5,7 +5,7 @@ import { createPolicyBody, issuerRulesErrors, policyIdPath, testPolicyBody } fro
 import { pathParameter } from '../http/path-parameters.js';
 import { jsonResponse } from '../http/problem.js';
 import { changeOrigin, requestMeta } from '../http/request-origin.js';
-import { check } from '../http/validation.js';
+import { check, stageMaxRps } from '../http/validation.js';
 import type { Scope } from '../middleware/authorization.js';
 import { tokenEndpoint } from '../middleware/token-endpoint.js';
 import type { Config } from '../kernel/config.js';
@@ -52,9 +52,7 @@ export function createPolicyEndpoint(parts: PolicyEndpointDeps, scope: Scope) {
       const json = jsonObjectBody(event, errors, undefined);
       const body = json === undefined ? undefined : check(createPolicyBody, json, errors);
       issuerRulesErrors(json, parts.config.federation.issuers, errors);
-      const ceiling = parts.config.tokens.maxRps;
-      if (typeof body?.maxRps === 'number' && body.maxRps > ceiling)
-        errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
+      stageMaxRps(body?.maxRps, parts.config.tokens.maxRps, errors);
       if (json === undefined && errors.length === 0)
         errors.push({ field: 'body', message: 'is required: a JSON object' });
       return body!;

@@ -26,6 +26,7 @@ import type { z } from 'zod/mini';
 import type { FieldError } from '../kernel/errors.js';
 import { DIRECTORY_ID_PATTERN, INCARNATION_PATTERN } from '../kernel/model.js';
 import { MAX_ALLOWED_CIDRS, parseCidr } from '../kernel/networks.js';
+import { TOKEN_MAX_RPS } from '../kernel/rate-tiers.js';
 import { orderedScopes, TOKEN_SCOPES } from '../kernel/restrictions.js';
 
 /**
@@ -41,13 +42,30 @@ export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const tokenName = /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
   /* @__PURE__ */ regex(TOKEN_NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -'),
 );
-const MAX_RPS_RULE = 'must be an integer from 1 to 10000, or null';
+// 3000: TOKEN_MAX_RPS, written out (see SCOPE_RULE).
+const MAX_RPS_RULE = 'must be an integer from 1 to 3000, or null';
+/**
+ * A token's or a federation policy's limit: at most what one token's reads can reach
+ * (`TOKEN_MAX_RPS`), the top of the rate tiers; a stage may allow less (`stageMaxRps`).
+ */
 export const maxRps = /* @__PURE__ */ nullable(
   /* @__PURE__ */ int({ error: MAX_RPS_RULE }).check(
     /* @__PURE__ */ minimum(1, MAX_RPS_RULE),
-    /* @__PURE__ */ maximum(10_000, MAX_RPS_RULE),
+    /* @__PURE__ */ maximum(TOKEN_MAX_RPS, MAX_RPS_RULE),
   ),
 );
+/**
+ * The stage's own ceiling on `maxRps` (`MAX_RPS`) when it allows fewer than a token can
+ * reach: a refusal names the lower of the two, whichever check refused it.
+ */
+export function stageMaxRps(maxRps: unknown, stageCeiling: number, errors: FieldError[]): void {
+  const ceiling = Math.min(stageCeiling, TOKEN_MAX_RPS);
+  if (ceiling === TOKEN_MAX_RPS) return;
+  const rule = `must be an integer from 1 to ${ceiling}, or null`;
+  for (const error of errors) if (error.field === 'maxRps') error.message = rule;
+  if (typeof maxRps === 'number' && maxRps > ceiling && !errors.some((error) => error.field === 'maxRps'))
+    errors.push({ field: 'maxRps', message: rule });
+}
 const isoDateTime = /* @__PURE__ */ iso.datetime({
   offset: true,
   error: 'must be an ISO-8601 date-time with a time zone, or null',

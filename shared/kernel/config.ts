@@ -1,4 +1,4 @@
-import { MAX_RPS_CEILING } from './rate-tiers.js';
+import { MAX_RPS_CEILING, TOKEN_MAX_RPS } from './rate-tiers.js';
 
 /**
  * The service's settings, read from an environment (a plain record of strings) by one
@@ -38,7 +38,11 @@ export interface Config {
     retentionDays: number;
     /** Minimum interval between two `lastUsedAt` writes of one token. @default 60 */
     lastUsedWriteIntervalSeconds: number;
-    /** The highest `maxRps` a token may have: the stage's own rate limit in AWS. @default 10000 */
+    /**
+     * The highest `maxRps` a token or federation policy may have: the stage's own rate limit
+     * in AWS (`MAX_RPS`), and never above what one token can reach (`TOKEN_MAX_RPS`).
+     * @default 3000
+     */
     maxRps: number;
     /** Every new token of every service account must carry `allowedCidrs` (`REQUIRE_ALLOWED_CIDRS`). @default false */
     requireAllowedCidrs: boolean;
@@ -222,7 +226,7 @@ export function readConfig(env: Environment): Config {
       maxLifetimeDays: read.integer('TOKEN_MAX_LIFETIME_DAYS', 365, 1, 36_500),
       retentionDays: read.integer('EXPIRED_TOKEN_RETENTION_DAYS', 30, 0, 3_650),
       lastUsedWriteIntervalSeconds: read.integer('LAST_USED_WRITE_INTERVAL_SECONDS', 60, 1, 86_400),
-      maxRps: read.integer('MAX_RPS', MAX_RPS_CEILING, 1, MAX_RPS_CEILING),
+      maxRps: Math.min(read.integer('MAX_RPS', MAX_RPS_CEILING, 1, MAX_RPS_CEILING), TOKEN_MAX_RPS),
       requireAllowedCidrs: read.flag('REQUIRE_ALLOWED_CIDRS', false),
       rateLimitedMax: read.integer('RATE_LIMITED_MAX', 8_000, 1, 10_000),
     },

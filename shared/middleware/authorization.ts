@@ -79,7 +79,11 @@ export function callerContext(
       const incarnation = pastIncarnations ? event.queryStringParameters?.incarnation : undefined;
       const lookup = (id: string) =>
         incarnation === undefined ? store.getPrincipal(id) : store.getIncarnation(id, incarnation);
-      const targetLookup = targetId === undefined ? undefined : lookup(targetId);
+      // A token acting on its own account (the usual case) reads that profile once, not twice
+      // in parallel: the same item, as consistent. Every such call reads it, so this is what
+      // bounds an account's tokens together (docs/performance.md, "What one token can reach").
+      const ownAccount = targetId === context.caller.userId && incarnation === undefined;
+      const targetLookup = targetId === undefined ? undefined : ownAccount ? callerLookup : lookup(targetId);
       // Both are awaited by later steps; this keeps an early refusal from leaving a
       // rejected promise unobserved.
       callerLookup.catch(() => undefined);

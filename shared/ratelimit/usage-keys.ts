@@ -1,18 +1,19 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateHolder, UsageKeys } from '../auth/ports.js';
-import { enforcedRate } from '../kernel/rate-tiers.js';
+import { enforcedRate, TOKEN_MAX_RPS } from '../kernel/rate-tiers.js';
 import { keys } from '../dynamodb/keys.js';
 
 /**
  * A limited token's own key, when it is the one to present now: in a plan whose rate is
  * between the tier its `maxRps` is held to and `maxRps` itself (never faster than asked,
  * never slower than the tier), and honoured there by now. Undefined otherwise: a new
- * key, one being moved after a change of limit, or none yet.
+ * key, one being moved after a change of limit, or none yet. Nor a key faster than any
+ * tier (`TOKEN_MAX_RPS`): an earlier version's, whose plan is gone.
  */
 export function ownKey({ maxRps, key }: RateHolder, at: Date): string | undefined {
   if (maxRps === null || key.usageKey === undefined || key.keyRps === undefined || key.keyReadyAt === undefined)
     return undefined;
-  if (key.keyRps < enforcedRate(maxRps) || key.keyRps > maxRps) return undefined;
+  if (key.keyRps < enforcedRate(maxRps) || key.keyRps > Math.min(maxRps, TOKEN_MAX_RPS)) return undefined;
   return Date.parse(key.keyReadyAt) <= at.getTime() ? key.usageKey : undefined;
 }
 

@@ -12,6 +12,7 @@ import {
   deprecatedCreateTokenBody,
   pageQuery,
   rotateTokenBody,
+  stageMaxRps,
   tokenNamePath,
   updateTokenBody,
 } from '../http/validation.js';
@@ -63,10 +64,7 @@ function checkBody<S extends z.ZodMiniType>(
 ): z.infer<S> | undefined {
   const json = jsonObjectBody(event, errors, {});
   const body = json === undefined ? undefined : check(schema, json, errors);
-  const maxRps = (body as { maxRps?: number | null } | undefined)?.maxRps;
-  const ceiling = deps.config.tokens.maxRps;
-  if (typeof maxRps === 'number' && maxRps > ceiling)
-    errors.push({ field: 'maxRps', message: `must be an integer from 1 to ${ceiling}, or null` });
+  stageMaxRps((body as { maxRps?: number | null } | undefined)?.maxRps, deps.config.tokens.maxRps, errors);
   return body;
 }
 

@@ -111,7 +111,7 @@ describe('the Access Tokens tab', () => {
       'Name must be 1–64 letters, digits, dots, underscores or hyphens.',
     );
     await expect(page.locator('#token-max-rps-error').textContent()).resolves.toBe(
-      'Max RPS must be a whole number from 1 to 10000.',
+      'Max RPS must be a whole number from 1 to 3000.',
     );
     // No native validation: nothing the browser would show a bubble for.
     await expect(page.locator('form').evaluate((form) => (form as HTMLFormElement).noValidate)).resolves.toBe(true);

@@ -174,7 +174,7 @@ describe('the README walkthrough', () => {
       capabilities: { admin: false, domains: ['finance'], manageTokensIn: [] },
       tokenSettings: {
         maxLifetimeDays: 365,
-        maxRps: 10_000,
+        maxRps: 3_000,
         defaultGracePeriodSeconds: 86_400,
         maxGracePeriodSeconds: 604_800,
       },

@@ -45,7 +45,7 @@ describe('no escalation through tokens', () => {
     await refusedUnchanged(
       'PATCH',
       `${ROTATOR}/limited`,
-      { status: 'ACTIVE', maxRps: 10_000 },
+      { status: 'ACTIVE', maxRps: 3_000 },
       /maxRps must be at most 2/,
     );
   });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../shared/dynamodb/keys.js';
 import { type CiIssuer, GITHUB_CLAIMS, startCiIssuer } from '../support/ci-issuer.js';
 import { exchange } from '../support/exchange.js';
 import { exampleDirectory, startTestService, type TestService } from '../support/service.js';
@@ -6,7 +8,8 @@ import { exampleDirectory, startTestService, type TestService } from '../support
 /**
  * Federation policies set the restrictions of the tokens they issue: their scopes and
  * networks, shown on the policy and carried by every token exchanged under it. Where
- * networks are required on an account's new tokens, a policy must carry them too.
+ * networks are required on an account's new tokens, a policy must carry them too. Their
+ * maxRps is at most what one token can reach, 3000, as a token's is.
  */
 let api: TestService;
 let ci: CiIssuer;
@@ -75,5 +78,30 @@ describe('restrictions of issued tokens', () => {
     });
     const body = policy('campaigns', { allowedCidrs: ['127.0.0.0/8'] });
     expect((await api.call('POST', CAMPAIGN_POLICIES, { as: 'dave', body })).status).toBe(201);
+  });
+
+  it('holds a policy, and every token it issues, to 3000 requests a second at most', async () => {
+    const over = await api.call('POST', POLICIES, { as: 'alice', body: policy('too-fast', { maxRps: 3_001 }) });
+    expect({ status: over.status, errors: over.body.errors }).toStrictEqual({
+      status: 400,
+      errors: [{ field: 'maxRps', message: 'must be an integer from 1 to 3000, or null' }],
+    });
+    const made = await api.call('POST', POLICIES, { as: 'alice', body: policy('fastest', { maxRps: 3_000 }) });
+    expect(made.status).toBe(201);
+    // A policy stored by an earlier version, which allowed up to 10000.
+    await api.documentClient.send(
+      new UpdateCommand({
+        TableName: api.tableName,
+        Key: keys.policy('sa-etl', made.body.policyId),
+        UpdateExpression: 'SET maxRps = :rps',
+        ExpressionAttributeValues: { ':rps': 10_000 },
+      }),
+    );
+    const subject = await ci.issue(AUDIENCE, { ...GITHUB_CLAIMS, sub: 'repo:org/fastest:environment:prod' });
+    const exchanged = await exchange(api, subject, 'sa-etl');
+    expect(exchanged.status).toBe(200);
+    const self = await api.call('GET', '/api/v1/auth/tokens/self', { token: exchanged.body.access_token });
+    // Held to the top rate tier, which exists: no plan is made for more than a token can reach.
+    expect(self.body).toMatchObject({ maxRps: 3_000, enforcedMaxRps: 2_711 });
   });
 });

@@ -169,7 +169,7 @@ describe('npm start', () => {
       capabilities: { admin: false, domains: ['ops'], manageTokensIn: [] },
       tokenSettings: {
         maxLifetimeDays: 365,
-        maxRps: 10_000,
+        maxRps: 3_000,
         defaultGracePeriodSeconds: 86_400,
         maxGracePeriodSeconds: 604_800,
       },

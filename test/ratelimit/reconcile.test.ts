@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, rateKeyShard } from '../../shared/dynamodb/keys.js';
 import { shardCounts } from '../../shared/dynamodb/rate-limit-capacity.js';
+import { RATE_TIERS } from '../../shared/kernel/rate-tiers.js';
 import { createObservability } from '../../shared/http/observability.js';
 import { Pacer } from '../../shared/ratelimit/pacer.js';
 import { reconcileParts, scheduledReconcile } from '../../shared/ratelimit/scheduled-reconcile.js';
@@ -36,8 +37,8 @@ describe('reconcile', () => {
     f.fake.addKey('another-teams-key');
     const report = await f.reconcile(false);
     expect(report.drift).toStrictEqual([]);
-    // The stack's unthrottled and 36 pooled keys, the other team's, and ours.
-    expect(report).toMatchObject({ regionKeys: 1 + 36 + 1 + 1, ownKeys: 1, owners: 1, limited: 1 });
+    // The stack's unthrottled key and a pooled key per tier, the other team's, and ours.
+    expect(report).toMatchObject({ regionKeys: 1 + RATE_TIERS.length + 1 + 1, ownKeys: 1, owners: 1, limited: 1 });
   });
 
   it('queues a token whose message was lost, and the worker gives it its key', async () => {

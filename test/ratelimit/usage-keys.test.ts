@@ -5,7 +5,7 @@ import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateHolder } from '../../shared/auth/ports.js';
 import { keys } from '../../shared/dynamodb/keys.js';
 import { createObservability } from '../../shared/http/observability.js';
-import { enforcedRate, MAX_RPS_CEILING, RATE_TIERS } from '../../shared/kernel/rate-tiers.js';
+import { enforcedRate, MAX_RPS_CEILING, RATE_TIERS, TOKEN_MAX_RPS } from '../../shared/kernel/rate-tiers.js';
 import { Pacer } from '../../shared/ratelimit/pacer.js';
 import { createSharedKeyPublisher } from '../../shared/ratelimit/publish-keys.js';
 import { ownKey, PublishedUsageKeys } from '../../shared/ratelimit/usage-keys.js';
@@ -34,7 +34,7 @@ describe('the key a call presents', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: MAX_RPS_CEILING }),
-        fc.option(fc.constantFrom(...RATE_TIERS, 5, 100, 9999)),
+        fc.option(fc.constantFrom(...RATE_TIERS, 5, 100, 3389, 8278, 9999)),
         fc.integer({ min: -120, max: 120 }),
         async (maxRps, keyRps, readyInSeconds) => {
           const key = {
@@ -44,11 +44,22 @@ describe('the key a call presents', () => {
           };
           const presented = await published.keyFor(holder(maxRps, key), at);
           expect(presented).not.toBe(f.unthrottled.value);
-          const fits = keyRps !== null && keyRps <= maxRps && keyRps >= enforcedRate(maxRps) && readyInSeconds <= 0;
+          const fits =
+            keyRps !== null &&
+            keyRps <= Math.min(maxRps, TOKEN_MAX_RPS) &&
+            keyRps >= enforcedRate(maxRps) &&
+            readyInSeconds <= 0;
           expect(presented).toBe(fits ? 'own-key-value' : pooled(maxRps));
         },
       ),
     );
+  });
+
+  it('is never a key faster than the top tier: an earlier version’s, for a maxRps above what a token can reach', () => {
+    const ready = at.toISOString();
+    // A token given 10000 before tokens were held to 3000, its key in a plan the ladder no longer has.
+    expect(ownKey(holder(10_000, { usageKey: 'old', keyRps: 8278, keyReadyAt: ready }), at)).toBeUndefined();
+    expect(ownKey(holder(10_000, { usageKey: 'moved', keyRps: 2711, keyReadyAt: ready }), at)).toBe('moved');
   });
 
   it('is the unthrottled key for a token without a limit and a JWT caller, whatever key it holds', async () => {
@@ -132,13 +143,13 @@ describe('the deploy-time publisher', () => {
         PooledKeyIds: Object.fromEntries([...f.pooled].map(([rps, key]) => [String(rps), key.id])),
       }),
     );
-    expect(f.fake.commands()).toStrictEqual(Array(37).fill('GetApiKey'));
-    // Two a second, within the deployment's own calls.
-    expect(f.sim.now - started).toBeGreaterThanOrEqual(18_000);
+    expect(f.fake.commands()).toStrictEqual(Array(1 + RATE_TIERS.length).fill('GetApiKey'));
+    // Two a second, within the deployment's own calls: the first at once, each other half a second later.
+    expect(f.sim.now - started).toBeGreaterThanOrEqual(RATE_TIERS.length * 500);
     const { Item } = await f.documents.send(
       new GetCommand({ TableName: f.tableName, Key: keys.sharedUsageKey(), ConsistentRead: true }),
     );
-    expect(Item).toMatchObject({ value: f.unthrottled.value, pooled: { '8278': f.pooled.get(8278)!.value } });
+    expect(Item).toMatchObject({ value: f.unthrottled.value, pooled: { '2711': f.pooled.get(2711)!.value } });
     expect(answers.at(-1)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'shared-usage-key', NoEcho: true });
     expect(JSON.stringify(answers)).not.toContain(f.unthrottled.value);
     // A key that does not exist fails the deployment, which says so without a value.
@@ -160,14 +171,14 @@ describe('the deploy-time publisher', () => {
     await f.documents.send(new DeleteCommand({ TableName: f.tableName, Key: keys.tierPlans() }));
     await expect(published.tierPlans()).rejects.toThrow(/not in the table/);
     f.fake.resetCalls();
-    await publish(event({ TierPlans: { '1': 'plan-1', '8278': 'plan-8278' } }));
+    await publish(event({ TierPlans: { '1': 'plan-1', '2711': 'plan-2711' } }));
     // No API Gateway call: the ids come from CloudFormation.
     expect(f.fake.commands()).toStrictEqual([]);
     expect(answers.at(-1)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'tier-plans' });
     expect(await published.tierPlans()).toStrictEqual(
       new Map([
         [1, 'plan-1'],
-        [8278, 'plan-8278'],
+        [2711, 'plan-2711'],
       ]),
     );
     answers = [];

@@ -226,7 +226,7 @@ function credential(): fc.Arbitrary<Credential> {
 const validParams: Record<string, string> = { domain: DOMAIN, serviceAccountId: TARGET, name: 'keep', userId: TARGET };
 
 function validBody(route: Route): fc.Arbitrary<Record<string, unknown>> {
-  const maxRps = fc.option(fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.constant(null)), { nil: undefined });
+  const maxRps = fc.option(fc.oneof(fc.integer({ min: 1, max: 3_000 }), fc.constant(null)), { nil: undefined });
   const expiresAt = fc.option(
     fc.integer({ min: 60, max: 300 * 86_400 }).map((seconds) => new Date(Date.now() + seconds * 1000).toISOString()),
     { nil: undefined },

@@ -195,7 +195,7 @@ describe('races', () => {
         fc.array(
           fc.tuple(
             fc.constantFrom<Op>('create', 'suspend', 'activate', 'maxRps', 'delete'),
-            fc.integer({ min: 1, max: 10_000 }),
+            fc.integer({ min: 1, max: 3_000 }),
           ),
           { minLength: 8, maxLength: 24 },
         ),

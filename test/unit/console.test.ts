@@ -97,10 +97,8 @@ describe('console wording', () => {
     // The Max RPS editor says what API Gateway holds a value to, as it is typed.
     expect(enforcedMaxRpsHint('25')).toBe('In AWS, held to 23 per second: the largest rate tier at or below 25.');
     expect(enforcedMaxRpsHint(' 23 ')).toBe('In AWS, held to exactly 23 per second (a rate tier).');
-    expect(enforcedMaxRpsHint('10000')).toBe(
-      'In AWS, held to 8278 per second: the largest rate tier at or below 10000.',
-    );
-    for (const invalid of ['', '0', '-3', '2.5', 'abc', '10001']) expect(enforcedMaxRpsHint(invalid)).toBe('');
+    expect(enforcedMaxRpsHint('3000')).toBe('In AWS, held to 2711 per second: the largest rate tier at or below 3000.');
+    for (const invalid of ['', '0', '-3', '2.5', 'abc', '3001', '10000']) expect(enforcedMaxRpsHint(invalid)).toBe('');
     expect(formatDate(null)).toBe('Never');
     expect(formatDate('2026-11-30T12:00:00.000Z')).toMatch(/2026/);
     expect(formatStatus('SUSPENDED')).toBe('Suspended');

@@ -1,19 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { toTokenView } from '../../shared/kernel/model.js';
-import { enforcedRate, MAX_RPS_CEILING, RATE_TIERS, TIER_SHORTFALL } from '../../shared/kernel/rate-tiers.js';
+import { enforcedRate, RATE_TIERS, TIER_SHORTFALL, TOKEN_MAX_RPS } from '../../shared/kernel/rate-tiers.js';
 
 describe('the rate tiers', () => {
-  it('are the 36 rates of the ladder, ascending from 1 to the last below the ceiling', () => {
+  it('are the 31 rates of the ladder, ascending from 1 to the last at or below what one token can reach', () => {
     expect(RATE_TIERS).toStrictEqual([
       1, 2, 3, 4, 6, 8, 11, 14, 18, 23, 29, 37, 47, 59, 74, 93, 117, 147, 184, 231, 289, 362, 453, 567, 709, 887, 1109,
-      1387, 1734, 2168, 2711, 3389, 4237, 5297, 6622, 8278,
+      1387, 1734, 2168, 2711,
     ]);
+    // No plan for a rate no token may be given: 3000 is the most a token (or a policy) may have.
+    expect(TOKEN_MAX_RPS).toBe(3_000);
   });
 
   it('hold every accepted maxRps to a rate never above it and never more than 20 % below it', () => {
     const broken: string[] = [];
-    for (let maxRps = 1; maxRps <= MAX_RPS_CEILING; maxRps++) {
+    for (let maxRps = 1; maxRps <= TOKEN_MAX_RPS; maxRps++) {
       const enforced = enforcedRate(maxRps);
       if (!RATE_TIERS.includes(enforced)) broken.push(`${maxRps}: ${enforced} is no tier`);
       if (enforced > maxRps) broken.push(`${maxRps}: ${enforced} is above it`);
@@ -25,9 +27,9 @@ describe('the rate tiers', () => {
   it('are as few as the promise allows: each tier serves every value up to the next, and not the next', () => {
     // Greedy from 1 is optimal: a tier can never serve a value above 1.25 times itself.
     for (const [i, tier] of RATE_TIERS.entries()) {
-      const next = RATE_TIERS[i + 1] ?? MAX_RPS_CEILING + 1;
+      const next = RATE_TIERS[i + 1] ?? TOKEN_MAX_RPS + 1;
       expect(tier >= (1 - TIER_SHORTFALL) * (next - 1)).toBe(true);
-      if (next <= MAX_RPS_CEILING) expect(tier < (1 - TIER_SHORTFALL) * next).toBe(true);
+      if (next <= TOKEN_MAX_RPS) expect(tier < (1 - TIER_SHORTFALL) * next).toBe(true);
     }
   });
 

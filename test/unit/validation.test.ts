@@ -36,17 +36,32 @@ describe('request validation', () => {
     expect(createTokenBody.safeParse({ name: 'ünïcode' }).success).toBe(false);
   });
 
-  it('accepts maxRps only as an integer from 1 to 10000 or null', () => {
+  it('accepts a token maxRps only as an integer from 1 to 3000 (what one item can serve) or null', () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant(null)), (maxRps) => {
         const ok = createTokenBody.safeParse({ name: 'n', maxRps }).success;
         const expected =
-          maxRps === null || (Number.isInteger(maxRps) && (maxRps as number) >= 1 && (maxRps as number) <= 10_000);
+          maxRps === null || (Number.isInteger(maxRps) && (maxRps as number) >= 1 && (maxRps as number) <= 3_000);
         // String(maxRps)
         expect(ok).toBe(expected);
       }),
       { seed: SEED, numRuns: 1000 },
     );
+  });
+
+  it('holds a token to what its one item can serve, on create and update alike', () => {
+    for (const [maxRps, ok] of [
+      [3_000, true],
+      [3_001, false],
+      [10_000, false],
+    ] as const) {
+      expect(createTokenBody.safeParse({ name: 'n', maxRps }).success).toBe(ok);
+      expect(updateTokenBody.safeParse({ maxRps }).success).toBe(ok);
+    }
+    const refused = createTokenBody.safeParse({ name: 'n', maxRps: 3_001 });
+    expect(fieldErrors(refused.error!)).toStrictEqual([
+      { field: 'maxRps', message: 'must be an integer from 1 to 3000, or null' },
+    ]);
   });
 
   it('names every unknown field, including prototype keys', () => {
