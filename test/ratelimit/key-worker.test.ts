@@ -278,6 +278,17 @@ describe('the key worker and API Gateway’s throttling', () => {
       ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
     });
 
+  it('starts no more calls than its budget (KEY_WORKER_CALLS_PER_SECOND), evenly spaced, however much work waits', async () => {
+    for (const i of [0, 1, 2, 3, 4, 5]) await f.create(`paced-${i}`, 11);
+    const at: number[] = [];
+    f.fake.beforeCommand = async () => void at.push(f.sim.now);
+    await f.drain();
+    f.fake.beforeCommand = undefined;
+    expect(at).toHaveLength(12);
+    const gap = 1000 / f.config.apiGateway!.keyCallsPerSecond;
+    at.slice(1).forEach((t, i) => expect(t - at[i]!).toBeGreaterThanOrEqual(gap));
+  });
+
   it('waits as long as API Gateway asks (retryAfterSeconds) and tries again, within the invocation', async () => {
     await f.create('asked-to-wait', 7);
     f.fake.fail('CreateApiKey', { error: throttled('3') });
