@@ -82,14 +82,13 @@ export async function syncKey(parts: KeyWorkerParts, work: KeyWork, replacing = 
   let { apiKeyId, usageKey, keyPlanId } = key;
   if (apiKeyId === undefined || usageKey === undefined) {
     const created = await gateway.createKey(ownerId(owner));
-    let recorded: boolean;
-    try {
-      recorded = await owners.write(owner, apiKeyId, { apiKeyId: created.id, usageKey: created.value });
-    } catch (error) {
-      // Not left behind unnamed; were it recorded all the same, the next run finds it gone and replaces it.
-      await gateway.deleteKey(created.id).catch(() => undefined);
-      throw error;
-    }
+    const recorded = await owners
+      .write(owner, apiKeyId, { apiKeyId: created.id, usageKey: created.value })
+      .catch(async (error: unknown) => {
+        // Not left behind unnamed; were it recorded all the same, the next run finds it gone and replaces it.
+        await gateway.deleteKey(created.id).catch(() => undefined);
+        throw error;
+      });
     if (!recorded) {
       await gateway.deleteKey(created.id);
       return;
