@@ -1,6 +1,6 @@
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 import { tokenStores } from '../shared/runtime/stores.js';
-import { keyQueue } from '../shared/ratelimit/wiring.js';
+import { keyQueue } from '../shared/ratelimit/key-queue.js';
 import { createTokenEndpoint, type TokenEndpointDeps } from '../shared/tokens/endpoints.js';
 
 export const create = (deps: TokenEndpointDeps) => createTokenEndpoint(deps, 'domain');

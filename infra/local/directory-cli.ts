@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { readConfig } from '../../shared/kernel/config.js';
 import { DirectoryError } from '../../shared/directory/directory.js';
 import { importDeps, importDirectory } from '../../shared/directory/import.js';
-import { keyQueue } from '../../shared/ratelimit/wiring.js';
+import { keyQueue } from '../../shared/ratelimit/key-queue.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import { readDirectoryFile } from './directory-file.js';
 import { againstTable, describeTarget, refusal, tableTarget } from './running.js';

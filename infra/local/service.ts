@@ -7,7 +7,7 @@ import { type ImportResult, importDeps, importDirectory } from '../../shared/dir
 import type { UsageKeys } from '../../shared/auth/ports.js';
 import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { jwtVerification } from '../../shared/runtime/jwt-wiring.js';
-import { keyQueue } from '../../shared/ratelimit/wiring.js';
+import { keyQueue } from '../../shared/ratelimit/key-queue.js';
 import { subjectTokenVerification } from '../../shared/runtime/verification-wiring.js';
 import { createRuntime, type Runtime, type RuntimeParts } from '../../shared/runtime/runtime.js';
 import { ensureTable } from '../../shared/dynamodb/table.js';

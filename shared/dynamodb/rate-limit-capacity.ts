@@ -20,32 +20,22 @@ export const CAPACITY_SHARDS = 8;
 export const shardRoom = (ceiling: number, shard: number): number =>
   Math.floor(ceiling / CAPACITY_SHARDS) + (shard < ceiling % CAPACITY_SHARDS ? 1 : 0);
 
-/** A transaction item taking a place in `shard`; its condition fails when the shard is full. */
-export function takePlace(tableName: string, shard: number, ceiling: number) {
+/**
+ * A transaction item taking a place in `shard`; its condition fails when the shard is full.
+ * `version` moves with every change, so a recount can tell that nothing changed under it.
+ */
+export function takePlace(TableName: string, shard: number, ceiling: number) {
   const room = shardRoom(ceiling, shard);
-  return {
-    Update: {
-      TableName: tableName,
-      Key: keys.capacityShard(shard),
-      // `version` moves with every change, so a recount can tell that nothing changed under it.
-      ...updateExpression({
-        add: { count: 1, version: 1 },
-        // A shard without a share (a ceiling under CAPACITY_SHARDS) is full even before its first write.
-        condition: room > 0 ? either(absent('count'), lessThan('count', room)) : lessThan('count', 0),
-      }),
-    },
-  };
+  // A shard without a share (a ceiling under CAPACITY_SHARDS) is full even before its first write.
+  const condition = room > 0 ? either(absent('count'), lessThan('count', room)) : lessThan('count', 0);
+  const update = updateExpression({ add: { count: 1, version: 1 }, condition });
+  return { Update: { TableName, Key: keys.capacityShard(shard), ...update } };
 }
 
 /** A transaction item giving a place in `shard` back. */
-export function givePlace(tableName: string, shard: number) {
-  return {
-    Update: {
-      TableName: tableName,
-      Key: keys.capacityShard(shard),
-      ...updateExpression({ add: { count: -1, version: 1 } }),
-    },
-  };
+export function givePlace(TableName: string, shard: number) {
+  const update = updateExpression({ add: { count: -1, version: 1 } });
+  return { Update: { TableName, Key: keys.capacityShard(shard), ...update } };
 }
 
 /** Thrown by a write whose shard was full: `withPlace` tries another. */

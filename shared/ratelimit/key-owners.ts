@@ -1,11 +1,10 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { TokenBinding } from '../kernel/model.js';
 import type { KeyOwner } from '../tokens/ports.js';
 import { BINDING_FIELDS, bindingOf } from '../tokens/token-items.js';
 import { all, type Condition, equals, exists, updateExpression } from '../dynamodb/expressions.js';
 import { keys } from '../dynamodb/keys.js';
 import { TransactionCancelled, transact } from '../dynamodb/transactions.js';
-import type { KeyOwners, OwnerState } from './key-worker.js';
+import type { KeyOwners } from './key-worker.js';
 
 const itemOf = (owner: KeyOwner) =>
   owner.kind === 'token'
@@ -23,7 +22,7 @@ export class DynamoKeyOwners implements KeyOwners {
     private readonly tableName: string,
   ) {}
 
-  async read(owner: KeyOwner): Promise<OwnerState | undefined> {
+  async read(owner: KeyOwner) {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: itemOf(owner), ConsistentRead: true }),
     );
@@ -33,23 +32,17 @@ export class DynamoKeyOwners implements KeyOwners {
     return { maxRps: typeof Item.maxRps === 'number' ? Item.maxRps : null, key: bindingOf(Item) };
   }
 
-  async write(
-    owner: KeyOwner,
-    expected: string | undefined,
-    key: Partial<TokenBinding> | null,
-    unlimited = false,
-  ): Promise<boolean> {
+  async write(...[owner, expected, key, unlimited = false]: Parameters<KeyOwners['write']>): Promise<boolean> {
     const set = Object.fromEntries(BINDING_FIELDS.map((field) => [field, key?.[field]]));
     const remove = BINDING_FIELDS.filter((field) => key?.[field] === undefined);
-    const guard: Condition[] = [exists('pk'), equals('apiKeyId', expected)];
-    const update = (at: { pk: string; sk: string }, more: Condition[], unindex: boolean) => ({
+    const update = (Key: { pk: string; sk: string }, more: Condition[], unindex = false) => ({
       Update: {
         TableName: this.tableName,
-        Key: at,
+        Key,
         ...updateExpression({
           set,
           remove: unindex ? [...remove, 'keyShard'] : remove,
-          condition: all(...guard, ...more),
+          condition: all(exists('pk'), equals('apiKeyId', expected), ...more),
         }),
       },
     });
@@ -60,7 +53,7 @@ export class DynamoKeyOwners implements KeyOwners {
         owner.kind === 'token'
           ? [
               ['token', update(itemOf(owner), [equals('lookupId', owner.lookupId), ...limitless], unlimited)],
-              ['credential', update(keys.credential(owner.lookupId), [], false)],
+              ['credential', update(keys.credential(owner.lookupId), [])],
             ]
           : [['policy', update(itemOf(owner), limitless, unlimited)]],
       );

@@ -6,14 +6,14 @@ import type { Config } from '../kernel/config.js';
 import type { Clock } from '../kernel/ports.js';
 import type { Observability } from '../http/observability.js';
 import { ApiGateway } from './api-gateway.mjs';
-import { ApiGatewayKeys } from './aws-keys.js';
+import { apiGatewayKeys } from './aws-keys.js';
 import { DynamoKeyOwners } from './key-owners.js';
 import { parseKeyWork } from './key-queue.js';
 import { type KeyWorkerParts, syncKey } from './key-worker.js';
 import { Pacer, type PacerOptions } from './pacer.js';
 import { PublishedUsageKeys } from './usage-keys.js';
 
-/** What the key worker uses. */
+/** What the key worker and reconcile use. */
 export type KeyWorkerDeps = Observability & { config: Config; documents: DynamoDBDocumentClient; clock: Clock };
 
 /** Time kept back at the end of an invocation: no call starts that could not finish within it. */
@@ -22,17 +22,16 @@ const RESERVE_MS = 10_000;
 /**
  * The key worker: the one consumer of the FIFO queue's one message group, so one batch
  * at a time, in order. Each message brings one owner's key in step (`syncKey`), paced
- * within the configured share of the account's control-plane quota. It reports the
- * messages it did not finish (ReportBatchItemFailures): as SQS asks of a FIFO consumer,
- * it stops at the first failure and hands back the rest in order; SQS delivers them again
- * after the visibility timeout, and after five receives moves them to the dead-letter
- * queue, which an alarm watches.
+ * within the configured share of the account's control-plane quota. As SQS asks of a FIFO
+ * consumer (ReportBatchItemFailures), it stops at the first failure and hands back the rest
+ * in order; SQS delivers them again after the visibility timeout, and after five receives
+ * moves them to the dead-letter queue, which an alarm watches.
  */
 export function createKeyWorker(
-  parts: KeyWorkerDeps,
+  deps: KeyWorkerDeps,
   options: { gateway?: ApiGateway; pacing?: Omit<PacerOptions, 'callsPerSecond'> } = {},
 ) {
-  const { config, logger, clock } = parts;
+  const { config, logger, clock } = deps;
   const settings = config.apiGateway;
   if (!settings) throw new Error('REST_API_ID and API_STAGE must be set for the key worker');
   const pacer = new Pacer({
@@ -40,20 +39,18 @@ export function createKeyWorker(
     now: () => clock().getTime(),
     ...options.pacing,
   });
-  const published = new PublishedUsageKeys(parts.documents, config.tableName);
-  // The tier plans: TIER_PLANS when set (a script), else as published at deploy time, read once.
   let worker: KeyWorkerParts | undefined;
-  const ready = async (): Promise<KeyWorkerParts> => {
-    const tierPlans = settings.tierPlans.size > 0 ? settings.tierPlans : await published.tierPlans();
-    const gateway = new ApiGatewayKeys({
-      gateway: options.gateway ?? ApiGateway.forRegion(config.region),
+  const ready = async (): Promise<KeyWorkerParts> => ({
+    owners: new DynamoKeyOwners(deps.documents, config.tableName),
+    gateway: apiGatewayKeys({
+      gateway: options.gateway ?? new ApiGateway({ region: config.region }),
       pacer,
       stage: settings,
-      tierPlans,
+      tierPlans: await new PublishedUsageKeys(deps.documents, config.tableName).tierPlans(settings.tierPlans),
       warmupMs: settings.keyWarmupSeconds * 1000,
-    });
-    return { owners: new DynamoKeyOwners(parts.documents, config.tableName), gateway, clock };
-  };
+    }),
+    clock,
+  });
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event: SQSEvent, context: Context) => {
@@ -61,21 +58,18 @@ export function createKeyWorker(
       worker ??= await ready();
       pacer.until = clock().getTime() + context.getRemainingTimeInMillis() - RESERVE_MS;
       const unfinished: string[] = [];
-      for (const record of event.Records) {
+      for (const { messageId, body } of event.Records) {
         if (unfinished.length > 0 || clock().getTime() >= pacer.until) {
-          unfinished.push(record.messageId);
+          unfinished.push(messageId);
           continue;
         }
         try {
-          await syncKey(worker, parseKeyWork(record.body));
+          await syncKey(worker, parseKeyWork(body));
         } catch (error) {
           // Names and ids only: never a key value.
-          logger.error('Key work failed; the queue delivers it again', {
-            messageId: record.messageId,
-            error: (error as { name?: string }).name ?? 'Error',
-            message: (error as { message?: string }).message,
-          });
-          unfinished.push(record.messageId);
+          const { name = 'Error', message } = error as { name?: string; message?: string };
+          logger.error('Key work failed; the queue delivers it again', { messageId, error: name, message });
+          unfinished.push(messageId);
         }
       }
       return { batchItemFailures: unfinished.map((itemIdentifier) => ({ itemIdentifier })) };

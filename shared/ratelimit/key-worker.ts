@@ -2,16 +2,10 @@ import type { TokenBinding } from '../kernel/model.js';
 import type { Clock } from '../kernel/ports.js';
 import type { KeyOwner } from '../tokens/ports.js';
 
-/** An owner of a key as the worker reads it: its limit, and its key as stored. */
-export interface OwnerState {
-  maxRps: number | null;
-  key: Partial<TokenBinding>;
-}
-
 /** The table's side: owners' limits and keys. */
 export interface KeyOwners {
   /** The owner as stored now (strongly consistent); undefined when it is gone (or is a federated token). */
-  read(owner: KeyOwner): Promise<OwnerState | undefined>;
+  read(owner: KeyOwner): Promise<{ maxRps: number | null; key: Partial<TokenBinding> } | undefined>;
   /**
    * Sets the owner's key fields (`null`: removes them all; `unlimited`: also takes it out of
    * the rate keys index, while it still has no limit), only while its key is still
@@ -25,7 +19,7 @@ export interface KeyOwners {
   ): Promise<boolean>;
 }
 
-/** Keys and their plans: API Gateway's in AWS, the local gateway's under `npm start`. Every call is idempotent. */
+/** Keys and their plans: API Gateway's in AWS, none under `npm start`. Every call is idempotent. */
 export interface KeyGateway {
   /** The plan a key of `maxRps` belongs in, and the rate that plan holds keys to. */
   planFor(maxRps: number): { planId: string; rps: number };
@@ -88,14 +82,13 @@ export async function syncKey(parts: KeyWorkerParts, work: KeyWork, replacing = 
   let { apiKeyId, usageKey, keyPlanId } = key;
   if (apiKeyId === undefined || usageKey === undefined) {
     const created = await gateway.createKey(ownerId(owner));
-    let recorded: boolean;
-    try {
-      recorded = await owners.write(owner, apiKeyId, { apiKeyId: created.id, usageKey: created.value });
-    } catch (error) {
-      // Not left behind unnamed; were it recorded all the same, the next run finds it gone and replaces it.
-      await gateway.deleteKey(created.id).catch(() => undefined);
-      throw error;
-    }
+    const recorded = await owners
+      .write(owner, apiKeyId, { apiKeyId: created.id, usageKey: created.value })
+      .catch(async (error: unknown) => {
+        // Not left behind unnamed; were it recorded all the same, the next run finds it gone and replaces it.
+        await gateway.deleteKey(created.id).catch(() => undefined);
+        throw error;
+      });
     if (!recorded) {
       await gateway.deleteKey(created.id);
       return;
@@ -113,19 +106,18 @@ export async function syncKey(parts: KeyWorkerParts, work: KeyWork, replacing = 
   } catch (error) {
     // Once: a fresh key that cannot join its plan either is not the key's fault.
     if (!(error instanceof UnusableKeyError) || replacing) throw error;
-    if (!(await retire(parts, owner, { apiKeyId, usageKey, keyPlanId: plan.planId, ...readiness(key, inStep) })))
-      return;
-    return syncKey(parts, { owner }, true);
+    // A key that was in step may be presented until `retire` says otherwise.
+    const readiness = inStep ? { keyRps: key.keyRps, keyReadyAt: key.keyReadyAt } : {};
+    if (await retire(parts, owner, { apiKeyId, usageKey, keyPlanId: plan.planId, ...readiness })) {
+      await syncKey(parts, { owner }, true);
+    }
+    return;
   }
   // Where the table said it was: it has been honoured there all along.
   if (inStep) return;
   const keyReadyAt = new Date(parts.clock().getTime() + gateway.warmupMs).toISOString();
   await owners.write(owner, apiKeyId, { apiKeyId, usageKey, keyPlanId: plan.planId, keyRps: plan.rps, keyReadyAt });
 }
-
-/** The readiness fields of a key that was in step: it may be presented, until `retire` says otherwise. */
-const readiness = (key: Partial<TokenBinding>, inStep: boolean) =>
-  inStep ? { keyRps: key.keyRps, keyReadyAt: key.keyReadyAt } : {};
 
 /**
  * Deletes an owner's key and forgets it: recorded as presented no more first, so that a

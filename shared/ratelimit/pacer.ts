@@ -1,14 +1,18 @@
-import { isThrottled, retryAfterMs } from './errors.js';
-
 export interface PacerOptions {
   /** Calls started per second at most: a share of the account's 10 per second, which every other API there shares. */
   callsPerSecond: number;
-  /** Now, in ms; and a wait. A simulation passes its own. */
+  /** Now, in ms; a wait; a random number. A simulation passes its own. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
 
+/**
+ * API Gateway's "slow down" answers: a rate quota (TooManyRequestsException), a quota the
+ * SDK documents as a rate too (LimitExceededException, also what a full account of keys
+ * is answered with), or its own trouble. Each is waited out and tried again.
+ */
+const THROTTLED = ['TooManyRequestsException', 'LimitExceededException', 'ServiceUnavailableException'];
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 20_000;
 
@@ -38,10 +42,13 @@ export class Pacer {
       try {
         return await run();
       } catch (error) {
-        if (!isThrottled(error)) throw error;
+        const { name, retryAfterSeconds } = (error ?? {}) as { name?: string; retryAfterSeconds?: string };
+        if (!THROTTLED.includes(name ?? '')) throw error;
         const jitter =
           (this.options.random ?? Math.random)() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-        const resumeAt = this.now() + Math.max(retryAfterMs(error), jitter);
+        // `retryAfterSeconds` is a string, often absent.
+        const asked = Number(retryAfterSeconds) * 1000;
+        const resumeAt = this.now() + Math.max(Number.isFinite(asked) && asked > 0 ? asked : 0, jitter);
         if (resumeAt > this.until) throw error;
         this.next = Math.max(this.next, resumeAt);
       }

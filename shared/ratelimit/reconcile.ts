@@ -6,8 +6,9 @@ import type { KeyOwner } from '../tokens/ports.js';
 import { absent, either, equals, expression, lessThan, updateExpression } from '../dynamodb/expressions.js';
 import { keys, prefixes } from '../dynamodb/keys.js';
 import { CAPACITY_SHARDS, shardCounts } from '../dynamodb/rate-limit-capacity.js';
-import type { ApiGateway } from './api-gateway.mjs';
+import { type ApiGateway, GetApiKeysCommand, GetUsagePlanKeysCommand } from './api-gateway.mjs';
 import { type ApiStage, keyNamePrefix } from './gateway-names.js';
+import type { KeyWork } from './key-worker.js';
 import type { Pacer } from './pacer.js';
 import { rateKeyIndexItems } from './key-index.js';
 
@@ -53,65 +54,43 @@ export interface ReconcileParts {
   pacer: Pacer;
   stage: ApiStage;
   tierPlans: Map<number, string>;
-  queue: { recheck(owner: KeyOwner): Promise<void>; orphan(keyId: string): Promise<void> };
+  queue: { send(work: KeyWork): Promise<void> };
   clock: Clock;
   /** Keys younger than this are never orphans: the worker may be between making one and recording it. @default 900 */
   orphanGraceSeconds?: number;
 }
 
-interface IndexedOwner {
-  owner: KeyOwner | undefined;
-  subject: string;
-  maxRps: number | null;
-  apiKeyId?: string;
-  keyPlanId?: string;
-  keyRps?: number;
-  capacityShard?: number;
-}
+const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
 
-/** Every owner in the rate keys index. */
-async function indexedOwners(parts: ReconcileParts): Promise<IndexedOwner[]> {
-  const owners: IndexedOwner[] = [];
-  for await (const item of rateKeyIndexItems(parts.documents, parts.tableName)) owners.push(ownerOf(item));
-  return owners;
-}
-
-function ownerOf(item: Record<string, unknown>): IndexedOwner {
+/** An entry of the rate keys index: its owner (undefined when its ids are missing) and its key as recorded. */
+function indexed(item: Record<string, unknown>) {
   const [pk, sk] = [String(item.pk), String(item.sk)];
-  const accountId = pk.slice(prefixes.account.length);
-  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const serviceAccountId = pk.slice(prefixes.account.length);
+  const [lookupId, policyId] = [text(item.lookupId), text(item.policyId)];
   const owner: KeyOwner | undefined =
-    sk.startsWith(prefixes.token) && text(item.lookupId)
-      ? {
-          kind: 'token',
-          serviceAccountId: accountId,
-          name: sk.slice(prefixes.token.length),
-          lookupId: String(item.lookupId),
-        }
-      : sk.startsWith(prefixes.policy) && text(item.policyId)
-        ? { kind: 'policy', serviceAccountId: accountId, policyId: String(item.policyId) }
+    sk.startsWith(prefixes.token) && lookupId
+      ? { kind: 'token', serviceAccountId, name: sk.slice(prefixes.token.length), lookupId }
+      : sk.startsWith(prefixes.policy) && policyId
+        ? { kind: 'policy', serviceAccountId, policyId }
         : undefined;
-  const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
   return {
     owner,
-    subject: text(item.lookupId) ?? text(item.policyId) ?? `${pk} ${sk}`,
+    subject: lookupId ?? policyId ?? `${pk} ${sk}`,
     maxRps: number(item.maxRps) ?? null,
-    ...(text(item.apiKeyId) ? { apiKeyId: String(item.apiKeyId) } : {}),
-    ...(text(item.keyPlanId) ? { keyPlanId: String(item.keyPlanId) } : {}),
-    ...(number(item.keyRps) === undefined ? {} : { keyRps: number(item.keyRps) }),
-    ...(number(item.capacityShard) === undefined ? {} : { capacityShard: number(item.capacityShard) }),
+    apiKeyId: text(item.apiKeyId),
+    keyPlanId: text(item.keyPlanId),
+    keyRps: number(item.keyRps),
+    capacityShard: number(item.capacityShard),
   };
 }
 
 /** Every page of a listing, each call paced. */
-async function everyPage<T>(
-  parts: ReconcileParts,
-  page: (position?: string) => Promise<{ items?: T[]; position?: string }>,
-) {
+async function everyPage<T>(pacer: Pacer, page: (position?: string) => Promise<{ items?: T[]; position?: string }>) {
   const items: T[] = [];
   let position: string | undefined;
   do {
-    const answer = await parts.pacer.call(() => page(position));
+    const answer = await pacer.call(() => page(position));
     items.push(...(answer.items ?? []));
     position = answer.position;
   } while (position);
@@ -124,69 +103,68 @@ async function everyPage<T>(
  * worker, the one place that changes keys. It reads the index (eventually consistent:
  * the worker reads each owner again before acting), every key of the account (paced, 500
  * a page, without values) and each tier plan's keys. A read that fails fails the run.
- * It also sets back capacity shards that count more than the index holds.
+ * With `apply` it also sets back capacity shards that count more than the index holds.
  */
 export async function reconcileRateLimits(
   parts: ReconcileParts,
   options: { apply: boolean },
 ): Promise<ReconcileReport> {
+  const { gateway, pacer } = parts;
   const now = parts.clock().getTime();
   const grace = (parts.orphanGraceSeconds ?? 900) * 1000;
   const counts = options.apply ? await shardCounts({ client: parts.documents, tableName: parts.tableName }) : [];
-  const owners = await indexedOwners(parts);
-  const { gateway, stage } = parts;
-  const allKeys = await everyPage(parts, (position) =>
-    gateway.getApiKeys({ limit: 500, includeValues: false, position }),
+  const owners = [];
+  for await (const item of rateKeyIndexItems(parts.documents, parts.tableName)) owners.push(indexed(item));
+  const allKeys = await everyPage(pacer, (position) =>
+    gateway.send(new GetApiKeysCommand({ limit: 500, includeValues: false, position })),
   );
-  const prefix = keyNamePrefix(stage);
+  const prefix = keyNamePrefix(parts.stage);
   const ownKeys = new Map(allKeys.filter((key) => key.id && key.name?.startsWith(prefix)).map((key) => [key.id!, key]));
   const planOfKey = new Map<string, string[]>();
-  for (const planId of parts.tierPlans.values()) {
-    const members = await everyPage(parts, (position) =>
-      gateway.getUsagePlanKeys({ usagePlanId: planId, limit: 500, position }),
+  for (const usagePlanId of parts.tierPlans.values()) {
+    const members = await everyPage(pacer, (position) =>
+      gateway.send(new GetUsagePlanKeysCommand({ usagePlanId, limit: 500, position })),
     );
-    for (const { id } of members) if (id) planOfKey.set(id, [...(planOfKey.get(id) ?? []), planId]);
+    for (const { id } of members) if (id) planOfKey.set(id, [...(planOfKey.get(id) ?? []), usagePlanId]);
   }
 
   const drift: Drift[] = [];
-  const found = async (entry: Drift, queue: () => Promise<void>) => {
+  // Without work (an unreadable entry), nothing can be queued: applied, it counts as not repaired.
+  const found = async (entry: Drift, work?: KeyWork) => {
     drift.push(entry);
-    if (!options.apply) return;
-    try {
-      await queue();
-      entry.queued = true;
-    } catch {
-      entry.queued = false;
-    }
+    if (options.apply)
+      entry.queued =
+        work !== undefined &&
+        (await parts.queue.send(work).then(
+          () => true,
+          () => false,
+        ));
   };
   const held = new Set<string>();
-  for (const indexed of owners) {
-    const { owner, subject, maxRps, apiKeyId } = indexed;
+  for (const { owner, subject, maxRps, apiKeyId, keyPlanId, keyRps } of owners) {
     if (apiKeyId !== undefined) held.add(apiKeyId);
     if (!owner) {
-      await found({ kind: 'unreadable-owner', subject, detail: 'an index entry without its owner’s ids' }, () =>
-        Promise.reject(new Error('unreadable')),
-      );
+      await found({ kind: 'unreadable-owner', subject, detail: 'an index entry without its owner’s ids' });
       continue;
     }
-    const queue = () => parts.queue.recheck(owner);
+    const recheck = { owner, recheck: true };
     if (maxRps === null) {
       const detail = apiKeyId === undefined ? 'no limit, no key, still indexed' : `no limit, but key ${apiKeyId}`;
-      await found({ kind: 'unneeded-key', subject, detail }, queue);
-      continue;
-    }
-    if (apiKeyId === undefined || !ownKeys.has(apiKeyId)) {
+      await found({ kind: 'unneeded-key', subject, detail }, recheck);
+    } else if (apiKeyId === undefined || !ownKeys.has(apiKeyId)) {
       const detail = apiKeyId === undefined ? `maxRps ${maxRps}, no key` : `its key ${apiKeyId} does not exist`;
-      await found({ kind: 'missing-key', subject, detail }, queue);
-      continue;
-    }
-    const tier = enforcedRate(maxRps);
-    const planId = parts.tierPlans.get(tier);
-    const plans = planOfKey.get(apiKeyId) ?? [];
-    if (indexed.keyPlanId !== planId || indexed.keyRps !== tier || plans.length !== 1 || plans[0] !== planId) {
-      const recorded = indexed.keyPlanId ?? 'none';
-      const detail = `key ${apiKeyId} is in [${plans.join(', ')}], recorded in ${recorded}; tier ${tier} is ${planId}`;
-      await found({ kind: 'wrong-plan', subject, detail }, queue);
+      await found({ kind: 'missing-key', subject, detail }, recheck);
+    } else {
+      const tier = enforcedRate(maxRps);
+      const planId = parts.tierPlans.get(tier);
+      const plans = planOfKey.get(apiKeyId) ?? [];
+      if (keyPlanId !== planId || keyRps !== tier || plans.length !== 1 || plans[0] !== planId) {
+        const recorded = `recorded in ${keyPlanId ?? 'none'}; tier ${tier} is ${planId}`;
+        await found(
+          { kind: 'wrong-plan', subject, detail: `key ${apiKeyId} is in [${plans.join(', ')}], ${recorded}` },
+          recheck,
+        );
+      }
     }
   }
   // Only keys named as the worker names them (earlier versions' keys are the upgrade's to remove).
@@ -194,49 +172,48 @@ export async function reconcileRateLimits(
   for (const [id, key] of ownKeys) {
     if (held.has(id) || !workerKey.test(key.name!) || (key.createdDate && now - key.createdDate.getTime() < grace))
       continue;
-    await found({ kind: 'orphan-key', subject: id, detail: `${key.name} is held by no token or policy` }, () =>
-      parts.queue.orphan(id),
+    await found(
+      { kind: 'orphan-key', subject: id, detail: `${key.name} is held by no token or policy` },
+      { deletedKeyId: id },
     );
   }
-  const recounted = options.apply ? await recount(parts, counts, owners) : 0;
+  let recounted = 0;
+  if (options.apply) {
+    for (let shard = 0; shard < CAPACITY_SHARDS; shard++) {
+      const count = owners.filter((owner) => owner.capacityShard === shard && owner.maxRps !== null).length;
+      if (await recount(parts, shard, count, counts[shard])) recounted += 1;
+    }
+  }
   const limited = owners.filter((owner) => owner.maxRps !== null).length;
   return { regionKeys: allKeys.length, ownKeys: ownKeys.size, owners: owners.length, limited, drift, recounted };
 }
 
 /**
- * Sets back each capacity shard that counts more owners than the index holds in it
- * (DynamoDB TTL removes expired tokens without giving their place back), only if no write
- * moved it since it was read, before the index was: a count is never set below a place
- * taken after that read.
+ * Sets a capacity shard back to `indexed` when it counts more (DynamoDB TTL removes expired
+ * tokens without giving their place back), only if no write moved it since it was read,
+ * before the index was: a count is never set below a place taken after that read.
  */
 async function recount(
   parts: ReconcileParts,
-  counts: { count: number; version?: number }[],
-  owners: IndexedOwner[],
-): Promise<number> {
-  let recounted = 0;
-  for (let shard = 0; shard < CAPACITY_SHARDS; shard++) {
-    const indexed = owners.filter((owner) => owner.capacityShard === shard && owner.maxRps !== null).length;
-    const stored = counts[shard];
-    if (!stored || indexed >= stored.count) continue;
-    try {
-      await parts.documents.send(
-        new UpdateCommand({
-          TableName: parts.tableName,
-          Key: keys.capacityShard(shard),
-          ...updateExpression({
-            set: { count: indexed },
-            add: { version: 1 },
-            condition: equals('version', stored.version),
-          }),
-        }),
-      );
-      recounted += 1;
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    }
-  }
-  return recounted;
+  shard: number,
+  indexed: number,
+  stored: { count: number; version?: number } | undefined,
+): Promise<boolean> {
+  if (!stored || indexed >= stored.count) return false;
+  const update = updateExpression({
+    set: { count: indexed },
+    add: { version: 1 },
+    condition: equals('version', stored.version),
+  });
+  return parts.documents
+    .send(new UpdateCommand({ TableName: parts.tableName, Key: keys.capacityShard(shard), ...update }))
+    .then(
+      () => true,
+      (error) => {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+        return false;
+      },
+    );
 }
 
 /** How long a run may hold the lease: past it, the next run takes over (this one died). */
@@ -247,12 +224,11 @@ export async function underLease<T>(
   parts: Pick<ReconcileParts, 'documents' | 'tableName' | 'clock'>,
   run: () => Promise<T>,
 ): Promise<T | undefined> {
-  const holder = randomUUID();
-  const now = parts.clock().getTime();
+  const [holder, now, TableName] = [randomUUID(), parts.clock().getTime(), parts.tableName];
   try {
     await parts.documents.send(
       new PutCommand({
-        TableName: parts.tableName,
+        TableName,
         Item: { ...keys.reconcileLease(), holder, until: now + LEASE_MS },
         ...expression({ condition: either(absent('pk'), lessThan('until', now)) }),
       }),
@@ -264,12 +240,7 @@ export async function underLease<T>(
   try {
     return await run();
   } finally {
-    await parts.documents.send(
-      new DeleteCommand({
-        TableName: parts.tableName,
-        Key: keys.reconcileLease(),
-        ...expression({ condition: equals('holder', holder) }),
-      }),
-    );
+    const condition = expression({ condition: equals('holder', holder) });
+    await parts.documents.send(new DeleteCommand({ TableName, Key: keys.reconcileLease(), ...condition }));
   }
 }

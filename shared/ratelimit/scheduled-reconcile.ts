@@ -2,43 +2,36 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Config } from '../kernel/config.js';
-import type { Clock } from '../kernel/ports.js';
-import type { Observability } from '../http/observability.js';
 import { ApiGateway } from './api-gateway.mjs';
 import { QueuedKeyChanges } from './key-queue.js';
+import type { KeyWorkerDeps } from './key-worker-handler.js';
 import { Pacer } from './pacer.js';
 import { type ReconcileParts, type ReconcileReport, reconcileRateLimits, underLease } from './reconcile.js';
 import { PublishedUsageKeys } from './usage-keys.js';
 
-/** What the scheduled reconcile uses. */
-export type ReconcileDeps = Observability & { config: Config; documents: DynamoDBDocumentClient; clock: Clock };
+export type ReconcileDeps = KeyWorkerDeps;
 
 /** Reconcile's share of the account's control-plane quota, beside the worker's. */
 const RECONCILE_CALLS_PER_SECOND = 1;
 
 /** Reconcile's parts in AWS, from the function's configuration. */
-export function reconcileParts(
-  deps: ReconcileDeps,
-  gateway = ApiGateway.forRegion(deps.config.region),
-): ReconcileParts {
-  const { config } = deps;
+export function reconcileParts(deps: ReconcileDeps, gateway = new ApiGateway({ region: deps.config.region })) {
+  const { config, documents, clock } = deps;
   const settings = config.apiGateway;
   if (!settings?.keyQueueUrl) throw new Error('REST_API_ID, API_STAGE and KEY_QUEUE_URL must be set to reconcile');
+  const queue = new QueuedKeyChanges(new SQSClient({ region: config.region }), settings.keyQueueUrl, clock);
+  const pacer = new Pacer({ callsPerSecond: RECONCILE_CALLS_PER_SECOND });
   return {
-    documents: deps.documents,
+    documents,
     tableName: config.tableName,
     gateway,
-    pacer: new Pacer({ callsPerSecond: RECONCILE_CALLS_PER_SECOND }),
+    pacer,
     stage: settings,
     tierPlans: settings.tierPlans,
-    queue: new QueuedKeyChanges(new SQSClient({ region: config.region }), settings.keyQueueUrl, deps.clock),
-    clock: deps.clock,
+    queue,
+    clock,
   };
 }
-
-type Summary = Omit<ReconcileReport, 'drift'> & { drifted: number; unrepaired: number };
 
 /**
  * Scheduled by the stack (hourly): one run at a time (a lease), it queues what is out of
@@ -48,12 +41,11 @@ type Summary = Omit<ReconcileReport, 'drift'> & { drifted: number; unrepaired: n
  */
 export function scheduledReconcile(deps: ReconcileDeps, parts: ReconcileParts = reconcileParts(deps)) {
   const { logger, metrics } = deps;
+  type Summary = Omit<ReconcileReport, 'drift'> & { drifted: number; unrepaired: number };
   return middy<unknown, Summary | { skipped: true }>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async () => {
-      // TIER_PLANS when set (a script), else as published at deploy time: none fails the run.
-      const published = new PublishedUsageKeys(parts.documents, parts.tableName);
-      const tierPlans = parts.tierPlans.size > 0 ? parts.tierPlans : await published.tierPlans();
+      const tierPlans = await new PublishedUsageKeys(parts.documents, parts.tableName).tierPlans(parts.tierPlans);
       const report = await underLease(parts, () => reconcileRateLimits({ ...parts, tierPlans }, { apply: true }));
       if (!report) {
         logger.info('Another reconcile holds the lease');

@@ -2,16 +2,7 @@ import { throttledHeaders } from '../http/throttled-response.js';
 
 export type Take = { allowed: true } | { allowed: false; headers: Record<string, string> };
 
-interface Bucket {
-  tokens: number;
-  at: number;
-  rate: number;
-}
-
-/**
- * Beyond this many buckets, full ones (idle for a second or more) are dropped: they hold nothing a new bucket would
- * not.
- */
+/** Beyond this many buckets, full ones are dropped: they hold nothing a new bucket would not. */
 const SWEEP_ABOVE = 10_000;
 
 /**
@@ -20,7 +11,7 @@ const SWEEP_ABOVE = 10_000;
  * plan would. The clock is a parameter, so tests count exactly.
  */
 export class TokenBuckets {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, { tokens: number; at: number; rate: number }>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateHolder, UsageKeys } from '../auth/ports.js';
 import { enforcedRate, TOKEN_MAX_RPS } from '../kernel/rate-tiers.js';
-import { keys } from '../dynamodb/keys.js';
+import { type ItemKey, keys } from '../dynamodb/keys.js';
 
 /**
  * A limited token's own key, when it is the one to present now: in a plan whose rate is
@@ -11,10 +11,10 @@ import { keys } from '../dynamodb/keys.js';
  * tier (`TOKEN_MAX_RPS`): an earlier version's, whose plan is gone.
  */
 export function ownKey({ maxRps, key }: RateHolder, at: Date): string | undefined {
-  if (maxRps === null || key.usageKey === undefined || key.keyRps === undefined || key.keyReadyAt === undefined)
-    return undefined;
-  if (key.keyRps < enforcedRate(maxRps) || key.keyRps > Math.min(maxRps, TOKEN_MAX_RPS)) return undefined;
-  return Date.parse(key.keyReadyAt) <= at.getTime() ? key.usageKey : undefined;
+  const { usageKey, keyRps, keyReadyAt } = key;
+  if (maxRps === null || usageKey === undefined || keyRps === undefined || keyReadyAt === undefined) return undefined;
+  if (keyRps < enforcedRate(maxRps) || keyRps > Math.min(maxRps, TOKEN_MAX_RPS)) return undefined;
+  return Date.parse(keyReadyAt) <= at.getTime() ? usageKey : undefined;
 }
 
 /** The keys CloudFormation made, by value: the unthrottled key, and each tier's pooled key. */
@@ -29,10 +29,10 @@ const REREAD_MS = 300_000;
 /**
  * The keys calls present in AWS: a limited token's own key once it is ready (`ownKey`),
  * else its tier's pooled key (every not-yet-keyed token of the tier shares its throttle),
- * and the unthrottled key for JWT callers and tokens without a limit. The shared keys'
- * values are written to the table at deploy time (`publish-keys.ts`) and read from there
- * once per container every few minutes: the authorizer never calls API Gateway's control
- * plane. A limited token whose tier has no published key is refused, never let through.
+ * and the unthrottled key for JWT callers and tokens without a limit. The deploy-time
+ * custom resource (`publish-keys.ts`) writes the shared keys' values to the table, read
+ * from there once per container every few minutes: the authorizer never calls API
+ * Gateway's control plane. A limited token whose tier has no published key is refused.
  */
 export class PublishedUsageKeys implements UsageKeys {
   private read: { at: number; keys: Promise<SharedKeys> } | undefined;
@@ -57,54 +57,49 @@ export class PublishedUsageKeys implements UsageKeys {
   private shared(): Promise<SharedKeys> {
     const now = this.now();
     if (this.read && now - this.read.at < REREAD_MS) return this.read.keys;
-    const pending = this.documents
-      .send(new GetCommand({ TableName: this.tableName, Key: keys.sharedUsageKey(), ConsistentRead: true }))
-      .then(({ Item }) => {
-        if (typeof Item?.value !== 'string' || Item.value === '')
+    const read = {
+      at: now,
+      keys: this.item(keys.sharedUsageKey()).then((item) => {
+        if (typeof item?.value !== 'string' || item.value === '')
           throw new Error('The shared keys are not in the table: deploy the stack (its custom resource writes them)');
-        return { unthrottled: Item.value, pooled: (Item.pooled ?? {}) as Record<string, string> };
-      });
-    const read = { at: now, keys: pending };
+        return { unthrottled: item.value, pooled: (item.pooled ?? {}) as Record<string, string> };
+      }),
+    };
     this.read = read;
     // A failed read is tried again by the next call, not remembered.
-    pending.catch(() => {
+    read.keys.catch(() => {
       if (this.read === read) this.read = undefined;
     });
-    return pending;
+    return read.keys;
   }
 
   /**
-   * The tiers' usage plans (rate → plan id), as the deploy-time custom resource wrote them:
-   * the functions that use them cannot name them in their environment, as the plans are
-   * made after the stage, and the stage after every function. None is a failure.
+   * The tiers' usage plans (rate → plan id): `configured` (TIER_PLANS, a script's) when set,
+   * else as the deploy-time custom resource wrote them (the plans are made after the stage,
+   * and the stage after every function, so no function can name them). None is a failure.
    */
-  async tierPlans(): Promise<Map<number, string>> {
-    const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.tierPlans(), ConsistentRead: true }),
-    );
-    const plans = new Map(Object.entries(Item?.plans ?? {}).map(([rps, id]) => [Number(rps), String(id)]));
+  async tierPlans(configured = new Map<number, string>()): Promise<Map<number, string>> {
+    if (configured.size > 0) return configured;
+    const item = await this.item(keys.tierPlans());
+    const plans = new Map(Object.entries(item?.plans ?? {}).map(([rps, id]) => [Number(rps), String(id)]));
     if (plans.size === 0) throw new Error('The tier plans are not in the table: deploy the stack');
     return plans;
   }
 
-  /** Writes the tiers' plan ids (the deploy-time custom resource of the tiers' stack). */
+  /** Writes the shared keys' values, or the tiers' plan ids (the deploy-time custom resources). */
+  async publish(values: SharedKeys): Promise<void> {
+    await this.put({ ...keys.sharedUsageKey(), value: values.unthrottled, pooled: values.pooled });
+  }
   async publishTierPlans(plans: Record<string, string>): Promise<void> {
-    const item = { ...keys.tierPlans(), plans, updatedAt: new Date().toISOString() };
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    await this.put({ ...keys.tierPlans(), plans });
   }
 
-  /** Writes the values (the deploy-time custom resource). */
-  async publish(values: SharedKeys): Promise<void> {
-    await this.documents.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.sharedUsageKey(),
-          value: values.unthrottled,
-          pooled: values.pooled,
-          updatedAt: new Date().toISOString(),
-        },
-      }),
-    );
+  private async item(key: ItemKey) {
+    return (await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })))
+      .Item;
+  }
+  private async put(item: Record<string, unknown>) {
+    const Item = { ...item, updatedAt: new Date().toISOString() };
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item }));
   }
 }

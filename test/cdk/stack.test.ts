@@ -1016,9 +1016,9 @@ describe('assets for sam local', () => {
   it('ships an API Gateway SDK file that loads on its own, as the bundle imports it, and makes a client', () => {
     const { dir } = assetOf('key-worker');
     // A fresh process, as Lambda loads it: the SDK file beside the bundle, resolved from there.
-    const script = `const { ApiGateway } = await import(${JSON.stringify(pathToFileURL(join(dir, API_GATEWAY_MODULE.file)).href)});
-      const gateway = ApiGateway.forRegion('eu-west-1');
-      process.stdout.write(JSON.stringify({ operations: typeof gateway.createUsagePlanKey, region: await gateway.client.config.region() }));`;
+    const script = `const { ApiGateway, CreateUsagePlanKeyCommand } = await import(${JSON.stringify(pathToFileURL(join(dir, API_GATEWAY_MODULE.file)).href)});
+      const gateway = new ApiGateway({ region: 'eu-west-1' });
+      process.stdout.write(JSON.stringify({ operations: typeof CreateUsagePlanKeyCommand, region: await gateway.config.region() }));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: dir,
       encoding: 'utf8',

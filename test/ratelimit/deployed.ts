@@ -2,7 +2,6 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type Config, readConfig } from '../../shared/kernel/config.js';
 import { RATE_TIERS } from '../../shared/kernel/rate-tiers.js';
-import { ApiGateway } from '../../shared/ratelimit/api-gateway.mjs';
 import { PublishedUsageKeys } from '../../shared/ratelimit/usage-keys.js';
 import type { FakeApiGateway, FakeKey } from './fake-api-gateway.js';
 
@@ -48,4 +47,4 @@ export function workerConfig(tableName: string, env: Record<string, string> = {}
 }
 
 /** API Gateway's client as the worker's, against the fake (which answers every client). */
-export const fakeGateway = () => new ApiGateway(localClient(APIGatewayClient));
+export const fakeGateway = () => localClient(APIGatewayClient);

@@ -3,6 +3,7 @@ import { TooManyRequestsException } from '@aws-sdk/client-api-gateway';
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createPolicy, deletePolicy } from '../../shared/federation/policies.js';
+import { tokenKeyOwner } from '../../shared/tokens/ports.js';
 import { type CommandName, serviceUnavailable } from './fake-api-gateway.js';
 import { lambdaContext } from './fake-key-queue.js';
 import { type KeysFixture, keysFixture, STAGE } from './fixture.js';
@@ -134,6 +135,11 @@ describe('the key worker', () => {
     const key = (await keyOf('paused'))!;
     f.fake.resetCalls();
     await f.update('paused', { status: 'SUSPENDED' });
+    expect(f.queue.depth).toBe(0);
+    // A message for it all the same (a late one, or reconcile's): the worker leaves a suspended token's key alone.
+    const owner = { serviceAccountId: 'sa-etl', name: 'paused', lookupId: await lookupIdOf('paused') };
+    await f.deps.rateLimits.keyChanged(tokenKeyOwner(owner));
+    await f.drain();
     await f.update('paused', { status: 'ACTIVE' });
     expect(f.queue.depth).toBe(0);
     expect(await f.presented('paused')).toBe(key.value);
@@ -199,6 +205,24 @@ describe('the key worker', () => {
     expect(f.fake.plansOf((await keyOf('tampered'))!.id)).toStrictEqual([f.tierPlans.get(59)]);
     await f.assertInStep();
   });
+
+  it('stops presenting a key it replaces before deleting it: a run that stops there leaves the pooled key', async () => {
+    await f.create('hand-moved', 50);
+    await f.drain();
+    f.sim.now += warmup();
+    const key = (await keyOf('hand-moved'))!;
+    expect(await f.presented('hand-moved')).toBe(key.value);
+    f.fake.plans.get(f.tierPlans.get(47)!)!.keyIds.delete(key.id);
+    f.fake.plans.get(f.tierPlans.get(1)!)!.keyIds.add(key.id);
+    expect((await f.reconcile(true)).drift.map((d) => d.kind)).toStrictEqual(['wrong-plan']);
+    // The key is deleted, the answer lost: the run fails there, and the queue delivers the message again later.
+    f.fake.fail('DeleteApiKey', { when: 'after', error: badRequest });
+    await f.queue.deliver(f.worker, () => lambdaContext(() => f.sim.now));
+    expect(f.fake.keys.has(key.id)).toBe(false);
+    expect(await f.presented('hand-moved')).toBe(f.pooled.get(47)!.value);
+    await f.drain();
+    await f.assertInStep();
+  });
 });
 
 describe('the key worker and faults', () => {
@@ -254,6 +278,17 @@ describe('the key worker and API Gateway’s throttling', () => {
       ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
     });
 
+  it('starts no more calls than its budget (KEY_WORKER_CALLS_PER_SECOND), evenly spaced, however much work waits', async () => {
+    for (const i of [0, 1, 2, 3, 4, 5]) await f.create(`paced-${i}`, 11);
+    const at: number[] = [];
+    f.fake.beforeCommand = async () => void at.push(f.sim.now);
+    await f.drain();
+    f.fake.beforeCommand = undefined;
+    expect(at).toHaveLength(12);
+    const gap = 1000 / f.config.apiGateway!.keyCallsPerSecond;
+    at.slice(1).forEach((t, i) => expect(t - at[i]!).toBeGreaterThanOrEqual(gap));
+  });
+
   it('waits as long as API Gateway asks (retryAfterSeconds) and tries again, within the invocation', async () => {
     await f.create('asked-to-wait', 7);
     f.fake.fail('CreateApiKey', { error: throttled('3') });
@@ -266,6 +301,8 @@ describe('the key worker and API Gateway’s throttling', () => {
   it('backs off with jitter, longer each time, while throttled without a hint', async () => {
     await f.create('backed-off', 7);
     f.fake.fail('CreateApiKey', { error: throttled(), times: 4 });
+    // The top of each jitter range, so that the test sees each range double.
+    jest.spyOn(Math, 'random').mockReturnValue(0.999);
     const at: number[] = [];
     f.fake.beforeCommand = async (command) => {
       if (command === 'CreateApiKey') at.push(f.sim.now);
@@ -276,6 +313,7 @@ describe('the key worker and API Gateway’s throttling', () => {
     const waits = at.slice(1).map((t, i) => t - at[i]!);
     // Full jitter: each wait is at most 0.5 s · 2^n (and at least the pacing gap of 250 ms).
     waits.forEach((wait, n) => expect(wait).toBeLessThanOrEqual(Math.max(250, 500 * 2 ** n)));
+    waits.forEach((wait, n) => expect(wait).toBeGreaterThanOrEqual(0.99 * 500 * 2 ** n));
     expect(await keyOf('backed-off')).toBeDefined();
   });
 

@@ -29,6 +29,15 @@ describe('the local token bucket', () => {
     expect(admitted()).toBe(false);
   });
 
+  it('holds at most a burst of N however long a key was idle', () => {
+    const time = clock();
+    const throttle = tokenBucketThrottle(time.now);
+    const burst = () => Array.from({ length: 12 }, () => throttle(asToken('idle', 5)).allowed).filter(Boolean).length;
+    expect(burst()).toBe(5);
+    time.advance(60_000);
+    expect(burst()).toBe(5);
+  });
+
   it('never admits more than N*T + N in T seconds, however requests arrive', () => {
     fc.assert(
       fc.property(
