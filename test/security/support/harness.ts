@@ -14,6 +14,7 @@ import { SwitchableRateLimits } from '../../support/switchable-rate-limits.js';
 import { assertContract } from '../../support/contract.js';
 import { FaultInjector } from './faults.js';
 import { saveFigures } from './figures.js';
+import { NeedleMap, NeedleSet } from '../../support/needles.js';
 import type { Item } from './table.js';
 
 /**
@@ -72,9 +73,9 @@ export interface SecurityService {
 
 export interface SecretHygiene {
   /** Secret part of every token created, to the prefix that names it in messages. */
-  secrets: Map<string, string>;
+  secrets: NeedleMap<string>;
   /** Values no response may carry: stored secret hashes, API key values. */
-  hashes: Set<string>;
+  hashes: NeedleSet;
   /** Everything written to stdout and stderr as text (log lines). */
   output: string[];
   /** Responses that carried a secret or a hash they should not have. */
@@ -174,7 +175,13 @@ export interface SecurityServiceOptions {
 }
 
 export async function startSecurityService(options: SecurityServiceOptions): Promise<SecurityService> {
-  const hygiene: SecretHygiene = { secrets: new Map(), hashes: new Set(), output: [], leaks: [], responsesChecked: 0 };
+  const hygiene: SecretHygiene = {
+    secrets: new NeedleMap(),
+    hashes: new NeedleSet(),
+    output: [],
+    leaks: [],
+    responsesChecked: 0,
+  };
   const restoreOutput = captureOutput(hygiene.output);
   let client: DynamoDBDocumentClient | undefined;
   let faults: FaultInjector | undefined;
@@ -205,13 +212,13 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
       hygiene.hashes.add(hashSecret(own.secret));
     }
     const seen = `${reply.text}\n${JSON.stringify(reply.headers)}`;
-    for (const [secret, prefix] of hygiene.secrets) {
-      if (secret !== own?.secret && seen.includes(secret))
-        hygiene.leaks.push(`${what} → ${reply.status} carried the secret of ${prefix}`);
+    // Every secret and hash so far, in one pass over the answer (needles.ts).
+    for (const secret of hygiene.secrets.index.findIn(seen)) {
+      if (secret !== own?.secret)
+        hygiene.leaks.push(`${what} → ${reply.status} carried the secret of ${hygiene.secrets.get(secret)}`);
     }
-    for (const hash of hygiene.hashes) {
-      if (seen.includes(hash))
-        hygiene.leaks.push(`${what} → ${reply.status} carried a stored secret hash or key value`);
+    for (const _hash of hygiene.hashes.index.findIn(seen)) {
+      hygiene.leaks.push(`${what} → ${reply.status} carried a stored secret hash or key value`);
     }
     return reply;
   };
@@ -276,17 +283,18 @@ export function secretHygieneTest(service: () => SecurityService | undefined): v
     expect(secrets.size > 0).toBeTruthy();
     // 'responses carried secrets or hashes'
     expect(leaks).toStrictEqual([]);
-    const logged = output.join('');
-    const inLogs = [...secrets].filter(([secret]) => logged.includes(secret)).map(([, prefix]) => prefix);
+    const logged = secrets.index.findIn(output.join(''));
+    const inLogs = [...secrets].filter(([secret]) => logged.has(secret)).map(([, prefix]) => prefix);
     // 'secrets written to stdout/stderr'
     expect(inLogs).toStrictEqual([]);
     const stored = JSON.stringify(await api.scanTable());
-    const inTable = [...secrets].filter(([secret]) => stored.includes(secret)).map(([, prefix]) => prefix);
+    const inStored = secrets.index.findIn(stored);
+    const inTable = [...secrets].filter(([secret]) => inStored.has(secret)).map(([, prefix]) => prefix);
     // 'secrets stored in the table'
     expect(inTable).toStrictEqual([]);
     // The hash is what is stored; it must be there (or the check above proves nothing).
     // 'no stored hash found'
-    expect([...hashes].some((hash) => stored.includes(hash)) || !stored.includes('CRED#')).toBeTruthy();
+    expect(hashes.index.findIn(stored).size > 0 || !stored.includes('CRED#')).toBeTruthy();
   });
 }
 
