@@ -10,6 +10,8 @@ import { adminTokens, startTestService, type TestService } from '../support/serv
  * doing anything, which is checked here on every authenticated route of the route table.
  */
 let api: TestService;
+/** The functions invoked, in order: a refusal must come from each route's own function. */
+const invoked: string[] = [];
 const ROTATOR = adminTokens('sa-rotator');
 const WHOAMI = '/api/v1/auth/whoami';
 const REFUSAL = {
@@ -21,7 +23,12 @@ const REFUSAL = {
 };
 
 beforeAll(async () => {
-  api = await startTestService();
+  api = await startTestService({
+    around: (functionId, invoke) => {
+      invoked.push(functionId);
+      return invoke();
+    },
+  });
 });
 afterAll(async () => api?.stop());
 
@@ -53,6 +60,7 @@ describe('a token used outside its allowed networks', () => {
     // it, the table must not change at all.
     expect((await api.call('GET', WHOAMI, { token: far })).body).toStrictEqual(REFUSAL);
     const before = await api.scanTable();
+    invoked.length = 0;
     const values: Record<string, string> = {
       domain: 'finance',
       serviceAccountId: 'sa-rotator',
@@ -70,6 +78,8 @@ describe('a token used outside its allowed networks', () => {
       answers.push({ route: route.id, status: reply.status, body: reply.body });
     }
     expect(answers).toStrictEqual(authenticated.map((route) => ({ route: route.id, status: 403, body: REFUSAL })));
+    // Let through by the authorizer, refused by each route's own function.
+    expect(invoked).toStrictEqual(authenticated.flatMap((route) => ['authorizer', route.id]));
     expect(await api.scanTable()).toStrictEqual(before);
   });
 });
