@@ -48,9 +48,9 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
     'shows, never whether a token exists); for a secret scanning report, no valid signature',
   403:
     'FORBIDDEN (no permission here, or refused by the gateway), NOT_SAME_GROUP (no group shared with the account), ' +
-    'TOKEN_EXCEEDS_CALLER (a token caller asked for, or would reactivate, more than its own limits), ' +
-    'PREVIOUS_SECRET_READ_ONLY (a secret a rotation replaced, in its grace period, may only call GET), ' +
-    'or TOKEN_CANNOT_CREATE_POLICY (federation policies are created by people, never by a token)',
+    'SOURCE_IP_NOT_ALLOWED (a token used outside its allowedCidrs), TOKEN_EXCEEDS_CALLER (a token caller asked for, ' +
+    'or would reactivate, more than its own limits), PREVIOUS_SECRET_READ_ONLY (a replaced secret, in its grace ' +
+    'period, may only call GET), or TOKEN_CANNOT_CREATE_POLICY (policies are made by people, not tokens)',
   404: 'SERVICE_ACCOUNT_NOT_FOUND, TOKEN_NOT_FOUND, USER_NOT_FOUND, POLICY_NOT_FOUND, or NOT_FOUND (no such route)',
   409: 'TOKEN_NAME_TAKEN, TOKEN_LIMIT_REACHED, POLICY_LIMIT_REACHED, or CONCURRENT_UPDATE (retry; see Retry-After)',
   415: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON',

@@ -8,8 +8,6 @@ import type {
 import { localGatewayResponse as refuse } from '../../shared/http/gateway-responses.js';
 import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
 import { lambdaContext } from './gateway-events.js';
-import { AUTH_FAILURE_DETAILS, isAuthFailure } from '../../shared/kernel/auth-failures.js';
-import { bearerChallenge } from '../../shared/http/www-authenticate.js';
 
 /**
  * The local gateway's authorizer step, as API Gateway runs a REQUEST authorizer: the
@@ -41,20 +39,8 @@ function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean 
 }
 
 /**
- * API Gateway's UNAUTHORIZED response, saying why when the authorizer gave a reason: API
- * Gateway cannot carry one (docs/api.md, "Errors"), the local gateway can.
- */
-function unauthorized(reason: unknown): APIGatewayProxyResult {
-  if (!isAuthFailure(reason)) return refuse('UNAUTHORIZED');
-  return refuse('UNAUTHORIZED', {
-    detail: AUTH_FAILURE_DETAILS[reason],
-    headers: { 'WWW-Authenticate': bearerChallenge(reason) },
-  });
-}
-
-/**
  * Runs the authorizer on a request: the context it hands the function, or the gateway
- * response that refuses the request (401, 403, 429, or 503 when the authorizer failed).
+ * response that refuses the request (401, 429, or 503 when the authorizer failed).
  */
 export async function authorize(
   integration: AuthorizerIntegration,
@@ -66,13 +52,15 @@ export async function authorize(
     result = await around('authorizer', () => integration.authorizer(event, lambdaContext('authorizer', randomUUID())));
   } catch (error) {
     const { requestId } = event.requestContext;
+    // A thrown Unauthorized gets API Gateway's UNAUTHORIZED, which knows nothing of why.
     const refusal =
       (error as Error)?.message === 'Unauthorized'
-        ? unauthorized((error as { reason?: unknown }).reason)
+        ? refuse('UNAUTHORIZED')
         : refuse('AUTHORIZER_FAILURE', { requestId });
     return { refusal };
   }
-  // A Deny's gateway response reads the Deny's context, as in API Gateway.
+  // A Deny's gateway response (401) reads the Deny's context, as in API Gateway; an Allow
+  // is admitted by its usage key whatever its context says (a network refusal is the function's).
   if (!allows(result, event.methodArn))
     return { refusal: refuse('ACCESS_DENIED', { authorizer: result.context ?? {} }) };
   if (integration.admit) {

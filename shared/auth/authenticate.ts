@@ -1,4 +1,4 @@
-import { SourceIpNotAllowedError, UnauthorizedError } from '../kernel/errors.js';
+import { UnauthorizedError } from '../kernel/errors.js';
 import { addressAllowed } from '../kernel/networks.js';
 import type { RequestMeta } from '../http/request-origin.js';
 import { type Caller, isExpired, type TokenCredential, type TokenSecret } from '../kernel/model.js';
@@ -14,6 +14,11 @@ import { presentedSecret } from '../kernel/replaced-secrets.js';
 export interface Authentication {
   caller: Caller;
   holder: RateHolder;
+  /**
+   * The address a token was presented from outside its allowed networks: the token
+   * authenticated (its calls count against its own rate limit), but may not act from there.
+   */
+  refusedFrom?: string;
 }
 
 export interface AuthenticatorDeps {
@@ -76,7 +81,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
    * A call from outside the token's allowed networks (an unknown address is outside):
    * refused, and recorded the same way (at most once a minute per token), so its owner
    * learns where the token is being tried. Judged on the credential already read: no
-   * round trip beyond the recording, and only on a refusal.
+   * round trip beyond the recording, and only on a refusal. Not a use: lastUsedAt stays.
    */
   async function refuseNetwork(credential: TokenCredential, secret: TokenSecret, at: Date, meta: RequestMeta) {
     const actor = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const, secret };
@@ -89,7 +94,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       at,
     );
     await deps.credentials.recordNetworkRefusal(credential, event, deps.lastUsedWriteIntervalSeconds);
-    return new SourceIpNotAllowedError(meta.sourceIp ?? 'an unknown address');
+    return meta.sourceIp ?? 'an unknown address';
   }
 
   async function byToken(presented: string, meta: RequestMeta): Promise<Authentication> {
@@ -109,10 +114,11 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (credential.status !== 'ACTIVE' || isExpired(credential.expiresAt, at) || credential.pendingSince !== undefined)
       throw new UnauthorizedError('invalid-token');
     const { allowedCidrs = null, scopes = [...TOKEN_SCOPES] } = credential;
-    if (allowedCidrs !== null && !addressAllowed(meta.sourceIp ?? '', allowedCidrs))
-      throw await refuseNetwork(credential, secret.secret, at, meta);
-    await deps.credentials.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret.secret);
+    const outside = allowedCidrs !== null && !addressAllowed(meta.sourceIp ?? '', allowedCidrs);
+    const refusedFrom = outside ? await refuseNetwork(credential, secret.secret, at, meta) : undefined;
+    if (!outside) await deps.credentials.recordUse(credential, at, deps.lastUsedWriteIntervalSeconds, secret.secret);
     return {
+      ...(refusedFrom === undefined ? {} : { refusedFrom }),
       caller: {
         userId: credential.serviceAccountId,
         authenticatedBy: 'ACCESS_TOKEN',

@@ -1,4 +1,4 @@
-import { UnauthorizedError } from '../kernel/errors.js';
+import { SourceIpNotAllowedError, UnauthorizedError } from '../kernel/errors.js';
 import type { Caller } from '../kernel/model.js';
 import { scopesFromText, scopeText, TOKEN_SCOPES } from '../kernel/restrictions.js';
 
@@ -27,9 +27,25 @@ export function encodeCaller(caller: Caller): AuthorizerContext {
   return context;
 }
 
-/** Reads the caller back; a missing or malformed context is a wiring fault, refused as 401. */
+/**
+ * A token presented outside its allowed networks. The authorizer allows the call, so that
+ * it counts against the token's own rate limit (a Deny is answered before any usage plan
+ * throttles), and hands on only this: no caller, so nothing can act for the token.
+ * API Gateway answers every Deny as a 401 (shared/http/gateway-responses.ts), and this
+ * refusal is a 403.
+ */
+export function encodeNetworkRefusal(sourceIp: string): AuthorizerContext {
+  return { refusedFrom: sourceIp };
+}
+
+/**
+ * Reads the caller back; a missing or malformed context is a wiring fault, refused as 401.
+ * A network refusal is answered here, the one place every function reads its caller, so
+ * no function can forget it: 403 SOURCE_IP_NOT_ALLOWED before anything else is done.
+ */
 export function decodeCaller(raw: unknown): Caller {
   const context = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (context.refusedFrom !== undefined) throw new SourceIpNotAllowedError(String(context.refusedFrom));
   const { userId, authenticatedBy } = context;
   if (
     typeof userId !== 'string' ||

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { type ProblemError, SourceIpNotAllowedError, UnauthorizedError } from '../kernel/errors.js';
+import { UnauthorizedError } from '../kernel/errors.js';
 import type { Config } from '../kernel/config.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
 import { type Observability, observability } from '../http/observability.js';
@@ -10,7 +10,7 @@ import type { JwtVerifier } from './jwt.js';
 import type { CredentialStore, PrincipalLookup, UsageKeys } from './ports.js';
 import { type Authentication, createAuthenticator } from './authenticate.js';
 import { requestMeta } from '../http/request-origin.js';
-import { encodeCaller } from './authorizer-context.js';
+import { type AuthorizerContext, encodeCaller, encodeNetworkRefusal } from './authorizer-context.js';
 
 /** What the authorizer uses. */
 export interface AuthorizerDeps extends Observability {
@@ -20,35 +20,36 @@ export interface AuthorizerDeps extends Observability {
   usageKeys: UsageKeys;
   clock: Clock;
   ids: IdGenerator;
-  config: Pick<Config, 'jwt' | 'tokens' | 'samLocal'>;
+  config: Pick<Config, 'jwt' | 'tokens'>;
 }
 
 /** The authorizer's answer; API Gateway passes `context` to the function as `requestContext.authorizer`. */
-export function allow(authentication: Authentication, methodArn: string, usageKey: string): APIGatewayAuthorizerResult {
+export function allow(
+  authentication: Authentication,
+  methodArn: string,
+  usageKey: string,
+  context: AuthorizerContext = encodeCaller(authentication.caller),
+): APIGatewayAuthorizerResult {
   return {
     principalId: authentication.caller.userId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
     },
-    context: encodeCaller(authentication.caller),
+    context,
     usageIdentifierKey: usageKey,
   };
 }
 
-/** What a Deny says of itself: the problem its gateway response (ACCESS_DENIED) shows. */
-type Refusal = Pick<ProblemError, 'code' | 'title' | 'detail'>;
-
-const ACCESS_DENIED: Refusal = { code: 'FORBIDDEN', title: 'Forbidden', detail: 'Access denied.' };
-
 /**
- * A refusal as a policy. API Gateway answers a Deny with 403 and its ACCESS_DENIED gateway
- * response, whose template reads the Deny's context (`$context.authorizer.problemCode`,
- * ...), so the refusal's own code and detail reach the client: a Lambda authorizer cannot
- * choose a status, and a thrown error carries no context. Also what `sam local` answers
- * without treating it as a failure.
+ * A credential that did not authenticate, as a policy. API Gateway answers a Deny with its
+ * ACCESS_DENIED gateway response, which this API sets to 401 (shared/http/gateway-responses.ts)
+ * and whose template reads the Deny's context (`$context.authorizer.problemDetail`, ...), so
+ * the reason reaches the client in AWS as locally: a thrown `Unauthorized` carries no context,
+ * and a Lambda authorizer cannot choose a status. SAM answers a Deny too (with its own 403),
+ * where a thrown error is a 502.
  */
-export function deny(methodArn: string, refusal: Refusal = ACCESS_DENIED): APIGatewayAuthorizerResult {
+export function deny(methodArn: string, refusal: UnauthorizedError): APIGatewayAuthorizerResult {
   return {
     principalId: 'anonymous',
     policyDocument: {
@@ -65,6 +66,10 @@ export function deny(methodArn: string, refusal: Refusal = ACCESS_DENIED): APIGa
  * Every method requires a usage key, which the authorizer names (`UsageKeys`): a limited
  * token's own key once it is ready in its tier's plan, else that tier's pooled key; the
  * unthrottled key for JWT callers and tokens without a limit.
+ *
+ * A token used outside its allowed networks did authenticate: it is allowed with its own
+ * usage key (so it is throttled at its maxRps, as a Deny would not be) and a context that
+ * carries only the refusal, which every function answers 403 (`decodeCaller`).
  */
 export function createAuthorizer(parts: AuthorizerDeps) {
   const { logger } = parts;
@@ -85,20 +90,14 @@ export function createAuthorizer(parts: AuthorizerDeps) {
       try {
         const authentication = await authenticate(event.headers, requestMeta(event));
         const usageKey = await parts.usageKeys.keyFor(authentication.holder, parts.clock());
-        return allow(authentication, event.methodArn, usageKey);
+        if (authentication.refusedFrom === undefined) return allow(authentication, event.methodArn, usageKey);
+        logger.info('Token refused outside its allowed networks');
+        parts.metrics.addMetric('TokenRefusedNetwork', MetricUnit.Count, 1);
+        return allow(authentication, event.methodArn, usageKey, encodeNetworkRefusal(authentication.refusedFrom));
       } catch (error) {
-        if (error instanceof SourceIpNotAllowedError) {
-          logger.info('Token refused outside its allowed networks');
-          parts.metrics.addMetric('TokenRefusedNetwork', MetricUnit.Count, 1);
-          return deny(event.methodArn, error);
-        }
         if (error instanceof UnauthorizedError) {
           logger.info('Authentication refused');
-          // Under sam local a thrown Unauthorized is a function error (502); a Deny is a 403.
-          if (parts.config.samLocal) return deny(event.methodArn);
-          // The exact message API Gateway turns into its UNAUTHORIZED (401) response, whose
-          // words are fixed; the reason reaches only the local gateway, which can say it.
-          throw Object.assign(new Error('Unauthorized'), { reason: error.reason });
+          return deny(event.methodArn, error);
         }
         logger.error('Authorizer failed', { error });
         throw error;

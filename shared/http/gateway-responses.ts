@@ -43,15 +43,17 @@ export const RESPONSE_TYPE = '$context.error.responseType';
  * gives a gateway response the context of the authorizer's answer as
  * `$context.authorizer.<key>` ("Output from an API Gateway Lambda authorizer", and the
  * variables of gateway response templates, in the API Gateway developer guide), which a
- * thrown `Unauthorized` has none of. The values are spliced into the template as they
- * are, so they are the service's own words (and an address), never a quote or backslash.
+ * thrown `Unauthorized` has none of. The template splices the values in as they are,
+ * between the quotes of a JSON string, so each is written escaped as JSON string content
+ * (a detail may quote "Bearer "); they are the service's own words, never the request's.
  */
 export function denyContext(refusal: { code: string; title: string; detail: string }): Record<string, string> {
+  const spliced = (value: string) => JSON.stringify(value).slice(1, -1);
   return {
-    problemType: problemType(refusal.code),
-    problemCode: refusal.code,
-    problemTitle: refusal.title,
-    problemDetail: refusal.detail,
+    problemType: spliced(problemType(refusal.code)),
+    problemCode: spliced(refusal.code),
+    problemTitle: spliced(refusal.title),
+    problemDetail: spliced(refusal.detail),
   };
 }
 const AUTHORIZER = '$context.authorizer.';
@@ -60,8 +62,10 @@ const denied = (key: keyof ReturnType<typeof denyContext>) => `${AUTHORIZER}${ke
 /** Seconds a client is told to wait before retrying what the gateway could not do just now. */
 export const GATEWAY_RETRY_AFTER_SECONDS = 5;
 
-// A thrown `Unauthorized` tells API Gateway nothing of why, so in AWS this is one answer
-// for every failure: words that fit them all, and RFC 6750's bare challenge.
+// API Gateway's own 401, for an authorizer that throws `Unauthorized`: it tells nothing of
+// why, so words that fit every failure and RFC 6750's bare challenge. This service's
+// authorizer refuses with a Deny instead (ACCESS_DENIED below); an authorizer version that
+// still throws (the previous one, while a rollout shifts traffic) is answered alike.
 const unauthorized = {
   status: 401,
   code: 'UNAUTHORIZED',
@@ -95,14 +99,19 @@ export const gatewayResponses = {
     extra: { requestId: REQUEST_ID },
     headers: { 'Retry-After': String(GATEWAY_RETRY_AFTER_SECONDS) },
   },
-  // The authorizer's Deny (a token used outside its allowed networks, SOURCE_IP_NOT_ALLOWED),
-  // in its own words: see denyContext.
+  // The authorizer's Deny: a credential that did not authenticate, in the authorizer's own
+  // words (see denyContext), as 401. A gateway response has one status whatever the context
+  // says, and its headers are request values or fixed text, never the context: so the
+  // challenge is the bare one, true of every refusal (RFC 6750 §3 leaves error out when no
+  // credential was sent). Nothing else in the stack answers ACCESS_DENIED: the API has no
+  // resource policy and no IAM-authorized method.
   ACCESS_DENIED: {
-    status: 403,
+    status: 401,
     code: denied('problemCode'),
     title: denied('problemTitle'),
     detail: denied('problemDetail'),
     problemType: denied('problemType'),
+    headers: { 'WWW-Authenticate': BEARER_CHALLENGE },
   },
   THROTTLED: {
     status: 429,
@@ -218,8 +227,6 @@ export function localGatewayResponse(
     requestId?: string;
     responseType?: string;
     headers?: Record<string, string>;
-    /** The detail when the local gateway knows more than API Gateway could say (the authorizer's reason). */
-    detail?: string;
     /** The context of the authorizer's answer (its Deny's, for ACCESS_DENIED). */
     authorizer?: Record<string, unknown>;
   } = {},
@@ -227,7 +234,7 @@ export function localGatewayResponse(
   const response: Omit<GatewayResponse, 'type'> = gatewayResponses[type];
   const substitute = (value: unknown): unknown =>
     typeof value === 'string' && value.startsWith(AUTHORIZER)
-      ? String(options.authorizer?.[value.slice(AUTHORIZER.length)] ?? '')
+      ? fromContext(options.authorizer?.[value.slice(AUTHORIZER.length)])
       : value === REQUEST_ID
         ? options.requestId
         : value === GATEWAY_MESSAGE
@@ -238,7 +245,7 @@ export function localGatewayResponse(
   const extra = Object.fromEntries(
     Object.entries(response.extra ?? {}).map(([name, value]) => [name, substitute(value)]),
   );
-  const detail = options.detail ?? String(substitute(response.detail) ?? response.title);
+  const detail = String(substitute(response.detail) ?? response.title);
   const [code, title] = [String(substitute(response.code)), String(substitute(response.title))];
   const shown = problem(response.status, code, title, detail, extra);
   if (response.problemType !== undefined) shown.type = String(substitute(response.problemType));
@@ -249,4 +256,14 @@ export function localGatewayResponse(
   if (!response.keepsStatus) return answer;
   const { status: _unsaid, ...body } = JSON.parse(answer.body) as Record<string, unknown>;
   return { ...answer, body: JSON.stringify(body) };
+}
+
+/** A context value as the template splice reads it: JSON string content (see denyContext). */
+function fromContext(value: unknown): string {
+  const text = String(value ?? '');
+  try {
+    return JSON.parse(`"${text}"`) as string;
+  } catch {
+    return text;
+  }
 }

@@ -9,7 +9,10 @@ import type { AuthFailure } from '../kernel/auth-failures.js';
  */
 export const REALM = 'service-account-tokens';
 
-/** What API Gateway's own UNAUTHORIZED response says (it cannot know why): RFC 6750 §3's bare challenge. */
+/**
+ * RFC 6750 §3's bare challenge: what the gateway's refusals send (the authorizer's Deny, and
+ * API Gateway's UNAUTHORIZED), whose header is fixed text whatever the reason.
+ */
 export const BEARER_CHALLENGE = `Bearer realm="${REALM}"`;
 
 /**
@@ -39,7 +42,8 @@ export const SIGNATURE_CHALLENGE = 'Github-Public-Key-Signature realm="secret-sc
 /** The challenges as the OpenAPI document describes them. */
 export const CHALLENGE_DOCS = {
   bearer:
-    `RFC 6750 §3: ${BEARER_CHALLENGE}, with error="invalid_token" and an error_description when a credential ` +
-    'was presented and refused (in AWS, API Gateway’s own 401 sends the bare challenge)',
+    `RFC 6750 §3: ${BEARER_CHALLENGE}. A credential the authorizer refuses gets this bare challenge (a gateway ` +
+    'response, whose header is fixed; the detail says why); one a function refuses also gets ' +
+    'error="invalid_token" and an error_description',
   signature: `${SIGNATURE_CHALLENGE}: the report's signature goes in that header`,
 };

@@ -30,7 +30,3 @@ export const AUTH_FAILURE_DETAILS: Record<AuthFailure, string> = {
   'invalid-jwt':
     'The bearer JWT is not accepted: it is malformed, or its signature, issuer, audience or user is not valid here.',
 };
-
-export function isAuthFailure(value: unknown): value is AuthFailure {
-  return typeof value === 'string' && Object.hasOwn(AUTH_FAILURE_DETAILS, value);
-}

@@ -85,11 +85,6 @@ export interface Config {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Whether metrics are published (EMF lines on stdout). */
   metrics: boolean;
-  /**
-   * Running under `sam local` (SAM sets AWS_SAM_LOCAL): its emulator answers an authorizer
-   * that throws `Unauthorized` with a 502, so the authorizer refuses with a Deny there.
-   */
-  samLocal: boolean;
 }
 
 export interface ApiGatewaySettings {
@@ -250,6 +245,5 @@ export function readConfig(env: Environment): Config {
       metricsDisabled === undefined
         ? read.insideLambda
         : !['true', '1', 'yes', 'on'].includes(metricsDisabled.toLowerCase()),
-    samLocal: read.optional('AWS_SAM_LOCAL') === 'true',
   };
 }

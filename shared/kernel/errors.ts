@@ -74,8 +74,9 @@ export class InsufficientScopeError extends ProblemError {
 }
 
 /**
- * A token call from outside the token's allowed networks: refused by the authorizer (as a
- * Deny whose context the gateway response reads: see shared/http/gateway-responses.ts).
+ * A token call from outside the token's allowed networks: the authorizer allows it with the
+ * token's usage key and only this refusal in its context, which every function answers
+ * before anything else (shared/auth/authorizer-context.ts, decodeCaller).
  */
 export class SourceIpNotAllowedError extends ProblemError {
   constructor(readonly sourceIp: string) {

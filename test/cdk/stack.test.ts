@@ -20,7 +20,8 @@ import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
 import { readConfig } from '../../shared/kernel/config.js';
 import { denyContext, gatewayResponses, localGatewayResponse } from '../../shared/http/gateway-responses.js';
-import { SourceIpNotAllowedError } from '../../shared/kernel/errors.js';
+import { UnauthorizedError } from '../../shared/kernel/errors.js';
+import { AUTH_FAILURE_DETAILS } from '../../shared/kernel/auth-failures.js';
 import { PARTITIONS, TTL_ATTRIBUTE } from '../../shared/dynamodb/keys.js';
 import { NOTIFIED_EVENTS } from '../../infra/cdk/notifications.js';
 import { TABLE_KEYS } from '../../shared/dynamodb/table.js';
@@ -690,8 +691,8 @@ describe('API Gateway', () => {
     ).toBe(true);
   });
 
-  /** A Deny's context: a token used outside its networks (SOURCE_IP_NOT_ALLOWED). */
-  const DENIED = denyContext(new SourceIpNotAllowedError('203.0.113.7'));
+  /** A Deny's context: a credential refused, in words that quote (`"Bearer "`). */
+  const DENIED = denyContext(new UnauthorizedError('bearer-in-api-token'));
 
   /** The gateway response body, as API Gateway would fill it in. */
   function renderedBody(template: string): Record<string, unknown> {
@@ -748,7 +749,6 @@ describe('API Gateway', () => {
     });
     // Every type API Gateway documents is configured with its own status, so none falls through.
     const documented: Record<string, number> = {
-      ACCESS_DENIED: 403,
       API_CONFIGURATION_ERROR: 500,
       BAD_REQUEST_PARAMETERS: 400,
       BAD_REQUEST_BODY: 400,
@@ -769,6 +769,8 @@ describe('API Gateway', () => {
       AUTHORIZER_FAILURE: 503,
       INVALID_API_KEY: 503,
       MISSING_AUTHENTICATION_TOKEN: 404,
+      // The authorizer's Deny: a credential that did not authenticate.
+      ACCESS_DENIED: 401,
     };
     for (const [type, status] of Object.entries(documented))
       expect({ type, status: Number(gatewayResponse(type).StatusCode) }).toStrictEqual({ type, status });
@@ -778,11 +780,47 @@ describe('API Gateway', () => {
     const unauthorized = ofType(synth.resources, 'AWS::ApiGateway::GatewayResponse').filter(
       ([, r]) => r.Properties!.StatusCode === '401',
     );
-    expect(unauthorized.map(([, r]) => r.Properties!.ResponseType)).toStrictEqual(['UNAUTHORIZED']);
+    expect(unauthorized.map(([, r]) => r.Properties!.ResponseType).sort()).toStrictEqual([
+      'ACCESS_DENIED',
+      'UNAUTHORIZED',
+    ]);
     for (const [, response] of unauthorized)
       expect(response.Properties!.ResponseParameters['gatewayresponse.header.WWW-Authenticate']).toBe(
         `'Bearer realm="service-account-tokens"'`,
       );
+  });
+
+  it("answers the authorizer's Deny 401 with the reason its context gives, whatever the reason", () => {
+    const denied = gatewayResponse('ACCESS_DENIED');
+    const template = denied.ResponseTemplates['application/json'] as string;
+    expect(template).toContain('"detail":"$context.authorizer.problemDetail"');
+    for (const reason of Object.keys(AUTH_FAILURE_DETAILS) as (keyof typeof AUTH_FAILURE_DETAILS)[]) {
+      // API Gateway splices each context value into the template as it is.
+      const filled = Object.entries(denyContext(new UnauthorizedError(reason))).reduce(
+        (text, [key, value]) => text.replaceAll(`$context.authorizer.${key}`, value),
+        template,
+      );
+      expect({ reason, status: denied.StatusCode, body: JSON.parse(filled) }).toStrictEqual({
+        reason,
+        status: '401',
+        body: {
+          type: 'urn:service-account-tokens:problem:unauthorized',
+          title: 'Unauthorized',
+          status: 401,
+          detail: AUTH_FAILURE_DETAILS[reason],
+          code: 'UNAUTHORIZED',
+        },
+      });
+    }
+  });
+
+  it('answers ACCESS_DENIED only for the authorizer: no resource policy, no IAM-authorized method', () => {
+    for (const [, api] of ofType(synth.resources, 'AWS::ApiGateway::RestApi'))
+      expect(api.Properties!.Policy).toBe(undefined);
+    const kinds = new Set(
+      ofType(synth.resources, 'AWS::ApiGateway::Method').map(([, m]) => m.Properties!.AuthorizationType as string),
+    );
+    expect([...kinds].sort()).toStrictEqual(['CUSTOM', 'NONE']);
   });
 
   it('refuses exactly as the local gateway does: one table of gateway responses', () => {
@@ -806,6 +844,11 @@ describe('API Gateway', () => {
       expect({ type, body: renderedBody(props.ResponseTemplates['application/json'] as string) }).toStrictEqual({
         type,
         body: JSON.parse(local.body),
+      });
+      const challenge = local.headers['WWW-Authenticate'];
+      expect({ type, challenge: props.ResponseParameters['gatewayresponse.header.WWW-Authenticate'] }).toStrictEqual({
+        type,
+        challenge: challenge === undefined ? undefined : `'${challenge}'`,
       });
     }
   });

@@ -162,7 +162,7 @@ describe('allowed networks, judged by the authorizer', () => {
     expect((await api.call('GET', WHOAMI, { token: wrong })).status).toBe(401);
   });
 
-  it("hands the services behind it the token's scopes and networks in its context, and a Deny its problem", async () => {
+  it("hands the services behind it the token's scopes and networks, or only the network refusal", async () => {
     const narrow = await made(FIN, { name: 'context', scopes: ['api'], allowedCidrs: ['127.0.0.1/32'] }, 'alice');
     const authorizer = createAuthorizer(api.service.runtime);
     const context = { awsRequestId: 'test', functionName: 'authorizer' } as unknown as Context;
@@ -176,15 +176,11 @@ describe('allowed networks, judged by the authorizer', () => {
     const allowed = await authorizer(event('::ffff:127.0.0.1'), context);
     expect(allowed.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
     expect(allowed.context).toMatchObject({ scopes: 'api', allowedCidrs: '127.0.0.1/32' });
-    const denied = await authorizer(event('2001:db8::1'), context);
-    expect(denied.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
-    expect(denied.context).toStrictEqual({
-      problemType: 'urn:service-account-tokens:problem:source-ip-not-allowed',
-      problemCode: 'SOURCE_IP_NOT_ALLOWED',
-      problemTitle: 'Source address not allowed',
-      problemDetail:
-        "This token may not be used from 2001:db8::1: the address is outside the token's allowed networks.",
-    });
+    // Allowed with the token's own usage key, so its maxRps holds; nothing of the caller is handed on.
+    const refused = await authorizer(event('2001:db8::1'), context);
+    expect(refused.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    expect(refused.usageIdentifierKey).toBe(allowed.usageIdentifierKey);
+    expect(refused.context).toStrictEqual({ refusedFrom: '2001:db8::1' });
   });
 });
 

@@ -4,10 +4,10 @@ import { createAuthorizer } from '../../shared/auth/authorizer.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 /**
- * Under `sam local start-api` (SAM sets AWS_SAM_LOCAL=true in the function's container), an
- * authorizer that throws `Unauthorized` is answered 502: SAM validates the answer as a
- * policy and finds none. There the authorizer refuses with a Deny policy, which SAM
- * answers 403; in AWS it keeps throwing, which API Gateway answers 401.
+ * Under `sam local start-api`, an authorizer that throws `Unauthorized` is answered 502:
+ * SAM validates the answer as a policy and finds none. The authorizer refuses with a Deny
+ * policy everywhere, which SAM answers with its own 403, and API Gateway (and the local
+ * gateway) with the ACCESS_DENIED gateway response, a 401 that reads the Deny's context.
  */
 let sam: TestService;
 beforeAll(async () => {
@@ -24,15 +24,17 @@ const methodArn = 'arn:aws:execute-api:us-east-1:123456789012:abcdef/prod/GET/ap
 const event = (headers: Record<string, string>) =>
   ({ type: 'REQUEST', methodArn, headers }) as unknown as APIGatewayRequestAuthorizerEvent;
 
-describe('refusals under sam local', () => {
-  it('are a Deny policy SAM accepts (a principal, a policy naming the method), never a thrown error', async () => {
+describe('refusals, as SAM and API Gateway take them', () => {
+  it('are a Deny policy SAM accepts (a principal, a policy naming the method) carrying why, never a throw', async () => {
     const authorizer = createAuthorizer(sam.service.runtime);
-    for (const headers of [
-      {},
-      { 'X-API-Token': 'iomsat_not-a-token' },
-      { Authorization: 'Bearer not.a.jwt' },
-    ] as Record<string, string>[]) {
-      await expect(authorizer(event(headers), context)).resolves.toStrictEqual({
+    const cases: [Record<string, string>, string][] = [
+      [{}, 'UNAUTHORIZED'],
+      [{ 'X-API-Token': 'iomsat_not-a-token' }, 'This is not a well-formed access token'],
+      [{ Authorization: 'Bearer not.a.jwt' }, 'The bearer JWT is not accepted'],
+    ];
+    for (const [headers, says] of cases) {
+      const answer = await authorizer(event(headers), context);
+      expect(answer).toStrictEqual({
         principalId: 'anonymous',
         policyDocument: {
           Version: '2012-10-17',
@@ -40,33 +42,25 @@ describe('refusals under sam local', () => {
         },
         // What its gateway response says (ACCESS_DENIED reads the Deny's context).
         context: {
-          problemType: 'urn:service-account-tokens:problem:forbidden',
-          problemCode: 'FORBIDDEN',
-          problemTitle: 'Forbidden',
-          problemDetail: 'Access denied.',
+          problemType: 'urn:service-account-tokens:problem:unauthorized',
+          problemCode: 'UNAUTHORIZED',
+          problemTitle: 'Unauthorized',
+          problemDetail: expect.any(String),
         },
       });
+      expect(`${answer.context!.problemCode} ${answer.context!.problemDetail}`).toContain(says);
     }
   });
 
-  it('answer 403 problem JSON through a gateway, not a 5xx', async () => {
+  it('answer 401 problem JSON through a gateway, not a 5xx', async () => {
     const reply = await sam.call('GET', '/api/v1/auth/whoami', {
       token: 'iomsat_0000000000000000000000000000000000000000000000000000000000000000',
     });
-    expect(reply.status).toBe(403);
-    expect(reply.body.code).toBe('FORBIDDEN');
+    expect(reply.status).toBe(401);
+    expect(reply.body.code).toBe('UNAUTHORIZED');
   });
 
   it('leave valid credentials alone', async () => {
     expect((await sam.call('GET', '/api/v1/auth/whoami', { as: 'alice' })).status).toBe(200);
-  });
-
-  it('are still a thrown Unauthorized outside SAM, which API Gateway answers 401', async () => {
-    const aws = await startTestService();
-    try {
-      await expect(createAuthorizer(aws.service.runtime)(event({}), context)).rejects.toThrow(/^Unauthorized$/);
-    } finally {
-      await aws.stop();
-    }
   });
 });

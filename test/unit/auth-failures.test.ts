@@ -7,7 +7,7 @@ import { AUTH_FAILURE_DETAILS } from '../../shared/kernel/auth-failures.js';
 import { SignatureInvalidError, UnauthorizedError } from '../../shared/kernel/errors.js';
 import { ids } from '../../shared/kernel/ids.js';
 import { assembleToken, mintToken, parseToken } from '../../shared/kernel/token-format.js';
-import { localGatewayResponse } from '../../shared/http/gateway-responses.js';
+import { denyContext, localGatewayResponse } from '../../shared/http/gateway-responses.js';
 import { BEARER_CHALLENGE, bearerChallenge } from '../../shared/http/www-authenticate.js';
 import { inDomain } from '../../shared/middleware/authorization.js';
 import { problemErrors } from '../../shared/middleware/problem-errors.js';
@@ -115,10 +115,31 @@ describe('the WWW-Authenticate challenge', () => {
     }
   });
 
-  it('is on API Gateway’s UNAUTHORIZED response, and the local gateway says why when the authorizer told it', () => {
-    expect(localGatewayResponse('UNAUTHORIZED').headers['WWW-Authenticate']).toBe(BEARER_CHALLENGE);
-    const told = localGatewayResponse('UNAUTHORIZED', { detail: AUTH_FAILURE_DETAILS['jwt-expired'] });
-    expect(JSON.parse(told.body)).toMatchObject({ status: 401, detail: AUTH_FAILURE_DETAILS['jwt-expired'] });
+  it('is the bare one on API Gateway’s UNAUTHORIZED response, which cannot say why', () => {
+    const thrown = localGatewayResponse('UNAUTHORIZED');
+    expect({ status: thrown.statusCode, challenge: thrown.headers['WWW-Authenticate'] }).toStrictEqual({
+      status: 401,
+      challenge: BEARER_CHALLENGE,
+    });
+    expect(JSON.parse(thrown.body).detail).toBe(AUTH_FAILURE_DETAILS.missing);
+  });
+
+  it('is the bare one on the authorizer’s Deny, a 401 whose body says why from the Deny’s context', () => {
+    for (const reason of Object.keys(AUTH_FAILURE_DETAILS) as (keyof typeof AUTH_FAILURE_DETAILS)[]) {
+      const denied = localGatewayResponse('ACCESS_DENIED', { authorizer: denyContext(new UnauthorizedError(reason)) });
+      expect({ reason, status: denied.statusCode, challenge: denied.headers['WWW-Authenticate'] }).toStrictEqual({
+        reason,
+        status: 401,
+        challenge: BEARER_CHALLENGE,
+      });
+      expect(JSON.parse(denied.body)).toStrictEqual({
+        type: 'urn:service-account-tokens:problem:unauthorized',
+        title: 'Unauthorized',
+        status: 401,
+        detail: AUTH_FAILURE_DETAILS[reason],
+        code: 'UNAUTHORIZED',
+      });
+    }
   });
 
   it('is on every 401 a function answers, and on no other status', async () => {
