@@ -259,7 +259,7 @@ export function openApiDocument(): Json {
         'Issues and enforces access tokens for service accounts. Errors are RFC 9457 problem JSON. ' +
         'Every operation states the most bytes of request body it takes in `x-body-limit-bytes`: ' +
         'a longer body is refused with 413 before it is parsed. ' +
-        'Generated from the route table (infra/routes.ts) by `npm run openapi`.',
+        'Generated from the route table (infra/routes/) by `npm run openapi`.',
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: 'http://127.0.0.1:3000', description: 'npm start' }],
@@ -274,7 +274,6 @@ export function openApiDocument(): Json {
       { name: 'Identity', description: 'Who is calling' },
       { name: 'Directory', description: 'Domains’ members and the directory’s users, as the console lists them' },
       { name: 'Service', description: 'The service itself' },
-      { name: 'Audit', description: 'The audit trail of an account’s tokens' },
       { name: 'Secret scanning', description: 'Leaked tokens reported by secret scanners, which sign their reports' },
     ],
     security: [{ accessToken: [] }, { bearer: [] }],
