@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Issue 24's goals, checked against a run's figures (bench/results.json or a file of
+ * The benchmark's goals, checked against a run's figures (bench/results.json or a file of
  * `--out`), each as MET or MISSED with the figure beside it; a figure a partial run did
  * not measure is NOT MEASURED, never met. With two files, also whether their cold-start
  * ratios agree within ±0.05. `npm run bench:check -- <results.json> [<second run>.json]`.

@@ -70,6 +70,6 @@ export function printSummary(output: Summary): void {
   console.log(`\nseconds per step: ${JSON.stringify(output.settings.stepSeconds)}`);
   // A smoke run's one short round says nothing about them.
   if (output.settings.smoke) return;
-  console.log(`\nissue 24's goals (npm run bench:check -- <this file> <a second run> adds the runs' agreement):`);
+  console.log(`\nthe goals (npm run bench:check -- <this file> <a second run> adds the runs' agreement):`);
   for (const line of checkLines(checks(output))) console.log(`  ${line}`);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { checkLines, checks } from '../../bench/checks.js';
 
-/** Issue 24's goals as `npm run bench` prints them: met, missed, or not measured, never assumed. */
+/** The benchmark's goals as `npm run bench` prints them: met, missed, or not measured, never assumed. */
 const scenario = (name: string, ratio: number, p99Ratio: number) => ({
   name,
   ratio,
@@ -23,7 +23,7 @@ const run = (overrides: { exchange?: number; tail?: number; init?: number; secon
   ],
 });
 
-describe('the benchmark’s checks of issue 24', () => {
+describe('the benchmark’s checks of its goals', () => {
   it('says MET for each goal a run reaches', () => {
     const lines = checkLines(checks(run()));
     expect(lines).toHaveLength(8);
