@@ -1,33 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, expect } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDirectoryStore } from '../../shared/directory/directory-store.js';
+import { expect } from '@jest/globals';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type ItemKey, keys } from '../../shared/dynamodb/keys.js';
-import { ensureTable } from '../../shared/dynamodb/table.js';
 import { DynamoKeyOwners } from '../../shared/ratelimit/key-owners.js';
 import { tokenKeyOwner } from '../../shared/tokens/ports.js';
 import { DynamoCredentialStore } from '../../shared/tokens/credential-store.js';
 import { DynamoTokenStore } from '../../shared/tokens/token-store.js';
 import { CONTRACT_CEILING, tokenStoreContract } from '../support/contracts/token-store.js';
-import { exampleDirectory } from '../support/service.js';
+import { contractTables } from '../support/contract-tables.js';
 
 /** The token aggregate's port contract on DynamoDB's adapters, against DynamoDB Local: a table per test. */
-const endpoint = process.env.DYNAMODB_ENDPOINT;
-if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run the tests with npm test');
-const raw = new DynamoDBClient({
-  endpoint,
-  region: 'local',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-const documents = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-afterAll(() => raw.destroy());
+const { documents, freshTable } = contractTables();
 
 tokenStoreContract('DynamoDB', async () => {
-  const tableName = `contract-${randomUUID()}`;
-  await ensureTable(raw, tableName, { stream: false });
-  const directory = new DynamoDirectoryStore(documents, tableName);
-  await (await directory.snapshot()).write(exampleDirectory());
+  const { tableName, directory } = await freshTable();
   const incarnation = async (id: string) => ({ id, incarnation: (await directory.getPrincipal(id))?.incarnation });
   return {
     tokens: new DynamoTokenStore(documents, tableName, { rateLimitedMax: CONTRACT_CEILING }),
