@@ -3,6 +3,7 @@ import { ConcurrentUpdateError, PolicyNotFoundError, ServiceAccountNotFoundError
 import type { TokenEvent } from '../kernel/events.js';
 import { MemoryTransactionCancelled, type MemoryTokenTable, same } from '../tokens/memory-token-table.js';
 import type { NewToken } from '../tokens/ports.js';
+import { credentialOf } from '../tokens/token-items.js';
 import type { MemoryPolicyStore } from './memory-policy-store.js';
 import type { StoredPolicy } from './policy.js';
 import type { ExchangeRecords } from './ports.js';
@@ -25,17 +26,8 @@ export class MemoryExchangeRecords implements ExchangeRecords {
     const account = this.table.account(accountId);
     const standing = this.policies.policy(accountId, policy.policyId);
     const credential: PresentedCredential = {
-      lookupId: record.lookupId,
-      serviceAccountId: record.serviceAccountId,
-      name: record.name,
-      secretHash,
-      status: record.status,
-      maxRps: record.maxRps,
-      expiresAt: record.expiresAt,
+      ...credentialOf(record, secretHash),
       lastUsedAt: null,
-      ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
-      ...(record.scopes === undefined ? {} : { scopes: record.scopes }),
-      ...(record.allowedCidrs === undefined ? {} : { allowedCidrs: record.allowedCidrs }),
       ...binding,
     };
     try {

@@ -11,7 +11,7 @@ import type { TokenEvent } from '../kernel/events.js';
 import { restrictionsOf } from '../kernel/restrictions.js';
 import { MemoryTransactionCancelled, type MemoryTokenTable, type MemoryWrite, same } from './memory-token-table.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import { changedToken, SHARED_FIELDS, withoutBinding } from './token-items.js';
+import { changedToken, credentialOf, SHARED_FIELDS, withoutBinding } from './token-items.js';
 
 type Fields = Record<string, unknown>;
 
@@ -47,17 +47,8 @@ export class MemoryTokenStore implements TokenStore {
     const takes = record.maxRps !== null && !record.federation;
     const extra = definedOnly(binding ?? {});
     const credential: PresentedCredential = {
-      lookupId: record.lookupId,
-      serviceAccountId: accountId,
-      name: record.name,
-      secretHash,
-      status: record.status,
-      maxRps: record.maxRps,
-      expiresAt: record.expiresAt,
+      ...credentialOf(record, secretHash),
       lastUsedAt: null,
-      ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
-      ...(record.scopes === undefined ? {} : { scopes: record.scopes }),
-      ...(record.allowedCidrs === undefined ? {} : { allowedCidrs: record.allowedCidrs }),
       ...extra,
     };
     const open =

@@ -191,21 +191,27 @@ export function newTokenItems(
       ...binding,
       ...ttl,
     },
-    credential: {
-      ...keys.credential(record.lookupId),
-      lookupId: record.lookupId,
-      serviceAccountId: record.serviceAccountId,
-      name: record.name,
-      secretHash,
-      status: record.status,
-      maxRps: record.maxRps,
-      expiresAt: record.expiresAt,
-      ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
-      ...(record.scopes === undefined ? {} : { scopes: record.scopes }),
-      ...(record.allowedCidrs === undefined ? {} : { allowedCidrs: record.allowedCidrs }),
-      ...binding,
-      ...ttl,
-    },
+    credential: { ...keys.credential(record.lookupId), ...credentialOf(record, secretHash), ...binding, ...ttl },
+  };
+}
+
+/**
+ * What a new token's credential holds, before any use: the one place that says which of the
+ * record's fields the authorizer reads, so every store (DynamoDB's and the in-memory one, the
+ * exchange's too) writes the same credential and a new field cannot reach one and miss another.
+ */
+export function credentialOf(record: TokenRecord, secretHash: string): Omit<TokenCredential, 'lastUsedAt'> {
+  return {
+    lookupId: record.lookupId,
+    serviceAccountId: record.serviceAccountId,
+    name: record.name,
+    secretHash,
+    status: record.status,
+    maxRps: record.maxRps,
+    expiresAt: record.expiresAt,
+    ...(record.incarnation === undefined ? {} : { incarnation: record.incarnation }),
+    ...(record.scopes === undefined ? {} : { scopes: record.scopes }),
+    ...(record.allowedCidrs === undefined ? {} : { allowedCidrs: record.allowedCidrs }),
   };
 }
 
