@@ -4,6 +4,7 @@ import type { TokenEvent, TokenEventType } from '../../../shared/kernel/events.j
 import { eventId, ids } from '../../../shared/kernel/ids.js';
 import type { TokenRecord } from '../../../shared/kernel/model.js';
 import type { StoredToken, TokenStore } from '../../../shared/tokens/ports.js';
+import { contractRecord } from './fixtures.js';
 
 /**
  * The audit trail's port (TokenEvents), written once and run against each adapter: the
@@ -47,23 +48,7 @@ export function tokenEventsContract(adapter: string, setUp: () => Promise<TokenE
     const made = async (name: string): Promise<[StoredToken, TokenEvent]> => {
       const { lookupId, prefix, secretHash } = ids.mintToken();
       const at = new Date(clock).toISOString();
-      const record: TokenRecord = {
-        serviceAccountId: a.account.id,
-        name,
-        lookupId,
-        prefix,
-        status: 'ACTIVE',
-        maxRps: null,
-        expiresAt: null,
-        createdAt: at,
-        createdBy: 'alice',
-        updatedAt: at,
-        lastUsedAt: null,
-        rotatedAt: null,
-        rotatedBy: null,
-        previousSecret: null,
-        ...(a.account.incarnation === undefined ? {} : { incarnation: a.account.incarnation }),
-      };
+      const record = contractRecord(a.account, name, { lookupId, prefix }, at);
       const created = event(record, 'token.created');
       await a.tokens.create({ record, secretHash, removeAfter: null }, 50, created);
       return [(await a.tokens.get(a.account.id, name))!, created];

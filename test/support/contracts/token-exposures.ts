@@ -2,10 +2,11 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { TokenEvents } from '../../../shared/audit/ports.js';
 import type { CredentialStore } from '../../../shared/auth/ports.js';
 import type { TokenEvent, TokenEventType } from '../../../shared/kernel/events.js';
-import { eventId, ids } from '../../../shared/kernel/ids.js';
+import { ids } from '../../../shared/kernel/ids.js';
 import type { TokenRecord } from '../../../shared/kernel/model.js';
 import type { TokenExposures } from '../../../shared/scanning/ports.js';
 import type { SecretRotation, StoredToken, TokenStore } from '../../../shared/tokens/ports.js';
+import { contractEvent, contractRecord } from './fixtures.js';
 
 /**
  * Secret scanning's store (TokenExposures), written once and run against each adapter: the
@@ -31,42 +32,11 @@ export function tokenExposuresContract(adapter: string, setUp: () => Promise<Tok
       a = await setUp();
     });
 
-    const event = (token: TokenRecord, type: TokenEventType): TokenEvent => {
-      const at = tick();
-      return {
-        id: eventId(at),
-        time: at.toISOString(),
-        type,
-        serviceAccountId: token.serviceAccountId,
-        tokenName: token.name,
-        ...(token.incarnation === undefined ? {} : { incarnation: token.incarnation }),
-        actor: { userId: 'secret-scanning', authenticatedBy: 'SYSTEM' },
-        requestId: null,
-        sourceIp: null,
-        userAgent: null,
-        changes: {},
-      } as TokenEvent;
-    };
+    const event = (token: TokenRecord, type: TokenEventType): TokenEvent =>
+      contractEvent(token, type, tick(), { actor: { userId: 'secret-scanning', authenticatedBy: 'SYSTEM' } });
     const made = async (name: string): Promise<StoredToken> => {
       const { lookupId, prefix, secretHash } = ids.mintToken();
-      const at = tick().toISOString();
-      const record: TokenRecord = {
-        serviceAccountId: a.account.id,
-        name,
-        lookupId,
-        prefix,
-        status: 'ACTIVE',
-        maxRps: null,
-        expiresAt: null,
-        createdAt: at,
-        createdBy: 'alice',
-        updatedAt: at,
-        lastUsedAt: null,
-        rotatedAt: null,
-        rotatedBy: null,
-        previousSecret: null,
-        ...(a.account.incarnation === undefined ? {} : { incarnation: a.account.incarnation }),
-      };
+      const record = contractRecord(a.account, name, { lookupId, prefix }, tick().toISOString());
       await a.tokens.create({ record, secretHash, removeAfter: null }, 50, event(record, 'token.created'));
       return (await a.tokens.get(a.account.id, name))!;
     };

@@ -10,9 +10,10 @@ import {
   TokenNotFoundError,
 } from '../../../shared/kernel/errors.js';
 import type { TokenEvent } from '../../../shared/kernel/events.js';
-import { eventId, ids } from '../../../shared/kernel/ids.js';
+import { ids } from '../../../shared/kernel/ids.js';
 import type { TokenBinding, TokenRecord } from '../../../shared/kernel/model.js';
 import type { NewToken, Rotation, SecretRotation, StoredToken, TokenStore } from '../../../shared/tokens/ports.js';
+import { contractEvent, contractRecord } from './fixtures.js';
 
 /**
  * The token aggregate's ports (TokenStore, SecretRotation, CredentialStore), written once
@@ -54,50 +55,18 @@ export function tokenStoreContract(adapter: string, setUp: () => Promise<TokenAg
       a = await setUp();
     });
 
-    const record = (name: string, over: Partial<TokenRecord> = {}, account = a.account): TokenRecord => {
-      const { lookupId, prefix } = ids.mintToken();
-      const at = tick().toISOString();
-      return {
-        serviceAccountId: account.id,
-        name,
-        lookupId,
-        prefix,
-        status: 'ACTIVE',
-        maxRps: null,
-        expiresAt: null,
-        createdAt: at,
-        createdBy: 'alice',
-        updatedAt: at,
-        lastUsedAt: null,
-        rotatedAt: null,
-        rotatedBy: null,
-        previousSecret: null,
-        ...(account.incarnation === undefined ? {} : { incarnation: account.incarnation }),
-        ...over,
-      };
-    };
+    const record = (name: string, over: Partial<TokenRecord> = {}, account = a.account): TokenRecord => ({
+      ...contractRecord(account, name, ids.mintToken(), tick().toISOString()),
+      ...over,
+    });
     const newToken = (name: string, over: Partial<NewToken> = {}): NewToken => ({
       record: record(name),
       secretHash: ids.mintToken().secretHash,
       removeAfter: null,
       ...over,
     });
-    const event = (token: TokenRecord, type: TokenEvent['type'] = 'token.updated'): TokenEvent => {
-      const at = tick();
-      return {
-        id: eventId(at),
-        time: at.toISOString(),
-        type,
-        serviceAccountId: token.serviceAccountId,
-        tokenName: token.name,
-        ...(token.incarnation === undefined ? {} : { incarnation: token.incarnation }),
-        actor: { userId: 'alice', authenticatedBy: 'JWT' },
-        requestId: null,
-        sourceIp: null,
-        userAgent: null,
-        changes: {},
-      } as TokenEvent;
-    };
+    const event = (token: TokenRecord, type: TokenEvent['type'] = 'token.updated'): TokenEvent =>
+      contractEvent(token, type, tick());
     const stored = async (token: NewToken) => {
       const found = await a.tokens.get(token.record.serviceAccountId, token.record.name);
       if (!found) throw new Error(`${token.record.name} is not stored`);
