@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventQuery, TokenEvents } from '../../../shared/audit/ports.js';
 import type { TokenEvent, TokenEventType } from '../../../shared/kernel/events.js';
-import { eventId, ids } from '../../../shared/kernel/ids.js';
+import { ids } from '../../../shared/kernel/ids.js';
 import type { TokenRecord } from '../../../shared/kernel/model.js';
 import type { StoredToken, TokenStore } from '../../../shared/tokens/ports.js';
-import { contractRecord } from './fixtures.js';
+import { contractEvent, contractRecord } from './fixtures.js';
 
 /**
  * The audit trail's port (TokenEvents), written once and run against each adapter: the
@@ -28,22 +28,14 @@ export function tokenEventsContract(adapter: string, setUp: () => Promise<TokenE
       a = await setUp();
     });
 
-    const event = (token: TokenRecord, type: TokenEventType): TokenEvent => {
-      const at = new Date((clock += 1000));
-      return {
-        id: eventId(at),
-        time: at.toISOString(),
-        type,
-        serviceAccountId: token.serviceAccountId,
-        tokenName: token.name,
-        ...(token.incarnation === undefined ? {} : { incarnation: token.incarnation }),
-        actor: { userId: 'alice', authenticatedBy: 'JWT' },
+    // With a request and a change, so the adapters must keep every field an event can hold.
+    const event = (token: TokenRecord, type: TokenEventType): TokenEvent =>
+      contractEvent(token, type, new Date((clock += 1000)), {
         requestId: 'req-1',
         sourceIp: '203.0.113.9',
         userAgent: 'ci/1',
         changes: { status: { before: 'ACTIVE', after: 'SUSPENDED' } },
-      };
-    };
+      });
     /** Makes a token, with its `token.created` event. */
     const made = async (name: string): Promise<[StoredToken, TokenEvent]> => {
       const { lookupId, prefix, secretHash } = ids.mintToken();
