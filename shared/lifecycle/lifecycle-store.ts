@@ -194,7 +194,7 @@ export class DynamoTokenLifecycle implements TokenLifecycle {
 }
 
 /** Why the job suspends a token: unused for as many days as its event says. */
-function unusedSuspension(at: string, event: TokenEvent): TokenSuspension {
+export function unusedSuspension(at: string, event: TokenEvent): TokenSuspension {
   const days = event.details?.unusedDays;
   return { reason: 'UNUSED', at, by: null, byToken: null, unusedDays: typeof days === 'number' ? days : null };
 }

@@ -42,8 +42,12 @@ export class MemoryTokenExposures implements TokenExposures {
         {
           name: 'token',
           holds: token !== undefined && token.lookupId === credential.lookupId,
-          // The leak is why, whatever suspended it before.
-          write: () => token && this.table.setToken({ ...token, status: 'SUSPENDED', updatedAt: at, suspension }),
+          // The leak is why, whatever suspended it before; out of the idle index, as any suspension takes it out.
+          write: () => {
+            if (!token) return;
+            this.table.setToken({ ...token, status: 'SUSPENDED', updatedAt: at, suspension });
+            this.table.changeLifecycle(token.serviceAccountId, token.name, { activeDay: undefined });
+          },
         },
       ]);
       return true;

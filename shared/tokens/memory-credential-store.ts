@@ -1,4 +1,5 @@
 import type { CredentialStore, PresentedCredential } from '../auth/ports.js';
+import { utcDay } from '../dynamodb/keys.js';
 import { ConcurrentUpdateError, RotationInProgressError, TokenNotFoundError } from '../kernel/errors.js';
 import type { TokenEvent } from '../kernel/events.js';
 import { restrictionsOf } from '../kernel/restrictions.js';
@@ -52,7 +53,12 @@ export class MemoryCredentialStore implements CredentialStore, SecretRotation {
         {
           name: 'token',
           holds: same(token?.lookupId, credential.lookupId) && token?.status === 'ACTIVE',
-          write: () => token && this.table.setToken(used(token)),
+          // The day of use keeps it out of the idle job's reach, as on DynamoDB's token item.
+          write: () => {
+            if (!token) return;
+            this.table.setToken(used(token));
+            this.table.changeLifecycle(token.serviceAccountId, token.name, { activeDay: utcDay(now) });
+          },
         },
       ]);
       return true;

@@ -11,7 +11,14 @@ import type { TokenEvent } from '../kernel/events.js';
 import { restrictionsOf } from '../kernel/restrictions.js';
 import { MemoryTransactionCancelled, type MemoryTokenTable, type MemoryWrite, same } from './memory-token-table.js';
 import type { NewToken, StoredToken, TokenChanges, TokenPage, TokenStore } from './ports.js';
-import { changedToken, credentialOf, SHARED_FIELDS, withoutBinding } from './token-items.js';
+import {
+  changedToken,
+  credentialOf,
+  lifecycleFields,
+  SHARED_FIELDS,
+  tokenItemChange,
+  withoutBinding,
+} from './token-items.js';
 
 type Fields = Record<string, unknown>;
 
@@ -58,7 +65,10 @@ export class MemoryTokenStore implements TokenStore {
       {
         name: 'token',
         holds: !this.table.token(accountId, record.name),
-        write: () => this.table.setToken({ ...record, ...extra, ...(takes ? { capacityShard: 0 } : {}) }),
+        write: () => {
+          this.table.setToken({ ...record, ...extra, ...(takes ? { capacityShard: 0 } : {}) });
+          this.table.changeLifecycle(accountId, record.name, lifecycleFields(record));
+        },
       },
       {
         name: 'credential',
@@ -134,6 +144,8 @@ export class MemoryTokenStore implements TokenStore {
       const { capacityShard: _, ...changed } = withSuspension(change(item), changes.suspension);
       return next.capacityShard === undefined ? changed : { ...changed, capacityShard: next.capacityShard };
     };
+    // In or out of the idle index with its status, as DynamoTokenStore's token item.
+    const idle = tokenItemChange(current.status, next.status, updatedAt, { set: {}, remove: [] }, undefined);
     const stored = this.table.token(current.serviceAccountId, current.name);
     const credential = this.table.credential(current.lookupId);
     try {
@@ -148,7 +160,12 @@ export class MemoryTokenStore implements TokenStore {
             asRead(stored) &&
             (!changes.onlyIfUnchanged || stored.updatedAt === current.updatedAt),
           // Why it is suspended is the token item's alone (DynamoTokenStore: tokenItemChange).
-          write: () => stored && this.table.setToken(token(stored)),
+          write: () => {
+            if (!stored) return;
+            this.table.setToken(token(stored));
+            const removed = Object.fromEntries(idle.remove.map((field) => [field, undefined]));
+            this.table.changeLifecycle(current.serviceAccountId, current.name, { ...idle.set, ...removed });
+          },
         },
         {
           name: 'credential',

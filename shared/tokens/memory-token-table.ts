@@ -27,6 +27,17 @@ export interface AccountCounter {
   version: number;
 }
 
+/**
+ * The lifecycle attributes of a token item (token-items.ts, `lifecycleFields`): with a
+ * shard, it is in the `notices` index while it has a `noticeAt` and in `idle` while it has
+ * an `activeDay`; without one (a federated token) it is in neither, whatever it has.
+ */
+export interface LifecycleAttributes {
+  lifecycleShard?: string;
+  noticeAt?: string;
+  activeDay?: string;
+}
+
 /** One item of a transaction: its condition, and its write when every condition holds. */
 export interface MemoryWrite<Name extends string> {
   name: Name;
@@ -59,6 +70,7 @@ export const nullOrBefore = (value: string | null | undefined, cutoff: string) =
 export class MemoryTokenTable {
   private readonly tokens = new Map<string, StoredToken>();
   private readonly credentials = new Map<string, PresentedCredential>();
+  private readonly lifecycles = new Map<string, LifecycleAttributes>();
   private readonly counters = new Map<string, AccountCounter>();
   private readonly events = new Map<string, TokenEvent>();
   /**
@@ -85,6 +97,30 @@ export class MemoryTokenTable {
 
   removeToken(accountId: string, name: string): void {
     this.tokens.delete(tokenKey(accountId, name));
+    this.lifecycles.delete(tokenKey(accountId, name));
+  }
+
+  /** What a token item holds for the lifecycle job's indexes; kept apart, as no token record carries it. */
+  lifecycle(accountId: string, name: string): LifecycleAttributes {
+    return { ...this.lifecycles.get(tokenKey(accountId, name)) };
+  }
+
+  /** Sets (a value) and removes (undefined) lifecycle attributes of a token item, as an update expression does. */
+  changeLifecycle(accountId: string, name: string, change: LifecycleAttributes): void {
+    const changed: Record<string, string | undefined> = {
+      ...this.lifecycles.get(tokenKey(accountId, name)),
+      ...change,
+    };
+    for (const [field, value] of Object.entries(changed)) if (value === undefined) delete changed[field];
+    this.lifecycles.set(tokenKey(accountId, name), changed);
+  }
+
+  /** Every token item with its lifecycle attributes (the job's indexes hold the ones with a shard). */
+  lifecycleEntries(): { token: StoredToken; attributes: LifecycleAttributes }[] {
+    return [...this.tokens.entries()].map(([key, token]) => ({
+      token: copy(token),
+      attributes: { ...this.lifecycles.get(key) },
+    }));
   }
 
   /** An account's tokens in the order of their sort keys: by name, byte by byte. */
