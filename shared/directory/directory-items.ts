@@ -8,6 +8,7 @@ import {
   tokenManagers,
 } from './directory.js';
 import { keys } from '../dynamodb/keys.js';
+import type { Principal, UserType } from '../kernel/model.js';
 
 /** The directory as table items, and back. */
 
@@ -127,4 +128,18 @@ export function directoryFromItems(items: DirectoryItem[]): Directory {
     }
   }
   return directory;
+}
+
+/** Everything the checks need about one user, from their profile item. */
+export function principalOf(userId: string, item: Record<string, unknown>): Principal {
+  return {
+    id: userId,
+    type: item.type as UserType,
+    groups: (item.groups as string[] | undefined) ?? [],
+    domains: (item.domains as string[] | undefined) ?? [],
+    adminRoles: (item.adminRoles as string[] | undefined) ?? [],
+    tokenManagerIn: (item.tokenManagerIn as string[] | undefined) ?? [],
+    ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
+    ...(item.requireAllowedCidrs === true ? { requireAllowedCidrs: true } : {}),
+  };
 }

@@ -20,7 +20,7 @@ type Item = Record<string, unknown>;
 const MEMBER_FIELDS = { projection: 'id, #type, groups', names: { '#type': 'type' } };
 const USER_FIELDS = { projection: 'id, #type, groups, domains', names: { '#type': 'type' } };
 
-const member = (item: Item): Member => ({
+export const member = (item: Item): Member => ({
   id: String(item.id),
   type: item.type as UserType,
   groups: (item.groups as string[] | undefined) ?? [],
@@ -36,10 +36,25 @@ const listedUser = (item: Item): ListedUser => ({
  * handed out for an empty page; a query stopped by DynamoDB's 1 MB page size (a user's
  * groups may take 300 KB) is continued until the page is full or the partition ends.
  */
+export interface PageQuery {
+  pk: string;
+  prefix: string;
+  after: ItemKey | undefined;
+  limit: number;
+  fields: typeof MEMBER_FIELDS;
+}
+
+/** Reads a page of a partition (DynamoDB's query below; the in-memory store's own). */
+export type PageReader = (query: PageQuery) => Promise<{ items: Item[]; more: boolean }>;
+
+export function dynamoPages(client: DynamoDBDocumentClient, tableName: string): PageReader {
+  return (query) => page(client, tableName, query);
+}
+
 async function page(
   client: DynamoDBDocumentClient,
   tableName: string,
-  query: { pk: string; prefix: string; after: ItemKey | undefined; limit: number; fields: typeof MEMBER_FIELDS },
+  query: PageQuery,
 ): Promise<{ items: Item[]; more: boolean }> {
   const items: Item[] = [];
   let startKey: Record<string, unknown> | undefined = query.after ? { ...query.after } : undefined;
@@ -78,8 +93,7 @@ function startAfter(afterId: string | undefined, startsWith: string): { after: s
 }
 
 export async function listMembers(
-  client: DynamoDBDocumentClient,
-  tableName: string,
+  read: PageReader,
   domain: string,
   limit: number,
   afterId?: string,
@@ -91,7 +105,7 @@ export async function listMembers(
   if (start === null) return { items: [], lastId: undefined };
   const { pk } = keys.member(domain, '');
   const after = start.after === undefined ? undefined : keys.member(domain, start.after);
-  const { items, more } = await page(client, tableName, {
+  const { items, more } = await read({
     pk,
     prefix: prefixes.member + startsWith,
     after,
@@ -121,8 +135,7 @@ export async function getMember(
 }
 
 export async function listUsers(
-  client: DynamoDBDocumentClient,
-  tableName: string,
+  read: PageReader,
   limit: number,
   afterId?: string,
   startsWith = '',
@@ -131,7 +144,7 @@ export async function listUsers(
   const start = startAfter(afterId, startsWith);
   if (start === null) return { items: [], lastId: undefined };
   const after = start.after === undefined ? undefined : keys.listedUser(start.after);
-  const { items, more } = await page(client, tableName, {
+  const { items, more } = await read({
     pk: userListPartition,
     prefix: prefixes.user + startsWith,
     after,

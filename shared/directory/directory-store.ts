@@ -1,17 +1,15 @@
 import { type DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Directory, isDirectoryId } from './directory.js';
 import { type Incarnation, incarnationName, isIncarnationName } from './incarnations.js';
-import type { ListedUser, Member, Principal, UserType } from '../kernel/model.js';
+import type { ListedUser, Member, Principal } from '../kernel/model.js';
 import type { DirectoryPage, DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from './ports.js';
 import { batchWrite, UnprocessedItemsError, type WriteRequest } from '../dynamodb/batch-write.js';
-import { type DirectoryItem, directoryFromItems, directoryItems, itemKey } from './directory-items.js';
+import { type DirectoryItem, directoryFromItems, principalOf } from './directory-items.js';
+import { directoryWrite } from './directory-diff.js';
 import { exists, updateExpression } from '../dynamodb/expressions.js';
 import { isDirectoryItem, keys, prefixes, userListPartition } from '../dynamodb/keys.js';
-import { getMember, listMembers, listUsers } from './directory-listing.js';
-import { assignIncarnations, endIncarnation, listIncarnations, pastPrincipal } from './incarnation-items.js';
-
-/** How long audit events are kept, unless configured (as the token store's default). */
-const DEFAULT_RETENTION_DAYS = 400;
+import { dynamoPages, getMember, listMembers, listUsers } from './directory-listing.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS, endIncarnation, listIncarnations, pastPrincipal } from './incarnation-items.js';
 
 /** The directory on the service's one DynamoDB table. */
 export class DynamoDirectoryStore implements DirectoryStore {
@@ -34,17 +32,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
         ConsistentRead: true,
       }),
     );
-    if (!item) return undefined;
-    return {
-      id: userId,
-      type: item.type as UserType,
-      groups: (item.groups as string[] | undefined) ?? [],
-      domains: (item.domains as string[] | undefined) ?? [],
-      adminRoles: (item.adminRoles as string[] | undefined) ?? [],
-      tokenManagerIn: (item.tokenManagerIn as string[] | undefined) ?? [],
-      ...(typeof item.incarnation === 'string' ? { incarnation: item.incarnation } : {}),
-      ...(item.requireAllowedCidrs === true ? { requireAllowedCidrs: true } : {}),
-    };
+    return item && principalOf(userId, item);
   }
 
   async getIncarnation(accountId: string, incarnation: string): Promise<Principal | undefined> {
@@ -69,7 +57,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   listMembers(domain: string, limit: number, afterId?: string, startsWith?: string): Promise<DirectoryPage<Member>> {
-    return listMembers(this.client, this.tableName, domain, limit, afterId, startsWith);
+    return listMembers(dynamoPages(this.client, this.tableName), domain, limit, afterId, startsWith);
   }
 
   getMember(domain: string, userId: string): Promise<Member | undefined> {
@@ -77,7 +65,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
   }
 
   listUsers(limit: number, afterId?: string, startsWith?: string): Promise<DirectoryPage<ListedUser>> {
-    return listUsers(this.client, this.tableName, limit, afterId, startsWith);
+    return listUsers(dynamoPages(this.client, this.tableName), limit, afterId, startsWith);
   }
 
   /**
@@ -110,7 +98,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
       if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
     }
     // Its trail stays readable to admins who share a group with it as it ends.
-    const retentionDays = this.options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS;
+    const retentionDays = this.options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS;
     if (profile) await endIncarnation(this.client, this.tableName, profile, new Date(), retentionDays);
   }
 
@@ -123,16 +111,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
    * changed user is briefly unknown. Idempotent: a failed write can be run again.
    */
   private async write(stored: DirectoryItem[], target: Directory): Promise<DirectoryWriteResult> {
-    const desired = directoryItems(target);
-    const storedByKey = new Map(stored.map((item) => [itemKey(item), item]));
-    const started = assignIncarnations(desired, storedByKey, new Date());
-    const desiredKeys = new Set(desired.map(itemKey));
-    const changed = desired.filter((item) => {
-      const current = storedByKey.get(itemKey(item));
-      return current !== undefined && canonical(current) !== canonical(item);
-    });
-    const added = desired.filter((item) => !storedByKey.has(itemKey(item)));
-    const removed = stored.filter((item) => !desiredKeys.has(itemKey(item)));
+    const { removed, changed, added, started, result } = directoryWrite(stored, target, new Date());
     await this.batchWrite(
       [...removed, ...changed].map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } })),
     );
@@ -140,11 +119,7 @@ export class DynamoDirectoryStore implements DirectoryStore {
     // an incarnation that never began (it has no events), never an account without one.
     await this.batchWrite(started.map((item) => ({ PutRequest: { Item: item } })));
     await this.batchWrite([...changed, ...added].map((item) => ({ PutRequest: { Item: item } })));
-    return {
-      written: changed.length + added.length,
-      deleted: removed.length,
-      unchanged: desired.length - changed.length - added.length,
-    };
+    return result;
   }
 
   /** Every directory item, and the accounts whose token counter exists, in one scan. */
@@ -188,9 +163,4 @@ export class DynamoDirectoryStore implements DirectoryStore {
       throw error;
     }
   }
-}
-
-/** An item's content, independent of attribute order. */
-function canonical(item: Record<string, unknown>): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b))));
 }

@@ -16,6 +16,9 @@ import { keys, prefixes, TTL_ATTRIBUTE } from '../dynamodb/keys.js';
 
 const DAY_SECONDS = 86_400;
 
+/** How long audit events are kept, unless configured (as the token store's default). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
+
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
 
@@ -66,19 +69,20 @@ export async function endIncarnation(
   at: Date,
   retentionDays: number,
 ): Promise<void> {
+  const { key, set, setIfAbsent } = endedIncarnation(profile, at, retentionDays);
+  await client.send(new UpdateCommand({ TableName: tableName, Key: key, ...updateExpression({ set, setIfAbsent }) }));
+}
+
+/** The write that ends an incarnation: what it sets, and what it sets only where the record has none yet. */
+export function endedIncarnation(profile: Record<string, unknown>, at: Date, retentionDays: number) {
   const accountId = String(profile.id);
   const incarnation = incarnationName(typeof profile.incarnation === 'string' ? profile.incarnation : undefined);
   const ttl = Math.ceil(at.getTime() / 1000) + (retentionDays + 1) * DAY_SECONDS;
-  await client.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: keys.incarnation(accountId, incarnation),
-      ...updateExpression({
-        set: { entity: 'INCARNATION', accountId, incarnation, groups: strings(profile.groups) },
-        setIfAbsent: { endedAt: at.toISOString(), [TTL_ATTRIBUTE]: ttl },
-      }),
-    }),
-  );
+  return {
+    key: keys.incarnation(accountId, incarnation),
+    set: { entity: 'INCARNATION', accountId, incarnation, groups: strings(profile.groups) },
+    setIfAbsent: { endedAt: at.toISOString(), [TTL_ATTRIBUTE]: ttl },
+  };
 }
 
 /** The account as it was in an ended (or otherwise recorded) incarnation, as the authorization checks see it. */
@@ -117,6 +121,11 @@ export async function listIncarnations(
     records.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
+  return incarnationsOf(records, current);
+}
+
+/** An account's incarnations from their records and its profile as it is now, newest first. */
+export function incarnationsOf(records: Record<string, unknown>[], current: Principal | undefined): Incarnation[] {
   const now = current?.type === 'SERVICE_ACCOUNT' ? incarnationName(current.incarnation) : undefined;
   const listed: Incarnation[] = records.map((record) => ({
     incarnation: String(record.incarnation),
