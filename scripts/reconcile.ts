@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../shared/kernel/config.js';
 import { reconcileRateLimits, underLease } from '../shared/ratelimit/reconcile.js';
 import { reconcileParts } from '../shared/ratelimit/scheduled-reconcile.js';
 import { createRuntime } from '../shared/runtime/runtime.js';
+import { commandLine } from '../infra/local/command-line.js';
 
 /**
  * `npm run reconcile -- [--apply]`: reports what is out of step between the tokens and
@@ -18,19 +18,8 @@ Environment: TABLE_NAME, AWS_REGION, REST_API_ID, API_STAGE, TIER_PLANS, KEY_QUE
 outputs name them), and AWS credentials.`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: { apply: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const values = commandLine(usage, { apply: { type: 'boolean', default: false } });
+  if (typeof values === 'number') return values;
   const settings = readConfig(process.env);
   if (!settings.apiGateway?.keyQueueUrl || settings.apiGateway.tierPlans.size === 0) {
     console.error(`No API Gateway to reconcile with.\n${usage}`);

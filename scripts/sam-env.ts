@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { LOCAL_DEFAULTS } from '../shared/kernel/config.js';
 import { defaultStackName } from '../infra/cdk/stack-name.js';
 import { LOCAL_DIR, PROJECT_ROOT } from '../infra/local/paths.js';
 import { runningServers } from '../infra/local/servers.js';
+import { commandLine } from '../infra/local/command-line.js';
 
 /**
  * `npm run sam-env`: writes the `--env-vars` file for `sam local start-api` on the
@@ -102,26 +102,14 @@ function shown(path: string): string {
 }
 
 function main(): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        template: { type: 'string', default: resolve(PROJECT_ROOT, 'cdk.out', `${DEFAULT_STACK}.template.json`) },
-        out: { type: 'string', default: resolve(LOCAL_DIR, 'sam-env.json') },
-        'dynamodb-endpoint': { type: 'string' },
-        'jwks-url': { type: 'string' },
-        table: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const values = commandLine(usage, {
+    template: { type: 'string', default: resolve(PROJECT_ROOT, 'cdk.out', `${DEFAULT_STACK}.template.json`) },
+    out: { type: 'string', default: resolve(LOCAL_DIR, 'sam-env.json') },
+    'dynamodb-endpoint': { type: 'string' },
+    'jwks-url': { type: 'string' },
+    table: { type: 'string' },
+  });
+  if (typeof values === 'number') return values;
   if (!existsSync(values.template)) {
     console.error(`No template at ${values.template}: run \`npm run synth\` first.`);
     return 1;

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError, readConfig } from '../shared/kernel/config.js';
@@ -6,6 +5,7 @@ import { QueuedKeyChanges } from '../shared/ratelimit/key-queue.js';
 import { Pacer } from '../shared/ratelimit/pacer.js';
 import { createDocumentClient } from '../shared/dynamodb/client.js';
 import { adopt, removePlans } from './rate-limit-upgrade.js';
+import { commandLine } from '../infra/local/command-line.js';
 
 /**
  * `npm run upgrade-rate-limits -- [--remove-plans]`: the one-time upgrade from usage plans
@@ -21,19 +21,8 @@ const usage = `Usage: npm run upgrade-rate-limits -- [--remove-plans]
 Environment: TABLE_NAME, AWS_REGION, REST_API_ID, API_STAGE, KEY_QUEUE_URL, and AWS credentials.`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: { 'remove-plans': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const values = commandLine(usage, { 'remove-plans': { type: 'boolean', default: false } });
+  if (typeof values === 'number') return values;
   const config = readConfig(process.env);
   if (!config.apiGateway?.keyQueueUrl) {
     console.error(`No key queue to hand the work to.\n${usage}`);

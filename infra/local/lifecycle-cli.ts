@@ -1,10 +1,10 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, readConfig } from '../../shared/kernel/config.js';
 import { runLifecycle } from '../../shared/lifecycle/job.js';
 import { backfillLifecycle } from '../../shared/lifecycle/lifecycle-backfill.js';
 import { createRuntime } from '../../shared/runtime/runtime.js';
 import { scopedLifecycle } from './lifecycle-scope.js';
 import { againstTable, describeTarget, refusal, tableTarget } from './running.js';
+import { commandLine } from './command-line.js';
 
 /**
  * `npm run lifecycle -- [--now <ISO time>] [--url <npm start>]`: one pass of the hourly
@@ -24,25 +24,13 @@ const usage = `Usage: npm run lifecycle -- [--now <ISO time>] [--token <account>
 Environment: SUSPEND_UNUSED_AFTER_DAYS=N suspends tokens unused for N days (default: off).`;
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        now: { type: 'string' },
-        backfill: { type: 'boolean', default: false },
-        url: { type: 'string' },
-        token: { type: 'string', multiple: true, default: [] },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
+  const values = commandLine(usage, {
+    now: { type: 'string' },
+    backfill: { type: 'boolean', default: false },
+    url: { type: 'string' },
+    token: { type: 'string', multiple: true, default: [] },
+  });
+  if (typeof values === 'number') return values;
   const malformed = values.token.find((token) => !/^[^/\s]+\/[^/\s]+$/.test(token));
   if (malformed !== undefined) {
     console.error(`--token must be <service account>/<token name>, got "${malformed}"\n${usage}`);

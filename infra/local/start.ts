@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DirectoryError } from '../../shared/directory/directory.js';
 import { readDirectoryFile } from './directory-file.js';
 import { JavaMissingError } from './dynamodb-local.js';
 import { DEFAULT_DIRECTORY_FILE, EVENTS_FILE, STATE_DIR } from './paths.js';
 import { type LocalService, startLocalService } from './service.js';
 import { claimData, inMemoryEventsFile, pruneInMemoryEvents, runningServers } from './servers.js';
+import { commandLine } from './command-line.js';
 
 /** `npm start`: the whole service on one machine, no AWS account and no Docker. */
 
@@ -27,24 +27,12 @@ const usage = `Usage: npm start -- [--port N] [--directory FILE] [--in-memory]
                     any number --in-memory beside it)`;
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: 'string', default: process.env.PORT ?? '3000' },
-        directory: { type: 'string', default: DEFAULT_DIRECTORY_FILE },
-        'in-memory': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(usage);
-    return;
-  }
+  const values = commandLine(usage, {
+    port: { type: 'string', default: process.env.PORT ?? '3000' },
+    directory: { type: 'string', default: DEFAULT_DIRECTORY_FILE },
+    'in-memory': { type: 'boolean', default: false },
+  });
+  if (typeof values === 'number') process.exit(values);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a port number, got "${values.port}"\n${usage}`);
