@@ -1,5 +1,6 @@
 import { isDirectoryItem, type ItemKey, keys, prefixes } from '../dynamodb/keys.js';
 import type { ListedUser, Member, Principal } from '../kernel/model.js';
+import type { MemoryAccount } from '../tokens/memory-token-table.js';
 import { type Directory, isDirectoryId } from './directory.js';
 import { directoryWrite } from './directory-diff.js';
 import { type DirectoryItem, directoryFromItems, itemKey, principalOf } from './directory-items.js';
@@ -46,6 +47,17 @@ export class MemoryDirectoryStore implements DirectoryStore {
       .map((item) => structuredClone(item));
     return { items: items.slice(0, limit), more: items.length > limit };
   };
+
+  /** What a create's account check reads of an account's profile (the in-memory token table's accounts). */
+  account(accountId: string): MemoryAccount | undefined {
+    const profile = this.items.get(itemKey(keys.profile(accountId)));
+    if (!profile) return undefined;
+    return {
+      type: profile.type as MemoryAccount['type'],
+      ...(typeof profile.incarnation === 'string' ? { incarnation: profile.incarnation } : {}),
+      ...(profile.retiring === true ? { retiring: true } : {}),
+    };
+  }
 
   async getPrincipal(userId: string): Promise<Principal | undefined> {
     if (!isDirectoryId(userId)) return undefined;

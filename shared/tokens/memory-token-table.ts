@@ -147,6 +147,11 @@ export class MemoryTokenTable {
     return copy(this.counters.get(accountId));
   }
 
+  /** The accounts whose counter exists: they hold, or held, tokens. */
+  counterHolders(): string[] {
+    return [...this.counters.keys()];
+  }
+
   setCounter(accountId: string, counter: AccountCounter): void {
     this.counters.set(accountId, counter);
   }

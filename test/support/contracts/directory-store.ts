@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { Directory } from '../../../shared/directory/directory.js';
 import type { DirectoryStore } from '../../../shared/directory/ports.js';
+import { ids } from '../../../shared/kernel/ids.js';
+import type { TokenStore } from '../../../shared/tokens/ports.js';
+import { contractRecord } from './fixtures.js';
 
 /**
  * The directory's port (DirectoryStore), written once and run against each adapter: the
@@ -10,6 +13,8 @@ import type { DirectoryStore } from '../../../shared/directory/ports.js';
  */
 export interface DirectoryAdapters {
   directory: DirectoryStore;
+  /** The token store on the same table: an account's first token makes it a token holder. */
+  tokens: TokenStore;
 }
 
 const byId = <T extends { id: string }>(entries: T[]) => [...entries].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -23,9 +28,10 @@ const sorted = (directory: Directory): Directory => ({
 export function directoryStoreContract(adapter: string, setUp: () => Promise<DirectoryAdapters>): void {
   describe(`the directory's port (${adapter})`, () => {
     let store: DirectoryStore;
+    let tokens: TokenStore;
     let example: Directory;
     beforeEach(async () => {
-      ({ directory: store } = await setUp());
+      ({ directory: store, tokens } = await setUp());
       example = (await store.snapshot()).directory;
     });
 
@@ -118,6 +124,15 @@ export function directoryStoreContract(adapter: string, setUp: () => Promise<Dir
       expect(await store.getMember('marketing', 'frank')).toBeUndefined();
       expect(await store.getMember('finance', 'carol')).toEqual({ id: 'carol', type: 'USER', groups: ['data-eng'] });
       expect(sorted((await store.snapshot()).directory)).toEqual(sorted(target));
+    });
+
+    it('names the accounts that hold tokens, in its snapshot', async () => {
+      expect((await store.snapshot()).tokenHolders).toEqual([]);
+      const account = { id: 'sa-etl', incarnation: (await store.getPrincipal('sa-etl'))?.incarnation };
+      const minted = ids.mintToken();
+      const record = contractRecord(account, 'ci', minted, new Date().toISOString());
+      await tokens.create({ record, secretHash: minted.secretHash, removeAfter: null }, 50);
+      expect((await store.snapshot()).tokenHolders).toEqual(['sa-etl']);
     });
 
     it("records a retired account's incarnation as ended, readable as it was; a new account of its id is another", async () => {
