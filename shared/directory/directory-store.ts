@@ -4,12 +4,13 @@ import { type Incarnation, incarnationName, isIncarnationName } from './incarnat
 import type { ListedUser, Member, Principal } from '../kernel/model.js';
 import type { DirectoryPage, DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from './ports.js';
 import { batchWrite, UnprocessedItemsError, type WriteRequest } from '../dynamodb/batch-write.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../dynamodb/event-items.js';
 import { type DirectoryItem, directoryFromItems, principalOf } from './directory-items.js';
 import { directoryWrite } from './directory-diff.js';
 import { exists, updateExpression } from '../dynamodb/expressions.js';
 import { isDirectoryItem, keys, prefixes, userListPartition } from '../dynamodb/keys.js';
 import { dynamoPages, getMember, listMembers, listUsers } from './directory-listing.js';
-import { DEFAULT_AUDIT_RETENTION_DAYS, endIncarnation, listIncarnations, pastPrincipal } from './incarnation-items.js';
+import { endIncarnation, listIncarnations, pastPrincipal } from './incarnation-items.js';
 
 /** The directory on the service's one DynamoDB table. */
 export class DynamoDirectoryStore implements DirectoryStore {

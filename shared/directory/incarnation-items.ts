@@ -16,9 +16,6 @@ import { keys, prefixes, TTL_ATTRIBUTE } from '../dynamodb/keys.js';
 
 const DAY_SECONDS = 86_400;
 
-/** How long audit events are kept, unless configured (as the token store's default). */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
-
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
 

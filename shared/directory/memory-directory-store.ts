@@ -1,3 +1,4 @@
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../dynamodb/event-items.js';
 import { isDirectoryItem, type ItemKey, keys, prefixes } from '../dynamodb/keys.js';
 import type { ListedUser, Member, Principal } from '../kernel/model.js';
 import type { MemoryAccount } from '../tokens/memory-token-table.js';
@@ -5,7 +6,7 @@ import { type Directory, isDirectoryId } from './directory.js';
 import { directoryWrite } from './directory-diff.js';
 import { type DirectoryItem, directoryFromItems, itemKey, principalOf } from './directory-items.js';
 import { listMembers, listUsers, member, type PageReader } from './directory-listing.js';
-import { DEFAULT_AUDIT_RETENTION_DAYS, endedIncarnation, incarnationsOf, pastPrincipal } from './incarnation-items.js';
+import { endedIncarnation, incarnationsOf, pastPrincipal } from './incarnation-items.js';
 import { type Incarnation, incarnationName, isIncarnationName } from './incarnations.js';
 import type { DirectoryPage, DirectorySnapshot, DirectoryStore, DirectoryWriteResult } from './ports.js';
 
