@@ -22,6 +22,17 @@ async function ignoringNotFound(call: Promise<unknown>): Promise<void> {
 }
 
 /**
+ * The plan a key of `maxRps` belongs in, and the rate it holds keys to: the one mapping the
+ * worker moves keys by and reconcile judges them by. A tier without a plan is a failure.
+ */
+export function tierPlan(tierPlans: Map<number, string>, maxRps: number): { planId: string; rps: number } {
+  const rps = enforcedRate(maxRps);
+  const planId = tierPlans.get(rps);
+  if (planId === undefined) throw new Error(`No usage plan for the tier of ${rps} requests a second (TIER_PLANS)`);
+  return { planId, rps };
+}
+
+/**
  * The key worker's API Gateway: keys of this stage (named after their owner, tagged with
  * the stage, which IAM requires) in the tiers' plans (rate → plan id, made by
  * CloudFormation), every call paced. It never touches a plan itself, and never lists keys.
@@ -36,12 +47,7 @@ export function apiGatewayKeys(options: {
   const { gateway, pacer, stage, tierPlans, warmupMs } = options;
   return {
     warmupMs,
-    planFor(maxRps) {
-      const rps = enforcedRate(maxRps);
-      const planId = tierPlans.get(rps);
-      if (planId === undefined) throw new Error(`No usage plan for the tier of ${rps} requests a second (TIER_PLANS)`);
-      return { planId, rps };
-    },
+    planFor: (maxRps) => tierPlan(tierPlans, maxRps),
     async createKey(ownerId) {
       // API Gateway makes the value (40 characters, unrelated to the token: it travels in usage data, no secret may).
       const { id, value } = await pacer.call(() =>
