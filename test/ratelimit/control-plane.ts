@@ -1,13 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { devAccessToken } from '../../infra/local/dev-token-client.js';
-import { readDirectoryFile } from '../../infra/local/directory-file.js';
-import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
-import { startLocalService } from '../../infra/local/service.js';
-import type { RateHolder } from '../../shared/auth/ports.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../shared/dynamodb/client.js';
-import { keys } from '../../shared/dynamodb/keys.js';
 import { createObservability } from '../../shared/http/observability.js';
 import type { Config } from '../../shared/kernel/config.js';
 import { ProblemError } from '../../shared/kernel/errors.js';
@@ -21,8 +14,7 @@ import { MemoryTokenTable } from '../../shared/tokens/memory-token-table.js';
 import { bindingOf } from '../../shared/tokens/token-items.js';
 import { createKeyWorker } from '../../shared/ratelimit/key-worker-handler.js';
 import { QueuedKeyChanges } from '../../shared/ratelimit/key-queue.js';
-import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
-import { ownKey, PublishedUsageKeys } from '../../shared/ratelimit/usage-keys.js';
+import { ownKey } from '../../shared/ratelimit/usage-keys.js';
 import { deployTiers, fakeGateway, localClient, QUEUE_URL, STAGE, workerConfig } from './deployed.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
 import { FakeKeyQueue, lambdaContext } from './fake-key-queue.js';
@@ -49,24 +41,33 @@ export interface ControlPlaneFigures {
 }
 
 export interface SimulationOptions {
-  /**
-   * DynamoDB Local, already running: the whole local service over HTTP on it. Without it,
-   * the same use case, key worker, queue and control plane on the in-memory adapters
-   * (held to DynamoDB's by the port-contract suites), which costs a fraction of the CPU.
-   */
-  dynamodbEndpoint?: string;
   creates?: number;
   windowSeconds?: number;
   /** Others in the account calling the control plane meanwhile: calls a second, for how long. */
   others?: { perSecond: number; seconds: number };
+  /**
+   * The service the creates go to: by default the create use case and the key worker on
+   * the in-memory adapters (held to DynamoDB's by the port-contract suites); `overHttp`
+   * (control-plane-http.ts) is the whole local service over HTTP on DynamoDB Local.
+   */
+  service?: (setting: SimulationSetting) => Promise<SimulatedService>;
 }
 
-const BASE = '/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens';
-const ACCOUNT = 'sa-etl';
-const WARMUP_MS = 60_000;
+/** What a simulated service is made with: one clock, one faked control plane, the worker's queue. */
+export interface SimulationSetting {
+  creates: number;
+  sim: SimClock;
+  fake: FakeApiGateway;
+  rateLimits: QueuedKeyChanges;
+}
+
+export const ACCOUNT = 'sa-etl';
+export const WARMUP_MS = 60_000;
 
 /** What the simulation drives: the service's creates, its key worker, and what the authorizer names for a token. */
-interface SimulatedService {
+export interface SimulatedService {
+  /** The tiers' plans, as deployed in the fake. */
+  tierPlans: Map<number, string>;
   /** A create's status, and its token (201) or its problem's code. */
   create(name: string, maxRps: number): Promise<{ status: number; token?: string; code?: string }>;
   worker: ReturnType<typeof createKeyWorker>;
@@ -81,8 +82,8 @@ interface SimulatedService {
  * 1,000 creates of tokens with a `maxRps` within one simulated minute, with API Gateway's
  * control plane faked at the SDK boundary holding every caller to AWS's quotas, and the
  * key worker fed by a FIFO queue faked likewise, all on one simulated clock. The service
- * is either the whole local service over HTTP (the real endpoints, authorizer and table on
- * DynamoDB Local) or the create use case and the key worker on the in-memory adapters.
+ * is the create use case and the key worker on the in-memory adapters, or (`service`)
+ * the whole local service over HTTP: the real endpoints, authorizer and table on DynamoDB Local.
  * The deployment's ceiling is set to the number of creates: one more create is refused.
  * Then every token is asked for until its own key is what the authorizer names and API
  * Gateway lets through.
@@ -95,18 +96,10 @@ export async function simulateControlPlane(options: SimulationOptions = {}): Pro
   const fake = new FakeApiGateway({ quotas: true, now: sim.date });
   const queue = new FakeKeyQueue(() => sim.now);
   const rateLimits = new QueuedKeyChanges(localClient(SQSClient), QUEUE_URL, sim.date);
-  let tierPlans = new Map<number, string>();
   let service: SimulatedService | undefined;
   try {
-    if (options.dynamodbEndpoint) {
-      service = await overHttp(options.dynamodbEndpoint, creates, sim, fake, rateLimits);
-      tierPlans = (await deployTiers(fake, (service as HttpService).documents, (service as HttpService).tableName))
-        .tierPlans;
-    } else {
-      ({ tierPlans } = await deployTiers(fake));
-      service = inMemory(creates, sim, fake, rateLimits, tierPlans);
-    }
-    const { worker } = service;
+    service = await (options.service ?? inMemory)({ creates, sim, fake, rateLimits });
+    const { worker, tierPlans } = service;
     const tokens: { name: string; token: string; maxRps: number }[] = [];
     let answered201 = 0;
     let lastSentAt = start;
@@ -178,85 +171,15 @@ export async function simulateControlPlane(options: SimulationOptions = {}): Pro
   }
 }
 
-type HttpService = SimulatedService & { documents: DynamoDBDocumentClient; tableName: string };
-
 /**
  * The key worker as the stack wires it, on the simulated clock: `owners` in memory, or
  * DynamoDB's from `documents`; the tier plans configured (in memory) or read from the table.
  */
-function simulatedWorker(sim: SimClock, documents: DynamoDBDocumentClient, config: Config, owners?: KeyOwners) {
+export function simulatedWorker(sim: SimClock, documents: DynamoDBDocumentClient, config: Config, owners?: KeyOwners) {
   return createKeyWorker(
     { ...createObservability(config), config, documents, clock: sim.date },
     { gateway: fakeGateway(), pacing: { now: () => sim.now, sleep: sim.sleep }, ...(owners && { owners }) },
   );
-}
-
-/** The whole local service over HTTP on DynamoDB Local. */
-async function overHttp(
-  endpoint: string,
-  creates: number,
-  sim: SimClock,
-  fake: FakeApiGateway,
-  rateLimits: QueuedKeyChanges,
-): Promise<HttpService> {
-  const tableName = `cp-${randomUUID()}`;
-  const documents = createDocumentClient({ region: 'local', endpoint });
-  const published = new PublishedUsageKeys(documents, tableName, () => sim.now);
-  let presented: string | undefined;
-  const usageKeys = {
-    keyFor: (holder: RateHolder, at: Date) => published.keyFor(holder, at),
-    // API Gateway's part is faked: the key the authorizer named, and whether API Gateway lets it through.
-    admit: async (key: string | undefined): Promise<Admission> => {
-      presented = key;
-      return key && fake.honours(key, STAGE, sim.date(), WARMUP_MS)
-        ? { allowed: true }
-        : { allowed: false, reason: 'invalid-key' };
-    },
-  };
-  const local = await startLocalService({
-    port: 0,
-    host: '127.0.0.1',
-    directory: readDirectoryFile(DEFAULT_DIRECTORY_FILE),
-    dynamodbEndpoint: endpoint,
-    tableName,
-    stream: false,
-    env: {
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      TOKEN_LIMIT_PER_ACCOUNT: String(creates + 1),
-      RATE_LIMITED_MAX: String(creates),
-    },
-    parts: () => ({ rateLimits, usageKeys, clock: sim.date }),
-  });
-  const jwt = await devAccessToken(local.issuer, 'alice');
-  return {
-    documents,
-    tableName,
-    worker: simulatedWorker(sim, documents, workerConfig(tableName)),
-    async create(name, maxRps) {
-      const reply = await fetch(`${local.url}${BASE}`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ name, maxRps }),
-      });
-      const { token, code } = (await reply.json()) as { token?: string; code?: string };
-      return { status: reply.status, ...(token && { token }), ...(code && { code }) };
-    },
-    stored: async (name) =>
-      (
-        await documents.send(
-          new GetCommand({ TableName: tableName, Key: keys.token(ACCOUNT, name), ConsistentRead: true }),
-        )
-      ).Item,
-    async call(_name, token) {
-      presented = undefined;
-      const reply = await fetch(`${local.url}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } });
-      return { status: reply.status, presented };
-    },
-    async stop() {
-      await local.stop();
-      documents.destroy();
-    },
-  };
 }
 
 /**
@@ -264,13 +187,8 @@ async function overHttp(
  * key worker's owners), the tier plans configured as TIER_PLANS would; the authorizer's
  * choice of key (`ownKey`, else the tier's pooled key) on the token's credential.
  */
-function inMemory(
-  creates: number,
-  sim: SimClock,
-  fake: FakeApiGateway,
-  rateLimits: QueuedKeyChanges,
-  tierPlans: Map<number, string>,
-): SimulatedService {
+async function inMemory({ creates, sim, fake, rateLimits }: SimulationSetting): Promise<SimulatedService> {
+  const { tierPlans } = await deployTiers(fake);
   const table = new MemoryTokenTable(() => ({ type: 'SERVICE_ACCOUNT' }));
   const deps: CreateTokenDeps = {
     tokens: new MemoryTokenStore(table, { rateLimitedMax: creates }),
@@ -285,6 +203,7 @@ function inMemory(
   const documents = createDocumentClient({ region: 'local', endpoint: 'http://127.0.0.1:9' });
   const stored = (name: string) => table.token(ACCOUNT, name);
   return {
+    tierPlans,
     worker: simulatedWorker(sim, documents, config, new MemoryKeyOwners(table)),
     async create(name, maxRps) {
       const input = { serviceAccountId: ACCOUNT, name, maxRps, expiresAt: null, createdBy: 'alice' };
