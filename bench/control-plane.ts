@@ -1,12 +1,14 @@
 import { simulateControlPlane } from '../test/ratelimit/control-plane.js';
+import { overHttp } from '../test/ratelimit/control-plane-http.js';
 
 /**
- * The control-plane simulation (test/ratelimit/control-plane.ts): 1,000 limited creates
- * within a simulated minute against API Gateway's quotas, as `controlPlane` in
- * bench/results.json. A run that breaks a promise fails the benchmark instead of writing it.
+ * The control-plane simulation (test/ratelimit/control-plane.ts) over HTTP on DynamoDB
+ * Local: 1,000 limited creates within a simulated minute against API Gateway's quotas, as
+ * `controlPlane` in bench/results.json. A run that breaks a promise fails the benchmark
+ * instead of writing it.
  */
 export async function controlPlaneFigures(dynamodbEndpoint: string, smoke: boolean) {
-  const figures = await simulateControlPlane({ dynamodbEndpoint, creates: smoke ? 100 : 1000 });
+  const figures = await simulateControlPlane({ service: overHttp(dynamodbEndpoint), creates: smoke ? 100 : 1000 });
   const { creates, windowSeconds, answered201, overQuotaCalls, allOwnKeysWithinSeconds, capacityStatus } = figures;
   if (answered201 !== creates || overQuotaCalls > 0 || figures.notOnOwnKey.length > 0 || capacityStatus !== 409)
     throw new Error(`control plane: ${JSON.stringify(figures)}`);

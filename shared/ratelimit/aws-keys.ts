@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { enforcedRate } from '../kernel/rate-tiers.js';
 import {
   type ApiGateway,
@@ -12,22 +11,6 @@ import { type ApiStage, keyNamePrefix, STAGE_TAG, stageTagValue } from './gatewa
 import { type KeyGateway, UnusableKeyError } from './key-worker.js';
 import type { Pacer } from './pacer.js';
 
-const KEY_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-/** API Gateway takes 20 to 128 characters; 40 of base62 is about 238 bits. */
-const KEY_VALUE_LENGTH = 40;
-
-/** A fresh key value, unrelated to the token: the key travels in API Gateway's usage data, where no secret may. */
-function newKeyValue(): string {
-  let value = '';
-  while (value.length < KEY_VALUE_LENGTH) {
-    for (const byte of randomBytes(KEY_VALUE_LENGTH)) {
-      // 248 = 4 * 62: rejecting the rest keeps every character equally likely.
-      if (byte < 248 && value.length < KEY_VALUE_LENGTH) value += KEY_ALPHABET[byte % 62];
-    }
-  }
-  return value;
-}
-
 const named = (name: string) => (error: unknown) => (error as { name?: string })?.name === name;
 const isNotFound = named('NotFoundException');
 const isConflict = named('ConflictException');
@@ -36,6 +19,17 @@ async function ignoringNotFound(call: Promise<unknown>): Promise<void> {
   await call.catch((error) => {
     if (!isNotFound(error)) throw error;
   });
+}
+
+/**
+ * The plan a key of `maxRps` belongs in, and the rate it holds keys to: the one mapping the
+ * worker moves keys by and reconcile judges them by. A tier without a plan is a failure.
+ */
+export function tierPlan(tierPlans: Map<number, string>, maxRps: number): { planId: string; rps: number } {
+  const rps = enforcedRate(maxRps);
+  const planId = tierPlans.get(rps);
+  if (planId === undefined) throw new Error(`No usage plan for the tier of ${rps} requests a second (TIER_PLANS)`);
+  return { planId, rps };
 }
 
 /**
@@ -53,26 +47,20 @@ export function apiGatewayKeys(options: {
   const { gateway, pacer, stage, tierPlans, warmupMs } = options;
   return {
     warmupMs,
-    planFor(maxRps) {
-      const rps = enforcedRate(maxRps);
-      const planId = tierPlans.get(rps);
-      if (planId === undefined) throw new Error(`No usage plan for the tier of ${rps} requests a second (TIER_PLANS)`);
-      return { planId, rps };
-    },
+    planFor: (maxRps) => tierPlan(tierPlans, maxRps),
     async createKey(ownerId) {
-      const value = newKeyValue();
-      const { id } = await pacer.call(() =>
+      // API Gateway makes the value (40 characters, unrelated to the token: it travels in usage data, no secret may).
+      const { id, value } = await pacer.call(() =>
         gateway.send(
           new CreateApiKeyCommand({
             name: `${keyNamePrefix(stage)}${ownerId}`,
             description: `Own key of ${ownerId} (service account tokens, stage ${stage.stage})`,
             enabled: true,
-            value,
             tags: { [STAGE_TAG]: stageTagValue(stage) },
           }),
         ),
       );
-      if (!id) throw new Error('API Gateway created an API key without an id');
+      if (!id || !value) throw new Error('API Gateway created an API key without an id or a value');
       return { id, value };
     },
     async addToPlan(usagePlanId, keyId) {

@@ -9,7 +9,7 @@ import { ApiGateway } from './api-gateway.mjs';
 import { apiGatewayKeys } from './aws-keys.js';
 import { DynamoKeyOwners } from './key-owners.js';
 import { parseKeyWork } from './key-queue.js';
-import { type KeyWorkerParts, syncKey } from './key-worker.js';
+import { type KeyOwners, type KeyWorkerParts, syncKey } from './key-worker.js';
 import { Pacer, type PacerOptions } from './pacer.js';
 import { PublishedUsageKeys } from './usage-keys.js';
 
@@ -29,7 +29,7 @@ const RESERVE_MS = 10_000;
  */
 export function createKeyWorker(
   deps: KeyWorkerDeps,
-  options: { gateway?: ApiGateway; pacing?: Omit<PacerOptions, 'callsPerSecond'> } = {},
+  options: { gateway?: ApiGateway; owners?: KeyOwners; pacing?: Omit<PacerOptions, 'callsPerSecond'> } = {},
 ) {
   const { config, logger, clock } = deps;
   const settings = config.apiGateway;
@@ -41,7 +41,7 @@ export function createKeyWorker(
   });
   let worker: KeyWorkerParts | undefined;
   const ready = async (): Promise<KeyWorkerParts> => ({
-    owners: new DynamoKeyOwners(deps.documents, config.tableName),
+    owners: options.owners ?? new DynamoKeyOwners(deps.documents, config.tableName),
     gateway: apiGatewayKeys({
       gateway: options.gateway ?? new ApiGateway({ region: config.region }),
       pacer,

@@ -1,19 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { devAccessToken } from '../../infra/local/dev-token-client.js';
-import { readDirectoryFile } from '../../infra/local/directory-file.js';
-import { DEFAULT_DIRECTORY_FILE } from '../../infra/local/paths.js';
-import { startLocalService } from '../../infra/local/service.js';
-import type { RateHolder } from '../../shared/auth/ports.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../shared/dynamodb/client.js';
-import { keys } from '../../shared/dynamodb/keys.js';
 import { createObservability } from '../../shared/http/observability.js';
+import type { Config } from '../../shared/kernel/config.js';
+import { ProblemError } from '../../shared/kernel/errors.js';
+import { ids } from '../../shared/kernel/ids.js';
 import { enforcedRate } from '../../shared/kernel/rate-tiers.js';
+import type { KeyOwners } from '../../shared/ratelimit/key-worker.js';
+import { MemoryKeyOwners } from '../../shared/ratelimit/memory-key-owners.js';
+import { type CreateTokenDeps, createToken } from '../../shared/tokens/create-token.js';
+import { MemoryTokenStore } from '../../shared/tokens/memory-token-store.js';
+import { MemoryTokenTable } from '../../shared/tokens/memory-token-table.js';
+import { bindingOf } from '../../shared/tokens/token-items.js';
 import { createKeyWorker } from '../../shared/ratelimit/key-worker-handler.js';
 import { QueuedKeyChanges } from '../../shared/ratelimit/key-queue.js';
-import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
-import { PublishedUsageKeys } from '../../shared/ratelimit/usage-keys.js';
+import { ownKey } from '../../shared/ratelimit/usage-keys.js';
 import { deployTiers, fakeGateway, localClient, QUEUE_URL, STAGE, workerConfig } from './deployed.js';
 import { FakeApiGateway } from './fake-api-gateway.js';
 import { FakeKeyQueue, lambdaContext } from './fake-key-queue.js';
@@ -40,82 +41,65 @@ export interface ControlPlaneFigures {
 }
 
 export interface SimulationOptions {
-  /** DynamoDB Local, already running. */
-  dynamodbEndpoint: string;
   creates?: number;
   windowSeconds?: number;
   /** Others in the account calling the control plane meanwhile: calls a second, for how long. */
   others?: { perSecond: number; seconds: number };
+  /**
+   * The service the creates go to: by default the create use case and the key worker on
+   * the in-memory adapters (held to DynamoDB's by the port-contract suites); `overHttp`
+   * (control-plane-http.ts) is the whole local service over HTTP on DynamoDB Local.
+   */
+  service?: (setting: SimulationSetting) => Promise<SimulatedService>;
 }
 
-const BASE = '/api/v1/domains/finance/auth/service-accounts/sa-etl/tokens';
+/** What a simulated service is made with: one clock, one faked control plane, the worker's queue. */
+export interface SimulationSetting {
+  creates: number;
+  sim: SimClock;
+  fake: FakeApiGateway;
+  rateLimits: QueuedKeyChanges;
+}
+
+export const ACCOUNT = 'sa-etl';
+export const WARMUP_MS = 60_000;
+
+/** What the simulation drives: the service's creates, its key worker, and what the authorizer names for a token. */
+export interface SimulatedService {
+  /** The tiers' plans, as deployed in the fake. */
+  tierPlans: Map<number, string>;
+  /** A create's status, and its token (201) or its problem's code. */
+  create(name: string, maxRps: number): Promise<{ status: number; token?: string; code?: string }>;
+  worker: ReturnType<typeof createKeyWorker>;
+  /** A token's key as stored (its value, id and when it is ready). */
+  stored(name: string): Promise<{ usageKey?: unknown; apiKeyId?: unknown; keyReadyAt?: unknown } | undefined>;
+  /** What a call with the token gets: its status, and the key the authorizer named for it. */
+  call(name: string, token: string): Promise<{ status: number; presented: string | undefined }>;
+  stop(): Promise<void>;
+}
 
 /**
- * 1,000 creates of tokens with a `maxRps` within one simulated minute, against the whole
- * local service over HTTP (the real endpoints, authorizer and table on DynamoDB Local),
- * with API Gateway's control plane faked at the SDK boundary holding every caller to
- * AWS's quotas, and the key worker fed by a FIFO queue faked likewise, all on one
- * simulated clock. The deployment's ceiling is set to the number of creates: one more
- * create is refused. Then every token is asked for over HTTP until its own key is what
- * the authorizer names and API Gateway lets through.
+ * 1,000 creates of tokens with a `maxRps` within one simulated minute, with API Gateway's
+ * control plane faked at the SDK boundary holding every caller to AWS's quotas, and the
+ * key worker fed by a FIFO queue faked likewise, all on one simulated clock. The service
+ * is the create use case and the key worker on the in-memory adapters, or (`service`)
+ * the whole local service over HTTP: the real endpoints, authorizer and table on DynamoDB Local.
+ * The deployment's ceiling is set to the number of creates: one more create is refused.
+ * Then every token is asked for until its own key is what the authorizer names and API
+ * Gateway lets through.
  */
-export async function simulateControlPlane(options: SimulationOptions): Promise<ControlPlaneFigures> {
+export async function simulateControlPlane(options: SimulationOptions = {}): Promise<ControlPlaneFigures> {
   const creates = options.creates ?? 1000;
   const windowMs = (options.windowSeconds ?? 60) * 1000;
   const sim = new SimClock(Date.now());
   const start = sim.now;
   const fake = new FakeApiGateway({ quotas: true, now: sim.date });
   const queue = new FakeKeyQueue(() => sim.now);
-  const tableName = `cp-${randomUUID()}`;
-  const documents = createDocumentClient({ region: 'local', endpoint: options.dynamodbEndpoint });
-  const published = new PublishedUsageKeys(documents, tableName, () => sim.now);
-  let presented: string | undefined;
-  const usageKeys = {
-    keyFor: (holder: RateHolder, at: Date) => published.keyFor(holder, at),
-    // API Gateway's part is faked: the key the authorizer named, and whether API Gateway lets it through.
-    admit: async (key: string | undefined): Promise<Admission> => {
-      presented = key;
-      return key && fake.honours(key, STAGE, sim.date(), warmupMs)
-        ? { allowed: true }
-        : { allowed: false, reason: 'invalid-key' };
-    },
-  };
-  const service = await startLocalService({
-    port: 0,
-    host: '127.0.0.1',
-    directory: readDirectoryFile(DEFAULT_DIRECTORY_FILE),
-    dynamodbEndpoint: options.dynamodbEndpoint,
-    tableName,
-    stream: false,
-    env: {
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
-      TOKEN_LIMIT_PER_ACCOUNT: String(creates + 1),
-      RATE_LIMITED_MAX: String(creates),
-    },
-    parts: () => ({
-      rateLimits: new QueuedKeyChanges(localClient(SQSClient), QUEUE_URL, sim.date),
-      usageKeys,
-      clock: sim.date,
-    }),
-  });
-  const warmupMs = 60_000;
+  const rateLimits = new QueuedKeyChanges(localClient(SQSClient), QUEUE_URL, sim.date);
+  let service: SimulatedService | undefined;
   try {
-    const { tierPlans } = await deployTiers(fake, documents, tableName);
-    const config = workerConfig(tableName);
-    const worker = createKeyWorker(
-      { ...createObservability(config), config, documents, clock: sim.date },
-      { gateway: fakeGateway(), pacing: { now: () => sim.now, sleep: sim.sleep } },
-    );
-    const jwt = await devAccessToken(service.issuer, 'alice');
-    const post = async (name: string, maxRps: number) => {
-      const reply = await fetch(`${service.url}${BASE}`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ name, maxRps }),
-      });
-      return { status: reply.status, body: (await reply.json()) as { token?: string; code?: string } };
-    };
-
+    service = await (options.service ?? inMemory)({ creates, sim, fake, rateLimits });
+    const { worker, tierPlans } = service;
     const tokens: { name: string; token: string; maxRps: number }[] = [];
     let answered201 = 0;
     let lastSentAt = start;
@@ -126,10 +110,10 @@ export async function simulateControlPlane(options: SimulationOptions): Promise<
         // Spread over the tiers, as real limits would be.
         const maxRps = 1 + ((i * 7919) % 2000);
         lastSentAt = sim.now;
-        const reply = await post(`sim-${i}`, maxRps);
+        const reply = await service!.create(`sim-${i}`, maxRps);
         if (reply.status === 201) {
           answered201 += 1;
-          tokens.push({ name: `sim-${i}`, token: reply.body.token!, maxRps });
+          tokens.push({ name: `sim-${i}`, token: reply.token!, maxRps });
         }
       }
       creating = false;
@@ -153,26 +137,20 @@ export async function simulateControlPlane(options: SimulationOptions): Promise<
     await Promise.all([creator, consumer, competitor]);
     const controlPlaneCalls = fake.calls.length;
 
-    const beyond = await post('sim-beyond', 5);
+    const beyond = await service.create('sim-beyond', 5);
     // Every token's own key ready: the last of their warm-ups.
     let readyAt = start;
     for (const { name } of tokens) {
-      const { Item } = await documents.send(
-        new GetCommand({ TableName: tableName, Key: keys.token('sa-etl', name), ConsistentRead: true }),
-      );
-      readyAt = Math.max(readyAt, Date.parse(String(Item?.keyReadyAt ?? new Date(8.64e15).toISOString())));
+      const item = await service.stored(name);
+      readyAt = Math.max(readyAt, Date.parse(String(item?.keyReadyAt ?? new Date(8.64e15).toISOString())));
     }
     sim.now = Math.max(sim.now, readyAt);
     const notOnOwnKey: string[] = [];
     for (const { name, token, maxRps } of tokens) {
-      presented = undefined;
-      const reply = await fetch(`${service.url}/api/v1/auth/whoami`, { headers: { 'X-API-Token': token } });
-      const { Item } = await documents.send(
-        new GetCommand({ TableName: tableName, Key: keys.token('sa-etl', name), ConsistentRead: true }),
-      );
-      const own = Item?.usageKey;
-      const inTier = fake.plansOf(String(Item?.apiKeyId)).includes(tierPlans.get(enforcedRate(maxRps))!);
-      if (reply.status !== 200 || presented !== own || !inTier) notOnOwnKey.push(`${name}: ${reply.status}`);
+      const { status, presented } = await service.call(name, token);
+      const item = await service.stored(name);
+      const inTier = fake.plansOf(String(item?.apiKeyId)).includes(tierPlans.get(enforcedRate(maxRps))!);
+      if (status !== 200 || presented !== item?.usageKey || !inTier) notOnOwnKey.push(`${name}: ${status}`);
     }
     return {
       creates,
@@ -181,7 +159,7 @@ export async function simulateControlPlane(options: SimulationOptions): Promise<
       overQuotaCalls: fake.overQuota,
       allOwnKeysWithinSeconds: Math.ceil((readyAt - start) / 1000),
       capacityStatus: beyond.status,
-      capacityCode: String(beyond.body.code),
+      capacityCode: String(beyond.code),
       controlPlaneCalls,
       deadLetters: queue.deadLetters.length,
       notOnOwnKey,
@@ -189,7 +167,65 @@ export async function simulateControlPlane(options: SimulationOptions): Promise<
   } finally {
     fake.restore();
     queue.restore();
-    await service.stop();
-    documents.destroy();
+    await service?.stop();
   }
+}
+
+/**
+ * The key worker as the stack wires it, on the simulated clock: `owners` in memory, or
+ * DynamoDB's from `documents`; the tier plans configured (in memory) or read from the table.
+ */
+export function simulatedWorker(sim: SimClock, documents: DynamoDBDocumentClient, config: Config, owners?: KeyOwners) {
+  return createKeyWorker(
+    { ...createObservability(config), config, documents, clock: sim.date },
+    { gateway: fakeGateway(), pacing: { now: () => sim.now, sleep: sim.sleep }, ...(owners && { owners }) },
+  );
+}
+
+/**
+ * The create use case and the key worker on the in-memory adapters (the token table, the
+ * key worker's owners), the tier plans configured as TIER_PLANS would; the authorizer's
+ * choice of key (`ownKey`, else the tier's pooled key) on the token's credential.
+ */
+async function inMemory({ creates, sim, fake, rateLimits }: SimulationSetting): Promise<SimulatedService> {
+  const { tierPlans } = await deployTiers(fake);
+  const table = new MemoryTokenTable(() => ({ type: 'SERVICE_ACCOUNT' }));
+  const deps: CreateTokenDeps = {
+    tokens: new MemoryTokenStore(table, { rateLimitedMax: creates }),
+    rateLimits,
+    clock: sim.date,
+    ids,
+    config: { tokens: { limitPerAccount: creates + 1, maxLifetimeDays: 365, retentionDays: 30 } },
+  };
+  const plans = [...tierPlans].map(([rps, id]) => `${rps}=${id}`).join(',');
+  const config = workerConfig('in-memory', { TIER_PLANS: plans });
+  // Never called: the owners are in memory and the tier plans configured.
+  const documents = createDocumentClient({ region: 'local', endpoint: 'http://127.0.0.1:9' });
+  const stored = (name: string) => table.token(ACCOUNT, name);
+  return {
+    tierPlans,
+    worker: simulatedWorker(sim, documents, config, new MemoryKeyOwners(table)),
+    async create(name, maxRps) {
+      const input = { serviceAccountId: ACCOUNT, name, maxRps, expiresAt: null, createdBy: 'alice' };
+      return createToken(deps, input).then(
+        (created) => ({ status: 201, token: created.token }),
+        (error: unknown) => {
+          if (error instanceof ProblemError) return { status: error.status, code: error.code };
+          throw error;
+        },
+      );
+    },
+    stored: async (name) => stored(name),
+    async call(name) {
+      const credential = table.credential(String(stored(name)?.lookupId));
+      if (!credential || credential.maxRps === null) return { status: 401, presented: undefined };
+      const holder = { maxRps: credential.maxRps, lookupId: credential.lookupId, key: bindingOf(credential) };
+      const presented = ownKey(holder, sim.date()) ?? `pooled-${enforcedRate(credential.maxRps)}`;
+      const honoured = fake.honours(presented, STAGE, sim.date(), WARMUP_MS);
+      return { status: honoured ? 200 : 403, presented };
+    },
+    async stop() {
+      documents.destroy();
+    },
+  };
 }

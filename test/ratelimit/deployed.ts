@@ -18,7 +18,7 @@ export const localClient = <T>(Client: new (config: object) => T) =>
  * plan (rate and burst the tier, on the stage) with its pooled key; the keys' values and
  * the plans' ids published to the table, as the custom resources do.
  */
-export async function deployTiers(fake: FakeApiGateway, documents: DynamoDBDocumentClient, tableName: string) {
+export async function deployTiers(fake: FakeApiGateway, documents?: DynamoDBDocumentClient, tableName = '') {
   const unthrottled = fake.addKey('stack-unthrottled');
   fake.addPlan('stack-unthrottled', STAGE, [unthrottled.id]);
   const tierPlans = new Map<number, string>();
@@ -31,6 +31,8 @@ export async function deployTiers(fake: FakeApiGateway, documents: DynamoDBDocum
     tierPlans.set(rps, plan.id);
     pooled.set(rps, key);
   }
+  // Without a table (a simulation on the in-memory adapters), the worker is configured with the plans instead.
+  if (!documents) return { unthrottled, tierPlans, pooled };
   const published = new PublishedUsageKeys(documents, tableName);
   await published.publish({
     unthrottled: unthrottled.value,

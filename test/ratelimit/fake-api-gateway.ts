@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   APIGatewayClient,
   BadRequestException,
@@ -448,15 +449,22 @@ export class FakeApiGateway {
 
   private createApiKey(input: CreateApiKeyRequest): FakeKey {
     if (this.quotas && this.keys.size >= QUOTAS.apiKeys) throw this.overCount('API keys');
-    if (!input.value || !/^[A-Za-z0-9]{20,128}$/.test(input.value))
-      throw badRequest('API key value must be 20 to 128 alphanumerics');
-    if (this.values.has(input.value)) throw conflict('API Key already exists');
-    this.values.add(input.value);
+    // Without a value, API Gateway makes one: 40 random alphanumerics.
+    const value =
+      input.value ??
+      randomBytes(30)
+        .toString('base64')
+        .replace(/[^A-Za-z0-9]/g, '')
+        .padEnd(40, '0')
+        .slice(0, 40);
+    if (!/^[A-Za-z0-9]{20,128}$/.test(value)) throw badRequest('API key value must be 20 to 128 alphanumerics');
+    if (this.values.has(value)) throw conflict('API Key already exists');
+    this.values.add(value);
     const id = `key${++this.sequence}`;
     const key = {
       id,
       name: input.name ?? id,
-      value: input.value,
+      value,
       enabled: input.enabled ?? false,
       createdDate: this.now(),
     };

@@ -1,7 +1,9 @@
+import { expect } from '@jest/globals';
+import { MemoryKeyOwners } from '../../shared/ratelimit/memory-key-owners.js';
 import { MemoryCredentialStore } from '../../shared/tokens/memory-credential-store.js';
 import { type MemoryAccount, MemoryTokenTable } from '../../shared/tokens/memory-token-table.js';
 import { MemoryTokenStore } from '../../shared/tokens/memory-token-store.js';
-import type { StoredToken } from '../../shared/tokens/ports.js';
+import { type StoredToken, tokenKeyOwner } from '../../shared/tokens/ports.js';
 import { CONTRACT_CEILING, tokenStoreContract } from '../support/contracts/token-store.js';
 
 /** The token aggregate's port contract on the in-memory adapters (its DynamoDB half is in test/integration/). */
@@ -33,7 +35,9 @@ tokenStoreContract('in memory', async () => {
       table.removeToken(token.serviceAccountId, token.name);
       table.removeCredential(token.lookupId);
     },
-    rekey: async (token, key) => change(token, key),
+    rekey: async (token, key) => {
+      expect(await new MemoryKeyOwners(table).write(tokenKeyOwner(token), token.apiKeyId, key)).toBe(true);
+    },
     leavePending: async (token) => change(token, { pendingSince: '2020-01-01T00:00:00.000Z' }),
   };
 });
