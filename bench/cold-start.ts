@@ -153,33 +153,47 @@ function quartiles(values: number[]): [number, number] {
 }
 
 /**
- * `runs` fresh imports of a bundle and of the baseline, taken in turn (function,
+ * The standard error of the pairs' interquartile mean, from their spread (the quartiles'
+ * distance is 1.35 standard deviations of a normal spread): how far two runs' ratios may
+ * differ by chance alone.
+ */
+function standardError(ratios: number[]): number {
+  const [first, third] = quartiles(ratios);
+  return (third - first) / 1.35 / Math.sqrt(ratios.length);
+}
+
+/**
+ * At least `runs` fresh imports of a bundle and of the baseline, taken in turn (function,
  * baseline, function, …) so that the machine's noise falls on both alike. The ratio is
  * the interquartile mean of the ratios of adjacent pairs: what a moment of load slows, it
  * slows for both of a pair, and a pair caught by a burst on one side only is trimmed.
+ * While the pairs spread so wide that the ratio's standard error is above `PRECISION`
+ * (neighbours that share the machine's memory and caches still reach an isolated import),
+ * more pairs are taken, up to twice `runs`: a quiet machine pays nothing for it.
  */
+const PRECISION = 0.012;
 function initPair(file: string, baseline: string, runs: number, { isolation, prefix }: Isolated): InitFigures {
   const mine: { wallMs: number; cpuMs: number }[] = [];
   const base: { wallMs: number; cpuMs: number }[] = [];
+  const ratios = () => mine.map((run, i) => run.cpuMs / base[i]!.cpuMs);
   // Once each, unmeasured: the first import after bundling also reads the files from disk.
   initOnce(file, prefix);
   initOnce(baseline, prefix);
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < runs || (i < 2 * runs && standardError(ratios()) > PRECISION); i++) {
     // Which of a pair runs first alternates: neither is always the one after a pause.
     if (i % 2) base.push(initOnce(baseline, prefix));
     mine.push(initOnce(file, prefix));
     if (!(i % 2)) base.push(initOnce(baseline, prefix));
   }
-  const ratios = mine.map((run, i) => run.cpuMs / base[i]!.cpuMs);
   return {
     initMs: median(mine.map((run) => run.wallMs)),
     baselineInitMs: median(base.map((run) => run.wallMs)),
     initCpuMs: median(mine.map((run) => run.cpuMs)),
     baselineInitCpuMs: median(base.map((run) => run.cpuMs)),
-    ratio: Math.round(middleMean(ratios) * 100) / 100,
-    ratioQuartiles: quartiles(ratios),
+    ratio: Math.round(middleMean(ratios()) * 100) / 100,
+    ratioQuartiles: quartiles(ratios()),
     wallRatio: Math.round(middleMean(mine.map((run, i) => run.wallMs / base[i]!.wallMs)) * 100) / 100,
-    pairs: runs,
+    pairs: mine.length,
     isolation,
   };
 }
@@ -211,11 +225,12 @@ export interface ColdStart extends InitFigures {
 }
 
 /**
- * Pairs per function: with the imports isolated, 14 keep two runs' ratios within ±0.05 of
- * each other (0.04 at the widest in two runs at a load of 20 to 30 on 2 cores; a
- * function's pairs' quartiles are 0.02 to 0.04 apart), and all the cold starts within
- * about a third of a full run's ten minutes; the authorizer, on every call's path, gets
- * more. A smoke run's one pair only shows that every bundle builds and imports.
+ * Pairs per function, at least: with the imports isolated, 14 keep two runs' ratios within
+ * ±0.05 of each other while a function's pairs' quartiles are within about 0.06 (0.04 at
+ * the widest in two runs at a load of 20 to 30 on 2 cores), and all the cold starts within
+ * about a third of a full run's ten minutes; wider pairs get more (`initPair`). The
+ * authorizer, on every call's path, gets more. A smoke run's one pair only shows that
+ * every bundle builds and imports.
  */
 export function coldStartSettings(smoke: boolean): { runs: number; authorizerRuns: number } {
   return smoke ? { runs: 1, authorizerRuns: 1 } : { runs: 14, authorizerRuns: 20 };
