@@ -229,6 +229,8 @@ async function main() {
       },
       settings: {
         smoke,
+        // Some steps, scenarios or functions only: its seconds are not a whole run's.
+        partial,
         durationSeconds: duration,
         rounds,
         connections,

@@ -1,12 +1,5 @@
 import { enforcedRate } from '../kernel/rate-tiers.js';
-import {
-  type ApiGateway,
-  CreateApiKeyCommand,
-  CreateUsagePlanKeyCommand,
-  DeleteApiKeyCommand,
-  DeleteUsagePlanKeyCommand,
-  GetUsagePlanKeyCommand,
-} from './api-gateway.mjs';
+import type { ApiGateway } from './api-gateway.mjs';
 import { type ApiStage, keyNamePrefix, STAGE_TAG, stageTagValue } from './gateway-names.js';
 import { type KeyGateway, UnusableKeyError } from './key-worker.js';
 import type { Pacer } from './pacer.js';
@@ -37,14 +30,22 @@ export function tierPlan(tierPlans: Map<number, string>, maxRps: number): { plan
  * the stage, which IAM requires) in the tiers' plans (rate → plan id, made by
  * CloudFormation), every call paced. It never touches a plan itself, and never lists keys.
  */
-export function apiGatewayKeys(options: {
+export async function apiGatewayKeys(options: {
   gateway: ApiGateway;
   pacer: Pacer;
   stage: ApiStage;
   tierPlans: Map<number, string>;
   warmupMs: number;
-}): KeyGateway {
+}): Promise<KeyGateway> {
   const { gateway, pacer, stage, tierPlans, warmupMs } = options;
+  // The SDK's commands load with the worker's first batch, not at init (see key-worker-handler.ts).
+  const {
+    CreateApiKeyCommand,
+    CreateUsagePlanKeyCommand,
+    DeleteApiKeyCommand,
+    DeleteUsagePlanKeyCommand,
+    GetUsagePlanKeyCommand,
+  } = await import('./api-gateway.mjs');
   return {
     warmupMs,
     planFor: (maxRps) => tierPlan(tierPlans, maxRps),

@@ -1,8 +1,9 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Config } from '../kernel/config.js';
 import type { Clock } from '../kernel/ports.js';
 import type { TableClients } from '../dynamodb/client.js';
 import type { KeyOwner, RateLimits } from '../tokens/ports.js';
+import { builtOnFirstCall } from './first-call.js';
 import type { KeyWork } from './key-worker.js';
 
 /**
@@ -19,7 +20,7 @@ const KEY_MESSAGE_GROUP = 'keys';
  */
 export class QueuedKeyChanges implements RateLimits {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: Pick<SQSClient, 'send'>,
     private readonly queueUrl: string,
     private readonly clock: Clock,
   ) {}
@@ -30,6 +31,7 @@ export class QueuedKeyChanges implements RateLimits {
 
   async send(work: KeyWork): Promise<void> {
     const MessageBody = JSON.stringify({ ...work, at: this.clock().toISOString() });
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
     await this.sqs.send(
       new SendMessageCommand({ QueueUrl: this.queueUrl, MessageGroupId: KEY_MESSAGE_GROUP, MessageBody }),
     );
@@ -39,13 +41,16 @@ export class QueuedKeyChanges implements RateLimits {
 /**
  * The wiring of the functions that change tokens and policies (create, update, delete, the
  * directory import): in AWS their changes go to the key worker's queue. They carry no API
- * Gateway client: nothing on the request path calls API Gateway's control plane.
+ * Gateway client: nothing on the request path calls API Gateway's control plane. The SQS
+ * SDK is loaded, and its client built, by the first change a container queues, not at
+ * init (a change to a token or policy without a limit, or key, queues nothing).
  */
 export const keyQueue = (config: Config, _clients: TableClients): { rateLimits?: RateLimits } => {
   const url = config.apiGateway?.keyQueueUrl;
-  return url
-    ? { rateLimits: new QueuedKeyChanges(new SQSClient({ region: config.region }), url, () => new Date()) }
-    : {};
+  const sqs = builtOnFirstCall(
+    async () => new (await import('@aws-sdk/client-sqs')).SQSClient({ region: config.region }),
+  );
+  return url ? { rateLimits: new QueuedKeyChanges(sqs, url, () => new Date()) } : {};
 };
 
 const text = (value: unknown): value is string => typeof value === 'string' && value !== '';

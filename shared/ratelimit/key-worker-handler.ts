@@ -5,7 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../kernel/config.js';
 import type { Clock } from '../kernel/ports.js';
 import type { Observability } from '../http/observability.js';
-import { ApiGateway } from './api-gateway.mjs';
+import type { ApiGateway } from './api-gateway.mjs';
 import { apiGatewayKeys } from './aws-keys.js';
 import { DynamoKeyOwners } from './key-owners.js';
 import { parseKeyWork } from './key-queue.js';
@@ -40,10 +40,12 @@ export function createKeyWorker(
     ...options.pacing,
   });
   let worker: KeyWorkerParts | undefined;
+  // API Gateway's SDK (a file of its own, about the size of the rest of the bundle) is
+  // loaded with the first batch, not at init: that batch pays for it, once per container.
   const ready = async (): Promise<KeyWorkerParts> => ({
     owners: options.owners ?? new DynamoKeyOwners(deps.documents, config.tableName),
-    gateway: apiGatewayKeys({
-      gateway: options.gateway ?? new ApiGateway({ region: config.region }),
+    gateway: await apiGatewayKeys({
+      gateway: options.gateway ?? new (await import('./api-gateway.mjs')).ApiGateway({ region: config.region }),
       pacer,
       stage: settings,
       tierPlans: await new PublishedUsageKeys(deps.documents, config.tableName).tierPlans(settings.tierPlans),

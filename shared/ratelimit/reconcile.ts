@@ -5,7 +5,7 @@ import type { KeyOwner } from '../tokens/ports.js';
 import { absent, either, equals, expression, lessThan, updateExpression } from '../dynamodb/expressions.js';
 import { keys, prefixes } from '../dynamodb/keys.js';
 import { CAPACITY_SHARDS, shardCounts } from '../dynamodb/rate-limit-capacity.js';
-import { type ApiGateway, GetApiKeysCommand, GetUsagePlanKeysCommand } from './api-gateway.mjs';
+import type { ApiGateway } from './api-gateway.mjs';
 import { tierPlan } from './aws-keys.js';
 import { type ApiStage, keyNamePrefix } from './gateway-names.js';
 import type { KeyWork } from './key-worker.js';
@@ -49,7 +49,7 @@ export interface ReconcileReport {
 export interface ReconcileParts {
   documents: DynamoDBDocumentClient;
   tableName: string;
-  gateway: ApiGateway;
+  gateway: Pick<ApiGateway, 'send'>;
   /** Paces reconcile's own calls (a share of the account's control-plane quota, beside the worker's). */
   pacer: Pacer;
   stage: ApiStage;
@@ -110,6 +110,8 @@ export async function reconcileRateLimits(
   options: { apply: boolean },
 ): Promise<ReconcileReport> {
   const { gateway, pacer } = parts;
+  // Loaded by the first run, not at init (a file of its own beside the bundle).
+  const { GetApiKeysCommand, GetUsagePlanKeysCommand } = await import('./api-gateway.mjs');
   const now = parts.clock().getTime();
   const grace = (parts.orphanGraceSeconds ?? 900) * 1000;
   const counts = options.apply ? await shardCounts({ client: parts.documents, tableName: parts.tableName }) : [];

@@ -1,8 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { ApiGateway } from './api-gateway.mjs';
+import type { ApiGateway } from './api-gateway.mjs';
+import { builtOnFirstCall } from './first-call.js';
 import { QueuedKeyChanges } from './key-queue.js';
 import type { KeyWorkerDeps } from './key-worker-handler.js';
 import { Pacer } from './pacer.js';
@@ -14,12 +14,24 @@ export type ReconcileDeps = KeyWorkerDeps;
 /** Reconcile's share of the account's control-plane quota, beside the worker's. */
 const RECONCILE_CALLS_PER_SECOND = 1;
 
-/** Reconcile's parts in AWS, from the function's configuration. */
-export function reconcileParts(deps: ReconcileDeps, gateway = new ApiGateway({ region: deps.config.region })) {
+/**
+ * Reconcile's parts in AWS, from the function's configuration (checked here, at init). Its
+ * API Gateway and SQS clients are built by the first run: init builds only the table's.
+ */
+export function reconcileParts(
+  deps: ReconcileDeps,
+  gateway: Pick<ApiGateway, 'send'> = builtOnFirstCall(async () => {
+    const { ApiGateway } = await import('./api-gateway.mjs');
+    return new ApiGateway({ region: deps.config.region });
+  }),
+) {
   const { config, documents, clock } = deps;
   const settings = config.apiGateway;
   if (!settings?.keyQueueUrl) throw new Error('REST_API_ID, API_STAGE and KEY_QUEUE_URL must be set to reconcile');
-  const queue = new QueuedKeyChanges(new SQSClient({ region: config.region }), settings.keyQueueUrl, clock);
+  const sqs = builtOnFirstCall(
+    async () => new (await import('@aws-sdk/client-sqs')).SQSClient({ region: config.region }),
+  );
+  const queue = new QueuedKeyChanges(sqs, settings.keyQueueUrl, clock);
   const pacer = new Pacer({ callsPerSecond: RECONCILE_CALLS_PER_SECOND });
   return {
     documents,

@@ -1031,7 +1031,8 @@ describe('assets for sam local', () => {
 
   it('carries the API Gateway SDK beside the bundle, as a file of its own, in the functions that call API Gateway and no other; jose in the JWT verifiers alone', () => {
     // Nothing on the request path calls API Gateway: the key worker, reconcile and the
-    // deploy-time publisher use it on every run, and import it at init; no route bundle carries it (below).
+    // deploy-time publisher use it on every run (the first two import it with their first
+    // run, not at init: test/unit/lambda-init.test.ts); no route bundle carries it (below).
     for (const id of allFunctionIds) {
       const callsApiGateway =
         [...scheduledFunctions, ...queueFunctions].some((fn) => fn.id === id && 'apiKeys' in fn) ||

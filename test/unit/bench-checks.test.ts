@@ -45,6 +45,16 @@ describe('the benchmark’s checks of its goals', () => {
     expect(lines.every((line) => line.startsWith('NOT MEASURED'))).toBe(true);
   });
 
+  it('never calls the ten-minute goal met for a smoke or partial run', () => {
+    for (const settings of [
+      { totalSeconds: 300, partial: true },
+      { totalSeconds: 30, smoke: true },
+    ]) {
+      const lines = checkLines(checks({ ...run(), settings }));
+      expect(lines.at(-1)).toMatch(/^NOT MEASURED the whole run ≤ 600 s: \d+ s \(a (partial|smoke) run\)$/);
+    }
+  });
+
   it('compares two runs’ init ratios: within ±0.05 agrees, beyond it does not', () => {
     const agreeing = checks(run(), run({ init: 1.25 })).at(-2)!;
     expect(agreeing).toMatchObject({ met: true, figure: 'widest whoami 0.05' });

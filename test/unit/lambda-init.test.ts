@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { readConfig } from '../../shared/kernel/config.js';
 
@@ -9,10 +11,28 @@ import { readConfig } from '../../shared/kernel/config.js';
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/**
+ * Module hooks that append each module the process resolves to RESOLVED_MODULES_FILE, a
+ * URL a line: what an init loaded. A hook's write ends before the import it resolves goes
+ * on, so the file is whole once the entry's import has settled.
+ */
+const HOOKS = `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.RESOLVED_MODULES_FILE, resolved.url + '\\n');
+  return resolved;
+}`;
+const dataUrl = (source: string) => `data:text/javascript,${encodeURIComponent(source)}`;
+const RECORD_RESOLVED = dataUrl(`import { register } from 'node:module'; register(${JSON.stringify(dataUrl(HOOKS))});`);
+
 /** Imports an entry in a fresh Node process, as Lambda's init does, with exactly `env`. */
-function initEntry(entry: string, env: Record<string, string>): { status: number | null; stderr: string } {
+function initEntry(
+  entry: string,
+  env: Record<string, string>,
+  flags: string[] = [],
+): { status: number | null; stderr: string } {
   const script = `await import(${JSON.stringify(`./functions/${entry}.ts`)});`;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', ...flags, '--input-type=module', '-e', script], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -30,6 +50,13 @@ const LAMBDA = {
   JWT_AUDIENCE: 'api',
 };
 
+/** What the functions that queue key changes, the key worker and reconcile are given in AWS. */
+const AWS_KEYS = {
+  REST_API_ID: 'abc123',
+  API_STAGE: 'v1',
+  KEY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/keys.fifo',
+};
+
 describe('Lambda init', () => {
   it('builds the runtime of an entry from a complete environment', () => {
     expect(initEntry('authorizer', LAMBDA)).toMatchObject({ status: 0 });
@@ -42,6 +69,31 @@ describe('Lambda init', () => {
       const run = initEntry(entry, rest);
       expect(run.status).not.toBe(0);
       expect(run.stderr).toMatch(/Missing required environment variable TABLE_NAME/);
+    },
+  );
+
+  // Those clients are built, and their SDKs loaded, by the first call that needs them: the
+  // key worker's first batch, reconcile's first run, the first change that queues a key.
+  it.each(['key-worker', 'reconcile', 'create-domain-token', 'delete-admin-token', 'create-domain-federation-policy'])(
+    'loads neither the API Gateway nor the SQS SDK in the init of %s',
+    (entry) => {
+      const dir = mkdtempSync(join(tmpdir(), 'init-'));
+      const file = join(dir, 'resolved');
+      try {
+        const run = initEntry(entry, { ...LAMBDA, ...AWS_KEYS, RESOLVED_MODULES_FILE: file }, [
+          '--import',
+          RECORD_RESOLVED,
+        ]);
+        expect(run).toMatchObject({ status: 0 });
+        const resolved = readFileSync(file, 'utf8').split('\n');
+        // The record works: the table's client is loaded at init.
+        expect(resolved.some((url) => url.includes('/@aws-sdk/client-dynamodb/'))).toBe(true);
+        expect(
+          resolved.filter((url) => /client-api-gateway|client-sqs|\/api-gateway\.m[jt]s$/.test(url)),
+        ).toStrictEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 
