@@ -35,8 +35,8 @@ export const API_GATEWAY_MODULE = {
 } as const;
 
 /**
- * `LAMBDA_BUNDLING` as esbuild's options, for a bundle built outside NodejsFunction's own
- * step: the cold-start benchmark's, and the API Gateway SDK's file.
+ * `LAMBDA_BUNDLING` as esbuild's options: the stack's one build of every function
+ * (function-bundles.ts), and the cold-start benchmark's.
  */
 export function esbuildOptions(bundleAwsSdk: boolean = LAMBDA_BUNDLING.bundleAwsSdk) {
   return {
@@ -47,30 +47,12 @@ export function esbuildOptions(bundleAwsSdk: boolean = LAMBDA_BUNDLING.bundleAws
     mainFields: [...LAMBDA_BUNDLING.mainFields],
     banner: { js: LAMBDA_BUNDLING.banner },
     minify: LAMBDA_BUNDLING.minify,
-    sourcemap: LAMBDA_BUNDLING.sourceMap ? ('external' as const) : false,
+    // 'linked': the map in a file of its own, which the bundle names, for --enable-source-maps to find.
+    sourcemap: LAMBDA_BUNDLING.sourceMap ? ('linked' as const) : false,
     sourcesContent: false,
     external: bundleAwsSdk ? [] : ['@aws-sdk/*'],
     logLevel: 'warning',
   } satisfies BuildOptions;
-}
-
-/** The same options as esbuild's command-line flags (a bundling hook runs commands). */
-export function esbuildFlags(): string[] {
-  const options = esbuildOptions();
-  return [
-    '--bundle',
-    `--platform=${options.platform}`,
-    `--format=${options.format}`,
-    `--target=${options.target}`,
-    `--main-fields=${options.mainFields.join(',')}`,
-    `--banner:js=${options.banner.js}`,
-    ...(options.minify ? ['--minify'] : []),
-    // 'external': the map in a file of its own, which esbuild's bare --sourcemap writes.
-    ...(options.sourcemap ? ['--sourcemap'] : []),
-    `--sources-content=${options.sourcesContent}`,
-    ...options.external.map((pattern) => `--external:${pattern}`),
-    `--log-level=${options.logLevel}`,
-  ];
 }
 
 /** Memory of every function, MB: CPU scales with it, and JWT verification and bundles load faster with it. */

@@ -1,56 +1,21 @@
-import { dirname, join, resolve } from 'node:path';
-import { AssetStaging, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { resolve } from 'node:path';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type ICommandHooks, LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { callsApiGateway, type DynamoAction, entryOf } from '../routes.js';
+import { type DynamoAction, entryOf } from '../routes.js';
 import { PARTITIONS, type Partition } from '../../shared/dynamodb/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/http/observability.js';
-import {
-  API_GATEWAY_MODULE,
-  esbuildFlags,
-  FUNCTION_MEMORY_MB,
-  LAMBDA_BUNDLING,
-  LAMBDA_NODE_OPTIONS,
-} from './bundling.js';
+import { FUNCTION_MEMORY_MB, LAMBDA_NODE_OPTIONS } from './bundling.js';
+import { functionBundle, releaseBundle } from './function-bundles.js';
 import { FunctionRole } from './function-role.js';
 
 /** The repository root: entries, the lock file and tsconfig.json are found from here. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
 export { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/http/observability.js';
-
-const shellQuote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
-
-/**
- * Puts the API Gateway SDK's own file beside the bundle (`API_GATEWAY_MODULE`). The file is
- * the same in every function that carries it, so a synthesis builds it once, next to the
- * assets (the source map's relative paths then hold for the copies), and copies it.
- */
-const builtApiGatewayModules = new Set<string>();
-const withApiGatewayModule: ICommandHooks = {
-  beforeBundling: () => [],
-  beforeInstall: () => [],
-  afterBundling: (inputDir, outputDir) => {
-    const build = (esbuild: string, outfile: string) =>
-      [esbuild, join(inputDir, API_GATEWAY_MODULE.source), `--outfile=${outfile}`, ...esbuildFlags()]
-        .map(shellQuote)
-        .join(' ');
-    // The Docker fallback (no esbuild on this machine): each run starts afresh, with the image's esbuild.
-    if (outputDir === AssetStaging.BUNDLING_OUTPUT_DIR)
-      return [build('esbuild', join(outputDir, API_GATEWAY_MODULE.file))];
-    const built = join(dirname(outputDir), '.api-gateway-module');
-    const file = join(built, API_GATEWAY_MODULE.file);
-    const commands = builtApiGatewayModules.has(built)
-      ? []
-      : [build(join(inputDir, 'node_modules/.bin/esbuild'), file)];
-    builtApiGatewayModules.add(built);
-    const copied = LAMBDA_BUNDLING.sourceMap ? [file, `${file}.map`] : [file];
-    return [...commands, ['cp', ...copied, outputDir].map(shellQuote).join(' ')];
-  },
-};
 
 export interface ServiceFunctionProps {
   /** Function id: the entry is `functions/<id>.ts` (see `entryOf`). */
@@ -134,11 +99,18 @@ export class ServiceFunction extends Construct {
       );
     }
 
+    // Bundled with every other function in one esbuild run (function-bundles.ts), with the
+    // settings the cold-start benchmark measures, so that what is measured is what is deployed.
+    const bundle = functionBundle(this, props.id, PROJECT_ROOT);
     this.function = new NodejsFunction(this, 'Handler', {
-      entry: resolve(PROJECT_ROOT, entryOf(props.id)),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
+      ...(bundle
+        ? { code: bundle, handler: 'index.handler' }
+        : {
+            entry: resolve(PROJECT_ROOT, entryOf(props.id)),
+            handler: 'handler',
+            projectRoot: PROJECT_ROOT,
+            depsLockFilePath: resolve(PROJECT_ROOT, 'package-lock.json'),
+          }),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? FUNCTION_MEMORY_MB,
@@ -154,25 +126,9 @@ export class ServiceFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       },
-      // The settings the cold-start benchmark measures, so that what is measured is what is deployed.
-      bundling: {
-        format: { esm: OutputFormat.ESM, cjs: OutputFormat.CJS }[LAMBDA_BUNDLING.format],
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
-        banner: LAMBDA_BUNDLING.banner,
-        minify: LAMBDA_BUNDLING.minify,
-        sourceMap: LAMBDA_BUNDLING.sourceMap,
-        target: LAMBDA_BUNDLING.target,
-        bundleAwsSDK: LAMBDA_BUNDLING.bundleAwsSdk,
-        // Everything is bundled but the API Gateway SDK's own file, which the functions
-        // that call API Gateway carry beside the bundle.
-        externalModules: [API_GATEWAY_MODULE.importPath],
-        ...(callsApiGateway(props.id) ? { commandHooks: withApiGatewayModule } : {}),
-        // Stack traces need file and line, not the sources: keep the map small.
-        sourcesContent: false,
-        // A size report per bundle would drown out what matters: warnings.
-        logLevel: LogLevel.WARNING,
-      },
     });
+    // The function has staged its asset (a copy of the bundle) by now.
+    releaseBundle(this, props.id);
 
     this.alias = props.alias
       ? new lambda.Alias(this, 'Live', { aliasName: LIVE_ALIAS, version: this.function.currentVersion })

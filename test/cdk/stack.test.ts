@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -46,7 +46,7 @@ import {
 
 /**
  * The synthesized stack, checked against the route table: one bundled synthesis for the
- * whole file (esbuild runs once per function), as `npm run synth` produces it.
+ * whole file (one esbuild run bundles every function), as `npm run synth` produces it.
  */
 
 let synth: Synthesized;
@@ -1070,6 +1070,32 @@ describe('assets for sam local', () => {
     });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toStrictEqual({ operations: 'function', region: 'eu-west-1' });
+  });
+
+  it('links every bundle to its source map, as --enable-source-maps needs to find it', () => {
+    for (const id of allFunctionIds) {
+      const { dir, bundle } = assetOf(id);
+      expect({ id, linked: bundle.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map') }).toStrictEqual({
+        id,
+        linked: true,
+      });
+      expect(JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')).sources.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('leaves no folder in the cloud assembly but the assets its manifests name', () => {
+    const named = new Set(
+      readdirSync(synth.outdir)
+        .filter((file) => file.endsWith('.assets.json'))
+        .flatMap((file) => {
+          const { files = {} } = JSON.parse(readFileSync(join(synth.outdir, file), 'utf8'));
+          return Object.values(files as Record<string, { source: { path: string } }>).map(({ source }) => source.path);
+        }),
+    );
+    const stray = readdirSync(synth.outdir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !named.has(entry.name))
+      .map((entry) => entry.name);
+    expect(stray).toStrictEqual([]);
   });
 
   it('declares every variable the sam-env file sets, so SAM applies them', () => {
