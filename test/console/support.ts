@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,20 +35,74 @@ export const npmStart = (env: NodeJS.ProcessEnv = {}): Promise<Started> =>
     ...env,
   });
 
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+/**
+ * The browser server a run's console files share, as a process of its own: it writes its
+ * address where the others find it, and ends when the test run that started it does (the
+ * global teardown stops it; a run killed outright leaves nothing behind either).
+ */
+const BROWSER_SERVER = `
+import { renameSync, writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+const [executablePath, folder, runPid, args] = process.argv.slice(1);
+const server = await chromium.launchServer({ executablePath, args: JSON.parse(args) });
+const stop = async () => { await server.close(); process.exit(0); };
+process.on('SIGTERM', stop);
+setInterval(() => { try { process.kill(Number(runPid), 0); } catch { stop(); } }, 1000);
+writeFileSync(folder + '/server.tmp', JSON.stringify({ pid: process.pid, wsEndpoint: server.wsEndpoint() }));
+renameSync(folder + '/server.tmp', folder + '/server.json');
+`;
+
+/**
+ * Chromium for a console test file. Within a test run (whose global setup gives it a
+ * state folder), one browser serves every console file: the first file to ask starts it,
+ * the others connect. Each file still has its own contexts (cookies, storage, clipboard
+ * permissions), so the files stay as independent as with a browser each, and seven
+ * browser start-ups are saved.
+ */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  const state = process.env.LOCAL_STATE_DIR;
+  if (!state) return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  // Where the run's browser server says where it is (test/support/global-teardown.mts stops it).
+  const folder = join(state, 'chromium');
+  const address = join(folder, 'server.json');
+  try {
+    // Whoever makes the folder starts the server; everyone waits for its address.
+    mkdirSync(folder);
+    const server = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        BROWSER_SERVER,
+        CHROMIUM,
+        folder,
+        String(process.ppid),
+        JSON.stringify(CHROMIUM_ARGS),
+      ],
+      { cwd: PROJECT_ROOT, detached: true, stdio: 'ignore' },
+    );
+    server.unref();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(address)) {
+    if (Date.now() > deadline) throw new Error(`The run's Chromium did not start (no ${address})`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  const { wsEndpoint } = JSON.parse(readFileSync(address, 'utf8')) as { wsEndpoint: string };
+  return chromium.connect(wsEndpoint);
 }
 
 export const DESKTOP = { width: 1366, height: 800 };

@@ -1,7 +1,29 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Stops the browser server the console files shared, if one of them started it (test/console/support.ts). */
+async function stopSharedChromium(stateDir: string): Promise<void> {
+  const address = join(stateDir, 'chromium', 'server.json');
+  if (!existsSync(address)) return;
+  const { pid } = JSON.parse(readFileSync(address, 'utf8')) as { pid: number };
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(pid, 'SIGTERM');
+  for (const deadline = Date.now() + 10_000; alive() && Date.now() < deadline; )
+    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+  if (alive()) process.kill(pid, 'SIGKILL');
+}
 
 /** Stops the DynamoDB Local that global-setup.mts started, and removes the run's state folder. */
 export default async function globalTeardown(): Promise<void> {
+  if (process.env.LOCAL_STATE_DIR) await stopSharedChromium(process.env.LOCAL_STATE_DIR);
   await (globalThis as { __dynamodbLocal__?: { stop(): Promise<void> } }).__dynamodbLocal__?.stop();
   if (process.env.LOCAL_STATE_DIR) rmSync(process.env.LOCAL_STATE_DIR, { recursive: true, force: true });
 }
