@@ -65,12 +65,13 @@ module.exports = {
       to: { path: '^shared/runtime/' },
     },
     {
-      name: 'the API Gateway SDK file is imported beside it',
+      name: 'the SDK files loaded on first use are imported beside them',
       comment:
-        'Bundles keep ./api-gateway.mjs external and ship it beside index.mjs: only files in its folder may import it.',
+        'Bundles keep ./api-gateway.mjs and ./sqs.mjs external and ship them beside index.mjs: only files in their ' +
+        'folder may import them.',
       severity: 'error',
       from: { path: '^(shared|functions|infra)/', pathNot: '^shared/ratelimit/' },
-      to: { path: '^shared/ratelimit/api-gateway\\.mts$' },
+      to: { path: '^shared/ratelimit/(api-gateway|sqs)\\.mts$' },
     },
     {
       name: 'the console is its own app',

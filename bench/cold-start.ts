@@ -1,20 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
-import {
-  authorizer,
-  callsApiGateway,
-  entryOf,
-  queueFunctions,
-  routes,
-  scheduledFunctions,
-  streamFunctions,
-} from '../infra/routes.js';
-import { API_GATEWAY_MODULE, esbuildOptions, LAMBDA_NODE_OPTIONS } from '../infra/cdk/bundling.js';
+import { authorizer, entryOf, queueFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
+import { esbuildOptions, LAMBDA_NODE_OPTIONS, SDK_MODULES, sdkModulesOf } from '../infra/cdk/bundling.js';
 
 /**
  * Cold start of every function as the stack bundles it: bundle size, and the median
@@ -61,13 +53,14 @@ async function bundle(
     outdir,
     outExtension: { '.js': '.mjs' },
     metafile: true,
-    external: [...common.external, API_GATEWAY_MODULE.importPath],
   });
-  const module = join(outdir, API_GATEWAY_MODULE.file);
-  const gatewayIds = Object.keys(entries).filter(callsApiGateway);
-  if (gatewayIds.length)
-    await build({ ...common, entryPoints: [resolve(PROJECT_ROOT, API_GATEWAY_MODULE.source)], outfile: module });
-  for (const id of gatewayIds) copyFileSync(module, join(outdir, id, API_GATEWAY_MODULE.file));
+  // The SDK files loaded on first use, beside the bundles that import them, as the stack ships them.
+  for (const module of SDK_MODULES)
+    await build({ ...common, entryPoints: [resolve(PROJECT_ROOT, module.source)], outfile: join(outdir, module.file) });
+  for (const id of Object.keys(entries)) {
+    for (const { file } of sdkModulesOf(readFileSync(join(outdir, id, 'index.mjs'), 'utf8')))
+      copyFileSync(join(outdir, file), join(outdir, id, file));
+  }
   const bundles = new Map<string, { bytes: number; contents: BundleContents }>();
   for (const id of Object.keys(entries)) {
     const outfile = join(outdir, id, 'index.mjs');

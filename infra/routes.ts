@@ -256,12 +256,3 @@ export const bodyLimitOf = (route: Pick<Route, 'bodyLimitBytes'>): number => rou
 
 /** Entry file of a function, relative to the project root. */
 export const entryOf = (id: string): string => `functions/${id}.ts`;
-
-/**
- * Whether a function calls API Gateway's control plane (keys, or the shared keys' values):
- * its bundle carries the API Gateway SDK, as a file of its own (`API_GATEWAY_MODULE` in
- * `infra/cdk/bundling.ts`). No route does.
- */
-export const callsApiGateway = (id: string): boolean =>
-  [...scheduledFunctions, ...queueFunctions].some((fn) => fn.id === id && 'apiKeys' in fn) ||
-  deployFunctions.some((fn) => fn.id === id && fn.readsUnthrottledKey);

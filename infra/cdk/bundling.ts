@@ -22,17 +22,22 @@ export const LAMBDA_BUNDLING = {
 } as const;
 
 /**
- * The API Gateway SDK: in the bundle of each function that calls API Gateway, a file of
- * its own beside `index.mjs`, which the bundle imports when it first needs it (see
- * `shared/ratelimit/api-gateway.mts`). Every bundle leaves `importPath` external, as
- * written; it is imported only from `shared/ratelimit/`, by that path, so the path is
- * right beside the bundle too.
+ * The SDKs a function loads only when it first needs them, each a file of its own beside
+ * `index.mjs`, which the bundle imports by `importPath` (see `shared/ratelimit/api-gateway.mts`
+ * and `sqs.mts`): API Gateway's for the functions that call its control plane, SQS's for
+ * those that queue key changes. Every bundle leaves each `importPath` external, as written;
+ * each is imported only from `shared/ratelimit/`, by that path, so the path is right beside
+ * the bundle too, and a bundle gets the files it imports (`sdkModulesOf`).
  */
-export const API_GATEWAY_MODULE = {
-  source: 'shared/ratelimit/api-gateway.mts',
-  importPath: './api-gateway.mjs',
-  file: 'api-gateway.mjs',
-} as const;
+export const SDK_MODULES = [
+  { source: 'shared/ratelimit/api-gateway.mts', importPath: './api-gateway.mjs', file: 'api-gateway.mjs' },
+  { source: 'shared/ratelimit/sqs.mts', importPath: './sqs.mjs', file: 'sqs.mjs' },
+] as const;
+export const [API_GATEWAY_MODULE, SQS_MODULE] = SDK_MODULES;
+
+/** The SDK files a built bundle imports, by its text: esbuild leaves each path as written. */
+export const sdkModulesOf = (bundle: string) =>
+  SDK_MODULES.filter((module) => bundle.includes(`"${module.importPath}"`));
 
 /**
  * `LAMBDA_BUNDLING` as esbuild's options: the stack's one build of every function
@@ -50,7 +55,7 @@ export function esbuildOptions(bundleAwsSdk: boolean = LAMBDA_BUNDLING.bundleAws
     // 'linked': the map in a file of its own, which the bundle names, for --enable-source-maps to find.
     sourcemap: LAMBDA_BUNDLING.sourceMap ? ('linked' as const) : false,
     sourcesContent: false,
-    external: bundleAwsSdk ? [] : ['@aws-sdk/*'],
+    external: [...(bundleAwsSdk ? [] : ['@aws-sdk/*']), ...SDK_MODULES.map((module) => module.importPath)],
     logLevel: 'warning',
   } satisfies BuildOptions;
 }

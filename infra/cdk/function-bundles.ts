@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,6 @@ import type { IConstruct } from 'constructs';
 import { buildSync } from 'esbuild';
 import {
   authorizer,
-  callsApiGateway,
   deployFunctions,
   entryOf,
   queueFunctions,
@@ -14,7 +13,7 @@ import {
   scheduledFunctions,
   streamFunctions,
 } from '../routes.js';
-import { API_GATEWAY_MODULE, esbuildOptions, LAMBDA_BUNDLING } from './bundling.js';
+import { esbuildOptions, LAMBDA_BUNDLING, SDK_MODULES, sdkModulesOf } from './bundling.js';
 
 /** Every function the route table declares: the stack makes one Lambda of each. */
 const FUNCTION_IDS = [
@@ -31,7 +30,7 @@ const FUNCTION_IDS = [
  * that the source map's relative paths still hold in the staged copy.
  */
 const FOLDER = 'bundling-function.';
-const MODULE = `${FOLDER}${API_GATEWAY_MODULE.file.replace(/\.mjs$/, '')}`;
+const SDKS = `${FOLDER}sdk-modules`;
 
 /** The synthesis folders (`assetOutdir`) this process has built the bundles in. */
 const built = new Set<string>();
@@ -39,30 +38,36 @@ const built = new Set<string>();
 /**
  * Builds every function's bundle in one esbuild run, an entry point per function: each output
  * is whole, byte for byte what a build of its own makes, but the modules the functions share
- * are parsed once, not once per function (docs/performance.md). The API Gateway SDK's own
- * file is one more entry, copied beside the bundles that import it.
+ * are parsed once, not once per function (docs/performance.md). Each SDK file loaded on first
+ * use (`SDK_MODULES`) is one more entry, copied beside the bundles that import it.
  */
 function buildAll(projectRoot: string, outdir: string): void {
   // A folder left by an earlier synthesis could hold a file this one would not write.
-  for (const id of [...FUNCTION_IDS, MODULE]) rmSync(join(outdir, `${FOLDER}${id}`), { recursive: true, force: true });
-  const options = esbuildOptions();
+  for (const id of [...FUNCTION_IDS, 'sdk-modules'])
+    rmSync(join(outdir, `${FOLDER}${id}`), { recursive: true, force: true });
   buildSync({
-    ...options,
+    ...esbuildOptions(),
     entryPoints: {
       ...Object.fromEntries(FUNCTION_IDS.map((id) => [`${FOLDER}${id}/index`, resolve(projectRoot, entryOf(id))])),
-      [`${MODULE}/${MODULE.slice(FOLDER.length)}`]: resolve(projectRoot, API_GATEWAY_MODULE.source),
+      ...Object.fromEntries(
+        SDK_MODULES.map((module) => [
+          `${SDKS}/${module.file.replace(/\.mjs$/, '')}`,
+          resolve(projectRoot, module.source),
+        ]),
+      ),
     },
     outdir,
     outExtension: { '.js': '.mjs' },
     absWorkingDir: projectRoot,
-    // The functions that call API Gateway import its SDK from beside the bundle, by this path.
-    external: [...options.external, API_GATEWAY_MODULE.importPath],
   });
-  const files = LAMBDA_BUNDLING.sourceMap ? [API_GATEWAY_MODULE.file, `${API_GATEWAY_MODULE.file}.map`] : [];
-  for (const id of FUNCTION_IDS.filter(callsApiGateway)) {
-    for (const file of files) copyFileSync(join(outdir, MODULE, file), join(outdir, `${FOLDER}${id}`, file));
+  for (const id of FUNCTION_IDS) {
+    const folder = join(outdir, `${FOLDER}${id}`);
+    for (const { file } of sdkModulesOf(readFileSync(join(folder, 'index.mjs'), 'utf8'))) {
+      for (const name of LAMBDA_BUNDLING.sourceMap ? [file, `${file}.map`] : [file])
+        copyFileSync(join(outdir, SDKS, name), join(folder, name));
+    }
   }
-  rmSync(join(outdir, MODULE), { recursive: true, force: true });
+  rmSync(join(outdir, SDKS), { recursive: true, force: true });
   built.add(outdir);
 }
 

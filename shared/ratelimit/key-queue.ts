@@ -1,4 +1,4 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from './sqs.mjs';
 import type { Config } from '../kernel/config.js';
 import type { Clock } from '../kernel/ports.js';
 import type { TableClients } from '../dynamodb/client.js';
@@ -31,7 +31,7 @@ export class QueuedKeyChanges implements RateLimits {
 
   async send(work: KeyWork): Promise<void> {
     const MessageBody = JSON.stringify({ ...work, at: this.clock().toISOString() });
-    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const { SendMessageCommand } = await import('./sqs.mjs');
     await this.sqs.send(
       new SendMessageCommand({ QueueUrl: this.queueUrl, MessageGroupId: KEY_MESSAGE_GROUP, MessageBody }),
     );
@@ -47,9 +47,7 @@ export class QueuedKeyChanges implements RateLimits {
  */
 export const keyQueue = (config: Config, _clients: TableClients): { rateLimits?: RateLimits } => {
   const url = config.apiGateway?.keyQueueUrl;
-  const sqs = builtOnFirstCall(
-    async () => new (await import('@aws-sdk/client-sqs')).SQSClient({ region: config.region }),
-  );
+  const sqs = builtOnFirstCall(async () => new (await import('./sqs.mjs')).SQSClient({ region: config.region }));
   return url ? { rateLimits: new QueuedKeyChanges(sqs, url, () => new Date()) } : {};
 };
 

@@ -28,9 +28,7 @@ export function reconcileParts(
   const { config, documents, clock } = deps;
   const settings = config.apiGateway;
   if (!settings?.keyQueueUrl) throw new Error('REST_API_ID, API_STAGE and KEY_QUEUE_URL must be set to reconcile');
-  const sqs = builtOnFirstCall(
-    async () => new (await import('@aws-sdk/client-sqs')).SQSClient({ region: config.region }),
-  );
+  const sqs = builtOnFirstCall(async () => new (await import('./sqs.mjs')).SQSClient({ region: config.region }));
   const queue = new QueuedKeyChanges(sqs, settings.keyQueueUrl, clock);
   const pacer = new Pacer({ callsPerSecond: RECONCILE_CALLS_PER_SECOND });
   return {

@@ -15,7 +15,7 @@ import {
   streamFunctions,
 } from '../../infra/routes.js';
 import { RATE_TIERS } from '../../shared/kernel/rate-tiers.js';
-import { API_GATEWAY_MODULE } from '../../infra/cdk/bundling.js';
+import { API_GATEWAY_MODULE, SQS_MODULE } from '../../infra/cdk/bundling.js';
 import { DEFAULT_SETTINGS } from '../../infra/cdk/settings.js';
 import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js';
 import { readConfig } from '../../shared/kernel/config.js';
@@ -1029,7 +1029,7 @@ describe('assets for sam local', () => {
     return { dir, bundle: readFileSync(join(dir, `${file}.mjs`), 'utf8') };
   };
 
-  it('carries the API Gateway SDK beside the bundle, as a file of its own, in the functions that call API Gateway and no other; jose in the JWT verifiers alone', () => {
+  it('carries the API Gateway and SQS SDKs beside the bundle, as files of their own, in the functions that call them and no other; jose in the JWT verifiers alone', () => {
     // Nothing on the request path calls API Gateway: the key worker, reconcile and the
     // deploy-time publisher use it on every run (the first two import it with their first
     // run, not at init: test/unit/lambda-init.test.ts); no route bundle carries it (below).
@@ -1047,6 +1047,18 @@ describe('assets for sam local', () => {
         importsSdk: callsApiGateway,
       });
       if (callsApiGateway) expect(readFileSync(sdkFile, 'utf8')).toContain('"CreateUsagePlanKey"');
+      // SQS's SDK likewise, beside the functions that queue key changes (and no other), loaded by the first change.
+      const queues =
+        routes.some((route) => route.id === id && route.keyChanges) ||
+        scheduledFunctions.some((fn) => fn.id === id && 'keyChanges' in fn);
+      const sqsFile = join(dir, SQS_MODULE.file);
+      expect({ id, sqsInBundle: bundle.includes('"SendMessage"') }).toStrictEqual({ id, sqsInBundle: false });
+      expect({
+        id,
+        sqsBeside: existsSync(sqsFile),
+        importsSqs: bundle.includes(`"${SQS_MODULE.importPath}"`),
+      }).toStrictEqual({ id, sqsBeside: queues, importsSqs: queues });
+      if (queues) expect(readFileSync(sqsFile, 'utf8')).toContain('"SendMessage"');
       // The authorizer verifies people's JWTs; the exchange and the policy tests verify CI subject tokens.
       const verifiesJwts =
         id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
@@ -1057,20 +1069,27 @@ describe('assets for sam local', () => {
     }
   });
 
-  it('ships an API Gateway SDK file that loads on its own, as the bundle imports it, and makes a client', () => {
-    const { dir } = assetOf('key-worker');
-    // A fresh process, as Lambda loads it: the SDK file beside the bundle, resolved from there.
-    const script = `const { ApiGateway, CreateUsagePlanKeyCommand } = await import(${JSON.stringify(pathToFileURL(join(dir, API_GATEWAY_MODULE.file)).href)});
-      const gateway = new ApiGateway({ region: 'eu-west-1' });
-      process.stdout.write(JSON.stringify({ operations: typeof CreateUsagePlanKeyCommand, region: await gateway.config.region() }));`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-    });
-    expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toStrictEqual({ operations: 'function', region: 'eu-west-1' });
-  });
+  it.each([
+    ['key-worker', API_GATEWAY_MODULE.file, 'ApiGateway', 'CreateUsagePlanKeyCommand'],
+    ['create-domain-token', SQS_MODULE.file, 'SQSClient', 'SendMessageCommand'],
+  ])(
+    'ships %s an SDK file (%s) that loads on its own, as the bundle imports it, and makes a client',
+    (id, file, client, command) => {
+      const { dir } = assetOf(id);
+      // A fresh process, as Lambda loads it: the SDK file beside the bundle, resolved from there.
+      const script = `const sdk = await import(${JSON.stringify(pathToFileURL(join(dir, file)).href)});
+      const made = new sdk[${JSON.stringify(client)}]({ region: 'eu-west-1' });
+      const operations = typeof sdk[${JSON.stringify(command)}];
+      process.stdout.write(JSON.stringify({ operations, region: await made.config.region() }));`;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toStrictEqual({ operations: 'function', region: 'eu-west-1' });
+    },
+  );
 
   it('links every bundle to its source map, as --enable-source-maps needs to find it', () => {
     for (const id of allFunctionIds) {
