@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../kernel/ports.js';
+import { enforcedRate } from '../kernel/rate-tiers.js';
 import type { KeyOwner } from '../tokens/ports.js';
 import { absent, either, equals, expression, lessThan, updateExpression } from '../dynamodb/expressions.js';
 import { keys, prefixes } from '../dynamodb/keys.js';
 import { CAPACITY_SHARDS, shardCounts } from '../dynamodb/rate-limit-capacity.js';
 import type { ApiGateway } from './api-gateway.mjs';
-import { tierPlan } from './aws-keys.js';
 import { type ApiStage, keyNamePrefix } from './gateway-names.js';
 import type { KeyWork } from './key-worker.js';
 import type { Pacer } from './pacer.js';
@@ -157,10 +157,12 @@ export async function reconcileRateLimits(
       const detail = apiKeyId === undefined ? `maxRps ${maxRps}, no key` : `its key ${apiKeyId} does not exist`;
       await found({ kind: 'missing-key', subject, detail }, recheck);
     } else {
-      const { planId, rps } = tierPlan(parts.tierPlans, maxRps);
+      // A tier without a plan (a partial TIER_PLANS) is drift of this owner, not the end of the run.
+      const rps = enforcedRate(maxRps);
+      const planId = parts.tierPlans.get(rps);
       const plans = planOfKey.get(apiKeyId) ?? [];
-      if (keyPlanId !== planId || keyRps !== rps || plans.length !== 1 || plans[0] !== planId) {
-        const recorded = `recorded in ${keyPlanId ?? 'none'}; tier ${rps} is ${planId}`;
+      if (!planId || keyPlanId !== planId || keyRps !== rps || plans.length !== 1 || plans[0] !== planId) {
+        const recorded = `recorded in ${keyPlanId ?? 'none'}; tier ${rps} is ${planId ?? 'in no plan (TIER_PLANS)'}`;
         await found(
           { kind: 'wrong-plan', subject, detail: `key ${apiKeyId} is in [${plans.join(', ')}], ${recorded}` },
           recheck,

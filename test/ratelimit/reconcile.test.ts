@@ -141,6 +141,24 @@ describe('reconcile', () => {
     );
   });
 
+  it('reports a key whose tier has no plan (a partial TIER_PLANS) as drift, and goes on with the other owners', async () => {
+    // Tier 1734 (maxRps 2000) is this test's alone; the owners of the other tiers are in step.
+    await f.create('planless', 2000);
+    await f.drain();
+    const plan = f.tierPlans.get(1734)!;
+    f.tierPlans.delete(1734);
+    try {
+      const report = await f.reconcile(false);
+      expect(report.drift.map(({ kind, detail }) => ({ kind, detail }))).toStrictEqual([
+        { kind: 'wrong-plan', detail: expect.stringMatching(/tier 1734 is in no plan \(TIER_PLANS\)$/) },
+      ]);
+      expect(report.limited).toBeGreaterThan(1);
+    } finally {
+      f.tierPlans.set(1734, plan);
+    }
+    await f.assertInStep();
+  });
+
   it('fails the run when API Gateway cannot be read, rather than finding nothing', async () => {
     f.fake.fail('GetApiKeys', { error: () => Object.assign(new Error('denied'), { name: 'AccessDeniedException' }) });
     await expect(f.reconcile(true)).rejects.toThrow('denied');
