@@ -77,7 +77,8 @@ async function main() {
       env: process.env,
       // The exchange's method throttle (50 rps) would answer most of a run with 429s.
       throttleRoutes: false,
-      // Only while tracing or timing: the load rounds measure the service as it runs, with nothing of the harness around it.
+      // Only while tracing or timing: the load rounds measure the service as it runs,
+      // with nothing of the harness around it.
       around: (functionId, invoke) =>
         !recording && !timing
           ? invoke()
