@@ -14,7 +14,8 @@ export class MemoryKeyOwners implements KeyOwners {
 
   async read(owner: KeyOwner) {
     const token = this.token(owner);
-    if (!token || typeof token.pendingSince === 'string') return undefined;
+    // As DynamoDB's: a federated token presents its policy's key; a pending create is the upgrade's.
+    if (!token || token.federation || typeof token.pendingSince === 'string') return undefined;
     return { maxRps: token.maxRps, key: bindingOf(token) };
   }
 

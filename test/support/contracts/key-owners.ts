@@ -37,8 +37,8 @@ export function keyOwnersContract(adapter: string, setUp: () => Promise<KeyOwner
       a = await setUp();
     });
 
-    const made = async (name: string, maxRps: number | null = 5): Promise<StoredToken> => {
-      const record = { ...contractRecord(a.account, name, ids.mintToken(), tick().toISOString()), maxRps };
+    const made = async (name: string, maxRps: number | null = 5, more: object = {}): Promise<StoredToken> => {
+      const record = { ...contractRecord(a.account, name, ids.mintToken(), tick().toISOString()), maxRps, ...more };
       const token = { record, secretHash: ids.mintToken().secretHash, removeAfter: null };
       await a.tokens.create(token, 50, contractEvent(record, 'token.created', tick()));
       return (await a.tokens.get(a.account.id, name))!;
@@ -57,6 +57,11 @@ export function keyOwnersContract(adapter: string, setUp: () => Promise<KeyOwner
       expect(await a.owners.read({ ...tokenKeyOwner(token), lookupId: ids.mintToken().lookupId })).toBeUndefined();
       expect(await a.owners.read({ ...tokenKeyOwner(token), name: 'gone' })).toBeUndefined();
       expect(await a.owners.read(tokenKeyOwner(await made('free', null)))).toStrictEqual({ maxRps: null, key: {} });
+    });
+
+    it('counts a token a federation exchange issued as no owner: it presents its policy’s key', async () => {
+      const federated = await made('federated', 10, { federation: { policyId: 'fp-1', policyName: 'ci' } });
+      expect(await a.owners.read(tokenKeyOwner(federated))).toBeUndefined();
     });
 
     it('writes a key on the token and its credential alike, only while the key is still the one expected', async () => {
