@@ -36,9 +36,10 @@ function contentsOf(metafile: Metafile, outfile: string): BundleContents {
 
 /**
  * Bundles as the stack does, every entry of `entries` (id to source) to `<outdir>/<id>/index.mjs`
- * in one esbuild run (each output whole, as the stack's own one-by-one builds make it, byte
- * for byte, in a fifth of the time), the API Gateway SDK's own file beside those that call
- * it; answers each `index.mjs`'s size, what every cold start loads, and its contents.
+ * in one esbuild run, as the stack's synthesis builds them (each output byte for byte what a
+ * build of its own makes), with the SDK files loaded on first use (`SDK_MODULES`: API
+ * Gateway's, SQS's) beside the bundles that import them; answers each `index.mjs`'s size,
+ * what every cold start loads, and its contents.
  */
 async function bundle(
   entries: Record<string, string>,

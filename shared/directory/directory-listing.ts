@@ -30,12 +30,7 @@ const listedUser = (item: Item): ListedUser => ({
   domains: (item.domains as string[] | undefined) ?? [],
 });
 
-/**
- * Up to `limit` items of a partition whose sort keys start with `prefix`, after `after`
- * (a sort key), and whether more follow. One more than asked is read, so a cursor is never
- * handed out for an empty page; a query stopped by DynamoDB's 1 MB page size (a user's
- * groups may take 300 KB) is continued until the page is full or the partition ends.
- */
+/** A page of a partition to read: its items' sort keys start with `prefix`; after `after`, `limit` at most. */
 export interface PageQuery {
   pk: string;
   prefix: string;
@@ -51,6 +46,12 @@ export function dynamoPages(client: DynamoDBDocumentClient, tableName: string): 
   return (query) => page(client, tableName, query);
 }
 
+/**
+ * DynamoDB's reader: up to `limit` items of a partition whose sort keys start with `prefix`, after `after`
+ * (a sort key), and whether more follow. One more than asked is read, so a cursor is never
+ * handed out for an empty page; a query stopped by DynamoDB's 1 MB page size (a user's
+ * groups may take 300 KB) is continued until the page is full or the partition ends.
+ */
 async function page(
   client: DynamoDBDocumentClient,
   tableName: string,

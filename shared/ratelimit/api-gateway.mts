@@ -1,7 +1,7 @@
 /**
  * The API Gateway operations the rate limiter calls. The only module that imports the API
  * Gateway SDK: it is an `.mjs` file of its own beside the bundle of each function that calls
- * API Gateway (`API_GATEWAY_MODULE` in `infra/cdk/bundling.ts`); `.mjs`, so that it is ESM
+ * API Gateway (`SDK_MODULES` in `infra/cdk/bundling.ts`); `.mjs`, so that it is ESM
  * whatever `package.json` lies near. No function creates, changes or deletes a usage plan:
  * CloudFormation makes the tiers'.
  */

@@ -65,7 +65,7 @@ renameSync(folder + '/server.tmp', folder + '/server.json');
  * Chromium for a console test file. Within a test run (whose global setup gives it a
  * state folder), one browser serves every console file: the first file to ask starts it,
  * the others connect. Each file still has its own contexts (cookies, storage, clipboard
- * permissions), so the files stay as independent as with a browser each, and seven
+ * permissions), so the files stay as independent as with a browser each, and six
  * browser start-ups are saved.
  */
 export async function launchChromium(): Promise<Browser> {

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 
 /** Stops the browser server the console files shared, if one of them started it (test/console/support.ts). */
 async function stopSharedChromium(stateDir: string): Promise<void> {
-  const address = join(stateDir, 'chromium', 'server.json');
+  const folder = join(stateDir, 'chromium');
+  const address = join(folder, 'server.json');
   if (!existsSync(address)) return;
   const { pid } = JSON.parse(readFileSync(address, 'utf8')) as { pid: number };
+  // Still the browser server (its command line names the run's folder), not a process that took its pid since.
   const alive = () => {
     try {
-      process.kill(pid, 0);
-      return true;
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(folder);
     } catch {
       return false;
     }
