@@ -35,7 +35,9 @@ import { orderedScopes, TOKEN_SCOPES } from '../kernel/restrictions.js';
  *
  * Every schema is marked pure: a function's bundle keeps only the schemas it validates
  * with, and its init builds only those (zod marks its own factories, not the `.check`
- * calls chained on them).
+ * calls chained on them). Nothing inside a schema may read a property or call a function
+ * that is not marked pure: esbuild would then keep the whole schema in every bundle
+ * (a rule's text is a constant of its own; test/cdk/stack.test.ts checks the bundles).
  */
 
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -197,11 +199,11 @@ export const EVENT_TYPES = [
   'federation_policy.created',
   'federation_policy.deleted',
 ] as const;
+// Its own statement: a method call inside a schema would keep the schema in every bundle (see above).
+const EVENT_TYPE_RULE = `must be one of ${EVENT_TYPES.join(', ')}`;
 export const listEventsQuery = /* @__PURE__ */ extend(pageQuery, {
   tokenName: /* @__PURE__ */ optional(tokenName),
-  type: /* @__PURE__ */ optional(
-    /* @__PURE__ */ oneOf(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),
-  ),
+  type: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(EVENT_TYPES, { error: EVENT_TYPE_RULE })),
 });
 /** On the admin path only: a past incarnation's trail (see shared/directory/incarnations.ts). */
 export const adminListEventsQuery = /* @__PURE__ */ extend(listEventsQuery, {

@@ -1029,7 +1029,7 @@ describe('assets for sam local', () => {
     return { dir, bundle: readFileSync(join(dir, `${file}.mjs`), 'utf8') };
   };
 
-  it('carries the API Gateway and SQS SDKs beside the bundle, as files of their own, in the functions that call them and no other; jose in the JWT verifiers alone', () => {
+  it('carries the API Gateway and SQS SDKs beside the bundle, as files of their own, in the functions that call them and no other; jose in the JWT verifiers alone, a request schema in its endpoints alone', () => {
     // Nothing on the request path calls API Gateway: the key worker, reconcile and the
     // deploy-time publisher use it on every run (the first two import it with their first
     // run, not at init: test/unit/lambda-init.test.ts); no route bundle carries it (below).
@@ -1065,6 +1065,16 @@ describe('assets for sam local', () => {
       expect({ id, jose: bundle.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({
         id,
         jose: verifiesJwts,
+      });
+      // A request schema is in the bundles that validate with it and no other, so no init builds
+      // one it never uses (shared/http/validation.ts says what would keep one everywhere).
+      expect({ id, policyBody: bundle.includes('must list at least one audience') }).toStrictEqual({
+        id,
+        policyBody: /^create-(domain|admin)-federation-policy$/.test(id),
+      });
+      expect({ id, eventsQuery: bundle.includes('must be legacy or an incarnation id') }).toStrictEqual({
+        id,
+        eventsQuery: /^list-(domain|admin)-token-events$/.test(id),
       });
     }
   });
