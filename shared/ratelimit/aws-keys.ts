@@ -16,13 +16,12 @@ async function ignoringNotFound(call: Promise<unknown>): Promise<void> {
 
 /**
  * The plan a key of `maxRps` belongs in, and the rate it holds keys to: the one mapping the
- * worker moves keys by and reconcile judges them by. A tier without a plan is a failure.
+ * worker moves keys by and reconcile judges them by. No plan id: the tier has no plan (a
+ * partial TIER_PLANS), which the worker fails on and reconcile reports as drift.
  */
-export function tierPlan(tierPlans: Map<number, string>, maxRps: number): { planId: string; rps: number } {
+export function tierPlan(tierPlans: Map<number, string>, maxRps: number): { planId: string | undefined; rps: number } {
   const rps = enforcedRate(maxRps);
-  const planId = tierPlans.get(rps);
-  if (planId === undefined) throw new Error(`No usage plan for the tier of ${rps} requests a second (TIER_PLANS)`);
-  return { planId, rps };
+  return { planId: tierPlans.get(rps), rps };
 }
 
 /**
@@ -48,7 +47,11 @@ export async function apiGatewayKeys(options: {
   } = await import('./api-gateway.mjs');
   return {
     warmupMs,
-    planFor: (maxRps) => tierPlan(tierPlans, maxRps),
+    planFor(maxRps) {
+      const { planId, rps } = tierPlan(tierPlans, maxRps);
+      if (planId === undefined) throw new Error(`No usage plan for the tier of ${rps} requests a second (TIER_PLANS)`);
+      return { planId, rps };
+    },
     async createKey(ownerId) {
       // API Gateway makes the value (40 characters, unrelated to the token: it travels in usage data, no secret may).
       const { id, value } = await pacer.call(() =>

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../kernel/ports.js';
-import { enforcedRate } from '../kernel/rate-tiers.js';
 import type { KeyOwner } from '../tokens/ports.js';
 import { absent, either, equals, expression, lessThan, updateExpression } from '../dynamodb/expressions.js';
 import { keys, prefixes } from '../dynamodb/keys.js';
 import { CAPACITY_SHARDS, shardCounts } from '../dynamodb/rate-limit-capacity.js';
 import type { ApiGateway } from './api-gateway.mjs';
+import { tierPlan } from './aws-keys.js';
 import { type ApiStage, keyNamePrefix } from './gateway-names.js';
 import type { KeyWork } from './key-worker.js';
 import type { Pacer } from './pacer.js';
@@ -158,8 +158,7 @@ export async function reconcileRateLimits(
       await found({ kind: 'missing-key', subject, detail }, recheck);
     } else {
       // A tier without a plan (a partial TIER_PLANS) is drift of this owner, not the end of the run.
-      const rps = enforcedRate(maxRps);
-      const planId = parts.tierPlans.get(rps);
+      const { planId, rps } = tierPlan(parts.tierPlans, maxRps);
       const plans = planOfKey.get(apiKeyId) ?? [];
       if (!planId || keyPlanId !== planId || keyRps !== rps || plans.length !== 1 || plans[0] !== planId) {
         const recorded = `recorded in ${keyPlanId ?? 'none'}; tier ${rps} is ${planId ?? 'in no plan (TIER_PLANS)'}`;
