@@ -47,9 +47,12 @@ export class QueuedKeyChanges implements RateLimits {
  */
 export const keyQueue = (config: Config, _clients: TableClients): { rateLimits?: RateLimits } => {
   const url = config.apiGateway?.keyQueueUrl;
-  const sqs = builtOnFirstCall(async () => new (await import('./sqs.mjs')).SQSClient({ region: config.region }));
-  return url ? { rateLimits: new QueuedKeyChanges(sqs, url, () => new Date()) } : {};
+  return url ? { rateLimits: new QueuedKeyChanges(sqsOnFirstCall(config.region), url, () => new Date()) } : {};
 };
+
+/** An SQS client whose SDK file is loaded, and the client built, by its first send. */
+export const sqsOnFirstCall = (region: string) =>
+  builtOnFirstCall(async () => new (await import('./sqs.mjs')).SQSClient({ region }));
 
 const text = (value: unknown): value is string => typeof value === 'string' && value !== '';
 

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { ApiGateway } from './api-gateway.mjs';
 import { builtOnFirstCall } from './first-call.js';
-import { QueuedKeyChanges } from './key-queue.js';
+import { QueuedKeyChanges, sqsOnFirstCall } from './key-queue.js';
 import type { KeyWorkerDeps } from './key-worker-handler.js';
 import { Pacer } from './pacer.js';
 import { type ReconcileParts, type ReconcileReport, reconcileRateLimits, underLease } from './reconcile.js';
@@ -28,8 +28,7 @@ export function reconcileParts(
   const { config, documents, clock } = deps;
   const settings = config.apiGateway;
   if (!settings?.keyQueueUrl) throw new Error('REST_API_ID, API_STAGE and KEY_QUEUE_URL must be set to reconcile');
-  const sqs = builtOnFirstCall(async () => new (await import('./sqs.mjs')).SQSClient({ region: config.region }));
-  const queue = new QueuedKeyChanges(sqs, settings.keyQueueUrl, clock);
+  const queue = new QueuedKeyChanges(sqsOnFirstCall(config.region), settings.keyQueueUrl, clock);
   const pacer = new Pacer({ callsPerSecond: RECONCILE_CALLS_PER_SECOND });
   return {
     documents,
