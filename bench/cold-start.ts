@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { authorizer, entryOf, queueFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
-import { esbuildOptions, LAMBDA_NODE_OPTIONS, SDK_MODULES, sdkModulesOf } from '../infra/cdk/bundling.js';
+import { esbuildOptions, LAMBDA_NODE_OPTIONS, placeSdkModules, sdkModuleEntries } from '../infra/cdk/bundling.js';
 
 /**
  * Cold start of every function as the stack bundles it: bundle size, and the median
@@ -50,18 +50,19 @@ async function bundle(
   const common = { ...esbuildOptions(bundleAwsSdk), logLevel: 'error' as const };
   const { metafile } = await build({
     ...common,
-    entryPoints: Object.fromEntries(Object.entries(entries).map(([id, entry]) => [`${id}/index`, entry])),
+    entryPoints: {
+      ...Object.fromEntries(Object.entries(entries).map(([id, entry]) => [`${id}/index`, entry])),
+      // The SDK files loaded on first use, in the same run, placed beside the bundles that import them.
+      ...sdkModuleEntries(PROJECT_ROOT, 'sdk-modules'),
+    },
     outdir,
     outExtension: { '.js': '.mjs' },
     metafile: true,
   });
-  // The SDK files loaded on first use, beside the bundles that import them, as the stack ships them.
-  for (const module of SDK_MODULES)
-    await build({ ...common, entryPoints: [resolve(PROJECT_ROOT, module.source)], outfile: join(outdir, module.file) });
-  for (const id of Object.keys(entries)) {
-    for (const { file } of sdkModulesOf(readFileSync(join(outdir, id, 'index.mjs'), 'utf8')))
-      copyFileSync(join(outdir, file), join(outdir, id, file));
-  }
+  placeSdkModules(
+    join(outdir, 'sdk-modules'),
+    Object.keys(entries).map((id) => join(outdir, id)),
+  );
   const bundles = new Map<string, { bytes: number; contents: BundleContents }>();
   for (const id of Object.keys(entries)) {
     const outfile = join(outdir, id, 'index.mjs');

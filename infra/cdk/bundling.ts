@@ -1,3 +1,5 @@
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 
 /**
@@ -27,7 +29,7 @@ export const LAMBDA_BUNDLING = {
  * and `sqs.mts`): API Gateway's for the functions that call its control plane, SQS's for
  * those that queue key changes. Every bundle leaves each `importPath` external, as written;
  * each is imported only from `shared/ratelimit/`, by that path, so the path is right beside
- * the bundle too, and a bundle gets the files it imports (`sdkModulesOf`).
+ * the bundle too, and a bundle gets the files it imports (`placeSdkModules`).
  */
 export const SDK_MODULES = [
   { source: 'shared/ratelimit/api-gateway.mts', importPath: './api-gateway.mjs', file: 'api-gateway.mjs' },
@@ -35,9 +37,30 @@ export const SDK_MODULES = [
 ] as const;
 export const [API_GATEWAY_MODULE, SQS_MODULE] = SDK_MODULES;
 
-/** The SDK files a built bundle imports, by its text: esbuild leaves each path as written. */
-export const sdkModulesOf = (bundle: string) =>
-  SDK_MODULES.filter((module) => bundle.includes(`"${module.importPath}"`));
+/** The SDK files as entry points of the build that makes the bundles, under `folder` of its outdir. */
+export const sdkModuleEntries = (projectRoot: string, folder: string): Record<string, string> =>
+  Object.fromEntries(
+    SDK_MODULES.map((module) => [
+      `${folder}/${module.file.replace(/\.mjs$/, '')}`,
+      resolve(projectRoot, module.source),
+    ]),
+  );
+
+/**
+ * Copies beside each bundle (a folder holding its `index.mjs`) the SDK files it imports, and
+ * their source maps, from `sdkFolder`: esbuild leaves each import path as written, so the
+ * bundle's text says which it imports.
+ */
+export function placeSdkModules(sdkFolder: string, bundleFolders: string[]): void {
+  for (const folder of bundleFolders) {
+    const bundle = readFileSync(join(folder, 'index.mjs'), 'utf8');
+    for (const { file, importPath } of SDK_MODULES) {
+      if (!bundle.includes(`"${importPath}"`)) continue;
+      for (const name of LAMBDA_BUNDLING.sourceMap ? [file, `${file}.map`] : [file])
+        copyFileSync(join(sdkFolder, name), join(folder, name));
+    }
+  }
+}
 
 /**
  * `LAMBDA_BUNDLING` as esbuild's options: the stack's one build of every function

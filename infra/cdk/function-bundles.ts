@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,7 +13,7 @@ import {
   scheduledFunctions,
   streamFunctions,
 } from '../routes.js';
-import { esbuildOptions, LAMBDA_BUNDLING, SDK_MODULES, sdkModulesOf } from './bundling.js';
+import { esbuildOptions, placeSdkModules, sdkModuleEntries } from './bundling.js';
 
 /** Every function the route table declares: the stack makes one Lambda of each. */
 const FUNCTION_IDS = [
@@ -49,24 +49,16 @@ function buildAll(projectRoot: string, outdir: string): void {
     ...esbuildOptions(),
     entryPoints: {
       ...Object.fromEntries(FUNCTION_IDS.map((id) => [`${FOLDER}${id}/index`, resolve(projectRoot, entryOf(id))])),
-      ...Object.fromEntries(
-        SDK_MODULES.map((module) => [
-          `${SDKS}/${module.file.replace(/\.mjs$/, '')}`,
-          resolve(projectRoot, module.source),
-        ]),
-      ),
+      ...sdkModuleEntries(projectRoot, SDKS),
     },
     outdir,
     outExtension: { '.js': '.mjs' },
     absWorkingDir: projectRoot,
   });
-  for (const id of FUNCTION_IDS) {
-    const folder = join(outdir, `${FOLDER}${id}`);
-    for (const { file } of sdkModulesOf(readFileSync(join(folder, 'index.mjs'), 'utf8'))) {
-      for (const name of LAMBDA_BUNDLING.sourceMap ? [file, `${file}.map`] : [file])
-        copyFileSync(join(outdir, SDKS, name), join(folder, name));
-    }
-  }
+  placeSdkModules(
+    join(outdir, SDKS),
+    FUNCTION_IDS.map((id) => join(outdir, `${FOLDER}${id}`)),
+  );
   rmSync(join(outdir, SDKS), { recursive: true, force: true });
   built.add(outdir);
 }
