@@ -6,7 +6,7 @@
  * - `full`: every other `test/**` file. Its global setup starts one DynamoDB Local for the
  *   run (a project's global setup runs only when one of its files does).
  *
- * `npm test` runs both, with the coverage gate.
+ * `npm test` runs both; `npm test -- --coverage` adds the coverage gate (`.ci/run` runs it so).
  */
 const shared = {
   testEnvironment: 'node',
