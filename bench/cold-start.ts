@@ -164,7 +164,9 @@ function standardError(ratios: number[]): number {
  * slows for both of a pair, and a pair caught by a burst on one side only is trimmed.
  * While the pairs spread so wide that the ratio's standard error is above `PRECISION`
  * (neighbours that share the machine's memory and caches still reach an isolated import),
- * more pairs are taken, up to twice `runs`: a quiet machine pays nothing for it.
+ * more pairs are taken, up to half as many again as `runs` (a run's noisiest stretch took
+ * functions to twice as many without narrowing their quartiles, and the whole run past ten
+ * minutes): a quiet machine pays nothing for it.
  */
 const PRECISION = 0.012;
 function initPair(file: string, baseline: string, runs: number, { isolation, prefix }: Isolated): InitFigures {
@@ -174,7 +176,7 @@ function initPair(file: string, baseline: string, runs: number, { isolation, pre
   // Once each, unmeasured: the first import after bundling also reads the files from disk.
   initOnce(file, prefix);
   initOnce(baseline, prefix);
-  for (let i = 0; i < runs || (i < 2 * runs && standardError(ratios()) > PRECISION); i++) {
+  for (let i = 0; i < runs || (i < Math.ceil(1.5 * runs) && standardError(ratios()) > PRECISION); i++) {
     // Which of a pair runs first alternates: neither is always the one after a pause.
     if (i % 2) base.push(initOnce(baseline, prefix));
     mine.push(initOnce(file, prefix));
