@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { devAccessToken } from '../infra/local/dev-token-client.js';
 import { OIDC_PATH } from '../infra/local/oidc-provider.js';
-import { startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
+import { checkJava, startDynamoDbLocal } from '../infra/local/dynamodb-local.js';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { readConfig } from '../shared/kernel/config.js';
 import { importDeps, importDirectory } from '../shared/directory/import.js';
@@ -33,9 +33,8 @@ import { controlPlaneFigures } from './control-plane.js';
  */
 /**
  * What a full run does, in order; `--steps` picks some while iterating. Cold starts come
- * first, before DynamoDB Local and the servers start: a JVM and two servers that have just
- * served a load collect and compile for a while after it, and the larger bundles suffered
- * more from that neighbour than the baseline did.
+ * first, before DynamoDB Local and the servers start, so that nothing of the run's own
+ * (a JVM and two servers that have just served a load) runs beside them.
  */
 const STEPS = ['cold-start', 'load', 'traces', 'lifecycle', 'control-plane'];
 const { values: args } = parseArgs({
@@ -110,6 +109,8 @@ async function main() {
       stepSeconds[step] = Math.round((performance.now() - started) / 1000);
     }
   };
+  // Java is checked before the minutes of cold starts, not after them.
+  checkJava();
   const only = args.functions?.split(',');
   const functions = (await timed('cold-start', () => measureColdStarts({ ...coldStartSettings(smoke), only }))) ?? [];
   const dynamodb = await startDynamoDbLocal();
