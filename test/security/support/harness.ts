@@ -270,32 +270,38 @@ export async function startSecurityService(options: SecurityServiceOptions): Pro
 
 /**
  * The last test of every security file: no secret of any token the file created is in a
- * log line, a stored item, or a response other than its own create response.
+ * log line, a stored item, or a response other than its own create response. Of one
+ * service, or of each of several (a file that starts one per part), each still running.
  */
-export function secretHygieneTest(service: () => SecurityService | undefined): void {
+export function secretHygieneTest(service: () => SecurityService | undefined | (SecurityService | undefined)[]): void {
   it('keeps every token secret out of logs, stored items and every other response', async () => {
-    const api = service();
+    const services = [service()].flat();
     // 'the service did not start'
-    if (!api) throw new Error('api is missing');
-    const { secrets, hashes, output, leaks } = api.hygiene;
-    // A file that created no token would pass this vacuously.
-    // 'no token was created, so nothing was checked'
-    expect(secrets.size > 0).toBeTruthy();
-    // 'responses carried secrets or hashes'
-    expect(leaks).toStrictEqual([]);
-    const logged = secrets.index.findIn(output.join(''));
-    const inLogs = [...secrets].filter(([secret]) => logged.has(secret)).map(([, prefix]) => prefix);
-    // 'secrets written to stdout/stderr'
-    expect(inLogs).toStrictEqual([]);
-    const stored = JSON.stringify(await api.scanTable());
-    const inStored = secrets.index.findIn(stored);
-    const inTable = [...secrets].filter(([secret]) => inStored.has(secret)).map(([, prefix]) => prefix);
-    // 'secrets stored in the table'
-    expect(inTable).toStrictEqual([]);
-    // The hash is what is stored; it must be there (or the check above proves nothing).
-    // 'no stored hash found'
-    expect(hashes.index.findIn(stored).size > 0 || !stored.includes('CRED#')).toBeTruthy();
+    if (services.length === 0 || services.includes(undefined)) throw new Error('api is missing');
+    for (const api of services as SecurityService[]) await hygieneOf(api);
   });
+}
+
+/** One service's secret hygiene (see `secretHygieneTest`). */
+async function hygieneOf(api: SecurityService): Promise<void> {
+  const { secrets, hashes, output, leaks } = api.hygiene;
+  // A file that created no token would pass this vacuously.
+  // 'no token was created, so nothing was checked'
+  expect(secrets.size > 0).toBeTruthy();
+  // 'responses carried secrets or hashes'
+  expect(leaks).toStrictEqual([]);
+  const logged = secrets.index.findIn(output.join(''));
+  const inLogs = [...secrets].filter(([secret]) => logged.has(secret)).map(([, prefix]) => prefix);
+  // 'secrets written to stdout/stderr'
+  expect(inLogs).toStrictEqual([]);
+  const stored = JSON.stringify(await api.scanTable());
+  const inStored = secrets.index.findIn(stored);
+  const inTable = [...secrets].filter(([secret]) => inStored.has(secret)).map(([, prefix]) => prefix);
+  // 'secrets stored in the table'
+  expect(inTable).toStrictEqual([]);
+  // The hash is what is stored; it must be there (or the check above proves nothing).
+  // 'no stored hash found'
+  expect(hashes.index.findIn(stored).size > 0 || !stored.includes('CRED#')).toBeTruthy();
 }
 
 /** Problems with an error response's shape (docs/api.md, "Errors"), empty when it is right. */
