@@ -360,12 +360,14 @@ async function freshService(): Promise<void> {
 /** The local paths' services that created tokens, kept up, tables and all, until their secret hygiene test. */
 const pathServices: SecurityService[] = [];
 
-/** A new service for the next local write path; the one before it is kept for the secret hygiene test. */
+/**
+ * A table of its own for the next local write path: the service before it is kept for the
+ * secret hygiene test, or, when nothing has used it yet (the file's first), used as it is.
+ */
 async function nextPathService(): Promise<void> {
-  if (api && api.hygiene.secrets.size > 0) {
-    pathServices.push(api);
-    api = undefined;
-  }
+  if (api && api.hygiene.secrets.size === 0) return;
+  if (api) pathServices.push(api);
+  api = undefined;
   await freshService();
 }
 
