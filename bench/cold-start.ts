@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,6 +8,7 @@ import { build, type Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { authorizer, entryOf, queueFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
 import { esbuildOptions, LAMBDA_NODE_OPTIONS, placeSdkModules, sdkModuleEntries } from '../infra/cdk/bundling.js';
+import { median, middleMean, quartiles, standardError } from './stats.js';
 
 /**
  * Cold start of every function as the stack bundles it: bundle size, and the median
@@ -127,36 +129,6 @@ function initOnce(file: string, prefix: string[]): { wallMs: number; cpuMs: numb
   return { wallMs, cpuMs };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.floor(sorted.length / 2)]! * 10) / 10;
-};
-
-/** The mean of the middle half (the interquartile mean): steadier than a median, blind to outliers. */
-function middleMean(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const quarter = Math.floor(sorted.length / 4);
-  const middle = sorted.slice(quarter, sorted.length - quarter);
-  return middle.reduce((sum, value) => sum + value, 0) / middle.length;
-}
-
-/** The quartiles of a list: its spread, reported beside the figure. */
-function quartiles(values: number[]): [number, number] {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.floor(q * (sorted.length - 1))]! * 100) / 100;
-  return [at(0.25), at(0.75)];
-}
-
-/**
- * The standard error of the pairs' interquartile mean, from their spread (the quartiles'
- * distance is 1.35 standard deviations of a normal spread): how far two runs' ratios may
- * differ by chance alone.
- */
-function standardError(ratios: number[]): number {
-  const [first, third] = quartiles(ratios);
-  return (third - first) / 1.35 / Math.sqrt(ratios.length);
-}
-
 /**
  * At least `runs` fresh imports of a bundle and of the baseline, taken in turn (function,
  * baseline, function, …) so that the machine's noise falls on both alike. The ratio is
@@ -166,20 +138,18 @@ function standardError(ratios: number[]): number {
  * (neighbours that share the machine's memory and caches still reach an isolated import),
  * more pairs are taken, up to half as many again as `runs` (a run's noisiest stretch took
  * functions to twice as many without narrowing their quartiles, and the whole run past ten
- * minutes): a quiet machine pays nothing for it.
+ * minutes): a quiet machine pays nothing for it. `files` are bundles of the same code
+ * (`sameCode`): each pair imports the next of them in turn.
  */
 const PRECISION = 0.012;
-function initPair(file: string, baseline: string, runs: number, { isolation, prefix }: Isolated): InitFigures {
+function initPairs(files: string[], baseline: string, runs: number, { isolation, prefix }: Isolated): InitFigures {
   const mine: { wallMs: number; cpuMs: number }[] = [];
   const base: { wallMs: number; cpuMs: number }[] = [];
   const ratios = () => mine.map((run, i) => run.cpuMs / base[i]!.cpuMs);
-  // Once each, unmeasured: the first import after bundling also reads the files from disk.
-  initOnce(file, prefix);
-  initOnce(baseline, prefix);
   for (let i = 0; i < runs || (i < Math.ceil(1.5 * runs) && standardError(ratios()) > PRECISION); i++) {
     // Which of a pair runs first alternates: neither is always the one after a pause.
     if (i % 2) base.push(initOnce(baseline, prefix));
-    mine.push(initOnce(file, prefix));
+    mine.push(initOnce(files[i % files.length]!, prefix));
     if (!(i % 2)) base.push(initOnce(baseline, prefix));
   }
   return {
@@ -193,6 +163,22 @@ function initPair(file: string, baseline: string, runs: number, { isolation, pre
     pairs: mine.length,
     isolation,
   };
+}
+
+/**
+ * The functions whose bundles are the same code but for the scope their route serves (a
+ * domain's path or the admin one: one string), grouped; every other function alone. The
+ * bundles are compared whole, each run, with that string made the same: nothing else may
+ * differ. Reading them also puts them in the page cache before their first import.
+ */
+function sameCode(files: Map<string, string>): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const [id, file] of files) {
+    const code = readFileSync(file, 'utf8').replaceAll('"admin"', '"domain"');
+    const digest = createHash('sha256').update(code).digest('hex');
+    groups.set(digest, [...(groups.get(digest) ?? []), id]);
+  }
+  return [...groups.values()];
 }
 
 interface InitFigures {
@@ -219,13 +205,15 @@ export interface ColdStart extends InitFigures {
   contents: BundleContents;
   /** The SDK left to the runtime instead of bundled: measured for the authorizer only (the choice, checked). */
   runtimeSdk?: InitFigures & { bundleBytes: number };
+  /** The functions of the same code but for their scope (`sameCode`), measured with this one. */
+  sameCodeAs?: string[];
 }
 
 /**
  * Pairs per function, at least: with the imports isolated, 14 keep two runs' ratios within
  * ±0.05 of each other while a function's pairs' quartiles are within about 0.06 (0.04 at
  * the widest in two runs at a load of 20 to 30 on 2 cores), and all the cold starts within
- * about a third of a full run's ten minutes; wider pairs get more (`initPair`). The
+ * about a third of a full run's ten minutes; wider pairs get more (`initPairs`). The
  * authorizer, on every call's path, gets more. A smoke run's one pair only shows that
  * every bundle builds and imports.
  */
@@ -259,26 +247,36 @@ export async function measureColdStarts(options: {
   const runtimeEntries = { baseline: baselineEntry, [authorizer.id]: resolve(PROJECT_ROOT, entryOf(authorizer.id)) };
   const runtime = await bundle(runtimeEntries, resolve(OUT, 'runtime'), false);
   const isolated = isolationPrefix();
+  const file = (id: string) => resolve(OUT, `bundled/${id}/index.mjs`);
+  // Once, unmeasured: the baseline's first import also reads what every import reads.
+  initOnce(baseline.bundled, isolated.prefix);
   const results: ColdStart[] = [];
-  for (const id of ids) {
-    const file = resolve(OUT, `bundled/${id}/index.mjs`);
-    const { bytes, contents } = bundled.get(id)!;
-    const runs = id === authorizer.id ? options.authorizerRuns : options.runs;
-    const result: ColdStart = {
-      name: id,
-      bundleBytes: bytes,
-      contents,
-      ...initPair(file, baseline.bundled, runs, isolated),
-    };
-    if (id === authorizer.id) {
-      const runtimeFile = resolve(OUT, `runtime/${id}/index.mjs`);
-      const runtimeBytes = runtime.get(id)!.bytes;
-      result.runtimeSdk = {
-        bundleBytes: runtimeBytes,
-        ...initPair(runtimeFile, baseline.runtime, options.runs, isolated),
-      };
+  for (const group of sameCode(new Map(ids.map((id) => [id, file(id)])))) {
+    // A group's members share its pairs: half again as many as one function's for two.
+    const runs = group.includes(authorizer.id) ? options.authorizerRuns : options.runs;
+    const figures = initPairs(group.map(file), baseline.bundled, Math.ceil((runs * (group.length + 1)) / 2), isolated);
+    for (const id of group) {
+      const { bytes, contents } = bundled.get(id)!;
+      const others = group.filter((other) => other !== id);
+      results.push({
+        name: id,
+        bundleBytes: bytes,
+        contents,
+        ...figures,
+        ...(others.length > 0 && { sameCodeAs: others }),
+      });
     }
-    results.push(result);
   }
-  return results;
+  const measured = results.find((result) => result.name === authorizer.id);
+  if (measured) {
+    const runtimeFile = resolve(OUT, `runtime/${authorizer.id}/index.mjs`);
+    readFileSync(runtimeFile);
+    initOnce(baseline.runtime, isolated.prefix);
+    measured.runtimeSdk = {
+      bundleBytes: runtime.get(authorizer.id)!.bytes,
+      ...initPairs([runtimeFile], baseline.runtime, options.runs, isolated),
+    };
+  }
+  // In the order of the route table, as before the grouping.
+  return ids.map((id) => results.find((result) => result.name === id)!);
 }

@@ -63,6 +63,7 @@ interface FunctionInit {
   wallRatio?: number;
   pairs?: number;
   contents?: { from: string; bytes: number }[];
+  sameCodeAs?: string[];
 }
 
 interface Results {
@@ -121,6 +122,21 @@ function functionLines(functions: FunctionInit[]): string[] {
         `${f.ratioQuartiles ? `${f.ratioQuartiles[0]}–${f.ratioQuartiles[1]}` : '–'} | ${f.initMs} | ` +
         `${f.baselineInitMs} |`,
     ),
+    ...sameCodeLines(functions),
+  ];
+}
+
+/** Which functions were measured together, being the same code but for their scope. */
+function sameCodeLines(functions: FunctionInit[]): string[] {
+  const names = functions.map((f) => f.name);
+  const groups = functions.filter(
+    (f) => f.sameCodeAs?.length && names.indexOf(f.sameCodeAs[0]!) > names.indexOf(f.name),
+  );
+  if (groups.length === 0) return [];
+  const listed = groups.map((f) => [f.name, ...f.sameCodeAs!].join(' and ')).join('; ');
+  return [
+    '',
+    `Measured together, each pair taking them in turn (the same code but for the scope they serve): ${listed}.`,
   ];
 }
 
