@@ -1,5 +1,5 @@
 import { type RetiredSecret, stillValid, type TokenCredential, type TokenSecret } from './model.js';
-import { secretMatches } from './token-format.js';
+import { secretMatcher } from './token-format.js';
 
 /**
  * The secrets a token's rotations replaced. The one the last rotation replaced works for
@@ -29,13 +29,14 @@ function watched(retiredAt: string, now: Date): PresentedSecret {
  */
 export function presentedSecret(credential: TokenCredential, secret: string, now: Date): PresentedSecret {
   const { previousSecretHash, previousSecret } = credential;
-  const isCurrent = secretMatches(secret, credential.secretHash);
-  const isPrevious = previousSecretHash !== undefined && secretMatches(secret, previousSecretHash);
+  const matches = secretMatcher(secret);
+  const isCurrent = matches(credential.secretHash);
+  const isPrevious = previousSecretHash !== undefined && matches(previousSecretHash);
   if (isCurrent) return { secret: 'current' };
   if (isPrevious && previousSecret) {
     return stillValid(previousSecret, now) ? { secret: 'previous' } : watched(previousSecret.validUntil, now);
   }
-  const retired = (credential.retiredSecrets ?? []).find((entry) => secretMatches(secret, entry.hash));
+  const retired = (credential.retiredSecrets ?? []).find((entry) => matches(entry.hash));
   return retired ? watched(retired.retiredAt, now) : undefined;
 }
 

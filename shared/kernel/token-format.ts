@@ -111,9 +111,20 @@ export function parseToken(value: string): ParsedToken | undefined {
 
 /** Constant-time comparison of a presented secret with the stored hash. */
 export function secretMatches(secret: string, storedHash: string): boolean {
+  return secretMatcher(secret)(storedHash);
+}
+
+/**
+ * Compares a presented secret with stored hashes, each in constant time; the secret is
+ * hashed once, however many hashes it is compared with (a rotated token's current and
+ * previous ones, on every call with it).
+ */
+export function secretMatcher(secret: string): (storedHash: string) => boolean {
   const presented = Buffer.from(hashSecret(secret), 'utf8');
-  const stored = Buffer.from(storedHash, 'utf8');
-  // Both are base64url SHA-256 digests (43 chars); a length mismatch means a corrupt
-  // item, not a timing oracle, so an early false is safe.
-  return presented.length === stored.length && timingSafeEqual(presented, stored);
+  return (storedHash) => {
+    const stored = Buffer.from(storedHash, 'utf8');
+    // Both are base64url SHA-256 digests (43 chars); a length mismatch means a corrupt
+    // item, not a timing oracle, so an early false is safe.
+    return presented.length === stored.length && timingSafeEqual(presented, stored);
+  };
 }

@@ -4,6 +4,7 @@ import {
   hashSecret,
   mintToken,
   parseToken,
+  secretMatcher,
   secretMatches,
   TOKEN_LENGTH,
   TOKEN_PREFIX,
@@ -90,5 +91,11 @@ describe('token format', () => {
     // A different last character (a fixed 'x' would equal the secret's own one time in 62).
     expect(secretMatches(`${secret.slice(0, -1)}${secret.endsWith('x') ? 'y' : 'x'}`, minted.secretHash)).toBe(false);
     expect(secretMatches(secret, 'short')).toBe(false);
+  });
+
+  it('compares one presented secret with several stored hashes, each as secretMatches does', () => {
+    const [current, previous] = [mintToken(), mintToken()];
+    const matches = secretMatcher(parseToken(previous.token)!.secret);
+    expect([current.secretHash, previous.secretHash, 'short'].map(matches)).toStrictEqual([false, true, false]);
   });
 });
