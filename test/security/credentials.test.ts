@@ -239,8 +239,12 @@ describe('access tokens that must not authenticate', () => {
 describe('the secret comparison', () => {
   it('compares the stored hash with crypto.timingSafeEqual and nothing else', () => {
     const source = readFileSync(resolve(PROJECT_ROOT, 'shared/kernel/token-format.ts'), 'utf8');
-    const body = /export function secretMatches\([^)]*\)[^{]*\{([\s\S]*?)\n\}/.exec(source)?.[1];
-    // 'secretMatches not found in shared/kernel/token-format.ts'
+    const bodyOf = (name: string) =>
+      new RegExp(`export function ${name}\\([^)]*\\)[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(source)?.[1];
+    // secretMatches is secretMatcher's comparison, which compares.
+    expect(bodyOf('secretMatches')?.trim()).toBe('return secretMatcher(secret)(storedHash);');
+    const body = bodyOf('secretMatcher');
+    // 'secretMatcher not found in shared/kernel/token-format.ts'
     if (!body) throw new Error('body is missing');
     expect(body).toMatch(/timingSafeEqual\(/);
     // A string or buffer equality on the hashes would return at the first differing byte.
