@@ -7,6 +7,7 @@ import { costPerMillion, PRICES, PRICES_READ, total } from './cost-model.js';
 import { FIXED_PRICES, FIXED_PRICES_READ, fixedMonthlyCosts, fixedTotal, stageShape } from './cost-model.js';
 import { DEFAULT_OPERATIONS } from '../infra/cdk/operations-settings.js';
 import type { LifecycleCase } from './lifecycle.js';
+import type { ColdStart } from './cold-start.js';
 
 /**
  * Writes the figures of `bench/results.json` into docs/performance.md, between its
@@ -51,20 +52,8 @@ interface Scenario {
   baselineCpuMsPerRequest?: number;
 }
 
-interface FunctionInit {
-  name: string;
-  bundleBytes: number;
-  initMs: number;
-  baselineInitMs: number;
-  initCpuMs?: number;
-  baselineInitCpuMs?: number;
-  ratio?: number;
-  ratioQuartiles?: [number, number];
-  wallRatio?: number;
-  pairs?: number;
-  contents?: { from: string; bytes: number }[];
-  sameCodeAs?: string[];
-}
+/** What the tables read of a cold start (older results lack the CPU-time figures). */
+type FunctionInit = Pick<ColdStart, 'name' | 'bundleBytes' | 'initMs' | 'baselineInitMs'> & Partial<ColdStart>;
 
 interface Results {
   generatedAt: string;
