@@ -49,7 +49,7 @@ const { values: args } = parseArgs({
     // Only these functions' cold starts (comma-separated ids).
     functions: { type: 'string' },
     steps: { type: 'string', default: STEPS.join(',') },
-    // The service process writes a CPU profile (.cpuprofile) to bench/.out/profiles on exit.
+    // The service and the floor each write a CPU profile (.cpuprofile) to bench/.out/profiles on exit.
     profile: { type: 'boolean', default: false },
   },
 });
@@ -69,7 +69,10 @@ const PROFILES = resolve(PROJECT_ROOT, 'bench/.out/profiles');
 const runStarted = performance.now();
 
 function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
-  const profile = args.profile && mode === 'service' ? ['--cpu-prof', '--cpu-prof-dir', PROFILES] : [];
+  // Both, named by which they are: what ours adds shows against the floor's, under the same load.
+  const profile = args.profile
+    ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${mode}.cpuprofile`]
+    : [];
   const script = resolve(PROJECT_ROOT, 'bench/server-process.ts');
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, mode], {
     cwd: PROJECT_ROOT,
