@@ -130,7 +130,7 @@ function initOnce(file: string, prefix: string[]): { wallMs: number; cpuMs: numb
 }
 
 /**
- * At least `runs` fresh imports of a bundle and of the baseline, taken in turn (function,
+ * At least `runs` fresh imports of the bundles and of the baseline, taken in turn (function,
  * baseline, function, …) so that the machine's noise falls on both alike. The ratio is
  * the interquartile mean of the ratios of adjacent pairs: what a moment of load slows, it
  * slows for both of a pair, and a pair caught by a burst on one side only is trimmed.
@@ -139,37 +139,44 @@ function initOnce(file: string, prefix: string[]): { wallMs: number; cpuMs: numb
  * more pairs are taken, up to half as many again as `runs` (a run's noisiest stretch took
  * functions to twice as many without narrowing their quartiles, and the whole run past ten
  * minutes): a quiet machine pays nothing for it. `files` are bundles of the same code
- * (`sameCode`): each pair imports the next of them in turn.
+ * (`sameCode`): the pairs take each in turn, each going first and second in turn, and each
+ * one's own ratio, from its own pairs, is kept beside the figure they make together.
  */
 const PRECISION = 0.012;
-function initPairs(files: string[], baseline: string, runs: number, { isolation, prefix }: Isolated): InitFigures {
+function initPairs(files: string[], baseline: string, runs: number, { isolation, prefix }: Isolated) {
   const mine: { wallMs: number; cpuMs: number }[] = [];
   const base: { wallMs: number; cpuMs: number }[] = [];
+  const member: number[] = [];
   const ratios = () => mine.map((run, i) => run.cpuMs / base[i]!.cpuMs);
   for (let i = 0; i < runs || (i < Math.ceil(1.5 * runs) && standardError(ratios()) > PRECISION); i++) {
-    // Which of a pair runs first alternates: neither is always the one after a pause.
-    if (i % 2) base.push(initOnce(baseline, prefix));
-    mine.push(initOnce(files[i % files.length]!, prefix));
-    if (!(i % 2)) base.push(initOnce(baseline, prefix));
+    const m = i % files.length;
+    // Which of a pair runs first alternates, for each bundle: neither is always the one after a pause.
+    const first = member.filter((earlier) => earlier === m).length % 2 === 0;
+    if (!first) base.push(initOnce(baseline, prefix));
+    mine.push(initOnce(files[m]!, prefix));
+    if (first) base.push(initOnce(baseline, prefix));
+    member.push(m);
   }
-  return {
+  const iqm = (values: number[]) => Math.round(middleMean(values) * 100) / 100;
+  const figures: InitFigures = {
     initMs: median(mine.map((run) => run.wallMs)),
     baselineInitMs: median(base.map((run) => run.wallMs)),
     initCpuMs: median(mine.map((run) => run.cpuMs)),
     baselineInitCpuMs: median(base.map((run) => run.cpuMs)),
-    ratio: Math.round(middleMean(ratios()) * 100) / 100,
+    ratio: iqm(ratios()),
     ratioQuartiles: quartiles(ratios()),
-    wallRatio: Math.round(middleMean(mine.map((run, i) => run.wallMs / base[i]!.wallMs)) * 100) / 100,
+    wallRatio: iqm(mine.map((run, i) => run.wallMs / base[i]!.wallMs)),
     pairs: mine.length,
     isolation,
   };
+  return { figures, own: files.map((_, m) => iqm(ratios().filter((_, i) => member[i] === m))) };
 }
 
 /**
  * The functions whose bundles are the same code but for the scope their route serves (a
- * domain's path or the admin one: one string), grouped; every other function alone. The
- * bundles are compared whole, each run, with that string made the same: nothing else may
- * differ. Reading them also puts them in the page cache before their first import.
+ * domain's path or the admin one), grouped; every other function alone. Each run compares
+ * their `index.mjs` files whole, with every `"admin"` literal made `"domain"`: nothing
+ * else may differ. Reading them also puts them in the page cache before their first import.
  */
 function sameCode(files: Map<string, string>): string[][] {
   const groups = new Map<string, string[]>();
@@ -207,15 +214,17 @@ export interface ColdStart extends InitFigures {
   runtimeSdk?: InitFigures & { bundleBytes: number };
   /** The functions of the same code but for their scope (`sameCode`), measured with this one. */
   sameCodeAs?: string[];
+  /** With `sameCodeAs`: this function's own ratio, from its share of the pairs. */
+  ownRatio?: number;
 }
 
 /**
  * Pairs per function, at least: with the imports isolated, 14 keep two runs' ratios within
  * ±0.05 of each other while a function's pairs' quartiles are within about 0.06 (0.04 at
- * the widest in two runs at a load of 20 to 30 on 2 cores), and all the cold starts within
- * about a third of a full run's ten minutes; wider pairs get more (`initPairs`). The
- * authorizer, on every call's path, gets more. A smoke run's one pair only shows that
- * every bundle builds and imports.
+ * the widest in two runs at a load of 20 to 30 on 2 cores); wider pairs get more
+ * (`initPairs`). Functions of the same code share half as many again (21 for two). The
+ * authorizer, on every call's path, gets more. A smoke run's one pair a function only
+ * shows that every bundle builds and imports.
  */
 export function coldStartSettings(smoke: boolean): { runs: number; authorizerRuns: number } {
   return smoke ? { runs: 1, authorizerRuns: 1 } : { runs: 14, authorizerRuns: 20 };
@@ -254,8 +263,9 @@ export async function measureColdStarts(options: {
   for (const group of sameCode(new Map(ids.map((id) => [id, file(id)])))) {
     // A group's members share its pairs: half again as many as one function's for two.
     const runs = group.includes(authorizer.id) ? options.authorizerRuns : options.runs;
-    const figures = initPairs(group.map(file), baseline.bundled, Math.ceil((runs * (group.length + 1)) / 2), isolated);
-    for (const id of group) {
+    const pairs = Math.max(group.length, Math.ceil((runs * (group.length + 1)) / 2));
+    const { figures, own } = initPairs(group.map(file), baseline.bundled, pairs, isolated);
+    for (const [m, id] of group.entries()) {
       const { bytes, contents } = bundled.get(id)!;
       const others = group.filter((other) => other !== id);
       results.push({
@@ -263,7 +273,7 @@ export async function measureColdStarts(options: {
         bundleBytes: bytes,
         contents,
         ...figures,
-        ...(others.length > 0 && { sameCodeAs: others }),
+        ...(others.length > 0 && { sameCodeAs: others, ownRatio: own[m] }),
       });
     }
   }
@@ -274,7 +284,7 @@ export async function measureColdStarts(options: {
     initOnce(baseline.runtime, isolated.prefix);
     measured.runtimeSdk = {
       bundleBytes: runtime.get(authorizer.id)!.bytes,
-      ...initPairs([runtimeFile], baseline.runtime, options.runs, isolated),
+      ...initPairs([runtimeFile], baseline.runtime, options.runs, isolated).figures,
     };
   }
   // In the order of the route table, as before the grouping.

@@ -122,11 +122,13 @@ function sameCodeLines(functions: FunctionInit[]): string[] {
     (f) => f.sameCodeAs?.length && names.indexOf(f.sameCodeAs[0]!) > names.indexOf(f.name),
   );
   if (groups.length === 0) return [];
-  const listed = groups.map((f) => [f.name, ...f.sameCodeAs!].join(' and ')).join('; ');
-  return [
-    '',
-    `Measured together, each pair taking them in turn (the same code but for the scope they serve): ${listed}.`,
-  ];
+  const own = (name: string) => functions.find((f) => f.name === name)?.ownRatio ?? '–';
+  const listed = groups
+    .map((f) => [f.name, ...f.sameCodeAs!])
+    .map((ids) => `${ids.join(' and ')} (${ids.map(own).join(' and ')})`)
+    .join('; ');
+  const why = "the same code but for the scope they serve; in brackets, each one's ratio on its own pairs";
+  return ['', `Measured together, each pair taking them in turn (${why}): ${listed}.`];
 }
 
 /** What the authorizer's bundle holds: every call's cold start loads it. */
