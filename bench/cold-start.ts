@@ -146,16 +146,15 @@ const PRECISION = 0.012;
 function initPairs(files: string[], baseline: string, runs: number, { isolation, prefix }: Isolated) {
   const mine: { wallMs: number; cpuMs: number }[] = [];
   const base: { wallMs: number; cpuMs: number }[] = [];
-  const member: number[] = [];
   const ratios = () => mine.map((run, i) => run.cpuMs / base[i]!.cpuMs);
+  // Pair i imports bundle i mod n, for the (i div n)th time.
+  const member = (i: number) => i % files.length;
   for (let i = 0; i < runs || (i < Math.ceil(1.5 * runs) && standardError(ratios()) > PRECISION); i++) {
-    const m = i % files.length;
     // Which of a pair runs first alternates, for each bundle: neither is always the one after a pause.
-    const first = member.filter((earlier) => earlier === m).length % 2 === 0;
+    const first = Math.floor(i / files.length) % 2 === 0;
     if (!first) base.push(initOnce(baseline, prefix));
-    mine.push(initOnce(files[m]!, prefix));
+    mine.push(initOnce(files[member(i)]!, prefix));
     if (first) base.push(initOnce(baseline, prefix));
-    member.push(m);
   }
   const iqm = (values: number[]) => Math.round(middleMean(values) * 100) / 100;
   const figures: InitFigures = {
@@ -169,7 +168,7 @@ function initPairs(files: string[], baseline: string, runs: number, { isolation,
     pairs: mine.length,
     isolation,
   };
-  return { figures, own: files.map((_, m) => iqm(ratios().filter((_, i) => member[i] === m))) };
+  return { figures, own: files.map((_, m) => iqm(ratios().filter((_, i) => member(i) === m))) };
 }
 
 /**

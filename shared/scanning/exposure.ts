@@ -1,8 +1,9 @@
 import { ConcurrentUpdateError } from '../kernel/errors.js';
-import { isExpired, stillValid, type TokenCredential } from '../kernel/model.js';
+import { isExpired, type TokenCredential } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
 import type { TokenExposures } from './ports.js';
-import { parseToken, secretMatches } from '../kernel/token-format.js';
+import { parseToken } from '../kernel/token-format.js';
+import { presentedSecret } from '../kernel/replaced-secrets.js';
 import { tokenEvent, type ChangeOrigin } from '../kernel/events.js';
 import { type Feedback, type Label, type Report, tokenHash } from './reports.js';
 
@@ -114,16 +115,8 @@ async function judge(
   throw new ConcurrentUpdateError();
 }
 
-/** Which of the token's live secrets this is, compared in constant time; undefined for none. */
+/** Which of the token's live secrets this is, compared in constant time; undefined for none (or a retired one). */
 function whichSecret(credential: TokenCredential, secret: string, now: Date): 'current' | 'previous' | undefined {
-  if (secretMatches(secret, credential.secretHash)) return 'current';
-  const previous = credential.previousSecret;
-  if (
-    credential.previousSecretHash &&
-    previous &&
-    stillValid(previous, now) &&
-    secretMatches(secret, credential.previousSecretHash)
-  )
-    return 'previous';
-  return undefined;
+  const presented = presentedSecret(credential, secret, now);
+  return presented && 'secret' in presented ? presented.secret : undefined;
 }
