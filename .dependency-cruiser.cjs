@@ -74,6 +74,15 @@ module.exports = {
       to: { path: '^shared/ratelimit/(api-gateway|sqs)\\.mts$' },
     },
     {
+      name: 'the runtime files loaded on first use are imported beside them',
+      comment:
+        'Bundles keep ./jwt-verifier.mjs and ./credential-chain.mjs external and ship them beside index.mjs: only ' +
+        'files in their folder may import them.',
+      severity: 'error',
+      from: { path: '^(shared|functions|infra)/', pathNot: '^shared/runtime/' },
+      to: { path: '^shared/runtime/(jwt-verifier|credential-chain)\\.mts$' },
+    },
+    {
       name: 'the console is its own app',
       comment:
         'The console talks to the API over HTTP (its client is generated from the contract); it shares only its ' +

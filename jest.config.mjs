@@ -14,7 +14,7 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts', '.mts'],
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
-    '^(\\.{1,2}/(?:.*/)?)(api-gateway|sqs)\\.mjs$': '$1$2.mts',
+    '^(\\.{1,2}/(?:.*/)?)(api-gateway|sqs|jwt-verifier|credential-chain)\\.mjs$': '$1$2.mts',
   },
   transform: {
     '^.+\\.m?ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' } }],

@@ -7,7 +7,13 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { authorizer, entryOf, queueFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
-import { esbuildOptions, LAMBDA_NODE_OPTIONS, placeSdkModules, sdkModuleEntries } from '../infra/cdk/bundling.js';
+import {
+  credentialChainBuild,
+  esbuildOptions,
+  LAMBDA_NODE_OPTIONS,
+  placeSdkModules,
+  sdkModuleEntries,
+} from '../infra/cdk/bundling.js';
 import { median, middleMean, quartiles, standardError } from './stats.js';
 
 /**
@@ -39,8 +45,8 @@ function contentsOf(metafile: Metafile, outfile: string): BundleContents {
 /**
  * Bundles as the stack does, every entry of `entries` (id to source) to `<outdir>/<id>/index.mjs`
  * in one esbuild run, as the stack's synthesis builds them (each output byte for byte what a
- * build of its own makes), with the SDK files loaded on first use (`SDK_MODULES`: API
- * Gateway's, SQS's) beside the bundles that import them; answers each `index.mjs`'s size,
+ * build of its own makes), with the files loaded on first use (`SDK_MODULES`: API Gateway's
+ * and SQS's SDKs, jose, the credential chain) beside the bundles that import them; answers each `index.mjs`'s size,
  * what every cold start loads, and its contents.
  */
 async function bundle(
@@ -61,6 +67,7 @@ async function bundle(
     outExtension: { '.js': '.mjs' },
     metafile: true,
   });
+  if (bundleAwsSdk) await build({ ...credentialChainBuild(PROJECT_ROOT, outdir, 'sdk-modules'), logLevel: 'error' });
   placeSdkModules(
     join(outdir, 'sdk-modules'),
     Object.keys(entries).map((id) => join(outdir, id)),

@@ -24,27 +24,54 @@ export const LAMBDA_BUNDLING = {
 } as const;
 
 /**
- * The SDKs a function loads only when it first needs them, each a file of its own beside
- * `index.mjs`, which the bundle imports by `importPath` (see `shared/ratelimit/api-gateway.mts`
- * and `sqs.mts`): API Gateway's for the functions that call its control plane, SQS's for
- * those that queue key changes. Every bundle leaves each `importPath` external, as written;
- * each is imported only from `shared/ratelimit/`, by that path, so the path is right beside
- * the bundle too, and a bundle gets the files it imports (`placeSdkModules`).
+ * The modules a function loads only when it first needs them, each a file of its own beside
+ * `index.mjs`, which the bundle imports by `importPath` (see `shared/ratelimit/api-gateway.mts`,
+ * `sqs.mts`, and `shared/runtime/jwt-verifier.mts`, `credential-chain.mts`): API Gateway's
+ * SDK for the functions that call its control plane, SQS's for those that queue key changes,
+ * jose for the authorizer's first JWT, and the SDK's credential chain for a function whose
+ * environment holds no credentials. Every bundle leaves each `importPath` external, as
+ * written; each is imported only from its own folder, by that path, so the path is right
+ * beside the bundle too, and a bundle gets the files it imports (`placeSdkModules`).
  */
 export const SDK_MODULES = [
   { source: 'shared/ratelimit/api-gateway.mts', importPath: './api-gateway.mjs', file: 'api-gateway.mjs' },
   { source: 'shared/ratelimit/sqs.mts', importPath: './sqs.mjs', file: 'sqs.mjs' },
+  { source: 'shared/runtime/jwt-verifier.mts', importPath: './jwt-verifier.mjs', file: 'jwt-verifier.mjs' },
+  { source: 'shared/runtime/credential-chain.mts', importPath: './credential-chain.mjs', file: 'credential-chain.mjs' },
 ] as const;
 export const [API_GATEWAY_MODULE, SQS_MODULE] = SDK_MODULES;
+const CREDENTIAL_CHAIN = SDK_MODULES[3];
 
-/** The SDK files as entry points of the build that makes the bundles, under `folder` of its outdir. */
+/**
+ * What every bundle takes for the SDK's default credential chain: the environment's
+ * credentials, where Lambda puts a function's, and the chain itself (`CREDENTIAL_CHAIN`)
+ * from its file beside the bundle only without them (`shared/runtime/lambda-credentials.ts`).
+ */
+const CREDENTIALS_ALIAS = {
+  '@aws-sdk/credential-provider-node': resolve(import.meta.dirname, '../../shared/runtime/lambda-credentials.ts'),
+};
+
+/**
+ * The SDK files as entry points of the build that makes the bundles, under `folder` of its
+ * outdir: all but the credential chain, which `credentialChainBuild` makes without the alias.
+ */
 export const sdkModuleEntries = (projectRoot: string, folder: string): Record<string, string> =>
   Object.fromEntries(
-    SDK_MODULES.map((module) => [
+    SDK_MODULES.filter((module) => module !== CREDENTIAL_CHAIN).map((module) => [
       `${folder}/${module.file.replace(/\.mjs$/, '')}`,
       resolve(projectRoot, module.source),
     ]),
   );
+
+/** The build of the credential chain's file, into `folder` of `outdir`, beside the other SDK files. */
+export const credentialChainBuild = (projectRoot: string, outdir: string, folder: string) => ({
+  ...esbuildOptions(LAMBDA_BUNDLING.bundleAwsSdk, { credentialsAlias: false }),
+  entryPoints: {
+    [`${folder}/${CREDENTIAL_CHAIN.file.replace(/\.mjs$/, '')}`]: resolve(projectRoot, CREDENTIAL_CHAIN.source),
+  },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+});
 
 /**
  * Copies beside each bundle (a folder holding its `index.mjs`) the SDK files it imports, and
@@ -64,9 +91,13 @@ export function placeSdkModules(sdkFolder: string, bundleFolders: string[]): voi
 
 /**
  * `LAMBDA_BUNDLING` as esbuild's options: the stack's one build of every function
- * (function-bundles.ts), and the cold-start benchmark's.
+ * (function-bundles.ts), and the cold-start benchmark's. A bundled SDK takes
+ * `lambda-credentials.ts` for its credential chain, except in the chain's own build.
  */
-export function esbuildOptions(bundleAwsSdk: boolean = LAMBDA_BUNDLING.bundleAwsSdk) {
+export function esbuildOptions(
+  bundleAwsSdk: boolean = LAMBDA_BUNDLING.bundleAwsSdk,
+  { credentialsAlias = true }: { credentialsAlias?: boolean } = {},
+) {
   return {
     bundle: true,
     platform: 'node',
@@ -79,6 +110,7 @@ export function esbuildOptions(bundleAwsSdk: boolean = LAMBDA_BUNDLING.bundleAws
     sourcemap: LAMBDA_BUNDLING.sourceMap ? ('linked' as const) : false,
     sourcesContent: false,
     external: [...(bundleAwsSdk ? [] : ['@aws-sdk/*']), ...SDK_MODULES.map((module) => module.importPath)],
+    ...(bundleAwsSdk && credentialsAlias ? { alias: CREDENTIALS_ALIAS } : {}),
     logLevel: 'warning',
   } satisfies BuildOptions;
 }

@@ -13,7 +13,7 @@ import {
   scheduledFunctions,
   streamFunctions,
 } from '../routes.js';
-import { esbuildOptions, placeSdkModules, sdkModuleEntries } from './bundling.js';
+import { credentialChainBuild, esbuildOptions, placeSdkModules, sdkModuleEntries } from './bundling.js';
 
 /** Every function the route table declares: the stack makes one Lambda of each. */
 const FUNCTION_IDS = [
@@ -39,7 +39,8 @@ const built = new Set<string>();
  * Builds every function's bundle in one esbuild run, an entry point per function: each output
  * is whole, byte for byte what a build of its own makes, but the modules the functions share
  * are parsed once, not once per function (docs/performance.md). Each SDK file loaded on first
- * use (`SDK_MODULES`) is one more entry, copied beside the bundles that import it.
+ * use (`SDK_MODULES`) is one more entry, copied beside the bundles that import it; the
+ * credential chain's is built apart (`credentialChainBuild`).
  */
 function buildAll(projectRoot: string, outdir: string): void {
   // A folder left by an earlier synthesis could hold a file this one would not write.
@@ -55,6 +56,7 @@ function buildAll(projectRoot: string, outdir: string): void {
     outExtension: { '.js': '.mjs' },
     absWorkingDir: projectRoot,
   });
+  buildSync({ ...credentialChainBuild(projectRoot, outdir, SDKS), absWorkingDir: projectRoot });
   placeSdkModules(
     join(outdir, SDKS),
     FUNCTION_IDS.map((id) => join(outdir, `${FOLDER}${id}`)),

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -21,6 +22,7 @@ import { PROBLEM_CONTENT_TYPE, problemType } from '../../shared/http/problem.js'
 import { readConfig } from '../../shared/kernel/config.js';
 import { denyContext, gatewayResponses, localGatewayResponse } from '../../shared/http/gateway-responses.js';
 import { UnauthorizedError } from '../../shared/kernel/errors.js';
+import { mintToken } from '../../shared/kernel/token-format.js';
 import { AUTH_FAILURE_DETAILS } from '../../shared/kernel/auth-failures.js';
 import { PARTITIONS, TTL_ATTRIBUTE } from '../../shared/dynamodb/keys.js';
 import { NOTIFIED_EVENTS } from '../../infra/cdk/notifications.js';
@@ -1029,7 +1031,7 @@ describe('assets for sam local', () => {
     return { dir, bundle: readFileSync(join(dir, `${file}.mjs`), 'utf8') };
   };
 
-  it('carries the API Gateway and SQS SDKs beside the bundle, as files of their own, in the functions that call them and no other; jose in the JWT verifiers alone, a request schema in its endpoints alone', () => {
+  it('carries the API Gateway and SQS SDKs beside the bundle, as files of their own, in the functions that call them and no other; jose in the JWT verifiers alone (beside the authorizer), the credential chain beside every bundle, a request schema in its endpoints alone', () => {
     // Nothing on the request path calls API Gateway: the key worker, reconcile and the
     // deploy-time publisher use it on every run (the first two import it with their first
     // run, not at init: test/unit/lambda-init.test.ts); no route bundle carries it (below).
@@ -1059,13 +1061,28 @@ describe('assets for sam local', () => {
         importsSqs: bundle.includes(`"${SQS_MODULE.importPath}"`),
       }).toStrictEqual({ id, sqsBeside: queues, importsSqs: queues });
       if (queues) expect(readFileSync(sqsFile, 'utf8')).toContain('"SendMessage"');
-      // The authorizer verifies people's JWTs; the exchange and the policy tests verify CI subject tokens.
-      const verifiesJwts =
-        id === authorizer.id || id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
-      expect({ id, jose: bundle.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED') }).toStrictEqual({
+      // The exchange and the policy tests verify CI subject tokens on every call; the authorizer
+      // verifies people's JWTs with jose from a file beside it, loaded by the first JWT.
+      const verifiesJwts = id === 'exchange-token' || /^test-(domain|admin)-federation-policy$/.test(id);
+      const verifierFile = join(dir, 'jwt-verifier.mjs');
+      expect({
         id,
-        jose: verifiesJwts,
-      });
+        jose: bundle.includes('ERR_JWS_SIGNATURE_VERIFICATION_FAILED'),
+        verifierBeside: existsSync(verifierFile),
+      }).toStrictEqual({ id, jose: verifiesJwts, verifierBeside: id === authorizer.id });
+      if (id === authorizer.id)
+        expect(readFileSync(verifierFile, 'utf8')).toContain('ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+      // No bundle carries the SDK's credential chain beyond the environment's credentials: it is
+      // a file beside each that makes an AWS client (every one but health's), for an environment
+      // without them (shared/runtime/lambda-credentials.ts).
+      const chainFile = join(dir, 'credential-chain.mjs');
+      const makesClients = id !== 'health';
+      expect({
+        id,
+        chainInBundle: bundle.includes('defaultProvider::fromSSO'),
+        importsChain: bundle.includes('"./credential-chain.mjs"'),
+        chainBeside: existsSync(chainFile) && readFileSync(chainFile, 'utf8').includes('defaultProvider::fromSSO'),
+      }).toStrictEqual({ id, chainInBundle: false, importsChain: makesClients, chainBeside: makesClients });
       // A request schema is in the bundles that validate with it and no other, so no init builds
       // one it never uses (shared/http/validation.ts says what would keep one everywhere).
       expect({ id, policyBody: bundle.includes('must list at least one audience') }).toStrictEqual({
@@ -1100,6 +1117,70 @@ describe('assets for sam local', () => {
       expect(JSON.parse(run.stdout)).toStrictEqual({ operations: 'function', region: 'eu-west-1' });
     },
   );
+
+  /**
+   * Whose credentials the authorizer's bundle signs its first DynamoDB read with, in a fresh
+   * process with exactly `env`: the access key of each request a stand-in DynamoDB received.
+   */
+  function signingKeys(env: Record<string, string>): string[] {
+    const { dir } = assetOf(authorizer.id);
+    const script = `import { createServer } from 'node:http';
+      const keys = [];
+      const server = createServer((req, res) => {
+        keys.push(/Credential=([^/]+)\\//.exec(req.headers.authorization ?? '')?.[1] ?? 'unsigned');
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException' }));
+      });
+      await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:' + server.address().port;
+      const { handler } = await import('./index.mjs');
+      const event = { type: 'REQUEST', methodArn: 'arn:aws:execute-api:eu-west-1:000000000000:a/v1/GET/x',
+        headers: { 'X-API-Token': ${JSON.stringify(mintToken().token)} }, requestContext: { identity: {} } };
+      await handler(event, { functionName: 'authorizer', awsRequestId: 'r' }).catch(() => undefined);
+      server.close();
+      process.stdout.write(JSON.stringify(keys));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        PATH: process.env.PATH,
+        AWS_LAMBDA_FUNCTION_NAME: 'authorizer',
+        AWS_REGION: 'eu-west-1',
+        TABLE_NAME: 'tokens',
+        JWKS_URL: 'https://issuer.example/jwks.json',
+        JWT_ISSUER: 'https://issuer.example',
+        JWT_AUDIENCE: 'api',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        ...env,
+      },
+    });
+    expect(run.status).toBe(0);
+    return JSON.parse(run.stdout) as string[];
+  }
+
+  it('signs with the credentials Lambda puts in the environment, and with the SDK’s whole chain without them', () => {
+    expect(signingKeys({ AWS_ACCESS_KEY_ID: 'AKIDFROMENVIRONMENT', AWS_SECRET_ACCESS_KEY: 'secret' })).toStrictEqual([
+      'AKIDFROMENVIRONMENT',
+    ]);
+    // No keys in the environment: a profile, which only the chain beside the bundle can read.
+    const folder = mkdtempSync(join(tmpdir(), 'profile-'));
+    writeFileSync(
+      join(folder, 'credentials'),
+      '[team]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = s\n',
+    );
+    const profile = {
+      AWS_PROFILE: 'team',
+      AWS_SHARED_CREDENTIALS_FILE: join(folder, 'credentials'),
+      AWS_CONFIG_FILE: join(folder, 'config'),
+    };
+    expect(signingKeys(profile)).toStrictEqual(['AKIDFROMPROFILE']);
+    // A profile named beside keys in the environment is the profile's, as the SDK's chain decides.
+    expect(
+      signingKeys({ ...profile, AWS_ACCESS_KEY_ID: 'AKIDFROMENVIRONMENT', AWS_SECRET_ACCESS_KEY: 's' }),
+    ).toStrictEqual(['AKIDFROMPROFILE']);
+  });
 
   it('links every bundle to its source map, as --enable-source-maps needs to find it', () => {
     for (const id of allFunctionIds) {
