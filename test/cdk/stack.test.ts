@@ -1083,6 +1083,9 @@ describe('assets for sam local', () => {
         importsChain: bundle.includes('"./credential-chain.mjs"'),
         chainBeside: existsSync(chainFile) && readFileSync(chainFile, 'utf8').includes('defaultProvider::fromSSO'),
       }).toStrictEqual({ id, chainInBundle: false, importsChain: makesClients, chainBeside: makesClients });
+      // No bundle imports node:http as a module: its export list loads Node's fetch (undici),
+      // a fifth of an init; the issuer fetch takes its request function when first needed.
+      expect({ id, importsHttp: /from\s*"(node:)?http"/.test(bundle) }).toStrictEqual({ id, importsHttp: false });
       // A request schema is in the bundles that validate with it and no other, so no init builds
       // one it never uses (shared/http/validation.ts says what would keep one everywhere).
       expect({ id, policyBody: bundle.includes('must list at least one audience') }).toStrictEqual({
