@@ -23,24 +23,37 @@ type CredentialProvider = (properties?: Record<string, unknown>) => Promise<Cred
  */
 export function defaultProvider(init: { profile?: string } = {}): CredentialProvider {
   let chain: Promise<CredentialProvider> | undefined;
+  let kept: Credentials | undefined;
   return async (properties) => {
-    const { env } = process;
-    const [accessKeyId, secretAccessKey] = [env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY];
-    if (accessKeyId && secretAccessKey && !(init.profile ?? env.AWS_PROFILE)) {
-      const { AWS_SESSION_TOKEN: sessionToken, AWS_CREDENTIAL_EXPIRATION: expiry } = env;
-      const { AWS_CREDENTIAL_SCOPE: credentialScope, AWS_ACCOUNT_ID: accountId } = env;
-      return {
-        accessKeyId,
-        secretAccessKey,
-        ...(sessionToken && { sessionToken }),
-        ...(expiry && { expiration: new Date(expiry) }),
-        ...(credentialScope && { credentialScope }),
-        ...(accountId && { accountId }),
-      };
-    }
+    // Kept as the SDK's chain keeps them: until a refresh is forced or they near their expiry.
+    if (kept && !properties?.forceRefresh && !nearExpiry(kept)) return kept;
+    kept = environmentCredentials(init);
+    if (kept) return kept;
+    // The chain keeps what it finds itself.
     chain ??= import('./credential-chain.mjs').then((loaded) => loaded.defaultProvider(init) as CredentialProvider);
     // A failed load is tried again by the next call, not remembered.
     chain.catch(() => (chain = undefined));
     return (await chain)(properties);
+  };
+}
+
+/** The chain's own rule: credentials within five minutes of their expiry are read again. */
+const nearExpiry = ({ expiration }: Credentials) =>
+  expiration !== undefined && expiration.getTime() - Date.now() < 300_000;
+
+/** The environment's credentials, unless it has none or names a profile. */
+function environmentCredentials(init: { profile?: string }): Credentials | undefined {
+  const { env } = process;
+  const [accessKeyId, secretAccessKey] = [env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY];
+  if (!accessKeyId || !secretAccessKey || (init.profile ?? env.AWS_PROFILE)) return undefined;
+  const { AWS_SESSION_TOKEN: sessionToken, AWS_CREDENTIAL_EXPIRATION: expiry } = env;
+  const { AWS_CREDENTIAL_SCOPE: credentialScope, AWS_ACCOUNT_ID: accountId } = env;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(sessionToken && { sessionToken }),
+    ...(expiry && { expiration: new Date(expiry) }),
+    ...(credentialScope && { credentialScope }),
+    ...(accountId && { accountId }),
   };
 }

@@ -59,9 +59,20 @@ describe('the credentials of a bundled function', () => {
       expiration: new Date('2030-01-01T00:00:00Z'),
       accountId: '000000000000',
     });
-    // Read on each call, as the SDK's own provider reads them.
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDLATER';
-    expect((await defaultProvider()()).accessKeyId).toBe('AKIDLATER');
+  });
+
+  it('are kept once read, as the SDK’s chain keeps them, and read again on a forced refresh or near their expiry', async () => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDFIRST', AWS_SECRET_ACCESS_KEY: 's' });
+    const provider = defaultProvider();
+    expect((await provider()).accessKeyId).toBe('AKIDFIRST');
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDSECOND';
+    expect((await provider()).accessKeyId).toBe('AKIDFIRST');
+    expect((await provider({ forceRefresh: true })).accessKeyId).toBe('AKIDSECOND');
+    // Within five minutes of their expiry, the next call reads them again.
+    process.env.AWS_CREDENTIAL_EXPIRATION = new Date(Date.now() + 60_000).toISOString();
+    expect((await provider({ forceRefresh: true })).accessKeyId).toBe('AKIDSECOND');
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDTHIRD';
+    expect((await provider()).accessKeyId).toBe('AKIDTHIRD');
   });
 
   it('come from the whole chain without them: a profile, whichever way it is named', async () => {
