@@ -46,8 +46,8 @@ function contentsOf(metafile: Metafile, outfile: string): BundleContents {
  * Bundles as the stack does, every entry of `entries` (id to source) to `<outdir>/<id>/index.mjs`
  * in one esbuild run, as the stack's synthesis builds them (each output byte for byte what a
  * build of its own makes), with the files loaded on first use (`SDK_MODULES`: API Gateway's
- * and SQS's SDKs, jose, the credential chain) beside the bundles that import them; answers each `index.mjs`'s size,
- * what every cold start loads, and its contents.
+ * and SQS's SDKs, jose, the credential chain) beside the bundles that import them; answers
+ * each `index.mjs`'s size, what every cold start loads, and its contents.
  */
 async function bundle(
   entries: Record<string, string>,

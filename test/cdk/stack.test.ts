@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -1084,7 +1084,7 @@ describe('assets for sam local', () => {
         chainBeside: existsSync(chainFile) && readFileSync(chainFile, 'utf8').includes('defaultProvider::fromSSO'),
       }).toStrictEqual({ id, chainInBundle: false, importsChain: makesClients, chainBeside: makesClients });
       // No bundle imports node:http as a module: its export list loads Node's fetch (undici),
-      // a fifth of an init; the issuer fetch takes its request function when first needed.
+      // about 30 ms of the exchange's init; the issuer fetch takes its request function when needed.
       expect({ id, importsHttp: /from\s*"(node:)?http"/.test(bundle) }).toStrictEqual({ id, importsHttp: false });
       // A request schema is in the bundles that validate with it and no other, so no init builds
       // one it never uses (shared/http/validation.ts says what would keep one everywhere).
@@ -1178,11 +1178,15 @@ describe('assets for sam local', () => {
       AWS_SHARED_CREDENTIALS_FILE: join(folder, 'credentials'),
       AWS_CONFIG_FILE: join(folder, 'config'),
     };
-    expect(signingKeys(profile)).toStrictEqual(['AKIDFROMPROFILE']);
-    // A profile named beside keys in the environment is the profile's, as the SDK's chain decides.
-    expect(
-      signingKeys({ ...profile, AWS_ACCESS_KEY_ID: 'AKIDFROMENVIRONMENT', AWS_SECRET_ACCESS_KEY: 's' }),
-    ).toStrictEqual(['AKIDFROMPROFILE']);
+    try {
+      expect(signingKeys(profile)).toStrictEqual(['AKIDFROMPROFILE']);
+      // A profile named beside keys in the environment is the profile's, as the SDK's chain decides.
+      expect(
+        signingKeys({ ...profile, AWS_ACCESS_KEY_ID: 'AKIDFROMENVIRONMENT', AWS_SECRET_ACCESS_KEY: 's' }),
+      ).toStrictEqual(['AKIDFROMPROFILE']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('links every bundle to its source map, as --enable-source-maps needs to find it', () => {
