@@ -49,7 +49,8 @@ const { values: args } = parseArgs({
     // Only these functions' cold starts (comma-separated ids).
     functions: { type: 'string' },
     steps: { type: 'string', default: STEPS.join(',') },
-    // The service and the floor each write a CPU profile (.cpuprofile) to bench/.out/profiles on exit.
+    // The service and the floor each write a CPU profile of their load rounds (with the requests served in
+    // them) to bench/.out/profiles on exit.
     profile: { type: 'boolean', default: false },
   },
 });
@@ -70,13 +71,12 @@ const runStarted = performance.now();
 
 function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
   // Both, named by which they are: what ours adds shows against the floor's, under the same load.
-  const profile = args.profile
-    ? ['--cpu-prof', '--cpu-prof-dir', PROFILES, '--cpu-prof-name', `${mode}.cpuprofile`]
-    : [];
+  const profile = args.profile ? { BENCH_PROFILE_FILE: resolve(PROFILES, `${mode}.cpuprofile`) } : {};
+  if (args.profile) mkdirSync(PROFILES, { recursive: true });
   const script = resolve(PROJECT_ROOT, 'bench/server-process.ts');
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, mode], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, mode], {
     cwd: PROJECT_ROOT,
-    env,
+    env: { ...env, ...profile },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolveStart, reject) => {
@@ -278,7 +278,10 @@ async function main() {
       console.log('docs/performance.md rewritten from it');
     }
   } finally {
+    // Each server writes its profile as it ends: wait for that before the run is over.
+    const ended = children.map((child) => child.exitCode ?? new Promise((done) => child.once('exit', done)));
     for (const child of children) child.kill();
+    await Promise.all(ended);
     await closeIssuer();
     await dynamodb.stop();
   }

@@ -1,4 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeFileSync } from 'node:fs';
+import { Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startLocalService } from '../infra/local/service.js';
 import { benchDirectory } from './fixture.js';
@@ -63,6 +66,35 @@ export function sequentialDepth(list: Call[]): number {
   return Math.max(0, ...chain);
 }
 
+/**
+ * `--profile`: this process's CPU profile from the first load round it serves to its end,
+ * written to BENCH_PROFILE_FILE with the number of requests it served meanwhile
+ * (`requests`), so that a profile divides into a request's share exactly: the start-up
+ * (the service imports the directory; the floor does not) stays out of it.
+ */
+const profileFile = process.env.BENCH_PROFILE_FILE;
+let profiler: Session | undefined;
+let served = 0;
+const emit = Server.prototype.emit;
+Server.prototype.emit = function counted(this: Server, event: string | symbol, ...rest: unknown[]) {
+  if (event === 'request' && profiler) served += 1;
+  return Reflect.apply(emit, this, [event, ...rest]) as boolean;
+};
+
+async function startProfile(): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  profiler = session;
+}
+
+async function writeProfile(): Promise<void> {
+  if (!profiler || !profileFile) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(profileFile, JSON.stringify({ ...profile, requests: served }));
+}
+
 async function main() {
   const tableName = process.env.TABLE_NAME!;
   let url: string;
@@ -96,6 +128,8 @@ async function main() {
   process.on('message', async (message: { type: string; requests?: TraceRequest[]; repeat?: number }) => {
     // The CPU time this process has used, ms: per request, the work a server does whatever its neighbours do.
     if (message.type === 'cpu') {
+      // A load round begins (or ends): the profile starts with the first.
+      if (profileFile && !profiler) await startProfile();
       const { user, system } = process.cpuUsage();
       process.send!({ type: 'cpu', cpu: (user + system) / 1000 });
       return;
@@ -172,8 +206,10 @@ async function durations(
   return result;
 }
 
-// Killed at the end of a run: exit as on a normal end, so that `--cpu-prof` writes its profile.
-process.on('SIGTERM', () => process.exit(0));
+// Killed at the end of a run: the profile, if one is being taken, is written first.
+process.on('SIGTERM', () => {
+  writeProfile().finally(() => process.exit(0));
+});
 
 main().catch((error) => {
   console.error(error);
