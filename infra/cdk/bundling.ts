@@ -39,8 +39,7 @@ export const SDK_MODULES = [
   { source: 'shared/runtime/jwt-verifier.mts', importPath: './jwt-verifier.mjs', file: 'jwt-verifier.mjs' },
   { source: 'shared/runtime/credential-chain.mts', importPath: './credential-chain.mjs', file: 'credential-chain.mjs' },
 ] as const;
-export const [API_GATEWAY_MODULE, SQS_MODULE] = SDK_MODULES;
-const CREDENTIAL_CHAIN = SDK_MODULES[3];
+export const [API_GATEWAY_MODULE, SQS_MODULE, , CREDENTIAL_CHAIN] = SDK_MODULES;
 
 /**
  * What every bundle takes for the SDK's default credential chain: the environment's

@@ -29,10 +29,11 @@ export function defaultProvider(init: { profile?: string } = {}): CredentialProv
     if (kept && !properties?.forceRefresh && !nearExpiry(kept)) return kept;
     kept = environmentCredentials(init);
     if (kept) return kept;
-    // The chain keeps what it finds itself.
-    chain ??= import('./credential-chain.mjs').then((loaded) => loaded.defaultProvider(init) as CredentialProvider);
-    // A failed load is tried again by the next call, not remembered.
-    chain.catch(() => (chain = undefined));
+    // The chain keeps what it finds itself; a failed load is tried again by the next call, not remembered.
+    if (!chain) {
+      chain = import('./credential-chain.mjs').then((loaded) => loaded.defaultProvider(init) as CredentialProvider);
+      chain.catch(() => (chain = undefined));
+    }
     return (await chain)(properties);
   };
 }
