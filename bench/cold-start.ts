@@ -10,8 +10,8 @@ import { authorizer, entryOf, queueFunctions, routes, scheduledFunctions, stream
 import {
   credentialChainBuild,
   esbuildOptions,
-  LAMBDA_NODE_OPTIONS,
   placeSdkModules,
+  rebaseSourceMaps,
   sdkModuleEntries,
 } from '../infra/cdk/bundling.js';
 import { median, middleMean, quartiles, standardError } from './stats.js';
@@ -68,10 +68,9 @@ async function bundle(
     metafile: true,
   });
   if (bundleAwsSdk) await build({ ...credentialChainBuild(PROJECT_ROOT, outdir, 'sdk-modules'), logLevel: 'error' });
-  placeSdkModules(
-    join(outdir, 'sdk-modules'),
-    Object.keys(entries).map((id) => join(outdir, id)),
-  );
+  const folders = Object.keys(entries).map((id) => join(outdir, id));
+  placeSdkModules(join(outdir, 'sdk-modules'), folders);
+  rebaseSourceMaps(PROJECT_ROOT, folders);
   const bundles = new Map<string, { bytes: number; contents: BundleContents }>();
   for (const id of Object.keys(entries)) {
     const outfile = join(outdir, id, 'index.mjs');
@@ -126,8 +125,6 @@ function initOnce(file: string, prefix: string[]): { wallMs: number; cpuMs: numb
       EVENT_BUS_NAME: 'cold-start',
       POWERTOOLS_METRICS_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
-      // What the stack sets (infra/cdk/service-function.ts): its cost is part of init.
-      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
     },
   });
   if (run.status !== 0)

@@ -1,5 +1,5 @@
-import { copyFileSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 
 /**
@@ -50,6 +50,9 @@ const CREDENTIALS_ALIAS = {
   '@aws-sdk/credential-provider-node': resolve(import.meta.dirname, '../../shared/runtime/lambda-credentials.ts'),
 };
 
+/** Imported by every bundle: its stack traces through its source map, read on first use. */
+const STACK_TRACES = resolve(import.meta.dirname, '../../shared/runtime/stack-traces.ts');
+
 /**
  * The SDK files as entry points of the build that makes the bundles, under `folder` of its
  * outdir: all but the credential chain, which `credentialChainBuild` makes without the alias.
@@ -89,6 +92,21 @@ export function placeSdkModules(sdkFolder: string, bundleFolders: string[]): voi
 }
 
 /**
+ * Makes the sources of each map in `folders` relative to the project (`shared/auth/jwt.ts`)
+ * instead of to the folder the build wrote it in, so that a stack trace names a file the same
+ * way wherever the bundle was built. Run once per build, after `placeSdkModules`.
+ */
+export function rebaseSourceMaps(projectRoot: string, folders: string[]): void {
+  if (!LAMBDA_BUNDLING.sourceMap) return;
+  for (const folder of folders)
+    for (const name of readdirSync(folder).filter((file) => file.endsWith('.map'))) {
+      const map = JSON.parse(readFileSync(join(folder, name), 'utf8')) as { sources: string[] };
+      map.sources = map.sources.map((source) => relative(projectRoot, resolve(folder, source)));
+      writeFileSync(join(folder, name), JSON.stringify(map));
+    }
+}
+
+/**
  * `LAMBDA_BUNDLING` as esbuild's options: the stack's one build of every function
  * (function-bundles.ts), and the cold-start benchmark's. A bundled SDK takes
  * `lambda-credentials.ts` for its credential chain, except in the chain's own build.
@@ -105,9 +123,11 @@ export function esbuildOptions(
     mainFields: [...LAMBDA_BUNDLING.mainFields],
     banner: { js: LAMBDA_BUNDLING.banner },
     minify: LAMBDA_BUNDLING.minify,
-    // 'linked': the map in a file of its own, which the bundle names, for --enable-source-maps to find.
+    // 'linked': the map in a file of its own, which the bundle names.
     sourcemap: LAMBDA_BUNDLING.sourceMap ? ('linked' as const) : false,
     sourcesContent: false,
+    // The source maps read on the first stack trace, not at every cold start (see the file).
+    inject: [STACK_TRACES],
     external: [...(bundleAwsSdk ? [] : ['@aws-sdk/*']), ...SDK_MODULES.map((module) => module.importPath)],
     ...(bundleAwsSdk && credentialsAlias ? { alias: CREDENTIALS_ALIAS } : {}),
     logLevel: 'warning',
@@ -116,6 +136,3 @@ export function esbuildOptions(
 
 /** Memory of every function, MB: CPU scales with it, and JWT verification and bundles load faster with it. */
 export const FUNCTION_MEMORY_MB = 512;
-
-/** `NODE_OPTIONS` of every function: stack traces through the source maps. */
-export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';

@@ -13,7 +13,13 @@ import {
   scheduledFunctions,
   streamFunctions,
 } from '../routes.js';
-import { credentialChainBuild, esbuildOptions, placeSdkModules, sdkModuleEntries } from './bundling.js';
+import {
+  credentialChainBuild,
+  esbuildOptions,
+  placeSdkModules,
+  rebaseSourceMaps,
+  sdkModuleEntries,
+} from './bundling.js';
 
 /** Every function the route table declares: the stack makes one Lambda of each. */
 const FUNCTION_IDS = [
@@ -57,10 +63,9 @@ function buildAll(projectRoot: string, outdir: string): void {
     absWorkingDir: projectRoot,
   });
   buildSync({ ...credentialChainBuild(projectRoot, outdir, SDKS), absWorkingDir: projectRoot });
-  placeSdkModules(
-    join(outdir, SDKS),
-    FUNCTION_IDS.map((id) => join(outdir, `${FOLDER}${id}`)),
-  );
+  const folders = FUNCTION_IDS.map((id) => join(outdir, `${FOLDER}${id}`));
+  placeSdkModules(join(outdir, SDKS), folders);
+  rebaseSourceMaps(projectRoot, folders);
   rmSync(join(outdir, SDKS), { recursive: true, force: true });
   built.add(outdir);
 }

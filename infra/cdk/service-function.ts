@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { type DynamoAction, entryOf } from '../routes.js';
 import { PARTITIONS, type Partition } from '../../shared/dynamodb/keys.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/http/observability.js';
-import { FUNCTION_MEMORY_MB, LAMBDA_NODE_OPTIONS } from './bundling.js';
+import { FUNCTION_MEMORY_MB } from './bundling.js';
 import { functionBundle, releaseBundle } from './function-bundles.js';
 import { FunctionRole } from './function-role.js';
 
@@ -124,7 +124,6 @@ export class ServiceFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       },
     });
     // The function has staged its asset (a copy of the bundle) by now.

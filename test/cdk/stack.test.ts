@@ -397,7 +397,8 @@ describe('function defaults', () => {
       // id
       expect(env.POWERTOOLS_LOG_LEVEL).toBe('INFO');
       // id
-      expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+      // --enable-source-maps would read every map as its bundle loads: the bundle reads its own at its first trace.
+      expect(env.NODE_OPTIONS).toBeUndefined();
     }
   });
 
@@ -1189,7 +1190,66 @@ describe('assets for sam local', () => {
     }
   });
 
-  it('links every bundle to its source map, as --enable-source-maps needs to find it', () => {
+  it('writes a failure’s stack trace in the source’s files, lines and names, through the map beside the bundle', () => {
+    const { dir } = assetOf(authorizer.id);
+    // DynamoDB refuses the authorizer's read: the function logs the SDK's error, with its stack.
+    const script = `import { createServer } from 'node:http';
+      const server = createServer((req, res) => {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: 'refused' }));
+      });
+      await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:' + server.address().port;
+      const { handler } = await import('./index.mjs');
+      const event = { type: 'REQUEST', methodArn: 'arn:aws:execute-api:eu-west-1:000000000000:a/v1/GET/x',
+        headers: { 'X-API-Token': ${JSON.stringify(mintToken().token)} }, requestContext: { identity: {} } };
+      await handler(event, { functionName: 'authorizer', awsRequestId: 'r' }).catch(() => undefined);
+      server.close();`;
+    // The function's own settings; a stand-in for each that names another resource.
+    const settings = synth.resources[synth.functionId(authorizer.id)]!.Properties!.Environment.Variables;
+    const env = Object.fromEntries(
+      Object.entries(settings as Record<string, unknown>).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : `stand-in-${name.toLowerCase()}`,
+      ]),
+    );
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {
+        ...env,
+        PATH: process.env.PATH,
+        AWS_LAMBDA_FUNCTION_NAME: 'authorizer',
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKID',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        TABLE_NAME: 'tokens',
+        JWKS_URL: 'https://issuer.example/jwks.json',
+        JWT_ISSUER: 'https://issuer.example',
+        JWT_AUDIENCE: 'api',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      },
+    });
+    expect(run.status).toBe(0);
+    // An error's log line goes to standard error.
+    const logged = run.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { message: string; error?: { name: string; stack: string } });
+    const { error } = logged.find((entry) => entry.message === 'Authorizer failed')!;
+    expect(error!.name).toBe('ValidationException');
+    const frames = error!.stack.split('\n').slice(1);
+    // Every frame of the bundle is the source's, by the project's paths.
+    expect(frames.filter((frame) => frame.includes('index.mjs'))).toStrictEqual([]);
+    expect(frames).toContainEqual(
+      expect.stringMatching(/^ {4}at async \S+\.getCredential \(shared\/tokens\/credential-store\.ts:\d+:\d+\)$/),
+    );
+    expect(frames.some((frame) => frame.includes('(node_modules/@smithy/'))).toBe(true);
+  });
+
+  it('links every bundle to its source map, which its first stack trace reads', () => {
     for (const id of allFunctionIds) {
       const { dir, bundle } = assetOf(id);
       expect({ id, linked: bundle.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map') }).toStrictEqual({
