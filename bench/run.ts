@@ -64,6 +64,8 @@ const smoke = args.smoke;
 // the machine's load spoils one pair rather than a whole side.
 const duration = Number(args.duration ?? (smoke ? 1 : 3));
 const rounds = Number(args.rounds ?? (smoke ? 1 : 5));
+// The smoke run checks that every scenario runs, not its figures: no sustained warm-up.
+const warmupSeconds = smoke ? 0 : 2;
 const connections = Number(args.connections);
 const large = smoke ? { ...LARGE, tokens: 120 } : LARGE;
 const PROFILES = resolve(PROJECT_ROOT, 'bench/.out/profiles');
@@ -205,7 +207,8 @@ async function main() {
       takeSubject,
     });
     const scenarios = named ? all.filter((scenario) => named.includes(scenario.name)) : all;
-    const results = (await timed('load', () => measureScenarios(scenarios, { rounds, connections, duration }))) ?? [];
+    const results =
+      (await timed('load', () => measureScenarios(scenarios, { rounds, connections, duration, warmupSeconds }))) ?? [];
     const traced = await timed('traces', async () => {
       // A load's last requests may still be in the service: their calls must not count as a trace's.
       await new Promise((settle) => setTimeout(settle, 1_000));
@@ -240,6 +243,7 @@ async function main() {
         // Some steps, scenarios or functions only: its seconds are not a whole run's.
         partial,
         durationSeconds: duration,
+        warmupSeconds,
         rounds,
         connections,
         stepSeconds,

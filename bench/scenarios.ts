@@ -217,8 +217,9 @@ export const round2 = (n: number) => Math.round(n * 100) / 100;
 interface LoadSettings {
   rounds: number;
   connections: number;
-  /** Seconds each load runs. */
+  /** Seconds each load runs, and each server's load per scenario before the rounds (0: 40 requests). */
   duration: number;
+  warmupSeconds: number;
 }
 
 async function load(target: Load, { connections, duration }: LoadSettings) {
@@ -245,11 +246,12 @@ async function load(target: Load, { connections, duration }: LoadSettings) {
  * meet the same moments of the machine too.
  */
 export async function measureScenarios(scenarios: Scenario[], settings: LoadSettings) {
-  // Warm both: JWKS fetch, module loading and JIT are not what is measured.
-  for (const scenario of scenarios) {
-    for (const target of [scenario.service, scenario.floor]) {
-      await autocannon({ url: target.url, connections: 2, amount: 40, requests: target.requests });
-    }
+  // Warm both: JWKS fetch, module loading and JIT are not what is measured. Only a sustained load
+  // brings the servers to their pace (after 40 requests, a floor's second scenario ran 14 % faster).
+  for (const { url, requests } of scenarios.flatMap((scenario) => [scenario.service, scenario.floor])) {
+    await autocannon({ url, connections: 2, amount: 40, requests });
+    const { connections, warmupSeconds: duration } = settings;
+    if (duration) await autocannon({ url, requests, connections, duration });
   }
 
   type Loaded = Awaited<ReturnType<typeof load>>;
