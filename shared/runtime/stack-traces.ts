@@ -47,7 +47,7 @@ function entryAt(map: SourceMap, line: number | null, column: number | null) {
  * minified function's name by its own: the name the map gives the function's start, or else
  * the name its caller called it by (`caller`, the next frame), as Node's own mapping does.
  */
-export function sourceFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): string {
+function sourceFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): string {
   const text = site.toString();
   const [file, line, column] = [site.getFileName(), site.getLineNumber(), site.getColumnNumber()];
   const map = file ? mapOf(file) : undefined;
@@ -67,7 +67,7 @@ export function sourceFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): st
 }
 
 /** V8's own layout: the error's `name: message`, then one `at` line per frame. */
-export function formatStack(error: unknown, sites: NodeJS.CallSite[]): string {
+function formatStack(error: unknown, sites: NodeJS.CallSite[]): string {
   let header: string;
   try {
     header = Error.prototype.toString.call(error);
@@ -77,4 +77,10 @@ export function formatStack(error: unknown, sites: NodeJS.CallSite[]): string {
   return [header, ...sites.map((site, i) => `    at ${sourceFrame(site, sites[i + 1])}`)].join('\n');
 }
 
-Error.prepareStackTrace = formatStack;
+// The files loaded on first use (`SDK_MODULES`) are bundles too, each with its own copy of this
+// file: the first copy installed stays, so that a map already read is not read again.
+const INSTALLED = Symbol.for('service-account-tokens.stack-traces');
+if (!(INSTALLED in globalThis)) {
+  Object.defineProperty(globalThis, INSTALLED, { value: true });
+  Error.prepareStackTrace = formatStack;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { transformSync } from 'esbuild';
+import { buildSync, transformSync } from 'esbuild';
 
 /**
  * A bundle's stack traces: each frame of a file with a map beside it in the source's file,
@@ -77,6 +77,20 @@ describe('stack traces of a bundle', () => {
     const names = `(?:${pathToFileURL(file).href}|${file})`;
     expect(first).toMatch(new RegExp(`^ {4}at \\w+ \\(${names}:1:\\d+\\)$`));
     expect(first).not.toContain('parseNetwork');
+  });
+
+  it('keeps the first copy installed when a file loaded on first use brings its own', async () => {
+    const installed = Error.prepareStackTrace;
+    const copy = join(folder, 'copy.mjs');
+    buildSync({
+      entryPoints: ['shared/runtime/stack-traces.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: copy,
+    });
+    await import(pathToFileURL(copy).href);
+    expect(Error.prepareStackTrace).toBe(installed);
   });
 
   it('leaves frames of files that are not bundles alone', () => {
