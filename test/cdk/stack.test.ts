@@ -1123,17 +1123,18 @@ describe('assets for sam local', () => {
   );
 
   /**
-   * Whose credentials the authorizer's bundle signs its first DynamoDB read with, in a fresh
-   * process with exactly `env`: the access key of each request a stand-in DynamoDB received.
+   * The authorizer's bundle, in a fresh process with `env` over the settings below, asked to
+   * authorize a token while a stand-in DynamoDB refuses every request with the error `refusal`:
+   * its standard error, and the access key each request the stand-in received was signed with.
    */
-  function signingKeys(env: Record<string, string>): string[] {
+  function runAuthorizer(env: Record<string, string>, refusal: string) {
     const { dir } = assetOf(authorizer.id);
     const script = `import { createServer } from 'node:http';
       const keys = [];
       const server = createServer((req, res) => {
         keys.push(/Credential=([^/]+)\\//.exec(req.headers.authorization ?? '')?.[1] ?? 'unsigned');
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException' }));
+        res.end(JSON.stringify({ __type: ${JSON.stringify(refusal)}, message: 'refused' }));
       });
       await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
       process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:' + server.address().port;
@@ -1161,8 +1162,12 @@ describe('assets for sam local', () => {
       },
     });
     expect(run.status).toBe(0);
-    return JSON.parse(run.stdout) as string[];
+    return { stderr: run.stderr, keys: JSON.parse(run.stdout) as string[] };
   }
+
+  /** Whose credentials the authorizer's bundle signs its first DynamoDB read with, in a fresh process with `env`. */
+  const signingKeys = (env: Record<string, string>) =>
+    runAuthorizer(env, 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException').keys;
 
   it('signs with the credentials Lambda puts in the environment, and with the SDK’s whole chain without them', () => {
     expect(signingKeys({ AWS_ACCESS_KEY_ID: 'AKIDFROMENVIRONMENT', AWS_SECRET_ACCESS_KEY: 'secret' })).toStrictEqual([
@@ -1191,20 +1196,6 @@ describe('assets for sam local', () => {
   });
 
   it('writes a failure’s stack trace in the source’s files, lines and names, through the map beside the bundle', () => {
-    const { dir } = assetOf(authorizer.id);
-    // DynamoDB refuses the authorizer's read: the function logs the SDK's error, with its stack.
-    const script = `import { createServer } from 'node:http';
-      const server = createServer((req, res) => {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazon.coral.validate#ValidationException', message: 'refused' }));
-      });
-      await new Promise((listening) => server.listen(0, '127.0.0.1', listening));
-      process.env.AWS_ENDPOINT_URL_DYNAMODB = 'http://127.0.0.1:' + server.address().port;
-      const { handler } = await import('./index.mjs');
-      const event = { type: 'REQUEST', methodArn: 'arn:aws:execute-api:eu-west-1:000000000000:a/v1/GET/x',
-        headers: { 'X-API-Token': ${JSON.stringify(mintToken().token)} }, requestContext: { identity: {} } };
-      await handler(event, { functionName: 'authorizer', awsRequestId: 'r' }).catch(() => undefined);
-      server.close();`;
     // The function's own settings; a stand-in for each that names another resource.
     const settings = synth.resources[synth.functionId(authorizer.id)]!.Properties!.Environment.Variables;
     const env = Object.fromEntries(
@@ -1213,28 +1204,13 @@ describe('assets for sam local', () => {
         typeof value === 'string' ? value : `stand-in-${name.toLowerCase()}`,
       ]),
     );
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: {
-        ...env,
-        PATH: process.env.PATH,
-        AWS_LAMBDA_FUNCTION_NAME: 'authorizer',
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'AKID',
-        AWS_SECRET_ACCESS_KEY: 'secret',
-        TABLE_NAME: 'tokens',
-        JWKS_URL: 'https://issuer.example/jwks.json',
-        JWT_ISSUER: 'https://issuer.example',
-        JWT_AUDIENCE: 'api',
-        POWERTOOLS_LOG_LEVEL: 'ERROR',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-      },
-    });
-    expect(run.status).toBe(0);
+    // DynamoDB refuses the authorizer's read: the function logs the SDK's error, with its stack.
+    const { stderr } = runAuthorizer(
+      { ...env, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret', POWERTOOLS_LOG_LEVEL: 'ERROR' },
+      'com.amazon.coral.validate#ValidationException',
+    );
     // An error's log line goes to standard error.
-    const logged = run.stderr
+    const logged = stderr
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { message: string; error?: { name: string; stack: string } });
