@@ -217,8 +217,9 @@ export const round2 = (n: number) => Math.round(n * 100) / 100;
 interface LoadSettings {
   rounds: number;
   connections: number;
-  /** Seconds each load runs, and each server's load per scenario before the rounds (0: 40 requests). */
+  /** Seconds each load runs. */
   duration: number;
+  /** Seconds of load on each server per scenario before the rounds; 0: 40 requests only. */
   warmupSeconds: number;
 }
 
@@ -239,18 +240,17 @@ async function load(target: Load, { connections, duration }: LoadSettings) {
 }
 
 /**
- * Each scenario against the service and against its floor, in alternating rounds (so a
- * slower moment of the machine falls on both), after warming both up: the medians, and
- * the median of the rounds' ratios. Each round goes through every scenario, so scenarios
- * compared with each other (a restricted token's whoami against an unrestricted one's)
- * meet the same moments of the machine too.
+ * Each scenario against the service and against its floor, in alternating rounds (so a slower moment
+ * of the machine falls on both), after warming both up: the medians, and the median of the rounds'
+ * ratios. Each round goes through every scenario, so scenarios compared with each other (a restricted
+ * token's whoami against an unrestricted one's) meet the same moments of the machine too.
  */
 export async function measureScenarios(scenarios: Scenario[], settings: LoadSettings) {
-  // Warm both: JWKS fetch, module loading and JIT are not what is measured. Only a sustained load
-  // brings the servers to their pace (after 40 requests, a floor's second scenario ran 14 % faster).
+  // Warm both: JWKS fetch, module loading and JIT are not what is measured. Throughput kept rising
+  // after 40 requests (a floor ran 14 % faster as its run's second scenario): a sustained load follows.
+  const { connections, warmupSeconds: duration } = settings;
   for (const { url, requests } of scenarios.flatMap((scenario) => [scenario.service, scenario.floor])) {
     await autocannon({ url, connections: 2, amount: 40, requests });
-    const { connections, warmupSeconds: duration } = settings;
     if (duration) await autocannon({ url, requests, connections, duration });
   }
 

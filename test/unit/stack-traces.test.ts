@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSync, transformSync } from 'esbuild';
 
@@ -82,8 +82,9 @@ describe('stack traces of a bundle', () => {
   it('keeps the first copy installed when a file loaded on first use brings its own', async () => {
     const installed = Error.prepareStackTrace;
     const copy = join(folder, 'copy.mjs');
+    const source = fileURLToPath(new URL('../../shared/runtime/stack-traces.ts', import.meta.url));
     buildSync({
-      entryPoints: ['shared/runtime/stack-traces.ts'],
+      entryPoints: [source],
       bundle: true,
       platform: 'node',
       format: 'esm',
