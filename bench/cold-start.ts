@@ -69,8 +69,8 @@ async function bundle(
   });
   if (bundleAwsSdk) await build({ ...credentialChainBuild(PROJECT_ROOT, outdir, 'sdk-modules'), logLevel: 'error' });
   const folders = Object.keys(entries).map((id) => join(outdir, id));
+  rebaseSourceMaps(PROJECT_ROOT, [join(outdir, 'sdk-modules'), ...folders]);
   placeSdkModules(join(outdir, 'sdk-modules'), folders);
-  rebaseSourceMaps(PROJECT_ROOT, folders);
   const bundles = new Map<string, { bytes: number; contents: BundleContents }>();
   for (const id of Object.keys(entries)) {
     const outfile = join(outdir, id, 'index.mjs');

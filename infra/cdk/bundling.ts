@@ -53,24 +53,23 @@ const CREDENTIALS_ALIAS = {
 /** Imported by every bundle: its stack traces through its source map, read on first use. */
 const STACK_TRACES = resolve(import.meta.dirname, '../../shared/runtime/stack-traces.ts');
 
+/** An SDK file as an esbuild entry point: its output's name under `folder` (esbuild adds `.mjs`), and its source. */
+const sdkEntry = (projectRoot: string, folder: string, module: (typeof SDK_MODULES)[number]) =>
+  [`${folder}/${module.file.replace(/\.mjs$/, '')}`, resolve(projectRoot, module.source)] as const;
+
 /**
  * The SDK files as entry points of the build that makes the bundles, under `folder` of its
  * outdir: all but the credential chain, which `credentialChainBuild` makes without the alias.
  */
 export const sdkModuleEntries = (projectRoot: string, folder: string): Record<string, string> =>
   Object.fromEntries(
-    SDK_MODULES.filter((module) => module !== CREDENTIAL_CHAIN).map((module) => [
-      `${folder}/${module.file.replace(/\.mjs$/, '')}`,
-      resolve(projectRoot, module.source),
-    ]),
+    SDK_MODULES.filter((module) => module !== CREDENTIAL_CHAIN).map((module) => sdkEntry(projectRoot, folder, module)),
   );
 
 /** The build of the credential chain's file, into `folder` of `outdir`, beside the other SDK files. */
 export const credentialChainBuild = (projectRoot: string, outdir: string, folder: string) => ({
   ...esbuildOptions(LAMBDA_BUNDLING.bundleAwsSdk, { credentialsAlias: false }),
-  entryPoints: {
-    [`${folder}/${CREDENTIAL_CHAIN.file.replace(/\.mjs$/, '')}`]: resolve(projectRoot, CREDENTIAL_CHAIN.source),
-  },
+  entryPoints: Object.fromEntries([sdkEntry(projectRoot, folder, CREDENTIAL_CHAIN)]),
   outdir,
   outExtension: { '.js': '.mjs' },
 });
@@ -94,7 +93,9 @@ export function placeSdkModules(sdkFolder: string, bundleFolders: string[]): voi
 /**
  * Makes the sources of each map in `folders` relative to the project (`shared/auth/jwt.ts`)
  * instead of to the folder the build wrote it in, so that a stack trace names a file the same
- * way wherever the bundle was built. Run once per build, after `placeSdkModules`.
+ * way wherever the bundle was built. Run once per build, on the bundles' folders and the SDK
+ * files' (at the same depth), before `placeSdkModules` copies the SDK files' maps: each map
+ * is then rewritten once, not once per bundle that carries a copy.
  */
 export function rebaseSourceMaps(projectRoot: string, folders: string[]): void {
   if (!LAMBDA_BUNDLING.sourceMap) return;

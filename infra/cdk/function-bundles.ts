@@ -64,8 +64,8 @@ function buildAll(projectRoot: string, outdir: string): void {
   });
   buildSync({ ...credentialChainBuild(projectRoot, outdir, SDKS), absWorkingDir: projectRoot });
   const folders = FUNCTION_IDS.map((id) => join(outdir, `${FOLDER}${id}`));
+  rebaseSourceMaps(projectRoot, [join(outdir, SDKS), ...folders]);
   placeSdkModules(join(outdir, SDKS), folders);
-  rebaseSourceMaps(projectRoot, folders);
   rmSync(join(outdir, SDKS), { recursive: true, force: true });
   built.add(outdir);
 }
