@@ -42,6 +42,8 @@ export interface OperationsProps {
 const minute = Duration.minutes(1);
 const fiveMinutes = Duration.minutes(5);
 const functionTitle = (kind: 'errors' | 'throttles', id: string) => ALARMS[kind].title.replace('{function}', id);
+/** What Lambda counts as a failed invocation, in an errors alarm's description. */
+const FAILURE_KINDS = 'an unhandled error, a timeout or running out of memory';
 
 /**
  * What watches the stage, in a stack of its own inside the API's (a nested stack: the
@@ -69,8 +71,7 @@ export class OperationsStack extends NestedStack {
           functionId,
           add(
             alarm(on, `Errors-${functionId}`, functionTitle('errors', functionId), {
-              description:
-                `The ${functionId} function failed ` + `(an unhandled error, a timeout or running out of memory).`,
+              description: `The ${functionId} function failed (${FAILURE_KINDS}).`,
               metric: lambdaMetric('Errors', name, 'Sum', minute),
               threshold: 1,
             }),

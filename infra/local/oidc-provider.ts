@@ -251,9 +251,10 @@ export function createLocalOidcProvider(options: LocalOidcOptions): LocalOidcPro
     let refusal: string | undefined;
     if (userId === '') refusal = 'Enter a user id.';
     else if (!principal) refusal = `No one in the directory has the user id “${userId}”.`;
-    else if (principal.type !== 'USER')
-      refusal =
-        `“${userId}” is a service account: ` + `service accounts authenticate with access tokens, not by signing in.`;
+    else if (principal.type !== 'USER') {
+      const how = 'service accounts authenticate with access tokens, not by signing in';
+      refusal = `“${userId}” is a service account: ${how}.`;
+    }
     if (refusal) return send(res, 400, loginPage({ ...form, error: refusal, value: userId, people: await people() }));
     await provider.interactionFinished(req, res, { login: { accountId: userId } }, { mergeWithLastSubmission: false });
   }
