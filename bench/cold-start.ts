@@ -7,13 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { PROJECT_ROOT } from '../infra/local/paths.js';
 import { authorizer, entryOf, queueFunctions, routes, scheduledFunctions, streamFunctions } from '../infra/routes.js';
-import {
-  credentialChainBuild,
-  esbuildOptions,
-  placeSdkModules,
-  rebaseSourceMaps,
-  sdkModuleEntries,
-} from '../infra/cdk/bundling.js';
+import { credentialChainBuild, esbuildOptions, finishBundles, sdkModuleEntries } from '../infra/cdk/bundling.js';
 import { median, middleMean, quartiles, standardError } from './stats.js';
 
 /**
@@ -69,8 +63,7 @@ async function bundle(
   });
   if (bundleAwsSdk) await build({ ...credentialChainBuild(PROJECT_ROOT, outdir, 'sdk-modules'), logLevel: 'error' });
   const folders = Object.keys(entries).map((id) => join(outdir, id));
-  rebaseSourceMaps(PROJECT_ROOT, [join(outdir, 'sdk-modules'), ...folders]);
-  placeSdkModules(join(outdir, 'sdk-modules'), folders);
+  finishBundles(PROJECT_ROOT, join(outdir, 'sdk-modules'), folders);
   const bundles = new Map<string, { bytes: number; contents: BundleContents }>();
   for (const id of Object.keys(entries)) {
     const outfile = join(outdir, id, 'index.mjs');

@@ -31,7 +31,7 @@ export const LAMBDA_BUNDLING = {
  * jose for the authorizer's first JWT, and the SDK's credential chain for a function whose
  * environment holds no credentials. Every bundle leaves each `importPath` external, as
  * written; each is imported only from its own folder, by that path, so the path is right
- * beside the bundle too, and a bundle gets the files it imports (`placeSdkModules`).
+ * beside the bundle too, and a bundle gets the files it imports (`finishBundles`).
  */
 export const SDK_MODULES = [
   { source: 'shared/ratelimit/api-gateway.mts', importPath: './api-gateway.mjs', file: 'api-gateway.mjs' },
@@ -75,11 +75,15 @@ export const credentialChainBuild = (projectRoot: string, outdir: string, folder
 });
 
 /**
- * Copies beside each bundle (a folder holding its `index.mjs`) the SDK files it imports, and
- * their source maps, from `sdkFolder`: esbuild leaves each import path as written, so the
- * bundle's text says which it imports.
+ * What a build does once esbuild has written the bundles (folders holding their `index.mjs`)
+ * and the SDK files (`sdkFolder`, at the bundles' depth): every map's sources made relative
+ * to the project (`shared/auth/jwt.ts`), so that a stack trace names a file the same way
+ * wherever the bundle was built; then, beside each bundle, the SDK files it imports and their
+ * maps (esbuild leaves each import path as written, so the bundle's text says which). The SDK
+ * files' maps are rewritten before they are copied: once, not once per bundle carrying one.
  */
-export function placeSdkModules(sdkFolder: string, bundleFolders: string[]): void {
+export function finishBundles(projectRoot: string, sdkFolder: string, bundleFolders: string[]): void {
+  if (LAMBDA_BUNDLING.sourceMap) rebaseSourceMaps(projectRoot, [sdkFolder, ...bundleFolders]);
   for (const folder of bundleFolders) {
     const bundle = readFileSync(join(folder, 'index.mjs'), 'utf8');
     for (const { file, importPath } of SDK_MODULES) {
@@ -90,15 +94,7 @@ export function placeSdkModules(sdkFolder: string, bundleFolders: string[]): voi
   }
 }
 
-/**
- * Makes the sources of each map in `folders` relative to the project (`shared/auth/jwt.ts`)
- * instead of to the folder the build wrote it in, so that a stack trace names a file the same
- * way wherever the bundle was built. Run once per build, on the bundles' folders and the SDK
- * files' (at the same depth), before `placeSdkModules` copies the SDK files' maps: each map
- * is then rewritten once, not once per bundle that carries a copy.
- */
-export function rebaseSourceMaps(projectRoot: string, folders: string[]): void {
-  if (!LAMBDA_BUNDLING.sourceMap) return;
+function rebaseSourceMaps(projectRoot: string, folders: string[]): void {
   for (const folder of folders)
     for (const name of readdirSync(folder).filter((file) => file.endsWith('.map'))) {
       const map = JSON.parse(readFileSync(join(folder, name), 'utf8')) as { sources: string[] };

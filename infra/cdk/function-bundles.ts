@@ -13,13 +13,7 @@ import {
   scheduledFunctions,
   streamFunctions,
 } from '../routes.js';
-import {
-  credentialChainBuild,
-  esbuildOptions,
-  placeSdkModules,
-  rebaseSourceMaps,
-  sdkModuleEntries,
-} from './bundling.js';
+import { credentialChainBuild, esbuildOptions, finishBundles, sdkModuleEntries } from './bundling.js';
 
 /** Every function the route table declares: the stack makes one Lambda of each. */
 const FUNCTION_IDS = [
@@ -64,8 +58,7 @@ function buildAll(projectRoot: string, outdir: string): void {
   });
   buildSync({ ...credentialChainBuild(projectRoot, outdir, SDKS), absWorkingDir: projectRoot });
   const folders = FUNCTION_IDS.map((id) => join(outdir, `${FOLDER}${id}`));
-  rebaseSourceMaps(projectRoot, [join(outdir, SDKS), ...folders]);
-  placeSdkModules(join(outdir, SDKS), folders);
+  finishBundles(projectRoot, join(outdir, SDKS), folders);
   rmSync(join(outdir, SDKS), { recursive: true, force: true });
   built.add(outdir);
 }

@@ -53,7 +53,7 @@ function sourceFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): string {
   const map = file ? mapOf(file) : undefined;
   const entry = map && entryAt(map, line, column);
   if (!map || !entry) return text;
-  // The map's sources are the project's paths (`rebaseSourceMaps`, infra/cdk/bundling.ts).
+  // The map's sources are the project's paths (`finishBundles`, infra/cdk/bundling.ts).
   const { originalSource: source, originalLine: sourceLine, originalColumn: sourceColumn } = entry;
   const mapped = text.replace(`${file}:${line}:${column}`, `${source}:${sourceLine + 1}:${sourceColumn + 1}`);
   const minified = site.getFunctionName();
