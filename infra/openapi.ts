@@ -2,7 +2,8 @@ import { registry, toJSONSchema, type z } from 'zod/mini';
 import { DIRECTORY_ID_PATTERN } from '../shared/kernel/model.js';
 import { POLICY_ID_PATTERN } from '../shared/federation/validation.js';
 import { oauthErrorSchema, problemSchema } from '../shared/http/response-schemas.js';
-import { TOKEN_NAME_PATTERN, updateTokenBody } from '../shared/http/validation.js';
+import { updateTokenBody } from '../shared/http/request-schemas.js';
+import { TOKEN_NAME_PATTERN } from '../shared/http/validation.js';
 import { CHALLENGE_DOCS } from '../shared/http/www-authenticate.js';
 import { bodyLimitOf, type Route, routes } from './routes.js';
 

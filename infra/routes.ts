@@ -2,7 +2,8 @@ import type { Partition } from '../shared/dynamodb/keys.js';
 import type { ApiKeyAccess } from './api-key-access.js';
 import type { DynamoAction, Route } from './route-types.js';
 import { BODY_LIMIT_BYTES } from '../shared/http/body-limit.js';
-import { REPORT_BODY_LIMIT_BYTES, secretScanningBody } from '../shared/scanning/reports.js';
+import { REPORT_BODY_LIMIT_BYTES } from '../shared/scanning/reports.js';
+import { secretScanningBody } from '../shared/scanning/report-schema.js';
 import {
   healthSchema,
   incarnationListSchema,

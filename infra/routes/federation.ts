@@ -1,5 +1,5 @@
 import type { Route } from '../route-types.js';
-import { createPolicyBody, testPolicyBody } from '../../shared/federation/validation.js';
+import { createPolicyBody, testPolicyBody } from '../../shared/federation/request-schemas.js';
 import {
   federationPolicyListSchema,
   federationPolicySchema,

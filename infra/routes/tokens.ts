@@ -4,7 +4,7 @@ import {
   deprecatedCreateTokenBody,
   rotateTokenBody,
   updateTokenBody,
-} from '../../shared/http/validation.js';
+} from '../../shared/http/request-schemas.js';
 import {
   rotatedTokenSchema,
   tokenEventListSchema,

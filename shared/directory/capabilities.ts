@@ -1,7 +1,7 @@
 import type { Caller, Principal } from '../kernel/model.js';
 import { TOKEN_SCOPES } from '../kernel/restrictions.js';
 import type { Config } from '../kernel/config.js';
-import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../http/validation.js';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../kernel/replaced-secrets.js';
 
 /** What the caller may do, for a client to show only what will work (whoami). */
 export interface Capabilities {

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { ipv4Value, ipv6Value } from '../kernel/networks.js';
+import { ipv4Value, ipv6Value, isIP } from '../kernel/networks.js';
 
 /**
  * Which network addresses the service may fetch an issuer's discovery document and keys

@@ -1,61 +1,69 @@
-// zod/mini with named imports: tree-shaken to a few KB, where the `z` namespace pulls the
-// whole library (~450 KB) into every bundle and ~40 ms into every cold start.
-import {
-  array,
-  boolean,
-  enum as oneOf,
-  extend,
-  int,
-  iso,
-  maximum,
-  maxLength,
-  meta,
-  minimum,
-  minLength,
-  nullable,
-  object,
-  optional,
-  pipe,
-  refine,
-  regex,
-  strictObject,
-  string,
-  transform,
-} from 'zod/mini';
-import type { z } from 'zod/mini';
 import type { FieldError } from '../kernel/errors.js';
 import { DIRECTORY_ID_PATTERN, INCARNATION_PATTERN } from '../kernel/model.js';
 import { MAX_ALLOWED_CIDRS, parseCidr } from '../kernel/networks.js';
 import { TOKEN_MAX_RPS } from '../kernel/rate-tiers.js';
+import { MAX_GRACE_SECONDS } from '../kernel/replaced-secrets.js';
 import { orderedScopes, TOKEN_SCOPES } from '../kernel/restrictions.js';
+import {
+  array,
+  boolean,
+  extend,
+  fail,
+  int,
+  maximum,
+  maxLength,
+  minimum,
+  minLength,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  pipe,
+  refine,
+  regex,
+  shaped,
+  string,
+} from './rules.js';
+
+export { check } from './rules.js';
 
 /**
- * Request shapes (docs/openapi.json), and the one function that turns zod issues into
- * field errors.
- *
- * Every schema is marked pure: a function's bundle keeps only the schemas it validates
- * with, and its init builds only those (zod marks its own factories, not the `.check`
- * calls chained on them). Nothing inside a schema may read a property or call a function
- * that is not marked pure: esbuild would then keep the whole schema in every bundle
- * (a rule's text is a constant of its own; test/cdk/stack.test.ts checks the bundles).
+ * The request shapes the endpoints validate, with the texts of their rules. The OpenAPI
+ * document describes the same shapes with zod (request-schemas.ts, built from these texts);
+ * test/unit/request-rules.test.ts checks that both give every generated body one answer.
  */
 
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-export const tokenName = /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
-  /* @__PURE__ */ regex(TOKEN_NAME_PATTERN, 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -'),
+export const REQUIRED_STRING = 'is required and must be a string';
+export const NOT_EMPTY = 'must not be empty';
+export const TOKEN_NAME_RULE = 'must be 1 to 64 characters of A-Z a-z 0-9 . _ -';
+export const MAX_RPS_RULE = `must be an integer from 1 to ${TOKEN_MAX_RPS}, or null`;
+export const DATE_TIME_RULE = 'must be an ISO-8601 date-time with a time zone, or null';
+export const SCOPE_RULE = `must be ${TOKEN_SCOPES.slice(0, -1).join(', ')} or ${TOKEN_SCOPES.at(-1)}`;
+export const SCOPES_RULE = `must be a list of scopes (${TOKEN_SCOPES.join(', ')})`;
+export const SCOPES_EMPTY_RULE = `must name at least one scope (${TOKEN_SCOPES.join(', ')})`;
+export const CIDRS_RULE = `must be a list of 1 to ${MAX_ALLOWED_CIDRS} IPv4 or IPv6 networks (CIDRs), or null`;
+export const STATUS_RULE = 'must be ACTIVE or SUSPENDED';
+export const UPDATE_RULE = 'must set at least one of status, maxRps, scopes, allowedCidrs';
+export const LIMIT_RULE = 'must be an integer from 1 to 100';
+export const CURSOR_RULE = 'is not a valid cursor';
+export const DIRECTORY_ID_RULE = 'must be 1 to 128 characters without whitespace, /, #, ? or %';
+export const INCARNATION_RULE = 'must be legacy or an incarnation id (21 characters of 0-9 a-z)';
+export const GRACE_RULE = `must be an integer from 0 to ${MAX_GRACE_SECONDS} (seconds)`;
+export const FORCE_RULE = 'must be true or false';
+
+// zod's ISO date-time with a required offset (`iso.datetime({ offset: true })`): the rules test compares the two.
+export const DATE_TIME_PATTERN = new RegExp(
+  '^(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:' +
+    '(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))' +
+    'T(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z|([+-](?:[01]\\d|2[0-3]):[0-5]\\d)))$',
 );
-// 3000: TOKEN_MAX_RPS, written out (see SCOPE_RULE).
-const MAX_RPS_RULE = 'must be an integer from 1 to 3000, or null';
+export const tokenName = string(REQUIRED_STRING, regex(TOKEN_NAME_PATTERN, TOKEN_NAME_RULE));
 /**
  * A token's or a federation policy's limit: at most what one token's reads can reach
  * (`TOKEN_MAX_RPS`), the top of the rate tiers; a stage may allow less (`stageMaxRps`).
  */
-export const maxRps = /* @__PURE__ */ nullable(
-  /* @__PURE__ */ int({ error: MAX_RPS_RULE }).check(
-    /* @__PURE__ */ minimum(1, MAX_RPS_RULE),
-    /* @__PURE__ */ maximum(TOKEN_MAX_RPS, MAX_RPS_RULE),
-  ),
-);
+export const maxRps = nullable(int(MAX_RPS_RULE, minimum(1, MAX_RPS_RULE), maximum(TOKEN_MAX_RPS, MAX_RPS_RULE)));
 /**
  * The stage's own ceiling on `maxRps` (`MAX_RPS`) when it allows fewer than a token can
  * reach: a refusal names the lower of the two, whichever check refused it.
@@ -68,119 +76,80 @@ export function stageMaxRps(maxRps: unknown, stageCeiling: number, errors: Field
   if (typeof maxRps === 'number' && maxRps > ceiling && !errors.some((error) => error.field === 'maxRps'))
     errors.push({ field: 'maxRps', message: rule });
 }
-const isoDateTime = /* @__PURE__ */ iso.datetime({
-  offset: true,
-  error: 'must be an ISO-8601 date-time with a time zone, or null',
-});
 
-// tokens:read, tokens:write or api: written out, so that the bundle holds one string, not a template.
-const SCOPE_RULE = 'must be tokens:read, tokens:write or api';
 /** A token's scopes: a list of documented scopes, stored in their documented order without repeats. */
-export const scopes = /* @__PURE__ */ pipe(
-  /* @__PURE__ */ array(/* @__PURE__ */ oneOf(TOKEN_SCOPES, { error: SCOPE_RULE }), {
-    error: 'must be a list of scopes (tokens:read, tokens:write, api)',
-  }).check(/* @__PURE__ */ minLength(1, 'must name at least one scope (tokens:read, tokens:write, api)')),
-  /* @__PURE__ */ transform((list) => orderedScopes(list)),
+export const scopes = pipe(
+  array(oneOf(TOKEN_SCOPES, SCOPE_RULE), SCOPES_RULE, minLength(1, SCOPES_EMPTY_RULE)),
+  (list) => orderedScopes(list),
 );
-// 20: MAX_ALLOWED_CIDRS, written out (see GRACE_RULE).
-const CIDRS_RULE = 'must be a list of 1 to 20 IPv4 or IPv6 networks (CIDRs), or null';
 /**
  * A token's allowed networks: 1 to 20 CIDRs (a bare address is that address alone),
  * normalised and without repeats; each bad one named in its own field error
  * (`allowedCidrs.2`). Null: no restriction.
  */
-export const allowedCidrs = /* @__PURE__ */ nullable(
-  /* @__PURE__ */ pipe(
-    /* @__PURE__ */ array(/* @__PURE__ */ string({ error: 'must be a string' }), { error: CIDRS_RULE }).check(
-      /* @__PURE__ */ minLength(1, CIDRS_RULE),
-      /* @__PURE__ */ maxLength(MAX_ALLOWED_CIDRS, CIDRS_RULE),
-    ),
-    /* @__PURE__ */ transform((list, context) => {
+export const allowedCidrs = nullable(
+  pipe(
+    array(string('must be a string'), CIDRS_RULE, minLength(1, CIDRS_RULE), maxLength(MAX_ALLOWED_CIDRS, CIDRS_RULE)),
+    (list, payload) => {
       const cidrs: string[] = [];
       list.forEach((text, index) => {
         const parsed = parseCidr(text);
-        if ('problem' in parsed)
-          context.issues.push({ code: 'custom', message: parsed.problem, path: [index], input: text });
+        if ('problem' in parsed) fail(payload, parsed.problem, [index]);
         else if (!cidrs.includes(parsed.cidr)) cidrs.push(parsed.cidr);
       });
       return cidrs;
-    }),
+    },
   ),
 );
 
-export const createTokenBody = /* @__PURE__ */ strictObject({
-  name: tokenName,
-  maxRps: /* @__PURE__ */ optional(maxRps),
-  expiresAt: /* @__PURE__ */ optional(/* @__PURE__ */ nullable(isoDateTime)),
-  scopes: /* @__PURE__ */ optional(scopes),
-  allowedCidrs: /* @__PURE__ */ optional(allowedCidrs),
-});
-export const deprecatedCreateTokenBody = /* @__PURE__ */ extend(createTokenBody, {
-  serviceAccountId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
-    /* @__PURE__ */ minLength(1, 'must not be empty'),
-  ),
-});
-export const updateTokenBody = /* @__PURE__ */ strictObject({
-  status: /* @__PURE__ */ optional(
-    /* @__PURE__ */ oneOf(['ACTIVE', 'SUSPENDED'], { error: 'must be ACTIVE or SUSPENDED' }),
-  ),
-  maxRps: /* @__PURE__ */ optional(maxRps),
-  scopes: /* @__PURE__ */ optional(scopes),
-  allowedCidrs: /* @__PURE__ */ optional(allowedCidrs),
-}).check(
-  /* @__PURE__ */ refine((body) => Object.values(body).some((value) => value !== undefined), {
-    message: 'must set at least one of status, maxRps, scopes, allowedCidrs',
-    path: ['body'],
-  }),
+export const createTokenBody = shaped(
+  {
+    name: tokenName,
+    maxRps: optional(maxRps),
+    expiresAt: optional(nullable(string(DATE_TIME_RULE, regex(DATE_TIME_PATTERN, DATE_TIME_RULE)))),
+    scopes: optional(scopes),
+    allowedCidrs: optional(allowedCidrs),
+  },
+  { strict: true },
 );
-const LIMIT_RULE = 'must be an integer from 1 to 100';
+export const deprecatedCreateTokenBody = extend(createTokenBody, {
+  serviceAccountId: string(REQUIRED_STRING, minLength(1, NOT_EMPTY)),
+});
+export const updateTokenBody = object(
+  {
+    status: optional(oneOf(['ACTIVE', 'SUSPENDED'], STATUS_RULE)),
+    maxRps: optional(maxRps),
+    scopes: optional(scopes),
+    allowedCidrs: optional(allowedCidrs),
+  },
+  { strict: true },
+  refine((body: object) => Object.values(body).some((value) => value !== undefined), UPDATE_RULE, ['body']),
+);
 /** A page of any listing: `limit` and `nextToken`. */
-export const pageQuery = /* @__PURE__ */ object({
-  limit: /* @__PURE__ */ optional(
-    /* @__PURE__ */ pipe(
-      /* @__PURE__ */ string().check(/* @__PURE__ */ regex(/^\d{1,3}$/, LIMIT_RULE)),
-      /* @__PURE__ */ transform(Number),
-    ).check(/* @__PURE__ */ refine((n) => n >= 1 && n <= 100, LIMIT_RULE)),
-  ),
-  nextToken: /* @__PURE__ */ optional(
-    /* @__PURE__ */ string().check(
-      /* @__PURE__ */ minLength(1, 'must not be empty'),
-      /* @__PURE__ */ maxLength(1024, 'is not a valid cursor'),
+export const pageQuery = shaped({
+  limit: optional(
+    pipe(
+      string(undefined, regex(/^\d{1,3}$/, LIMIT_RULE)),
+      Number,
+      refine((n: number) => n >= 1 && n <= 100, LIMIT_RULE),
     ),
   ),
+  nextToken: optional(string(undefined, minLength(1, NOT_EMPTY), maxLength(1024, CURSOR_RULE))),
 });
 /** A directory listing: a page, of the ids that start with `q` when it is given. */
-export const directoryListQuery = /* @__PURE__ */ extend(pageQuery, {
-  q: /* @__PURE__ */ optional(
-    /* @__PURE__ */ string().check(
-      /* @__PURE__ */ regex(DIRECTORY_ID_PATTERN, 'must be 1 to 128 characters without whitespace, /, #, ? or %'),
-    ),
-  ),
+export const directoryListQuery = extend(pageQuery, {
+  q: optional(string(undefined, regex(DIRECTORY_ID_PATTERN, DIRECTORY_ID_RULE))),
 });
-export const tokenNamePath = /* @__PURE__ */ object({ name: tokenName });
-export const userIdPath = /* @__PURE__ */ object({
-  userId: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
-    /* @__PURE__ */ regex(DIRECTORY_ID_PATTERN, 'must be 1 to 128 characters without whitespace, /, #, ? or %'),
-  ),
-});
+export const tokenNamePath = object({ name: tokenName });
+export const userIdPath = object({ userId: string(REQUIRED_STRING, regex(DIRECTORY_ID_PATTERN, DIRECTORY_ID_RULE)) });
 
-/** The longest grace period a rotation may give the old secret: a week. */
-export const MAX_GRACE_SECONDS = 604_800;
-/** The grace period of a rotation that names none: a day. */
-export const DEFAULT_GRACE_SECONDS = 86_400;
-// 604800: MAX_GRACE_SECONDS, written out so that the bundle holds one string, not a template.
-const GRACE_RULE = 'must be an integer from 0 to 604800 (seconds)';
-export const rotateTokenBody = /* @__PURE__ */ strictObject({
-  gracePeriodSeconds: /* @__PURE__ */ optional(
-    /* @__PURE__ */ int({ error: GRACE_RULE }).check(
-      /* @__PURE__ */ minimum(0, GRACE_RULE),
-      /* @__PURE__ */ maximum(MAX_GRACE_SECONDS, GRACE_RULE),
-      // The contract says it (RotateTokenBody's default), so clients need not hard-code it.
-      /* @__PURE__ */ meta({ default: DEFAULT_GRACE_SECONDS }),
-    ),
-  ),
-  force: /* @__PURE__ */ optional(/* @__PURE__ */ boolean({ error: 'must be true or false' })),
-});
+export const rotateTokenBody = object(
+  {
+    gracePeriodSeconds: optional(int(GRACE_RULE, minimum(0, GRACE_RULE), maximum(MAX_GRACE_SECONDS, GRACE_RULE))),
+    force: optional(boolean(FORCE_RULE)),
+  },
+  { strict: true },
+);
 
 export const EVENT_TYPES = [
   'token.created',
@@ -199,45 +168,12 @@ export const EVENT_TYPES = [
   'federation_policy.created',
   'federation_policy.deleted',
 ] as const;
-// Its own statement: a method call inside a schema would keep the schema in every bundle (see above).
-const EVENT_TYPE_RULE = `must be one of ${EVENT_TYPES.join(', ')}`;
-export const listEventsQuery = /* @__PURE__ */ extend(pageQuery, {
-  tokenName: /* @__PURE__ */ optional(tokenName),
-  type: /* @__PURE__ */ optional(/* @__PURE__ */ oneOf(EVENT_TYPES, { error: EVENT_TYPE_RULE })),
+export const EVENT_TYPE_RULE = `must be one of ${EVENT_TYPES.join(', ')}`;
+export const listEventsQuery = extend(pageQuery, {
+  tokenName: optional(tokenName),
+  type: optional(oneOf(EVENT_TYPES, EVENT_TYPE_RULE)),
 });
 /** On the admin path only: a past incarnation's trail (see shared/directory/incarnations.ts). */
-export const adminListEventsQuery = /* @__PURE__ */ extend(listEventsQuery, {
-  incarnation: /* @__PURE__ */ optional(
-    /* @__PURE__ */ string().check(
-      /* @__PURE__ */ regex(INCARNATION_PATTERN, 'must be legacy or an incarnation id (21 characters of 0-9 a-z)'),
-    ),
-  ),
+export const adminListEventsQuery = extend(listEventsQuery, {
+  incarnation: optional(string(undefined, regex(INCARNATION_PATTERN, INCARNATION_RULE))),
 });
-
-export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] {
-  const list: FieldError[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.map(String).join('.');
-    const field = path === '' ? prefix || 'body' : path;
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        list.push({ field: path ? `${path}.${key}` : key, message: 'is not an allowed field' });
-    } else {
-      list.push({ field, message: issue.message });
-    }
-  }
-  return list;
-}
-
-/** Validates one part of a request, collecting errors instead of throwing. */
-export function check<S extends z.ZodMiniType>(
-  schema: S,
-  value: unknown,
-  errors: FieldError[],
-  prefix = '',
-): z.infer<S> | undefined {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  errors.push(...fieldErrors(result.error, prefix));
-  return undefined;
-}

@@ -1,11 +1,20 @@
-import { isIP } from 'node:net';
-
 /**
  * IPv4 and IPv6 addresses and networks (CIDRs) as numbers: what a token's `allowedCidrs`
  * are written in, and how a caller's address is judged against them. An IPv4-mapped IPv6
  * address (`::ffff:127.0.0.1`, what a dual-stack socket reports for an IPv4 client) is
  * its IPv4 address, so one network written in IPv4 covers it.
  */
+
+let net: typeof import('node:net') | undefined;
+/**
+ * 4 or 6 for an IPv4 or IPv6 address, 0 for anything else (node:net's `isIP`). Taken from
+ * the process's own copy of node:net when first asked: an `import` of it would also build
+ * its ES module wrapper during every function's init, for a check made per request.
+ */
+export function isIP(text: string): number {
+  net ??= process.getBuiltinModule('node:net');
+  return net.isIP(text);
+}
 
 /** The most networks a token may be restricted to. */
 export const MAX_ALLOWED_CIDRS = 20;

@@ -12,6 +12,10 @@ import { secretMatcher } from './token-format.js';
 export const RETIRED_SECRET_WATCH_DAYS = 90;
 /** The replaced secrets a token keeps, the previous one included. */
 export const REPLACED_SECRETS_KEPT = 10;
+/** The longest grace period a rotation may give the old secret: a week. */
+export const MAX_GRACE_SECONDS = 604_800;
+/** The grace period of a rotation that names none: a day. */
+export const DEFAULT_GRACE_SECONDS = 86_400;
 
 const DAY_MS = 86_400_000;
 

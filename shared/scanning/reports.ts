@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { array, maxLength, object, optional, string } from 'zod/mini';
-import { ValidationError } from '../kernel/errors.js';
-import { fieldErrors } from '../http/validation.js';
+import { type FieldError, ValidationError } from '../kernel/errors.js';
+import { array, check, maxLength, object, optional, string } from '../http/rules.js';
 
 /**
  * GitHub's secret scanning partner protocol: the body GitHub posts (a JSON array of the
@@ -14,23 +13,29 @@ export const MAX_REPORTS = 1_000;
 /** Bytes of body at most (the route's body limit): a thousand matches with long URLs fit several times over. */
 export const REPORT_BODY_LIMIT_BYTES = 1_048_576;
 
-export const secretScanningBody = /* @__PURE__ */ array(
-  /* @__PURE__ */ object({
-    token: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
-      /* @__PURE__ */ maxLength(4_096, 'is too long'),
-    ),
-    type: /* @__PURE__ */ string({ error: 'is required and must be a string' }).check(
-      /* @__PURE__ */ maxLength(256, 'is too long'),
-    ),
-    url: /* @__PURE__ */ optional(
-      /* @__PURE__ */ string({ error: 'must be a string' }).check(/* @__PURE__ */ maxLength(4_096, 'is too long')),
-    ),
-    source: /* @__PURE__ */ optional(
-      /* @__PURE__ */ string({ error: 'must be a string' }).check(/* @__PURE__ */ maxLength(256, 'is too long')),
-    ),
-  }),
-  { error: 'must be a JSON array of matches' },
-).check(/* @__PURE__ */ maxLength(MAX_REPORTS, `must hold at most ${MAX_REPORTS} matches`));
+export const REPORT_RULES = {
+  required: 'is required and must be a string',
+  string: 'must be a string',
+  tooLong: 'is too long',
+  match: 'must be an object (a match)',
+  list: 'must be a JSON array of matches',
+  most: `must hold at most ${MAX_REPORTS} matches`,
+} as const;
+
+/** The body's shape (zod describes it for the OpenAPI document: report-schema.ts). */
+export const reportsBody = array(
+  object(
+    {
+      token: string(REPORT_RULES.required, maxLength(4_096, REPORT_RULES.tooLong)),
+      type: string(REPORT_RULES.required, maxLength(256, REPORT_RULES.tooLong)),
+      url: optional(string(REPORT_RULES.string, maxLength(4_096, REPORT_RULES.tooLong))),
+      source: optional(string(REPORT_RULES.string, maxLength(256, REPORT_RULES.tooLong))),
+    },
+    { message: REPORT_RULES.match },
+  ),
+  REPORT_RULES.list,
+  maxLength(MAX_REPORTS, REPORT_RULES.most),
+);
 
 export interface Report {
   token: string;
@@ -54,12 +59,13 @@ export function parseReports(body: string): Report[] {
   try {
     json = JSON.parse(body);
   } catch {
-    throw new ValidationError([{ field: 'body', message: 'must be a JSON array of matches' }]);
+    throw new ValidationError([{ field: 'body', message: REPORT_RULES.list }]);
   }
-  const result = secretScanningBody.safeParse(json);
-  if (!result.success) throw new ValidationError(fieldErrors(result.error).slice(0, 20));
+  const errors: FieldError[] = [];
+  const reports = check(reportsBody, json, errors);
+  if (!reports) throw new ValidationError(errors.slice(0, 20));
   // GitHub documents url as possibly empty, and source is informational: both may be missing.
-  return result.data.map((report) => ({
+  return reports.map((report) => ({
     token: report.token,
     type: report.type,
     url: report.url ?? '',

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod/mini';
 import { afterCursor } from '../http/cursor.js';
+import type { Rule } from '../http/rules.js';
 import { jsonObjectBody } from '../http/json-body.js';
 import { pathParameter } from '../http/path-parameters.js';
 import { jsonResponse } from '../http/problem.js';
@@ -56,12 +56,12 @@ function tokensPath(context: TokenEndpointContext<unknown>, serviceAccountId: st
  * Validates the body, and its `maxRps` against this deployment's ceiling: the stage's own
  * rate limit, above which a limit could never be reached.
  */
-function checkBody<S extends z.ZodMiniType>(
+function checkBody<T>(
   deps: Pick<TokenEndpointDeps, 'config'>,
-  schema: S,
+  schema: Rule<T>,
   event: APIGatewayProxyEvent,
   errors: FieldError[],
-): z.infer<S> | undefined {
+): T | undefined {
   const json = jsonObjectBody(event, errors, {});
   const body = json === undefined ? undefined : check(schema, json, errors);
   stageMaxRps((body as { maxRps?: number | null } | undefined)?.maxRps, deps.config.tokens.maxRps, errors);

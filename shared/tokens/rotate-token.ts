@@ -2,7 +2,7 @@ import { ConcurrentUpdateError, TokenExpiredError, TokenNotFoundError } from '..
 import { type ChangeOrigin, SERVICE_ORIGIN, tokenEvent } from '../kernel/events.js';
 import { isExpired, type PreviousSecret, stillValid, type TokenView, toTokenView } from '../kernel/model.js';
 import type { Clock, IdGenerator } from '../kernel/ports.js';
-import { DEFAULT_GRACE_SECONDS } from '../http/validation.js';
+import { DEFAULT_GRACE_SECONDS } from '../kernel/replaced-secrets.js';
 import { type CallerLimits, checkWithinCallerLimits } from './caller-limits.js';
 import type { SecretRotation, TokenStore } from './ports.js';
 

@@ -3,7 +3,7 @@
 // Functions passed to page.evaluate run in the browser.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { DEFAULT_GRACE_SECONDS } from '../../shared/http/validation.js';
+import { DEFAULT_GRACE_SECONDS } from '../../shared/kernel/replaced-secrets.js';
 import {
   apiAs,
   chooseAction,
