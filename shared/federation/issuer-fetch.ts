@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -55,6 +55,9 @@ function checkedLookup(rules: AddressRules, lookup: typeof dnsLookup): LookupFun
  * which loads Node's fetch implementation, about 30 ms of the exchange's init.
  */
 const plainHttpRequest = () => process.getBuiltinModule('node:http').request;
+/** `node:dns`'s lookup, taken when first called: an import would build the module's wrapper at every init. */
+const systemLookup = ((...args: Parameters<typeof dnsLookup>) =>
+  Reflect.apply(process.getBuiltinModule('node:dns').lookup, undefined, args)) as typeof dnsLookup;
 
 type Done = (error: Error | undefined, response?: Response) => void;
 
@@ -78,7 +81,7 @@ function readBody(response: IncomingMessage, maxBytes: number, finish: Done, don
 }
 
 export function createIssuerFetch(options: IssuerFetchOptions): IssuerFetch {
-  const lookup = checkedLookup(options.rules, options.lookup ?? dnsLookup);
+  const lookup = checkedLookup(options.rules, options.lookup ?? systemLookup);
   return (input, init = {}) =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(String(input));

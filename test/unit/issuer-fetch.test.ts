@@ -58,6 +58,16 @@ async function unavailable(promise: Promise<unknown>): Promise<string> {
 const named = (issuer: StandInIssuer, scheme = 'http') => `${scheme}://localhost:${issuer.port}`;
 
 describe('the address of an issuer', () => {
+  it("is resolved by the system's DNS when none is given", async () => {
+    const issuer = named(ci);
+    ci.answer(DISCOVERY, answerJson({ issuer, jwks_uri: `${issuer}/jwks` }));
+    expect((await verify(issuer, { lookup: undefined })).keysHost).toBe(`localhost:${ci.port}`);
+    expect({ testLookups: lookups.length, served: ci.requests.length > 0 }).toStrictEqual({
+      testLookups: 0,
+      served: true,
+    });
+  });
+
   it('is checked when connecting, every time: a name moved to a non-public address gets no request', async () => {
     const issuer = named(ci);
     ci.answer(DISCOVERY, answerJson({ issuer, jwks_uri: `${issuer}/jwks` }));
