@@ -2,8 +2,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../kernel/errors.js';
 
 /**
- * Reading request bodies and reporting field errors, apart from the zod schemas so that
- * functions that validate nothing (the authorizer, whoami) do not load zod at init.
+ * Reading request bodies and reporting field errors, apart from the request rules
+ * (validation.ts), so that functions that validate nothing (the authorizer, whoami) carry none.
  */
 
 export type JsonBody = { ok: true; value: unknown } | { ok: false; error: FieldError | 'media-type' };

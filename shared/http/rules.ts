@@ -4,12 +4,12 @@ import type { FieldError } from '../kernel/errors.js';
  * The handful of rules the request shapes are made of (validation.ts), as plain closures.
  *
  * Why not zod at run time: zod sets up each kind of schema the first time one is built, and
- * that set-up was most of the init a validating function spent beyond the others (2 to 4 ms
- * of a 37 ms baseline; docs/performance.md). These closures cost next to nothing until a
- * request calls them. zod still describes the same shapes for the OpenAPI document
- * (request-schemas.ts), so these keep zod's meaning for everything the shapes use: the same
- * issues, in the same order, with the same messages. test/unit/request-rules.test.ts holds
- * the two descriptions to one answer for generated bodies.
+ * that set-up was most of the init a validating function spent beyond the others
+ * (docs/performance.md). These closures cost next to nothing until a request calls them.
+ * zod still describes the same shapes for the OpenAPI document (request-schemas.ts), so
+ * these keep zod's meaning for everything the shapes use: the same issues, in the same
+ * order, with the same messages. test/unit/request-rules.test.ts holds the two
+ * descriptions to one answer for generated bodies.
  *
  * How an issue bears on the checks after it, as in zod: `go` lets them run; `type` (a value
  * of the wrong type) stops all but the length checks; `halt` stops every one.
