@@ -265,18 +265,19 @@ export function refine<T>(test: (value: T) => boolean, message: Message, path: s
 
 /**
  * Field errors from a rule's issues: a field is its path (`allowedCidrs.2`), the value
- * itself `prefix` (or `body`); each field a strict object does not name is one error.
+ * itself `prefix` (or `body`); each field a strict object does not name is one error. A
+ * field's error is said once: two checks with one text (an integer beyond the safe range
+ * and beyond the maximum, say) would otherwise repeat it.
  */
 function fieldErrors(issues: readonly Issue[], prefix: string): FieldError[] {
   const list: FieldError[] = [];
+  const add = (field: string, message: string) => {
+    if (!list.some((error) => error.field === field && error.message === message)) list.push({ field, message });
+  };
   for (const issue of issues) {
     const path = issue.path.map(String).join('.');
-    if (issue.keys) {
-      for (const key of issue.keys)
-        list.push({ field: path ? `${path}.${key}` : key, message: 'is not an allowed field' });
-    } else {
-      list.push({ field: path === '' ? prefix || 'body' : path, message: issue.message });
-    }
+    if (issue.keys) for (const key of issue.keys) add(path ? `${path}.${key}` : key, 'is not an allowed field');
+    else add(path === '' ? prefix || 'body' : path, issue.message);
   }
   return list;
 }

@@ -20,14 +20,15 @@ import type { FieldError } from '../../shared/kernel/errors.js';
 const SEED = 20261207;
 const RUNS = 400;
 
-/** zod's issues as the endpoints report field errors. */
+/** zod's issues as the endpoints report field errors: each field's error once. */
 function zodFieldErrors(error: z.core.$ZodError): FieldError[] {
-  return error.issues.flatMap((issue) => {
+  const all = error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((key) => ({ field: path ? `${path}.${key}` : key, message: 'is not an allowed field' }));
     return [{ field: path || 'body', message: issue.message }];
   });
+  return all.filter((error, i) => all.findIndex((e) => e.field === error.field && e.message === error.message) === i);
 }
 
 function sameAnswer(rule: Rule<unknown>, schema: z.ZodMiniType, value: unknown): void {
@@ -185,6 +186,13 @@ describe('the request rules give the answers their documented schemas give', () 
 
   it('reads dates with the pattern zod documents', () => {
     expect(rules.DATE_TIME_PATTERN.source).toBe(iso.datetime({ offset: true })._zod.def.pattern!.source);
+  });
+
+  it("says a field's error once, where two checks with one text refuse it", () => {
+    const errors: FieldError[] = [];
+    check(rules.rotateTokenBody, { gracePeriodSeconds: 1e20 }, errors);
+    expect(errors).toStrictEqual([{ field: 'gracePeriodSeconds', message: rules.GRACE_RULE }]);
+    expect(docs.rotateTokenBody.safeParse({ gracePeriodSeconds: 1e20 }).error?.issues).toHaveLength(2);
   });
 
   it('names prototype keys as fields no shape allows, in both', () => {
