@@ -57,9 +57,15 @@ const cidrs = fc.oneof(
   fc.constant(null),
   list(fc.constantFrom('10.0.0.0/8', '10.0.0.1/8', '::1', '192.168.1.1', '2001:db8::/32', 'nope', '1.2.3.4/33', 5), 24),
 );
-/** An object of some of these fields, sometimes with fields no shape names. */
-const body = (fields: Record<string, fc.Arbitrary<unknown>>) =>
+/**
+ * An object of some of these fields, sometimes with fields no shape names; with `valid`
+ * (values each shape accepts, and the fields it requires), as often a body it may accept,
+ * so that the values made of accepted bodies (scopes in order, networks normalised) are
+ * compared too.
+ */
+const body = (fields: Record<string, fc.Arbitrary<unknown>>, valid?: Valid) =>
   fc.oneof(
+    { weight: valid ? 8 : 0, arbitrary: valid ? fc.record(valid.fields, { requiredKeys: valid.required }) : anything },
     { weight: 8, arbitrary: fc.record(fields, { requiredKeys: [] }) },
     {
       weight: 2,
@@ -69,6 +75,20 @@ const body = (fields: Record<string, fc.Arbitrary<unknown>>) =>
     },
     { weight: 1, arbitrary: anything },
   );
+type Valid = { fields: Record<string, fc.Arbitrary<unknown>>; required: string[] };
+const validToken = {
+  name: fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/),
+  maxRps: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 3_000 })),
+  expiresAt: fc.constantFrom(null, '2027-01-01T00:00:00Z', '2028-02-29T10:00:00.5+02:00'),
+  scopes: fc.array(fc.constantFrom('tokens:read', 'tokens:write', 'api'), { minLength: 1, maxLength: 4 }),
+  allowedCidrs: fc.oneof(
+    fc.constant(null),
+    fc.array(fc.constantFrom('127.0.0.1', '::1', '10.0.0.0/8', '2001:DB8::/32', '::ffff:1.2.3.4', '0.0.0.0/0'), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+  ),
+};
 const tokenFields = {
   name: text('etl', 'a.b-c_d', 'x'.repeat(64), 'x'.repeat(65), 'a b', ''),
   maxRps: fc.oneof(fc.constant(null), integers(1, 3_000)),
@@ -90,23 +110,37 @@ const queryFields = {
 
 describe('the request rules give the answers their documented schemas give', () => {
   const cases: [string, Rule<unknown>, z.ZodMiniType, fc.Arbitrary<unknown>][] = [
-    ['create', rules.createTokenBody, docs.createTokenBody, body(tokenFields)],
+    [
+      'create',
+      rules.createTokenBody,
+      docs.createTokenBody,
+      body(tokenFields, { fields: validToken, required: ['name'] }),
+    ],
     [
       'deprecated create',
       rules.deprecatedCreateTokenBody,
       docs.deprecatedCreateTokenBody,
-      body({ ...tokenFields, serviceAccountId: text('sa-etl', '') }),
+      body(
+        { ...tokenFields, serviceAccountId: text('sa-etl', '') },
+        { fields: { ...validToken, serviceAccountId: fc.constant('sa-etl') }, required: ['name', 'serviceAccountId'] },
+      ),
     ],
     [
       'update',
       rules.updateTokenBody,
       docs.updateTokenBody,
-      body({
-        status: text('ACTIVE', 'SUSPENDED', 'EXPIRED'),
-        maxRps: tokenFields.maxRps,
-        scopes,
-        allowedCidrs: cidrs,
-      }),
+      body(
+        { status: text('ACTIVE', 'SUSPENDED', 'EXPIRED'), maxRps: tokenFields.maxRps, scopes, allowedCidrs: cidrs },
+        {
+          fields: {
+            status: fc.constantFrom('ACTIVE', 'SUSPENDED'),
+            maxRps: validToken.maxRps,
+            scopes: validToken.scopes,
+            allowedCidrs: validToken.allowedCidrs,
+          },
+          required: [],
+        },
+      ),
     ],
     [
       'rotate',
@@ -124,32 +158,50 @@ describe('the request rules give the answers their documented schemas give', () 
       'federation policy',
       policyRules.createPolicyBody,
       policyDocs.createPolicyBody,
-      body({
-        name: text('deploy', 'x'.repeat(41), 'a b'),
-        issuer: text(
-          'https://token.actions.githubusercontent.com',
-          'http://localhost:8080',
-          'ftp://x',
-          'x'.repeat(300),
-        ),
-        jwksHosts: list(fc.constantFrom('github.com', 'localhost', '127.0.0.1', 'bad host', 3), 7),
-        audiences: list(fc.constantFrom('sts', '', 'x'.repeat(257), 1), 12),
-        subject: text('repo:org/app:ref:refs/heads/main', 'repo:org/*', '*', '*:*', 'x'.repeat(257)),
-        claims: fc.oneof(
-          fc.dictionary(
-            fc.constantFrom('repository', 'ref', 'iss', 'sub', 'bad claim', 'x'.repeat(65), '__proto__'),
-            list(fc.constantFrom('org/*', '', 'main', 9), 22),
-            { maxKeys: 4 },
+      body(
+        {
+          name: text('deploy', 'x'.repeat(41), 'a b'),
+          issuer: text(
+            'https://token.actions.githubusercontent.com',
+            'http://localhost:8080',
+            'ftp://x',
+            'x'.repeat(300),
           ),
-          fc.dictionary(fc.string({ minLength: 1, maxLength: 3 }), fc.constant(['a']), { minKeys: 19, maxKeys: 22 }),
-          anything,
-        ),
-        maxTtlSeconds: integers(60, 3_600),
-        maxTokenAgeSeconds: integers(60, 86_400),
-        maxRps: tokenFields.maxRps,
-        scopes,
-        allowedCidrs: cidrs,
-      }),
+          jwksHosts: list(fc.constantFrom('github.com', 'localhost', '127.0.0.1', 'bad host', 3), 7),
+          audiences: list(fc.constantFrom('sts', '', 'x'.repeat(257), 1), 12),
+          subject: text('repo:org/app:ref:refs/heads/main', 'repo:org/*', '*', '*:*', 'x'.repeat(257)),
+          claims: fc.oneof(
+            fc.dictionary(
+              fc.constantFrom('repository', 'ref', 'iss', 'sub', 'bad claim', 'x'.repeat(65), '__proto__'),
+              list(fc.constantFrom('org/*', '', 'main', 9), 22),
+              { maxKeys: 4 },
+            ),
+            fc.dictionary(fc.string({ minLength: 1, maxLength: 3 }), fc.constant(['a']), { minKeys: 19, maxKeys: 22 }),
+            anything,
+          ),
+          maxTtlSeconds: integers(60, 3_600),
+          maxTokenAgeSeconds: integers(60, 86_400),
+          maxRps: tokenFields.maxRps,
+          scopes,
+          allowedCidrs: cidrs,
+        },
+        {
+          fields: {
+            name: fc.constantFrom('deploy', 'a.b-c_d'),
+            issuer: fc.constantFrom('https://token.actions.githubusercontent.com', 'http://127.0.0.1:8080'),
+            jwksHosts: fc.array(fc.constantFrom('github.com', 'keys.example.com'), { maxLength: 3 }),
+            audiences: fc.array(fc.constantFrom('sts', 'https://example.com'), { minLength: 1, maxLength: 3 }),
+            subject: fc.constantFrom('repo:org/app:ref:refs/heads/main', 'repo:org/*'),
+            claims: fc.dictionary(fc.constantFrom('repository', 'ref', 'environment'), fc.constant(['org/*', 'main'])),
+            maxTtlSeconds: fc.integer({ min: 60, max: 3_600 }),
+            maxTokenAgeSeconds: fc.integer({ min: 60, max: 86_400 }),
+            maxRps: validToken.maxRps,
+            scopes: validToken.scopes,
+            allowedCidrs: validToken.allowedCidrs,
+          },
+          required: ['name', 'issuer', 'subject'],
+        },
+      ),
     ],
     ['policy id', policyRules.policyIdPath, policyDocs.policyIdPath, body({ policyId: text('fp0123456789abcdef') })],
     [
