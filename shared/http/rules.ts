@@ -154,17 +154,17 @@ export function array<T>(element: Rule<T>, message: Message, ...checks: Check[])
 type Shape = Record<string, Rule<unknown>>;
 type ShapeOutput<S extends Shape> = { [K in keyof S]: Output<S[K]> };
 
+type ObjectOptions = { strict?: boolean; message?: Message };
+/** An object rule, with the shape and options `extend` builds on. */
+type ObjectRule<S extends Shape> = Rule<ShapeOutput<S>> & { shape: S; options: ObjectOptions };
+
 /**
  * An object of these fields; `strict`: any other field is an issue (one issue naming them
  * all, after the fields' own, that lets the object's checks still run).
  */
-export function object<S extends Shape>(
-  shape: S,
-  options: { strict?: boolean; message?: Message } = {},
-  ...checks: Check[]
-): Rule<ShapeOutput<S>> {
+export function object<S extends Shape>(shape: S, options: ObjectOptions = {}, ...checks: Check[]): ObjectRule<S> {
   const keys = Object.keys(shape);
-  return rule((p) => {
+  const parse = rule<ShapeOutput<S>>((p) => {
     const input = p.value;
     if (!isObject(input)) return flag(p, said(options.message, input), 'type');
     const value: Record<string, unknown> = {};
@@ -183,22 +183,12 @@ export function object<S extends Shape>(
     for (const key in input) if (!keys.includes(key)) unknown.push(key);
     if (unknown.length > 0) p.issues.push({ path: [], message: '', flow: 'go', keys: unknown });
   }, checks);
+  return Object.assign(parse, { shape, options });
 }
 
-/** The same object with more fields, after its own. */
-export function extend<S extends Shape, E extends Shape>(
-  base: { shape: S; options: { strict?: boolean } },
-  more: E,
-): Rule<ShapeOutput<S & E>> & { shape: S & E; options: { strict?: boolean } } {
-  return shaped({ ...base.shape, ...more }, base.options);
-}
-
-/** An object shape that `extend` can build on. */
-export function shaped<S extends Shape>(
-  shape: S,
-  options: { strict?: boolean } = {},
-): Rule<ShapeOutput<S>> & { shape: S; options: { strict?: boolean } } {
-  return Object.assign(object(shape, options), { shape, options });
+/** The same object with more fields, after its own (and without its checks, as zod's `extend` allows none). */
+export function extend<S extends Shape, E extends Shape>(base: ObjectRule<S>, more: E): ObjectRule<S & E> {
+  return object({ ...base.shape, ...more }, base.options);
 }
 
 /** A JSON object of any keys, each value read by `values`. */

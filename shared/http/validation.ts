@@ -21,7 +21,6 @@ import {
   pipe,
   refine,
   regex,
-  shaped,
   string,
 } from './rules.js';
 
@@ -102,7 +101,7 @@ export const allowedCidrs = nullable(
   ),
 );
 
-export const createTokenBody = shaped(
+export const createTokenBody = object(
   {
     name: tokenName,
     maxRps: optional(maxRps),
@@ -126,7 +125,7 @@ export const updateTokenBody = object(
   refine((body: object) => Object.values(body).some((value) => value !== undefined), UPDATE_RULE, ['body']),
 );
 /** A page of any listing: `limit` and `nextToken`. */
-export const pageQuery = shaped({
+export const pageQuery = object({
   limit: optional(
     pipe(
       string(undefined, regex(/^\d{1,3}$/, LIMIT_RULE)),
