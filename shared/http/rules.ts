@@ -261,8 +261,13 @@ export function refine<T>(test: (value: T) => boolean, message: Message, path: s
  */
 function fieldErrors(issues: readonly Issue[], prefix: string): FieldError[] {
   const list: FieldError[] = [];
+  // A set, not a search of the list: a report body of a thousand bad matches has thousands.
+  const seen = new Set<string>();
   const add = (field: string, message: string) => {
-    if (!list.some((error) => error.field === field && error.message === message)) list.push({ field, message });
+    const key = `${field}\n${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    list.push({ field, message });
   };
   for (const issue of issues) {
     const path = issue.path.map(String).join('.');
