@@ -1,6 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
+import { logContext } from '../shared/http/observability.js';
 import { lambdaHandler } from '../shared/runtime/lambda-entry.js';
 import { lifecycleStores } from '../shared/runtime/stores.js';
 import { type LifecycleReport, runLifecycle } from '../shared/lifecycle/job.js';
@@ -14,7 +14,7 @@ import type { Base } from '../shared/runtime/base.js';
 export const create = (runtime: Base & ReturnType<typeof lifecycleStores>) => {
   const { logger, metrics } = runtime;
   return middy<unknown, LifecycleReport>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logContext(logger))
     .handler(async () => {
       const report = await runLifecycle({
         lifecycle: runtime.lifecycle,

@@ -1,8 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { Config } from '../kernel/config.js';
-import type { Observability } from '../http/observability.js';
+import { logContext, type Observability } from '../http/observability.js';
 import { eventBridgePublisher } from './eventbridge.js';
 import { forwardRecords, type StreamRecordLike } from './forward.js';
 
@@ -19,7 +18,7 @@ export function createForwarder(parts: ForwarderDeps) {
   if (!bus) throw new Error('EVENT_BUS_NAME must be set to forward audit events');
   const publisher = eventBridgePublisher(parts.config.region, bus);
   return middy<DynamoDBStreamEvent, void>()
-    .use(injectLambdaContext(parts.logger, { resetKeys: true }))
+    .use(logContext(parts.logger))
     .handler(async (event) => {
       const forwarded = await forwardRecords(event.Records as StreamRecordLike[], publisher);
       parts.logger.info('Audit events forwarded', { records: event.Records.length, forwarded });

@@ -1,5 +1,4 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { Config } from '../kernel/config.js';
@@ -32,7 +31,29 @@ export function createObservability(config: Pick<Config, 'logLevel' | 'metrics'>
 
 /** Logging and metrics context, first in every stack. */
 export function observability(o: Observability): MiddlewareObj[] {
-  return [injectLambdaContext(o.logger, { resetKeys: true }) as MiddlewareObj, publishMetrics(o)];
+  return [logContext(o.logger), publishMetrics(o)];
+}
+
+/**
+ * The invocation's Lambda context on every log line (request id, function, cold start),
+ * and temporary keys dropped after it: what Powertools' `injectLambdaContext` does here,
+ * without what this service does not use and every invocation paid for. That middleware
+ * also draws the debug sampling rate again (no function sets one), can log the whole event
+ * when POWERTOOLS_LOGGER_LOG_EVENT is set (events carry credentials: never, whatever the
+ * environment says), and copies Middy's internal state for a clean-up that only its own
+ * early-returning middlewares call. Every function, HTTP or not, takes its context here.
+ */
+export function logContext(logger: Logger): MiddlewareObj {
+  const reset = () => {
+    logger.resetKeys();
+  };
+  return {
+    before: ({ context }) => {
+      logger.addContext(context);
+    },
+    after: reset,
+    onError: reset,
+  };
 }
 
 /**

@@ -1,10 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../kernel/config.js';
 import type { Clock } from '../kernel/ports.js';
-import type { Observability } from '../http/observability.js';
+import { logContext, type Observability } from '../http/observability.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { apiGatewayKeys } from './aws-keys.js';
 import { DynamoKeyOwners } from './key-owners.js';
@@ -54,7 +53,7 @@ export function createKeyWorker(
     clock,
   });
   return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logContext(logger))
     .handler(async (event: SQSEvent, context: Context) => {
       // A failure here fails the whole batch, which SQS delivers again.
       worker ??= await ready();

@@ -1,6 +1,6 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
+import { logContext } from '../http/observability.js';
 import type { ApiGateway } from './api-gateway.mjs';
 import { builtOnFirstCall } from './first-call.js';
 import { QueuedKeyChanges, sqsOnFirstCall } from './key-queue.js';
@@ -52,7 +52,7 @@ export function scheduledReconcile(deps: ReconcileDeps, parts: ReconcileParts = 
   const { logger, metrics } = deps;
   type Summary = Omit<ReconcileReport, 'drift'> & { drifted: number; unrepaired: number };
   return middy<unknown, Summary | { skipped: true }>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logContext(logger))
     .handler(async () => {
       const tierPlans = await new PublishedUsageKeys(parts.documents, parts.tableName).tierPlans(parts.tierPlans);
       const report = await underLease(parts, () => reconcileRateLimits({ ...parts, tierPlans }, { apply: true }));
