@@ -11,22 +11,38 @@ export const API_ID = 'local';
 /** API Gateway's payload limit: it refuses a longer body itself, before the authorizer. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/**
+ * A Lambda context as the runtime hands one over. The gateway builds two a request (the
+ * authorizer's and the function's), so what needs no state lives on the class, not in
+ * closures made for each call: those are work the gateway would add to the service's own.
+ */
+class LocalContext implements Context {
+  readonly callbackWaitsForEmptyEventLoop = true;
+  readonly functionVersion = '$LATEST';
+  readonly memoryLimitInMB = '256';
+  readonly logStreamName = 'local';
+  readonly invokedFunctionArn: string;
+  readonly logGroupName: string;
+  /** Its own function, as the runtime makes it: Middy calls it unbound. */
+  readonly getRemainingTimeInMillis: () => number;
+
+  constructor(
+    readonly functionName: string,
+    readonly awsRequestId: string,
+  ) {
+    const deadline = Date.now() + 29_000; // API Gateway's integration timeout
+    this.invokedFunctionArn = `arn:aws:lambda:local:${ACCOUNT_ID}:function:${functionName}`;
+    this.logGroupName = `/aws/lambda/${functionName}`;
+    this.getRemainingTimeInMillis = () => Math.max(0, deadline - Date.now());
+  }
+
+  done(): void {}
+  fail(): void {}
+  succeed(): void {}
+}
+
 export function lambdaContext(functionName: string, requestId: string): Context {
-  const deadline = Date.now() + 29_000; // API Gateway's integration timeout
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:${ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return new LocalContext(functionName, requestId);
 }
 
 /**
@@ -35,6 +51,8 @@ export function lambdaContext(functionName: string, requestId: string): Context 
  * connection (`Connection: close`), since the unread rest of the body is still on it.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<{ bytes: Buffer; complete: boolean }> {
+  // No body at all (most calls): nothing to wait for. Node reads the empty rest itself.
+  if (!hasBody(req)) return Promise.resolve(NO_BODY);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -52,6 +70,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<{ bytes: 
     const onError = (error: Error) => reject(error);
     req.on('data', onData).on('end', onEnd).on('error', onError);
   });
+}
+
+const NO_BODY = Object.freeze({ bytes: Buffer.alloc(0), complete: true });
+
+/** Whether a request has a body, as HTTP/1.1 frames one (RFC 9112, 6.3): a length above 0, or a transfer coding. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 // Maps without a prototype: a header or query key named `constructor` or `__proto__` is data.
