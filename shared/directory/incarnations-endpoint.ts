@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ForbiddenError, NotSameGroupError, ServiceAccountNotFoundError } from '../kernel/errors.js';
 import { jsonResponse } from '../http/problem.js';
 import { pathParameter } from '../http/path-parameters.js';
-import { assertCredentialFitsPrincipal, callerFromEvent } from '../middleware/authorization.js';
+import { assertCredentialFitsPrincipal } from '../middleware/authorization.js';
 import { authenticatedEndpoint } from '../middleware/token-endpoint.js';
 import type { DirectoryEndpointDeps } from './endpoints.js';
 
@@ -15,8 +15,7 @@ import type { DirectoryEndpointDeps } from './endpoints.js';
  * are listed.
  */
 export function listIncarnationsEndpoint(parts: DirectoryEndpointDeps) {
-  return authenticatedEndpoint(parts).handler(async (event: APIGatewayProxyEvent) => {
-    const caller = callerFromEvent(event);
+  return authenticatedEndpoint(parts).handler(async (event: APIGatewayProxyEvent, { caller }) => {
     const accountId = pathParameter(event, 'serviceAccountId');
     // Both reads at once; nothing about the account is told before the caller is an admin.
     const [principal, incarnations] = await Promise.all([

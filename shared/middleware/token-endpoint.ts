@@ -1,6 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { FieldError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import type { Caller } from '../kernel/model.js';
@@ -23,6 +23,11 @@ import { validatedInput } from './validated-input.js';
 /** What every endpoint's stack needs: logs and metrics, and the caller's principal. */
 export interface EndpointDeps extends Observability {
   directory: PrincipalLookup;
+}
+
+/** What an endpoint that needs only an authenticated caller is handed: the caller, checked. */
+export interface CallerContext extends Context {
+  caller: Caller;
 }
 
 export interface TokenEndpointContext<TInput> extends AuthorizedContext {
@@ -81,15 +86,17 @@ function callerRefusal(refuse: CallerRefusal | undefined): Middleware {
  * only reads here too, and a token needs the scope of the call.
  */
 export function authenticatedEndpoint(deps: Observability) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, AuthorizedContext>()
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, CallerContext>()
     .use(observability(deps))
     .use(bodyLimit(BODY_LIMIT_BYTES))
     .use(httpHeaderNormalizer())
     .use({
-      before: ({ event }) => {
+      // Read once, here: the handler takes it from the context.
+      before: ({ event, context }) => {
         const caller = callerFromEvent(event);
         assertSecretMayAct(caller, event.httpMethod);
         assertScope(caller, event.httpMethod);
+        context.caller = caller;
       },
     })
     .use(problemErrors(deps.logger));

@@ -1,8 +1,7 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { TokenNotFoundError, ValidationError } from '../kernel/errors.js';
 import { toTokenView } from '../kernel/model.js';
 import { jsonResponse } from '../http/problem.js';
-import { assertCredentialFitsPrincipal, callerFromEvent } from '../middleware/authorization.js';
+import { assertCredentialFitsPrincipal } from '../middleware/authorization.js';
 import { authenticatedEndpoint, type EndpointDeps } from '../middleware/token-endpoint.js';
 import type { Clock } from '../kernel/ports.js';
 import type { TokenStore } from './ports.js';
@@ -12,8 +11,7 @@ export type SelfTokenDeps = EndpointDeps & { tokens: Pick<TokenStore, 'get'>; cl
 
 /** The calling token's own view: what a pipeline asks to learn when its token expires. */
 export function selfTokenEndpoint(parts: SelfTokenDeps) {
-  return authenticatedEndpoint(parts).handler(async (event: APIGatewayProxyEvent) => {
-    const caller = callerFromEvent(event);
+  return authenticatedEndpoint(parts).handler(async (_event, { caller }) => {
     if (caller.authenticatedBy !== 'ACCESS_TOKEN' || caller.tokenName === undefined) {
       throw new ValidationError([
         {
