@@ -49,13 +49,15 @@ const { values: args } = parseArgs({
     // Only these functions' cold starts (comma-separated ids).
     functions: { type: 'string' },
     steps: { type: 'string', default: STEPS.join(',') },
-    // The service and the floor each write a CPU profile of their load rounds (with the requests served in
-    // them) to bench/.out/profiles on exit.
+    // Each server writes a CPU profile of its load rounds (and the requests it served) to bench/.out/profiles.
     profile: { type: 'boolean', default: false },
+    // DynamoDB's answers given again from memory in the load rounds: what the servers' own code costs.
+    replay: { type: 'boolean', default: false },
   },
 });
 const steps = new Set(args.steps.split(','));
-const partial = args.scenarios !== undefined || args.functions !== undefined || steps.size < STEPS.length;
+const partial =
+  args.scenarios !== undefined || args.functions !== undefined || steps.size < STEPS.length || args.replay;
 // Neither a smoke run nor a partial one may overwrite the figures docs/performance.md quotes.
 const outFile =
   args.out ?? resolve(PROJECT_ROOT, args.smoke || partial ? 'bench/.out/results-partial.json' : 'bench/results.json');
@@ -78,7 +80,7 @@ function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise
   const script = resolve(PROJECT_ROOT, 'bench/server-process.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script, mode], {
     cwd: PROJECT_ROOT,
-    env: { ...env, ...profile },
+    env: { ...env, ...profile, ...(args.replay ? { BENCH_REPLAY: '1' } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolveStart, reject) => {
@@ -240,6 +242,7 @@ async function main() {
       },
       settings: {
         smoke,
+        replay: args.replay, // DynamoDB's answers given again from memory: not the goals' figures
         // Some steps, scenarios or functions only: its seconds are not a whole run's.
         partial,
         durationSeconds: duration,
