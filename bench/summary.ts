@@ -41,7 +41,7 @@ interface Summary {
   scale?: { p50Ratio: number; rpsRatio: number };
   functions: { name: string; bundleBytes: number; initMs: number; baselineInitMs: number; ratio: number }[];
   dynamodbCalls: { endpoint: string; calls: number; sequentialRoundTrips: number }[];
-  settings: { stepSeconds: Record<string, number>; totalSeconds: number; smoke: boolean; replay?: boolean };
+  settings: { stepSeconds: Record<string, number>; totalSeconds: number; smoke: boolean };
 }
 
 const cell = (value: unknown, width: number) => String(value).padStart(width);
@@ -68,8 +68,8 @@ export function printSummary(output: Summary): void {
   for (const d of output.dynamodbCalls)
     console.log(`${d.endpoint.padEnd(33)} ${cell(d.calls, 14)} ${cell(d.sequentialRoundTrips, 11)}`);
   console.log(`\nseconds per step: ${JSON.stringify(output.settings.stepSeconds)}`);
-  // A smoke run's one short round says nothing about them, nor a run without DynamoDB's work (--replay).
-  if (output.settings.smoke || output.settings.replay) return;
+  // A smoke run's one short round says nothing about them.
+  if (output.settings.smoke) return;
   console.log(`\nthe goals (npm run bench:check -- <this file> <a second run> adds the runs' agreement):`);
   for (const line of checkLines(checks(output))) console.log(`  ${line}`);
 }
