@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logContext } from '../../shared/http/observability.js';
+import { jsonLogLines } from '../support/log-lines.js';
 
 /**
  * Every function's log lines carry the invocation's Lambda context, and never the event:
@@ -16,20 +17,6 @@ const context = {
   awsRequestId: 'request-1',
   getRemainingTimeInMillis: () => 10_000,
 } as unknown as Context;
-
-function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  // Powertools writes through a console of its own, on stdout.
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => lines.push(String(chunk)) > 0);
-  return run()
-    .finally(() => spy.mockRestore())
-    .then(() =>
-      lines
-        .flatMap((line) => line.split('\n'))
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-    );
-}
 
 describe('logContext', () => {
   afterEach(() => {
@@ -47,7 +34,7 @@ describe('logContext', () => {
         logger.appendKeys({ step: 'inside' });
         logger.info('working');
       });
-    const lines = await logLines(async () => {
+    const lines = await jsonLogLines(async () => {
       await handler({}, context);
       await handler({}, { ...context, awsRequestId: 'request-2' } as Context);
       logger.info('between invocations');
@@ -69,7 +56,7 @@ describe('logContext', () => {
         logger.appendKeys({ step: 'failing' });
         throw new Error('boom');
       });
-    const lines = await logLines(async () => {
+    const lines = await jsonLogLines(async () => {
       await expect(handler({}, context)).rejects.toThrow('boom');
       logger.info('after');
     });
@@ -83,7 +70,7 @@ describe('logContext', () => {
     const handler = middy()
       .use(logContext(logger))
       .handler(async () => ({ statusCode: 200 }));
-    const lines = await logLines(() => handler({ headers: { 'X-API-Token': 'iomsat_secret-value' } }, context));
+    const lines = await jsonLogLines(() => handler({ headers: { 'X-API-Token': 'iomsat_secret-value' } }, context));
     expect(JSON.stringify(lines)).not.toContain('secret-value');
     expect(lines).toStrictEqual([]);
   });
