@@ -51,46 +51,21 @@ export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
   let cycle = 0;
   const nextName = (context: object) => ((context as { name?: string }).name = `cycle-${process.pid}-${cycle++}`);
   const nameOf = (context: object) => (context as { name?: string }).name;
+  // A token-authenticated whoami; its floor makes the same two reads (the credential, the principal).
+  const whoami = (name: string, apiToken: string): Scenario => ({
+    name,
+    service: {
+      ...service,
+      requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': apiToken } }],
+    },
+    floor: { ...floor, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': apiToken } }] },
+  });
   return [
-    {
-      name: 'whoami-token',
-      service: {
-        ...service,
-        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': token } }],
-      },
-      floor: { ...floor, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': token } }] },
-    },
-    {
-      // The authorizer judging scopes and 20 networks, on the same one read: against whoami-token.
-      name: 'whoami-restricted-token',
-      service: {
-        ...service,
-        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': restrictedToken } }],
-      },
-      floor: {
-        ...floor,
-        requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': restrictedToken } }],
-      },
-    },
-    {
-      name: 'whoami-token-previous-secret',
-      service: {
-        ...service,
-        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': previous } }],
-      },
-      floor: { ...floor, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': previous } }] },
-    },
-    {
-      name: 'whoami-federated-token',
-      service: {
-        ...service,
-        requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': federatedToken } }],
-      },
-      floor: {
-        ...floor,
-        requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': federatedToken } }],
-      },
-    },
+    whoami('whoami-token', token),
+    // The authorizer judging scopes and 20 networks, on the same one read: against whoami-token.
+    whoami('whoami-restricted-token', restrictedToken),
+    whoami('whoami-token-previous-secret', previous),
+    whoami('whoami-federated-token', federatedToken),
     {
       // The issuer's keys cached (the warm-up fetched them): what every exchange but a container's first costs.
       name: 'exchange',
