@@ -30,8 +30,7 @@ import { controlPlaneFigures } from './control-plane.js';
  * trips per endpoint. Writes bench/results.json and prints a table.
  *
  * `--smoke` runs every step briefly (CI keeps the script from rotting; no thresholds).
- */
-/**
+ *
  * What a full run does, in order; `--steps` picks some while iterating. Cold starts come
  * first, before DynamoDB Local and the servers start, so that nothing of the run's own
  * (a JVM and two servers that have just served a load) runs beside them.
@@ -62,8 +61,7 @@ const partial =
 const outFile =
   args.out ?? resolve(PROJECT_ROOT, args.smoke || partial ? 'bench/.out/results-partial.json' : 'bench/results.json');
 const smoke = args.smoke;
-// More, shorter rounds than one long one: the ratio is a median of pairs, and a burst of
-// the machine's load spoils one pair rather than a whole side.
+// More, shorter rounds than one long one: the ratio is a median of pairs; a burst spoils one pair, not a side.
 const duration = Number(args.duration ?? (smoke ? 1 : 3));
 const rounds = Number(args.rounds ?? (smoke ? 1 : 5));
 // The smoke run checks that every scenario runs, not its figures: no sustained warm-up.
@@ -73,7 +71,8 @@ const large = smoke ? { ...LARGE, tokens: 120 } : LARGE;
 const PROFILES = resolve(PROJECT_ROOT, 'bench/.out/profiles');
 const runStarted = performance.now();
 
-function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+type Started = { child: ChildProcess; url: string; plumbing: string | undefined };
+function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise<Started> {
   // Both, named by which they are: what ours adds shows against the floor's, under the same load.
   const profile = args.profile ? { BENCH_PROFILE_FILE: resolve(PROFILES, `${mode}.cpuprofile`) } : {};
   if (args.profile) mkdirSync(PROFILES, { recursive: true });
@@ -85,8 +84,8 @@ function startServer(mode: 'service' | 'floor', env: NodeJS.ProcessEnv): Promise
   });
   return new Promise((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
-    child.on('message', (message: { type: string; url?: string }) => {
-      if (message.type === 'ready') resolveStart({ child, url: message.url! });
+    child.on('message', (message: { type: string; url: string; plumbing?: string }) => {
+      if (message.type === 'ready') resolveStart({ child, url: message.url, plumbing: message.plumbing });
     });
   });
 }
@@ -197,6 +196,7 @@ async function main() {
     const cpuOf = (child: ChildProcess) => () => ask<number>(child, { type: 'cpu' }, 'cpu');
     const all = loadScenarios({
       service: service.url,
+      plumbing: service.plumbing!,
       floor: floor.url,
       cpu: { service: cpuOf(service.child), floor: cpuOf(floor.child) },
       token,

@@ -24,6 +24,8 @@ export interface Scenario {
 /** What the scenarios are made with: the two servers, and the seeded callers and tokens. */
 export interface ScenarioInputs {
   service: string;
+  /** The plumbing (bench/plumbing.ts), served by the service's process. */
+  plumbing: string;
   floor: string;
   /** Each server process's CPU time so far, ms. */
   cpu?: { service: () => Promise<number>; floor: () => Promise<number> };
@@ -52,10 +54,11 @@ export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
   const nextName = (context: object) => ((context as { name?: string }).name = `cycle-${process.pid}-${cycle++}`);
   const nameOf = (context: object) => (context as { name?: string }).name;
   // A token-authenticated whoami; its floor makes the same two reads (the credential, the principal).
-  const whoami = (name: string, apiToken: string): Scenario => ({
+  const whoami = (name: string, apiToken: string, url = service.url): Scenario => ({
     name,
     service: {
       ...service,
+      url,
       requests: [{ method: 'GET', path: '/api/v1/auth/whoami', headers: { 'x-api-token': apiToken } }],
     },
     floor: { ...floor, requests: [{ method: 'GET', path: '/whoami', headers: { 'x-api-token': apiToken } }] },
@@ -65,6 +68,8 @@ export function loadScenarios(inputs: ScenarioInputs): Scenario[] {
     // The authorizer judging scopes and 20 networks, on the same one read: against whoami-token.
     whoami('whoami-restricted-token', restrictedToken),
     whoami('whoami-token-previous-secret', previous),
+    // The plumbing alone (bench/plumbing.ts) on the old secret's floor: the most a token path can read here.
+    whoami('whoami-plumbing', previous, inputs.plumbing),
     whoami('whoami-federated-token', federatedToken),
     {
       // The issuer's keys cached (the warm-up fetched them): what every exchange but a container's first costs.

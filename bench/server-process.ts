@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startLocalService } from '../infra/local/service.js';
 import { benchDirectory } from './fixture.js';
 import { startFloor } from './floor.js';
+import { startPlumbing } from './plumbing.js';
 
 /**
  * One server of the benchmark, in its own process so that the load generator and the
@@ -119,6 +120,8 @@ async function writeProfile(): Promise<void> {
 async function main() {
   const tableName = process.env.TABLE_NAME!;
   let url: string;
+  // The service's process also serves the plumbing (bench/plumbing.ts), on a port of its own.
+  let plumbing: string | undefined;
   if (mode === 'floor') {
     url = `http://127.0.0.1:${(await startFloor(tableName, process.env.DYNAMODB_ENDPOINT!)).port}`;
   } else {
@@ -145,6 +148,7 @@ async function main() {
             }),
     });
     url = service.url;
+    plumbing = (await startPlumbing(service.runtime)).url;
   }
   process.on('message', async (message: { type: string; requests?: TraceRequest[]; repeat?: number }) => {
     // The CPU time this process has used, ms: per request, the work a server does whatever its neighbours do.
@@ -191,7 +195,7 @@ async function main() {
     }
     process.send!({ type: 'traces', traces });
   });
-  process.send!({ type: 'ready', url });
+  process.send!({ type: 'ready', url, plumbing });
 }
 
 /**
