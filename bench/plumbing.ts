@@ -24,10 +24,10 @@ import type { Runtime } from '../shared/runtime/runtime.js';
  * the floor, beside it, is that plus what the service's own logic costs.
  */
 
-export const PLUMBING_ROUTE = routes.find((route) => route.id === 'whoami')!;
+const PLUMBING_ROUTE = routes.find((route) => route.id === 'whoami')!;
 
 /** The authorizer's part: one read, an Allow with the caller's id, and the usage key. */
-export function plumbingAuthorizer(runtime: Runtime) {
+function plumbingAuthorizer(runtime: Runtime) {
   return middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>()
     .use(observability(runtime))
     .handler(async (event) => {
@@ -51,7 +51,7 @@ export function plumbingAuthorizer(runtime: Runtime) {
 }
 
 /** The function's part: one read, and the floor's answer. */
-export function plumbingWhoami(runtime: Runtime) {
+function plumbingWhoami(runtime: Runtime) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(observability(runtime))
     .handler(async (event) => {
