@@ -7,6 +7,7 @@ import { startLocalService } from '../infra/local/service.js';
 import { benchDirectory } from './fixture.js';
 import { startFloor } from './floor.js';
 import { startPlumbing } from './plumbing.js';
+import { replayer, type Send } from './replay.js';
 
 /**
  * One server of the benchmark, in its own process so that the load generator and the
@@ -39,9 +40,11 @@ let timing = false;
 
 // Every DynamoDB call of the process passes here: the document client and the raw client
 // share the SDK's base client class, whose send() this wraps.
-type Send = (this: unknown, command: object, ...rest: unknown[]) => Promise<unknown>;
 const base = Object.getPrototypeOf(DynamoDBClient.prototype) as { send: Send };
 const send = base.send;
+// `--replay` (bench/replay.ts), from the first load round on.
+let replaying = false;
+const replay = replayer(send);
 base.send = function patched(this: unknown, command: object, ...rest: unknown[]) {
   if (replaying) return replay(this, command, rest);
   if (!recording) return send.call(this, command, ...rest);
@@ -55,23 +58,6 @@ base.send = function patched(this: unknown, command: object, ...rest: unknown[])
   const result = send.call(this, command, ...rest);
   return result.finally(() => (call.end = performance.now()));
 };
-
-/**
- * `--replay`: from the first load round on, each distinct DynamoDB request is sent once
- * and its answer given again from memory (a copy each time), so that a scenario that
- * repeats its reads measures what the server's own code costs a request, without
- * DynamoDB Local's work and its noise. Start-up and the warm-up are real.
- */
-const replayed = new Map<string, unknown>();
-let replaying = false;
-function replay(client: unknown, command: object, rest: unknown[]): Promise<unknown> {
-  const key = `${command.constructor.name} ${JSON.stringify((command as { input?: unknown }).input)}`;
-  if (replayed.has(key)) return Promise.resolve(structuredClone(replayed.get(key)));
-  return send.call(client, command, ...rest).then((output) => {
-    replayed.set(key, output);
-    return structuredClone(output);
-  });
-}
 
 /** Longest chain of calls that ran one after another: the round trips a caller waits for. */
 export function sequentialDepth(list: Call[]): number {
