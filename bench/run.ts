@@ -131,17 +131,17 @@ async function main() {
     // The scenarios' issuer is on loopback.
     FEDERATION_ALLOW_LOOPBACK_ISSUERS: 'true',
   };
-  const runtime = createRuntime(readConfig(env));
   const children: ChildProcess[] = [];
   let closeIssuer = async (): Promise<void> => {};
   try {
+    // Inside the try: a configuration the runtime refuses must not leave DynamoDB Local running.
+    const runtime = createRuntime(readConfig(env));
     await ensureTable(runtime.documents, tableName);
     await importDirectory(importDeps(runtime), benchDirectory(), { replace: true });
     const store = runtime.tokens;
     const incarnationOf = async (account: string) => (await runtime.directory.getPrincipal(account))?.incarnation;
     const previous = await seedTokens(store, SMALL.account, SMALL.tokens, await incarnationOf(SMALL.account));
-    // The first token rotated with a day's grace: its old secret and its new one both work,
-    // through the same one read (the scenarios compare them).
+    // The first token rotated with a day's grace: its old and new secrets both work, through the same one read.
     const { token } = await rotateToken(runtime, {
       serviceAccountId: SMALL.account,
       name: 'seed-0000',
