@@ -7,6 +7,7 @@ import type {
 } from 'aws-lambda';
 import { type RunningGateway, startLocalGateway } from '../infra/local/gateway.js';
 import { routes } from '../infra/routes.js';
+import { allow } from '../shared/auth/authorizer.js';
 import { observability } from '../shared/http/observability.js';
 import type { LocalRateLimits } from '../shared/ratelimit/local-rate-limits.js';
 import type { Runtime } from '../shared/runtime/runtime.js';
@@ -37,16 +38,11 @@ function plumbingAuthorizer(runtime: Runtime) {
       const credential = await runtime.credentials.getCredential(lookupId);
       // API Gateway's answer to a thrown Unauthorized (401), so a bad token is no 5xx.
       if (!credential) throw new Error('Unauthorized');
+      const caller = { userId: credential.serviceAccountId, authenticatedBy: 'ACCESS_TOKEN' as const };
       const holder = { maxRps: credential.maxRps, lookupId, key: {} };
-      return {
-        principalId: credential.serviceAccountId,
-        policyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
-        },
-        context: { userId: credential.serviceAccountId },
-        usageIdentifierKey: await runtime.usageKeys.keyFor(holder, runtime.clock()),
-      };
+      // The service's own Allow, so the gateway judges the same policy; the context, only the id.
+      const usageKey = await runtime.usageKeys.keyFor(holder, runtime.clock());
+      return allow({ caller, holder }, event.methodArn, usageKey, { userId: caller.userId });
     });
 }
 
