@@ -6,10 +6,10 @@ import type {
   APIGatewayRequestAuthorizerEvent,
 } from 'aws-lambda';
 import { type RunningGateway, startLocalGateway } from '../infra/local/gateway.js';
+import { usagePlanAdmission } from '../infra/local/gateway-authorizer.js';
 import { routes } from '../infra/routes.js';
 import { allow } from '../shared/auth/authorizer.js';
 import { observability } from '../shared/http/observability.js';
-import type { LocalRateLimits } from '../shared/ratelimit/local-rate-limits.js';
 import type { Runtime } from '../shared/runtime/runtime.js';
 
 /**
@@ -61,12 +61,12 @@ function plumbingWhoami(runtime: Runtime) {
 /** The plumbing's gateway, on a port of its own, admitting requests as the service's gateway does. */
 export async function startPlumbing(runtime: Runtime): Promise<RunningGateway> {
   const gateway = await startLocalGateway({ routes: [PLUMBING_ROUTE], port: 0 });
-  const limiter = runtime.usageKeys as Partial<Pick<LocalRateLimits, 'admit'>>;
+  const admit = usagePlanAdmission(runtime.usageKeys);
   gateway.deploy({
     handlers: { [PLUMBING_ROUTE.id]: plumbingWhoami(runtime) },
     authorizer: plumbingAuthorizer(runtime),
     clock: runtime.clock,
-    ...(limiter.admit ? { admit: limiter.admit.bind(limiter) } : {}),
+    ...(admit ? { admit } : {}),
   });
   return gateway;
 }

@@ -6,7 +6,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import { localGatewayResponse as refuse } from '../../shared/http/gateway-responses.js';
-import type { Admission } from '../../shared/ratelimit/local-rate-limits.js';
+import type { UsageKeys } from '../../shared/auth/ports.js';
+import type { Admission, LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { lambdaContext } from './gateway-events.js';
 
 /**
@@ -25,6 +26,15 @@ export interface AuthorizerIntegration {
   authorizer: AuthorizerHandler;
   /** The usage plans' throttle, by the key the authorizer named; absent: no throttling. */
   admit?: (usageKey: string | undefined) => Promise<Admission>;
+}
+
+/**
+ * The usage plans' throttle, wherever the usage keys can admit requests (the local ones
+ * can; those that stand in for API Gateway's cannot): the gateway's `admit`, or none.
+ */
+export function usagePlanAdmission(usageKeys: UsageKeys): AuthorizerIntegration['admit'] {
+  const limiter = usageKeys as UsageKeys & Partial<Pick<LocalRateLimits, 'admit'>>;
+  return limiter.admit?.bind(limiter);
 }
 
 function allows(result: APIGatewayAuthorizerResult, methodArn: string): boolean {

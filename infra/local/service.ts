@@ -4,8 +4,6 @@ import { pathToFileURL } from 'node:url';
 import { type Config, type Environment, LOCAL_DEFAULTS, readConfig } from '../../shared/kernel/config.js';
 import type { Directory } from '../../shared/directory/directory.js';
 import { type ImportResult, importDeps, importDirectory } from '../../shared/directory/import.js';
-import type { UsageKeys } from '../../shared/auth/ports.js';
-import type { LocalRateLimits } from '../../shared/ratelimit/local-rate-limits.js';
 import { jwtVerification } from '../../shared/runtime/jwt-wiring.js';
 import { keyQueue } from '../../shared/ratelimit/key-queue.js';
 import { subjectTokenVerification } from '../../shared/runtime/verification-wiring.js';
@@ -26,6 +24,7 @@ import {
 import { type EventTailer, startEventTailer } from './event-tailer.js';
 import { type RunningDynamoDb, startDynamoDbLocal } from './dynamodb-local.js';
 import { type Integration, type LocalGatewayOptions, type RunningGateway, startLocalGateway } from './gateway.js';
+import { usagePlanAdmission } from './gateway-authorizer.js';
 import { PROJECT_ROOT, STATE_DIR } from './paths.js';
 import { announceServer } from './servers.js';
 
@@ -157,9 +156,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       await Promise.all(routes.map(async (route) => [route.id, (await entry(route.id)).create(runtime)] as const)),
     ) as Integration['handlers'];
     const authorizer = (await entry(authorizerRoute.id)).create(runtime) as Integration['authorizer'];
-    // The usage plans' throttle, wherever the usage keys can admit requests (the local ones can).
-    const limiter = runtime.usageKeys as UsageKeys & Partial<Pick<LocalRateLimits, 'admit'>>;
-    const admit = options.throttle === false || !limiter.admit ? undefined : limiter.admit.bind(limiter);
+    const admit = options.throttle === false ? undefined : usagePlanAdmission(runtime.usageKeys);
     gateway.deploy({ handlers, authorizer, clock: runtime.clock, ...(admit ? { admit } : {}) });
     const events = options.eventsFile
       ? await startEventTailer({ endpoint, region: config.region, tableName, file: options.eventsFile })
