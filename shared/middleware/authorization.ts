@@ -19,9 +19,13 @@ import { READ_METHODS, requiredScope, TOKEN_SCOPES } from '../kernel/restriction
 
 export type Scope = 'domain' | 'admin';
 
-/** What the authorization middlewares establish, handed on to validation and the handler. */
-export interface AuthorizedContext extends Context {
+/** What every authenticated endpoint's stack establishes: the caller, checked. */
+export interface CallerContext extends Context {
   caller: Caller;
+}
+
+/** What the authorization middlewares establish, handed on to validation and the handler. */
+export interface AuthorizedContext extends CallerContext {
   /** The domain of a domain-path request. */
   domain?: string;
   serviceAccount: Principal;

@@ -1,6 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { FieldError } from '../kernel/errors.js';
 import { BODY_LIMIT_BYTES, bodyLimit } from '../http/body-limit.js';
 import type { Caller } from '../kernel/model.js';
@@ -9,6 +9,7 @@ import {
   assertScope,
   assertSecretMayAct,
   type AuthorizedContext,
+  type CallerContext,
   callerContext,
   callerFromEvent,
   permissionCheck,
@@ -23,11 +24,6 @@ import { validatedInput } from './validated-input.js';
 /** What every endpoint's stack needs: logs and metrics, and the caller's principal. */
 export interface EndpointDeps extends Observability {
   directory: PrincipalLookup;
-}
-
-/** What an endpoint that needs only an authenticated caller is handed: the caller, checked. */
-export interface CallerContext extends Context {
-  caller: Caller;
 }
 
 export interface TokenEndpointContext<TInput> extends AuthorizedContext {
